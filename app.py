@@ -1,0 +1,17 @@
+"""Partnership Impact Dashboard: page setup, navigation and the shared sidebar."""
+
+import streamlit as st
+
+from impact import theme, ui
+
+st.set_page_config(page_title="Partnership Impact Dashboard", page_icon=":material/handshake:", layout="wide")
+theme.register()
+
+PAGES = [
+    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+]
+
+navigation = st.navigation(PAGES)
+ui.sidebar_filters()
+ui.data_notice()
+navigation.run()

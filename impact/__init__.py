@@ -1,0 +1,1 @@
+"""Partnership Impact Dashboard: the core package (data, queries, filters, charts, export)."""

@@ -1,0 +1,204 @@
+"""The shared filter model: what is selected, to and from the URL, and as bound SQL parameters.
+
+URL values are checked against the allowed values (from the schema and the data);
+anything unknown, malformed or oversized is dropped with a notice and never reaches SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field, fields, replace
+
+from impact import schema
+
+_QUARTER = re.compile(r"^(\d{4})[- ]?Q([1-4])$")
+MAX_VALUE_LENGTH = 80
+MAX_VALUES = 64
+
+
+def quarter_label(day: dt.date) -> str:
+    """'2016Q3' for any date in the third quarter of 2016."""
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def parse_quarter(text: str) -> dt.date | None:
+    """The first day of the quarter written as '2016Q3' (or '2016-Q3'), else None."""
+    match = _QUARTER.match(text.strip()) if isinstance(text, str) and len(text) <= 8 else None
+    if not match:
+        return None
+    year, q = int(match.group(1)), int(match.group(2))
+    return dt.date(year, (q - 1) * 3 + 1, 1) if 1990 <= year <= 2100 else None
+
+
+def quarter_range(first: dt.date, last: dt.date) -> list[dt.date]:
+    """Quarter starts from `first` to `last` inclusive."""
+    out, day = [], dt.date(first.year, (first.month - 1) // 3 * 3 + 1, 1)
+    while day <= last:
+        out.append(day)
+        day = dt.date(day.year + 1, 1, 1) if day.month == 10 else dt.date(day.year, day.month + 3, 1)
+    return out
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A filterable dimension: URL key, SQL parameter, label, and whether it is training-only."""
+
+    key: str
+    param: str
+    label: str
+    training_only: bool = False
+
+
+DIMENSIONS = (
+    Dimension("phase", "phases", "Phase"),
+    Dimension("region", "regions", "Region"),
+    Dimension("country", "countries", "Country"),
+    Dimension("theme", "themes", "Theme"),
+    Dimension("grant", "grant_types", "Grant type"),
+    Dimension("cadre", "cadres", "Cadre", training_only=True),
+    Dimension("gender", "genders", "Gender", training_only=True),
+)
+URL_KEYS = ("from", "to") + tuple(d.key for d in DIMENSIONS)
+
+
+@dataclass(frozen=True)
+class Options:
+    """Allowed filter values: fixed vocabularies from the schema, countries and periods from the data."""
+
+    countries: dict[str, str]  # iso3 -> name
+    first_period: dt.date
+    last_period: dt.date
+    values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def from_frame(cls, frame) -> Options:
+        """Build from the `filter_options` query result."""
+        countries = dict(zip(frame["iso3"], frame["country"]))
+        first = _as_date(frame["first_period"].iloc[0])
+        last = _as_date(frame["last_period"].iloc[0])
+        values = {
+            "phase": schema.PHASES,
+            "region": tuple(sorted(set(frame["region"]))),
+            "country": tuple(countries),
+            "theme": schema.THEMES,
+            "grant": schema.GRANT_TYPES,
+            "cadre": schema.CADRES,
+            "gender": schema.GENDERS,
+        }
+        return cls(countries, first, last, values)
+
+    @property
+    def quarters(self) -> list[dt.date]:
+        """Every quarter from the first to the last in the data."""
+        return quarter_range(self.first_period, self.last_period)
+
+
+def _as_date(value) -> dt.date:
+    return value.date() if hasattr(value, "date") and callable(value.date) else value
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The active filters; empty tuples mean 'all'."""
+
+    period_from: dt.date | None = None
+    period_to: dt.date | None = None
+    phase: tuple[str, ...] = ()
+    region: tuple[str, ...] = ()
+    country: tuple[str, ...] = ()
+    theme: tuple[str, ...] = ()
+    grant: tuple[str, ...] = ()
+    cadre: tuple[str, ...] = ()
+    gender: tuple[str, ...] = ()
+
+    def params(self, options: Options | None = None) -> dict:
+        """Bound parameters for the filter macros (all periods when no range is set)."""
+        first = self.period_from or (options.first_period if options else dt.date(1990, 1, 1))
+        last = self.period_to or (options.last_period if options else dt.date(2100, 1, 1))
+        out = {"period_from": first, "period_to": last}
+        for dim in DIMENSIONS:
+            out[dim.param] = list(getattr(self, dim.key))
+        return out
+
+    def to_query_params(self, options: Options | None = None) -> dict[str, list[str]]:
+        """URL query parameters for this selection (defaults omitted)."""
+        out: dict[str, list[str]] = {}
+        if self.period_from and (not options or self.period_from != options.first_period):
+            out["from"] = [quarter_label(self.period_from)]
+        if self.period_to and (not options or self.period_to != options.last_period):
+            out["to"] = [quarter_label(self.period_to)]
+        for dim in DIMENSIONS:
+            if getattr(self, dim.key):
+                out[dim.key] = list(getattr(self, dim.key))
+        return out
+
+    @property
+    def is_default(self) -> bool:
+        """True when nothing is filtered."""
+        return self == Filters()
+
+    def describe(self, options: Options | None = None) -> str:
+        """The selection in words, for subtitles and speaker notes."""
+        parts = []
+        if self.period_from or self.period_to:
+            start = quarter_label(self.period_from) if self.period_from else "start"
+            end = quarter_label(self.period_to) if self.period_to else "end"
+            parts.append(f"{start}–{end}")
+        for dim in DIMENSIONS:
+            chosen = getattr(self, dim.key)
+            if chosen:
+                names = [options.countries.get(v, v) for v in chosen] if (options and dim.key == "country") else chosen
+                parts.append(f"{dim.label}: {', '.join(names)}")
+        return "; ".join(parts) if parts else "All projects, countries and periods"
+
+    def with_values(self, **changes) -> Filters:
+        """A copy with some fields replaced."""
+        return replace(self, **changes)
+
+
+def from_query_params(query: dict, options: Options) -> tuple[Filters, list[str]]:
+    """Filters from URL query parameters, and a notice for each value that was ignored."""
+    notices: list[str] = []
+    chosen: dict = {}
+    for key in ("from", "to"):
+        raw = _values(query, key)
+        if not raw:
+            continue
+        day = parse_quarter(raw[-1])
+        if day is None or not options.first_period <= day <= options.last_period:
+            notices.append(f"Ignored the period '{_shorten(raw[-1])}' in the link: use a quarter such as "
+                           f"{quarter_label(options.first_period)} to {quarter_label(options.last_period)}.")
+            continue
+        chosen["period_from" if key == "from" else "period_to"] = day
+    if chosen.get("period_from") and chosen.get("period_to") and chosen["period_from"] > chosen["period_to"]:
+        notices.append("Ignored the period in the link: it ends before it starts.")
+        chosen.pop("period_from"), chosen.pop("period_to")
+    for dim in DIMENSIONS:
+        allowed = options.values.get(dim.key, ())
+        good, bad = [], []
+        for value in _values(query, dim.key)[:MAX_VALUES]:
+            (good if value in allowed and value not in good else bad).append(value)
+        if len(_values(query, dim.key)) > MAX_VALUES:
+            bad.append("…")
+        if bad:
+            shown = ", ".join(f"'{_shorten(v)}'" for v in bad[:3])
+            notices.append(f"Ignored unknown {dim.label.lower()} value(s) in the link: {shown}.")
+        if good:
+            chosen[dim.key] = tuple(good)
+    return Filters(**chosen), notices
+
+
+def _values(query: dict, key: str) -> list[str]:
+    raw = query.get(key, [])
+    if isinstance(raw, str):
+        raw = [raw]
+    return [v for v in raw if isinstance(v, str)]
+
+
+def _shorten(text: str) -> str:
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return text if len(text) <= 24 else text[:21] + "…"
+
+
+FILTER_FIELDS = tuple(f.name for f in fields(Filters))

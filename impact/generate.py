@@ -1,0 +1,457 @@
+"""Deterministic, seeded generator of the illustrative HPS extract.
+
+At scale 1 it writes the shipped extract, calibrated so that the published
+figures of the Health Partnership Scheme come out exactly (see `CALIBRATION`);
+at scale N it writes an extract of the same shape with N times the projects and
+results, for the benchmark. Integer totals are split over rows by largest
+remainder apportionment, so the sums are exact whatever the random weights.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from impact import schema
+
+SEED = 2011
+
+# Published figures the scale-1 extract reproduces (PRODUCT.md; seeds 002, 003, 004).
+# "early 2017" is taken as results reported up to the end of December 2016.
+CALIBRATION = {
+    "trainees_total": 93_112,  # end of scheme, March 2019
+    "trainees_by_2015": 38_701,  # cumulative to December 2015 (target was 13,000)
+    "trainees_by_2016": 50_412,  # "over 50,000" in early 2017
+    "women_trained": 46_688,  # "over 46,600"
+    "volunteer_days_overseas": 90_417,  # "over 90,000"
+    "volunteer_days_uk": 12_000,  # "a further 12,000"
+    "volunteer_days_by_2016": 60_530,  # "over 60,000" UK health-worker days, early 2017
+    "uk_volunteers_improved_skills": 5_653,
+    "uk_volunteers_surveyed": 2_950,
+    "uk_volunteers_new_approaches": 2_183,  # 74.0% of those surveyed
+    "institutions_improved_quality": 765,
+    "patients_improved_services": 499_568,
+    "budget_gbp": 30_000_000,
+    "projects": 210,
+    "projects_phase_2": 58,
+}
+
+# 32 countries with partnership activity; the last two have no training results,
+# so 30 countries trained health workers (the 2019 count) and 32 had partnerships (2017).
+COUNTRIES = (
+    # iso3, name, region, weight, towns
+    ("UGA", "Uganda", "East Africa", 9, ("Kampala", "Gulu", "Mbarara")),
+    ("TZA", "Tanzania", "East Africa", 8, ("Dar es Salaam", "Moshi", "Mwanza")),
+    ("ZMB", "Zambia", "Southern Africa", 8, ("Lusaka", "Ndola", "Livingstone")),
+    ("ETH", "Ethiopia", "East Africa", 7, ("Addis Ababa", "Gondar", "Jimma")),
+    ("MWI", "Malawi", "Southern Africa", 6, ("Lilongwe", "Blantyre", "Zomba")),
+    ("MMR", "Myanmar", "South-East Asia", 6, ("Yangon", "Mandalay")),
+    ("SOM", "Somalia", "East Africa", 5, ("Hargeisa", "Borama", "Burao")),
+    ("SLE", "Sierra Leone", "West Africa", 5, ("Freetown", "Bo", "Kenema")),
+    ("KEN", "Kenya", "East Africa", 5, ("Nairobi", "Eldoret", "Kisumu")),
+    ("GHA", "Ghana", "West Africa", 4, ("Accra", "Kumasi", "Tamale")),
+    ("NGA", "Nigeria", "West Africa", 4, ("Lagos", "Ibadan", "Kano")),
+    ("RWA", "Rwanda", "East Africa", 3, ("Kigali", "Butare")),
+    ("ZWE", "Zimbabwe", "Southern Africa", 3, ("Harare", "Bulawayo")),
+    ("NPL", "Nepal", "South Asia", 3, ("Kathmandu", "Pokhara")),
+    ("MOZ", "Mozambique", "Southern Africa", 2, ("Maputo", "Beira")),
+    ("SSD", "South Sudan", "East Africa", 2, ("Juba", "Wau")),
+    ("SDN", "Sudan", "East Africa", 2, ("Khartoum", "Omdurman")),
+    ("LBR", "Liberia", "West Africa", 2, ("Monrovia", "Gbarnga")),
+    ("GMB", "Gambia", "West Africa", 1, ("Banjul", "Farafenni")),
+    ("CMR", "Cameroon", "Central Africa", 2, ("Yaounde", "Bamenda")),
+    ("COD", "DR Congo", "Central Africa", 1, ("Kinshasa", "Bukavu")),
+    ("BDI", "Burundi", "East Africa", 1, ("Bujumbura", "Gitega")),
+    ("BWA", "Botswana", "Southern Africa", 1, ("Gaborone", "Francistown")),
+    ("LSO", "Lesotho", "Southern Africa", 1, ("Maseru", "Leribe")),
+    ("SWZ", "Eswatini", "Southern Africa", 1, ("Mbabane", "Manzini")),
+    ("MDG", "Madagascar", "Southern Africa", 1, ("Antananarivo", "Toamasina")),
+    ("BGD", "Bangladesh", "South Asia", 2, ("Dhaka", "Sylhet")),
+    ("PAK", "Pakistan", "South Asia", 1, ("Lahore", "Karachi")),
+    ("LKA", "Sri Lanka", "South Asia", 1, ("Colombo", "Kandy")),
+    ("KHM", "Cambodia", "South-East Asia", 1, ("Phnom Penh", "Battambang")),
+    ("ZAF", "South Africa", "Southern Africa", 1, ("Cape Town", "Durban")),
+    ("IND", "India", "South Asia", 1, ("Vellore", "Pune")),
+)
+NO_TRAINING = {"ZAF", "IND"}
+
+UK_CITIES = (
+    "Leeds", "Sheffield", "Bristol", "Manchester", "Liverpool", "Newcastle", "Birmingham",
+    "Nottingham", "Cambridge", "Oxford", "Brighton", "Cardiff", "Glasgow", "Edinburgh",
+    "Southampton", "Leicester", "Norfolk", "Exeter", "Plymouth", "Dundee", "Aberdeen",
+    "Belfast", "Hull", "Derby", "York", "Swansea", "Coventry", "Bradford", "Lancaster", "Kent",
+)
+UK_TEMPLATES = (
+    ("{c} Teaching Hospitals NHS Trust", "NHS trust"),
+    ("University of {c}", "University"),
+    ("{c} Community Health NHS Trust", "NHS trust"),
+    ("{c} Children's Hospital NHS Foundation Trust", "NHS trust"),
+    ("{c} School of Nursing and Midwifery", "University"),
+)
+UK_NATIONAL = (
+    ("Royal College of Obstetricians and Gynaecologists", "Royal college"),
+    ("Royal College of Psychiatrists", "Royal college"),
+    ("Royal College of Anaesthetists", "Royal college"),
+    ("Royal College of Midwives", "Royal college"),
+    ("Royal College of Paediatrics and Child Health", "Royal college"),
+    ("Royal College of Surgeons of Edinburgh", "Royal college"),
+    ("Association of Anaesthetists", "Professional association"),
+    ("British Society for Haematology", "Professional association"),
+    ("College of Paramedics", "Professional association"),
+    ("Tropical Health Volunteers UK", "NGO"),
+)
+OVERSEAS_TEMPLATES = (
+    ("{t} Regional Referral Hospital", "Hospital"),
+    ("{t} Teaching Hospital", "Hospital"),
+    ("{t} School of Nursing and Midwifery", "Training college"),
+    ("{t} College of Health Sciences", "University"),
+    ("{t} District Health Centre", "Health centre"),
+    ("Ministry of Health, {n}", "Ministry of health"),
+    ("{t} Mental Health Hospital", "Hospital"),
+    ("{n} Midwives Association", "NGO"),
+)
+TITLE_TEMPLATES = (
+    "Strengthening {th} in {t}, {n}",
+    "{th}: building skills and systems in {n}",
+    "Improving {th} services at {t}",
+    "Training the trainers in {th}, {n}",
+    "Quality improvement in {th} across {n}",
+    "Sustainable {th} education in {t}",
+)
+
+THEME_WEIGHTS = (14, 9, 11, 8, 10, 8, 6, 7, 10, 5, 4)
+CADRE_WEIGHTS = (30, 14, 12, 9, 14, 8, 6, 7)
+TRAINING_TYPE_WEIGHTS = (50, 12, 10, 28)
+PROFESSION_WEIGHTS = (34, 30, 10, 14, 7, 5)
+GRANT_PHASE_1 = (("Small grant", 55), ("Large grant", 25), ("Long-term partnership", 8),
+                 ("Strategic volunteering", 5), ("Country programme", 7))
+GRANT_PHASE_2 = (("Small grant", 20), ("Large grant", 45), ("Long-term partnership", 20),
+                 ("Strategic volunteering", 5), ("Country programme", 10))
+GRANT_SIZE = {"Small grant": 1.0, "Large grant": 5.0, "Long-term partnership": 6.0,
+              "Strategic volunteering": 3.0, "Country programme": 12.0}
+# Share of trainees who are women, by cadre (nurses and midwives mostly women).
+FEMALE_SHARE = (0.8, 0.97, 0.35, 0.4, 0.55, 0.5, 0.45, 0.4)
+
+
+def quarter_starts(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The first days of the quarters from `first` to `last` inclusive."""
+    out, y, q = [], first.year, (first.month - 1) // 3
+    while dt.date(y, q * 3 + 1, 1) <= last:
+        out.append(dt.date(y, q * 3 + 1, 1))
+        y, q = (y + 1, 0) if q == 3 else (y, q + 1)
+    return out
+
+
+def quarter_end(start: dt.date) -> dt.date:
+    """The last day of the quarter that begins on `start`."""
+    nxt = dt.date(start.year + 1, 1, 1) if start.month == 10 else dt.date(start.year, start.month + 3, 1)
+    return nxt - dt.timedelta(days=1)
+
+
+QUARTERS = quarter_starts(dt.date(2011, 7, 1), dt.date(2019, 1, 1))
+Q_INDEX = {d: i for i, d in enumerate(QUARTERS)}
+Q_2016_END = Q_INDEX[dt.date(2016, 10, 1)]
+Q_2015_END = Q_INDEX[dt.date(2015, 10, 1)]
+
+
+def apportion(total: int, weights: np.ndarray) -> np.ndarray:
+    """Split an integer `total` over `weights` exactly (largest remainder method)."""
+    weights = np.asarray(weights, dtype=float)
+    if total == 0 or len(weights) == 0:
+        return np.zeros(len(weights), dtype=np.int64)
+    if weights.sum() <= 0:
+        raise ValueError("cannot apportion a positive total over zero weights")
+    exact = weights / weights.sum() * total
+    out = np.floor(exact).astype(np.int64)
+    short = int(total - out.sum())
+    if short:
+        order = np.argsort(-(exact - out), kind="stable")
+        out[order[:short]] += 1
+    return out
+
+
+def _pick(rng: np.random.Generator, options, weights=None):
+    weights = np.asarray(weights if weights is not None else np.ones(len(options)), dtype=float)
+    return options[int(rng.choice(len(options), p=weights / weights.sum()))]
+
+
+def _make_institutions(rng, scale):
+    uk, overseas = [], {}
+    n = 0
+
+    def add(name, kind, side, iso3):
+        nonlocal n
+        n += 1
+        rows.append((f"INS-{n:05d}", name, side, kind, iso3))
+        return f"INS-{n:05d}"
+
+    rows: list[tuple] = []
+    for copy in range(scale):
+        suffix = "" if copy == 0 else f" ({copy + 1})"
+        for name, kind in UK_NATIONAL:
+            uk.append(add(name + suffix, kind, "UK", "GBR"))
+        for city in UK_CITIES:
+            for template, kind in UK_TEMPLATES[: 3 + int(rng.integers(0, 3))]:
+                uk.append(add(template.format(c=city) + suffix, kind, "UK", "GBR"))
+        for iso3, name, _region, weight, towns in COUNTRIES:
+            pool = overseas.setdefault(iso3, [])
+            k = 2 + weight
+            for i in range(k):
+                town = towns[i % len(towns)]
+                template, kind = OVERSEAS_TEMPLATES[i % len(OVERSEAS_TEMPLATES)]
+                pool.append(add(template.format(t=town, n=name) + suffix, kind, "Overseas", iso3))
+    return rows, uk, overseas
+
+
+def _make_projects(rng, scale, uk_pool, overseas_pool):
+    n_projects = CALIBRATION["projects"] * scale
+    n_phase2 = CALIBRATION["projects_phase_2"] * scale
+    weights = np.array([c[3] for c in COUNTRIES], dtype=float)
+    projects, partners = [], []
+    for i in range(n_projects):
+        phase2 = i >= n_projects - n_phase2
+        # every country has at least one project in each copy of phase 1
+        idx = i % len(COUNTRIES) if i % CALIBRATION["projects"] < len(COUNTRIES) else None
+        if idx is None:
+            idx = int(rng.choice(len(COUNTRIES), p=weights / weights.sum()))
+        iso3, cname, _region, _w, towns = COUNTRIES[idx]
+        theme = _pick(rng, schema.THEMES, THEME_WEIGHTS)
+        grants = GRANT_PHASE_2 if phase2 else GRANT_PHASE_1
+        grant = _pick(rng, [g for g, _ in grants], [w for _, w in grants])
+        if phase2:
+            start = QUARTERS[Q_INDEX[dt.date(2017, 1, 1)] + int(rng.integers(0, 3))]
+            end_q = len(QUARTERS) - 1
+        else:
+            start_i = int(rng.integers(0, Q_2015_END + 1))
+            length = int(rng.integers(4, 17)) if grant != "Small grant" else int(rng.integers(3, 9))
+            end_q = min(start_i + length, Q_INDEX[dt.date(2017, 4, 1)])
+            start = QUARTERS[start_i]
+        end = quarter_end(QUARTERS[end_q])
+        town = towns[int(rng.integers(0, len(towns)))]
+        title = TITLE_TEMPLATES[int(rng.integers(0, len(TITLE_TEMPLATES)))].format(
+            th=theme.lower(), t=town, n=cname
+        )
+        title = title[0].upper() + title[1:]
+        uk_lead = uk_pool[int(rng.integers(0, len(uk_pool)))]
+        pool = overseas_pool[iso3]
+        os_lead = pool[int(rng.integers(0, len(pool)))]
+        pid = f"HPS-{i + 1:03d}" if scale == 1 else f"HPS-{i + 1:06d}"
+        projects.append([pid, title, theme, grant, schema.PHASES[int(phase2)], iso3, uk_lead, os_lead,
+                         start, end, GRANT_SIZE[grant] * rng.gamma(4.0, 0.25)])
+        partners.append((pid, uk_lead, "UK lead"))
+        partners.append((pid, os_lead, "Overseas lead"))
+        taken = {uk_lead, os_lead}
+        for _ in range(int(rng.integers(0, 3))):
+            other = pool[int(rng.integers(0, len(pool)))]
+            if other not in taken:
+                taken.add(other)
+                partners.append((pid, other, "Overseas partner"))
+        if rng.random() < 0.3:
+            other = uk_pool[int(rng.integers(0, len(uk_pool)))]
+            if other not in taken:
+                partners.append((pid, other, "UK partner"))
+    budgets = apportion(CALIBRATION["budget_gbp"] * scale, np.array([p[10] for p in projects]))
+    for p, b in zip(projects, budgets):
+        p[10] = int(b)
+    return projects, partners
+
+
+def _project_quarters(projects):
+    """Arrays (project index, quarter index) for every active quarter of every project."""
+    pidx, qidx = [], []
+    for i, p in enumerate(projects):
+        q0, q1 = Q_INDEX[p[8]], Q_INDEX[dt.date(p[9].year, (p[9].month - 1) // 3 * 3 + 1, 1)]
+        pidx.extend([i] * (q1 - q0 + 1))
+        qidx.extend(range(q0, q1 + 1))
+    return np.array(pidx), np.array(qidx)
+
+
+def _segment(qidx):
+    """0 = to December 2015, 1 = 2016, 2 = 2017 to March 2019."""
+    return np.where(qidx <= Q_2015_END, 0, np.where(qidx <= Q_2016_END, 1, 2))
+
+
+def _allocate(rng, totals_by_segment, seg, weights):
+    out = np.zeros(len(seg), dtype=np.int64)
+    for s, total in enumerate(totals_by_segment):
+        mask = seg == s
+        out[mask] = apportion(total, weights[mask])
+    return out
+
+
+def _split_three(total_by_2015, total_by_2016, total):
+    return [total_by_2015, total_by_2016 - total_by_2015, total - total_by_2016]
+
+
+def _training(rng, scale, projects, pidx_q, qidx_q):
+    cal = CALIBRATION
+    trains = np.array([p[5] not in NO_TRAINING for p in projects])
+    size = np.array([p[10] for p in projects], dtype=float) + 1.0
+    keep = trains[pidx_q]
+    pidx_q, qidx_q = pidx_q[keep], qidx_q[keep]
+    # each project trains a profile of ~8 (cadre, type) combinations, each split by gender
+    n_combo = len(schema.CADRES) * len(schema.TRAINING_TYPES)
+    combo_w = np.outer(CADRE_WEIGHTS, TRAINING_TYPE_WEIGHTS).ravel().astype(float)
+    profiles = np.array([rng.choice(n_combo, size=8, replace=False, p=combo_w / combo_w.sum())
+                         for _ in projects])
+    per = 8
+    rows_p = np.repeat(pidx_q, per)
+    rows_q = np.repeat(qidx_q, per)
+    combo = profiles[rows_p, np.tile(np.arange(per), len(pidx_q))]
+    cadre, ttype = combo // len(schema.TRAINING_TYPES), combo % len(schema.TRAINING_TYPES)
+    base = size[rows_p] * combo_w[combo] * rng.gamma(1.2, 1.0, len(rows_p))
+    # gender rows: female, male and a small "not recorded" share
+    fshare = np.array(FEMALE_SHARE)[cadre]
+    n = len(rows_p)
+    g = np.repeat(np.arange(3)[None, :], n, axis=0).ravel()
+    rp, rq = np.repeat(rows_p, 3), np.repeat(rows_q, 3)
+    rc, rt = np.repeat(cadre, 3), np.repeat(ttype, 3)
+    wf = np.stack([fshare, 1 - fshare - 0.03, np.full(n, 0.03)], axis=1).ravel()
+    w = np.repeat(base, 3) * np.clip(wf, 0.001, None)
+    seg = _segment(rq)
+    totals = _split_three(cal["trainees_by_2015"], cal["trainees_by_2016"], cal["trainees_total"])
+    totals = [t * scale for t in totals]
+    women = apportion(cal["women_trained"] * scale, np.array(totals, dtype=float))
+    female = g == 0
+    trainees = np.zeros(len(g), dtype=np.int64)
+    for s in range(3):
+        m_f, m_o = (seg == s) & female, (seg == s) & ~female
+        trainees[m_f] = apportion(int(women[s]), w[m_f])
+        trainees[m_o] = apportion(int(totals[s] - women[s]), w[m_o])
+    keep = trainees > 0
+    return {
+        "project_id": [projects[i][0] for i in rp[keep]],
+        "iso3": [projects[i][5] for i in rp[keep]],
+        "period": [QUARTERS[i] for i in rq[keep]],
+        "cadre": np.array(schema.CADRES, dtype=object)[rc[keep]],
+        "gender": np.array(schema.GENDERS, dtype=object)[g[keep]],
+        "training_type": np.array(schema.TRAINING_TYPES, dtype=object)[rt[keep]],
+        "trainees": trainees[keep],
+    }
+
+
+def _volunteering(rng, scale, projects, pidx_q, qidx_q):
+    cal = CALIBRATION
+    size = np.array([p[10] for p in projects], dtype=float) + 1.0
+    n_prof = len(schema.PROFESSIONS)
+    rp, rq = np.repeat(pidx_q, n_prof * 2), np.repeat(qidx_q, n_prof * 2)
+    loc = np.tile(np.repeat([0, 1], n_prof), len(pidx_q))
+    prof = np.tile(np.tile(np.arange(n_prof), 2), len(pidx_q))
+    grant_boost = np.array([3.0 if p[3] == "Strategic volunteering" else 1.0 for p in projects])
+    w = (size[rp] ** 0.6) * grant_boost[rp] * np.array(PROFESSION_WEIGHTS, dtype=float)[prof]
+    w *= rng.gamma(0.6, 1.0, len(rp))
+    seg = (rq > Q_2016_END).astype(int)  # 0 = to December 2016, 1 = 2017 onward
+    total_over, total_uk = cal["volunteer_days_overseas"] * scale, cal["volunteer_days_uk"] * scale
+    early = cal["volunteer_days_by_2016"] * scale
+    early_over = round(early * total_over / (total_over + total_uk))
+    totals = {0: (early_over, early - early_over), 1: (total_over - early_over, total_uk - (early - early_over))}
+    days = np.zeros(len(rp), dtype=np.int64)
+    for s in (0, 1):
+        for place in (0, 1):
+            mask = (seg == s) & (loc == place)
+            days[mask] = apportion(int(totals[s][place]), w[mask])
+    stay = np.where(loc == 0, rng.uniform(8, 21, len(rp)), rng.uniform(2, 5, len(rp)))
+    volunteers = np.maximum(1, np.round(days / stay)).astype(np.int64)
+    keep = days > 0
+    return {
+        "project_id": [projects[i][0] for i in rp[keep]],
+        "iso3": [projects[i][5] for i in rp[keep]],
+        "period": [QUARTERS[i] for i in rq[keep]],
+        "location": np.array(schema.LOCATIONS, dtype=object)[loc[keep]],
+        "profession": np.array(schema.PROFESSIONS, dtype=object)[prof[keep]],
+        "volunteers": volunteers[keep],
+        "volunteer_days": days[keep],
+    }
+
+
+def _outcomes(rng, scale, projects, pidx_q, qidx_q):
+    size = np.array([p[10] for p in projects], dtype=float) + 1.0
+    # outcomes are reported in the second half of each project, one row per indicator
+    cols = {"project_id": [], "iso3": [], "period": [], "indicator": [], "value": []}
+    last = np.zeros(len(projects), dtype=int)
+    np.maximum.at(last, pidx_q, qidx_q)
+    first = np.full(len(projects), 10_000)
+    np.minimum.at(first, pidx_q, qidx_q)
+    late = qidx_q >= (first[pidx_q] + last[pidx_q]) / 2
+    rp, rq = pidx_q[late], qidx_q[late]
+    for indicator in schema.OUTCOME_INDICATORS:
+        if indicator == "uk_volunteers_new_approaches":
+            continue  # derived from the surveyed rows below
+        w = size[rp] * rng.gamma(0.8, 1.0, len(rp))
+        values = apportion(CALIBRATION[indicator] * scale, w)
+        if indicator == "uk_volunteers_surveyed":
+            surveyed = values
+            approaches = np.minimum(surveyed, apportion(CALIBRATION["uk_volunteers_new_approaches"] * scale,
+                                                        surveyed.astype(float) + 1e-9))
+            _append_outcome(cols, projects, rp, rq, "uk_volunteers_new_approaches", approaches)
+        _append_outcome(cols, projects, rp, rq, indicator, values)
+    return cols
+
+
+def _append_outcome(cols, projects, rp, rq, indicator, values):
+    keep = values > 0
+    cols["project_id"] += [projects[i][0] for i in rp[keep]]
+    cols["iso3"] += [projects[i][5] for i in rp[keep]]
+    cols["period"] += [QUARTERS[i] for i in rq[keep]]
+    cols["indicator"] += [indicator] * int(keep.sum())
+    cols["value"] += values[keep].tolist()
+
+
+def _scores(rng, projects):
+    rows = {"project_id": [], "principle": [], "score": []}
+    for p in projects:
+        if rng.random() < 0.15:
+            continue  # not every partnership completed the self-assessment
+        level = rng.normal(3.7, 0.5)
+        for principle in schema.PRINCIPLES:
+            rows["project_id"].append(p[0])
+            rows["principle"].append(principle)
+            rows["score"].append(int(np.clip(round(level + rng.normal(0, 0.7)), 1, 5)))
+    return rows
+
+
+def _arrow_table(name: str, columns: dict) -> pa.Table:
+    types = {"VARCHAR": pa.string(), "DATE": pa.date32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64()}
+    spec = schema.table(name)
+    arrays = [pa.array(columns[c.name], type=types[c.type]) for c in spec.columns]
+    return pa.Table.from_arrays(arrays, names=spec.column_names)
+
+
+def generate(out_dir: str | Path, scale: int = 1, seed: int = SEED) -> dict[str, int]:
+    """Write the extract's Parquet files to `out_dir`; return the row count of each table."""
+    if scale < 1:
+        raise ValueError("scale must be a whole number of at least 1")
+    rng = np.random.default_rng(seed)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    institutions, uk_pool, overseas_pool = _make_institutions(rng, scale)
+    projects, partners = _make_projects(rng, scale, uk_pool, overseas_pool)
+    pidx_q, qidx_q = _project_quarters(projects)
+    tables = {
+        "countries": dict(zip(("iso3", "name", "region"), zip(*[c[:3] for c in COUNTRIES]))),
+        "institutions": dict(zip(schema.table("institutions").column_names, zip(*institutions))),
+        "projects": dict(zip(schema.table("projects").column_names, zip(*projects))),
+        "project_partners": dict(zip(("project_id", "institution_id", "role"), zip(*partners))),
+        "training": _training(rng, scale, projects, pidx_q, qidx_q),
+        "volunteering": _volunteering(rng, scale, projects, pidx_q, qidx_q),
+        "outcomes": _outcomes(rng, scale, projects, pidx_q, qidx_q),
+        "partnership_scores": _scores(rng, projects),
+    }
+    counts = {}
+    for name, columns in tables.items():
+        table = _arrow_table(name, {k: list(v) if isinstance(v, tuple) else v for k, v in columns.items()})
+        pq.write_table(table, out / f"{name}.parquet", compression="zstd", row_group_size=1_000_000)
+        counts[name] = table.num_rows
+    manifest = {
+        "label": "Illustrative HPS extract (calibrated to published totals)",
+        "illustrative": True,
+        "generator": {"seed": seed, "scale": scale},
+        "rows": counts,
+    }
+    (out / "extract.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return counts

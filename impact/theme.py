@@ -1,0 +1,85 @@
+"""The one visual theme: colour roles, fonts and the Plotly templates built from them.
+
+Colours are the Okabe–Ito palette (safe for the common colour-vision deficiencies).
+Charts never set their own colours or fonts; they take roles from here.
+`.streamlit/config.toml` repeats the same primary colour, text colour and font.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+FONT = "Source Sans 3, Source Sans Pro, Liberation Sans, DejaVu Sans, Arial, sans-serif"
+
+# Named roles: what a colour means, not what it looks like.
+COLORS = {
+    "primary": "#0072B2",  # partner countries, the main series
+    "uk": "#E69F00",  # the UK side of the partnership
+    "positive": "#009E73",
+    "negative": "#D55E00",
+    "accent": "#CC79A7",
+    "sky": "#56B4E9",
+    "warning": "#F0E442",
+    "muted": "#8C8C8C",
+    "text": "#1B2631",
+    "grid": "#E5E8EC",
+    "background": "#FFFFFF",
+    "no_data": "#F2F3F5",
+}
+CATEGORICAL = [COLORS[k] for k in ("primary", "uk", "positive", "accent", "sky", "negative", "muted")] + [
+    "#000000"
+]
+# Single-hue blue ramp: reads in greyscale and for every colour-vision type.
+SEQUENTIAL = ["#E8F1F8", "#B3D1E8", "#6FA8D3", "#2E7EBB", "#0B4F8A", "#08306B"]
+
+PROJECTOR = {
+    "background": "#0B1A2B",
+    "text": "#FFFFFF",
+    "grid": "#2B3E52",
+    "primary": "#56B4E9",
+    "uk": "#F0B000",
+}
+
+TEMPLATE = "impact"
+PROJECTOR_TEMPLATE = "impact_projector"
+
+
+def _layout(background: str, text: str, grid: str, colorway: list[str], size: int) -> go.Layout:
+    axis = dict(
+        gridcolor=grid, zerolinecolor=grid, linecolor=grid, ticks="", automargin=True,
+        title=dict(font=dict(size=size)), tickfont=dict(size=size - 2), separatethousands=True,
+    )
+    return go.Layout(
+        font=dict(family=FONT, size=size, color=text),
+        title=dict(font=dict(size=round(size * 1.45), color=text), x=0.0, xanchor="left", pad=dict(l=4)),
+        paper_bgcolor=background,
+        plot_bgcolor=background,
+        colorway=colorway,
+        separators=".,",
+        xaxis=axis,
+        yaxis=axis,
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, font=dict(size=size - 1)),
+        hoverlabel=dict(font=dict(family=FONT, size=size)),
+        margin=dict(l=16, r=16, t=64, b=16),
+        geo=dict(
+            bgcolor=background, showframe=False, showcoastlines=False, showcountries=True,
+            countrycolor=grid if background != "#FFFFFF" else "#FFFFFF", showland=True,
+            landcolor=COLORS["no_data"] if background == "#FFFFFF" else "#1E3148",
+            projection=dict(type="natural earth"), lakecolor=background,
+        ),
+        coloraxis=dict(colorscale=SEQUENTIAL, colorbar=dict(thickness=14, outlinewidth=0)),
+    )
+
+
+def register() -> None:
+    """Register the light and projector templates and make the light one the default."""
+    if TEMPLATE not in pio.templates:
+        pio.templates[TEMPLATE] = go.layout.Template(
+            layout=_layout(COLORS["background"], COLORS["text"], COLORS["grid"], CATEGORICAL, 16)
+        )
+        projector_colors = [PROJECTOR["primary"], PROJECTOR["uk"]] + CATEGORICAL[2:]
+        pio.templates[PROJECTOR_TEMPLATE] = go.layout.Template(
+            layout=_layout(PROJECTOR["background"], PROJECTOR["text"], PROJECTOR["grid"], projector_colors, 24)
+        )
+    pio.templates.default = TEMPLATE

@@ -1,0 +1,185 @@
+"""Streamlit glue shared by every page: cached data access, the shared filters, tiles and charts.
+
+Pages import from here and stay thin: read filters, run named queries, show figures.
+The filter state lives in the URL query string; widgets are initialised from it on a
+session's first run and write it back on every run, so links and reloads keep the view.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from impact import catalog, db, store, theme
+from impact.filters import DIMENSIONS, URL_KEYS, Filters, Options, from_query_params, quarter_label
+from impact.metrics import format_metric, metric
+
+# Plotly fetches map outlines from here (static/world_110m.json), never from its CDN.
+PLOTLY_CONFIG = {"topojsonURL": "app/static/", "displaylogo": False, "responsive": True}
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(text: str) -> str:
+    """Escape Markdown so text from data or URLs is shown literally in Markdown-rendering widgets."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _database(version: str, path: str) -> db.Database:
+    return db.open_database(path, version)
+
+
+def database() -> db.Database:
+    """The open database of the active data version (picked up without a restart)."""
+    active = store.active()
+    return _database(active.version, str(active.path))
+
+
+@st.cache_data(ttl=3600, max_entries=2000, show_spinner=False)
+def _cached_query(version: str, path: str, name: str, params: dict) -> pd.DataFrame:
+    return db.run_query(_database(version, path), name, params)
+
+
+def query(name: str, params: dict | None = None) -> pd.DataFrame:
+    """Run a named query on the active version, cached per version and parameters."""
+    active = store.active()
+    return _cached_query(active.version, str(active.path), name, params or {})
+
+
+def options() -> Options:
+    """Allowed filter values for the active data."""
+    return Options.from_frame(query("filter_options"))
+
+
+# ---- shared filters -------------------------------------------------------------------------
+
+def _url() -> dict[str, list[str]]:
+    return {key: st.query_params.get_all(key) for key in st.query_params.keys()}
+
+
+def _write_state(filters: Filters, opts: Options) -> None:
+    first = filters.period_from or opts.first_period
+    last = filters.period_to or opts.last_period
+    st.session_state["f_period"] = (quarter_label(first), quarter_label(last))
+    for dim in DIMENSIONS:
+        st.session_state[f"f_{dim.key}"] = list(getattr(filters, dim.key))
+
+
+def _read_state(opts: Options) -> Filters:
+    labels = {quarter_label(q): q for q in opts.quarters}
+    start, end = st.session_state.get("f_period", (None, None))
+    chosen = {
+        "period_from": labels.get(start) if labels.get(start) != opts.first_period else None,
+        "period_to": labels.get(end) if labels.get(end) != opts.last_period else None,
+    }
+    for dim in DIMENSIONS:
+        allowed = opts.values.get(dim.key, ())
+        chosen[dim.key] = tuple(v for v in st.session_state.get(f"f_{dim.key}", []) if v in allowed)
+    return Filters(**chosen)
+
+
+def _sync_url(filters: Filters, opts: Options) -> None:
+    wanted = filters.to_query_params(opts)
+    for key in URL_KEYS:
+        if key in wanted:
+            if st.query_params.get_all(key) != wanted[key]:
+                st.query_params[key] = wanted[key]
+        elif key in st.query_params:
+            del st.query_params[key]
+
+
+def _reset() -> None:
+    _write_state(Filters(), st.session_state["_filter_options"])
+
+
+def sidebar_filters() -> Filters:
+    """Draw the shared filters in the sidebar and return the selection (kept in the URL)."""
+    opts = options()
+    st.session_state["_filter_options"] = opts
+    if not st.session_state.get("_filters_ready"):
+        filters, notices = from_query_params(_url(), opts)
+        _write_state(filters, opts)
+        st.session_state["_filter_notices"] = notices
+        st.session_state["_filters_ready"] = True
+    quarters = [quarter_label(q) for q in opts.quarters]
+    with st.sidebar:
+        st.markdown("**Filters**")
+        st.select_slider("Period", options=quarters, key="f_period")
+        for dim in DIMENSIONS:
+            fmt = (lambda iso: opts.countries.get(iso, iso)) if dim.key == "country" else str
+            label = f"{dim.label} (training figures)" if dim.training_only else dim.label
+            st.multiselect(label, opts.values[dim.key], key=f"f_{dim.key}", format_func=fmt,
+                           placeholder="All")
+        st.button("Reset filters", on_click=_reset, width="stretch")
+        for notice in st.session_state.get("_filter_notices", []):
+            st.caption(plain(notice))
+    filters = _read_state(opts)
+    _sync_url(filters, opts)
+    st.session_state["_filters"] = filters
+    return filters
+
+
+def current_filters() -> Filters:
+    """The filters chosen in this run (drawn by app.py before the page runs)."""
+    return st.session_state.get("_filters", Filters())
+
+
+def filter_params() -> dict:
+    """Bound SQL parameters for the current filters."""
+    return current_filters().params(st.session_state.get("_filter_options"))
+
+
+def filter_summary() -> str:
+    """The current filters in words."""
+    return current_filters().describe(st.session_state.get("_filter_options"))
+
+
+# ---- page elements --------------------------------------------------------------------------
+
+def data_notice() -> None:
+    """Label the data in use: illustrative or not, and its version."""
+    data = database()
+    with st.sidebar:
+        if data.illustrative:
+            st.info(
+                "**Illustrative data.** Generated and calibrated so that its totals equal the "
+                "published HPS figures; project-level detail is not real.",
+                icon=":material/info:",
+            )
+        st.caption(f"Data version: {plain(data.version)}")
+
+
+def kpi_tiles(row: pd.Series, keys: list[str], columns: int = 4) -> None:
+    """Headline tiles for metric `keys`, each with how it is counted."""
+    for start in range(0, len(keys), columns):
+        cols = st.columns(columns)
+        for col, key in zip(cols, keys[start : start + columns]):
+            m = metric(key)
+            with col.container(border=True):
+                st.metric(m.label, format_metric(key, row.get(key)), help=m.description)
+                st.caption(m.how_counted)
+
+
+def chart(chart_id: str, options: dict | None = None, *, key: str | None = None, **plotly_kwargs):
+    """Show a catalogued chart for the current filters: chart and table tabs, caption, exports.
+
+    `options` are the chart's own parameters (e.g. a country); extra keyword arguments go
+    to `st.plotly_chart` (e.g. `on_select`). Returns what `st.plotly_chart` returns.
+    """
+    spec = catalog.chart(chart_id)
+    key = key or f"chart_{chart_id}"
+    frame = query(spec.query, spec.query_params(filter_params(), options))
+    if frame.empty:
+        st.info(f"{spec.title}: no results for these filters.")
+        return None
+    fig = spec.figure(frame, subtitle=filter_summary(), options=options)
+    chart_tab, table_tab = st.tabs(["Chart", "Table"], key=f"{key}_view")
+    with chart_tab:
+        event = st.plotly_chart(fig, theme=None, config=PLOTLY_CONFIG, key=key, **plotly_kwargs)
+    with table_tab:
+        st.dataframe(spec.rows(frame), hide_index=True, width="stretch")
+    if spec.caption:
+        st.caption(plain(spec.caption(spec.rows(frame))))
+    return event

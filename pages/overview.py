@@ -1,0 +1,30 @@
+"""Overview: the headline figures, the trend, the map and the top themes."""
+
+import streamlit as st
+
+from impact import ui
+
+HEADLINES = [
+    "trainees", "women_trained", "countries_trained", "projects",
+    "institutions", "volunteer_days_overseas", "volunteer_days_uk", "countries_active",
+]
+MUTUAL_BENEFIT = [
+    "uk_volunteers_improved_skills", "new_approaches_share", "institutions_improved_quality",
+    "patients_improved_services",
+]
+
+st.title("Health Partnership Scheme: impact at a glance")
+st.caption(ui.plain(ui.filter_summary()))
+
+totals = ui.query("headline_totals", ui.filter_params()).iloc[0]
+ui.kpi_tiles(totals, HEADLINES)
+
+st.subheader("Mutual benefit")
+ui.kpi_tiles(totals, MUTUAL_BENEFIT)
+
+ui.chart("trainees_trend")
+left, right = st.columns([3, 2])
+with left:
+    ui.chart("trainees_map")
+with right:
+    ui.chart("trainees_by_theme")
