@@ -62,14 +62,15 @@ def _url() -> dict[str, list[str]]:
 def _write_state(filters: Filters, opts: Options) -> None:
     first = filters.period_from or opts.first_period
     last = filters.period_to or opts.last_period
-    st.session_state["f_period"] = (quarter_label(first), quarter_label(last))
+    st.session_state["f_from"] = quarter_label(first)
+    st.session_state["f_to"] = quarter_label(last)
     for dim in DIMENSIONS:
         st.session_state[f"f_{dim.key}"] = list(getattr(filters, dim.key))
 
 
 def _read_state(opts: Options) -> Filters:
     labels = {quarter_label(q): q for q in opts.quarters}
-    start, end = st.session_state.get("f_period", (None, None))
+    start, end = sorted((st.session_state.get("f_from"), st.session_state.get("f_to")), key=str)
     chosen = {
         "period_from": labels.get(start) if labels.get(start) != opts.first_period else None,
         "period_to": labels.get(end) if labels.get(end) != opts.last_period else None,
@@ -106,7 +107,9 @@ def sidebar_filters() -> Filters:
     quarters = [quarter_label(q) for q in opts.quarters]
     with st.sidebar:
         st.markdown("**Filters**")
-        st.select_slider("Period", options=quarters, key="f_period")
+        start, end = st.columns(2)
+        start.selectbox("From", quarters, key="f_from")
+        end.selectbox("To", quarters, key="f_to")
         for dim in DIMENSIONS:
             fmt = (lambda iso: opts.countries.get(iso, iso)) if dim.key == "country" else str
             label = f"{dim.label} (training figures)" if dim.training_only else dim.label

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The two commands of the README:
+#   ./run.sh app    start the dashboard on the shipped data (http://localhost:8501)
+#   ./run.sh test   run every test (unit, AppTest, browser)
+# Both set up what they need on first use: a virtual environment in .venv with the pinned
+# packages, and (for the tests) Debian's Chromium, installed with apt-get when missing.
+set -euo pipefail
+cd "$(dirname "$0")"
+VENV="${IMPACT_VENV:-.venv}"
+
+python_env() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv "$VENV"
+  fi
+  local stamp="$VENV/.installed-$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)"
+  if [ ! -f "$stamp" ]; then
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet -r requirements-dev.txt
+    touch "$stamp"
+  fi
+}
+
+browser() {
+  if ! command -v chromium >/dev/null 2>&1; then
+    local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation fonts-dejavu-core
+  fi
+}
+
+case "${1:-}" in
+  app)
+    python_env
+    browser  # static exports (PNG, SVG, PDF) draw through Chromium
+    exec "$VENV/bin/python" -m streamlit run app.py "${@:2}"
+    ;;
+  test)
+    python_env
+    browser
+    set +e
+    "$VENV/bin/python" -m pytest "${@:2}"
+    code=$?
+    if [ "$code" -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi
+    exit "$code"
+    ;;
+  *)
+    echo "usage: ./run.sh app | ./run.sh test [pytest args]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,45 @@
+"""The Overview in a real browser: figures, offline map, a sidebar filter kept in the URL."""
+
+from __future__ import annotations
+
+import re
+
+from tests.browser.conftest import wait_for_app
+
+
+def _tile(page, label: str) -> str:
+    tile = page.locator("[data-testid='stMetric']", has_text=label).first
+    return tile.locator("[data-testid='stMetricValue']").inner_text()
+
+
+def test_overview_shows_published_total_and_offline_map(offline_page, shipped):
+    page = offline_page
+    wait_for_app(page)
+    page.wait_for_selector("[data-testid='stMetric']")
+    assert _tile(page, "Health workers trained") == "93,112"
+    page.wait_for_selector(".choroplethlayer path", timeout=30_000)
+    shapes = page.locator(".choroplethlayer path").count()
+    countries = shipped.scalar("select count(distinct iso3) from training where trainees > 0")
+    assert shapes == countries
+    assert not [u for u in page.blocked if "plot.ly" in u or "cdn" in u]
+
+
+def test_country_filter_changes_tiles_and_url_and_survives_reload(page, shipped):
+    wait_for_app(page)
+    page.wait_for_selector("[data-testid='stMetric']")
+    box = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']", has_text="Country")
+    box.locator("input").click()
+    box.locator("input").fill("Uganda")
+    page.keyboard.press("Enter")
+    expected = shipped.scalar("select sum(trainees) from training where iso3 = 'UGA'")
+    page.wait_for_function(
+        "(v) => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText === v)",
+        arg=f"{expected:,}", timeout=20_000,
+    )
+    page.wait_for_url(re.compile(r"country=UGA"), timeout=10_000)
+    url = page.url
+    page.goto(url, wait_until="networkidle")
+    wait_for_app(page)
+    page.wait_for_selector("[data-testid='stMetric']")
+    assert _tile(page, "Health workers trained") == f"{expected:,}"
+    assert "country=UGA" in page.url

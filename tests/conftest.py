@@ -1,0 +1,86 @@
+"""Shared fixtures: a seeded fixture extract built by code, independent SQL, and AppTest helpers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from impact import schema
+from impact.generate import generate
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_SEED = 42
+
+
+@pytest.fixture(scope="session")
+def fixture_dir(tmp_path_factory) -> Path:
+    """A small extract generated with its own seed (not the shipped one)."""
+    out = tmp_path_factory.mktemp("fixture_extract")
+    generate(out, scale=1, seed=FIXTURE_SEED)
+    return out
+
+
+class Independent:
+    """Plain DuckDB over the Parquet files, independent of the app's views, macros and queries."""
+
+    def __init__(self, extract_dir: Path):
+        self.conn = duckdb.connect()
+        for name in schema.TABLE_NAMES:
+            self.conn.execute(
+                f"create view {name} as select * from read_parquet('{extract_dir / (name + '.parquet')}')"
+            )
+
+    def scalar(self, sql: str, params: dict | list | None = None):
+        return self.conn.execute(sql, params or []).fetchone()[0]
+
+    def rows(self, sql: str, params: dict | list | None = None) -> list[tuple]:
+        return self.conn.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture(scope="session")
+def independent(fixture_dir) -> Independent:
+    """Independent SQL over the fixture extract."""
+    return Independent(fixture_dir)
+
+
+@pytest.fixture(scope="session")
+def shipped() -> Independent:
+    """Independent SQL over the shipped extract in data/."""
+    return Independent(ROOT / "data")
+
+
+@pytest.fixture
+def app_data(fixture_dir, monkeypatch) -> Path:
+    """Point the app at the fixture extract and start with empty caches."""
+    monkeypatch.setenv("IMPACT_DATA_DIR", str(fixture_dir))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield fixture_dir
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def make_app(page: str | None = None, query: dict | None = None) -> AppTest:
+    """An AppTest of app.py, optionally with URL query parameters and switched to `page`."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    for key, values in (query or {}).items():
+        at.query_params[key] = values
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metrics_shown(at: AppTest) -> dict[str, str]:
+    """The KPI tiles on the page: label -> formatted value."""
+    return {m.label: m.value for m in at.metric}
+
+
+os.environ.setdefault("IMPACT_TESTING", "1")
