@@ -9,6 +9,7 @@ theme.register()
 
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+    st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
 ]
 
 navigation = st.navigation(PAGES)

@@ -1,21 +1,46 @@
-"""The data store: where extracts live and which version is active.
+"""The data store: where extracts live, which version is active, and how versions are added and switched.
 
 Layout of a data directory (IMPACT_DATA_DIR, default `data/`):
 - the shipped extract's Parquet files at the top level (version "base");
-- imported versions in `versions/<version>/`, each immutable once written;
+- imported versions in `versions/<version>/`, each immutable once written: its Parquet files
+  plus `extract.json` (who, when, source files, per-file and overall SHA-256 checksums);
 - `ACTIVE`, a one-line pointer naming the active version, replaced atomically.
 A directory without `ACTIVE` serves its top-level extract.
+
+A new version is written completely in `.staging/`, fsynced, then renamed into `versions/`;
+only then is the pointer switched (write a temporary file, fsync, `os.replace`, fsync the
+directory). A reader therefore sees the old version or the new one, never a mix, and a crash
+at any point leaves the previous version active. Writers hold an exclusive lock (`.lock`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import json
 import os
+import re
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BASE_VERSION = "base"
 POINTER = "ACTIVE"
+MANIFEST = "extract.json"
+VERSIONS = "versions"
+STAGING = ".staging"
+LOCK = ".lock"
+_VERSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+class StoreError(ValueError):
+    """A store operation that cannot be done (unknown version, active version, lock held, …)."""
 
 
 @dataclass(frozen=True)
@@ -26,15 +51,37 @@ class ActiveVersion:
     path: Path
 
 
+@dataclass(frozen=True)
+class VersionInfo:
+    """One version of the store, as listed for people."""
+
+    version: str
+    path: Path
+    active: bool
+    manifest: dict
+
+    @property
+    def created_at(self) -> str:
+        """When it was imported (UTC, ISO 8601), or '' for the shipped extract."""
+        return self.manifest.get("created_at", "")
+
+
 def data_dir(override: str | Path | None = None) -> Path:
     """The data directory: the argument, else IMPACT_DATA_DIR, else the project's `data/`."""
     chosen = override or os.environ.get("IMPACT_DATA_DIR") or PROJECT_ROOT / "data"
     return Path(chosen).resolve()
 
 
+def check_name(version: str) -> str:
+    """`version` if it is a well-formed version id (no paths, no dots); else StoreError."""
+    if not isinstance(version, str) or not _VERSION_NAME.match(version):
+        raise StoreError(f"not a version id: {str(version)[:70]!r}")
+    return version
+
+
 def version_path(root: Path, version: str) -> Path:
     """The folder holding `version` inside the data directory `root`."""
-    return root if version == BASE_VERSION else root / "versions" / version
+    return root if version == BASE_VERSION else root / VERSIONS / check_name(version)
 
 
 def active(override: str | Path | None = None) -> ActiveVersion:
@@ -42,4 +89,202 @@ def active(override: str | Path | None = None) -> ActiveVersion:
     root = data_dir(override)
     pointer = root / POINTER
     version = pointer.read_text(encoding="utf-8").strip() if pointer.is_file() else BASE_VERSION
-    return ActiveVersion(version or BASE_VERSION, version_path(root, version or BASE_VERSION))
+    version = check_name(version or BASE_VERSION)
+    return ActiveVersion(version, version_path(root, version))
+
+
+def read_manifest(folder: Path) -> dict:
+    """The `extract.json` of a version folder ({} if it has none or it is unreadable)."""
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+def sha256(path: Path) -> str:
+    """The SHA-256 of a file, hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# ---- lock ---------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def locked(root: Path, timeout: float = 30.0) -> Iterator[None]:
+    """Hold the store's exclusive writer lock (imports, switches, deletions) for the block."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / LOCK, "a+") as fh:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreError("another import or switch is running on this data store; try again "
+                                     "in a minute") from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+# ---- versions -----------------------------------------------------------------------------
+
+def table_files(folder: Path) -> dict[str, Path]:
+    """The Parquet file of each schema table in a version folder."""
+    from impact import schema
+
+    return {name: folder / f"{name}.parquet" for name in schema.TABLE_NAMES}
+
+
+def is_complete(root: Path, version: str) -> bool:
+    """True when the version's folder holds every table (and, for imports, its manifest)."""
+    folder = version_path(root, version)
+    if not folder.is_dir() or not all(p.is_file() for p in table_files(folder).values()):
+        return False
+    return version == BASE_VERSION or (folder / MANIFEST).is_file()
+
+
+def verify(root: Path, version: str) -> list[str]:
+    """Files of an imported version whose checksum no longer matches its manifest (empty = intact)."""
+    folder = version_path(root, version)
+    if version == BASE_VERSION:
+        return [] if is_complete(root, version) else ["missing tables"]
+    files = read_manifest(folder).get("files", {})
+    if not files:
+        return ["extract.json"]
+    return [f"{name}.parquet" for name, info in files.items()
+            if not (folder / f"{name}.parquet").is_file() or sha256(folder / f"{name}.parquet") != info.get("sha256")]
+
+
+def write_version(root: Path, tables: dict, manifest: dict) -> str:
+    """Write a new, complete version from `tables` (name -> pyarrow Table, or Path to copy); return its id.
+
+    The version is built in `.staging/`, every file fsynced, then renamed into `versions/` in
+    one step. The pointer is not touched: call `switch` afterwards. Hold `locked(root)`.
+    """
+    import pyarrow.parquet as pq
+
+    staging_root = root / STAGING
+    _clean_staging(staging_root)
+    staging = staging_root / uuid.uuid4().hex
+    staging.mkdir(parents=True)
+    files = {}
+    for name, path in table_files(staging).items():
+        source = tables[name]
+        if isinstance(source, Path):
+            shutil.copyfile(source, path)
+        else:
+            pq.write_table(source, path, compression="zstd")
+        _fsync_file(path)
+        files[name] = {"sha256": sha256(path), "bytes": path.stat().st_size,
+                       "rows": pq.ParquetFile(path).metadata.num_rows}
+    checksum = hashlib.sha256("".join(f"{n}:{f['sha256']}\n" for n, f in sorted(files.items())).encode()).hexdigest()
+    now = dt.datetime.now(dt.UTC)
+    version = f"{now:%Y%m%d-%H%M%S}-{checksum[:8]}"
+    (root / VERSIONS).mkdir(exist_ok=True)
+    suffix = 1
+    while (root / VERSIONS / version).exists():
+        suffix += 1
+        version = f"{now:%Y%m%d-%H%M%S}-{checksum[:8]}-{suffix}"
+    record = {
+        **manifest,
+        "version": version,
+        "created_at": now.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "checksum": checksum,
+        "files": files,
+        "rows": {n: f["rows"] for n, f in files.items()},
+    }
+    (staging / MANIFEST).write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    _fsync_file(staging / MANIFEST)
+    _fsync_dir(staging)
+    os.rename(staging, root / VERSIONS / version)
+    _fsync_dir(root / VERSIONS)
+    return version
+
+
+def _clean_staging(staging_root: Path) -> None:
+    # Left-overs of a crashed import: never visible to readers, safe to remove under the lock.
+    if staging_root.is_dir():
+        for leftover in staging_root.iterdir():
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def switch(root: Path, version: str) -> None:
+    """Make `version` active atomically: write a temporary pointer, fsync, rename over ACTIVE, fsync the folder."""
+    check_name(version)
+    if not is_complete(root, version):
+        raise StoreError(f"there is no complete version {version!r} in {root}")
+    temporary = root / f"{POINTER}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+    with open(temporary, "w", encoding="utf-8") as fh:
+        fh.write(version + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(temporary, root / POINTER)
+    _fsync_dir(root)
+
+
+def list_versions(override: str | Path | None = None) -> list[VersionInfo]:
+    """Every complete version, newest first, the shipped extract ("base") last."""
+    root = data_dir(override)
+    current = active(root).version
+    found = []
+    folder = root / VERSIONS
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if _VERSION_NAME.match(path.name) and is_complete(root, path.name):
+                found.append(VersionInfo(path.name, path, path.name == current, read_manifest(path)))
+    found.sort(key=lambda v: (v.created_at, v.version), reverse=True)
+    base = VersionInfo(BASE_VERSION, root, current == BASE_VERSION, read_manifest(root))
+    return found + ([base] if is_complete(root, BASE_VERSION) else [])
+
+
+def rollback(version: str, override: str | Path | None = None) -> None:
+    """Make an existing, intact version active again (the shipped extract is "base")."""
+    root = data_dir(override)
+    check_name(version)
+    with locked(root):
+        if not is_complete(root, version):
+            raise StoreError(f"there is no version {version!r}; run 'python -m impact versions' to list them")
+        damaged = verify(root, version)
+        if damaged:
+            raise StoreError(f"version {version} is damaged ({', '.join(damaged)} changed since import); "
+                             "it was not made active")
+        switch(root, version)
+
+
+def delete_version(version: str, override: str | Path | None = None) -> None:
+    """Delete an imported version that is not active (the shipped extract is never deleted)."""
+    root = data_dir(override)
+    check_name(version)
+    if version == BASE_VERSION:
+        raise StoreError("the shipped extract (base) cannot be deleted")
+    with locked(root):
+        if active(root).version == version:
+            raise StoreError(f"version {version} is active; make another version active before deleting it")
+        folder = version_path(root, version)
+        if not folder.is_dir():
+            raise StoreError(f"there is no version {version!r}")
+        trash = root / STAGING / f"deleted-{version}-{uuid.uuid4().hex[:6]}"
+        trash.parent.mkdir(exist_ok=True)
+        os.rename(folder, trash)  # gone from listings in one step; the files are removed after
+        _fsync_dir(root / VERSIONS)
+        shutil.rmtree(trash, ignore_errors=True)

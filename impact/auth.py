@@ -1,0 +1,198 @@
+"""Administrator access: who may import, switch and delete data versions.
+
+Viewing is open to everyone. Administrators prove themselves either with a password, kept
+only as a salted scrypt hash in Streamlit secrets (`admin_password_hash`, or
+`[admin] password_hash`) or in the environment variable IMPACT_ADMIN_PASSWORD_HASH,
+compared in constant time and rate-limited per session and across all sessions with an
+exponential back-off; or with Streamlit's OpenID Connect login (`st.login`) when an
+`[auth]` section is configured in secrets, for the e-mail addresses listed in
+`[admin] emails`. `python -m impact hash-password` prints a hash to paste into either.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets as token
+import threading
+import time
+from dataclasses import dataclass, field
+
+HASH_ENV = "IMPACT_ADMIN_PASSWORD_HASH"
+_SESSION_KEY = "_impact_admin"
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+_MAX_N = 2**20
+
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash of `password`: 'scrypt$n$r$p$salt$hash' (base64 parts)."""
+    if not password:
+        raise ValueError("the password is empty")
+    salt = token.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, **_SCRYPT)
+    b64 = lambda b: base64.b64encode(b).decode("ascii")  # noqa: E731
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${b64(salt)}${b64(digest)}"
+
+
+def verify_password(password: str, encoded: str) -> bool:
+    """True when `password` matches the hash `encoded` (constant-time compare); False for any malformed hash."""
+    try:
+        scheme, n, r, p, salt, expected = encoded.strip().split("$")
+        n, r, p = int(n), int(r), int(p)
+        if scheme != "scrypt" or not (2 <= n <= _MAX_N and 1 <= r <= 32 and 1 <= p <= 16):
+            return False
+        salt_bytes, expected_bytes = base64.b64decode(salt), base64.b64decode(expected)
+        digest = hashlib.scrypt(password.encode("utf-8"), salt=salt_bytes, n=n, r=r, p=p,
+                                dklen=len(expected_bytes), maxmem=256 * 1024 * 1024)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return hmac.compare_digest(digest, expected_bytes)
+
+
+@dataclass
+class RateLimiter:
+    """Failed attempts per key; after `free` failures each further attempt waits twice as long."""
+
+    free: int = 3
+    base_seconds: float = 2.0
+    cap_seconds: float = 300.0
+    forget_after: float = 3600.0
+    _failures: dict = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait(self, key: str, now: float | None = None) -> float:
+        """Seconds before `key` may try again (0 = now)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            count, last = self._failures.get(key, (0, 0.0))
+            if now - last > self.forget_after:
+                return 0.0
+            if count < self.free:
+                return 0.0
+            delay = min(self.base_seconds * 2 ** (count - self.free), self.cap_seconds)
+            return max(0.0, last + delay - now)
+
+    def failed(self, key: str, now: float | None = None) -> None:
+        """Count a failed attempt by `key`."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            count, last = self._failures.get(key, (0, 0.0))
+            count = 0 if now - last > self.forget_after else count
+            self._failures[key] = (count + 1, now)
+            if len(self._failures) > 10_000:  # bound memory under a flood of sessions
+                oldest = sorted(self._failures, key=lambda k: self._failures[k][1])[:5_000]
+                for stale in oldest:
+                    self._failures.pop(stale, None)
+
+    def succeeded(self, key: str) -> None:
+        """Forget `key`'s failures."""
+        with self._lock:
+            self._failures.pop(key, None)
+
+
+# Process-wide on purpose: the global limit must hold across sessions (a new browser tab is a new
+# session), so these live for the life of the server, guarded by their own locks.
+SESSION_LIMITER = RateLimiter(free=3, base_seconds=2.0, cap_seconds=300.0)
+GLOBAL_LIMITER = RateLimiter(free=20, base_seconds=1.0, cap_seconds=60.0)
+_GLOBAL = "*"
+
+
+def _secrets() -> dict:
+    import streamlit as st
+
+    try:
+        return st.secrets.to_dict()
+    except Exception:  # no secrets.toml: Streamlit raises its own not-found error
+        return {}
+
+
+def password_hash() -> str | None:
+    """The configured admin password hash: secrets first, then IMPACT_ADMIN_PASSWORD_HASH."""
+    found = _secrets()
+    value = found.get("admin_password_hash") or (found.get("admin") or {}).get("password_hash")
+    return value or os.environ.get(HASH_ENV) or None
+
+
+def oidc_configured() -> bool:
+    """True when an identity provider is configured (`[auth]` in secrets) for `st.login`."""
+    auth = _secrets().get("auth")
+    return isinstance(auth, dict) and bool(auth.get("redirect_uri") or any(isinstance(v, dict) for v in auth.values()))
+
+
+def oidc_provider() -> str | None:
+    """The named provider to pass to `st.login` (`[admin] provider`), or None for the default `[auth]`."""
+    return (_secrets().get("admin") or {}).get("provider") or None
+
+
+def admin_emails() -> set[str]:
+    """E-mail addresses that are administrators when logged in through the identity provider."""
+    emails = (_secrets().get("admin") or {}).get("emails") or []
+    return {str(e).strip().lower() for e in emails if str(e).strip()}
+
+
+def _oidc_admin() -> str | None:
+    import streamlit as st
+
+    if not oidc_configured():
+        return None
+    try:
+        if not st.user.is_logged_in:
+            return None
+        email = str(st.user.get("email") or "").strip().lower()
+    except Exception:  # st.user unavailable outside a browser session
+        return None
+    return email if email and email in admin_emails() else None
+
+
+def is_admin() -> bool:
+    """True when this session belongs to an administrator."""
+    import streamlit as st
+
+    return bool(st.session_state.get(_SESSION_KEY)) or _oidc_admin() is not None
+
+
+def admin_name() -> str:
+    """Who the administrator is, for the version's manifest."""
+    return _oidc_admin() or ("administrator (password)" if is_admin() else "")
+
+
+def require_admin() -> None:
+    """Refuse (PermissionError) unless this session belongs to an administrator."""
+    if not is_admin():
+        raise PermissionError("only an administrator can do this")
+
+
+def _session_key() -> str:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx else "no-session"
+
+
+def try_password(password: str) -> tuple[bool, str]:
+    """Check an admin password for this session, with rate limits; return (accepted, message for people)."""
+    import streamlit as st
+
+    encoded = password_hash()
+    if not encoded:
+        return False, "No administrator password is configured on this server (see the README)."
+    key = _session_key()
+    wait = max(SESSION_LIMITER.wait(key), GLOBAL_LIMITER.wait(_GLOBAL))
+    if wait > 0:
+        return False, f"Too many wrong passwords. Try again in {wait:.0f} seconds."
+    if verify_password(password or "", encoded):
+        SESSION_LIMITER.succeeded(key)
+        st.session_state[_SESSION_KEY] = True
+        return True, "Signed in as administrator."
+    SESSION_LIMITER.failed(key)
+    GLOBAL_LIMITER.failed(_GLOBAL)
+    return False, "Wrong password."
+
+
+def sign_out() -> None:
+    """End this session's administrator rights (password sign-in)."""
+    import streamlit as st
+
+    st.session_state.pop(_SESSION_KEY, None)

@@ -1,0 +1,34 @@
+"""Spreadsheet cell safety: text that a spreadsheet would run as a formula, and the way back.
+
+OWASP's advice for CSV/Excel exports: a cell starting with = + - @, a tab or a carriage
+return is prefixed with an apostrophe so spreadsheets show it as text. The importer undoes
+exactly that prefix, so an exported extract imports back unchanged. To keep the mapping
+one-to-one, text that already starts with an apostrophe followed by one of those characters
+(or by another apostrophe) is escaped too; any other apostrophe is left alone.
+"""
+
+from __future__ import annotations
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_ESCAPED_NEXT = FORMULA_TRIGGERS + ("'",)
+
+
+def needs_neutralising(text: str) -> bool:
+    """True when a spreadsheet could read `text` as a formula (or it looks like an escaped one)."""
+    if not text:
+        return False
+    return text.startswith(FORMULA_TRIGGERS) or (text[0] == "'" and text[1:2] in _ESCAPED_NEXT and len(text) > 1)
+
+
+def neutralise(value):
+    """The value for an exported spreadsheet cell: formula-leading text gets an apostrophe; others unchanged."""
+    if isinstance(value, str) and needs_neutralising(value):
+        return "'" + value
+    return value
+
+
+def restore(text: str) -> str:
+    """Undo `neutralise` on text read from a spreadsheet cell."""
+    if len(text) > 1 and text[0] == "'" and text[1] in _ESCAPED_NEXT:
+        return text[1:]
+    return text

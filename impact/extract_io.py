@@ -1,0 +1,226 @@
+"""Moving whole extracts in and out: import (read, validate, write a version, switch) and export-extract.
+
+`import_extract` is the one import path used by the command line and the Data page: it reads
+a folder, .zip or single table file, validates everything against the schema and the tables
+in use, and only when there is no problem writes a new immutable version and switches to it.
+`export_extract` writes the active version in exactly the shape the importer accepts (CSV,
+Excel or Parquet); spreadsheet cells that could run as formulas are neutralised, and the
+importer undoes that, so export followed by import gives the same data.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import getpass
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from impact import cells, readers, schema, store, validate
+
+FORMATS = ("csv", "xlsx", "parquet")
+EXCEL_MAX_ROWS = 1_048_575  # data rows below the header in one worksheet
+
+
+@dataclass
+class ImportResult:
+    """What an import did: its report, the new version (None when refused) and the tables replaced."""
+
+    report: validate.Report
+    version: str | None = None
+    previous: str = ""
+    replaced: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when a new version was written and made active."""
+        return self.version is not None
+
+
+def default_user() -> str:
+    """Who runs an import from the command line."""
+    try:
+        return f"{getpass.getuser()} (command line)"
+    except (KeyError, OSError):
+        return "command line"
+
+
+def import_extract(source: str | Path, data_dir: str | Path | None = None, who: str | None = None,
+                   display: str | None = None, limits: readers.Limits = readers.LIMITS) -> ImportResult:
+    """Validate the tables in `source` and, if there is no problem, make them the new active version."""
+    import pyarrow.parquet as pq
+
+    root = store.data_dir(data_dir)
+    source = Path(source)
+    report = validate.Report()
+    with tempfile.TemporaryDirectory(prefix="impact-import-") as work:
+        files = readers.collect(source, Path(work), report, limits, display)
+        if not files and report.ok:
+            report.add(display or source.name, None, "", "", "no-tables",
+                       f"No table files were found. Expected files named {', '.join(schema.TABLE_NAMES)} "
+                       "with the extension .csv, .xlsx or .parquet.")
+        raws = [raw for item in files if (raw := readers.read(item, report, limits)) is not None]
+        sources = [{"name": item.name, "table": item.table, "sha256": store.sha256(item.path),
+                    "bytes": item.path.stat().st_size} for item in files]
+        if source.is_file():
+            sources.insert(0, {"name": display or source.name, "sha256": store.sha256(source),
+                               "bytes": source.stat().st_size})
+        with store.locked(root):
+            current = store.active(root)
+            result = ImportResult(report, previous=current.version, replaced=sorted(r.table for r in raws))
+            if not files:
+                return result
+            imported = {r.table for r in raws} | {f.table for f in files}
+            in_use = store.table_files(current.path)
+            label = f"{current.version} (the version in use)"
+            tables_in_use = {name: (pq.read_table(path), label) for name, path in in_use.items()
+                             if name not in imported}
+            typed = validate.validate(raws, tables_in_use, report)
+            if not report.ok:
+                return result
+            parent = store.read_manifest(current.path)
+            every_table = set(typed) == set(schema.TABLE_NAMES)
+            manifest = {
+                "label": "Imported extract" if every_table else
+                         f"{parent.get('label', current.version)}, with {', '.join(sorted(typed))} imported",
+                "illustrative": bool(parent.get("illustrative")) and not every_table,
+                "created_by": who or default_user(),
+                "parent": current.version,
+                "replaced_tables": sorted(typed),
+                "sources": sources,
+            }
+            tables = {name: typed.get(name, in_use[name]) for name in schema.TABLE_NAMES}
+            result.version = store.write_version(root, tables, manifest)
+            store.switch(root, result.version)
+            return result
+
+
+# ---- export -------------------------------------------------------------------------------
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return cells.neutralise(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _write_csv(table, path: Path) -> None:
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)  # Excel's dialect: comma, double quotes, CRLF
+        writer.writerow(table.column_names)
+        for batch in table.to_batches(max_chunksize=50_000):
+            columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+            writer.writerows([_text(v) for v in row] for row in zip(*columns))
+
+
+def _write_xlsx(table, path: Path, name: str) -> None:
+    from openpyxl import Workbook
+
+    if table.num_rows > EXCEL_MAX_ROWS:
+        raise ValueError(f"{name} has {table.num_rows:,} rows, more than an Excel sheet holds; "
+                         "export as csv or parquet")
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(name)
+    sheet.append(table.column_names)
+    for batch in table.to_batches(max_chunksize=50_000):
+        columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+        for row in zip(*columns):
+            # Neutralised text never starts with "=", so openpyxl stores it as text, not a formula;
+            # dates get openpyxl's yyyy-mm-dd format.
+            sheet.append([cells.neutralise(v) if isinstance(v, str) else v for v in row])
+    book.save(path)
+
+
+def export_extract(fmt: str, out: str | Path, data_dir: str | Path | None = None) -> list[Path]:
+    """Write the active version's tables to `out` as csv, xlsx or parquet files that import accepts."""
+    import pyarrow.parquet as pq
+
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+    current = store.active(data_dir)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    clashes = [p.name for name in schema.TABLE_NAMES for ext in FORMATS if ext != fmt
+               for p in [out / f"{name}.{ext}"] if p.exists()]
+    if clashes:
+        raise ValueError(f"{out} already holds {', '.join(clashes)}; export to an empty folder")
+    written = []
+    for name, path in store.table_files(current.path).items():
+        table = pq.read_table(path)
+        target = out / f"{name}.{fmt}"
+        if fmt == "parquet":
+            pq.write_table(table, target, compression="zstd")
+        elif fmt == "csv":
+            _write_csv(table, target)
+        else:
+            _write_xlsx(table, target, name)
+        written.append(target)
+    manifest = store.read_manifest(current.path)
+    note = {"exported_from": current.version, "label": manifest.get("label", current.version),
+            "illustrative": bool(manifest.get("illustrative")), "format": fmt,
+            "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")}
+    (out / "extract.json").write_text(json.dumps(note, indent=2) + "\n", encoding="utf-8")
+    return written
+
+
+def preview(table: str, rows: int = 200, data_dir: str | Path | None = None):
+    """The first `rows` rows of `table` in the active version, as a DataFrame (read straight from Parquet)."""
+    import pyarrow.parquet as pq
+
+    if table not in schema.TABLE_NAMES:
+        raise ValueError(f"not a table: {table[:40]!r}")
+    path = store.table_files(store.active(data_dir).path)[table]
+    batch = next(pq.ParquetFile(path).iter_batches(batch_size=max(1, min(rows, 10_000))), None)
+    if batch is None:
+        return pq.read_schema(path).empty_table().to_pandas()
+    return batch.to_pandas()
+
+
+def save_uploads(files: list[tuple[str, bytes]], folder: Path, report: validate.Report) -> Path | None:
+    """Write uploaded (name, bytes) files into `folder`; return what to import (the zip, or the folder)."""
+    import re
+
+    safe = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _().-]{0,100}$")
+    zips = [name for name, _ in files if name.lower().endswith(".zip")]
+    if len(zips) > 1 or (zips and len(files) > 1):
+        report.add(", ".join(n for n, _ in files)[:80], None, "", "", "unknown-file",
+                   "Upload either one .zip or several table files, not both.")
+        return None
+    for name, data in files:
+        base = Path(name.replace("\\", "/")).name
+        if not safe.match(base) or base != name.replace("\\", "/").split("/")[-1]:
+            report.add(name[:80], None, "", name, "unknown-file",
+                       "The file name has characters a table file never has; name it after its table.")
+            continue
+        (folder / base).write_bytes(data)
+    if not report.ok:
+        return None
+    return folder / zips[0] if zips else folder
+
+
+def versions_frame(versions: list[store.VersionInfo]):
+    """The versions as a table for people: id, in use, when, who, what was imported, rows, checksum."""
+    import pandas as pd
+
+    rows = []
+    for v in versions:
+        m = v.manifest
+        sources = ", ".join(s.get("name", "") for s in m.get("sources", []))
+        counts = m.get("rows", {})
+        rows.append({
+            "version": v.version,
+            "in use": "yes" if v.active else "",
+            "imported": m.get("created_at", "") or "shipped with the dashboard",
+            "by": m.get("created_by", ""),
+            "label": m.get("label", ""),
+            "source files": sources,
+            "tables replaced": ", ".join(m.get("replaced_tables", [])),
+            "rows": sum(counts.values()) if counts else None,
+            "checksum": (m.get("checksum") or "")[:16],
+        })
+    return pd.DataFrame(rows).astype({"rows": "Int64"})

@@ -1,0 +1,575 @@
+"""Readers for imported extracts: folders, .zip archives, CSV, Excel (.xlsx) and Parquet files.
+
+Every reader hands the validator text columns plus the row number a person sees in the
+file (header = row 1 in CSV and Excel; Parquet rows are numbered as records from 1), and
+reports anything it cannot read as a problem rather than raising. Hostile files are
+refused before they are parsed: sizes and row counts are checked against `Limits` from
+file sizes, archive directories and Parquet metadata, zip members with paths outside
+their folder are refused, and Excel XML is parsed by openpyxl with defusedxml (no
+entity expansion), so a bomb can neither hang the import nor exhaust memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import re
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from impact import schema
+from impact.validate import RawTable, Report
+
+MiB = 1024 * 1024
+EXTENSIONS = ("csv", "xlsx", "parquet")
+IGNORED = re.compile(r"^(\..*|~\$.*|extract\.json|thumbs\.db|desktop\.ini)$", re.IGNORECASE)
+_CHUNK = 100_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Sizes beyond which a file is refused with a clear message, before it is parsed."""
+
+    file_bytes: int = 200 * MiB  # one file as uploaded or unpacked
+    rows: int = 2_000_000  # data rows in one table
+    columns: int = 64  # columns in one table
+    unpacked_bytes: int = 1024 * MiB  # all members of a .zip or an .xlsx, unpacked
+    compression_ratio: int = 250  # unpacked/packed for a member over 1 MiB (zero-filled bombs reach 1000)
+    archive_members: int = 64  # files in an uploaded .zip
+    xlsx_members: int = 2000  # parts inside an .xlsx
+    parquet_uncompressed_bytes: int = 1024 * MiB  # a Parquet file's data, uncompressed, per its metadata
+
+
+LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file to import: the table it holds, where it is on disk, and the name shown in messages."""
+
+    table: str
+    path: Path
+    name: str
+    fmt: str
+
+
+def _size(n: int) -> str:
+    return f"{n / MiB:,.0f} MB" if n >= MiB else f"{n / 1024:,.0f} KB"
+
+
+# ---- finding the files ------------------------------------------------------------------
+
+def collect(source: Path, workdir: Path, report: Report, limits: Limits = LIMITS,
+            display: str | None = None) -> list[SourceFile]:
+    """The table files in `source` (a folder, a .zip or one file); zips are unpacked safely into `workdir`."""
+    source = Path(source)
+    shown = display or source.name
+    if source.is_dir():
+        return _from_folder(source, report, prefix="")
+    if not source.is_file():
+        report.add(shown, None, "", "", "not-found", f"There is no file or folder called {shown}.")
+        return []
+    if source.suffix.lower() == ".zip":
+        return _from_zip(source, shown, workdir, report, limits)
+    found = _identify(source, shown, report)
+    return [found] if found else []
+
+
+def _identify(path: Path, shown: str, report: Report) -> SourceFile | None:
+    stem, _, ext = path.name.rpartition(".")
+    ext = ext.lower()
+    table = stem.strip().lower()
+    if ext not in EXTENSIONS or table not in schema.TABLE_NAMES:
+        report.add(shown, None, "", path.name, "unknown-file",
+                   f"'{path.name}' is not a table of the extract. Name each file after its table "
+                   f"({', '.join(schema.TABLE_NAMES)}) with the extension .csv, .xlsx or .parquet.")
+        return None
+    return SourceFile(table, path, shown, ext)
+
+
+def _from_folder(folder: Path, report: Report, prefix: str) -> list[SourceFile]:
+    found: list[SourceFile] = []
+    for path in sorted(folder.iterdir()):
+        if IGNORED.match(path.name) or path.is_dir():
+            continue
+        if path.is_symlink():
+            report.add(prefix + path.name, None, "", path.name, "unsafe-file",
+                       f"'{path.name}' is a link to another file; copy the file itself instead.")
+            continue
+        item = _identify(path, prefix + path.name, report)
+        if item:
+            found.append(item)
+    return _one_per_table(found, report)
+
+
+def _one_per_table(found: list[SourceFile], report: Report) -> list[SourceFile]:
+    seen: dict[str, SourceFile] = {}
+    for item in found:
+        if item.table in seen:
+            report.add(item.name, None, "", item.name, "duplicate-file",
+                       f"Two files hold the table {item.table}: {seen[item.table].name} and {item.name}; "
+                       "keep only one.")
+        else:
+            seen[item.table] = item
+    return list(seen.values())
+
+
+def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
+    name = info.filename.replace("\\", "/")
+    parts = PurePosixPath(name).parts
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in parts:
+        return "a path outside its folder"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "a symbolic link"
+    if info.flag_bits & 0x1:
+        return "an encrypted file"
+    return None
+
+
+def check_archive(path: Path, shown: str, report: Report, limits: Limits, members: int) -> zipfile.ZipFile | None:
+    """Open a zip container if its directory is within the limits (no bomb); else report why not."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        report.add(shown, None, "", "", "unreadable", f"The file cannot be opened as a zip/Excel file ({error}).")
+        return None
+    infos = archive.infolist()
+    total = sum(i.file_size for i in infos)
+    reason = None
+    if len(infos) > members:
+        reason = f"it holds {len(infos):,} parts, more than the {members:,} allowed"
+    elif total > limits.unpacked_bytes:
+        reason = f"it unpacks to {_size(total)}, more than the {_size(limits.unpacked_bytes)} allowed"
+    else:
+        for info in infos:
+            packed = max(info.compress_size, 1)
+            if info.file_size > MiB and info.file_size / packed > limits.compression_ratio:
+                reason = (f"'{info.filename[:60]}' unpacks {info.file_size / packed:,.0f} times larger than it is "
+                          "packed, the sign of a decompression bomb")
+                break
+    if reason:
+        archive.close()
+        report.add(shown, None, "", "", "too-large", f"The file was not opened: {reason}.")
+        return None
+    return archive
+
+
+def _from_zip(path: Path, shown: str, workdir: Path, report: Report, limits: Limits) -> list[SourceFile]:
+    if path.stat().st_size > limits.file_bytes:
+        report.add(shown, None, "", "", "too-large",
+                   f"The file is {_size(path.stat().st_size)}; the limit is {_size(limits.file_bytes)}.")
+        return []
+    archive = check_archive(path, shown, report, limits, limits.archive_members)
+    if archive is None:
+        return []
+    with archive:
+        infos = archive.infolist()
+        unsafe = [(i, _unsafe_member(i)) for i in infos if _unsafe_member(i)]
+        if unsafe:
+            for info, why in unsafe:
+                report.add(shown, None, "", info.filename, "unsafe-archive",
+                           f"The zip holds '{info.filename[:80]}', {why}; the zip was not unpacked. "
+                           "Zip the table files themselves (or one folder holding them).")
+            return []
+        found: list[SourceFile] = []
+        for number, info in enumerate(infos):
+            name = PurePosixPath(info.filename.replace("\\", "/")).name
+            if info.is_dir() or IGNORED.match(name) or "__MACOSX" in info.filename:
+                continue
+            label = f"{shown}/{name}"
+            if info.file_size > limits.file_bytes:
+                report.add(label, None, "", "", "too-large",
+                           f"The file unpacks to {_size(info.file_size)}; the limit is {_size(limits.file_bytes)}.")
+                continue
+            target_dir = workdir / f"member{number}"
+            target_dir.mkdir(parents=True)
+            target = target_dir / name
+            with archive.open(info) as src, open(target, "wb") as out:
+                copied = 0
+                while chunk := src.read(MiB):
+                    copied += len(chunk)
+                    if copied > limits.file_bytes:  # zipfile stops at the declared size; belt and braces
+                        break
+                    out.write(chunk)
+            item = _identify(target, label, report)
+            if item:
+                found.append(item)
+        return _one_per_table(found, report)
+
+
+# ---- reading one file -------------------------------------------------------------------
+
+def read(source: SourceFile, report: Report, limits: Limits = LIMITS) -> RawTable | None:
+    """Read one table file into text columns; report and return None when it cannot be used."""
+    size = source.path.stat().st_size
+    if size > limits.file_bytes:
+        report.add(source.name, None, "", "", "too-large",
+                   f"The file is {_size(size)}; the limit is {_size(limits.file_bytes)}. Split the extract or "
+                   "send it as Parquet.")
+        return None
+    if size == 0:
+        report.add(source.name, None, "", "", "empty-file", "The file is empty.")
+        return None
+    reader = {"csv": _read_csv, "xlsx": _read_xlsx, "parquet": _read_parquet}[source.fmt]
+    return reader(source, report, limits)
+
+
+class _Columns:
+    """Text columns built in chunks, so a large file never sits in memory as Python strings."""
+
+    def __init__(self, width: int):
+        self.pending: list[list[str]] = [[] for _ in range(width)]
+        self.chunks: list[list[pa.Array]] = [[] for _ in range(width)]
+        self.rows: list[int] = []
+
+    def add(self, row_number: int, values) -> None:
+        self.rows.append(row_number)
+        for column, value in zip(self.pending, values):
+            column.append(value)
+        if len(self.pending[0]) >= _CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        for pending, chunks in zip(self.pending, self.chunks):
+            if pending:
+                chunks.append(pa.array(pending, pa.string()))
+                pending.clear()
+
+    def finish(self, header: list[str], spreadsheet: bool) -> tuple[dict[str, pa.Array], np.ndarray]:
+        self.flush()
+        out = {}
+        for name, chunks in zip(header, self.chunks):
+            text = pa.chunked_array(chunks, pa.string()).combine_chunks() if chunks else pa.array([], pa.string())
+            out[name] = tidy(text, spreadsheet)
+        return out, np.asarray(self.rows, dtype=np.int64)
+
+
+def tidy(text: pa.Array, spreadsheet: bool) -> pa.Array:
+    """Trim surrounding whitespace; for spreadsheet formats undo the export's formula neutralising."""
+    text = pc.utf8_trim_whitespace(pc.fill_null(text, ""))
+    if spreadsheet:
+        escaped = pc.match_substring_regex(text, r"^'[=+\-@\t\r']")
+        text = pc.if_else(escaped, pc.utf8_slice_codeunits(text, 1), text)
+    return text
+
+
+def _header(raw: list, source: SourceFile, report: Report, header_row: int) -> list[str] | None:
+    names = [str(v).strip().lower() if v is not None else "" for v in raw]
+    while names and not names[-1]:
+        names.pop()
+    if not names:
+        report.add(source.name, header_row, "", "", "empty-file",
+                   "The first row is empty; it must name the columns.")
+        return None
+    seen = set()
+    for position, name in enumerate(names):
+        if name and name in seen:
+            report.add(source.name, header_row, name, name, "duplicate-column",
+                       f"The column '{name}' appears twice in the header; keep one.")
+        seen.add(name)
+        if not name:
+            names[position] = f"(column {position + 1} without a name)"
+    return names
+
+
+def _finish(source: SourceFile, report: Report, header: list[str], columns: _Columns,
+            header_row: int, spreadsheet: bool) -> RawTable | None:
+    if not columns.rows:
+        report.add(source.name, header_row, "", "", "no-rows", "The file has a header but no data rows.")
+        return None
+    data, rows = columns.finish(header, spreadsheet)
+    unnamed = [h for h in header if h.startswith("(column ")]
+    for name in unnamed:
+        if pc.any(pc.not_equal(data[name], "")).as_py():
+            report.add(source.name, header_row, name, "", "unnamed-column",
+                       f"The {name[1:-1]} holds values; give it one of the table's column names or delete it.")
+        data.pop(name)
+    kept: dict[str, pa.Array] = {}
+    for name in header:
+        if name in data and name not in kept:
+            kept[name] = data[name]
+    return RawTable(source.table, source.name, [h for h in header if h not in unnamed], kept, rows)
+
+
+# ---- CSV ----------------------------------------------------------------------------------
+
+_BOMS = {
+    codecs.BOM_UTF32_LE: "UTF-32", codecs.BOM_UTF32_BE: "UTF-32",
+    codecs.BOM_UTF16_LE: "UTF-16", codecs.BOM_UTF16_BE: "UTF-16",
+}
+
+
+def _sniff_delimiter(line: str, table: str) -> str:
+    known = set(schema.table(table).column_names)
+    best, score = ",", (-1, -1)
+    for delimiter in (",", ";", "\t", "|"):
+        fields = next(csv.reader([line], delimiter=delimiter), [])
+        names = {f.strip().lower() for f in fields}
+        candidate = (len(names & known), len(fields))
+        if candidate > score:
+            best, score = delimiter, candidate
+    return best
+
+
+def _read_csv(source: SourceFile, report: Report, limits: Limits) -> RawTable | None:
+    with open(source.path, "rb") as fh:
+        head = fh.read(8192)
+    for bom, name in _BOMS.items():
+        if head.startswith(bom):
+            report.add(source.name, 1, "", "", "encoding",
+                       f"The file is saved as {name} text. Save it as 'CSV UTF-8 (Comma delimited)' and import again.")
+            return None
+    if b"\x00" in head:
+        report.add(source.name, 1, "", "", "encoding",
+                   "The file holds binary data (or UTF-16 text without a marker), not CSV text. Save it as "
+                   "'CSV UTF-8 (Comma delimited)' and import again.")
+        return None
+    record = 0
+    try:
+        with open(source.path, encoding="utf-8-sig", errors="strict", newline="") as stream:
+            first = stream.readline(1 * MiB)
+            header_row = 1
+            delimiter = None
+            match = re.fullmatch(r"sep=(.)\r?\n?", first)
+            if match:  # Excel's "sep=;" hint line
+                delimiter, header_row = match.group(1), 2
+                first = stream.readline(1 * MiB)
+            if not first.strip():
+                report.add(source.name, header_row, "", "", "empty-file",
+                           "The file has no header row naming the columns.")
+                return None
+            delimiter = delimiter or _sniff_delimiter(first.rstrip("\r\n"), source.table)
+            lines = _chain_first(first, stream)
+            reader = csv.reader(lines, delimiter=delimiter)
+            header = _header(next(reader), source, report, header_row)
+            record = header_row
+            if header is None:
+                return None
+            width = len(header)
+            columns = _Columns(width)
+            for fields in reader:
+                record += 1
+                if record - header_row > limits.rows:
+                    report.add(source.name, record, "", "", "too-many-rows",
+                               f"The file has more than {limits.rows:,} data rows, the most one import takes. "
+                               "Split it by year or send it as Parquet.")
+                    return None
+                if len(fields) != width:
+                    if not any(f.strip() for f in fields):
+                        continue  # a blank line
+                    if len(fields) > width and not any(f.strip() for f in fields[width:]):
+                        fields = fields[:width]  # trailing separators, as some tools write
+                    else:
+                        report.add(source.name, record, "", delimiter.join(fields)[:60], "ragged-row",
+                                   f"This row has {len(fields)} cells but the header has {width} columns; look for "
+                                   f"a missing or extra '{delimiter}' (a value containing '{delimiter}' must be "
+                                   "in double quotes).")
+                        continue
+                elif not any(f.strip() for f in fields):
+                    continue
+                columns.add(record, fields)
+    except UnicodeDecodeError:
+        line, bad = _first_bad_byte(source.path)
+        report.add(source.name, line, "", bad, "encoding",
+                   f"The file is not UTF-8 text: the first character that is not UTF-8 is on line {line}. It is "
+                   "probably saved as Windows-1252 or Latin-1; save it as 'CSV UTF-8 (Comma delimited)' and "
+                   "import again.")
+        return None
+    except csv.Error as error:
+        report.add(source.name, record + 1, "", "", "unreadable",
+                   f"The CSV cannot be read near row {record + 1} ({error}); a quotation mark may be left open.")
+        return None
+    return _finish(source, report, header, columns, header_row, spreadsheet=True)
+
+
+def _first_bad_byte(path: Path) -> tuple[int, str]:
+    """The line number and bytes (in hex) of the first byte sequence that is not UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 1
+    with open(path, "rb") as fh:
+        while chunk := fh.read(MiB):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                # the error's positions are within this chunk plus bytes the decoder held back
+                held = len(error.object) - len(chunk)
+                start = max(error.start - held, 0)
+                lines += chunk[:start].count(b"\n")
+                return lines, chunk[start:start + 4].hex(" ")
+            lines += chunk.count(b"\n")
+    return lines, ""
+
+
+def _chain_first(first: str, stream):
+    yield first
+    while line := stream.readline(1 * MiB + 1):
+        if len(line) > MiB:
+            raise csv.Error("a line is longer than 1 MB")
+        yield line
+
+
+# ---- Excel --------------------------------------------------------------------------------
+
+def cell_text(value) -> str:
+    """A spreadsheet cell value as text: dates as YYYY-MM-DD, whole numbers without '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return str(value)
+
+
+def _read_xlsx(source: SourceFile, report: Report, limits: Limits) -> RawTable | None:
+    archive = check_archive(source.path, source.name, report, limits, limits.xlsx_members)
+    if archive is None:
+        return None
+    archive.close()
+    import openpyxl
+    from defusedxml import DefusedXmlException
+
+    try:
+        book = openpyxl.load_workbook(source.path, read_only=True, data_only=True, keep_links=False)
+    except DefusedXmlException as error:
+        report.add(source.name, None, "", "", "unsafe-file",
+                   f"The Excel file was refused: its XML uses entities or a DTD ({type(error).__name__}), which "
+                   "Excel itself never writes.")
+        return None
+    except Exception as error:  # openpyxl raises many kinds for a damaged file
+        report.add(source.name, None, "", "", "unreadable",
+                   f"The file cannot be read as an Excel workbook ({type(error).__name__}); save it from Excel as "
+                   ".xlsx and import again.")
+        return None
+    try:
+        sheet = book[source.table] if source.table in book.sheetnames else book.worksheets[0]
+        declared = sheet.max_column or limits.columns
+        rows = sheet.iter_rows(values_only=True, max_col=min(declared, limits.columns))
+        first = next(rows, None)
+        header = _header(list(first or []), source, report, 1) if first is not None else None
+        if first is None:
+            report.add(source.name, 1, "", "", "empty-file", "The worksheet is empty.")
+        if header is None:
+            return None
+        width = len(header)
+        columns = _Columns(width)
+        number = 1
+        for values in rows:
+            number += 1
+            if number - 1 > limits.rows:
+                report.add(source.name, number, "", "", "too-many-rows",
+                           f"The worksheet has more than {limits.rows:,} data rows, the most one import takes.")
+                return None
+            texts = [cell_text(v) for v in values]
+            if not any(t.strip() for t in texts):
+                continue
+            beyond = [i for i, t in enumerate(texts[width:], start=width) if t.strip()]
+            if beyond:
+                report.add(source.name, number, f"column {beyond[0] + 1}", texts[beyond[0]], "ragged-row",
+                           "This row has a value to the right of the table's last named column; delete it or "
+                           "name its column.")
+                continue
+            columns.add(number, texts[:width] + [""] * (width - len(texts)))
+        return _finish(source, report, header, columns, 1, spreadsheet=True)
+    except DefusedXmlException as error:
+        report.add(source.name, None, "", "", "unsafe-file",
+                   f"The Excel file was refused: its XML uses entities or a DTD ({type(error).__name__}).")
+        return None
+    except Exception as error:
+        report.add(source.name, None, "", "", "unreadable",
+                   f"The worksheet cannot be read ({type(error).__name__}: {str(error)[:80]}).")
+        return None
+    finally:
+        book.close()
+
+
+# ---- Parquet ------------------------------------------------------------------------------
+
+def _parquet_text(column: pa.ChunkedArray) -> pa.Array | None:
+    data = column.combine_chunks()
+    kind = data.type
+    if pa.types.is_dictionary(kind):
+        data = data.dictionary_decode()
+        kind = data.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return pc.cast(data, pa.string())
+    if pa.types.is_integer(kind) or pa.types.is_date(kind) or pa.types.is_boolean(kind):
+        return pc.cast(data, pa.string())
+    if pa.types.is_floating(kind):
+        values = data.to_numpy(zero_copy_only=False)
+        whole = np.isfinite(values) & (np.floor(values) == values) & (np.abs(values) < 2**53)
+        text = [str(int(v)) if w else ("" if np.isnan(v) else repr(float(v))) for v, w in zip(values, whole)]
+        return pa.array(text, pa.string())
+    if pa.types.is_timestamp(kind):
+        return pc.strftime(data, format="%Y-%m-%d %H:%M:%S")
+    if pa.types.is_decimal(kind):
+        return pc.cast(data, pa.string())
+    return None
+
+
+def _read_parquet(source: SourceFile, report: Report, limits: Limits) -> RawTable | None:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(source.path)
+        meta = parquet.metadata
+    except Exception as error:  # pyarrow raises ArrowInvalid, OSError, … for a damaged file
+        report.add(source.name, None, "", "", "unreadable",
+                   f"The file cannot be read as Parquet ({type(error).__name__}).")
+        return None
+    uncompressed = sum(meta.row_group(i).column(j).total_uncompressed_size
+                       for i in range(meta.num_row_groups) for j in range(meta.num_columns))
+    if meta.num_rows > limits.rows:
+        report.add(source.name, None, "", "", "too-many-rows",
+                   f"The file has {meta.num_rows:,} rows; the most one import takes is {limits.rows:,}.")
+        return None
+    if meta.num_columns > limits.columns:
+        report.add(source.name, None, "", "", "too-large",
+                   f"The file has {meta.num_columns:,} columns; a table has at most {limits.columns}.")
+        return None
+    if uncompressed > limits.parquet_uncompressed_bytes:
+        report.add(source.name, None, "", "", "too-large",
+                   f"The file's data unpacks to {_size(uncompressed)}, more than the "
+                   f"{_size(limits.parquet_uncompressed_bytes)} allowed (a decompression bomb, or an extract to split).")
+        return None
+    names = [n for n in parquet.schema_arrow.names if n != "__index_level_0__"]
+    header = _header(names, source, report, 0)
+    if header is None:
+        return None
+    wanted = [n for n in names if n.strip().lower() in schema.table(source.table).column_names]
+    try:
+        table = parquet.read(columns=wanted, use_threads=False)
+    except Exception as error:
+        report.add(source.name, None, "", "", "unreadable",
+                   f"The file's data cannot be read ({type(error).__name__}: {str(error)[:80]}).")
+        return None
+    if table.num_rows != meta.num_rows:
+        report.add(source.name, None, "", "", "unreadable", "The file's row count does not match its metadata.")
+        return None
+    if table.num_rows == 0:
+        report.add(source.name, None, "", "", "no-rows", "The file has no rows.")
+        return None
+    columns: dict[str, pa.Array] = {}
+    for name in wanted:
+        text = _parquet_text(table.column(name))
+        if text is None:
+            report.add(source.name, None, name.strip().lower(), str(table.column(name).type), "wrong-type",
+                       f"The column holds {table.column(name).type} values, which an extract never has.")
+            continue
+        columns[name.strip().lower()] = tidy(text, spreadsheet=False)
+    rows = np.arange(1, table.num_rows + 1, dtype=np.int64)
+    return RawTable(source.table, source.name, header, columns, rows, row_label="record")

@@ -1,0 +1,552 @@
+"""Validation of an extract before import: every problem, named by file, row, column, value and rule.
+
+Driven by `impact.schema` (types, allowed values, references, minimum and maximum, keys)
+plus cross-table rules that catch totals and dates that cannot be right. Readers
+(`impact.readers`) hand over each file as text columns with the row numbers people see in
+the file; this module parses them into typed Arrow tables, checks them vectorised (so a
+million rows take seconds) and collects problems into a `Report`, counting all of them
+and keeping the first few of each kind with their details.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from impact import cells, iso3166, schema
+
+ARROW_TYPES = {"VARCHAR": pa.string(), "DATE": pa.date32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64()}
+TEXT_MAX = 500  # characters in one text cell (titles are well under 200)
+DETAILS_PER_KIND = 20  # problems kept in detail per file, column and rule; all are counted
+DETAILS_MAX = 2000  # problems kept in detail per report
+PROGRAMME_START = dt.date.fromisoformat(schema.PROGRAMME_START)
+PROGRAMME_END = dt.date.fromisoformat(schema.PROGRAMME_END)
+
+_INTEGER = r"^[+]?[0-9]{1,15}(\.0*)?$"
+_NEGATIVE = r"^-[0-9]{1,15}(\.0*)?$"
+_THOUSANDS = r"^[0-9]{1,3}(,[0-9]{3}){1,4}$"
+_DECIMAL = r"^[+-]?[0-9]*\.[0-9]+$|^[+-]?[0-9]+\.[0-9]*$"
+_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T]00:00(:00(\.0+)?)?)?$"
+_CONTROL = r"[\x00-\x1f\x7f]"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem: where it is (file, row, column), what is there, which rule it breaks and why."""
+
+    file: str
+    row: int | None
+    column: str
+    value: str
+    rule: str
+    message: str
+
+
+@dataclass
+class RawTable:
+    """A table as read from a file: text columns and the row number of each data row in the file."""
+
+    table: str
+    file: str
+    header: list[str]
+    columns: dict[str, pa.Array]
+    rows: np.ndarray
+    row_label: str = "row"
+
+
+class Report:
+    """All problems of one import: counted in full, the first of each kind kept with details."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.total = 0
+        self.kinds: Counter = Counter()
+        self.files: dict[str, int] = {}
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no problem at all."""
+        return self.total == 0
+
+    def add(self, file: str, row: int | None, column: str, value, rule: str, message: str, count: int = 1) -> None:
+        """Record a problem (counted `count` times; details kept while under the limits)."""
+        self.total += count
+        kind = (file, column, rule)
+        seen = self.kinds[kind]
+        self.kinds[kind] += count
+        if seen < DETAILS_PER_KIND and len(self.problems) < DETAILS_MAX:
+            self.problems.append(Problem(file, row, column, shown(value), rule, message))
+
+    def summary(self) -> str:
+        """One sentence: how many problems, in how many files, or that all is well."""
+        if self.ok:
+            rows = sum(self.files.values())
+            return f"No problems found in {len(self.files)} file(s), {rows:,} rows."
+        files = len({k[0] for k in self.kinds})
+        return (f"{self.total:,} problem(s) found in {files} file(s); nothing was imported and the data "
+                f"in use is unchanged. Fix them and import again.")
+
+    def by_kind(self) -> pd.DataFrame:
+        """Problem counts per file, column and rule."""
+        rows = [{"file": f, "column": c, "rule": r, "count": n} for (f, c, r), n in self.kinds.items()]
+        return pd.DataFrame(rows, columns=["file", "column", "rule", "count"])
+
+    def to_frame(self) -> pd.DataFrame:
+        """The problems kept in detail, one per row."""
+        frame = pd.DataFrame([p.__dict__ for p in self.problems],
+                             columns=["file", "row", "column", "value", "rule", "message"])
+        return frame.astype({"row": "Int64"})
+
+    def to_text(self, limit: int = 50) -> str:
+        """The report as plain text for the command line: summary, the first `limit` problems, counts."""
+        lines = [self.summary()]
+        if self.ok:
+            return "\n".join(lines)
+        for p in self.problems[:limit]:
+            where = f"{p.file}, row {p.row}" if p.row is not None else p.file
+            column = f", column {p.column}" if p.column else ""
+            lines.append(f"- {where}{column}: {p.message} [{p.rule}]")
+        hidden = self.total - min(limit, len(self.problems))
+        if hidden > 0:
+            lines.append(f"… and {hidden:,} more. Counts by file, column and rule:")
+            for (f, c, r), n in sorted(self.kinds.items()):
+                lines.append(f"  {f} | {c or '-'} | {r}: {n:,}")
+        return "\n".join(lines)
+
+    def to_csv(self) -> bytes:
+        """The detailed problems as CSV (UTF-8 with BOM, formula-leading text neutralised)."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["file", "row", "column", "value", "rule", "message"])
+        for p in self.problems:
+            writer.writerow([cells.neutralise(str(v)) if v is not None else "" for v in
+                             (p.file, p.row, p.column, p.value, p.rule, p.message)])
+        if self.total > len(self.problems):
+            writer.writerow([f"… {self.total - len(self.problems):,} more problems not listed", "", "", "", "", ""])
+        return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def shown(value) -> str:
+    """A value as it appears in a message: printable and at most 60 characters."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    text = "".join(ch if ch.isprintable() else "?" for ch in text[:200])
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+# ---- one table at a time ------------------------------------------------------------------
+
+@dataclass
+class Checked:
+    """A table after its own checks: typed columns (null where invalid) and how to point at its rows."""
+
+    name: str
+    file: str
+    rows: np.ndarray
+    typed: dict[str, pa.Array] = field(default_factory=dict)
+    text: dict[str, pa.Array] = field(default_factory=dict)
+    imported: bool = True
+    row_label: str = "row"
+
+    def value(self, column: str, index: int) -> str:
+        """The value of `column` at data row `index` as it was written."""
+        source = self.text.get(column)
+        if source is None:
+            source = self.typed.get(column)
+        if source is None:
+            return ""
+        item = source[int(index)].as_py()
+        return "" if item is None else str(item)
+
+    def row(self, index: int) -> int:
+        """The row number people see for data row `index`."""
+        return int(self.rows[int(index)])
+
+    def valid(self, column: str) -> np.ndarray:
+        """Which rows hold a valid value in `column`."""
+        values = self.typed.get(column)
+        if values is None:
+            return np.zeros(len(self.rows), dtype=bool)
+        return ~np.asarray(values.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+
+    def series(self, column: str) -> pd.Series:
+        """`column` as a pandas Series (typed, missing where invalid)."""
+        return self.typed[column].to_pandas()
+
+    def table(self) -> pa.Table:
+        """The typed table in schema order (only meaningful when no problem was found)."""
+        spec = schema.table(self.name)
+        return pa.table({c.name: self.typed[c.name] for c in spec.columns},
+                        schema=pa.schema([(c.name, ARROW_TYPES[c.type]) for c in spec.columns]))
+
+
+def _mask(array) -> np.ndarray:
+    return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _flag(report: Report, t: Checked, column: str, mask: np.ndarray, rule: str,
+          message: Callable[[str, int], str] | str) -> None:
+    idx = np.flatnonzero(mask)
+    if not len(idx):
+        return
+    kind = (t.file, column, rule)
+    for n, i in enumerate(idx):
+        if n >= DETAILS_PER_KIND or len(report.problems) >= DETAILS_MAX:
+            remaining = len(idx) - n
+            report.total += remaining
+            report.kinds[kind] += remaining
+            return
+        value = t.value(column, i)
+        text = message(value, int(i)) if callable(message) else message
+        report.add(t.file, t.row(i), column, value, rule, text)
+
+
+def _allowed_list(values: tuple[str, ...]) -> str:
+    return ", ".join(values) if len(values) <= 12 else ", ".join(values[:12]) + ", …"
+
+
+def _suggest(value: str, allowed: tuple[str, ...]) -> str:
+    lowered = {a.lower().replace(" ", ""): a for a in allowed}
+    hit = lowered.get(value.lower().replace(" ", "").replace("_", "").replace("-", ""))
+    if hit is None:
+        hit = lowered.get(value.lower().replace(" ", ""))
+    return f" Did you mean '{hit}'?" if hit and hit != value else ""
+
+
+def _parse_integer(report: Report, t: Checked, col: schema.Column, text: pa.Array) -> pa.Array:
+    empty = _mask(pc.equal(text, ""))
+    plain = _mask(pc.match_substring_regex(text, _INTEGER))
+    grouped = _mask(pc.match_substring_regex(text, _THOUSANDS))
+    negative = _mask(pc.match_substring_regex(text, _NEGATIVE))
+    decimal = _mask(pc.match_substring_regex(text, _DECIMAL)) & ~plain
+    good = plain | grouped | negative
+    cleaned = pc.replace_substring_regex(text, r"^\+|\.0*$|,", "")
+    numbers = pc.cast(pc.if_else(pa.array(good), cleaned, pa.scalar(None, pa.string())), pa.int64())
+    _flag(report, t, col.name, decimal, "not-whole",
+          lambda v, i: f"'{v}' is not a whole number; {col.name} counts whole units (e.g. 12).")
+    other = ~(empty | good | decimal)
+    _flag(report, t, col.name, other, "not-a-number",
+          lambda v, i: f"'{v}' is not a number; write {col.name} as a whole number such as 12, "
+                       "without units or text.")
+    values = numbers.to_numpy(zero_copy_only=False)
+    known = ~np.isnan(values.astype("float64")) if values.dtype.kind == "f" else ~_mask(numbers.is_null())
+    valid = known.copy()
+    if col.minimum is not None:
+        below = known & (np.nan_to_num(values.astype("float64"), nan=0) < col.minimum)
+        if col.minimum == 0:
+            msg = lambda v, i: f"{v} is negative; {col.name} cannot be less than 0."  # noqa: E731
+        else:
+            msg = lambda v, i: f"{v} is below the smallest allowed {col.name}, {col.minimum:g}."  # noqa: E731
+        _flag(report, t, col.name, below, "below-minimum", msg)
+        valid &= ~below
+    if col.maximum is not None:
+        above = known & (np.nan_to_num(values.astype("float64"), nan=0) > col.maximum)
+        _flag(report, t, col.name, above, "above-maximum",
+              lambda v, i: f"{v} is larger than {col.maximum:,.0f}, more than any one row can hold; "
+                           "check for a typing error or a total pasted into a row.")
+        valid &= ~above
+    return pc.if_else(pa.array(valid), numbers, pa.scalar(None, pa.int64()))
+
+
+def _parse_date(report: Report, t: Checked, col: schema.Column, text: pa.Array) -> pa.Array:
+    shaped = _mask(pc.match_substring_regex(text, _DATE))
+    empty = _mask(pc.equal(text, ""))
+    day_text = pc.utf8_slice_codeunits(text, 0, 10)
+    parsed = pc.strptime(pc.if_else(pa.array(shaped), day_text, pa.scalar(None, pa.string())),
+                         format="%Y-%m-%d", unit="s", error_is_null=True)
+    # strptime rolls 2019-02-30 over to 2019-03-02: a real date formats back to the same text.
+    same = _mask(pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), day_text))
+    good = shaped & same
+    _flag(report, t, col.name, ~(good | empty), "not-a-date",
+          lambda v, i: f"'{v}' is not a date; write dates as YYYY-MM-DD, e.g. 2016-07-01.")
+    return pc.cast(pc.if_else(pa.array(good), parsed, pa.scalar(None, pa.timestamp("s"))), pa.date32())
+
+
+def _check_text(report: Report, t: Checked, col: schema.Column, text: pa.Array) -> pa.Array:
+    valid = ~_mask(pc.equal(text, ""))
+    long = _mask(pc.greater(pc.utf8_length(text), TEXT_MAX))
+    _flag(report, t, col.name, long, "too-long",
+          f"The text is longer than {TEXT_MAX} characters; shorten it.")
+    control = _mask(pc.match_substring_regex(text, _CONTROL)) & ~long
+    _flag(report, t, col.name, control, "control-character",
+          "The text contains a line break, tab or other control character; keep it on one line.")
+    valid &= ~(long | control)
+    if col.allowed:
+        allowed = pa.array(col.allowed)
+        outside = valid & ~_mask(pc.is_in(text, value_set=allowed))
+        _flag(report, t, col.name, outside, "not-allowed",
+              lambda v, i: f"'{v}' is not an allowed {col.name}. Allowed: {_allowed_list(col.allowed)}."
+                           + _suggest(v, col.allowed))
+        valid &= ~outside
+    if col.name == "iso3":
+        codes = pa.array(sorted(iso3166.ALPHA3))
+        unknown = valid & ~_mask(pc.is_in(text, value_set=codes))
+        _flag(report, t, col.name, unknown, "unknown-iso3",
+              lambda v, i: f"'{v}' is not an ISO 3166-1 alpha-3 country code (three capital letters, "
+                           "e.g. UGA for Uganda, GBR for the United Kingdom).")
+        valid &= ~unknown
+    return pc.if_else(pa.array(valid), text, pa.scalar(None, pa.string()))
+
+
+def check_table(raw: RawTable, report: Report) -> Checked:
+    """Check one table's columns, types and values; return it typed (invalid cells null)."""
+    spec = schema.table(raw.table)
+    t = Checked(raw.table, raw.file, raw.rows, text=dict(raw.columns), row_label=raw.row_label)
+    report.files[raw.file] = len(raw.rows)
+    header_row = 0 if raw.row_label == "record" else 1
+    present = set(raw.header)
+    for col in spec.columns:
+        if col.name not in present:
+            report.add(raw.file, header_row or None, col.name, "", "missing-column",
+                       f"The column '{col.name}' is missing ({col.description}). Columns needed: "
+                       f"{', '.join(spec.column_names)}.")
+    for name in raw.header:
+        if name not in spec.column_names:
+            hint = _suggest(name, tuple(spec.column_names))
+            report.add(raw.file, header_row or None, name, name, "unknown-column",
+                       f"'{name}' is not a column of {raw.table}.{hint} Columns allowed: "
+                       f"{', '.join(spec.column_names)}.")
+    for col in spec.columns:
+        if col.name not in raw.columns:
+            continue
+        text = raw.columns[col.name]
+        empty = _mask(pc.equal(text, ""))
+        if not col.nullable:
+            _flag(report, t, col.name, empty, "missing-value",
+                  f"This cell is empty; every row needs a {col.name} ({col.description}).")
+        if col.type == "BIGINT":
+            t.typed[col.name] = _parse_integer(report, t, col, text)
+        elif col.type == "DATE":
+            t.typed[col.name] = _parse_date(report, t, col, text)
+        elif col.type == "VARCHAR":
+            t.typed[col.name] = _check_text(report, t, col, text)
+        else:  # DOUBLE
+            numbers = pc.cast(pc.if_else(pc.match_substring_regex(text, r"^[+-]?[0-9]+(\.[0-9]+)?$"),
+                                         text, pa.scalar(None, pa.string())), pa.float64())
+            _flag(report, t, col.name, ~empty & _mask(numbers.is_null()), "not-a-number",
+                  lambda v, i: f"'{v}' is not a number.")
+            t.typed[col.name] = numbers
+    _check_periods(report, t)
+    _check_key(report, t, spec)
+    return t
+
+
+def from_current(name: str, table: pa.Table, label: str) -> Checked:
+    """A table of the version in use, already valid, to check imported tables against."""
+    t = Checked(name, label, np.arange(1, table.num_rows + 1), imported=False, row_label="record")
+    for col in schema.table(name).columns:
+        t.typed[col.name] = table.column(col.name).combine_chunks()
+    return t
+
+
+def _check_periods(report: Report, t: Checked) -> None:
+    if "period" not in t.typed:
+        return
+    days = t.typed["period"]
+    month = _mask(pc.is_in(pc.month(days), value_set=pa.array([1, 4, 7, 10]))) & _mask(pc.equal(pc.day(days), 1))
+    valid = t.valid("period")
+    _flag(report, t, "period", valid & ~month, "not-quarter-start",
+          lambda v, i: f"{v} is not the first day of a quarter; periods are quarters written as their first "
+                       "day: YYYY-01-01, YYYY-04-01, YYYY-07-01 or YYYY-10-01.")
+    first = pa.scalar(PROGRAMME_START, pa.date32())
+    last = pa.scalar(PROGRAMME_END, pa.date32())
+    outside = valid & (_mask(pc.less(days, first)) | _mask(pc.greater(days, last)))
+    _flag(report, t, "period", outside, "outside-programme",
+          lambda v, i: f"{v} is outside the programme, which ran from {PROGRAMME_START} to {PROGRAMME_END}.")
+    t.typed["period"] = pc.if_else(pa.array(valid & month & ~outside), days, pa.scalar(None, pa.date32()))
+
+
+def _check_key(report: Report, t: Checked, spec: schema.Table) -> None:
+    if not all(k in t.typed for k in spec.key):
+        return
+    keys = pd.DataFrame({k: t.series(k) for k in spec.key})
+    complete = keys.notna().all(axis=1).to_numpy()
+    if not complete.any():
+        return
+    group = keys[complete].groupby(list(spec.key), sort=False, dropna=True).ngroup().to_numpy()
+    positions = np.flatnonzero(complete)
+    _, first_of_group = np.unique(group, return_index=True)  # group ids are 0..n-1
+    first_pos = positions[first_of_group[group]]
+    duplicate = np.zeros(len(t.rows), dtype=bool)
+    duplicate[positions] = first_pos != positions
+    first_for = np.zeros(len(t.rows), dtype=np.int64)
+    first_for[positions] = first_pos
+    column = spec.key[-1] if len(spec.key) > 1 else spec.key[0]
+    described = " and ".join(spec.key) if len(spec.key) > 1 else spec.key[0]
+
+    def message(value: str, i: int) -> str:
+        values = ", ".join(t.value(k, i) for k in spec.key)
+        return (f"Duplicate: {t.row_label} {t.row(first_for[i])} already has the same {described} ({values}); "
+                f"each {spec.name} row must be unique on {described}.")
+
+    _flag(report, t, column, duplicate, "duplicate-key", message)
+
+
+# ---- across tables ------------------------------------------------------------------------
+
+def check_extract(tables: dict[str, Checked], report: Report) -> None:
+    """Check references and cross-table rules over the full set (imported plus tables in use)."""
+    for t in tables.values():
+        for col in schema.table(t.name).columns:
+            if col.references and col.name in t.typed:
+                _check_reference(report, t, col, tables)
+    _check_project_dates(report, tables)
+    _check_results_in_project(report, tables)
+    _check_new_approaches(report, tables)
+    _check_volunteer_days(report, tables)
+    _check_sides(report, tables)
+
+
+def _relevant(tables: dict[str, Checked], *names: str) -> bool:
+    """Cross checks run when one of their tables is imported (tables in use were already checked)."""
+    return all(n in tables for n in names) and any(tables[n].imported for n in names)
+
+
+def _check_reference(report: Report, t: Checked, col: schema.Column, tables: dict[str, Checked]) -> None:
+    target_name, target_col = col.references.split(".")
+    target = tables.get(target_name)
+    if target is None or target_col not in target.typed or not _relevant(tables, t.name, target_name):
+        return
+    if target.imported and not target.valid(target_col).any():
+        return  # the target column is unusable; its own problems are already reported
+    known = pc.drop_null(target.typed[target_col]).unique()
+    missing = t.valid(col.name) & ~_mask(pc.is_in(t.typed[col.name], value_set=known))
+    where = target.file if target.imported else f"{target_name} (the version in use)"
+    _flag(report, t, col.name, missing, "unknown-reference",
+          lambda v, i: f"'{v}' is not a {target_col} in {where}; add it there or correct this {col.name}.")
+
+
+def _project_frame(tables: dict[str, Checked], *columns: str) -> pd.DataFrame | None:
+    projects = tables.get("projects")
+    if projects is None or not all(c in projects.typed for c in ("project_id",) + columns):
+        return None
+    frame = pd.DataFrame({c: projects.series(c) for c in ("project_id",) + columns})
+    return frame.dropna().drop_duplicates("project_id")
+
+
+def _check_project_dates(report: Report, tables: dict[str, Checked]) -> None:
+    t = tables.get("projects")
+    if t is None or not t.imported or not all(c in t.typed for c in ("start_date", "end_date")):
+        return
+    start, end = t.typed["start_date"], t.typed["end_date"]
+    both = t.valid("start_date") & t.valid("end_date")
+    _flag(report, t, "end_date", both & _mask(pc.less(end, start)), "end-before-start",
+          lambda v, i: f"The grant ends ({v}) before it starts ({t.value('start_date', i)}).")
+    first = pa.scalar(PROGRAMME_START, pa.date32())
+    last = pa.scalar(PROGRAMME_END, pa.date32())
+    _flag(report, t, "start_date", t.valid("start_date") & _mask(pc.less(start, first)), "outside-programme",
+          lambda v, i: f"{v} is before the programme started ({PROGRAMME_START}).")
+    _flag(report, t, "end_date", t.valid("end_date") & _mask(pc.greater(end, last)), "outside-programme",
+          lambda v, i: f"{v} is after the programme ended ({PROGRAMME_END}).")
+
+
+def _quarter_start(day: pd.Series) -> pd.Series:
+    stamps = pd.to_datetime(day)
+    return stamps.dt.to_period("Q").dt.start_time
+
+
+def _check_results_in_project(report: Report, tables: dict[str, Checked]) -> None:
+    projects = _project_frame(tables, "start_date", "end_date")
+    if projects is None:
+        return
+    projects = projects.assign(first=_quarter_start(projects["start_date"]),
+                               last=pd.to_datetime(projects["end_date"]))
+    for name in schema.FACT_TABLES:
+        t = tables.get(name)
+        if t is None or not _relevant(tables, name, "projects") or "period" not in t.typed:
+            continue
+        facts = pd.DataFrame({"project_id": t.series("project_id"), "period": pd.to_datetime(t.series("period"))})
+        joined = facts.merge(projects, on="project_id", how="left")
+        known = joined["first"].notna() & joined["period"].notna()
+        outside = (known & ((joined["period"] < joined["first"]) | (joined["period"] > joined["last"]))).to_numpy()
+        starts = joined["start_date"].astype(str).to_numpy()
+        ends = joined["end_date"].astype(str).to_numpy()
+        _flag(report, t, "period", outside, "period-outside-project",
+              lambda v, i, t=t, s=starts, e=ends: f"{t.value('project_id', i)} ran from {s[i]} to {e[i]}; "
+                                                  f"results for the quarter starting {v} fall outside it.")
+
+
+def _check_new_approaches(report: Report, tables: dict[str, Checked]) -> None:
+    t = tables.get("outcomes")
+    if t is None or not t.imported or not all(c in t.typed for c in ("indicator", "value", "period")):
+        return
+    frame = pd.DataFrame({c: t.series(c) for c in ("project_id", "iso3", "period", "indicator", "value")})
+    keys = ["project_id", "iso3", "period"]
+    surveyed = (frame[frame["indicator"] == "uk_volunteers_surveyed"].dropna()
+                .groupby(keys, as_index=False)["value"].sum().rename(columns={"value": "surveyed"}))
+    joined = frame.merge(surveyed, on=keys, how="left")
+    counted = (joined["indicator"] == "uk_volunteers_new_approaches") & joined["value"].notna()
+    surveyed_values = joined["surveyed"].fillna(0).to_numpy()
+    too_many = (counted & (joined["value"].fillna(0) > joined["surveyed"].fillna(0))).to_numpy()
+    _flag(report, t, "value", too_many, "more-than-surveyed",
+          lambda v, i: f"{v} volunteers bringing back new approaches, but only {int(surveyed_values[i])} "
+                       f"surveyed for {t.value('project_id', i)}, {t.value('iso3', i)}, {t.value('period', i)}; "
+                       "a share cannot exceed 100%.")
+
+
+def _check_volunteer_days(report: Report, tables: dict[str, Checked]) -> None:
+    t = tables.get("volunteering")
+    if t is None or not t.imported or not all(c in t.typed for c in ("volunteers", "volunteer_days")):
+        return
+    both = t.valid("volunteers") & t.valid("volunteer_days")
+    fewer = both & _mask(pc.less(t.typed["volunteer_days"], t.typed["volunteers"]))
+    _flag(report, t, "volunteer_days", fewer, "days-below-placements",
+          lambda v, i: f"{v} volunteer days for {t.value('volunteers', i)} placements; each placement is at "
+                       "least one day.")
+
+
+def _check_sides(report: Report, tables: dict[str, Checked]) -> None:
+    inst = tables.get("institutions")
+    if inst is None or not all(c in inst.typed for c in ("institution_id", "side", "iso3")):
+        return
+    if inst.imported:
+        uk = _mask(pc.equal(inst.typed["side"], "UK"))
+        gbr = _mask(pc.equal(inst.typed["iso3"], "GBR"))
+        both = inst.valid("side") & inst.valid("iso3")
+        _flag(report, inst, "iso3", both & (uk != gbr), "side-mismatch",
+              lambda v, i: f"Side is {inst.value('side', i)} but the country is {v}; UK institutions are in "
+                           "GBR and overseas institutions are not.")
+    sides = pd.Series(inst.series("side").to_numpy(), index=inst.series("institution_id").to_numpy())
+    sides = sides[~sides.index.duplicated()].dropna()
+    projects = tables.get("projects")
+    if projects is not None and _relevant(tables, "projects", "institutions"):
+        for column, wanted in (("uk_lead_id", "UK"), ("overseas_lead_id", "Overseas")):
+            if column not in projects.typed:
+                continue
+            actual = projects.series(column).map(sides)
+            wrong = (actual.notna() & (actual != wanted)).to_numpy()
+            _flag(report, projects, column, wrong, "lead-side",
+                  lambda v, i, w=wanted: f"{v} is not a{'n' if w == 'Overseas' else ''} {w} institution, "
+                                         f"so it cannot be the {w} lead.")
+    partners = tables.get("project_partners")
+    if partners is not None and _relevant(tables, "project_partners", "institutions") and "role" in partners.typed:
+        actual = partners.series("institution_id").map(sides)
+        role = partners.series("role")
+        expected = role.str.startswith("UK").map({True: "UK", False: "Overseas"})
+        wrong = (actual.notna() & expected.notna() & (actual != expected)).to_numpy()
+        _flag(report, partners, "role", wrong, "role-side",
+              lambda v, i: f"The role {v} needs a{'' if v.startswith('UK') else 'n'} "
+                           f"{'UK' if v.startswith('UK') else 'overseas'} institution, but "
+                           f"{partners.value('institution_id', i)} is not one.")
+
+
+def validate(raws: list[RawTable], current: dict[str, tuple[pa.Table, str]], report: Report) -> dict[str, pa.Table]:
+    """Check imported tables (and their fit with the tables in use); return typed tables when all is well."""
+    tables = {raw.table: check_table(raw, report) for raw in raws}
+    for name, (table, label) in current.items():
+        if name not in tables:
+            tables[name] = from_current(name, table, label)
+    check_extract(tables, report)
+    if not report.ok:
+        return {}
+    return {name: t.table() for name, t in tables.items() if t.imported}

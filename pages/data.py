@@ -1,0 +1,128 @@
+"""Data: the data dictionary, the versions of the data, a look at the tables, and import for administrators."""
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from impact import auth, dictionary, extract_io, schema, store, ui, validate
+
+data = ui.database()
+st.title("Data")
+st.caption(ui.plain(f"Data in use: version {data.version} · {data.label}"))
+
+dictionary_tab, versions_tab, browse_tab, import_tab = st.tabs(
+    ["Data dictionary", "Versions", "Browse the data", "Import"], key="data_tabs"
+)
+
+with dictionary_tab:
+    st.markdown("An extract is one file per table, named after the table (CSV, Excel or Parquet), "
+                "with these columns. Imports are checked against every rule below.")
+    st.dataframe(dictionary.tables(), hide_index=True, width="stretch")
+    for spec in schema.TABLES:
+        with st.expander(f"{spec.name}: {spec.description}"):
+            st.dataframe(dictionary.columns(spec.name), hide_index=True, width="stretch")
+    st.subheader("Checks across rows and tables")
+    for check in dictionary.cross_checks():
+        st.markdown(f"- {ui.plain(check)}")
+    st.subheader("Metrics")
+    st.dataframe(dictionary.metric_definitions(), hide_index=True, width="stretch")
+
+
+def _act(action, *args) -> None:
+    """Run an administrator action; show why it was refused, or rerun so every page sees the change."""
+    try:
+        auth.require_admin()
+        action(*args)
+    except (PermissionError, store.StoreError) as error:
+        st.error(ui.plain(str(error)))
+        return
+    st.rerun()
+
+
+with versions_tab:
+    versions = store.list_versions()
+    st.dataframe(extract_io.versions_frame(versions), hide_index=True, width="stretch")
+    if auth.is_admin():
+        names = [v.version for v in versions]
+        labels = {v.version: f"{v.version} · {v.manifest.get('label', '')}" for v in versions}
+        chosen = st.selectbox("Version", names, format_func=labels.get, key="switch_version")
+        if st.button("Make this version active", key="switch"):
+            _act(store.rollback, chosen)
+        deletable = [v.version for v in versions if not v.active and v.version != store.BASE_VERSION]
+        if deletable:
+            doomed = st.selectbox("Delete a version that is not in use", deletable, format_func=labels.get,
+                                  key="delete_version")
+            sure = st.checkbox("I understand the deleted version cannot be brought back", key="delete_sure")
+            if st.button("Delete version", key="delete", disabled=not sure):
+                _act(store.delete_version, doomed)
+    else:
+        st.caption("Administrators can make an earlier version active again or delete one (sign in under Import).")
+
+with browse_tab:
+    table = st.selectbox("Table", schema.TABLE_NAMES, key="browse_table")
+    st.dataframe(extract_io.preview(table, 200), hide_index=True, width="stretch")
+    st.caption(ui.plain(f"First 200 rows of {table} in version {data.version}."))
+
+
+def _sign_in() -> None:
+    if auth.oidc_configured():
+        if st.user.is_logged_in:
+            st.warning(ui.plain(f"Signed in as {st.user.get('email', '')}, who is not an administrator."))
+            st.button("Log out", on_click=st.logout, key="oidc_logout")
+        elif st.button("Log in with your organisation's account", key="oidc_login"):
+            provider = auth.oidc_provider()
+            st.login(provider) if provider else st.login()
+    if auth.password_hash():
+        with st.form("admin_sign_in"):
+            password = st.text_input("Administrator password", type="password", key="admin_password")
+            if st.form_submit_button("Sign in"):
+                accepted, message = auth.try_password(password)
+                if accepted:
+                    st.rerun()
+                st.error(message)
+    elif not auth.oidc_configured():
+        st.info("Importing is switched off: no administrator is configured on this server (see the README).")
+
+
+def _import(uploads) -> None:
+    auth.require_admin()
+    report = validate.Report()
+    with tempfile.TemporaryDirectory(prefix="impact-upload-") as folder:
+        target = extract_io.save_uploads([(u.name, u.getvalue()) for u in uploads], Path(folder), report)
+        if target is not None:
+            display = target.name if target.suffix == ".zip" else "the upload"
+            report = extract_io.import_extract(target, who=auth.admin_name(), display=display).report
+    st.session_state["import_outcome"] = {
+        "ok": report.ok, "summary": report.summary(), "problems": report.to_frame(),
+        "kinds": report.by_kind(), "csv": report.to_csv(), "version": store.active().version,
+    }
+
+
+with import_tab:
+    if not auth.is_admin():
+        st.markdown("Importing a new extract, switching and deleting versions need an administrator.")
+        _sign_in()
+    else:
+        st.caption(ui.plain(f"Signed in: {auth.admin_name()}"))
+        if st.session_state.get("_impact_admin"):
+            st.button("Sign out", on_click=auth.sign_out, key="admin_sign_out")
+        st.markdown("Upload one **.zip** or several files named after their tables "
+                    "(e.g. `training.csv`, `projects.xlsx`). Tables you leave out are kept from the version in use. "
+                    "Everything is checked first; nothing changes unless there is no problem at all.")
+        uploads = st.file_uploader("Extract files", type=["csv", "xlsx", "parquet", "zip"],
+                                   accept_multiple_files=True, key="uploads")
+        if st.button("Check and import", type="primary", disabled=not uploads, key="run_import"):
+            _import(uploads)
+            st.rerun()
+    outcome = st.session_state.get("import_outcome")
+    if outcome:
+        (st.success if outcome["ok"] else st.error)(ui.plain(outcome["summary"]))
+        if outcome["ok"]:
+            st.caption(ui.plain(f"Version {outcome['version']} is now in use on every page."))
+        else:
+            st.dataframe(outcome["problems"], hide_index=True, width="stretch")
+            st.caption("Problems by file, column and rule (all counted):")
+            st.dataframe(outcome["kinds"], hide_index=True, width="stretch")
+            st.download_button("Download the report (CSV)", outcome["csv"], key="report_csv",
+                               file_name=f"import-report-{outcome['version']}.csv", mime="text/csv")
