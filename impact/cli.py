@@ -21,6 +21,76 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    from impact.extract_io import import_extract
+
+    result = import_extract(args.path, data_dir=args.data_dir)
+    print(result.report.to_text(limit=args.show))
+    if not result.ok:
+        return 1
+    print(f"version {result.version} is now active (was {result.previous}); tables imported: "
+          f"{', '.join(result.replaced)}")
+    return 0
+
+
+def _export_extract(args: argparse.Namespace) -> int:
+    from impact import store
+    from impact.extract_io import export_extract
+
+    written = export_extract(args.format, args.out, data_dir=args.data_dir)
+    print(f"wrote {len(written)} tables of version {store.active(args.data_dir).version} to {args.out}")
+    return 0
+
+
+def _versions(args: argparse.Namespace) -> int:
+    from impact import store
+
+    for v in store.list_versions(args.data_dir):
+        m = v.manifest
+        when = m.get("created_at", "shipped")
+        rows = sum(m.get("rows", {}).values())
+        print(f"{'*' if v.active else ' '} {v.version:<28} {when:<21} {rows:>10,} rows  "
+              f"{m.get('created_by', '')}  {m.get('label', '')}")
+    print("* = active")
+    return 0
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    from impact import store
+
+    store.rollback(args.version, args.data_dir)
+    print(f"version {args.version} is now active")
+    return 0
+
+
+def _delete_version(args: argparse.Namespace) -> int:
+    from impact import store
+
+    store.delete_version(args.version, args.data_dir)
+    print(f"deleted version {args.version}")
+    return 0
+
+
+def _hash_password(args: argparse.Namespace) -> int:
+    import getpass
+
+    from impact.auth import HASH_ENV, hash_password
+
+    if args.stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Administrator password: ")
+        if getpass.getpass("Again: ") != password:
+            raise ValueError("the two passwords differ")
+    if len(password) < 12:
+        raise ValueError("use a password of at least 12 characters")
+    encoded = hash_password(password)
+    print(encoded)
+    print(f"# put it in .streamlit/secrets.toml as admin_password_hash = \"...\" or export {HASH_ENV}='...'",
+          file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="python -m impact", description="Partnership Impact Dashboard tools.")
@@ -31,6 +101,37 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--scale", type=int, default=1, help="N times the projects and results (default 1)")
     gen.add_argument("--seed", type=int, default=2011, help="random seed (default 2011, the shipped extract)")
     gen.set_defaults(run=_generate)
+
+    data_dir = {"help": "data store to use (default: IMPACT_DATA_DIR, else data/)", "default": None}
+    imp = commands.add_parser("import", help="check an extract (folder, .zip or table file) and make it active")
+    imp.add_argument("path", help="folder or .zip with <table>.csv/.xlsx/.parquet files, or one such file")
+    imp.add_argument("--data-dir", **data_dir)
+    imp.add_argument("--show", type=int, default=50, help="problems to print in detail (default 50)")
+    imp.set_defaults(run=_import)
+
+    exp = commands.add_parser("export-extract", help="write the active extract in the shape import accepts")
+    exp.add_argument("--format", required=True, choices=("csv", "xlsx", "parquet"))
+    exp.add_argument("--out", required=True, help="folder to write the table files to")
+    exp.add_argument("--data-dir", **data_dir)
+    exp.set_defaults(run=_export_extract)
+
+    ver = commands.add_parser("versions", help="list the data versions (* = active)")
+    ver.add_argument("--data-dir", **data_dir)
+    ver.set_defaults(run=_versions)
+
+    back = commands.add_parser("rollback", help="make an earlier version active again")
+    back.add_argument("version", help="a version id from 'versions' ('base' = the shipped extract)")
+    back.add_argument("--data-dir", **data_dir)
+    back.set_defaults(run=_rollback)
+
+    delete = commands.add_parser("delete-version", help="delete an imported version that is not active")
+    delete.add_argument("version")
+    delete.add_argument("--data-dir", **data_dir)
+    delete.set_defaults(run=_delete_version)
+
+    hp = commands.add_parser("hash-password", help="print the hash of an administrator password")
+    hp.add_argument("--stdin", action="store_true", help="read the password from standard input")
+    hp.set_defaults(run=_hash_password)
     return parser
 
 

@@ -17,6 +17,7 @@ import datetime as dt
 import io
 import re
 import stat
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -216,7 +217,8 @@ def read(source: SourceFile, report: Report, limits: Limits = LIMITS) -> RawTabl
                    "send it as Parquet.")
         return None
     if size == 0:
-        report.add(source.name, None, "", "", "empty-file", "The file is empty.")
+        report.add(source.name, None, "", "", "empty-file",
+                   "The file is empty: it needs a header row naming the columns, then one row per record.")
         return None
     reader = {"csv": _read_csv, "xlsx": _read_xlsx, "parquet": _read_parquet}[source.fmt]
     return reader(source, report, limits)
@@ -435,22 +437,35 @@ def cell_text(value) -> str:
     return str(value)
 
 
+def _refused_xml(error: BaseException | None) -> bool:
+    """True when defusedxml refused the XML somewhere in the exception's chain."""
+    from defusedxml import DefusedXmlException
+
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, DefusedXmlException):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
+
+
 def _read_xlsx(source: SourceFile, report: Report, limits: Limits) -> RawTable | None:
     archive = check_archive(source.path, source.name, report, limits, limits.xlsx_members)
     if archive is None:
         return None
     archive.close()
     import openpyxl
-    from defusedxml import DefusedXmlException
 
     try:
-        book = openpyxl.load_workbook(source.path, read_only=True, data_only=True, keep_links=False)
-    except DefusedXmlException as error:
-        report.add(source.name, None, "", "", "unsafe-file",
-                   f"The Excel file was refused: its XML uses entities or a DTD ({type(error).__name__}), which "
-                   "Excel itself never writes.")
-        return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it skips
+            book = openpyxl.load_workbook(source.path, read_only=True, data_only=True, keep_links=False)
     except Exception as error:  # openpyxl raises many kinds for a damaged file
+        if _refused_xml(error):
+            report.add(source.name, None, "", "", "unsafe-file",
+                       "The Excel file was refused: its XML declares entities or a DTD (an 'XML bomb'), "
+                       "which Excel itself never writes.")
+            return None
         report.add(source.name, None, "", "", "unreadable",
                    f"The file cannot be read as an Excel workbook ({type(error).__name__}); save it from Excel as "
                    ".xlsx and import again.")
@@ -485,11 +500,11 @@ def _read_xlsx(source: SourceFile, report: Report, limits: Limits) -> RawTable |
                 continue
             columns.add(number, texts[:width] + [""] * (width - len(texts)))
         return _finish(source, report, header, columns, 1, spreadsheet=True)
-    except DefusedXmlException as error:
-        report.add(source.name, None, "", "", "unsafe-file",
-                   f"The Excel file was refused: its XML uses entities or a DTD ({type(error).__name__}).")
-        return None
     except Exception as error:
+        if _refused_xml(error):
+            report.add(source.name, None, "", "", "unsafe-file",
+                       "The Excel file was refused: its XML declares entities or a DTD (an 'XML bomb').")
+            return None
         report.add(source.name, None, "", "", "unreadable",
                    f"The worksheet cannot be read ({type(error).__name__}: {str(error)[:80]}).")
         return None

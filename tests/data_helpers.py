@@ -1,0 +1,58 @@
+"""Helpers for the import, store and hostile-input tests: throwaway data stores and extract files."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from impact import extract_io, schema
+
+
+def make_store(source: Path, target: Path) -> Path:
+    """A data store at `target` whose shipped ("base") extract is a copy of `source`."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in schema.TABLE_NAMES:
+        shutil.copyfile(source / f"{name}.parquet", target / f"{name}.parquet")
+    shutil.copyfile(source / "extract.json", target / "extract.json")
+    return target
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """SHA-256 of every file under `root` (the lock file aside): to prove nothing changed."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and p.name != ".lock"}
+
+
+def read_rows(path: Path) -> list[list[str]]:
+    """A CSV as rows of text (header first)."""
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def write_rows(path: Path, rows: list[list[str]], encoding: str = "utf-8", delimiter: str = ",",
+               prefix: str = "") -> Path:
+    """Write rows as CSV (Excel dialect) with the given encoding and delimiter."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding=encoding, newline="") as fh:
+        fh.write(prefix)
+        csv.writer(fh, delimiter=delimiter).writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="session")
+def csv_extract(fixture_dir, tmp_path_factory) -> Path:
+    """The fixture extract exported as CSV by export-extract (what an M&E officer would edit)."""
+    store_dir = make_store(fixture_dir, tmp_path_factory.mktemp("csv_source"))
+    out = tmp_path_factory.mktemp("csv_extract")
+    extract_io.export_extract("csv", out, data_dir=store_dir)
+    return out
+
+
+@pytest.fixture
+def data_store(fixture_dir, tmp_path) -> Path:
+    """A fresh data store holding the fixture extract as its base version."""
+    return make_store(fixture_dir, tmp_path / "store")
