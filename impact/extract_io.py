@@ -115,7 +115,7 @@ def _write_csv(table, path: Path) -> None:
         writer.writerow(table.column_names)
         for batch in table.to_batches(max_chunksize=50_000):
             columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
-            writer.writerows([_text(v) for v in row] for row in zip(*columns))
+            writer.writerows([_text(v) for v in row] for row in zip(*columns, strict=True))
 
 
 def _write_xlsx(table, path: Path, name: str) -> None:
@@ -129,7 +129,7 @@ def _write_xlsx(table, path: Path, name: str) -> None:
     sheet.append(table.column_names)
     for batch in table.to_batches(max_chunksize=50_000):
         columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
-        for row in zip(*columns):
+        for row in zip(*columns, strict=True):
             # Neutralised text never starts with "=", so openpyxl stores it as text, not a formula;
             # dates get openpyxl's yyyy-mm-dd format.
             sheet.append([cells.neutralise(v) if isinstance(v, str) else v for v in row])

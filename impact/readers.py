@@ -14,7 +14,6 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import io
 import re
 import stat
 import warnings
@@ -234,13 +233,13 @@ class _Columns:
 
     def add(self, row_number: int, values) -> None:
         self.rows.append(row_number)
-        for column, value in zip(self.pending, values):
+        for column, value in zip(self.pending, values, strict=True):
             column.append(value)
         if len(self.pending[0]) >= _CHUNK:
             self.flush()
 
     def flush(self) -> None:
-        for pending, chunks in zip(self.pending, self.chunks):
+        for pending, chunks in zip(self.pending, self.chunks, strict=True):
             if pending:
                 chunks.append(pa.array(pending, pa.string()))
                 pending.clear()
@@ -248,7 +247,7 @@ class _Columns:
     def finish(self, header: list[str], spreadsheet: bool) -> tuple[dict[str, pa.Array], np.ndarray]:
         self.flush()
         out = {}
-        for name, chunks in zip(header, self.chunks):
+        for name, chunks in zip(header, self.chunks, strict=True):
             text = pa.chunked_array(chunks, pa.string()).combine_chunks() if chunks else pa.array([], pa.string())
             out[name] = tidy(text, spreadsheet)
         return out, np.asarray(self.rows, dtype=np.int64)
@@ -527,7 +526,7 @@ def _parquet_text(column: pa.ChunkedArray) -> pa.Array | None:
     if pa.types.is_floating(kind):
         values = data.to_numpy(zero_copy_only=False)
         whole = np.isfinite(values) & (np.floor(values) == values) & (np.abs(values) < 2**53)
-        text = [str(int(v)) if w else ("" if np.isnan(v) else repr(float(v))) for v, w in zip(values, whole)]
+        text = [str(int(v)) if w else ("" if np.isnan(v) else repr(float(v))) for v, w in zip(values, whole, strict=True)]
         return pa.array(text, pa.string())
     if pa.types.is_timestamp(kind):
         return pc.strftime(data, format="%Y-%m-%d %H:%M:%S")

@@ -84,3 +84,7 @@ def metrics_shown(at: AppTest) -> dict[str, str]:
 
 
 os.environ.setdefault("IMPACT_TESTING", "1")
+
+
+# Data-store fixtures for the import, store and hostile-input tests (tests/data_helpers.py).
+from tests.data_helpers import csv_extract, data_store  # noqa: E402,F401

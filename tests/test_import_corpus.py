@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from impact import extract_io, readers, store
-from tests.data_helpers import csv_extract, make_store, read_rows, snapshot, write_rows  # noqa: F401
+from tests.data_helpers import make_store, read_rows, snapshot, write_rows
 
 
 @dataclass(frozen=True)
