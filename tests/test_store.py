@@ -1,0 +1,266 @@
+"""Versions: a good import switches and changes the figures, rollback restores them, crashes lose nothing,
+readers in threads never see an error or a mix of versions, and the command line does the same."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from impact import cli, db, extract_io, store, ui
+from impact.filters import Filters
+from tests.conftest import Independent, make_app, metrics_shown
+from tests.data_helpers import read_rows, snapshot, write_rows
+
+
+def _trainees(data_dir: Path) -> int:
+    """Health workers trained in the active version, through the app's own query."""
+    return int(db.run_query(db.open_active(data_dir), "headline_totals", Filters().params())["trainees"].iloc[0])
+
+
+def _training_with_extra(csv_extract: Path, out: Path, extra: int) -> Path:
+    rows = read_rows(csv_extract / "training.csv")
+    at = rows[0].index("trainees")
+    rows[1][at] = str(int(rows[1][at]) + extra)
+    write_rows(out / "training.csv", rows)
+    return out
+
+
+def test_good_import_switches_version_and_figures_and_rollback_restores(data_store, csv_extract, independent,
+                                                                        tmp_path):
+    original = independent.scalar("select sum(trainees) from training")
+    assert _trainees(data_store) == original
+    result = extract_io.import_extract(_training_with_extra(csv_extract, tmp_path / "in", 1000), data_store,
+                                       who="tester")
+    assert result.ok, result.report.to_text()
+    assert result.previous == store.BASE_VERSION and result.replaced == ["training"]
+    assert store.active(data_store).version == result.version
+    assert (data_store / "ACTIVE").read_text().strip() == result.version
+    assert _trainees(data_store) == original + 1000
+    assert Independent(data_store / "versions" / result.version).scalar(
+        "select sum(trainees) from training") == original + 1000
+
+    manifest = json.loads((data_store / "versions" / result.version / "extract.json").read_text())
+    assert manifest["created_by"] == "tester" and manifest["parent"] == "base"
+    assert manifest["replaced_tables"] == ["training"]
+    assert manifest["sources"][0]["name"] == "training.csv" and len(manifest["sources"][0]["sha256"]) == 64
+    assert len(manifest["checksum"]) == 64 and manifest["created_at"].endswith("Z")
+    assert manifest["illustrative"] is True  # seven of eight tables are still the illustrative ones
+    # unchanged tables are byte copies of the version in use
+    assert (data_store / "versions" / result.version / "projects.parquet").read_bytes() == \
+        (data_store / "projects.parquet").read_bytes()
+    assert store.verify(data_store, result.version) == []
+
+    store.rollback("base", data_store)
+    assert store.active(data_store).version == "base"
+    assert _trainees(data_store) == original
+    store.rollback(result.version, data_store)
+    assert _trainees(data_store) == original + 1000
+    listed = store.list_versions(data_store)
+    assert [v.version for v in listed] == [result.version, "base"]
+    assert [v.active for v in listed] == [True, False]
+
+
+def test_crash_between_writing_and_switching_leaves_old_version_active(data_store, csv_extract, tmp_path,
+                                                                       monkeypatch):
+    before = _trainees(data_store)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(store, "switch", crash)
+    with pytest.raises(RuntimeError):
+        extract_io.import_extract(_training_with_extra(csv_extract, tmp_path / "in", 5), data_store)
+    assert store.active(data_store).version == "base"
+    assert not (data_store / "ACTIVE").exists()
+    assert _trainees(data_store) == before
+    # the written version is complete and intact, just not active
+    (written,) = [p.name for p in (data_store / "versions").iterdir()]
+    assert store.is_complete(data_store, written) and store.verify(data_store, written) == []
+
+
+def test_crash_while_writing_leaves_no_version_and_is_cleaned_next_time(data_store, csv_extract, tmp_path,
+                                                                        monkeypatch):
+    calls = {"n": 0}
+    real = pq.write_table
+
+    def failing(*args, **kwargs):
+        calls["n"] += 1
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pq, "write_table", failing)
+    with pytest.raises(OSError):
+        extract_io.import_extract(_training_with_extra(csv_extract, tmp_path / "in", 5), data_store)
+    assert calls["n"] == 1
+    assert store.active(data_store).version == "base"
+    assert not (data_store / "versions").exists() or not list((data_store / "versions").iterdir())
+    assert list((data_store / ".staging").iterdir())  # the half-written folder, never visible to readers
+    monkeypatch.setattr(pq, "write_table", real)
+    result = extract_io.import_extract(_training_with_extra(csv_extract, tmp_path / "in2", 5), data_store)
+    assert result.ok
+    assert not list((data_store / ".staging").iterdir())
+
+
+def test_switch_is_atomic_rename_and_refuses_incomplete_or_odd_versions(data_store, csv_extract, tmp_path):
+    result = extract_io.import_extract(_training_with_extra(csv_extract, tmp_path / "in", 1), data_store)
+    assert sorted(p.name for p in data_store.iterdir() if p.name.startswith("ACTIVE")) == ["ACTIVE"]
+    for bad in ("../..", "versions/x", "", "a b", ".hidden", "x" * 100):
+        with pytest.raises(store.StoreError):
+            store.switch(data_store, bad)
+    (data_store / "versions" / "incomplete").mkdir()
+    with pytest.raises(store.StoreError):
+        store.rollback("incomplete", data_store)
+    assert store.active(data_store).version == result.version
+    (data_store / "ACTIVE").write_text("../../etc\n")
+    with pytest.raises(store.StoreError):
+        store.active(data_store)
+
+
+def test_tampered_version_is_not_made_active(data_store, csv_extract, tmp_path):
+    result = extract_io.import_extract(_training_with_extra(csv_extract, tmp_path / "in", 1), data_store)
+    store.rollback("base", data_store)
+    path = data_store / "versions" / result.version / "countries.parquet"
+    path.write_bytes(path.read_bytes() + b"x")
+    with pytest.raises(store.StoreError, match="damaged"):
+        store.rollback(result.version, data_store)
+    assert store.active(data_store).version == "base"
+
+
+def test_delete_refuses_active_and_base_and_removes_others(data_store, csv_extract, tmp_path):
+    first = extract_io.import_extract(_training_with_extra(csv_extract, tmp_path / "a", 1), data_store).version
+    second = extract_io.import_extract(_training_with_extra(csv_extract, tmp_path / "b", 2), data_store).version
+    with pytest.raises(store.StoreError, match="active"):
+        store.delete_version(second, data_store)
+    with pytest.raises(store.StoreError):
+        store.delete_version("base", data_store)
+    store.delete_version(first, data_store)
+    assert [v.version for v in store.list_versions(data_store)] == [second, "base"]
+    assert (data_store / "training.parquet").is_file()
+
+
+def test_lock_serialises_writers(data_store):
+    held = threading.Event()
+    release = threading.Event()
+
+    def holder():
+        with store.locked(data_store):
+            held.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    held.wait(5)
+    try:
+        with pytest.raises(store.StoreError, match="another import"):
+            with store.locked(data_store, timeout=0.3):
+                pass
+    finally:
+        release.set()
+        thread.join()
+    with store.locked(data_store, timeout=1):
+        pass
+
+
+def test_readers_in_threads_see_no_error_and_no_mix_during_imports(data_store, csv_extract, tmp_path):
+    observations: list[tuple[str, int, int]] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def reader():
+        opened: dict[str, db.Database] = {}
+        while not stop.is_set():
+            try:
+                current = store.active(data_store)
+                database = opened.get(current.version) or db.open_database(current.path, current.version)
+                opened[current.version] = database
+                row = db.run_query(database, "headline_totals", Filters().params()).iloc[0]
+                observations.append((current.version, int(row["trainees"]), int(row["volunteer_days"])))
+            except BaseException as error:  # noqa: BLE001 - any error at all fails the test
+                errors.append(error)
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for t in threads:
+        t.start()
+    versions = []
+    try:
+        for n in range(4):
+            time.sleep(0.15)
+            folder = _training_with_extra(csv_extract, tmp_path / f"in{n}", 100 * (n + 1))
+            rows = read_rows(csv_extract / "volunteering.csv")
+            at = rows[0].index("volunteer_days")
+            rows[1][at] = str(int(rows[1][at]) + 10 * (n + 1))
+            write_rows(folder / "volunteering.csv", rows)  # two tables change together
+            result = extract_io.import_extract(folder, data_store)
+            assert result.ok, result.report.to_text()
+            versions.append(result.version)
+        time.sleep(0.15)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert not errors, errors[:3]
+    expected = {}
+    for version in ["base", *versions]:
+        folder = store.version_path(data_store, version)
+        ind = Independent(folder)
+        expected[version] = (ind.scalar("select sum(trainees) from training"),
+                             ind.scalar("select sum(volunteer_days) from volunteering"))
+    seen = {v for v, _, _ in observations}
+    assert len(seen) >= 3 and len(observations) > 50
+    for version, trainees, days in observations:
+        assert (trainees, days) == expected[version], version  # never one table of a version with another's
+
+
+def test_app_picks_up_a_new_version_without_restart(data_store, csv_extract, tmp_path, monkeypatch):
+    import streamlit as st
+
+    monkeypatch.setenv("IMPACT_DATA_DIR", str(data_store))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    before = _trainees(data_store)
+    at = make_app()
+    assert metrics_shown(at)["Health workers trained"] == f"{before:,}"
+    result = extract_io.import_extract(_training_with_extra(csv_extract, tmp_path / "in", 2000), data_store)
+    at.run()
+    assert not at.exception
+    assert metrics_shown(at)["Health workers trained"] == f"{before + 2000:,}"
+    at.switch_page("pages/data.py")
+    at.run()
+    assert not at.exception
+    assert any(ui.plain(result.version) in c.value for c in at.caption), [c.value for c in at.caption]
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def test_command_line_import_versions_rollback_and_export(data_store, csv_extract, tmp_path, capsys):
+    bad = tmp_path / "bad"
+    rows = read_rows(csv_extract / "countries.csv")
+    rows[2][0] = "XYZ"
+    write_rows(bad / "countries.csv", rows)
+    before = snapshot(data_store)
+    assert cli.main(["import", str(bad), "--data-dir", str(data_store)]) == 1
+    out = capsys.readouterr().out
+    assert "countries.csv, row 3, column iso3" in out and "[unknown-iso3]" in out
+    assert snapshot(data_store) == before
+
+    good = _training_with_extra(csv_extract, tmp_path / "good", 7)
+    assert cli.main(["import", str(good), "--data-dir", str(data_store)]) == 0
+    version = store.active(data_store).version
+    assert version in capsys.readouterr().out
+    assert cli.main(["versions", "--data-dir", str(data_store)]) == 0
+    listing = capsys.readouterr().out
+    assert f"* {version}" in listing and "  base" in listing
+    assert cli.main(["rollback", "base", "--data-dir", str(data_store)]) == 0
+    assert store.active(data_store).version == "base"
+    assert cli.main(["rollback", "no-such-version", "--data-dir", str(data_store)]) == 2
+    assert cli.main(["rollback", "../escape", "--data-dir", str(data_store)]) == 2
+    assert store.active(data_store).version == "base"
+
+    out_dir = tmp_path / "exported"
+    assert cli.main(["export-extract", "--format", "csv", "--out", str(out_dir), "--data-dir", str(data_store)]) == 0
+    assert sorted(p.name for p in out_dir.glob("*.csv")) == sorted(f"{n}.csv" for n in store.table_files(out_dir))
+    assert json.loads((out_dir / "extract.json").read_text())["exported_from"] == "base"
