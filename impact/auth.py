@@ -44,6 +44,8 @@ def verify_password(password: str, encoded: str) -> bool:
         if scheme != "scrypt" or not (2 <= n <= _MAX_N and 1 <= r <= 32 and 1 <= p <= 16):
             return False
         salt_bytes, expected_bytes = base64.b64decode(salt), base64.b64decode(expected)
+        if len(expected_bytes) < 32 or len(salt_bytes) < 8:
+            return False
         digest = hashlib.scrypt(password.encode("utf-8"), salt=salt_bytes, n=n, r=r, p=p,
                                 dklen=len(expected_bytes), maxmem=256 * 1024 * 1024)
     except (ValueError, TypeError, AttributeError):
@@ -132,17 +134,22 @@ def admin_emails() -> set[str]:
     return {str(e).strip().lower() for e in emails if str(e).strip()}
 
 
-def _oidc_admin() -> str | None:
+def oidc_user() -> str | None:
+    """The e-mail of the user logged in through the identity provider, or None."""
     import streamlit as st
 
     if not oidc_configured():
         return None
     try:
-        if not st.user.is_logged_in:
+        if not st.user.get("is_logged_in", False):
             return None
-        email = str(st.user.get("email") or "").strip().lower()
-    except Exception:  # st.user unavailable outside a browser session
+        return str(st.user.get("email") or "").strip().lower() or None
+    except Exception:  # st.user is unavailable outside a browser session
         return None
+
+
+def _oidc_admin() -> str | None:
+    email = oidc_user()
     return email if email and email in admin_emails() else None
 
 

@@ -74,9 +74,8 @@ def import_extract(source: str | Path, data_dir: str | Path | None = None, who: 
                 return result
             imported = {r.table for r in raws} | {f.table for f in files}
             in_use = store.table_files(current.path)
-            label = f"{current.version} (the version in use)"
-            tables_in_use = {name: (pq.read_table(path), label) for name, path in in_use.items()
-                             if name not in imported}
+            tables_in_use = {name: (pq.read_table(path), f"{name} in version {current.version} (in use)")
+                             for name, path in in_use.items() if name not in imported}
             typed = validate.validate(raws, tables_in_use, report)
             if not report.ok:
                 return result
@@ -193,7 +192,7 @@ def save_uploads(files: list[tuple[str, bytes]], folder: Path, report: validate.
         return None
     for name, data in files:
         base = Path(name.replace("\\", "/")).name
-        if not safe.match(base) or base != name.replace("\\", "/").split("/")[-1]:
+        if not safe.match(name) or base != name:
             report.add(name[:80], None, "", name, "unknown-file",
                        "The file name has characters a table file never has; name it after its table.")
             continue

@@ -421,7 +421,7 @@ def _check_reference(report: Report, t: Checked, col: schema.Column, tables: dic
         return  # the target column is unusable; its own problems are already reported
     known = pc.drop_null(target.typed[target_col]).unique()
     missing = t.valid(col.name) & ~_mask(pc.is_in(t.typed[col.name], value_set=known))
-    where = target.file if target.imported else f"{target_name} (the version in use)"
+    where = target.file
     _flag(report, t, col.name, missing, "unknown-reference",
           lambda v, i: f"'{v}' is not a {target_col} in {where}; add it there or correct this {col.name}.")
 

@@ -67,8 +67,8 @@ with browse_tab:
 
 def _sign_in() -> None:
     if auth.oidc_configured():
-        if st.user.is_logged_in:
-            st.warning(ui.plain(f"Signed in as {st.user.get('email', '')}, who is not an administrator."))
+        if auth.oidc_user():
+            st.warning(ui.plain(f"Signed in as {auth.oidc_user()}, who is not an administrator."))
             st.button("Log out", on_click=st.logout, key="oidc_logout")
         elif st.button("Log in with your organisation's account", key="oidc_login"):
             provider = auth.oidc_provider()
