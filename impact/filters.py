@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 
 from impact import schema
 
-_QUARTER = re.compile(r"^(\d{4})[- ]?Q([1-4])$")
+_QUARTER = re.compile(r"^(\d{4})[- ]?Q([1-4])$", re.ASCII)  # ASCII: no full-width or other digits
 MAX_VALUE_LENGTH = 80
 MAX_VALUES = 64
 
