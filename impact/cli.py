@@ -21,6 +21,19 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dictionary(args: argparse.Namespace) -> int:
+    from impact.dictionary import markdown
+
+    text = markdown()
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        print(f"wrote {args.out}")
+    else:
+        print(text, end="")
+    return 0
+
+
 def _import(args: argparse.Namespace) -> int:
     from impact.extract_io import import_extract
 
@@ -101,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--scale", type=int, default=1, help="N times the projects and results (default 1)")
     gen.add_argument("--seed", type=int, default=2011, help="random seed (default 2011, the shipped extract)")
     gen.set_defaults(run=_generate)
+
+    dictionary = commands.add_parser("dictionary", help="print the data dictionary (Markdown)")
+    dictionary.add_argument("--out", help="write it to this file instead of printing it")
+    dictionary.set_defaults(run=_dictionary)
 
     data_dir = {"help": "data store to use (default: IMPACT_DATA_DIR, else data/)", "default": None}
     imp = commands.add_parser("import", help="check an extract (folder, .zip or table file) and make it active")

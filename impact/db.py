@@ -91,11 +91,12 @@ class Database:
 def open_database(extract_dir: str | Path, version: str = "") -> Database:
     """Open an in-memory DuckDB with views over the Parquet files in `extract_dir`."""
     extract_dir = Path(extract_dir).resolve()
+    missing = [f"{name}.parquet" for name in schema.TABLE_NAMES if not (extract_dir / f"{name}.parquet").is_file()]
+    if missing:
+        raise FileNotFoundError(f"the extract in {extract_dir} is missing {', '.join(missing)}")
     conn = duckdb.connect(":memory:")
     for spec in schema.TABLES:
         path = extract_dir / f"{spec.name}.parquet"
-        if not path.is_file():
-            raise FileNotFoundError(f"the extract in {extract_dir} has no {spec.name}.parquet")
         conn.execute(f"create view {spec.name} as select * from read_parquet({_quote(str(path))})")
     for setup in sorted((QUERY_DIR / "setup").glob("*.sql")):
         conn.execute(setup.read_text(encoding="utf-8"))

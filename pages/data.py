@@ -18,15 +18,17 @@ dictionary_tab, versions_tab, browse_tab, import_tab = st.tabs(
 with dictionary_tab:
     st.markdown("An extract is one file per table, named after the table (CSV, Excel or Parquet), "
                 "with these columns. Imports are checked against every rule below.")
-    st.dataframe(dictionary.tables(), hide_index=True, width="stretch")
+    st.dataframe(dictionary.table_summary(), hide_index=True, width="stretch")
+    columns = dictionary.tables_frame()
     for spec in schema.TABLES:
         with st.expander(f"{spec.name}: {spec.description}"):
-            st.dataframe(dictionary.columns(spec.name), hide_index=True, width="stretch")
+            st.dataframe(columns[columns["table"] == spec.name].drop(columns="table"), hide_index=True,
+                         width="stretch")
     st.subheader("Checks across rows and tables")
     for check in dictionary.cross_checks():
         st.markdown(f"- {ui.plain(check)}")
     st.subheader("Metrics")
-    st.dataframe(dictionary.metric_definitions(), hide_index=True, width="stretch")
+    st.dataframe(dictionary.metrics_frame(), hide_index=True, width="stretch")
 
 
 def _act(action, *args) -> None:
