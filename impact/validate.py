@@ -262,14 +262,18 @@ def _parse_date(report: Report, t: Checked, col: schema.Column, text: pa.Array) 
     shaped = _mask(pc.match_substring_regex(text, _DATE))
     empty = _mask(pc.equal(text, ""))
     day_text = pc.utf8_slice_codeunits(text, 0, 10)
-    parsed = pc.strptime(pc.if_else(pa.array(shaped), day_text, pa.scalar(None, pa.string())),
-                         format="%Y-%m-%d", unit="s", error_is_null=True)
-    # strptime rolls 2019-02-30 over to 2019-03-02: a real date formats back to the same text.
-    same = _mask(pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), day_text))
-    good = shaped & same
+    candidates = pc.if_else(pa.array(shaped), day_text, pa.scalar(None, pa.string()))
+    try:  # fast path: every well-shaped value is a real calendar date
+        days = pc.cast(candidates, pa.date32())
+        good = shaped
+    except pa.ArrowInvalid:
+        parsed = pc.strptime(candidates, format="%Y-%m-%d", unit="s", error_is_null=True)
+        # strptime rolls 2019-02-30 over to 2019-03-02: a real date formats back to the same text.
+        good = shaped & _mask(pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), day_text))
+        days = pc.cast(pc.if_else(pa.array(good), parsed, pa.scalar(None, pa.timestamp("s"))), pa.date32())
     _flag(report, t, col.name, ~(good | empty), "not-a-date",
           lambda v, i: f"'{v}' is not a date; write dates as YYYY-MM-DD, e.g. 2016-07-01.")
-    return pc.cast(pc.if_else(pa.array(good), parsed, pa.scalar(None, pa.timestamp("s"))), pa.date32())
+    return days
 
 
 def _check_text(report: Report, t: Checked, col: schema.Column, text: pa.Array) -> pa.Array:
@@ -369,19 +373,24 @@ def _check_periods(report: Report, t: Checked) -> None:
 def _check_key(report: Report, t: Checked, spec: schema.Table) -> None:
     if not all(k in t.typed for k in spec.key):
         return
-    keys = pd.DataFrame({k: t.series(k) for k in spec.key})
-    complete = keys.notna().all(axis=1).to_numpy()
-    if not complete.any():
+    keys = pa.table({k: t.typed[k] for k in spec.key} | {"__row": pa.array(np.arange(len(t.rows)))})
+    complete = np.ones(len(t.rows), dtype=bool)
+    for k in spec.key:
+        complete &= t.valid(k)
+    keys = keys.filter(pa.array(complete))
+    groups = keys.group_by(list(spec.key)).aggregate([("__row", "min"), ("__row", "count")])
+    repeated = groups.filter(pc.greater(groups["__row_count"], 1))
+    if repeated.num_rows == 0:
         return
-    group = keys[complete].groupby(list(spec.key), sort=False, dropna=True).ngroup().to_numpy()
-    positions = np.flatnonzero(complete)
-    _, first_of_group = np.unique(group, return_index=True)  # group ids are 0..n-1
-    first_pos = positions[first_of_group[group]]
+    joined = keys.join(repeated.select(list(spec.key) + ["__row_min"]), list(spec.key), join_type="inner",
+                       use_threads=False)
+    rows = joined["__row"].to_numpy()
+    first = joined["__row_min"].to_numpy()
     duplicate = np.zeros(len(t.rows), dtype=bool)
-    duplicate[positions] = first_pos != positions
     first_for = np.zeros(len(t.rows), dtype=np.int64)
-    first_for[positions] = first_pos
-    column = spec.key[-1] if len(spec.key) > 1 else spec.key[0]
+    duplicate[rows] = rows != first
+    first_for[rows] = first
+    column = spec.key[-1]
     described = " and ".join(spec.key) if len(spec.key) > 1 else spec.key[0]
 
     def message(value: str, i: int) -> str:
@@ -450,30 +459,32 @@ def _check_project_dates(report: Report, tables: dict[str, Checked]) -> None:
           lambda v, i: f"{v} is after the programme ended ({PROGRAMME_END}).")
 
 
-def _quarter_start(day: pd.Series) -> pd.Series:
-    stamps = pd.to_datetime(day)
-    return stamps.dt.to_period("Q").dt.start_time
+def _days(values: pa.Array) -> np.ndarray:
+    """Dates as days since 1970 (int64), -1 where missing."""
+    return np.asarray(pc.fill_null(pc.cast(values, pa.int32()), -1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _check_results_in_project(report: Report, tables: dict[str, Checked]) -> None:
     projects = _project_frame(tables, "start_date", "end_date")
     if projects is None:
         return
-    projects = projects.assign(first=_quarter_start(projects["start_date"]),
-                               last=pd.to_datetime(projects["end_date"]))
+    index = pd.Index(projects["project_id"].to_numpy())
+    starts = pa.array(projects["start_date"].to_list(), pa.date32())
+    ends = pa.array(projects["end_date"].to_list(), pa.date32())
+    first_quarter = pc.cast(pc.floor_temporal(starts, unit="quarter"), pa.date32())
+    first, last = _days(first_quarter), _days(ends)
     for name in schema.FACT_TABLES:
         t = tables.get(name)
         if t is None or not _relevant(tables, name, "projects") or "period" not in t.typed:
             continue
-        facts = pd.DataFrame({"project_id": t.series("project_id"), "period": pd.to_datetime(t.series("period"))})
-        joined = facts.merge(projects, on="project_id", how="left")
-        known = joined["first"].notna() & joined["period"].notna()
-        outside = (known & ((joined["period"] < joined["first"]) | (joined["period"] > joined["last"]))).to_numpy()
-        starts = joined["start_date"].astype(str).to_numpy()
-        ends = joined["end_date"].astype(str).to_numpy()
+        position = index.get_indexer(t.typed["project_id"].to_numpy(zero_copy_only=False))
+        period = _days(t.typed["period"])
+        known = (position >= 0) & (period >= 0)
+        safe = np.where(known, position, 0)
+        outside = known & ((period < first[safe]) | (period > last[safe]))
         _flag(report, t, "period", outside, "period-outside-project",
-              lambda v, i, t=t, s=starts, e=ends: f"{t.value('project_id', i)} ran from {s[i]} to {e[i]}; "
-                                                  f"results for the quarter starting {v} fall outside it.")
+              lambda v, i, t=t, p=position: f"{t.value('project_id', i)} ran from {starts[p[i]]} to {ends[p[i]]}; "
+                                            f"results for the quarter starting {v} fall outside it.")
 
 
 def _check_new_approaches(report: Report, tables: dict[str, Checked]) -> None:
