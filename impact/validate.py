@@ -100,9 +100,13 @@ class Report:
         rows = [{"file": f, "column": c, "rule": r, "count": n} for (f, c, r), n in self.kinds.items()]
         return pd.DataFrame(rows, columns=["file", "column", "rule", "count"])
 
+    def ordered(self) -> list[Problem]:
+        """The problems kept in detail, by file and then row (file-level problems first)."""
+        return sorted(self.problems, key=lambda p: (p.file, -1 if p.row is None else p.row))
+
     def to_frame(self) -> pd.DataFrame:
-        """The problems kept in detail, one per row."""
-        frame = pd.DataFrame([p.__dict__ for p in self.problems],
+        """The problems kept in detail, one per row, by file and row."""
+        frame = pd.DataFrame([p.__dict__ for p in self.ordered()],
                              columns=["file", "row", "column", "value", "rule", "message"])
         return frame.astype({"row": "Int64"})
 
@@ -111,7 +115,7 @@ class Report:
         lines = [self.summary()]
         if self.ok:
             return "\n".join(lines)
-        for p in self.problems[:limit]:
+        for p in self.ordered()[:limit]:
             where = f"{p.file}, row {p.row}" if p.row is not None else p.file
             column = f", column {p.column}" if p.column else ""
             lines.append(f"- {where}{column}: {p.message} [{p.rule}]")
@@ -127,7 +131,7 @@ class Report:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["file", "row", "column", "value", "rule", "message"])
-        for p in self.problems:
+        for p in self.ordered():
             writer.writerow([cells.neutralise(str(v)) if v is not None else "" for v in
                              (p.file, p.row, p.column, p.value, p.rule, p.message)])
         if self.total > len(self.problems):

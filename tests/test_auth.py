@@ -154,7 +154,7 @@ def test_wrong_passwords_are_rate_limited(admin_store):
 
 def test_global_limit_holds_across_sessions(monkeypatch, password_hash):
     monkeypatch.setenv(auth.HASH_ENV, password_hash)
-    for n in range(auth.GLOBAL_LIMITER.free):
+    for _ in range(auth.GLOBAL_LIMITER.free):
         auth.GLOBAL_LIMITER.failed("*")
     assert auth.GLOBAL_LIMITER.wait("*") > 0
     accepted, message = auth.try_password(PASSWORD)
