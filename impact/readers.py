@@ -41,7 +41,8 @@ class Limits:
     file_bytes: int = 200 * MiB  # one file as uploaded or unpacked
     rows: int = 2_000_000  # data rows in one table
     columns: int = 64  # columns in one table
-    unpacked_bytes: int = 1024 * MiB  # all members of a .zip or an .xlsx, unpacked
+    unpacked_bytes: int = 1024 * MiB  # all members of an uploaded .zip, unpacked
+    xlsx_unpacked_bytes: int = 512 * MiB  # all parts of an .xlsx, unpacked (openpyxl holds its strings in memory)
     compression_ratio: int = 250  # unpacked/packed for a member over 1 MiB (zero-filled bombs reach 1000)
     archive_members: int = 64  # files in an uploaded .zip
     xlsx_members: int = 2000  # parts inside an .xlsx
@@ -134,7 +135,8 @@ def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
     return None
 
 
-def check_archive(path: Path, shown: str, report: Report, limits: Limits, members: int) -> zipfile.ZipFile | None:
+def check_archive(path: Path, shown: str, report: Report, limits: Limits, members: int,
+                  unpacked: int | None = None) -> zipfile.ZipFile | None:
     """Open a zip container if its directory is within the limits (no bomb); else report why not."""
     try:
         archive = zipfile.ZipFile(path)
@@ -143,11 +145,12 @@ def check_archive(path: Path, shown: str, report: Report, limits: Limits, member
         return None
     infos = archive.infolist()
     total = sum(i.file_size for i in infos)
+    unpacked = limits.unpacked_bytes if unpacked is None else unpacked
     reason = None
     if len(infos) > members:
         reason = f"it holds {len(infos):,} parts, more than the {members:,} allowed"
-    elif total > limits.unpacked_bytes:
-        reason = f"it unpacks to {_size(total)}, more than the {_size(limits.unpacked_bytes)} allowed"
+    elif total > unpacked:
+        reason = f"it unpacks to {_size(total)}, more than the {_size(unpacked)} allowed"
     else:
         for info in infos:
             packed = max(info.compress_size, 1)
@@ -449,7 +452,8 @@ def _refused_xml(error: BaseException | None) -> bool:
 
 
 def _read_xlsx(source: SourceFile, report: Report, limits: Limits) -> RawTable | None:
-    archive = check_archive(source.path, source.name, report, limits, limits.xlsx_members)
+    archive = check_archive(source.path, source.name, report, limits, limits.xlsx_members,
+                            limits.xlsx_unpacked_bytes)
     if archive is None:
         return None
     archive.close()

@@ -195,3 +195,31 @@ def test_uploads_with_odd_names_or_mixed_zips_are_refused(tmp_path):
     report = validate.Report()
     target = extract_io.save_uploads([("training.csv", b"x"), ("projects.xlsx", b"y")], tmp_path, report)
     assert target == tmp_path and sorted(p.name for p in tmp_path.iterdir()) == ["projects.xlsx", "training.csv"]
+
+
+def test_oidc_users_are_admins_only_when_listed(monkeypatch):
+    secrets = {"auth": {"redirect_uri": "http://localhost:8631/oauth2callback"},
+               "admin": {"emails": ["Boss@Example.org "]}}
+    monkeypatch.setattr(auth, "_secrets", lambda: secrets)
+    assert auth.oidc_configured() and auth.admin_emails() == {"boss@example.org"}
+    monkeypatch.setattr(auth, "oidc_user", lambda: "boss@example.org")
+    assert auth.is_admin() and auth.admin_name() == "boss@example.org"
+    monkeypatch.setattr(auth, "oidc_user", lambda: "visitor@example.org")
+    assert not auth.is_admin()
+    with pytest.raises(PermissionError):
+        auth.require_admin()
+    monkeypatch.setattr(auth, "_secrets", lambda: {"admin": {"emails": ["boss@example.org"]}})
+    assert not auth.oidc_configured()
+
+
+def test_hash_password_command(monkeypatch, capsys):
+    import io
+
+    from impact import cli
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert cli.main(["hash-password", "--stdin"]) == 0
+    printed = capsys.readouterr().out.strip()
+    assert auth.verify_password(PASSWORD, printed)
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert cli.main(["hash-password", "--stdin"]) == 2
