@@ -110,7 +110,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _fsync_file(path: Path) -> None:
-    with open(path, "rb+") as fh:
+    with open(path, "rb") as fh:
         os.fsync(fh.fileno())
 
 
@@ -215,6 +215,8 @@ def write_version(root: Path, tables: dict, manifest: dict) -> str:
     }
     (staging / MANIFEST).write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     _fsync_file(staging / MANIFEST)
+    for path in staging.iterdir():
+        path.chmod(0o444)  # immutable from here on: read-only files, checksums in the manifest
     _fsync_dir(staging)
     os.rename(staging, root / VERSIONS / version)
     _fsync_dir(root / VERSIONS)
