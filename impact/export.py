@@ -42,7 +42,7 @@ MIME_TYPES = {
     "json": "application/json",
 }
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_HEADER_HEIGHT = 112  # title, filters and legend above the plot (px of the 960×540 layout)
+_HEADER_HEIGHT = 132  # title, filters and legend above the plot (px of the 960×540 layout)
 _COLUMN_LABELS = {"iso3": "ISO-3 code"}
 _EXCEL_FORMATS = {"count": "#,##0", "percent": "0%", "gbp": "£#,##0"}
 
@@ -105,19 +105,17 @@ def slide_figure(
         margin=dict(t=_HEADER_HEIGHT, b=8),
     )
     heading = f"<b>{_escape(spec.title if title is None else title)}</b>"
+    if key_number:
+        label, value = key_number
+        accent = theme.PROJECTOR["primary"] if projector else theme.COLORS["primary"]
+        heading += (f"<br><span style='font-size:0.8em;color:{accent}'><b>{_escape(value)}</b></span>"
+                    f"<span style='font-size:0.62em;color:{muted}'>  {_escape(label)}</span>")
     if provenance.filters:
         heading += f"<br><span style='font-size:0.62em;color:{muted}'>{_escape(provenance.filters)}</span>"
     fig.add_annotation(
         text=heading, xref="paper", yref="paper", x=0, y=1, xanchor="left", yanchor="top",
         yshift=_HEADER_HEIGHT - 6, showarrow=False, align="left", font=dict(size=24, color=text_color),
     )
-    if key_number:
-        label, value = key_number
-        fig.add_annotation(
-            text=f"<b>{_escape(value)}</b><br><span style='font-size:0.45em'>{_escape(label)}</span>",
-            xref="paper", yref="paper", x=1, y=1, xanchor="right", yanchor="top", yshift=_HEADER_HEIGHT - 6,
-            showarrow=False, align="right", font=dict(size=30, color=text_color),
-        )
     return fig
 
 
