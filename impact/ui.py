@@ -185,4 +185,7 @@ def chart(chart_id: str, options: dict | None = None, *, key: str | None = None,
         st.dataframe(spec.rows(frame), hide_index=True, width="stretch")
     if spec.caption:
         st.caption(plain(spec.caption(spec.rows(frame))))
+    from impact import present  # present builds on this module
+
+    present.chart_actions(spec, frame, options, key)
     return event
