@@ -167,6 +167,10 @@ def table(spec: catalog.ChartSpec, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _neutral_column(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(series):
+        whole = series.dropna()
+        # DuckDB sums arrive as floats: write 8,309 people as 8309, not 8309.0.
+        return series.astype("Int64") if (whole == whole.round()).all() else series
     if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
         return series
     return series.map(lambda v: neutralise(v) if isinstance(v, str) else (v if v is None or pd.isna(v) else str(v)))
