@@ -188,3 +188,57 @@ def test_token_survives_json_escaping():
     d = deck.Deck("Dar es Salaam — 2017 <symposium>", (deck.Slide("trainees_map", note="“quotes” & <b>"),))
     assert json.loads(d.to_json())["name"] == d.name
     assert deck.from_token(d.to_token()) == d
+
+
+# ---- the Present page (AppTest) ------------------------------------------------------------
+
+def _slide_label(at) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("**Slide "))
+
+
+def test_present_page_steps_through_the_default_deck_with_filters(app_data, independent):
+    from tests.conftest import make_app
+
+    at = make_app("pages/present.py", {"country": ["UGA"]})
+    shipped = deck.default_deck()
+    assert _slide_label(at).startswith(f"**Slide 1 of {len(shipped.slides)}**")
+    assert at.title[0].value == shipped.slides[0].heading
+    total = independent.scalar("select sum(trainees) from training where iso3 = 'UGA'")
+    assert at.metric[0].value == f"{total:,}"
+    at.button(key="present_next").click().run()
+    assert _slide_label(at).startswith("**Slide 2 of")
+    assert at.query_params["slide"] in ("2", ["2"])
+    at.button(key="present_prev").click().run()
+    assert _slide_label(at).startswith("**Slide 1 of")
+    assert at.button(key="present_prev").disabled
+
+
+def test_present_page_opens_a_deck_from_the_link_and_refuses_a_bad_one(app_data):
+    from tests.conftest import make_app
+
+    custom = deck.Deck("Board <b>meeting</b>", (deck.Slide("trainees_by_theme", title="Themes"),))
+    at = make_app("pages/present.py", {"deck": [custom.to_token()]})
+    assert _slide_label(at).startswith("**Slide 1 of 1**")
+    assert at.title[0].value == "Themes"
+    bad = make_app("pages/present.py", {"deck": ["eJwrSS0u0cvIzEvPz0nVS87PBQA7cQaE"]})
+    assert "was not loaded" in bad.warning[0].value
+    assert _slide_label(bad).startswith(f"**Slide 1 of {len(deck.default_deck().slides)}**")
+
+
+def test_add_to_deck_from_a_chart_and_edit_the_deck(app_data):
+    from tests.conftest import make_app
+
+    at = make_app()
+    at.button(key="chart_trainees_by_theme_add_to_deck").click().run()
+    assert not at.exception
+    at.switch_page("pages/present.py")
+    at.run()
+    count = len(deck.default_deck().slides) + 1
+    assert _slide_label(at).startswith(f"**Slide 1 of {count}**")
+    at.button(key=f"deck_remove_{count - 1}").click().run()
+    assert _slide_label(at).startswith(f"**Slide 1 of {count - 1}**")
+    at.button(key="deck_down_0").click().run()
+    assert at.title[0].value == deck.default_deck().slides[1].heading
+    token = at.query_params["deck"]
+    token = token if isinstance(token, str) else token[0]
+    assert deck.from_token(token).slides[1].chart == deck.default_deck().slides[0].chart
