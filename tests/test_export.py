@@ -51,10 +51,10 @@ def hostile_copy(source: Path, target: Path) -> Path:
             shutil.copy(item, target / item.name)
     con = duckdb.connect()
     top = [r[0] for r in con.execute(
-        f"select iso3 from read_parquet('{source / 'training.parquet'}') group by iso3 "
-        "order by sum(trainees) desc, iso3 limit ?", [len(OWASP_PAYLOADS)]).fetchall()]
+        "select iso3 from read_parquet($path) group by iso3 order by sum(trainees) desc, iso3 limit $n",
+        {"path": str(source / "training.parquet"), "n": len(OWASP_PAYLOADS)}).fetchall()]
     countries = pd.read_parquet(source / "countries.parquet")
-    for iso3, payload in zip(top, OWASP_PAYLOADS):
+    for iso3, payload in zip(top, OWASP_PAYLOADS, strict=True):
         countries.loc[countries["iso3"] == iso3, "name"] = payload
     countries.to_parquet(target / "countries.parquet", index=False)
     projects = pd.read_parquet(source / "projects.parquet")
@@ -76,7 +76,8 @@ def database(fixture_dir):
     return db.open_database(fixture_dir, "fixture-v1")
 
 
-def _prepared(database, chart_id: str, filters: Filters = Filters()):
+def _prepared(database, chart_id: str, filters: Filters | None = None):
+    filters = filters or Filters()
     spec = catalog.chart(chart_id)
     options = export.filter_options(database)
     frame = export.chart_data(database, spec, filters, options)
