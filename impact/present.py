@@ -37,6 +37,12 @@ PROJECTOR_CSS = f"""
 [data-testid="stMain"] button:disabled {{ opacity: 0.35; }}
 [data-testid="stMain"] button p, [data-testid="stMain"] button span {{ color: {theme.PROJECTOR["text"]}; }}
 [data-testid="stMain"] [data-testid="stExpander"] details {{ border-color: {theme.PROJECTOR["grid"]}; }}
+[data-testid="stMain"] [data-testid="stExpander"] summary,
+[data-testid="stMain"] [data-testid="stExpander"] summary:hover {{ background: transparent; }}
+[data-testid="stMain"] [data-testid="stExpander"] summary *,
+[data-testid="stMain"] [data-testid="stText"], [data-testid="stMain"] [data-testid="stText"] * {{
+  color: {theme.PROJECTOR["text"]};
+}}
 </style>
 """
 
@@ -114,7 +120,8 @@ def navigation(current: deck.Deck, index: int) -> None:
     left, middle, right = st.columns([1, 4, 1], vertical_alignment="center")
     left.button("Previous", icon=":material/arrow_back:", shortcut="Left", disabled=index == 0,
                 on_click=go_to, args=(index - 1,), key="present_prev", width="stretch")
-    middle.markdown(f"**Slide {index + 1} of {total}** · {ui.plain(current.name)}", text_alignment="center")
+    middle.markdown(f"**Slide {index + 1} of {total}** · {ui.plain(current.name)}  \n"
+                    ":small[Arrow keys ← → move between slides · F11 for full screen]", text_alignment="center")
     right.button("Next", icon=":material/arrow_forward:", icon_position="right", shortcut="Right",
                  disabled=index >= total - 1, on_click=go_to, args=(index + 1,), key="present_next",
                  width="stretch")
