@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from impact import deck, present
+from impact import deck, present, ui
 
+ui.ensure_navigation()
 present.projector_style()
 current = present.current_deck()
 if notice := st.session_state.pop("_deck_notice", None):

@@ -46,3 +46,28 @@ def test_present_steps_through_slides_with_the_arrow_keys_offline(offline_page):
     _slide_number(page, 2, total)
     assert "slide=2" in page.url
     assert not [u for u in page.blocked if "plot.ly" in u or "cdn" in u]
+
+
+def test_a_shared_present_link_opens_on_a_fresh_server(browser, shipped):
+    from pathlib import Path
+
+    from tests.browser.conftest import start_server
+
+    custom = deck.Deck("Donors", (deck.Slide("trainees_by_theme", title="Training by theme"),
+                                  deck.Slide("trainees_map")))
+    proc, url = start_server(Path(__file__).resolve().parents[2] / "data")
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(f"{url}/present?country=UGA&deck={custom.to_token()}", wait_until="networkidle")
+        wait_for_app(page)
+        _slide_number(page, 1, 2)
+        page.get_by_role("heading", name="Training by theme").wait_for()
+        # the app's own navigation and sidebar filters ran, with the filter from the link
+        page.locator("[data-testid='stSidebarNav'] a", has_text="Overview").wait_for()
+        uganda = shipped.scalar("select sum(trainees) from training where iso3 = 'UGA'")
+        page.locator("[data-testid='stMetricValue']", has_text=f"{uganda:,}").wait_for(timeout=20_000)
+    finally:
+        context.close()
+        proc.terminate()
+        proc.wait(timeout=10)
