@@ -245,3 +245,24 @@ def test_add_to_deck_from_a_chart_and_edit_the_deck(app_data):
     token = at.query_params["deck"]
     token = token if isinstance(token, str) else token[0]
     assert deck.from_token(token).slides[1].chart == deck.default_deck().slides[0].chart
+
+
+@pytest.mark.parametrize("kind, chart_type", [
+    ("column", XL_CHART_TYPE.COLUMN_CLUSTERED),
+    ("line", XL_CHART_TYPE.LINE_MARKERS),
+    ("area", XL_CHART_TYPE.AREA),
+    ("pie", XL_CHART_TYPE.PIE),
+])
+def test_every_native_kind_becomes_an_editable_chart(fixture_dir, independent, monkeypatch, kind, chart_type):
+    """Charts other engineers add get native slides from their kind, category and values alone."""
+    from dataclasses import replace
+
+    spec = replace(catalog.chart("trainees_by_theme"), id=f"theme_{kind}", kind=kind)
+    monkeypatch.setitem(catalog.CHARTS, spec.id, spec)
+    data, _, _ = _build(fixture_dir, deck.Deck("k", (deck.Slide(spec.id),)), "pptx", Filters())
+    chart = next(s for s in Presentation(io.BytesIO(data)).slides[1].shapes if s.has_chart).chart
+    assert chart.chart_type == chart_type
+    expected = independent.rows("select p.theme, sum(t.trainees) from training t join projects p "
+                                "using (project_id) group by 1 order by 2 desc, 1")
+    assert list(chart.plots[0].categories) == [r[0] for r in expected]
+    assert _series(chart) == {"Health workers trained": [float(r[1]) for r in expected]}
