@@ -69,6 +69,13 @@ def set_deck(new: deck.Deck, *, in_url: bool = True) -> None:
         st.query_params[DECK_PARAM] = new.to_token()
 
 
+def share_in_url(current: deck.Deck) -> None:
+    """Keep a deck other than the shipped one in the URL, so the page's link opens it."""
+    token = current.to_token()
+    if st.query_params.get(DECK_PARAM) != token and (DECK_PARAM in st.query_params or current != deck.default_deck()):
+        st.query_params[DECK_PARAM] = token
+
+
 def add_to_deck(chart_id: str, options: dict | None = None) -> None:
     """Append a chart to this session's deck (a button callback)."""
     current = current_deck()

@@ -7,6 +7,7 @@ from impact import deck, present, ui
 ui.ensure_navigation()
 present.projector_style()
 current = present.current_deck()
+present.share_in_url(current)
 if notice := st.session_state.pop("_deck_notice", None):
     st.warning(notice)
 

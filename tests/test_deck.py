@@ -238,6 +238,9 @@ def test_add_to_deck_from_a_chart_and_edit_the_deck(app_data):
     at.run()
     count = len(deck.default_deck().slides) + 1
     assert _slide_label(at).startswith(f"**Slide 1 of {count}**")
+    linked = at.query_params["deck"]
+    linked = linked if isinstance(linked, str) else linked[0]
+    assert deck.from_token(linked).slides[-1].chart == "trainees_by_theme"  # the link opens this deck
     at.button(key=f"deck_remove_{count - 1}").click().run()
     assert _slide_label(at).startswith(f"**Slide 1 of {count - 1}**")
     at.button(key="deck_down_0").click().run()
