@@ -57,9 +57,15 @@ def worker_duckdb(extract: Path, repeat: int) -> list[dict]:
     from impact import db
 
     rows = []
+    for stale in db.cache_dir().glob("extract-*.duckdb"):
+        stale.unlink()
+    start = time.perf_counter()
+    db.open_database(extract).connection.close()
+    rows.append({"step": "compile Parquet into DuckDB cache (once per version)",
+                 "ms": (time.perf_counter() - start) * 1000})
     start = time.perf_counter()
     database = db.open_database(extract)
-    rows.append({"step": "open database (views over Parquet)", "ms": (time.perf_counter() - start) * 1000})
+    rows.append({"step": "open database (compiled)", "ms": (time.perf_counter() - start) * 1000})
     for label, filters in _filter_sets().items():
         params = filters.params()
         for name in OVERVIEW_QUERIES:
@@ -213,7 +219,7 @@ def main() -> None:
     print(f"Machine: {os.cpu_count()} cores; median of {args.repeat} runs per line\n")
 
     table = []
-    for kind, label in (("duckdb", "DuckDB on Parquet (app)"), ("pandas", "pandas in memory"),
+    for kind, label in (("duckdb", "DuckDB (app)"), ("pandas", "pandas in memory"),
                         ("apptest", "Streamlit page (AppTest)")):
         rows, peak = _spawn(kind, extract, args.repeat if kind != "apptest" else max(3, args.repeat // 2))
         table += [(label, r["step"], r["ms"], peak) for r in rows]
