@@ -12,7 +12,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from impact import catalog, db, store, theme
+from impact import catalog, db, store
 from impact.filters import DIMENSIONS, URL_KEYS, Filters, Options, from_query_params, quarter_label
 from impact.metrics import format_metric, metric
 
