@@ -4,7 +4,7 @@ import streamlit as st
 
 from impact import theme, ui
 
-st.set_page_config(page_title="Partnership Impact Dashboard", page_icon=":material/handshake:", layout="wide")
+st.set_page_config(page_title="Partnership Impact Dashboard", page_icon="static/favicon.png", layout="wide")
 theme.register()
 
 PAGES = [

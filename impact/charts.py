@@ -45,7 +45,8 @@ def titled(fig: go.Figure, title: str = "", subtitle: str = "") -> go.Figure:
         text = html.escape(title)
         if subtitle:
             text += f"<br><span style='font-size:0.7em'>{html.escape(subtitle)}</span>"
-        fig.update_layout(title=dict(text=text))
+        fig.update_layout(title=dict(text=text),
+                          margin=dict(t=110 if subtitle else 72))
     return fig
 
 
@@ -71,6 +72,7 @@ def bar(
         marker_color=theme.COLORS[role],
         text=text,
         textposition="auto",
+        textfont=dict(size=14),
         customdata=text,
         hovertemplate=_hover("%{y}" if horizontal else "%{x}", value),
         cliponaxis=False,
@@ -98,7 +100,7 @@ def trend(
     text = _formatted(frame[value], value)
     fig = go.Figure(
         go.Bar(
-            x=periods, y=frame[value], name=f"{metric(value).label} per {period}",
+            x=periods, y=frame[value], name=f"Per {period}",
             marker_color=theme.COLORS["primary"], customdata=text,
             hovertemplate=_hover("%{x}", value),
         )
@@ -113,7 +115,7 @@ def trend(
             )
         )
         fig.update_layout(
-            yaxis2=dict(_value_axis(value), overlaying="y", side="right", showgrid=False,
+            yaxis2=dict(_value_axis(value), overlaying="y", side="right", showgrid=False, tickmode="auto",
                         title=dict(text="Cumulative")),
         )
     fig.update_layout(yaxis=_value_axis(value), xaxis=dict(title=None, type="category"))

@@ -133,6 +133,19 @@ def _add_export(commands) -> None:
     deck.set_defaults(run=_export_deck)
 
 
+def _dictionary(args: argparse.Namespace) -> int:
+    from impact.dictionary import markdown
+
+    text = markdown()
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        print(f"wrote {args.out}")
+    else:
+        print(text, end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="python -m impact", description="Partnership Impact Dashboard tools.")
@@ -143,6 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--scale", type=int, default=1, help="N times the projects and results (default 1)")
     gen.add_argument("--seed", type=int, default=2011, help="random seed (default 2011, the shipped extract)")
     gen.set_defaults(run=_generate)
+
+    dictionary = commands.add_parser("dictionary", help="print the data dictionary (Markdown)")
+    dictionary.add_argument("--out", help="write it to this file instead of printing it")
+    dictionary.set_defaults(run=_dictionary)
+
     _add_export(commands)
     return parser
 

@@ -42,7 +42,7 @@ MIME_TYPES = {
     "json": "application/json",
 }
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_HEADER_HEIGHT = 132  # title, filters and legend above the plot (px of the 960×540 layout)
+_HEADER_HEIGHT = 112  # title, key number and filters above the plot (px of the 960×540 layout)
 _COLUMN_LABELS = {"iso3": "ISO-3 code"}
 _EXCEL_FORMATS = {"count": "#,##0", "percent": "0%", "gbp": "£#,##0"}
 

@@ -30,13 +30,13 @@ METRICS: dict[str, Metric] = {
         Metric(
             "trainees", "Health workers trained", "people", "sum", "count",
             "Health workers who completed training delivered by a partnership.",
-            "Sum of trainees reported by projects per quarter; each training completed counts once.",
+            "Trainees reported by projects each quarter, added up; a person trained twice counts twice.",
             "training",
         ),
         Metric(
             "women_trained", "Women trained", "people", "sum", "count",
             "Health workers trained who are women.",
-            "Sum of trainees with gender recorded as Female.",
+            "Trainees recorded as female.",
             "training",
         ),
         Metric(
@@ -48,26 +48,26 @@ METRICS: dict[str, Metric] = {
         Metric(
             "countries_trained", "Countries with training", "countries", "count distinct", "count",
             "Countries where health workers were trained.",
-            "Distinct countries with at least one trainee reported (the 2019 count of 30).",
+            "Countries with at least one trainee reported (the 2019 count).",
             "training",
         ),
         Metric(
             "countries_active", "Countries with partnerships", "countries", "count distinct", "count",
             "Countries where a funded partnership was active.",
-            "Distinct countries of projects active in the period (the 2017 count of 32 includes "
-            "countries with volunteering or outcomes but no training results).",
+            "Countries with an active project, including those with volunteering but no "
+            "training results (the 2017 count).",
             "projects",
         ),
         Metric(
             "projects", "Projects", "projects", "count distinct", "count",
             "Funded projects (grants) active in the period.",
-            "Projects whose grant dates overlap the period; each grant counts once.",
+            "Grants active at some time in the period; each grant counts once.",
             "projects",
         ),
         Metric(
             "institutions", "Partner institutions", "institutions", "count distinct", "count",
             "UK and overseas institutions taking part in the projects.",
-            "Distinct institutions named as lead or partner on a project active in the period.",
+            "UK and overseas institutions named on an active project, each counted once.",
             "project_partners",
         ),
         Metric(
@@ -86,51 +86,50 @@ METRICS: dict[str, Metric] = {
         Metric(
             "volunteer_days_overseas", "Volunteer days overseas", "days", "sum", "count",
             "Days UK volunteers spent working in partner countries.",
-            "Sum of volunteer days with location Overseas.",
+            "Days UK volunteers spent in partner countries.",
             "volunteering",
         ),
         Metric(
             "volunteer_days_uk", "Volunteer days from the UK", "days", "sum", "count",
             "Days contributed remotely from the UK (teaching, mentoring, preparation).",
-            "Sum of volunteer days with location UK.",
+            "Days given from the UK: remote teaching, mentoring, preparation.",
             "volunteering",
         ),
         Metric(
             "volunteer_days", "Volunteer days", "days", "sum", "count",
             "All days given by UK health-worker volunteers, overseas and from the UK.",
-            "Sum of volunteer days, overseas plus UK.",
+            "Volunteer days overseas plus days given from the UK.",
             "volunteering",
         ),
         Metric(
             "volunteers", "Volunteer placements", "placements", "sum", "count",
             "Volunteer placements started; one person may make several.",
-            "Sum of placements reported per quarter.",
+            "Placements started each quarter, added up.",
             "volunteering",
         ),
         Metric(
-            "uk_volunteers_improved_skills", "UK volunteers with improved skills", "people", "sum", "count",
+            "uk_volunteers_improved_skills", "UK volunteers with better skills", "people", "sum", "count",
             "Returned UK volunteers evidencing improved clinical and leadership skills.",
-            "Sum of the outcome indicator uk_volunteers_improved_skills.",
+            "Returned volunteers evidencing better clinical and leadership skills.",
             "outcomes",
         ),
         Metric(
-            "new_approaches_share", "UK volunteers bringing back new approaches", "share", "ratio", "percent",
+            "new_approaches_share", "Volunteers bringing back new ideas", "share", "ratio", "percent",
             "Share of surveyed returned volunteers who brought new approaches back to the NHS.",
-            "uk_volunteers_new_approaches divided by uk_volunteers_surveyed.",
+            "Share of surveyed returned volunteers who brought new approaches home.",
             "outcomes",
         ),
         Metric(
-            "institutions_improved_quality", "Institutions with higher-quality services", "institutions",
+            "institutions_improved_quality", "Institutions with better services", "institutions",
             "sum", "count",
             "LMIC institutions showing higher quality of the services a project targeted.",
-            "Sum of the outcome indicator institutions_improved_quality (facilities reached by a "
-            "project, not only its partner institutions).",
+            "Facilities with measurably better targeted services, partners or not.",
             "outcomes",
         ),
         Metric(
             "patients_improved_services", "Patients using improved services", "people", "sum", "count",
             "Patients who used services a partnership improved.",
-            "Sum of the outcome indicator patients_improved_services.",
+            "Patients using services a partnership improved.",
             "outcomes",
         ),
         Metric(

@@ -63,7 +63,7 @@ def _layout(background: str, text: str, grid: str, colorway: list[str], size: in
         separators=".,",
         xaxis=axis,
         yaxis=axis,
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, font=dict(size=size - 1)),
+        legend=dict(orientation="h", yanchor="top", y=-0.14, x=0, font=dict(size=size - 1)),
         hoverlabel=dict(font=dict(family=FONT, size=size)),
         margin=dict(l=16, r=16, t=64, b=16),
         geo=dict(

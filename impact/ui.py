@@ -12,7 +12,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from impact import catalog, db, store, theme
+from impact import catalog, db, store
 from impact.filters import DIMENSIONS, URL_KEYS, Filters, Options, from_query_params, quarter_label
 from impact.metrics import format_metric, metric
 
@@ -97,31 +97,27 @@ def _read_state(opts: Options) -> Filters:
 
 
 def _sync_url(filters: Filters, opts: Options) -> None:
-    wanted = filters.to_query_params(opts)
-    for key in URL_KEYS:
-        if key in wanted:
-            if st.query_params.get_all(key) != wanted[key]:
-                st.query_params[key] = wanted[key]
-        elif key in st.query_params:
-            del st.query_params[key]
-
-
-def _reset() -> None:
-    _write_state(Filters(), st.session_state["_filter_options"])
+    current = _url()
+    wanted = {k: v for k, v in current.items() if k not in URL_KEYS} | filters.to_query_params(opts)
+    if wanted != current:
+        st.query_params.from_dict(wanted)
 
 
 def sidebar_filters() -> Filters:
     """Draw the shared filters in the sidebar and return the selection (kept in the URL)."""
     opts = options()
     st.session_state["_filter_options"] = opts
-    if not st.session_state.get("_filters_ready"):
+    if "f_from" not in st.session_state:
+        # A new session (or widget state Streamlit dropped): the URL is the source of truth.
         filters, notices = from_query_params(_url(), opts)
         _write_state(filters, opts)
         st.session_state["_filter_notices"] = notices
-        st.session_state["_filters_ready"] = True
     quarters = [quarter_label(q) for q in opts.quarters]
     with st.sidebar:
-        st.markdown("**Filters**")
+        title, reset = st.columns([3, 2], vertical_alignment="center")
+        title.markdown("**Filters**")
+        if reset.button("Reset", help="Clear every filter", width="stretch"):
+            _write_state(Filters(), opts)
         start, end = st.columns(2)
         start.selectbox("From", quarters, key="f_from")
         end.selectbox("To", quarters, key="f_to")
@@ -130,7 +126,6 @@ def sidebar_filters() -> Filters:
             label = f"{dim.label} (training figures)" if dim.training_only else dim.label
             st.multiselect(label, opts.values[dim.key], key=f"f_{dim.key}", format_func=fmt,
                            placeholder="All")
-        st.button("Reset filters", on_click=_reset, width="stretch")
         for notice in st.session_state.get("_filter_notices", []):
             st.caption(plain(notice))
     filters = _read_state(opts)

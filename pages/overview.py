@@ -22,9 +22,13 @@ ui.kpi_tiles(totals, HEADLINES)
 st.subheader("Mutual benefit")
 ui.kpi_tiles(totals, MUTUAL_BENEFIT)
 
-ui.chart("trainees_trend")
-left, right = st.columns([3, 2])
-with left:
-    ui.chart("trainees_map")
-with right:
+trend, themes = st.columns([3, 2])
+with trend:
+    ui.chart("trainees_trend")
+with themes:
     ui.chart("trainees_by_theme")
+world, countries = st.columns([3, 2])
+with world:
+    ui.chart("trainees_map")
+with countries:
+    ui.chart("trainees_by_country")

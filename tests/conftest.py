@@ -84,3 +84,14 @@ def metrics_shown(at: AppTest) -> dict[str, str]:
 
 
 os.environ.setdefault("IMPACT_TESTING", "1")
+
+
+def plotly_values(values) -> list:
+    """Values of a figure-JSON array, decoding Plotly's typed arrays ({'dtype', 'bdata'})."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(values, dict) and "bdata" in values:
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return list(values)

@@ -1,0 +1,253 @@
+"""Benchmark: the Overview on a 10-million-row extract, DuckDB over Parquet vs pandas in memory.
+
+    python bench/run.py [--scale 520] [--repeat 7] [--keep]
+
+Generates (once, cached in bench/out/) an extract whose training table has about ten million
+rows, then times each Overview query and a whole Overview rerun with the app's DuckDB layer,
+the same figures computed with pandas on the data loaded in memory, and the Overview page run
+in Streamlit's AppTest. Each approach runs in its own process so its peak memory is its own.
+Prints one table. This is a measurement, not a test: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+OVERVIEW_QUERIES = ("headline_totals", "trainees_by_year", "trainees_by_country", "trainees_by_theme")
+
+
+def _filter_sets():
+    from impact.filters import Filters
+
+    return {
+        "all data": Filters(),
+        "one country": Filters(country=("UGA",)),
+        "theme + women + 2014-2016": Filters(theme=("Mental health",), gender=("Female",),
+                                             period_from=dt.date(2014, 1, 1), period_to=dt.date(2016, 10, 1)),
+    }
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _median_ms(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def worker_duckdb(extract: Path, repeat: int) -> list[dict]:
+    """The app's data layer: views over Parquet, named queries with bound parameters."""
+    from impact import db
+
+    rows = []
+    for stale in db.cache_dir().glob("extract-*.duckdb"):
+        stale.unlink()
+    start = time.perf_counter()
+    db.open_database(extract).connection.close()
+    rows.append({"step": "compile Parquet into DuckDB cache (once per version)",
+                 "ms": (time.perf_counter() - start) * 1000})
+    start = time.perf_counter()
+    database = db.open_database(extract)
+    rows.append({"step": "open database (compiled)", "ms": (time.perf_counter() - start) * 1000})
+    for label, filters in _filter_sets().items():
+        params = filters.params()
+        for name in OVERVIEW_QUERIES:
+            rows.append({"step": f"{name} [{label}]",
+                         "ms": _median_ms(lambda n=name, p=params: db.run_query(database, n, p), repeat)})
+        rows.append({"step": f"Overview, all 4 queries [{label}]",
+                     "ms": _median_ms(lambda p=params: [db.run_query(database, n, p) for n in OVERVIEW_QUERIES],
+                                      repeat)})
+    return rows
+
+
+def _pandas_overview(t, p, c, v, o, pp, inst, filters):
+    """The Overview's figures with pandas, mirroring the SQL (filters, joins, group-bys)."""
+    import pandas as pd
+
+    first = pd.Timestamp(filters.period_from or dt.date(1990, 1, 1))
+    last = pd.Timestamp(filters.period_to or dt.date(2100, 1, 1))
+    proj = p.merge(c[["iso3", "region", "name"]], on="iso3")
+
+    def keep_projects(frame):
+        mask = pd.Series(True, index=frame.index)
+        for column, chosen in (("phase", filters.phase), ("region", filters.region), ("iso3", filters.country),
+                               ("theme", filters.theme), ("grant_type", filters.grant)):
+            if chosen:
+                mask &= frame[column].isin(chosen)
+        return frame[mask]
+
+    fact = t.merge(proj[["project_id", "theme", "grant_type", "phase"]], on="project_id")
+    fact = fact.merge(c[["iso3", "region", "name"]], on="iso3")
+    fact = keep_projects(fact)
+    fact = fact[(fact["period"] >= first) & (fact["period"] <= last)]
+    if filters.cadre:
+        fact = fact[fact["cadre"].isin(filters.cadre)]
+    if filters.gender:
+        fact = fact[fact["gender"].isin(filters.gender)]
+    totals = {
+        "trainees": fact["trainees"].sum(),
+        "women": fact.loc[fact["gender"] == "Female", "trainees"].sum(),
+        "countries": fact.loc[fact["trainees"] > 0, "iso3"].nunique(),
+    }
+    projects = keep_projects(proj)
+    projects = projects[(projects["start_date"] < last + pd.DateOffset(months=3)) & (projects["end_date"] >= first)]
+    totals["projects"] = len(projects)
+    partners = pp[pp["project_id"].isin(projects["project_id"])].merge(inst, on="institution_id")
+    totals["institutions"] = partners["institution_id"].nunique()
+    vol = keep_projects(v.merge(proj[["project_id", "theme", "grant_type", "phase", "region"]], on="project_id"))
+    vol = vol[(vol["period"] >= first) & (vol["period"] <= last)]
+    totals["days"] = vol.groupby("location")["volunteer_days"].sum()
+    out = keep_projects(o.merge(proj[["project_id", "theme", "grant_type", "phase", "region"]], on="project_id"))
+    out = out[(out["period"] >= first) & (out["period"] <= last)]
+    totals["outcomes"] = out.groupby("indicator")["value"].sum()
+    by_year = fact.groupby(fact["period"].dt.year)["trainees"].sum().cumsum()
+    by_country = fact.groupby(["iso3", "name", "region"])["trainees"].sum().sort_values(ascending=False)
+    by_theme = fact.groupby("theme")["trainees"].sum().sort_values(ascending=False)
+    return totals, by_year, by_country, by_theme
+
+
+def worker_pandas(extract: Path, repeat: int) -> list[dict]:
+    """The obvious alternative: load every table into pandas, compute in memory."""
+    import pandas as pd
+
+    rows = []
+    start = time.perf_counter()
+    tables = {name: pd.read_parquet(extract / f"{name}.parquet") for name in
+              ("training", "projects", "countries", "volunteering", "outcomes", "project_partners", "institutions")}
+    for name in ("training", "volunteering", "outcomes"):
+        tables[name]["period"] = pd.to_datetime(tables[name]["period"])
+    for column in ("start_date", "end_date"):
+        tables["projects"][column] = pd.to_datetime(tables["projects"][column])
+    rows.append({"step": "load all tables into memory", "ms": (time.perf_counter() - start) * 1000})
+    args = [tables[n] for n in ("training", "projects", "countries", "volunteering", "outcomes",
+                                "project_partners", "institutions")]
+    for label, filters in _filter_sets().items():
+        rows.append({"step": f"Overview, all figures [{label}]",
+                     "ms": _median_ms(lambda f=filters: _pandas_overview(*args, f), repeat)})
+    return rows
+
+
+def worker_apptest(extract: Path, repeat: int) -> list[dict]:
+    """The Overview page as Streamlit runs it (AppTest), with query caches cleared or warm."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["IMPACT_DATA_DIR"] = str(extract)
+
+    def page_run(query: dict | None = None, cold: bool = True):
+        if cold:
+            st.cache_data.clear()
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+        for key, values in (query or {}).items():
+            at.query_params[key] = values
+        at.run()
+        assert not at.exception, at.exception
+
+    page_run()  # open the connection once (cache_resource), as a running server has
+    os.environ["IMPACT_DATA_DIR"] = str(ROOT / "data")
+    page_run()
+    shipped = [
+        {"step": "Overview page run, queries uncached [shipped extract, all data]", "ms": _median_ms(page_run, repeat)},
+        {"step": "Overview page run, queries uncached [shipped extract, one country]",
+         "ms": _median_ms(lambda: page_run({"country": ["UGA"]}), repeat)},
+    ]
+    os.environ["IMPACT_DATA_DIR"] = str(extract)
+    rows = shipped + [
+        {"step": "Overview page run, queries uncached [all data]", "ms": _median_ms(page_run, repeat)},
+        {"step": "Overview page run, queries uncached [one country]",
+         "ms": _median_ms(lambda: page_run({"country": ["UGA"]}), repeat)},
+        {"step": "Overview page run, queries cached [all data]",
+         "ms": _median_ms(lambda: page_run(cold=False), repeat)},
+    ]
+    return rows
+
+
+WORKERS = {"duckdb": worker_duckdb, "pandas": worker_pandas, "apptest": worker_apptest}
+
+
+def _spawn(kind: str, extract: Path, repeat: int) -> tuple[list[dict], float]:
+    result = subprocess.run(
+        [sys.executable, __file__, "--worker", kind, "--extract", str(extract), "--repeat", str(repeat)],
+        capture_output=True, text=True, check=False, cwd=ROOT,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"{kind} worker failed:\n{result.stderr[-3000:]}")
+    payload = json.loads(result.stdout.strip().splitlines()[-1])
+    return payload["rows"], payload["peak_mb"]
+
+
+def _extract(scale: int) -> tuple[Path, dict, float]:
+    from impact.generate import generate
+
+    out = ROOT / "bench" / "out" / f"scale-{scale}"
+    manifest = out / "extract.json"
+    if manifest.is_file():
+        return out, json.loads(manifest.read_text())["rows"], 0.0
+    start = time.perf_counter()
+    counts = generate(out, scale=scale)
+    return out, counts, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=int, default=520, help="extract scale (520 gives ~10M training rows)")
+    parser.add_argument("--repeat", type=int, default=7, help="runs per measurement (median reported)")
+    parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
+    parser.add_argument("--extract", help=argparse.SUPPRESS)
+    parser.add_argument("--skip-export", action="store_true", help="leave out the export timings")
+    args = parser.parse_args()
+
+    if args.worker:
+        rows = WORKERS[args.worker](Path(args.extract), args.repeat)
+        print(json.dumps({"rows": rows, "peak_mb": _peak_mb()}))
+        return
+
+    extract, counts, gen_seconds = _extract(args.scale)
+    size_mb = sum(f.stat().st_size for f in extract.glob("*.parquet")) / 1e6
+    print(f"Extract: scale {args.scale}, {counts['training']:,} training rows, {counts['volunteering']:,} "
+          f"volunteering rows, {counts['outcomes']:,} outcome rows, {size_mb:,.0f} MB of Parquet"
+          + (f", generated in {gen_seconds:.0f} s" if gen_seconds else " (cached)"))
+    print(f"Machine: {os.cpu_count()} cores; median of {args.repeat} runs per line\n")
+
+    table = []
+    for kind, label in (("duckdb", "DuckDB (app)"), ("pandas", "pandas in memory"),
+                        ("apptest", "Streamlit page (AppTest)")):
+        rows, peak = _spawn(kind, extract, args.repeat if kind != "apptest" else max(3, args.repeat // 2))
+        table += [(label, r["step"], r["ms"], peak) for r in rows]
+    if not args.skip_export:
+        try:
+            from bench import export_bench
+        except ImportError:
+            export_bench = None
+        if export_bench is not None:
+            for name, seconds, peak in export_bench.rows():
+                table.append(("Export (shipped extract)", name, seconds * 1000, peak))
+
+    width = max(len(step) for _, step, _, _ in table)
+    approach_width = max(len(a) for a, _, _, _ in table)
+    header = f"{'approach':<{approach_width}}  {'step':<{width}}  {'median ms':>10}  {'peak RSS MB':>11}"
+    print(header)
+    print("-" * len(header))
+    for approach, step, ms, peak in table:
+        print(f"{approach:<{approach_width}}  {step:<{width}}  {ms:>10,.1f}  {peak:>11,.0f}")
+
+
+if __name__ == "__main__":
+    main()

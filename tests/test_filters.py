@@ -1,0 +1,75 @@
+"""The filter model: URL parsing and validation, SQL parameters, and the selection in words."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from impact.filters import Filters, Options, from_query_params, parse_quarter, quarter_label
+
+
+@pytest.fixture
+def options() -> Options:
+    frame = pd.DataFrame({
+        "iso3": ["UGA", "KEN", "MMR"], "country": ["Uganda", "Kenya", "Myanmar"],
+        "region": ["East Africa", "East Africa", "South-East Asia"],
+        "first_period": [pd.Timestamp("2011-07-01")] * 3, "last_period": [pd.Timestamp("2019-01-01")] * 3,
+    })
+    return Options.from_frame(frame)
+
+
+def test_quarters_parse_and_print():
+    assert parse_quarter("2016Q3") == dt.date(2016, 7, 1)
+    assert parse_quarter("2016-Q1") == dt.date(2016, 1, 1)
+    for bad in ("2016Q5", "16Q1", "2016Q1; drop", "", "x" * 500, "1066Q1"):
+        assert parse_quarter(bad) is None
+    assert quarter_label(dt.date(2019, 3, 31)) == "2019Q1"
+
+
+def test_url_round_trip(options):
+    filters = Filters(period_from=dt.date(2014, 1, 1), country=("UGA", "KEN"), theme=("Mental health",),
+                      gender=("Female",))
+    parsed, notices = from_query_params(filters.to_query_params(options), options)
+    assert parsed == filters and notices == []
+
+
+def test_unknown_and_hostile_values_are_dropped_with_a_notice(options):
+    query = {
+        "country": ["UGA", "XXX", "UGA' or 1=1 --"],
+        "theme": ["<script>alert(1)</script>"],
+        "from": ["2030Q1"],
+        "cadre": ["Nurse"] * 3,
+        "gender": ["F" * 10_000],
+    }
+    filters, notices = from_query_params(query, options)
+    assert filters == Filters(country=("UGA",), cadre=("Nurse",))
+    text = " ".join(notices)
+    assert "country" in text and "theme" in text and "period" in text and "gender" in text
+    assert all(len(n) < 300 for n in notices)
+
+
+def test_too_many_values_are_cut(options):
+    filters, notices = from_query_params({"country": ["UGA"] * 1000}, options)
+    assert filters.country == ("UGA",)
+    assert notices
+
+
+def test_reversed_period_is_ignored(options):
+    filters, notices = from_query_params({"from": ["2018Q1"], "to": ["2012Q1"]}, options)
+    assert filters.period_from is None and filters.period_to is None and notices
+
+
+def test_params_cover_every_macro_argument(options):
+    params = Filters(region=("East Africa",)).params(options)
+    assert params["period_from"] == dt.date(2011, 7, 1) and params["period_to"] == dt.date(2019, 1, 1)
+    assert params["regions"] == ["East Africa"] and params["countries"] == []
+    assert set(params) == {"period_from", "period_to", "phases", "regions", "countries", "themes",
+                           "grant_types", "cadres", "genders"}
+
+
+def test_describe_in_words(options):
+    assert Filters().describe(options) == "All projects, countries and periods"
+    text = Filters(country=("UGA",), period_from=dt.date(2015, 1, 1)).describe(options)
+    assert text == "2015Q1–end; Country: Uganda"

@@ -1,0 +1,137 @@
+"""Every named query runs on the fixture extract, returns its declared columns, and its
+figures equal an independent computation with plain SQL for several filter sets."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from impact import db
+from impact.filters import Filters
+
+
+@pytest.fixture(scope="module")
+def database(fixture_dir):
+    return db.open_database(fixture_dir)
+
+
+def _all_params(database):
+    params = Filters().params()
+    params.update(iso3="UGA", project_id="HPS-001", search="", metric="trainees", dimension="theme",
+                  dimension2="", grain="year")
+    return params
+
+
+@pytest.mark.parametrize("name", db.query_names())
+def test_query_runs_and_returns_declared_columns(database, name):
+    query = db.load_query(name)
+    assert query.columns, f"queries/{name}.sql declares no '-- columns:' line"
+    params = {k: v for k, v in _all_params(database).items()}
+    frame = db.run_query(database, name, params)
+    assert tuple(frame.columns) == query.columns
+
+
+FILTER_SETS = {
+    "everything": (Filters(), "true", "true"),
+    "uganda": (Filters(country=("UGA",)), "t.iso3 = 'UGA'", "p.iso3 = 'UGA'"),
+    "mental health, women, 2014-2016": (
+        Filters(theme=("Mental health",), gender=("Female",), period_from=dt.date(2014, 1, 1),
+                period_to=dt.date(2016, 10, 1)),
+        "p.theme = 'Mental health' and t.gender = 'Female' and t.period between '2014-01-01' and '2016-10-01'",
+        "p.theme = 'Mental health' and p.start_date < date '2017-01-01' and p.end_date >= date '2014-01-01'",
+    ),
+    "phase 2 in East Africa, large grants": (
+        Filters(phase=("2017-2019",), region=("East Africa",), grant=("Large grant",)),
+        "p.phase = '2017-2019' and c.region = 'East Africa' and p.grant_type = 'Large grant'",
+        "p.phase = '2017-2019' and c.region = 'East Africa' and p.grant_type = 'Large grant'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", FILTER_SETS, ids=list(FILTER_SETS))
+def test_headline_totals_equal_independent_sql(database, independent, case):
+    filters, training_where, project_where = FILTER_SETS[case]
+    row = db.run_query(database, "headline_totals", filters.params()).iloc[0]
+    join = "from training t join projects p using (project_id) join countries c on c.iso3 = t.iso3"
+    expected_trainees = independent.scalar(f"select coalesce(sum(trainees), 0) {join} where {training_where}")
+    expected_women = independent.scalar(
+        f"select coalesce(sum(trainees), 0) {join} where {training_where} and t.gender = 'Female'")
+    expected_countries = independent.scalar(f"select count(distinct t.iso3) {join} where {training_where}")
+    expected_projects = independent.scalar(
+        f"select count(*) from projects p join countries c using (iso3) where {project_where}")
+    assert row["trainees"] == expected_trainees
+    assert row["women_trained"] == expected_women
+    assert row["countries_trained"] == expected_countries
+    assert row["projects"] == expected_projects
+    assert expected_trainees > 0
+
+
+def test_volunteering_and_outcomes_follow_the_filters(database, independent):
+    filters = Filters(country=("TZA", "UGA"), period_to=dt.date(2016, 10, 1))
+    row = db.run_query(database, "headline_totals", filters.params()).iloc[0]
+    where = "iso3 in ('TZA', 'UGA') and period <= date '2016-10-01'"
+    assert row["volunteer_days_overseas"] == independent.scalar(
+        f"select sum(volunteer_days) from volunteering where location = 'Overseas' and {where}")
+    assert row["volunteer_days_uk"] == independent.scalar(
+        f"select sum(volunteer_days) from volunteering where location = 'UK' and {where}")
+    assert row["uk_volunteers_improved_skills"] == independent.scalar(
+        f"select coalesce(sum(value), 0) from outcomes where indicator = 'uk_volunteers_improved_skills' and {where}")
+    institutions = independent.scalar(
+        "select count(distinct institution_id) from project_partners where project_id in "
+        "(select project_id from projects where iso3 in ('TZA', 'UGA') and start_date < date '2017-01-01')")
+    assert row["institutions"] == institutions
+
+
+def test_trainees_by_year_sums_and_accumulates(database, independent):
+    frame = db.run_query(database, "trainees_by_year", Filters(cadre=("Nurse",)).params())
+    expected = independent.rows(
+        "select year(period), sum(trainees) from training where cadre = 'Nurse' group by 1 order by 1")
+    assert [(int(y), int(v)) for y, v in zip(frame["year"], frame["trainees"])] == expected
+    assert frame["cumulative_trainees"].iloc[-1] == sum(v for _, v in expected)
+
+
+def test_trainees_by_country_and_theme(database, independent):
+    params = Filters(region=("South Asia",)).params()
+    by_country = db.run_query(database, "trainees_by_country", params)
+    expected = dict(independent.rows(
+        "select t.iso3, sum(trainees) from training t join countries c using (iso3) "
+        "where c.region = 'South Asia' group by 1"))
+    assert dict(zip(by_country["iso3"], by_country["trainees"])) == expected
+    by_theme = db.run_query(database, "trainees_by_theme", Filters().params())
+    assert by_theme["trainees"].sum() == independent.scalar("select sum(trainees) from training")
+    assert list(by_theme["trainees"]) == sorted(by_theme["trainees"], reverse=True)
+
+
+def test_hostile_values_are_bound_not_executed(database):
+    hostile = Filters(country=("UGA'; drop view training; --",), theme=("' or 1=1 --",))
+    row = db.run_query(database, "headline_totals", hostile.params()).iloc[0]
+    assert row["trainees"] == 0
+    assert db.run_query(database, "headline_totals", Filters().params()).iloc[0]["trainees"] > 0
+
+
+def test_unknown_or_malformed_query_names_are_refused(database):
+    with pytest.raises(db.QueryError):
+        db.run_query(database, "../etc/passwd", {})
+    with pytest.raises(db.QueryError):
+        db.run_query(database, "no_such_query", {})
+    with pytest.raises(db.QueryError, match="needs parameters"):
+        db.run_query(database, "headline_totals", {})
+
+
+def test_threads_each_get_a_cursor(database):
+    from concurrent.futures import ThreadPoolExecutor
+
+    params = Filters().params()
+    expected = db.run_query(database, "headline_totals", params).iloc[0]["trainees"]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: db.run_query(database, "headline_totals", params).iloc[0]["trainees"],
+                                range(64)))
+    assert set(results) == {expected}
+
+
+def test_missing_table_names_the_file(tmp_path):
+    (tmp_path / "countries.parquet").write_bytes(b"")
+    with pytest.raises(FileNotFoundError, match="missing institutions.parquet, projects.parquet") as error:
+        db.open_database(tmp_path)
+    assert "countries.parquet" not in str(error.value)
