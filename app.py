@@ -4,11 +4,12 @@ import streamlit as st
 
 from impact import theme, ui
 
-st.set_page_config(page_title="Partnership Impact Dashboard", page_icon=":material/handshake:", layout="wide")
+st.set_page_config(page_title="Partnership Impact Dashboard", page_icon="static/favicon.png", layout="wide")
 theme.register()
 
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+    st.Page("pages/present.py", title="Present", icon=":material/slideshow:", url_path="present"),
     st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
 ]
 

@@ -31,6 +31,12 @@ class ChartSpec:
     top: int | None = None  # keep only the largest N rows
     caption: Callable[[pd.DataFrame], str] | None = None  # a sentence computed from the numbers
     options: tuple[str, ...] = ()  # extra parameters (beyond the filters) the query and builder take
+    # Value columns drawn as a line on a second axis (e.g. a running total over yearly columns);
+    # exports use it to build the same combination as a native PowerPoint chart.
+    secondary: tuple[str, ...] = ()
+    # The one number a slide shows next to the chart: frame -> (label, formatted value).
+    # None means the default in `deck.key_number` (the total of an additive headline metric).
+    key_number: Callable[[pd.DataFrame], tuple[str, str]] | None = None
 
     def rows(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The rows the chart shows (the top N when the chart is a top-N)."""
@@ -72,6 +78,7 @@ CHARTS: dict[str, ChartSpec] = {
             "trainees_trend", "Health workers trained per year", "trainees_by_year", "column", "year",
             ("trainees", "cumulative_trainees"), _trend,
             "Trained each calendar year (bars) and the running total (line).",
+            secondary=("cumulative_trainees",),
         ),
         ChartSpec(
             "trainees_map", "Where health workers were trained", "trainees_by_country", "map", "country",

@@ -21,6 +21,118 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_context(args: argparse.Namespace):
+    """Open the data and turn `--filter key=value` pairs into validated filters (ValueError if not)."""
+    from impact import db, export
+    from impact.filters import URL_KEYS, from_query_params
+
+    database = db.open_active(args.data)
+    options = export.filter_options(database)
+    query: dict[str, list[str]] = {}
+    for pair in args.filter or []:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not value:
+            raise ValueError(f"--filter {pair!r}: write it as key=value, e.g. country=UGA")
+        if key not in URL_KEYS:
+            raise ValueError(f"--filter {pair!r}: unknown key {key!r}; use one of {', '.join(URL_KEYS)}")
+        query.setdefault(key, []).extend(v.strip() for v in value.split(",") if v.strip())
+    filters, notices = from_query_params(query, options)
+    if notices:
+        allowed = "; ".join(
+            f"{key}: {', '.join(options.values[key])}" for key in query if key in options.values
+            and any(v not in options.values[key] for v in query[key])
+        )
+        message = " ".join(n.replace("Ignored ", "").replace(" in the link", " in --filter") for n in notices)
+        raise ValueError(message + (f" Allowed values are {allowed}." if allowed else ""))
+    provenance = export.Provenance.of(database, filters.describe(options))
+    return database, options, filters, provenance
+
+
+def _export_list(args: argparse.Namespace) -> int:
+    from impact import catalog
+
+    width = max(len(chart_id) for chart_id in catalog.CHARTS)
+    for chart_id, spec in catalog.CHARTS.items():
+        print(f"{chart_id:<{width}}  {spec.kind:<7}  {spec.title}")
+    return 0
+
+
+def _export_chart(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from impact import catalog, export
+
+    spec = catalog.chart(args.id)
+    chart_options = {}
+    for pair in args.option or []:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in spec.options:
+            raise ValueError(f"--option {pair!r}: chart {spec.id!r} takes {', '.join(spec.options) or 'no options'}")
+        chart_options[key] = value
+    database, options, filters, provenance = _export_context(args)
+    frame = export.chart_data(database, spec, filters, options, chart_options)
+    if frame.empty:
+        raise ValueError(f"chart {spec.id!r} has no results for these filters")
+    data = export.chart_bytes(spec, frame, provenance, args.format, scale=args.scale, chart_options=chart_options)
+    Path(args.out).write_bytes(data)
+    print(f"wrote {args.out} ({args.format}, {len(data):,} bytes)")
+    return 0
+
+
+def _export_deck(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from impact import deck as decks
+    from impact import export
+
+    fmt = Path(args.out).suffix.lower().lstrip(".")
+    if fmt not in ("pptx", "pdf"):
+        raise ValueError(f"--out {args.out!r}: the file must end in .pptx or .pdf")
+    deck = decks.load(args.deck) if args.deck else decks.default_deck()
+    database, options, filters, provenance = _export_context(args)
+    slides = decks.prepare(deck, lambda spec, opts: export.chart_data(database, spec, filters, options, opts))
+
+    def progress(done: int, total: int, what: str) -> None:
+        print(f"[{done}/{total}] {what}", file=sys.stderr)
+
+    data = decks.build(deck, slides, provenance, fmt, progress=progress)
+    Path(args.out).write_bytes(data)
+    print(f"wrote {args.out} ({fmt}, {len(slides) + 1} slides, {len(data):,} bytes)")
+    return 0
+
+
+def _add_export(commands) -> None:
+    from impact.export import FORMATS
+
+    export = commands.add_parser("export", help="export charts and decks (PNG, SVG, PDF, CSV, Excel, PowerPoint)")
+    kinds = export.add_subparsers(dest="export_command", required=True, metavar="WHAT")
+
+    listing = kinds.add_parser("list", help="the chart ids available")
+    listing.set_defaults(run=_export_list)
+
+    def common(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--filter", action="append", metavar="KEY=VALUE",
+                            help="a filter as in the app's URL (from, to, phase, region, country, theme, grant, "
+                                 "cadre, gender); repeat it or separate values with commas")
+        parser.add_argument("--data", help="data directory (default: IMPACT_DATA_DIR or data/)")
+
+    chart = kinds.add_parser("chart", help="one chart as an image or its numbers")
+    chart.add_argument("id", help="chart id (see `export list`)")
+    chart.add_argument("--format", required=True, choices=FORMATS)
+    chart.add_argument("--out", required=True, help="file to write")
+    chart.add_argument("--scale", type=int, default=1, choices=(1, 2), help="PNG size: 1 = 1920×1080, 2 = 3840×2160")
+    chart.add_argument("--option", action="append", metavar="KEY=VALUE", help="the chart's own option, e.g. iso3=UGA")
+    common(chart)
+    chart.set_defaults(run=_export_chart)
+
+    deck = kinds.add_parser("deck", help="a deck as PowerPoint or PDF")
+    deck.add_argument("--deck", help="deck file (JSON); default: the shipped 'HPS impact' deck")
+    deck.add_argument("--out", required=True, help="FILE.pptx or FILE.pdf")
+    common(deck)
+    deck.set_defaults(run=_export_deck)
+
+
 def _dictionary(args: argparse.Namespace) -> int:
     from impact.dictionary import markdown
 
@@ -149,6 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     hp = commands.add_parser("hash-password", help="print the hash of an administrator password")
     hp.add_argument("--stdin", action="store_true", help="read the password from standard input")
     hp.set_defaults(run=_hash_password)
+
+    _add_export(commands)
     return parser
 
 

@@ -92,8 +92,20 @@ def import_extract(source: str | Path, data_dir: str | Path | None = None, who: 
             }
             tables = {name: typed.get(name, in_use[name]) for name in schema.TABLE_NAMES}
             result.version = store.write_version(root, tables, manifest)
+            _prepare(store.version_path(root, result.version), result.version)
             store.switch(root, result.version)
             return result
+
+
+def _prepare(folder: Path, version: str) -> None:
+    """Open the new version's database once before the switch: it must work, and readers find it ready."""
+    from impact import db
+
+    database = db.open_database(folder, version)
+    try:
+        db.run_query(database, "filter_options", {})
+    finally:
+        database.connection.close()
 
 
 # ---- export -------------------------------------------------------------------------------

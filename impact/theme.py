@@ -10,7 +10,9 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import plotly.io as pio
 
-FONT = "Source Sans 3, Source Sans Pro, Liberation Sans, DejaVu Sans, Arial, sans-serif"
+# Quoted: an unquoted family name containing a digit ("Source Sans 3") makes the whole CSS
+# font-family declaration invalid and browsers fall back to a serif font.
+FONT = '"Source Sans 3", "Source Sans Pro", "Liberation Sans", "DejaVu Sans", Arial, sans-serif'
 
 # Named roles: what a colour means, not what it looks like.
 COLORS = {
@@ -40,6 +42,8 @@ PROJECTOR = {
     "primary": "#56B4E9",
     "uk": "#F0B000",
 }
+# Light-theme colours that would be too dark on the projector background, and their replacements.
+_PROJECTOR_SWAP = {COLORS["primary"]: PROJECTOR["primary"], COLORS["uk"]: PROJECTOR["uk"], COLORS["text"]: PROJECTOR["text"]}
 
 TEMPLATE = "impact"
 PROJECTOR_TEMPLATE = "impact_projector"
@@ -83,3 +87,17 @@ def register() -> None:
             layout=_layout(PROJECTOR["background"], PROJECTOR["text"], PROJECTOR["grid"], projector_colors, 24)
         )
     pio.templates.default = TEMPLATE
+
+
+def projector(fig: go.Figure) -> go.Figure:
+    """Restyle a built figure for a projector: dark background, large type, brighter role colours."""
+    register()
+    fig.update_layout(template=PROJECTOR_TEMPLATE)
+    for trace in fig.data:
+        for path in ("marker.color", "line.color"):
+            parent, _, attr = path.partition(".")
+            holder = getattr(trace, parent, None)
+            value = getattr(holder, attr, None) if holder is not None else None
+            if isinstance(value, str) and value in _PROJECTOR_SWAP:
+                trace.update({parent: {attr: _PROJECTOR_SWAP[value]}})
+    return fig

@@ -53,6 +53,21 @@ def options() -> Options:
     return Options.from_frame(query("filter_options"))
 
 
+def ensure_navigation() -> None:
+    """Rerun through app.py when Streamlit ran this page file on its own (old `pages/` mode).
+
+    Streamlit 1.67 starts every server in its old multipage mode because a `pages/` folder
+    exists, and leaves it only when `st.navigation` is called. If the first visit after a start
+    goes straight to a sub-page URL (a shared Present link), the page file runs alone — no
+    navigation, no sidebar filters — and the server stays in that mode. Pages call this first.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 # ---- shared filters -------------------------------------------------------------------------
 
 def _url() -> dict[str, list[str]]:
@@ -180,4 +195,7 @@ def chart(chart_id: str, options: dict | None = None, *, key: str | None = None,
         st.dataframe(spec.rows(frame), hide_index=True, width="stretch")
     if spec.caption:
         st.caption(plain(spec.caption(spec.rows(frame))))
+    from impact import present  # present builds on this module
+
+    present.chart_actions(spec, frame, options, key)
     return event

@@ -6,14 +6,13 @@ app's views, macros and named queries.
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
 from impact import schema
 from impact.generate import apportion, generate
 from tests.conftest import ROOT, Independent
-
-import numpy as np
 
 
 def _tables(folder):

@@ -1,0 +1,275 @@
+"""Exports of catalogued charts: slide-sized images (PNG, SVG, PDF) and the numbers (CSV, Excel).
+
+Every exported image carries its context: the chart title, the active filters in words as a
+subtitle, and a footer naming the source, the data version and the date. Images are drawn by
+Kaleido through one persistent Chromium per process (started on the first export), with map
+outlines read from the topojson shipped in `static/`, so nothing is fetched from the network.
+
+Spreadsheet cells that would start a formula (`=`, `+`, `-`, `@`, tab, CR) are neutralised with a
+leading apostrophe, as OWASP recommends for CSV injection; numbers stay numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import io
+import threading
+from dataclasses import dataclass
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from impact import catalog, db, store, theme
+from impact.filters import Filters, Options
+from impact.metrics import METRICS
+
+# A 16:9 slide laid out at 960×540 CSS pixels; PNG scale 2 gives 1920×1080, scale 4 gives 3840×2160.
+SLIDE_WIDTH = 960
+SLIDE_HEIGHT = 540
+PNG_SCALE = 2
+IMAGE_FORMATS = ("png", "svg", "pdf")
+TABLE_FORMATS = ("csv", "xlsx")
+FORMATS = IMAGE_FORMATS + TABLE_FORMATS
+MIME_TYPES = {
+    "png": "image/png",
+    "svg": "image/svg+xml",
+    "pdf": "application/pdf",
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "json": "application/json",
+}
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_HEADER_HEIGHT = 112  # title, key number and filters above the plot (px of the 960×540 layout)
+_COLUMN_LABELS = {"iso3": "ISO-3 code"}
+_EXCEL_FORMATS = {"count": "#,##0", "percent": "0%", "gbp": "£#,##0"}
+
+_kaleido_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What an export says about where its numbers come from: source, version, date, filters."""
+
+    source: str
+    version: str
+    day: dt.date
+    filters: str
+
+    @classmethod
+    def of(cls, database: db.Database, filters: str, day: dt.date | None = None) -> Provenance:
+        """The provenance of charts drawn from `database` under `filters` (in words)."""
+        return cls(database.label, database.version, day or dt.date.today(), filters)
+
+    @property
+    def footer(self) -> str:
+        """One line for the foot of an image or slide."""
+        return f"Source: {self.source} · Data version {self.version} · {self.day.day} {self.day:%B %Y}"
+
+
+def column_label(column: str) -> str:
+    """A column heading people read: the metric label, else the column name in words."""
+    if column in METRICS:
+        return METRICS[column].label
+    return _COLUMN_LABELS.get(column, column.replace("_", " ").capitalize())
+
+
+# ---- figures and images ---------------------------------------------------------------------
+
+def slide_figure(
+    spec: catalog.ChartSpec,
+    frame: pd.DataFrame,
+    provenance: Provenance,
+    *,
+    title: str | None = None,
+    chart_options: dict | None = None,
+    key_number: tuple[str, str] | None = None,
+    projector: bool = False,
+) -> go.Figure:
+    """The chart as a self-contained slide: title, filters subtitle, footer, optional key number."""
+    theme.register()
+    fig = spec.figure(frame, title="", subtitle="", options=chart_options)
+    if projector:
+        theme.projector(fig)
+    text_color = theme.PROJECTOR["text"] if projector else theme.COLORS["text"]
+    muted = theme.PROJECTOR["text"] if projector else theme.COLORS["muted"]
+    # The footer is the figure's own title, placed under the plot: with automargin Plotly keeps
+    # it clear of tick labels and axis titles whatever their size.
+    fig.update_layout(
+        title=dict(
+            text=_escape(provenance.footer), font=dict(size=11, color=muted), xref="container", x=0.01,
+            xanchor="left", yref="container", y=0, yanchor="bottom", automargin=True, pad=dict(t=12, b=8),
+        ),
+        margin=dict(t=_HEADER_HEIGHT, b=8),
+    )
+    heading = f"<b>{_escape(spec.title if title is None else title)}</b>"
+    if key_number:
+        label, value = key_number
+        accent = theme.PROJECTOR["primary"] if projector else theme.COLORS["primary"]
+        heading += (f"<br><span style='font-size:0.8em;color:{accent}'><b>{_escape(value)}</b></span>"
+                    f"<span style='font-size:0.62em;color:{muted}'>  {_escape(label)}</span>")
+    if provenance.filters:
+        heading += f"<br><span style='font-size:0.62em;color:{muted}'>{_escape(provenance.filters)}</span>"
+    fig.add_annotation(
+        text=heading, xref="paper", yref="paper", x=0, y=1, xanchor="left", yanchor="top",
+        yshift=_HEADER_HEIGHT - 6, showarrow=False, align="left", font=dict(size=24, color=text_color),
+    )
+    return fig
+
+
+def _escape(text: str) -> str:
+    return html.escape(str(text), quote=False)
+
+
+def start_renderer() -> None:
+    """Start this process's persistent Kaleido browser (once; restarted if it died)."""
+    import kaleido
+    import plotly.io as pio
+
+    pio.defaults.topojson = (store.PROJECT_ROOT / "static").resolve().as_uri() + "/"
+    pio.defaults.mathjax = None
+    pio.defaults.headers = None
+    server = kaleido._global_server  # the sync server is a process singleton
+    thread = getattr(server, "_thread", None)
+    if server.is_running() and thread is not None and not thread.is_alive():
+        server._initialized = False  # its browser died: start a fresh one
+    if not server.is_running():
+        kaleido.start_sync_server(mathjax=False, silence_warnings=True)
+
+
+def render(fig: go.Figure, fmt: str, scale: float = 1, width: int = SLIDE_WIDTH, height: int = SLIDE_HEIGHT) -> bytes:
+    """Draw a figure as PNG, SVG or PDF; PNG at scale 1 is 1920×1080 (2× of the slide layout)."""
+    import plotly.io as pio
+
+    if fmt not in IMAGE_FORMATS:
+        raise ValueError(f"unknown image format {fmt!r}; use one of {', '.join(IMAGE_FORMATS)}")
+    with _kaleido_lock:  # the sync server answers one request at a time
+        start_renderer()
+        return pio.to_image(fig, format=fmt, width=width, height=height,
+                            scale=PNG_SCALE * scale if fmt == "png" else 1)
+
+
+# ---- numbers --------------------------------------------------------------------------------
+
+def neutralise(value):
+    """A cell value that cannot start a spreadsheet formula; numbers and other types unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def table(spec: catalog.ChartSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """The numbers behind the chart, with readable headings and neutralised text cells."""
+    rows = spec.rows(frame).reset_index(drop=True)
+    return pd.DataFrame({column_label(c): _neutral_column(rows[c]) for c in rows.columns})
+
+
+def _neutral_column(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(series):
+        whole = series.dropna()
+        # DuckDB sums arrive as floats: write 8,309 people as 8309, not 8309.0.
+        return series.astype("Int64") if (whole == whole.round()).all() else series
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return series
+    return series.map(lambda v: neutralise(v) if isinstance(v, str) else (v if v is None or pd.isna(v) else str(v)))
+
+
+def csv_bytes(spec: catalog.ChartSpec, frame: pd.DataFrame) -> bytes:
+    """The numbers behind the chart as UTF-8 CSV (with a byte-order mark so Excel reads accents)."""
+    buffer = io.StringIO()
+    table(spec, frame).to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def xlsx_bytes(spec: catalog.ChartSpec, frame: pd.DataFrame, provenance: Provenance, title: str | None = None) -> bytes:
+    """The numbers behind the chart as an Excel workbook: a Data sheet and an About sheet."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+
+    def text(value: str) -> str:
+        return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
+
+    data = table(spec, frame)
+    columns = list(spec.rows(frame).columns)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Data"
+    sheet.append([text(c) for c in data.columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for record in data.itertuples(index=False):
+        sheet.append([text(v) if isinstance(v, str) else _cell_number(v) for v in record])
+    for index, column in enumerate(columns, start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        sheet.column_dimensions[letter].width = max(12, min(48, len(str(data.columns[index - 1])) + 4))
+        if column in METRICS:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = _EXCEL_FORMATS.get(METRICS[column].fmt, "General")
+    about = book.create_sheet("About")
+    for label, value in (
+        ("Chart", title or spec.title),
+        ("Filters", provenance.filters),
+        ("Source", provenance.source),
+        ("Data version", provenance.version),
+        ("Exported", provenance.day.isoformat()),
+        ("Description", spec.description),
+    ):
+        about.append([label, text(value)])
+        about.cell(row=about.max_row, column=1).font = Font(bold=True)
+    about.column_dimensions["A"].width = 16
+    about.column_dimensions["B"].width = 90
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _cell_number(value):
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if hasattr(value, "item"):  # numpy scalars -> Python numbers
+        return value.item()
+    return value
+
+
+# ---- one call for the command line and the app ---------------------------------------------
+
+def chart_bytes(
+    spec: catalog.ChartSpec,
+    frame: pd.DataFrame,
+    provenance: Provenance,
+    fmt: str,
+    *,
+    scale: float = 1,
+    title: str | None = None,
+    chart_options: dict | None = None,
+) -> bytes:
+    """The chart exported as `fmt` (png, svg, pdf, csv or xlsx)."""
+    if fmt in IMAGE_FORMATS:
+        fig = slide_figure(spec, frame, provenance, title=title, chart_options=chart_options)
+        return render(fig, fmt, scale=scale)
+    if fmt == "csv":
+        return csv_bytes(spec, frame)
+    if fmt == "xlsx":
+        return xlsx_bytes(spec, frame, provenance, title)
+    raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def file_name(chart_id: str, fmt: str, scale: float = 1) -> str:
+    """A download file name such as `trainees_by_theme.png` or `trainees_by_theme@2x.png`."""
+    suffix = f"@{scale:g}x" if fmt == "png" and scale != 1 else ""
+    return f"{chart_id}{suffix}.{fmt}"
+
+
+def chart_data(
+    database: db.Database, spec: catalog.ChartSpec, filters: Filters, options: Options, chart_options: dict | None = None
+) -> pd.DataFrame:
+    """Run the chart's query under the filters (outside Streamlit: the command line, decks)."""
+    return db.run_query(database, spec.query, spec.query_params(filters.params(options), chart_options))
+
+
+def filter_options(database: db.Database) -> Options:
+    """Allowed filter values of a database (outside Streamlit)."""
+    return Options.from_frame(db.run_query(database, "filter_options"))

@@ -1,0 +1,273 @@
+"""Streamlit glue for decks: the deck of this session, the Present page's slides, editor and exports.
+
+The deck lives in the session (and, once edited or opened from a link, in the URL as a
+validated token, so a deck can be shared as a link); it starts as the shipped "HPS impact"
+deck. Charts anywhere in the app can be added to it with "Add to deck".
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from impact import catalog, deck, export, theme, ui
+
+_DECK = "_deck"
+_SLIDE = "_slide"
+_BUILT = "_deck_file"
+DECK_PARAM = "deck"
+SLIDE_PARAM = "slide"
+
+PROJECTOR_CSS = f"""
+<style>
+[data-testid="stAppViewContainer"], [data-testid="stMain"], [data-testid="stHeader"] {{
+  background: {theme.PROJECTOR["background"]};
+}}
+[data-testid="stMain"] .block-container {{ padding-top: 4rem; padding-bottom: 1rem; max-width: 100%; }}
+[data-testid="stMain"] h1, [data-testid="stMain"] h2, [data-testid="stMain"] h3,
+[data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMain"] label,
+[data-testid="stMain"] [data-testid="stMetricValue"], [data-testid="stMain"] [data-testid="stMetricLabel"],
+[data-testid="stMain"] summary {{ color: {theme.PROJECTOR["text"]}; }}
+[data-testid="stMain"] [data-testid="stMetricValue"] {{ font-size: 3.4rem; }}
+[data-testid="stMain"] [data-testid="stMetricValue"] * {{ color: {theme.PROJECTOR["primary"]}; }}
+[data-testid="stMain"] button {{
+  background: {theme.PROJECTOR["grid"]}; border-color: {theme.PROJECTOR["grid"]}; color: {theme.PROJECTOR["text"]};
+}}
+[data-testid="stMain"] button:disabled {{ opacity: 0.35; }}
+[data-testid="stMain"] button p, [data-testid="stMain"] button span {{ color: {theme.PROJECTOR["text"]}; }}
+[data-testid="stMain"] [data-testid="stExpander"] details {{ border-color: {theme.PROJECTOR["grid"]}; }}
+[data-testid="stMain"] [data-testid="stExpander"] summary,
+[data-testid="stMain"] [data-testid="stExpander"] summary:hover {{ background: transparent; }}
+[data-testid="stMain"] [data-testid="stExpander"] summary *,
+[data-testid="stMain"] [data-testid="stText"], [data-testid="stMain"] [data-testid="stText"] * {{
+  color: {theme.PROJECTOR["text"]};
+}}
+</style>
+"""
+
+
+def current_deck() -> deck.Deck:
+    """This session's deck: as edited, else from the link (validated), else the shipped default."""
+    if _DECK not in st.session_state:
+        token = st.query_params.get(DECK_PARAM)
+        chosen = None
+        if token:
+            try:
+                chosen = deck.from_token(token)
+            except deck.DeckError as error:
+                st.session_state["_deck_notice"] = f"The deck in the link was not loaded: {error}"
+        st.session_state[_DECK] = chosen or deck.default_deck()
+    return st.session_state[_DECK]
+
+
+def set_deck(new: deck.Deck, *, in_url: bool = True) -> None:
+    """Replace this session's deck (and its copy in the URL)."""
+    st.session_state[_DECK] = new
+    st.session_state.pop(_BUILT, None)
+    if in_url:
+        st.query_params[DECK_PARAM] = new.to_token()
+
+
+def share_in_url(current: deck.Deck) -> None:
+    """Keep a deck other than the shipped one in the URL, so the page's link opens it."""
+    token = current.to_token()
+    if st.query_params.get(DECK_PARAM) != token and (DECK_PARAM in st.query_params or current != deck.default_deck()):
+        st.query_params[DECK_PARAM] = token
+
+
+def add_to_deck(chart_id: str, options: dict | None = None) -> None:
+    """Append a chart to this session's deck (a button callback)."""
+    current = current_deck()
+    try:
+        set_deck(current.add(deck.Slide(chart_id, dict(options or {}))), in_url=False)
+    except deck.DeckError as error:
+        st.toast(ui.plain(str(error)), icon=":material/error:")
+        return
+    st.toast(f"Added to the deck '{ui.plain(current.name)}': slide {len(current.slides) + 1}",
+             icon=":material/slideshow:")
+
+
+def slide_index(current: deck.Deck) -> int:
+    """The slide on screen (0-based), from the session or the URL, kept within the deck."""
+    if _SLIDE not in st.session_state:
+        raw = st.query_params.get(SLIDE_PARAM, "1")
+        st.session_state[_SLIDE] = int(raw) - 1 if raw.isdigit() and len(raw) < 4 else 0
+    index = max(0, min(st.session_state[_SLIDE], len(current.slides) - 1))
+    st.session_state[_SLIDE] = index
+    return index
+
+
+def go_to(index: int) -> None:
+    """Show slide `index` (a button callback)."""
+    st.session_state[_SLIDE] = index
+    st.query_params[SLIDE_PARAM] = str(index + 1)
+
+
+def run_slide(spec: catalog.ChartSpec, options: dict):
+    """A slide's data under the shared filters (cached like every query)."""
+    return ui.query(spec.query, spec.query_params(ui.filter_params(), options))
+
+
+def provenance() -> export.Provenance:
+    """Source, version, date and filters of what is on screen."""
+    return export.Provenance.of(ui.database(), ui.filter_summary())
+
+
+# ---- the Present page's parts --------------------------------------------------------------
+
+def projector_style() -> None:
+    """Dark, high-contrast page for a projector."""
+    st.html(PROJECTOR_CSS)
+
+
+def navigation(current: deck.Deck, index: int) -> None:
+    """Previous / slide number / next; the arrow keys press the buttons."""
+    total = len(current.slides)
+    left, middle, right = st.columns([1, 4, 1], vertical_alignment="center")
+    left.button("Previous", icon=":material/arrow_back:", shortcut="Left", disabled=index == 0,
+                on_click=go_to, args=(index - 1,), key="present_prev", width="stretch")
+    middle.markdown(f"**Slide {index + 1} of {total}** · {ui.plain(current.name)}  \n"
+                    ":small[Arrow keys ← → move between slides · F11 for full screen]", text_alignment="center")
+    right.button("Next", icon=":material/arrow_forward:", icon_position="right", shortcut="Right",
+                 disabled=index >= total - 1, on_click=go_to, args=(index + 1,), key="present_next",
+                 width="stretch")
+
+
+def show_slide(prepared: deck.PreparedSlide, height: int = 600) -> None:
+    """One slide: large title, the key number, the filters, the chart in the projector theme."""
+    spec, slide = prepared.spec, prepared.slide
+    head, number = st.columns([4, 1], vertical_alignment="bottom")
+    with head:
+        st.title(ui.plain(slide.heading), anchor=False)
+        st.markdown(ui.plain(ui.filter_summary()))
+    key = prepared.key_number
+    if key:
+        number.metric(key[0], key[1])
+    if prepared.frame.empty:
+        st.info("No results for these filters.")
+        return
+    fig = theme.projector(spec.figure(prepared.frame, title="", subtitle="", options=slide.options))
+    fig.update_layout(height=height, margin=dict(t=40))
+    st.plotly_chart(fig, theme=None, config={**ui.PLOTLY_CONFIG, "displayModeBar": False},
+                    key=f"present_chart_{slide.chart}")
+    if slide.note:
+        with st.expander("Speaker note"):
+            st.text(slide.note)
+
+
+def deck_editor(current: deck.Deck) -> None:
+    """Rename, reorder, remove and add slides; save the deck as JSON or load one."""
+    name = st.text_input("Deck name", current.name, max_chars=deck.MAX_NAME, key="deck_name")
+    if name.strip() and name != current.name:
+        set_deck(current.renamed(name))
+        st.rerun()
+    for i, slide in enumerate(current.slides):
+        row = st.columns([8, 1, 1, 1], vertical_alignment="center")
+        row[0].text(f"{i + 1}. {slide.heading}")
+        row[1].button("", icon=":material/arrow_upward:", key=f"deck_up_{i}", disabled=i == 0,
+                      help="Move up", on_click=_edit, args=("move", i, -1))
+        row[2].button("", icon=":material/arrow_downward:", key=f"deck_down_{i}", help="Move down",
+                      disabled=i == len(current.slides) - 1, on_click=_edit, args=("move", i, 1))
+        row[3].button("", icon=":material/delete:", key=f"deck_remove_{i}", help="Remove",
+                      on_click=_edit, args=("remove", i, 0))
+    add, title, go = st.columns([3, 3, 1], vertical_alignment="bottom")
+    chart_id = add.selectbox("Add a chart", list(catalog.CHARTS), key="deck_add_chart",
+                             format_func=lambda c: catalog.CHARTS[c].title)
+    custom = title.text_input("Slide title (optional)", key="deck_add_title", max_chars=deck.MAX_TITLE)
+    go.button("Add", icon=":material/add:", key="deck_add", on_click=_add, args=(chart_id, custom))
+    save, load = st.columns(2)
+    save.download_button("Save deck (JSON)", current.to_json(), file_name=_file_stem(current) + ".json",
+                         mime="application/json", icon=":material/save:", on_click="ignore", key="deck_save")
+    upload = load.file_uploader("Load a deck (JSON)", type=["json"], key="deck_upload")
+    if upload is not None and st.session_state.get("_deck_loaded") != upload.file_id:
+        st.session_state["_deck_loaded"] = upload.file_id
+        try:
+            set_deck(deck.from_json(upload.getvalue()))
+            st.session_state[_SLIDE] = 0
+            st.rerun()
+        except deck.DeckError as error:
+            st.error(f"Could not load {ui.plain(upload.name)}: {ui.plain(str(error))}")
+    st.button("Back to the default deck", key="deck_reset", on_click=_reset)
+
+
+def _edit(action: str, index: int, offset: int) -> None:
+    current = current_deck()
+    set_deck(current.move(index, offset) if action == "move" else current.remove(index))
+
+
+def _add(chart_id: str, title: str) -> None:
+    current = current_deck()
+    try:
+        set_deck(current.add(deck.Slide(chart_id, {}, title.strip()[: deck.MAX_TITLE])))
+    except deck.DeckError as error:
+        st.toast(ui.plain(str(error)), icon=":material/error:")
+
+
+def _reset() -> None:
+    set_deck(deck.default_deck())
+    if DECK_PARAM in st.query_params:
+        del st.query_params[DECK_PARAM]
+    st.session_state[_SLIDE] = 0
+
+
+def _file_stem(current: deck.Deck) -> str:
+    stem = "".join(ch if ch.isalnum() else "_" for ch in current.name.lower()).strip("_")
+    return stem[:60] or "deck"
+
+
+def deck_downloads(current: deck.Deck, prepared: list[deck.PreparedSlide]) -> None:
+    """Build the deck as PowerPoint or PDF with a progress bar, then offer the file."""
+    prov = provenance()
+    signature = hashlib.sha256(f"{current.to_token()}|{prov}".encode()).hexdigest()
+    pptx, pdf = st.columns(2)
+    for column, fmt, label in ((pptx, "pptx", "PowerPoint"), (pdf, "pdf", "PDF")):
+        if column.button(f"Build {label}", icon=":material/build:", key=f"deck_build_{fmt}"):
+            bar = st.progress(0.0, text=f"Building the {label} deck…")
+
+            def progress(done: int, total: int, what: str, bar=bar, label=label) -> None:
+                bar.progress(done / total, text=f"{label}: {what}")
+
+            data = deck.build(current, prepared, prov, fmt, progress=progress)
+            st.session_state[_BUILT] = (signature, fmt, data)
+    built = st.session_state.get(_BUILT)
+    if built and built[0] == signature:
+        fmt, data = built[1], built[2]
+        st.download_button(f"Download {_file_stem(current)}.{fmt}", data, file_name=f"{_file_stem(current)}.{fmt}",
+                           mime=export.MIME_TYPES[fmt], icon=":material/download:", type="primary",
+                           on_click="ignore", key="deck_download")
+
+
+# ---- the per-chart menu, shown by ui.chart -------------------------------------------------
+
+IMAGE_CHOICES = (
+    ("PNG (1920×1080)", "png", 1, ":material/image:"),
+    ("PNG 2× (3840×2160)", "png", 2, ":material/image:"),
+    ("SVG", "svg", 1, ":material/draw:"),
+    ("PDF", "pdf", 1, ":material/picture_as_pdf:"),
+    ("CSV (numbers)", "csv", 1, ":material/table:"),
+    ("Excel (numbers)", "xlsx", 1, ":material/table_view:"),
+)
+
+
+def chart_actions(spec: catalog.ChartSpec, frame, options: dict | None, key: str) -> None:
+    """The download menu (files built only when clicked) and "Add to deck" for one chart."""
+    prov = provenance()
+    row = st.container(horizontal=True)
+    with row.popover("Download", icon=":material/download:", key=f"{key}_downloads"):
+        for label, fmt, scale, icon in IMAGE_CHOICES:
+            st.download_button(
+                label, data=_deferred(spec, frame, prov, fmt, scale, options),
+                file_name=export.file_name(spec.id, fmt, scale), mime=export.MIME_TYPES[fmt], icon=icon,
+                on_click="ignore", key=f"{key}_dl_{fmt}_{scale}", width="stretch",
+            )
+        st.caption("Images carry the title, the filters and the source; built when you click.")
+    row.button("Add to deck", icon=":material/slideshow:", key=f"{key}_add_to_deck",
+               on_click=add_to_deck, args=(spec.id, options))
+
+
+def _deferred(spec, frame, prov, fmt, scale, options):
+    def build() -> bytes:
+        return export.chart_bytes(spec, frame, prov, fmt, scale=scale, chart_options=options)
+
+    return build
