@@ -235,3 +235,19 @@ def versions_frame(versions: list[store.VersionInfo]):
             "checksum": (m.get("checksum") or "")[:16],
         })
     return pd.DataFrame(rows).astype({"rows": "Int64"})
+
+
+def changes(version: str, data_dir: str | Path | None = None):
+    """Rows per table in `version` against the version it replaced (from the manifests)."""
+    import pandas as pd
+
+    root = store.data_dir(data_dir)
+    manifest = store.read_manifest(store.version_path(root, version))
+    parent = manifest.get("parent")
+    before = store.read_manifest(store.version_path(root, parent)).get("rows", {}) if parent else {}
+    after = manifest.get("rows", {})
+    replaced = set(manifest.get("replaced_tables", []))
+    return pd.DataFrame(
+        [{"table": name, "imported": "yes" if name in replaced else "", "rows before": before.get(name),
+          "rows now": after.get(name)} for name in schema.TABLE_NAMES]
+    ).astype({"rows before": "Int64", "rows now": "Int64"})

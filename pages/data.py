@@ -98,6 +98,7 @@ def _import(uploads) -> None:
     st.session_state["import_outcome"] = {
         "ok": report.ok, "summary": report.summary(), "problems": report.to_frame(),
         "kinds": report.by_kind(), "csv": report.to_csv(), "version": store.active().version,
+        "changes": extract_io.changes(store.active().version) if report.ok else None,
     }
 
 
@@ -121,7 +122,9 @@ with import_tab:
     if outcome:
         (st.success if outcome["ok"] else st.error)(ui.plain(outcome["summary"]))
         if outcome["ok"]:
-            st.caption(ui.plain(f"Version {outcome['version']} is now in use on every page."))
+            st.caption(ui.plain(f"Version {outcome['version']} is now in use on every page. "
+                                f"It can be undone under Versions."))
+            st.dataframe(outcome["changes"], hide_index=True, width="stretch")
         else:
             st.dataframe(outcome["problems"], hide_index=True, width="stretch")
             st.caption("Problems by file, column and rule (all counted):")

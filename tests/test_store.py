@@ -54,6 +54,9 @@ def test_good_import_switches_version_and_figures_and_rollback_restores(data_sto
     assert (data_store / "versions" / result.version / "projects.parquet").read_bytes() == \
         (data_store / "projects.parquet").read_bytes()
     assert store.verify(data_store, result.version) == []
+    changed = extract_io.changes(result.version, data_store).set_index("table")
+    assert changed.loc["training", "imported"] == "yes" and changed.loc["projects", "imported"] == ""
+    assert (changed["rows before"] == changed["rows now"]).all()
     for path in (data_store / "versions" / result.version).iterdir():
         assert not path.stat().st_mode & 0o222, path  # written once, read-only after
 
