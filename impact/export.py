@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from impact import catalog, db, store, theme
+from impact import catalog, cells, db, store, theme
 from impact.filters import Filters, Options
 from impact.metrics import METRICS
 
@@ -41,7 +41,6 @@ MIME_TYPES = {
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     "json": "application/json",
 }
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _HEADER_HEIGHT = 112  # title, key number and filters above the plot (px of the 960×540 layout)
 _COLUMN_LABELS = {"iso3": "ISO-3 code"}
 _EXCEL_FORMATS = {"count": "#,##0", "percent": "0%", "gbp": "£#,##0"}
@@ -153,27 +152,24 @@ def render(fig: go.Figure, fmt: str, scale: float = 1, width: int = SLIDE_WIDTH,
 
 # ---- numbers --------------------------------------------------------------------------------
 
-def neutralise(value):
-    """A cell value that cannot start a spreadsheet formula; numbers and other types unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+neutralise = cells.neutralise  # one rule for every spreadsheet the product writes
 
 
-def table(spec: catalog.ChartSpec, frame: pd.DataFrame) -> pd.DataFrame:
-    """The numbers behind the chart, with readable headings and neutralised text cells."""
+def table(spec: catalog.ChartSpec, frame: pd.DataFrame, *, neutral: bool = True) -> pd.DataFrame:
+    """The numbers behind the chart, with readable headings and (unless told) neutralised text cells."""
     rows = spec.rows(frame).reset_index(drop=True)
-    return pd.DataFrame({column_label(c): _neutral_column(rows[c]) for c in rows.columns})
+    return pd.DataFrame({column_label(c): _column(rows[c], neutral) for c in rows.columns})
 
 
-def _neutral_column(series: pd.Series) -> pd.Series:
+def _column(series: pd.Series, neutral: bool) -> pd.Series:
     if pd.api.types.is_float_dtype(series):
         whole = series.dropna()
         # DuckDB sums arrive as floats: write 8,309 people as 8309, not 8309.0.
         return series.astype("Int64") if (whole == whole.round()).all() else series
     if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
         return series
-    return series.map(lambda v: neutralise(v) if isinstance(v, str) else (v if v is None or pd.isna(v) else str(v)))
+    keep = neutralise if neutral else (lambda v: v)
+    return series.map(lambda v: keep(v) if isinstance(v, str) else (v if v is None or pd.isna(v) else str(v)))
 
 
 def csv_bytes(spec: catalog.ChartSpec, frame: pd.DataFrame) -> bytes:
@@ -192,7 +188,7 @@ def xlsx_bytes(spec: catalog.ChartSpec, frame: pd.DataFrame, provenance: Provena
     def text(value: str) -> str:
         return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
 
-    data = table(spec, frame)
+    data = table(spec, frame, neutral=False)  # text() below strips control characters, then neutralises
     columns = list(spec.rows(frame).columns)
     book = Workbook()
     sheet = book.active

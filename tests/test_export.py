@@ -19,7 +19,7 @@ from defusedxml import ElementTree
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from impact import catalog, db, export
+from impact import catalog, cells, db, export
 from impact.filters import Filters
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,7 +172,7 @@ def test_csv_round_trips_numbers_and_neutralises_payloads(hostile_dir, independe
         assert "'" + payload in names
     for row in body:
         for cell in row:
-            assert not cell.startswith(export.FORMULA_STARTS) or cell.lstrip("-").isdigit()
+            assert not cell.startswith(cells.FORMULA_TRIGGERS) or cell.lstrip("-").isdigit()
 
 
 def test_xlsx_round_trips_numbers_and_holds_no_formula(hostile_dir, independent):
