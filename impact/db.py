@@ -103,14 +103,15 @@ def cache_dir() -> Path:
 
 
 def _fingerprint(extract_dir: Path) -> str:
-    """Changes whenever a Parquet file or the setup SQL changes."""
-    digest = hashlib.sha256(str(extract_dir).encode())
+    """'<folder>-<content>': the second part changes whenever a Parquet file or the setup SQL changes."""
+    folder = hashlib.sha256(str(extract_dir).encode()).hexdigest()[:12]
+    digest = hashlib.sha256()
     for name in schema.TABLE_NAMES:
         stat = (extract_dir / f"{name}.parquet").stat()
         digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     for setup in sorted((QUERY_DIR / "setup").glob("*.sql")):
         digest.update(setup.read_bytes())
-    return digest.hexdigest()[:24]
+    return f"{folder}-{digest.hexdigest()[:20]}"
 
 
 def _build(extract_dir: Path, target: Path) -> None:
@@ -145,6 +146,10 @@ def open_database(extract_dir: str | Path, version: str = "") -> Database:
     target = cache_dir() / f"extract-{_fingerprint(extract_dir)}.duckdb"
     if not target.is_file():
         _build(extract_dir, target)
+        folder = target.name.split("-")[1]
+        for stale in cache_dir().glob(f"extract-{folder}-*.duckdb"):
+            if stale != target:  # an older compile of the same folder (open readers keep their copy)
+                stale.unlink(missing_ok=True)
     conn = duckdb.connect(str(target), read_only=True)
     manifest_path = extract_dir / "extract.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
