@@ -9,6 +9,12 @@ theme.register()
 
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+    st.Page("pages/countries.py", title="Countries", icon=":material/public:", url_path="countries"),
+    st.Page("pages/partnerships.py", title="Partnerships", icon=":material/handshake:", url_path="partnerships"),
+    st.Page("pages/workforce.py", title="Health workforce", icon=":material/medical_services:", url_path="workforce"),
+    st.Page("pages/volunteering.py", title="Volunteering & mutual benefit", icon=":material/volunteer_activism:",
+            url_path="volunteering"),
+    st.Page("pages/explore.py", title="Metric explorer", icon=":material/query_stats:", url_path="explore"),
     st.Page("pages/present.py", title="Present", icon=":material/slideshow:", url_path="present"),
     st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
 ]

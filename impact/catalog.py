@@ -8,12 +8,13 @@ so a chart drawn in the app and exported from the command line is the same figur
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from impact import charts
+from impact import captions, charts, explore, schema
+from impact.metrics import METRICS, format_metric, metric
 
 
 @dataclass(frozen=True)
@@ -37,15 +38,30 @@ class ChartSpec:
     # The one number a slide shows next to the chart: frame -> (label, formatted value).
     # None means the default in `deck.key_number` (the total of an additive headline metric).
     key_number: Callable[[pd.DataFrame], tuple[str, str]] | None = None
+    # A family of charts (e.g. any metric by any dimension): options -> the concrete chart.
+    resolve: Callable[[dict], ChartSpec] | None = None
+    # Query result -> the table the chart draws (e.g. one column per split value).
+    shape: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    # Query parameters of a resolved chart; they override the filters' (e.g. compared periods).
+    bound: tuple[tuple[str, object], ...] = ()
+    # Options a chart cannot be drawn without (e.g. which project): decks and the command line ask for them.
+    required: tuple[str, ...] = ()
+    # The drawn table -> its series columns, when they depend on the data (one per split value).
+    series_of: Callable[[pd.DataFrame], list[str]] | None = None
 
     def rows(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The rows the chart shows (the top N when the chart is a top-N)."""
-        return frame.head(self.top) if self.top else frame
+        """The rows the chart shows: shaped, and the top N when the chart is a top-N."""
+        shaped = self.shape(frame) if self.shape else frame
+        return shaped.head(self.top) if self.top else shaped
+
+    def series(self, rows: pd.DataFrame) -> list[str]:
+        """The value columns drawn as series (the metric columns, or one per split value)."""
+        return self.series_of(rows) if self.series_of else list(self.values)
 
     def query_params(self, filter_params: dict, options: dict | None = None) -> dict:
         """Bound parameters for the chart's query: the filters plus its own options."""
         extra = {k: v for k, v in (options or {}).items() if k in self.options}
-        return {**filter_params, **extra}
+        return {**filter_params, **extra, **{k: list(v) if isinstance(v, tuple) else v for k, v in self.bound}}
 
     def figure(
         self, frame: pd.DataFrame, subtitle: str = "", title: str | None = None, options: dict | None = None
@@ -57,6 +73,102 @@ class ChartSpec:
 
 def _trend(frame, **kw):
     return charts.trend(frame, "year", "trainees", "cumulative_trainees", **kw)
+
+
+def _ranking_caption(category: str, value: str):
+    return lambda rows: captions.ranking(rows, category, value)
+
+
+# ---- chart families: one builder, parameterised by metric and dimension ----------------------
+
+def _explore(options: dict) -> ChartSpec:
+    """Any metric by any dimension (optionally split, or two periods compared): the explorer's chart."""
+    view = explore.View.from_options(options).checked()
+    column = view.category_column
+    value = view.metric
+
+    def draw(rows, title="", subtitle="", **_):
+        return charts.series(rows, column, explore.series_columns(rows, view), value,
+                             kind="bar" if view.chart == "table" else view.chart,
+                             horizontal=not view.over_time and view.chart in ("bar", "table"),
+                             title=title, subtitle=subtitle)
+
+    def caption(rows):
+        if view.compare:
+            first, second = view.series_labels
+            return captions.comparison(rows, column, first, second, value)
+        if view.split:
+            return captions.split(rows, column, explore.series_columns(rows, view), value,
+                                  explore.BREAKDOWNS[view.split].label)
+        return (captions.over_time if view.over_time else captions.ranking)(rows, column, value)
+
+    def key_number(frame):
+        rows = explore.shape(frame, view)
+        columns = explore.series_columns(rows, view)
+        label = metric(value).label
+        if rows.empty:
+            return None
+        if metric(value).aggregation == "sum":
+            if view.compare:
+                return (f"{label}, {view.series_labels[1]}", format_metric(value, rows[columns[1]].sum()))
+            return (f"{label}, total", format_metric(value, rows[columns].to_numpy().sum()))
+        best = rows[columns[0]].idxmax()
+        return (f"{label}, highest ({rows[column][best]})", format_metric(value, rows[columns[0]][best]))
+
+    return replace(
+        CHARTS["explore"], title=view.title, key_number=key_number, query=view.query, kind=view.kind, category=column, values=(value,),
+        draw=draw, caption=caption, shape=lambda frame: explore.shape(frame, view), resolve=None, options=(),
+        series_of=lambda rows: explore.series_columns(rows, view),
+        bound=tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in view.params().items()),
+        description=f"{metric(value).description} {metric(value).how_counted}",
+    )
+
+
+MAP_METRICS = ("trainees", "volunteer_days", "projects", "institutions", "women_share")
+
+
+def _country_map(options: dict) -> ChartSpec:
+    """A world map of one of `MAP_METRICS` by country."""
+    value = str((options or {}).get("metric", "trainees"))
+    if value not in MAP_METRICS:
+        raise ValueError(f"the map shows one of {', '.join(MAP_METRICS)}, not {value[:24]!r}")
+    label = metric(value).label
+
+    def draw(rows, title="", subtitle="", **_):
+        return charts.choropleth(rows, "iso3", "country", value, title=title, subtitle=subtitle)
+
+    def shape(frame):
+        keep = frame[frame[value].notna() & (frame[value] > 0)] if value != "women_share" else frame[frame[value].notna()]
+        return keep[["iso3", "country", "region", value]].sort_values(value, ascending=False).reset_index(drop=True)
+
+    return replace(
+        CHARTS["country_map"], title=f"{label} by country", values=(value,), draw=draw, shape=shape,
+        caption=_ranking_caption("country", value), resolve=None, options=(),
+        description=f"{metric(value).description} {metric(value).how_counted}",
+    )
+
+
+def _project_results(frame, project_id=None, **kw):
+    return charts.series(frame, "quarter", ["trainees", "volunteer_days"], "trainees", kind="line", **kw)
+
+
+def _project_results_caption(rows) -> str:
+    trained, days = rows["trainees"].sum(), rows["volunteer_days"].sum()
+    peak = rows.loc[rows["trainees"].idxmax()] if len(rows) else None
+    text = (f"{METRICS['trainees'].label}: {trained:,.0f}; volunteer days: {days:,.0f}, over {len(rows)} quarters")
+    return text + (f"; the most trained in {peak['quarter']} ({peak['trainees']:,.0f})." if peak is not None and trained else ".")
+
+
+def _radar(frame, project_id=None, **kw):
+    return charts.radar(frame, "principle", "score", order=schema.PRINCIPLES, **kw)
+
+
+def _radar_caption(rows) -> str:
+    if rows.empty:
+        return "This partnership has no self-assessment scores."
+    data = rows.sort_values(["score", "principle"], ascending=[False, True])
+    return (f"Average self-assessed score {rows['score'].mean():.1f} of 5; strongest: {data['principle'].iloc[0]} "
+            f"({data['score'].iloc[0]}), weakest: {data['principle'].iloc[-1]} ({data['score'].iloc[-1]}).")
 
 
 def _map(frame, **kw):
@@ -78,27 +190,64 @@ CHARTS: dict[str, ChartSpec] = {
             "trainees_trend", "Health workers trained per year", "trainees_by_year", "column", "year",
             ("trainees", "cumulative_trainees"), _trend,
             "Trained each calendar year (bars) and the running total (line).",
-            secondary=("cumulative_trainees",),
+            secondary=("cumulative_trainees",), caption=lambda rows: captions.over_time(rows, "year", "trainees"),
         ),
         ChartSpec(
             "trainees_map", "Where health workers were trained", "trainees_by_country", "map", "country",
-            ("trainees",), _map, "Health workers trained by country.",
+            ("trainees",), _map, "Health workers trained by country.", caption=_ranking_caption("country", "trainees"),
         ),
         ChartSpec(
             "trainees_by_theme", "Health workers trained by theme", "trainees_by_theme", "bar", "theme",
             ("trainees",), _by_theme, "Health workers trained, by the project's main theme.",
+            caption=_ranking_caption("theme", "trainees"),
         ),
         ChartSpec(
             "trainees_by_country", "Top countries by health workers trained", "trainees_by_country", "bar",
             "country", ("trainees",), _by_country, "The ten countries that trained most.", top=10,
+            caption=_ranking_caption("country", "trainees"),
+        ),
+        ChartSpec(
+            "explore", "Any metric by any dimension", "training_by_dimension", "bar", "category",
+            ("trainees",), charts.series, "Any metric, grouped by any dimension, optionally split or compared.",
+            options=explore.OPTION_KEYS, resolve=_explore,
+        ),
+        ChartSpec(
+            "country_map", "Map of a metric by country", "country_metrics", "map", "country", ("trainees",),
+            _map, "A metric by country (health workers trained, volunteer days, projects, institutions, "
+            "women's share).", options=("metric",), resolve=_country_map,
+        ),
+        ChartSpec(
+            "project_results", "Results by quarter", "project_results_by_quarter", "line", "quarter",
+            ("trainees", "volunteer_days"), _project_results,
+            "One project's health workers trained and volunteer days, quarter by quarter.",
+            options=("project_id",), required=("project_id",), caption=_project_results_caption,
+        ),
+        ChartSpec(
+            "partnership_scores", "Principles of Partnership self-assessment", "project_scores", "radar",
+            "principle", ("score",), _radar,
+            "The partnership's own scores (1 = weak, 5 = strong) on THET's eight Principles of Partnership.",
+            options=("project_id",), required=("project_id",), caption=_radar_caption,
+            key_number=lambda frame: ("Average score (of 5)", f"{frame['score'].mean():.1f}"),
         ),
     )
 }
 
 
-def chart(chart_id: str) -> ChartSpec:
-    """The chart called `chart_id` (KeyError lists the known ids)."""
+def chart(chart_id: str, options: dict | None = None) -> ChartSpec:
+    """The chart called `chart_id`, resolved with its options when it is a family.
+
+    KeyError lists the known ids; ValueError says which option cannot be drawn.
+    """
     try:
-        return CHARTS[chart_id]
+        spec = CHARTS[chart_id]
     except KeyError:
         raise KeyError(f"unknown chart {chart_id!r}; known: {', '.join(CHARTS)}") from None
+    missing = [key for key in spec.required if not (options or {}).get(key)]
+    if missing:
+        raise ValueError(f"chart {chart_id!r} needs the option(s) {', '.join(missing)}")
+    return spec.resolve(dict(options or {})) if spec.resolve else spec
+
+
+def standalone() -> list[str]:
+    """The charts that can be drawn with no options of their own (offered in the deck editor)."""
+    return [chart_id for chart_id, spec in CHARTS.items() if not spec.required]

@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from impact import theme
-from impact.metrics import d3_format, format_value, metric
+from impact.metrics import METRICS, d3_format, format_value, metric
 
 
 def safe_text(values) -> list[str]:
@@ -157,4 +157,84 @@ def choropleth(
     )
     if len(frame):
         fig.update_geos(fitbounds="locations", visible=True)
+    return titled(fig, title, subtitle)
+
+
+def series(
+    frame: pd.DataFrame,
+    category: str,
+    columns: list[str],
+    value: str,
+    *,
+    kind: str = "bar",
+    horizontal: bool = False,
+    title: str = "",
+    subtitle: str = "",
+) -> go.Figure:
+    """One or more series of metric `value` by `category` as bars, lines or areas.
+
+    Bars are grouped; with `horizontal` the largest category is on top. Series colours follow
+    the theme's categorical palette in column order; one series takes the primary colour.
+    """
+    data = frame.iloc[::-1] if horizontal else frame
+    labels = safe_text(data[category])
+    palette = theme.CATEGORICAL if len(columns) > 1 else [theme.COLORS["primary"]]
+    fig = go.Figure()
+    for index, column in enumerate(columns):
+        values = data[column].tolist()
+        text = _formatted(values, value)
+        name = html.escape(metric(column).label if column in METRICS else str(column)) if len(columns) > 1 \
+            else html.escape(metric(value).label)
+        hover = f"{'%{y}' if horizontal else '%{x}'}<br>{name}: %{{customdata}}<extra></extra>"
+        color = palette[index % len(palette)]
+        common = dict(name=name, customdata=text, hovertemplate=hover)
+        if kind == "bar":
+            fig.add_trace(go.Bar(
+                x=values if horizontal else labels, y=labels if horizontal else values,
+                orientation="h" if horizontal else "v", marker_color=color, cliponaxis=False,
+                text=text if len(columns) == 1 else None, textposition="auto", textfont=dict(size=14), **common,
+            ))
+        else:
+            fig.add_trace(go.Scatter(
+                x=labels, y=values, mode="lines+markers" if kind == "line" else "lines",
+                line=dict(color=color, width=3), marker=dict(size=7),
+                stackgroup="one" if kind == "area" else None, **common,
+            ))
+    axis = _value_axis(value)
+    if len(columns) > 1 and all(c in METRICS for c in columns):
+        axis["title"] = None  # several metrics share the axis: the legend names them
+    if horizontal and kind == "bar":
+        fig.update_layout(xaxis=axis, yaxis=dict(title=None, type="category"))
+    else:
+        fig.update_layout(yaxis=axis, xaxis=dict(title=None, type="category"))
+    fig.update_layout(bargap=0.25, barmode="group", showlegend=len(columns) > 1)
+    return titled(fig, title, subtitle)
+
+
+def radar(
+    frame: pd.DataFrame,
+    axis: str,
+    value: str,
+    *,
+    order: tuple[str, ...] = (),
+    maximum: float = 5,
+    title: str = "",
+    subtitle: str = "",
+) -> go.Figure:
+    """A radar (polar) chart of one score per axis, in `order` when given, on a 0..`maximum` scale."""
+    data = frame.set_index(axis).reindex([a for a in order if a in set(frame[axis])]) if order else frame.set_index(axis)
+    labels = safe_text(data.index)
+    scores = data[value].tolist()
+    fig = go.Figure(go.Scatterpolar(
+        r=scores + scores[:1], theta=labels + labels[:1], fill="toself", mode="lines+markers",
+        line=dict(color=theme.COLORS["primary"], width=3), marker=dict(size=8),
+        fillcolor=theme.translucent(theme.COLORS["primary"], 0.18), name=html.escape(str(value).capitalize()),
+        customdata=[f"{s:g} of {maximum:g}" for s in scores + scores[:1]],
+        hovertemplate="%{theta}<br>Score: %{customdata}<extra></extra>",
+    ))
+    fig.update_layout(
+        polar=dict(radialaxis=dict(range=[0, maximum], dtick=1, gridcolor=theme.COLORS["grid"]),
+                   angularaxis=dict(gridcolor=theme.COLORS["grid"]), bgcolor=theme.COLORS["background"]),
+        showlegend=False,
+    )
     return titled(fig, title, subtitle)

@@ -54,7 +54,8 @@ def _export_list(args: argparse.Namespace) -> int:
 
     width = max(len(chart_id) for chart_id in catalog.CHARTS)
     for chart_id, spec in catalog.CHARTS.items():
-        print(f"{chart_id:<{width}}  {spec.kind:<7}  {spec.title}")
+        takes = f"  (--option {', '.join(spec.options)})" if spec.options else ""
+        print(f"{chart_id:<{width}}  {spec.kind:<7}  {spec.title}{takes}")
     return 0
 
 
@@ -63,13 +64,14 @@ def _export_chart(args: argparse.Namespace) -> int:
 
     from impact import catalog, export
 
-    spec = catalog.chart(args.id)
+    base = catalog.CHARTS[args.id] if args.id in catalog.CHARTS else catalog.chart(args.id)  # KeyError names it
     chart_options = {}
     for pair in args.option or []:
         key, sep, value = pair.partition("=")
-        if not sep or key not in spec.options:
-            raise ValueError(f"--option {pair!r}: chart {spec.id!r} takes {', '.join(spec.options) or 'no options'}")
+        if not sep or key not in base.options:
+            raise ValueError(f"--option {pair!r}: chart {base.id!r} takes {', '.join(base.options) or 'no options'}")
         chart_options[key] = value
+    spec = catalog.chart(args.id, chart_options)
     database, options, filters, provenance = _export_context(args)
     frame = export.chart_data(database, spec, filters, options, chart_options)
     if frame.empty:

@@ -52,7 +52,7 @@ class Slide:
     @property
     def spec(self) -> catalog.ChartSpec:
         """The chart this slide shows."""
-        return catalog.chart(self.chart)
+        return catalog.chart(self.chart, self.options)
 
     @property
     def heading(self) -> str:
@@ -158,6 +158,10 @@ def validate_slide(data, number: int) -> Slide:
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise DeckError(f"{where}: option {key!r} must be text or a number")
         clean[key] = _text(value, f"{where} option {key!r}", MAX_OPTION) if isinstance(value, str) else value
+    try:
+        catalog.chart(chart_id, clean)
+    except ValueError as error:
+        raise DeckError(f"{where}: {error}") from None
     return Slide(
         chart_id, clean,
         _text(data.get("title"), f"{where} title", MAX_TITLE),
@@ -318,7 +322,7 @@ def native_chart_data(spec: catalog.ChartSpec, frame: pd.DataFrame):
     from pptx.chart.data import CategoryChartData
 
     rows = spec.rows(frame)
-    columns = spec.values[:1] if spec.kind == "pie" else spec.values
+    columns = spec.series(rows)[:1] if spec.kind == "pie" else spec.series(rows)
     head = METRICS.get(spec.values[0])
     data = CategoryChartData(number_format=_NUMBER_FORMATS.get(head.fmt if head else "count", "General"))
     # The embedded workbook is written by XlsxWriter, which turns text starting with '=' into a formula.

@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import html
 import io
+import re
 import threading
 from dataclasses import dataclass
 
@@ -42,7 +43,7 @@ MIME_TYPES = {
     "json": "application/json",
 }
 _HEADER_HEIGHT = 112  # title, key number and filters above the plot (px of the 960×540 layout)
-_COLUMN_LABELS = {"iso3": "ISO-3 code"}
+_COLUMN_LABELS = {"iso3": "ISO-3 code", "pct_change": "% change", "grant_type": "Grant type", "uk_lead": "UK lead"}
 _EXCEL_FORMATS = {"count": "#,##0", "percent": "0%", "gbp": "£#,##0"}
 
 _kaleido_lock = threading.Lock()
@@ -72,7 +73,10 @@ def column_label(column: str) -> str:
     """A column heading people read: the metric label, else the column name in words."""
     if column in METRICS:
         return METRICS[column].label
-    return _COLUMN_LABELS.get(column, column.replace("_", " ").capitalize())
+    if column in _COLUMN_LABELS:
+        return _COLUMN_LABELS[column]
+    # Series named after data values (a split by gender, a compared phase) keep their own spelling.
+    return column.replace("_", " ").capitalize() if re.fullmatch(r"[a-z0-9_]+", column) else column
 
 
 # ---- figures and images ---------------------------------------------------------------------

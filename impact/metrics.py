@@ -46,6 +46,18 @@ METRICS: dict[str, Metric] = {
             "training",
         ),
         Metric(
+            "trainers_trained", "Trainers trained", "people", "sum", "count",
+            "Health workers trained as trainers (training of trainers), who go on to train others.",
+            "Trainees whose training type is Training of trainers.",
+            "training",
+        ),
+        Metric(
+            "cascade_trainees", "Trained by cascade", "people", "sum", "count",
+            "Health workers trained by the trainers a partnership trained (cascade training).",
+            "Trainees whose training type is Cascade.",
+            "training",
+        ),
+        Metric(
             "countries_trained", "Countries with training", "countries", "count distinct", "count",
             "Countries where health workers were trained.",
             "Countries with at least one trainee reported (the 2019 count).",
@@ -139,6 +151,23 @@ METRICS: dict[str, Metric] = {
             "projects",
         ),
     )
+}
+
+
+# What THET published for the whole scheme (seeds 002-004), shown beside live figures for reference.
+# Nothing is computed from these: every figure on a page comes from the data.
+PUBLISHED: dict[str, str] = {
+    "trainees": "93,112 by March 2019",
+    "women_trained": "over 46,600 of the 93,112 trained",
+    "women_share": "over 46,600 of 93,112, about half",
+    "countries_trained": "30 countries by March 2019",
+    "projects": "210 projects by March 2019",
+    "volunteer_days_overseas": "over 90,000 by March 2019",
+    "volunteer_days_uk": "a further 12,000 by March 2019",
+    "uk_volunteers_improved_skills": "5,653 by March 2019",
+    "new_approaches_share": "74% by March 2019",
+    "institutions_improved_quality": "765 by March 2019",
+    "patients_improved_services": "499,568",
 }
 
 

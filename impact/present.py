@@ -172,7 +172,7 @@ def deck_editor(current: deck.Deck) -> None:
         row[3].button("", icon=":material/delete:", key=f"deck_remove_{i}", help="Remove",
                       on_click=_edit, args=("remove", i, 0))
     add, title, go = st.columns([3, 3, 1], vertical_alignment="bottom")
-    chart_id = add.selectbox("Add a chart", list(catalog.CHARTS), key="deck_add_chart",
+    chart_id = add.selectbox("Add a chart", catalog.standalone(), key="deck_add_chart",
                              format_func=lambda c: catalog.CHARTS[c].title)
     custom = title.text_input("Slide title (optional)", key="deck_add_title", max_chars=deck.MAX_TITLE)
     go.button("Add", icon=":material/add:", key="deck_add", on_click=_add, args=(chart_id, custom))

@@ -76,6 +76,12 @@ def _layout(background: str, text: str, grid: str, colorway: list[str], size: in
     )
 
 
+def translucent(hex_color: str, alpha: float) -> str:
+    """A theme colour as a see-through fill: '#0072B2', 0.2 -> 'rgba(0, 114, 178, 0.2)'."""
+    red, green, blue = (int(hex_color.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({red}, {green}, {blue}, {alpha:g})"
+
+
 def register() -> None:
     """Register the light and projector templates and make the light one the default."""
     if TEMPLATE not in pio.templates:

@@ -14,7 +14,7 @@ import streamlit as st
 
 from impact import catalog, db, store
 from impact.filters import DIMENSIONS, URL_KEYS, Filters, Options, from_query_params, quarter_label
-from impact.metrics import format_metric, metric
+from impact.metrics import METRICS, PUBLISHED, format_metric, metric
 
 # Plotly fetches map outlines from here (static/world_110m.json), never from its CDN.
 PLOTLY_CONFIG = {"topojsonURL": "app/static/", "displaylogo": False, "responsive": True}
@@ -164,8 +164,8 @@ def data_notice() -> None:
         st.caption(f"Data version: {plain(data.version)}")
 
 
-def kpi_tiles(row: pd.Series, keys: list[str], columns: int = 4) -> None:
-    """Headline tiles for metric `keys`, each with how it is counted."""
+def kpi_tiles(row: pd.Series, keys: list[str], columns: int = 4, *, published: bool = False) -> None:
+    """Headline tiles for metric `keys`, each with how it is counted (and, if asked, THET's published figure)."""
     for start in range(0, len(keys), columns):
         cols = st.columns(columns)
         for col, key in zip(cols, keys[start : start + columns]):
@@ -173,29 +173,156 @@ def kpi_tiles(row: pd.Series, keys: list[str], columns: int = 4) -> None:
             with col.container(border=True):
                 st.metric(m.label, format_metric(key, row.get(key)), help=m.description)
                 st.caption(m.how_counted)
+                if published and key in PUBLISHED:
+                    st.caption(f"Published for the whole scheme: {PUBLISHED[key]}.")
 
 
-def chart(chart_id: str, options: dict | None = None, *, key: str | None = None, **plotly_kwargs):
+def chart(chart_id: str, options: dict | None = None, *, key: str | None = None, params: dict | None = None,
+          **plotly_kwargs):
     """Show a catalogued chart for the current filters: chart and table tabs, caption, exports.
 
-    `options` are the chart's own parameters (e.g. a country); extra keyword arguments go
-    to `st.plotly_chart` (e.g. `on_select`). Returns what `st.plotly_chart` returns.
+    `options` are the chart's own parameters (e.g. a country, or the explorer's choices);
+    `params` override filter parameters for this chart only; extra keyword arguments go to
+    `st.plotly_chart` (e.g. `on_select`). Returns what `st.plotly_chart` returns.
     """
-    spec = catalog.chart(chart_id)
-    key = key or f"chart_{chart_id}"
-    frame = query(spec.query, spec.query_params(filter_params(), options))
-    if frame.empty:
+    try:
+        spec = catalog.chart(chart_id, options)
+    except ValueError as error:
+        st.warning(f"This chart cannot be drawn: {plain(str(error))}.")
+        return None
+    key = key or f"chart_{chart_id}" + (f"_{_options_key(options)}" if options else "")
+    frame = query(spec.query, spec.query_params({**filter_params(), **(params or {})}, options))
+    rows = spec.rows(frame)
+    if rows.empty:
         st.info(f"{spec.title}: no results for these filters.")
         return None
     fig = spec.figure(frame, subtitle=filter_summary(), options=options)
-    chart_tab, table_tab = st.tabs(["Chart", "Table"], key=f"{key}_view")
+    if (options or {}).get("chart") == "table":  # the explorer's table view: the numbers first
+        table_tab, chart_tab = st.tabs(["Table", "Chart"], key=f"{key}_view_table")
+    else:
+        chart_tab, table_tab = st.tabs(["Chart", "Table"], key=f"{key}_view")
     with chart_tab:
         event = st.plotly_chart(fig, theme=None, config=PLOTLY_CONFIG, key=key, **plotly_kwargs)
     with table_tab:
-        st.dataframe(spec.rows(frame), hide_index=True, width="stretch")
+        table(rows)
     if spec.caption:
-        st.caption(plain(spec.caption(spec.rows(frame))))
+        st.caption(plain(spec.caption(rows)))
     from impact import present  # present builds on this module
 
     present.chart_actions(spec, frame, options, key)
     return event
+
+
+def _options_key(options: dict) -> str:
+    import hashlib
+
+    return hashlib.sha256(repr(sorted(options.items())).encode()).hexdigest()[:10]
+
+
+def table(frame: pd.DataFrame, **kwargs):
+    """A data table with readable headings and numbers formatted by their metric (text shown as text)."""
+    from impact.export import column_label
+
+    config = {}
+    for column in frame.columns:
+        label = column_label(column)
+        fmt = metric(column).fmt if column in METRICS else None
+        if column == "pct_change" or fmt == "percent":
+            config[column] = st.column_config.NumberColumn(label, format="percent")
+        elif fmt == "gbp":
+            config[column] = st.column_config.NumberColumn(f"{label} (£)", format="localized")
+        elif pd.api.types.is_numeric_dtype(frame[column]):
+            config[column] = st.column_config.NumberColumn(label, format="localized")
+        else:
+            config[column] = st.column_config.TextColumn(label)
+    return st.dataframe(frame, hide_index=True, width="stretch", column_config=config, **kwargs)
+
+
+def url_choice(label: str, choices: list[str], url_key: str, default: str, *, format_func=str,
+               widget=None, **kwargs) -> str:
+    """A page's own choice (select box, radio or segmented control) kept in the URL under `url_key`.
+
+    The URL value is read on the widget's first run (unknown values fall back to the default with a
+    notice); every change is written back, the default leaving the URL clean.
+    """
+    widget = widget or st.selectbox
+    state = f"u_{url_key}"
+    if state not in st.session_state or st.session_state[state] not in choices:
+        raw = st.query_params.get(url_key)
+        if raw is not None and raw not in choices:
+            st.caption(plain(f"Ignored '{raw[:24]}' for {url_key} in the link: not one of the choices."))
+        st.session_state[state] = raw if raw in choices else default
+    value = widget(label, choices, key=state, format_func=format_func, **kwargs)
+    if value is None:  # a segmented control can be cleared: keep the choice
+        value = st.session_state[state] = default
+    set_url(url_key, value, default)
+    return value
+
+
+def set_url(url_key: str, value: str, default: str = "") -> None:
+    """Write a page's own value into the URL (removed when it is the default)."""
+    if value == default:
+        if url_key in st.query_params:
+            del st.query_params[url_key]
+    elif st.query_params.get(url_key) != value:
+        st.query_params[url_key] = value
+
+
+def url_text(label: str, url_key: str, *, max_chars: int = 80, **kwargs) -> str:
+    """A page's own text box (e.g. a search) kept in the URL under `url_key`."""
+    state = f"u_{url_key}"
+    if state not in st.session_state:
+        st.session_state[state] = (st.query_params.get(url_key) or "")[:max_chars]
+    value = st.text_input(label, key=state, max_chars=max_chars, **kwargs).strip()
+    set_url(url_key, value)
+    return value
+
+
+def url_range(label: str, choices: list[str], url_key: str, default: tuple[str, str], **kwargs) -> tuple[str, str]:
+    """A page's own range of choices (e.g. quarters) kept in the URL as 'first:last'."""
+    state = f"u_{url_key}"
+    if state not in st.session_state or not set(st.session_state[state]) <= set(choices):
+        first, _, last = (st.query_params.get(url_key) or "").partition(":")
+        st.session_state[state] = (first, last) if first in choices and last in choices else default
+    first, last = st.select_slider(label, choices, key=state, **kwargs)
+    set_url(url_key, f"{first}:{last}", f"{default[0]}:{default[1]}")
+    return first, last
+
+
+# ---- moving between pages: a country's profile, a project's page -----------------------------
+
+def choose_country(iso3: str | None) -> None:
+    """Narrow the shared country filter to one country (its profile), or clear it (a callback)."""
+    st.session_state["f_country"] = [iso3] if iso3 else []
+
+
+def choose_country_on_map(key: str = "country_map") -> None:
+    """Open the profile of the country clicked on the map (the map's selection callback)."""
+    points = st.session_state[key].selection.points if key in st.session_state else []
+    allowed = st.session_state["_filter_options"].values["country"]
+    chosen = [p.get("location") for p in points if p.get("location") in allowed]
+    if chosen:
+        choose_country(chosen[0])
+
+
+def choose_country_from_state(key: str) -> None:
+    """Open the profile of the country chosen in the select box `key` (a callback)."""
+    if st.session_state.get(key):
+        choose_country(st.session_state[key])
+
+
+PROJECT_PARAM = "project"
+
+
+def project_table(frame: pd.DataFrame, key: str) -> None:
+    """Projects as a sortable table; selecting a row opens that project's page (Partnerships)."""
+    event = table(frame, key=key, on_select="rerun", selection_mode="single-row")
+    rows = event.selection.rows if event is not None else []
+    if rows:
+        open_project(str(frame["project_id"].iloc[rows[0]]))
+
+
+def open_project(project_id: str) -> None:
+    """Go to the Partnerships page of one project, keeping the filters in the link."""
+    wanted = current_filters().to_query_params(st.session_state.get("_filter_options"))
+    st.switch_page("pages/partnerships.py", query_params={**wanted, PROJECT_PARAM: project_id})

@@ -76,11 +76,16 @@ def database(fixture_dir):
     return db.open_database(fixture_dir, "fixture-v1")
 
 
-def _prepared(database, chart_id: str, filters: Filters | None = None):
+SAMPLE_OPTIONS = {"project_results": {"project_id": "HPS-001"}, "partnership_scores": {"project_id": "HPS-002"},
+                  "explore": {"by": "cadre", "split": "gender"}, "country_map": {"metric": "women_share"}}
+
+
+def _prepared(database, chart_id: str, filters: Filters | None = None, chart_options: dict | None = None):
     filters = filters or Filters()
-    spec = catalog.chart(chart_id)
+    chart_options = SAMPLE_OPTIONS.get(chart_id, {}) if chart_options is None else chart_options
+    spec = catalog.chart(chart_id, chart_options)
     options = export.filter_options(database)
-    frame = export.chart_data(database, spec, filters, options)
+    frame = export.chart_data(database, spec, filters, options, chart_options)
     provenance = export.Provenance.of(database, filters.describe(options), DAY)
     return spec, frame, provenance
 

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from impact import db
+from impact import db, explore
 from impact.filters import Filters
 
 
@@ -18,8 +18,7 @@ def database(fixture_dir):
 
 def _all_params(database):
     params = Filters().params()
-    params.update(iso3="UGA", project_id="HPS-001", search="", metric="trainees", dimension="theme",
-                  dimension2="", grain="year")
+    params.update(explore.totals_params("theme"), iso3="UGA", project_id="HPS-001", search="")
     return params
 
 

@@ -1,0 +1,137 @@
+"""Chart captions: one or two sentences computed from the numbers a chart shows, never typed by hand.
+
+Every function takes the table the chart draws (its rows) and returns plain text; pages show it as
+text (never Markdown or HTML), exports may put it in notes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from impact.metrics import format_metric, format_value, metric
+
+_PLURALS = {"midwife": "midwives", "laboratory staff": "laboratory staff", "staff": "staff"}
+
+
+def share(part: float, whole: float) -> str:
+    """`part` as a share of `whole`, written as people do: '9%', '<1%', '—' when there is no whole."""
+    if not whole or _missing(part) or _missing(whole):
+        return "—"
+    ratio = part / whole
+    return "<1%" if 0 < ratio < 0.005 else format_value(ratio, "percent")
+
+
+def plural(noun: str) -> str:
+    """'Nurse' -> 'nurses', 'Midwife' -> 'midwives', 'Laboratory staff' -> 'laboratory staff'."""
+    word = noun.lower()
+    return _PLURALS.get(word, word if word.endswith("s") else word + "s")
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _phrase(key: str) -> str:
+    label = metric(key).label
+    return label[0].lower() + label[1:]
+
+
+def _additive(key: str) -> bool:
+    return metric(key).aggregation == "sum"
+
+
+def ranking(rows: pd.DataFrame, category: str, value: str) -> str:
+    """Which category leads, by how much, and its share of the total (when shares add up)."""
+    data = rows[[category, value]].dropna()
+    if data.empty:
+        return "No results for these filters."
+    data = data.sort_values(value, ascending=False)
+    top, top_value = str(data[category].iloc[0]), data[value].iloc[0]
+    if len(data) == 1:
+        return f"{top}: {format_metric(value, top_value)} {_phrase(value)}."
+    if _additive(value):
+        total = data[value].sum()
+        return (f"{top} leads with {format_metric(value, top_value)} {_phrase(value)}, "
+                f"{share(top_value, total)} of the {format_metric(value, total)} shown; "
+                f"next is {data[category].iloc[1]} ({format_metric(value, data[value].iloc[1])}).")
+    low, low_value = str(data[category].iloc[-1]), data[value].iloc[-1]
+    return (f"{metric(value).label}: highest for {top} ({format_metric(value, top_value)}), "
+            f"lowest for {low} ({format_metric(value, low_value)}).")
+
+
+def over_time(rows: pd.DataFrame, period: str, value: str) -> str:
+    """The total over the periods shown and the peak (or, for shares and counts, the range)."""
+    data = rows[[period, value]].dropna()
+    if data.empty:
+        return "No results for these filters."
+    first, last = str(data[period].iloc[0]), str(data[period].iloc[-1])
+    span = first if first == last else f"{first} to {last}"
+    peak, low = data[value].idxmax(), data[value].idxmin()
+    if _additive(value):
+        total = data[value].sum()
+        return (f"{format_metric(value, total)} {_phrase(value)} from {span}; "
+                f"the most in {data[period][peak]} ({format_metric(value, data[value][peak])}).")
+    return (f"{metric(value).label} ranged from {format_metric(value, data[value][low])} ({data[period][low]}) "
+            f"to {format_metric(value, data[value][peak])} ({data[period][peak]}), {span}.")
+
+
+def split(rows: pd.DataFrame, category: str, columns: list[str], value: str, split_label: str) -> str:
+    """Which series is largest across all categories, and which category is largest overall."""
+    data = rows[[category, *columns]]
+    if data.empty or not columns:
+        return "No results for these filters."
+    if _additive(value):
+        totals = data[columns].sum().sort_values(ascending=False)
+        grand = totals.sum()
+        by_row = data.set_index(category)[columns].sum(axis=1).sort_values(ascending=False)
+        return (f"Of {format_metric(value, grand)} {_phrase(value)}, {totals.index[0]} account for "
+                f"{format_metric(value, totals.iloc[0])} ({share(totals.iloc[0], grand)}); "
+                f"the largest {category.replace('_', ' ')} is {by_row.index[0]} "
+                f"({format_metric(value, by_row.iloc[0])}).")
+    stacked = data.melt(id_vars=category, value_vars=columns, var_name="series").dropna()
+    if stacked.empty:
+        return "No results for these filters."
+    top = stacked["value"].idxmax()
+    return (f"{metric(value).label} is highest for {stacked[category][top]}, {split_label.lower()} "
+            f"{stacked['series'][top]} ({format_metric(value, stacked['value'][top])}).")
+
+
+def comparison(rows: pd.DataFrame, category: str, first: str, second: str, value: str) -> str:
+    """The change between two compared periods or phases, and where it was largest."""
+    data = rows[[category, first, second]]
+    if data.empty:
+        return "No results for these filters."
+    change = data[second] - data[first]
+    if _additive(value):
+        before, after = data[first].sum(), data[second].sum()
+        pct = f" ({(after - before) / before:+.0%})".replace("-", "−") if before else ""
+        mover = change.abs().idxmax()
+        direction = "rise" if change[mover] >= 0 else "fall"
+        return (f"{metric(value).label}: {format_metric(value, before)} in {first} and "
+                f"{format_metric(value, after)} in {second}{pct}; the largest {direction} was in "
+                f"{data[category][mover]} ({_signed(value, change[mover])}).")
+    known = change.dropna()
+    higher = int((known > 0).sum())
+    return (f"{metric(value).label} was higher in {second} than in {first} for {higher} of {len(known)} "
+            f"{plural(category.replace('_', ' '))} compared.")
+
+
+def _signed(key: str, value: float) -> str:
+    text = format_metric(key, abs(value))
+    return ("+" if value >= 0 else "−") + text
+
+
+def country_profile(name: str, trainees: float, programme_total: float, cadres: pd.DataFrame | None = None) -> str:
+    """'Uganda trained 8,412 health workers, 9% of the programme total, most of them nurses.'"""
+    if not trainees:
+        return f"{name} has no health workers trained under these filters."
+    text = (f"{name} trained {format_metric('trainees', trainees)} health workers, "
+            f"{share(trainees, programme_total)} of the programme total")
+    if cadres is not None and not cadres.empty:
+        ordered = cadres.sort_values("trainees", ascending=False)
+        count, cadre = ordered["trainees"].iloc[0], plural(str(ordered["cadre"].iloc[0]))
+        text += (f", most of them {cadre}" if count / trainees > 0.5
+                 else f"; {cadre} were the largest group ({share(count, trainees)})")
+    return text + "."

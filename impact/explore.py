@@ -1,0 +1,321 @@
+"""The metric explorer's model: any metric by any dimension, an optional split, a time grain, a chart
+type and a comparison of two periods or phases.
+
+A `View` is validated on the way in (from the URL or a deck's options), turns into the bound
+parameters of one named query (`<source>_by_dimension`), and `shape` turns that query's long
+result into the table a chart draws: one row per category, one column per series.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from impact import schema
+from impact.filters import parse_quarter, quarter_label, quarter_range
+from impact.metrics import METRICS, metric
+
+
+class ViewError(ValueError):
+    """An explorer choice that cannot be drawn (says which and why)."""
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """A dimension results can be grouped by, and the fact tables that carry it."""
+
+    key: str
+    label: str
+    sources: frozenset[str]
+
+
+_ALL = frozenset({"training", "volunteering", "outcomes", "projects"})
+BREAKDOWNS: dict[str, Breakdown] = {
+    b.key: b
+    for b in (
+        Breakdown("time", "Time", _ALL),
+        Breakdown("phase", "Phase", _ALL),
+        Breakdown("region", "Region", _ALL),
+        Breakdown("country", "Country", _ALL),
+        Breakdown("theme", "Theme", _ALL),
+        Breakdown("grant_type", "Grant type", _ALL),
+        Breakdown("cadre", "Cadre", frozenset({"training"})),
+        Breakdown("gender", "Gender", frozenset({"training"})),
+        Breakdown("training_type", "Training type", frozenset({"training"})),
+        Breakdown("location", "Volunteer location", frozenset({"volunteering"})),
+        Breakdown("profession", "Volunteer profession", frozenset({"volunteering"})),
+    )
+}
+GRAINS = {"year": "Year", "quarter": "Quarter", "phase": "Phase"}
+CHART_TYPES = {"bar": "Bar", "line": "Line", "area": "Area", "table": "Table"}
+COMPARISONS = {"": "No comparison", "phase": "Two phases", "period": "Two periods"}
+QUERIES = {
+    "training": "training_by_dimension",
+    "volunteering": "volunteering_by_dimension",
+    "outcomes": "outcomes_by_dimension",
+    "projects": "projects_by_dimension",
+}
+MAX_SERIES = 8  # more split values than this are folded into "Other" (or left out for ratios)
+OPTION_KEYS = ("metric", "by", "split", "grain", "chart", "cmp", "a", "b")
+_NO_DATE = dt.date(1990, 1, 1)  # compared-period bounds when nothing is compared (matches no row)
+
+
+def source(metric_key: str) -> str:
+    """The fact source a metric is counted from: training, volunteering, outcomes or projects."""
+    table = metric(metric_key).source
+    return "projects" if table in ("projects", "project_partners") else table
+
+
+def breakdowns_for(metric_key: str) -> list[str]:
+    """The dimensions metric `metric_key` can be grouped by."""
+    where = source(metric_key)
+    return [key for key, b in BREAKDOWNS.items() if where in b.sources]
+
+
+def parse_period(text: str) -> tuple[dt.date, dt.date] | None:
+    """'2012Q1:2013Q4' as (first day of 2012Q1, first day of 2013Q4), else None."""
+    if not isinstance(text, str) or len(text) > 20 or ":" not in text:
+        return None
+    start, end = (parse_quarter(part) for part in text.split(":", 1))
+    return (start, end) if start and end and start <= end else None
+
+
+def period_text(span: tuple[dt.date, dt.date]) -> str:
+    """A compared period as the URL writes it: '2012Q1:2013Q4'."""
+    return f"{quarter_label(span[0])}:{quarter_label(span[1])}"
+
+
+def period_label(span: tuple[dt.date, dt.date]) -> str:
+    """A compared period in words: '2012Q1–2013Q4' (or one quarter)."""
+    first, last = quarter_label(span[0]), quarter_label(span[1])
+    return first if first == last else f"{first}–{last}"
+
+
+@dataclass(frozen=True)
+class View:
+    """What the explorer draws. Empty `split` means no split; empty `compare` means no comparison."""
+
+    metric: str = "trainees"
+    by: str = "theme"
+    split: str = ""
+    grain: str = "year"
+    chart: str = "bar"
+    compare: str = ""
+    a: str = ""  # a phase, or a period '2012Q1:2013Q4'
+    b: str = ""
+
+    # ---- checking ---------------------------------------------------------------------------
+
+    def checked(self, quarters: list[dt.date] | None = None) -> View:
+        """This view if it can be drawn, with comparison defaults filled in; ViewError says why not."""
+        if self.metric not in METRICS:
+            raise ViewError(f"unknown metric {_short(self.metric)!r}")
+        allowed = breakdowns_for(self.metric)
+        label = metric(self.metric).label
+        if self.by not in BREAKDOWNS:
+            raise ViewError(f"unknown dimension {_short(self.by)!r}")
+        if self.by not in allowed:
+            raise ViewError(f"{label} cannot be broken down by {BREAKDOWNS[self.by].label.lower()}")
+        if self.split and self.split not in allowed:
+            raise ViewError(f"{label} cannot be split by {_short(self.split)!r}")
+        if self.split and self.split == self.by:
+            raise ViewError("the split must differ from the dimension")
+        if self.grain not in GRAINS:
+            raise ViewError(f"unknown time grain {_short(self.grain)!r}")
+        if self.chart not in CHART_TYPES:
+            raise ViewError(f"unknown chart type {_short(self.chart)!r}")
+        if self.compare not in COMPARISONS:
+            raise ViewError(f"unknown comparison {_short(self.compare)!r}")
+        view = self
+        if self.compare:
+            if self.by == "time" or (self.by == "phase" and self.compare == "phase"):
+                raise ViewError("a comparison needs a dimension other than time; choose one in 'Group by'")
+            view = replace(self, split="")
+        if self.compare == "phase":
+            a, b = self.a or schema.PHASES[0], self.b or schema.PHASES[-1]
+            if a not in schema.PHASES or b not in schema.PHASES or a == b:
+                raise ViewError(f"compare two different phases of {', '.join(schema.PHASES)}")
+            view = replace(view, a=a, b=b)
+        elif self.compare == "period":
+            default_a, default_b = _halves(quarters)
+            a = parse_period(self.a) if self.a else default_a
+            b = parse_period(self.b) if self.b else default_b
+            if not a or not b:
+                raise ViewError("write each compared period as two quarters, e.g. 2012Q1:2013Q4")
+            if a[0] <= b[1] and b[0] <= a[1]:
+                raise ViewError("the two compared periods overlap")
+            view = replace(view, a=period_text(a), b=period_text(b))
+        else:
+            view = replace(view, a="", b="")
+        return view
+
+    # ---- what it is -------------------------------------------------------------------------
+
+    @property
+    def query(self) -> str:
+        """The named query that computes this view."""
+        return QUERIES[source(self.metric)]
+
+    @property
+    def category_column(self) -> str:
+        """The name of the category column in the shaped table ('year', 'theme', ...)."""
+        return self.grain if self.by == "time" else self.by
+
+    @property
+    def over_time(self) -> bool:
+        """True when categories are periods (drawn left to right, in order)."""
+        return self.by == "time"
+
+    @property
+    def series_labels(self) -> tuple[str, str]:
+        """The two compared series' names (A, B)."""
+        if self.compare == "period":
+            return period_label(parse_period(self.a)), period_label(parse_period(self.b))
+        return self.a, self.b
+
+    @property
+    def kind(self) -> str:
+        """How exports draw it: column, bar, line or area (a table exports as bars)."""
+        if self.chart in ("line", "area"):
+            return self.chart
+        return "column" if self.over_time else "bar"
+
+    @property
+    def title(self) -> str:
+        """The chart title in words."""
+        m = metric(self.metric).label
+        if self.by == "time":
+            head = f"{m} per {GRAINS[self.grain].lower()}"
+        else:
+            head = f"{m} by {BREAKDOWNS[self.by].label.lower()}"
+        if self.compare:
+            a, b = self.series_labels
+            return f"{head}: {a} and {b} compared"
+        if self.split:
+            return f"{head} and {BREAKDOWNS[self.split].label.lower()}"
+        return head
+
+    def params(self) -> dict:
+        """The query's own bound parameters (they override the shared period or phase filter)."""
+        out = {"dimension": self.by, "dimension2": self.split, "grain": self.grain,
+               "a_from": _NO_DATE, "a_to": _NO_DATE, "b_from": _NO_DATE, "b_to": _NO_DATE}
+        if self.compare == "phase":
+            out.update(dimension2="phase", phases=[self.a, self.b])
+        elif self.compare == "period":
+            a, b = parse_period(self.a), parse_period(self.b)
+            out.update(dimension2="slot", a_from=a[0], a_to=a[1], b_from=b[0], b_to=b[1],
+                       period_from=min(a[0], b[0]), period_to=max(a[1], b[1]))
+        return out
+
+    # ---- to and from options (the URL, a deck) ---------------------------------------------
+
+    def to_options(self) -> dict[str, str]:
+        """The view as options, defaults left out."""
+        default = View()
+        names = dict(zip(OPTION_KEYS, ("metric", "by", "split", "grain", "chart", "compare", "a", "b")))
+        return {key: getattr(self, attr) for key, attr in names.items() if getattr(self, attr) != getattr(default, attr)}
+
+    @classmethod
+    def from_options(cls, options: dict | None) -> View:
+        """A view from options (unknown keys ignored; values not yet checked)."""
+        options = options or {}
+        values = {attr: str(options[key]) for key, attr in zip(
+            OPTION_KEYS, ("metric", "by", "split", "grain", "chart", "compare", "a", "b")) if key in options}
+        return cls(**values)
+
+
+def totals_params(dimension: str = "", dimension2: str = "") -> dict:
+    """Parameters for a `*_by_dimension` query grouped by fixed dimensions ('' for one total row)."""
+    return {**View().params(), "dimension": dimension, "dimension2": dimension2}
+
+
+def from_query_params(query: dict, quarters: list[dt.date]) -> tuple[View, list[str]]:
+    """The explorer view in a URL, and a notice for each choice that was dropped."""
+    notices: list[str] = []
+    view = View()
+    for key in OPTION_KEYS:
+        raw = query.get(key)
+        raw = raw[-1] if isinstance(raw, list) and raw else raw
+        if not isinstance(raw, str):
+            continue
+        candidate = View.from_options({**view.to_options(), key: raw})
+        try:
+            candidate.checked(quarters)
+        except ViewError as error:
+            notices.append(f"Ignored '{_short(raw)}' for {key} in the link: {error}.")
+            continue
+        view = candidate
+    return view.checked(quarters), notices
+
+
+def _halves(quarters: list[dt.date] | None) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]]:
+    if not quarters:
+        quarters = quarter_range(dt.date.fromisoformat(schema.PROGRAMME_START), dt.date.fromisoformat(schema.PROGRAMME_END))
+    middle = max(1, len(quarters) // 2)
+    return (quarters[0], quarters[middle - 1]), (quarters[min(middle, len(quarters) - 1)], quarters[-1])
+
+
+def _short(text) -> str:
+    text = "".join(ch if ch.isprintable() else "?" for ch in str(text))
+    return text if len(text) <= 24 else text[:21] + "…"
+
+
+# ---- the table a chart draws ------------------------------------------------------------------
+
+CHANGE, PCT_CHANGE = "change", "pct_change"
+
+
+def shape(frame: pd.DataFrame, view: View) -> pd.DataFrame:
+    """One row per category and one column per series, in the order a reader expects."""
+    column, value = view.category_column, view.metric
+    data = frame[frame["category"].notna()]
+    additive = metric(value).aggregation == "sum"
+    if not view.split and not view.compare:
+        out = data[["category", value]].rename(columns={"category": column})
+        return _order(out, view, [value])
+    data = data[data["category2"].notna()]
+    wide = data.pivot(index="category", columns="category2", values=value)
+    if view.compare:
+        first, second = view.series_labels
+        keys = ("A", "B") if view.compare == "period" else (view.a, view.b)
+        wide = wide.reindex(columns=list(keys)).fillna(0 if additive else float("nan"))
+        wide.columns = [first, second]
+        wide[CHANGE] = wide[second] - wide[first]
+        wide[PCT_CHANGE] = wide[CHANGE] / wide[first].where(wide[first] != 0)
+        out = wide.reset_index().rename(columns={"category": column})
+        return _order(out, view, [first, second])
+    if additive:
+        wide = wide.fillna(0)
+        totals = wide.sum().sort_values(ascending=False)
+    else:
+        totals = wide.count().sort_values(ascending=False)
+    order = [str(c) for c in totals.index]
+    wide.columns = [str(c) for c in wide.columns]
+    if len(order) > MAX_SERIES:
+        kept, rest = order[: MAX_SERIES - 1], order[MAX_SERIES - 1 :]
+        if additive:
+            wide["Other"] = wide[rest].sum(axis=1)
+            kept = kept + ["Other"]
+        order = kept
+    out = wide[order].reset_index().rename(columns={"category": column})
+    out.columns.name = None
+    return _order(out, view, order)
+
+
+def series_columns(shaped: pd.DataFrame, view: View) -> list[str]:
+    """The shaped table's value columns that are drawn as series (not the category or the change)."""
+    return [c for c in shaped.columns if c not in (view.category_column, CHANGE, PCT_CHANGE)]
+
+
+def _order(out: pd.DataFrame, view: View, values: list[str]) -> pd.DataFrame:
+    out = out.copy()
+    out[view.category_column] = out[view.category_column].astype(str)
+    if view.over_time:
+        out = out.sort_values(view.category_column)
+    else:
+        ranking = out[values[-1]] if view.compare else out[values].sum(axis=1, min_count=1)
+        out = out.assign(_rank=ranking).sort_values(["_rank", view.category_column], ascending=[False, True])
+        out = out.drop(columns="_rank")
+    return out.reset_index(drop=True)

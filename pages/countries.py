@@ -1,0 +1,65 @@
+"""Countries: a map of one metric by country; a click on a country (or a link such as ?country=UGA)
+opens that country's profile — its figures, trend, themes, cadres, projects and partners."""
+
+import streamlit as st
+
+from impact import captions, catalog, explore, ui
+from impact.metrics import format_metric, metric
+
+ui.ensure_navigation()
+filters = ui.current_filters()
+opts = ui.options()
+
+if len(filters.country) == 1:
+    iso3 = filters.country[0]
+    name = opts.countries.get(iso3, iso3)
+    params = ui.filter_params()
+    here = ui.query("headline_totals", params).iloc[0]
+    programme = ui.query("headline_totals", {**params, "countries": []}).iloc[0]
+    cadres = ui.query("training_by_dimension", {**params, **explore.totals_params("cadre")})
+
+    st.button("All countries", icon=":material/arrow_back:", on_click=ui.choose_country, args=(None,),
+              key="country_back")
+    st.title(ui.plain(name), anchor=False)
+    st.markdown(ui.plain(captions.country_profile(name, here["trainees"], programme["trainees"],
+                                                  cadres.rename(columns={"category": "cadre"}))))
+    st.caption(ui.plain(ui.filter_summary()))
+    ui.kpi_tiles(here, ["trainees", "women_trained", "projects", "volunteer_days_overseas",
+                        "institutions_overseas", "institutions_uk", "volunteer_days_uk",
+                        "uk_volunteers_improved_skills"])
+    share = st.columns(4)
+    for column, key in zip(share, ("trainees", "volunteer_days", "projects", "budget_gbp")):
+        with column.container(border=True):
+            st.metric(f"Share of the programme's {metric(key).label.lower()}",
+                      captions.share(here[key], programme[key]),
+                      help=f"{format_metric(key, here[key])} of {format_metric(key, programme[key])} "
+                           "under the other filters")
+
+    trend, themes = st.columns([3, 2])
+    with trend:
+        ui.chart("trainees_trend")
+    with themes:
+        ui.chart("explore", {"by": "theme"})
+    cadre, gender = st.columns(2)
+    with cadre:
+        ui.chart("explore", {"by": "cadre", "split": "gender"})
+    with gender:
+        ui.chart("explore", {"metric": "volunteer_days", "by": "profession", "split": "location"})
+
+    st.subheader(f"Projects in {ui.plain(name)}")
+    ui.project_table(ui.query("projects_list", {**params, "search": ""}), key="country_projects")
+    st.subheader("Partner institutions, in the UK and overseas")
+    ui.table(ui.query("institutions_list", {**params, "search": ""}).drop(columns="institution_id"))
+else:
+    st.title("Countries")
+    st.caption("Click a country on the map to open its profile. " + ui.plain(ui.filter_summary()))
+    shown = ui.url_choice("Show on the map", list(catalog.MAP_METRICS), "map", "trainees",
+                          format_func=lambda key: metric(key).label, widget=st.segmented_control)
+    ui.chart("country_map", {"metric": shown}, key="country_map", on_select=ui.choose_country_on_map,
+             selection_mode="points")
+    ranked = ui.query("country_metrics", ui.filter_params())
+    st.selectbox("Or open a country's profile", list(ranked["iso3"]), index=None, placeholder="Choose a country",
+                 format_func=lambda code: opts.countries.get(code, code), key="country_pick",
+                 on_change=ui.choose_country_from_state, args=("country_pick",))
+    st.subheader("All countries")
+    ui.table(ranked)

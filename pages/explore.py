@@ -1,0 +1,65 @@
+"""Metric explorer: any metric, grouped by any dimension, optionally split by a second, at a time grain,
+as a bar, line, area chart or table; or two periods or phases compared. Every choice is in the URL."""
+
+import streamlit as st
+
+from impact import explore, schema, ui
+from impact.filters import quarter_label
+from impact.metrics import METRICS, metric
+
+ui.ensure_navigation()
+st.title("Metric explorer")
+st.caption(ui.plain(ui.filter_summary()))
+quarters = [quarter_label(q) for q in ui.options().quarters]
+
+what, by, split = st.columns(3)
+with what:
+    chosen = ui.url_choice("Metric", list(METRICS), "metric", "trainees", format_func=lambda k: metric(k).label)
+allowed = explore.breakdowns_for(chosen)
+with by:
+    group = ui.url_choice("Group by", allowed, "by", "theme" if "theme" in allowed else allowed[0],
+                          format_func=lambda k: explore.BREAKDOWNS[k].label)
+how, kind, compare = st.columns(3)
+with compare:
+    comparing = ui.url_choice("Compare", list(explore.COMPARISONS), "cmp", "",
+                              format_func=lambda k: explore.COMPARISONS[k], widget=st.radio, horizontal=True)
+with split:
+    splits = [""] + [k for k in allowed if k != group]
+    divided = ui.url_choice("Split by", splits, "split", "", disabled=bool(comparing),
+                            format_func=lambda k: explore.BREAKDOWNS[k].label if k else "No split")
+with how:
+    grain = ui.url_choice("Time grain", list(explore.GRAINS), "grain", "year", widget=st.segmented_control,
+                          format_func=lambda k: explore.GRAINS[k], disabled="time" not in (group, divided))
+with kind:
+    chart = ui.url_choice("Chart", list(explore.CHART_TYPES), "chart", "bar", widget=st.segmented_control,
+                          format_func=lambda k: explore.CHART_TYPES[k])
+
+first = second = ""
+if comparing == "phase":
+    left, right = st.columns(2)
+    with left:
+        first = ui.url_choice("Phase A", list(schema.PHASES), "a", schema.PHASES[0])
+    with right:
+        second = ui.url_choice("Phase B", list(schema.PHASES), "b", schema.PHASES[-1])
+elif comparing == "period":
+    half = len(quarters) // 2
+    left, right = st.columns(2)
+    with left:
+        first = ":".join(ui.url_range("Period A", quarters, "a", (quarters[0], quarters[half - 1])))
+    with right:
+        second = ":".join(ui.url_range("Period B", quarters, "b", (quarters[half], quarters[-1])))
+if comparing:
+    st.caption("The compared periods or phases take the place of the period and phase filters for this chart.")
+
+view = explore.View(chosen, group, "" if comparing else divided, grain, chart, comparing, first, second)
+try:
+    view = view.checked(ui.options().quarters)
+except explore.ViewError as error:
+    st.warning(f"This view cannot be drawn: {ui.plain(str(error))}.")
+    st.stop()
+
+if view.chart == "table":
+    st.caption("Table view: the numbers, sortable by any column; downloads include the chart.")
+ui.chart("explore", view.to_options(), key="explorer")
+with st.expander("How this metric is counted"):
+    st.markdown(ui.plain(f"{metric(chosen).label}: {metric(chosen).description} {metric(chosen).how_counted}"))

@@ -1,0 +1,52 @@
+"""Partnerships: searchable tables of projects and partner institutions, and a page per project
+(?project=HPS-001) with its results by quarter, its partners and its Principles of Partnership scores."""
+
+import streamlit as st
+
+from impact import ui
+from impact.metrics import format_metric
+
+ui.ensure_navigation()
+project_id = st.query_params.get(ui.PROJECT_PARAM)
+
+if project_id:
+    found = ui.query("project_detail", {"project_id": project_id[:40]})
+    if st.button("All projects", icon=":material/arrow_back:", key="project_back"):
+        del st.query_params[ui.PROJECT_PARAM]
+        st.rerun()
+    if found.empty:
+        st.warning(f"There is no project {ui.plain(project_id[:40])!s} in this data version.")
+        st.stop()
+    project = found.iloc[0]
+    st.title(ui.plain(project["title"]), anchor=False)
+    st.markdown(ui.plain(
+        f"{project['project_id']} · {project['country']} ({project['region']}) · {project['theme']} · "
+        f"{project['grant_type']} · phase {project['phase']} · "
+        f"{project['start_date']:%B %Y} to {project['end_date']:%B %Y} · "
+        f"{format_metric('budget_gbp', project['budget_gbp'])}"))
+    st.markdown("**UK lead:** " + ui.plain(project["uk_lead"]) + "  \n**Overseas lead:** "
+                + ui.plain(project["overseas_lead"]))
+    ui.kpi_tiles(project, ["trainees", "women_trained", "volunteer_days", "volunteers"])
+    st.caption("Figures above: the whole project, all periods. Charts below follow the filters in the sidebar.")
+    results, scores = st.columns([3, 2])
+    with results:
+        ui.chart("project_results", {"project_id": project["project_id"]})
+    with scores:
+        ui.chart("partnership_scores", {"project_id": project["project_id"]})
+    st.subheader("Partners")
+    ui.table(ui.query("project_partners_list", {"project_id": project["project_id"]}))
+else:
+    st.title("Partnerships")
+    st.caption(ui.plain(ui.filter_summary()))
+    search = ui.url_text("Search", "q", placeholder="A word of a title, an institution, a country or a theme")
+    projects_tab, institutions_tab = st.tabs(["Projects", "Institutions"], key="partnership_tabs")
+    with projects_tab:
+        projects = ui.query("projects_list", {**ui.filter_params(), "search": search})
+        st.caption(f"{len(projects):,} projects. Select a row to open the project's page; click a heading to sort.")
+        ui.project_table(projects, key="projects_table")
+    with institutions_tab:
+        institutions = ui.query("institutions_list", {**ui.filter_params(), "search": search})
+        uk = int((institutions["side"] == "UK").sum())
+        st.caption(f"{len(institutions):,} institutions on the projects above: {uk:,} in the UK and "
+                   f"{len(institutions) - uk:,} overseas.")
+        ui.table(institutions.drop(columns="institution_id"))

@@ -1,0 +1,34 @@
+-- country_metrics: one row per country with partnership activity under the filters: the map's metrics.
+-- params: period_from, period_to, phases, regions, countries, themes, grant_types, cadres, genders
+-- columns: iso3, country, region, trainees, women_trained, women_share, volunteer_days, projects, institutions
+with
+p as (
+    select project_id, iso3
+    from filtered_projects($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
+),
+t as (
+    select iso3, sum(trainees) as trainees, coalesce(sum(trainees) filter (where gender = 'Female'), 0) as women_trained
+    from filtered_training($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types, $cadres, $genders)
+    group by iso3
+),
+v as (
+    select iso3, sum(volunteer_days) as volunteer_days
+    from filtered_volunteering($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
+    group by iso3
+),
+i as (
+    select p.iso3, count(distinct p.project_id) as projects, count(distinct pp.institution_id) as institutions
+    from p left join project_partners pp using (project_id)
+    group by p.iso3
+)
+select c.iso3, c.name as country, c.region,
+       coalesce(t.trainees, 0) as trainees, coalesce(t.women_trained, 0) as women_trained,
+       t.women_trained / nullif(t.trainees, 0) as women_share,
+       coalesce(v.volunteer_days, 0) as volunteer_days,
+       coalesce(i.projects, 0) as projects, coalesce(i.institutions, 0) as institutions
+from countries c
+left join t using (iso3)
+left join v using (iso3)
+left join i using (iso3)
+where t.iso3 is not null or v.iso3 is not null or i.iso3 is not null
+order by trainees desc, country
