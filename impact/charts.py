@@ -201,8 +201,9 @@ def series(
                 stackgroup="one" if kind == "area" else None, **common,
             ))
     axis = _value_axis(value)
-    if len(columns) > 1 and all(c in METRICS for c in columns):
-        axis["title"] = None  # several metrics share the axis: the legend names them
+    if len(columns) > 1 and (horizontal or all(c in METRICS for c in columns)):
+        # The legend names the series; an axis title under horizontal bars would sit on top of it.
+        axis["title"] = None
     if horizontal and kind == "bar":
         fig.update_layout(xaxis=axis, yaxis=dict(title=None, type="category"))
     else:

@@ -186,15 +186,12 @@ class View:
     def title(self) -> str:
         """The chart title in words."""
         m = metric(self.metric).label
-        if self.by == "time":
-            head = f"{m} per {GRAINS[self.grain].lower()}"
-        else:
-            head = f"{m} by {BREAKDOWNS[self.by].label.lower()}"
+        head = f"{m} per {GRAINS[self.grain].lower()}" if self.by == "time" else f"{m} by {_noun(self.by)}"
         if self.compare:
             a, b = self.series_labels
             return f"{head}: {a} and {b} compared"
         if self.split:
-            return f"{head} and {BREAKDOWNS[self.split].label.lower()}"
+            return f"{head} and {_noun(self.split)}"
         return head
 
     def params(self) -> dict:
@@ -255,6 +252,11 @@ def _halves(quarters: list[dt.date] | None) -> tuple[tuple[dt.date, dt.date], tu
         quarters = quarter_range(dt.date.fromisoformat(schema.PROGRAMME_START), dt.date.fromisoformat(schema.PROGRAMME_END))
     middle = max(1, len(quarters) // 2)
     return (quarters[0], quarters[middle - 1]), (quarters[min(middle, len(quarters) - 1)], quarters[-1])
+
+
+def _noun(dimension: str) -> str:
+    """A dimension as a title says it: 'grant type', 'profession', 'time'."""
+    return dimension.replace("_", " ")
 
 
 def _short(text) -> str:

@@ -28,12 +28,15 @@ if len(filters.country) == 1:
                         "institutions_overseas", "institutions_uk", "volunteer_days_uk",
                         "uk_volunteers_improved_skills"])
     share = st.columns(4)
-    for column, key in zip(share, ("trainees", "volunteer_days", "projects", "budget_gbp")):
+    shares = {"trainees": "health workers trained", "volunteer_days": "volunteer days", "projects": "projects",
+              "budget_gbp": "grant funding"}
+    for column, (key, what) in zip(share, shares.items()):
         with column.container(border=True):
-            st.metric(f"Share of the programme's {metric(key).label.lower()}",
+            st.metric(f"Share of all {what}",
                       captions.share(here[key], programme[key]),
                       help=f"{format_metric(key, here[key])} of {format_metric(key, programme[key])} "
                            "under the other filters")
+            st.caption("Of the whole programme under the other filters.")
 
     trend, themes = st.columns([3, 2])
     with trend:

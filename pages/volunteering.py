@@ -15,8 +15,8 @@ totals = ui.query("headline_totals", ui.filter_params()).iloc[0]
 partner, uk = st.columns(2, gap="large")
 with partner:
     st.subheader("What partner countries gained")
-    ui.kpi_tiles(totals, ["trainees", "institutions_improved_quality", "patients_improved_services"], columns=3,
-                 published=True)
+    ui.kpi_tiles(totals, ["trainees", "countries_trained", "institutions_improved_quality",
+                          "patients_improved_services"], columns=2, published=True)
     ui.chart("explore", {"metric": "institutions_improved_quality", "by": "time"})
     ui.chart("explore", {"metric": "trainees", "by": "region"})
 with uk:

@@ -1,0 +1,148 @@
+"""The explorer's model and queries: views checked and read from the URL, every breakdown query equal
+to an independent computation with plain SQL, results shaped into the tables charts draw."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from impact import catalog, db, explore
+from impact.explore import View, ViewError
+from impact.filters import Filters
+
+
+@pytest.fixture(scope="module")
+def database(fixture_dir):
+    return db.open_database(fixture_dir)
+
+
+def _run(database, view: View, filters: Filters | None = None):
+    spec = catalog.chart("explore", view.to_options())
+    frame = db.run_query(database, spec.query, spec.query_params((filters or Filters()).params()))
+    return spec, spec.rows(frame)
+
+
+JOIN = "from training t join projects p using (project_id) join countries c on c.iso3 = t.iso3"
+
+
+def test_training_by_cadre_and_gender_equals_plain_sql(database, independent):
+    filters = Filters(region=("East Africa",), period_from=dt.date(2014, 1, 1))
+    spec, rows = _run(database, View(by="cadre", split="gender"), filters)
+    expected = independent.rows(
+        f"select t.cadre, t.gender, sum(t.trainees) {JOIN} where c.region = 'East Africa' "
+        "and t.period >= date '2014-01-01' group by all")
+    assert {(r[0], r[1]): r[2] for r in expected} == {
+        (row["cadre"], gender): row[gender] for _, row in rows.iterrows() for gender in spec.series(rows)
+        if row[gender]}
+    assert list(rows["cadre"]) == sorted(rows["cadre"], key=lambda c: -rows.set_index("cadre").loc[c].sum())
+
+
+def test_quarters_over_time_in_order(database, independent):
+    _, rows = _run(database, View(metric="women_trained", by="time", grain="quarter"), Filters(theme=("Mental health",)))
+    expected = independent.rows(
+        f"select year(t.period) || 'Q' || quarter(t.period), coalesce(sum(t.trainees) filter (where t.gender = 'Female'), 0) "
+        f"{JOIN} where p.theme = 'Mental health' group by t.period order by t.period")
+    assert [(q, int(v)) for q, v in zip(rows["quarter"], rows["women_trained"])] == [(q, int(v)) for q, v in expected]
+
+
+def test_volunteering_by_profession_and_outcome_shares(database, independent):
+    _, rows = _run(database, View(metric="volunteer_days_uk", by="profession"), Filters(country=("UGA", "TZA")))
+    expected = dict(independent.rows(
+        "select profession, sum(volunteer_days) filter (where location = 'UK') from volunteering "
+        "where iso3 in ('UGA', 'TZA') group by 1"))
+    assert dict(zip(rows["profession"], rows["volunteer_days_uk"])) == expected
+    _, shares = _run(database, View(metric="new_approaches_share", by="region"))
+    expected = dict(independent.rows(
+        "select c.region, sum(value) filter (where indicator = 'uk_volunteers_new_approaches') "
+        "/ sum(value) filter (where indicator = 'uk_volunteers_surveyed') "
+        "from outcomes o join countries c using (iso3) group by 1"))
+    assert dict(zip(shares["region"], shares["new_approaches_share"])) == pytest.approx(expected)
+
+
+def test_projects_per_year_count_every_active_year(database, independent):
+    filters = Filters(period_from=dt.date(2013, 1, 1), period_to=dt.date(2016, 10, 1), grant=("Small grant",))
+    _, rows = _run(database, View(metric="projects", by="time"), filters)
+    expected = {str(year): independent.scalar(
+        "select count(*) from projects where grant_type = 'Small grant' and start_date < make_date($y + 1, 1, 1) "
+        "and end_date >= make_date($y, 1, 1)", {"y": year}) for year in range(2013, 2017)}
+    assert dict(zip(rows["year"], rows["projects"])) == {y: n for y, n in expected.items() if n}
+
+
+def test_institutions_and_funding_by_theme(database, independent):
+    _, rows = _run(database, View(metric="institutions_uk", by="theme"))
+    expected = dict(independent.rows(
+        "select p.theme, count(distinct pp.institution_id) from project_partners pp join projects p using (project_id) "
+        "join institutions i using (institution_id) where i.side = 'UK' group by 1"))
+    assert dict(zip(rows["theme"], rows["institutions_uk"])) == expected
+    _, budget = _run(database, View(metric="budget_gbp", by="grant_type"))
+    assert dict(zip(budget["grant_type"], budget["budget_gbp"])) == dict(independent.rows(
+        "select grant_type, sum(budget_gbp) from projects group by 1"))
+
+
+def test_phase_comparison_has_change_and_percentage(database, independent):
+    spec, rows = _run(database, View(by="theme", compare="phase"))
+    phases = dict(independent.rows(
+        "select p.theme || '|' || p.phase, sum(t.trainees) from training t join projects p using (project_id) group by 1"))
+    for _, row in rows.iterrows():
+        first, second = phases.get(f"{row['theme']}|2011-2017", 0), phases.get(f"{row['theme']}|2017-2019", 0)
+        assert (row["2011-2017"], row["2017-2019"], row["change"]) == (first, second, second - first)
+        if first:
+            assert row["pct_change"] == pytest.approx((second - first) / first)
+    assert spec.series(rows) == ["2011-2017", "2017-2019"]
+    assert spec.title.endswith("2011-2017 and 2017-2019 compared")
+
+
+def test_period_comparison_replaces_the_period_filter(database, independent):
+    view = View(metric="volunteer_days", by="region", compare="period", a="2012Q1:2013Q4", b="2016Q1:2017Q4")
+    _, rows = _run(database, view, Filters(period_from=dt.date(2015, 1, 1)))
+    sums = dict(independent.rows(
+        "select c.region || '|' || case when period < date '2014-01-01' then 'A' else 'B' end, sum(volunteer_days) "
+        "from volunteering v join countries c using (iso3) where period between date '2012-01-01' and date '2013-10-01' "
+        "or period between date '2016-01-01' and date '2017-10-01' group by 1"))
+    for _, row in rows.iterrows():
+        assert row["2012Q1–2013Q4"] == sums.get(f"{row['region']}|A", 0)
+        assert row["2016Q1–2017Q4"] == sums.get(f"{row['region']}|B", 0)
+
+
+def test_many_split_values_fold_into_other(database, independent):
+    spec, rows = _run(database, View(by="region", split="country"))
+    assert len(spec.series(rows)) == explore.MAX_SERIES and spec.series(rows)[-1] == "Other"
+    assert rows[spec.series(rows)].to_numpy().sum() == independent.scalar("select sum(trainees) from training")
+
+
+@pytest.mark.parametrize("view, message", [
+    (View(metric="nope"), "unknown metric"),
+    (View(metric="volunteer_days", by="cadre"), "cannot be broken down by cadre"),
+    (View(by="theme", split="theme"), "must differ"),
+    (View(by="time", compare="phase"), "other than time"),
+    (View(compare="period", a="2014Q1:2015Q4", b="2015Q1:2016Q4"), "overlap"),
+    (View(compare="period", a="2015Q4:2014Q1"), "two quarters"),
+    (View(compare="phase", a="2011-2017", b="2011-2017"), "different phases"),
+    (View(chart="pie"), "unknown chart type"),
+])
+def test_views_that_cannot_be_drawn_say_why(view, message):
+    with pytest.raises(ViewError, match=message):
+        view.checked()
+
+
+def test_url_round_trip_and_hostile_values(fixture_dir):
+    quarters = [dt.date(2012, 1, 1), dt.date(2012, 4, 1)]
+    view = View(metric="volunteer_days", by="profession", split="location", grain="quarter", chart="area")
+    again, notices = explore.from_query_params({k: [v] for k, v in view.to_options().items()}, quarters)
+    assert again == view and notices == []
+    hostile = {"metric": ["trainees'; drop table training; --"], "by": ["cadre"], "chart": ["<script>"]}
+    parsed, notices = explore.from_query_params(hostile, quarters)
+    assert parsed == View(by="cadre")
+    assert len(notices) == 2 and all("Ignored" in n for n in notices)
+
+
+def test_deck_and_command_line_take_explorer_options(database):
+    from impact import deck
+
+    slide = deck.validate_slide({"chart": "explore", "options": {"by": "cadre", "split": "gender"}}, 1)
+    assert slide.spec.title == "Health workers trained by cadre and gender"
+    with pytest.raises(deck.DeckError, match="cannot be broken down"):
+        deck.validate_slide({"chart": "explore", "options": {"metric": "projects", "by": "gender"}}, 2)
+    with pytest.raises(deck.DeckError, match="needs the option"):
+        deck.validate_slide({"chart": "project_results"}, 3)
