@@ -223,7 +223,7 @@ CHARTS: dict[str, ChartSpec] = {
             options=("project_id",), required=("project_id",), caption=_project_results_caption,
         ),
         ChartSpec(
-            "partnership_scores", "Principles of Partnership self-assessment", "project_scores", "radar",
+            "partnership_scores", "Partnership self-assessment", "project_scores", "radar",
             "principle", ("score",), _radar,
             "The partnership's own scores (1 = weak, 5 = strong) on THET's eight Principles of Partnership.",
             options=("project_id",), required=("project_id",), caption=_radar_caption,

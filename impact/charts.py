@@ -72,6 +72,7 @@ def bar(
         marker_color=theme.COLORS[role],
         text=text,
         textposition="auto",
+        textangle=0,
         textfont=dict(size=14),
         customdata=text,
         hovertemplate=_hover("%{y}" if horizontal else "%{x}", value),
@@ -192,7 +193,8 @@ def series(
             fig.add_trace(go.Bar(
                 x=values if horizontal else labels, y=labels if horizontal else values,
                 orientation="h" if horizontal else "v", marker_color=color, cliponaxis=False,
-                text=text if len(columns) == 1 else None, textposition="auto", textfont=dict(size=14), **common,
+                text=text if len(columns) == 1 else None, textposition="auto", textangle=0, textfont=dict(size=14),
+                **common,
             ))
         else:
             fig.add_trace(go.Scatter(
@@ -224,7 +226,7 @@ def radar(
 ) -> go.Figure:
     """A radar (polar) chart of one score per axis, in `order` when given, on a 0..`maximum` scale."""
     data = frame.set_index(axis).reindex([a for a in order if a in set(frame[axis])]) if order else frame.set_index(axis)
-    labels = safe_text(data.index)
+    labels = [wrap(label) for label in safe_text(data.index)]
     scores = data[value].tolist()
     fig = go.Figure(go.Scatterpolar(
         r=scores + scores[:1], theta=labels + labels[:1], fill="toself", mode="lines+markers",
@@ -234,8 +236,25 @@ def radar(
         hovertemplate="%{theta}<br>Score: %{customdata}<extra></extra>",
     ))
     fig.update_layout(
-        polar=dict(radialaxis=dict(range=[0, maximum], dtick=1, gridcolor=theme.COLORS["grid"]),
-                   angularaxis=dict(gridcolor=theme.COLORS["grid"]), bgcolor=theme.COLORS["background"]),
+        polar=dict(radialaxis=dict(range=[0, maximum], dtick=1, gridcolor=theme.COLORS["grid"], angle=90,
+                                   tickangle=90, tickfont=dict(size=11)),
+                   angularaxis=dict(gridcolor=theme.COLORS["grid"], rotation=90, direction="clockwise",
+                                    tickfont=dict(size=13)),
+                   bgcolor=theme.COLORS["background"]),
         showlegend=False,
     )
-    return titled(fig, title, subtitle)
+    titled(fig, title, subtitle)
+    fig.update_layout(margin=dict(l=110, r=110, t=150 if subtitle else 110, b=50))
+    return fig
+
+
+def wrap(text: str, width: int = 16) -> str:
+    """Break an (escaped) label into lines of about `width` characters for Plotly (`<br>`)."""
+    lines, line = [], ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "<br>".join([*lines, line])

@@ -146,3 +146,53 @@ def test_deck_and_command_line_take_explorer_options(database):
         deck.validate_slide({"chart": "explore", "options": {"metric": "projects", "by": "gender"}}, 2)
     with pytest.raises(deck.DeckError, match="needs the option"):
         deck.validate_slide({"chart": "project_results"}, 3)
+
+
+def test_explorer_slides_become_native_multi_series_charts(fixture_dir, independent):
+    from pptx import Presentation
+    from pptx.enum.shapes import MSO_SHAPE_TYPE
+
+    from impact import deck
+    from tests.test_deck import _build
+
+    the_deck = deck.Deck("Explorer", (
+        deck.Slide("explore", {"by": "cadre", "split": "gender"}),
+        deck.Slide("explore", {"metric": "volunteer_days", "by": "region", "cmp": "phase"}),
+        deck.Slide("partnership_scores", {"project_id": "HPS-002"}),
+    ))
+    data, _, _ = _build(fixture_dir, the_deck, "pptx", Filters())
+    pages = list(Presentation(__import__("io").BytesIO(data)).slides)[1:]
+    split = next(s for s in pages[0].shapes if s.has_chart).chart
+    series = {s.name: {c: v for c, v in zip(split.plots[0].categories, s.values) if v}
+              for s in split.plots[0].series}
+    expected = independent.rows("select cadre, gender, sum(trainees) from training group by all")
+    assert series == {g: {c: float(v) for c, g2, v in expected if g2 == g} for g in {r[1] for r in expected}}
+    compared = next(s for s in pages[1].shapes if s.has_chart).chart
+    assert [s.name for s in compared.plots[0].series] == ["2011-2017", "2017-2019"]
+    assert sum(compared.plots[0].series[1].values) == independent.scalar(
+        "select sum(volunteer_days) from volunteering join projects using (project_id) where phase = '2017-2019'")
+    assert not any(s.has_chart for s in pages[2].shapes)  # radar: a picture
+    assert any(s.shape_type == MSO_SHAPE_TYPE.PICTURE for s in pages[2].shapes)
+
+
+def test_command_line_exports_an_explorer_chart(fixture_dir, independent, tmp_path, capsys):
+    import csv
+    import io
+
+    from impact.cli import main
+
+    out = tmp_path / "by_profession.csv"
+    assert main(["export", "chart", "explore", "--option", "metric=volunteer_days", "--option", "by=profession",
+                 "--option", "split=location", "--format", "csv", "--out", str(out), "--filter", "country=UGA",
+                 "--data", str(fixture_dir)]) == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    expected = independent.rows("select profession, location, sum(volunteer_days) from volunteering "
+                                "where iso3 = 'UGA' group by all")
+    assert {(r["Profession"], loc): int(r[loc]) for r in rows for loc in ("Overseas", "UK")} == {
+        (p, loc): v for p, loc, v in expected}
+    assert main(["export", "chart", "explore", "--option", "by=cadre", "--option", "metric=projects",
+                 "--format", "csv", "--out", str(out), "--data", str(fixture_dir)]) == 2
+    assert "cannot be broken down by cadre" in capsys.readouterr().err
+    assert main(["export", "chart", "project_results", "--format", "csv", "--out", str(out),
+                 "--data", str(fixture_dir)]) == 2
+    assert "needs the option(s) project_id" in capsys.readouterr().err
