@@ -26,6 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 OVERVIEW_QUERIES = ("headline_totals", "trainees_by_year", "trainees_by_country", "trainees_by_theme")
+# Explorer views (chart id "explore" with these options): a split, a comparison, projects over time.
+EXPLORER_VIEWS = {
+    "trainees by cadre x gender": {"by": "cadre", "split": "gender"},
+    "trainees by theme, phases compared": {"by": "theme", "cmp": "phase"},
+    "projects per quarter": {"metric": "projects", "by": "time", "grain": "quarter"},
+}
 
 
 def _filter_sets():
@@ -74,6 +80,15 @@ def worker_duckdb(extract: Path, repeat: int) -> list[dict]:
         rows.append({"step": f"Overview, all 4 queries [{label}]",
                      "ms": _median_ms(lambda p=params: [db.run_query(database, n, p) for n in OVERVIEW_QUERIES],
                                       repeat)})
+    from impact import catalog
+
+    for label, filters in _filter_sets().items():
+        for view, options in EXPLORER_VIEWS.items():
+            spec = catalog.chart("explore", options)
+            params = spec.query_params(filters.params())
+            rows.append({"step": f"explorer: {view} [{label}]",
+                         "ms": _median_ms(lambda s=spec, p=params: s.rows(db.run_query(database, s.query, p)),
+                                          repeat)})
     return rows
 
 
@@ -123,6 +138,23 @@ def _pandas_overview(t, p, c, v, o, pp, inst, filters):
     return totals, by_year, by_country, by_theme
 
 
+def _pandas_cadre_by_gender(t, p, c, filters):
+    """The explorer's 'trainees by cadre x gender' with pandas: join, filter, group, pivot."""
+    import pandas as pd
+
+    first = pd.Timestamp(filters.period_from or dt.date(1990, 1, 1))
+    last = pd.Timestamp(filters.period_to or dt.date(2100, 1, 1))
+    fact = t.merge(p[["project_id", "theme", "grant_type", "phase"]], on="project_id").merge(
+        c[["iso3", "region"]], on="iso3")
+    mask = (fact["period"] >= first) & (fact["period"] <= last)
+    for column, chosen in (("phase", filters.phase), ("region", filters.region), ("iso3", filters.country),
+                           ("theme", filters.theme), ("grant_type", filters.grant), ("cadre", filters.cadre),
+                           ("gender", filters.gender)):
+        if chosen:
+            mask &= fact[column].isin(chosen)
+    return fact[mask].pivot_table(index="cadre", columns="gender", values="trainees", aggfunc="sum", fill_value=0)
+
+
 def worker_pandas(extract: Path, repeat: int) -> list[dict]:
     """The obvious alternative: load every table into pandas, compute in memory."""
     import pandas as pd
@@ -141,6 +173,8 @@ def worker_pandas(extract: Path, repeat: int) -> list[dict]:
     for label, filters in _filter_sets().items():
         rows.append({"step": f"Overview, all figures [{label}]",
                      "ms": _median_ms(lambda f=filters: _pandas_overview(*args, f), repeat)})
+        rows.append({"step": f"explorer: trainees by cadre x gender [{label}]",
+                     "ms": _median_ms(lambda f=filters: _pandas_cadre_by_gender(*args[:3], f), repeat)})
     return rows
 
 

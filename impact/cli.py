@@ -117,7 +117,8 @@ def _add_export(commands) -> None:
         parser.add_argument("--filter", action="append", metavar="KEY=VALUE",
                             help="a filter as in the app's URL (from, to, phase, region, country, theme, grant, "
                                  "cadre, gender); repeat it or separate values with commas")
-        parser.add_argument("--data", help="data directory (default: IMPACT_DATA_DIR or data/)")
+        parser.add_argument("--data-dir", "--data", dest="data", metavar="DIR",
+                            help="data store (default: IMPACT_DATA_DIR or data/)")
 
     chart = kinds.add_parser("chart", help="one chart as an image or its numbers")
     chart.add_argument("id", help="chart id (see `export list`)")

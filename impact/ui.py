@@ -247,11 +247,13 @@ def url_choice(label: str, choices: list[str], url_key: str, default: str, *, fo
     """
     widget = widget or st.selectbox
     state = f"u_{url_key}"
-    if state not in st.session_state or st.session_state[state] not in choices:
+    if state not in st.session_state:  # first run of this widget: the link decides
         raw = st.query_params.get(url_key)
         if raw is not None and raw not in choices:
             st.caption(plain(f"Ignored '{raw[:24]}' for {url_key} in the link: not one of the choices."))
         st.session_state[state] = raw if raw in choices else default
+    elif st.session_state[state] not in choices:  # an earlier choice no longer applies (e.g. another metric)
+        st.session_state[state] = default
     value = widget(label, choices, key=state, format_func=format_func, **kwargs)
     if value is None:  # a segmented control can be cleared: keep the choice
         value = st.session_state[state] = default
@@ -268,6 +270,15 @@ def set_url(url_key: str, value: str, default: str = "") -> None:
         st.query_params[url_key] = value
 
 
+def drop_url(*url_keys: str) -> None:
+    """Remove page choices from the URL (a callback, e.g. when the choices they belong to change)."""
+    for url_key in url_keys:
+        if url_key in st.query_params:
+            del st.query_params[url_key]
+        st.session_state.pop(f"u_{url_key}", None)
+        st.session_state.pop(f"u_{url_key}_range", None)
+
+
 def url_text(label: str, url_key: str, *, max_chars: int = 80, **kwargs) -> str:
     """A page's own text box (e.g. a search) kept in the URL under `url_key`."""
     state = f"u_{url_key}"
@@ -280,7 +291,7 @@ def url_text(label: str, url_key: str, *, max_chars: int = 80, **kwargs) -> str:
 
 def url_range(label: str, choices: list[str], url_key: str, default: tuple[str, str], **kwargs) -> tuple[str, str]:
     """A page's own range of choices (e.g. quarters) kept in the URL as 'first:last'."""
-    state = f"u_{url_key}"
+    state = f"u_{url_key}_range"
     if state not in st.session_state or not set(st.session_state[state]) <= set(choices):
         first, _, last = (st.query_params.get(url_key) or "").partition(":")
         st.session_state[state] = (first, last) if first in choices and last in choices else default

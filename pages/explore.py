@@ -22,7 +22,8 @@ with by:
 how, kind, compare = st.columns(3)
 with compare:
     comparing = ui.url_choice("Compare", list(explore.COMPARISONS), "cmp", "",
-                              format_func=lambda k: explore.COMPARISONS[k], widget=st.radio, horizontal=True)
+                              format_func=lambda k: explore.COMPARISONS[k], widget=st.radio, horizontal=True,
+                              on_change=ui.drop_url, args=("a", "b"))
 with split:
     splits = [""] + [k for k in allowed if k != group]
     divided = ui.url_choice("Split by", splits, "split", "", disabled=bool(comparing),
