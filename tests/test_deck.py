@@ -180,10 +180,13 @@ def test_pdf_has_a_title_page_and_one_16_9_page_per_slide(fixture_dir, independe
     assert the_deck.name in reader.pages[0].extract_text()
     total = independent.scalar(
         "select sum(trainees) from training where iso3 = any($countries) and period >= $start", PARAMS)
+    days = independent.scalar(
+        "select sum(volunteer_days) from volunteering where iso3 = any($countries) and period >= $start", PARAMS)
     for page, slide_def in zip(reader.pages[1:], the_deck.slides, strict=True):
         text = page.extract_text()
         assert slide_def.heading in text
-        assert f"{total:,}" in text  # the key number
+        key = {"trainees": total, "volunteer_days": days}[slide_def.spec.values[0]]
+        assert f"{key:,}" in text  # the key number
     assert reader.metadata.title == the_deck.name
 
 
