@@ -31,7 +31,7 @@ class Breakdown:
     sources: frozenset[str]
 
 
-_ALL = frozenset({"training", "volunteering", "outcomes", "projects"})
+_ALL = frozenset({"training", "volunteering", "outcomes", "projects", "project_partners"})
 BREAKDOWNS: dict[str, Breakdown] = {
     b.key: b
     for b in (
@@ -56,6 +56,7 @@ QUERIES = {
     "volunteering": "volunteering_by_dimension",
     "outcomes": "outcomes_by_dimension",
     "projects": "projects_by_dimension",
+    "project_partners": "institutions_by_dimension",
 }
 MAX_SERIES = 8  # more split values than this are folded into "Other" (or left out for ratios)
 OPTION_KEYS = ("metric", "by", "split", "grain", "chart", "cmp", "a", "b")
@@ -63,9 +64,8 @@ _NO_DATE = dt.date(1990, 1, 1)  # compared-period bounds when nothing is compare
 
 
 def source(metric_key: str) -> str:
-    """The fact source a metric is counted from: training, volunteering, outcomes or projects."""
-    table = metric(metric_key).source
-    return "projects" if table in ("projects", "project_partners") else table
+    """The table a metric is counted from: training, volunteering, outcomes, projects or project_partners."""
+    return metric(metric_key).source
 
 
 def breakdowns_for(metric_key: str) -> list[str]:
