@@ -159,6 +159,15 @@ def _project_results_caption(rows) -> str:
     return text + (f"; the most trained in {peak['quarter']} ({peak['trainees']:,.0f})." if peak is not None and trained else ".")
 
 
+def _for_project(chart_id: str):
+    """A project's chart, titled with the project it shows."""
+    def resolve(options: dict) -> ChartSpec:
+        base = CHARTS[chart_id]
+        return replace(base, title=f"{base.title}, {str(options['project_id'])[:40]}", resolve=None)
+
+    return resolve
+
+
 def _radar(frame, project_id=None, **kw):
     return charts.radar(frame, "principle", "score", order=schema.PRINCIPLES, **kw)
 
@@ -221,12 +230,14 @@ CHARTS: dict[str, ChartSpec] = {
             ("trainees", "volunteer_days"), _project_results,
             "One project's health workers trained and volunteer days, quarter by quarter.",
             options=("project_id",), required=("project_id",), caption=_project_results_caption,
+            resolve=_for_project("project_results"),
         ),
         ChartSpec(
             "partnership_scores", "Partnership self-assessment", "project_scores", "radar",
             "principle", ("score",), _radar,
             "The partnership's own scores (1 = weak, 5 = strong) on THET's eight Principles of Partnership.",
             options=("project_id",), required=("project_id",), caption=_radar_caption,
+            resolve=_for_project("partnership_scores"),
             key_number=lambda frame: ("Average score (of 5)", f"{frame['score'].mean():.1f}"),
         ),
     )

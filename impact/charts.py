@@ -240,11 +240,11 @@ def radar(
                                    tickangle=90, tickfont=dict(size=11)),
                    angularaxis=dict(gridcolor=theme.COLORS["grid"], rotation=90, direction="clockwise",
                                     tickfont=dict(size=13)),
-                   bgcolor=theme.COLORS["background"]),
+                   bgcolor=theme.COLORS["background"], domain=dict(y=[0.1, 0.95])),
         showlegend=False,
     )
     titled(fig, title, subtitle)
-    fig.update_layout(margin=dict(l=110, r=110, t=150 if subtitle else 110, b=50))
+    fig.update_layout(margin=dict(l=90, r=90, t=140 if subtitle else 100, b=30))
     return fig
 
 

@@ -113,11 +113,11 @@ def test_project_page_shows_its_results_partners_and_scores(app_data, independen
     assert tiles["Health workers trained"] == _n(independent.scalar(
         "select sum(trainees) from training where project_id = $p", {"p": project}))
     figures = _figures(at)
-    radar = figures["Partnership self-assessment"]["data"][0]
+    radar = figures[f"Partnership self-assessment, {project}"]["data"][0]
     scores = dict(independent.rows("select principle, score from partnership_scores where project_id = $p",
                                    {"p": project}))
     assert dict(zip([t.replace("<br>", " ") for t in radar["theta"][:-1]], plotly_values(radar["r"])[:-1])) == scores
-    results = figures["Results by quarter"]["data"][0]
+    results = figures[f"Results by quarter, {project}"]["data"][0]
     period = "and period between date '2014-01-01' and date '2015-10-01'" if filters else ""
     assert sum(plotly_values(results["y"])) == independent.scalar(
         f"select sum(trainees) from training where project_id = $p {period}", {"p": project})
