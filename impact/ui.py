@@ -307,13 +307,24 @@ def choose_country(iso3: str | None) -> None:
     st.session_state["f_country"] = [iso3] if iso3 else []
 
 
-def choose_country_on_map(key: str = "country_map") -> None:
-    """Open the profile of the country clicked on the map (the map's selection callback)."""
+def choose_country_on_map(key: str = "country_map", elsewhere: bool = False) -> None:
+    """Open the profile of the country clicked on the map (the map's selection callback).
+
+    With `elsewhere` (a map on another page) the Countries page opens on the next run.
+    """
     points = st.session_state[key].selection.points if key in st.session_state else []
     allowed = st.session_state["_filter_options"].values["country"]
     chosen = [p.get("location") for p in points if p.get("location") in allowed]
     if chosen:
         choose_country(chosen[0])
+        st.session_state["_open_country"] = elsewhere
+
+
+def open_chosen_country() -> None:
+    """Go to the Countries page if a map elsewhere was clicked (callbacks cannot switch pages)."""
+    if st.session_state.pop("_open_country", False):
+        wanted = current_filters().to_query_params(st.session_state.get("_filter_options"))
+        st.switch_page("pages/countries.py", query_params=wanted)
 
 
 def choose_country_from_state(key: str) -> None:

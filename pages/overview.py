@@ -1,5 +1,7 @@
 """Overview: the headline figures, the trend, the map and the top themes."""
 
+import functools
+
 import streamlit as st
 
 from impact import ui
@@ -13,6 +15,7 @@ MUTUAL_BENEFIT = [
     "patients_improved_services",
 ]
 
+ui.open_chosen_country()  # the map below was clicked: show that country's profile
 st.title("Health Partnership Scheme: impact at a glance")
 st.caption(ui.plain(ui.filter_summary()))
 
@@ -29,6 +32,8 @@ with themes:
     ui.chart("trainees_by_theme")
 world, countries = st.columns([3, 2])
 with world:
-    ui.chart("trainees_map")
+    ui.chart("trainees_map", key="overview_map", selection_mode="points",
+             on_select=functools.partial(ui.choose_country_on_map, "overview_map", True))
+    st.caption("Click a country for its profile.")
 with countries:
     ui.chart("trainees_by_country")

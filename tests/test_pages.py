@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 
 import pytest
 
@@ -217,3 +218,58 @@ def test_explorer_table_view_and_bad_links(app_data, independent):
     assert dict(zip(table["grant_type"], table["trainees"])) == dict(independent.rows(
         "select p.grant_type, sum(trainees) from training t join projects p using (project_id) group by 1"))
     assert any("Ignored" in c.value for c in at.caption)
+
+
+# ---- text from the data is text --------------------------------------------------------------
+
+PAYLOAD = "<script>alert(1)</script><img src=x onerror=alert(2)> [x](javascript:alert(1)) **b**"
+
+
+@pytest.fixture
+def hostile_app(fixture_dir, tmp_path, monkeypatch):
+    """The fixture extract with a script/Markdown payload as a project title and a country name."""
+    import shutil
+
+    import pandas as pd
+    import streamlit as st
+
+    target = tmp_path / "hostile"
+    shutil.copytree(fixture_dir, target)
+    projects = pd.read_parquet(target / "projects.parquet")
+    projects.loc[0, "title"] = PAYLOAD
+    projects.to_parquet(target / "projects.parquet", index=False)
+    countries = pd.read_parquet(target / "countries.parquet")
+    countries.loc[countries["iso3"] == projects.loc[0, "iso3"], "name"] = PAYLOAD
+    countries.to_parquet(target / "countries.parquet", index=False)
+    monkeypatch.setenv("IMPACT_DATA_DIR", str(target))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield projects.loc[0, "project_id"], projects.loc[0, "iso3"]
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+MARKUP = re.compile(r"(?<!\\)<(script|img)|(?<!\\)\]\(javascript")  # an unescaped tag or Markdown link
+
+
+def _no_markup(at) -> None:
+    for element in list(at.markdown) + list(at.caption) + list(at.title):
+        assert not MARKUP.search(element.value), element.value
+    for element in at.get("plotly_chart"):
+        spec = element.proto.spec
+        assert "<script" not in spec and "<img" not in spec
+
+
+def test_hostile_titles_and_names_are_shown_as_text(hostile_app):
+    project, iso3 = hostile_app
+    at = make_app(PARTNERSHIPS, query={"project": [project]})
+    assert "\\<script\\>" in at.title[0].value  # escaped Markdown: the browser shows the characters
+    _no_markup(at)
+    at = make_app(PARTNERSHIPS)
+    assert PAYLOAD in set(at.dataframe[0].value["title"])
+    at = make_app(COUNTRIES, query={"country": [iso3]})
+    _no_markup(at)
+    at = make_app(COUNTRIES)
+    _no_markup(at)
+    at = make_app(EXPLORE, query={"by": ["country"]})
+    _no_markup(at)

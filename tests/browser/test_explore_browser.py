@@ -94,6 +94,28 @@ _INSIDE_POINT = """(path) => {
 }"""
 
 
+def _click_inside(page, path) -> None:
+    """A real mouse click inside a map shape (see the comment in the test below for why not .click())."""
+    path.scroll_into_view_if_needed()
+    point = path.evaluate(_INSIDE_POINT)
+    assert point is not None, "no point inside the country's outline"
+    page.mouse.move(point["x"] - 4, point["y"] - 4)
+    page.mouse.move(point["x"], point["y"], steps=4)
+    page.mouse.click(point["x"], point["y"])
+
+
+def test_a_click_on_the_overview_map_opens_the_country_page(page, app_url, shipped):
+    iso3, name = shipped.rows(
+        "select c.iso3, c.name from training t join countries c using (iso3) group by all "
+        "order by sum(t.trainees) desc, c.name limit 1")[0]
+    wait_for_app(page, timeout=WAIT)
+    page.wait_for_selector(".choroplethlayer path", timeout=WAIT)
+    _click_inside(page, page.locator(".choroplethlayer path").first)
+    page.wait_for_function("() => location.pathname.endsWith('/countries')", timeout=WAIT)
+    _url_has(page, f"country={iso3}")
+    _h1(page, name)
+
+
 def test_a_click_on_the_map_opens_the_countrys_profile(page, app_url, shipped):
     iso3, name, trainees = shipped.rows(
         "select c.iso3, c.name, sum(t.trainees) as trainees from training t join countries c using (iso3) "
@@ -112,12 +134,7 @@ def test_a_click_on_the_map_opens_the_countrys_profile(page, app_url, shipped):
     # out. Plotly does its own hit test on mouse events over that rect: a real mouse move then click at a
     # point inside the country's outline hovers it and emits plotly_click, which Streamlit turns into the
     # selection (on_select="rerun") -> ui.choose_country_on_map -> ?country=<ISO3>.
-    first.scroll_into_view_if_needed()
-    point = first.evaluate(_INSIDE_POINT)
-    assert point is not None, "no point inside the first country's outline"
-    page.mouse.move(point["x"] - 4, point["y"] - 4)
-    page.mouse.move(point["x"], point["y"], steps=4)
-    page.mouse.click(point["x"], point["y"])
+    _click_inside(page, first)
 
     _url_has(page, f"country={iso3}")
     _h1(page, name)
