@@ -1,11 +1,12 @@
-"""Benchmark: the Overview on a 10-million-row extract, DuckDB over Parquet vs pandas in memory.
+"""Benchmark: the dashboard on a 10-million-row extract, DuckDB over Parquet vs pandas in memory.
 
-    python bench/run.py [--scale 520] [--repeat 7] [--keep]
+    python bench/run.py [--scale 520] [--repeat 7] [--skip-export]
 
 Generates (once, cached in bench/out/) an extract whose training table has about ten million
-rows, then times each Overview query and a whole Overview rerun with the app's DuckDB layer,
-the same figures computed with pandas on the data loaded in memory, and the Overview page run
-in Streamlit's AppTest. Each approach runs in its own process so its peak memory is its own.
+rows, then times each Overview query, a whole Overview rerun and three explorer views with the
+app's DuckDB layer; the same figures computed with pandas on the data loaded in memory; every
+page run in Streamlit's AppTest (shipped extract and 10M rows); and chart and deck exports.
+Each approach runs in its own process so its peak memory is its own.
 Prints one table. This is a measurement, not a test: nothing here asserts a time.
 """
 
@@ -26,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 OVERVIEW_QUERIES = ("headline_totals", "trainees_by_year", "trainees_by_country", "trainees_by_theme")
+EXPLORATION_PAGES = ("countries", "partnerships", "workforce", "volunteering", "explore")
 # Explorer views (chart id "explore" with these options): a split, a comparison, projects over time.
 EXPLORER_VIEWS = {
     "trainees by cadre x gender": {"by": "cadre", "split": "gender"},
@@ -185,12 +187,15 @@ def worker_apptest(extract: Path, repeat: int) -> list[dict]:
 
     os.environ["IMPACT_DATA_DIR"] = str(extract)
 
-    def page_run(query: dict | None = None, cold: bool = True):
-        if cold:
-            st.cache_data.clear()
+    def page_run(query: dict | None = None, cold: bool = True, page: str | None = None):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
         for key, values in (query or {}).items():
             at.query_params[key] = values
+        if page:  # the sidebar's run first, then the page with queries uncached: what a switch costs
+            at.run()
+            at.switch_page(page)
+        if cold:
+            st.cache_data.clear()
         at.run()
         assert not at.exception, at.exception
 
@@ -202,6 +207,9 @@ def worker_apptest(extract: Path, repeat: int) -> list[dict]:
         {"step": "Overview page run, queries uncached [shipped extract, one country]",
          "ms": _median_ms(lambda: page_run({"country": ["UGA"]}), repeat)},
     ]
+    for page in EXPLORATION_PAGES:
+        shipped.append({"step": f"{page} page run, queries uncached [shipped extract, all data]",
+                        "ms": _median_ms(lambda p=page: page_run(page=f"pages/{p}.py"), repeat)})
     os.environ["IMPACT_DATA_DIR"] = str(extract)
     rows = shipped + [
         {"step": "Overview page run, queries uncached [all data]", "ms": _median_ms(page_run, repeat)},
@@ -210,6 +218,9 @@ def worker_apptest(extract: Path, repeat: int) -> list[dict]:
         {"step": "Overview page run, queries cached [all data]",
          "ms": _median_ms(lambda: page_run(cold=False), repeat)},
     ]
+    for page in EXPLORATION_PAGES:
+        rows.append({"step": f"{page} page run, queries uncached [one country]",
+                     "ms": _median_ms(lambda p=page: page_run({"country": ["UGA"]}, page=f"pages/{p}.py"), repeat)})
     return rows
 
 
