@@ -7,12 +7,14 @@ session's first run and write it back on every run, so links and reloads keep th
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pandas as pd
 import streamlit as st
 
 from impact import catalog, db, store
+from impact.export import column_label
 from impact.filters import DIMENSIONS, URL_KEYS, Filters, Options, from_query_params, quarter_label
 from impact.metrics import METRICS, PUBLISHED, format_metric, metric
 
@@ -214,15 +216,11 @@ def chart(chart_id: str, options: dict | None = None, *, key: str | None = None,
 
 
 def _options_key(options: dict) -> str:
-    import hashlib
-
     return hashlib.sha256(repr(sorted(options.items())).encode()).hexdigest()[:10]
 
 
 def table(frame: pd.DataFrame, **kwargs):
     """A data table with readable headings and numbers formatted by their metric (text shown as text)."""
-    from impact.export import column_label
-
     config = {}
     for column in frame.columns:
         label = column_label(column)

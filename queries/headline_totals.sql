@@ -5,8 +5,8 @@ with
 t as (
     select
         coalesce(sum(trainees), 0) as trainees,
-        coalesce(sum(trainees) filter (where gender = 'Female'), 0) as women_trained,
-        count(distinct iso3) filter (where trainees > 0) as countries_trained
+        women_trained(gender, trainees) as women_trained,
+        countries_trained(iso3, trainees) as countries_trained
     from filtered_training($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types, $cadres, $genders)
 ),
 p as (
@@ -16,27 +16,26 @@ p as (
 i as (
     select
         count(distinct pp.institution_id) as institutions,
-        count(distinct pp.institution_id) filter (where inst.side = 'Overseas') as institutions_overseas,
-        count(distinct pp.institution_id) filter (where inst.side = 'UK') as institutions_uk
+        institutions_on_side(pp.institution_id, inst.side, 'Overseas') as institutions_overseas,
+        institutions_on_side(pp.institution_id, inst.side, 'UK') as institutions_uk
     from project_partners pp
     join institutions inst using (institution_id)
     where pp.project_id in (select project_id from p)
 ),
 v as (
     select
-        coalesce(sum(volunteer_days) filter (where location = 'Overseas'), 0) as volunteer_days_overseas,
-        coalesce(sum(volunteer_days) filter (where location = 'UK'), 0) as volunteer_days_uk,
+        volunteer_days_at(location, volunteer_days, 'Overseas') as volunteer_days_overseas,
+        volunteer_days_at(location, volunteer_days, 'UK') as volunteer_days_uk,
         coalesce(sum(volunteer_days), 0) as volunteer_days,
         coalesce(sum(volunteers), 0) as volunteers
     from filtered_volunteering($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
 ),
 o as (
     select
-        coalesce(sum(value) filter (where indicator = 'uk_volunteers_improved_skills'), 0) as uk_volunteers_improved_skills,
-        sum(value) filter (where indicator = 'uk_volunteers_new_approaches')
-            / nullif(sum(value) filter (where indicator = 'uk_volunteers_surveyed'), 0) as new_approaches_share,
-        coalesce(sum(value) filter (where indicator = 'institutions_improved_quality'), 0) as institutions_improved_quality,
-        coalesce(sum(value) filter (where indicator = 'patients_improved_services'), 0) as patients_improved_services
+        outcome(indicator, value, 'uk_volunteers_improved_skills') as uk_volunteers_improved_skills,
+        new_approaches_share(indicator, value) as new_approaches_share,
+        outcome(indicator, value, 'institutions_improved_quality') as institutions_improved_quality,
+        outcome(indicator, value, 'patients_improved_services') as patients_improved_services
     from filtered_outcomes($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
 )
 select

@@ -4,8 +4,8 @@
 -- columns: category, category2, institutions, institutions_overseas, institutions_uk
 select a.category, a.category2,
        count(distinct pp.institution_id) as institutions,
-       count(distinct pp.institution_id) filter (where i.side = 'Overseas') as institutions_overseas,
-       count(distinct pp.institution_id) filter (where i.side = 'UK') as institutions_uk
+       institutions_on_side(pp.institution_id, i.side, 'Overseas') as institutions_overseas,
+       institutions_on_side(pp.institution_id, i.side, 'UK') as institutions_uk
 from projects_by_dimension_value($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types,
                                  $dimension, $dimension2, $grain, $a_from, $a_to, $b_from, $b_to) a
 join project_partners pp using (project_id)

@@ -6,11 +6,10 @@ select
                     null, null, null, $a_from, $a_to, $b_from, $b_to) as category,
     dimension_value($dimension2, $grain, period, phase, region, country, theme, grant_type, null, null,
                     null, null, null, $a_from, $a_to, $b_from, $b_to) as category2,
-    coalesce(sum(value) filter (where indicator = 'uk_volunteers_improved_skills'), 0) as uk_volunteers_improved_skills,
-    sum(value) filter (where indicator = 'uk_volunteers_new_approaches')
-        / nullif(sum(value) filter (where indicator = 'uk_volunteers_surveyed'), 0) as new_approaches_share,
-    coalesce(sum(value) filter (where indicator = 'institutions_improved_quality'), 0) as institutions_improved_quality,
-    coalesce(sum(value) filter (where indicator = 'patients_improved_services'), 0) as patients_improved_services
+    outcome(indicator, value, 'uk_volunteers_improved_skills') as uk_volunteers_improved_skills,
+    new_approaches_share(indicator, value) as new_approaches_share,
+    outcome(indicator, value, 'institutions_improved_quality') as institutions_improved_quality,
+    outcome(indicator, value, 'patients_improved_services') as patients_improved_services
 from filtered_outcomes($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
 group by all
 order by category, category2

@@ -7,11 +7,11 @@ select
     dimension_value($dimension2, $grain, period, phase, region, country, theme, grant_type, cadre, gender,
                     training_type, null, null, $a_from, $a_to, $b_from, $b_to) as category2,
     sum(trainees) as trainees,
-    coalesce(sum(trainees) filter (where gender = 'Female'), 0) as women_trained,
-    coalesce(sum(trainees) filter (where gender = 'Female'), 0) / nullif(sum(trainees), 0) as women_share,
-    count(distinct iso3) filter (where trainees > 0) as countries_trained,
-    coalesce(sum(trainees) filter (where training_type = 'Training of trainers'), 0) as trainers_trained,
-    coalesce(sum(trainees) filter (where training_type = 'Cascade'), 0) as cascade_trainees
+    women_trained(gender, trainees) as women_trained,
+    women_share(gender, trainees) as women_share,
+    countries_trained(iso3, trainees) as countries_trained,
+    trainers_trained(training_type, trainees) as trainers_trained,
+    cascade_trainees(training_type, trainees) as cascade_trainees
 from filtered_training($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types, $cadres, $genders)
 group by all
 order by category, category2
