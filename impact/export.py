@@ -193,7 +193,7 @@ def xlsx_bytes(spec: catalog.ChartSpec, frame: pd.DataFrame, provenance: Provena
         return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
 
     data = table(spec, frame, neutral=False)  # text() below strips control characters, then neutralises
-    columns = list(spec.rows(frame).columns)
+    columns = list(spec.rows(frame).columns)  # the column keys behind the readable headings
     book = Workbook()
     sheet = book.active
     sheet.title = "Data"
@@ -202,12 +202,17 @@ def xlsx_bytes(spec: catalog.ChartSpec, frame: pd.DataFrame, provenance: Provena
         cell.font = Font(bold=True)
     for record in data.itertuples(index=False):
         sheet.append([text(v) if isinstance(v, str) else _cell_number(v) for v in record])
+    rows = spec.rows(frame)
+    head = METRICS.get(spec.values[0]) if spec.values else None
+    # Series named after data values (a split, compared periods) and their change carry the chart's metric.
+    carried = {c: head.fmt for c in [*spec.series(rows), "change"] if head and c in rows.columns and c not in METRICS}
     for index, column in enumerate(columns, start=1):
         letter = sheet.cell(row=1, column=index).column_letter
         sheet.column_dimensions[letter].width = max(12, min(48, len(str(data.columns[index - 1])) + 4))
-        if column in METRICS:
+        fmt = METRICS[column].fmt if column in METRICS else carried.get(column, "percent" if column == "pct_change" else None)
+        if fmt:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.number_format = _EXCEL_FORMATS.get(METRICS[column].fmt, "General")
+                cell.number_format = _EXCEL_FORMATS.get(fmt, "General")
     about = book.create_sheet("About")
     for label, value in (
         ("Chart", title or spec.title),

@@ -180,11 +180,12 @@ def kpi_tiles(row: pd.Series, keys: list[str], columns: int = 4, *, published: b
 
 
 def chart(chart_id: str, options: dict | None = None, *, key: str | None = None, params: dict | None = None,
-          **plotly_kwargs):
+          height: int | None = None, **plotly_kwargs):
     """Show a catalogued chart for the current filters: chart and table tabs, caption, exports.
 
     `options` are the chart's own parameters (e.g. a country, or the explorer's choices);
-    `params` override filter parameters for this chart only; extra keyword arguments go to
+    `params` override filter parameters for this chart only; `height` is the chart's in pixels;
+    extra keyword arguments go to
     `st.plotly_chart` (e.g. `on_select`). Returns what `st.plotly_chart` returns.
     """
     try:
@@ -199,6 +200,8 @@ def chart(chart_id: str, options: dict | None = None, *, key: str | None = None,
         st.info(f"{spec.title}: no results for these filters.")
         return None
     fig = spec.figure(frame, subtitle=filter_summary(), options=options)
+    if height:
+        fig.update_layout(height=height)
     if (options or {}).get("chart") == "table":  # the explorer's table view: the numbers first
         table_tab, chart_tab = st.tabs(["Table", "Chart"], key=f"{key}_view_table")
     else:
@@ -206,7 +209,9 @@ def chart(chart_id: str, options: dict | None = None, *, key: str | None = None,
     with chart_tab:
         event = st.plotly_chart(fig, theme=None, config=PLOTLY_CONFIG, key=key, **plotly_kwargs)
     with table_tab:
-        table(rows)
+        # Series named after data values (a split, compared periods) carry the chart's metric.
+        table(rows, formats={c: metric(spec.values[0]).fmt for c in [*spec.series(rows), "change"]
+                             if c in rows.columns and c not in METRICS and spec.values[0] in METRICS})
     if spec.caption:
         st.caption(plain(spec.caption(rows)))
     from impact import present  # present builds on this module
@@ -219,12 +224,15 @@ def _options_key(options: dict) -> str:
     return hashlib.sha256(repr(sorted(options.items())).encode()).hexdigest()[:10]
 
 
-def table(frame: pd.DataFrame, **kwargs):
-    """A data table with readable headings and numbers formatted by their metric (text shown as text)."""
+def table(frame: pd.DataFrame, formats: dict[str, str] | None = None, **kwargs):
+    """A data table with readable headings and numbers formatted by their metric (text shown as text).
+
+    `formats` gives the number format of columns that are not named after a metric.
+    """
     config = {}
     for column in frame.columns:
         label = column_label(column)
-        fmt = metric(column).fmt if column in METRICS else None
+        fmt = metric(column).fmt if column in METRICS else (formats or {}).get(column)
         if column == "pct_change" or fmt == "percent":
             config[column] = st.column_config.NumberColumn(label, format="percent")
         elif fmt == "gbp":

@@ -58,7 +58,7 @@ else:
     st.caption("Click a country on the map to open its profile. " + ui.plain(ui.filter_summary()))
     shown = ui.url_choice("Show on the map", list(catalog.MAP_METRICS), "map", "trainees",
                           format_func=lambda key: metric(key).label, widget=st.segmented_control)
-    ui.chart("country_map", {"metric": shown}, key="country_map", on_select=ui.choose_country_on_map,
+    ui.chart("country_map", {"metric": shown}, key="country_map", height=620, on_select=ui.choose_country_on_map,
              selection_mode="points")
     ranked = ui.query("country_metrics", ui.filter_params())
     st.selectbox("Or open a country's profile", list(ranked["iso3"]), index=None, placeholder="Choose a country",

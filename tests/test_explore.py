@@ -196,3 +196,23 @@ def test_command_line_exports_an_explorer_chart(fixture_dir, independent, tmp_pa
     assert main(["export", "chart", "project_results", "--format", "csv", "--out", str(out),
                  "--data", str(fixture_dir)]) == 2
     assert "needs the option(s) project_id" in capsys.readouterr().err
+
+
+def test_excel_export_of_a_comparison_formats_the_compared_shares(database):
+    import io
+
+    from openpyxl import load_workbook
+
+    from impact import export
+
+    spec = catalog.chart("explore", View(metric="women_share", by="region", compare="phase").to_options())
+    frame = db.run_query(database, spec.query, spec.query_params(Filters().params()))
+    prov = export.Provenance.of(database, "All")
+    sheet = load_workbook(io.BytesIO(export.xlsx_bytes(spec, frame, prov)))["Data"]
+    header = [c.value for c in sheet[1]]
+    assert header == ["Region", "2011-2017", "2017-2019", "Change", "% change"]
+    assert {c.number_format for c in sheet[2][1:]} == {"0%"}
+    rows = spec.rows(frame)
+    first = [c.value for c in sheet[2]]
+    assert first[0] == rows.iloc[0]["region"]
+    assert first[1:3] == pytest.approx([rows.iloc[0]["2011-2017"], rows.iloc[0]["2017-2019"]])
