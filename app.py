@@ -20,6 +20,7 @@ PAGES = [
 ]
 
 navigation = st.navigation(PAGES)
+ui.programme_chooser()
 ui.sidebar_filters()
 ui.data_notice()
 navigation.run()

@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 import pandas as pd
 import plotly.graph_objects as go
 
-from impact import captions, charts, explore, schema
-from impact.metrics import METRICS, format_metric, metric
+from impact import captions, charts, explore, indicators, metrics
+from impact.metrics import format_metric, metric
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,21 @@ class ChartSpec:
     def series(self, rows: pd.DataFrame) -> list[str]:
         """The value columns drawn as series (the metric columns, or one per split value)."""
         return self.series_of(rows) if self.series_of else list(self.values)
+
+    def column_formats(self, rows: pd.DataFrame) -> dict[str, str]:
+        """The number format of each column of the drawn table: a metric's column its own; series named
+        after data values (a split, compared periods) and their change the chart's metric's; % change percent."""
+        head = self.values[0] if self.values and metrics.is_metric(self.values[0]) else None
+        carried = {*self.series(rows), "change"} if head else set()
+        out = {}
+        for column in rows.columns:
+            if metrics.is_metric(column):
+                out[column] = metrics.metric(column).fmt
+            elif column == "pct_change":
+                out[column] = "percent"
+            elif column in carried:
+                out[column] = metrics.metric(head).fmt
+        return out
 
     def query_params(self, filter_params: dict, options: dict | None = None) -> dict:
         """Bound parameters for the chart's query: the filters plus its own options."""
@@ -102,8 +117,12 @@ def _explore(options: dict) -> ChartSpec:
                                   explore.BREAKDOWNS[view.split].label)
         return (captions.over_time if view.over_time else captions.ranking)(rows, column, value)
 
+    def shape(frame):
+        wide = indicators.widen(frame) if view.query == explore.QUERIES["outcomes"] else frame
+        return explore.shape(wide, view)
+
     def key_number(frame):
-        rows = explore.shape(frame, view)
+        rows = shape(frame)
         columns = explore.series_columns(rows, view)
         label = metric(value).label
         if rows.empty:
@@ -117,7 +136,7 @@ def _explore(options: dict) -> ChartSpec:
 
     return replace(
         CHARTS["explore"], title=view.title, key_number=key_number, query=view.query, kind=view.kind, category=column, values=(value,),
-        draw=draw, caption=caption, shape=lambda frame: explore.shape(frame, view), resolve=None, options=(),
+        draw=draw, caption=caption, shape=shape, resolve=None, options=(),
         series_of=lambda rows: explore.series_columns(rows, view),
         bound=tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in view.params().items()),
         description=f"{metric(value).description} {metric(value).how_counted}",
@@ -155,7 +174,7 @@ def _project_results(frame, project_id=None, **kw):
 def _project_results_caption(rows) -> str:
     trained, days = rows["trainees"].sum(), rows["volunteer_days"].sum()
     peak = rows.loc[rows["trainees"].idxmax()] if len(rows) else None
-    text = (f"{METRICS['trainees'].label}: {trained:,.0f}; volunteer days: {days:,.0f}, over {len(rows)} quarters")
+    text = (f"{metric('trainees').label}: {trained:,.0f}; volunteer days: {days:,.0f}, over {len(rows)} quarters")
     return text + (f"; the most trained in {peak['quarter']} ({peak['trainees']:,.0f})." if peak is not None and trained else ".")
 
 
@@ -169,7 +188,9 @@ def _for_project(chart_id: str):
 
 
 def _radar(frame, project_id=None, **kw):
-    return charts.radar(frame, "principle", "score", order=schema.PRINCIPLES, **kw)
+    programme = metrics.active_programme()
+    order = programme.values("principle") if programme is not None else None
+    return charts.radar(frame, "principle", "score", order=order, **kw)
 
 
 def _radar_caption(rows) -> str:
@@ -235,7 +256,7 @@ CHARTS: dict[str, ChartSpec] = {
         ChartSpec(
             "partnership_scores", "Partnership self-assessment", "project_scores", "radar",
             "principle", ("score",), _radar,
-            "The partnership's own scores (1 = weak, 5 = strong) on THET's eight Principles of Partnership.",
+            "The partnership's own scores (1 = weak, 5 = strong) on the programme's principles of partnership.",
             options=("project_id",), required=("project_id",), caption=_radar_caption,
             resolve=_for_project("partnership_scores"),
             key_number=lambda frame: ("Average score (of 5)", f"{frame['score'].mean():.1f}"),

@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from impact import theme
-from impact.metrics import METRICS, d3_format, format_value, metric
+from impact.metrics import d3_format, format_value, is_metric, metric
 
 
 def safe_text(values) -> list[str]:
@@ -184,7 +184,7 @@ def series(
     for index, column in enumerate(columns):
         values = data[column].tolist()
         text = _formatted(values, value)
-        name = html.escape(metric(column).label if column in METRICS else str(column)) if len(columns) > 1 \
+        name = html.escape(metric(column).label if is_metric(column) else str(column)) if len(columns) > 1 \
             else html.escape(metric(value).label)
         hover = f"{'%{y}' if horizontal else '%{x}'}<br>{name}: %{{customdata}}<extra></extra>"
         color = palette[index % len(palette)]
@@ -203,7 +203,7 @@ def series(
                 stackgroup="one" if kind == "area" else None, **common,
             ))
     axis = _value_axis(value)
-    if len(columns) > 1 and (horizontal or all(c in METRICS for c in columns)):
+    if len(columns) > 1 and (horizontal or all(is_metric(c) for c in columns)):
         # The legend names the series; an axis title under horizontal bars would sit on top of it.
         axis["title"] = None
     if horizontal and kind == "bar":

@@ -23,10 +23,11 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _export_context(args: argparse.Namespace):
     """Open the data and turn `--filter key=value` pairs into validated filters (ValueError if not)."""
-    from impact import db, export
+    from impact import db, export, metrics
     from impact.filters import URL_KEYS, from_query_params
 
-    database = db.open_active(args.data)
+    database = db.open_active(args.data, args.programme)
+    metrics.activate(database.programme)
     options = export.filter_options(database)
     query: dict[str, list[str]] = {}
     for pair in args.filter or []:
@@ -119,6 +120,7 @@ def _add_export(commands) -> None:
                                  "cadre, gender); repeat it or separate values with commas")
         parser.add_argument("--data-dir", "--data", dest="data", metavar="DIR",
                             help="data store (default: IMPACT_DATA_DIR or data/)")
+        parser.add_argument("--programme", metavar="ID", help="programme id (default: the store's first)")
 
     chart = kinds.add_parser("chart", help="one chart as an image or its numbers")
     chart.add_argument("id", help="chart id (see `export list`)")
@@ -130,7 +132,7 @@ def _add_export(commands) -> None:
     chart.set_defaults(run=_export_chart)
 
     deck = kinds.add_parser("deck", help="a deck as PowerPoint or PDF")
-    deck.add_argument("--deck", help="deck file (JSON); default: the shipped 'HPS impact' deck")
+    deck.add_argument("--deck", help="deck file (JSON); default: the shipped deck")
     deck.add_argument("--out", required=True, help="FILE.pptx or FILE.pdf")
     common(deck)
     deck.set_defaults(run=_export_deck)
@@ -152,12 +154,16 @@ def _dictionary(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from impact.extract_io import import_extract
 
-    result = import_extract(args.path, data_dir=args.data_dir)
+    result = import_extract(args.path, data_dir=args.data_dir, programme=args.programme)
     print(result.report.to_text(limit=args.show))
     if not result.ok:
         return 1
-    print(f"version {result.version} is now active (was {result.previous}); tables imported: "
-          f"{', '.join(result.replaced)}")
+    from impact import store
+
+    programme = store.manifest_programme(args.data_dir, result.version, args.programme)
+    was = f"was {result.previous}" if result.previous else "a new programme"
+    print(f"version {result.version} of programme {programme} is now active ({was}); tables imported: "
+          f"{', '.join(result.replaced) or 'none (definition only)'}")
     return 0
 
 
@@ -165,28 +171,37 @@ def _export_extract(args: argparse.Namespace) -> int:
     from impact import store
     from impact.extract_io import export_extract
 
-    written = export_extract(args.format, args.out, data_dir=args.data_dir)
-    print(f"wrote {len(written)} tables of version {store.active(args.data_dir).version} to {args.out}")
+    written = export_extract(args.format, args.out, data_dir=args.data_dir, programme=args.programme)
+    tables = [p for p in written if p.suffix != ".json"]
+    print(f"wrote {len(tables)} tables and the programme definition of version "
+          f"{store.active(args.data_dir, args.programme).version} to {args.out}")
     return 0
 
 
 def _versions(args: argparse.Namespace) -> int:
     from impact import store
 
-    for v in store.list_versions(args.data_dir):
+    chosen = [args.programme] if args.programme else list(store.programmes(args.data_dir))
+    for programme in chosen:
+        print(f"programme {programme}:")
+        _print_versions(store.list_versions(args.data_dir, programme))
+    print("* = active")
+    return 0
+
+
+def _print_versions(versions) -> None:
+    for v in versions:
         m = v.manifest
         when = m.get("created_at", "shipped")
         rows = sum(m.get("rows", {}).values())
         print(f"{'*' if v.active else ' '} {v.version:<28} {when:<21} {rows:>10,} rows  "
               f"{m.get('created_by', '')}  {m.get('label', '')}")
-    print("* = active")
-    return 0
 
 
 def _rollback(args: argparse.Namespace) -> int:
     from impact import store
 
-    store.rollback(args.version, args.data_dir)
+    store.rollback(args.version, args.data_dir, args.programme)
     print(f"version {args.version} is now active")
     return 0
 
@@ -194,7 +209,7 @@ def _rollback(args: argparse.Namespace) -> int:
 def _delete_version(args: argparse.Namespace) -> int:
     from impact import store
 
-    store.delete_version(args.version, args.data_dir)
+    store.delete_version(args.version, args.data_dir, args.programme)
     print(f"deleted version {args.version}")
     return 0
 
@@ -235,9 +250,12 @@ def build_parser() -> argparse.ArgumentParser:
     dictionary.set_defaults(run=_dictionary)
 
     data_dir = {"help": "data store to use (default: IMPACT_DATA_DIR, else data/)", "default": None}
+    programme = {"metavar": "ID", "default": None,
+                 "help": "programme id (default: the one the extract's programme.json names, else the store's first)"}
     imp = commands.add_parser("import", help="check an extract (folder, .zip or table file) and make it active")
     imp.add_argument("path", help="folder or .zip with <table>.csv/.xlsx/.parquet files, or one such file")
     imp.add_argument("--data-dir", **data_dir)
+    imp.add_argument("--programme", **programme)
     imp.add_argument("--show", type=int, default=50, help="problems to print in detail (default 50)")
     imp.set_defaults(run=_import)
 
@@ -245,20 +263,24 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", required=True, choices=("csv", "xlsx", "parquet"))
     exp.add_argument("--out", required=True, help="folder to write the table files to")
     exp.add_argument("--data-dir", **data_dir)
+    exp.add_argument("--programme", **programme)
     exp.set_defaults(run=_export_extract)
 
     ver = commands.add_parser("versions", help="list the data versions (* = active)")
     ver.add_argument("--data-dir", **data_dir)
+    ver.add_argument("--programme", **programme)
     ver.set_defaults(run=_versions)
 
     back = commands.add_parser("rollback", help="make an earlier version active again")
     back.add_argument("version", help="a version id from 'versions' ('base' = the shipped extract)")
     back.add_argument("--data-dir", **data_dir)
+    back.add_argument("--programme", **programme)
     back.set_defaults(run=_rollback)
 
     delete = commands.add_parser("delete-version", help="delete an imported version that is not active")
     delete.add_argument("version")
     delete.add_argument("--data-dir", **data_dir)
+    delete.add_argument("--programme", **programme)
     delete.set_defaults(run=_delete_version)
 
     hp = commands.add_parser("hash-password", help="print the hash of an administrator password")

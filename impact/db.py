@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from impact import programme as programmes
 from impact import schema, store
 
 QUERY_DIR = Path(__file__).resolve().parent.parent / "queries"
@@ -82,6 +83,7 @@ class Database:
     extract_dir: Path
     version: str
     manifest: dict
+    programme: programmes.Programme
 
     @property
     def illustrative(self) -> bool:
@@ -109,12 +111,26 @@ def _fingerprint(extract_dir: Path) -> str:
     for name in schema.TABLE_NAMES:
         stat = (extract_dir / f"{name}.parquet").stat()
         digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    digest.update(store.definition_file(extract_dir).read_bytes())
     for setup in sorted((QUERY_DIR / "setup").glob("*.sql")):
         digest.update(setup.read_bytes())
     return f"{folder}-{digest.hexdigest()[:20]}"
 
 
-def _build(extract_dir: Path, target: Path) -> None:
+def _write_definition(conn: duckdb.DuckDBPyConnection, programme: programmes.Programme) -> None:
+    """The definition's vocabularies and phases as tables, so queries can order values and read roles."""
+    conn.execute("create table vocabulary (dimension varchar, value varchar, position integer, "
+                 "description varchar, role varchar)")
+    rows = [(name, t.value, n, t.description, t.role or None)
+            for name, terms in programme.vocabularies.items() for n, t in enumerate(terms)]
+    rows += [("phase", p.name, n, "", None) for n, p in enumerate(programme.phases)]
+    conn.executemany("insert into vocabulary values (?, ?, ?, ?, ?)", rows)
+    conn.execute("create table phases (name varchar, position integer, first_day date, last_day date)")
+    conn.executemany("insert into phases values (?, ?, ?, ?)",
+                     [(p.name, n, p.first_day, p.last_day) for n, p in enumerate(programme.phases)])
+
+
+def _build(extract_dir: Path, target: Path, programme: programmes.Programme) -> None:
     """Compile the extract into a compressed DuckDB file: tables, filtered-fact tables, macros."""
     partial = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.partial")
     partial.unlink(missing_ok=True)
@@ -124,6 +140,7 @@ def _build(extract_dir: Path, target: Path) -> None:
             path = extract_dir / f"{spec.name}.parquet"
             # Names come from the schema and the path from the server's configuration: no user text.
             conn.execute(f"create table {spec.name} as select * from read_parquet({_quote(str(path))})")  # noqa: S608
+        _write_definition(conn, programme)
         for setup in sorted((QUERY_DIR / "setup").glob("*.sql")):
             conn.execute(setup.read_text(encoding="utf-8"))
         conn.execute("checkpoint")
@@ -143,9 +160,14 @@ def open_database(extract_dir: str | Path, version: str = "") -> Database:
     missing = [f"{name}.parquet" for name in schema.TABLE_NAMES if not (extract_dir / f"{name}.parquet").is_file()]
     if missing:
         raise FileNotFoundError(f"the extract in {extract_dir} is missing {', '.join(missing)}")
+    definition = store.definition_file(extract_dir)
+    if not definition.is_file():
+        raise FileNotFoundError(f"the extract in {extract_dir} has no {programmes.FILE}: every extract carries "
+                                "its programme's definition")
+    programme = programmes.read(definition)
     target = cache_dir() / f"extract-{_fingerprint(extract_dir)}.duckdb"
     if not target.is_file():
-        _build(extract_dir, target)
+        _build(extract_dir, target, programme)
         folder = target.name.split("-")[1]
         for stale in cache_dir().glob(f"extract-{folder}-*.duckdb"):
             if stale != target:  # an older compile of the same folder (open readers keep their copy)
@@ -153,12 +175,12 @@ def open_database(extract_dir: str | Path, version: str = "") -> Database:
     conn = duckdb.connect(str(target), read_only=True)
     manifest_path = extract_dir / "extract.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
-    return Database(conn, extract_dir, version or manifest.get("version", extract_dir.name), manifest)
+    return Database(conn, extract_dir, version or manifest.get("version", extract_dir.name), manifest, programme)
 
 
-def open_active(data_dir: str | Path | None = None) -> Database:
-    """Open the active version of the data store (IMPACT_DATA_DIR by default)."""
-    active = store.active(data_dir)
+def open_active(data_dir: str | Path | None = None, programme: str | None = None) -> Database:
+    """Open the active version of a programme in the data store (IMPACT_DATA_DIR by default)."""
+    active = store.active(data_dir, programme)
     return open_database(active.path, active.version)
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from impact import catalog, export, store, theme
-from impact.metrics import METRICS, format_metric
+from impact.metrics import excel_format, format_metric, is_metric, metric
 
 DECK_DIR = store.PROJECT_ROOT / "decks"
 DEFAULT_DECK = DECK_DIR / "hps_impact.json"
@@ -263,9 +263,9 @@ def key_number(spec: catalog.ChartSpec, frame: pd.DataFrame) -> tuple[str, str] 
     if spec.key_number:
         return spec.key_number(frame)
     head = spec.values[0] if spec.values else None
-    if frame.empty or head not in METRICS or head not in frame:
+    if frame.empty or not is_metric(head) or head not in frame:
         return None
-    m = METRICS[head]
+    m = metric(head)
     if m.aggregation == "sum":
         return (f"{m.label}, total", format_metric(head, frame[head].sum()))
     top = frame.sort_values(head, ascending=False).iloc[0]
@@ -288,9 +288,6 @@ def speaker_notes(slide: Slide, provenance: export.Provenance) -> str:
 
 
 # ---- PowerPoint ----------------------------------------------------------------------------
-
-_NUMBER_FORMATS = {"count": "#,##0", "percent": "0%", "gbp": "£#,##0"}
-
 
 def _rgb(hex_color: str):
     from pptx.dml.color import RGBColor
@@ -323,16 +320,20 @@ def native_chart_data(spec: catalog.ChartSpec, frame: pd.DataFrame):
 
     rows = spec.rows(frame)
     columns = spec.series(rows)[:1] if spec.kind == "pie" else spec.series(rows)
-    head = METRICS.get(spec.values[0])
-    data = CategoryChartData(number_format=_NUMBER_FORMATS.get(head.fmt if head else "count", "General"))
+    formats = spec.column_formats(rows)
+    data = CategoryChartData(number_format=_head_format(spec))
     # The embedded workbook is written by XlsxWriter, which turns text starting with '=' into a formula.
     data.categories = [export.neutralise(str(v)) for v in rows[spec.category]]
     for column in columns:
-        m = METRICS.get(column)
         values = [None if pd.isna(v) else float(v) for v in rows[column]]
-        data.add_series(export.column_label(column), values,
-                        number_format=_NUMBER_FORMATS.get(m.fmt if m else (head.fmt if head else "count")))
+        data.add_series(export.column_label(column), values, number_format=excel_format(formats.get(column, "count")))
     return data
+
+
+def _head_format(spec: catalog.ChartSpec) -> str:
+    """The number format code of the chart's headline metric."""
+    head = spec.values[0] if spec.values else None
+    return excel_format(metric(head).fmt if is_metric(head) else "count")
 
 
 def _add_native_chart(slide, spec: catalog.ChartSpec, frame: pd.DataFrame, box) -> None:
@@ -352,8 +353,7 @@ def _add_native_chart(slide, spec: catalog.ChartSpec, frame: pd.DataFrame, box) 
     chart.font.size = Pt(14)
     chart.font.name = "Arial"
     chart.font.color.rgb = _rgb(theme.COLORS["text"])
-    head = METRICS.get(spec.values[0])
-    number_format = _NUMBER_FORMATS.get(head.fmt if head else "count", "General")
+    number_format = _head_format(spec)
     plot = chart.plots[0]
     if spec.kind == "pie":
         plot.has_data_labels = True
@@ -433,8 +433,7 @@ def _secondary_lines(chart, spec: catalog.ChartSpec) -> None:
     line.append(parse_xml(f'<c:axId {nsdecls("c")} val="{cat_id}"/>'))
     line.append(parse_xml(f'<c:axId {nsdecls("c")} val="{val_id}"/>'))
     bars.addnext(line)
-    head = METRICS.get(spec.values[0])
-    number_format = _NUMBER_FORMATS.get(head.fmt if head else "count", "General")
+    number_format = _head_format(spec)
     last_axis = plot_area.findall(qn("c:valAx"))[-1]
     last_axis.addnext(parse_xml(
         f'<c:valAx {nsdecls("c")}><c:axId val="{val_id}"/><c:scaling><c:orientation val="minMax"/></c:scaling>'

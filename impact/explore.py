@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from impact import schema
+from impact import metrics
 from impact.filters import parse_quarter, quarter_label, quarter_range
-from impact.metrics import METRICS, metric
+from impact.metrics import metric
 
 
 class ViewError(ValueError):
@@ -110,7 +110,7 @@ class View:
 
     def checked(self, quarters: list[dt.date] | None = None) -> View:
         """This view if it can be drawn, with comparison defaults filled in; ViewError says why not."""
-        if self.metric not in METRICS:
+        if not metrics.is_metric(self.metric):
             raise ViewError(f"unknown metric {_short(self.metric)!r}")
         allowed = breakdowns_for(self.metric)
         label = metric(self.metric).label
@@ -134,9 +134,12 @@ class View:
                 raise ViewError("a comparison needs a dimension other than time; choose one in 'Group by'")
             view = replace(self, split="")
         if self.compare == "phase":
-            a, b = self.a or schema.PHASES[0], self.b or schema.PHASES[-1]
-            if a not in schema.PHASES or b not in schema.PHASES or a == b:
-                raise ViewError(f"compare two different phases of {', '.join(schema.PHASES)}")
+            phases = _phases()
+            if len(phases) < 2:
+                raise ViewError("the programme has only one phase; compare two periods instead")
+            a, b = self.a or phases[0], self.b or phases[-1]
+            if a not in phases or b not in phases or a == b:
+                raise ViewError(f"compare two different phases of {', '.join(phases)}")
             view = replace(view, a=a, b=b)
         elif self.compare == "period":
             default_a, default_b = _halves(quarters)
@@ -249,9 +252,18 @@ def from_query_params(query: dict, quarters: list[dt.date]) -> tuple[View, list[
 
 def _halves(quarters: list[dt.date] | None) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]]:
     if not quarters:
-        quarters = quarter_range(dt.date.fromisoformat(schema.PROGRAMME_START), dt.date.fromisoformat(schema.PROGRAMME_END))
+        programme = metrics.active_programme()
+        quarters = quarter_range(programme.start, programme.end) if programme is not None else []
+    if not quarters:
+        raise ViewError("there are no quarters to compare")
     middle = max(1, len(quarters) // 2)
     return (quarters[0], quarters[middle - 1]), (quarters[min(middle, len(quarters) - 1)], quarters[-1])
+
+
+def _phases() -> tuple[str, ...]:
+    """The active programme's phases."""
+    programme = metrics.active_programme()
+    return programme.phase_names if programme is not None else ()
 
 
 def _noun(dimension: str) -> str:

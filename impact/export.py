@@ -22,9 +22,8 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from impact import catalog, cells, db, store, theme
+from impact import catalog, cells, db, metrics, store, theme
 from impact.filters import Filters, Options
-from impact.metrics import METRICS
 
 # A 16:9 slide laid out at 960×540 CSS pixels; PNG scale 2 gives 1920×1080, scale 4 gives 3840×2160.
 SLIDE_WIDTH = 960
@@ -44,7 +43,6 @@ MIME_TYPES = {
 }
 _HEADER_HEIGHT = 112  # title, key number and filters above the plot (px of the 960×540 layout)
 _COLUMN_LABELS = {"iso3": "ISO-3 code", "pct_change": "% change", "grant_type": "Grant type", "uk_lead": "UK lead"}
-_EXCEL_FORMATS = {"count": "#,##0", "percent": "0%", "gbp": "£#,##0"}
 
 _kaleido_lock = threading.Lock()
 
@@ -71,8 +69,8 @@ class Provenance:
 
 def column_label(column: str) -> str:
     """A column heading people read: the metric label, else the column name in words."""
-    if column in METRICS:
-        return METRICS[column].label
+    if metrics.is_metric(column):
+        return metrics.metric(column).label
     if column in _COLUMN_LABELS:
         return _COLUMN_LABELS[column]
     # Series named after data values (a split by gender, a compared phase) keep their own spelling.
@@ -202,17 +200,14 @@ def xlsx_bytes(spec: catalog.ChartSpec, frame: pd.DataFrame, provenance: Provena
         cell.font = Font(bold=True)
     for record in data.itertuples(index=False):
         sheet.append([text(v) if isinstance(v, str) else _cell_number(v) for v in record])
-    rows = spec.rows(frame)
-    head = METRICS.get(spec.values[0]) if spec.values else None
-    # Series named after data values (a split, compared periods) and their change carry the chart's metric.
-    carried = {c: head.fmt for c in [*spec.series(rows), "change"] if head and c in rows.columns and c not in METRICS}
+    formats = spec.column_formats(spec.rows(frame))
     for index, column in enumerate(columns, start=1):
         letter = sheet.cell(row=1, column=index).column_letter
         sheet.column_dimensions[letter].width = max(12, min(48, len(str(data.columns[index - 1])) + 4))
-        fmt = METRICS[column].fmt if column in METRICS else carried.get(column, "percent" if column == "pct_change" else None)
+        fmt = formats.get(column)
         if fmt:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.number_format = _EXCEL_FORMATS.get(fmt, "General")
+                cell.number_format = metrics.excel_format(fmt)
     about = book.create_sheet("About")
     for label, value in (
         ("Chart", title or spec.title),
@@ -277,4 +272,4 @@ def chart_data(
 
 def filter_options(database: db.Database) -> Options:
     """Allowed filter values of a database (outside Streamlit)."""
-    return Options.from_frame(db.run_query(database, "filter_options"))
+    return Options.from_frame(db.run_query(database, "filter_options"), database.programme)

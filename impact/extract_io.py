@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from impact import cells, readers, schema, store, validate
+from impact import programme as programmes
 
 FORMATS = ("csv", "xlsx", "parquet")
 EXCEL_MAX_ROWS = 1_048_575  # data rows below the header in one worksheet
@@ -48,53 +49,115 @@ def default_user() -> str:
 
 
 def import_extract(source: str | Path, data_dir: str | Path | None = None, who: str | None = None,
-                   display: str | None = None, limits: readers.Limits = readers.LIMITS) -> ImportResult:
-    """Validate the tables in `source` and, if there is no problem, make them the new active version."""
+                   display: str | None = None, limits: readers.Limits = readers.LIMITS,
+                   programme: str | None = None, new_programme: bool = False) -> ImportResult:
+    """Validate the tables (and programme definition) in `source` and, if there is no problem, make them
+    the new active version of their programme.
+
+    The programme is `programme`, else the one the source's `programme.json` names, else the data
+    directory's first. A programme not yet in the store is created (its extract must hold every table
+    and its definition); with `new_programme` the programme must not exist yet.
+    """
     import pyarrow.parquet as pq
 
-    root = store.data_dir(data_dir)
+    top = store.data_dir(data_dir)
     source = Path(source)
     report = validate.Report()
     with tempfile.TemporaryDirectory(prefix="impact-import-") as work:
-        files = readers.collect(source, Path(work), report, limits, display)
-        if not files and report.ok:
+        found = readers.collect(source, Path(work), report, limits, display)
+        definitions = [item for item in found if item.table == readers.DEFINITION_TABLE]
+        files = [item for item in found if item.table != readers.DEFINITION_TABLE]
+        new_definition = _read_definition(definitions[0], report) if definitions else None
+        if not found and report.ok:
             report.add(display or source.name, None, "", "", "no-tables",
                        f"No table files were found. Expected files named {', '.join(schema.TABLE_NAMES)} "
-                       "with the extension .csv, .xlsx or .parquet.")
+                       f"with the extension .csv, .xlsx or .parquet, and the programme's {programmes.FILE}.")
         raws = [raw for item in files if (raw := readers.read(item, report, limits)) is not None]
         sources = [{"name": item.name, "table": item.table, "sha256": store.sha256(item.path),
-                    "bytes": item.path.stat().st_size} for item in files]
+                    "bytes": item.path.stat().st_size} for item in found]
         if source.is_file():
             sources.insert(0, {"name": display or source.name, "sha256": store.sha256(source),
                                "bytes": source.stat().st_size})
+        target = programme or (new_definition.id if new_definition else None) or store.default_programme(top)
+        where = definitions[0].name if definitions else programmes.FILE
+        if target is None:
+            report.add(display or source.name, None, "", "", "no-programme",
+                       f"The data store is empty: the extract needs its programme's {programmes.FILE}.")
+            return ImportResult(report)
+        try:
+            root = store.programme_root(top, target, create=True)
+        except store.StoreError as error:
+            report.add(where, None, "id", str(target), "bad-programme", str(error))
+            return ImportResult(report)
         with store.locked(root):
-            current = store.active(root)
-            result = ImportResult(report, previous=current.version, replaced=sorted(r.table for r in raws))
-            if not files:
+            exists = store.is_complete(root, store.active(root).version)
+            current = store.active(root) if exists else None
+            result = ImportResult(report, previous=current.version if current else "",
+                                  replaced=sorted(r.table for r in raws))
+            if new_definition is not None and new_definition.id != target:
+                report.add(where, None, "id", new_definition.id, "other-programme",
+                           f"This definition is for the programme '{new_definition.id}', but the import is into "
+                           f"'{target}'; import it with --programme {new_definition.id}, or correct the id.")
+            if exists and new_programme:
+                report.add(where, None, "id", target, "programme-exists",
+                           f"There is already a programme '{target}'; choose another id for a new programme, "
+                           "or import into the existing one.")
+            if not exists:
+                imported_names = {r.table for r in raws} | {f.table for f in files}
+                missing = [name for name in schema.TABLE_NAMES if name not in imported_names]
+                if new_definition is None:
+                    report.add(where, None, "", "", "no-definition",
+                               f"'{target}' is a new programme: its extract needs the programme's {programmes.FILE} "
+                               "(python -m impact programme template writes one to fill in).")
+                if missing:
+                    report.add(display or source.name, None, "", "", "missing-tables",
+                               f"'{target}' is a new programme: its first extract needs every table; missing: "
+                               f"{', '.join(missing)}.")
+            if not files and new_definition is None:
                 return result
-            imported = {r.table for r in raws} | {f.table for f in files}
-            in_use = store.table_files(current.path)
-            tables_in_use = {name: (pq.read_table(path), f"{name} in version {current.version} (in use)")
-                             for name, path in in_use.items() if name not in imported}
-            typed = validate.validate(raws, tables_in_use, report)
             if not report.ok:
                 return result
-            parent = store.read_manifest(current.path)
+            current_definition = programmes.load_for(current.path) if current else None
+            definition = new_definition or current_definition
+            imported = {r.table for r in raws} | {f.table for f in files}
+            in_use = store.table_files(current.path) if current else {}
+            tables_in_use = {name: (pq.read_table(path), f"{name} in version {current.version} (in use)")
+                             for name, path in in_use.items() if name not in imported}
+            changed = new_definition is not None and new_definition != current_definition
+            typed = validate.validate(raws, tables_in_use, report, definition, definition_changed=changed)
+            if not report.ok:
+                return result
+            parent = store.read_manifest(current.path) if current else {}
             every_table = set(typed) == set(schema.TABLE_NAMES)
+            what = sorted(typed) + ([programmes.FILE] if changed else [])
             manifest = {
-                "label": "Imported extract" if every_table else
-                         f"{parent.get('label', current.version)}, with {', '.join(sorted(typed))} imported",
+                "label": "Imported extract" if every_table or not current else
+                         f"{parent.get('label', current.version)}, with {', '.join(what)} imported",
                 "illustrative": bool(parent.get("illustrative")) and not every_table,
                 "created_by": who or default_user(),
-                "parent": current.version,
+                "parent": current.version if current else "",
+                "programme": definition.id,
                 "replaced_tables": sorted(typed),
+                "definition_changed": changed,
                 "sources": sources,
             }
-            tables = {name: typed.get(name, in_use[name]) for name in schema.TABLE_NAMES}
-            result.version = store.write_version(root, tables, manifest)
+            tables = {name: typed.get(name, in_use.get(name)) for name in schema.TABLE_NAMES}
+            result.version = store.write_version(root, tables, manifest, definition.to_json())
             _prepare(store.version_path(root, result.version), result.version)
             store.switch(root, result.version)
             return result
+
+
+def _read_definition(item, report: validate.Report):
+    """The programme definition in an import, or None (its problems reported with file and field)."""
+    try:
+        return programmes.read(item.path)
+    except programmes.DefinitionError as error:
+        for where, message in error.problems:
+            report.add(item.name, None, where, "", "bad-definition", f"{where}: {message}.")
+    except OSError as error:
+        report.add(item.name, None, "", "", "bad-definition", f"The definition cannot be read: {error}.")
+    return None
 
 
 def _prepare(folder: Path, version: str) -> None:
@@ -147,13 +210,15 @@ def _write_xlsx(table, path: Path, name: str) -> None:
     book.save(path)
 
 
-def export_extract(fmt: str, out: str | Path, data_dir: str | Path | None = None) -> list[Path]:
-    """Write the active version's tables to `out` as csv, xlsx or parquet files that import accepts."""
+def export_extract(fmt: str, out: str | Path, data_dir: str | Path | None = None,
+                   programme: str | None = None) -> list[Path]:
+    """Write the active version's tables and programme definition to `out` as csv, xlsx or parquet
+    files (and `programme.json`) that import accepts."""
     import pyarrow.parquet as pq
 
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-    current = store.active(data_dir)
+    current = store.active(data_dir, programme)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     clashes = [p.name for name in schema.TABLE_NAMES for ext in FORMATS if ext != fmt
@@ -171,21 +236,23 @@ def export_extract(fmt: str, out: str | Path, data_dir: str | Path | None = None
         else:
             _write_xlsx(table, target, name)
         written.append(target)
+    definition = programmes.load_for(current.path)
+    written.append(definition.write(out))
     manifest = store.read_manifest(current.path)
-    note = {"exported_from": current.version, "label": manifest.get("label", current.version),
+    note = {"exported_from": current.version, "programme": definition.id, "label": manifest.get("label", current.version),
             "illustrative": bool(manifest.get("illustrative")), "format": fmt,
             "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")}
     (out / "extract.json").write_text(json.dumps(note, indent=2) + "\n", encoding="utf-8")
     return written
 
 
-def preview(table: str, rows: int = 200, data_dir: str | Path | None = None):
+def preview(table: str, rows: int = 200, data_dir: str | Path | None = None, programme: str | None = None):
     """The first `rows` rows of `table` in the active version, as a DataFrame (read straight from Parquet)."""
     import pyarrow.parquet as pq
 
     if table not in schema.TABLE_NAMES:
         raise ValueError(f"not a table: {table[:40]!r}")
-    path = store.table_files(store.active(data_dir).path)[table]
+    path = store.table_files(store.active(data_dir, programme).path)[table]
     batch = next(pq.ParquetFile(path).iter_batches(batch_size=max(1, min(rows, 10_000))), None)
     if batch is None:
         return pq.read_schema(path).empty_table().to_pandas()
@@ -237,11 +304,11 @@ def versions_frame(versions: list[store.VersionInfo]):
     return pd.DataFrame(rows).astype({"rows": "Int64"})
 
 
-def changes(version: str, data_dir: str | Path | None = None):
+def changes(version: str, data_dir: str | Path | None = None, programme: str | None = None):
     """Rows per table in `version` against the version it replaced (from the manifests)."""
     import pandas as pd
 
-    root = store.data_dir(data_dir)
+    root = store.data_dir(data_dir, programme)
     manifest = store.read_manifest(store.version_path(root, version))
     parent = manifest.get("parent")
     before = store.read_manifest(store.version_path(root, parent)).get("rows", {}) if parent else {}

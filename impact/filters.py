@@ -10,8 +10,6 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field, fields, replace
 
-from impact import schema
-
 _QUARTER = re.compile(r"^(\d{4})[- ]?Q([1-4])$", re.ASCII)  # ASCII: no full-width or other digits
 MAX_VALUE_LENGTH = 80
 MAX_VALUES = 64
@@ -48,23 +46,24 @@ class Dimension:
     param: str
     label: str
     training_only: bool = False
+    vocabulary: str = ""  # the programme vocabulary holding its values ("" when they come from the data)
 
 
 DIMENSIONS = (
     Dimension("phase", "phases", "Phase"),
-    Dimension("region", "regions", "Region"),
+    Dimension("region", "regions", "Region", vocabulary="region"),
     Dimension("country", "countries", "Country"),
-    Dimension("theme", "themes", "Theme"),
-    Dimension("grant", "grant_types", "Grant type"),
-    Dimension("cadre", "cadres", "Cadre", training_only=True),
-    Dimension("gender", "genders", "Gender", training_only=True),
+    Dimension("theme", "themes", "Theme", vocabulary="theme"),
+    Dimension("grant", "grant_types", "Grant type", vocabulary="grant_type"),
+    Dimension("cadre", "cadres", "Cadre", training_only=True, vocabulary="cadre"),
+    Dimension("gender", "genders", "Gender", training_only=True, vocabulary="gender"),
 )
 URL_KEYS = ("from", "to") + tuple(d.key for d in DIMENSIONS)
 
 
 @dataclass(frozen=True)
 class Options:
-    """Allowed filter values: fixed vocabularies from the schema, countries and periods from the data."""
+    """Allowed filter values: vocabularies from the programme's definition, countries and periods from the data."""
 
     countries: dict[str, str]  # iso3 -> name
     first_period: dt.date
@@ -72,20 +71,20 @@ class Options:
     values: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
-    def from_frame(cls, frame) -> Options:
-        """Build from the `filter_options` query result."""
+    def from_frame(cls, frame, programme) -> Options:
+        """Build from the `filter_options` query result and the programme's definition."""
         countries = dict(zip(frame["iso3"], frame["country"]))
-        first = _as_date(frame["first_period"].iloc[0])
-        last = _as_date(frame["last_period"].iloc[0])
-        values = {
-            "phase": schema.PHASES,
-            "region": tuple(sorted(set(frame["region"]))),
-            "country": tuple(countries),
-            "theme": schema.THEMES,
-            "grant": schema.GRANT_TYPES,
-            "cadre": schema.CADRES,
-            "gender": schema.GENDERS,
-        }
+        if len(frame) and frame["first_period"].notna().any():
+            first = _as_date(frame["first_period"].iloc[0])
+            last = _as_date(frame["last_period"].iloc[0])
+        else:  # no results yet: the programme's whole window
+            first = dt.date(programme.start.year, (programme.start.month - 1) // 3 * 3 + 1, 1)
+            last = dt.date(programme.end.year, (programme.end.month - 1) // 3 * 3 + 1, 1)
+        regions = set(frame["region"])
+        values = {dim.key: programme.values(dim.vocabulary) for dim in DIMENSIONS if dim.vocabulary}
+        values["phase"] = programme.phase_names
+        values["region"] = tuple(r for r in programme.values("region") if r in regions)
+        values["country"] = tuple(countries)
         return cls(countries, first, last, values)
 
     @property

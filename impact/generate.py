@@ -17,9 +17,166 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from impact import programme as programmes
 from impact import schema
 
 SEED = 2011
+
+# ---- the HPS's definition: only this module knows it ----------------------------------------------
+PROGRAMME_START = "2011-07-01"
+PROGRAMME_END = "2019-03-31"
+REGIONS = (
+    "East Africa",
+    "Southern Africa",
+    "West Africa",
+    "Central Africa",
+    "South Asia",
+    "South-East Asia",
+)
+THEMES = (
+    "Maternal and newborn health",
+    "Mental health",
+    "Surgery and anaesthesia",
+    "Emergency and critical care",
+    "Child health",
+    "Infectious diseases",
+    "Non-communicable diseases",
+    "Leadership and management",
+    "Nursing and midwifery education",
+    "Laboratory and diagnostics",
+    "Disability and rehabilitation",
+)
+GRANT_TYPES = (
+    "Small grant",
+    "Large grant",
+    "Long-term partnership",
+    "Strategic volunteering",
+    "Country programme",
+)
+PHASES = ("2011-2017", "2017-2019")
+CADRES = (
+    "Nurse",
+    "Midwife",
+    "Doctor",
+    "Clinical officer",
+    "Community health worker",
+    "Allied health professional",
+    "Laboratory staff",
+    "Health manager",
+)
+GENDERS = ("Female", "Male", "Not recorded")
+TRAINING_TYPES = ("In-service", "Pre-service", "Training of trainers", "Cascade")
+LOCATIONS = ("Overseas", "UK")
+PROFESSIONS = (
+    "Doctor",
+    "Nurse",
+    "Midwife",
+    "Allied health professional",
+    "Health manager",
+    "Scientist",
+)
+INSTITUTION_TYPES = (
+    "NHS trust",
+    "University",
+    "Royal college",
+    "Professional association",
+    "Hospital",
+    "Ministry of health",
+    "Training college",
+    "Health centre",
+    "NGO",
+)
+OUTCOME_INDICATORS = (
+    "uk_volunteers_improved_skills",
+    "uk_volunteers_surveyed",
+    "uk_volunteers_new_approaches",
+    "institutions_improved_quality",
+    "patients_improved_services",
+)
+PRINCIPLES = (
+    "Strategic",
+    "Harmonised and aligned",
+    "Effective and sustainable",
+    "Respectful and reciprocal",
+    "Organised and accountable",
+    "Responsible",
+    "Flexible, resourceful and innovative",
+    "Committed to joint learning",
+)
+_SOURCE_2019 = "THET, Celebrating Impact - The Health Partnership Scheme (April 2019)"
+_SOURCE_2017 = "THET, Health Partnerships Symposium report (Dar es Salaam, 2017)"
+_ROLES = {"gender": {"Female": "women"},
+          "training_type": {"Training of trainers": "trainers", "Cascade": "cascade"},
+          "location": {"Overseas": "overseas", "UK": "home"}}
+_DESCRIPTIONS = {
+    "training_type": {"In-service": "Health workers in post, trained directly.",
+                      "Pre-service": "Students trained before they start work.",
+                      "Training of trainers": "Health workers trained to train others.",
+                      "Cascade": "Health workers trained by the trainers a partnership trained."},
+    "location": {"Overseas": "Days spent working in the partner country.",
+                 "UK": "Days given remotely from the UK: teaching, mentoring, preparation."},
+}
+
+
+def hps_definition() -> programmes.Programme:
+    """The Health Partnership Scheme's definition, written with the illustrative HPS extract."""
+    vocab = {"theme": THEMES, "grant_type": GRANT_TYPES, "region": REGIONS, "cadre": CADRES, "gender": GENDERS,
+             "training_type": TRAINING_TYPES, "location": LOCATIONS, "profession": PROFESSIONS,
+             "institution_type": INSTITUTION_TYPES, "principle": PRINCIPLES}
+    terms = {name: tuple(programmes.Term(value=v, description=_DESCRIPTIONS.get(name, {}).get(v, ""),
+                                         role=_ROLES.get(name, {}).get(v, "")) for v in values)
+             for name, values in vocab.items()}
+    ind = programmes.Indicator
+    indicators = (
+        ind(code="uk_volunteers_improved_skills", label="UK volunteers with better skills", benefits="home",
+            description="Returned UK volunteers evidencing improved clinical and leadership skills.",
+            how_counted="Returned volunteers evidencing better clinical and leadership skills."),
+        ind(code="uk_volunteers_surveyed", label="UK volunteers surveyed", headline=False, benefits="home",
+            description="Returned UK volunteers who answered the survey on what they brought back.",
+            how_counted="Returned volunteers surveyed, added up."),
+        ind(code="uk_volunteers_new_approaches", label="Volunteers who brought back new approaches",
+            headline=False, benefits="home",
+            description="Surveyed returned volunteers who brought new approaches back to the NHS.",
+            how_counted="Surveyed volunteers reporting new approaches, added up."),
+        ind(code="new_approaches_share", label="Volunteers bringing back new ideas", unit="share",
+            aggregation="ratio", fmt="percent", numerator="uk_volunteers_new_approaches",
+            denominator="uk_volunteers_surveyed", benefits="home",
+            description="Share of surveyed returned volunteers who brought new approaches back to the NHS.",
+            how_counted="Share of surveyed returned volunteers who brought new approaches home."),
+        ind(code="institutions_improved_quality", label="Institutions with better services", unit="institutions",
+            description="LMIC institutions showing higher quality of the services a project targeted.",
+            how_counted="Facilities with measurably better targeted services, partners or not."),
+        ind(code="patients_improved_services", label="Patients using improved services",
+            description="Patients who used services a partnership improved.",
+            how_counted="Patients using services a partnership improved."),
+    )
+    end = dt.date(2019, 3, 31)
+    ref = programmes.ReferenceFigure
+    figures = (
+        ref(metric="trainees", value=93_112, as_of=end, source=_SOURCE_2019),
+        ref(metric="women_trained", value=46_600, qualifier="over", source="THET, the scheme's pages",
+            note="of the 93,112 trained"),
+        ref(metric="countries_trained", value=30, as_of=end, source=_SOURCE_2019),
+        ref(metric="projects", value=210, as_of=end, source=_SOURCE_2019),
+        ref(metric="volunteer_days_overseas", value=90_000, qualifier="over", as_of=end, source=_SOURCE_2019),
+        ref(metric="volunteer_days_uk", value=12_000, qualifier="a further", as_of=end, source=_SOURCE_2019),
+        ref(metric="uk_volunteers_improved_skills", value=5_653, as_of=end, source=_SOURCE_2019),
+        ref(metric="new_approaches_share", value=0.74, as_of=end, source=_SOURCE_2019),
+        ref(metric="institutions_improved_quality", value=765, as_of=end, source=_SOURCE_2019),
+        ref(metric="patients_improved_services", value=499_568, source="THET, the scheme's pages"),
+        ref(metric="countries_active", value=32, as_of=dt.date(2017, 2, 28), source=_SOURCE_2017),
+    )
+    return programmes.Programme(
+        id="hps", name="Health Partnership Scheme", short_name="HPS",
+        funder="UK Department for International Development (DFID)",
+        managed_by="Tropical Health and Education Trust (THET)", currency="GBP",
+        start=dt.date.fromisoformat(PROGRAMME_START), end=dt.date.fromisoformat(PROGRAMME_END),
+        phases=(programmes.Phase(name=PHASES[0], first_day=dt.date(2011, 7, 1), last_day=dt.date(2016, 12, 31)),
+                programmes.Phase(name=PHASES[1], first_day=dt.date(2017, 1, 1), last_day=end)),
+        vocabularies=terms, indicators=indicators, reference_figures=figures, illustrative=True,
+        description="£30m from DFID, 2011-2019, managed by THET: partnerships between UK and overseas health "
+                    "institutions that trained health workers and strengthened services.",
+    )
 
 # Published figures the scale-1 extract reproduces (PRODUCT.md; seeds 002, 003, 004).
 # "early 2017" is taken as results reported up to the end of December 2016.
@@ -220,7 +377,7 @@ def _make_projects(rng, scale, uk_pool, overseas_pool):
         if idx is None:
             idx = int(rng.choice(len(COUNTRIES), p=weights / weights.sum()))
         iso3, cname, _region, _w, towns = COUNTRIES[idx]
-        theme = _pick(rng, schema.THEMES, THEME_WEIGHTS)
+        theme = _pick(rng, THEMES, THEME_WEIGHTS)
         grants = GRANT_PHASE_2 if phase2 else GRANT_PHASE_1
         grant = _pick(rng, [g for g, _ in grants], [w for _, w in grants])
         if phase2:
@@ -241,7 +398,7 @@ def _make_projects(rng, scale, uk_pool, overseas_pool):
         pool = overseas_pool[iso3]
         os_lead = pool[int(rng.integers(0, len(pool)))]
         pid = f"HPS-{i + 1:03d}" if scale == 1 else f"HPS-{i + 1:06d}"
-        projects.append([pid, title, theme, grant, schema.PHASES[int(phase2)], iso3, uk_lead, os_lead,
+        projects.append([pid, title, theme, grant, PHASES[int(phase2)], iso3, uk_lead, os_lead,
                          start, end, GRANT_SIZE[grant] * rng.gamma(4.0, 0.25)])
         partners.append((pid, uk_lead, "UK lead"))
         partners.append((pid, os_lead, "Overseas lead"))
@@ -295,7 +452,7 @@ def _training(rng, scale, projects, pidx_q, qidx_q):
     keep = trains[pidx_q]
     pidx_q, qidx_q = pidx_q[keep], qidx_q[keep]
     # each project trains a profile of ~8 (cadre, type) combinations, each split by gender
-    n_combo = len(schema.CADRES) * len(schema.TRAINING_TYPES)
+    n_combo = len(CADRES) * len(TRAINING_TYPES)
     combo_w = np.outer(CADRE_WEIGHTS, TRAINING_TYPE_WEIGHTS).ravel().astype(float)
     profiles = np.array([rng.choice(n_combo, size=8, replace=False, p=combo_w / combo_w.sum())
                          for _ in projects])
@@ -303,7 +460,7 @@ def _training(rng, scale, projects, pidx_q, qidx_q):
     rows_p = np.repeat(pidx_q, per)
     rows_q = np.repeat(qidx_q, per)
     combo = profiles[rows_p, np.tile(np.arange(per), len(pidx_q))]
-    cadre, ttype = combo // len(schema.TRAINING_TYPES), combo % len(schema.TRAINING_TYPES)
+    cadre, ttype = combo // len(TRAINING_TYPES), combo % len(TRAINING_TYPES)
     base = size[rows_p] * combo_w[combo] * rng.gamma(1.2, 1.0, len(rows_p))
     # gender rows: female, male and a small "not recorded" share
     fshare = np.array(FEMALE_SHARE)[cadre]
@@ -328,9 +485,9 @@ def _training(rng, scale, projects, pidx_q, qidx_q):
         "project_id": [projects[i][0] for i in rp[keep]],
         "iso3": [projects[i][5] for i in rp[keep]],
         "period": [QUARTERS[i] for i in rq[keep]],
-        "cadre": np.array(schema.CADRES, dtype=object)[rc[keep]],
-        "gender": np.array(schema.GENDERS, dtype=object)[g[keep]],
-        "training_type": np.array(schema.TRAINING_TYPES, dtype=object)[rt[keep]],
+        "cadre": np.array(CADRES, dtype=object)[rc[keep]],
+        "gender": np.array(GENDERS, dtype=object)[g[keep]],
+        "training_type": np.array(TRAINING_TYPES, dtype=object)[rt[keep]],
         "trainees": trainees[keep],
     }
 
@@ -338,7 +495,7 @@ def _training(rng, scale, projects, pidx_q, qidx_q):
 def _volunteering(rng, scale, projects, pidx_q, qidx_q):
     cal = CALIBRATION
     size = np.array([p[10] for p in projects], dtype=float) + 1.0
-    n_prof = len(schema.PROFESSIONS)
+    n_prof = len(PROFESSIONS)
     rp, rq = np.repeat(pidx_q, n_prof * 2), np.repeat(qidx_q, n_prof * 2)
     loc = np.tile(np.repeat([0, 1], n_prof), len(pidx_q))
     prof = np.tile(np.tile(np.arange(n_prof), 2), len(pidx_q))
@@ -362,8 +519,8 @@ def _volunteering(rng, scale, projects, pidx_q, qidx_q):
         "project_id": [projects[i][0] for i in rp[keep]],
         "iso3": [projects[i][5] for i in rp[keep]],
         "period": [QUARTERS[i] for i in rq[keep]],
-        "location": np.array(schema.LOCATIONS, dtype=object)[loc[keep]],
-        "profession": np.array(schema.PROFESSIONS, dtype=object)[prof[keep]],
+        "location": np.array(LOCATIONS, dtype=object)[loc[keep]],
+        "profession": np.array(PROFESSIONS, dtype=object)[prof[keep]],
         "volunteers": volunteers[keep],
         "volunteer_days": days[keep],
     }
@@ -379,7 +536,7 @@ def _outcomes(rng, scale, projects, pidx_q, qidx_q):
     np.minimum.at(first, pidx_q, qidx_q)
     late = qidx_q >= (first[pidx_q] + last[pidx_q]) / 2
     rp, rq = pidx_q[late], qidx_q[late]
-    for indicator in schema.OUTCOME_INDICATORS:
+    for indicator in OUTCOME_INDICATORS:
         if indicator == "uk_volunteers_new_approaches":
             continue  # derived from the surveyed rows below
         w = size[rp] * rng.gamma(0.8, 1.0, len(rp))
@@ -408,7 +565,7 @@ def _scores(rng, projects):
         if rng.random() < 0.15:
             continue  # not every partnership completed the self-assessment
         level = rng.normal(3.7, 0.5)
-        for principle in schema.PRINCIPLES:
+        for principle in PRINCIPLES:
             rows["project_id"].append(p[0])
             rows["principle"].append(principle)
             rows["score"].append(int(np.clip(round(level + rng.normal(0, 0.7)), 1, 5)))
@@ -454,4 +611,5 @@ def generate(out_dir: str | Path, scale: int = 1, seed: int = SEED) -> dict[str,
         "rows": counts,
     }
     (out / "extract.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    hps_definition().write(out)
     return counts

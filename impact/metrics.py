@@ -1,23 +1,46 @@
 """Metrics, defined once: label, unit, aggregation, number format and how each is counted.
 
-KPI tiles, chart axes, hover labels, exports and the data dictionary all read these
-definitions; query result columns are named after the metric keys.
+Two kinds: the structural metrics every programme has (health workers trained, volunteer days,
+projects, institutions, countries, funding), defined here; and a programme's outcome indicators,
+defined in its `programme.json` and made metrics by `activate(programme)` for the work at hand
+(one page run, one export) — a context variable, so two sessions on two programmes never mix.
+KPI tiles, chart axes, hover labels, exports and the data dictionary all read these definitions;
+query result columns are named after the metric keys.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class NumberFormat:
+    """One number format preset in every form a medium needs."""
+
+    excel: str  # Excel and PowerPoint number format code
+    d3: str  # Plotly's tick and hover format
+    app: str  # Streamlit's NumberColumn format
+
+
+NUMBER_FORMATS: dict[str, NumberFormat] = {
+    "count": NumberFormat(excel="#,##0", d3=",.0f", app="localized"),
+    "percent": NumberFormat(excel="0%", d3=".0%", app="percent"),
+    "gbp": NumberFormat(excel="£#,##0", d3="£,.3s", app="localized"),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
 class Metric:
     """One measure of the programme's results."""
 
     key: str
     label: str
     unit: str  # people, days, projects, countries, institutions, share, GBP
-    aggregation: str  # how rows combine: sum, count distinct, ratio
+    aggregation: str  # how rows combine: sum, count distinct, ratio, latest
     fmt: str  # number format preset: count, percent, gbp
     description: str
     how_counted: str
@@ -28,155 +51,162 @@ METRICS: dict[str, Metric] = {
     m.key: m
     for m in (
         Metric(
-            "trainees", "Health workers trained", "people", "sum", "count",
-            "Health workers who completed training delivered by a partnership.",
-            "Trainees reported by projects each quarter, added up; a person trained twice counts twice.",
-            "training",
+            key="trainees", label="Health workers trained", unit="people",
+            aggregation="sum", fmt="count", source="training",
+            description="Health workers who completed training delivered by a partnership.",
+            how_counted="Trainees reported by projects each quarter, added up; a person trained twice counts twice.",
         ),
         Metric(
-            "women_trained", "Women trained", "people", "sum", "count",
-            "Health workers trained who are women.",
-            "Trainees recorded as female.",
-            "training",
+            key="women_trained", label="Women trained", unit="people",
+            aggregation="sum", fmt="count", source="training",
+            description="Health workers trained who are women.",
+            how_counted="Trainees whose gender has the role 'women' in the programme's definition.",
         ),
         Metric(
-            "women_share", "Women's share of trainees", "share", "ratio", "percent",
-            "Women as a share of all health workers trained.",
-            "Women trained divided by all trainees (including gender not recorded).",
-            "training",
+            key="women_share", label="Women's share of trainees", unit="share",
+            aggregation="ratio", fmt="percent", source="training",
+            description="Women as a share of all health workers trained.",
+            how_counted="Women trained divided by all trainees (including gender not recorded).",
         ),
         Metric(
-            "trainers_trained", "Trainers trained", "people", "sum", "count",
-            "Health workers trained as trainers (training of trainers), who go on to train others.",
-            "Trainees whose training type is Training of trainers.",
-            "training",
+            key="trainers_trained", label="Trainers trained", unit="people",
+            aggregation="sum", fmt="count", source="training",
+            description="Health workers trained as trainers (training of trainers), who go on to train others.",
+            how_counted="Trainees whose training type has the role 'trainers' in the programme's definition.",
         ),
         Metric(
-            "cascade_trainees", "Trained by cascade", "people", "sum", "count",
-            "Health workers trained by the trainers a partnership trained (cascade training).",
-            "Trainees whose training type is Cascade.",
-            "training",
+            key="cascade_trainees", label="Trained by cascade", unit="people",
+            aggregation="sum", fmt="count", source="training",
+            description="Health workers trained by the trainers a partnership trained (cascade training).",
+            how_counted="Trainees whose training type has the role 'cascade' in the programme's definition.",
         ),
         Metric(
-            "countries_trained", "Countries with training", "countries", "count distinct", "count",
-            "Countries where health workers were trained.",
-            "Countries with at least one trainee reported (the 2019 count).",
-            "training",
+            key="countries_trained", label="Countries with training", unit="countries",
+            aggregation="count distinct", fmt="count", source="training",
+            description="Countries where health workers were trained.",
+            how_counted="Countries with at least one trainee reported.",
         ),
         Metric(
-            "countries_active", "Countries with partnerships", "countries", "count distinct", "count",
-            "Countries where a funded partnership was active.",
-            "Countries with an active project, including those with volunteering but no "
-            "training results (the 2017 count).",
-            "projects",
+            key="countries_active", label="Countries with partnerships", unit="countries",
+            aggregation="count distinct", fmt="count", source="projects",
+            description="Countries where a funded partnership was active.",
+            how_counted="Countries with an active project, including those with volunteering but no training results.",
         ),
         Metric(
-            "projects", "Projects", "projects", "count distinct", "count",
-            "Funded projects (grants) active in the period.",
-            "Grants active at some time in the period; each grant counts once.",
-            "projects",
+            key="projects", label="Projects", unit="projects",
+            aggregation="count distinct", fmt="count", source="projects",
+            description="Funded projects (grants) active in the period.",
+            how_counted="Grants active at some time in the period; each grant counts once.",
         ),
         Metric(
-            "institutions", "Partner institutions", "institutions", "count distinct", "count",
-            "UK and overseas institutions taking part in the projects.",
-            "UK and overseas institutions named on an active project, each counted once.",
-            "project_partners",
+            key="institutions", label="Partner institutions", unit="institutions",
+            aggregation="count distinct", fmt="count", source="project_partners",
+            description="UK and overseas institutions taking part in the projects.",
+            how_counted="UK and overseas institutions named on an active project, each counted once.",
         ),
         Metric(
-            "institutions_overseas", "Overseas institutions", "institutions", "count distinct", "count",
-            "Partner institutions in low- and middle-income countries.",
-            "Distinct overseas institutions on projects active in the period ('health institutions "
-            "strengthened').",
-            "project_partners",
+            key="institutions_overseas", label="Overseas institutions", unit="institutions",
+            aggregation="count distinct", fmt="count", source="project_partners",
+            description="Partner institutions in low- and middle-income countries.",
+            how_counted="Distinct overseas institutions on projects active in the period ('health institutions strengthened').",
         ),
         Metric(
-            "institutions_uk", "UK institutions", "institutions", "count distinct", "count",
-            "NHS trusts, universities, royal colleges and others in the UK.",
-            "Distinct UK institutions on projects active in the period.",
-            "project_partners",
+            key="institutions_uk", label="UK institutions", unit="institutions",
+            aggregation="count distinct", fmt="count", source="project_partners",
+            description="NHS trusts, universities, royal colleges and others in the UK.",
+            how_counted="Distinct UK institutions on projects active in the period.",
         ),
         Metric(
-            "volunteer_days_overseas", "Volunteer days overseas", "days", "sum", "count",
-            "Days UK volunteers spent working in partner countries.",
-            "Days UK volunteers spent in partner countries.",
-            "volunteering",
+            key="volunteer_days_overseas", label="Volunteer days overseas", unit="days",
+            aggregation="sum", fmt="count", source="volunteering",
+            description="Days UK volunteers spent working in partner countries.",
+            how_counted="Days UK volunteers spent in partner countries.",
         ),
         Metric(
-            "volunteer_days_uk", "Volunteer days from the UK", "days", "sum", "count",
-            "Days contributed remotely from the UK (teaching, mentoring, preparation).",
-            "Days given from the UK: remote teaching, mentoring, preparation.",
-            "volunteering",
+            key="volunteer_days_uk", label="Volunteer days from the UK", unit="days",
+            aggregation="sum", fmt="count", source="volunteering",
+            description="Days contributed remotely from the UK (teaching, mentoring, preparation).",
+            how_counted="Days given from the UK: remote teaching, mentoring, preparation.",
         ),
         Metric(
-            "volunteer_days", "Volunteer days", "days", "sum", "count",
-            "All days given by UK health-worker volunteers, overseas and from the UK.",
-            "Volunteer days overseas plus days given from the UK.",
-            "volunteering",
+            key="volunteer_days", label="Volunteer days", unit="days",
+            aggregation="sum", fmt="count", source="volunteering",
+            description="All days given by UK health-worker volunteers, overseas and from the UK.",
+            how_counted="Volunteer days overseas plus days given from the UK.",
         ),
         Metric(
-            "volunteers", "Volunteer placements", "placements", "sum", "count",
-            "Volunteer placements started; one person may make several.",
-            "Placements started each quarter, added up.",
-            "volunteering",
+            key="volunteers", label="Volunteer placements", unit="placements",
+            aggregation="sum", fmt="count", source="volunteering",
+            description="Volunteer placements started; one person may make several.",
+            how_counted="Placements started each quarter, added up.",
         ),
         Metric(
-            "uk_volunteers_improved_skills", "UK volunteers with better skills", "people", "sum", "count",
-            "Returned UK volunteers evidencing improved clinical and leadership skills.",
-            "Returned volunteers evidencing better clinical and leadership skills.",
-            "outcomes",
-        ),
-        Metric(
-            "new_approaches_share", "Volunteers bringing back new ideas", "share", "ratio", "percent",
-            "Share of surveyed returned volunteers who brought new approaches back to the NHS.",
-            "Share of surveyed returned volunteers who brought new approaches home.",
-            "outcomes",
-        ),
-        Metric(
-            "institutions_improved_quality", "Institutions with better services", "institutions",
-            "sum", "count",
-            "LMIC institutions showing higher quality of the services a project targeted.",
-            "Facilities with measurably better targeted services, partners or not.",
-            "outcomes",
-        ),
-        Metric(
-            "patients_improved_services", "Patients using improved services", "people", "sum", "count",
-            "Patients who used services a partnership improved.",
-            "Patients using services a partnership improved.",
-            "outcomes",
-        ),
-        Metric(
-            "budget_gbp", "Grant funding", "GBP", "sum", "gbp",
-            "Value of the grants of projects active in the period.",
-            "Sum of grant budgets of projects whose dates overlap the period.",
-            "projects",
+            key="budget_gbp", label="Grant funding", unit="GBP",
+            aggregation="sum", fmt="gbp", source="projects",
+            description="Value of the grants of projects active in the period.",
+            how_counted="Sum of grant budgets of projects whose dates overlap the period.",
         ),
     )
 }
 
 
-# What THET published for the whole scheme (seeds 002-004), shown beside live figures for reference.
-# Nothing is computed from these: every figure on a page comes from the data.
-PUBLISHED: dict[str, str] = {
-    "trainees": "93,112 by March 2019",
-    "women_trained": "over 46,600 of the 93,112 trained",
-    "women_share": "over 46,600 of 93,112, about half",
-    "countries_trained": "30 countries by March 2019",
-    "projects": "210 projects by March 2019",
-    "volunteer_days_overseas": "over 90,000 by March 2019",
-    "volunteer_days_uk": "a further 12,000 by March 2019",
-    "uk_volunteers_improved_skills": "5,653 by March 2019",
-    "new_approaches_share": "74% by March 2019",
-    "institutions_improved_quality": "765 by March 2019",
-    "patients_improved_services": "499,568",
-}
+_INDICATORS: contextvars.ContextVar[dict[str, Metric] | None] = contextvars.ContextVar("impact_indicators",
+                                                                                       default=None)
+_PROGRAMME: contextvars.ContextVar = contextvars.ContextVar("impact_programme", default=None)
+
+
+def from_indicator(indicator) -> Metric:
+    """A programme's outcome indicator (impact.programme.Indicator) as a metric."""
+    return Metric(key=indicator.code, label=indicator.label, unit=indicator.unit, aggregation=indicator.aggregation,
+                  fmt=indicator.fmt, source="outcomes", description=indicator.description,
+                  how_counted=indicator.how_counted or indicator.description)
+
+
+def activate(programme) -> contextvars.Token:
+    """Make `programme`'s indicators metrics for the current context (a page run, an export)."""
+    indicators = {i.code: from_indicator(i) for i in programme.indicators} if programme is not None else {}
+    _PROGRAMME.set(programme)
+    return _INDICATORS.set(indicators)
+
+
+def active_programme():
+    """The programme whose indicators are metrics in the current context (None before `activate`)."""
+    return _PROGRAMME.get()
+
+
+@contextlib.contextmanager
+def using(programme) -> Iterator[None]:
+    """`activate(programme)` for the length of a block."""
+    before = _PROGRAMME.get()
+    token = activate(programme)
+    try:
+        yield
+    finally:
+        _INDICATORS.reset(token)
+        _PROGRAMME.set(before)
+
+
+def known() -> dict[str, Metric]:
+    """Every metric in the current context: the structural ones, then the programme's indicators."""
+    return {**METRICS, **(_INDICATORS.get() or {})}
+
+
+def is_metric(key) -> bool:
+    """True when `key` names a metric in the current context."""
+    return isinstance(key, str) and (key in METRICS or key in (_INDICATORS.get() or {}))
+
+
+def indicator_keys() -> list[str]:
+    """The active programme's indicator metrics, in their defined order."""
+    return list(_INDICATORS.get() or {})
 
 
 def metric(key: str) -> Metric:
     """The metric called `key` (KeyError names it if unknown)."""
-    try:
-        return METRICS[key]
-    except KeyError:
-        raise KeyError(f"unknown metric {key!r}; known: {', '.join(METRICS)}") from None
+    found = METRICS.get(key) or (_INDICATORS.get() or {}).get(key)
+    if found is None:
+        raise KeyError(f"unknown metric {key!r}; known: {', '.join(known())}")
+    return found
 
 
 def format_value(value: float | int | None, fmt: str = "count") -> str:
@@ -204,4 +234,9 @@ def format_metric(key: str, value) -> str:
 
 def d3_format(fmt: str) -> str:
     """The Plotly (d3) format string matching a number format preset."""
-    return {"percent": ".0%", "gbp": "£,.3s"}.get(fmt, ",.0f")
+    return NUMBER_FORMATS.get(fmt, NUMBER_FORMATS["count"]).d3
+
+
+def excel_format(fmt: str | None) -> str:
+    """The Excel / PowerPoint number format code of a preset ('General' for none)."""
+    return NUMBER_FORMATS[fmt].excel if fmt in NUMBER_FORMATS else "General"

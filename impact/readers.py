@@ -26,12 +26,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from impact import schema
+from impact.programme import FILE as DEFINITION
 from impact.validate import RawTable, Report
 
 MiB = 1024 * 1024
 EXTENSIONS = ("csv", "xlsx", "parquet")
 IGNORED = re.compile(r"^(\..*|~\$.*|extract\.json|thumbs\.db|desktop\.ini)$", re.IGNORECASE)
 _CHUNK = 100_000
+DEFINITION_TABLE = "(programme definition)"  # the SourceFile.table of a programme.json
 
 
 @dataclass(frozen=True)
@@ -85,13 +87,16 @@ def collect(source: Path, workdir: Path, report: Report, limits: Limits = LIMITS
 
 
 def _identify(path: Path, shown: str, report: Report) -> SourceFile | None:
+    if path.name.lower() == DEFINITION:
+        return SourceFile(DEFINITION_TABLE, path, shown, "json")
     stem, _, ext = path.name.rpartition(".")
     ext = ext.lower()
     table = stem.strip().lower()
     if ext not in EXTENSIONS or table not in schema.TABLE_NAMES:
         report.add(shown, None, "", path.name, "unknown-file",
                    f"'{path.name}' is not a table of the extract. Name each file after its table "
-                   f"({', '.join(schema.TABLE_NAMES)}) with the extension .csv, .xlsx or .parquet.")
+                   f"({', '.join(schema.TABLE_NAMES)}) with the extension .csv, .xlsx or .parquet, "
+                   f"or call the programme's definition {DEFINITION}.")
         return None
     return SourceFile(table, path, shown, ext)
 

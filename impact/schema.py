@@ -8,89 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-PROGRAMME_START = "2011-07-01"
-PROGRAMME_END = "2019-03-31"
-
-REGIONS = (
-    "East Africa",
-    "Southern Africa",
-    "West Africa",
-    "Central Africa",
-    "South Asia",
-    "South-East Asia",
-)
-THEMES = (
-    "Maternal and newborn health",
-    "Mental health",
-    "Surgery and anaesthesia",
-    "Emergency and critical care",
-    "Child health",
-    "Infectious diseases",
-    "Non-communicable diseases",
-    "Leadership and management",
-    "Nursing and midwifery education",
-    "Laboratory and diagnostics",
-    "Disability and rehabilitation",
-)
-GRANT_TYPES = (
-    "Small grant",
-    "Large grant",
-    "Long-term partnership",
-    "Strategic volunteering",
-    "Country programme",
-)
-PHASES = ("2011-2017", "2017-2019")
-CADRES = (
-    "Nurse",
-    "Midwife",
-    "Doctor",
-    "Clinical officer",
-    "Community health worker",
-    "Allied health professional",
-    "Laboratory staff",
-    "Health manager",
-)
-GENDERS = ("Female", "Male", "Not recorded")
-TRAINING_TYPES = ("In-service", "Pre-service", "Training of trainers", "Cascade")
-LOCATIONS = ("Overseas", "UK")
-PROFESSIONS = (
-    "Doctor",
-    "Nurse",
-    "Midwife",
-    "Allied health professional",
-    "Health manager",
-    "Scientist",
-)
+# Structural vocabularies: the two sides of a partnership and the roles on a project, the same in
+# every programme. Every other categorical column takes its allowed values from the programme's
+# definition (`vocabulary=`; see impact.programme).
 SIDES = ("UK", "Overseas")
-INSTITUTION_TYPES = (
-    "NHS trust",
-    "University",
-    "Royal college",
-    "Professional association",
-    "Hospital",
-    "Ministry of health",
-    "Training college",
-    "Health centre",
-    "NGO",
-)
 PARTNER_ROLES = ("UK lead", "Overseas lead", "UK partner", "Overseas partner")
-OUTCOME_INDICATORS = (
-    "uk_volunteers_improved_skills",
-    "uk_volunteers_surveyed",
-    "uk_volunteers_new_approaches",
-    "institutions_improved_quality",
-    "patients_improved_services",
-)
-PRINCIPLES = (
-    "Strategic",
-    "Harmonised and aligned",
-    "Effective and sustainable",
-    "Respectful and reciprocal",
-    "Organised and accountable",
-    "Responsible",
-    "Flexible, resourceful and innovative",
-    "Committed to joint learning",
-)
 
 
 @dataclass(frozen=True)
@@ -100,7 +22,8 @@ class Column:
     name: str
     type: str  # VARCHAR, DATE, BIGINT, DOUBLE
     description: str
-    allowed: tuple[str, ...] | None = None
+    allowed: tuple[str, ...] | None = None  # a fixed list, the same in every programme
+    vocabulary: str | None = None  # the programme's vocabulary giving the allowed values (or phase, indicator)
     references: str | None = None  # "table.column" this column must exist in
     minimum: float | None = None
     maximum: float | None = None
@@ -136,7 +59,7 @@ TABLES: tuple[Table, ...] = (
         (
             Column("iso3", "VARCHAR", "ISO 3166-1 alpha-3 code, e.g. UGA."),
             Column("name", "VARCHAR", "Country name as shown in the dashboard."),
-            Column("region", "VARCHAR", "Programme region.", allowed=REGIONS),
+            Column("region", "VARCHAR", "Programme region.", vocabulary="region"),
         ),
     ),
     Table(
@@ -147,7 +70,7 @@ TABLES: tuple[Table, ...] = (
             Column("institution_id", "VARCHAR", "Stable identifier, e.g. INS-0001."),
             Column("name", "VARCHAR", "Institution name."),
             Column("side", "VARCHAR", "UK or overseas partner.", allowed=SIDES),
-            Column("institution_type", "VARCHAR", "Kind of institution.", allowed=INSTITUTION_TYPES),
+            Column("institution_type", "VARCHAR", "Kind of institution.", vocabulary="institution_type"),
             Column("iso3", "VARCHAR", "Country of the institution (GBR for UK partners)."),
         ),
     ),
@@ -156,11 +79,11 @@ TABLES: tuple[Table, ...] = (
         "Funded projects (grants), one row per project.",
         ("project_id",),
         (
-            Column("project_id", "VARCHAR", "Stable identifier, e.g. HPS-001."),
+            Column("project_id", "VARCHAR", "Stable identifier, e.g. P-001."),
             Column("title", "VARCHAR", "Project title."),
-            Column("theme", "VARCHAR", "Main health theme.", allowed=THEMES),
-            Column("grant_type", "VARCHAR", "Kind of grant.", allowed=GRANT_TYPES),
-            Column("phase", "VARCHAR", "Programme phase the grant belongs to.", allowed=PHASES),
+            Column("theme", "VARCHAR", "Main health theme.", vocabulary="theme"),
+            Column("grant_type", "VARCHAR", "Kind of grant.", vocabulary="grant_type"),
+            Column("phase", "VARCHAR", "Programme phase the grant belongs to.", vocabulary="phase"),
             Column("iso3", "VARCHAR", "Country where the project works.", references="countries.iso3"),
             Column("uk_lead_id", "VARCHAR", "UK lead institution.", references="institutions.institution_id"),
             Column(
@@ -192,14 +115,14 @@ TABLES: tuple[Table, ...] = (
             Column("project_id", "VARCHAR", "The project that trained them.", references="projects.project_id"),
             Column("iso3", "VARCHAR", "Country where the training took place.", references="countries.iso3"),
             Column("period", "DATE", "First day of the quarter in which the training was completed."),
-            Column("cadre", "VARCHAR", "Health-worker cadre.", allowed=CADRES),
-            Column("gender", "VARCHAR", "Gender of the trainees.", allowed=GENDERS),
+            Column("cadre", "VARCHAR", "Health-worker cadre.", vocabulary="cadre"),
+            Column("gender", "VARCHAR", "Gender of the trainees.", vocabulary="gender"),
             Column(
                 "training_type",
                 "VARCHAR",
-                "Training of trainers = trainers trained; Cascade = health workers trained by those "
-                "trainers; In-service and Pre-service = trained directly.",
-                allowed=TRAINING_TYPES,
+                "Kind of training; the programme's definition marks which value means trainers trained "
+                "(role trainers) and which means health workers trained by them (role cascade).",
+                vocabulary="training_type",
             ),
             Column("trainees", "BIGINT", "Number of health workers trained.", minimum=0, maximum=_COUNT_MAX),
         ),
@@ -215,10 +138,11 @@ TABLES: tuple[Table, ...] = (
             Column(
                 "location",
                 "VARCHAR",
-                "Overseas = days spent in the partner country; UK = days contributed from the UK.",
-                allowed=LOCATIONS,
+                "Where the time was given; the definition marks the value for days in the partner country "
+                "(role overseas) and for days given from home (role home).",
+                vocabulary="location",
             ),
-            Column("profession", "VARCHAR", "Profession of the UK volunteers.", allowed=PROFESSIONS),
+            Column("profession", "VARCHAR", "Profession of the UK volunteers.", vocabulary="profession"),
             Column("volunteers", "BIGINT", "Volunteer placements started.", minimum=0, maximum=_COUNT_MAX),
             Column("volunteer_days", "BIGINT", "Days volunteered.", minimum=0, maximum=_COUNT_MAX),
         ),
@@ -231,17 +155,17 @@ TABLES: tuple[Table, ...] = (
             Column("project_id", "VARCHAR", "The project.", references="projects.project_id"),
             Column("iso3", "VARCHAR", "Partner country.", references="countries.iso3"),
             Column("period", "DATE", "First day of the quarter in which it was reported."),
-            Column("indicator", "VARCHAR", "Outcome indicator code (see Metrics).", allowed=OUTCOME_INDICATORS),
+            Column("indicator", "VARCHAR", "Outcome indicator code, one of the programme's reported indicators.", vocabulary="indicator"),
             Column("value", "BIGINT", "Count reported for the indicator.", minimum=0, maximum=10_000_000),
         ),
     ),
     Table(
         "partnership_scores",
-        "THET Principles of Partnership self-assessment: one row per project and principle (1 = weak, 5 = strong).",
+        "Principles of Partnership self-assessment: one row per project and principle (1 = weak, 5 = strong).",
         ("project_id", "principle"),
         (
             Column("project_id", "VARCHAR", "The project.", references="projects.project_id"),
-            Column("principle", "VARCHAR", "One of THET's eight Principles of Partnership.", allowed=PRINCIPLES),
+            Column("principle", "VARCHAR", "A principle of partnership from the programme's list.", vocabulary="principle"),
             Column("score", "BIGINT", "Self-assessed score, 1 to 5.", minimum=1, maximum=5),
         ),
     ),
@@ -254,3 +178,16 @@ FACT_TABLES = ("training", "volunteering", "outcomes")
 def table(name: str) -> Table:
     """The table definition called `name`."""
     return next(t for t in TABLES if t.name == name)
+
+
+def allowed(column: Column, programme) -> tuple[str, ...] | None:
+    """The values `column` may hold under a programme definition (None: any value)."""
+    if column.allowed:
+        return column.allowed
+    if column.vocabulary == "phase":
+        return programme.phase_names
+    if column.vocabulary == "indicator":
+        return programme.reported_codes
+    if column.vocabulary:
+        return programme.values(column.vocabulary)
+    return None

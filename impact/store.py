@@ -5,7 +5,13 @@ Layout of a data directory (IMPACT_DATA_DIR, default `data/`):
 - imported versions in `versions/<version>/`, each immutable once written: its Parquet files
   plus `extract.json` (who, when, source files, per-file and overall SHA-256 checksums);
 - `ACTIVE`, a one-line pointer naming the active version, replaced atomically.
-A directory without `ACTIVE` serves its top-level extract.
+A directory without `ACTIVE` serves its top-level extract. Every version carries its programme's
+definition (`programme.json`, see impact.programme); an imported version without one (made before
+definitions existed) uses the top-level extract's.
+
+Several programmes share one data directory: the top-level store is the programme its own
+`programme.json` names, and each other programme is a store of the same layout in
+`programmes/<id>/` (its own versions, `ACTIVE` pointer, rollback and lock).
 
 A new version is written completely in `.staging/`, fsynced, then renamed into `versions/`;
 only then is the pointer switched (write a temporary file, fsync, `os.replace`, fsync the
@@ -36,7 +42,10 @@ MANIFEST = "extract.json"
 VERSIONS = "versions"
 STAGING = ".staging"
 LOCK = ".lock"
+PROGRAMMES = "programmes"
+DEFINITION = "programme.json"
 _VERSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_PROGRAMME_ID = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
 
 
 class StoreError(ValueError):
@@ -66,10 +75,90 @@ class VersionInfo:
         return self.manifest.get("created_at", "")
 
 
-def data_dir(override: str | Path | None = None) -> Path:
-    """The data directory: the argument, else IMPACT_DATA_DIR, else the project's `data/`."""
+def data_dir(override: str | Path | None = None, programme: str | None = None) -> Path:
+    """The store of `programme` (default: the top-level one) in the data directory: the argument,
+    else IMPACT_DATA_DIR, else the project's `data/`."""
     chosen = override or os.environ.get("IMPACT_DATA_DIR") or PROJECT_ROOT / "data"
-    return Path(chosen).resolve()
+    root = Path(chosen).resolve()
+    return root if programme is None else programme_root(root, programme)
+
+
+def top_level(root: Path) -> Path:
+    """The data directory a programme's store belongs to (itself for the top-level store)."""
+    return root.parent.parent if root.parent.name == PROGRAMMES else root
+
+
+def _own_id(root: Path) -> str | None:
+    """The programme id of a store (from its active version's definition, else its base's)."""
+    for folder in (active_path(root), root):
+        try:
+            value = json.loads((folder / DEFINITION).read_text(encoding="utf-8")).get("id")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def programmes(override: str | Path | None = None) -> dict[str, Path]:
+    """Every programme in the data directory: id -> its store, the top-level programme first."""
+    root = data_dir(override)
+    found: dict[str, Path] = {}
+    own = _own_id(root)
+    if own:
+        found[own] = root
+    folder = root / PROGRAMMES
+    if folder.is_dir():
+        for path in sorted(folder.iterdir()):
+            if _PROGRAMME_ID.match(path.name) and path.name not in found and path.is_dir():
+                found[path.name] = path
+    return found
+
+
+def default_programme(override: str | Path | None = None) -> str | None:
+    """The programme shown when none is chosen: the top-level one, else the first."""
+    return next(iter(programmes(override)), None)
+
+
+def programme_root(root: Path, programme: str, *, create: bool = False) -> Path:
+    """The store of programme `programme` in the data directory `root` (StoreError if unknown)."""
+    if not isinstance(programme, str) or not _PROGRAMME_ID.match(programme):
+        raise StoreError(f"not a programme id: {str(programme)[:40]!r} (lower-case letters, digits and '-')")
+    if _own_id(root) == programme:
+        return root
+    path = root / PROGRAMMES / programme
+    if not path.is_dir() and not create:
+        known = ", ".join(programmes(root)) or "none"
+        raise StoreError(f"there is no programme {programme!r} in {root} (programmes: {known})")
+    return path
+
+
+def active_path(root: Path) -> Path:
+    """The folder of the active version of the store `root` (no checks)."""
+    pointer = root / POINTER
+    try:
+        version = pointer.read_text(encoding="utf-8").strip() if pointer.is_file() else BASE_VERSION
+        return version_path(root, version or BASE_VERSION)
+    except (OSError, StoreError):
+        return root
+
+
+def definition_file(folder: Path) -> Path:
+    """The programme definition a version folder uses: its own, else its store's top-level one."""
+    own = folder / DEFINITION
+    if own.is_file() or folder.parent.name != VERSIONS:
+        return own
+    return folder.parent.parent / DEFINITION
+
+
+def manifest_programme(override: str | Path | None, version: str, programme: str | None = None) -> str:
+    """The programme a just-imported version belongs to (from its manifest)."""
+    if programme:
+        return programme
+    for pid, path in programmes(override).items():
+        if (path / VERSIONS / version).is_dir():
+            return pid
+    return "?"
 
 
 def check_name(version: str) -> str:
@@ -84,9 +173,9 @@ def version_path(root: Path, version: str) -> Path:
     return root if version == BASE_VERSION else root / VERSIONS / check_name(version)
 
 
-def active(override: str | Path | None = None) -> ActiveVersion:
-    """The active version of the data directory."""
-    root = data_dir(override)
+def active(override: str | Path | None = None, programme: str | None = None) -> ActiveVersion:
+    """The active version of a programme's store (default: the top-level one)."""
+    root = data_dir(override, programme)
     pointer = root / POINTER
     version = pointer.read_text(encoding="utf-8").strip() if pointer.is_file() else BASE_VERSION
     version = check_name(version or BASE_VERSION)
@@ -168,15 +257,21 @@ def verify(root: Path, version: str) -> list[str]:
     folder = version_path(root, version)
     if version == BASE_VERSION:
         return [] if is_complete(root, version) else ["missing tables"]
-    files = read_manifest(folder).get("files", {})
+    manifest = read_manifest(folder)
+    files = manifest.get("files", {})
     if not files:
         return ["extract.json"]
-    return [f"{name}.parquet" for name, info in files.items()
-            if not (folder / f"{name}.parquet").is_file() or sha256(folder / f"{name}.parquet") != info.get("sha256")]
+    damaged = [f"{name}.parquet" for name, info in files.items()
+               if not (folder / f"{name}.parquet").is_file() or sha256(folder / f"{name}.parquet") != info.get("sha256")]
+    definition = manifest.get("definition")
+    if definition and (not (folder / DEFINITION).is_file() or sha256(folder / DEFINITION) != definition.get("sha256")):
+        damaged.append(DEFINITION)
+    return damaged
 
 
-def write_version(root: Path, tables: dict, manifest: dict) -> str:
-    """Write a new, complete version from `tables` (name -> pyarrow Table, or Path to copy); return its id.
+def write_version(root: Path, tables: dict, manifest: dict, definition: str | None = None) -> str:
+    """Write a new, complete version from `tables` (name -> pyarrow Table, or Path to copy) and the
+    programme's definition (`programme.json`'s text); return its id.
 
     The version is built in `.staging/`, every file fsynced, then renamed into `versions/` in
     one step. The pointer is not touched: call `switch` afterwards. Hold `locked(root)`.
@@ -197,7 +292,14 @@ def write_version(root: Path, tables: dict, manifest: dict) -> str:
         _fsync_file(path)
         files[name] = {"sha256": sha256(path), "bytes": path.stat().st_size,
                        "rows": pq.ParquetFile(path).metadata.num_rows}
-    checksum = hashlib.sha256("".join(f"{n}:{f['sha256']}\n" for n, f in sorted(files.items())).encode()).hexdigest()
+    if definition is not None:
+        (staging / DEFINITION).write_text(definition, encoding="utf-8")
+        _fsync_file(staging / DEFINITION)
+        files_extra = {DEFINITION: {"sha256": sha256(staging / DEFINITION), "bytes": (staging / DEFINITION).stat().st_size}}
+    else:
+        files_extra = {}
+    checksum = hashlib.sha256("".join(f"{n}:{f['sha256']}\n" for n, f in sorted({**files, **files_extra}.items()))
+                              .encode()).hexdigest()
     now = dt.datetime.now(dt.UTC)
     version = f"{now:%Y%m%d-%H%M%S}-{checksum[:8]}"
     (root / VERSIONS).mkdir(exist_ok=True)
@@ -211,6 +313,7 @@ def write_version(root: Path, tables: dict, manifest: dict) -> str:
         "created_at": now.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "checksum": checksum,
         "files": files,
+        **({"definition": files_extra[DEFINITION]} if files_extra else {}),
         "rows": {n: f["rows"] for n, f in files.items()},
     }
     (staging / MANIFEST).write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -244,9 +347,9 @@ def switch(root: Path, version: str) -> None:
     _fsync_dir(root)
 
 
-def list_versions(override: str | Path | None = None) -> list[VersionInfo]:
-    """Every complete version, newest first, the shipped extract ("base") last."""
-    root = data_dir(override)
+def list_versions(override: str | Path | None = None, programme: str | None = None) -> list[VersionInfo]:
+    """Every complete version of a programme, newest first, the shipped extract ("base") last."""
+    root = data_dir(override, programme)
     current = active(root).version
     found = []
     folder = root / VERSIONS
@@ -259,9 +362,9 @@ def list_versions(override: str | Path | None = None) -> list[VersionInfo]:
     return found + ([base] if is_complete(root, BASE_VERSION) else [])
 
 
-def rollback(version: str, override: str | Path | None = None) -> None:
-    """Make an existing, intact version active again (the shipped extract is "base")."""
-    root = data_dir(override)
+def rollback(version: str, override: str | Path | None = None, programme: str | None = None) -> None:
+    """Make an existing, intact version of a programme active again (the shipped extract is "base")."""
+    root = data_dir(override, programme)
     check_name(version)
     with locked(root):
         if not is_complete(root, version):
@@ -273,9 +376,9 @@ def rollback(version: str, override: str | Path | None = None) -> None:
         switch(root, version)
 
 
-def delete_version(version: str, override: str | Path | None = None) -> None:
-    """Delete an imported version that is not active (the shipped extract is never deleted)."""
-    root = data_dir(override)
+def delete_version(version: str, override: str | Path | None = None, programme: str | None = None) -> None:
+    """Delete an imported version of a programme that is not active (the shipped extract is never deleted)."""
+    root = data_dir(override, programme)
     check_name(version)
     if version == BASE_VERSION:
         raise StoreError("the shipped extract (base) cannot be deleted")

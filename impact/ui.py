@@ -13,10 +13,10 @@ import re
 import pandas as pd
 import streamlit as st
 
-from impact import catalog, db, store
+from impact import catalog, db, indicators, metrics, store
 from impact.export import column_label
 from impact.filters import DIMENSIONS, URL_KEYS, Filters, Options, from_query_params, quarter_label
-from impact.metrics import METRICS, PUBLISHED, format_metric, metric
+from impact.metrics import NUMBER_FORMATS, format_metric, format_value, metric
 
 # Plotly fetches map outlines from here (static/world_110m.json), never from its CDN.
 PLOTLY_CONFIG = {"topojsonURL": "app/static/", "displaylogo": False, "responsive": True}
@@ -33,10 +33,43 @@ def _database(version: str, path: str) -> db.Database:
     return db.open_database(path, version)
 
 
+PROGRAMME_PARAM = "programme"
+
+
+def programme_id() -> str | None:
+    """The programme chosen in this session (the link's ?programme=, else the store's first)."""
+    chosen = st.session_state.get("_programme")
+    known = store.programmes()
+    if chosen in known:
+        return chosen
+    wanted = st.query_params.get(PROGRAMME_PARAM)
+    if wanted is not None and wanted not in known:
+        st.session_state["_programme_notice"] = (f"Ignored the programme '{wanted[:32]}' in the link: there is no "
+                                                 f"such programme here ({', '.join(known)}).")
+    chosen = wanted if wanted in known else store.default_programme()
+    st.session_state["_programme"] = chosen
+    return chosen
+
+
+def _active() -> store.ActiveVersion:
+    return store.active(programme=programme_id())
+
+
 def database() -> db.Database:
-    """The open database of the active data version (picked up without a restart)."""
-    active = store.active()
-    return _database(active.version, str(active.path))
+    """The open database of the chosen programme's active data version (picked up without a restart).
+
+    Its programme's indicators become metrics for this run, whichever page asks first.
+    """
+    active = _active()
+    data = _database(active.version, str(active.path))
+    if metrics.active_programme() is not data.programme:
+        metrics.activate(data.programme)
+    return data
+
+
+def programme():
+    """The chosen programme's definition (impact.programme.Programme)."""
+    return database().programme
 
 
 @st.cache_data(ttl=3600, max_entries=2000, show_spinner=False)
@@ -45,14 +78,22 @@ def _cached_query(version: str, path: str, name: str, params: dict) -> pd.DataFr
 
 
 def query(name: str, params: dict | None = None) -> pd.DataFrame:
-    """Run a named query on the active version, cached per version and parameters."""
-    active = store.active()
+    """Run a named query on the chosen programme's active version, cached per version and parameters."""
+    database()  # opens it (and makes its indicators metrics) on a run's first query
+    active = _active()
     return _cached_query(active.version, str(active.path), name, params or {})
+
+
+def totals(params: dict) -> pd.Series:
+    """The headline figures under `params`: the structural metrics and the programme's indicators."""
+    row = query("headline_totals", params).iloc[0]
+    figures = indicators.totals(query("indicator_totals", params), programme())
+    return pd.concat([row, pd.Series(figures, dtype="float64")])
 
 
 def options() -> Options:
     """Allowed filter values for the active data."""
-    return Options.from_frame(query("filter_options"))
+    return Options.from_frame(query("filter_options"), programme())
 
 
 def ensure_navigation() -> None:
@@ -100,9 +141,54 @@ def _read_state(opts: Options) -> Filters:
 
 def _sync_url(filters: Filters, opts: Options) -> None:
     current = _url()
-    wanted = {k: v for k, v in current.items() if k not in URL_KEYS} | filters.to_query_params(opts)
+    wanted = {k: v for k, v in current.items() if k not in URL_KEYS and k != PROGRAMME_PARAM}
+    wanted |= filters.to_query_params(opts) | _programme_link()
     if wanted != current:
         st.query_params.from_dict(wanted)
+
+
+def _programme_link() -> dict[str, list[str]]:
+    """The programme's URL key (left out for the store's default programme)."""
+    chosen = programme_id()
+    return {} if chosen == store.default_programme() else {PROGRAMME_PARAM: [chosen]}
+
+
+def link_params() -> dict[str, list[str]]:
+    """The URL of the current view's shared state: the programme and the filters."""
+    return current_filters().to_query_params(st.session_state.get("_filter_options")) | _programme_link()
+
+
+def _switch_programme() -> None:
+    """Another programme was chosen: its vocabularies differ, so filters and page choices start afresh."""
+    st.session_state["_programme"] = st.session_state["f_programme"]
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(("f_", "u_"))]:
+        if key != "f_programme":
+            del st.session_state[key]
+    st.query_params.from_dict({PROGRAMME_PARAM: st.session_state["f_programme"]})
+
+
+def programme_chooser() -> None:
+    """The programme select box at the top of the sidebar (shown when the store holds several)."""
+    known = store.programmes()
+    chosen = programme_id()
+    if len(known) > 1:
+        names = {pid: _programme_name(pid, path) for pid, path in known.items()}
+        st.session_state["f_programme"] = chosen
+        st.sidebar.selectbox("Programme", list(known), key="f_programme", format_func=names.get,
+                             on_change=_switch_programme)
+    notice = st.session_state.pop("_programme_notice", None)
+    if notice:
+        st.sidebar.caption(plain(notice))
+
+
+@st.cache_data(ttl=600, max_entries=64, show_spinner=False)
+def _programme_name(pid: str, path) -> str:
+    try:
+        from impact import programme as programmes
+
+        return programmes.load_for(store.active_path(path)).name
+    except (OSError, ValueError):
+        return pid
 
 
 def sidebar_filters() -> Filters:
@@ -154,29 +240,29 @@ def filter_summary() -> str:
 # ---- page elements --------------------------------------------------------------------------
 
 def data_notice() -> None:
-    """Label the data in use: illustrative or not, and its version."""
+    """Label the data in use: its programme, illustrative or not, and its version."""
     data = database()
     with st.sidebar:
-        if data.illustrative:
-            st.info(
-                "**Illustrative data.** Generated and calibrated so that its totals equal the "
-                "published HPS figures; project-level detail is not real.",
-                icon=":material/info:",
-            )
-        st.caption(f"Data version: {plain(data.version)}")
+        if data.illustrative or data.programme.illustrative:
+            st.info(f"**Illustrative data.** {plain(data.label)}: generated, not real project data.",
+                    icon=":material/info:")
+        st.caption(plain(f"{data.programme.name} · data version {data.version}"))
 
 
 def kpi_tiles(row: pd.Series, keys: list[str], columns: int = 4, *, published: bool = False) -> None:
-    """Headline tiles for metric `keys`, each with how it is counted (and, if asked, THET's published figure)."""
+    """Headline tiles for metric `keys`, each with how it is counted (and, if asked, the figure the
+    programme published, from its definition's reference figures)."""
     for start in range(0, len(keys), columns):
         cols = st.columns(columns)
         for col, key in zip(cols, keys[start : start + columns]):
             m = metric(key)
             with col.container(border=True):
                 st.metric(m.label, format_metric(key, row.get(key)), help=m.description)
-                st.caption(m.how_counted)
-                if published and key in PUBLISHED:
-                    st.caption(f"Published for the whole scheme: {PUBLISHED[key]}.")
+                st.caption(plain(m.how_counted))
+                figure = programme().reference(key) if published else None
+                if figure is not None:
+                    source = f" ({figure.source})" if figure.source else ""
+                    st.caption(plain(f"Published: {figure.text(format_value(figure.value, m.fmt))}{source}."))
 
 
 def chart(chart_id: str, options: dict | None = None, *, key: str | None = None, params: dict | None = None,
@@ -210,8 +296,7 @@ def chart(chart_id: str, options: dict | None = None, *, key: str | None = None,
         event = st.plotly_chart(fig, theme=None, config=PLOTLY_CONFIG, key=key, **plotly_kwargs)
     with table_tab:
         # Series named after data values (a split, compared periods) carry the chart's metric.
-        table(rows, formats={c: metric(spec.values[0]).fmt for c in [*spec.series(rows), "change"]
-                             if c in rows.columns and c not in METRICS and spec.values[0] in METRICS})
+        table(rows, formats=spec.column_formats(rows))
     if spec.caption:
         st.caption(plain(spec.caption(rows)))
     from impact import present  # present builds on this module
@@ -232,11 +317,12 @@ def table(frame: pd.DataFrame, formats: dict[str, str] | None = None, **kwargs):
     config = {}
     for column in frame.columns:
         label = column_label(column)
-        fmt = metric(column).fmt if column in METRICS else (formats or {}).get(column)
-        if column == "pct_change" or fmt == "percent":
-            config[column] = st.column_config.NumberColumn(label, format="percent")
-        elif fmt == "gbp":
-            config[column] = st.column_config.NumberColumn(f"{label} (£)", format="localized")
+        fmt = metric(column).fmt if metrics.is_metric(column) else (formats or {}).get(column)
+        if column == "pct_change":
+            fmt = "percent"
+        if fmt in NUMBER_FORMATS:
+            suffix = " (£)" if fmt == "gbp" else ""
+            config[column] = st.column_config.NumberColumn(f"{label}{suffix}", format=NUMBER_FORMATS[fmt].app)
         elif pd.api.types.is_numeric_dtype(frame[column]):
             config[column] = st.column_config.NumberColumn(label, format="localized")
         else:
@@ -329,8 +415,7 @@ def choose_country_on_map(key: str = "country_map", elsewhere: bool = False) -> 
 def open_chosen_country() -> None:
     """Go to the Countries page if a map elsewhere was clicked (callbacks cannot switch pages)."""
     if st.session_state.pop("_open_country", False):
-        wanted = current_filters().to_query_params(st.session_state.get("_filter_options"))
-        st.switch_page("pages/countries.py", query_params=wanted)
+        st.switch_page("pages/countries.py", query_params=link_params())
 
 
 def choose_country_from_state(key: str) -> None:
@@ -352,5 +437,4 @@ def project_table(frame: pd.DataFrame, key: str) -> None:
 
 def open_project(project_id: str) -> None:
     """Go to the Partnerships page of one project, keeping the filters in the link."""
-    wanted = current_filters().to_query_params(st.session_state.get("_filter_options"))
-    st.switch_page("pages/partnerships.py", query_params={**wanted, PROJECT_PARAM: project_id})
+    st.switch_page("pages/partnerships.py", query_params={**link_params(), PROJECT_PARAM: project_id})

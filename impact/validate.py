@@ -23,13 +23,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from impact import cells, iso3166, schema
+from impact.programme import FILE as DEFINITION
 
 ARROW_TYPES = {"VARCHAR": pa.string(), "DATE": pa.date32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64()}
 TEXT_MAX = 500  # characters in one text cell (titles are well under 200)
 DETAILS_PER_KIND = 20  # problems kept in detail per file, column and rule; all are counted
 DETAILS_MAX = 2000  # problems kept in detail per report
-PROGRAMME_START = dt.date.fromisoformat(schema.PROGRAMME_START)
-PROGRAMME_END = dt.date.fromisoformat(schema.PROGRAMME_END)
 
 _INTEGER = r"^[+]?[0-9]{1,15}(\.0*)?$"
 _NEGATIVE = r"^-[0-9]{1,15}(\.0*)?$"
@@ -227,6 +226,16 @@ def _suggest(value: str, allowed: tuple[str, ...]) -> str:
     return f" Did you mean '{hit}'?" if hit and hit != value else ""
 
 
+def _where_defined(col: schema.Column) -> str:
+    if col.vocabulary == "phase":
+        return f" Phases are listed under phases in {DEFINITION}."
+    if col.vocabulary == "indicator":
+        return f" Indicators are listed under indicators in {DEFINITION}."
+    if col.vocabulary:
+        return f" To allow it, add it to vocabularies.{col.vocabulary} in {DEFINITION}."
+    return ""
+
+
 def _parse_integer(report: Report, t: Checked, col: schema.Column, text: pa.Array) -> pa.Array:
     empty = _mask(pc.equal(text, ""))
     plain = _mask(pc.match_substring_regex(text, _INTEGER))
@@ -280,7 +289,7 @@ def _parse_date(report: Report, t: Checked, col: schema.Column, text: pa.Array) 
     return days
 
 
-def _check_text(report: Report, t: Checked, col: schema.Column, text: pa.Array) -> pa.Array:
+def _check_text(report: Report, t: Checked, col: schema.Column, text: pa.Array, programme) -> pa.Array:
     valid = ~_mask(pc.equal(text, ""))
     long = _mask(pc.greater(pc.utf8_length(text), TEXT_MAX))
     _flag(report, t, col.name, long, "too-long",
@@ -289,12 +298,13 @@ def _check_text(report: Report, t: Checked, col: schema.Column, text: pa.Array) 
     _flag(report, t, col.name, control, "control-character",
           "The text contains a line break, tab or other control character; keep it on one line.")
     valid &= ~(long | control)
-    if col.allowed:
-        allowed = pa.array(col.allowed)
-        outside = valid & ~_mask(pc.is_in(text, value_set=allowed))
+    allowed_values = schema.allowed(col, programme)
+    if allowed_values is not None:
+        outside = valid & ~_mask(pc.is_in(text, value_set=pa.array(allowed_values, pa.string())))
+        whose = f" in {programme.short_name}'s definition" if col.vocabulary else ""
         _flag(report, t, col.name, outside, "not-allowed",
-              lambda v, i: f"'{v}' is not an allowed {col.name}. Allowed: {_allowed_list(col.allowed)}."
-                           + _suggest(v, col.allowed))
+              lambda v, i: f"'{v}' is not an allowed {col.name}{whose}. Allowed: {_allowed_list(allowed_values)}."
+                           + _suggest(v, allowed_values) + _where_defined(col))
         valid &= ~outside
     if col.name == "iso3":
         codes = pa.array(sorted(iso3166.ALPHA3))
@@ -306,7 +316,7 @@ def _check_text(report: Report, t: Checked, col: schema.Column, text: pa.Array) 
     return pc.if_else(pa.array(valid), text, pa.scalar(None, pa.string()))
 
 
-def check_table(raw: RawTable, report: Report) -> Checked:
+def check_table(raw: RawTable, report: Report, programme) -> Checked:
     """Check one table's columns, types and values; return it typed (invalid cells null)."""
     spec = schema.table(raw.table)
     t = Checked(raw.table, raw.file, raw.rows, text=dict(raw.columns), row_label=raw.row_label)
@@ -337,14 +347,14 @@ def check_table(raw: RawTable, report: Report) -> Checked:
         elif col.type == "DATE":
             t.typed[col.name] = _parse_date(report, t, col, text)
         elif col.type == "VARCHAR":
-            t.typed[col.name] = _check_text(report, t, col, text)
+            t.typed[col.name] = _check_text(report, t, col, text, programme)
         else:  # DOUBLE
             numbers = pc.cast(pc.if_else(pc.match_substring_regex(text, r"^[+-]?[0-9]+(\.[0-9]+)?$"),
                                          text, pa.scalar(None, pa.string())), pa.float64())
             _flag(report, t, col.name, ~empty & _mask(numbers.is_null()), "not-a-number",
                   lambda v, i: f"'{v}' is not a number.")
             t.typed[col.name] = numbers
-    _check_periods(report, t)
+    _check_periods(report, t, programme)
     _check_key(report, t, spec)
     return t
 
@@ -357,7 +367,7 @@ def from_current(name: str, table: pa.Table, label: str) -> Checked:
     return t
 
 
-def _check_periods(report: Report, t: Checked) -> None:
+def _check_periods(report: Report, t: Checked, programme) -> None:
     if "period" not in t.typed:
         return
     days = t.typed["period"]
@@ -366,11 +376,12 @@ def _check_periods(report: Report, t: Checked) -> None:
     _flag(report, t, "period", valid & ~month, "not-quarter-start",
           lambda v, i: f"{v} is not the first day of a quarter; periods are quarters written as their first "
                        "day: YYYY-01-01, YYYY-04-01, YYYY-07-01 or YYYY-10-01.")
-    first = pa.scalar(PROGRAMME_START, pa.date32())
-    last = pa.scalar(PROGRAMME_END, pa.date32())
+    first = pa.scalar(programme.start, pa.date32())
+    last = pa.scalar(programme.end, pa.date32())
     outside = valid & (_mask(pc.less(days, first)) | _mask(pc.greater(days, last)))
     _flag(report, t, "period", outside, "outside-programme",
-          lambda v, i: f"{v} is outside the programme, which ran from {PROGRAMME_START} to {PROGRAMME_END}.")
+          lambda v, i: f"{v} is outside the programme, which runs from {programme.start} to {programme.end} "
+                       f"(start and end in {DEFINITION}).")
     t.typed["period"] = pc.if_else(pa.array(valid & month & ~outside), days, pa.scalar(None, pa.date32()))
 
 
@@ -407,15 +418,17 @@ def _check_key(report: Report, t: Checked, spec: schema.Table) -> None:
 
 # ---- across tables ------------------------------------------------------------------------
 
-def check_extract(tables: dict[str, Checked], report: Report) -> None:
+def check_extract(tables: dict[str, Checked], report: Report, programme, definition_changed: bool = False) -> None:
     """Check references and cross-table rules over the full set (imported plus tables in use)."""
     for t in tables.values():
         for col in schema.table(t.name).columns:
             if col.references and col.name in t.typed:
                 _check_reference(report, t, col, tables)
-    _check_project_dates(report, tables)
+        if definition_changed and not t.imported:
+            _check_in_use(report, t, programme)
+    _check_project_dates(report, tables, programme, definition_changed)
     _check_results_in_project(report, tables)
-    _check_new_approaches(report, tables)
+    _check_shares(report, tables, programme)
     _check_volunteer_days(report, tables)
     _check_sides(report, tables)
 
@@ -447,20 +460,55 @@ def _project_frame(tables: dict[str, Checked], *columns: str) -> pd.DataFrame | 
     return frame.dropna().drop_duplicates("project_id")
 
 
-def _check_project_dates(report: Report, tables: dict[str, Checked]) -> None:
+def _check_in_use(report: Report, t: Checked, programme) -> None:
+    """Values of a table in use that a newly imported definition no longer allows."""
+    for col in schema.table(t.name).columns:
+        allowed_values = schema.allowed(col, programme)
+        if not col.vocabulary or allowed_values is None or col.name not in t.typed:
+            continue
+        values = t.typed[col.name]
+        outside = t.valid(col.name) & ~_mask(pc.is_in(values, value_set=pa.array(allowed_values, pa.string())))
+        where = f"phases in {DEFINITION}" if col.vocabulary == "phase" else (
+            f"indicators in {DEFINITION}" if col.vocabulary == "indicator" else f"vocabularies.{col.vocabulary} "
+                                                                                  f"in {DEFINITION}")
+        _flag(report, t, col.name, outside, "dropped-by-definition",
+              lambda v, i, where=where: f"'{v}' is used by the data in use, but {where} no longer lists it; "
+                                        "add it back, or import this table without it.")
+    if "period" in t.typed:
+        days = t.typed["period"]
+        outside = t.valid("period") & (_mask(pc.less(days, pa.scalar(programme.start, pa.date32())))
+                                       | _mask(pc.greater(days, pa.scalar(programme.end, pa.date32()))))
+        _flag(report, t, "period", outside, "outside-programme",
+              lambda v, i: f"{v} is used by the data in use, but the programme in {DEFINITION} runs from "
+                           f"{programme.start} to {programme.end}.")
+
+
+def _check_project_dates(report: Report, tables: dict[str, Checked], programme, definition_changed: bool) -> None:
     t = tables.get("projects")
-    if t is None or not t.imported or not all(c in t.typed for c in ("start_date", "end_date")):
+    if t is None or not (t.imported or definition_changed) or not all(c in t.typed for c in ("start_date", "end_date")):
         return
     start, end = t.typed["start_date"], t.typed["end_date"]
     both = t.valid("start_date") & t.valid("end_date")
-    _flag(report, t, "end_date", both & _mask(pc.less(end, start)), "end-before-start",
-          lambda v, i: f"The grant ends ({v}) before it starts ({t.value('start_date', i)}).")
-    first = pa.scalar(PROGRAMME_START, pa.date32())
-    last = pa.scalar(PROGRAMME_END, pa.date32())
+    if t.imported:
+        _flag(report, t, "end_date", both & _mask(pc.less(end, start)), "end-before-start",
+              lambda v, i: f"The grant ends ({v}) before it starts ({t.value('start_date', i)}).")
+    first = pa.scalar(programme.start, pa.date32())
+    last = pa.scalar(programme.end, pa.date32())
     _flag(report, t, "start_date", t.valid("start_date") & _mask(pc.less(start, first)), "outside-programme",
-          lambda v, i: f"{v} is before the programme started ({PROGRAMME_START}).")
+          lambda v, i: f"{v} is before the programme starts ({programme.start}, in {DEFINITION}).")
     _flag(report, t, "end_date", t.valid("end_date") & _mask(pc.greater(end, last)), "outside-programme",
-          lambda v, i: f"{v} is after the programme ended ({PROGRAMME_END}).")
+          lambda v, i: f"{v} is after the programme ends ({programme.end}, in {DEFINITION}).")
+    if "phase" not in t.typed:
+        return
+    phases = {p.name: p for p in programme.phases}
+    names = t.series("phase")
+    starts = t.series("start_date")
+    wrong = np.array([isinstance(n, str) and n in phases and isinstance(d, dt.date) and not phases[n].holds(d)
+                      for n, d in zip(names, starts)], dtype=bool) if len(t.rows) else np.zeros(0, dtype=bool)
+    _flag(report, t, "start_date", wrong, "start-outside-phase",
+          lambda v, i: f"The project starts on {v}, outside its phase {t.value('phase', i)} "
+                       f"({phases[t.value('phase', i)].first_day} to {phases[t.value('phase', i)].last_day}); "
+                       "a project belongs to the phase in which it starts.")
 
 
 def _days(values: pa.Array) -> np.ndarray:
@@ -491,22 +539,26 @@ def _check_results_in_project(report: Report, tables: dict[str, Checked]) -> Non
                                             f"results for the quarter starting {v} fall outside it.")
 
 
-def _check_new_approaches(report: Report, tables: dict[str, Checked]) -> None:
+def _check_shares(report: Report, tables: dict[str, Checked], programme) -> None:
+    """A share indicator's numerator is never more than its denominator (per project, country and quarter)."""
     t = tables.get("outcomes")
     if t is None or not t.imported or not all(c in t.typed for c in ("indicator", "value", "period")):
         return
     frame = pd.DataFrame({c: t.series(c) for c in ("project_id", "iso3", "period", "indicator", "value")})
     keys = ["project_id", "iso3", "period"]
-    surveyed = (frame[frame["indicator"] == "uk_volunteers_surveyed"].dropna()
-                .groupby(keys, as_index=False)["value"].sum().rename(columns={"value": "surveyed"}))
-    joined = frame.merge(surveyed, on=keys, how="left")
-    counted = (joined["indicator"] == "uk_volunteers_new_approaches") & joined["value"].notna()
-    surveyed_values = joined["surveyed"].fillna(0).to_numpy()
-    too_many = (counted & (joined["value"].fillna(0) > joined["surveyed"].fillna(0))).to_numpy()
-    _flag(report, t, "value", too_many, "more-than-surveyed",
-          lambda v, i: f"{v} volunteers bringing back new approaches, but only {int(surveyed_values[i])} "
-                       f"surveyed for {t.value('project_id', i)}, {t.value('iso3', i)}, {t.value('period', i)}; "
-                       "a share cannot exceed 100%.")
+    for ratio in programme.indicators:
+        if ratio.aggregation != "ratio" or ratio.fmt != "percent":
+            continue
+        below = (frame[frame["indicator"] == ratio.denominator].dropna()
+                 .groupby(keys, as_index=False)["value"].sum().rename(columns={"value": "below"}))
+        joined = frame.merge(below, on=keys, how="left")
+        counted = (joined["indicator"] == ratio.numerator) & joined["value"].notna()
+        below_values = joined["below"].fillna(0).to_numpy()
+        too_many = (counted & (joined["value"].fillna(0) > joined["below"].fillna(0))).to_numpy()
+        _flag(report, t, "value", too_many, "more-than-denominator",
+              lambda v, i, r=ratio, b=below_values: f"{v} for {r.numerator}, but only {int(b[i])} {r.denominator} "
+                                                    f"for {t.value('project_id', i)}, {t.value('iso3', i)}, "
+                                                    f"{t.value('period', i)}; {r.label} cannot exceed 100%.")
 
 
 def _check_volunteer_days(report: Report, tables: dict[str, Checked]) -> None:
@@ -555,13 +607,16 @@ def _check_sides(report: Report, tables: dict[str, Checked]) -> None:
                            f"{partners.value('institution_id', i)} is not one.")
 
 
-def validate(raws: list[RawTable], current: dict[str, tuple[pa.Table, str]], report: Report) -> dict[str, pa.Table]:
-    """Check imported tables (and their fit with the tables in use); return typed tables when all is well."""
-    tables = {raw.table: check_table(raw, report) for raw in raws}
+def validate(raws: list[RawTable], current: dict[str, tuple[pa.Table, str]], report: Report, programme,
+             definition_changed: bool = False) -> dict[str, pa.Table]:
+    """Check imported tables (and their fit with the tables in use) against the programme's definition;
+    return typed tables when all is well. With `definition_changed` the tables in use are checked
+    against the (new) definition too."""
+    tables = {raw.table: check_table(raw, report, programme) for raw in raws}
     for name, (table, label) in current.items():
         if name not in tables:
             tables[name] = from_current(name, table, label)
-    check_extract(tables, report)
+    check_extract(tables, report, programme, definition_changed)
     if not report.ok:
         return {}
     return {name: t.table() for name, t in tables.items() if t.imported}

@@ -14,8 +14,8 @@ if len(filters.country) == 1:
     iso3 = filters.country[0]
     name = opts.countries.get(iso3, iso3)
     params = ui.filter_params()
-    here = ui.query("headline_totals", params).iloc[0]
-    programme = ui.query("headline_totals", {**params, "countries": []}).iloc[0]
+    here = ui.totals(params)
+    programme = ui.totals({**params, "countries": []})
     cadres = ui.query("training_by_dimension", {**params, **explore.totals_params("cadre")})
 
     st.button("All countries", icon=":material/arrow_back:", on_click=ui.choose_country, args=(None,),
@@ -26,7 +26,7 @@ if len(filters.country) == 1:
     st.caption(ui.plain(ui.filter_summary()))
     ui.kpi_tiles(here, ["trainees", "women_trained", "projects", "volunteer_days_overseas",
                         "institutions_overseas", "institutions_uk", "volunteer_days_uk",
-                        "uk_volunteers_improved_skills"])
+                        *ui.programme().headline_indicators()[:1]])
     share = st.columns(4)
     shares = {"trainees": "health workers trained", "volunteer_days": "volunteer days", "projects": "projects",
               "budget_gbp": "grant funding"}

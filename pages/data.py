@@ -8,8 +8,9 @@ import streamlit as st
 from impact import auth, dictionary, extract_io, schema, store, ui, validate
 
 data = ui.database()
+programme_id = ui.programme_id()
 st.title("Data")
-st.caption(ui.plain(f"Data in use: version {data.version} · {data.label}"))
+st.caption(ui.plain(f"{data.programme.name} ({programme_id}) · data in use: version {data.version} · {data.label}"))
 
 dictionary_tab, versions_tab, browse_tab, import_tab = st.tabs(
     ["Data dictionary", "Versions", "Browse the data", "Import"], key="data_tabs"
@@ -19,7 +20,7 @@ with dictionary_tab:
     st.markdown("An extract is one file per table, named after the table (CSV, Excel or Parquet), "
                 "with these columns. Imports are checked against every rule below.")
     st.dataframe(dictionary.table_summary(), hide_index=True, width="stretch")
-    columns = dictionary.tables_frame()
+    columns = dictionary.tables_frame(data.programme)
     for spec in schema.TABLES:
         with st.expander(f"{spec.name}: {spec.description}"):
             st.dataframe(columns[columns["table"] == spec.name].drop(columns="table"), hide_index=True,
@@ -29,6 +30,11 @@ with dictionary_tab:
         st.markdown(f"- {ui.plain(check)}")
     st.subheader("Metrics")
     st.dataframe(dictionary.metrics_frame(), hide_index=True, width="stretch")
+    st.subheader(ui.plain(f"The programme's definition: {data.programme.name}"))
+    st.markdown(ui.plain(dictionary.programme_summary(data.programme)))
+    st.dataframe(data.programme.vocabulary_frame(), hide_index=True, width="stretch")
+    st.caption("Every categorical column takes its allowed values from these vocabularies (programme.json, "
+               "imported and versioned with the tables).")
 
 
 def _act(action, *args) -> None:
@@ -43,27 +49,27 @@ def _act(action, *args) -> None:
 
 
 with versions_tab:
-    versions = store.list_versions()
+    versions = store.list_versions(programme=programme_id)
     st.dataframe(extract_io.versions_frame(versions), hide_index=True, width="stretch")
     if auth.is_admin():
         names = [v.version for v in versions]
         labels = {v.version: f"{v.version} · {v.manifest.get('label', '')}" for v in versions}
         chosen = st.selectbox("Version", names, format_func=labels.get, key="switch_version")
         if st.button("Make this version active", key="switch"):
-            _act(store.rollback, chosen)
+            _act(store.rollback, chosen, None, programme_id)
         deletable = [v.version for v in versions if not v.active and v.version != store.BASE_VERSION]
         if deletable:
             doomed = st.selectbox("Delete a version that is not in use", deletable, format_func=labels.get,
                                   key="delete_version")
             sure = st.checkbox("I understand the deleted version cannot be brought back", key="delete_sure")
             if st.button("Delete version", key="delete", disabled=not sure):
-                _act(store.delete_version, doomed)
+                _act(store.delete_version, doomed, None, programme_id)
     else:
         st.caption("Administrators can make an earlier version active again or delete one (sign in under Import).")
 
 with browse_tab:
     table = st.selectbox("Table", schema.TABLE_NAMES, key="browse_table")
-    st.dataframe(extract_io.preview(table, 200), hide_index=True, width="stretch")
+    st.dataframe(extract_io.preview(table, 200, programme=programme_id), hide_index=True, width="stretch")
     st.caption(ui.plain(f"First 200 rows of {table} in version {data.version}."))
 
 
@@ -87,18 +93,21 @@ def _sign_in() -> None:
         st.info("Importing is switched off: no administrator is configured on this server (see the README).")
 
 
-def _import(uploads) -> None:
+def _import(uploads, into: str | None, new_programme: bool) -> None:
     auth.require_admin()
     report = validate.Report()
     with tempfile.TemporaryDirectory(prefix="impact-upload-") as folder:
         target = extract_io.save_uploads([(u.name, u.getvalue()) for u in uploads], Path(folder), report)
         if target is not None:
             display = target.name if target.suffix == ".zip" else "the upload"
-            report = extract_io.import_extract(target, who=auth.admin_name(), display=display).report
+            report = extract_io.import_extract(target, who=auth.admin_name(), display=display, programme=into,
+                                               new_programme=new_programme).report
+    landed = into if report.ok else programme_id
+    version = store.active(programme=landed).version
     st.session_state["import_outcome"] = {
         "ok": report.ok, "summary": report.summary(), "problems": report.to_frame(),
-        "kinds": report.by_kind(), "csv": report.to_csv(), "version": store.active().version,
-        "changes": extract_io.changes(store.active().version) if report.ok else None,
+        "kinds": report.by_kind(), "csv": report.to_csv(), "version": version, "programme": landed,
+        "changes": extract_io.changes(version, programme=landed) if report.ok else None,
     }
 
 
@@ -111,19 +120,31 @@ with import_tab:
         if st.session_state.get("_impact_admin"):
             st.button("Sign out", on_click=auth.sign_out, key="admin_sign_out")
         st.markdown("Upload one **.zip** or several files named after their tables "
-                    "(e.g. `training.csv`, `projects.xlsx`). Tables you leave out are kept from the version in use. "
+                    "(e.g. `training.csv`, `projects.xlsx`), with the programme's `programme.json` when its "
+                    "definition changes. Tables you leave out are kept from the version in use. "
                     "Everything is checked first; nothing changes unless there is no problem at all.")
-        uploads = st.file_uploader("Extract files", type=["csv", "xlsx", "parquet", "zip"],
+        mode = st.radio("Import into", ["this", "new"], horizontal=True, key="import_mode",
+                        format_func={"this": f"{data.programme.short_name} (this programme)",
+                                     "new": "A new programme"}.get)
+        new_id = ""
+        if mode == "new":
+            new_id = st.text_input("New programme's id", max_chars=32, key="new_programme_id",
+                                   placeholder="e.g. amr-2025: lower-case letters, digits and -",
+                                   help="It must match the id in the upload's programme.json. A new programme "
+                                        "needs every table and its programme.json (python -m impact programme "
+                                        "template writes a blank one).").strip()
+        uploads = st.file_uploader("Extract files", type=["csv", "xlsx", "parquet", "zip", "json"],
                                    accept_multiple_files=True, key="uploads")
-        if st.button("Check and import", type="primary", disabled=not uploads, key="run_import"):
-            _import(uploads)
+        if st.button("Check and import", type="primary", disabled=not uploads or (mode == "new" and not new_id),
+                     key="run_import"):
+            _import(uploads, new_id if mode == "new" else programme_id, mode == "new")
             st.rerun()
     outcome = st.session_state.get("import_outcome")
     if outcome:
         (st.success if outcome["ok"] else st.error)(ui.plain(outcome["summary"]))
         if outcome["ok"]:
-            st.caption(ui.plain(f"Version {outcome['version']} is now in use on every page. "
-                                f"It can be undone under Versions."))
+            st.caption(ui.plain(f"Version {outcome['version']} of {outcome['programme']} is now in use on every "
+                                "page. It can be undone under Versions."))
             st.dataframe(outcome["changes"], hide_index=True, width="stretch")
         else:
             st.dataframe(outcome["problems"], hide_index=True, width="stretch")

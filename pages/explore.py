@@ -3,9 +3,9 @@ as a bar, line, area chart or table; or two periods or phases compared. Every ch
 
 import streamlit as st
 
-from impact import explore, schema, ui
+from impact import explore, metrics, ui
 from impact.filters import quarter_label
-from impact.metrics import METRICS, metric
+from impact.metrics import metric
 
 ui.ensure_navigation()
 st.title("Metric explorer")
@@ -14,7 +14,7 @@ quarters = [quarter_label(q) for q in ui.options().quarters]
 
 what, by, split = st.columns(3)
 with what:
-    chosen = ui.url_choice("Metric", list(METRICS), "metric", "trainees", format_func=lambda k: metric(k).label)
+    chosen = ui.url_choice("Metric", list(metrics.known()), "metric", "trainees", format_func=lambda k: metric(k).label)
 allowed = explore.breakdowns_for(chosen)
 with by:
     group = ui.url_choice("Group by", allowed, "by", "theme" if "theme" in allowed else allowed[0],
@@ -36,12 +36,13 @@ with kind:
                           format_func=lambda k: explore.CHART_TYPES[k])
 
 first = second = ""
+phases = list(ui.programme().phase_names)
 if comparing == "phase":
     left, right = st.columns(2)
     with left:
-        first = ui.url_choice("Phase A", list(schema.PHASES), "a", schema.PHASES[0])
+        first = ui.url_choice("Phase A", phases, "a", phases[0])
     with right:
-        second = ui.url_choice("Phase B", list(schema.PHASES), "b", schema.PHASES[-1])
+        second = ui.url_choice("Phase B", phases, "b", phases[-1])
 elif comparing == "period":
     half = len(quarters) // 2
     left, right = st.columns(2)

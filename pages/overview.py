@@ -10,20 +10,20 @@ HEADLINES = [
     "trainees", "women_trained", "countries_trained", "projects",
     "institutions", "volunteer_days_overseas", "volunteer_days_uk", "countries_active",
 ]
-MUTUAL_BENEFIT = [
-    "uk_volunteers_improved_skills", "new_approaches_share", "institutions_improved_quality",
-    "patients_improved_services",
-]
 
+ui.ensure_navigation()
 ui.open_chosen_country()  # the map below was clicked: show that country's profile
-st.title("Health Partnership Scheme: impact at a glance")
+programme = ui.programme()
+st.title(ui.plain(f"{programme.name}: impact at a glance"), anchor=False)
 st.caption(ui.plain(ui.filter_summary()))
 
-totals = ui.query("headline_totals", ui.filter_params()).iloc[0]
+totals = ui.totals(ui.filter_params())
 ui.kpi_tiles(totals, HEADLINES)
 
-st.subheader("Mutual benefit")
-ui.kpi_tiles(totals, MUTUAL_BENEFIT)
+outcomes = programme.headline_indicators()
+if outcomes:
+    st.subheader("Outcomes for partners and volunteers")
+    ui.kpi_tiles(totals, outcomes)
 
 trend, themes = st.columns([3, 2])
 with trend:

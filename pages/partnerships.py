@@ -1,5 +1,5 @@
 """Partnerships: searchable tables of projects and partner institutions, and a page per project
-(?project=HPS-001) with its results by quarter, its partners and its Principles of Partnership scores."""
+(?project=P-001) with its results by quarter, its partners and its principles-of-partnership scores."""
 
 import streamlit as st
 

@@ -1,34 +1,38 @@
-"""Volunteering & mutual benefit: what UK volunteers gave, what partner countries gained and what
-the UK gained, side by side — both sides of the partnership on one screen."""
+"""Volunteering & mutual benefit: what volunteers gave, what partner countries gained and what the
+volunteers' own country gained, side by side — both sides of the partnership on one screen. The
+outcome indicators on each side are the programme's own (its definition says whom each benefits)."""
 
 import streamlit as st
 
 from impact import ui
 
 ui.ensure_navigation()
+programme = ui.programme()
 st.title("Volunteering and mutual benefit")
-st.markdown("UK health workers gave their time to partners overseas; partner countries trained health "
-            "workers and improved services; volunteers brought new skills and ideas back to the NHS.")
+st.markdown("Volunteers gave their time to partners overseas; partner countries trained health workers and "
+            "improved services; volunteers brought new skills and ideas home.")
 st.caption(ui.plain(ui.filter_summary()))
-totals = ui.query("headline_totals", ui.filter_params()).iloc[0]
+totals = ui.totals(ui.filter_params())
+partner_outcomes = programme.headline_indicators("partner")
+home_outcomes = programme.headline_indicators("home")
 
-partner, uk = st.columns(2, gap="large")
+partner, home = st.columns(2, gap="large")
 with partner:
     st.subheader("What partner countries gained")
-    ui.kpi_tiles(totals, ["trainees", "countries_trained", "institutions_improved_quality",
-                          "patients_improved_services"], columns=2, published=True)
-    ui.chart("explore", {"metric": "institutions_improved_quality", "by": "time"})
+    ui.kpi_tiles(totals, ["trainees", "countries_trained", *partner_outcomes], columns=2, published=True)
+    if partner_outcomes:
+        ui.chart("explore", {"metric": partner_outcomes[0], "by": "time"})
     ui.chart("explore", {"metric": "trainees", "by": "region"})
-with uk:
-    st.subheader("What the UK gave, and gained")
-    ui.kpi_tiles(totals, ["volunteer_days_overseas", "volunteer_days_uk", "uk_volunteers_improved_skills",
-                          "new_approaches_share"], columns=2, published=True)
+with home:
+    st.subheader("What volunteers gave, and gained")
+    ui.kpi_tiles(totals, ["volunteer_days_overseas", "volunteer_days_uk", *home_outcomes], columns=2, published=True)
     ui.chart("explore", {"metric": "volunteer_days", "by": "time", "split": "location"})
     ui.chart("explore", {"metric": "volunteers", "by": "profession", "split": "location"})
 
-st.subheader("Both sides, year by year")
-both, returns = st.columns(2)
-with both:
-    ui.chart("explore", {"metric": "uk_volunteers_improved_skills", "by": "time", "chart": "line"})
-with returns:
-    ui.chart("explore", {"metric": "new_approaches_share", "by": "region"})
+if home_outcomes:
+    st.subheader("Both sides, year by year")
+    both, returns = st.columns(2)
+    with both:
+        ui.chart("explore", {"metric": home_outcomes[0], "by": "time", "chart": "line"})
+    with returns:
+        ui.chart("explore", {"metric": home_outcomes[-1], "by": "region"})

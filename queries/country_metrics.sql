@@ -7,7 +7,7 @@ p as (
     from filtered_projects($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
 ),
 t as (
-    select iso3, sum(trainees) as trainees, women_trained(gender, trainees) as women_trained
+    select iso3, sum(trainees) as trainees, women_trained(gender_role, trainees) as women_trained
     from filtered_training($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types, $cadres, $genders)
     group by iso3
 ),

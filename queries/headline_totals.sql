@@ -1,11 +1,12 @@
--- headline_totals: one row of headline figures under the shared filters.
+-- headline_totals: one row of the structural headline figures under the shared filters (the programme's
+-- outcome indicators come from indicator_totals).
 -- params: period_from, period_to, phases, regions, countries, themes, grant_types, cadres, genders
--- columns: trainees, women_trained, countries_trained, projects, countries_active, institutions, institutions_overseas, institutions_uk, volunteer_days_overseas, volunteer_days_uk, volunteer_days, volunteers, uk_volunteers_improved_skills, new_approaches_share, institutions_improved_quality, patients_improved_services, budget_gbp
+-- columns: trainees, women_trained, countries_trained, projects, countries_active, institutions, institutions_overseas, institutions_uk, volunteer_days_overseas, volunteer_days_uk, volunteer_days, volunteers, budget_gbp
 with
 t as (
     select
         coalesce(sum(trainees), 0) as trainees,
-        women_trained(gender, trainees) as women_trained,
+        women_trained(gender_role, trainees) as women_trained,
         countries_trained(iso3, trainees) as countries_trained
     from filtered_training($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types, $cadres, $genders)
 ),
@@ -24,19 +25,11 @@ i as (
 ),
 v as (
     select
-        volunteer_days_at(location, volunteer_days, 'Overseas') as volunteer_days_overseas,
-        volunteer_days_at(location, volunteer_days, 'UK') as volunteer_days_uk,
+        volunteer_days_at(location_role, volunteer_days, 'overseas') as volunteer_days_overseas,
+        volunteer_days_at(location_role, volunteer_days, 'home') as volunteer_days_uk,
         coalesce(sum(volunteer_days), 0) as volunteer_days,
         coalesce(sum(volunteers), 0) as volunteers
     from filtered_volunteering($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
-),
-o as (
-    select
-        outcome(indicator, value, 'uk_volunteers_improved_skills') as uk_volunteers_improved_skills,
-        new_approaches_share(indicator, value) as new_approaches_share,
-        outcome(indicator, value, 'institutions_improved_quality') as institutions_improved_quality,
-        outcome(indicator, value, 'patients_improved_services') as patients_improved_services
-    from filtered_outcomes($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
 )
 select
     t.trainees, t.women_trained, t.countries_trained,
@@ -44,7 +37,5 @@ select
     (select count(distinct iso3) from p) as countries_active,
     i.institutions, i.institutions_overseas, i.institutions_uk,
     v.volunteer_days_overseas, v.volunteer_days_uk, v.volunteer_days, v.volunteers,
-    o.uk_volunteers_improved_skills, o.new_approaches_share, o.institutions_improved_quality,
-    o.patients_improved_services,
     (select coalesce(sum(budget_gbp), 0) from p) as budget_gbp
-from t, i, v, o
+from t, i, v

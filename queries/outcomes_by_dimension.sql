@@ -1,15 +1,21 @@
--- outcomes_by_dimension: outcome metrics grouped by a chosen dimension and an optional second one.
+-- outcomes_by_dimension: each reported outcome indicator grouped by a chosen dimension and an optional second
+-- one: its total, and its latest value (each project and country's value in its latest quarter, added up).
+-- The programme's indicator metrics (sums, latest values, ratios) are made from these by impact.indicators.
 -- params: period_from, period_to, phases, regions, countries, themes, grant_types, cadres, genders, dimension, dimension2, grain, a_from, a_to, b_from, b_to
--- columns: category, category2, uk_volunteers_improved_skills, new_approaches_share, institutions_improved_quality, patients_improved_services
-select
-    dimension_value($dimension, $grain, period, phase, region, country, theme, grant_type, null, null,
-                    null, null, null, $a_from, $a_to, $b_from, $b_to) as category,
-    dimension_value($dimension2, $grain, period, phase, region, country, theme, grant_type, null, null,
-                    null, null, null, $a_from, $a_to, $b_from, $b_to) as category2,
-    outcome(indicator, value, 'uk_volunteers_improved_skills') as uk_volunteers_improved_skills,
-    new_approaches_share(indicator, value) as new_approaches_share,
-    outcome(indicator, value, 'institutions_improved_quality') as institutions_improved_quality,
-    outcome(indicator, value, 'patients_improved_services') as patients_improved_services
-from filtered_outcomes($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
+-- columns: category, category2, indicator, total, latest
+with grouped as (
+    select
+        dimension_value($dimension, $grain, period, phase, region, country, theme, grant_type, null, null,
+                        null, null, null, $a_from, $a_to, $b_from, $b_to) as category,
+        dimension_value($dimension2, $grain, period, phase, region, country, theme, grant_type, null, null,
+                        null, null, null, $a_from, $a_to, $b_from, $b_to) as category2,
+        indicator, project_id, iso3,
+        sum(value) as total,
+        arg_max(value, period) as latest
+    from filtered_outcomes($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
+    group by all
+)
+select category, category2, indicator, sum(total) as total, sum(latest) as latest
+from grouped
 group by all
-order by category, category2
+order by category, category2, indicator

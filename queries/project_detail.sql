@@ -4,8 +4,8 @@
 select p.project_id, p.title, p.theme, p.grant_type, p.phase, p.iso3, c.name as country, c.region,
        uk.name as uk_lead, os.name as overseas_lead, p.start_date, p.end_date, p.budget_gbp,
        (select coalesce(sum(trainees), 0) from training t where t.project_id = p.project_id) as trainees,
-       (select coalesce(sum(trainees), 0) from training t
-         where t.project_id = p.project_id and t.gender = 'Female') as women_trained,
+       (select women_trained(gender_role, trainees) from training_facts t
+         where t.project_id = p.project_id) as women_trained,
        (select coalesce(sum(volunteer_days), 0) from volunteering v where v.project_id = p.project_id) as volunteer_days,
        (select coalesce(sum(volunteers), 0) from volunteering v where v.project_id = p.project_id) as volunteers
 from projects p

@@ -7,11 +7,11 @@ select
     dimension_value($dimension2, $grain, period, phase, region, country, theme, grant_type, cadre, gender,
                     training_type, null, null, $a_from, $a_to, $b_from, $b_to) as category2,
     sum(trainees) as trainees,
-    women_trained(gender, trainees) as women_trained,
-    women_share(gender, trainees) as women_share,
+    women_trained(gender_role, trainees) as women_trained,
+    women_share(gender_role, trainees) as women_share,
     countries_trained(iso3, trainees) as countries_trained,
-    trainers_trained(training_type, trainees) as trainers_trained,
-    cascade_trainees(training_type, trainees) as cascade_trainees
+    trainers_trained(training_type_role, trainees) as trainers_trained,
+    cascade_trainees(training_type_role, trainees) as cascade_trainees
 from filtered_training($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types, $cadres, $genders)
 group by all
 order by category, category2

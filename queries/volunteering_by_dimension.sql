@@ -6,8 +6,8 @@ select
                     null, location, profession, $a_from, $a_to, $b_from, $b_to) as category,
     dimension_value($dimension2, $grain, period, phase, region, country, theme, grant_type, null, null,
                     null, location, profession, $a_from, $a_to, $b_from, $b_to) as category2,
-    volunteer_days_at(location, volunteer_days, 'Overseas') as volunteer_days_overseas,
-    volunteer_days_at(location, volunteer_days, 'UK') as volunteer_days_uk,
+    volunteer_days_at(location_role, volunteer_days, 'overseas') as volunteer_days_overseas,
+    volunteer_days_at(location_role, volunteer_days, 'home') as volunteer_days_uk,
     sum(volunteer_days) as volunteer_days,
     sum(volunteers) as volunteers
 from filtered_volunteering($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)

@@ -10,7 +10,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from impact import schema
+from impact import metrics, schema
+from impact import programme as programmes
 from impact.generate import generate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +41,19 @@ class Independent:
 
     def rows(self, sql: str, params: dict | list | None = None) -> list[tuple]:
         return self.conn.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture(scope="session")
+def definition(fixture_dir) -> programmes.Programme:
+    """The fixture extract's programme definition (its vocabularies, phases and indicators)."""
+    return programmes.load(fixture_dir)
+
+
+@pytest.fixture(autouse=True)
+def active_definition(definition):
+    """Tests run with the fixture programme's indicators as metrics, as a page run or an export does."""
+    with metrics.using(definition):
+        yield definition
 
 
 @pytest.fixture(scope="session")

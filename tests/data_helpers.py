@@ -18,6 +18,7 @@ def make_store(source: Path, target: Path) -> Path:
     for name in schema.TABLE_NAMES:
         shutil.copyfile(source / f"{name}.parquet", target / f"{name}.parquet")
     shutil.copyfile(source / "extract.json", target / "extract.json")
+    shutil.copyfile(source / "programme.json", target / "programme.json")
     return target
 
 

@@ -1,8 +1,12 @@
--- Table training_facts: training rows with their project's theme, grant type and phase and their
--- country's name and region, sorted by period so that period filters skip whole blocks.
+-- Table training_facts: training rows with their project's theme, grant type and phase, their
+-- country's name and region, and the roles the programme's definition gives their gender and training
+-- type (women; trainers, cascade), sorted by period so that period filters skip whole blocks.
 create table training_facts as
-select t.*, p.theme, p.grant_type, p.phase, c.region, c.name as country
+select t.*, p.theme, p.grant_type, p.phase, c.region, c.name as country,
+       g.role as gender_role, k.role as training_type_role
 from training t
 join projects p using (project_id)
 join countries c on c.iso3 = t.iso3
+left join vocabulary g on g.dimension = 'gender' and g.value = t.gender
+left join vocabulary k on k.dimension = 'training_type' and k.value = t.training_type
 order by t.period, t.iso3

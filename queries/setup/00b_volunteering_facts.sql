@@ -1,7 +1,9 @@
--- Table volunteering_facts: volunteering rows with project and country attributes, sorted by period.
+-- Table volunteering_facts: volunteering rows with project and country attributes and the role of their
+-- location in the programme's definition (overseas or home), sorted by period.
 create table volunteering_facts as
-select v.*, p.theme, p.grant_type, p.phase, c.region, c.name as country
+select v.*, p.theme, p.grant_type, p.phase, c.region, c.name as country, l.role as location_role
 from volunteering v
 join projects p using (project_id)
 join countries c on c.iso3 = v.iso3
+left join vocabulary l on l.dimension = 'location' and l.value = v.location
 order by v.period, v.iso3

@@ -1,0 +1,520 @@
+"""A programme, defined as data: identity, window, phases, vocabularies, indicators and reference figures.
+
+Every extract carries its programme's definition as `programme.json` beside its tables. The
+importer validates it (`parse` reports each problem with its field), checks the data against it,
+and versions it with the tables; the app, the exports and the command line read vocabularies,
+indicators, phases, titles and published figures from it. Nothing about any one programme is
+written in code: the HPS is one definition among others (its definition is written by the
+generator of the illustrative extracts).
+
+The file, in short (see the data dictionary for every field)::
+
+    {"id": "hps", "name": "...", "short_name": "...", "funder": "...", "managed_by": "...",
+     "currency": "GBP", "start": "2011-07-01", "end": "2019-03-31", "illustrative": true,
+     "phases": [{"name": "...", "first_day": "...", "last_day": "..."}],
+     "vocabularies": {"theme": [{"value": "...", "description": "..."}], "gender": [...], ...},
+     "indicators": [{"code": "...", "label": "...", "unit": "...", "aggregation": "sum",
+                     "format": "count", "description": "...", "how_counted": "..."}],
+     "reference_figures": [{"metric": "trainees", "value": 93112, "qualifier": "",
+                            "as_of": "2019-03-31", "source": "..."}]}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+FILE = "programme.json"
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,31}$")  # URL-safe: ?programme=hps
+AGGREGATIONS = ("sum", "ratio", "latest")
+FORMATS = ("count", "percent", "gbp")
+QUALIFIERS = ("", "over", "more than", "about", "almost", "a further", "at least")
+BENEFITS = ("partner", "home", "")
+# The vocabularies a definition gives (one per categorical column of the extract), and the roles a
+# value can play in the metrics counted in code (women trained, trainers, cascade, days overseas...).
+VOCABULARIES: dict[str, str] = {
+    "theme": "Main health theme of a project (projects.theme).",
+    "grant_type": "Kind of grant (projects.grant_type).",
+    "region": "Region a country belongs to (countries.region).",
+    "cadre": "Health-worker cadre of trainees (training.cadre).",
+    "gender": "Gender of trainees (training.gender).",
+    "training_type": "Kind of training (training.training_type).",
+    "location": "Where volunteer time was given (volunteering.location).",
+    "profession": "Profession of volunteers (volunteering.profession).",
+    "institution_type": "Kind of partner institution (institutions.institution_type).",
+    "principle": "Principle of partnership a project scores itself on (partnership_scores.principle).",
+}
+ROLES: dict[str, dict[str, str]] = {
+    "gender": {"women": "counted as women (women trained, women's share)"},
+    "training_type": {"trainers": "trainers trained (training of trainers)",
+                      "cascade": "trained by trainers the partnership trained (cascade)"},
+    "location": {"overseas": "days given in the partner country",
+                 "home": "days given from the funder's country"},
+}
+TEXT_MAX = 300
+
+
+class DefinitionError(ValueError):
+    """A programme definition that cannot be used; `problems` lists (field, message) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]], file: str = FILE):
+        self.problems = problems
+        self.file = file
+        shown = "; ".join(f"{where}: {message}" for where, message in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        super().__init__(f"{file}: {shown}{more}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Term:
+    """One allowed value of a vocabulary, with an optional one-line description and role."""
+
+    value: str
+    description: str = ""
+    role: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Phase:
+    """A phase (funding round) of the programme: its name and its first and last day."""
+
+    name: str
+    first_day: dt.date
+    last_day: dt.date
+
+    def holds(self, day: dt.date) -> bool:
+        """True when `day` falls inside the phase."""
+        return self.first_day <= day <= self.last_day
+
+
+@dataclass(frozen=True, kw_only=True)
+class Indicator:
+    """An outcome indicator: reported in `outcomes.indicator` (sum, latest) or computed (ratio)."""
+
+    code: str
+    label: str
+    unit: str = "people"
+    aggregation: str = "sum"  # sum of reported values; latest value per project and country; ratio of two
+    fmt: str = "count"
+    description: str = ""
+    how_counted: str = ""
+    numerator: str = ""  # for a ratio: the codes it divides
+    denominator: str = ""
+    headline: bool = True  # shown as a tile (False for the parts of a ratio)
+    benefits: str = "partner"  # who gains: the partner country, or the funder's own country ("home")
+
+    @property
+    def reported(self) -> bool:
+        """True when rows of `outcomes` carry this code (a ratio is computed, never reported)."""
+        return self.aggregation != "ratio"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferenceFigure:
+    """A published number shown beside the live one (never used in a computation)."""
+
+    metric: str
+    value: float
+    qualifier: str = ""  # "over", "more than", ...
+    as_of: dt.date | None = None
+    source: str = ""
+    note: str = ""
+
+    def text(self, formatted: str) -> str:
+        """'over 46,600 by March 2019' given the value already formatted."""
+        when = f" by {self.as_of:%B %Y}" if self.as_of else ""
+        head = f"{self.qualifier} {formatted}".strip()
+        return f"{head}{when}" + (f" ({self.note})" if self.note else "")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Programme:
+    """A whole programme definition."""
+
+    id: str
+    name: str
+    short_name: str
+    funder: str
+    managed_by: str
+    currency: str
+    start: dt.date
+    end: dt.date
+    phases: tuple[Phase, ...]
+    vocabularies: dict[str, tuple[Term, ...]]
+    indicators: tuple[Indicator, ...] = ()
+    reference_figures: tuple[ReferenceFigure, ...] = ()
+    illustrative: bool = False
+    description: str = ""
+
+    # ---- what the rest of the product asks -----------------------------------------------------
+
+    def values(self, vocabulary: str) -> tuple[str, ...]:
+        """The allowed values of `vocabulary`, in their order."""
+        return tuple(t.value for t in self.vocabularies.get(vocabulary, ()))
+
+    def role(self, vocabulary: str, role: str) -> str | None:
+        """The value playing `role` in `vocabulary` (e.g. the gender counted as women), if any."""
+        return next((t.value for t in self.vocabularies.get(vocabulary, ()) if t.role == role), None)
+
+    @property
+    def phase_names(self) -> tuple[str, ...]:
+        """The phases' names in order."""
+        return tuple(p.name for p in self.phases)
+
+    def phase(self, name: str) -> Phase | None:
+        """The phase called `name`."""
+        return next((p for p in self.phases if p.name == name), None)
+
+    def indicator(self, code: str) -> Indicator | None:
+        """The indicator with `code`."""
+        return next((i for i in self.indicators if i.code == code), None)
+
+    @property
+    def reported_codes(self) -> tuple[str, ...]:
+        """The indicator codes rows of `outcomes` may carry."""
+        return tuple(i.code for i in self.indicators if i.reported)
+
+    def headline_indicators(self, benefits: str | None = None) -> list[str]:
+        """Codes of the indicators shown as tiles (optionally only those benefiting one side)."""
+        return [i.code for i in self.indicators if i.headline and (benefits is None or i.benefits == benefits)]
+
+    def reference(self, metric: str) -> ReferenceFigure | None:
+        """The published figure for `metric`, if the definition has one."""
+        return next((r for r in self.reference_figures if r.metric == metric), None)
+
+    def vocabulary_frame(self):
+        """Every vocabulary value as a table: vocabulary, position, value, role, description."""
+        import pandas as pd
+
+        rows = [{"vocabulary": name, "position": n + 1, "value": t.value, "role": t.role,
+                 "description": t.description}
+                for name, terms in self.vocabularies.items() for n, t in enumerate(terms)]
+        return pd.DataFrame(rows, columns=["vocabulary", "position", "value", "role", "description"])
+
+    # ---- to and from JSON ----------------------------------------------------------------------
+
+    def to_dict(self) -> dict:
+        """The definition as the JSON object `programme.json` holds."""
+        out = {key: value for key, value in asdict(self).items()
+               if key not in ("phases", "vocabularies", "indicators", "reference_figures")}
+        out["start"], out["end"] = self.start.isoformat(), self.end.isoformat()
+        out["phases"] = [{"name": p.name, "first_day": p.first_day.isoformat(), "last_day": p.last_day.isoformat()}
+                         for p in self.phases]
+        out["vocabularies"] = {name: [{k: v for k, v in asdict(t).items() if v or k == "value"}
+                                      if (t.description or t.role) else t.value for t in terms]
+                               for name, terms in self.vocabularies.items()}
+        out["indicators"] = []
+        for i in self.indicators:
+            item = {k: v for k, v in asdict(i).items() if k != "fmt"}
+            item["format"] = i.fmt
+            if i.aggregation != "ratio":
+                item.pop("numerator"), item.pop("denominator")
+            out["indicators"].append(item)
+        out["reference_figures"] = [
+            {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in asdict(r).items()
+             if v not in ("", None) or k in ("metric", "value")}
+            for r in self.reference_figures]
+        return out
+
+    def to_json(self) -> str:
+        """`programme.json`'s text."""
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    def write(self, folder: str | Path) -> Path:
+        """Write `programme.json` into `folder`."""
+        path = Path(folder) / FILE
+        path.write_text(self.to_json(), encoding="utf-8")
+        return path
+
+
+# ---- reading and checking a definition ----------------------------------------------------------
+
+class _Checker:
+    """Collects (field, message) problems while reading a definition."""
+
+    def __init__(self) -> None:
+        self.problems: list[tuple[str, str]] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.problems.append((where, message))
+
+    def text(self, data: dict, key: str, where: str, *, required: bool = True, default: str = "") -> str:
+        value = data.get(key, None)
+        if value is None or value == "":
+            if required:
+                self.add(f"{where}{key}", "is missing; give it as text")
+            return default
+        if not isinstance(value, str):
+            self.add(f"{where}{key}", f"must be text, not {type(value).__name__}")
+            return default
+        if len(value) > TEXT_MAX or any(not ch.isprintable() for ch in value):
+            self.add(f"{where}{key}", f"must be one line of at most {TEXT_MAX} printable characters")
+            return default
+        return value.strip()
+
+    def day(self, data: dict, key: str, where: str, *, required: bool = True) -> dt.date | None:
+        value = data.get(key)
+        if value in (None, ""):
+            if required:
+                self.add(f"{where}{key}", "is missing; write the date as YYYY-MM-DD")
+            return None
+        try:
+            if not isinstance(value, str) or len(value) != 10:
+                raise ValueError
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.add(f"{where}{key}", f"{str(value)[:30]!r} is not a date; write it as YYYY-MM-DD")
+            return None
+
+    def items(self, data: dict, key: str, where: str = "") -> list:
+        value = data.get(key, [])
+        if not isinstance(value, list):
+            self.add(f"{where}{key}", "must be a list")
+            return []
+        return value
+
+
+def _terms(check: _Checker, name: str, raw) -> tuple[Term, ...]:
+    where = f"vocabularies.{name}"
+    if not isinstance(raw, list) or not raw:
+        check.add(where, "must be a non-empty list of values")
+        return ()
+    terms, seen = [], set()
+    for n, item in enumerate(raw):
+        spot = f"{where}[{n}]"
+        item = {"value": item} if isinstance(item, str) else item
+        if not isinstance(item, dict):
+            check.add(spot, "must be a value (text) or an object with 'value'")
+            continue
+        value = check.text(item, "value", f"{spot}.")
+        if not value:
+            continue
+        if value in seen:
+            check.add(f"{spot}.value", f"{value!r} is listed twice")
+            continue
+        seen.add(value)
+        role = check.text(item, "role", f"{spot}.", required=False)
+        if role and role not in ROLES.get(name, {}):
+            known = ", ".join(ROLES.get(name, {})) or "none"
+            check.add(f"{spot}.role", f"{role!r} is not a role of {name} (roles: {known})")
+            role = ""
+        terms.append(Term(value=value, description=check.text(item, "description", f"{spot}.", required=False),
+                          role=role))
+    for role in ROLES.get(name, {}):
+        holders = [t.value for t in terms if t.role == role]
+        if len(holders) > 1:
+            check.add(f"{where}", f"the role {role!r} is given to {len(holders)} values ({', '.join(holders)}); "
+                                  "give it to one")
+    return tuple(terms)
+
+
+def _phases(check: _Checker, raw: list, start: dt.date | None, end: dt.date | None) -> tuple[Phase, ...]:
+    phases: list[Phase] = []
+    if not raw:
+        check.add("phases", "must list at least one phase")
+    names = set()
+    for n, item in enumerate(raw):
+        spot = f"phases[{n}]"
+        if not isinstance(item, dict):
+            check.add(spot, "must be an object with name, first_day and last_day")
+            continue
+        name = check.text(item, "name", f"{spot}.")
+        first, last = check.day(item, "first_day", f"{spot}."), check.day(item, "last_day", f"{spot}.")
+        if not name or not first or not last:
+            continue
+        if name in names:
+            check.add(f"{spot}.name", f"{name!r} is listed twice")
+            continue
+        names.add(name)
+        if last < first:
+            check.add(f"{spot}.last_day", f"{last} is before the phase's first day {first}")
+            continue
+        if start and end and (first < start or last > end):
+            check.add(spot, f"{name} ({first} to {last}) falls outside the programme ({start} to {end})")
+        for other in phases:
+            if first <= other.last_day and other.first_day <= last:
+                check.add(spot, f"{name} ({first} to {last}) overlaps {other.name} "
+                                f"({other.first_day} to {other.last_day})")
+        phases.append(Phase(name=name, first_day=first, last_day=last))
+    return tuple(phases)
+
+
+def _indicators(check: _Checker, raw: list, structural: set[str]) -> tuple[Indicator, ...]:
+    out: list[Indicator] = []
+    codes: set[str] = set()
+    for n, item in enumerate(raw):
+        spot = f"indicators[{n}]"
+        if not isinstance(item, dict):
+            check.add(spot, "must be an object with code, label and aggregation")
+            continue
+        code = check.text(item, "code", f"{spot}.")
+        if code and not re.fullmatch(r"[a-z][a-z0-9_]{0,47}", code):
+            check.add(f"{spot}.code", f"{code!r} must be lower-case letters, digits and _ (e.g. patients_seen)")
+            code = ""
+        if code in codes:
+            check.add(f"{spot}.code", f"{code!r} is used twice")
+            code = ""
+        if code in structural:
+            check.add(f"{spot}.code", f"{code!r} is already a metric counted by the dashboard; choose another code")
+            code = ""
+        aggregation = item.get("aggregation", "sum")
+        if aggregation not in AGGREGATIONS:
+            check.add(f"{spot}.aggregation", f"{str(aggregation)[:30]!r} is not an aggregation; use one of "
+                                             f"{', '.join(AGGREGATIONS)}")
+            aggregation = ""
+        fmt = item.get("format", "percent" if aggregation == "ratio" else "count")
+        if fmt not in FORMATS:
+            check.add(f"{spot}.format", f"{str(fmt)[:30]!r} is not a number format; use one of {', '.join(FORMATS)}")
+            fmt = "count"
+        benefits = item.get("benefits", "partner")
+        if benefits not in BENEFITS:
+            check.add(f"{spot}.benefits", f"{str(benefits)[:30]!r} must be 'partner' or 'home'")
+            benefits = "partner"
+        headline = item.get("headline", True)
+        if not isinstance(headline, bool):
+            check.add(f"{spot}.headline", "must be true or false")
+            headline = True
+        label = check.text(item, "label", f"{spot}.")
+        numerator = check.text(item, "numerator", f"{spot}.", required=aggregation == "ratio")
+        denominator = check.text(item, "denominator", f"{spot}.", required=aggregation == "ratio")
+        if not code or not aggregation or not label:
+            continue
+        codes.add(code)
+        out.append(Indicator(code=code, label=label, unit=check.text(item, "unit", f"{spot}.", required=False,
+                                                                      default="people"),
+                             aggregation=aggregation, fmt=fmt,
+                             description=check.text(item, "description", f"{spot}.", required=False),
+                             how_counted=check.text(item, "how_counted", f"{spot}.", required=False),
+                             numerator=numerator if aggregation == "ratio" else "",
+                             denominator=denominator if aggregation == "ratio" else "",
+                             headline=headline, benefits=benefits))
+    reported = {i.code for i in out if i.reported}
+    for n, i in enumerate(out):
+        for part in (i.numerator, i.denominator):
+            if part and part not in reported:
+                check.add(f"indicators[{n}]", f"the ratio {i.code} names {part!r}, which is not a reported "
+                                              f"indicator code of this definition ({', '.join(sorted(reported))})")
+    return tuple(out)
+
+
+def _figures(check: _Checker, raw: list, metrics: set[str]) -> tuple[ReferenceFigure, ...]:
+    out = []
+    for n, item in enumerate(raw):
+        spot = f"reference_figures[{n}]"
+        if not isinstance(item, dict):
+            check.add(spot, "must be an object with metric and value")
+            continue
+        metric = check.text(item, "metric", f"{spot}.")
+        if metric and metric not in metrics:
+            check.add(f"{spot}.metric", f"{metric!r} is not a metric of this programme")
+            metric = ""
+        value = item.get("value")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            check.add(f"{spot}.value", "must be a number")
+            value = None
+        qualifier = item.get("qualifier", "")
+        if qualifier not in QUALIFIERS:
+            check.add(f"{spot}.qualifier", f"{str(qualifier)[:30]!r} must be one of "
+                                           f"{', '.join(repr(q) for q in QUALIFIERS)}")
+            qualifier = ""
+        as_of = check.day(item, "as_of", f"{spot}.", required=False)
+        source = check.text(item, "source", f"{spot}.", required=False)
+        note = check.text(item, "note", f"{spot}.", required=False)
+        if metric and value is not None:
+            out.append(ReferenceFigure(metric=metric, value=value, qualifier=qualifier, as_of=as_of, source=source,
+                                       note=note))
+    return tuple(out)
+
+
+def parse(data, file: str = FILE) -> Programme:
+    """A programme from the JSON object of `programme.json`; DefinitionError lists every problem."""
+    from impact.metrics import METRICS  # the structural metrics counted in code
+
+    check = _Checker()
+    if not isinstance(data, dict):
+        raise DefinitionError([("(file)", "must hold one JSON object")], file)
+    pid = data.get("id")
+    if not isinstance(pid, str) or not ID_PATTERN.match(pid):
+        check.add("id", f"{str(pid)[:40]!r} is not a programme id: 2 to 32 lower-case letters, digits or '-', "
+                        "starting with a letter (it appears in links: ?programme=hps)")
+    name = check.text(data, "name", "")
+    start, end = check.day(data, "start", ""), check.day(data, "end", "")
+    if start and end and end < start:
+        check.add("end", f"{end} is before the programme's start {start}")
+        end = None
+    vocabularies_raw = data.get("vocabularies", {})
+    vocabularies: dict[str, tuple[Term, ...]] = {}
+    if not isinstance(vocabularies_raw, dict):
+        check.add("vocabularies", "must be an object: vocabulary name -> list of values")
+        vocabularies_raw = {}
+    for vocab in VOCABULARIES:
+        if vocab not in vocabularies_raw:
+            check.add(f"vocabularies.{vocab}", f"is missing ({VOCABULARIES[vocab]})")
+            continue
+        vocabularies[vocab] = _terms(check, vocab, vocabularies_raw[vocab])
+    for extra in vocabularies_raw:
+        if extra not in VOCABULARIES:
+            check.add(f"vocabularies.{str(extra)[:40]}", f"is not a vocabulary; the vocabularies are "
+                                                         f"{', '.join(VOCABULARIES)}")
+    indicators = _indicators(check, check.items(data, "indicators"), set(METRICS))
+    figures = _figures(check, check.items(data, "reference_figures"), set(METRICS) | {i.code for i in indicators})
+    illustrative = data.get("illustrative", False)
+    if not isinstance(illustrative, bool):
+        check.add("illustrative", "must be true or false")
+    known = {"id", "name", "short_name", "funder", "managed_by", "currency", "start", "end", "phases",
+             "vocabularies", "indicators", "reference_figures", "illustrative", "description"}
+    for extra in data:
+        if extra not in known:
+            check.add(str(extra)[:40], f"is not a field of a programme definition; the fields are {', '.join(sorted(known))}")
+    programme_fields = dict(
+        short_name=check.text(data, "short_name", "", required=False, default=name),
+        funder=check.text(data, "funder", "", required=False),
+        managed_by=check.text(data, "managed_by", "", required=False),
+        currency=check.text(data, "currency", "", required=False, default="GBP"),
+        description=check.text(data, "description", "", required=False),
+    )
+    phases = _phases(check, check.items(data, "phases"), start, end)
+    if check.problems:
+        raise DefinitionError(check.problems, file)
+    return Programme(id=pid, name=name, start=start, end=end, phases=phases, vocabularies=vocabularies,
+                     indicators=indicators, reference_figures=figures, illustrative=bool(illustrative),
+                     **programme_fields)
+
+
+def read(path: str | Path) -> Programme:
+    """Read and check a `programme.json` (DefinitionError, naming the file, when it cannot be used)."""
+    path = Path(path)
+    if path.stat().st_size > 2_000_000:
+        raise DefinitionError([("(file)", "is larger than 2 MB; a definition is a few kilobytes")], path.name)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise DefinitionError([("(file)", "is not UTF-8 text")], path.name) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DefinitionError([(f"line {error.lineno}, column {error.colno}", f"is not valid JSON: {error.msg}")],
+                              path.name) from None
+    return parse(data, path.name)
+
+
+def load_for(folder: str | Path) -> Programme:
+    """The definition a version folder uses (its own, or for older versions its store's)."""
+    from impact import store
+
+    path = store.definition_file(Path(folder))
+    if not path.is_file():
+        raise FileNotFoundError(f"{Path(folder)} has no {FILE}: every extract carries its programme's definition")
+    return read(path)
+
+
+def load(folder: str | Path) -> Programme:
+    """The definition stored with an extract folder (FileNotFoundError if it has none)."""
+    path = Path(folder) / FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{Path(folder)} has no {FILE}: every extract carries its programme's definition")
+    return read(path)
+
