@@ -11,13 +11,13 @@ from impact.filters import Filters, Options, from_query_params, parse_quarter, q
 
 
 @pytest.fixture
-def options() -> Options:
+def options(definition) -> Options:
     frame = pd.DataFrame({
         "iso3": ["UGA", "KEN", "MMR"], "country": ["Uganda", "Kenya", "Myanmar"],
         "region": ["East Africa", "East Africa", "South-East Asia"],
         "first_period": [pd.Timestamp("2011-07-01")] * 3, "last_period": [pd.Timestamp("2019-01-01")] * 3,
     })
-    return Options.from_frame(frame)
+    return Options.from_frame(frame, definition)
 
 
 def test_quarters_parse_and_print():

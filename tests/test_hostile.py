@@ -32,14 +32,14 @@ HUGE = ["A" * 100_000, "UGA" * 5_000]
 
 
 @pytest.fixture
-def options() -> Options:
+def options(definition) -> Options:
     return Options(
         countries={"UGA": "Uganda", "TZA": "Tanzania"},
         first_period=dt.date(2011, 7, 1),
         last_period=dt.date(2019, 1, 1),
-        values={"phase": schema.PHASES, "region": ("East Africa",), "country": ("UGA", "TZA"),
-                "theme": schema.THEMES, "grant": schema.GRANT_TYPES, "cadre": schema.CADRES,
-                "gender": schema.GENDERS},
+        values={"phase": definition.phase_names, "region": definition.values("region")[:1], "country": ("UGA", "TZA"),
+                "theme": definition.values("theme"), "grant": definition.values("grant_type"),
+                "cadre": definition.values("cadre"), "gender": definition.values("gender")},
     )
 
 

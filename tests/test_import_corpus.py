@@ -313,7 +313,7 @@ CASES = [
          "unknown-reference"),
     # totals and dates that cannot be right
     Case("new-approaches-above-surveyed", _rows("outcomes", _new_approaches_above_surveyed), "outcomes.csv", None,
-         "value", "more-than-surveyed"),
+         "value", "more-than-denominator"),
     Case("days-below-placements", lambda s, w: _edit("volunteering", _first_busy_volunteering_row(s),
                                                       "volunteer_days", "0")(s, w),
          "volunteering.csv", None, "volunteer_days", "days-below-placements"),

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from impact import db, explore
+from impact import db, explore, indicators
 from impact.filters import Filters
 
 
@@ -69,13 +69,15 @@ def test_headline_totals_equal_independent_sql(database, independent, case):
 def test_volunteering_and_outcomes_follow_the_filters(database, independent):
     filters = Filters(country=("TZA", "UGA"), period_to=dt.date(2016, 10, 1))
     row = db.run_query(database, "headline_totals", filters.params()).iloc[0]
+    outcomes = indicators.totals(db.run_query(database, "indicator_totals", filters.params()), database.programme)
     where = "iso3 in ('TZA', 'UGA') and period <= date '2016-10-01'"
     assert row["volunteer_days_overseas"] == independent.scalar(
         f"select sum(volunteer_days) from volunteering where location = 'Overseas' and {where}")
     assert row["volunteer_days_uk"] == independent.scalar(
         f"select sum(volunteer_days) from volunteering where location = 'UK' and {where}")
-    assert row["uk_volunteers_improved_skills"] == independent.scalar(
-        f"select coalesce(sum(value), 0) from outcomes where indicator = 'uk_volunteers_improved_skills' and {where}")
+    for code in database.programme.reported_codes:
+        assert outcomes[code] == independent.scalar(
+            f"select coalesce(sum(value), 0) from outcomes where indicator = $code and {where}", {"code": code})
     institutions = independent.scalar(
         "select count(distinct institution_id) from project_partners where project_id in "
         "(select project_id from projects where iso3 in ('TZA', 'UGA') and start_date < date '2017-01-01')")

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from impact import cells, db, extract_io, schema, store, validate
+from impact import programme as programmes
 from impact.filters import Filters
 from tests.data_helpers import make_store, read_rows, write_rows
 
@@ -46,7 +47,7 @@ def test_export_then_import_round_trips_exactly(fmt, fixture_dir, tmp_path):
     before_figures = _figures(data_dir)
     out = tmp_path / "export"
     written = extract_io.export_extract(fmt, out, data_dir=data_dir)
-    assert sorted(p.name for p in written) == sorted(f"{n}.{fmt}" for n in schema.TABLE_NAMES)
+    assert sorted(p.name for p in written) == sorted([f"{n}.{fmt}" for n in schema.TABLE_NAMES] + ["programme.json"])
     result = extract_io.import_extract(out, data_dir)
     assert result.ok, result.report.to_text()
     assert result.replaced == sorted(schema.TABLE_NAMES)
@@ -208,7 +209,7 @@ def test_check_table_on_clean_text_gives_schema_types(fixture_dir):
                              for c in table.column_names},
                             __import__("numpy").arange(2, table.num_rows + 2))
     report = validate.Report()
-    checked = validate.check_table(raw, report)
+    checked = validate.check_table(raw, report, programmes.load(fixture_dir))
     assert report.ok, report.to_text()
     assert checked.table().equals(table)
 
