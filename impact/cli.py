@@ -13,7 +13,7 @@ import sys
 def _generate(args: argparse.Namespace) -> int:
     from impact.generate import generate
 
-    counts = generate(args.out, scale=args.scale, seed=args.seed)
+    counts = generate(args.out, scale=args.scale, seed=args.seed, programme=args.programme)
     width = max(len(name) for name in counts)
     for name, rows in counts.items():
         print(f"{name:<{width}}  {rows:>12,} rows")
@@ -242,7 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen = commands.add_parser("generate", help="write the illustrative, calibrated extract as Parquet")
     gen.add_argument("--out", required=True, help="folder to write the Parquet files to")
     gen.add_argument("--scale", type=int, default=1, help="N times the projects and results (default 1)")
-    gen.add_argument("--seed", type=int, default=2011, help="random seed (default 2011, the shipped extract)")
+    gen.add_argument("--seed", type=int, default=None, help="random seed (default: the shipped extract's)")
+    gen.add_argument("--programme", default="hps", choices=("hps", "gsp"),
+                     help="hps: the calibrated HPS extract (default); gsp: an invented second programme")
     gen.set_defaults(run=_generate)
 
     dictionary = commands.add_parser("dictionary", help="print the data dictionary (Markdown)")

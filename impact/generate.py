@@ -579,13 +579,34 @@ def _arrow_table(name: str, columns: dict) -> pa.Table:
     return pa.Table.from_arrays(arrays, names=spec.column_names)
 
 
-def generate(out_dir: str | Path, scale: int = 1, seed: int = SEED) -> dict[str, int]:
-    """Write the extract's Parquet files to `out_dir`; return the row count of each table."""
+PROGRAMMES = ("hps", "gsp")  # the illustrative programmes this generator writes
+
+
+def write_tables(out: Path, tables: dict[str, dict]) -> dict[str, int]:
+    """Write each table's columns as `<table>.parquet` in `out`; return rows per table."""
+    out.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for name, columns in tables.items():
+        table = _arrow_table(name, {k: list(v) if isinstance(v, tuple) else v for k, v in columns.items()})
+        pq.write_table(table, out / f"{name}.parquet", compression="zstd", row_group_size=1_000_000)
+        counts[name] = table.num_rows
+    return counts
+
+
+def generate(out_dir: str | Path, scale: int = 1, seed: int | None = None, programme: str = "hps") -> dict[str, int]:
+    """Write an illustrative extract (`programme`: hps, the calibrated HPS; gsp, an invented second
+    programme) with its definition to `out_dir`; return the row count of each table."""
     if scale < 1:
         raise ValueError("scale must be a whole number of at least 1")
+    if programme not in PROGRAMMES:
+        raise ValueError(f"the generator writes the programmes {', '.join(PROGRAMMES)}, not {programme[:20]!r}")
+    if programme == "gsp":
+        from impact import generate_stewardship
+
+        return generate_stewardship.generate(out_dir, scale, generate_stewardship.SEED if seed is None else seed)
+    seed = SEED if seed is None else seed
     rng = np.random.default_rng(seed)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     institutions, uk_pool, overseas_pool = _make_institutions(rng, scale)
     projects, partners = _make_projects(rng, scale, uk_pool, overseas_pool)
     pidx_q, qidx_q = _project_quarters(projects)
@@ -599,11 +620,7 @@ def generate(out_dir: str | Path, scale: int = 1, seed: int = SEED) -> dict[str,
         "outcomes": _outcomes(rng, scale, projects, pidx_q, qidx_q),
         "partnership_scores": _scores(rng, projects),
     }
-    counts = {}
-    for name, columns in tables.items():
-        table = _arrow_table(name, {k: list(v) if isinstance(v, tuple) else v for k, v in columns.items()})
-        pq.write_table(table, out / f"{name}.parquet", compression="zstd", row_group_size=1_000_000)
-        counts[name] = table.num_rows
+    counts = write_tables(out, tables)
     manifest = {
         "label": "Illustrative HPS extract (calibrated to published totals)",
         "illustrative": True,

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from impact import charts, db, extract_io, schema, ui
+from impact import charts, db, extract_io, ui
 from impact.filters import MAX_VALUES, URL_KEYS, Filters, Options, from_query_params
 from tests.conftest import make_app, metrics_shown
 from tests.data_helpers import read_rows, write_rows
