@@ -109,7 +109,7 @@ def run_slide(spec: catalog.ChartSpec, options: dict):
     return ui.query(spec.query, spec.query_params(ui.filter_params(), options))
 
 
-def provenance() -> export.Provenance:
+def current_provenance() -> export.Provenance:
     """Source, version, date and filters of what is on screen."""
     return export.Provenance.of(ui.database(), ui.filter_summary())
 
@@ -218,7 +218,7 @@ def _file_stem(current: deck.Deck) -> str:
 
 def deck_downloads(current: deck.Deck, prepared: list[deck.PreparedSlide]) -> None:
     """Build the deck as PowerPoint or PDF with a progress bar, then offer the file."""
-    prov = provenance()
+    prov = current_provenance()
     signature = hashlib.sha256(f"{current.to_token()}|{prov}".encode()).hexdigest()
     pptx, pdf = st.columns(2)
     for column, fmt, label in ((pptx, "pptx", "PowerPoint"), (pdf, "pdf", "PDF")):
@@ -250,9 +250,10 @@ IMAGE_CHOICES = (
 )
 
 
-def chart_actions(spec: catalog.ChartSpec, frame, options: dict | None, key: str) -> None:
-    """The download menu (files built only when clicked) and "Add to deck" for one chart."""
-    prov = provenance()
+def chart_actions(spec: catalog.ChartSpec, frame, options: dict | None, key: str, *,
+                  provenance: export.Provenance | None = None, deck: bool = True) -> None:
+    """The download menu (files built only when clicked) and, with `deck`, "Add to deck" for one chart."""
+    prov = provenance or current_provenance()
     row = st.container(horizontal=True)
     with row.popover("Download", icon=":material/download:", key=f"{key}_downloads"):
         for label, fmt, scale, icon in IMAGE_CHOICES:
@@ -262,8 +263,9 @@ def chart_actions(spec: catalog.ChartSpec, frame, options: dict | None, key: str
                 on_click="ignore", key=f"{key}_dl_{fmt}_{scale}", width="stretch",
             )
         st.caption("Images carry the title, the filters and the source; built when you click.")
-    row.button("Add to deck", icon=":material/slideshow:", key=f"{key}_add_to_deck",
-               on_click=add_to_deck, args=(spec.id, options))
+    if deck:
+        row.button("Add to deck", icon=":material/slideshow:", key=f"{key}_add_to_deck",
+                   on_click=add_to_deck, args=(spec.id, options))
 
 
 def _deferred(spec, frame, prov, fmt, scale, options):

@@ -28,7 +28,7 @@ def plain(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _database(version: str, path: str) -> db.Database:
     return db.open_database(path, version)
 
@@ -281,11 +281,19 @@ def chart(chart_id: str, options: dict | None = None, *, key: str | None = None,
         return None
     key = key or f"chart_{chart_id}" + (f"_{_options_key(options)}" if options else "")
     frame = query(spec.query, spec.query_params({**filter_params(), **(params or {})}, options))
+    return show_chart(spec, frame, options, key=key, height=height, **plotly_kwargs)
+
+
+def show_chart(spec: catalog.ChartSpec, frame: pd.DataFrame, options: dict | None = None, *, key: str,
+               height: int | None = None, subtitle: str | None = None, provenance=None, deck: bool = True,
+               **plotly_kwargs):
+    """Show a chart drawn from `frame`: chart and table tabs, caption, the download menu and (with `deck`)
+    Add to deck. `provenance` names the source on exports (default: the data in use and the filters)."""
     rows = spec.rows(frame)
     if rows.empty:
         st.info(f"{spec.title}: no results for these filters.")
         return None
-    fig = spec.figure(frame, subtitle=filter_summary(), options=options)
+    fig = spec.figure(frame, subtitle=filter_summary() if subtitle is None else subtitle, options=options)
     if height:
         fig.update_layout(height=height)
     if (options or {}).get("chart") == "table":  # the explorer's table view: the numbers first
@@ -301,7 +309,7 @@ def chart(chart_id: str, options: dict | None = None, *, key: str | None = None,
         st.caption(plain(spec.caption(rows)))
     from impact import present  # present builds on this module
 
-    present.chart_actions(spec, frame, options, key)
+    present.chart_actions(spec, frame, options, key, provenance=provenance, deck=deck)
     return event
 
 
@@ -369,6 +377,33 @@ def drop_url(*url_keys: str) -> None:
             del st.query_params[url_key]
         st.session_state.pop(f"u_{url_key}", None)
         st.session_state.pop(f"u_{url_key}_range", None)
+
+
+def url_multi(label: str, choices: list[str], url_key: str, **kwargs) -> list[str]:
+    """A page's own multiple choice kept in the URL under `url_key` (unknown values dropped with a notice)."""
+    state = f"u_{url_key}"
+    if state not in st.session_state:
+        raw = st.query_params.get_all(url_key)
+        unknown = [v for v in raw if v not in choices]
+        if unknown:
+            st.caption(plain(f"Ignored '{unknown[0][:24]}' for {url_key} in the link: not one of the choices."))
+        st.session_state[state] = [v for v in dict.fromkeys(raw) if v in choices]
+    else:
+        st.session_state[state] = [v for v in st.session_state[state] if v in choices]
+    chosen = st.multiselect(label, choices, key=state, **kwargs)
+    if chosen != st.query_params.get_all(url_key):
+        st.query_params[url_key] = chosen
+    return chosen
+
+
+def all_databases() -> list[db.Database]:
+    """The active version of every programme in the store, top-level programme first."""
+    out = []
+    for pid in store.programmes():
+        active = store.active(programme=pid)
+        if store.is_complete(store.data_dir(programme=pid), active.version):
+            out.append(_database(active.version, str(active.path)))
+    return out
 
 
 def url_text(label: str, url_key: str, *, max_chars: int = 80, **kwargs) -> str:

@@ -1,0 +1,144 @@
+"""The portfolio: every programme of a data store side by side on what they all count.
+
+Each programme keeps its own database and vocabularies; what they share is the structural metrics
+(health workers trained, women trained, volunteer days overseas and from home, countries, projects,
+funding). Each figure is the programme's own named query under a `Scope` that every programme can
+apply (calendar years, regions and countries by name or code), so the portfolio's numbers are the
+programmes' numbers added side by side, never re-derived.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from impact import catalog, charts, db, explore
+from impact.filters import Filters
+
+SHARED = ("trainees", "women_trained", "women_share", "volunteer_days_overseas", "volunteer_days_uk",
+          "countries_active", "projects", "budget_gbp")
+PROGRAMME = "programme"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the portfolio covers: calendar years (inclusive) and regions and countries (empty = all)."""
+
+    first_year: int | None = None
+    last_year: int | None = None
+    regions: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+
+    def params(self) -> dict:
+        """Bound parameters for a programme's filter macros."""
+        filters = Filters(period_from=dt.date(self.first_year, 1, 1) if self.first_year else None,
+                          period_to=dt.date(self.last_year, 10, 1) if self.last_year else None,
+                          region=self.regions, country=self.countries)
+        return filters.params()
+
+    def describe(self) -> str:
+        """The scope in words."""
+        parts = []
+        if self.first_year or self.last_year:
+            parts.append(f"{self.first_year or 'start'}–{self.last_year or 'end'}")
+        if self.regions:
+            parts.append("Region: " + ", ".join(self.regions))
+        if self.countries:
+            parts.append("Country: " + ", ".join(self.countries))
+        return "; ".join(parts) if parts else "All programmes, years, regions and countries"
+
+
+def _name(database: db.Database) -> str:
+    return database.programme.short_name or database.programme.id
+
+
+def totals(databases: list[db.Database], scope: Scope) -> pd.DataFrame:
+    """One row per programme: its name, window and the shared figures under `scope`."""
+    rows = []
+    for database in databases:
+        row = db.run_query(database, "headline_totals", scope.params()).iloc[0]
+        p = database.programme
+        rows.append({PROGRAMME: _name(database), "name": p.name, "years": f"{p.start.year}–{p.end.year}",
+                     **{key: row[key] for key in SHARED if key in row},
+                     "women_share": row["women_trained"] / row["trainees"] if row["trainees"] else None})
+    frame = pd.DataFrame(rows, columns=[PROGRAMME, "name", "years", *SHARED])
+    return frame.astype({"women_share": "float64"})
+
+
+def by_year(databases: list[db.Database], scope: Scope) -> pd.DataFrame:
+    """One row per calendar year and programme: trainees, women trained and share, volunteer days, projects."""
+    frames = []
+    params = {**scope.params(), **explore.totals_params("time")}
+    for database in databases:
+        training = db.run_query(database, "training_by_dimension", params)[
+            ["category", "trainees", "women_trained", "women_share"]]
+        days = db.run_query(database, "volunteering_by_dimension", params)[
+            ["category", "volunteer_days_overseas", "volunteer_days_uk", "volunteer_days"]]
+        projects = db.run_query(database, "projects_by_dimension", params)[["category", "projects"]]
+        year = training.merge(days, on="category", how="outer").merge(projects, on="category", how="outer")
+        frames.append(year.assign(**{PROGRAMME: _name(database)}))
+    if not frames:
+        return pd.DataFrame(columns=["year", PROGRAMME, "trainees"])
+    out = pd.concat(frames, ignore_index=True).rename(columns={"category": "year"})
+    counts = ["trainees", "women_trained", "volunteer_days_overseas", "volunteer_days_uk", "volunteer_days", "projects"]
+    out[counts] = out[counts].fillna(0)
+    return out.sort_values(["year", PROGRAMME]).reset_index(drop=True)
+
+
+def countries(databases: list[db.Database], scope: Scope) -> pd.DataFrame:
+    """One row per country: the programmes that worked there and their health workers trained."""
+    frames = []
+    for database in databases:
+        frame = db.run_query(database, "country_metrics", scope.params())
+        frames.append(frame[["iso3", "country", "region", "trainees", "projects"]].assign(**{PROGRAMME: _name(database)}))
+    if not frames:
+        return pd.DataFrame(columns=["iso3", "country", "region", "trainees", "projects", "programmes"])
+    every = pd.concat(frames, ignore_index=True)
+    grouped = every.groupby("iso3", as_index=False).agg(
+        country=("country", "first"), region=("region", "first"), trainees=("trainees", "sum"),
+        projects=("projects", "sum"), programmes=(PROGRAMME, lambda names: ", ".join(sorted(set(names)))))
+    return grouped.sort_values(["trainees", "country"], ascending=[False, True]).reset_index(drop=True)
+
+
+def wide(frame: pd.DataFrame, value: str) -> pd.DataFrame:
+    """A by-year table with one column per programme for metric `value`."""
+    if frame.empty:
+        return pd.DataFrame(columns=["year"])
+    table = frame.pivot_table(index="year", columns=PROGRAMME, values=value, aggfunc="sum")
+    table.columns = [str(c) for c in table.columns]
+    return table.reset_index()
+
+
+def _per_year(value: str, title: str, kind: str) -> catalog.ChartSpec:
+    def draw(rows, title="", subtitle="", **_):
+        columns = [c for c in rows.columns if c != "year"]
+        return charts.series(rows, "year", columns, value, kind=kind, title=title, subtitle=subtitle)
+
+    return catalog.ChartSpec(
+        id=f"portfolio_{value}", title=title, query="", kind="line" if kind == "line" else "column",
+        category="year", values=(value,), draw=draw, shape=lambda frame: wide(frame, value),
+        series_of=lambda rows: [c for c in rows.columns if c != "year"],
+        description="Each programme's own figure per calendar year, side by side.",
+    )
+
+
+def _map() -> catalog.ChartSpec:
+    def draw(rows, title="", subtitle="", **_):
+        return charts.choropleth(rows, "iso3", "country", "trainees", title=title, subtitle=subtitle)
+
+    return catalog.ChartSpec(
+        id="portfolio_map", title="Where the programmes trained health workers", query="", kind="map",
+        category="country", values=("trainees",), draw=draw,
+        shape=lambda frame: frame[frame["trainees"] > 0].reset_index(drop=True),
+        description="Health workers trained by country, all programmes added up; the table names the programmes.",
+    )
+
+
+CHARTS = {
+    "portfolio_trainees": _per_year("trainees", "Health workers trained per year, by programme", "bar"),
+    "portfolio_women_share": _per_year("women_share", "Women's share of trainees per year, by programme", "line"),
+    "portfolio_volunteer_days": _per_year("volunteer_days", "Volunteer days per year, by programme", "bar"),
+    "portfolio_map": _map(),
+}

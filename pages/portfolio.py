@@ -1,0 +1,67 @@
+"""Portfolio: every programme in the store side by side on what they all count — health workers trained,
+women's share, volunteer days overseas and from home, countries, projects and funding — per calendar year
+and in total, with a map of where each worked. Its own filters (years, regions, countries) apply to every
+programme; the sidebar's filters belong to one programme and do not apply here."""
+
+import datetime as dt
+
+import streamlit as st
+
+from impact import export, portfolio, ui
+from impact.metrics import format_metric
+from impact.portfolio import CHARTS, Scope
+
+ui.ensure_navigation()
+databases = ui.all_databases()
+st.title("Portfolio: the programmes side by side")
+st.caption("Each programme's own figures, from its own data and definition. The sidebar's filters belong to one "
+           "programme; the choices below apply to all of them.")
+
+years = sorted({y for d in databases for y in range(d.programme.start.year, d.programme.end.year + 1)})
+labels = [str(y) for y in years]
+regions = sorted({r for d in databases for r in d.programme.values("region")})
+every = portfolio.countries(databases, Scope())
+names = dict(zip(every["iso3"], every["country"]))
+span, where, which = st.columns([2, 2, 2])
+with span:
+    first, last = ui.url_range("Years", labels, "years", (labels[0], labels[-1])) if len(labels) > 1 else (labels[0],) * 2
+with where:
+    chosen_regions = ui.url_multi("Regions", regions, "pregion", placeholder="All")
+with which:
+    chosen_countries = ui.url_multi("Countries", sorted(names, key=names.get), "pcountry", placeholder="All",
+                                    format_func=lambda code: names.get(code, code))
+scope = Scope(int(first), int(last), tuple(chosen_regions), tuple(chosen_countries))
+st.caption(ui.plain(scope.describe()))
+source = export.Provenance(f"Portfolio of {len(databases)} programmes", ", ".join(
+    f"{d.programme.short_name} {d.version}" for d in databases), dt.date.today(), scope.describe())
+
+totals = portfolio.totals(databases, scope)
+tiles = st.columns(4)
+for column, (key, label) in zip(tiles, (("trainees", "Health workers trained"), ("volunteer_days_overseas",
+                                        "Volunteer days overseas"), ("projects", "Projects"),
+                                        ("budget_gbp", "Grant funding"))):
+    with column.container(border=True):
+        st.metric(label, format_metric(key, totals[key].sum()),
+                  help="All programmes added up; the table below gives each programme's own figure.")
+        st.caption(ui.plain(" · ".join(f"{p}: {format_metric(key, v)}" for p, v in zip(totals["programme"], totals[key]))))
+st.subheader("Each programme in total")
+ui.table(totals)
+
+by_year = portfolio.by_year(databases, scope)
+trained, share = st.columns(2)
+with trained:
+    ui.show_chart(CHARTS["portfolio_trainees"], by_year, key="portfolio_trainees", subtitle=scope.describe(),
+                  provenance=source, deck=False)
+with share:
+    ui.show_chart(CHARTS["portfolio_women_share"], by_year, key="portfolio_women_share", subtitle=scope.describe(),
+                  provenance=source, deck=False)
+days, world = st.columns(2)
+with days:
+    ui.show_chart(CHARTS["portfolio_volunteer_days"], by_year, key="portfolio_volunteer_days",
+                  subtitle=scope.describe(), provenance=source, deck=False)
+with world:
+    places = portfolio.countries(databases, scope)
+    ui.show_chart(CHARTS["portfolio_map"], places, key="portfolio_map", subtitle=scope.describe(),
+                  provenance=source, deck=False)
+st.subheader("Where each programme worked")
+ui.table(places)
