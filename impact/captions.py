@@ -24,7 +24,7 @@ def share(part: float, whole: float) -> str:
 
 
 def plural(noun: str) -> str:
-    """'Nurse' -> 'nurses', 'Midwife' -> 'midwives', 'Laboratory staff' -> 'laboratory staff'."""
+    """'Nurse' -> 'nurses', 'Midwife' -> 'midwives', 'Support staff' -> 'support staff'."""
     word = noun.lower()
     return _PLURALS.get(word, word if word.endswith("s") else word + "s")
 

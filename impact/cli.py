@@ -72,8 +72,8 @@ def _export_chart(args: argparse.Namespace) -> int:
         if not sep or key not in base.options:
             raise ValueError(f"--option {pair!r}: chart {base.id!r} takes {', '.join(base.options) or 'no options'}")
         chart_options[key] = value
+    database, options, filters, provenance = _export_context(args)  # the programme's indicators are metrics from here
     spec = catalog.chart(args.id, chart_options)
-    database, options, filters, provenance = _export_context(args)
     frame = export.chart_data(database, spec, filters, options, chart_options)
     if frame.empty:
         raise ValueError(f"chart {spec.id!r} has no results for these filters")

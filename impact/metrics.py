@@ -113,7 +113,7 @@ METRICS: dict[str, Metric] = {
         Metric(
             key="institutions_uk", label="UK institutions", unit="institutions",
             aggregation="count distinct", fmt="count", source="project_partners",
-            description="NHS trusts, universities, royal colleges and others in the UK.",
+            description="Partner institutions on the UK side of the partnerships.",
             how_counted="Distinct UK institutions on projects active in the period.",
         ),
         Metric(
@@ -210,7 +210,7 @@ def metric(key: str) -> Metric:
 
 
 def format_value(value: float | int | None, fmt: str = "count") -> str:
-    """Write a number the way people do: 93,112; 74%; £30m; an em dash when missing."""
+    """Write a number the way people do: 12,345; 74%; £30m; an em dash when missing."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if fmt == "percent":

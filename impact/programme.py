@@ -124,7 +124,7 @@ class ReferenceFigure:
     note: str = ""
 
     def text(self, formatted: str) -> str:
-        """'over 46,600 by March 2019' given the value already formatted."""
+        """'over 1,500 by March 2020' given the value already formatted."""
         when = f" by {self.as_of:%B %Y}" if self.as_of else ""
         head = f"{self.qualifier} {formatted}".strip()
         return f"{head}{when}" + (f" ({self.note})" if self.note else "")

@@ -1,0 +1,356 @@
+"""A programme defined as data: its definition is checked with located messages, travels with its extract
+(import, export-extract, versions), and several programmes share one store, each on every page with its own
+vocabularies and indicators, side by side on the Portfolio page."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import streamlit as st
+
+from impact import cli, db, explore, extract_io, indicators, metrics, portfolio, schema, store
+from impact import generate_stewardship as gsp
+from impact import programme as programmes
+from impact.generate import generate, hps_definition
+from tests.conftest import ROOT, Independent, make_app, metrics_shown
+from tests.data_helpers import make_store, snapshot
+
+PAGES = ["pages/overview.py", "pages/countries.py", "pages/partnerships.py", "pages/workforce.py",
+         "pages/volunteering.py", "pages/explore.py", "pages/present.py", "pages/portfolio.py", "pages/data.py"]
+
+
+@pytest.fixture(scope="session")
+def second_dir(tmp_path_factory) -> Path:
+    """The invented second programme, generated with its own seed."""
+    out = tmp_path_factory.mktemp("second_programme")
+    generate(out, programme="gsp", seed=7)
+    return out
+
+
+@pytest.fixture(scope="session")
+def second(second_dir) -> programmes.Programme:
+    return programmes.load(second_dir)
+
+
+@pytest.fixture
+def two_programmes(fixture_dir, second_dir, tmp_path) -> Path:
+    """A store holding the fixture HPS extract (top level) and the second programme, imported."""
+    root = make_store(fixture_dir, tmp_path / "store")
+    result = extract_io.import_extract(second_dir, root)
+    assert result.ok, result.report.to_text()
+    return root
+
+
+@pytest.fixture
+def two_app(two_programmes, monkeypatch) -> Path:
+    monkeypatch.setenv("IMPACT_DATA_DIR", str(two_programmes))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield two_programmes
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+# ---- the definition ------------------------------------------------------------------------------
+
+def test_definitions_round_trip_through_json(definition, second):
+    for programme in (definition, second, hps_definition()):
+        assert programmes.parse(json.loads(programme.to_json())) == programme
+
+
+def test_the_second_programme_shares_no_vocabulary_with_the_first(definition, second):
+    for name in ("theme", "grant_type", "region", "cadre", "training_type", "principle"):
+        assert not set(definition.values(name)) & set(second.values(name)), name
+    assert not set(definition.phase_names) & set(second.phase_names)
+    assert not set(definition.reported_codes) & set(second.reported_codes)
+    assert gsp.START.year >= 2019 and gsp.END.year <= 2025 and second.reference_figures == ()
+
+
+def _broken(change):
+    def edit(data: dict) -> dict:
+        data = copy.deepcopy(data)
+        change(data)
+        return data
+    return edit
+
+
+def _set(path: str, value):
+    def change(data):
+        target = data
+        *parts, last = path.split(".")
+        for part in parts:
+            target = target[int(part)] if part.isdigit() else target[part]
+        target[int(last) if last.isdigit() else last] = value
+    return change
+
+
+BROKEN = [
+    ("unknown-aggregation", _set("indicators.0.aggregation", "median"), "indicators[0].aggregation", "median"),
+    ("duplicate-code", _set("indicators.1.code", "uk_volunteers_improved_skills"), "indicators[1].code", "twice"),
+    ("empty-code", _set("indicators.0.code", ""), "indicators[0].code", "missing"),
+    ("overlapping-phases", _set("phases.1.first_day", "2016-06-01"), "phases[1]", "overlaps"),
+    ("phase-outside-window", _set("phases.1.last_day", "2020-12-31"), "phases[1]", "outside the programme"),
+    ("ratio-of-unknown-code", _set("indicators.3.denominator", "volunteers_asked"), "indicators[3]",
+     "volunteers_asked"),
+    ("id-not-url-safe", _set("id", "HPS 2011/19"), "id", "not a programme id"),
+    ("duplicate-value", lambda d: d["vocabularies"]["theme"].append(d["vocabularies"]["theme"][0]),
+     "vocabularies.theme[11].value", "twice"),
+    ("unknown-role", _set("vocabularies.gender.0", {"value": "Female", "role": "female"}), "vocabularies.gender[0].role",
+     "not a role"),
+    ("missing-vocabulary", lambda d: d["vocabularies"].pop("cadre"), "vocabularies.cadre", "missing"),
+    ("unknown-field", _set("colour", "blue"), "colour", "not a field"),
+]
+
+
+@pytest.mark.parametrize(("case", "change", "where", "says"), BROKEN, ids=[b[0] for b in BROKEN])
+def test_a_malformed_definition_is_refused_with_its_field_and_nothing_changes(
+        case, change, where, says, data_store, fixture_dir, tmp_path):
+    source = tmp_path / "upload"
+    source.mkdir()
+    data = json.loads((fixture_dir / programmes.FILE).read_text())
+    (source / programmes.FILE).write_text(json.dumps(_broken(change)(data)))
+    before = snapshot(data_store)
+    result = extract_io.import_extract(source, data_store)
+    assert not result.ok
+    problems = [p for p in result.report.problems if p.rule == "bad-definition"]
+    assert any(p.column == where and says in p.message for p in problems), [(p.column, p.message) for p in problems]
+    assert all(p.file == programmes.FILE for p in problems)
+    assert snapshot(data_store) == before
+
+
+def test_a_vocabulary_that_drops_a_value_the_data_uses_is_refused(data_store, fixture_dir, tmp_path, definition):
+    source = tmp_path / "upload"
+    source.mkdir()
+    data = json.loads((fixture_dir / programmes.FILE).read_text())
+    dropped = data["vocabularies"]["theme"].pop(0)
+    (source / programmes.FILE).write_text(json.dumps(data))
+    before = snapshot(data_store)
+    result = extract_io.import_extract(source, data_store)
+    assert not result.ok
+    problem = next(p for p in result.report.problems if p.rule == "dropped-by-definition")
+    assert problem.column == "theme" and problem.value == dropped and "projects in version base" in problem.file
+    assert "vocabularies.theme" in problem.message
+    assert snapshot(data_store) == before
+
+
+def test_a_new_programme_with_a_taken_id_is_refused(data_store, fixture_dir, tmp_path, definition):
+    before = snapshot(data_store)
+    result = extract_io.import_extract(fixture_dir, data_store, programme=definition.id, new_programme=True)
+    assert not result.ok and any(p.rule == "programme-exists" for p in result.report.problems)
+    assert snapshot(data_store) == before
+
+
+def test_values_outside_the_definition_name_the_programmes_own_values(csv_extract, data_store, tmp_path, definition):
+    source = tmp_path / "upload"
+    shutil.copytree(csv_extract, source)
+    text = (source / "projects.csv").read_text(encoding="utf-8-sig")
+    first_theme = definition.values("theme")[0]
+    (source / "projects.csv").write_text(text.replace(first_theme, "Antimicrobial resistance", 1), encoding="utf-8")
+    result = extract_io.import_extract(source, data_store)
+    problem = next(p for p in result.report.problems if p.rule == "not-allowed")
+    assert problem.column == "theme" and first_theme in problem.message and "vocabularies.theme" in problem.message
+
+
+def test_a_new_value_imports_once_the_definition_allows_it(csv_extract, data_store, tmp_path, definition):
+    source = tmp_path / "upload"
+    shutil.copytree(csv_extract, source)
+    text = (source / "projects.csv").read_text(encoding="utf-8-sig")
+    first_theme = definition.values("theme")[0]
+    (source / "projects.csv").write_text(text.replace(first_theme, "Antimicrobial resistance", 1), encoding="utf-8")
+    data = json.loads((source / programmes.FILE).read_text())
+    data["vocabularies"]["theme"].append("Antimicrobial resistance")
+    (source / programmes.FILE).write_text(json.dumps(data))
+    result = extract_io.import_extract(source, data_store)
+    assert result.ok, result.report.to_text()
+    active = store.active(data_store)
+    assert "Antimicrobial resistance" in programmes.load(active.path).values("theme")
+    assert store.verify(data_store, active.version) == []
+    assert store.read_manifest(active.path)["definition_changed"] is True
+
+
+def test_a_project_starts_within_its_phase(csv_extract, data_store, tmp_path, definition):
+    source = tmp_path / "upload"
+    source.mkdir()
+    shutil.copy(csv_extract / "projects.csv", source / "projects.csv")
+    data = json.loads((csv_extract / programmes.FILE).read_text())
+    first = definition.phases[0]
+    data["phases"][0]["first_day"] = first.first_day.replace(year=first.first_day.year + 2).isoformat()
+    data["start"] = data["phases"][0]["first_day"]
+    (source / programmes.FILE).write_text(json.dumps(data))
+    result = extract_io.import_extract(source, data_store)
+    assert not result.ok
+    rules = {p.rule for p in result.report.problems}
+    assert "start-outside-phase" in rules or "outside-programme" in rules
+
+
+def test_export_extract_writes_the_definition_and_import_takes_it_back(data_store, definition, tmp_path):
+    out = tmp_path / "out"
+    extract_io.export_extract("csv", out, data_dir=data_store)
+    assert programmes.load(out) == definition
+    result = extract_io.import_extract(out, data_store)
+    assert result.ok and programmes.load(store.active(data_store).path) == definition
+
+
+# ---- indicators as metrics -------------------------------------------------------------------------
+
+def test_latest_and_ratio_indicators_equal_independent_sql(second_dir, second):
+    database = db.open_database(second_dir)
+    sql = Independent(second_dir)
+    with metrics.using(second):
+        figures = indicators.totals(db.run_query(database, "indicator_totals", {
+            "period_from": second.start, "period_to": second.end, "phases": [], "regions": [], "countries": [],
+            "themes": [], "grant_types": []}))
+    latest = sql.scalar("select sum(v) from (select arg_max(value, period) as v from outcomes "
+                        "where indicator = 'facilities_with_stewardship' group by project_id, iso3)")
+    assert figures["facilities_with_stewardship"] == latest
+    compliant = sql.scalar("select sum(value) from outcomes where indicator = 'prescriptions_compliant'")
+    audited = sql.scalar("select sum(value) from outcomes where indicator = 'prescriptions_audited'")
+    assert figures["prescribing_compliance"] == pytest.approx(compliant / audited)
+    women = sql.scalar("select sum(trainees) from training where gender = $g", {"g": second.role("gender", "women")})
+    row = db.run_query(database, "headline_totals", {
+        "period_from": second.start, "period_to": second.end, "phases": [], "regions": [], "countries": [],
+        "themes": [], "grant_types": [], "cadres": [], "genders": []}).iloc[0]
+    assert row["women_trained"] == women
+    overseas = sql.scalar("select sum(volunteer_days) from volunteering where location = $l",
+                          {"l": second.role("location", "overseas")})
+    assert row["volunteer_days_overseas"] == overseas
+    database.connection.close()
+
+
+def test_the_explorer_groups_an_indicator_of_the_second_programme(second_dir, second):
+    from impact import catalog
+
+    database = db.open_database(second_dir)
+    sql = Independent(second_dir)
+    with metrics.using(second):
+        spec = catalog.chart("explore", {"metric": "prescribing_compliance", "by": "region"})
+        frame = db.run_query(database, spec.query, spec.query_params({
+            "period_from": second.start, "period_to": second.end, "phases": [], "regions": [], "countries": [],
+            "themes": [], "grant_types": [], "cadres": [], "genders": []}))
+        rows = spec.rows(frame)
+    expected = dict(sql.rows(
+        "select c.region, sum(value) filter (where indicator = 'prescriptions_compliant') / "
+        "sum(value) filter (where indicator = 'prescriptions_audited') "
+        "from outcomes o join countries c using (iso3) group by 1"))
+    assert dict(zip(rows["region"], rows["prescribing_compliance"])) == pytest.approx(expected)
+    database.connection.close()
+
+
+# ---- several programmes in one store ---------------------------------------------------------------
+
+def test_the_store_lists_both_programmes_with_their_own_versions(two_programmes, definition, second):
+    assert list(store.programmes(two_programmes)) == [definition.id, second.id]
+    assert store.active(two_programmes).version == store.BASE_VERSION
+    assert store.active(two_programmes, second.id).version != store.BASE_VERSION
+    with pytest.raises(store.StoreError, match="no programme"):
+        store.active(two_programmes, "nope")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_the_second_programme(two_app, page, second, second_dir):
+    at = make_app(page, query={"programme": [second.id]})
+    assert not at.exception
+    assert at.session_state["_programme"] == second.id
+
+
+def test_the_overview_shows_each_programmes_own_figures_and_vocabularies(two_app, second, second_dir, definition,
+                                                                         independent):
+    theirs = Independent(second_dir)
+    at = make_app(query={"programme": [second.id]})
+    shown = metrics_shown(at)
+    assert shown["Health workers trained"] == f"{theirs.scalar('select sum(trainees) from training'):,}"
+    assert shown["Facilities with a stewardship programme"]
+    assert second.name in at.title[0].value.replace("\\", "")
+    theme_box = next(m for m in at.multiselect if m.label == "Theme")
+    assert list(theme_box.options) == list(second.values("theme"))
+    at = make_app()
+    assert metrics_shown(at)["Health workers trained"] == f"{independent.scalar('select sum(trainees) from training'):,}"
+    assert list(next(m for m in at.multiselect if m.label == "Theme").options) == list(definition.values("theme"))
+
+
+def test_switching_programme_in_the_sidebar_keeps_it_in_the_link(two_app, second):
+    at = make_app()
+    at.selectbox(key="f_programme").select(second.id).run()
+    assert not at.exception
+    assert at.query_params["programme"] in (second.id, [second.id])
+    assert second.name in at.title[0].value.replace("\\", "")
+
+
+def test_an_unknown_programme_in_the_link_gets_a_notice(two_app, definition):
+    at = make_app(query={"programme": ["nope<b>"]})
+    assert at.session_state["_programme"] == definition.id
+    assert any("Ignored the programme" in c.value for c in at.caption)
+
+
+def test_portfolio_figures_equal_independent_per_programme_sums(two_programmes, fixture_dir, second_dir):
+    databases = [db.open_database(store.active(two_programmes, pid).path) for pid in store.programmes(two_programmes)]
+    scope = portfolio.Scope(first_year=2019, last_year=2024)
+    totals = portfolio.totals(databases, scope)
+    by_year = portfolio.by_year(databases, scope)
+    for folder, database in zip((fixture_dir, second_dir), databases):
+        sql = Independent(folder)
+        name = database.programme.short_name
+        expected = sql.scalar("select coalesce(sum(trainees), 0) from training "
+                              "where period between date '2019-01-01' and date '2024-10-01'")
+        assert totals.set_index("programme").loc[name, "trainees"] == expected
+        per_year = dict(sql.rows("select cast(year(period) as varchar), sum(trainees) from training "
+                                 "where period between date '2019-01-01' and date '2024-10-01' group by 1"))
+        mine = by_year[(by_year["programme"] == name) & (by_year["trainees"] > 0)]
+        assert dict(zip(mine["year"], mine["trainees"])) == per_year
+    for database in databases:
+        database.connection.close()
+
+
+def test_portfolio_page_shows_the_sum_of_the_programmes(two_app, fixture_dir, second_dir):
+    at = make_app("pages/portfolio.py")
+    total = sum(Independent(d).scalar("select sum(trainees) from training") for d in (fixture_dir, second_dir))
+    assert metrics_shown(at)["Health workers trained"] == f"{total:,}"
+    assert len(at.get("plotly_chart")) == 4
+
+
+def test_command_line_takes_the_programme(two_programmes, second, tmp_path, capsys):
+    assert cli.main(["versions", "--data-dir", str(two_programmes)]) == 0
+    listing = capsys.readouterr().out
+    assert f"programme {second.id}:" in listing
+    out = tmp_path / "chart.csv"
+    assert cli.main(["export", "chart", "explore", "--option", "metric=facilities_with_stewardship", "--option",
+                     "by=region", "--format", "csv", "--out", str(out), "--data-dir", str(two_programmes),
+                     "--programme", second.id]) == 0
+    assert "Facilities with a stewardship programme" in out.read_text(encoding="utf-8-sig")
+    assert cli.main(["export", "chart", "explore", "--option", "metric=facilities_with_stewardship",
+                     "--format", "csv", "--out", str(out), "--data-dir", str(two_programmes)]) == 2
+    assert "unknown metric" in capsys.readouterr().err
+
+
+# ---- no programme in code --------------------------------------------------------------------------
+
+def _distinctive(programme: programmes.Programme) -> set[str]:
+    """A programme's own words and figures: vocabulary values, phases, codes, names, published numbers."""
+    structural = set(schema.SIDES) | set(schema.PARTNER_ROLES) | set(metrics.METRICS)
+    words = {v for name in programme.vocabularies for v in programme.values(name)}
+    words |= set(programme.phase_names) | {i.code for i in programme.indicators}
+    words |= {programme.name, programme.funder, programme.managed_by}
+    words |= {f"{r.value:,.0f}" for r in programme.reference_figures if r.value >= 1000}
+    # Words that are also ordinary English or structural (a cadre "Doctor", a location "UK") are not evidence.
+    return {w for w in words - structural if len(w) > 6 and " " in w or "_" in w or re.search(r"\d{2},\d{3}", w)}
+
+
+def test_no_module_outside_the_generators_names_a_programme(definition):
+    words = _distinctive(hps_definition()) | _distinctive(gsp.definition())
+    words |= {"Health Partnership Scheme", "THET", "DFID", "HPS-0"}
+    sources = [p for p in (ROOT / "impact").glob("*.py") if not p.name.startswith("generate")]
+    sources += list((ROOT / "pages").glob("*.py")) + list((ROOT / "queries").rglob("*.sql")) + [ROOT / "app.py"]
+    found = [(p.name, w) for p in sources for w in sorted(words)
+             if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", p.read_text(encoding="utf-8"))]
+    assert found == []
+
+
+def test_explore_dimensions_follow_the_definition(second):
+    with metrics.using(second):
+        view = explore.View(metric="trainees", by="theme", compare="phase").checked()
+    assert (view.a, view.b) == second.phase_names[:2]
