@@ -214,6 +214,57 @@ def _delete_version(args: argparse.Namespace) -> int:
     return 0
 
 
+def _programme_template(args: argparse.Namespace) -> int:
+    from impact import programme as programmes
+    from impact import template
+
+    definition = programmes.read(args.definition) if args.definition else None
+    written = template.write(args.out, definition)
+    for path in written:
+        print(f"wrote {path}")
+    what = f"{definition.name}'s vocabularies" if definition else "a starter definition: edit programme.json first"
+    print(f"a blank programme in {args.out} ({what}); see the Instructions sheet of {template.WORKBOOK}")
+    return 0
+
+
+def _programme_check(args: argparse.Namespace) -> int:
+    from impact import programme as programmes
+
+    definition = programmes.read(args.file)
+    print(f"{args.file}: programme {definition.id} ({definition.name}), {definition.start} to {definition.end}, "
+          f"{len(definition.phases)} phases, {len(definition.indicators)} indicators: no problems")
+    return 0
+
+
+def _programme_list(args: argparse.Namespace) -> int:
+    from impact import programme as programmes
+    from impact import store
+
+    for pid, root in store.programmes(args.data_dir).items():
+        active = store.active(root)
+        try:
+            name = programmes.load_for(active.path).name
+        except (OSError, ValueError):
+            name = "(no definition)"
+        print(f"{pid:<16} {name:<40} version {active.version}")
+    return 0
+
+
+def _add_programme(commands, data_dir: dict) -> None:
+    programme = commands.add_parser("programme", help="programme definitions: a blank template, a check, the list")
+    kinds = programme.add_subparsers(dest="programme_command", required=True, metavar="WHAT")
+    blank = kinds.add_parser("template", help="a definition to fill in, every table's header and one workbook")
+    blank.add_argument("--out", required=True, help="an empty folder to write the template to")
+    blank.add_argument("--definition", metavar="FILE", help="a programme.json whose vocabularies the workbook uses")
+    blank.set_defaults(run=_programme_template)
+    check = kinds.add_parser("check", help="check a programme.json and say what is wrong, field by field")
+    check.add_argument("file")
+    check.set_defaults(run=_programme_check)
+    listing = kinds.add_parser("list", help="the programmes in the data store")
+    listing.add_argument("--data-dir", **data_dir)
+    listing.set_defaults(run=_programme_list)
+
+
 def _hash_password(args: argparse.Namespace) -> int:
     import getpass
 
@@ -290,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     hp.set_defaults(run=_hash_password)
 
     _add_export(commands)
+    _add_programme(commands, data_dir)
     return parser
 
 

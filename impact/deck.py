@@ -24,7 +24,7 @@ from impact import catalog, export, store, theme
 from impact.metrics import excel_format, format_metric, is_metric, metric
 
 DECK_DIR = store.PROJECT_ROOT / "decks"
-DEFAULT_DECK = DECK_DIR / "hps_impact.json"
+DEFAULT_DECK = DECK_DIR / "default.json"  # a programme's own default deck is decks/<programme id>.json
 MAX_SLIDES = 60
 MAX_NAME = 120
 MAX_TITLE = 160
@@ -228,9 +228,15 @@ def save(deck: Deck, path: str | Path) -> None:
     Path(path).write_text(deck.to_json(), encoding="utf-8")
 
 
-def default_deck() -> Deck:
-    """The shipped 'HPS impact' deck."""
-    return load(DEFAULT_DECK)
+def default_deck(programme_id: str | None = None) -> Deck:
+    """The default deck of a programme (default: the active one): its own `decks/<id>.json` if it has one,
+    else the shipped generic deck."""
+    from impact import metrics
+
+    if programme_id is None and metrics.active_programme() is not None:
+        programme_id = metrics.active_programme().id
+    own = DECK_DIR / f"{programme_id}.json" if programme_id else None
+    return load(own if own is not None and own.is_file() else DEFAULT_DECK)
 
 
 # ---- slides with their data ----------------------------------------------------------------

@@ -34,6 +34,8 @@ EXTENSIONS = ("csv", "xlsx", "parquet")
 IGNORED = re.compile(r"^(\..*|~\$.*|extract\.json|thumbs\.db|desktop\.ini)$", re.IGNORECASE)
 _CHUNK = 100_000
 DEFINITION_TABLE = "(programme definition)"  # the SourceFile.table of a programme.json
+WORKBOOK = "extract.xlsx"  # one workbook with a sheet per table (the programme template's)
+WORKBOOK_TABLE = "(workbook)"
 
 
 @dataclass(frozen=True)
@@ -76,19 +78,21 @@ def collect(source: Path, workdir: Path, report: Report, limits: Limits = LIMITS
     source = Path(source)
     shown = display or source.name
     if source.is_dir():
-        return _from_folder(source, report, prefix="")
+        return _from_folder(source, report, prefix="", limits=limits)
     if not source.is_file():
         report.add(shown, None, "", "", "not-found", f"There is no file or folder called {shown}.")
         return []
     if source.suffix.lower() == ".zip":
         return _from_zip(source, shown, workdir, report, limits)
     found = _identify(source, shown, report)
-    return [found] if found else []
+    return _one_per_table([found], report, limits) if found else []
 
 
 def _identify(path: Path, shown: str, report: Report) -> SourceFile | None:
     if path.name.lower() == DEFINITION:
         return SourceFile(DEFINITION_TABLE, path, shown, "json")
+    if path.name.lower() == WORKBOOK:
+        return SourceFile(WORKBOOK_TABLE, path, shown, "xlsx")
     stem, _, ext = path.name.rpartition(".")
     ext = ext.lower()
     table = stem.strip().lower()
@@ -101,7 +105,7 @@ def _identify(path: Path, shown: str, report: Report) -> SourceFile | None:
     return SourceFile(table, path, shown, ext)
 
 
-def _from_folder(folder: Path, report: Report, prefix: str) -> list[SourceFile]:
+def _from_folder(folder: Path, report: Report, prefix: str, limits: Limits = LIMITS) -> list[SourceFile]:
     found: list[SourceFile] = []
     for path in sorted(folder.iterdir()):
         if IGNORED.match(path.name) or path.is_dir():
@@ -113,10 +117,57 @@ def _from_folder(folder: Path, report: Report, prefix: str) -> list[SourceFile]:
         item = _identify(path, prefix + path.name, report)
         if item:
             found.append(item)
-    return _one_per_table(found, report)
+    return _one_per_table(found, report, limits)
 
 
-def _one_per_table(found: list[SourceFile], report: Report) -> list[SourceFile]:
+def _sheets(item: SourceFile, report: Report, limits: Limits) -> list[SourceFile]:
+    """The filled-in table sheets of an `extract.xlsx` workbook, one source per sheet."""
+    archive = check_archive(item.path, item.name, report, limits, limits.xlsx_members, limits.xlsx_unpacked_bytes)
+    if archive is None:
+        return []
+    archive.close()
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(item.path, read_only=True, data_only=True, keep_links=False)
+    except Exception as error:  # openpyxl raises many kinds for a damaged file
+        kind = "unsafe-file" if _refused_xml(error) else "unreadable"
+        report.add(item.name, None, "", "", kind, f"The workbook cannot be read ({type(error).__name__}); save it "
+                                                  "from Excel as .xlsx and import again.")
+        return []
+    try:
+        # A sheet with its header only was left blank: its table is kept from the version in use.
+        filled = [name for name in book.sheetnames if name in schema.TABLE_NAMES and _has_data(book[name])]
+    finally:
+        book.close()
+    if not filled:
+        report.add(item.name, None, "", "", "no-tables", f"No sheet of the workbook is filled in; the sheets are "
+                                                         f"named after the tables ({', '.join(schema.TABLE_NAMES)}).")
+    return [SourceFile(name, item.path, f"{item.name}/{name}", "xlsx") for name in filled]
+
+
+def _header_only(path: Path) -> bool:
+    """True for a small text file with at most one non-blank line (a header and nothing else)."""
+    if path.stat().st_size > 64 * 1024:
+        return False
+    lines = path.read_bytes().splitlines()
+    return sum(1 for line in lines if line.strip().strip(b",;\t\"")) <= 1
+
+
+def _has_data(sheet) -> bool:
+    """True when a worksheet has a non-blank cell below its header (in its first 1,000 rows)."""
+    return any(any(v not in (None, "") for v in row)
+               for row in sheet.iter_rows(min_row=2, max_row=1001, values_only=True))
+
+
+def _one_per_table(found: list[SourceFile], report: Report, limits: Limits = LIMITS) -> list[SourceFile]:
+    found = [sheet for item in found
+             for sheet in (_sheets(item, report, limits) if item.table == WORKBOOK_TABLE else [item])]
+    sheets = {item.table for item in found if item.name.endswith(f"{WORKBOOK}/{item.table}")}
+    # A table's CSV with its header only (as the programme template writes it) gives way to a filled-in sheet.
+    found = [item for item in found if not (item.table in sheets and item.fmt == "csv" and _header_only(item.path))]
     seen: dict[str, SourceFile] = {}
     for item in found:
         if item.table in seen:
@@ -210,7 +261,7 @@ def _from_zip(path: Path, shown: str, workdir: Path, report: Report, limits: Lim
             item = _identify(target, label, report)
             if item:
                 found.append(item)
-        return _one_per_table(found, report)
+        return _one_per_table(found, report, limits)
 
 
 # ---- reading one file -------------------------------------------------------------------

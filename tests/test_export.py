@@ -105,7 +105,7 @@ def test_svg_parses_and_carries_title_filters_and_footer(database, independent):
     assert spec.title in texts
     assert provenance.filters.startswith("2014Q1") and "Country: " in provenance.filters
     assert provenance.filters in texts
-    footer = f"Source: {database.label} · Data version fixture-v1 · 23 November 2026"
+    footer = f"Source: {database.programme.name}, {database.label} · Data version fixture-v1 · 23 November 2026"
     assert footer in texts
     uganda = independent.scalar("select sum(trainees) from training where iso3 = 'UGA' and period >= '2014-01-01'")
     assert f"{uganda:,}" in texts  # the bar label is the independent total

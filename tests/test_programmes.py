@@ -354,3 +354,133 @@ def test_explore_dimensions_follow_the_definition(second):
     with metrics.using(second):
         view = explore.View(metric="trainees", by="theme", compare="phase").checked()
     assert (view.a, view.b) == second.phase_names[:2]
+
+
+# ---- the blank template ------------------------------------------------------------------------------
+
+def _fill_workbook(path: Path, tables: dict[str, list[list]]) -> None:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    for name, rows in tables.items():
+        for row in rows:
+            book[name].append(row)
+    book.save(path)
+
+
+def test_template_writes_a_definition_headers_and_a_workbook_with_dropdowns(tmp_path, second):
+    from openpyxl import load_workbook
+
+    from impact import template
+
+    written = template.write(tmp_path / "blank")
+    assert {p.name for p in written} == {programmes.FILE, template.WORKBOOK, *(f"{t}.csv" for t in schema.TABLE_NAMES)}
+    assert programmes.load(tmp_path / "blank") == template.starter()
+    for table in schema.TABLES:
+        header = (tmp_path / "blank" / f"{table.name}.csv").read_text(encoding="utf-8-sig").strip()
+        assert header == ",".join(table.column_names)
+    template.write(tmp_path / "theirs", second)
+    book = load_workbook(tmp_path / "theirs" / template.WORKBOOK)
+    assert book.sheetnames[0] == template.INSTRUCTIONS and set(schema.TABLE_NAMES) <= set(book.sheetnames)
+    lists = book[template.LISTS]
+    columns = {lists.cell(row=1, column=c).value: c for c in range(1, lists.max_column + 1)}
+    themes = [lists.cell(row=r, column=columns["theme"]).value for r in range(2, 2 + len(second.values("theme")))]
+    assert themes == list(second.values("theme"))
+    checks = {str(dv.sqref): dv for dv in book["projects"].data_validations.dataValidation}
+    theme_check = next(dv for ref, dv in checks.items() if ref.startswith("C"))
+    assert theme_check.type == "list" and theme_check.formula1.startswith(f"={template.LISTS}!")
+    assert any(dv.type == "whole" for dv in book["training"].data_validations.dataValidation)
+    with pytest.raises(ValueError, match="already holds"):
+        template.write(tmp_path / "blank")
+
+
+def test_template_round_trips_through_import_and_export(fixture_dir, definition, tmp_path):
+    import pyarrow.parquet as pq
+
+    from impact import template
+
+    folder = tmp_path / "filled"
+    template.write(folder, definition)
+    tables = {}
+    for name in schema.TABLE_NAMES:
+        table = pq.read_table(fixture_dir / f"{name}.parquet")
+        tables[name] = [list(row.values()) for row in table.to_pylist()]
+    _fill_workbook(folder / template.WORKBOOK, tables)
+    empty_store = tmp_path / "store"
+    result = extract_io.import_extract(folder, empty_store)
+    assert result.ok, result.report.to_text()
+    out = tmp_path / "out"
+    extract_io.export_extract("parquet", out, data_dir=empty_store, programme=definition.id)
+    for name in schema.TABLE_NAMES:
+        assert pq.read_table(out / f"{name}.parquet").equals(pq.read_table(fixture_dir / f"{name}.parquet")), name
+    assert programmes.load(out) == definition
+
+
+def _small_programme(tmp_path: Path) -> tuple[Path, programmes.Programme]:
+    """A manager's own small programme, typed into the template's CSV files."""
+    import csv as csvlib
+    import dataclasses
+
+    from impact import template
+
+    folder = tmp_path / "mine"
+    template.write(folder)
+    mine = dataclasses.replace(template.starter(), id="pilot", name="Pilot Partnerships", short_name="Pilot")
+    mine.write(folder)
+    (folder / template.WORKBOOK).unlink()  # the CSV files are filled in instead
+    p, t = mine.phases, mine.values
+    rows = {
+        "countries": [["PER", "Peru", t("region")[0]], ["FJI", "Fiji", t("region")[1]]],
+        "institutions": [["I-1", "A UK trust", "UK", t("institution_type")[0], "GBR"],
+                         ["I-2", "A hospital in Lima", "Overseas", t("institution_type")[0], "PER"],
+                         ["I-3", "A university in Suva", "Overseas", t("institution_type")[1], "FJI"]],
+        "projects": [["P-1", "First pilot", t("theme")[0], t("grant_type")[0], p[0].name, "PER", "I-1", "I-2",
+                      "2024-01-01", "2025-06-30", "120000"],
+                     ["P-2", "Second pilot", t("theme")[1], t("grant_type")[1], p[1].name, "FJI", "I-1", "I-3",
+                      "2026-01-01", "2027-12-31", "80000"]],
+        "project_partners": [["P-1", "I-1", "UK lead"], ["P-1", "I-2", "Overseas lead"],
+                             ["P-2", "I-1", "UK lead"], ["P-2", "I-3", "Overseas lead"]],
+        "training": [["P-1", "PER", "2024-04-01", t("cadre")[0], t("gender")[0], t("training_type")[0], "40"],
+                     ["P-1", "PER", "2024-07-01", t("cadre")[1], t("gender")[1], t("training_type")[1], "12"],
+                     ["P-2", "FJI", "2026-04-01", t("cadre")[0], t("gender")[0], t("training_type")[2], "25"]],
+        "volunteering": [["P-1", "PER", "2024-04-01", t("location")[0], t("profession")[0], "2", "20"],
+                         ["P-2", "FJI", "2026-04-01", t("location")[1], t("profession")[1], "3", "9"]],
+        "outcomes": [["P-1", "PER", "2024-07-01", "patients_reached", "300"],
+                     ["P-1", "PER", "2024-07-01", "facilities_supported", "2"],
+                     ["P-1", "PER", "2024-10-01", "facilities_supported", "3"],
+                     ["P-2", "FJI", "2026-04-01", "staff_surveyed", "10"],
+                     ["P-2", "FJI", "2026-04-01", "staff_new_skills", "7"]],
+        "partnership_scores": [["P-1", t("principle")[0], "4"], ["P-1", t("principle")[1], "3"]],
+    }
+    for name, data in rows.items():
+        with open(folder / f"{name}.csv", "a", encoding="utf-8", newline="") as handle:
+            csvlib.writer(handle).writerows(data)
+    return folder, mine
+
+
+def test_a_managers_own_programme_from_the_template_reaches_every_page_and_a_deck(data_store, tmp_path, monkeypatch):
+    from pptx import Presentation
+
+    folder, mine = _small_programme(tmp_path)
+    assert cli.main(["import", str(folder), "--data-dir", str(data_store), "--programme", "pilot"]) == 0
+    monkeypatch.setenv("IMPACT_DATA_DIR", str(data_store))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    for page in PAGES:
+        at = make_app(page, query={"programme": ["pilot"]})
+        assert at.session_state["_programme"] == "pilot"
+    at = make_app(query={"programme": ["pilot"]})
+    shown = metrics_shown(at)
+    assert shown["Health workers trained"] == "77" and shown["Facilities supported"] == "3"
+    assert shown["Staff with new skills"] == "70%"
+    at = make_app("pages/explore.py", query={"programme": ["pilot"], "metric": ["patients_reached"], "by": ["country"]})
+    assert not at.exception and not [c for c in at.caption if "Ignored" in c.value]
+    deck = tmp_path / "pilot.pptx"
+    assert cli.main(["export", "deck", "--out", str(deck), "--data-dir", str(data_store), "--programme", "pilot"]) == 0
+    text = " ".join(shape.text_frame.text for slide in Presentation(deck).slides for shape in slide.shapes
+                    if shape.has_text_frame)
+    assert "Pilot Partnerships" in text or "pilot" in text.lower()
+    at = make_app()  # a link without ?programme= is the store's own programme again
+    assert at.session_state["_programme"] != "pilot"
+    st.cache_data.clear()
+    st.cache_resource.clear()

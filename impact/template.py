@@ -1,0 +1,191 @@
+"""A blank programme to start from: a definition to fill in, every table's header, and one workbook.
+
+`python -m impact programme template --out DIR` writes, for a manager who has never seen the code:
+- `programme.json`, a starter definition (a worked skeleton: replace the names, dates and values);
+- `<table>.csv` for every table, the header only;
+- `extract.xlsx`, one sheet per table with the same headers, dropdown lists (Excel data validation) from
+  the definition's vocabularies, whole-number and date checks, and an Instructions sheet.
+Given `--definition FILE` (the manager's edited definition), the workbook's dropdowns are that
+programme's own. The importer takes the folder, or `extract.xlsx` on its own with `programme.json`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+from impact import cells, schema
+from impact import programme as programmes
+
+WORKBOOK = "extract.xlsx"
+LISTS = "Lists"
+INSTRUCTIONS = "Instructions"
+_FIRST_ROW, _LAST_ROW = 2, 5000  # the rows the checks cover
+
+
+def starter() -> programmes.Programme:
+    """A starter definition: every field present, a few example values, roles marked."""
+    term = programmes.Term
+    vocab = {
+        "theme": ("Theme one", "Theme two"),
+        "grant_type": ("Grant type one", "Grant type two"),
+        "region": ("Region one", "Region two"),
+        "cadre": ("Cadre one", "Cadre two"),
+        "gender": ("Women", "Men", "Not stated"),
+        "training_type": ("Direct training", "Trainer training", "Trained by trainers"),
+        "location": ("In the partner country", "From home"),
+        "profession": ("Profession one", "Profession two"),
+        "institution_type": ("Institution type one", "Institution type two"),
+        "principle": ("Principle one", "Principle two"),
+    }
+    roles = {("gender", "Women"): "women", ("training_type", "Trainer training"): "trainers",
+             ("training_type", "Trained by trainers"): "cascade", ("location", "In the partner country"): "overseas",
+             ("location", "From home"): "home"}
+    terms = {name: tuple(term(value=v, role=roles.get((name, v), "")) for v in values) for name, values in vocab.items()}
+    ind = programmes.Indicator
+    return programmes.Programme(
+        id="my-programme", name="My programme", short_name="MP", funder="Funder's name",
+        managed_by="Managing organisation", currency="GBP", start=dt.date(2024, 1, 1), end=dt.date(2027, 12, 31),
+        phases=(programmes.Phase(name="Phase 1", first_day=dt.date(2024, 1, 1), last_day=dt.date(2025, 12, 31)),
+                programmes.Phase(name="Phase 2", first_day=dt.date(2026, 1, 1), last_day=dt.date(2027, 12, 31))),
+        vocabularies=terms,
+        indicators=(
+            ind(code="patients_reached", label="Patients reached", description="Patients who used improved services.",
+                how_counted="Reported each quarter, added up."),
+            ind(code="facilities_supported", label="Facilities supported", unit="institutions", aggregation="latest",
+                description="Facilities the partnership supports.", how_counted="Latest count per project, added up."),
+            ind(code="staff_surveyed", label="Staff surveyed", headline=False, benefits="home"),
+            ind(code="staff_new_skills", label="Staff reporting new skills", headline=False, benefits="home"),
+            ind(code="new_skills_share", label="Staff with new skills", unit="share", aggregation="ratio",
+                fmt="percent", numerator="staff_new_skills", denominator="staff_surveyed", benefits="home",
+                description="Share of surveyed staff who reported new skills."),
+        ),
+        reference_figures=(programmes.ReferenceFigure(metric="trainees", value=1000, qualifier="over",
+                                                      source="Where the programme published it"),),
+        illustrative=True, description="Replace this with one paragraph about the programme.",
+    )
+
+
+def write(out: str | Path, definition: programmes.Programme | None = None) -> list[Path]:
+    """Write the template into `out` (refusing to overwrite files already there); return what was written."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    names = [programmes.FILE, WORKBOOK, *(f"{t}.csv" for t in schema.TABLE_NAMES)]
+    clashes = [n for n in names if (out / n).exists()]
+    if clashes:
+        raise ValueError(f"{out} already holds {', '.join(clashes)}; write the template to an empty folder")
+    definition = definition or starter()
+    written = [definition.write(out)]
+    for table in schema.TABLES:
+        path = out / f"{table.name}.csv"
+        with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+            csv.writer(handle).writerow(table.column_names)
+        written.append(path)
+    written.append(workbook(definition, out / WORKBOOK))
+    return written
+
+
+def workbook(definition: programmes.Programme, path: Path) -> Path:
+    """The extract as one workbook: a sheet per table with dropdowns and checks, and instructions."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = Workbook()
+    guide = book.active
+    guide.title = INSTRUCTIONS
+    lists = book.create_sheet(LISTS)
+    ranges = _write_lists(lists, definition)
+    for line in instructions(definition):
+        guide.append([cells.neutralise(line)])
+    guide.column_dimensions["A"].width = 110
+    guide["A1"].font = Font(bold=True, size=14)
+    header_fill = PatternFill("solid", fgColor="DDE7F0")
+    for table in schema.TABLES:
+        sheet = book.create_sheet(table.name)
+        sheet.append(table.column_names)
+        sheet.freeze_panes = "A2"
+        for index, column in enumerate(table.columns, start=1):
+            letter = get_column_letter(index)
+            cell = sheet.cell(row=1, column=index)
+            cell.font, cell.fill = Font(bold=True), header_fill
+            sheet.column_dimensions[letter].width = max(14, len(column.name) + 4)
+            area = f"{letter}{_FIRST_ROW}:{letter}{_LAST_ROW}"
+            check = _validation(column, definition, ranges, DataValidation)
+            if check is not None:
+                check.add(area)
+                sheet.add_data_validation(check)
+            if column.type == "DATE":
+                for row in range(_FIRST_ROW, _FIRST_ROW + 1):
+                    sheet.cell(row=row, column=index).number_format = "yyyy-mm-dd"
+    lists.sheet_state = "hidden"
+    book.save(path)
+    return path
+
+
+def _write_lists(sheet, definition: programmes.Programme) -> dict[str, str]:
+    """One column per list of allowed values on the hidden Lists sheet; vocabulary -> its range."""
+    from openpyxl.utils import get_column_letter
+
+    lists = {name: definition.values(name) for name in definition.vocabularies}
+    lists["phase"] = definition.phase_names
+    lists["indicator"] = definition.reported_codes
+    lists["side"] = schema.SIDES
+    lists["role"] = schema.PARTNER_ROLES
+    ranges = {}
+    for index, (name, values) in enumerate(lists.items(), start=1):
+        letter = get_column_letter(index)
+        sheet.cell(row=1, column=index, value=name)
+        for row, value in enumerate(values, start=2):
+            sheet.cell(row=row, column=index, value=cells.neutralise(value))
+        ranges[name] = f"{LISTS}!${letter}$2:${letter}${max(2, len(values) + 1)}"
+    return ranges
+
+
+def _validation(column: schema.Column, definition: programmes.Programme, ranges: dict[str, str], kind):
+    """The data validation for a column: a dropdown, a whole number in range, or a date in the window."""
+    if column.vocabulary or column.allowed:
+        name = column.vocabulary or ("side" if column.name == "side" else "role")
+        return kind(type="list", formula1=f"={ranges[name]}", allow_blank=False, showErrorMessage=True,
+                    errorTitle=f"Not an allowed {column.name}",
+                    error=f"Choose a {column.name} from the list (the programme's definition gives them).")
+    if column.type == "BIGINT" and column.minimum is not None:
+        return kind(type="whole", operator="between", formula1=str(int(column.minimum)),
+                    formula2=str(int(column.maximum)), showErrorMessage=True, errorTitle="Not a whole number",
+                    error=f"{column.name} is a whole number from {column.minimum:,.0f} to {column.maximum:,.0f}.")
+    if column.type == "DATE":
+        start, end = (definition.start - dt.date(1899, 12, 30)).days, (definition.end - dt.date(1899, 12, 30)).days
+        return kind(type="date", operator="between", formula1=str(start), formula2=str(end), showErrorMessage=True,
+                    errorTitle="Outside the programme",
+                    error=f"{column.name} is a date from {definition.start} to {definition.end} (YYYY-MM-DD).")
+    return None
+
+
+def instructions(definition: programmes.Programme) -> list[str]:
+    """The Instructions sheet, line by line, in plain words."""
+    lines = [
+        f"How to fill in this workbook: {definition.name}",
+        "",
+        "1. The programme's definition is programme.json, next to this workbook. It names the programme, its start "
+        "and end, its phases, the allowed values of every list (themes, grant types, regions, cadres, ...), its "
+        "outcome indicators and any published figures. Edit it first; then run "
+        "'python -m impact programme template --out NEWFOLDER --definition programme.json' for a workbook "
+        "whose dropdown lists are your own.",
+        "2. Fill one sheet per table, one row per record, under the header. Do not rename or reorder the columns.",
+        "3. Cells with a dropdown take only the values in the list; counts take whole numbers; dates are "
+        "YYYY-MM-DD inside the programme.",
+        "4. Periods are quarters, written as their first day: YYYY-01-01, YYYY-04-01, YYYY-07-01 or YYYY-10-01.",
+        "5. Countries are ISO 3166-1 alpha-3 codes (UGA for Uganda); UK institutions carry GBR.",
+        "6. Import the folder (or a .zip of this workbook and programme.json) on the Data page, or with "
+        "'python -m impact import FOLDER --programme " + definition.id + "'. Everything is checked first; every "
+        "problem is listed with its sheet, row and column, and nothing changes until there is none.",
+        "",
+        "The sheets:",
+    ]
+    for table in schema.TABLES:
+        lines.append(f"- {table.name}: {table.description} Unique on {', '.join(table.key)}.")
+        for column in table.columns:
+            lines.append(f"    {column.name}: {column.description}")
+    return lines
