@@ -17,7 +17,7 @@ from impact import captions, charts, explore, indicators, metrics
 from impact.metrics import format_metric, metric
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ChartSpec:
     """One chart: its query, builder, and the columns that hold its categories and values."""
 
@@ -217,46 +217,46 @@ CHARTS: dict[str, ChartSpec] = {
     c.id: c
     for c in (
         ChartSpec(
-            "trainees_trend", "Health workers trained per year", "trainees_by_year", "column", "year",
-            ("trainees", "cumulative_trainees"), _trend,
-            "Trained each calendar year (bars) and the running total (line).",
+            id="trainees_trend", title="Health workers trained per year", query="trainees_by_year", kind="column", category="year",
+            values=("trainees", "cumulative_trainees"), draw=_trend,
+            description="Trained each calendar year (bars) and the running total (line).",
             secondary=("cumulative_trainees",), caption=lambda rows: captions.over_time(rows, "year", "trainees"),
         ),
         ChartSpec(
-            "trainees_map", "Where health workers were trained", "trainees_by_country", "map", "country",
-            ("trainees",), _map, "Health workers trained by country.", caption=_ranking_caption("country", "trainees"),
+            id="trainees_map", title="Where health workers were trained", query="trainees_by_country", kind="map", category="country",
+            values=("trainees",), draw=_map, description="Health workers trained by country.", caption=_ranking_caption("country", "trainees"),
         ),
         ChartSpec(
-            "trainees_by_theme", "Health workers trained by theme", "trainees_by_theme", "bar", "theme",
-            ("trainees",), _by_theme, "Health workers trained, by the project's main theme.",
+            id="trainees_by_theme", title="Health workers trained by theme", query="trainees_by_theme", kind="bar", category="theme",
+            values=("trainees",), draw=_by_theme, description="Health workers trained, by the project's main theme.",
             caption=_ranking_caption("theme", "trainees"),
         ),
         ChartSpec(
-            "trainees_by_country", "Top countries by health workers trained", "trainees_by_country", "bar",
-            "country", ("trainees",), _by_country, "The ten countries that trained most.", top=10,
+            id="trainees_by_country", title="Top countries by health workers trained", query="trainees_by_country", kind="bar",
+            category="country", values=("trainees",), draw=_by_country, description="The ten countries that trained most.", top=10,
             caption=_ranking_caption("country", "trainees"),
         ),
         ChartSpec(
-            "explore", "Any metric by any dimension", "training_by_dimension", "bar", "category",
-            ("trainees",), charts.series, "Any metric, grouped by any dimension, optionally split or compared.",
+            id="explore", title="Any metric by any dimension", query="training_by_dimension", kind="bar", category="category",
+            values=("trainees",), draw=charts.series, description="Any metric, grouped by any dimension, optionally split or compared.",
             options=explore.OPTION_KEYS, resolve=_explore,
         ),
         ChartSpec(
-            "country_map", "Map of a metric by country", "country_metrics", "map", "country", ("trainees",),
-            _map, "A metric by country (health workers trained, volunteer days, projects, institutions, "
+            id="country_map", title="Map of a metric by country", query="country_metrics", kind="map", category="country", values=("trainees",),
+            draw=_map, description="A metric by country (health workers trained, volunteer days, projects, institutions, "
             "women's share).", options=("metric",), resolve=_country_map,
         ),
         ChartSpec(
-            "project_results", "Results by quarter", "project_results_by_quarter", "line", "quarter",
-            ("trainees", "volunteer_days"), _project_results,
-            "One project's health workers trained and volunteer days, quarter by quarter.",
+            id="project_results", title="Results by quarter", query="project_results_by_quarter", kind="line", category="quarter",
+            values=("trainees", "volunteer_days"), draw=_project_results,
+            description="One project's health workers trained and volunteer days, quarter by quarter.",
             options=("project_id",), required=("project_id",), caption=_project_results_caption,
             resolve=_for_project("project_results"),
         ),
         ChartSpec(
-            "partnership_scores", "Partnership self-assessment", "project_scores", "radar",
-            "principle", ("score",), _radar,
-            "The partnership's own scores (1 = weak, 5 = strong) on the programme's principles of partnership.",
+            id="partnership_scores", title="Partnership self-assessment", query="project_scores", kind="radar",
+            category="principle", values=("score",), draw=_radar,
+            description="The partnership's own scores (1 = weak, 5 = strong) on the programme's principles of partnership.",
             options=("project_id",), required=("project_id",), caption=_radar_caption,
             resolve=_for_project("partnership_scores"),
             key_number=lambda frame: ("Average score (of 5)", f"{frame['score'].mean():.1f}"),

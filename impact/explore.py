@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from impact import metrics
+from impact import dimensions, metrics
 from impact.filters import parse_quarter, quarter_label, quarter_range
 from impact.metrics import metric
 
@@ -22,32 +22,7 @@ class ViewError(ValueError):
     """An explorer choice that cannot be drawn (says which and why)."""
 
 
-@dataclass(frozen=True)
-class Breakdown:
-    """A dimension results can be grouped by, and the fact tables that carry it."""
-
-    key: str
-    label: str
-    sources: frozenset[str]
-
-
-_ALL = frozenset({"training", "volunteering", "outcomes", "projects", "project_partners"})
-BREAKDOWNS: dict[str, Breakdown] = {
-    b.key: b
-    for b in (
-        Breakdown("time", "Time", _ALL),
-        Breakdown("phase", "Phase", _ALL),
-        Breakdown("region", "Region", _ALL),
-        Breakdown("country", "Country", _ALL),
-        Breakdown("theme", "Theme", _ALL),
-        Breakdown("grant_type", "Grant type", _ALL),
-        Breakdown("cadre", "Cadre", frozenset({"training"})),
-        Breakdown("gender", "Gender", frozenset({"training"})),
-        Breakdown("training_type", "Training type", frozenset({"training"})),
-        Breakdown("location", "Volunteer location", frozenset({"volunteering"})),
-        Breakdown("profession", "Volunteer profession", frozenset({"volunteering"})),
-    )
-}
+BREAKDOWNS = dimensions.BY_KEY  # every dimension a metric can be grouped by (impact.dimensions)
 GRAINS = {"year": "Year", "quarter": "Quarter", "phase": "Phase"}
 CHART_TYPES = {"bar": "Bar", "line": "Line", "area": "Area", "table": "Table"}
 COMPARISONS = {"": "No comparison", "phase": "Two phases", "period": "Two periods"}

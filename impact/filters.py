@@ -10,6 +10,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field, fields, replace
 
+from impact.dimensions import FILTERS
+
 _QUARTER = re.compile(r"^(\d{4})[- ]?Q([1-4])$", re.ASCII)  # ASCII: no full-width or other digits
 MAX_VALUE_LENGTH = 80
 MAX_VALUES = 64
@@ -38,27 +40,8 @@ def quarter_range(first: dt.date, last: dt.date) -> list[dt.date]:
     return out
 
 
-@dataclass(frozen=True)
-class Dimension:
-    """A filterable dimension: URL key, SQL parameter, label, and whether it is training-only."""
-
-    key: str
-    param: str
-    label: str
-    training_only: bool = False
-    vocabulary: str = ""  # the programme vocabulary holding its values ("" when they come from the data)
-
-
-DIMENSIONS = (
-    Dimension("phase", "phases", "Phase"),
-    Dimension("region", "regions", "Region", vocabulary="region"),
-    Dimension("country", "countries", "Country"),
-    Dimension("theme", "themes", "Theme", vocabulary="theme"),
-    Dimension("grant", "grant_types", "Grant type", vocabulary="grant_type"),
-    Dimension("cadre", "cadres", "Cadre", training_only=True, vocabulary="cadre"),
-    Dimension("gender", "genders", "Gender", training_only=True, vocabulary="gender"),
-)
-URL_KEYS = ("from", "to") + tuple(d.key for d in DIMENSIONS)
+DIMENSIONS = FILTERS  # the shared filters, in sidebar order (impact.dimensions defines them)
+URL_KEYS = ("from", "to") + tuple(d.filter for d in DIMENSIONS)
 
 
 @dataclass(frozen=True)
@@ -81,7 +64,7 @@ class Options:
             first = dt.date(programme.start.year, (programme.start.month - 1) // 3 * 3 + 1, 1)
             last = dt.date(programme.end.year, (programme.end.month - 1) // 3 * 3 + 1, 1)
         regions = set(frame["region"])
-        values = {dim.key: programme.values(dim.vocabulary) for dim in DIMENSIONS if dim.vocabulary}
+        values = {dim.filter: programme.values(dim.vocabulary) for dim in DIMENSIONS if dim.vocabulary}
         values["phase"] = programme.phase_names
         values["region"] = tuple(r for r in programme.values("region") if r in regions)
         values["country"] = tuple(countries)
@@ -117,7 +100,7 @@ class Filters:
         last = self.period_to or (options.last_period if options else dt.date(2100, 1, 1))
         out = {"period_from": first, "period_to": last}
         for dim in DIMENSIONS:
-            out[dim.param] = list(getattr(self, dim.key))
+            out[dim.param] = list(getattr(self, dim.filter))
         return out
 
     def to_query_params(self, options: Options | None = None) -> dict[str, list[str]]:
@@ -128,8 +111,8 @@ class Filters:
         if self.period_to and (not options or self.period_to != options.last_period):
             out["to"] = [quarter_label(self.period_to)]
         for dim in DIMENSIONS:
-            if getattr(self, dim.key):
-                out[dim.key] = list(getattr(self, dim.key))
+            if getattr(self, dim.filter):
+                out[dim.filter] = list(getattr(self, dim.filter))
         return out
 
     @property
@@ -145,9 +128,9 @@ class Filters:
             end = quarter_label(self.period_to) if self.period_to else "end"
             parts.append(f"{start}–{end}")
         for dim in DIMENSIONS:
-            chosen = getattr(self, dim.key)
+            chosen = getattr(self, dim.filter)
             if chosen:
-                names = [options.countries.get(v, v) for v in chosen] if (options and dim.key == "country") else chosen
+                names = [options.countries.get(v, v) for v in chosen] if (options and dim.filter == "country") else chosen
                 parts.append(f"{dim.label}: {', '.join(names)}")
         return "; ".join(parts) if parts else "All projects, countries and periods"
 
@@ -174,17 +157,17 @@ def from_query_params(query: dict, options: Options) -> tuple[Filters, list[str]
         notices.append("Ignored the period in the link: it ends before it starts.")
         chosen.pop("period_from"), chosen.pop("period_to")
     for dim in DIMENSIONS:
-        allowed = options.values.get(dim.key, ())
+        allowed = options.values.get(dim.filter, ())
         good, bad = [], []
-        for value in _values(query, dim.key)[:MAX_VALUES]:
+        for value in _values(query, dim.filter)[:MAX_VALUES]:
             (good if value in allowed and value not in good else bad).append(value)
-        if len(_values(query, dim.key)) > MAX_VALUES:
+        if len(_values(query, dim.filter)) > MAX_VALUES:
             bad.append("…")
         if bad:
             shown = ", ".join(f"'{_shorten(v)}'" for v in bad[:3])
             notices.append(f"Ignored unknown {dim.label.lower()} value(s) in the link: {shown}.")
         if good:
-            chosen[dim.key] = tuple(good)
+            chosen[dim.filter] = tuple(good)
     return Filters(**chosen), notices
 
 

@@ -1,8 +1,6 @@
-"""Streamlit glue for decks: the deck of this session, the Present page's slides, editor and exports.
+"""Streamlit glue for the Present page: its slides, navigation, deck editor and deck exports.
 
-The deck lives in the session (and, once edited or opened from a link, in the URL as a
-validated token, so a deck can be shared as a link); it starts as the shipped "HPS impact"
-deck. Charts anywhere in the app can be added to it with "Add to deck".
+The session's deck itself (and "Add to deck" under every chart) is `impact.chart_menu`'s.
 """
 
 from __future__ import annotations
@@ -12,11 +10,8 @@ import hashlib
 import streamlit as st
 
 from impact import catalog, deck, export, theme, ui
+from impact.chart_menu import _BUILT, _SLIDE, DECK_PARAM, current_deck, set_deck
 
-_DECK = "_deck"
-_SLIDE = "_slide"
-_BUILT = "_deck_file"
-DECK_PARAM = "deck"
 SLIDE_PARAM = "slide"
 
 PROJECTOR_CSS = f"""
@@ -47,47 +42,6 @@ PROJECTOR_CSS = f"""
 """
 
 
-def current_deck() -> deck.Deck:
-    """This session's deck: as edited, else from the link (validated), else the shipped default."""
-    if _DECK not in st.session_state:
-        token = st.query_params.get(DECK_PARAM)
-        chosen = None
-        if token:
-            try:
-                chosen = deck.from_token(token)
-            except deck.DeckError as error:
-                st.session_state["_deck_notice"] = f"The deck in the link was not loaded: {error}"
-        st.session_state[_DECK] = chosen or deck.default_deck()
-    return st.session_state[_DECK]
-
-
-def set_deck(new: deck.Deck, *, in_url: bool = True) -> None:
-    """Replace this session's deck (and its copy in the URL)."""
-    st.session_state[_DECK] = new
-    st.session_state.pop(_BUILT, None)
-    if in_url:
-        st.query_params[DECK_PARAM] = new.to_token()
-
-
-def share_in_url(current: deck.Deck) -> None:
-    """Keep a deck other than the shipped one in the URL, so the page's link opens it."""
-    token = current.to_token()
-    if st.query_params.get(DECK_PARAM) != token and (DECK_PARAM in st.query_params or current != deck.default_deck()):
-        st.query_params[DECK_PARAM] = token
-
-
-def add_to_deck(chart_id: str, options: dict | None = None) -> None:
-    """Append a chart to this session's deck (a button callback)."""
-    current = current_deck()
-    try:
-        set_deck(current.add(deck.Slide(chart_id, dict(options or {}))), in_url=False)
-    except deck.DeckError as error:
-        st.toast(ui.plain(str(error)), icon=":material/error:")
-        return
-    st.toast(f"Added to the deck '{ui.plain(current.name)}': slide {len(current.slides) + 1}",
-             icon=":material/slideshow:")
-
-
 def slide_index(current: deck.Deck) -> int:
     """The slide on screen (0-based), from the session or the URL, kept within the deck."""
     if _SLIDE not in st.session_state:
@@ -104,14 +58,16 @@ def go_to(index: int) -> None:
     st.query_params[SLIDE_PARAM] = str(index + 1)
 
 
+def share_in_url(current: deck.Deck) -> None:
+    """Keep a deck other than the default one in the URL, so the page's link opens it."""
+    token = current.to_token()
+    if st.query_params.get(DECK_PARAM) != token and (DECK_PARAM in st.query_params or current != deck.default_deck()):
+        st.query_params[DECK_PARAM] = token
+
+
 def run_slide(spec: catalog.ChartSpec, options: dict):
     """A slide's data under the shared filters (cached like every query)."""
     return ui.query(spec.query, spec.query_params(ui.filter_params(), options))
-
-
-def current_provenance() -> export.Provenance:
-    """Source, version, date and filters of what is on screen."""
-    return export.Provenance.of(ui.database(), ui.filter_summary())
 
 
 # ---- the Present page's parts --------------------------------------------------------------
@@ -218,7 +174,7 @@ def _file_stem(current: deck.Deck) -> str:
 
 def deck_downloads(current: deck.Deck, prepared: list[deck.PreparedSlide]) -> None:
     """Build the deck as PowerPoint or PDF with a progress bar, then offer the file."""
-    prov = current_provenance()
+    prov = ui.current_provenance()
     signature = hashlib.sha256(f"{current.to_token()}|{prov}".encode()).hexdigest()
     pptx, pdf = st.columns(2)
     for column, fmt, label in ((pptx, "pptx", "PowerPoint"), (pdf, "pdf", "PDF")):
@@ -236,40 +192,3 @@ def deck_downloads(current: deck.Deck, prepared: list[deck.PreparedSlide]) -> No
         st.download_button(f"Download {_file_stem(current)}.{fmt}", data, file_name=f"{_file_stem(current)}.{fmt}",
                            mime=export.MIME_TYPES[fmt], icon=":material/download:", type="primary",
                            on_click="ignore", key="deck_download")
-
-
-# ---- the per-chart menu, shown by ui.chart -------------------------------------------------
-
-IMAGE_CHOICES = (
-    ("PNG (1920×1080)", "png", 1, ":material/image:"),
-    ("PNG 2× (3840×2160)", "png", 2, ":material/image:"),
-    ("SVG", "svg", 1, ":material/draw:"),
-    ("PDF", "pdf", 1, ":material/picture_as_pdf:"),
-    ("CSV (numbers)", "csv", 1, ":material/table:"),
-    ("Excel (numbers)", "xlsx", 1, ":material/table_view:"),
-)
-
-
-def chart_actions(spec: catalog.ChartSpec, frame, options: dict | None, key: str, *,
-                  provenance: export.Provenance | None = None, deck: bool = True) -> None:
-    """The download menu (files built only when clicked) and, with `deck`, "Add to deck" for one chart."""
-    prov = provenance or current_provenance()
-    row = st.container(horizontal=True)
-    with row.popover("Download", icon=":material/download:", key=f"{key}_downloads"):
-        for label, fmt, scale, icon in IMAGE_CHOICES:
-            st.download_button(
-                label, data=_deferred(spec, frame, prov, fmt, scale, options),
-                file_name=export.file_name(spec.id, fmt, scale), mime=export.MIME_TYPES[fmt], icon=icon,
-                on_click="ignore", key=f"{key}_dl_{fmt}_{scale}", width="stretch",
-            )
-        st.caption("Images carry the title, the filters and the source; built when you click.")
-    if deck:
-        row.button("Add to deck", icon=":material/slideshow:", key=f"{key}_add_to_deck",
-                   on_click=add_to_deck, args=(spec.id, options))
-
-
-def _deferred(spec, frame, prov, fmt, scale, options):
-    def build() -> bytes:
-        return export.chart_bytes(spec, frame, prov, fmt, scale=scale, chart_options=options)
-
-    return build

@@ -8,24 +8,18 @@ session's first run and write it back on every run, so links and reloads keep th
 from __future__ import annotations
 
 import hashlib
-import re
 
 import pandas as pd
 import streamlit as st
 
-from impact import catalog, db, indicators, metrics, store
+from impact import catalog, chart_menu, db, export, indicators, metrics, store
 from impact.export import column_label
 from impact.filters import DIMENSIONS, URL_KEYS, Filters, Options, from_query_params, quarter_label
 from impact.metrics import NUMBER_FORMATS, format_metric, format_value, metric
+from impact.text import plain
 
 # Plotly fetches map outlines from here (static/world_110m.json), never from its CDN.
 PLOTLY_CONFIG = {"topojsonURL": "app/static/", "displaylogo": False, "responsive": True}
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def plain(text: str) -> str:
-    """Escape Markdown so text from data or URLs is shown literally in Markdown-rendering widgets."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -123,7 +117,7 @@ def _write_state(filters: Filters, opts: Options) -> None:
     st.session_state["f_from"] = quarter_label(first)
     st.session_state["f_to"] = quarter_label(last)
     for dim in DIMENSIONS:
-        st.session_state[f"f_{dim.key}"] = list(getattr(filters, dim.key))
+        st.session_state[f"f_{dim.filter}"] = list(getattr(filters, dim.filter))
 
 
 def _read_state(opts: Options) -> Filters:
@@ -134,8 +128,8 @@ def _read_state(opts: Options) -> Filters:
         "period_to": labels.get(end) if labels.get(end) != opts.last_period else None,
     }
     for dim in DIMENSIONS:
-        allowed = opts.values.get(dim.key, ())
-        chosen[dim.key] = tuple(v for v in st.session_state.get(f"f_{dim.key}", []) if v in allowed)
+        allowed = opts.values.get(dim.filter, ())
+        chosen[dim.filter] = tuple(v for v in st.session_state.get(f"f_{dim.filter}", []) if v in allowed)
     return Filters(**chosen)
 
 
@@ -159,7 +153,13 @@ def link_params() -> dict[str, list[str]]:
 
 
 def _switch_programme() -> None:
-    """Another programme was chosen: its vocabularies differ, so filters and page choices start afresh."""
+    """Another programme was chosen: its vocabularies differ, so filters and page choices start afresh (and
+    its own default deck replaces the old programme's, unless the deck was edited)."""
+    from impact import deck
+
+    before = st.session_state.get("_programme")
+    if st.session_state.get(chart_menu._DECK) == deck.default_deck(before):
+        st.session_state.pop(chart_menu._DECK, None)
     st.session_state["_programme"] = st.session_state["f_programme"]
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(("f_", "u_"))]:
         if key != "f_programme":
@@ -210,9 +210,9 @@ def sidebar_filters() -> Filters:
         start.selectbox("From", quarters, key="f_from")
         end.selectbox("To", quarters, key="f_to")
         for dim in DIMENSIONS:
-            fmt = (lambda iso: opts.countries.get(iso, iso)) if dim.key == "country" else str
+            fmt = (lambda iso: opts.countries.get(iso, iso)) if dim.filter == "country" else str
             label = f"{dim.label} (training figures)" if dim.training_only else dim.label
-            st.multiselect(label, opts.values[dim.key], key=f"f_{dim.key}", format_func=fmt,
+            st.multiselect(label, opts.values[dim.filter], key=f"f_{dim.filter}", format_func=fmt,
                            placeholder="All")
         for notice in st.session_state.get("_filter_notices", []):
             st.caption(plain(notice))
@@ -235,6 +235,11 @@ def filter_params() -> dict:
 def filter_summary() -> str:
     """The current filters in words."""
     return current_filters().describe(st.session_state.get("_filter_options"))
+
+
+def current_provenance() -> export.Provenance:
+    """Source, version, date and filters of what is on screen."""
+    return export.Provenance.of(database(), filter_summary())
 
 
 # ---- page elements --------------------------------------------------------------------------
@@ -307,9 +312,7 @@ def show_chart(spec: catalog.ChartSpec, frame: pd.DataFrame, options: dict | Non
         table(rows, formats=spec.column_formats(rows))
     if spec.caption:
         st.caption(plain(spec.caption(rows)))
-    from impact import present  # present builds on this module
-
-    present.chart_actions(spec, frame, options, key, provenance=provenance, deck=deck)
+    chart_menu.chart_actions(spec, frame, options, key, provenance=provenance or current_provenance(), deck=deck)
     return event
 
 

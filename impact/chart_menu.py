@@ -1,0 +1,88 @@
+"""Streamlit glue under every chart and the deck of this session: the Download menu and "Add to deck".
+
+The session's deck lives in the session (and, once edited or opened from a link, in the URL as a
+validated token, so a deck can be shared as a link); it starts as the programme's default deck.
+`ui.show_chart` draws the menu under every chart; the Present page shows and edits the deck.
+This module imports no other glue, so the arrows point one way: pages -> present -> ui -> here.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from impact import catalog, deck, export
+from impact.text import plain
+
+_DECK = "_deck"
+_SLIDE = "_slide"
+_BUILT = "_deck_file"
+DECK_PARAM = "deck"
+
+
+def current_deck() -> deck.Deck:
+    """This session's deck: as edited, else from the link (validated), else the shipped default."""
+    if _DECK not in st.session_state:
+        token = st.query_params.get(DECK_PARAM)
+        chosen = None
+        if token:
+            try:
+                chosen = deck.from_token(token)
+            except deck.DeckError as error:
+                st.session_state["_deck_notice"] = f"The deck in the link was not loaded: {error}"
+        st.session_state[_DECK] = chosen or deck.default_deck()
+    return st.session_state[_DECK]
+
+
+def set_deck(new: deck.Deck, *, in_url: bool = True) -> None:
+    """Replace this session's deck (and its copy in the URL)."""
+    st.session_state[_DECK] = new
+    st.session_state.pop(_BUILT, None)
+    if in_url:
+        st.query_params[DECK_PARAM] = new.to_token()
+
+
+def add_to_deck(chart_id: str, options: dict | None = None) -> None:
+    """Append a chart to this session's deck (a button callback)."""
+    current = current_deck()
+    try:
+        set_deck(current.add(deck.Slide(chart_id, dict(options or {}))), in_url=False)
+    except deck.DeckError as error:
+        st.toast(plain(str(error)), icon=":material/error:")
+        return
+    st.toast(f"Added to the deck '{plain(current.name)}': slide {len(current.slides) + 1}",
+             icon=":material/slideshow:")
+
+
+IMAGE_CHOICES = (
+    ("PNG (1920×1080)", "png", 1, ":material/image:"),
+    ("PNG 2× (3840×2160)", "png", 2, ":material/image:"),
+    ("SVG", "svg", 1, ":material/draw:"),
+    ("PDF", "pdf", 1, ":material/picture_as_pdf:"),
+    ("CSV (numbers)", "csv", 1, ":material/table:"),
+    ("Excel (numbers)", "xlsx", 1, ":material/table_view:"),
+)
+
+
+def chart_actions(spec: catalog.ChartSpec, frame, options: dict | None, key: str, *,
+                  provenance: export.Provenance, deck: bool = True) -> None:
+    """The download menu (files built only when clicked) and, with `deck`, "Add to deck" for one chart."""
+    prov = provenance
+    row = st.container(horizontal=True)
+    with row.popover("Download", icon=":material/download:", key=f"{key}_downloads"):
+        for label, fmt, scale, icon in IMAGE_CHOICES:
+            st.download_button(
+                label, data=_deferred(spec, frame, prov, fmt, scale, options),
+                file_name=export.file_name(spec.id, fmt, scale), mime=export.MIME_TYPES[fmt], icon=icon,
+                on_click="ignore", key=f"{key}_dl_{fmt}_{scale}", width="stretch",
+            )
+        st.caption("Images carry the title, the filters and the source; built when you click.")
+    if deck:
+        row.button("Add to deck", icon=":material/slideshow:", key=f"{key}_add_to_deck",
+                   on_click=add_to_deck, args=(spec.id, options))
+
+
+def _deferred(spec, frame, prov, fmt, scale, options):
+    def build() -> bytes:
+        return export.chart_bytes(spec, frame, prov, fmt, scale=scale, chart_options=options)
+
+    return build

@@ -1,0 +1,51 @@
+"""Several programmes in a real browser: a ?programme= link opens the right one and survives a reload; the
+sidebar chooser switches back; the Portfolio page draws every programme side by side with no network."""
+
+from __future__ import annotations
+
+from impact import programme as programmes
+from tests.browser.conftest import wait_for_app
+from tests.conftest import ROOT, Independent
+
+SECOND = ROOT / "data" / "programmes" / "gsp"
+
+
+def _tile(page, label: str) -> str:
+    tile = page.locator("[data-testid='stMetric']", has_text=label).first
+    return tile.locator("[data-testid='stMetricValue']").inner_text()
+
+
+def _shows(page, value: str) -> None:
+    page.wait_for_function(
+        "(v) => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText === v)",
+        arg=value, timeout=30_000)
+
+
+def test_a_programme_link_opens_it_after_a_reload_and_the_chooser_switches_back(page, shipped):
+    second = programmes.load(SECOND)
+    theirs = Independent(SECOND).scalar("select sum(trainees) from training")
+    page.goto(page.url.split("?")[0] + f"?programme={second.id}", wait_until="networkidle")
+    wait_for_app(page)
+    _shows(page, f"{theirs:,}")
+    assert second.name in page.locator("h1").first.inner_text()
+    page.reload(wait_until="networkidle")
+    wait_for_app(page)
+    _shows(page, f"{theirs:,}")
+    assert f"programme={second.id}" in page.evaluate("location.href")
+    chooser = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']", has_text="Programme")
+    chooser.click()
+    page.get_by_role("option", name="Health Partnership Scheme").click()
+    _shows(page, f"{shipped.scalar('select sum(trainees) from training'):,}")
+    page.wait_for_function("() => !location.search.includes('programme=')", timeout=10_000)
+
+
+def test_portfolio_draws_both_programmes_offline(offline_page, shipped):
+    page = offline_page
+    page.goto(page.url.split("?")[0].rstrip("/") + "/portfolio", wait_until="networkidle")
+    wait_for_app(page)
+    total = shipped.scalar("select sum(trainees) from training") + Independent(SECOND).scalar(
+        "select sum(trainees) from training")
+    _shows(page, f"{total:,}")
+    page.wait_for_function("() => document.querySelectorAll('.stPlotlyChart .main-svg').length >= 4", timeout=60_000)
+    page.wait_for_selector(".choroplethlayer path", timeout=30_000)
+    assert page.blocked == [], f"the page tried to reach the internet: {page.blocked}"
