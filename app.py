@@ -22,6 +22,7 @@ PAGES = [
 
 navigation = st.navigation(PAGES)
 ui.programme_chooser()
-ui.sidebar_filters()
+if navigation.url_path != "portfolio":  # the Portfolio's own choices apply to every programme instead
+    ui.sidebar_filters()
 ui.data_notice()
 navigation.run()

@@ -69,10 +69,11 @@ def rows(data_dir: str | Path | None = None, repeat: int = 5) -> list[tuple[str,
     """Warm PNG export per chart, then the default deck as PowerPoint and as PDF."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from impact import catalog, db, deck, export
+    from impact import catalog, db, deck, export, metrics
     from impact.filters import Filters
 
     database = db.open_active(data_dir)
+    metrics.activate(database.programme)
     options = export.filter_options(database)
     filters = Filters()
     provenance = export.Provenance.of(database, filters.describe(options))

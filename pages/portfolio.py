@@ -48,20 +48,10 @@ st.subheader("Each programme in total")
 ui.table(totals)
 
 by_year = portfolio.by_year(databases, scope)
-trained, share = st.columns(2)
-with trained:
-    ui.show_chart(CHARTS["portfolio_trainees"], by_year, key="portfolio_trainees", subtitle=scope.describe(),
-                  provenance=source, deck=False)
-with share:
-    ui.show_chart(CHARTS["portfolio_women_share"], by_year, key="portfolio_women_share", subtitle=scope.describe(),
-                  provenance=source, deck=False)
-days, world = st.columns(2)
-with days:
-    ui.show_chart(CHARTS["portfolio_volunteer_days"], by_year, key="portfolio_volunteer_days",
-                  subtitle=scope.describe(), provenance=source, deck=False)
-with world:
-    places = portfolio.countries(databases, scope)
-    ui.show_chart(CHARTS["portfolio_map"], places, key="portfolio_map", subtitle=scope.describe(),
-                  provenance=source, deck=False)
+for chart_id in ("portfolio_trainees", "portfolio_volunteer_days", "portfolio_women_share"):
+    ui.show_chart(CHARTS[chart_id], by_year, key=chart_id, subtitle=scope.describe(), provenance=source, deck=False)
+places = portfolio.countries(databases, scope)
+ui.show_chart(CHARTS["portfolio_map"], places, key="portfolio_map", subtitle=scope.describe(), provenance=source,
+              deck=False, height=560)
 st.subheader("Where each programme worked")
 ui.table(places)
