@@ -111,7 +111,8 @@ def _fingerprint(extract_dir: Path) -> str:
     for name in schema.TABLE_NAMES:
         stat = (extract_dir / f"{name}.parquet").stat()
         digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    digest.update(store.definition_file(extract_dir).read_bytes())
+    definition = store.definition_file(extract_dir)
+    digest.update(definition.read_bytes() if definition.is_file() else b"(inferred)")
     for setup in sorted((QUERY_DIR / "setup").glob("*.sql")):
         digest.update(setup.read_bytes())
     return f"{folder}-{digest.hexdigest()[:20]}"
@@ -160,11 +161,7 @@ def open_database(extract_dir: str | Path, version: str = "") -> Database:
     missing = [f"{name}.parquet" for name in schema.TABLE_NAMES if not (extract_dir / f"{name}.parquet").is_file()]
     if missing:
         raise FileNotFoundError(f"the extract in {extract_dir} is missing {', '.join(missing)}")
-    definition = store.definition_file(extract_dir)
-    if not definition.is_file():
-        raise FileNotFoundError(f"the extract in {extract_dir} has no {programmes.FILE}: every extract carries "
-                                "its programme's definition")
-    programme = programmes.read(definition)
+    programme = programmes.load_for(extract_dir)
     target = cache_dir() / f"extract-{_fingerprint(extract_dir)}.duckdb"
     if not target.is_file():
         _build(extract_dir, target, programme)

@@ -501,14 +501,65 @@ def read(path: str | Path) -> Programme:
     return parse(data, path.name)
 
 
+INFERRED_ID = "main"  # the id of a store made before extracts carried their definition
+
+
 def load_for(folder: str | Path) -> Programme:
-    """The definition a version folder uses (its own, or for older versions its store's)."""
+    """The definition a version folder uses: its own, or for older versions its store's; a store made
+    before extracts carried a definition gets one inferred from its data (`infer`)."""
     from impact import store
 
     path = store.definition_file(Path(folder))
-    if not path.is_file():
-        raise FileNotFoundError(f"{Path(folder)} has no {FILE}: every extract carries its programme's definition")
-    return read(path)
+    return read(path) if path.is_file() else infer(folder)
+
+
+def infer(folder: str | Path) -> Programme:
+    """A definition read off an extract that has none: every value the data uses, in alphabetical order,
+    its periods' window, its projects' phases (from their start dates) and its outcome codes as sums.
+
+    It keeps stores from before programme definitions working unchanged; `export-extract` writes it out
+    as `programme.json`, to be edited and imported like any definition.
+    """
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from impact import schema
+
+    folder = Path(folder)
+
+    def column(table: str, name: str):
+        return pq.read_table(folder / f"{table}.parquet", columns=[name]).column(name)
+
+    vocabularies = {}
+    for table in schema.TABLES:
+        for col in table.columns:
+            if col.vocabulary in VOCABULARIES:
+                values = sorted(v for v in pc.unique(column(table.name, col.name)).to_pylist() if v)
+                vocabularies[col.vocabulary] = tuple(Term(value=v) for v in values) or (Term(value="(none)"),)
+    days = [d for t in schema.FACT_TABLES for d in pc.unique(column(t, "period")).to_pylist() if d]
+    starts = column("projects", "start_date").to_pylist()
+    ends = column("projects", "end_date").to_pylist()
+    start = min([*days, *starts], default=dt.date(2000, 1, 1))
+    latest = max([*days, *ends], default=start)
+    quarter_last_month = (latest.month - 1) // 3 * 3 + 3
+    end = dt.date(latest.year + quarter_last_month // 12, quarter_last_month % 12 + 1, 1) - dt.timedelta(days=1)
+    by_phase: dict[str, list[dt.date]] = {}
+    for phase, day in zip(column("projects", "phase").to_pylist(), starts):
+        by_phase.setdefault(phase, []).append(day)
+    ordered = sorted(by_phase, key=lambda name: min(by_phase[name]))
+    phases = []
+    for n, name in enumerate(ordered):
+        first = start if n == 0 else min(by_phase[name])
+        last = (min(by_phase[ordered[n + 1]]) - dt.timedelta(days=1)) if n + 1 < len(ordered) else end
+        phases.append(Phase(name=name, first_day=first, last_day=max(first, last)))
+    codes = sorted(v for v in pc.unique(column("outcomes", "indicator")).to_pylist() if v)
+    indicators = tuple(Indicator(code=c, label=c.replace("_", " ").capitalize(), how_counted="Values reported, added up.")
+                       for c in codes)
+    return Programme(id=INFERRED_ID, name="Programme", short_name="Programme", funder="", managed_by="",
+                     currency="GBP", start=start, end=end, phases=tuple(phases), vocabularies=vocabularies,
+                     indicators=indicators,
+                     description=f"Inferred from the data: this extract has no {FILE} yet. Export it with "
+                                 "python -m impact export-extract, edit programme.json and import it.")
 
 
 def load(folder: str | Path) -> Programme:

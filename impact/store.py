@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -34,6 +35,8 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from impact.programme import INFERRED_ID
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BASE_VERSION = "base"
@@ -89,15 +92,29 @@ def top_level(root: Path) -> Path:
 
 
 def _own_id(root: Path) -> str | None:
-    """The programme id of a store (from its active version's definition, else its base's)."""
-    for folder in (active_path(root), root):
+    """The programme id of a store (from its shipped definition, else its active version's: an import
+    never changes a store's id, so either says the same)."""
+    for folder in (root, active_path(root)):
+        path = folder / DEFINITION
         try:
-            value = json.loads((folder / DEFINITION).read_text(encoding="utf-8")).get("id")
-        except (OSError, ValueError, AttributeError):
+            value = _definition_id(str(path), path.stat().st_mtime_ns)
+        except OSError:
             continue
-        if isinstance(value, str):
+        if value:
             return value
+    if is_complete(root, BASE_VERSION) or (root / POINTER).is_file():
+        return INFERRED_ID  # a store from before extracts carried their definition (impact.programme.infer)
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _definition_id(path: str, _mtime_ns: int) -> str | None:
+    """The `id` of a definition file (cached per file and modification time)."""
+    try:
+        value = json.loads(Path(path).read_text(encoding="utf-8")).get("id")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 def programmes(override: str | Path | None = None) -> dict[str, Path]:

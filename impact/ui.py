@@ -33,9 +33,9 @@ PROGRAMME_PARAM = "programme"
 def programme_id() -> str | None:
     """The programme chosen in this session (the link's ?programme=, else the store's first)."""
     chosen = st.session_state.get("_programme")
-    known = store.programmes()
-    if chosen in known:
+    if chosen is not None:  # checked when it was chosen
         return chosen
+    known = store.programmes()
     wanted = st.query_params.get(PROGRAMME_PARAM)
     if wanted is not None and wanted not in known:
         st.session_state["_programme_notice"] = (f"Ignored the programme '{wanted[:32]}' in the link: there is no "

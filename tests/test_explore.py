@@ -26,23 +26,25 @@ def _run(database, view: View, filters: Filters | None = None):
 JOIN = "from training t join projects p using (project_id) join countries c on c.iso3 = t.iso3"
 
 
-def test_training_by_cadre_and_gender_equals_plain_sql(database, independent):
-    filters = Filters(region=("East Africa",), period_from=dt.date(2014, 1, 1))
+def test_training_by_cadre_and_gender_equals_plain_sql(database, independent, definition):
+    region = definition.values("region")[0]
+    filters = Filters(region=(region,), period_from=dt.date(2014, 1, 1))
     spec, rows = _run(database, View(by="cadre", split="gender"), filters)
     expected = independent.rows(
-        f"select t.cadre, t.gender, sum(t.trainees) {JOIN} where c.region = 'East Africa' "
-        "and t.period >= date '2014-01-01' group by all")
+        f"select t.cadre, t.gender, sum(t.trainees) {JOIN} where c.region = $r "
+        "and t.period >= date '2014-01-01' group by all", {"r": region})
     assert {(r[0], r[1]): r[2] for r in expected} == {
         (row["cadre"], gender): row[gender] for _, row in rows.iterrows() for gender in spec.series(rows)
         if row[gender]}
     assert list(rows["cadre"]) == sorted(rows["cadre"], key=lambda c: -rows.set_index("cadre").loc[c].sum())
 
 
-def test_quarters_over_time_in_order(database, independent):
-    _, rows = _run(database, View(metric="women_trained", by="time", grain="quarter"), Filters(theme=("Mental health",)))
+def test_quarters_over_time_in_order(database, independent, definition):
+    theme, women = definition.values("theme")[1], definition.role("gender", "women")
+    _, rows = _run(database, View(metric="women_trained", by="time", grain="quarter"), Filters(theme=(theme,)))
     expected = independent.rows(
-        f"select year(t.period) || 'Q' || quarter(t.period), coalesce(sum(t.trainees) filter (where t.gender = 'Female'), 0) "
-        f"{JOIN} where p.theme = 'Mental health' group by t.period order by t.period")
+        f"select year(t.period) || 'Q' || quarter(t.period), coalesce(sum(t.trainees) filter (where t.gender = $w), 0) "
+        f"{JOIN} where p.theme = $t group by t.period order by t.period", {"w": women, "t": theme})
     assert [(q, int(v)) for q, v in zip(rows["quarter"], rows["women_trained"])] == [(q, int(v)) for q, v in expected]
 
 
@@ -60,12 +62,13 @@ def test_volunteering_by_profession_and_outcome_shares(database, independent):
     assert dict(zip(shares["region"], shares["new_approaches_share"])) == pytest.approx(expected)
 
 
-def test_projects_per_year_count_every_active_year(database, independent):
-    filters = Filters(period_from=dt.date(2013, 1, 1), period_to=dt.date(2016, 10, 1), grant=("Small grant",))
+def test_projects_per_year_count_every_active_year(database, independent, definition):
+    grant = definition.values("grant_type")[0]
+    filters = Filters(period_from=dt.date(2013, 1, 1), period_to=dt.date(2016, 10, 1), grant=(grant,))
     _, rows = _run(database, View(metric="projects", by="time"), filters)
     expected = {str(year): independent.scalar(
-        "select count(*) from projects where grant_type = 'Small grant' and start_date < make_date($y + 1, 1, 1) "
-        "and end_date >= make_date($y, 1, 1)", {"y": year}) for year in range(2013, 2017)}
+        "select count(*) from projects where grant_type = $g and start_date < make_date($y + 1, 1, 1) "
+        "and end_date >= make_date($y, 1, 1)", {"y": year, "g": grant}) for year in range(2013, 2017)}
     assert dict(zip(rows["year"], rows["projects"])) == {y: n for y, n in expected.items() if n}
 
 
@@ -80,17 +83,18 @@ def test_institutions_and_funding_by_theme(database, independent):
         "select grant_type, sum(budget_gbp) from projects group by 1"))
 
 
-def test_phase_comparison_has_change_and_percentage(database, independent):
+def test_phase_comparison_has_change_and_percentage(database, independent, definition):
+    a, b = definition.phase_names[0], definition.phase_names[-1]
     spec, rows = _run(database, View(by="theme", compare="phase"))
     phases = dict(independent.rows(
         "select p.theme || '|' || p.phase, sum(t.trainees) from training t join projects p using (project_id) group by 1"))
     for _, row in rows.iterrows():
-        first, second = phases.get(f"{row['theme']}|2011-2017", 0), phases.get(f"{row['theme']}|2017-2019", 0)
-        assert (row["2011-2017"], row["2017-2019"], row["change"]) == (first, second, second - first)
+        first, second = phases.get(f"{row['theme']}|{a}", 0), phases.get(f"{row['theme']}|{b}", 0)
+        assert (row[a], row[b], row["change"]) == (first, second, second - first)
         if first:
             assert row["pct_change"] == pytest.approx((second - first) / first)
-    assert spec.series(rows) == ["2011-2017", "2017-2019"]
-    assert spec.title.endswith("2011-2017 and 2017-2019 compared")
+    assert spec.series(rows) == [a, b]
+    assert spec.title.endswith(f"{a} and {b} compared")
 
 
 def test_period_comparison_replaces_the_period_filter(database, independent):

@@ -484,3 +484,24 @@ def test_a_managers_own_programme_from_the_template_reaches_every_page_and_a_dec
     assert at.session_state["_programme"] != "pilot"
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+def test_a_store_from_before_definitions_keeps_working(fixture_dir, tmp_path, monkeypatch, independent, definition):
+    root = make_store(fixture_dir, tmp_path / "old")
+    (root / programmes.FILE).unlink()
+    assert list(store.programmes(root)) == [programmes.INFERRED_ID]
+    inferred = programmes.load_for(root)
+    assert set(inferred.values("theme")) == {t for (t,) in independent.rows("select distinct theme from projects")}
+    assert set(inferred.phase_names) == set(definition.phase_names)
+    monkeypatch.setenv("IMPACT_DATA_DIR", str(root))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = make_app()
+    assert metrics_shown(at)["Health workers trained"] == f"{independent.scalar('select sum(trainees) from training'):,}"
+    out = tmp_path / "out"
+    extract_io.export_extract("csv", out, data_dir=root)
+    assert programmes.load(out) == inferred  # written out, to be edited and imported
+    result = extract_io.import_extract(out, root)
+    assert result.ok, result.report.to_text()
+    st.cache_data.clear()
+    st.cache_resource.clear()

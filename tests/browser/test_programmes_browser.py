@@ -49,3 +49,49 @@ def test_portfolio_draws_both_programmes_offline(offline_page, shipped):
     page.wait_for_function("() => document.querySelectorAll('.stPlotlyChart .main-svg').length >= 4", timeout=60_000)
     page.wait_for_selector(".choroplethlayer path", timeout=30_000)
     assert page.blocked == [], f"the page tried to reach the internet: {page.blocked}"
+
+
+def test_an_administrator_creates_a_programme_from_the_data_page(browser, fixture_dir, tmp_path):
+    import re
+    import zipfile
+
+    from impact import auth, store
+    from impact.generate import generate
+    from tests.browser.conftest import start_server
+    from tests.data_helpers import make_store
+
+    password = "a long admin password for the programme test"
+    root = make_store(fixture_dir, tmp_path / "store")
+    extract = tmp_path / "new"
+    generate(extract, programme="gsp", seed=3)
+    upload = tmp_path / "gsp.zip"
+    with zipfile.ZipFile(upload, "w") as archive:
+        for path in extract.iterdir():
+            archive.write(path, path.name)
+    proc, url = start_server(root, {auth.HASH_ENV: auth.hash_password(password)})
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(url, wait_until="networkidle")
+        wait_for_app(page)
+        page.goto(f"{url}/data", wait_until="networkidle")
+        wait_for_app(page)
+        page.get_by_role("tab", name="Import").click()
+        page.get_by_label("Administrator password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.locator("[data-testid='stFileUploader']").wait_for(timeout=20_000)
+        page.get_by_text("A new programme").click()
+        page.get_by_label("New programme's id").fill("gsp")
+        page.get_by_label("New programme's id").press("Enter")
+        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(upload))
+        page.get_by_role("button", name="Check and import").click()
+        page.get_by_text(re.compile("No problems found")).wait_for(timeout=60_000)
+        assert "gsp" in store.programmes(root)
+        page.goto(f"{url}/?programme=gsp", wait_until="networkidle")
+        wait_for_app(page)
+        theirs = Independent(extract).scalar("select sum(trainees) from training")
+        _shows(page, f"{theirs:,}")
+    finally:
+        context.close()
+        proc.terminate()
+        proc.wait(timeout=10)
