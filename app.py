@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from impact import theme, ui
+from impact.app import ui
+from impact.charts import theme
 
 st.set_page_config(page_title="Partnership Impact Dashboard", page_icon="static/favicon.png", layout="wide")
 theme.register()

@@ -69,8 +69,10 @@ def rows(data_dir: str | Path | None = None, repeat: int = 5) -> list[tuple[str,
     """Warm PNG export per chart, then the default deck as PowerPoint and as PDF."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from impact import catalog, db, deck, export, metrics
-    from impact.filters import Filters
+    from impact.charts import catalog, deck, export
+    from impact.data import metrics
+    from impact.query import db
+    from impact.query.filters import Filters
 
     database = db.open_active(data_dir)
     metrics.activate(database.programme)

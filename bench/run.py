@@ -38,7 +38,7 @@ EXPLORER_VIEWS = {
 
 
 def _filter_sets():
-    from impact.filters import Filters
+    from impact.query.filters import Filters
 
     return {
         "all data": Filters(),
@@ -63,7 +63,8 @@ def _median_ms(fn, repeat: int) -> float:
 
 def worker_duckdb(extract: Path, repeat: int) -> list[dict]:
     """The app's data layer: views over Parquet, named queries with bound parameters."""
-    from impact import db, metrics
+    from impact.data import metrics
+    from impact.query import db
 
     rows = []
     for stale in db.cache_dir().glob("extract-*.duckdb"):
@@ -84,7 +85,7 @@ def worker_duckdb(extract: Path, repeat: int) -> list[dict]:
         rows.append({"step": f"Overview, all {len(OVERVIEW_QUERIES)} queries [{label}]",
                      "ms": _median_ms(lambda p=params: [db.run_query(database, n, p) for n in OVERVIEW_QUERIES],
                                       repeat)})
-    from impact import catalog
+    from impact.charts import catalog
 
     for label, filters in _filter_sets().items():
         for view, options in EXPLORER_VIEWS.items():
@@ -241,7 +242,7 @@ def _spawn(kind: str, extract: Path, repeat: int) -> tuple[list[dict], float]:
 
 
 def _extract(scale: int) -> tuple[Path, dict, float]:
-    from impact.generate import generate, hps_definition
+    from impact.data.generate import generate, hps_definition
 
     out = ROOT / "bench" / "out" / f"scale-{scale}"
     manifest = out / "extract.json"

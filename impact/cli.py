@@ -11,7 +11,7 @@ import sys
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from impact.generate import generate
+    from impact.data.generate import generate
 
     counts = generate(args.out, scale=args.scale, seed=args.seed, programme=args.programme)
     width = max(len(name) for name in counts)
@@ -23,8 +23,10 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _export_context(args: argparse.Namespace):
     """Open the data and turn `--filter key=value` pairs into validated filters (ValueError if not)."""
-    from impact import db, export, metrics
-    from impact.filters import URL_KEYS, from_query_params
+    from impact.charts import export
+    from impact.data import metrics
+    from impact.query import db
+    from impact.query.filters import URL_KEYS, from_query_params
 
     database = db.open_active(args.data, args.programme)
     metrics.activate(database.programme)
@@ -51,7 +53,7 @@ def _export_context(args: argparse.Namespace):
 
 
 def _export_list(args: argparse.Namespace) -> int:
-    from impact import catalog
+    from impact.charts import catalog
 
     width = max(len(chart_id) for chart_id in catalog.CHARTS)
     for chart_id, spec in catalog.CHARTS.items():
@@ -63,7 +65,7 @@ def _export_list(args: argparse.Namespace) -> int:
 def _export_chart(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from impact import catalog, export
+    from impact.charts import catalog, export
 
     base = catalog.CHARTS[args.id] if args.id in catalog.CHARTS else catalog.chart(args.id)  # KeyError names it
     chart_options = {}
@@ -86,8 +88,8 @@ def _export_chart(args: argparse.Namespace) -> int:
 def _export_deck(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from impact import deck as decks
-    from impact import export
+    from impact.charts import deck as decks
+    from impact.charts import export
 
     fmt = Path(args.out).suffix.lower().lstrip(".")
     if fmt not in ("pptx", "pdf"):
@@ -106,7 +108,7 @@ def _export_deck(args: argparse.Namespace) -> int:
 
 
 def _add_export(commands) -> None:
-    from impact.export import FORMATS
+    from impact.charts.export import FORMATS
 
     export = commands.add_parser("export", help="export charts and decks (PNG, SVG, PDF, CSV, Excel, PowerPoint)")
     kinds = export.add_subparsers(dest="export_command", required=True, metavar="WHAT")
@@ -139,7 +141,7 @@ def _add_export(commands) -> None:
 
 
 def _dictionary(args: argparse.Namespace) -> int:
-    from impact.dictionary import markdown
+    from impact.data.dictionary import markdown
 
     text = markdown()
     if args.out:
@@ -152,13 +154,14 @@ def _dictionary(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from impact.extract_io import import_extract
+    from impact.data.extract_io import import_extract
+    from impact.query import db
 
-    result = import_extract(args.path, data_dir=args.data_dir, programme=args.programme)
+    result = import_extract(args.path, data_dir=args.data_dir, programme=args.programme, prepare=db.prepare)
     print(result.report.to_text(limit=args.show))
     if not result.ok:
         return 1
-    from impact import store
+    from impact.data import store
 
     programme = store.manifest_programme(args.data_dir, result.version, args.programme)
     was = f"was {result.previous}" if result.previous else "a new programme"
@@ -168,8 +171,8 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export_extract(args: argparse.Namespace) -> int:
-    from impact import store
-    from impact.extract_io import export_extract
+    from impact.data import store
+    from impact.data.extract_io import export_extract
 
     written = export_extract(args.format, args.out, data_dir=args.data_dir, programme=args.programme)
     tables = [p for p in written if p.suffix != ".json"]
@@ -179,7 +182,7 @@ def _export_extract(args: argparse.Namespace) -> int:
 
 
 def _versions(args: argparse.Namespace) -> int:
-    from impact import store
+    from impact.data import store
 
     chosen = [args.programme] if args.programme else list(store.programmes(args.data_dir))
     for programme in chosen:
@@ -199,7 +202,7 @@ def _print_versions(versions) -> None:
 
 
 def _rollback(args: argparse.Namespace) -> int:
-    from impact import store
+    from impact.data import store
 
     store.rollback(args.version, args.data_dir, args.programme)
     print(f"version {args.version} is now active")
@@ -207,7 +210,7 @@ def _rollback(args: argparse.Namespace) -> int:
 
 
 def _delete_version(args: argparse.Namespace) -> int:
-    from impact import store
+    from impact.data import store
 
     store.delete_version(args.version, args.data_dir, args.programme)
     print(f"deleted version {args.version}")
@@ -215,8 +218,8 @@ def _delete_version(args: argparse.Namespace) -> int:
 
 
 def _programme_template(args: argparse.Namespace) -> int:
-    from impact import programme as programmes
-    from impact import template
+    from impact.data import programme as programmes
+    from impact.data import template
 
     definition = programmes.read(args.definition) if args.definition else None
     written = template.write(args.out, definition)
@@ -228,7 +231,7 @@ def _programme_template(args: argparse.Namespace) -> int:
 
 
 def _programme_check(args: argparse.Namespace) -> int:
-    from impact import programme as programmes
+    from impact.data import programme as programmes
 
     definition = programmes.read(args.file)
     print(f"{args.file}: programme {definition.id} ({definition.name}), {definition.start} to {definition.end}, "
@@ -237,8 +240,8 @@ def _programme_check(args: argparse.Namespace) -> int:
 
 
 def _programme_list(args: argparse.Namespace) -> int:
-    from impact import programme as programmes
-    from impact import store
+    from impact.data import programme as programmes
+    from impact.data import store
 
     for pid, root in store.programmes(args.data_dir).items():
         active = store.active(root)
@@ -268,7 +271,7 @@ def _add_programme(commands, data_dir: dict) -> None:
 def _hash_password(args: argparse.Namespace) -> int:
     import getpass
 
-    from impact.auth import HASH_ENV, hash_password
+    from impact.app.auth import HASH_ENV, hash_password
 
     if args.stdin:
         password = sys.stdin.readline().rstrip("\r\n")

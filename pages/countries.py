@@ -3,8 +3,10 @@ opens that country's profile — its figures, trend, themes, cadres, projects an
 
 import streamlit as st
 
-from impact import captions, catalog, explore, ui
-from impact.metrics import format_metric, metric
+from impact.app import ui
+from impact.charts import captions, catalog
+from impact.data.metrics import format_metric, metric
+from impact.query import explore
 
 ui.ensure_navigation()
 filters = ui.current_filters()

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from impact import auth, dictionary, extract_io, schema, store, ui, validate
+from impact.app import auth, ui
+from impact.data import dictionary, extract_io, schema, store, validate
+from impact.query import db
 
 data = ui.database()
 programme_id = ui.programme_id()
@@ -101,7 +103,7 @@ def _import(uploads, into: str | None, new_programme: bool) -> None:
         if target is not None:
             display = target.name if target.suffix == ".zip" else "the upload"
             report = extract_io.import_extract(target, who=auth.admin_name(), display=display, programme=into,
-                                               new_programme=new_programme).report
+                                               new_programme=new_programme, prepare=db.prepare).report
     landed = into if report.ok else programme_id
     version = store.active(programme=landed).version
     st.session_state["import_outcome"] = {

@@ -3,9 +3,11 @@ as a bar, line, area chart or table; or two periods or phases compared. Every ch
 
 import streamlit as st
 
-from impact import explore, metrics, ui
-from impact.filters import quarter_label
-from impact.metrics import metric
+from impact.app import ui
+from impact.data import metrics
+from impact.data.metrics import metric
+from impact.query import explore
+from impact.query.filters import quarter_label
 
 ui.ensure_navigation()
 st.title("Metric explorer")

@@ -4,7 +4,7 @@ import functools
 
 import streamlit as st
 
-from impact import ui
+from impact.app import ui
 
 HEADLINES = [
     "trainees", "women_trained", "countries_trained", "projects",

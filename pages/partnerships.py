@@ -3,8 +3,8 @@
 
 import streamlit as st
 
-from impact import ui
-from impact.metrics import format_metric
+from impact.app import ui
+from impact.data.metrics import format_metric
 
 ui.ensure_navigation()
 project_id = st.query_params.get(ui.PROJECT_PARAM)

@@ -7,9 +7,12 @@ import datetime as dt
 
 import streamlit as st
 
-from impact import export, portfolio, ui
-from impact.metrics import format_metric
-from impact.portfolio import CHARTS, Scope
+from impact.app import ui
+from impact.charts import export
+from impact.charts.catalog import PORTFOLIO as CHARTS
+from impact.data.metrics import format_metric
+from impact.query import portfolio
+from impact.query.portfolio import Scope
 
 ui.ensure_navigation()
 databases = ui.all_databases()

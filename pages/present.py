@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from impact import deck, present, ui
+from impact.app import present, ui
+from impact.charts import deck
 
 ui.ensure_navigation()
 present.projector_style()

@@ -4,7 +4,7 @@ outcome indicators on each side are the programme's own (its definition says who
 
 import streamlit as st
 
-from impact import ui
+from impact.app import ui
 
 ui.ensure_navigation()
 programme = ui.programme()

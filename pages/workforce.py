@@ -3,8 +3,10 @@ and cascade training (trainers trained, and the health workers they went on to t
 
 import streamlit as st
 
-from impact import captions, explore, ui
-from impact.metrics import format_metric
+from impact.app import ui
+from impact.charts import captions
+from impact.data.metrics import format_metric
+from impact.query import explore
 
 ui.ensure_navigation()
 st.title("Health workforce: who was trained")

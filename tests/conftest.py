@@ -10,9 +10,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from impact import metrics, schema
-from impact import programme as programmes
-from impact.generate import generate
+from impact.data import metrics, schema
+from impact.data import programme as programmes
+from impact.data.generate import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_SEED = 42

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from impact import extract_io, schema
+from impact.data import extract_io, schema
 
 
 def make_store(source: Path, target: Path) -> Path:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import streamlit as st
 
-from impact import auth, extract_io, store, validate
+from impact.app import auth
+from impact.data import extract_io, store, validate
 from tests.conftest import make_app
 from tests.data_helpers import read_rows, write_rows
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from impact import captions, catalog, db
-from impact.explore import View
-from impact.filters import Filters
+from impact.charts import captions, catalog
+from impact.query import db
+from impact.query.explore import View
+from impact.query.filters import Filters
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 from pptx import Presentation
 from pypdf import PdfReader
 
-from impact import catalog, deck
+from impact.charts import catalog, deck
 from impact.cli import main
 from tests.test_export import png_size
 

@@ -16,8 +16,9 @@ from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pptx.util import Inches
 from pypdf import PdfReader
 
-from impact import catalog, db, deck, export
-from impact.filters import Filters
+from impact.charts import catalog, deck, export
+from impact.query import db
+from impact.query.filters import Filters
 from tests.test_export import OWASP_PAYLOADS, hostile_copy
 
 DAY = dt.date(2026, 11, 23)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from impact import schema
-from impact.dictionary import markdown, tables_frame
-from impact.metrics import METRICS
+from impact.data import schema
+from impact.data.dictionary import markdown, tables_frame
+from impact.data.metrics import METRICS
 from tests.conftest import ROOT
 
 
@@ -29,7 +29,7 @@ def test_dictionary_names_every_table_column_and_metric():
 
 def test_every_environment_setting_is_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    code = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "impact").glob("*.py"))
+    code = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "impact").rglob("*.py"))
     code += (ROOT / "app.py").read_text(encoding="utf-8")
     settings = set(re.findall(r"\bIMPACT_[A-Z_]+\b", code))
     assert "IMPACT_DATA_DIR" in settings

@@ -7,9 +7,10 @@ import datetime as dt
 
 import pytest
 
-from impact import catalog, db, explore
-from impact.explore import View, ViewError
-from impact.filters import Filters
+from impact.charts import catalog
+from impact.query import db, explore
+from impact.query.explore import View, ViewError
+from impact.query.filters import Filters
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +143,7 @@ def test_url_round_trip_and_hostile_values(fixture_dir):
 
 
 def test_deck_and_command_line_take_explorer_options(database):
-    from impact import deck
+    from impact.charts import deck
 
     slide = deck.validate_slide({"chart": "explore", "options": {"by": "cadre", "split": "gender"}}, 1)
     assert slide.spec.title == "Health workers trained by cadre and gender"
@@ -156,7 +157,7 @@ def test_explorer_slides_become_native_multi_series_charts(fixture_dir, independ
     from pptx import Presentation
     from pptx.enum.shapes import MSO_SHAPE_TYPE
 
-    from impact import deck
+    from impact.charts import deck
     from tests.test_deck import _build
 
     the_deck = deck.Deck("Explorer", (
@@ -207,7 +208,7 @@ def test_excel_export_of_a_comparison_formats_the_compared_shares(database):
 
     from openpyxl import load_workbook
 
-    from impact import export
+    from impact.charts import export
 
     spec = catalog.chart("explore", View(metric="women_share", by="region", compare="phase").to_options())
     frame = db.run_query(database, spec.query, spec.query_params(Filters().params()))

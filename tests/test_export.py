@@ -19,8 +19,10 @@ from defusedxml import ElementTree
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from impact import catalog, cells, db, export
-from impact.filters import Filters
+from impact.charts import catalog, export
+from impact.data import cells
+from impact.query import db
+from impact.query.filters import Filters
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = dt.date(2026, 11, 23)

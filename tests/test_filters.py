@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from impact.filters import Filters, Options, from_query_params, parse_quarter, quarter_label
+from impact.query.filters import Filters, Options, from_query_params, parse_quarter, quarter_label
 
 
 @pytest.fixture

@@ -7,8 +7,11 @@ import datetime as dt
 
 import pytest
 
-from impact import charts, db, extract_io, ui
-from impact.filters import MAX_VALUES, URL_KEYS, Filters, Options, from_query_params
+from impact.app import ui
+from impact.charts import figures
+from impact.data import extract_io
+from impact.query import db
+from impact.query.filters import MAX_VALUES, URL_KEYS, Filters, Options, from_query_params
 from tests.conftest import make_app, metrics_shown
 from tests.data_helpers import read_rows, write_rows
 
@@ -102,7 +105,7 @@ def test_text_from_data_is_escaped_for_markdown_and_plotly():
     shown = ui.plain(payload)
     for escaped in ("\\<script\\>", "\\<img ", "\\[x\\]\\(javascript\\:", "\\*\\*b\\*\\*"):
         assert escaped in shown, shown
-    assert "<" not in charts.safe_text([payload])[0]
+    assert "<" not in figures.safe_text([payload])[0]
 
 
 def test_data_page_shows_a_hostile_title_as_data_not_markup(data_store, csv_extract, tmp_path, monkeypatch):

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from impact import extract_io, readers, store
+from impact.data import extract_io, readers, store
 from tests.data_helpers import make_store, read_rows, snapshot, write_rows
 
 

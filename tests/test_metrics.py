@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from impact import db
-from impact.metrics import METRICS, format_metric, format_value
+from impact.data.metrics import METRICS, format_metric, format_value
+from impact.query import db
 
 
 @pytest.mark.parametrize(("value", "fmt", "text"), [

@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 import streamlit as st
 
-from impact import cli, db, explore, extract_io, indicators, metrics, portfolio, schema, store
-from impact import generate_stewardship as gsp
-from impact import programme as programmes
-from impact.generate import generate, hps_definition
+from impact import cli
+from impact.data import extract_io, metrics, schema, store
+from impact.data import generate_stewardship as gsp
+from impact.data import programme as programmes
+from impact.data.generate import generate, hps_definition
+from impact.query import db, explore, indicators, portfolio
 from tests.conftest import ROOT, Independent, make_app, metrics_shown
 from tests.data_helpers import make_store, snapshot
 
@@ -223,7 +225,7 @@ def test_latest_and_ratio_indicators_equal_independent_sql(second_dir, second):
 
 
 def test_the_explorer_groups_an_indicator_of_the_second_programme(second_dir, second):
-    from impact import catalog
+    from impact.charts import catalog
 
     database = db.open_database(second_dir)
     sql = Independent(second_dir)
@@ -343,7 +345,7 @@ def _distinctive(programme: programmes.Programme) -> set[str]:
 def test_no_module_outside_the_generators_names_a_programme(definition):
     words = _distinctive(hps_definition()) | _distinctive(gsp.definition())
     words |= {"Health Partnership Scheme", "THET", "DFID", "HPS-0"}
-    sources = [p for p in (ROOT / "impact").glob("*.py") if not p.name.startswith("generate")]
+    sources = [p for p in (ROOT / "impact").rglob("*.py") if not p.name.startswith("generate")]
     sources += list((ROOT / "pages").glob("*.py")) + list((ROOT / "queries").rglob("*.sql")) + [ROOT / "app.py"]
     found = [(p.name, w) for p in sources for w in sorted(words)
              if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", p.read_text(encoding="utf-8"))]
@@ -371,7 +373,7 @@ def _fill_workbook(path: Path, tables: dict[str, list[list]]) -> None:
 def test_template_writes_a_definition_headers_and_a_workbook_with_dropdowns(tmp_path, second):
     from openpyxl import load_workbook
 
-    from impact import template
+    from impact.data import template
 
     written = template.write(tmp_path / "blank")
     assert {p.name for p in written} == {programmes.FILE, template.WORKBOOK, *(f"{t}.csv" for t in schema.TABLE_NAMES)}
@@ -397,7 +399,7 @@ def test_template_writes_a_definition_headers_and_a_workbook_with_dropdowns(tmp_
 def test_template_round_trips_through_import_and_export(fixture_dir, definition, tmp_path):
     import pyarrow.parquet as pq
 
-    from impact import template
+    from impact.data import template
 
     folder = tmp_path / "filled"
     template.write(folder, definition)
@@ -421,7 +423,7 @@ def _small_programme(tmp_path: Path) -> tuple[Path, programmes.Programme]:
     import csv as csvlib
     import dataclasses
 
-    from impact import template
+    from impact.data import template
 
     folder = tmp_path / "mine"
     template.write(folder)

@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from impact import db, explore, indicators
-from impact.filters import Filters
+from impact.query import db, explore, indicators
+from impact.query.filters import Filters
 
 
 @pytest.fixture(scope="module")

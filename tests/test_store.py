@@ -11,8 +11,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from impact import cli, db, extract_io, store, ui
-from impact.filters import Filters
+from impact import cli
+from impact.app import ui
+from impact.data import extract_io, store
+from impact.query import db
+from impact.query.filters import Filters
 from tests.conftest import Independent, make_app, metrics_shown
 from tests.data_helpers import read_rows, snapshot, write_rows
 

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from impact import auth, extract_io, store
+from impact.app import auth
+from impact.data import extract_io, store
 from tests.browser.conftest import start_server, wait_for_app
 from tests.data_helpers import make_store, read_rows, snapshot, write_rows
 

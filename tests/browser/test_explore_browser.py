@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from impact import explore
+from impact.query import explore
 from tests.browser.conftest import wait_for_app
 
 WAIT = 60_000  # two cores shared with other test runs: be generous, never assert on time
@@ -237,7 +237,7 @@ def _plot_title(page) -> str:
 
 
 def test_explorer_choices_come_from_the_url_and_go_back_into_it(page, app_url, shipped):
-    # The chart title is the explorer model's (impact.explore.View.title), e.g. "Volunteer days by
+    # The chart title is the explorer model's (impact.query.explore.View.title), e.g. "Volunteer days by
     # profession and location"; below it a subtitle with the filters.
     title = explore.View("volunteer_days", "profession", "location", chart="line").title
     assert title.startswith("Volunteer days by") and "profession" in title and "location" in title

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 
-from impact import deck
+from impact.charts import deck
 from tests.browser.conftest import wait_for_app
 
 

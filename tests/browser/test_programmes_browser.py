@@ -3,7 +3,7 @@ sidebar chooser switches back; the Portfolio page draws every programme side by 
 
 from __future__ import annotations
 
-from impact import programme as programmes
+from impact.data import programme as programmes
 from tests.browser.conftest import wait_for_app
 from tests.conftest import ROOT, Independent
 
@@ -55,8 +55,9 @@ def test_an_administrator_creates_a_programme_from_the_data_page(browser, fixtur
     import re
     import zipfile
 
-    from impact import auth, store
-    from impact.generate import generate
+    from impact.app import auth
+    from impact.data import store
+    from impact.data.generate import generate
     from tests.browser.conftest import start_server
     from tests.data_helpers import make_store
 

@@ -12,8 +12,8 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
-from impact import theme
-from impact.metrics import d3_format, format_value, is_metric, metric
+from impact.charts import theme
+from impact.data.metrics import d3_format, format_value, is_metric, metric
 
 
 def safe_text(values) -> list[str]:

@@ -17,8 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from impact import programme as programmes
-from impact import schema
+from impact.data import programme as programmes
+from impact.data import schema
 
 SEED = 2011
 
@@ -601,7 +601,7 @@ def generate(out_dir: str | Path, scale: int = 1, seed: int | None = None, progr
     if programme not in PROGRAMMES:
         raise ValueError(f"the generator writes the programmes {', '.join(PROGRAMMES)}, not {programme[:20]!r}")
     if programme == "gsp":
-        from impact import generate_stewardship
+        from impact.data import generate_stewardship
 
         return generate_stewardship.generate(out_dir, scale, generate_stewardship.SEED if seed is None else seed)
     seed = SEED if seed is None else seed

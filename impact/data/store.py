@@ -6,7 +6,7 @@ Layout of a data directory (IMPACT_DATA_DIR, default `data/`):
   plus `extract.json` (who, when, source files, per-file and overall SHA-256 checksums);
 - `ACTIVE`, a one-line pointer naming the active version, replaced atomically.
 A directory without `ACTIVE` serves its top-level extract. Every version carries its programme's
-definition (`programme.json`, see impact.programme); an imported version without one (made before
+definition (`programme.json`, see impact.data.programme); an imported version without one (made before
 definitions existed) uses the top-level extract's.
 
 Several programmes share one data directory: the top-level store is the programme its own
@@ -36,9 +36,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from impact.programme import INFERRED_ID
+from impact.data.programme import INFERRED_ID
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BASE_VERSION = "base"
 POINTER = "ACTIVE"
 MANIFEST = "extract.json"
@@ -103,7 +103,7 @@ def _own_id(root: Path) -> str | None:
         if value:
             return value
     if is_complete(root, BASE_VERSION) or (root / POINTER).is_file():
-        return INFERRED_ID  # a store from before extracts carried their definition (impact.programme.infer)
+        return INFERRED_ID  # a store from before extracts carried their definition (impact.data.programme.infer)
     return None
 
 
@@ -256,7 +256,7 @@ def locked(root: Path, timeout: float = 30.0) -> Iterator[None]:
 
 def table_files(folder: Path) -> dict[str, Path]:
     """The Parquet file of each schema table in a version folder."""
-    from impact import schema
+    from impact.data import schema
 
     return {name: folder / f"{name}.parquet" for name in schema.TABLE_NAMES}
 

@@ -22,8 +22,10 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from impact import catalog, cells, db, metrics, store, theme
-from impact.filters import Filters, Options
+from impact.charts import catalog, theme
+from impact.data import cells, metrics, store
+from impact.query import db
+from impact.query.filters import Filters, Options
 
 # A 16:9 slide laid out at 960×540 CSS pixels; PNG scale 2 gives 1920×1080, scale 4 gives 3840×2160.
 SLIDE_WIDTH = 960

@@ -13,8 +13,10 @@ from dataclasses import dataclass, replace
 import pandas as pd
 import plotly.graph_objects as go
 
-from impact import captions, charts, explore, indicators, metrics
-from impact.metrics import format_metric, metric
+from impact.charts import captions, figures
+from impact.data import metrics
+from impact.data.metrics import format_metric, metric
+from impact.query import explore, indicators, portfolio
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,7 +89,7 @@ class ChartSpec:
 
 
 def _trend(frame, **kw):
-    return charts.trend(frame, "year", "trainees", "cumulative_trainees", **kw)
+    return figures.trend(frame, "year", "trainees", "cumulative_trainees", **kw)
 
 
 def _ranking_caption(category: str, value: str):
@@ -103,7 +105,7 @@ def _explore(options: dict) -> ChartSpec:
     value = view.metric
 
     def draw(rows, title="", subtitle="", **_):
-        return charts.series(rows, column, explore.series_columns(rows, view), value,
+        return figures.series(rows, column, explore.series_columns(rows, view), value,
                              kind="bar" if view.chart == "table" else view.chart,
                              horizontal=not view.over_time and view.chart in ("bar", "table"),
                              title=title, subtitle=subtitle)
@@ -154,7 +156,7 @@ def _country_map(options: dict) -> ChartSpec:
     label = metric(value).label
 
     def draw(rows, title="", subtitle="", **_):
-        return charts.choropleth(rows, "iso3", "country", value, title=title, subtitle=subtitle)
+        return figures.choropleth(rows, "iso3", "country", value, title=title, subtitle=subtitle)
 
     def shape(frame):
         keep = frame[frame[value].notna() & (frame[value] > 0)] if value != "women_share" else frame[frame[value].notna()]
@@ -168,7 +170,7 @@ def _country_map(options: dict) -> ChartSpec:
 
 
 def _project_results(frame, project_id=None, **kw):
-    return charts.series(frame, "quarter", ["trainees", "volunteer_days"], "trainees", kind="line", **kw)
+    return figures.series(frame, "quarter", ["trainees", "volunteer_days"], "trainees", kind="line", **kw)
 
 
 def _project_results_caption(rows) -> str:
@@ -190,7 +192,7 @@ def _for_project(chart_id: str):
 def _radar(frame, project_id=None, **kw):
     programme = metrics.active_programme()
     order = programme.values("principle") if programme is not None else None
-    return charts.radar(frame, "principle", "score", order=order, **kw)
+    return figures.radar(frame, "principle", "score", order=order, **kw)
 
 
 def _radar_caption(rows) -> str:
@@ -202,15 +204,15 @@ def _radar_caption(rows) -> str:
 
 
 def _map(frame, **kw):
-    return charts.choropleth(frame, "iso3", "country", "trainees", **kw)
+    return figures.choropleth(frame, "iso3", "country", "trainees", **kw)
 
 
 def _by_theme(frame, **kw):
-    return charts.bar(frame, "theme", "trainees", **kw)
+    return figures.bar(frame, "theme", "trainees", **kw)
 
 
 def _by_country(frame, **kw):
-    return charts.bar(frame, "country", "trainees", **kw)
+    return figures.bar(frame, "country", "trainees", **kw)
 
 
 CHARTS: dict[str, ChartSpec] = {
@@ -238,7 +240,7 @@ CHARTS: dict[str, ChartSpec] = {
         ),
         ChartSpec(
             id="explore", title="Any metric by any dimension", query="training_by_dimension", kind="bar", category="category",
-            values=("trainees",), draw=charts.series, description="Any metric, grouped by any dimension, optionally split or compared.",
+            values=("trainees",), draw=figures.series, description="Any metric, grouped by any dimension, optionally split or compared.",
             options=explore.OPTION_KEYS, resolve=_explore,
         ),
         ChartSpec(
@@ -283,3 +285,38 @@ def chart(chart_id: str, options: dict | None = None) -> ChartSpec:
 def standalone() -> list[str]:
     """The charts that can be drawn with no options of their own (offered in the deck editor)."""
     return [chart_id for chart_id, spec in CHARTS.items() if not spec.required]
+
+
+# ---- the Portfolio page: every programme side by side (frames from impact.query.portfolio) ------------
+
+def _portfolio_per_year(value: str, title: str, kind: str) -> ChartSpec:
+    def draw(rows, title="", subtitle="", **_):
+        columns = [c for c in rows.columns if c != "year"]
+        return figures.series(rows, "year", columns, value, kind=kind, title=title, subtitle=subtitle)
+
+    return ChartSpec(
+        id=f"portfolio_{value}", title=title, query="", kind="line" if kind == "line" else "column",
+        category="year", values=(value,), draw=draw, shape=lambda frame: portfolio.wide(frame, value),
+        series_of=lambda rows: [c for c in rows.columns if c != "year"],
+        description="Each programme's own figure per calendar year, side by side.",
+    )
+
+
+def _portfolio_map() -> ChartSpec:
+    def draw(rows, title="", subtitle="", **_):
+        return figures.choropleth(rows, "iso3", "country", "trainees", title=title, subtitle=subtitle)
+
+    return ChartSpec(
+        id="portfolio_map", title="Where the programmes trained health workers", query="", kind="map",
+        category="country", values=("trainees",), draw=draw,
+        shape=lambda frame: frame[frame["trainees"] > 0].reset_index(drop=True),
+        description="Health workers trained by country, all programmes added up; the table names the programmes.",
+    )
+
+
+PORTFOLIO: dict[str, ChartSpec] = {  # the Portfolio page's charts: one frame from every programme
+    "portfolio_trainees": _portfolio_per_year("trainees", "Health workers trained per year, by programme", "bar"),
+    "portfolio_women_share": _portfolio_per_year("women_share", "Women's share of trainees per year, by programme", "line"),
+    "portfolio_volunteer_days": _portfolio_per_year("volunteer_days", "Volunteer days per year, by programme", "bar"),
+    "portfolio_map": _portfolio_map(),
+}

@@ -2,7 +2,7 @@
 the programme vocabulary of its values, and — for the shared filters — its URL key and the bound
 parameter of the filter macros (`queries/setup/01`–`04`).
 
-The sidebar filters (`impact.filters`), the explorer's "group by" and "split by" (`impact.explore`) and
+The sidebar filters (`impact.query.filters`), the explorer's "group by" and "split by" (`impact.query.explore`) and
 the grouping macro `dimension_value` all read this table; a dimension's values come from the
 programme's definition (or, for countries and time, from the data).
 """

@@ -12,11 +12,14 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from impact import catalog, chart_menu, db, export, indicators, metrics, store
-from impact.export import column_label
-from impact.filters import DIMENSIONS, URL_KEYS, Filters, Options, from_query_params, quarter_label
-from impact.metrics import NUMBER_FORMATS, format_metric, format_value, metric
-from impact.text import plain
+from impact.app import chart_menu
+from impact.app.text import plain
+from impact.charts import catalog, export
+from impact.charts.export import column_label
+from impact.data import metrics, store
+from impact.data.metrics import NUMBER_FORMATS, format_metric, format_value, metric
+from impact.query import db, indicators
+from impact.query.filters import DIMENSIONS, URL_KEYS, Filters, Options, from_query_params, quarter_label
 
 # Plotly fetches map outlines from here (static/world_110m.json), never from its CDN.
 PLOTLY_CONFIG = {"topojsonURL": "app/static/", "displaylogo": False, "responsive": True}
@@ -62,7 +65,7 @@ def database() -> db.Database:
 
 
 def programme():
-    """The chosen programme's definition (impact.programme.Programme)."""
+    """The chosen programme's definition (impact.data.programme.Programme)."""
     return database().programme
 
 
@@ -155,7 +158,7 @@ def link_params() -> dict[str, list[str]]:
 def _switch_programme() -> None:
     """Another programme was chosen: its vocabularies differ, so filters and page choices start afresh (and
     its own default deck replaces the old programme's, unless the deck was edited)."""
-    from impact import deck
+    from impact.charts import deck
 
     before = st.session_state.get("_programme")
     if st.session_state.get(chart_menu._DECK) == deck.default_deck(before):
@@ -184,7 +187,7 @@ def programme_chooser() -> None:
 @st.cache_data(ttl=600, max_entries=64, show_spinner=False)
 def _programme_name(pid: str, path) -> str:
     try:
-        from impact import programme as programmes
+        from impact.data import programme as programmes
 
         return programmes.load_for(store.active_path(path)).name
     except (OSError, ValueError):

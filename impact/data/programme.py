@@ -431,7 +431,7 @@ def _figures(check: _Checker, raw: list, metrics: set[str]) -> tuple[ReferenceFi
 
 def parse(data, file: str = FILE) -> Programme:
     """A programme from the JSON object of `programme.json`; DefinitionError lists every problem."""
-    from impact.metrics import METRICS  # the structural metrics counted in code
+    from impact.data.metrics import METRICS  # the structural metrics counted in code
 
     check = _Checker()
     if not isinstance(data, dict):
@@ -507,7 +507,7 @@ INFERRED_ID = "main"  # the id of a store made before extracts carried their def
 def load_for(folder: str | Path) -> Programme:
     """The definition a version folder uses: its own, or for older versions its store's; a store made
     before extracts carried a definition gets one inferred from its data (`infer`)."""
-    from impact import store
+    from impact.data import store
 
     path = store.definition_file(Path(folder))
     return read(path) if path.is_file() else infer(folder)
@@ -523,7 +523,7 @@ def infer(folder: str | Path) -> Programme:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from impact import schema
+    from impact.data import schema
 
     folder = Path(folder)
 

@@ -1,6 +1,6 @@
 """Streamlit glue for the Present page: its slides, navigation, deck editor and deck exports.
 
-The session's deck itself (and "Add to deck" under every chart) is `impact.chart_menu`'s.
+The session's deck itself (and "Add to deck" under every chart) is `impact.app.chart_menu`'s.
 """
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ import hashlib
 
 import streamlit as st
 
-from impact import catalog, deck, export, theme, ui
-from impact.chart_menu import _BUILT, _SLIDE, DECK_PARAM, current_deck, set_deck
+from impact.app import ui
+from impact.app.chart_menu import _BUILT, _SLIDE, DECK_PARAM, current_deck, set_deck
+from impact.charts import catalog, deck, export, theme
 
 SLIDE_PARAM = "slide"
 

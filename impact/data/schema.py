@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 # Structural vocabularies: the two sides of a partnership and the roles on a project, the same in
 # every programme. Every other categorical column takes its allowed values from the programme's
-# definition (`vocabulary=`; see impact.programme).
+# definition (`vocabulary=`; see impact.data.programme).
 SIDES = ("UK", "Overseas")
 PARTNER_ROLES = ("UK lead", "Overseas lead", "UK partner", "Overseas partner")
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from impact import programme as programmes
-from impact.generate import apportion, quarter_end, quarter_starts, write_tables
+from impact.data import programme as programmes
+from impact.data.generate import apportion, quarter_end, quarter_starts, write_tables
 
 SEED = 2019
 PROGRAMME_ID = "gsp"

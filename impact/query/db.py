@@ -23,10 +23,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from impact import programme as programmes
-from impact import schema, store
+from impact.data import programme as programmes
+from impact.data import schema, store
 
-QUERY_DIR = Path(__file__).resolve().parent.parent / "queries"
+QUERY_DIR = Path(__file__).resolve().parents[2] / "queries"
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
 
@@ -194,3 +194,12 @@ def run_query(db: Database, name: str, params: dict | None = None) -> pd.DataFra
         return cursor.execute(query.sql, bound).df()
     finally:
         cursor.close()
+
+
+def prepare(folder: str | Path, version: str) -> None:
+    """Compile and open a new version once before it is made active: it must work, and readers find it ready."""
+    database = open_database(folder, version)
+    try:
+        run_query(database, "filter_options", {})
+    finally:
+        database.connection.close()

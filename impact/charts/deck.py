@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from impact import catalog, export, store, theme
-from impact.metrics import excel_format, format_metric, is_metric, metric
+from impact.charts import catalog, export, theme
+from impact.data import store
+from impact.data.metrics import excel_format, format_metric, is_metric, metric
 
 DECK_DIR = store.PROJECT_ROOT / "decks"
 DEFAULT_DECK = DECK_DIR / "default.json"  # a programme's own default deck is decks/<programme id>.json
@@ -231,7 +232,7 @@ def save(deck: Deck, path: str | Path) -> None:
 def default_deck(programme_id: str | None = None) -> Deck:
     """The default deck of a programme (default: the active one): its own `decks/<id>.json` if it has one,
     else the shipped generic deck."""
-    from impact import metrics
+    from impact.data import metrics
 
     if programme_id is None and metrics.active_programme() is not None:
         programme_id = metrics.active_programme().id

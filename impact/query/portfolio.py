@@ -4,7 +4,8 @@ Each programme keeps its own database and vocabularies; what they share is the s
 (health workers trained, women trained, volunteer days overseas and from home, countries, projects,
 funding). Each figure is the programme's own named query under a `Scope` that every programme can
 apply (calendar years, regions and countries by name or code), so the portfolio's numbers are the
-programmes' numbers added side by side, never re-derived.
+programmes' numbers added side by side, never re-derived. Its charts are the catalogue's
+(`impact.charts.catalog.PORTFOLIO`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from impact import catalog, charts, db, explore
-from impact.filters import Filters
+from impact.query import db, explore
+from impact.query.filters import Filters
 
 SHARED = ("trainees", "women_trained", "women_share", "volunteer_days_overseas", "volunteer_days_uk",
           "countries_active", "projects", "budget_gbp")
@@ -109,36 +110,3 @@ def wide(frame: pd.DataFrame, value: str) -> pd.DataFrame:
     table = frame.pivot_table(index="year", columns=PROGRAMME, values=value, aggfunc="sum")
     table.columns = [str(c) for c in table.columns]
     return table.reset_index()
-
-
-def _per_year(value: str, title: str, kind: str) -> catalog.ChartSpec:
-    def draw(rows, title="", subtitle="", **_):
-        columns = [c for c in rows.columns if c != "year"]
-        return charts.series(rows, "year", columns, value, kind=kind, title=title, subtitle=subtitle)
-
-    return catalog.ChartSpec(
-        id=f"portfolio_{value}", title=title, query="", kind="line" if kind == "line" else "column",
-        category="year", values=(value,), draw=draw, shape=lambda frame: wide(frame, value),
-        series_of=lambda rows: [c for c in rows.columns if c != "year"],
-        description="Each programme's own figure per calendar year, side by side.",
-    )
-
-
-def _map() -> catalog.ChartSpec:
-    def draw(rows, title="", subtitle="", **_):
-        return charts.choropleth(rows, "iso3", "country", "trainees", title=title, subtitle=subtitle)
-
-    return catalog.ChartSpec(
-        id="portfolio_map", title="Where the programmes trained health workers", query="", kind="map",
-        category="country", values=("trainees",), draw=draw,
-        shape=lambda frame: frame[frame["trainees"] > 0].reset_index(drop=True),
-        description="Health workers trained by country, all programmes added up; the table names the programmes.",
-    )
-
-
-CHARTS = {
-    "portfolio_trainees": _per_year("trainees", "Health workers trained per year, by programme", "bar"),
-    "portfolio_women_share": _per_year("women_share", "Women's share of trainees per year, by programme", "line"),
-    "portfolio_volunteer_days": _per_year("volunteer_days", "Volunteer days per year, by programme", "bar"),
-    "portfolio_map": _map(),
-}

@@ -13,16 +13,17 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from impact import dimensions, metrics
-from impact.filters import parse_quarter, quarter_label, quarter_range
-from impact.metrics import metric
+from impact.data import metrics
+from impact.data.metrics import metric
+from impact.query import dimensions
+from impact.query.filters import parse_quarter, quarter_label, quarter_range
 
 
 class ViewError(ValueError):
     """An explorer choice that cannot be drawn (says which and why)."""
 
 
-BREAKDOWNS = dimensions.BY_KEY  # every dimension a metric can be grouped by (impact.dimensions)
+BREAKDOWNS = dimensions.BY_KEY  # every dimension a metric can be grouped by (impact.query.dimensions)
 GRAINS = {"year": "Year", "quarter": "Quarter", "phase": "Phase"}
 CHART_TYPES = {"bar": "Bar", "line": "Line", "area": "Area", "table": "Table"}
 COMPARISONS = {"": "No comparison", "phase": "Two phases", "period": "Two periods"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from impact import metrics
+from impact.data import metrics
 
 VALUE_COLUMNS = ("total", "latest")
 

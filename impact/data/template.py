@@ -15,8 +15,8 @@ import csv
 import datetime as dt
 from pathlib import Path
 
-from impact import cells, schema
-from impact import programme as programmes
+from impact.data import cells, schema
+from impact.data import programme as programmes
 
 WORKBOOK = "extract.xlsx"
 LISTS = "Lists"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from impact import catalog, deck, export
-from impact.text import plain
+from impact.app.text import plain
+from impact.charts import catalog, deck, export
 
 _DECK = "_deck"
 _SLIDE = "_slide"

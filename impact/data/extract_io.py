@@ -15,11 +15,12 @@ import datetime as dt
 import getpass
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from impact import cells, readers, schema, store, validate
-from impact import programme as programmes
+from impact.data import cells, readers, schema, store, validate
+from impact.data import programme as programmes
 
 FORMATS = ("csv", "xlsx", "parquet")
 EXCEL_MAX_ROWS = 1_048_575  # data rows below the header in one worksheet
@@ -50,13 +51,16 @@ def default_user() -> str:
 
 def import_extract(source: str | Path, data_dir: str | Path | None = None, who: str | None = None,
                    display: str | None = None, limits: readers.Limits = readers.LIMITS,
-                   programme: str | None = None, new_programme: bool = False) -> ImportResult:
+                   programme: str | None = None, new_programme: bool = False,
+                   prepare: Callable[[Path, str], None] | None = None) -> ImportResult:
     """Validate the tables (and programme definition) in `source` and, if there is no problem, make them
     the new active version of their programme.
 
     The programme is `programme`, else the one the source's `programme.json` names, else the data
     directory's first. A programme not yet in the store is created (its extract must hold every table
-    and its definition); with `new_programme` the programme must not exist yet.
+    and its definition); with `new_programme` the programme must not exist yet. `prepare(folder, version)`
+    runs on the new version before the switch (the query layer's `db.prepare` compiles it, so it must work
+    and readers find it ready).
     """
     import pyarrow.parquet as pq
 
@@ -143,7 +147,8 @@ def import_extract(source: str | Path, data_dir: str | Path | None = None, who: 
             }
             tables = {name: typed.get(name, in_use.get(name)) for name in schema.TABLE_NAMES}
             result.version = store.write_version(root, tables, manifest, definition.to_json())
-            _prepare(store.version_path(root, result.version), result.version)
+            if prepare is not None:
+                prepare(store.version_path(root, result.version), result.version)
             store.switch(root, result.version)
             return result
 
@@ -158,17 +163,6 @@ def _read_definition(item, report: validate.Report):
     except OSError as error:
         report.add(item.name, None, "", "", "bad-definition", f"The definition cannot be read: {error}.")
     return None
-
-
-def _prepare(folder: Path, version: str) -> None:
-    """Open the new version's database once before the switch: it must work, and readers find it ready."""
-    from impact import db
-
-    database = db.open_database(folder, version)
-    try:
-        db.run_query(database, "filter_options", {})
-    finally:
-        database.connection.close()
 
 
 # ---- export -------------------------------------------------------------------------------

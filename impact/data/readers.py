@@ -25,9 +25,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from impact import schema
-from impact.programme import FILE as DEFINITION
-from impact.validate import RawTable, Report
+from impact.data import schema
+from impact.data.programme import FILE as DEFINITION
+from impact.data.validate import RawTable, Report
 
 MiB = 1024 * 1024
 EXTENSIONS = ("csv", "xlsx", "parquet")

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field, fields, replace
 
-from impact.dimensions import FILTERS
+from impact.query.dimensions import FILTERS
 
 _QUARTER = re.compile(r"^(\d{4})[- ]?Q([1-4])$", re.ASCII)  # ASCII: no full-width or other digits
 MAX_VALUE_LENGTH = 80
@@ -40,7 +40,7 @@ def quarter_range(first: dt.date, last: dt.date) -> list[dt.date]:
     return out
 
 
-DIMENSIONS = FILTERS  # the shared filters, in sidebar order (impact.dimensions defines them)
+DIMENSIONS = FILTERS  # the shared filters, in sidebar order (impact.query.dimensions defines them)
 URL_KEYS = ("from", "to") + tuple(d.filter for d in DIMENSIONS)
 
 
