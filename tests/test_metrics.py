@@ -27,3 +27,14 @@ def test_every_headline_column_is_a_defined_metric():
 def test_unknown_metric_is_named():
     with pytest.raises(KeyError, match="nope"):
         format_metric("nope", 1)
+
+
+def test_each_metric_is_computed_by_its_own_sql_in_the_explorer_queries():
+    from impact.query import explore
+
+    for key, m in METRICS.items():
+        assert m.sql, key
+        query = db.load_query(explore.QUERIES[explore.source(key)])
+        flat = " ".join(query.sql.split())
+        assert f"{m.sql} as {key}" in flat, f"{query.name} does not compute {key} as {m.sql!r}"
+        assert key in query.columns

@@ -97,11 +97,13 @@ def markdown() -> str:
         "",
         "Every figure in the dashboard and its exports is one of these, defined once in `impact/data/metrics.py`.",
         "",
-        "| key | label | unit | aggregation | how it is counted |",
-        "|---|---|---|---|---|",
+        "| key | label | unit | aggregation | how it is counted | SQL (over the filtered rows of its table) |",
+        "|---|---|---|---|---|---|",
     ]
     for m in METRICS.values():
-        lines.append(f"| `{m.key}` | {_cell(m.label)} | {m.unit} | {m.aggregation} | {_cell(m.how_counted)} |")
+        lines.append(f"| `{m.key}` | {_cell(m.label)} | {m.unit} | {m.aggregation} | {_cell(m.how_counted)} | "
+                     f"`{_cell(m.sql)}` ({m.source}) |")
+    lines += ["", "A programme's outcome indicators are metrics too, defined in its `programme.json` (below)."]
     lines += ["", *definition_markdown(), "",
         "## Reconciling published counts",
         "",
@@ -187,7 +189,7 @@ def metrics_frame():
 
     return pd.DataFrame(
         [{"metric": m.label, "key": m.key, "unit": m.unit, "aggregation": m.aggregation,
-          "meaning": m.description, "how it is counted": m.how_counted} for m in METRICS.values()]
+          "meaning": m.description, "how it is counted": m.how_counted, "SQL": m.sql} for m in METRICS.values()]
     )
 
 

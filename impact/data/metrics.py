@@ -45,6 +45,9 @@ class Metric:
     description: str
     how_counted: str
     source: str  # table it comes from
+    # Its SQL: the aggregate over the rows of `source` under the filters, as `<source>_by_dimension` computes it
+    # (macros of queries/setup/07_metric_aggregates.sql; tests/test_metrics.py checks every query says the same).
+    sql: str = ""
 
 
 METRICS: dict[str, Metric] = {
@@ -55,96 +58,112 @@ METRICS: dict[str, Metric] = {
             aggregation="sum", fmt="count", source="training",
             description="Health workers who completed training delivered by a partnership.",
             how_counted="Trainees reported by projects each quarter, added up; a person trained twice counts twice.",
+            sql="sum(trainees)",
         ),
         Metric(
             key="women_trained", label="Women trained", unit="people",
             aggregation="sum", fmt="count", source="training",
             description="Health workers trained who are women.",
             how_counted="Trainees whose gender has the role 'women' in the programme's definition.",
+            sql="women_trained(gender_role, trainees)",
         ),
         Metric(
             key="women_share", label="Women's share of trainees", unit="share",
             aggregation="ratio", fmt="percent", source="training",
             description="Women as a share of all health workers trained.",
             how_counted="Women trained divided by all trainees (including gender not recorded).",
+            sql="women_share(gender_role, trainees)",
         ),
         Metric(
             key="trainers_trained", label="Trainers trained", unit="people",
             aggregation="sum", fmt="count", source="training",
             description="Health workers trained as trainers (training of trainers), who go on to train others.",
             how_counted="Trainees whose training type has the role 'trainers' in the programme's definition.",
+            sql="trainers_trained(training_type_role, trainees)",
         ),
         Metric(
             key="cascade_trainees", label="Trained by cascade", unit="people",
             aggregation="sum", fmt="count", source="training",
             description="Health workers trained by the trainers a partnership trained (cascade training).",
             how_counted="Trainees whose training type has the role 'cascade' in the programme's definition.",
+            sql="cascade_trainees(training_type_role, trainees)",
         ),
         Metric(
             key="countries_trained", label="Countries with training", unit="countries",
             aggregation="count distinct", fmt="count", source="training",
             description="Countries where health workers were trained.",
             how_counted="Countries with at least one trainee reported.",
+            sql="countries_trained(iso3, trainees)",
         ),
         Metric(
             key="countries_active", label="Countries with partnerships", unit="countries",
             aggregation="count distinct", fmt="count", source="projects",
             description="Countries where a funded partnership was active.",
             how_counted="Countries with an active project, including those with volunteering but no training results.",
+            sql="count(distinct iso3)",
         ),
         Metric(
             key="projects", label="Projects", unit="projects",
             aggregation="count distinct", fmt="count", source="projects",
             description="Funded projects (grants) active in the period.",
             how_counted="Grants active at some time in the period; each grant counts once.",
+            sql="count(*)",
         ),
         Metric(
             key="institutions", label="Partner institutions", unit="institutions",
             aggregation="count distinct", fmt="count", source="project_partners",
             description="UK and overseas institutions taking part in the projects.",
             how_counted="UK and overseas institutions named on an active project, each counted once.",
+            sql="count(distinct pp.institution_id)",
         ),
         Metric(
             key="institutions_overseas", label="Overseas institutions", unit="institutions",
             aggregation="count distinct", fmt="count", source="project_partners",
             description="Partner institutions in low- and middle-income countries.",
             how_counted="Distinct overseas institutions on projects active in the period ('health institutions strengthened').",
+            sql="institutions_on_side(pp.institution_id, i.side, 'Overseas')",
         ),
         Metric(
             key="institutions_uk", label="UK institutions", unit="institutions",
             aggregation="count distinct", fmt="count", source="project_partners",
             description="Partner institutions on the UK side of the partnerships.",
             how_counted="Distinct UK institutions on projects active in the period.",
+            sql="institutions_on_side(pp.institution_id, i.side, 'UK')",
         ),
         Metric(
             key="volunteer_days_overseas", label="Volunteer days overseas", unit="days",
             aggregation="sum", fmt="count", source="volunteering",
             description="Days UK volunteers spent working in partner countries.",
             how_counted="Days UK volunteers spent in partner countries.",
+            sql="volunteer_days_at(location_role, volunteer_days, 'overseas')",
         ),
         Metric(
             key="volunteer_days_uk", label="Volunteer days from the UK", unit="days",
             aggregation="sum", fmt="count", source="volunteering",
             description="Days contributed remotely from the UK (teaching, mentoring, preparation).",
             how_counted="Days given from the UK: remote teaching, mentoring, preparation.",
+            sql="volunteer_days_at(location_role, volunteer_days, 'home')",
         ),
         Metric(
             key="volunteer_days", label="Volunteer days", unit="days",
             aggregation="sum", fmt="count", source="volunteering",
             description="All days given by UK health-worker volunteers, overseas and from the UK.",
             how_counted="Volunteer days overseas plus days given from the UK.",
+            sql="sum(volunteer_days)",
         ),
         Metric(
             key="volunteers", label="Volunteer placements", unit="placements",
             aggregation="sum", fmt="count", source="volunteering",
             description="Volunteer placements started; one person may make several.",
             how_counted="Placements started each quarter, added up.",
+            sql="sum(volunteers)",
         ),
         Metric(
             key="budget_gbp", label="Grant funding", unit="GBP",
             aggregation="sum", fmt="gbp", source="projects",
             description="Value of the grants of projects active in the period.",
             how_counted="Sum of grant budgets of projects whose dates overlap the period.",
+            sql="sum(budget_gbp)",
         ),
     )
 }
