@@ -76,11 +76,11 @@ def rows(data_dir: str | Path | None = None, repeat: int = 5) -> list[tuple[str,
 
     database = db.open_active(data_dir)
     metrics.activate(database.programme)
-    options = export.filter_options(database)
+    choices = export.filter_choices(database)
     filters = Filters()
-    provenance = export.Provenance.of(database, filters.describe(options))
+    provenance = export.Provenance.of(database, filters.describe(choices))
     specs = {cid: catalog.chart(cid) for cid in catalog.standalone()}  # families at their default options
-    frames = {cid: export.chart_data(database, spec, filters, options) for cid, spec in specs.items()}
+    frames = {cid: export.chart_data(database, spec, filters, choices) for cid, spec in specs.items()}
     first = next(iter(specs.values()))
     export.chart_bytes(first, frames[first.id], provenance, "png")  # start the browser: timings below are warm
 
@@ -92,7 +92,7 @@ def rows(data_dir: str | Path | None = None, repeat: int = 5) -> list[tuple[str,
     shipped = deck.default_deck()
 
     def build(fmt: str) -> bytes:
-        slides = deck.prepare(shipped, lambda spec, opts: export.chart_data(database, spec, filters, options, opts))
+        slides = deck.prepare(shipped, lambda spec, opts: export.chart_data(database, spec, filters, choices, opts))
         return deck.build(shipped, slides, provenance, fmt)
 
     count = len(shipped.slides) + 1

@@ -30,7 +30,7 @@ def _export_context(args: argparse.Namespace):
 
     database = db.open_active(args.data, args.programme)
     metrics.activate(database.programme)
-    options = export.filter_options(database)
+    choices = export.filter_choices(database)
     query: dict[str, list[str]] = {}
     for pair in args.filter or []:
         key, sep, value = pair.partition("=")
@@ -40,16 +40,16 @@ def _export_context(args: argparse.Namespace):
         if key not in URL_KEYS:
             raise ValueError(f"--filter {pair!r}: unknown key {key!r}; use one of {', '.join(URL_KEYS)}")
         query.setdefault(key, []).extend(v.strip() for v in value.split(",") if v.strip())
-    filters, notices = from_query_params(query, options)
+    filters, notices = from_query_params(query, choices)
     if notices:
         allowed = "; ".join(
-            f"{key}: {', '.join(options.values[key])}" for key in query if key in options.values
-            and any(v not in options.values[key] for v in query[key])
+            f"{key}: {', '.join(choices.values[key])}" for key in query if key in choices.values
+            and any(v not in choices.values[key] for v in query[key])
         )
         message = " ".join(n.replace("Ignored ", "").replace(" in the link", " in --filter") for n in notices)
         raise ValueError(message + (f" Allowed values are {allowed}." if allowed else ""))
-    provenance = export.Provenance.of(database, filters.describe(options))
-    return database, options, filters, provenance
+    provenance = export.Provenance.of(database, filters.describe(choices))
+    return database, choices, filters, provenance
 
 
 def _export_list(args: argparse.Namespace) -> int:
@@ -74,9 +74,9 @@ def _export_chart(args: argparse.Namespace) -> int:
         if not sep or key not in base.options:
             raise ValueError(f"--option {pair!r}: chart {base.id!r} takes {', '.join(base.options) or 'no options'}")
         chart_options[key] = value
-    database, options, filters, provenance = _export_context(args)  # the programme's indicators are metrics from here
+    database, choices, filters, provenance = _export_context(args)  # the programme's indicators are metrics from here
     spec = catalog.chart(args.id, chart_options)
-    frame = export.chart_data(database, spec, filters, options, chart_options)
+    frame = export.chart_data(database, spec, filters, choices, chart_options)
     if frame.empty:
         raise ValueError(f"chart {spec.id!r} has no results for these filters")
     data = export.chart_bytes(spec, frame, provenance, args.format, scale=args.scale, chart_options=chart_options)
@@ -95,8 +95,8 @@ def _export_deck(args: argparse.Namespace) -> int:
     if fmt not in ("pptx", "pdf"):
         raise ValueError(f"--out {args.out!r}: the file must end in .pptx or .pdf")
     deck = decks.load(args.deck) if args.deck else decks.default_deck()
-    database, options, filters, provenance = _export_context(args)
-    slides = decks.prepare(deck, lambda spec, opts: export.chart_data(database, spec, filters, options, opts))
+    database, choices, filters, provenance = _export_context(args)
+    slides = decks.prepare(deck, lambda spec, opts: export.chart_data(database, spec, filters, choices, opts))
 
     def progress(done: int, total: int, what: str) -> None:
         print(f"[{done}/{total}] {what}", file=sys.stderr)

@@ -10,7 +10,7 @@ from impact.query import explore
 
 ui.ensure_navigation()
 filters = ui.current_filters()
-opts = ui.options()
+opts = ui.filter_choices()
 
 if len(filters.country) == 1:
     iso3 = filters.country[0]

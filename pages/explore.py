@@ -12,7 +12,7 @@ from impact.query.filters import quarter_label
 ui.ensure_navigation()
 st.title("Metric explorer")
 st.caption(ui.plain(ui.filter_summary()))
-quarters = [quarter_label(q) for q in ui.options().quarters]
+quarters = [quarter_label(q) for q in ui.filter_choices().quarters]
 
 what, by, split = st.columns(3)
 with what:
@@ -57,7 +57,7 @@ if comparing:
 
 view = explore.View(chosen, group, "" if comparing else divided, grain, chart, comparing, first, second)
 try:
-    view = view.checked(ui.options().quarters)
+    view = view.checked(ui.filter_choices().quarters)
 except explore.ViewError as error:
     st.warning(f"This view cannot be drawn: {ui.plain(str(error))}.")
     st.stop()

@@ -28,7 +28,7 @@ PARAMS = {"countries": ["UGA", "TZA", "ETH"], "start": dt.date(2013, 1, 1)}  # t
 
 def _build(extract_dir, the_deck: deck.Deck, fmt: str, filters: Filters = FILTERS):
     database = db.open_database(extract_dir, "fixture-v1")
-    options = export.filter_options(database)
+    options = export.filter_choices(database)
     provenance = export.Provenance.of(database, filters.describe(options), DAY)
     slides = deck.prepare(the_deck, lambda spec, opts: export.chart_data(database, spec, filters, options, opts))
     steps = []
@@ -98,7 +98,7 @@ def test_bad_tokens_are_refused():
 
 def test_key_number_is_the_total_of_an_additive_metric(fixture_dir, independent):
     database = db.open_database(fixture_dir)
-    options = export.filter_options(database)
+    options = export.filter_choices(database)
     spec = catalog.chart("trainees_by_country")  # a top-10 chart: the key number counts every country
     frame = export.chart_data(database, spec, Filters(), options)
     label, value = deck.key_number(spec, frame)

@@ -86,7 +86,7 @@ def _prepared(database, chart_id: str, filters: Filters | None = None, chart_opt
     filters = filters or Filters()
     chart_options = SAMPLE_OPTIONS.get(chart_id, {}) if chart_options is None else chart_options
     spec = catalog.chart(chart_id, chart_options)
-    options = export.filter_options(database)
+    options = export.filter_choices(database)
     frame = export.chart_data(database, spec, filters, options, chart_options)
     provenance = export.Provenance.of(database, filters.describe(options), DAY)
     return spec, frame, provenance

@@ -7,17 +7,17 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from impact.query.filters import Filters, Options, from_query_params, parse_quarter, quarter_label
+from impact.query.filters import Choices, Filters, from_query_params, parse_quarter, quarter_label
 
 
 @pytest.fixture
-def options(definition) -> Options:
+def options(definition) -> Choices:
     frame = pd.DataFrame({
         "iso3": ["UGA", "KEN", "MMR"], "country": ["Uganda", "Kenya", "Myanmar"],
         "region": ["East Africa", "East Africa", "South-East Asia"],
         "first_period": [pd.Timestamp("2011-07-01")] * 3, "last_period": [pd.Timestamp("2019-01-01")] * 3,
     })
-    return Options.from_frame(frame, definition)
+    return Choices.from_frame(frame, definition)
 
 
 def test_quarters_parse_and_print():

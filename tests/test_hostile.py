@@ -11,7 +11,7 @@ from impact.app import ui
 from impact.charts import figures
 from impact.data import extract_io
 from impact.query import db
-from impact.query.filters import MAX_VALUES, URL_KEYS, Filters, Options, from_query_params
+from impact.query.filters import MAX_VALUES, URL_KEYS, Choices, Filters, from_query_params
 from tests.conftest import make_app, metrics_shown
 from tests.data_helpers import read_rows, write_rows
 
@@ -35,8 +35,8 @@ HUGE = ["A" * 100_000, "UGA" * 5_000]
 
 
 @pytest.fixture
-def options(definition) -> Options:
-    return Options(
+def options(definition) -> Choices:
+    return Choices(
         countries={"UGA": "Uganda", "TZA": "Tanzania"},
         first_period=dt.date(2011, 7, 1),
         last_period=dt.date(2019, 1, 1),

@@ -19,7 +19,7 @@ from impact.charts.export import column_label
 from impact.data import metrics, store
 from impact.data.metrics import NUMBER_FORMATS, format_metric, format_value, metric
 from impact.query import db, indicators
-from impact.query.filters import DIMENSIONS, URL_KEYS, Filters, Options, from_query_params, quarter_label
+from impact.query.filters import DIMENSIONS, URL_KEYS, Choices, Filters, from_query_params, quarter_label
 
 # Plotly fetches map outlines from here (static/world_110m.json), never from its CDN.
 PLOTLY_CONFIG = {"topojsonURL": "app/static/", "displaylogo": False, "responsive": True}
@@ -88,9 +88,9 @@ def totals(params: dict) -> pd.Series:
     return pd.concat([row, pd.Series(figures, dtype="float64")])
 
 
-def options() -> Options:
+def filter_choices() -> Choices:
     """Allowed filter values for the active data."""
-    return Options.from_frame(query("filter_options"), programme())
+    return Choices.from_frame(query("filter_choices"), programme())
 
 
 def ensure_navigation() -> None:
@@ -114,7 +114,7 @@ def _url() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params.keys()}
 
 
-def _write_state(filters: Filters, opts: Options) -> None:
+def _write_state(filters: Filters, opts: Choices) -> None:
     first = filters.period_from or opts.first_period
     last = filters.period_to or opts.last_period
     st.session_state["f_from"] = quarter_label(first)
@@ -123,7 +123,7 @@ def _write_state(filters: Filters, opts: Options) -> None:
         st.session_state[f"f_{dim.filter}"] = list(getattr(filters, dim.filter))
 
 
-def _read_state(opts: Options) -> Filters:
+def _read_state(opts: Choices) -> Filters:
     labels = {quarter_label(q): q for q in opts.quarters}
     start, end = sorted((st.session_state.get("f_from"), st.session_state.get("f_to")), key=str)
     chosen = {
@@ -136,7 +136,7 @@ def _read_state(opts: Options) -> Filters:
     return Filters(**chosen)
 
 
-def _sync_url(filters: Filters, opts: Options) -> None:
+def _sync_url(filters: Filters, opts: Choices) -> None:
     current = _url()
     wanted = {k: v for k, v in current.items() if k not in URL_KEYS and k != PROGRAMME_PARAM}
     wanted |= filters.to_query_params(opts) | _programme_link()
@@ -152,7 +152,7 @@ def _programme_link() -> dict[str, list[str]]:
 
 def link_params() -> dict[str, list[str]]:
     """The URL of the current view's shared state: the programme and the filters."""
-    return current_filters().to_query_params(st.session_state.get("_filter_options")) | _programme_link()
+    return current_filters().to_query_params(st.session_state.get("_filter_choices")) | _programme_link()
 
 
 def _switch_programme() -> None:
@@ -196,8 +196,8 @@ def _programme_name(pid: str, path) -> str:
 
 def sidebar_filters() -> Filters:
     """Draw the shared filters in the sidebar and return the selection (kept in the URL)."""
-    opts = options()
-    st.session_state["_filter_options"] = opts
+    opts = filter_choices()
+    st.session_state["_filter_choices"] = opts
     if "f_from" not in st.session_state:
         # A new session (or widget state Streamlit dropped): the URL is the source of truth.
         filters, notices = from_query_params(_url(), opts)
@@ -232,12 +232,12 @@ def current_filters() -> Filters:
 
 def filter_params() -> dict:
     """Bound SQL parameters for the current filters."""
-    return current_filters().params(st.session_state.get("_filter_options"))
+    return current_filters().params(st.session_state.get("_filter_choices"))
 
 
 def filter_summary() -> str:
     """The current filters in words."""
-    return current_filters().describe(st.session_state.get("_filter_options"))
+    return current_filters().describe(st.session_state.get("_filter_choices"))
 
 
 def current_provenance() -> export.Provenance:
@@ -446,7 +446,7 @@ def choose_country_on_map(key: str = "country_map", elsewhere: bool = False) -> 
     With `elsewhere` (a map on another page) the Countries page opens on the next run.
     """
     points = st.session_state[key].selection.points if key in st.session_state else []
-    allowed = st.session_state["_filter_options"].values["country"]
+    allowed = st.session_state["_filter_choices"].values["country"]
     chosen = [p.get("location") for p in points if p.get("location") in allowed]
     if chosen:
         choose_country(chosen[0])

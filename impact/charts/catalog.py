@@ -46,7 +46,7 @@ class ChartSpec:
     shape: Callable[[pd.DataFrame], pd.DataFrame] | None = None
     # Query parameters of a resolved chart; they override the filters' (e.g. compared periods).
     bound: tuple[tuple[str, object], ...] = ()
-    # Options a chart cannot be drawn without (e.g. which project): decks and the command line ask for them.
+    # Choices a chart cannot be drawn without (e.g. which project): decks and the command line ask for them.
     required: tuple[str, ...] = ()
     # The drawn table -> its series columns, when they depend on the data (one per split value).
     series_of: Callable[[pd.DataFrame], list[str]] | None = None

@@ -25,7 +25,7 @@ import plotly.graph_objects as go
 from impact.charts import catalog, theme
 from impact.data import cells, metrics, store
 from impact.query import db
-from impact.query.filters import Filters, Options
+from impact.query.filters import Choices, Filters
 
 # A 16:9 slide laid out at 960×540 CSS pixels; PNG scale 2 gives 1920×1080, scale 4 gives 3840×2160.
 SLIDE_WIDTH = 960
@@ -266,12 +266,12 @@ def file_name(chart_id: str, fmt: str, scale: float = 1) -> str:
 
 
 def chart_data(
-    database: db.Database, spec: catalog.ChartSpec, filters: Filters, options: Options, chart_options: dict | None = None
+    database: db.Database, spec: catalog.ChartSpec, filters: Filters, choices: Choices, chart_options: dict | None = None
 ) -> pd.DataFrame:
     """Run the chart's query under the filters (outside Streamlit: the command line, decks)."""
-    return db.run_query(database, spec.query, spec.query_params(filters.params(options), chart_options))
+    return db.run_query(database, spec.query, spec.query_params(filters.params(choices), chart_options))
 
 
-def filter_options(database: db.Database) -> Options:
+def filter_choices(database: db.Database) -> Choices:
     """Allowed filter values of a database (outside Streamlit)."""
-    return Options.from_frame(db.run_query(database, "filter_options"), database.programme)
+    return Choices.from_frame(db.run_query(database, "filter_choices"), database.programme)

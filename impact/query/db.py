@@ -200,6 +200,6 @@ def prepare(folder: str | Path, version: str) -> None:
     """Compile and open a new version once before it is made active: it must work, and readers find it ready."""
     database = open_database(folder, version)
     try:
-        run_query(database, "filter_options", {})
+        run_query(database, "filter_choices", {})
     finally:
         database.connection.close()

@@ -45,7 +45,7 @@ URL_KEYS = ("from", "to") + tuple(d.filter for d in DIMENSIONS)
 
 
 @dataclass(frozen=True)
-class Options:
+class Choices:
     """Allowed filter values: vocabularies from the programme's definition, countries and periods from the data."""
 
     countries: dict[str, str]  # iso3 -> name
@@ -54,8 +54,8 @@ class Options:
     values: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
-    def from_frame(cls, frame, programme) -> Options:
-        """Build from the `filter_options` query result and the programme's definition."""
+    def from_frame(cls, frame, programme) -> Choices:
+        """Build from the `filter_choices` query result and the programme's definition."""
         countries = dict(zip(frame["iso3"], frame["country"]))
         if len(frame) and frame["first_period"].notna().any():
             first = _as_date(frame["first_period"].iloc[0])
@@ -94,21 +94,21 @@ class Filters:
     cadre: tuple[str, ...] = ()
     gender: tuple[str, ...] = ()
 
-    def params(self, options: Options | None = None) -> dict:
+    def params(self, choices: Choices | None = None) -> dict:
         """Bound parameters for the filter macros (all periods when no range is set)."""
-        first = self.period_from or (options.first_period if options else dt.date(1990, 1, 1))
-        last = self.period_to or (options.last_period if options else dt.date(2100, 1, 1))
+        first = self.period_from or (choices.first_period if choices else dt.date(1990, 1, 1))
+        last = self.period_to or (choices.last_period if choices else dt.date(2100, 1, 1))
         out = {"period_from": first, "period_to": last}
         for dim in DIMENSIONS:
             out[dim.param] = list(getattr(self, dim.filter))
         return out
 
-    def to_query_params(self, options: Options | None = None) -> dict[str, list[str]]:
+    def to_query_params(self, choices: Choices | None = None) -> dict[str, list[str]]:
         """URL query parameters for this selection (defaults omitted)."""
         out: dict[str, list[str]] = {}
-        if self.period_from and (not options or self.period_from != options.first_period):
+        if self.period_from and (not choices or self.period_from != choices.first_period):
             out["from"] = [quarter_label(self.period_from)]
-        if self.period_to and (not options or self.period_to != options.last_period):
+        if self.period_to and (not choices or self.period_to != choices.last_period):
             out["to"] = [quarter_label(self.period_to)]
         for dim in DIMENSIONS:
             if getattr(self, dim.filter):
@@ -120,7 +120,7 @@ class Filters:
         """True when nothing is filtered."""
         return self == Filters()
 
-    def describe(self, options: Options | None = None) -> str:
+    def describe(self, choices: Choices | None = None) -> str:
         """The selection in words, for subtitles and speaker notes."""
         parts = []
         if self.period_from or self.period_to:
@@ -130,7 +130,7 @@ class Filters:
         for dim in DIMENSIONS:
             chosen = getattr(self, dim.filter)
             if chosen:
-                names = [options.countries.get(v, v) for v in chosen] if (options and dim.filter == "country") else chosen
+                names = [choices.countries.get(v, v) for v in chosen] if (choices and dim.filter == "country") else chosen
                 parts.append(f"{dim.label}: {', '.join(names)}")
         return "; ".join(parts) if parts else "All projects, countries and periods"
 
@@ -139,7 +139,7 @@ class Filters:
         return replace(self, **changes)
 
 
-def from_query_params(query: dict, options: Options) -> tuple[Filters, list[str]]:
+def from_query_params(query: dict, choices: Choices) -> tuple[Filters, list[str]]:
     """Filters from URL query parameters, and a notice for each value that was ignored."""
     notices: list[str] = []
     chosen: dict = {}
@@ -148,16 +148,16 @@ def from_query_params(query: dict, options: Options) -> tuple[Filters, list[str]
         if not raw:
             continue
         day = parse_quarter(raw[-1])
-        if day is None or not options.first_period <= day <= options.last_period:
+        if day is None or not choices.first_period <= day <= choices.last_period:
             notices.append(f"Ignored the period '{_shorten(raw[-1])}' in the link: use a quarter such as "
-                           f"{quarter_label(options.first_period)} to {quarter_label(options.last_period)}.")
+                           f"{quarter_label(choices.first_period)} to {quarter_label(choices.last_period)}.")
             continue
         chosen["period_from" if key == "from" else "period_to"] = day
     if chosen.get("period_from") and chosen.get("period_to") and chosen["period_from"] > chosen["period_to"]:
         notices.append("Ignored the period in the link: it ends before it starts.")
         chosen.pop("period_from"), chosen.pop("period_to")
     for dim in DIMENSIONS:
-        allowed = options.values.get(dim.filter, ())
+        allowed = choices.values.get(dim.filter, ())
         good, bad = [], []
         for value in _values(query, dim.filter)[:MAX_VALUES]:
             (good if value in allowed and value not in good else bad).append(value)

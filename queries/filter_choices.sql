@@ -1,4 +1,4 @@
--- filter_options: the countries (with region) and the quarters present in the extract, for the filter widgets.
+-- filter_choices: the countries (with region) and the quarters present in the extract, for the filter widgets.
 -- columns: iso3, country, region, first_period, last_period
 with periods as (
     select period from training
