@@ -37,10 +37,17 @@ class Independent:
             )
 
     def scalar(self, sql: str, params: dict | list | None = None):
-        return self.conn.execute(sql, params or []).fetchone()[0]
+        return self.conn.execute(sql, _used(sql, params)).fetchone()[0]
 
     def rows(self, sql: str, params: dict | list | None = None) -> list[tuple]:
-        return self.conn.execute(sql, params or []).fetchall()
+        return self.conn.execute(sql, _used(sql, params)).fetchall()
+
+
+def _used(sql: str, params: dict | list | None):
+    """The named parameters a statement uses (a shared set of values may name more)."""
+    if isinstance(params, dict):
+        return {k: v for k, v in params.items() if f"${k}" in sql}
+    return params or []
 
 
 @pytest.fixture(scope="session")

@@ -203,7 +203,7 @@ def test_readers_in_threads_see_no_error_and_no_mix_during_imports(data_store, c
             at = rows[0].index("volunteer_days")
             rows[1][at] = str(int(rows[1][at]) + 10 * (n + 1))
             write_rows(folder / "volunteering.csv", rows)  # two tables change together
-            result = extract_io.import_extract(folder, data_store)
+            result = extract_io.import_extract(folder, data_store, prepare=db.prepare)  # as the app and CLI import
             assert result.ok, result.report.to_text()
             versions.append(result.version)
         time.sleep(0.15)
@@ -273,3 +273,19 @@ def test_command_line_import_versions_rollback_and_export(data_store, csv_extrac
     assert cli.main(["export-extract", "--format", "csv", "--out", str(out_dir), "--data-dir", str(data_store)]) == 0
     assert sorted(p.name for p in out_dir.glob("*.csv")) == sorted(f"{n}.csv" for n in store.table_files(out_dir))
     assert json.loads((out_dir / "extract.json").read_text())["exported_from"] == "base"
+
+
+def test_command_line_import_compiles_the_new_version_before_switching(data_store, csv_extract, tmp_path, monkeypatch):
+    from impact import cli
+
+    seen = []
+    compile_version = db.prepare
+
+    def prepare(folder, version):
+        seen.append((version, store.active(data_store).version))  # the pointer still names the old version
+        compile_version(folder, version)
+
+    monkeypatch.setattr(db, "prepare", prepare)
+    folder = _training_with_extra(csv_extract, tmp_path / "in", 5)
+    assert cli.main(["import", str(folder), "--data-dir", str(data_store)]) == 0
+    assert seen == [(store.active(data_store).version, store.BASE_VERSION)]
