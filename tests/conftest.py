@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -75,15 +76,24 @@ def shipped() -> Independent:
     return Independent(ROOT / "data")
 
 
+@contextlib.contextmanager
+def serving(root: Path, monkeypatch):
+    """The app pointed at the data store `root`, with empty caches before and after."""
+    monkeypatch.setenv("IMPACT_DATA_DIR", str(root))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    try:
+        yield root
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+
+
 @pytest.fixture
 def app_data(fixture_dir, monkeypatch) -> Path:
     """Point the app at the fixture extract and start with empty caches."""
-    monkeypatch.setenv("IMPACT_DATA_DIR", str(fixture_dir))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield fixture_dir
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    with serving(fixture_dir, monkeypatch):
+        yield fixture_dir
 
 
 def make_app(page: str | None = None, query: dict | None = None) -> AppTest:

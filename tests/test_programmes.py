@@ -19,7 +19,7 @@ from impact.data import generate_stewardship as gsp
 from impact.data import programme as programmes
 from impact.data.generate import generate, hps_definition
 from impact.query import db, explore, indicators, portfolio
-from tests.conftest import ROOT, Independent, make_app, metrics_shown
+from tests.conftest import ROOT, Independent, make_app, metrics_shown, serving
 from tests.data_helpers import make_store, snapshot
 
 PAGES = ["pages/overview.py", "pages/countries.py", "pages/partnerships.py", "pages/workforce.py",
@@ -50,12 +50,8 @@ def two_programmes(fixture_dir, second_dir, tmp_path) -> Path:
 
 @pytest.fixture
 def two_app(two_programmes, monkeypatch) -> Path:
-    monkeypatch.setenv("IMPACT_DATA_DIR", str(two_programmes))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield two_programmes
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    with serving(two_programmes, monkeypatch):
+        yield two_programmes
 
 
 # ---- the definition ------------------------------------------------------------------------------
@@ -147,23 +143,24 @@ def test_a_new_programme_with_a_taken_id_is_refused(data_store, fixture_dir, tmp
     assert snapshot(data_store) == before
 
 
-def test_values_outside_the_definition_name_the_programmes_own_values(csv_extract, data_store, tmp_path, definition):
+def _with_a_new_theme(csv_extract: Path, tmp_path: Path, old: str) -> Path:
+    """The exported extract with one project's theme changed to a value the definition does not list."""
     source = tmp_path / "upload"
     shutil.copytree(csv_extract, source)
     text = (source / "projects.csv").read_text(encoding="utf-8-sig")
+    (source / "projects.csv").write_text(text.replace(old, "Antimicrobial resistance", 1), encoding="utf-8")
+    return source
+
+
+def test_values_outside_the_definition_name_the_programmes_own_values(csv_extract, data_store, tmp_path, definition):
     first_theme = definition.values("theme")[0]
-    (source / "projects.csv").write_text(text.replace(first_theme, "Antimicrobial resistance", 1), encoding="utf-8")
-    result = extract_io.import_extract(source, data_store)
+    result = extract_io.import_extract(_with_a_new_theme(csv_extract, tmp_path, first_theme), data_store)
     problem = next(p for p in result.report.problems if p.rule == "not-allowed")
     assert problem.column == "theme" and first_theme in problem.message and "vocabularies.theme" in problem.message
 
 
 def test_a_new_value_imports_once_the_definition_allows_it(csv_extract, data_store, tmp_path, definition):
-    source = tmp_path / "upload"
-    shutil.copytree(csv_extract, source)
-    text = (source / "projects.csv").read_text(encoding="utf-8-sig")
-    first_theme = definition.values("theme")[0]
-    (source / "projects.csv").write_text(text.replace(first_theme, "Antimicrobial resistance", 1), encoding="utf-8")
+    source = _with_a_new_theme(csv_extract, tmp_path, definition.values("theme")[0])
     data = json.loads((source / programmes.FILE).read_text())
     data["vocabularies"]["theme"].append("Antimicrobial resistance")
     (source / programmes.FILE).write_text(json.dumps(data))

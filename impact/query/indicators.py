@@ -12,18 +12,17 @@ import pandas as pd
 
 from impact.data import metrics
 
-VALUE_COLUMNS = ("total", "latest")
 
 
-def _figure(table: pd.DataFrame, programme, code: str) -> pd.Series:
-    """One indicator's figure per row of `table` (a wide table of totals and latest values)."""
+def _figure(values: dict[str, tuple[float, float]], programme, code: str) -> float:
+    """One indicator's figure from one group's {code: (total, latest)}."""
     indicator = programme.indicator(code)
     if indicator.aggregation == "ratio":
-        numerator = _figure(table, programme, indicator.numerator)
-        denominator = _figure(table, programme, indicator.denominator)
-        return numerator / denominator.where(denominator != 0)
-    column = ("latest" if indicator.aggregation == "latest" else "total", code)
-    return table[column] if column in table.columns else pd.Series(0.0, index=table.index)
+        numerator = _figure(values, programme, indicator.numerator)
+        denominator = _figure(values, programme, indicator.denominator)
+        return numerator / denominator if denominator else float("nan")
+    total, latest = values.get(code, (0.0, 0.0))
+    return float(latest if indicator.aggregation == "latest" else total)
 
 
 def widen(frame: pd.DataFrame, keys: tuple[str, ...] = ("category", "category2"), programme=None) -> pd.DataFrame:
@@ -32,28 +31,18 @@ def widen(frame: pd.DataFrame, keys: tuple[str, ...] = ("category", "category2")
     programme = programme or metrics.active_programme()
     codes = [i.code for i in programme.indicators] if programme is not None else []
     keys = [k for k in keys if k in frame.columns]
-    if frame.empty:
-        return pd.DataFrame(columns=[*keys, *codes])
-    index = [frame[k].fillna("\0") for k in keys] if keys else [pd.Series(0, index=frame.index)]
-    table = frame.pivot_table(index=index, columns="indicator", values=list(VALUE_COLUMNS), aggfunc="sum",
-                              fill_value=0)
-    out = pd.DataFrame({code: _figure(table, programme, code).astype("float64") for code in codes},
-                       index=table.index)
-    out = out.reset_index()
-    if keys:
-        out.columns = [*keys, *codes]
-        for k in keys:
-            out[k] = out[k].replace("\0", None)
-    else:
-        out = out.drop(columns=out.columns[0])
-    return out
+    groups: dict[tuple, dict[str, tuple[float, float]]] = {}
+    columns = [frame[k].tolist() for k in keys]
+    for n, (code, total, latest) in enumerate(zip(frame["indicator"], frame["total"], frame["latest"])):
+        key = tuple(None if pd.isna(column[n]) else column[n] for column in columns)
+        groups.setdefault(key, {})[code] = (total, latest)
+    rows = [[*key, *(_figure(values, programme, code) for code in codes)] for key, values in groups.items()]
+    out = pd.DataFrame(rows, columns=[*keys, *codes])
+    return out.astype({code: "float64" for code in codes})
 
 
 def totals(frame: pd.DataFrame, programme=None) -> dict[str, float]:
     """Each indicator's figure from the one-row-per-code `indicator_totals` result."""
     programme = programme or metrics.active_programme()
-    codes = [i.code for i in programme.indicators] if programme is not None else []
-    if frame.empty:
-        return {code: (float("nan") if programme.indicator(code).aggregation == "ratio" else 0.0) for code in codes}
-    wide = widen(frame, (), programme)
-    return {code: float(wide[code].iloc[0]) for code in codes}
+    values = {code: (total, latest) for code, total, latest in zip(frame["indicator"], frame["total"], frame["latest"])}
+    return {i.code: _figure(values, programme, i.code) for i in (programme.indicators if programme else ())}
