@@ -13,7 +13,6 @@ import pandas as pd
 from impact.data import metrics
 
 
-
 def _figure(values: dict[str, tuple[float, float]], programme, code: str) -> float:
     """One indicator's figure from one group's {code: (total, latest)}."""
     indicator = programme.indicator(code)
