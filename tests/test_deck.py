@@ -136,6 +136,11 @@ def test_pptx_slides_native_charts_and_notes(fixture_dir, independent):
         else:
             assert not charts and any(s.shape_type == MSO_SHAPE_TYPE.PICTURE for s in page.shapes)
 
+    for page in slides[1:]:  # a chart with several series names them in a legend; one series needs none
+        for shape in (s for s in page.shapes if s.has_chart):
+            count = sum(len(p.series) for p in shape.chart.plots)
+            assert shape.chart.has_legend == (count > 1), (count, shape.chart.has_legend)
+
     by_id = {s.chart: page for s, page in zip(the_deck.slides, slides[1:], strict=True)}
     # bars by theme: one series, values equal the independent totals in the query's order
     chart = next(s for s in by_id["trainees_by_theme"].shapes if s.has_chart).chart

@@ -153,7 +153,7 @@ def test_deck_and_command_line_take_explorer_options(database):
         deck.validate_slide({"chart": "project_results"}, 3)
 
 
-def test_explorer_slides_become_native_multi_series_charts(fixture_dir, independent):
+def test_explorer_slides_become_native_multi_series_charts(fixture_dir, independent, definition):
     from pptx import Presentation
     from pptx.enum.shapes import MSO_SHAPE_TYPE
 
@@ -173,9 +173,11 @@ def test_explorer_slides_become_native_multi_series_charts(fixture_dir, independ
     expected = independent.rows("select cadre, gender, sum(trainees) from training group by all")
     assert series == {g: {c: float(v) for c, g2, v in expected if g2 == g} for g in {r[1] for r in expected}}
     compared = next(s for s in pages[1].shapes if s.has_chart).chart
-    assert [s.name for s in compared.plots[0].series] == ["2011-2017", "2017-2019"]
+    first, last = definition.phase_names[0], definition.phase_names[-1]
+    assert [s.name for s in compared.plots[0].series] == [first, last]
     assert sum(compared.plots[0].series[1].values) == independent.scalar(
-        "select sum(volunteer_days) from volunteering join projects using (project_id) where phase = '2017-2019'")
+        "select sum(volunteer_days) from volunteering join projects using (project_id) where phase = $p", {"p": last})
+    assert split.has_legend and compared.has_legend  # several series, each named on the slide
     assert not any(s.has_chart for s in pages[2].shapes)  # radar: a picture
     assert any(s.shape_type == MSO_SHAPE_TYPE.PICTURE for s in pages[2].shapes)
 

@@ -399,7 +399,8 @@ def _add_native_chart(slide, spec: catalog.ChartSpec, frame: pd.DataFrame, box) 
         chart.category_axis.reverse_order = True
     if spec.secondary:
         _secondary_lines(chart, spec)
-    chart.has_legend = len(spec.values) > 1
+    # Every series needs its name on the slide: a split or a comparison has one value column but several series.
+    chart.has_legend = sum(len(p.series) for p in chart.plots) > 1
     if chart.has_legend:
         chart.legend.position = XL_LEGEND_POSITION.TOP
         chart.legend.include_in_layout = False
