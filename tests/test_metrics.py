@@ -9,8 +9,8 @@ from impact.query import db
 
 
 @pytest.mark.parametrize(("value", "fmt", "text"), [
-    (93112, "count", "93,112"), (0.7399, "percent", "74%"), (30_000_000, "gbp", "£30m"),
-    (1_250_000, "gbp", "£1.2m"), (250_000, "gbp", "£250k"), (999, "gbp", "£999"), (None, "count", "—"),
+    (93112, "count", "93,112"), (0.7399, "percent", "74%"), (30_000_000, "money", "£30m"),
+    (1_250_000, "money", "£1.2m"), (250_000, "money", "£250k"), (999, "money", "£999"), (None, "count", "—"),
     (float("nan"), "percent", "—"), (12.5, "count", "12.5"),
 ])
 def test_numbers_are_written_as_people_write_them(value, fmt, text):
@@ -21,7 +21,7 @@ def test_every_headline_column_is_a_defined_metric():
     for column in db.load_query("headline_totals").columns:
         assert column in METRICS, column
         m = METRICS[column]
-        assert m.label and m.description and m.how_counted and m.fmt in {"count", "percent", "gbp"}
+        assert m.label and m.description and m.how_counted and m.fmt in {"count", "percent", "money"}
 
 
 def test_unknown_metric_is_named():

@@ -349,6 +349,18 @@ def test_no_module_outside_the_generators_names_a_programme(definition):
     assert found == []
 
 
+def test_money_is_written_in_the_programmes_currency(second):
+    import dataclasses
+
+    from impact.data.metrics import excel_format, format_metric
+
+    assert format_metric("budget_gbp", 30_000_000) == "£30m"  # the fixture programme pays in GBP
+    with metrics.using(dataclasses.replace(second, currency="USD")):
+        assert format_metric("budget_gbp", 1_250_000) == "$1.2m" and excel_format("money") == '"$"#,##0'
+    with metrics.using(dataclasses.replace(second, currency="CHF")):
+        assert format_metric("budget_gbp", 999) == "CHF 999"
+
+
 def test_explore_dimensions_follow_the_definition(second):
     with metrics.using(second):
         view = explore.View(metric="trainees", by="theme", compare="phase").checked()

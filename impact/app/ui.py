@@ -335,7 +335,7 @@ def table(frame: pd.DataFrame, formats: dict[str, str] | None = None, **kwargs):
         if column == "pct_change":
             fmt = "percent"
         if fmt in NUMBER_FORMATS:
-            suffix = " (£)" if fmt == "gbp" else ""
+            suffix = f" ({metrics.currency_symbol().strip()})" if fmt == "money" else ""
             config[column] = st.column_config.NumberColumn(f"{label}{suffix}", format=NUMBER_FORMATS[fmt].app)
         elif pd.api.types.is_numeric_dtype(frame[column]):
             config[column] = st.column_config.NumberColumn(label, format="localized")

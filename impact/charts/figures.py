@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from impact.charts import theme
-from impact.data.metrics import d3_format, format_value, is_metric, metric
+from impact.data.metrics import currency_symbol, d3_format, format_value, is_metric, metric
 
 
 def safe_text(values) -> list[str]:
@@ -34,8 +34,8 @@ def _formatted(values, key: str) -> list[str]:
 def _value_axis(key: str) -> dict:
     m = metric(key)
     axis = dict(title=dict(text=html.escape(m.label)), tickformat=d3_format(m.fmt), rangemode="tozero")
-    if m.fmt == "gbp":
-        axis["tickprefix"] = "£"
+    if m.fmt == "money":
+        axis["tickprefix"] = currency_symbol()
     return axis
 
 

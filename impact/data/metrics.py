@@ -26,11 +26,19 @@ class NumberFormat:
     app: str  # Streamlit's NumberColumn format
 
 
-NUMBER_FORMATS: dict[str, NumberFormat] = {
+NUMBER_FORMATS: dict[str, NumberFormat] = {  # "{symbol}": the programme's currency symbol
     "count": NumberFormat(excel="#,##0", d3=",.0f", app="localized"),
     "percent": NumberFormat(excel="0%", d3=".0%", app="percent"),
-    "gbp": NumberFormat(excel="£#,##0", d3="£,.3s", app="localized"),
+    "money": NumberFormat(excel='"{symbol}"#,##0', d3=",.3s", app="localized"),
 }
+SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€", "JPY": "¥", "INR": "₹"}
+
+
+def currency_symbol() -> str:
+    """The active programme's currency as people write it before an amount: £, $, €, or 'CHF '."""
+    programme = _PROGRAMME.get()
+    code = programme.currency if programme is not None else "GBP"
+    return SYMBOLS.get(code, f"{code} ")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,7 +49,7 @@ class Metric:
     label: str
     unit: str  # people, days, projects, countries, institutions, share, GBP
     aggregation: str  # how rows combine: sum, count distinct, ratio, latest
-    fmt: str  # number format preset: count, percent, gbp
+    fmt: str  # number format preset: count, percent, money (in the programme's currency)
     description: str
     how_counted: str
     source: str  # table it comes from
@@ -160,7 +168,7 @@ METRICS: dict[str, Metric] = {
         ),
         Metric(
             key="budget_gbp", label="Grant funding", unit="GBP",
-            aggregation="sum", fmt="gbp", source="projects",
+            aggregation="sum", fmt="money", source="projects",
             description="Value of the grants of projects active in the period.",
             how_counted="Sum of grant budgets of projects whose dates overlap the period.",
             sql="sum(budget_gbp)",
@@ -234,13 +242,14 @@ def format_value(value: float | int | None, fmt: str = "count") -> str:
         return "—"
     if fmt == "percent":
         return f"{value * 100:.0f}%"
-    if fmt == "gbp":
+    if fmt == "money":
+        symbol = currency_symbol()
         for size, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
             if abs(value) >= size:
                 scaled = value / size
                 text = f"{scaled:.1f}".rstrip("0").rstrip(".") if scaled < 100 else f"{scaled:.0f}"
-                return f"£{text}{suffix}"
-        return f"£{value:,.0f}"
+                return f"{symbol}{text}{suffix}"
+        return f"{symbol}{value:,.0f}"
     if isinstance(value, float) and not value.is_integer():
         return f"{value:,.1f}"
     return f"{int(value):,}"
@@ -258,4 +267,4 @@ def d3_format(fmt: str) -> str:
 
 def excel_format(fmt: str | None) -> str:
     """The Excel / PowerPoint number format code of a preset ('General' for none)."""
-    return NUMBER_FORMATS[fmt].excel if fmt in NUMBER_FORMATS else "General"
+    return NUMBER_FORMATS[fmt].excel.format(symbol=currency_symbol().strip()) if fmt in NUMBER_FORMATS else "General"

@@ -30,7 +30,7 @@ from pathlib import Path
 FILE = "programme.json"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,31}$")  # URL-safe: ?programme=hps
 AGGREGATIONS = ("sum", "ratio", "latest")
-FORMATS = ("count", "percent", "gbp")
+FORMATS = ("count", "percent", "money")
 QUALIFIERS = ("", "over", "more than", "about", "almost", "a further", "at least")
 BENEFITS = ("partner", "home", "")
 # The vocabularies a definition gives (one per categorical column of the extract), and the roles a
