@@ -124,7 +124,9 @@ def test_admin_uploads_a_bad_then_a_good_file(watched, hostile_url, hostile_stor
     page.get_by_role("button", name="Check and import").click()
     page.get_by_text(re.compile(r"problem\(s\) found in")).wait_for(timeout=30_000)
     assert snapshot(root) == before
-    assert page.get_by_role("button", name="Download the report (CSV)").count() == 1
+    report = page.get_by_role("button", name="Download the report (CSV)")
+    report.wait_for(timeout=30_000)  # drawn after the problem tables: wait for it, not for a fixed time
+    assert report.count() == 1
 
     previous = store.active(root).version
     rows = read_rows(exported / "training.csv")
