@@ -94,14 +94,31 @@ _INSIDE_POINT = """(path) => {
 }"""
 
 
-def _click_inside(page, path) -> None:
-    """A real mouse click inside a map shape (see the comment in the test below for why not .click())."""
-    path.scroll_into_view_if_needed()
-    point = path.evaluate(_INSIDE_POINT)
-    assert point is not None, "no point inside the country's outline"
-    page.mouse.move(point["x"] - 4, point["y"] - 4)
-    page.mouse.move(point["x"], point["y"], steps=4)
-    page.mouse.click(point["x"], point["y"])
+def _click_inside(page, path, until: str | None = None) -> None:
+    """A real mouse click inside a map shape (see the comment in the test below for why not .click()).
+
+    With `until` (a JavaScript condition), click again (at most three times) while it stays false: a map
+    still settling (the page drawing above it shifts it) can take the first click at a stale point.
+    """
+    for attempt in range(3):
+        wait_for_app(page, timeout=WAIT)
+        path.scroll_into_view_if_needed()
+        point = path.evaluate(_INSIDE_POINT)
+        assert point is not None, "no point inside the country's outline"
+        page.mouse.move(point["x"] - 4, point["y"] - 4)
+        page.mouse.move(point["x"], point["y"], steps=4)
+        page.mouse.click(point["x"], point["y"])
+        if until is None:
+            return
+        try:
+            page.wait_for_function(until, timeout=WAIT // 3 if attempt < 2 else WAIT)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            if path.count() == 0:  # the click was taken and the page is moving on: wait for it
+                page.wait_for_function(until, timeout=WAIT)
+                return
 
 
 def test_a_click_on_the_overview_map_opens_the_country_page(page, app_url, shipped):
@@ -110,8 +127,8 @@ def test_a_click_on_the_overview_map_opens_the_country_page(page, app_url, shipp
         "order by sum(t.trainees) desc, c.name limit 1")[0]
     wait_for_app(page, timeout=WAIT)
     page.wait_for_selector(".choroplethlayer path", timeout=WAIT)
-    _click_inside(page, page.locator(".choroplethlayer path").first)
-    page.wait_for_function("() => location.pathname.endsWith('/countries')", timeout=WAIT)
+    _click_inside(page, page.locator(".choroplethlayer path").first,
+                  until="() => location.pathname.endsWith('/countries')")
     _url_has(page, f"country={iso3}")
     _h1(page, name)
 
@@ -134,7 +151,7 @@ def test_a_click_on_the_map_opens_the_countrys_profile(page, app_url, shipped):
     # out. Plotly does its own hit test on mouse events over that rect: a real mouse move then click at a
     # point inside the country's outline hovers it and emits plotly_click, which Streamlit turns into the
     # selection (on_select="rerun") -> ui.choose_country_on_map -> ?country=<ISO3>.
-    _click_inside(page, first)
+    _click_inside(page, first, until=f"() => location.search.includes('country={iso3}')")
 
     _url_has(page, f"country={iso3}")
     _h1(page, name)
