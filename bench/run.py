@@ -1,11 +1,13 @@
 """Benchmark: the dashboard on a 10-million-row extract, DuckDB over Parquet vs pandas in memory.
 
-    python bench/run.py [--scale 520] [--repeat 7] [--skip-export]
+    python bench/run.py [--scale 520] [--repeat 7] [--skip-export] [--skip-browser] [--browser-only]
 
 Generates (once, cached in bench/out/) an extract whose training table has about ten million
 rows, then times each Overview query, a whole Overview rerun and three explorer views with the
 app's DuckDB layer; the same figures computed with pandas on the data loaded in memory; every
-page run in Streamlit's AppTest (shipped extract and 10M rows); and chart and deck exports.
+page run in Streamlit's AppTest (shipped extract and 10M rows); chart and deck exports; and what a person
+waits for in Chromium (bench/browser_timing.py) on the dashboard and on bench/floor_app.py, a plain
+Streamlit page of the Overview's charts, served side by side and measured in turns, with the ratio.
 Each approach runs in its own process so its peak memory is its own.
 Prints one table. This is a measurement, not a test: nothing here asserts a time.
 """
@@ -228,6 +230,73 @@ def worker_apptest(extract: Path, repeat: int) -> list[dict]:
 
 
 WORKERS = {"duckdb": worker_duckdb, "pandas": worker_pandas, "apptest": worker_apptest}
+BROWSER_STEPS = ("load_to_4_charts_s", "filter_to_tile_s", "filter_to_idle_s", "page_switch_to_idle_s")
+
+
+def _serve(script: Path, *args: str) -> tuple[subprocess.Popen, str]:
+    """`streamlit run script` on a free port (cwd: the project, so static/ and .streamlit/ apply)."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true", "--server.port",
+         str(port), *(["--", *args] if args else [])],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "IMPACT_DATA_DIR": str(ROOT / "data")},
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}_stcore/health", timeout=2).status == 200:
+                return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise SystemExit(f"{script.name} did not start")
+
+
+def browser_rows(runs: int) -> list[tuple[str, str, float | None, float | None]]:
+    """The dashboard and the floor page in Chromium, in turns: (step, app s, floor s, ratio) medians."""
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import browser_timing
+
+    app, app_url = _serve(ROOT / "app.py")
+    floor, floor_url = _serve(ROOT / "bench" / "floor_app.py", str(ROOT / "data"))
+    results: dict[str, list[dict]] = {"app": [], "floor": []}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=browser_timing.ARGS)
+            for url in (app_url, floor_url):
+                browser_timing.run(browser, url)  # a first visit warms the server's caches and connection
+            for _ in range(runs):
+                for name, url in (("app", app_url), ("floor", floor_url)):
+                    results[name].append(browser_timing.run(browser, url))
+            browser.close()
+    finally:
+        for proc in (app, floor):
+            proc.terminate()
+            proc.wait(timeout=10)
+    rows = []
+    for step in BROWSER_STEPS:
+        mine = [r[step] for r in results["app"] if r.get(step) is not None]
+        theirs = [r[step] for r in results["floor"] if r.get(step) is not None]
+        ratios = [a / b for a, b in zip(mine, theirs) if b]  # run by run: the same moment of a noisy machine
+        rows.append((step, statistics.median(mine) if mine else None, statistics.median(theirs) if theirs else None,
+                     statistics.median(ratios) if ratios else None))
+    return rows
+
+
+def _print_browser(rows) -> None:
+    print("\nIn Chromium (shipped extract; median of the runs; ratio = app / floor page, run by run)")
+    print(f"{'step':<24}  {'dashboard s':>11}  {'floor page s':>12}  {'ratio':>6}")
+    for step, mine, theirs, ratio in rows:
+        show = lambda v, f: "—" if v is None else format(v, f)  # noqa: E731
+        print(f"{step:<24}  {show(mine, '11.2f')}  {show(theirs, '12.2f')}  {show(ratio, '6.2f')}")
 
 
 def _spawn(kind: str, extract: Path, repeat: int) -> tuple[list[dict], float]:
@@ -262,6 +331,9 @@ def main() -> None:
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--extract", help=argparse.SUPPRESS)
     parser.add_argument("--skip-export", action="store_true", help="leave out the export timings")
+    parser.add_argument("--skip-browser", action="store_true", help="leave out the timings in Chromium")
+    parser.add_argument("--browser-only", action="store_true", help="only the timings in Chromium")
+    parser.add_argument("--browser-runs", type=int, default=5, help="runs of each page in Chromium (default 5)")
     args = parser.parse_args()
 
     if args.worker:
@@ -269,6 +341,9 @@ def main() -> None:
         print(json.dumps({"rows": rows, "peak_mb": _peak_mb()}))
         return
 
+    if args.browser_only:
+        _print_browser(browser_rows(args.browser_runs))
+        return
     extract, counts, gen_seconds = _extract(args.scale)
     size_mb = sum(f.stat().st_size for f in extract.glob("*.parquet")) / 1e6
     print(f"Extract: scale {args.scale}, {counts['training']:,} training rows, {counts['volunteering']:,} "
@@ -297,6 +372,8 @@ def main() -> None:
     print("-" * len(header))
     for approach, step, ms, peak in table:
         print(f"{approach:<{approach_width}}  {step:<{width}}  {ms:>10,.1f}  {peak:>11,.0f}")
+    if not args.skip_browser:
+        _print_browser(browser_rows(args.browser_runs))
 
 
 if __name__ == "__main__":
