@@ -46,12 +46,15 @@ def column_rule(column: schema.Column, programme=None) -> str:
         parts.append(f"one of the phase names in {programmes.FILE}")
     elif column.vocabulary == "indicator":
         parts.append(f"one of the reported indicator codes in {programmes.FILE}")
+    elif column.vocabulary == "metric":
+        parts.append(f"a metric counted from rows with a period, or an indicator code in {programmes.FILE}")
     elif column.vocabulary:
         parts.append(f"one of vocabularies.{column.vocabulary} in {programmes.FILE}")
     if column.references:
         parts.append(f"must exist in {column.references}")
     if column.minimum is not None and column.maximum is not None:
-        parts.append(f"{column.minimum:,.0f} to {column.maximum:,.0f}")
+        parts.append(f"{column.minimum:,.0f} to {column.maximum:,.0f}" if column.type == "BIGINT"
+                     else f"a number, at least {column.minimum:g}")
     if column.type == "DATE" and column.name == "period":
         window = f"{programme.start} to {programme.end}" if programme is not None else "within the programme's start and end"
         parts.append(f"first day of a quarter, {window}")
@@ -134,6 +137,8 @@ def definition_markdown() -> list[str]:
         "| `vocabularies` | for each vocabulary below, the allowed values in order: text, or `{value, description, role}` |",
         "| `indicators` | outcome indicators: `{code, label, unit, aggregation, format, description, how_counted, numerator, denominator, headline, benefits}` |",
         "| `reference_figures` | published numbers shown beside live ones: `{metric, value, qualifier, as_of, source, note}` |",
+        "| `results` | how progress against the `targets` table is judged: `{between_milestones, bands}` (below) |",
+        "| `iati` | publishing to IATI: `{reporting_org_ref, reporting_org_type, funder_ref, funder_type, activity_prefix, language, sectors}` |",
         "",
         "Vocabularies (each a column's allowed values):",
         "",
@@ -156,10 +161,26 @@ def definition_markdown() -> list[str]:
         "Reference figures: `metric` is a metric key or an indicator code; `qualifier` one of "
         + ", ".join(f"`{q}`" for q in programmes.QUALIFIERS if q) + " (or none).",
         "",
+        "Results: `bands` is a list of `{score, from, to, meaning}`, in % achieved: a band holds its `from` and not",
+        "its `to`; the bands start at 0, follow on without gap or overlap, and the highest has no `to`. Below 0 %",
+        "(an actual under its baseline) scores the lowest band. The default, when `results` or `bands` is left out,",
+        "is the annual review's: " + "; ".join(f"`{b.score}` {b.low:g}" + (f"–{b.high:g} %" if b.high is not None
+                                                                            else " % and above")
+                                              for b in programmes.DEFAULT_BANDS) + ".",
+        "`between_milestones` is `interpolate` (the value expected at a date runs in a straight line from the",
+        "baseline, or zero, at the start to each milestone in turn; after the end target, the end target) or",
+        "`last due` (the latest milestone due on or before the date; none before the first). % achieved is",
+        "(actual − baseline) ÷ (expected − baseline) × 100, from zero when there is no baseline; a target equal to",
+        "its baseline (a target of zero) has no % and scores the band holding 100 % when met, the lowest when not.",
+        "",
+        "IATI: `reporting_org_ref` is the organisation identifier (e.g. `GB-CHC-…`) and, unless `activity_prefix`",
+        "is given, the prefix of every activity identifier (`<prefix>-<project_id>`); the `_type` fields are IATI",
+        "OrganisationType codes (two digits); `sectors` maps a theme to its DAC 5-digit purpose code.",
+        "",
         "A definition that cannot be used is refused with its file, field and a plain message, and nothing",
         "changes: unknown aggregations, duplicate or empty codes or values, overlapping phases or phases outside the",
         "window, a ratio naming codes that do not exist, a vocabulary that drops a value the data uses, an id",
-        "that is not URL-safe or (for a new programme) already taken.",
+        "that is not URL-safe or (for a new programme) already taken, score bands that overlap or leave gaps.",
     ]
     return lines
 
@@ -206,4 +227,7 @@ def cross_checks() -> list[str]:
         "UK institutions are in GBR and overseas ones are not; UK leads and UK roles are UK institutions, "
         "overseas leads and roles overseas ones.",
         "Counts are whole numbers, never negative, and no larger than one row could hold.",
+        "A project's target names its project and the programme's names none; a target falls due within the "
+        "programme's window, is a number and never negative; there is one target per scope, project, metric and "
+        "due date. The `targets` table may be left out of an extract (no targets set).",
     ]

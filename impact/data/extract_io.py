@@ -108,7 +108,7 @@ def import_extract(source: str | Path, data_dir: str | Path | None = None, who: 
                            "or import into the existing one.")
             if not exists:
                 imported_names = {r.table for r in raws} | {f.table for f in files}
-                missing = [name for name in schema.TABLE_NAMES if name not in imported_names]
+                missing = [name for name in schema.REQUIRED_TABLES if name not in imported_names]
                 if new_definition is None:
                     report.add(where, None, "", "", "no-definition",
                                f"'{target}' is a new programme: its extract needs the programme's {programmes.FILE} "
@@ -125,14 +125,14 @@ def import_extract(source: str | Path, data_dir: str | Path | None = None, who: 
             definition = new_definition or current_definition
             imported = {r.table for r in raws} | {f.table for f in files}
             in_use = store.table_files(current.path) if current else {}
-            tables_in_use = {name: (pq.read_table(path), f"{name} in version {current.version} (in use)")
-                             for name, path in in_use.items() if name not in imported}
+            tables_in_use = {name: (store.read_table(current.path, name), f"{name} in version {current.version} (in use)")
+                             for name in in_use if name not in imported}
             changed = new_definition is not None and new_definition != current_definition
             typed = validate.validate(raws, tables_in_use, report, definition, definition_changed=changed)
             if not report.ok:
                 return result
             parent = store.read_manifest(current.path) if current else {}
-            every_table = set(typed) == set(schema.TABLE_NAMES)
+            every_table = set(typed) >= set(schema.REQUIRED_TABLES)
             what = sorted(typed) + ([programmes.FILE] if changed else [])
             manifest = {
                 "label": "Imported extract" if every_table or not current else
@@ -220,8 +220,8 @@ def export_extract(fmt: str, out: str | Path, data_dir: str | Path | None = None
     if clashes:
         raise ValueError(f"{out} already holds {', '.join(clashes)}; export to an empty folder")
     written = []
-    for name, path in store.table_files(current.path).items():
-        table = pq.read_table(path)
+    for name in schema.TABLE_NAMES:
+        table = store.read_table(current.path, name)
         target = out / f"{name}.{fmt}"
         if fmt == "parquet":
             pq.write_table(table, target, compression="zstd")
@@ -247,6 +247,8 @@ def preview(table: str, rows: int = 200, data_dir: str | Path | None = None, pro
     if table not in schema.TABLE_NAMES:
         raise ValueError(f"not a table: {table[:40]!r}")
     path = store.table_files(store.active(data_dir, programme).path)[table]
+    if not path.is_file():
+        return schema.empty(table).to_pandas()
     batch = next(pq.ParquetFile(path).iter_batches(batch_size=max(1, min(rows, 10_000))), None)
     if batch is None:
         return pq.read_schema(path).empty_table().to_pandas()

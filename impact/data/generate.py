@@ -21,6 +21,7 @@ from impact.data import programme as programmes
 from impact.data import schema
 
 SEED = 2011
+ILLUSTRATIVE_TARGET = "Illustrative target (generated, not a real logframe)"
 
 # ---- the HPS's definition: only this module knows it ----------------------------------------------
 PROGRAMME_START = "2011-07-01"
@@ -118,6 +119,11 @@ _DESCRIPTIONS = {
 }
 
 
+# Each theme's DAC 5-digit purpose code, for IATI.
+HPS_SECTORS = dict(zip(THEMES, ("13020", "12340", "12191", "12191", "12220", "12250", "12350", "12110", "12181",
+                                "12191", "12191")))
+
+
 def hps_definition() -> programmes.Programme:
     """The Health Partnership Scheme's definition, written with the illustrative HPS extract."""
     vocab = {"theme": THEMES, "grant_type": GRANT_TYPES, "region": REGIONS, "cadre": CADRES, "gender": GENDERS,
@@ -174,9 +180,24 @@ def hps_definition() -> programmes.Programme:
         phases=(programmes.Phase(name=PHASES[0], first_day=dt.date(2011, 7, 1), last_day=dt.date(2016, 12, 31)),
                 programmes.Phase(name=PHASES[1], first_day=dt.date(2017, 1, 1), last_day=end)),
         vocabularies=terms, indicators=indicators, reference_figures=figures, illustrative=True,
+        iati=programmes.Iati(reporting_org_ref="GB-CHC-1113101", funder_ref="GB-GOV-1", sectors=HPS_SECTORS),
         description="£30m from DFID, 2011-2019, managed by THET: partnerships between UK and overseas health "
                     "institutions that trained health workers and strengthened services.",
     )
+
+# The programme's own targets: the published one (13,000 trained by the end of 2015), and illustrative end
+# targets for its other main results, labelled so.
+HPS_PROGRAMME_TARGETS = (
+    {"metric": "trainees", "due_date": dt.date(2015, 12, 31), "target": 13_000,
+     "note": "Published target: THET, the scheme's pages (38,701 trained by 2015 against a target of 13,000)"},
+    {"metric": "volunteer_days", "due_date": dt.date(2019, 3, 31), "target": 100_000, "note": ILLUSTRATIVE_TARGET},
+    {"metric": "patients_improved_services", "due_date": dt.date(2019, 3, 31), "target": 450_000,
+     "note": ILLUSTRATIVE_TARGET},
+    {"metric": "institutions_improved_quality", "due_date": dt.date(2017, 3, 31), "target": 400,
+     "note": ILLUSTRATIVE_TARGET},
+    {"metric": "institutions_improved_quality", "due_date": dt.date(2019, 3, 31), "target": 800,
+     "note": ILLUSTRATIVE_TARGET},
+)
 
 # Published figures the scale-1 extract reproduces (PRODUCT.md; seeds 002, 003, 004).
 # "early 2017" is taken as results reported up to the end of December 2016.
@@ -580,6 +601,69 @@ def _arrow_table(name: str, columns: dict) -> pa.Table:
 
 
 PROGRAMMES = ("hps", "gsp")  # the illustrative programmes this generator writes
+# How far projects are from their targets (actual / target at the end) and how many are so: most on track,
+# some ahead, some behind and a few far behind.
+TARGET_PERFORMANCE = ((0.50, 0.95, 1.10), (0.20, 1.10, 1.60), (0.20, 0.75, 0.95), (0.10, 0.30, 0.70))
+
+
+def _nice(value: float) -> float:
+    """A target as a logframe writes it: two significant figures, at least 1."""
+    if value < 10:
+        return float(max(1, round(value)))
+    digits = int(np.floor(np.log10(value))) - 1
+    return float(round(value, -digits))
+
+
+def _year_ends(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The 31 Marches (financial-year ends, when annual reviews fall) after `first` and before `last`."""
+    return [dt.date(y, 3, 31) for y in range(first.year, last.year + 1) if first < dt.date(y, 3, 31) < last]
+
+
+def illustrative_targets(tables: dict[str, dict], definition: programmes.Programme, seed: int,
+                         programme_targets: tuple[dict, ...] = ()) -> dict[str, list]:
+    """Targets for every project and its main metrics (trainees, volunteer days and each headline indicator
+    added up), set from the project's own results so that some are ahead, some behind and a few far
+    behind; a milestone at each financial-year end on a straight path to the end target at the project's
+    end. `programme_targets` (scope programme) come first, as given."""
+    import pandas as pd
+
+    rng = np.random.default_rng([seed, 11])  # its own stream: the calibrated tables do not move
+    projects = pd.DataFrame(tables["projects"])[["project_id", "start_date", "end_date"]]
+    parts = [pd.DataFrame({"project_id": tables["training"]["project_id"], "metric": "trainees",
+                           "value": tables["training"]["trainees"]}),
+             pd.DataFrame({"project_id": tables["volunteering"]["project_id"], "metric": "volunteer_days",
+                           "value": tables["volunteering"]["volunteer_days"]})]
+    counted = {i.code for i in definition.indicators if i.headline and i.aggregation == "sum"}
+    outcomes = pd.DataFrame(tables["outcomes"])
+    parts.append(outcomes[outcomes["indicator"].isin(counted)].rename(columns={"indicator": "metric"})
+                 [["project_id", "metric", "value"]])
+    actual = pd.concat(parts).groupby(["project_id", "metric"], sort=False)["value"].sum()
+    shares, lows, highs = (np.array(column) for column in zip(*TARGET_PERFORMANCE))
+    out = {name: [] for name in schema.table("targets").column_names}
+
+    def add(scope, project_id, metric, due, target, note, baseline=None):
+        for name, value in zip(out, (scope, project_id, metric, due, float(target), baseline, note)):
+            out[name].append(value)
+
+    for row in programme_targets:
+        add("programme", None, row["metric"], row["due_date"], row["target"], row["note"], row.get("baseline"))
+    for project in projects.itertuples(index=False):
+        band = int(rng.choice(len(shares), p=shares))
+        performance = float(rng.uniform(lows[band], highs[band]))
+        end = min(project.end_date, definition.end)
+        for metric in ("trainees", "volunteer_days", *sorted(counted)):
+            total = float(actual.get((project.project_id, metric), 0))
+            if total <= 0:
+                continue
+            target = _nice(total / (performance * float(rng.uniform(0.95, 1.05))))
+            span = (end - project.start_date).days
+            for due in _year_ends(project.start_date, end):
+                milestone = _nice(target * (due - project.start_date).days / span)
+                if milestone < target:
+                    add("project", project.project_id, metric, due, milestone, ILLUSTRATIVE_TARGET)
+            add("project", project.project_id, metric, end, target, ILLUSTRATIVE_TARGET)
+    return out
+
 
 
 def write_tables(out: Path, tables: dict[str, dict]) -> dict[str, int]:
@@ -620,6 +704,8 @@ def generate(out_dir: str | Path, scale: int = 1, seed: int | None = None, progr
         "outcomes": _outcomes(rng, scale, projects, pidx_q, qidx_q),
         "partnership_scores": _scores(rng, projects),
     }
+    definition = hps_definition()
+    tables["targets"] = illustrative_targets(tables, definition, seed, HPS_PROGRAMME_TARGETS)
     counts = write_tables(out, tables)
     manifest = {
         "label": "Illustrative HPS extract (calibrated to published totals)",
@@ -628,5 +714,5 @@ def generate(out_dir: str | Path, scale: int = 1, seed: int | None = None, progr
         "rows": counts,
     }
     (out / "extract.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    hps_definition().write(out)
+    definition.write(out)
     return counts

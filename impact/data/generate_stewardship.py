@@ -15,7 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from impact.data import programme as programmes
-from impact.data.generate import apportion, quarter_end, quarter_starts, write_tables
+from impact.data.generate import (
+    ILLUSTRATIVE_TARGET,
+    apportion,
+    illustrative_targets,
+    quarter_end,
+    quarter_starts,
+    write_tables,
+)
 
 SEED = 2019
 PROGRAMME_ID = "gsp"
@@ -60,6 +67,19 @@ OVERSEAS_KINDS = (("{t} General Hospital", "Hospital"), ("National Public Health
                   ("University of {t}", "University"), ("{n} Institute of Public Health", "Public health agency"))
 
 
+# The programme's targets (invented like the rest): a milestone at the end of Round 1 and an end target, a
+# latest-value count, and a share measured from its baseline.
+PROGRAMME_TARGETS = (
+    {"metric": "trainees", "due_date": dt.date(2022, 3, 31), "target": 6_000, "note": ILLUSTRATIVE_TARGET},
+    {"metric": "trainees", "due_date": dt.date(2025, 3, 31), "target": 14_000, "note": ILLUSTRATIVE_TARGET},
+    {"metric": "facilities_with_stewardship", "due_date": dt.date(2025, 3, 31), "target": 300,
+     "note": ILLUSTRATIVE_TARGET},
+    {"metric": "prescribing_compliance", "due_date": dt.date(2025, 3, 31), "target": 0.65, "baseline": 0.45,
+     "note": ILLUSTRATIVE_TARGET},
+    {"metric": "volunteer_days", "due_date": dt.date(2025, 3, 31), "target": 9_000, "note": ILLUSTRATIVE_TARGET},
+)
+
+
 def definition() -> programmes.Programme:
     """The invented programme's definition."""
     terms = {name: tuple(programmes.Term(value=v, role=ROLES.get(name, {}).get(v, "")) for v in values)
@@ -92,6 +112,11 @@ def definition() -> programmes.Programme:
         start=START, end=END,
         phases=tuple(programmes.Phase(name=n, first_day=a, last_day=b) for n, a, b in PHASES),
         vocabularies=terms, indicators=indicators, reference_figures=(), illustrative=True,
+        results=programmes.Results(between_milestones="last due"),
+        iati=programmes.Iati(reporting_org_ref="XI-EXAMPLE-GSP", funder_ref="XI-EXAMPLE-FUNDER",
+                             sectors={VOCABULARIES["theme"][0]: "12250", VOCABULARIES["theme"][1]: "12250",
+                                      VOCABULARIES["theme"][2]: "12250", VOCABULARIES["theme"][3]: "14030",
+                                      VOCABULARIES["theme"][4]: "12250"}),
         description="An invented programme of antimicrobial-stewardship partnerships, generated to show that the "
                     "dashboard serves any programme defined as data. None of its figures are real.",
     )
@@ -177,6 +202,7 @@ def generate(out_dir: str | Path, scale: int = 1, seed: int = SEED) -> dict[str,
         "project_partners": dict(zip(("project_id", "institution_id", "role"), map(list, zip(*partners)))),
         "training": training, "volunteering": volunteering, "outcomes": outcomes, "partnership_scores": scores,
     }
+    tables["targets"] = illustrative_targets(tables, definition(), seed, PROGRAMME_TARGETS)
     out = Path(out_dir)
     counts = write_tables(out, tables)
     manifest = {"label": "Invented example programme (not real data)", "illustrative": True,

@@ -56,6 +56,9 @@ class Metric:
     # Its SQL: the aggregate over the rows of `source` under the filters, as `<source>_by_dimension` computes it
     # (macros of queries/setup/07_metric_aggregates.sql; tests/test_metrics.py checks every query says the same).
     sql: str = ""
+    # For a ratio: the metrics it divides (the parts a cumulative value is built from).
+    numerator: str = ""
+    denominator: str = ""
 
 
 METRICS: dict[str, Metric] = {
@@ -80,7 +83,7 @@ METRICS: dict[str, Metric] = {
             aggregation="ratio", fmt="percent", source="training",
             description="Women as a share of all health workers trained.",
             how_counted="Women trained divided by all trainees (including gender not recorded).",
-            sql="women_share(gender_role, trainees)",
+            sql="women_share(gender_role, trainees)", numerator="women_trained", denominator="trainees",
         ),
         Metric(
             key="trainers_trained", label="Trainers trained", unit="people",
@@ -186,7 +189,8 @@ def from_indicator(indicator) -> Metric:
     """A programme's outcome indicator (impact.data.programme.Indicator) as a metric."""
     return Metric(key=indicator.code, label=indicator.label, unit=indicator.unit, aggregation=indicator.aggregation,
                   fmt=indicator.fmt, source="outcomes", description=indicator.description,
-                  how_counted=indicator.how_counted or indicator.description)
+                  how_counted=indicator.how_counted or indicator.description, numerator=indicator.numerator,
+                  denominator=indicator.denominator)
 
 
 def activate(programme) -> contextvars.Token:
@@ -221,6 +225,16 @@ def known() -> dict[str, Metric]:
 def is_metric(key) -> bool:
     """True when `key` names a metric in the current context."""
     return isinstance(key, str) and (key in METRICS or key in (_INDICATORS.get() or {}))
+
+
+TARGET_SOURCES = ("training", "volunteering", "outcomes")  # the tables whose rows carry a period
+
+
+def targetable() -> list[str]:
+    """The metrics a target can be set for in the current context: those counted from rows with a period
+    (added up, latest value or a ratio of two such), so that an actual exists at every date."""
+    return [key for key, m in known().items()
+            if m.source in TARGET_SOURCES and m.aggregation in ("sum", "latest", "ratio")]
 
 
 def indicator_keys() -> list[str]:

@@ -55,6 +55,8 @@ ROLES: dict[str, dict[str, str]] = {
                  "home": "days given from the funder's country"},
 }
 TEXT_MAX = 300
+# How progress against a target is read (see `Results`): a milestone between two due dates.
+READINGS = ("interpolate", "last due")
 
 
 class DefinitionError(ValueError):
@@ -131,6 +133,64 @@ class ReferenceFigure:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Band:
+    """A score of the annual review and the % achieved it covers: from `low` (held) up to `high` (not held)."""
+
+    score: str
+    low: float
+    high: float | None = None  # None: no upper edge (the top band)
+    meaning: str = ""
+
+    def holds(self, percent: float) -> bool:
+        """True when `percent` achieved falls in the band."""
+        return self.low <= percent and (self.high is None or percent < self.high)
+
+
+# The annual review's scores and the bands documented as the default (A covers 95 % up to 105 %).
+DEFAULT_BANDS = (
+    Band(score="C", low=0, high=75, meaning="substantially did not meet expectation"),
+    Band(score="B", low=75, high=95, meaning="moderately did not meet expectation"),
+    Band(score="A", low=95, high=105, meaning="met expectation"),
+    Band(score="A+", low=105, high=125, meaning="moderately exceeded expectation"),
+    Band(score="A++", low=125, high=None, meaning="substantially exceeded expectation"),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Results:
+    """How progress against targets is judged: the score bands and how a milestone between due dates is read."""
+
+    bands: tuple[Band, ...] = DEFAULT_BANDS
+    between_milestones: str = "interpolate"  # or "last due": the latest milestone due on or before the date
+
+    def score(self, percent: float) -> Band:
+        """The band holding `percent` achieved (below the lowest band: the lowest)."""
+        return next((b for b in self.bands if b.holds(percent)), self.bands[0])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Iati:
+    """What publishing the programme to IATI needs: organisation identifiers, types and the sectors of themes."""
+
+    reporting_org_ref: str  # e.g. GB-CHC-1113226; also the prefix of every activity identifier
+    reporting_org_type: str = "21"  # IATI OrganisationType code (21: international NGO)
+    funder_ref: str = ""
+    funder_type: str = "10"  # 10: government
+    activity_prefix: str = ""  # default: reporting_org_ref
+    language: str = "en"
+    sectors: dict[str, str] | None = None  # theme -> DAC 5-digit purpose code
+
+    @property
+    def prefix(self) -> str:
+        """The identifier prefix of the programme's activities."""
+        return self.activity_prefix or self.reporting_org_ref
+
+    def activity_id(self, project_id: str) -> str:
+        """The IATI identifier of a project: the prefix, a hyphen and the project id."""
+        return f"{self.prefix}-{project_id}"
+
+
+@dataclass(frozen=True, kw_only=True)
 class Programme:
     """A whole programme definition."""
 
@@ -148,6 +208,8 @@ class Programme:
     reference_figures: tuple[ReferenceFigure, ...] = ()
     illustrative: bool = False
     description: str = ""
+    results: Results = Results()
+    iati: Iati | None = None
 
     # ---- what the rest of the product asks -----------------------------------------------------
 
@@ -199,7 +261,7 @@ class Programme:
     def to_dict(self) -> dict:
         """The definition as the JSON object `programme.json` holds."""
         out = {key: value for key, value in asdict(self).items()
-               if key not in ("phases", "vocabularies", "indicators", "reference_figures")}
+               if key not in ("phases", "vocabularies", "indicators", "reference_figures", "results", "iati")}
         out["start"], out["end"] = self.start.isoformat(), self.end.isoformat()
         out["phases"] = [{"name": p.name, "first_day": p.first_day.isoformat(), "last_day": p.last_day.isoformat()}
                          for p in self.phases]
@@ -217,6 +279,11 @@ class Programme:
             {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in asdict(r).items()
              if v not in ("", None) or k in ("metric", "value")}
             for r in self.reference_figures]
+        out["results"] = {"between_milestones": self.results.between_milestones,
+                          "bands": [{"score": b.score, "from": b.low, "to": b.high, "meaning": b.meaning}
+                                    for b in self.results.bands]}
+        if self.iati is not None:
+            out["iati"] = {k: v for k, v in asdict(self.iati).items() if v}
         return out
 
     def to_json(self) -> str:
@@ -429,6 +496,116 @@ def _figures(check: _Checker, raw: list, metrics: set[str]) -> tuple[ReferenceFi
     return tuple(out)
 
 
+def _number(check: _Checker, item: dict, key: str, where: str, *, required: bool = True) -> float | None:
+    value = item.get(key)
+    if value is None:
+        if required:
+            check.add(f"{where}{key}", "is missing; give it as a number")
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        check.add(f"{where}{key}", f"{str(value)[:30]!r} must be a number")
+        return None
+    return float(value)
+
+
+def _results(check: _Checker, raw) -> Results:
+    """The results section: score bands that start at 0 %, follow on without gap or overlap, and end open."""
+    if raw is None:
+        return Results()
+    if not isinstance(raw, dict):
+        check.add("results", "must be an object with bands and between_milestones")
+        return Results()
+    reading = raw.get("between_milestones", "interpolate")
+    if reading not in READINGS:
+        check.add("results.between_milestones", f"{str(reading)[:30]!r} must be one of "
+                                                f"{', '.join(repr(r) for r in READINGS)}")
+        reading = "interpolate"
+    if "bands" not in raw:
+        return Results(between_milestones=reading)
+    bands: list[Band] = []
+    scores: set[str] = set()
+    for n, item in enumerate(check.items(raw, "bands", "results.")):
+        spot = f"results.bands[{n}]"
+        if not isinstance(item, dict):
+            check.add(spot, "must be an object with score, from and to")
+            continue
+        score = check.text(item, "score", f"{spot}.")
+        low = _number(check, item, "from", f"{spot}.")
+        high = _number(check, item, "to", f"{spot}.", required=False)
+        if score in scores:
+            check.add(f"{spot}.score", f"{score!r} is listed twice")
+            continue
+        if low is not None and high is not None and high <= low:
+            check.add(f"{spot}.to", f"{high:g} % is not above the band's 'from' ({low:g} %)")
+            continue
+        if score and low is not None:
+            scores.add(score)
+            bands.append(Band(score=score, low=low, high=high,
+                              meaning=check.text(item, "meaning", f"{spot}.", required=False)))
+    if not bands:
+        check.add("results.bands", "must list at least one band (score, from, to)")
+        return Results(between_milestones=reading)
+    bands.sort(key=lambda b: b.low)
+    if bands[0].low != 0:
+        check.add("results.bands", f"the lowest band ({bands[0].score}) starts at {bands[0].low:g} %; "
+                                   "the bands must start at 0 %")
+    for before, after in zip(bands, bands[1:]):
+        if before.high is None or before.high > after.low:
+            check.add("results.bands", f"{before.score} and {after.score} overlap: {before.score} runs to "
+                                       f"{'no upper edge' if before.high is None else f'{before.high:g} %'}, "
+                                       f"{after.score} starts at {after.low:g} %")
+        elif before.high < after.low:
+            check.add("results.bands", f"there is a gap between {before.score} (to {before.high:g} %) and "
+                                       f"{after.score} (from {after.low:g} %): a % achieved in it has no score")
+    if bands[-1].high is not None:
+        check.add("results.bands", f"the highest band ({bands[-1].score}) ends at {bands[-1].high:g} %; "
+                                   "leave its 'to' out so that every % above it scores too")
+    return Results(bands=tuple(bands), between_milestones=reading)
+
+
+def _iati(check: _Checker, raw, themes: tuple[str, ...]) -> Iati | None:
+    """The IATI section: organisation references and types, and a DAC purpose code for themes."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        check.add("iati", "must be an object with reporting_org_ref and sectors")
+        return None
+    where = "iati."
+    ref = check.text(raw, "reporting_org_ref", where)
+    if ref and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{2,99}", ref):
+        check.add("iati.reporting_org_ref", f"{ref[:40]!r} is not an organisation identifier (e.g. GB-CHC-1113226)")
+    codes = {}
+    for key in ("reporting_org_type", "funder_type"):
+        value = check.text(raw, key, where, required=False)
+        if value and not re.fullmatch(r"[0-9]{2}", value):
+            check.add(f"iati.{key}", f"{value[:20]!r} is not an IATI OrganisationType code (two digits, e.g. 21)")
+        codes[key] = value
+    sectors_raw = raw.get("sectors", {})
+    sectors: dict[str, str] = {}
+    if not isinstance(sectors_raw, dict):
+        check.add("iati.sectors", "must be an object: theme -> DAC 5-digit purpose code")
+        sectors_raw = {}
+    for theme, code in sectors_raw.items():
+        if theme not in themes:
+            check.add(f"iati.sectors.{str(theme)[:40]}", "is not a theme of vocabularies.theme")
+        elif not isinstance(code, str) or not re.fullmatch(r"[0-9]{5}", code):
+            check.add(f"iati.sectors.{theme}", f"{str(code)[:20]!r} is not a DAC 5-digit purpose code (e.g. 12181)")
+        else:
+            sectors[theme] = code
+    known = {"reporting_org_ref", "reporting_org_type", "funder_ref", "funder_type", "activity_prefix", "language",
+             "sectors"}
+    for extra in raw:
+        if extra not in known:
+            check.add(f"iati.{str(extra)[:40]}", f"is not a field of the IATI section; the fields are "
+                                                 f"{', '.join(sorted(known))}")
+    return Iati(reporting_org_ref=ref, reporting_org_type=codes["reporting_org_type"] or "21",
+                funder_ref=check.text(raw, "funder_ref", where, required=False),
+                funder_type=codes["funder_type"] or "10",
+                activity_prefix=check.text(raw, "activity_prefix", where, required=False),
+                language=check.text(raw, "language", where, required=False, default="en"),
+                sectors=sectors or None)
+
+
 def parse(data, file: str = FILE) -> Programme:
     """A programme from the JSON object of `programme.json`; DefinitionError lists every problem."""
     from impact.data.metrics import METRICS  # the structural metrics counted in code
@@ -465,7 +642,7 @@ def parse(data, file: str = FILE) -> Programme:
     if not isinstance(illustrative, bool):
         check.add("illustrative", "must be true or false")
     known = {"id", "name", "short_name", "funder", "managed_by", "currency", "start", "end", "phases",
-             "vocabularies", "indicators", "reference_figures", "illustrative", "description"}
+             "vocabularies", "indicators", "reference_figures", "illustrative", "description", "results", "iati"}
     for extra in data:
         if extra not in known:
             check.add(str(extra)[:40], f"is not a field of a programme definition; the fields are {', '.join(sorted(known))}")
@@ -477,11 +654,13 @@ def parse(data, file: str = FILE) -> Programme:
         description=check.text(data, "description", "", required=False),
     )
     phases = _phases(check, check.items(data, "phases"), start, end)
+    results = _results(check, data.get("results"))
+    iati = _iati(check, data.get("iati"), tuple(t.value for t in vocabularies.get("theme", ())))
     if check.problems:
         raise DefinitionError(check.problems, file)
     return Programme(id=pid, name=name, start=start, end=end, phases=phases, vocabularies=vocabularies,
                      indicators=indicators, reference_figures=figures, illustrative=bool(illustrative),
-                     **programme_fields)
+                     results=results, iati=iati, **programme_fields)
 
 
 def read(path: str | Path) -> Programme:

@@ -343,7 +343,8 @@ def _header(raw: list, source: SourceFile, report: Report, header_row: int) -> l
 def _finish(source: SourceFile, report: Report, header: list[str], columns: _Columns,
             header_row: int, spreadsheet: bool) -> RawTable | None:
     if not columns.rows:
-        report.add(source.name, header_row, "", "", "no-rows", "The file has a header but no data rows.")
+        if not schema.table(source.table).optional:  # an optional table with no rows is left as it is
+            report.add(source.name, header_row, "", "", "no-rows", "The file has a header but no data rows.")
         return None
     data, rows = columns.finish(header, spreadsheet)
     unnamed = [h for h in header if h.startswith("(column ")]

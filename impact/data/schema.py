@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 # definition (`vocabulary=`; see impact.data.programme).
 SIDES = ("UK", "Overseas")
 PARTNER_ROLES = ("UK lead", "Overseas lead", "UK partner", "Overseas partner")
+SCOPES = ("programme", "project")  # whose target: the whole programme's or one project's
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Table:
     description: str
     key: tuple[str, ...]
     columns: tuple[Column, ...] = field(default_factory=tuple)
+    optional: bool = False  # an extract may leave it out (read as empty)
 
     @property
     def column_names(self) -> list[str]:
@@ -169,9 +171,33 @@ TABLES: tuple[Table, ...] = (
             Column("score", "BIGINT", "Self-assessed score, 1 to 5.", minimum=1, maximum=5),
         ),
     ),
+    Table(
+        "targets",
+        "Targets: milestones and end targets for the programme and for each project, one row per scope, "
+        "project, metric and due date. The latest due date of a scope and metric is its end target, the "
+        "earlier ones its milestones.",
+        ("scope", "project_id", "metric", "due_date"),
+        (
+            Column("scope", "VARCHAR", "Whose target: the whole programme's, or one project's.", allowed=SCOPES),
+            Column("project_id", "VARCHAR", "The project, for a project's target; empty for the programme's.",
+                   references="projects.project_id", nullable=True),
+            Column("metric", "VARCHAR", "The metric or outcome indicator the target is for (one counted from "
+                   "rows with a period: training, volunteering or an outcome indicator).", vocabulary="metric"),
+            Column("due_date", "DATE", "When the value is due: a milestone, or the end target (the latest)."),
+            Column("target", "DOUBLE", "The value promised by the due date: a cumulative count for a metric "
+                   "that is added up, the level for a latest value, a share (0.5 = 50 %) for a ratio.",
+                   minimum=0, maximum=1e12),
+            Column("baseline", "DOUBLE", "The value at the start, where progress is measured from it; "
+                   "empty: from zero.", minimum=0, maximum=1e12, nullable=True),
+            Column("note", "VARCHAR", "Where the target comes from (logframe, grant agreement, published).",
+                   nullable=True),
+        ),
+        optional=True,
+    ),
 )
 
 TABLE_NAMES = tuple(t.name for t in TABLES)
+REQUIRED_TABLES = tuple(t.name for t in TABLES if not t.optional)
 FACT_TABLES = ("training", "volunteering", "outcomes")
 
 
@@ -188,6 +214,26 @@ def allowed(column: Column, programme) -> tuple[str, ...] | None:
         return programme.phase_names
     if column.vocabulary == "indicator":
         return programme.reported_codes
+    if column.vocabulary == "metric":
+        from impact.data import metrics
+
+        with metrics.using(programme):
+            return tuple(metrics.targetable())
     if column.vocabulary:
         return programme.values(column.vocabulary)
     return None
+
+
+ARROW_TYPES = {"VARCHAR": "string", "DATE": "date32", "BIGINT": "int64", "DOUBLE": "float64"}
+
+
+def arrow_schema(name: str):
+    """The pyarrow schema of table `name`."""
+    import pyarrow as pa
+
+    return pa.schema([(c.name, getattr(pa, ARROW_TYPES[c.type])()) for c in table(name).columns])
+
+
+def empty(name: str):
+    """Table `name` with no rows (an optional table an extract left out)."""
+    return arrow_schema(name).empty_table()

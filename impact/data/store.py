@@ -261,10 +261,22 @@ def table_files(folder: Path) -> dict[str, Path]:
     return {name: folder / f"{name}.parquet" for name in schema.TABLE_NAMES}
 
 
+def read_table(folder: Path, name: str):
+    """Table `name` of a version folder as a pyarrow Table (an optional table left out reads as empty)."""
+    import pyarrow.parquet as pq
+
+    from impact.data import schema
+
+    path = Path(folder) / f"{name}.parquet"
+    return pq.read_table(path) if path.is_file() else schema.empty(name)
+
+
 def is_complete(root: Path, version: str) -> bool:
     """True when the version's folder holds every table (and, for imports, its manifest)."""
+    from impact.data import schema
+
     folder = version_path(root, version)
-    if not folder.is_dir() or not all(p.is_file() for p in table_files(folder).values()):
+    if not folder.is_dir() or not all((folder / f"{name}.parquet").is_file() for name in schema.REQUIRED_TABLES):
         return False
     return version == BASE_VERSION or (folder / MANIFEST).is_file()
 
@@ -295,13 +307,17 @@ def write_version(root: Path, tables: dict, manifest: dict, definition: str | No
     """
     import pyarrow.parquet as pq
 
+    from impact.data import schema
+
     staging_root = root / STAGING
     _clean_staging(staging_root)
     staging = staging_root / uuid.uuid4().hex
     staging.mkdir(parents=True)
     files = {}
     for name, path in table_files(staging).items():
-        source = tables[name]
+        source = tables.get(name)
+        if source is None or (isinstance(source, Path) and not source.is_file()):
+            source = schema.empty(name)  # an optional table the extract left out (required ones are checked)
         if isinstance(source, Path):
             shutil.copyfile(source, path)
         else:

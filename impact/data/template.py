@@ -132,8 +132,10 @@ def _write_lists(sheet, definition: programmes.Programme) -> dict[str, str]:
     lists = {name: definition.values(name) for name in definition.vocabularies}
     lists["phase"] = definition.phase_names
     lists["indicator"] = definition.reported_codes
+    lists["metric"] = schema.allowed(schema.table("targets").column("metric"), definition)
     lists["side"] = schema.SIDES
     lists["role"] = schema.PARTNER_ROLES
+    lists["scope"] = schema.SCOPES
     ranges = {}
     for index, (name, values) in enumerate(lists.items(), start=1):
         letter = get_column_letter(index)
@@ -147,7 +149,7 @@ def _write_lists(sheet, definition: programmes.Programme) -> dict[str, str]:
 def _validation(column: schema.Column, definition: programmes.Programme, ranges: dict[str, str], kind):
     """The data validation for a column: a dropdown, a whole number in range, or a date in the window."""
     if column.vocabulary or column.allowed:
-        name = column.vocabulary or ("side" if column.name == "side" else "role")
+        name = column.vocabulary or column.name  # side, role, scope
         return kind(type="list", formula1=f"={ranges[name]}", allow_blank=False, showErrorMessage=True,
                     errorTitle=f"Not an allowed {column.name}",
                     error=f"Choose a {column.name} from the list (the programme's definition gives them).")
@@ -155,6 +157,10 @@ def _validation(column: schema.Column, definition: programmes.Programme, ranges:
         return kind(type="whole", operator="between", formula1=str(int(column.minimum)),
                     formula2=str(int(column.maximum)), showErrorMessage=True, errorTitle="Not a whole number",
                     error=f"{column.name} is a whole number from {column.minimum:,.0f} to {column.maximum:,.0f}.")
+    if column.type == "DOUBLE" and column.minimum is not None:
+        return kind(type="decimal", operator="greaterThanOrEqual", formula1=f"{column.minimum:g}",
+                    allow_blank=column.nullable, showErrorMessage=True, errorTitle="Not a number",
+                    error=f"{column.name} is a number of at least {column.minimum:g} (0.5 for 50 %).")
     if column.type == "DATE":
         start, end = (definition.start - dt.date(1899, 12, 30)).days, (definition.end - dt.date(1899, 12, 30)).days
         return kind(type="date", operator="between", formula1=str(start), formula2=str(end), showErrorMessage=True,

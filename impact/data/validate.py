@@ -271,6 +271,31 @@ def _parse_integer(report: Report, t: Checked, col: schema.Column, text: pa.Arra
     return pc.if_else(pa.array(valid), numbers, pa.scalar(None, pa.int64()))
 
 
+def _parse_number(report: Report, t: Checked, col: schema.Column, text: pa.Array) -> pa.Array:
+    """A column of numbers that may have decimals (12, 12.5, 13,000): bounds checked like whole numbers."""
+    empty = _mask(pc.equal(text, ""))
+    shaped = pc.match_substring_regex(text, r"^[+-]?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)(\.[0-9]+)?$|^[+-]?\.[0-9]+$")
+    cleaned = pc.replace_substring(text, ",", "")
+    numbers = pc.cast(pc.if_else(shaped, cleaned, pa.scalar(None, pa.string())), pa.float64())
+    _flag(report, t, col.name, ~empty & _mask(numbers.is_null()), "not-a-number",
+          lambda v, i: f"'{v}' is not a number; write {col.name} as a number such as 13000 or 0.5, "
+                       "without units or text.")
+    values = numbers.to_numpy(zero_copy_only=False).astype("float64")
+    known = ~np.isnan(values)
+    valid = known.copy()
+    if col.minimum is not None:
+        below = known & (np.where(known, values, 0) < col.minimum)
+        _flag(report, t, col.name, below, "below-minimum",
+              lambda v, i: f"{v} is negative; {col.name} cannot be less than {col.minimum:g}.")
+        valid &= ~below
+    if col.maximum is not None:
+        above = known & (np.where(known, values, 0) > col.maximum)
+        _flag(report, t, col.name, above, "above-maximum",
+              lambda v, i: f"{v} is larger than {col.maximum:,.0f}; check for a typing error.")
+        valid &= ~above
+    return pc.if_else(pa.array(valid), numbers, pa.scalar(None, pa.float64()))
+
+
 def _parse_date(report: Report, t: Checked, col: schema.Column, text: pa.Array) -> pa.Array:
     shaped = _mask(pc.match_substring_regex(text, _DATE))
     empty = _mask(pc.equal(text, ""))
@@ -349,11 +374,7 @@ def check_table(raw: RawTable, report: Report, programme) -> Checked:
         elif col.type == "VARCHAR":
             t.typed[col.name] = _check_text(report, t, col, text, programme)
         else:  # DOUBLE
-            numbers = pc.cast(pc.if_else(pc.match_substring_regex(text, r"^[+-]?[0-9]+(\.[0-9]+)?$"),
-                                         text, pa.scalar(None, pa.string())), pa.float64())
-            _flag(report, t, col.name, ~empty & _mask(numbers.is_null()), "not-a-number",
-                  lambda v, i: f"'{v}' is not a number.")
-            t.typed[col.name] = numbers
+            t.typed[col.name] = _parse_number(report, t, col, text)
     _check_periods(report, t, programme)
     _check_key(report, t, spec)
     return t
@@ -388,10 +409,14 @@ def _check_periods(report: Report, t: Checked, programme) -> None:
 def _check_key(report: Report, t: Checked, spec: schema.Table) -> None:
     if not all(k in t.typed for k in spec.key):
         return
-    keys = pa.table({k: t.typed[k] for k in spec.key} | {"__row": pa.array(np.arange(len(t.rows)))})
+    # An empty cell of a key column that may be empty (a programme target's project) is a value of its own.
+    nullable = {c.name for c in spec.columns if c.nullable}
+    keys = pa.table({k: pc.fill_null(t.typed[k], "") if k in nullable else t.typed[k] for k in spec.key}
+                    | {"__row": pa.array(np.arange(len(t.rows)))})
     complete = np.ones(len(t.rows), dtype=bool)
     for k in spec.key:
-        complete &= t.valid(k)
+        if k not in nullable:
+            complete &= t.valid(k)
     keys = keys.filter(pa.array(complete))
     groups = keys.group_by(list(spec.key)).aggregate([("__row", "min"), ("__row", "count")])
     repeated = groups.filter(pc.greater(groups["__row_count"], 1))
@@ -431,6 +456,7 @@ def check_extract(tables: dict[str, Checked], report: Report, programme, definit
     _check_shares(report, tables, programme)
     _check_volunteer_days(report, tables)
     _check_sides(report, tables)
+    _check_targets(report, tables, programme)
 
 
 def _relevant(tables: dict[str, Checked], *names: str) -> bool:
@@ -605,6 +631,28 @@ def _check_sides(report: Report, tables: dict[str, Checked]) -> None:
               lambda v, i: f"The role {v} needs a{'' if v.startswith('UK') else 'n'} "
                            f"{'UK' if v.startswith('UK') else 'overseas'} institution, but "
                            f"{partners.value('institution_id', i)} is not one.")
+
+
+def _check_targets(report: Report, tables: dict[str, Checked], programme) -> None:
+    """A project's target names its project, the programme's names none; every target is due within the programme."""
+    t = tables.get("targets")
+    if t is None or not t.imported or not all(c in t.typed for c in ("scope", "project_id", "due_date")):
+        return
+    scope = t.series("scope")
+    has_project = t.series("project_id").notna().to_numpy()
+    blank = ~_mask(pc.not_equal(t.text["project_id"], "")) if "project_id" in t.text else ~has_project
+    _flag(report, t, "project_id", (scope == "project").to_numpy() & blank, "project-missing",
+          "A project's target needs the project_id it is for; leave project_id empty only for the programme's "
+          "own targets (scope programme).")
+    _flag(report, t, "project_id", (scope == "programme").to_numpy() & ~blank, "project-for-programme",
+          lambda v, i: f"This is a programme target (scope programme) but names the project {v}; "
+                       "set scope to project, or empty the project_id.")
+    due = t.typed["due_date"]
+    outside = t.valid("due_date") & (_mask(pc.less(due, pa.scalar(programme.start, pa.date32())))
+                                     | _mask(pc.greater(due, pa.scalar(programme.end, pa.date32()))))
+    _flag(report, t, "due_date", outside, "outside-programme",
+          lambda v, i: f"{v} is outside the programme, which runs from {programme.start} to {programme.end} "
+                       f"(start and end in {DEFINITION}); a target must fall due within it.")
 
 
 def validate(raws: list[RawTable], current: dict[str, tuple[pa.Table, str]], report: Report, programme,

@@ -109,7 +109,11 @@ def _fingerprint(extract_dir: Path) -> str:
     folder = hashlib.sha256(str(extract_dir).encode()).hexdigest()[:12]
     digest = hashlib.sha256()
     for name in schema.TABLE_NAMES:
-        stat = (extract_dir / f"{name}.parquet").stat()
+        path = extract_dir / f"{name}.parquet"
+        if not path.is_file():
+            digest.update(f"{name}:absent".encode())
+            continue
+        stat = path.stat()
         digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     definition = store.definition_file(extract_dir)
     digest.update(definition.read_bytes() if definition.is_file() else b"(inferred)")
@@ -139,6 +143,10 @@ def _build(extract_dir: Path, target: Path, programme: programmes.Programme) -> 
     try:
         for spec in schema.TABLES:
             path = extract_dir / f"{spec.name}.parquet"
+            if not path.is_file():  # an optional table the extract left out
+                empty = schema.empty(spec.name)  # noqa: F841 (read by name below)
+                conn.execute(f"create table {spec.name} as select * from empty")  # noqa: S608
+                continue
             # Names come from the schema and the path from the server's configuration: no user text.
             conn.execute(f"create table {spec.name} as select * from read_parquet({_quote(str(path))})")  # noqa: S608
         _write_definition(conn, programme)
@@ -158,7 +166,7 @@ def open_database(extract_dir: str | Path, version: str = "") -> Database:
     macros of `queries/setup/`); every later open of the same files reuses it.
     """
     extract_dir = Path(extract_dir).resolve()
-    missing = [f"{name}.parquet" for name in schema.TABLE_NAMES if not (extract_dir / f"{name}.parquet").is_file()]
+    missing = [f"{name}.parquet" for name in schema.REQUIRED_TABLES if not (extract_dir / f"{name}.parquet").is_file()]
     if missing:
         raise FileNotFoundError(f"the extract in {extract_dir} is missing {', '.join(missing)}")
     programme = programmes.load_for(extract_dir)
