@@ -62,7 +62,6 @@ def import_extract(source: str | Path, data_dir: str | Path | None = None, who: 
     runs on the new version before the switch (the query layer's `db.prepare` compiles it, so it must work
     and readers find it ready).
     """
-    import pyarrow.parquet as pq
 
     top = store.data_dir(data_dir)
     source = Path(source)
