@@ -1,0 +1,348 @@
+"""Results against targets: the actual of a target's metric at any date, what its milestones expect by
+then, % achieved and the annual review's score.
+
+A target belongs to the programme or to one project (`targets` table). The latest due date of a scope
+and metric is its end target, the earlier ones its milestones; the programme's definition says how a
+date between two due dates is read (`interpolate` or `last due`) and which score each % achieved earns
+(`results.bands`). The actual at a date counts every row up to that date's quarter — cumulative for a
+metric that is added up, each project and country's latest value for a `latest` indicator, and the
+ratio of the two cumulative parts for a ratio — the same rules as the headline figures.
+% achieved is (actual - baseline) / (expected - baseline) x 100, from zero when no baseline is given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+
+from impact.data import metrics
+from impact.query import db
+
+NO_MILESTONE = "no milestone due yet"
+NO_TARGET = "no target set"
+TABLE_COLUMNS = ["scope", "project_id", "title", "country", "metric", "indicator", "actual", "expected",
+                 "percent", "score", "end_target", "end_due", "percent_of_end", "how"]
+
+
+def quarter_start(day: dt.date) -> dt.date:
+    """The first day of `day`'s quarter."""
+    return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
+def quarter_end(day: dt.date) -> dt.date:
+    """The last day of `day`'s quarter."""
+    first = quarter_start(day)
+    following = dt.date(first.year + (first.month + 2) // 12, (first.month + 2) % 12 + 1, 1)
+    return following - dt.timedelta(days=1)
+
+
+def quarters(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The quarter starts from `first`'s quarter to `last`'s."""
+    out, day = [], quarter_start(first)
+    while day <= last:
+        out.append(day)
+        day = quarter_end(day) + dt.timedelta(days=1)
+    return out
+
+
+# ---- the actual: cumulative values on a grid of quarters ---------------------------------------
+
+def _aggregation(key: str) -> str:
+    return metrics.metric(key).aggregation if metrics.is_metric(key) else "sum"
+
+
+def cumulative(parts: pd.DataFrame, grid: list[dt.date]) -> pd.DataFrame:
+    """Each project's value of every metric as of each quarter of `grid` (columns: quarter starts).
+
+    `parts` is `target_parts_by_quarter`'s result. Rows: (project_id, metric); ratios (such as women's
+    share, or a ratio indicator) are added from their parts.
+    """
+    columns = pd.Index(grid)
+    frames = []
+    for how, group in parts.groupby(parts["metric"].map(_aggregation)):
+        if how == "latest":  # each project and country's latest value, added up
+            wide = group.pivot_table(index=["project_id", "iso3", "metric"], columns="period", values="value",
+                                     aggfunc="sum")
+            wide = wide.reindex(columns=columns).ffill(axis=1).fillna(0)
+            frames.append(wide.groupby(level=["project_id", "metric"]).sum())
+        else:
+            wide = group.pivot_table(index=["project_id", "metric"], columns="period", values="value", aggfunc="sum")
+            frames.append(wide.reindex(columns=columns).fillna(0).cumsum(axis=1))
+    empty = pd.DataFrame(columns=columns, index=pd.MultiIndex.from_arrays([[], []], names=["project_id", "metric"]),
+                         dtype="float64")
+    values = pd.concat(frames) if frames else empty
+    return pd.concat([values, _ratios(values, level="project_id")])
+
+
+def _ratios(values: pd.DataFrame, level: str | None) -> pd.DataFrame:
+    """The ratio metrics computed from their cumulative parts (nothing where a part is missing)."""
+    out = []
+    for key in metrics.targetable():
+        m = metrics.metric(key)
+        if m.aggregation != "ratio" or not m.numerator or not m.denominator:
+            continue
+        metric_level = values.index.get_level_values("metric")
+        top, bottom = values[metric_level == m.numerator], values[metric_level == m.denominator]
+        if top.empty or bottom.empty:
+            continue
+        if level is None:
+            share = top.iloc[0] / bottom.iloc[0].replace(0, np.nan)
+            out.append(pd.DataFrame([share.to_numpy()], columns=values.columns, index=pd.Index([key], name="metric")))
+        else:
+            top = top.droplevel("metric")
+            bottom = bottom.droplevel("metric").reindex(top.index)
+            share = top / bottom.replace(0, np.nan)
+            share.index = pd.MultiIndex.from_arrays([share.index, [key] * len(share)], names=[level, "metric"])
+            out.append(share)
+    return pd.concat(out) if out else values.iloc[0:0]
+
+
+def programme_cumulative(per_project: pd.DataFrame) -> pd.DataFrame:
+    """The programme's value of every metric as of each quarter (rows: metric): projects added up, ratios
+    recomputed from the added-up parts."""
+    plain = per_project[~per_project.index.get_level_values("metric").isin(_ratio_keys())]
+    summed = plain.groupby(level="metric").sum()
+    return pd.concat([summed, _ratios(summed, level=None)])
+
+
+def _ratio_keys() -> set[str]:
+    return {k for k in metrics.targetable() if metrics.metric(k).aggregation == "ratio"}
+
+
+def value_at(series: pd.Series | None, day: dt.date, metric: str) -> float:
+    """A cumulative series' value as of `day` (every quarter starting on or before it)."""
+    ratio = metrics.is_metric(metric) and metrics.metric(metric).aggregation == "ratio"
+    if series is None or series.empty:
+        return float("nan") if ratio else 0.0
+    grid = list(series.index)
+    position = int(np.searchsorted(np.array(grid, dtype="datetime64[D]"), np.datetime64(day, "D"), side="right")) - 1
+    if position < 0:
+        return float("nan") if ratio else 0.0
+    return float(series.iloc[position])
+
+
+# ---- what a target expects, and how it is judged ------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class Judged:
+    """One scope and metric judged at a date."""
+
+    actual: float
+    expected: float | None  # the value the milestones expect by the date (None: none due yet)
+    percent: float | None  # of `expected`; None when it cannot be computed
+    score: str | None  # the band's score; None when nothing is due yet or the actual is unknown
+    end_target: float
+    end_due: dt.date
+    percent_of_end: float | None
+    baseline: float | None
+
+
+def expected_at(due: list[dt.date], values: list[float], start: dt.date, baseline: float | None, day: dt.date,
+                reading: str) -> float | None:
+    """The value a scope's milestones (`due`, `values`, sorted by date) expect by `day`.
+
+    `interpolate`: a straight line from the baseline (or zero) at `start` to each milestone in turn, then the end
+    target; `last due`: the latest milestone due on or before `day` (None before the first).
+    """
+    if reading == "last due":
+        held = [v for d, v in zip(due, values) if d <= day]
+        return held[-1] if held else None
+    points = ([(start, baseline or 0.0)] if start < due[0] else []) + list(zip(due, values))
+    if day <= points[0][0]:
+        return points[0][1]
+    for (d0, v0), (d1, v1) in zip(points, points[1:]):
+        if day <= d1:
+            return v0 + (v1 - v0) * (day - d0).days / (d1 - d0).days
+    return points[-1][1]
+
+
+def percent_achieved(actual: float, target: float | None, baseline: float | None) -> Fraction | None:
+    """(actual - baseline) / (target - baseline) x 100, exactly; None when it cannot be computed."""
+    if target is None or actual is None or np.isnan(actual):
+        return None
+    base = Fraction(baseline or 0.0)
+    if Fraction(target) == base:
+        return None
+    return (Fraction(actual) - base) * 100 / (Fraction(target) - base)
+
+
+def score(actual: float, target: float | None, baseline: float | None, results) -> str | None:
+    """The band's score for `actual` against `target` (results: the definition's `Results`).
+
+    A target equal to its baseline (a target of zero) has no %: met (actual at or above it) scores the band
+    holding 100 %, not met the lowest.
+    """
+    if target is None or actual is None or np.isnan(actual):
+        return None
+    percent = percent_achieved(actual, target, baseline)
+    if percent is None:
+        return results.score(100).score if actual >= target else results.bands[0].score
+    return results.score(percent).score
+
+
+def judge(due: list[dt.date], values: list[float], baseline: float | None, start: dt.date, actual: float,
+          day: dt.date, results) -> Judged:
+    """A scope and metric's targets (sorted by due date) judged at `day` against `actual`."""
+    expected = expected_at(due, values, start, baseline, day, results.between_milestones)
+    percent = percent_achieved(actual, expected, baseline)
+    of_end = percent_achieved(actual, values[-1], baseline)
+    return Judged(actual=actual, expected=expected, percent=None if percent is None else float(percent),
+                  score=score(actual, expected, baseline, results), end_target=values[-1], end_due=due[-1],
+                  percent_of_end=None if of_end is None else float(of_end), baseline=baseline)
+
+
+def how_computed(metric: str, baseline: float | None) -> str:
+    """How % achieved is computed for `metric`, in words."""
+    m = metrics.metric(metric)
+    value = {"sum": "cumulative total from the start", "latest": "latest value (each project and country's, added up)",
+             "ratio": "ratio of the cumulative totals"}.get(m.aggregation, m.aggregation)
+    origin = f"from the baseline {metrics.format_value(baseline, m.fmt)}" if baseline is not None else "from zero"
+    return f"{value}; % achieved {origin}"
+
+
+# ---- the whole picture under the filters --------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class Picture:
+    """Every target's actual under the filters: targets, per-project and programme cumulative values, the grid."""
+
+    targets: pd.DataFrame
+    projects: pd.DataFrame  # the projects under the filters
+    per_project: pd.DataFrame
+    programme: pd.DataFrame
+    grid: list[dt.date]
+    latest: dt.date  # the last day of the latest quarter with data
+
+    def series(self, scope: str, project_id: str | None, metric: str) -> pd.Series | None:
+        """One scope and metric's cumulative values on the grid (None when it has no rows)."""
+        if scope == "programme":
+            return self.programme.loc[metric] if metric in self.programme.index else None
+        key = (project_id, metric)
+        return self.per_project.loc[key] if key in self.per_project.index else None
+
+
+def picture(database: db.Database, params: dict) -> Picture:
+    """Targets and actuals for the projects under the filters (`params`: the filters' bound parameters)."""
+    programme = database.programme
+    scope = {k: params[k] for k in ("period_from", "period_to", "phases", "regions", "countries", "themes",
+                                    "grant_types")}
+    everything = {**scope, "period_from": programme.start, "period_to": programme.end,
+                  **{k: [] for k in ("phases", "regions", "countries", "themes", "grant_types")}}
+    parts = _dates(db.run_query(database, "target_parts_by_quarter", everything), "period")
+    last = max(parts["period"].max(), quarter_start(programme.start)) if len(parts) else quarter_start(programme.end)
+    grid = quarters(min(programme.start, parts["period"].min()) if len(parts) else programme.start, last)
+    per_project = cumulative(parts, grid)
+    projects = _dates(db.run_query(database, "projects_in_scope", scope), "start_date", "end_date")
+    targets = _dates(db.run_query(database, "targets_list"), "due_date", "start_date", "end_date")
+    return Picture(targets=targets, projects=projects, per_project=per_project,
+                   programme=programme_cumulative(per_project), grid=grid, latest=quarter_end(last))
+
+
+def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """`columns` as datetime.date values (DuckDB hands dates to pandas as timestamps)."""
+    for column in columns:
+        frame[column] = [None if pd.isna(v) else pd.Timestamp(v).date() for v in frame[column]]
+    return frame
+
+
+def is_filtered(params: dict) -> bool:
+    """True when a filter other than the period is set (a programme's targets cannot be split by it)."""
+    return any(params.get(k) for k in ("phases", "regions", "countries", "themes", "grant_types", "cadres", "genders"))
+
+
+def progress(pic: Picture, day: dt.date, results, programme_start: dt.date, *, programme_scope: bool = True,
+             projects: bool = True) -> pd.DataFrame:
+    """Every scope and metric with a target, judged at `day`: one row each (TABLE_COLUMNS)."""
+    targets = pic.targets
+    wanted = []
+    if programme_scope:
+        wanted.append(targets[targets["scope"] == "programme"])
+    if projects:
+        wanted.append(targets[(targets["scope"] == "project") & targets["project_id"].isin(pic.projects["project_id"])])
+    chosen = pd.concat(wanted) if wanted else targets.iloc[0:0]
+    rows = []
+    for (scope, project_id, metric), group in chosen.groupby(["scope", chosen["project_id"].fillna(""), "metric"],
+                                                             sort=False):
+        if not metrics.is_metric(metric):
+            continue
+        group = group.sort_values("due_date")
+        baselines = group["baseline"].dropna()
+        baseline = float(baselines.iloc[0]) if len(baselines) else None
+        start = group["start_date"].iloc[0] if scope == "project" else programme_start
+        project = project_id or None
+        actual = value_at(pic.series(scope, project, metric), day, metric)
+        j = judge(list(group["due_date"]), [float(v) for v in group["target"]], baseline, start, actual, day,
+                  results)
+        rows.append({"scope": scope, "project_id": project, "title": group["title"].iloc[0],
+                     "country": group["country"].iloc[0], "metric": metric, "indicator": metrics.metric(metric).label,
+                     "actual": j.actual, "expected": j.expected, "percent": j.percent,
+                     "score": j.score or NO_MILESTONE, "end_target": j.end_target, "end_due": j.end_due,
+                     "percent_of_end": j.percent_of_end, "how": how_computed(metric, baseline)})
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def without_targets(pic: Picture) -> pd.DataFrame:
+    """The projects under the filters that have no target set."""
+    having = set(pic.targets.loc[pic.targets["scope"] == "project", "project_id"])
+    return pic.projects[~pic.projects["project_id"].isin(having)].reset_index(drop=True)
+
+
+def timeline(pic: Picture, scope: str, project_id: str | None, metric: str, results,
+             programme_start: dt.date) -> pd.DataFrame:
+    """One scope and metric over time: each quarter's end (and each due date) with the cumulative actual,
+    the value the milestones expect, and the target at its due date (columns: date, <metric>, expected, target)."""
+    targets = pic.targets
+    mine = targets[(targets["scope"] == scope) & (targets["metric"] == metric)]
+    if scope == "project":
+        mine = mine[mine["project_id"] == project_id]
+    mine = mine.sort_values("due_date")
+    columns = ["date", metric, "expected", "target"]
+    if mine.empty:
+        return pd.DataFrame(columns=columns)
+    series = pic.series(scope, project_id, metric)
+    baselines = mine["baseline"].dropna()
+    baseline = float(baselines.iloc[0]) if len(baselines) else None
+    start = mine["start_date"].iloc[0] if scope == "project" else programme_start
+    due, values = list(mine["due_date"]), [float(v) for v in mine["target"]]
+    first = quarter_start(start)
+    last = max(pic.latest, due[-1]) if scope == "programme" else max(min(pic.latest, mine["end_date"].iloc[0]), due[-1])
+    days = sorted({quarter_end(q) for q in quarters(first, last)} | set(due))
+    rows = []
+    for day in days:
+        data = day <= pic.latest
+        rows.append({"date": day, metric: value_at(series, day, metric) if data else float("nan"),
+                     "expected": expected_at(due, values, start, baseline, day, results.between_milestones),
+                     "target": values[due.index(day)] if day in due else float("nan")})
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["expected"] = frame["expected"].astype("float64")
+    return frame
+
+
+def figure(value, metric: str) -> str:
+    """A value of `metric` as people write it (a count expected by a date rounded to a whole number)."""
+    fmt = metrics.metric(metric).fmt
+    if fmt == "count" and value is not None and not pd.isna(value):
+        value = round(float(value))
+    return metrics.format_value(value, fmt)
+
+
+def sentence(row: dict, day: dt.date) -> str:
+    """The judgement in one sentence: 'Health workers trained: 38,701 by December 2015, 298% of the 13,000
+    target: A++.'"""
+    key = row["metric"]
+    actual = figure(row["actual"], key)
+    head = f"{row['indicator']}: {actual} by {day:%B %Y}"
+    if row["expected"] is None or pd.isna(row["expected"]):
+        return f"{head}; no milestone is due yet (the end target is {figure(row['end_target'], key)} by {row['end_due']:%B %Y})."
+    expected = figure(row["expected"], key)
+    if row["expected"] == row["end_target"] and day >= row["end_due"]:
+        against = f"the {expected} target"
+    else:
+        against = f"the {expected} expected by then (on the way to {figure(row['end_target'], key)} by {row['end_due']:%B %Y})"
+    if row["percent"] is None or pd.isna(row["percent"]):
+        return f"{head}, against {against}: {row['score']}."
+    return f"{head}, {row['percent']:,.0f}% of {against}: {row['score']}."
