@@ -68,7 +68,7 @@ def share_in_url(current: deck.Deck) -> None:
 
 def run_slide(spec: catalog.ChartSpec, options: dict):
     """A slide's data under the shared filters (cached like every query)."""
-    return ui.query(spec.query, spec.query_params(ui.filter_params(), options))
+    return ui.chart_frame(spec, options)
 
 
 # ---- the Present page's parts --------------------------------------------------------------

@@ -81,6 +81,21 @@ def query(name: str, params: dict | None = None) -> pd.DataFrame:
     return _cached_query(active.version, str(active.path), name, params or {})
 
 
+@st.cache_data(ttl=3600, max_entries=500, show_spinner=False)
+def _cached_compute(version: str, path: str, chart_id: str, options: dict, params: dict) -> pd.DataFrame:
+    return catalog.chart(chart_id, options).fetch(_database(version, path), params, options)
+
+
+def chart_frame(spec: catalog.ChartSpec, options: dict | None = None, params: dict | None = None) -> pd.DataFrame:
+    """A catalogued chart's table under the filters (`params` override them), cached per version."""
+    merged = {**filter_params(), **(params or {})}
+    if spec.compute is None:
+        return query(spec.query, spec.query_params(merged, options))
+    database()
+    active = _active()
+    return _cached_compute(active.version, str(active.path), spec.id, dict(options or {}), merged)
+
+
 def totals(params: dict) -> pd.Series:
     """The headline figures under `params`: the structural metrics and the programme's indicators."""
     row = query("headline_totals", params).iloc[0]
@@ -288,7 +303,7 @@ def chart(chart_id: str, options: dict | None = None, *, key: str | None = None,
         st.warning(f"This chart cannot be drawn: {plain(str(error))}.")
         return None
     key = key or f"chart_{chart_id}" + (f"_{_options_key(options)}" if options else "")
-    frame = query(spec.query, spec.query_params({**filter_params(), **(params or {})}, options))
+    frame = chart_frame(spec, options, params)
     return show_chart(spec, frame, options, key=key, height=height, **plotly_kwargs)
 
 

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from impact.charts import captions, figures
 from impact.data import metrics
 from impact.data.metrics import format_metric, metric
-from impact.query import explore, indicators, portfolio
+from impact.query import db, explore, indicators, portfolio, results
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,6 +50,16 @@ class ChartSpec:
     required: tuple[str, ...] = ()
     # The drawn table -> its series columns, when they depend on the data (one per split value).
     series_of: Callable[[pd.DataFrame], list[str]] | None = None
+    # A chart computed from several queries: (database, filter parameters, options) -> its table. `query`
+    # then only names it (for caches); `fetch` runs the one or the other.
+    compute: Callable[..., pd.DataFrame] | None = None
+
+    def fetch(self, database, filter_params: dict, options: dict | None = None) -> pd.DataFrame:
+        """The chart's table under the filters: its query's result, or what `compute` makes of the data."""
+        if self.compute is not None:
+            extra = {k: v for k, v in (options or {}).items() if k in self.options}
+            return self.compute(database, {**filter_params, **dict(self.bound)}, **extra)
+        return db.run_query(database, self.query, self.query_params(filter_params, options))
 
     def rows(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The rows the chart shows: shaped, and the top N when the chart is a top-N."""
@@ -203,6 +213,48 @@ def _radar_caption(rows) -> str:
             f"({data['score'].iloc[0]}), weakest: {data['principle'].iloc[-1]} ({data['score'].iloc[-1]}).")
 
 
+def _milestones(frame, metric=None, project_id=None, **kw):
+    return figures.milestones(frame, "date", metric, **kw)
+
+
+def _results(options: dict) -> ChartSpec:
+    """One metric's cumulative actual against its targets: the programme's, or a project's (`project_id`)."""
+    value = str(options.get("metric", ""))
+    if value not in metrics.targetable():
+        raise ValueError(f"targets are set for metrics counted over time ({', '.join(metrics.targetable())}), "
+                         f"not {value[:40]!r}")
+    project = str(options.get("project_id") or "")[:40]
+    label = metric(value).label
+    whose = f", {project}" if project else ""
+
+    def caption(rows):
+        known = rows[rows[value].notna()]
+        due = rows[rows["target"].notna()]
+        if known.empty or due.empty:
+            return f"{label}{whose}: no results yet."
+        last = known.iloc[-1]
+        expected = "" if pd.isna(last["expected"]) else \
+            f" against {results.figure(last['expected'], value)} expected by then"
+        return (f"{label}{whose}: {results.figure(last[value], value)} by {last['date']:%B %Y}{expected}; "
+                f"end target {results.figure(due['target'].iloc[-1], value)} by {due['date'].iloc[-1]:%B %Y}.")
+
+    return replace(CHARTS["results"], title=f"{label} against the project's targets{whose}" if project
+                   else f"{label} against the programme's targets",
+                   values=(value,), resolve=None, caption=caption,
+                   series_of=lambda rows: [value, "expected", "target"],
+                   key_number=lambda rows: _results_key(rows, value),
+                   description=f"{label}: the cumulative actual, the path its milestones expect, and each target "
+                               "at its due date.")
+
+
+def _results_key(rows: pd.DataFrame, value: str) -> tuple[str, str]:
+    known = rows[rows[value].notna()]
+    if known.empty:
+        return ("Actual", "—")
+    last = known.iloc[-1]
+    return (f"Actual, {last['date']:%B %Y}", results.figure(last[value], value))
+
+
 def _map(frame, **kw):
     return figures.choropleth(frame, "iso3", "country", "trainees", **kw)
 
@@ -254,6 +306,14 @@ CHARTS: dict[str, ChartSpec] = {
             description="One project's health workers trained and volunteer days, quarter by quarter.",
             options=("project_id",), required=("project_id",), caption=_project_results_caption,
             resolve=_for_project("project_results"),
+        ),
+        ChartSpec(
+            id="results", title="Results against targets", query="results_timeline", kind="line", category="date",
+            values=("trainees",), draw=_milestones,
+            description="A metric's cumulative actual against its milestones and end target (the programme's, "
+                        "or a project's with project_id).",
+            options=("metric", "project_id"), required=("metric",), resolve=_results,
+            compute=results.timeline_frame,
         ),
         ChartSpec(
             id="partnership_scores", title="Partnership self-assessment", query="project_scores", kind="radar",

@@ -44,7 +44,8 @@ MIME_TYPES = {
     "json": "application/json",
 }
 _HEADER_HEIGHT = 112  # title, key number and filters above the plot (px of the 960×540 layout)
-_COLUMN_LABELS = {"iso3": "ISO-3 code", "pct_change": "% change", "grant_type": "Grant type", "uk_lead": "UK lead"}
+_COLUMN_LABELS = {"iso3": "ISO-3 code", "pct_change": "% change", "grant_type": "Grant type", "uk_lead": "UK lead",
+                  "expected": "Expected by then (milestone path)", "target": "Target due"}
 
 _kaleido_lock = threading.Lock()
 
@@ -269,7 +270,7 @@ def chart_data(
     database: db.Database, spec: catalog.ChartSpec, filters: Filters, choices: Choices, chart_options: dict | None = None
 ) -> pd.DataFrame:
     """Run the chart's query under the filters (outside Streamlit: the command line, decks)."""
-    return db.run_query(database, spec.query, spec.query_params(filters.params(choices), chart_options))
+    return spec.fetch(database, filters.params(choices), chart_options)
 
 
 def filter_choices(database: db.Database) -> Choices:

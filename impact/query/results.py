@@ -318,7 +318,7 @@ def timeline(pic: Picture, scope: str, project_id: str | None, metric: str, resu
                      "expected": expected_at(due, values, start, baseline, day, results.between_milestones),
                      "target": values[due.index(day)] if day in due else float("nan")})
     frame = pd.DataFrame(rows, columns=columns)
-    frame["expected"] = frame["expected"].astype("float64")
+    frame["expected"] = frame["expected"].astype("float64").round(0 if metrics.metric(metric).fmt == "count" else 4)
     return frame
 
 
@@ -346,3 +346,12 @@ def sentence(row: dict, day: dt.date) -> str:
     if row["percent"] is None or pd.isna(row["percent"]):
         return f"{head}, against {against}: {row['score']}."
     return f"{head}, {row['percent']:,.0f}% of {against}: {row['score']}."
+
+
+def timeline_frame(database: db.Database, params: dict, metric: str, project_id: str | None = None) -> pd.DataFrame:
+    """The milestone chart's table for the programme's (or one project's) targets for `metric`."""
+    programme = database.programme
+    with metrics.using(programme):
+        pic = picture(database, params)
+        return timeline(pic, "project" if project_id else "programme", project_id or None, metric,
+                        programme.results, programme.start)
