@@ -15,6 +15,7 @@ PAGES = [
     st.Page("pages/workforce.py", title="Health workforce", icon=":material/medical_services:", url_path="workforce"),
     st.Page("pages/volunteering.py", title="Volunteering & mutual benefit", icon=":material/volunteer_activism:",
             url_path="volunteering"),
+    st.Page("pages/results.py", title="Results against targets", icon=":material/flag:", url_path="results"),
     st.Page("pages/explore.py", title="Metric explorer", icon=":material/query_stats:", url_path="explore"),
     st.Page("pages/portfolio.py", title="Portfolio", icon=":material/stacked_bar_chart:", url_path="portfolio"),
     st.Page("pages/present.py", title="Present", icon=":material/slideshow:", url_path="present"),

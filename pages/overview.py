@@ -4,7 +4,7 @@ import functools
 
 import streamlit as st
 
-from impact.app import ui
+from impact.app import results_view, ui
 
 HEADLINES = [
     "trainees", "women_trained", "countries_trained", "projects",
@@ -18,12 +18,13 @@ st.title(ui.plain(f"{programme.name}: impact at a glance"), anchor=False)
 st.caption(ui.plain(ui.filter_summary()))
 
 totals = ui.totals(ui.filter_params())
-ui.kpi_tiles(totals, HEADLINES)
+targets = results_view.tile_notes()
+ui.kpi_tiles(totals, HEADLINES, notes=targets)
 
 outcomes = programme.headline_indicators()
 if outcomes:
     st.subheader("Outcomes for partners and volunteers")
-    ui.kpi_tiles(totals, outcomes)
+    ui.kpi_tiles(totals, outcomes, notes=targets)
 
 trend, themes = st.columns([3, 2])
 with trend:

@@ -3,7 +3,7 @@
 
 import streamlit as st
 
-from impact.app import ui
+from impact.app import results_view, ui
 from impact.data.metrics import format_metric
 
 ui.ensure_navigation()
@@ -33,6 +33,7 @@ if project_id:
         ui.chart("project_results", {"project_id": project["project_id"]})
     with scores:
         ui.chart("partnership_scores", {"project_id": project["project_id"]})
+    results_view.project_targets(project["project_id"])
     st.subheader("Partners")
     ui.table(ui.query("project_partners_list", {"project_id": project["project_id"]}))
 else:

@@ -272,9 +272,11 @@ def data_notice() -> None:
         st.caption(plain(f"{data.programme.name} · data version {data.version}"))
 
 
-def kpi_tiles(row: pd.Series, keys: list[str], columns: int = 4, *, published: bool = False) -> None:
+def kpi_tiles(row: pd.Series, keys: list[str], columns: int = 4, *, published: bool = False,
+              notes: dict[str, str] | None = None) -> None:
     """Headline tiles for metric `keys`, each with how it is counted (and, if asked, the figure the
-    programme published, from its definition's reference figures)."""
+    programme published, from its definition's reference figures; `notes`: a line under a tile, such as
+    its progress against the programme's target)."""
     for start in range(0, len(keys), columns):
         cols = st.columns(columns)
         for col, key in zip(cols, keys[start : start + columns]):
@@ -282,6 +284,8 @@ def kpi_tiles(row: pd.Series, keys: list[str], columns: int = 4, *, published: b
             with col.container(border=True):
                 st.metric(m.label, format_metric(key, row.get(key)), help=m.description)
                 st.caption(plain(m.how_counted))
+                if (notes or {}).get(key):
+                    st.caption(plain(notes[key]))
                 figure = programme().reference(key) if published else None
                 if figure is not None:
                     source = f" ({figure.source})" if figure.source else ""

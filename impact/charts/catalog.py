@@ -53,6 +53,8 @@ class ChartSpec:
     # A chart computed from several queries: (database, filter parameters, options) -> its table. `query`
     # then only names it (for caches); `fetch` runs the one or the other.
     compute: Callable[..., pd.DataFrame] | None = None
+    # Number formats of columns not named after a metric: (column, format) pairs.
+    formats: tuple[tuple[str, str], ...] = ()
 
     def fetch(self, database, filter_params: dict, options: dict | None = None) -> pd.DataFrame:
         """The chart's table under the filters: its query's result, or what `compute` makes of the data."""
@@ -76,8 +78,11 @@ class ChartSpec:
         head = self.values[0] if self.values and metrics.is_metric(self.values[0]) else None
         carried = {*self.series(rows), "change"} if head else set()
         out = {}
+        own = dict(self.formats)
         for column in rows.columns:
-            if metrics.is_metric(column):
+            if column in own:
+                out[column] = own[column]
+            elif metrics.is_metric(column):
                 out[column] = metrics.metric(column).fmt
             elif column == "pct_change":
                 out[column] = "percent"
@@ -325,6 +330,17 @@ CHARTS: dict[str, ChartSpec] = {
         ),
     )
 }
+
+
+# The projects-against-targets table (not a chart: exported as CSV and Excel from the Results page).
+RESULTS_TABLE = ChartSpec(
+    id="results_table", title="Projects against their targets", query="", kind="table", category="project_id",
+    values=(), draw=lambda rows, **_: go.Figure(),
+    description="Every project and indicator with a target: the end target, the value expected by the date, the "
+                "actual, % achieved and the annual review's score. % achieved = (actual - baseline) / (expected - "
+                "baseline); values of share indicators are fractions (0.5 = 50%).",
+    formats=(("achieved", "percent"), ("of_end", "percent")),
+)
 
 
 def chart(chart_id: str, options: dict | None = None) -> ChartSpec:

@@ -45,7 +45,9 @@ MIME_TYPES = {
 }
 _HEADER_HEIGHT = 112  # title, key number and filters above the plot (px of the 960×540 layout)
 _COLUMN_LABELS = {"iso3": "ISO-3 code", "pct_change": "% change", "grant_type": "Grant type", "uk_lead": "UK lead",
-                  "expected": "Expected by then (milestone path)", "target": "Target due"}
+                  "expected": "Expected by then (milestone path)", "target": "Target due",
+                  "end_target": "End target", "end_due": "End target due", "achieved": "% achieved",
+                  "of_end": "% of end target", "how": "How % achieved is computed"}
 
 _kaleido_lock = threading.Lock()
 

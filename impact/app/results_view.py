@@ -1,0 +1,174 @@
+"""Streamlit glue for results against targets: the cached judgement, the date chooser, the programme's
+indicators, the projects-against-targets table and a project's own targets (the Results page, the
+Overview tiles and each project's page share them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from impact.app import ui
+from impact.charts import catalog, export
+from impact.query import results
+from impact.query.filters import quarter_label
+
+AS_OF_PARAM = "asof"
+SCORE_PARAM = "score"
+EXPORT_COLUMNS = ["project_id", "title", "country", "indicator", "end_target", "end_due", "expected", "actual",
+                  "achieved", "score", "of_end", "how"]
+
+
+@st.cache_data(ttl=3600, max_entries=200, show_spinner=False)
+def _picture(version: str, path: str, params: dict) -> results.Picture:
+    return results.picture(ui._database(version, path), params)  # the cached connection of that version
+
+
+def picture(params: dict | None = None) -> results.Picture:
+    """Targets and actuals under the filters (cached per data version and filters)."""
+    ui.database()
+    active = ui._active()
+    scope = {k: v for k, v in (params or ui.filter_params()).items() if k not in ("cadres", "genders")}
+    return _picture(active.version, str(active.path), scope)
+
+
+def judged(day: dt.date, *, params: dict | None = None, programme_scope: bool = True,
+           projects: bool = True) -> pd.DataFrame:
+    """Every target under the filters judged at `day` (one row per scope and metric)."""
+    programme = ui.programme()
+    return results.progress(picture(params), day, programme.results, programme.start,
+                            programme_scope=programme_scope, projects=projects)
+
+
+def default_day(pic: results.Picture) -> dt.date:
+    """The latest data, or the end of the filters' last quarter when that is earlier."""
+    chosen = ui.current_filters().period_to
+    return min(pic.latest, results.quarter_end(chosen)) if chosen else pic.latest
+
+
+def choose_day(pic: results.Picture) -> dt.date:
+    """The date progress is judged at: a quarter's end, in the link as `asof=2015Q4`."""
+    programme = ui.programme()
+    days = [results.quarter_end(q) for q in results.quarters(programme.start, pic.latest)]
+    labels = [quarter_label(results.quarter_start(d)) for d in days]
+    default = quarter_label(results.quarter_start(default_day(pic)))
+    chosen = ui.url_choice("Progress as of", labels, AS_OF_PARAM, default,
+                           format_func=lambda q: f"{days[labels.index(q)]:%d %B %Y}",
+                           help="The end of the quarter whose results are counted: every result up to that day, "
+                                "against what the targets expect by then. Default: the latest data.")
+    return days[labels.index(chosen)]
+
+
+def reading_note() -> str:
+    """How the definition reads a date between milestones and scores % achieved, in one line."""
+    programme = ui.programme()
+    bands = "; ".join(f"{b.score} {b.low:g}" + (f"–{b.high:g}%" if b.high is not None else "% and above")
+                      for b in programme.results.bands)
+    reading = ("the milestones are joined by straight lines from the start (interpolated)"
+               if programme.results.between_milestones == "interpolate"
+               else "the latest milestone due counts until the next (last due)")
+    return (f"% achieved = (actual − baseline) ÷ (expected − baseline); between due dates {reading}. "
+            f"Scores: {bands} (a band holds its lower edge).")
+
+
+def programme_indicators(day: dt.date) -> None:
+    """The programme's own targets: each indicator's sentence, score, how it is counted and its chart."""
+    rows = judged(day, projects=False)
+    if rows.empty:
+        st.info("The programme has no targets of its own in this data version.")
+        return
+    for start in range(0, len(rows), 2):
+        columns = st.columns(2)
+        for column, row in zip(columns, rows.iloc[start:start + 2].to_dict("records")):
+            with column.container(border=True):
+                st.metric(row["indicator"], row["score"], help="The annual review's score at the date chosen.")
+                st.markdown(ui.plain(results.sentence(row, day)))
+                st.caption(ui.plain(f"How: {row['how']}."))
+                ui.chart("results", {"metric": row["metric"]}, key=f"results_{row['metric']}", height=380)
+
+
+def export_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """The judged rows as the table people sort and take to Excel (% as fractions, numbers as numbers)."""
+    out = rows.assign(achieved=rows["percent"] / 100, of_end=rows["percent_of_end"] / 100)
+    return out[EXPORT_COLUMNS].reset_index(drop=True)
+
+
+def projects_table(day: dt.date) -> None:
+    """Every project and indicator with a target under the filters: filter by score, sort, open a project."""
+    rows = judged(day, programme_scope=False)
+    pic = picture()
+    missing = results.without_targets(pic)
+    counts = rows["score"].value_counts()
+    programme = ui.programme()
+    order = [b.score for b in reversed(programme.results.bands)] + [results.NO_MILESTONE]
+    st.caption(ui.plain(
+        f"{rows['project_id'].nunique():,} projects under the filters have targets "
+        f"({len(rows):,} project indicators: " + ", ".join(f"{counts[s]:,} {s}" for s in order if s in counts)
+        + f"); {len(missing):,} have no target set."))
+    chosen = ui.url_multi("Show scores", [s for s in order if s in counts], SCORE_PARAM,
+                          placeholder="Every score", help="For example, only B and C: the projects behind.")
+    shown = rows[rows["score"].isin(chosen)] if chosen else rows
+    table = export_frame(shown)
+    event = ui.table(table, formats=dict(catalog.RESULTS_TABLE.formats), key="results_table", on_select="rerun",
+                     selection_mode="single-row")
+    st.caption("Select a row to open the project; click a heading to sort.")
+    selected = event.selection.rows if event is not None else []
+    if selected:
+        ui.open_project(str(table["project_id"].iloc[selected[0]]))
+    downloads(table)
+    if len(missing):
+        with st.expander(f"Projects with no target set ({len(missing):,})"):
+            ui.table(missing[["project_id", "title", "country"]])
+
+
+def downloads(table: pd.DataFrame) -> None:
+    """The table as CSV and Excel (numbers as numbers, text cells that cannot run as formulas)."""
+    spec = catalog.RESULTS_TABLE
+    prov = ui.current_provenance()
+    row = st.container(horizontal=True)
+    row.download_button("CSV", export.csv_bytes(spec, table), file_name="results_table.csv",
+                        mime=export.MIME_TYPES["csv"], icon=":material/download:", on_click="ignore",
+                        key="results_csv")
+    row.download_button("Excel", lambda: export.xlsx_bytes(spec, table, prov), file_name="results_table.xlsx",
+                        mime=export.MIME_TYPES["xlsx"], icon=":material/download:", on_click="ignore",
+                        key="results_xlsx")
+
+
+def project_targets(project_id: str) -> None:
+    """One project's indicators against its targets (at the latest data), with each milestone chart."""
+    everything = {**ui.filter_params(), "period_from": ui.programme().start, "period_to": ui.programme().end,
+                  **{k: [] for k in ("phases", "regions", "countries", "themes", "grant_types")}}
+    pic = picture(everything)
+    programme = ui.programme()
+    rows = results.progress(pic, pic.latest, programme.results, programme.start, programme_scope=False)
+    rows = rows[rows["project_id"] == project_id]
+    st.subheader("Against its targets")
+    if rows.empty:
+        st.info(f"{results.NO_TARGET.capitalize()} for this project.")
+        return
+    st.caption(ui.plain(f"As of the latest data, {pic.latest:%d %B %Y}. {reading_note()}"))
+    ui.table(export_frame(rows).drop(columns=["project_id", "title", "country"]),
+             formats=dict(catalog.RESULTS_TABLE.formats))
+    for row in rows.to_dict("records"):
+        st.markdown(ui.plain(results.sentence(row, pic.latest)))
+    metric = st.selectbox("Indicator", list(rows["metric"]), format_func=lambda m: rows.loc[rows["metric"] == m,
+                                                                                          "indicator"].iloc[0],
+                          key="project_target_metric")
+    ui.chart("results", {"metric": metric, "project_id": project_id}, params=everything)
+
+
+def tile_notes() -> dict[str, str]:
+    """'298% of the 13,000 target: A++' for each headline metric with a programme target (none under filters)."""
+    if not ui.current_filters().is_default:  # tiles then count a part of the programme, its targets the whole
+        return {}
+    pic = picture()
+    rows = judged(default_day(pic), projects=False)
+    notes = {}
+    for row in rows.to_dict("records"):
+        if row["percent"] is None or pd.isna(row["percent"]):
+            continue
+        target = results.figure(row["expected"], row["metric"])
+        when = f" due {row['end_due']:%B %Y}" if row["expected"] == row["end_target"] else " expected by then"
+        notes[row["metric"]] = f"{row['percent']:,.0f}% of the {target} target{when}: {row['score']}"
+    return notes
