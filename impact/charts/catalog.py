@@ -53,6 +53,8 @@ class ChartSpec:
     # A chart computed from several queries: (database, filter parameters, options) -> its table. `query`
     # then only names it (for caches); `fetch` runs the one or the other.
     compute: Callable[..., pd.DataFrame] | None = None
+    # Series drawn as markers at their points, with no line between them (a line chart's targets).
+    points: tuple[str, ...] = ()
     # Number formats of columns not named after a metric: (column, format) pairs.
     formats: tuple[tuple[str, str], ...] = ()
 
@@ -318,7 +320,7 @@ CHARTS: dict[str, ChartSpec] = {
             description="A metric's cumulative actual against its milestones and end target (the programme's, "
                         "or a project's with project_id).",
             options=("metric", "project_id"), required=("metric",), resolve=_results,
-            compute=results.timeline_frame,
+            compute=results.timeline_frame, points=("target",),
         ),
         ChartSpec(
             id="partnership_scores", title="Partnership self-assessment", query="project_scores", kind="radar",

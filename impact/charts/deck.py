@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import io
 import json
 import zlib
@@ -330,7 +331,8 @@ def native_chart_data(spec: catalog.ChartSpec, frame: pd.DataFrame):
     formats = spec.column_formats(rows)
     data = CategoryChartData(number_format=_head_format(spec))
     # The embedded workbook is written by XlsxWriter, which turns text starting with '=' into a formula.
-    data.categories = [export.neutralise(str(v)) for v in rows[spec.category]]
+    data.categories = [f"{v:%b %Y}" if isinstance(v, dt.date) else export.neutralise(str(v))
+                       for v in rows[spec.category]]
     for column in columns:
         values = [None if pd.isna(v) else float(v) for v in rows[column]]
         data.add_series(export.column_label(column), values, number_format=excel_format(formats.get(column, "count")))
@@ -344,7 +346,7 @@ def _head_format(spec: catalog.ChartSpec) -> str:
 
 
 def _add_native_chart(slide, spec: catalog.ChartSpec, frame: pd.DataFrame, box) -> None:
-    from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION
+    from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION, XL_MARKER_STYLE
     from pptx.util import Pt
 
     kinds = {
@@ -373,9 +375,16 @@ def _add_native_chart(slide, spec: catalog.ChartSpec, frame: pd.DataFrame, box) 
             point.format.fill.fore_color.rgb = _rgb(theme.CATEGORICAL[i % len(theme.CATEGORICAL)])
         chart.has_legend = False
         return
+    points = {export.column_label(c) for c in spec.points}
     for i, series in enumerate(plot.series):
         color = _rgb(theme.CATEGORICAL[i % len(theme.CATEGORICAL)])
-        if spec.kind in ("line",):
+        if spec.kind == "line" and series.name in points:  # markers at their dates, no line between them
+            series.format.line.fill.background()
+            series.marker.style = XL_MARKER_STYLE.DIAMOND
+            series.marker.size = 11
+            series.marker.format.fill.solid()
+            series.marker.format.fill.fore_color.rgb = color
+        elif spec.kind in ("line",):
             series.format.line.color.rgb = color
             series.format.line.width = Pt(3)
             series.smooth = False
