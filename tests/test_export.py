@@ -78,7 +78,7 @@ def database(fixture_dir):
     return db.open_database(fixture_dir, "fixture-v1")
 
 
-SAMPLE_OPTIONS = {"project_results": {"project_id": "HPS-001"}, "partnership_scores": {"project_id": "HPS-002"},
+SAMPLE_OPTIONS = {"project_results": {"project_id": "HPS-001"}, "results": {"metric": "trainees"}, "partnership_scores": {"project_id": "HPS-002"},
                   "explore": {"by": "cadre", "split": "gender"}, "country_map": {"metric": "women_share"}}
 
 

@@ -220,10 +220,6 @@ def _radar_caption(rows) -> str:
             f"({data['score'].iloc[0]}), weakest: {data['principle'].iloc[-1]} ({data['score'].iloc[-1]}).")
 
 
-def _milestones(frame, metric=None, project_id=None, **kw):
-    return figures.milestones(frame, "date", metric, **kw)
-
-
 def _results(options: dict) -> ChartSpec:
     """One metric's cumulative actual against its targets: the programme's, or a project's (`project_id`)."""
     value = str(options.get("metric", ""))
@@ -248,6 +244,8 @@ def _results(options: dict) -> ChartSpec:
     return replace(CHARTS["results"], title=f"{label} against the project's targets{whose}" if project
                    else f"{label} against the programme's targets",
                    values=(value,), resolve=None, caption=caption,
+                   draw=lambda rows, title="", subtitle="", **_: figures.milestones(rows, "date", value, title=title,
+                                                                                    subtitle=subtitle),
                    series_of=lambda rows: [value, "expected", "target"],
                    key_number=lambda rows: _results_key(rows, value),
                    description=f"{label}: the cumulative actual, the path its milestones expect, and each target "
@@ -316,7 +314,7 @@ CHARTS: dict[str, ChartSpec] = {
         ),
         ChartSpec(
             id="results", title="Results against targets", query="results_timeline", kind="line", category="date",
-            values=("trainees",), draw=_milestones,
+            values=("trainees",), draw=figures.milestones,
             description="A metric's cumulative actual against its milestones and end target (the programme's, "
                         "or a project's with project_id).",
             options=("metric", "project_id"), required=("metric",), resolve=_results,

@@ -161,13 +161,19 @@ def expected_at(due: list[dt.date], values: list[float], start: dt.date, baselin
 
 
 def percent_achieved(actual: float, target: float | None, baseline: float | None) -> Fraction | None:
-    """(actual - baseline) / (target - baseline) x 100, exactly; None when it cannot be computed."""
+    """(actual - baseline) / (target - baseline) x 100, exactly (so that 95 % is 95 % and scores A); None when
+    it cannot be computed."""
     if target is None or actual is None or np.isnan(actual):
         return None
-    base = Fraction(baseline or 0.0)
-    if Fraction(target) == base:
+    base = _exact(baseline or 0.0)
+    if _exact(target) == base:
         return None
-    return (Fraction(actual) - base) * 100 / (Fraction(target) - base)
+    return (_exact(actual) - base) * 100 / (_exact(target) - base)
+
+
+def _exact(value: float) -> Fraction:
+    """A number as the decimal people wrote (0.7825 is 7825/10000, not its nearest binary fraction)."""
+    return Fraction(repr(float(value)))
 
 
 def score(actual: float, target: float | None, baseline: float | None, results) -> str | None:

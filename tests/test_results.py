@@ -1,0 +1,375 @@
+"""Results against targets: % achieved and scores against independent SQL, band edges and targets of zero,
+the published 2015 figure, bad targets and bands refused, the Results page, its table and its exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import random
+import shutil
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from impact.charts import catalog, deck, export
+from impact.data import extract_io, metrics, schema
+from impact.data import programme as programmes
+from impact.query import db, results
+from tests.conftest import ROOT, Independent, make_app, metrics_shown, serving
+from tests.data_helpers import read_rows, snapshot, write_rows
+
+ALL = {"phases": [], "regions": [], "countries": [], "themes": [], "grant_types": []}
+# The annual review's default bands as plain SQL: the independent reading of % achieved.
+SCORE_SQL = """case when pct is null then (case when $a >= $e then 'A' else 'C' end)
+                    when pct >= 125 then 'A++' when pct >= 105 then 'A+' when pct >= 95 then 'A'
+                    when pct >= 75 then 'B' else 'C' end"""
+ACTUAL_SQL = {  # a project's cumulative actual to a date, straight from the tables
+    "trainees": "select coalesce(sum(trainees), 0) from training where project_id = $p and period <= $day",
+    "volunteer_days": "select coalesce(sum(volunteer_days), 0) from volunteering where project_id = $p and period <= $day",
+}
+OUTCOME_SQL = ("select coalesce(sum(value), 0) from outcomes where project_id = $p and indicator = $m "
+               "and period <= $day")
+# What the milestones expect by a date, interpolated: a straight line from zero at the project's start to
+# each due date in turn, the end target after the last.
+EXPECTED_SQL = """
+with t as (select due_date, target from targets where scope = 'project' and project_id = $p and metric = $m),
+points as (select start_date as due_date, 0.0 as target from projects where project_id = $p
+           and start_date < (select min(due_date) from t)
+           union all select * from t),
+before as (select * from points where due_date <= $day order by due_date desc limit 1),
+after as (select * from points where due_date >= $day order by due_date limit 1)
+select case when (select count(*) from after) = 0 then (select target from points order by due_date desc limit 1)
+            when (select count(*) from before) = 0 then (select target from after)
+            when (select due_date from before) = (select due_date from after) then (select target from after)
+            else (select target from before) + ((select target from after) - (select target from before))
+                 * date_diff('day', (select due_date from before), $day::date)
+                 / date_diff('day', (select due_date from before), (select due_date from after))
+       end
+"""
+
+
+def _projects_table(at) -> pd.DataFrame:
+    """The projects-against-targets table on the Results page (the charts' Table views come first)."""
+    return next(d.value for d in at.dataframe if {"project_id", "score", "achieved"} <= set(d.value.columns))
+
+
+def _params(programme, **overrides) -> dict:
+    return {"period_from": programme.start, "period_to": programme.end, **ALL, **overrides}
+
+
+@pytest.fixture(scope="module")
+def fixture_db(fixture_dir):
+    return db.open_database(fixture_dir)
+
+
+@pytest.fixture(scope="module")
+def fixture_picture(fixture_db):
+    with metrics.using(fixture_db.programme):
+        return results.picture(fixture_db, _params(fixture_db.programme))
+
+
+def test_percent_and_score_equal_independent_sql_for_random_projects_indicators_and_dates(
+        fixture_db, fixture_picture, independent):
+    programme = fixture_db.programme
+    targets = fixture_picture.targets[fixture_picture.targets["scope"] == "project"]
+    pairs = sorted(set(zip(targets["project_id"], targets["metric"])))
+    rng = random.Random(42)
+    checked, judged = 0, {}
+    for project_id, metric in rng.sample(pairs, 25):
+        mine = targets[(targets["project_id"] == project_id) & (targets["metric"] == metric)]
+        for day in rng.sample(sorted({*mine["due_date"], mine["start_date"].iloc[0] + dt.timedelta(days=200),
+                                      dt.date(2016, 6, 30), programme.end}), 2):
+            bind = {"p": project_id, "m": metric, "day": day}
+            actual = independent.scalar(ACTUAL_SQL.get(metric, OUTCOME_SQL), bind)
+            expected = independent.scalar(EXPECTED_SQL, bind)
+            pct, score = independent.rows(
+                f"select pct, {SCORE_SQL} from (select case when $e = 0 then null else 100.0 * $a / $e end as pct)",
+                {"a": actual, "e": expected})[0]
+            if day not in judged:
+                with metrics.using(programme):
+                    judged[day] = results.progress(fixture_picture, day, programme.results, programme.start,
+                                                   programme_scope=False)
+            row = judged[day]
+            row = row[(row["project_id"] == project_id) & (row["metric"] == metric)].iloc[0]
+            assert row["actual"] == actual, (project_id, metric, day)
+            assert row["expected"] == pytest.approx(expected, rel=1e-9), (project_id, metric, day)
+            assert (pd.isna(row["percent"]) and pct is None) or row["percent"] == pytest.approx(pct, rel=1e-9)
+            assert row["score"] == score, (project_id, metric, day, pct)
+            checked += 1
+    assert checked == 50
+
+
+def test_the_programme_figure_for_2015_reads_38701_against_13000_and_scores_a_plus_plus(shipped):
+    database = db.open_database(ROOT / "data")
+    programme = database.programme
+    with metrics.using(programme):
+        pic = results.picture(database, _params(programme))
+        rows = results.progress(pic, dt.date(2015, 12, 31), programme.results, programme.start, projects=False)
+        row = rows[rows["metric"] == "trainees"].iloc[0].to_dict()
+        assert shipped.scalar("select sum(trainees) from training where period <= date '2015-12-31'") == 38_701
+        assert row["actual"] == 38_701 and row["expected"] == 13_000 and row["score"] == "A++"
+        assert results.sentence(row, dt.date(2015, 12, 31)) == \
+            "Health workers trained: 38,701 by December 2015, 298% of the 13,000 target: A++."
+
+
+# ---- the rules: band edges, targets of zero, milestones read two ways ---------------------------------
+
+@pytest.mark.parametrize(("actual", "target", "baseline", "score"), [
+    (95, 100, None, "A"), (105, 100, None, "A+"), (125, 100, None, "A++"), (75, 100, None, "B"),
+    (94.99, 100, None, "B"), (74.99, 100, None, "C"), (104.99, 100, None, "A"), (0, 100, None, "C"),
+    (19, 20, None, "A"),  # exactly 95 %
+    (0, 0, None, "A"), (3, 0, None, "A"),  # a target of zero is met by anything at or above it
+    (0.645, 0.8, 0.45, "C"), (0.7825, 0.8, 0.45, "A"),  # from the baseline: (0.7825 - 0.45) / 0.35 = 95 %
+    (0.4, 0.8, 0.45, "C"),  # below the baseline: negative %, the lowest band
+    (0.45, 0.45, 0.45, "A"), (0.44, 0.45, 0.45, "C"),  # a target equal to its baseline
+])
+def test_scores_hold_their_band_edges(actual, target, baseline, score):
+    assert results.score(actual, target, baseline, programmes.Results()) == score
+
+
+def test_a_target_equal_to_its_baseline_has_no_percentage():
+    assert results.percent_achieved(5, 0, None) is None
+    assert results.percent_achieved(19, 20, None) == 95
+
+
+def test_milestones_are_interpolated_or_taken_when_last_due():
+    due, values = [dt.date(2012, 12, 31), dt.date(2014, 12, 31)], [100.0, 300.0]
+    start = dt.date(2012, 1, 1)
+    assert results.expected_at(due, values, start, None, dt.date(2012, 1, 1), "interpolate") == 0
+    assert results.expected_at(due, values, start, None, dt.date(2012, 12, 31), "interpolate") == 100
+    middle = dt.date(2013, 12, 31)
+    assert results.expected_at(due, values, start, None, middle, "interpolate") == pytest.approx(
+        100 + 200 * (middle - due[0]).days / (due[1] - due[0]).days)
+    assert results.expected_at(due, values, start, None, dt.date(2019, 1, 1), "interpolate") == 300
+    assert results.expected_at(due, values, start, 40.0, dt.date(2012, 1, 1), "interpolate") == 40
+    assert results.expected_at(due, values, start, None, dt.date(2012, 6, 30), "last due") is None
+    assert results.expected_at(due, values, start, None, middle, "last due") == 100
+    assert results.expected_at(due, values, start, None, dt.date(2015, 1, 1), "last due") == 300
+
+
+def test_bands_that_overlap_leave_gaps_or_do_not_start_at_zero_are_refused(definition):
+    base = definition.to_dict()
+    cases = {
+        "overlap": ([{"score": "A", "from": 0, "to": 100}, {"score": "B", "from": 90}], "overlap"),
+        "gap": ([{"score": "A", "from": 0, "to": 90}, {"score": "B", "from": 95}], "gap between A"),
+        "start": ([{"score": "A", "from": 10}], "must start at 0"),
+        "open top": ([{"score": "A", "from": 0, "to": 100}], "leave its 'to' out"),
+        "twice": ([{"score": "A", "from": 0, "to": 50}, {"score": "A", "from": 50}], "listed twice"),
+    }
+    for bands, message in cases.values():
+        with pytest.raises(programmes.DefinitionError) as caught:
+            programmes.parse({**base, "results": {"bands": bands}})
+        assert any(where.startswith("results.bands") and message in text for where, text in caught.value.problems)
+    with pytest.raises(programmes.DefinitionError, match="between_milestones"):
+        programmes.parse({**base, "results": {"between_milestones": "sometimes"}})
+    custom = programmes.parse({**base, "results": {"between_milestones": "last due", "bands": [
+        {"score": "Off track", "from": 0, "to": 80}, {"score": "On track", "from": 80}]}})
+    assert custom.results.score(80).score == "On track" and custom.results.between_milestones == "last due"
+    assert programmes.parse(custom.to_dict()) == custom
+
+
+# ---- bad targets are refused with file, row and column, nothing changed --------------------------------
+
+def _targets_csv(tmp_path, rows: list[list[str]]):
+    header = schema.table("targets").column_names
+    folder = tmp_path / "upload"
+    write_rows(folder / "targets.csv", [header, *rows])
+    return folder
+
+
+@pytest.mark.parametrize(("row", "column", "rule"), [
+    (["project", "NOPE-1", "trainees", "2015-12-31", "100", "", ""], "project_id", "unknown-reference"),
+    (["project", "HPS-001", "smiles", "2015-12-31", "100", "", ""], "metric", "not-allowed"),
+    (["project", "HPS-001", "countries_trained", "2015-12-31", "100", "", ""], "metric", "not-allowed"),
+    (["project", "HPS-001", "trainees", "2030-12-31", "100", "", ""], "due_date", "outside-programme"),
+    (["project", "HPS-001", "trainees", "2015-12-31", "-5", "", ""], "target", "below-minimum"),
+    (["project", "HPS-001", "trainees", "2015-12-31", "lots", "", ""], "target", "not-a-number"),
+    (["project", "", "trainees", "2015-12-31", "100", "", ""], "project_id", "project-missing"),
+    (["programme", "HPS-001", "trainees", "2015-12-31", "100", "", ""], "project_id", "project-for-programme"),
+    (["team", "", "trainees", "2015-12-31", "100", "", ""], "scope", "not-allowed"),
+])
+def test_a_bad_target_is_refused_with_its_row_and_column(data_store, tmp_path, row, column, rule):
+    before = snapshot(data_store)
+    result = extract_io.import_extract(_targets_csv(tmp_path, [row]), data_store)
+    assert not result.ok and snapshot(data_store) == before
+    problem = next(p for p in result.report.problems if p.rule == rule)
+    assert (problem.file, problem.row, problem.column) == ("targets.csv", 2, column)
+    assert problem.message
+
+
+def test_two_targets_for_the_same_scope_metric_and_date_are_refused(data_store, tmp_path):
+    same = ["programme", "", "trainees", "2015-12-31", "13000", "", "published"]
+    result = extract_io.import_extract(_targets_csv(tmp_path, [same, [*same[:4], "14000", "", ""]]), data_store)
+    problem = next(p for p in result.report.problems if p.rule == "duplicate-key")
+    assert problem.row == 3 and "row 2" in problem.message
+
+
+def test_good_targets_import_with_thousands_and_decimals(data_store, tmp_path):
+    rows = [["programme", "", "trainees", "2015-12-31", "13,000", "", "published"],
+            ["programme", "", "women_share", "2019-03-31", "0.5", "0.4", ""]]
+    result = extract_io.import_extract(_targets_csv(tmp_path, rows), data_store)
+    assert result.ok, result.report.to_text()
+    stored = pq.read_table(data_store / "versions" / result.version / "targets.parquet").to_pylist()
+    assert [(r["metric"], r["target"], r["baseline"]) for r in stored] == [("trainees", 13000.0, None),
+                                                                         ("women_share", 0.5, 0.4)]
+
+
+# ---- a store with no targets, and a project with none -----------------------------------------------
+
+def _copy_with_targets(fixture_dir, tmp_path, keep) -> tuple:
+    out = tmp_path / "extract"
+    shutil.copytree(fixture_dir, out)
+    table = pq.read_table(out / "targets.parquet")
+    kept = table.filter(pa.array([keep(r) for r in table.to_pylist()]))
+    if kept.num_rows:
+        pq.write_table(kept, out / "targets.parquet")
+    else:
+        (out / "targets.parquet").unlink()  # an extract made before targets existed
+    return out, kept
+
+
+def test_an_extract_without_targets_opens_and_says_no_target_set(fixture_dir, tmp_path, monkeypatch):
+    extract, _ = _copy_with_targets(fixture_dir, tmp_path, lambda r: False)
+    database = db.open_database(extract)
+    assert db.run_query(database, "targets_list").empty
+    with serving(extract, monkeypatch):
+        at = make_app("pages/results.py")
+        assert any("no target set" in i.value.lower() for i in at.info)
+        overview = make_app("pages/overview.py")
+        assert not [c for c in overview.caption if "of the" in c.value and "target" in c.value]
+
+
+def test_a_project_with_no_targets_says_so(fixture_dir, tmp_path, monkeypatch):
+    extract, kept = _copy_with_targets(fixture_dir, tmp_path, lambda r: r["project_id"] != "HPS-002")
+    assert "HPS-002" not in kept.column("project_id").to_pylist()
+    with serving(extract, monkeypatch):
+        at = make_app("pages/partnerships.py", query={"project": ["HPS-002"]})
+        assert any(i.value == "No target set for this project." for i in at.info)
+        page = make_app("pages/results.py")
+        expander = next(e for e in page.expander if "no target set" in e.label)
+        assert "HPS-002" in set(expander.dataframe[0].value["project_id"])
+
+
+# ---- the Results page ---------------------------------------------------------------------------------
+
+def test_results_page_scores_the_programme_and_every_project(app_data, fixture_db, fixture_picture):
+    at = make_app("pages/results.py", query={"asof": ["2015Q4"]})
+    programme = fixture_db.programme
+    with metrics.using(programme):
+        expected = results.progress(fixture_picture, dt.date(2015, 12, 31), programme.results, programme.start)
+    tiles = metrics_shown(at)
+    for row in expected[expected["scope"] == "programme"].to_dict("records"):
+        assert tiles[row["indicator"]] == row["score"]
+    shown = _projects_table(at)
+    projects = expected[expected["scope"] == "project"]
+    assert len(shown) == len(projects)
+    assert dict(zip(zip(shown["project_id"], shown["indicator"]), shown["score"])) == \
+        dict(zip(zip(projects["project_id"], projects["indicator"]), projects["score"]))
+    assert any(m.value.replace("\\", "").startswith("Health workers trained: ") and "December 2015" in m.value
+               for m in at.markdown)
+
+
+def test_results_table_filters_to_the_projects_behind(app_data):
+    at = make_app("pages/results.py", query={"score": ["B", "C"]})
+    shown = _projects_table(at)
+    assert len(shown) and set(shown["score"]) <= {"B", "C"}
+    assert all(float(p) < 0.95 for p in shown["achieved"])
+
+
+def test_a_programme_target_under_a_country_filter_says_it_cannot_be_split(app_data, independent):
+    at = make_app("pages/results.py", query={"country": ["UGA"]})
+    assert any("cannot be split" in i.value for i in at.info)
+    assert not at.metric  # no programme tiles under the filter
+    ugandan = {p for (p,) in independent.rows("select project_id from projects where iso3 = 'UGA'")}
+    assert set(_projects_table(at)["project_id"]) <= ugandan
+
+
+def test_overview_tiles_say_how_far_the_programme_is_against_its_target(app_data, fixture_db, fixture_picture):
+    programme = fixture_db.programme
+    with metrics.using(programme):
+        row = results.progress(fixture_picture, fixture_picture.latest, programme.results, programme.start,
+                               projects=False)
+    trained = row[row["metric"] == "trainees"].iloc[0]
+    at = make_app("pages/overview.py")
+    text = f"{trained['percent']:,.0f}% of the 13,000 target due December 2015: {trained['score']}"
+    assert any(c.value.replace("\\", "") == text for c in at.caption)
+
+
+# ---- exports: the table, the chart, the deck --------------------------------------------------------
+
+def test_results_table_exports_numbers_as_numbers_and_formula_safe_text(fixture_db):
+    frame = pd.DataFrame([{"project_id": "P-1", "title": "=HYPERLINK(\"http://x\")", "country": "Uganda",
+                           "indicator": "Health workers trained", "end_target": 350.0, "end_due": dt.date(2016, 12, 31),
+                           "expected": 350.0, "actual": 304.0, "achieved": 304 / 350, "score": "B",
+                           "of_end": 304 / 350, "how": "cumulative"}])
+    spec = catalog.RESULTS_TABLE
+    text = export.csv_bytes(spec, frame).decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and ",304," in text
+    from openpyxl import load_workbook
+
+    with metrics.using(fixture_db.programme):
+        book = load_workbook(io.BytesIO(export.xlsx_bytes(spec, frame, export.Provenance.of(fixture_db, "All"))))
+    sheet = book["Data"]
+    header = [c.value for c in sheet[1]]
+    values = dict(zip(header, [c for c in sheet[2]]))
+    assert values["Title"].value.startswith("'=") and values["Title"].data_type == "s"
+    assert values["Actual"].value == 304 and values["% achieved"].value == pytest.approx(304 / 350)
+    assert values["% achieved"].number_format == "0%"
+
+
+def test_milestone_chart_exports_its_numbers_and_a_native_line_chart(fixture_db, fixture_picture, independent,
+                                                                     tmp_path):
+    from pptx import Presentation
+
+    programme = fixture_db.programme
+    with metrics.using(programme):
+        spec = catalog.chart("results", {"metric": "trainees"})
+        frame = spec.fetch(fixture_db, _params(programme), {"metric": "trainees"})
+        due = frame[frame["target"].notna()]
+        assert list(due["target"]) == [13_000]
+        at_due = frame[frame["date"] == dt.date(2015, 12, 31)].iloc[0]
+        assert at_due["trainees"] == independent.scalar(
+            "select sum(trainees) from training where period <= date '2015-12-31'")
+        talk = deck.Deck(name="Results", slides=(deck.Slide(chart="results", options={"metric": "trainees"}),))
+        slides = deck.prepare(talk, lambda s, o: s.fetch(fixture_db, _params(programme), o))
+        data = deck.build(talk, slides, export.Provenance.of(fixture_db, "All"), "pptx")
+    chart = next(shape.chart for slide in Presentation(io.BytesIO(data)).slides for shape in slide.shapes
+                 if shape.has_chart)
+    names = [s.name for s in chart.series]
+    assert names == ["Health workers trained", "Expected by then (milestone path)", "Target due"]
+    assert chart.has_legend
+    target = chart.series[2]
+    assert [v for v in target.values if v is not None] == [13_000]
+    assert target.format.line.fill.type is not None  # drawn as markers with no line
+
+
+def test_export_chart_results_from_the_command_line(fixture_dir, tmp_path, independent):
+    from impact import cli
+
+    out = tmp_path / "results.csv"
+    code = cli.main(["export", "chart", "results", "--option", "metric=trainees", "--option", "project_id=HPS-001",
+                     "--format", "csv", "--out", str(out), "--data-dir", str(fixture_dir)])
+    assert code == 0
+    rows = read_rows(out)
+    assert rows[0] == ["Date", "Health workers trained", "Expected by then (milestone path)", "Target due"]
+    last = rows[-1]
+    assert float(last[1]) == independent.scalar(
+        "select sum(trainees) from training where project_id = 'HPS-001' and period <= $d",
+        {"d": dt.date.fromisoformat(last[0])})
+    targets = {(r[0], float(r[3])) for r in rows[1:] if r[3]}
+    assert targets == {(str(d), t) for d, t in independent.rows(
+        "select due_date, target from targets where project_id = 'HPS-001' and metric = 'trainees'")}
+
+
+def test_the_definitions_results_section_round_trips(definition):
+    data = json.loads(definition.to_json())
+    assert data["results"]["between_milestones"] == "interpolate"
+    assert [b["score"] for b in data["results"]["bands"]] == ["C", "B", "A", "A+", "A++"]
+    assert programmes.parse(data) == definition
+
+
+def test_independent_sql_reads_the_fixture(fixture_dir):
+    assert Independent(fixture_dir).scalar("select count(*) from targets") > 0
