@@ -232,7 +232,7 @@ def xlsx_bytes(spec: catalog.ChartSpec, frame: pd.DataFrame, provenance: Provena
 
 
 def _cell_number(value):
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
         return None
     if hasattr(value, "item"):  # numpy scalars -> Python numbers
         return value.item()
