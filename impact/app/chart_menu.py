@@ -29,7 +29,8 @@ def current_deck() -> deck.Deck:
                 chosen = deck.from_token(token)
             except deck.DeckError as error:
                 st.session_state["_deck_notice"] = f"The deck in the link was not loaded: {error}"
-        st.session_state[_DECK] = chosen or deck.default_deck()
+        # A button's callback runs before the page activates the programme: name it (set by ui.programme_id).
+        st.session_state[_DECK] = chosen or deck.default_deck(st.session_state.get("_programme"))
     return st.session_state[_DECK]
 
 

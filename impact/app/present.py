@@ -102,7 +102,7 @@ def show_slide(prepared: deck.PreparedSlide, height: int = 600) -> None:
     if key:
         number.metric(key[0], key[1])
     if prepared.frame.empty:
-        st.info("No results for these filters.")
+        st.info(ui.plain(spec.when_empty or "No results for these filters."))
         return
     fig = theme.projector(spec.figure(prepared.frame, title="", subtitle="", options=slide.options))
     fig.update_layout(height=height, margin=dict(t=40))
@@ -129,8 +129,8 @@ def deck_editor(current: deck.Deck) -> None:
         row[3].button("", icon=":material/delete:", key=f"deck_remove_{i}", help="Remove",
                       on_click=_edit, args=("remove", i, 0))
     add, title, go = st.columns([3, 3, 1], vertical_alignment="bottom")
-    chart_id = add.selectbox("Add a chart", catalog.standalone(), key="deck_add_chart",
-                             format_func=lambda c: catalog.CHARTS[c].title)
+    choices = {c: catalog.CHARTS[c].title for c in catalog.standalone()} | _results_choices()
+    chart_id = add.selectbox("Add a chart", list(choices), key="deck_add_chart", format_func=choices.get)
     custom = title.text_input("Slide title (optional)", key="deck_add_title", max_chars=deck.MAX_TITLE)
     go.button("Add", icon=":material/add:", key="deck_add", on_click=_add, args=(chart_id, custom))
     save, load = st.columns(2)
@@ -153,10 +153,22 @@ def _edit(action: str, index: int, offset: int) -> None:
     set_deck(current.move(index, offset) if action == "move" else current.remove(index))
 
 
+def _results_choices() -> dict[str, str]:
+    """'results:<metric>' for each metric the programme has its own targets for: its milestone chart."""
+    targets = ui.query("targets_list")
+    keys = dict.fromkeys(targets.loc[targets["scope"] == "programme", "metric"])
+    return {f"{RESULTS}:{key}": catalog.chart(RESULTS, {"metric": key}).title for key in keys}
+
+
+RESULTS = "results"
+
+
 def _add(chart_id: str, title: str) -> None:
     current = current_deck()
+    chart_id, _, metric = chart_id.partition(":")
     try:
-        set_deck(current.add(deck.Slide(chart_id, {}, title.strip()[: deck.MAX_TITLE])))
+        set_deck(current.add(deck.Slide(chart_id, {"metric": metric} if metric else {},
+                                        title.strip()[: deck.MAX_TITLE])))
     except deck.DeckError as error:
         st.toast(ui.plain(str(error)), icon=":material/error:")
 

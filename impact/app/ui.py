@@ -318,7 +318,7 @@ def show_chart(spec: catalog.ChartSpec, frame: pd.DataFrame, options: dict | Non
     Add to deck. `provenance` names the source on exports (default: the data in use and the filters)."""
     rows = spec.rows(frame)
     if rows.empty:
-        st.info(f"{spec.title}: no results for these filters.")
+        st.info(plain(spec.when_empty or f"{spec.title}: no results for these filters."))
         return None
     fig = spec.figure(frame, subtitle=filter_summary() if subtitle is None else subtitle, options=options)
     if height:

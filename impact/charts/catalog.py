@@ -53,6 +53,8 @@ class ChartSpec:
     # A chart computed from several queries: (database, filter parameters, options) -> its table. `query`
     # then only names it (for caches); `fetch` runs the one or the other.
     compute: Callable[..., pd.DataFrame] | None = None
+    # What to say when there is nothing to draw (default: no results for these filters).
+    when_empty: str = ""
     # Series drawn as markers at their points, with no line between them (a line chart's targets).
     points: tuple[str, ...] = ()
     # Number formats of columns not named after a metric: (column, format) pairs.
@@ -230,11 +232,14 @@ def _results(options: dict) -> ChartSpec:
     label = metric(value).label
     whose = f", {project}" if project else ""
 
+    empty = (f"{label}{whose}: nothing to show. No target is set for it, or the targets are the programme's "
+             "own, for the whole programme, which cannot be split by the filters (clear them to see it).")
+
     def caption(rows):
         known = rows[rows[value].notna()]
         due = rows[rows["target"].notna()]
         if known.empty or due.empty:
-            return f"{label}{whose}: no results yet."
+            return empty
         last = known.iloc[-1]
         expected = "" if pd.isna(last["expected"]) else \
             f" against {results.figure(last['expected'], value)} expected by then"
@@ -243,7 +248,7 @@ def _results(options: dict) -> ChartSpec:
 
     return replace(CHARTS["results"], title=f"{label} against the project's targets{whose}" if project
                    else f"{label} against the programme's targets",
-                   values=(value,), resolve=None, caption=caption,
+                   values=(value,), resolve=None, caption=caption, when_empty=empty,
                    draw=lambda rows, title="", subtitle="", **_: figures.milestones(rows, "date", value, title=title,
                                                                                     subtitle=subtitle),
                    series_of=lambda rows: [value, "expected", "target"],

@@ -513,7 +513,7 @@ def build_pptx(deck: Deck, slides: list[PreparedSlide], provenance: export.Prove
             _textbox(page, Inches(10.3), Inches(0.95), Inches(2.5), Inches(0.6), key[0], 12, color=muted,
                      align=PP_ALIGN.RIGHT)
         if prepared.frame.empty:
-            _textbox(page, *chart_box, "No results for these filters.", 20, color=muted)
+            _textbox(page, *chart_box, spec.when_empty or "No results for these filters.", 20, color=muted)
         elif spec.kind in NATIVE_KINDS:
             _add_native_chart(page, spec, prepared.frame, chart_box)
         else:

@@ -122,6 +122,9 @@ def slide_figure(
         text=heading, xref="paper", yref="paper", x=0, y=1, xanchor="left", yanchor="top",
         yshift=_HEADER_HEIGHT - 6, showarrow=False, align="left", font=dict(size=24, color=text_color),
     )
+    if spec.rows(frame).empty:  # say why there is nothing to draw
+        fig.add_annotation(text=_escape(spec.when_empty or "No results for these filters."), xref="paper",
+                           yref="paper", x=0.5, y=0.5, showarrow=False, font=dict(size=16, color=muted))
     return fig
 
 

@@ -146,11 +146,14 @@ def expected_at(due: list[dt.date], values: list[float], start: dt.date, baselin
     """The value a scope's milestones (`due`, `values`, sorted by date) expect by `day`.
 
     `interpolate`: a straight line from the baseline (or zero) at `start` to each milestone in turn, then the end
-    target; `last due`: the latest milestone due on or before `day` (None before the first).
+    target (None on or before `start`: nothing is due yet); `last due`: the latest milestone due on or before
+    `day` (None before the first).
     """
     if reading == "last due":
         held = [v for d, v in zip(due, values) if d <= day]
         return held[-1] if held else None
+    if day <= start < due[0]:
+        return None  # not started: nothing is due yet
     points = ([(start, baseline or 0.0)] if start < due[0] else []) + list(zip(due, values))
     if day <= points[0][0]:
         return points[0][1]
@@ -357,6 +360,8 @@ def sentence(row: dict, day: dt.date) -> str:
 def timeline_frame(database: db.Database, params: dict, metric: str, project_id: str | None = None) -> pd.DataFrame:
     """The milestone chart's table for the programme's (or one project's) targets for `metric`."""
     programme = database.programme
+    if not project_id and is_filtered(params):  # the programme's targets cannot be split by the filters
+        return pd.DataFrame(columns=["date", metric, "expected", "target"])
     with metrics.using(programme):
         pic = picture(database, params)
         return timeline(pic, "project" if project_id else "programme", project_id or None, metric,
