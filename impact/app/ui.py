@@ -7,6 +7,7 @@ session's first run and write it back on every run, so links and reloads keep th
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import pandas as pd
@@ -342,6 +343,14 @@ def _options_key(options: dict) -> str:
     return hashlib.sha256(repr(sorted(options.items())).encode()).hexdigest()[:10]
 
 
+def _is_date(values: pd.Series) -> bool:
+    """True for a column of dates: datetime64, or Python dates (pandas 3 keeps DuckDB/Parquet DATEs as objects)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return True
+    present = values.dropna()
+    return values.dtype == object and len(present) > 0 and all(isinstance(v, dt.date) for v in present)
+
+
 def table(frame: pd.DataFrame, formats: dict[str, str] | None = None, **kwargs):
     """A data table with readable headings and numbers formatted by their metric (text shown as text).
 
@@ -358,6 +367,8 @@ def table(frame: pd.DataFrame, formats: dict[str, str] | None = None, **kwargs):
             config[column] = st.column_config.NumberColumn(f"{label}{suffix}", format=NUMBER_FORMATS[fmt].app)
         elif pd.api.types.is_numeric_dtype(frame[column]):
             config[column] = st.column_config.NumberColumn(label, format="localized")
+        elif _is_date(frame[column]):  # a TextColumn would show a date as its epoch milliseconds
+            config[column] = st.column_config.DateColumn(label, format="D MMM YYYY")
         else:
             config[column] = st.column_config.TextColumn(label)
     return st.dataframe(frame, hide_index=True, width="stretch", column_config=config, **kwargs)
