@@ -73,14 +73,22 @@ def _updated(database: db.Database) -> str:
     return _stamp(dt.datetime.fromtimestamp(newest, dt.UTC))
 
 
-def _sentence(project, partners: pd.DataFrame, programme_name: str) -> str:
+def _sentence(project: dict, partners: list[dict], programme_name: str) -> str:
     """What the project is, in one sentence: theme, country, grant type, phase and partners."""
-    names = [f"{row.name} ({row.role})" for row in partners.itertuples()]
+    names = [f"{p['name']} ({p['role']})" for p in partners]
     between = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
-    country = project.country if isinstance(project.country, str) else project.iso3
-    article = "An" if project.theme[:1].lower() in "aeiou" else "A"
-    return (f"{article} {project.theme} partnership in {country} ({project.grant_type}, phase {project.phase}), part "
-            f"of {programme_name}, between {between}.")
+    article = "An" if project["theme"][:1].lower() in "aeiou" else "A"
+    return (f"{article} {project['theme']} partnership in {project['country'] or project['iso3']} "
+            f"({project['grant_type']}, phase {project['phase']}), part of {programme_name}, between {between}.")
+
+
+def _records(frame: pd.DataFrame, *dates: str) -> list[dict]:
+    """A query's rows as dicts, missing values as None and `dates` as datetime.date."""
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    for row in rows:
+        for column in dates:
+            row[column] = pd.Timestamp(row[column]).date()
+    return rows
 
 
 def build(database: db.Database, now: dt.datetime | None = None):
@@ -94,58 +102,60 @@ def build(database: db.Database, now: dt.datetime | None = None):
         everything = {"period_from": programme.start, "period_to": programme.end,
                       **{k: [] for k in ("phases", "regions", "countries", "themes", "grant_types")}}
         pic = results.picture(database, everything)
-        projects = db.run_query(database, "iati_activities")
-        partners = db.run_query(database, "iati_participants")
-        by_project = dict(tuple(partners.groupby("project_id", sort=False)))
-        targets = pic.targets[pic.targets["scope"] == "project"]
-        targets_by_project = dict(tuple(targets.groupby("project_id", sort=False)))
+        partners: dict[str, list[dict]] = {}
+        for row in _records(db.run_query(database, "iati_participants")):
+            partners.setdefault(row["project_id"], []).append(row)
         order = {key: n for n, key in enumerate(metrics.known())}
+        targets: dict[str, dict[str, list[dict]]] = {}
+        for row in _records(pic.targets[pic.targets["scope"] == "project"]):
+            if metrics.is_metric(row["metric"]):
+                targets.setdefault(row["project_id"], {}).setdefault(row["metric"], []).append(row)
         root = etree.Element("iati-activities", nsmap={iati.NS_PREFIX: iati.NS},
                              version=iati.VERSION, **{"generated-datetime": _stamp(now or dt.datetime.now(dt.UTC))})
         updated = _updated(database)
-        for project in projects.itertuples():
-            start, end = pd.Timestamp(project.start_date).date(), pd.Timestamp(project.end_date).date()
-            mine = by_project.get(project.project_id, partners.iloc[0:0])
+        for project in _records(db.run_query(database, "iati_activities"), "start_date", "end_date"):
+            start, end, pid = project["start_date"], project["end_date"], project["project_id"]
+            mine = partners.get(pid, [])
             activity = etree.SubElement(root, "iati-activity", {
                 "last-updated-datetime": updated, iati.XML_LANG: section.language or "en",
-                "default-currency": programme.currency, f"{{{iati.NS}}}grant-type": project.grant_type})
-            _text(activity, "iati-identifier", section.activity_id(project.project_id))
+                "default-currency": programme.currency, f"{{{iati.NS}}}grant-type": project["grant_type"]})
+            _text(activity, "iati-identifier", section.activity_id(pid))
             _named(activity, "reporting-org", programme.managed_by or section.reporting_org_ref,
                    ref=section.reporting_org_ref, type=section.reporting_org_type)
-            _named(activity, "title", project.title)
-            _named(activity, "description", _sentence(project, mine, f"{programme.name} ({programme.short_name})"), type="1")
+            _named(activity, "title", project["title"])
+            _named(activity, "description", _sentence(project, mine, f"{programme.name} ({programme.short_name})"),
+                   type="1")
             _participant(activity, iati.FUNDING, programme.funder, section.funder_ref, section.funder_type)
             _participant(activity, iati.EXTENDING, programme.managed_by, section.reporting_org_ref,
                          section.reporting_org_type)
-            for partner in mine.itertuples():
-                _named(activity, "participating-org", partner.name, role=iati.IMPLEMENTING, **{
-                    f"{{{iati.NS}}}institution-id": partner.institution_id,
-                    f"{{{iati.NS}}}institution-type": partner.institution_type,
-                    f"{{{iati.NS}}}country": partner.iso3, f"{{{iati.NS}}}role": partner.role})
+            for partner in mine:
+                _named(activity, "participating-org", partner["name"], role=iati.IMPLEMENTING, **{
+                    f"{{{iati.NS}}}institution-id": partner["institution_id"],
+                    f"{{{iati.NS}}}institution-type": partner["institution_type"],
+                    f"{{{iati.NS}}}country": partner["iso3"], f"{{{iati.NS}}}role": partner["role"]})
             etree.SubElement(activity, "activity-status", code=activity_status(start, end, pic.latest))
             for kind, day, happened in ((iati.PLANNED_START, start, True), (iati.ACTUAL_START, start, start <= pic.latest),
                                         (iati.PLANNED_END, end, True), (iati.ACTUAL_END, end, end <= pic.latest)):
                 if happened:
                     etree.SubElement(activity, "activity-date", type=kind, **{"iso-date": day.isoformat()})
-            country = etree.SubElement(activity, "recipient-country", code=iso3166.alpha2(project.iso3) or project.iso3)
-            if isinstance(project.region, str):
-                country.set(f"{{{iati.NS}}}region", project.region)
-            if isinstance(project.country, str):
-                _text(country, "narrative", project.country)
-            code = (section.sectors or {}).get(project.theme)
+            country = etree.SubElement(activity, "recipient-country",
+                                       code=iso3166.alpha2(project["iso3"]) or project["iso3"])
+            if project["region"]:
+                country.set(f"{{{iati.NS}}}region", project["region"])
+            if project["country"]:
+                _text(country, "narrative", project["country"])
+            code = (section.sectors or {}).get(project["theme"])
             if code:
                 etree.SubElement(activity, "sector", vocabulary=iati.DAC_SECTOR, code=code)
-            _named(activity, "sector", project.theme, vocabulary=iati.OWN_SECTOR, code=project.theme)
+            _named(activity, "sector", project["theme"], vocabulary=iati.OWN_SECTOR, code=project["theme"])
             budget = etree.SubElement(activity, "budget", type=iati.ORIGINAL_BUDGET, status=iati.COMMITTED)
             etree.SubElement(budget, "period-start", {"iso-date": start.isoformat()})
             etree.SubElement(budget, "period-end", {"iso-date": end.isoformat()})
-            _text(budget, "value", str(int(project.budget_gbp)), currency=programme.currency,
+            _text(budget, "value", str(int(project["budget_gbp"])), currency=programme.currency,
                   **{"value-date": start.isoformat()})
-            chosen = targets_by_project.get(project.project_id)
-            if chosen is not None:
-                for metric, group in sorted(chosen.groupby("metric"), key=lambda item: order.get(item[0], len(order))):
-                    if metrics.is_metric(metric):
-                        _result(activity, pic, project.project_id, metric, group.sort_values("due_date"), start)
+            for metric in sorted(targets.get(pid, {}), key=lambda key: order.get(key, len(order))):
+                due = sorted(targets[pid][metric], key=lambda row: row["due_date"])
+                _result(activity, pic, pid, metric, due, start)
     return etree.ElementTree(root)
 
 
@@ -176,10 +186,10 @@ def _participant(activity, role: str, name: str, ref: str, kind: str) -> None:
         etree.SubElement(activity, "participating-org", ref=ref, type=kind, role=role)
 
 
-def _result(activity, pic: results.Picture, project_id: str, metric: str, targets: pd.DataFrame,
+def _result(activity, pic: results.Picture, project_id: str, metric: str, targets: list[dict],
             start: dt.date) -> None:
-    """One output result for a project and metric: a period per due date, its target and, where the data
-    reaches it, the dashboard's cumulative actual."""
+    """One output result for a project and metric: a period per due date (`targets`, in order), its target and,
+    where the data reaches it, the dashboard's cumulative actual."""
     from lxml import etree
 
     m = metrics.metric(metric)
@@ -191,19 +201,19 @@ def _result(activity, pic: results.Picture, project_id: str, metric: str, target
     _named(indicator, "title", m.label)
     if m.how_counted:
         _named(indicator, "description", m.how_counted)
-    baselines = targets["baseline"].dropna()
-    if len(baselines):
-        etree.SubElement(indicator, "baseline", year=str(start.year), value=number(float(baselines.iloc[0]) * scale),
+    baseline = next((row["baseline"] for row in targets if row["baseline"] is not None), None)
+    if baseline is not None:
+        etree.SubElement(indicator, "baseline", year=str(start.year), value=number(float(baseline) * scale),
                          **{"iso-date": start.isoformat()})
     series = pic.series("project", project_id, metric)
     previous = None
-    for row in targets.itertuples():
-        due = row.due_date
+    for row in targets:
+        due = row["due_date"]
         period = etree.SubElement(indicator, "period")
         first = previous + dt.timedelta(days=1) if previous else start
         etree.SubElement(period, "period-start", {"iso-date": min(first, due).isoformat()})
         etree.SubElement(period, "period-end", {"iso-date": due.isoformat()})
-        etree.SubElement(period, "target", value=number(float(row.target) * scale))
+        etree.SubElement(period, "target", value=number(float(row["target"]) * scale))
         if due <= pic.latest:
             actual = results.value_at(series, due, metric)
             if not math.isnan(actual):
