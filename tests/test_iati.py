@@ -201,22 +201,32 @@ def test_target_values_equal_the_targets_table(hps, shipped):
         previous[key] = p["due"]
 
 
-def test_a_baseline_is_published_with_its_year(tmp_path):
-    store_dir = make_store(GSP, tmp_path / "gsp")
-    import pyarrow.compute as pc
+def test_a_share_is_published_as_a_percentage_with_its_baseline(tmp_path):
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
+    store_dir = make_store(GSP, tmp_path / "gsp")
     path = store_dir / "targets.parquet"
     targets = pq.read_table(path)
-    first = pc.equal(targets["project_id"], "GSP-001")
-    baseline = pc.if_else(pc.and_(first, pc.equal(targets["metric"], "trainees")), 12.0, targets["baseline"])
-    pq.write_table(targets.set_column(targets.schema.get_field_index("baseline"), "baseline", baseline), path)
+    extra = pa.table({"scope": ["project"], "project_id": ["GSP-001"], "metric": ["prescribing_compliance"],
+                      "due_date": [dt.date(2021, 12, 31)], "target": [0.8], "baseline": [0.5], "note": ["test"]},
+                     schema=targets.schema)
+    pq.write_table(pa.concat_tables([targets, extra]), path)
     published = _publish(store_dir)
-    assert published.valid
+    assert published.valid, published.problems[:3]
     activity = next(a for a in _tree(published.xml).getroot().iter("iati-activity")
                     if a.findtext("iati-identifier").endswith("-GSP-001"))
-    baselines = activity.findall("result/indicator/baseline")
-    assert [(b.get("year"), b.get("value")) for b in baselines] == [("2020", "12")]
+    indicator = next(r.find("indicator") for r in activity.iter("result")
+                     if r.findtext("title/narrative") == "Prescribing that follows guidelines")
+    assert indicator.get("measure") == "2"
+    assert [(b.get("year"), b.get("value")) for b in indicator.findall("baseline")] == [("2020", "50")]
+    period = indicator.find("period")
+    sql = Independent(GSP)
+    audited, compliant = (sql.scalar("select sum(value) from outcomes where project_id = 'GSP-001' and indicator = $i "
+                                     "and period <= date '2021-12-31'", {"i": code})
+                          for code in ("prescriptions_audited", "prescriptions_compliant"))
+    assert period.find("target").get("value") == "80"
+    assert float(period.find("actual").get("value")) == pytest.approx(100 * compliant / audited, rel=1e-9)
 
 
 def test_dates_and_status_follow_the_latest_data(hps, shipped):
@@ -400,6 +410,37 @@ def test_a_new_country_is_added_with_its_region_and_named_without_one(hps, hps_s
     assert countries[-1] == {"iso3": "BTN", "name": "Bhutan", "region": "South Asia"} and len(countries) == 33
     projects = {r["project_id"]: r["iso3"] for r in store.read_table(folder, "projects").to_pylist()}
     assert projects["HPS-001"] == "BTN" and done.mapped.countries_added == ["BTN"]
+
+
+def _add_partner(ref: str | None, name: str):
+    def edit(root):
+        activity = _activity(root, "HPS-001")
+        last = activity.findall("participating-org")[-1]
+        org = etree.Element("participating-org", role="4", **({"ref": ref} if ref else {}))
+        etree.SubElement(org, "narrative").text = name
+        last.addnext(org)
+    return edit
+
+
+def test_a_partner_from_another_tool_is_known_by_its_ref_or_named(hps, hps_store, tmp_path):
+    unknown = iati.import_iati(_edited(hps, tmp_path, _add_partner(None, "Nakuru Level 5 Hospital"), "a.xml"),
+                               data_dir=hps_store)
+    assert [p.rule for p in unknown.report.problems] == ["iati-partners"]
+    assert "'Nakuru Level 5 Hospital': its country cannot be known" in unknown.report.problems[0].message
+    done = iati.import_iati(_edited(hps, tmp_path, _add_partner("KE-NCB-1234", "Nakuru Level 5 Hospital")),
+                            data_dir=hps_store)
+    assert done.ok, done.report.to_text()
+    folder = store.active(hps_store).path
+    added = [r for r in store.read_table(folder, "institutions").to_pylist() if r["institution_id"] == "KE-NCB-1234"]
+    first_type = programmes.load(HPS).values("institution_type")[0]
+    assert added == [{"institution_id": "KE-NCB-1234", "name": "Nakuru Level 5 Hospital", "side": "Overseas",
+                      "institution_type": first_type, "iso3": "KEN"}]
+    roles = {(r["institution_id"], r["role"]) for r in store.read_table(folder, "project_partners").to_pylist()
+             if r["project_id"] == "HPS-001"}
+    # one organisation without the dashboard's roles: every role by the rule (first UK and overseas lead)
+    assert roles == {("INS-00100", "UK lead"), ("INS-00132", "Overseas lead"), ("INS-00076", "UK partner"),
+                     ("KE-NCB-1234", "Overseas partner")}
+    assert done.mapped.institutions_added == 1
 
 
 def test_a_budget_in_another_currency_is_refused(hps, hps_store, tmp_path):

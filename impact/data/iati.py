@@ -361,11 +361,11 @@ class _Mapper:
         return themes[0]
 
     def dates(self, element, name: str) -> tuple[dt.date | None, dt.date | None]:
-        found: dict[str, tuple[dt.date, int]] = {}
+        found: dict[str, dt.date] = {}
         for d in element.findall("activity-date"):
             try:
-                found[d.get("type")] = (dt.date.fromisoformat(d.get("iso-date", "")[:10]), d.sourceline)
-            except ValueError:
+                found[d.get("type")] = dt.date.fromisoformat(d.get("iso-date", "")[:10])
+            except ValueError:  # the schema has checked the date; a time zone suffix is cut off above
                 continue
         out = []
         for actual, planned, what in ((ACTUAL_START, PLANNED_START, "start"), (ACTUAL_END, PLANNED_END, "end")):
@@ -374,7 +374,7 @@ class _Mapper:
                 self.problem(element.sourceline, "activity-date", "", "iati-missing-date",
                              f"{name} has no {what} date (activity-date of type {actual}, actual, or {planned}, "
                              "planned); a project needs both.")
-            out.append(day[0] if day else None)
+            out.append(day)
         return out[0], out[1]
 
     def phase(self, start: dt.date | None, line: int, name: str) -> str | None:
@@ -406,10 +406,12 @@ class _Mapper:
         if iso3 not in self.countries:
             region = countries[0].get(_attr("region"), "")
             if region not in self.definition.values("region"):
+                why = (f"its region {region!r} is not one of vocabularies.region in {programmes.FILE}" if region
+                       else "its region cannot be known from IATI")
                 self.problem(line, "recipient-country", code, "iati-unknown-region",
                              f"{name}: {iso3166.ALPHA3[iso3]} ({iso3}) is not among the programme's countries, and "
-                             "its region cannot be known from IATI. Import a countries table with its region first "
-                             "(python -m impact import countries.csv), then this file again.")
+                             f"{why}. Import a countries table with its region first (python -m impact import "
+                             "countries.csv), then this file again.")
                 return None
             self.countries[iso3] = {"iso3": iso3, "name": iso3166.ALPHA3[iso3], "region": region}
             self.out.countries_added.append(iso3)
@@ -442,19 +444,15 @@ class _Mapper:
 
     def partners(self, element, name: str, identifier: str) -> list[tuple[str, str, int]]:
         """(institution id, role, line) of each implementing organisation, leads first as given."""
-        found = []
-        for org in element.findall("participating-org"):
-            if org.get("role") != IMPLEMENTING:
-                continue
-            institution = self.institution(org, name, identifier)
-            if institution is not None:
-                found.append((institution, org))
-        if not found:
-            if not any(o.get("role") == IMPLEMENTING for o in element.findall("participating-org")):
-                self.problem(element.sourceline, "participating-org", "", "iati-partners",
-                             f"{name} has no implementing organisation (participating-org role 4); a project's "
-                             "partner institutions are its implementing organisations.")
+        implementing = [org for org in element.findall("participating-org") if org.get("role") == IMPLEMENTING]
+        if not implementing:
+            self.problem(element.sourceline, "participating-org", "", "iati-partners",
+                         f"{name} has no implementing organisation (participating-org role 4); a project's "
+                         "partner institutions are its implementing organisations.")
             return []
+        found = [(self.institution(org, name, identifier), org) for org in implementing]
+        if any(institution is None for institution, _ in found):
+            return []  # each is named already
         sides = {iid: self.seen_institutions[iid].values["side"] for iid, _ in found}
         roles = []
         given_roles = [org.get(_attr("role")) for _, org in found]
