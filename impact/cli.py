@@ -107,6 +107,27 @@ def _export_deck(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_iati(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from impact.query import db
+    from impact.query import iati as publishing
+
+    database = db.open_active(args.data, args.programme)
+    published = publishing.publish(database)  # ValueError (exit 2) when the definition has no iati section
+    if not published.valid:
+        print(f"the IATI file for {database.programme.id} breaks the IATI 2.03 schema; nothing was written:",
+              file=sys.stderr)
+        for line, message in published.problems[:20]:
+            print(f"- line {line}: {message}", file=sys.stderr)
+        return 1
+    Path(args.out).write_bytes(published.xml)
+    print(f"wrote {args.out} (IATI 2.03, {published.activities} activities, {published.results} results, "
+          f"{published.periods} periods with {published.targets} targets and {published.actuals} actuals, "
+          f"{len(published.xml):,} bytes); valid against the IATI 2.03 schema in schemas/iati-2.03")
+    return 0
+
+
 def _add_export(commands) -> None:
     from impact.charts.export import FORMATS
 
@@ -139,6 +160,13 @@ def _add_export(commands) -> None:
     common(deck)
     deck.set_defaults(run=_export_deck)
 
+    iati = kinds.add_parser("iati", help="the programme's projects as IATI 2.03 activities, with results against targets")
+    iati.add_argument("--out", required=True, help="FILE.xml to write")
+    iati.add_argument("--data-dir", "--data", dest="data", metavar="DIR",
+                      help="data store (default: IMPACT_DATA_DIR or data/)")
+    iati.add_argument("--programme", metavar="ID", help="programme id (default: the store's first)")
+    iati.set_defaults(run=_export_iati)
+
 
 def _dictionary(args: argparse.Namespace) -> int:
     from impact.data.dictionary import markdown
@@ -167,6 +195,24 @@ def _import(args: argparse.Namespace) -> int:
     was = f"was {result.previous}" if result.previous else "a new programme"
     print(f"version {result.version} of programme {programme} is now active ({was}); tables imported: "
           f"{', '.join(result.replaced) or 'none (definition only)'}")
+    return 0
+
+
+def _import_iati(args: argparse.Namespace) -> int:
+    from impact.data import iati, store
+    from impact.query import db
+
+    done = iati.import_iati(args.path, data_dir=args.data_dir, programme=args.programme, prepare=db.prepare)
+    if not done.ok:
+        print(done.report.to_text(limit=args.show))
+        return 1
+    mapped, result = done.mapped, done.result
+    print(f"No problems found in {args.path}: {mapped.activities} activities read as projects, "
+          f"{mapped.institutions_added} institution(s) and {len(mapped.countries_added)} countr"
+          f"{'y' if len(mapped.countries_added) == 1 else 'ies'} added"
+          f"{' (' + ', '.join(mapped.countries_added) + ')' if mapped.countries_added else ''}.")
+    print(f"version {result.version} of programme {store.manifest_programme(args.data_dir, result.version, args.programme)} is now "
+          f"active (was {result.previous}); tables imported: {', '.join(result.replaced)}")
     return 0
 
 
@@ -314,6 +360,14 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--programme", **programme)
     imp.add_argument("--show", type=int, default=50, help="problems to print in detail (default 50)")
     imp.set_defaults(run=_import)
+
+    imp_iati = commands.add_parser("import-iati", help="read an IATI 2.03 activity file into the programme's projects "
+                                                       "and make it active")
+    imp_iati.add_argument("path", help="FILE.xml: IATI activity XML, version 2.03")
+    imp_iati.add_argument("--data-dir", **data_dir)
+    imp_iati.add_argument("--programme", **{**programme, "help": "programme id (default: the store's first)"})
+    imp_iati.add_argument("--show", type=int, default=50, help="problems to print in detail (default 50)")
+    imp_iati.set_defaults(run=_import_iati)
 
     exp = commands.add_parser("export-extract", help="write the active extract in the shape import accepts")
     exp.add_argument("--format", required=True, choices=("csv", "xlsx", "parquet"))

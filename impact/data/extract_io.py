@@ -52,7 +52,8 @@ def default_user() -> str:
 def import_extract(source: str | Path, data_dir: str | Path | None = None, who: str | None = None,
                    display: str | None = None, limits: readers.Limits = readers.LIMITS,
                    programme: str | None = None, new_programme: bool = False,
-                   prepare: Callable[[Path, str], None] | None = None) -> ImportResult:
+                   prepare: Callable[[Path, str], None] | None = None,
+                   origin: Path | None = None) -> ImportResult:
     """Validate the tables (and programme definition) in `source` and, if there is no problem, make them
     the new active version of their programme.
 
@@ -60,7 +61,8 @@ def import_extract(source: str | Path, data_dir: str | Path | None = None, who: 
     directory's first. A programme not yet in the store is created (its extract must hold every table
     and its definition); with `new_programme` the programme must not exist yet. `prepare(folder, version)`
     runs on the new version before the switch (the query layer's `db.prepare` compiles it, so it must work
-    and readers find it ready).
+    and readers find it ready). `origin` is the file the tables in `source` were built from (an IATI file):
+    the version's manifest records it first among its sources and names it in its label.
     """
 
     top = store.data_dir(data_dir)
@@ -81,6 +83,9 @@ def import_extract(source: str | Path, data_dir: str | Path | None = None, who: 
         if source.is_file():
             sources.insert(0, {"name": display or source.name, "sha256": store.sha256(source),
                                "bytes": source.stat().st_size})
+        if origin is not None:
+            sources.insert(0, {"name": display or origin.name, "sha256": store.sha256(origin),
+                               "bytes": origin.stat().st_size})
         target = programme or (new_definition.id if new_definition else None) or store.default_programme(top)
         where = definitions[0].name if definitions else programmes.FILE
         if target is None:
@@ -135,7 +140,8 @@ def import_extract(source: str | Path, data_dir: str | Path | None = None, who: 
             what = sorted(typed) + ([programmes.FILE] if changed else [])
             manifest = {
                 "label": "Imported extract" if every_table or not current else
-                         f"{parent.get('label', current.version)}, with {', '.join(what)} imported",
+                         f"{parent.get('label', current.version)}, with {', '.join(what)} imported"
+                         + (f" from {display or origin.name}" if origin is not None else ""),
                 "illustrative": bool(parent.get("illustrative")) and not every_table,
                 "created_by": who or default_user(),
                 "parent": current.version if current else "",

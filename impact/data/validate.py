@@ -70,6 +70,7 @@ class Report:
         self.total = 0
         self.kinds: Counter = Counter()
         self.files: dict[str, int] = {}
+        self.row_label = "row"  # what a problem's row counts in its file (an IATI file's: its lines)
 
     @property
     def ok(self) -> bool:
@@ -115,7 +116,7 @@ class Report:
         if self.ok:
             return "\n".join(lines)
         for p in self.ordered()[:limit]:
-            where = f"{p.file}, row {p.row}" if p.row is not None else p.file
+            where = f"{p.file}, {self.row_label} {p.row}" if p.row is not None else p.file
             column = f", column {p.column}" if p.column else ""
             lines.append(f"- {where}{column}: {p.message} [{p.rule}]")
         hidden = self.total - min(limit, len(self.problems))

@@ -1,0 +1,237 @@
+"""Publishing a programme to IATI: one activity per project in IATI activity XML 2.03, with its results.
+
+Each project is an activity of the managing organisation (the reporting organisation): its identifier is
+the definition's prefix and the project id, with its title, a sentence describing it, the funder (role 1,
+Funding), the managing organisation (role 3, Extending) and every partner institution (role 4,
+Implementing), its status and dates as of the data's latest quarter, its country, its sectors (the theme's
+DAC purpose code, and the theme itself in the reporting organisation's own vocabulary, 99), its budget and,
+for each metric with targets for the project, a result: one period per due date, with the target and —
+when the data reaches that date — the actual, which is the dashboard's own figure (`impact.query.results`).
+Programme-wide targets have no activity of their own here and are not published.
+
+Partner institutions have no IATI organisation identifiers, so none is invented: a participating
+organisation carries its name, and the dashboard's own attributes (namespace `impact.data.iati.NS`) carry
+the institution id, type, country and role, so that the file reads back (`impact.data.iati.import_iati`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from impact.data import iati, iso3166, metrics
+from impact.query import db, results
+
+
+@dataclass(frozen=True)
+class Published:
+    """An IATI file built from a programme: its bytes, what it holds, and the schema's verdict."""
+
+    xml: bytes
+    activities: int
+    results: int
+    periods: int
+    targets: int
+    actuals: int
+    problems: list[tuple[int, str]]  # (line, message) where it breaks the 2.03 schema; none when valid
+
+    @property
+    def valid(self) -> bool:
+        """True when the file validates against the shipped IATI 2.03 schema."""
+        return not self.problems
+
+
+def activity_status(start: dt.date, end: dt.date, latest: dt.date) -> str:
+    """The IATI ActivityStatus of a project as of `latest`, the last day of the data: 1 Pipeline (not started),
+    2 Implementation, 3 Finalisation (it ended in the latest quarter with data: its final reports are due),
+    4 Closed."""
+    if start > latest:
+        return iati.PIPELINE
+    if end > latest:
+        return iati.IMPLEMENTATION
+    return iati.FINALISATION if end >= results.quarter_start(latest) else iati.CLOSED
+
+
+def number(value: float) -> str:
+    """A value as IATI writes it: digits, a point for decimals, no grouping (350, 12.5)."""
+    return f"{value:.10g}" if not float(value).is_integer() else str(int(value))
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _updated(database: db.Database) -> str:
+    """When the data was last changed: the version's import time, else its newest file's."""
+    created = database.manifest.get("created_at")
+    if created:
+        return created
+    newest = max(p.stat().st_mtime for p in database.extract_dir.glob("*.parquet"))
+    return _stamp(dt.datetime.fromtimestamp(newest, dt.UTC))
+
+
+def _sentence(project: dict, partners: list[dict], programme_name: str) -> str:
+    """What the project is, in one sentence: theme, country, grant type, phase and partners."""
+    names = [f"{p['name']} ({p['role']})" for p in partners]
+    between = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
+    article = "An" if project["theme"][:1].lower() in "aeiou" else "A"
+    return (f"{article} {project['theme']} partnership in {project['country'] or project['iso3']} "
+            f"({project['grant_type']}, phase {project['phase']}), part of {programme_name}, between {between}.")
+
+
+def _records(frame: pd.DataFrame, *dates: str) -> list[dict]:
+    """A query's rows as dicts, missing values as None and `dates` as datetime.date."""
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    for row in rows:
+        for column in dates:
+            row[column] = pd.Timestamp(row[column]).date()
+    return rows
+
+
+def build(database: db.Database, now: dt.datetime | None = None):
+    """The programme's IATI activity document (an lxml element tree); ValueError when the definition has no
+    `iati` section (saying what to add)."""
+    from lxml import etree
+
+    programme = database.programme
+    section = iati.section(programme)
+    with metrics.using(programme):
+        everything = {"period_from": programme.start, "period_to": programme.end,
+                      **{k: [] for k in ("phases", "regions", "countries", "themes", "grant_types")}}
+        pic = results.picture(database, everything)
+        partners: dict[str, list[dict]] = {}
+        for row in _records(db.run_query(database, "iati_participants")):
+            partners.setdefault(row["project_id"], []).append(row)
+        order = {key: n for n, key in enumerate(metrics.known())}
+        targets: dict[str, dict[str, list[dict]]] = {}
+        for row in _records(pic.targets[pic.targets["scope"] == "project"]):
+            if metrics.is_metric(row["metric"]):
+                targets.setdefault(row["project_id"], {}).setdefault(row["metric"], []).append(row)
+        root = etree.Element("iati-activities", nsmap={iati.NS_PREFIX: iati.NS},
+                             version=iati.VERSION, **{"generated-datetime": _stamp(now or dt.datetime.now(dt.UTC))})
+        updated = _updated(database)
+        for project in _records(db.run_query(database, "iati_activities"), "start_date", "end_date"):
+            start, end, pid = project["start_date"], project["end_date"], project["project_id"]
+            mine = partners.get(pid, [])
+            activity = etree.SubElement(root, "iati-activity", {
+                "last-updated-datetime": updated, iati.XML_LANG: section.language or "en",
+                "default-currency": programme.currency, f"{{{iati.NS}}}grant-type": project["grant_type"]})
+            _text(activity, "iati-identifier", section.activity_id(pid))
+            _named(activity, "reporting-org", programme.managed_by or section.reporting_org_ref,
+                   ref=section.reporting_org_ref, type=section.reporting_org_type)
+            _named(activity, "title", project["title"])
+            _named(activity, "description", _sentence(project, mine, f"{programme.name} ({programme.short_name})"),
+                   type="1")
+            _participant(activity, iati.FUNDING, programme.funder, section.funder_ref, section.funder_type)
+            _participant(activity, iati.EXTENDING, programme.managed_by, section.reporting_org_ref,
+                         section.reporting_org_type)
+            for partner in mine:
+                _named(activity, "participating-org", partner["name"], role=iati.IMPLEMENTING, **{
+                    f"{{{iati.NS}}}institution-id": partner["institution_id"],
+                    f"{{{iati.NS}}}institution-type": partner["institution_type"],
+                    f"{{{iati.NS}}}country": partner["iso3"], f"{{{iati.NS}}}role": partner["role"]})
+            etree.SubElement(activity, "activity-status", code=activity_status(start, end, pic.latest))
+            for kind, day, happened in ((iati.PLANNED_START, start, True), (iati.ACTUAL_START, start, start <= pic.latest),
+                                        (iati.PLANNED_END, end, True), (iati.ACTUAL_END, end, end <= pic.latest)):
+                if happened:
+                    etree.SubElement(activity, "activity-date", type=kind, **{"iso-date": day.isoformat()})
+            country = etree.SubElement(activity, "recipient-country",
+                                       code=iso3166.alpha2(project["iso3"]) or project["iso3"])
+            if project["region"]:
+                country.set(f"{{{iati.NS}}}region", project["region"])
+            if project["country"]:
+                _text(country, "narrative", project["country"])
+            code = (section.sectors or {}).get(project["theme"])
+            if code:
+                etree.SubElement(activity, "sector", vocabulary=iati.DAC_SECTOR, code=code)
+            _named(activity, "sector", project["theme"], vocabulary=iati.OWN_SECTOR, code=project["theme"])
+            budget = etree.SubElement(activity, "budget", type=iati.ORIGINAL_BUDGET, status=iati.COMMITTED)
+            etree.SubElement(budget, "period-start", {"iso-date": start.isoformat()})
+            etree.SubElement(budget, "period-end", {"iso-date": end.isoformat()})
+            _text(budget, "value", str(int(project["budget_gbp"])), currency=programme.currency,
+                  **{"value-date": start.isoformat()})
+            for metric in sorted(targets.get(pid, {}), key=lambda key: order.get(key, len(order))):
+                due = sorted(targets[pid][metric], key=lambda row: row["due_date"])
+                _result(activity, pic, pid, metric, due, start)
+    return etree.ElementTree(root)
+
+
+def _text(parent, tag: str, text: str, **attributes):
+    from lxml import etree
+
+    element = etree.SubElement(parent, tag, {k: v for k, v in attributes.items() if v not in (None, "")})
+    element.text = text
+    return element
+
+
+def _named(parent, tag: str, name: str, **attributes):
+    """An element holding one narrative, with the attributes given (empty ones left out)."""
+    from lxml import etree
+
+    element = etree.SubElement(parent, tag, {k: v for k, v in attributes.items() if v not in (None, "")})
+    _text(element, "narrative", name)
+    return element
+
+
+def _participant(activity, role: str, name: str, ref: str, kind: str) -> None:
+    """A participating organisation named by the definition (left out when it gives neither name nor ref)."""
+    from lxml import etree
+
+    if name:
+        _named(activity, "participating-org", name, ref=ref, type=kind, role=role)
+    elif ref:
+        etree.SubElement(activity, "participating-org", ref=ref, type=kind, role=role)
+
+
+def _result(activity, pic: results.Picture, project_id: str, metric: str, targets: list[dict],
+            start: dt.date) -> None:
+    """One output result for a project and metric: a period per due date (`targets`, in order), its target and,
+    where the data reaches it, the dashboard's cumulative actual."""
+    from lxml import etree
+
+    m = metrics.metric(metric)
+    scale = 100.0 if m.fmt == "percent" else 1.0  # IATI writes a percentage measure as 0-100
+    result = etree.SubElement(activity, "result", type=iati.OUTPUT)
+    _named(result, "title", m.label)
+    indicator = etree.SubElement(result, "indicator", measure=iati.PERCENTAGE if m.fmt == "percent" else iati.UNIT,
+                                 ascending="1")
+    _named(indicator, "title", m.label)
+    if m.how_counted:
+        _named(indicator, "description", m.how_counted)
+    baseline = next((row["baseline"] for row in targets if row["baseline"] is not None), None)
+    if baseline is not None:
+        etree.SubElement(indicator, "baseline", year=str(start.year), value=number(float(baseline) * scale),
+                         **{"iso-date": start.isoformat()})
+    series = pic.series("project", project_id, metric)
+    previous = None
+    for row in targets:
+        due = row["due_date"]
+        period = etree.SubElement(indicator, "period")
+        first = previous + dt.timedelta(days=1) if previous else start
+        etree.SubElement(period, "period-start", {"iso-date": min(first, due).isoformat()})
+        etree.SubElement(period, "period-end", {"iso-date": due.isoformat()})
+        etree.SubElement(period, "target", value=number(float(row["target"]) * scale))
+        if due <= pic.latest:
+            actual = results.value_at(series, due, metric)
+            if not math.isnan(actual):
+                etree.SubElement(period, "actual", value=number(actual * scale))
+        previous = due
+
+
+def publish(database: db.Database, now: dt.datetime | None = None) -> Published:
+    """The programme's IATI file, checked against the shipped 2.03 schema (ValueError without an `iati` section)."""
+    from lxml import etree
+
+    tree = build(database, now)
+    root = tree.getroot()
+    data = etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    # Validate what is written: the bytes, parsed again, so line numbers point into the file.
+    problems = iati.check(etree.fromstring(data, iati.parser()).getroottree())
+    return Published(xml=data, activities=len(root), results=len(root.findall("iati-activity/result")),
+                     periods=len(root.findall("iati-activity/result/indicator/period")),
+                     targets=len(root.findall("iati-activity/result/indicator/period/target")),
+                     actuals=len(root.findall("iati-activity/result/indicator/period/actual")),
+                     problems=problems)
