@@ -398,9 +398,7 @@ def _check_periods(report: Report, t: Checked, programme) -> None:
     _flag(report, t, "period", valid & ~month, "not-quarter-start",
           lambda v, i: f"{v} is not the first day of a quarter; periods are quarters written as their first "
                        "day: YYYY-01-01, YYYY-04-01, YYYY-07-01 or YYYY-10-01.")
-    first = pa.scalar(programme.start, pa.date32())
-    last = pa.scalar(programme.end, pa.date32())
-    outside = valid & (_mask(pc.less(days, first)) | _mask(pc.greater(days, last)))
+    outside = _outside_programme(t, "period", programme)
     _flag(report, t, "period", outside, "outside-programme",
           lambda v, i: f"{v} is outside the programme, which runs from {programme.start} to {programme.end} "
                        f"(start and end in {DEFINITION}).")
@@ -502,9 +500,7 @@ def _check_in_use(report: Report, t: Checked, programme) -> None:
               lambda v, i, where=where: f"'{v}' is used by the data in use, but {where} no longer lists it; "
                                         "add it back, or import this table without it.")
     if "period" in t.typed:
-        days = t.typed["period"]
-        outside = t.valid("period") & (_mask(pc.less(days, pa.scalar(programme.start, pa.date32())))
-                                       | _mask(pc.greater(days, pa.scalar(programme.end, pa.date32()))))
+        outside = _outside_programme(t, "period", programme)
         _flag(report, t, "period", outside, "outside-programme",
               lambda v, i: f"{v} is used by the data in use, but the programme in {DEFINITION} runs from "
                            f"{programme.start} to {programme.end}.")
@@ -634,6 +630,13 @@ def _check_sides(report: Report, tables: dict[str, Checked]) -> None:
                            f"{partners.value('institution_id', i)} is not one.")
 
 
+def _outside_programme(t: Checked, column: str, programme) -> np.ndarray:
+    """Rows whose date in `column` is valid but before the programme's start or after its end."""
+    days = t.typed[column]
+    return t.valid(column) & (_mask(pc.less(days, pa.scalar(programme.start, pa.date32())))
+                              | _mask(pc.greater(days, pa.scalar(programme.end, pa.date32()))))
+
+
 def _check_targets(report: Report, tables: dict[str, Checked], programme) -> None:
     """A project's target names its project, the programme's names none; every target is due within the programme."""
     t = tables.get("targets")
@@ -648,9 +651,7 @@ def _check_targets(report: Report, tables: dict[str, Checked], programme) -> Non
     _flag(report, t, "project_id", (scope == "programme").to_numpy() & ~blank, "project-for-programme",
           lambda v, i: f"This is a programme target (scope programme) but names the project {v}; "
                        "set scope to project, or empty the project_id.")
-    due = t.typed["due_date"]
-    outside = t.valid("due_date") & (_mask(pc.less(due, pa.scalar(programme.start, pa.date32())))
-                                     | _mask(pc.greater(due, pa.scalar(programme.end, pa.date32()))))
+    outside = _outside_programme(t, "due_date", programme)
     _flag(report, t, "due_date", outside, "outside-programme",
           lambda v, i: f"{v} is outside the programme, which runs from {programme.start} to {programme.end} "
                        f"(start and end in {DEFINITION}); a target must fall due within it.")
