@@ -16,8 +16,8 @@ from impact.query.filters import quarter_label
 
 AS_OF_PARAM = "asof"
 SCORE_PARAM = "score"
-EXPORT_COLUMNS = ["project_id", "title", "country", "indicator", "end_target", "end_due", "expected", "actual",
-                  "achieved", "score", "of_end", "how"]
+EXPORT_COLUMNS = ["project_id", "title", "country", "indicator", "baseline", "end_target", "end_due", "expected",
+                  "actual", "achieved", "score", "of_end", "how"]
 
 
 @st.cache_data(ttl=3600, max_entries=200, show_spinner=False)

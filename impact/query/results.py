@@ -24,7 +24,7 @@ from impact.query import db
 
 NO_MILESTONE = "no milestone due yet"
 NO_TARGET = "no target set"
-TABLE_COLUMNS = ["scope", "project_id", "title", "country", "metric", "indicator", "actual", "expected",
+TABLE_COLUMNS = ["scope", "project_id", "title", "country", "metric", "indicator", "baseline", "actual", "expected",
                  "percent", "score", "end_target", "end_due", "percent_of_end", "how"]
 
 
@@ -288,7 +288,7 @@ def progress(pic: Picture, day: dt.date, results, programme_start: dt.date, *, p
                   results)
         rows.append({"scope": scope, "project_id": project, "title": group["title"].iloc[0],
                      "country": group["country"].iloc[0], "metric": metric, "indicator": metrics.metric(metric).label,
-                     "actual": j.actual, "expected": j.expected, "percent": j.percent,
+                     "baseline": baseline, "actual": j.actual, "expected": j.expected, "percent": j.percent,
                      "score": j.score or NO_MILESTONE, "end_target": j.end_target, "end_due": j.end_due,
                      "percent_of_end": j.percent_of_end, "how": how_computed(metric, baseline)})
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
@@ -354,6 +354,10 @@ def sentence(row: dict, day: dt.date) -> str:
         against = f"the {expected} expected by then (on the way to {figure(row['end_target'], key)} by {row['end_due']:%B %Y})"
     if row["percent"] is None or pd.isna(row["percent"]):
         return f"{head}, against {against}: {row['score']}."
+    baseline = row.get("baseline")
+    if baseline is not None and not pd.isna(baseline):
+        return (f"{head}, {row['percent']:,.0f}% of the way from the {figure(baseline, key)} baseline to "
+                f"{against}: {row['score']}.")
     return f"{head}, {row['percent']:,.0f}% of {against}: {row['score']}."
 
 
