@@ -11,6 +11,7 @@ import streamlit as st
 
 from impact.app import ui
 from impact.charts import catalog, export
+from impact.data import metrics
 from impact.query import results
 from impact.query.filters import quarter_label
 
@@ -29,16 +30,30 @@ def picture(params: dict | None = None) -> results.Picture:
     """Targets and actuals under the filters (cached per data version and filters)."""
     ui.database()
     active = ui._active()
-    scope = {k: v for k, v in (params or ui.filter_params()).items() if k not in ("cadres", "genders")}
-    return _picture(active.version, str(active.path), scope)
+    return _picture(active.version, str(active.path), _scope(params))
+
+
+def _scope(params: dict | None) -> dict:
+    """The filters that choose projects (a target covers every cadre and gender)."""
+    return {k: v for k, v in (params or ui.filter_params()).items() if k not in ("cadres", "genders")}
 
 
 def judged(day: dt.date, *, params: dict | None = None, programme_scope: bool = True,
            projects: bool = True) -> pd.DataFrame:
-    """Every target under the filters judged at `day` (one row per scope and metric)."""
-    programme = ui.programme()
-    return results.progress(picture(params), day, programme.results, programme.start,
-                            programme_scope=programme_scope, projects=projects)
+    """Every target under the filters judged at `day` (one row per scope and metric), cached like a query."""
+    ui.database()
+    active = ui._active()
+    return _judged(active.version, str(active.path), _scope(params), day, programme_scope, projects)
+
+
+@st.cache_data(ttl=3600, max_entries=200, show_spinner=False)
+def _judged(version: str, path: str, params: dict, day: dt.date, programme_scope: bool,
+            projects: bool) -> pd.DataFrame:
+    database = ui._database(version, path)
+    programme = database.programme
+    with metrics.using(programme):
+        return results.progress(_picture(version, path, params), day, programme.results, programme.start,
+                                programme_scope=programme_scope, projects=projects)
 
 
 def default_day(pic: results.Picture) -> dt.date:
@@ -140,8 +155,7 @@ def project_targets(project_id: str) -> None:
     everything = {**ui.filter_params(), "period_from": ui.programme().start, "period_to": ui.programme().end,
                   **{k: [] for k in ("phases", "regions", "countries", "themes", "grant_types")}}
     pic = picture(everything)
-    programme = ui.programme()
-    rows = results.progress(pic, pic.latest, programme.results, programme.start, programme_scope=False)
+    rows = judged(pic.latest, params=everything, programme_scope=False)
     rows = rows[rows["project_id"] == project_id]
     st.subheader("Against its targets")
     if rows.empty:
