@@ -14,6 +14,7 @@ from impact.app.chart_menu import _BUILT, _SLIDE, DECK_PARAM, current_deck, set_
 from impact.charts import catalog, deck, export, theme
 
 SLIDE_PARAM = "slide"
+DECK_FORMATS = (("pptx", "PowerPoint"), ("pdf", "PDF"), ("html", "HTML"))  # format, button label
 
 PROJECTOR_CSS = f"""
 <style>
@@ -174,11 +175,11 @@ def _file_stem(current: deck.Deck) -> str:
 
 
 def deck_downloads(current: deck.Deck, prepared: list[deck.PreparedSlide]) -> None:
-    """Build the deck as PowerPoint or PDF with a progress bar, then offer the file."""
+    """Build the deck as PowerPoint, PDF or one self-contained HTML file with a progress bar, then offer it."""
     prov = ui.current_provenance()
     signature = hashlib.sha256(f"{current.to_token()}|{prov}".encode()).hexdigest()
-    pptx, pdf = st.columns(2)
-    for column, fmt, label in ((pptx, "pptx", "PowerPoint"), (pdf, "pdf", "PDF")):
+    columns = st.columns(len(DECK_FORMATS))
+    for column, (fmt, label) in zip(columns, DECK_FORMATS, strict=True):
         if column.button(f"Build {label}", icon=":material/build:", key=f"deck_build_{fmt}"):
             bar = st.progress(0.0, text=f"Building the {label} deck…")
 
@@ -187,6 +188,8 @@ def deck_downloads(current: deck.Deck, prepared: list[deck.PreparedSlide]) -> No
 
             data = deck.build(current, prepared, prov, fmt, progress=progress)
             st.session_state[_BUILT] = (signature, fmt, data)
+    st.caption("HTML: one file with live charts that opens in any browser with no server and no internet; "
+               "→ ← or a clicker move, F is full screen, S the speaker view, and it prints one slide a page.")
     built = st.session_state.get(_BUILT)
     if built and built[0] == signature:
         fmt, data = built[1], built[2]
