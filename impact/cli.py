@@ -95,8 +95,9 @@ def _export_deck(args: argparse.Namespace) -> int:
     if fmt not in decks.FORMATS:
         *others, last = (f".{f}" for f in decks.FORMATS)
         raise ValueError(f"--out {args.out!r}: the file must end in {', '.join(others)} or {last}")
-    deck = decks.load(args.deck) if args.deck else decks.default_deck()
+    custom = decks.load(args.deck) if args.deck else None  # a bad deck file is refused before the data is opened
     database, choices, filters, provenance = _export_context(args)
+    deck = custom if custom is not None else decks.default_deck()  # the active programme's own default deck, now that it is known
     slides = decks.prepare(deck, lambda spec, opts: export.chart_data(database, spec, filters, choices, opts))
 
     def progress(done: int, total: int, what: str) -> None:
