@@ -246,3 +246,23 @@ def test_hostile_text_is_shown_as_text(browser, fixture_dir, definition, tmp_pat
         stayed_in_the_file(page, path)
     finally:
         context.close()
+
+
+def test_build_html_on_the_present_page_downloads_the_file(page, tmp_path):
+    from tests.browser.conftest import wait_for_app
+
+    wait_for_app(page)
+    page.locator("[data-testid='stSidebarNav'] a", has_text="Present").click()
+    wait_for_app(page)
+    page.get_by_text("Download the deck (PowerPoint, PDF or HTML)").click()
+    page.get_by_role("button", name="Build HTML").click()
+    wait_for_app(page)
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="Download hps_impact.html").click()
+    download = info.value
+    assert download.suggested_filename == "hps_impact.html"
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and len(path.read_bytes()) <= 6_000_000
+    assert f'class="slide-title">{deck.default_deck().name}</h1>' in text
