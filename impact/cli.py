@@ -92,10 +92,12 @@ def _export_deck(args: argparse.Namespace) -> int:
     from impact.charts import export
 
     fmt = Path(args.out).suffix.lower().lstrip(".")
-    if fmt not in ("pptx", "pdf"):
-        raise ValueError(f"--out {args.out!r}: the file must end in .pptx or .pdf")
-    deck = decks.load(args.deck) if args.deck else decks.default_deck()
+    if fmt not in decks.FORMATS:
+        *others, last = (f".{f}" for f in decks.FORMATS)
+        raise ValueError(f"--out {args.out!r}: the file must end in {', '.join(others)} or {last}")
+    custom = decks.load(args.deck) if args.deck else None  # a bad deck file is refused before the data is opened
     database, choices, filters, provenance = _export_context(args)
+    deck = custom if custom is not None else decks.default_deck()  # the active programme's own default deck, now that it is known
     slides = decks.prepare(deck, lambda spec, opts: export.chart_data(database, spec, filters, choices, opts))
 
     def progress(done: int, total: int, what: str) -> None:
@@ -131,7 +133,7 @@ def _export_iati(args: argparse.Namespace) -> int:
 def _add_export(commands) -> None:
     from impact.charts.export import FORMATS
 
-    export = commands.add_parser("export", help="export charts and decks (PNG, SVG, PDF, CSV, Excel, PowerPoint)")
+    export = commands.add_parser("export", help="export charts and decks (PNG, SVG, PDF, CSV, Excel, PowerPoint, HTML)")
     kinds = export.add_subparsers(dest="export_command", required=True, metavar="WHAT")
 
     listing = kinds.add_parser("list", help="the chart ids available")
@@ -154,9 +156,9 @@ def _add_export(commands) -> None:
     common(chart)
     chart.set_defaults(run=_export_chart)
 
-    deck = kinds.add_parser("deck", help="a deck as PowerPoint or PDF")
+    deck = kinds.add_parser("deck", help="a deck as PowerPoint, PDF or one self-contained HTML file")
     deck.add_argument("--deck", help="deck file (JSON); default: the shipped deck")
-    deck.add_argument("--out", required=True, help="FILE.pptx or FILE.pdf")
+    deck.add_argument("--out", required=True, help="FILE.pptx, FILE.pdf or FILE.html (the extension names the format)")
     common(deck)
     deck.set_defaults(run=_export_deck)
 

@@ -23,5 +23,5 @@ else:
 
 with st.expander("Edit the deck", icon=":material/edit:"):
     present.deck_editor(current)
-with st.expander("Download the deck (PowerPoint or PDF)", icon=":material/download:"):
+with st.expander("Download the deck (PowerPoint, PDF or HTML)", icon=":material/download:"):
     present.deck_downloads(current, slides)

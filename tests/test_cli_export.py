@@ -82,9 +82,10 @@ def test_errors_are_one_clear_line_and_non_zero(fixture_dir, tmp_path, capsys, a
     assert not out.exists()
 
 
-def test_deck_output_must_be_pptx_or_pdf(fixture_dir, tmp_path, capsys):
+def test_deck_output_must_be_pptx_pdf_or_html(fixture_dir, tmp_path, capsys):
     assert main(["export", "deck", "--out", str(tmp_path / "deck.docx"), "--data", str(fixture_dir)]) != 0
-    assert ".pptx or .pdf" in capsys.readouterr().err
+    assert ".pptx, .pdf or .html" in capsys.readouterr().err
+    assert not (tmp_path / "deck.docx").exists()
 
 
 def test_invalid_deck_file_is_refused(fixture_dir, tmp_path, capsys):

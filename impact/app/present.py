@@ -14,6 +14,8 @@ from impact.app.chart_menu import _BUILT, _SLIDE, DECK_PARAM, current_deck, set_
 from impact.charts import catalog, deck, export, theme
 
 SLIDE_PARAM = "slide"
+DECK_FORMATS = (("pptx", "PowerPoint"), ("pdf", "PDF"), ("html", "HTML"))  # format, button label
+_BUILD_REQUEST = "_deck_build_request"
 
 PROJECTOR_CSS = f"""
 <style>
@@ -185,20 +187,31 @@ def _file_stem(current: deck.Deck) -> str:
     return stem[:60] or "deck"
 
 
+def _request_build(fmt: str) -> None:
+    # Kept in the session, not read from the button's return value: a press survives a rerun of the page
+    # (e.g. `ui.ensure_navigation` rerunning it through app.py), and the build still runs in place.
+    st.session_state[_BUILD_REQUEST] = fmt
+
+
 def deck_downloads(current: deck.Deck, prepared: list[deck.PreparedSlide]) -> None:
-    """Build the deck as PowerPoint or PDF with a progress bar, then offer the file."""
+    """Build the deck as PowerPoint, PDF or one self-contained HTML file with a progress bar, then offer it."""
     prov = ui.current_provenance()
     signature = hashlib.sha256(f"{current.to_token()}|{prov}".encode()).hexdigest()
-    pptx, pdf = st.columns(2)
-    for column, fmt, label in ((pptx, "pptx", "PowerPoint"), (pdf, "pdf", "PDF")):
-        if column.button(f"Build {label}", icon=":material/build:", key=f"deck_build_{fmt}"):
-            bar = st.progress(0.0, text=f"Building the {label} deck…")
+    for column, (fmt, label) in zip(st.columns(len(DECK_FORMATS)), DECK_FORMATS, strict=True):
+        column.button(f"Build {label}", icon=":material/build:", key=f"deck_build_{fmt}",
+                      on_click=_request_build, args=(fmt,))
+    fmt = st.session_state.pop(_BUILD_REQUEST, None)
+    if fmt in dict(DECK_FORMATS):
+        label = dict(DECK_FORMATS)[fmt]
+        bar = st.progress(0.0, text=f"Building the {label} deck…")
 
-            def progress(done: int, total: int, what: str, bar=bar, label=label) -> None:
-                bar.progress(done / total, text=f"{label}: {what}")
+        def progress(done: int, total: int, what: str) -> None:
+            bar.progress(done / total, text=f"{label}: {what}")
 
-            data = deck.build(current, prepared, prov, fmt, progress=progress)
-            st.session_state[_BUILT] = (signature, fmt, data)
+        data = deck.build(current, prepared, prov, fmt, progress=progress)
+        st.session_state[_BUILT] = (signature, fmt, data)
+    st.caption("HTML: one file with live charts that opens in any browser with no server and no internet; "
+               "→ ← or a clicker move, F is full screen, S the speaker view, and it prints one slide a page.")
     built = st.session_state.get(_BUILT)
     if built and built[0] == signature:
         fmt, data = built[1], built[2]

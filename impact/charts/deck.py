@@ -3,8 +3,9 @@
 A deck is plain data, saved as a small JSON file (`decks/*.json`) or packed into a URL token;
 both are validated on the way in (known charts, known options, bounded text). The builders turn
 a deck into PowerPoint (16:9, a title slide, one slide per chart, speaker notes with the filters
-and the source, native charts for bar/column/line/area/pie, images for the rest) or into PDF
-(pages drawn by Kaleido and joined with pypdf). The Present page shows the same slides.
+and the source, native charts for bar/column/line/area/pie, images for the rest), into PDF
+(pages drawn by Kaleido and joined with pypdf) or into one self-contained HTML file of live charts
+(`impact.charts.html_deck`). The Present page shows the same slides.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ MAX_NOTE = 4000
 MAX_OPTION = 120
 MAX_TOKEN = 12_000  # characters of a deck packed into a URL
 NATIVE_KINDS = ("bar", "column", "line", "area", "pie")
+FORMATS = ("pptx", "pdf", "html")  # what `build` writes; the file extension names the format
 
 Progress = Callable[[int, int, str], None]  # (done, total, what is being built)
 
@@ -260,6 +262,16 @@ class PreparedSlide:
         """The one number shown on the slide: (label, formatted value)."""
         return key_number(self.spec, self.frame)
 
+    @property
+    def caption(self) -> str:
+        """The sentence under the chart, computed from the numbers it shows ('' if the chart has none)."""
+        return self.spec.caption(self.spec.rows(self.frame)) if self.spec.caption else ""
+
+    @property
+    def has_legend(self) -> bool:
+        """Whether the chart names its series in a legend: it draws more than one."""
+        return len(series_columns(self.spec, self.spec.rows(self.frame))) > 1
+
 
 def prepare(deck: Deck, run: Callable[[catalog.ChartSpec, dict], pd.DataFrame]) -> list[PreparedSlide]:
     """Each slide with its data; `run(spec, options)` queries under the active filters."""
@@ -279,6 +291,21 @@ def key_number(spec: catalog.ChartSpec, frame: pd.DataFrame) -> tuple[str, str] 
     top = frame.sort_values(head, ascending=False).iloc[0]
     where = f" ({top[spec.category]})" if spec.category in frame else ""
     return (f"{m.label}, highest{where}", format_metric(head, top[head]))
+
+
+def series_columns(spec: catalog.ChartSpec, rows: pd.DataFrame) -> list[str]:
+    """The value columns a deck draws as series: every series, except a pie's single one."""
+    columns = spec.series(rows)
+    return columns[:1] if spec.kind == "pie" else columns
+
+
+def cover_notes(deck: Deck, provenance: export.Provenance, slide_count: int) -> str:
+    """Speaker notes of the title slide: the deck, the filters, source, data version and date."""
+    return "\n".join(
+        [f"{deck.name}: {slide_count} chart slides", f"Filters: {provenance.filters}",
+         f"Source: {provenance.source}", f"Data version: {provenance.version}",
+         f"Exported: {provenance.day.isoformat()}"]
+    )
 
 
 def speaker_notes(slide: Slide, provenance: export.Provenance) -> str:
@@ -327,7 +354,7 @@ def native_chart_data(spec: catalog.ChartSpec, frame: pd.DataFrame):
     from pptx.chart.data import CategoryChartData
 
     rows = spec.rows(frame)
-    columns = spec.series(rows)[:1] if spec.kind == "pie" else spec.series(rows)
+    columns = series_columns(spec, rows)
     formats = spec.column_formats(rows)
     data = CategoryChartData(number_format=_head_format(spec))
     # The embedded workbook is written by XlsxWriter, which turns text starting with '=' into a formula.
@@ -494,11 +521,7 @@ def build_pptx(deck: Deck, slides: list[PreparedSlide], provenance: export.Prove
     _textbox(cover, margin, Inches(2.3), width, Inches(1.3), deck.name, 44, bold=True)
     _textbox(cover, margin, Inches(3.7), width, Inches(0.9), provenance.filters, 22, color=muted)
     _textbox(cover, margin, Inches(6.6), width, Inches(0.5), provenance.footer, 12, color=muted)
-    cover.notes_slide.notes_text_frame.text = "\n".join(
-        [f"{deck.name}: {len(slides)} chart slides", f"Filters: {provenance.filters}",
-         f"Source: {provenance.source}", f"Data version: {provenance.version}",
-         f"Exported: {provenance.day.isoformat()}"]
-    )
+    cover.notes_slide.notes_text_frame.text = cover_notes(deck, provenance, len(slides))
     chart_box = (margin, Inches(1.55), width, Inches(5.15))
     for number, prepared in enumerate(slides, start=1):
         spec, slide_def = prepared.spec, prepared.slide
@@ -577,9 +600,13 @@ def build_pdf(deck: Deck, slides: list[PreparedSlide], provenance: export.Proven
 
 def build(deck: Deck, slides: list[PreparedSlide], provenance: export.Provenance, fmt: str,
           progress: Progress | None = None) -> bytes:
-    """The deck as 'pptx' or 'pdf'."""
+    """The deck as 'pptx', 'pdf' or 'html' (one self-contained file of live charts)."""
     if fmt == "pptx":
         return build_pptx(deck, slides, provenance, progress)
     if fmt == "pdf":
         return build_pdf(deck, slides, provenance, progress)
-    raise ValueError(f"unknown deck format {fmt!r}; use pptx or pdf")
+    if fmt == "html":
+        from impact.charts import html_deck  # it builds on this module's slides
+
+        return html_deck.build_html(deck, slides, provenance, progress)
+    raise ValueError(f"unknown deck format {fmt!r}; use {', '.join(FORMATS)}")

@@ -42,7 +42,10 @@ MIME_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     "json": "application/json",
+    "html": "text/html",
 }
+# Plotly's world outlines, shipped with the project so maps draw offline (Kaleido, the app, HTML decks).
+TOPOJSON_DIR = store.PROJECT_ROOT / "static"
 _HEADER_HEIGHT = 112  # title, key number and filters above the plot (px of the 960×540 layout)
 _COLUMN_LABELS = {"iso3": "ISO-3 code", "pct_change": "% change", "grant_type": "Grant type", "uk_lead": "UK lead",
                   "expected": "Expected by then (milestone path)", "target": "Target due",
@@ -137,7 +140,7 @@ def start_renderer() -> None:
     import kaleido
     import plotly.io as pio
 
-    pio.defaults.topojson = (store.PROJECT_ROOT / "static").resolve().as_uri() + "/"
+    pio.defaults.topojson = TOPOJSON_DIR.resolve().as_uri() + "/"
     pio.defaults.mathjax = None
     pio.defaults.headers = None
     server = kaleido._global_server  # the sync server is a process singleton
