@@ -15,8 +15,8 @@ programme_id = ui.programme_id()
 st.title("Data")
 st.caption(ui.plain(f"{data.programme.name} ({programme_id}) · data in use: version {data.version} · {data.label}"))
 
-dictionary_tab, versions_tab, browse_tab, import_tab, returns_tab = st.tabs(
-    ["Data dictionary", "Versions", "Browse the data", "Import", "Quarterly returns"], key="data_tabs"
+dictionary_tab, versions_tab, browse_tab, import_tab, returns_tab, reporting_tab = st.tabs(
+    ["Data dictionary", "Versions", "Browse the data", "Import", "Quarterly returns", "Reporting"], key="data_tabs"
 )
 
 with dictionary_tab:
@@ -165,3 +165,6 @@ with returns_tab:
         returns_view.workbooks_for_quarter()
         st.subheader("Import returns")
         returns_view.upload_returns()
+
+with reporting_tab:
+    returns_view.reporting_view()

@@ -422,3 +422,61 @@ def test_an_administrator_uploads_returns_on_the_data_page(data_store, picks, mo
 
 def returns_xlsx() -> str:
     return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# ---- who has reported -----------------------------------------------------------------------------
+
+def _independent_rates(folder: Path, as_of: dt.date) -> tuple[dict, dict]:
+    """Due and received returns per quarter and per country from the projects' dates and the fact rows."""
+    projects = store.read_table(folder, "projects").to_pylist()
+    countries = {r["iso3"]: r["name"] for r in store.read_table(folder, "countries").to_pylist()}
+    reported = set()
+    for name in returns.TABLES:
+        table = store.read_table(folder, name)
+        reported |= set(zip(table["project_id"].to_pylist(), table["period"].to_pylist(), strict=True))
+    per_quarter, per_country = {}, {}
+    for p in projects:
+        for quarter in returns.project_quarters(p["start_date"], p["end_date"]):
+            if returns.quarter_end(quarter) >= as_of:
+                continue
+            got = (p["project_id"], quarter) in reported
+            for bucket, key in ((per_quarter, returns.period_name(quarter)), (per_country, countries[p["iso3"]])):
+                due, received = bucket.get(key, (0, 0))
+                bucket[key] = (due + 1, received + got)
+    return per_quarter, per_country
+
+
+def test_reporting_rates_equal_an_independent_count(data_store, picks, tmp_path):
+    from impact.query import db, reporting
+
+    for project, period in picks[:2]:  # two returns go missing
+        path = write(tmp_path / f"blank-{project}", "blank.xlsx", returns.workbook(project, period, data_store))
+        assert returns.import_returns([path], data_store, confirm_removals=True).ok
+    folder = store.active(data_store).path
+    as_of = max(returns.quarter_end(d) for _, d in picks[:2]) + dt.timedelta(days=1)
+    frame = reporting.status(db.open_database(folder, "returns-test"), as_of)
+    per_quarter, per_country = _independent_rates(folder, as_of)
+    got = reporting.rates(frame, "period").set_index("period")
+    assert {k: (int(r.due), int(r.received)) for k, r in got.iterrows()} == per_quarter
+    got = reporting.rates(frame, "country").set_index("country")
+    assert {k: (int(r.due), int(r.received)) for k, r in got.iterrows()} == per_country
+    next_quarter = pd_timestamp(as_of)
+    assert (frame["status"] == reporting.NOT_DUE).sum() == (frame["quarter"] >= next_quarter).sum() > 0
+    chase = reporting.missing(frame)
+    assert set(zip(chase["project_id"], chase["period"], strict=True)) == {
+        (p, returns.period_name(d)) for p, d in picks[:2]}
+    sheet = openpyxl.load_workbook(io.BytesIO(reporting.workbook(chase))).active
+    assert sheet.max_row == len(chase) + 1
+
+
+def pd_timestamp(day: dt.date):
+    import pandas as pd
+
+    return pd.Timestamp(day)
+
+
+def test_the_reporting_view_shows_the_rate(app_data):
+    at = make_app("pages/data.py")
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Missing"] == "0" and shown["Reporting rate"] == "100%"  # the generator reports every quarter
+    assert "Download the missing returns (Excel)" in [b.label for b in at.get("download_button")]

@@ -12,7 +12,7 @@ import streamlit as st
 
 from impact.app import auth, ui
 from impact.data import extract_io, returns, validate
-from impact.query import db
+from impact.query import db, reporting
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -115,3 +115,42 @@ def upload_returns() -> None:
         st.caption(ui.plain(f"Version {outcome['version']} is now in use on every page."))
         st.dataframe(pd.DataFrame(outcome["changes"]), hide_index=True, width="stretch")
         st.dataframe(pd.DataFrame(outcome["totals"]), hide_index=True, width="stretch")
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
+def _status(version: str, path: str, as_of: dt.date) -> pd.DataFrame:
+    return reporting.status(ui._database(version, path), as_of)
+
+
+def reporting_view() -> None:
+    """Who has reported: as of a date, every active project x quarter, the rates, and the missing returns."""
+    ui.database()
+    active = ui._active()
+    as_of = st.date_input("As of", value=dt.date.today(), key="reporting_as_of",
+                          help="A quarter's return is due once the quarter has ended.")
+    frame = _status(active.version, str(active.path), as_of)
+    totals = reporting.summary(frame)
+    due, received, gone, rate = st.columns(4)
+    due.metric("Returns due", f"{totals['due']:,}")
+    received.metric("Received", f"{totals['received']:,}")
+    gone.metric("Missing", f"{totals['missing']:,}")
+    rate.metric("Reporting rate", "–" if totals["due"] == 0 else f"{totals['rate']:.0%}")
+    st.caption("Expected: every quarter of every project, from its start to its end. Reported: the project has "
+               "figures for the quarter in the data in use.")
+    by_quarter, by_country = st.columns(2)
+    rate_format = {"rate": st.column_config.NumberColumn("reporting rate", format="percent")}
+    with by_quarter:
+        st.markdown("**Per quarter**")
+        st.dataframe(reporting.rates(frame, "period"), hide_index=True, width="stretch", column_config=rate_format)
+    with by_country:
+        st.markdown("**Per country**")
+        st.dataframe(reporting.rates(frame, "country"), hide_index=True, width="stretch", column_config=rate_format)
+    chase = reporting.missing(frame)
+    st.markdown(f"**Missing returns ({len(chase):,})**")
+    st.dataframe(chase, hide_index=True, width="stretch")
+    st.download_button("Download the missing returns (Excel)", reporting.workbook(chase),
+                       file_name=f"missing-returns-{as_of:%Y-%m-%d}.xlsx", mime=XLSX, key="missing_returns",
+                       disabled=chase.empty)
+    with st.expander("Every project and quarter"):
+        st.dataframe(frame[["project_id", "country", "period", "status", "rows_reported"]], hide_index=True,
+                     width="stretch")
