@@ -480,3 +480,20 @@ def test_the_reporting_view_shows_the_rate(app_data):
     shown = {m.label: m.value for m in at.metric}
     assert shown["Missing"] == "0" and shown["Reporting rate"] == "100%"  # the generator reports every quarter
     assert "Download the missing returns (Excel)" in [b.label for b in at.get("download_button")]
+
+
+def test_text_from_the_data_never_becomes_a_formula_in_the_workbook(data_store, picks):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    project, period = picks[0]
+    table = pq.read_table(data_store / "projects.parquet")
+    hostile = '=HYPERLINK("http://example.invalid","click")'
+    titles = pc.if_else(pc.equal(table["project_id"], project), hostile, table["title"])
+    pq.write_table(table.set_column(table.schema.get_field_index("title"), "title", titles.cast(pa.string())),
+                   data_store / "projects.parquet")
+    wb = openpyxl.load_workbook(io.BytesIO(returns.workbook(project, period, data_store)))
+    formulas = [c.coordinate for s in wb.worksheets for row in s.iter_rows() for c in row if c.data_type == "f"]
+    assert formulas == []
+    assert wb["training"]["C1"].value == "'" + hostile

@@ -220,7 +220,7 @@ def workbook(project_id: str, period: str | dt.date, data_dir: str | Path | None
     reference.protection.sheet = True
     hidden = book.create_sheet(MARKER)
     for key, value in marker.items():
-        hidden.append([key, json.dumps(value) if isinstance(value, dict) else value])
+        hidden.append([key, cells.neutralise(json.dumps(value) if isinstance(value, dict) else value)])
     hidden.sheet_state = "veryHidden"
     lists.sheet_state = "hidden"
     out = io.BytesIO()
@@ -388,7 +388,7 @@ def _read_book(book, path: Path, shown: str, report: validate.Report, limits: re
     marker: dict = {}
     for row in book[MARKER].iter_rows(values_only=True, max_col=2, max_row=50):
         if row and isinstance(row[0], str):
-            marker[row[0]] = row[1]
+            marker[row[0]] = cells.restore(row[1]) if isinstance(row[1], str) else row[1]
     try:
         for key in ("locked", "headings"):
             marker[key] = json.loads(marker[key])
