@@ -116,7 +116,7 @@ def test_the_workbook_has_dropdowns_from_the_definition_and_its_locked_cells_pro
         checks = {str(v.sqref).split(":")[0][0]: v for v in sheet.data_validations.dataValidation}
         for index, dimension in enumerate(kind.dimensions):
             check = checks["ABC"[index]]
-            assert check.type == "list"
+            assert check.type == "list" and check.allow_blank
             letter, rows = check.formula1.split("!")[1].replace("$", "").split(":")[0][0], check.formula1
             values = [c.value for c in lists[letter][1:] if c.value is not None]
             assert tuple(values) == wanted[index], (dimension, rows)
@@ -497,3 +497,27 @@ def test_text_from_the_data_never_becomes_a_formula_in_the_workbook(data_store, 
     formulas = [c.coordinate for s in wb.worksheets for row in s.iter_rows() for c in row if c.data_type == "f"]
     assert formulas == []
     assert wb["training"]["C1"].value == "'" + hostile
+
+
+def test_when_a_return_arrived_comes_from_the_versions_manifests(data_store, picks, tmp_path):
+    from impact.query import db, reporting
+
+    project, period = picks[0]
+    first = returns.import_returns([write(tmp_path / "1", "r.xlsx", original_return(data_store, project, period))],
+                                   data_store)
+    other, other_period = picks[1]
+    second = returns.import_returns([write(tmp_path / "2", "s.xlsx", original_return(data_store, other, other_period))],
+                                    data_store)
+    found = returns.arrivals(data_store)
+    manifests = {v: store.read_manifest(store.version_path(data_store, v)) for v in (first.version, second.version)}
+    assert found.to_dict("records") == [
+        {"project_id": other, "period": other_period.isoformat(), "arrived": manifests[second.version]["created_at"],
+         "version": second.version, "file": "s.xlsx"},
+        {"project_id": project, "period": period.isoformat(), "arrived": manifests[first.version]["created_at"],
+         "version": first.version, "file": "r.xlsx"}]
+    folder = store.active(data_store).path
+    frame = reporting.with_arrivals(reporting.status(db.open_database(folder, "arrivals-test"), dt.date(2030, 1, 1)),
+                                    found)
+    assert frame["arrived"].notna().sum() == 2
+    store.rollback(first.version, data_store)  # the rolled-back return is no longer in the lineage
+    assert returns.arrivals(data_store)["project_id"].tolist() == [project]

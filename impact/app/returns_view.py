@@ -118,8 +118,9 @@ def upload_returns() -> None:
 
 
 @st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
-def _status(version: str, path: str, as_of: dt.date) -> pd.DataFrame:
-    return reporting.status(ui._database(version, path), as_of)
+def _status(version: str, path: str, programme: str | None, as_of: dt.date) -> pd.DataFrame:
+    frame = reporting.status(ui._database(version, path), as_of)
+    return reporting.with_arrivals(frame, returns.arrivals(programme=programme))
 
 
 def reporting_view() -> None:
@@ -128,7 +129,7 @@ def reporting_view() -> None:
     active = ui._active()
     as_of = st.date_input("As of", value=dt.date.today(), key="reporting_as_of",
                           help="A quarter's return is due once the quarter has ended.")
-    frame = _status(active.version, str(active.path), as_of)
+    frame = _status(active.version, str(active.path), ui.programme_id(), as_of)
     totals = reporting.summary(frame)
     due, received, gone, rate = st.columns(4)
     due.metric("Returns due", f"{totals['due']:,}")
@@ -152,5 +153,7 @@ def reporting_view() -> None:
                        file_name=f"missing-returns-{as_of:%Y-%m-%d}.xlsx", mime=XLSX, key="missing_returns",
                        disabled=chase.empty)
     with st.expander("Every project and quarter"):
-        st.dataframe(frame[["project_id", "country", "period", "status", "rows_reported"]], hide_index=True,
-                     width="stretch")
+        st.dataframe(frame[["project_id", "country", "period", "status", "rows_reported", "arrived", "version"]],
+                     hide_index=True, width="stretch")
+        st.caption("Arrived: when the project's return for the quarter was imported (blank: the figures came in "
+                   "a whole extract).")

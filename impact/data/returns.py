@@ -207,6 +207,7 @@ def workbook(project_id: str, period: str | dt.date, data_dir: str | Path | None
             column = spec.column(name)
             letter = get_column_letter(index)
             check = template._validation(column, definition, ranges, DataValidation)
+            check.allow_blank = True  # a blank number is "none this quarter"
             check.add(f"{letter}{HEADER_ROW + 1}:{letter}{last}")
             sheet.add_data_validation(check)
         sheet.freeze_panes = f"A{HEADER_ROW + 1}"
@@ -645,3 +646,19 @@ def _check_identity(found: Return, definition: programmes.Programme, projects: d
         report.add(found.name, None, "quarter", period_name(found.period), "duplicate-return",
                    f"{first} in this batch is already the return of {found.project} for "
                    f"{period_name(found.period)}; send one return per project and quarter.")
+
+
+def arrivals(data_dir: str | Path | None = None, programme: str | None = None) -> pd.DataFrame:
+    """When each project's latest return for a quarter arrived, from the manifests of the active version and
+    the versions it was built on: project_id, period, arrived (UTC, ISO 8601), version, file."""
+    root = store.data_dir(data_dir, programme)
+    version, seen, rows = store.active(root).version, set(), []
+    while version and version != store.BASE_VERSION and version not in seen:
+        seen.add(version)
+        manifest = store.read_manifest(store.version_path(root, version))
+        for entry in manifest.get("returns", []):
+            rows.append({"project_id": entry.get("project"), "period": entry.get("period"),
+                         "arrived": manifest.get("created_at", ""), "version": version, "file": entry.get("file")})
+        version = manifest.get("parent")
+    frame = pd.DataFrame(rows, columns=["project_id", "period", "arrived", "version", "file"])
+    return frame.drop_duplicates(["project_id", "period"], keep="first").reset_index(drop=True)  # newest first

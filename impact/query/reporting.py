@@ -40,6 +40,12 @@ def status(database: db.Database, as_of: dt.date) -> pd.DataFrame:
     return frame
 
 
+def with_arrivals(frame: pd.DataFrame, arrivals: pd.DataFrame) -> pd.DataFrame:
+    """The status table with when each return arrived (blank for figures that came in a whole extract)."""
+    arrived = arrivals.assign(quarter=pd.to_datetime(arrivals["period"]))[["project_id", "quarter", "arrived", "version"]]
+    return frame.merge(arrived, on=["project_id", "quarter"], how="left")
+
+
 def rates(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     """Returns due, received and the reporting rate per `by` ("period" or "country")."""
     due = frame[frame["status"] != NOT_DUE]
