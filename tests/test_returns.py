@@ -480,6 +480,7 @@ def test_the_reporting_view_shows_the_rate(app_data):
     shown = {m.label: m.value for m in at.metric}
     assert shown["Missing"] == "0" and shown["Reporting rate"] == "100%"  # the generator reports every quarter
     assert "Download the missing returns (Excel)" in [b.label for b in at.get("download_button")]
+    assert "Returns by project and quarter" in " ".join(str(c.proto.spec) for c in at.get("plotly_chart"))
 
 
 def test_text_from_the_data_never_becomes_a_formula_in_the_workbook(data_store, picks):
@@ -521,3 +522,18 @@ def test_when_a_return_arrived_comes_from_the_versions_manifests(data_store, pic
     assert frame["arrived"].notna().sum() == 2
     store.rollback(first.version, data_store)  # the rolled-back return is no longer in the lineage
     assert returns.arrivals(data_store)["project_id"].tolist() == [project]
+
+
+def test_the_reporting_heatmap_colours_each_project_quarter_by_its_status():
+    import pandas as pd
+
+    from impact.charts import figures, theme
+
+    frame = pd.DataFrame({"project_id": ["P-2", "P-2", "P-1", "P-1"], "period": ["2018Q1", "2018Q2"] * 2,
+                          "status": ["reported", "missing", "not yet due", "reported"]})
+    fig = figures.reporting_heatmap(frame)
+    heat = fig.data[0]
+    assert list(heat.y) == ["P-1", "P-2"] and list(heat.x) == ["2018Q1", "2018Q2"]
+    assert heat.customdata.tolist() == [["not yet due", "reported"], ["reported", "missing"]]
+    colours = dict(heat.colorscale)
+    assert theme.COLORS["positive"] in colours.values() and theme.COLORS["negative"] in colours.values()

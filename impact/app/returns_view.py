@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from impact.app import auth, ui
+from impact.charts import figures
 from impact.data import extract_io, returns, validate
 from impact.query import db, reporting
 
@@ -138,6 +139,12 @@ def reporting_view() -> None:
     rate.metric("Reporting rate", "–" if totals["due"] == 0 else f"{totals['rate']:.0%}")
     st.caption("Expected: every quarter of every project, from its start to its end. Reported: the project has "
                "figures for the quarter in the data in use.")
+    countries = sorted(frame["country"].dropna().unique())
+    place = st.selectbox("Projects in", ["every country", *countries], key="reporting_country")
+    shown = frame if place == "every country" else frame[frame["country"] == place]
+    heatmap = figures.reporting_heatmap(shown, title="Returns by project and quarter",
+                                        subtitle=f"{place}, as of {as_of:%d %B %Y}")
+    st.plotly_chart(heatmap, theme=None, config=ui.PLOTLY_CONFIG, key="reporting_heatmap")
     by_quarter, by_country = st.columns(2)
     rate_format = {"rate": st.column_config.NumberColumn("reporting rate", format="percent")}
     with by_quarter:
