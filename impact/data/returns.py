@@ -208,6 +208,8 @@ def workbook(project_id: str, period: str | dt.date, data_dir: str | Path | None
             letter = get_column_letter(index)
             check = template._validation(column, definition, ranges, DataValidation)
             check.allow_blank = True  # a blank number is "none this quarter"
+            if check.type == "list":  # OOXML stores a formula without its "=" (as Excel writes it)
+                check.formula1 = check.formula1.removeprefix("=")
             check.add(f"{letter}{HEADER_ROW + 1}:{letter}{last}")
             sheet.add_data_validation(check)
         sheet.freeze_panes = f"A{HEADER_ROW + 1}"
