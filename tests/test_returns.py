@@ -374,10 +374,14 @@ def test_the_commands_write_a_workbook_and_import_it(data_store, picks, tmp_path
 
 # ---- the pages ----------------------------------------------------------------------------------
 
-def test_the_project_page_offers_its_workbook(app_data):
+def test_the_project_page_offers_its_workbook(app_data, independent):
     project = store.read_table(app_data, "projects")["project_id"][0].as_py()
     at = make_app("pages/partnerships.py", {"project": project})
     assert "Download the reporting workbook" in [b.label for b in at.get("download_button")]
+    last = independent.scalar("select max(period) from (select period from training where project_id = $p union all "
+                              "select period from volunteering where project_id = $p union all select period from "
+                              "outcomes where project_id = $p)", {"p": project})
+    assert any(f"Last quarter with figures: {returns.period_name(last)}." in m.value.replace("\\", "") for m in at.markdown)
     assert at.selectbox(key="return_quarter").value in returns.project_quarters(
         *store.read_table(app_data, "projects").to_pandas().set_index("project_id").loc[
             project, ["start_date", "end_date"]])
@@ -414,6 +418,11 @@ def test_an_administrator_uploads_returns_on_the_data_page(data_store, picks, mo
     assert not at.exception
     assert any("1 return(s) imported" in s.value.replace("\\", "") for s in at.success)
     assert store.active(data_store).version != "base"
+    at.switch_page("pages/partnerships.py")
+    at.query_params["project"] = project
+    at.run()
+    assert any(f"Last return imported: {returns.period_name(period)}" in m.value.replace("\\", "")
+               for m in at.markdown), [m.value for m in at.markdown]
     assert rows_of(store.active(data_store).path, project, period)["training"][0]["trainees"] == \
         sorted(rows["training"], key=lambda r: tuple(r[d] for d in KINDS["training"].dimensions))[0]["trainees"]
     st.cache_data.clear()

@@ -53,6 +53,25 @@ def project_workbook(project_id: str, start: dt.date, end: dt.date) -> None:
     st.caption("An Excel workbook for the partners to fill in: a sheet per kind of result with dropdowns from the "
                "programme's lists, the project and quarter locked, and the figures reported before. The programme "
                "team imports it back on the Data page.")
+    st.markdown(ui.plain(last_reported(project_id)))
+
+
+def last_reported(project_id: str) -> str:
+    """One sentence: the project's last quarter with figures, and its last return imported (when, which version)."""
+    active = ui._active()
+    frame = _status(active.version, str(active.path), ui.programme_id(), dt.date.today())
+    mine = frame[frame["project_id"] == project_id]
+    reported = mine[mine["rows_reported"] > 0]
+    missing = int((mine["status"] == reporting.MISSING).sum())
+    text = (f"Last quarter with figures: {reported['period'].iloc[-1]}." if len(reported)
+            else "No figures reported yet.")
+    text += f" Quarters due without figures: {missing}."
+    imported = mine.dropna(subset=["arrived"]).sort_values("arrived")
+    if len(imported):
+        last = imported.iloc[-1]
+        text += (f" Last return imported: {last['period']}, on {last['arrived'][:10]} (version {last['version']}; "
+                 "see Data → Versions).")
+    return text
 
 
 def workbooks_for_quarter() -> None:
