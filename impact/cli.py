@@ -301,6 +301,63 @@ def _programme_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _return_template(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from impact.data import returns
+
+    out = Path(args.out)
+    if out.exists():
+        raise ValueError(f"{out} already exists; choose another file name")
+    out.write_bytes(returns.workbook(args.project, args.period, args.data_dir, args.programme))
+    print(f"wrote {out}: the reporting workbook of {args.project} for {returns.period_name(returns.parse_period(args.period))}")
+    return 0
+
+
+def _return_import(args: argparse.Namespace) -> int:
+    from impact.data import returns
+    from impact.query import db
+
+    result = returns.import_returns(args.path, data_dir=args.data_dir, programme=args.programme,
+                                    accept_valid=args.accept_valid, confirm_removals=args.confirm_removals,
+                                    prepare=db.prepare)
+    if not result.report.ok:
+        print(result.report.to_text(limit=args.show))
+    if result.removals is not None and len(result.removals):
+        print(f"rows reported before that these returns remove ({len(result.removals)}):")
+        print(result.removals.to_string(index=False))
+    print(result.summary())
+    if not result.ok:
+        return 1
+    print(result.changes.drop(columns="file").to_string(index=False))
+    print(result.totals.to_string(index=False))
+    print(f"version {result.version} is now active (was {result.previous})")
+    return 0
+
+
+def _add_return(commands, data_dir: dict) -> None:
+    group = commands.add_parser("return", help="quarterly returns: a reporting workbook per project, and import")
+    kinds = group.add_subparsers(dest="return_command", required=True, metavar="WHAT")
+    programme = {"metavar": "ID", "default": None, "help": "programme id (default: the store's first)"}
+    blank = kinds.add_parser("template", help="the reporting workbook of one project and quarter")
+    blank.add_argument("--project", required=True, metavar="ID")
+    blank.add_argument("--period", required=True, metavar="YYYYQn", help="the quarter, e.g. 2018Q3")
+    blank.add_argument("--programme", **programme)
+    blank.add_argument("--data-dir", **data_dir)
+    blank.add_argument("--out", required=True, metavar="FILE.xlsx")
+    blank.set_defaults(run=_return_template)
+    take = kinds.add_parser("import", help="check returned workbooks and make them one new version")
+    take.add_argument("path", nargs="+", help="workbooks (.xlsx), folders of them, or .zip files of them")
+    take.add_argument("--programme", **programme)
+    take.add_argument("--data-dir", **data_dir)
+    take.add_argument("--accept-valid", action="store_true",
+                      help="import the valid returns and list the refused ones (default: all or nothing)")
+    take.add_argument("--confirm-removals", action="store_true",
+                      help="allow returns to remove rows reported before for their quarter")
+    take.add_argument("--show", type=int, default=50, help="problems to print in detail (default 50)")
+    take.set_defaults(run=_return_import)
+
+
 def _add_programme(commands, data_dir: dict) -> None:
     programme = commands.add_parser("programme", help="programme definitions: a blank template, a check, the list")
     kinds = programme.add_subparsers(dest="programme_command", required=True, metavar="WHAT")
@@ -401,6 +458,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_export(commands)
     _add_programme(commands, data_dir)
+    _add_return(commands, data_dir)
     return parser
 
 

@@ -1,11 +1,12 @@
-"""Data: the data dictionary, the versions of the data, a look at the tables, and import for administrators."""
+"""Data: the data dictionary, the versions of the data, a look at the tables, and import (of extracts and of
+quarterly returns) for administrators."""
 
 import tempfile
 from pathlib import Path
 
 import streamlit as st
 
-from impact.app import auth, ui
+from impact.app import auth, returns_view, ui
 from impact.data import dictionary, extract_io, schema, store, validate
 from impact.query import db
 
@@ -14,8 +15,8 @@ programme_id = ui.programme_id()
 st.title("Data")
 st.caption(ui.plain(f"{data.programme.name} ({programme_id}) · data in use: version {data.version} · {data.label}"))
 
-dictionary_tab, versions_tab, browse_tab, import_tab = st.tabs(
-    ["Data dictionary", "Versions", "Browse the data", "Import"], key="data_tabs"
+dictionary_tab, versions_tab, browse_tab, import_tab, returns_tab, reporting_tab = st.tabs(
+    ["Data dictionary", "Versions", "Browse the data", "Import", "Quarterly returns", "Reporting"], key="data_tabs"
 )
 
 with dictionary_tab:
@@ -154,3 +155,16 @@ with import_tab:
             st.dataframe(outcome["kinds"], hide_index=True, width="stretch")
             st.download_button("Download the report (CSV)", outcome["csv"], key="report_csv",
                                file_name=f"import-report-{outcome['version']}.csv", mime="text/csv")
+
+with returns_tab:
+    if not auth.is_admin():
+        st.markdown("Each project's page offers its reporting workbook for a quarter. Sending the workbooks of "
+                    "every project due and importing returns need an administrator (sign in under Import).")
+    else:
+        st.subheader("Workbooks for a quarter")
+        returns_view.workbooks_for_quarter()
+        st.subheader("Import returns")
+        returns_view.upload_returns()
+
+with reporting_tab:
+    returns_view.reporting_view()

@@ -3,7 +3,7 @@
 
 import streamlit as st
 
-from impact.app import results_view, ui
+from impact.app import results_view, returns_view, ui
 from impact.data.metrics import format_metric
 
 ui.ensure_navigation()
@@ -34,6 +34,7 @@ if project_id:
     with scores:
         ui.chart("partnership_scores", {"project_id": project["project_id"]})
     results_view.project_targets(project["project_id"])
+    returns_view.project_workbook(project["project_id"], project["start_date"], project["end_date"])
     st.subheader("Partners")
     ui.table(ui.query("project_partners_list", {"project_id": project["project_id"]}))
 else:

@@ -297,3 +297,26 @@ def milestones(
     axis = _value_axis(value)
     fig.update_layout(yaxis=axis, xaxis=dict(title=None, type="category", nticks=12), showlegend=True)
     return titled(fig, title, subtitle)
+
+
+REPORTING_ROLES = {"reported": "positive", "missing": "negative", "not yet due": "no_data"}
+
+
+def reporting_heatmap(frame: pd.DataFrame, *, title: str = "", subtitle: str = "") -> go.Figure:
+    """Projects (rows) x quarters (columns), each cell coloured by its return's status (reported, missing,
+    not yet due); `frame` has project_id, period and status, one row per project and quarter."""
+    statuses = list(REPORTING_ROLES)
+    grid = (frame.assign(code=frame["status"].map({s: i for i, s in enumerate(statuses)}))
+            .pivot(index="project_id", columns="period", values="code").sort_index())
+    labels = grid.apply(lambda column: column.map(lambda v: "" if pd.isna(v) else statuses[int(v)]))
+    colours = [theme.COLORS[REPORTING_ROLES[s]] for s in statuses]
+    n = len(statuses)
+    scale = [[edge / n, colour] for i, colour in enumerate(colours) for edge in (i, i + 1)]
+    fig = go.Figure(go.Heatmap(
+        z=grid.to_numpy(), x=safe_text(grid.columns), y=safe_text(grid.index), customdata=labels.to_numpy(),
+        zmin=-0.5, zmax=n - 0.5, colorscale=scale, xgap=1, ygap=1,
+        colorbar=dict(tickvals=list(range(n)), ticktext=statuses, title=dict(text="")),
+        hovertemplate="%{y}, %{x}: %{customdata}<extra></extra>"))
+    fig.update_layout(height=max(320, 14 * len(grid) + 160), yaxis=dict(autorange="reversed", title=None),
+                      xaxis=dict(title=None, type="category"))
+    return titled(fig, title, subtitle)

@@ -1,0 +1,666 @@
+"""Quarterly returns from partners: a reporting workbook per project and quarter, and taking returns in.
+
+`workbook` writes one .xlsx per project and reporting period (a quarter): a sheet per kind of result
+(training, volunteering, outcomes) with the project, quarter, country and programme at the top, locked
+(sheet protection), then one row per valid combination of the programme's vocabularies (training: each
+cadre x gender x training type) with the combination filled in and dropdowns on it, and unlocked number
+cells that take only whole numbers in range. A partner types numbers and leaves the rest blank: a row
+whose numbers are all blank is "none this quarter" (no row); a 0 is reported as 0. An Instructions sheet
+says this in plain words; "Reported before" lists the project's earlier figures. A very hidden sheet
+(`_return`) marks the workbook as ours: the project, period, programme and the locked cells' values with
+their checksum, so a changed locked cell or a foreign workbook is detected on import.
+
+`import_returns` takes a batch of returns (files, folders, zips of workbooks), checks each with the same
+validation as a full import, replaces exactly each return's project rows for its quarter in training,
+volunteering and outcomes, and writes ONE new version through the store (write_version, prepare, switch).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import itertools
+import json
+import re
+import tempfile
+import warnings
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from impact.data import cells, readers, schema, store, template, validate
+from impact.data import programme as programmes
+
+FORMAT = "impact-return/1"
+MARKER = "_return"
+REFERENCE = "Reported before"
+INSTRUCTIONS = "Instructions"
+HEADER_ROW = 6  # the column headings; data rows below
+FIXED = ("project_id", "iso3", "period")  # filled in from the locked cells
+LOCKED_LABELS = (("A1", "Project"), ("A2", "Quarter"), ("A3", "Country"), ("A4", "Programme"))
+_PERIOD = re.compile(r"^\s*(\d{4})\s*-?\s*Q([1-4])\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of result a return carries: its table, the columns a row is made of, the numbers typed."""
+
+    table: str
+    dimensions: tuple[str, ...]
+    measures: tuple[str, ...]
+
+
+KINDS = (
+    Kind("training", ("cadre", "gender", "training_type"), ("trainees",)),
+    Kind("volunteering", ("location", "profession"), ("volunteers", "volunteer_days")),
+    Kind("outcomes", ("indicator",), ("value",)),
+)
+TABLES = tuple(k.table for k in KINDS)
+
+
+# ---- periods ------------------------------------------------------------------------------
+
+def parse_period(text: str) -> dt.date:
+    """The first day of a quarter written 2018Q3 (ValueError otherwise)."""
+    match = _PERIOD.match(str(text))
+    if not match:
+        raise ValueError(f"{str(text)[:20]!r} is not a quarter; write it as YYYYQn, e.g. 2018Q3")
+    return dt.date(int(match.group(1)), 3 * int(match.group(2)) - 2, 1)
+
+
+def period_name(day: dt.date) -> str:
+    """A quarter's first day as 2018Q3."""
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def quarter_end(day: dt.date) -> dt.date:
+    """The last day of the quarter starting on `day`."""
+    following = dt.date(day.year + 1, 1, 1) if day.month == 10 else dt.date(day.year, day.month + 3, 1)
+    return following - dt.timedelta(days=1)
+
+
+def project_quarters(start: dt.date, end: dt.date) -> list[dt.date]:
+    """The quarters (first days) a project with these dates reports for."""
+    out, day = [], dt.date(start.year, 3 * ((start.month - 1) // 3) + 1, 1)
+    while day <= end:
+        out.append(day)
+        day = quarter_end(day) + dt.timedelta(days=1)
+    return out
+
+
+# ---- the workbook -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Project:
+    """What a workbook needs to know about its project."""
+
+    project_id: str
+    title: str
+    iso3: str
+    start: dt.date
+    end: dt.date
+
+
+def _projects(folder: Path) -> dict[str, Project]:
+    table = store.read_table(folder, "projects").to_pylist()
+    return {r["project_id"]: Project(r["project_id"], r["title"], r["iso3"], r["start_date"], r["end_date"])
+            for r in table}
+
+
+def _check_due(project: Project, period: dt.date) -> None:
+    if period not in project_quarters(project.start, project.end):
+        raise ValueError(f"{project.project_id} runs from {project.start} to {project.end}; "
+                         f"{period_name(period)} is outside it")
+
+
+def _locked_values(programme_id: str, project: Project, period: dt.date) -> dict[str, str]:
+    """The values of the locked cells B1:B4 on every data sheet."""
+    return {"B1": project.project_id, "B2": period_name(period), "B3": project.iso3, "B4": programme_id}
+
+
+def _headings(kind: Kind) -> list[str]:
+    return [*kind.dimensions, *kind.measures]
+
+
+def checksum(marker: dict) -> str:
+    """The checksum of a workbook's identity and locked cells (as its marker records them)."""
+    fields = {k: marker[k] for k in ("format", "programme", "project", "period", "locked", "headings")}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def combinations(kind: Kind, definition: programmes.Programme) -> list[tuple[str, ...]]:
+    """Every valid combination of a kind's dimensions under the programme's vocabularies."""
+    spec = schema.table(kind.table)
+    return list(itertools.product(*(schema.allowed(spec.column(d), definition) for d in kind.dimensions)))
+
+
+def workbook(project_id: str, period: str | dt.date, data_dir: str | Path | None = None,
+             programme: str | None = None) -> bytes:
+    """The reporting workbook of one project and quarter (.xlsx bytes), from the active version."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill, Protection
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    day = parse_period(period) if isinstance(period, str) else period
+    current = store.active(data_dir, programme)
+    definition = programmes.load_for(current.path)
+    projects = _projects(current.path)
+    if project_id not in projects:
+        raise ValueError(f"there is no project {project_id[:40]!r} in programme {definition.id}")
+    project = projects[project_id]
+    _check_due(project, day)
+    locked = _locked_values(definition.id, project, day)
+    marker = {"format": FORMAT, "programme": definition.id, "project": project_id, "period": period_name(day),
+              "locked": locked, "headings": {k.table: _headings(k) for k in KINDS},
+              "made_from": current.version,
+              "made_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")}
+    marker["checksum"] = checksum(marker)
+
+    book = Workbook()
+    guide = book.active
+    guide.title = INSTRUCTIONS
+    for line in instructions(definition, project, day):
+        guide.append([cells.neutralise(line)])
+    guide.column_dimensions["A"].width = 110
+    guide["A1"].font = Font(bold=True, size=14)
+    lists = book.create_sheet(template.LISTS)
+    ranges = template._write_lists(lists, definition)  # the programme template's hidden Lists sheet
+    heading_fill = PatternFill("solid", fgColor="DDE7F0")
+    entry_fill = PatternFill("solid", fgColor="FFF8DC")
+    open_cell = Protection(locked=False)
+    captions = {"B1": project.title, "B2": f"{day:%d %B %Y} to {quarter_end(day):%d %B %Y}",
+                "B3": "", "B4": definition.name}
+    for kind in KINDS:
+        spec = schema.table(kind.table)
+        sheet = book.create_sheet(kind.table)
+        for cell, label in LOCKED_LABELS:
+            sheet[cell] = label
+            sheet[cell].font = Font(bold=True)
+            sheet[cell.replace("A", "B")] = cells.neutralise(locked[cell.replace("A", "B")])
+            sheet[cell.replace("A", "C")] = cells.neutralise(captions[cell.replace("A", "B")])
+        sheet["A5"] = cells.neutralise(f"{spec.description} Type the numbers in the yellow cells; leave a row blank "
+                                       "when there was none.")
+        headings = _headings(kind)
+        for index, name in enumerate(headings, start=1):
+            cell = sheet.cell(row=HEADER_ROW, column=index, value=name)
+            cell.font, cell.fill = Font(bold=True), heading_fill
+            sheet.column_dimensions[get_column_letter(index)].width = max(16, len(name) + 4)
+        sheet.column_dimensions["A"].width = 24
+        rows = combinations(kind, definition)
+        for offset, combo in enumerate(rows):
+            row = HEADER_ROW + 1 + offset
+            for index, value in enumerate(combo, start=1):
+                sheet.cell(row=row, column=index, value=cells.neutralise(value)).protection = open_cell
+            for index in range(len(combo) + 1, len(headings) + 1):
+                cell = sheet.cell(row=row, column=index)
+                cell.protection, cell.fill = open_cell, entry_fill
+        last = HEADER_ROW + max(1, len(rows))
+        for index, name in enumerate(headings, start=1):
+            column = spec.column(name)
+            letter = get_column_letter(index)
+            check = template._validation(column, definition, ranges, DataValidation)
+            check.allow_blank = True  # a blank number is "none this quarter"
+            if check.type == "list":  # OOXML stores a formula without its "=" (as Excel writes it)
+                check.formula1 = check.formula1.removeprefix("=")
+            check.add(f"{letter}{HEADER_ROW + 1}:{letter}{last}")
+            sheet.add_data_validation(check)
+        sheet.freeze_panes = f"A{HEADER_ROW + 1}"
+        sheet.protection.sheet = True  # no password: a guard against slips; the checksum catches the rest
+        sheet.protection.formatColumns = False  # partners may widen columns
+    reference = book.create_sheet(REFERENCE)
+    reference.append(["quarter", "table", "details", "measure", "value"])
+    for row in reported_before(project_id, current.path):
+        reference.append([cells.neutralise(v) for v in row])
+    reference.column_dimensions["C"].width = 60
+    reference.protection.sheet = True
+    hidden = book.create_sheet(MARKER)
+    for key, value in marker.items():
+        hidden.append([key, cells.neutralise(json.dumps(value) if isinstance(value, dict) else value)])
+    hidden.sheet_state = "veryHidden"
+    lists.sheet_state = "hidden"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def reported_before(project_id: str, folder: Path) -> list[list]:
+    """The project's figures in the version at `folder`: quarter, table, details, measure, value."""
+    rows = []
+    for kind in KINDS:
+        table = store.read_table(folder, kind.table)
+        mine = table.filter(pc.equal(table["project_id"], project_id)).to_pylist()
+        for record in mine:
+            details = " · ".join(str(record[d]) for d in kind.dimensions)
+            for measure in kind.measures:
+                rows.append([period_name(record["period"]), kind.table, details, measure, record[measure]])
+    rows.sort(key=lambda r: (r[0], r[1], r[2], r[3]))
+    return rows
+
+
+def instructions(definition: programmes.Programme, project: Project, period: dt.date) -> list[str]:
+    """The Instructions sheet, line by line, in plain words."""
+    return [
+        f"Quarterly return: {project.project_id}, {period_name(period)}",
+        f"{definition.name}. Project: {project.title}. Quarter: {period:%d %B %Y} to {quarter_end(period):%d %B %Y}.",
+        "",
+        "1. There is a sheet for each kind of result: training, volunteering and outcomes.",
+        "2. Each sheet has one row for every combination the programme counts (for training: each cadre, gender "
+        "and kind of training). Type the number for the quarter in the yellow cells of the rows that apply.",
+        "3. Leave a row blank when there was none; type 0 only to say 'none' explicitly. Numbers are whole numbers.",
+        "4. Do not change the project, quarter, country or programme at the top of each sheet, or the column "
+        "headings: they are locked, and a return whose locked cells were changed is refused.",
+        "5. The sheet 'Reported before' lists what the project reported earlier, for reference; it is not read back.",
+        "6. This return replaces everything the project reported for this quarter. If the quarter already has "
+        "figures, fill in all of them again (see 'Reported before'); rows you leave out are removed, and the "
+        "programme team is asked to confirm that.",
+        "7. Save the workbook as .xlsx and send it back to the programme team, who import it with "
+        "'python -m impact return import FILE' or on the Data page.",
+    ]
+
+
+def zip_workbooks(project_ids: list[str], period: str | dt.date, data_dir: str | Path | None = None,
+                  programme: str | None = None) -> bytes:
+    """A .zip of the reporting workbooks of several projects for one quarter."""
+    day = parse_period(period) if isinstance(period, str) else period
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for project_id in project_ids:
+            archive.writestr(file_name(project_id, day), workbook(project_id, day, data_dir, programme))
+    return out.getvalue()
+
+
+def file_name(project_id: str, period: dt.date) -> str:
+    """The file name of a project's workbook for a quarter."""
+    return f"return-{re.sub(r'[^A-Za-z0-9_-]', '_', project_id)}-{period_name(period)}.xlsx"
+
+
+def due_projects(period: str | dt.date, data_dir: str | Path | None = None, programme: str | None = None) -> list[str]:
+    """The projects that report for a quarter (it falls within their dates)."""
+    day = parse_period(period) if isinstance(period, str) else period
+    projects = _projects(store.active(data_dir, programme).path)
+    return sorted(p.project_id for p in projects.values() if day in project_quarters(p.start, p.end))
+
+
+# ---- reading returns ------------------------------------------------------------------------
+
+@dataclass
+class Return:
+    """One return read from its workbook: its identity and its tables as text (RawTable)."""
+
+    name: str
+    sha256: str
+    programme: str
+    project: str
+    period: dt.date
+    raws: list[validate.RawTable] = field(default_factory=list)
+
+
+def collect(paths: list[str | Path], workdir: Path, report: validate.Report,
+            limits: readers.Limits = readers.LIMITS) -> list[tuple[Path, str]]:
+    """The workbooks in `paths` (files, folders, zips of workbooks): (path on disk, name shown)."""
+    found: list[tuple[Path, str]] = []
+    for number, given in enumerate(Path(p) for p in paths):
+        if given.is_dir():
+            found += [(p, p.name) for p in sorted(given.iterdir())
+                      if p.suffix.lower() == ".xlsx" and not readers.IGNORED.match(p.name)]
+        elif given.suffix.lower() == ".zip" and given.is_file():
+            found += _unzip(given, workdir / f"zip{number}", report, limits)
+        elif given.suffix.lower() == ".xlsx" and given.is_file():
+            found.append((given, given.name))
+        elif not given.exists():
+            report.add(str(given)[:80], None, "", "", "no-file", "There is no such file or folder.")
+        else:
+            report.add(given.name[:80], None, "", "", "unknown-file",
+                       "A return is an .xlsx workbook (or a .zip or folder of them).")
+    if not found and report.ok:
+        report.add(", ".join(str(p) for p in paths)[:80], None, "", "", "no-returns", "No .xlsx workbooks were found.")
+    return found
+
+
+def _unzip(path: Path, workdir: Path, report: validate.Report, limits: readers.Limits) -> list[tuple[Path, str]]:
+    archive = readers.check_archive(path, path.name, report, limits, limits.archive_members)
+    if archive is None:
+        return []
+    out = []
+    with archive:
+        for number, info in enumerate(archive.infolist()):
+            name = PurePosixPath(info.filename.replace("\\", "/")).name
+            if info.is_dir() or readers.IGNORED.match(name) or "__MACOSX" in info.filename:
+                continue
+            why = readers._unsafe_member(info)
+            if why:
+                report.add(path.name, None, "", info.filename[:80], "unsafe-archive",
+                           f"The zip holds '{info.filename[:80]}', {why}; it was not unpacked.")
+                continue
+            if not name.lower().endswith(".xlsx"):
+                report.add(f"{path.name}/{name}"[:80], None, "", "", "unknown-file",
+                           "A zip of returns holds only .xlsx workbooks.")
+                continue
+            target = workdir / f"member{number}" / name
+            target.parent.mkdir(parents=True)
+            with archive.open(info) as src, open(target, "wb") as dst:
+                dst.write(src.read(limits.file_bytes + 1))
+            out.append((target, f"{path.name}/{name}"))
+    return out
+
+
+def read_return(path: Path, shown: str, report: validate.Report,
+                limits: readers.Limits = readers.LIMITS) -> Return | None:
+    """Read one returned workbook: check it is ours and its locked cells are unchanged; its rows as text."""
+    import openpyxl
+
+    if path.stat().st_size > limits.file_bytes:
+        report.add(shown, None, "", "", "too-large", "The file is larger than any return can be.")
+        return None
+    archive = readers.check_archive(path, shown, report, limits, limits.xlsx_members, limits.xlsx_unpacked_bytes)
+    if archive is None:
+        return None
+    archive.close()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    except Exception as error:  # openpyxl raises many kinds for a damaged file
+        report.add(shown, None, "", "", "unreadable",
+                   f"The file cannot be read as an Excel workbook ({type(error).__name__}); save it as .xlsx.")
+        return None
+    try:
+        return _read_book(book, path, shown, report, limits)
+    finally:
+        book.close()
+
+
+def _not_ours(report: validate.Report, shown: str, why: str) -> None:
+    report.add(shown, None, "", "", "not-a-return",
+               f"This is not one of the dashboard's reporting workbooks ({why}). Download the workbook for the "
+               "project and quarter (python -m impact return template, or the project's page) and fill that in.")
+
+
+def _read_book(book, path: Path, shown: str, report: validate.Report, limits: readers.Limits) -> Return | None:
+    if MARKER not in book.sheetnames:
+        _not_ours(report, shown, f"it has no {MARKER} sheet")
+        return None
+    marker: dict = {}
+    for row in book[MARKER].iter_rows(values_only=True, max_col=2, max_row=50):
+        if row and isinstance(row[0], str):
+            marker[row[0]] = cells.restore(row[1]) if isinstance(row[1], str) else row[1]
+    try:
+        for key in ("locked", "headings"):
+            marker[key] = json.loads(marker[key])
+        ours = marker.get("format") == FORMAT and marker.get("checksum") == checksum(marker)
+    except (KeyError, TypeError, ValueError):
+        ours = False
+    if not ours:
+        _not_ours(report, shown, f"its {MARKER} sheet is not one the dashboard wrote, or was changed")
+        return None
+    try:
+        period = parse_period(marker["period"])
+    except ValueError:
+        _not_ours(report, shown, "its quarter cannot be read")
+        return None
+    found = Return(shown, store.sha256(path), marker["programme"], marker["project"], period)
+    changed = False
+    for kind in KINDS:
+        where = f"{shown} › {kind.table}"
+        if kind.table not in book.sheetnames:
+            report.add(where, None, "", "", "missing-sheet",
+                       f"The sheet '{kind.table}' is missing; a return keeps every sheet of the workbook it came in.")
+            changed = True
+            continue
+        sheet = book[kind.table]
+        rows = sheet.iter_rows(values_only=True, max_col=min(sheet.max_column or limits.columns, limits.columns))
+        headings = marker["headings"][kind.table]
+        data: dict[str, list[str]] = {name: [] for name in FIXED + tuple(headings)}
+        numbers: list[int] = []
+        for number, values in enumerate(rows, start=1):
+            texts = [readers.cell_text(v) for v in values]
+            texts += [""] * (len(headings) - len(texts))
+            if number <= len(LOCKED_LABELS):
+                cell = f"B{number}"
+                expected = marker["locked"][cell]
+                if cells.restore(texts[1].strip()) != expected:
+                    report.add(where, number, LOCKED_LABELS[number - 1][1].lower(), texts[1], "locked-changed",
+                               f"Cell {cell} ({LOCKED_LABELS[number - 1][1]}) was changed to '{validate.shown(texts[1])}'; "
+                               f"the workbook was made for '{expected}'. Locked cells cannot be changed: download "
+                               "a fresh workbook for the right project and quarter.")
+                    changed = True
+                continue
+            if number == HEADER_ROW:
+                given = [t.strip().lower() for t in texts[:len(headings)]]
+                if given != headings:
+                    report.add(where, number, "", ", ".join(given)[:60], "locked-changed",
+                               f"The column headings were changed; they must be {', '.join(headings)}.")
+                    changed = True
+                continue
+            if number < HEADER_ROW:
+                continue
+            if number - HEADER_ROW > limits.rows:
+                report.add(where, number, "", "", "too-many-rows", "The sheet has more rows than a return can hold.")
+                return None
+            measures = texts[len(kind.dimensions):len(headings)]
+            if not any(t.strip() for t in measures):
+                continue  # a combination with nothing this quarter
+            beyond = [t for t in texts[len(headings):] if t.strip()]
+            if beyond:
+                report.add(where, number, f"column {len(headings) + 1}", beyond[0], "ragged-row",
+                           "This row has a value to the right of the last column; delete it.")
+            for name, text in zip(headings, texts[:len(headings)], strict=True):
+                data[name].append(text)
+            data["project_id"].append(found.project)
+            data["iso3"].append(marker["locked"]["B3"])
+            data["period"].append(found.period.isoformat())
+            numbers.append(number)
+        columns = {name: readers.tidy(pa.array(values, pa.string()), spreadsheet=True) for name, values in data.items()}
+        found.raws.append(validate.RawTable(kind.table, where, list(FIXED) + headings, columns,
+                                            np.asarray(numbers, dtype=np.int64)))
+    return None if changed else found
+
+
+# ---- taking returns in ------------------------------------------------------------------------
+
+@dataclass
+class ReturnsResult:
+    """What a batch of returns did: problems, the new version (None when nothing changed) and what changed."""
+
+    report: validate.Report
+    version: str | None = None
+    previous: str = ""
+    accepted: list[str] = field(default_factory=list)  # file names
+    rejected: list[str] = field(default_factory=list)
+    changes: pd.DataFrame | None = None  # per project, quarter and table: rows before/after, added, changed, removed
+    totals: pd.DataFrame | None = None  # per project, quarter, table and measure: total before and after
+    removals: pd.DataFrame | None = None  # rows reported before that the returns would remove
+    needs_confirmation: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when a new version was written and made active."""
+        return self.version is not None
+
+    def summary(self) -> str:
+        """One paragraph for people: what landed, what was refused, what needs confirming."""
+        if self.needs_confirmation:
+            n = 0 if self.removals is None else len(self.removals)
+            return (f"The returns would remove {n:,} row(s) reported before (listed below); nothing was imported. "
+                    "Confirm the removals (--confirm-removals, or the tick on the Data page) to import them.")
+        if self.ok:
+            text = f"{len(self.accepted)} return(s) imported as version {self.version}."
+            if self.rejected:
+                text += f" {len(self.rejected)} refused (listed with their problems): {', '.join(self.rejected)}."
+            return text
+        return (f"{self.report.total:,} problem(s) in {len(self.rejected) or 'the'} return(s); nothing was imported "
+                "and the data in use is unchanged.")
+
+
+def _merge(into: validate.Report, part: validate.Report) -> None:
+    into.total += part.total
+    into.kinds.update(part.kinds)
+    room = validate.DETAILS_MAX - len(into.problems)
+    into.problems.extend(part.problems[:max(0, room)])
+    into.files.update(part.files)
+
+
+def _key_frame(table: pa.Table, kind: Kind) -> pd.DataFrame:
+    frame = table.select(list(FIXED) + list(kind.dimensions) + list(kind.measures)).to_pandas()
+    return frame.set_index(list(FIXED) + list(kind.dimensions))
+
+
+def diff(before: pa.Table, after: pa.Table, kind: Kind) -> tuple[int, int, int]:
+    """Rows added, changed (same key, other numbers) and removed from `before` to `after`."""
+    old, new = _key_frame(before, kind), _key_frame(after, kind)
+    both = old.index.intersection(new.index)
+    changed = int((old.loc[both, list(kind.measures)] != new.loc[both, list(kind.measures)]).any(axis=1).sum())
+    return len(new.index.difference(old.index)), changed, len(old.index.difference(new.index))
+
+
+def import_returns(paths: list[str | Path], data_dir: str | Path | None = None, programme: str | None = None,
+                   accept_valid: bool = False, confirm_removals: bool = False, who: str | None = None,
+                   prepare: Callable[[Path, str], None] | None = None,
+                   limits: readers.Limits = readers.LIMITS) -> ReturnsResult:
+    """Check a batch of returns and, when all is well (or with `accept_valid`, for the valid ones), make them
+    ONE new version in which each return replaces its project's rows for its quarter and nothing else."""
+    from impact.data.extract_io import default_user
+
+    report = validate.Report()
+    result = ReturnsResult(report)
+    root = store.data_dir(data_dir, programme)
+    with tempfile.TemporaryDirectory(prefix="impact-returns-") as work, store.locked(root):
+        current = store.active(root)
+        result.previous = current.version
+        definition = programmes.load_for(current.path)
+        projects = _projects(current.path)
+        in_use = {name: store.read_table(current.path, name).cast(schema.arrow_schema(name))
+                  for name in schema.TABLE_NAMES}
+        context = {name: (table, f"{name} in version {current.version} (in use)")
+                   for name, table in in_use.items() if name not in TABLES}
+        files = collect(paths, Path(work), report, limits)
+        if not report.ok and not accept_valid:
+            return result
+        good: list[tuple[Return, dict[str, pa.Table]]] = []
+        seen: dict[tuple[str, dt.date], str] = {}
+        for path, shown in files:
+            part = validate.Report()
+            found = read_return(path, shown, part, limits)
+            if found is not None:
+                _check_identity(found, definition, projects, seen, part)
+                seen.setdefault((found.project, found.period), shown)
+            typed = {}
+            if found is not None and part.ok:
+                typed = validate.validate(found.raws, context, part, definition)
+            if found is not None and part.ok:
+                good.append((found, {name: typed.get(name, schema.empty(name)) for name in TABLES}))
+                result.accepted.append(shown)
+            else:
+                result.rejected.append(shown)
+            _merge(report, part)
+        if (not report.ok and not accept_valid) or not good:
+            result.accepted = [] if not report.ok else result.accepted
+            return result
+        tables = dict(in_use)
+        changes, totals, removals = [], [], []
+        for found, typed in good:
+            for kind in KINDS:
+                table = tables[kind.table]
+                mine = pc.and_(pc.equal(table["project_id"], found.project),
+                               pc.equal(table["period"], pa.scalar(found.period, pa.date32())))
+                before = table.filter(mine)
+                after = typed[kind.table].cast(schema.arrow_schema(kind.table))
+                tables[kind.table] = pa.concat_tables([table.filter(pc.invert(mine)), after])
+                added, changed, removed = diff(before, after, kind)
+                changes.append({"project": found.project, "quarter": period_name(found.period), "table": kind.table,
+                                "rows before": before.num_rows, "rows after": after.num_rows, "added": added,
+                                "changed": changed, "removed": removed, "file": found.name})
+                measures = kind.measures
+                for measure in measures if kind.table != "outcomes" else ():
+                    totals.append({"project": found.project, "quarter": period_name(found.period),
+                                   "table": kind.table, "measure": measure,
+                                   "before": int(pc.sum(before[measure]).as_py() or 0),
+                                   "after": int(pc.sum(after[measure]).as_py() or 0)})
+                if kind.table == "outcomes":
+                    old = dict(zip(before["indicator"].to_pylist(), before["value"].to_pylist(), strict=True))
+                    new = dict(zip(after["indicator"].to_pylist(), after["value"].to_pylist(), strict=True))
+                    for code in sorted(set(old) | set(new)):
+                        totals.append({"project": found.project, "quarter": period_name(found.period),
+                                       "table": kind.table, "measure": code, "before": int(old.get(code, 0)),
+                                       "after": int(new.get(code, 0))})
+                if removed:
+                    gone = _key_frame(before, kind).index.difference(_key_frame(after, kind).index)
+                    for key in gone:
+                        removals.append({"file": found.name, "project": found.project,
+                                         "quarter": period_name(found.period), "table": kind.table,
+                                         "row": " · ".join(str(v) for v in key[len(FIXED):])})
+        result.changes = pd.DataFrame(changes)
+        result.totals = pd.DataFrame(totals, columns=["project", "quarter", "table", "measure", "before", "after"])
+        result.removals = pd.DataFrame(removals, columns=["file", "project", "quarter", "table", "row"])
+        if removals and not confirm_removals:
+            result.needs_confirmation = True
+            return result
+        parent = store.read_manifest(current.path)
+        files_in_use = store.table_files(current.path)
+        described = ", ".join(f"{r.project} {period_name(r.period)}" for r, _ in good)
+        manifest = {
+            "label": f"Quarterly returns: {described}"[:300],
+            "illustrative": bool(parent.get("illustrative")),
+            "created_by": who or default_user(),
+            "parent": current.version,
+            "programme": definition.id,
+            "replaced_tables": list(TABLES),
+            "definition_changed": False,
+            "sources": [{"name": r.name, "sha256": r.sha256} for r, _ in good],
+            "returns": [{"project": r.project, "period": r.period.isoformat(), "file": r.name, "sha256": r.sha256}
+                        for r, _ in good],
+        }
+        write = {name: tables[name] if name in TABLES else files_in_use[name] for name in schema.TABLE_NAMES}
+        result.version = store.write_version(root, write, manifest, definition.to_json())
+        if prepare is not None:
+            prepare(store.version_path(root, result.version), result.version)
+        store.switch(root, result.version)
+        return result
+
+
+def _check_identity(found: Return, definition: programmes.Programme, projects: dict[str, Project],
+                    seen: dict[tuple[str, dt.date], str], report: validate.Report) -> None:
+    """A return for this programme, a known project, a quarter within its dates, once per batch."""
+    if found.programme != definition.id:
+        report.add(found.name, None, "programme", found.programme, "other-programme",
+                   f"This workbook is for the programme '{found.programme}', not '{definition.id}'; "
+                   f"import it with --programme {found.programme}.")
+        return
+    project = projects.get(found.project)
+    if project is None:
+        report.add(found.name, None, "project", found.project, "unknown-project",
+                   f"There is no project {found.project} in the data in use.")
+        return
+    if found.period not in project_quarters(project.start, project.end):
+        report.add(found.name, None, "quarter", period_name(found.period), "period-outside-project",
+                   f"{project.project_id} runs from {project.start} to {project.end}; a return for "
+                   f"{period_name(found.period)} falls outside it.")
+    first = seen.get((found.project, found.period))
+    if first:
+        report.add(found.name, None, "quarter", period_name(found.period), "duplicate-return",
+                   f"{first} in this batch is already the return of {found.project} for "
+                   f"{period_name(found.period)}; send one return per project and quarter.")
+
+
+def arrivals(data_dir: str | Path | None = None, programme: str | None = None) -> pd.DataFrame:
+    """When each project's latest return for a quarter arrived, from the manifests of the active version and
+    the versions it was built on: project_id, period, arrived (UTC, ISO 8601), version, file."""
+    root = store.data_dir(data_dir, programme)
+    version, seen, rows = store.active(root).version, set(), []
+    while version and version != store.BASE_VERSION and version not in seen:
+        seen.add(version)
+        manifest = store.read_manifest(store.version_path(root, version))
+        for entry in manifest.get("returns", []):
+            rows.append({"project_id": entry.get("project"), "period": entry.get("period"),
+                         "arrived": manifest.get("created_at", ""), "version": version, "file": entry.get("file")})
+        version = manifest.get("parent")
+    frame = pd.DataFrame(rows, columns=["project_id", "period", "arrived", "version", "file"])
+    return frame.drop_duplicates(["project_id", "period"], keep="first").reset_index(drop=True)  # newest first
