@@ -32,3 +32,6 @@ st.header("Projects against their targets", anchor=False)
 st.caption("The filters choose the projects; each project's whole results count (a target covers every cadre and "
            "gender, so those two filters do not apply here).")
 results_view.projects_table(day)
+
+st.header("Publish to IATI", anchor=False)
+results_view.iati_download()

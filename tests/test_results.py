@@ -379,3 +379,22 @@ def test_the_definitions_results_section_round_trips(definition):
 
 def test_independent_sql_reads_the_fixture(fixture_dir):
     assert Independent(fixture_dir).scalar("select count(*) from targets") > 0
+
+
+def test_results_page_offers_the_programmes_iati_file(app_data, tmp_path):
+    from lxml import etree
+
+    from impact.data import iati
+
+    at = make_app("pages/results.py")
+    button = next(b for b in at.get("download_button") if b.proto.label == "Download IATI 2.03 XML")
+    assert button.proto.label
+    definition = programmes.load(app_data)
+    assert definition.iati is not None and iati.section(definition)
+    database = db.open_database(app_data)
+    from impact.query import iati as publishing
+
+    published = publishing.publish(database)
+    assert published.valid and published.activities == len(db.run_query(database, "projects_in_scope", _params(
+        database.programme)))
+    assert etree.fromstring(published.xml).tag == "iati-activities"

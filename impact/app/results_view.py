@@ -186,3 +186,29 @@ def tile_notes() -> dict[str, str]:
         when = f" due {row['end_due']:%B %Y}" if row["expected"] == row["end_target"] else " expected by then"
         notes[row["metric"]] = f"{row['percent']:,.0f}% of the {target} target{when}: {row['score']}"
     return notes
+
+
+def iati_download() -> None:
+    """The programme's projects and results as an IATI 2.03 activity file, built when clicked."""
+    from impact.data import iati as iati_data
+    from impact.query import iati
+
+    database = ui.database()
+    try:
+        iati_data.section(database.programme)
+    except ValueError as error:
+        st.info(ui.plain(str(error)))
+        return
+
+    def build() -> bytes:
+        published = iati.publish(database)
+        if not published.valid:  # never hand a funder a file that breaks the standard
+            raise ValueError(f"the IATI file breaks the 2.03 schema: {published.problems[:3]}")
+        return published.xml
+
+    st.download_button("Download IATI 2.03 XML", build, file_name=f"{database.programme.id}_iati.xml",
+                       mime="application/xml", icon=":material/public:", on_click="ignore", key="iati_download")
+    st.caption("One iati-activity per project: identifier, title, description, organisations, country, dates, "
+               "status, sector, budget and results (per period the target and the actual shown here), checked "
+               "against the official IATI 2.03 schema before it is offered. The whole programme, whatever the "
+               "filters. The same file: python -m impact export iati --out FILE.xml.")
