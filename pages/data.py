@@ -27,12 +27,12 @@ with dictionary_tab:
         with st.expander(f"{spec.name}: {spec.description}"):
             st.dataframe(columns[columns["table"] == spec.name].drop(columns="table"), hide_index=True,
                          width="stretch")
-    st.subheader("Checks across rows and tables")
+    st.header("Checks across rows and tables")
     for check in dictionary.cross_checks():
         st.markdown(f"- {ui.plain(check)}")
-    st.subheader("Metrics")
+    st.header("Metrics")
     st.dataframe(dictionary.metrics_frame(), hide_index=True, width="stretch")
-    st.subheader(ui.plain(f"The programme's definition: {data.programme.name}"))
+    st.header(ui.plain(f"The programme's definition: {data.programme.name}"))
     st.markdown(ui.plain(dictionary.programme_summary(data.programme)))
     st.dataframe(data.programme.vocabulary_frame(), hide_index=True, width="stretch")
     st.caption("Every categorical column takes its allowed values from these vocabularies (programme.json, "

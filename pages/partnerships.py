@@ -34,7 +34,7 @@ if project_id:
     with scores:
         ui.chart("partnership_scores", {"project_id": project["project_id"]})
     results_view.project_targets(project["project_id"])
-    st.subheader("Partners")
+    st.header("Partners")
     ui.table(ui.query("project_partners_list", {"project_id": project["project_id"]}))
 else:
     st.title("Partnerships")

@@ -143,7 +143,7 @@ def project_targets(project_id: str) -> None:
     programme = ui.programme()
     rows = results.progress(pic, pic.latest, programme.results, programme.start, programme_scope=False)
     rows = rows[rows["project_id"] == project_id]
-    st.subheader("Against its targets")
+    st.header("Against its targets")
     if rows.empty:
         st.info(f"{results.NO_TARGET.capitalize()} for this project.")
         return
