@@ -23,6 +23,7 @@ PAGES = [
 ]
 
 navigation = st.navigation(PAGES)
+ui.page_style()
 ui.programme_chooser()
 if navigation.url_path != "portfolio":  # the Portfolio's own choices apply to every programme instead
     ui.sidebar_filters()

@@ -3,7 +3,8 @@
 #   ./run.sh app    start the dashboard on the shipped data (http://localhost:8501)
 #   ./run.sh test   run every test (unit, AppTest, browser)
 # Both set up what they need on first use: a virtual environment in .venv with the pinned
-# packages, and (for the tests) Debian's Chromium, installed with apt-get when missing.
+# packages, and (for the tests) Debian's Chromium, installed with apt-get when missing, and
+# axe-core (npm, pinned in package-lock.json) for the accessibility audit.
 set -euo pipefail
 cd "$(dirname "$0")"
 VENV="${IMPACT_VENV:-.venv}"
@@ -16,6 +17,20 @@ python_env() {
   if [ ! -f "$stamp" ]; then
     "$VENV/bin/python" -m pip install --quiet --upgrade pip
     "$VENV/bin/python" -m pip install --quiet -r requirements-dev.txt
+    touch "$stamp"
+  fi
+}
+
+axe() {
+  # axe-core (pinned in package-lock.json) for the accessibility audit of the browser tests.
+  local stamp="node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)"
+  if [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f "$stamp" ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+      local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+      $sudo apt-get update -qq
+      $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm
+    fi
+    npm ci --no-audit --no-fund --silent
     touch "$stamp"
   fi
 }
@@ -37,6 +52,7 @@ case "${1:-}" in
   test)
     python_env
     browser
+    axe
     set +e
     "$VENV/bin/python" -m pytest "${@:2}"
     code=$?

@@ -51,9 +51,9 @@ if len(filters.country) == 1:
     with gender:
         ui.chart("explore", {"metric": "volunteer_days", "by": "profession", "split": "location"})
 
-    st.subheader(f"Projects in {ui.plain(name)}")
+    st.header(f"Projects in {ui.plain(name)}")
     ui.project_table(ui.query("projects_list", {**params, "search": ""}), key="country_projects")
-    st.subheader("Partner institutions, in the UK and overseas")
+    st.header("Partner institutions, in the UK and overseas")
     ui.table(ui.query("institutions_list", {**params, "search": ""}).drop(columns="institution_id"))
 else:
     st.title("Countries")
@@ -66,5 +66,5 @@ else:
     st.selectbox("Or open a country's profile", list(ranked["iso3"]), index=None, placeholder="Choose a country",
                  format_func=lambda code: opts.countries.get(code, code), key="country_pick",
                  on_change=ui.choose_country_from_state, args=("country_pick",))
-    st.subheader("All countries")
+    st.header("All countries")
     ui.table(ranked)

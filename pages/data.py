@@ -28,12 +28,12 @@ with dictionary_tab:
         with st.expander(f"{spec.name}: {spec.description}"):
             st.dataframe(columns[columns["table"] == spec.name].drop(columns="table"), hide_index=True,
                          width="stretch")
-    st.subheader("Checks across rows and tables")
+    st.header("Checks across rows and tables")
     for check in dictionary.cross_checks():
         st.markdown(f"- {ui.plain(check)}")
-    st.subheader("Metrics")
+    st.header("Metrics")
     st.dataframe(dictionary.metrics_frame(), hide_index=True, width="stretch")
-    st.subheader(ui.plain(f"The programme's definition: {data.programme.name}"))
+    st.header(ui.plain(f"The programme's definition: {data.programme.name}"))
     st.markdown(ui.plain(dictionary.programme_summary(data.programme)))
     st.dataframe(data.programme.vocabulary_frame(), hide_index=True, width="stretch")
     st.caption("Every categorical column takes its allowed values from these vocabularies (programme.json, "
@@ -161,9 +161,9 @@ with returns_tab:
         st.markdown("Each project's page offers its reporting workbook for a quarter. Sending the workbooks of "
                     "every project due and importing returns need an administrator (sign in under Import).")
     else:
-        st.subheader("Workbooks for a quarter")
+        st.header("Workbooks for a quarter")
         returns_view.workbooks_for_quarter()
-        st.subheader("Import returns")
+        st.header("Import returns")
         returns_view.upload_returns()
 
 with reporting_tab:

@@ -23,7 +23,7 @@ ui.kpi_tiles(totals, HEADLINES, notes=targets)
 
 outcomes = programme.headline_indicators()
 if outcomes:
-    st.subheader("Outcomes for partners and volunteers")
+    st.header("Outcomes for partners and volunteers")
     ui.kpi_tiles(totals, outcomes, notes=targets)
 
 trend, themes = st.columns([3, 2])

@@ -35,7 +35,7 @@ if project_id:
         ui.chart("partnership_scores", {"project_id": project["project_id"]})
     results_view.project_targets(project["project_id"])
     returns_view.project_workbook(project["project_id"], project["start_date"], project["end_date"])
-    st.subheader("Partners")
+    st.header("Partners")
     ui.table(ui.query("project_partners_list", {"project_id": project["project_id"]}))
 else:
     st.title("Partnerships")

@@ -47,7 +47,7 @@ for column, (key, label) in zip(tiles, (("trainees", "Health workers trained"), 
         st.metric(label, format_metric(key, totals[key].sum()),
                   help="All programmes added up; the table below gives each programme's own figure.")
         st.caption(ui.plain(" · ".join(f"{p}: {format_metric(key, v)}" for p, v in zip(totals["programme"], totals[key]))))
-st.subheader("Each programme in total")
+st.header("Each programme in total")
 ui.table(totals)
 
 by_year = portfolio.by_year(databases, scope)
@@ -56,5 +56,5 @@ for chart_id in ("portfolio_trainees", "portfolio_volunteer_days", "portfolio_wo
 places = portfolio.countries(databases, scope)
 ui.show_chart(CHARTS["portfolio_map"], places, key="portfolio_map", subtitle=scope.describe(), provenance=source,
               deck=False, height=560)
-st.subheader("Where each programme worked")
+st.header("Where each programme worked")
 ui.table(places)

@@ -18,19 +18,19 @@ home_outcomes = programme.headline_indicators("home")
 
 partner, home = st.columns(2, gap="large")
 with partner:
-    st.subheader("What partner countries gained")
+    st.header("What partner countries gained")
     ui.kpi_tiles(totals, ["trainees", "countries_trained", *partner_outcomes], columns=2, published=True)
     if partner_outcomes:
         ui.chart("explore", {"metric": partner_outcomes[0], "by": "time"})
     ui.chart("explore", {"metric": "trainees", "by": "region"})
 with home:
-    st.subheader("What volunteers gave, and gained")
+    st.header("What volunteers gave, and gained")
     ui.kpi_tiles(totals, ["volunteer_days_overseas", "volunteer_days_uk", *home_outcomes], columns=2, published=True)
     ui.chart("explore", {"metric": "volunteer_days", "by": "time", "split": "location"})
     ui.chart("explore", {"metric": "volunteers", "by": "profession", "split": "location"})
 
 if home_outcomes:
-    st.subheader("Both sides, year by year")
+    st.header("Both sides, year by year")
     both, returns = st.columns(2)
     with both:
         ui.chart("explore", {"metric": home_outcomes[0], "by": "time", "chart": "line"})

@@ -16,7 +16,7 @@ totals = ui.query("training_by_dimension", {**ui.filter_params(), **explore.tota
 row = totals.iloc[0] if len(totals) else {}
 ui.kpi_tiles(row, ["trainees", "women_trained", "women_share", "countries_trained"], published=True)
 
-st.subheader("Cascade training")
+st.header("Cascade training")
 trainers, cascade = row.get("trainers_trained", 0), row.get("cascade_trainees", 0)
 ui.kpi_tiles(row, ["trainers_trained", "cascade_trainees"], columns=3)
 if trainers:

@@ -27,6 +27,7 @@ PROJECTOR_CSS = f"""
 [data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMain"] label,
 [data-testid="stMain"] [data-testid="stMetricValue"], [data-testid="stMain"] [data-testid="stMetricLabel"],
 [data-testid="stMain"] summary {{ color: {theme.PROJECTOR["text"]}; }}
+[data-testid="stMain"] [data-testid="stCaptionContainer"] {{ color: {theme.PROJECTOR["muted"]}; opacity: 1; }}
 [data-testid="stMain"] [data-testid="stMetricValue"] {{ font-size: 3.4rem; }}
 [data-testid="stMain"] [data-testid="stMetricValue"] * {{ color: {theme.PROJECTOR["primary"]}; }}
 [data-testid="stMain"] button {{

@@ -157,7 +157,7 @@ def project_targets(project_id: str) -> None:
     pic = picture(everything)
     rows = judged(pic.latest, params=everything, programme_scope=False)
     rows = rows[rows["project_id"] == project_id]
-    st.subheader("Against its targets")
+    st.header("Against its targets")
     if rows.empty:
         st.info(f"{results.NO_TARGET.capitalize()} for this project.")
         return

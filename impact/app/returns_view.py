@@ -36,7 +36,7 @@ def _default_quarter(quarters: list[dt.date]) -> int:
 
 def project_workbook(project_id: str, start: dt.date, end: dt.date) -> None:
     """The project page's section: choose a quarter, download its reporting workbook."""
-    st.subheader("Quarterly return")
+    st.header("Quarterly return")
     quarters = returns.project_quarters(pd.Timestamp(start).date(), pd.Timestamp(end).date())
     if not quarters:
         return

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html
 
 import pandas as pd
 import streamlit as st
 
 from impact.app import chart_menu
 from impact.app.text import plain
-from impact.charts import catalog, export
+from impact.charts import catalog, export, theme
 from impact.charts.export import column_label
 from impact.data import metrics, store
 from impact.data.metrics import NUMBER_FORMATS, format_metric, format_value, metric
@@ -122,6 +123,73 @@ def ensure_navigation() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+# ---- the page's look -----------------------------------------------------------------------
+
+# Streamlit draws captions in its text colour at 60% opacity (#767D83 on white, 4.2:1, and #717981 on the
+# sidebar, 4.0:1): below WCAG's 4.5:1, and there is no theme option for it. The theme's muted colour,
+# opaque, reaches 4.5:1 on both backgrounds (tests/test_theme_contrast.py).
+# A chart's text alternative (`chart_description`) is read by screen readers but takes no room on screen.
+ACCESSIBLE_CSS = f"""
+<style>
+[data-testid="stCaptionContainer"] {{ color: {theme.COLORS["muted"]}; opacity: 1; }}
+[data-testid="stElementContainer"]:has(.impact-sr-only), .impact-sr-only {{
+  position: absolute !important; width: 1px !important; height: 1px !important; margin: -1px !important;
+  padding: 0 !important; overflow: hidden !important; clip: rect(0 0 0 0) !important; white-space: nowrap;
+  border: 0 !important;
+}}
+</style>
+"""
+
+
+# Streamlit draws a popover's content (the Download menu) at the end of the page, so Tab from its button
+# goes on through the page and reaches the menu only after everything else. This moves the focus into a
+# popover when it opens, and back to its button on Escape or past either end of the menu. A constant
+# script, no data in it.
+POPOVER_FOCUS_JS = """
+<script>
+(() => {
+  const doc = window.parent && window.parent.document ? window.parent.document : document;
+  if (doc.defaultView.__impactPopoverFocus) return;
+  doc.defaultView.__impactPopoverFocus = true;
+  const focusable = 'button:not([disabled]), a[href], input:not([disabled]), [tabindex]:not([tabindex="-1"])';
+  let opener = null;
+  let handled = null;
+  doc.addEventListener('focusin', (event) => {
+    if (event.target.closest && event.target.closest('[data-testid="stPopoverButton"]')) opener = event.target;
+  });
+  new MutationObserver(() => {
+    const body = doc.querySelector('[data-testid="stPopoverBody"]');
+    if (!body) { handled = null; return; }
+    const first = body.querySelector(focusable);
+    if (first && body !== handled && opener && doc.activeElement === opener) {
+      handled = body;
+      setTimeout(() => first.focus(), 0);
+    }
+  }).observe(doc.body, {childList: true, subtree: true});
+  doc.addEventListener('keydown', (event) => {
+    const body = opener && event.target.closest && event.target.closest('[data-testid="stPopoverBody"]');
+    if (!body) return;
+    const items = [...body.querySelectorAll(focusable)];
+    const back = opener;
+    if (event.key === 'Escape') {
+      setTimeout(() => back.focus(), 0);
+    } else if (event.key === 'Tab' && event.target === items[event.shiftKey ? 0 : items.length - 1]) {
+      // Leaving the menu's ends goes back to its button, whence Tab carries on through the page.
+      event.preventDefault();
+      back.focus();
+    }
+  }, true);
+})();
+</script>
+"""
+
+
+def page_style() -> None:
+    """Styles every page needs (readable captions, keyboard focus into menus); Present adds the projector's."""
+    st.html(ACCESSIBLE_CSS)
+    st.html(POPOVER_FOCUS_JS, unsafe_allow_javascript=True)
 
 
 # ---- shared filters -------------------------------------------------------------------------
@@ -321,7 +389,8 @@ def show_chart(spec: catalog.ChartSpec, frame: pd.DataFrame, options: dict | Non
     if rows.empty:
         st.info(plain(spec.when_empty or f"{spec.title}: no results for these filters."))
         return None
-    fig = spec.figure(frame, subtitle=filter_summary() if subtitle is None else subtitle, options=options)
+    subtitle = filter_summary() if subtitle is None else subtitle
+    fig = spec.figure(frame, subtitle=subtitle, options=options)
     if height:
         fig.update_layout(height=height)
     if (options or {}).get("chart") == "table":  # the explorer's table view: the numbers first
@@ -329,6 +398,7 @@ def show_chart(spec: catalog.ChartSpec, frame: pd.DataFrame, options: dict | Non
     else:
         chart_tab, table_tab = st.tabs(["Chart", "Table"], key=f"{key}_view")
     with chart_tab:
+        chart_description(spec, rows, subtitle)
         event = st.plotly_chart(fig, theme=None, config=PLOTLY_CONFIG, key=key, **plotly_kwargs)
     with table_tab:
         # Series named after data values (a split, compared periods) carry the chart's metric.
@@ -337,6 +407,15 @@ def show_chart(spec: catalog.ChartSpec, frame: pd.DataFrame, options: dict | Non
         st.caption(plain(spec.caption(rows)))
     chart_menu.chart_actions(spec, frame, options, key, provenance=provenance or current_provenance(), deck=deck)
     return event
+
+
+def chart_description(spec: catalog.ChartSpec, rows: pd.DataFrame, subtitle: str = "") -> None:
+    """A chart's text for screen readers, just before it: its title, filters and caption, and where the
+    numbers are (the SVG's own text is a jumble of tick labels). Hidden on screen; data text escaped."""
+    parts = [f"Chart: {spec.title}.", f"Filters: {subtitle}." if subtitle else "",
+             spec.caption(rows) if spec.caption else "", "The numbers are in the Table tab."]
+    text = " ".join(" ".join(p.split()) for p in parts if p)
+    st.html(f'<p class="impact-sr-only" data-testid="impact-chart-description">{html.escape(text)}</p>')
 
 
 def _options_key(options: dict) -> str:

@@ -1,6 +1,8 @@
 """The one visual theme: colour roles, fonts and the Plotly templates built from them.
 
-Colours are the Okabe–Ito palette (safe for the common colour-vision deficiencies).
+Colours are the Okabe–Ito palette (safe for the common colour-vision deficiencies), with the light hues
+darkened where they missed WCAG contrast on white: text and muted text reach 4.5:1 and every chart mark
+3:1 against its background, in both themes (tests/test_theme_contrast.py computes the ratios).
 Charts never set their own colours or fonts; they take roles from here.
 `.streamlit/config.toml` repeats the same primary colour, text colour and font.
 """
@@ -17,39 +19,54 @@ FONT = '"Source Sans 3", "Source Sans Pro", "Liberation Sans", "DejaVu Sans", Ar
 # Named roles: what a colour means, not what it looks like.
 COLORS = {
     "primary": "#0072B2",  # partner countries, the main series
-    "uk": "#E69F00",  # the UK side of the partnership
+    "uk": "#A86500",  # the UK side of the partnership (Okabe–Ito orange #E69F00, darkened: 2.2 -> 4.6:1)
     "positive": "#009E73",
     "negative": "#D55E00",
     "accent": "#CC79A7",
-    "sky": "#56B4E9",
-    "warning": "#F0E442",
-    "muted": "#8C8C8C",
+    "sky": "#3590C9",  # Okabe–Ito sky blue #56B4E9, darkened: 2.3 -> 3.5:1 (still lighter than primary)
+    "warning": "#857500",  # Okabe–Ito yellow #F0E442 as a dark olive gold: 1.3 -> 4.6:1
+    "muted": "#6B6B6B",  # also the captions' text colour (was #8C8C8C, 3.4:1): 5.3:1
     "text": "#1B2631",
     "grid": "#E5E8EC",
     "background": "#FFFFFF",
+    "surface": "#F2F5F8",  # the sidebar's and boxes' background (secondaryBackgroundColor)
     "no_data": "#F2F3F5",
 }
-CATEGORICAL = [COLORS[k] for k in ("primary", "uk", "positive", "accent", "sky", "negative", "muted")] + [
-    "#000000"
-]
-# Single-hue blue ramp: reads in greyscale and for every colour-vision type.
+_CATEGORICAL_ROLES = ("primary", "uk", "positive", "accent", "sky", "negative", "muted")
+CATEGORICAL = [COLORS[k] for k in _CATEGORICAL_ROLES] + ["#000000"]
+# Single-hue blue ramp: reads in greyscale and for every colour-vision type. It fills a choropleth's
+# countries from low (lightest) to high (darkest). Its light end is deliberately not held to 3:1 against
+# the background: a fill's lightness encodes a value relative to the other fills and the colour bar, not
+# a shape one must find, and the same numbers are in the hover text and the chart's Table tab (WCAG 1.4.11
+# asks contrast of graphics *required* to understand the content). The test holds the ramp to strictly
+# decreasing luminance and its high-value half to 3:1.
 SEQUENTIAL = ["#E8F1F8", "#B3D1E8", "#6FA8D3", "#2E7EBB", "#0B4F8A", "#08306B"]
 
+# The projector theme: light marks on a dark background, each 3:1 against the background and the grid.
 PROJECTOR = {
     "background": "#0B1A2B",
     "text": "#FFFFFF",
     "grid": "#2B3E52",
     "primary": "#56B4E9",
     "uk": "#F0B000",
+    "positive": "#2BB58C",
+    "negative": "#F07A3A",
+    "accent": "#D98AB6",
+    "sky": "#A6D8F5",
+    "warning": "#F0E442",
+    "muted": "#B0B0B0",
 }
+PROJECTOR_CATEGORICAL = [PROJECTOR[k] for k in _CATEGORICAL_ROLES] + ["#FFFFFF"]
 # Light-theme colours that would be too dark on the projector background, and their replacements.
-_PROJECTOR_SWAP = {COLORS["primary"]: PROJECTOR["primary"], COLORS["uk"]: PROJECTOR["uk"], COLORS["text"]: PROJECTOR["text"]}
+_PROJECTOR_SWAP = {COLORS[k]: PROJECTOR[k] for k in PROJECTOR if k in COLORS and k not in ("background", "grid")}
+_PROJECTOR_SWAP |= dict(zip(CATEGORICAL, PROJECTOR_CATEGORICAL))
 
 TEMPLATE = "impact"
 PROJECTOR_TEMPLATE = "impact_projector"
 
 
-def _layout(background: str, text: str, grid: str, colorway: list[str], size: int) -> go.Layout:
+def _layout(background: str, text: str, grid: str, colorway: list[str], size: int,
+            colorscale: list[str] = SEQUENTIAL) -> go.Layout:
     axis = dict(
         gridcolor=grid, zerolinecolor=grid, linecolor=grid, ticks="", automargin=True,
         title=dict(font=dict(size=size)), tickfont=dict(size=size - 2), separatethousands=True,
@@ -72,7 +89,7 @@ def _layout(background: str, text: str, grid: str, colorway: list[str], size: in
             landcolor=COLORS["no_data"] if background == "#FFFFFF" else "#1E3148",
             projection=dict(type="natural earth"), lakecolor=background,
         ),
-        coloraxis=dict(colorscale=SEQUENTIAL, colorbar=dict(thickness=14, outlinewidth=0)),
+        coloraxis=dict(colorscale=colorscale, colorbar=dict(thickness=14, outlinewidth=0)),
     )
 
 
@@ -88,9 +105,10 @@ def register() -> None:
         pio.templates[TEMPLATE] = go.layout.Template(
             layout=_layout(COLORS["background"], COLORS["text"], COLORS["grid"], CATEGORICAL, 16)
         )
-        projector_colors = [PROJECTOR["primary"], PROJECTOR["uk"]] + CATEGORICAL[2:]
+        # On the dark background the ramp runs the other way: high values light, low values near the background.
         pio.templates[PROJECTOR_TEMPLATE] = go.layout.Template(
-            layout=_layout(PROJECTOR["background"], PROJECTOR["text"], PROJECTOR["grid"], projector_colors, 24)
+            layout=_layout(PROJECTOR["background"], PROJECTOR["text"], PROJECTOR["grid"], PROJECTOR_CATEGORICAL, 24,
+                           SEQUENTIAL[::-1])
         )
     pio.templates.default = TEMPLATE
 
