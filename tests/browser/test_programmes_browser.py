@@ -80,12 +80,12 @@ def test_an_administrator_creates_a_programme_from_the_data_page(browser, fixtur
         page.get_by_role("tab", name="Import").click()
         page.get_by_label("Administrator password").fill(password)
         page.get_by_role("button", name="Sign in").click()
-        extract = page.locator("[data-testid='stFileUploader']").filter(has_text="Extract files")  # not the returns'
-        extract.wait_for(timeout=20_000)
+        uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="Extract files")  # not the returns'
+        uploader.wait_for(timeout=20_000)
         page.get_by_text("A new programme").click()
         page.get_by_role("textbox", name="New programme's id").fill("gsp")
         page.get_by_role("textbox", name="New programme's id").press("Enter")
-        extract.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(upload))
+        uploader.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(upload))
         page.get_by_role("button", name="Check and import").click()
         page.get_by_text(re.compile("No problems found")).wait_for(timeout=60_000)
         assert "gsp" in store.programmes(root)
