@@ -1,13 +1,15 @@
 """Benchmark: the dashboard on a 10-million-row extract, DuckDB over Parquet vs pandas in memory.
 
     python bench/run.py [--scale 520] [--repeat 7] [--skip-export] [--skip-browser] [--browser-only]
+                        [--load [10,25,50,100]] [--load-duration 60]
 
 Generates (once, cached in bench/out/) an extract whose training table has about ten million
 rows, then times each Overview query, a whole Overview rerun and three explorer views with the
 app's DuckDB layer; the same figures computed with pandas on the data loaded in memory; every
 page run in Streamlit's AppTest (shipped extract and 10M rows); chart and deck exports; and what a person
 waits for in Chromium (bench/browser_timing.py) on the dashboard and on bench/floor_app.py, a plain
-Streamlit page of the Overview's charts, served side by side and measured in turns, with the ratio.
+Streamlit page of the Overview's charts, served side by side and measured in turns, with the ratio;
+with --load, last, many live sessions at once on one server (bench/load.py).
 Each approach runs in its own process so its peak memory is its own.
 Prints one table. This is a measurement, not a test: nothing here asserts a time.
 """
@@ -334,6 +336,10 @@ def main() -> None:
     parser.add_argument("--skip-browser", action="store_true", help="leave out the timings in Chromium")
     parser.add_argument("--browser-only", action="store_true", help="only the timings in Chromium")
     parser.add_argument("--browser-runs", type=int, default=5, help="runs of each page in Chromium (default 5)")
+    parser.add_argument("--load", nargs="?", const="10,25,50,100", metavar="SESSIONS",
+                        help="last, the load test (bench/load.py --serve) with these session counts "
+                             "(default 10,25,50,100); on its own: python bench/load.py")
+    parser.add_argument("--load-duration", type=float, default=60, help="seconds per load-test step (default 60)")
     args = parser.parse_args()
 
     if args.worker:
@@ -343,6 +349,7 @@ def main() -> None:
 
     if args.browser_only:
         _print_browser(browser_rows(args.browser_runs))
+        _load_test(args)
         return
     extract, counts, gen_seconds = _extract(args.scale)
     size_mb = sum(f.stat().st_size for f in extract.glob("*.parquet")) / 1e6
@@ -374,6 +381,17 @@ def main() -> None:
         print(f"{approach:<{approach_width}}  {step:<{width}}  {ms:>10,.1f}  {peak:>11,.0f}")
     if not args.skip_browser:
         _print_browser(browser_rows(args.browser_runs))
+    _load_test(args)
+
+
+def _load_test(args) -> None:
+    """Many live sessions at once on a server of its own, shipped extract (bench/load.py)."""
+    if not args.load:
+        return
+    from bench import load
+
+    print("\nMany people at once (bench/load.py, live sessions over the websocket, shipped extract)")
+    load.main(["--serve", "--sessions", args.load, "--duration", str(args.load_duration)])
 
 
 if __name__ == "__main__":
