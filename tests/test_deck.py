@@ -283,3 +283,30 @@ def test_every_native_kind_becomes_an_editable_chart(fixture_dir, independent, m
                                 "using (project_id) group by 1 order by 2 desc, 1")
     assert list(chart.plots[0].categories) == [r[0] for r in expected]
     assert _series(chart) == {"Health workers trained": [float(r[1]) for r in expected]}
+
+
+SPLIT_AND_COMPARED = deck.Deck(name="Legends", slides=(
+    deck.Slide(chart="explore", options={"by": "cadre", "split": "gender"}),
+    deck.Slide(chart="explore", options={"by": "theme", "cmp": "period", "a": "2012Q1:2013Q4",
+                                         "b": "2016Q1:2017Q4"}),
+))
+
+
+def test_a_split_and_a_compared_slide_carry_a_legend_in_every_medium(fixture_dir):
+    import re as regex
+
+    pptx, _, _ = _build(fixture_dir, SPLIT_AND_COMPARED, "pptx", Filters())
+    for page in list(Presentation(io.BytesIO(pptx)).slides)[1:]:
+        chart = next(s for s in page.shapes if s.has_chart).chart
+        assert sum(len(p.series) for p in chart.plots) > 1 and chart.has_legend
+    database = db.open_database(fixture_dir, "fixture-v1")
+    choices = export.filter_choices(database)
+    slides = deck.prepare(SPLIT_AND_COMPARED,
+                          lambda spec, opts: export.chart_data(database, spec, Filters(), choices, opts))
+    for prepared in slides:  # the figure the PDF, the Present page and the HTML deck draw
+        fig = prepared.spec.figure(prepared.frame, options=prepared.slide.options)
+        assert len(fig.data) > 1 and fig.layout.showlegend is True
+    html = deck.build(SPLIT_AND_COMPARED, slides, export.Provenance.of(database, "All", DAY), "html").decode()
+    figures = regex.findall(r'<script type="application/json"[^>]*>(.*?)</script>', html, regex.S)
+    shown = [json.loads(f)["layout"].get("showlegend") for f in figures if '"layout"' in f]
+    assert shown[-2:] == [True, True]
