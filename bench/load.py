@@ -458,8 +458,31 @@ def run_step(url: str, sessions: int, duration: float, *, vocab: dict[str, list[
     loopback_url(url)
     start = time.perf_counter()
     with PeakRss(server_pid) as rss:
-        results = asyncio.run(_step(url, sessions, duration, vocab, seed, pages, timeout, ramp, think))
+        results = run_async(_step(url, sessions, duration, vocab, seed, pages, timeout, ramp, think))
     return Step(sessions, results, time.perf_counter() - start, rss.peak_mb)
+
+
+def run_async(coroutine):
+    """`asyncio.run`, also where this thread already runs an event loop (a Playwright session in the test
+    suite): then on a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    outcome: dict = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(coroutine)
+        except BaseException as error:  # noqa: BLE001 (raised again below, in the caller's thread)
+            outcome["error"] = error
+
+    worker = threading.Thread(target=target, name="load-step")
+    worker.start()
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 # ---- a server of its own ---------------------------------------------------------------------------------

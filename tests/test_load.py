@@ -115,7 +115,7 @@ def test_errors_are_recorded_not_hidden():
         out.append(await session.rerun("filter", query_string="", timeout=2))
         return out
 
-    ok, raised, compile_error, silent, dropped = asyncio.run(scenario())
+    ok, raised, compile_error, silent, dropped = load.run_async(scenario())
     assert ok.ms is not None and ok.errors == []
     assert raised.ms is not None and raised.errors == ["exception: ValueError: boom"]
     assert compile_error.ms is None and compile_error.errors == ["script finished: FINISHED_WITH_COMPILE_ERROR"]
@@ -140,7 +140,7 @@ def test_cached_messages_are_named_and_their_references_read():
         out = [await session.rerun("open", query_string="", timeout=2) for _ in range(3)]
         return stream.sent, out
 
-    sent, (first, second, third) = asyncio.run(scenario())
+    sent, (first, second, third) = load.run_async(scenario())
     assert list(sent[0].rerun_script.cached_message_hashes) == []
     assert list(sent[1].rerun_script.cached_message_hashes) == ["h1"]
     assert second.errors == ["exception: ValueError: boom"]
