@@ -93,13 +93,14 @@ def programme_indicators(day: dt.date) -> None:
     if rows.empty:
         st.info("The programme has no targets of its own in this data version.")
         return
-    for start in range(0, len(rows), 2):
-        columns = st.columns(2)
-        for column, row in zip(columns, rows.iloc[start:start + 2].to_dict("records")):
-            with column.container(border=True):
+    for row in rows.to_dict("records"):  # the chart beside its judgement: wide enough for its title and dates
+        with st.container(border=True):
+            judgement, chart = st.columns([1, 2])
+            with judgement:
                 st.metric(row["indicator"], row["score"], help="The annual review's score at the date chosen.")
                 st.markdown(ui.plain(results.sentence(row, day)))
                 st.caption(ui.plain(f"How: {row['how']}."))
+            with chart:
                 ui.chart("results", {"metric": row["metric"]}, key=f"results_{row['metric']}", height=380)
 
 

@@ -270,32 +270,32 @@ def milestones(
 ) -> go.Figure:
     """A cumulative actual against its targets: the actual as a line, the path the milestones expect as a
     dashed line, each target as a marker at its due date and the end target as a dotted line across."""
-    labels = [f"{d:%b %Y}" for d in frame[category]]
+    labels = pd.to_datetime(frame[category]).tolist()  # a date axis: Plotly spaces its ticks
     fmt_name = html.escape(metric(value).label)
     fig = go.Figure()
     actual = frame[value].tolist()
     fig.add_trace(go.Scatter(x=labels, y=actual, name="Actual (cumulative)", mode="lines",
                              line=dict(color=theme.COLORS["primary"], width=3),
                              customdata=_formatted(actual, value),
-                             hovertemplate=f"%{{x}}<br>{fmt_name}: %{{customdata}}<extra></extra>"))
+                             hovertemplate=f"%{{x|%b %Y}}<br>{fmt_name}: %{{customdata}}<extra></extra>"))
     expected = frame["expected"].tolist()
     fig.add_trace(go.Scatter(x=labels, y=expected, name="Expected (milestone path)", mode="lines",
                              line=dict(color=theme.COLORS["muted"], width=2, dash="dash"),
                              customdata=_formatted(expected, value),
-                             hovertemplate="%{x}<br>Expected by then: %{customdata}<extra></extra>"))
+                             hovertemplate="%{x|%b %Y}<br>Expected by then: %{customdata}<extra></extra>"))
     due = frame[frame["target"].notna()]
     targets = due["target"].tolist()
-    fig.add_trace(go.Scatter(x=[f"{d:%b %Y}" for d in due[category]], y=targets, name="Milestones and target",
+    fig.add_trace(go.Scatter(x=pd.to_datetime(due[category]).tolist(), y=targets, name="Milestones and target",
                              mode="markers", marker=dict(symbol="diamond", size=13, color=theme.COLORS["uk"],
                                                           line=dict(color=theme.COLORS["text"], width=1)),
                              customdata=_formatted(targets, value),
-                             hovertemplate="%{x}<br>Due: %{customdata}<extra></extra>"))
+                             hovertemplate="%{x|%b %Y}<br>Due: %{customdata}<extra></extra>"))
     if targets:
         fig.add_hline(y=targets[-1], line=dict(color=theme.COLORS["uk"], width=2, dash="dot"),
                       annotation_text=html.escape(f"End target {format_value(targets[-1], metric(value).fmt)}"),
                       annotation_position="top left")
     axis = _value_axis(value)
-    fig.update_layout(yaxis=axis, xaxis=dict(title=None, type="category", nticks=12), showlegend=True)
+    fig.update_layout(yaxis=axis, xaxis=dict(title=None, type="date", tickformat="%b %Y"), showlegend=True)
     return titled(fig, title, subtitle)
 
 
