@@ -15,8 +15,12 @@ programme_id = ui.programme_id()
 st.title("Data")
 st.caption(ui.plain(f"{data.programme.name} ({programme_id}) · data in use: version {data.version} · {data.label}"))
 
+versions = store.list_versions(programme=programme_id)
+linked = st.query_params.get("version")  # a project's page links the versions that changed its figures
+linked = linked if linked in {v.version for v in versions} else None
 dictionary_tab, versions_tab, browse_tab, import_tab, returns_tab, reporting_tab = st.tabs(
-    ["Data dictionary", "Versions", "Browse the data", "Import", "Quarterly returns", "Reporting"], key="data_tabs"
+    ["Data dictionary", "Versions", "Browse the data", "Import", "Quarterly returns", "Reporting"], key="data_tabs",
+    default="Versions" if linked else None,
 )
 
 with dictionary_tab:
@@ -52,7 +56,20 @@ def _act(action, *args) -> None:
 
 
 with versions_tab:
-    versions = store.list_versions(programme=programme_id)
+    if linked:
+        shown = next(v for v in versions if v.version == linked)
+        st.subheader(ui.plain(f"Version {linked}{' (in use)' if shown.active else ''}"), anchor=False)
+        st.markdown(ui.plain(f"{shown.manifest.get('label', '')} · made {shown.created_at or 'with the store'}"
+                             f" by {shown.manifest.get('created_by') or 'the shipped extract'}"))
+        if shown.manifest.get("parent"):
+            st.dataframe(extract_io.changes(linked, programme=programme_id), hide_index=True, width="stretch")
+        brought = shown.manifest.get("returns", [])
+        if brought:
+            st.caption("The returns it brought:")
+            st.dataframe([{"project": r.get("project"), "quarter": r.get("period"), "file": r.get("file"),
+                           "sha256": r.get("sha256"), "sent (UTC)": r.get("submitted_at", "")} for r in brought],
+                         hide_index=True, width="stretch")
+        st.subheader("Every version", anchor=False)
     st.dataframe(extract_io.versions_frame(versions), hide_index=True, width="stretch")
     if auth.is_admin():
         names = [v.version for v in versions]
@@ -158,13 +175,18 @@ with import_tab:
 
 with returns_tab:
     if not auth.is_admin():
-        st.markdown("Each project's page offers its reporting workbook for a quarter. Sending the workbooks of "
-                    "every project due and importing returns need an administrator (sign in under Import).")
+        st.markdown("Partners download their project's reporting workbook and send their return on the project's "
+                    "page. Approving returns, sending the workbooks of every project due, importing returns and "
+                    "managing partner accounts need an administrator (sign in under Import).")
     else:
+        st.header("Returns from partners")
+        returns_view.partner_returns()
         st.header("Workbooks for a quarter")
         returns_view.workbooks_for_quarter()
         st.header("Import returns")
         returns_view.upload_returns()
+        st.header("Partner accounts")
+        returns_view.partner_accounts()
 
 with reporting_tab:
     returns_view.reporting_view()

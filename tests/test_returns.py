@@ -374,17 +374,15 @@ def test_the_commands_write_a_workbook_and_import_it(data_store, picks, tmp_path
 
 # ---- the pages ----------------------------------------------------------------------------------
 
-def test_the_project_page_offers_its_workbook(app_data, independent):
+def test_the_project_page_says_when_it_last_reported_and_offers_its_workbook_to_its_partners_only(app_data, independent):
     project = store.read_table(app_data, "projects")["project_id"][0].as_py()
     at = make_app("pages/partnerships.py", {"project": project})
-    assert "Download the reporting workbook" in [b.label for b in at.get("download_button")]
+    assert "Download the reporting workbook" not in [b.label for b in at.get("download_button")]  # a public viewer
+    assert any(e.label == "Partner sign-in" for e in at.expander)
     last = independent.scalar("select max(period) from (select period from training where project_id = $p union all "
                               "select period from volunteering where project_id = $p union all select period from "
                               "outcomes where project_id = $p)", {"p": project})
     assert any(f"Last quarter with figures: {returns.period_name(last)}." in m.value.replace("\\", "") for m in at.markdown)
-    assert at.selectbox(key="return_quarter").value in returns.project_quarters(
-        *store.read_table(app_data, "projects").to_pandas().set_index("project_id").loc[
-            project, ["start_date", "end_date"]])
 
 
 PASSWORD = "returns are due on the fifteenth"
@@ -435,23 +433,38 @@ def returns_xlsx() -> str:
 
 # ---- who has reported -----------------------------------------------------------------------------
 
-def _independent_rates(folder: Path, as_of: dt.date) -> tuple[dict, dict]:
-    """Due and received returns per quarter and per country from the projects' dates and the fact rows."""
-    projects = store.read_table(folder, "projects").to_pylist()
-    countries = {r["iso3"]: r["name"] for r in store.read_table(folder, "countries").to_pylist()}
+def independent_statuses(folder: Path, as_of: dt.date, deadline_days: int,
+                         arrived: dict | None = None) -> dict[tuple[str, dt.date], str]:
+    """Each project quarter's status, from the projects' dates, the fact rows, the deadline and when returns
+    arrived ((project, quarter) -> date), in plain Python."""
     reported = set()
     for name in returns.TABLES:
         table = store.read_table(folder, name)
         reported |= set(zip(table["project_id"].to_pylist(), table["period"].to_pylist(), strict=True))
-    per_quarter, per_country = {}, {}
-    for p in projects:
+    out = {}
+    for p in store.read_table(folder, "projects").to_pylist():
         for quarter in returns.project_quarters(p["start_date"], p["end_date"]):
-            if returns.quarter_end(quarter) >= as_of:
-                continue
-            got = (p["project_id"], quarter) in reported
-            for bucket, key in ((per_quarter, returns.period_name(quarter)), (per_country, countries[p["iso3"]])):
-                due, received = bucket.get(key, (0, 0))
-                bucket[key] = (due + 1, received + got)
+            end = returns.quarter_end(quarter)
+            due = end + dt.timedelta(days=deadline_days)
+            came = (arrived or {}).get((p["project_id"], quarter))
+            if (p["project_id"], quarter) in reported and end < as_of and (came is None or came <= as_of):
+                out[p["project_id"], quarter] = "reported late" if came and came > due else "reported"
+            else:
+                out[p["project_id"], quarter] = "missing" if due < as_of else "not yet due"
+    return out
+
+
+def _independent_rates(folder: Path, as_of: dt.date, deadline_days: int) -> tuple[dict, dict]:
+    """Due and received returns per quarter and per country."""
+    projects = {r["project_id"]: r["iso3"] for r in store.read_table(folder, "projects").to_pylist()}
+    countries = {r["iso3"]: r["name"] for r in store.read_table(folder, "countries").to_pylist()}
+    per_quarter, per_country = {}, {}
+    for (project, quarter), state in independent_statuses(folder, as_of, deadline_days).items():
+        if state == "not yet due":
+            continue
+        for bucket, key in ((per_quarter, returns.period_name(quarter)), (per_country, countries[projects[project]])):
+            due, received = bucket.get(key, (0, 0))
+            bucket[key] = (due + 1, received + (state != "missing"))
     return per_quarter, per_country
 
 
@@ -462,26 +475,24 @@ def test_reporting_rates_equal_an_independent_count(data_store, picks, tmp_path)
         path = write(tmp_path / f"blank-{project}", "blank.xlsx", returns.workbook(project, period, data_store))
         assert returns.import_returns([path], data_store, confirm_removals=True).ok
     folder = store.active(data_store).path
-    as_of = max(returns.quarter_end(d) for _, d in picks[:2]) + dt.timedelta(days=1)
-    frame = reporting.status(db.open_database(folder, "returns-test"), as_of)
-    per_quarter, per_country = _independent_rates(folder, as_of)
+    database = db.open_database(folder, "returns-test")
+    deadline = database.programme.reporting.deadline_days or 0
+    as_of = max(returns.quarter_end(d) for _, d in picks[:2]) + dt.timedelta(days=deadline + 1)
+    frame = reporting.status(database, as_of)
+    per_quarter, per_country = _independent_rates(folder, as_of, deadline)
     got = reporting.rates(frame, "period").set_index("period")
     assert {k: (int(r.due), int(r.received)) for k, r in got.iterrows()} == per_quarter
     got = reporting.rates(frame, "country").set_index("country")
     assert {k: (int(r.due), int(r.received)) for k, r in got.iterrows()} == per_country
-    next_quarter = pd_timestamp(as_of)
-    assert (frame["status"] == reporting.NOT_DUE).sum() == (frame["quarter"] >= next_quarter).sum() > 0
+    statuses = independent_statuses(folder, as_of, deadline)
+    assert dict(zip(zip(frame["project_id"], frame["quarter"].dt.date, strict=True), frame["status"], strict=True)) \
+        == statuses
+    assert list(statuses.values()).count("not yet due") > 0
     chase = reporting.missing(frame)
     assert set(zip(chase["project_id"], chase["period"], strict=True)) == {
         (p, returns.period_name(d)) for p, d in picks[:2]}
     sheet = openpyxl.load_workbook(io.BytesIO(reporting.workbook(chase))).active
     assert sheet.max_row == len(chase) + 1
-
-
-def pd_timestamp(day: dt.date):
-    import pandas as pd
-
-    return pd.Timestamp(day)
 
 
 def test_the_reporting_view_shows_the_rate(app_data):
@@ -526,8 +537,7 @@ def test_when_a_return_arrived_comes_from_the_versions_manifests(data_store, pic
         {"project_id": project, "period": period.isoformat(), "arrived": manifests[first.version]["created_at"],
          "version": first.version, "file": "r.xlsx"}]
     folder = store.active(data_store).path
-    frame = reporting.with_arrivals(reporting.status(db.open_database(folder, "arrivals-test"), dt.date(2030, 1, 1)),
-                                    found)
+    frame = reporting.status(db.open_database(folder, "arrivals-test"), dt.date(2030, 1, 1), found)
     assert frame["arrived"].notna().sum() == 2
     store.rollback(first.version, data_store)  # the rolled-back return is no longer in the lineage
     assert returns.arrivals(data_store)["project_id"].tolist() == [project]

@@ -7,6 +7,11 @@ compared in constant time and rate-limited per session and across all sessions w
 exponential back-off; or with Streamlit's OpenID Connect login (`st.login`) when an
 `[auth]` section is configured in secrets, for the e-mail addresses listed in
 `[admin] emails`. `python -m impact hash-password` prints a hash to paste into either.
+
+Partners (`impact.data.partners`) sign in the same two ways: with the password an administrator set for
+their account (its e-mail and password, rate-limited like the administrator's), or through the identity
+provider with the account's e-mail. `require_project` is the check every partner action makes on the
+server, whatever the page shows.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dataclasses import dataclass, field
 
 HASH_ENV = "IMPACT_ADMIN_PASSWORD_HASH"
 _SESSION_KEY = "_impact_admin"
+_PARTNER_KEY = "_impact_partner"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 _MAX_N = 2**20
 
@@ -203,3 +209,64 @@ def sign_out() -> None:
     import streamlit as st
 
     st.session_state.pop(_SESSION_KEY, None)
+
+
+# ---- partners -------------------------------------------------------------------------------
+
+def partner(root) -> object | None:
+    """The partner account (impact.data.partners.Account) this session signed in with on store `root`, or None."""
+    import streamlit as st
+
+    from impact.data import partners
+
+    signed = st.session_state.get(_PARTNER_KEY)
+    if signed and signed.get("root") == str(root):
+        return partners.account(root, signed.get("email"))
+    return partners.account(root, oidc_user()) if oidc_user() else None
+
+
+def try_partner_password(root, email: str, password: str) -> tuple[bool, str]:
+    """Check a partner's e-mail and password for this session, with the administrator's rate limits."""
+    import streamlit as st
+
+    from impact.data import partners
+
+    key, who = _session_key(), f"partner:{(email or '').strip().lower()}"
+    wait = max(SESSION_LIMITER.wait(key), SESSION_LIMITER.wait(who), GLOBAL_LIMITER.wait(_GLOBAL))
+    if wait > 0:
+        return False, f"Too many wrong passwords. Try again in {wait:.0f} seconds."
+    found = partners.account(root, email)
+    # The same work and the same answer whether or not the account exists or has a password.
+    encoded = found.password_hash if found and found.password_hash else _DUMMY_HASH
+    if verify_password(password or "", encoded) and found is not None and found.password_hash:
+        SESSION_LIMITER.succeeded(key)
+        SESSION_LIMITER.succeeded(who)
+        st.session_state[_PARTNER_KEY] = {"root": str(root), "email": found.email}
+        return True, f"Signed in as {found.email}."
+    for failed in (key, who):
+        SESSION_LIMITER.failed(failed)
+    GLOBAL_LIMITER.failed(_GLOBAL)
+    return False, "Wrong e-mail or password."
+
+
+_DUMMY_HASH = hash_password("not a password: no account has it " + token.token_hex(8))
+
+
+def partner_sign_out() -> None:
+    """End this session's partner sign-in (password)."""
+    import streamlit as st
+
+    st.session_state.pop(_PARTNER_KEY, None)
+
+
+def require_project(root, project_id: str) -> str:
+    """Who may act for `project_id`'s returns (an administrator, or a partner account tied to it); else refuse
+    with PermissionError. Returns their name for the trail."""
+    if is_admin():
+        return admin_name()
+    found = partner(root)
+    if found is None:
+        raise PermissionError("sign in as a partner of this project (or as an administrator) to do this")
+    if not found.may_report(project_id):
+        raise PermissionError(f"the account {found.email} does not report for {project_id}")
+    return found.email

@@ -12,7 +12,7 @@ import streamlit as st
 
 from impact.app import auth, ui
 from impact.charts import figures
-from impact.data import extract_io, returns, validate
+from impact.data import extract_io, partners, returns, store, validate
 from impact.query import db, reporting
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -34,9 +34,37 @@ def _default_quarter(quarters: list[dt.date]) -> int:
     return ended[-1] if ended else len(quarters) - 1
 
 
+def _root():
+    """The store of the programme on screen (where its accounts and returns are kept)."""
+    return store.data_dir(None, ui.programme_id())
+
+
+def workbook_for(project_id: str, period: dt.date) -> bytes:
+    """A project's reporting workbook, for an administrator or a partner of the project only (PermissionError)."""
+    auth.require_project(_root(), project_id)
+    return _workbook(ui._active().version, ui.programme_id(), project_id, period)
+
+
 def project_workbook(project_id: str, start: dt.date, end: dt.date) -> None:
-    """The project page's section: choose a quarter, download its reporting workbook."""
+    """The project page's reporting section: when it last reported and the versions that changed its figures
+    (for everyone); for its partners and the programme team, its workbook for a quarter, sending a return and
+    every step of its returns."""
     st.header("Quarterly return")
+    st.markdown(ui.plain(last_reported(project_id)))
+    changed = returns.versions_changing(project_id, programme=ui.programme_id())
+    if len(changed):
+        st.markdown("**Versions that changed its figures**")
+        programme = "".join(f"&{k}={v[0]}" for k, v in ui._programme_link().items())
+        links = changed.assign(link=[f"data?version={v}{programme}" for v in changed["version"]])
+        st.dataframe(links[["link", "when", "by", "label", "tables", "in_use"]], hide_index=True, width="stretch",
+                     column_config={"link": st.column_config.LinkColumn("version", display_text=r"data\?version=([^&]*)"),
+                                    "in_use": st.column_config.CheckboxColumn("in use")},
+                     key="project_versions")
+    root = _root()
+    account = auth.partner(root)
+    if not auth.is_admin() and (account is None or not account.may_report(project_id)):
+        _partner_sign_in(root, account, project_id)
+        return
     quarters = returns.project_quarters(pd.Timestamp(start).date(), pd.Timestamp(end).date())
     if not quarters:
         return
@@ -44,16 +72,87 @@ def project_workbook(project_id: str, start: dt.date, end: dt.date) -> None:
     with left:
         chosen = st.selectbox("Quarter", quarters, index=_default_quarter(quarters), key="return_quarter",
                               format_func=returns.period_name)
-    active = ui._active()
     with right:
-        st.download_button("Download the reporting workbook", _workbook(active.version, ui.programme_id(),
-                                                                        project_id, chosen),
+        st.download_button("Download the reporting workbook", workbook_for(project_id, chosen),
                            file_name=returns.file_name(project_id, chosen), mime=XLSX, key="return_workbook",
                            icon=":material/download:")
-    st.caption("An Excel workbook for the partners to fill in: a sheet per kind of result with dropdowns from the "
-               "programme's lists, the project and quarter locked, and the figures reported before. The programme "
-               "team imports it back on the Data page.")
-    st.markdown(ui.plain(last_reported(project_id)))
+    st.caption("An Excel workbook to fill in: a sheet per kind of result with dropdowns from the programme's lists, "
+               "the project and quarter locked, and the figures reported before. Fill it in (Excel or LibreOffice) "
+               "and send it back below; the programme team approves it before its figures appear.")
+    if account is not None and account.may_report(project_id):
+        _send_return(root, account, project_id)
+    mine = partners.submissions(root, project_id)
+    waiting = [s for s in mine if s.state in (partners.SUBMITTED, partners.RETURNED)]
+    for item in waiting:
+        if item.state == partners.RETURNED:
+            st.warning(ui.plain(f"The return for {item.quarter} ({item.file}) came back from the programme team: "
+                                f"{item.note} — correct the workbook and send it again."))
+        else:
+            st.info(ui.plain(f"The return for {item.quarter} ({item.file}, sent {item.submitted_at[:16]} UTC) is "
+                             "waiting for the programme team's approval."))
+    st.markdown("**Every step of its returns**")
+    steps = partners.trail(mine)
+    if steps.empty:
+        st.caption("No return has been sent or imported for this project yet.")
+    else:
+        st.dataframe(steps.drop(columns="return"), hide_index=True, width="stretch", key="project_trail")
+        st.caption("Who did what and when (UTC), the file and its SHA-256 checksum; approved returns name the "
+                   "version they landed in.")
+
+
+def _partner_sign_in(root, account, project_id: str) -> None:
+    """For people who are not (yet) this project's partners: how to get its workbook, and the sign-in."""
+    if account is not None:
+        st.info(ui.plain(f"Signed in as {account.email}, who reports for {', '.join(account.projects)}; "
+                         f"not for {project_id}."))
+        _partner_sign_out()
+        return
+    st.caption("The project's partners sign in to download its reporting workbook and send their return "
+               "(an administrator creates their account on the Data page).")
+    with st.expander("Partner sign-in"):
+        if auth.oidc_configured() and st.button("Log in with your organisation's account", key="partner_oidc"):
+            provider = auth.oidc_provider()
+            st.login(provider) if provider else st.login()
+        with st.form("partner_sign_in"):
+            email = st.text_input("E-mail", key="partner_email", max_chars=254)
+            password = st.text_input("Password", type="password", key="partner_password")
+            if st.form_submit_button("Sign in"):
+                accepted, message = auth.try_partner_password(root, email, password)
+                if accepted:
+                    st.rerun()
+                st.error(message)
+
+
+def _partner_sign_out() -> None:
+    if st.session_state.get(auth._PARTNER_KEY):
+        st.button("Sign out", on_click=auth.partner_sign_out, key="partner_sign_out")
+
+
+def _send_return(root, account, project_id: str) -> None:
+    """A partner sends its filled-in workbook: checked at once, kept for the programme team's approval."""
+    st.caption(ui.plain(f"Signed in as {account.email}."))
+    _partner_sign_out()
+    upload = st.file_uploader("Your filled-in workbook (.xlsx)", type=["xlsx"], key="partner_upload")
+    if st.button("Send the return", type="primary", disabled=upload is None, key="partner_send"):
+        who = auth.require_project(root, project_id)
+        sent = partners.submit(root, partners.account(root, who) or account, upload.name, upload.getvalue())
+        st.session_state["partner_outcome"] = {"ok": sent.ok, "problems": sent.problems.to_frame(),
+                                               "summary": f"{sent.problems.total:,} problem(s) found (below); "
+                                                          "correct the workbook and send it again.",
+                                               "id": sent.submission.id if sent.ok else "",
+                                               "quarter": sent.submission.quarter if sent.ok else "",
+                                               "replaced": len(sent.replaced)}
+        st.rerun()
+    outcome = st.session_state.get("partner_outcome")
+    if not outcome:
+        return
+    if outcome["ok"]:
+        replaced = " It replaces the one you sent before." if outcome["replaced"] else ""
+        st.success(ui.plain(f"Return for {outcome['quarter']} received ({outcome['id']}): the programme team will "
+                            f"check and approve it.{replaced}"))
+    else:
+        st.error(ui.plain(f"The return was not accepted: {outcome['summary']}"))
+        st.dataframe(outcome["problems"], hide_index=True, width="stretch")
 
 
 def last_reported(project_id: str) -> str:
@@ -91,6 +190,31 @@ def workbooks_for_quarter() -> None:
                        key="returns_zip", icon=":material/folder_zip:")
 
 
+def _outcome(result: returns.ReturnsResult) -> dict:
+    """What a batch of returns did, kept in the session to show after the rerun."""
+    return {"ok": result.ok, "summary": result.summary(), "problems": result.report.to_frame(),
+            "csv": result.report.to_csv(), "changes": result.changes, "totals": result.totals,
+            "removals": result.removals, "confirm": result.needs_confirmation, "version": result.version}
+
+
+def _show_outcome(key: str) -> None:
+    outcome = st.session_state.get(key)
+    if not outcome:
+        return
+    (st.success if outcome["ok"] else st.error)(ui.plain(outcome["summary"]))
+    if outcome["removals"] is not None and len(outcome["removals"]):
+        st.caption("Rows reported before that these returns remove:")
+        st.dataframe(outcome["removals"], hide_index=True, width="stretch")
+    if len(outcome["problems"]):
+        st.dataframe(outcome["problems"], hide_index=True, width="stretch")
+        st.download_button("Download the problems (CSV)", outcome["csv"], key=f"{key}_csv",
+                           file_name="returns-problems.csv", mime="text/csv")
+    if outcome["ok"]:
+        st.caption(ui.plain(f"Version {outcome['version']} is now in use on every page."))
+        st.dataframe(pd.DataFrame(outcome["changes"]), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame(outcome["totals"]), hide_index=True, width="stretch")
+
+
 def _take(uploads, accept_valid: bool, confirm: bool) -> None:
     auth.require_admin()
     report = validate.Report()
@@ -100,11 +224,7 @@ def _take(uploads, accept_valid: bool, confirm: bool) -> None:
         if target is not None:
             result = returns.import_returns([target], programme=ui.programme_id(), accept_valid=accept_valid,
                                             confirm_removals=confirm, who=auth.admin_name(), prepare=db.prepare)
-    st.session_state["returns_outcome"] = {
-        "ok": result.ok, "summary": result.summary(), "problems": result.report.to_frame(),
-        "csv": result.report.to_csv(), "changes": result.changes, "totals": result.totals,
-        "removals": result.removals, "confirm": result.needs_confirmation, "version": result.version,
-    }
+    st.session_state["returns_outcome"] = _outcome(result)
 
 
 def upload_returns() -> None:
@@ -120,44 +240,146 @@ def upload_returns() -> None:
     if st.button("Check and import returns", type="primary", disabled=not uploads, key="run_returns"):
         _take(uploads, accept_valid, confirm)
         st.rerun()
-    outcome = st.session_state.get("returns_outcome")
-    if not outcome:
+    _show_outcome("returns_outcome")
+
+
+def _approve(ids: list[str], confirm: bool) -> None:
+    auth.require_admin()
+    try:
+        result = partners.approve(_root(), ids, auth.admin_name(), confirm_removals=confirm, prepare=db.prepare)
+    except (partners.PartnerError, store.StoreError) as error:
+        st.session_state["approve_outcome"] = None
+        st.session_state["partner_returns_error"] = str(error)
         return
-    (st.success if outcome["ok"] else st.error)(ui.plain(outcome["summary"]))
-    if outcome["removals"] is not None and len(outcome["removals"]):
-        st.caption("Rows reported before that these returns remove:")
-        st.dataframe(outcome["removals"], hide_index=True, width="stretch")
-    if len(outcome["problems"]):
-        st.dataframe(outcome["problems"], hide_index=True, width="stretch")
-        st.download_button("Download the problems (CSV)", outcome["csv"], key="returns_report_csv",
-                           file_name="returns-problems.csv", mime="text/csv")
-    if outcome["ok"]:
-        st.caption(ui.plain(f"Version {outcome['version']} is now in use on every page."))
-        st.dataframe(pd.DataFrame(outcome["changes"]), hide_index=True, width="stretch")
-        st.dataframe(pd.DataFrame(outcome["totals"]), hide_index=True, width="stretch")
+    st.session_state["approve_outcome"] = _outcome(result)
+
+
+def _send_back(submission_id: str, note: str) -> None:
+    auth.require_admin()
+    try:
+        partners.send_back(_root(), submission_id, note, auth.admin_name())
+    except partners.PartnerError as error:
+        st.session_state["partner_returns_error"] = str(error)
+
+
+def partner_returns() -> None:
+    """The programme team's queue: returns partners sent, to approve (one or several: one version) or send back."""
+    root = _root()
+    waiting = partners.submissions(root, states=[partners.SUBMITTED])
+    error = st.session_state.pop("partner_returns_error", None)
+    if error:
+        st.error(ui.plain(error))
+    if not waiting:
+        st.caption("No return from a partner is waiting for approval.")
+    else:
+        queue = pd.DataFrame([{"project": s.project, "quarter": s.quarter, "sent by": s.events[0].get("who", ""),
+                               "sent (UTC)": s.submitted_at, "file": s.file, "sha256": s.sha256[:12], "id": s.id}
+                              for s in waiting])
+        st.caption(f"{len(queue):,} return(s) waiting. Select rows, then approve them (one new version) or send one "
+                   "back with a note for its partner. Only approved returns change any figure.")
+        event = st.dataframe(queue, hide_index=True, width="stretch", on_select="rerun",
+                             selection_mode="multi-row", key="partner_queue")
+        chosen = [queue["id"].iloc[i] for i in (event.selection.rows if event is not None else [])]
+        confirm = st.checkbox("Allow these returns to remove rows reported before for their quarter",
+                              key="approve_confirm")
+        approve, back = st.columns(2)
+        with approve:
+            if st.button(f"Approve {len(chosen)} selected" if chosen else "Approve the selected returns",
+                         type="primary", disabled=not chosen, key="approve_returns"):
+                _approve(chosen, confirm)
+                st.rerun()
+        with back:
+            note = st.text_input("Note for the partner (why it goes back)", key="return_note", max_chars=2000)
+            if st.button("Send the selected return back", disabled=len(chosen) != 1 or not note.strip(),
+                         key="send_back", help="Select one return and write the note first."):
+                _send_back(chosen[0], note)
+                st.rerun()
+    _show_outcome("approve_outcome")
+
+
+def _save_account(email: str, name: str, projects: list[str], password: str, known: list[str]) -> None:
+    auth.require_admin()
+    try:
+        hashed = auth.hash_password(password) if password else None
+        partners.save_account(_root(), email, name, projects, known, auth.admin_name(), hashed)
+    except partners.PartnerError as error:
+        st.session_state["accounts_error"] = str(error)
+        return
+    st.session_state["accounts_done"] = f"Account {email.strip().lower()} saved."
+
+
+def _remove_account(email: str) -> None:
+    auth.require_admin()
+    try:
+        partners.remove_account(_root(), email)
+    except partners.PartnerError as error:
+        st.session_state["accounts_error"] = str(error)
+        return
+    st.session_state["accounts_done"] = f"Account {email} removed."
+
+
+def partner_accounts() -> None:
+    """The administrator's list of partner accounts: add or change one (its projects, its password), remove one."""
+    root = _root()
+    found = partners.accounts(root)
+    for key, show in (("accounts_error", st.error), ("accounts_done", st.success)):
+        message = st.session_state.pop(key, None)
+        if message:
+            show(ui.plain(message))
+    if found:
+        st.dataframe(pd.DataFrame([{"e-mail": a.email, "name": a.name, "projects": ", ".join(a.projects),
+                                    "signs in with": a.sign_in, "created by": a.created_by,
+                                    "created (UTC)": a.created_at} for a in found]),
+                     hide_index=True, width="stretch", key="accounts_table")
+    else:
+        st.caption("No partner account yet.")
+    known = returns.project_ids(ui._active().path)
+    with st.form("partner_account"):
+        st.markdown("**Add a partner account, or change one** (same e-mail)")
+        email = st.text_input("E-mail", max_chars=254, key="account_email")
+        name = st.text_input("Name", max_chars=120, key="account_name")
+        projects = st.multiselect("Projects it reports for", known, key="account_projects")
+        password = st.text_input("Password (leave blank to keep it, or for an organisation login only)",
+                                 type="password", key="account_password")
+        if st.form_submit_button("Save the account"):
+            _save_account(email, name, projects, password, known)
+            st.rerun()
+    if found:
+        doomed = st.selectbox("Remove an account", [a.email for a in found], index=None, key="account_remove",
+                              placeholder="Choose an account")
+        sure = st.checkbox("Remove it: the partner can no longer sign in (their returns and trail stay)",
+                           key="account_remove_sure", disabled=doomed is None)
+        if st.button("Remove the account", disabled=doomed is None or not sure, key="account_remove_go"):
+            _remove_account(doomed)
+            st.rerun()
 
 
 @st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
 def _status(version: str, path: str, programme: str | None, as_of: dt.date) -> pd.DataFrame:
-    frame = reporting.status(ui._database(version, path), as_of)
-    return reporting.with_arrivals(frame, returns.arrivals(programme=programme))
+    return reporting.status(ui._database(version, path), as_of, returns.arrivals(programme=programme))
 
 
 def reporting_view() -> None:
     """Who has reported: as of a date, every active project x quarter, the rates, and the missing returns."""
     ui.database()
     active = ui._active()
+    deadline = ui.programme().reporting.deadline_days
+    when_due = (f"{deadline} days after the quarter ends" if deadline else "when the quarter ends")
     as_of = st.date_input("As of", value=dt.date.today(), key="reporting_as_of",
-                          help="A quarter's return is due once the quarter has ended.")
+                          help=f"A quarter's return is due {when_due} (the programme's definition).")
     frame = _status(active.version, str(active.path), ui.programme_id(), as_of)
     totals = reporting.summary(frame)
-    due, received, gone, rate = st.columns(4)
+    due, received, late, gone, rate, on_time = st.columns(6)
     due.metric("Returns due", f"{totals['due']:,}")
     received.metric("Received", f"{totals['received']:,}")
+    late.metric("Of which late", f"{totals['late']:,}")
     gone.metric("Missing", f"{totals['missing']:,}")
     rate.metric("Reporting rate", "–" if totals["due"] == 0 else f"{totals['rate']:.0%}")
-    st.caption("Expected: every quarter of every project, from its start to its end. Reported: the project has "
-               "figures for the quarter in the data in use.")
+    on_time.metric("On time", "–" if totals["due"] == 0 else f"{totals['on_time_rate']:.0%}")
+    st.caption(ui.plain(f"Expected: every quarter of every project, from its start to its end; due {when_due}. "
+                        "Received: the project has figures for the quarter in the data in use, sent by the date. "
+                        "Late: its return first arrived (sent by a partner, or imported by the team) after the due "
+                        "date."))
     countries = sorted(frame["country"].dropna().unique())
     place = st.selectbox("Projects in", ["every country", *countries], key="reporting_country")
     shown = frame if place == "every country" else frame[frame["country"] == place]
@@ -165,7 +387,8 @@ def reporting_view() -> None:
                                         subtitle=f"{place}, as of {as_of:%d %B %Y}")
     st.plotly_chart(heatmap, theme=None, config=ui.PLOTLY_CONFIG, key="reporting_heatmap")
     by_quarter, by_country = st.columns(2)
-    rate_format = {"rate": st.column_config.NumberColumn("reporting rate", format="percent")}
+    rate_format = {"rate": st.column_config.NumberColumn("reporting rate", format="percent"),
+                   "on-time rate": st.column_config.NumberColumn("on-time rate", format="percent")}
     with by_quarter:
         st.markdown("**Per quarter**")
         st.dataframe(reporting.rates(frame, "period"), hide_index=True, width="stretch", column_config=rate_format)
@@ -179,7 +402,7 @@ def reporting_view() -> None:
                        file_name=f"missing-returns-{as_of:%Y-%m-%d}.xlsx", mime=XLSX, key="missing_returns",
                        disabled=chase.empty)
     with st.expander("Every project and quarter"):
-        st.dataframe(frame[["project_id", "country", "period", "status", "rows_reported", "arrived", "version"]],
-                     hide_index=True, width="stretch")
-        st.caption("Arrived: when the project's return for the quarter was imported (blank: the figures came in "
-                   "a whole extract).")
+        st.dataframe(frame[["project_id", "country", "period", "status", "due", "rows_reported", "arrived",
+                            "version"]], hide_index=True, width="stretch")
+        st.caption("Arrived: when the project's first return for the quarter was sent by its partner or imported "
+                   "(blank: the figures came in a whole extract); version: the one that brought its latest.")

@@ -299,12 +299,13 @@ def milestones(
     return titled(fig, title, subtitle)
 
 
-REPORTING_ROLES = {"reported": "positive", "missing": "negative", "not yet due": "no_data"}
+REPORTING_ROLES = {"reported": "positive", "reported late": "warning", "missing": "negative",
+                   "not yet due": "no_data"}
 
 
 def reporting_heatmap(frame: pd.DataFrame, *, title: str = "", subtitle: str = "") -> go.Figure:
-    """Projects (rows) x quarters (columns), each cell coloured by its return's status (reported, missing,
-    not yet due); `frame` has project_id, period and status, one row per project and quarter."""
+    """Projects (rows) x quarters (columns), each cell coloured by its return's status (reported, reported
+    late, missing, not yet due); `frame` has project_id, period and status, one row per project and quarter."""
     statuses = list(REPORTING_ROLES)
     grid = (frame.assign(code=frame["status"].map({s: i for i, s in enumerate(statuses)}))
             .pivot(index="project_id", columns="period", values="code").sort_index())

@@ -180,6 +180,7 @@ def hps_definition() -> programmes.Programme:
         phases=(programmes.Phase(name=PHASES[0], first_day=dt.date(2011, 7, 1), last_day=dt.date(2016, 12, 31)),
                 programmes.Phase(name=PHASES[1], first_day=dt.date(2017, 1, 1), last_day=end)),
         vocabularies=terms, indicators=indicators, reference_figures=figures, illustrative=True,
+        reporting=programmes.Reporting(grain="quarter", deadline_days=30),  # illustrative: a month after the quarter
         iati=programmes.Iati(reporting_org_ref="GB-CHC-1113101", funder_ref="GB-GOV-1", sectors=HPS_SECTORS),
         description="£30m from DFID, 2011-2019, managed by THET: partnerships between UK and overseas health "
                     "institutions that trained health workers and strengthened services.",

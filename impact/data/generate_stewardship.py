@@ -113,6 +113,7 @@ def definition() -> programmes.Programme:
         phases=tuple(programmes.Phase(name=n, first_day=a, last_day=b) for n, a, b in PHASES),
         vocabularies=terms, indicators=indicators, reference_figures=(), illustrative=True,
         results=programmes.Results(between_milestones="last due"),
+        reporting=programmes.Reporting(grain="quarter", deadline_days=45),
         iati=programmes.Iati(reporting_org_ref="XI-EXAMPLE-GSP", funder_ref="XI-EXAMPLE-FUNDER",
                              sectors={VOCABULARIES["theme"][0]: "12250", VOCABULARIES["theme"][1]: "12250",
                                       VOCABULARIES["theme"][2]: "12250", VOCABULARIES["theme"][3]: "14030",

@@ -168,6 +168,19 @@ class Results:
         return next((b for b in self.bands if b.holds(percent)), self.bands[0])
 
 
+@dataclass(frozen=True)
+class Reporting:
+    """When partners report: the grain of a return (a quarter) and the days after a quarter's end by which its
+    return is due; a return received later is "reported late". No deadline: due when the quarter ends, never late."""
+
+    grain: str = "quarter"
+    deadline_days: int | None = None
+
+    def due_on(self, quarter_end: dt.date) -> dt.date:
+        """The last day on which the return of a quarter ending on `quarter_end` is on time."""
+        return quarter_end + dt.timedelta(days=self.deadline_days or 0)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Iati:
     """What publishing the programme to IATI needs: organisation identifiers, types and the sectors of themes."""
@@ -209,6 +222,7 @@ class Programme:
     illustrative: bool = False
     description: str = ""
     results: Results = Results()
+    reporting: Reporting = Reporting()
     iati: Iati | None = None
 
     # ---- what the rest of the product asks -----------------------------------------------------
@@ -261,7 +275,8 @@ class Programme:
     def to_dict(self) -> dict:
         """The definition as the JSON object `programme.json` holds."""
         out = {key: value for key, value in asdict(self).items()
-               if key not in ("phases", "vocabularies", "indicators", "reference_figures", "results", "iati")}
+               if key not in ("phases", "vocabularies", "indicators", "reference_figures", "results", "reporting",
+                              "iati")}
         out["start"], out["end"] = self.start.isoformat(), self.end.isoformat()
         out["phases"] = [{"name": p.name, "first_day": p.first_day.isoformat(), "last_day": p.last_day.isoformat()}
                          for p in self.phases]
@@ -282,6 +297,8 @@ class Programme:
         out["results"] = {"between_milestones": self.results.between_milestones,
                           "bands": [{"score": b.score, "from": b.low, "to": b.high, "meaning": b.meaning}
                                     for b in self.results.bands]}
+        if self.reporting != Reporting():
+            out["reporting"] = {k: v for k, v in asdict(self.reporting).items() if v is not None}
         if self.iati is not None:
             out["iati"] = {k: v for k, v in asdict(self.iati).items() if v}
         return out
@@ -508,6 +525,31 @@ def _number(check: _Checker, item: dict, key: str, where: str, *, required: bool
     return float(value)
 
 
+GRAINS = ("quarter",)
+
+
+def _reporting(check: _Checker, raw) -> Reporting:
+    """The reporting section: the grain of a return and the deadline, whole days after the period's end (0-366)."""
+    if raw is None:
+        return Reporting()
+    if not isinstance(raw, dict):
+        check.add("reporting", "must be an object with grain and deadline_days")
+        return Reporting()
+    for extra in raw:
+        if extra not in ("grain", "deadline_days"):
+            check.add(f"reporting.{str(extra)[:40]}", "is not a field of reporting; the fields are deadline_days, grain")
+    grain = raw.get("grain", "quarter")
+    if grain not in GRAINS:
+        check.add("reporting.grain", f"{str(grain)[:30]!r} must be one of {', '.join(repr(g) for g in GRAINS)} "
+                                     "(the grain of the results tables)")
+        grain = "quarter"
+    days = raw.get("deadline_days")
+    if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 366):
+        check.add("reporting.deadline_days", f"{str(days)[:30]!r} must be a whole number of days from 0 to 366")
+        days = None
+    return Reporting(grain=grain, deadline_days=days)
+
+
 def _results(check: _Checker, raw) -> Results:
     """The results section: score bands that start at 0 %, follow on without gap or overlap, and end open."""
     if raw is None:
@@ -642,7 +684,8 @@ def parse(data, file: str = FILE) -> Programme:
     if not isinstance(illustrative, bool):
         check.add("illustrative", "must be true or false")
     known = {"id", "name", "short_name", "funder", "managed_by", "currency", "start", "end", "phases",
-             "vocabularies", "indicators", "reference_figures", "illustrative", "description", "results", "iati"}
+             "vocabularies", "indicators", "reference_figures", "illustrative", "description", "results", "reporting",
+             "iati"}
     for extra in data:
         if extra not in known:
             check.add(str(extra)[:40], f"is not a field of a programme definition; the fields are {', '.join(sorted(known))}")
@@ -655,12 +698,13 @@ def parse(data, file: str = FILE) -> Programme:
     )
     phases = _phases(check, check.items(data, "phases"), start, end)
     results = _results(check, data.get("results"))
+    reporting = _reporting(check, data.get("reporting"))
     iati = _iati(check, data.get("iati"), tuple(t.value for t in vocabularies.get("theme", ())))
     if check.problems:
         raise DefinitionError(check.problems, file)
     return Programme(id=pid, name=name, start=start, end=end, phases=phases, vocabularies=vocabularies,
                      indicators=indicators, reference_figures=figures, illustrative=bool(illustrative),
-                     results=results, iati=iati, **programme_fields)
+                     results=results, reporting=reporting, iati=iati, **programme_fields)
 
 
 def read(path: str | Path) -> Programme:

@@ -18,6 +18,7 @@ volunteering and outcomes, and writes ONE new version through the store (write_v
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import itertools
@@ -106,6 +107,11 @@ class Project:
     iso3: str
     start: dt.date
     end: dt.date
+
+
+def project_ids(folder: Path) -> list[str]:
+    """Every project of a version folder, sorted."""
+    return sorted(_projects(Path(folder)))
 
 
 def _projects(folder: Path) -> dict[str, Project]:
@@ -524,9 +530,13 @@ def diff(before: pa.Table, after: pa.Table, kind: Kind) -> tuple[int, int, int]:
 def import_returns(paths: list[str | Path], data_dir: str | Path | None = None, programme: str | None = None,
                    accept_valid: bool = False, confirm_removals: bool = False, who: str | None = None,
                    prepare: Callable[[Path, str], None] | None = None,
-                   limits: readers.Limits = readers.LIMITS) -> ReturnsResult:
+                   limits: readers.Limits = readers.LIMITS, submitted: dict[str, str] | None = None,
+                   record: bool = True) -> ReturnsResult:
     """Check a batch of returns and, when all is well (or with `accept_valid`, for the valid ones), make them
-    ONE new version in which each return replaces its project's rows for its quarter and nothing else."""
+    ONE new version in which each return replaces its project's rows for its quarter and nothing else.
+
+    `submitted` maps a workbook's sha256 to when a partner submitted it (its arrival, kept in the manifest);
+    with `record`, each imported return is written to its project's trail as imported and approved by `who`."""
     from impact.data.extract_io import default_user
 
     report = validate.Report()
@@ -545,18 +555,13 @@ def import_returns(paths: list[str | Path], data_dir: str | Path | None = None, 
         if not report.ok and not accept_valid:
             return result
         good: list[tuple[Return, dict[str, pa.Table]]] = []
+        kept: dict[str, Path] = {}
         seen: dict[tuple[str, dt.date], str] = {}
         for path, shown in files:
-            part = validate.Report()
-            found = read_return(path, shown, part, limits)
-            if found is not None:
-                _check_identity(found, definition, projects, seen, part)
-                seen.setdefault((found.project, found.period), shown)
-            typed = {}
+            found, typed, part = _check(path, shown, definition, projects, context, seen, limits)
             if found is not None and part.ok:
-                typed = validate.validate(found.raws, context, part, definition)
-            if found is not None and part.ok:
-                good.append((found, {name: typed.get(name, schema.empty(name)) for name in TABLES}))
+                good.append((found, typed))
+                kept[found.sha256] = path
                 result.accepted.append(shown)
             else:
                 result.rejected.append(shown)
@@ -615,7 +620,8 @@ def import_returns(paths: list[str | Path], data_dir: str | Path | None = None, 
             "replaced_tables": list(TABLES),
             "definition_changed": False,
             "sources": [{"name": r.name, "sha256": r.sha256} for r, _ in good],
-            "returns": [{"project": r.project, "period": r.period.isoformat(), "file": r.name, "sha256": r.sha256}
+            "returns": [{"project": r.project, "period": r.period.isoformat(), "file": r.name, "sha256": r.sha256,
+                         **({"submitted_at": submitted[r.sha256]} if r.sha256 in (submitted or {}) else {})}
                         for r, _ in good],
         }
         write = {name: tables[name] if name in TABLES else files_in_use[name] for name in schema.TABLE_NAMES}
@@ -623,7 +629,39 @@ def import_returns(paths: list[str | Path], data_dir: str | Path | None = None, 
         if prepare is not None:
             prepare(store.version_path(root, result.version), result.version)
         store.switch(root, result.version)
+        if record:  # the team's own path approves as it imports: each return's trail says so
+            from impact.data import partners
+
+            for found, _ in good:
+                partners.record_import(root, found, kept[found.sha256], manifest["created_by"], result.version)
         return result
+
+
+def _check(path: Path, shown: str, definition: programmes.Programme, projects: dict[str, Project], context: dict,
+           seen: dict[tuple[str, dt.date], str], limits: readers.Limits
+           ) -> tuple[Return | None, dict[str, pa.Table], validate.Report]:
+    """One return read and checked as a full import would check it: (the return, its typed tables, problems)."""
+    part = validate.Report()
+    found = read_return(path, shown, part, limits)
+    if found is not None:
+        _check_identity(found, definition, projects, seen, part)
+        seen.setdefault((found.project, found.period), shown)
+    typed = {}
+    if found is not None and part.ok:
+        typed = validate.validate(found.raws, context, part, definition)
+    return found, {name: typed.get(name, schema.empty(name)) for name in TABLES}, part
+
+
+def check_return(path: str | Path, shown: str, data_dir: str | Path | None = None, programme: str | None = None,
+                 limits: readers.Limits = readers.LIMITS) -> tuple[Return | None, validate.Report]:
+    """Read and check one return against the version in use, as `import_returns` would, changing nothing."""
+    current = store.active(store.data_dir(data_dir, programme))
+    definition = programmes.load_for(current.path)
+    context = {name: (store.read_table(current.path, name).cast(schema.arrow_schema(name)),
+                      f"{name} in version {current.version} (in use)")
+               for name in schema.TABLE_NAMES if name not in TABLES}
+    found, _, report = _check(Path(path), shown, definition, _projects(current.path), context, {}, limits)
+    return found, report
 
 
 def _check_identity(found: Return, definition: programmes.Programme, projects: dict[str, Project],
@@ -651,8 +689,9 @@ def _check_identity(found: Return, definition: programmes.Programme, projects: d
 
 
 def arrivals(data_dir: str | Path | None = None, programme: str | None = None) -> pd.DataFrame:
-    """When each project's latest return for a quarter arrived, from the manifests of the active version and
-    the versions it was built on: project_id, period, arrived (UTC, ISO 8601), version, file."""
+    """When each project's return for a quarter arrived, from the manifests of the active version and the versions
+    it was built on: project_id, period, arrived (UTC, ISO 8601: the first return's submission, else its import),
+    version and file (the latest return's: a correction replaces the figures, not the arrival)."""
     root = store.data_dir(data_dir, programme)
     version, seen, rows = store.active(root).version, set(), []
     while version and version != store.BASE_VERSION and version not in seen:
@@ -660,7 +699,50 @@ def arrivals(data_dir: str | Path | None = None, programme: str | None = None) -
         manifest = store.read_manifest(store.version_path(root, version))
         for entry in manifest.get("returns", []):
             rows.append({"project_id": entry.get("project"), "period": entry.get("period"),
-                         "arrived": manifest.get("created_at", ""), "version": version, "file": entry.get("file")})
+                         "arrived": entry.get("submitted_at") or manifest.get("created_at", ""), "version": version,
+                         "file": entry.get("file")})
         version = manifest.get("parent")
     frame = pd.DataFrame(rows, columns=["project_id", "period", "arrived", "version", "file"])
-    return frame.drop_duplicates(["project_id", "period"], keep="first").reset_index(drop=True)  # newest first
+    first = frame.groupby(["project_id", "period"], sort=False)["arrived"].transform("min")
+    latest = frame.assign(arrived=first).drop_duplicates(["project_id", "period"], keep="first")  # newest first
+    return latest.reset_index(drop=True)
+
+
+@functools.lru_cache(maxsize=256)
+def _fingerprints(folder: str) -> dict[tuple[str, str], tuple[int, int]]:
+    """Per project and results table of a version folder: (rows, a hash of its rows' text) — versions are
+    immutable, so a folder's answer never changes."""
+    import duckdb
+
+    out: dict[tuple[str, str], tuple[int, int]] = {}
+    conn = duckdb.connect()
+    try:
+        for name in TABLES:
+            path = Path(folder) / f"{name}.parquet"
+            if not path.is_file():
+                continue
+            rows = conn.execute("select project_id, count(*), sum(hash(x::varchar)::hugeint) "
+                                "from read_parquet($path) x group by project_id", {"path": str(path)}).fetchall()
+            out.update({(project, name): (int(n), int(h)) for project, n, h in rows})
+    finally:
+        conn.close()
+    return out
+
+
+def versions_changing(project_id: str, data_dir: str | Path | None = None, programme: str | None = None) -> pd.DataFrame:
+    """The versions that changed a project's figures (training, volunteering or outcomes rows against the version
+    each was made from; the shipped extract when it has figures for the project), newest first: version, when,
+    by, label, tables, in_use."""
+    listed = store.list_versions(data_dir, programme)
+    by_name = {v.version: v for v in listed}
+    rows = []
+    for info in listed:
+        mine = {t: f for (p, t), f in _fingerprints(str(info.path)).items() if p == project_id}
+        parent = by_name.get(info.manifest.get("parent") or "")
+        before = ({t: f for (p, t), f in _fingerprints(str(parent.path)).items() if p == project_id}
+                  if parent is not None else {})
+        changed = [t for t in TABLES if mine.get(t) != before.get(t)]
+        if changed:
+            rows.append({"version": info.version, "when": info.created_at, "by": info.manifest.get("created_by", ""),
+                         "label": info.manifest.get("label", ""), "tables": ", ".join(changed), "in_use": info.active})
+    return pd.DataFrame(rows, columns=["version", "when", "by", "label", "tables", "in_use"])

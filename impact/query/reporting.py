@@ -1,10 +1,18 @@
-"""Who has reported: every active project x quarter as reported, missing or not yet due, and reporting rates.
+"""Who has reported: every active project x quarter as reported, reported late, missing or not yet due, and
+reporting rates.
 
 Expected returns come from the projects' dates (each quarter from a project's start to its end, the query
-`reporting_expected`); a quarter is reported when the project has any row for it in training, volunteering
-or outcomes in the version in use; a return is due once its quarter has ended (the programme's definition
-sets no later deadline), and a quarter not yet ended is "not yet due" whatever it holds. The reporting rate is the share of due returns that were received, the measure
-health information systems publish.
+`reporting_expected`). A quarter's return is due `deadline_days` after the quarter ends (the programme's
+definition, `reporting`; no deadline: when the quarter ends). As of a date, a quarter is:
+- *not yet due* before its due date, unless its return has arrived;
+- *reported* when the project has rows for it in training, volunteering or outcomes in the version in use
+  and its return arrived on or before the due date (or the rows came in a whole extract, whose arrival is
+  not known);
+- *reported late* when its return first arrived after the due date;
+- *missing* when it is due and nothing arrived by the date.
+A return arrives when it was submitted by a partner, or else imported (from the versions' manifests). The
+reporting rate is the share of due returns received by the date, the measure health information systems
+publish; the on-time rate counts only those received by their due date.
 """
 
 from __future__ import annotations
@@ -17,8 +25,9 @@ import pandas as pd
 from impact.data import cells
 from impact.query import db
 
-REPORTED, MISSING, NOT_DUE = "reported", "missing", "not yet due"
-STATUSES = (REPORTED, MISSING, NOT_DUE)
+REPORTED, LATE, MISSING, NOT_DUE = "reported", "reported late", "missing", "not yet due"
+STATUSES = (REPORTED, LATE, MISSING, NOT_DUE)
+RECEIVED = (REPORTED, LATE)
 
 
 def quarter_name(day) -> str:
@@ -27,46 +36,60 @@ def quarter_name(day) -> str:
     return f"{day.year}Q{(day.month - 1) // 3 + 1}"
 
 
-def status(database: db.Database, as_of: dt.date) -> pd.DataFrame:
-    """Every project x quarter it reports for, with its status as of `as_of`."""
+_ARRIVALS = ["project_id", "period", "arrived", "version", "file"]
+
+
+def status(database: db.Database, as_of: dt.date, arrivals: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every project x quarter it reports for, with its due date, when its return arrived and its status as of
+    `as_of` (`arrivals`: project_id, period, arrived, version, as `returns.arrivals` gives them)."""
     frame = db.run_query(database, "reporting_expected", {})
     frame["quarter"] = pd.to_datetime(frame["quarter"])
+    arrivals = pd.DataFrame(columns=_ARRIVALS) if arrivals is None else arrivals
+    came = arrivals.assign(quarter=pd.to_datetime(arrivals["period"]))[["project_id", "quarter", "arrived", "version"]]
+    frame = frame.merge(came, on=["project_id", "quarter"], how="left")
+    days = database.programme.reporting.deadline_days or 0
     ends = frame["quarter"] + pd.offsets.QuarterEnd(0)
-    due = ends.dt.date < as_of
+    due = ends + pd.Timedelta(days=days)
+    day = pd.Timestamp(as_of)
+    arrived = pd.to_datetime(frame["arrived"], utc=True, errors="coerce").dt.tz_localize(None).dt.normalize()
+    known = arrived.notna()
+    has_rows = frame["rows_reported"] > 0
+    received = has_rows & (ends < day) & (~known | (arrived <= day))
+    late = received & known & (arrived > due)
+    frame["due"] = due.dt.date
     frame["status"] = NOT_DUE
-    frame.loc[due & (frame["rows_reported"] == 0), "status"] = MISSING
-    frame.loc[due & (frame["rows_reported"] > 0), "status"] = REPORTED
+    frame.loc[(due < day) & ~received, "status"] = MISSING
+    frame.loc[received, "status"] = REPORTED
+    frame.loc[late, "status"] = LATE
     frame["period"] = frame["quarter"].map(quarter_name)
     return frame
-
-
-def with_arrivals(frame: pd.DataFrame, arrivals: pd.DataFrame) -> pd.DataFrame:
-    """The status table with when each return arrived (blank for figures that came in a whole extract)."""
-    arrived = arrivals.assign(quarter=pd.to_datetime(arrivals["period"]))[["project_id", "quarter", "arrived", "version"]]
-    return frame.merge(arrived, on=["project_id", "quarter"], how="left")
 
 
 def rates(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     """Returns due, received and the reporting rate per `by` ("period" or "country")."""
     due = frame[frame["status"] != NOT_DUE]
     grouped = due.groupby(by, sort=True)["status"]
-    out = pd.DataFrame({"due": grouped.size(), "received": grouped.apply(lambda s: int((s == REPORTED).sum()))})
+    out = pd.DataFrame({"due": grouped.size(), "received": grouped.apply(lambda s: int(s.isin(RECEIVED).sum())),
+                        "on time": grouped.apply(lambda s: int((s == REPORTED).sum()))})
     out["rate"] = out["received"] / out["due"]
+    out["on-time rate"] = out["on time"] / out["due"]
     return out.reset_index()
 
 
 def summary(frame: pd.DataFrame) -> dict[str, float]:
     """Returns due, received, missing and the overall reporting rate."""
     due = frame[frame["status"] != NOT_DUE]
-    received = int((due["status"] == REPORTED).sum())
-    return {"due": len(due), "received": received, "missing": len(due) - received,
-            "rate": received / len(due) if len(due) else float("nan")}
+    received = int(due["status"].isin(RECEIVED).sum())
+    late = int((due["status"] == LATE).sum())
+    return {"due": len(due), "received": received, "late": late, "missing": len(due) - received,
+            "rate": received / len(due) if len(due) else float("nan"),
+            "on_time_rate": (received - late) / len(due) if len(due) else float("nan")}
 
 
 def missing(frame: pd.DataFrame) -> pd.DataFrame:
     """The missing returns, to chase: project, title, country, quarter."""
     gone = frame[frame["status"] == MISSING]
-    return gone[["project_id", "title", "country", "period"]].reset_index(drop=True)
+    return gone[["project_id", "title", "country", "period", "due"]].reset_index(drop=True)
 
 
 def workbook(frame: pd.DataFrame, sheet: str = "Missing returns") -> bytes:

@@ -1,0 +1,342 @@
+"""Partner accounts and the returns they send: submitted -> returned (with a note) -> approved.
+
+A partner account belongs to one programme's store and is tied to one or more of its projects. It signs in
+either through the identity provider (its e-mail, `st.login`) or with a password an administrator set (kept
+only as a salted scrypt hash). Accounts live in `<store>/partners.json`, readable by the server alone.
+
+A return a partner sends is checked at once, as an import would check it (a refused workbook is not kept:
+the partner sees why), and, when it is for one of the account's projects, kept as *submitted* in
+`<store>/returns/<id>/`: the workbook as sent and `record.json`, its trail. The programme team approves
+submitted returns (one or several: one new version, `returns.import_returns`) or sends one back with a
+note (*returned*); a partner who sends a new workbook for the same project and quarter replaces the one
+waiting. Only approved returns land in a version. Returns the team imports itself (the command line, the
+Data page's upload) get a trail too, approved as they are imported. Every step records who, when, the
+file's name and its sha256.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import secrets
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from impact.data import returns, store
+
+ACCOUNTS = "partners.json"
+SUBMISSIONS = "returns"
+RECORD = "record.json"
+SUBMITTED, RETURNED, APPROVED, REPLACED = "submitted", "returned", "approved", "replaced"
+STATES = (SUBMITTED, RETURNED, APPROVED, REPLACED)
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}$")
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+class PartnerError(ValueError):
+    """An account or a return step that cannot be done: the message says why, for people."""
+
+
+def now() -> str:
+    """The time of a step: UTC, ISO 8601 to the second (the format of the versions' manifests)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+# ---- accounts ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Account:
+    """A partner's account: who, the projects it reports for, and how it signs in."""
+
+    email: str
+    name: str
+    projects: tuple[str, ...]
+    password_hash: str = ""
+    created_by: str = ""
+    created_at: str = ""
+
+    def may_report(self, project_id: str) -> bool:
+        """True when this account reports for `project_id`."""
+        return project_id in self.projects
+
+    @property
+    def sign_in(self) -> str:
+        """How the account signs in, in words."""
+        return "password or organisation login" if self.password_hash else "organisation login"
+
+
+def _accounts_path(root: Path) -> Path:
+    return root / ACCOUNTS
+
+
+def accounts(root: Path) -> list[Account]:
+    """The store's partner accounts, by e-mail."""
+    path = _accounts_path(root)
+    if not path.is_file():
+        return []
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return sorted((Account(a["email"], a.get("name", ""), tuple(a.get("projects", ())), a.get("password_hash", ""),
+                           a.get("created_by", ""), a.get("created_at", "")) for a in raw.get("accounts", [])),
+                  key=lambda a: a.email)
+
+
+def account(root: Path, email: str | None) -> Account | None:
+    """The account with `email` (any case), or None."""
+    wanted = (email or "").strip().lower()
+    return next((a for a in accounts(root) if a.email == wanted), None) if wanted else None
+
+
+def _write_accounts(root: Path, found: list[Account]) -> None:
+    path = _accounts_path(root)
+    text = json.dumps({"accounts": [a.__dict__ | {"projects": list(a.projects)} for a in found]}, indent=2)
+    _write_private(path, text)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` atomically, readable by the server's user alone."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(partial, 0o600)
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+
+
+def save_account(root: Path, email: str, name: str, projects: Iterable[str], known_projects: Iterable[str],
+                 who: str, password_hash: str | None = None) -> Account:
+    """Add an account, or change one (its name, projects and, when given, its password hash)."""
+    email = (email or "").strip().lower()
+    if not _EMAIL.match(email):
+        raise PartnerError(f"{email[:80]!r} is not an e-mail address (the account's name when it signs in).")
+    chosen = tuple(dict.fromkeys(projects))
+    unknown = sorted(set(chosen) - set(known_projects))
+    if unknown:
+        raise PartnerError(f"There is no project {', '.join(unknown)[:200]} in the data in use.")
+    if not chosen:
+        raise PartnerError("Choose at least one project the account reports for.")
+    with store.locked(root):
+        found = accounts(root)
+        before = next((a for a in found if a.email == email), None)
+        made = Account(email, (name or "").strip()[:120], chosen,
+                       password_hash if password_hash is not None else (before.password_hash if before else ""),
+                       before.created_by if before else who, before.created_at if before else now())
+        _write_accounts(root, [a for a in found if a.email != email] + [made])
+    return made
+
+
+def remove_account(root: Path, email: str) -> None:
+    """Remove an account (its returns and their trails stay)."""
+    with store.locked(root):
+        found = accounts(root)
+        if not any(a.email == email for a in found):
+            raise PartnerError(f"There is no partner account {email[:80]!r}.")
+        _write_accounts(root, [a for a in found if a.email != email])
+
+
+# ---- returns and their trail -------------------------------------------------------------------
+
+@dataclass
+class Submission:
+    """One return a partner sent (or the team imported) and every step it went through."""
+
+    id: str
+    project: str
+    period: str  # the quarter's first day, ISO
+    file: str
+    sha256: str
+    state: str
+    events: list[dict] = field(default_factory=list)
+
+    @property
+    def quarter(self) -> str:
+        """The quarter as 2018Q3."""
+        return returns.period_name(dt.date.fromisoformat(self.period))
+
+    @property
+    def submitted_at(self) -> str:
+        """When it arrived: its first step."""
+        return self.events[0]["when"] if self.events else ""
+
+    @property
+    def note(self) -> str:
+        """The team's note when it was sent back (the latest)."""
+        return next((e.get("note", "") for e in reversed(self.events) if e["step"] == RETURNED), "")
+
+    @property
+    def version(self) -> str:
+        """The version it landed in, once approved."""
+        return next((e.get("version", "") for e in reversed(self.events) if e.get("version")), "")
+
+    def to_dict(self) -> dict:
+        """The record as `record.json` holds it."""
+        return {"id": self.id, "project": self.project, "period": self.period, "file": self.file,
+                "sha256": self.sha256, "state": self.state, "events": self.events}
+
+
+def _folder(root: Path, submission_id: str) -> Path:
+    if not _ID.match(submission_id or ""):
+        raise PartnerError(f"{str(submission_id)[:40]!r} is not a return's id.")
+    return root / SUBMISSIONS / submission_id
+
+
+def _save(root: Path, found: Submission) -> None:
+    _write_private(_folder(root, found.id) / RECORD, json.dumps(found.to_dict(), indent=2))
+
+
+def submissions(root: Path, project: str | None = None, states: Iterable[str] | None = None) -> list[Submission]:
+    """The returns kept in the store (optionally one project's, in some states), newest first."""
+    folder = root / SUBMISSIONS
+    wanted = set(states) if states is not None else None
+    found = []
+    for path in folder.glob(f"*/{RECORD}") if folder.is_dir() else ():
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        item = Submission(**raw)
+        if (project is None or item.project == project) and (wanted is None or item.state in wanted):
+            found.append(item)
+    return sorted(found, key=lambda s: (s.submitted_at, s.id), reverse=True)
+
+
+def get(root: Path, submission_id: str) -> Submission:
+    """The return `submission_id` (PartnerError when there is none)."""
+    path = _folder(root, submission_id) / RECORD
+    if not path.is_file():
+        raise PartnerError(f"There is no return {submission_id!r}.")
+    return Submission(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def workbook_path(root: Path, found: Submission) -> Path:
+    """The workbook as it was sent."""
+    return _folder(root, found.id) / found.file
+
+
+def _new_id(project: str, period: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", project.lower()).strip("-")[:30] or "return"
+    return f"{slug}-{returns.period_name(dt.date.fromisoformat(period)).lower()}-{secrets.token_hex(4)}"
+
+
+def _keep(root: Path, found: returns.Return, path: Path, file_name: str, state: str, event: dict) -> Submission:
+    item = Submission(_new_id(found.project, found.period.isoformat()), found.project, found.period.isoformat(),
+                      file_name, found.sha256, state, [event])
+    target = _folder(root, item.id)
+    target.mkdir(parents=True)
+    shutil.copyfile(path, target / file_name)
+    _save(root, item)
+    return item
+
+
+def _safe_name(name: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9._ -]+", "_", Path(name or "return.xlsx").name).strip(" .") or "return.xlsx"
+    return cleaned[:120] if cleaned.lower().endswith(".xlsx") else f"{cleaned[:115]}.xlsx"
+
+
+@dataclass
+class Submitted:
+    """What sending one workbook did: the kept return (None when refused) and the problems found."""
+
+    submission: Submission | None
+    problems: object  # validate.Report
+    replaced: list[str] = field(default_factory=list)  # ids of the returns it replaced
+
+    @property
+    def ok(self) -> bool:
+        """True when the return was kept as submitted."""
+        return self.submission is not None
+
+
+def submit(root: Path, who: Account, file_name: str, data: bytes, programme: str | None = None) -> Submitted:
+    """A partner sends a filled-in workbook: checked now as an import would check it, refused unless it is the
+    return of one of `who`'s projects, else kept as submitted (replacing the one waiting for the same quarter)."""
+    from impact.data import validate
+
+    shown = _safe_name(file_name)
+    with tempfile.TemporaryDirectory(prefix="impact-submit-") as work:
+        path = Path(work) / shown
+        path.write_bytes(data)
+        report = validate.Report()
+        if path.suffix.lower() != ".xlsx":
+            report.add(shown, None, "", "", "unknown-file", "A return is an .xlsx workbook.")
+            return Submitted(None, report)
+        found, report = returns.check_return(path, shown, root)
+        if found is not None and not who.may_report(found.project):
+            report.add(shown, None, "project", found.project, "not-your-project",
+                       f"This workbook is the return of {found.project}; your account reports for "
+                       f"{', '.join(who.projects)}. Download your own project's workbook from its page.")
+        if found is None or not report.ok:
+            return Submitted(None, report)
+        with store.locked(root):
+            waiting = [s for s in submissions(root, found.project, [SUBMITTED, RETURNED])
+                       if s.period == found.period.isoformat()]
+            event = {"step": SUBMITTED, "who": who.email, "when": now(), "file": shown, "sha256": found.sha256}
+            kept = _keep(root, found, path, shown, SUBMITTED, event)
+            for earlier in waiting:
+                earlier.state = REPLACED
+                earlier.events.append({"step": REPLACED, "who": who.email, "when": event["when"],
+                                       "file": shown, "sha256": found.sha256, "note": f"replaced by {kept.id}"})
+                _save(root, earlier)
+    return Submitted(kept, report, [e.id for e in waiting])
+
+
+def send_back(root: Path, submission_id: str, note: str, who: str) -> Submission:
+    """The team returns a submitted return to its partner with a note saying why."""
+    note = (note or "").strip()
+    if not note:
+        raise PartnerError("Say why the return goes back: the partner sees the note on the project's page.")
+    with store.locked(root):
+        item = get(root, submission_id)
+        if item.state != SUBMITTED:
+            raise PartnerError(f"Return {item.id} is {item.state}; only a submitted return can be sent back.")
+        item.state = RETURNED
+        item.events.append({"step": RETURNED, "who": who, "when": now(), "file": item.file, "sha256": item.sha256,
+                            "note": note[:2000]})
+        _save(root, item)
+    return item
+
+
+def approve(root: Path, submission_ids: list[str], who: str, confirm_removals: bool = False,
+            prepare: Callable[[Path, str], None] | None = None) -> returns.ReturnsResult:
+    """The team approves submitted returns: all of them land as ONE new version, or none does (the result says
+    why: a problem, or rows the returns would remove without `confirm_removals`)."""
+    items = [get(root, i) for i in dict.fromkeys(submission_ids)]
+    if not items:
+        raise PartnerError("Choose the returns to approve.")
+    waiting = [i for i in items if i.state != SUBMITTED]
+    if waiting:
+        raise PartnerError(f"Only submitted returns can be approved; {', '.join(f'{i.id} is {i.state}' for i in waiting)}.")
+    result = returns.import_returns([workbook_path(root, i) for i in items], root, confirm_removals=confirm_removals,
+                                    who=who, prepare=prepare, record=False,
+                                    submitted={i.sha256: i.submitted_at for i in items})
+    if result.ok:
+        when = now()
+        for item in items:
+            item.state = APPROVED
+            item.events.append({"step": APPROVED, "who": who, "when": when, "file": item.file,
+                                "sha256": item.sha256, "version": result.version})
+            _save(root, item)
+    return result
+
+
+def record_import(root: Path, found: returns.Return, path: Path, who: str, version: str) -> Submission:
+    """The trail of a return the team imported itself: approved as it was imported into `version`."""
+    event = {"step": APPROVED, "who": who, "when": now(), "file": found.name, "sha256": found.sha256,
+             "version": version, "note": "imported by the programme team"}
+    return _keep(root, found, path, _safe_name(found.name), APPROVED, event)
+
+
+def trail(items: list[Submission]):
+    """Every step of some returns as a table, newest first: quarter, step, who, when, file, sha256, note, version."""
+    import pandas as pd
+
+    rows = [{"quarter": s.quarter, "step": e["step"], "who": e.get("who", ""), "when": e.get("when", ""),
+             "file": e.get("file", ""), "sha256": e.get("sha256", ""), "note": e.get("note", ""),
+             "version": e.get("version", ""), "return": s.id} for s in items for e in s.events]
+    columns = ["quarter", "step", "who", "when", "file", "sha256", "note", "version", "return"]
+    return pd.DataFrame(rows, columns=columns).sort_values("when", ascending=False, kind="stable").reset_index(drop=True)
