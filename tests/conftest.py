@@ -96,6 +96,26 @@ def app_data(fixture_dir, monkeypatch) -> Path:
         yield fixture_dir
 
 
+@pytest.fixture
+def server_navigation(monkeypatch):
+    """AppTest as a running server behaves once st.navigation has run: pages run through app.py.
+
+    AppTest resets `PagesManager.uses_pages_directory` before every run, so with a `pages/` folder each run
+    first executes the page file alone; `ui.ensure_navigation` then reruns through app.py, and a button's
+    click (a trigger, true for one run) is spent on the run it cut short. Tests that click buttons on pages
+    calling `ensure_navigation` use this.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
 def make_app(page: str | None = None, query: dict | None = None) -> AppTest:
     """An AppTest of app.py, optionally with URL query parameters and switched to `page`."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)

@@ -116,7 +116,7 @@ def _partner_sign_in(root, account, project_id: str) -> None:
         with st.form("partner_sign_in"):
             email = st.text_input("E-mail", key="partner_email", max_chars=254)
             password = st.text_input("Password", type="password", key="partner_password")
-            if st.form_submit_button("Sign in"):
+            if st.form_submit_button("Sign in", key="partner_sign_in_go"):
                 accepted, message = auth.try_partner_password(root, email, password)
                 if accepted:
                     st.rerun()
@@ -275,25 +275,25 @@ def partner_returns() -> None:
         queue = pd.DataFrame([{"project": s.project, "quarter": s.quarter, "sent by": s.events[0].get("who", ""),
                                "sent (UTC)": s.submitted_at, "file": s.file, "sha256": s.sha256[:12], "id": s.id}
                               for s in waiting])
-        st.caption(f"{len(queue):,} return(s) waiting. Select rows, then approve them (one new version) or send one "
-                   "back with a note for its partner. Only approved returns change any figure.")
-        event = st.dataframe(queue, hide_index=True, width="stretch", on_select="rerun",
-                             selection_mode="multi-row", key="partner_queue")
-        chosen = [queue["id"].iloc[i] for i in (event.selection.rows if event is not None else [])]
+        st.caption(f"{len(queue):,} return(s) waiting. Choose returns, then approve them (one new version) or send "
+                   "one back with a note for its partner. Only approved returns change any figure.")
+        st.dataframe(queue, hide_index=True, width="stretch", key="partner_queue")
+        labels = {s.id: f"{s.project} {s.quarter} · {s.file} · sent {s.submitted_at[:16]}" for s in waiting}
+        chosen = st.multiselect("Returns to approve", list(labels), format_func=labels.get, key="approve_ids",
+                                placeholder="Choose one or more returns")
         confirm = st.checkbox("Allow these returns to remove rows reported before for their quarter",
                               key="approve_confirm")
-        approve, back = st.columns(2)
-        with approve:
-            if st.button(f"Approve {len(chosen)} selected" if chosen else "Approve the selected returns",
-                         type="primary", disabled=not chosen, key="approve_returns"):
-                _approve(chosen, confirm)
-                st.rerun()
-        with back:
-            note = st.text_input("Note for the partner (why it goes back)", key="return_note", max_chars=2000)
-            if st.button("Send the selected return back", disabled=len(chosen) != 1 or not note.strip(),
-                         key="send_back", help="Select one return and write the note first."):
-                _send_back(chosen[0], note)
-                st.rerun()
+        if st.button(f"Approve {len(chosen)} return(s)" if chosen else "Approve the chosen returns", type="primary",
+                     disabled=not chosen, key="approve_returns"):
+            _approve(chosen, confirm)
+            st.rerun()
+        back = st.selectbox("Send a return back", list(labels), format_func=labels.get, index=None,
+                            key="send_back_id", placeholder="Choose a return")
+        note = st.text_input("Note for the partner (why it goes back)", key="return_note", max_chars=2000)
+        if st.button("Send it back", disabled=back is None or not note.strip(), key="send_back",
+                     help="Choose a return and write the note first."):
+            _send_back(back, note)
+            st.rerun()
     _show_outcome("approve_outcome")
 
 

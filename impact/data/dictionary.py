@@ -138,6 +138,9 @@ def definition_markdown() -> list[str]:
         "| `indicators` | outcome indicators: `{code, label, unit, aggregation, format, description, how_counted, numerator, denominator, headline, benefits}` |",
         "| `reference_figures` | published numbers shown beside live ones: `{metric, value, qualifier, as_of, source, note}` |",
         "| `results` | how progress against the `targets` table is judged: `{between_milestones, bands}` (below) |",
+        "| `reporting` | when partners report: `{grain, deadline_days}`: the grain of a return (`quarter`) and the whole "
+        "days after a quarter ends by which its return is due (0 to 366); a return that first arrives later is "
+        "*reported late*, and with no deadline a return is due when its quarter ends |",
         "| `iati` | publishing to IATI: `{reporting_org_ref, reporting_org_type, funder_ref, funder_type, activity_prefix, language, sectors}` |",
         "",
         "Vocabularies (each a column's allowed values):",

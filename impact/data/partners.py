@@ -262,7 +262,7 @@ def submit(root: Path, who: Account, file_name: str, data: bytes, programme: str
         path = Path(work) / shown
         path.write_bytes(data)
         report = validate.Report()
-        if path.suffix.lower() != ".xlsx":
+        if not (file_name or "").lower().endswith(".xlsx"):
             report.add(shown, None, "", "", "unknown-file", "A return is an .xlsx workbook.")
             return Submitted(None, report)
         found, report = returns.check_return(path, shown, root)
