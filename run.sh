@@ -4,7 +4,8 @@
 #   ./run.sh test   run every test (unit, AppTest, browser)
 # Both set up what they need on first use: a virtual environment in .venv with the pinned
 # packages, and (for the tests) Debian's Chromium, installed with apt-get when missing, and
-# axe-core (npm, pinned in package-lock.json) for the accessibility audit.
+# axe-core (npm, pinned in package-lock.json) for the accessibility audit, and LibreOffice (headless) for
+# the reporting workbook's check.
 set -euo pipefail
 cd "$(dirname "$0")"
 VENV="${IMPACT_VENV:-.venv}"
@@ -43,6 +44,15 @@ browser() {
   fi
 }
 
+office() {
+  # LibreOffice (headless) for the check that a reporting workbook opens, shows its dropdowns and comes back.
+  if ! command -v soffice >/dev/null 2>&1; then
+    local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui
+  fi
+}
+
 case "${1:-}" in
   app)
     python_env
@@ -53,6 +63,7 @@ case "${1:-}" in
     python_env
     browser
     axe
+    office
     set +e
     "$VENV/bin/python" -m pytest "${@:2}"
     code=$?
