@@ -1,0 +1,149 @@
+"""Quarterly returns in a real browser: a partner signs in on their project's page, downloads its workbook, sends
+it back filled in; an administrator approves it on the Data page; the reporting heatmap and the project's figures
+change (and not before the approval)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from impact.app import auth
+from impact.data import partners, returns, store, validate
+from tests.browser.conftest import start_server, wait_for_app
+from tests.data_helpers import make_store
+from tests.test_returns import _changed_rows, fill, rows_of, write
+
+ADMIN = "the programme team's long password"
+PARTNER = "a partner's long password"
+EMAIL = "ward.lead@example.org"
+
+
+@pytest.fixture(scope="module")
+def returns_store(fixture_dir, tmp_path_factory):
+    """A store in which one project's latest quarter is missing (its return was blank), and a partner account."""
+    from tests.test_returns import _sql
+
+    root = make_store(fixture_dir, tmp_path_factory.mktemp("returns_store"))
+    conn = _sql({name: fixture_dir / f"{name}.parquet" for name in returns.TABLES})
+    project, period = conn.execute(
+        "select project_id, max(period) from training group by project_id order by project_id limit 1").fetchone()
+    ends = store.read_table(root, "projects").to_pandas().set_index("project_id").loc[project, "end_date"]
+    assert returns.project_quarters(period, ends)[-1] == period  # its last quarter: the page's default
+    original = rows_of(root, project, period)
+    blank = write(tmp_path_factory.mktemp("blank"), "blank.xlsx", returns.workbook(project, period, root))
+    assert returns.import_returns([blank], root, confirm_removals=True).ok
+    partners.save_account(root, EMAIL, "Ward lead", [project], returns.project_ids(root), "test",
+                          auth.hash_password(PARTNER))
+    return root, project, period, original
+
+
+@pytest.fixture(scope="module")
+def returns_url(returns_store):
+    proc, url = start_server(returns_store[0], {auth.HASH_ENV: auth.hash_password(ADMIN)})
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _page(browser, url: str, path: str):
+    context = browser.new_context(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(url, wait_until="networkidle")
+    page.goto(f"{url}/{path}", wait_until="networkidle")
+    wait_for_app(page)
+    return context, page
+
+
+def _partner_signs_in(page) -> None:
+    page.get_by_text("Partner sign-in").click()
+    page.get_by_label("E-mail").fill(EMAIL)
+    page.get_by_role("textbox", name="Password").fill(PARTNER)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Download the reporting workbook").wait_for(timeout=30_000)
+
+
+def _tile(page, label: str) -> str:
+    tile = page.locator("[data-testid='stMetric']", has_text=label).first
+    tile.wait_for(timeout=30_000)
+    return tile.locator("[data-testid='stMetricValue']").inner_text()
+
+
+def _heatmap_status(page, project: str, quarter: str) -> str:
+    """The status the reporting heatmap shows for one project and quarter (read from the drawn figure)."""
+    chart = page.locator("[data-testid='stPlotlyChart']", has_text="Returns by project and quarter").first
+    chart.locator(".main-svg").first.wait_for(timeout=60_000)
+    return chart.evaluate("""(el, [project, quarter]) => {
+        const trace = el.querySelector('.js-plotly-plot').data[0];
+        const row = Array.from(trace.y).indexOf(project), column = Array.from(trace.x).indexOf(quarter);
+        return row < 0 || column < 0 ? 'absent' : trace.customdata[row][column];
+    }""", [project, quarter])
+
+
+def _reporting(page, url: str) -> None:
+    page.goto(f"{url}/data", wait_until="networkidle")
+    wait_for_app(page)
+    page.get_by_role("tab", name="Reporting").click()
+
+
+def test_a_partner_sends_a_return_and_an_administrator_approves_it(browser, returns_url, returns_store, tmp_path):
+    root, project, period, original = returns_store
+    quarter = returns.period_name(period)
+    context, page = _page(browser, returns_url, f"partnerships?project={project}")
+    try:
+        trained_before = _tile(page, "Health workers trained")
+        assert page.get_by_role("button", name="Download the reporting workbook").count() == 0  # not signed in
+        _partner_signs_in(page)
+        button = page.get_by_role("button", name="Download the reporting workbook")
+        with page.expect_download(timeout=60_000) as info:
+            button.click()
+        downloaded = tmp_path / info.value.suggested_filename
+        info.value.save_as(downloaded)
+        found = returns.read_return(downloaded, downloaded.name, validate.Report())
+        assert (found.project, found.period) == (project, period)
+
+        rows = _changed_rows(original, 0)
+        rows["volunteering"] = original["volunteering"]
+        filled = write(tmp_path / "filled", "our-return.xlsx", fill(downloaded.read_bytes(), rows))
+        uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="Your filled-in workbook")
+        uploader.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(filled))
+        page.get_by_role("button", name="Send the return").click()
+        page.get_by_text(re.compile(f"Return for {quarter} received")).wait_for(timeout=60_000)
+        version_sent = store.active(root).version
+        wait_for_app(page)
+        assert _tile(page, "Health workers trained") == trained_before  # not approved: no figure changed
+        page.get_by_text(re.compile("waiting for the programme team's approval")).wait_for(timeout=30_000)
+
+        admin_context, admin = _page(browser, returns_url, "data")
+        try:
+            _reporting(admin, returns_url)
+            assert _heatmap_status(admin, project, quarter) == "missing"
+            admin.get_by_role("tab", name="Import").click()
+            admin.get_by_label("Administrator password").fill(ADMIN)
+            admin.get_by_role("button", name="Sign in").click()
+            admin.get_by_role("tab", name="Quarterly returns").click()
+            admin.locator("[data-testid='stMultiSelect']", has_text="Returns to approve").first.click()
+            admin.get_by_role("option", name=re.compile(f"^{project} {quarter}")).click()
+            admin.keyboard.press("Escape")
+            admin.get_by_role("button", name="Approve 1 return(s)").click()
+            admin.get_by_text(re.compile(r"1 return\(s\) imported")).wait_for(timeout=90_000)
+            assert store.active(root).version != version_sent
+            _reporting(admin, returns_url)
+            assert _heatmap_status(admin, project, quarter) in ("reported", "reported late")
+        finally:
+            admin_context.close()
+
+        page.reload(wait_until="networkidle")  # a new session: a public viewer's page, on the new version
+        wait_for_app(page)
+        folder = store.active(root).path
+        total = sum(r["trainees"] for r in store.read_table(folder, "training").to_pylist()
+                    if r["project_id"] == project)
+        assert _tile(page, "Health workers trained") == f"{total:,}" != trained_before
+        assert page.get_by_text("Every step of its returns").count() == 0  # the trail is for the partner and team
+        _partner_signs_in(page)
+        page.get_by_text("Every step of its returns").wait_for(timeout=30_000)
+        approved = page.locator("td[role='gridcell']", has_text=re.compile("^approved$"))
+        approved.first.wait_for(state="attached", timeout=20_000)  # the grid mirrors its cells as text
+        assert page.locator("td[role='gridcell']", has_text=EMAIL).count() >= 1
+    finally:
+        context.close()
