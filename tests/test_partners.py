@@ -379,3 +379,17 @@ def test_an_administrator_creates_a_partner_account_on_the_data_page(data_store,
     assert partners.account(data_store, "lead@example.org") is None
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+def test_a_partner_logged_in_through_the_identity_provider_is_known_by_its_e_mail(data_store, picks, monkeypatch):
+    (project, _), (other, _) = picks[0], picks[1]
+    partner = account(data_store, [project], password=None)  # no password: organisation login only
+    monkeypatch.setattr(auth, "oidc_user", lambda: "nurse.lead@example.org")
+    assert auth.partner(data_store) == partner and partner.sign_in == "organisation login"
+    assert auth.require_project(data_store, project) == partner.email
+    with pytest.raises(PermissionError, match=f"does not report for {other}"):
+        auth.require_project(data_store, other)
+    monkeypatch.setattr(auth, "oidc_user", lambda: "someone.else@example.org")
+    assert auth.partner(data_store) is None
+    with pytest.raises(PermissionError, match="sign in as a partner"):
+        auth.require_project(data_store, project)
