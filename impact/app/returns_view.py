@@ -28,6 +28,11 @@ def _zip(version: str, programme: str | None, project_ids: tuple[str, ...], peri
     return returns.zip_workbooks(list(project_ids), period, programme=programme)
 
 
+@st.cache_data(ttl=60, max_entries=256, show_spinner=False)
+def _versions_changing(version: str, programme: str | None, project_id: str) -> pd.DataFrame:
+    return returns.versions_changing(project_id, programme=programme)
+
+
 def _default_quarter(quarters: list[dt.date]) -> int:
     """The latest quarter that has ended (the one a partner reports now), else the project's last."""
     ended = [i for i, q in enumerate(quarters) if returns.quarter_end(q) < dt.date.today()]
@@ -51,7 +56,7 @@ def project_workbook(project_id: str, start: dt.date, end: dt.date) -> None:
     every step of its returns."""
     st.header("Quarterly return")
     st.markdown(ui.plain(last_reported(project_id)))
-    changed = returns.versions_changing(project_id, programme=ui.programme_id())
+    changed = _versions_changing(ui._active().version, ui.programme_id(), project_id)
     if len(changed):
         st.markdown("**Versions that changed its figures**")
         programme = "".join(f"&{k}={v[0]}" for k, v in ui._programme_link().items())
