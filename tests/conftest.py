@@ -149,5 +149,5 @@ def plotly_values(values) -> list:
 
 
 # Data-store fixtures for the import, store and hostile-input tests (tests/data_helpers.py).
-from tests.data_helpers import csv_extract, data_store  # noqa: E402,F401
+from tests.data_helpers import csv_extract, data_store, picks  # noqa: E402,F401
 

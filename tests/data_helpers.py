@@ -57,3 +57,25 @@ def csv_extract(fixture_dir, tmp_path_factory) -> Path:
 def data_store(fixture_dir, tmp_path) -> Path:
     """A fresh data store holding the fixture extract as its base version."""
     return make_store(fixture_dir, tmp_path / "store")
+
+
+def results_sql(path_by_table: dict[str, Path]):
+    """Plain DuckDB views over some Parquet files (independent of the app's queries)."""
+    import duckdb
+
+    conn = duckdb.connect()
+    for name, path in path_by_table.items():
+        conn.execute(f"create view {name} as select * from read_parquet('{path}')")
+    return conn
+
+
+@pytest.fixture(scope="module")
+def picks(fixture_dir) -> list:
+    """Project quarters of the fixture with rows in training, volunteering and outcomes (one per project)."""
+    from impact.data import returns
+
+    conn = results_sql({name: fixture_dir / f"{name}.parquet" for name in returns.TABLES})
+    return conn.execute("""select project_id, max(period) from (select project_id, period from training
+                           intersect select project_id, period from volunteering
+                           intersect select project_id, period from outcomes)
+                           group by project_id order by project_id limit 4""").fetchall()

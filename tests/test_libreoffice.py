@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 
 from impact.data import returns, store
-from tests.test_returns import fill, picks, rows_of  # noqa: F401 (picks is a fixture)
+from tests.test_returns import fill, rows_of
 
 SOFFICE = shutil.which("soffice")
 pytestmark = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed (./run.sh test installs it)")
@@ -32,7 +32,7 @@ def convert(source: Path, to: str, out: Path, profile: Path) -> Path:
     return made
 
 
-def test_the_workbook_converts_and_keeps_its_dropdowns_in_libreoffice(data_store, picks, tmp_path):  # noqa: F811
+def test_the_workbook_converts_and_keeps_its_dropdowns_in_libreoffice(data_store, picks, tmp_path):
     project, period = picks[0]
     source = tmp_path / "return.xlsx"
     source.write_bytes(returns.workbook(project, period, data_store))
@@ -51,7 +51,7 @@ def test_the_workbook_converts_and_keeps_its_dropdowns_in_libreoffice(data_store
     assert {"Instructions", "training", "volunteering", "outcomes", returns.MARKER} <= set(sheets)
 
 
-def test_a_return_filled_and_saved_in_libreoffice_comes_back_as_its_figures(data_store, picks, tmp_path):  # noqa: F811
+def test_a_return_filled_and_saved_in_libreoffice_comes_back_as_its_figures(data_store, picks, tmp_path):
     project, period = picks[1]
     rows = rows_of(data_store, project, period)
     filled = tmp_path / "filled" / "return.xlsx"

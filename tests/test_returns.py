@@ -20,26 +20,9 @@ from impact import cli
 from impact.app import auth
 from impact.data import extract_io, returns, schema, store, template
 from tests.conftest import make_app
-from tests.data_helpers import snapshot
+from tests.data_helpers import results_sql, snapshot
 
 KINDS = {k.table: k for k in returns.KINDS}
-
-
-def _sql(path_by_table: dict[str, Path]) -> duckdb.DuckDBPyConnection:
-    conn = duckdb.connect()
-    for name, path in path_by_table.items():
-        conn.execute(f"create view {name} as select * from read_parquet('{path}')")
-    return conn
-
-
-@pytest.fixture(scope="module")
-def picks(fixture_dir) -> list[tuple[str, dt.date]]:
-    """Project quarters of the fixture with rows in training, volunteering and outcomes (one per project)."""
-    conn = _sql({name: fixture_dir / f"{name}.parquet" for name in returns.TABLES})
-    return conn.execute("""select project_id, max(period) from (select project_id, period from training
-                           intersect select project_id, period from volunteering
-                           intersect select project_id, period from outcomes)
-                           group by project_id order by project_id limit 4""").fetchall()
 
 
 def rows_of(folder: Path, project: str, period: dt.date) -> dict[str, list[dict]]:
@@ -155,7 +138,7 @@ def test_template_filled_and_imported_gives_back_the_same_rows(data_store, picks
     assert result.changes[["added", "changed", "removed"]].to_numpy().sum() == 0
     out = tmp_path / "out"
     extract_io.export_extract("parquet", out, data_dir=data_store)
-    conn = _sql({**{f"old_{n}": fixture_dir / f"{n}.parquet" for n in schema.TABLE_NAMES},
+    conn = results_sql({**{f"old_{n}": fixture_dir / f"{n}.parquet" for n in schema.TABLE_NAMES},
                  **{f"new_{n}": out / f"{n}.parquet" for n in schema.TABLE_NAMES}})
     for name in schema.TABLE_NAMES:
         old, new = conn.table(f"old_{name}").df(), conn.table(f"new_{name}").df()

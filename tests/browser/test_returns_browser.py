@@ -11,7 +11,7 @@ import pytest
 from impact.app import auth
 from impact.data import partners, returns, store, validate
 from tests.browser.conftest import start_server, wait_for_app
-from tests.data_helpers import make_store
+from tests.data_helpers import make_store, results_sql
 from tests.test_returns import _changed_rows, fill, rows_of, write
 
 ADMIN = "the programme team's long password"
@@ -22,10 +22,8 @@ EMAIL = "ward.lead@example.org"
 @pytest.fixture(scope="module")
 def returns_store(fixture_dir, tmp_path_factory):
     """A store in which one project's latest quarter is missing (its return was blank), and a partner account."""
-    from tests.test_returns import _sql
-
     root = make_store(fixture_dir, tmp_path_factory.mktemp("returns_store"))
-    conn = _sql({name: fixture_dir / f"{name}.parquet" for name in returns.TABLES})
+    conn = results_sql({name: fixture_dir / f"{name}.parquet" for name in returns.TABLES})
     project, period = conn.execute(
         "select project_id, max(period) from training group by project_id order by project_id limit 1").fetchone()
     ends = store.read_table(root, "projects").to_pandas().set_index("project_id").loc[project, "end_date"]
