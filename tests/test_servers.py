@@ -1,0 +1,95 @@
+"""Several servers over one data store behind nginx: sticky sessions, websockets through the proxy, and an
+import or rollback from the command line picked up by every server on its next run, with no reader error."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bench import load, servers
+from impact.data import store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+needs_nginx = pytest.mark.skipif(not Path(servers.NGINX).exists(),
+                                 reason=f"nginx is not installed at {servers.NGINX} (apt-get install -y nginx)")
+
+
+def test_deploy_config_is_the_template_the_tests_run():
+    """deploy/nginx.conf is rendered from the same template as the proxy below: regenerate it if this fails
+    (python -m bench.servers --write-deploy-conf)."""
+    assert servers.DEPLOY_CONF.read_text(encoding="utf-8") == servers.render_nginx(servers.DEPLOY_SERVERS,
+                                                                                  servers.DEPLOY_LISTEN)
+    text = servers.render_nginx(["127.0.0.1:1", "127.0.0.1:2"], "127.0.0.1:3")
+    assert "{{" not in text and "server 127.0.0.1:2;" in text and "listen 127.0.0.1:3;" in text
+    assert "proxy_set_header Upgrade $http_upgrade;" in text and "hash $impact_route consistent;" in text
+
+
+def _upstream(url: str, cookie: str | None = None) -> tuple[str, str]:
+    request = urllib.request.Request(f"{url}/_stcore/health", headers={"Cookie": cookie} if cookie else {})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        cookies = [v for k, v in response.headers.items() if k.lower() == "set-cookie" and v.startswith("impact_route=")]
+        return response.headers["X-Impact-Upstream"], cookies[0].split(";")[0] if cookies else ""
+
+
+def _impact(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "impact", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env={**os.environ})
+
+
+def _versions_served(cluster, vocab) -> dict[str, str]:
+    """The data version each server's page names, one short session straight to each."""
+    out = {}
+    for url in cluster.server_urls:
+        step = load.run_step(url, 1, 0.1, vocab=vocab, seed=7, pages=("overview",), timeout=40)
+        assert step.errors == []
+        out[cluster.upstream(url)] = step.results[0].reruns[0].version
+    return out
+
+
+@needs_nginx
+def test_three_servers_behind_nginx_pick_up_an_import_and_a_rollback(tmp_path):
+    data = Path(shutil.copytree(ROOT / "data", tmp_path / "store"))
+    vocab = load.vocabulary(data)
+    with servers.start_cluster(3, data) as cluster:
+        upstreams = {cluster.upstream(u) for u in cluster.server_urls}
+        # Sticky: the cookie set on the first answer brings every later request to the same server.
+        first, cookie = _upstream(cluster.url)
+        assert first in upstreams and cookie.startswith("impact_route=")
+        assert {_upstream(cluster.url, cookie)[0] for _ in range(8)} == {first}
+        assert len({_upstream(cluster.url)[0] for _ in range(30)}) > 1  # without a cookie, spread over servers
+
+        imported = load.ImportRun(data, str(data), at=4)
+        step = load.run_step(cluster.url, 9, 14, vocab=vocab, seed=11, think=(0.4, 1.2), timeout=40,
+                             imported=imported, servers=sorted(upstreams), server_pid=cluster.pids,
+                             pages=("overview", "countries", "workforce"))
+        assert imported.code == 0, imported.output
+        assert step.errors == []
+        assert {r.upstream for r in step.results} <= upstreams
+        switch = step.switch()
+        assert switch["stale"] == 0 and switch["after"] > 0, switch  # every rerun after the import: new version
+        new = imported.version
+        assert store.active(data).version == new
+        assert set(_versions_served(cluster, vocab).values()) == {new}  # every server, even one no session hit
+
+        rolled = _impact("rollback", store.BASE_VERSION, "--data-dir", str(data))
+        assert rolled.returncode == 0, rolled.stderr
+        assert set(_versions_served(cluster, vocab).values()) == {store.BASE_VERSION}
+
+
+def test_version_switch_counts_stale_reruns_and_servers():
+    def session(upstream, *reruns):
+        return load.SessionResult([load.Rerun("filter", "p", 100.0, [], v, t) for t, v in reruns], [], upstream)
+
+    results = [session("a", (1.0, "old"), (5.0, "new"), (7.0, "new")), session("b", (6.0, "old"), (8.0, "new"))]
+    sw = load.version_switch(results, done=4.0, new="new", servers=["a", "b", "c"])
+    assert sw["stale"] == 1 and sw["after"] == 4 and sw["on_new"] == 2 and sw["missing"] == ["c"]
+    assert sw["seconds"] is None
+    sw = load.version_switch(results, done=4.0, new="new", servers=["a", "b"])
+    assert sw["seconds"] == pytest.approx(8.1 - 4.0)
