@@ -14,6 +14,7 @@ import pytest
 
 from bench import load, servers
 from impact.data import store
+from tests.s3_helpers import s3_server  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,3 +94,33 @@ def test_version_switch_counts_stale_reruns_and_servers():
     assert sw["seconds"] is None
     sw = load.version_switch(results, done=4.0, new="new", servers=["a", "b"])
     assert sw["seconds"] == pytest.approx(8.1 - 4.0)
+
+
+@needs_nginx
+def test_servers_over_an_s3_store_pick_up_an_import(s3_server, tmp_path):  # noqa: F811 (fixture)
+    """The same over moto's S3 server: each server mirrors the store into its own cache folder; an import
+    from the command line reaches every server within one poll (IMPACT_S3_POLL_SECONDS, 1 s)."""
+    url = s3_server.url()
+    env = {**os.environ, **s3_server.env, "IMPACT_CACHE_DIR": str(tmp_path / "cli-cache")}
+    env.pop("AWS_ENDPOINT_URL", None)
+    seeded = subprocess.run([sys.executable, "-m", "impact", "import", str(ROOT / "data"), "--data-dir", url],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert seeded.returncode == 0, seeded.stdout + seeded.stderr
+    vocab = load.vocabulary(ROOT / "data")
+    with servers.start_cluster(2, url, env={**s3_server.env, "IMPACT_S3_POLL_SECONDS": "1"}) as cluster:
+        upstreams = sorted(cluster.upstream(u) for u in cluster.server_urls)
+        imported = load.ImportRun(ROOT / "data", url, at=4)
+        old_environ = dict(os.environ)
+        os.environ.update({**s3_server.env, "IMPACT_CACHE_DIR": str(tmp_path / "cli-cache")})
+        try:
+            step = load.run_step(cluster.url, 6, 13, vocab=vocab, seed=5, think=(0.4, 1.2), timeout=40,
+                                 imported=imported, servers=upstreams, pages=("overview", "countries"))
+        finally:
+            os.environ.clear()
+            os.environ.update(old_environ)
+        assert imported.code == 0, imported.output
+        assert step.errors == []
+        poll = 1.5  # a rerun may start within one poll of the import and still show the old version
+        late = [r for res in step.results for r in res.reruns if r.ms is not None and r.started > imported.done + poll]
+        assert late and all(r.version == imported.version for r in late)
+        assert set(_versions_served(cluster, vocab).values()) == {imported.version}

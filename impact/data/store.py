@@ -350,12 +350,12 @@ def refresh(root: Path, url: str) -> None:
     """Bring the mirror `root` of the S3 store `url` up to date: every programme's pointer and active version."""
     where = remote.parse(url)
     root.mkdir(parents=True, exist_ok=True)
-    if not (root / REMOTE_MARK).is_file():
-        _write_atomically(root / REMOTE_MARK, where.url + "\n")
     _sync_store(root, where)
     for pid in remote.folders(where, f"{PROGRAMMES}/"):
         if _PROGRAMME_ID.match(pid):
             _sync_store(root / PROGRAMMES / pid, where.child(f"{PROGRAMMES}/{pid}"))
+    if not (root / REMOTE_MARK).is_file():  # written once the first refresh is complete: the mirror is ready
+        _write_atomically(root / REMOTE_MARK, where.url + "\n")
 
 
 def _write_atomically(path: Path, text: str) -> None:
