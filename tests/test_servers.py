@@ -4,6 +4,7 @@ import or rollback from the command line picked up by every server on its next r
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -124,3 +125,17 @@ def test_servers_over_an_s3_store_pick_up_an_import(s3_server, tmp_path):  # noq
         late = [r for res in step.results for r in res.reruns if r.ms is not None and r.started > imported.done + poll]
         assert late and all(r.version == imported.version for r in late)
         assert set(_versions_served(cluster, vocab).values()) == {imported.version}
+
+
+def test_deploy_folder_matches_the_tested_setup():
+    """The compose file's app services are the proxy's upstreams; the image installs what the app needs."""
+    compose = (ROOT / "deploy" / "compose.yaml").read_text(encoding="utf-8")
+    for address in servers.DEPLOY_SERVERS:
+        assert f"\n  {address.split(':')[0]}: *app\n" in compose
+    assert "IMPACT_DATA_DIR: s3://" in compose and "target: proxy" in compose
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    for needed in ("chromium", "fonts-liberation", "fonts-dejavu-core", "pip install --no-cache-dir -r requirements.txt",
+                   "COPY deploy/nginx.conf", "streamlit\", \"run\", \"app.py\""):
+        assert needed in dockerfile, needed
+    copied = set(re.findall(r"^COPY (\S+) ", dockerfile, flags=re.M))
+    assert {"impact", "pages", "queries", "static", "data", ".streamlit"} <= copied
