@@ -731,8 +731,9 @@ def main(argv: list[str] | None = None) -> int:
             warm = run_step(url, 1, 0.1, vocab=vocab, seed=0, pages=("overview",), timeout=args.timeout)
             if warm.errors:
                 print(f"warning: the warm-up session saw errors: {warm.errors[:3]}", file=sys.stderr)
-        how = (f"{args.servers} servers behind nginx, on {args.data}" if cluster else
-               "served by this tool, " + str(args.data) if proc else "running server")
+        on = f"a copy of {local}" if scratch else args.data
+        how = (f"{args.servers} servers behind nginx, on {on}" if cluster else
+               f"served by this tool, on {on}" if proc else "running server")
         print(f"Load test: {url} ({how}); {args.duration:.0f} s per step; pages {', '.join(pages)}; "
               f"pause {THINK[0]}–{THINK[1]} s; "
               f"{f'{int(PAGE_SHARE * 100)}% page switches' if len(pages) > 1 else 'no page switches'}; "

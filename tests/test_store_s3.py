@@ -133,3 +133,34 @@ def test_local_store_is_unchanged(data_store):
     assert store.data_dir(str(data_store)) == data_store.resolve()
     assert remote.parse("s3://b/some/prefix/").key("ACTIVE") == "some/prefix/ACTIVE"
     assert remote.parse("s3://b").key("ACTIVE") == "ACTIVE"
+
+
+def test_a_version_deleted_on_one_server_is_not_listed_by_another(seeded, csv_extract, tmp_path, monkeypatch):
+    url, pid, first = seeded
+    second = extract_io.import_extract(_with_extra(csv_extract, tmp_path / "in", 9), url, programme=pid).version
+    as_server(monkeypatch, tmp_path / "cache-b")
+    assert [v.version for v in store.list_versions(url, pid)] == [second, first]  # both mirrored here
+    as_server(monkeypatch, tmp_path / "cache-a")
+    with pytest.raises(store.StoreError, match="is active"):
+        store.delete_version(second, url, pid)
+    store.delete_version(first, url, pid)
+    assert not remote.listing(remote.parse(url).child(f"programmes/{pid}"), f"versions/{first}/")
+    as_server(monkeypatch, tmp_path / "cache-b")
+    assert [v.version for v in store.list_versions(url, pid)] == [second]
+
+
+def test_seed_puts_the_shipped_extracts_into_an_empty_store(s3_env, monkeypatch, capsys):  # noqa: F811 (fixture)
+    import importlib.util
+
+    from tests.conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("seed", ROOT / "deploy" / "seed.py")
+    seed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(seed)
+    url = s3_env.url()
+    monkeypatch.setenv("IMPACT_DATA_DIR", url)
+    assert seed.main() == 0
+    assert store.default_programme(url) == programmes.load(ROOT / "data").id  # the top-level one, as locally
+    assert set(store.programmes(url)) == set(store.programmes(ROOT / "data"))
+    assert store.active(url).version == store.BASE_VERSION
+    assert seed.main() == 0 and "left as it is" in capsys.readouterr().out

@@ -321,19 +321,19 @@ def remote_of(root: Path) -> remote.Location | None:
     return where if top == Path(root) else where.child(f"{PROGRAMMES}/{Path(root).name}")
 
 
-def _mirror(url: str, force: bool = False) -> Path:
+def _mirror(url: str) -> Path:
     """The mirror of an S3 store, refreshed when the last refresh is older than `poll_seconds()`."""
     root = mirror_dir(url)
     with _registry:
         gate = _refreshing.setdefault(root, threading.Lock())
     ready = (root / REMOTE_MARK).is_file()
-    if not force and ready and time.monotonic() - _refreshed.get(root, float("-inf")) < poll_seconds():
+    if ready and time.monotonic() - _refreshed.get(root, float("-inf")) < poll_seconds():
         return root
     # One thread refreshes; the others serve what is mirrored meanwhile (or wait, when nothing is yet).
-    if not gate.acquire(blocking=force or not ready):
+    if not gate.acquire(blocking=not ready):
         return root
     try:
-        if force or time.monotonic() - _refreshed.get(root, float("-inf")) >= poll_seconds():
+        if time.monotonic() - _refreshed.get(root, float("-inf")) >= poll_seconds():
             try:
                 refresh(root, url)
             except Exception as error:  # network, credentials, a damaged version: many kinds, one answer
@@ -593,15 +593,18 @@ def list_versions(override: str | Path | None = None, programme: str | None = No
     root = data_dir(override, programme)
     current = active(root).version
     where = remote_of(root)
-    if where is not None:  # every version of an S3 store, mirrored once
-        for name in remote.folders(where, f"{VERSIONS}/"):
-            if _VERSION_NAME.match(name):
-                with contextlib.suppress(StoreError):
-                    _ensure_version(root, where, name)
+    listed = None
+    if where is not None:  # every version of an S3 store, mirrored once (a version deleted there is not listed)
+        listed = {name for name in remote.folders(where, f"{VERSIONS}/") if _VERSION_NAME.match(name)}
+        for name in listed:
+            with contextlib.suppress(StoreError):
+                _ensure_version(root, where, name)
     found = []
     folder = root / VERSIONS
     if folder.is_dir():
         for path in folder.iterdir():
+            if listed is not None and path.name not in listed:
+                continue
             if _VERSION_NAME.match(path.name) and is_complete(root, path.name):
                 found.append(VersionInfo(path.name, path, path.name == current, read_manifest(path)))
     found.sort(key=lambda v: (v.created_at, v.version), reverse=True)
