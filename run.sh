@@ -43,6 +43,15 @@ browser() {
   fi
 }
 
+proxy() {
+  # Debian's nginx, the proxy in front of several servers in tests/test_servers.py.
+  if [ ! -x /usr/sbin/nginx ]; then
+    local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx
+  fi
+}
+
 case "${1:-}" in
   app)
     python_env
@@ -52,6 +61,7 @@ case "${1:-}" in
   test)
     python_env
     browser
+    proxy
     axe
     set +e
     "$VENV/bin/python" -m pytest "${@:2}"
