@@ -109,8 +109,13 @@ def test_a_damaged_version_on_s3_is_never_served(seeded, tmp_path, monkeypatch):
 
     assert store.active(url, pid).version == first  # still served, with a warning in the log
     as_server(monkeypatch, tmp_path / "cache-new")
-    with pytest.raises(store.StoreError, match="does not match its manifest"):
-        store.active(url, pid)  # a server with nothing mirrored refuses rather than serve it
+    assert store.active(url, pid).version != fake  # a server with nothing mirrored never serves it either
+    assert not (store.data_dir(url, pid) / "versions" / fake).exists()
+
+    as_server(monkeypatch, tmp_path / "cache-cli")  # a fresh command line (a container run) mends it
+    assert cli.main(["rollback", first, "--data-dir", url, "--programme", pid]) == 0
+    as_server(monkeypatch, tmp_path / "cache-new")
+    assert store.active(url, pid).version == first
 
 
 def test_one_writer_at_a_time_across_machines(seeded):

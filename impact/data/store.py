@@ -280,7 +280,10 @@ def locked(root: Path, timeout: float = 30.0) -> Iterator[None]:
             except TimeoutError:
                 raise StoreError(_BUSY) from None
             try:
-                _sync_store(root, where)  # write on top of the newest pointer, whoever moved it
+                try:
+                    _sync_store(root, where)  # write on top of the newest pointer, whoever moved it
+                except StoreError as error:  # a damaged active version must not block the rollback that mends it
+                    _log.warning("%s: %s", where.url, error)
                 yield
             finally:
                 remote.release_lock(where, LOCK, token)
@@ -350,10 +353,13 @@ def refresh(root: Path, url: str) -> None:
     """Bring the mirror `root` of the S3 store `url` up to date: every programme's pointer and active version."""
     where = remote.parse(url)
     root.mkdir(parents=True, exist_ok=True)
-    _sync_store(root, where)
-    for pid in remote.folders(where, f"{PROGRAMMES}/"):
-        if _PROGRAMME_ID.match(pid):
-            _sync_store(root / PROGRAMMES / pid, where.child(f"{PROGRAMMES}/{pid}"))
+    stores = [(root, where)] + [(root / PROGRAMMES / pid, where.child(f"{PROGRAMMES}/{pid}"))
+                                for pid in remote.folders(where, f"{PROGRAMMES}/") if _PROGRAMME_ID.match(pid)]
+    for local, place in stores:
+        try:
+            _sync_store(local, place)
+        except StoreError as error:  # that programme stays on what it had; the others, and writers, go on
+            _log.warning("%s: %s", place.url, error)
     if not (root / REMOTE_MARK).is_file():  # written once the first refresh is complete: the mirror is ready
         _write_atomically(root / REMOTE_MARK, where.url + "\n")
 
