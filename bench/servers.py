@@ -135,6 +135,9 @@ def start_cluster(count: int, data: str | Path, env: dict | None = None, timeout
             wait_healthy(url, proc, timeout)
         prefix = workdir / "nginx"
         (prefix / "tmp").mkdir(parents=True)
+        # Started as root, nginx's workers run as another user (nobody or www-data): they must reach tmp/.
+        for folder in (workdir, prefix, prefix / "tmp"):
+            folder.chmod(0o755)
         listen = free_port()
         (prefix / "nginx.conf").write_text(
             render_nginx([url.removeprefix("http://") for _, url in servers], f"127.0.0.1:{listen}"), encoding="utf-8")
