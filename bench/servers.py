@@ -7,7 +7,8 @@ Each server is `streamlit run app.py` on a free loopback port with a cache folde
 DuckDB files, and its mirror of an S3 store), as on separate machines; all read one data store
 (IMPACT_DATA_DIR). The proxy is Debian's nginx with a config rendered from deploy/nginx.conf.template into a
 temporary prefix, run in the foreground as a child process. The tests (tests/test_servers.py) and the load
-test (bench/load.py --servers N) start them through here.
+test (bench/load.py --servers N) start them through here. IMPACT_NGINX names another nginx binary
+(default /usr/sbin/nginx).
 """
 
 from __future__ import annotations

@@ -279,6 +279,8 @@ def locked(root: Path, timeout: float = 30.0) -> Iterator[None]:
                 token = remote.acquire_lock(where, LOCK, max(1.0, deadline - time.monotonic()))
             except TimeoutError:
                 raise StoreError(_BUSY) from None
+            except remote.RemoteError as error:
+                raise StoreError(str(error)) from error
             try:
                 try:
                     _sync_store(root, where)  # write on top of the newest pointer, whoever moved it
