@@ -139,3 +139,21 @@ def test_deploy_folder_matches_the_tested_setup():
         assert needed in dockerfile, needed
     copied = set(re.findall(r"^COPY (\S+) ", dockerfile, flags=re.M))
     assert {"impact", "pages", "queries", "static", "data", ".streamlit"} <= copied
+
+
+def test_a_rerun_records_the_data_version_the_page_names():
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    from tests.test_load import FakeStream, _finished
+
+    caption = ForwardMsg()
+    caption.delta.new_element.markdown.body = r"Health Partnership Scheme · data version 20261202\-135129\-410a4ed0"
+
+    async def scenario():
+        stream = FakeStream([[caption, _finished()], [_finished()]])
+        session = load.LiveSession(stream)
+        return [await session.rerun("open", query_string="", timeout=2) for _ in range(2)]
+
+    named, silent = load.run_async(scenario())
+    assert named.version == "20261202-135129-410a4ed0" and named.started > 0
+    assert silent.version == ""  # a run that names no version records none (not the last one's)
