@@ -53,6 +53,15 @@ office() {
   fi
 }
 
+proxy() {
+  # Debian's nginx, the proxy in front of several servers in tests/test_servers.py.
+  if [ ! -x /usr/sbin/nginx ]; then
+    local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx
+  fi
+}
+
 case "${1:-}" in
   app)
     python_env
@@ -62,6 +71,7 @@ case "${1:-}" in
   test)
     python_env
     browser
+    proxy
     axe
     office
     set +e

@@ -2,6 +2,7 @@
 
     python bench/load.py --serve [--sessions 1,5,10] [--duration 20] [--data DIR]
     python bench/load.py --url http://127.0.0.1:8501 [--sessions 10,25,50,100] [--duration 60]
+    python bench/load.py --servers 3 --sessions 100 --duration 60 --import-at 20 [--data DIR]
 
 Each session is what a browser tab does, without the browser: it opens `/_stcore/stream` (subprotocol
 "streamlit"), sends a `BackMsg.rerun_script` for a page of a link with random filters (values from the
@@ -16,6 +17,16 @@ Sessions end by themselves when their step's time is up (a rerun in flight is wa
 --timeout). Only loopback addresses are accepted. With --serve the tool starts `streamlit run app.py` on a
 free loopback port (on --data, default the shipped extract) and samples the server process's peak RSS.
 Prints one table: sessions, reruns, p50/p95/p99 (ms), errors, reruns/s, server peak memory.
+
+With --servers N the tool starts N servers behind nginx (bench/servers.py, the proxy config of deploy/) on
+one data store and the sessions go through the proxy; the memory column is then the sum over the servers.
+Every rerun records the data version the page names ("data version …" in the sidebar) and the server that
+answered (nginx's X-Impact-Upstream header on the websocket). With --import-at S the tool runs
+`python -m impact import` from the command line S seconds into each step (--import-from, default the
+top-level extract of --data) and reports the version switch: how long after the import returned every
+server had served the new version, and how many reruns started after it still showed the old one. An
+import needs a store of its own: a local --data folder is copied to a temporary folder first (an
+s3://bucket/prefix store is used as it is).
 This is a measurement, not a test: nothing here asserts a time.
 """
 
@@ -42,6 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 THINK = (1.5, 4.5)  # seconds between one rerun's end and the next action, uniformly random
 PAGE_SHARE = 0.3  # share of actions that switch page (the rest change a filter)
 MAX_CACHED_AGE = 2  # runs a cached message is kept unused (Streamlit's global.maxCachedMessageAge, as the frontend)
+VERSION_TEXT = re.compile(r"data version ((?:[A-Za-z0-9_]|\\?-)+)")  # the sidebar's caption (Markdown-escaped)
 FILTER_KEYS = ("f_from", "f_to", "f_phase", "f_region", "f_country", "f_theme", "f_grant", "f_cadre", "f_gender")
 
 
@@ -144,12 +156,15 @@ class Rerun:
     page: str
     ms: float | None  # None when it never finished successfully
     errors: list[str] = field(default_factory=list)
+    version: str = ""  # the data version the page named ("" if none)
+    started: float = 0.0  # time.perf_counter() when the BackMsg went out
 
 
 @dataclass
 class SessionResult:
     reruns: list[Rerun] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # connection-level (could not connect, dropped)
+    upstream: str = ""  # the server behind a proxy that holds this session (X-Impact-Upstream), if any
 
     @property
     def finished(self) -> list[float]:
@@ -212,6 +227,7 @@ class LiveSession:
         self.cache: dict[str, list] = {}  # the browser's message cache: hash -> [ForwardMsg bytes, run last used]
         self.runs = 0  # successful runs so far (a cached message's age is counted in runs)
         self.run_errors: list[str] = []
+        self.version = ""  # the data version named in the run under way
         self.events: asyncio.Queue = asyncio.Queue()
         self.closed: str | None = None
         self.reader = asyncio.create_task(self._read())
@@ -251,6 +267,10 @@ class LiveSession:
             what = element.WhichOneof("type")
             if what == "exception":
                 self.run_errors.append(f"exception: {element.exception.type}: {element.exception.message[:120]}")
+            elif what == "markdown" and "data version" in element.markdown.body:
+                found = VERSION_TEXT.search(element.markdown.body)
+                if found:
+                    self.version = found.group(1).replace("\\", "")
             elif what in WIDGETS:
                 widget = getattr(element, what)
                 self._live.add(widget.id)
@@ -286,6 +306,7 @@ class LiveSession:
         while not self.events.empty():  # anything left from the run before this one
             self.events.get_nowait()
         self.run_errors = []
+        self.version = ""
         self._seen = {}
         self._live = set()
         msg = BackMsg()
@@ -301,25 +322,26 @@ class LiveSession:
         try:
             await self.ws.send(msg.SerializeToString())
         except Exception as exc:
-            return Rerun(kind, page_name or "?", None, [f"send failed: {type(exc).__name__}"])
+            return Rerun(kind, page_name or "?", None, [f"send failed: {type(exc).__name__}"], started=start)
         deadline = start + timeout
         while True:
             try:
                 event, payload, at = await asyncio.wait_for(self.events.get(), max(0.0, deadline - time.perf_counter()))
             except TimeoutError:
-                return Rerun(kind, self.page, None, self.run_errors + [f"timeout: no finished run in {timeout:.0f} s"])
+                return Rerun(kind, self.page, None, self.run_errors + [f"timeout: no finished run in {timeout:.0f} s"],
+                             started=start)
             if event == "closed":
-                return Rerun(kind, self.page, None, self.run_errors + [payload])
+                return Rerun(kind, self.page, None, self.run_errors + [payload], started=start)
             status = self.ForwardMsg.ScriptFinishedStatus.Name(payload)
             if status in ("FINISHED_EARLY_FOR_RERUN", "FINISHED_FRAGMENT_RUN_SUCCESSFULLY"):
                 continue  # the script's own st.rerun(), or a fragment: a person still waits for the full run
             if status != "FINISHED_SUCCESSFULLY":
-                return Rerun(kind, self.page, None, self.run_errors + [f"script finished: {status}"])
+                return Rerun(kind, self.page, None, self.run_errors + [f"script finished: {status}"], started=start)
             self.widgets = self._seen
             self.runs += 1
             self.cache = {h: c for h, c in self.cache.items() if self.runs - c[1] <= MAX_CACHED_AGE}
             self.states = {wid: s for wid, s in self.states.items() if wid in self._live}  # only widgets shown
-            return Rerun(kind, self.page, (at - start) * 1000, list(self.run_errors))
+            return Rerun(kind, self.page, (at - start) * 1000, list(self.run_errors), self.version, start)
 
     def change_filter(self, rng: random.Random) -> bool:
         """Set one sidebar filter to another random value, as a person does in the sidebar (False when the page
@@ -358,6 +380,7 @@ async def run_session(url: str, until: float, *, vocab: dict[str, list[str]], rn
     except Exception as exc:
         result.errors.append(f"could not connect: {type(exc).__name__}: {exc}")
         return result
+    result.upstream = ws.response.headers.get("X-Impact-Upstream", "") if ws.response else ""
     home = default_page()
     session = LiveSession(ws, default=home)
     try:
@@ -387,20 +410,23 @@ async def run_session(url: str, until: float, *, vocab: dict[str, list[str]], rn
 # ---- one step: N sessions at once ---------------------------------------------------------------------
 
 class PeakRss:
-    """Samples a process's resident memory (with its children) in a thread; `.peak_mb` is the highest seen."""
+    """Samples the resident memory of one process or several (each with its children) in a thread; `.peak_mb`
+    is the highest total seen."""
 
-    def __init__(self, pid: int | None, every: float = 0.25):
-        self.pid, self.every, self.peak_mb = pid, every, None
+    def __init__(self, pid: int | list[int] | None, every: float = 0.25):
+        self.pids = [pid] if isinstance(pid, int) else list(pid or [])
+        self.pid, self.every, self.peak_mb = (self.pids or [None])[0], every, None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
         import psutil
 
-        proc = psutil.Process(self.pid)
+        procs = [psutil.Process(pid) for pid in self.pids]
         while not self._stop.is_set():
             try:
-                rss = proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))
+                rss = sum(p.memory_info().rss + sum(c.memory_info().rss for c in p.children(recursive=True))
+                          for p in procs)
             except psutil.Error:
                 return
             self.peak_mb = max(self.peak_mb or 0, rss / 2**20)
@@ -418,11 +444,74 @@ class PeakRss:
 
 
 @dataclass
+class ImportRun:
+    """`python -m impact import SOURCE --data-dir DATA` from the command line, `at` seconds into a step."""
+
+    source: Path
+    data: str
+    at: float
+    started: float | None = None  # time.perf_counter()
+    done: float | None = None
+    code: int | None = None
+    version: str = ""
+    output: str = ""
+
+    def start(self) -> threading.Timer:
+        timer = threading.Timer(self.at, self.run)
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def run(self) -> None:
+        self.started = time.perf_counter()
+        try:
+            done = subprocess.run([sys.executable, "-m", "impact", "import", str(self.source), "--data-dir", self.data],
+                                  cwd=ROOT, capture_output=True, text=True, timeout=600)
+            self.code, self.output = done.returncode, (done.stdout + done.stderr)[-2000:]
+        except subprocess.TimeoutExpired:
+            self.code, self.output = -1, "timeout"
+        self.done = time.perf_counter()
+        found = re.search(r"version (\S+) of programme \S+ is now active", self.output)
+        self.version = found.group(1) if found else ""
+
+
+def version_switch(results: list[SessionResult], done: float, new: str, servers: list[str] | None = None) -> dict:
+    """After an import returned at `done` (perf_counter) with version `new`: per server the first rerun that
+    started after it and showed `new`; `seconds` until the last server did (None if one never did); `stale`,
+    reruns started after it that still showed another version."""
+    expected = set(servers or ()) or {r.upstream for r in results}
+    first: dict[str, float] = {}
+    stale = after = 0
+    for result in results:
+        for rerun in result.reruns:
+            if rerun.ms is None or rerun.started < done:
+                continue
+            after += 1
+            if rerun.version == new:
+                end = rerun.started + rerun.ms / 1000
+                first[result.upstream] = min(first.get(result.upstream, end), end)
+            else:
+                stale += 1
+    missing = sorted(expected - first.keys())
+    seconds = max(first.values()) - done if first and not missing else None
+    return {"servers": len(expected), "on_new": len(expected & first.keys()), "missing": missing,
+            "seconds": seconds, "stale": stale, "after": after}
+
+
+@dataclass
 class Step:
     sessions: int
     results: list[SessionResult]
     seconds: float
     peak_mb: float | None = None
+    imported: ImportRun | None = None
+    servers: list[str] = field(default_factory=list)  # upstream names behind a proxy ([] for one direct server)
+
+    def switch(self) -> dict | None:
+        """The version switch after the step's import (None without an import, or if it failed)."""
+        if self.imported is None or self.imported.done is None or not self.imported.version:
+            return None
+        return version_switch(self.results, self.imported.done, self.imported.version, self.servers)
 
     @property
     def times(self) -> list[float]:
@@ -453,13 +542,18 @@ async def _step(url: str, sessions: int, duration: float, vocab, seed: int, page
 
 def run_step(url: str, sessions: int, duration: float, *, vocab: dict[str, list[str]], seed: int = 1,
              pages: tuple[str, ...] | None = None, timeout: float = 120.0, ramp: float = 1.0,
-             server_pid: int | None = None, think: tuple[float, float] = THINK) -> Step:
-    """N sessions at once for `duration` seconds (each finishes the rerun in flight, up to `timeout`)."""
+             server_pid: int | list[int] | None = None, think: tuple[float, float] = THINK,
+             imported: ImportRun | None = None, servers: list[str] | None = None) -> Step:
+    """N sessions at once for `duration` seconds (each finishes the rerun in flight, up to `timeout`); with
+    `imported`, that import runs from the command line its `at` seconds in."""
     loopback_url(url)
     start = time.perf_counter()
+    timer = imported.start() if imported is not None else None
     with PeakRss(server_pid) as rss:
         results = run_async(_step(url, sessions, duration, vocab, seed, pages, timeout, ramp, think))
-    return Step(sessions, results, time.perf_counter() - start, rss.peak_mb)
+    if timer is not None:
+        timer.join()  # an import still running is waited for: its version is part of the result
+    return Step(sessions, results, time.perf_counter() - start, rss.peak_mb, imported, list(servers or []))
 
 
 def run_async(coroutine):
@@ -545,6 +639,23 @@ def print_table(steps: list[Step]) -> None:
             times = [r.ms for res in step.results for r in res.reruns if r.kind == kind and r.ms is not None]
             parts.append(f"{kind} {ms(percentile(times, 50))} ({len(times)})")
         print(f"{step.sessions:>8}  " + ", ".join(parts))
+    for step in steps:
+        imp = step.imported
+        if imp is None:
+            continue
+        if imp.code != 0 or not imp.version:
+            print(f"\nImport at {imp.at:.0f} s ({step.sessions} sessions) FAILED (code {imp.code}): {imp.output[-400:]}")
+            continue
+        sw = step.switch()
+        took = "—" if sw["seconds"] is None else f"{sw['seconds']:.1f} s"
+        print(f"\nImport at {imp.at:.0f} s ({step.sessions} sessions): version {imp.version}, the command took "
+              f"{imp.done - imp.started:.1f} s; servers on it: {sw['on_new']} of {sw['servers']} "
+              f"(every server within {took} of the import returning); reruns started after it: {sw['after']}, "
+              f"of which showing the old version: {sw['stale']}"
+              + (f"; never on it: {', '.join(sw['missing'])}" if sw["missing"] else ""))
+    upstreams = Counter(r.upstream for step in steps for r in step.results if r.upstream)
+    if upstreams:
+        print("\nSessions per server (through the proxy): " + ", ".join(f"{u} {n}" for u, n in sorted(upstreams.items())))
     errors = Counter(e for step in steps for e in step.errors)
     if errors:
         print("\nErrors (count: what)")
@@ -557,10 +668,15 @@ def main(argv: list[str] | None = None) -> int:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--url", help="a running server on this machine, e.g. http://127.0.0.1:8501")
     where.add_argument("--serve", action="store_true", help="start streamlit run app.py on a free loopback port")
+    where.add_argument("--servers", type=int, help="start N servers behind nginx (bench/servers.py) and go through it")
     parser.add_argument("--sessions", default="1,5,10", help="concurrent sessions per step (default 1,5,10)")
     parser.add_argument("--duration", type=float, default=20, help="seconds per step (default 20)")
-    parser.add_argument("--data", type=Path, default=ROOT / "data",
-                        help="data folder: served with --serve; its vocabulary makes the links (default data/)")
+    parser.add_argument("--data", default=str(ROOT / "data"),
+                        help="data store: served with --serve/--servers (a folder, or s3://bucket/prefix with "
+                             "--servers); its vocabulary makes the links (default data/)")
+    parser.add_argument("--import-at", type=float, help="with --serve/--servers: import from the command line this "
+                                                        "many seconds into each step, and report the version switch")
+    parser.add_argument("--import-from", type=Path, help="what --import-at imports (default: --data's top-level extract)")
     parser.add_argument("--pages", help="url paths the sessions use, comma-separated (default: every page)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds a rerun may take before it is an error")
     parser.add_argument("--seed", type=int, default=1, help="random seed (links, filters, pages, pauses)")
@@ -571,6 +687,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--sessions: one or more counts from 1 to 500, e.g. 10,25,50")
     if not 1 <= args.duration <= 600:
         parser.error("--duration: 1 to 600 seconds per step")
+    if args.servers is not None and not 1 <= args.servers <= 8:
+        parser.error("--servers: 1 to 8")
+    if args.import_at is not None and (args.url or not 0 <= args.import_at < args.duration):
+        parser.error("--import-at: with --serve or --servers, from 0 to less than --duration seconds")
+    remote = args.data.startswith("s3://")
+    if remote and not args.servers:
+        parser.error("--data s3://…: use --servers N")
     pages = tuple(p.strip() for p in args.pages.split(",")) if args.pages else app_pages()
     unknown = set(pages) - set(app_pages())
     if unknown:
@@ -580,28 +703,58 @@ def main(argv: list[str] | None = None) -> int:
             loopback_url(args.url)
         except ValueError as exc:
             parser.error(str(exc))
-    vocab = vocabulary(args.data.resolve())
+    local = ROOT / "data" if remote else Path(args.data).resolve()
+    vocab = vocabulary(local)
+    import_from = (args.import_from or local).resolve()
 
-    proc = None
+    proc = cluster = None
     url = args.url
-    if args.serve:
-        proc, url = serve(args.data.resolve())
+    scratch = None
+    data = args.data
+    if args.import_at is not None and not remote:  # an import must never change the folder it was given
+        import shutil
+        import tempfile
+
+        scratch = Path(tempfile.mkdtemp(prefix="impact-load-store-"))
+        data = str(shutil.copytree(local, scratch / "store"))
     try:
-        warm = run_step(url, 1, 0.1, vocab=vocab, seed=0, pages=("overview",), timeout=args.timeout)
-        if warm.errors:
-            print(f"warning: the warm-up session saw errors: {warm.errors[:3]}", file=sys.stderr)
-        print(f"Load test: {url} ({'served by this tool, ' + str(args.data) if proc else 'running server'}); "
-              f"{args.duration:.0f} s per step; pages {', '.join(pages)}; pause {THINK[0]}–{THINK[1]} s; "
+        if args.serve:
+            proc, url = serve(Path(data))
+        elif args.servers:
+            from bench import servers
+
+            cluster = servers.start_cluster(args.servers, data)
+            url = cluster.url
+        pids = cluster.pids if cluster else (proc.pid if proc else None)
+        upstreams = [cluster.upstream(u) for u in cluster.server_urls] if cluster else []
+        for _ in range(max(1, len(upstreams))):  # through a proxy: likely every server compiled and warm
+            warm = run_step(url, 1, 0.1, vocab=vocab, seed=0, pages=("overview",), timeout=args.timeout)
+            if warm.errors:
+                print(f"warning: the warm-up session saw errors: {warm.errors[:3]}", file=sys.stderr)
+        on = f"a copy of {local}" if scratch else args.data
+        how = (f"{args.servers} servers behind nginx, on {on}" if cluster else
+               f"served by this tool, on {on}" if proc else "running server")
+        print(f"Load test: {url} ({how}); {args.duration:.0f} s per step; pages {', '.join(pages)}; "
+              f"pause {THINK[0]}–{THINK[1]} s; "
               f"{f'{int(PAGE_SHARE * 100)}% page switches' if len(pages) > 1 else 'no page switches'}; "
-              f"{os.cpu_count()} cores\n")
+              f"{os.cpu_count()} cores"
+              + (f"; an import from the command line {args.import_at:.0f} s into each step" if args.import_at is not None
+                 else "") + "\n")
         steps = []
         for i, n in enumerate(counts):
+            imported = ImportRun(import_from, data, args.import_at) if args.import_at is not None else None
             steps.append(run_step(url, n, args.duration, vocab=vocab, seed=args.seed + i, pages=pages,
-                                  timeout=args.timeout, server_pid=proc.pid if proc else None))
+                                  timeout=args.timeout, server_pid=pids, imported=imported, servers=upstreams))
         print_table(steps)
     finally:
         if proc is not None:
             stop(proc)
+        if cluster is not None:
+            cluster.close()
+        if scratch is not None:
+            import shutil
+
+            shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 

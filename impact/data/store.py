@@ -17,6 +17,20 @@ A new version is written completely in `.staging/`, fsynced, then renamed into `
 only then is the pointer switched (write a temporary file, fsync, `os.replace`, fsync the
 directory). A reader therefore sees the old version or the new one, never a mix, and a crash
 at any point leaves the previous version active. Writers hold an exclusive lock (`.lock`).
+
+The store can also live on S3-compatible object storage (IMPACT_DATA_DIR=s3://bucket/prefix, the same
+layout as object keys; impact.data.remote moves the objects). Each process then works on a local mirror of
+it, a folder in the cache directory (IMPACT_CACHE_DIR) marked with a `.remote` file, so every path-based
+reader, the DuckDB compile and the import code stay as they are:
+- reading: `data_dir()` refreshes the mirror at most every IMPACT_S3_POLL_SECONDS (default 1): it reads
+  the `ACTIVE` object, downloads a version it has not got yet (once: versions are immutable) into a
+  temporary folder, checks every file against the version's manifest, renames it into `versions/`, and
+  only then moves the mirror's own `ACTIVE`. An unreachable store or a damaged version leaves the mirror on
+  the version it had (a warning in the log, no reader error);
+- writing: `locked()` also takes the store's lock object (a conditional write, see impact.data.remote)
+  and refreshes the mirror; `write_version()` builds the version in the mirror as for a local store, then
+  uploads its files, the manifest last; `switch()` checks the uploaded objects and replaces the `ACTIVE`
+  object last, so no reader can follow a pointer to a version that is not completely uploaded.
 """
 
 from __future__ import annotations
@@ -27,15 +41,19 @@ import fcntl
 import functools
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
+import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from impact.data import remote
 from impact.data.programme import INFERRED_ID
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -47,6 +65,9 @@ STAGING = ".staging"
 LOCK = ".lock"
 PROGRAMMES = "programmes"
 DEFINITION = "programme.json"
+REMOTE_MARK = ".remote"  # in a mirror of an S3 store: the s3:// address it mirrors
+MIRROR_TMP = ".mirror"  # a mirror's downloads in progress
+_log = logging.getLogger(__name__)
 _VERSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _PROGRAMME_ID = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
 
@@ -82,7 +103,7 @@ def data_dir(override: str | Path | None = None, programme: str | None = None) -
     """The store of `programme` (default: the top-level one) in the data directory: the argument,
     else IMPACT_DATA_DIR, else the project's `data/`."""
     chosen = override or os.environ.get("IMPACT_DATA_DIR") or PROJECT_ROOT / "data"
-    root = Path(chosen).resolve()
+    root = _mirror(chosen) if remote.is_url(chosen) else Path(chosen).resolve()
     return root if programme is None else programme_root(root, programme)
 
 
@@ -231,9 +252,13 @@ def sha256(path: Path) -> str:
 
 # ---- lock ---------------------------------------------------------------------------------
 
+_BUSY = "another import or switch is running on this data store; try again in a minute"
+
+
 @contextlib.contextmanager
 def locked(root: Path, timeout: float = 30.0) -> Iterator[None]:
-    """Hold the store's exclusive writer lock (imports, switches, deletions) for the block."""
+    """Hold the store's exclusive writer lock (imports, switches, deletions) for the block (on an S3 store
+    also its lock object, and the mirror refreshed first)."""
     root.mkdir(parents=True, exist_ok=True)
     with open(root / LOCK, "a+") as fh:
         deadline = time.monotonic() + timeout
@@ -243,13 +268,192 @@ def locked(root: Path, timeout: float = 30.0) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise StoreError("another import or switch is running on this data store; try again "
-                                     "in a minute") from None
+                    raise StoreError(_BUSY) from None
                 time.sleep(0.1)
         try:
-            yield
+            where = remote_of(root)
+            if where is None:
+                yield
+                return
+            try:
+                token = remote.acquire_lock(where, LOCK, max(1.0, deadline - time.monotonic()))
+            except TimeoutError:
+                raise StoreError(_BUSY) from None
+            except remote.RemoteError as error:
+                raise StoreError(str(error)) from error
+            try:
+                try:
+                    _sync_store(root, where)  # write on top of the newest pointer, whoever moved it
+                except StoreError as error:  # a damaged active version must not block the rollback that mends it
+                    _log.warning("%s: %s", where.url, error)
+                yield
+            finally:
+                remote.release_lock(where, LOCK, token)
         finally:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+# ---- a mirror of an S3 store ------------------------------------------------------------------
+
+_refreshed: dict[Path, float] = {}  # mirror -> time.monotonic() of its last refresh (per process)
+_refreshing: dict[Path, threading.Lock] = {}
+_registry = threading.Lock()
+
+
+def poll_seconds() -> float:
+    """How often a process looks at an S3 store's ACTIVE object at most (IMPACT_S3_POLL_SECONDS, default 1)."""
+    try:
+        return max(0.0, float(os.environ.get("IMPACT_S3_POLL_SECONDS", "1")))
+    except ValueError:
+        return 1.0
+
+
+def mirror_dir(url: str) -> Path:
+    """The local folder mirroring the S3 store `url` (in IMPACT_CACHE_DIR, one per endpoint and address)."""
+    base = Path(os.environ.get("IMPACT_CACHE_DIR") or Path(tempfile.gettempdir()) / "impact-cache")
+    key = hashlib.sha256(f"{remote.endpoint() or 'aws'}|{remote.parse(url).url}".encode()).hexdigest()[:16]
+    return (base / "s3" / key).resolve()
+
+
+def remote_of(root: Path) -> remote.Location | None:
+    """Where on S3 a mirrored store (the top-level one or a programme's) lives; None for a local store."""
+    top = top_level(Path(root))
+    try:
+        url = (top / REMOTE_MARK).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    where = remote.parse(url)
+    return where if top == Path(root) else where.child(f"{PROGRAMMES}/{Path(root).name}")
+
+
+def _mirror(url: str) -> Path:
+    """The mirror of an S3 store, refreshed when the last refresh is older than `poll_seconds()`."""
+    root = mirror_dir(url)
+    with _registry:
+        gate = _refreshing.setdefault(root, threading.Lock())
+    ready = (root / REMOTE_MARK).is_file()
+    if ready and time.monotonic() - _refreshed.get(root, float("-inf")) < poll_seconds():
+        return root
+    # One thread refreshes; the others serve what is mirrored meanwhile (or wait, when nothing is yet).
+    if not gate.acquire(blocking=not ready):
+        return root
+    try:
+        if time.monotonic() - _refreshed.get(root, float("-inf")) >= poll_seconds():
+            try:
+                refresh(root, url)
+            except Exception as error:  # network, credentials, a damaged version: many kinds, one answer
+                if not ready:
+                    raise StoreError(f"the data store {url} cannot be read: {error}") from error
+                _log.warning("data store %s not refreshed, still serving what is mirrored: %s", url, error)
+            _refreshed[root] = time.monotonic()
+    finally:
+        gate.release()
+    return root
+
+
+def refresh(root: Path, url: str) -> None:
+    """Bring the mirror `root` of the S3 store `url` up to date: every programme's pointer and active version."""
+    where = remote.parse(url)
+    root.mkdir(parents=True, exist_ok=True)
+    stores = [(root, where)] + [(root / PROGRAMMES / pid, where.child(f"{PROGRAMMES}/{pid}"))
+                                for pid in remote.folders(where, f"{PROGRAMMES}/") if _PROGRAMME_ID.match(pid)]
+    for local, place in stores:
+        try:
+            _sync_store(local, place)
+        except StoreError as error:  # that programme stays on what it had; the others, and writers, go on
+            _log.warning("%s: %s", place.url, error)
+    if not (root / REMOTE_MARK).is_file():  # written once the first refresh is complete: the mirror is ready
+        _write_atomically(root / REMOTE_MARK, where.url + "\n")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _sync_store(root: Path, where: remote.Location) -> None:
+    """Mirror one store: its top-level files (the shipped extract, its definition), then the version its
+    ACTIVE object names, then (last) the mirror's own pointer."""
+    top = remote.listing(where, recursive=False)
+    pointer = remote.read_text(where, POINTER)
+    shipped = {name: size for name, size in top.items() if name not in (POINTER, LOCK) and not name.startswith(".")}
+    if not shipped and pointer is None:
+        return  # nothing here yet (an import under way holds only the lock)
+    root.mkdir(parents=True, exist_ok=True)
+    for name, size in shipped.items():
+        local = root / name
+        if not local.is_file() or local.stat().st_size != size:
+            (root / MIRROR_TMP).mkdir(exist_ok=True)
+            partial = root / MIRROR_TMP / f"{name}.{uuid.uuid4().hex[:8]}"
+            remote.download(where, name, partial)
+            os.replace(partial, local)
+    version = check_name((pointer or "").strip() or BASE_VERSION)
+    if version != BASE_VERSION:
+        _ensure_version(root, where, version)
+    if pointer is None:
+        (root / POINTER).unlink(missing_ok=True)
+    elif (root / POINTER).is_file() and (root / POINTER).read_text(encoding="utf-8").strip() == version:
+        return
+    else:
+        _write_atomically(root / POINTER, version + "\n")
+
+
+def _ensure_version(root: Path, where: remote.Location, version: str) -> None:
+    """Download an S3 store's version into its mirror once (checked against its manifest); StoreError if it is
+    not there completely or a file does not match."""
+    check_name(version)
+    if version == BASE_VERSION or is_complete(root, version):
+        return
+    prefix = f"{VERSIONS}/{version}/"
+    objects = remote.listing(where, prefix)
+    if prefix + MANIFEST not in objects:
+        raise StoreError(f"there is no complete version {version!r} in {where.url}")
+    download = root / MIRROR_TMP / f"{version}-{uuid.uuid4().hex[:8]}"
+    download.mkdir(parents=True)
+    try:
+        for key in objects:
+            name = key[len(prefix):]
+            if "/" not in name and not name.startswith("."):
+                remote.download(where, key, download / name)
+        damaged = _damaged(download)
+        if damaged:
+            raise StoreError(f"version {version} in {where.url} does not match its manifest ({', '.join(damaged)})")
+        for path in download.iterdir():
+            path.chmod(0o444)
+        (root / VERSIONS).mkdir(exist_ok=True)
+        try:
+            os.rename(download, root / VERSIONS / version)
+        except OSError:
+            if not is_complete(root, version):  # else another thread or process mirrored it first
+                raise
+    finally:
+        shutil.rmtree(download, ignore_errors=True)
+
+
+def _upload_version(root: Path, where: remote.Location, version: str) -> None:
+    """Copy a version written in the mirror to S3: its files, the manifest last (it is what makes it complete)."""
+    folder = version_path(root, version)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.name != MANIFEST) + [folder / MANIFEST]
+    for path in files:
+        remote.upload(where, f"{VERSIONS}/{version}/{path.name}", path)
+
+
+def _check_uploaded(root: Path, where: remote.Location, version: str) -> None:
+    """StoreError unless every file of the mirrored version is on S3 at its size."""
+    folder = version_path(root, version)
+    prefix = "" if version == BASE_VERSION else f"{VERSIONS}/{version}/"
+    objects = remote.listing(where, prefix, recursive=version != BASE_VERSION)
+    names = [f"{n}.parquet" for n in _required()] if version == BASE_VERSION else [p.name for p in folder.iterdir()]
+    wrong = [n for n in names if objects.get(prefix + n) != (folder / n).stat().st_size]
+    if wrong:
+        raise StoreError(f"version {version} is not completely in {where.url} ({', '.join(wrong)}); it was not made active")
+
+
+def _required() -> tuple[str, ...]:
+    from impact.data import schema
+
+    return tuple(schema.REQUIRED_TABLES)
 
 
 # ---- versions -----------------------------------------------------------------------------
@@ -286,6 +490,11 @@ def verify(root: Path, version: str) -> list[str]:
     folder = version_path(root, version)
     if version == BASE_VERSION:
         return [] if is_complete(root, version) else ["missing tables"]
+    return _damaged(folder)
+
+
+def _damaged(folder: Path) -> list[str]:
+    """Files of a version folder that do not match its manifest's checksums."""
     manifest = read_manifest(folder)
     files = manifest.get("files", {})
     if not files:
@@ -356,6 +565,9 @@ def write_version(root: Path, tables: dict, manifest: dict, definition: str | No
     _fsync_dir(staging)
     os.rename(staging, root / VERSIONS / version)
     _fsync_dir(root / VERSIONS)
+    where = remote_of(root)
+    if where is not None:
+        _upload_version(root, where, version)
     return version
 
 
@@ -371,6 +583,10 @@ def switch(root: Path, version: str) -> None:
     check_name(version)
     if not is_complete(root, version):
         raise StoreError(f"there is no complete version {version!r} in {root}")
+    where = remote_of(root)
+    if where is not None:  # the ACTIVE object is replaced last, once the version is there in full
+        _check_uploaded(root, where, version)
+        remote.write_bytes(where, POINTER, (version + "\n").encode())
     temporary = root / f"{POINTER}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
     with open(temporary, "w", encoding="utf-8") as fh:
         fh.write(version + "\n")
@@ -384,10 +600,19 @@ def list_versions(override: str | Path | None = None, programme: str | None = No
     """Every complete version of a programme, newest first, the shipped extract ("base") last."""
     root = data_dir(override, programme)
     current = active(root).version
+    where = remote_of(root)
+    listed = None
+    if where is not None:  # every version of an S3 store, mirrored once (a version deleted there is not listed)
+        listed = {name for name in remote.folders(where, f"{VERSIONS}/") if _VERSION_NAME.match(name)}
+        for name in listed:
+            with contextlib.suppress(StoreError):
+                _ensure_version(root, where, name)
     found = []
     folder = root / VERSIONS
     if folder.is_dir():
         for path in folder.iterdir():
+            if listed is not None and path.name not in listed:
+                continue
             if _VERSION_NAME.match(path.name) and is_complete(root, path.name):
                 found.append(VersionInfo(path.name, path, path.name == current, read_manifest(path)))
     found.sort(key=lambda v: (v.created_at, v.version), reverse=True)
@@ -400,6 +625,10 @@ def rollback(version: str, override: str | Path | None = None, programme: str | 
     root = data_dir(override, programme)
     check_name(version)
     with locked(root):
+        where = remote_of(root)
+        if where is not None:
+            with contextlib.suppress(StoreError):
+                _ensure_version(root, where, version)
         if not is_complete(root, version):
             raise StoreError(f"there is no version {version!r}; run 'python -m impact versions' to list them")
         damaged = verify(root, version)
@@ -419,6 +648,14 @@ def delete_version(version: str, override: str | Path | None = None, programme: 
         if active(root).version == version:
             raise StoreError(f"version {version} is active; make another version active before deleting it")
         folder = version_path(root, version)
+        where = remote_of(root)
+        if where is not None:
+            objects = sorted(remote.listing(where, f"{VERSIONS}/{version}/"), key=lambda k: not k.endswith(MANIFEST))
+            if not objects and not folder.is_dir():
+                raise StoreError(f"there is no version {version!r}")
+            remote.delete(where, objects)  # the manifest first: from then on it is incomplete, never listed
+            if not folder.is_dir():
+                return
         if not folder.is_dir():
             raise StoreError(f"there is no version {version!r}")
         trash = root / STAGING / f"deleted-{version}-{uuid.uuid4().hex[:6]}"
