@@ -20,6 +20,7 @@ from impact.data import programme as programmes
 from impact.query import db, reporting
 from tests.conftest import make_app
 from tests.data_helpers import snapshot
+from tests.s3_helpers import s3_env, s3_server  # noqa: F401 (fixtures)
 from tests.test_returns import (
     _changed_rows,
     edit,
@@ -36,14 +37,15 @@ ADMIN_PASSWORD = "approve the quarter's returns"
 
 
 def account(data_store, projects, email="nurse.lead@example.org", password=PARTNER_PASSWORD):
-    known = returns.project_ids(data_store)
+    known = returns.project_ids(store.active(data_store).path)
     return partners.save_account(data_store, email, "Ward lead", projects, known, "admin",
                                  auth.hash_password(password) if password else None)
 
 
 def corrected(data_store, project, period, seed=0) -> bytes:
-    rows = _changed_rows(rows_of(data_store, project, period), seed)
-    rows["volunteering"] = rows_of(data_store, project, period)["volunteering"]  # nothing removed
+    folder = store.active(data_store).path
+    rows = _changed_rows(rows_of(folder, project, period), seed)
+    rows["volunteering"] = rows_of(folder, project, period)["volunteering"]  # nothing removed
     return fill(returns.workbook(project, period, data_store), rows)
 
 
@@ -71,7 +73,7 @@ def test_an_account_is_tied_to_known_projects_and_keeps_only_a_hash(data_store, 
 
 # ---- submitted, returned, approved ------------------------------------------------------------------
 
-def test_a_submitted_return_changes_no_figure_until_it_is_approved(data_store, picks):
+def test_a_submitted_return_changes_no_figure_until_it_is_approved(data_store, picks, tmp_path):
     (project, period), (other, _) = picks[0], picks[1]
     partner = account(data_store, [project])
     before = snapshot(data_store)
@@ -82,7 +84,7 @@ def test_a_submitted_return_changes_no_figure_until_it_is_approved(data_store, p
     assert changed and all(k.startswith(f"{partners.SUBMISSIONS}/") for k in changed)  # only the kept return
     trail = partners.trail(partners.submissions(data_store, project))
     assert trail[["step", "who", "file"]].values.tolist() == [["submitted", partner.email, "our return.xlsx"]]
-    assert trail["sha256"][0] == store.sha256(partners.workbook_path(data_store, sent.submission))
+    assert trail["sha256"][0] == store.sha256(partners.fetch_workbook(data_store, sent.submission, tmp_path))
     assert partners.submissions(data_store, other) == []
 
 
@@ -185,7 +187,7 @@ def test_a_return_sent_after_the_deadline_is_reported_late(data_store, picks):
     on_time = returns.quarter_end(other_period) + dt.timedelta(days=20)  # the last day still on time
     sent = {project: late_day, other: on_time}
     for item_id, p in zip(ids, (project, other), strict=True):  # as if they had been sent on those days
-        path = partners._folder(data_store, item_id) / partners.RECORD
+        path = data_store / partners._folder(item_id) / partners.RECORD
         record = json.loads(path.read_text())
         record["events"][0]["when"] = f"{sent[p].isoformat()}T10:00:00Z"
         path.write_text(json.dumps(record))
@@ -382,3 +384,30 @@ def test_a_partner_logged_in_through_the_identity_provider_is_known_by_its_e_mai
     assert auth.partner(data_store) is None
     with pytest.raises(PermissionError, match="sign in as a partner"):
         auth.require_project(data_store, project)
+
+
+# ---- on an S3 store ------------------------------------------------------------------------------
+
+def test_accounts_and_returns_on_an_s3_store_are_shared_by_every_server(s3_env, fixture_dir, picks, tmp_path,
+                                                                        monkeypatch):
+    from impact.data import extract_io, remote
+    from tests.s3_helpers import as_server
+
+    url = s3_env.url()
+    assert extract_io.import_extract(fixture_dir, url, prepare=db.prepare).ok
+    pid = programmes.load(fixture_dir).id
+    root = store.data_dir(url, pid)
+    project, period = picks[0]
+    made = account(root, [project])
+    sent = partners.submit(root, made, "s3.xlsx", corrected(root, project, period))
+    assert sent.ok, sent.problems.to_frame()
+    objects = remote.listing(store.remote_of(root))
+    assert partners.ACCOUNTS in objects and f"{partners._folder(sent.submission.id)}/s3.xlsx" in objects
+    as_server(monkeypatch, tmp_path / "cache-b")  # another server sees the account and approves the return
+    other = store.data_dir(url, pid)
+    assert other != root and partners.account(other, made.email) == made
+    result = partners.approve(other, [sent.submission.id], "team@example.org", prepare=db.prepare)
+    assert result.ok, result.summary()
+    as_server(monkeypatch, tmp_path / "cache-a")
+    assert store.active(url, pid).version == result.version
+    assert partners.get(root, sent.submission.id).state == partners.APPROVED

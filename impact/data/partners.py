@@ -2,7 +2,7 @@
 
 A partner account belongs to one programme's store and is tied to one or more of its projects. It signs in
 either through the identity provider (its e-mail, `st.login`) or with a password an administrator set (kept
-only as a salted scrypt hash). Accounts live in `<store>/partners.json`, readable by the server alone.
+only as a salted scrypt hash). Accounts live in `<store>/partners/accounts.json`, readable by the server alone.
 
 A return a partner sends is checked at once, as an import would check it (a refused workbook is not kept:
 the partner sees why), and, when it is for one of the account's projects, kept as *submitted* in
@@ -12,6 +12,10 @@ note (*returned*); a partner who sends a new workbook for the same project and q
 waiting. Only approved returns land in a version. Returns the team imports itself (the command line, the
 Data page's upload) get a trail too, approved as they are imported. Every step records who, when, the
 file's name and its sha256.
+
+On a store on S3 (`IMPACT_DATA_DIR=s3://…`) the same files are objects under the store's address, read and
+written there directly (every server sees the same accounts and returns at once), under the store's writer
+lock like every other change.
 """
 
 from __future__ import annotations
@@ -27,9 +31,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from impact.data import returns, store
+from impact.data import remote, returns, store
 
-ACCOUNTS = "partners.json"
+ACCOUNTS = "partners/accounts.json"
 SUBMISSIONS = "returns"
 RECORD = "record.json"
 SUBMITTED, RETURNED, APPROVED, REPLACED = "submitted", "returned", "approved", "replaced"
@@ -70,16 +74,53 @@ class Account:
         return "password or organisation login" if self.password_hash else "organisation login"
 
 
-def _accounts_path(root: Path) -> Path:
-    return root / ACCOUNTS
+# ---- where the files live: the store's folder, or its objects on S3 ------------------------------
+
+def _read(root: Path, relative: str) -> str | None:
+    where = store.remote_of(root)
+    if where is not None:
+        return remote.read_text(where, relative)
+    path = root / relative
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def _put(root: Path, relative: str, data: bytes) -> None:
+    where = store.remote_of(root)
+    if where is not None:
+        remote.write_bytes(where, relative, data)
+    else:
+        _write_private(root / relative, data)
+
+
+def _records(root: Path) -> list[str]:
+    """Every return's record.json, relative to the store."""
+    where = store.remote_of(root)
+    if where is not None:
+        return sorted(k for k in remote.listing(where, f"{SUBMISSIONS}/") if k.endswith(f"/{RECORD}"))
+    folder = root / SUBMISSIONS
+    return sorted(str(p.relative_to(root)) for p in folder.glob(f"*/{RECORD}")) if folder.is_dir() else []
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write `data` to `path` atomically, readable by the server's user alone."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.chmod(partial, 0o600)
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
 
 
 def accounts(root: Path) -> list[Account]:
     """The store's partner accounts, by e-mail."""
-    path = _accounts_path(root)
-    if not path.is_file():
+    text = _read(root, ACCOUNTS)
+    if text is None:
         return []
-    raw = json.loads(path.read_text(encoding="utf-8"))
+    raw = json.loads(text)
     return sorted((Account(a["email"], a.get("name", ""), tuple(a.get("projects", ())), a.get("password_hash", ""),
                            a.get("created_by", ""), a.get("created_at", "")) for a in raw.get("accounts", [])),
                   key=lambda a: a.email)
@@ -92,23 +133,8 @@ def account(root: Path, email: str | None) -> Account | None:
 
 
 def _write_accounts(root: Path, found: list[Account]) -> None:
-    path = _accounts_path(root)
     text = json.dumps({"accounts": [a.__dict__ | {"projects": list(a.projects)} for a in found]}, indent=2)
-    _write_private(path, text)
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write `text` to `path` atomically, readable by the server's user alone."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(partial, 0o600)
-        os.replace(partial, path)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
+    _put(root, ACCOUNTS, text.encode("utf-8"))
 
 
 def save_account(root: Path, email: str, name: str, projects: Iterable[str], known_projects: Iterable[str],
@@ -182,40 +208,48 @@ class Submission:
                 "sha256": self.sha256, "state": self.state, "events": self.events}
 
 
-def _folder(root: Path, submission_id: str) -> Path:
+def _folder(submission_id: str) -> str:
+    """A return's folder, relative to the store."""
     if not _ID.match(submission_id or ""):
         raise PartnerError(f"{str(submission_id)[:40]!r} is not a return's id.")
-    return root / SUBMISSIONS / submission_id
+    return f"{SUBMISSIONS}/{submission_id}"
 
 
 def _save(root: Path, found: Submission) -> None:
-    _write_private(_folder(root, found.id) / RECORD, json.dumps(found.to_dict(), indent=2))
+    _put(root, f"{_folder(found.id)}/{RECORD}", json.dumps(found.to_dict(), indent=2).encode("utf-8"))
 
 
 def submissions(root: Path, project: str | None = None, states: Iterable[str] | None = None) -> list[Submission]:
     """The returns kept in the store (optionally one project's, in some states), newest first."""
-    folder = root / SUBMISSIONS
     wanted = set(states) if states is not None else None
     found = []
-    for path in folder.glob(f"*/{RECORD}") if folder.is_dir() else ():
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        item = Submission(**raw)
-        if (project is None or item.project == project) and (wanted is None or item.state in wanted):
+    for relative in _records(root):
+        text = _read(root, relative)
+        item = Submission(**json.loads(text)) if text else None
+        if item and (project is None or item.project == project) and (wanted is None or item.state in wanted):
             found.append(item)
     return sorted(found, key=lambda s: (s.submitted_at, s.id), reverse=True)
 
 
 def get(root: Path, submission_id: str) -> Submission:
     """The return `submission_id` (PartnerError when there is none)."""
-    path = _folder(root, submission_id) / RECORD
-    if not path.is_file():
+    text = _read(root, f"{_folder(submission_id)}/{RECORD}")
+    if text is None:
         raise PartnerError(f"There is no return {submission_id!r}.")
-    return Submission(**json.loads(path.read_text(encoding="utf-8")))
+    return Submission(**json.loads(text))
 
 
-def workbook_path(root: Path, found: Submission) -> Path:
-    """The workbook as it was sent."""
-    return _folder(root, found.id) / found.file
+def fetch_workbook(root: Path, found: Submission, folder: Path) -> Path:
+    """The workbook as it was sent, copied into `folder`."""
+    target = Path(folder) / found.id / found.file
+    target.parent.mkdir(parents=True, exist_ok=True)
+    relative = f"{_folder(found.id)}/{found.file}"
+    where = store.remote_of(root)
+    if where is not None:
+        remote.download(where, relative, target)
+    else:
+        shutil.copyfile(root / relative, target)
+    return target
 
 
 def _new_id(project: str, period: str) -> str:
@@ -226,10 +260,8 @@ def _new_id(project: str, period: str) -> str:
 def _keep(root: Path, found: returns.Return, path: Path, file_name: str, state: str, event: dict) -> Submission:
     item = Submission(_new_id(found.project, found.period.isoformat()), found.project, found.period.isoformat(),
                       file_name, found.sha256, state, [event])
-    target = _folder(root, item.id)
-    target.mkdir(parents=True)
-    shutil.copyfile(path, target / file_name)
-    _save(root, item)
+    _put(root, f"{_folder(item.id)}/{file_name}", Path(path).read_bytes())
+    _save(root, item)  # the record last: a return is listed once its workbook is kept
     return item
 
 
@@ -311,9 +343,10 @@ def approve(root: Path, submission_ids: list[str], who: str, confirm_removals: b
     waiting = [i for i in items if i.state != SUBMITTED]
     if waiting:
         raise PartnerError(f"Only submitted returns can be approved; {', '.join(f'{i.id} is {i.state}' for i in waiting)}.")
-    result = returns.import_returns([workbook_path(root, i) for i in items], root, confirm_removals=confirm_removals,
-                                    who=who, prepare=prepare, record=False,
-                                    submitted={i.sha256: i.submitted_at for i in items})
+    with tempfile.TemporaryDirectory(prefix="impact-approve-") as work:
+        paths = [fetch_workbook(root, i, Path(work)) for i in items]
+        result = returns.import_returns(paths, root, confirm_removals=confirm_removals, who=who, prepare=prepare,
+                                        record=False, submitted={i.sha256: i.submitted_at for i in items})
     if result.ok:
         when = now()
         for item in items:
