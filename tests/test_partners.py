@@ -388,7 +388,7 @@ def test_a_partner_logged_in_through_the_identity_provider_is_known_by_its_e_mai
 
 # ---- on an S3 store ------------------------------------------------------------------------------
 
-def test_accounts_and_returns_on_an_s3_store_are_shared_by_every_server(s3_env, fixture_dir, picks, tmp_path,
+def test_accounts_and_returns_on_an_s3_store_are_shared_by_every_server(s3_env, fixture_dir, picks, tmp_path,  # noqa: F811
                                                                         monkeypatch):
     from impact.data import extract_io, remote
     from tests.s3_helpers import as_server
