@@ -62,11 +62,16 @@ def database() -> db.Database:
 
     Its programme's indicators become metrics for this run, whichever page asks first.
     """
+    return _opened()[1]
+
+
+def _opened() -> tuple[store.ActiveVersion, db.Database]:
+    """The active version and its open database (one look at the store for both)."""
     active = _active()
     data = _database(active.version, str(active.path))
     if metrics.active_programme() is not data.programme:
         metrics.activate(data.programme)
-    return data
+    return active, data
 
 
 def programme():
@@ -81,8 +86,7 @@ def _cached_query(version: str, path: str, name: str, params: dict) -> pd.DataFr
 
 def query(name: str, params: dict | None = None) -> pd.DataFrame:
     """Run a named query on the chosen programme's active version, cached per version and parameters."""
-    database()  # opens it (and makes its indicators metrics) on a run's first query
-    active = _active()
+    active, _ = _opened()  # opens it (and makes its indicators metrics) on a run's first query
     return _cached_query(active.version, str(active.path), name, params or {})
 
 
@@ -96,21 +100,33 @@ def chart_frame(spec: catalog.ChartSpec, options: dict | None = None, params: di
     merged = {**filter_params(), **(params or {})}
     if spec.compute is None:
         return query(spec.query, spec.query_params(merged, options))
-    database()
-    active = _active()
+    active, _ = _opened()
     return _cached_compute(active.version, str(active.path), spec.id, dict(options or {}), merged)
 
 
 def totals(params: dict) -> pd.Series:
     """The headline figures under `params`: the structural metrics and the programme's indicators."""
-    row = query("headline_totals", params).iloc[0]
-    figures = indicators.totals(query("indicator_totals", params), programme())
+    active, _ = _opened()
+    return _cached_totals(active.version, str(active.path), params)
+
+
+@st.cache_data(ttl=3600, max_entries=500, show_spinner=False)
+def _cached_totals(version: str, path: str, params: dict) -> pd.Series:
+    row = _cached_query(version, path, "headline_totals", params).iloc[0]
+    figures = indicators.totals(_cached_query(version, path, "indicator_totals", params),
+                                _database(version, path).programme)
     return pd.concat([row, pd.Series(figures, dtype="float64")])
 
 
 def filter_choices() -> Choices:
     """Allowed filter values for the active data."""
-    return Choices.from_frame(query("filter_choices"), programme())
+    active, _ = _opened()
+    return _cached_choices(active.version, str(active.path))
+
+
+@st.cache_data(ttl=3600, max_entries=50, show_spinner=False)
+def _cached_choices(version: str, path: str) -> Choices:
+    return Choices.from_frame(_cached_query(version, path, "filter_choices", {}), _database(version, path).programme)
 
 
 def ensure_navigation() -> None:
@@ -381,8 +397,7 @@ def chart(chart_id: str, options: dict | None = None, *, key: str | None = None,
         return None
     key = key or f"chart_{chart_id}" + (f"_{_options_key(options)}" if options else "")
     merged = {**filter_params(), **(params or {})}
-    database()  # opens it (and makes its indicators metrics) before the cache is asked
-    active = _active()
+    active, _ = _opened()  # opens it (and makes its indicators metrics) before the cache is asked
     subtitle = filter_summary()
     frame, drawn = _cached_drawing(active.version, str(active.path), chart_id, _canonical(options or {}),
                                    _canonical(merged), subtitle, height, pio.templates.default,
