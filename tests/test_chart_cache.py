@@ -1,5 +1,6 @@
-"""What a rerun costs: charts built once per data version, chart, options, filters and theme; download files
-built only when asked, and then the same bytes as `impact.charts.export`."""
+"""What a rerun costs: charts built once per data version, chart, options, filters and theme; a chart's
+Download menu drawn only while open, its files built only when asked, and then the same bytes as
+`impact.charts.export`."""
 
 from __future__ import annotations
 
@@ -99,7 +100,12 @@ def test_download_files_are_built_only_when_asked(app_data, monkeypatch):
     real = export.chart_bytes
     monkeypatch.setattr(export, "chart_bytes", lambda *a, **k: calls.append(a[3]) or real(*a, **k))
     at = make_app()
-    assert len([b for b in at.get("download_button")]) == OVERVIEW_CHARTS * len(chart_menu.IMAGE_CHOICES)
+    assert at.get("download_button") == [], "a closed menu sends no file buttons"
+    assert len([p for p in at.get("popover")]) == OVERVIEW_CHARTS
+    at.session_state["chart_trainees_by_theme_downloads"] = True  # the menu opened
+    at.run()
+    offered = at.get("download_button")
+    assert [b.proto.label for b in offered] == [label for label, *_ in chart_menu.IMAGE_CHOICES]
     assert calls == [], "a page run built a download file"
 
     database = _database()
