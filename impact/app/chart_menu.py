@@ -67,15 +67,24 @@ IMAGE_CHOICES = (
 def chart_actions(spec: catalog.ChartSpec, frame, options: dict | None, key: str, *,
                   provenance: export.Provenance, deck: bool = True) -> None:
     """The download menu (files built only when clicked) and, with `deck`, "Add to deck" for one chart."""
-    prov = provenance
+    _menu(spec, frame, options, key, provenance, deck)
+
+
+@st.fragment
+def _menu(spec: catalog.ChartSpec, frame, options: dict | None, key: str, prov: export.Provenance,
+          deck: bool) -> None:
+    # A fragment: opening or closing the menu, or Add to deck, reruns this row only, not the page.
+    # The menu's files are drawn only while it is open, so a page run sends one button per chart, not seven.
     row = st.container(horizontal=True)
-    with row.popover("Download", icon=":material/download:", key=f"{key}_downloads"):
-        for label, fmt, scale, icon in IMAGE_CHOICES:
-            st.download_button(
-                label, data=_deferred(spec, frame, prov, fmt, scale, options),
-                file_name=export.file_name(spec.id, fmt, scale), mime=export.MIME_TYPES[fmt], icon=icon,
-                on_click="ignore", key=f"{key}_dl_{fmt}_{scale}", width="stretch",
-            )
+    menu = row.popover("Download", icon=":material/download:", key=f"{key}_downloads", on_change="rerun")
+    with menu:
+        if menu.open:
+            for label, fmt, scale, icon in IMAGE_CHOICES:
+                st.download_button(
+                    label, data=_deferred(spec, frame, prov, fmt, scale, options),
+                    file_name=export.file_name(spec.id, fmt, scale), mime=export.MIME_TYPES[fmt], icon=icon,
+                    on_click="ignore", key=f"{key}_dl_{fmt}_{scale}", width="stretch",
+                )
         st.caption("Images carry the title, the filters and the source; built when you click.")
     if deck:
         row.button("Add to deck", icon=":material/slideshow:", key=f"{key}_add_to_deck",

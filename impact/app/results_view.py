@@ -177,8 +177,16 @@ def tile_notes() -> dict[str, str]:
     """'298% of the 13,000 target: A++' for each headline metric with a programme target (none under filters)."""
     if not ui.current_filters().is_default:  # tiles then count a part of the programme, its targets the whole
         return {}
-    pic = picture()
-    rows = judged(default_day(pic), projects=False)
+    ui.database()
+    active = ui._active()
+    return _tile_notes(active.version, str(active.path), _scope(None))
+
+
+@st.cache_data(ttl=3600, max_entries=50, show_spinner=False)
+def _tile_notes(version: str, path: str, params: dict) -> dict[str, str]:
+    """The notes under unfiltered tiles, judged at the latest data (cached per data version)."""
+    pic = _picture(version, path, params)
+    rows = _judged(version, path, params, pic.latest, True, False)
     notes = {}
     for row in rows.to_dict("records"):
         if row["percent"] is None or pd.isna(row["percent"]):

@@ -10,8 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
+from dataclasses import dataclass, field
 
 import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
 import streamlit as st
 
 from impact.app import chart_menu
@@ -59,11 +62,16 @@ def database() -> db.Database:
 
     Its programme's indicators become metrics for this run, whichever page asks first.
     """
+    return _opened()[1]
+
+
+def _opened() -> tuple[store.ActiveVersion, db.Database]:
+    """The active version and its open database (one look at the store for both)."""
     active = _active()
     data = _database(active.version, str(active.path))
     if metrics.active_programme() is not data.programme:
         metrics.activate(data.programme)
-    return data
+    return active, data
 
 
 def programme():
@@ -78,8 +86,7 @@ def _cached_query(version: str, path: str, name: str, params: dict) -> pd.DataFr
 
 def query(name: str, params: dict | None = None) -> pd.DataFrame:
     """Run a named query on the chosen programme's active version, cached per version and parameters."""
-    database()  # opens it (and makes its indicators metrics) on a run's first query
-    active = _active()
+    active, _ = _opened()  # opens it (and makes its indicators metrics) on a run's first query
     return _cached_query(active.version, str(active.path), name, params or {})
 
 
@@ -93,21 +100,33 @@ def chart_frame(spec: catalog.ChartSpec, options: dict | None = None, params: di
     merged = {**filter_params(), **(params or {})}
     if spec.compute is None:
         return query(spec.query, spec.query_params(merged, options))
-    database()
-    active = _active()
+    active, _ = _opened()
     return _cached_compute(active.version, str(active.path), spec.id, dict(options or {}), merged)
 
 
 def totals(params: dict) -> pd.Series:
     """The headline figures under `params`: the structural metrics and the programme's indicators."""
-    row = query("headline_totals", params).iloc[0]
-    figures = indicators.totals(query("indicator_totals", params), programme())
+    active, _ = _opened()
+    return _cached_totals(active.version, str(active.path), params)
+
+
+@st.cache_data(ttl=3600, max_entries=500, show_spinner=False)
+def _cached_totals(version: str, path: str, params: dict) -> pd.Series:
+    row = _cached_query(version, path, "headline_totals", params).iloc[0]
+    figures = indicators.totals(_cached_query(version, path, "indicator_totals", params),
+                                _database(version, path).programme)
     return pd.concat([row, pd.Series(figures, dtype="float64")])
 
 
 def filter_choices() -> Choices:
     """Allowed filter values for the active data."""
-    return Choices.from_frame(query("filter_choices"), programme())
+    active, _ = _opened()
+    return _cached_choices(active.version, str(active.path))
+
+
+@st.cache_data(ttl=3600, max_entries=50, show_spinner=False)
+def _cached_choices(version: str, path: str) -> Choices:
+    return Choices.from_frame(_cached_query(version, path, "filter_choices", {}), _database(version, path).programme)
 
 
 def ensure_navigation() -> None:
@@ -369,6 +388,7 @@ def chart(chart_id: str, options: dict | None = None, *, key: str | None = None,
     `params` override filter parameters for this chart only; `height` is the chart's in pixels;
     extra keyword arguments go to
     `st.plotly_chart` (e.g. `on_select`). Returns what `st.plotly_chart` returns.
+    The table, figure and texts are built once per data version, chart, options, filters and theme.
     """
     try:
         spec = catalog.chart(chart_id, options)
@@ -376,8 +396,13 @@ def chart(chart_id: str, options: dict | None = None, *, key: str | None = None,
         st.warning(f"This chart cannot be drawn: {plain(str(error))}.")
         return None
     key = key or f"chart_{chart_id}" + (f"_{_options_key(options)}" if options else "")
-    frame = chart_frame(spec, options, params)
-    return show_chart(spec, frame, options, key=key, height=height, **plotly_kwargs)
+    merged = {**filter_params(), **(params or {})}
+    active, _ = _opened()  # opens it (and makes its indicators metrics) before the cache is asked
+    subtitle = filter_summary()
+    frame, drawn = _cached_drawing(active.version, str(active.path), chart_id, _canonical(options or {}),
+                                   _canonical(merged), subtitle, height, pio.templates.default,
+                                   _spec=spec, _options=dict(options or {}), _params=merged)
+    return _show(spec, frame, drawn, options, key=key, provenance=None, deck=True, **plotly_kwargs)
 
 
 def show_chart(spec: catalog.ChartSpec, frame: pd.DataFrame, options: dict | None = None, *, key: str,
@@ -385,26 +410,71 @@ def show_chart(spec: catalog.ChartSpec, frame: pd.DataFrame, options: dict | Non
                **plotly_kwargs):
     """Show a chart drawn from `frame`: chart and table tabs, caption, the download menu and (with `deck`)
     Add to deck. `provenance` names the source on exports (default: the data in use and the filters)."""
+    subtitle = filter_summary() if subtitle is None else subtitle
+    drawn = drawing(spec, frame, options, subtitle=subtitle, height=height)
+    return _show(spec, frame, drawn, options, key=key, provenance=provenance, deck=deck, **plotly_kwargs)
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """What `show_chart` draws of one chart, built once: the rows, the figure (None: no rows) and texts."""
+
+    rows: pd.DataFrame
+    figure: go.Figure | None
+    subtitle: str = ""
+    caption: str | None = None  # None: the chart has no caption
+    description: str = ""
+    formats: dict = field(default_factory=dict)
+
+
+def drawing(spec: catalog.ChartSpec, frame: pd.DataFrame, options: dict | None = None, *, subtitle: str = "",
+            height: int | None = None) -> Drawing:
+    """A chart's rows, figure, caption, screen-reader text and column formats, each built once from `frame`."""
     rows = spec.rows(frame)
     if rows.empty:
-        st.info(plain(spec.when_empty or f"{spec.title}: no results for these filters."))
-        return None
-    subtitle = filter_summary() if subtitle is None else subtitle
-    fig = spec.figure(frame, subtitle=subtitle, options=options)
+        return Drawing(rows, None)
+    fig = spec.figure_of_rows(rows, subtitle=subtitle, options=options)
     if height:
         fig.update_layout(height=height)
+    caption = spec.caption(rows) if spec.caption else None
+    return Drawing(rows, fig, subtitle, caption, _description(spec, caption, subtitle), spec.column_formats(rows))
+
+
+# Shared by every session and returned as is (not copied): nothing may change what it holds. st.plotly_chart
+# serialises a copy of the figure, st.dataframe and the exports only read the tables.
+@st.cache_resource(ttl=3600, max_entries=500, show_spinner=False)
+def _cached_drawing(version: str, path: str, chart_id: str, options_key: str, params_key: str, subtitle: str,
+                    height: int | None, template: str, *, _spec: catalog.ChartSpec, _options: dict,
+                    _params: dict) -> tuple[pd.DataFrame, Drawing]:
+    if _spec.compute is None:
+        frame = _cached_query(version, path, _spec.query, _spec.query_params(_params, _options))
+    else:
+        frame = _cached_compute(version, path, _spec.id, _options, _params)
+    return frame, drawing(_spec, frame, _options, subtitle=subtitle, height=height)
+
+
+def _canonical(values: dict) -> str:
+    """A dict of options or parameters as a cache key: the same choices give the same text."""
+    return repr(sorted(values.items()))
+
+
+def _show(spec: catalog.ChartSpec, frame: pd.DataFrame, drawn: Drawing, options: dict | None, *, key: str,
+          provenance, deck: bool, **plotly_kwargs):
+    if drawn.figure is None:
+        st.info(plain(spec.when_empty or f"{spec.title}: no results for these filters."))
+        return None
     if (options or {}).get("chart") == "table":  # the explorer's table view: the numbers first
         table_tab, chart_tab = st.tabs(["Table", "Chart"], key=f"{key}_view_table")
     else:
         chart_tab, table_tab = st.tabs(["Chart", "Table"], key=f"{key}_view")
     with chart_tab:
-        chart_description(spec, rows, subtitle)
-        event = st.plotly_chart(fig, theme=None, config=PLOTLY_CONFIG, key=key, **plotly_kwargs)
+        _sr_only(drawn.description)
+        event = st.plotly_chart(drawn.figure, theme=None, config=PLOTLY_CONFIG, key=key, **plotly_kwargs)
     with table_tab:
         # Series named after data values (a split, compared periods) carry the chart's metric.
-        table(rows, formats=spec.column_formats(rows))
-    if spec.caption:
-        st.caption(plain(spec.caption(rows)))
+        table(drawn.rows, formats=drawn.formats)
+    if drawn.caption is not None:
+        st.caption(plain(drawn.caption))
     chart_menu.chart_actions(spec, frame, options, key, provenance=provenance or current_provenance(), deck=deck)
     return event
 
@@ -412,9 +482,16 @@ def show_chart(spec: catalog.ChartSpec, frame: pd.DataFrame, options: dict | Non
 def chart_description(spec: catalog.ChartSpec, rows: pd.DataFrame, subtitle: str = "") -> None:
     """A chart's text for screen readers, just before it: its title, filters and caption, and where the
     numbers are (the SVG's own text is a jumble of tick labels). Hidden on screen; data text escaped."""
-    parts = [f"Chart: {spec.title}.", f"Filters: {subtitle}." if subtitle else "",
-             spec.caption(rows) if spec.caption else "", "The numbers are in the Table tab."]
-    text = " ".join(" ".join(p.split()) for p in parts if p)
+    _sr_only(_description(spec, spec.caption(rows) if spec.caption else None, subtitle))
+
+
+def _description(spec: catalog.ChartSpec, caption: str | None, subtitle: str) -> str:
+    parts = [f"Chart: {spec.title}.", f"Filters: {subtitle}." if subtitle else "", caption or "",
+             "The numbers are in the Table tab."]
+    return " ".join(" ".join(p.split()) for p in parts if p)
+
+
+def _sr_only(text: str) -> None:
     st.html(f'<p class="impact-sr-only" data-testid="impact-chart-description">{html.escape(text)}</p>')
 
 

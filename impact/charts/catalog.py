@@ -103,8 +103,14 @@ class ChartSpec:
         self, frame: pd.DataFrame, subtitle: str = "", title: str | None = None, options: dict | None = None
     ) -> go.Figure:
         """Build the themed figure for a query result."""
+        return self.figure_of_rows(self.rows(frame), subtitle, title, options)
+
+    def figure_of_rows(
+        self, rows: pd.DataFrame, subtitle: str = "", title: str | None = None, options: dict | None = None
+    ) -> go.Figure:
+        """Build the themed figure from the rows the chart shows (`rows(frame)`, when they are at hand)."""
         extra = {k: v for k, v in (options or {}).items() if k in self.options}
-        return self.draw(self.rows(frame), title=self.title if title is None else title, subtitle=subtitle, **extra)
+        return self.draw(rows, title=self.title if title is None else title, subtitle=subtitle, **extra)
 
 
 def _trend(frame, **kw):

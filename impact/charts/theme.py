@@ -110,7 +110,8 @@ def register() -> None:
             layout=_layout(PROJECTOR["background"], PROJECTOR["text"], PROJECTOR["grid"], PROJECTOR_CATEGORICAL, 24,
                            SEQUENTIAL[::-1])
         )
-    pio.templates.default = TEMPLATE
+    if pio.templates.default != TEMPLATE:  # setting it validates and copies the template: once, not every run
+        pio.templates.default = TEMPLATE
 
 
 def projector(fig: go.Figure) -> go.Figure:
