@@ -2,6 +2,7 @@
 -- outcome indicators come from indicator_totals).
 -- params: period_from, period_to, phases, regions, countries, themes, grant_types, cadres, genders
 -- columns: trainees, women_trained, countries_trained, projects, countries_active, institutions, institutions_overseas, institutions_uk, volunteer_days_overseas, volunteer_days_uk, volunteer_days, volunteers, budget_gbp
+-- reads: training(iso3, gender_role, trainees); volunteering(location_role, volunteer_days, volunteers)
 with
 t as (
     select
