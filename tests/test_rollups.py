@@ -141,11 +141,52 @@ def test_queries_read_the_smallest_rollup_that_answers_them(database):
     assert "project_id" in rollups.BY_NAME[db.sources(database, "trainees_by_theme", everything)["training"]].keeps
 
 
+def test_latest_values_follow_the_window(database, facts):
+    """An outcome's latest value depends on the period's end: the rollups keep each row's next report."""
+    for last in _quarters(database)[::5]:
+        params = _params(database, Filters(period_to=last))
+        _same(database, facts, "indicator_totals", params)
+        assert "outcomes" in db.sources(database, "indicator_totals", params)
+
+
+# The latest value as a ranking: each project, country and group's value in its latest quarter, added up.
+LATEST_BY_RANKING = """
+with grouped as (
+    select
+        dimension_value($dimension, $grain, period, phase, region, country, theme, grant_type, null, null,
+                        null, null, null, $a_from, $a_to, $b_from, $b_to) as category,
+        dimension_value($dimension2, $grain, period, phase, region, country, theme, grant_type, null, null,
+                        null, null, null, $a_from, $a_to, $b_from, $b_to) as category2,
+        indicator, project_id, iso3, sum(value) as total, arg_max(value, period) as latest
+    from filtered_outcomes($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
+    group by all
+)
+select category, category2, indicator, sum(total) as total, sum(latest) as latest
+from grouped group by all order by category, category2, indicator
+"""
+
+
+def test_latest_as_a_filter_equals_latest_as_a_ranking(database, facts, definition):
+    rng = random.Random(3)
+    keys = [k for k, d in explore.BREAKDOWNS.items() if "outcomes" in d.sources] + ["slot", ""]
+    for _ in range(RANDOM_SETS):
+        view = _random_view(rng, database)
+        params = {**_params(database, _random_filters(rng, definition, database), view),
+                  "dimension": rng.choice(keys), "dimension2": rng.choice(keys)}
+        if view.compare != "period" and params["dimension"] == "slot":
+            params["dimension"] = "time"
+        used = {k: v for k, v in params.items() if f"${k}" in LATEST_BY_RANKING}
+        expected = facts.connection.execute(LATEST_BY_RANKING, used).df()
+        pd.testing.assert_frame_equal(db.run_query(database, "outcomes_by_dimension", params), expected)
+        totals = db.run_query(database, "indicator_totals", params)
+        ranked = facts.connection.execute(LATEST_BY_RANKING, {**used, "dimension": "", "dimension2": ""}).df()
+        pd.testing.assert_frame_equal(totals, ranked[["indicator", "total", "latest"]])
+
+
 def test_a_query_falls_back_to_the_facts_when_no_rollup_can_answer(database):
     everything = _params(database, Filters())
     # one project's results under a gender filter: no rollup keeps both project_id and gender
     assert "training" not in db.sources(database, "project_results_by_quarter", {**everything, "genders": ["Female"]})
-    assert db.sources(database, "indicator_totals", everything) == {}  # outcomes: no rollups
     assert db.sources(database, "project_detail", everything) == {}  # no declaration: the facts
 
 

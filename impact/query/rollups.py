@@ -11,8 +11,10 @@ rollup that keeps every column it reads and every column a non-empty filter need
 runs unchanged with that schema first on its cursor's search path, so `filtered_training(...)` reads
 the rollup. A query without a declaration, or a fact no rollup can answer exactly, reads the facts.
 
-Exactness: sums of sums are sums, and a row-level test `n > 0` (countries trained) holds for a cell
-exactly when it holds for one of its rows because measures are never negative (the schema's minimum).
+Exactness: sums of sums are sums; a sum filtered on kept columns (an outcome's latest value: the rows
+whose `next_period` is after the window) is the same sum of cells; and a row-level test `n > 0`
+(countries trained) holds for a cell exactly when it holds for one of its rows because measures are
+never negative (the schema's minimum).
 Distinct counts are exact only over columns a rollup keeps (countries from `iso3`, projects from
 `project_id`).
 """
@@ -51,6 +53,9 @@ FACTS = {
     "training": Fact("training", "training_facts", "filtered_training", ("trainees",)),
     "volunteering": Fact("volunteering", "volunteering_facts", "filtered_volunteering",
                          ("volunteers", "volunteer_days")),
+    # An outcome's latest value is a sum of the rows whose next report is later (queries/setup/00c), so its
+    # rollups keep `next_period`.
+    "outcomes": Fact("outcomes", "outcomes_facts", "filtered_outcomes", ("value",)),
 }
 
 _PLACE = ("period", "iso3", "country", "region")
@@ -77,6 +82,8 @@ ROLLUPS: tuple[Rollup, ...] = (
     Rollup("volunteering_by_location", "volunteering", (*_PLACE, *_PROJECT, "location", "location_role")),
     Rollup("volunteering_by_country", "volunteering", (*_PLACE, "location", "location_role")),
     Rollup("volunteering_by_project", "volunteering", ("project_id", *_PLACE, *_PROJECT)),
+    Rollup("outcomes_cells", "outcomes", ("indicator", "next_period", *_PLACE, *_PROJECT)),
+    Rollup("outcomes_by_country", "outcomes", ("indicator", "next_period", *_PLACE)),
 )
 BY_NAME = {r.name: r for r in ROLLUPS}
 CATALOG = "rollup_sizes"  # the compiled file's table of built rollups and their row counts
