@@ -1,7 +1,7 @@
 """Benchmark: the dashboard on a 10-million-row extract, DuckDB over Parquet vs pandas in memory.
 
     python bench/run.py [--scale 520] [--repeat 7] [--skip-export] [--skip-browser] [--browser-only]
-                        [--load [10,25,50,100]] [--load-duration 60]
+                        [--rollups-only] [--load [10,25,50,100]] [--load-duration 60]
 
 Generates (once, cached in bench/out/) an extract whose training table has about ten million
 rows, then times each Overview query, a whole Overview rerun and three explorer views with the
@@ -10,6 +10,10 @@ page run in Streamlit's AppTest (shipped extract and 10M rows); chart and deck e
 waits for in Chromium (bench/browser_timing.py) on the dashboard and on bench/floor_app.py, a plain
 Streamlit page of the Overview's charts, served side by side and measured in turns, with the ratio;
 with --load, last, many live sessions at once on one server (bench/load.py).
+Rollups against facts, side by side in one process (`worker_rollups`): every query each page runs (recorded
+from an AppTest run of the page at 10M rows) timed through the compiled rollups and with them off (the facts,
+as IMPACT_ROLLUPS=0 would), with the ratio; then every page run in AppTest, queries uncached, both ways.
+--rollups-only prints just that comparison.
 Each approach runs in its own process so its peak memory is its own.
 Prints one table. This is a measurement, not a test: nothing here asserts a time.
 """
@@ -231,7 +235,106 @@ def worker_apptest(extract: Path, repeat: int) -> list[dict]:
     return rows
 
 
-WORKERS = {"duckdb": worker_duckdb, "pandas": worker_pandas, "apptest": worker_apptest}
+ROLLUP_PAGES = ("overview", *EXPLORATION_PAGES, "results")
+
+
+def _page_run(page: str, query: dict | None = None, before=None) -> float:
+    """Milliseconds of an AppTest rerun of `page` with its queries uncached (after a first run and the switch)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    for key, values in (query or {}).items():
+        at.query_params[key] = values
+    at.run()
+    if page != "overview":
+        at.switch_page(f"pages/{page}.py")
+        at.run()
+    st.cache_data.clear()
+    if before:
+        before()
+    start = time.perf_counter()
+    at.run()
+    elapsed = (time.perf_counter() - start) * 1000
+    assert not at.exception, at.exception
+    return elapsed
+
+
+def worker_rollups(extract: Path, repeat: int) -> list[dict]:
+    """Each page's queries through the rollups and through the facts, in the same process and run."""
+    import dataclasses
+
+    import streamlit as st
+
+    from impact.query import db
+
+    os.environ["IMPACT_DATA_DIR"] = str(extract)
+    os.environ.pop("IMPACT_ROLLUPS", None)
+    real = db.run_query
+    rows = []
+    for label, query in (("all data", None), ("one country", {"country": ["UGA"]})):
+        for page in ROLLUP_PAGES:
+            calls = []
+
+            def recording(database, name, params=None, _calls=calls):
+                _calls.append((database, name, dict(params or {})))
+                return real(database, name, params)
+
+            db.run_query = recording
+            try:
+                _page_run(page, query, before=calls.clear)  # only the timed run's queries
+            finally:
+                db.run_query = real
+            if not calls:
+                continue
+
+            def run_all(off: bool, chosen=calls) -> None:
+                for database, name, params in chosen:
+                    real(dataclasses.replace(database, rollups={}) if off else database, name, params)
+
+            def reads(database, name, params) -> str:
+                return f"{name}:{'+'.join(db.sources(database, name, params).values()) or 'facts'}"
+
+            rows.append({"step": f"{page}: its {len(calls)} queries [{label}]",
+                         "rollups_ms": _median_ms(lambda: run_all(False), repeat),
+                         "facts_ms": _median_ms(lambda: run_all(True), repeat),
+                         "reads": ", ".join(sorted({reads(*c) for c in calls}))})
+            if page == "overview":  # its queries one by one
+                for call in calls:
+                    rows.append({"step": f"  {call[1]} [{label}]", "reads": "",
+                                 "rollups_ms": _median_ms(lambda c=call: run_all(False, [c]), repeat),
+                                 "facts_ms": _median_ms(lambda c=call: run_all(True, [c]), repeat)})
+    for label, switch in (("rollups", "1"), ("facts", "0")):
+        os.environ["IMPACT_ROLLUPS"] = switch
+        st.cache_resource.clear()  # reopen the database with rollups on or off
+        _page_run("overview")
+        for page in ROLLUP_PAGES:
+            for scope, query in (("all data", None), ("one country", {"country": ["UGA"]})):
+                ms = statistics.median(_page_run(page, query) for _ in range(max(3, repeat // 2)))
+                step = f"{page} page rerun in AppTest, queries uncached [{scope}]"
+                row = next((r for r in rows if r["step"] == step), None)
+                if row is None:
+                    row = {"step": step, "reads": ""}
+                    rows.append(row)
+                row[f"{label}_ms"] = ms
+    os.environ.pop("IMPACT_ROLLUPS", None)
+    return rows
+
+
+def _print_rollups(rows: list[dict], peak: float) -> None:
+    print(f"\nRollups vs facts (10M rows; same process, same run; ratio = facts / rollups; peak RSS {peak:,.0f} MB)")
+    width = max(len(r["step"]) for r in rows)
+    print(f"{'step':<{width}}  {'rollups ms':>10}  {'facts ms':>9}  {'ratio':>6}")
+    for r in rows:
+        print(f"{r['step']:<{width}}  {r['rollups_ms']:>10,.1f}  {r['facts_ms']:>9,.1f}  "
+              f"{r['facts_ms'] / r['rollups_ms']:>6.1f}")
+    print("\nWhat each page's queries read (query:rollups, or facts)")
+    for r in rows:
+        if r["reads"]:
+            print(f"  {r['step']}: {r['reads']}")
+
+
+WORKERS = {"duckdb": worker_duckdb, "pandas": worker_pandas, "apptest": worker_apptest, "rollups": worker_rollups}
 BROWSER_STEPS = ("load_to_4_charts_s", "filter_to_tile_s", "filter_to_idle_s", "page_switch_to_idle_s")
 
 
@@ -335,6 +438,8 @@ def main() -> None:
     parser.add_argument("--skip-export", action="store_true", help="leave out the export timings")
     parser.add_argument("--skip-browser", action="store_true", help="leave out the timings in Chromium")
     parser.add_argument("--browser-only", action="store_true", help="only the timings in Chromium")
+    parser.add_argument("--rollups-only", action="store_true",
+                        help="only the rollups-vs-facts comparison at 10M rows (each page's queries and page runs)")
     parser.add_argument("--browser-runs", type=int, default=5, help="runs of each page in Chromium (default 5)")
     parser.add_argument("--load", nargs="?", const="10,25,50,100", metavar="SESSIONS",
                         help="last, the load test (bench/load.py --serve) with these session counts "
@@ -358,6 +463,9 @@ def main() -> None:
           + (f", generated in {gen_seconds:.0f} s" if gen_seconds else " (cached)"))
     print(f"Machine: {os.cpu_count()} cores; median of {args.repeat} runs per line\n")
 
+    if args.rollups_only:
+        _print_rollups(*_spawn("rollups", extract, args.repeat))
+        return
     table = []
     for kind, label in (("duckdb", "DuckDB (app)"), ("pandas", "pandas in memory"),
                         ("apptest", "Streamlit page (AppTest)")):
@@ -379,6 +487,7 @@ def main() -> None:
     print("-" * len(header))
     for approach, step, ms, peak in table:
         print(f"{approach:<{approach_width}}  {step:<{width}}  {ms:>10,.1f}  {peak:>11,.0f}")
+    _print_rollups(*_spawn("rollups", extract, args.repeat))
     if not args.skip_browser:
         _print_browser(browser_rows(args.browser_runs))
     _load_test(args)
