@@ -1,22 +1,23 @@
 """Pre-aggregated rollups of the fact tables, built at compile time, and which one answers a query.
 
-A rollup is declared here as data: the facts it sums (`training`, `volunteering`), the columns it
-keeps and, implicitly, every additive measure of those facts summed over the columns it drops. At
-compile time (`build`) each becomes a table `<name>.cells` in a schema of its own, holding also a
-table macro named like the facts' filter macro (`<name>.filtered_training(...)`, same parameters,
-same columns; a column the rollup dropped reads NULL). A named query declares in its header which
-facts' columns it reads (`-- reads: training(iso3, trainees)`; `$dimension` stands for the columns
-the bound dimension groups by). `search_path` picks, for each fact the query reads, the smallest
-rollup that keeps every column it reads and every column a non-empty filter needs; the query then
-runs unchanged with that schema first on its cursor's search path, so `filtered_training(...)` reads
-the rollup. A query without a declaration, or a fact no rollup can answer exactly, reads the facts.
+A rollup is declared here as data: the facts it sums (training, volunteering, outcomes) and the
+columns it keeps; every additive measure of those facts is summed over the columns it drops. At
+compile time (`build`) each becomes a table `<name>.cells` in a schema of its own, with a view named
+like the facts' table (`<name>.training_facts`) and a table macro named like their filter macro
+(`<name>.filtered_training(...)`): the same parameters and columns (a column it dropped reads NULL).
 
-Exactness: sums of sums are sums; a sum filtered on kept columns (an outcome's latest value: the rows
-whose `next_period` is after the window) is the same sum of cells; and a row-level test `n > 0`
-(countries trained) holds for a cell exactly when it holds for one of its rows because measures are
-never negative (the schema's minimum).
-Distinct counts are exact only over columns a rollup keeps (countries from `iso3`, projects from
-`project_id`).
+A named query declares in its header which facts' columns it reads (`-- reads: training(iso3,
+trainees)`; `$dimension` stands for the columns the bound dimension groups by). `choose` picks, for
+each fact it reads, the smallest rollup that keeps every column it reads and every column a
+non-empty filter tests; the query runs unchanged with those schemas first on its cursor's search
+path, so `filtered_training(...)` and `training_facts` read the rollup. A query without a
+declaration, or a fact no rollup can answer exactly, reads the facts.
+
+Exactness: sums of sums are sums; a sum filtered on kept columns (an outcome's latest value: the
+rows whose `next_period` is after the window) is the same sum of cells; and a row-level test `n > 0`
+(countries trained) holds for a cell exactly when it holds for one of its rows, because measures
+are never negative (the schema's minimum). Distinct counts are exact only over columns a rollup
+keeps (countries from `iso3`, projects from `project_id`).
 """
 
 from __future__ import annotations
@@ -78,10 +79,13 @@ ROLLUPS: tuple[Rollup, ...] = (
     Rollup("training_by_country_cadre", "training", (*_PLACE, "cadre", "gender", "gender_role", "training_type_role")),
     Rollup("training_by_country", "training", (*_PLACE, "gender", "gender_role", "training_type_role")),
     Rollup("training_by_project", "training", ("project_id", *_PLACE, *_PROJECT)),
+    Rollup("training_roles_by_project", "training", ("project_id", *_PLACE, *_PROJECT, "gender_role",
+                                                     "training_type_role")),
     Rollup("volunteering_cells", "volunteering", (*_PLACE, *_PROJECT, "location", "location_role", "profession")),
     Rollup("volunteering_by_location", "volunteering", (*_PLACE, *_PROJECT, "location", "location_role")),
     Rollup("volunteering_by_country", "volunteering", (*_PLACE, "location", "location_role")),
     Rollup("volunteering_by_project", "volunteering", ("project_id", *_PLACE, *_PROJECT)),
+    Rollup("volunteering_roles_by_project", "volunteering", ("project_id", *_PLACE, *_PROJECT, "location_role")),
     Rollup("outcomes_cells", "outcomes", ("indicator", "next_period", *_PLACE, *_PROJECT)),
     Rollup("outcomes_by_country", "outcomes", ("indicator", "next_period", *_PLACE)),
 )
@@ -171,16 +175,17 @@ def build(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
         conn.execute(f"create schema {rollup.name}")
         conn.execute(f"create table {rollup.name}.cells as select {keeps}, {sums} from {source} "  # noqa: S608
                      f"group by all order by {order}")
-        # The macro's columns are the facts' columns in their order, so a query binds the same either way.
+        # Its view and macro have the facts' columns in their order, so a query binds the same either way.
         kinds = dict(facts)
         selected = ", ".join(
             name if name in rollup.keeps or name in fact.measures else f"cast(null as {kinds[name]}) as {name}"
             for name in names)
+        conn.execute(f"create view {rollup.name}.{fact.table} as select {selected} from {rollup.name}.cells")  # noqa: S608
         tests = [f"(len({param}) = 0 or {column} = any({param}))" for param, column in fact.filters.items()
                  if column in rollup.keeps]
         where = " and ".join(["period between period_from and period_to", *tests])
         conn.execute(f"create macro {rollup.name}.{fact.macro}({', '.join(fact.macro_params)}) as table "
-                     f"select {selected} from {rollup.name}.cells where {where}")
+                     f"select * from {rollup.name}.{fact.table} where {where}")
         sizes[rollup.name] = conn.execute(f"select count(*) from {rollup.name}.cells").fetchone()[0]  # noqa: S608
     conn.execute(f"create table {CATALOG} (name varchar, fact varchar, rows bigint)")
     conn.executemany(f"insert into {CATALOG} values (?, ?, ?)",  # noqa: S608
