@@ -287,38 +287,37 @@ def worker_rollups(extract: Path, repeat: int) -> list[dict]:
                 db.run_query = real
             if not calls:
                 continue
-
-            def run_all(off: bool, chosen=calls) -> None:
-                for database, name, params in chosen:
-                    real(dataclasses.replace(database, rollups={}) if off else database, name, params)
-
-            def reads(database, name, params) -> str:
-                return f"{name}:{'+'.join(db.sources(database, name, params).values()) or 'facts'}"
-
+            timed = []
+            for database, name, params in calls:
+                chosen = db.sources(database, name, params)
+                on = _median_ms(lambda d=database, n=name, p=params: real(d, n, p), repeat)
+                off = on if not chosen else _median_ms(  # no rollup read: the same statement both ways
+                    lambda d=dataclasses.replace(database, rollups={}), n=name, p=params: real(d, n, p), repeat)
+                timed.append((name, "+".join(chosen.values()) or "facts", on, off))
             rows.append({"step": f"{page}: its {len(calls)} queries [{label}]",
-                         "rollups_ms": _median_ms(lambda: run_all(False), repeat),
-                         "facts_ms": _median_ms(lambda: run_all(True), repeat),
-                         "reads": ", ".join(sorted({reads(*c) for c in calls}))})
+                         "rollups_ms": sum(t[2] for t in timed), "facts_ms": sum(t[3] for t in timed),
+                         "reads": ", ".join(sorted({f"{t[0]}:{t[1]}" for t in timed}))})
+            _progress(rows[-1])
             if page == "overview":  # its queries one by one
-                for call in calls:
-                    rows.append({"step": f"  {call[1]} [{label}]", "reads": "",
-                                 "rollups_ms": _median_ms(lambda c=call: run_all(False, [c]), repeat),
-                                 "facts_ms": _median_ms(lambda c=call: run_all(True, [c]), repeat)})
-    for label, switch in (("rollups", "1"), ("facts", "0")):
-        os.environ["IMPACT_ROLLUPS"] = switch
-        st.cache_resource.clear()  # reopen the database with rollups on or off
-        _page_run("overview")
-        for page in ROLLUP_PAGES:
-            for scope, query in (("all data", None), ("one country", {"country": ["UGA"]})):
-                ms = statistics.median(_page_run(page, query) for _ in range(max(3, repeat // 2)))
-                step = f"{page} page rerun in AppTest, queries uncached [{scope}]"
-                row = next((r for r in rows if r["step"] == step), None)
-                if row is None:
-                    row = {"step": step, "reads": ""}
-                    rows.append(row)
-                row[f"{label}_ms"] = ms
+                for name, _, on, off in timed:
+                    rows.append({"step": f"  {name} [{label}]", "reads": "", "rollups_ms": on, "facts_ms": off})
+                    _progress(rows[-1])
+    for page in ROLLUP_PAGES:
+        for scope, query in (("all data", None), ("one country", {"country": ["UGA"]})):
+            row = {"step": f"{page} page rerun in AppTest, queries uncached [{scope}]", "reads": ""}
+            for label, switch in (("rollups", "1"), ("facts", "0")):  # in turns: the same moment of a noisy machine
+                os.environ["IMPACT_ROLLUPS"] = switch
+                st.cache_resource.clear()  # reopen the database with rollups on or off
+                row[f"{label}_ms"] = statistics.median(_page_run(page, query) for _ in range(max(1, repeat // 2)))
+            rows.append(row)
+            _progress(row)
     os.environ.pop("IMPACT_ROLLUPS", None)
     return rows
+
+
+def _progress(row: dict) -> None:
+    print(f"rollups: {row['step']}: {row['rollups_ms']:.1f} ms, facts {row['facts_ms']:.1f} ms", file=sys.stderr,
+          flush=True)
 
 
 def _print_rollups(rows: list[dict], peak: float) -> None:
