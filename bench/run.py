@@ -235,29 +235,31 @@ def worker_apptest(extract: Path, repeat: int) -> list[dict]:
     return rows
 
 
-ROLLUP_PAGES = ("overview", *EXPLORATION_PAGES, "results")
+ROLLUP_PAGES = ("overview", *EXPLORATION_PAGES)
 
 
-def _page_run(page: str, query: dict | None = None, before=None) -> float:
-    """Milliseconds of an AppTest rerun of `page` with its queries uncached (after a first run and the switch)."""
+def _session(query: dict | None, before=None) -> dict[str, float]:
+    """One AppTest session visiting every page of ROLLUP_PAGES in turn: the milliseconds of each page's run
+    with its queries uncached (`before(page)` is called just before it starts)."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
     for key, values in (query or {}).items():
         at.query_params[key] = values
-    at.run()
-    if page != "overview":
-        at.switch_page(f"pages/{page}.py")
+    at.run()  # the sidebar and the Overview once, as a session starts
+    out = {}
+    for page in ROLLUP_PAGES:
+        st.cache_data.clear()
+        if before:
+            before(page)
+        start = time.perf_counter()
+        if page != "overview":
+            at.switch_page(f"pages/{page}.py")
         at.run()
-    st.cache_data.clear()
-    if before:
-        before()
-    start = time.perf_counter()
-    at.run()
-    elapsed = (time.perf_counter() - start) * 1000
-    assert not at.exception, at.exception
-    return elapsed
+        out[page] = (time.perf_counter() - start) * 1000
+        assert not at.exception, at.exception
+    return out
 
 
 def worker_rollups(extract: Path, repeat: int) -> list[dict]:
@@ -273,28 +275,34 @@ def worker_rollups(extract: Path, repeat: int) -> list[dict]:
     real = db.run_query
     rows = []
     for label, query in (("all data", None), ("one country", {"country": ["UGA"]})):
-        for page in ROLLUP_PAGES:
-            calls = []
+        calls: dict[str, list] = {}
+        current = []
 
-            def recording(database, name, params=None, _calls=calls):
-                _calls.append((database, name, dict(params or {})))
-                return real(database, name, params)
+        def recording(database, name, params=None):
+            if current:  # the session's first run is not recorded
+                current[-1].append((database, name, dict(params or {})))
+            return real(database, name, params)
 
-            db.run_query = recording
-            try:
-                _page_run(page, query, before=calls.clear)  # only the timed run's queries
-            finally:
-                db.run_query = real
-            if not calls:
-                continue
+        def start(page):
+            current.append(calls.setdefault(page, []))
+
+        db.run_query = recording
+        try:
+            _session(query, before=start)
+        finally:
+            db.run_query = real
+        for page, page_calls in calls.items():
             timed = []
-            for database, name, params in calls:
+            for database, name, params in page_calls:
                 chosen = db.sources(database, name, params)
-                on = _median_ms(lambda d=database, n=name, p=params: real(d, n, p), repeat)
-                off = on if not chosen else _median_ms(  # no rollup read: the same statement both ways
-                    lambda d=dataclasses.replace(database, rollups={}), n=name, p=params: real(d, n, p), repeat)
+                if chosen:
+                    on = _median_ms(lambda d=database, n=name, p=params: real(d, n, p), repeat)
+                    off = _median_ms(lambda d=dataclasses.replace(database, rollups={}), n=name, p=params:
+                                     real(d, n, p), repeat)
+                else:  # no rollup read: the same statement both ways, timed once
+                    on = off = _median_ms(lambda d=database, n=name, p=params: real(d, n, p), 1)
                 timed.append((name, "+".join(chosen.values()) or "facts", on, off))
-            rows.append({"step": f"{page}: its {len(calls)} queries [{label}]",
+            rows.append({"step": f"{page}: its {len(page_calls)} queries [{label}]",
                          "rollups_ms": sum(t[2] for t in timed), "facts_ms": sum(t[3] for t in timed),
                          "reads": ", ".join(sorted({f"{t[0]}:{t[1]}" for t in timed}))})
             _progress(rows[-1])
@@ -302,15 +310,19 @@ def worker_rollups(extract: Path, repeat: int) -> list[dict]:
                 for name, _, on, off in timed:
                     rows.append({"step": f"  {name} [{label}]", "reads": "", "rollups_ms": on, "facts_ms": off})
                     _progress(rows[-1])
-    for page in ROLLUP_PAGES:
-        for scope, query in (("all data", None), ("one country", {"country": ["UGA"]})):
-            row = {"step": f"{page} page rerun in AppTest, queries uncached [{scope}]", "reads": ""}
+    for scope, query in (("all data", None), ("one country", {"country": ["UGA"]})):
+        runs: dict[str, dict[str, list[float]]] = {"rollups": {}, "facts": {}}
+        for _ in range(max(1, repeat // 2)):
             for label, switch in (("rollups", "1"), ("facts", "0")):  # in turns: the same moment of a noisy machine
                 os.environ["IMPACT_ROLLUPS"] = switch
                 st.cache_resource.clear()  # reopen the database with rollups on or off
-                row[f"{label}_ms"] = statistics.median(_page_run(page, query) for _ in range(max(1, repeat // 2)))
-            rows.append(row)
-            _progress(row)
+                for page, ms in _session(query).items():
+                    runs[label].setdefault(page, []).append(ms)
+        for page in ROLLUP_PAGES:
+            rows.append({"step": f"{page} page run in AppTest, queries uncached [{scope}]", "reads": "",
+                         "rollups_ms": statistics.median(runs["rollups"][page]),
+                         "facts_ms": statistics.median(runs["facts"][page])})
+            _progress(rows[-1])
     os.environ.pop("IMPACT_ROLLUPS", None)
     return rows
 

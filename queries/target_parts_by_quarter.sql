@@ -3,7 +3,6 @@
 -- structural metric counted from training and volunteering rows (added up) and each reported indicator's value.
 -- params: period_from, period_to, phases, regions, countries, themes, grant_types
 -- columns: project_id, iso3, period, metric, value
--- reads: training(project_id, iso3, period, gender_role, training_type_role, trainees); volunteering(project_id, iso3, period, location_role, volunteer_days, volunteers)
 with
 p as (
     select project_id

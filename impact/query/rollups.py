@@ -79,13 +79,10 @@ ROLLUPS: tuple[Rollup, ...] = (
     Rollup("training_by_country_cadre", "training", (*_PLACE, "cadre", "gender", "gender_role", "training_type_role")),
     Rollup("training_by_country", "training", (*_PLACE, "gender", "gender_role", "training_type_role")),
     Rollup("training_by_project", "training", ("project_id", *_PLACE, *_PROJECT)),
-    Rollup("training_roles_by_project", "training", ("project_id", *_PLACE, *_PROJECT, "gender_role",
-                                                     "training_type_role")),
     Rollup("volunteering_cells", "volunteering", (*_PLACE, *_PROJECT, "location", "location_role", "profession")),
     Rollup("volunteering_by_location", "volunteering", (*_PLACE, *_PROJECT, "location", "location_role")),
     Rollup("volunteering_by_country", "volunteering", (*_PLACE, "location", "location_role")),
     Rollup("volunteering_by_project", "volunteering", ("project_id", *_PLACE, *_PROJECT)),
-    Rollup("volunteering_roles_by_project", "volunteering", ("project_id", *_PLACE, *_PROJECT, "location_role")),
     Rollup("outcomes_cells", "outcomes", ("indicator", "next_period", *_PLACE, *_PROJECT)),
     Rollup("outcomes_by_country", "outcomes", ("indicator", "next_period", *_PLACE)),
 )
