@@ -183,6 +183,26 @@ def test_latest_as_a_filter_equals_latest_as_a_ranking(database, facts, definiti
         pd.testing.assert_frame_equal(totals, ranked[["indicator", "total", "latest"]])
 
 
+# Institutions as the projects' partners, joined at query time (what partner_facts stores once).
+INSTITUTIONS_BY_JOIN = """
+select count(distinct pp.institution_id), count(distinct pp.institution_id) filter (where i.side = 'Overseas'),
+       count(distinct pp.institution_id) filter (where i.side = 'UK')
+from project_partners pp join institutions i using (institution_id)
+where pp.project_id in (select project_id from filtered_projects($period_from, $period_to, $phases, $regions,
+                                                                 $countries, $themes, $grant_types))
+"""
+
+
+def test_institutions_from_partner_facts_equal_the_joins(database, definition):
+    rng = random.Random(5)
+    for _ in range(RANDOM_SETS):
+        params = _params(database, _random_filters(rng, definition, database))
+        row = db.run_query(database, "headline_totals", params).iloc[0]
+        used = {k: v for k, v in params.items() if f"${k}" in INSTITUTIONS_BY_JOIN}
+        expected = database.connection.execute(INSTITUTIONS_BY_JOIN, used).fetchone()
+        assert (row["institutions"], row["institutions_overseas"], row["institutions_uk"]) == expected
+
+
 def test_a_query_falls_back_to_the_facts_when_no_rollup_can_answer(database):
     everything = _params(database, Filters())
     # one project's results under a gender filter: no rollup keeps both project_id and gender
