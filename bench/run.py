@@ -333,7 +333,7 @@ def _progress(row: dict) -> None:
 
 
 def _print_rollups(rows: list[dict], peak: float) -> None:
-    print(f"\nRollups vs facts (10M rows; same process, same run; ratio = facts / rollups; peak RSS {peak:,.0f} MB)")
+    print(f"\nRollups vs facts (same process, same run; ratio = facts / rollups; peak RSS {peak:,.0f} MB)")
     width = max(len(r["step"]) for r in rows)
     print(f"{'step':<{width}}  {'rollups ms':>10}  {'facts ms':>9}  {'ratio':>6}")
     for r in rows:
