@@ -278,12 +278,12 @@ def worker_rollups(extract: Path, repeat: int) -> list[dict]:
         calls: dict[str, list] = {}
         current = []
 
-        def recording(database, name, params=None):
+        def recording(database, name, params=None, current=current):
             if current:  # the session's first run is not recorded
                 current[-1].append((database, name, dict(params or {})))
             return real(database, name, params)
 
-        def start(page):
+        def start(page, current=current, calls=calls):
             current.append(calls.setdefault(page, []))
 
         db.run_query = recording
@@ -297,8 +297,8 @@ def worker_rollups(extract: Path, repeat: int) -> list[dict]:
                 chosen = db.sources(database, name, params)
                 if chosen:
                     on = _median_ms(lambda d=database, n=name, p=params: real(d, n, p), repeat)
-                    off = _median_ms(lambda d=dataclasses.replace(database, rollups={}), n=name, p=params:
-                                     real(d, n, p), repeat)
+                    facts = dataclasses.replace(database, rollups={})
+                    off = _median_ms(lambda d=facts, n=name, p=params: real(d, n, p), repeat)
                 else:  # no rollup read: the same statement both ways, timed once
                     on = off = _median_ms(lambda d=database, n=name, p=params: real(d, n, p), 1)
                 timed.append((name, "+".join(chosen.values()) or "facts", on, off))
