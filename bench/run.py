@@ -1,7 +1,7 @@
 """Benchmark: the dashboard on a 10-million-row extract, DuckDB over Parquet vs pandas in memory.
 
     python bench/run.py [--scale 520] [--repeat 7] [--skip-export] [--skip-browser] [--browser-only]
-                        [--load [10,25,50,100]] [--load-duration 60]
+                        [--rollups-only] [--load [10,25,50,100]] [--load-duration 60]
 
 Generates (once, cached in bench/out/) an extract whose training table has about ten million
 rows, then times each Overview query, a whole Overview rerun and three explorer views with the
@@ -10,6 +10,10 @@ page run in Streamlit's AppTest (shipped extract and 10M rows); chart and deck e
 waits for in Chromium (bench/browser_timing.py) on the dashboard and on bench/floor_app.py, a plain
 Streamlit page of the Overview's charts, served side by side and measured in turns, with the ratio;
 with --load, last, many live sessions at once on one server (bench/load.py).
+Rollups against facts, side by side in one process (`worker_rollups`): every query each page runs (recorded
+from an AppTest run of the page at 10M rows) timed through the compiled rollups and with them off (the facts,
+as IMPACT_ROLLUPS=0 would), with the ratio; then every page run in AppTest, queries uncached, both ways.
+--rollups-only prints just that comparison.
 Each approach runs in its own process so its peak memory is its own.
 Prints one table. This is a measurement, not a test: nothing here asserts a time.
 """
@@ -231,7 +235,117 @@ def worker_apptest(extract: Path, repeat: int) -> list[dict]:
     return rows
 
 
-WORKERS = {"duckdb": worker_duckdb, "pandas": worker_pandas, "apptest": worker_apptest}
+ROLLUP_PAGES = ("overview", *EXPLORATION_PAGES)
+
+
+def _session(query: dict | None, before=None) -> dict[str, float]:
+    """One AppTest session visiting every page of ROLLUP_PAGES in turn: the milliseconds of each page's run
+    with its queries uncached (`before(page)` is called just before it starts)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    for key, values in (query or {}).items():
+        at.query_params[key] = values
+    at.run()  # the sidebar and the Overview once, as a session starts
+    out = {}
+    for page in ROLLUP_PAGES:
+        st.cache_data.clear()
+        if before:
+            before(page)
+        start = time.perf_counter()
+        if page != "overview":
+            at.switch_page(f"pages/{page}.py")
+        at.run()
+        out[page] = (time.perf_counter() - start) * 1000
+        assert not at.exception, at.exception
+    return out
+
+
+def worker_rollups(extract: Path, repeat: int) -> list[dict]:
+    """Each page's queries through the rollups and through the facts, in the same process and run."""
+    import dataclasses
+
+    import streamlit as st
+
+    from impact.query import db
+
+    os.environ["IMPACT_DATA_DIR"] = str(extract)
+    os.environ.pop("IMPACT_ROLLUPS", None)
+    real = db.run_query
+    rows = []
+    for label, query in (("all data", None), ("one country", {"country": ["UGA"]})):
+        calls: dict[str, list] = {}
+        current = []
+
+        def recording(database, name, params=None, current=current):
+            if current:  # the session's first run is not recorded
+                current[-1].append((database, name, dict(params or {})))
+            return real(database, name, params)
+
+        def start(page, current=current, calls=calls):
+            current.append(calls.setdefault(page, []))
+
+        db.run_query = recording
+        try:
+            _session(query, before=start)
+        finally:
+            db.run_query = real
+        for page, page_calls in calls.items():
+            timed = []
+            for database, name, params in page_calls:
+                chosen = db.sources(database, name, params)
+                if chosen:
+                    on = _median_ms(lambda d=database, n=name, p=params: real(d, n, p), repeat)
+                    facts = dataclasses.replace(database, rollups={})
+                    off = _median_ms(lambda d=facts, n=name, p=params: real(d, n, p), repeat)
+                else:  # no rollup read: the same statement both ways, timed once
+                    on = off = _median_ms(lambda d=database, n=name, p=params: real(d, n, p), 1)
+                timed.append((name, "+".join(chosen.values()) or "facts", on, off))
+            rows.append({"step": f"{page}: its {len(page_calls)} queries [{label}]",
+                         "rollups_ms": sum(t[2] for t in timed), "facts_ms": sum(t[3] for t in timed),
+                         "reads": ", ".join(sorted({f"{t[0]}:{t[1]}" for t in timed}))})
+            _progress(rows[-1])
+            if page == "overview":  # its queries one by one
+                for name, _, on, off in timed:
+                    rows.append({"step": f"  {name} [{label}]", "reads": "", "rollups_ms": on, "facts_ms": off})
+                    _progress(rows[-1])
+    for scope, query in (("all data", None), ("one country", {"country": ["UGA"]})):
+        runs: dict[str, dict[str, list[float]]] = {"rollups": {}, "facts": {}}
+        for _ in range(max(1, repeat // 2)):
+            for label, switch in (("rollups", "1"), ("facts", "0")):  # in turns: the same moment of a noisy machine
+                os.environ["IMPACT_ROLLUPS"] = switch
+                st.cache_resource.clear()  # reopen the database with rollups on or off
+                for page, ms in _session(query).items():
+                    runs[label].setdefault(page, []).append(ms)
+        for page in ROLLUP_PAGES:
+            rows.append({"step": f"{page} page run in AppTest, queries uncached [{scope}]", "reads": "",
+                         "rollups_ms": statistics.median(runs["rollups"][page]),
+                         "facts_ms": statistics.median(runs["facts"][page])})
+            _progress(rows[-1])
+    os.environ.pop("IMPACT_ROLLUPS", None)
+    return rows
+
+
+def _progress(row: dict) -> None:
+    print(f"rollups: {row['step']}: {row['rollups_ms']:.1f} ms, facts {row['facts_ms']:.1f} ms", file=sys.stderr,
+          flush=True)
+
+
+def _print_rollups(rows: list[dict], peak: float) -> None:
+    print(f"\nRollups vs facts (same process, same run; ratio = facts / rollups; peak RSS {peak:,.0f} MB)")
+    width = max(len(r["step"]) for r in rows)
+    print(f"{'step':<{width}}  {'rollups ms':>10}  {'facts ms':>9}  {'ratio':>6}")
+    for r in rows:
+        print(f"{r['step']:<{width}}  {r['rollups_ms']:>10,.1f}  {r['facts_ms']:>9,.1f}  "
+              f"{r['facts_ms'] / r['rollups_ms']:>6.1f}")
+    print("\nWhat each page's queries read (query:rollups, or facts)")
+    for r in rows:
+        if r["reads"]:
+            print(f"  {r['step']}: {r['reads']}")
+
+
+WORKERS = {"duckdb": worker_duckdb, "pandas": worker_pandas, "apptest": worker_apptest, "rollups": worker_rollups}
 BROWSER_STEPS = ("load_to_4_charts_s", "filter_to_tile_s", "filter_to_idle_s", "page_switch_to_idle_s")
 
 
@@ -335,6 +449,8 @@ def main() -> None:
     parser.add_argument("--skip-export", action="store_true", help="leave out the export timings")
     parser.add_argument("--skip-browser", action="store_true", help="leave out the timings in Chromium")
     parser.add_argument("--browser-only", action="store_true", help="only the timings in Chromium")
+    parser.add_argument("--rollups-only", action="store_true",
+                        help="only the rollups-vs-facts comparison at 10M rows (each page's queries and page runs)")
     parser.add_argument("--browser-runs", type=int, default=5, help="runs of each page in Chromium (default 5)")
     parser.add_argument("--load", nargs="?", const="10,25,50,100", metavar="SESSIONS",
                         help="last, the load test (bench/load.py --serve) with these session counts "
@@ -358,6 +474,9 @@ def main() -> None:
           + (f", generated in {gen_seconds:.0f} s" if gen_seconds else " (cached)"))
     print(f"Machine: {os.cpu_count()} cores; median of {args.repeat} runs per line\n")
 
+    if args.rollups_only:
+        _print_rollups(*_spawn("rollups", extract, args.repeat))
+        return
     table = []
     for kind, label in (("duckdb", "DuckDB (app)"), ("pandas", "pandas in memory"),
                         ("apptest", "Streamlit page (AppTest)")):
@@ -379,6 +498,7 @@ def main() -> None:
     print("-" * len(header))
     for approach, step, ms, peak in table:
         print(f"{approach:<{approach_width}}  {step:<{width}}  {ms:>10,.1f}  {peak:>11,.0f}")
+    _print_rollups(*_spawn("rollups", extract, args.repeat))
     if not args.skip_browser:
         _print_browser(browser_rows(args.browser_runs))
     _load_test(args)

@@ -1,6 +1,7 @@
 -- country_metrics: one row per country with partnership activity under the filters: the map's metrics.
 -- params: period_from, period_to, phases, regions, countries, themes, grant_types, cadres, genders
 -- columns: iso3, country, region, trainees, women_trained, women_share, volunteer_days, projects, institutions
+-- reads: training(iso3, gender_role, trainees); volunteering(iso3, volunteer_days)
 with
 p as (
     select project_id, iso3

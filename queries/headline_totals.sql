@@ -2,6 +2,7 @@
 -- outcome indicators come from indicator_totals).
 -- params: period_from, period_to, phases, regions, countries, themes, grant_types, cadres, genders
 -- columns: trainees, women_trained, countries_trained, projects, countries_active, institutions, institutions_overseas, institutions_uk, volunteer_days_overseas, volunteer_days_uk, volunteer_days, volunteers, budget_gbp
+-- reads: training(iso3, gender_role, trainees); volunteering(location_role, volunteer_days, volunteers)
 with
 t as (
     select
@@ -16,12 +17,10 @@ p as (
 ),
 i as (
     select
-        count(distinct pp.institution_id) as institutions,
-        institutions_on_side(pp.institution_id, inst.side, 'Overseas') as institutions_overseas,
-        institutions_on_side(pp.institution_id, inst.side, 'UK') as institutions_uk
-    from project_partners pp
-    join institutions inst using (institution_id)
-    where pp.project_id in (select project_id from p)
+        count(distinct institution_id) as institutions,
+        institutions_on_side(institution_id, side, 'Overseas') as institutions_overseas,
+        institutions_on_side(institution_id, side, 'UK') as institutions_uk
+    from filtered_partners($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
 ),
 v as (
     select

@@ -1,6 +1,7 @@
 -- project_results_by_quarter: one project's health workers trained and volunteer days per quarter, under the filters.
 -- params: period_from, period_to, phases, regions, countries, themes, grant_types, cadres, genders, project_id
 -- columns: quarter, trainees, volunteer_days
+-- reads: training(project_id, period, trainees); volunteering(project_id, period, volunteer_days)
 with
 t as (
     select period, sum(trainees) as trainees

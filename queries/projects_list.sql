@@ -2,6 +2,7 @@
 -- contain the search text (case-insensitive, taken literally), with their results.
 -- params: period_from, period_to, phases, regions, countries, themes, grant_types, cadres, genders, search
 -- columns: project_id, title, uk_lead, overseas_lead, country, theme, grant_type, phase, start_date, end_date, budget_gbp, trainees, volunteer_days
+-- reads: training(project_id, trainees); volunteering(project_id, volunteer_days)
 with
 p as (
     select *

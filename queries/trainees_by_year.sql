@@ -1,6 +1,7 @@
 -- trainees_by_year: health workers trained per calendar year, and the running total.
 -- params: period_from, period_to, phases, regions, countries, themes, grant_types, cadres, genders
 -- columns: year, trainees, cumulative_trainees
+-- reads: training(period, trainees)
 select
     year(period) as year,
     sum(trainees) as trainees,

@@ -3,9 +3,10 @@
 `open_database` compiles the extract's Parquet files once into a compressed DuckDB
 file (tables named after the extract's tables, so queries say `from training`, never a
 file path; fact tables joined to their attributes; the shared filter macros of
-`queries/setup/`) and opens it read-only. `run_query` runs a named query from
-`queries/<name>.sql` on a fresh cursor with bound parameters, so one connection can
-serve many threads.
+`queries/setup/`, the pre-aggregated rollups of `impact.query.rollups`) and opens it
+read-only. `run_query` runs a named query from `queries/<name>.sql` on a fresh cursor with
+bound parameters, so one connection can serve many threads, reading the smallest rollup that
+answers it exactly (IMPACT_ROLLUPS=0 turns rollups off: every query reads the facts).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import os
 import re
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -25,6 +26,7 @@ import pandas as pd
 
 from impact.data import programme as programmes
 from impact.data import schema, store
+from impact.query import rollups
 
 QUERY_DIR = Path(__file__).resolve().parents[2] / "queries"
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -44,6 +46,7 @@ class Query:
     params: frozenset[str]
     columns: tuple[str, ...]
     description: str
+    reads: tuple[tuple[str, tuple[str, ...]], ...] = ()  # facts' columns it reads ('-- reads:'), for rollups
 
 
 @functools.cache
@@ -60,9 +63,11 @@ def load_query(name: str) -> Query:
     for line in header:
         if line.lower().startswith("columns:"):
             columns = tuple(c.strip() for c in line.split(":", 1)[1].split(","))
+    reads = next((rollups.parse_reads(line.split(":", 1)[1]) for line in header
+                  if line.lower().startswith("reads:")), ())
     description = header[0] if header else name
     params = frozenset(_PARAM.findall(_COMMENT.sub("", sql)))
-    return Query(name, sql, params, columns, description)
+    return Query(name, sql, params, columns, description, reads)
 
 
 def query_names() -> list[str]:
@@ -84,6 +89,7 @@ class Database:
     version: str
     manifest: dict
     programme: programmes.Programme
+    rollups: dict[str, int] = field(default_factory=dict)  # built rollups in use -> rows; empty: facts only
 
     @property
     def illustrative(self) -> bool:
@@ -119,6 +125,7 @@ def _fingerprint(extract_dir: Path) -> str:
     digest.update(definition.read_bytes() if definition.is_file() else b"(inferred)")
     for setup in sorted((QUERY_DIR / "setup").glob("*.sql")):
         digest.update(setup.read_bytes())
+    digest.update(Path(rollups.__file__).read_bytes())  # the rollups' declarations and how they are built
     return f"{folder}-{digest.hexdigest()[:20]}"
 
 
@@ -152,6 +159,7 @@ def _build(extract_dir: Path, target: Path, programme: programmes.Programme) -> 
         _write_definition(conn, programme)
         for setup in sorted((QUERY_DIR / "setup").glob("*.sql")):
             conn.execute(setup.read_text(encoding="utf-8"))
+        rollups.build(conn)
         conn.execute("checkpoint")
     finally:
         conn.close()
@@ -163,7 +171,8 @@ def open_database(extract_dir: str | Path, version: str = "") -> Database:
 
     The Parquet files are copied once into a compressed DuckDB file in `cache_dir()` (with the
     facts joined to their project and country attributes, sorted by period, and the filter
-    macros of `queries/setup/`); every later open of the same files reuses it.
+    macros of `queries/setup/`, the rollups); every later open of the same files reuses it.
+    Queries read the rollups unless the environment sets IMPACT_ROLLUPS=0.
     """
     extract_dir = Path(extract_dir).resolve()
     missing = [f"{name}.parquet" for name in schema.REQUIRED_TABLES if not (extract_dir / f"{name}.parquet").is_file()]
@@ -180,7 +189,9 @@ def open_database(extract_dir: str | Path, version: str = "") -> Database:
     conn = duckdb.connect(str(target), read_only=True)
     manifest_path = extract_dir / "extract.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
-    return Database(conn, extract_dir, version or manifest.get("version", extract_dir.name), manifest, programme)
+    in_use = rollups.sizes(conn) if os.environ.get("IMPACT_ROLLUPS", "1") != "0" else {}
+    return Database(conn, extract_dir, version or manifest.get("version", extract_dir.name), manifest, programme,
+                    in_use)
 
 
 def open_active(data_dir: str | Path | None = None, programme: str | None = None) -> Database:
@@ -189,16 +200,29 @@ def open_active(data_dir: str | Path | None = None, programme: str | None = None
     return open_database(active.path, active.version)
 
 
-def run_query(db: Database, name: str, params: dict | None = None) -> pd.DataFrame:
-    """Run the named query with bound parameters; extra parameters are ignored."""
-    query = load_query(name)
+def _bound(query: Query, params: dict | None) -> dict:
     params = params or {}
     missing = query.params - params.keys()
     if missing:
-        raise QueryError(f"query {name!r} needs parameters: {', '.join(sorted(missing))}")
-    bound = {k: params[k] for k in query.params}
+        raise QueryError(f"query {query.name!r} needs parameters: {', '.join(sorted(missing))}")
+    return {k: params[k] for k in query.params}
+
+
+def sources(db: Database, name: str, params: dict | None = None) -> dict[str, str]:
+    """The rollup the named query reads for each fact under these parameters (a fact left out: its facts)."""
+    query = load_query(name)
+    return rollups.choose(db.rollups, query.reads, _bound(query, params))
+
+
+def run_query(db: Database, name: str, params: dict | None = None) -> pd.DataFrame:
+    """Run the named query with bound parameters, from the smallest exact rollups; extra parameters are ignored."""
+    query = load_query(name)
+    bound = _bound(query, params)
+    path = rollups.search_path(rollups.choose(db.rollups, query.reads, bound))
     cursor = db.connection.cursor()
     try:
+        if path:  # schema names from rollups.ROLLUPS, never user text
+            cursor.execute(f"set search_path = {_quote(path)}")
         return cursor.execute(query.sql, bound).df()
     finally:
         cursor.close()

@@ -1,0 +1,202 @@
+"""Pre-aggregated rollups of the fact tables, built at compile time, and which one answers a query.
+
+A rollup is declared here as data: the facts it sums (training, volunteering, outcomes) and the
+columns it keeps; every additive measure of those facts is summed over the columns it drops. At
+compile time (`build`) each becomes a table `<name>.cells` in a schema of its own, with a view named
+like the facts' table (`<name>.training_facts`) and a table macro named like their filter macro
+(`<name>.filtered_training(...)`): the same parameters and columns (a column it dropped reads NULL).
+
+A named query declares in its header which facts' columns it reads (`-- reads: training(iso3,
+trainees)`; `$dimension` stands for the columns the bound dimension groups by). `choose` picks, for
+each fact it reads, the smallest rollup that keeps every column it reads and every column a
+non-empty filter tests; the query runs unchanged with those schemas first on its cursor's search
+path, so `filtered_training(...)` and `training_facts` read the rollup. A query without a
+declaration, or a fact no rollup can answer exactly, reads the facts.
+
+Exactness: sums of sums are sums; a sum filtered on kept columns (an outcome's latest value: the
+rows whose `next_period` is after the window) is the same sum of cells; and a row-level test `n > 0`
+(countries trained) holds for a cell exactly when it holds for one of its rows, because measures
+are never negative (the schema's minimum). Distinct counts are exact only over columns a rollup
+keeps (countries from `iso3`, projects from `project_id`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import duckdb
+
+from impact.query.dimensions import BY_KEY, FILTERS
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A fact table the rollups sum: its table, its filter macro and its additive measures."""
+
+    name: str
+    table: str
+    macro: str
+    measures: tuple[str, ...]
+
+    @property
+    def filters(self) -> dict[str, str]:
+        """The filter macro's list parameters and the column each one filters (period is always kept)."""
+        return {d.param: ("iso3" if d.key == "country" else d.key) for d in FILTERS if self.name in d.sources}
+
+    @property
+    def macro_params(self) -> tuple[str, ...]:
+        """The filter macro's parameters, in its order (queries/setup/01–03)."""
+        return ("period_from", "period_to", *self.filters)
+
+
+FACTS = {
+    "training": Fact("training", "training_facts", "filtered_training", ("trainees",)),
+    "volunteering": Fact("volunteering", "volunteering_facts", "filtered_volunteering",
+                         ("volunteers", "volunteer_days")),
+    # An outcome's latest value is a sum of the rows whose next report is later (queries/setup/00c), so its
+    # rollups keep `next_period`.
+    "outcomes": Fact("outcomes", "outcomes_facts", "filtered_outcomes", ("value",)),
+}
+
+_PLACE = ("period", "iso3", "country", "region")
+_PROJECT = ("theme", "grant_type", "phase")
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """One rollup: the facts it sums and the columns it keeps (every one keeps `period`)."""
+
+    name: str
+    fact: str
+    keeps: tuple[str, ...]
+
+
+ROLLUPS: tuple[Rollup, ...] = (
+    Rollup("training_cells", "training", (*_PLACE, *_PROJECT, "cadre", "gender", "gender_role", "training_type",
+                                          "training_type_role")),
+    Rollup("training_by_gender", "training", (*_PLACE, *_PROJECT, "gender", "gender_role", "training_type_role")),
+    Rollup("training_by_country_cadre", "training", (*_PLACE, "cadre", "gender", "gender_role", "training_type_role")),
+    Rollup("training_by_country_type", "training", (*_PLACE, "gender", "gender_role", "training_type",
+                                                    "training_type_role")),
+    Rollup("training_by_country", "training", (*_PLACE, "gender", "gender_role", "training_type_role")),
+    Rollup("training_by_project", "training", ("project_id", *_PLACE, *_PROJECT)),
+    Rollup("volunteering_cells", "volunteering", (*_PLACE, *_PROJECT, "location", "location_role", "profession")),
+    Rollup("volunteering_by_location", "volunteering", (*_PLACE, *_PROJECT, "location", "location_role")),
+    Rollup("volunteering_by_country_profession", "volunteering", (*_PLACE, "location", "location_role",
+                                                                  "profession")),
+    Rollup("volunteering_by_country", "volunteering", (*_PLACE, "location", "location_role")),
+    Rollup("volunteering_by_project", "volunteering", ("project_id", *_PLACE, *_PROJECT)),
+    Rollup("outcomes_cells", "outcomes", ("indicator", "next_period", *_PLACE, *_PROJECT)),
+    Rollup("outcomes_by_country", "outcomes", ("indicator", "next_period", *_PLACE)),
+)
+BY_NAME = {r.name: r for r in ROLLUPS}
+CATALOG = "rollup_sizes"  # the compiled file's table of built rollups and their row counts
+
+_READS = re.compile(r"([a-z_]+)\s*\(([^)]*)\)")
+_DIMENSION_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def parse_reads(line: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """`training(iso3, trainees); volunteering(volunteer_days)` as ((fact, columns), ...)."""
+    out = []
+    for fact, columns in _READS.findall(line):
+        if fact not in FACTS:
+            raise ValueError(f"'reads:' names {fact!r}, not one of {', '.join(FACTS)}")
+        out.append((fact, tuple(c.strip() for c in columns.split(",") if c.strip())))
+    return tuple(out)
+
+
+def dimension_columns(dimension: str, grain: str) -> set[str]:
+    """The fact columns `dimension_value` (queries/setup/05) reads for a bound dimension and grain."""
+    if dimension == "time":
+        return {"period", "phase"} if grain == "phase" else {"period"}
+    if dimension == "slot":
+        return {"period"}
+    return {dimension} if dimension in BY_KEY else set()
+
+
+def needed_columns(fact: str, reads: tuple[str, ...], params: dict) -> set[str]:
+    """Every column of `fact` a query needs: what it reads (with `$dimension` resolved) and what its filters test."""
+    needed = {"period"}
+    for column in reads:
+        match = _DIMENSION_PARAM.fullmatch(column)
+        if match:
+            needed |= dimension_columns(str(params.get(match.group(1)) or ""), str(params.get("grain") or ""))
+        else:
+            needed.add(column)
+    for param, column in FACTS[fact].filters.items():
+        if params.get(param):
+            needed.add(column)
+    return needed - set(FACTS[fact].measures)
+
+
+def choose(sizes: dict[str, int], reads: tuple[tuple[str, tuple[str, ...]], ...], params: dict) -> dict[str, str]:
+    """For each fact a query reads, the smallest built rollup (of `sizes`: name -> rows) that answers it
+    exactly; a fact left out reads the facts."""
+    chosen = {}
+    for fact, columns in reads:
+        needed = needed_columns(fact, columns, params)
+        fits = [r for r in ROLLUPS if r.fact == fact and r.name in sizes and needed <= set(r.keeps)]
+        if fits:
+            chosen[fact] = min(fits, key=lambda r: (sizes[r.name], len(r.keeps))).name
+    return chosen
+
+
+def search_path(chosen: dict[str, str]) -> str:
+    """The cursor's search path that makes the filter macros read the chosen rollups ('' for the facts)."""
+    return ",".join([*chosen.values(), "main"]) if chosen else ""
+
+
+# ---- compile time -----------------------------------------------------------------------------------
+
+def _columns(conn: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    return [(name, kind) for name, kind, *_ in conn.execute(f"describe {table}").fetchall()]  # noqa: S608
+
+
+def build(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Create every rollup (table and filter macro) in the database being compiled; their row counts.
+
+    Each rollup is summed from the smallest one already built that keeps all its columns (or the facts):
+    a sum of sums is the sum. Identifiers come from the declarations above, never from a user.
+    """
+    sizes: dict[str, int] = {}
+    for rollup in sorted(ROLLUPS, key=lambda r: -len(r.keeps)):
+        fact = FACTS[rollup.fact]
+        facts = _columns(conn, fact.table)
+        names = [name for name, _ in facts]
+        missing = set(rollup.keeps) - set(names)
+        if missing:
+            raise ValueError(f"rollup {rollup.name} keeps columns {fact.table} does not have: {sorted(missing)}")
+        sources = [r for r in ROLLUPS if r.name in sizes and r.fact == rollup.fact and set(rollup.keeps) <= set(r.keeps)]
+        source = (min(sources, key=lambda r: sizes[r.name]).name + ".cells") if sources else fact.table
+        keeps = ", ".join(rollup.keeps)
+        sums = ", ".join(f"sum({m}) as {m}" for m in fact.measures)
+        order = ", ".join(c for c in ("period", "iso3") if c in rollup.keeps)
+        conn.execute(f"create schema {rollup.name}")
+        conn.execute(f"create table {rollup.name}.cells as select {keeps}, {sums} from {source} "  # noqa: S608
+                     f"group by all order by {order}")
+        # Its view and macro have the facts' columns in their order, so a query binds the same either way.
+        kinds = dict(facts)
+        selected = ", ".join(
+            name if name in rollup.keeps or name in fact.measures else f"cast(null as {kinds[name]}) as {name}"
+            for name in names)
+        conn.execute(f"create view {rollup.name}.{fact.table} as select {selected} from {rollup.name}.cells")  # noqa: S608
+        tests = [f"(len({param}) = 0 or {column} = any({param}))" for param, column in fact.filters.items()
+                 if column in rollup.keeps]
+        where = " and ".join(["period between period_from and period_to", *tests])
+        conn.execute(f"create macro {rollup.name}.{fact.macro}({', '.join(fact.macro_params)}) as table "  # noqa: S608
+                     f"select * from {rollup.name}.{fact.table} where {where}")
+        sizes[rollup.name] = conn.execute(f"select count(*) from {rollup.name}.cells").fetchone()[0]  # noqa: S608
+    conn.execute(f"create table {CATALOG} (name varchar, fact varchar, rows bigint)")
+    conn.executemany(f"insert into {CATALOG} values (?, ?, ?)",  # noqa: S608
+                     [(name, BY_NAME[name].fact, rows) for name, rows in sizes.items()])
+    return sizes
+
+
+def sizes(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """The rollups a compiled file holds and their row counts (none for a file compiled without them)."""
+    try:
+        return dict(conn.execute(f"select name, rows from {CATALOG}").fetchall())  # noqa: S608
+    except duckdb.CatalogException:
+        return {}
