@@ -19,7 +19,7 @@ def database(fixture_dir):
 def _all_params(database):
     params = Filters().params()
     first_project = database.connection.execute("select min(project_id) from projects").fetchone()[0]
-    params.update(explore.totals_params("theme"), iso3="UGA", project_id=first_project, search="")
+    params.update(explore.totals_params("theme"), iso3="UGA", project_id=first_project, search="", latest=[])
     return params
 
 

@@ -398,3 +398,33 @@ def test_results_page_offers_the_programmes_iati_file(app_data, tmp_path):
     assert published.valid and published.activities == len(db.run_query(database, "projects_in_scope", _params(
         database.programme)))
     assert etree.fromstring(published.xml).tag == "iati-activities"
+
+
+@pytest.mark.parametrize("folder", ["fixture", "gsp"])
+def test_the_programme_picture_equals_the_programmes_part_of_the_whole_picture(fixture_dir, folder):
+    """The Overview's tiles are judged from the programme's quarterly totals (latest values as changes); every
+    metric at every quarter, and every judgement, equals the picture built project by project — for the fixture
+    and for the shipped GSP, whose definition has a latest-value indicator and a target on it."""
+    from impact.data import metrics as metric_defs
+    from impact.query import db
+    from impact.query import results as res
+    from impact.query.filters import Filters
+    from tests.conftest import ROOT
+
+    database = db.open_database(fixture_dir if folder == "fixture" else ROOT / "data" / "programmes" / "gsp")
+    with metric_defs.using(database.programme):
+        whole = res.picture(database, Filters().params())
+        alone = res.programme_picture(database)
+        assert alone.grid == whole.grid and alone.latest == whole.latest
+        pd.testing.assert_frame_equal(alone.programme.sort_index(), whole.programme.sort_index(), check_exact=False,
+                                      rtol=1e-12, check_names=False)
+        latest_kind = [k for k in metric_defs.targetable() if metric_defs.metric(k).aggregation == "latest"]
+        if folder == "gsp":  # the case the changes are for
+            assert latest_kind and set(latest_kind) <= set(alone.programme.index)
+            assert set(latest_kind) & set(alone.targets["metric"])
+        assert len(alone.targets) > 0
+        for day in (whole.latest, dt.date(2015, 12, 31), dt.date(2013, 6, 30)):
+            judged = [res.progress(p, day, database.programme.results, database.programme.start, projects=False)
+                      for p in (alone, whole)]
+            pd.testing.assert_frame_equal(judged[0].drop(columns=["title", "country"]),
+                                          judged[1].drop(columns=["title", "country"]))

@@ -69,7 +69,9 @@ def _random_view(rng: random.Random, database) -> explore.View:
 
 def _params(database, filters: Filters, view: explore.View | None = None) -> dict:
     first_project = database.connection.execute("select min(project_id) from projects").fetchone()[0]
-    params = {**filters.params(), **explore.totals_params("theme"), "project_id": first_project, "search": ""}
+    latest = [i.code for i in database.programme.indicators if i.aggregation == "latest"]
+    params = {**filters.params(), **explore.totals_params("theme"), "project_id": first_project, "search": "",
+              "latest": latest}
     if view is not None:
         params.update(view.params())
     return params

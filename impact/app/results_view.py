@@ -185,8 +185,11 @@ def tile_notes() -> dict[str, str]:
 @st.cache_data(ttl=3600, max_entries=50, show_spinner=False)
 def _tile_notes(version: str, path: str, params: dict) -> dict[str, str]:
     """The notes under unfiltered tiles, judged at the latest data (cached per data version)."""
-    pic = _picture(version, path, params)
-    rows = _judged(version, path, params, pic.latest, True, False)
+    database = ui._database(version, path)
+    with metrics.using(database.programme):
+        pic = results.programme_picture(database)
+        rows = results.progress(pic, pic.latest, database.programme.results, database.programme.start,
+                                programme_scope=True, projects=False)
     notes = {}
     for row in rows.to_dict("records"):
         if row["percent"] is None or pd.isna(row["percent"]):
