@@ -10,6 +10,7 @@ from impact.app import auth, returns_view, ui
 from impact.data import dictionary, extract_io, schema, store, validate
 from impact.query import db
 
+ui.ensure_navigation()
 data = ui.database()
 programme_id = ui.programme_id()
 st.title("Data")

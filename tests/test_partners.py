@@ -225,11 +225,6 @@ def test_the_reporting_section_of_a_definition_is_checked():
 
 # ---- the pages ------------------------------------------------------------------------------------
 
-@pytest.fixture(autouse=True)
-def _pages_through_app(server_navigation):
-    """Buttons on the project page are clicked as on a running server (see conftest.server_navigation)."""
-
-
 def _serve(data_store, monkeypatch):
     monkeypatch.setenv("IMPACT_DATA_DIR", str(data_store))
     monkeypatch.setenv(auth.HASH_ENV, auth.hash_password(ADMIN_PASSWORD))
