@@ -608,12 +608,11 @@ def serve(data: Path, timeout: float = 90) -> tuple[subprocess.Popen, str]:
 
 
 def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    """Terminate a server started by `serve` (bench/servers.py's stop: kill it after 15 s)."""
+    sys.path.insert(0, str(ROOT))
+    from bench import servers
+
+    servers.stop(proc)
 
 
 # ---- the table -------------------------------------------------------------------------------------------
