@@ -103,8 +103,14 @@ def data_dir(override: str | Path | None = None, programme: str | None = None) -
     """The store of `programme` (default: the top-level one) in the data directory: the argument,
     else IMPACT_DATA_DIR, else the project's `data/`."""
     chosen = override or os.environ.get("IMPACT_DATA_DIR") or PROJECT_ROOT / "data"
-    root = _mirror(chosen) if remote.is_url(chosen) else Path(chosen).resolve()
+    root = _mirror(chosen) if remote.is_url(chosen) else _resolved(str(chosen))
     return root if programme is None else programme_root(root, programme)
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(folder: str) -> Path:
+    """`folder` as an absolute path with its links resolved (asked on every query of every page run)."""
+    return Path(folder).resolve()
 
 
 def top_level(root: Path) -> Path:
