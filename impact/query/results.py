@@ -272,6 +272,98 @@ def programme_picture(database: db.Database) -> Picture:
                    programme=pd.concat([summed, _ratios(summed, level=None)]), grid=grid, latest=quarter_end(last))
 
 
+def project_progress(database: db.Database, params: dict, day: dt.date) -> pd.DataFrame:
+    """Every project and metric with a target under the filters judged at `day` (TABLE_COLUMNS), at the grain
+    it is shown: each project's actual as of `day`'s quarter and what its milestones expect by `day`, both
+    from SQL, rather than every project's whole history on a grid of quarters.
+
+    Its scores equal `progress(picture(...), day, ..., programme_scope=False)`'s exactly (a % within a hair of a
+    band's edge is judged exactly); its `percent` and `percent_of_end` are the same figures in floating point,
+    which `exact` makes those of `progress` for the rows that are shown or exported.
+    """
+    programme = database.programme
+    scope = {k: params[k] for k in ("period_from", "period_to", "phases", "regions", "countries", "themes",
+                                    "grant_types")}
+    latest = [key for key in metrics.targetable() if metrics.metric(key).aggregation == "latest"]
+    pairs = _dates(db.run_query(database, "project_targets_at",
+                                {**scope, "day": day, "reading": programme.results.between_milestones}),
+                   "start_date", "end_due")
+    pairs = pairs[pairs["metric"].map(metrics.is_metric)].reset_index(drop=True)
+    if pairs.empty:
+        return pd.DataFrame(columns=TABLE_COLUMNS)
+    parts = db.run_query(database, "project_actuals_at", {**scope, "as_of": quarter_start(day), "latest": latest})
+    values = parts.set_index(["project_id", "metric"])[["value"]]
+    values = pd.concat([values, _ratios(values, level="project_id")])["value"]
+    ratio = pairs["metric"].isin(_ratio_keys()).to_numpy()
+    keys = pd.MultiIndex.from_arrays([pairs["project_id"], pairs["metric"]])
+    actual = values.reindex(keys).to_numpy(dtype="float64")
+    actual = np.where(np.isnan(actual) & ~ratio, 0.0, actual)
+    baseline = pairs["baseline"].astype("float64").to_numpy()
+    expected = pairs["expected"].astype("float64").to_numpy()
+    end = pairs["end_target"].astype("float64").to_numpy()
+    base = np.nan_to_num(baseline, nan=0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        percent = np.where(expected == base, np.nan, (actual - base) * 100 / (expected - base))
+        of_end = np.where(end == base, np.nan, (actual - base) * 100 / (end - base))
+    scores = _scores(actual, expected, baseline, percent, programme.results)
+    given = [None if np.isnan(b) else float(b) for b in baseline]
+    hows = {(m, b): how_computed(m, b) for m, b in set(zip(pairs["metric"], given))}
+    labels = {m: metrics.metric(m).label for m in pairs["metric"].unique()}
+    frame = pd.DataFrame({
+        "scope": "project", "project_id": pairs["project_id"], "title": pairs["title"], "country": pairs["country"],
+        "metric": pairs["metric"], "indicator": pairs["metric"].map(labels),
+        "baseline": pd.Series(given),
+        "actual": actual,
+        "expected": _optional(expected), "percent": _optional(percent),
+        "score": scores, "end_target": end, "end_due": pairs["end_due"],
+        "percent_of_end": _optional(of_end),
+        "how": [hows[(m, b)] for m, b in zip(pairs["metric"], given)],
+    })
+    return frame[TABLE_COLUMNS]
+
+
+def _optional(values: np.ndarray) -> pd.Series:
+    """Floats with None for NaN, typed as `progress`'s rows make them (float when any is known)."""
+    return pd.Series([None if np.isnan(v) else float(v) for v in values])
+
+
+def _scores(actual: np.ndarray, expected: np.ndarray, baseline: np.ndarray, percent: np.ndarray,
+            results) -> np.ndarray:
+    """Each row's score (NO_MILESTONE when none is due or the actual is unknown): the band holding its % in
+    floating point, and `score`'s exact judgement for a % within a hair of any band's edge or without a %."""
+    out = np.full(len(actual), results.bands[0].score, dtype=object)
+    placed = np.zeros(len(actual), dtype=bool)
+    for band in results.bands:  # the first band holding the %, as Results.score
+        holds = ~placed & (percent >= band.low) & ((percent < band.high) if band.high is not None else True)
+        out[holds] = band.score
+        placed |= holds
+    edges = [b.low for b in results.bands] + [b.high for b in results.bands if b.high is not None]
+    doubtful = np.isnan(percent)
+    for edge in edges:
+        doubtful |= np.abs(percent - edge) <= 1e-9 * max(1.0, abs(edge))
+    for i in np.flatnonzero(doubtful):
+        b = None if np.isnan(baseline[i]) else float(baseline[i])
+        e = None if np.isnan(expected[i]) else float(expected[i])
+        out[i] = score(float(actual[i]), e, b, results) or NO_MILESTONE
+    return out
+
+
+def exact(rows: pd.DataFrame, results) -> pd.DataFrame:
+    """`project_progress` rows with `percent` and `percent_of_end` computed exactly, as `progress` does."""
+    rows = rows.copy()
+    percents, ends = [], []
+    for actual, expected, end, baseline in zip(rows["actual"], rows["expected"], rows["end_target"],
+                                               rows["baseline"]):
+        expected, baseline = (None if pd.isna(v) else float(v) for v in (expected, baseline))
+        p = percent_achieved(actual, expected, baseline)
+        o = percent_achieved(actual, end, baseline)
+        percents.append(None if p is None else float(p))
+        ends.append(None if o is None else float(o))
+    rows["percent"] = pd.Series(percents, index=rows.index)
+    rows["percent_of_end"] = pd.Series(ends, index=rows.index)
+    return rows
+
+
 def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     """`columns` as datetime.date values (DuckDB hands dates to pandas as timestamps)."""
     for column in columns:
