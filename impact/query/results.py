@@ -272,18 +272,18 @@ def programme_picture(database: db.Database) -> Picture:
                    programme=pd.concat([summed, _ratios(summed, level=None)]), grid=grid, latest=quarter_end(last))
 
 
-def project_progress(database: db.Database, params: dict, day: dt.date) -> pd.DataFrame:
+def project_progress(database: db.Database, params: dict, day: dt.date, project_id: str = "") -> pd.DataFrame:
     """Every project and metric with a target under the filters judged at `day` (TABLE_COLUMNS), at the grain
     it is shown: each project's actual as of `day`'s quarter and what its milestones expect by `day`, both
     from SQL, rather than every project's whole history on a grid of quarters.
 
     Its scores equal `progress(picture(...), day, ..., programme_scope=False)`'s exactly (a % within a hair of a
     band's edge is judged exactly); its `percent` and `percent_of_end` are the same figures in floating point,
-    which `exact` makes those of `progress` for the rows that are shown or exported.
+    which `exact` makes those of `progress` for the rows that are shown or exported. `project_id`: only its rows.
     """
     programme = database.programme
     scope = {k: params[k] for k in ("period_from", "period_to", "phases", "regions", "countries", "themes",
-                                    "grant_types")}
+                                    "grant_types")} | {"project": project_id}
     latest = [key for key in metrics.targetable() if metrics.metric(key).aggregation == "latest"]
     pairs = _dates(db.run_query(database, "project_targets_at",
                                 {**scope, "day": day, "reading": programme.results.between_milestones}),
@@ -480,6 +480,6 @@ def timeline_frame(database: db.Database, params: dict, metric: str, project_id:
     if not project_id and is_filtered(params):  # the programme's targets cannot be split by the filters
         return pd.DataFrame(columns=["date", metric, "expected", "target"])
     with metrics.using(programme):
-        pic = picture(database, params)
+        pic = picture(database, params) if project_id else programme_picture(database)
         return timeline(pic, "project" if project_id else "programme", project_id or None, metric,
                         programme.results, programme.start)
