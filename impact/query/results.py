@@ -285,10 +285,10 @@ def project_progress(database: db.Database, params: dict, day: dt.date, project_
     scope = {k: params[k] for k in ("period_from", "period_to", "phases", "regions", "countries", "themes",
                                     "grant_types")} | {"project": project_id}
     latest = [key for key in metrics.targetable() if metrics.metric(key).aggregation == "latest"]
-    pairs = _dates(db.run_query(database, "project_targets_at",
-                                {**scope, "day": day, "reading": programme.results.between_milestones}),
-                   "start_date", "end_due")
-    pairs = pairs[pairs["metric"].map(metrics.is_metric)].reset_index(drop=True)
+    pairs = db.run_query(database, "project_targets_at",
+                         {**scope, "day": day, "reading": programme.results.between_milestones})
+    known = [m for m in pairs["metric"].unique() if metrics.is_metric(m)]
+    pairs = pairs[pairs["metric"].isin(known)].reset_index(drop=True)
     if pairs.empty:
         return pd.DataFrame(columns=TABLE_COLUMNS)
     parts = db.run_query(database, "project_actuals_at", {**scope, "as_of": quarter_start(day), "latest": latest})
@@ -306,25 +306,25 @@ def project_progress(database: db.Database, params: dict, day: dt.date, project_
         percent = np.where(expected == base, np.nan, (actual - base) * 100 / (expected - base))
         of_end = np.where(end == base, np.nan, (actual - base) * 100 / (end - base))
     scores = _scores(actual, expected, baseline, percent, programme.results)
-    given = [None if np.isnan(b) else float(b) for b in baseline]
-    hows = {(m, b): how_computed(m, b) for m, b in set(zip(pairs["metric"], given))}
-    labels = {m: metrics.metric(m).label for m in pairs["metric"].unique()}
+    kinds = pairs[["metric", "baseline"]].drop_duplicates()
+    kinds["how"] = [how_computed(m, None if pd.isna(b) else float(b)) for m, b in zip(kinds["metric"],
+                                                                                        kinds["baseline"])]
+    hows = pairs[["metric", "baseline"]].merge(kinds, on=["metric", "baseline"], how="left")["how"]
+    labels = {m: metrics.metric(m).label for m in known}
     frame = pd.DataFrame({
         "scope": "project", "project_id": pairs["project_id"], "title": pairs["title"], "country": pairs["country"],
-        "metric": pairs["metric"], "indicator": pairs["metric"].map(labels),
-        "baseline": pd.Series(given),
-        "actual": actual,
-        "expected": _optional(expected), "percent": _optional(percent),
-        "score": scores, "end_target": end, "end_due": pairs["end_due"],
-        "percent_of_end": _optional(of_end),
-        "how": [hows[(m, b)] for m, b in zip(pairs["metric"], given)],
+        "metric": pairs["metric"], "indicator": pairs["metric"].map(labels), "baseline": _optional(baseline),
+        "actual": actual, "expected": _optional(expected), "percent": _optional(percent),
+        "score": scores, "end_target": end, "end_due": pd.to_datetime(pairs["end_due"]).dt.date,
+        "percent_of_end": _optional(of_end), "how": hows.to_numpy(),
     })
     return frame[TABLE_COLUMNS]
 
 
 def _optional(values: np.ndarray) -> pd.Series:
     """Floats with None for NaN, typed as `progress`'s rows make them (float when any is known)."""
-    return pd.Series([None if np.isnan(v) else float(v) for v in values])
+    known = pd.Series(values, dtype="float64")
+    return known if known.notna().any() else pd.Series([None] * len(values), dtype=object)
 
 
 def _scores(actual: np.ndarray, expected: np.ndarray, baseline: np.ndarray, percent: np.ndarray,
@@ -338,7 +338,12 @@ def _scores(actual: np.ndarray, expected: np.ndarray, baseline: np.ndarray, perc
         out[holds] = band.score
         placed |= holds
     edges = [b.low for b in results.bands] + [b.high for b in results.bands if b.high is not None]
-    doubtful = np.isnan(percent)
+    unknown = np.isnan(expected) | np.isnan(actual)
+    out[unknown] = NO_MILESTONE
+    none = ~unknown & np.isnan(percent)  # a target equal to its baseline: met, or not
+    out[none & (actual >= expected)] = results.score(100).score
+    out[none & ~(actual >= expected)] = results.bands[0].score
+    doubtful = np.zeros(len(actual), dtype=bool)
     for edge in edges:
         doubtful |= np.abs(percent - edge) <= 1e-9 * max(1.0, abs(edge))
     for i in np.flatnonzero(doubtful):
