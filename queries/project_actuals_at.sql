@@ -1,5 +1,5 @@
 -- project_actuals_at: every metric a project's targets are judged on, as of one quarter (`as_of`: its first day), for the projects active under the filters (all of each project's rows up to that quarter, whatever the filters): each structural metric counted from training and volunteering rows up to then, each indicator's values added up — a latest-value indicator's (`latest`: their codes) only the rows not yet followed by the same project and country's next report. A project has a row for every metric it has any row of (value 0 before its first), as in target_parts_by_quarter's running totals.
--- params: period_from, period_to, phases, regions, countries, themes, grant_types, project ('' for every one), as_of, latest
+-- params: period_from, period_to, phases, regions, countries, themes, grant_types, project ('' for every one), as_of, latest, metrics (the metrics wanted)
 -- columns: project_id, metric, value
 with
 p as (
@@ -38,14 +38,16 @@ v as (
 )
 select project_id, metric, cast(value as double) as value
 from (unpivot t on trainees, women_trained, trainers_trained, cascade_trainees into name metric value value)
+where metric = any($metrics)
 union all
 select project_id, metric, cast(value as double) as value
 from (unpivot v on volunteer_days, volunteer_days_overseas, volunteer_days_uk, volunteers into name metric value value)
+where metric = any($metrics)
 union all
 select project_id, indicator as metric,
        cast(coalesce(sum(value) filter (where period <= $as_of
                                         and (next_period is null or next_period > $as_of
                                              or not indicator = any($latest))), 0) as double) as value
 from outcomes_facts semi join p using (project_id)
+where indicator = any($metrics)
 group by all
-order by project_id, metric

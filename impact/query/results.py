@@ -291,7 +291,13 @@ def project_progress(database: db.Database, params: dict, day: dt.date, project_
     pairs = pairs[pairs["metric"].isin(known)].reset_index(drop=True)
     if pairs.empty:
         return pd.DataFrame(columns=TABLE_COLUMNS)
-    parts = db.run_query(database, "project_actuals_at", {**scope, "as_of": quarter_start(day), "latest": latest})
+    wanted = set(known)
+    for key in known:  # a ratio is computed from its parts
+        m = metrics.metric(key)
+        if m.aggregation == "ratio":
+            wanted |= {m.numerator, m.denominator} - {None, ""}
+    parts = db.run_query(database, "project_actuals_at", {**scope, "as_of": quarter_start(day), "latest": latest,
+                                                           "metrics": sorted(wanted)})
     values = parts.set_index(["project_id", "metric"])[["value"]]
     values = pd.concat([values, _ratios(values, level="project_id")])["value"]
     ratio = pairs["metric"].isin(_ratio_keys()).to_numpy()
