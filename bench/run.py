@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 OVERVIEW_QUERIES = ("headline_totals", "indicator_totals", "trainees_by_year", "trainees_by_country",
                     "trainees_by_theme")
-EXPLORATION_PAGES = ("countries", "partnerships", "workforce", "volunteering", "explore", "portfolio")
+EXPLORATION_PAGES = ("countries", "partnerships", "workforce", "volunteering", "explore", "portfolio", "results")
 # Explorer views (chart id "explore" with these options): a split, a comparison, projects over time.
 EXPLORER_VIEWS = {
     "trainees by cadre x gender": {"by": "cadre", "split": "gender"},

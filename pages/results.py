@@ -11,8 +11,8 @@ programme = ui.programme()
 st.title("Results against targets", anchor=False)
 st.caption(ui.plain(ui.filter_summary()))
 
-pic = results_view.picture()
-if pic.targets.empty:
+pic = results_view.programme_picture()
+if not results_view.has_targets():
     st.info(f"{results.NO_TARGET.capitalize()}: this data version of {programme.short_name} has no targets. "
             "Import a targets table (see the Data page's dictionary) to judge results against them.")
     st.stop()

@@ -19,7 +19,9 @@ def database(fixture_dir):
 def _all_params(database):
     params = Filters().params()
     first_project = database.connection.execute("select min(project_id) from projects").fetchone()[0]
-    params.update(explore.totals_params("theme"), iso3="UGA", project_id=first_project, search="", latest=[])
+    params.update(explore.totals_params("theme"), iso3="UGA", project_id=first_project, search="", latest=[],
+                  project="", as_of=dt.date(2015, 10, 1), day=dt.date(2015, 12, 31), reading="interpolate",
+                  metrics=["trainees", "volunteer_days"])
     return params
 
 

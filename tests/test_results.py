@@ -428,3 +428,37 @@ def test_the_programme_picture_equals_the_programmes_part_of_the_whole_picture(f
                       for p in (alone, whole)]
             pd.testing.assert_frame_equal(judged[0].drop(columns=["title", "country"]),
                                           judged[1].drop(columns=["title", "country"]))
+
+
+@pytest.mark.parametrize("folder", ["fixture", "gsp"])
+@pytest.mark.parametrize("reading", ["interpolate", "last due"])
+def test_project_progress_equals_the_projects_part_of_the_whole_picture(fixture_dir, folder, reading):
+    """The Results page's projects are judged at the grain it shows them (each project's actual as of the date and
+    what its milestones expect, from SQL); every row, at every quarter's end and a due date, with and without
+    filters, under both readings of a date between milestones, equals the judgement built from every project's
+    whole history (scores exactly; % exactly once `exact`)."""
+    import dataclasses
+
+    from impact.data import metrics as metric_defs
+    from impact.query.filters import Filters
+
+    database = db.open_database(fixture_dir if folder == "fixture" else ROOT / "data" / "programmes" / "gsp")
+    database = dataclasses.replace(database, programme=dataclasses.replace(
+        database.programme, results=dataclasses.replace(database.programme.results, between_milestones=reading)))
+    programme = database.programme
+    with metric_defs.using(programme):
+        unfiltered = Filters().params()
+        region = str(db.run_query(database, "filter_choices", {})["region"].iloc[0])
+        filter_sets = [unfiltered, {**unfiltered, "period_from": dt.date(2016, 1, 1)},
+                       {**unfiltered, "regions": [region]}]
+        for params in filter_sets:
+            whole = results.picture(database, params)
+            due = sorted(set(whole.targets["due_date"]))
+            days = [results.quarter_end(q) for q in whole.grid][::3] + [whole.latest, due[len(due) // 2],
+                                                                        programme.start - dt.timedelta(days=1)]
+            for day in days:
+                old = results.progress(whole, day, programme.results, programme.start, programme_scope=False)
+                new = results.project_progress(database, params, day)
+                assert list(new["score"]) == list(old["score"]), (params, day)
+                pd.testing.assert_frame_equal(results.exact(new, programme.results).reset_index(drop=True),
+                                              old.reset_index(drop=True), check_dtype=False)

@@ -21,16 +21,26 @@ EXPORT_COLUMNS = ["project_id", "title", "country", "indicator", "baseline", "en
                   "actual", "achieved", "score", "of_end", "how"]
 
 
-@st.cache_data(ttl=3600, max_entries=200, show_spinner=False)
-def _picture(version: str, path: str, params: dict) -> results.Picture:
-    return results.picture(ui._database(version, path), params)  # the cached connection of that version
+ROW_LIMIT = 1_000  # project indicators drawn in the table; the counts, filters and downloads cover every one
 
 
-def picture(params: dict | None = None) -> results.Picture:
-    """Targets and actuals under the filters (cached per data version and filters)."""
+@st.cache_data(ttl=3600, max_entries=50, show_spinner=False)
+def _programme_picture(version: str, path: str) -> results.Picture:
+    database = ui._database(version, path)  # the cached connection of that version
+    with metrics.using(database.programme):
+        return results.programme_picture(database)
+
+
+def programme_picture() -> results.Picture:
+    """The programme's own targets and actuals, and the latest data (cached per data version)."""
     ui.database()
     active = ui._active()
-    return _picture(active.version, str(active.path), _scope(params))
+    return _programme_picture(active.version, str(active.path))
+
+
+def has_targets() -> bool:
+    """True when the data version holds any target (the programme's or a project's)."""
+    return int(ui.query("targets_count")["targets"].iloc[0]) > 0
 
 
 def _scope(params: dict | None) -> dict:
@@ -38,22 +48,34 @@ def _scope(params: dict | None) -> dict:
     return {k: v for k, v in (params or ui.filter_params()).items() if k not in ("cadres", "genders")}
 
 
-def judged(day: dt.date, *, params: dict | None = None, programme_scope: bool = True,
-           projects: bool = True) -> pd.DataFrame:
-    """Every target under the filters judged at `day` (one row per scope and metric), cached like a query."""
+def programme_judged(day: dt.date) -> pd.DataFrame:
+    """The programme's own targets judged at `day` (one row per metric), cached like a query."""
     ui.database()
     active = ui._active()
-    return _judged(active.version, str(active.path), _scope(params), day, programme_scope, projects)
+    return _programme_judged(active.version, str(active.path), day)
 
 
 @st.cache_data(ttl=3600, max_entries=200, show_spinner=False)
-def _judged(version: str, path: str, params: dict, day: dt.date, programme_scope: bool,
-            projects: bool) -> pd.DataFrame:
-    database = ui._database(version, path)
-    programme = database.programme
+def _programme_judged(version: str, path: str, day: dt.date) -> pd.DataFrame:
+    programme = ui._database(version, path).programme
     with metrics.using(programme):
-        return results.progress(_picture(version, path, params), day, programme.results, programme.start,
-                                programme_scope=programme_scope, projects=projects)
+        return results.progress(_programme_picture(version, path), day, programme.results, programme.start,
+                                projects=False)
+
+
+def project_judged(day: dt.date, *, params: dict | None = None, project_id: str = "") -> pd.DataFrame:
+    """Every project and metric with a target under the filters (or `project_id`'s) judged at `day`, cached like
+    a query (its % in floating point: `results.exact` for the rows shown)."""
+    ui.database()
+    active = ui._active()
+    return _project_judged(active.version, str(active.path), _scope(params), day, project_id)
+
+
+@st.cache_data(ttl=3600, max_entries=200, show_spinner=False)
+def _project_judged(version: str, path: str, params: dict, day: dt.date, project_id: str) -> pd.DataFrame:
+    database = ui._database(version, path)
+    with metrics.using(database.programme):
+        return results.project_progress(database, params, day, project_id)
 
 
 def default_day(pic: results.Picture) -> dt.date:
@@ -89,7 +111,7 @@ def reading_note() -> str:
 
 def programme_indicators(day: dt.date) -> None:
     """The programme's own targets: each indicator's sentence, score, how it is counted and its chart."""
-    rows = judged(day, projects=False)
+    rows = programme_judged(day)
     if rows.empty:
         st.info("The programme has no targets of its own in this data version.")
         return
@@ -112,9 +134,8 @@ def export_frame(rows: pd.DataFrame) -> pd.DataFrame:
 
 def projects_table(day: dt.date) -> None:
     """Every project and indicator with a target under the filters: filter by score, sort, open a project."""
-    rows = judged(day, programme_scope=False)
-    pic = picture()
-    missing = results.without_targets(pic)
+    rows = project_judged(day)
+    missing = ui.query("projects_without_targets", _scope(None))
     counts = rows["score"].value_counts()
     programme = ui.programme()
     order = [b.score for b in reversed(programme.results.bands)] + [results.NO_MILESTONE]
@@ -125,28 +146,34 @@ def projects_table(day: dt.date) -> None:
     chosen = ui.url_multi("Show scores", [s for s in order if s in counts], SCORE_PARAM,
                           placeholder="Every score", help="For example, only B and C: the projects behind.")
     shown = rows[rows["score"].isin(chosen)] if chosen else rows
-    table = export_frame(shown)
+    results_def = programme.results
+    table = export_frame(results.exact(shown.head(ROW_LIMIT), results_def))
+    if len(shown) > ROW_LIMIT:
+        st.caption(f"The first {ROW_LIMIT:,} of {len(shown):,} project indicators in the table (by project); the CSV "
+                   "and Excel files hold every one.")
     event = ui.table(table, formats=dict(catalog.RESULTS_TABLE.formats), key="results_table", on_select="rerun",
                      selection_mode="single-row")
     st.caption("Select a row to open the project; click a heading to sort.")
     selected = event.selection.rows if event is not None else []
     if selected:
         ui.open_project(str(table["project_id"].iloc[selected[0]]))
-    downloads(table)
+    downloads(lambda: export_frame(results.exact(shown, results_def)) if len(shown) > ROW_LIMIT else table)
     if len(missing):
         with st.expander(f"Projects with no target set ({len(missing):,})"):
             ui.table(missing[["project_id", "title", "country"]])
 
 
-def downloads(table: pd.DataFrame) -> None:
-    """The table as CSV and Excel (numbers as numbers, text cells that cannot run as formulas)."""
+def downloads(table) -> None:
+    """The table (a frame, or what builds it when a file is clicked) as CSV and Excel (numbers as numbers, text
+    cells that cannot run as formulas)."""
     spec = catalog.RESULTS_TABLE
     prov = ui.current_provenance()
+    whole = table if callable(table) else (lambda: table)
     row = st.container(horizontal=True)
-    row.download_button("CSV", export.csv_bytes(spec, table), file_name="results_table.csv",
+    row.download_button("CSV", lambda: export.csv_bytes(spec, whole()), file_name="results_table.csv",
                         mime=export.MIME_TYPES["csv"], icon=":material/download:", on_click="ignore",
                         key="results_csv")
-    row.download_button("Excel", lambda: export.xlsx_bytes(spec, table, prov), file_name="results_table.xlsx",
+    row.download_button("Excel", lambda: export.xlsx_bytes(spec, whole(), prov), file_name="results_table.xlsx",
                         mime=export.MIME_TYPES["xlsx"], icon=":material/download:", on_click="ignore",
                         key="results_xlsx")
 
@@ -155,9 +182,9 @@ def project_targets(project_id: str) -> None:
     """One project's indicators against its targets (at the latest data), with each milestone chart."""
     everything = {**ui.filter_params(), "period_from": ui.programme().start, "period_to": ui.programme().end,
                   **{k: [] for k in ("phases", "regions", "countries", "themes", "grant_types")}}
-    pic = picture(everything)
-    rows = judged(pic.latest, params=everything, programme_scope=False)
-    rows = rows[rows["project_id"] == project_id]
+    pic = programme_picture()
+    rows = results.exact(project_judged(pic.latest, params=everything, project_id=project_id),
+                         ui.programme().results)
     st.header("Against its targets")
     if rows.empty:
         st.info(f"{results.NO_TARGET.capitalize()} for this project.")
@@ -187,7 +214,7 @@ def _tile_notes(version: str, path: str, params: dict) -> dict[str, str]:
     """The notes under unfiltered tiles, judged at the latest data (cached per data version)."""
     database = ui._database(version, path)
     with metrics.using(database.programme):
-        pic = results.programme_picture(database)
+        pic = _programme_picture(version, path)
         rows = results.progress(pic, pic.latest, database.programme.results, database.programme.start,
                                 programme_scope=True, projects=False)
     notes = {}

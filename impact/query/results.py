@@ -272,6 +272,109 @@ def programme_picture(database: db.Database) -> Picture:
                    programme=pd.concat([summed, _ratios(summed, level=None)]), grid=grid, latest=quarter_end(last))
 
 
+def project_progress(database: db.Database, params: dict, day: dt.date, project_id: str = "") -> pd.DataFrame:
+    """Every project and metric with a target under the filters judged at `day` (TABLE_COLUMNS), at the grain
+    it is shown: each project's actual as of `day`'s quarter and what its milestones expect by `day`, both
+    from SQL, rather than every project's whole history on a grid of quarters.
+
+    Its scores equal `progress(picture(...), day, ..., programme_scope=False)`'s exactly (a % within a hair of a
+    band's edge is judged exactly); its `percent` and `percent_of_end` are the same figures in floating point,
+    which `exact` makes those of `progress` for the rows that are shown or exported. `project_id`: only its rows.
+    """
+    programme = database.programme
+    scope = {k: params[k] for k in ("period_from", "period_to", "phases", "regions", "countries", "themes",
+                                    "grant_types")} | {"project": project_id}
+    latest = [key for key in metrics.targetable() if metrics.metric(key).aggregation == "latest"]
+    pairs = db.run_query(database, "project_targets_at",
+                         {**scope, "day": day, "reading": programme.results.between_milestones})
+    known = [m for m in pairs["metric"].unique() if metrics.is_metric(m)]
+    pairs = pairs[pairs["metric"].isin(known)].reset_index(drop=True)
+    if pairs.empty:
+        return pd.DataFrame(columns=TABLE_COLUMNS)
+    wanted = set(known)
+    for key in known:  # a ratio is computed from its parts
+        m = metrics.metric(key)
+        if m.aggregation == "ratio":
+            wanted |= {m.numerator, m.denominator} - {None, ""}
+    parts = db.run_query(database, "project_actuals_at", {**scope, "as_of": quarter_start(day), "latest": latest,
+                                                           "metrics": sorted(wanted)})
+    values = parts.set_index(["project_id", "metric"])[["value"]]
+    values = pd.concat([values, _ratios(values, level="project_id")])["value"]
+    ratio = pairs["metric"].isin(_ratio_keys()).to_numpy()
+    keys = pd.MultiIndex.from_arrays([pairs["project_id"], pairs["metric"]])
+    actual = values.reindex(keys).to_numpy(dtype="float64")
+    actual = np.where(np.isnan(actual) & ~ratio, 0.0, actual)
+    baseline = pairs["baseline"].astype("float64").to_numpy()
+    expected = pairs["expected"].astype("float64").to_numpy()
+    end = pairs["end_target"].astype("float64").to_numpy()
+    base = np.nan_to_num(baseline, nan=0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        percent = np.where(expected == base, np.nan, (actual - base) * 100 / (expected - base))
+        of_end = np.where(end == base, np.nan, (actual - base) * 100 / (end - base))
+    scores = _scores(actual, expected, baseline, percent, programme.results)
+    kinds = pairs[["metric", "baseline"]].drop_duplicates()
+    kinds["how"] = [how_computed(m, None if pd.isna(b) else float(b)) for m, b in zip(kinds["metric"],
+                                                                                        kinds["baseline"])]
+    hows = pairs[["metric", "baseline"]].merge(kinds, on=["metric", "baseline"], how="left")["how"]
+    labels = {m: metrics.metric(m).label for m in known}
+    frame = pd.DataFrame({
+        "scope": "project", "project_id": pairs["project_id"], "title": pairs["title"], "country": pairs["country"],
+        "metric": pairs["metric"], "indicator": pairs["metric"].map(labels), "baseline": _optional(baseline),
+        "actual": actual, "expected": _optional(expected), "percent": _optional(percent),
+        "score": scores, "end_target": end, "end_due": pd.to_datetime(pairs["end_due"]).dt.date,
+        "percent_of_end": _optional(of_end), "how": hows.to_numpy(),
+    })
+    return frame[TABLE_COLUMNS]
+
+
+def _optional(values: np.ndarray) -> pd.Series:
+    """Floats with None for NaN, typed as `progress`'s rows make them (float when any is known)."""
+    known = pd.Series(values, dtype="float64")
+    return known if known.notna().any() else pd.Series([None] * len(values), dtype=object)
+
+
+def _scores(actual: np.ndarray, expected: np.ndarray, baseline: np.ndarray, percent: np.ndarray,
+            results) -> np.ndarray:
+    """Each row's score (NO_MILESTONE when none is due or the actual is unknown): the band holding its % in
+    floating point, and `score`'s exact judgement for a % within a hair of any band's edge or without a %."""
+    out = np.full(len(actual), results.bands[0].score, dtype=object)
+    placed = np.zeros(len(actual), dtype=bool)
+    for band in results.bands:  # the first band holding the %, as Results.score
+        holds = ~placed & (percent >= band.low) & ((percent < band.high) if band.high is not None else True)
+        out[holds] = band.score
+        placed |= holds
+    edges = [b.low for b in results.bands] + [b.high for b in results.bands if b.high is not None]
+    unknown = np.isnan(expected) | np.isnan(actual)
+    out[unknown] = NO_MILESTONE
+    none = ~unknown & np.isnan(percent)  # a target equal to its baseline: met, or not
+    out[none & (actual >= expected)] = results.score(100).score
+    out[none & ~(actual >= expected)] = results.bands[0].score
+    doubtful = np.zeros(len(actual), dtype=bool)
+    for edge in edges:
+        doubtful |= np.abs(percent - edge) <= 1e-9 * max(1.0, abs(edge))
+    for i in np.flatnonzero(doubtful):
+        b = None if np.isnan(baseline[i]) else float(baseline[i])
+        e = None if np.isnan(expected[i]) else float(expected[i])
+        out[i] = score(float(actual[i]), e, b, results) or NO_MILESTONE
+    return out
+
+
+def exact(rows: pd.DataFrame, results) -> pd.DataFrame:
+    """`project_progress` rows with `percent` and `percent_of_end` computed exactly, as `progress` does."""
+    rows = rows.copy()
+    percents, ends = [], []
+    for actual, expected, end, baseline in zip(rows["actual"], rows["expected"], rows["end_target"],
+                                               rows["baseline"]):
+        expected, baseline = (None if pd.isna(v) else float(v) for v in (expected, baseline))
+        p = percent_achieved(actual, expected, baseline)
+        o = percent_achieved(actual, end, baseline)
+        percents.append(None if p is None else float(p))
+        ends.append(None if o is None else float(o))
+    rows["percent"] = pd.Series(percents, index=rows.index)
+    rows["percent_of_end"] = pd.Series(ends, index=rows.index)
+    return rows
+
+
 def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     """`columns` as datetime.date values (DuckDB hands dates to pandas as timestamps)."""
     for column in columns:
@@ -388,6 +491,6 @@ def timeline_frame(database: db.Database, params: dict, metric: str, project_id:
     if not project_id and is_filtered(params):  # the programme's targets cannot be split by the filters
         return pd.DataFrame(columns=["date", metric, "expected", "target"])
     with metrics.using(programme):
-        pic = picture(database, params)
+        pic = picture(database, params) if project_id else programme_picture(database)
         return timeline(pic, "project" if project_id else "programme", project_id or None, metric,
                         programme.results, programme.start)
