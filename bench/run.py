@@ -263,9 +263,11 @@ def worker_apptest(extract: Path, repeat: int) -> list[dict]:
 ROLLUP_PAGES = ("overview", *EXPLORATION_PAGES)
 
 
-def _session(query: dict | None, before=None, pages: tuple[str, ...] | None = None) -> dict[str, float]:
+def _session(query: dict | None, before=None, pages: tuple[str, ...] | None = None,
+             failed: dict | None = None) -> dict[str, float]:
     """One AppTest session visiting every page of `pages` (ROLLUP_PAGES) in turn: the milliseconds of each page's
-    run with its queries uncached (`before(page)` is called just before it starts)."""
+    run with its queries uncached (`before(page)` is called just before it starts). With `failed`, a page that
+    raises (out of memory under the worker's limit) is recorded there instead of stopping the session."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
@@ -283,6 +285,10 @@ def _session(query: dict | None, before=None, pages: tuple[str, ...] | None = No
             at.switch_page(f"pages/{page}.py")
         at.run()
         out[page] = (time.perf_counter() - start) * 1000
+        if failed is not None and at.exception:
+            failed[page] = " ".join(str(at.exception[0].message).split())[:90]
+            del out[page]
+            continue
         assert not at.exception, at.exception
     return out
 
@@ -360,15 +366,22 @@ def worker_pages(extract: Path, repeat: int) -> list[dict]:
     sessions, all data and one country."""
     os.environ["IMPACT_DATA_DIR"] = str(extract)
     os.environ.pop("IMPACT_ROLLUPS", None)
+    pages = tuple(os.environ.get("BENCH_PAGES", ",".join(ALL_PAGES)).split(","))
+    limit = float(os.environ.get("BENCH_MEMORY_LIMIT_MB", "0"))
+    if limit:  # a page that needs more fails with out of memory instead of taking the machine's
+        resource.setrlimit(resource.RLIMIT_AS, (int(limit * 2**20), int(limit * 2**20)))
     rows = []
     for scope, query in (("all data", None), ("one country", {"country": ["UGA"]})):
         runs: dict[str, list[float]] = {}
+        failed: dict[str, str] = {}
         for _ in range(repeat):
-            for page, ms in _session(query, pages=ALL_PAGES).items():
+            for page, ms in _session(query, pages=pages, failed=failed).items():
                 runs.setdefault(page, []).append(ms)
                 print(f"pages: {page} [{scope}]: {ms:,.0f} ms", file=sys.stderr, flush=True)
         rows += [{"step": f"{page} page run in AppTest, queries uncached [{scope}]",
                   "ms": statistics.median(times), "max_ms": max(times)} for page, times in runs.items()]
+        rows += [{"step": f"{page} page FAILED [{scope}]: {why}", "ms": float("nan"), "max_ms": float("nan")}
+                 for page, why in failed.items()]
     return rows
 
 
@@ -556,6 +569,9 @@ def main() -> None:
                         help="compile again even if this extract's compile is cached (its figures are recorded)")
     parser.add_argument("--pages-only", action="store_true",
                         help="only every page run in AppTest, queries uncached, through the rollups")
+    parser.add_argument("--pages", default=",".join(ALL_PAGES), help="--pages-only: which pages (comma-separated)")
+    parser.add_argument("--memory-limit-mb", type=float, default=8000,
+                        help="--pages-only: the worker's address-space limit; a page needing more fails (0: none)")
     parser.add_argument("--pandas-limit-mb", type=float, default=6000,
                         help="skip pandas where its estimated peak memory is above this (default 6000)")
     parser.add_argument("--browser-runs", type=int, default=5, help="runs of each page in Chromium (default 5)")
@@ -587,6 +603,8 @@ def main() -> None:
         _print_rollups(*_spawn("rollups", extract, args.repeat))
         return
     if args.pages_only:
+        os.environ["BENCH_PAGES"] = args.pages
+        os.environ["BENCH_MEMORY_LIMIT_MB"] = str(args.memory_limit_mb)
         rows, peak = _spawn("pages", extract, args.repeat)
         _print_pages(rows, peak)
         return
