@@ -1,7 +1,7 @@
 """Benchmark: the dashboard on a 10-million-row extract, DuckDB over Parquet vs pandas in memory.
 
     python bench/run.py [--scale 520] [--repeat 7] [--skip-export] [--skip-browser] [--browser-only]
-                        [--rollups-only] [--load [10,25,50,100]] [--load-duration 60]
+                        [--rollups-only] [--pages-only] [--load [10,25,50,100]] [--load-duration 60]
 
 Generates (once, cached in bench/out/) an extract whose training table has about ten million
 rows, then times each Overview query, a whole Overview rerun and three explorer views with the
@@ -13,7 +13,12 @@ with --load, last, many live sessions at once on one server (bench/load.py).
 Rollups against facts, side by side in one process (`worker_rollups`): every query each page runs (recorded
 from an AppTest run of the page at 10M rows) timed through the compiled rollups and with them off (the facts,
 as IMPACT_ROLLUPS=0 would), with the ratio; then every page run in AppTest, queries uncached, both ways.
---rollups-only prints just that comparison.
+--rollups-only prints just that comparison; --pages-only every page of the app run in AppTest with queries
+uncached, through the rollups (`worker_pages`). `--scale 5200` gives about 100 million training rows.
+Generating (once, in its own process: seconds and peak memory, kept beside the extract and printed with it) and
+compiling (`worker_compile`, in its own process: seconds and peak memory) are reported apart from querying.
+pandas loads every table in memory: at a scale whose estimated peak (from the largest smaller scale measured,
+in proportion to its rows) is over --pandas-limit-mb it is skipped, and the estimate printed.
 Each approach runs in its own process so its peak memory is its own.
 Prints one table. This is a measurement, not a test: nothing here asserts a time.
 """
@@ -75,13 +80,7 @@ def worker_duckdb(extract: Path, repeat: int) -> list[dict]:
     from impact.query import db
 
     rows = []
-    for stale in db.cache_dir().glob("extract-*.duckdb"):
-        stale.unlink()
-    start = time.perf_counter()
-    db.open_database(extract).connection.close()
-    rows.append({"step": "compile Parquet into DuckDB cache (once per version)",
-                 "ms": (time.perf_counter() - start) * 1000})
-    start = time.perf_counter()
+    start = time.perf_counter()  # compiled by worker_compile, in its own process
     database = db.open_database(extract)
     rows.append({"step": "open database (compiled)", "ms": (time.perf_counter() - start) * 1000})
     metrics.activate(database.programme)  # its indicators are metrics, as in a page run
@@ -103,6 +102,32 @@ def worker_duckdb(extract: Path, repeat: int) -> list[dict]:
                          "ms": _median_ms(lambda s=spec, p=params: s.rows(db.run_query(database, s.query, p)),
                                           repeat)})
     return rows
+
+
+def worker_compile(extract: Path, repeat: int) -> list[dict]:
+    """Compile the extract into the DuckDB cache from scratch, once (the other workers open the result)."""
+    from impact.query import db
+
+    folder = db._fingerprint(extract.resolve()).split("-")[0]
+    for stale in db.cache_dir().glob(f"extract-{folder}-*.duckdb"):  # this extract's compiles only
+        stale.unlink()
+    start = time.perf_counter()
+    database = db.open_database(extract)
+    rows = [{"step": "compile Parquet into DuckDB cache (once per version)", "ms": (time.perf_counter() - start) * 1000}]
+    size = sum(f.stat().st_size for f in db.cache_dir().glob(f"extract-{folder}-*.duckdb"))
+    rows.append({"step": f"compiled file: {size / 1e6:,.0f} MB, {sum(database.rollups.values()):,} rollup rows",
+                 "ms": 0.0})
+    database.connection.close()
+    return rows
+
+
+def worker_generate(extract: Path, repeat: int) -> list[dict]:
+    """Generate the extract at the scale named in the folder (scale-N), once."""
+    from impact.data.generate import generate
+
+    start = time.perf_counter()
+    counts = generate(extract, scale=int(extract.name.split("-")[1]))
+    return [{"step": "generate", "ms": (time.perf_counter() - start) * 1000, "counts": counts}]
 
 
 def _pandas_overview(t, p, c, v, o, pp, inst, filters):
@@ -238,9 +263,11 @@ def worker_apptest(extract: Path, repeat: int) -> list[dict]:
 ROLLUP_PAGES = ("overview", *EXPLORATION_PAGES)
 
 
-def _session(query: dict | None, before=None) -> dict[str, float]:
-    """One AppTest session visiting every page of ROLLUP_PAGES in turn: the milliseconds of each page's run
-    with its queries uncached (`before(page)` is called just before it starts)."""
+def _session(query: dict | None, before=None, pages: tuple[str, ...] | None = None,
+             failed: dict | None = None) -> dict[str, float]:
+    """One AppTest session visiting every page of `pages` (ROLLUP_PAGES) in turn: the milliseconds of each page's
+    run with its queries uncached (`before(page)` is called just before it starts). With `failed`, a page that
+    raises (out of memory under the worker's limit) is recorded there instead of stopping the session."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
@@ -249,7 +276,7 @@ def _session(query: dict | None, before=None) -> dict[str, float]:
         at.query_params[key] = values
     at.run()  # the sidebar and the Overview once, as a session starts
     out = {}
-    for page in ROLLUP_PAGES:
+    for page in pages or ROLLUP_PAGES:
         st.cache_data.clear()
         if before:
             before(page)
@@ -258,6 +285,10 @@ def _session(query: dict | None, before=None) -> dict[str, float]:
             at.switch_page(f"pages/{page}.py")
         at.run()
         out[page] = (time.perf_counter() - start) * 1000
+        if failed is not None and at.exception:
+            failed[page] = " ".join(str(at.exception[0].message).split())[:90]
+            del out[page]
+            continue
         assert not at.exception, at.exception
     return out
 
@@ -327,9 +358,44 @@ def worker_rollups(extract: Path, repeat: int) -> list[dict]:
     return rows
 
 
+ALL_PAGES = (*ROLLUP_PAGES, "results", "present", "data")
+
+
+def worker_pages(extract: Path, repeat: int) -> list[dict]:
+    """Every page of the app run in AppTest with its queries uncached, through the rollups: medians of `repeat`
+    sessions, all data and one country."""
+    os.environ["IMPACT_DATA_DIR"] = str(extract)
+    os.environ.pop("IMPACT_ROLLUPS", None)
+    pages = tuple(os.environ.get("BENCH_PAGES", ",".join(ALL_PAGES)).split(","))
+    limit = float(os.environ.get("BENCH_MEMORY_LIMIT_MB", "0"))
+    if limit:  # a page that needs more fails with out of memory instead of taking the machine's
+        resource.setrlimit(resource.RLIMIT_AS, (int(limit * 2**20), int(limit * 2**20)))
+    rows = []
+    for scope, query in (("all data", None), ("one country", {"country": ["UGA"]})):
+        runs: dict[str, list[float]] = {}
+        failed: dict[str, str] = {}
+        for _ in range(repeat):
+            for page, ms in _session(query, pages=pages, failed=failed).items():
+                runs.setdefault(page, []).append(ms)
+                print(f"pages: {page} [{scope}]: {ms:,.0f} ms", file=sys.stderr, flush=True)
+        rows += [{"step": f"{page} page run in AppTest, queries uncached [{scope}]",
+                  "ms": statistics.median(times), "max_ms": max(times)} for page, times in runs.items()]
+        rows += [{"step": f"{page} page FAILED [{scope}]: {why}", "ms": float("nan"), "max_ms": float("nan")}
+                 for page, why in failed.items()]
+    return rows
+
+
 def _progress(row: dict) -> None:
     print(f"rollups: {row['step']}: {row['rollups_ms']:.1f} ms, facts {row['facts_ms']:.1f} ms", file=sys.stderr,
           flush=True)
+
+
+def _print_pages(rows: list[dict], peak: float) -> None:
+    print(f"\nEvery page in AppTest, queries uncached, rollups on (peak RSS {peak:,.0f} MB)")
+    width = max(len(r["step"]) for r in rows)
+    print(f"{'step':<{width}}  {'median ms':>10}  {'max ms':>9}")
+    for r in rows:
+        print(f"{r['step']:<{width}}  {r['ms']:>10,.1f}  {r['max_ms']:>9,.1f}")
 
 
 def _print_rollups(rows: list[dict], peak: float) -> None:
@@ -345,7 +411,8 @@ def _print_rollups(rows: list[dict], peak: float) -> None:
             print(f"  {r['step']}: {r['reads']}")
 
 
-WORKERS = {"duckdb": worker_duckdb, "pandas": worker_pandas, "apptest": worker_apptest, "rollups": worker_rollups}
+WORKERS = {"duckdb": worker_duckdb, "pandas": worker_pandas, "apptest": worker_apptest, "rollups": worker_rollups,
+           "compile": worker_compile, "generate": worker_generate, "pages": worker_pages}
 BROWSER_STEPS = ("load_to_4_charts_s", "filter_to_tile_s", "filter_to_idle_s", "page_switch_to_idle_s")
 
 
@@ -426,18 +493,65 @@ def _spawn(kind: str, extract: Path, repeat: int) -> tuple[list[dict], float]:
     return payload["rows"], payload["peak_mb"]
 
 
-def _extract(scale: int) -> tuple[Path, dict, float]:
-    from impact.data.generate import generate, hps_definition
+GENERATED = "generated.json"  # beside a benchmark extract: how long generating it took and its peak memory
+
+
+def _extract(scale: int) -> tuple[Path, dict, dict | None, bool]:
+    """The benchmark extract at this scale (generated once, in its own process), its rows, how generating it
+    went ({seconds, peak_mb}, None if not recorded) and whether it was cached."""
+    from impact.data.generate import hps_definition
 
     out = ROOT / "bench" / "out" / f"scale-{scale}"
     manifest = out / "extract.json"
+    record = out / GENERATED
     if manifest.is_file():
         if not (out / "programme.json").is_file():  # generated before extracts carried their definition
             hps_definition().write(out)
-        return out, json.loads(manifest.read_text())["rows"], 0.0
-    start = time.perf_counter()
-    counts = generate(out, scale=scale)
-    return out, counts, time.perf_counter() - start
+        generated = json.loads(record.read_text()) if record.is_file() else None
+        return out, json.loads(manifest.read_text())["rows"], generated, True
+    rows, peak = _spawn("generate", out, 1)
+    generated = {"seconds": rows[0]["ms"] / 1000, "peak_mb": peak}
+    record.write_text(json.dumps(generated) + "\n")
+    return out, rows[0]["counts"], generated, False
+
+
+PANDAS_RECORD = "pandas.json"  # beside a benchmark extract: the pandas worker's peak memory there
+
+
+def _pandas_estimate(scale: int, rows: int) -> tuple[float, int] | None:
+    """pandas' peak memory at this scale, estimated from the largest smaller scale it ran at (in proportion
+    to training rows): (MB, the scale measured), or None with no measurement."""
+    measured = []
+    for record in (ROOT / "bench" / "out").glob(f"scale-*/{PANDAS_RECORD}"):
+        other = int(record.parent.name.split("-")[1])
+        if other < scale:
+            measured.append((other, json.loads(record.read_text())))
+    if not measured:
+        return None
+    other, run = max(measured, key=lambda m: m[0])
+    return run["peak_mb"] * rows / run["training_rows"], other
+
+
+COMPILED = "compiled.json"  # beside a benchmark extract: its last compile's fingerprint, seconds and peak memory
+
+
+def _compile(extract: Path, repeat: int, again: bool) -> list[tuple]:
+    """The compile in its own process: seconds and peak memory, apart from every query. A compile of the same
+    content (same fingerprint) still in the cache is reused with its recorded figures unless `again`."""
+    from impact.query import db
+
+    fingerprint = db._fingerprint(extract.resolve())
+    record = extract / COMPILED
+    known = json.loads(record.read_text()) if record.is_file() else {}
+    cached = (not again and known.get("fingerprint") == fingerprint
+              and (db.cache_dir() / f"extract-{fingerprint}.duckdb").is_file())
+    if not cached:
+        rows, peak = _spawn("compile", extract, repeat)
+        known = {"fingerprint": fingerprint, "ms": rows[0]["ms"], "peak_mb": peak, "file": rows[1]["step"]}
+        record.write_text(json.dumps(known) + "\n")
+    print(f"Compile (own process): {known['ms'] / 1000:,.1f} s, peak RSS {known['peak_mb']:,.0f} MB; {known['file']}"
+          + (" (cached: --recompile to measure again)" if cached else ""))
+    return [("DuckDB compile", "compile Parquet into DuckDB cache (once per version)", known["ms"], known["peak_mb"])]
 
 
 def main() -> None:
@@ -451,6 +565,15 @@ def main() -> None:
     parser.add_argument("--browser-only", action="store_true", help="only the timings in Chromium")
     parser.add_argument("--rollups-only", action="store_true",
                         help="only the rollups-vs-facts comparison at 10M rows (each page's queries and page runs)")
+    parser.add_argument("--recompile", action="store_true",
+                        help="compile again even if this extract's compile is cached (its figures are recorded)")
+    parser.add_argument("--pages-only", action="store_true",
+                        help="only every page run in AppTest, queries uncached, through the rollups")
+    parser.add_argument("--pages", default=",".join(ALL_PAGES), help="--pages-only: which pages (comma-separated)")
+    parser.add_argument("--memory-limit-mb", type=float, default=8000,
+                        help="--pages-only: the worker's address-space limit; a page needing more fails (0: none)")
+    parser.add_argument("--pandas-limit-mb", type=float, default=6000,
+                        help="skip pandas where its estimated peak memory is above this (default 6000)")
     parser.add_argument("--browser-runs", type=int, default=5, help="runs of each page in Chromium (default 5)")
     parser.add_argument("--load", nargs="?", const="10,25,50,100", metavar="SESSIONS",
                         help="last, the load test (bench/load.py --serve) with these session counts "
@@ -467,21 +590,36 @@ def main() -> None:
         _print_browser(browser_rows(args.browser_runs))
         _load_test(args)
         return
-    extract, counts, gen_seconds = _extract(args.scale)
+    extract, counts, generated, cached = _extract(args.scale)
     size_mb = sum(f.stat().st_size for f in extract.glob("*.parquet")) / 1e6
+    how = (f"generated in {generated['seconds']:,.0f} s, peak RSS {generated['peak_mb']:,.0f} MB (own process)"
+           if generated else "generation not recorded") + (" (cached)" if cached else "")
     print(f"Extract: scale {args.scale}, {counts['training']:,} training rows, {counts['volunteering']:,} "
-          f"volunteering rows, {counts['outcomes']:,} outcome rows, {size_mb:,.0f} MB of Parquet"
-          + (f", generated in {gen_seconds:.0f} s" if gen_seconds else " (cached)"))
+          f"volunteering rows, {counts['outcomes']:,} outcome rows, {size_mb:,.0f} MB of Parquet; {how}")
     print(f"Machine: {os.cpu_count()} cores; median of {args.repeat} runs per line\n")
 
+    table = _compile(extract, args.repeat, args.recompile)
     if args.rollups_only:
         _print_rollups(*_spawn("rollups", extract, args.repeat))
         return
-    table = []
+    if args.pages_only:
+        os.environ["BENCH_PAGES"] = args.pages
+        os.environ["BENCH_MEMORY_LIMIT_MB"] = str(args.memory_limit_mb)
+        rows, peak = _spawn("pages", extract, args.repeat)
+        _print_pages(rows, peak)
+        return
     for kind, label in (("duckdb", "DuckDB (app)"), ("pandas", "pandas in memory"),
                         ("apptest", "Streamlit page (AppTest)")):
+        if kind == "pandas":
+            estimate = _pandas_estimate(args.scale, counts["training"])
+            if estimate and estimate[0] > args.pandas_limit_mb:
+                table.append((label, f"skipped: estimated peak {estimate[0]:,.0f} MB (from scale {estimate[1]}) "
+                                     f"is over --pandas-limit-mb {args.pandas_limit_mb:,.0f}", float("nan"), estimate[0]))
+                continue
         rows, peak = _spawn(kind, extract, args.repeat if kind != "apptest" else max(3, args.repeat // 2))
         table += [(label, r["step"], r["ms"], peak) for r in rows]
+        if kind == "pandas":
+            (extract / PANDAS_RECORD).write_text(json.dumps({"peak_mb": peak, "training_rows": counts["training"]}))
     if not args.skip_export:
         try:
             from bench import export_bench

@@ -359,9 +359,9 @@ def _pick(rng: np.random.Generator, options, weights=None):
     return options[int(rng.choice(len(options), p=weights / weights.sum()))]
 
 
-def _make_institutions(rng, scale):
+def _make_institutions(rng, scale, first_copy=0, first_number=0):
     uk, overseas = [], {}
-    n = 0
+    n = first_number
 
     def add(name, kind, side, iso3):
         nonlocal n
@@ -370,7 +370,7 @@ def _make_institutions(rng, scale):
         return f"INS-{n:05d}"
 
     rows: list[tuple] = []
-    for copy in range(scale):
+    for copy in range(first_copy, first_copy + scale):
         suffix = "" if copy == 0 else f" ({copy + 1})"
         for name, kind in UK_NATIONAL:
             uk.append(add(name + suffix, kind, "UK", "GBR"))
@@ -387,7 +387,7 @@ def _make_institutions(rng, scale):
     return rows, uk, overseas
 
 
-def _make_projects(rng, scale, uk_pool, overseas_pool):
+def _make_projects(rng, scale, uk_pool, overseas_pool, first_project=0, wide_ids=None):
     n_projects = CALIBRATION["projects"] * scale
     n_phase2 = CALIBRATION["projects_phase_2"] * scale
     weights = np.array([c[3] for c in COUNTRIES], dtype=float)
@@ -419,7 +419,8 @@ def _make_projects(rng, scale, uk_pool, overseas_pool):
         uk_lead = uk_pool[int(rng.integers(0, len(uk_pool)))]
         pool = overseas_pool[iso3]
         os_lead = pool[int(rng.integers(0, len(pool)))]
-        pid = f"HPS-{i + 1:03d}" if scale == 1 else f"HPS-{i + 1:06d}"
+        wide = scale > 1 if wide_ids is None else wide_ids
+        pid = f"HPS-{first_project + i + 1:06d}" if wide else f"HPS-{i + 1:03d}"
         projects.append([pid, title, theme, grant, PHASES[int(phase2)], iso3, uk_lead, os_lead,
                          start, end, GRANT_SIZE[grant] * rng.gamma(4.0, 0.25)])
         partners.append((pid, uk_lead, "UK lead"))
@@ -678,6 +679,61 @@ def write_tables(out: Path, tables: dict[str, dict]) -> dict[str, int]:
     return counts
 
 
+# A larger scale is written in blocks of this many copies, one after another, so that the generator holds one
+# block in memory (about 10M training rows, 3.5 GB), not the whole extract. Block 0 is what a scale up to this
+# one writes; every further block has a seed of its own and its own share of the calibrated totals (sums exact).
+BLOCK_SCALE = 520
+
+
+def _block(seed: int, scale: int, first_copy: int = 0, first_institution: int = 0, first_project: int = 0,
+           wide_ids: bool | None = None, programme_targets: tuple[dict, ...] = HPS_PROGRAMME_TARGETS
+           ) -> dict[str, dict]:
+    """The tables of `scale` copies of the HPS, numbered on from the given copy, institution and project."""
+    rng = np.random.default_rng(seed)
+    institutions, uk_pool, overseas_pool = _make_institutions(rng, scale, first_copy, first_institution)
+    projects, partners = _make_projects(rng, scale, uk_pool, overseas_pool, first_project, wide_ids)
+    pidx_q, qidx_q = _project_quarters(projects)
+    tables = {
+        "countries": dict(zip(("iso3", "name", "region"), zip(*[c[:3] for c in COUNTRIES]))),
+        "institutions": dict(zip(schema.table("institutions").column_names, zip(*institutions))),
+        "projects": dict(zip(schema.table("projects").column_names, zip(*projects))),
+        "project_partners": dict(zip(("project_id", "institution_id", "role"), zip(*partners))),
+        "training": _training(rng, scale, projects, pidx_q, qidx_q),
+        "volunteering": _volunteering(rng, scale, projects, pidx_q, qidx_q),
+        "outcomes": _outcomes(rng, scale, projects, pidx_q, qidx_q),
+        "partnership_scores": _scores(rng, projects),
+    }
+    tables["targets"] = illustrative_targets(tables, hps_definition(), seed, programme_targets)
+    return tables
+
+
+def _write_blocks(out: Path, seed: int, scale: int) -> dict[str, int]:
+    """Write the extract block by block (BLOCK_SCALE copies each), appending row groups to each table's file."""
+    out.mkdir(parents=True, exist_ok=True)
+    writers: dict[str, pq.ParquetWriter] = {}
+    counts: dict[str, int] = {}
+    institutions = 0
+    try:
+        for first in range(0, scale, BLOCK_SCALE):
+            block = _block(seed if first == 0 else seed + 7919 * (first // BLOCK_SCALE), min(BLOCK_SCALE, scale - first),
+                           first, institutions, CALIBRATION["projects"] * first, True,
+                           HPS_PROGRAMME_TARGETS if first == 0 else ())
+            institutions += len(block["institutions"]["institution_id"])
+            if first:
+                del block["countries"]  # one row per country, written once
+            for name, columns in block.items():
+                table = _arrow_table(name, {k: list(v) if isinstance(v, tuple) else v for k, v in columns.items()})
+                if name not in writers:
+                    writers[name] = pq.ParquetWriter(out / f"{name}.parquet", table.schema, compression="zstd")
+                writers[name].write_table(table, row_group_size=1_000_000)
+                counts[name] = counts.get(name, 0) + table.num_rows
+            del block, table
+    finally:
+        for writer in writers.values():
+            writer.close()
+    return counts
+
+
 def generate(out_dir: str | Path, scale: int = 1, seed: int | None = None, programme: str = "hps") -> dict[str, int]:
     """Write an illustrative extract (`programme`: hps, the calibrated HPS; gsp, an invented second
     programme) with its definition to `out_dir`; return the row count of each table."""
@@ -690,24 +746,12 @@ def generate(out_dir: str | Path, scale: int = 1, seed: int | None = None, progr
 
         return generate_stewardship.generate(out_dir, scale, generate_stewardship.SEED if seed is None else seed)
     seed = SEED if seed is None else seed
-    rng = np.random.default_rng(seed)
     out = Path(out_dir)
-    institutions, uk_pool, overseas_pool = _make_institutions(rng, scale)
-    projects, partners = _make_projects(rng, scale, uk_pool, overseas_pool)
-    pidx_q, qidx_q = _project_quarters(projects)
-    tables = {
-        "countries": dict(zip(("iso3", "name", "region"), zip(*[c[:3] for c in COUNTRIES]))),
-        "institutions": dict(zip(schema.table("institutions").column_names, zip(*institutions))),
-        "projects": dict(zip(schema.table("projects").column_names, zip(*projects))),
-        "project_partners": dict(zip(("project_id", "institution_id", "role"), zip(*partners))),
-        "training": _training(rng, scale, projects, pidx_q, qidx_q),
-        "volunteering": _volunteering(rng, scale, projects, pidx_q, qidx_q),
-        "outcomes": _outcomes(rng, scale, projects, pidx_q, qidx_q),
-        "partnership_scores": _scores(rng, projects),
-    }
+    if scale <= BLOCK_SCALE:
+        counts = write_tables(out, _block(seed, scale))
+    else:
+        counts = _write_blocks(out, seed, scale)
     definition = hps_definition()
-    tables["targets"] = illustrative_targets(tables, definition, seed, HPS_PROGRAMME_TARGETS)
-    counts = write_tables(out, tables)
     manifest = {
         "label": "Illustrative HPS extract (calibrated to published totals)",
         "illustrative": True,

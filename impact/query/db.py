@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -31,6 +32,12 @@ from impact.query import rollups
 QUERY_DIR = Path(__file__).resolve().parents[2] / "queries"
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
+_PER_PERIOD = re.compile(r"^-- per period of: ([a-z_]+)", re.MULTILINE)
+_CREATE_AS = re.compile(r"\bcreate table ([a-z_]+) as\b")
+# The compile's own bounds: DuckDB spills to its temp directory past the memory limit instead of holding a
+# whole fact table's sort or aggregate in memory (its default is 80% of the machine); insertion order is
+# only kept where a statement orders its rows.
+COMPILE_SETTINGS = {"memory_limit": "2GB", "preserve_insertion_order": False}
 
 
 class QueryError(RuntimeError):
@@ -142,11 +149,26 @@ def _write_definition(conn: duckdb.DuckDBPyConnection, programme: programmes.Pro
                      [(p.name, n, p.first_day, p.last_day) for n, p in enumerate(programme.phases)])
 
 
+def _run_setup(conn: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Run one setup statement; one marked `-- per period of: <table>` once per period of that table, in order
+    (`$period` bound; the first run creates the table, the others insert), so no step holds every row at once."""
+    source = _PER_PERIOD.search(sql)
+    if not source:
+        conn.execute(sql)
+        return
+    # The table name comes from the setup file, never from a user.
+    periods = [p for (p,) in conn.execute(f"select distinct period from {source.group(1)} order by period").fetchall()]  # noqa: S608
+    insert = _CREATE_AS.sub(r"insert into \1", sql, count=1)
+    for n, period in enumerate(periods or [None]):  # no rows: the first run still creates the (empty) table
+        conn.execute(sql if n == 0 else insert, {"period": period})
+
+
 def _build(extract_dir: Path, target: Path, programme: programmes.Programme) -> None:
     """Compile the extract into a compressed DuckDB file: tables, filtered-fact tables, macros."""
     partial = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.partial")
     partial.unlink(missing_ok=True)
-    conn = duckdb.connect(str(partial))
+    spill = partial.with_name(partial.name + ".tmp")
+    conn = duckdb.connect(str(partial), config={**COMPILE_SETTINGS, "temp_directory": str(spill)})
     try:
         for spec in schema.TABLES:
             path = extract_dir / f"{spec.name}.parquet"
@@ -158,11 +180,12 @@ def _build(extract_dir: Path, target: Path, programme: programmes.Programme) -> 
             conn.execute(f"create table {spec.name} as select * from read_parquet({_quote(str(path))})")  # noqa: S608
         _write_definition(conn, programme)
         for setup in sorted((QUERY_DIR / "setup").glob("*.sql")):
-            conn.execute(setup.read_text(encoding="utf-8"))
+            _run_setup(conn, setup.read_text(encoding="utf-8"))
         rollups.build(conn)
         conn.execute("checkpoint")
     finally:
         conn.close()
+        shutil.rmtree(spill, ignore_errors=True)
     os.replace(partial, target)  # readers only ever see a complete file
 
 
