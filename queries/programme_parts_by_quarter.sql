@@ -26,7 +26,7 @@ o as (
     union all
     select next_period as period, indicator, -value as value
     from outcomes_facts
-    where next_period is not null and indicator = any($latest)
+    where next_period is not null and list_contains($latest, indicator)
 )
 select period, metric, cast(value as double) as value
 from (unpivot t on trainees, women_trained, trainers_trained, cascade_trainees into name metric value value)

@@ -182,7 +182,7 @@ def build(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
             name if name in rollup.keeps or name in fact.measures else f"cast(null as {kinds[name]}) as {name}"
             for name in names)
         conn.execute(f"create view {rollup.name}.{fact.table} as select {selected} from {rollup.name}.cells")  # noqa: S608
-        tests = [f"(len({param}) = 0 or {column} = any({param}))" for param, column in fact.filters.items()
+        tests = [f"(len({param}) = 0 or list_contains({param}, {column}))" for param, column in fact.filters.items()
                  if column in rollup.keeps]
         where = " and ".join(["period between period_from and period_to", *tests])
         conn.execute(f"create macro {rollup.name}.{fact.macro}({', '.join(fact.macro_params)}) as table "  # noqa: S608

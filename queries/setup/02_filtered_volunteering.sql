@@ -4,8 +4,8 @@ create macro filtered_volunteering(period_from, period_to, phases, regions, coun
 select *
 from volunteering_facts v
 where period between period_from and period_to
-  and (len(phases) = 0 or phase = any(phases))
-  and (len(regions) = 0 or region = any(regions))
-  and (len(countries) = 0 or iso3 = any(countries))
-  and (len(themes) = 0 or theme = any(themes))
-  and (len(grant_types) = 0 or grant_type = any(grant_types))
+  and (len(phases) = 0 or list_contains(phases, phase))
+  and (len(regions) = 0 or list_contains(regions, region))
+  and (len(countries) = 0 or list_contains(countries, iso3))
+  and (len(themes) = 0 or list_contains(themes, theme))
+  and (len(grant_types) = 0 or list_contains(grant_types, grant_type))

@@ -5,8 +5,8 @@ from projects p
 join countries c on c.iso3 = p.iso3
 where p.start_date < period_to + interval 3 month
   and p.end_date >= period_from
-  and (len(phases) = 0 or p.phase = any(phases))
-  and (len(regions) = 0 or c.region = any(regions))
-  and (len(countries) = 0 or p.iso3 = any(countries))
-  and (len(themes) = 0 or p.theme = any(themes))
-  and (len(grant_types) = 0 or p.grant_type = any(grant_types))
+  and (len(phases) = 0 or list_contains(phases, p.phase))
+  and (len(regions) = 0 or list_contains(regions, c.region))
+  and (len(countries) = 0 or list_contains(countries, p.iso3))
+  and (len(themes) = 0 or list_contains(themes, p.theme))
+  and (len(grant_types) = 0 or list_contains(grant_types, p.grant_type))
