@@ -464,15 +464,16 @@ def _show(spec: catalog.ChartSpec, frame: pd.DataFrame, drawn: Drawing, options:
         st.info(plain(spec.when_empty or f"{spec.title}: no results for these filters."))
         return None
     if (options or {}).get("chart") == "table":  # the explorer's table view: the numbers first
-        table_tab, chart_tab = st.tabs(["Table", "Chart"], key=f"{key}_view_table")
+        table_tab, chart_tab = st.tabs(["Table", "Chart"], key=f"{key}_view_table", on_change="rerun")
     else:
-        chart_tab, table_tab = st.tabs(["Chart", "Table"], key=f"{key}_view")
+        chart_tab, table_tab = st.tabs(["Chart", "Table"], key=f"{key}_view", on_change="rerun")
     with chart_tab:
         _sr_only(drawn.description)
         event = st.plotly_chart(drawn.figure, theme=None, config=PLOTLY_CONFIG, key=key, **plotly_kwargs)
     with table_tab:
-        # Series named after data values (a split, compared periods) carry the chart's metric.
-        table(drawn.rows, formats=drawn.formats)
+        if table_tab.open:  # built when opened: a hidden grid costs the server and the browser on every run
+            # Series named after data values (a split, compared periods) carry the chart's metric.
+            table(drawn.rows, formats=drawn.formats)
     if drawn.caption is not None:
         st.caption(plain(drawn.caption))
     chart_menu.chart_actions(spec, frame, options, key, provenance=provenance or current_provenance(), deck=deck)

@@ -68,7 +68,10 @@ def test_filter_tabs_download_and_add_to_deck_from_the_keyboard(page, app_url, s
         "(el) => el.querySelector('[role=tab][aria-selected=true]').innerText.includes('Table')",
         arg=first_tabs.element_handle(), timeout=10_000,
     )
-    assert first_tabs.locator("[data-testid='stDataFrame']").first.is_visible()
+    # The Table tab's grid is built when the tab opens (a rerun): wait for it, with the focus kept on the tab.
+    first_tabs.locator("[data-testid='stDataFrame']").first.wait_for(state="visible", timeout=20_000)
+    wait_until_drawn(page)
+    assert "Table" in focused(page)
 
     # The Download menu: Tab to it (not the chart toolbar's "Download plot"), Enter opens it with the
     # focus on its first file, Tab reaches the next one, Escape closes it and returns to the button.
