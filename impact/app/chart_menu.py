@@ -85,7 +85,7 @@ def _menu(spec: catalog.ChartSpec, frame, options: dict | None, key: str, prov: 
                     file_name=export.file_name(spec.id, fmt, scale), mime=export.MIME_TYPES[fmt], icon=icon,
                     on_click="ignore", key=f"{key}_dl_{fmt}_{scale}", width="stretch",
                 )
-        st.caption("Images carry the title, the filters and the source; built when you click.")
+            st.caption("Images carry the title, the filters and the source; built when you click.")
     if deck:
         row.button("Add to deck", icon=":material/slideshow:", key=f"{key}_add_to_deck",
                    on_click=add_to_deck, args=(spec.id, options))
