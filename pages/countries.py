@@ -52,9 +52,15 @@ if len(filters.country) == 1:
         ui.chart("explore", {"metric": "volunteer_days", "by": "profession", "split": "location"})
 
     st.header(f"Projects in {ui.plain(name)}")
-    ui.project_table(ui.query("projects_list", {**params, "search": ""}), key="country_projects")
+    listed = {**params, "search": ""}
+    ui.listing_table(catalog.PROJECTS_TABLE, "projects_list", listed, "country_projects", projects=True,
+                     noun="projects", order="by project id",
+                     summary=lambda n: f"{n['matching']:,} projects. Select a row to open the project's page.")
     st.header("Partner institutions, in the UK and overseas")
-    ui.table(ui.query("institutions_list", {**params, "search": ""}).drop(columns="institution_id"))
+    ui.listing_table(catalog.INSTITUTIONS_TABLE, "institutions_list", listed, "country_institutions",
+                     noun="institutions", order="UK first, then by projects",
+                     summary=lambda n: f"{n['matching']:,} institutions: {n['matching_uk']:,} in the UK and "
+                                       f"{n['matching'] - n['matching_uk']:,} overseas.")
 else:
     st.title("Countries")
     st.caption("Click a country on the map to open its profile. " + ui.plain(ui.filter_summary()))

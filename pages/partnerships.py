@@ -4,6 +4,7 @@
 import streamlit as st
 
 from impact.app import results_view, returns_view, ui
+from impact.charts import catalog
 from impact.data.metrics import format_metric
 
 ui.ensure_navigation()
@@ -41,14 +42,19 @@ else:
     st.title("Partnerships")
     st.caption(ui.plain(ui.filter_summary()))
     search = ui.url_text("Search", "q", placeholder="A word of a title, an institution, a country or a theme")
-    projects_tab, institutions_tab = st.tabs(["Projects", "Institutions"], key="partnership_tabs")
-    with projects_tab:
-        projects = ui.query("projects_list", {**ui.filter_params(), "search": search})
-        st.caption(f"{len(projects):,} projects. Select a row to open the project's page; click a heading to sort.")
-        ui.project_table(projects, key="projects_table")
-    with institutions_tab:
-        institutions = ui.query("institutions_list", {**ui.filter_params(), "search": search})
-        uk = int((institutions["side"] == "UK").sum())
-        st.caption(f"{len(institutions):,} institutions on the projects above: {uk:,} in the UK and "
-                   f"{len(institutions) - uk:,} overseas.")
-        ui.table(institutions.drop(columns="institution_id"))
+    # Each tab's table is built when the tab is open: at scale each is a query over every project's partners.
+    projects_tab, institutions_tab = st.tabs(["Projects", "Institutions"], key="partnership_tabs", on_change="rerun")
+    params = {**ui.filter_params(), "search": search}
+    if projects_tab.open:
+        with projects_tab:
+            ui.listing_table(catalog.PROJECTS_TABLE, "projects_list", params, "projects_table", projects=True,
+                             noun="projects", order="by project id",
+                             summary=lambda n: f"{n['matching']:,} projects. Select a row to open the project's "
+                                               "page; click a heading to sort.")
+    if institutions_tab.open:
+        with institutions_tab:
+            ui.listing_table(catalog.INSTITUTIONS_TABLE, "institutions_list", params, "institutions_table",
+                             noun="institutions", order="UK first, then by projects",
+                             summary=lambda n: f"{n['matching']:,} institutions on the projects above: "
+                                               f"{n['matching_uk']:,} in the UK and "
+                                               f"{n['matching'] - n['matching_uk']:,} overseas.")

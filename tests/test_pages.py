@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from impact.app import ui
 from tests.conftest import make_app, metrics_shown, plotly_values
 
 COUNTRIES = "pages/countries.py"
@@ -102,6 +103,35 @@ def test_project_table_follows_filters_and_search(app_data, independent):
     assert at.text_input(key="u_q").value == "uganda"
     at = make_app(PARTNERSHIPS, query={"q": ["%"]})  # taken literally: no title contains a percent sign
     assert len(at.dataframe[0].value) == 0
+
+
+def test_institutions_tab_counts_both_sides_when_opened(app_data, independent):
+    at = make_app(PARTNERSHIPS, query={"country": ["UGA"]})
+    assert len(at.dataframe) == 1, "the closed Institutions tab builds no table"
+    at.session_state["partnership_tabs"] = "Institutions"
+    at.run()
+    on = ("from project_partners pp join institutions i using (institution_id) join projects p using (project_id) "
+          "where p.iso3 = 'UGA'")
+    total = independent.scalar(f"select count(distinct institution_id) {on}")
+    uk = independent.scalar(f"select count(distinct institution_id) {on} and i.side = 'UK'")
+    assert f"{total:,} institutions on the projects above: {uk:,} in the UK and {total - uk:,} overseas." in [
+        c.value.replace("\\", "") for c in at.caption]
+    shown = at.dataframe[0].value
+    assert len(shown) == total and list(shown["side"].drop_duplicates()) == ["UK", "Overseas"]
+
+
+def test_a_long_listing_draws_its_first_rows_and_downloads_every_one(app_data, independent, monkeypatch):
+    built = {}
+    real = ui.table_downloads
+    monkeypatch.setattr(ui, "ROW_LIMIT", 25)
+    monkeypatch.setattr(ui, "table_downloads", lambda spec, rows, key: built.update({key: rows()}) or real(spec, rows, key))
+    at = make_app(PARTNERSHIPS)
+    projects = [p for (p,) in independent.rows("select project_id from projects order by 1")]
+    assert list(at.dataframe[0].value["project_id"]) == projects[:25]
+    assert f"The first 25 of {len(projects):,} projects (by project id) are in the table: search or filter to " \
+           "narrow them; the CSV and Excel files hold every one." in [c.value.replace("\\", "") for c in at.caption]
+    assert list(built["projects_table"]["project_id"]) == projects
+    assert [b.proto.label for b in at.get("download_button")] == ["CSV", "Excel"]
 
 
 @pytest.mark.parametrize("filters", [{}, {"from": ["2014Q1"], "to": ["2015Q4"]}])

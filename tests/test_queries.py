@@ -19,7 +19,7 @@ def database(fixture_dir):
 def _all_params(database):
     params = Filters().params()
     first_project = database.connection.execute("select min(project_id) from projects").fetchone()[0]
-    params.update(explore.totals_params("theme"), iso3="UGA", project_id=first_project, search="", latest=[],
+    params.update(explore.totals_params("theme"), iso3="UGA", project_id=first_project, search="", latest=[], row_limit=None,
                   project="", as_of=dt.date(2015, 10, 1), day=dt.date(2015, 12, 31), reading="interpolate",
                   metrics=["trainees", "volunteer_days"])
     return params
@@ -116,6 +116,32 @@ def test_trainees_by_country_and_theme(database, independent, definition):
     by_theme = db.run_query(database, "trainees_by_theme", Filters().params())
     assert by_theme["trainees"].sum() == independent.scalar("select sum(trainees) from training")
     assert list(by_theme["trainees"]) == sorted(by_theme["trainees"], reverse=True)
+
+
+def test_listings_give_their_first_rows_and_count_every_match(database, independent, definition):
+    theme = definition.values("theme")[0]
+    params = {**Filters(theme=(theme,)).params(), "search": ""}
+    every = db.run_query(database, "projects_list", {**params, "row_limit": None})
+    first = db.run_query(database, "projects_list", {**params, "row_limit": 5})
+    expected = independent.rows("select project_id from projects where theme = $t order by 1", {"t": theme})
+    assert list(every["project_id"]) == [p for (p,) in expected] and len(expected) > 5
+    assert first.equals(every.head(5)) and set(first["matching"]) == {len(expected)}
+    trained = dict(independent.rows(
+        "select project_id, sum(trainees) from training where project_id in (select project_id from projects "
+        "where theme = $t) group by 1", {"t": theme}))
+    assert {p: int(n) for p, n in zip(first["project_id"], first["trainees"])} == {
+        p: int(trained.get(p, 0)) for p in first["project_id"]}
+
+    institutions = db.run_query(database, "institutions_list", {**params, "row_limit": 3})
+    on = "from project_partners pp join institutions i using (institution_id) join projects p using (project_id) " \
+         "where p.theme = $t"
+    assert len(institutions) == 3
+    assert set(institutions["matching"]) == {independent.scalar(f"select count(distinct institution_id) {on}",
+                                                                {"t": theme})}
+    assert set(institutions["matching_uk"]) == {independent.scalar(
+        f"select count(distinct institution_id) {on} and i.side = 'UK'", {"t": theme})}
+    searched = db.run_query(database, "projects_list", {**params, "search": every["title"].iloc[0], "row_limit": 1})
+    assert searched["project_id"].iloc[0] == every["project_id"].iloc[0] and searched["matching"].iloc[0] >= 1
 
 
 def test_hostile_values_are_bound_not_executed(database):

@@ -71,7 +71,7 @@ def _params(database, filters: Filters, view: explore.View | None = None) -> dic
     first_project = database.connection.execute("select min(project_id) from projects").fetchone()[0]
     latest = [i.code for i in database.programme.indicators if i.aggregation == "latest"]
     params = {**filters.params(), **explore.totals_params("theme"), "project_id": first_project, "search": "",
-              "latest": latest, "project": "", "as_of": dt.date(2015, 10, 1), "day": dt.date(2015, 12, 31),
+              "row_limit": 50, "latest": latest, "project": "", "as_of": dt.date(2015, 10, 1), "day": dt.date(2015, 12, 31),
               "metrics": ["trainees", "women_trained", "volunteer_days",
                           *(i.code for i in database.programme.indicators)],
               "reading": database.programme.results.between_milestones}

@@ -164,18 +164,8 @@ def projects_table(day: dt.date) -> None:
 
 
 def downloads(table) -> None:
-    """The table (a frame, or what builds it when a file is clicked) as CSV and Excel (numbers as numbers, text
-    cells that cannot run as formulas)."""
-    spec = catalog.RESULTS_TABLE
-    prov = ui.current_provenance()
-    whole = table if callable(table) else (lambda: table)
-    row = st.container(horizontal=True)
-    row.download_button("CSV", lambda: export.csv_bytes(spec, whole()), file_name="results_table.csv",
-                        mime=export.MIME_TYPES["csv"], icon=":material/download:", on_click="ignore",
-                        key="results_csv")
-    row.download_button("Excel", lambda: export.xlsx_bytes(spec, whole(), prov), file_name="results_table.xlsx",
-                        mime=export.MIME_TYPES["xlsx"], icon=":material/download:", on_click="ignore",
-                        key="results_xlsx")
+    """The table (a frame, or what builds it when a file is clicked) as CSV and Excel."""
+    ui.table_downloads(catalog.RESULTS_TABLE, table if callable(table) else (lambda: table), key="results")
 
 
 def project_targets(project_id: str) -> None:

@@ -532,6 +532,48 @@ def table(frame: pd.DataFrame, formats: dict[str, str] | None = None, **kwargs):
     return st.dataframe(frame, hide_index=True, width="stretch", column_config=config, **kwargs)
 
 
+ROW_LIMIT = 1_000  # rows a listing draws in its table; its counts and its CSV and Excel files cover every one
+
+
+def listing(name: str, params: dict, *, every: bool = False) -> tuple[pd.DataFrame, dict[str, int]]:
+    """A listing query's first ROW_LIMIT rows (`every`: all of them) and its counts of every matching row (its
+    `matching…` columns, the same on each row)."""
+    frame = query(name, {**params, "row_limit": None if every else ROW_LIMIT})
+    counted = [c for c in frame.columns if c.startswith("matching")]
+    counts = {c: int(frame[c].iloc[0]) if len(frame) else 0 for c in counted}
+    return frame.drop(columns=counted), counts
+
+
+def listing_table(spec: catalog.ChartSpec, name: str, params: dict, key: str, *, summary, noun: str, order: str,
+                  projects: bool = False) -> pd.DataFrame:
+    """A listing under the filters: `summary(counts)` (a sentence), the first ROW_LIMIT rows in a table (with
+    `projects`, a row opens its project) and every one as CSV and Excel, built when clicked. Returns the rows shown."""
+    shown, counts = listing(name, params)
+    st.caption(plain(summary(counts)))
+    if counts["matching"] > len(shown):
+        st.caption(f"The first {len(shown):,} of {counts['matching']:,} {noun} ({order}) are in the table: search or "
+                   "filter to narrow them; the CSV and Excel files hold every one.")
+    if projects:
+        project_table(shown, key=key)
+    else:
+        table(shown.drop(columns="institution_id", errors="ignore"), key=key)
+    every = (lambda: listing(name, params, every=True)[0]) if counts["matching"] > len(shown) else (lambda: shown)
+    table_downloads(spec, every, key=key)
+    return shown
+
+
+def table_downloads(spec: catalog.ChartSpec, rows, key: str) -> None:
+    """A table as CSV and Excel (numbers as numbers, text cells that cannot run as formulas); `rows` builds it when
+    a file is clicked."""
+    prov = current_provenance()
+    row = st.container(horizontal=True)
+    row.download_button("CSV", lambda: export.csv_bytes(spec, rows()), file_name=f"{spec.id}.csv",
+                        mime=export.MIME_TYPES["csv"], icon=":material/download:", on_click="ignore", key=f"{key}_csv")
+    row.download_button("Excel", lambda: export.xlsx_bytes(spec, rows(), prov), file_name=f"{spec.id}.xlsx",
+                        mime=export.MIME_TYPES["xlsx"], icon=":material/download:", on_click="ignore",
+                        key=f"{key}_xlsx")
+
+
 def url_choice(label: str, choices: list[str], url_key: str, default: str, *, format_func=str,
                widget=None, **kwargs) -> str:
     """A page's own choice (select box, radio or segmented control) kept in the URL under `url_key`.

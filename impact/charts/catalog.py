@@ -354,6 +354,21 @@ RESULTS_TABLE = ChartSpec(
 )
 
 
+# The Partnerships and Countries listings (not charts: exported as CSV and Excel beside their tables).
+PROJECTS_TABLE = ChartSpec(
+    id="projects", title="Projects", query="projects_list", kind="table", category="project_id", values=(),
+    draw=lambda rows, **_: go.Figure(),
+    description="Projects active under the filters (and the search): their leads, country, theme, grant, phase, "
+                "dates and budget, and the health workers trained and volunteer days under the filters.",
+)
+INSTITUTIONS_TABLE = ChartSpec(
+    id="institutions", title="Partner institutions", query="institutions_list", kind="table", category="name",
+    values=(), draw=lambda rows, **_: go.Figure(),
+    description="Partner institutions, in the UK and overseas, on the projects active under the filters (and the "
+                "search): how many of those projects each is on, and in how many it leads.",
+)
+
+
 def chart(chart_id: str, options: dict | None = None) -> ChartSpec:
     """The chart called `chart_id`, resolved with its options when it is a family.
 
