@@ -21,7 +21,7 @@ linked = st.query_params.get("version")  # a project's page links the versions t
 linked = linked if linked in {v.version for v in versions} else None
 dictionary_tab, versions_tab, browse_tab, import_tab, returns_tab, reporting_tab = st.tabs(
     ["Data dictionary", "Versions", "Browse the data", "Import", "Quarterly returns", "Reporting"], key="data_tabs",
-    default="Versions" if linked else None,
+    default="Versions" if linked else None, on_change="rerun",  # Reporting is built when opened (every project)
 )
 
 with dictionary_tab:
@@ -189,5 +189,6 @@ with returns_tab:
         st.header("Partner accounts")
         returns_view.partner_accounts()
 
-with reporting_tab:
-    returns_view.reporting_view()
+if reporting_tab.open:
+    with reporting_tab:
+        returns_view.reporting_view()

@@ -480,6 +480,9 @@ def test_reporting_rates_equal_an_independent_count(data_store, picks, tmp_path)
 
 def test_the_reporting_view_shows_the_rate(app_data):
     at = make_app("pages/data.py")
+    assert "Reporting rate" not in [m.label for m in at.metric], "the closed Reporting tab is not built"
+    at.session_state["data_tabs"] = "Reporting"
+    at.run()
     shown = {m.label: m.value for m in at.metric}
     assert shown["Missing"] == "0" and shown["Reporting rate"] == "100%"  # the generator reports every quarter
     assert "Download the missing returns (Excel)" in [b.label for b in at.get("download_button")]
@@ -524,6 +527,19 @@ def test_when_a_return_arrived_comes_from_the_versions_manifests(data_store, pic
     assert frame["arrived"].notna().sum() == 2
     store.rollback(first.version, data_store)  # the rolled-back return is no longer in the lineage
     assert returns.arrivals(data_store)["project_id"].tolist() == [project]
+
+
+def test_the_heatmap_of_a_large_programme_keeps_the_projects_with_the_most_missing_returns():
+    import pandas as pd
+
+    from impact.query import reporting
+
+    frame = pd.DataFrame({"project_id": ["P-1"] * 2 + ["P-2"] * 2 + ["P-3"] * 2, "period": ["2018Q1", "2018Q2"] * 3,
+                          "status": [reporting.REPORTED, reporting.MISSING, reporting.MISSING, reporting.MISSING,
+                                     reporting.LATE, reporting.REPORTED]})
+    assert reporting.most_missing(frame, 3) is frame
+    assert list(reporting.most_missing(frame, 2)["project_id"].unique()) == ["P-1", "P-2"]
+    assert list(reporting.most_missing(frame, 1)["project_id"].unique()) == ["P-2"]
 
 
 def test_the_reporting_heatmap_colours_each_project_quarter_by_its_status():

@@ -364,6 +364,9 @@ def _status(version: str, path: str, programme: str | None, as_of: dt.date) -> p
     return reporting.status(ui._database(version, path), as_of, returns.arrivals(programme=programme))
 
 
+HEATMAP_PROJECTS = 300  # rows of the reporting heatmap: beyond a few hundred a cell is too small to read or click
+
+
 def reporting_view() -> None:
     """Who has reported: as of a date, every active project x quarter, the rates, and the missing returns."""
     ui.database()
@@ -387,10 +390,15 @@ def reporting_view() -> None:
                         "date."))
     countries = sorted(frame["country"].dropna().unique())
     place = st.selectbox("Projects in", ["every country", *countries], key="reporting_country")
-    shown = frame if place == "every country" else frame[frame["country"] == place]
+    here = frame if place == "every country" else frame[frame["country"] == place]
+    shown = reporting.most_missing(here, HEATMAP_PROJECTS)
     heatmap = figures.reporting_heatmap(shown, title="Returns by project and quarter",
                                         subtitle=f"{place}, as of {as_of:%d %B %Y}")
     st.plotly_chart(heatmap, theme=None, config=ui.PLOTLY_CONFIG, key="reporting_heatmap")
+    projects = here["project_id"].nunique()
+    if projects > HEATMAP_PROJECTS:
+        st.caption(f"The {HEATMAP_PROJECTS:,} of {projects:,} projects with the most missing returns (then late "
+                   "ones): choose a country for its own projects.")
     by_quarter, by_country = st.columns(2)
     rate_format = {"rate": st.column_config.NumberColumn("reporting rate", format="percent"),
                    "on-time rate": st.column_config.NumberColumn("on-time rate", format="percent")}
@@ -402,12 +410,17 @@ def reporting_view() -> None:
         st.dataframe(reporting.rates(frame, "country"), hide_index=True, width="stretch", column_config=rate_format)
     chase = reporting.missing(frame)
     st.markdown(f"**Missing returns ({len(chase):,})**")
-    st.dataframe(chase, hide_index=True, width="stretch")
-    st.download_button("Download the missing returns (Excel)", reporting.workbook(chase),
+    st.dataframe(chase.head(ui.ROW_LIMIT), hide_index=True, width="stretch")
+    if len(chase) > ui.ROW_LIMIT:
+        st.caption(f"The first {ui.ROW_LIMIT:,} of {len(chase):,} missing returns (by project): the Excel file holds "
+                   "every one.")
+    st.download_button("Download the missing returns (Excel)", lambda: reporting.workbook(chase),
                        file_name=f"missing-returns-{as_of:%Y-%m-%d}.xlsx", mime=XLSX, key="missing_returns",
-                       disabled=chase.empty)
+                       disabled=chase.empty, on_click="ignore")
     with st.expander("Every project and quarter"):
         st.dataframe(frame[["project_id", "country", "period", "status", "due", "rows_reported", "arrived",
-                            "version"]], hide_index=True, width="stretch")
+                            "version"]].head(ui.ROW_LIMIT), hide_index=True, width="stretch")
+        if len(frame) > ui.ROW_LIMIT:
+            st.caption(f"The first {ui.ROW_LIMIT:,} of {len(frame):,} project quarters (by project and quarter).")
         st.caption("Arrived: when the project's first return for the quarter was sent by its partner or imported "
                    "(blank: the figures came in a whole extract); version: the one that brought its latest.")

@@ -30,12 +30,6 @@ STATUSES = (REPORTED, LATE, MISSING, NOT_DUE)
 RECEIVED = (REPORTED, LATE)
 
 
-def quarter_name(day) -> str:
-    """A quarter's first day as 2018Q3."""
-    day = pd.Timestamp(day)
-    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
-
-
 _ARRIVALS = ["project_id", "period", "arrived", "version", "file"]
 
 
@@ -61,16 +55,16 @@ def status(database: db.Database, as_of: dt.date, arrivals: pd.DataFrame | None 
     frame.loc[(due < day) & ~received, "status"] = MISSING
     frame.loc[received, "status"] = REPORTED
     frame.loc[late, "status"] = LATE
-    frame["period"] = frame["quarter"].map(quarter_name)
+    frame["period"] = frame["quarter"].dt.year.astype(str) + "Q" + frame["quarter"].dt.quarter.astype(str)
     return frame
 
 
 def rates(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     """Returns due, received and the reporting rate per `by` ("period" or "country")."""
     due = frame[frame["status"] != NOT_DUE]
-    grouped = due.groupby(by, sort=True)["status"]
-    out = pd.DataFrame({"due": grouped.size(), "received": grouped.apply(lambda s: int(s.isin(RECEIVED).sum())),
-                        "on time": grouped.apply(lambda s: int((s == REPORTED).sum()))})
+    flags = pd.DataFrame({by: due[by], "due": 1, "received": due["status"].isin(RECEIVED).astype(int),
+                          "on time": (due["status"] == REPORTED).astype(int)})
+    out = flags.groupby(by, sort=True)[["due", "received", "on time"]].sum()
     out["rate"] = out["received"] / out["due"]
     out["on-time rate"] = out["on time"] / out["due"]
     return out.reset_index()
@@ -84,6 +78,17 @@ def summary(frame: pd.DataFrame) -> dict[str, float]:
     return {"due": len(due), "received": received, "late": late, "missing": len(due) - received,
             "rate": received / len(due) if len(due) else float("nan"),
             "on_time_rate": (received - late) / len(due) if len(due) else float("nan")}
+
+
+def most_missing(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """The rows of the `limit` projects with the most missing returns (then the most late ones, then by id): every
+    project when there are no more than `limit`."""
+    if frame["project_id"].nunique() <= limit:
+        return frame
+    counts = (frame.assign(missing=frame["status"] == MISSING, late=frame["status"] == LATE)
+              .groupby("project_id")[["missing", "late"]].sum().reset_index()
+              .sort_values(["missing", "late", "project_id"], ascending=[False, False, True]))
+    return frame[frame["project_id"].isin(counts["project_id"].head(limit))]
 
 
 def missing(frame: pd.DataFrame) -> pd.DataFrame:
