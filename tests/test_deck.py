@@ -264,6 +264,16 @@ def test_add_to_deck_from_a_chart_and_edit_the_deck(app_data):
     assert deck.from_token(token).slides[1].chart == deck.default_deck("hps").slides[0].chart
 
 
+def test_the_deck_editor_offers_a_results_slide_per_programme_target(app_data, independent):
+    from tests.conftest import make_app
+
+    at = make_app("pages/present.py")
+    offered = [o for o in at.selectbox(key="deck_add_chart").options if o.endswith("against the programme's targets")]
+    metrics = [m for (m,) in independent.rows(
+        "select metric from targets where scope = 'programme' group by metric order by metric")]
+    assert len(offered) == len(metrics) > 0
+
+
 @pytest.mark.parametrize("kind, chart_type", [
     ("column", XL_CHART_TYPE.COLUMN_CLUSTERED),
     ("line", XL_CHART_TYPE.LINE_MARKERS),
