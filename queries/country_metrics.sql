@@ -17,10 +17,19 @@ v as (
     from filtered_volunteering($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
     group by iso3
 ),
+n as (
+    select iso3, count(*) as projects  -- a project is one row of filtered_projects
+    from p
+    group by iso3
+),
 i as (
-    select p.iso3, count(distinct p.project_id) as projects, count(distinct pp.institution_id) as institutions
-    from p left join project_partners pp using (project_id)
-    group by p.iso3
+    select n.iso3, n.projects, coalesce(pp.institutions, 0) as institutions
+    from n
+    left join (
+        select iso3, count(distinct institution_id) as institutions
+        from filtered_partners($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
+        group by iso3
+    ) pp using (iso3)
 )
 select c.iso3, c.name as country, c.region,
        coalesce(t.trainees, 0) as trainees, coalesce(t.women_trained, 0) as women_trained,

@@ -144,6 +144,16 @@ def test_listings_give_their_first_rows_and_count_every_match(database, independ
     assert searched["project_id"].iloc[0] == every["project_id"].iloc[0] and searched["matching"].iloc[0] >= 1
 
 
+def test_country_metrics_count_projects_and_institutions_per_country(database, independent, definition):
+    theme = definition.values("theme")[1]
+    frame = db.run_query(database, "country_metrics", Filters(theme=(theme,)).params()).set_index("iso3")
+    expected = independent.rows(
+        "select p.iso3, count(distinct p.project_id), count(distinct pp.institution_id) from projects p "
+        "left join project_partners pp using (project_id) where p.theme = $t group by 1", {"t": theme})
+    assert {iso: (int(frame.loc[iso, "projects"]), int(frame.loc[iso, "institutions"])) for iso, *_ in expected} == {
+        iso: (projects, institutions) for iso, projects, institutions in expected}
+
+
 def test_hostile_values_are_bound_not_executed(database):
     hostile = Filters(country=("UGA'; drop view training; --",), theme=("' or 1=1 --",))
     row = db.run_query(database, "headline_totals", hostile.params()).iloc[0]
