@@ -31,7 +31,7 @@ else:
 st.header("Projects against their targets", anchor=False)
 st.caption("The filters choose the projects; each project's whole results count (a target covers every cadre and "
            "gender, so those two filters do not apply here).")
-results_view.projects_table(day)
+results_view.projects_section(day)
 
 st.header("Publish to IATI", anchor=False)
 results_view.iati_download()

@@ -285,6 +285,21 @@ def test_results_table_filters_to_the_projects_behind(app_data):
     assert all(float(p) < 0.95 for p in shown["achieved"])
 
 
+def test_a_large_programme_judges_its_projects_when_the_section_is_opened(app_data, monkeypatch):
+    from impact.app import results_view
+
+    eager = _projects_table(make_app("pages/results.py"))
+    monkeypatch.setattr(results_view, "EAGER_TARGETS", 10)
+    at = make_app("pages/results.py")
+    assert not [d for d in at.dataframe if "achieved" in d.value.columns], "judged before it was opened"
+    assert at.expander[0].label.startswith("Every project against its targets (")
+    at.session_state["results_projects"] = True  # the person opens it
+    at.run()
+    assert _projects_table(at).equals(eager)
+    linked = make_app("pages/results.py", query={"score": ["B", "C"]})  # a link that picks scores: at once
+    assert set(_projects_table(linked)["score"]) <= {"B", "C"}
+
+
 def test_a_programme_target_under_a_country_filter_says_it_cannot_be_split(app_data, independent):
     at = make_app("pages/results.py", query={"country": ["UGA"]})
     assert any("cannot be split" in i.value for i in at.info)

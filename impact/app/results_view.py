@@ -38,9 +38,31 @@ def programme_picture() -> results.Picture:
     return _programme_picture(active.version, str(active.path))
 
 
+def target_count() -> int:
+    """How many targets the data version holds (the programme's and its projects')."""
+    return int(ui.query("targets_count")["targets"].iloc[0])
+
+
 def has_targets() -> bool:
     """True when the data version holds any target (the programme's or a project's)."""
-    return int(ui.query("targets_count")["targets"].iloc[0]) > 0
+    return target_count() > 0
+
+
+EAGER_TARGETS = 50_000  # up to this many targets every project is judged as the page opens (under a second)
+
+
+def projects_section(day: dt.date) -> None:
+    """Every project against its targets: at once for a programme of ordinary size (or a link that picks scores);
+    for a larger one, when the person opens it — judging hundreds of thousands of project targets takes seconds."""
+    targets = target_count()
+    if targets <= EAGER_TARGETS or st.query_params.get_all(SCORE_PARAM):
+        projects_table(day)
+        return
+    every = st.expander(f"Every project against its targets ({targets:,} targets: a few seconds to judge)",
+                        key="results_projects", on_change="rerun")
+    with every:
+        if every.open:
+            projects_table(day)
 
 
 def _scope(params: dict | None) -> dict:
