@@ -51,16 +51,22 @@ if len(filters.country) == 1:
     with gender:
         ui.chart("explore", {"metric": "volunteer_days", "by": "profession", "split": "location"})
 
-    st.header(f"Projects in {ui.plain(name)}")
+    st.header(f"Projects and partner institutions in {ui.plain(name)}")
     listed = {**params, "search": ""}
-    ui.listing_table(catalog.PROJECTS_TABLE, "projects_list", listed, "country_projects", projects=True,
-                     noun="projects", order="by project id",
-                     summary=lambda n: f"{n['matching']:,} projects. Select a row to open the project's page.")
-    st.header("Partner institutions, in the UK and overseas")
-    ui.listing_table(catalog.INSTITUTIONS_TABLE, "institutions_list", listed, "country_institutions",
-                     noun="institutions", order="UK first, then by projects",
-                     summary=lambda n: f"{n['matching']:,} institutions: {n['matching_uk']:,} in the UK and "
-                                       f"{n['matching'] - n['matching_uk']:,} overseas.")
+    # Each list is built when its tab is open (at scale each reads every project's partners).
+    projects_tab, institutions_tab = st.tabs(["Projects", "Partner institutions, in the UK and overseas"],
+                                             key="country_lists", on_change="rerun")
+    if projects_tab.open:
+        with projects_tab:
+            ui.listing_table(catalog.PROJECTS_TABLE, "projects_list", listed, "country_projects", projects=True,
+                             noun="projects", order="by project id",
+                             summary=lambda n: f"{n['matching']:,} projects. Select a row to open the project's page.")
+    if institutions_tab.open:
+        with institutions_tab:
+            ui.listing_table(catalog.INSTITUTIONS_TABLE, "institutions_list", listed, "country_institutions",
+                             noun="institutions", order="UK first, then by projects",
+                             summary=lambda n: f"{n['matching']:,} institutions: {n['matching_uk']:,} in the UK and "
+                                               f"{n['matching'] - n['matching_uk']:,} overseas.")
 else:
     st.title("Countries")
     st.caption("Click a country on the map to open its profile. " + ui.plain(ui.filter_summary()))

@@ -63,13 +63,17 @@ def test_volunteering_by_profession_and_outcome_shares(database, independent):
     assert dict(zip(shares["region"], shares["new_approaches_share"])) == pytest.approx(expected)
 
 
-def test_projects_per_year_count_every_active_year(database, independent, definition):
+@pytest.mark.parametrize("first, last", [(dt.date(2013, 1, 1), dt.date(2016, 10, 1)),
+                                         (dt.date(2013, 7, 1), dt.date(2016, 4, 1))])  # a window cutting years
+def test_projects_per_year_count_every_active_year(database, independent, definition, first, last):
     grant = definition.values("grant_type")[0]
-    filters = Filters(period_from=dt.date(2013, 1, 1), period_to=dt.date(2016, 10, 1), grant=(grant,))
+    filters = Filters(period_from=first, period_to=last, grant=(grant,))
     _, rows = _run(database, View(metric="projects", by="time"), filters)
     expected = {str(year): independent.scalar(
-        "select count(*) from projects where grant_type = $g and start_date < make_date($y + 1, 1, 1) "
-        "and end_date >= make_date($y, 1, 1)", {"y": year, "g": grant}) for year in range(2013, 2017)}
+        "select count(*) from projects where grant_type = $g "
+        "and start_date < least(make_date($y + 1, 1, 1), $last + interval 3 month) "
+        "and end_date >= greatest(make_date($y, 1, 1), $first)",
+        {"y": year, "g": grant, "first": first, "last": last}) for year in range(2013, 2017)}
     assert dict(zip(rows["year"], rows["projects"])) == {y: n for y, n in expected.items() if n}
 
 

@@ -79,6 +79,21 @@ def test_country_link_opens_its_profile(app_data, independent, query, where):
     assert sentence.startswith(f"{at.title[0].value} trained {_n(trained)} health workers")
 
 
+def test_a_country_profile_lists_its_projects_and_then_its_institutions(app_data, independent):
+    at = make_app(COUNTRIES, query={"country": ["TZA"]})
+    projects = [p for (p,) in independent.rows("select project_id from projects where iso3 = 'TZA' order by 1")]
+    listed = [d.value for d in at.dataframe if "project_id" in d.value.columns and "budget_gbp" in d.value.columns]
+    assert len(listed) == 1 and list(listed[0]["project_id"]) == projects
+    at.session_state["country_lists"] = "Partner institutions, in the UK and overseas"
+    at.run()
+    names = {n for (n,) in independent.rows(
+        "select distinct i.name from project_partners pp join institutions i using (institution_id) "
+        "join projects p using (project_id) where p.iso3 = 'TZA'")}
+    shown = [d.value for d in at.dataframe if "lead_roles" in d.value.columns]
+    assert len(shown) == 1 and set(shown[0]["name"]) == names
+    assert not [d for d in at.dataframe if "budget_gbp" in d.value.columns], "the closed Projects tab builds nothing"
+
+
 def test_choosing_a_country_opens_its_profile_and_back(app_data, independent):
     at = make_app(COUNTRIES)
     at.selectbox(key="country_pick").set_value("TZA").run()
