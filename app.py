@@ -25,6 +25,7 @@ PAGES = [
 navigation = st.navigation(PAGES)
 ui.page_style()
 ui.programme_chooser()
+ui.begin_run()
 if navigation.url_path != "portfolio":  # the Portfolio's own choices apply to every programme instead
     ui.sidebar_filters()
 ui.data_notice()

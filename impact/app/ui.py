@@ -65,10 +65,26 @@ def database() -> db.Database:
     return _opened()[1]
 
 
+_RUN = "_run_opened"  # session state: (programme id, active version, database) as this run's first look found them
+
+
+def begin_run() -> None:
+    """Look at the store once for this run (app.py, after the programme is chosen): every query and chart of the
+    run, and of the fragments rerun before the next full run, reads that version. A new version is picked up by
+    the next run, as before, and a run never mixes two."""
+    st.session_state.pop(_RUN, None)
+    active, data = _opened()
+    st.session_state[_RUN] = (programme_id(), active, data)
+
+
 def _opened() -> tuple[store.ActiveVersion, db.Database]:
-    """The active version and its open database (one look at the store for both)."""
-    active = _active()
-    data = _database(active.version, str(active.path))
+    """The active version and its open database (one look at the store for both, once a run)."""
+    seen = st.session_state.get(_RUN)
+    if seen is not None and seen[0] == programme_id():
+        active, data = seen[1], seen[2]
+    else:
+        active = _active()
+        data = _database(active.version, str(active.path))
     if metrics.active_programme() is not data.programme:
         metrics.activate(data.programme)
     return active, data
