@@ -62,7 +62,8 @@ def projects_section(day: dt.date) -> None:
                         key="results_projects", on_change="rerun")
     with every:
         if every.open:
-            projects_table(day)
+            with st.spinner(f"Judging {targets:,} targets, project by project…"):
+                projects_table(day)
 
 
 def _scope(params: dict | None) -> dict:
