@@ -140,6 +140,17 @@ def test_listings_give_their_first_rows_and_count_every_match(database, independ
                                                                 {"t": theme})}
     assert set(institutions["matching_uk"]) == {independent.scalar(
         f"select count(distinct institution_id) {on} and i.side = 'UK'", {"t": theme})}
+    lead = independent.rows("select i.name, p.project_id from projects p join institutions i "
+                            "on i.institution_id = p.uk_lead_id order by p.project_id limit 1")[0]
+    by_lead = db.run_query(database, "projects_list", {**Filters().params(), "search": lead[0].upper(),
+                                                       "row_limit": None})
+    expected = {p for (p,) in independent.rows(
+        "select p.project_id from projects p join institutions u on u.institution_id = p.uk_lead_id "
+        "join institutions o on o.institution_id = p.overseas_lead_id join countries c on c.iso3 = p.iso3 "
+        "where contains(lower(u.name || '|' || o.name || '|' || p.title || '|' || p.project_id || '|' || c.name "
+        "|| '|' || p.theme), lower($s))", {"s": lead[0]})}
+    assert lead[1] in set(by_lead["project_id"]) and set(by_lead["project_id"]) == expected
+    assert set(by_lead["uk_lead"]) | set(by_lead["overseas_lead"]) >= {lead[0]}
     searched = db.run_query(database, "projects_list", {**params, "search": every["title"].iloc[0], "row_limit": 1})
     assert searched["project_id"].iloc[0] == every["project_id"].iloc[0] and searched["matching"].iloc[0] >= 1
 
