@@ -15,12 +15,19 @@ p as (
     select project_id, iso3, budget_gbp
     from filtered_projects($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
 ),
+sides as (
+    -- one distinct count, by side, rather than three over every partner row: an institution has one side, so the
+    -- sides' counts add up to the programme's
+    select side, count(distinct institution_id) as n
+    from filtered_partners($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
+    group by side
+),
 i as (
     select
-        count(distinct institution_id) as institutions,
-        institutions_on_side(institution_id, side, 'Overseas') as institutions_overseas,
-        institutions_on_side(institution_id, side, 'UK') as institutions_uk
-    from filtered_partners($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
+        coalesce(sum(n), 0) as institutions,
+        coalesce(sum(n) filter (where side = 'Overseas'), 0) as institutions_overseas,
+        coalesce(sum(n) filter (where side = 'UK'), 0) as institutions_uk
+    from sides
 ),
 v as (
     select

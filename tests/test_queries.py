@@ -94,6 +94,11 @@ def test_volunteering_and_outcomes_follow_the_filters(database, independent):
         "select count(distinct institution_id) from project_partners where project_id in "
         "(select project_id from projects where iso3 in ('TZA', 'UGA') and start_date < date '2017-01-01')")
     assert row["institutions"] == institutions
+    for side, column in (("UK", "institutions_uk"), ("Overseas", "institutions_overseas")):
+        assert row[column] == independent.scalar(
+            "select count(distinct pp.institution_id) from project_partners pp join institutions i "
+            "using (institution_id) where i.side = $side and pp.project_id in (select project_id from projects "
+            "where iso3 in ('TZA', 'UGA') and start_date < date '2017-01-01')", {"side": side})
 
 
 def test_trainees_by_year_sums_and_accumulates(database, independent, definition):
