@@ -170,6 +170,13 @@ def test_country_metrics_count_projects_and_institutions_per_country(database, i
         iso: (projects, institutions) for iso, projects, institutions in expected}
 
 
+@pytest.mark.parametrize("filters", [Filters(), Filters(region=("East Africa",), period_from=dt.date(2015, 1, 1))])
+def test_country_activity_is_country_metrics_without_institutions(database, filters):
+    light = db.run_query(database, "country_activity", filters.params())
+    full = db.run_query(database, "country_metrics", filters.params())
+    assert light.equals(full[list(light.columns)].astype(light.dtypes.to_dict())) and len(light)
+
+
 def test_hostile_values_are_bound_not_executed(database):
     hostile = Filters(country=("UGA'; drop view training; --",), theme=("' or 1=1 --",))
     row = db.run_query(database, "headline_totals", hostile.params()).iloc[0]

@@ -92,8 +92,8 @@ def countries(databases: list[db.Database], scope: Scope) -> pd.DataFrame:
     """One row per country: the programmes that worked there and their health workers trained."""
     frames = []
     for database in databases:
-        frame = db.run_query(database, "country_metrics", scope.params())
-        frames.append(frame[["iso3", "country", "region", "trainees", "projects"]].assign(**{PROGRAMME: _name(database)}))
+        frame = db.run_query(database, "country_activity", scope.params())
+        frames.append(frame.assign(**{PROGRAMME: _name(database)}))
     if not frames:
         return pd.DataFrame(columns=["iso3", "country", "region", "trainees", "projects", "programmes"])
     every = pd.concat(frames, ignore_index=True)
