@@ -58,15 +58,10 @@ if len(filters.country) == 1:
                                              key="country_lists", on_change="rerun")
     if projects_tab.open:
         with projects_tab:
-            ui.listing_table(catalog.PROJECTS_TABLE, "projects_list", listed, "country_projects", projects=True,
-                             noun="projects", order="by project id",
-                             summary=lambda n: f"{n['matching']:,} projects. Select a row to open the project's page.")
+            ui.projects_listing(listed, "country_projects", then="Select a row to open the project's page.")
     if institutions_tab.open:
         with institutions_tab:
-            ui.listing_table(catalog.INSTITUTIONS_TABLE, "institutions_list", listed, "country_institutions",
-                             noun="institutions", order="UK first, then by projects",
-                             summary=lambda n: f"{n['matching']:,} institutions: {n['matching_uk']:,} in the UK and "
-                                               f"{n['matching'] - n['matching_uk']:,} overseas.")
+            ui.institutions_listing(listed, "country_institutions")
 else:
     st.title("Countries")
     st.caption("Click a country on the map to open its profile. " + ui.plain(ui.filter_summary()))

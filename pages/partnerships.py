@@ -4,7 +4,6 @@
 import streamlit as st
 
 from impact.app import results_view, returns_view, ui
-from impact.charts import catalog
 from impact.data.metrics import format_metric
 
 ui.ensure_navigation()
@@ -47,14 +46,8 @@ else:
     params = {**ui.filter_params(), "search": search}
     if projects_tab.open:
         with projects_tab:
-            ui.listing_table(catalog.PROJECTS_TABLE, "projects_list", params, "projects_table", projects=True,
-                             noun="projects", order="by project id",
-                             summary=lambda n: f"{n['matching']:,} projects. Select a row to open the project's "
-                                               "page; click a heading to sort.")
+            ui.projects_listing(params, "projects_table",
+                                then="Select a row to open the project's page; click a heading to sort.")
     if institutions_tab.open:
         with institutions_tab:
-            ui.listing_table(catalog.INSTITUTIONS_TABLE, "institutions_list", params, "institutions_table",
-                             noun="institutions", order="UK first, then by projects",
-                             summary=lambda n: f"{n['matching']:,} institutions on the projects above: "
-                                               f"{n['matching_uk']:,} in the UK and "
-                                               f"{n['matching'] - n['matching_uk']:,} overseas.")
+            ui.institutions_listing(params, "institutions_table", where=" on the projects above")

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from impact.app import ui
-from impact.charts import catalog, export
+from impact.charts import catalog
 from impact.data import metrics
 from impact.query import results
 from impact.query.filters import quarter_label

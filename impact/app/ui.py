@@ -578,6 +578,20 @@ def listing_table(spec: catalog.ChartSpec, name: str, params: dict, key: str, *,
     return shown
 
 
+def projects_listing(params: dict, key: str, *, then: str) -> pd.DataFrame:
+    """The projects under `params` (filters and a search): their count, then `then`; a row opens the project."""
+    return listing_table(catalog.PROJECTS_TABLE, "projects_list", params, key, projects=True, noun="projects",
+                         order="by project id", summary=lambda n: f"{n['matching']:,} projects. {then}")
+
+
+def institutions_listing(params: dict, key: str, *, where: str = "") -> pd.DataFrame:
+    """The partner institutions on the projects under `params`: how many (`where` they are), in the UK and overseas."""
+    return listing_table(catalog.INSTITUTIONS_TABLE, "institutions_list", params, key, noun="institutions",
+                         order="UK first, then by projects",
+                         summary=lambda n: f"{n['matching']:,} institutions{where}: {n['matching_uk']:,} in the UK and "
+                                           f"{n['matching'] - n['matching_uk']:,} overseas.")
+
+
 def table_downloads(spec: catalog.ChartSpec, rows, key: str) -> None:
     """A table as CSV and Excel (numbers as numbers, text cells that cannot run as formulas); `rows` builds it when
     a file is clicked."""
