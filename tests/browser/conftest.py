@@ -90,6 +90,26 @@ def wait_for_app(page, timeout: float = 30_000) -> None:
     )
 
 
+def open_tab(page, name: str, timeout: float = 30_000) -> None:
+    """Open one of the page's tabs once the app is idle (a tab that reruns the script on change would lose a
+    click made while the script still runs) and wait for the run it starts."""
+    wait_for_app(page, timeout)
+    tab = page.get_by_role("tab", name=name).first
+    tab.click()
+    page.wait_for_function("(tab) => tab.getAttribute('aria-selected') === 'true'", arg=tab.element_handle(),
+                           timeout=timeout)
+    wait_for_app(page, timeout)
+
+
+def admin_signs_in(page, password: str, timeout: float = 30_000) -> None:
+    """Sign in as the administrator under the Data page's Import tab, and wait until the page says so."""
+    open_tab(page, "Import", timeout)
+    page.get_by_label("Administrator password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Signed in:").first.wait_for(timeout=timeout)
+    wait_for_app(page, timeout)
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if "browser" in Path(str(item.fspath)).parts:

@@ -9,7 +9,7 @@ import pytest
 
 from impact.app import auth
 from impact.data import extract_io, store
-from tests.browser.conftest import start_server, wait_for_app
+from tests.browser.conftest import open_tab, start_server, wait_for_app
 from tests.data_helpers import make_store, read_rows, snapshot, write_rows
 
 PAYLOAD = "<script>alert(1)</script><img src=x onerror=alert(2)>"
@@ -52,10 +52,6 @@ def watched(browser, hostile_url):
     context.close()
 
 
-def _open_tab(page, name: str) -> None:
-    page.get_by_role("tab", name=name).click()
-
-
 def _choose(page, label: str, option: str) -> None:
     page.locator("[data-testid='stSelectbox']", has_text=label).first.click()
     page.get_by_role("option", name=option, exact=True).click()
@@ -65,7 +61,7 @@ def test_script_title_is_literal_text_and_runs_nothing(watched, hostile_url):
     page = watched
     page.goto(f"{hostile_url}/data", wait_until="networkidle")
     wait_for_app(page)
-    _open_tab(page, "Browse the data")
+    open_tab(page, "Browse the data")
     _choose(page, "Table", "projects")
     # the grid draws on a canvas and mirrors each cell, as text, in an accessible table
     cell = page.locator("td[role='gridcell']", has_text="<script>alert(1)</script>")
@@ -109,7 +105,7 @@ def _extract_uploader(page):
 def _sign_in(page, url: str) -> None:
     page.goto(f"{url}/data", wait_until="networkidle")
     wait_for_app(page)
-    _open_tab(page, "Import")
+    open_tab(page, "Import")
     assert page.locator("[data-testid='stFileUploader']").count() == 0
     page.get_by_label("Administrator password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()

@@ -4,7 +4,7 @@ sidebar chooser switches back; the Portfolio page draws every programme side by 
 from __future__ import annotations
 
 from impact.data import programme as programmes
-from tests.browser.conftest import wait_for_app
+from tests.browser.conftest import admin_signs_in, wait_for_app
 from tests.conftest import ROOT, Independent
 
 SECOND = ROOT / "data" / "programmes" / "gsp"
@@ -77,9 +77,7 @@ def test_an_administrator_creates_a_programme_from_the_data_page(browser, fixtur
         wait_for_app(page)
         page.goto(f"{url}/data", wait_until="networkidle")
         wait_for_app(page)
-        page.get_by_role("tab", name="Import").click()
-        page.get_by_label("Administrator password").fill(password)
-        page.get_by_role("button", name="Sign in").click()
+        admin_signs_in(page, password)
         uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="Extract files")  # not the returns'
         uploader.wait_for(timeout=20_000)
         page.get_by_text("A new programme").click()

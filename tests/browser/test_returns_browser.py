@@ -10,7 +10,7 @@ import pytest
 
 from impact.app import auth
 from impact.data import partners, returns, store, validate
-from tests.browser.conftest import start_server, wait_for_app
+from tests.browser.conftest import admin_signs_in, open_tab, start_server, wait_for_app
 from tests.data_helpers import make_store, results_sql
 from tests.test_returns import _changed_rows, fill, rows_of, write
 
@@ -80,8 +80,7 @@ def _heatmap_status(page, project: str, quarter: str) -> str:
 
 def _reporting(page, url: str) -> None:
     page.goto(f"{url}/data", wait_until="networkidle")
-    wait_for_app(page)
-    page.get_by_role("tab", name="Reporting").click()
+    open_tab(page, "Reporting")
 
 
 def test_a_partner_sends_a_return_and_an_administrator_approves_it(browser, returns_url, returns_store, tmp_path):
@@ -116,10 +115,8 @@ def test_a_partner_sends_a_return_and_an_administrator_approves_it(browser, retu
         try:
             _reporting(admin, returns_url)
             assert _heatmap_status(admin, project, quarter) == "missing"
-            admin.get_by_role("tab", name="Import").click()
-            admin.get_by_label("Administrator password").fill(ADMIN)
-            admin.get_by_role("button", name="Sign in").click()
-            admin.get_by_role("tab", name="Quarterly returns").click()
+            admin_signs_in(admin, ADMIN)
+            open_tab(admin, "Quarterly returns")
             admin.locator("[data-testid='stMultiSelect']", has_text="Returns to approve").first.click()
             admin.get_by_role("option", name=re.compile(f"^{project} {quarter}")).click()
             admin.keyboard.press("Escape")

@@ -16,7 +16,7 @@ import pytest
 from bench import load, servers
 from impact.app import auth
 from impact.data import extract_io
-from tests.browser.conftest import wait_for_app
+from tests.browser.conftest import admin_signs_in, wait_for_app
 from tests.data_helpers import read_rows, write_rows
 from tests.s3_helpers import s3_server  # noqa: F401 (fixture)
 from tests.test_servers import _versions_served
@@ -50,9 +50,7 @@ def test_upload_through_the_proxy_reaches_every_server(browser, s3_server, tmp_p
         page.goto(f"{cluster.url}/data", wait_until="networkidle")
         wait_for_app(page)
         assert any(c["name"] == "impact_route" for c in context.cookies())
-        page.get_by_role("tab", name="Import").click()
-        page.get_by_label("Administrator password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        admin_signs_in(page, PASSWORD)
         uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="Extract files")
         uploader.wait_for(timeout=30_000)
         uploader.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(good))
