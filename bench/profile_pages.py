@@ -1,10 +1,11 @@
 """Where a page run spends its time, on the script thread (not AppTest's polling), shipped extract.
 
-    python bench/profile_pages.py [--runs 7] [--pages overview,workforce,...] [--top 25] [--filter]
+    python bench/profile_pages.py [--runs 7] [--pages overview,workforce,...] [--top 25] [--filter] [--uncached]
 
 For each page: one run to warm the caches (as a running server has them), then `runs` reruns with
 nothing changed; with --filter, the reruns alternate the Country filter between all and Uganda (the
-queries cached after the first pair). Prints the median milliseconds of Python per rerun, timed
+queries cached after the first pair); with --uncached, every rerun first forgets the cached queries, tables
+and figures (what a rerun with filters nobody chose before pays; the open database is kept). Prints the median milliseconds of Python per rerun, timed
 around the script's own execution inside Streamlit's script thread, and with --top the functions
 that took longest (cProfile, cumulative, over all reruns of the page). A measurement, not a test.
 """
@@ -54,7 +55,18 @@ def _instrument() -> None:
     script_runner.exec_func_with_error_handling = timed
 
 
-def page_times(page: str, runs: int, filter_change: bool, profile: cProfile.Profile | None) -> list[float]:
+def _forget() -> None:
+    """Forget every cached query, table and figure (not the open database)."""
+    import streamlit as st
+
+    from impact.app import ui
+
+    st.cache_data.clear()
+    ui._cached_drawing.clear()
+
+
+def page_times(page: str, runs: int, filter_change: bool, profile: cProfile.Profile | None,
+               uncached: bool = False) -> list[float]:
     """Milliseconds of script per rerun of `page`, after a warm-up run."""
     from streamlit.testing.v1 import AppTest
 
@@ -76,6 +88,8 @@ def page_times(page: str, runs: int, filter_change: bool, profile: cProfile.Prof
             countries = next(m for m in at.sidebar.multiselect if m.key == "f_country")
             countries.set_value(["UGA"] if i % 2 == 0 else [])
         times.clear()
+        if uncached:
+            _forget()
         at.run()
         assert not at.exception, at.exception
         # AppTest forgets on every run that st.navigation was called, so each run first executes the page
@@ -91,14 +105,16 @@ def main() -> None:
     parser.add_argument("--pages", default=",".join(PAGES))
     parser.add_argument("--top", type=int, default=0, help="print the N slowest functions per page")
     parser.add_argument("--filter", action="store_true", help="reruns change the Country filter")
+    parser.add_argument("--uncached", action="store_true", help="every rerun first forgets the cached results")
     args = parser.parse_args()
     os.environ.setdefault("IMPACT_DATA_DIR", str(ROOT / "data"))
     os.chdir(ROOT)
     for page in args.pages.split(","):
         profile = cProfile.Profile() if args.top else None
-        times = page_times(page, args.runs, args.filter, profile)
+        times = page_times(page, args.runs, args.filter, profile, args.uncached)
         print(f"{page:<14} median {statistics.median(times):7.1f} ms  min {min(times):7.1f} ms  "
-              f"({len(times)} reruns{', filter changes' if args.filter else ''})", flush=True)
+              f"({len(times)} reruns{', filter changes' if args.filter else ''}"
+              f"{', uncached' if args.uncached else ''})", flush=True)
         if profile is not None:
             out = io.StringIO()
             pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(args.top)

@@ -452,7 +452,7 @@ def drawing(spec: catalog.ChartSpec, frame: pd.DataFrame, options: dict | None =
         return Drawing(rows, None)
     fig = spec.figure_of_rows(rows, subtitle=subtitle, options=options)
     if height:
-        fig.update_layout(height=height)
+        fig.layout.height = height
     caption = spec.caption(rows) if spec.caption else None
     return Drawing(rows, fig, subtitle, caption, _description(spec, caption, subtitle), spec.column_formats(rows))
 

@@ -39,15 +39,24 @@ def _value_axis(key: str) -> dict:
     return axis
 
 
-def titled(fig: go.Figure, title: str = "", subtitle: str = "") -> go.Figure:
-    """Set the figure's title and a smaller subtitle line (both escaped)."""
-    if title or subtitle:
-        text = html.escape(title)
-        if subtitle:
-            text += f"<br><span style='font-size:0.7em'>{html.escape(subtitle)}</span>"
-        fig.update_layout(title=dict(text=text),
-                          margin=dict(t=110 if subtitle else 72))
-    return fig
+def _title(title: str = "", subtitle: str = "") -> dict:
+    """The layout of a figure's title and a smaller subtitle line (both escaped), with room for them."""
+    if not (title or subtitle):
+        return {}
+    text = html.escape(title)
+    if subtitle:
+        text += f"<br><span style='font-size:0.7em'>{html.escape(subtitle)}</span>"
+    return dict(title=dict(text=text), margin=dict(t=110 if subtitle else 72))
+
+
+def _figure(data: list, layout: dict, title: str = "", subtitle: str = "") -> go.Figure:
+    """A figure built at once from its traces and layout, titled (one `update_layout` per property costs
+    a millisecond or more; a page draws a dozen figures). A layout's own margin keeps what the title's
+    does not set."""
+    heading = _title(title, subtitle)
+    if "margin" in heading and "margin" in layout:
+        heading["margin"] = {**layout["margin"], **heading["margin"]}
+    return go.Figure(data=data, layout={**layout, **heading})
 
 
 def bar(
@@ -78,13 +87,10 @@ def bar(
         hovertemplate=_hover("%{y}" if horizontal else "%{x}", value),
         cliponaxis=False,
     )
-    fig = go.Figure(trace)
-    axis = _value_axis(value)
-    if horizontal:
-        fig.update_layout(xaxis=axis, yaxis=dict(title=None, type="category"), bargap=0.25)
-    else:
-        fig.update_layout(yaxis=axis, xaxis=dict(title=None, type="category"), bargap=0.25)
-    return titled(fig, title, subtitle)
+    axes = {"xaxis": _value_axis(value), "yaxis": dict(title=None, type="category")}
+    if not horizontal:
+        axes = {"yaxis": axes["xaxis"], "xaxis": axes["yaxis"]}
+    return _figure([trace], dict(axes, bargap=0.25), title, subtitle)
 
 
 def trend(
@@ -99,28 +105,22 @@ def trend(
     """Bars per period with, optionally, the running total as a line on a second axis."""
     periods = safe_text(frame[period])
     text = _formatted(frame[value], value)
-    fig = go.Figure(
-        go.Bar(
-            x=periods, y=frame[value], name=f"Per {period}",
-            marker_color=theme.COLORS["primary"], customdata=text,
-            hovertemplate=_hover("%{x}", value),
-        )
-    )
+    data = [go.Bar(
+        x=periods, y=frame[value], name=f"Per {period}",
+        marker_color=theme.COLORS["primary"], customdata=text,
+        hovertemplate=_hover("%{x}", value),
+    )]
+    layout = dict(yaxis=_value_axis(value), xaxis=dict(title=None, type="category"))
     if cumulative:
         running = _formatted(frame[cumulative], value)
-        fig.add_trace(
-            go.Scatter(
-                x=periods, y=frame[cumulative], name="Cumulative", yaxis="y2", mode="lines+markers",
-                line=dict(color=theme.COLORS["uk"], width=4), marker=dict(size=9), customdata=running,
-                hovertemplate="%{x}<br>Cumulative: %{customdata}<extra></extra>",
-            )
-        )
-        fig.update_layout(
-            yaxis2=dict(_value_axis(value), overlaying="y", side="right", showgrid=False, tickmode="auto",
-                        title=dict(text="Cumulative")),
-        )
-    fig.update_layout(yaxis=_value_axis(value), xaxis=dict(title=None, type="category"))
-    return titled(fig, title, subtitle)
+        data.append(go.Scatter(
+            x=periods, y=frame[cumulative], name="Cumulative", yaxis="y2", mode="lines+markers",
+            line=dict(color=theme.COLORS["uk"], width=4), marker=dict(size=9), customdata=running,
+            hovertemplate="%{x}<br>Cumulative: %{customdata}<extra></extra>",
+        ))
+        layout["yaxis2"] = dict(_value_axis(value), overlaying="y", side="right", showgrid=False, tickmode="auto",
+                                title=dict(text="Cumulative"))
+    return _figure(data, layout, title, subtitle)
 
 
 def choropleth(
@@ -139,26 +139,24 @@ def choropleth(
     """
     text = _formatted(frame[value], value)
     m = metric(value)
-    fig = go.Figure(
-        go.Choropleth(
-            locations=frame[iso3],
-            locationmode="ISO-3",
-            z=frame[value],
-            text=safe_text(frame[name]),
-            customdata=text,
-            hovertemplate=_hover("%{text}", value),
-            coloraxis="coloraxis",
-            marker_line_color="#FFFFFF",
-            marker_line_width=0.6,
-        )
+    trace = go.Choropleth(
+        locations=frame[iso3],
+        locationmode="ISO-3",
+        z=frame[value],
+        text=safe_text(frame[name]),
+        customdata=text,
+        hovertemplate=_hover("%{text}", value),
+        coloraxis="coloraxis",
+        marker_line_color="#FFFFFF",
+        marker_line_width=0.6,
     )
-    fig.update_layout(
+    layout = dict(
         coloraxis=dict(colorbar=dict(title=dict(text=html.escape(m.label)), tickformat=d3_format(m.fmt))),
         margin=dict(l=0, r=0, t=64, b=0),
     )
     if len(frame):
-        fig.update_geos(fitbounds="locations", visible=True)
-    return titled(fig, title, subtitle)
+        layout["geo"] = dict(fitbounds="locations", visible=True)
+    return _figure([trace], layout, title, subtitle)
 
 
 def series(
@@ -180,7 +178,7 @@ def series(
     data = frame.iloc[::-1] if horizontal else frame
     labels = safe_text(data[category])
     palette = theme.CATEGORICAL if len(columns) > 1 else [theme.COLORS["primary"]]
-    fig = go.Figure()
+    traces = []
     for index, column in enumerate(columns):
         values = data[column].tolist()
         text = _formatted(values, value)
@@ -190,14 +188,14 @@ def series(
         color = palette[index % len(palette)]
         common = dict(name=name, customdata=text, hovertemplate=hover)
         if kind == "bar":
-            fig.add_trace(go.Bar(
+            traces.append(go.Bar(
                 x=values if horizontal else labels, y=labels if horizontal else values,
                 orientation="h" if horizontal else "v", marker_color=color, cliponaxis=False,
                 text=text if len(columns) == 1 else None, textposition="auto", textangle=0, textfont=dict(size=14),
                 **common,
             ))
         else:
-            fig.add_trace(go.Scatter(
+            traces.append(go.Scatter(
                 x=labels, y=values, mode="lines+markers" if kind == "line" else "lines",
                 line=dict(color=color, width=3), marker=dict(size=7),
                 stackgroup="one" if kind == "area" else None, **common,
@@ -206,12 +204,9 @@ def series(
     if len(columns) > 1 and (horizontal or all(is_metric(c) for c in columns)):
         # The legend names the series; an axis title under horizontal bars would sit on top of it.
         axis["title"] = None
-    if horizontal and kind == "bar":
-        fig.update_layout(xaxis=axis, yaxis=dict(title=None, type="category"))
-    else:
-        fig.update_layout(yaxis=axis, xaxis=dict(title=None, type="category"))
-    fig.update_layout(bargap=0.25, barmode="group", showlegend=len(columns) > 1)
-    return titled(fig, title, subtitle)
+    categories = dict(title=None, type="category")
+    axes = dict(xaxis=axis, yaxis=categories) if horizontal and kind == "bar" else dict(yaxis=axis, xaxis=categories)
+    return _figure(traces, dict(axes, bargap=0.25, barmode="group", showlegend=len(columns) > 1), title, subtitle)
 
 
 def radar(
@@ -228,14 +223,14 @@ def radar(
     data = frame.set_index(axis).reindex([a for a in order if a in set(frame[axis])]) if order else frame.set_index(axis)
     labels = [wrap(label) for label in safe_text(data.index)]
     scores = data[value].tolist()
-    fig = go.Figure(go.Scatterpolar(
+    trace = go.Scatterpolar(
         r=scores + scores[:1], theta=labels + labels[:1], fill="toself", mode="lines+markers",
         line=dict(color=theme.COLORS["primary"], width=3), marker=dict(size=8),
         fillcolor=theme.translucent(theme.COLORS["primary"], 0.18), name=html.escape(str(value).capitalize()),
         customdata=[f"{s:g} of {maximum:g}" for s in scores + scores[:1]],
         hovertemplate="%{theta}<br>Score: %{customdata}<extra></extra>",
-    ))
-    fig.update_layout(
+    )
+    layout = dict(
         polar=dict(radialaxis=dict(range=[0, maximum], dtick=1, gridcolor=theme.COLORS["grid"], angle=90,
                                    tickangle=90, tickfont=dict(size=11)),
                    angularaxis=dict(gridcolor=theme.COLORS["grid"], rotation=90, direction="clockwise",
@@ -243,9 +238,7 @@ def radar(
                    bgcolor=theme.COLORS["background"], domain=dict(y=[0.1, 0.95])),
         showlegend=False,
     )
-    titled(fig, title, subtitle)
-    fig.update_layout(margin=dict(l=90, r=90, t=140 if subtitle else 100, b=30))
-    return fig
+    return _figure([trace], {**layout, **_title(title, subtitle), "margin": dict(l=90, r=90, t=140 if subtitle else 100, b=30)})
 
 
 def wrap(text: str, width: int = 16) -> str:
@@ -272,31 +265,31 @@ def milestones(
     dashed line, each target as a marker at its due date and the end target as a dotted line across."""
     labels = pd.to_datetime(frame[category]).tolist()  # a date axis: Plotly spaces its ticks
     fmt_name = html.escape(metric(value).label)
-    fig = go.Figure()
     actual = frame[value].tolist()
-    fig.add_trace(go.Scatter(x=labels, y=actual, name="Actual (cumulative)", mode="lines",
+    traces = [go.Scatter(x=labels, y=actual, name="Actual (cumulative)", mode="lines",
                              line=dict(color=theme.COLORS["primary"], width=3),
                              customdata=_formatted(actual, value),
-                             hovertemplate=f"%{{x|%b %Y}}<br>{fmt_name}: %{{customdata}}<extra></extra>"))
+                             hovertemplate=f"%{{x|%b %Y}}<br>{fmt_name}: %{{customdata}}<extra></extra>")]
     expected = frame["expected"].tolist()
-    fig.add_trace(go.Scatter(x=labels, y=expected, name="Expected (milestone path)", mode="lines",
+    traces.append(go.Scatter(x=labels, y=expected, name="Expected (milestone path)", mode="lines",
                              line=dict(color=theme.COLORS["muted"], width=2, dash="dash"),
                              customdata=_formatted(expected, value),
                              hovertemplate="%{x|%b %Y}<br>Expected by then: %{customdata}<extra></extra>"))
     due = frame[frame["target"].notna()]
     targets = due["target"].tolist()
-    fig.add_trace(go.Scatter(x=pd.to_datetime(due[category]).tolist(), y=targets, name="Milestones and target",
+    traces.append(go.Scatter(x=pd.to_datetime(due[category]).tolist(), y=targets, name="Milestones and target",
                              mode="markers", marker=dict(symbol="diamond", size=13, color=theme.COLORS["uk"],
                                                           line=dict(color=theme.COLORS["text"], width=1)),
                              customdata=_formatted(targets, value),
                              hovertemplate="%{x|%b %Y}<br>Due: %{customdata}<extra></extra>"))
+    axis = _value_axis(value)
+    fig = _figure(traces, dict(yaxis=axis, xaxis=dict(title=None, type="date", tickformat="%b %Y"), showlegend=True),
+                  title, subtitle)
     if targets:
         fig.add_hline(y=targets[-1], line=dict(color=theme.COLORS["uk"], width=2, dash="dot"),
                       annotation_text=html.escape(f"End target {format_value(targets[-1], metric(value).fmt)}"),
                       annotation_position="top left")
-    axis = _value_axis(value)
-    fig.update_layout(yaxis=axis, xaxis=dict(title=None, type="date", tickformat="%b %Y"), showlegend=True)
-    return titled(fig, title, subtitle)
+    return fig
 
 
 REPORTING_ROLES = {"reported": "positive", "reported late": "warning", "missing": "negative",
@@ -313,11 +306,10 @@ def reporting_heatmap(frame: pd.DataFrame, *, title: str = "", subtitle: str = "
     colours = [theme.COLORS[REPORTING_ROLES[s]] for s in statuses]
     n = len(statuses)
     scale = [[edge / n, colour] for i, colour in enumerate(colours) for edge in (i, i + 1)]
-    fig = go.Figure(go.Heatmap(
+    trace = go.Heatmap(
         z=grid.to_numpy(), x=safe_text(grid.columns), y=safe_text(grid.index), customdata=labels.to_numpy(),
         zmin=-0.5, zmax=n - 0.5, colorscale=scale, xgap=1, ygap=1,
         colorbar=dict(tickvals=list(range(n)), ticktext=statuses, title=dict(text="")),
-        hovertemplate="%{y}, %{x}: %{customdata}<extra></extra>"))
-    fig.update_layout(height=max(320, 14 * len(grid) + 160), yaxis=dict(autorange="reversed", title=None),
-                      xaxis=dict(title=None, type="category"))
-    return titled(fig, title, subtitle)
+        hovertemplate="%{y}, %{x}: %{customdata}<extra></extra>")
+    return _figure([trace], dict(height=max(320, 14 * len(grid) + 160), yaxis=dict(autorange="reversed", title=None),
+                                 xaxis=dict(title=None, type="category")), title, subtitle)
