@@ -238,7 +238,9 @@ def radar(
                    bgcolor=theme.COLORS["background"], domain=dict(y=[0.1, 0.95])),
         showlegend=False,
     )
-    return _figure([trace], {**layout, **_title(title, subtitle), "margin": dict(l=90, r=90, t=140 if subtitle else 100, b=30)})
+    # the polar axes' labels need room on every side, more than a title alone asks for
+    margin = dict(l=90, r=90, t=140 if subtitle else 100, b=30)
+    return _figure([trace], {**layout, **_title(title, subtitle), "margin": margin})
 
 
 def wrap(text: str, width: int = 16) -> str:
@@ -267,9 +269,9 @@ def milestones(
     fmt_name = html.escape(metric(value).label)
     actual = frame[value].tolist()
     traces = [go.Scatter(x=labels, y=actual, name="Actual (cumulative)", mode="lines",
-                             line=dict(color=theme.COLORS["primary"], width=3),
-                             customdata=_formatted(actual, value),
-                             hovertemplate=f"%{{x|%b %Y}}<br>{fmt_name}: %{{customdata}}<extra></extra>")]
+                         line=dict(color=theme.COLORS["primary"], width=3),
+                         customdata=_formatted(actual, value),
+                         hovertemplate=f"%{{x|%b %Y}}<br>{fmt_name}: %{{customdata}}<extra></extra>")]
     expected = frame["expected"].tolist()
     traces.append(go.Scatter(x=labels, y=expected, name="Expected (milestone path)", mode="lines",
                              line=dict(color=theme.COLORS["muted"], width=2, dash="dash"),
@@ -279,7 +281,7 @@ def milestones(
     targets = due["target"].tolist()
     traces.append(go.Scatter(x=pd.to_datetime(due[category]).tolist(), y=targets, name="Milestones and target",
                              mode="markers", marker=dict(symbol="diamond", size=13, color=theme.COLORS["uk"],
-                                                          line=dict(color=theme.COLORS["text"], width=1)),
+                                                         line=dict(color=theme.COLORS["text"], width=1)),
                              customdata=_formatted(targets, value),
                              hovertemplate="%{x|%b %Y}<br>Due: %{customdata}<extra></extra>"))
     axis = _value_axis(value)
