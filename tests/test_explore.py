@@ -77,6 +77,39 @@ def test_projects_per_year_count_every_active_year(database, independent, defini
     assert dict(zip(rows["year"], rows["projects"])) == {y: n for y, n in expected.items() if n}
 
 
+ACTIVE = ("select count(*) from projects where start_date < least($after, $last + interval 3 month) "
+          "and end_date >= greatest($first_day, $first)")
+
+
+def test_projects_per_quarter_and_per_compared_period(database, independent, definition):
+    first, last = dt.date(2014, 4, 1), dt.date(2015, 7, 1)
+    _, rows = _run(database, View(metric="projects", by="time", grain="quarter"),
+                   Filters(period_from=first, period_to=last))
+    quarters = [dt.date(y, m, 1) for y in (2014, 2015) for m in (1, 4, 7, 10) if first <= dt.date(y, m, 1) <= last]
+    after = {q: dt.date(q.year + q.month // 10, (q.month + 2) % 12 + 1, 1) for q in quarters}  # the next quarter
+    expected = {f"{q.year}Q{(q.month + 2) // 3}": independent.scalar(
+        ACTIVE, {"first_day": q, "after": after[q], "first": first, "last": last}) for q in quarters}
+    assert dict(zip(rows["quarter"], rows["projects"])) == {q: n for q, n in expected.items() if n}
+    # Compared periods: a project counts once in a period it was active in any quarter of.
+    view = View(metric="projects", by="grant_type", compare="period", a="2012Q1:2013Q4", b="2016Q1:2017Q4")
+    _, compared = _run(database, view)
+    grant = definition.values("grant_type")[0]
+    row = compared.set_index("grant_type").loc[grant]
+    for column, (start, end) in (("2012Q1–2013Q4", (dt.date(2012, 1, 1), dt.date(2013, 10, 1))),
+                                 ("2016Q1–2017Q4", (dt.date(2016, 1, 1), dt.date(2017, 10, 1)))):
+        assert row[column] == independent.scalar(
+            "select count(*) from projects where grant_type = $g and start_date < $end + interval 3 month "
+            "and end_date >= $start", {"g": grant, "start": start, "end": end})
+
+
+def test_projects_by_theme_count_each_project_once(database, independent):
+    first, last = dt.date(2013, 7, 1), dt.date(2016, 4, 1)  # a window of several years, cutting two
+    _, rows = _run(database, View(metric="projects", by="theme"), Filters(period_from=first, period_to=last))
+    assert dict(zip(rows["theme"], rows["projects"])) == dict(independent.rows(
+        "select theme, count(*) from projects where start_date < $last + interval 3 month and end_date >= $first "
+        "group by 1", {"first": first, "last": last}))
+
+
 def test_institutions_and_funding_by_theme(database, independent):
     _, rows = _run(database, View(metric="institutions_uk", by="theme"))
     expected = dict(independent.rows(

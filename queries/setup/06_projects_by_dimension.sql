@@ -2,28 +2,30 @@
 -- optional second one (see dimension_value); over time a project appears in every quarter (year) it was active.
 create macro projects_by_dimension_value(period_from, period_to, phases, regions, countries, themes, grant_types,
                                          dimension, dimension2, grain, a_from, a_to, b_from, b_to) as table
-with quarters as (
-    select cast(q as date) as period
-    from unnest(generate_series(cast(period_from as timestamp), cast(period_to as timestamp), interval 3 month)) as g(q)
+-- The part of each project's life inside the window (filtered_projects keeps those that overlap it).
+with lives as (
+    select p.*, cast(greatest(p.start_date, period_from) as timestamp) as first_day,
+           cast(least(p.end_date, period_to + interval 3 month - interval 1 day) as timestamp) as last_day
+    from filtered_projects(period_from, period_to, phases, regions, countries, themes, grant_types) p
 ),
--- A project counts in each span it overlaps: each quarter, or at a year's grain (with no compared periods, whose
--- slots are quarters) each year's quarters in the window as one span: the same projects per year, joined once a
--- year rather than once a quarter (end_date >= start_date, as the import checks).
+-- A project counts in each span it overlaps, listed from its own dates rather than joined against every span:
+-- each quarter of its life; at a year's grain (with no compared periods, whose slots are quarters) each year of
+-- it, as that year's quarters in the window; and once, when neither dimension is a time (end_date >= start_date,
+-- as the import checks).
 spans as (
-    select min(period) as period, min(period) as first_day, max(period) + interval 3 month as after_last
-    from quarters
-    where grain = 'year' and coalesce(dimension, '') <> 'slot' and coalesce(dimension2, '') <> 'slot'
-    group by year(period)
-    union all
-    select period, period as first_day, period + interval 3 month as after_last
-    from quarters
-    where not (grain = 'year' and coalesce(dimension, '') <> 'slot' and coalesce(dimension2, '') <> 'slot')
+    select l.*, cast(unnest(case
+        when coalesce(dimension, '') not in ('time', 'slot') and coalesce(dimension2, '') not in ('time', 'slot')
+            then [l.first_day]
+        when grain = 'year' and coalesce(dimension, '') <> 'slot' and coalesce(dimension2, '') <> 'slot'
+            then generate_series(date_trunc('year', l.first_day), date_trunc('year', l.last_day), interval 1 year)
+        else generate_series(date_trunc('quarter', l.first_day), date_trunc('quarter', l.last_day), interval 3 month)
+    end) as date) as span
+    from lives l
 )
 select distinct
-    dimension_value(dimension, grain, q.period, p.phase, p.region, p.country, p.theme, p.grant_type,
-                    null, null, null, null, null, a_from, a_to, b_from, b_to) as category,
-    dimension_value(dimension2, grain, q.period, p.phase, p.region, p.country, p.theme, p.grant_type,
-                    null, null, null, null, null, a_from, a_to, b_from, b_to) as category2,
-    p.project_id, p.iso3, p.budget_gbp
-from filtered_projects(period_from, period_to, phases, regions, countries, themes, grant_types) p
-join spans q on p.start_date < q.after_last and p.end_date >= q.first_day
+    dimension_value(dimension, grain, greatest(s.span, period_from), s.phase, s.region, s.country, s.theme,
+                    s.grant_type, null, null, null, null, null, a_from, a_to, b_from, b_to) as category,
+    dimension_value(dimension2, grain, greatest(s.span, period_from), s.phase, s.region, s.country, s.theme,
+                    s.grant_type, null, null, null, null, null, a_from, a_to, b_from, b_to) as category2,
+    s.project_id, s.iso3, s.budget_gbp
+from spans s
