@@ -108,6 +108,11 @@ def test_projects_by_theme_count_each_project_once(database, independent):
     assert dict(zip(rows["theme"], rows["projects"])) == dict(independent.rows(
         "select theme, count(*) from projects where start_date < $last + interval 3 month and end_date >= $first "
         "group by 1", {"first": first, "last": last}))
+    _, phases = _run(database, View(metric="projects", by="time", grain="phase"),
+                     Filters(period_from=first, period_to=last))
+    assert dict(zip(phases["phase"], phases["projects"])) == dict(independent.rows(
+        "select phase, count(*) from projects where start_date < $last + interval 3 month and end_date >= $first "
+        "group by 1", {"first": first, "last": last}))
 
 
 def test_institutions_and_funding_by_theme(database, independent):

@@ -9,23 +9,29 @@ with lives as (
     from filtered_projects(period_from, period_to, phases, regions, countries, themes, grant_types) p
 ),
 -- A project counts in each span it overlaps, listed from its own dates rather than joined against every span:
--- each quarter of its life; at a year's grain (with no compared periods, whose slots are quarters) each year of
--- it, as that year's quarters in the window; and once, when neither dimension is a time (end_date >= start_date,
+-- once, when neither dimension depends on the period (a phase is the project's own); each year of its life at a
+-- year's grain (as that year's quarters in the window); else each quarter of it. Only compared periods (slots)
+-- gather several quarters of a project into one value: those rows alone need `distinct` (end_date >= start_date,
 -- as the import checks).
 spans as (
-    select l.*, cast(unnest(case
-        when coalesce(dimension, '') not in ('time', 'slot') and coalesce(dimension2, '') not in ('time', 'slot')
-            then [l.first_day]
-        when grain = 'year' and coalesce(dimension, '') <> 'slot' and coalesce(dimension2, '') <> 'slot'
+    select l.*, k.slotted, cast(unnest(case
+        when not slotted and not timed then [l.first_day]
+        when not slotted and grain = 'year'
             then generate_series(date_trunc('year', l.first_day), date_trunc('year', l.last_day), interval 1 year)
         else generate_series(date_trunc('quarter', l.first_day), date_trunc('quarter', l.last_day), interval 3 month)
     end) as date) as span
-    from lives l
+    from lives l,
+         (select coalesce(dimension, '') = 'slot' or coalesce(dimension2, '') = 'slot' as slotted,
+                 (coalesce(dimension, '') = 'time' or coalesce(dimension2, '') = 'time') and grain <> 'phase' as timed) k
+),
+rows as (
+    select dimension_value(dimension, grain, greatest(s.span, period_from), s.phase, s.region, s.country, s.theme,
+                           s.grant_type, null, null, null, null, null, a_from, a_to, b_from, b_to) as category,
+           dimension_value(dimension2, grain, greatest(s.span, period_from), s.phase, s.region, s.country, s.theme,
+                           s.grant_type, null, null, null, null, null, a_from, a_to, b_from, b_to) as category2,
+           s.project_id, s.iso3, s.budget_gbp, s.slotted
+    from spans s
 )
-select distinct
-    dimension_value(dimension, grain, greatest(s.span, period_from), s.phase, s.region, s.country, s.theme,
-                    s.grant_type, null, null, null, null, null, a_from, a_to, b_from, b_to) as category,
-    dimension_value(dimension2, grain, greatest(s.span, period_from), s.phase, s.region, s.country, s.theme,
-                    s.grant_type, null, null, null, null, null, a_from, a_to, b_from, b_to) as category2,
-    s.project_id, s.iso3, s.budget_gbp
-from spans s
+select category, category2, project_id, iso3, budget_gbp from rows where not slotted
+union all
+select distinct category, category2, project_id, iso3, budget_gbp from rows where slotted
