@@ -1,7 +1,8 @@
 -- projects_list: projects active under the filters whose title, id, country, theme or lead institutions
 -- contain the search text (case-insensitive, taken literally), with their results: the first $row_limit
 -- by project id (every one when it is NULL), each row carrying how many projects match in all (`matching`).
--- Results are summed, and leads named, for the projects listed only: a page of a large programme reads a page's rows.
+-- Results are summed, and leads named, for the projects listed only: a page of a large programme reads a page's rows
+-- (the range of their ids as well as the ids themselves, so that DuckDB skips the blocks of rollups sorted by project).
 -- params: period_from, period_to, phases, regions, countries, themes, grant_types, cadres, genders, search, row_limit
 -- columns: project_id, title, uk_lead, overseas_lead, country, theme, grant_type, phase, start_date, end_date, budget_gbp, trainees, volunteer_days, matching
 -- reads: training(project_id, trainees); volunteering(project_id, volunteer_days)
@@ -24,13 +25,15 @@ p as (
 t as (
     select project_id, sum(trainees) as trainees
     from filtered_training($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types, $cadres, $genders)
-    where project_id in (select project_id from p)
+    where project_id between (select min(project_id) from p) and (select max(project_id) from p)
+      and project_id in (select project_id from p)
     group by project_id
 ),
 v as (
     select project_id, sum(volunteer_days) as volunteer_days
     from filtered_volunteering($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
-    where project_id in (select project_id from p)
+    where project_id between (select min(project_id) from p) and (select max(project_id) from p)
+      and project_id in (select project_id from p)
     group by project_id
 )
 select p.project_id, p.title, uk.name as uk_lead, os.name as overseas_lead, p.country, p.theme, p.grant_type, p.phase, p.start_date,

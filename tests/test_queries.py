@@ -134,8 +134,9 @@ def test_listings_give_their_first_rows_and_count_every_match(database, independ
     trained = dict(independent.rows(
         "select project_id, sum(trainees) from training where project_id in (select project_id from projects "
         "where theme = $t) group by 1", {"t": theme}))
-    assert {p: int(n) for p, n in zip(first["project_id"], first["trainees"])} == {
-        p: int(trained.get(p, 0)) for p in first["project_id"]}
+    for listed in (first, every):  # the first rows, and every one (ids scattered among the theme's)
+        assert {p: int(n) for p, n in zip(listed["project_id"], listed["trainees"])} == {
+            p: int(trained.get(p, 0)) for p in listed["project_id"]}
 
     institutions = db.run_query(database, "institutions_list", {**params, "row_limit": 3})
     on = "from project_partners pp join institutions i using (institution_id) join projects p using (project_id) " \
