@@ -165,7 +165,7 @@ def ensure_navigation() -> None:
 # Streamlit draws captions in its text colour at 60% opacity (#767D83 on white, 4.2:1, and #717981 on the
 # sidebar, 4.0:1): below WCAG's 4.5:1, and there is no theme option for it. The theme's muted colour,
 # opaque, reaches 4.5:1 on both backgrounds (tests/test_theme_contrast.py).
-# A chart's text alternative (`chart_description`) is read by screen readers but takes no room on screen.
+# A chart's text alternative (`_description`) is read by screen readers but takes no room on screen.
 ACCESSIBLE_CSS = f"""
 <style>
 [data-testid="stCaptionContainer"] {{ color: {theme.COLORS["muted"]}; opacity: 1; }}
@@ -399,7 +399,7 @@ def kpi_tiles(row: pd.Series, keys: list[str], columns: int = 4, *, published: b
 
 def chart(chart_id: str, options: dict | None = None, *, key: str | None = None, params: dict | None = None,
           height: int | None = None, **plotly_kwargs):
-    """Show a catalogued chart for the current filters: chart and table tabs, caption, exports.
+    """Show a catalogued chart for the current filters: the chart, its caption, its table (opened under it), exports.
 
     `options` are the chart's own parameters (e.g. a country, or the explorer's choices);
     `params` override filter parameters for this chart only; `height` is the chart's in pixels;
@@ -425,8 +425,8 @@ def chart(chart_id: str, options: dict | None = None, *, key: str | None = None,
 def show_chart(spec: catalog.ChartSpec, frame: pd.DataFrame, options: dict | None = None, *, key: str,
                height: int | None = None, subtitle: str | None = None, provenance=None, deck: bool = True,
                **plotly_kwargs):
-    """Show a chart drawn from `frame`: chart and table tabs, caption, the download menu and (with `deck`)
-    Add to deck. `provenance` names the source on exports (default: the data in use and the filters)."""
+    """Show a chart drawn from `frame`: the chart, its caption, its table (opened under it), the download menu and
+    (with `deck`) Add to deck. `provenance` names the source on exports (default: the data in use and the filters)."""
     subtitle = filter_summary() if subtitle is None else subtitle
     drawn = drawing(spec, frame, options, subtitle=subtitle, height=height)
     return _show(spec, frame, drawn, options, key=key, provenance=provenance, deck=deck, **plotly_kwargs)
@@ -454,7 +454,8 @@ def drawing(spec: catalog.ChartSpec, frame: pd.DataFrame, options: dict | None =
     if height:
         fig.layout.height = height
     caption = spec.caption(rows) if spec.caption else None
-    return Drawing(rows, fig, subtitle, caption, _description(spec, caption, subtitle), spec.column_formats(rows))
+    description = _description(spec, caption, subtitle, table_first=_table_first(options))
+    return Drawing(rows, fig, subtitle, caption, description, spec.column_formats(rows))
 
 
 # Shared by every session and returned as is (not copied): nothing may change what it holds. st.plotly_chart
@@ -480,32 +481,50 @@ def _show(spec: catalog.ChartSpec, frame: pd.DataFrame, drawn: Drawing, options:
     if drawn.figure is None:
         st.info(plain(spec.when_empty or f"{spec.title}: no results for these filters."))
         return None
-    if (options or {}).get("chart") == "table":  # the explorer's table view: the numbers first
-        table_tab, chart_tab = st.tabs(["Table", "Chart"], key=f"{key}_view_table", on_change="rerun")
+    # The chart, its caption and, under them, its numbers in an expander drawn when opened (a hidden grid costs the
+    # server and the browser on every run; an expander costs the browser a fifth of what a pair of tabs did).
+    # The explorer's table view: the numbers first, the chart in the expander.
+    event = None
+    if _table_first(options):
+        table(drawn.rows, formats=drawn.formats)
+        _caption(drawn)
+        shown = st.expander("Chart", key=f"{key}_chart", on_change="rerun")
+        if shown.open:
+            with shown:
+                event = _plot(drawn, key, plotly_kwargs)
     else:
-        chart_tab, table_tab = st.tabs(["Chart", "Table"], key=f"{key}_view", on_change="rerun")
-    with chart_tab:
-        _sr_only(drawn.description)
-        event = st.plotly_chart(drawn.figure, theme=None, config=PLOTLY_CONFIG, key=key, **plotly_kwargs)
-    with table_tab:
-        if table_tab.open:  # built when opened: a hidden grid costs the server and the browser on every run
-            # Series named after data values (a split, compared periods) carry the chart's metric.
-            table(drawn.rows, formats=drawn.formats)
-    if drawn.caption is not None:
-        st.caption(plain(drawn.caption))
+        event = _plot(drawn, key, plotly_kwargs)
+        _caption(drawn)
+        numbers = st.expander("Table", key=f"{key}_table", on_change="rerun")
+        if numbers.open:
+            with numbers:
+                # Series named after data values (a split, compared periods) carry the chart's metric.
+                table(drawn.rows, formats=drawn.formats)
     chart_menu.chart_actions(spec, frame, options, key, provenance=provenance or current_provenance(), deck=deck)
     return event
 
 
-def chart_description(spec: catalog.ChartSpec, rows: pd.DataFrame, subtitle: str = "") -> None:
-    """A chart's text for screen readers, just before it: its title, filters and caption, and where the
-    numbers are (the SVG's own text is a jumble of tick labels). Hidden on screen; data text escaped."""
-    _sr_only(_description(spec, spec.caption(rows) if spec.caption else None, subtitle))
+def _table_first(options: dict | None) -> bool:
+    return (options or {}).get("chart") == "table"
 
 
-def _description(spec: catalog.ChartSpec, caption: str | None, subtitle: str) -> str:
+def _caption(drawn: Drawing) -> None:
+    if drawn.caption is not None:
+        st.caption(plain(drawn.caption))
+
+
+def _plot(drawn: Drawing, key: str, plotly_kwargs: dict):
+    """The chart, after its text for screen readers (hidden on screen)."""
+    _sr_only(drawn.description)
+    return st.plotly_chart(drawn.figure, theme=None, config=PLOTLY_CONFIG, key=key, **plotly_kwargs)
+
+
+def _description(spec: catalog.ChartSpec, caption: str | None, subtitle: str, *, table_first: bool = False) -> str:
+    """A chart's text for screen readers, just before it: its title, filters and caption, and where the numbers
+    are (the SVG's own text is a jumble of tick labels). Hidden on screen; data text escaped by `_sr_only`."""
+    where = "in the table above" if table_first else "in the Table under it"
     parts = [f"Chart: {spec.title}.", f"Filters: {subtitle}." if subtitle else "", caption or "",
-             "The numbers are in the Table tab."]
+             f"The numbers are {where}."]
     return " ".join(" ".join(p.split()) for p in parts if p)
 
 

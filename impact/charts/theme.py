@@ -37,7 +37,7 @@ CATEGORICAL = [COLORS[k] for k in _CATEGORICAL_ROLES] + ["#000000"]
 # Single-hue blue ramp: reads in greyscale and for every colour-vision type. It fills a choropleth's
 # countries from low (lightest) to high (darkest). Its light end is deliberately not held to 3:1 against
 # the background: a fill's lightness encodes a value relative to the other fills and the colour bar, not
-# a shape one must find, and the same numbers are in the hover text and the chart's Table tab (WCAG 1.4.11
+# a shape one must find, and the same numbers are in the hover text and the chart's Table (WCAG 1.4.11
 # asks contrast of graphics *required* to understand the content). The test holds the ramp to strictly
 # decreasing luminance and its high-value half to 3:1.
 SEQUENTIAL = ["#E8F1F8", "#B3D1E8", "#6FA8D3", "#2E7EBB", "#0B4F8A", "#08306B"]

@@ -1,5 +1,5 @@
 """The exploration pages in a real browser: a click on the map opens a country's profile, a row of the
-projects table opens a project's page, a chart's Table tab, the metric explorer kept in the URL, offline.
+projects table opens a project's page, a chart's Table, the metric explorer kept in the URL, offline.
 
 Expected numbers come from plain SQL over the shipped extract (the `shipped` fixture), not from the app.
 """
@@ -212,29 +212,26 @@ def test_a_link_to_a_project_opens_its_page_with_the_radar_chart(page, app_url, 
     assert _tile(page, "Health workers trained") == f"{trained:,}"
 
 
-# ---- a chart's Table tab ------------------------------------------------------------------------
+# ---- a chart's Table ----------------------------------------------------------------------------
 
-def test_the_table_tab_of_the_map_shows_its_numbers(page, app_url, shipped):
+def test_the_table_under_the_map_shows_its_numbers(page, app_url, shipped):
     expected = shipped.rows(
         "select c.iso3, c.name, c.region, sum(t.trainees) as trainees from training t join countries c using (iso3) "
         "group by all having sum(t.trainees) > 0 order by trainees desc, c.name"
     )
     _open(page, app_url, "/countries")
     page.wait_for_selector(".choroplethlayer path", timeout=WAIT)
-    # ui.chart keys the tabs f"{key}_view" and Streamlit gives the container the class st-key-<key>.
-    tabs = page.locator(".st-key-country_map_view")
-    chart = tabs.locator(".stPlotlyChart")
+    # ui.chart keys the chart's Table expander f"{key}_table"; Streamlit gives its container the class st-key-<key>.
+    chart = page.locator(".stPlotlyChart").filter(has=page.locator(".choroplethlayer")).first
+    numbers = page.locator(".st-key-country_map_table")
     assert chart.is_visible()
-    assert tabs.get_by_role("tab", name="Chart").get_attribute("aria-selected") == "true"
+    assert numbers.locator("details").get_attribute("open") is None
+    assert numbers.locator("[data-testid='stDataFrame']").count() == 0  # built when opened
 
-    tabs.get_by_role("tab", name="Table").click()
-    panel = tabs.get_by_role("tabpanel")
-    grid = panel.locator("[data-testid='stDataFrame']")
+    numbers.locator("summary").click()
+    grid = numbers.locator("[data-testid='stDataFrame']")
     grid.wait_for(state="visible", timeout=WAIT)
-    assert tabs.get_by_role("tab", name="Table").get_attribute("aria-selected") == "true"
-    chart.wait_for(state="hidden", timeout=WAIT)
-    assert panel.locator(".stPlotlyChart").count() == 0
-
+    assert chart.is_visible()  # the numbers under the chart, the chart still there
     page.wait_for_function(
         "(g) => { const t = g.querySelector('table[role=grid]'); return t && t.rows.length > 3; }",
         arg=grid.element_handle(), timeout=WAIT,
