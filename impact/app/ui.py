@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
+import time
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -72,6 +73,7 @@ def begin_run() -> None:
     """Look at the store once for this run (app.py, after the programme is chosen): every query and chart of the
     run, and of the fragments rerun before the next full run, reads that version. A new version is picked up by
     the next run, as before, and a run never mixes two."""
+    st.session_state[_SENT] = False
     st.session_state.pop(_RUN, None)
     active, data = _opened()
     st.session_state[_RUN] = (programme_id(), active, data)
@@ -513,8 +515,34 @@ def _caption(drawn: Drawing) -> None:
         st.caption(plain(drawn.caption))
 
 
+_SENT = "_sent_before_charts"  # session state: this run has sent what it drew before its first chart
+SEND_PAUSE_S = 0.015  # three of Streamlit's 5 ms flush cycles
+
+
+def _send_what_is_drawn() -> None:
+    """Before a run's first chart, let the server send what the run has drawn so far (the title, the headline
+    figures). The script thread holds Python's lock while it draws, so Streamlit's loop sends a cached page's
+    elements in one burst at its end, and the browser shows the new numbers only after drawing every chart; a
+    short pause here lets it send the numbers first, and the browser draws them first (measured: a filter change
+    to the Overview's new numbers about 0.35 s -> 0.2 s, the charts no later). Only with a browser to send to."""
+    if st.session_state.get(_SENT, True) or not _browser_attached():
+        return
+    st.session_state[_SENT] = True
+    time.sleep(SEND_PAUSE_S)
+
+
+def _browser_attached() -> bool:
+    """This run is a live session's, with a browser connected (not AppTest's, whose runtime is a stand-in)."""
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx is not None and Runtime.exists() and Runtime.instance().is_active_session(ctx.session_id) is True
+
+
 def _plot(drawn: Drawing, key: str, plotly_kwargs: dict):
     """The chart, after its text for screen readers (hidden on screen)."""
+    _send_what_is_drawn()
     _sr_only(drawn.description)
     return st.plotly_chart(drawn.figure, theme=None, config=PLOTLY_CONFIG, key=key, **plotly_kwargs)
 
