@@ -141,7 +141,7 @@ def _pandas_overview(t, p, c, v, o, pp, inst, filters):
     def keep_projects(frame):
         mask = pd.Series(True, index=frame.index)
         for column, chosen in (("phase", filters.phase), ("region", filters.region), ("iso3", filters.country),
-                               ("theme", filters.theme), ("grant_type", filters.grant)):
+                               ("theme", filters.theme), ("grant_type", filters.grant_type)):
             if chosen:
                 mask &= frame[column].isin(chosen)
         return frame[mask]
@@ -186,7 +186,7 @@ def _pandas_cadre_by_gender(t, p, c, filters):
         c[["iso3", "region"]], on="iso3")
     mask = (fact["period"] >= first) & (fact["period"] <= last)
     for column, chosen in (("phase", filters.phase), ("region", filters.region), ("iso3", filters.country),
-                           ("theme", filters.theme), ("grant_type", filters.grant), ("cadre", filters.cadre),
+                           ("theme", filters.theme), ("grant_type", filters.grant_type), ("cadre", filters.cadre),
                            ("gender", filters.gender)):
         if chosen:
             mask &= fact[column].isin(chosen)

@@ -26,25 +26,27 @@ def _export_context(args: argparse.Namespace):
     from impact.charts import export
     from impact.data import metrics
     from impact.query import db
-    from impact.query.filters import URL_KEYS, from_query_params
+    from impact.query.filters import from_query_params, url_keys
 
     database = db.open_active(args.data, args.programme)
     metrics.activate(database.programme)
     choices = export.filter_choices(database)
+    keys = url_keys(database.programme)
     query: dict[str, list[str]] = {}
     for pair in args.filter or []:
         key, sep, value = pair.partition("=")
         key = key.strip()
         if not sep or not value:
             raise ValueError(f"--filter {pair!r}: write it as key=value, e.g. country=UGA")
-        if key not in URL_KEYS:
-            raise ValueError(f"--filter {pair!r}: unknown key {key!r}; use one of {', '.join(URL_KEYS)}")
+        if key not in keys:
+            raise ValueError(f"--filter {pair!r}: unknown key {key!r}; use one of {', '.join(keys)}")
         query.setdefault(key, []).extend(v.strip() for v in value.split(",") if v.strip())
     filters, notices = from_query_params(query, choices)
     if notices:
+        by_url = {d.filter: choices.values.get(d.key, ()) for d in choices.dimensions}
         allowed = "; ".join(
-            f"{key}: {', '.join(choices.values[key])}" for key in query if key in choices.values
-            and any(v not in choices.values[key] for v in query[key])
+            f"{key}: {', '.join(by_url[key])}" for key in query if key in by_url
+            and any(v not in by_url[key] for v in query[key])
         )
         message = " ".join(n.replace("Ignored ", "").replace(" in the link", " in --filter") for n in notices)
         raise ValueError(message + (f" Allowed values are {allowed}." if allowed else ""))

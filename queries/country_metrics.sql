@@ -1,20 +1,20 @@
 -- country_metrics: one row per country with partnership activity under the filters: the map's metrics.
--- params: period_from, period_to, phases, regions, countries, themes, grant_types, cadres, genders
+-- params: filters (the shared filters)
 -- columns: iso3, country, region, trainees, women_trained, women_share, volunteer_days, projects, institutions
 -- reads: training(iso3, gender_role, trainees); volunteering(iso3, volunteer_days)
 with
 p as (
     select project_id, iso3
-    from filtered_projects($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
+    from filtered_projects($filters)
 ),
 t as (
     select iso3, sum(trainees) as trainees, women_trained(gender_role, trainees) as women_trained
-    from filtered_training($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types, $cadres, $genders)
+    from filtered_training($filters)
     group by iso3
 ),
 v as (
     select iso3, sum(volunteer_days) as volunteer_days
-    from filtered_volunteering($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
+    from filtered_volunteering($filters)
     group by iso3
 ),
 n as (
@@ -27,7 +27,7 @@ i as (
     from n
     left join (
         select iso3, count(distinct institution_id) as institutions
-        from filtered_partners($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
+        from filtered_partners($filters)
         group by iso3
     ) pp using (iso3)
 )

@@ -1,6 +1,6 @@
 -- headline_totals: one row of the structural headline figures under the shared filters (the programme's
 -- outcome indicators come from indicator_totals).
--- params: period_from, period_to, phases, regions, countries, themes, grant_types, cadres, genders
+-- params: filters (the shared filters)
 -- columns: trainees, women_trained, countries_trained, projects, countries_active, institutions, institutions_overseas, institutions_uk, volunteer_days_overseas, volunteer_days_uk, volunteer_days, volunteers, budget_gbp
 -- reads: training(iso3, gender_role, trainees); volunteering(location_role, volunteer_days, volunteers)
 with
@@ -9,17 +9,17 @@ t as (
         coalesce(sum(trainees), 0) as trainees,
         women_trained(gender_role, trainees) as women_trained,
         countries_trained(iso3, trainees) as countries_trained
-    from filtered_training($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types, $cadres, $genders)
+    from filtered_training($filters)
 ),
 p as (
     select project_id, iso3, budget_gbp
-    from filtered_projects($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
+    from filtered_projects($filters)
 ),
 sides as (
     -- one distinct count, by side, rather than three over every partner row: an institution has one side, so the
     -- sides' counts add up to the programme's
     select side, count(distinct institution_id) as n
-    from filtered_partners($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
+    from filtered_partners($filters)
     group by side
 ),
 i as (
@@ -35,7 +35,7 @@ v as (
         volunteer_days_at(location_role, volunteer_days, 'home') as volunteer_days_uk,
         coalesce(sum(volunteer_days), 0) as volunteer_days,
         coalesce(sum(volunteers), 0) as volunteers
-    from filtered_volunteering($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
+    from filtered_volunteering($filters)
 )
 select
     t.trainees, t.women_trained, t.countries_trained,

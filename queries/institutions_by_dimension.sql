@@ -1,13 +1,12 @@
 -- institutions_by_dimension: partner institutions (all, overseas, UK) on the projects active in each group
 -- of a chosen dimension and an optional second one; over time a project counts in every quarter it was active.
--- params: period_from, period_to, phases, regions, countries, themes, grant_types, cadres, genders, dimension, dimension2, grain, a_from, a_to, b_from, b_to
+-- params: filters (the shared filters), grouping (the dimensions grouped by)
 -- columns: category, category2, institutions, institutions_overseas, institutions_uk
 select a.category, a.category2,
        count(distinct pp.institution_id) as institutions,
        institutions_on_side(pp.institution_id, i.side, 'Overseas') as institutions_overseas,
        institutions_on_side(pp.institution_id, i.side, 'UK') as institutions_uk
-from projects_by_dimension_value($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types,
-                                 $dimension, $dimension2, $grain, $a_from, $a_to, $b_from, $b_to) a
+from projects_by_dimension_value($filters, $grouping) a
 join project_partners pp using (project_id)
 join institutions i using (institution_id)
 group by all

@@ -2,11 +2,11 @@
 -- name, type or country contain the search text, with how many of those projects each is on: the first
 -- $row_limit (UK first, then by projects and name; every one when it is NULL), each row carrying how many
 -- institutions match in all (`matching`; `matching_uk` of them in the UK).
--- params: period_from, period_to, phases, regions, countries, themes, grant_types, cadres, genders, search, row_limit
+-- params: filters (the shared filters), search, row_limit
 -- columns: institution_id, name, side, institution_type, country, projects, lead_roles, matching, matching_uk
 with p as (
     select project_id
-    from filtered_projects($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
+    from filtered_projects($filters)
 ),
 counted as (
     select pp.institution_id, count(distinct pp.project_id) as projects,

@@ -1,10 +1,10 @@
 -- project_actuals_at: every metric a project's targets are judged on, as of one quarter (`as_of`: its first day), for the projects active under the filters (all of each project's rows up to that quarter, whatever the filters): each structural metric counted from training and volunteering rows up to then, each indicator's values added up — a latest-value indicator's (`latest`: their codes) only the rows not yet followed by the same project and country's next report. A project has a row for every metric it has any row of (value 0 before its first), as in target_parts_by_quarter's running totals.
--- params: period_from, period_to, phases, regions, countries, themes, grant_types, project ('' for every one), as_of, latest, metrics (the metrics wanted)
+-- params: filters (the shared filters), project ('' for every one), as_of, latest, metrics (the metrics wanted)
 -- columns: project_id, metric, value
 with
 p as (
     select project_id
-    from filtered_projects($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
+    from filtered_projects($filters)
     where $project = '' or project_id = $project
 ),
 tf as (

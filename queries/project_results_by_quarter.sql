@@ -1,17 +1,17 @@
 -- project_results_by_quarter: one project's health workers trained and volunteer days per quarter, under the filters.
--- params: period_from, period_to, phases, regions, countries, themes, grant_types, cadres, genders, project_id
+-- params: filters (the shared filters), project_id
 -- columns: quarter, trainees, volunteer_days
 -- reads: training(project_id, period, trainees); volunteering(project_id, period, volunteer_days)
 with
 t as (
     select period, sum(trainees) as trainees
-    from filtered_training($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types, $cadres, $genders)
+    from filtered_training($filters)
     where project_id = $project_id
     group by period
 ),
 v as (
     select period, sum(volunteer_days) as volunteer_days
-    from filtered_volunteering($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
+    from filtered_volunteering($filters)
     where project_id = $project_id
     group by period
 )

@@ -1,10 +1,10 @@
 -- project_targets_at: each project and metric with a target, for the projects active under the filters, with what its milestones expect by `day` (the date judged at): `reading` 'interpolate' joins the baseline (or zero) at the project's start and each milestone in turn by straight lines (nothing due on or before the start), 'last due' holds the latest milestone due on or before the day; its first baseline given, end target and end due date. The same arithmetic as results.expected_at, in its order.
--- params: period_from, period_to, phases, regions, countries, themes, grant_types, project ('' for every one), day, reading
+-- params: filters (the shared filters), project ('' for every one), day, reading
 -- columns: project_id, title, country, metric, start_date, baseline, expected, end_target, end_due
 with
 p as (
     select project_id, title, country, start_date
-    from filtered_projects($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
+    from filtered_projects($filters)
     where $project = '' or project_id = $project
 ),
 t as (

@@ -3,7 +3,7 @@
 -- by project id (every one when it is NULL), each row carrying how many projects match in all (`matching`).
 -- Results are summed, and leads named, for the projects listed only: a page of a large programme reads a page's rows
 -- (the range of their ids as well as the ids themselves, so that DuckDB skips the blocks of rollups sorted by project).
--- params: period_from, period_to, phases, regions, countries, themes, grant_types, cadres, genders, search, row_limit
+-- params: filters (the shared filters), search, row_limit
 -- columns: project_id, title, uk_lead, overseas_lead, country, theme, grant_type, phase, start_date, end_date, budget_gbp, trainees, volunteer_days, matching
 -- reads: training(project_id, trainees); volunteering(project_id, volunteer_days)
 with
@@ -14,7 +14,7 @@ named as (
 p as (
     select p.project_id, p.title, p.uk_lead_id, p.overseas_lead_id, p.country, p.theme, p.grant_type,
            p.phase, p.start_date, p.end_date, p.budget_gbp, count(*) over () as matching
-    from filtered_projects($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types) p
+    from filtered_projects($filters) p
     where $search = ''
        or contains(lower(p.title), lower($search)) or contains(lower(p.project_id), lower($search))
        or contains(lower(p.country), lower($search)) or contains(lower(p.theme), lower($search))
@@ -24,14 +24,14 @@ p as (
 ),
 t as (
     select project_id, sum(trainees) as trainees
-    from filtered_training($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types, $cadres, $genders)
+    from filtered_training($filters)
     where project_id between (select min(project_id) from p) and (select max(project_id) from p)
       and project_id in (select project_id from p)
     group by project_id
 ),
 v as (
     select project_id, sum(volunteer_days) as volunteer_days
-    from filtered_volunteering($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
+    from filtered_volunteering($filters)
     where project_id between (select min(project_id) from p) and (select max(project_id) from p)
       and project_id in (select project_id from p)
     group by project_id

@@ -1,12 +1,12 @@
 -- target_parts_by_quarter: what the actual of every target is built from, for the projects active under the
 -- filters (all of each project's rows, whatever the filters): per project, country, quarter and metric, each
 -- structural metric counted from training and volunteering rows (added up) and each reported indicator's value.
--- params: period_from, period_to, phases, regions, countries, themes, grant_types
+-- params: filters (the shared filters)
 -- columns: project_id, iso3, period, metric, value
 with
 p as (
     select project_id
-    from filtered_projects($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
+    from filtered_projects($filters)
 ),
 t as (
     select project_id, iso3, period,

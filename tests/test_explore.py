@@ -67,7 +67,7 @@ def test_volunteering_by_profession_and_outcome_shares(database, independent):
                                          (dt.date(2013, 7, 1), dt.date(2016, 4, 1))])  # a window cutting years
 def test_projects_per_year_count_every_active_year(database, independent, definition, first, last):
     grant = definition.values("grant_type")[0]
-    filters = Filters(period_from=first, period_to=last, grant=(grant,))
+    filters = Filters(period_from=first, period_to=last, grant_type=(grant,))
     _, rows = _run(database, View(metric="projects", by="time"), filters)
     expected = {str(year): independent.scalar(
         "select count(*) from projects where grant_type = $g "

@@ -61,12 +61,33 @@ def test_reversed_period_is_ignored(options):
     assert filters.period_from is None and filters.period_to is None and notices
 
 
-def test_params_cover_every_macro_argument(options):
-    params = Filters(region=("East Africa",)).params(options)
-    assert params["period_from"] == dt.date(2011, 7, 1) and params["period_to"] == dt.date(2019, 1, 1)
-    assert params["regions"] == ["East Africa"] and params["countries"] == []
-    assert set(params) == {"period_from", "period_to", "phases", "regions", "countries", "themes",
-                           "grant_types", "cadres", "genders"}
+def test_params_are_one_struct_of_the_window_and_the_dimensions_filtered_on(options):
+    params = Filters(region=("East Africa",), grant_type=("Large grant",)).params(options)
+    assert set(params) == {"filters"}
+    bound = params["filters"]
+    assert bound["period_from"] == dt.date(2011, 7, 1) and bound["period_to"] == dt.date(2019, 1, 1)
+    assert dict(zip(bound["chosen"]["key"], bound["chosen"]["value"])) == {"region": ["East Africa"],
+                                                                            "grant_type": ["Large grant"]}
+    assert Filters().params(options)["filters"]["chosen"] == {"key": [], "value": []}
+
+
+def test_a_filter_is_spelt_by_its_dimension_and_linked_by_its_url_key(options):
+    grant = options.values["grant_type"][0]
+    filters = Filters(grant_type=(grant,))
+    assert filters.to_query_params(options) == {"grant": [grant]}
+    assert from_query_params({"grant": [grant]}, options)[0] == filters
+    with pytest.raises(TypeError, match="grant"):
+        Filters(grant=(grant,))
+
+
+def test_filters_are_values(options):
+    a = Filters(country=("UGA",), theme=("Mental health",))
+    b = Filters(theme=("Mental health",), country=("UGA",))
+    assert a == b and hash(a) == hash(b) and a != Filters(country=("UGA",))
+    assert a.cadre == () and a.replace(country=()) == Filters(theme=("Mental health",))
+    import pickle
+
+    assert pickle.loads(pickle.dumps(a)) == a
 
 
 def test_describe_in_words(options):

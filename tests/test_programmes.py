@@ -18,7 +18,7 @@ from impact.data import extract_io, metrics, schema, store
 from impact.data import generate_stewardship as gsp
 from impact.data import programme as programmes
 from impact.data.generate import generate, hps_definition
-from impact.query import db, explore, indicators, portfolio
+from impact.query import db, explore, filters, indicators, portfolio
 from tests.conftest import ROOT, Independent, make_app, metrics_shown, serving
 from tests.data_helpers import make_store, snapshot
 
@@ -202,9 +202,7 @@ def test_latest_and_ratio_indicators_equal_independent_sql(second_dir, second):
     database = db.open_database(second_dir)
     sql = Independent(second_dir)
     with metrics.using(second):
-        figures = indicators.totals(db.run_query(database, "indicator_totals", {
-            "period_from": second.start, "period_to": second.end, "phases": [], "regions": [], "countries": [],
-            "themes": [], "grant_types": []}))
+        figures = indicators.totals(db.run_query(database, "indicator_totals", filters.everything(second)))
     latest = sql.scalar("select sum(v) from (select arg_max(value, period) as v from outcomes "
                         "where indicator = 'facilities_with_stewardship' group by project_id, iso3)")
     assert figures["facilities_with_stewardship"] == latest

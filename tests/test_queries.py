@@ -48,7 +48,7 @@ def _filter_sets(definition):
             {"theme": theme, "women": women},
         ),
         "the last phase in a region, one grant type": (
-            Filters(phase=(phase,), region=(region,), grant=(grant,)),
+            Filters(phase=(phase,), region=(region,), grant_type=(grant,)),
             "p.phase = $phase and c.region = $region and p.grant_type = $grant",
             "p.phase = $phase and c.region = $region and p.grant_type = $grant",
             {"phase": phase, "region": region, "grant": grant},

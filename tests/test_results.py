@@ -17,11 +17,10 @@ import pytest
 from impact.charts import catalog, deck, export
 from impact.data import extract_io, metrics, schema
 from impact.data import programme as programmes
-from impact.query import db, results
+from impact.query import db, filters, results
 from tests.conftest import ROOT, Independent, make_app, metrics_shown, serving
 from tests.data_helpers import read_rows, snapshot, write_rows
 
-ALL = {"phases": [], "regions": [], "countries": [], "themes": [], "grant_types": []}
 # The annual review's default bands as plain SQL: the independent reading of % achieved.
 SCORE_SQL = """case when $e is null then 'no milestone due yet'
                     when pct is null then (case when $a >= $e then 'A' else 'C' end)
@@ -60,7 +59,7 @@ def _projects_table(at) -> pd.DataFrame:
 
 
 def _params(programme, **overrides) -> dict:
-    return {"period_from": programme.start, "period_to": programme.end, **ALL, **overrides}
+    return filters.with_filters(filters.everything(programme), **overrides)
 
 
 @pytest.fixture(scope="module")

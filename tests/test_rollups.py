@@ -16,7 +16,7 @@ import pytest
 
 from impact.data import metrics
 from impact.query import db, explore, rollups
-from impact.query.filters import Filters, quarter_range
+from impact.query.filters import Filters, quarter_range, apply
 
 RANDOM_SETS = 40
 
@@ -40,7 +40,7 @@ def _random_filters(rng: random.Random, definition, database) -> Filters:
     """Some filters set, each to one or a few of its values; sometimes a period range."""
     countries = [r[0] for r in database.connection.execute("select iso3 from countries order by iso3").fetchall()]
     choices = {"phase": definition.phase_names, "region": definition.values("region"), "country": countries,
-               "theme": definition.values("theme"), "grant": definition.values("grant_type"),
+               "theme": definition.values("theme"), "grant_type": definition.values("grant_type"),
                "cadre": definition.values("cadre"), "gender": definition.values("gender")}
     chosen = {}
     for name, values in choices.items():
@@ -76,7 +76,7 @@ def _params(database, filters: Filters, view: explore.View | None = None) -> dic
                           *(i.code for i in database.programme.indicators)],
               "reading": database.programme.results.between_milestones}
     if view is not None:
-        params.update(view.params())
+        params = apply({**params, **view.params()})
     return params
 
 
@@ -128,7 +128,8 @@ def test_every_dimension_and_grain_equals_the_facts(database, facts):
         keys = [k for k, d in explore.BREAKDOWNS.items() if fact in d.sources] + ["slot", ""]
         for by in keys:
             for grain in explore.GRAINS:
-                params = {**_params(database, Filters()), "dimension": by, "dimension2": "", "grain": grain}
+                params = _params(database, Filters())
+                params["grouping"] = {**params["grouping"], "dimension": by, "dimension2": "", "grain": grain}
                 _same(database, facts, name, params)
 
 
@@ -140,7 +141,7 @@ def test_queries_read_the_smallest_rollup_that_answers_them(database):
     covering = [r.name for r in rollups.ROLLUPS if r.fact == "training" and {"iso3", "gender_role"} <= set(r.keeps)]
     assert sizes[chosen["training"]] == min(sizes[n] for n in covering)
     # a filter needs its column: a cadre filter takes a rollup that keeps cadre
-    cadre = db.sources(database, "headline_totals", {**everything, "cadres": ["Nurse"]})
+    cadre = db.sources(database, "headline_totals", Filters(cadre=("Nurse",)).params())
     assert "cadre" in rollups.BY_NAME[cadre["training"]].keeps
     # a distinct count of projects needs project_id
     assert "project_id" in rollups.BY_NAME[db.sources(database, "trainees_by_theme", everything)["training"]].keeps
@@ -158,12 +159,8 @@ def test_latest_values_follow_the_window(database, facts):
 LATEST_BY_RANKING = """
 with grouped as (
     select
-        dimension_value($dimension, $grain, period, phase, region, country, theme, grant_type, null, null,
-                        null, null, null, $a_from, $a_to, $b_from, $b_to) as category,
-        dimension_value($dimension2, $grain, period, phase, region, country, theme, grant_type, null, null,
-                        null, null, null, $a_from, $a_to, $b_from, $b_to) as category2,
-        indicator, project_id, iso3, sum(value) as total, arg_max(value, period) as latest
-    from filtered_outcomes($period_from, $period_to, $phases, $regions, $countries, $themes, $grant_types)
+        category, category2, indicator, project_id, iso3, sum(value) as total, arg_max(value, period) as latest
+    from grouped_outcomes($filters, $grouping)
     group by all
 )
 select category, category2, indicator, sum(total) as total, sum(latest) as latest
@@ -176,15 +173,17 @@ def test_latest_as_a_filter_equals_latest_as_a_ranking(database, facts, definiti
     keys = [k for k, d in explore.BREAKDOWNS.items() if "outcomes" in d.sources] + ["slot", ""]
     for _ in range(RANDOM_SETS):
         view = _random_view(rng, database)
-        params = {**_params(database, _random_filters(rng, definition, database), view),
-                  "dimension": rng.choice(keys), "dimension2": rng.choice(keys)}
-        if view.compare != "period" and params["dimension"] == "slot":
-            params["dimension"] = "time"
+        params = _params(database, _random_filters(rng, definition, database), view)
+        grouping = {**params["grouping"], "dimension": rng.choice(keys), "dimension2": rng.choice(keys)}
+        if view.compare != "period" and grouping["dimension"] == "slot":
+            grouping["dimension"] = "time"
+        params["grouping"] = grouping
         used = {k: v for k, v in params.items() if f"${k}" in LATEST_BY_RANKING}
         expected = facts.connection.execute(LATEST_BY_RANKING, used).df()
         pd.testing.assert_frame_equal(db.run_query(database, "outcomes_by_dimension", params), expected)
         totals = db.run_query(database, "indicator_totals", params)
-        ranked = facts.connection.execute(LATEST_BY_RANKING, {**used, "dimension": "", "dimension2": ""}).df()
+        ungrouped = {**used, "grouping": {**grouping, "dimension": "", "dimension2": ""}}
+        ranked = facts.connection.execute(LATEST_BY_RANKING, ungrouped).df()
         pd.testing.assert_frame_equal(totals, ranked[["indicator", "total", "latest"]])
 
 
@@ -193,8 +192,7 @@ INSTITUTIONS_BY_JOIN = """
 select count(distinct pp.institution_id), count(distinct pp.institution_id) filter (where i.side = 'Overseas'),
        count(distinct pp.institution_id) filter (where i.side = 'UK')
 from project_partners pp join institutions i using (institution_id)
-where pp.project_id in (select project_id from filtered_projects($period_from, $period_to, $phases, $regions,
-                                                                 $countries, $themes, $grant_types))
+where pp.project_id in (select project_id from filtered_projects($filters))
 """
 
 
@@ -211,7 +209,8 @@ def test_institutions_from_partner_facts_equal_the_joins(database, definition):
 def test_a_query_falls_back_to_the_facts_when_no_rollup_can_answer(database):
     everything = _params(database, Filters())
     # one project's results under a gender filter: no rollup keeps both project_id and gender
-    assert "training" not in db.sources(database, "project_results_by_quarter", {**everything, "genders": ["Female"]})
+    assert "training" not in db.sources(database, "project_results_by_quarter",
+                                        {**everything, **Filters(gender=("Female",)).params()})
     assert db.sources(database, "project_detail", everything) == {}  # no declaration: the facts
 
 

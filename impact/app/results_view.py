@@ -12,7 +12,7 @@ import streamlit as st
 from impact.app import ui
 from impact.charts import catalog
 from impact.data import metrics
-from impact.query import results
+from impact.query import filters, results
 from impact.query.filters import quarter_label
 
 AS_OF_PARAM = "asof"
@@ -68,7 +68,7 @@ def projects_section(day: dt.date) -> None:
 
 def _scope(params: dict | None) -> dict:
     """The filters that choose projects (a target covers every cadre and gender)."""
-    return {k: v for k, v in (params or ui.filter_params()).items() if k not in ("cadres", "genders")}
+    return filters.of_projects(params or ui.filter_params(), ui.programme())
 
 
 def programme_judged(day: dt.date) -> pd.DataFrame:
@@ -193,8 +193,7 @@ def downloads(table) -> None:
 
 def project_targets(project_id: str) -> None:
     """One project's indicators against its targets (at the latest data), with each milestone chart."""
-    everything = {**ui.filter_params(), "period_from": ui.programme().start, "period_to": ui.programme().end,
-                  **{k: [] for k in ("phases", "regions", "countries", "themes", "grant_types")}}
+    everything = filters.everything(ui.programme())
     pic = programme_picture()
     rows = results.exact(project_judged(pic.latest, params=everything, project_id=project_id),
                          ui.programme().results)

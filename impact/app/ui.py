@@ -25,7 +25,7 @@ from impact.charts.export import column_label
 from impact.data import metrics, store
 from impact.data.metrics import NUMBER_FORMATS, format_metric, format_value, metric
 from impact.query import db, indicators
-from impact.query.filters import DIMENSIONS, URL_KEYS, Choices, Filters, from_query_params, quarter_label
+from impact.query.filters import Choices, Filters, from_query_params, quarter_label
 
 # Plotly fetches map outlines from here (static/world_110m.json), never from its CDN.
 PLOTLY_CONFIG = {"topojsonURL": "app/static/", "displaylogo": False, "responsive": True}
@@ -240,8 +240,8 @@ def _write_state(filters: Filters, opts: Choices) -> None:
     last = filters.period_to or opts.last_period
     st.session_state["f_from"] = quarter_label(first)
     st.session_state["f_to"] = quarter_label(last)
-    for dim in DIMENSIONS:
-        st.session_state[f"f_{dim.filter}"] = list(getattr(filters, dim.filter))
+    for dim in opts.dimensions:
+        st.session_state[f"f_{dim.filter}"] = list(getattr(filters, dim.key))
 
 
 def _read_state(opts: Choices) -> Filters:
@@ -251,15 +251,16 @@ def _read_state(opts: Choices) -> Filters:
         "period_from": labels.get(start) if labels.get(start) != opts.first_period else None,
         "period_to": labels.get(end) if labels.get(end) != opts.last_period else None,
     }
-    for dim in DIMENSIONS:
-        allowed = opts.values.get(dim.filter, ())
-        chosen[dim.filter] = tuple(v for v in st.session_state.get(f"f_{dim.filter}", []) if v in allowed)
+    for dim in opts.dimensions:
+        allowed = opts.values.get(dim.key, ())
+        chosen[dim.key] = tuple(v for v in st.session_state.get(f"f_{dim.filter}", []) if v in allowed)
     return Filters(**chosen)
 
 
 def _sync_url(filters: Filters, opts: Choices) -> None:
     current = _url()
-    wanted = {k: v for k, v in current.items() if k not in URL_KEYS and k != PROGRAMME_PARAM}
+    keys = {"from", "to", *(d.filter for d in opts.dimensions)}
+    wanted = {k: v for k, v in current.items() if k not in keys and k != PROGRAMME_PARAM}
     wanted |= filters.to_query_params(opts) | _programme_link()
     if wanted != current:
         st.query_params.from_dict(wanted)
@@ -333,10 +334,10 @@ def sidebar_filters() -> Filters:
         start, end = st.columns(2)
         start.selectbox("From", quarters, key="f_from")
         end.selectbox("To", quarters, key="f_to")
-        for dim in DIMENSIONS:
-            fmt = (lambda iso: opts.countries.get(iso, iso)) if dim.filter == "country" else str
+        for dim in opts.dimensions:
+            fmt = (lambda iso: opts.countries.get(iso, iso)) if dim.key == "country" else str
             label = f"{dim.label} (training figures)" if dim.training_only else dim.label
-            st.multiselect(label, opts.values[dim.filter], key=f"f_{dim.filter}", format_func=fmt,
+            st.multiselect(label, opts.values[dim.key], key=f"f_{dim.filter}", format_func=fmt,
                            placeholder="All")
         for notice in st.session_state.get("_filter_notices", []):
             st.caption(plain(notice))

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from impact.charts import captions, figures
 from impact.data import metrics
 from impact.data.metrics import format_metric, metric
-from impact.query import db, explore, indicators, portfolio, results
+from impact.query import db, explore, filters, indicators, portfolio, results
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,7 +64,7 @@ class ChartSpec:
         """The chart's table under the filters: its query's result, or what `compute` makes of the data."""
         if self.compute is not None:
             extra = {k: v for k, v in (options or {}).items() if k in self.options}
-            return self.compute(database, {**filter_params, **dict(self.bound)}, **extra)
+            return self.compute(database, filters.apply({**filter_params, **_thawed(self.bound)}), **extra)
         return db.run_query(database, self.query, self.query_params(filter_params, options))
 
     def rows(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -97,7 +97,7 @@ class ChartSpec:
     def query_params(self, filter_params: dict, options: dict | None = None) -> dict:
         """Bound parameters for the chart's query: the filters plus its own options."""
         extra = {k: v for k, v in (options or {}).items() if k in self.options}
-        return {**filter_params, **extra, **{k: list(v) if isinstance(v, tuple) else v for k, v in self.bound}}
+        return filters.apply({**filter_params, **extra, **_thawed(self.bound)})
 
     def figure(
         self, frame: pd.DataFrame, subtitle: str = "", title: str | None = None, options: dict | None = None
@@ -111,6 +111,17 @@ class ChartSpec:
         """Build the themed figure from the rows the chart shows (`rows(frame)`, when they are at hand)."""
         extra = {k: v for k, v in (options or {}).items() if k in self.options}
         return self.draw(rows, title=self.title if title is None else title, subtitle=subtitle, **extra)
+
+
+def _frozen(params: dict) -> tuple:
+    """Bound parameters as a tuple of pairs a frozen spec can hold (lists and the grouping struct as tuples)."""
+    return tuple((k, tuple(v.items()) if isinstance(v, dict) else tuple(v) if isinstance(v, list) else v)
+                 for k, v in params.items())
+
+
+def _thawed(bound: tuple) -> dict:
+    """`_frozen`'s parameters as DuckDB binds them: the grouping struct a dict, lists as lists."""
+    return {k: dict(v) if k == "grouping" else list(v) if isinstance(v, tuple) else v for k, v in bound}
 
 
 def _trend(frame, **kw):
@@ -165,7 +176,7 @@ def _explore(options: dict) -> ChartSpec:
         CHARTS["explore"], title=view.title, key_number=key_number, query=view.query, kind=view.kind, category=column, values=(value,),
         draw=draw, caption=caption, shape=shape, resolve=None, options=(),
         series_of=lambda rows: explore.series_columns(rows, view),
-        bound=tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in view.params().items()),
+        bound=_frozen(view.params()),
         description=f"{metric(value).description} {metric(value).how_counted}",
     )
 

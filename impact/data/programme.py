@@ -16,7 +16,9 @@ The file, in short (see the data dictionary for every field)::
      "indicators": [{"code": "...", "label": "...", "unit": "...", "aggregation": "sum",
                      "format": "count", "description": "...", "how_counted": "..."}],
      "reference_figures": [{"metric": "trainees", "value": 93112, "qualifier": "",
-                            "as_of": "2019-03-31", "source": "..."}]}
+                            "as_of": "2019-03-31", "source": "..."}],
+     "disaggregations": [{"key": "age_band", "label": "Age band", "tables": ["training"],
+                          "iati_name": "age", "values": ["Under 25", "25-34", ...]}]}
 """
 
 from __future__ import annotations
@@ -55,6 +57,21 @@ ROLES: dict[str, dict[str, str]] = {
                  "home": "days given from the funder's country"},
 }
 TEXT_MAX = 300
+# A disaggregation is a further breakdown of the fact tables the definition declares (age band, disability...):
+# a column of each table it names, its values a vocabulary of its own. Its key is that column's name, a filter's
+# key in links and a choice of the explorer's "by", so it may not be any name the product already gives a meaning.
+DISAGGREGATION_TABLES = ("training", "volunteering", "outcomes")
+DISAGGREGATION_KEY = re.compile(r"[a-z][a-z0-9_]{1,31}")
+RESERVED_KEYS = frozenset({
+    # the structural dimensions and the columns of the fact tables (and what the compile adds to them)
+    "time", "slot", "phase", "region", "country", "theme", "grant_type", "cadre", "gender", "training_type",
+    "location", "profession", "project_id", "iso3", "period", "next_period", "trainees", "volunteers",
+    "volunteer_days", "indicator", "value", "category", "category2", "grouping", "filters",
+    # the keys of the app's links
+    "from", "to", "grant", "programme", "metric", "by", "split", "grain", "chart", "cmp", "a", "b", "q", "project",
+    "map", "asof", "score", "years", "pregion", "pcountry", "deck", "slide", "version", "lang",
+    # the other vocabularies
+    *VOCABULARIES, "metric", "indicator"})
 # How progress against a target is read (see `Results`): a milestone between two due dates.
 READINGS = ("interpolate", "last due")
 
@@ -77,6 +94,19 @@ class Term:
     value: str
     description: str = ""
     role: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Disaggregation:
+    """A breakdown the programme declares for its results (e.g. age band on training): the column it is in, its
+    label, the tables whose rows carry it and the IATI result dimension it is published as; its values are the
+    vocabulary of the same name."""
+
+    key: str
+    label: str
+    tables: tuple[str, ...]
+    description: str = ""
+    iati_name: str = ""  # the IATI result dimension's name ("" : the label)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -224,6 +254,7 @@ class Programme:
     results: Results = Results()
     reporting: Reporting = Reporting()
     iati: Iati | None = None
+    disaggregations: tuple[Disaggregation, ...] = ()
 
     # ---- what the rest of the product asks -----------------------------------------------------
 
@@ -234,6 +265,10 @@ class Programme:
     def role(self, vocabulary: str, role: str) -> str | None:
         """The value playing `role` in `vocabulary` (e.g. the gender counted as women), if any."""
         return next((t.value for t in self.vocabularies.get(vocabulary, ()) if t.role == role), None)
+
+    def disaggregations_of(self, table: str) -> tuple[Disaggregation, ...]:
+        """The disaggregations the rows of `table` carry, in the definition's order."""
+        return tuple(d for d in self.disaggregations if table in d.tables)
 
     @property
     def phase_names(self) -> tuple[str, ...]:
@@ -276,13 +311,16 @@ class Programme:
         """The definition as the JSON object `programme.json` holds."""
         out = {key: value for key, value in asdict(self).items()
                if key not in ("phases", "vocabularies", "indicators", "reference_figures", "results", "reporting",
-                              "iati")}
+                              "iati", "disaggregations")}
         out["start"], out["end"] = self.start.isoformat(), self.end.isoformat()
         out["phases"] = [{"name": p.name, "first_day": p.first_day.isoformat(), "last_day": p.last_day.isoformat()}
                          for p in self.phases]
-        out["vocabularies"] = {name: [{k: v for k, v in asdict(t).items() if v or k == "value"}
-                                      if (t.description or t.role) else t.value for t in terms]
-                               for name, terms in self.vocabularies.items()}
+        def listed(terms):
+            return [{k: v for k, v in asdict(t).items() if v or k == "value"} if (t.description or t.role) else t.value
+                    for t in terms]
+
+        own = {d.key for d in self.disaggregations}
+        out["vocabularies"] = {name: listed(terms) for name, terms in self.vocabularies.items() if name not in own}
         out["indicators"] = []
         for i in self.indicators:
             item = {k: v for k, v in asdict(i).items() if k != "fmt"}
@@ -301,6 +339,11 @@ class Programme:
             out["reporting"] = {k: v for k, v in asdict(self.reporting).items() if v is not None}
         if self.iati is not None:
             out["iati"] = {k: v for k, v in asdict(self.iati).items() if v}
+        if self.disaggregations:
+            out["disaggregations"] = [
+                {**{k: (list(v) if k == "tables" else v) for k, v in asdict(d).items() if v},
+                 "values": listed(self.vocabularies[d.key])}
+                for d in self.disaggregations]
         return out
 
     def to_json(self) -> str:
@@ -361,8 +404,8 @@ class _Checker:
         return value
 
 
-def _terms(check: _Checker, name: str, raw) -> tuple[Term, ...]:
-    where = f"vocabularies.{name}"
+def _terms(check: _Checker, name: str, raw, where: str = "") -> tuple[Term, ...]:
+    where = where or f"vocabularies.{name}"
     if not isinstance(raw, list) or not raw:
         check.add(where, "must be a non-empty list of values")
         return ()
@@ -393,6 +436,47 @@ def _terms(check: _Checker, name: str, raw) -> tuple[Term, ...]:
             check.add(f"{where}", f"the role {role!r} is given to {len(holders)} values ({', '.join(holders)}); "
                                   "give it to one")
     return tuple(terms)
+
+
+def _disaggregations(check: _Checker, raw: list) -> tuple[tuple[Disaggregation, ...], dict[str, tuple[Term, ...]]]:
+    """The disaggregations section: each breakdown's key, label, tables and values (its vocabulary)."""
+    out: list[Disaggregation] = []
+    values: dict[str, tuple[Term, ...]] = {}
+    for n, item in enumerate(raw):
+        spot = f"disaggregations[{n}]"
+        if not isinstance(item, dict):
+            check.add(spot, "must be an object with key, label, tables and values")
+            continue
+        for extra in item:
+            if extra not in ("key", "label", "tables", "description", "iati_name", "values"):
+                check.add(f"{spot}.{str(extra)[:40]}", "is not a field of a disaggregation; the fields are "
+                                                       "key, label, tables, description, iati_name, values")
+        key = check.text(item, "key", f"{spot}.")
+        if key and (not DISAGGREGATION_KEY.fullmatch(key) or key.endswith("_role")):
+            check.add(f"{spot}.key", f"{key[:40]!r} must be 2 to 32 lower-case letters, digits and _, starting with a "
+                                     "letter (it names a column and a link's key, e.g. age_band)")
+            key = ""
+        elif key in RESERVED_KEYS:
+            check.add(f"{spot}.key", f"{key!r} already has a meaning in the dashboard; choose another key")
+            key = ""
+        elif key in values:
+            check.add(f"{spot}.key", f"{key!r} is declared twice")
+            key = ""
+        label = check.text(item, "label", f"{spot}.")
+        tables = item.get("tables")
+        if not isinstance(tables, list) or not tables or any(t not in DISAGGREGATION_TABLES for t in tables) \
+                or len(set(tables)) != len(tables):
+            check.add(f"{spot}.tables", f"must list the tables whose rows carry it, each once, from "
+                                        f"{', '.join(DISAGGREGATION_TABLES)}")
+            tables = []
+        terms = _terms(check, key or "?", item.get("values"), f"{spot}.values")
+        if not key or not label or not tables or not terms:
+            continue
+        values[key] = terms
+        out.append(Disaggregation(key=key, label=label, tables=tuple(tables),
+                                  description=check.text(item, "description", f"{spot}.", required=False),
+                                  iati_name=check.text(item, "iati_name", f"{spot}.", required=False)))
+    return tuple(out), values
 
 
 def _phases(check: _Checker, raw: list, start: dt.date | None, end: dt.date | None) -> tuple[Phase, ...]:
@@ -683,9 +767,11 @@ def parse(data, file: str = FILE) -> Programme:
     illustrative = data.get("illustrative", False)
     if not isinstance(illustrative, bool):
         check.add("illustrative", "must be true or false")
+    disaggregations, own_values = _disaggregations(check, check.items(data, "disaggregations"))
+    vocabularies.update(own_values)
     known = {"id", "name", "short_name", "funder", "managed_by", "currency", "start", "end", "phases",
              "vocabularies", "indicators", "reference_figures", "illustrative", "description", "results", "reporting",
-             "iati"}
+             "iati", "disaggregations"}
     for extra in data:
         if extra not in known:
             check.add(str(extra)[:40], f"is not a field of a programme definition; the fields are {', '.join(sorted(known))}")
@@ -704,7 +790,8 @@ def parse(data, file: str = FILE) -> Programme:
         raise DefinitionError(check.problems, file)
     return Programme(id=pid, name=name, start=start, end=end, phases=phases, vocabularies=vocabularies,
                      indicators=indicators, reference_figures=figures, illustrative=bool(illustrative),
-                     results=results, reporting=reporting, iati=iati, **programme_fields)
+                     results=results, reporting=reporting, iati=iati, disaggregations=disaggregations,
+                     **programme_fields)
 
 
 def read(path: str | Path) -> Programme:

@@ -625,7 +625,7 @@ def _read_parquet(source: SourceFile, report: Report, limits: Limits) -> RawTabl
     header = _header(names, source, report, 0)
     if header is None:
         return None
-    wanted = [n for n in names if n.strip().lower() in schema.table(source.table).column_names]
+    wanted = list(names)  # every column: one the table does not have is reported by the checks, not dropped
     try:
         table = parquet.read(columns=wanted, use_threads=False)
     except Exception as error:

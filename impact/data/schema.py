@@ -6,7 +6,7 @@ importer's validation and the export of an extract. Nothing here reads data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 # Structural vocabularies: the two sides of a partnership and the roles on a project, the same in
 # every programme. Every other categorical column takes its allowed values from the programme's
@@ -201,9 +201,23 @@ REQUIRED_TABLES = tuple(t.name for t in TABLES if not t.optional)
 FACT_TABLES = ("training", "volunteering", "outcomes")
 
 
-def table(name: str) -> Table:
-    """The table definition called `name`."""
-    return next(t for t in TABLES if t.name == name)
+def table(name: str, programme=None) -> Table:
+    """The table definition called `name`; under a programme, with a column for each disaggregation the programme
+    declares on it (after the table's own breakdowns, part of its key; its values the disaggregation's vocabulary)."""
+    spec = next(t for t in TABLES if t.name == name)
+    own = programme.disaggregations_of(name) if programme is not None else ()
+    if not own:
+        return spec
+    measures = [c for c in spec.columns if c.name not in spec.key]
+    added = tuple(Column(d.key, "VARCHAR", d.description or f"{d.label} (declared by the programme's definition).",
+                         vocabulary=d.key) for d in own)
+    keyed = tuple(c for c in spec.columns if c.name in spec.key)
+    return replace(spec, key=(*spec.key, *(d.key for d in own)), columns=(*keyed, *added, *measures))
+
+
+def tables(programme=None) -> tuple[Table, ...]:
+    """Every table of the extract, with the programme's disaggregations (see `table`)."""
+    return tuple(table(t.name, programme) for t in TABLES)
 
 
 def allowed(column: Column, programme) -> tuple[str, ...] | None:
@@ -227,13 +241,13 @@ def allowed(column: Column, programme) -> tuple[str, ...] | None:
 ARROW_TYPES = {"VARCHAR": "string", "DATE": "date32", "BIGINT": "int64", "DOUBLE": "float64"}
 
 
-def arrow_schema(name: str):
-    """The pyarrow schema of table `name`."""
+def arrow_schema(name: str, programme=None):
+    """The pyarrow schema of table `name` (with the programme's disaggregations)."""
     import pyarrow as pa
 
-    return pa.schema([(c.name, getattr(pa, ARROW_TYPES[c.type])()) for c in table(name).columns])
+    return pa.schema([(c.name, getattr(pa, ARROW_TYPES[c.type])()) for c in table(name, programme).columns])
 
 
-def empty(name: str):
+def empty(name: str, programme=None):
     """Table `name` with no rows (an optional table an extract left out)."""
-    return arrow_schema(name).empty_table()
+    return arrow_schema(name, programme).empty_table()

@@ -161,6 +161,7 @@ class Checked:
     text: dict[str, pa.Array] = field(default_factory=dict)
     imported: bool = True
     row_label: str = "row"
+    spec: schema.Table | None = None  # the table with the programme's disaggregations (default: the schema's)
 
     def value(self, column: str, index: int) -> str:
         """The value of `column` at data row `index` as it was written."""
@@ -189,7 +190,7 @@ class Checked:
 
     def table(self) -> pa.Table:
         """The typed table in schema order (only meaningful when no problem was found)."""
-        spec = schema.table(self.name)
+        spec = self.spec or schema.table(self.name)
         return pa.table({c.name: self.typed[c.name] for c in spec.columns},
                         schema=pa.schema([(c.name, ARROW_TYPES[c.type]) for c in spec.columns]))
 
@@ -344,8 +345,8 @@ def _check_text(report: Report, t: Checked, col: schema.Column, text: pa.Array, 
 
 def check_table(raw: RawTable, report: Report, programme) -> Checked:
     """Check one table's columns, types and values; return it typed (invalid cells null)."""
-    spec = schema.table(raw.table)
-    t = Checked(raw.table, raw.file, raw.rows, text=dict(raw.columns), row_label=raw.row_label)
+    spec = schema.table(raw.table, programme)
+    t = Checked(raw.table, raw.file, raw.rows, text=dict(raw.columns), row_label=raw.row_label, spec=spec)
     report.files[raw.file] = len(raw.rows)
     header_row = 0 if raw.row_label == "record" else 1
     present = set(raw.header)
@@ -381,11 +382,20 @@ def check_table(raw: RawTable, report: Report, programme) -> Checked:
     return t
 
 
-def from_current(name: str, table: pa.Table, label: str) -> Checked:
-    """A table of the version in use, already valid, to check imported tables against."""
-    t = Checked(name, label, np.arange(1, table.num_rows + 1), imported=False, row_label="record")
-    for col in schema.table(name).columns:
-        t.typed[col.name] = table.column(col.name).combine_chunks()
+def from_current(name: str, table: pa.Table, label: str, programme=None, report: Report | None = None) -> Checked:
+    """A table of the version in use, already valid, to check imported tables against; a column the programme
+    declares and the table lacks (a disaggregation added to the definition) is reported and read as empty."""
+    spec = schema.table(name, programme)
+    t = Checked(name, label, np.arange(1, table.num_rows + 1), imported=False, row_label="record", spec=spec)
+    for col in spec.columns:
+        if col.name in table.column_names:
+            t.typed[col.name] = table.column(col.name).combine_chunks()
+            continue
+        t.typed[col.name] = pa.nulls(table.num_rows, ARROW_TYPES[col.type])
+        if report is not None and table.num_rows:
+            report.add(label, None, col.name, "", "missing-column",
+                       f"The definition declares the column '{col.name}' ({col.description}), which the data in use "
+                       f"does not have; import {name} with it.")
     return t
 
 
@@ -445,7 +455,7 @@ def _check_key(report: Report, t: Checked, spec: schema.Table) -> None:
 def check_extract(tables: dict[str, Checked], report: Report, programme, definition_changed: bool = False) -> None:
     """Check references and cross-table rules over the full set (imported plus tables in use)."""
     for t in tables.values():
-        for col in schema.table(t.name).columns:
+        for col in (t.spec or schema.table(t.name)).columns:
             if col.references and col.name in t.typed:
                 _check_reference(report, t, col, tables)
         if definition_changed and not t.imported:
@@ -487,7 +497,7 @@ def _project_frame(tables: dict[str, Checked], *columns: str) -> pd.DataFrame | 
 
 def _check_in_use(report: Report, t: Checked, programme) -> None:
     """Values of a table in use that a newly imported definition no longer allows."""
-    for col in schema.table(t.name).columns:
+    for col in (t.spec or schema.table(t.name)).columns:
         allowed_values = schema.allowed(col, programme)
         if not col.vocabulary or allowed_values is None or col.name not in t.typed:
             continue
@@ -665,7 +675,7 @@ def validate(raws: list[RawTable], current: dict[str, tuple[pa.Table, str]], rep
     tables = {raw.table: check_table(raw, report, programme) for raw in raws}
     for name, (table, label) in current.items():
         if name not in tables:
-            tables[name] = from_current(name, table, label)
+            tables[name] = from_current(name, table, label, programme, report)
     check_extract(tables, report, programme, definition_changed)
     if not report.ok:
         return {}

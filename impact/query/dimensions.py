@@ -1,10 +1,12 @@
-"""Every dimension results can be sliced by, defined once: its name, label, the tables that carry it,
-the programme vocabulary of its values, and — for the shared filters — its URL key and the bound
-parameter of the filter macros (`queries/setup/01`–`04`).
+"""Every dimension results can be sliced by, declared once: its key, label, the tables that carry it, the
+programme vocabulary of its values, its column, and — for the shared filters — its URL key.
 
-The sidebar filters (`impact.query.filters`), the explorer's "group by" and "split by" (`impact.query.explore`) and
-the grouping macro `dimension_value` all read this table; a dimension's values come from the
-programme's definition (or, for countries and time, from the data).
+Everything else is made from these declarations: the `Filters` model and its URL keys (`impact.query.filters`),
+the filter and grouping macros of the compiled database and of every rollup (`impact.query.macros`), the rollups'
+choice of columns, the explorer's "group by" and "split by" (`impact.query.explore`). A programme adds its own
+dimensions as data — the disaggregations its definition declares (age band, disability...) — and `of(programme)`
+lists them after the structural ones; a dimension's values come from the programme's definition (or, for
+countries and time, from the data).
 """
 
 from __future__ import annotations
@@ -18,31 +20,39 @@ FACTS = frozenset({"training", "volunteering", "outcomes", "projects", "project_
 class Dimension:
     """A dimension: grouped by in the explorer (`key`), and with `filter` set a shared sidebar filter."""
 
-    key: str  # its name in the explorer, its links and the SQL (a column of the facts)
+    key: str  # its name in the explorer, its links, the filters' struct and the facts' column it groups by
     label: str
     sources: frozenset[str]  # the tables whose rows carry it
     vocabulary: str = ""  # the programme vocabulary holding its values ("" when they come from the data)
     filter: str = ""  # the URL key of its sidebar filter ("" when it is not a shared filter)
-    param: str = ""  # the filter macros' bound parameter for it
+    code: str = ""  # the column a filter tests when it is not the grouping column (a country's ISO-3 code)
+    declared: bool = False  # one of the programme's own disaggregations (not a structural dimension)
+
+    @property
+    def column(self) -> str:
+        """The column of the facts a filter on it tests."""
+        return self.code or self.key
 
     @property
     def training_only(self) -> bool:
         """True for dimensions of trainees only (cadre, gender): their filter applies to training figures."""
         return self.sources == frozenset({"training"})
 
+    @property
+    def of_projects(self) -> bool:
+        """True for a dimension every project has (phase, region, country, theme, grant type)."""
+        return "projects" in self.sources
+
 
 DIMENSIONS: tuple[Dimension, ...] = (
     Dimension(key="time", label="Time", sources=FACTS),
-    Dimension(key="phase", label="Phase", sources=FACTS, filter="phase", param="phases"),
-    Dimension(key="region", label="Region", sources=FACTS, vocabulary="region", filter="region", param="regions"),
-    Dimension(key="country", label="Country", sources=FACTS, filter="country", param="countries"),
-    Dimension(key="theme", label="Theme", sources=FACTS, vocabulary="theme", filter="theme", param="themes"),
-    Dimension(key="grant_type", label="Grant type", sources=FACTS, vocabulary="grant_type", filter="grant",
-              param="grant_types"),
-    Dimension(key="cadre", label="Cadre", sources=frozenset({"training"}), vocabulary="cadre", filter="cadre",
-              param="cadres"),
-    Dimension(key="gender", label="Gender", sources=frozenset({"training"}), vocabulary="gender", filter="gender",
-              param="genders"),
+    Dimension(key="phase", label="Phase", sources=FACTS, filter="phase"),
+    Dimension(key="region", label="Region", sources=FACTS, vocabulary="region", filter="region"),
+    Dimension(key="country", label="Country", sources=FACTS, filter="country", code="iso3"),
+    Dimension(key="theme", label="Theme", sources=FACTS, vocabulary="theme", filter="theme"),
+    Dimension(key="grant_type", label="Grant type", sources=FACTS, vocabulary="grant_type", filter="grant"),
+    Dimension(key="cadre", label="Cadre", sources=frozenset({"training"}), vocabulary="cadre", filter="cadre"),
+    Dimension(key="gender", label="Gender", sources=frozenset({"training"}), vocabulary="gender", filter="gender"),
     Dimension(key="training_type", label="Training type", sources=frozenset({"training"}),
               vocabulary="training_type"),
     Dimension(key="location", label="Volunteer location", sources=frozenset({"volunteering"}), vocabulary="location"),
@@ -51,3 +61,26 @@ DIMENSIONS: tuple[Dimension, ...] = (
 )
 BY_KEY: dict[str, Dimension] = {d.key: d for d in DIMENSIONS}
 FILTERS: tuple[Dimension, ...] = tuple(d for d in DIMENSIONS if d.filter)
+
+
+def declared(programme) -> tuple[Dimension, ...]:
+    """The programme's own disaggregations as dimensions: grouped by and filtered on like any other."""
+    if programme is None:
+        return ()
+    return tuple(Dimension(key=d.key, label=d.label, sources=frozenset(d.tables), vocabulary=d.key, filter=d.key,
+                           declared=True) for d in programme.disaggregations)
+
+
+def of(programme) -> tuple[Dimension, ...]:
+    """Every dimension of a programme: the structural ones, then its disaggregations."""
+    return DIMENSIONS + declared(programme)
+
+
+def filters_of(programme) -> tuple[Dimension, ...]:
+    """The shared filters of a programme, in sidebar order."""
+    return tuple(d for d in of(programme) if d.filter)
+
+
+def by_key(programme) -> dict[str, Dimension]:
+    """A programme's dimensions by key."""
+    return {d.key: d for d in of(programme)}

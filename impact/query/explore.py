@@ -175,15 +175,18 @@ class View:
         return head
 
     def params(self) -> dict:
-        """The query's own bound parameters (they override the shared period or phase filter)."""
-        out = {"dimension": self.by, "dimension2": self.split, "grain": self.grain,
-               "a_from": _NO_DATE, "a_to": _NO_DATE, "b_from": _NO_DATE, "b_to": _NO_DATE}
+        """The query's own bound parameters: its `$grouping`, and the parts of the shared filters it overrides
+        (`filters.phase`, `filters.period_from`...: see `impact.query.filters.apply`)."""
+        grouping = {"dimension": self.by, "dimension2": self.split, "grain": self.grain,
+                    "a_from": _NO_DATE, "a_to": _NO_DATE, "b_from": _NO_DATE, "b_to": _NO_DATE}
+        out: dict = {"grouping": grouping}
         if self.compare == "phase":
-            out.update(dimension2="phase", phases=[self.a, self.b])
+            grouping.update(dimension2="phase")
+            out["filters.phase"] = [self.a, self.b]
         elif self.compare == "period":
             a, b = parse_period(self.a), parse_period(self.b)
-            out.update(dimension2="slot", a_from=a[0], a_to=a[1], b_from=b[0], b_to=b[1],
-                       period_from=min(a[0], b[0]), period_to=max(a[1], b[1]))
+            grouping.update(dimension2="slot", a_from=a[0], a_to=a[1], b_from=b[0], b_to=b[1])
+            out.update({"filters.period_from": min(a[0], b[0]), "filters.period_to": max(a[1], b[1])})
         return out
 
     # ---- to and from options (the URL, a deck) ---------------------------------------------
@@ -205,7 +208,7 @@ class View:
 
 def totals_params(dimension: str = "", dimension2: str = "") -> dict:
     """Parameters for a `*_by_dimension` query grouped by fixed dimensions ('' for one total row)."""
-    return {**View().params(), "dimension": dimension, "dimension2": dimension2}
+    return {"grouping": {**View().params()["grouping"], "dimension": dimension, "dimension2": dimension2}}
 
 
 def from_query_params(query: dict, quarters: list[dt.date]) -> tuple[View, list[str]]:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 
+from impact.query import dimensions
 from impact.query.dimensions import FILTERS
 
 _QUARTER = re.compile(r"^(\d{4})[- ]?Q([1-4])$", re.ASCII)  # ASCII: no full-width or other digits
@@ -40,8 +41,13 @@ def quarter_range(first: dt.date, last: dt.date) -> list[dt.date]:
     return out
 
 
-DIMENSIONS = FILTERS  # the shared filters, in sidebar order (impact.query.dimensions defines them)
-URL_KEYS = ("from", "to") + tuple(d.filter for d in DIMENSIONS)
+DIMENSIONS = FILTERS  # the structural shared filters, in sidebar order (impact.query.dimensions defines them)
+URL_KEYS = ("from", "to") + tuple(d.filter for d in DIMENSIONS)  # a programme's disaggregations add their own keys
+
+
+def url_keys(programme=None) -> tuple[str, ...]:
+    """Every URL key of the shared filters of a programme (its disaggregations' keys included)."""
+    return ("from", "to") + tuple(d.filter for d in dimensions.filters_of(programme))
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,8 @@ class Choices:
     countries: dict[str, str]  # iso3 -> name
     first_period: dt.date
     last_period: dt.date
-    values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    values: dict[str, tuple[str, ...]] = field(default_factory=dict)  # dimension key -> values, in order
+    dimensions: tuple[dimensions.Dimension, ...] = DIMENSIONS  # the programme's shared filters, in sidebar order
 
     @classmethod
     def from_frame(cls, frame, programme) -> Choices:
@@ -64,11 +71,12 @@ class Choices:
             first = dt.date(programme.start.year, (programme.start.month - 1) // 3 * 3 + 1, 1)
             last = dt.date(programme.end.year, (programme.end.month - 1) // 3 * 3 + 1, 1)
         regions = set(frame["region"])
-        values = {dim.filter: programme.values(dim.vocabulary) for dim in DIMENSIONS if dim.vocabulary}
+        shared = dimensions.filters_of(programme)
+        values = {dim.key: programme.values(dim.vocabulary) for dim in shared if dim.vocabulary}
         values["phase"] = programme.phase_names
         values["region"] = tuple(r for r in programme.values("region") if r in regions)
         values["country"] = tuple(countries)
-        return cls(countries, first, last, values)
+        return cls(countries, first, last, values, shared)
 
     @property
     def quarters(self) -> list[dt.date]:
@@ -80,28 +88,67 @@ def _as_date(value) -> dt.date:
     return value.date() if hasattr(value, "date") and callable(value.date) else value
 
 
-@dataclass(frozen=True)
-class Filters:
-    """The active filters; empty tuples mean 'all'."""
+_URL_ONLY = frozenset(d.filter for d in FILTERS if d.filter != d.key)  # 'grant' in a link is grant_type
 
-    period_from: dt.date | None = None
-    period_to: dt.date | None = None
-    phase: tuple[str, ...] = ()
-    region: tuple[str, ...] = ()
-    country: tuple[str, ...] = ()
-    theme: tuple[str, ...] = ()
-    grant: tuple[str, ...] = ()
-    cadre: tuple[str, ...] = ()
-    gender: tuple[str, ...] = ()
+
+class Filters:
+    """The active filters: a period range and, per dimension key, the values chosen (none chosen: all).
+
+    `Filters(country=("UGA",), age_band=("Under 25",))`; `filters.country` reads the values chosen of any dimension
+    (() when none). Immutable and hashable; equal when they choose the same."""
+
+    __slots__ = ("period_from", "period_to", "_chosen")
+
+    def __init__(self, period_from: dt.date | None = None, period_to: dt.date | None = None,
+                 **chosen: tuple[str, ...]) -> None:
+        misspelt = set(chosen) & _URL_ONLY
+        if misspelt:
+            raise TypeError(f"Filters take a dimension's key, not its link's: {', '.join(sorted(misspelt))}")
+        object.__setattr__(self, "period_from", period_from)
+        object.__setattr__(self, "period_to", period_to)
+        object.__setattr__(self, "_chosen", tuple((k, tuple(v)) for k, v in chosen.items() if v))
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Filters are immutable: use replace()")
+
+    def __getattr__(self, key: str) -> tuple[str, ...]:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        return dict(self._chosen).get(key, ())
+
+    def __getstate__(self):
+        return (self.period_from, self.period_to, self._chosen)
+
+    def __setstate__(self, state) -> None:
+        for name, value in zip(self.__slots__, state):
+            object.__setattr__(self, name, value)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Filters) and (self.period_from, self.period_to, dict(self._chosen)) == (
+            other.period_from, other.period_to, dict(other._chosen))
+
+    def __hash__(self) -> int:
+        return hash((self.period_from, self.period_to, frozenset(self._chosen)))
+
+    def __repr__(self) -> str:
+        parts = [f"{k}={v!r}" for k, v in (("period_from", self.period_from), ("period_to", self.period_to)) if v]
+        return f"Filters({', '.join(parts + [f'{k}={v!r}' for k, v in self._chosen])})"
+
+    @property
+    def chosen(self) -> dict[str, tuple[str, ...]]:
+        """Dimension key -> the values chosen, for the dimensions filtered on."""
+        return dict(self._chosen)
+
+    def replace(self, **changes) -> Filters:
+        """A copy with some choices (or the period's ends) replaced."""
+        merged = {"period_from": self.period_from, "period_to": self.period_to, **self.chosen, **changes}
+        return Filters(**merged)
 
     def params(self, choices: Choices | None = None) -> dict:
-        """Bound parameters for the filter macros (all periods when no range is set)."""
+        """Bound parameters for the filter macros: `$filters` (all periods when no range is set)."""
         first = self.period_from or (choices.first_period if choices else dt.date(1990, 1, 1))
         last = self.period_to or (choices.last_period if choices else dt.date(2100, 1, 1))
-        out = {"period_from": first, "period_to": last}
-        for dim in DIMENSIONS:
-            out[dim.param] = list(getattr(self, dim.filter))
-        return out
+        return {"filters": struct(first, last, self.chosen)}
 
     def to_query_params(self, choices: Choices | None = None) -> dict[str, list[str]]:
         """URL query parameters for this selection (defaults omitted)."""
@@ -110,9 +157,9 @@ class Filters:
             out["from"] = [quarter_label(self.period_from)]
         if self.period_to and (not choices or self.period_to != choices.last_period):
             out["to"] = [quarter_label(self.period_to)]
-        for dim in DIMENSIONS:
-            if getattr(self, dim.filter):
-                out[dim.filter] = list(getattr(self, dim.filter))
+        for dim in _shared(choices):
+            if getattr(self, dim.key):
+                out[dim.filter] = list(getattr(self, dim.key))
         return out
 
     @property
@@ -127,16 +174,64 @@ class Filters:
             start = quarter_label(self.period_from) if self.period_from else "start"
             end = quarter_label(self.period_to) if self.period_to else "end"
             parts.append(f"{start}–{end}")
-        for dim in DIMENSIONS:
-            chosen = getattr(self, dim.filter)
+        for dim in _shared(choices):
+            chosen = getattr(self, dim.key)
             if chosen:
-                names = [choices.countries.get(v, v) for v in chosen] if (choices and dim.filter == "country") else chosen
+                names = [choices.countries.get(v, v) for v in chosen] if (choices and dim.key == "country") else chosen
                 parts.append(f"{dim.label}: {', '.join(names)}")
         return "; ".join(parts) if parts else "All projects, countries and periods"
 
-    def with_values(self, **changes) -> Filters:
-        """A copy with some fields replaced."""
-        return replace(self, **changes)
+
+def _shared(choices: Choices | None) -> tuple[dimensions.Dimension, ...]:
+    return choices.dimensions if choices is not None else DIMENSIONS
+
+
+def struct(period_from: dt.date, period_to: dt.date, chosen: dict[str, tuple[str, ...] | list[str]]) -> dict:
+    """The `$filters` struct the generated macros read: the window and a map of the dimensions filtered on."""
+    kept = {k: list(v) for k, v in chosen.items() if v}
+    return {"period_from": period_from, "period_to": period_to,
+            "chosen": {"key": list(kept), "value": list(kept.values())}}
+
+
+def chosen_of(params: dict) -> dict[str, list[str]]:
+    """The dimensions the bound `$filters` of `params` filter on, and their values."""
+    chosen = params["filters"]["chosen"]
+    return dict(zip(chosen["key"], chosen["value"]))
+
+
+def with_filters(params: dict, **changes) -> dict:
+    """`params` with parts of its `$filters` replaced: period_from, period_to, or a dimension's values."""
+    current = params["filters"]
+    chosen = {**chosen_of(params), **{k: v for k, v in changes.items() if k not in ("period_from", "period_to")}}
+    return {**params, "filters": struct(changes.get("period_from", current["period_from"]),
+                                        changes.get("period_to", current["period_to"]), chosen)}
+
+
+def apply(params: dict) -> dict:
+    """`params` with the changes to the shared filters that a chart binds as `filters.<part>` keys (the explorer's
+    compared phases or periods) folded into its `$filters`."""
+    changes = {k.split(".", 1)[1]: v for k, v in params.items() if k.startswith("filters.")}
+    kept = {k: v for k, v in params.items() if not k.startswith("filters.")}
+    return with_filters(kept, **changes) if changes and "filters" in kept else kept
+
+
+def of_projects(params: dict, programme=None) -> dict:
+    """`params` keeping only the filters every project answers (phase, region, country, theme, grant type): the
+    scope of a project's targets, which a trainee's cadre or a disaggregation does not narrow."""
+    kept = {d.key for d in dimensions.filters_of(programme) if d.of_projects}
+    current = params["filters"]
+    return {**params, "filters": struct(current["period_from"], current["period_to"],
+                                        {k: v for k, v in chosen_of(params).items() if k in kept})}
+
+
+def everything(programme) -> dict:
+    """Parameters for the programme's whole window with nothing filtered."""
+    return {"filters": struct(programme.start, programme.end, {})}
+
+
+def narrowed(params: dict) -> bool:
+    """True when the bound `$filters` filter on some dimension."""
+    return any(chosen_of(params).values())
 
 
 def from_query_params(query: dict, choices: Choices) -> tuple[Filters, list[str]]:
@@ -156,8 +251,8 @@ def from_query_params(query: dict, choices: Choices) -> tuple[Filters, list[str]
     if chosen.get("period_from") and chosen.get("period_to") and chosen["period_from"] > chosen["period_to"]:
         notices.append("Ignored the period in the link: it ends before it starts.")
         chosen.pop("period_from"), chosen.pop("period_to")
-    for dim in DIMENSIONS:
-        allowed = choices.values.get(dim.filter, ())
+    for dim in choices.dimensions:
+        allowed = choices.values.get(dim.key, ())
         good, bad = [], []
         for value in _values(query, dim.filter)[:MAX_VALUES]:
             (good if value in allowed and value not in good else bad).append(value)
@@ -167,7 +262,7 @@ def from_query_params(query: dict, choices: Choices) -> tuple[Filters, list[str]
             shown = ", ".join(f"'{_shorten(v)}'" for v in bad[:3])
             notices.append(f"Ignored unknown {dim.label.lower()} value(s) in the link: {shown}.")
         if good:
-            chosen[dim.filter] = tuple(good)
+            chosen[dim.key] = tuple(good)
     return Filters(**chosen), notices
 
 
@@ -182,5 +277,3 @@ def _shorten(text: str) -> str:
     text = "".join(ch if ch.isprintable() else "?" for ch in text)
     return text if len(text) <= 24 else text[:21] + "…"
 
-
-FILTER_FIELDS = tuple(f.name for f in fields(Filters))

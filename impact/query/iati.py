@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from impact.data import iati, iso3166, metrics
-from impact.query import db, results
+from impact.query import db, filters, results
 
 
 @dataclass(frozen=True)
@@ -99,9 +99,7 @@ def build(database: db.Database, now: dt.datetime | None = None):
     programme = database.programme
     section = iati.section(programme)
     with metrics.using(programme):
-        everything = {"period_from": programme.start, "period_to": programme.end,
-                      **{k: [] for k in ("phases", "regions", "countries", "themes", "grant_types")}}
-        pic = results.picture(database, everything)
+        pic = results.picture(database, filters.everything(programme))
         partners: dict[str, list[dict]] = {}
         for row in _records(db.run_query(database, "iati_participants")):
             partners.setdefault(row["project_id"], []).append(row)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from impact.data import metrics
-from impact.query import db
+from impact.query import db, filters
 
 NO_MILESTONE = "no milestone due yet"
 NO_TARGET = "no target set"
@@ -237,11 +237,8 @@ class Picture:
 def picture(database: db.Database, params: dict) -> Picture:
     """Targets and actuals for the projects under the filters (`params`: the filters' bound parameters)."""
     programme = database.programme
-    scope = {k: params[k] for k in ("period_from", "period_to", "phases", "regions", "countries", "themes",
-                                    "grant_types")}
-    everything = {**scope, "period_from": programme.start, "period_to": programme.end,
-                  **{k: [] for k in ("phases", "regions", "countries", "themes", "grant_types")}}
-    parts = _dates(db.run_query(database, "target_parts_by_quarter", everything), "period")
+    scope = filters.of_projects(params, programme)
+    parts = _dates(db.run_query(database, "target_parts_by_quarter", filters.everything(programme)), "period")
     last = max(parts["period"].max(), quarter_start(programme.start)) if len(parts) else quarter_start(programme.end)
     grid = quarters(min(programme.start, parts["period"].min()) if len(parts) else programme.start, last)
     per_project = cumulative(parts, grid)
@@ -282,8 +279,7 @@ def project_progress(database: db.Database, params: dict, day: dt.date, project_
     which `exact` makes those of `progress` for the rows that are shown or exported. `project_id`: only its rows.
     """
     programme = database.programme
-    scope = {k: params[k] for k in ("period_from", "period_to", "phases", "regions", "countries", "themes",
-                                    "grant_types")} | {"project": project_id}
+    scope = filters.of_projects(params, programme) | {"project": project_id}
     latest = [key for key in metrics.targetable() if metrics.metric(key).aggregation == "latest"]
     pairs = db.run_query(database, "project_targets_at",
                          {**scope, "day": day, "reading": programme.results.between_milestones})
@@ -384,7 +380,7 @@ def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
 
 def is_filtered(params: dict) -> bool:
     """True when a filter other than the period is set (a programme's targets cannot be split by it)."""
-    return any(params.get(k) for k in ("phases", "regions", "countries", "themes", "grant_types", "cadres", "genders"))
+    return filters.narrowed(params)
 
 
 def progress(pic: Picture, day: dt.date, results, programme_start: dt.date, *, programme_scope: bool = True,

@@ -3,11 +3,13 @@
 A rollup is declared here as data: the facts it sums (training, volunteering, outcomes) and the
 columns it keeps; every additive measure of those facts is summed over the columns it drops. At
 compile time (`build`) each becomes a table `<name>.cells` in a schema of its own, with a view named
-like the facts' table (`<name>.training_facts`) and a table macro named like their filter macro
-(`<name>.filtered_training(...)`): the same parameters and columns (a column it dropped reads NULL).
+like the facts' table (`<name>.training_facts`) and the facts' filter and grouping macros generated for it
+(`<name>.filtered_training($filters)`, `<name>.grouped_training($filters, $grouping)`, see impact.query.macros):
+the same parameters and columns (a column it dropped reads NULL). The finest rollup of a fact (`*_cells`) also
+keeps every disaggregation the programme declares on it.
 
 A named query declares in its header which facts' columns it reads (`-- reads: training(iso3,
-trainees)`; `$dimension` stands for the columns the bound dimension groups by). `choose` picks, for
+trainees)`; `$grouping` stands for the columns the bound grouping's dimensions read). `choose` picks, for
 each fact it reads, the smallest rollup that keeps every column it reads and every column a
 non-empty filter tests; the query runs unchanged with those schemas first on its cursor's search
 path, so `filtered_training(...)` and `training_facts` read the rollup. A query without a
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from impact.query.dimensions import BY_KEY, FILTERS
+from impact.query import dimensions, macros
 
 
 @dataclass(frozen=True)
@@ -39,15 +41,9 @@ class Fact:
     macro: str
     measures: tuple[str, ...]
 
-    @property
-    def filters(self) -> dict[str, str]:
-        """The filter macro's list parameters and the column each one filters (period is always kept)."""
-        return {d.param: ("iso3" if d.key == "country" else d.key) for d in FILTERS if self.name in d.sources}
-
-    @property
-    def macro_params(self) -> tuple[str, ...]:
-        """The filter macro's parameters, in its order (queries/setup/01–03)."""
-        return ("period_from", "period_to", *self.filters)
+    def filters(self, programme=None) -> dict[str, str]:
+        """The shared filters' keys that apply to this fact and the column each one tests (period is always kept)."""
+        return {d.key: d.column for d in dimensions.filters_of(programme) if self.name in d.sources}
 
 
 FACTS = {
@@ -99,6 +95,18 @@ ROLLUPS: tuple[Rollup, ...] = (
     Rollup("outcomes_by_country", "outcomes", ("indicator", "next_period", *_PLACE)),
 )
 BY_NAME = {r.name: r for r in ROLLUPS}
+
+
+def of(programme) -> tuple[Rollup, ...]:
+    """The rollups compiled for a programme: the finest of each fact also keeps its declared disaggregations."""
+    out = []
+    for rollup in ROLLUPS:
+        own = tuple(d.key for d in dimensions.declared(programme) if rollup.fact in d.sources)
+        out.append(Rollup(rollup.name, rollup.fact, (*rollup.keeps, *own)) if own and rollup.name.endswith("_cells")
+                   else rollup)
+    return tuple(out)
+
+
 CATALOG = "rollup_sizes"  # the compiled file's table of built rollups and their row counts
 
 _READS = re.compile(r"([a-z_]+)\s*\(([^)]*)\)")
@@ -116,36 +124,48 @@ def parse_reads(line: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 def dimension_columns(dimension: str, grain: str) -> set[str]:
-    """The fact columns `dimension_value` (queries/setup/05) reads for a bound dimension and grain."""
+    """The fact columns a grouping by `dimension` at `grain` reads (impact.query.macros.category): a dimension's
+    key is its column, so an unknown key needs a column no rollup keeps and the facts answer."""
     if dimension == "time":
         return {"period", "phase"} if grain == "phase" else {"period"}
     if dimension == "slot":
         return {"period"}
-    return {dimension} if dimension in BY_KEY else set()
+    return {dimension} if dimension else set()
 
 
-def needed_columns(fact: str, reads: tuple[str, ...], params: dict) -> set[str]:
-    """Every column of `fact` a query needs: what it reads (with `$dimension` resolved) and what its filters test."""
+def chosen_keys(params: dict) -> set[str]:
+    """The keys of the dimensions the bound `$filters` struct filters on (a non-empty list of values)."""
+    chosen = (params.get("filters") or {}).get("chosen") or {}
+    return {k for k, v in zip(chosen.get("key", ()), chosen.get("value", ())) if v}
+
+
+def needed_columns(fact: str, reads: tuple[str, ...], params: dict, programme=None) -> set[str]:
+    """Every column of `fact` a query needs: what it reads (with `$grouping` resolved) and what its filters test."""
     needed = {"period"}
     for column in reads:
         match = _DIMENSION_PARAM.fullmatch(column)
         if match:
-            needed |= dimension_columns(str(params.get(match.group(1)) or ""), str(params.get("grain") or ""))
+            grouping = params.get(match.group(1)) or {}
+            grain = str(grouping.get("grain") or "")
+            for which in ("dimension", "dimension2"):
+                needed |= dimension_columns(str(grouping.get(which) or ""), grain)
         else:
             needed.add(column)
-    for param, column in FACTS[fact].filters.items():
-        if params.get(param):
+    chosen = chosen_keys(params)
+    for key, column in FACTS[fact].filters(programme).items():
+        if key in chosen:
             needed.add(column)
     return needed - set(FACTS[fact].measures)
 
 
-def choose(sizes: dict[str, int], reads: tuple[tuple[str, tuple[str, ...]], ...], params: dict) -> dict[str, str]:
-    """For each fact a query reads, the smallest built rollup (of `sizes`: name -> rows) that answers it
-    exactly; a fact left out reads the facts."""
+def choose(sizes: dict[str, int], reads: tuple[tuple[str, tuple[str, ...]], ...], params: dict,
+           programme=None) -> dict[str, str]:
+    """For each fact a query reads, the smallest built rollup of the programme's (of `sizes`: name -> rows) that
+    answers it exactly; a fact left out reads the facts."""
     chosen = {}
     for fact, columns in reads:
-        needed = needed_columns(fact, columns, params)
-        fits = [r for r in ROLLUPS if r.fact == fact and r.name in sizes and needed <= set(r.keeps)]
+        needed = needed_columns(fact, columns, params, programme)
+        fits = [r for r in of(programme) if r.fact == fact and r.name in sizes and needed <= set(r.keeps)]
         if fits:
             chosen[fact] = min(fits, key=lambda r: (sizes[r.name], len(r.keeps))).name
     return chosen
@@ -162,21 +182,23 @@ def _columns(conn: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str
     return [(name, kind) for name, kind, *_ in conn.execute(f"describe {table}").fetchall()]  # noqa: S608
 
 
-def build(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Create every rollup (table and filter macro) in the database being compiled; their row counts.
+def build(conn: duckdb.DuckDBPyConnection, programme=None) -> dict[str, int]:
+    """Create every rollup of a programme (table, view and generated macros) in the database being compiled; their
+    row counts.
 
     Each rollup is summed from the smallest one already built that keeps all its columns (or the facts):
     a sum of sums is the sum. Identifiers come from the declarations above, never from a user.
     """
     sizes: dict[str, int] = {}
-    for rollup in sorted(ROLLUPS, key=lambda r: -len(r.keeps)):
+    declared = of(programme)
+    for rollup in sorted(declared, key=lambda r: -len(r.keeps)):
         fact = FACTS[rollup.fact]
         facts = _columns(conn, fact.table)
         names = [name for name, _ in facts]
         missing = set(rollup.keeps) - set(names)
         if missing:
             raise ValueError(f"rollup {rollup.name} keeps columns {fact.table} does not have: {sorted(missing)}")
-        sources = [r for r in ROLLUPS if r.name in sizes and r.fact == rollup.fact and set(rollup.keeps) <= set(r.keeps)]
+        sources = [r for r in declared if r.name in sizes and r.fact == rollup.fact and set(rollup.keeps) <= set(r.keeps)]
         source = (min(sources, key=lambda r: sizes[r.name]).name + ".cells") if sources else fact.table
         keeps = ", ".join(rollup.keeps)
         sums = ", ".join(f"sum({m}) as {m}" for m in fact.measures)
@@ -184,21 +206,21 @@ def build(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
         conn.execute(f"create schema {rollup.name}")
         conn.execute(f"create table {rollup.name}.cells as select {keeps}, {sums} from {source} "  # noqa: S608
                      f"group by all order by {order}")
-        # Its view and macro have the facts' columns in their order, so a query binds the same either way.
+        # Its view and macros have the facts' columns in their order, so a query binds the same either way.
         kinds = dict(facts)
         selected = ", ".join(
             name if name in rollup.keeps or name in fact.measures else f"cast(null as {kinds[name]}) as {name}"
             for name in names)
         conn.execute(f"create view {rollup.name}.{fact.table} as select {selected} from {rollup.name}.cells")  # noqa: S608
-        tests = [f"(len({param}) = 0 or list_contains({param}, {column}))" for param, column in fact.filters.items()
-                 if column in rollup.keeps]
-        where = " and ".join(["period between period_from and period_to", *tests])
-        conn.execute(f"create macro {rollup.name}.{fact.macro}({', '.join(fact.macro_params)}) as table "  # noqa: S608
-                     f"select * from {rollup.name}.{fact.table} where {where}")
+        generated = macros.SOURCES[rollup.fact]
+        conn.execute(macros.filter_macro(generated, programme, rollup.name, f"{rollup.name}.{fact.table}",
+                                         set(rollup.keeps)))
+        conn.execute(macros.grouped_macro(generated, programme, rollup.name))
         sizes[rollup.name] = conn.execute(f"select count(*) from {rollup.name}.cells").fetchone()[0]  # noqa: S608
-    conn.execute(f"create table {CATALOG} (name varchar, fact varchar, rows bigint)")
-    conn.executemany(f"insert into {CATALOG} values (?, ?, ?)",  # noqa: S608
-                     [(name, BY_NAME[name].fact, rows) for name, rows in sizes.items()])
+    conn.execute(f"create table {CATALOG} (name varchar, fact varchar, rows bigint, keeps varchar[])")
+    by_name = {r.name: r for r in declared}
+    conn.executemany(f"insert into {CATALOG} values (?, ?, ?, ?)",  # noqa: S608
+                     [(name, by_name[name].fact, rows, list(by_name[name].keeps)) for name, rows in sizes.items()])
     return sizes
 
 
