@@ -7,6 +7,7 @@ from impact.app import ui
 from impact.charts import captions, catalog
 from impact.data.metrics import format_metric, metric
 from impact.query import explore
+from impact.query.filters import with_filters
 
 ui.ensure_navigation()
 filters = ui.current_filters()
@@ -17,7 +18,7 @@ if len(filters.country) == 1:
     name = opts.countries.get(iso3, iso3)
     params = ui.filter_params()
     here = ui.totals(params)
-    programme = ui.totals({**params, "countries": []})
+    programme = ui.totals(with_filters(params, country=[]))
     cadres = ui.query("training_by_dimension", {**params, **explore.totals_params("cadre")})
 
     st.button("All countries", icon=":material/arrow_back:", on_click=ui.choose_country, args=(None,),

@@ -210,9 +210,7 @@ def test_latest_and_ratio_indicators_equal_independent_sql(second_dir, second):
     audited = sql.scalar("select sum(value) from outcomes where indicator = 'prescriptions_audited'")
     assert figures["prescribing_compliance"] == pytest.approx(compliant / audited)
     women = sql.scalar("select sum(trainees) from training where gender = $g", {"g": second.role("gender", "women")})
-    row = db.run_query(database, "headline_totals", {
-        "period_from": second.start, "period_to": second.end, "phases": [], "regions": [], "countries": [],
-        "themes": [], "grant_types": [], "cadres": [], "genders": []}).iloc[0]
+    row = db.run_query(database, "headline_totals", filters.everything(second)).iloc[0]
     assert row["women_trained"] == women
     overseas = sql.scalar("select sum(volunteer_days) from volunteering where location = $l",
                           {"l": second.role("location", "overseas")})
