@@ -225,9 +225,7 @@ def test_the_explorer_groups_an_indicator_of_the_second_programme(second_dir, se
     sql = Independent(second_dir)
     with metrics.using(second):
         spec = catalog.chart("explore", {"metric": "prescribing_compliance", "by": "region"})
-        frame = db.run_query(database, spec.query, spec.query_params({
-            "period_from": second.start, "period_to": second.end, "phases": [], "regions": [], "countries": [],
-            "themes": [], "grant_types": [], "cadres": [], "genders": []}))
+        frame = db.run_query(database, spec.query, spec.query_params(filters.everything(second)))
         rows = spec.rows(frame)
     expected = dict(sql.rows(
         "select c.region, sum(value) filter (where indicator = 'prescriptions_compliant') / "
