@@ -20,7 +20,7 @@ with what:
 allowed = explore.breakdowns_for(chosen)
 with by:
     group = ui.url_choice("Group by", allowed, "by", "theme" if "theme" in allowed else allowed[0],
-                          format_func=lambda k: explore.BREAKDOWNS[k].label)
+                          format_func=lambda k: explore.breakdowns()[k].label)
 how, kind, compare = st.columns(3)
 with compare:
     comparing = ui.url_choice("Compare", list(explore.COMPARISONS), "cmp", "",
@@ -29,7 +29,7 @@ with compare:
 with split:
     splits = [""] + [k for k in allowed if k != group]
     divided = ui.url_choice("Split by", splits, "split", "", disabled=bool(comparing),
-                            format_func=lambda k: explore.BREAKDOWNS[k].label if k else "No split")
+                            format_func=lambda k: explore.breakdowns()[k].label if k else "No split")
 with how:
     grain = ui.url_choice("Time grain", list(explore.GRAINS), "grain", "year", widget=st.segmented_control,
                           format_func=lambda k: explore.GRAINS[k], disabled="time" not in (group, divided))

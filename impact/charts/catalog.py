@@ -152,7 +152,7 @@ def _explore(options: dict) -> ChartSpec:
             return captions.comparison(rows, column, first, second, value)
         if view.split:
             return captions.split(rows, column, explore.series_columns(rows, view), value,
-                                  explore.BREAKDOWNS[view.split].label)
+                                  explore.breakdowns()[view.split].label)
         return (captions.over_time if view.over_time else captions.ranking)(rows, column, value)
 
     def shape(frame):

@@ -595,9 +595,9 @@ def _scores(rng, projects):
     return rows
 
 
-def _arrow_table(name: str, columns: dict) -> pa.Table:
+def _arrow_table(name: str, columns: dict, definition: programmes.Programme | None = None) -> pa.Table:
     types = {"VARCHAR": pa.string(), "DATE": pa.date32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64()}
-    spec = schema.table(name)
+    spec = schema.table(name, definition)
     arrays = [pa.array(columns[c.name], type=types[c.type]) for c in spec.columns]
     return pa.Table.from_arrays(arrays, names=spec.column_names)
 
@@ -668,12 +668,14 @@ def illustrative_targets(tables: dict[str, dict], definition: programmes.Program
 
 
 
-def write_tables(out: Path, tables: dict[str, dict]) -> dict[str, int]:
-    """Write each table's columns as `<table>.parquet` in `out`; return rows per table."""
+def write_tables(out: Path, tables: dict[str, dict], definition: programmes.Programme | None = None) -> dict[str, int]:
+    """Write each table's columns as `<table>.parquet` in `out` (with the definition's disaggregations); return
+    rows per table."""
     out.mkdir(parents=True, exist_ok=True)
     counts = {}
     for name, columns in tables.items():
-        table = _arrow_table(name, {k: list(v) if isinstance(v, tuple) else v for k, v in columns.items()})
+        table = _arrow_table(name, {k: list(v) if isinstance(v, tuple) else v for k, v in columns.items()},
+                             definition)
         pq.write_table(table, out / f"{name}.parquet", compression="zstd", row_group_size=1_000_000)
         counts[name] = table.num_rows
     return counts

@@ -80,6 +80,15 @@ PROGRAMME_TARGETS = (
 )
 
 
+# Its own breakdowns of training, declared as data (the HPS declares none): the age band and the disability of
+# trainees, as funders' annual reviews ask for them, each with a value for "not recorded".
+DISAGGREGATIONS = (
+    ("age_band", "Age band", "age", ("Under 25", "25-34", "35-49", "50 and over", "Not recorded"),
+     (0.18, 0.38, 0.30, 0.10, 0.04)),
+    ("disability", "Disability", "disability", ("Yes", "No", "Not recorded"), (0.05, 0.83, 0.12)),
+)
+
+
 def definition() -> programmes.Programme:
     """The invented programme's definition."""
     terms = {name: tuple(programmes.Term(value=v, role=ROLES.get(name, {}).get(v, "")) for v in values)
@@ -111,7 +120,12 @@ def definition() -> programmes.Programme:
         funder="An invented funder (example data)", managed_by="An invented managing agent", currency="GBP",
         start=START, end=END,
         phases=tuple(programmes.Phase(name=n, first_day=a, last_day=b) for n, a, b in PHASES),
-        vocabularies=terms, indicators=indicators, reference_figures=(), illustrative=True,
+        vocabularies={**terms, **{key: tuple(programmes.Term(value=v) for v in values)
+                                  for key, _label, _iati, values, _shares in DISAGGREGATIONS}},
+        disaggregations=tuple(programmes.Disaggregation(key=key, label=label, tables=("training",), iati_name=iati,
+                                                        description=f"{label} of the trainees.")
+                              for key, label, iati, _values, _shares in DISAGGREGATIONS),
+        indicators=indicators, reference_figures=(), illustrative=True,
         results=programmes.Results(between_milestones="last due"),
         reporting=programmes.Reporting(grain="quarter", deadline_days=45),
         iati=programmes.Iati(reporting_org_ref="XI-EXAMPLE-GSP", funder_ref="XI-EXAMPLE-FUNDER",
@@ -157,7 +171,9 @@ def generate(out_dir: str | Path, scale: int = 1, seed: int = SEED) -> dict[str,
         partners += [(pid, uk_lead, "UK lead"), (pid, os_lead, "Overseas lead")]
         other = overseas[country[0]][(overseas[country[0]].index(os_lead) + 1) % len(overseas[country[0]])]
         partners.append((pid, other, "Overseas partner"))
-    training = {k: [] for k in ("project_id", "iso3", "period", "cadre", "gender", "training_type", "trainees")}
+    training = {k: [] for k in ("project_id", "iso3", "period", "cadre", "gender", "training_type", "trainees",
+                                *(d[0] for d in DISAGGREGATIONS))}
+    breakdowns = np.random.default_rng(seed + 1)  # its own stream: the other tables are as they were without it
     volunteering = {k: [] for k in ("project_id", "iso3", "period", "location", "profession", "volunteers",
                                     "volunteer_days")}
     outcomes = {k: [] for k in ("project_id", "iso3", "period", "indicator", "value")}
@@ -171,9 +187,9 @@ def generate(out_dir: str | Path, scale: int = 1, seed: int = SEED) -> dict[str,
                 kind = VOCABULARIES["training_type"][int(rng.integers(0, len(VOCABULARIES["training_type"])))]
                 total = int(rng.integers(2, 30))
                 for gender, count in zip(VOCABULARIES["gender"], apportion(total, np.array([0.55, 0.42, 0.03]))):
-                    if count:
+                    for (age, disability), part in _disaggregated(breakdowns, int(count)):
                         _append(training, pid, iso3, q, cadre=VOCABULARIES["cadre"][int(c)], gender=gender,
-                                training_type=kind, trainees=int(count))
+                                training_type=kind, trainees=part, age_band=age, disability=disability)
             for location, stay in zip(VOCABULARIES["location"], (10, 3)):
                 profession = VOCABULARIES["profession"][int(rng.integers(0, len(VOCABULARIES["profession"])))]
                 volunteers = int(rng.integers(1, 4))
@@ -205,12 +221,24 @@ def generate(out_dir: str | Path, scale: int = 1, seed: int = SEED) -> dict[str,
     }
     tables["targets"] = illustrative_targets(tables, definition(), seed, PROGRAMME_TARGETS)
     out = Path(out_dir)
-    counts = write_tables(out, tables)
+    counts = write_tables(out, tables, definition())
     manifest = {"label": "Invented example programme (not real data)", "illustrative": True,
                 "generator": {"programme": PROGRAMME_ID, "seed": seed, "scale": scale}, "rows": counts}
     (out / "extract.json").write_text(json.dumps(manifest, indent=2) + "\n")
     definition().write(out)
     return counts
+
+
+def _disaggregated(rng: np.random.Generator, count: int) -> list[tuple[tuple[str, str], int]]:
+    """`count` trainees drawn one by one into age bands, then each band's into disability (as a register of
+    individual trainees would add up); the parts that are not zero. The total stays `count`."""
+    (_, _, _, ages, age_shares), (_, _, _, statuses, status_shares) = DISAGGREGATIONS
+    out = []
+    for age, in_band in zip(ages, rng.multinomial(count, age_shares)):
+        for status, part in zip(statuses, rng.multinomial(int(in_band), status_shares)):
+            if part:
+                out.append(((age, status), int(part)))
+    return out
 
 
 def _append(columns: dict, project_id: str, iso3: str, period: dt.date, **values) -> None:

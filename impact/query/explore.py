@@ -24,7 +24,7 @@ class ViewError(ValueError):
     """An explorer choice that cannot be drawn (says which and why)."""
 
 
-BREAKDOWNS = dimensions.BY_KEY  # every dimension a metric can be grouped by (impact.query.dimensions)
+BREAKDOWNS = dimensions.BY_KEY  # the structural dimensions; `breakdowns()` adds the programme's disaggregations
 GRAINS = {"year": "Year", "quarter": "Quarter", "phase": "Phase"}
 CHART_TYPES = {"bar": "Bar", "line": "Line", "area": "Area", "table": "Table"}
 COMPARISONS = {"": "No comparison", "phase": "Two phases", "period": "Two periods"}
@@ -45,10 +45,16 @@ def source(metric_key: str) -> str:
     return metric(metric_key).source
 
 
+def breakdowns() -> dict[str, dimensions.Dimension]:
+    """Every dimension a metric can be grouped by in the current context: the structural ones and the active
+    programme's disaggregations."""
+    return dimensions.by_key(metrics.active_programme())
+
+
 def breakdowns_for(metric_key: str) -> list[str]:
     """The dimensions metric `metric_key` can be grouped by."""
     where = source(metric_key)
-    return [key for key, b in BREAKDOWNS.items() if where in b.sources]
+    return [key for key, b in breakdowns().items() if where in b.sources]
 
 
 def parse_period(text: str) -> tuple[dt.date, dt.date] | None:
@@ -91,10 +97,11 @@ class View:
             raise ViewError(f"unknown metric {_short(self.metric)!r}")
         allowed = breakdowns_for(self.metric)
         label = metric(self.metric).label
-        if self.by not in BREAKDOWNS:
+        known = breakdowns()
+        if self.by not in known:
             raise ViewError(f"unknown dimension {_short(self.by)!r}")
         if self.by not in allowed:
-            raise ViewError(f"{label} cannot be broken down by {BREAKDOWNS[self.by].label.lower()}")
+            raise ViewError(f"{label} cannot be broken down by {known[self.by].label.lower()}")
         if self.split and self.split not in allowed:
             raise ViewError(f"{label} cannot be split by {_short(self.split)!r}")
         if self.split and self.split == self.by:
