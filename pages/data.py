@@ -27,7 +27,7 @@ dictionary_tab, versions_tab, browse_tab, import_tab, returns_tab, reporting_tab
 with dictionary_tab:
     st.markdown("An extract is one file per table, named after the table (CSV, Excel or Parquet), "
                 "with these columns. Imports are checked against every rule below.")
-    st.dataframe(dictionary.table_summary(), hide_index=True, width="stretch")
+    st.dataframe(dictionary.table_summary(data.programme), hide_index=True, width="stretch")
     columns = dictionary.tables_frame(data.programme)
     for spec in schema.TABLES:
         with st.expander(f"{spec.name}: {spec.description}"):

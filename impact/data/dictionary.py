@@ -21,7 +21,7 @@ def tables_frame(programme=None):
     import pandas as pd
 
     rows = []
-    for table in schema.TABLES:
+    for table in schema.tables(programme):
         for column in table.columns:
             rows.append({
                 "table": table.name,
@@ -142,6 +142,7 @@ def definition_markdown() -> list[str]:
         "days after a quarter ends by which its return is due (0 to 366); a return that first arrives later is "
         "*reported late*, and with no deadline a return is due when its quarter ends |",
         "| `iati` | publishing to IATI: `{reporting_org_ref, reporting_org_type, funder_ref, funder_type, activity_prefix, language, sectors}` |",
+        "| `disaggregations` | the programme's own breakdowns of its results (below): `{key, label, tables, description, iati_name, values}` |",
         "",
         "Vocabularies (each a column's allowed values):",
         "",
@@ -184,6 +185,17 @@ def definition_markdown() -> list[str]:
         "`python -m impact import-iati` reads a code back as the one theme it is given to (a code given to several",
         "themes needs the theme's own sector). Without an `iati` section neither command runs.",
         "",
+        "Disaggregations: each declares a further breakdown of the fact tables it names (`training`, `volunteering`,",
+        "`outcomes`), e.g. `{\"key\": \"age_band\", \"label\": \"Age band\", \"tables\": [\"training\"], \"iati_name\": \"age\",",
+        "\"values\": [\"Under 25\", \"25-34\", \"35-49\", \"50 and over\", \"Not recorded\"]}`. Its `key` is a column of",
+        "each of those tables (after their own breakdowns, and part of their key), its `values` that column's",
+        "allowed values (text, or `{value, description}`), in order. Nothing else is needed: it becomes a sidebar",
+        "filter (its key in links: `?age_band=Under%2025`), a choice of the explorer's *group by* and *split by*,",
+        "a column of the template workbook, of exports and of the rollups, and an IATI result `dimension` named",
+        "`iati_name` (default: the label). The key is 2 to 32 lower-case letters, digits and `_`, and may not be",
+        "a name the dashboard already uses (a dimension, a column, a link's key). A programme that declares",
+        "none has none.",
+        "",
         "A definition that cannot be used is refused with its file, field and a plain message, and nothing",
         "changes: unknown aggregations, duplicate or empty codes or values, overlapping phases or phases outside the",
         "window, a ratio naming codes that do not exist, a vocabulary that drops a value the data uses, an id",
@@ -201,13 +213,13 @@ def programme_summary(programme) -> str:
             f"{' · ' + who if who else ''}. Phases: {phases}. Outcome indicators: {indicators}.")
 
 
-def table_summary():
+def table_summary(programme=None):
     """One row per table: name, file names, what a row is, and the columns that identify a row."""
     import pandas as pd
 
     return pd.DataFrame(
         [{"table": t.name, "file name": f"{t.name}.csv / .xlsx / .parquet", "one row is": t.description,
-          "unique on": ", ".join(t.key)} for t in schema.TABLES]
+          "unique on": ", ".join(t.key)} for t in schema.tables(programme)]
     )
 
 

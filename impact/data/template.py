@@ -77,7 +77,7 @@ def write(out: str | Path, definition: programmes.Programme | None = None) -> li
         raise ValueError(f"{out} already holds {', '.join(clashes)}; write the template to an empty folder")
     definition = definition or starter()
     written = [definition.write(out)]
-    for table in schema.TABLES:
+    for table in schema.tables(definition):
         path = out / f"{table.name}.csv"
         with open(path, "w", encoding="utf-8-sig", newline="") as handle:
             csv.writer(handle).writerow(table.column_names)
@@ -103,7 +103,7 @@ def workbook(definition: programmes.Programme, path: Path) -> Path:
     guide.column_dimensions["A"].width = 110
     guide["A1"].font = Font(bold=True, size=14)
     header_fill = PatternFill("solid", fgColor="DDE7F0")
-    for table in schema.TABLES:
+    for table in schema.tables(definition):
         sheet = book.create_sheet(table.name)
         sheet.append(table.column_names)
         sheet.freeze_panes = "A2"

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from impact.data import iati, iso3166, metrics
-from impact.query import db, filters, results
+from impact.query import db, explore, filters, results
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,7 @@ def build(database: db.Database, now: dt.datetime | None = None):
         for row in _records(pic.targets[pic.targets["scope"] == "project"]):
             if metrics.is_metric(row["metric"]):
                 targets.setdefault(row["project_id"], {}).setdefault(row["metric"], []).append(row)
+        breakdowns = _breakdowns(database, programme)
         root = etree.Element("iati-activities", nsmap={iati.NS_PREFIX: iati.NS},
                              version=iati.VERSION, **{"generated-datetime": _stamp(now or dt.datetime.now(dt.UTC))})
         updated = _updated(database)
@@ -153,8 +154,31 @@ def build(database: db.Database, now: dt.datetime | None = None):
                   **{"value-date": start.isoformat()})
             for metric in sorted(targets.get(pid, {}), key=lambda key: order.get(key, len(order))):
                 due = sorted(targets[pid][metric], key=lambda row: row["due_date"])
-                _result(activity, pic, pid, metric, due, start)
+                _result(activity, pic, pid, metric, due, start, breakdowns.get(pid, {}))
     return etree.ElementTree(root)
+
+
+SEX = "sex"  # IATI's name for a result disaggregated by sex (the programme's gender)
+
+
+def result_dimensions(programme) -> list[tuple[str, str]]:
+    """The dimensions a training result is disaggregated by in IATI: (dimension key, IATI dimension name) — gender
+    as `sex`, then every disaggregation the programme declares on training, as its `iati_name` (else its label)."""
+    declared = [(d.key, d.iati_name or d.label) for d in programme.disaggregations_of("training")]
+    return [("gender", SEX), *declared]
+
+
+def _breakdowns(database: db.Database, programme) -> dict[str, dict[tuple[str, str], pd.DataFrame]]:
+    """Per project, per (dimension key, IATI name): its training metrics per quarter and value, to cumulate."""
+    out: dict[str, dict[tuple[str, str], pd.DataFrame]] = {}
+    everything = filters.everything(programme)
+    for key, name in result_dimensions(programme):
+        grouping = {**explore.totals_params(key)["grouping"]}
+        frame = db.run_query(database, "training_by_project_dimension", {**everything, "grouping": grouping})
+        frame["period"] = pd.to_datetime(frame["period"]).dt.date
+        for project_id, rows in frame.groupby("project_id", sort=False):
+            out.setdefault(project_id, {})[(key, name)] = rows
+    return out
 
 
 def _text(parent, tag: str, text: str, **attributes):
@@ -185,9 +209,10 @@ def _participant(activity, role: str, name: str, ref: str, kind: str) -> None:
 
 
 def _result(activity, pic: results.Picture, project_id: str, metric: str, targets: list[dict],
-            start: dt.date) -> None:
+            start: dt.date, breakdowns: dict[tuple[str, str], pd.DataFrame] | None = None) -> None:
     """One output result for a project and metric: a period per due date (`targets`, in order), its target and,
-    where the data reaches it, the dashboard's cumulative actual."""
+    where the data reaches it, the dashboard's cumulative actual — and for a training metric that is added up, an
+    actual per value of each result dimension (sex, and the programme's disaggregations), as `dimension`s."""
     from lxml import etree
 
     m = metrics.metric(metric)
@@ -216,6 +241,14 @@ def _result(activity, pic: results.Picture, project_id: str, metric: str, target
             actual = results.value_at(series, due, metric)
             if not math.isnan(actual):
                 etree.SubElement(period, "actual", value=number(actual * scale))
+                for (_key, name), rows in (breakdowns or {}).items() if m.aggregation == "sum" else ():
+                    if metric not in rows.columns:
+                        continue
+                    upto = rows[rows["period"] <= due].groupby("category", sort=False)[metric].sum()
+                    for value, count in upto.items():
+                        if value is not None and count:
+                            part = etree.SubElement(period, "actual", value=number(float(count)))
+                            etree.SubElement(part, "dimension", name=name, value=str(value))
         previous = due
 
 
