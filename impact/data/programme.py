@@ -17,8 +17,8 @@ The file, in short (see the data dictionary for every field)::
                      "format": "count", "description": "...", "how_counted": "..."}],
      "reference_figures": [{"metric": "trainees", "value": 93112, "qualifier": "",
                             "as_of": "2019-03-31", "source": "..."}],
-     "disaggregations": [{"key": "age_band", "label": "Age band", "tables": ["training"],
-                          "iati_name": "age", "values": ["Under 25", "25-34", ...]}]}
+     "disaggregations": [{"key": "cadre_level", "label": "Cadre level", "tables": ["training"],
+                          "iati_name": "seniority", "values": ["Junior", "Senior", ...]}]}
 """
 
 from __future__ import annotations

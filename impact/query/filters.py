@@ -94,7 +94,7 @@ _URL_ONLY = frozenset(d.filter for d in FILTERS if d.filter != d.key)  # 'grant'
 class Filters:
     """The active filters: a period range and, per dimension key, the values chosen (none chosen: all).
 
-    `Filters(country=("UGA",), age_band=("Under 25",))`; `filters.country` reads the values chosen of any dimension
+    `Filters(country=("UGA",), theme=(...,))`, a disaggregation's key as any other; `filters.country` reads the values chosen of any dimension
     (() when none). Immutable and hashable; equal when they choose the same."""
 
     __slots__ = ("period_from", "period_to", "_chosen")

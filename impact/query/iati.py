@@ -35,7 +35,7 @@ class Published:
     results: int
     periods: int
     targets: int
-    actuals: int
+    actuals: int  # the periods with an actual (their totals; the actuals by a dimension are not counted)
     problems: list[tuple[int, str]]  # (line, message) where it breaks the 2.03 schema; none when valid
 
     @property
@@ -264,5 +264,5 @@ def publish(database: db.Database, now: dt.datetime | None = None) -> Published:
     return Published(xml=data, activities=len(root), results=len(root.findall("iati-activity/result")),
                      periods=len(root.findall("iati-activity/result/indicator/period")),
                      targets=len(root.findall("iati-activity/result/indicator/period/target")),
-                     actuals=len(root.findall("iati-activity/result/indicator/period/actual")),
+                     actuals=len(root.xpath("iati-activity/result/indicator/period/actual[not(dimension)]")),
                      problems=problems)
