@@ -187,7 +187,7 @@ def definition_markdown() -> list[str]:
         "",
         "Disaggregations: each declares a further breakdown of the fact tables it names (`training`, `volunteering`,",
         "`outcomes`), e.g. `{\"key\": \"cadre_level\", \"label\": \"Cadre level\", \"tables\": [\"training\"],",
-        "\"iati_name\": \"seniority\", \"values\": [\"Junior\", \"Senior\", \"Not recorded\"]}`. Its `key` is a column of",
+        "\"iati_name\": \"seniority\", \"values\": [\"Junior\", \"Senior\", \"Unrecorded\"]}`. Its `key` is a column of",
         "each of those tables (after their own breakdowns, and part of their key), its `values` that column's",
         "allowed values (text, or `{value, description}`), in order. Nothing else is needed: it becomes a sidebar",
         "filter (its key in links: `?cadre_level=Senior`), a choice of the explorer's *group by* and *split by*,",
