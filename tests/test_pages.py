@@ -202,6 +202,18 @@ def test_workforce_figures_equal_plain_sql(app_data, independent, query, where):
     assert dict(zip(female["y"], plotly_values(female["x"]))) == expected
 
 
+def test_workforce_in_a_country_with_projects_and_no_training_counts_zero(app_data, independent):
+    """Nothing trained is 0 trained; only the women's share, with nothing to divide by, cannot be computed."""
+    iso3 = independent.scalar("select min(iso3) from projects where iso3 not in "
+                              "(select iso3 from training where trainees > 0)")
+    assert iso3, "the fixture has a country with projects and no training"
+    tiles = metrics_shown(make_app(WORKFORCE, query={"country": [iso3]}))
+    for label in ("Health workers trained", "Women trained", "Countries with training", "Trainers trained",
+                  "Trained by cascade"):
+        assert tiles[label] == "0", (label, tiles[label])
+    assert tiles["Women's share of trainees"] == "—"
+
+
 @pytest.mark.parametrize("query, where", [
     ({}, "true"),
     ({"phase": ["2017-2019"], "country": ["UGA", "ZMB"]}, "p.phase = '2017-2019' and v.iso3 in ('UGA', 'ZMB')"),
