@@ -59,6 +59,11 @@ def _projects_table(at) -> pd.DataFrame:
     return next(d.value for d in at.dataframe if {"project_id", "score", "achieved"} <= set(d.value.columns))
 
 
+def _sentence(at, start: str) -> str:
+    """The first text on the page starting with `start` (Markdown's escapes taken off)."""
+    return next(t for t in (m.value.replace("\\", "") for m in at.markdown) if t.startswith(start))
+
+
 def _params(programme, **overrides) -> dict:
     return {"period_from": programme.start, "period_to": programme.end, **ALL, **overrides}
 
@@ -477,3 +482,60 @@ def test_project_progress_equals_the_projects_part_of_the_whole_picture(fixture_
                 assert list(new["score"]) == list(old["score"]), (params, day)
                 pd.testing.assert_frame_equal(results.exact(new, programme.results).reset_index(drop=True),
                                               old.reset_index(drop=True), check_dtype=False)
+
+
+# ---- one run, one data version ------------------------------------------------------------------------
+
+def test_a_version_made_active_mid_run_is_read_by_the_next_run_not_this_one(data_store, tmp_path, monkeypatch):
+    """`begin_run` fixes the version a run reads: an import landing mid-run (here just after the sidebar is drawn)
+    changes nothing the results view or the returns view read in that run — they judge and report on the version
+    the run started with, as `ui.query` counts on it — and the next run reads the new one."""
+    from impact.app import ui
+    from impact.data import store
+    from impact.query import reporting
+
+    newer = extract_io.import_extract(  # the programme's trainees target doubled, and no project target
+        _targets_csv(tmp_path, [["programme", "", "trainees", "2015-12-31", "26000", "", "newer"]]), data_store,
+        prepare=db.prepare)
+    assert newer.ok, newer.report.to_text()
+    store.switch(data_store, store.BASE_VERSION)
+    mid_run = {"on": True}
+    begin, notice = ui.begin_run, ui.data_notice
+
+    def begin_on_the_older():
+        if mid_run["on"]:
+            store.switch(data_store, store.BASE_VERSION)
+        begin()
+
+    def notice_then_import_lands():
+        notice()
+        if mid_run["on"]:
+            store.switch(data_store, newer.version)
+
+    read = []  # (what, version) of every database the views judged or reported on
+
+    def spying(name, original):
+        def spy(database, *args, **kwargs):
+            read.append((name, database.version))
+            return original(database, *args, **kwargs)
+        return spy
+
+    for module, name in ((results, "programme_picture"), (results, "project_progress"), (reporting, "status")):
+        monkeypatch.setattr(module, name, spying(name, getattr(module, name)))
+    monkeypatch.setattr(ui, "begin_run", begin_on_the_older)
+    monkeypatch.setattr(ui, "data_notice", notice_then_import_lands)
+    with serving(data_store, monkeypatch):
+        at = make_app("pages/results.py", query={"asof": ["2015Q4"]})
+        sentence = _sentence(at, "Health workers trained:")
+        assert "of the 13,000 target" in sentence, sentence
+        assert len(_projects_table(at)) > 0  # the project targets of the version the run started with
+        overview = make_app("pages/overview.py")
+        assert any("of the 13,000 target" in c.value for c in overview.caption)
+        make_app("pages/partnerships.py", query={"project": ["HPS-001"]})  # its returns: when it last reported
+        assert {what for what, _ in read} == {"programme_picture", "project_progress", "status"}
+        assert {version for _, version in read} == {store.BASE_VERSION}, read
+        mid_run["on"] = False  # the import has landed: the next run reads it
+        at.run()
+        sentence = _sentence(at, "Health workers trained:")
+        assert "of the 26,000 target" in sentence, sentence
+        assert ("programme_picture", newer.version) in read

@@ -26,15 +26,14 @@ ROW_LIMIT = 1_000  # project indicators drawn in the table; the counts, filters 
 
 @st.cache_data(ttl=3600, max_entries=50, show_spinner=False)
 def _programme_picture(version: str, path: str) -> results.Picture:
-    database = ui._database(version, path)  # the cached connection of that version
+    database = ui.version_database(version, path)  # the cached connection of that version
     with metrics.using(database.programme):
         return results.programme_picture(database)
 
 
 def programme_picture() -> results.Picture:
     """The programme's own targets and actuals, and the latest data (cached per data version)."""
-    ui.database()
-    active = ui._active()
+    active = ui.active_version()
     return _programme_picture(active.version, str(active.path))
 
 
@@ -73,14 +72,13 @@ def _scope(params: dict | None) -> dict:
 
 def programme_judged(day: dt.date) -> pd.DataFrame:
     """The programme's own targets judged at `day` (one row per metric), cached like a query."""
-    ui.database()
-    active = ui._active()
+    active = ui.active_version()
     return _programme_judged(active.version, str(active.path), day)
 
 
 @st.cache_data(ttl=3600, max_entries=200, show_spinner=False)
 def _programme_judged(version: str, path: str, day: dt.date) -> pd.DataFrame:
-    programme = ui._database(version, path).programme
+    programme = ui.version_database(version, path).programme
     with metrics.using(programme):
         return results.progress(_programme_picture(version, path), day, programme.results, programme.start,
                                 projects=False)
@@ -89,14 +87,13 @@ def _programme_judged(version: str, path: str, day: dt.date) -> pd.DataFrame:
 def project_judged(day: dt.date, *, params: dict | None = None, project_id: str = "") -> pd.DataFrame:
     """Every project and metric with a target under the filters (or `project_id`'s) judged at `day`, cached like
     a query (its % in floating point: `results.exact` for the rows shown)."""
-    ui.database()
-    active = ui._active()
+    active = ui.active_version()
     return _project_judged(active.version, str(active.path), _scope(params), day, project_id)
 
 
 @st.cache_data(ttl=3600, max_entries=200, show_spinner=False)
 def _project_judged(version: str, path: str, params: dict, day: dt.date, project_id: str) -> pd.DataFrame:
-    database = ui._database(version, path)
+    database = ui.version_database(version, path)
     with metrics.using(database.programme):
         return results.project_progress(database, params, day, project_id)
 
@@ -217,15 +214,14 @@ def tile_notes() -> dict[str, str]:
     """'298% of the 13,000 target: A++' for each headline metric with a programme target (none under filters)."""
     if not ui.current_filters().is_default:  # tiles then count a part of the programme, its targets the whole
         return {}
-    ui.database()
-    active = ui._active()
+    active = ui.active_version()
     return _tile_notes(active.version, str(active.path), _scope(None))
 
 
 @st.cache_data(ttl=3600, max_entries=50, show_spinner=False)
 def _tile_notes(version: str, path: str, params: dict) -> dict[str, str]:
     """The notes under unfiltered tiles, judged at the latest data (cached per data version)."""
-    database = ui._database(version, path)
+    database = ui.version_database(version, path)
     with metrics.using(database.programme):
         pic = _programme_picture(version, path)
         rows = results.progress(pic, pic.latest, database.programme.results, database.programme.start,
