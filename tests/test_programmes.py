@@ -330,6 +330,22 @@ def test_values_that_only_look_alike_in_other_vocabularies_are_allowed(fixture_d
     assert "Медсестра" in programmes.read(path).values("cadre")
 
 
+def test_a_refused_new_programme_leaves_nothing_behind(fixture_dir, data_store, tmp_path, capsys):
+    source = tmp_path / "upload"
+    source.mkdir()
+    (source / programmes.FILE).write_text(_definition_text(fixture_dir, _set("id", "newprog")), encoding="utf-8")
+    (source / "projects.csv").write_text("not,a,projects,table\n1,2,3,4\n", encoding="utf-8")
+    tree, listing = sorted(data_store.rglob("*")), store.programmes(data_store)
+    assert cli.main(["import", str(source), "--data-dir", str(data_store), "--programme", "newprog"]) == 1
+    assert "newprog" in capsys.readouterr().out
+    assert sorted(data_store.rglob("*")) == tree and store.programmes(data_store) == listing
+    # the Data page's import into a new programme takes the same path
+    result = extract_io.import_extract(source, data_store, programme="newprog", new_programme=True)
+    assert not result.ok
+    assert sorted(data_store.rglob("*")) == tree and store.programmes(data_store) == listing
+    assert cli.main(["programme", "list", "--data-dir", str(data_store)]) == 0
+    assert "newprog" not in capsys.readouterr().out
+
 
 def _with_a_new_theme(csv_extract: Path, tmp_path: Path, old: str) -> Path:
     """The exported extract with one project's theme changed to a value the definition does not list."""
