@@ -17,8 +17,8 @@ from impact.query.filters import quarter_label
 
 AS_OF_PARAM = "asof"
 SCORE_PARAM = "score"
-EXPORT_COLUMNS = ["project_id", "title", "country", "indicator", "baseline", "end_target", "end_due", "expected",
-                  "actual", "achieved", "score", "of_end", "how"]
+EXPORT_COLUMNS = ["project_id", "title", "country", "indicator", "baseline", "end_target", "end_due", "judged_at",
+                  "expected", "actual", "achieved", "score", "of_end", "how"]
 
 
 ROW_LIMIT = 1_000  # project indicators drawn in the table; the counts, filters and downloads cover every one
@@ -125,7 +125,8 @@ def reading_note() -> str:
     reading = ("the milestones are joined by straight lines from the start (interpolated)"
                if programme.results.between_milestones == "interpolate"
                else "the latest milestone due counts until the next (last due)")
-    return (f"% achieved = (actual − baseline) ÷ (expected − baseline); between due dates {reading}. "
+    return (f"% achieved = (actual − baseline) ÷ (expected − baseline); between due dates {reading}; after the end "
+            "target, it is judged at its due date (the results up to then, not later ones). "
             f"Scores: {bands} (a band holds its lower edge).")
 
 
@@ -211,7 +212,8 @@ def project_targets(project_id: str) -> None:
 
 
 def tile_notes() -> dict[str, str]:
-    """'298% of the 13,000 target: A++' for each headline metric with a programme target (none under filters)."""
+    """'38,701 by December 2015, 298% of the 13,000 target: A++.' for each headline metric with a programme target
+    (none under filters)."""
     if not ui.current_filters().is_default:  # tiles then count a part of the programme, its targets the whole
         return {}
     active = ui.active_version()
@@ -230,9 +232,8 @@ def _tile_notes(version: str, path: str, params: dict) -> dict[str, str]:
     for row in rows.to_dict("records"):
         if row["percent"] is None or pd.isna(row["percent"]):
             continue
-        target = results.figure(row["expected"], row["metric"])
-        when = f" due {row['end_due']:%B %Y}" if row["expected"] == row["end_target"] else " expected by then"
-        notes[row["metric"]] = f"{row['percent']:,.0f}% of the {target} target{when}: {row['score']}"
+        # The tile counts everything to the latest data; a target past due is judged at its due date, and says so.
+        notes[row["metric"]] = results.judgement(row, pic.latest)
     return notes
 
 
