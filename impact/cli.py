@@ -32,6 +32,7 @@ def _export_context(args: argparse.Namespace):
     metrics.activate(database.programme)
     choices = export.filter_choices(database)
     keys = url_keys(database.programme)
+    by_url = {d.filter: choices.values.get(d.key, ()) for d in choices.dimensions}  # a link's key -> its values
     query: dict[str, list[str]] = {}
     for pair in args.filter or []:
         key, sep, value = pair.partition("=")
@@ -40,18 +41,32 @@ def _export_context(args: argparse.Namespace):
             raise ValueError(f"--filter {pair!r}: write it as key=value, e.g. country=UGA")
         if key not in keys:
             raise ValueError(f"--filter {pair!r}: unknown key {key!r}; use one of {', '.join(keys)}")
-        query.setdefault(key, []).extend(v.strip() for v in value.split(",") if v.strip())
+        query.setdefault(key, []).extend(_filter_values(value, by_url.get(key, ())))
     filters, notices = from_query_params(query, choices)
     if notices:
-        by_url = {d.filter: choices.values.get(d.key, ()) for d in choices.dimensions}
         allowed = "; ".join(
-            f"{key}: {', '.join(by_url[key])}" for key in query if key in by_url
+            f"{key}: {', '.join(_quoted(v) for v in by_url[key])}" for key in query if key in by_url
             and any(v not in by_url[key] for v in query[key])
         )
         message = " ".join(n.replace("Ignored ", "").replace(" in the link", " in --filter") for n in notices)
-        raise ValueError(message + (f" Allowed values are {allowed}." if allowed else ""))
+        raise ValueError(message + (f" Allowed values are {allowed}." if allowed else "")
+                         + (" Give several values by repeating --filter (key=A --filter key=B)."
+                            if any("," in pair for pair in args.filter or []) else ""))
     provenance = export.Provenance.of(database, filters.describe(choices))
     return database, choices, filters, provenance
+
+
+def _filter_values(value: str, allowed: tuple[str, ...]) -> list[str]:
+    """The values of one `--filter key=value`: the whole value when it is one (a theme may hold commas, as in the
+    app's link); else, as a shorthand, a comma-separated list (`country=UGA,TZA`)."""
+    value = value.strip()
+    if value in allowed or "," not in value:
+        return [value] if value else []
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _quoted(value: str) -> str:
+    return f"'{value}'" if "," in value else value
 
 
 def _export_list(args: argparse.Namespace) -> int:
@@ -144,7 +159,8 @@ def _add_export(commands) -> None:
     def common(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--filter", action="append", metavar="KEY=VALUE",
                             help="a filter as in the app's URL (from, to, phase, region, country, theme, grant, "
-                                 "cadre, gender); repeat it or separate values with commas")
+                                 "cadre, gender); repeat it for several values (country=UGA,TZA also works; a value "
+                                 "that is itself allowed, commas and all, is one value)")
         parser.add_argument("--data-dir", "--data", dest="data", metavar="DIR",
                             help="data store (default: IMPACT_DATA_DIR or data/)")
         parser.add_argument("--programme", metavar="ID", help="programme id (default: the store's first)")

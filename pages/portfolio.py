@@ -1,7 +1,8 @@
 """Portfolio: every programme in the store side by side on what they all count — health workers trained,
-women's share, volunteer days overseas and from home, countries, projects and funding — per calendar year
-and in total, with a map of where each worked. Its own filters (years, regions, countries) apply to every
-programme; the sidebar's filters belong to one programme and do not apply here."""
+women's share, volunteer days overseas and from home, countries, projects and funding (each in its own currency,
+added up only where programmes share one) — per calendar year and in total, with a map of where each worked. Its
+own filters (years, regions, countries) apply to every programme; the sidebar's filters belong to one programme
+and do not apply here."""
 
 import datetime as dt
 
@@ -41,14 +42,19 @@ source = export.Provenance(f"Portfolio of {len(databases)} programmes", ", ".joi
 totals = portfolio.totals(databases, scope)
 tiles = st.columns(4)
 for column, (key, label) in zip(tiles, (("trainees", "Health workers trained"), ("volunteer_days_overseas",
-                                        "Volunteer days overseas"), ("projects", "Projects"),
-                                        ("budget_gbp", "Grant funding"))):
+                                        "Volunteer days overseas"), ("projects", "Projects"))):
     with column.container(border=True):
         st.metric(label, format_metric(key, totals[key].sum()),
                   help="All programmes added up; the table below gives each programme's own figure.")
         st.caption(ui.plain(" · ".join(f"{p}: {format_metric(key, v)}" for p, v in zip(totals["programme"], totals[key]))))
+money = portfolio.funding(databases, totals)  # each programme in its own currency, added up only within one
+with tiles[3].container(border=True):
+    st.metric("Grant funding", money.total,
+              help="Programmes paid in the same currency added up (one total per currency); the table below gives "
+                   "each programme's own figure and currency.")
+    st.caption("  \n".join(ui.plain(line) for line in (money.each, money.note) if line))
 st.header("Each programme in total")
-ui.table(totals)
+ui.table(portfolio.readable(totals))
 
 by_year = portfolio.by_year(databases, scope)
 for chart_id in ("portfolio_trainees", "portfolio_volunteer_days", "portfolio_women_share"):

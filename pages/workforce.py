@@ -5,7 +5,7 @@ import streamlit as st
 
 from impact.app import ui
 from impact.charts import captions
-from impact.data.metrics import format_metric
+from impact.data.metrics import format_metric, is_metric, metric
 from impact.query import explore
 
 ui.ensure_navigation()
@@ -13,7 +13,8 @@ st.title("Health workforce: who was trained")
 st.caption(ui.plain(ui.filter_summary()))
 
 totals = ui.query("training_by_dimension", {**ui.filter_params(), **explore.totals_params()})
-row = totals.iloc[0] if len(totals) else {}
+# No training under the filters is no row: each figure is then its value over no rows (0 trained, no women's share).
+row = totals.iloc[0] if len(totals) else {c: metric(c).over_no_rows for c in totals.columns if is_metric(c)}
 ui.kpi_tiles(row, ["trainees", "women_trained", "women_share", "countries_trained"], published=True)
 
 st.header("Cascade training")

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+import pandas as pd
 import pytest
 from pptx import Presentation
 from pypdf import PdfReader
@@ -62,6 +66,53 @@ def test_deck_pptx_and_pdf(fixture_dir, definition, tmp_path):
     pdf = tmp_path / "deck.pdf"
     assert main(["export", "deck", "--deck", str(custom), "--out", str(pdf), "--data", str(fixture_dir)]) == 0
     assert len(PdfReader(str(pdf)).pages) == 2
+
+
+COMMA_THEME = "Water, sanitation and hygiene in hospitals"
+
+
+@pytest.fixture(scope="module")
+def comma_theme(fixture_dir, definition, tmp_path_factory) -> tuple[Path, str, str]:
+    """A copy of the fixture extract whose first theme is renamed to a value with commas: (dir, it, another theme)."""
+    target = tmp_path_factory.mktemp("comma_theme")
+    for item in fixture_dir.iterdir():
+        if item.is_file():
+            shutil.copy(item, target / item.name)
+    first, other = definition.values("theme")[:2]
+    definition_file = target / "programme.json"  # the theme is named wherever the definition names it
+    text = definition_file.read_text(encoding="utf-8")
+    definition_file.write_text(text.replace(json.dumps(first), json.dumps(COMMA_THEME)), encoding="utf-8")
+    projects = pd.read_parquet(target / "projects.parquet")
+    projects.loc[projects["theme"] == first, "theme"] = COMMA_THEME
+    projects.to_parquet(target / "projects.parquet", index=False)
+    return target, COMMA_THEME, other
+
+
+def _trainees_by_theme(extract: Path) -> dict[str, int]:
+    return dict(duckdb.connect().execute(
+        "select p.theme, sum(t.trainees) from read_parquet($t) t join read_parquet($p) p using (project_id) group by 1",
+        {"t": str(extract / "training.parquet"), "p": str(extract / "projects.parquet")}).fetchall())
+
+
+def test_a_filter_value_with_commas_is_one_value_and_repeating_gives_several(comma_theme, tmp_path, capsys):
+    extract, with_commas, other = comma_theme
+    expected = _trainees_by_theme(extract)
+    out = tmp_path / "theme.csv"
+
+    def exported(*filters: str) -> dict[str, int]:
+        args = [a for f in filters for a in ("--filter", f)]
+        assert main(["export", "chart", "trainees_by_theme", "--format", "csv", "--out", str(out), *args,
+                     "--data", str(extract)]) == 0, capsys.readouterr().err
+        rows = csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig")))
+        return {r["Theme"]: int(r["Health workers trained"]) for r in rows}
+
+    assert exported(f"theme={with_commas}") == {with_commas: expected[with_commas]}
+    assert exported(f"theme={with_commas}", f"theme={other}") == {t: expected[t] for t in (with_commas, other)}
+    # part of the value is no value: refused, saying how to give several
+    assert main(["export", "chart", "trainees_by_theme", "--format", "csv", "--out", str(tmp_path / "x.csv"),
+                 "--filter", f"theme={with_commas},{other}", "--data", str(extract)]) != 0
+    err = capsys.readouterr().err
+    assert "unknown theme" in err and f"'{with_commas}'" in err and "repeating --filter" in err
 
 
 @pytest.mark.parametrize("args, message", [

@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from impact.charts import catalog, deck, export
 from impact.query import db
 from impact.query.filters import Filters
-from tests.test_export import OWASP_PAYLOADS, hostile_copy
+from tests.test_export import HOSTILE_SERIES, OWASP_PAYLOADS, hostile_copy, hostile_split, live_formulas
 
 DAY = dt.date(2026, 11, 23)
 FILTERS = Filters(country=("UGA", "TZA", "ETH"), period_from=dt.date(2013, 1, 1))
@@ -174,6 +174,26 @@ def test_pptx_native_chart_workbook_has_no_formulas(fixture_dir, tmp_path):
     assert {("'" + p).replace("\r", "\n") for p in OWASP_PAYLOADS} <= set(categories)  # XML reads CR as LF
     book = load_workbook(io.BytesIO(chart.part.chart_workbook.xlsx_part.blob))
     assert all(c.data_type != "f" for sheet in book for row in sheet.iter_rows() for c in row)
+
+
+def test_pptx_native_chart_series_and_category_names_are_neutralised():
+    from pptx.util import Inches
+
+    spec, frame = hostile_split()
+    prs = Presentation()
+    page = prs.slides.add_slide(prs.slide_layouts[6])
+    deck._add_native_chart(page, spec, frame, (Inches(1), Inches(1), Inches(8), Inches(5)))
+    saved = io.BytesIO()
+    prs.save(saved)
+    chart = next(s for s in Presentation(io.BytesIO(saved.getvalue())).slides[0].shapes if s.has_chart).chart
+    names = [s.name for plot in chart.plots for s in plot.series]
+    assert sorted(names) == sorted("'" + v for v in HOSTILE_SERIES)
+    assert live_formulas(names) == [] and live_formulas(chart.plots[0].categories) == []
+    book = load_workbook(io.BytesIO(chart.part.chart_workbook.xlsx_part.blob))
+    every = [c for sheet in book for row in sheet.iter_rows() for c in row]
+    assert {"'" + v for v in HOSTILE_SERIES} <= {c.value for c in every}  # row 1 and column A
+    assert all(c.data_type != "f" for c in every)
+    assert live_formulas(c.value for c in every) == [] and live_formulas(s.title for s in book) == []
 
 
 # ---- PDF -----------------------------------------------------------------------------------

@@ -203,6 +203,41 @@ def test_xlsx_round_trips_numbers_and_holds_no_formula(hostile_dir, independent)
     assert about["Data version"] == "hostile" and about["Chart"] == spec.title
 
 
+# Vocabulary values a split turns into column headings and chart series (the explorer's split by gender).
+HOSTILE_SERIES = ("=Undisclosed", "@W", "+M", "-1+2", "=Peru")
+
+
+def hostile_split():
+    """The explorer's chart split by gender, over a frame whose themes and genders are formula-like values."""
+    spec = catalog.chart("explore", {"by": "theme", "split": "gender"})
+    frame = pd.DataFrame({
+        "category": ["=Peru", "=Peru", "@W", "-1+2", "Water, sanitation and hygiene", "+M"],
+        "category2": ["=Undisclosed", "@W", "+M", "-1+2", "=Peru", "=Undisclosed"],
+        "trainees": [5.0, 3.0, 2.0, 7.0, 4.0, 1.0],
+    })
+    assert set(spec.series(spec.rows(frame))) == set(HOSTILE_SERIES)  # every hostile value is a heading
+    return spec, frame
+
+
+def live_formulas(values) -> list[str]:
+    """The text values a spreadsheet would run as formulas (not neutralised)."""
+    return [v for v in values if isinstance(v, str) and v.startswith(cells.FORMULA_TRIGGERS)]
+
+
+def test_csv_and_excel_headings_named_after_values_are_neutralised():
+    spec, frame = hostile_split()
+    rows = list(csv.reader(io.StringIO(export.csv_bytes(spec, frame).decode("utf-8-sig"), newline="")))
+    assert {"'" + v for v in HOSTILE_SERIES} <= set(rows[0])
+    assert live_formulas(c for row in rows for c in row) == []
+    provenance = export.Provenance("Fixture", "v1", DAY, "All")
+    workbook = load_workbook(io.BytesIO(export.xlsx_bytes(spec, frame, provenance)))
+    assert {"'" + v for v in HOSTILE_SERIES} <= {c.value for c in workbook["Data"][1]}
+    assert live_formulas(sheet.title for sheet in workbook) == []
+    every = [c for sheet in workbook for row in sheet.iter_rows() for c in row]
+    assert all(c.data_type != "f" for c in every)
+    assert live_formulas(c.value for c in every) == []
+
+
 def test_every_catalogued_chart_exports_every_format(database):
     for chart_id in catalog.CHARTS:
         spec, frame, provenance = _prepared(database, chart_id)

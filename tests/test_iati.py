@@ -498,3 +498,36 @@ def test_every_rule_is_listed():
 
 def test_the_tables_an_import_replaces_are_the_schema_tables():
     assert set(iati.TABLES) | set(iati.KEPT) == set(schema.TABLE_NAMES)
+
+
+@pytest.mark.parametrize("case", ["narratives", "activity default", "root default"])
+def test_the_title_in_the_definitions_language_is_found_whatever_the_case_of_its_code(hps, hps_store, tmp_path,
+                                                                                    case):
+    """A funder's file wrote xml:lang="EN": it is English (codes are case-insensitive), not the German title first."""
+    lang = "{http://www.w3.org/XML/1998/namespace}lang"
+
+    def edit(root):
+        activity = _activity(root, "HPS-005")
+        title = activity.find("title")
+        for narrative in title.findall("narrative"):
+            title.remove(narrative)
+        german = etree.SubElement(title, "narrative")
+        german.text = "Partnerschaft für Gesundheit"
+        english = etree.SubElement(title, "narrative")
+        english.text = "Partnership for health"
+        if case == "narratives":  # each narrative names its language
+            german.set(lang, "DE")
+            english.set(lang, "EN")
+        elif case == "activity default":  # the English one in the activity's language
+            german.set(lang, "DE")
+            activity.set(lang, "EN")
+        else:  # no activity language: the German one in the file's (the root's), the English one its own
+            for each in root.iter("iati-activity"):
+                each.attrib.pop(lang, None)
+            root.set(lang, "de")
+            english.set(lang, "EN")
+    done = iati.import_iati(_edited(hps, tmp_path, edit), data_dir=hps_store)
+    assert done.ok, done.report.to_text()
+    titles = dict(zip(*store.read_table(store.active(hps_store).path, "projects")
+                      .select(["project_id", "title"]).to_pydict().values()))
+    assert titles["HPS-005"] == "Partnership for health"

@@ -202,6 +202,18 @@ def test_workforce_figures_equal_plain_sql(app_data, independent, query, where):
     assert dict(zip(female["y"], plotly_values(female["x"]))) == expected
 
 
+def test_workforce_in_a_country_with_projects_and_no_training_counts_zero(app_data, independent):
+    """Nothing trained is 0 trained; only the women's share, with nothing to divide by, cannot be computed."""
+    iso3 = independent.scalar("select min(iso3) from projects where iso3 not in "
+                              "(select iso3 from training where trainees > 0)")
+    assert iso3, "the fixture has a country with projects and no training"
+    tiles = metrics_shown(make_app(WORKFORCE, query={"country": [iso3]}))
+    for label in ("Health workers trained", "Women trained", "Countries with training", "Trainers trained",
+                  "Trained by cascade"):
+        assert tiles[label] == "0", (label, tiles[label])
+    assert tiles["Women's share of trainees"] == "—"
+
+
 @pytest.mark.parametrize("query, where", [
     ({}, "true"),
     ({"phase": ["2017-2019"], "country": ["UGA", "ZMB"]}, "p.phase = '2017-2019' and v.iso3 in ('UGA', 'ZMB')"),
@@ -319,3 +331,70 @@ def test_hostile_titles_and_names_are_shown_as_text(hostile_app):
     _no_markup(at)
     at = make_app(EXPLORE, query={"by": ["country"]})
     _no_markup(at)
+
+
+# ---- Portfolio ---------------------------------------------------------------------------------------
+
+@pytest.fixture
+def dollar_portfolio(fixture_dir, tmp_path, monkeypatch):
+    """A store of two programmes paid in different currencies: the fixture (GBP) and the invented second
+    programme, whose definition says USD."""
+    from impact.data import extract_io
+    from impact.data.generate import generate
+    from tests.conftest import serving
+    from tests.data_helpers import make_store
+
+    second = tmp_path / "second"
+    generate(second, programme="gsp", seed=7)
+    definition = json.loads((second / "programme.json").read_text(encoding="utf-8"))
+    (second / "programme.json").write_text(json.dumps({**definition, "currency": "USD"}), encoding="utf-8")
+    root = make_store(fixture_dir, tmp_path / "store")
+    result = extract_io.import_extract(second, root)
+    assert result.ok, result.report.to_text()
+    with serving(root, monkeypatch):
+        yield fixture_dir, second, definition
+
+
+def test_portfolio_never_adds_pounds_to_dollars(dollar_portfolio):
+    from impact.data import metrics, programme
+    from tests.conftest import Independent
+
+    first, second, definition = dollar_portfolio
+    budgets = {}  # programme short name -> (currency, its grants added up, in plain SQL)
+    for folder in (first, second):
+        own = programme.load(folder)
+        budgets[own.short_name] = (own.currency, Independent(folder).scalar("select sum(budget_gbp) from projects"))
+    assert sorted(c for c, _ in budgets.values()) == ["GBP", "USD"]
+
+    def money(value, currency: str) -> str:
+        with metrics.using(programme.load(first if currency == "GBP" else second)):
+            return metrics.format_metric("budget_gbp", value)
+
+    at = make_app("pages/portfolio.py")
+    shown = metrics_shown(at)["Grant funding"]
+    total = sum(v for _, v in budgets.values())
+    assert shown not in {money(total, "GBP"), money(total, "USD")}, "pounds and dollars added up"
+    assert sorted(shown.split(" · ")) == sorted(money(v, c) for c, v in budgets.values())  # each currency's own
+    lines = [c.value.replace("\\", "") for c in at.caption]
+    for name, (currency, value) in budgets.items():
+        assert any(f"{name}: {money(value, currency)}" in line for line in lines), (name, lines)
+    assert any("different currencies" in line for line in lines), lines
+    table = next(d.value for d in at.dataframe if "programme" in d.value.columns and "currency" in d.value.columns)
+    funding = [c for c in table.columns if c not in ("programme", "currency") and "fund" in c]
+    assert len(funding) == 1 and "budget_gbp" not in table.columns  # not labelled in one programme's currency
+    assert {p: (c, v) for p, c, v in zip(table["programme"], table["currency"], table[funding[0]])} == budgets
+
+
+def test_portfolio_adds_up_programmes_paid_in_one_currency(monkeypatch):
+    """The shipped HPS and GSP are both paid in pounds: one total, theirs added up (plain SQL), and no note."""
+    from impact.data import metrics, programme
+    from tests.conftest import ROOT, Independent, serving
+
+    folders = [ROOT / "data", ROOT / "data" / "programmes" / "gsp"]
+    assert {programme.load(f).currency for f in folders} == {"GBP"}
+    total = sum(Independent(f).scalar("select sum(budget_gbp) from projects") for f in folders)
+    with serving(ROOT / "data", monkeypatch):
+        at = make_app("pages/portfolio.py")
+    with metrics.using(programme.load(folders[0])):
+        assert metrics_shown(at)["Grant funding"] == metrics.format_metric("budget_gbp", total)
+    assert not [c for c in at.caption if "different currencies" in c.value]

@@ -144,6 +144,209 @@ def test_a_new_programme_with_a_taken_id_is_refused(data_store, fixture_dir, tmp
     assert snapshot(data_store) == before
 
 
+# ---- hostile definitions (issue 24: the definition door) -------------------------------------------
+
+MARK = "\u0000mark\u0000"
+
+
+def _definition_text(fixture_dir: Path, change=None, raw: str | None = None) -> str:
+    """The fixture's definition as JSON text, edited by `change`; a field set to MARK is written as `raw` JSON."""
+    data = json.loads((fixture_dir / programmes.FILE).read_text(encoding="utf-8"))
+    if change is not None:
+        change(data)
+    return json.dumps(data, ensure_ascii=False).replace(json.dumps(MARK), raw if raw is not None else "null")
+
+
+def _refusal(tmp_path: Path, text: str) -> list[tuple[str, str]]:
+    """The (field, message) problems `programme.read` gives for a definition's text (it must refuse it)."""
+    path = tmp_path / programmes.FILE
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(programmes.DefinitionError) as refused:
+        programmes.read(path)
+    return refused.value.problems
+
+
+def _append(vocabulary: str, *values):
+    def change(data):
+        data["vocabularies"][vocabulary].extend(values)
+    return change
+
+
+def _spoof(value: str) -> str:
+    """`value` with its first Latin a, c, e, o or p swapped for the Cyrillic letter that looks the same."""
+    at = next(n for n, ch in enumerate(value) if ch in "aceop")
+    return value[:at] + "асеор"["aceop".index(value[at])] + value[at + 1:]
+
+
+def _theme(fixture_dir: Path, n: int = 0) -> str:
+    item = json.loads((fixture_dir / programmes.FILE).read_text(encoding="utf-8"))["vocabularies"]["theme"][n]
+    return item["value"] if isinstance(item, dict) else item
+
+
+def _deep(depth: int) -> str:
+    return '{"id": "hps", "description": ' + "[" * depth + "]" * depth + "}"
+
+
+def test_a_deeply_nested_definition_is_refused_with_its_place_by_check_and_import(tmp_path, data_store, capsys):
+    path = tmp_path / "deep" / programmes.FILE
+    path.parent.mkdir()
+    path.write_text(_deep(3000), encoding="utf-8")
+    assert cli.main(["programme", "check", str(path)]) == 2
+    error = capsys.readouterr().err
+    assert "nested more than 64 levels deep" in error and "line 1, column" in error
+    before = snapshot(data_store)
+    assert cli.main(["import", str(path.parent), "--data-dir", str(data_store)]) == 1
+    shown = capsys.readouterr().out
+    assert "nested more than 64 levels deep" in shown and "Traceback" not in shown
+    assert snapshot(data_store) == before
+    assert programmes.loads(_deep(60)) == {"id": "hps", "description": json.loads("[" * 60 + "]" * 60)}
+
+
+NON_FINITE = [
+    ("nan", "reference_figures.0.value", "NaN"),
+    ("infinity", "reference_figures.0.value", "Infinity"),
+    ("minus-infinity", "reference_figures.1.value", "-Infinity"),
+    ("too-large", "reference_figures.0.value", "1e400"),
+    ("band-edge", "results.bands.1.from", "NaN"),
+    ("deadline", "reporting.deadline_days", "Infinity"),
+]
+
+
+@pytest.mark.parametrize(("case", "path", "raw"), NON_FINITE, ids=[c[0] for c in NON_FINITE])
+def test_a_number_that_is_not_finite_is_refused_with_its_field(case, path, raw, fixture_dir, tmp_path):
+    problems = _refusal(tmp_path, _definition_text(fixture_dir, _set(path, MARK), raw))
+    where = re.sub(r"\.(\d+)", r"[\1]", path)
+    assert any(field == where and "finite" in message for field, message in problems), problems
+
+
+def test_parse_refuses_non_finite_numbers_given_in_code(definition):
+    data = definition.to_dict()
+    data["reference_figures"][0]["value"] = float("inf")
+    data["results"]["bands"][1]["from"] = float("-inf")
+    with pytest.raises(programmes.DefinitionError) as refused:
+        programmes.parse(data)
+    assert {field for field, _ in refused.value.problems} >= {"reference_figures[0].value", "results.bands[1].from"}
+
+
+def test_a_five_thousand_digit_number_is_refused_with_its_field(fixture_dir, tmp_path):
+    problems = _refusal(tmp_path, _definition_text(fixture_dir, _set("reference_figures.0.value", MARK), "7" * 5000))
+    assert any(field == "reference_figures[0].value" and "digits" in message for field, message in problems), problems
+
+
+DUPLICATE_KEYS = [
+    ("top-level", '"id": "hps"', '"id": "hps", "id": "gsp"', "id"),
+    ("in-a-phase", '"name": "{phase}"', '"name": "{phase}", "name": "Another"', "phases[0].name"),
+    ("in-iati-sectors", '"sectors": {{', '"sectors": {{"{theme}": "12110", ', "iati.sectors.{theme}"),
+]
+
+
+@pytest.mark.parametrize(("case", "old", "new", "where"), DUPLICATE_KEYS, ids=[c[0] for c in DUPLICATE_KEYS])
+def test_a_duplicate_key_is_refused_naming_the_key_and_its_place(case, old, new, where, fixture_dir, definition,
+                                                                tmp_path):
+    names = {"phase": definition.phases[0].name, "theme": _theme(fixture_dir)}
+    text = _definition_text(fixture_dir)
+    old, new, where = old.format(**names), new.format(**names), where.format(**names)
+    assert old in text
+    problems = _refusal(tmp_path, text.replace(old, new, 1))
+    assert any(field == where and "more than once" in message for field, message in problems), problems
+
+
+def test_a_definition_with_a_duplicate_id_does_not_import_into_the_other_programme(fixture_dir, data_store,
+                                                                                  tmp_path):
+    source = tmp_path / "upload"
+    source.mkdir()
+    text = _definition_text(fixture_dir).replace('"id": "hps"', '"id": "hps", "id": "gsp"', 1)
+    (source / programmes.FILE).write_text(text, encoding="utf-8")
+    before, listing = snapshot(data_store), store.programmes(data_store)
+    result = extract_io.import_extract(source, data_store)
+    assert not result.ok and any(p.column == "id" and "more than once" in p.message for p in result.report.problems)
+    assert snapshot(data_store) == before and store.programmes(data_store) == listing
+
+
+HOSTILE_VALUES = [
+    ("window-from-year-1", _set("start", "0001-01-01"), "start", "1900"),
+    ("window-to-year-9999", _set("end", "9999-12-31"), "end", "2200"),
+    ("phase-in-year-1066", _set("phases.0.first_day", "1066-10-14"), "phases[0].first_day", "1900"),
+    ("figure-as-of-2999", _set("reference_figures.0.as_of", "2999-01-01"), "reference_figures[0].as_of", "2200"),
+    ("currency-in-words", _set("currency", "pounds sterling"), "currency", "ISO 4217"),
+    ("currency-lower-case", _set("currency", "gbp"), "currency", "ISO 4217"),
+    ("currency-not-a-code", _set("currency", "ABC"), "currency", "ISO 4217"),
+    ("iati-language-markup", _set("iati.language", "<script>"), "iati.language", "ISO 639-1"),
+    ("iati-language-upper-case", _set("iati.language", "EN"), "iati.language", "ISO 639-1"),
+    ("iati-language-not-a-code", _set("iati.language", "zz"), "iati.language", "ISO 639-1"),
+    ("id-with-a-newline", _set("id", "newprog\n"), "id", "not a programme id"),
+    ("value-with-a-control-character", _append("theme", "Eye\u0007care"), "vocabularies.theme[11].value",
+     "printable"),
+    ("value-with-a-line-separator", _append("theme", "Eye\u2028care"), "vocabularies.theme[11].value", "printable"),
+    ("value-with-a-leading-space", _append("theme", " Eye care"), "vocabularies.theme[11].value", "space"),
+    ("value-with-a-trailing-space", _append("gender", {"value": "Non-binary ", "description": "x"}),
+     "vocabularies.gender[{gender}].value", "space"),
+    ("code-with-a-trailing-space", _set("indicators.0.code", "staff_trained "), "indicators[0].code", "space"),
+    ("value-mixing-latin-and-cyrillic", _append("theme", "Eуe care"), "vocabularies.theme[11].value", "Cyrillic"),
+]
+
+
+@pytest.mark.parametrize(("case", "change", "where", "says"), HOSTILE_VALUES, ids=[c[0] for c in HOSTILE_VALUES])
+def test_a_hostile_value_is_refused_with_its_field(case, change, where, says, fixture_dir, tmp_path):
+    genders = len(json.loads((fixture_dir / programmes.FILE).read_text(encoding="utf-8"))["vocabularies"]["gender"])
+    where = where.format(gender=genders)
+    problems = _refusal(tmp_path, _definition_text(fixture_dir, change))
+    assert any(field == where and says in message for field, message in problems), problems
+
+
+def _near(fixture_dir: Path, kind: str) -> tuple[str, str]:
+    """A theme of the fixture and a near-duplicate of it of the given kind."""
+    import unicodedata
+
+    first = _theme(fixture_dir)
+    accented = "Santé mentale"
+    return {
+        "case": (first, first.upper()),
+        "inner-spaces": (first, first.replace(" ", "  ", 1)),
+        "nfc-nfd": (unicodedata.normalize("NFC", accented), unicodedata.normalize("NFD", accented)),
+        "compatibility": ("Office of finance", "Oﬃce of finance"),
+        "cyrillic-look-alike": (first, _spoof(first)),
+    }[kind]
+
+
+@pytest.mark.parametrize("kind", ["case", "inner-spaces", "nfc-nfd", "compatibility", "cyrillic-look-alike"])
+def test_near_duplicate_values_of_a_vocabulary_are_refused_naming_both(kind, fixture_dir, tmp_path):
+    one, other = _near(fixture_dir, kind)
+    assert one != other
+    themes = json.loads((fixture_dir / programmes.FILE).read_text(encoding="utf-8"))["vocabularies"]["theme"]
+    added = [v for v in (one, other) if v not in themes]
+    problems = _refusal(tmp_path, _definition_text(fixture_dir, _append("theme", *added)))
+    spot = f"vocabularies.theme[{len(themes) + len(added) - 1}].value"
+    assert any(field == spot and repr(one) in message and repr(other) in message
+               for field, message in problems), problems
+
+
+def test_values_that_only_look_alike_in_other_vocabularies_are_allowed(fixture_dir, tmp_path):
+    """Near-duplicates are looked for within one vocabulary; a word wholly in another script is fine."""
+    first = _theme(fixture_dir)
+    path = tmp_path / programmes.FILE
+    path.write_text(_definition_text(fixture_dir, _append("cadre", first.upper(), "Медсестра", "Νοσηλευτής")),
+                    encoding="utf-8")
+    assert "Медсестра" in programmes.read(path).values("cadre")
+
+
+def test_a_refused_new_programme_leaves_nothing_behind(fixture_dir, data_store, tmp_path, capsys):
+    source = tmp_path / "upload"
+    source.mkdir()
+    (source / programmes.FILE).write_text(_definition_text(fixture_dir, _set("id", "newprog")), encoding="utf-8")
+    (source / "projects.csv").write_text("not,a,projects,table\n1,2,3,4\n", encoding="utf-8")
+    tree, listing = sorted(data_store.rglob("*")), store.programmes(data_store)
+    assert cli.main(["import", str(source), "--data-dir", str(data_store), "--programme", "newprog"]) == 1
+    assert "newprog" in capsys.readouterr().out
+    assert sorted(data_store.rglob("*")) == tree and store.programmes(data_store) == listing
+    # the Data page's import into a new programme takes the same path
+    result = extract_io.import_extract(source, data_store, programme="newprog", new_programme=True)
+    assert not result.ok
+    assert sorted(data_store.rglob("*")) == tree and store.programmes(data_store) == listing
+    assert cli.main(["programme", "list", "--data-dir", str(data_store)]) == 0
+    assert "newprog" not in capsys.readouterr().out
+
+
 def _with_a_new_theme(csv_extract: Path, tmp_path: Path, old: str) -> Path:
     """The exported extract with one project's theme changed to a value the definition does not list."""
     source = tmp_path / "upload"

@@ -30,6 +30,7 @@ ACTUAL_SQL = {  # a project's cumulative actual to a date, straight from the tab
     "trainees": "select coalesce(sum(trainees), 0) from training where project_id = $p and period <= $day",
     "volunteer_days": "select coalesce(sum(volunteer_days), 0) from volunteering where project_id = $p and period <= $day",
 }
+END_DUE_SQL = "select max(due_date) from targets where scope = 'project' and project_id = $p and metric = $m"
 OUTCOME_SQL = ("select coalesce(sum(value), 0) from outcomes where project_id = $p and indicator = $m "
                "and period <= $day")
 # What the milestones expect by a date, interpolated: a straight line from zero at the project's start to
@@ -56,6 +57,11 @@ select case when $day::date <= (select start_date from projects where project_id
 def _projects_table(at) -> pd.DataFrame:
     """The projects-against-targets table on the Results page (the charts' Table views come first)."""
     return next(d.value for d in at.dataframe if {"project_id", "score", "achieved"} <= set(d.value.columns))
+
+
+def _sentence(at, start: str) -> str:
+    """The first text on the page starting with `start` (Markdown's escapes taken off)."""
+    return next(t for t in (m.value.replace("\\", "") for m in at.markdown) if t.startswith(start))
 
 
 def _params(programme, **overrides) -> dict:
@@ -85,7 +91,9 @@ def test_percent_and_score_equal_independent_sql_for_random_projects_indicators_
         for day in rng.sample(sorted({*mine["due_date"], mine["start_date"].iloc[0] + dt.timedelta(days=200),
                                       dt.date(2016, 6, 30), programme.end}), 2):
             bind = {"p": project_id, "m": metric, "day": day}
-            actual = independent.scalar(ACTUAL_SQL.get(metric, OUTCOME_SQL), bind)
+            # a target past due is judged on the results by its due date
+            on = independent.scalar(f"select least($day, ({END_DUE_SQL}))", bind)
+            actual = independent.scalar(ACTUAL_SQL.get(metric, OUTCOME_SQL), {**bind, "day": on})
             expected = independent.scalar(EXPECTED_SQL, bind)
             pct, score = independent.rows(
                 f"select pct, {SCORE_SQL} from (select case when $e = 0 then null else 100.0 * $a / $e end as pct)",
@@ -307,15 +315,81 @@ def test_a_programme_target_under_a_country_filter_says_it_cannot_be_split(app_d
     assert set(_projects_table(at)["project_id"]) <= ugandan
 
 
-def test_overview_tiles_say_how_far_the_programme_is_against_its_target(app_data, fixture_db, fixture_picture):
-    programme = fixture_db.programme
-    with metrics.using(programme):
-        row = results.progress(fixture_picture, fixture_picture.latest, programme.results, programme.start,
-                               projects=False)
-    trained = row[row["metric"] == "trainees"].iloc[0]
+PROGRAMME_TARGET_SQL = ("select due_date, target from targets where scope = 'programme' and metric = 'trainees' "
+                        "order by due_date desc limit 1")
+
+
+def _judged_at_due(sql: Independent) -> tuple[dt.date, float, int, float, str]:
+    """Plain SQL: the programme's trainees end target, what was trained by its due date, its % and score."""
+    (due, target), = sql.rows(PROGRAMME_TARGET_SQL)
+    by_due = sql.scalar("select sum(trainees) from training where period <= $d", {"d": due})
+    pct, score = sql.rows(f"select pct, {SCORE_SQL} from (select case when $e = 0 then null else 100.0 * $a / $e "
+                          "end as pct)", {"a": by_due, "e": target})[0]
+    return due, target, by_due, pct, score
+
+
+def _tile_lines(at) -> list[str]:
+    return [line for c in at.caption for line in c.value.replace("\\", "").split("  \n")]
+
+
+def test_overview_tiles_judge_a_target_past_due_at_its_due_date(app_data, independent):
+    """The results run on after the trainees target fell due: the tile says what was trained by its due date and
+    that figure's % (plain SQL), not the later total against the earlier target."""
+    due, target, by_due, pct, score = _judged_at_due(independent)
+    assert independent.scalar("select max(period) from training") > due  # results came in after it
     at = make_app("pages/overview.py")
-    text = f"{trained['percent']:,.0f}% of the 13,000 target due December 2015: {trained['score']}"
-    assert any(text in c.value.replace("\\", "").split("  \n") for c in at.caption)
+    text = f"{by_due:,} by {due:%B %Y}, {pct:,.0f}% of the {target:,.0f} target: {score}."
+    assert text in _tile_lines(at), _tile_lines(at)
+
+
+def test_the_shipped_hps_target_is_judged_at_the_end_of_2015_on_every_page(shipped, monkeypatch):
+    """THET's report: 38,701 trained by 2015 against the 13,000 target (298%), not the 93,112 of 2019 (716%)."""
+    due, target, by_due, pct, score = _judged_at_due(shipped)
+    assert (due, target, by_due, f"{pct:.0f}", score) == (dt.date(2015, 12, 31), 13_000, 38_701, "298", "A++")
+    expected = "38,701 by December 2015, 298% of the 13,000 target: A++."
+    with serving(ROOT / "data", monkeypatch):
+        assert expected in _tile_lines(make_app("pages/overview.py"))
+        for asof in ([], ["2019Q1"], ["2017Q2"], ["2015Q4"]):
+            page = make_app("pages/results.py", query={"asof": asof} if asof else None)
+            assert _sentence(page, "Health workers trained:") == f"Health workers trained: {expected}"
+            assert metrics_shown(page)["Health workers trained"] == "A++"
+
+
+def test_a_project_target_past_due_is_judged_at_its_due_date(fixture_dir, tmp_path, monkeypatch):
+    """A project whose results go on after its end target fell due: judged on what it had done by then (plain
+    SQL), the same on the Results page's path (SQL per quarter judged at) and the whole picture's."""
+    extract = tmp_path / "extract"
+    shutil.copytree(fixture_dir, extract)
+    project, first_due = Independent(fixture_dir).rows(
+        "select project_id, min(due_date) from targets where scope = 'project' and metric = 'trainees' "
+        "group by 1 having count(*) > 1 order by 1 limit 1")[0]
+    table = pq.read_table(extract / "targets.parquet")  # its first milestone becomes its end target
+    pq.write_table(table.filter(pa.array([not (r["project_id"] == project and r["metric"] == "trainees"
+                                                and r["due_date"] > first_due) for r in table.to_pylist()])),
+                   extract / "targets.parquet")
+    sql = Independent(extract)
+    target = sql.scalar("select target from targets where project_id = $p and metric = 'trainees'", {"p": project})
+    by_due = sql.scalar("select sum(trainees) from training where project_id = $p and period <= $d",
+                        {"p": project, "d": first_due})
+    assert sql.scalar("select sum(trainees) from training where project_id = $p", {"p": project}) > by_due
+    database = db.open_database(extract)
+    programme = database.programme
+    with metrics.using(programme):
+        whole = results.picture(database, _params(programme))
+        for day in (whole.latest, first_due + dt.timedelta(days=200)):
+            new = results.project_progress(database, _params(programme), day)
+            old = results.progress(whole, day, programme.results, programme.start, programme_scope=False)
+            pd.testing.assert_frame_equal(results.exact(new, programme.results).reset_index(drop=True),
+                                          old.reset_index(drop=True), check_dtype=False)
+            row = new[(new["project_id"] == project) & (new["metric"] == "trainees")].iloc[0].to_dict()
+            assert (row["actual"], row["judged_at"], row["expected"]) == (by_due, first_due, target)
+            assert row["percent"] == pytest.approx(100 * by_due / target)
+            assert results.sentence(row, day).startswith(
+                f"Health workers trained: {by_due:,} by {first_due:%B %Y}, {100 * by_due / target:,.0f}% of the ")
+    with serving(extract, monkeypatch):
+        shown = _projects_table(make_app("pages/results.py"))
+        row = shown[(shown["project_id"] == project) & (shown["indicator"] == "Health workers trained")].iloc[0]
+        assert (row["actual"], row["judged_at"]) == (by_due, first_due)
 
 
 # ---- exports: the table, the chart, the deck --------------------------------------------------------
@@ -476,3 +550,60 @@ def test_project_progress_equals_the_projects_part_of_the_whole_picture(fixture_
                 assert list(new["score"]) == list(old["score"]), (params, day)
                 pd.testing.assert_frame_equal(results.exact(new, programme.results).reset_index(drop=True),
                                               old.reset_index(drop=True), check_dtype=False)
+
+
+# ---- one run, one data version ------------------------------------------------------------------------
+
+def test_a_version_made_active_mid_run_is_read_by_the_next_run_not_this_one(data_store, tmp_path, monkeypatch):
+    """`begin_run` fixes the version a run reads: an import landing mid-run (here just after the sidebar is drawn)
+    changes nothing the results view or the returns view read in that run — they judge and report on the version
+    the run started with, as `ui.query` counts on it — and the next run reads the new one."""
+    from impact.app import ui
+    from impact.data import store
+    from impact.query import reporting
+
+    newer = extract_io.import_extract(  # the programme's trainees target doubled, and no project target
+        _targets_csv(tmp_path, [["programme", "", "trainees", "2015-12-31", "26000", "", "newer"]]), data_store,
+        prepare=db.prepare)
+    assert newer.ok, newer.report.to_text()
+    store.switch(data_store, store.BASE_VERSION)
+    mid_run = {"on": True}
+    begin, notice = ui.begin_run, ui.data_notice
+
+    def begin_on_the_older():
+        if mid_run["on"]:
+            store.switch(data_store, store.BASE_VERSION)
+        begin()
+
+    def notice_then_import_lands():
+        notice()
+        if mid_run["on"]:
+            store.switch(data_store, newer.version)
+
+    read = []  # (what, version) of every database the views judged or reported on
+
+    def spying(name, original):
+        def spy(database, *args, **kwargs):
+            read.append((name, database.version))
+            return original(database, *args, **kwargs)
+        return spy
+
+    for module, name in ((results, "programme_picture"), (results, "project_progress"), (reporting, "status")):
+        monkeypatch.setattr(module, name, spying(name, getattr(module, name)))
+    monkeypatch.setattr(ui, "begin_run", begin_on_the_older)
+    monkeypatch.setattr(ui, "data_notice", notice_then_import_lands)
+    with serving(data_store, monkeypatch):
+        at = make_app("pages/results.py", query={"asof": ["2015Q4"]})
+        sentence = _sentence(at, "Health workers trained:")
+        assert "of the 13,000 target" in sentence, sentence
+        assert len(_projects_table(at)) > 0  # the project targets of the version the run started with
+        overview = make_app("pages/overview.py")
+        assert any("of the 13,000 target" in c.value for c in overview.caption)
+        make_app("pages/partnerships.py", query={"project": ["HPS-001"]})  # its returns: when it last reported
+        assert {what for what, _ in read} == {"programme_picture", "project_progress", "status"}
+        assert {version for _, version in read} == {store.BASE_VERSION}, read
+        mid_run["on"] = False  # the import has landed: the next run reads it
+        at.run()
+        sentence = _sentence(at, "Health workers trained:")
+        assert "of the 26,000 target" in sentence, sentence
+        assert ("programme_picture", newer.version) in read

@@ -4,6 +4,7 @@ readers in threads never see an error or a mix of versions, and the command line
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -172,6 +173,57 @@ def test_lock_serialises_writers(data_store):
         thread.join()
     with store.locked(data_store, timeout=1):
         pass
+
+
+def test_a_name_with_a_trailing_newline_is_neither_a_programme_nor_a_version(data_store, tmp_path):
+    for bad in ("newprog\n", "hps\n"):
+        with pytest.raises(store.StoreError):
+            store.programme_root(data_store, bad, create=True)
+    with pytest.raises(store.StoreError):
+        store.check_name("v1\n")
+    (data_store / "programmes" / "newprog\n").mkdir(parents=True)
+    assert "newprog\n" not in store.programmes(data_store)
+    from impact.data import validate
+
+    report, uploads = validate.Report(), tmp_path / "uploads"
+    uploads.mkdir()
+    assert extract_io.save_uploads([("training.csv\n", b"x")], uploads, report) is None
+    assert not report.ok and not list(uploads.iterdir())
+
+
+def test_a_folder_without_a_version_is_not_a_programme(data_store):
+    ghost = data_store / "programmes" / "ghost"
+    ghost.mkdir(parents=True)
+    (ghost / ".lock").touch()  # what a refused first import used to leave behind
+    assert list(store.programmes(data_store)) == ["hps"]
+    assert store.default_programme(data_store) == "hps"
+
+
+def test_a_lock_taken_on_a_new_store_that_stays_empty_leaves_nothing(data_store):
+    tree = sorted(data_store.rglob("*"))
+    with store.locked(data_store / "programmes" / "fresh", provisional=True):
+        assert (data_store / "programmes" / "fresh" / ".lock").is_file()
+    assert sorted(data_store.rglob("*")) == tree
+    with store.locked(data_store):  # an existing store keeps its lock file
+        pass
+    assert (data_store / ".lock").is_file()
+
+
+def test_a_new_programme_whose_compile_fails_leaves_nothing(fixture_dir, data_store, tmp_path):
+    source = tmp_path / "newprog"
+    shutil.copytree(fixture_dir, source)
+    definition = json.loads((source / "programme.json").read_text(encoding="utf-8"))
+    (source / "programme.json").write_text(json.dumps({**definition, "id": "newprog"}), encoding="utf-8")
+    tree, listing = sorted(data_store.rglob("*")), store.programmes(data_store)
+
+    def fail(folder, version):
+        raise RuntimeError("compile failed")
+
+    with pytest.raises(RuntimeError, match="compile failed"):
+        extract_io.import_extract(source, data_store, programme="newprog", prepare=fail)
+    assert sorted(data_store.rglob("*")) == tree and store.programmes(data_store) == listing
+    result = extract_io.import_extract(source, data_store, programme="newprog")
+    assert result.ok and list(store.programmes(data_store)) == ["hps", "newprog"]
 
 
 def test_readers_in_threads_see_no_error_and_no_mix_during_imports(data_store, csv_extract, tmp_path):

@@ -17,8 +17,8 @@ from impact.query.filters import quarter_label
 
 AS_OF_PARAM = "asof"
 SCORE_PARAM = "score"
-EXPORT_COLUMNS = ["project_id", "title", "country", "indicator", "baseline", "end_target", "end_due", "expected",
-                  "actual", "achieved", "score", "of_end", "how"]
+EXPORT_COLUMNS = ["project_id", "title", "country", "indicator", "baseline", "end_target", "end_due", "judged_at",
+                  "expected", "actual", "achieved", "score", "of_end", "how"]
 
 
 ROW_LIMIT = 1_000  # project indicators drawn in the table; the counts, filters and downloads cover every one
@@ -26,15 +26,14 @@ ROW_LIMIT = 1_000  # project indicators drawn in the table; the counts, filters 
 
 @st.cache_data(ttl=3600, max_entries=50, show_spinner=False)
 def _programme_picture(version: str, path: str) -> results.Picture:
-    database = ui._database(version, path)  # the cached connection of that version
+    database = ui.version_database(version, path)  # the cached connection of that version
     with metrics.using(database.programme):
         return results.programme_picture(database)
 
 
 def programme_picture() -> results.Picture:
     """The programme's own targets and actuals, and the latest data (cached per data version)."""
-    ui.database()
-    active = ui._active()
+    active = ui.active_version()
     return _programme_picture(active.version, str(active.path))
 
 
@@ -73,14 +72,13 @@ def _scope(params: dict | None) -> dict:
 
 def programme_judged(day: dt.date) -> pd.DataFrame:
     """The programme's own targets judged at `day` (one row per metric), cached like a query."""
-    ui.database()
-    active = ui._active()
+    active = ui.active_version()
     return _programme_judged(active.version, str(active.path), day)
 
 
 @st.cache_data(ttl=3600, max_entries=200, show_spinner=False)
 def _programme_judged(version: str, path: str, day: dt.date) -> pd.DataFrame:
-    programme = ui._database(version, path).programme
+    programme = ui.version_database(version, path).programme
     with metrics.using(programme):
         return results.progress(_programme_picture(version, path), day, programme.results, programme.start,
                                 projects=False)
@@ -89,14 +87,13 @@ def _programme_judged(version: str, path: str, day: dt.date) -> pd.DataFrame:
 def project_judged(day: dt.date, *, params: dict | None = None, project_id: str = "") -> pd.DataFrame:
     """Every project and metric with a target under the filters (or `project_id`'s) judged at `day`, cached like
     a query (its % in floating point: `results.exact` for the rows shown)."""
-    ui.database()
-    active = ui._active()
+    active = ui.active_version()
     return _project_judged(active.version, str(active.path), _scope(params), day, project_id)
 
 
 @st.cache_data(ttl=3600, max_entries=200, show_spinner=False)
 def _project_judged(version: str, path: str, params: dict, day: dt.date, project_id: str) -> pd.DataFrame:
-    database = ui._database(version, path)
+    database = ui.version_database(version, path)
     with metrics.using(database.programme):
         return results.project_progress(database, params, day, project_id)
 
@@ -128,7 +125,8 @@ def reading_note() -> str:
     reading = ("the milestones are joined by straight lines from the start (interpolated)"
                if programme.results.between_milestones == "interpolate"
                else "the latest milestone due counts until the next (last due)")
-    return (f"% achieved = (actual − baseline) ÷ (expected − baseline); between due dates {reading}. "
+    return (f"% achieved = (actual − baseline) ÷ (expected − baseline); between due dates {reading}; after the end "
+            "target, it is judged at its due date (the results up to then, not later ones). "
             f"Scores: {bands} (a band holds its lower edge).")
 
 
@@ -213,18 +211,18 @@ def project_targets(project_id: str) -> None:
 
 
 def tile_notes() -> dict[str, str]:
-    """'298% of the 13,000 target: A++' for each headline metric with a programme target (none under filters)."""
+    """'38,701 by December 2015, 298% of the 13,000 target: A++.' for each headline metric with a programme target
+    (none under filters)."""
     if not ui.current_filters().is_default:  # tiles then count a part of the programme, its targets the whole
         return {}
-    ui.database()
-    active = ui._active()
+    active = ui.active_version()
     return _tile_notes(active.version, str(active.path), _scope(None))
 
 
 @st.cache_data(ttl=3600, max_entries=50, show_spinner=False)
 def _tile_notes(version: str, path: str, params: dict) -> dict[str, str]:
     """The notes under unfiltered tiles, judged at the latest data (cached per data version)."""
-    database = ui._database(version, path)
+    database = ui.version_database(version, path)
     with metrics.using(database.programme):
         pic = _programme_picture(version, path)
         rows = results.progress(pic, pic.latest, database.programme.results, database.programme.start,
@@ -233,9 +231,8 @@ def _tile_notes(version: str, path: str, params: dict) -> dict[str, str]:
     for row in rows.to_dict("records"):
         if row["percent"] is None or pd.isna(row["percent"]):
             continue
-        target = results.figure(row["expected"], row["metric"])
-        when = f" due {row['end_due']:%B %Y}" if row["expected"] == row["end_target"] else " expected by then"
-        notes[row["metric"]] = f"{row['percent']:,.0f}% of the {target} target{when}: {row['score']}"
+        # The tile counts everything to the latest data; a target past due is judged at its due date, and says so.
+        notes[row["metric"]] = results.judgement(row, pic.latest)
     return notes
 
 

@@ -47,7 +47,7 @@ def _root():
 def workbook_for(project_id: str, period: dt.date) -> bytes:
     """A project's reporting workbook, for an administrator or a partner of the project only (PermissionError)."""
     auth.require_project(_root(), project_id)
-    return _workbook(ui._active().version, ui.programme_id(), project_id, period)
+    return _workbook(ui.active_version().version, ui.programme_id(), project_id, period)
 
 
 def project_workbook(project_id: str, start: dt.date, end: dt.date) -> None:
@@ -56,7 +56,7 @@ def project_workbook(project_id: str, start: dt.date, end: dt.date) -> None:
     every step of its returns."""
     st.header("Quarterly return")
     st.markdown(ui.plain(last_reported(project_id)))
-    changed = _versions_changing(ui._active().version, ui.programme_id(), project_id)
+    changed = _versions_changing(ui.active_version().version, ui.programme_id(), project_id)
     if len(changed):
         st.markdown("**Versions that changed its figures**")
         programme = "".join(f"&{k}={v[0]}" for k, v in ui._programme_link().items())
@@ -162,7 +162,7 @@ def _send_return(root, account, project_id: str) -> None:
 
 def last_reported(project_id: str) -> str:
     """One sentence: the project's last quarter with figures, and its last return imported (when, which version)."""
-    active = ui._active()
+    active = ui.active_version()
     frame = _status(active.version, str(active.path), ui.programme_id(), dt.date.today())
     mine = frame[frame["project_id"] == project_id]
     reported = mine[mine["rows_reported"] > 0]
@@ -188,7 +188,7 @@ def workbooks_for_quarter() -> None:
     if not due:
         st.info(f"No project reports for {returns.period_name(chosen)}.")
         return
-    active = ui._active()
+    active = ui.active_version()
     st.download_button(f"Download the workbooks of the {len(due)} projects due (zip)",
                        _zip(active.version, ui.programme_id(), tuple(due), chosen),
                        file_name=f"returns-{returns.period_name(chosen)}.zip", mime="application/zip",
@@ -338,7 +338,7 @@ def partner_accounts() -> None:
                      hide_index=True, width="stretch", key="accounts_table")
     else:
         st.caption("No partner account yet.")
-    known = returns.project_ids(ui._active().path)
+    known = returns.project_ids(ui.active_version().path)
     with st.form("partner_account"):
         st.markdown("**Add a partner account, or change one** (same e-mail)")
         email = st.text_input("E-mail", max_chars=254, key="account_email")
@@ -361,7 +361,7 @@ def partner_accounts() -> None:
 
 @st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
 def _status(version: str, path: str, programme: str | None, as_of: dt.date) -> pd.DataFrame:
-    return reporting.status(ui._database(version, path), as_of, returns.arrivals(programme=programme))
+    return reporting.status(ui.version_database(version, path), as_of, returns.arrivals(programme=programme))
 
 
 HEATMAP_PROJECTS = 300  # rows of the reporting heatmap: beyond a few hundred a cell is too small to read or click
@@ -369,8 +369,7 @@ HEATMAP_PROJECTS = 300  # rows of the reporting heatmap: beyond a few hundred a 
 
 def reporting_view() -> None:
     """Who has reported: as of a date, every active project x quarter, the rates, and the missing returns."""
-    ui.database()
-    active = ui._active()
+    active = ui.active_version()
     deadline = ui.programme().reporting.deadline_days
     when_due = (f"{deadline} days after the quarter ends" if deadline else "when the quarter ends")
     as_of = st.date_input("As of", value=dt.date.today(), key="reporting_as_of",

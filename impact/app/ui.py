@@ -66,6 +66,18 @@ def database() -> db.Database:
     return _opened()[1]
 
 
+def active_version() -> store.ActiveVersion:
+    """The data version this run reads (its id and folder): the one `begin_run` found, whatever became active since,
+    so that everything a run shows comes from one version. Functions cached per version take it as their key."""
+    return _opened()[0]
+
+
+def version_database(version: str, path: str) -> db.Database:
+    """The open database of one data version (opened once, shared by every session): for a function cached per
+    version, given the `active_version()` of the run that called it."""
+    return _database(version, path)
+
+
 _RUN = "_run_opened"  # session state: (programme id, active version, database) as this run's first look found them
 
 
@@ -712,10 +724,11 @@ def url_multi(label: str, choices: list[str], url_key: str, **kwargs) -> list[st
 
 
 def all_databases() -> list[db.Database]:
-    """The active version of every programme in the store, top-level programme first."""
-    out = []
+    """The active version of every programme in the store, top-level programme first (the chosen programme's is the
+    version this run reads)."""
+    out, chosen = [], programme_id()
     for pid in store.programmes():
-        active = store.active(programme=pid)
+        active = active_version() if pid == chosen else store.active(programme=pid)
         if store.is_complete(store.data_dir(programme=pid), active.version):
             out.append(_database(active.version, str(active.path)))
     return out

@@ -350,19 +350,20 @@ def _textbox(slide, left, top, width, height, text: str, size: int, *, bold=Fals
 
 
 def native_chart_data(spec: catalog.ChartSpec, frame: pd.DataFrame):
-    """The chart's categories and series as python-pptx chart data (category text neutralised)."""
+    """The chart's categories and series as python-pptx chart data (category text and series names neutralised)."""
     from pptx.chart.data import CategoryChartData
 
     rows = spec.rows(frame)
     columns = series_columns(spec, rows)
     formats = spec.column_formats(rows)
     data = CategoryChartData(number_format=_head_format(spec))
-    # The embedded workbook is written by XlsxWriter, which turns text starting with '=' into a formula.
+    # The embedded workbook is written by XlsxWriter, which turns text starting with '=' into a formula: its
+    # category cells (column A) and series names (row 1) are neutralised like every exported cell.
     data.categories = [f"{v:%b %Y}" if isinstance(v, dt.date) else export.neutralise(str(v))
                        for v in rows[spec.category]]
     for column in columns:
         values = [None if pd.isna(v) else float(v) for v in rows[column]]
-        data.add_series(export.column_label(column), values, number_format=excel_format(formats.get(column, "count")))
+        data.add_series(export.heading(column), values, number_format=excel_format(formats.get(column, "count")))
     return data
 
 
@@ -402,7 +403,7 @@ def _add_native_chart(slide, spec: catalog.ChartSpec, frame: pd.DataFrame, box) 
             point.format.fill.fore_color.rgb = _rgb(theme.CATEGORICAL[i % len(theme.CATEGORICAL)])
         chart.has_legend = False
         return
-    points = {export.column_label(c) for c in spec.points}
+    points = {export.heading(c) for c in spec.points}  # series are named by their headings
     for i, series in enumerate(plot.series):
         color = _rgb(theme.CATEGORICAL[i % len(theme.CATEGORICAL)])
         if spec.kind == "line" and series.name in points:  # markers at their dates, no line between them
@@ -449,7 +450,7 @@ def _secondary_lines(chart, spec: catalog.ChartSpec) -> None:
 
     plot_area = chart._chartSpace.chart.plotArea
     bars = plot_area.find(qn("c:barChart"))
-    names = [export.column_label(c) for c in spec.secondary]
+    names = [export.heading(c) for c in spec.secondary]
     cat_id, val_id = "60010001", "60010002"
     line = parse_xml(
         f'<c:lineChart {nsdecls("c")}><c:grouping val="standard"/><c:varyColors val="0"/></c:lineChart>'

@@ -85,6 +85,12 @@ def column_label(column: str) -> str:
     return column.replace("_", " ").capitalize() if re.fullmatch(r"[a-z0-9_]+", column) else column
 
 
+def heading(column: str) -> str:
+    """A column's heading in a file people take away (a CSV or Excel header, a chart's series name): its label,
+    neutralised like every other cell, since a split names columns after data values such as `=Undisclosed`."""
+    return cells.neutralise(column_label(column))
+
+
 # ---- figures and images ---------------------------------------------------------------------
 
 def slide_figure(
@@ -169,9 +175,10 @@ neutralise = cells.neutralise  # one rule for every spreadsheet the product writ
 
 
 def table(spec: catalog.ChartSpec, frame: pd.DataFrame, *, neutral: bool = True) -> pd.DataFrame:
-    """The numbers behind the chart, with readable headings and (unless told) neutralised text cells."""
+    """The numbers behind the chart, with readable headings and (unless told) neutralised text cells and headings."""
     rows = spec.rows(frame).reset_index(drop=True)
-    return pd.DataFrame({column_label(c): _column(rows[c], neutral) for c in rows.columns})
+    label = heading if neutral else column_label
+    return pd.DataFrame({label(c): _column(rows[c], neutral) for c in rows.columns})
 
 
 def _column(series: pd.Series, neutral: bool) -> pd.Series:

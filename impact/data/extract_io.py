@@ -97,7 +97,7 @@ def import_extract(source: str | Path, data_dir: str | Path | None = None, who: 
         except store.StoreError as error:
             report.add(where, None, "id", str(target), "bad-programme", str(error))
             return ImportResult(report)
-        with store.locked(root):
+        with store.locked(root, provisional=True):  # a refused new programme leaves no folder behind
             exists = store.is_complete(root, store.active(root).version)
             current = store.active(root) if exists else None
             result = ImportResult(report, previous=current.version if current else "",
@@ -272,7 +272,7 @@ def save_uploads(files: list[tuple[str, bytes]], folder: Path, report: validate.
         return None
     for name, data in files:
         base = Path(name.replace("\\", "/")).name
-        if not safe.match(name) or base != name:
+        if not safe.fullmatch(name) or base != name:
             report.add(name[:80], None, "", name, "unknown-file",
                        "The file name has characters a table file never has; name it after its table.")
             continue

@@ -243,6 +243,11 @@ def _clean(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
+def _language(code: str) -> str:
+    """A language code as compared: codes are case-insensitive (a funder's "EN" is "en") and "en-GB" is English."""
+    return code.strip().casefold().split("-")[0]
+
+
 class _Mapper:
     """Reads each activity into a project, its partners and its country, by these rules:
 
@@ -322,13 +327,15 @@ class _Mapper:
                                                          f"participating organisation {institution_id}"))
 
     def narrative(self, element) -> str:
-        """The element's narrative in the definition's language, else its first."""
+        """The element's narrative in the definition's language, else its first. A narrative without xml:lang is in
+        the nearest default around it (the activity's, else the file's), else in the definition's language."""
         if element is None:
             return ""
         narratives = element.findall("narrative")
-        activity_lang = next((a.get(XML_LANG) for a in element.iterancestors("iati-activity")), None)
+        default = next((a.get(XML_LANG) for a in element.iterancestors() if a.get(XML_LANG)), None)
+        wanted = _language(self.language)
         for n in narratives:
-            if (n.get(XML_LANG) or activity_lang or self.language) == self.language:
+            if _language(n.get(XML_LANG) or default or self.language) == wanted:
                 return _clean(n.text)
         return _clean(narratives[0].text) if narratives else ""
 

@@ -60,6 +60,12 @@ class Metric:
     numerator: str = ""
     denominator: str = ""
 
+    @property
+    def over_no_rows(self) -> int | None:
+        """Its value when no rows match: what is added up, counted or latest is 0; a ratio has nothing to divide
+        by, so it is missing (shown as "—")."""
+        return None if self.aggregation == "ratio" else 0
+
 
 METRICS: dict[str, Metric] = {
     m.key: m

@@ -25,9 +25,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
+import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from impact.data import iso639, iso4217
 
 FILE = "programme.json"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,31}$")  # URL-safe: ?programme=hps
@@ -72,6 +76,10 @@ RESERVED_KEYS = frozenset({
     "map", "asof", "score", "years", "pregion", "pcountry", "deck", "slide", "version", "lang",
     # the other vocabularies
     *VOCABULARIES, "metric", "indicator"})
+YEARS = (1900, 2200)  # the years a definition's dates may fall in (beyond them the calendar and pages break)
+# How a definition's JSON is read (`loads`): its nesting, and the digits of a whole number, are bounded.
+DEPTH_MAX = 64
+DIGITS_MAX = 20
 # How progress against a target is read (see `Results`): a milestone between two due dates.
 READINGS = ("interpolate", "last due")
 
@@ -368,7 +376,9 @@ class _Checker:
     def add(self, where: str, message: str) -> None:
         self.problems.append((where, message))
 
-    def text(self, data: dict, key: str, where: str, *, required: bool = True, default: str = "") -> str:
+    def text(self, data: dict, key: str, where: str, *, required: bool = True, default: str = "",
+             exact: bool = False) -> str:
+        """A text field, stripped; `exact` (values, codes, ids): compared as written, so a space around it is refused."""
         value = data.get(key, None)
         if value is None or value == "":
             if required:
@@ -379,6 +389,9 @@ class _Checker:
             return default
         if len(value) > TEXT_MAX or any(not ch.isprintable() for ch in value):
             self.add(f"{where}{key}", f"must be one line of at most {TEXT_MAX} printable characters")
+            return default
+        if exact and value != value.strip():
+            self.add(f"{where}{key}", f"{value[:40]!r} has a space at its start or end; remove it")
             return default
         return value.strip()
 
@@ -391,10 +404,15 @@ class _Checker:
         try:
             if not isinstance(value, str) or len(value) != 10:
                 raise ValueError
-            return dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
             self.add(f"{where}{key}", f"{str(value)[:30]!r} is not a date; write it as YYYY-MM-DD")
             return None
+        if not YEARS[0] <= day.year <= YEARS[1]:
+            self.add(f"{where}{key}", f"{value} is outside the years {YEARS[0]} to {YEARS[1]} a programme's dates "
+                                      "fall in")
+            return None
+        return day
 
     def items(self, data: dict, key: str, where: str = "") -> list:
         value = data.get(key, [])
@@ -404,26 +422,58 @@ class _Checker:
         return value
 
 
+# Letters of these scripts look alike (Latin a, Cyrillic а, Greek α): a word may use one of them, not two.
+LOOK_ALIKE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
+# Cyrillic and Greek letters drawn like a Latin one, folded to it when looking for near-duplicate values.
+_LOOK_ALIKE = str.maketrans("асеорхуіјѕԁһӏАВЕКМНОРСТХІЈЅΑΒΕΖΗΙΚΜΝΟΡΤΥΧοι",
+                            "aceopxyijsdhlABEKMHOPCTXIJSABEZHIKMNOPTYXoi")
+
+
+def _fold(value: str) -> str:
+    """What near-duplicate values have in common: NFKC form, look-alike letters as Latin, case folded, and runs of
+    spaces as one ("Child  health", "CHILD HEALTH" and "Сhild health" with a Cyrillic С all fold alike)."""
+    return " ".join(unicodedata.normalize("NFKC", value).translate(_LOOK_ALIKE).casefold().split())
+
+
+def _mixed_script(value: str) -> tuple[str, list[str]] | None:
+    """The first word of `value` with letters of more than one look-alike script, and those scripts."""
+    for word in value.split():
+        scripts = {unicodedata.name(ch, "").split(" ")[0] for ch in word if ch.isalpha()} & set(LOOK_ALIKE_SCRIPTS)
+        if len(scripts) > 1:
+            return word, sorted(s.title() for s in scripts)
+    return None
+
+
 def _terms(check: _Checker, name: str, raw, where: str = "") -> tuple[Term, ...]:
     where = where or f"vocabularies.{name}"
     if not isinstance(raw, list) or not raw:
         check.add(where, "must be a non-empty list of values")
         return ()
-    terms, seen = [], set()
+    terms, seen, folded = [], set(), {}
     for n, item in enumerate(raw):
         spot = f"{where}[{n}]"
         item = {"value": item} if isinstance(item, str) else item
         if not isinstance(item, dict):
             check.add(spot, "must be a value (text) or an object with 'value'")
             continue
-        value = check.text(item, "value", f"{spot}.")
+        value = check.text(item, "value", f"{spot}.", exact=True)
         if not value:
             continue
         if value in seen:
             check.add(f"{spot}.value", f"{value!r} is listed twice")
             continue
+        if _fold(value) in folded:
+            check.add(f"{spot}.value", f"{value!r} and {folded[_fold(value)]!r} differ only in case, spacing, Unicode "
+                                       "form or look-alike letters; keep one of them")
+            continue
+        mixed = _mixed_script(value)
+        if mixed:
+            check.add(f"{spot}.value", f"{value!r} mixes {' and '.join(mixed[1])} letters in the word {mixed[0]!r} "
+                                       "(a look-alike letter?); write each word in one script")
+            continue
         seen.add(value)
-        role = check.text(item, "role", f"{spot}.", required=False)
+        folded[_fold(value)] = value
+        role = check.text(item, "role", f"{spot}.", required=False, exact=True)
         if role and role not in ROLES.get(name, {}):
             known = ", ".join(ROLES.get(name, {})) or "none"
             check.add(f"{spot}.role", f"{role!r} is not a role of {name} (roles: {known})")
@@ -489,7 +539,7 @@ def _phases(check: _Checker, raw: list, start: dt.date | None, end: dt.date | No
         if not isinstance(item, dict):
             check.add(spot, "must be an object with name, first_day and last_day")
             continue
-        name = check.text(item, "name", f"{spot}.")
+        name = check.text(item, "name", f"{spot}.", exact=True)
         first, last = check.day(item, "first_day", f"{spot}."), check.day(item, "last_day", f"{spot}.")
         if not name or not first or not last:
             continue
@@ -518,7 +568,7 @@ def _indicators(check: _Checker, raw: list, structural: set[str]) -> tuple[Indic
         if not isinstance(item, dict):
             check.add(spot, "must be an object with code, label and aggregation")
             continue
-        code = check.text(item, "code", f"{spot}.")
+        code = check.text(item, "code", f"{spot}.", exact=True)
         if code and not re.fullmatch(r"[a-z][a-z0-9_]{0,47}", code):
             check.add(f"{spot}.code", f"{code!r} must be lower-case letters, digits and _ (e.g. patients_seen)")
             code = ""
@@ -546,8 +596,8 @@ def _indicators(check: _Checker, raw: list, structural: set[str]) -> tuple[Indic
             check.add(f"{spot}.headline", "must be true or false")
             headline = True
         label = check.text(item, "label", f"{spot}.")
-        numerator = check.text(item, "numerator", f"{spot}.", required=aggregation == "ratio")
-        denominator = check.text(item, "denominator", f"{spot}.", required=aggregation == "ratio")
+        numerator = check.text(item, "numerator", f"{spot}.", required=aggregation == "ratio", exact=True)
+        denominator = check.text(item, "denominator", f"{spot}.", required=aggregation == "ratio", exact=True)
         if not code or not aggregation or not label:
             continue
         codes.add(code)
@@ -575,13 +625,13 @@ def _figures(check: _Checker, raw: list, metrics: set[str]) -> tuple[ReferenceFi
         if not isinstance(item, dict):
             check.add(spot, "must be an object with metric and value")
             continue
-        metric = check.text(item, "metric", f"{spot}.")
+        metric = check.text(item, "metric", f"{spot}.", exact=True)
         if metric and metric not in metrics:
             check.add(f"{spot}.metric", f"{metric!r} is not a metric of this programme")
             metric = ""
         value = item.get("value")
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            check.add(f"{spot}.value", "must be a number")
+        if not _finite(value):
+            check.add(f"{spot}.value", "must be a finite number")
             value = None
         qualifier = item.get("qualifier", "")
         if qualifier not in QUALIFIERS:
@@ -603,10 +653,20 @@ def _number(check: _Checker, item: dict, key: str, where: str, *, required: bool
         if required:
             check.add(f"{where}{key}", "is missing; give it as a number")
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        check.add(f"{where}{key}", f"{str(value)[:30]!r} must be a number")
+    if not _finite(value):
+        check.add(f"{where}{key}", f"{str(value)[:30]!r} must be a finite number")
         return None
     return float(value)
+
+
+def _finite(value) -> bool:
+    """True for a number a definition can hold: not a bool, NaN or an infinity, and within a float's range."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond a float's range
+        return False
 
 
 GRAINS = ("quarter",)
@@ -655,7 +715,7 @@ def _results(check: _Checker, raw) -> Results:
         if not isinstance(item, dict):
             check.add(spot, "must be an object with score, from and to")
             continue
-        score = check.text(item, "score", f"{spot}.")
+        score = check.text(item, "score", f"{spot}.", exact=True)
         low = _number(check, item, "from", f"{spot}.")
         high = _number(check, item, "to", f"{spot}.", required=False)
         if score in scores:
@@ -697,12 +757,12 @@ def _iati(check: _Checker, raw, themes: tuple[str, ...]) -> Iati | None:
         check.add("iati", "must be an object with reporting_org_ref and sectors")
         return None
     where = "iati."
-    ref = check.text(raw, "reporting_org_ref", where)
+    ref = check.text(raw, "reporting_org_ref", where, exact=True)
     if ref and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{2,99}", ref):
         check.add("iati.reporting_org_ref", f"{ref[:40]!r} is not an organisation identifier (e.g. GB-CHC-1113226)")
     codes = {}
     for key in ("reporting_org_type", "funder_type"):
-        value = check.text(raw, key, where, required=False)
+        value = check.text(raw, key, where, required=False, exact=True)
         if value and not re.fullmatch(r"[0-9]{2}", value):
             check.add(f"iati.{key}", f"{value[:20]!r} is not an IATI OrganisationType code (two digits, e.g. 21)")
         codes[key] = value
@@ -718,6 +778,11 @@ def _iati(check: _Checker, raw, themes: tuple[str, ...]) -> Iati | None:
             check.add(f"iati.sectors.{theme}", f"{str(code)[:20]!r} is not a DAC 5-digit purpose code (e.g. 12181)")
         else:
             sectors[theme] = code
+    language = check.text(raw, "language", where, required=False, default="en", exact=True)
+    if not iso639.is_code(language):
+        check.add("iati.language", f"{language[:20]!r} is not an ISO 639-1 language code: two lower-case letters "
+                                   "(e.g. en, fr, pt)")
+        language = "en"
     known = {"reporting_org_ref", "reporting_org_type", "funder_ref", "funder_type", "activity_prefix", "language",
              "sectors"}
     for extra in raw:
@@ -725,10 +790,10 @@ def _iati(check: _Checker, raw, themes: tuple[str, ...]) -> Iati | None:
             check.add(f"iati.{str(extra)[:40]}", f"is not a field of the IATI section; the fields are "
                                                  f"{', '.join(sorted(known))}")
     return Iati(reporting_org_ref=ref, reporting_org_type=codes["reporting_org_type"] or "21",
-                funder_ref=check.text(raw, "funder_ref", where, required=False),
+                funder_ref=check.text(raw, "funder_ref", where, required=False, exact=True),
                 funder_type=codes["funder_type"] or "10",
-                activity_prefix=check.text(raw, "activity_prefix", where, required=False),
-                language=check.text(raw, "language", where, required=False, default="en"),
+                activity_prefix=check.text(raw, "activity_prefix", where, required=False, exact=True),
+                language=language,
                 sectors=sectors or None)
 
 
@@ -740,7 +805,7 @@ def parse(data, file: str = FILE) -> Programme:
     if not isinstance(data, dict):
         raise DefinitionError([("(file)", "must hold one JSON object")], file)
     pid = data.get("id")
-    if not isinstance(pid, str) or not ID_PATTERN.match(pid):
+    if not isinstance(pid, str) or not ID_PATTERN.fullmatch(pid):
         check.add("id", f"{str(pid)[:40]!r} is not a programme id: 2 to 32 lower-case letters, digits or '-', "
                         "starting with a letter (it appears in links: ?programme=hps)")
     name = check.text(data, "name", "")
@@ -779,9 +844,12 @@ def parse(data, file: str = FILE) -> Programme:
         short_name=check.text(data, "short_name", "", required=False, default=name),
         funder=check.text(data, "funder", "", required=False),
         managed_by=check.text(data, "managed_by", "", required=False),
-        currency=check.text(data, "currency", "", required=False, default="GBP"),
+        currency=check.text(data, "currency", "", required=False, default="GBP", exact=True),
         description=check.text(data, "description", "", required=False),
     )
+    if not iso4217.is_code(programme_fields["currency"]):
+        check.add("currency", f"{programme_fields['currency'][:30]!r} is not an ISO 4217 currency code: three capital "
+                              "letters (e.g. GBP, USD, EUR)")
     phases = _phases(check, check.items(data, "phases"), start, end)
     results = _results(check, data.get("results"))
     reporting = _reporting(check, data.get("reporting"))
@@ -796,6 +864,11 @@ def parse(data, file: str = FILE) -> Programme:
 
 def read(path: str | Path) -> Programme:
     """Read and check a `programme.json` (DefinitionError, naming the file, when it cannot be used)."""
+    return parse(read_json(path), Path(path).name)
+
+
+def read_json(path: str | Path):
+    """The JSON value of a `programme.json` file, read as `loads` reads it (at most 2 MB of UTF-8 text)."""
     path = Path(path)
     if path.stat().st_size > 2_000_000:
         raise DefinitionError([("(file)", "is larger than 2 MB; a definition is a few kilobytes")], path.name)
@@ -803,12 +876,116 @@ def read(path: str | Path) -> Programme:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise DefinitionError([("(file)", "is not UTF-8 text")], path.name) from None
+    return loads(text, path.name)
+
+
+# ---- reading a definition's JSON strictly -------------------------------------------------------
+# Every reader of a programme.json (`read`, and the store reading a definition's id) goes through `loads`, so
+# no definition reaches `parse` nested deeper than DEPTH_MAX, with a key given twice in one object, with NaN,
+# an infinity or a float beyond range (1e400), or with a whole number of more than DIGITS_MAX digits.
+
+_BRACKET_OR_QUOTE = re.compile(r'["\[\]{}]')
+_STRING_REST = re.compile(r'[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)  # possessive: each string scanned once
+
+
+class _Refused:
+    """A number `loads` does not take, left in its place so that the walk after parsing can name its field."""
+
+    def __init__(self, why: str):
+        self.why = why
+
+
+class _Repeated(dict):
+    """A JSON object that gave a key more than once (`repeated` lists those keys)."""
+
+    repeated: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, object]]) -> dict:
+    from collections import Counter
+
+    out = dict(pairs)
+    if len(out) == len(pairs):
+        return out
+    marked = _Repeated(out)
+    marked.repeated = tuple(key for key, times in Counter(key for key, _ in pairs).items() if times > 1)
+    return marked
+
+
+def _float(text: str):
+    value = float(text)
+    return value if math.isfinite(value) else _Refused(f"{text[:30]} is beyond the range of a number; "
+                                                       "give a finite number")
+
+
+def _int(text: str):
+    digits = len(text.lstrip("-"))
+    if digits > DIGITS_MAX:
+        return _Refused(f"is a whole number of {digits:,} digits; a definition's numbers have at most {DIGITS_MAX}")
+    return int(text)
+
+
+def _constant(text: str):
+    return _Refused(f"{text} is not a finite number; give a number")
+
+
+def _too_deep(text: str) -> int | None:
+    """Where in `text` the JSON opens its (DEPTH_MAX + 1)th nested level, if it does."""
+    depth, at = 0, 0
+    while (found := _BRACKET_OR_QUOTE.search(text, at)) is not None:
+        at = found.end()
+        if found.group() == '"':
+            rest = _STRING_REST.match(text, at)
+            if rest is None:
+                return None  # an unterminated string: json says where
+            at = rest.end()
+        elif found.group() in "[{":
+            depth += 1
+            if depth > DEPTH_MAX:
+                return found.start()
+        else:
+            depth -= 1
+    return None
+
+
+def _walk(value, where: str, problems: list[tuple[str, str]]) -> None:
+    """Add the refused numbers and repeated keys of a parsed value to `problems`, each with its field."""
+    if isinstance(value, _Refused):
+        problems.append((where or "(file)", value.why))
+    elif isinstance(value, dict):
+        for key in getattr(value, "repeated", ()):
+            problems.append((f"{where}.{key[:40]}" if where else key[:40],
+                             f"the key {key[:40]!r} is given more than once in the same object; give it once"))
+        for key, item in value.items():
+            _walk(item, f"{where}.{key[:40]}" if where else key[:40], problems)
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            _walk(item, f"{where}[{n}]", problems)
+
+
+def loads(text: str, file: str = FILE):
+    """The JSON value of a definition's text, read strictly: DefinitionError, with the line and column or the
+    field, for text that is not JSON, nests deeper than DEPTH_MAX levels, gives a key twice in one object, or holds
+    NaN, an infinity, a float beyond range or a whole number of more than DIGITS_MAX digits."""
+    deep = _too_deep(text)
+    if deep is not None:
+        line = text.count("\n", 0, deep) + 1
+        column = deep - text.rfind("\n", 0, deep)
+        raise DefinitionError([(f"line {line}, column {column}", f"is nested more than {DEPTH_MAX} levels deep; "
+                                                                 "a definition is a few levels deep")], file)
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_object, parse_float=_float, parse_int=_int,
+                          parse_constant=_constant)
     except json.JSONDecodeError as error:
         raise DefinitionError([(f"line {error.lineno}, column {error.colno}", f"is not valid JSON: {error.msg}")],
-                              path.name) from None
-    return parse(data, path.name)
+                              file) from None
+    except (ValueError, RecursionError) as error:  # guarded against above; kept so that no reader sees a traceback
+        raise DefinitionError([("(file)", f"cannot be read: {str(error)[:100]}")], file) from None
+    problems: list[tuple[str, str]] = []
+    _walk(data, "", problems)
+    if problems:
+        raise DefinitionError(problems, file)
+    return data
 
 
 INFERRED_ID = "main"  # the id of a store made before extracts carried their definition

@@ -40,6 +40,7 @@ import datetime as dt
 import fcntl
 import functools
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -54,7 +55,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from impact.data import remote
-from impact.data.programme import INFERRED_ID
+from impact.data.programme import INFERRED_ID, read_json
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BASE_VERSION = "base"
@@ -136,9 +137,9 @@ def _own_id(root: Path) -> str | None:
 
 @functools.lru_cache(maxsize=256)
 def _definition_id(path: str, _mtime_ns: int) -> str | None:
-    """The `id` of a definition file (cached per file and modification time)."""
+    """The `id` of a definition file (cached per file and modification time; read strictly, as every definition is)."""
     try:
-        value = json.loads(Path(path).read_text(encoding="utf-8")).get("id")
+        value = read_json(path).get("id")
     except (OSError, ValueError, AttributeError):
         return None
     return value if isinstance(value, str) else None
@@ -154,7 +155,8 @@ def programmes(override: str | Path | None = None) -> dict[str, Path]:
     folder = root / PROGRAMMES
     if folder.is_dir():
         for path in sorted(folder.iterdir()):
-            if _PROGRAMME_ID.match(path.name) and path.name not in found and path.is_dir():
+            # A folder with no version and no definition is not a programme (e.g. one a crash left mid-creation).
+            if _PROGRAMME_ID.fullmatch(path.name) and path.name not in found and path.is_dir() and _own_id(path):
                 found[path.name] = path
     return found
 
@@ -166,7 +168,7 @@ def default_programme(override: str | Path | None = None) -> str | None:
 
 def programme_root(root: Path, programme: str, *, create: bool = False) -> Path:
     """The store of programme `programme` in the data directory `root` (StoreError if unknown)."""
-    if not isinstance(programme, str) or not _PROGRAMME_ID.match(programme):
+    if not isinstance(programme, str) or not _PROGRAMME_ID.fullmatch(programme):
         raise StoreError(f"not a programme id: {str(programme)[:40]!r} (lower-case letters, digits and '-')")
     if _own_id(root) == programme:
         return root
@@ -207,7 +209,7 @@ def manifest_programme(override: str | Path | None, version: str, programme: str
 
 def check_name(version: str) -> str:
     """`version` if it is a well-formed version id (no paths, no dots); else StoreError."""
-    if not isinstance(version, str) or not _VERSION_NAME.match(version):
+    if not isinstance(version, str) or not _VERSION_NAME.fullmatch(version):
         raise StoreError(f"not a version id: {str(version)[:70]!r}")
     return version
 
@@ -262,20 +264,16 @@ _BUSY = "another import or switch is running on this data store; try again in a 
 
 
 @contextlib.contextmanager
-def locked(root: Path, timeout: float = 30.0) -> Iterator[None]:
+def locked(root: Path, timeout: float = 30.0, *, provisional: bool = False) -> Iterator[None]:
     """Hold the store's exclusive writer lock (imports, switches, deletions) for the block (on an S3 store
-    also its lock object, and the mirror refreshed first)."""
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / LOCK, "a+") as fh:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise StoreError(_BUSY) from None
-                time.sleep(0.1)
+    also its lock object, and the mirror refreshed first).
+
+    `provisional`: the block may be creating the store (a new programme's first import). If this call created its
+    folder and the block leaves it with no active version (the import was refused, or failed before the switch),
+    the folder is removed again, lock file and all, so that nothing is left behind."""
+    created = list(itertools.takewhile(lambda folder: not folder.exists(), (root, *root.parents)))
+    deadline = time.monotonic() + timeout
+    with _take_lock(root, deadline) as fh:
         try:
             where = remote_of(root)
             if where is None:
@@ -296,7 +294,50 @@ def locked(root: Path, timeout: float = 30.0) -> Iterator[None]:
             finally:
                 remote.release_lock(where, LOCK, token)
         finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            try:
+                if provisional and created and not _has_active_version(root):
+                    _remove_created(created)
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _take_lock(root: Path, deadline: float):
+    """The store's lock file, open and exclusively locked (StoreError when it stays busy past `deadline`)."""
+    while True:
+        root.mkdir(parents=True, exist_ok=True)
+        fh = open(root / LOCK, "a+")
+        try:
+            while True:
+                try:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise StoreError(_BUSY) from None
+                    time.sleep(0.1)
+            with contextlib.suppress(FileNotFoundError):
+                if os.stat(root / LOCK).st_ino == os.fstat(fh.fileno()).st_ino:
+                    return fh
+        except BaseException:
+            fh.close()
+            raise
+        fh.close()  # the holder removed the store it had created (see `locked`): take the lock of the store anew
+
+
+def _has_active_version(root: Path) -> bool:
+    """True when the store names an active version or ships an extract (a store worth keeping)."""
+    return (root / POINTER).is_file() or is_complete(root, BASE_VERSION)
+
+
+def _remove_created(created: list[Path]) -> None:
+    """Remove a store `locked` created (the lock held), then the folders made for it that are still empty."""
+    store, *parents = created
+    shutil.rmtree(store, ignore_errors=True)
+    for folder in parents:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty: another programme's store was made in it meanwhile
+            break
 
 
 # ---- a mirror of an S3 store ------------------------------------------------------------------
@@ -362,7 +403,7 @@ def refresh(root: Path, url: str) -> None:
     where = remote.parse(url)
     root.mkdir(parents=True, exist_ok=True)
     stores = [(root, where)] + [(root / PROGRAMMES / pid, where.child(f"{PROGRAMMES}/{pid}"))
-                                for pid in remote.folders(where, f"{PROGRAMMES}/") if _PROGRAMME_ID.match(pid)]
+                                for pid in remote.folders(where, f"{PROGRAMMES}/") if _PROGRAMME_ID.fullmatch(pid)]
     for local, place in stores:
         try:
             _sync_store(local, place)
@@ -609,7 +650,7 @@ def list_versions(override: str | Path | None = None, programme: str | None = No
     where = remote_of(root)
     listed = None
     if where is not None:  # every version of an S3 store, mirrored once (a version deleted there is not listed)
-        listed = {name for name in remote.folders(where, f"{VERSIONS}/") if _VERSION_NAME.match(name)}
+        listed = {name for name in remote.folders(where, f"{VERSIONS}/") if _VERSION_NAME.fullmatch(name)}
         for name in listed:
             with contextlib.suppress(StoreError):
                 _ensure_version(root, where, name)
@@ -619,7 +660,7 @@ def list_versions(override: str | Path | None = None, programme: str | None = No
         for path in folder.iterdir():
             if listed is not None and path.name not in listed:
                 continue
-            if _VERSION_NAME.match(path.name) and is_complete(root, path.name):
+            if _VERSION_NAME.fullmatch(path.name) and is_complete(root, path.name):
                 found.append(VersionInfo(path.name, path, path.name == current, read_manifest(path)))
     found.sort(key=lambda v: (v.created_at, v.version), reverse=True)
     base = VersionInfo(BASE_VERSION, root, current == BASE_VERSION, read_manifest(root))

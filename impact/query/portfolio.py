@@ -4,8 +4,9 @@ Each programme keeps its own database and vocabularies; what they share is the s
 (health workers trained, women trained, volunteer days overseas and from home, countries, projects,
 funding). Each figure is the programme's own named query under a `Scope` that every programme can
 apply (calendar years, regions and countries by name or code), so the portfolio's numbers are the
-programmes' numbers added side by side, never re-derived. Its charts are the catalogue's
-(`impact.charts.catalog.PORTFOLIO`).
+programmes' numbers added side by side, never re-derived. Money is the exception to adding up: each programme's
+is in its own currency (its definition's), and only programmes sharing a currency are added together. Its charts
+are the catalogue's (`impact.charts.catalog.PORTFOLIO`).
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from impact.data import metrics
 from impact.query import db, explore
 from impact.query.filters import Filters
 
 SHARED = ("trainees", "women_trained", "women_share", "volunteer_days_overseas", "volunteer_days_uk",
           "countries_active", "projects", "budget_gbp")
 PROGRAMME = "programme"
+CURRENCY = "currency"
+FUNDING = "grant_funding"  # a programme's grants in its own currency, in the table people read
 
 
 @dataclass(frozen=True)
@@ -62,10 +66,45 @@ def totals(databases: list[db.Database], scope: Scope) -> pd.DataFrame:
         row = db.run_query(database, "headline_totals", scope.params()).iloc[0]
         p = database.programme
         rows.append({PROGRAMME: _name(database), "name": p.name, "years": f"{p.start.year}–{p.end.year}",
-                     **{key: row[key] for key in SHARED if key in row},
+                     CURRENCY: p.currency, **{key: row[key] for key in SHARED if key in row},
                      "women_share": row["women_trained"] / row["trainees"] if row["trainees"] else None})
-    frame = pd.DataFrame(rows, columns=[PROGRAMME, "name", "years", *SHARED])
+    frame = pd.DataFrame(rows, columns=[PROGRAMME, "name", "years", CURRENCY, *SHARED])
     return frame.astype({"women_share": "float64"})
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """`totals` as a table people read: each programme's funding beside its currency, under a heading that names
+    no currency (a money column would be headed with the currency of the programme on screen)."""
+    return frame.rename(columns={"budget_gbp": FUNDING})
+
+
+@dataclass(frozen=True)
+class Funding:
+    """The programmes' grant funding in words: added up within a currency, never across currencies."""
+
+    total: str  # each currency's total: '£30m', or '£30m · $12m' for programmes paid in two currencies
+    each: str  # each programme's own, in its currency: 'HPS: £30m · GSP: $12m'
+    note: str  # why there is no single total ('' when there is one)
+
+
+def money(value, programme) -> str:
+    """An amount written in `programme`'s currency (£30m, $1.2m, CHF 999), whichever programme is on screen."""
+    with metrics.using(programme):
+        return metrics.format_metric("budget_gbp", value)
+
+
+def funding(databases: list[db.Database], frame: pd.DataFrame) -> Funding:
+    """The grant funding of `totals`' programmes (`frame`, in the order of `databases`), each in its currency."""
+    programmes = [d.programme for d in databases]
+    currencies = list(dict.fromkeys(p.currency for p in programmes))
+    totals = [money(frame.loc[frame[CURRENCY] == c, "budget_gbp"].sum(), next(p for p in programmes
+                                                                              if p.currency == c))
+              for c in currencies]
+    each = " · ".join(f"{name}: {money(value, p)}" for name, value, p in zip(frame[PROGRAMME], frame["budget_gbp"],
+                                                                             programmes))
+    note = (f"The programmes are paid in different currencies ({', '.join(currencies)}): each currency is added up "
+            "on its own, never converted." if len(currencies) > 1 else "")
+    return Funding(total=" · ".join(totals), each=each, note=note)
 
 
 def by_year(databases: list[db.Database], scope: Scope) -> pd.DataFrame:

@@ -8,6 +8,9 @@ date between two due dates is read (`interpolate` or `last due`) and which score
 metric that is added up, each project and country's latest value for a `latest` indicator, and the
 ratio of the two cumulative parts for a ratio — the same rules as the headline figures.
 % achieved is (actual - baseline) / (expected - baseline) x 100, from zero when no baseline is given.
+A target past due is judged at its due date: once a date is past a scope and metric's end target, the actual is
+the one at the end target's due date, not the results that came later (before then, a date past a milestone is
+judged on the way to the next target, as the definition reads it).
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ from impact.query import db, filters
 
 NO_MILESTONE = "no milestone due yet"
 NO_TARGET = "no target set"
-TABLE_COLUMNS = ["scope", "project_id", "title", "country", "metric", "indicator", "baseline", "actual", "expected",
-                 "percent", "score", "end_target", "end_due", "percent_of_end", "how"]
+TABLE_COLUMNS = ["scope", "project_id", "title", "country", "metric", "indicator", "baseline", "judged_at", "actual",
+                 "expected", "percent", "score", "end_target", "end_due", "percent_of_end", "how"]
 
 
 def quarter_start(day: dt.date) -> dt.date:
@@ -193,6 +196,12 @@ def score(actual: float, target: float | None, baseline: float | None, results) 
     return results.score(percent).score
 
 
+def judged_on(day: dt.date, end_due: dt.date) -> dt.date:
+    """The date a target is judged at when progress is asked for at `day`: that day, or its end target's due date
+    once that has passed (a target is judged on the results by its due date, not on later ones)."""
+    return min(day, end_due)
+
+
 def judge(due: list[dt.date], values: list[float], baseline: float | None, start: dt.date, actual: float,
           day: dt.date, results) -> Judged:
     """A scope and metric's targets (sorted by due date) judged at `day` against `actual`."""
@@ -271,8 +280,8 @@ def programme_picture(database: db.Database) -> Picture:
 
 def project_progress(database: db.Database, params: dict, day: dt.date, project_id: str = "") -> pd.DataFrame:
     """Every project and metric with a target under the filters judged at `day` (TABLE_COLUMNS), at the grain
-    it is shown: each project's actual as of `day`'s quarter and what its milestones expect by `day`, both
-    from SQL, rather than every project's whole history on a grid of quarters.
+    it is shown: each project's actual as of `day`'s quarter (its end target's, once that is past due) and what its
+    milestones expect by `day`, both from SQL, rather than every project's whole history on a grid of quarters.
 
     Its scores equal `progress(picture(...), day, ..., programme_scope=False)`'s exactly (a % within a hair of a
     band's edge is judged exactly); its `percent` and `percent_of_end` are the same figures in floating point,
@@ -287,18 +296,15 @@ def project_progress(database: db.Database, params: dict, day: dt.date, project_
     pairs = pairs[pairs["metric"].isin(known)].reset_index(drop=True)
     if pairs.empty:
         return pd.DataFrame(columns=TABLE_COLUMNS)
-    wanted = set(known)
-    for key in known:  # a ratio is computed from its parts
-        m = metrics.metric(key)
-        if m.aggregation == "ratio":
-            wanted |= {m.numerator, m.denominator} - {None, ""}
-    parts = db.run_query(database, "project_actuals_at", {**scope, "as_of": quarter_start(day), "latest": latest,
-                                                           "metrics": sorted(wanted)})
-    values = parts.set_index(["project_id", "metric"])[["value"]]
-    values = pd.concat([values, _ratios(values, level="project_id")])["value"]
-    ratio = pairs["metric"].isin(_ratio_keys()).to_numpy()
+    end_due = pd.to_datetime(pairs["end_due"]).dt.date
+    judged_at = pd.Series([judged_on(day, d) for d in end_due], dtype=object)
     keys = pd.MultiIndex.from_arrays([pairs["project_id"], pairs["metric"]])
-    actual = values.reindex(keys).to_numpy(dtype="float64")
+    values = _actuals_at(database, {**scope, "as_of": quarter_start(day), "latest": latest}, set(pairs["metric"]))
+    actual = values.reindex(keys).to_numpy(dtype="float64", copy=True)
+    for as_of, here in _judged_earlier(database, scope, pairs["project_id"], judged_at, quarter_start(day)):
+        values = _actuals_at(database, {**scope, "as_of": as_of, "latest": latest}, set(pairs["metric"][here]))
+        actual[here] = values.reindex(keys[here]).to_numpy(dtype="float64")
+    ratio = pairs["metric"].isin(_ratio_keys()).to_numpy()
     actual = np.where(np.isnan(actual) & ~ratio, 0.0, actual)
     baseline = pairs["baseline"].astype("float64").to_numpy()
     expected = pairs["expected"].astype("float64").to_numpy()
@@ -316,11 +322,40 @@ def project_progress(database: db.Database, params: dict, day: dt.date, project_
     frame = pd.DataFrame({
         "scope": "project", "project_id": pairs["project_id"], "title": pairs["title"], "country": pairs["country"],
         "metric": pairs["metric"], "indicator": pairs["metric"].map(labels), "baseline": _optional(baseline),
-        "actual": actual, "expected": _optional(expected), "percent": _optional(percent),
-        "score": scores, "end_target": end, "end_due": pd.to_datetime(pairs["end_due"]).dt.date,
+        "judged_at": judged_at, "actual": actual, "expected": _optional(expected), "percent": _optional(percent),
+        "score": scores, "end_target": end, "end_due": end_due,
         "percent_of_end": _optional(of_end), "how": hows.to_numpy(),
     })
     return frame[TABLE_COLUMNS]
+
+
+def _judged_earlier(database: db.Database, scope: dict, project_ids: pd.Series, judged_at: pd.Series,
+                    quarter: dt.date) -> list[tuple[dt.date, np.ndarray]]:
+    """The rows judged at an end target's due date in a quarter before `quarter` whose actual may differ from the
+    one as of `quarter`, grouped by that earlier quarter (rows: a mask). Results never fall after their project's
+    end (an import refuses them), so only a project still running after its end target's quarter can have later
+    results; for the rest the actual as of `quarter` is the one at the due date."""
+    earlier = judged_at.map(quarter_start)
+    past = (earlier < quarter).to_numpy()
+    if not past.any():
+        return []
+    projects = db.run_query(database, "projects_in_scope", scope)
+    ends = pd.to_datetime(project_ids.map(projects.set_index("project_id")["end_date"])).dt.date
+    went_on = past & np.array([pd.isna(end) or quarter_start(end) > q for end, q in zip(ends, earlier)])
+    return [(q, went_on & (earlier == q).to_numpy()) for q in sorted(set(earlier[went_on]))]
+
+
+def _actuals_at(database: db.Database, params: dict, wanted: set[str]) -> pd.Series:
+    """Each project's value of the metrics `wanted` (a ratio from its parts) as of one quarter (`params`:
+    project_actuals_at's), indexed by project and metric."""
+    wanted = set(wanted)
+    for key in list(wanted):
+        m = metrics.metric(key)
+        if m.aggregation == "ratio":
+            wanted |= {m.numerator, m.denominator} - {None, ""}
+    parts = db.run_query(database, "project_actuals_at", {**params, "metrics": sorted(wanted)})
+    values = parts.set_index(["project_id", "metric"])[["value"]]
+    return pd.concat([values, _ratios(values, level="project_id")])["value"]
 
 
 def _optional(values: np.ndarray) -> pd.Series:
@@ -385,7 +420,8 @@ def is_filtered(params: dict) -> bool:
 
 def progress(pic: Picture, day: dt.date, results, programme_start: dt.date, *, programme_scope: bool = True,
              projects: bool = True) -> pd.DataFrame:
-    """Every scope and metric with a target, judged at `day`: one row each (TABLE_COLUMNS)."""
+    """Every scope and metric with a target, judged at `day` (a target past due at its due date): one row each
+    (TABLE_COLUMNS)."""
     targets = pic.targets
     wanted = []
     if programme_scope:
@@ -403,13 +439,15 @@ def progress(pic: Picture, day: dt.date, results, programme_start: dt.date, *, p
         baseline = float(baselines.iloc[0]) if len(baselines) else None
         start = group["start_date"].iloc[0] if scope == "project" else programme_start
         project = project_id or None
-        actual = value_at(pic.series(scope, project, metric), day, metric)
+        on = judged_on(day, group["due_date"].iloc[-1])
+        actual = value_at(pic.series(scope, project, metric), on, metric)
+        # What the targets expect by `day` is the end target once it is past due: the same as by its due date.
         j = judge(list(group["due_date"]), [float(v) for v in group["target"]], baseline, start, actual, day,
                   results)
         rows.append({"scope": scope, "project_id": project, "title": group["title"].iloc[0],
                      "country": group["country"].iloc[0], "metric": metric, "indicator": metrics.metric(metric).label,
-                     "baseline": baseline, "actual": j.actual, "expected": j.expected, "percent": j.percent,
-                     "score": j.score or NO_MILESTONE, "end_target": j.end_target, "end_due": j.end_due,
+                     "baseline": baseline, "judged_at": on, "actual": j.actual, "expected": j.expected,
+                     "percent": j.percent, "score": j.score or NO_MILESTONE, "end_target": j.end_target, "end_due": j.end_due,
                      "percent_of_end": j.percent_of_end, "how": how_computed(metric, baseline)})
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
@@ -462,9 +500,16 @@ def figure(value, metric: str) -> str:
 def sentence(row: dict, day: dt.date) -> str:
     """The judgement in one sentence: 'Health workers trained: 38,701 by December 2015, 298% of the 13,000
     target: A++.'"""
+    return f"{row['indicator']}: {judgement(row, day)}"
+
+
+def judgement(row: dict, day: dt.date) -> str:
+    """A `progress` row's judgement asked for at `day`, without its indicator's name, saying the date it is judged
+    at (a target past due: its due date): '38,701 by December 2015, 298% of the 13,000 target: A++.'"""
     key = row["metric"]
-    actual = figure(row["actual"], key)
-    head = f"{row['indicator']}: {actual} by {day:%B %Y}"
+    judged = row.get("judged_at")
+    day = day if judged is None or pd.isna(judged) else judged
+    head = f"{figure(row['actual'], key)} by {day:%B %Y}"
     if row["expected"] is None or pd.isna(row["expected"]):
         return f"{head}; no milestone is due yet (the end target is {figure(row['end_target'], key)} by {row['end_due']:%B %Y})."
     expected = figure(row["expected"], key)

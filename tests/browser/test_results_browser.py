@@ -8,6 +8,7 @@ score bands read from data/programme.json, never from the app's code.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -19,11 +20,11 @@ WAIT = 60_000  # two cores shared with other test runs: be generous, never asser
 ROOT = Path(__file__).resolve().parents[2]
 LATEST = "2019-03-31"  # the end of the last quarter with data (checked below)
 
-# Each project metric's cumulative actual over the whole extract (training, volunteering, reported indicators).
-ACTUALS = """
-    select project_id, 'trainees' as metric, sum(trainees)::double as actual from training group by all
-    union all select project_id, 'volunteer_days', sum(volunteer_days)::double from volunteering group by all
-    union all select project_id, indicator, sum(value)::double from outcomes group by all
+# Every result row as (project, metric, quarter, value): training, volunteering and reported indicators.
+RESULT_ROWS = """
+    select project_id, 'trainees' as metric, period, trainees::double as value from training
+    union all select project_id, 'volunteer_days', period, volunteer_days::double from volunteering
+    union all select project_id, indicator, period, value::double from outcomes
 """
 
 
@@ -60,12 +61,14 @@ def _labels(definition: dict) -> dict[str, str]:
 
 def _project_end_results(shipped, bands: list[dict]) -> list[dict]:
     """Every project target at the latest data: the project has ended, so it is judged against its end target
-    (its latest due date's value); % = actual / end target x 100 (no baselines in the shipped targets)."""
+    (its latest due date's value) at that due date, on the results up to it; % = actual / end target x 100 (no
+    baselines in the shipped targets)."""
     rows = shipped.rows(f"""
         with e as (
             select project_id, metric, arg_max(target, due_date) as end_target, max(due_date) as end_due
             from targets where scope = 'project' group by all),
-        a as ({ACTUALS})
+        a as (select e.project_id, e.metric, sum(r.value) as actual
+              from e join ({RESULT_ROWS}) r using (project_id, metric) where r.period <= e.end_due group by all)
         select e.project_id, e.metric, coalesce(a.actual, 0) as actual, e.end_target, e.end_due
         from e left join a using (project_id, metric)
         order by e.project_id, e.metric""")
@@ -76,6 +79,21 @@ def _project_end_results(shipped, bands: list[dict]) -> list[dict]:
                     "end_due": end_due,
                     "percent": percent, "score": _score(percent, bands)})
     return out
+
+
+def _programme_sentence_on_the_way(shipped, label: str, by: str, when: str, bands: list[dict], start: str) -> str:
+    """'Health workers trained: 31,000 by December 2014, 310% of the 10,000 expected by then (on the way to 13,000
+    by December 2015): A++.' at `by`, before the target's due date: what is expected runs in a straight line from
+    zero at the programme's `start` to the target at its due date (the definition reads milestones so)."""
+    (due, target), = shipped.rows("select due_date, target from targets where scope = 'programme' and "
+                                  "metric = 'trainees'")
+    day, first = dt.date.fromisoformat(by), dt.date.fromisoformat(start)
+    assert first < day < due, "the date is not between the programme's start and the target's due date"
+    expected = target * (day - first).days / (due - first).days
+    actual = shipped.scalar("select sum(trainees) from training where period <= ?::date", [by])
+    percent = actual * 100 / expected
+    return (f"{label}: {actual:,.0f} by {when}, {percent:,.0f}% of the {expected:,.0f} expected by then (on the way "
+            f"to {target:,.0f} by {due:%B %Y}): {_score(percent, bands)}.")
 
 
 def _programme_sentence(shipped, label: str, by: str, when: str, bands: list[dict]) -> str:
@@ -173,10 +191,13 @@ def test_results_page_date_score_filter_and_a_project_behind(page, app_url, ship
     judged = _project_end_results(shipped, bands)
     behind = [r for r in judged if r["score"] in ("B", "C")]
     assert behind and len(behind) < len(judged)
-    latest_sentence = _programme_sentence(shipped, "Health workers trained", LATEST, "March 2019", bands)
-    dec_2015 = _programme_sentence(shipped, "Health workers trained", "2015-12-31", "December 2015", bands)
-    assert latest_sentence == "Health workers trained: 93,112 by March 2019, 716% of the 13,000 target: A++."
-    assert dec_2015 == "Health workers trained: 38,701 by December 2015, 298% of the 13,000 target: A++."
+    # The programme's trainees target fell due at the end of 2015: at the latest data it is judged at its due date,
+    # on the results up to then (THET's 38,701 by 2015, 298%), not the 93,112 of 2019 against it.
+    latest_sentence = _programme_sentence(shipped, "Health workers trained", "2015-12-31", "December 2015", bands)
+    dec_2014 = _programme_sentence_on_the_way(shipped, "Health workers trained", "2014-12-31", "December 2014",
+                                              bands, definition["start"])
+    assert latest_sentence == "Health workers trained: 38,701 by December 2015, 298% of the 13,000 target: A++."
+    assert dec_2014.startswith("Health workers trained: ") and "expected by then" in dec_2014
     steps.done("independent expectations (DuckDB over data/*.parquet)")
 
     # 1. The Results page on the shipped data: four programme cards, each with its milestone chart drawn.
@@ -191,13 +212,13 @@ def test_results_page_date_score_filter_and_a_project_behind(page, app_url, ship
     assert card["score"] == "A++"
 
     # 2. Another date, chosen in the select box: the card's sentence follows it, the link keeps it.
-    _choose_date(page, "31 December 2015", "December 2015")
-    _url_has(page, "asof=2015Q4")
-    card = _card_shows(page, "Health workers trained", dec_2015)
+    _choose_date(page, "31 December 2014", "December 2014")
+    _url_has(page, "asof=2014Q4")
+    card = _card_shows(page, "Health workers trained", dec_2014)
     wait_for_app(page, timeout=WAIT)
-    assert card["score"] == "A++"
-    assert page.get_by_role("combobox", name="Progress as of").input_value() == "31 December 2015"
-    steps.done("choose 31 December 2015 in 'Progress as of'")
+    assert card["score"] == dec_2014.rsplit(": ", 1)[1].rstrip(".")
+    assert page.get_by_role("combobox", name="Progress as of").input_value() == "31 December 2014"
+    steps.done("choose 31 December 2014 in 'Progress as of'")
 
     # Back to the latest data (the default, so the link drops asof): the projects are judged at their end.
     _choose_date(page, "31 March 2019", "March 2019")
@@ -292,7 +313,7 @@ def test_results_page_date_score_filter_and_a_project_behind(page, app_url, ship
     assert _grid_rowcount(tables.first) == len(mine) + 1
     texts = [t.strip() for t in page.locator("[data-testid='stMain'] [data-testid='stMarkdownContainer']")
              .all_inner_texts()]
-    expected = [f"{labels[r['metric']]}: {r['actual']:,.0f} by March 2019, {r['percent']:,.0f}% of the "
+    expected = [f"{labels[r['metric']]}: {r['actual']:,.0f} by {r['end_due']:%B %Y}, {r['percent']:,.0f}% of the "
                 f"{r['end_target']:,.0f} target: {r['score']}." for r in mine]
     for sentence in expected:
         assert sentence in texts, (sentence, [t for t in texts if t.endswith(".") and ": " in t])
