@@ -3,6 +3,9 @@
 -- params: filters (the shared filters)
 -- columns: trainees, women_trained, countries_trained, projects, countries_active, institutions, institutions_overseas, institutions_uk, volunteer_days_overseas, volunteer_days_uk, volunteer_days, volunteers, budget_gbp
 -- reads: training(iso3, gender_role, trainees); volunteering(location_role, volunteer_days, volunteers)
+-- counted here: institutions, institutions_overseas, institutions_uk as one distinct count of institutions per
+-- side, added up (an institution has one side, so the sides' counts add up to the programme's: 725 -> 258 ms at
+-- 100M rows against three distinct counts)
 with
 t as (
     select

@@ -4,6 +4,7 @@
 -- institutions match in all (`matching`; `matching_uk` of them in the UK).
 -- params: filters (the shared filters), search, row_limit
 -- columns: institution_id, name, side, institution_type, country, projects, lead_roles, matching, matching_uk
+-- counted here: projects as count(distinct project_id) (the projects an institution is a partner in)
 with p as (
     select project_id
     from filtered_projects($filters)

@@ -9,30 +9,30 @@ p as (
 ),
 tf as (
     select project_id, gender_role, training_type_role,
-           case when period <= $as_of then trainees else 0 end as n
+           case when period <= $as_of then trainees else 0 end as trainees
     from training_facts semi join p using (project_id)
 ),
 t as (
     select project_id,
-           sum(n) as trainees,
-           women_trained(gender_role, n) as women_trained,
-           trainers_trained(training_type_role, n) as trainers_trained,
-           cascade_trainees(training_type_role, n) as cascade_trainees
+           sum(trainees) as trainees,
+           women_trained(gender_role, trainees) as women_trained,
+           trainers_trained(training_type_role, trainees) as trainers_trained,
+           cascade_trainees(training_type_role, trainees) as cascade_trainees
     from tf
     group by project_id
 ),
 vf as (
     select project_id, location_role,
-           case when period <= $as_of then volunteer_days else 0 end as days,
-           case when period <= $as_of then volunteers else 0 end as people
+           case when period <= $as_of then volunteer_days else 0 end as volunteer_days,
+           case when period <= $as_of then volunteers else 0 end as volunteers
     from volunteering_facts semi join p using (project_id)
 ),
 v as (
     select project_id,
-           sum(days) as volunteer_days,
-           volunteer_days_at(location_role, days, 'overseas') as volunteer_days_overseas,
-           volunteer_days_at(location_role, days, 'home') as volunteer_days_uk,
-           sum(people) as volunteers
+           sum(volunteer_days) as volunteer_days,
+           volunteer_days_at(location_role, volunteer_days, 'overseas') as volunteer_days_overseas,
+           volunteer_days_at(location_role, volunteer_days, 'home') as volunteer_days_uk,
+           sum(volunteers) as volunteers
     from vf
     group by project_id
 )
