@@ -114,10 +114,10 @@ def vocabulary(data: Path) -> dict[str, list[str]]:
     import duckdb
 
     sys.path.insert(0, str(ROOT))
-    from impact.data import programme as programmes
+    from impact.data import store
     from impact.query.filters import DIMENSIONS, quarter_label, quarter_range
 
-    definition = programmes.load_for(data)
+    definition = store.load_definition(data)
     with duckdb.connect() as con:
         training = str(data / "training.parquet")
         countries = [r[0] for r in con.execute("select distinct iso3 from read_parquet(?) order by 1",

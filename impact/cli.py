@@ -306,13 +306,12 @@ def _programme_check(args: argparse.Namespace) -> int:
 
 
 def _programme_list(args: argparse.Namespace) -> int:
-    from impact.data import programme as programmes
     from impact.data import store
 
     for pid, root in store.programmes(args.data_dir).items():
         active = store.active(root)
         try:
-            name = programmes.load_for(active.path).name
+            name = store.load_definition(active.path).name
         except (OSError, ValueError):
             name = "(no definition)"
         print(f"{pid:<16} {name:<40} version {active.version}")

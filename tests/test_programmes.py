@@ -699,7 +699,7 @@ def test_a_store_from_before_definitions_keeps_working(fixture_dir, tmp_path, mo
     root = make_store(fixture_dir, tmp_path / "old")
     (root / programmes.FILE).unlink()
     assert list(store.programmes(root)) == [programmes.INFERRED_ID]
-    inferred = programmes.load_for(root)
+    inferred = store.load_definition(root)
     assert set(inferred.values("theme")) == {t for (t,) in independent.rows("select distinct theme from projects")}
     assert set(inferred.phase_names) == set(definition.phase_names)
     monkeypatch.setenv("IMPACT_DATA_DIR", str(root))

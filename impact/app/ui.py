@@ -321,9 +321,7 @@ def programme_chooser() -> None:
 @st.cache_data(ttl=600, max_entries=64, show_spinner=False)
 def _programme_name(pid: str, path) -> str:
     try:
-        from impact.data import programme as programmes
-
-        return programmes.load_for(store.active_path(path)).name
+        return store.load_definition(store.active_path(path)).name
     except (OSError, ValueError):
         return pid
 

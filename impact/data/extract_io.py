@@ -125,7 +125,7 @@ def import_extract(source: str | Path, data_dir: str | Path | None = None, who: 
                 return result
             if not report.ok:
                 return result
-            current_definition = programmes.load_for(current.path) if current else None
+            current_definition = store.load_definition(current.path) if current else None
             definition = new_definition or current_definition
             imported = {r.table for r in raws} | {f.table for f in files}
             in_use = store.table_files(current.path) if current else {}
@@ -235,7 +235,7 @@ def export_extract(fmt: str, out: str | Path, data_dir: str | Path | None = None
         else:
             _write_xlsx(table, target, name)
         written.append(target)
-    definition = programmes.load_for(current.path)
+    definition = store.load_definition(current.path)
     written.append(definition.write(out))
     manifest = store.read_manifest(current.path)
     note = {"exported_from": current.version, "programme": definition.id, "label": manifest.get("label", current.version),

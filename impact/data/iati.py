@@ -575,7 +575,7 @@ def import_iati(path: str | Path, data_dir: str | Path | None = None, programme:
         report.add(shown, None, "", "", "not-found", f"There is no file called {shown}.")
         return IatiImport(extract_io.ImportResult(report))
     current_version = store.active(data_dir, programme)
-    definition = programmes.load_for(current_version.path)
+    definition = store.load_definition(current_version.path)
     section(definition)
     tree = read(path, report, shown)
     if tree is None:

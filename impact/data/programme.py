@@ -991,15 +991,6 @@ def loads(text: str, file: str = FILE):
 INFERRED_ID = "main"  # the id of a store made before extracts carried their definition
 
 
-def load_for(folder: str | Path) -> Programme:
-    """The definition a version folder uses: its own, or for older versions its store's; a store made
-    before extracts carried a definition gets one inferred from its data (`infer`)."""
-    from impact.data import store
-
-    path = store.definition_file(Path(folder))
-    return read(path) if path.is_file() else infer(folder)
-
-
 def infer(folder: str | Path) -> Programme:
     """A definition read off an extract that has none: every value the data uses, in alphabetical order,
     its periods' window, its projects' phases (from their start dates) and its outcome codes as sums.

@@ -157,7 +157,7 @@ def workbook(project_id: str, period: str | dt.date, data_dir: str | Path | None
 
     day = parse_period(period) if isinstance(period, str) else period
     current = store.active(data_dir, programme)
-    definition = programmes.load_for(current.path)
+    definition = store.load_definition(current.path)
     projects = _projects(current.path)
     if project_id not in projects:
         raise ValueError(f"there is no project {project_id[:40]!r} in programme {definition.id}")
@@ -545,7 +545,7 @@ def import_returns(paths: list[str | Path], data_dir: str | Path | None = None, 
     with tempfile.TemporaryDirectory(prefix="impact-returns-") as work, store.locked(root):
         current = store.active(root)
         result.previous = current.version
-        definition = programmes.load_for(current.path)
+        definition = store.load_definition(current.path)
         projects = _projects(current.path)
         in_use = {name: store.read_table(current.path, name).cast(schema.arrow_schema(name))
                   for name in schema.TABLE_NAMES}
@@ -656,7 +656,7 @@ def check_return(path: str | Path, shown: str, data_dir: str | Path | None = Non
                  limits: readers.Limits = readers.LIMITS) -> tuple[Return | None, validate.Report]:
     """Read and check one return against the version in use, as `import_returns` would, changing nothing."""
     current = store.active(store.data_dir(data_dir, programme))
-    definition = programmes.load_for(current.path)
+    definition = store.load_definition(current.path)
     context = {name: (store.read_table(current.path, name).cast(schema.arrow_schema(name)),
                       f"{name} in version {current.version} (in use)")
                for name in schema.TABLE_NAMES if name not in TABLES}

@@ -55,7 +55,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from impact.data import remote
-from impact.data.programme import INFERRED_ID, read_json
+from impact.data.programme import INFERRED_ID, Programme, infer, read, read_json
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BASE_VERSION = "base"
@@ -195,6 +195,13 @@ def definition_file(folder: Path) -> Path:
     if own.is_file() or folder.parent.name != VERSIONS:
         return own
     return folder.parent.parent / DEFINITION
+
+
+def load_definition(folder: str | Path) -> Programme:
+    """The definition a version folder uses: its own, or for older versions its store's; a store made
+    before extracts carried a definition gets one inferred from its data (`programme.infer`)."""
+    path = definition_file(Path(folder))
+    return read(path) if path.is_file() else infer(folder)
 
 
 def manifest_programme(override: str | Path | None, version: str, programme: str | None = None) -> str:

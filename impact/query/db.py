@@ -205,7 +205,7 @@ def open_database(extract_dir: str | Path, version: str = "") -> Database:
     missing = [f"{name}.parquet" for name in schema.REQUIRED_TABLES if not (extract_dir / f"{name}.parquet").is_file()]
     if missing:
         raise FileNotFoundError(f"the extract in {extract_dir} is missing {', '.join(missing)}")
-    programme = programmes.load_for(extract_dir)
+    programme = store.load_definition(extract_dir)
     target = cache_dir() / f"extract-{_fingerprint(extract_dir)}.duckdb"
     if not target.is_file():
         _build(extract_dir, target, programme)
