@@ -390,6 +390,38 @@ def _progress(row: dict) -> None:
           flush=True)
 
 
+def _pages_against(ref: str, extract: Path, repeat: int) -> tuple[dict, dict]:
+    """Every page's median run time on this checkout and on commit `ref` (checked out into a temporary worktree),
+    the two measured in alternate rounds on the same extract, so that a busy machine slows both alike."""
+    import tempfile
+
+    other = Path(tempfile.mkdtemp(prefix="bench-against-")) / "tree"
+    subprocess.run(["git", "worktree", "add", "--detach", str(other), ref], cwd=ROOT, check=True,
+                   capture_output=True)
+    try:
+        times: dict[str, dict[str, list[float]]] = {"this": {}, ref: {}}
+        rounds = max(1, repeat // 2)
+        for _ in range(rounds):
+            for name, root in (("this", ROOT), (ref, other)):
+                rows, _peak = _spawn("pages", extract, max(1, repeat // rounds), root)
+                for r in rows:
+                    times[name].setdefault(r["step"], []).append(r["ms"])
+        return ({k: statistics.median(v) for k, v in times["this"].items()},
+                {k: statistics.median(v) for k, v in times[ref].items()})
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(other)], cwd=ROOT, check=False,
+                       capture_output=True)
+
+
+def _print_against(ref: str, ours: dict[str, float], theirs: dict[str, float]) -> None:
+    print(f"\nEvery page in AppTest, queries uncached: this checkout against {ref} (same extract, alternate rounds)")
+    width = max(len(step) for step in ours)
+    print(f"{'step':<{width}}  {'this ms':>9}  {ref[:12]:>12}  {'ratio':>6}")
+    for step, ms in ours.items():
+        before = theirs.get(step, float("nan"))
+        print(f"{step:<{width}}  {ms:>9,.1f}  {before:>12,.1f}  {ms / before:>6.2f}")
+
+
 def _print_pages(rows: list[dict], peak: float) -> None:
     print(f"\nEvery page in AppTest, queries uncached, rollups on (peak RSS {peak:,.0f} MB)")
     width = max(len(r["step"]) for r in rows)
@@ -482,10 +514,12 @@ def _print_browser(rows) -> None:
         print(f"{step:<24}  {show(mine, '11.2f')}  {show(theirs, '12.2f')}  {show(ratio, '6.2f')}")
 
 
-def _spawn(kind: str, extract: Path, repeat: int) -> tuple[list[dict], float]:
+def _spawn(kind: str, extract: Path, repeat: int, root: Path = ROOT) -> tuple[list[dict], float]:
+    """Run a worker in its own process, on the code in `root` (this checkout, or another commit's: --against)."""
     result = subprocess.run(
-        [sys.executable, __file__, "--worker", kind, "--extract", str(extract), "--repeat", str(repeat)],
-        capture_output=True, text=True, check=False, cwd=ROOT,
+        [sys.executable, str(root / "bench" / "run.py"), "--worker", kind, "--extract", str(extract),
+         "--repeat", str(repeat)],
+        capture_output=True, text=True, check=False, cwd=root,
     )
     if result.returncode != 0:
         raise SystemExit(f"{kind} worker failed:\n{result.stderr[-3000:]}")
@@ -570,6 +604,9 @@ def main() -> None:
     parser.add_argument("--pages-only", action="store_true",
                         help="only every page run in AppTest, queries uncached, through the rollups")
     parser.add_argument("--pages", default=",".join(ALL_PAGES), help="--pages-only: which pages (comma-separated)")
+    parser.add_argument("--against", metavar="REF",
+                        help="--pages-only: also run every page on git commit REF (e.g. the previous landing) and "
+                             "print the two side by side with the ratio")
     parser.add_argument("--memory-limit-mb", type=float, default=8000,
                         help="--pages-only: the worker's address-space limit; a page needing more fails (0: none)")
     parser.add_argument("--pandas-limit-mb", type=float, default=6000,
@@ -605,6 +642,9 @@ def main() -> None:
     if args.pages_only:
         os.environ["BENCH_PAGES"] = args.pages
         os.environ["BENCH_MEMORY_LIMIT_MB"] = str(args.memory_limit_mb)
+        if args.against:
+            _print_against(args.against, *_pages_against(args.against, extract, args.repeat))
+            return
         rows, peak = _spawn("pages", extract, args.repeat)
         _print_pages(rows, peak)
         return
