@@ -11,7 +11,7 @@ import sys
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from impact.data.generate import generate
+    from impact.data.generators import generate
 
     counts = generate(args.out, scale=args.scale, seed=args.seed, programme=args.programme)
     width = max(len(name) for name in counts)

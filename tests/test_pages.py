@@ -340,7 +340,7 @@ def dollar_portfolio(fixture_dir, tmp_path, monkeypatch):
     """A store of two programmes paid in different currencies: the fixture (GBP) and the invented second
     programme, whose definition says USD."""
     from impact.data import extract_io
-    from impact.data.generate import generate
+    from impact.data.generators import generate
     from tests.conftest import serving
     from tests.data_helpers import make_store
 

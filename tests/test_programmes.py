@@ -17,7 +17,8 @@ from impact import cli
 from impact.data import extract_io, metrics, schema, store
 from impact.data import generate_stewardship as gsp
 from impact.data import programme as programmes
-from impact.data.generate import generate, hps_definition
+from impact.data.generate import hps_definition
+from impact.data.generators import generate
 from impact.query import db, explore, filters, indicators, portfolio
 from tests.conftest import ROOT, Independent, make_app, metrics_shown, serving
 from tests.data_helpers import make_store, snapshot

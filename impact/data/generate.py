@@ -456,14 +456,6 @@ def _segment(qidx):
     return np.where(qidx <= Q_2015_END, 0, np.where(qidx <= Q_2016_END, 1, 2))
 
 
-def _allocate(rng, totals_by_segment, seg, weights):
-    out = np.zeros(len(seg), dtype=np.int64)
-    for s, total in enumerate(totals_by_segment):
-        mask = seg == s
-        out[mask] = apportion(total, weights[mask])
-    return out
-
-
 def _split_three(total_by_2015, total_by_2016, total):
     return [total_by_2015, total_by_2016 - total_by_2015, total - total_by_2016]
 
@@ -602,7 +594,6 @@ def _arrow_table(name: str, columns: dict, definition: programmes.Programme | No
     return pa.Table.from_arrays(arrays, names=spec.column_names)
 
 
-PROGRAMMES = ("hps", "gsp")  # the illustrative programmes this generator writes
 # How far projects are from their targets (actual / target at the end) and how many are so: most on track,
 # some ahead, some behind and a few far behind.
 TARGET_PERFORMANCE = ((0.50, 0.95, 1.10), (0.20, 1.10, 1.60), (0.20, 0.75, 0.95), (0.10, 0.30, 0.70))
@@ -736,17 +727,11 @@ def _write_blocks(out: Path, seed: int, scale: int) -> dict[str, int]:
     return counts
 
 
-def generate(out_dir: str | Path, scale: int = 1, seed: int | None = None, programme: str = "hps") -> dict[str, int]:
-    """Write an illustrative extract (`programme`: hps, the calibrated HPS; gsp, an invented second
-    programme) with its definition to `out_dir`; return the row count of each table."""
+def generate(out_dir: str | Path, scale: int = 1, seed: int | None = None) -> dict[str, int]:
+    """Write the illustrative HPS extract with its definition to `out_dir`; return the row count of each table
+    (the other illustrative programmes: `impact.data.generators`)."""
     if scale < 1:
         raise ValueError("scale must be a whole number of at least 1")
-    if programme not in PROGRAMMES:
-        raise ValueError(f"the generator writes the programmes {', '.join(PROGRAMMES)}, not {programme[:20]!r}")
-    if programme == "gsp":
-        from impact.data import generate_stewardship
-
-        return generate_stewardship.generate(out_dir, scale, generate_stewardship.SEED if seed is None else seed)
     seed = SEED if seed is None else seed
     out = Path(out_dir)
     if scale <= BLOCK_SCALE:

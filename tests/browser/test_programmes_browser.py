@@ -57,7 +57,7 @@ def test_an_administrator_creates_a_programme_from_the_data_page(browser, fixtur
 
     from impact.app import auth
     from impact.data import store
-    from impact.data.generate import generate
+    from impact.data.generators import generate
     from tests.browser.conftest import start_server
     from tests.data_helpers import make_store
 
