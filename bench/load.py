@@ -115,7 +115,8 @@ def vocabulary(data: Path) -> dict[str, list[str]]:
 
     sys.path.insert(0, str(ROOT))
     from impact.data import store
-    from impact.query.filters import DIMENSIONS, quarter_label, quarter_range
+    from impact.data.calendar import quarter_label, quarter_range
+    from impact.query.filters import DIMENSIONS
 
     definition = store.load_definition(data)
     with duckdb.connect() as con:

@@ -4,15 +4,14 @@ as a bar, line, area chart or table; or two periods or phases compared. Every ch
 import streamlit as st
 
 from impact.app import ui
-from impact.data import metrics
+from impact.data import calendar, metrics
 from impact.data.metrics import metric
 from impact.query import explore
-from impact.query.filters import quarter_label
 
 ui.ensure_navigation()
 st.title("Metric explorer")
 st.caption(ui.plain(ui.filter_summary()))
-quarters = [quarter_label(q) for q in ui.filter_choices().quarters]
+quarters = [calendar.quarter_label(q) for q in ui.filter_choices().quarters]
 
 what, by, split = st.columns(3)
 with what:
@@ -49,9 +48,11 @@ elif comparing == "period":
     half = len(quarters) // 2
     left, right = st.columns(2)
     with left:
-        first = ":".join(ui.url_range("Period A", quarters, "a", (quarters[0], quarters[half - 1])))
+        first = ":".join(ui.url_range("Period A", quarters, "a", (quarters[0], quarters[half - 1]),
+                                       read=calendar.normal_quarter))
     with right:
-        second = ":".join(ui.url_range("Period B", quarters, "b", (quarters[half], quarters[-1])))
+        second = ":".join(ui.url_range("Period B", quarters, "b", (quarters[half], quarters[-1]),
+                                        read=calendar.normal_quarter))
 if comparing:
     st.caption("The compared periods or phases take the place of the period and phase filters for this chart.")
 

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from impact.charts import catalog, deck, export
-from impact.data import extract_io, metrics, schema
+from impact.data import calendar, extract_io, metrics, schema
 from impact.data import programme as programmes
 from impact.query import db, filters, results
 from tests.conftest import ROOT, Independent, make_app, metrics_shown, serving
@@ -542,7 +542,7 @@ def test_project_progress_equals_the_projects_part_of_the_whole_picture(fixture_
         for params in filter_sets:
             whole = results.picture(database, params)
             due = sorted(set(whole.targets["due_date"]))
-            days = [results.quarter_end(q) for q in whole.grid][::3] + [whole.latest, due[len(due) // 2],
+            days = [calendar.quarter_end(q) for q in whole.grid][::3] + [whole.latest, due[len(due) // 2],
                                                                         programme.start - dt.timedelta(days=1)]
             for day in days:
                 old = results.progress(whole, day, programme.results, programme.start, programme_scope=False)

@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 
 from impact.data import metrics
+from impact.data.calendar import quarter_range
 from impact.query import db, explore, rollups
-from impact.query.filters import Filters, quarter_range, apply
+from impact.query.filters import Filters, apply
 
 RANDOM_SETS = 40
 

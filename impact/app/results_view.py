@@ -11,9 +11,8 @@ import streamlit as st
 
 from impact.app import ui
 from impact.charts import catalog
-from impact.data import metrics
+from impact.data import calendar, metrics
 from impact.query import filters, results
-from impact.query.filters import quarter_label
 
 AS_OF_PARAM = "asof"
 SCORE_PARAM = "score"
@@ -101,17 +100,17 @@ def _project_judged(version: str, path: str, params: dict, day: dt.date, project
 def default_day(pic: results.Picture) -> dt.date:
     """The latest data, or the end of the filters' last quarter when that is earlier."""
     chosen = ui.current_filters().period_to
-    return min(pic.latest, results.quarter_end(chosen)) if chosen else pic.latest
+    return min(pic.latest, calendar.quarter_end(chosen)) if chosen else pic.latest
 
 
 def choose_day(pic: results.Picture) -> dt.date:
     """The date progress is judged at: a quarter's end, in the link as `asof=2015Q4`."""
     programme = ui.programme()
-    days = [results.quarter_end(q) for q in results.quarters(programme.start, pic.latest)]
-    labels = [quarter_label(results.quarter_start(d)) for d in days]
-    default = quarter_label(results.quarter_start(default_day(pic)))
+    days = [calendar.quarter_end(q) for q in calendar.quarter_range(programme.start, pic.latest)]
+    labels = [calendar.quarter_label(d) for d in days]
+    default = calendar.quarter_label(default_day(pic))
     chosen = ui.url_choice("Progress as of", labels, AS_OF_PARAM, default,
-                           format_func=lambda q: f"{days[labels.index(q)]:%d %B %Y}",
+                           format_func=lambda q: f"{days[labels.index(q)]:%d %B %Y}", read=calendar.normal_quarter,
                            help="The end of the quarter whose results are counted: every result up to that day, "
                                 "against what the targets expect by then. Default: the latest data.")
     return days[labels.index(chosen)]

@@ -22,10 +22,10 @@ from impact.app import chart_menu
 from impact.app.text import plain
 from impact.charts import catalog, export, theme
 from impact.charts.export import column_label
-from impact.data import metrics, store
+from impact.data import calendar, metrics, store
 from impact.data.metrics import NUMBER_FORMATS, format_metric, format_value, metric
 from impact.query import db, indicators
-from impact.query.filters import Choices, Filters, from_query_params, quarter_label
+from impact.query.filters import Choices, Filters, from_query_params
 
 # Plotly fetches map outlines from here (static/world_110m.json), never from its CDN.
 PLOTLY_CONFIG = {"topojsonURL": "app/static/", "displaylogo": False, "responsive": True}
@@ -250,14 +250,14 @@ def _url() -> dict[str, list[str]]:
 def _write_state(filters: Filters, opts: Choices) -> None:
     first = filters.period_from or opts.first_period
     last = filters.period_to or opts.last_period
-    st.session_state["f_from"] = quarter_label(first)
-    st.session_state["f_to"] = quarter_label(last)
+    st.session_state["f_from"] = calendar.quarter_label(first)
+    st.session_state["f_to"] = calendar.quarter_label(last)
     for dim in opts.dimensions:
         st.session_state[f"f_{dim.filter}"] = list(getattr(filters, dim.key))
 
 
 def _read_state(opts: Choices) -> Filters:
-    labels = {quarter_label(q): q for q in opts.quarters}
+    labels = {calendar.quarter_label(q): q for q in opts.quarters}
     start, end = sorted((st.session_state.get("f_from"), st.session_state.get("f_to")), key=str)
     chosen = {
         "period_from": labels.get(start) if labels.get(start) != opts.first_period else None,
@@ -335,7 +335,7 @@ def sidebar_filters() -> Filters:
         filters, notices = from_query_params(_url(), opts)
         _write_state(filters, opts)
         st.session_state["_filter_notices"] = notices
-    quarters = [quarter_label(q) for q in opts.quarters]
+    quarters = [calendar.quarter_label(q) for q in opts.quarters]
     with st.sidebar:
         title, reset = st.columns([3, 2], vertical_alignment="center")
         title.markdown("**Filters**")
@@ -664,16 +664,18 @@ def table_downloads(spec: catalog.ChartSpec, rows, key: str) -> None:
 
 
 def url_choice(label: str, choices: list[str], url_key: str, default: str, *, format_func=str,
-               widget=None, **kwargs) -> str:
+               widget=None, read=None, **kwargs) -> str:
     """A page's own choice (select box, radio or segmented control) kept in the URL under `url_key`.
 
-    The URL value is read on the widget's first run (unknown values fall back to the default with a
-    notice); every change is written back, the default leaving the URL clean.
+    The URL value is read on the widget's first run (through `read`, e.g. `calendar.normal_quarter`, when
+    the link may spell a choice another way; unknown values fall back to the default with a notice); every
+    change is written back, the default leaving the URL clean.
     """
     widget = widget or st.selectbox
     state = f"u_{url_key}"
     if state not in st.session_state:  # first run of this widget: the link decides
         raw = st.query_params.get(url_key)
+        raw = read(raw) if read and raw is not None else raw
         if raw is not None and raw not in choices:
             st.caption(plain(f"Ignored '{raw[:24]}' for {url_key} in the link: not one of the choices."))
         st.session_state[state] = raw if raw in choices else default
@@ -742,11 +744,13 @@ def url_text(label: str, url_key: str, *, max_chars: int = 80, **kwargs) -> str:
     return value
 
 
-def url_range(label: str, choices: list[str], url_key: str, default: tuple[str, str], **kwargs) -> tuple[str, str]:
-    """A page's own range of choices (e.g. quarters) kept in the URL as 'first:last'."""
+def url_range(label: str, choices: list[str], url_key: str, default: tuple[str, str], *, read=None,
+              **kwargs) -> tuple[str, str]:
+    """A page's own range of choices (e.g. quarters) kept in the URL as 'first:last' (each end through `read`)."""
     state = f"u_{url_key}_range"
     if state not in st.session_state or not set(st.session_state[state]) <= set(choices):
         first, _, last = (st.query_params.get(url_key) or "").partition(":")
+        first, last = (read(first), read(last)) if read else (first, last)
         st.session_state[state] = (first, last) if first in choices and last in choices else default
     first, last = st.select_slider(label, choices, key=state, **kwargs)
     set_url(url_key, f"{first}:{last}", f"{default[0]}:{default[1]}")

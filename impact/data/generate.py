@@ -17,8 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from impact.data import calendar, schema
 from impact.data import programme as programmes
-from impact.data import schema
 
 SEED = 2011
 ILLUSTRATIVE_TARGET = "Illustrative target (generated, not a real logframe)"
@@ -317,22 +317,7 @@ GRANT_SIZE = {"Small grant": 1.0, "Large grant": 5.0, "Long-term partnership": 6
 FEMALE_SHARE = (0.8, 0.97, 0.35, 0.4, 0.55, 0.5, 0.45, 0.4)
 
 
-def quarter_starts(first: dt.date, last: dt.date) -> list[dt.date]:
-    """The first days of the quarters from `first` to `last` inclusive."""
-    out, y, q = [], first.year, (first.month - 1) // 3
-    while dt.date(y, q * 3 + 1, 1) <= last:
-        out.append(dt.date(y, q * 3 + 1, 1))
-        y, q = (y + 1, 0) if q == 3 else (y, q + 1)
-    return out
-
-
-def quarter_end(start: dt.date) -> dt.date:
-    """The last day of the quarter that begins on `start`."""
-    nxt = dt.date(start.year + 1, 1, 1) if start.month == 10 else dt.date(start.year, start.month + 3, 1)
-    return nxt - dt.timedelta(days=1)
-
-
-QUARTERS = quarter_starts(dt.date(2011, 7, 1), dt.date(2019, 1, 1))
+QUARTERS = calendar.quarter_range(dt.date(2011, 7, 1), dt.date(2019, 1, 1))
 Q_INDEX = {d: i for i, d in enumerate(QUARTERS)}
 Q_2016_END = Q_INDEX[dt.date(2016, 10, 1)]
 Q_2015_END = Q_INDEX[dt.date(2015, 10, 1)]
@@ -410,7 +395,7 @@ def _make_projects(rng, scale, uk_pool, overseas_pool, first_project=0, wide_ids
             length = int(rng.integers(4, 17)) if grant != "Small grant" else int(rng.integers(3, 9))
             end_q = min(start_i + length, Q_INDEX[dt.date(2017, 4, 1)])
             start = QUARTERS[start_i]
-        end = quarter_end(QUARTERS[end_q])
+        end = calendar.quarter_end(QUARTERS[end_q])
         town = towns[int(rng.integers(0, len(towns)))]
         title = TITLE_TEMPLATES[int(rng.integers(0, len(TITLE_TEMPLATES)))].format(
             th=theme.lower(), t=town, n=cname
@@ -445,7 +430,7 @@ def _project_quarters(projects):
     """Arrays (project index, quarter index) for every active quarter of every project."""
     pidx, qidx = [], []
     for i, p in enumerate(projects):
-        q0, q1 = Q_INDEX[p[8]], Q_INDEX[dt.date(p[9].year, (p[9].month - 1) // 3 * 3 + 1, 1)]
+        q0, q1 = Q_INDEX[p[8]], Q_INDEX[calendar.quarter_start(p[9])]
         pidx.extend([i] * (q1 - q0 + 1))
         qidx.extend(range(q0, q1 + 1))
     return np.array(pidx), np.array(qidx)

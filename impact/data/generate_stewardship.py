@@ -14,13 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
+from impact.data import calendar
 from impact.data import programme as programmes
 from impact.data.generate import (
     ILLUSTRATIVE_TARGET,
     apportion,
     illustrative_targets,
-    quarter_end,
-    quarter_starts,
     write_tables,
 )
 
@@ -140,7 +139,7 @@ def definition() -> programmes.Programme:
 def generate(out_dir: str | Path, scale: int = 1, seed: int = SEED) -> dict[str, int]:
     """Write the invented programme's extract and definition to `out_dir`; return rows per table."""
     rng = np.random.default_rng(seed)
-    quarters = quarter_starts(START, dt.date(2025, 1, 1))
+    quarters = calendar.quarter_range(START, dt.date(2025, 1, 1))
     institutions, uk_pool, overseas = [], [], {}
     for name, kind in UK_PARTNERS:
         uk_pool.append(f"GSP-INS-{len(institutions) + 1:04d}")
@@ -167,7 +166,7 @@ def generate(out_dir: str | Path, scale: int = 1, seed: int = SEED) -> dict[str,
         title = f"{theme} partnership in {country[4][int(rng.integers(0, 2))]}, {country[1]}"
         budget = int(round(float(rng.gamma(3.0, 60_000)), -3)) + 20_000
         projects.append((pid, title, theme, grant, PHASES[int(second)][0], country[0], uk_lead, os_lead,
-                         quarters[start_i], quarter_end(quarters[end_i]), budget))
+                         quarters[start_i], calendar.quarter_end(quarters[end_i]), budget))
         partners += [(pid, uk_lead, "UK lead"), (pid, os_lead, "Overseas lead")]
         other = overseas[country[0]][(overseas[country[0]].index(os_lead) + 1) % len(overseas[country[0]])]
         partners.append((pid, other, "Overseas partner"))

@@ -31,7 +31,7 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from impact.data import iso639, iso4217
+from impact.data import calendar, iso639, iso4217
 
 FILE = "programme.json"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,31}$")  # URL-safe: ?programme=hps
@@ -76,7 +76,6 @@ RESERVED_KEYS = frozenset({
     "map", "asof", "score", "years", "pregion", "pcountry", "deck", "slide", "version", "lang",
     # the other vocabularies
     *VOCABULARIES, "metric", "indicator"})
-YEARS = (1900, 2200)  # the years a definition's dates may fall in (beyond them the calendar and pages break)
 # How a definition's JSON is read (`loads`): its nesting, and the digits of a whole number, are bounded.
 DEPTH_MAX = 64
 DIGITS_MAX = 20
@@ -408,8 +407,9 @@ class _Checker:
         except ValueError:
             self.add(f"{where}{key}", f"{str(value)[:30]!r} is not a date; write it as YYYY-MM-DD")
             return None
-        if not YEARS[0] <= day.year <= YEARS[1]:
-            self.add(f"{where}{key}", f"{value} is outside the years {YEARS[0]} to {YEARS[1]} a programme's dates "
+        first_year, last_year = calendar.YEARS
+        if not first_year <= day.year <= last_year:
+            self.add(f"{where}{key}", f"{value} is outside the years {first_year} to {last_year} a programme's dates "
                                       "fall in")
             return None
         return day
@@ -1019,8 +1019,7 @@ def infer(folder: str | Path) -> Programme:
     ends = column("projects", "end_date").to_pylist()
     start = min([*days, *starts], default=dt.date(2000, 1, 1))
     latest = max([*days, *ends], default=start)
-    quarter_last_month = (latest.month - 1) // 3 * 3 + 3
-    end = dt.date(latest.year + quarter_last_month // 12, quarter_last_month % 12 + 1, 1) - dt.timedelta(days=1)
+    end = calendar.quarter_end(latest)
     by_phase: dict[str, list[dt.date]] = {}
     for phase, day in zip(column("projects", "phase").to_pylist(), starts):
         by_phase.setdefault(phase, []).append(day)

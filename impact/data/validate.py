@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from impact.data import cells, iso3166, schema
+from impact.data import calendar, cells, iso3166, schema
 from impact.data.programme import FILE as DEFINITION
 
 ARROW_TYPES = {"VARCHAR": pa.string(), "DATE": pa.date32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64()}
@@ -403,7 +403,7 @@ def _check_periods(report: Report, t: Checked, programme) -> None:
     if "period" not in t.typed:
         return
     days = t.typed["period"]
-    month = _mask(pc.is_in(pc.month(days), value_set=pa.array([1, 4, 7, 10]))) & _mask(pc.equal(pc.day(days), 1))
+    month = _mask(pc.is_in(pc.month(days), value_set=pa.array(calendar.QUARTER_MONTHS))) & _mask(pc.equal(pc.day(days), 1))
     valid = t.valid("period")
     _flag(report, t, "period", valid & ~month, "not-quarter-start",
           lambda v, i: f"{v} is not the first day of a quarter; periods are quarters written as their first "

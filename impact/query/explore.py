@@ -14,10 +14,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from impact.data import metrics
+from impact.data import calendar, metrics
 from impact.data.metrics import metric
 from impact.query import dimensions
-from impact.query.filters import parse_quarter, quarter_label, quarter_range
 
 
 class ViewError(ValueError):
@@ -55,25 +54,6 @@ def breakdowns_for(metric_key: str) -> list[str]:
     """The dimensions metric `metric_key` can be grouped by."""
     where = source(metric_key)
     return [key for key, b in breakdowns().items() if where in b.sources]
-
-
-def parse_period(text: str) -> tuple[dt.date, dt.date] | None:
-    """'2012Q1:2013Q4' as (first day of 2012Q1, first day of 2013Q4), else None."""
-    if not isinstance(text, str) or len(text) > 20 or ":" not in text:
-        return None
-    start, end = (parse_quarter(part) for part in text.split(":", 1))
-    return (start, end) if start and end and start <= end else None
-
-
-def period_text(span: tuple[dt.date, dt.date]) -> str:
-    """A compared period as the URL writes it: '2012Q1:2013Q4'."""
-    return f"{quarter_label(span[0])}:{quarter_label(span[1])}"
-
-
-def period_label(span: tuple[dt.date, dt.date]) -> str:
-    """A compared period in words: '2012Q1–2013Q4' (or one quarter)."""
-    first, last = quarter_label(span[0]), quarter_label(span[1])
-    return first if first == last else f"{first}–{last}"
 
 
 @dataclass(frozen=True)
@@ -127,13 +107,13 @@ class View:
             view = replace(view, a=a, b=b)
         elif self.compare == "period":
             default_a, default_b = _halves(quarters)
-            a = parse_period(self.a) if self.a else default_a
-            b = parse_period(self.b) if self.b else default_b
+            a = calendar.parse_span(self.a) if self.a else default_a
+            b = calendar.parse_span(self.b) if self.b else default_b
             if not a or not b:
                 raise ViewError("write each compared period as two quarters, e.g. 2012Q1:2013Q4")
             if a[0] <= b[1] and b[0] <= a[1]:
                 raise ViewError("the two compared periods overlap")
-            view = replace(view, a=period_text(a), b=period_text(b))
+            view = replace(view, a=calendar.span_text(a), b=calendar.span_text(b))
         else:
             view = replace(view, a="", b="")
         return view
@@ -159,7 +139,7 @@ class View:
     def series_labels(self) -> tuple[str, str]:
         """The two compared series' names (A, B)."""
         if self.compare == "period":
-            return period_label(parse_period(self.a)), period_label(parse_period(self.b))
+            return calendar.span_label(calendar.parse_span(self.a)), calendar.span_label(calendar.parse_span(self.b))
         return self.a, self.b
 
     @property
@@ -191,7 +171,7 @@ class View:
             grouping.update(dimension2="phase")
             out["filters.phase"] = [self.a, self.b]
         elif self.compare == "period":
-            a, b = parse_period(self.a), parse_period(self.b)
+            a, b = calendar.parse_span(self.a), calendar.parse_span(self.b)
             grouping.update(dimension2="slot", a_from=a[0], a_to=a[1], b_from=b[0], b_to=b[1])
             out.update({"filters.period_from": min(a[0], b[0]), "filters.period_to": max(a[1], b[1])})
         return out
@@ -240,7 +220,7 @@ def from_query_params(query: dict, quarters: list[dt.date]) -> tuple[View, list[
 def _halves(quarters: list[dt.date] | None) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]]:
     if not quarters:
         programme = metrics.active_programme()
-        quarters = quarter_range(programme.start, programme.end) if programme is not None else []
+        quarters = calendar.quarter_range(programme.start, programme.end) if programme is not None else []
     if not quarters:
         raise ViewError("there are no quarters to compare")
     middle = max(1, len(quarters) // 2)

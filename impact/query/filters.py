@@ -7,38 +7,14 @@ anything unknown, malformed or oversized is dropped with a notice and never reac
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
+from impact.data import calendar
 from impact.query import dimensions
 from impact.query.dimensions import FILTERS
 
-_QUARTER = re.compile(r"^(\d{4})[- ]?Q([1-4])$", re.ASCII)  # ASCII: no full-width or other digits
 MAX_VALUE_LENGTH = 80
 MAX_VALUES = 64
-
-
-def quarter_label(day: dt.date) -> str:
-    """'2016Q3' for any date in the third quarter of 2016."""
-    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
-
-
-def parse_quarter(text: str) -> dt.date | None:
-    """The first day of the quarter written as '2016Q3' (or '2016-Q3'), else None."""
-    match = _QUARTER.match(text.strip()) if isinstance(text, str) and len(text) <= 8 else None
-    if not match:
-        return None
-    year, q = int(match.group(1)), int(match.group(2))
-    return dt.date(year, (q - 1) * 3 + 1, 1) if 1990 <= year <= 2100 else None
-
-
-def quarter_range(first: dt.date, last: dt.date) -> list[dt.date]:
-    """Quarter starts from `first` to `last` inclusive."""
-    out, day = [], dt.date(first.year, (first.month - 1) // 3 * 3 + 1, 1)
-    while day <= last:
-        out.append(day)
-        day = dt.date(day.year + 1, 1, 1) if day.month == 10 else dt.date(day.year, day.month + 3, 1)
-    return out
 
 
 DIMENSIONS = FILTERS  # the structural shared filters, in sidebar order (impact.query.dimensions defines them)
@@ -68,8 +44,7 @@ class Choices:
             first = _as_date(frame["first_period"].iloc[0])
             last = _as_date(frame["last_period"].iloc[0])
         else:  # no results yet: the programme's whole window
-            first = dt.date(programme.start.year, (programme.start.month - 1) // 3 * 3 + 1, 1)
-            last = dt.date(programme.end.year, (programme.end.month - 1) // 3 * 3 + 1, 1)
+            first, last = calendar.quarter_start(programme.start), calendar.quarter_start(programme.end)
         regions = set(frame["region"])
         shared = dimensions.filters_of(programme)
         values = {dim.key: programme.values(dim.vocabulary) for dim in shared if dim.vocabulary}
@@ -81,7 +56,7 @@ class Choices:
     @property
     def quarters(self) -> list[dt.date]:
         """Every quarter from the first to the last in the data."""
-        return quarter_range(self.first_period, self.last_period)
+        return calendar.quarter_range(self.first_period, self.last_period)
 
 
 def _as_date(value) -> dt.date:
@@ -146,17 +121,17 @@ class Filters:
 
     def params(self, choices: Choices | None = None) -> dict:
         """Bound parameters for the filter macros: `$filters` (all periods when no range is set)."""
-        first = self.period_from or (choices.first_period if choices else dt.date(1990, 1, 1))
-        last = self.period_to or (choices.last_period if choices else dt.date(2100, 1, 1))
+        first = self.period_from or (choices.first_period if choices else calendar.FIRST_QUARTER)
+        last = self.period_to or (choices.last_period if choices else calendar.LAST_QUARTER)
         return {"filters": struct(first, last, self.chosen)}
 
     def to_query_params(self, choices: Choices | None = None) -> dict[str, list[str]]:
         """URL query parameters for this selection (defaults omitted)."""
         out: dict[str, list[str]] = {}
         if self.period_from and (not choices or self.period_from != choices.first_period):
-            out["from"] = [quarter_label(self.period_from)]
+            out["from"] = [calendar.quarter_label(self.period_from)]
         if self.period_to and (not choices or self.period_to != choices.last_period):
-            out["to"] = [quarter_label(self.period_to)]
+            out["to"] = [calendar.quarter_label(self.period_to)]
         for dim in _shared(choices):
             if getattr(self, dim.key):
                 out[dim.filter] = list(getattr(self, dim.key))
@@ -171,8 +146,8 @@ class Filters:
         """The selection in words, for subtitles and speaker notes."""
         parts = []
         if self.period_from or self.period_to:
-            start = quarter_label(self.period_from) if self.period_from else "start"
-            end = quarter_label(self.period_to) if self.period_to else "end"
+            start = calendar.quarter_label(self.period_from) if self.period_from else "start"
+            end = calendar.quarter_label(self.period_to) if self.period_to else "end"
             parts.append(f"{start}–{end}")
         for dim in _shared(choices):
             chosen = getattr(self, dim.key)
@@ -242,10 +217,11 @@ def from_query_params(query: dict, choices: Choices) -> tuple[Filters, list[str]
         raw = _values(query, key)
         if not raw:
             continue
-        day = parse_quarter(raw[-1])
+        day = calendar.parse_quarter(raw[-1])
         if day is None or not choices.first_period <= day <= choices.last_period:
             notices.append(f"Ignored the period '{_shorten(raw[-1])}' in the link: use a quarter such as "
-                           f"{quarter_label(choices.first_period)} to {quarter_label(choices.last_period)}.")
+                           f"{calendar.quarter_label(choices.first_period)} to "
+                           f"{calendar.quarter_label(choices.last_period)}.")
             continue
         chosen["period_from" if key == "from" else "period_to"] = day
     if chosen.get("period_from") and chosen.get("period_to") and chosen["period_from"] > chosen["period_to"]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from impact.data import iati, iso3166, metrics
+from impact.data import calendar, iati, iso3166, metrics
 from impact.query import db, explore, filters, results
 
 
@@ -52,7 +52,7 @@ def activity_status(start: dt.date, end: dt.date, latest: dt.date) -> str:
         return iati.PIPELINE
     if end > latest:
         return iati.IMPLEMENTATION
-    return iati.FINALISATION if end >= results.quarter_start(latest) else iati.CLOSED
+    return iati.FINALISATION if end >= calendar.quarter_start(latest) else iati.CLOSED
 
 
 def number(value: float) -> str:

@@ -11,12 +11,11 @@ are the catalogue's (`impact.charts.catalog.PORTFOLIO`).
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
 
-from impact.data import metrics
+from impact.data import calendar, metrics
 from impact.query import db, explore
 from impact.query.filters import Filters
 
@@ -38,8 +37,8 @@ class Scope:
 
     def params(self) -> dict:
         """Bound parameters for a programme's filter macros."""
-        filters = Filters(period_from=dt.date(self.first_year, 1, 1) if self.first_year else None,
-                          period_to=dt.date(self.last_year, 10, 1) if self.last_year else None,
+        filters = Filters(period_from=calendar.year_quarters(self.first_year)[0] if self.first_year else None,
+                          period_to=calendar.year_quarters(self.last_year)[1] if self.last_year else None,
                           region=self.regions, country=self.countries)
         return filters.params()
 

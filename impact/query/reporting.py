@@ -22,7 +22,7 @@ import io
 
 import pandas as pd
 
-from impact.data import cells
+from impact.data import calendar, cells
 from impact.query import db
 
 REPORTED, LATE, MISSING, NOT_DUE = "reported", "reported late", "missing", "not yet due"
@@ -42,7 +42,7 @@ def status(database: db.Database, as_of: dt.date, arrivals: pd.DataFrame | None 
     came = arrivals.assign(quarter=pd.to_datetime(arrivals["period"]))[["project_id", "quarter", "arrived", "version"]]
     frame = frame.merge(came, on=["project_id", "quarter"], how="left")
     days = database.programme.reporting.deadline_days or 0
-    ends = frame["quarter"] + pd.offsets.QuarterEnd(0)
+    ends = pd.to_datetime(frame["quarter"].dt.date.map(calendar.quarter_end))
     due = ends + pd.Timedelta(days=days)
     day = pd.Timestamp(as_of)
     arrived = pd.to_datetime(frame["arrived"], utc=True, errors="coerce").dt.tz_localize(None).dt.normalize()
@@ -55,7 +55,7 @@ def status(database: db.Database, as_of: dt.date, arrivals: pd.DataFrame | None 
     frame.loc[(due < day) & ~received, "status"] = MISSING
     frame.loc[received, "status"] = REPORTED
     frame.loc[late, "status"] = LATE
-    frame["period"] = frame["quarter"].dt.year.astype(str) + "Q" + frame["quarter"].dt.quarter.astype(str)
+    frame["period"] = frame["quarter"].dt.date.map(calendar.quarter_label)
     return frame
 
 

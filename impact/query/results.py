@@ -22,34 +22,13 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from impact.data import metrics
+from impact.data import calendar, metrics
 from impact.query import db, filters
 
 NO_MILESTONE = "no milestone due yet"
 NO_TARGET = "no target set"
 TABLE_COLUMNS = ["scope", "project_id", "title", "country", "metric", "indicator", "baseline", "judged_at", "actual",
                  "expected", "percent", "score", "end_target", "end_due", "percent_of_end", "how"]
-
-
-def quarter_start(day: dt.date) -> dt.date:
-    """The first day of `day`'s quarter."""
-    return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
-
-
-def quarter_end(day: dt.date) -> dt.date:
-    """The last day of `day`'s quarter."""
-    first = quarter_start(day)
-    following = dt.date(first.year + (first.month + 2) // 12, (first.month + 2) % 12 + 1, 1)
-    return following - dt.timedelta(days=1)
-
-
-def quarters(first: dt.date, last: dt.date) -> list[dt.date]:
-    """The quarter starts from `first`'s quarter to `last`'s."""
-    out, day = [], quarter_start(first)
-    while day <= last:
-        out.append(day)
-        day = quarter_end(day) + dt.timedelta(days=1)
-    return out
 
 
 # ---- the actual: cumulative values on a grid of quarters ---------------------------------------
@@ -248,13 +227,14 @@ def picture(database: db.Database, params: dict) -> Picture:
     programme = database.programme
     scope = filters.of_projects(params, programme)
     parts = _dates(db.run_query(database, "target_parts_by_quarter", filters.everything(programme)), "period")
-    last = max(parts["period"].max(), quarter_start(programme.start)) if len(parts) else quarter_start(programme.end)
-    grid = quarters(min(programme.start, parts["period"].min()) if len(parts) else programme.start, last)
+    last = (max(parts["period"].max(), calendar.quarter_start(programme.start)) if len(parts)
+            else calendar.quarter_start(programme.end))
+    grid = calendar.quarter_range(min(programme.start, parts["period"].min()) if len(parts) else programme.start, last)
     per_project = cumulative(parts, grid)
     projects = _dates(db.run_query(database, "projects_in_scope", scope), "start_date", "end_date")
     targets = _dates(db.run_query(database, "targets_list"), "due_date", "start_date", "end_date")
     return Picture(targets=targets, projects=projects, per_project=per_project,
-                   programme=programme_cumulative(per_project), grid=grid, latest=quarter_end(last))
+                   programme=programme_cumulative(per_project), grid=grid, latest=calendar.quarter_end(last))
 
 
 def programme_picture(database: db.Database) -> Picture:
@@ -264,8 +244,9 @@ def programme_picture(database: db.Database) -> Picture:
     programme = database.programme
     latest = [key for key in metrics.targetable() if metrics.metric(key).aggregation == "latest"]
     parts = _dates(db.run_query(database, "programme_parts_by_quarter", {"latest": latest}), "period")
-    last = max(parts["period"].max(), quarter_start(programme.start)) if len(parts) else quarter_start(programme.end)
-    grid = quarters(min(programme.start, parts["period"].min()) if len(parts) else programme.start, last)
+    last = (max(parts["period"].max(), calendar.quarter_start(programme.start)) if len(parts)
+            else calendar.quarter_start(programme.end))
+    grid = calendar.quarter_range(min(programme.start, parts["period"].min()) if len(parts) else programme.start, last)
     wide = parts.pivot_table(index="metric", columns="period", values="value", aggfunc="sum")
     summed = wide.reindex(columns=pd.Index(grid)).fillna(0).cumsum(axis=1) if len(parts) else \
         pd.DataFrame(columns=pd.Index(grid), index=pd.Index([], name="metric"), dtype="float64")
@@ -275,7 +256,7 @@ def programme_picture(database: db.Database) -> Picture:
     per_project = pd.DataFrame(columns=pd.Index(grid), dtype="float64",
                                index=pd.MultiIndex.from_arrays([[], []], names=["project_id", "metric"]))
     return Picture(targets=targets, projects=none, per_project=per_project,
-                   programme=pd.concat([summed, _ratios(summed, level=None)]), grid=grid, latest=quarter_end(last))
+                   programme=pd.concat([summed, _ratios(summed, level=None)]), grid=grid, latest=calendar.quarter_end(last))
 
 
 def project_progress(database: db.Database, params: dict, day: dt.date, project_id: str = "") -> pd.DataFrame:
@@ -299,9 +280,9 @@ def project_progress(database: db.Database, params: dict, day: dt.date, project_
     end_due = pd.to_datetime(pairs["end_due"]).dt.date
     judged_at = pd.Series([judged_on(day, d) for d in end_due], dtype=object)
     keys = pd.MultiIndex.from_arrays([pairs["project_id"], pairs["metric"]])
-    values = _actuals_at(database, {**scope, "as_of": quarter_start(day), "latest": latest}, set(pairs["metric"]))
+    values = _actuals_at(database, {**scope, "as_of": calendar.quarter_start(day), "latest": latest}, set(pairs["metric"]))
     actual = values.reindex(keys).to_numpy(dtype="float64", copy=True)
-    for as_of, here in _judged_earlier(database, scope, pairs["project_id"], judged_at, quarter_start(day)):
+    for as_of, here in _judged_earlier(database, scope, pairs["project_id"], judged_at, calendar.quarter_start(day)):
         values = _actuals_at(database, {**scope, "as_of": as_of, "latest": latest}, set(pairs["metric"][here]))
         actual[here] = values.reindex(keys[here]).to_numpy(dtype="float64")
     ratio = pairs["metric"].isin(_ratio_keys()).to_numpy()
@@ -335,13 +316,13 @@ def _judged_earlier(database: db.Database, scope: dict, project_ids: pd.Series, 
     one as of `quarter`, grouped by that earlier quarter (rows: a mask). Results never fall after their project's
     end (an import refuses them), so only a project still running after its end target's quarter can have later
     results; for the rest the actual as of `quarter` is the one at the due date."""
-    earlier = judged_at.map(quarter_start)
+    earlier = judged_at.map(calendar.quarter_start)
     past = (earlier < quarter).to_numpy()
     if not past.any():
         return []
     projects = db.run_query(database, "projects_in_scope", scope)
     ends = pd.to_datetime(project_ids.map(projects.set_index("project_id")["end_date"])).dt.date
-    went_on = past & np.array([pd.isna(end) or quarter_start(end) > q for end, q in zip(ends, earlier)])
+    went_on = past & np.array([pd.isna(end) or calendar.quarter_start(end) > q for end, q in zip(ends, earlier)])
     return [(q, went_on & (earlier == q).to_numpy()) for q in sorted(set(earlier[went_on]))]
 
 
@@ -475,9 +456,9 @@ def timeline(pic: Picture, scope: str, project_id: str | None, metric: str, resu
     baseline = float(baselines.iloc[0]) if len(baselines) else None
     start = mine["start_date"].iloc[0] if scope == "project" else programme_start
     due, values = list(mine["due_date"]), [float(v) for v in mine["target"]]
-    first = quarter_start(start)
+    first = calendar.quarter_start(start)
     last = max(pic.latest, due[-1]) if scope == "programme" else max(min(pic.latest, mine["end_date"].iloc[0]), due[-1])
-    days = sorted({quarter_end(q) for q in quarters(first, last)} | set(due))
+    days = sorted({calendar.quarter_end(q) for q in calendar.quarter_range(first, last)} | set(due))
     rows = []
     for day in days:
         data = day <= pic.latest
