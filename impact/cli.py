@@ -332,12 +332,12 @@ def _return_template(args: argparse.Namespace) -> int:
 
 
 def _return_import(args: argparse.Namespace) -> int:
-    from impact.data import returns
+    from impact.data import partners, returns
     from impact.query import db
 
     result = returns.import_returns(args.path, data_dir=args.data_dir, programme=args.programme,
                                     accept_valid=args.accept_valid, confirm_removals=args.confirm_removals,
-                                    prepare=db.prepare)
+                                    prepare=db.prepare, record=partners.record_import)
     if not result.report.ok:
         print(result.report.to_text(limit=args.show))
     if result.removals is not None and len(result.removals):

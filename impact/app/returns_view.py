@@ -228,7 +228,8 @@ def _take(uploads, accept_valid: bool, confirm: bool) -> None:
         result = returns.ReturnsResult(report)
         if target is not None:
             result = returns.import_returns([target], programme=ui.programme_id(), accept_valid=accept_valid,
-                                            confirm_removals=confirm, who=auth.admin_name(), prepare=db.prepare)
+                                            confirm_removals=confirm, who=auth.admin_name(), prepare=db.prepare,
+                                            record=partners.record_import)
     st.session_state["returns_outcome"] = _outcome(result)
 
 

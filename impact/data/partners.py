@@ -346,7 +346,7 @@ def approve(root: Path, submission_ids: list[str], who: str, confirm_removals: b
     with tempfile.TemporaryDirectory(prefix="impact-approve-") as work:
         paths = [fetch_workbook(root, i, Path(work)) for i in items]
         result = returns.import_returns(paths, root, confirm_removals=confirm_removals, who=who, prepare=prepare,
-                                        record=False, submitted={i.sha256: i.submitted_at for i in items})
+                                        submitted={i.sha256: i.submitted_at for i in items})
     if result.ok:
         when = now()
         for item in items:

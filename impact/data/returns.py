@@ -531,12 +531,13 @@ def import_returns(paths: list[str | Path], data_dir: str | Path | None = None, 
                    accept_valid: bool = False, confirm_removals: bool = False, who: str | None = None,
                    prepare: Callable[[Path, str], None] | None = None,
                    limits: readers.Limits = readers.LIMITS, submitted: dict[str, str] | None = None,
-                   record: bool = True) -> ReturnsResult:
+                   record: Callable[[Path, Return, Path, str, str], object] | None = None) -> ReturnsResult:
     """Check a batch of returns and, when all is well (or with `accept_valid`, for the valid ones), make them
     ONE new version in which each return replaces its project's rows for its quarter and nothing else.
 
     `submitted` maps a workbook's sha256 to when a partner submitted it (its arrival, kept in the manifest);
-    with `record`, each imported return is written to its project's trail as imported and approved by `who`."""
+    `record(root, return, workbook, who, version)` is called for each imported return before the lock is let go
+    (`partners.record_import` writes it to its project's trail as imported and approved by `who`)."""
     from impact.data.extract_io import default_user
 
     report = validate.Report()
@@ -629,11 +630,9 @@ def import_returns(paths: list[str | Path], data_dir: str | Path | None = None, 
         if prepare is not None:
             prepare(store.version_path(root, result.version), result.version)
         store.switch(root, result.version)
-        if record:  # the team's own path approves as it imports: each return's trail says so
-            from impact.data import partners
-
+        if record is not None:  # the team's own path approves as it imports: each return's trail says so
             for found, _ in good:
-                partners.record_import(root, found, kept[found.sha256], manifest["created_by"], result.version)
+                record(root, found, kept[found.sha256], manifest["created_by"], result.version)
         return result
 
 
