@@ -69,7 +69,7 @@ def rows(data_dir: str | Path | None = None, repeat: int = 5) -> list[tuple[str,
     """Warm PNG export per chart, then the default deck as PowerPoint and as PDF."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from impact.charts import catalog, deck, export
+    from impact.charts import catalog, deck, deck_writers, export
     from impact.data import metrics
     from impact.query import db
     from impact.query.filters import Filters
@@ -93,7 +93,7 @@ def rows(data_dir: str | Path | None = None, repeat: int = 5) -> list[tuple[str,
 
     def build(fmt: str) -> bytes:
         slides = deck.prepare(shipped, lambda spec, opts: export.chart_data(database, spec, filters, choices, opts))
-        return deck.build(shipped, slides, provenance, fmt)
+        return deck_writers.build(shipped, slides, provenance, fmt)
 
     count = len(shipped.slides) + 1
     out.append(measure(f"default deck as PowerPoint ({count} slides)", lambda: build("pptx"), max(1, repeat // 2)))

@@ -106,11 +106,11 @@ def _export_deck(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from impact.charts import deck as decks
-    from impact.charts import export
+    from impact.charts import deck_writers, export
 
     fmt = Path(args.out).suffix.lower().lstrip(".")
-    if fmt not in decks.FORMATS:
-        *others, last = (f".{f}" for f in decks.FORMATS)
+    if fmt not in deck_writers.FORMATS:
+        *others, last = (f".{f}" for f in deck_writers.FORMATS)
         raise ValueError(f"--out {args.out!r}: the file must end in {', '.join(others)} or {last}")
     custom = decks.load(args.deck) if args.deck else None  # a bad deck file is refused before the data is opened
     database, choices, filters, provenance = _export_context(args)
@@ -120,7 +120,7 @@ def _export_deck(args: argparse.Namespace) -> int:
     def progress(done: int, total: int, what: str) -> None:
         print(f"[{done}/{total}] {what}", file=sys.stderr)
 
-    data = decks.build(deck, slides, provenance, fmt, progress=progress)
+    data = deck_writers.build(deck, slides, provenance, fmt, progress=progress)
     Path(args.out).write_bytes(data)
     print(f"wrote {args.out} ({fmt}, {len(slides) + 1} slides, {len(data):,} bytes)")
     return 0

@@ -16,7 +16,7 @@ from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pptx.util import Inches
 from pypdf import PdfReader
 
-from impact.charts import catalog, deck, export
+from impact.charts import catalog, deck, deck_writers, export, pptx_deck
 from impact.query import db
 from impact.query.filters import Filters
 from tests.test_export import HOSTILE_SERIES, OWASP_PAYLOADS, hostile_copy, hostile_split, live_formulas
@@ -32,7 +32,7 @@ def _build(extract_dir, the_deck: deck.Deck, fmt: str, filters: Filters = FILTER
     provenance = export.Provenance.of(database, filters.describe(options), DAY)
     slides = deck.prepare(the_deck, lambda spec, opts: export.chart_data(database, spec, filters, options, opts))
     steps = []
-    data = deck.build(the_deck, slides, provenance, fmt, progress=lambda done, total, what: steps.append(done))
+    data = deck_writers.build(the_deck, slides, provenance, fmt, progress=lambda done, total, what: steps.append(done))
     return data, provenance, steps
 
 
@@ -133,7 +133,7 @@ def test_pptx_slides_native_charts_and_notes(fixture_dir, independent):
         charts = [s for s in page.shapes if s.has_chart]
         if slide_def.chart == "results":  # the programme's targets cannot be split by the country filter
             assert not charts and spec.when_empty in texts
-        elif spec.kind in deck.NATIVE_KINDS:
+        elif spec.kind in pptx_deck.NATIVE_KINDS:
             assert len(charts) == 1, spec.id
         else:
             assert not charts and any(s.shape_type == MSO_SHAPE_TYPE.PICTURE for s in page.shapes)
@@ -182,7 +182,7 @@ def test_pptx_native_chart_series_and_category_names_are_neutralised():
     spec, frame = hostile_split()
     prs = Presentation()
     page = prs.slides.add_slide(prs.slide_layouts[6])
-    deck._add_native_chart(page, spec, frame, (Inches(1), Inches(1), Inches(8), Inches(5)))
+    pptx_deck.add_native_chart(page, spec, frame, (Inches(1), Inches(1), Inches(8), Inches(5)))
     saved = io.BytesIO()
     prs.save(saved)
     chart = next(s for s in Presentation(io.BytesIO(saved.getvalue())).slides[0].shapes if s.has_chart).chart
@@ -336,7 +336,7 @@ def test_a_split_and_a_compared_slide_carry_a_legend_in_every_medium(fixture_dir
     for prepared in slides:  # the figure the PDF, the Present page and the HTML deck draw
         fig = prepared.spec.figure(prepared.frame, options=prepared.slide.options)
         assert len(fig.data) > 1 and fig.layout.showlegend is True
-    html = deck.build(SPLIT_AND_COMPARED, slides, export.Provenance.of(database, "All", DAY), "html").decode()
+    html = deck_writers.build(SPLIT_AND_COMPARED, slides, export.Provenance.of(database, "All", DAY), "html").decode()
     figures = regex.findall(r'<script type="application/json"[^>]*>(.*?)</script>', html, regex.S)
     shown = [json.loads(f)["layout"].get("showlegend") for f in figures if '"layout"' in f]
     assert shown[-2:] == [True, True]

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 from lxml import etree
 
-from impact.charts import catalog, deck, export
+from impact.charts import catalog, deck, deck_writers, export
 from impact.data import extract_io, metrics, schema, store
 from impact.data import programme as programmes
 from impact.query import db, dimensions, explore, iati, macros
@@ -179,7 +179,7 @@ def test_exports_and_a_deck_carry_it(declared):
         talk = deck.Deck("Levels", (deck.Slide("explore", {"metric": "trainees", "by": "cadre_level"}),))
         slides = deck.prepare(talk, lambda s, o: export.chart_data(declared, s, Filters(), choices, o))
         provenance = export.Provenance.of(declared, "All data")
-        pptx = deck.build(talk, slides, provenance, "pptx")
+        pptx = deck_writers.build(talk, slides, provenance, "pptx")
     from pptx import Presentation
 
     charts = [shape.chart for slide in Presentation(io.BytesIO(pptx)).slides for shape in slide.shapes

@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
-from impact.charts import catalog, deck, export, html_deck, theme
+from impact.charts import catalog, deck, deck_writers, export, html_deck, theme
 from impact.cli import main
 from impact.query import db
 from impact.query.filters import Filters
@@ -103,7 +103,7 @@ def _build(extract_dir, the_deck: deck.Deck, filters: Filters = FILTERS):
     provenance = export.Provenance.of(database, filters.describe(choices), DAY)
     slides = deck.prepare(the_deck, lambda spec, opts: export.chart_data(database, spec, filters, choices, opts))
     steps = []
-    data = deck.build(the_deck, slides, provenance, "html", progress=lambda done, total, what: steps.append(done))
+    data = deck_writers.build(the_deck, slides, provenance, "html", progress=lambda done, total, what: steps.append(done))
     return data, provenance, slides, steps
 
 
@@ -225,7 +225,7 @@ def test_a_slide_with_no_results_says_so_and_draws_nothing(fixture_dir):
     spec = catalog.chart("trainees_by_theme")
     empty = export.chart_data(database, spec, Filters(), export.filter_choices(database)).iloc[0:0]
     the_deck = deck.Deck("Empty", (deck.Slide("trainees_by_theme"),))
-    data = deck.build(the_deck, [deck.PreparedSlide(the_deck.slides[0], empty)], provenance, "html")
+    data = deck_writers.build(the_deck, [deck.PreparedSlide(the_deck.slides[0], empty)], provenance, "html")
     root = parse(data.decode("utf-8"))
     page = sections(root)[1]
     assert page.one(css_class="empty").text() == "No results for these filters."
@@ -235,7 +235,7 @@ def test_a_slide_with_no_results_says_so_and_draws_nothing(fixture_dir):
 
 def test_unknown_deck_format_names_the_ones_there_are():
     with pytest.raises(ValueError, match="pptx, pdf, html"):
-        deck.build(deck.Deck("x"), [], export.Provenance("s", "v", DAY, "f"), "odp")
+        deck_writers.build(deck.Deck("x"), [], export.Provenance("s", "v", DAY, "f"), "odp")
 
 
 # ---- text from data is text ----------------------------------------------------------------

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from impact.charts import catalog, deck, export
+from impact.charts import catalog, deck, deck_writers, export
 from impact.data import calendar, extract_io, metrics, schema
 from impact.data import programme as programmes
 from impact.query import db, filters, results
@@ -429,7 +429,7 @@ def test_milestone_chart_exports_its_numbers_and_a_native_line_chart(fixture_db,
             "select sum(trainees) from training where period <= date '2015-12-31'")
         talk = deck.Deck(name="Results", slides=(deck.Slide(chart="results", options={"metric": "trainees"}),))
         slides = deck.prepare(talk, lambda s, o: s.fetch(fixture_db, _params(programme), o))
-        data = deck.build(talk, slides, export.Provenance.of(fixture_db, "All"), "pptx")
+        data = deck_writers.build(talk, slides, export.Provenance.of(fixture_db, "All"), "pptx")
     chart = next(shape.chart for slide in Presentation(io.BytesIO(data)).slides for shape in slide.shapes
                  if shape.has_chart)
     names = [s.name for s in chart.series]

@@ -11,7 +11,7 @@ import streamlit as st
 
 from impact.app import ui
 from impact.app.chart_menu import _BUILT, _SLIDE, DECK_PARAM, current_deck, set_deck
-from impact.charts import catalog, deck, export, theme
+from impact.charts import catalog, deck, deck_writers, export, theme
 
 SLIDE_PARAM = "slide"
 DECK_FORMATS = (("pptx", "PowerPoint"), ("pdf", "PDF"), ("html", "HTML"))  # format, button label
@@ -208,7 +208,7 @@ def deck_downloads(current: deck.Deck, prepared: list[deck.PreparedSlide]) -> No
         def progress(done: int, total: int, what: str) -> None:
             bar.progress(done / total, text=f"{label}: {what}")
 
-        data = deck.build(current, prepared, prov, fmt, progress=progress)
+        data = deck_writers.build(current, prepared, prov, fmt, progress=progress)
         st.session_state[_BUILT] = (signature, fmt, data)
     st.caption("HTML: one file with live charts that opens in any browser with no server and no internet; "
                "→ ← or a clicker move, F is full screen, S the speaker view, and it prints one slide a page.")

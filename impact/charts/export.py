@@ -114,30 +114,31 @@ def slide_figure(
     # it clear of tick labels and axis titles whatever their size.
     fig.update_layout(
         title=dict(
-            text=_escape(provenance.footer), font=dict(size=11, color=muted), xref="container", x=0.01,
+            text=escape_markup(provenance.footer), font=dict(size=11, color=muted), xref="container", x=0.01,
             xanchor="left", yref="container", y=0, yanchor="bottom", automargin=True, pad=dict(t=12, b=8),
         ),
         margin=dict(t=_HEADER_HEIGHT, b=8),
     )
-    heading = f"<b>{_escape(spec.title if title is None else title)}</b>"
+    heading = f"<b>{escape_markup(spec.title if title is None else title)}</b>"
     if key_number:
         label, value = key_number
         accent = theme.PROJECTOR["primary"] if projector else theme.COLORS["primary"]
-        heading += (f"<br><span style='font-size:0.8em;color:{accent}'><b>{_escape(value)}</b></span>"
-                    f"<span style='font-size:0.62em;color:{muted}'>  {_escape(label)}</span>")
+        heading += (f"<br><span style='font-size:0.8em;color:{accent}'><b>{escape_markup(value)}</b></span>"
+                    f"<span style='font-size:0.62em;color:{muted}'>  {escape_markup(label)}</span>")
     if provenance.filters:
-        heading += f"<br><span style='font-size:0.62em;color:{muted}'>{_escape(provenance.filters)}</span>"
+        heading += f"<br><span style='font-size:0.62em;color:{muted}'>{escape_markup(provenance.filters)}</span>"
     fig.add_annotation(
         text=heading, xref="paper", yref="paper", x=0, y=1, xanchor="left", yanchor="top",
         yshift=_HEADER_HEIGHT - 6, showarrow=False, align="left", font=dict(size=24, color=text_color),
     )
     if spec.rows(frame).empty:  # say why there is nothing to draw
-        fig.add_annotation(text=_escape(spec.when_empty or "No results for these filters."), xref="paper",
+        fig.add_annotation(text=escape_markup(spec.when_empty or "No results for these filters."), xref="paper",
                            yref="paper", x=0.5, y=0.5, showarrow=False, font=dict(size=16, color=muted))
     return fig
 
 
-def _escape(text: str) -> str:
+def escape_markup(text: str) -> str:
+    """Text shown as itself in a figure's labels (Plotly reads <, > and & in them as markup)."""
     return html.escape(str(text), quote=False)
 
 

@@ -12,7 +12,7 @@ import time
 import pytest
 from pypdf import PdfReader
 
-from impact.charts import deck, export
+from impact.charts import deck, deck_writers, export
 from impact.query import db
 from impact.query.filters import Filters
 from tests.browser.conftest import ROOT
@@ -231,7 +231,7 @@ def test_hostile_text_is_shown_as_text(browser, fixture_dir, definition, tmp_pat
         slides = deck.prepare(the_deck, lambda spec, opts: export.chart_data(
             database, spec, Filters(), export.filter_choices(database), opts))
         path = tmp_path / "hostile.html"
-        path.write_bytes(deck.build(the_deck, slides, provenance, "html"))
+        path.write_bytes(deck_writers.build(the_deck, slides, provenance, "html"))
     context, page = offline(browser, path)
     try:
         page.goto(path.as_uri() + "#2")
