@@ -321,13 +321,14 @@ def _programme_list(args: argparse.Namespace) -> int:
 def _return_template(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from impact.data import returns
+    from impact.data import calendar, returns
 
+    period = calendar.require_quarter(args.period)
     out = Path(args.out)
     if out.exists():
         raise ValueError(f"{out} already exists; choose another file name")
-    out.write_bytes(returns.workbook(args.project, args.period, args.data_dir, args.programme))
-    print(f"wrote {out}: the reporting workbook of {args.project} for {returns.period_name(returns.parse_period(args.period))}")
+    out.write_bytes(returns.workbook(args.project, period, args.data_dir, args.programme))
+    print(f"wrote {out}: the reporting workbook of {args.project} for {calendar.quarter_label(period)}")
     return 0
 
 

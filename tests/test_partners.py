@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from impact import cli
 from impact.app import auth
-from impact.data import partners, returns, store
+from impact.data import calendar, partners, returns, store
 from impact.data import programme as programmes
 from impact.query import db, reporting
 from tests.conftest import make_app
@@ -183,8 +183,8 @@ def test_a_return_sent_after_the_deadline_is_reported_late(data_store, picks):
     partner = account(data_store, [project, other])
     ids = [partners.submit(data_store, partner, f"{p}.xlsx", original_return(data_store, p, d)).submission.id
            for p, d in ((project, period), (other, other_period))]
-    late_day = returns.quarter_end(period) + dt.timedelta(days=25)  # after the 20 days
-    on_time = returns.quarter_end(other_period) + dt.timedelta(days=20)  # the last day still on time
+    late_day = calendar.quarter_end(period) + dt.timedelta(days=25)  # after the 20 days
+    on_time = calendar.quarter_end(other_period) + dt.timedelta(days=20)  # the last day still on time
     sent = {project: late_day, other: on_time}
     for item_id, p in zip(ids, (project, other), strict=True):  # as if they had been sent on those days
         path = data_store / partners._folder(item_id) / partners.RECORD

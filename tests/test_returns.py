@@ -18,7 +18,7 @@ import streamlit as st
 
 from impact import cli
 from impact.app import auth
-from impact.data import extract_io, returns, schema, store, template
+from impact.data import calendar, extract_io, returns, schema, store, template
 from tests.conftest import make_app
 from tests.data_helpers import results_sql, snapshot
 
@@ -86,7 +86,7 @@ def test_the_workbook_has_dropdowns_from_the_definition_and_its_locked_cells_pro
         sheet = wb[kind.table]
         spec = schema.table(kind.table)
         assert sheet.protection.sheet
-        assert [sheet[c].value for c in ("B1", "B2", "B4")] == [project, returns.period_name(period), definition.id]
+        assert [sheet[c].value for c in ("B1", "B2", "B4")] == [project, calendar.quarter_label(period), definition.id]
         assert all(sheet[c].protection.locked for c in ("B1", "B2", "B3", "B4", "A6"))
         wanted = [tuple(schema.allowed(spec.column(d), definition)) for d in kind.dimensions]
         combos = list(itertools.product(*wanted))
@@ -110,7 +110,7 @@ def test_the_workbook_has_dropdowns_from_the_definition_and_its_locked_cells_pro
                 "whole", "between", str(int(column.minimum)), str(int(column.maximum)))
     marker = {r[0]: r[1] for r in wb[returns.MARKER].iter_rows(values_only=True)}
     assert (marker["project"], marker["period"], marker["programme"]) == (
-        project, returns.period_name(period), definition.id)
+        project, calendar.quarter_label(period), definition.id)
     assert len(marker["checksum"]) == 64
     before = duckdb.execute(f"select sum(n) from (select count(*) as n from read_parquet('{data_store}/training.parquet') "
                             "where project_id = $p union all select count(*) * 2 from "
@@ -125,7 +125,7 @@ def test_a_workbook_outside_the_projects_dates_is_refused(data_store, picks):
     with pytest.raises(ValueError, match="outside"):
         returns.workbook(project, "2030Q1", data_dir=data_store)
     with pytest.raises(ValueError, match="not a quarter"):
-        returns.parse_period("2018-07")
+        returns.workbook(project, "2018-07", data_dir=data_store)
 
 
 # ---- round trip and batches -------------------------------------------------------------------
@@ -188,7 +188,7 @@ def test_a_batch_of_returns_is_one_version_whose_summary_equals_an_independent_d
             changed = conn.execute(f"select count(*) from {old} o join {fresh} n on {same} where {differs}",
                                    where).fetchone()[0]
             mine = result.changes[(result.changes["project"] == project) & (result.changes["table"] == kind.table)
-                                  & (result.changes["quarter"] == returns.period_name(period))]
+                                  & (result.changes["quarter"] == calendar.quarter_label(period))]
             row = mine
             assert len(row) == 1
             row = row.iloc[0]
@@ -309,7 +309,7 @@ def test_a_second_return_for_the_same_quarter_and_one_outside_the_project_are_re
     first, second = write(tmp_path, "a.xlsx", book), write(tmp_path, "b.xlsx", book)
     start = store.read_table(data_store, "projects").to_pandas().set_index("project_id").loc[project, "start_date"]
     monkeypatch.setattr(returns, "_check_due", lambda *args: None)  # as if the workbook had been made elsewhere
-    early = returns.project_quarters(dt.date(start.year - 1, 1, 1), dt.date(start.year - 1, 1, 1))[0]
+    early = calendar.quarter_range(dt.date(start.year - 1, 1, 1), dt.date(start.year - 1, 1, 1))[0]
     outside = write(tmp_path, "early.xlsx", returns.workbook(project, early, data_store))
     before = snapshot(data_store)
     result = returns.import_returns([first, second, outside], data_store)
@@ -341,7 +341,7 @@ def test_with_accept_valid_only_the_valid_returns_land(data_store, picks, tmp_pa
 def test_the_commands_write_a_workbook_and_import_it(data_store, picks, tmp_path, capsys):
     project, period = picks[2]
     out = tmp_path / "r.xlsx"
-    assert cli.main(["return", "template", "--project", project, "--period", returns.period_name(period),
+    assert cli.main(["return", "template", "--project", project, "--period", calendar.quarter_label(period),
                      "--data-dir", str(data_store), "--out", str(out)]) == 0
     assert openpyxl.load_workbook(out)["training"]["B1"].value == project
     assert cli.main(["return", "template", "--project", project, "--period", "2030Q1",
@@ -365,7 +365,7 @@ def test_the_project_page_says_when_it_last_reported_and_offers_its_workbook_to_
     last = independent.scalar("select max(period) from (select period from training where project_id = $p union all "
                               "select period from volunteering where project_id = $p union all select period from "
                               "outcomes where project_id = $p)", {"p": project})
-    assert any(f"Last quarter with figures: {returns.period_name(last)}." in m.value.replace("\\", "") for m in at.markdown)
+    assert any(f"Last quarter with figures: {calendar.quarter_label(last)}." in m.value.replace("\\", "") for m in at.markdown)
 
 
 PASSWORD = "returns are due on the fifteenth"
@@ -402,7 +402,7 @@ def test_an_administrator_uploads_returns_on_the_data_page(data_store, picks, mo
     at.switch_page("pages/partnerships.py")
     at.query_params["project"] = project
     at.run()
-    assert any(f"Last return imported: {returns.period_name(period)}" in m.value.replace("\\", "")
+    assert any(f"Last return imported: {calendar.quarter_label(period)}" in m.value.replace("\\", "")
                for m in at.markdown), [m.value for m in at.markdown]
     assert rows_of(store.active(data_store).path, project, period)["training"][0]["trainees"] == \
         sorted(rows["training"], key=lambda r: tuple(r[d] for d in KINDS["training"].dimensions))[0]["trainees"]
@@ -426,8 +426,8 @@ def independent_statuses(folder: Path, as_of: dt.date, deadline_days: int,
         reported |= set(zip(table["project_id"].to_pylist(), table["period"].to_pylist(), strict=True))
     out = {}
     for p in store.read_table(folder, "projects").to_pylist():
-        for quarter in returns.project_quarters(p["start_date"], p["end_date"]):
-            end = returns.quarter_end(quarter)
+        for quarter in calendar.quarter_range(p["start_date"], p["end_date"]):
+            end = calendar.quarter_end(quarter)
             due = end + dt.timedelta(days=deadline_days)
             came = (arrived or {}).get((p["project_id"], quarter))
             if (p["project_id"], quarter) in reported and end < as_of and (came is None or came <= as_of):
@@ -445,7 +445,7 @@ def _independent_rates(folder: Path, as_of: dt.date, deadline_days: int) -> tupl
     for (project, quarter), state in independent_statuses(folder, as_of, deadline_days).items():
         if state == "not yet due":
             continue
-        for bucket, key in ((per_quarter, returns.period_name(quarter)), (per_country, countries[projects[project]])):
+        for bucket, key in ((per_quarter, calendar.quarter_label(quarter)), (per_country, countries[projects[project]])):
             due, received = bucket.get(key, (0, 0))
             bucket[key] = (due + 1, received + (state != "missing"))
     return per_quarter, per_country
@@ -460,7 +460,7 @@ def test_reporting_rates_equal_an_independent_count(data_store, picks, tmp_path)
     folder = store.active(data_store).path
     database = db.open_database(folder, "returns-test")
     deadline = database.programme.reporting.deadline_days or 0
-    as_of = max(returns.quarter_end(d) for _, d in picks[:2]) + dt.timedelta(days=deadline + 1)
+    as_of = max(calendar.quarter_end(d) for _, d in picks[:2]) + dt.timedelta(days=deadline + 1)
     frame = reporting.status(database, as_of)
     per_quarter, per_country = _independent_rates(folder, as_of, deadline)
     got = reporting.rates(frame, "period").set_index("period")
@@ -473,7 +473,7 @@ def test_reporting_rates_equal_an_independent_count(data_store, picks, tmp_path)
     assert list(statuses.values()).count("not yet due") > 0
     chase = reporting.missing(frame)
     assert set(zip(chase["project_id"], chase["period"], strict=True)) == {
-        (p, returns.period_name(d)) for p, d in picks[:2]}
+        (p, calendar.quarter_label(d)) for p, d in picks[:2]}
     sheet = openpyxl.load_workbook(io.BytesIO(reporting.workbook(chase))).active
     assert sheet.max_row == len(chase) + 1
 

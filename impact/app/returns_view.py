@@ -12,7 +12,7 @@ import streamlit as st
 
 from impact.app import auth, ui
 from impact.charts import figures
-from impact.data import extract_io, partners, returns, store, validate
+from impact.data import calendar, extract_io, partners, returns, store, validate
 from impact.query import db, reporting
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -35,7 +35,7 @@ def _versions_changing(version: str, programme: str | None, project_id: str) -> 
 
 def _default_quarter(quarters: list[dt.date]) -> int:
     """The latest quarter that has ended (the one a partner reports now), else the project's last."""
-    ended = [i for i, q in enumerate(quarters) if returns.quarter_end(q) < dt.date.today()]
+    ended = [i for i, q in enumerate(quarters) if calendar.quarter_end(q) < dt.date.today()]
     return ended[-1] if ended else len(quarters) - 1
 
 
@@ -70,13 +70,13 @@ def project_workbook(project_id: str, start: dt.date, end: dt.date) -> None:
     if not auth.is_admin() and (account is None or not account.may_report(project_id)):
         _partner_sign_in(root, account, project_id)
         return
-    quarters = returns.project_quarters(pd.Timestamp(start).date(), pd.Timestamp(end).date())
+    quarters = calendar.quarter_range(pd.Timestamp(start).date(), pd.Timestamp(end).date())
     if not quarters:
         return
     left, right = st.columns([1, 2])
     with left:
         chosen = st.selectbox("Quarter", quarters, index=_default_quarter(quarters), key="return_quarter",
-                              format_func=returns.period_name)
+                              format_func=calendar.quarter_label)
     with right:
         st.download_button("Download the reporting workbook", workbook_for(project_id, chosen),
                            file_name=returns.file_name(project_id, chosen), mime=XLSX, key="return_workbook",
@@ -181,17 +181,17 @@ def last_reported(project_id: str) -> str:
 def workbooks_for_quarter() -> None:
     """All projects due in a quarter: their workbooks in one zip."""
     programme = ui.programme()
-    quarters = returns.project_quarters(programme.start, programme.end)
+    quarters = calendar.quarter_range(programme.start, programme.end)
     chosen = st.selectbox("Quarter", quarters, index=_default_quarter(quarters), key="returns_zip_quarter",
-                          format_func=returns.period_name)
+                          format_func=calendar.quarter_label)
     due = returns.due_projects(chosen, programme=ui.programme_id())
     if not due:
-        st.info(f"No project reports for {returns.period_name(chosen)}.")
+        st.info(f"No project reports for {calendar.quarter_label(chosen)}.")
         return
     active = ui.active_version()
     st.download_button(f"Download the workbooks of the {len(due)} projects due (zip)",
                        _zip(active.version, ui.programme_id(), tuple(due), chosen),
-                       file_name=f"returns-{returns.period_name(chosen)}.zip", mime="application/zip",
+                       file_name=f"returns-{calendar.quarter_label(chosen)}.zip", mime="application/zip",
                        key="returns_zip", icon=":material/folder_zip:")
 
 

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from impact.data import remote, returns, store
+from impact.data import calendar, remote, returns, store
 
 ACCOUNTS = "partners/accounts.json"
 SUBMISSIONS = "returns"
@@ -185,7 +185,7 @@ class Submission:
     @property
     def quarter(self) -> str:
         """The quarter as 2018Q3."""
-        return returns.period_name(dt.date.fromisoformat(self.period))
+        return calendar.quarter_label(dt.date.fromisoformat(self.period))
 
     @property
     def submitted_at(self) -> str:
@@ -254,7 +254,7 @@ def fetch_workbook(root: Path, found: Submission, folder: Path) -> Path:
 
 def _new_id(project: str, period: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", project.lower()).strip("-")[:30] or "return"
-    return f"{slug}-{returns.period_name(dt.date.fromisoformat(period)).lower()}-{secrets.token_hex(4)}"
+    return f"{slug}-{calendar.quarter_label(dt.date.fromisoformat(period)).lower()}-{secrets.token_hex(4)}"
 
 
 def _keep(root: Path, found: returns.Return, path: Path, file_name: str, state: str, event: dict) -> Submission:

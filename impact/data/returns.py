@@ -36,7 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from impact.data import cells, readers, schema, store, template, validate
+from impact.data import calendar, cells, readers, schema, store, template, validate
 from impact.data import programme as programmes
 
 FORMAT = "impact-return/1"
@@ -46,7 +46,6 @@ INSTRUCTIONS = "Instructions"
 HEADER_ROW = 6  # the column headings; data rows below
 FIXED = ("project_id", "iso3", "period")  # filled in from the locked cells
 LOCKED_LABELS = (("A1", "Project"), ("A2", "Quarter"), ("A3", "Country"), ("A4", "Programme"))
-_PERIOD = re.compile(r"^\s*(\d{4})\s*-?\s*Q([1-4])\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -64,36 +63,6 @@ KINDS = (
     Kind("outcomes", ("indicator",), ("value",)),
 )
 TABLES = tuple(k.table for k in KINDS)
-
-
-# ---- periods ------------------------------------------------------------------------------
-
-def parse_period(text: str) -> dt.date:
-    """The first day of a quarter written 2018Q3 (ValueError otherwise)."""
-    match = _PERIOD.match(str(text))
-    if not match:
-        raise ValueError(f"{str(text)[:20]!r} is not a quarter; write it as YYYYQn, e.g. 2018Q3")
-    return dt.date(int(match.group(1)), 3 * int(match.group(2)) - 2, 1)
-
-
-def period_name(day: dt.date) -> str:
-    """A quarter's first day as 2018Q3."""
-    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
-
-
-def quarter_end(day: dt.date) -> dt.date:
-    """The last day of the quarter starting on `day`."""
-    following = dt.date(day.year + 1, 1, 1) if day.month == 10 else dt.date(day.year, day.month + 3, 1)
-    return following - dt.timedelta(days=1)
-
-
-def project_quarters(start: dt.date, end: dt.date) -> list[dt.date]:
-    """The quarters (first days) a project with these dates reports for."""
-    out, day = [], dt.date(start.year, 3 * ((start.month - 1) // 3) + 1, 1)
-    while day <= end:
-        out.append(day)
-        day = quarter_end(day) + dt.timedelta(days=1)
-    return out
 
 
 # ---- the workbook -------------------------------------------------------------------------
@@ -121,14 +90,14 @@ def _projects(folder: Path) -> dict[str, Project]:
 
 
 def _check_due(project: Project, period: dt.date) -> None:
-    if period not in project_quarters(project.start, project.end):
+    if period not in calendar.quarter_range(project.start, project.end):
         raise ValueError(f"{project.project_id} runs from {project.start} to {project.end}; "
-                         f"{period_name(period)} is outside it")
+                         f"{calendar.quarter_label(period)} is outside it")
 
 
 def _locked_values(programme_id: str, project: Project, period: dt.date) -> dict[str, str]:
     """The values of the locked cells B1:B4 on every data sheet."""
-    return {"B1": project.project_id, "B2": period_name(period), "B3": project.iso3, "B4": programme_id}
+    return {"B1": project.project_id, "B2": calendar.quarter_label(period), "B3": project.iso3, "B4": programme_id}
 
 
 def _headings(kind: Kind) -> list[str]:
@@ -155,7 +124,7 @@ def workbook(project_id: str, period: str | dt.date, data_dir: str | Path | None
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    day = parse_period(period) if isinstance(period, str) else period
+    day = calendar.require_quarter(period) if isinstance(period, str) else period
     current = store.active(data_dir, programme)
     definition = store.load_definition(current.path)
     projects = _projects(current.path)
@@ -164,7 +133,7 @@ def workbook(project_id: str, period: str | dt.date, data_dir: str | Path | None
     project = projects[project_id]
     _check_due(project, day)
     locked = _locked_values(definition.id, project, day)
-    marker = {"format": FORMAT, "programme": definition.id, "project": project_id, "period": period_name(day),
+    marker = {"format": FORMAT, "programme": definition.id, "project": project_id, "period": calendar.quarter_label(day),
               "locked": locked, "headings": {k.table: _headings(k) for k in KINDS},
               "made_from": current.version,
               "made_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")}
@@ -182,7 +151,7 @@ def workbook(project_id: str, period: str | dt.date, data_dir: str | Path | None
     heading_fill = PatternFill("solid", fgColor="DDE7F0")
     entry_fill = PatternFill("solid", fgColor="FFF8DC")
     open_cell = Protection(locked=False)
-    captions = {"B1": project.title, "B2": f"{day:%d %B %Y} to {quarter_end(day):%d %B %Y}",
+    captions = {"B1": project.title, "B2": f"{day:%d %B %Y} to {calendar.quarter_end(day):%d %B %Y}",
                 "B3": "", "B4": definition.name}
     for kind in KINDS:
         spec = schema.table(kind.table)
@@ -246,7 +215,7 @@ def reported_before(project_id: str, folder: Path) -> list[list]:
         for record in mine:
             details = " · ".join(str(record[d]) for d in kind.dimensions)
             for measure in kind.measures:
-                rows.append([period_name(record["period"]), kind.table, details, measure, record[measure]])
+                rows.append([calendar.quarter_label(record["period"]), kind.table, details, measure, record[measure]])
     rows.sort(key=lambda r: (r[0], r[1], r[2], r[3]))
     return rows
 
@@ -254,8 +223,8 @@ def reported_before(project_id: str, folder: Path) -> list[list]:
 def instructions(definition: programmes.Programme, project: Project, period: dt.date) -> list[str]:
     """The Instructions sheet, line by line, in plain words."""
     return [
-        f"Quarterly return: {project.project_id}, {period_name(period)}",
-        f"{definition.name}. Project: {project.title}. Quarter: {period:%d %B %Y} to {quarter_end(period):%d %B %Y}.",
+        f"Quarterly return: {project.project_id}, {calendar.quarter_label(period)}",
+        f"{definition.name}. Project: {project.title}. Quarter: {period:%d %B %Y} to {calendar.quarter_end(period):%d %B %Y}.",
         "",
         "1. There is a sheet for each kind of result: training, volunteering and outcomes.",
         "2. Each sheet has one row for every combination the programme counts (for training: each cadre, gender "
@@ -275,7 +244,7 @@ def instructions(definition: programmes.Programme, project: Project, period: dt.
 def zip_workbooks(project_ids: list[str], period: str | dt.date, data_dir: str | Path | None = None,
                   programme: str | None = None) -> bytes:
     """A .zip of the reporting workbooks of several projects for one quarter."""
-    day = parse_period(period) if isinstance(period, str) else period
+    day = calendar.require_quarter(period) if isinstance(period, str) else period
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for project_id in project_ids:
@@ -285,14 +254,14 @@ def zip_workbooks(project_ids: list[str], period: str | dt.date, data_dir: str |
 
 def file_name(project_id: str, period: dt.date) -> str:
     """The file name of a project's workbook for a quarter."""
-    return f"return-{re.sub(r'[^A-Za-z0-9_-]', '_', project_id)}-{period_name(period)}.xlsx"
+    return f"return-{re.sub(r'[^A-Za-z0-9_-]', '_', project_id)}-{calendar.quarter_label(period)}.xlsx"
 
 
 def due_projects(period: str | dt.date, data_dir: str | Path | None = None, programme: str | None = None) -> list[str]:
     """The projects that report for a quarter (it falls within their dates)."""
-    day = parse_period(period) if isinstance(period, str) else period
+    day = calendar.require_quarter(period) if isinstance(period, str) else period
     projects = _projects(store.active(data_dir, programme).path)
-    return sorted(p.project_id for p in projects.values() if day in project_quarters(p.start, p.end))
+    return sorted(p.project_id for p in projects.values() if day in calendar.quarter_range(p.start, p.end))
 
 
 # ---- reading returns ------------------------------------------------------------------------
@@ -408,7 +377,7 @@ def _read_book(book, path: Path, shown: str, report: validate.Report, limits: re
         _not_ours(report, shown, f"its {MARKER} sheet is not one the dashboard wrote, or was changed")
         return None
     try:
-        period = parse_period(marker["period"])
+        period = calendar.require_quarter(marker["period"])
     except ValueError:
         _not_ours(report, shown, "its quarter cannot be read")
         return None
@@ -581,12 +550,12 @@ def import_returns(paths: list[str | Path], data_dir: str | Path | None = None, 
                 after = typed[kind.table].cast(schema.arrow_schema(kind.table))
                 tables[kind.table] = pa.concat_tables([table.filter(pc.invert(mine)), after])
                 added, changed, removed = diff(before, after, kind)
-                changes.append({"project": found.project, "quarter": period_name(found.period), "table": kind.table,
+                changes.append({"project": found.project, "quarter": calendar.quarter_label(found.period), "table": kind.table,
                                 "rows before": before.num_rows, "rows after": after.num_rows, "added": added,
                                 "changed": changed, "removed": removed, "file": found.name})
                 measures = kind.measures
                 for measure in measures if kind.table != "outcomes" else ():
-                    totals.append({"project": found.project, "quarter": period_name(found.period),
+                    totals.append({"project": found.project, "quarter": calendar.quarter_label(found.period),
                                    "table": kind.table, "measure": measure,
                                    "before": int(pc.sum(before[measure]).as_py() or 0),
                                    "after": int(pc.sum(after[measure]).as_py() or 0)})
@@ -594,14 +563,14 @@ def import_returns(paths: list[str | Path], data_dir: str | Path | None = None, 
                     old = dict(zip(before["indicator"].to_pylist(), before["value"].to_pylist(), strict=True))
                     new = dict(zip(after["indicator"].to_pylist(), after["value"].to_pylist(), strict=True))
                     for code in sorted(set(old) | set(new)):
-                        totals.append({"project": found.project, "quarter": period_name(found.period),
+                        totals.append({"project": found.project, "quarter": calendar.quarter_label(found.period),
                                        "table": kind.table, "measure": code, "before": int(old.get(code, 0)),
                                        "after": int(new.get(code, 0))})
                 if removed:
                     gone = _key_frame(before, kind).index.difference(_key_frame(after, kind).index)
                     for key in gone:
                         removals.append({"file": found.name, "project": found.project,
-                                         "quarter": period_name(found.period), "table": kind.table,
+                                         "quarter": calendar.quarter_label(found.period), "table": kind.table,
                                          "row": " · ".join(str(v) for v in key[len(FIXED):])})
         result.changes = pd.DataFrame(changes)
         result.totals = pd.DataFrame(totals, columns=["project", "quarter", "table", "measure", "before", "after"])
@@ -611,7 +580,7 @@ def import_returns(paths: list[str | Path], data_dir: str | Path | None = None, 
             return result
         parent = store.read_manifest(current.path)
         files_in_use = store.table_files(current.path)
-        described = ", ".join(f"{r.project} {period_name(r.period)}" for r, _ in good)
+        described = ", ".join(f"{r.project} {calendar.quarter_label(r.period)}" for r, _ in good)
         manifest = {
             "label": f"Quarterly returns: {described}"[:300],
             "illustrative": bool(parent.get("illustrative")),
@@ -676,15 +645,15 @@ def _check_identity(found: Return, definition: programmes.Programme, projects: d
         report.add(found.name, None, "project", found.project, "unknown-project",
                    f"There is no project {found.project} in the data in use.")
         return
-    if found.period not in project_quarters(project.start, project.end):
-        report.add(found.name, None, "quarter", period_name(found.period), "period-outside-project",
+    if found.period not in calendar.quarter_range(project.start, project.end):
+        report.add(found.name, None, "quarter", calendar.quarter_label(found.period), "period-outside-project",
                    f"{project.project_id} runs from {project.start} to {project.end}; a return for "
-                   f"{period_name(found.period)} falls outside it.")
+                   f"{calendar.quarter_label(found.period)} falls outside it.")
     first = seen.get((found.project, found.period))
     if first:
-        report.add(found.name, None, "quarter", period_name(found.period), "duplicate-return",
+        report.add(found.name, None, "quarter", calendar.quarter_label(found.period), "duplicate-return",
                    f"{first} in this batch is already the return of {found.project} for "
-                   f"{period_name(found.period)}; send one return per project and quarter.")
+                   f"{calendar.quarter_label(found.period)}; send one return per project and quarter.")
 
 
 def arrivals(data_dir: str | Path | None = None, programme: str | None = None) -> pd.DataFrame:

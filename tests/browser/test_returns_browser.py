@@ -9,7 +9,7 @@ import re
 import pytest
 
 from impact.app import auth
-from impact.data import partners, returns, store, validate
+from impact.data import calendar, partners, returns, store, validate
 from tests.browser.conftest import admin_signs_in, open_tab, start_server, wait_for_app
 from tests.data_helpers import make_store, results_sql
 from tests.test_returns import _changed_rows, fill, rows_of, write
@@ -27,7 +27,7 @@ def returns_store(fixture_dir, tmp_path_factory):
     project, period = conn.execute(
         "select project_id, max(period) from training group by project_id order by project_id limit 1").fetchone()
     ends = store.read_table(root, "projects").to_pandas().set_index("project_id").loc[project, "end_date"]
-    assert returns.project_quarters(period, ends)[-1] == period  # its last quarter: the page's default
+    assert calendar.quarter_range(period, ends)[-1] == period  # its last quarter: the page's default
     original = rows_of(root, project, period)
     blank = write(tmp_path_factory.mktemp("blank"), "blank.xlsx", returns.workbook(project, period, root))
     assert returns.import_returns([blank], root, confirm_removals=True).ok
@@ -85,7 +85,7 @@ def _reporting(page, url: str) -> None:
 
 def test_a_partner_sends_a_return_and_an_administrator_approves_it(browser, returns_url, returns_store, tmp_path):
     root, project, period, original = returns_store
-    quarter = returns.period_name(period)
+    quarter = calendar.quarter_label(period)
     context, page = _page(browser, returns_url, f"partnerships?project={project}")
     try:
         trained_before = _tile(page, "Health workers trained")
