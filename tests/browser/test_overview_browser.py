@@ -56,3 +56,24 @@ def test_reset_clears_filters_and_url(page, shipped):
         arg=f"{shipped.scalar('select sum(trainees) from training'):,}", timeout=20_000,
     )
     page.wait_for_function("() => location.search === ''", timeout=10_000)
+
+
+def test_a_programmes_own_breakdown_filters_the_page_and_the_link(page):
+    """The second shipped programme declares age band on training (as data): its sidebar filter works like any."""
+    from tests.conftest import ROOT, Independent
+
+    gsp = Independent(ROOT / "data" / "programmes" / "gsp")
+    page.goto(page.url.split("?")[0] + "?programme=gsp", wait_until="networkidle")
+    wait_for_app(page)
+    page.wait_for_selector("[data-testid='stMetric']")
+    box = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']", has_text="Age band")
+    box.locator("input").click()
+    box.locator("input").fill("Under 25")
+    page.keyboard.press("Enter")
+    expected = gsp.scalar("select sum(trainees) from training where age_band = 'Under 25'")
+    page.wait_for_function(
+        "(v) => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText === v)",
+        arg=f"{expected:,}", timeout=20_000,
+    )
+    page.wait_for_function("() => location.search.includes('age_band=Under')", timeout=10_000)
+    assert _tile(page, "Health workers trained") == f"{expected:,}"
