@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import secrets
 import shutil
@@ -89,7 +88,7 @@ def _put(root: Path, relative: str, data: bytes) -> None:
     if where is not None:
         remote.write_bytes(where, relative, data)
     else:
-        _write_private(root / relative, data)
+        store.atomic_write(root / relative, data, mode=0o600)  # readable by the server's user alone
 
 
 def _records(root: Path) -> list[str]:
@@ -99,20 +98,6 @@ def _records(root: Path) -> list[str]:
         return sorted(k for k in remote.listing(where, f"{SUBMISSIONS}/") if k.endswith(f"/{RECORD}"))
     folder = root / SUBMISSIONS
     return sorted(str(p.relative_to(root)) for p in folder.glob(f"*/{RECORD}")) if folder.is_dir() else []
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically, readable by the server's user alone."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.chmod(partial, 0o600)
-        os.replace(partial, path)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
 
 
 def accounts(root: Path) -> list[Account]:

@@ -265,6 +265,32 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+@contextlib.contextmanager
+def atomic_file(path: Path, mode: int = 0o666) -> Iterator[Path]:
+    """A temporary file beside `path` for the block to fill; then fsynced and renamed over `path` in one step
+    (fsync of the folder after). If the block fails, the temporary file is removed and `path` is left as it
+    was: a reader sees the old file or the new one, never part of one. `mode` is the new file's permission
+    (less the umask), e.g. 0o600 for one only the server may read."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
+    try:
+        yield temporary
+        _fsync_file(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def atomic_write(path: Path, data: bytes | str, mode: int = 0o666) -> None:
+    """Replace the file `path` with `data` (text is written as UTF-8) atomically: see `atomic_file`."""
+    with atomic_file(path, mode) as temporary:
+        temporary.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+
+
 # ---- lock ---------------------------------------------------------------------------------
 
 _BUSY = "another import or switch is running on this data store; try again in a minute"
@@ -417,13 +443,7 @@ def refresh(root: Path, url: str) -> None:
         except StoreError as error:  # that programme stays on what it had; the others, and writers, go on
             _log.warning("%s: %s", place.url, error)
     if not (root / REMOTE_MARK).is_file():  # written once the first refresh is complete: the mirror is ready
-        _write_atomically(root / REMOTE_MARK, where.url + "\n")
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+        atomic_write(root / REMOTE_MARK, where.url + "\n")
 
 
 def _sync_store(root: Path, where: remote.Location) -> None:
@@ -438,10 +458,8 @@ def _sync_store(root: Path, where: remote.Location) -> None:
     for name, size in shipped.items():
         local = root / name
         if not local.is_file() or local.stat().st_size != size:
-            (root / MIRROR_TMP).mkdir(exist_ok=True)
-            partial = root / MIRROR_TMP / f"{name}.{uuid.uuid4().hex[:8]}"
-            remote.download(where, name, partial)
-            os.replace(partial, local)
+            with atomic_file(local) as partial:
+                remote.download(where, name, partial)
     version = check_name((pointer or "").strip() or BASE_VERSION)
     if version != BASE_VERSION:
         _ensure_version(root, where, version)
@@ -450,7 +468,7 @@ def _sync_store(root: Path, where: remote.Location) -> None:
     elif (root / POINTER).is_file() and (root / POINTER).read_text(encoding="utf-8").strip() == version:
         return
     else:
-        _write_atomically(root / POINTER, version + "\n")
+        atomic_write(root / POINTER, version + "\n")
 
 
 def _ensure_version(root: Path, where: remote.Location, version: str) -> None:
@@ -633,7 +651,7 @@ def _clean_staging(staging_root: Path) -> None:
 
 
 def switch(root: Path, version: str) -> None:
-    """Make `version` active atomically: write a temporary pointer, fsync, rename over ACTIVE, fsync the folder."""
+    """Make `version` active atomically: the ACTIVE pointer replaced by `atomic_write` (on S3, the object first)."""
     check_name(version)
     if not is_complete(root, version):
         raise StoreError(f"there is no complete version {version!r} in {root}")
@@ -641,13 +659,7 @@ def switch(root: Path, version: str) -> None:
     if where is not None:  # the ACTIVE object is replaced last, once the version is there in full
         _check_uploaded(root, where, version)
         remote.write_bytes(where, POINTER, (version + "\n").encode())
-    temporary = root / f"{POINTER}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-    with open(temporary, "w", encoding="utf-8") as fh:
-        fh.write(version + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(temporary, root / POINTER)
-    _fsync_dir(root)
+    atomic_write(root / POINTER, version + "\n")
 
 
 def list_versions(override: str | Path | None = None, programme: str | None = None) -> list[VersionInfo]:
