@@ -252,6 +252,13 @@ def try_partner_password(root, email: str, password: str) -> tuple[bool, str]:
 _DUMMY_HASH = hash_password("not a password: no account has it " + token.token_hex(8))
 
 
+def partner_signed_in() -> bool:
+    """True when this session signed in with a partner's password (and so can sign out)."""
+    import streamlit as st
+
+    return bool(st.session_state.get(_PARTNER_KEY))
+
+
 def partner_sign_out() -> None:
     """End this session's partner sign-in (password)."""
     import streamlit as st

@@ -3,7 +3,7 @@
 The session's deck lives in the session (and, once edited or opened from a link, in the URL as a
 validated token, so a deck can be shared as a link); it starts as the programme's default deck.
 `ui.show_chart` draws the menu under every chart; the Present page shows and edits the deck.
-This module imports no other glue, so the arrows point one way: pages -> present -> ui -> here.
+Of the other glue it imports only `text`, so the arrows point one way: pages -> present -> ui -> here.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from impact.app.text import plain
 from impact.charts import catalog, deck, export
 
 _DECK = "_deck"
-_SLIDE = "_slide"
-_BUILT = "_deck_file"
+BUILT_DECK = "_deck_file"  # session state: the deck file last built (its signature, format, bytes)
 DECK_PARAM = "deck"
 
 
@@ -37,9 +36,16 @@ def current_deck() -> deck.Deck:
 def set_deck(new: deck.Deck, *, in_url: bool = True) -> None:
     """Replace this session's deck (and its copy in the URL)."""
     st.session_state[_DECK] = new
-    st.session_state.pop(_BUILT, None)
+    st.session_state.pop(BUILT_DECK, None)
     if in_url:
         st.query_params[DECK_PARAM] = new.to_token()
+
+
+def forget_default_deck(programme_id: str | None) -> None:
+    """Forget this session's deck while it is still `programme_id`'s default (not edited), so that another
+    programme's own default deck replaces it."""
+    if st.session_state.get(_DECK) == deck.default_deck(programme_id):
+        st.session_state.pop(_DECK, None)
 
 
 def add_to_deck(chart_id: str, options: dict | None = None) -> None:

@@ -10,10 +10,11 @@ import hashlib
 import streamlit as st
 
 from impact.app import ui
-from impact.app.chart_menu import _BUILT, _SLIDE, DECK_PARAM, current_deck, set_deck
+from impact.app.chart_menu import BUILT_DECK, DECK_PARAM, current_deck, set_deck
 from impact.charts import catalog, deck, deck_writers, export, theme
 
 SLIDE_PARAM = "slide"
+_SLIDE = "_slide"  # session state: the index of the slide shown
 DECK_FORMATS = (("pptx", "PowerPoint"), ("pdf", "PDF"), ("html", "HTML"))  # format, button label
 _BUILD_REQUEST = "_deck_build_request"
 
@@ -209,10 +210,10 @@ def deck_downloads(current: deck.Deck, prepared: list[deck.PreparedSlide]) -> No
             bar.progress(done / total, text=f"{label}: {what}")
 
         data = deck_writers.build(current, prepared, prov, fmt, progress=progress)
-        st.session_state[_BUILT] = (signature, fmt, data)
+        st.session_state[BUILT_DECK] = (signature, fmt, data)
     st.caption("HTML: one file with live charts that opens in any browser with no server and no internet; "
                "→ ← or a clicker move, F is full screen, S the speaker view, and it prints one slide a page.")
-    built = st.session_state.get(_BUILT)
+    built = st.session_state.get(BUILT_DECK)
     if built and built[0] == signature:
         fmt, data = built[1], built[2]
         st.download_button(f"Download {_file_stem(current)}.{fmt}", data, file_name=f"{_file_stem(current)}.{fmt}",

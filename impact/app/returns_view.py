@@ -59,7 +59,7 @@ def project_workbook(project_id: str, start: dt.date, end: dt.date) -> None:
     changed = _versions_changing(ui.active_version().version, ui.programme_id(), project_id)
     if len(changed):
         st.markdown("**Versions that changed its figures**")
-        programme = "".join(f"&{k}={v[0]}" for k, v in ui._programme_link().items())
+        programme = "".join(f"&{k}={v[0]}" for k, v in ui.programme_link().items())
         links = changed.assign(link=[f"data?version={v}{programme}" for v in changed["version"]])
         st.dataframe(links[["link", "when", "by", "label", "tables", "in_use"]], hide_index=True, width="stretch",
                      column_config={"link": st.column_config.LinkColumn("version", display_text=r"data\?version=([^&]*)"),
@@ -129,7 +129,7 @@ def _partner_sign_in(root, account, project_id: str) -> None:
 
 
 def _partner_sign_out() -> None:
-    if st.session_state.get(auth._PARTNER_KEY):
+    if auth.partner_signed_in():
         st.button("Sign out", on_click=auth.partner_sign_out, key="partner_sign_out")
 
 

@@ -273,12 +273,12 @@ def _sync_url(filters: Filters, opts: Choices) -> None:
     current = _url()
     keys = {"from", "to", *(d.filter for d in opts.dimensions)}
     wanted = {k: v for k, v in current.items() if k not in keys and k != PROGRAMME_PARAM}
-    wanted |= filters.to_query_params(opts) | _programme_link()
+    wanted |= filters.to_query_params(opts) | programme_link()
     if wanted != current:
         st.query_params.from_dict(wanted)
 
 
-def _programme_link() -> dict[str, list[str]]:
+def programme_link() -> dict[str, list[str]]:
     """The programme's URL key (left out for the store's default programme)."""
     chosen = programme_id()
     return {} if chosen == store.default_programme() else {PROGRAMME_PARAM: [chosen]}
@@ -286,17 +286,13 @@ def _programme_link() -> dict[str, list[str]]:
 
 def link_params() -> dict[str, list[str]]:
     """The URL of the current view's shared state: the programme and the filters."""
-    return current_filters().to_query_params(st.session_state.get("_filter_choices")) | _programme_link()
+    return current_filters().to_query_params(st.session_state.get("_filter_choices")) | programme_link()
 
 
 def _switch_programme() -> None:
     """Another programme was chosen: its vocabularies differ, so filters and page choices start afresh (and
     its own default deck replaces the old programme's, unless the deck was edited)."""
-    from impact.charts import deck
-
-    before = st.session_state.get("_programme")
-    if st.session_state.get(chart_menu._DECK) == deck.default_deck(before):
-        st.session_state.pop(chart_menu._DECK, None)
+    chart_menu.forget_default_deck(st.session_state.get("_programme"))
     st.session_state["_programme"] = st.session_state["f_programme"]
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(("f_", "u_"))]:
         if key != "f_programme":

@@ -147,7 +147,7 @@ def workbook(project_id: str, period: str | dt.date, data_dir: str | Path | None
     guide.column_dimensions["A"].width = 110
     guide["A1"].font = Font(bold=True, size=14)
     lists = book.create_sheet(template.LISTS)
-    ranges = template._write_lists(lists, definition)  # the programme template's hidden Lists sheet
+    ranges = template.write_lists(lists, definition)  # the programme template's hidden Lists sheet
     heading_fill = PatternFill("solid", fgColor="DDE7F0")
     entry_fill = PatternFill("solid", fgColor="FFF8DC")
     open_cell = Protection(locked=False)
@@ -181,7 +181,7 @@ def workbook(project_id: str, period: str | dt.date, data_dir: str | Path | None
         for index, name in enumerate(headings, start=1):
             column = spec.column(name)
             letter = get_column_letter(index)
-            check = template._validation(column, definition, ranges, DataValidation)
+            check = template.column_validation(column, definition, ranges, DataValidation)
             check.allow_blank = True  # a blank number is "none this quarter"
             if check.type == "list":  # OOXML stores a formula without its "=" (as Excel writes it)
                 check.formula1 = check.formula1.removeprefix("=")

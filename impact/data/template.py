@@ -97,7 +97,7 @@ def workbook(definition: programmes.Programme, path: Path) -> Path:
     guide = book.active
     guide.title = INSTRUCTIONS
     lists = book.create_sheet(LISTS)
-    ranges = _write_lists(lists, definition)
+    ranges = write_lists(lists, definition)
     for line in instructions(definition):
         guide.append([cells.neutralise(line)])
     guide.column_dimensions["A"].width = 110
@@ -113,7 +113,7 @@ def workbook(definition: programmes.Programme, path: Path) -> Path:
             cell.font, cell.fill = Font(bold=True), header_fill
             sheet.column_dimensions[letter].width = max(14, len(column.name) + 4)
             area = f"{letter}{_FIRST_ROW}:{letter}{_LAST_ROW}"
-            check = _validation(column, definition, ranges, DataValidation)
+            check = column_validation(column, definition, ranges, DataValidation)
             if check is not None:
                 check.add(area)
                 sheet.add_data_validation(check)
@@ -125,7 +125,7 @@ def workbook(definition: programmes.Programme, path: Path) -> Path:
     return path
 
 
-def _write_lists(sheet, definition: programmes.Programme) -> dict[str, str]:
+def write_lists(sheet, definition: programmes.Programme) -> dict[str, str]:
     """One column per list of allowed values on the hidden Lists sheet; vocabulary -> its range."""
     from openpyxl.utils import get_column_letter
 
@@ -146,7 +146,7 @@ def _write_lists(sheet, definition: programmes.Programme) -> dict[str, str]:
     return ranges
 
 
-def _validation(column: schema.Column, definition: programmes.Programme, ranges: dict[str, str], kind):
+def column_validation(column: schema.Column, definition: programmes.Programme, ranges: dict[str, str], kind):
     """The data validation for a column: a dropdown, a whole number in range, or a date in the window."""
     if column.vocabulary or column.allowed:
         name = column.vocabulary or column.name  # side, role, scope
