@@ -13,7 +13,7 @@ from impact import cli
 from impact.data import calendar, returns
 from impact.query import explore
 from impact.query.filters import Choices, Filters, from_query_params
-from tests.conftest import ROOT
+from tests.conftest import ROOT, make_app
 
 SPELLINGS = ("{y}Q{q}", "{y}q{q}", "{y}-Q{q}", "{y} Q{q}", "Q{q} {y}", "q{q} {y}", "Q{q}-{y}", " {y}Q{q} ")
 REFUSED = ("2018Q5", "2018Q0", "18Q3", "2018Q", "Q3", "2018", "2018-07", "2018-07-01", "2018 - Q3", "2018/Q3",
@@ -171,6 +171,17 @@ def test_a_returns_workbook_reads_any_spelling_of_its_quarter(data_store, picks)
     for text in (_spellings(period)[1], _spellings(period)[4]):  # 2018q3, Q3 2018
         assert returns.due_projects(text, data_store) == due and project in due
         assert returns.file_name(project, calendar.require_quarter(text)).endswith(f"-{label}.xlsx")
+
+
+def test_the_pages_links_read_any_spelling_and_write_the_one(app_data):
+    at = make_app("pages/explore.py", query={"cmp": ["period"], "a": ["q1 2012:2013q4"], "b": ["2015-Q1:Q4 2016"]})
+    assert at.session_state["u_a_range"] == ("2012Q1", "2013Q4")
+    assert at.session_state["u_b_range"] == ("2015Q1", "2016Q4")
+    assert (at.query_params["a"], at.query_params["b"]) in ((["2012Q1:2013Q4"], ["2015Q1:2016Q4"]),
+                                                            ("2012Q1:2013Q4", "2015Q1:2016Q4"))
+    at = make_app("pages/results.py", query={"asof": ["q4 2015"]})
+    assert at.selectbox(key="u_asof").value == "2015Q4"
+    assert not [c for c in at.caption if "Ignored" in c.value]
 
 
 # ---- one of each mechanism --------------------------------------------------------------------
