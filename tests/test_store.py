@@ -77,6 +77,7 @@ def test_good_import_switches_version_and_figures_and_rollback_restores(data_sto
 def test_crash_between_writing_and_switching_leaves_old_version_active(data_store, csv_extract, tmp_path,
                                                                        monkeypatch):
     before = _trainees(data_store)
+    files = snapshot(data_store)
 
     def crash(*args, **kwargs):
         raise RuntimeError("power cut")
@@ -87,9 +88,8 @@ def test_crash_between_writing_and_switching_leaves_old_version_active(data_stor
     assert store.active(data_store).version == "base"
     assert not (data_store / "ACTIVE").exists()
     assert _trainees(data_store) == before
-    # the written version is complete and intact, just not active
-    (written,) = [p.name for p in (data_store / "versions").iterdir()]
-    assert store.is_complete(data_store, written) and store.verify(data_store, written) == []
+    # the written version was removed again: a failed import changes nothing (impact.data.transaction)
+    assert snapshot(data_store) == files and not (data_store / "versions").exists()
 
 
 def test_crash_while_writing_leaves_no_version_and_is_cleaned_next_time(data_store, csv_extract, tmp_path,
@@ -107,7 +107,8 @@ def test_crash_while_writing_leaves_no_version_and_is_cleaned_next_time(data_sto
     assert calls["n"] == 1
     assert store.active(data_store).version == "base"
     assert not (data_store / "versions").exists() or not list((data_store / "versions").iterdir())
-    assert list((data_store / ".staging").iterdir())  # the half-written folder, never visible to readers
+    assert not (data_store / ".staging").exists()  # the half-written folder was removed with the failure
+    (data_store / ".staging" / "crashed").mkdir(parents=True)  # what a crash (no cleanup) leaves behind
     monkeypatch.setattr(pq, "write_table", real)
     result = extract_io.import_extract(_training_with_extra(csv_extract, tmp_path / "in2", 5), data_store)
     assert result.ok

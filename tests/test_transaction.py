@@ -4,13 +4,196 @@ hostile zips, naming the member) and the atomic write (an interrupted write leav
 
 from __future__ import annotations
 
+import io
+import json
 import os
+import shutil
 import stat
+from pathlib import Path
 
+import openpyxl
+import pyarrow.parquet as pq
 import pytest
 
-from impact.data import partners, store
-from tests.data_helpers import snapshot
+from impact.data import extract_io, partners, remote, returns, store, transaction, validate
+from impact.data import programme as programmes
+from tests.data_helpers import read_rows, snapshot, write_rows
+from tests.s3_helpers import s3_env, s3_server  # noqa: F401 (fixtures)
+
+STEPS = ("validate", "write", "prepare", "switch")
+
+
+def _tree(root: Path) -> list[str]:
+    """Every file and folder under `root` (the lock file aside): nothing made, nothing left behind."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.name != store.LOCK)
+
+
+def _state(root: Path) -> tuple:
+    return snapshot(root), _tree(root), store.active(root).version
+
+
+def _fail_at(step: str, monkeypatch) -> object:
+    """Make `step` of the next import fail; return the `prepare` callback to pass to it."""
+    def boom(*args, **kwargs):
+        raise RuntimeError(f"injected failure at {step}")
+
+    if step == "validate":
+        monkeypatch.setattr(validate, "validate", boom)
+    elif step == "write":  # after the first table is written: a half-filled staging folder to clear away
+        real = pq.write_table
+
+        def failing(*args, **kwargs):
+            real(*args, **kwargs)
+            boom()
+
+        monkeypatch.setattr(pq, "write_table", failing)
+    elif step == "switch":  # the ACTIVE pointer's own rename fails (the version is complete by then)
+        real_replace = os.replace
+
+        def replace(src, dst, *args, **kwargs):
+            if Path(dst).name == store.POINTER:
+                boom()
+            return real_replace(src, dst, *args, **kwargs)
+
+        monkeypatch.setattr(os, "replace", replace)
+    return boom if step == "prepare" else None
+
+
+def _training_with_extra(csv_extract: Path, out: Path, extra: int) -> Path:
+    rows = read_rows(csv_extract / "training.csv")
+    at = rows[0].index("trainees")
+    rows[1][at] = str(int(rows[1][at]) + extra)
+    write_rows(out / "training.csv", rows)
+    return out
+
+
+def _new_programme(fixture_dir: Path, out: Path) -> Path:
+    shutil.copytree(fixture_dir, out)
+    definition = json.loads((out / "programme.json").read_text(encoding="utf-8"))
+    (out / "programme.json").write_text(json.dumps({**definition, "id": "newprog"}), encoding="utf-8")
+    return out
+
+
+def _a_return(data_store: Path, picks, folder: Path, extra: int = 0) -> Path:
+    """A project's return for its quarter, filled in with the shipped figures (its first figure `extra` higher)."""
+    project, period = picks[0]
+    book = openpyxl.load_workbook(io.BytesIO(returns.workbook(project, period, data_store)))
+    for kind in returns.KINDS:
+        table = pq.read_table(data_store / f"{kind.table}.parquet").to_pylist()
+        mine = [r for r in table if r["project_id"] == project and r["period"] == period]
+        sheet = book[kind.table]
+        where = {tuple(sheet.cell(row=n, column=i + 1).value for i in range(len(kind.dimensions))): n
+                 for n in range(returns.HEADER_ROW + 1, sheet.max_row + 1)}
+        for record in mine:
+            row = where[tuple(record[d] for d in kind.dimensions)]
+            for column, measure in enumerate(kind.measures, start=len(kind.dimensions) + 1):
+                sheet.cell(row=row, column=column, value=int(record[measure]) + extra)
+                extra = 0
+    folder.mkdir(parents=True, exist_ok=True)
+    book.save(folder / "return.xlsx")
+    return folder / "return.xlsx"
+
+
+# ---- the import transaction -------------------------------------------------------------------
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_failure_at_any_step_of_an_extract_import_changes_nothing(step, data_store, csv_extract, tmp_path,
+                                                                    monkeypatch):
+    source = _training_with_extra(csv_extract, tmp_path / "in", 7)
+    before = _state(data_store)
+    prepare = _fail_at(step, monkeypatch)
+    with pytest.raises(RuntimeError, match=f"injected failure at {step}"):
+        extract_io.import_extract(source, data_store, prepare=prepare)
+    assert _state(data_store) == before
+    monkeypatch.undo()
+    result = extract_io.import_extract(source, data_store)  # and the next import goes through
+    assert result.ok and store.active(data_store).version == result.version
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_failure_at_any_step_of_a_new_programmes_first_import_leaves_no_programme(step, fixture_dir, data_store,
+                                                                                     tmp_path, monkeypatch):
+    source = _new_programme(fixture_dir, tmp_path / "newprog")
+    before, listing = _state(data_store), store.programmes(data_store)
+    prepare = _fail_at(step, monkeypatch)
+    with pytest.raises(RuntimeError, match=f"injected failure at {step}"):
+        extract_io.import_extract(source, data_store, programme="newprog", prepare=prepare)
+    assert _state(data_store) == before and store.programmes(data_store) == listing
+    assert not (data_store / "programmes").exists()
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_failure_at_any_step_of_a_returns_import_changes_nothing(step, data_store, picks, tmp_path, monkeypatch):
+    path = _a_return(data_store, picks, tmp_path / "in", extra=3)
+    before = _state(data_store)
+    prepare = _fail_at(step, monkeypatch)
+    with pytest.raises(RuntimeError, match=f"injected failure at {step}"):
+        returns.import_returns([path], data_store, prepare=prepare)
+    assert _state(data_store) == before  # no version, and no trail of the return either
+    monkeypatch.undo()
+    assert returns.import_returns([path], data_store).ok
+
+
+def test_a_refused_import_changes_nothing_and_commits_once(data_store, csv_extract, tmp_path):
+    rows = read_rows(csv_extract / "training.csv")
+    rows[1][rows[0].index("trainees")] = "many"
+    write_rows(tmp_path / "bad" / "training.csv", rows)
+    before = _state(data_store)
+    assert not extract_io.import_extract(tmp_path / "bad", data_store).ok
+    assert _state(data_store) == before
+    with transaction.begin(data_store) as txn:
+        definition = store.load_definition(txn.current.path)
+        tables = store.table_files(txn.current.path)
+        txn.commit(tables=tables, definition=definition, who="tester", label="again", replaced_tables=[], sources=[])
+        with pytest.raises(store.StoreError, match="already"):
+            txn.commit(tables=tables, definition=definition, who="tester", label="again", replaced_tables=[],
+                       sources=[])
+
+
+def test_an_extract_and_a_returns_import_write_manifests_made_by_the_same_code(data_store, csv_extract, picks,
+                                                                              tmp_path, monkeypatch):
+    made = []
+    real = transaction.Transaction.manifest
+
+    def spy(self, **kwargs):
+        made.append(kwargs["label"])
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(transaction.Transaction, "manifest", spy)
+    extract = extract_io.import_extract(_training_with_extra(csv_extract, tmp_path / "in", 2), data_store, who="me")
+    batch = returns.import_returns([_a_return(data_store, picks, tmp_path / "r", extra=1)], data_store, who="you")
+    assert extract.ok and batch.ok and len(made) == 2
+    first = store.read_manifest(store.version_path(data_store, extract.version))
+    second = store.read_manifest(store.version_path(data_store, batch.version))
+    assert list(first) == [k for k in second if k != "returns"]  # the same fields, in the same order
+    assert list(first)[:8] == ["label", "illustrative", "created_by", "parent", "programme", "replaced_tables",
+                               "definition_changed", "sources"]
+    assert (first["created_by"], first["parent"]) == ("me", store.BASE_VERSION)
+    assert (second["created_by"], second["parent"]) == ("you", extract.version)
+    assert second["programme"] == first["programme"] and second["definition_changed"] is False
+    assert second["returns"][0]["project"] == picks[0][0]
+    assert [set(s) for s in second["sources"]] == [{"name", "sha256"}]
+    assert set(first["sources"][0]) == {"name", "table", "sha256", "bytes"}
+
+
+def test_a_failed_import_into_an_s3_store_leaves_no_object(s3_env, fixture_dir, csv_extract, tmp_path):  # noqa: F811
+    url = s3_env.url()
+    first = extract_io.import_extract(fixture_dir, url)
+    assert first.ok, first.report.to_text()
+    pid = programmes.load(fixture_dir).id
+    where = remote.parse(url)
+    objects = remote.listing(where)
+
+    def fail(folder, version):
+        raise RuntimeError("compile failed")
+
+    with pytest.raises(RuntimeError, match="compile failed"):
+        extract_io.import_extract(_training_with_extra(csv_extract, tmp_path / "in", 4), url, programme=pid,
+                                  prepare=fail)
+    assert remote.listing(where) == objects  # the uploaded version's objects were deleted again
+    assert store.active(url, pid).version == first.version
+    assert [v.version for v in store.list_versions(url, pid)] == [first.version]
+
 
 # ---- the atomic write ------------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 `import_extract` is the one import path used by the command line and the Data page: it reads
 a folder, .zip or single table file, validates everything against the schema and the tables
-in use, and only when there is no problem writes a new immutable version and switches to it.
+in use, and only when there is no problem writes a new immutable version and switches to it
+(`impact.data.transaction`, the import transaction every import shares).
 `export_extract` writes the active version in exactly the shape the importer accepts (CSV,
 Excel or Parquet); spreadsheet cells that could run as formulas are neutralised, and the
 importer undoes that, so export followed by import gives the same data.
@@ -12,14 +13,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import getpass
 import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from impact.data import cells, readers, schema, store, validate
+from impact.data import cells, readers, schema, store, transaction, validate
 from impact.data import programme as programmes
 
 FORMATS = ("csv", "xlsx", "parquet")
@@ -39,14 +39,6 @@ class ImportResult:
     def ok(self) -> bool:
         """True when a new version was written and made active."""
         return self.version is not None
-
-
-def default_user() -> str:
-    """Who runs an import from the command line."""
-    try:
-        return f"{getpass.getuser()} (command line)"
-    except (KeyError, OSError):
-        return "command line"
 
 
 def import_extract(source: str | Path, data_dir: str | Path | None = None, who: str | None = None,
@@ -78,14 +70,11 @@ def import_extract(source: str | Path, data_dir: str | Path | None = None, who: 
                        f"No table files were found. Expected files named {', '.join(schema.TABLE_NAMES)} "
                        f"with the extension .csv, .xlsx or .parquet, and the programme's {programmes.FILE}.")
         raws = [raw for item in files if (raw := readers.read(item, report, limits)) is not None]
-        sources = [{"name": item.name, "table": item.table, "sha256": store.sha256(item.path),
-                    "bytes": item.path.stat().st_size} for item in found]
+        sources = [transaction.source(item.name, item.path, item.table) for item in found]
         if source.is_file():
-            sources.insert(0, {"name": display or source.name, "sha256": store.sha256(source),
-                               "bytes": source.stat().st_size})
+            sources.insert(0, transaction.source(display or source.name, source))
         if origin is not None:
-            sources.insert(0, {"name": display or origin.name, "sha256": store.sha256(origin),
-                               "bytes": origin.stat().st_size})
+            sources.insert(0, transaction.source(display or origin.name, origin))
         target = programme or (new_definition.id if new_definition else None) or store.default_programme(top)
         where = definitions[0].name if definitions else programmes.FILE
         if target is None:
@@ -97,11 +86,10 @@ def import_extract(source: str | Path, data_dir: str | Path | None = None, who: 
         except store.StoreError as error:
             report.add(where, None, "id", str(target), "bad-programme", str(error))
             return ImportResult(report)
-        with store.locked(root, provisional=True):  # a refused new programme leaves no folder behind
-            exists = store.is_complete(root, store.active(root).version)
-            current = store.active(root) if exists else None
-            result = ImportResult(report, previous=current.version if current else "",
-                                  replaced=sorted(r.table for r in raws))
+        with transaction.begin(root, provisional=True) as txn:  # a refused new programme leaves no folder behind
+            current = txn.current
+            exists = current is not None
+            result = ImportResult(report, previous=txn.previous, replaced=sorted(r.table for r in raws))
             if new_definition is not None and new_definition.id != target:
                 report.add(where, None, "id", new_definition.id, "other-programme",
                            f"This definition is for the programme '{new_definition.id}', but the import is into "
@@ -135,26 +123,16 @@ def import_extract(source: str | Path, data_dir: str | Path | None = None, who: 
             typed = validate.validate(raws, tables_in_use, report, definition, definition_changed=changed)
             if not report.ok:
                 return result
-            parent = store.read_manifest(current.path) if current else {}
             every_table = set(typed) >= set(schema.REQUIRED_TABLES)
             what = sorted(typed) + ([programmes.FILE] if changed else [])
-            manifest = {
-                "label": "Imported extract" if every_table or not current else
-                         f"{parent.get('label', current.version)}, with {', '.join(what)} imported"
-                         + (f" from {display or origin.name}" if origin is not None else ""),
-                "illustrative": bool(parent.get("illustrative")) and not every_table,
-                "created_by": who or default_user(),
-                "parent": current.version if current else "",
-                "programme": definition.id,
-                "replaced_tables": sorted(typed),
-                "definition_changed": changed,
-                "sources": sources,
-            }
+            label = ("Imported extract" if every_table or not current else
+                     f"{txn.parent.get('label', current.version)}, with {', '.join(what)} imported"
+                     + (f" from {display or origin.name}" if origin is not None else ""))
             tables = {name: typed.get(name, in_use.get(name)) for name in schema.TABLE_NAMES}
-            result.version = store.write_version(root, tables, manifest, definition.to_json())
-            if prepare is not None:
-                prepare(store.version_path(root, result.version), result.version)
-            store.switch(root, result.version)
+            result.version = txn.commit(
+                tables=tables, definition=definition, prepare=prepare, who=who, label=label,
+                illustrative=bool(txn.parent.get("illustrative")) and not every_table,
+                replaced_tables=sorted(typed), definition_changed=changed, sources=sources)
             return result
 
 

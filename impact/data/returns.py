@@ -12,7 +12,7 @@ their checksum, so a changed locked cell or a foreign workbook is detected on im
 
 `import_returns` takes a batch of returns (files, folders, zips of workbooks), checks each with the same
 validation as a full import, replaces exactly each return's project rows for its quarter in training,
-volunteering and outcomes, and writes ONE new version through the store (write_version, prepare, switch).
+volunteering and outcomes, and writes ONE new version through the import transaction (impact.data.transaction).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from impact.data import calendar, cells, readers, schema, store, template, validate
+from impact.data import calendar, cells, readers, schema, store, template, transaction, validate
 from impact.data import programme as programmes
 
 FORMAT = "impact-return/1"
@@ -507,13 +507,11 @@ def import_returns(paths: list[str | Path], data_dir: str | Path | None = None, 
     `submitted` maps a workbook's sha256 to when a partner submitted it (its arrival, kept in the manifest);
     `record(root, return, workbook, who, version)` is called for each imported return before the lock is let go
     (`partners.record_import` writes it to its project's trail as imported and approved by `who`)."""
-    from impact.data.extract_io import default_user
-
     report = validate.Report()
     result = ReturnsResult(report)
     root = store.data_dir(data_dir, programme)
-    with tempfile.TemporaryDirectory(prefix="impact-returns-") as work, store.locked(root):
-        current = store.active(root)
+    with tempfile.TemporaryDirectory(prefix="impact-returns-") as work, transaction.begin(root) as txn:
+        current = txn.current or store.active(root)
         result.previous = current.version
         definition = store.load_definition(current.path)
         projects = _projects(current.path)
@@ -578,30 +576,19 @@ def import_returns(paths: list[str | Path], data_dir: str | Path | None = None, 
         if removals and not confirm_removals:
             result.needs_confirmation = True
             return result
-        parent = store.read_manifest(current.path)
         files_in_use = store.table_files(current.path)
         described = ", ".join(f"{r.project} {calendar.quarter_label(r.period)}" for r, _ in good)
-        manifest = {
-            "label": f"Quarterly returns: {described}"[:300],
-            "illustrative": bool(parent.get("illustrative")),
-            "created_by": who or default_user(),
-            "parent": current.version,
-            "programme": definition.id,
-            "replaced_tables": list(TABLES),
-            "definition_changed": False,
-            "sources": [{"name": r.name, "sha256": r.sha256} for r, _ in good],
-            "returns": [{"project": r.project, "period": r.period.isoformat(), "file": r.name, "sha256": r.sha256,
-                         **({"submitted_at": submitted[r.sha256]} if r.sha256 in (submitted or {}) else {})}
-                        for r, _ in good],
-        }
         write = {name: tables[name] if name in TABLES else files_in_use[name] for name in schema.TABLE_NAMES}
-        result.version = store.write_version(root, write, manifest, definition.to_json())
-        if prepare is not None:
-            prepare(store.version_path(root, result.version), result.version)
-        store.switch(root, result.version)
+        result.version = txn.commit(
+            tables=write, definition=definition, prepare=prepare, who=who,
+            label=f"Quarterly returns: {described}"[:300], replaced_tables=list(TABLES),
+            sources=[{"name": r.name, "sha256": r.sha256} for r, _ in good],
+            returns=[{"project": r.project, "period": r.period.isoformat(), "file": r.name, "sha256": r.sha256,
+                      **({"submitted_at": submitted[r.sha256]} if r.sha256 in (submitted or {}) else {})}
+                     for r, _ in good])
         if record is not None:  # the team's own path approves as it imports: each return's trail says so
             for found, _ in good:
-                record(root, found, kept[found.sha256], manifest["created_by"], result.version)
+                record(root, found, kept[found.sha256], txn.written["created_by"], result.version)
         return result
 
 

@@ -584,16 +584,35 @@ def write_version(root: Path, tables: dict, manifest: dict, definition: str | No
     programme's definition (`programme.json`'s text); return its id.
 
     The version is built in `.staging/`, every file fsynced, then renamed into `versions/` in
-    one step. The pointer is not touched: call `switch` afterwards. Hold `locked(root)`.
+    one step (on S3 then uploaded). The pointer is not touched: call `switch` afterwards. A failure leaves no
+    trace of the version. Hold `locked(root)`; `impact.data.transaction` runs the whole import.
     """
-    import pyarrow.parquet as pq
-
-    from impact.data import schema
-
     staging_root = root / STAGING
     _clean_staging(staging_root)
     staging = staging_root / uuid.uuid4().hex
     staging.mkdir(parents=True)
+    try:
+        version = _build_version(root, staging, tables, manifest, definition)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    where = remote_of(root)
+    if where is not None:
+        try:
+            _upload_version(root, where, version)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                _remove_version(root, version)
+            raise
+    return version
+
+
+def _build_version(root: Path, staging: Path, tables: dict, manifest: dict, definition: str | None) -> str:
+    """Fill the folder `staging` with a version and rename it into `versions/`; return its id."""
+    import pyarrow.parquet as pq
+
+    from impact.data import schema
+
     files = {}
     for name, path in table_files(staging).items():
         source = tables.get(name)
@@ -637,9 +656,6 @@ def write_version(root: Path, tables: dict, manifest: dict, definition: str | No
     _fsync_dir(staging)
     os.rename(staging, root / VERSIONS / version)
     _fsync_dir(root / VERSIONS)
-    where = remote_of(root)
-    if where is not None:
-        _upload_version(root, where, version)
     return version
 
 
@@ -713,19 +729,38 @@ def delete_version(version: str, override: str | Path | None = None, programme: 
     with locked(root):
         if active(root).version == version:
             raise StoreError(f"version {version} is active; make another version active before deleting it")
-        folder = version_path(root, version)
-        where = remote_of(root)
-        if where is not None:
-            objects = sorted(remote.listing(where, f"{VERSIONS}/{version}/"), key=lambda k: not k.endswith(MANIFEST))
-            if not objects and not folder.is_dir():
-                raise StoreError(f"there is no version {version!r}")
-            remote.delete(where, objects)  # the manifest first: from then on it is incomplete, never listed
-            if not folder.is_dir():
-                return
-        if not folder.is_dir():
+        if not _remove_version(root, version):
             raise StoreError(f"there is no version {version!r}")
-        trash = root / STAGING / f"deleted-{version}-{uuid.uuid4().hex[:6]}"
-        trash.parent.mkdir(exist_ok=True)
-        os.rename(folder, trash)  # gone from listings in one step; the files are removed after
-        _fsync_dir(root / VERSIONS)
-        shutil.rmtree(trash, ignore_errors=True)
+
+
+def discard(root: Path, version: str) -> None:
+    """Remove a version an import wrote but did not make active (it failed after writing it), so the store is
+    as it was before. A version either pointer names (the local one, or on S3 the ACTIVE object) is kept.
+    Hold `locked(root)`."""
+    check_name(version)
+    where = remote_of(root)
+    named = {active(root).version, *([(remote.read_text(where, POINTER) or "").strip()] if where is not None else [])}
+    if version != BASE_VERSION and version not in named:
+        _remove_version(root, version)
+
+
+def _remove_version(root: Path, version: str) -> bool:
+    """Remove an imported version's files (on S3 its objects first, the manifest first of all); False when there
+    was none. Hold `locked(root)` and check it is not active."""
+    folder = version_path(root, version)
+    where = remote_of(root)
+    if where is not None:
+        objects = sorted(remote.listing(where, f"{VERSIONS}/{version}/"), key=lambda k: not k.endswith(MANIFEST))
+        if not objects and not folder.is_dir():
+            return False
+        remote.delete(where, objects)  # the manifest first: from then on it is incomplete, never listed
+        if not folder.is_dir():
+            return True
+    if not folder.is_dir():
+        return False
+    trash = root / STAGING / f"deleted-{version}-{uuid.uuid4().hex[:6]}"
+    trash.parent.mkdir(exist_ok=True)
+    os.rename(folder, trash)  # gone from listings in one step; the files are removed after
+    _fsync_dir(root / VERSIONS)
+    shutil.rmtree(trash, ignore_errors=True)
+    return True

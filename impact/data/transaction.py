@@ -1,0 +1,125 @@
+"""The import transaction: the one way a new version enters a programme's store.
+
+Every change of a programme's figures — a whole or partial extract (`extract_io.import_extract`, and the IATI
+import through it), a batch of quarterly returns (`returns.import_returns`, and partners' returns approved) —
+runs the same steps, in this order:
+
+    lock -> validate -> manifest -> write the version -> prepare (compile) -> switch
+
+    with transaction.begin(root, provisional=True) as txn:   # lock; txn.current is the version in use
+        ...read and validate against txn.current; return to refuse...
+        txn.commit(who=..., label=..., tables=..., definition=..., sources=..., prepare=db.prepare, ...)
+
+`begin` holds the store's writer lock for the block (see `store.locked`). `commit` builds the version's
+manifest (`Transaction.manifest`: the only place one is made), writes the version (`store.write_version`),
+runs `prepare(folder, version)` on it (the query layer compiles it, so readers find it ready) and switches to
+it. A refusal (the block returns without committing) or a failure at any step changes nothing: a version
+written but not made active is removed again, with the folders the transaction made for it, and a new
+programme's folder is removed by the lock (`provisional`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from impact.data import store
+
+if TYPE_CHECKING:
+    from impact.data.programme import Programme
+
+Prepare = Callable[[Path, str], None]
+_log = logging.getLogger(__name__)
+
+
+def default_user() -> str:
+    """Who runs an import from the command line."""
+    try:
+        return f"{getpass.getuser()} (command line)"
+    except (KeyError, OSError):
+        return "command line"
+
+
+def source(name: str, path: Path, table: str | None = None) -> dict:
+    """A manifest's record of one file an import read: its name as shown, its table, SHA-256 and size."""
+    return {"name": name, **({"table": table} if table is not None else {}), "sha256": store.sha256(path),
+            "bytes": Path(path).stat().st_size}
+
+
+@contextlib.contextmanager
+def begin(root: Path, *, provisional: bool = False, timeout: float = 30.0) -> Iterator[Transaction]:
+    """Lock the programme's store at `root` for one import; the block validates and then commits, or refuses
+    by leaving without committing. `provisional`: the import may create the store (a new programme); if it
+    ends without a version in use, the store's folder is removed (see `store.locked`)."""
+    root = Path(root)
+    with store.locked(root, timeout, provisional=provisional):
+        yield Transaction(root)
+
+
+class Transaction:
+    """One import into a programme's store, under its writer lock (make it with `begin`)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        in_use = store.active(root)
+        self.current: store.ActiveVersion | None = in_use if store.is_complete(root, in_use.version) else None
+        self.parent: dict = store.read_manifest(self.current.path) if self.current else {}
+        self.version: str | None = None  # once committed
+        self.written: dict = {}  # the manifest given to the version, once committed
+        self._made = [folder for folder in (root / store.VERSIONS, root / store.STAGING) if not folder.exists()]
+
+    @property
+    def previous(self) -> str:
+        """The version in use when the transaction began ('' for a store with none)."""
+        return self.current.version if self.current else ""
+
+    def manifest(self, *, who: str | None, label: str, definition: Programme, replaced_tables: list[str],
+                 sources: list[dict], definition_changed: bool = False, illustrative: bool | None = None,
+                 returns: list[dict] | None = None) -> dict:
+        """The manifest of the version this transaction makes (the store adds its id, time, checksums and rows).
+        `illustrative`: None keeps the version in use's mark; `returns`: the quarterly returns it brings."""
+        return {
+            "label": label,
+            "illustrative": bool(self.parent.get("illustrative")) if illustrative is None else bool(illustrative),
+            "created_by": who or default_user(),
+            "parent": self.previous,
+            "programme": definition.id,
+            "replaced_tables": list(replaced_tables),
+            "definition_changed": bool(definition_changed),
+            "sources": sources,
+            **({"returns": returns} if returns is not None else {}),
+        }
+
+    def commit(self, *, tables: dict, definition: Programme, prepare: Prepare | None = None, **manifest) -> str:
+        """Write `tables` (name -> pyarrow Table, or the Path of a Parquet file to copy) and the definition as a
+        new version with its manifest (`manifest`'s keywords), run `prepare(folder, version)` on it and make it
+        active; return its id. On any failure the version is removed again and the error raised."""
+        if self.version is not None:
+            raise store.StoreError("this import has already made its version")
+        record = self.manifest(definition=definition, **manifest)
+        version = None
+        try:
+            version = store.write_version(self.root, tables, record, definition.to_json())
+            if prepare is not None:
+                prepare(store.version_path(self.root, version), version)
+            store.switch(self.root, version)
+        except BaseException:
+            self._undo(version)
+            raise
+        self.version, self.written = version, record
+        return version
+
+    def _undo(self, version: str | None) -> None:
+        """Remove what a failed commit left (a version not made active, folders made for it); never raises."""
+        try:
+            if version is not None:
+                store.discard(self.root, version)
+            for folder in reversed(self._made):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()  # only when empty: nothing else was put there
+        except Exception as error:  # the original failure is the one to report
+            _log.warning("%s: version %s not removed after a failed import: %s", self.root, version, error)
