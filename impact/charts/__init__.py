@@ -1,2 +1,3 @@
-"""Charts and exports: the one theme, figure builders, the chart catalogue, captions, image and table exports and
-decks. They draw what the query layer returns; nothing here imports Streamlit."""
+"""Charts and exports: the one theme, figure builders, the chart catalogue, captions, image and table exports, and
+decks (the model, and its PowerPoint, PDF and HTML writers chosen by format). They draw what the query layer returns;
+nothing here imports Streamlit."""

@@ -243,11 +243,6 @@ def targetable() -> list[str]:
             if m.source in TARGET_SOURCES and m.aggregation in ("sum", "latest", "ratio")]
 
 
-def indicator_keys() -> list[str]:
-    """The active programme's indicator metrics, in their defined order."""
-    return list(_INDICATORS.get() or {})
-
-
 def metric(key: str) -> Metric:
     """The metric called `key` (KeyError names it if unknown)."""
     found = METRICS.get(key) or (_INDICATORS.get() or {}).get(key)

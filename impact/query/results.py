@@ -433,12 +433,6 @@ def progress(pic: Picture, day: dt.date, results, programme_start: dt.date, *, p
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
-def without_targets(pic: Picture) -> pd.DataFrame:
-    """The projects under the filters that have no target set."""
-    having = set(pic.targets.loc[pic.targets["scope"] == "project", "project_id"])
-    return pic.projects[~pic.projects["project_id"].isin(having)].reset_index(drop=True)
-
-
 def timeline(pic: Picture, scope: str, project_id: str | None, metric: str, results,
              programme_start: dt.date) -> pd.DataFrame:
     """One scope and metric over time: each quarter's end (and each due date) with the cumulative actual,
