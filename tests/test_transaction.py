@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import stat
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -193,6 +194,54 @@ def test_a_failed_import_into_an_s3_store_leaves_no_object(s3_env, fixture_dir, 
     assert remote.listing(where) == objects  # the uploaded version's objects were deleted again
     assert store.active(url, pid).version == first.version
     assert [v.version for v in store.list_versions(url, pid)] == [first.version]
+
+
+# ---- the safe archive reader ------------------------------------------------------------------------
+
+def _hostile(kind: str, good: tuple[str, bytes], path: Path) -> tuple[Path, str]:
+    """A zip holding a good member and a hostile one; the hostile member's name."""
+    member = {"traversal": "../evil.xlsx", "absolute": "/tmp/evil.xlsx", "windows": "..\\..\\evil.xlsx",
+              "symlink": "evil.xlsx", "bomb": "evil.xlsx"}[kind]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(*good)
+        if kind == "bomb":
+            with archive.open(member, "w", force_zip64=True) as out:
+                for _ in range(64):  # 64 MB of zeros packs to ~64 KB
+                    out.write(bytes(1 << 20))
+        else:
+            info = zipfile.ZipInfo(member)
+            if kind == "symlink":
+                info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(info, b"/etc/passwd" if kind == "symlink" else b"x")
+    return path, member
+
+
+KINDS = ("traversal", "absolute", "windows", "symlink", "bomb")
+
+
+def _refused_naming(report: validate.Report, zip_name: str, member: str) -> None:
+    problems = [p for p in report.problems if p.file == zip_name and p.rule in ("unsafe-archive", "too-large")]
+    assert problems, report.to_text()
+    assert any(member[:60] in p.message for p in problems), report.to_text()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_both_zip_paths_refuse_the_same_hostile_zip_naming_the_member(kind, data_store, csv_extract, picks, tmp_path):
+    before = _state(data_store)
+    training = ("training.csv", (csv_extract / "training.csv").read_bytes())
+    archive, member = _hostile(kind, training, tmp_path / "extract" / "extract.zip")
+    result = extract_io.import_extract(archive, data_store)
+    assert not result.ok
+    _refused_naming(result.report, "extract.zip", member)
+
+    good = _a_return(data_store, picks, tmp_path / "good", extra=2)
+    archive, member = _hostile(kind, ("return.xlsx", good.read_bytes()), tmp_path / "returns" / "returns.zip")
+    # the valid return beside the hostile member is not taken either, even with --accept-valid: the zip is refused
+    batch = returns.import_returns([archive], data_store, accept_valid=True, confirm_removals=True)
+    assert not batch.ok
+    _refused_naming(batch.report, "returns.zip", member)
+    assert _state(data_store) == before
 
 
 # ---- the atomic write ------------------------------------------------------------------------------

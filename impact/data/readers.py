@@ -18,6 +18,7 @@ import re
 import stat
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -222,6 +223,18 @@ def check_archive(path: Path, shown: str, report: Report, limits: Limits, member
 
 
 def _from_zip(path: Path, shown: str, workdir: Path, report: Report, limits: Limits) -> list[SourceFile]:
+    found = [item for target, label in unpack(path, shown, workdir, report, limits)
+             if (item := _identify(target, label, report))]
+    return _one_per_table(found, report, limits)
+
+
+def unpack(path: Path, shown: str, workdir: Path, report: Report, limits: Limits = LIMITS) -> list[tuple[Path, str]]:
+    """The files of the uploaded .zip at `path`, unpacked into `workdir`: (where on disk, its name as shown,
+    "<zip>/<file>"); folders, hidden and system files and Mac metadata left out. The one reader of uploaded zips
+    (extracts, quarterly returns). The whole zip is refused — nothing unpacked, the reason reported naming the
+    member — when it is larger than a file may be, holds too many members, unpacks too large or as a bomb
+    (`check_archive`), or holds a member with an absolute path, `..`, a link or encryption, or one that cannot be
+    read; a member larger than a file may be is reported and left out."""
     if path.stat().st_size > limits.file_bytes:
         report.add(shown, None, "", "", "too-large",
                    f"The file is {_size(path.stat().st_size)}; the limit is {_size(limits.file_bytes)}.")
@@ -231,14 +244,14 @@ def _from_zip(path: Path, shown: str, workdir: Path, report: Report, limits: Lim
         return []
     with archive:
         infos = archive.infolist()
-        unsafe = [(i, _unsafe_member(i)) for i in infos if _unsafe_member(i)]
+        unsafe = [(info, why) for info in infos if (why := _unsafe_member(info))]
+        for info, why in unsafe:
+            report.add(shown, None, "", info.filename[:80], "unsafe-archive",
+                       f"The zip holds '{info.filename[:80]}', {why}; the zip was not unpacked. "
+                       "Zip the files themselves (or one folder holding them).")
         if unsafe:
-            for info, why in unsafe:
-                report.add(shown, None, "", info.filename, "unsafe-archive",
-                           f"The zip holds '{info.filename[:80]}', {why}; the zip was not unpacked. "
-                           "Zip the table files themselves (or one folder holding them).")
             return []
-        found: list[SourceFile] = []
+        out: list[tuple[Path, str]] = []
         for number, info in enumerate(infos):
             name = PurePosixPath(info.filename.replace("\\", "/")).name
             if info.is_dir() or IGNORED.match(name) or "__MACOSX" in info.filename:
@@ -248,20 +261,23 @@ def _from_zip(path: Path, shown: str, workdir: Path, report: Report, limits: Lim
                 report.add(label, None, "", "", "too-large",
                            f"The file unpacks to {_size(info.file_size)}; the limit is {_size(limits.file_bytes)}.")
                 continue
-            target_dir = workdir / f"member{number}"
-            target_dir.mkdir(parents=True)
-            target = target_dir / name
-            with archive.open(info) as src, open(target, "wb") as out:
-                copied = 0
-                while chunk := src.read(MiB):
-                    copied += len(chunk)
-                    if copied > limits.file_bytes:  # zipfile stops at the declared size; belt and braces
-                        break
-                    out.write(chunk)
-            item = _identify(target, label, report)
-            if item:
-                found.append(item)
-        return _one_per_table(found, report, limits)
+            target = workdir / f"member{number}" / name
+            target.parent.mkdir(parents=True)
+            try:
+                with archive.open(info) as src, open(target, "wb") as dst:
+                    copied = 0
+                    while chunk := src.read(MiB):  # zipfile stops at the declared size; counted all the same
+                        copied += len(chunk)
+                        if copied > limits.file_bytes:
+                            raise zipfile.BadZipFile("larger than its declared size")
+                        dst.write(chunk)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as error:
+                report.add(shown, None, "", info.filename[:80], "unreadable",
+                           f"The zip's member '{info.filename[:80]}' cannot be unpacked ({error}); the zip was not "
+                           "unpacked.")
+                return []
+            out.append((target, label))
+        return out
 
 
 # ---- reading one file -------------------------------------------------------------------

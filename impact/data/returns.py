@@ -29,7 +29,7 @@ import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -287,7 +287,11 @@ def collect(paths: list[str | Path], workdir: Path, report: validate.Report,
             found += [(p, p.name) for p in sorted(given.iterdir())
                       if p.suffix.lower() == ".xlsx" and not readers.IGNORED.match(p.name)]
         elif given.suffix.lower() == ".zip" and given.is_file():
-            found += _unzip(given, workdir / f"zip{number}", report, limits)
+            for target, shown in readers.unpack(given, given.name, workdir / f"zip{number}", report, limits):
+                if target.suffix.lower() == ".xlsx":
+                    found.append((target, shown))
+                else:
+                    report.add(shown[:80], None, "", "", "unknown-file", "A zip of returns holds only .xlsx workbooks.")
         elif given.suffix.lower() == ".xlsx" and given.is_file():
             found.append((given, given.name))
         elif not given.exists():
@@ -298,33 +302,6 @@ def collect(paths: list[str | Path], workdir: Path, report: validate.Report,
     if not found and report.ok:
         report.add(", ".join(str(p) for p in paths)[:80], None, "", "", "no-returns", "No .xlsx workbooks were found.")
     return found
-
-
-def _unzip(path: Path, workdir: Path, report: validate.Report, limits: readers.Limits) -> list[tuple[Path, str]]:
-    archive = readers.check_archive(path, path.name, report, limits, limits.archive_members)
-    if archive is None:
-        return []
-    out = []
-    with archive:
-        for number, info in enumerate(archive.infolist()):
-            name = PurePosixPath(info.filename.replace("\\", "/")).name
-            if info.is_dir() or readers.IGNORED.match(name) or "__MACOSX" in info.filename:
-                continue
-            why = readers._unsafe_member(info)
-            if why:
-                report.add(path.name, None, "", info.filename[:80], "unsafe-archive",
-                           f"The zip holds '{info.filename[:80]}', {why}; it was not unpacked.")
-                continue
-            if not name.lower().endswith(".xlsx"):
-                report.add(f"{path.name}/{name}"[:80], None, "", "", "unknown-file",
-                           "A zip of returns holds only .xlsx workbooks.")
-                continue
-            target = workdir / f"member{number}" / name
-            target.parent.mkdir(parents=True)
-            with archive.open(info) as src, open(target, "wb") as dst:
-                dst.write(src.read(limits.file_bytes + 1))
-            out.append((target, f"{path.name}/{name}"))
-    return out
 
 
 def read_return(path: Path, shown: str, report: validate.Report,
