@@ -74,8 +74,8 @@ RESERVED_KEYS = frozenset({
     # the keys of the app's links
     "from", "to", "grant", "programme", "metric", "by", "split", "grain", "chart", "cmp", "a", "b", "q", "project",
     "map", "asof", "score", "years", "pregion", "pcountry", "deck", "slide", "version", "lang",
-    # the other vocabularies
-    *VOCABULARIES, "metric", "indicator"})
+    # the other vocabularies (metric and indicator are above)
+    *VOCABULARIES})
 # How a definition's JSON is read (`loads`): its nesting, and the digits of a whole number, are bounded.
 DEPTH_MAX = 64
 DIGITS_MAX = 20
