@@ -42,3 +42,97 @@ def test_a_module_imports_only_its_own_room_and_those_below(path):
 def test_every_module_lives_in_a_room():
     loose = {p.name for p in (ROOT / "impact").glob("*.py")} - {"__init__.py", "__main__.py", "cli.py"}
     assert loose == set()
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+PACKAGE = {_module_name(p): p for p in sorted((ROOT / "impact").rglob("*.py"))}
+
+
+def _imported_module(node: ast.ImportFrom, module: str, path: Path) -> str:
+    """The module an ImportFrom names, with relative imports resolved against `module`."""
+    if not node.level:
+        return node.module or ""
+    base = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Each impact module -> the impact modules it imports anywhere in the file (not its own parent packages)."""
+    graph = {}
+    for module, path in PACKAGE.items():
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                source = _imported_module(node, module, path)
+                targets |= {source} | {f"{source}.{alias.name}" for alias in node.names}
+        graph[module] = {t for t in targets if t in PACKAGE and t != module and not module.startswith(t + ".")}
+    return graph
+
+
+def test_no_import_cycle_between_modules():
+    graph = _import_graph()
+    done, path = set(), []
+
+    def cycle_from(module):
+        if module in path:
+            return path[path.index(module):] + [module]
+        if module in done:
+            return None
+        path.append(module)
+        for target in sorted(graph[module]):
+            if found := cycle_from(target):
+                return found
+        path.pop()
+        done.add(module)
+        return None
+
+    for module in sorted(graph):
+        found = cycle_from(module)
+        assert found is None, "import cycle: " + " -> ".join(found)
+
+
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def _private_uses(module: str, path: Path) -> list[str]:
+    """`from impact.a import _x` and `a._x` where `a` names an imported impact module other than this one."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    bound, uses = {}, []  # local name -> the impact module it is bound to
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in PACKAGE:
+                    bound[alias.asname or alias.name] = alias.name
+        elif isinstance(node, ast.ImportFrom):
+            source = _imported_module(node, module, path)
+            if source not in PACKAGE or source == module:
+                continue
+            for alias in node.names:
+                if f"{source}.{alias.name}" in PACKAGE:
+                    bound[alias.asname or alias.name] = f"{source}.{alias.name}"
+                if _is_private(alias.name):
+                    uses.append(f"line {node.lineno}: from {source} import {alias.name}")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and _is_private(node.attr):
+            owner = bound.get(ast.unparse(node.value))
+            if owner and owner != module:
+                uses.append(f"line {node.lineno}: {ast.unparse(node)} ({owner})")
+    return uses
+
+
+SCRIPTS = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
+
+
+@pytest.mark.parametrize("path", [*PACKAGE.values(), *SCRIPTS], ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_module_uses_another_modules_private_names(path):
+    module = _module_name(path)
+    uses = _private_uses(module, path)
+    assert not uses, f"{module} reaches into another module's private names: " + "; ".join(uses)
