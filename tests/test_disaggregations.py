@@ -269,3 +269,38 @@ def test_the_shipped_second_programme_declares_age_band_and_disability():
     assert sql.scalar("select sum(trainees) from training") == sql.scalar(
         "select sum(n) from (select age_band, disability, sum(trainees) as n from training group by all)")
     assert {v for (v,) in sql.rows("select distinct age_band from training")} <= set(gsp.values("age_band"))
+
+
+def test_a_return_workbook_has_its_column_and_comes_back_to_the_same_rows(declared_dir, tmp_path):
+    """A partner's return workbook has a row per combination, the declared breakdown included; filled with a
+    project quarter's rows and imported, the version holds the same rows."""
+    import duckdb
+    import openpyxl
+
+    from impact.data import returns
+
+    root = make_store(declared_dir, tmp_path / "store")
+    project, period = duckdb.execute(
+        f"select project_id, max(period) from read_parquet('{declared_dir / 'training.parquet'}') "
+        "group by 1 order by 1 limit 1").fetchone()
+    book = openpyxl.load_workbook(io.BytesIO(returns.workbook(project, period, root)))
+    sheet = book["training"]
+    headings = [c.value for c in sheet[returns.HEADER_ROW]]
+    assert headings == ["cadre", "gender", "training_type", "cadre_level", "trainees"]
+    rows = duckdb.execute(f"select cadre, gender, training_type, cadre_level, trainees from read_parquet("
+                          f"'{declared_dir / 'training.parquet'}') where project_id = $p and period = $d",
+                          {"p": project, "d": period}).fetchall()
+    where = {tuple(sheet.cell(row=n, column=i).value for i in range(1, 5)): n
+             for n in range(returns.HEADER_ROW + 1, sheet.max_row + 1)}
+    for *combo, trainees in rows:
+        sheet.cell(row=where[tuple(combo)], column=5, value=int(trainees))
+    for name in ("volunteering", "outcomes"):  # nothing else this quarter: leave those sheets blank
+        assert name in book.sheetnames
+    path = tmp_path / "return.xlsx"
+    book.save(path)
+    result = returns.import_returns([path], root, accept_valid=False, confirm_removals=True)
+    assert result.ok, result.report.to_text()
+    after = store.read_table(store.active(root).path, "training").to_pandas()
+    mine = after[(after["project_id"] == project) & (after["period"] == period)]
+    assert sorted(map(tuple, mine[["cadre", "gender", "training_type", "cadre_level", "trainees"]].to_numpy()
+                      .tolist())) == sorted(tuple(r) for r in rows)

@@ -65,6 +65,12 @@ KINDS = (
 TABLES = tuple(k.table for k in KINDS)
 
 
+def kinds(definition: programmes.Programme) -> tuple[Kind, ...]:
+    """The kinds of a programme's return: a row of a table it declares disaggregations on is made of those too."""
+    return tuple(Kind(k.table, (*k.dimensions, *(d.key for d in definition.disaggregations_of(k.table))), k.measures)
+                 for k in KINDS)
+
+
 # ---- the workbook -------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -112,7 +118,7 @@ def checksum(marker: dict) -> str:
 
 def combinations(kind: Kind, definition: programmes.Programme) -> list[tuple[str, ...]]:
     """Every valid combination of a kind's dimensions under the programme's vocabularies."""
-    spec = schema.table(kind.table)
+    spec = schema.table(kind.table, definition)
     return list(itertools.product(*(schema.allowed(spec.column(d), definition) for d in kind.dimensions)))
 
 
@@ -134,7 +140,7 @@ def workbook(project_id: str, period: str | dt.date, data_dir: str | Path | None
     _check_due(project, day)
     locked = _locked_values(definition.id, project, day)
     marker = {"format": FORMAT, "programme": definition.id, "project": project_id, "period": calendar.quarter_label(day),
-              "locked": locked, "headings": {k.table: _headings(k) for k in KINDS},
+              "locked": locked, "headings": {k.table: _headings(k) for k in kinds(definition)},
               "made_from": current.version,
               "made_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")}
     marker["checksum"] = checksum(marker)
@@ -153,8 +159,8 @@ def workbook(project_id: str, period: str | dt.date, data_dir: str | Path | None
     open_cell = Protection(locked=False)
     captions = {"B1": project.title, "B2": f"{day:%d %B %Y} to {calendar.quarter_end(day):%d %B %Y}",
                 "B3": "", "B4": definition.name}
-    for kind in KINDS:
-        spec = schema.table(kind.table)
+    for kind in kinds(definition):
+        spec = schema.table(kind.table, definition)
         sheet = book.create_sheet(kind.table)
         for cell, label in LOCKED_LABELS:
             sheet[cell] = label
@@ -209,7 +215,7 @@ def workbook(project_id: str, period: str | dt.date, data_dir: str | Path | None
 def reported_before(project_id: str, folder: Path) -> list[list]:
     """The project's figures in the version at `folder`: quarter, table, details, measure, value."""
     rows = []
-    for kind in KINDS:
+    for kind in kinds(store.load_definition(folder)):
         table = store.read_table(folder, kind.table)
         mine = table.filter(pc.equal(table["project_id"], project_id)).to_pylist()
         for record in mine:
@@ -397,7 +403,7 @@ def _read_book(book, path: Path, shown: str, report: validate.Report, limits: re
             if number - HEADER_ROW > limits.rows:
                 report.add(where, number, "", "", "too-many-rows", "The sheet has more rows than a return can hold.")
                 return None
-            measures = texts[len(kind.dimensions):len(headings)]
+            measures = texts[len(headings) - len(kind.measures):len(headings)]  # the workbook's own headings
             if not any(t.strip() for t in measures):
                 continue  # a combination with nothing this quarter
             beyond = [t for t in texts[len(headings):] if t.strip()]
@@ -492,7 +498,7 @@ def import_returns(paths: list[str | Path], data_dir: str | Path | None = None, 
         result.previous = current.version
         definition = store.load_definition(current.path)
         projects = _projects(current.path)
-        in_use = {name: store.read_table(current.path, name).cast(schema.arrow_schema(name))
+        in_use = {name: store.read_table(current.path, name).cast(schema.arrow_schema(name, definition))
                   for name in schema.TABLE_NAMES}
         context = {name: (table, f"{name} in version {current.version} (in use)")
                    for name, table in in_use.items() if name not in TABLES}
@@ -517,12 +523,12 @@ def import_returns(paths: list[str | Path], data_dir: str | Path | None = None, 
         tables = dict(in_use)
         changes, totals, removals = [], [], []
         for found, typed in good:
-            for kind in KINDS:
+            for kind in kinds(definition):
                 table = tables[kind.table]
                 mine = pc.and_(pc.equal(table["project_id"], found.project),
                                pc.equal(table["period"], pa.scalar(found.period, pa.date32())))
                 before = table.filter(mine)
-                after = typed[kind.table].cast(schema.arrow_schema(kind.table))
+                after = typed[kind.table].cast(schema.arrow_schema(kind.table, definition))
                 tables[kind.table] = pa.concat_tables([table.filter(pc.invert(mine)), after])
                 added, changed, removed = diff(before, after, kind)
                 changes.append({"project": found.project, "quarter": calendar.quarter_label(found.period), "table": kind.table,
@@ -581,7 +587,7 @@ def _check(path: Path, shown: str, definition: programmes.Programme, projects: d
     typed = {}
     if found is not None and part.ok:
         typed = validate.validate(found.raws, context, part, definition)
-    return found, {name: typed.get(name, schema.empty(name)) for name in TABLES}, part
+    return found, {name: typed.get(name, schema.empty(name, definition)) for name in TABLES}, part
 
 
 def check_return(path: str | Path, shown: str, data_dir: str | Path | None = None, programme: str | None = None,
@@ -589,7 +595,7 @@ def check_return(path: str | Path, shown: str, data_dir: str | Path | None = Non
     """Read and check one return against the version in use, as `import_returns` would, changing nothing."""
     current = store.active(store.data_dir(data_dir, programme))
     definition = store.load_definition(current.path)
-    context = {name: (store.read_table(current.path, name).cast(schema.arrow_schema(name)),
+    context = {name: (store.read_table(current.path, name).cast(schema.arrow_schema(name, definition)),
                       f"{name} in version {current.version} (in use)")
                for name in schema.TABLE_NAMES if name not in TABLES}
     found, _, report = _check(Path(path), shown, definition, _projects(current.path), context, {}, limits)
