@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from impact.data import generators
+
 
 def _generate(args: argparse.Namespace) -> int:
     from impact.data.generators import generate
@@ -420,7 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", required=True, help="folder to write the Parquet files to")
     gen.add_argument("--scale", type=int, default=1, help="N times the projects and results (default 1)")
     gen.add_argument("--seed", type=int, default=None, help="random seed (default: the shipped extract's)")
-    gen.add_argument("--programme", default="hps", choices=("hps", "gsp"),
+    gen.add_argument("--programme", default="hps", choices=tuple(generators.GENERATORS),
                      help="hps: the calibrated HPS extract (default); gsp: an invented second programme")
     gen.set_defaults(run=_generate)
 

@@ -3,14 +3,14 @@ so that no generator imports another and the command line chooses one by name.""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
-from impact.data import generate as hps
-from impact.data import generate_stewardship as gsp
-
-GENERATORS = {  # programme id -> writes its extract and definition to a folder: (out_dir, scale[, seed]) -> rows
-    "hps": hps.generate,  # the calibrated HPS
-    "gsp": gsp.generate,  # an invented second programme
+# programme id -> the module whose `generate(out_dir, scale[, seed]) -> rows` writes its extract and definition;
+# imported when chosen, so that listing the ids (the command line's choices) loads no generator
+GENERATORS = {
+    "hps": "impact.data.generate",  # the calibrated HPS
+    "gsp": "impact.data.generate_stewardship",  # an invented second programme
 }
 
 
@@ -21,5 +21,5 @@ def generate(out_dir: str | Path, scale: int = 1, seed: int | None = None, progr
         raise ValueError("scale must be a whole number of at least 1")
     if programme not in GENERATORS:
         raise ValueError(f"the generator writes the programmes {', '.join(GENERATORS)}, not {programme[:20]!r}")
-    write = GENERATORS[programme]
+    write = importlib.import_module(GENERATORS[programme]).generate
     return write(out_dir, scale) if seed is None else write(out_dir, scale, seed)
