@@ -70,7 +70,7 @@ def rows(data_dir: str | Path | None = None, repeat: int = 5) -> list[tuple[str,
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     from impact.charts import catalog, deck, deck_writers, export
-    from impact.data import metrics
+    from impact.model import metrics
     from impact.query import db
     from impact.query.filters import Filters
 

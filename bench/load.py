@@ -114,8 +114,8 @@ def vocabulary(data: Path) -> dict[str, list[str]]:
     import duckdb
 
     sys.path.insert(0, str(ROOT))
-    from impact.data import store
-    from impact.data.calendar import quarter_label, quarter_range
+    from impact.storage import store
+    from impact.model.calendar import quarter_label, quarter_range
     from impact.query.filters import DIMENSIONS
 
     definition = store.load_definition(data)

@@ -76,7 +76,7 @@ def _median_ms(fn, repeat: int) -> float:
 
 def worker_duckdb(extract: Path, repeat: int) -> list[dict]:
     """The app's data layer: views over Parquet, named queries with bound parameters."""
-    from impact.data import metrics
+    from impact.model import metrics
     from impact.query import db
 
     rows = []
@@ -123,7 +123,7 @@ def worker_compile(extract: Path, repeat: int) -> list[dict]:
 
 def worker_generate(extract: Path, repeat: int) -> list[dict]:
     """Generate the extract at the scale named in the folder (scale-N), once."""
-    from impact.data.generate import generate
+    from impact.demo.generate import generate
 
     start = time.perf_counter()
     counts = generate(extract, scale=int(extract.name.split("-")[1]))
@@ -533,7 +533,7 @@ GENERATED = "generated.json"  # beside a benchmark extract: how long generating 
 def _extract(scale: int) -> tuple[Path, dict, dict | None, bool]:
     """The benchmark extract at this scale (generated once, in its own process), its rows, how generating it
     went ({seconds, peak_mb}, None if not recorded) and whether it was cached."""
-    from impact.data.generate import hps_definition
+    from impact.demo.generate import hps_definition
 
     out = ROOT / "bench" / "out" / f"scale-{scale}"
     manifest = out / "extract.json"

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 def main() -> int:
     from botocore.exceptions import ClientError
 
-    from impact.data import remote, store
+    from impact.storage import remote, store
 
     url = os.environ.get("IMPACT_DATA_DIR", "")
     if not remote.is_url(url):

@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from impact.data import generators
+from impact.demo import generators
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from impact.data.generators import generate
+    from impact.demo.generators import generate
 
     counts = generate(args.out, scale=args.scale, seed=args.seed, programme=args.programme)
     width = max(len(name) for name in counts)
@@ -26,7 +26,7 @@ def _generate(args: argparse.Namespace) -> int:
 def _export_context(args: argparse.Namespace):
     """Open the data and turn `--filter key=value` pairs into validated filters (ValueError if not)."""
     from impact.charts import export
-    from impact.data import metrics
+    from impact.model import metrics
     from impact.query import db
     from impact.query.filters import from_query_params, url_keys
 
@@ -191,7 +191,7 @@ def _add_export(commands) -> None:
 
 
 def _dictionary(args: argparse.Namespace) -> int:
-    from impact.data.dictionary import markdown
+    from impact.model.dictionary import markdown
 
     text = markdown()
     if args.out:
@@ -204,14 +204,14 @@ def _dictionary(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from impact.data.extract_io import import_extract
+    from impact.ingest.extract_io import import_extract
     from impact.query import db
 
     result = import_extract(args.path, data_dir=args.data_dir, programme=args.programme, prepare=db.prepare)
     print(result.report.to_text(limit=args.show))
     if not result.ok:
         return 1
-    from impact.data import store
+    from impact.storage import store
 
     programme = store.manifest_programme(args.data_dir, result.version, args.programme)
     was = f"was {result.previous}" if result.previous else "a new programme"
@@ -221,7 +221,8 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _import_iati(args: argparse.Namespace) -> int:
-    from impact.data import iati, store
+    from impact.interchange import iati
+    from impact.storage import store
     from impact.query import db
 
     done = iati.import_iati(args.path, data_dir=args.data_dir, programme=args.programme, prepare=db.prepare)
@@ -239,8 +240,8 @@ def _import_iati(args: argparse.Namespace) -> int:
 
 
 def _export_extract(args: argparse.Namespace) -> int:
-    from impact.data import store
-    from impact.data.extract_io import export_extract
+    from impact.storage import store
+    from impact.ingest.extract_io import export_extract
 
     written = export_extract(args.format, args.out, data_dir=args.data_dir, programme=args.programme)
     tables = [p for p in written if p.suffix != ".json"]
@@ -250,7 +251,7 @@ def _export_extract(args: argparse.Namespace) -> int:
 
 
 def _versions(args: argparse.Namespace) -> int:
-    from impact.data import store
+    from impact.storage import store
 
     chosen = [args.programme] if args.programme else list(store.programmes(args.data_dir))
     for programme in chosen:
@@ -270,7 +271,7 @@ def _print_versions(versions) -> None:
 
 
 def _rollback(args: argparse.Namespace) -> int:
-    from impact.data import store
+    from impact.storage import store
 
     store.rollback(args.version, args.data_dir, args.programme)
     print(f"version {args.version} is now active")
@@ -278,7 +279,7 @@ def _rollback(args: argparse.Namespace) -> int:
 
 
 def _delete_version(args: argparse.Namespace) -> int:
-    from impact.data import store
+    from impact.storage import store
 
     store.delete_version(args.version, args.data_dir, args.programme)
     print(f"deleted version {args.version}")
@@ -286,8 +287,8 @@ def _delete_version(args: argparse.Namespace) -> int:
 
 
 def _programme_template(args: argparse.Namespace) -> int:
-    from impact.data import programme as programmes
-    from impact.data import template
+    from impact.model import programme as programmes
+    from impact.ingest import template
 
     definition = programmes.read(args.definition) if args.definition else None
     written = template.write(args.out, definition)
@@ -299,7 +300,7 @@ def _programme_template(args: argparse.Namespace) -> int:
 
 
 def _programme_check(args: argparse.Namespace) -> int:
-    from impact.data import programme as programmes
+    from impact.model import programme as programmes
 
     definition = programmes.read(args.file)
     print(f"{args.file}: programme {definition.id} ({definition.name}), {definition.start} to {definition.end}, "
@@ -308,7 +309,7 @@ def _programme_check(args: argparse.Namespace) -> int:
 
 
 def _programme_list(args: argparse.Namespace) -> int:
-    from impact.data import store
+    from impact.storage import store
 
     for pid, root in store.programmes(args.data_dir).items():
         active = store.active(root)
@@ -323,7 +324,8 @@ def _programme_list(args: argparse.Namespace) -> int:
 def _return_template(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from impact.data import calendar, returns
+    from impact.model import calendar
+    from impact.reporting import returns
 
     period = calendar.require_quarter(args.period)
     out = Path(args.out)
@@ -335,7 +337,7 @@ def _return_template(args: argparse.Namespace) -> int:
 
 
 def _return_import(args: argparse.Namespace) -> int:
-    from impact.data import partners, returns
+    from impact.reporting import partners, returns
     from impact.query import db
 
     result = returns.import_returns(args.path, data_dir=args.data_dir, programme=args.programme,

@@ -5,7 +5,7 @@ import streamlit as st
 
 from impact.app import ui
 from impact.charts import captions, catalog
-from impact.data.metrics import format_metric, metric
+from impact.model.metrics import format_metric, metric
 from impact.query import explore
 from impact.query.filters import with_filters
 

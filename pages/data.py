@@ -7,7 +7,9 @@ from pathlib import Path
 import streamlit as st
 
 from impact.app import auth, returns_view, ui
-from impact.data import dictionary, extract_io, schema, store, validate
+from impact.ingest import extract_io, validate
+from impact.model import dictionary, schema
+from impact.storage import store
 from impact.query import db
 
 ui.ensure_navigation()

@@ -4,8 +4,8 @@ as a bar, line, area chart or table; or two periods or phases compared. Every ch
 import streamlit as st
 
 from impact.app import ui
-from impact.data import calendar, metrics
-from impact.data.metrics import metric
+from impact.model import calendar, metrics
+from impact.model.metrics import metric
 from impact.query import explore
 
 ui.ensure_navigation()

@@ -4,7 +4,7 @@
 import streamlit as st
 
 from impact.app import results_view, returns_view, ui
-from impact.data.metrics import format_metric
+from impact.model.metrics import format_metric
 
 ui.ensure_navigation()
 project_id = st.query_params.get(ui.PROJECT_PARAM)

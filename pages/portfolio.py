@@ -11,7 +11,7 @@ import streamlit as st
 from impact.app import ui
 from impact.charts import export
 from impact.charts.catalog import PORTFOLIO as CHARTS
-from impact.data.metrics import format_metric
+from impact.model.metrics import format_metric
 from impact.query import portfolio
 from impact.query.portfolio import Scope
 

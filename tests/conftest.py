@@ -11,9 +11,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from impact.data import metrics, schema
-from impact.data import programme as programmes
-from impact.data.generate import generate
+from impact.model import metrics, schema
+from impact.model import programme as programmes
+from impact.demo.generate import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_SEED = 42

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from impact.data import extract_io, schema
+from impact.ingest import extract_io
+from impact.model import schema
 
 
 def make_store(source: Path, target: Path) -> Path:
@@ -72,7 +73,7 @@ def results_sql(path_by_table: dict[str, Path]):
 @pytest.fixture(scope="module")
 def picks(fixture_dir) -> list:
     """Project quarters of the fixture with rows in training, volunteering and outcomes (one per project)."""
-    from impact.data import returns
+    from impact.reporting import returns
 
     conn = results_sql({name: fixture_dir / f"{name}.parquet" for name in returns.TABLES})
     return conn.execute("""select project_id, max(period) from (select project_id, period from training

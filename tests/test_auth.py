@@ -7,7 +7,8 @@ import pytest
 import streamlit as st
 
 from impact.app import auth
-from impact.data import extract_io, store, validate
+from impact.ingest import extract_io, validate
+from impact.storage import store
 from tests.conftest import make_app
 from tests.data_helpers import read_rows, write_rows
 

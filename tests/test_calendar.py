@@ -1,4 +1,4 @@
-"""The one calendar (impact.data.calendar): every spelling of a quarter is read the same way by a link, the
+"""The one calendar (impact.model.calendar): every spelling of a quarter is read the same way by a link, the
 command line's --period, a returns workbook and the explorer's compared periods; quarters step and round-trip."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import openpyxl
 import pytest
 
 from impact import cli
-from impact.data import calendar, returns
+from impact.model import calendar
+from impact.reporting import returns
 from impact.query import explore
 from impact.query.filters import Choices, Filters, from_query_params
 from tests.conftest import ROOT, make_app

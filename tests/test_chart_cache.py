@@ -10,7 +10,7 @@ import plotly.io as pio
 
 from impact.app import chart_menu, ui
 from impact.charts import catalog, export
-from impact.data import store
+from impact.storage import store
 from impact.query import db, filters
 from tests.conftest import make_app
 

@@ -18,8 +18,10 @@ import pytest
 from lxml import etree
 
 from impact.charts import catalog, deck, deck_writers, export
-from impact.data import extract_io, metrics, schema, store
-from impact.data import programme as programmes
+from impact.ingest import extract_io
+from impact.model import metrics, schema
+from impact.storage import store
+from impact.model import programme as programmes
 from impact.query import db, dimensions, explore, iati, macros
 from impact.query.filters import Filters, from_query_params
 from tests.conftest import Independent, ROOT, make_app, metrics_shown, serving
@@ -277,7 +279,7 @@ def test_a_return_workbook_has_its_column_and_comes_back_to_the_same_rows(declar
     import duckdb
     import openpyxl
 
-    from impact.data import returns
+    from impact.reporting import returns
 
     root = make_store(declared_dir, tmp_path / "store")
     project, period = duckdb.execute(

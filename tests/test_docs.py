@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from impact.data import schema
-from impact.data.dictionary import markdown, tables_frame
-from impact.data.metrics import METRICS
+from impact.model import schema
+from impact.model.dictionary import markdown, tables_frame
+from impact.model.metrics import METRICS
 from tests.conftest import ROOT
 
 

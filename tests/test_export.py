@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from impact.charts import catalog, export
-from impact.data import cells
+from impact.model import cells
 from impact.query import db
 from impact.query.filters import Filters
 

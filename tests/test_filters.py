@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from impact.data.calendar import parse_quarter, quarter_label
+from impact.model.calendar import parse_quarter, quarter_label
 from impact.query.filters import Choices, Filters, from_query_params
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from impact.app import ui
 from impact.charts import figures
-from impact.data import extract_io
+from impact.ingest import extract_io
 from impact.query import db
 from impact.query.filters import MAX_VALUES, URL_KEYS, Choices, Filters, from_query_params
 from tests.conftest import make_app, metrics_shown

@@ -109,7 +109,7 @@ def _build(extract_dir, the_deck: deck.Deck, filters: Filters = FILTERS):
 
 @pytest.fixture(scope="module")
 def built(fixture_dir, definition):
-    from impact.data import metrics
+    from impact.model import metrics
 
     with metrics.using(definition):
         data, provenance, slides, steps = _build(fixture_dir, deck.default_deck())

@@ -13,8 +13,10 @@ import pytest
 from lxml import etree
 
 from impact import cli
-from impact.data import iati, metrics, schema, store
-from impact.data import programme as programmes
+from impact.interchange import iati
+from impact.model import metrics, schema
+from impact.storage import store
+from impact.model import programme as programmes
 from impact.query import db
 from impact.query import iati as publishing
 from tests.conftest import ROOT, Independent

@@ -18,7 +18,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from impact.data import extract_io, readers, store
+from impact.ingest import extract_io, readers
+from impact.storage import store
 from tests.data_helpers import make_store, read_rows, snapshot, write_rows
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from impact.data import returns, store
+from impact.reporting import returns
+from impact.storage import store
 from tests.test_returns import fill, rows_of
 
 SOFFICE = shutil.which("soffice")

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from impact.data.metrics import METRICS, format_metric, format_value
+from impact.model.metrics import METRICS, format_metric, format_value
 from impact.query import db
 
 
@@ -93,7 +93,7 @@ def _one_way(key: str, expression: str) -> bool:
 
 
 def test_every_query_computes_a_metric_the_one_way_it_is_declared():
-    """A column named after a metric is computed by the metric's own SQL (impact/data/metrics.py), or the query
+    """A column named after a metric is computed by the metric's own SQL (impact/model/metrics.py), or the query
     says in its header why it counts it otherwise (`-- counted here: projects as ...`)."""
     wrong = []
     for name in db.query_names():

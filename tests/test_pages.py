@@ -339,8 +339,8 @@ def test_hostile_titles_and_names_are_shown_as_text(hostile_app):
 def dollar_portfolio(fixture_dir, tmp_path, monkeypatch):
     """A store of two programmes paid in different currencies: the fixture (GBP) and the invented second
     programme, whose definition says USD."""
-    from impact.data import extract_io
-    from impact.data.generators import generate
+    from impact.ingest import extract_io
+    from impact.demo.generators import generate
     from tests.conftest import serving
     from tests.data_helpers import make_store
 
@@ -356,7 +356,7 @@ def dollar_portfolio(fixture_dir, tmp_path, monkeypatch):
 
 
 def test_portfolio_never_adds_pounds_to_dollars(dollar_portfolio):
-    from impact.data import metrics, programme
+    from impact.model import metrics, programme
     from tests.conftest import Independent
 
     first, second, definition = dollar_portfolio
@@ -387,7 +387,7 @@ def test_portfolio_never_adds_pounds_to_dollars(dollar_portfolio):
 
 def test_portfolio_adds_up_programmes_paid_in_one_currency(monkeypatch):
     """The shipped HPS and GSP are both paid in pounds: one total, theirs added up (plain SQL), and no note."""
-    from impact.data import metrics, programme
+    from impact.model import metrics, programme
     from tests.conftest import ROOT, Independent, serving
 
     folders = [ROOT / "data", ROOT / "data" / "programmes" / "gsp"]

@@ -15,8 +15,10 @@ from streamlit.testing.v1 import AppTest
 
 from impact import cli
 from impact.app import auth
-from impact.data import calendar, partners, returns, store
-from impact.data import programme as programmes
+from impact.model import calendar
+from impact.reporting import partners, returns
+from impact.storage import store
+from impact.model import programme as programmes
 from impact.query import db, reporting
 from tests.conftest import make_app
 from tests.data_helpers import snapshot
@@ -313,7 +315,7 @@ def _server_side(project: str, quarter: str, email: str) -> None:
     import streamlit as st
 
     from impact.app import auth, returns_view
-    from impact.data import store
+    from impact.storage import store
 
     st.session_state[auth._PARTNER_KEY] = {"root": str(store.data_dir()), "email": email}
     try:
@@ -385,7 +387,8 @@ def test_a_partner_logged_in_through_the_identity_provider_is_known_by_its_e_mai
 
 def test_accounts_and_returns_on_an_s3_store_are_shared_by_every_server(s3_env, fixture_dir, picks, tmp_path,  # noqa: F811
                                                                         monkeypatch):
-    from impact.data import extract_io, remote
+    from impact.ingest import extract_io
+    from impact.storage import remote
     from tests.s3_helpers import as_server
 
     url = s3_env.url()

@@ -14,11 +14,13 @@ import pytest
 import streamlit as st
 
 from impact import cli
-from impact.data import extract_io, metrics, schema, store
-from impact.data import generate_stewardship as gsp
-from impact.data import programme as programmes
-from impact.data.generate import hps_definition
-from impact.data.generators import generate
+from impact.ingest import extract_io
+from impact.model import metrics, schema
+from impact.storage import store
+from impact.demo import generate_stewardship as gsp
+from impact.model import programme as programmes
+from impact.demo.generate import hps_definition
+from impact.demo.generators import generate
 from impact.query import db, explore, filters, indicators, portfolio
 from tests.conftest import ROOT, Independent, make_app, metrics_shown, serving
 from tests.data_helpers import make_store, snapshot
@@ -551,7 +553,7 @@ def test_no_module_outside_the_generators_names_a_programme(definition):
 def test_money_is_written_in_the_programmes_currency(second):
     import dataclasses
 
-    from impact.data.metrics import excel_format, format_metric
+    from impact.model.metrics import excel_format, format_metric
 
     assert format_metric("budget_gbp", 30_000_000) == "£30m"  # the fixture programme pays in GBP
     with metrics.using(dataclasses.replace(second, currency="USD")):
@@ -581,7 +583,7 @@ def _fill_workbook(path: Path, tables: dict[str, list[list]]) -> None:
 def test_template_writes_a_definition_headers_and_a_workbook_with_dropdowns(tmp_path, second):
     from openpyxl import load_workbook
 
-    from impact.data import template
+    from impact.ingest import template
 
     written = template.write(tmp_path / "blank")
     assert {p.name for p in written} == {programmes.FILE, template.WORKBOOK, *(f"{t}.csv" for t in schema.TABLE_NAMES)}
@@ -607,7 +609,7 @@ def test_template_writes_a_definition_headers_and_a_workbook_with_dropdowns(tmp_
 def test_template_round_trips_through_import_and_export(fixture_dir, definition, tmp_path):
     import pyarrow.parquet as pq
 
-    from impact.data import template
+    from impact.ingest import template
 
     folder = tmp_path / "filled"
     template.write(folder, definition)
@@ -631,7 +633,7 @@ def _small_programme(tmp_path: Path) -> tuple[Path, programmes.Programme]:
     import csv as csvlib
     import dataclasses
 
-    from impact.data import template
+    from impact.ingest import template
 
     folder = tmp_path / "mine"
     template.write(folder)

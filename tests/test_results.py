@@ -15,8 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from impact.charts import catalog, deck, deck_writers, export
-from impact.data import calendar, extract_io, metrics, schema
-from impact.data import programme as programmes
+from impact.ingest import extract_io
+from impact.model import calendar, metrics, schema
+from impact.model import programme as programmes
 from impact.query import db, filters, results
 from tests.conftest import ROOT, Independent, make_app, metrics_shown, serving
 from tests.data_helpers import read_rows, snapshot, write_rows
@@ -472,7 +473,7 @@ def test_independent_sql_reads_the_fixture(fixture_dir):
 def test_results_page_offers_the_programmes_iati_file(app_data, tmp_path):
     from lxml import etree
 
-    from impact.data import iati
+    from impact.interchange import iati
 
     at = make_app("pages/results.py")
     button = next(b for b in at.get("download_button") if b.proto.label == "Download IATI 2.03 XML")
@@ -493,7 +494,7 @@ def test_the_programme_picture_equals_the_programmes_part_of_the_whole_picture(f
     """The Overview's tiles are judged from the programme's quarterly totals (latest values as changes); every
     metric at every quarter, and every judgement, equals the picture built project by project — for the fixture
     and for the shipped GSP, whose definition has a latest-value indicator and a target on it."""
-    from impact.data import metrics as metric_defs
+    from impact.model import metrics as metric_defs
     from impact.query import db
     from impact.query import results as res
     from impact.query.filters import Filters
@@ -527,7 +528,7 @@ def test_project_progress_equals_the_projects_part_of_the_whole_picture(fixture_
     whole history (scores exactly; % exactly once `exact`)."""
     import dataclasses
 
-    from impact.data import metrics as metric_defs
+    from impact.model import metrics as metric_defs
     from impact.query.filters import Filters
 
     database = db.open_database(fixture_dir if folder == "fixture" else ROOT / "data" / "programmes" / "gsp")
@@ -559,7 +560,7 @@ def test_a_version_made_active_mid_run_is_read_by_the_next_run_not_this_one(data
     changes nothing the results view or the returns view read in that run — they judge and report on the version
     the run started with, as `ui.query` counts on it — and the next run reads the new one."""
     from impact.app import ui
-    from impact.data import store
+    from impact.storage import store
     from impact.query import reporting
 
     newer = extract_io.import_extract(  # the programme's trainees target doubled, and no project target

@@ -18,7 +18,10 @@ import streamlit as st
 
 from impact import cli
 from impact.app import auth
-from impact.data import calendar, extract_io, returns, schema, store, template
+from impact.ingest import extract_io, template
+from impact.model import calendar, schema
+from impact.reporting import returns
+from impact.storage import store
 from tests.conftest import make_app
 from tests.data_helpers import results_sql, snapshot
 

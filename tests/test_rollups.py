@@ -14,8 +14,8 @@ import random
 import pandas as pd
 import pytest
 
-from impact.data import metrics
-from impact.data.calendar import quarter_range
+from impact.model import metrics
+from impact.model.calendar import quarter_range
 from impact.query import db, explore, rollups
 from impact.query.filters import Filters, apply
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench import load, servers
-from impact.data import store
+from impact.storage import store
 from tests.s3_helpers import s3_server  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent

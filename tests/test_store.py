@@ -14,7 +14,8 @@ import pytest
 
 from impact import cli
 from impact.app import ui
-from impact.data import extract_io, store
+from impact.ingest import extract_io
+from impact.storage import store
 from impact.query import db
 from impact.query.filters import Filters
 from tests.conftest import Independent, make_app, metrics_shown
@@ -88,7 +89,7 @@ def test_crash_between_writing_and_switching_leaves_old_version_active(data_stor
     assert store.active(data_store).version == "base"
     assert not (data_store / "ACTIVE").exists()
     assert _trainees(data_store) == before
-    # the written version was removed again: a failed import changes nothing (impact.data.transaction)
+    # the written version was removed again: a failed import changes nothing (impact.storage.transaction)
     assert snapshot(data_store) == files and not (data_store / "versions").exists()
 
 
@@ -184,7 +185,7 @@ def test_a_name_with_a_trailing_newline_is_neither_a_programme_nor_a_version(dat
         store.check_name("v1\n")
     (data_store / "programmes" / "newprog\n").mkdir(parents=True)
     assert "newprog\n" not in store.programmes(data_store)
-    from impact.data import validate
+    from impact.ingest import validate
 
     report, uploads = validate.Report(), tmp_path / "uploads"
     uploads.mkdir()

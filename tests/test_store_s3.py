@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 
 from impact import cli
-from impact.data import extract_io, remote, store
-from impact.data import programme as programmes
+from impact.ingest import extract_io
+from impact.storage import remote, store
+from impact.model import programme as programmes
 from impact.query import db
 from impact.query.filters import Filters
 from tests.data_helpers import read_rows, write_rows

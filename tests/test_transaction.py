@@ -16,8 +16,10 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
-from impact.data import extract_io, partners, remote, returns, store, transaction, validate
-from impact.data import programme as programmes
+from impact.ingest import extract_io, validate
+from impact.reporting import partners, returns
+from impact.storage import remote, store, transaction
+from impact.model import programme as programmes
 from tests.data_helpers import read_rows, snapshot, write_rows
 from tests.s3_helpers import s3_env, s3_server  # noqa: F401 (fixtures)
 

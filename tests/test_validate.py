@@ -11,8 +11,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from impact.data import cells, extract_io, schema, store, validate
-from impact.data import programme as programmes
+from impact.ingest import extract_io, validate
+from impact.model import cells, schema
+from impact.storage import store
+from impact.model import programme as programmes
 from impact.query import db
 from impact.query.filters import Filters
 from tests.data_helpers import make_store, read_rows, write_rows
@@ -216,7 +218,7 @@ def test_check_table_on_clean_text_gives_schema_types(fixture_dir):
 
 
 def test_limits_are_checked_before_parsing(csv_extract, data_store, tmp_path, monkeypatch):
-    from impact.data import readers
+    from impact.ingest import readers
 
     called = []
     monkeypatch.setattr(readers, "_read_csv", lambda *a: called.append(a))

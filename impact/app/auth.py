@@ -8,7 +8,7 @@ exponential back-off; or with Streamlit's OpenID Connect login (`st.login`) when
 `[auth]` section is configured in secrets, for the e-mail addresses listed in
 `[admin] emails`. `python -m impact hash-password` prints a hash to paste into either.
 
-Partners (`impact.data.partners`) sign in the same two ways: with the password an administrator set for
+Partners (`impact.reporting.partners`) sign in the same two ways: with the password an administrator set for
 their account (its e-mail and password, rate-limited like the administrator's), or through the identity
 provider with the account's e-mail. `require_project` is the check every partner action makes on the
 server, whatever the page shows.
@@ -214,10 +214,10 @@ def sign_out() -> None:
 # ---- partners -------------------------------------------------------------------------------
 
 def partner(root) -> object | None:
-    """The partner account (impact.data.partners.Account) this session signed in with on store `root`, or None."""
+    """The partner account (impact.reporting.partners.Account) this session signed in with on store `root`, or None."""
     import streamlit as st
 
-    from impact.data import partners
+    from impact.reporting import partners
 
     signed = st.session_state.get(_PARTNER_KEY)
     if signed and signed.get("root") == str(root):
@@ -229,7 +229,7 @@ def try_partner_password(root, email: str, password: str) -> tuple[bool, str]:
     """Check a partner's e-mail and password for this session, with the administrator's rate limits."""
     import streamlit as st
 
-    from impact.data import partners
+    from impact.reporting import partners
 
     key, who = _session_key(), f"partner:{(email or '').strip().lower()}"
     wait = max(SESSION_LIMITER.wait(key), SESSION_LIMITER.wait(who), GLOBAL_LIMITER.wait(_GLOBAL))

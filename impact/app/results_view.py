@@ -11,7 +11,7 @@ import streamlit as st
 
 from impact.app import ui
 from impact.charts import catalog
-from impact.data import calendar, metrics
+from impact.model import calendar, metrics
 from impact.query import filters, results
 
 AS_OF_PARAM = "asof"
@@ -237,7 +237,7 @@ def _tile_notes(version: str, path: str, params: dict) -> dict[str, str]:
 
 def iati_download() -> None:
     """The programme's projects and results as an IATI 2.03 activity file, built when clicked."""
-    from impact.data import iati as iati_data
+    from impact.interchange import iati as iati_data
     from impact.query import iati
 
     database = ui.database()

@@ -12,7 +12,10 @@ import streamlit as st
 
 from impact.app import auth, ui
 from impact.charts import figures
-from impact.data import calendar, extract_io, partners, returns, store, validate
+from impact.ingest import extract_io, validate
+from impact.model import calendar
+from impact.reporting import partners, returns
+from impact.storage import store
 from impact.query import db, reporting
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

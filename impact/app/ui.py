@@ -22,8 +22,9 @@ from impact.app import chart_menu
 from impact.app.text import plain
 from impact.charts import catalog, export, theme
 from impact.charts.export import column_label
-from impact.data import calendar, metrics, store
-from impact.data.metrics import NUMBER_FORMATS, format_metric, format_value, metric
+from impact.model import calendar, metrics
+from impact.storage import store
+from impact.model.metrics import NUMBER_FORMATS, format_metric, format_value, metric
 from impact.query import db, indicators
 from impact.query.filters import Choices, Filters, from_query_params
 
@@ -105,7 +106,7 @@ def _opened() -> tuple[store.ActiveVersion, db.Database]:
 
 
 def programme():
-    """The chosen programme's definition (impact.data.programme.Programme)."""
+    """The chosen programme's definition (impact.model.programme.Programme)."""
     return database().programme
 
 

@@ -10,7 +10,7 @@ import math
 
 import pandas as pd
 
-from impact.data.metrics import format_metric, format_value, metric
+from impact.model.metrics import format_metric, format_value, metric
 
 _PLURALS = {"midwife": "midwives", "laboratory staff": "laboratory staff", "staff": "staff"}
 

@@ -14,8 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from impact.charts import captions, figures
-from impact.data import metrics
-from impact.data.metrics import format_metric, metric
+from impact.model import metrics
+from impact.model.metrics import format_metric, metric
 from impact.query import db, explore, filters, indicators, portfolio, results
 
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from impact.charts import catalog, export
-from impact.data import store
-from impact.data.metrics import format_metric, is_metric, metric
+from impact.storage import store
+from impact.model.metrics import format_metric, is_metric, metric
 
 DECK_DIR = store.PROJECT_ROOT / "decks"
 DEFAULT_DECK = DECK_DIR / "default.json"  # a programme's own default deck is decks/<programme id>.json
@@ -230,7 +230,7 @@ def save(deck: Deck, path: str | Path) -> None:
 def default_deck(programme_id: str | None = None) -> Deck:
     """The default deck of a programme (default: the active one): its own `decks/<id>.json` if it has one,
     else the shipped generic deck."""
-    from impact.data import metrics
+    from impact.model import metrics
 
     if programme_id is None and metrics.active_programme() is not None:
         programme_id = metrics.active_programme().id

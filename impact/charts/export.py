@@ -23,7 +23,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from impact.charts import catalog, theme
-from impact.data import cells, metrics, store
+from impact.model import cells, metrics
+from impact.storage import store
 from impact.query import db
 from impact.query.filters import Choices, Filters
 

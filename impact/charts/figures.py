@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from impact.charts import theme
-from impact.data.metrics import currency_symbol, d3_format, format_value, is_metric, metric
+from impact.model.metrics import currency_symbol, d3_format, format_value, is_metric, metric
 
 
 def safe_text(values) -> list[str]:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from impact.charts import catalog, export, theme
 from impact.charts import deck as decks
-from impact.data.metrics import excel_format, is_metric, metric
+from impact.model.metrics import excel_format, is_metric, metric
 
 NATIVE_KINDS = ("bar", "column", "line", "area", "pie")  # drawn as PowerPoint charts; the other kinds as pictures
 

@@ -26,8 +26,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from impact.data import programme as programmes
-from impact.data import schema, store
+from impact.model import programme as programmes
+from impact.model import schema
+from impact.storage import store
 from impact.query import dimensions, macros, rollups
 
 QUERY_DIR = Path(__file__).resolve().parents[2] / "queries"

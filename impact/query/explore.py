@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from impact.data import calendar, metrics
-from impact.data.metrics import metric
+from impact.model import calendar, metrics
+from impact.model.metrics import metric
 from impact.query import dimensions
 
 

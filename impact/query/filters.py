@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from impact.data import calendar
+from impact.model import calendar
 from impact.query import dimensions
 from impact.query.dimensions import FILTERS
 

@@ -10,8 +10,8 @@ when the data reaches that date — the actual, which is the dashboard's own fig
 Programme-wide targets have no activity of their own here and are not published.
 
 Partner institutions have no IATI organisation identifiers, so none is invented: a participating
-organisation carries its name, and the dashboard's own attributes (namespace `impact.data.iati.NS`) carry
-the institution id, type, country and role, so that the file reads back (`impact.data.iati.import_iati`).
+organisation carries its name, and the dashboard's own attributes (namespace `impact.interchange.iati.NS`) carry
+the institution id, type, country and role, so that the file reads back (`impact.interchange.iati.import_iati`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from impact.data import calendar, iati, iso3166, metrics
+from impact.interchange import iati
+from impact.model import calendar, iso3166, metrics
 from impact.query import db, explore, filters, results
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from impact.data import metrics
+from impact.model import metrics
 
 
 def _figure(values: dict[str, tuple[float, float]], programme, code: str) -> float:

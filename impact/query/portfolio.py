@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from impact.data import calendar, metrics
+from impact.model import calendar, metrics
 from impact.query import db, explore
 from impact.query.filters import Filters
 

@@ -22,7 +22,7 @@ import io
 
 import pandas as pd
 
-from impact.data import calendar, cells
+from impact.model import calendar, cells
 from impact.query import db
 
 REPORTED, LATE, MISSING, NOT_DUE = "reported", "reported late", "missing", "not yet due"

@@ -22,7 +22,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from impact.data import calendar, metrics
+from impact.model import calendar, metrics
 from impact.query import db, filters
 
 NO_MILESTONE = "no milestone due yet"

@@ -1,4 +1,4 @@
--- Aggregate macros: how each structural metric of impact/data/metrics.py is counted, written once for every
+-- Aggregate macros: how each structural metric of impact/model/metrics.py is counted, written once for every
 -- query. Values are matched by the role the programme's definition gives them (never by their text).
 create macro women_trained(gender_role, n) as coalesce(sum(n) filter (where gender_role = 'women'), 0);
 create macro women_share(gender_role, n) as

@@ -8,7 +8,8 @@ import re
 import pytest
 
 from impact.app import auth
-from impact.data import extract_io, store
+from impact.ingest import extract_io
+from impact.storage import store
 from tests.browser.conftest import open_tab, start_server, wait_for_app
 from tests.data_helpers import make_store, read_rows, snapshot, write_rows
 

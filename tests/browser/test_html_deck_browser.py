@@ -222,7 +222,7 @@ def test_printing_draws_every_chart_one_slide_a_page(browser, talk):
 
 
 def test_hostile_text_is_shown_as_text(browser, fixture_dir, definition, tmp_path):
-    from impact.data import metrics
+    from impact.model import metrics
 
     with metrics.using(definition):
         database = db.open_database(fixture_dir, "fixture-v1")

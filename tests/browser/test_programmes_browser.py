@@ -3,7 +3,7 @@ sidebar chooser switches back; the Portfolio page draws every programme side by 
 
 from __future__ import annotations
 
-from impact.data import programme as programmes
+from impact.model import programme as programmes
 from tests.browser.conftest import admin_signs_in, wait_for_app
 from tests.conftest import ROOT, Independent
 
@@ -56,8 +56,8 @@ def test_an_administrator_creates_a_programme_from_the_data_page(browser, fixtur
     import zipfile
 
     from impact.app import auth
-    from impact.data import store
-    from impact.data.generators import generate
+    from impact.storage import store
+    from impact.demo.generators import generate
     from tests.browser.conftest import start_server
     from tests.data_helpers import make_store
 

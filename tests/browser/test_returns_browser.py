@@ -9,7 +9,10 @@ import re
 import pytest
 
 from impact.app import auth
-from impact.data import calendar, partners, returns, store, validate
+from impact.ingest import validate
+from impact.model import calendar
+from impact.reporting import partners, returns
+from impact.storage import store
 from tests.browser.conftest import admin_signs_in, open_tab, start_server, wait_for_app
 from tests.data_helpers import make_store, results_sql
 from tests.test_returns import _changed_rows, fill, rows_of, write

@@ -15,7 +15,7 @@ import pytest
 
 from bench import load, servers
 from impact.app import auth
-from impact.data import extract_io
+from impact.ingest import extract_io
 from tests.browser.conftest import admin_signs_in, wait_for_app
 from tests.data_helpers import read_rows, write_rows
 from tests.s3_helpers import s3_server  # noqa: F401 (fixture)

@@ -9,8 +9,8 @@ from pathlib import Path
 # programme id -> the module whose `generate(out_dir, scale[, seed]) -> rows` writes its extract and definition;
 # imported when chosen, so that listing the ids (the command line's choices) loads no generator
 GENERATORS = {
-    "hps": "impact.data.generate",  # the calibrated HPS
-    "gsp": "impact.data.generate_stewardship",  # an invented second programme
+    "hps": "impact.demo.generate",  # the calibrated HPS
+    "gsp": "impact.demo.generate_stewardship",  # an invented second programme
 }
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from impact.data import calendar
-from impact.data import programme as programmes
-from impact.data.generate import (
+from impact.model import calendar
+from impact.model import programme as programmes
+from impact.demo.generate import (
     ILLUSTRATIVE_TARGET,
     apportion,
     illustrative_targets,

@@ -1,9 +1,9 @@
 """Objects of a data store on S3-compatible object storage (IMPACT_DATA_DIR=s3://bucket/prefix).
 
-The store keeps the layout of a local one (impact.data.store), as object keys under the prefix:
+The store keeps the layout of a local one (impact.storage.store), as object keys under the prefix:
 `ACTIVE`, `programme.json`, the shipped tables, `versions/<version>/…`, `programmes/<id>/…`. This module
 only moves objects: it names keys, lists, downloads, uploads, deletes, and holds the writers' lock
-object. How a store is mirrored into a local folder and when objects are written is impact.data.store's.
+object. How a store is mirrored into a local folder and when objects are written is impact.storage.store's.
 
 Connection: the endpoint is IMPACT_S3_ENDPOINT, else AWS_ENDPOINT_URL, else AWS itself; credentials and
 region come from the usual AWS variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,

@@ -27,10 +27,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from impact.data import store
+from impact.storage import store
 
 if TYPE_CHECKING:
-    from impact.data.programme import Programme
+    from impact.model.programme import Programme
 
 Prepare = Callable[[Path, str], None]
 _log = logging.getLogger(__name__)

@@ -31,7 +31,7 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from impact.data import calendar, iso639, iso4217
+from impact.model import calendar, iso639, iso4217
 
 FILE = "programme.json"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,31}$")  # URL-safe: ?programme=hps
@@ -799,7 +799,7 @@ def _iati(check: _Checker, raw, themes: tuple[str, ...]) -> Iati | None:
 
 def parse(data, file: str = FILE) -> Programme:
     """A programme from the JSON object of `programme.json`; DefinitionError lists every problem."""
-    from impact.data.metrics import METRICS  # the structural metrics counted in code
+    from impact.model.metrics import METRICS  # the structural metrics counted in code
 
     check = _Checker()
     if not isinstance(data, dict):
@@ -1001,7 +1001,7 @@ def infer(folder: str | Path) -> Programme:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from impact.data import schema
+    from impact.model import schema
 
     folder = Path(folder)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 
 # Structural vocabularies: the two sides of a partnership and the roles on a project, the same in
 # every programme. Every other categorical column takes its allowed values from the programme's
-# definition (`vocabulary=`; see impact.data.programme).
+# definition (`vocabulary=`; see impact.model.programme).
 SIDES = ("UK", "Overseas")
 PARTNER_ROLES = ("UK lead", "Overseas lead", "UK partner", "Overseas partner")
 SCOPES = ("programme", "project")  # whose target: the whole programme's or one project's
@@ -229,7 +229,7 @@ def allowed(column: Column, programme) -> tuple[str, ...] | None:
     if column.vocabulary == "indicator":
         return programme.reported_codes
     if column.vocabulary == "metric":
-        from impact.data import metrics
+        from impact.model import metrics
 
         with metrics.using(programme):
             return tuple(metrics.targetable())

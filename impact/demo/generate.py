@@ -17,8 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from impact.data import calendar, schema
-from impact.data import programme as programmes
+from impact.model import calendar, schema
+from impact.model import programme as programmes
 
 SEED = 2011
 ILLUSTRATIVE_TARGET = "Illustrative target (generated, not a real logframe)"
@@ -714,7 +714,7 @@ def _write_blocks(out: Path, seed: int, scale: int) -> dict[str, int]:
 
 def generate(out_dir: str | Path, scale: int = 1, seed: int | None = None) -> dict[str, int]:
     """Write the illustrative HPS extract with its definition to `out_dir`; return the row count of each table
-    (the other illustrative programmes: `impact.data.generators`)."""
+    (the other illustrative programmes: `impact.demo.generators`)."""
     if scale < 1:
         raise ValueError("scale must be a whole number of at least 1")
     seed = SEED if seed is None else seed

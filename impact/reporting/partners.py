@@ -30,7 +30,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from impact.data import calendar, remote, returns, store
+from impact.model import calendar
+from impact.reporting import returns
+from impact.storage import remote, store
 
 ACCOUNTS = "partners/accounts.json"
 SUBMISSIONS = "returns"
@@ -272,7 +274,7 @@ class Submitted:
 def submit(root: Path, who: Account, file_name: str, data: bytes, programme: str | None = None) -> Submitted:
     """A partner sends a filled-in workbook: checked now as an import would check it, refused unless it is the
     return of one of `who`'s projects, else kept as submitted (replacing the one waiting for the same quarter)."""
-    from impact.data import validate
+    from impact.ingest import validate
 
     shown = _safe_name(file_name)
     with tempfile.TemporaryDirectory(prefix="impact-submit-") as work:

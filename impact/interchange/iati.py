@@ -34,8 +34,10 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
-from impact.data import extract_io, iso3166, readers, schema, store, validate
-from impact.data import programme as programmes
+from impact.ingest import extract_io, readers, validate
+from impact.model import iso3166, schema
+from impact.storage import store
+from impact.model import programme as programmes
 
 SCHEMA_DIR = store.PROJECT_ROOT / "schemas" / "iati-2.03"
 SCHEMA_FILE = "iati-activities-schema.xsd"

@@ -3,7 +3,7 @@
 `import_extract` is the one import path used by the command line and the Data page: it reads
 a folder, .zip or single table file, validates everything against the schema and the tables
 in use, and only when there is no problem writes a new immutable version and switches to it
-(`impact.data.transaction`, the import transaction every import shares).
+(`impact.storage.transaction`, the import transaction every import shares).
 `export_extract` writes the active version in exactly the shape the importer accepts (CSV,
 Excel or Parquet); spreadsheet cells that could run as formulas are neutralised, and the
 importer undoes that, so export followed by import gives the same data.
@@ -19,8 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from impact.data import cells, readers, schema, store, transaction, validate
-from impact.data import programme as programmes
+from impact.ingest import readers, validate
+from impact.model import cells, schema
+from impact.storage import store, transaction
+from impact.model import programme as programmes
 
 FORMATS = ("csv", "xlsx", "parquet")
 EXCEL_MAX_ROWS = 1_048_575  # data rows below the header in one worksheet

@@ -26,9 +26,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from impact.data import schema
-from impact.data.programme import FILE as DEFINITION
-from impact.data.validate import RawTable, Report
+from impact.model import schema
+from impact.model.programme import FILE as DEFINITION
+from impact.ingest.validate import RawTable, Report
 
 MiB = 1024 * 1024
 EXTENSIONS = ("csv", "xlsx", "parquet")

@@ -6,7 +6,7 @@ Layout of a data directory (IMPACT_DATA_DIR, default `data/`):
   plus `extract.json` (who, when, source files, per-file and overall SHA-256 checksums);
 - `ACTIVE`, a one-line pointer naming the active version, replaced atomically.
 A directory without `ACTIVE` serves its top-level extract. Every version carries its programme's
-definition (`programme.json`, see impact.data.programme); an imported version without one (made before
+definition (`programme.json`, see impact.model.programme); an imported version without one (made before
 definitions existed) uses the top-level extract's.
 
 Several programmes share one data directory: the top-level store is the programme its own
@@ -19,7 +19,7 @@ directory). A reader therefore sees the old version or the new one, never a mix,
 at any point leaves the previous version active. Writers hold an exclusive lock (`.lock`).
 
 The store can also live on S3-compatible object storage (IMPACT_DATA_DIR=s3://bucket/prefix, the same
-layout as object keys; impact.data.remote moves the objects). Each process then works on a local mirror of
+layout as object keys; impact.storage.remote moves the objects). Each process then works on a local mirror of
 it, a folder in the cache directory (IMPACT_CACHE_DIR) marked with a `.remote` file, so every path-based
 reader, the DuckDB compile and the import code stay as they are:
 - reading: `data_dir()` refreshes the mirror at most every IMPACT_S3_POLL_SECONDS (default 1): it reads
@@ -27,7 +27,7 @@ reader, the DuckDB compile and the import code stay as they are:
   temporary folder, checks every file against the version's manifest, renames it into `versions/`, and
   only then moves the mirror's own `ACTIVE`. An unreachable store or a damaged version leaves the mirror on
   the version it had (a warning in the log, no reader error);
-- writing: `locked()` also takes the store's lock object (a conditional write, see impact.data.remote)
+- writing: `locked()` also takes the store's lock object (a conditional write, see impact.storage.remote)
   and refreshes the mirror; `write_version()` builds the version in the mirror as for a local store, then
   uploads its files, the manifest last; `switch()` checks the uploaded objects and replaces the `ACTIVE`
   object last, so no reader can follow a pointer to a version that is not completely uploaded.
@@ -54,8 +54,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from impact.data import remote
-from impact.data.programme import INFERRED_ID, Programme, infer, read, read_json
+from impact.storage import remote
+from impact.model.programme import INFERRED_ID, Programme, infer, read, read_json
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BASE_VERSION = "base"
@@ -131,7 +131,7 @@ def _own_id(root: Path) -> str | None:
         if value:
             return value
     if is_complete(root, BASE_VERSION) or (root / POINTER).is_file():
-        return INFERRED_ID  # a store from before extracts carried their definition (impact.data.programme.infer)
+        return INFERRED_ID  # a store from before extracts carried their definition (impact.model.programme.infer)
     return None
 
 
@@ -523,7 +523,7 @@ def _check_uploaded(root: Path, where: remote.Location, version: str) -> None:
 
 
 def _required() -> tuple[str, ...]:
-    from impact.data import schema
+    from impact.model import schema
 
     return tuple(schema.REQUIRED_TABLES)
 
@@ -532,7 +532,7 @@ def _required() -> tuple[str, ...]:
 
 def table_files(folder: Path) -> dict[str, Path]:
     """The Parquet file of each schema table in a version folder."""
-    from impact.data import schema
+    from impact.model import schema
 
     return {name: folder / f"{name}.parquet" for name in schema.TABLE_NAMES}
 
@@ -541,7 +541,7 @@ def read_table(folder: Path, name: str):
     """Table `name` of a version folder as a pyarrow Table (an optional table left out reads as empty)."""
     import pyarrow.parquet as pq
 
-    from impact.data import schema
+    from impact.model import schema
 
     path = Path(folder) / f"{name}.parquet"
     return pq.read_table(path) if path.is_file() else schema.empty(name)
@@ -549,7 +549,7 @@ def read_table(folder: Path, name: str):
 
 def is_complete(root: Path, version: str) -> bool:
     """True when the version's folder holds every table (and, for imports, its manifest)."""
-    from impact.data import schema
+    from impact.model import schema
 
     folder = version_path(root, version)
     if not folder.is_dir() or not all((folder / f"{name}.parquet").is_file() for name in schema.REQUIRED_TABLES):
@@ -585,7 +585,7 @@ def write_version(root: Path, tables: dict, manifest: dict, definition: str | No
 
     The version is built in `.staging/`, every file fsynced, then renamed into `versions/` in
     one step (on S3 then uploaded). The pointer is not touched: call `switch` afterwards. A failure leaves no
-    trace of the version. Hold `locked(root)`; `impact.data.transaction` runs the whole import.
+    trace of the version. Hold `locked(root)`; `impact.storage.transaction` runs the whole import.
     """
     staging_root = root / STAGING
     _clean_staging(staging_root)
@@ -611,7 +611,7 @@ def _build_version(root: Path, staging: Path, tables: dict, manifest: dict, defi
     """Fill the folder `staging` with a version and rename it into `versions/`; return its id."""
     import pyarrow.parquet as pq
 
-    from impact.data import schema
+    from impact.model import schema
 
     files = {}
     for name, path in table_files(staging).items():

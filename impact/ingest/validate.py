@@ -1,8 +1,8 @@
 """Validation of an extract before import: every problem, named by file, row, column, value and rule.
 
-Driven by `impact.data.schema` (types, allowed values, references, minimum and maximum, keys)
+Driven by `impact.model.schema` (types, allowed values, references, minimum and maximum, keys)
 plus cross-table rules that catch totals and dates that cannot be right. Readers
-(`impact.data.readers`) hand over each file as text columns with the row numbers people see in
+(`impact.ingest.readers`) hand over each file as text columns with the row numbers people see in
 the file; this module parses them into typed Arrow tables, checks them vectorised (so a
 million rows take seconds) and collects problems into a `Report`, counting all of them
 and keeping the first few of each kind with their details.
@@ -22,8 +22,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from impact.data import calendar, cells, iso3166, schema
-from impact.data.programme import FILE as DEFINITION
+from impact.model import calendar, cells, iso3166, schema
+from impact.model.programme import FILE as DEFINITION
 
 ARROW_TYPES = {"VARCHAR": pa.string(), "DATE": pa.date32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64()}
 TEXT_MAX = 500  # characters in one text cell (titles are well under 200)

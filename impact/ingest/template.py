@@ -15,8 +15,8 @@ import csv
 import datetime as dt
 from pathlib import Path
 
-from impact.data import cells, schema
-from impact.data import programme as programmes
+from impact.model import cells, schema
+from impact.model import programme as programmes
 
 WORKBOOK = "extract.xlsx"
 LISTS = "Lists"

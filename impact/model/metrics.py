@@ -192,7 +192,7 @@ _PROGRAMME: contextvars.ContextVar = contextvars.ContextVar("impact_programme", 
 
 
 def from_indicator(indicator) -> Metric:
-    """A programme's outcome indicator (impact.data.programme.Indicator) as a metric."""
+    """A programme's outcome indicator (impact.model.programme.Indicator) as a metric."""
     return Metric(key=indicator.code, label=indicator.label, unit=indicator.unit, aggregation=indicator.aggregation,
                   fmt=indicator.fmt, source="outcomes", description=indicator.description,
                   how_counted=indicator.how_counted or indicator.description, numerator=indicator.numerator,

@@ -12,7 +12,7 @@ their checksum, so a changed locked cell or a foreign workbook is detected on im
 
 `import_returns` takes a batch of returns (files, folders, zips of workbooks), checks each with the same
 validation as a full import, replaces exactly each return's project rows for its quarter in training,
-volunteering and outcomes, and writes ONE new version through the import transaction (impact.data.transaction).
+volunteering and outcomes, and writes ONE new version through the import transaction (impact.storage.transaction).
 """
 
 from __future__ import annotations
@@ -36,8 +36,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from impact.data import calendar, cells, readers, schema, store, template, transaction, validate
-from impact.data import programme as programmes
+from impact.ingest import readers, template, validate
+from impact.model import calendar, cells, schema
+from impact.storage import store, transaction
+from impact.model import programme as programmes
 
 FORMAT = "impact-return/1"
 MARKER = "_return"
