@@ -492,7 +492,7 @@ def test_the_commands_export_and_import(data_store, tmp_path, capsys):
 
 
 def test_every_rule_is_listed():
-    source = (ROOT / "impact" / "data" / "iati.py").read_text(encoding="utf-8")
+    source = (ROOT / "impact" / "interchange" / "iati.py").read_text(encoding="utf-8")
     used = set(re.findall(r'"(iati-[a-z-]+)"', source)) - {"iati-activities", "iati-activity", "iati-identifier",
                                                           "iati-organisations"}
     assert used == set(iati.RULES)
