@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from impact.app import ui
+from impact.app import session, sidebar, styles
 from impact.charts import theme
 
 st.set_page_config(page_title="Partnership Impact Dashboard", page_icon="static/favicon.png", layout="wide")
@@ -23,10 +23,10 @@ PAGES = [
 ]
 
 navigation = st.navigation(PAGES)
-ui.page_style()
-ui.programme_chooser()
-ui.begin_run()
+styles.page_style()
+sidebar.programme_chooser()
+session.begin_run()
 if navigation.url_path != "portfolio":  # the Portfolio's own choices apply to every programme instead
-    ui.sidebar_filters()
-ui.data_notice()
+    sidebar.sidebar_filters()
+sidebar.data_notice()
 navigation.run()

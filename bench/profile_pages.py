@@ -59,9 +59,9 @@ def _instrument() -> None:
 def _forget() -> None:
     """Forget every cached query, table and figure that depends on the filters (not the open database, nor
     what is cached once per data version: the filters' choices, the programme's targets and tile notes)."""
-    from impact.app import results_view, ui
+    from impact.app import drawing, results_view, session
 
-    for cached in (ui._cached_query, ui._cached_compute, ui._cached_totals, ui._cached_drawing,
+    for cached in (session.cached_query, session.cached_compute, session.cached_totals, drawing.cached_drawing,
                    results_view._project_judged):
         cached.clear()
 
@@ -97,7 +97,7 @@ def page_times(page: str, runs: int, filter_change: bool, profile: cProfile.Prof
         at.run()
         assert not at.exception, at.exception
         # AppTest forgets on every run that st.navigation was called, so each run first executes the page
-        # alone and ui.ensure_navigation reruns it (~2 ms); a server does that once. The last is the run.
+        # alone and navigation.ensure_navigation reruns it (~2 ms); a server does that once. The last is the run.
         per_run.append(times[-1])
     _RUNS["profile"] = None
     return per_run

@@ -3,33 +3,34 @@ opens that country's profile — its figures, trend, themes, cadres, projects an
 
 import streamlit as st
 
-from impact.app import ui
+from impact.app import drawing, navigation, session, sidebar, widgets
+from impact.app.text import plain
 from impact.charts import captions, catalog
 from impact.model.metrics import format_metric, metric
 from impact.query import explore
 from impact.query.filters import with_filters
 
-ui.ensure_navigation()
-filters = ui.current_filters()
-opts = ui.filter_choices()
+navigation.ensure_navigation()
+filters = sidebar.current_filters()
+opts = session.filter_choices()
 
 if len(filters.country) == 1:
     iso3 = filters.country[0]
     name = opts.countries.get(iso3, iso3)
-    params = ui.filter_params()
-    here = ui.totals(params)
-    programme = ui.totals(with_filters(params, country=[]))
-    cadres = ui.query("training_by_dimension", {**params, **explore.totals_params("cadre")})
+    params = sidebar.filter_params()
+    here = session.totals(params)
+    programme = session.totals(with_filters(params, country=[]))
+    cadres = session.query("training_by_dimension", {**params, **explore.totals_params("cadre")})
 
-    st.button("All countries", icon=":material/arrow_back:", on_click=ui.choose_country, args=(None,),
+    st.button("All countries", icon=":material/arrow_back:", on_click=navigation.choose_country, args=(None,),
               key="country_back")
-    st.title(ui.plain(name), anchor=False)
-    st.markdown(ui.plain(captions.country_profile(name, here["trainees"], programme["trainees"],
-                                                  cadres.rename(columns={"category": "cadre"}))))
-    st.caption(ui.plain(ui.filter_summary()))
-    ui.kpi_tiles(here, ["trainees", "women_trained", "projects", "volunteer_days_overseas",
-                        "institutions_overseas", "institutions_uk", "volunteer_days_uk",
-                        *ui.programme().headline_indicators()[:1]])
+    st.title(plain(name), anchor=False)
+    st.markdown(plain(captions.country_profile(name, here["trainees"], programme["trainees"],
+                                               cadres.rename(columns={"category": "cadre"}))))
+    st.caption(plain(sidebar.filter_summary()))
+    drawing.kpi_tiles(here, ["trainees", "women_trained", "projects", "volunteer_days_overseas",
+                             "institutions_overseas", "institutions_uk", "volunteer_days_uk",
+                             *session.programme().headline_indicators()[:1]])
     share = st.columns(4)
     shares = {"trainees": "health workers trained", "volunteer_days": "volunteer days", "projects": "projects",
               "budget_gbp": "grant funding"}
@@ -43,36 +44,36 @@ if len(filters.country) == 1:
 
     trend, themes = st.columns([3, 2])
     with trend:
-        ui.chart("trainees_trend")
+        drawing.chart("trainees_trend")
     with themes:
-        ui.chart("explore", {"by": "theme"})
+        drawing.chart("explore", {"by": "theme"})
     cadre, gender = st.columns(2)
     with cadre:
-        ui.chart("explore", {"by": "cadre", "split": "gender"})
+        drawing.chart("explore", {"by": "cadre", "split": "gender"})
     with gender:
-        ui.chart("explore", {"metric": "volunteer_days", "by": "profession", "split": "location"})
+        drawing.chart("explore", {"metric": "volunteer_days", "by": "profession", "split": "location"})
 
-    st.header(f"Projects and partner institutions in {ui.plain(name)}")
+    st.header(f"Projects and partner institutions in {plain(name)}")
     listed = {**params, "search": ""}
     # Each list is built when its tab is open (at scale each reads every project's partners).
     projects_tab, institutions_tab = st.tabs(["Projects", "Partner institutions, in the UK and overseas"],
                                              key="country_lists", on_change="rerun")
     if projects_tab.open:
         with projects_tab:
-            ui.projects_listing(listed, "country_projects", then="Select a row to open the project's page.")
+            drawing.projects_listing(listed, "country_projects", then="Select a row to open the project's page.")
     if institutions_tab.open:
         with institutions_tab:
-            ui.institutions_listing(listed, "country_institutions")
+            drawing.institutions_listing(listed, "country_institutions")
 else:
     st.title("Countries")
-    st.caption("Click a country on the map to open its profile. " + ui.plain(ui.filter_summary()))
-    shown = ui.url_choice("Show on the map", list(catalog.MAP_METRICS), "map", "trainees",
-                          format_func=lambda key: metric(key).label, widget=st.segmented_control)
-    ui.chart("country_map", {"metric": shown}, key="country_map", height=620, on_select=ui.choose_country_on_map,
-             selection_mode="points")
-    ranked = ui.query("country_metrics", ui.filter_params())
+    st.caption("Click a country on the map to open its profile. " + plain(sidebar.filter_summary()))
+    shown = widgets.url_choice("Show on the map", list(catalog.MAP_METRICS), "map", "trainees",
+                               format_func=lambda key: metric(key).label, widget=st.segmented_control)
+    drawing.chart("country_map", {"metric": shown}, key="country_map", height=620,
+                  on_select=navigation.choose_country_on_map, selection_mode="points")
+    ranked = session.query("country_metrics", sidebar.filter_params())
     st.selectbox("Or open a country's profile", list(ranked["iso3"]), index=None, placeholder="Choose a country",
                  format_func=lambda code: opts.countries.get(code, code), key="country_pick",
-                 on_change=ui.choose_country_from_state, args=("country_pick",))
+                 on_change=navigation.choose_country_from_state, args=("country_pick",))
     st.header("All countries")
-    ui.table(ranked)
+    drawing.table(ranked)

@@ -6,17 +6,18 @@ from pathlib import Path
 
 import streamlit as st
 
-from impact.app import auth, returns_view, ui
+from impact.app import auth, navigation, returns_view, session
+from impact.app.text import plain
 from impact.ingest import extract_io, validate
 from impact.model import dictionary, schema
 from impact.storage import store
 from impact.query import db
 
-ui.ensure_navigation()
-data = ui.database()
-programme_id = ui.programme_id()
+navigation.ensure_navigation()
+data = session.database()
+programme_id = session.programme_id()
 st.title("Data")
-st.caption(ui.plain(f"{data.programme.name} ({programme_id}) · data in use: version {data.version} · {data.label}"))
+st.caption(plain(f"{data.programme.name} ({programme_id}) · data in use: version {data.version} · {data.label}"))
 
 versions = store.list_versions(programme=programme_id)
 linked = st.query_params.get("version")  # a project's page links the versions that changed its figures
@@ -37,11 +38,11 @@ with dictionary_tab:
                          width="stretch")
     st.header("Checks across rows and tables")
     for check in dictionary.cross_checks():
-        st.markdown(f"- {ui.plain(check)}")
+        st.markdown(f"- {plain(check)}")
     st.header("Metrics")
     st.dataframe(dictionary.metrics_frame(), hide_index=True, width="stretch")
-    st.header(ui.plain(f"The programme's definition: {data.programme.name}"))
-    st.markdown(ui.plain(dictionary.programme_summary(data.programme)))
+    st.header(plain(f"The programme's definition: {data.programme.name}"))
+    st.markdown(plain(dictionary.programme_summary(data.programme)))
     st.dataframe(data.programme.vocabulary_frame(), hide_index=True, width="stretch")
     st.caption("Every categorical column takes its allowed values from these vocabularies (programme.json, "
                "imported and versioned with the tables).")
@@ -53,7 +54,7 @@ def _act(action, *args) -> None:
         auth.require_admin()
         action(*args)
     except (PermissionError, store.StoreError) as error:
-        st.error(ui.plain(str(error)))
+        st.error(plain(str(error)))
         return
     st.rerun()
 
@@ -61,9 +62,9 @@ def _act(action, *args) -> None:
 with versions_tab:
     if linked:
         shown = next(v for v in versions if v.version == linked)
-        st.subheader(ui.plain(f"Version {linked}{' (in use)' if shown.active else ''}"), anchor=False)
-        st.markdown(ui.plain(f"{shown.manifest.get('label', '')} · made {shown.created_at or 'with the store'}"
-                             f" by {shown.manifest.get('created_by') or 'the shipped extract'}"))
+        st.subheader(plain(f"Version {linked}{' (in use)' if shown.active else ''}"), anchor=False)
+        st.markdown(plain(f"{shown.manifest.get('label', '')} · made {shown.created_at or 'with the store'}"
+                          f" by {shown.manifest.get('created_by') or 'the shipped extract'}"))
         if shown.manifest.get("parent"):
             st.dataframe(extract_io.changes(linked, programme=programme_id), hide_index=True, width="stretch")
         brought = shown.manifest.get("returns", [])
@@ -93,13 +94,13 @@ with versions_tab:
 with browse_tab:
     table = st.selectbox("Table", schema.TABLE_NAMES, key="browse_table")
     st.dataframe(extract_io.preview(table, 200, programme=programme_id), hide_index=True, width="stretch")
-    st.caption(ui.plain(f"First 200 rows of {table} in version {data.version}."))
+    st.caption(plain(f"First 200 rows of {table} in version {data.version}."))
 
 
 def _sign_in() -> None:
     if auth.oidc_configured():
         if auth.oidc_user():
-            st.warning(ui.plain(f"Signed in as {auth.oidc_user()}, who is not an administrator."))
+            st.warning(plain(f"Signed in as {auth.oidc_user()}, who is not an administrator."))
             st.button("Log out", on_click=st.logout, key="oidc_logout")
         elif st.button("Log in with your organisation's account", key="oidc_login"):
             provider = auth.oidc_provider()
@@ -139,7 +140,7 @@ with import_tab:
         st.markdown("Importing a new extract, switching and deleting versions need an administrator.")
         _sign_in()
     else:
-        st.caption(ui.plain(f"Signed in: {auth.admin_name()}"))
+        st.caption(plain(f"Signed in: {auth.admin_name()}"))
         if st.session_state.get("_impact_admin"):
             st.button("Sign out", on_click=auth.sign_out, key="admin_sign_out")
         st.markdown("Upload one **.zip** or several files named after their tables "
@@ -164,10 +165,10 @@ with import_tab:
             st.rerun()
     outcome = st.session_state.get("import_outcome")
     if outcome:
-        (st.success if outcome["ok"] else st.error)(ui.plain(outcome["summary"]))
+        (st.success if outcome["ok"] else st.error)(plain(outcome["summary"]))
         if outcome["ok"]:
-            st.caption(ui.plain(f"Version {outcome['version']} of {outcome['programme']} is now in use on every "
-                                "page. It can be undone under Versions."))
+            st.caption(plain(f"Version {outcome['version']} of {outcome['programme']} is now in use on every "
+                             "page. It can be undone under Versions."))
             st.dataframe(outcome["changes"], hide_index=True, width="stretch")
         else:
             st.dataframe(outcome["problems"], hide_index=True, width="stretch")

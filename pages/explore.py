@@ -3,68 +3,70 @@ as a bar, line, area chart or table; or two periods or phases compared. Every ch
 
 import streamlit as st
 
-from impact.app import ui
+from impact.app import drawing, navigation, session, sidebar, widgets
+from impact.app.text import plain
 from impact.model import calendar, metrics
 from impact.model.metrics import metric
 from impact.query import explore
 
-ui.ensure_navigation()
+navigation.ensure_navigation()
 st.title("Metric explorer")
-st.caption(ui.plain(ui.filter_summary()))
-quarters = [calendar.quarter_label(q) for q in ui.filter_choices().quarters]
+st.caption(plain(sidebar.filter_summary()))
+quarters = [calendar.quarter_label(q) for q in session.filter_choices().quarters]
 
 what, by, split = st.columns(3)
 with what:
-    chosen = ui.url_choice("Metric", list(metrics.known()), "metric", "trainees", format_func=lambda k: metric(k).label)
+    chosen = widgets.url_choice("Metric", list(metrics.known()), "metric", "trainees",
+                                format_func=lambda k: metric(k).label)
 allowed = explore.breakdowns_for(chosen)
 with by:
-    group = ui.url_choice("Group by", allowed, "by", "theme" if "theme" in allowed else allowed[0],
-                          format_func=lambda k: explore.breakdowns()[k].label)
+    group = widgets.url_choice("Group by", allowed, "by", "theme" if "theme" in allowed else allowed[0],
+                               format_func=lambda k: explore.breakdowns()[k].label)
 how, kind, compare = st.columns(3)
 with compare:
-    comparing = ui.url_choice("Compare", list(explore.COMPARISONS), "cmp", "",
-                              format_func=lambda k: explore.COMPARISONS[k], widget=st.radio, horizontal=True,
-                              on_change=ui.drop_url, args=("a", "b"))
+    comparing = widgets.url_choice("Compare", list(explore.COMPARISONS), "cmp", "",
+                                   format_func=lambda k: explore.COMPARISONS[k], widget=st.radio, horizontal=True,
+                                   on_change=widgets.drop_url, args=("a", "b"))
 with split:
     splits = [""] + [k for k in allowed if k != group]
-    divided = ui.url_choice("Split by", splits, "split", "", disabled=bool(comparing),
-                            format_func=lambda k: explore.breakdowns()[k].label if k else "No split")
+    divided = widgets.url_choice("Split by", splits, "split", "", disabled=bool(comparing),
+                                 format_func=lambda k: explore.breakdowns()[k].label if k else "No split")
 with how:
-    grain = ui.url_choice("Time grain", list(explore.GRAINS), "grain", "year", widget=st.segmented_control,
-                          format_func=lambda k: explore.GRAINS[k], disabled="time" not in (group, divided))
+    grain = widgets.url_choice("Time grain", list(explore.GRAINS), "grain", "year", widget=st.segmented_control,
+                               format_func=lambda k: explore.GRAINS[k], disabled="time" not in (group, divided))
 with kind:
-    chart = ui.url_choice("Chart", list(explore.CHART_TYPES), "chart", "bar", widget=st.segmented_control,
-                          format_func=lambda k: explore.CHART_TYPES[k])
+    chart = widgets.url_choice("Chart", list(explore.CHART_TYPES), "chart", "bar", widget=st.segmented_control,
+                               format_func=lambda k: explore.CHART_TYPES[k])
 
 first = second = ""
-phases = list(ui.programme().phase_names)
+phases = list(session.programme().phase_names)
 if comparing == "phase":
     left, right = st.columns(2)
     with left:
-        first = ui.url_choice("Phase A", phases, "a", phases[0])
+        first = widgets.url_choice("Phase A", phases, "a", phases[0])
     with right:
-        second = ui.url_choice("Phase B", phases, "b", phases[-1])
+        second = widgets.url_choice("Phase B", phases, "b", phases[-1])
 elif comparing == "period":
     half = len(quarters) // 2
     left, right = st.columns(2)
     with left:
-        first = ":".join(ui.url_range("Period A", quarters, "a", (quarters[0], quarters[half - 1]),
+        first = ":".join(widgets.url_range("Period A", quarters, "a", (quarters[0], quarters[half - 1]),
                                        read=calendar.normal_quarter))
     with right:
-        second = ":".join(ui.url_range("Period B", quarters, "b", (quarters[half], quarters[-1]),
+        second = ":".join(widgets.url_range("Period B", quarters, "b", (quarters[half], quarters[-1]),
                                         read=calendar.normal_quarter))
 if comparing:
     st.caption("The compared periods or phases take the place of the period and phase filters for this chart.")
 
 view = explore.View(chosen, group, "" if comparing else divided, grain, chart, comparing, first, second)
 try:
-    view = view.checked(ui.filter_choices().quarters)
+    view = view.checked(session.filter_choices().quarters)
 except explore.ViewError as error:
-    st.warning(f"This view cannot be drawn: {ui.plain(str(error))}.")
+    st.warning(f"This view cannot be drawn: {plain(str(error))}.")
     st.stop()
 
 if view.chart == "table":
     st.caption("Table view: the numbers, sortable by any column; downloads include the chart.")
-ui.chart("explore", view.to_options(), key="explorer")
+drawing.chart("explore", view.to_options(), key="explorer")
 with st.expander("How this metric is counted"):
-    st.markdown(ui.plain(f"{metric(chosen).label}: {metric(chosen).description} {metric(chosen).how_counted}"))
+    st.markdown(plain(f"{metric(chosen).label}: {metric(chosen).description} {metric(chosen).how_counted}"))

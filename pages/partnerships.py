@@ -3,51 +3,52 @@
 
 import streamlit as st
 
-from impact.app import results_view, returns_view, ui
+from impact.app import drawing, navigation, results_view, returns_view, session, sidebar, widgets
+from impact.app.text import plain
 from impact.model.metrics import format_metric
 
-ui.ensure_navigation()
-project_id = st.query_params.get(ui.PROJECT_PARAM)
+navigation.ensure_navigation()
+project_id = st.query_params.get(navigation.PROJECT_PARAM)
 
 if project_id:
-    found = ui.query("project_detail", {"project_id": project_id[:40]})
+    found = session.query("project_detail", {"project_id": project_id[:40]})
     if st.button("All projects", icon=":material/arrow_back:", key="project_back"):
-        del st.query_params[ui.PROJECT_PARAM]
+        del st.query_params[navigation.PROJECT_PARAM]
         st.rerun()
     if found.empty:
-        st.warning(f"There is no project {ui.plain(project_id[:40])!s} in this data version.")
+        st.warning(f"There is no project {plain(project_id[:40])!s} in this data version.")
         st.stop()
     project = found.iloc[0]
-    st.title(ui.plain(project["title"]), anchor=False)
-    st.markdown(ui.plain(
+    st.title(plain(project["title"]), anchor=False)
+    st.markdown(plain(
         f"{project['project_id']} · {project['country']} ({project['region']}) · {project['theme']} · "
         f"{project['grant_type']} · phase {project['phase']} · "
         f"{project['start_date']:%B %Y} to {project['end_date']:%B %Y} · "
         f"{format_metric('budget_gbp', project['budget_gbp'])}"))
-    st.markdown("**UK lead:** " + ui.plain(project["uk_lead"]) + "  \n**Overseas lead:** "
-                + ui.plain(project["overseas_lead"]))
-    ui.kpi_tiles(project, ["trainees", "women_trained", "volunteer_days", "volunteers"])
+    st.markdown("**UK lead:** " + plain(project["uk_lead"]) + "  \n**Overseas lead:** "
+                + plain(project["overseas_lead"]))
+    drawing.kpi_tiles(project, ["trainees", "women_trained", "volunteer_days", "volunteers"])
     st.caption("Figures above: the whole project, all periods. Charts below follow the filters in the sidebar.")
     results, scores = st.columns([3, 2])
     with results:
-        ui.chart("project_results", {"project_id": project["project_id"]})
+        drawing.chart("project_results", {"project_id": project["project_id"]})
     with scores:
-        ui.chart("partnership_scores", {"project_id": project["project_id"]})
+        drawing.chart("partnership_scores", {"project_id": project["project_id"]})
     results_view.project_targets(project["project_id"])
     returns_view.project_workbook(project["project_id"], project["start_date"], project["end_date"])
     st.header("Partners")
-    ui.table(ui.query("project_partners_list", {"project_id": project["project_id"]}))
+    drawing.table(session.query("project_partners_list", {"project_id": project["project_id"]}))
 else:
     st.title("Partnerships")
-    st.caption(ui.plain(ui.filter_summary()))
-    search = ui.url_text("Search", "q", placeholder="A word of a title, an institution, a country or a theme")
+    st.caption(plain(sidebar.filter_summary()))
+    search = widgets.url_text("Search", "q", placeholder="A word of a title, an institution, a country or a theme")
     # Each tab's table is built when the tab is open: at scale each is a query over every project's partners.
     projects_tab, institutions_tab = st.tabs(["Projects", "Institutions"], key="partnership_tabs", on_change="rerun")
-    params = {**ui.filter_params(), "search": search}
+    params = {**sidebar.filter_params(), "search": search}
     if projects_tab.open:
         with projects_tab:
-            ui.projects_listing(params, "projects_table",
-                                then="Select a row to open the project's page; click a heading to sort.")
+            drawing.projects_listing(params, "projects_table",
+                                     then="Select a row to open the project's page; click a heading to sort.")
     if institutions_tab.open:
         with institutions_tab:
-            ui.institutions_listing(params, "institutions_table", where=" on the projects above")
+            drawing.institutions_listing(params, "institutions_table", where=" on the projects above")

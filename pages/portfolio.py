@@ -8,15 +8,16 @@ import datetime as dt
 
 import streamlit as st
 
-from impact.app import ui
+from impact.app import drawing, navigation, session, widgets
+from impact.app.text import plain
 from impact.charts import export
 from impact.charts.catalog import PORTFOLIO as CHARTS
 from impact.model.metrics import format_metric
 from impact.query import portfolio
 from impact.query.portfolio import Scope
 
-ui.ensure_navigation()
-databases = ui.all_databases()
+navigation.ensure_navigation()
+databases = session.all_databases()
 st.title("Portfolio: the programmes side by side")
 st.caption("Each programme's own figures, from its own data and definition. The sidebar's filters belong to one "
            "programme; the choices below apply to all of them.")
@@ -28,14 +29,15 @@ every = portfolio.countries(databases, Scope())
 names = dict(zip(every["iso3"], every["country"]))
 span, where, which = st.columns([2, 2, 2])
 with span:
-    first, last = ui.url_range("Years", labels, "years", (labels[0], labels[-1])) if len(labels) > 1 else (labels[0],) * 2
+    first, last = (widgets.url_range("Years", labels, "years", (labels[0], labels[-1])) if len(labels) > 1
+                   else (labels[0],) * 2)
 with where:
-    chosen_regions = ui.url_multi("Regions", regions, "pregion", placeholder="All")
+    chosen_regions = widgets.url_multi("Regions", regions, "pregion", placeholder="All")
 with which:
-    chosen_countries = ui.url_multi("Countries", sorted(names, key=names.get), "pcountry", placeholder="All",
-                                    format_func=lambda code: names.get(code, code))
+    chosen_countries = widgets.url_multi("Countries", sorted(names, key=names.get), "pcountry", placeholder="All",
+                                         format_func=lambda code: names.get(code, code))
 scope = Scope(int(first), int(last), tuple(chosen_regions), tuple(chosen_countries))
-st.caption(ui.plain(scope.describe()))
+st.caption(plain(scope.describe()))
 source = export.Provenance(f"Portfolio of {len(databases)} programmes", ", ".join(
     f"{d.programme.short_name} {d.version}" for d in databases), dt.date.today(), scope.describe())
 
@@ -46,21 +48,22 @@ for column, (key, label) in zip(tiles, (("trainees", "Health workers trained"), 
     with column.container(border=True):
         st.metric(label, format_metric(key, totals[key].sum()),
                   help="All programmes added up; the table below gives each programme's own figure.")
-        st.caption(ui.plain(" · ".join(f"{p}: {format_metric(key, v)}" for p, v in zip(totals["programme"], totals[key]))))
+        st.caption(plain(" · ".join(f"{p}: {format_metric(key, v)}" for p, v in zip(totals["programme"], totals[key]))))
 money = portfolio.funding(databases, totals)  # each programme in its own currency, added up only within one
 with tiles[3].container(border=True):
     st.metric("Grant funding", money.total,
               help="Programmes paid in the same currency added up (one total per currency); the table below gives "
                    "each programme's own figure and currency.")
-    st.caption("  \n".join(ui.plain(line) for line in (money.each, money.note) if line))
+    st.caption("  \n".join(plain(line) for line in (money.each, money.note) if line))
 st.header("Each programme in total")
-ui.table(portfolio.readable(totals))
+drawing.table(portfolio.readable(totals))
 
 by_year = portfolio.by_year(databases, scope)
 for chart_id in ("portfolio_trainees", "portfolio_volunteer_days", "portfolio_women_share"):
-    ui.show_chart(CHARTS[chart_id], by_year, key=chart_id, subtitle=scope.describe(), provenance=source, deck=False)
+    drawing.show_chart(CHARTS[chart_id], by_year, key=chart_id, subtitle=scope.describe(), provenance=source,
+                       deck=False)
 places = portfolio.countries(databases, scope)
-ui.show_chart(CHARTS["portfolio_map"], places, key="portfolio_map", subtitle=scope.describe(), provenance=source,
-              deck=False, height=560)
+drawing.show_chart(CHARTS["portfolio_map"], places, key="portfolio_map", subtitle=scope.describe(), provenance=source,
+                   deck=False, height=560)
 st.header("Where each programme worked")
-ui.table(places)
+drawing.table(places)

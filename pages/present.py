@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from impact.app import present, ui
+from impact.app import navigation, present
 from impact.charts import deck
 
-ui.ensure_navigation()
+navigation.ensure_navigation()
 present.projector_style()
 current = present.current_deck()
 present.share_in_url(current)

@@ -3,13 +3,14 @@ every project's, scored as the annual review does."""
 
 import streamlit as st
 
-from impact.app import results_view, ui
+from impact.app import navigation, results_view, session, sidebar
+from impact.app.text import plain
 from impact.query import results
 
-ui.ensure_navigation()
-programme = ui.programme()
+navigation.ensure_navigation()
+programme = session.programme()
 st.title("Results against targets", anchor=False)
-st.caption(ui.plain(ui.filter_summary()))
+st.caption(plain(sidebar.filter_summary()))
 
 pic = results_view.programme_picture()
 if not results_view.has_targets():
@@ -17,12 +18,12 @@ if not results_view.has_targets():
             "Import a targets table (see the Data page's dictionary) to judge results against them.")
     st.stop()
 day = results_view.choose_day(pic)
-st.caption(ui.plain(
+st.caption(plain(
     "Progress counts every result from the start up to the date chosen (the period filter's start does not "
     "apply; its end sets the default date). " + results_view.reading_note()))
 
 st.header("The programme's targets", anchor=False)
-if results.is_filtered(ui.filter_params()):
+if results.is_filtered(sidebar.filter_params()):
     st.info("The programme's own targets are for the whole programme: they cannot be split by the filters in the "
             "sidebar. Clear them to see the programme against its targets; the projects below follow the filters.")
 else:

@@ -4,35 +4,37 @@ outcome indicators on each side are the programme's own (its definition says who
 
 import streamlit as st
 
-from impact.app import ui
+from impact.app import drawing, navigation, session, sidebar
+from impact.app.text import plain
 
-ui.ensure_navigation()
-programme = ui.programme()
+navigation.ensure_navigation()
+programme = session.programme()
 st.title("Volunteering and mutual benefit")
 st.markdown("Volunteers gave their time to partners overseas; partner countries trained health workers and "
             "improved services; volunteers brought new skills and ideas home.")
-st.caption(ui.plain(ui.filter_summary()))
-totals = ui.totals(ui.filter_params())
+st.caption(plain(sidebar.filter_summary()))
+totals = session.totals(sidebar.filter_params())
 partner_outcomes = programme.headline_indicators("partner")
 home_outcomes = programme.headline_indicators("home")
 
 partner, home = st.columns(2, gap="large")
 with partner:
     st.header("What partner countries gained")
-    ui.kpi_tiles(totals, ["trainees", "countries_trained", *partner_outcomes], columns=2, published=True)
+    drawing.kpi_tiles(totals, ["trainees", "countries_trained", *partner_outcomes], columns=2, published=True)
     if partner_outcomes:
-        ui.chart("explore", {"metric": partner_outcomes[0], "by": "time"})
-    ui.chart("explore", {"metric": "trainees", "by": "region"})
+        drawing.chart("explore", {"metric": partner_outcomes[0], "by": "time"})
+    drawing.chart("explore", {"metric": "trainees", "by": "region"})
 with home:
     st.header("What volunteers gave, and gained")
-    ui.kpi_tiles(totals, ["volunteer_days_overseas", "volunteer_days_uk", *home_outcomes], columns=2, published=True)
-    ui.chart("explore", {"metric": "volunteer_days", "by": "time", "split": "location"})
-    ui.chart("explore", {"metric": "volunteers", "by": "profession", "split": "location"})
+    drawing.kpi_tiles(totals, ["volunteer_days_overseas", "volunteer_days_uk", *home_outcomes], columns=2,
+                      published=True)
+    drawing.chart("explore", {"metric": "volunteer_days", "by": "time", "split": "location"})
+    drawing.chart("explore", {"metric": "volunteers", "by": "profession", "split": "location"})
 
 if home_outcomes:
     st.header("Both sides, year by year")
     both, returns = st.columns(2)
     with both:
-        ui.chart("explore", {"metric": home_outcomes[0], "by": "time", "chart": "line"})
+        drawing.chart("explore", {"metric": home_outcomes[0], "by": "time", "chart": "line"})
     with returns:
-        ui.chart("explore", {"metric": home_outcomes[-1], "by": "region"})
+        drawing.chart("explore", {"metric": home_outcomes[-1], "by": "region"})

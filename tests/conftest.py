@@ -101,7 +101,7 @@ def server_navigation(monkeypatch):
     """AppTest as a running server behaves once st.navigation has run: pages run through app.py.
 
     AppTest resets `PagesManager.uses_pages_directory` before every run, so with a `pages/` folder each run
-    first executes the page file alone; `ui.ensure_navigation` then reruns through app.py, and a button's
+    first executes the page file alone; `navigation.ensure_navigation` then reruns through app.py, and a button's
     click (a trigger, true for one run) is spent on the run it cut short. Every test runs so.
     """
     from streamlit.runtime.pages_manager import PagesManager

@@ -8,8 +8,9 @@ import json
 
 import plotly.io as pio
 
-from impact.app import chart_menu, ui
+from impact.app import chart_menu, drawing
 from impact.charts import catalog, export
+from impact.model import metrics
 from impact.storage import store
 from impact.query import db, filters
 from tests.conftest import make_app
@@ -27,8 +28,8 @@ def _countries(at):
 
 def test_a_rerun_reuses_each_chart_and_a_filter_change_rebuilds_it(app_data, monkeypatch):
     built = []
-    real = ui.drawing
-    monkeypatch.setattr(ui, "drawing", lambda spec, *a, **k: built.append(spec.id) or real(spec, *a, **k))
+    real = drawing.prepare
+    monkeypatch.setattr(drawing, "prepare", lambda spec, *a, **k: built.append(spec.id) or real(spec, *a, **k))
     at = make_app()
     assert len(built) == OVERVIEW_CHARTS
     shown = _figures(at)
@@ -54,7 +55,7 @@ def test_the_cached_chart_is_the_figure_the_catalogue_draws(app_data):
     for chart_id, options in (("trainees_by_theme", {}), ("explore", {"by": "cadre", "split": "gender"})):
         spec = catalog.chart(chart_id, options)
         frame = db.run_query(database, spec.query, spec.query_params(_all(database), options))
-        drawn = ui.drawing(spec, frame, options, subtitle="All data")
+        drawn = drawing.prepare(spec, frame, options, subtitle="All data")
         assert drawn.figure.to_dict() == spec.figure(frame, subtitle="All data", options=options).to_dict()
         assert drawn.rows.equals(spec.rows(frame))
         assert drawn.caption == (spec.caption(spec.rows(frame)) if spec.caption else None)
@@ -64,7 +65,7 @@ def test_the_cached_chart_is_the_figure_the_catalogue_draws(app_data):
 def _database() -> db.Database:
     active = store.active()
     database = db.open_database(active.path, active.version)
-    ui.metrics.activate(database.programme)
+    metrics.activate(database.programme)
     return database
 
 
@@ -81,8 +82,9 @@ def test_the_chart_cache_keys_on_version_filters_and_theme(app_data):
     params = _all(database)
 
     def cached(version=active.version, params=params, template=pio.templates.default, height=None):
-        return ui._cached_drawing(version, str(active.path), spec.id, ui._canonical({}), ui._canonical(params),
-                                  "All data", height, template, _spec=spec, _options={}, _params=params)
+        return drawing.cached_drawing(version, str(active.path), spec.id, drawing.canonical({}),
+                                      drawing.canonical(params), "All data", height, template, _spec=spec,
+                                      _options={}, _params=params)
 
     frame, drawn = cached()
     again = cached()

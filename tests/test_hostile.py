@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from impact.app import ui
+from impact.app.text import plain
 from impact.charts import figures
 from impact.ingest import extract_io
 from impact.query import db
@@ -102,7 +102,7 @@ def test_hostile_country_in_url_changes_nothing_and_shows_no_error(app_data, ind
 
 def test_text_from_data_is_escaped_for_markdown_and_plotly():
     payload = "<script>alert(1)</script><img src=x onerror=alert(2)> [x](javascript:alert(1)) **b**"
-    shown = ui.plain(payload)
+    shown = plain(payload)
     for escaped in ("\\<script\\>", "\\<img ", "\\[x\\]\\(javascript\\:", "\\*\\*b\\*\\*"):
         assert escaped in shown, shown
     assert "<" not in figures.safe_text([payload])[0]

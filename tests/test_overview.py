@@ -96,7 +96,7 @@ def test_bad_url_values_show_a_notice_and_change_nothing(app_data, independent):
 def test_a_live_run_sends_what_it_drew_before_its_first_chart(shipped_app, monkeypatch):
     """In a live session each run pauses once, before its first chart, so the server sends the headline figures
     first (AppTest has no browser: no pause there)."""
-    from impact.app import ui
+    from impact.app import drawing, streamlit_compat
 
     import time
 
@@ -104,14 +104,14 @@ def test_a_live_run_sends_what_it_drew_before_its_first_chart(shipped_app, monke
     drawn, sleep = st.plotly_chart, time.sleep
 
     def pause(seconds):  # the app's pause recorded, AppTest's own polling left alone
-        events.append(("pause", seconds)) if seconds == ui.SEND_PAUSE_S else sleep(seconds)
+        events.append(("pause", seconds)) if seconds == drawing.SEND_PAUSE_S else sleep(seconds)
 
     monkeypatch.setattr(time, "sleep", pause)
     monkeypatch.setattr(st, "plotly_chart", lambda *a, **k: (events.append(("chart", None)), drawn(*a, **k))[1])
     make_app()
     assert events == [("chart", None)] * 4, "AppTest is not a live session: no pause"
     events.clear()
-    monkeypatch.setattr(ui, "_browser_attached", lambda: True)
+    monkeypatch.setattr(streamlit_compat, "browser_attached", lambda: True)
     at = make_app()
     at.multiselect(key="f_country").set_value(["UGA"]).run()
-    assert events == 2 * ([("pause", ui.SEND_PAUSE_S)] + [("chart", None)] * 4)
+    assert events == 2 * ([("pause", drawing.SEND_PAUSE_S)] + [("chart", None)] * 4)

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from impact.app import ui
+from impact.app import drawing
 from tests.conftest import make_app, metrics_shown, plotly_values
 
 COUNTRIES = "pages/countries.py"
@@ -137,9 +137,10 @@ def test_institutions_tab_counts_both_sides_when_opened(app_data, independent):
 
 def test_a_long_listing_draws_its_first_rows_and_downloads_every_one(app_data, independent, monkeypatch):
     built = {}
-    real = ui.table_downloads
-    monkeypatch.setattr(ui, "ROW_LIMIT", 25)
-    monkeypatch.setattr(ui, "table_downloads", lambda spec, rows, key: built.update({key: rows()}) or real(spec, rows, key))
+    real = drawing.table_downloads
+    monkeypatch.setattr(drawing, "ROW_LIMIT", 25)
+    monkeypatch.setattr(drawing, "table_downloads",
+                        lambda spec, rows, key: built.update({key: rows()}) or real(spec, rows, key))
     at = make_app(PARTNERSHIPS)
     projects = [p for (p,) in independent.rows("select project_id from projects order by 1")]
     assert list(at.dataframe[0].value["project_id"]) == projects[:25]

@@ -558,8 +558,8 @@ def test_project_progress_equals_the_projects_part_of_the_whole_picture(fixture_
 def test_a_version_made_active_mid_run_is_read_by_the_next_run_not_this_one(data_store, tmp_path, monkeypatch):
     """`begin_run` fixes the version a run reads: an import landing mid-run (here just after the sidebar is drawn)
     changes nothing the results view or the returns view read in that run — they judge and report on the version
-    the run started with, as `ui.query` counts on it — and the next run reads the new one."""
-    from impact.app import ui
+    the run started with, as `session.query` counts on it — and the next run reads the new one."""
+    from impact.app import session, sidebar
     from impact.storage import store
     from impact.query import reporting
 
@@ -569,7 +569,7 @@ def test_a_version_made_active_mid_run_is_read_by_the_next_run_not_this_one(data
     assert newer.ok, newer.report.to_text()
     store.switch(data_store, store.BASE_VERSION)
     mid_run = {"on": True}
-    begin, notice = ui.begin_run, ui.data_notice
+    begin, notice = session.begin_run, sidebar.data_notice
 
     def begin_on_the_older():
         if mid_run["on"]:
@@ -591,8 +591,8 @@ def test_a_version_made_active_mid_run_is_read_by_the_next_run_not_this_one(data
 
     for module, name in ((results, "programme_picture"), (results, "project_progress"), (reporting, "status")):
         monkeypatch.setattr(module, name, spying(name, getattr(module, name)))
-    monkeypatch.setattr(ui, "begin_run", begin_on_the_older)
-    monkeypatch.setattr(ui, "data_notice", notice_then_import_lands)
+    monkeypatch.setattr(session, "begin_run", begin_on_the_older)
+    monkeypatch.setattr(sidebar, "data_notice", notice_then_import_lands)
     with serving(data_store, monkeypatch):
         at = make_app("pages/results.py", query={"asof": ["2015Q4"]})
         sentence = _sentence(at, "Health workers trained:")

@@ -13,7 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from impact import cli
-from impact.app import ui
+
+from impact.app.text import plain
 from impact.ingest import extract_io
 from impact.storage import store
 from impact.query import db
@@ -294,7 +295,7 @@ def test_app_picks_up_a_new_version_without_restart(data_store, csv_extract, tmp
     at.switch_page("pages/data.py")
     at.run()
     assert not at.exception
-    assert any(ui.plain(result.version) in c.value for c in at.caption), [c.value for c in at.caption]
+    assert any(plain(result.version) in c.value for c in at.caption), [c.value for c in at.caption]
     st.cache_data.clear()
     st.cache_resource.clear()
 

@@ -25,6 +25,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from impact.app import streamlit_compat
+
 HASH_ENV = "IMPACT_ADMIN_PASSWORD_HASH"
 _SESSION_KEY = "_impact_admin"
 _PARTNER_KEY = "_impact_partner"
@@ -178,10 +180,7 @@ def require_admin() -> None:
 
 
 def _session_key() -> str:
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    return ctx.session_id if ctx else "no-session"
+    return streamlit_compat.session_id() or "no-session"
 
 
 def try_password(password: str) -> tuple[bool, str]:

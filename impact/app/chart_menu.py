@@ -2,8 +2,8 @@
 
 The session's deck lives in the session (and, once edited or opened from a link, in the URL as a
 validated token, so a deck can be shared as a link); it starts as the programme's default deck.
-`ui.show_chart` draws the menu under every chart; the Present page shows and edits the deck.
-Of the other glue it imports only `text`, so the arrows point one way: pages -> present -> ui -> here.
+`drawing.show_chart` draws the menu under every chart; the Present page shows and edits the deck.
+Of the other glue it imports only `text`, so the arrows point one way: pages -> present -> drawing -> sidebar -> here.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def current_deck() -> deck.Deck:
                 chosen = deck.from_token(token)
             except deck.DeckError as error:
                 st.session_state["_deck_notice"] = f"The deck in the link was not loaded: {error}"
-        # A button's callback runs before the page activates the programme: name it (set by ui.programme_id).
+        # A button's callback runs before the page activates the programme: name it (set by session.programme_id).
         st.session_state[_DECK] = chosen or deck.default_deck(st.session_state.get("_programme"))
     return st.session_state[_DECK]
 

@@ -9,8 +9,9 @@ import hashlib
 
 import streamlit as st
 
-from impact.app import ui
+from impact.app import drawing, session, sidebar
 from impact.app.chart_menu import BUILT_DECK, DECK_PARAM, current_deck, set_deck
+from impact.app.text import plain
 from impact.charts import catalog, deck, deck_writers, export, theme
 
 SLIDE_PARAM = "slide"
@@ -72,7 +73,7 @@ def share_in_url(current: deck.Deck) -> None:
 
 def run_slide(spec: catalog.ChartSpec, options: dict):
     """A slide's data under the shared filters (cached like every query)."""
-    return ui.chart_frame(spec, options)
+    return drawing.chart_frame(spec, options)
 
 
 # ---- the Present page's parts --------------------------------------------------------------
@@ -88,7 +89,7 @@ def navigation(current: deck.Deck, index: int) -> None:
     left, middle, right = st.columns([1, 4, 1], vertical_alignment="center")
     left.button("Previous", icon=":material/arrow_back:", shortcut="Left", disabled=index == 0,
                 on_click=go_to, args=(index - 1,), key="present_prev", width="stretch")
-    middle.markdown(f"**Slide {index + 1} of {total}** · {ui.plain(current.name)}  \n"
+    middle.markdown(f"**Slide {index + 1} of {total}** · {plain(current.name)}  \n"
                     ":small[Arrow keys ← → move between slides · F11 for full screen]", text_alignment="center")
     right.button("Next", icon=":material/arrow_forward:", icon_position="right", shortcut="Right",
                  disabled=index >= total - 1, on_click=go_to, args=(index + 1,), key="present_next",
@@ -100,17 +101,17 @@ def show_slide(prepared: deck.PreparedSlide, height: int = 600) -> None:
     spec, slide = prepared.spec, prepared.slide
     head, number = st.columns([4, 1], vertical_alignment="bottom")
     with head:
-        st.title(ui.plain(slide.heading), anchor=False)
-        st.markdown(ui.plain(ui.filter_summary()))
+        st.title(plain(slide.heading), anchor=False)
+        st.markdown(plain(sidebar.filter_summary()))
     key = prepared.key_number
     if key:
         number.metric(key[0], key[1])
     if prepared.frame.empty:
-        st.info(ui.plain(spec.when_empty or "No results for these filters."))
+        st.info(plain(spec.when_empty or "No results for these filters."))
         return
     fig = theme.projector(spec.figure(prepared.frame, title="", subtitle="", options=slide.options))
     fig.update_layout(height=height, margin=dict(t=40))
-    st.plotly_chart(fig, theme=None, config={**ui.PLOTLY_CONFIG, "displayModeBar": False},
+    st.plotly_chart(fig, theme=None, config={**drawing.PLOTLY_CONFIG, "displayModeBar": False},
                     key=f"present_chart_{slide.chart}")
     if slide.note:
         with st.expander("Speaker note"):
@@ -148,7 +149,7 @@ def deck_editor(current: deck.Deck) -> None:
             st.session_state[_SLIDE] = 0
             st.rerun()
         except deck.DeckError as error:
-            st.error(f"Could not load {ui.plain(upload.name)}: {ui.plain(str(error))}")
+            st.error(f"Could not load {plain(upload.name)}: {plain(str(error))}")
     st.button("Back to the default deck", key="deck_reset", on_click=_reset)
 
 
@@ -159,7 +160,7 @@ def _edit(action: str, index: int, offset: int) -> None:
 
 def _results_choices() -> dict[str, str]:
     """'results:<metric>' for each metric the programme has its own targets for: its milestone chart."""
-    keys = dict.fromkeys(ui.query("programme_targets_list")["metric"])  # not every project's: millions at scale
+    keys = dict.fromkeys(session.query("programme_targets_list")["metric"])  # not every project's: millions at scale
     return {f"{RESULTS}:{key}": catalog.chart(RESULTS, {"metric": key}).title for key in keys}
 
 
@@ -173,7 +174,7 @@ def _add(chart_id: str, title: str) -> None:
         set_deck(current.add(deck.Slide(chart_id, {"metric": metric} if metric else {},
                                         title.strip()[: deck.MAX_TITLE])))
     except deck.DeckError as error:
-        st.toast(ui.plain(str(error)), icon=":material/error:")
+        st.toast(plain(str(error)), icon=":material/error:")
 
 
 def _reset() -> None:
@@ -190,13 +191,13 @@ def _file_stem(current: deck.Deck) -> str:
 
 def _request_build(fmt: str) -> None:
     # Kept in the session, not read from the button's return value: a press survives a rerun of the page
-    # (e.g. `ui.ensure_navigation` rerunning it through app.py), and the build still runs in place.
+    # (e.g. `navigation.ensure_navigation` rerunning it through app.py), and the build still runs in place.
     st.session_state[_BUILD_REQUEST] = fmt
 
 
 def deck_downloads(current: deck.Deck, prepared: list[deck.PreparedSlide]) -> None:
     """Build the deck as PowerPoint, PDF or one self-contained HTML file with a progress bar, then offer it."""
-    prov = ui.current_provenance()
+    prov = drawing.current_provenance()
     signature = hashlib.sha256(f"{current.to_token()}|{prov}".encode()).hexdigest()
     for column, (fmt, label) in zip(st.columns(len(DECK_FORMATS)), DECK_FORMATS, strict=True):
         column.button(f"Build {label}", icon=":material/build:", key=f"deck_build_{fmt}",

@@ -9,7 +9,8 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from impact.app import ui
+from impact.app import drawing, navigation, session, sidebar, widgets
+from impact.app.text import plain
 from impact.charts import catalog
 from impact.model import calendar, metrics
 from impact.query import filters, results
@@ -25,20 +26,20 @@ ROW_LIMIT = 1_000  # project indicators drawn in the table; the counts, filters 
 
 @st.cache_data(ttl=3600, max_entries=50, show_spinner=False)
 def _programme_picture(version: str, path: str) -> results.Picture:
-    database = ui.version_database(version, path)  # the cached connection of that version
+    database = session.version_database(version, path)  # the cached connection of that version
     with metrics.using(database.programme):
         return results.programme_picture(database)
 
 
 def programme_picture() -> results.Picture:
     """The programme's own targets and actuals, and the latest data (cached per data version)."""
-    active = ui.active_version()
+    active = session.active_version()
     return _programme_picture(active.version, str(active.path))
 
 
 def target_count() -> int:
     """How many targets the data version holds (the programme's and its projects')."""
-    return int(ui.query("targets_count")["targets"].iloc[0])
+    return int(session.query("targets_count")["targets"].iloc[0])
 
 
 def has_targets() -> bool:
@@ -66,18 +67,18 @@ def projects_section(day: dt.date) -> None:
 
 def _scope(params: dict | None) -> dict:
     """The filters that choose projects (a target covers every cadre and gender)."""
-    return filters.of_projects(params or ui.filter_params(), ui.programme())
+    return filters.of_projects(params or sidebar.filter_params(), session.programme())
 
 
 def programme_judged(day: dt.date) -> pd.DataFrame:
     """The programme's own targets judged at `day` (one row per metric), cached like a query."""
-    active = ui.active_version()
+    active = session.active_version()
     return _programme_judged(active.version, str(active.path), day)
 
 
 @st.cache_data(ttl=3600, max_entries=200, show_spinner=False)
 def _programme_judged(version: str, path: str, day: dt.date) -> pd.DataFrame:
-    programme = ui.version_database(version, path).programme
+    programme = session.version_database(version, path).programme
     with metrics.using(programme):
         return results.progress(_programme_picture(version, path), day, programme.results, programme.start,
                                 projects=False)
@@ -86,39 +87,39 @@ def _programme_judged(version: str, path: str, day: dt.date) -> pd.DataFrame:
 def project_judged(day: dt.date, *, params: dict | None = None, project_id: str = "") -> pd.DataFrame:
     """Every project and metric with a target under the filters (or `project_id`'s) judged at `day`, cached like
     a query (its % in floating point: `results.exact` for the rows shown)."""
-    active = ui.active_version()
+    active = session.active_version()
     return _project_judged(active.version, str(active.path), _scope(params), day, project_id)
 
 
 @st.cache_data(ttl=3600, max_entries=200, show_spinner=False)
 def _project_judged(version: str, path: str, params: dict, day: dt.date, project_id: str) -> pd.DataFrame:
-    database = ui.version_database(version, path)
+    database = session.version_database(version, path)
     with metrics.using(database.programme):
         return results.project_progress(database, params, day, project_id)
 
 
 def default_day(pic: results.Picture) -> dt.date:
     """The latest data, or the end of the filters' last quarter when that is earlier."""
-    chosen = ui.current_filters().period_to
+    chosen = sidebar.current_filters().period_to
     return min(pic.latest, calendar.quarter_end(chosen)) if chosen else pic.latest
 
 
 def choose_day(pic: results.Picture) -> dt.date:
     """The date progress is judged at: a quarter's end, in the link as `asof=2015Q4`."""
-    programme = ui.programme()
+    programme = session.programme()
     days = [calendar.quarter_end(q) for q in calendar.quarter_range(programme.start, pic.latest)]
     labels = [calendar.quarter_label(d) for d in days]
     default = calendar.quarter_label(default_day(pic))
-    chosen = ui.url_choice("Progress as of", labels, AS_OF_PARAM, default,
-                           format_func=lambda q: f"{days[labels.index(q)]:%d %B %Y}", read=calendar.normal_quarter,
-                           help="The end of the quarter whose results are counted: every result up to that day, "
+    chosen = widgets.url_choice("Progress as of", labels, AS_OF_PARAM, default,
+                                format_func=lambda q: f"{days[labels.index(q)]:%d %B %Y}", read=calendar.normal_quarter,
+                                help="The end of the quarter whose results are counted: every result up to that day, "
                                 "against what the targets expect by then. Default: the latest data.")
     return days[labels.index(chosen)]
 
 
 def reading_note() -> str:
     """How the definition reads a date between milestones and scores % achieved, in one line."""
-    programme = ui.programme()
+    programme = session.programme()
     bands = "; ".join(f"{b.score} {b.low:g}" + (f"–{b.high:g}%" if b.high is not None else "% and above")
                       for b in programme.results.bands)
     reading = ("the milestones are joined by straight lines from the start (interpolated)"
@@ -140,10 +141,10 @@ def programme_indicators(day: dt.date) -> None:
             judgement, chart = st.columns([1, 2])
             with judgement:
                 st.metric(row["indicator"], row["score"], help="The annual review's score at the date chosen.")
-                st.markdown(ui.plain(results.sentence(row, day)))
-                st.caption(ui.plain(f"How: {row['how']}."))
+                st.markdown(plain(results.sentence(row, day)))
+                st.caption(plain(f"How: {row['how']}."))
             with chart:
-                ui.chart("results", {"metric": row["metric"]}, key=f"results_{row['metric']}", height=380)
+                drawing.chart("results", {"metric": row["metric"]}, key=f"results_{row['metric']}", height=380)
 
 
 def export_frame(rows: pd.DataFrame) -> pd.DataFrame:
@@ -155,73 +156,73 @@ def export_frame(rows: pd.DataFrame) -> pd.DataFrame:
 def projects_table(day: dt.date) -> None:
     """Every project and indicator with a target under the filters: filter by score, sort, open a project."""
     rows = project_judged(day)
-    missing = ui.query("projects_without_targets", _scope(None))
+    missing = session.query("projects_without_targets", _scope(None))
     counts = rows["score"].value_counts()
-    programme = ui.programme()
+    programme = session.programme()
     order = [b.score for b in reversed(programme.results.bands)] + [results.NO_MILESTONE]
-    st.caption(ui.plain(
+    st.caption(plain(
         f"{rows['project_id'].nunique():,} projects under the filters have targets "
         f"({len(rows):,} project indicators: " + ", ".join(f"{counts[s]:,} {s}" for s in order if s in counts)
         + f"); {len(missing):,} have no target set."))
-    chosen = ui.url_multi("Show scores", [s for s in order if s in counts], SCORE_PARAM,
-                          placeholder="Every score", help="For example, only B and C: the projects behind.")
+    chosen = widgets.url_multi("Show scores", [s for s in order if s in counts], SCORE_PARAM,
+                               placeholder="Every score", help="For example, only B and C: the projects behind.")
     shown = rows[rows["score"].isin(chosen)] if chosen else rows
     results_def = programme.results
     table = export_frame(results.exact(shown.head(ROW_LIMIT), results_def))
     if len(shown) > ROW_LIMIT:
         st.caption(f"The first {ROW_LIMIT:,} of {len(shown):,} project indicators in the table (by project); the CSV "
                    "and Excel files hold every one.")
-    event = ui.table(table, formats=dict(catalog.RESULTS_TABLE.formats), key="results_table", on_select="rerun",
-                     selection_mode="single-row")
+    event = drawing.table(table, formats=dict(catalog.RESULTS_TABLE.formats), key="results_table", on_select="rerun",
+                          selection_mode="single-row")
     st.caption("Select a row to open the project; click a heading to sort.")
     selected = event.selection.rows if event is not None else []
     if selected:
-        ui.open_project(str(table["project_id"].iloc[selected[0]]))
+        navigation.open_project(str(table["project_id"].iloc[selected[0]]))
     downloads(lambda: export_frame(results.exact(shown, results_def)) if len(shown) > ROW_LIMIT else table)
     if len(missing):
         with st.expander(f"Projects with no target set ({len(missing):,})"):
-            ui.table(missing[["project_id", "title", "country"]])
+            drawing.table(missing[["project_id", "title", "country"]])
 
 
 def downloads(table) -> None:
     """The table (a frame, or what builds it when a file is clicked) as CSV and Excel."""
-    ui.table_downloads(catalog.RESULTS_TABLE, table if callable(table) else (lambda: table), key="results")
+    drawing.table_downloads(catalog.RESULTS_TABLE, table if callable(table) else (lambda: table), key="results")
 
 
 def project_targets(project_id: str) -> None:
     """One project's indicators against its targets (at the latest data), with each milestone chart."""
-    everything = filters.everything(ui.programme())
+    everything = filters.everything(session.programme())
     pic = programme_picture()
     rows = results.exact(project_judged(pic.latest, params=everything, project_id=project_id),
-                         ui.programme().results)
+                         session.programme().results)
     st.header("Against its targets")
     if rows.empty:
         st.info(f"{results.NO_TARGET.capitalize()} for this project.")
         return
-    st.caption(ui.plain(f"As of the latest data, {pic.latest:%d %B %Y}. {reading_note()}"))
-    ui.table(export_frame(rows).drop(columns=["project_id", "title", "country"]),
-             formats=dict(catalog.RESULTS_TABLE.formats))
+    st.caption(plain(f"As of the latest data, {pic.latest:%d %B %Y}. {reading_note()}"))
+    drawing.table(export_frame(rows).drop(columns=["project_id", "title", "country"]),
+                  formats=dict(catalog.RESULTS_TABLE.formats))
     for row in rows.to_dict("records"):
-        st.markdown(ui.plain(results.sentence(row, pic.latest)))
+        st.markdown(plain(results.sentence(row, pic.latest)))
     metric = st.selectbox("Indicator", list(rows["metric"]), format_func=lambda m: rows.loc[rows["metric"] == m,
                                                                                           "indicator"].iloc[0],
                           key="project_target_metric")
-    ui.chart("results", {"metric": metric, "project_id": project_id}, params=everything)
+    drawing.chart("results", {"metric": metric, "project_id": project_id}, params=everything)
 
 
 def tile_notes() -> dict[str, str]:
     """'38,701 by December 2015, 298% of the 13,000 target: A++.' for each headline metric with a programme target
     (none under filters)."""
-    if not ui.current_filters().is_default:  # tiles then count a part of the programme, its targets the whole
+    if not sidebar.current_filters().is_default:  # tiles then count a part of the programme, its targets the whole
         return {}
-    active = ui.active_version()
+    active = session.active_version()
     return _tile_notes(active.version, str(active.path), _scope(None))
 
 
 @st.cache_data(ttl=3600, max_entries=50, show_spinner=False)
 def _tile_notes(version: str, path: str, params: dict) -> dict[str, str]:
     """The notes under unfiltered tiles, judged at the latest data (cached per data version)."""
-    database = ui.version_database(version, path)
+    database = session.version_database(version, path)
     with metrics.using(database.programme):
         pic = _programme_picture(version, path)
         rows = results.progress(pic, pic.latest, database.programme.results, database.programme.start,
@@ -240,11 +241,11 @@ def iati_download() -> None:
     from impact.interchange import iati as iati_data
     from impact.query import iati
 
-    database = ui.database()
+    database = session.database()
     try:
         iati_data.section(database.programme)
     except ValueError as error:
-        st.info(ui.plain(str(error)))
+        st.info(plain(str(error)))
         return
 
     def build() -> bytes:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from impact.app import auth, ui
+from impact.app import auth, drawing, session, sidebar
+from impact.app.text import plain
 from impact.charts import figures
 from impact.ingest import extract_io, validate
 from impact.model import calendar
@@ -44,13 +45,13 @@ def _default_quarter(quarters: list[dt.date]) -> int:
 
 def _root():
     """The store of the programme on screen (where its accounts and returns are kept)."""
-    return store.data_dir(None, ui.programme_id())
+    return store.data_dir(None, session.programme_id())
 
 
 def workbook_for(project_id: str, period: dt.date) -> bytes:
     """A project's reporting workbook, for an administrator or a partner of the project only (PermissionError)."""
     auth.require_project(_root(), project_id)
-    return _workbook(ui.active_version().version, ui.programme_id(), project_id, period)
+    return _workbook(session.active_version().version, session.programme_id(), project_id, period)
 
 
 def project_workbook(project_id: str, start: dt.date, end: dt.date) -> None:
@@ -58,11 +59,11 @@ def project_workbook(project_id: str, start: dt.date, end: dt.date) -> None:
     (for everyone); for its partners and the programme team, its workbook for a quarter, sending a return and
     every step of its returns."""
     st.header("Quarterly return")
-    st.markdown(ui.plain(last_reported(project_id)))
-    changed = _versions_changing(ui.active_version().version, ui.programme_id(), project_id)
+    st.markdown(plain(last_reported(project_id)))
+    changed = _versions_changing(session.active_version().version, session.programme_id(), project_id)
     if len(changed):
         st.markdown("**Versions that changed its figures**")
-        programme = "".join(f"&{k}={v[0]}" for k, v in ui.programme_link().items())
+        programme = "".join(f"&{k}={v[0]}" for k, v in sidebar.programme_link().items())
         links = changed.assign(link=[f"data?version={v}{programme}" for v in changed["version"]])
         st.dataframe(links[["link", "when", "by", "label", "tables", "in_use"]], hide_index=True, width="stretch",
                      column_config={"link": st.column_config.LinkColumn("version", display_text=r"data\?version=([^&]*)"),
@@ -93,11 +94,11 @@ def project_workbook(project_id: str, start: dt.date, end: dt.date) -> None:
     waiting = [s for s in mine if s.state in (partners.SUBMITTED, partners.RETURNED)]
     for item in waiting:
         if item.state == partners.RETURNED:
-            st.warning(ui.plain(f"The return for {item.quarter} ({item.file}) came back from the programme team: "
-                                f"{item.note} — correct the workbook and send it again."))
+            st.warning(plain(f"The return for {item.quarter} ({item.file}) came back from the programme team: "
+                             f"{item.note} — correct the workbook and send it again."))
         else:
-            st.info(ui.plain(f"The return for {item.quarter} ({item.file}, sent {item.submitted_at[:16]} UTC) is "
-                             "waiting for the programme team's approval."))
+            st.info(plain(f"The return for {item.quarter} ({item.file}, sent {item.submitted_at[:16]} UTC) is "
+                          "waiting for the programme team's approval."))
     st.markdown("**Every step of its returns**")
     steps = partners.trail(mine)
     if steps.empty:
@@ -111,8 +112,8 @@ def project_workbook(project_id: str, start: dt.date, end: dt.date) -> None:
 def _partner_sign_in(root, account, project_id: str) -> None:
     """For people who are not (yet) this project's partners: how to get its workbook, and the sign-in."""
     if account is not None:
-        st.info(ui.plain(f"Signed in as {account.email}, who reports for {', '.join(account.projects)}; "
-                         f"not for {project_id}."))
+        st.info(plain(f"Signed in as {account.email}, who reports for {', '.join(account.projects)}; "
+                      f"not for {project_id}."))
         _partner_sign_out()
         return
     st.caption("The project's partners sign in to download its reporting workbook and send their return "
@@ -138,7 +139,7 @@ def _partner_sign_out() -> None:
 
 def _send_return(root, account, project_id: str) -> None:
     """A partner sends its filled-in workbook: checked at once, kept for the programme team's approval."""
-    st.caption(ui.plain(f"Signed in as {account.email}."))
+    st.caption(plain(f"Signed in as {account.email}."))
     _partner_sign_out()
     upload = st.file_uploader("Your filled-in workbook (.xlsx)", type=["xlsx"], key="partner_upload")
     if st.button("Send the return", type="primary", disabled=upload is None, key="partner_send"):
@@ -156,17 +157,17 @@ def _send_return(root, account, project_id: str) -> None:
         return
     if outcome["ok"]:
         replaced = " It replaces the one you sent before." if outcome["replaced"] else ""
-        st.success(ui.plain(f"Return for {outcome['quarter']} received ({outcome['id']}): the programme team will "
-                            f"check and approve it.{replaced}"))
+        st.success(plain(f"Return for {outcome['quarter']} received ({outcome['id']}): the programme team will "
+                         f"check and approve it.{replaced}"))
     else:
-        st.error(ui.plain(f"The return was not accepted: {outcome['summary']}"))
+        st.error(plain(f"The return was not accepted: {outcome['summary']}"))
         st.dataframe(outcome["problems"], hide_index=True, width="stretch")
 
 
 def last_reported(project_id: str) -> str:
     """One sentence: the project's last quarter with figures, and its last return imported (when, which version)."""
-    active = ui.active_version()
-    frame = _status(active.version, str(active.path), ui.programme_id(), dt.date.today())
+    active = session.active_version()
+    frame = _status(active.version, str(active.path), session.programme_id(), dt.date.today())
     mine = frame[frame["project_id"] == project_id]
     reported = mine[mine["rows_reported"] > 0]
     missing = int((mine["status"] == reporting.MISSING).sum())
@@ -183,17 +184,17 @@ def last_reported(project_id: str) -> str:
 
 def workbooks_for_quarter() -> None:
     """All projects due in a quarter: their workbooks in one zip."""
-    programme = ui.programme()
+    programme = session.programme()
     quarters = calendar.quarter_range(programme.start, programme.end)
     chosen = st.selectbox("Quarter", quarters, index=_default_quarter(quarters), key="returns_zip_quarter",
                           format_func=calendar.quarter_label)
-    due = returns.due_projects(chosen, programme=ui.programme_id())
+    due = returns.due_projects(chosen, programme=session.programme_id())
     if not due:
         st.info(f"No project reports for {calendar.quarter_label(chosen)}.")
         return
-    active = ui.active_version()
+    active = session.active_version()
     st.download_button(f"Download the workbooks of the {len(due)} projects due (zip)",
-                       _zip(active.version, ui.programme_id(), tuple(due), chosen),
+                       _zip(active.version, session.programme_id(), tuple(due), chosen),
                        file_name=f"returns-{calendar.quarter_label(chosen)}.zip", mime="application/zip",
                        key="returns_zip", icon=":material/folder_zip:")
 
@@ -209,7 +210,7 @@ def _show_outcome(key: str) -> None:
     outcome = st.session_state.get(key)
     if not outcome:
         return
-    (st.success if outcome["ok"] else st.error)(ui.plain(outcome["summary"]))
+    (st.success if outcome["ok"] else st.error)(plain(outcome["summary"]))
     if outcome["removals"] is not None and len(outcome["removals"]):
         st.caption("Rows reported before that these returns remove:")
         st.dataframe(outcome["removals"], hide_index=True, width="stretch")
@@ -218,7 +219,7 @@ def _show_outcome(key: str) -> None:
         st.download_button("Download the problems (CSV)", outcome["csv"], key=f"{key}_csv",
                            file_name="returns-problems.csv", mime="text/csv")
     if outcome["ok"]:
-        st.caption(ui.plain(f"Version {outcome['version']} is now in use on every page."))
+        st.caption(plain(f"Version {outcome['version']} is now in use on every page."))
         st.dataframe(pd.DataFrame(outcome["changes"]), hide_index=True, width="stretch")
         st.dataframe(pd.DataFrame(outcome["totals"]), hide_index=True, width="stretch")
 
@@ -230,7 +231,7 @@ def _take(uploads, accept_valid: bool, confirm: bool) -> None:
         target = extract_io.save_uploads([(u.name, u.getvalue()) for u in uploads], Path(folder), report)
         result = returns.ReturnsResult(report)
         if target is not None:
-            result = returns.import_returns([target], programme=ui.programme_id(), accept_valid=accept_valid,
+            result = returns.import_returns([target], programme=session.programme_id(), accept_valid=accept_valid,
                                             confirm_removals=confirm, who=auth.admin_name(), prepare=db.prepare,
                                             record=partners.record_import)
     st.session_state["returns_outcome"] = _outcome(result)
@@ -277,7 +278,7 @@ def partner_returns() -> None:
     waiting = partners.submissions(root, states=[partners.SUBMITTED])
     error = st.session_state.pop("partner_returns_error", None)
     if error:
-        st.error(ui.plain(error))
+        st.error(plain(error))
     if not waiting:
         st.caption("No return from a partner is waiting for approval.")
     else:
@@ -334,7 +335,7 @@ def partner_accounts() -> None:
     for key, show in (("accounts_error", st.error), ("accounts_done", st.success)):
         message = st.session_state.pop(key, None)
         if message:
-            show(ui.plain(message))
+            show(plain(message))
     if found:
         st.dataframe(pd.DataFrame([{"e-mail": a.email, "name": a.name, "projects": ", ".join(a.projects),
                                     "signs in with": a.sign_in, "created by": a.created_by,
@@ -342,7 +343,7 @@ def partner_accounts() -> None:
                      hide_index=True, width="stretch", key="accounts_table")
     else:
         st.caption("No partner account yet.")
-    known = returns.project_ids(ui.active_version().path)
+    known = returns.project_ids(session.active_version().path)
     with st.form("partner_account"):
         st.markdown("**Add a partner account, or change one** (same e-mail)")
         email = st.text_input("E-mail", max_chars=254, key="account_email")
@@ -365,7 +366,7 @@ def partner_accounts() -> None:
 
 @st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
 def _status(version: str, path: str, programme: str | None, as_of: dt.date) -> pd.DataFrame:
-    return reporting.status(ui.version_database(version, path), as_of, returns.arrivals(programme=programme))
+    return reporting.status(session.version_database(version, path), as_of, returns.arrivals(programme=programme))
 
 
 HEATMAP_PROJECTS = 300  # rows of the reporting heatmap: beyond a few hundred a cell is too small to read or click
@@ -373,12 +374,12 @@ HEATMAP_PROJECTS = 300  # rows of the reporting heatmap: beyond a few hundred a 
 
 def reporting_view() -> None:
     """Who has reported: as of a date, every active project x quarter, the rates, and the missing returns."""
-    active = ui.active_version()
-    deadline = ui.programme().reporting.deadline_days
+    active = session.active_version()
+    deadline = session.programme().reporting.deadline_days
     when_due = (f"{deadline} days after the quarter ends" if deadline else "when the quarter ends")
     as_of = st.date_input("As of", value=dt.date.today(), key="reporting_as_of",
                           help=f"A quarter's return is due {when_due} (the programme's definition).")
-    frame = _status(active.version, str(active.path), ui.programme_id(), as_of)
+    frame = _status(active.version, str(active.path), session.programme_id(), as_of)
     totals = reporting.summary(frame)
     due, received, late, gone, rate, on_time = st.columns(6)
     due.metric("Returns due", f"{totals['due']:,}")
@@ -387,17 +388,17 @@ def reporting_view() -> None:
     gone.metric("Missing", f"{totals['missing']:,}")
     rate.metric("Reporting rate", "–" if totals["due"] == 0 else f"{totals['rate']:.0%}")
     on_time.metric("On time", "–" if totals["due"] == 0 else f"{totals['on_time_rate']:.0%}")
-    st.caption(ui.plain(f"Expected: every quarter of every project, from its start to its end; due {when_due}. "
-                        "Received: the project has figures for the quarter in the data in use, sent by the date. "
-                        "Late: its return first arrived (sent by a partner, or imported by the team) after the due "
-                        "date."))
+    st.caption(plain(f"Expected: every quarter of every project, from its start to its end; due {when_due}. "
+                     "Received: the project has figures for the quarter in the data in use, sent by the date. "
+                     "Late: its return first arrived (sent by a partner, or imported by the team) after the due "
+                     "date."))
     countries = sorted(frame["country"].dropna().unique())
     place = st.selectbox("Projects in", ["every country", *countries], key="reporting_country")
     here = frame if place == "every country" else frame[frame["country"] == place]
     shown = reporting.most_missing(here, HEATMAP_PROJECTS)
     heatmap = figures.reporting_heatmap(shown, title="Returns by project and quarter",
                                         subtitle=f"{place}, as of {as_of:%d %B %Y}")
-    st.plotly_chart(heatmap, theme=None, config=ui.PLOTLY_CONFIG, key="reporting_heatmap")
+    st.plotly_chart(heatmap, theme=None, config=drawing.PLOTLY_CONFIG, key="reporting_heatmap")
     projects = here["project_id"].nunique()
     if projects > HEATMAP_PROJECTS:
         st.caption(f"The {HEATMAP_PROJECTS:,} of {projects:,} projects with the most missing returns (then late "
@@ -413,17 +414,17 @@ def reporting_view() -> None:
         st.dataframe(reporting.rates(frame, "country"), hide_index=True, width="stretch", column_config=rate_format)
     chase = reporting.missing(frame)
     st.markdown(f"**Missing returns ({len(chase):,})**")
-    st.dataframe(chase.head(ui.ROW_LIMIT), hide_index=True, width="stretch")
-    if len(chase) > ui.ROW_LIMIT:
-        st.caption(f"The first {ui.ROW_LIMIT:,} of {len(chase):,} missing returns (by project): the Excel file holds "
-                   "every one.")
+    st.dataframe(chase.head(drawing.ROW_LIMIT), hide_index=True, width="stretch")
+    if len(chase) > drawing.ROW_LIMIT:
+        st.caption(f"The first {drawing.ROW_LIMIT:,} of {len(chase):,} missing returns (by project): the Excel file "
+                   "holds every one.")
     st.download_button("Download the missing returns (Excel)", lambda: reporting.workbook(chase),
                        file_name=f"missing-returns-{as_of:%Y-%m-%d}.xlsx", mime=XLSX, key="missing_returns",
                        disabled=chase.empty, on_click="ignore")
     with st.expander("Every project and quarter"):
         st.dataframe(frame[["project_id", "country", "period", "status", "due", "rows_reported", "arrived",
-                            "version"]].head(ui.ROW_LIMIT), hide_index=True, width="stretch")
-        if len(frame) > ui.ROW_LIMIT:
-            st.caption(f"The first {ui.ROW_LIMIT:,} of {len(frame):,} project quarters (by project and quarter).")
+                            "version"]].head(drawing.ROW_LIMIT), hide_index=True, width="stretch")
+        if len(frame) > drawing.ROW_LIMIT:
+            st.caption(f"The first {drawing.ROW_LIMIT:,} of {len(frame):,} project quarters (by project and quarter).")
         st.caption("Arrived: when the project's first return for the quarter was sent by its partner or imported "
                    "(blank: the figures came in a whole extract); version: the one that brought its latest.")

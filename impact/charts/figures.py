@@ -135,7 +135,7 @@ def choropleth(
     """A world choropleth of metric `value` by ISO-3 code, zoomed to the countries shown.
 
     The outlines come from the topojson shipped in `static/` (see `export.py` and
-    `ui.PLOTLY_CONFIG`), never from Plotly's CDN.
+    `drawing.PLOTLY_CONFIG`), never from Plotly's CDN.
     """
     text = _formatted(frame[value], value)
     m = metric(value)

@@ -150,7 +150,7 @@ def test_a_click_on_the_map_opens_the_countrys_profile(page, app_url, shipped):
     # rect (`g.layer.bg rect`, Plotly's drag/hover surface) on top of the path and retries until it times
     # out. Plotly does its own hit test on mouse events over that rect: a real mouse move then click at a
     # point inside the country's outline hovers it and emits plotly_click, which Streamlit turns into the
-    # selection (on_select="rerun") -> ui.choose_country_on_map -> ?country=<ISO3>.
+    # selection (on_select="rerun") -> navigation.choose_country_on_map -> ?country=<ISO3>.
     _click_inside(page, first, until=f"() => location.search.includes('country={iso3}')")
 
     _url_has(page, f"country={iso3}")
@@ -221,7 +221,8 @@ def test_the_table_under_the_map_shows_its_numbers(page, app_url, shipped):
     )
     _open(page, app_url, "/countries")
     page.wait_for_selector(".choroplethlayer path", timeout=WAIT)
-    # ui.chart keys the chart's Table expander f"{key}_table"; Streamlit gives its container the class st-key-<key>.
+    # drawing.chart keys the chart's Table expander f"{key}_table"; Streamlit gives its container the class
+    # st-key-<key>.
     chart = page.locator(".stPlotlyChart").filter(has=page.locator(".choroplethlayer")).first
     numbers = page.locator(".st-key-country_map_table")
     assert chart.is_visible()
