@@ -1,13 +1,19 @@
 """The command line: `python -m impact <command>`.
 
 Each command is a small function taking parsed arguments and returning an exit
-code; errors are printed as one clear line on stderr with a non-zero exit.
+code. Bad input (a ValueError, an unknown name, a file the user named that cannot
+be read or written) is printed as one clear line on stderr with exit code 2; any
+other exception is a bug, printed as "internal error" with its traceback and exit
+code 3, so that it never looks like the user's mistake.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
+from pathlib import Path
 
 from impact.demo import generators
 
@@ -121,11 +127,9 @@ def _export_list(args: argparse.Namespace) -> int:
 
 
 def _export_chart(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from impact.charts import catalog, export
 
-    base = catalog.CHARTS[args.id] if args.id in catalog.CHARTS else catalog.chart(args.id)  # KeyError names it
+    base = catalog.CHARTS[args.id] if args.id in catalog.CHARTS else catalog.chart(args.id)  # UnknownName names it
     chart_options = {}
     for pair in args.option or []:
         key, sep, value = pair.partition("=")
@@ -144,8 +148,6 @@ def _export_chart(args: argparse.Namespace) -> int:
 
 
 def _export_deck(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from impact.charts import deck as decks
     from impact.charts import deck_writers, export
 
@@ -168,8 +170,6 @@ def _export_deck(args: argparse.Namespace) -> int:
 
 
 def _export_iati(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from impact.query import db
     from impact.query import iati as publishing
 
@@ -352,8 +352,6 @@ def _programme_list(args: argparse.Namespace) -> int:
 
 
 def _return_template(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from impact.model import calendar
     from impact.reporting import returns
 
@@ -503,12 +501,63 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+INPUT_ERROR = 2  # bad input, named in one line (argparse's own usage errors exit 2 as well)
+INTERNAL_ERROR = 3  # a bug: the traceback is printed
+
+PATH_ARGUMENTS = ("path", "out", "data_dir", "deck", "definition", "file")  # the options that name files
+
+
+def _given_paths(args: argparse.Namespace) -> list[Path]:
+    """The files and folders the user named on the command line, and the data store the command used."""
+    from impact.storage import remote, store
+
+    named = []
+    for name in PATH_ARGUMENTS:
+        value = getattr(args, name, None)
+        named += [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str) and v]
+    paths = [Path(v) for v in named if not remote.is_url(v)]
+    if hasattr(args, "data_dir"):  # the store from IMPACT_DATA_DIR or data/ is the user's choice too
+        location = store.data_location(args.data_dir)
+        try:
+            paths.append(store.mirror_dir(location) if remote.is_url(location) else Path(location))
+        except ValueError:  # a malformed s3:// address: already the user's error, nothing local to match
+            pass
+    return paths
+
+
+def _is_about(error: OSError, paths: list[Path]) -> bool:
+    """True when `error` concerns one of `paths` or a file inside one (by its file name, else by its message)."""
+    files = [Path(os.fsdecode(f)).absolute() for f in (error.filename, error.filename2) if f is not None]
+    roots = [p.absolute() for p in paths]
+    if files:
+        return any(f == root or root in f.parents for f in files for root in roots)
+    message = str(error)
+    return any(str(p) in message or str(root) in message for p, root in zip(paths, roots) if str(p) not in ("", "."))
+
+
+def is_input_error(error: Exception, args: argparse.Namespace) -> bool:
+    """True when `error` is about what the user gave (print it in one line); False when it is a bug."""
+    from impact.storage import remote
+
+    if isinstance(error, ValueError):  # DefinitionError, StoreError, DeckError, UnknownName, a bad --filter...
+        return True
+    if isinstance(error, remote.RemoteError):  # the object store the user's --data-dir names refused or is away
+        return True
+    if isinstance(error, OSError):
+        return _is_about(error, _given_paths(args))
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse `argv` and run the chosen command; return its exit code."""
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, KeyError, FileNotFoundError, OSError) as error:
-        message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        print(f"error: {message}", file=sys.stderr)
-        return 2
+    except Exception as error:
+        if is_input_error(error, args):
+            print(f"error: {error}", file=sys.stderr)
+            return INPUT_ERROR
+        traceback.print_exception(error, file=sys.stderr)
+        print(f"internal error: {type(error).__name__}: {error} -- a bug in the command, not a problem with its "
+              f"input; please report it with the traceback above", file=sys.stderr)
+        return INTERNAL_ERROR
