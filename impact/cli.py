@@ -528,11 +528,11 @@ def _given_paths(args: argparse.Namespace) -> list[Path]:
 def _is_about(error: OSError, paths: list[Path]) -> bool:
     """True when `error` concerns one of `paths` or a file inside one (by its file name, else by its message)."""
     files = [Path(os.fsdecode(f)).absolute() for f in (error.filename, error.filename2) if f is not None]
-    roots = [p.absolute() for p in paths]
+    roots = {form for p in paths for form in (p.absolute(), p.resolve())}  # as given, and as the store resolves it
     if files:
         return any(f == root or root in f.parents for f in files for root in roots)
     message = str(error)
-    return any(str(p) in message or str(root) in message for p, root in zip(paths, roots) if str(p) not in ("", "."))
+    return any(str(form) in message for form in {*paths, *roots} if str(form) not in ("", "."))
 
 
 def is_input_error(error: Exception, args: argparse.Namespace) -> bool:
