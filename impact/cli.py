@@ -1,15 +1,60 @@
 """The command line: `python -m impact <command>`.
 
 Each command is a small function taking parsed arguments and returning an exit
-code; errors are printed as one clear line on stderr with a non-zero exit.
+code. Bad input (a ValueError, an unknown name, a file the user named that cannot
+be read or written) is printed as one clear line on stderr with exit code 2; any
+other exception is a bug, printed as "internal error" with its traceback and exit
+code 3, so that it never looks like the user's mistake.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
+from pathlib import Path
 
 from impact.demo import generators
+
+# The options several commands share, declared once each (one name and its aliases, one dest, one help text),
+# as Datasette's publish/common.py does for its publishers: a command adds them with these functions and
+# never spells them itself, so `--data-dir` cannot mean two things or be missing from one command.
+
+DATA_DIR_HELP = "data store to use (default: IMPACT_DATA_DIR, else data/)"
+PROGRAMME_HELP = ("programme id (default: for an import, the one the extract's programme.json names; "
+                  "else the store's first)")
+FILTER_HELP = ("a filter as in the app's URL (from, to, phase, region, country, theme, grant, cadre, gender); "
+               "repeat it for several values (country=UGA,TZA also works; a value that is itself allowed, "
+               "commas and all, is one value)")
+SHOW_HELP = "problems to print in detail (default 50)"
+
+
+def add_data_dir_option(parser: argparse.ArgumentParser) -> None:
+    """`--data-dir DIR` (alias `--data`): the data store a command reads or writes."""
+    parser.add_argument("--data-dir", "--data", dest="data_dir", metavar="DIR", default=None, help=DATA_DIR_HELP)
+
+
+def add_store_options(parser: argparse.ArgumentParser) -> None:
+    """`--data-dir DIR` and `--programme ID`: which store, and which programme in it, a command works on."""
+    add_data_dir_option(parser)
+    parser.add_argument("--programme", dest="programme", metavar="ID", default=None, help=PROGRAMME_HELP)
+
+
+def add_filter_option(parser: argparse.ArgumentParser) -> None:
+    """`--filter KEY=VALUE`, repeatable: the app's link keys."""
+    parser.add_argument("--filter", dest="filter", action="append", metavar="KEY=VALUE", help=FILTER_HELP)
+
+
+def add_out_option(parser: argparse.ArgumentParser, what: str, *, required: bool = True,
+                   metavar: str | None = None) -> None:
+    """`--out`: where a command writes; `what` says what is written there (a folder, FILE.xml...)."""
+    parser.add_argument("--out", dest="out", required=required, metavar=metavar, help=what)
+
+
+def add_show_option(parser: argparse.ArgumentParser) -> None:
+    """`--show N`: how many problems of a refused import to print in detail."""
+    parser.add_argument("--show", dest="show", type=int, default=50, help=SHOW_HELP)
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -30,7 +75,7 @@ def _export_context(args: argparse.Namespace):
     from impact.query import db
     from impact.query.filters import from_query_params, url_keys
 
-    database = db.open_active(args.data, args.programme)
+    database = db.open_active(args.data_dir, args.programme)
     metrics.activate(database.programme)
     choices = export.filter_choices(database)
     keys = url_keys(database.programme)
@@ -82,11 +127,9 @@ def _export_list(args: argparse.Namespace) -> int:
 
 
 def _export_chart(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from impact.charts import catalog, export
 
-    base = catalog.CHARTS[args.id] if args.id in catalog.CHARTS else catalog.chart(args.id)  # KeyError names it
+    base = catalog.CHARTS[args.id] if args.id in catalog.CHARTS else catalog.chart(args.id)  # UnknownName names it
     chart_options = {}
     for pair in args.option or []:
         key, sep, value = pair.partition("=")
@@ -105,8 +148,6 @@ def _export_chart(args: argparse.Namespace) -> int:
 
 
 def _export_deck(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from impact.charts import deck as decks
     from impact.charts import deck_writers, export
 
@@ -129,12 +170,10 @@ def _export_deck(args: argparse.Namespace) -> int:
 
 
 def _export_iati(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from impact.query import db
     from impact.query import iati as publishing
 
-    database = db.open_active(args.data, args.programme)
+    database = db.open_active(args.data_dir, args.programme)
     published = publishing.publish(database)  # ValueError (exit 2) when the definition has no iati section
     if not published.valid:
         print(f"the IATI file for {database.programme.id} breaks the IATI 2.03 schema; nothing was written:",
@@ -158,35 +197,26 @@ def _add_export(commands) -> None:
     listing = kinds.add_parser("list", help="the chart ids available")
     listing.set_defaults(run=_export_list)
 
-    def common(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--filter", action="append", metavar="KEY=VALUE",
-                            help="a filter as in the app's URL (from, to, phase, region, country, theme, grant, "
-                                 "cadre, gender); repeat it for several values (country=UGA,TZA also works; a value "
-                                 "that is itself allowed, commas and all, is one value)")
-        parser.add_argument("--data-dir", "--data", dest="data", metavar="DIR",
-                            help="data store (default: IMPACT_DATA_DIR or data/)")
-        parser.add_argument("--programme", metavar="ID", help="programme id (default: the store's first)")
-
     chart = kinds.add_parser("chart", help="one chart as an image or its numbers")
     chart.add_argument("id", help="chart id (see `export list`)")
     chart.add_argument("--format", required=True, choices=FORMATS)
-    chart.add_argument("--out", required=True, help="file to write")
+    add_out_option(chart, "file to write")
     chart.add_argument("--scale", type=int, default=1, choices=(1, 2), help="PNG size: 1 = 1920×1080, 2 = 3840×2160")
     chart.add_argument("--option", action="append", metavar="KEY=VALUE", help="the chart's own option, e.g. iso3=UGA")
-    common(chart)
+    add_filter_option(chart)
+    add_store_options(chart)
     chart.set_defaults(run=_export_chart)
 
     deck = kinds.add_parser("deck", help="a deck as PowerPoint, PDF or one self-contained HTML file")
     deck.add_argument("--deck", help="deck file (JSON); default: the shipped deck")
-    deck.add_argument("--out", required=True, help="FILE.pptx, FILE.pdf or FILE.html (the extension names the format)")
-    common(deck)
+    add_out_option(deck, "FILE.pptx, FILE.pdf or FILE.html (the extension names the format)")
+    add_filter_option(deck)
+    add_store_options(deck)
     deck.set_defaults(run=_export_deck)
 
     iati = kinds.add_parser("iati", help="the programme's projects as IATI 2.03 activities, with results against targets")
-    iati.add_argument("--out", required=True, help="FILE.xml to write")
-    iati.add_argument("--data-dir", "--data", dest="data", metavar="DIR",
-                      help="data store (default: IMPACT_DATA_DIR or data/)")
-    iati.add_argument("--programme", metavar="ID", help="programme id (default: the store's first)")
+    add_out_option(iati, "FILE.xml to write")
+    add_store_options(iati)
     iati.set_defaults(run=_export_iati)
 
 
@@ -322,8 +352,6 @@ def _programme_list(args: argparse.Namespace) -> int:
 
 
 def _return_template(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from impact.model import calendar
     from impact.reporting import returns
 
@@ -357,41 +385,38 @@ def _return_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_return(commands, data_dir: dict) -> None:
+def _add_return(commands) -> None:
     group = commands.add_parser("return", help="quarterly returns: a reporting workbook per project, and import")
     kinds = group.add_subparsers(dest="return_command", required=True, metavar="WHAT")
-    programme = {"metavar": "ID", "default": None, "help": "programme id (default: the store's first)"}
     blank = kinds.add_parser("template", help="the reporting workbook of one project and quarter")
     blank.add_argument("--project", required=True, metavar="ID")
     blank.add_argument("--period", required=True, metavar="YYYYQn", help="the quarter, e.g. 2018Q3")
-    blank.add_argument("--programme", **programme)
-    blank.add_argument("--data-dir", **data_dir)
-    blank.add_argument("--out", required=True, metavar="FILE.xlsx")
+    add_store_options(blank)
+    add_out_option(blank, "the workbook to write (it must not exist yet)", metavar="FILE.xlsx")
     blank.set_defaults(run=_return_template)
     take = kinds.add_parser("import", help="check returned workbooks and make them one new version")
     take.add_argument("path", nargs="+", help="workbooks (.xlsx), folders of them, or .zip files of them")
-    take.add_argument("--programme", **programme)
-    take.add_argument("--data-dir", **data_dir)
+    add_store_options(take)
     take.add_argument("--accept-valid", action="store_true",
                       help="import the valid returns and list the refused ones (default: all or nothing)")
     take.add_argument("--confirm-removals", action="store_true",
                       help="allow returns to remove rows reported before for their quarter")
-    take.add_argument("--show", type=int, default=50, help="problems to print in detail (default 50)")
+    add_show_option(take)
     take.set_defaults(run=_return_import)
 
 
-def _add_programme(commands, data_dir: dict) -> None:
+def _add_programme(commands) -> None:
     programme = commands.add_parser("programme", help="programme definitions: a blank template, a check, the list")
     kinds = programme.add_subparsers(dest="programme_command", required=True, metavar="WHAT")
     blank = kinds.add_parser("template", help="a definition to fill in, every table's header and one workbook")
-    blank.add_argument("--out", required=True, help="an empty folder to write the template to")
+    add_out_option(blank, "an empty folder to write the template to")
     blank.add_argument("--definition", metavar="FILE", help="a programme.json whose vocabularies the workbook uses")
     blank.set_defaults(run=_programme_template)
     check = kinds.add_parser("check", help="check a programme.json and say what is wrong, field by field")
     check.add_argument("file")
     check.set_defaults(run=_programme_check)
     listing = kinds.add_parser("list", help="the programmes in the data store")
-    listing.add_argument("--data-dir", **data_dir)
+    add_data_dir_option(listing)
     listing.set_defaults(run=_programme_list)
 
 
@@ -421,57 +446,49 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     gen = commands.add_parser("generate", help="write the illustrative, calibrated extract as Parquet")
-    gen.add_argument("--out", required=True, help="folder to write the Parquet files to")
+    add_out_option(gen, "folder to write the Parquet files to")
     gen.add_argument("--scale", type=int, default=1, help="N times the projects and results (default 1)")
     gen.add_argument("--seed", type=int, default=None, help="random seed (default: the shipped extract's)")
+    # not the store's --programme: which built-in generator to run, not a programme in a store
     gen.add_argument("--programme", default="hps", choices=tuple(generators.GENERATORS),
                      help="hps: the calibrated HPS extract (default); gsp: an invented second programme")
     gen.set_defaults(run=_generate)
 
     dictionary = commands.add_parser("dictionary", help="print the data dictionary (Markdown)")
-    dictionary.add_argument("--out", help="write it to this file instead of printing it")
+    add_out_option(dictionary, "write it to this file instead of printing it", required=False)
     dictionary.set_defaults(run=_dictionary)
 
-    data_dir = {"help": "data store to use (default: IMPACT_DATA_DIR, else data/)", "default": None}
-    programme = {"metavar": "ID", "default": None,
-                 "help": "programme id (default: the one the extract's programme.json names, else the store's first)"}
     imp = commands.add_parser("import", help="check an extract (folder, .zip or table file) and make it active")
     imp.add_argument("path", help="folder or .zip with <table>.csv/.xlsx/.parquet files, or one such file")
-    imp.add_argument("--data-dir", **data_dir)
-    imp.add_argument("--programme", **programme)
-    imp.add_argument("--show", type=int, default=50, help="problems to print in detail (default 50)")
+    add_store_options(imp)
+    add_show_option(imp)
     imp.set_defaults(run=_import)
 
     imp_iati = commands.add_parser("import-iati", help="read an IATI 2.03 activity file into the programme's projects "
                                                        "and make it active")
     imp_iati.add_argument("path", help="FILE.xml: IATI activity XML, version 2.03")
-    imp_iati.add_argument("--data-dir", **data_dir)
-    imp_iati.add_argument("--programme", **{**programme, "help": "programme id (default: the store's first)"})
-    imp_iati.add_argument("--show", type=int, default=50, help="problems to print in detail (default 50)")
+    add_store_options(imp_iati)
+    add_show_option(imp_iati)
     imp_iati.set_defaults(run=_import_iati)
 
     exp = commands.add_parser("export-extract", help="write the active extract in the shape import accepts")
     exp.add_argument("--format", required=True, choices=("csv", "xlsx", "parquet"))
-    exp.add_argument("--out", required=True, help="folder to write the table files to")
-    exp.add_argument("--data-dir", **data_dir)
-    exp.add_argument("--programme", **programme)
+    add_out_option(exp, "folder to write the table files to")
+    add_store_options(exp)
     exp.set_defaults(run=_export_extract)
 
     ver = commands.add_parser("versions", help="list the data versions (* = active)")
-    ver.add_argument("--data-dir", **data_dir)
-    ver.add_argument("--programme", **programme)
+    add_store_options(ver)
     ver.set_defaults(run=_versions)
 
     back = commands.add_parser("rollback", help="make an earlier version active again")
     back.add_argument("version", help="a version id from 'versions' ('base' = the shipped extract)")
-    back.add_argument("--data-dir", **data_dir)
-    back.add_argument("--programme", **programme)
+    add_store_options(back)
     back.set_defaults(run=_rollback)
 
     delete = commands.add_parser("delete-version", help="delete an imported version that is not active")
     delete.add_argument("version")
-    delete.add_argument("--data-dir", **data_dir)
-    delete.add_argument("--programme", **programme)
+    add_store_options(delete)
     delete.set_defaults(run=_delete_version)
 
     hp = commands.add_parser("hash-password", help="print the hash of an administrator password")
@@ -479,9 +496,56 @@ def build_parser() -> argparse.ArgumentParser:
     hp.set_defaults(run=_hash_password)
 
     _add_export(commands)
-    _add_programme(commands, data_dir)
-    _add_return(commands, data_dir)
+    _add_programme(commands)
+    _add_return(commands)
     return parser
+
+
+INPUT_ERROR = 2  # bad input, named in one line (argparse's own usage errors exit 2 as well)
+INTERNAL_ERROR = 3  # a bug: the traceback is printed
+
+PATH_ARGUMENTS = ("path", "out", "data_dir", "deck", "definition", "file")  # the options that name files
+
+
+def _given_paths(args: argparse.Namespace) -> list[Path]:
+    """The files and folders the user named on the command line, and the data store the command used."""
+    from impact.storage import remote, store
+
+    named = []
+    for name in PATH_ARGUMENTS:
+        value = getattr(args, name, None)
+        named += [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str) and v]
+    paths = [Path(v) for v in named if not remote.is_url(v)]
+    if hasattr(args, "data_dir"):  # the store from IMPACT_DATA_DIR or data/ is the user's choice too
+        location = store.data_location(args.data_dir)
+        try:
+            paths.append(store.mirror_dir(location) if remote.is_url(location) else Path(location))
+        except ValueError:  # a malformed s3:// address: already the user's error, nothing local to match
+            pass
+    return paths
+
+
+def _is_about(error: OSError, paths: list[Path]) -> bool:
+    """True when `error` concerns one of `paths` or a file inside one (by its file name, else by its message)."""
+    files = [Path(os.fsdecode(f)).absolute() for f in (error.filename, error.filename2) if f is not None]
+    roots = {form for p in paths for form in (p.absolute(), p.resolve())}  # as given, and as the store resolves it
+    if files:
+        return any(f == root or root in f.parents for f in files for root in roots)
+    message = str(error)
+    return any(str(form) in message for form in {*paths, *roots} if str(form) not in ("", "."))
+
+
+def is_input_error(error: Exception, args: argparse.Namespace) -> bool:
+    """True when `error` is about what the user gave (print it in one line); False when it is a bug."""
+    from impact.storage import remote
+
+    if isinstance(error, ValueError):  # DefinitionError, StoreError, DeckError, UnknownName, a bad --filter...
+        return True
+    if isinstance(error, remote.RemoteError):  # the object store the user's --data-dir names refused or is away
+        return True
+    if isinstance(error, OSError):
+        return _is_about(error, _given_paths(args))
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -489,7 +553,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, KeyError, FileNotFoundError, OSError) as error:
-        message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        print(f"error: {message}", file=sys.stderr)
-        return 2
+    except Exception as error:
+        if is_input_error(error, args):
+            print(f"error: {error}", file=sys.stderr)
+            return INPUT_ERROR
+        traceback.print_exception(error, file=sys.stderr)
+        print(f"internal error: {type(error).__name__}: {error} -- a bug in the command, not a problem with its "
+              f"input; please report it with the traceback above", file=sys.stderr)
+        return INTERNAL_ERROR

@@ -383,12 +383,12 @@ INSTITUTIONS_TABLE = ChartSpec(
 def chart(chart_id: str, options: dict | None = None) -> ChartSpec:
     """The chart called `chart_id`, resolved with its options when it is a family.
 
-    KeyError lists the known ids; ValueError says which option cannot be drawn.
+    UnknownName (a KeyError) lists the known ids; ValueError says which option cannot be drawn.
     """
     try:
         spec = CHARTS[chart_id]
     except KeyError:
-        raise KeyError(f"unknown chart {chart_id!r}; known: {', '.join(CHARTS)}") from None
+        raise metrics.UnknownName(f"unknown chart {chart_id!r}; known: {', '.join(CHARTS)}") from None
     missing = [key for key in spec.required if not (options or {}).get(key)]
     if missing:
         raise ValueError(f"chart {chart_id!r} needs the option(s) {', '.join(missing)}")

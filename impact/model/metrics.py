@@ -243,11 +243,19 @@ def targetable() -> list[str]:
             if m.source in TARGET_SOURCES and m.aggregation in ("sum", "latest", "ratio")]
 
 
+class UnknownName(KeyError, ValueError):
+    """A name someone gave (a metric, a chart id) that is not known. A failed lookup, so `except KeyError` still
+    catches it, and bad input (ValueError), so the command line prints its message as a one-line error."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 def metric(key: str) -> Metric:
-    """The metric called `key` (KeyError names it if unknown)."""
+    """The metric called `key` (UnknownName, a KeyError, names it if unknown)."""
     found = METRICS.get(key) or (_INDICATORS.get() or {}).get(key)
     if found is None:
-        raise KeyError(f"unknown metric {key!r}; known: {', '.join(known())}")
+        raise UnknownName(f"unknown metric {key!r}; known: {', '.join(known())}")
     return found
 
 

@@ -100,10 +100,15 @@ class VersionInfo:
         return self.manifest.get("created_at", "")
 
 
+def data_location(override: str | Path | None = None) -> str | Path:
+    """Where the data directory is, as chosen: the argument, else IMPACT_DATA_DIR, else the project's `data/`
+    (a folder, or an s3:// address)."""
+    return override or os.environ.get("IMPACT_DATA_DIR") or PROJECT_ROOT / "data"
+
+
 def data_dir(override: str | Path | None = None, programme: str | None = None) -> Path:
-    """The store of `programme` (default: the top-level one) in the data directory: the argument,
-    else IMPACT_DATA_DIR, else the project's `data/`."""
-    chosen = override or os.environ.get("IMPACT_DATA_DIR") or PROJECT_ROOT / "data"
+    """The store of `programme` (default: the top-level one) in the data directory (see `data_location`)."""
+    chosen = data_location(override)
     root = _mirror(chosen) if remote.is_url(chosen) else _resolved(str(chosen))
     return root if programme is None else programme_root(root, programme)
 
