@@ -249,3 +249,14 @@ def test_unknown_format_is_refused(database):
     spec, frame, provenance = _prepared(database, "trainees_by_theme")
     with pytest.raises(ValueError, match="unknown format"):
         export.chart_bytes(spec, frame, provenance, "gif")
+
+
+def test_the_tables_own_csv_download_is_off():
+    """Streamlit's table toolbar writes cells as they are; the app turns it off (every table has its own,
+    neutralised, downloads)."""
+    import tomllib
+
+    from tests.conftest import ROOT
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["disableDataExport"] is True

@@ -71,3 +71,16 @@ def test_a_shared_present_link_opens_on_a_fresh_server(browser, shipped):
         context.close()
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_tables_own_csv_button_is_not_offered(page, app_url):
+    """Streamlit's table toolbar would write cells from the data as they are (=Undisclosed a live formula): it
+    offers no CSV download (client.disableDataExport); the page's own Download (neutralised) is the way out."""
+    page.goto(f"{app_url}/partnerships", wait_until="networkidle")
+    page.wait_for_selector("[data-testid='stDataFrame']", timeout=60_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    page.locator("[data-testid='stDataFrame']").first.hover()
+    toolbar = page.locator("[data-testid='stElementToolbar'] button")
+    toolbar.first.wait_for(state="visible", timeout=10_000)
+    labels = [toolbar.nth(i).get_attribute("aria-label") for i in range(toolbar.count())]
+    assert "Search" in labels and "Download as CSV" not in labels
