@@ -80,3 +80,12 @@ def picks(fixture_dir) -> list:
                            intersect select project_id, period from volunteering
                            intersect select project_id, period from outcomes)
                            group by project_id order by project_id limit 4""").fetchall()
+
+
+def training_with_extra(csv_extract: Path, out: Path, extra: int) -> Path:
+    """training.csv of `csv_extract` with `extra` more trainees on its first row, written into `out`."""
+    rows = read_rows(csv_extract / "training.csv")
+    at = rows[0].index("trainees")
+    rows[1][at] = str(int(rows[1][at]) + extra)
+    write_rows(out / "training.csv", rows)
+    return out

@@ -20,7 +20,7 @@ from impact.storage import store
 from impact.query import db
 from impact.query.filters import Filters
 from tests.conftest import Independent, make_app, metrics_shown
-from tests.data_helpers import read_rows, snapshot, write_rows
+from tests.data_helpers import read_rows, snapshot, training_with_extra, write_rows
 
 
 def _trainees(data_dir: Path) -> int:
@@ -28,19 +28,11 @@ def _trainees(data_dir: Path) -> int:
     return int(db.run_query(db.open_active(data_dir), "headline_totals", Filters().params())["trainees"].iloc[0])
 
 
-def _training_with_extra(csv_extract: Path, out: Path, extra: int) -> Path:
-    rows = read_rows(csv_extract / "training.csv")
-    at = rows[0].index("trainees")
-    rows[1][at] = str(int(rows[1][at]) + extra)
-    write_rows(out / "training.csv", rows)
-    return out
-
-
 def test_good_import_switches_version_and_figures_and_rollback_restores(data_store, csv_extract, independent,
                                                                         tmp_path):
     original = independent.scalar("select sum(trainees) from training")
     assert _trainees(data_store) == original
-    result = extract_io.import_extract(_training_with_extra(csv_extract, tmp_path / "in", 1000), data_store,
+    result = extract_io.import_extract(training_with_extra(csv_extract, tmp_path / "in", 1000), data_store,
                                        who="tester")
     assert result.ok, result.report.to_text()
     assert result.previous == store.BASE_VERSION and result.replaced == ["training"]
@@ -86,7 +78,7 @@ def test_crash_between_writing_and_switching_leaves_old_version_active(data_stor
 
     monkeypatch.setattr(store, "switch", crash)
     with pytest.raises(RuntimeError):
-        extract_io.import_extract(_training_with_extra(csv_extract, tmp_path / "in", 5), data_store)
+        extract_io.import_extract(training_with_extra(csv_extract, tmp_path / "in", 5), data_store)
     assert store.active(data_store).version == "base"
     assert not (data_store / "ACTIVE").exists()
     assert _trainees(data_store) == before
@@ -105,20 +97,20 @@ def test_crash_while_writing_leaves_no_version_and_is_cleaned_next_time(data_sto
 
     monkeypatch.setattr(pq, "write_table", failing)
     with pytest.raises(OSError):
-        extract_io.import_extract(_training_with_extra(csv_extract, tmp_path / "in", 5), data_store)
+        extract_io.import_extract(training_with_extra(csv_extract, tmp_path / "in", 5), data_store)
     assert calls["n"] == 1
     assert store.active(data_store).version == "base"
     assert not (data_store / "versions").exists() or not list((data_store / "versions").iterdir())
     assert not (data_store / ".staging").exists()  # the half-written folder was removed with the failure
     (data_store / ".staging" / "crashed").mkdir(parents=True)  # what a crash (no cleanup) leaves behind
     monkeypatch.setattr(pq, "write_table", real)
-    result = extract_io.import_extract(_training_with_extra(csv_extract, tmp_path / "in2", 5), data_store)
+    result = extract_io.import_extract(training_with_extra(csv_extract, tmp_path / "in2", 5), data_store)
     assert result.ok
     assert not list((data_store / ".staging").iterdir())
 
 
 def test_switch_is_atomic_rename_and_refuses_incomplete_or_odd_versions(data_store, csv_extract, tmp_path):
-    result = extract_io.import_extract(_training_with_extra(csv_extract, tmp_path / "in", 1), data_store)
+    result = extract_io.import_extract(training_with_extra(csv_extract, tmp_path / "in", 1), data_store)
     assert sorted(p.name for p in data_store.iterdir() if p.name.startswith("ACTIVE")) == ["ACTIVE"]
     for bad in ("../..", "versions/x", "", "a b", ".hidden", "x" * 100):
         with pytest.raises(store.StoreError):
@@ -133,7 +125,7 @@ def test_switch_is_atomic_rename_and_refuses_incomplete_or_odd_versions(data_sto
 
 
 def test_tampered_version_is_not_made_active(data_store, csv_extract, tmp_path):
-    result = extract_io.import_extract(_training_with_extra(csv_extract, tmp_path / "in", 1), data_store)
+    result = extract_io.import_extract(training_with_extra(csv_extract, tmp_path / "in", 1), data_store)
     store.rollback("base", data_store)
     path = data_store / "versions" / result.version / "countries.parquet"
     path.chmod(0o644)
@@ -144,8 +136,8 @@ def test_tampered_version_is_not_made_active(data_store, csv_extract, tmp_path):
 
 
 def test_delete_refuses_active_and_base_and_removes_others(data_store, csv_extract, tmp_path):
-    first = extract_io.import_extract(_training_with_extra(csv_extract, tmp_path / "a", 1), data_store).version
-    second = extract_io.import_extract(_training_with_extra(csv_extract, tmp_path / "b", 2), data_store).version
+    first = extract_io.import_extract(training_with_extra(csv_extract, tmp_path / "a", 1), data_store).version
+    second = extract_io.import_extract(training_with_extra(csv_extract, tmp_path / "b", 2), data_store).version
     with pytest.raises(store.StoreError, match="active"):
         store.delete_version(second, data_store)
     with pytest.raises(store.StoreError):
@@ -253,7 +245,7 @@ def test_readers_in_threads_see_no_error_and_no_mix_during_imports(data_store, c
     try:
         for n in range(4):
             time.sleep(0.15)
-            folder = _training_with_extra(csv_extract, tmp_path / f"in{n}", 100 * (n + 1))
+            folder = training_with_extra(csv_extract, tmp_path / f"in{n}", 100 * (n + 1))
             rows = read_rows(csv_extract / "volunteering.csv")
             at = rows[0].index("volunteer_days")
             rows[1][at] = str(int(rows[1][at]) + 10 * (n + 1))
@@ -288,7 +280,7 @@ def test_app_picks_up_a_new_version_without_restart(data_store, csv_extract, tmp
     before = _trainees(data_store)
     at = make_app()
     assert metrics_shown(at)["Health workers trained"] == f"{before:,}"
-    result = extract_io.import_extract(_training_with_extra(csv_extract, tmp_path / "in", 2000), data_store)
+    result = extract_io.import_extract(training_with_extra(csv_extract, tmp_path / "in", 2000), data_store)
     at.run()
     assert not at.exception
     assert metrics_shown(at)["Health workers trained"] == f"{before + 2000:,}"
@@ -311,7 +303,7 @@ def test_command_line_import_versions_rollback_and_export(data_store, csv_extrac
     assert "countries.csv, row 3, column iso3" in out and "[unknown-iso3]" in out
     assert snapshot(data_store) == before
 
-    good = _training_with_extra(csv_extract, tmp_path / "good", 7)
+    good = training_with_extra(csv_extract, tmp_path / "good", 7)
     assert cli.main(["import", str(good), "--data-dir", str(data_store)]) == 0
     version = store.active(data_store).version
     assert version in capsys.readouterr().out
@@ -341,6 +333,6 @@ def test_command_line_import_compiles_the_new_version_before_switching(data_stor
         compile_version(folder, version)
 
     monkeypatch.setattr(db, "prepare", prepare)
-    folder = _training_with_extra(csv_extract, tmp_path / "in", 5)
+    folder = training_with_extra(csv_extract, tmp_path / "in", 5)
     assert cli.main(["import", str(folder), "--data-dir", str(data_store)]) == 0
     assert seen == [(store.active(data_store).version, store.BASE_VERSION)]

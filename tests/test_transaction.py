@@ -20,7 +20,7 @@ from impact.ingest import extract_io, validate
 from impact.reporting import partners, returns
 from impact.storage import remote, store, transaction
 from impact.model import programme as programmes
-from tests.data_helpers import read_rows, snapshot, write_rows
+from tests.data_helpers import read_rows, snapshot, training_with_extra, write_rows
 from tests.s3_helpers import s3_env, s3_server  # noqa: F401 (fixtures)
 
 STEPS = ("validate", "write", "prepare", "switch")
@@ -62,14 +62,6 @@ def _fail_at(step: str, monkeypatch) -> object:
     return boom if step == "prepare" else None
 
 
-def _training_with_extra(csv_extract: Path, out: Path, extra: int) -> Path:
-    rows = read_rows(csv_extract / "training.csv")
-    at = rows[0].index("trainees")
-    rows[1][at] = str(int(rows[1][at]) + extra)
-    write_rows(out / "training.csv", rows)
-    return out
-
-
 def _new_programme(fixture_dir: Path, out: Path) -> Path:
     shutil.copytree(fixture_dir, out)
     definition = json.loads((out / "programme.json").read_text(encoding="utf-8"))
@@ -102,7 +94,7 @@ def _a_return(data_store: Path, picks, folder: Path, extra: int = 0) -> Path:
 @pytest.mark.parametrize("step", STEPS)
 def test_a_failure_at_any_step_of_an_extract_import_changes_nothing(step, data_store, csv_extract, tmp_path,
                                                                     monkeypatch):
-    source = _training_with_extra(csv_extract, tmp_path / "in", 7)
+    source = training_with_extra(csv_extract, tmp_path / "in", 7)
     before = _state(data_store)
     prepare = _fail_at(step, monkeypatch)
     with pytest.raises(RuntimeError, match=f"injected failure at {step}"):
@@ -163,7 +155,7 @@ def test_an_extract_and_a_returns_import_write_manifests_made_by_the_same_code(d
         return real(self, **kwargs)
 
     monkeypatch.setattr(transaction.Transaction, "manifest", spy)
-    extract = extract_io.import_extract(_training_with_extra(csv_extract, tmp_path / "in", 2), data_store, who="me")
+    extract = extract_io.import_extract(training_with_extra(csv_extract, tmp_path / "in", 2), data_store, who="me")
     batch = returns.import_returns([_a_return(data_store, picks, tmp_path / "r", extra=1)], data_store, who="you")
     assert extract.ok and batch.ok and len(made) == 2
     first = store.read_manifest(store.version_path(data_store, extract.version))
@@ -191,7 +183,7 @@ def test_a_failed_import_into_an_s3_store_leaves_no_object(s3_env, fixture_dir, 
         raise RuntimeError("compile failed")
 
     with pytest.raises(RuntimeError, match="compile failed"):
-        extract_io.import_extract(_training_with_extra(csv_extract, tmp_path / "in", 4), url, programme=pid,
+        extract_io.import_extract(training_with_extra(csv_extract, tmp_path / "in", 4), url, programme=pid,
                                   prepare=fail)
     assert remote.listing(where) == objects  # the uploaded version's objects were deleted again
     assert store.active(url, pid).version == first.version

@@ -10,6 +10,21 @@ def _tile(page, label: str) -> str:
     return tile.locator("[data-testid='stMetricValue']").inner_text()
 
 
+def _choose_in_sidebar(page, label: str, typed: str) -> None:
+    """Type a value into the sidebar's multiselect `label` and press Enter."""
+    box = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']", has_text=label)
+    box.locator("input").click()
+    box.locator("input").fill(typed)
+    page.keyboard.press("Enter")
+
+
+def _wait_for_tile_value(page, value: str) -> None:
+    page.wait_for_function(
+        "(v) => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText === v)",
+        arg=value, timeout=20_000,
+    )
+
+
 def test_overview_shows_published_total_and_offline_map(offline_page, shipped):
     page = offline_page
     wait_for_app(page)
@@ -25,15 +40,9 @@ def test_overview_shows_published_total_and_offline_map(offline_page, shipped):
 def test_country_filter_changes_tiles_and_url_and_survives_reload(page, shipped):
     wait_for_app(page)
     page.wait_for_selector("[data-testid='stMetric']")
-    box = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']", has_text="Country")
-    box.locator("input").click()
-    box.locator("input").fill("Uganda")
-    page.keyboard.press("Enter")
+    _choose_in_sidebar(page, "Country", "Uganda")
     expected = shipped.scalar("select sum(trainees) from training where iso3 = 'UGA'")
-    page.wait_for_function(
-        "(v) => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText === v)",
-        arg=f"{expected:,}", timeout=20_000,
-    )
+    _wait_for_tile_value(page, f"{expected:,}")
     page.wait_for_function("() => location.search.includes('country=UGA')", timeout=10_000)
     url = page.evaluate("location.href")
     page.goto(url, wait_until="networkidle")
@@ -51,10 +60,7 @@ def test_reset_clears_filters_and_url(page, shipped):
                               "where t.iso3 = 'UGA' and p.theme = 'Mental health'")
     assert _tile(page, "Health workers trained") == f"{expected:,}"
     page.locator("[data-testid='stSidebar']").get_by_role("button", name="Reset").click()
-    page.wait_for_function(
-        "(v) => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText === v)",
-        arg=f"{shipped.scalar('select sum(trainees) from training'):,}", timeout=20_000,
-    )
+    _wait_for_tile_value(page, f"{shipped.scalar('select sum(trainees) from training'):,}")
     page.wait_for_function("() => location.search === ''", timeout=10_000)
 
 
@@ -66,14 +72,8 @@ def test_a_programmes_own_breakdown_filters_the_page_and_the_link(page):
     page.goto(page.url.split("?")[0] + "?programme=gsp", wait_until="networkidle")
     wait_for_app(page)
     page.wait_for_selector("[data-testid='stMetric']")
-    box = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']", has_text="Age band")
-    box.locator("input").click()
-    box.locator("input").fill("Under 25")
-    page.keyboard.press("Enter")
+    _choose_in_sidebar(page, "Age band", "Under 25")
     expected = gsp.scalar("select sum(trainees) from training where age_band = 'Under 25'")
-    page.wait_for_function(
-        "(v) => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText === v)",
-        arg=f"{expected:,}", timeout=20_000,
-    )
+    _wait_for_tile_value(page, f"{expected:,}")
     page.wait_for_function("() => location.search.includes('age_band=Under')", timeout=10_000)
     assert _tile(page, "Health workers trained") == f"{expected:,}"
