@@ -62,7 +62,7 @@ def _forget() -> None:
     from impact.app import drawing, results_view, session
 
     for cached in (session.cached_query, session.cached_compute, session.cached_totals, drawing.cached_drawing,
-                   results_view._project_judged):
+                   results_view.cached_project_judged):
         cached.clear()
 
 

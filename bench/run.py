@@ -108,7 +108,7 @@ def worker_compile(extract: Path, repeat: int) -> list[dict]:
     """Compile the extract into the DuckDB cache from scratch, once (the other workers open the result)."""
     from impact.query import db
 
-    folder = db._fingerprint(extract.resolve()).split("-")[0]
+    folder = db.fingerprint(extract.resolve()).split("-")[0]
     for stale in db.cache_dir().glob(f"extract-{folder}-*.duckdb"):  # this extract's compiles only
         stale.unlink()
     start = time.perf_counter()
@@ -574,7 +574,7 @@ def _compile(extract: Path, repeat: int, again: bool) -> list[tuple]:
     content (same fingerprint) still in the cache is reused with its recorded figures unless `again`."""
     from impact.query import db
 
-    fingerprint = db._fingerprint(extract.resolve())
+    fingerprint = db.fingerprint(extract.resolve())
     record = extract / COMPILED
     known = json.loads(record.read_text()) if record.is_file() else {}
     cached = (not again and known.get("fingerprint") == fingerprint

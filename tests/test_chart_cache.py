@@ -115,7 +115,7 @@ def test_download_files_are_built_only_when_asked(app_data, monkeypatch):
     frame = db.run_query(database, spec.query, spec.query_params(_all(database)))
     provenance = export.Provenance.of(database, "All data")
     for fmt in ("csv", "xlsx"):
-        asked = chart_menu._deferred(spec, frame, provenance, fmt, 1, None)
+        asked = chart_menu.deferred_file(spec, frame, provenance, fmt, 1, None)
         assert calls.count(fmt) == 0
         built = asked()
         assert calls.count(fmt) == 1

@@ -295,4 +295,4 @@ def test_rows_are_ordered_as_pandas_orders_them(options, seed):
     out = pd.DataFrame({view.category_column: names,
                         **{c: rng.choice([np.nan, 0.0, 1.0, 2.0, 5.0], size=25) for c in columns}})
     out = out.sample(frac=1.0, random_state=seed).reset_index(drop=True)
-    pd.testing.assert_frame_equal(explore._order(out, view, columns), _pandas_order(out, view, columns))
+    pd.testing.assert_frame_equal(explore.ordered(out, view, columns), _pandas_order(out, view, columns))

@@ -87,7 +87,7 @@ def _menu(spec: catalog.ChartSpec, frame, options: dict | None, key: str, prov: 
         if menu.open:
             for label, fmt, scale, icon in IMAGE_CHOICES:
                 st.download_button(
-                    label, data=_deferred(spec, frame, prov, fmt, scale, options),
+                    label, data=deferred_file(spec, frame, prov, fmt, scale, options),
                     file_name=export.file_name(spec.id, fmt, scale), mime=export.MIME_TYPES[fmt], icon=icon,
                     on_click="ignore", key=f"{key}_dl_{fmt}_{scale}", width="stretch",
                 )
@@ -97,7 +97,7 @@ def _menu(spec: catalog.ChartSpec, frame, options: dict | None, key: str, prov: 
                    on_click=add_to_deck, args=(spec.id, options))
 
 
-def _deferred(spec, frame, prov, fmt, scale, options):
+def deferred_file(spec, frame, prov, fmt, scale, options):
     def build() -> bytes:
         return export.chart_bytes(spec, frame, prov, fmt, scale=scale, chart_options=options)
 

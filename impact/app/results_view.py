@@ -88,11 +88,11 @@ def project_judged(day: dt.date, *, params: dict | None = None, project_id: str 
     """Every project and metric with a target under the filters (or `project_id`'s) judged at `day`, cached like
     a query (its % in floating point: `results.exact` for the rows shown)."""
     active = session.active_version()
-    return _project_judged(active.version, str(active.path), _scope(params), day, project_id)
+    return cached_project_judged(active.version, str(active.path), _scope(params), day, project_id)
 
 
 @st.cache_data(ttl=3600, max_entries=200, show_spinner=False)
-def _project_judged(version: str, path: str, params: dict, day: dt.date, project_id: str) -> pd.DataFrame:
+def cached_project_judged(version: str, path: str, params: dict, day: dt.date, project_id: str) -> pd.DataFrame:
     database = session.version_database(version, path)
     with metrics.using(database.programme):
         return results.project_progress(database, params, day, project_id)

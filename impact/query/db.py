@@ -119,7 +119,7 @@ def cache_dir() -> Path:
     return path
 
 
-def _fingerprint(extract_dir: Path) -> str:
+def fingerprint(extract_dir: Path) -> str:
     """'<folder>-<content>': the second part changes whenever a Parquet file or the setup SQL changes."""
     folder = hashlib.sha256(str(extract_dir).encode()).hexdigest()[:12]
     digest = hashlib.sha256()
@@ -207,7 +207,7 @@ def open_database(extract_dir: str | Path, version: str = "") -> Database:
     if missing:
         raise FileNotFoundError(f"the extract in {extract_dir} is missing {', '.join(missing)}")
     programme = store.load_definition(extract_dir)
-    target = cache_dir() / f"extract-{_fingerprint(extract_dir)}.duckdb"
+    target = cache_dir() / f"extract-{fingerprint(extract_dir)}.duckdb"
     if not target.is_file():
         _build(extract_dir, target, programme)
         folder = target.name.split("-")[1]

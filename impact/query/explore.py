@@ -256,7 +256,7 @@ def shape(frame: pd.DataFrame, view: View) -> pd.DataFrame:
     if not view.split and not view.compare:
         out = data[["category", value]]
         out.columns = [column, value]  # a new frame: naming its columns renames nothing else
-        return _order(out, view, [value])
+        return ordered(out, view, [value])
     data = data[data["category2"].notna()]
     wide = data.pivot(index="category", columns="category2", values=value)
     if view.compare:
@@ -267,7 +267,7 @@ def shape(frame: pd.DataFrame, view: View) -> pd.DataFrame:
         wide[CHANGE] = wide[second] - wide[first]
         wide[PCT_CHANGE] = wide[CHANGE] / wide[first].where(wide[first] != 0)
         out = wide.reset_index().rename(columns={"category": column})
-        return _order(out, view, [first, second])
+        return ordered(out, view, [first, second])
     if additive:
         wide = wide.fillna(0)
         totals = wide.sum().sort_values(ascending=False)
@@ -283,7 +283,7 @@ def shape(frame: pd.DataFrame, view: View) -> pd.DataFrame:
         order = kept
     out = wide[order].reset_index().rename(columns={"category": column})
     out.columns.name = None
-    return _order(out, view, order)
+    return ordered(out, view, order)
 
 
 def series_columns(shaped: pd.DataFrame, view: View) -> list[str]:
@@ -291,7 +291,7 @@ def series_columns(shaped: pd.DataFrame, view: View) -> list[str]:
     return [c for c in shaped.columns if c not in (view.category_column, CHANGE, PCT_CHANGE)]
 
 
-def _order(out: pd.DataFrame, view: View, values: list[str]) -> pd.DataFrame:
+def ordered(out: pd.DataFrame, view: View, values: list[str]) -> pd.DataFrame:
     """The rows in reading order: over time by period; otherwise the largest first (the sum of the series, or
     the second period's value when two are compared; a row with none last), ties by name. A shaped table has
     a few dozen rows: a Python sort of their indices is far cheaper than pandas' sort of a frame with a rank column."""
