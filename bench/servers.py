@@ -42,7 +42,7 @@ def free_port() -> int:
 
 def render_nginx(upstreams: list[str] | tuple[str, ...], listen: str) -> str:
     """deploy/nginx.conf.template with its upstream servers ("host:port") and listen address filled in."""
-    servers = "\n".join(f"        server {address};" for address in upstreams)
+    servers = "\n".join(f"        server {address} max_fails=1 fail_timeout=10s;" for address in upstreams)
     text = TEMPLATE.read_text(encoding="utf-8")
     header = "# GENERATED from deploy/nginx.conf.template (python -m bench.servers --write-deploy-conf).\n"
     return header + text.replace("{{SERVERS}}", servers).replace("{{LISTEN}}", listen)
@@ -112,6 +112,28 @@ class Cluster:
         self.close()
 
 
+def start_proxy(upstreams: list[str], workdir: Path) -> tuple[subprocess.Popen, str]:
+    """nginx, configured from deploy/nginx.conf.template, in front of `upstreams` ("host:port"), in `workdir`/nginx;
+    returns the process and its address once it answers."""
+    prefix = workdir / "nginx"
+    (prefix / "tmp").mkdir(parents=True)
+    # Started as root, nginx's workers run as another user (nobody or www-data): they must reach tmp/.
+    for folder in (workdir, prefix, prefix / "tmp"):
+        folder.chmod(0o755)
+    listen = free_port()
+    (prefix / "nginx.conf").write_text(render_nginx(upstreams, f"127.0.0.1:{listen}"), encoding="utf-8")
+    with open(prefix / "nginx.log", "ab") as out:
+        proxy = subprocess.Popen([NGINX, "-p", str(prefix), "-c", "nginx.conf", "-g", "daemon off;"],
+                                 stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{listen}"
+    try:
+        wait_healthy(url, proxy, 20)
+    except RuntimeError:
+        stop(proxy)
+        raise RuntimeError(f"nginx did not start: {(prefix / 'nginx.log').read_text()[-800:]}") from None
+    return proxy, url
+
+
 def start_cluster(count: int, data: str | Path, env: dict | None = None, timeout: float = 120) -> Cluster:
     """Start `count` servers on one data store (a folder or s3://bucket/prefix) and nginx in front of them."""
     if not Path(NGINX).exists():
@@ -134,23 +156,7 @@ def start_cluster(count: int, data: str | Path, env: dict | None = None, timeout
                 servers.append((proc, f"http://127.0.0.1:{port}"))
         for proc, url in servers:
             wait_healthy(url, proc, timeout)
-        prefix = workdir / "nginx"
-        (prefix / "tmp").mkdir(parents=True)
-        # Started as root, nginx's workers run as another user (nobody or www-data): they must reach tmp/.
-        for folder in (workdir, prefix, prefix / "tmp"):
-            folder.chmod(0o755)
-        listen = free_port()
-        (prefix / "nginx.conf").write_text(
-            render_nginx([url.removeprefix("http://") for _, url in servers], f"127.0.0.1:{listen}"), encoding="utf-8")
-        with open(prefix / "nginx.log", "ab") as out:
-            proxy = subprocess.Popen([NGINX, "-p", str(prefix), "-c", "nginx.conf", "-g", "daemon off;"],
-                                     stdout=out, stderr=out)
-        url = f"http://127.0.0.1:{listen}"
-        try:
-            wait_healthy(url, proxy, 20)
-        except RuntimeError:
-            stop(proxy)
-            raise RuntimeError(f"nginx did not start: {(prefix / 'nginx.log').read_text()[-800:]}") from None
+        proxy, url = start_proxy([url.removeprefix("http://") for _, url in servers], workdir)
     except BaseException:
         for proc, _ in servers:
             stop(proc)

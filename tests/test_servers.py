@@ -3,11 +3,16 @@ import or rollback from the command line picked up by every server on its next r
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import threading
+import time
 import urllib.request
 from pathlib import Path
 
@@ -29,8 +34,9 @@ def test_deploy_config_is_the_template_the_tests_run():
     assert servers.DEPLOY_CONF.read_text(encoding="utf-8") == servers.render_nginx(servers.DEPLOY_SERVERS,
                                                                                   servers.DEPLOY_LISTEN)
     text = servers.render_nginx(["127.0.0.1:1", "127.0.0.1:2"], "127.0.0.1:3")
-    assert "{{" not in text and "server 127.0.0.1:2;" in text and "listen 127.0.0.1:3;" in text
+    assert "{{" not in text and "server 127.0.0.1:2 max_fails=1 fail_timeout=10s;" in text and "listen 127.0.0.1:3;" in text
     assert "proxy_set_header Upgrade $http_upgrade;" in text and "hash $impact_route consistent;" in text
+    assert "proxy_connect_timeout 2s;" in text  # not nginx's default 60 s (see the test with a silent server)
 
 
 def _upstream(url: str, cookie: str | None = None) -> tuple[str, str]:
@@ -127,6 +133,75 @@ def test_servers_over_an_s3_store_pick_up_an_import(s3_server, tmp_path):  # noq
         assert set(_versions_served(cluster, vocab).values()) == {imported.version}
 
 
+class _Answering(http.server.BaseHTTPRequestHandler):
+    """A server that answers every GET with 200 (standing in for a healthy app server)."""
+
+    def do_GET(self):  # noqa: N802 (the standard library's name)
+        body = b"ok"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def _silent_server():
+    """A listening address that never accepts a connection, like a server whose host has gone: its accept queue is
+    kept full, so the kernel drops every further connection attempt and a client waits until its own timeout."""
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(0)
+    fillers = []
+    try:
+        for _ in range(4):
+            filler = socket.socket()
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect(hole.getsockname())
+            fillers.append(filler)
+        probe = socket.socket()
+        probe.settimeout(1.5)
+        with pytest.raises(TimeoutError):  # the premise: a connection to it hangs rather than being refused
+            probe.connect(hole.getsockname())
+        probe.close()
+        yield "%s:%d" % hole.getsockname()
+    finally:
+        for filler in fillers:
+            filler.close()
+        hole.close()
+
+
+@needs_nginx
+def test_a_server_that_stops_answering_is_passed_over_within_seconds(tmp_path):
+    """Behind the deploy proxy, a request routed to a server that no longer accepts connections reaches a live
+    one after the 2 s connect timeout (nginx's default would stall it 60 s), and the silent server is then left
+    out: every request answers, the first ones routed to it within seconds."""
+    live = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answering)
+    threading.Thread(target=live.serve_forever, daemon=True).start()
+    proxy = None
+    try:
+        with _silent_server() as silent:
+            proxy, url = servers.start_proxy([silent, "%s:%d" % live.server_address], tmp_path)
+            passed_over, slowest = 0, 0.0
+            for route in range(12):  # each route is hashed to one of the two servers: about half to the silent one
+                request = urllib.request.Request(f"{url}/", headers={"Cookie": f"impact_route=route-{route}"})
+                started = time.monotonic()
+                with urllib.request.urlopen(request, timeout=30) as answer:
+                    assert answer.status == 200 and answer.read() == b"ok"
+                    tried = answer.headers["X-Impact-Upstream"]
+                slowest = max(slowest, time.monotonic() - started)
+                passed_over += silent in tried
+            assert passed_over >= 1  # at least one route went to the silent server first, and was moved on
+            assert slowest < 15, f"a request waited {slowest:.0f} s for the silent server"
+    finally:
+        if proxy is not None:
+            servers.stop(proxy)
+        live.shutdown()
+
+
 def test_deploy_folder_matches_the_tested_setup():
     """The compose file's app services are the proxy's upstreams; the image installs what the app needs."""
     compose = (ROOT / "deploy" / "compose.yaml").read_text(encoding="utf-8")
@@ -157,3 +232,15 @@ def test_a_rerun_records_the_data_version_the_page_names():
     named, silent = load.run_async(scenario())
     assert named.version == "20261202-135129-410a4ed0" and named.started > 0
     assert silent.version == ""  # a run that names no version records none (not the last one's)
+
+
+def test_the_build_context_leaves_out_a_developers_checkout():
+    """The root .dockerignore (read with or without BuildKit) keeps the history, environments, tests, benchmark
+    extracts and every piece of store state a local import writes (those .gitignore lists) out of the image."""
+    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+               if line.strip() and not line.startswith("#")}
+    assert {".git", ".venv", "node_modules", "tests", "bench"} <= ignored
+    state = {line.strip().rstrip("/") for line in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+             if line.startswith("data/")}
+    assert state and state <= ignored, sorted(state - ignored)
+    assert not (ROOT / "deploy" / "Dockerfile.dockerignore").exists()  # one ignore file, not two that drift
