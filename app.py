@@ -4,9 +4,12 @@ import streamlit as st
 
 from impact.app import session, sidebar, styles
 from impact.charts import theme
+from impact.query import db
+from impact.storage import transaction
 
 st.set_page_config(page_title="Partnership Impact Dashboard", page_icon="static/favicon.png", layout="wide")
 theme.register()
+transaction.prepared_by(db.prepare)  # the app's imports: a new version is compiled before it is made active
 
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),

@@ -72,9 +72,10 @@ def rows(data_dir: str | Path | None = None, repeat: int = 5) -> list[tuple[str,
     from impact.charts import catalog, deck, deck_writers, export
     from impact.model import metrics
     from impact.query import db
+    from impact.storage import store
     from impact.query.filters import Filters
 
-    database = db.open_active(data_dir)
+    database = db.open_active(store.open_store(data_dir))
     metrics.activate(database.programme)
     choices = export.filter_choices(database)
     filters = Filters()

@@ -74,8 +74,9 @@ def _export_context(args: argparse.Namespace):
     from impact.model import metrics
     from impact.query import db
     from impact.query.filters import from_query_params, url_keys
+    from impact.storage import store
 
-    database = db.open_active(args.data_dir, args.programme)
+    database = db.open_active(store.open_store(args.data_dir, args.programme))
     metrics.activate(database.programme)
     choices = export.filter_choices(database)
     keys = url_keys(database.programme)
@@ -172,8 +173,9 @@ def _export_deck(args: argparse.Namespace) -> int:
 def _export_iati(args: argparse.Namespace) -> int:
     from impact.query import db
     from impact.query import iati as publishing
+    from impact.storage import store
 
-    database = db.open_active(args.data_dir, args.programme)
+    database = db.open_active(store.open_store(args.data_dir, args.programme))
     published = publishing.publish(database)  # ValueError (exit 2) when the definition has no iati section
     if not published.valid:
         print(f"the IATI file for {database.programme.id} breaks the IATI 2.03 schema; nothing was written:",
@@ -235,27 +237,21 @@ def _dictionary(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from impact.ingest.extract_io import import_extract
-    from impact.query import db
 
-    result = import_extract(args.path, data_dir=args.data_dir, programme=args.programme, prepare=db.prepare)
+    result = import_extract(args.path, args.data_dir, programme=args.programme)
     print(result.report.to_text(limit=args.show))
     if not result.ok:
         return 1
-    from impact.storage import store
-
-    programme = store.manifest_programme(args.data_dir, result.version, args.programme)
     was = f"was {result.previous}" if result.previous else "a new programme"
-    print(f"version {result.version} of programme {programme} is now active ({was}); tables imported: "
+    print(f"version {result.version} of programme {result.programme} is now active ({was}); tables imported: "
           f"{', '.join(result.replaced) or 'none (definition only)'}")
     return 0
 
 
 def _import_iati(args: argparse.Namespace) -> int:
     from impact.interchange import iati
-    from impact.storage import store
-    from impact.query import db
 
-    done = iati.import_iati(args.path, data_dir=args.data_dir, programme=args.programme, prepare=db.prepare)
+    done = iati.import_iati(args.path, args.data_dir, programme=args.programme)
     if not done.ok:
         print(done.report.to_text(limit=args.show))
         return 1
@@ -264,7 +260,7 @@ def _import_iati(args: argparse.Namespace) -> int:
           f"{mapped.institutions_added} institution(s) and {len(mapped.countries_added)} countr"
           f"{'y' if len(mapped.countries_added) == 1 else 'ies'} added"
           f"{' (' + ', '.join(mapped.countries_added) + ')' if mapped.countries_added else ''}.")
-    print(f"version {result.version} of programme {store.manifest_programme(args.data_dir, result.version, args.programme)} is now "
+    print(f"version {result.version} of programme {result.programme} is now "
           f"active (was {result.previous}); tables imported: {', '.join(result.replaced)}")
     return 0
 
@@ -273,10 +269,11 @@ def _export_extract(args: argparse.Namespace) -> int:
     from impact.storage import store
     from impact.ingest.extract_io import export_extract
 
-    written = export_extract(args.format, args.out, data_dir=args.data_dir, programme=args.programme)
+    exported = store.open_store(args.data_dir, args.programme)
+    written = export_extract(args.format, args.out, exported)
     tables = [p for p in written if p.suffix != ".json"]
-    print(f"wrote {len(tables)} tables and the programme definition of version "
-          f"{store.active(args.data_dir, args.programme).version} to {args.out}")
+    print(f"wrote {len(tables)} tables and the programme definition of version {exported.active().version} "
+          f"to {args.out}")
     return 0
 
 
@@ -286,7 +283,7 @@ def _versions(args: argparse.Namespace) -> int:
     chosen = [args.programme] if args.programme else list(store.programmes(args.data_dir))
     for programme in chosen:
         print(f"programme {programme}:")
-        _print_versions(store.list_versions(args.data_dir, programme))
+        _print_versions(store.open_store(args.data_dir, programme).versions())
     print("* = active")
     return 0
 
@@ -303,7 +300,7 @@ def _print_versions(versions) -> None:
 def _rollback(args: argparse.Namespace) -> int:
     from impact.storage import store
 
-    store.rollback(args.version, args.data_dir, args.programme)
+    store.open_store(args.data_dir, args.programme).rollback(args.version)
     print(f"version {args.version} is now active")
     return 0
 
@@ -311,7 +308,7 @@ def _rollback(args: argparse.Namespace) -> int:
 def _delete_version(args: argparse.Namespace) -> int:
     from impact.storage import store
 
-    store.delete_version(args.version, args.data_dir, args.programme)
+    store.open_store(args.data_dir, args.programme).delete_version(args.version)
     print(f"deleted version {args.version}")
     return 0
 
@@ -341,8 +338,8 @@ def _programme_check(args: argparse.Namespace) -> int:
 def _programme_list(args: argparse.Namespace) -> int:
     from impact.storage import store
 
-    for pid, root in store.programmes(args.data_dir).items():
-        active = store.active(root)
+    for pid, held in store.programmes(args.data_dir).items():
+        active = held.active()
         try:
             name = store.load_definition(active.path).name
         except (OSError, ValueError):
@@ -354,23 +351,24 @@ def _programme_list(args: argparse.Namespace) -> int:
 def _return_template(args: argparse.Namespace) -> int:
     from impact.model import calendar
     from impact.reporting import returns
+    from impact.storage import store
 
     period = calendar.require_quarter(args.period)
     out = Path(args.out)
     if out.exists():
         raise ValueError(f"{out} already exists; choose another file name")
-    out.write_bytes(returns.workbook(args.project, period, args.data_dir, args.programme))
+    out.write_bytes(returns.workbook(args.project, period, store.open_store(args.data_dir, args.programme)))
     print(f"wrote {out}: the reporting workbook of {args.project} for {calendar.quarter_label(period)}")
     return 0
 
 
 def _return_import(args: argparse.Namespace) -> int:
     from impact.reporting import partners, returns
-    from impact.query import db
+    from impact.storage import store
 
-    result = returns.import_returns(args.path, data_dir=args.data_dir, programme=args.programme,
+    result = returns.import_returns(args.path, store.open_store(args.data_dir, args.programme),
                                     accept_valid=args.accept_valid, confirm_removals=args.confirm_removals,
-                                    prepare=db.prepare, record=partners.record_import)
+                                    record=partners.record_import)
     if not result.report.ok:
         print(result.report.to_text(limit=args.show))
     if result.removals is not None and len(result.removals):
@@ -551,6 +549,10 @@ def is_input_error(error: Exception, args: argparse.Namespace) -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Parse `argv` and run the chosen command; return its exit code."""
     args = build_parser().parse_args(argv)
+    from impact.query import db
+    from impact.storage import transaction
+
+    transaction.prepared_by(db.prepare)  # a new version is compiled before it is made active (refused if it fails)
     try:
         return args.run(args)
     except Exception as error:

@@ -11,7 +11,6 @@ from impact.app.text import plain
 from impact.ingest import extract_io, validate
 from impact.model import dictionary, schema
 from impact.storage import store
-from impact.query import db
 
 navigation.ensure_navigation()
 data = session.database()
@@ -19,7 +18,8 @@ programme_id = session.programme_id()
 st.title("Data")
 st.caption(plain(f"{data.programme.name} ({programme_id}) · data in use: version {data.version} · {data.label}"))
 
-versions = store.list_versions(programme=programme_id)
+held = session.programme_store()
+versions = held.versions()
 linked = st.query_params.get("version")  # a project's page links the versions that changed its figures
 linked = linked if linked in {v.version for v in versions} else None
 dictionary_tab, versions_tab, browse_tab, import_tab, returns_tab, reporting_tab = st.tabs(
@@ -66,7 +66,7 @@ with versions_tab:
         st.markdown(plain(f"{shown.manifest.get('label', '')} · made {shown.created_at or 'with the store'}"
                           f" by {shown.manifest.get('created_by') or 'the shipped extract'}"))
         if shown.manifest.get("parent"):
-            st.dataframe(extract_io.changes(linked, programme=programme_id), hide_index=True, width="stretch")
+            st.dataframe(extract_io.changes(linked, held), hide_index=True, width="stretch")
         brought = shown.manifest.get("returns", [])
         if brought:
             st.caption("The returns it brought:")
@@ -80,20 +80,20 @@ with versions_tab:
         labels = {v.version: f"{v.version} · {v.manifest.get('label', '')}" for v in versions}
         chosen = st.selectbox("Version", names, format_func=labels.get, key="switch_version")
         if st.button("Make this version active", key="switch"):
-            _act(store.rollback, chosen, None, programme_id)
+            _act(held.rollback, chosen)
         deletable = [v.version for v in versions if not v.active and v.version != store.BASE_VERSION]
         if deletable:
             doomed = st.selectbox("Delete a version that is not in use", deletable, format_func=labels.get,
                                   key="delete_version")
             sure = st.checkbox("I understand the deleted version cannot be brought back", key="delete_sure")
             if st.button("Delete version", key="delete", disabled=not sure):
-                _act(store.delete_version, doomed, None, programme_id)
+                _act(held.delete_version, doomed)
     else:
         st.caption("Administrators can make an earlier version active again or delete one (sign in under Import).")
 
 with browse_tab:
     table = st.selectbox("Table", schema.TABLE_NAMES, key="browse_table")
-    st.dataframe(extract_io.preview(table, 200, programme=programme_id), hide_index=True, width="stretch")
+    st.dataframe(extract_io.preview(table, held, 200), hide_index=True, width="stretch")
     st.caption(plain(f"First 200 rows of {table} in version {data.version}."))
 
 
@@ -120,18 +120,20 @@ def _sign_in() -> None:
 def _import(uploads, into: str | None, new_programme: bool) -> None:
     auth.require_admin()
     report = validate.Report()
+    landed = programme_id
     with tempfile.TemporaryDirectory(prefix="impact-upload-") as folder:
         target = extract_io.save_uploads([(u.name, u.getvalue()) for u in uploads], Path(folder), report)
         if target is not None:
             display = target.name if target.suffix == ".zip" else "the upload"
-            report = extract_io.import_extract(target, who=auth.admin_name(), display=display, programme=into,
-                                               new_programme=new_programme, prepare=db.prepare).report
-    landed = into if report.ok else programme_id
-    version = store.active(programme=landed).version
+            result = extract_io.import_extract(target, who=auth.admin_name(), display=display, programme=into,
+                                               new_programme=new_programme)
+            report, landed = result.report, (result.programme if result.ok else programme_id)
+    into_store = store.open_store(None, landed)
+    version = into_store.active().version
     st.session_state["import_outcome"] = {
         "ok": report.ok, "summary": report.summary(), "problems": report.to_frame(),
         "kinds": report.by_kind(), "csv": report.to_csv(), "version": version, "programme": landed,
-        "changes": extract_io.changes(version, programme=landed) if report.ok else None,
+        "changes": extract_io.changes(version, into_store) if report.ok else None,
     }
 
 

@@ -97,6 +97,24 @@ def app_data(fixture_dir, monkeypatch) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def no_preparers(monkeypatch):
+    """Each test starts with no preparer registered with the import transaction (the app and the command line
+    register the compile when they start; a test that wants it asks for `compiled_imports`)."""
+    from impact.storage import transaction
+
+    monkeypatch.setattr(transaction, "PREPARERS", [])
+
+
+@pytest.fixture
+def compiled_imports(monkeypatch):
+    """Imports compile each new version before making it active, as in the app and the command line."""
+    from impact.query import db
+    from impact.storage import transaction
+
+    monkeypatch.setattr(transaction, "PREPARERS", [db.prepare])
+
+
+@pytest.fixture(autouse=True)
 def server_navigation(monkeypatch):
     """AppTest as a running server behaves once st.navigation has run: pages run through app.py.
 

@@ -11,6 +11,7 @@ import pytest
 
 from impact.ingest import extract_io
 from impact.model import schema
+from impact.storage import store
 
 
 def make_store(source: Path, target: Path) -> Path:
@@ -50,7 +51,7 @@ def csv_extract(fixture_dir, tmp_path_factory) -> Path:
     """The fixture extract exported as CSV by export-extract (what an M&E officer would edit)."""
     store_dir = make_store(fixture_dir, tmp_path_factory.mktemp("csv_source"))
     out = tmp_path_factory.mktemp("csv_extract")
-    extract_io.export_extract("csv", out, data_dir=store_dir)
+    extract_io.export_extract("csv", out, store.open_store(store_dir))
     return out
 
 

@@ -101,13 +101,13 @@ def test_password_sign_in_opens_the_controls_and_switching_works(admin_store):
     assert ADMIN_CONTROLS <= _labels(at), _labels(at)
     assert at.get("file_uploader")
 
-    imported = store.active(admin_store).version
+    imported = store.open_store(admin_store).active().version
     assert imported != "base"
     at.selectbox(key="switch_version").set_value("base")
     next(b for b in at.button if b.label == "Make this version active").click()
     at.run()
     assert not at.exception
-    assert store.active(admin_store).version == "base"
+    assert store.open_store(admin_store).active().version == "base"
 
     assert "Delete version" in _labels(at)  # offered for versions not in use
     at.selectbox(key="delete_version").set_value(imported)
@@ -116,7 +116,7 @@ def test_password_sign_in_opens_the_controls_and_switching_works(admin_store):
     next(b for b in at.button if b.label == "Delete version").click()
     at.run()
     assert not at.exception
-    assert [v.version for v in store.list_versions(admin_store)] == ["base"]
+    assert [v.version for v in store.open_store(admin_store).versions()] == ["base"]
 
     next(b for b in at.button if b.label == "Sign out").click()
     at.run()

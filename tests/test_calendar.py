@@ -14,6 +14,7 @@ from impact.model import calendar
 from impact.reporting import returns
 from impact.query import explore
 from impact.query.filters import Choices, Filters, from_query_params
+from impact.storage import store
 from tests.conftest import ROOT, make_app
 
 SPELLINGS = ("{y}Q{q}", "{y}q{q}", "{y}-Q{q}", "{y} Q{q}", "Q{q} {y}", "q{q} {y}", "Q{q}-{y}", " {y}Q{q} ")
@@ -158,9 +159,9 @@ def test_the_command_line_a_link_and_a_returns_workbook_refuse_the_same_text(tex
                      "--data-dir", str(data_store), "--out", str(out)]) == 2
     assert "not a quarter" in capsys.readouterr().err and not out.exists()
     with pytest.raises(ValueError, match="not a quarter"):
-        returns.workbook(project, text, data_store)
+        returns.workbook(project, text, store.open_store(data_store))
     with pytest.raises(ValueError, match="not a quarter"):
-        returns.due_projects(text, data_store)
+        returns.due_projects(text, store.open_store(data_store))
     filters, notices = from_query_params({"from": [text]}, choices)
     assert filters.period_from is None and notices
 
@@ -168,9 +169,9 @@ def test_the_command_line_a_link_and_a_returns_workbook_refuse_the_same_text(tex
 def test_a_returns_workbook_reads_any_spelling_of_its_quarter(data_store, picks):
     project, period = picks[1]
     label = calendar.quarter_label(period)
-    due = returns.due_projects(period, data_store)
+    due = returns.due_projects(period, store.open_store(data_store))
     for text in (_spellings(period)[1], _spellings(period)[4]):  # 2018q3, Q3 2018
-        assert returns.due_projects(text, data_store) == due and project in due
+        assert returns.due_projects(text, store.open_store(data_store)) == due and project in due
         assert returns.file_name(project, calendar.require_quarter(text)).endswith(f"-{label}.xlsx")
 
 

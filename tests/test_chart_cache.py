@@ -63,7 +63,7 @@ def test_the_cached_chart_is_the_figure_the_catalogue_draws(app_data):
 
 
 def _database() -> db.Database:
-    active = store.active()
+    active = store.open_store().active()
     database = db.open_database(active.path, active.version)
     metrics.activate(database.programme)
     return database
@@ -76,7 +76,7 @@ def _all(database) -> dict:
 
 
 def test_the_chart_cache_keys_on_version_filters_and_theme(app_data):
-    active = store.active()
+    active = store.open_store().active()
     database = _database()
     spec = catalog.chart("trainees_by_theme")
     params = _all(database)

@@ -241,9 +241,9 @@ def test_a_definition_gaining_one_needs_the_column_in_the_data_in_use(fixture_di
     shutil.copyfile(tmp_path / "with" / "training.parquet", new / "training.parquet")
     done = extract_io.import_extract(new, root)
     assert done.ok, done.report.to_text()
-    database = db.open_active(root)
+    database = db.open_active(store.open_store(root))
     assert database.programme.disaggregations[0].key == "cadre_level"
-    assert "cadre_level" in store.read_table(store.active(root).path, "training").column_names
+    assert "cadre_level" in store.read_table(store.open_store(root).active().path, "training").column_names
     database.connection.close()
 
 
@@ -285,7 +285,7 @@ def test_a_return_workbook_has_its_column_and_comes_back_to_the_same_rows(declar
     project, period = duckdb.execute(
         f"select project_id, max(period) from read_parquet('{declared_dir / 'training.parquet'}') "
         "group by 1 order by 1 limit 1").fetchone()
-    book = openpyxl.load_workbook(io.BytesIO(returns.workbook(project, period, root)))
+    book = openpyxl.load_workbook(io.BytesIO(returns.workbook(project, period, store.open_store(root))))
     sheet = book["training"]
     headings = [c.value for c in sheet[returns.HEADER_ROW]]
     assert headings == ["cadre", "gender", "training_type", "cadre_level", "trainees"]
@@ -300,9 +300,9 @@ def test_a_return_workbook_has_its_column_and_comes_back_to_the_same_rows(declar
         assert name in book.sheetnames
     path = tmp_path / "return.xlsx"
     book.save(path)
-    result = returns.import_returns([path], root, accept_valid=False, confirm_removals=True)
+    result = returns.import_returns([path], store.open_store(root), accept_valid=False, confirm_removals=True)
     assert result.ok, result.report.to_text()
-    after = store.read_table(store.active(root).path, "training").to_pandas()
+    after = store.read_table(store.open_store(root).active().path, "training").to_pandas()
     mine = after[(after["project_id"] == project) & (after["period"] == period)]
     assert sorted(map(tuple, mine[["cadre", "gender", "training_type", "cadre_level", "trainees"]].to_numpy()
                       .tolist())) == sorted(tuple(r) for r in rows)

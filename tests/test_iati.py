@@ -274,9 +274,9 @@ def _tables(folder: Path, name: str):
 
 
 def test_export_then_import_gives_back_the_same_projects(hps_file, hps_store):
-    done = iati.import_iati(hps_file, data_dir=hps_store)
+    done = iati.import_iati(hps_file, location=hps_store)
     assert done.ok, done.report.to_text()
-    active = store.active(hps_store)
+    active = store.open_store(hps_store).active()
     assert active.version == done.result.version != "base" and active.path.parent.name == "versions"
     assert done.result.replaced == ["countries", "institutions", "project_partners", "projects"]
     for name in ("projects", "project_partners", "institutions", "countries", "training", "targets"):
@@ -296,9 +296,9 @@ def test_a_file_without_the_dashboards_own_attributes_is_read_by_the_rules(hps, 
     path = tmp_path / "plain.xml"
     path.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
     assert iati.NS.encode() not in path.read_bytes()
-    done = iati.import_iati(path, data_dir=hps_store)
+    done = iati.import_iati(path, location=hps_store)
     assert done.ok, done.report.to_text()
-    folder = store.active(hps_store).path
+    folder = store.open_store(hps_store).active().path
     first_grant = programmes.load(HPS).values("grant_type")[0]
     got, shipped_projects = _tables(folder, "projects"), _tables(HPS, "projects")
     assert (got["grant_type"] == first_grant).all()  # IATI has no grant types: the definition's first
@@ -328,7 +328,7 @@ def test_an_activity_with_an_unmapped_sector_is_named(hps, hps_store, tmp_path):
                 sector.set("code", "99810")
     path = _edited(hps, tmp_path, edit)
     before = snapshot(hps_store)
-    done = iati.import_iati(path, data_dir=hps_store)
+    done = iati.import_iati(path, location=hps_store)
     assert not done.ok and done.report.total == 1
     problem = done.report.problems[0]
     assert problem.rule == "iati-unmapped-sector" and "GB-CHC-1113101-HPS-007" in problem.message
@@ -343,7 +343,7 @@ def test_a_dac_code_shared_by_several_themes_needs_the_theme_itself(hps, hps_sto
     def edit(root):
         activity = _activity(root, surgery)
         activity.remove(next(s for s in activity.findall("sector") if s.get("vocabulary") == "99"))
-    done = iati.import_iati(_edited(hps, tmp_path, edit), data_dir=hps_store)
+    done = iati.import_iati(_edited(hps, tmp_path, edit), location=hps_store)
     assert [p.rule for p in done.report.problems] == ["iati-ambiguous-sector"]
     assert surgery in done.report.problems[0].message and "Surgery and anaesthesia" in done.report.problems[0].message
 
@@ -372,7 +372,7 @@ def test_a_file_that_is_not_iati_2_03_gets_a_clear_message_and_changes_nothing(c
     path = tmp_path / "upload.xml"
     path.write_bytes(content)
     before = snapshot(data_store)
-    done = iati.import_iati(path, data_dir=data_store)
+    done = iati.import_iati(path, location=data_store)
     assert not done.ok
     assert [p.rule for p in done.report.problems] == [rule]
     assert words in done.report.problems[0].message and done.report.problems[0].file == "upload.xml"
@@ -382,7 +382,7 @@ def test_a_file_that_is_not_iati_2_03_gets_a_clear_message_and_changes_nothing(c
 def test_leaving_out_a_project_with_results_is_refused_by_name(hps, hps_store, tmp_path):
     path = _edited(hps, tmp_path, lambda root: root.remove(_activity(root, "HPS-001")))
     before = snapshot(hps_store)
-    done = iati.import_iati(path, data_dir=hps_store)
+    done = iati.import_iati(path, location=hps_store)
     assert [p.rule for p in done.report.problems] == ["iati-removes-project"]
     message = done.report.problems[0].message
     assert "HPS-001" in message and "training rows" in message and "replaces the programme's projects" in message
@@ -400,14 +400,14 @@ def test_a_new_country_is_added_with_its_region_and_named_without_one(hps, hps_s
             else:
                 del country.attrib[f"{{{iati.NS}}}region"]
         return edit
-    refused = iati.import_iati(_edited(hps, tmp_path, move(None), "unknown.xml"), data_dir=hps_store)
+    refused = iati.import_iati(_edited(hps, tmp_path, move(None), "unknown.xml"), location=hps_store)
     assert [p.rule for p in refused.report.problems] == ["iati-unknown-region"]
     assert "GB-CHC-1113101-HPS-001" in refused.report.problems[0].message
     assert "Bhutan (BTN)" in refused.report.problems[0].message
-    assert store.active(hps_store).version == "base"
-    done = iati.import_iati(_edited(hps, tmp_path, move("South Asia")), data_dir=hps_store)
+    assert store.open_store(hps_store).active().version == "base"
+    done = iati.import_iati(_edited(hps, tmp_path, move("South Asia")), location=hps_store)
     assert done.ok, done.report.to_text()
-    folder = store.active(hps_store).path
+    folder = store.open_store(hps_store).active().path
     countries = store.read_table(folder, "countries").to_pylist()
     assert countries[-1] == {"iso3": "BTN", "name": "Bhutan", "region": "South Asia"} and len(countries) == 33
     projects = {r["project_id"]: r["iso3"] for r in store.read_table(folder, "projects").to_pylist()}
@@ -425,14 +425,12 @@ def _add_partner(ref: str | None, name: str):
 
 
 def test_a_partner_from_another_tool_is_known_by_its_ref_or_named(hps, hps_store, tmp_path):
-    unknown = iati.import_iati(_edited(hps, tmp_path, _add_partner(None, "Nakuru Level 5 Hospital"), "a.xml"),
-                               data_dir=hps_store)
+    unknown = iati.import_iati(_edited(hps, tmp_path, _add_partner(None, "Nakuru Level 5 Hospital"), "a.xml"), location=hps_store)
     assert [p.rule for p in unknown.report.problems] == ["iati-partners"]
     assert "'Nakuru Level 5 Hospital': its country cannot be known" in unknown.report.problems[0].message
-    done = iati.import_iati(_edited(hps, tmp_path, _add_partner("KE-NCB-1234", "Nakuru Level 5 Hospital")),
-                            data_dir=hps_store)
+    done = iati.import_iati(_edited(hps, tmp_path, _add_partner("KE-NCB-1234", "Nakuru Level 5 Hospital")), location=hps_store)
     assert done.ok, done.report.to_text()
-    folder = store.active(hps_store).path
+    folder = store.open_store(hps_store).active().path
     added = [r for r in store.read_table(folder, "institutions").to_pylist() if r["institution_id"] == "KE-NCB-1234"]
     first_type = programmes.load(HPS).values("institution_type")[0]
     assert added == [{"institution_id": "KE-NCB-1234", "name": "Nakuru Level 5 Hospital", "side": "Overseas",
@@ -448,7 +446,7 @@ def test_a_partner_from_another_tool_is_known_by_its_ref_or_named(hps, hps_store
 def test_a_budget_in_another_currency_is_refused(hps, hps_store, tmp_path):
     def edit(root):
         _activity(root, "HPS-003").find("budget/value").set("currency", "USD")
-    done = iati.import_iati(_edited(hps, tmp_path, edit), data_dir=hps_store)
+    done = iati.import_iati(_edited(hps, tmp_path, edit), location=hps_store)
     assert [p.rule for p in done.report.problems] == ["iati-budget"]
     assert "HPS-003" in done.report.problems[0].message and "USD" in done.report.problems[0].message
 
@@ -457,7 +455,7 @@ def test_problems_found_by_validation_point_at_the_activity(hps, hps_store, tmp_
     """A value the programme does not allow is caught by the usual validation, and named in the file's terms."""
     def edit(root):
         _activity(root, "HPS-002").set(f"{{{iati.NS}}}grant-type", "Mega grant")
-    done = iati.import_iati(_edited(hps, tmp_path, edit), data_dir=hps_store)
+    done = iati.import_iati(_edited(hps, tmp_path, edit), location=hps_store)
     assert not done.ok and done.report.total == 1
     problem = done.report.problems[0]
     assert problem.file == "edited.xml" and problem.column == "grant_type" and problem.value == "Mega grant"
@@ -477,16 +475,16 @@ def test_the_commands_export_and_import(data_store, tmp_path, capsys):
     _official_schema().assertValid(etree.parse(str(out)))
     assert cli.main(["import-iati", str(out), "--data-dir", str(data_store), "--programme", "hps"]) == 0
     said = capsys.readouterr().out
-    version = store.active(data_store).version
+    version = store.open_store(data_store).active().version
     assert f"{projects} activities read as projects" in said and f"version {version} of programme hps" in said
     for name in ("projects", "project_partners"):
-        assert _tables(store.active(data_store).path, name).equals(_tables(data_store, name))
+        assert _tables(store.open_store(data_store).active().path, name).equals(_tables(data_store, name))
     bad = tmp_path / "v1.xml"
     bad.write_bytes(NOT_IATI["IATI 1.x"][0])
     assert cli.main(["import-iati", str(bad), "--data-dir", str(data_store)]) == 1
     said = capsys.readouterr().out
     assert "v1.xml, line 1" in said and "must be converted to IATI 2.03" in said and "nothing was imported" in said
-    assert store.active(data_store).version == version
+    assert store.open_store(data_store).active().version == version
     assert cli.main(["export", "iati", "--out", str(out), "--data-dir", str(data_store), "--programme", "nope"]) == 2
     assert "no programme 'nope'" in capsys.readouterr().err
 
@@ -528,8 +526,8 @@ def test_the_title_in_the_definitions_language_is_found_whatever_the_case_of_its
                 each.attrib.pop(lang, None)
             root.set(lang, "de")
             english.set(lang, "EN")
-    done = iati.import_iati(_edited(hps, tmp_path, edit), data_dir=hps_store)
+    done = iati.import_iati(_edited(hps, tmp_path, edit), location=hps_store)
     assert done.ok, done.report.to_text()
-    titles = dict(zip(*store.read_table(store.active(hps_store).path, "projects")
+    titles = dict(zip(*store.read_table(store.open_store(hps_store).active().path, "projects")
                       .select(["project_id", "title"]).to_pydict().values()))
     assert titles["HPS-005"] == "Partnership for health"

@@ -381,9 +381,9 @@ def test_corpus_is_large_enough():
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_extract_is_rejected_with_its_place_and_nothing_changes(case, csv_extract, corpus_store, tmp_path):
     before = snapshot(corpus_store)
-    active_before = store.active(corpus_store).version
+    active_before = store.open_store(corpus_store).active().version
     target = case.make(csv_extract, tmp_path / "work")
-    result = extract_io.import_extract(target, data_dir=corpus_store, who="test", limits=case.limits)
+    result = extract_io.import_extract(target, who="test", limits=case.limits, location=corpus_store)
 
     assert not result.ok and result.version is None
     matches = [p for p in result.report.problems
@@ -407,14 +407,14 @@ def test_bad_extract_is_rejected_with_its_place_and_nothing_changes(case, csv_ex
         assert f"column {problem.column}" in text
 
     assert snapshot(corpus_store) == before
-    assert store.active(corpus_store).version == active_before
+    assert store.open_store(corpus_store).active().version == active_before
     assert not (corpus_store / "versions").exists() or not any((corpus_store / "versions").iterdir())
 
 
 def test_zip_traversal_writes_nothing_outside(csv_extract, corpus_store, tmp_path):
     work = tmp_path / "deep" / "work"
     target = _zip_with_member("../escaped.csv", b"pwned")(csv_extract, work)
-    extract_io.import_extract(target, data_dir=corpus_store)
+    extract_io.import_extract(target, location=corpus_store)
     assert not list(tmp_path.rglob("escaped.csv"))
 
 
@@ -425,7 +425,7 @@ def test_all_problems_are_reported_at_once_and_counted(csv_extract, corpus_store
         r[at] = "bad"
     rows[3][rows[0].index("cadre")] = "Wizard"
     write_rows(tmp_path / "in" / "training.csv", rows)
-    result = extract_io.import_extract(tmp_path / "in", data_dir=corpus_store)
+    result = extract_io.import_extract(tmp_path / "in", location=corpus_store)
     report = result.report
     assert report.kinds[("training.csv", "trainees", "not-a-number")] == len(rows) - 1
     assert report.kinds[("training.csv", "cadre", "not-allowed")] == 1

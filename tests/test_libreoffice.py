@@ -36,7 +36,7 @@ def convert(source: Path, to: str, out: Path, profile: Path) -> Path:
 def test_the_workbook_converts_and_keeps_its_dropdowns_in_libreoffice(data_store, picks, tmp_path):
     project, period = picks[0]
     source = tmp_path / "return.xlsx"
-    source.write_bytes(returns.workbook(project, period, data_store))
+    source.write_bytes(returns.workbook(project, period, store.open_store(data_store)))
     ods = convert(source, "ods", tmp_path / "out", tmp_path / "profile")
     content = zipfile.ZipFile(ods).read("content.xml").decode("utf-8")
     validations = re.findall(r"<table:content-validation [^>]*>", content)
@@ -57,9 +57,9 @@ def test_a_return_filled_and_saved_in_libreoffice_comes_back_as_its_figures(data
     rows = rows_of(data_store, project, period)
     filled = tmp_path / "filled" / "return.xlsx"
     filled.parent.mkdir()
-    filled.write_bytes(fill(returns.workbook(project, period, data_store), rows))
+    filled.write_bytes(fill(returns.workbook(project, period, store.open_store(data_store)), rows))
     saved = convert(filled, "xlsx:Calc MS Excel 2007 XML", tmp_path / "saved", tmp_path / "profile")
     assert saved.read_bytes() != filled.read_bytes()  # LibreOffice wrote its own file
-    result = returns.import_returns([saved], data_store)
+    result = returns.import_returns([saved], store.open_store(data_store))
     assert result.ok, result.report.to_frame().to_dict("records")
-    assert rows_of(store.active(data_store).path, project, period) == rows
+    assert rows_of(store.open_store(data_store).active().path, project, period) == rows

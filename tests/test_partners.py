@@ -39,16 +39,16 @@ ADMIN_PASSWORD = "approve the quarter's returns"
 
 
 def account(data_store, projects, email="nurse.lead@example.org", password=PARTNER_PASSWORD):
-    known = returns.project_ids(store.active(data_store).path)
+    known = returns.project_ids(store.open_store(data_store).active().path)
     return partners.save_account(data_store, email, "Ward lead", projects, known, "admin",
                                  auth.hash_password(password) if password else None)
 
 
 def corrected(data_store, project, period, seed=0) -> bytes:
-    folder = store.active(data_store).path
+    folder = store.open_store(data_store).active().path
     rows = _changed_rows(rows_of(folder, project, period), seed)
     rows["volunteering"] = rows_of(folder, project, period)["volunteering"]  # nothing removed
-    return fill(returns.workbook(project, period, data_store), rows)
+    return fill(returns.workbook(project, period, store.open_store(data_store)), rows)
 
 
 # ---- accounts -------------------------------------------------------------------------------------
@@ -81,7 +81,7 @@ def test_a_submitted_return_changes_no_figure_until_it_is_approved(data_store, p
     before = snapshot(data_store)
     sent = partners.submit(data_store, partner, "our return.xlsx", corrected(data_store, project, period))
     assert sent.ok and sent.submission.state == partners.SUBMITTED, sent.problems.to_frame()
-    assert store.active(data_store).version == "base"
+    assert store.open_store(data_store).active().version == "base"
     changed = {k for k, v in snapshot(data_store).items() if before.get(k) != v}
     assert changed and all(k.startswith(f"{partners.SUBMISSIONS}/") for k in changed)  # only the kept return
     trail = partners.trail(partners.submissions(data_store, project))
@@ -142,9 +142,9 @@ def test_approved_returns_land_as_one_version_with_their_trail(data_store, picks
            for p, d in ((project, period), (other, other_period))]
     result = partners.approve(data_store, ids, "team@example.org")
     assert result.ok, result.summary()
-    active = store.active(data_store)
+    active = store.open_store(data_store).active()
     assert active.version == result.version
-    assert [v.version for v in store.list_versions(data_store)] == [result.version, "base"]  # one version
+    assert [v.version for v in store.open_store(data_store).versions()] == [result.version, "base"]  # one version
     landed = sorted(rows_of(active.path, project, period)["training"], key=lambda r: (r["cadre"], r["gender"],
                                                                                        r["training_type"]))
     assert [r["trainees"] for r in landed] == [r["trainees"] for r in sorted(
@@ -155,12 +155,12 @@ def test_approved_returns_land_as_one_version_with_their_trail(data_store, picks
         assert found.events[1]["who"] == "team@example.org"
     manifest = store.read_manifest(active.path)
     sent_at = {r["project"]: r["submitted_at"] for r in manifest["returns"]}
-    arrived = returns.arrivals(data_store).set_index("project_id")["arrived"].to_dict()
+    arrived = returns.arrivals(store.open_store(data_store)).set_index("project_id")["arrived"].to_dict()
     assert arrived == sent_at == {p: partners.get(data_store, i).submitted_at for p, i in zip((project, other), ids,
                                                                                                strict=True)}
-    assert result.version in returns.versions_changing(project, data_store)["version"].tolist()
+    assert result.version in returns.versions_changing(project, store.open_store(data_store))["version"].tolist()
     untouched = picks[2][0]
-    assert result.version not in returns.versions_changing(untouched, data_store)["version"].tolist()
+    assert result.version not in returns.versions_changing(untouched, store.open_store(data_store))["version"].tolist()
 
 
 def test_the_command_line_approves_as_it_imports_and_records_it(data_store, picks, tmp_path, capsys):
@@ -169,7 +169,7 @@ def test_the_command_line_approves_as_it_imports_and_records_it(data_store, pick
     assert cli.main(["return", "import", str(path), "--data-dir", str(data_store)]) == 0
     capsys.readouterr()
     [found] = partners.submissions(data_store, project)
-    assert found.state == partners.APPROVED and found.version == store.active(data_store).version
+    assert found.state == partners.APPROVED and found.version == store.open_store(data_store).active().version
     assert found.events[0]["sha256"] == store.sha256(path) and "(command line)" in found.events[0]["who"]
 
 
@@ -194,10 +194,10 @@ def test_a_return_sent_after_the_deadline_is_reported_late(data_store, picks):
         record["events"][0]["when"] = f"{sent[p].isoformat()}T10:00:00Z"
         path.write_text(json.dumps(record))
     assert partners.approve(data_store, ids, "admin").ok
-    active = store.active(data_store)
+    active = store.open_store(data_store).active()
     database = db.open_database(active.path, active.version)
     assert database.programme.reporting.deadline_days == 20
-    arrivals = returns.arrivals(data_store)
+    arrivals = returns.arrivals(store.open_store(data_store))
     as_of = dt.date(2030, 1, 1)
     frame = reporting.status(database, as_of, arrivals)
     got = dict(zip(zip(frame["project_id"], frame["quarter"].dt.date, strict=True), frame["status"], strict=True))
@@ -268,7 +268,7 @@ def test_a_partner_sends_a_return_on_the_project_page_and_an_administrator_appro
     assert not at.exception, [e.value for e in at.exception]
     assert any("received" in s.value for s in at.success), [s.value for s in at.success]
     assert any("waiting for the programme team's approval" in i.value for i in at.info)
-    assert store.active(data_store).version == "base"  # not yet approved: no figure changed
+    assert store.open_store(data_store).active().version == "base"  # not yet approved: no figure changed
 
     admin = make_app("pages/data.py")
     admin.text_input(key="admin_password").input(ADMIN_PASSWORD)
@@ -283,15 +283,15 @@ def test_a_partner_sends_a_return_on_the_project_page_and_an_administrator_appro
     admin.run()
     assert not admin.exception, [e.value for e in admin.exception]
     assert any("1 return(s) imported" in s.value.replace("\\", "") for s in admin.success), [e.value for e in admin.error]
-    assert store.active(data_store).version != "base"
+    assert store.open_store(data_store).active().version != "base"
     expected = sum(r["trainees"] for r in _changed_rows(rows_of(data_store, project, period), 0)["training"])
-    assert sum(r["trainees"] for r in rows_of(store.active(data_store).path, project, period)["training"]) == expected
+    assert sum(r["trainees"] for r in rows_of(store.open_store(data_store).active().path, project, period)["training"]) == expected
 
     at.run()  # the partner's page: the trail shows both steps, and the version that changed its figures
     steps = next(d.value for d in at.dataframe if "sha256" in d.value.columns)
     assert steps["step"].tolist() == ["approved", "submitted"]
     links = next(d.value for d in at.dataframe if "link" in d.value.columns)["link"]
-    assert f"data?version={store.active(data_store).version}" in links.tolist()
+    assert f"data?version={store.open_store(data_store).active().version}" in links.tolist()
     st.cache_data.clear()
     st.cache_resource.clear()
 
@@ -317,7 +317,7 @@ def _server_side(project: str, quarter: str, email: str) -> None:
     from impact.app import auth, returns_view
     from impact.storage import store
 
-    st.session_state[auth._PARTNER_KEY] = {"root": str(store.data_dir()), "email": email}
+    st.session_state[auth._PARTNER_KEY] = {"root": str(store.open_store().root), "email": email}
     try:
         returns_view.workbook_for(project, dt.date.fromisoformat(quarter))
         st.write("granted")
@@ -386,26 +386,26 @@ def test_a_partner_logged_in_through_the_identity_provider_is_known_by_its_e_mai
 # ---- on an S3 store ------------------------------------------------------------------------------
 
 def test_accounts_and_returns_on_an_s3_store_are_shared_by_every_server(s3_env, fixture_dir, picks, tmp_path,  # noqa: F811
-                                                                        monkeypatch):
+                                                                        monkeypatch, compiled_imports):
     from impact.ingest import extract_io
     from impact.storage import remote
     from tests.s3_helpers import as_server
 
     url = s3_env.url()
-    assert extract_io.import_extract(fixture_dir, url, prepare=db.prepare).ok
+    assert extract_io.import_extract(fixture_dir, url).ok
     pid = programmes.load(fixture_dir).id
-    root = store.data_dir(url, pid)
+    root = store.open_store(url, pid).root
     project, period = picks[0]
     made = account(root, [project])
     sent = partners.submit(root, made, "s3.xlsx", corrected(root, project, period))
     assert sent.ok, sent.problems.to_frame()
-    objects = remote.listing(store.remote_of(root))
+    objects = remote.listing(store.Store(root).remote)
     assert partners.ACCOUNTS in objects and f"{partners._folder(sent.submission.id)}/s3.xlsx" in objects
     as_server(monkeypatch, tmp_path / "cache-b")  # another server sees the account and approves the return
-    other = store.data_dir(url, pid)
+    other = store.open_store(url, pid).root
     assert other != root and partners.account(other, made.email) == made
-    result = partners.approve(other, [sent.submission.id], "team@example.org", prepare=db.prepare)
+    result = partners.approve(other, [sent.submission.id], "team@example.org")
     assert result.ok, result.summary()
     as_server(monkeypatch, tmp_path / "cache-a")
-    assert store.active(url, pid).version == result.version
+    assert store.open_store(url, pid).active().version == result.version
     assert partners.get(root, sent.submission.id).state == partners.APPROVED

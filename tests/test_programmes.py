@@ -373,9 +373,9 @@ def test_a_new_value_imports_once_the_definition_allows_it(csv_extract, data_sto
     (source / programmes.FILE).write_text(json.dumps(data))
     result = extract_io.import_extract(source, data_store)
     assert result.ok, result.report.to_text()
-    active = store.active(data_store)
+    active = store.open_store(data_store).active()
     assert "Antimicrobial resistance" in programmes.load(active.path).values("theme")
-    assert store.verify(data_store, active.version) == []
+    assert store.Store(data_store).verify(active.version) == []
     assert store.read_manifest(active.path)["definition_changed"] is True
 
 
@@ -396,10 +396,10 @@ def test_a_project_starts_within_its_phase(csv_extract, data_store, tmp_path, de
 
 def test_export_extract_writes_the_definition_and_import_takes_it_back(data_store, definition, tmp_path):
     out = tmp_path / "out"
-    extract_io.export_extract("csv", out, data_dir=data_store)
+    extract_io.export_extract("csv", out, store.open_store(data_store))
     assert programmes.load(out) == definition
     result = extract_io.import_extract(out, data_store)
-    assert result.ok and programmes.load(store.active(data_store).path) == definition
+    assert result.ok and programmes.load(store.open_store(data_store).active().path) == definition
 
 
 # ---- indicators as metrics -------------------------------------------------------------------------
@@ -445,10 +445,10 @@ def test_the_explorer_groups_an_indicator_of_the_second_programme(second_dir, se
 
 def test_the_store_lists_both_programmes_with_their_own_versions(two_programmes, definition, second):
     assert list(store.programmes(two_programmes)) == [definition.id, second.id]
-    assert store.active(two_programmes).version == store.BASE_VERSION
-    assert store.active(two_programmes, second.id).version != store.BASE_VERSION
+    assert store.open_store(two_programmes).active().version == store.BASE_VERSION
+    assert store.open_store(two_programmes, second.id).active().version != store.BASE_VERSION
     with pytest.raises(store.StoreError, match="no programme"):
-        store.active(two_programmes, "nope")
+        store.open_store(two_programmes, "nope").active()
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -488,7 +488,7 @@ def test_an_unknown_programme_in_the_link_gets_a_notice(two_app, definition):
 
 
 def test_portfolio_figures_equal_independent_per_programme_sums(two_programmes, fixture_dir, second_dir):
-    databases = [db.open_database(store.active(two_programmes, pid).path) for pid in store.programmes(two_programmes)]
+    databases = [db.open_database(store.open_store(two_programmes, pid).active().path) for pid in store.programmes(two_programmes)]
     scope = portfolio.Scope(first_year=2019, last_year=2024)
     totals = portfolio.totals(databases, scope)
     by_year = portfolio.by_year(databases, scope)
@@ -622,7 +622,7 @@ def test_template_round_trips_through_import_and_export(fixture_dir, definition,
     result = extract_io.import_extract(folder, empty_store)
     assert result.ok, result.report.to_text()
     out = tmp_path / "out"
-    extract_io.export_extract("parquet", out, data_dir=empty_store, programme=definition.id)
+    extract_io.export_extract("parquet", out, store.open_store(empty_store, definition.id))
     for name in schema.TABLE_NAMES:
         assert pq.read_table(out / f"{name}.parquet").equals(pq.read_table(fixture_dir / f"{name}.parquet")), name
     assert programmes.load(out) == definition
@@ -711,7 +711,7 @@ def test_a_store_from_before_definitions_keeps_working(fixture_dir, tmp_path, mo
     at = make_app()
     assert metrics_shown(at)["Health workers trained"] == f"{independent.scalar('select sum(trainees) from training'):,}"
     out = tmp_path / "out"
-    extract_io.export_extract("csv", out, data_dir=root)
+    extract_io.export_extract("csv", out, store.open_store(root))
     assert programmes.load(out) == inferred  # written out, to be edited and imported
     result = extract_io.import_extract(out, root)
     assert result.ok, result.report.to_text()

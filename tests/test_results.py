@@ -555,7 +555,8 @@ def test_project_progress_equals_the_projects_part_of_the_whole_picture(fixture_
 
 # ---- one run, one data version ------------------------------------------------------------------------
 
-def test_a_version_made_active_mid_run_is_read_by_the_next_run_not_this_one(data_store, tmp_path, monkeypatch):
+def test_a_version_made_active_mid_run_is_read_by_the_next_run_not_this_one(data_store, tmp_path, monkeypatch,
+                                                                            compiled_imports):
     """`begin_run` fixes the version a run reads: an import landing mid-run (here just after the sidebar is drawn)
     changes nothing the results view or the returns view read in that run — they judge and report on the version
     the run started with, as `session.query` counts on it — and the next run reads the new one."""
@@ -563,23 +564,21 @@ def test_a_version_made_active_mid_run_is_read_by_the_next_run_not_this_one(data
     from impact.storage import store
     from impact.query import reporting
 
-    newer = extract_io.import_extract(  # the programme's trainees target doubled, and no project target
-        _targets_csv(tmp_path, [["programme", "", "trainees", "2015-12-31", "26000", "", "newer"]]), data_store,
-        prepare=db.prepare)
+    newer = extract_io.import_extract(_targets_csv(tmp_path, [["programme", "", "trainees", "2015-12-31", "26000", "", "newer"]]), data_store)
     assert newer.ok, newer.report.to_text()
-    store.switch(data_store, store.BASE_VERSION)
+    store.Store(data_store).switch(store.BASE_VERSION)
     mid_run = {"on": True}
     begin, notice = session.begin_run, sidebar.data_notice
 
     def begin_on_the_older():
         if mid_run["on"]:
-            store.switch(data_store, store.BASE_VERSION)
+            store.Store(data_store).switch(store.BASE_VERSION)
         begin()
 
     def notice_then_import_lands():
         notice()
         if mid_run["on"]:
-            store.switch(data_store, newer.version)
+            store.Store(data_store).switch(newer.version)
 
     read = []  # (what, version) of every database the views judged or reported on
 

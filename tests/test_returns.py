@@ -73,14 +73,14 @@ def write(folder: Path, name: str, data: bytes) -> Path:
 
 
 def original_return(data_store, project, period) -> bytes:
-    return fill(returns.workbook(project, period, data_store), rows_of(data_store, project, period))
+    return fill(returns.workbook(project, period, store.open_store(data_store)), rows_of(data_store, project, period))
 
 
 # ---- the workbook ---------------------------------------------------------------------------
 
 def test_the_workbook_has_dropdowns_from_the_definition_and_its_locked_cells_protected(data_store, picks, definition):
     project, period = picks[0]
-    wb = openpyxl.load_workbook(io.BytesIO(returns.workbook(project, period, data_store)))
+    wb = openpyxl.load_workbook(io.BytesIO(returns.workbook(project, period, store.open_store(data_store))))
     assert wb.sheetnames == [returns.INSTRUCTIONS, template.LISTS, "training", "volunteering", "outcomes",
                              returns.REFERENCE, returns.MARKER]
     assert wb[returns.MARKER].sheet_state == "veryHidden" and wb[template.LISTS].sheet_state == "hidden"
@@ -126,9 +126,9 @@ def test_the_workbook_has_dropdowns_from_the_definition_and_its_locked_cells_pro
 def test_a_workbook_outside_the_projects_dates_is_refused(data_store, picks):
     project, _ = picks[0]
     with pytest.raises(ValueError, match="outside"):
-        returns.workbook(project, "2030Q1", data_dir=data_store)
+        returns.workbook(project, "2030Q1", store.open_store(data_store))
     with pytest.raises(ValueError, match="not a quarter"):
-        returns.workbook(project, "2018-07", data_dir=data_store)
+        returns.workbook(project, "2018-07", store.open_store(data_store))
 
 
 # ---- round trip and batches -------------------------------------------------------------------
@@ -136,11 +136,11 @@ def test_a_workbook_outside_the_projects_dates_is_refused(data_store, picks):
 def test_template_filled_and_imported_gives_back_the_same_rows(data_store, picks, fixture_dir, tmp_path):
     project, period = picks[0]
     path = write(tmp_path / "in", "return.xlsx", original_return(data_store, project, period))
-    result = returns.import_returns([path], data_store)
+    result = returns.import_returns([path], store.open_store(data_store))
     assert result.ok, result.report.to_text()
     assert result.changes[["added", "changed", "removed"]].to_numpy().sum() == 0
     out = tmp_path / "out"
-    extract_io.export_extract("parquet", out, data_dir=data_store)
+    extract_io.export_extract("parquet", out, store.open_store(data_store))
     conn = results_sql({**{f"old_{n}": fixture_dir / f"{n}.parquet" for n in schema.TABLE_NAMES},
                  **{f"new_{n}": out / f"{n}.parquet" for n in schema.TABLE_NAMES}})
     for name in schema.TABLE_NAMES:
@@ -169,12 +169,12 @@ def test_a_batch_of_returns_is_one_version_whose_summary_equals_an_independent_d
         spare = next(c for c in returns.combinations(KINDS["training"], definition) if c not in used)
         rows["training"].append(dict(zip(KINDS["training"].dimensions, spare, strict=True)) | {"trainees": 11})
         files.append(write(tmp_path / "batch", f"{project}.xlsx",
-                           fill(returns.workbook(project, period, data_store), rows)))
-    result = returns.import_returns([tmp_path / "batch"], data_store, confirm_removals=True)
+                           fill(returns.workbook(project, period, store.open_store(data_store)), rows)))
+    result = returns.import_returns([tmp_path / "batch"], store.open_store(data_store), confirm_removals=True)
     assert result.ok, result.report.to_text()
-    versions = [v.version for v in store.list_versions(data_store)]
+    versions = [v.version for v in store.open_store(data_store).versions()]
     assert versions == [result.version, "base"]  # one new version for the batch
-    new = store.version_path(data_store, result.version)
+    new = store.Store(data_store).version_path(result.version)
     conn = duckdb.connect()
     for kind in returns.KINDS:
         key = ["project_id", "iso3", "period", *kind.dimensions]
@@ -212,18 +212,18 @@ def test_a_batch_of_returns_is_one_version_whose_summary_equals_an_independent_d
         assert store.sha256(new / f"{name}.parquet") == store.sha256(data_store / f"{name}.parquet")
     manifest = store.read_manifest(new)
     assert [r["project"] for r in manifest["returns"]] == [p for p, _ in picks[:3]]
-    store.rollback("base", data_store)
-    assert store.active(data_store).version == "base"
+    store.open_store(data_store).rollback("base")
+    assert store.open_store(data_store).active().version == "base"
     after = snapshot(data_store)
     assert {k: v for k, v in after.items() if k in base} == base  # the shipped version byte for byte
 
 
 def test_a_zip_of_returns_is_taken_in(data_store, picks, tmp_path):
     chosen = [p for p, d in picks if d == picks[0][1]] or [picks[0][0]]
-    data = returns.zip_workbooks(chosen, picks[0][1], data_store)
+    data = returns.zip_workbooks(chosen, picks[0][1], store.open_store(data_store))
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     assert names == [returns.file_name(p, picks[0][1]) for p in chosen]
-    result = returns.import_returns([write(tmp_path, "returns.zip", data)], data_store)
+    result = returns.import_returns([write(tmp_path, "returns.zip", data)], store.open_store(data_store))
     assert result.needs_confirmation and not result.ok  # blank workbooks for quarters with results
     assert set(result.removals["file"]) == {f"returns.zip/{n}" for n in names}
 
@@ -233,16 +233,16 @@ def test_a_zip_of_returns_is_taken_in(data_store, picks, tmp_path):
 def test_removing_rows_reported_before_needs_confirmation(data_store, picks, tmp_path):
     project, period = picks[1]
     reported = rows_of(data_store, project, period)
-    path = write(tmp_path, "blank.xlsx", returns.workbook(project, period, data_store))
+    path = write(tmp_path, "blank.xlsx", returns.workbook(project, period, store.open_store(data_store)))
     before = snapshot(data_store)
-    refused = returns.import_returns([path], data_store)
+    refused = returns.import_returns([path], store.open_store(data_store))
     assert refused.needs_confirmation and not refused.ok
     assert len(refused.removals) == sum(len(v) for v in reported.values())
     assert "remove" in refused.summary()
     assert snapshot(data_store) == before
-    done = returns.import_returns([path], data_store, confirm_removals=True)
+    done = returns.import_returns([path], store.open_store(data_store), confirm_removals=True)
     assert done.ok
-    assert rows_of(store.active(data_store).path, project, period) == {name: [] for name in returns.TABLES}
+    assert rows_of(store.open_store(data_store).active().path, project, period) == {name: [] for name in returns.TABLES}
 
 
 def _locked_period(wb):
@@ -283,7 +283,7 @@ def test_a_bad_return_is_refused_with_its_location_and_nothing_changes(data_stor
     project, period = picks[0]
     path = write(tmp_path, "bad.xlsx", edit(original_return(data_store, project, period), change))
     before = snapshot(data_store)
-    result = returns.import_returns([path], data_store)
+    result = returns.import_returns([path], store.open_store(data_store))
     assert not result.ok and result.report.total >= 1
     problem = next(p for p in result.report.problems if rule in p.rule)
     assert problem.file == ("bad.xlsx" if sheet is None else f"bad.xlsx › {sheet}")
@@ -298,8 +298,7 @@ def test_foreign_workbooks_are_not_returns(data_store, definition, tmp_path):
     plain.save(tmp_path / "plain.xlsx")
     (tmp_path / "broken.xlsx").write_bytes(b"not a zip")
     before = snapshot(data_store)
-    result = returns.import_returns([tmp_path / "extract.xlsx", tmp_path / "plain.xlsx", tmp_path / "broken.xlsx"],
-                                    data_store)
+    result = returns.import_returns([tmp_path / "extract.xlsx", tmp_path / "plain.xlsx", tmp_path / "broken.xlsx"], store.open_store(data_store))
     rules = {(p.file, p.rule) for p in result.report.problems}
     assert {("extract.xlsx", "not-a-return"), ("plain.xlsx", "not-a-return"), ("broken.xlsx", "unreadable")} <= rules
     assert snapshot(data_store) == before
@@ -313,9 +312,9 @@ def test_a_second_return_for_the_same_quarter_and_one_outside_the_project_are_re
     start = store.read_table(data_store, "projects").to_pandas().set_index("project_id").loc[project, "start_date"]
     monkeypatch.setattr(returns, "_check_due", lambda *args: None)  # as if the workbook had been made elsewhere
     early = calendar.quarter_range(dt.date(start.year - 1, 1, 1), dt.date(start.year - 1, 1, 1))[0]
-    outside = write(tmp_path, "early.xlsx", returns.workbook(project, early, data_store))
+    outside = write(tmp_path, "early.xlsx", returns.workbook(project, early, store.open_store(data_store)))
     before = snapshot(data_store)
-    result = returns.import_returns([first, second, outside], data_store)
+    result = returns.import_returns([first, second, outside], store.open_store(data_store))
     rules = {(p.file, p.rule) for p in result.report.problems}
     assert ("b.xlsx", "duplicate-return") in rules and ("early.xlsx", "period-outside-project") in rules
     assert not any(p.file.startswith("a.xlsx") for p in result.report.problems)
@@ -326,14 +325,14 @@ def test_a_second_return_for_the_same_quarter_and_one_outside_the_project_are_re
 def test_with_accept_valid_only_the_valid_returns_land(data_store, picks, tmp_path):
     (good_project, good_period), (bad_project, bad_period) = picks[0], picks[1]
     rows = _changed_rows(rows_of(data_store, good_project, good_period), 0)
-    good = write(tmp_path / "in", "good.xlsx", fill(returns.workbook(good_project, good_period, data_store), rows))
+    good = write(tmp_path / "in", "good.xlsx", fill(returns.workbook(good_project, good_period, store.open_store(data_store)), rows))
     write(tmp_path / "in", "bad.xlsx", edit(original_return(data_store, bad_project, bad_period), _negative))
     bad_before = rows_of(data_store, bad_project, bad_period)
-    assert not returns.import_returns([tmp_path / "in"], data_store, confirm_removals=True).ok
-    result = returns.import_returns([tmp_path / "in"], data_store, accept_valid=True, confirm_removals=True)
+    assert not returns.import_returns([tmp_path / "in"], store.open_store(data_store), confirm_removals=True).ok
+    result = returns.import_returns([tmp_path / "in"], store.open_store(data_store), accept_valid=True, confirm_removals=True)
     assert result.ok and result.accepted == [good.name] and result.rejected == ["bad.xlsx"]
     assert "1 refused" in result.summary()
-    now = store.active(data_store).path
+    now = store.open_store(data_store).active().path
     assert rows_of(now, good_project, good_period) == {
         name: sorted(v, key=lambda r: tuple(r[d] for d in KINDS[name].dimensions)) for name, v in rows.items()}
     assert rows_of(now, bad_project, bad_period) == bad_before
@@ -352,7 +351,7 @@ def test_the_commands_write_a_workbook_and_import_it(data_store, picks, tmp_path
     assert "outside" in capsys.readouterr().err
     assert cli.main(["return", "import", str(out), "--data-dir", str(data_store)]) == 1
     assert "--confirm-removals" in capsys.readouterr().out
-    assert store.active(data_store).version == "base"
+    assert store.open_store(data_store).active().version == "base"
     assert cli.main(["return", "import", str(out), "--data-dir", str(data_store), "--confirm-removals"]) == 0
     shown = capsys.readouterr().out
     assert "is now active (was base)" in shown and project in shown
@@ -377,7 +376,7 @@ PASSWORD = "returns are due on the fifteenth"
 def test_an_administrator_uploads_returns_on_the_data_page(data_store, picks, monkeypatch):
     project, period = picks[0]
     rows = _changed_rows(rows_of(data_store, project, period), 0)
-    book = fill(returns.workbook(project, period, data_store), rows)
+    book = fill(returns.workbook(project, period, store.open_store(data_store)), rows)
     monkeypatch.setenv("IMPACT_DATA_DIR", str(data_store))
     monkeypatch.setenv(auth.HASH_ENV, auth.hash_password(PASSWORD))
     st.cache_data.clear()
@@ -393,7 +392,7 @@ def test_an_administrator_uploads_returns_on_the_data_page(data_store, picks, mo
     next(b for b in at.button if b.label == "Check and import returns").click()
     at.run()
     assert not at.exception
-    assert store.active(data_store).version == "base"  # a volunteering row would go: not confirmed
+    assert store.open_store(data_store).active().version == "base"  # a volunteering row would go: not confirmed
     assert any("remove" in e.value for e in at.error)
     at.checkbox(key="returns_confirm").check()
     at.run()
@@ -401,13 +400,13 @@ def test_an_administrator_uploads_returns_on_the_data_page(data_store, picks, mo
     at.run()
     assert not at.exception
     assert any("1 return(s) imported" in s.value.replace("\\", "") for s in at.success)
-    assert store.active(data_store).version != "base"
+    assert store.open_store(data_store).active().version != "base"
     at.switch_page("pages/partnerships.py")
     at.query_params["project"] = project
     at.run()
     assert any(f"Last return imported: {calendar.quarter_label(period)}" in m.value.replace("\\", "")
                for m in at.markdown), [m.value for m in at.markdown]
-    assert rows_of(store.active(data_store).path, project, period)["training"][0]["trainees"] == \
+    assert rows_of(store.open_store(data_store).active().path, project, period)["training"][0]["trainees"] == \
         sorted(rows["training"], key=lambda r: tuple(r[d] for d in KINDS["training"].dimensions))[0]["trainees"]
     st.cache_data.clear()
     st.cache_resource.clear()
@@ -458,9 +457,9 @@ def test_reporting_rates_equal_an_independent_count(data_store, picks, tmp_path)
     from impact.query import db, reporting
 
     for project, period in picks[:2]:  # two returns go missing
-        path = write(tmp_path / f"blank-{project}", "blank.xlsx", returns.workbook(project, period, data_store))
-        assert returns.import_returns([path], data_store, confirm_removals=True).ok
-    folder = store.active(data_store).path
+        path = write(tmp_path / f"blank-{project}", "blank.xlsx", returns.workbook(project, period, store.open_store(data_store)))
+        assert returns.import_returns([path], store.open_store(data_store), confirm_removals=True).ok
+    folder = store.open_store(data_store).active().path
     database = db.open_database(folder, "returns-test")
     deadline = database.programme.reporting.deadline_days or 0
     as_of = max(calendar.quarter_end(d) for _, d in picks[:2]) + dt.timedelta(days=deadline + 1)
@@ -503,7 +502,7 @@ def test_text_from_the_data_never_becomes_a_formula_in_the_workbook(data_store, 
     titles = pc.if_else(pc.equal(table["project_id"], project), hostile, table["title"])
     pq.write_table(table.set_column(table.schema.get_field_index("title"), "title", titles.cast(pa.string())),
                    data_store / "projects.parquet")
-    wb = openpyxl.load_workbook(io.BytesIO(returns.workbook(project, period, data_store)))
+    wb = openpyxl.load_workbook(io.BytesIO(returns.workbook(project, period, store.open_store(data_store))))
     formulas = [c.coordinate for s in wb.worksheets for row in s.iter_rows() for c in row if c.data_type == "f"]
     assert formulas == []
     assert wb["training"]["C1"].value == "'" + hostile
@@ -513,23 +512,21 @@ def test_when_a_return_arrived_comes_from_the_versions_manifests(data_store, pic
     from impact.query import db, reporting
 
     project, period = picks[0]
-    first = returns.import_returns([write(tmp_path / "1", "r.xlsx", original_return(data_store, project, period))],
-                                   data_store)
+    first = returns.import_returns([write(tmp_path / "1", "r.xlsx", original_return(data_store, project, period))], store.open_store(data_store))
     other, other_period = picks[1]
-    second = returns.import_returns([write(tmp_path / "2", "s.xlsx", original_return(data_store, other, other_period))],
-                                    data_store)
-    found = returns.arrivals(data_store)
-    manifests = {v: store.read_manifest(store.version_path(data_store, v)) for v in (first.version, second.version)}
+    second = returns.import_returns([write(tmp_path / "2", "s.xlsx", original_return(data_store, other, other_period))], store.open_store(data_store))
+    found = returns.arrivals(store.open_store(data_store))
+    manifests = {v: store.read_manifest(store.Store(data_store).version_path(v)) for v in (first.version, second.version)}
     assert found.to_dict("records") == [
         {"project_id": other, "period": other_period.isoformat(), "arrived": manifests[second.version]["created_at"],
          "version": second.version, "file": "s.xlsx"},
         {"project_id": project, "period": period.isoformat(), "arrived": manifests[first.version]["created_at"],
          "version": first.version, "file": "r.xlsx"}]
-    folder = store.active(data_store).path
+    folder = store.open_store(data_store).active().path
     frame = reporting.status(db.open_database(folder, "arrivals-test"), dt.date(2030, 1, 1), found)
     assert frame["arrived"].notna().sum() == 2
-    store.rollback(first.version, data_store)  # the rolled-back return is no longer in the lineage
-    assert returns.arrivals(data_store)["project_id"].tolist() == [project]
+    store.open_store(data_store).rollback(first.version)  # the rolled-back return is no longer in the lineage
+    assert returns.arrivals(store.open_store(data_store))["project_id"].tolist() == [project]
 
 
 def test_the_heatmap_of_a_large_programme_keeps_the_projects_with_the_most_missing_returns():

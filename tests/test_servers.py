@@ -83,7 +83,7 @@ def test_three_servers_behind_nginx_pick_up_an_import_and_a_rollback(tmp_path):
         switch = step.switch()
         assert switch["stale"] == 0, switch  # every rerun that started after the import showed the new version
         new = imported.version
-        assert store.active(data).version == new
+        assert store.open_store(data).active().version == new
         assert set(_versions_served(cluster, vocab).values()) == {new}  # every server, even one no session hit
 
         rolled = _impact("rollback", store.BASE_VERSION, "--data-dir", str(data))
@@ -194,7 +194,10 @@ def test_a_server_that_stops_answering_is_passed_over_within_seconds(tmp_path):
                     tried = answer.headers["X-Impact-Upstream"]
                 slowest = max(slowest, time.monotonic() - started)
                 passed_over += silent in tried
-            assert passed_over >= 1  # at least one route went to the silent server first, and was moved on
+            log = (tmp_path / "nginx" / "nginx.log").read_text(encoding="utf-8")
+            # The silent server was tried (by one of these requests, or by the proxy's first health check, after
+            # which it is left out for 10 s) and timed out while connecting; every request was answered all the same.
+            assert passed_over >= 1 or f"while connecting to upstream" in log and silent in log, log[-600:]
             assert slowest < 15, f"a request waited {slowest:.0f} s for the silent server"
     finally:
         if proxy is not None:

@@ -16,7 +16,7 @@ from impact import cli
 
 from impact.app.text import plain
 from impact.ingest import extract_io
-from impact.storage import store
+from impact.storage import store, transaction
 from impact.query import db
 from impact.query.filters import Filters
 from tests.conftest import Independent, make_app, metrics_shown
@@ -25,7 +25,7 @@ from tests.data_helpers import read_rows, snapshot, training_with_extra, write_r
 
 def _trainees(data_dir: Path) -> int:
     """Health workers trained in the active version, through the app's own query."""
-    return int(db.run_query(db.open_active(data_dir), "headline_totals", Filters().params())["trainees"].iloc[0])
+    return int(db.run_query(db.open_active(store.open_store(data_dir)), "headline_totals", Filters().params())["trainees"].iloc[0])
 
 
 def test_good_import_switches_version_and_figures_and_rollback_restores(data_store, csv_extract, independent,
@@ -36,7 +36,7 @@ def test_good_import_switches_version_and_figures_and_rollback_restores(data_sto
                                        who="tester")
     assert result.ok, result.report.to_text()
     assert result.previous == store.BASE_VERSION and result.replaced == ["training"]
-    assert store.active(data_store).version == result.version
+    assert store.open_store(data_store).active().version == result.version
     assert (data_store / "ACTIVE").read_text().strip() == result.version
     assert _trainees(data_store) == original + 1000
     assert Independent(data_store / "versions" / result.version).scalar(
@@ -51,19 +51,19 @@ def test_good_import_switches_version_and_figures_and_rollback_restores(data_sto
     # unchanged tables are byte copies of the version in use
     assert (data_store / "versions" / result.version / "projects.parquet").read_bytes() == \
         (data_store / "projects.parquet").read_bytes()
-    assert store.verify(data_store, result.version) == []
-    changed = extract_io.changes(result.version, data_store).set_index("table")
+    assert store.Store(data_store).verify(result.version) == []
+    changed = extract_io.changes(result.version, store.open_store(data_store)).set_index("table")
     assert changed.loc["training", "imported"] == "yes" and changed.loc["projects", "imported"] == ""
     assert (changed["rows before"] == changed["rows now"]).all()
     for path in (data_store / "versions" / result.version).iterdir():
         assert not path.stat().st_mode & 0o222, path  # written once, read-only after
 
-    store.rollback("base", data_store)
-    assert store.active(data_store).version == "base"
+    store.open_store(data_store).rollback("base")
+    assert store.open_store(data_store).active().version == "base"
     assert _trainees(data_store) == original
-    store.rollback(result.version, data_store)
+    store.open_store(data_store).rollback(result.version)
     assert _trainees(data_store) == original + 1000
-    listed = store.list_versions(data_store)
+    listed = store.open_store(data_store).versions()
     assert [v.version for v in listed] == [result.version, "base"]
     assert [v.active for v in listed] == [True, False]
 
@@ -76,10 +76,10 @@ def test_crash_between_writing_and_switching_leaves_old_version_active(data_stor
     def crash(*args, **kwargs):
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(store, "switch", crash)
+    monkeypatch.setattr(store.Store, "switch", crash)
     with pytest.raises(RuntimeError):
         extract_io.import_extract(training_with_extra(csv_extract, tmp_path / "in", 5), data_store)
-    assert store.active(data_store).version == "base"
+    assert store.open_store(data_store).active().version == "base"
     assert not (data_store / "ACTIVE").exists()
     assert _trainees(data_store) == before
     # the written version was removed again: a failed import changes nothing (impact.storage.transaction)
@@ -99,7 +99,7 @@ def test_crash_while_writing_leaves_no_version_and_is_cleaned_next_time(data_sto
     with pytest.raises(OSError):
         extract_io.import_extract(training_with_extra(csv_extract, tmp_path / "in", 5), data_store)
     assert calls["n"] == 1
-    assert store.active(data_store).version == "base"
+    assert store.open_store(data_store).active().version == "base"
     assert not (data_store / "versions").exists() or not list((data_store / "versions").iterdir())
     assert not (data_store / ".staging").exists()  # the half-written folder was removed with the failure
     (data_store / ".staging" / "crashed").mkdir(parents=True)  # what a crash (no cleanup) leaves behind
@@ -114,36 +114,36 @@ def test_switch_is_atomic_rename_and_refuses_incomplete_or_odd_versions(data_sto
     assert sorted(p.name for p in data_store.iterdir() if p.name.startswith("ACTIVE")) == ["ACTIVE"]
     for bad in ("../..", "versions/x", "", "a b", ".hidden", "x" * 100):
         with pytest.raises(store.StoreError):
-            store.switch(data_store, bad)
+            store.Store(data_store).switch(bad)
     (data_store / "versions" / "incomplete").mkdir()
     with pytest.raises(store.StoreError):
-        store.rollback("incomplete", data_store)
-    assert store.active(data_store).version == result.version
+        store.open_store(data_store).rollback("incomplete")
+    assert store.open_store(data_store).active().version == result.version
     (data_store / "ACTIVE").write_text("../../etc\n")
     with pytest.raises(store.StoreError):
-        store.active(data_store)
+        store.open_store(data_store).active()
 
 
 def test_tampered_version_is_not_made_active(data_store, csv_extract, tmp_path):
     result = extract_io.import_extract(training_with_extra(csv_extract, tmp_path / "in", 1), data_store)
-    store.rollback("base", data_store)
+    store.open_store(data_store).rollback("base")
     path = data_store / "versions" / result.version / "countries.parquet"
     path.chmod(0o644)
     path.write_bytes(path.read_bytes() + b"x")
     with pytest.raises(store.StoreError, match="damaged"):
-        store.rollback(result.version, data_store)
-    assert store.active(data_store).version == "base"
+        store.open_store(data_store).rollback(result.version)
+    assert store.open_store(data_store).active().version == "base"
 
 
 def test_delete_refuses_active_and_base_and_removes_others(data_store, csv_extract, tmp_path):
     first = extract_io.import_extract(training_with_extra(csv_extract, tmp_path / "a", 1), data_store).version
     second = extract_io.import_extract(training_with_extra(csv_extract, tmp_path / "b", 2), data_store).version
     with pytest.raises(store.StoreError, match="active"):
-        store.delete_version(second, data_store)
+        store.open_store(data_store).delete_version(second)
     with pytest.raises(store.StoreError):
-        store.delete_version("base", data_store)
-    store.delete_version(first, data_store)
-    assert [v.version for v in store.list_versions(data_store)] == [second, "base"]
+        store.open_store(data_store).delete_version("base")
+    store.open_store(data_store).delete_version(first)
+    assert [v.version for v in store.open_store(data_store).versions()] == [second, "base"]
     assert (data_store / "training.parquet").is_file()
 
 
@@ -152,7 +152,7 @@ def test_lock_serialises_writers(data_store):
     release = threading.Event()
 
     def holder():
-        with store.locked(data_store):
+        with store.Store(data_store).locked():
             held.set()
             release.wait(5)
 
@@ -161,19 +161,19 @@ def test_lock_serialises_writers(data_store):
     held.wait(5)
     try:
         with pytest.raises(store.StoreError, match="another import"):
-            with store.locked(data_store, timeout=0.3):
+            with store.Store(data_store).locked(timeout=0.3):
                 pass
     finally:
         release.set()
         thread.join()
-    with store.locked(data_store, timeout=1):
+    with store.Store(data_store).locked(timeout=1):
         pass
 
 
 def test_a_name_with_a_trailing_newline_is_neither_a_programme_nor_a_version(data_store, tmp_path):
     for bad in ("newprog\n", "hps\n"):
         with pytest.raises(store.StoreError):
-            store.programme_root(data_store, bad, create=True)
+            store.open_store(data_store, bad, create=True).root
     with pytest.raises(store.StoreError):
         store.check_name("v1\n")
     (data_store / "programmes" / "newprog\n").mkdir(parents=True)
@@ -196,15 +196,15 @@ def test_a_folder_without_a_version_is_not_a_programme(data_store):
 
 def test_a_lock_taken_on_a_new_store_that_stays_empty_leaves_nothing(data_store):
     tree = sorted(data_store.rglob("*"))
-    with store.locked(data_store / "programmes" / "fresh", provisional=True):
+    with store.Store(data_store / "programmes" / "fresh").locked(provisional=True):
         assert (data_store / "programmes" / "fresh" / ".lock").is_file()
     assert sorted(data_store.rglob("*")) == tree
-    with store.locked(data_store):  # an existing store keeps its lock file
+    with store.Store(data_store).locked():  # an existing store keeps its lock file
         pass
     assert (data_store / ".lock").is_file()
 
 
-def test_a_new_programme_whose_compile_fails_leaves_nothing(fixture_dir, data_store, tmp_path):
+def test_a_new_programme_whose_compile_fails_leaves_nothing(fixture_dir, data_store, tmp_path, monkeypatch):
     source = tmp_path / "newprog"
     shutil.copytree(fixture_dir, source)
     definition = json.loads((source / "programme.json").read_text(encoding="utf-8"))
@@ -214,14 +214,16 @@ def test_a_new_programme_whose_compile_fails_leaves_nothing(fixture_dir, data_st
     def fail(folder, version):
         raise RuntimeError("compile failed")
 
+    monkeypatch.setattr(transaction, "PREPARERS", [fail])
     with pytest.raises(RuntimeError, match="compile failed"):
-        extract_io.import_extract(source, data_store, programme="newprog", prepare=fail)
+        extract_io.import_extract(source, data_store, programme="newprog")
     assert sorted(data_store.rglob("*")) == tree and store.programmes(data_store) == listing
+    monkeypatch.setattr(transaction, "PREPARERS", [db.prepare])
     result = extract_io.import_extract(source, data_store, programme="newprog")
     assert result.ok and list(store.programmes(data_store)) == ["hps", "newprog"]
 
 
-def test_readers_in_threads_see_no_error_and_no_mix_during_imports(data_store, csv_extract, tmp_path):
+def test_readers_in_threads_see_no_error_and_no_mix_during_imports(data_store, csv_extract, tmp_path, compiled_imports):
     observations: list[tuple[str, int, int]] = []
     errors: list[BaseException] = []
     stop = threading.Event()
@@ -230,7 +232,7 @@ def test_readers_in_threads_see_no_error_and_no_mix_during_imports(data_store, c
         opened: dict[str, db.Database] = {}
         while not stop.is_set():
             try:
-                current = store.active(data_store)
+                current = store.open_store(data_store).active()
                 database = opened.get(current.version) or db.open_database(current.path, current.version)
                 opened[current.version] = database
                 row = db.run_query(database, "headline_totals", Filters().params()).iloc[0]
@@ -250,7 +252,7 @@ def test_readers_in_threads_see_no_error_and_no_mix_during_imports(data_store, c
             at = rows[0].index("volunteer_days")
             rows[1][at] = str(int(rows[1][at]) + 10 * (n + 1))
             write_rows(folder / "volunteering.csv", rows)  # two tables change together
-            result = extract_io.import_extract(folder, data_store, prepare=db.prepare)  # as the app and CLI import
+            result = extract_io.import_extract(folder, data_store)  # compiled first, as the app and CLI import
             assert result.ok, result.report.to_text()
             versions.append(result.version)
         time.sleep(0.15)
@@ -261,7 +263,7 @@ def test_readers_in_threads_see_no_error_and_no_mix_during_imports(data_store, c
     assert not errors, errors[:3]
     expected = {}
     for version in ["base", *versions]:
-        folder = store.version_path(data_store, version)
+        folder = store.Store(data_store).version_path(version)
         ind = Independent(folder)
         expected[version] = (ind.scalar("select sum(trainees) from training"),
                              ind.scalar("select sum(volunteer_days) from volunteering"))
@@ -305,16 +307,16 @@ def test_command_line_import_versions_rollback_and_export(data_store, csv_extrac
 
     good = training_with_extra(csv_extract, tmp_path / "good", 7)
     assert cli.main(["import", str(good), "--data-dir", str(data_store)]) == 0
-    version = store.active(data_store).version
+    version = store.open_store(data_store).active().version
     assert version in capsys.readouterr().out
     assert cli.main(["versions", "--data-dir", str(data_store)]) == 0
     listing = capsys.readouterr().out
     assert f"* {version}" in listing and "  base" in listing
     assert cli.main(["rollback", "base", "--data-dir", str(data_store)]) == 0
-    assert store.active(data_store).version == "base"
+    assert store.open_store(data_store).active().version == "base"
     assert cli.main(["rollback", "no-such-version", "--data-dir", str(data_store)]) == 2
     assert cli.main(["rollback", "../escape", "--data-dir", str(data_store)]) == 2
-    assert store.active(data_store).version == "base"
+    assert store.open_store(data_store).active().version == "base"
 
     out_dir = tmp_path / "exported"
     assert cli.main(["export-extract", "--format", "csv", "--out", str(out_dir), "--data-dir", str(data_store)]) == 0
@@ -329,10 +331,10 @@ def test_command_line_import_compiles_the_new_version_before_switching(data_stor
     compile_version = db.prepare
 
     def prepare(folder, version):
-        seen.append((version, store.active(data_store).version))  # the pointer still names the old version
+        seen.append((version, store.open_store(data_store).active().version))  # the pointer still names the old version
         compile_version(folder, version)
 
     monkeypatch.setattr(db, "prepare", prepare)
     folder = training_with_extra(csv_extract, tmp_path / "in", 5)
     assert cli.main(["import", str(folder), "--data-dir", str(data_store)]) == 0
-    assert seen == [(store.active(data_store).version, store.BASE_VERSION)]
+    assert seen == [(store.open_store(data_store).active().version, store.BASE_VERSION)]

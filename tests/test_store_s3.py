@@ -17,7 +17,7 @@ from tests.s3_helpers import as_server, s3_env, s3_server  # noqa: F401 (fixture
 
 
 def _trainees(url: str, programme: str) -> int:
-    database = db.open_active(url, programme)
+    database = db.open_active(store.open_store(url, programme))
     try:
         return int(db.run_query(database, "headline_totals", Filters().params())["trainees"].iloc[0])
     finally:
@@ -33,10 +33,10 @@ def _with_extra(csv_extract, out, extra: int):
 
 
 @pytest.fixture
-def seeded(s3_env, fixture_dir):  # noqa: F811 (the fixture imported above)
+def seeded(s3_env, fixture_dir, compiled_imports):  # noqa: F811 (the fixture imported above)
     """A fresh S3 store holding the fixture extract as its programme's first imported version."""
     url = s3_env.url()
-    result = extract_io.import_extract(fixture_dir, url, prepare=db.prepare)
+    result = extract_io.import_extract(fixture_dir, url)
     assert result.ok, result.report.to_text()
     return url, programmes.load(fixture_dir).id, result.version
 
@@ -48,23 +48,23 @@ def test_an_import_on_one_server_is_seen_by_another_and_rollback_by_all(seeded, 
     before = _trainees(url, pid)
 
     as_server(monkeypatch, tmp_path / "cache-b")  # another server: its own mirror and compiled files
-    assert store.active(url, pid).version == first
-    assert str(tmp_path / "cache-b") in str(store.active(url, pid).path)
-    assert store.verify(store.data_dir(url, pid), first) == []
+    assert store.open_store(url, pid).active().version == first
+    assert str(tmp_path / "cache-b") in str(store.open_store(url, pid).active().path)
+    assert store.open_store(url, pid).verify(first) == []
     assert _trainees(url, pid) == before
 
     second = extract_io.import_extract(_with_extra(csv_extract, tmp_path / "in", 500), url, programme=pid).version
     assert second and second != first
     as_server(monkeypatch, tmp_path / "cache-a")
-    assert store.active(url, pid).version == second
+    assert store.open_store(url, pid).active().version == second
     assert _trainees(url, pid) == before + 500
 
     assert cli.main(["rollback", first, "--data-dir", url, "--programme", pid]) == 0
     for cache in ("cache-a", "cache-b", "cache-c"):  # cache-c: a server started after the rollback
         as_server(monkeypatch, tmp_path / cache)
-        assert store.active(url, pid).version == first
+        assert store.open_store(url, pid).active().version == first
         assert _trainees(url, pid) == before
-    assert {v.version for v in store.list_versions(url, pid)} == {second, first}  # (imports in one second: any order)
+    assert {v.version for v in store.open_store(url, pid).versions()} == {second, first}  # (imports in one second: any order)
 
 
 def test_active_object_is_replaced_last(seeded, csv_extract, tmp_path, monkeypatch):
@@ -93,7 +93,7 @@ def test_active_object_is_replaced_last(seeded, csv_extract, tmp_path, monkeypat
 def test_a_damaged_version_on_s3_is_never_served(seeded, tmp_path, monkeypatch):
     url, pid, first = seeded
     where = remote.parse(url).child(f"programmes/{pid}")
-    assert store.active(url, pid).version == first  # this server has mirrored the first version
+    assert store.open_store(url, pid).active().version == first  # this server has mirrored the first version
     fake = "20991231-000000-deadbeef"
     for key in remote.listing(where, f"versions/{first}/"):
         data = remote.read_text(where, key) if key.endswith(".json") else None
@@ -108,35 +108,35 @@ def test_a_damaged_version_on_s3_is_never_served(seeded, tmp_path, monkeypatch):
             remote.upload(where, target, tmp_path / "obj")
     remote.write_bytes(where, "ACTIVE", f"{fake}\n".encode())  # someone points ACTIVE at it by hand
 
-    assert store.active(url, pid).version == first  # still served, with a warning in the log
+    assert store.open_store(url, pid).active().version == first  # still served, with a warning in the log
     as_server(monkeypatch, tmp_path / "cache-new")
-    assert store.active(url, pid).version != fake  # a server with nothing mirrored never serves it either
-    assert not (store.data_dir(url, pid) / "versions" / fake).exists()
+    assert store.open_store(url, pid).active().version != fake  # a server with nothing mirrored never serves it either
+    assert not (store.open_store(url, pid).root / "versions" / fake).exists()
 
     as_server(monkeypatch, tmp_path / "cache-cli")  # a fresh command line (a container run) mends it
     assert cli.main(["rollback", first, "--data-dir", url, "--programme", pid]) == 0
     as_server(monkeypatch, tmp_path / "cache-new")
-    assert store.active(url, pid).version == first
+    assert store.open_store(url, pid).active().version == first
 
 
 def test_one_writer_at_a_time_across_machines(seeded):
     url, pid, first = seeded
-    root = store.data_dir(url, pid)
-    where = store.remote_of(root)
+    root = store.open_store(url, pid).root
+    where = store.Store(root).remote
     token = remote.acquire_lock(where, store.LOCK, 1)  # another machine's import holds the lock object
     try:
-        with pytest.raises(store.StoreError, match="another import"), store.locked(root, timeout=1):
+        with pytest.raises(store.StoreError, match="another import"), store.Store(root).locked(timeout=1):
             pass
     finally:
         remote.release_lock(where, store.LOCK, token)
-    with store.locked(root, timeout=1):
+    with store.Store(root).locked(timeout=1):
         assert remote.read_text(where, store.LOCK) is not None
     assert remote.read_text(where, store.LOCK) is None
 
 
 def test_local_store_is_unchanged(data_store):
-    assert store.remote_of(data_store) is None
-    assert store.data_dir(str(data_store)) == data_store.resolve()
+    assert store.Store(data_store).remote is None
+    assert store.open_store(str(data_store)).root == data_store.resolve()
     assert remote.parse("s3://b/some/prefix/").key("ACTIVE") == "some/prefix/ACTIVE"
     assert remote.parse("s3://b").key("ACTIVE") == "ACTIVE"
 
@@ -145,14 +145,14 @@ def test_a_version_deleted_on_one_server_is_not_listed_by_another(seeded, csv_ex
     url, pid, first = seeded
     second = extract_io.import_extract(_with_extra(csv_extract, tmp_path / "in", 9), url, programme=pid).version
     as_server(monkeypatch, tmp_path / "cache-b")
-    assert {v.version for v in store.list_versions(url, pid)} == {second, first}  # both mirrored here (same second: any order)
+    assert {v.version for v in store.open_store(url, pid).versions()} == {second, first}  # both mirrored here (same second: any order)
     as_server(monkeypatch, tmp_path / "cache-a")
     with pytest.raises(store.StoreError, match="is active"):
-        store.delete_version(second, url, pid)
-    store.delete_version(first, url, pid)
+        store.open_store(url, pid).delete_version(second)
+    store.open_store(url, pid).delete_version(first)
     assert not remote.listing(remote.parse(url).child(f"programmes/{pid}"), f"versions/{first}/")
     as_server(monkeypatch, tmp_path / "cache-b")
-    assert [v.version for v in store.list_versions(url, pid)] == [second]
+    assert [v.version for v in store.open_store(url, pid).versions()] == [second]
 
 
 def test_seed_puts_the_shipped_extracts_into_an_empty_store(s3_env, monkeypatch, capsys):  # noqa: F811 (fixture)
@@ -168,5 +168,5 @@ def test_seed_puts_the_shipped_extracts_into_an_empty_store(s3_env, monkeypatch,
     assert seed.main() == 0
     assert store.default_programme(url) == programmes.load(ROOT / "data").id  # the top-level one, as locally
     assert set(store.programmes(url)) == set(store.programmes(ROOT / "data"))
-    assert store.active(url).version == store.BASE_VERSION
+    assert store.open_store(url).active().version == store.BASE_VERSION
     assert seed.main() == 0 and "left as it is" in capsys.readouterr().out

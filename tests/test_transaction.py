@@ -32,11 +32,11 @@ def _tree(root: Path) -> list[str]:
 
 
 def _state(root: Path) -> tuple:
-    return snapshot(root), _tree(root), store.active(root).version
+    return snapshot(root), _tree(root), store.open_store(root).active().version
 
 
-def _fail_at(step: str, monkeypatch) -> object:
-    """Make `step` of the next import fail; return the `prepare` callback to pass to it."""
+def _fail_at(step: str, monkeypatch) -> None:
+    """Make `step` of the next import fail (for "prepare", the preparer the import transaction runs)."""
     def boom(*args, **kwargs):
         raise RuntimeError(f"injected failure at {step}")
 
@@ -59,7 +59,8 @@ def _fail_at(step: str, monkeypatch) -> object:
             return real_replace(src, dst, *args, **kwargs)
 
         monkeypatch.setattr(os, "replace", replace)
-    return boom if step == "prepare" else None
+    elif step == "prepare":
+        monkeypatch.setattr(transaction, "PREPARERS", [boom])
 
 
 def _new_programme(fixture_dir: Path, out: Path) -> Path:
@@ -72,7 +73,7 @@ def _new_programme(fixture_dir: Path, out: Path) -> Path:
 def _a_return(data_store: Path, picks, folder: Path, extra: int = 0) -> Path:
     """A project's return for its quarter, filled in with the shipped figures (its first figure `extra` higher)."""
     project, period = picks[0]
-    book = openpyxl.load_workbook(io.BytesIO(returns.workbook(project, period, data_store)))
+    book = openpyxl.load_workbook(io.BytesIO(returns.workbook(project, period, store.open_store(data_store))))
     for kind in returns.KINDS:
         table = pq.read_table(data_store / f"{kind.table}.parquet").to_pylist()
         mine = [r for r in table if r["project_id"] == project and r["period"] == period]
@@ -96,13 +97,13 @@ def test_a_failure_at_any_step_of_an_extract_import_changes_nothing(step, data_s
                                                                     monkeypatch):
     source = training_with_extra(csv_extract, tmp_path / "in", 7)
     before = _state(data_store)
-    prepare = _fail_at(step, monkeypatch)
+    _fail_at(step, monkeypatch)
     with pytest.raises(RuntimeError, match=f"injected failure at {step}"):
-        extract_io.import_extract(source, data_store, prepare=prepare)
+        extract_io.import_extract(source, data_store)
     assert _state(data_store) == before
     monkeypatch.undo()
     result = extract_io.import_extract(source, data_store)  # and the next import goes through
-    assert result.ok and store.active(data_store).version == result.version
+    assert result.ok and store.open_store(data_store).active().version == result.version
 
 
 @pytest.mark.parametrize("step", STEPS)
@@ -110,9 +111,9 @@ def test_a_failure_at_any_step_of_a_new_programmes_first_import_leaves_no_progra
                                                                                      tmp_path, monkeypatch):
     source = _new_programme(fixture_dir, tmp_path / "newprog")
     before, listing = _state(data_store), store.programmes(data_store)
-    prepare = _fail_at(step, monkeypatch)
+    _fail_at(step, monkeypatch)
     with pytest.raises(RuntimeError, match=f"injected failure at {step}"):
-        extract_io.import_extract(source, data_store, programme="newprog", prepare=prepare)
+        extract_io.import_extract(source, data_store, programme="newprog")
     assert _state(data_store) == before and store.programmes(data_store) == listing
     assert not (data_store / "programmes").exists()
 
@@ -121,12 +122,12 @@ def test_a_failure_at_any_step_of_a_new_programmes_first_import_leaves_no_progra
 def test_a_failure_at_any_step_of_a_returns_import_changes_nothing(step, data_store, picks, tmp_path, monkeypatch):
     path = _a_return(data_store, picks, tmp_path / "in", extra=3)
     before = _state(data_store)
-    prepare = _fail_at(step, monkeypatch)
+    _fail_at(step, monkeypatch)
     with pytest.raises(RuntimeError, match=f"injected failure at {step}"):
-        returns.import_returns([path], data_store, prepare=prepare)
+        returns.import_returns([path], store.open_store(data_store))
     assert _state(data_store) == before  # no version, and no trail of the return either
     monkeypatch.undo()
-    assert returns.import_returns([path], data_store).ok
+    assert returns.import_returns([path], store.open_store(data_store)).ok
 
 
 def test_a_refused_import_changes_nothing_and_commits_once(data_store, csv_extract, tmp_path):
@@ -136,7 +137,7 @@ def test_a_refused_import_changes_nothing_and_commits_once(data_store, csv_extra
     before = _state(data_store)
     assert not extract_io.import_extract(tmp_path / "bad", data_store).ok
     assert _state(data_store) == before
-    with transaction.begin(data_store) as txn:
+    with transaction.begin(store.Store(data_store)) as txn:
         definition = store.load_definition(txn.current.path)
         tables = store.table_files(txn.current.path)
         txn.commit(tables=tables, definition=definition, who="tester", label="again", replaced_tables=[], sources=[])
@@ -156,10 +157,10 @@ def test_an_extract_and_a_returns_import_write_manifests_made_by_the_same_code(d
 
     monkeypatch.setattr(transaction.Transaction, "manifest", spy)
     extract = extract_io.import_extract(training_with_extra(csv_extract, tmp_path / "in", 2), data_store, who="me")
-    batch = returns.import_returns([_a_return(data_store, picks, tmp_path / "r", extra=1)], data_store, who="you")
+    batch = returns.import_returns([_a_return(data_store, picks, tmp_path / "r", extra=1)], store.open_store(data_store), who="you")
     assert extract.ok and batch.ok and len(made) == 2
-    first = store.read_manifest(store.version_path(data_store, extract.version))
-    second = store.read_manifest(store.version_path(data_store, batch.version))
+    first = store.read_manifest(store.Store(data_store).version_path(extract.version))
+    second = store.read_manifest(store.Store(data_store).version_path(batch.version))
     assert list(first) == [k for k in second if k != "returns"]  # the same fields, in the same order
     assert list(first)[:8] == ["label", "illustrative", "created_by", "parent", "programme", "replaced_tables",
                                "definition_changed", "sources"]
@@ -171,7 +172,7 @@ def test_an_extract_and_a_returns_import_write_manifests_made_by_the_same_code(d
     assert set(first["sources"][0]) == {"name", "table", "sha256", "bytes"}
 
 
-def test_a_failed_import_into_an_s3_store_leaves_no_object(s3_env, fixture_dir, csv_extract, tmp_path):  # noqa: F811
+def test_a_failed_import_into_an_s3_store_leaves_no_object(s3_env, fixture_dir, csv_extract, tmp_path, monkeypatch):  # noqa: F811
     url = s3_env.url()
     first = extract_io.import_extract(fixture_dir, url)
     assert first.ok, first.report.to_text()
@@ -182,12 +183,12 @@ def test_a_failed_import_into_an_s3_store_leaves_no_object(s3_env, fixture_dir, 
     def fail(folder, version):
         raise RuntimeError("compile failed")
 
+    monkeypatch.setattr(transaction, "PREPARERS", [fail])
     with pytest.raises(RuntimeError, match="compile failed"):
-        extract_io.import_extract(training_with_extra(csv_extract, tmp_path / "in", 4), url, programme=pid,
-                                  prepare=fail)
+        extract_io.import_extract(training_with_extra(csv_extract, tmp_path / "in", 4), url, programme=pid)
     assert remote.listing(where) == objects  # the uploaded version's objects were deleted again
-    assert store.active(url, pid).version == first.version
-    assert [v.version for v in store.list_versions(url, pid)] == [first.version]
+    assert store.open_store(url, pid).active().version == first.version
+    assert [v.version for v in store.open_store(url, pid).versions()] == [first.version]
 
 
 # ---- the safe archive reader ------------------------------------------------------------------------
@@ -232,7 +233,7 @@ def test_both_zip_paths_refuse_the_same_hostile_zip_naming_the_member(kind, data
     good = _a_return(data_store, picks, tmp_path / "good", extra=2)
     archive, member = _hostile(kind, ("return.xlsx", good.read_bytes()), tmp_path / "returns" / "returns.zip")
     # the valid return beside the hostile member is not taken either, even with --accept-valid: the zip is refused
-    batch = returns.import_returns([archive], data_store, accept_valid=True, confirm_removals=True)
+    batch = returns.import_returns([archive], store.open_store(data_store), accept_valid=True, confirm_removals=True)
     assert not batch.ok
     _refused_naming(batch.report, "returns.zip", member)
     assert _state(data_store) == before
@@ -271,6 +272,6 @@ def test_an_interrupted_pointer_or_account_write_leaves_the_old_file(data_store,
     with pytest.raises(OSError, match="power cut"):
         partners.save_account(data_store, "b@example.org", "B", [project], [project], "tester")
     with pytest.raises(OSError, match="power cut"):
-        store.switch(data_store, store.BASE_VERSION)
+        store.Store(data_store).switch(store.BASE_VERSION)
     assert (data_store / partners.ACCOUNTS).read_bytes() == accounts
     assert snapshot(data_store) == before and not (data_store / store.POINTER).exists()

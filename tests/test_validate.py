@@ -39,7 +39,7 @@ def _tables(folder) -> dict[str, pa.Table]:
 
 
 def _figures(data_dir) -> dict:
-    row = db.run_query(db.open_active(data_dir), "headline_totals", Filters().params()).iloc[0]
+    row = db.run_query(db.open_active(store.open_store(data_dir)), "headline_totals", Filters().params()).iloc[0]
     return {k: (None if v != v else v) for k, v in row.to_dict().items()}
 
 
@@ -49,12 +49,12 @@ def test_export_then_import_round_trips_exactly(fmt, fixture_dir, tmp_path):
     before_tables = _tables(data_dir)
     before_figures = _figures(data_dir)
     out = tmp_path / "export"
-    written = extract_io.export_extract(fmt, out, data_dir=data_dir)
+    written = extract_io.export_extract(fmt, out, store.open_store(data_dir))
     assert sorted(p.name for p in written) == sorted([f"{n}.{fmt}" for n in schema.TABLE_NAMES] + ["programme.json"])
     result = extract_io.import_extract(out, data_dir)
     assert result.ok, result.report.to_text()
     assert result.replaced == sorted(schema.TABLE_NAMES)
-    after = _tables(store.active(data_dir).path)
+    after = _tables(store.open_store(data_dir).active().path)
     for name in schema.TABLE_NAMES:
         assert after[name].equals(before_tables[name]), name
     assert _figures(data_dir) == before_figures
@@ -63,7 +63,7 @@ def test_export_then_import_round_trips_exactly(fmt, fixture_dir, tmp_path):
 def _store_with_titles(fixture_dir, tmp_path):
     data_dir = make_store(fixture_dir, tmp_path / "store")
     source = tmp_path / "source"
-    extract_io.export_extract("parquet", source, data_dir=data_dir)
+    extract_io.export_extract("parquet", source, store.open_store(data_dir))
     projects = pq.read_table(source / "projects.parquet")
     titles = projects.column("title").to_pylist()
     titles[: len(HOSTILE_TITLES)] = HOSTILE_TITLES
@@ -79,9 +79,9 @@ def _store_with_titles(fixture_dir, tmp_path):
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_spreadsheet_export_neutralises_formulas_and_imports_back_unchanged(fmt, fixture_dir, tmp_path):
     data_dir = _store_with_titles(fixture_dir, tmp_path)
-    before = _tables(store.active(data_dir).path)
+    before = _tables(store.open_store(data_dir).active().path)
     out = tmp_path / "sheet"
-    extract_io.export_extract(fmt, out, data_dir=data_dir)
+    extract_io.export_extract(fmt, out, store.open_store(data_dir))
     if fmt == "csv":
         raw = read_rows(out / "projects.csv")
         cells_out = [r[1] for r in raw[1:len(HOSTILE_TITLES) + 1]]
@@ -99,7 +99,7 @@ def test_spreadsheet_export_neutralises_formulas_and_imports_back_unchanged(fmt,
         assert cells.restore(cell) == title
     result = extract_io.import_extract(out, data_dir)
     assert result.ok, result.report.to_text()
-    after = _tables(store.active(data_dir).path)
+    after = _tables(store.open_store(data_dir).active().path)
     for name in schema.TABLE_NAMES:
         assert after[name].equals(before[name]), name
 
@@ -135,7 +135,7 @@ def _countries_csv(csv_extract, delimiter=",", bom=False, line="\r\n", sep_hint=
 def test_csv_dialects_people_send_are_accepted(variant, csv_extract, data_store, tmp_path):
     result = _import_countries(tmp_path, _countries_csv(csv_extract, **variant), data_store)
     assert result.ok, result.report.to_text()
-    imported = pq.read_table(store.active(data_store).path / "countries.parquet")
+    imported = pq.read_table(store.open_store(data_store).active().path / "countries.parquet")
     assert imported.equals(pq.read_table(data_store / "countries.parquet"))
 
 
@@ -152,7 +152,7 @@ def test_excel_style_quirks_are_tidied(csv_extract, data_store, tmp_path):
     (folder / "training.csv").write_text(text.getvalue(), encoding="utf-8")
     result = extract_io.import_extract(folder, data_store)
     assert result.ok, result.report.to_text()
-    trainees = pq.read_table(store.active(data_store).path / "training.parquet").column("trainees").to_pylist()
+    trainees = pq.read_table(store.open_store(data_store).active().path / "training.parquet").column("trainees").to_pylist()
     assert trainees[:2] == [1234, 12]
     assert trainees[2:] == [int(r[6]) for r in rows[3:]]
 
@@ -163,7 +163,7 @@ def test_single_table_import_replaces_only_that_table(csv_extract, data_store, t
     write_rows(tmp_path / "in" / "partnership_scores.csv", rows)
     result = extract_io.import_extract(tmp_path / "in" / "partnership_scores.csv", data_store)
     assert result.ok, result.report.to_text()
-    new = store.active(data_store).path
+    new = store.open_store(data_store).active().path
     for name in schema.TABLE_NAMES:
         same = (new / f"{name}.parquet").read_bytes() == (data_store / f"{name}.parquet").read_bytes()
         assert same == (name != "partnership_scores"), name

@@ -17,24 +17,24 @@ from impact.ingest import extract_io, validate
 from impact.model import calendar
 from impact.reporting import partners, returns
 from impact.storage import store
-from impact.query import db, reporting
+from impact.query import reporting
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
 def _workbook(version: str, programme: str | None, project_id: str, period: dt.date) -> bytes:
-    return returns.workbook(project_id, period, programme=programme)
+    return returns.workbook(project_id, period, store.open_store(None, programme))
 
 
 @st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
 def _zip(version: str, programme: str | None, project_ids: tuple[str, ...], period: dt.date) -> bytes:
-    return returns.zip_workbooks(list(project_ids), period, programme=programme)
+    return returns.zip_workbooks(list(project_ids), period, store.open_store(None, programme))
 
 
 @st.cache_data(ttl=60, max_entries=256, show_spinner=False)
 def _versions_changing(version: str, programme: str | None, project_id: str) -> pd.DataFrame:
-    return returns.versions_changing(project_id, programme=programme)
+    return returns.versions_changing(project_id, store.open_store(None, programme))
 
 
 def _default_quarter(quarters: list[dt.date]) -> int:
@@ -45,7 +45,7 @@ def _default_quarter(quarters: list[dt.date]) -> int:
 
 def _root():
     """The store of the programme on screen (where its accounts and returns are kept)."""
-    return store.data_dir(None, session.programme_id())
+    return session.programme_store().root
 
 
 def workbook_for(project_id: str, period: dt.date) -> bytes:
@@ -188,7 +188,7 @@ def workbooks_for_quarter() -> None:
     quarters = calendar.quarter_range(programme.start, programme.end)
     chosen = st.selectbox("Quarter", quarters, index=_default_quarter(quarters), key="returns_zip_quarter",
                           format_func=calendar.quarter_label)
-    due = returns.due_projects(chosen, programme=session.programme_id())
+    due = returns.due_projects(chosen, session.programme_store())
     if not due:
         st.info(f"No project reports for {calendar.quarter_label(chosen)}.")
         return
@@ -231,8 +231,8 @@ def _take(uploads, accept_valid: bool, confirm: bool) -> None:
         target = extract_io.save_uploads([(u.name, u.getvalue()) for u in uploads], Path(folder), report)
         result = returns.ReturnsResult(report)
         if target is not None:
-            result = returns.import_returns([target], programme=session.programme_id(), accept_valid=accept_valid,
-                                            confirm_removals=confirm, who=auth.admin_name(), prepare=db.prepare,
+            result = returns.import_returns([target], session.programme_store(), accept_valid=accept_valid,
+                                            confirm_removals=confirm, who=auth.admin_name(),
                                             record=partners.record_import)
     st.session_state["returns_outcome"] = _outcome(result)
 
@@ -256,7 +256,7 @@ def upload_returns() -> None:
 def _approve(ids: list[str], confirm: bool) -> None:
     auth.require_admin()
     try:
-        result = partners.approve(_root(), ids, auth.admin_name(), confirm_removals=confirm, prepare=db.prepare)
+        result = partners.approve(_root(), ids, auth.admin_name(), confirm_removals=confirm)
     except (partners.PartnerError, store.StoreError) as error:
         st.session_state["approve_outcome"] = None
         st.session_state["partner_returns_error"] = str(error)
@@ -366,7 +366,7 @@ def partner_accounts() -> None:
 
 @st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
 def _status(version: str, path: str, programme: str | None, as_of: dt.date) -> pd.DataFrame:
-    return reporting.status(session.version_database(version, path), as_of, returns.arrivals(programme=programme))
+    return reporting.status(session.version_database(version, path), as_of, returns.arrivals(store.open_store(None, programme)))
 
 
 HEATMAP_PROJECTS = 300  # rows of the reporting heatmap: beyond a few hundred a cell is too small to read or click

@@ -85,11 +85,16 @@ def _opened() -> tuple[store.ActiveVersion, db.Database]:
     if seen is not None and seen[0] == programme_id():
         active, data = seen[1], seen[2]
     else:
-        active = store.active(programme=programme_id())
+        active = programme_store().active()
         data = _database(active.version, str(active.path))
     if metrics.active_programme() is not data.programme:
         metrics.activate(data.programme)
     return active, data
+
+
+def programme_store() -> store.Store:
+    """The store of the programme this session shows (its versions, and its partners' accounts and returns)."""
+    return store.open_store(None, programme_id())
 
 
 def programme():
@@ -101,9 +106,9 @@ def all_databases() -> list[db.Database]:
     """The active version of every programme in the store, top-level programme first (the chosen programme's is the
     version this run reads)."""
     out, chosen = [], programme_id()
-    for pid in store.programmes():
-        active = active_version() if pid == chosen else store.active(programme=pid)
-        if store.is_complete(store.data_dir(programme=pid), active.version):
+    for pid, held in store.programmes().items():
+        active = active_version() if pid == chosen else held.active()
+        if held.is_complete(active.version):
             out.append(_database(active.version, str(active.path)))
     return out
 

@@ -78,7 +78,7 @@ def programme_chooser() -> None:
     known = store.programmes()
     chosen = session.programme_id()
     if len(known) > 1:
-        names = {pid: _programme_name(pid, path) for pid, path in known.items()}
+        names = {pid: _programme_name(pid, str(held.active().path)) for pid, held in known.items()}
         st.session_state["f_programme"] = chosen
         st.sidebar.selectbox("Programme", list(known), key="f_programme", format_func=names.get,
                              on_change=_switch_programme)
@@ -88,9 +88,9 @@ def programme_chooser() -> None:
 
 
 @st.cache_data(ttl=600, max_entries=64, show_spinner=False)
-def _programme_name(pid: str, path) -> str:
+def _programme_name(pid: str, version_folder: str) -> str:
     try:
-        return store.load_definition(store.active_path(path)).name
+        return store.load_definition(version_folder).name
     except (OSError, ValueError):
         return pid
 

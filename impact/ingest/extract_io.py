@@ -15,7 +15,6 @@ import csv
 import datetime as dt
 import json
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,12 +29,14 @@ EXCEL_MAX_ROWS = 1_048_575  # data rows below the header in one worksheet
 
 @dataclass
 class ImportResult:
-    """What an import did: its report, the new version (None when refused) and the tables replaced."""
+    """What an import did: its report, the new version (None when refused), the tables replaced and the programme
+    it went into."""
 
     report: validate.Report
     version: str | None = None
     previous: str = ""
     replaced: list[str] = field(default_factory=list)
+    programme: str = ""
 
     @property
     def ok(self) -> bool:
@@ -43,23 +44,20 @@ class ImportResult:
         return self.version is not None
 
 
-def import_extract(source: str | Path, data_dir: str | Path | None = None, who: str | None = None,
+def import_extract(source: str | Path, location: str | Path | None = None, who: str | None = None,
                    display: str | None = None, limits: readers.Limits = readers.LIMITS,
                    programme: str | None = None, new_programme: bool = False,
-                   prepare: Callable[[Path, str], None] | None = None,
                    origin: Path | None = None) -> ImportResult:
     """Validate the tables (and programme definition) in `source` and, if there is no problem, make them
     the new active version of their programme.
 
-    The programme is `programme`, else the one the source's `programme.json` names, else the data
-    directory's first. A programme not yet in the store is created (its extract must hold every table
-    and its definition); with `new_programme` the programme must not exist yet. `prepare(folder, version)`
-    runs on the new version before the switch (the query layer's `db.prepare` compiles it, so it must work
-    and readers find it ready). `origin` is the file the tables in `source` were built from (an IATI file):
+    `location` is the data directory (`store.data_location`). The programme is `programme`, else the one the
+    source's `programme.json` names, else the data directory's first. A programme not yet in the store is
+    created (its extract must hold every table and its definition); with `new_programme` the programme must not
+    exist yet. The new version is prepared before the switch (see `transaction.prepared_by`). `origin` is the file the tables in `source` were built from (an IATI file):
     the version's manifest records it first among its sources and names it in its label.
     """
 
-    top = store.data_dir(data_dir)
     source = Path(source)
     report = validate.Report()
     with tempfile.TemporaryDirectory(prefix="impact-import-") as work:
@@ -77,21 +75,21 @@ def import_extract(source: str | Path, data_dir: str | Path | None = None, who: 
             sources.insert(0, transaction.source(display or source.name, source))
         if origin is not None:
             sources.insert(0, transaction.source(display or origin.name, origin))
-        target = programme or (new_definition.id if new_definition else None) or store.default_programme(top)
+        target = programme or (new_definition.id if new_definition else None) or store.default_programme(location)
         where = definitions[0].name if definitions else programmes.FILE
         if target is None:
             report.add(display or source.name, None, "", "", "no-programme",
                        f"The data store is empty: the extract needs its programme's {programmes.FILE}.")
             return ImportResult(report)
         try:
-            root = store.programme_root(top, target, create=True)
+            into = store.open_store(location, target, create=True)
         except store.StoreError as error:
             report.add(where, None, "id", str(target), "bad-programme", str(error))
             return ImportResult(report)
-        with transaction.begin(root, provisional=True) as txn:  # a refused new programme leaves no folder behind
+        with transaction.begin(into, provisional=True) as txn:  # a refused new programme leaves no folder behind
             current = txn.current
             exists = current is not None
-            result = ImportResult(report, previous=txn.previous, replaced=sorted(r.table for r in raws))
+            result = ImportResult(report, previous=txn.previous, replaced=sorted(r.table for r in raws), programme=target)
             if new_definition is not None and new_definition.id != target:
                 report.add(where, None, "id", new_definition.id, "other-programme",
                            f"This definition is for the programme '{new_definition.id}', but the import is into "
@@ -132,7 +130,7 @@ def import_extract(source: str | Path, data_dir: str | Path | None = None, who: 
                      + (f" from {display or origin.name}" if origin is not None else ""))
             tables = {name: typed.get(name, in_use.get(name)) for name in schema.TABLE_NAMES}
             result.version = txn.commit(
-                tables=tables, definition=definition, prepare=prepare, who=who, label=label,
+                tables=tables, definition=definition, who=who, label=label,
                 illustrative=bool(txn.parent.get("illustrative")) and not every_table,
                 replaced_tables=sorted(typed), definition_changed=changed, sources=sources)
             return result
@@ -189,15 +187,14 @@ def _write_xlsx(table, path: Path, name: str) -> None:
     book.save(path)
 
 
-def export_extract(fmt: str, out: str | Path, data_dir: str | Path | None = None,
-                   programme: str | None = None) -> list[Path]:
+def export_extract(fmt: str, out: str | Path, programme_store: store.Store) -> list[Path]:
     """Write the active version's tables and programme definition to `out` as csv, xlsx or parquet
     files (and `programme.json`) that import accepts."""
     import pyarrow.parquet as pq
 
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-    current = store.active(data_dir, programme)
+    current = programme_store.active()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     clashes = [p.name for name in schema.TABLE_NAMES for ext in FORMATS if ext != fmt
@@ -225,13 +222,13 @@ def export_extract(fmt: str, out: str | Path, data_dir: str | Path | None = None
     return written
 
 
-def preview(table: str, rows: int = 200, data_dir: str | Path | None = None, programme: str | None = None):
+def preview(table: str, programme_store: store.Store, rows: int = 200):
     """The first `rows` rows of `table` in the active version, as a DataFrame (read straight from Parquet)."""
     import pyarrow.parquet as pq
 
     if table not in schema.TABLE_NAMES:
         raise ValueError(f"not a table: {table[:40]!r}")
-    path = store.table_files(store.active(data_dir, programme).path)[table]
+    path = store.table_files(programme_store.active().path)[table]
     if not path.is_file():
         return schema.empty(table).to_pandas()
     batch = next(pq.ParquetFile(path).iter_batches(batch_size=max(1, min(rows, 10_000))), None)
@@ -285,14 +282,13 @@ def versions_frame(versions: list[store.VersionInfo]):
     return pd.DataFrame(rows).astype({"rows": "Int64"})
 
 
-def changes(version: str, data_dir: str | Path | None = None, programme: str | None = None):
+def changes(version: str, programme_store: store.Store):
     """Rows per table in `version` against the version it replaced (from the manifests)."""
     import pandas as pd
 
-    root = store.data_dir(data_dir, programme)
-    manifest = store.read_manifest(store.version_path(root, version))
+    manifest = store.read_manifest(programme_store.version_path(version))
     parent = manifest.get("parent")
-    before = store.read_manifest(store.version_path(root, parent)).get("rows", {}) if parent else {}
+    before = store.read_manifest(programme_store.version_path(parent)).get("rows", {}) if parent else {}
     after = manifest.get("rows", {})
     replaced = set(manifest.get("replaced_tables", []))
     return pd.DataFrame(

@@ -29,7 +29,6 @@ import functools
 import hashlib
 import re
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
@@ -564,9 +563,8 @@ class IatiImport:
         return self.result.report
 
 
-def import_iati(path: str | Path, data_dir: str | Path | None = None, programme: str | None = None,
-                who: str | None = None, prepare: Callable[[Path, str], None] | None = None,
-                display: str | None = None) -> IatiImport:
+def import_iati(path: str | Path, location: str | Path | None = None, programme: str | None = None,
+                who: str | None = None, display: str | None = None) -> IatiImport:
     """Read the IATI 2.03 activity file at `path` into the programme's projects, partners, institutions and
     countries, and import them as a new version (nothing changes when any activity cannot be mapped)."""
     path = Path(path)
@@ -576,7 +574,7 @@ def import_iati(path: str | Path, data_dir: str | Path | None = None, programme:
     if not path.is_file():
         report.add(shown, None, "", "", "not-found", f"There is no file called {shown}.")
         return IatiImport(extract_io.ImportResult(report))
-    current_version = store.active(data_dir, programme)
+    current_version = store.open_store(location, programme).active()
     definition = store.load_definition(current_version.path)
     section(definition)
     tree = read(path, report, shown)
@@ -598,8 +596,8 @@ def import_iati(path: str | Path, data_dir: str | Path | None = None, programme:
         folder = Path(work)
         for name in TABLES:
             _write(folder / f"{name}.parquet", name, rows[name])
-        result = extract_io.import_extract(folder, data_dir, who, display=shown, programme=definition.id,
-                                           prepare=prepare, origin=path)
+        result = extract_io.import_extract(folder, location, who, display=shown, programme=definition.id,
+                                           origin=path)
     result.report = _in_file_terms(result.report, rows, shown)
     return IatiImport(result, mapper.out)
 

@@ -222,9 +222,9 @@ def open_database(extract_dir: str | Path, version: str = "") -> Database:
                     in_use)
 
 
-def open_active(data_dir: str | Path | None = None, programme: str | None = None) -> Database:
-    """Open the active version of a programme in the data store (IMPACT_DATA_DIR by default)."""
-    active = store.active(data_dir, programme)
+def open_active(programme_store: store.Store) -> Database:
+    """Open the active version of a programme's store."""
+    active = programme_store.active()
     return open_database(active.path, active.version)
 
 

@@ -26,7 +26,7 @@ import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,7 +78,7 @@ class Account:
 # ---- where the files live: the store's folder, or its objects on S3 ------------------------------
 
 def _read(root: Path, relative: str) -> str | None:
-    where = store.remote_of(root)
+    where = store.Store(root).remote
     if where is not None:
         return remote.read_text(where, relative)
     path = root / relative
@@ -86,7 +86,7 @@ def _read(root: Path, relative: str) -> str | None:
 
 
 def _put(root: Path, relative: str, data: bytes) -> None:
-    where = store.remote_of(root)
+    where = store.Store(root).remote
     if where is not None:
         remote.write_bytes(where, relative, data)
     else:
@@ -95,7 +95,7 @@ def _put(root: Path, relative: str, data: bytes) -> None:
 
 def _records(root: Path) -> list[str]:
     """Every return's record.json, relative to the store."""
-    where = store.remote_of(root)
+    where = store.Store(root).remote
     if where is not None:
         return sorted(k for k in remote.listing(where, f"{SUBMISSIONS}/") if k.endswith(f"/{RECORD}"))
     folder = root / SUBMISSIONS
@@ -136,7 +136,7 @@ def save_account(root: Path, email: str, name: str, projects: Iterable[str], kno
         raise PartnerError(f"There is no project {', '.join(unknown)[:200]} in the data in use.")
     if not chosen:
         raise PartnerError("Choose at least one project the account reports for.")
-    with store.locked(root):
+    with store.Store(root).locked():
         found = accounts(root)
         before = next((a for a in found if a.email == email), None)
         made = Account(email, (name or "").strip()[:120], chosen,
@@ -148,7 +148,7 @@ def save_account(root: Path, email: str, name: str, projects: Iterable[str], kno
 
 def remove_account(root: Path, email: str) -> None:
     """Remove an account (its returns and their trails stay)."""
-    with store.locked(root):
+    with store.Store(root).locked():
         found = accounts(root)
         if not any(a.email == email for a in found):
             raise PartnerError(f"There is no partner account {email[:80]!r}.")
@@ -231,7 +231,7 @@ def fetch_workbook(root: Path, found: Submission, folder: Path) -> Path:
     target = Path(folder) / found.id / found.file
     target.parent.mkdir(parents=True, exist_ok=True)
     relative = f"{_folder(found.id)}/{found.file}"
-    where = store.remote_of(root)
+    where = store.Store(root).remote
     if where is not None:
         remote.download(where, relative, target)
     else:
@@ -284,14 +284,14 @@ def submit(root: Path, who: Account, file_name: str, data: bytes, programme: str
         if not (file_name or "").lower().endswith(".xlsx"):
             report.add(shown, None, "", "", "unknown-file", "A return is an .xlsx workbook.")
             return Submitted(None, report)
-        found, report = returns.check_return(path, shown, root)
+        found, report = returns.check_return(path, shown, store.Store(root))
         if found is not None and not who.may_report(found.project):
             report.add(shown, None, "project", found.project, "not-your-project",
                        f"This workbook is the return of {found.project}; your account reports for "
                        f"{', '.join(who.projects)}. Download your own project's workbook from its page.")
         if found is None or not report.ok:
             return Submitted(None, report)
-        with store.locked(root):
+        with store.Store(root).locked():
             waiting = [s for s in submissions(root, found.project, [SUBMITTED, RETURNED])
                        if s.period == found.period.isoformat()]
             event = {"step": SUBMITTED, "who": who.email, "when": now(), "file": shown, "sha256": found.sha256}
@@ -309,7 +309,7 @@ def send_back(root: Path, submission_id: str, note: str, who: str) -> Submission
     note = (note or "").strip()
     if not note:
         raise PartnerError("Say why the return goes back: the partner sees the note on the project's page.")
-    with store.locked(root):
+    with store.Store(root).locked():
         item = get(root, submission_id)
         if item.state != SUBMITTED:
             raise PartnerError(f"Return {item.id} is {item.state}; only a submitted return can be sent back.")
@@ -320,8 +320,7 @@ def send_back(root: Path, submission_id: str, note: str, who: str) -> Submission
     return item
 
 
-def approve(root: Path, submission_ids: list[str], who: str, confirm_removals: bool = False,
-            prepare: Callable[[Path, str], None] | None = None) -> returns.ReturnsResult:
+def approve(root: Path, submission_ids: list[str], who: str, confirm_removals: bool = False) -> returns.ReturnsResult:
     """The team approves submitted returns: all of them land as ONE new version, or none does (the result says
     why: a problem, or rows the returns would remove without `confirm_removals`)."""
     items = [get(root, i) for i in dict.fromkeys(submission_ids)]
@@ -332,7 +331,7 @@ def approve(root: Path, submission_ids: list[str], who: str, confirm_removals: b
         raise PartnerError(f"Only submitted returns can be approved; {', '.join(f'{i.id} is {i.state}' for i in waiting)}.")
     with tempfile.TemporaryDirectory(prefix="impact-approve-") as work:
         paths = [fetch_workbook(root, i, Path(work)) for i in items]
-        result = returns.import_returns(paths, root, confirm_removals=confirm_removals, who=who, prepare=prepare,
+        result = returns.import_returns(paths, store.Store(root), confirm_removals=confirm_removals, who=who,
                                         submitted={i.sha256: i.submitted_at for i in items})
     if result.ok:
         when = now()

@@ -124,8 +124,7 @@ def combinations(kind: Kind, definition: programmes.Programme) -> list[tuple[str
     return list(itertools.product(*(schema.allowed(spec.column(d), definition) for d in kind.dimensions)))
 
 
-def workbook(project_id: str, period: str | dt.date, data_dir: str | Path | None = None,
-             programme: str | None = None) -> bytes:
+def workbook(project_id: str, period: str | dt.date, programme_store: store.Store) -> bytes:
     """The reporting workbook of one project and quarter (.xlsx bytes), from the active version."""
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill, Protection
@@ -133,7 +132,7 @@ def workbook(project_id: str, period: str | dt.date, data_dir: str | Path | None
     from openpyxl.worksheet.datavalidation import DataValidation
 
     day = calendar.require_quarter(period) if isinstance(period, str) else period
-    current = store.active(data_dir, programme)
+    current = programme_store.active()
     definition = store.load_definition(current.path)
     projects = _projects(current.path)
     if project_id not in projects:
@@ -249,14 +248,13 @@ def instructions(definition: programmes.Programme, project: Project, period: dt.
     ]
 
 
-def zip_workbooks(project_ids: list[str], period: str | dt.date, data_dir: str | Path | None = None,
-                  programme: str | None = None) -> bytes:
+def zip_workbooks(project_ids: list[str], period: str | dt.date, programme_store: store.Store) -> bytes:
     """A .zip of the reporting workbooks of several projects for one quarter."""
     day = calendar.require_quarter(period) if isinstance(period, str) else period
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for project_id in project_ids:
-            archive.writestr(file_name(project_id, day), workbook(project_id, day, data_dir, programme))
+            archive.writestr(file_name(project_id, day), workbook(project_id, day, programme_store))
     return out.getvalue()
 
 
@@ -265,10 +263,10 @@ def file_name(project_id: str, period: dt.date) -> str:
     return f"return-{re.sub(r'[^A-Za-z0-9_-]', '_', project_id)}-{calendar.quarter_label(period)}.xlsx"
 
 
-def due_projects(period: str | dt.date, data_dir: str | Path | None = None, programme: str | None = None) -> list[str]:
+def due_projects(period: str | dt.date, programme_store: store.Store) -> list[str]:
     """The projects that report for a quarter (it falls within their dates)."""
     day = calendar.require_quarter(period) if isinstance(period, str) else period
-    projects = _projects(store.active(data_dir, programme).path)
+    projects = _projects(programme_store.active().path)
     return sorted(p.project_id for p in projects.values() if day in calendar.quarter_range(p.start, p.end))
 
 
@@ -481,22 +479,20 @@ def diff(before: pa.Table, after: pa.Table, kind: Kind) -> tuple[int, int, int]:
     return len(new.index.difference(old.index)), changed, len(old.index.difference(new.index))
 
 
-def import_returns(paths: list[str | Path], data_dir: str | Path | None = None, programme: str | None = None,
+def import_returns(paths: list[str | Path], programme_store: store.Store,
                    accept_valid: bool = False, confirm_removals: bool = False, who: str | None = None,
-                   prepare: Callable[[Path, str], None] | None = None,
                    limits: readers.Limits = readers.LIMITS, submitted: dict[str, str] | None = None,
                    record: Callable[[Path, Return, Path, str, str], object] | None = None) -> ReturnsResult:
     """Check a batch of returns and, when all is well (or with `accept_valid`, for the valid ones), make them
     ONE new version in which each return replaces its project's rows for its quarter and nothing else.
 
     `submitted` maps a workbook's sha256 to when a partner submitted it (its arrival, kept in the manifest);
-    `record(root, return, workbook, who, version)` is called for each imported return before the lock is let go
+    `record(root, return, workbook, who, version)` (root: the store's folder) is called for each imported return before the lock is let go
     (`partners.record_import` writes it to its project's trail as imported and approved by `who`)."""
     report = validate.Report()
     result = ReturnsResult(report)
-    root = store.data_dir(data_dir, programme)
-    with tempfile.TemporaryDirectory(prefix="impact-returns-") as work, transaction.begin(root) as txn:
-        current = txn.current or store.active(root)
+    with tempfile.TemporaryDirectory(prefix="impact-returns-") as work, transaction.begin(programme_store) as txn:
+        current = txn.current or programme_store.active()
         result.previous = current.version
         definition = store.load_definition(current.path)
         projects = _projects(current.path)
@@ -565,7 +561,7 @@ def import_returns(paths: list[str | Path], data_dir: str | Path | None = None, 
         described = ", ".join(f"{r.project} {calendar.quarter_label(r.period)}" for r, _ in good)
         write = {name: tables[name] if name in TABLES else files_in_use[name] for name in schema.TABLE_NAMES}
         result.version = txn.commit(
-            tables=write, definition=definition, prepare=prepare, who=who,
+            tables=write, definition=definition, who=who,
             label=f"Quarterly returns: {described}"[:300], replaced_tables=list(TABLES),
             sources=[{"name": r.name, "sha256": r.sha256} for r, _ in good],
             returns=[{"project": r.project, "period": r.period.isoformat(), "file": r.name, "sha256": r.sha256,
@@ -573,7 +569,7 @@ def import_returns(paths: list[str | Path], data_dir: str | Path | None = None, 
                      for r, _ in good])
         if record is not None:  # the team's own path approves as it imports: each return's trail says so
             for found, _ in good:
-                record(root, found, kept[found.sha256], txn.written["created_by"], result.version)
+                record(programme_store.root, found, kept[found.sha256], txn.written["created_by"], result.version)
         return result
 
 
@@ -592,10 +588,10 @@ def _check(path: Path, shown: str, definition: programmes.Programme, projects: d
     return found, {name: typed.get(name, schema.empty(name, definition)) for name in TABLES}, part
 
 
-def check_return(path: str | Path, shown: str, data_dir: str | Path | None = None, programme: str | None = None,
+def check_return(path: str | Path, shown: str, programme_store: store.Store,
                  limits: readers.Limits = readers.LIMITS) -> tuple[Return | None, validate.Report]:
     """Read and check one return against the version in use, as `import_returns` would, changing nothing."""
-    current = store.active(store.data_dir(data_dir, programme))
+    current = programme_store.active()
     definition = store.load_definition(current.path)
     context = {name: (store.read_table(current.path, name).cast(schema.arrow_schema(name, definition)),
                       f"{name} in version {current.version} (in use)")
@@ -628,15 +624,14 @@ def _check_identity(found: Return, definition: programmes.Programme, projects: d
                    f"{calendar.quarter_label(found.period)}; send one return per project and quarter.")
 
 
-def arrivals(data_dir: str | Path | None = None, programme: str | None = None) -> pd.DataFrame:
+def arrivals(programme_store: store.Store) -> pd.DataFrame:
     """When each project's return for a quarter arrived, from the manifests of the active version and the versions
     it was built on: project_id, period, arrived (UTC, ISO 8601: the first return's submission, else its import),
     version and file (the latest return's: a correction replaces the figures, not the arrival)."""
-    root = store.data_dir(data_dir, programme)
-    version, seen, rows = store.active(root).version, set(), []
+    version, seen, rows = programme_store.active().version, set(), []
     while version and version != store.BASE_VERSION and version not in seen:
         seen.add(version)
-        manifest = store.read_manifest(store.version_path(root, version))
+        manifest = store.read_manifest(programme_store.version_path(version))
         for entry in manifest.get("returns", []):
             rows.append({"project_id": entry.get("project"), "period": entry.get("period"),
                          "arrived": entry.get("submitted_at") or manifest.get("created_at", ""), "version": version,
@@ -669,11 +664,11 @@ def _fingerprints(folder: str) -> dict[tuple[str, str], tuple[int, int]]:
     return out
 
 
-def versions_changing(project_id: str, data_dir: str | Path | None = None, programme: str | None = None) -> pd.DataFrame:
+def versions_changing(project_id: str, programme_store: store.Store) -> pd.DataFrame:
     """The versions that changed a project's figures (training, volunteering or outcomes rows against the version
     each was made from; the shipped extract when it has figures for the project), newest first: version, when,
     by, label, tables, in_use."""
-    listed = store.list_versions(data_dir, programme)
+    listed = programme_store.versions()
     by_name = {v.version: v for v in listed}
     rows = []
     for info in listed:

@@ -13,6 +13,10 @@ Several programmes share one data directory: the top-level store is the programm
 `programme.json` names, and each other programme is a store of the same layout in
 `programmes/<id>/` (its own versions, `ACTIVE` pointer, rollback and lock).
 
+A programme's store is handled as one object, a `Store` (`open_store(location, programme)`; `programmes()`
+lists them): its versions, its active version, its lock and its writes are its methods, so nothing passes
+"a data directory and a programme id" around.
+
 A new version is written completely in `.staging/`, fsynced, then renamed into `versions/`;
 only then is the pointer switched (write a temporary file, fsync, `os.replace`, fsync the
 directory). A reader therefore sees the old version or the new one, never a mix, and a crash
@@ -22,14 +26,14 @@ The store can also live on S3-compatible object storage (IMPACT_DATA_DIR=s3://bu
 layout as object keys; impact.storage.remote moves the objects). Each process then works on a local mirror of
 it, a folder in the cache directory (IMPACT_CACHE_DIR) marked with a `.remote` file, so every path-based
 reader, the DuckDB compile and the import code stay as they are:
-- reading: `data_dir()` refreshes the mirror at most every IMPACT_S3_POLL_SECONDS (default 1): it reads
+- reading: `open_store()` and `Store.active()` refresh the mirror at most every IMPACT_S3_POLL_SECONDS (default 1): it reads
   the `ACTIVE` object, downloads a version it has not got yet (once: versions are immutable) into a
   temporary folder, checks every file against the version's manifest, renames it into `versions/`, and
   only then moves the mirror's own `ACTIVE`. An unreachable store or a damaged version leaves the mirror on
   the version it had (a warning in the log, no reader error);
-- writing: `locked()` also takes the store's lock object (a conditional write, see impact.storage.remote)
-  and refreshes the mirror; `write_version()` builds the version in the mirror as for a local store, then
-  uploads its files, the manifest last; `switch()` checks the uploaded objects and replaces the `ACTIVE`
+- writing: `Store.locked()` also takes the store's lock object (a conditional write, see impact.storage.remote)
+  and refreshes the mirror; `Store.write_version()` builds the version in the mirror as for a local store, then
+  uploads its files, the manifest last; `Store.switch()` checks the uploaded objects and replaces the `ACTIVE`
   object last, so no reader can follow a pointer to a version that is not completely uploaded.
 """
 
@@ -100,17 +104,96 @@ class VersionInfo:
         return self.manifest.get("created_at", "")
 
 
+@dataclass(frozen=True)
+class Store:
+    """One programme's store: the handle every reader and writer of its versions takes (`open_store` gives it).
+
+    `root` is the store's folder — in the data directory itself for the top-level programme, `programmes/<id>/` for
+    the others — or, for a store on S3, that folder in the process's local mirror (`remote` is then where on S3 it
+    lives, and `active()` refreshes the mirror at most every `poll_seconds()`)."""
+
+    root: Path
+
+    @property
+    def top(self) -> Path:
+        """The data directory this store belongs to (the root itself for the top-level programme)."""
+        return _top_level(self.root)
+
+    @property
+    def id(self) -> str | None:
+        """The programme this store holds (from its definition), or None for an empty one being created."""
+        return _own_id(self.root)
+
+    @property
+    def remote(self) -> remote.Location | None:
+        """Where on S3 this store lives; None for a local one."""
+        return _remote_of(self.root)
+
+    def active(self) -> ActiveVersion:
+        """The version in use (an S3 store's mirror refreshed first when its last look is older than a poll)."""
+        url = _mirrored_url(self.top)
+        if url is not None:
+            _mirror(url)
+        return _active(self.root)
+
+    def definition(self) -> Programme:
+        """The programme's definition in the version in use."""
+        return load_definition(self.active().path)
+
+    def versions(self) -> list[VersionInfo]:
+        """Every complete version, newest first, the shipped extract ("base") last."""
+        return _versions(self.root)
+
+    def version_path(self, version: str) -> Path:
+        """The folder holding `version` (StoreError for a malformed id)."""
+        return _version_path(self.root, version)
+
+    def is_complete(self, version: str) -> bool:
+        """True when the version's folder holds every table (and, for imports, its manifest)."""
+        return _is_complete(self.root, version)
+
+    def verify(self, version: str) -> list[str]:
+        """Files of an imported version whose checksum no longer matches its manifest (empty = intact)."""
+        return _verify(self.root, version)
+
+    def locked(self, timeout: float = 30.0, *, provisional: bool = False):
+        """The store's exclusive writer lock for a `with` block (see `_locked`)."""
+        return _locked(self.root, timeout, provisional=provisional)
+
+    def write_version(self, tables: dict, manifest: dict, definition: str | None = None) -> str:
+        """Write a new, complete version (not made active: `switch`); hold `locked()`. See `_write_version`."""
+        return _write_version(self.root, tables, manifest, definition)
+
+    def switch(self, version: str) -> None:
+        """Make `version` active atomically (on S3, the ACTIVE object first). Hold `locked()`."""
+        _switch(self.root, version)
+
+    def discard(self, version: str) -> None:
+        """Remove a version written but not made active (an import that failed after writing it). Hold `locked()`."""
+        _discard(self.root, version)
+
+    def rollback(self, version: str) -> None:
+        """Make an existing, intact version active again (the shipped extract is "base")."""
+        _rollback(self.root, version)
+
+    def delete_version(self, version: str) -> None:
+        """Delete an imported version that is not active (the shipped extract is never deleted)."""
+        _delete_version(self.root, version)
+
+
 def data_location(override: str | Path | None = None) -> str | Path:
     """Where the data directory is, as chosen: the argument, else IMPACT_DATA_DIR, else the project's `data/`
     (a folder, or an s3:// address)."""
     return override or os.environ.get("IMPACT_DATA_DIR") or PROJECT_ROOT / "data"
 
 
-def data_dir(override: str | Path | None = None, programme: str | None = None) -> Path:
-    """The store of `programme` (default: the top-level one) in the data directory (see `data_location`)."""
-    chosen = data_location(override)
-    root = _mirror(chosen) if remote.is_url(chosen) else _resolved(str(chosen))
-    return root if programme is None else programme_root(root, programme)
+def open_store(location: str | Path | None = None, programme: str | None = None, *, create: bool = False) -> Store:
+    """The store of `programme` (default: the top-level one) in the data directory at `location` (see
+    `data_location`; an S3 store's mirror is refreshed first). StoreError for an unknown programme, unless `create`
+    (a new programme's first import: its folder is made by the import's lock, and removed again if it is refused)."""
+    chosen = data_location(location)
+    top = _mirror(chosen) if remote.is_url(chosen) else _resolved(str(chosen))
+    return Store(top if programme is None else _programme_root(top, programme, create=create))
 
 
 @functools.lru_cache(maxsize=64)
@@ -119,7 +202,7 @@ def _resolved(folder: str) -> Path:
     return Path(folder).resolve()
 
 
-def top_level(root: Path) -> Path:
+def _top_level(root: Path) -> Path:
     """The data directory a programme's store belongs to (itself for the top-level store)."""
     return root.parent.parent if root.parent.name == PROGRAMMES else root
 
@@ -127,7 +210,7 @@ def top_level(root: Path) -> Path:
 def _own_id(root: Path) -> str | None:
     """The programme id of a store (from its shipped definition, else its active version's: an import
     never changes a store's id, so either says the same)."""
-    for folder in (root, active_path(root)):
+    for folder in (root, _active_path(root)):
         path = folder / DEFINITION
         try:
             value = _definition_id(str(path), path.stat().st_mtime_ns)
@@ -135,7 +218,7 @@ def _own_id(root: Path) -> str | None:
             continue
         if value:
             return value
-    if is_complete(root, BASE_VERSION) or (root / POINTER).is_file():
+    if _is_complete(root, BASE_VERSION) or (root / POINTER).is_file():
         return INFERRED_ID  # a store from before extracts carried their definition (impact.model.programme.infer)
     return None
 
@@ -150,46 +233,46 @@ def _definition_id(path: str, _mtime_ns: int) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def programmes(override: str | Path | None = None) -> dict[str, Path]:
+def programmes(location: str | Path | None = None) -> dict[str, Store]:
     """Every programme in the data directory: id -> its store, the top-level programme first."""
-    root = data_dir(override)
-    found: dict[str, Path] = {}
-    own = _own_id(root)
+    top = open_store(location).root
+    found: dict[str, Store] = {}
+    own = _own_id(top)
     if own:
-        found[own] = root
-    folder = root / PROGRAMMES
+        found[own] = Store(top)
+    folder = top / PROGRAMMES
     if folder.is_dir():
         for path in sorted(folder.iterdir()):
             # A folder with no version and no definition is not a programme (e.g. one a crash left mid-creation).
             if _PROGRAMME_ID.fullmatch(path.name) and path.name not in found and path.is_dir() and _own_id(path):
-                found[path.name] = path
+                found[path.name] = Store(path)
     return found
 
 
-def default_programme(override: str | Path | None = None) -> str | None:
+def default_programme(location: str | Path | None = None) -> str | None:
     """The programme shown when none is chosen: the top-level one, else the first."""
-    return next(iter(programmes(override)), None)
+    return next(iter(programmes(location)), None)
 
 
-def programme_root(root: Path, programme: str, *, create: bool = False) -> Path:
-    """The store of programme `programme` in the data directory `root` (StoreError if unknown)."""
+def _programme_root(top: Path, programme: str, *, create: bool = False) -> Path:
+    """The folder of programme `programme`'s store in the data directory `top` (StoreError if unknown)."""
     if not isinstance(programme, str) or not _PROGRAMME_ID.fullmatch(programme):
         raise StoreError(f"not a programme id: {str(programme)[:40]!r} (lower-case letters, digits and '-')")
-    if _own_id(root) == programme:
-        return root
-    path = root / PROGRAMMES / programme
+    if _own_id(top) == programme:
+        return top
+    path = top / PROGRAMMES / programme
     if not path.is_dir() and not create:
-        known = ", ".join(programmes(root)) or "none"
-        raise StoreError(f"there is no programme {programme!r} in {root} (programmes: {known})")
+        known = ", ".join(programmes(top)) or "none"
+        raise StoreError(f"there is no programme {programme!r} in {top} (programmes: {known})")
     return path
 
 
-def active_path(root: Path) -> Path:
+def _active_path(root: Path) -> Path:
     """The folder of the active version of the store `root` (no checks)."""
     pointer = root / POINTER
     try:
         version = pointer.read_text(encoding="utf-8").strip() if pointer.is_file() else BASE_VERSION
-        return version_path(root, version or BASE_VERSION)
+        return _version_path(root, version or BASE_VERSION)
     except (OSError, StoreError):
         return root
 
@@ -209,16 +292,6 @@ def load_definition(folder: str | Path) -> Programme:
     return read(path) if path.is_file() else infer(folder)
 
 
-def manifest_programme(override: str | Path | None, version: str, programme: str | None = None) -> str:
-    """The programme a just-imported version belongs to (from its manifest)."""
-    if programme:
-        return programme
-    for pid, path in programmes(override).items():
-        if (path / VERSIONS / version).is_dir():
-            return pid
-    return "?"
-
-
 def check_name(version: str) -> str:
     """`version` if it is a well-formed version id (no paths, no dots); else StoreError."""
     if not isinstance(version, str) or not _VERSION_NAME.fullmatch(version):
@@ -226,18 +299,17 @@ def check_name(version: str) -> str:
     return version
 
 
-def version_path(root: Path, version: str) -> Path:
-    """The folder holding `version` inside the data directory `root`."""
+def _version_path(root: Path, version: str) -> Path:
+    """The folder holding `version` inside the store `root`."""
     return root if version == BASE_VERSION else root / VERSIONS / check_name(version)
 
 
-def active(override: str | Path | None = None, programme: str | None = None) -> ActiveVersion:
-    """The active version of a programme's store (default: the top-level one)."""
-    root = data_dir(override, programme)
+def _active(root: Path) -> ActiveVersion:
+    """The active version of the store `root`."""
     pointer = root / POINTER
     version = pointer.read_text(encoding="utf-8").strip() if pointer.is_file() else BASE_VERSION
     version = check_name(version or BASE_VERSION)
-    return ActiveVersion(version, version_path(root, version))
+    return ActiveVersion(version, _version_path(root, version))
 
 
 def read_manifest(folder: Path) -> dict:
@@ -302,7 +374,7 @@ _BUSY = "another import or switch is running on this data store; try again in a 
 
 
 @contextlib.contextmanager
-def locked(root: Path, timeout: float = 30.0, *, provisional: bool = False) -> Iterator[None]:
+def _locked(root: Path, timeout: float = 30.0, *, provisional: bool = False) -> Iterator[None]:
     """Hold the store's exclusive writer lock (imports, switches, deletions) for the block (on an S3 store
     also its lock object, and the mirror refreshed first).
 
@@ -313,7 +385,7 @@ def locked(root: Path, timeout: float = 30.0, *, provisional: bool = False) -> I
     deadline = time.monotonic() + timeout
     with _take_lock(root, deadline) as fh:
         try:
-            where = remote_of(root)
+            where = _remote_of(root)
             if where is None:
                 yield
                 return
@@ -364,7 +436,7 @@ def _take_lock(root: Path, deadline: float):
 
 def _has_active_version(root: Path) -> bool:
     """True when the store names an active version or ships an extract (a store worth keeping)."""
-    return (root / POINTER).is_file() or is_complete(root, BASE_VERSION)
+    return (root / POINTER).is_file() or _is_complete(root, BASE_VERSION)
 
 
 def _remove_created(created: list[Path]) -> None:
@@ -400,12 +472,19 @@ def mirror_dir(url: str) -> Path:
     return (base / "s3" / key).resolve()
 
 
-def remote_of(root: Path) -> remote.Location | None:
-    """Where on S3 a mirrored store (the top-level one or a programme's) lives; None for a local store."""
-    top = top_level(Path(root))
+def _mirrored_url(top: Path) -> str | None:
+    """The s3:// address a data directory mirrors (None for a local one)."""
     try:
-        url = (top / REMOTE_MARK).read_text(encoding="utf-8").strip()
+        return (top / REMOTE_MARK).read_text(encoding="utf-8").strip()
     except OSError:
+        return None
+
+
+def _remote_of(root: Path) -> remote.Location | None:
+    """Where on S3 a mirrored store (the top-level one or a programme's) lives; None for a local store."""
+    top = _top_level(Path(root))
+    url = _mirrored_url(top)
+    if url is None:
         return None
     where = remote.parse(url)
     return where if top == Path(root) else where.child(f"{PROGRAMMES}/{Path(root).name}")
@@ -480,7 +559,7 @@ def _ensure_version(root: Path, where: remote.Location, version: str) -> None:
     """Download an S3 store's version into its mirror once (checked against its manifest); StoreError if it is
     not there completely or a file does not match."""
     check_name(version)
-    if version == BASE_VERSION or is_complete(root, version):
+    if version == BASE_VERSION or _is_complete(root, version):
         return
     prefix = f"{VERSIONS}/{version}/"
     objects = remote.listing(where, prefix)
@@ -502,7 +581,7 @@ def _ensure_version(root: Path, where: remote.Location, version: str) -> None:
         try:
             os.rename(download, root / VERSIONS / version)
         except OSError:
-            if not is_complete(root, version):  # else another thread or process mirrored it first
+            if not _is_complete(root, version):  # else another thread or process mirrored it first
                 raise
     finally:
         shutil.rmtree(download, ignore_errors=True)
@@ -510,7 +589,7 @@ def _ensure_version(root: Path, where: remote.Location, version: str) -> None:
 
 def _upload_version(root: Path, where: remote.Location, version: str) -> None:
     """Copy a version written in the mirror to S3: its files, the manifest last (it is what makes it complete)."""
-    folder = version_path(root, version)
+    folder = _version_path(root, version)
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.name != MANIFEST) + [folder / MANIFEST]
     for path in files:
         remote.upload(where, f"{VERSIONS}/{version}/{path.name}", path)
@@ -518,7 +597,7 @@ def _upload_version(root: Path, where: remote.Location, version: str) -> None:
 
 def _check_uploaded(root: Path, where: remote.Location, version: str) -> None:
     """StoreError unless every file of the mirrored version is on S3 at its size."""
-    folder = version_path(root, version)
+    folder = _version_path(root, version)
     prefix = "" if version == BASE_VERSION else f"{VERSIONS}/{version}/"
     objects = remote.listing(where, prefix, recursive=version != BASE_VERSION)
     names = [f"{n}.parquet" for n in _required()] if version == BASE_VERSION else [p.name for p in folder.iterdir()]
@@ -552,21 +631,21 @@ def read_table(folder: Path, name: str):
     return pq.read_table(path) if path.is_file() else schema.empty(name)
 
 
-def is_complete(root: Path, version: str) -> bool:
+def _is_complete(root: Path, version: str) -> bool:
     """True when the version's folder holds every table (and, for imports, its manifest)."""
     from impact.model import schema
 
-    folder = version_path(root, version)
+    folder = _version_path(root, version)
     if not folder.is_dir() or not all((folder / f"{name}.parquet").is_file() for name in schema.REQUIRED_TABLES):
         return False
     return version == BASE_VERSION or (folder / MANIFEST).is_file()
 
 
-def verify(root: Path, version: str) -> list[str]:
+def _verify(root: Path, version: str) -> list[str]:
     """Files of an imported version whose checksum no longer matches its manifest (empty = intact)."""
-    folder = version_path(root, version)
+    folder = _version_path(root, version)
     if version == BASE_VERSION:
-        return [] if is_complete(root, version) else ["missing tables"]
+        return [] if _is_complete(root, version) else ["missing tables"]
     return _damaged(folder)
 
 
@@ -584,13 +663,13 @@ def _damaged(folder: Path) -> list[str]:
     return damaged
 
 
-def write_version(root: Path, tables: dict, manifest: dict, definition: str | None = None) -> str:
+def _write_version(root: Path, tables: dict, manifest: dict, definition: str | None = None) -> str:
     """Write a new, complete version from `tables` (name -> pyarrow Table, or Path to copy) and the
     programme's definition (`programme.json`'s text); return its id.
 
     The version is built in `.staging/`, every file fsynced, then renamed into `versions/` in
     one step (on S3 then uploaded). The pointer is not touched: call `switch` afterwards. A failure leaves no
-    trace of the version. Hold `locked(root)`; `impact.storage.transaction` runs the whole import.
+    trace of the version. Hold `_locked(root)`; `impact.storage.transaction` runs the whole import.
     """
     staging_root = root / STAGING
     _clean_staging(staging_root)
@@ -601,7 +680,7 @@ def write_version(root: Path, tables: dict, manifest: dict, definition: str | No
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    where = remote_of(root)
+    where = _remote_of(root)
     if where is not None:
         try:
             _upload_version(root, where, version)
@@ -671,23 +750,22 @@ def _clean_staging(staging_root: Path) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
-def switch(root: Path, version: str) -> None:
+def _switch(root: Path, version: str) -> None:
     """Make `version` active atomically: the ACTIVE pointer replaced by `atomic_write` (on S3, the object first)."""
     check_name(version)
-    if not is_complete(root, version):
+    if not _is_complete(root, version):
         raise StoreError(f"there is no complete version {version!r} in {root}")
-    where = remote_of(root)
+    where = _remote_of(root)
     if where is not None:  # the ACTIVE object is replaced last, once the version is there in full
         _check_uploaded(root, where, version)
         remote.write_bytes(where, POINTER, (version + "\n").encode())
     atomic_write(root / POINTER, version + "\n")
 
 
-def list_versions(override: str | Path | None = None, programme: str | None = None) -> list[VersionInfo]:
-    """Every complete version of a programme, newest first, the shipped extract ("base") last."""
-    root = data_dir(override, programme)
-    current = active(root).version
-    where = remote_of(root)
+def _versions(root: Path) -> list[VersionInfo]:
+    """Every complete version of the store `root`, newest first, the shipped extract ("base") last."""
+    current = _active(root).version
+    where = _remote_of(root)
     listed = None
     if where is not None:  # every version of an S3 store, mirrored once (a version deleted there is not listed)
         listed = {name for name in remote.folders(where, f"{VERSIONS}/") if _VERSION_NAME.fullmatch(name)}
@@ -700,60 +778,58 @@ def list_versions(override: str | Path | None = None, programme: str | None = No
         for path in folder.iterdir():
             if listed is not None and path.name not in listed:
                 continue
-            if _VERSION_NAME.fullmatch(path.name) and is_complete(root, path.name):
+            if _VERSION_NAME.fullmatch(path.name) and _is_complete(root, path.name):
                 found.append(VersionInfo(path.name, path, path.name == current, read_manifest(path)))
     found.sort(key=lambda v: (v.created_at, v.version), reverse=True)
     base = VersionInfo(BASE_VERSION, root, current == BASE_VERSION, read_manifest(root))
-    return found + ([base] if is_complete(root, BASE_VERSION) else [])
+    return found + ([base] if _is_complete(root, BASE_VERSION) else [])
 
 
-def rollback(version: str, override: str | Path | None = None, programme: str | None = None) -> None:
-    """Make an existing, intact version of a programme active again (the shipped extract is "base")."""
-    root = data_dir(override, programme)
+def _rollback(root: Path, version: str) -> None:
+    """Make an existing, intact version of the store `root` active again."""
     check_name(version)
-    with locked(root):
-        where = remote_of(root)
+    with _locked(root):
+        where = _remote_of(root)
         if where is not None:
             with contextlib.suppress(StoreError):
                 _ensure_version(root, where, version)
-        if not is_complete(root, version):
+        if not _is_complete(root, version):
             raise StoreError(f"there is no version {version!r}; run 'python -m impact versions' to list them")
-        damaged = verify(root, version)
+        damaged = _verify(root, version)
         if damaged:
             raise StoreError(f"version {version} is damaged ({', '.join(damaged)} changed since import); "
                              "it was not made active")
-        switch(root, version)
+        _switch(root, version)
 
 
-def delete_version(version: str, override: str | Path | None = None, programme: str | None = None) -> None:
-    """Delete an imported version of a programme that is not active (the shipped extract is never deleted)."""
-    root = data_dir(override, programme)
+def _delete_version(root: Path, version: str) -> None:
+    """Delete an imported version of the store `root` that is not active."""
     check_name(version)
     if version == BASE_VERSION:
         raise StoreError("the shipped extract (base) cannot be deleted")
-    with locked(root):
-        if active(root).version == version:
+    with _locked(root):
+        if _active(root).version == version:
             raise StoreError(f"version {version} is active; make another version active before deleting it")
         if not _remove_version(root, version):
             raise StoreError(f"there is no version {version!r}")
 
 
-def discard(root: Path, version: str) -> None:
+def _discard(root: Path, version: str) -> None:
     """Remove a version an import wrote but did not make active (it failed after writing it), so the store is
     as it was before. A version either pointer names (the local one, or on S3 the ACTIVE object) is kept.
-    Hold `locked(root)`."""
+    Hold `_locked(root)`."""
     check_name(version)
-    where = remote_of(root)
-    named = {active(root).version, *([(remote.read_text(where, POINTER) or "").strip()] if where is not None else [])}
+    where = _remote_of(root)
+    named = {_active(root).version, *([(remote.read_text(where, POINTER) or "").strip()] if where is not None else [])}
     if version != BASE_VERSION and version not in named:
         _remove_version(root, version)
 
 
 def _remove_version(root: Path, version: str) -> bool:
     """Remove an imported version's files (on S3 its objects first, the manifest first of all); False when there
-    was none. Hold `locked(root)` and check it is not active."""
-    folder = version_path(root, version)
-    where = remote_of(root)
+    was none. Hold `_locked(root)` and check it is not active."""
+    folder = _version_path(root, version)
+    where = _remote_of(root)
     if where is not None:
         objects = sorted(remote.listing(where, f"{VERSIONS}/{version}/"), key=lambda k: not k.endswith(MANIFEST))
         if not objects and not folder.is_dir():

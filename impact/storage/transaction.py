@@ -6,14 +6,14 @@ runs the same steps, in this order:
 
     lock -> validate -> manifest -> write the version -> prepare (compile) -> switch
 
-    with transaction.begin(root, provisional=True) as txn:   # lock; txn.current is the version in use
+    with transaction.begin(store, provisional=True) as txn:   # lock; txn.current is the version in use
         ...read and validate against txn.current; return to refuse...
-        txn.commit(who=..., label=..., tables=..., definition=..., sources=..., prepare=db.prepare, ...)
+        txn.commit(who=..., label=..., tables=..., definition=..., sources=..., ...)
 
-`begin` holds the store's writer lock for the block (see `store.locked`). `commit` builds the version's
-manifest (`Transaction.manifest`: the only place one is made), writes the version (`store.write_version`),
-runs `prepare(folder, version)` on it (the query layer compiles it, so readers find it ready) and switches to
-it. A refusal (the block returns without committing) or a failure at any step changes nothing: a version
+`begin` holds the store's writer lock for the block (see `Store.locked`). `commit` builds the version's
+manifest (`Transaction.manifest`: the only place one is made), writes the version (`Store.write_version`),
+runs every preparer registered with `prepared_by` on it (the command line and the app register the query layer's
+compile, so a version that does not compile is refused and readers find it ready) and switches to it. A refusal (the block returns without committing) or a failure at any step changes nothing: a version
 written but not made active is removed again, with the folders the transaction made for it, and a new
 programme's folder is removed by the lock (`provisional`).
 """
@@ -28,12 +28,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from impact.storage import store
+from impact.storage.store import Store
 
 if TYPE_CHECKING:
     from impact.model.programme import Programme
 
 Prepare = Callable[[Path, str], None]
 _log = logging.getLogger(__name__)
+# What every new version goes through before it is made active, in order: registered by the program that imports
+# (the command line and the app register the query layer's compile, `db.prepare`, so a version that does not
+# compile is refused and readers find it ready), not passed down through every import function.
+PREPARERS: list[Prepare] = []
+
+
+def prepared_by(preparer: Prepare) -> None:
+    """Register `preparer(folder, version)` to run on every new version before it is made active (once)."""
+    if preparer not in PREPARERS:
+        PREPARERS.append(preparer)
 
 
 def default_user() -> str:
@@ -51,26 +62,26 @@ def source(name: str, path: Path, table: str | None = None) -> dict:
 
 
 @contextlib.contextmanager
-def begin(root: Path, *, provisional: bool = False, timeout: float = 30.0) -> Iterator[Transaction]:
-    """Lock the programme's store at `root` for one import; the block validates and then commits, or refuses
-    by leaving without committing. `provisional`: the import may create the store (a new programme); if it
-    ends without a version in use, the store's folder is removed (see `store.locked`)."""
-    root = Path(root)
-    with store.locked(root, timeout, provisional=provisional):
-        yield Transaction(root)
+def begin(target: Store, *, provisional: bool = False, timeout: float = 30.0) -> Iterator[Transaction]:
+    """Lock the programme's store for one import; the block validates and then commits, or refuses by leaving
+    without committing. `provisional`: the import may create the store (a new programme); if it ends without a
+    version in use, the store's folder is removed (see `Store.locked`)."""
+    with target.locked(timeout, provisional=provisional):
+        yield Transaction(target)
 
 
 class Transaction:
     """One import into a programme's store, under its writer lock (make it with `begin`)."""
 
-    def __init__(self, root: Path):
-        self.root = root
-        in_use = store.active(root)
-        self.current: store.ActiveVersion | None = in_use if store.is_complete(root, in_use.version) else None
+    def __init__(self, target: Store):
+        self.store = target
+        in_use = target.active()
+        self.current: store.ActiveVersion | None = in_use if target.is_complete(in_use.version) else None
         self.parent: dict = store.read_manifest(self.current.path) if self.current else {}
         self.version: str | None = None  # once committed
         self.written: dict = {}  # the manifest given to the version, once committed
-        self._made = [folder for folder in (root / store.VERSIONS, root / store.STAGING) if not folder.exists()]
+        self._made = [folder for folder in (target.root / store.VERSIONS, target.root / store.STAGING)
+                      if not folder.exists()]
 
     @property
     def previous(self) -> str:
@@ -94,19 +105,19 @@ class Transaction:
             **({"returns": returns} if returns is not None else {}),
         }
 
-    def commit(self, *, tables: dict, definition: Programme, prepare: Prepare | None = None, **manifest) -> str:
+    def commit(self, *, tables: dict, definition: Programme, **manifest) -> str:
         """Write `tables` (name -> pyarrow Table, or the Path of a Parquet file to copy) and the definition as a
-        new version with its manifest (`manifest`'s keywords), run `prepare(folder, version)` on it and make it
+        new version with its manifest (`manifest`'s keywords), run the registered preparers on it and make it
         active; return its id. On any failure the version is removed again and the error raised."""
         if self.version is not None:
             raise store.StoreError("this import has already made its version")
         record = self.manifest(definition=definition, **manifest)
         version = None
         try:
-            version = store.write_version(self.root, tables, record, definition.to_json())
-            if prepare is not None:
-                prepare(store.version_path(self.root, version), version)
-            store.switch(self.root, version)
+            version = self.store.write_version(tables, record, definition.to_json())
+            for prepare in PREPARERS:
+                prepare(self.store.version_path(version), version)
+            self.store.switch(version)
         except BaseException:
             self._undo(version)
             raise
@@ -117,9 +128,9 @@ class Transaction:
         """Remove what a failed commit left (a version not made active, folders made for it); never raises."""
         try:
             if version is not None:
-                store.discard(self.root, version)
+                self.store.discard(version)
             for folder in reversed(self._made):
                 with contextlib.suppress(OSError):
                     folder.rmdir()  # only when empty: nothing else was put there
         except Exception as error:  # the original failure is the one to report
-            _log.warning("%s: version %s not removed after a failed import: %s", self.root, version, error)
+            _log.warning("%s: version %s not removed after a failed import: %s", self.store.root, version, error)

@@ -22,7 +22,7 @@ def hostile_store(fixture_dir, tmp_path_factory):
     """A store whose active version has a project titled with a script/HTML payload."""
     root = make_store(fixture_dir, tmp_path_factory.mktemp("hostile_store"))
     exported = tmp_path_factory.mktemp("hostile_csv")
-    extract_io.export_extract("csv", exported, data_dir=root)
+    extract_io.export_extract("csv", exported, store.open_store(root))
     rows = read_rows(exported / "projects.csv")
     rows[1][1] = PAYLOAD
     folder = tmp_path_factory.mktemp("hostile_in")
@@ -82,7 +82,7 @@ def test_hostile_country_values_change_nothing(watched, hostile_url, hostile_sto
     from tests.conftest import Independent
 
     root, _ = hostile_store
-    total = Independent(store.active(root).path).scalar("select sum(trainees) from training")
+    total = Independent(store.open_store(root).active().path).scalar("select sum(trainees) from training")
     page = watched
     query = ("country=%3Cscript%3Ealert(1)%3C%2Fscript%3E&country=%27%20OR%201%3D1%20--"
              "&country=UGA%27%3B%20DROP%20TABLE%20training%3B--&country=" + "A" * 3000 + "&country=%F0%9F%99%82")
@@ -130,7 +130,7 @@ def test_admin_uploads_a_bad_then_a_good_file(watched, hostile_url, hostile_stor
     report.wait_for(timeout=30_000)  # drawn after the problem tables: wait for it, not for a fixed time
     assert report.count() == 1
 
-    previous = store.active(root).version
+    previous = store.open_store(root).active().version
     rows = read_rows(exported / "training.csv")
     rows[1][6] = str(int(rows[1][6]) + 1)
     good = write_rows(tmp_path / "good" / "training.csv", rows)
@@ -138,7 +138,7 @@ def test_admin_uploads_a_bad_then_a_good_file(watched, hostile_url, hostile_stor
     _extract_uploader(page).locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(good))
     page.get_by_role("button", name="Check and import").click()
     page.get_by_text(re.compile("No problems found")).wait_for(timeout=30_000)
-    current = store.active(root).version
+    current = store.open_store(root).active().version
     assert current != previous
-    assert store.read_manifest(store.version_path(root, current))["created_by"] == "administrator (password)"
+    assert store.read_manifest(store.Store(root).version_path(current))["created_by"] == "administrator (password)"
     assert page.dialogs == []

@@ -32,8 +32,8 @@ def returns_store(fixture_dir, tmp_path_factory):
     ends = store.read_table(root, "projects").to_pandas().set_index("project_id").loc[project, "end_date"]
     assert calendar.quarter_range(period, ends)[-1] == period  # its last quarter: the page's default
     original = rows_of(root, project, period)
-    blank = write(tmp_path_factory.mktemp("blank"), "blank.xlsx", returns.workbook(project, period, root))
-    assert returns.import_returns([blank], root, confirm_removals=True).ok
+    blank = write(tmp_path_factory.mktemp("blank"), "blank.xlsx", returns.workbook(project, period, store.open_store(root)))
+    assert returns.import_returns([blank], store.open_store(root), confirm_removals=True).ok
     partners.save_account(root, EMAIL, "Ward lead", [project], returns.project_ids(root), "test",
                           auth.hash_password(PARTNER))
     return root, project, period, original
@@ -109,7 +109,7 @@ def test_a_partner_sends_a_return_and_an_administrator_approves_it(browser, retu
         uploader.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(filled))
         page.get_by_role("button", name="Send the return").click()
         page.get_by_text(re.compile(f"Return for {quarter} received")).wait_for(timeout=60_000)
-        version_sent = store.active(root).version
+        version_sent = store.open_store(root).active().version
         wait_for_app(page)
         assert _tile(page, "Health workers trained") == trained_before  # not approved: no figure changed
         page.get_by_text(re.compile("waiting for the programme team's approval")).wait_for(timeout=30_000)
@@ -125,7 +125,7 @@ def test_a_partner_sends_a_return_and_an_administrator_approves_it(browser, retu
             admin.keyboard.press("Escape")
             admin.get_by_role("button", name="Approve 1 return(s)").click()
             admin.get_by_text(re.compile(r"1 return\(s\) imported")).wait_for(timeout=90_000)
-            assert store.active(root).version != version_sent
+            assert store.open_store(root).active().version != version_sent
             _reporting(admin, returns_url)
             assert _heatmap_status(admin, project, quarter) == "reported late"  # sent years after its due date
         finally:
@@ -133,7 +133,7 @@ def test_a_partner_sends_a_return_and_an_administrator_approves_it(browser, retu
 
         page.reload(wait_until="networkidle")  # a new session: a public viewer's page, on the new version
         wait_for_app(page)
-        folder = store.active(root).path
+        folder = store.open_store(root).active().path
         total = sum(r["trainees"] for r in store.read_table(folder, "training").to_pylist()
                     if r["project_id"] == project)
         assert _tile(page, "Health workers trained") == f"{total:,}" != trained_before

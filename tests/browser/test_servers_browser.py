@@ -16,6 +16,7 @@ import pytest
 from bench import load, servers
 from impact.app import auth
 from impact.ingest import extract_io
+from impact.storage import store
 from tests.browser.conftest import admin_signs_in, wait_for_app
 from tests.data_helpers import read_rows, write_rows
 from tests.s3_helpers import s3_server  # noqa: F401 (fixture)
@@ -33,7 +34,7 @@ def test_upload_through_the_proxy_reaches_every_server(browser, s3_server, tmp_p
                             timeout=120)
     assert seeded.returncode == 0, seeded.stdout + seeded.stderr
     exported = tmp_path / "csv"
-    extract_io.export_extract("csv", exported, data_dir=ROOT / "data")
+    extract_io.export_extract("csv", exported, store.open_store(ROOT / "data"))
     rows = read_rows(exported / "training.csv")
     rows[1][rows[0].index("trainees")] = str(int(rows[1][rows[0].index("trainees")]) + 1)
     good = write_rows(tmp_path / "in" / "training.csv", rows)
