@@ -197,7 +197,7 @@ def test_a_server_that_stops_answering_is_passed_over_within_seconds(tmp_path):
             log = (tmp_path / "nginx" / "nginx.log").read_text(encoding="utf-8")
             # The silent server was tried (by one of these requests, or by the proxy's first health check, after
             # which it is left out for 10 s) and timed out while connecting; every request was answered all the same.
-            assert passed_over >= 1 or f"while connecting to upstream" in log and silent in log, log[-600:]
+            assert passed_over >= 1 or "while connecting to upstream" in log and silent in log, log[-600:]
             assert slowest < 15, f"a request waited {slowest:.0f} s for the silent server"
     finally:
         if proxy is not None:
