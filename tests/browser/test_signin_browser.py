@@ -103,7 +103,8 @@ def test_an_administrator_signs_in_through_the_identity_provider_and_stays_signe
         page.get_by_role("button", name="Authorize").click()
         page.wait_for_url(f"{sso_url}/**", timeout=30_000)  # back through /oauth2callback
         wait_for_app(page)
-        assert any(c["name"].startswith("_streamlit_user") for c in context.cookies(sso_url))
+        identity = [c for c in context.cookies(sso_url) if c["name"].startswith("_streamlit_user")]
+        assert identity and all(c["httpOnly"] for c in identity)  # Streamlit's own cookie, set by its server
 
         _import_tab(page, sso_url)
         page.get_by_text(f"Signed in: {ADMIN_EMAIL}").wait_for(timeout=30_000)
