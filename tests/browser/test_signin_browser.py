@@ -1,7 +1,7 @@
 """Sign-ins that last, in Chromium: an administrator through single sign-on (Streamlit's own `st.login` against a
 real OpenID Connect provider the test starts on loopback, `oidc-provider-mock`), and a partner with a password
 (the signed `impact_partner` cookie) — each still signed in after a reload, in a new tab (and, for the partner,
-on a second server over the same store); signing out ends it."""
+on the other server behind the proxy, nginx as deployed); signing out ends it."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
+from bench import servers
 from impact.app import auth
 from impact.reporting import partners, returns, sessions
 from impact.storage import store
@@ -149,12 +151,28 @@ def partner_store(fixture_dir, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def two_servers(partner_store):
-    """Two servers over the same store (as behind the proxy); a browser sends 127.0.0.1's cookies to both."""
-    started = [start_server(partner_store[0]) for _ in range(2)]
-    yield [url for _, url in started]
-    for proc, _ in started:
-        _stop(proc)
+def proxy(partner_store):
+    """Two servers over the same store behind nginx (sticky sessions by the `impact_route` cookie), as deployed."""
+    if not Path(servers.NGINX).exists():
+        pytest.skip(f"nginx is not installed at {servers.NGINX} (apt-get install -y nginx)")
+    with servers.start_cluster(2, partner_store[0]) as cluster:
+        yield cluster
+
+
+def _served_by(url: str, route: str) -> str:
+    """The server nginx sends a browser holding the `impact_route` cookie `route` to."""
+    request = urllib.request.Request(f"{url}/_stcore/health", headers={"Cookie": f"impact_route={route}"})
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        return answer.headers["X-Impact-Upstream"]
+
+
+def _route_to_another_server(context, url: str) -> str:
+    """Give the browser a route to the server that does not hold its sessions; return that server's address."""
+    route = next(c["value"] for c in context.cookies(url) if c["name"] == "impact_route")
+    held = _served_by(url, route)
+    other = next(r for r in (secrets.token_hex(8) for _ in range(200)) if _served_by(url, r) != held)
+    context.add_cookies([{"name": "impact_route", "value": other, "url": url}])
+    return _served_by(url, other)
 
 
 def _project_page(page, url: str, project: str) -> None:
@@ -177,14 +195,14 @@ def _partner_cookie(context, url: str) -> str | None:
     return next((c["value"] for c in context.cookies(url) if c["name"] == auth.PARTNER_COOKIE), None)
 
 
-def test_a_partner_stays_signed_in_across_reloads_tabs_and_servers_until_signing_out(browser, two_servers,
+def test_a_partner_stays_signed_in_across_reloads_tabs_and_servers_until_signing_out(browser, proxy,
                                                                                       partner_store):
     root, project = partner_store
-    first, second = two_servers
+    url = proxy.url
     context = browser.new_context(viewport={"width": 1500, "height": 1000})
     try:
         page = context.new_page()
-        _project_page(page, first, project)
+        _project_page(page, url, project)
         assert not _partner_shown(page)
         page.get_by_text("Partner sign-in").click()
         page.get_by_label("E-mail").fill(PARTNER_EMAIL)
@@ -192,55 +210,60 @@ def test_a_partner_stays_signed_in_across_reloads_tabs_and_servers_until_signing
         page.get_by_role("button", name="Sign in").click()
         page.get_by_role("button", name="Download the reporting workbook").wait_for(timeout=30_000)
         deadline = time.time() + 20
-        while _partner_cookie(context, first) is None and time.time() < deadline:
+        while _partner_cookie(context, url) is None and time.time() < deadline:
             page.wait_for_timeout(200)
-        cookie = next(c for c in context.cookies(first) if c["name"] == auth.PARTNER_COOKIE)
+        cookie = next(c for c in context.cookies(url) if c["name"] == auth.PARTNER_COOKIE)
         assert sessions.verify(root, cookie["value"]) == partners.account(root, PARTNER_EMAIL)
-        assert cookie["sameSite"] == "Strict" and cookie["path"] == "/"
+        assert cookie["sameSite"] == "Strict" and cookie["path"] == "/" and not cookie["secure"]  # http here
         assert 6.9 * 86400 < cookie["expires"] - time.time() <= 7 * 86400  # 7 days by default
 
         page.reload(wait_until="networkidle")  # a new session on the same server
         wait_for_app(page)
         assert _partner_shown(page)
         tab = context.new_page()  # a new tab
-        _project_page(tab, first, project)
+        _project_page(tab, url, project)
         assert _partner_shown(tab)
-        other = context.new_page()  # the second server over the same store
-        _project_page(other, second, project)
+        tab.close()
+        first = _served_by(url, next(c["value"] for c in context.cookies(url) if c["name"] == "impact_route"))
+        second = _route_to_another_server(context, url)
+        assert {first, second} == {proxy.upstream(u) for u in proxy.server_urls}
+        other = context.new_page()  # the other server behind the proxy, which never saw this partner sign in
+        _project_page(other, url, project)
         assert _partner_shown(other)
 
-        page.get_by_role("button", name="Sign out").click()
-        page.get_by_text("Partner sign-in").wait_for(timeout=30_000)
+        other.get_by_role("button", name="Sign out").click()
+        other.get_by_text("Partner sign-in").wait_for(timeout=30_000)
         deadline = time.time() + 20
-        while _partner_cookie(context, first) is not None and time.time() < deadline:
-            page.wait_for_timeout(200)
-        assert _partner_cookie(context, first) is None
-        assert not _partner_shown(page)
-        page.reload(wait_until="networkidle")
-        wait_for_app(page)
-        assert not _partner_shown(page)
+        while _partner_cookie(context, url) is not None and time.time() < deadline:
+            other.wait_for_timeout(200)
+        assert _partner_cookie(context, url) is None
+        assert not _partner_shown(other)
         other.reload(wait_until="networkidle")
         wait_for_app(other)
         assert not _partner_shown(other)
+        page.reload(wait_until="networkidle")  # the first tab too, once reloaded: signed out
+        wait_for_app(page)
+        assert not _partner_shown(page)
     finally:
         context.close()
 
 
-def test_a_partner_whose_password_changed_is_signed_out_at_the_next_page_load(browser, two_servers, partner_store):
+def test_a_partner_whose_password_changed_is_signed_out_at_the_next_page_load(browser, proxy, partner_store):
     root, project = partner_store
+    url = proxy.url
     context = browser.new_context(viewport={"width": 1500, "height": 1000})
     try:
         page = context.new_page()
-        _project_page(page, two_servers[0], project)
+        _project_page(page, url, project)
         page.get_by_text("Partner sign-in").click()
         page.get_by_label("E-mail").fill(PARTNER_EMAIL)
         page.get_by_role("textbox", name="Password").fill(PARTNER_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         page.get_by_role("button", name="Download the reporting workbook").wait_for(timeout=30_000)
         deadline = time.time() + 20
-        while _partner_cookie(context, two_servers[0]) is None and time.time() < deadline:
+        while _partner_cookie(context, url) is None and time.time() < deadline:
             page.wait_for_timeout(200)
-        held = _partner_cookie(context, two_servers[0])
+        held = _partner_cookie(context, url)
         assert held is not None
         found = partners.account(root, PARTNER_EMAIL)
         partners.save_account(root, PARTNER_EMAIL, found.name, found.projects, [project], "test",
@@ -248,7 +271,7 @@ def test_a_partner_whose_password_changed_is_signed_out_at_the_next_page_load(br
         page.reload(wait_until="networkidle")
         wait_for_app(page)
         assert not _partner_shown(page)  # the cookie is still in the browser, and no longer signs anyone in
-        assert _partner_cookie(context, two_servers[0]) == held
+        assert _partner_cookie(context, url) == held
     finally:
         partners.save_account(root, PARTNER_EMAIL, "Ward lead", [project], [project], "test",
                               auth.hash_password(PARTNER_PASSWORD))
