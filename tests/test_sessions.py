@@ -249,3 +249,16 @@ def test_the_length_of_a_sign_in_comes_from_the_secrets(monkeypatch):
         monkeypatch.setattr(auth, "_secrets", lambda bad=bad: {"partners": {"session_days": bad}})
         with pytest.raises(ValueError, match=r"\[partners\] session_days in the secrets is"):
             auth.session_days()
+
+
+def test_a_partner_logged_in_through_the_identity_provider_gets_log_out_not_a_cookie(data_store, picks, monkeypatch):
+    project = picks[0][0]
+    _account(data_store, [project], password=None)
+    _serve(data_store, monkeypatch)
+    monkeypatch.setattr(auth, "partner_cookie", lambda: None)
+    monkeypatch.setattr(auth, "oidc_user", lambda: EMAIL)
+    at = make_app("pages/partnerships.py", {"project": project})
+    assert "Download the reporting workbook" in _downloads(at)
+    labels = [b.label for b in at.button]
+    assert "Log out" in labels and "Sign out" not in labels  # Streamlit's own cookie and log-out, not ours
+    assert not [h for h in at.get("html") if "document.cookie" in h.proto.body]

@@ -26,6 +26,7 @@ from tests.data_helpers import make_store
 ADMIN_EMAIL = "team.lead@example.org"
 PARTNER_EMAIL = "ward.lead@example.org"
 PARTNER_PASSWORD = "a partner's long password"
+SSO_PARTNER_EMAIL = "clinic.lead@example.org"
 
 
 def _stop(proc) -> None:
@@ -64,6 +65,8 @@ def identity_provider():
 def sso_url(identity_provider, fixture_dir, tmp_path_factory):
     """The app with an `[auth]` section pointing at the local provider and one administrator's e-mail."""
     root = make_store(fixture_dir, tmp_path_factory.mktemp("sso_store"))
+    project = returns.project_ids(store.active(root).path)[0]
+    partners.save_account(root, SSO_PARTNER_EMAIL, "Clinic lead", [project], [project], "test")  # no password
     port = free_port()
     secrets_file = tmp_path_factory.mktemp("sso_secrets") / "secrets.toml"
     secrets_file.write_text(f"""
@@ -78,7 +81,7 @@ server_metadata_url = "{identity_provider}/.well-known/openid-configuration"
 emails = ["{ADMIN_EMAIL}"]
 """, encoding="utf-8")
     proc, url = start_server(root, {auth.HASH_ENV: ""}, ["--secrets.files", str(secrets_file)], port)
-    yield url
+    yield url, project
     _stop(proc)
 
 
@@ -93,6 +96,7 @@ def _signed_in_as_admin(page) -> bool:
 
 def test_an_administrator_signs_in_through_the_identity_provider_and_stays_signed_in(browser, sso_url,
                                                                                       identity_provider):
+    sso_url = sso_url[0]
     context = browser.new_context(viewport={"width": 1500, "height": 1000})
     try:
         page = context.new_page()
@@ -134,6 +138,41 @@ def test_an_administrator_signs_in_through_the_identity_provider_and_stays_signe
         _import_tab(page, sso_url)
         page.get_by_role("button", name="Log in with your organisation's account").wait_for(timeout=30_000)
         assert not _signed_in_as_admin(page)
+    finally:
+        context.close()
+
+
+def test_a_partner_logs_in_through_the_identity_provider_and_stays_signed_in(browser, sso_url, identity_provider):
+    url, project = sso_url
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    try:
+        page = context.new_page()
+        _project_page(page, url, project)
+        page.get_by_text("Partner sign-in").click()
+        page.get_by_role("button", name="Log in with your organisation's account").click()
+        page.wait_for_url(f"{identity_provider}/**", timeout=30_000)
+        page.locator("input[name='sub']").fill(SSO_PARTNER_EMAIL)
+        page.get_by_role("button", name="Authorize").click()
+        page.wait_for_url(f"{url}/**", timeout=30_000)
+        wait_for_app(page)
+        _project_page(page, url, project)
+        page.get_by_role("button", name="Download the reporting workbook").wait_for(timeout=30_000)
+        assert page.get_by_role("button", name="Log out").count() == 1
+        assert _partner_cookie(context, url) is None  # Streamlit's own cookie carries this sign-in
+        page.reload(wait_until="networkidle")
+        wait_for_app(page)
+        page.get_by_role("button", name="Download the reporting workbook").wait_for(timeout=30_000)
+        tab = context.new_page()
+        _project_page(tab, url, project)
+        tab.get_by_role("button", name="Download the reporting workbook").wait_for(timeout=30_000)
+        tab.close()
+        page.get_by_role("button", name="Log out").click()
+        page.wait_for_url(f"{identity_provider}/**", timeout=30_000)
+        page.get_by_role("button", name="End session").click()
+        page.wait_for_url(f"{url}/**", timeout=30_000)
+        _project_page(page, url, project)
+        page.get_by_text("Partner sign-in").wait_for(timeout=30_000)
+        assert page.get_by_role("button", name="Download the reporting workbook").count() == 0
     finally:
         context.close()
 
