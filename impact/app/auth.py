@@ -244,7 +244,6 @@ def partner(root) -> object | None:
 
 def try_partner_password(root, email: str, password: str) -> tuple[bool, str]:
     """Check a partner's e-mail and password for this session, with the administrator's rate limits."""
-
     from impact.reporting import partners
 
     key, who = _session_key(), f"partner:{(email or '').strip().lower()}"
