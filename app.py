@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from impact.app import session, sidebar, styles
+from impact.app import auth, session, sidebar, styles
 from impact.charts import theme
 from impact.query import db
 from impact.storage import transaction
@@ -33,3 +33,4 @@ if navigation.url_path != "portfolio":  # the Portfolio's own choices apply to e
     sidebar.sidebar_filters()
 sidebar.data_notice()
 navigation.run()
+auth.write_partner_cookie()  # after the page: a sign-in or sign-out on it asks for it

@@ -145,6 +145,8 @@ with import_tab:
         st.caption(plain(f"Signed in: {auth.admin_name()}"))
         if st.session_state.get("_impact_admin"):
             st.button("Sign out", on_click=auth.sign_out, key="admin_sign_out")
+        elif auth.oidc_user():  # signed in through the identity provider: its log-out ends that sign-in
+            st.button("Log out", on_click=st.logout, key="oidc_logout")
         st.markdown("Upload one **.zip** or several files named after their tables "
                     "(e.g. `training.csv`, `projects.xlsx`), with the programme's `programme.json` when its "
                     "definition changes. Tables you leave out are kept from the version in use. "

@@ -315,9 +315,12 @@ def _server_side(project: str, quarter: str, email: str) -> None:
     import streamlit as st
 
     from impact.app import auth, returns_view
+    from impact.reporting import partners, sessions
     from impact.storage import store
 
-    st.session_state[auth._PARTNER_KEY] = {"root": str(store.open_store().root), "email": email}
+    root = store.open_store().root
+    signed = partners.account(root, email)  # as a password sign-in leaves it: bound to the account
+    st.session_state[auth._PARTNER_KEY] = {"root": str(root), "email": email, "state": sessions.account_state(signed)}
     try:
         returns_view.workbook_for(project, dt.date.fromisoformat(quarter))
         st.write("granted")

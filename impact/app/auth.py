@@ -12,6 +12,14 @@ Partners (`impact.reporting.partners`) sign in the same two ways: with the passw
 their account (its e-mail and password, rate-limited like the administrator's), or through the identity
 provider with the account's e-mail. `require_project` is the check every partner action makes on the
 server, whatever the page shows.
+
+Both sign-ins last beyond one page load. The identity provider's through Streamlit's own cookie (`st.login`,
+signed with `[auth] cookie_secret`). A partner's password sign-in through the `impact_partner` cookie: a token
+signed with the store's key (`impact.reporting.sessions`), valid `[partners] session_days` (7 by default),
+revoked when the account is removed or its password or projects change. Streamlit lets page code read cookies
+(`st.context.cookies`, as the browser sent them when the page loaded) but not set them, so the page sets and
+deletes it with a one-line script (`st.html`, same origin, `SameSite=Strict; Path=/`, `Secure` over https);
+that makes it readable by page scripts (no HttpOnly): the signature, the expiry and the revocation protect it.
 """
 
 from __future__ import annotations
@@ -30,6 +38,9 @@ from impact.app import streamlit_compat
 HASH_ENV = "IMPACT_ADMIN_PASSWORD_HASH"
 _SESSION_KEY = "_impact_admin"
 _PARTNER_KEY = "_impact_partner"
+_PARTNER_OUT = "_impact_partner_signed_out"  # this session signed out: the cookie its page loaded with is void
+_PARTNER_COOKIE = "_impact_partner_cookie"  # the cookie the page is to set or delete on its next run
+PARTNER_COOKIE = "impact_partner"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 _MAX_N = 2**20
 
@@ -220,14 +231,19 @@ def partner(root) -> object | None:
 
     signed = st.session_state.get(_PARTNER_KEY)
     if signed and signed.get("root") == str(root):
-        return partners.account(root, signed.get("email"))
+        found = partners.account(root, signed.get("email"))
+        if found is not None and _state(found) == signed.get("state"):
+            return found
+        partner_sign_out()  # removed, or its password or projects changed since it signed in: signed out
+    elif not signed:
+        found = _partner_from_cookie(root)
+        if found is not None:
+            return found
     return partners.account(root, oidc_user()) if oidc_user() else None
 
 
 def try_partner_password(root, email: str, password: str) -> tuple[bool, str]:
     """Check a partner's e-mail and password for this session, with the administrator's rate limits."""
-    import streamlit as st
-
     from impact.reporting import partners
 
     key, who = _session_key(), f"partner:{(email or '').strip().lower()}"
@@ -240,7 +256,10 @@ def try_partner_password(root, email: str, password: str) -> tuple[bool, str]:
     if verify_password(password or "", encoded) and found is not None and found.password_hash:
         SESSION_LIMITER.succeeded(key)
         SESSION_LIMITER.succeeded(who)
-        st.session_state[_PARTNER_KEY] = {"root": str(root), "email": found.email}
+        try:
+            _partner_signed(root, found)
+        except ValueError as problem:  # the server's settings are wrong: say so rather than half sign in
+            return False, f"Signing in is not possible on this server: {problem}"
         return True, f"Signed in as {found.email}."
     for failed in (key, who):
         SESSION_LIMITER.failed(failed)
@@ -263,6 +282,93 @@ def partner_sign_out() -> None:
     import streamlit as st
 
     st.session_state.pop(_PARTNER_KEY, None)
+    st.session_state[_PARTNER_OUT] = True
+    st.session_state[_PARTNER_COOKIE] = _cookie_script(None, 0)
+
+
+# ---- the partner's cookie: a sign-in that lasts -----------------------------------------------
+
+def _state(found) -> str:
+    from impact.reporting import sessions
+
+    return sessions.account_state(found)
+
+
+def session_days() -> float:
+    """How long a partner's password sign-in lasts, in days: `[partners] session_days` in secrets, else 7."""
+    from impact.reporting import sessions
+
+    value = (_secrets().get("partners") or {}).get("session_days", sessions.DEFAULT_DAYS)
+    try:
+        days = float(value)
+    except (TypeError, ValueError):
+        days = -1.0
+    if not 0 < days <= sessions.MAX_DAYS:
+        raise ValueError(f"[partners] session_days in the secrets is {str(value)[:20]!r}: "
+                         f"give a number of days above 0 and at most {sessions.MAX_DAYS:.0f}.")
+    return days
+
+
+def _partner_signed(root, found) -> None:
+    """Sign this session in as `found` and have the page hand the browser its signed cookie."""
+    import streamlit as st
+
+    from impact.reporting import sessions
+
+    signed = sessions.issue(root, found, session_days())
+    st.session_state[_PARTNER_KEY] = {"root": str(root), "email": found.email, "state": _state(found)}
+    st.session_state.pop(_PARTNER_OUT, None)
+    st.session_state[_PARTNER_COOKIE] = _cookie_script(signed.value, signed.expires)
+
+
+def partner_cookie() -> str | None:
+    """The partner cookie the browser sent when this page loaded (None without one)."""
+    import streamlit as st
+
+    try:
+        value = st.context.cookies.get(PARTNER_COOKIE)
+    except Exception:  # st.context is unavailable outside a session
+        return None
+    return value if isinstance(value, str) else None  # AppTest's stand-in runtime gives no real cookies
+
+
+def _partner_from_cookie(root):
+    """The account a valid cookie signs in on store `root` (this session is then signed in), or None."""
+    import streamlit as st
+
+    from impact.reporting import sessions
+
+    if st.session_state.get(_PARTNER_OUT):
+        return None
+    value = partner_cookie()
+    found = sessions.verify(root, value) if value else None
+    if found is not None:
+        st.session_state[_PARTNER_KEY] = {"root": str(root), "email": found.email, "state": _state(found)}
+    return found
+
+
+def _cookie_script(value: str | None, expires: int) -> str:
+    """A script setting the partner cookie to `value` until `expires` (Unix seconds), or deleting it (None)."""
+    import json
+
+    if value is None:
+        attributes = "; Max-Age=0"
+        value = ""
+    else:
+        when = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(expires))
+        attributes = f"; Expires={when}"
+    cookie = json.dumps(f"{PARTNER_COOKIE}={value}; Path=/; SameSite=Strict{attributes}")  # token: [A-Za-z0-9._-]
+    return (f"<script>document.cookie = {cookie} + (location.protocol === 'https:' ? '; Secure' : '');"
+            "</script>")
+
+
+def write_partner_cookie() -> None:
+    """Set or delete the partner cookie in the browser when a sign-in or sign-out asked for it (once)."""
+    import streamlit as st
+
+    script = st.session_state.pop(_PARTNER_COOKIE, None)
+    if script:
+        st.html(script, unsafe_allow_javascript=True, width="content")
 
 
 def require_project(root, project_id: str) -> str:

@@ -135,6 +135,8 @@ def _partner_sign_in(root, account, project_id: str) -> None:
 def _partner_sign_out() -> None:
     if auth.partner_signed_in():
         st.button("Sign out", on_click=auth.partner_sign_out, key="partner_sign_out")
+    elif auth.oidc_user():  # signed in through the identity provider: its log-out ends that sign-in
+        st.button("Log out", on_click=st.logout, key="partner_oidc_logout")
 
 
 def _send_return(root, account, project_id: str) -> None:

@@ -23,19 +23,22 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def start_server(data_dir: Path, extra_env: dict | None = None):
-    """Start `streamlit run app.py` on a free port; return (process, base URL)."""
-    port = _free_port()
+def start_server(data_dir: Path, extra_env: dict | None = None, args: list[str] | None = None,
+                 port: int | None = None):
+    """Start `streamlit run app.py` (with more command-line `args`) on `port` or a free one; return (process, base
+    URL)."""
+    port = port or free_port()
     env = {**os.environ, "IMPACT_DATA_DIR": str(data_dir), **(extra_env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         *(args or [])],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"

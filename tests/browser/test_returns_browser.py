@@ -131,14 +131,18 @@ def test_a_partner_sends_a_return_and_an_administrator_approves_it(browser, retu
         finally:
             admin_context.close()
 
-        page.reload(wait_until="networkidle")  # a new session: a public viewer's page, on the new version
-        wait_for_app(page)
         folder = store.open_store(root).active().path
         total = sum(r["trainees"] for r in store.read_table(folder, "training").to_pylist()
                     if r["project_id"] == project)
-        assert _tile(page, "Health workers trained") == f"{total:,}" != trained_before
-        assert page.get_by_text("Every step of its returns").count() == 0  # the trail is for the partner and team
-        _partner_signs_in(page)
+        viewer_context, viewer = _page(browser, returns_url, f"partnerships?project={project}")
+        try:  # a public viewer's page, on the new version
+            assert _tile(viewer, "Health workers trained") == f"{total:,}" != trained_before
+            assert viewer.get_by_text("Every step of its returns").count() == 0  # for the partner and team
+        finally:
+            viewer_context.close()
+        page.reload(wait_until="networkidle")  # a new session: the partner is still signed in (the cookie)
+        wait_for_app(page)
+        assert _tile(page, "Health workers trained") == f"{total:,}"
         page.get_by_text("Every step of its returns").wait_for(timeout=30_000)
         approved = page.locator("td[role='gridcell']", has_text=re.compile("^approved$"))
         approved.first.wait_for(state="attached", timeout=20_000)  # the grid mirrors its cells as text

@@ -1,0 +1,125 @@
+"""A partner's sign-in that lasts: a signed, expiring token the browser keeps in a cookie.
+
+After a good password the app hands the browser a token holding the account's e-mail and an expiry, signed
+with HMAC-SHA256 under a key only the store holds (`partners/session.key`, made once, on the first sign-in;
+every server over the same store, local or on S3, reads the same key). The signature also covers the
+account's current state — a hash of its e-mail, password hash and projects — which the token does not carry:
+it is recomputed from the account when the token comes back, so removing the account, changing its password
+or its projects revokes every token issued before. A token is refused when its expiry has passed, when any
+part of it was changed, or when another store's key signed it.
+
+The token: `v1.<e-mail, base64url>.<expiry, Unix seconds>.<signature, base64url>` (cookie-safe characters only).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from impact.reporting import partners
+from impact.storage import remote, store
+
+KEY_FILE = "partners/session.key"
+VERSION = "v1"
+DEFAULT_DAYS = 7.0
+MAX_DAYS = 366.0
+_TOKEN = re.compile(r"^v1\.([A-Za-z0-9_-]{1,400})\.([0-9]{1,12})\.([A-Za-z0-9_-]{43})$")
+_KEY = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class Token:
+    """A signed token and when it expires (Unix seconds)."""
+
+    value: str
+    expires: int
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _read_key(root: Path) -> str | None:
+    where = store.Store(Path(root)).remote
+    if where is not None:
+        text = remote.read_text(where, KEY_FILE)
+    else:
+        path = Path(root) / KEY_FILE
+        text = path.read_text(encoding="ascii") if path.is_file() else None
+    return text.strip() if text is not None else None
+
+
+def signing_key(root: Path) -> bytes:
+    """The store's signing key, made (32 random bytes, readable by the server alone) on first use."""
+    found = _read_key(root)
+    if found is None:
+        with store.Store(Path(root)).locked():  # two servers signing in their first partner at once make one key
+            found = _read_key(root)
+            if found is None:
+                found = secrets.token_hex(32)
+                where = store.Store(Path(root)).remote
+                if where is not None:
+                    remote.write_bytes(where, KEY_FILE, found.encode("ascii"))
+                else:
+                    store.atomic_write(Path(root) / KEY_FILE, found.encode("ascii"), mode=0o600)
+    if not _KEY.match(found):
+        raise ValueError(f"{KEY_FILE} in the store is not a signing key (64 hexadecimal digits); "
+                         "remove it to make a new one (every partner signs in again).")
+    return bytes.fromhex(found)
+
+
+def account_state(account: partners.Account) -> str:
+    """A hash of what the token is bound to: the account's e-mail, password hash and projects."""
+    parts = [account.email, account.password_hash, *sorted(account.projects)]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def _signature(key: bytes, email: str, expires: int, state: str) -> bytes:
+    message = f"{VERSION}\n{email}\n{expires}\n{state}".encode()
+    return hmac.new(key, message, hashlib.sha256).digest()
+
+
+def issue(root: Path, account: partners.Account, days: float = DEFAULT_DAYS, now: float | None = None) -> Token:
+    """A token for `account` (a password account) valid for `days` from `now`."""
+    if not account.password_hash:
+        raise ValueError(f"the account {account.email} has no password: it signs in through the identity provider")
+    if not 0 < days <= MAX_DAYS:
+        raise ValueError(f"a sign-in lasts between a moment and {MAX_DAYS:.0f} days, not {days}")
+    expires = int((time.time() if now is None else now) + days * 86400)
+    signature = _signature(signing_key(root), account.email, expires, account_state(account))
+    return Token(f"{VERSION}.{_b64(account.email.encode('utf-8'))}.{expires}.{_b64(signature)}", expires)
+
+
+def verify(root: Path, value: str | None, now: float | None = None) -> partners.Account | None:
+    """The account a token signs in, or None when it is malformed, expired, altered, signed by another key, or
+    the account was removed or its password or projects changed since it was issued."""
+    matched = _TOKEN.match(value) if isinstance(value, str) else None
+    if matched is None:
+        return None
+    try:
+        email = _unb64(matched.group(1)).decode("utf-8")
+        given = _unb64(matched.group(3))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    expires = int(matched.group(2))
+    if expires <= (time.time() if now is None else now):
+        return None
+    found = partners.account(root, email)
+    if found is None or found.email != email or not found.password_hash:
+        return None
+    key = _read_key(root)  # no key yet: no token was ever issued by this store
+    if key is None or not _KEY.match(key):
+        return None
+    expected = _signature(bytes.fromhex(key), found.email, expires, account_state(found))
+    return found if hmac.compare_digest(expected, given) else None
