@@ -143,10 +143,10 @@ def test_an_account_without_a_password_gets_no_token_and_a_damaged_key_is_named(
         sessions.issue(data_store, made)
 
 
-def test_every_server_over_an_s3_store_shares_its_key(s3_env, fixture_dir, picks, tmp_path, monkeypatch):  # noqa: F811
+def test_every_server_over_an_s3_store_shares_its_key(s3_env, fixture_dir, picks, tmp_path, monkeypatch,  # noqa: F811
+                                                     compiled_imports):
     from impact.ingest import extract_io
     from impact.model import programme as programmes
-    from impact.query import db
     from impact.storage import remote
     from tests.s3_helpers import as_server
 
