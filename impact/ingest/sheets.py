@@ -1,0 +1,146 @@
+"""Any spreadsheet as it is: the cells of a CSV file or of each worksheet of an Excel workbook, as text, with the
+row numbers a person sees and the merged ranges — the input of the mapping step (`impact.ingest.mapping`).
+
+The extract reader (`impact.ingest.readers`) takes the product's own tables; this one takes a sheet in its own
+shape, so it reads every row (title rows, blank rows, total rows are the mapping's business) and refuses the same
+hostile files as the extract import: a file larger than the limits, a workbook that is a zip bomb
+(`readers.check_archive`), a macro-enabled workbook (`.xlsm`, or a `vbaProject.bin` inside), a workbook with
+external links, XML with entities (openpyxl reads through defusedxml), a CSV that is not UTF-8 text. Formulas are
+read as the values Excel saved with them (openpyxl's `data_only`), never evaluated.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from impact.ingest import readers
+from impact.ingest.validate import Report
+
+SHEET_COLUMNS = 256  # columns read from one sheet: a wide sheet has many, never this many
+SHEET_EXTENSIONS = ("csv", "xlsx")
+
+
+@dataclass
+class Sheet:
+    """One sheet's cells as text (`cells[i]` is the file's row `numbers[i]`), and its merged ranges
+    (first row, first column, last row, last column; numbered from 1 as Excel does)."""
+
+    file: str
+    name: str  # the worksheet's name; "" for a CSV file
+    cells: list[list[str]]
+    numbers: list[int]
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    @property
+    def shown(self) -> str:
+        """How messages name it: 'master.xlsx, sheet Data' or 'master.csv'."""
+        return f"{self.file}, sheet {self.name}" if self.name else self.file
+
+
+def read(path: str | Path, shown: str | None = None, report: Report | None = None,
+         limits: readers.Limits = readers.LIMITS) -> list[Sheet]:
+    """The sheets of the CSV or Excel file at `path` (a workbook's sheets that hold something, in order); a file
+    refused is reported (file, sheet, row where known) and gives no sheet."""
+    path = Path(path)
+    shown = shown or path.name
+    report = report if report is not None else Report()
+    ext = path.name.rpartition(".")[2].lower()
+    if ext == "xlsm" or ext not in SHEET_EXTENSIONS:
+        why = ("a macro-enabled workbook: save it as .xlsx (Excel Workbook) and import that" if ext == "xlsm"
+               else "not a CSV (.csv) or Excel (.xlsx) file")
+        report.add(shown, None, "", "", "unknown-file", f"'{path.name}' is {why}.")
+        return []
+    size = path.stat().st_size
+    if size > limits.file_bytes:
+        report.add(shown, None, "", "", "too-large", f"The file is {size:,} bytes; the limit is {limits.file_bytes:,}.")
+        return []
+    if size == 0:
+        report.add(shown, None, "", "", "empty-file", "The file is empty.")
+        return []
+    return _read_csv(path, shown, report, limits) if ext == "csv" else _read_xlsx(path, shown, report, limits)
+
+
+def _read_csv(path: Path, shown: str, report: Report, limits: readers.Limits) -> list[Sheet]:
+    data = path.read_bytes()
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:8192]:
+        report.add(shown, 1, "", "", "encoding", "The file is not CSV text (UTF-16 or binary data). Save it as "
+                                                  "'CSV UTF-8 (Comma delimited)' and import again.")
+        return []
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        report.add(shown, line, "", "", "encoding", f"The file is not UTF-8 text (line {line}); save it as "
+                                                    "'CSV UTF-8 (Comma delimited)' and import again.")
+        return []
+    first = text.split("\n", 20)[:20]
+    delimiter = max((",", ";", "\t", "|"), key=lambda d: sum(line.count(d) for line in first))
+    cells, numbers = [], []
+    try:
+        for number, row in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
+            if number > limits.rows:
+                report.add(shown, number, "", "", "too-many-rows",
+                           f"The file has more than {limits.rows:,} rows, the most one import takes.")
+                return []
+            cells.append([value.strip() for value in row[:SHEET_COLUMNS]])
+            numbers.append(number)
+    except csv.Error as error:
+        report.add(shown, len(numbers) + 1, "", "", "unreadable", f"The CSV cannot be read ({error}).")
+        return []
+    return [Sheet(shown, "", cells, numbers)]
+
+
+def _read_xlsx(path: Path, shown: str, report: Report, limits: readers.Limits) -> list[Sheet]:
+    archive = readers.check_archive(path, shown, report, limits, limits.xlsx_members, limits.xlsx_unpacked_bytes)
+    if archive is None:
+        return []
+    with archive:
+        parts = [info.filename for info in archive.infolist()]
+    macros = [p for p in parts if p.lower().endswith("vbaproject.bin")]
+    links = [p for p in parts if p.lower().startswith("xl/externallinks/")]
+    if macros:
+        report.add(shown, None, "", macros[0], "unsafe-file", "The workbook holds macros (a VBA project); save it as "
+                                                             ".xlsx without macros and import that.")
+    if links:
+        report.add(shown, None, "", links[0], "unsafe-file", "The workbook links to other workbooks (external links); "
+                                                            "paste the values in and remove the links (Data > Edit "
+                                                            "Links > Break Link), then import it.")
+    if macros or links:
+        return []
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            # Not read-only: the merged ranges are only known to a fully loaded sheet. data_only: saved values.
+            book = openpyxl.load_workbook(path, data_only=True, keep_links=False)
+    except Exception as error:  # openpyxl raises many kinds for a damaged or hostile file
+        report.add(shown, None, "", "", "unreadable", f"The file cannot be read as an Excel workbook "
+                                                      f"({type(error).__name__}); save it from Excel as .xlsx.")
+        return []
+    out = []
+    try:
+        for sheet in book.worksheets:
+            if sheet.sheet_state != "visible":
+                continue
+            cells, numbers = [], []
+            width = min(sheet.max_column or 1, SHEET_COLUMNS)
+            for number, values in enumerate(sheet.iter_rows(values_only=True, max_col=width), start=1):
+                if number > limits.rows:
+                    report.add(f"{shown}, sheet {sheet.title}", number, "", "", "too-many-rows",
+                               f"The sheet has more than {limits.rows:,} rows, the most one import takes.")
+                    return []
+                cells.append([readers.cell_text(v).strip() for v in values])
+                numbers.append(number)
+            merged = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in sheet.merged_cells.ranges]
+            if any(any(c for c in row) for row in cells):
+                out.append(Sheet(shown, sheet.title, cells, numbers, merged))
+    finally:
+        book.close()
+    if not out:
+        report.add(shown, None, "", "", "empty-file", "No sheet of the workbook holds anything.")
+    return out

@@ -1,0 +1,103 @@
+"""Sheets as programmes keep them, built by code from the fixture extract (seeded): a wide master sheet with a
+merged title row, a blank row and a Total row, countries in French, "Q3 2018" periods, a column per cadre and
+gender ("Nurses (F)"), and themes spelt a little differently from the definition."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import openpyxl
+import pyarrow.parquet as pq
+
+from impact.model import calendar, country_names
+
+WIDE = ("Nurses (F)", "Nurses (M)", "Midwives (F)")  # each: cadre and gender, as the definition spells them
+WIDE_VALUES = {"Nurses (F)": ("Nurse", "Female"), "Nurses (M)": ("Nurse", "Male"), "Midwives (F)": ("Midwife", "Female")}
+HEADER = ("Projet", "Pays", "Trimestre", "Thème", *WIDE, "Notes")
+TITLE = "Health workers trained — master sheet (M&E)"
+
+
+def misspell(theme: str, near: bool) -> str:
+    """The theme as an M&E officer types it: '&' for 'and', title case; `near`: a letter lost too."""
+    text = theme.replace(" and ", " & ").title()
+    if near:
+        last = text.rsplit(" ", 1)
+        word = last[-1]
+        text = (last[0] + " " if len(last) > 1 else "") + word[:2] + word[3:]
+    return text
+
+
+@dataclass
+class MasterSheet:
+    """A master sheet: its rows as written (project, country, quarter label, theme, numbers, note)."""
+
+    quarter: dt.date
+    projects: list[dict]  # project_id, iso3, theme
+    rows: list[list]
+
+
+def pick(folder: Path, n: int = 3, quarters: int = 2) -> tuple[dt.date, list[dict]]:
+    """A quarter and `n` projects of the fixture extract active in it and the quarters after it."""
+    projects = pq.read_table(folder / "projects.parquet").to_pylist()
+    for year in range(2016, 2012, -1):
+        quarter = dt.date(year, 7, 1)
+        last = quarter
+        for _ in range(quarters - 1):
+            last = calendar.next_quarter(last)
+        active = [p for p in projects if p["start_date"] <= quarter and calendar.quarter_end(last) <= p["end_date"]
+                  and p["iso3"] in country_names.NAMES]
+        if len(active) >= n:
+            return quarter, sorted(active, key=lambda p: p["project_id"])[:n]
+    raise AssertionError("the fixture extract has no quarter with enough active projects")
+
+
+def master_sheet(folder: Path, quarter: dt.date | None = None, projects: list[dict] | None = None,
+                 seed: int = 42, near: tuple[int, ...] = (1, 2)) -> MasterSheet:
+    """The master sheet's rows for one quarter: one row per project, its numbers drawn from a seeded generator;
+    the projects listed in `near` have their theme misspelt beyond case and '&'."""
+    if quarter is None or projects is None:
+        quarter, projects = pick(folder)
+    rng = random.Random(seed)
+    rows = []
+    for n, p in enumerate(projects):
+        label = f"Q{(quarter.month - 1) // 3 + 1} {quarter.year}"
+        numbers = [rng.randint(0, 40) for _ in WIDE]
+        numbers[2] = "" if n == 0 else numbers[2]  # an empty cell: nothing reported, no row
+        rows.append([p["project_id"], country_names.NAMES[p["iso3"]][0], label, misspell(p["theme"], n in near),
+                     *numbers, "vérifié" if n % 2 else ""])
+    return MasterSheet(quarter, projects, rows)
+
+
+def write_xlsx(sheet: MasterSheet, path: Path, total: bool = True, title: bool = True,
+               header: tuple[str, ...] = HEADER) -> Path:
+    """The master sheet as an M&E officer's workbook: a merged title row, a blank row, the header, the rows, a
+    blank row and a Total row (its saved sums)."""
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "Master"
+    if title:
+        ws.append([TITLE])
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
+        ws.append([])
+    ws.append(list(header))
+    for row in sheet.rows:
+        ws.append(row)
+    if total:
+        ws.append([])
+        sums = [sum(int(r[4 + k] or 0) for r in sheet.rows) for k in range(len(WIDE))]
+        ws.append(["Total", "", "", "", *sums, ""])
+    book.save(path)
+    return path
+
+
+def write_csv(sheet: MasterSheet, path: Path, header: tuple[str, ...] = HEADER) -> Path:
+    """The master sheet as CSV (no title, no total)."""
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(sheet.rows)
+    return path
