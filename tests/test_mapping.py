@@ -206,6 +206,48 @@ def test_the_recipe_round_trip_imports_next_quarters_sheet_in_one_step(master, d
         expected_rows(path).trainees.sum()  # the first quarter's rows are kept
 
 
+def test_a_workbook_of_two_sheets_with_a_merged_heading_imports_as_one_version(fixture_dir, data_store, context,
+                                                                                tmp_path):
+    """A heading merged over sub-headings ("Nurses" over F and M) and a second sheet for another table, without
+    countries (each project's own): both tables change in one version, by the sheets' totals."""
+    sheet = sf.master_sheet(fixture_dir)
+    book = openpyxl.Workbook()
+    training = book.active
+    training.title = "Training"
+    training.append(["Project", "Country", "Quarter", "Nurses", "", "Midwives"])
+    training.merge_cells("D1:E1")
+    training.append(["", "", "", "F", "M", "F"])
+    for row in sheet.rows:
+        training.append([row[0], row[1], row[2], row[4], row[5], row[6]])
+    volunteers = book.create_sheet("Volunteers")
+    volunteers.append(["Projet", "Trimestre", "Lieu", "Profession", "Bénévoles", "Jours de bénévolat"])
+    for n, row in enumerate(sheet.rows):
+        volunteers.append([row[0], row[2], "Overseas", "Nurse", n + 1, 10 * (n + 1)])
+    path = tmp_path / "two.xlsx"
+    book.save(path)
+    proposal = mapping.propose(sheets.read(path), context)
+    first, second = proposal.sheets
+    assert first.layout.header_rows == [1, 2] and first.layout.headers[3:] == ["Nurses F", "Nurses M", "Midwives F"]
+    assert (first.recipe.table, second.recipe.table) == ("training", "volunteering")
+    assert [c.mapping.column for c in second.columns] == ["project_id", "period", "location", "profession",
+                                                         "volunteers", "volunteer_days"]
+    result = reshape.import_sheet(path, proposal.recipe, data_dir=data_store, confirm_removals=True)
+    assert result.ok, result.report.to_text()
+    assert sorted(store.read_manifest(store.version_path(data_store, result.version))["replaced_tables"]) == \
+        ["training", "volunteering"]
+    frames = pd.read_excel(path, sheet_name=None, dtype=str)
+    days = frames["Volunteers"]["Jours de bénévolat"].astype(int).sum()
+    ids = [p["project_id"] for p in sheet.projects]
+    folder = store.version_path(data_store, result.version)
+    got_days, countries = duckdb.execute(
+        "select sum(volunteer_days), list(distinct iso3 order by iso3) from read_parquet($p) "
+        "where project_id = any($ids) and period = $d",
+        {"p": str(folder / "volunteering.parquet"), "ids": ids, "d": sheet.quarter}).fetchone()
+    assert got_days == days and countries == sorted({p["iso3"] for p in sheet.projects})
+    wide = frames["Training"].iloc[1:, 3:].apply(pd.to_numeric).sum().sum()  # below the sub-heading row
+    assert version_rows(data_store, result.version, ids, sheet.quarter).trainees.sum() == wide
+
+
 # ---- refusals -----------------------------------------------------------------------------------------------
 
 def refused(path: Path, chosen, store_dir: Path, **options) -> list:

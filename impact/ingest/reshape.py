@@ -528,7 +528,8 @@ def import_sheet(path: str | Path, chosen: recipes.Recipe | str, data_dir: str |
         result.changes = pd.DataFrame(changes, columns=["table", "rows before", "rows after", "added", "changed",
                                                         "removed"])
         result.totals = pd.DataFrame(totals, columns=["table", "measure", "before", "after"])
-        result.removals = pd.DataFrame(removals).fillna("") if removals else pd.DataFrame(columns=["table", "row"])
+        result.removals = (pd.DataFrame(removals).astype(object).fillna("") if removals
+                           else pd.DataFrame(columns=["table", "row"]))
         result.recipe = chosen
         if dry_run:
             if save_as is not None:
