@@ -6,6 +6,7 @@ and the store unchanged, and the command line in its exact forms."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import zipfile
@@ -246,6 +247,29 @@ def test_a_workbook_of_two_sheets_with_a_merged_heading_imports_as_one_version(f
     assert got_days == days and countries == sorted({p["iso3"] for p in sheet.projects})
     wide = frames["Training"].iloc[1:, 3:].apply(pd.to_numeric).sum().sum()  # below the sub-heading row
     assert version_rows(data_store, result.version, ids, sheet.quarter).trainees.sum() == wide
+
+
+def test_hxl_hashtags_under_the_headers_propose_the_mapping_and_are_not_data(fixture_dir, data_store, context,
+                                                                             tmp_path):
+    sheet = sf.master_sheet(fixture_dir)
+    path = tmp_path / "hxl.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Code", "Lieu", "Quand", "Domaine", "Reached (a)", "Reached (b)"])
+        writer.writerow(["#activity+code", "#country+name", "#date+reported", "#sector", "#reached +f", "#reached +m"])
+        writer.writerows([r[0], r[1], r[2], r[3], r[4], r[5]] for r in sheet.rows)
+    proposal = mapping.propose(sheets.read(path), context)
+    part = proposal.sheets[0]
+    assert part.layout.hashtags[4] == "#reached+f" and "Row 2 holds HXL hashtags" in part.layout.notices[0]
+    assert [c.mapping.column for c in part.columns[:4]] == ["project_id", "iso3", "period", "theme"]
+    women = context.programme.role("gender", "women")
+    assert part.columns[4].mapping.role == "value" and part.columns[4].mapping.dimensions == {"gender": women}
+    assert part.columns[5].mapping.dimensions["gender"] != women
+    result = reshape.import_sheet(path, proposal.recipe, data_dir=data_store, accept_proposed=True, dry_run=True)
+    assert result.report.ok, result.report.to_text()
+    frame = pd.read_csv(path, skiprows=[1])
+    assert result.rows["trainees"].astype(int).sum() == frame["Reached (a)"].sum() + frame["Reached (b)"].sum()
+    assert set(result.rows["sheet row"]) == {3, 4, 5}  # the hashtag row is not data
 
 
 # ---- refusals -----------------------------------------------------------------------------------------------

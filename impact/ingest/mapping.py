@@ -106,6 +106,7 @@ class Layout:
     data: list[int]  # indices into sheet.cells of the data rows
     notices: list[str] = field(default_factory=list)
     totals: list[int] = field(default_factory=list)  # indices of total rows left out
+    hashtags: list[str] = field(default_factory=list)  # the HXL hashtag row under the header, per column ("" none)
 
 
 def header_names(sheet: sheet_files.Sheet, header_rows: list[int]) -> list[str]:
@@ -154,8 +155,16 @@ def layout(sheet: sheet_files.Sheet, header_rows: list[int] | None = None) -> La
             notices.append(f"Row(s) {', '.join(map(str, titles))} above the header are titles; left out.")
     headers = header_names(sheet, header_rows)
     last_header = sheet.numbers.index(header_rows[-1]) if header_rows[-1] in sheet.numbers else -1
+    hashtags = []
+    following = last_header + 1
+    if following < len(sheet.cells) and is_hxl_row(sheet.cells[following]):
+        hashtags = [fold_hashtag(c) for c in sheet.cells[following]] + [""] * len(headers)
+        hashtags = hashtags[:len(headers)]
+        notices.append(f"Row {sheet.numbers[following]} holds HXL hashtags (used to propose the mapping); "
+                       "not data.")
+        following += 1
     data, blank, totals = [], [], []
-    for i in range(last_header + 1, len(sheet.cells)):
+    for i in range(following, len(sheet.cells)):
         row = sheet.cells[i]
         if not any(row):
             blank.append(sheet.numbers[i])
@@ -169,7 +178,52 @@ def layout(sheet: sheet_files.Sheet, header_rows: list[int] | None = None) -> La
     if totals:
         notices.append(f"Total row(s) {', '.join(str(sheet.numbers[i]) for i in totals)} left out (their numbers are "
                        "sums of the rows above: counted again they would count twice).")
-    return Layout(header_rows, headers, data, notices, totals)
+    return Layout(header_rows, headers, data, notices, totals, hashtags)
+
+
+# ---- HXL ------------------------------------------------------------------------------------------------------
+# The Humanitarian Exchange Language puts a row of hashtags under a sheet's headers (#country+code, #sector,
+# #reached +f). Read as a hint when proposing: a hashtag row is never data.
+
+HXL_TAGS: dict[str, str] = {  # the hashtag (without attributes) -> the column it proposes
+    "#country": "iso3", "#activity": "project_id", "#project": "project_id", "#date": "period",
+    "#sector": "theme", "#indicator": "indicator",
+}
+HXL_COUNTS = ("#reached", "#targeted", "#output", "#value")  # hashtags of numbers: a measure
+HXL_FEMALE, HXL_MALE = ("+f", "+female", "+women"), ("+m", "+male", "+men")
+
+
+def fold_hashtag(text: str) -> str:
+    """A hashtag cell written one way: lower case, no spaces ('#Reached +F' -> '#reached+f')."""
+    return "".join(str(text).lower().split())
+
+
+def is_hxl_row(cells: list[str]) -> bool:
+    """True for a row whose filled cells are all HXL hashtags (at least one)."""
+    filled = [c for c in cells if c]
+    return bool(filled) and all(re.fullmatch(r"#[a-z][a-z0-9_]*(\s*\+[a-z][a-z0-9_]*)*", c.strip().lower())
+                                for c in filled)
+
+
+def hxl_proposal(tag: str, programme, table: str) -> tuple[str | None, dict[str, str]]:
+    """What a column's hashtag proposes: (a column, or "measure" for a count; the breakdown values its
+    attributes name: +f is the gender the definition counts as women)."""
+    if not tag:
+        return None, {}
+    base, *attributes = tag.split("+")
+    attributes = ["+" + a for a in attributes]
+    dims = {}
+    spec = schema.table(table, programme)
+    if "gender" in spec.key:
+        women = programme.role("gender", "women")
+        men = next((v for v in programme.values("gender") if fold(v) in MALE), None)
+        if women and any(a in HXL_FEMALE for a in attributes):
+            dims["gender"] = women
+        elif men and any(a in HXL_MALE for a in attributes):
+            dims["gender"] = men
+    if base in HXL_COUNTS:
+        return "measure", dims
+    return HXL_TAGS.get(base), dims
 
 
 def column_values(sheet: sheet_files.Sheet, found: Layout, position: int, limit: int | None = None) -> list[str]:
@@ -356,14 +410,15 @@ def day_first_of(values: list[str]) -> tuple[bool | None, list[str]]:
     return (seen, []) if seen is not None or not ambiguous else (None, ambiguous)
 
 
-def _table_for(headers: list[str], programme) -> str:
-    """The fact table whose breakdowns and measures the headers name most."""
+def _table_for(headers: list[str], programme, hashtags: list[str] = ()) -> str:
+    """The fact table whose breakdowns and measures the headers (and HXL hashtags) name most."""
     def score(table: str) -> int:
         spec = schema.table(table, programme)
         own = set(spec.column_names) - set(KEYS)
         named = sum(1 for h in headers if _by_header(h, {c: HEADERS.get(c, ()) for c in own}))
         wide = sum(1 for h in headers if dimension_values(h, table, programme))
-        return 2 * named + wide
+        tagged = sum(1 for t in hashtags if hxl_proposal(t, programme, table)[1])
+        return 2 * named + wide + 2 * tagged
     return max(FACT_TABLES, key=score)
 
 
@@ -371,7 +426,7 @@ def propose_sheet(sheet: sheet_files.Sheet, context: Context, table: str | None 
     """The proposed mapping of one sheet (see the module)."""
     programme = context.programme
     found = layout(sheet)
-    table = table or _table_for(found.headers, programme)
+    table = table or _table_for(found.headers, programme, found.hashtags)
     spec = schema.table(table, programme)
     measures = [c.name for c in spec.columns if c.name not in spec.key]
     breakdowns = [c for c in spec.key if c not in KEYS]
@@ -385,6 +440,10 @@ def propose_sheet(sheet: sheet_files.Sheet, context: Context, table: str | None 
         numeric = _share(sample, lambda v: number(v) is not None) >= 0.8 and any(sample)
         column = _by_header(header, header_choices)
         why = f"header '{header}'" if column else ""
+        tag = found.hashtags[position] if found.hashtags else ""
+        tagged, tag_dims = hxl_proposal(tag, programme, table)
+        if tagged and tagged != "measure":
+            column, why = tagged, f"HXL hashtag {tag}"
         if column is None and not numeric:
             if _share(sample, lambda v: fold(v) in context.countries) >= 0.8:
                 column, why = "iso3", "values are countries"
@@ -398,6 +457,10 @@ def propose_sheet(sheet: sheet_files.Sheet, context: Context, table: str | None 
                         column, why = candidate, f"values are the programme's {candidate.replace('_', ' ')}s"
                         break
         dims = dimension_values(header, table, programme) if numeric else {}
+        if tagged == "measure" and numeric:
+            dims = {**dims, **tag_dims}
+            if not dims and column is None:
+                column, why = measures[0], f"HXL hashtag {tag}"
         if column in taken:
             column = None
         if column in KEYS:
@@ -409,7 +472,8 @@ def propose_sheet(sheet: sheet_files.Sheet, context: Context, table: str | None 
         elif dims and numeric:
             measure = _by_header(header, {m: HEADERS.get(m, ()) for m in measures}) or measures[0]
             mapping = ColumnMap(header, "value", measure=measure, dimensions=dims,
-                                why="header names " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in dims.items()))
+                                why=(f"HXL hashtag {tag}: " if tagged == "measure" and tag_dims else "header names ")
+                                + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in dims.items()))
         elif column in measures and numeric:
             mapping = ColumnMap(header, "measure", column, why=why)
         else:
