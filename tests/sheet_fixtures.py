@@ -101,3 +101,45 @@ def write_csv(sheet: MasterSheet, path: Path, header: tuple[str, ...] = HEADER) 
         writer.writerow(header)
         writer.writerows(sheet.rows)
     return path
+
+
+# ---- DHIS2 data value sets --------------------------------------------------------------------------------------
+
+DHIS2_ELEMENT = "Health workers trained"
+DHIS2_COMBOS = {"Nurse, Female": ("Nurse", "Female"), "Nurse, Male": ("Nurse", "Male"),
+                "Midwife, Female": ("Midwife", "Female")}
+
+
+def dhis2_values(quarter: dt.date, projects: list[dict], seed: int = 42) -> list[dict]:
+    """A data value set's values as DHIS2 exports them with idScheme=NAME: a data element, a monthly period, the
+    org unit (the project's title: a partner hospital reporting into DHIS2), a category option combo, the default
+    attribute option combo and the value (text, as DHIS2 writes it)."""
+    rng = random.Random(seed)
+    out = []
+    for month in range(quarter.month, quarter.month + 3):
+        for project in projects:
+            for combo in DHIS2_COMBOS:
+                out.append({"dataElement": DHIS2_ELEMENT, "period": f"{quarter.year}{month:02d}",
+                            "orgUnit": project["title"], "categoryOptionCombo": combo,
+                            "attributeOptionCombo": "default", "value": str(rng.randint(0, 15)),
+                            "storedBy": "admin", "lastUpdated": f"{quarter.year}-{month:02d}-28T10:00:00.000"})
+    return out
+
+
+def write_dhis2_json(values: list[dict], path: Path) -> Path:
+    """The data value set as DHIS2's API writes it (JSON)."""
+    import json
+
+    path.write_text(json.dumps({"dataSet": "", "completeDate": "", "dataValues": values}, indent=1), encoding="utf-8")
+    return path
+
+
+def write_dhis2_csv(values: list[dict], path: Path) -> Path:
+    """The data value set as DHIS2's Import/Export app writes it (CSV, its columns in DHIS2's order)."""
+    header = ["dataElement", "period", "orgUnit", "categoryOptionCombo", "attributeOptionCombo", "value", "storedBy",
+              "lastUpdated"]
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(values)
+    return path

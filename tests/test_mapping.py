@@ -272,6 +272,48 @@ def test_hxl_hashtags_under_the_headers_propose_the_mapping_and_are_not_data(fix
     assert set(result.rows["sheet row"]) == {3, 4, 5}  # the hashtag row is not data
 
 
+# ---- DHIS2 data value sets ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_a_dhis2_value_set_with_monthly_periods_imports_by_quarter(fmt, fixture_dir, data_store, context, tmp_path):
+    quarter, projects = sf.pick(fixture_dir)
+    values = sf.dhis2_values(quarter, projects)
+    writer = sf.write_dhis2_json if fmt == "json" else sf.write_dhis2_csv
+    path = writer(values, tmp_path / f"values.{fmt}")
+    proposal = mapping.propose(sheets.read(path), context)
+    part = proposal.sheets[0].recipe
+    assert part.table == "training" and [c.role for c in part.columns[:6]] == \
+        ["element", "key", "key", "combo", "ignore", "amount"]
+    assert part.values["(element)"][sf.DHIS2_ELEMENT]["to"] == "trainees"
+    assert part.values["(combo)"]["Nurse, Female"]["to"] == "cadre=Nurse, gender=Female"
+    assert {e["to"] for e in part.values["project_id"].values()} == {p["project_id"] for p in projects}
+    result = reshape.import_sheet(path, proposal.recipe, data_dir=data_store, confirm_removals=True)
+    assert result.ok, result.report.to_text()
+    assert any("9 value(s) of months" in n or "value(s) of months added up" in n for n in result.notices)
+    frame = pd.DataFrame(values).astype({"value": int})
+    frame["project_id"] = frame["orgUnit"].map({p["title"]: p["project_id"] for p in projects})
+    frame["cadre"] = frame["categoryOptionCombo"].map(lambda c: sf.DHIS2_COMBOS[c][0])
+    frame["gender"] = frame["categoryOptionCombo"].map(lambda c: sf.DHIS2_COMBOS[c][1])
+    want = frame.groupby(["project_id", "cadre", "gender"])["value"].sum().sort_index()
+    got = version_rows(data_store, result.version, [p["project_id"] for p in projects], quarter) \
+        .set_index(["project_id", "cadre", "gender"])["trainees"].sort_index()
+    assert got.to_dict() == want.to_dict()
+
+
+def test_dhis2_refusals_name_the_row_and_column(fixture_dir, data_store, context, tmp_path):
+    quarter, projects = sf.pick(fixture_dir)
+    values = sf.dhis2_values(quarter, projects)
+    chosen = mapping.propose(sheets.read(sf.write_dhis2_csv(values, tmp_path / "good.csv")), context).recipe
+    values[0]["period"] = str(quarter.year)  # a whole year
+    values[1]["orgUnit"] = "Hôpital inconnu"
+    values.append(dict(values[5]))  # the same month, combo and org unit again
+    problems = refused(sf.write_dhis2_csv(values, tmp_path / "bad.csv"), chosen, data_store)
+    found = {(p.rule, p.row, p.column) for p in problems}
+    assert ("not-a-quarter", 2, "period") in found
+    assert ("no-match", 3, "orgUnit") in found
+    assert ("counted-twice", len(values) + 1, "value") in found
+
+
 # ---- refusals -----------------------------------------------------------------------------------------------
 
 def refused(path: Path, chosen, store_dir: Path, **options) -> list:

@@ -24,7 +24,7 @@ from impact.query import db
 from impact.storage import store
 
 _STATE = "sheet_mapping"  # session key: {sha, name, proposal, preview, outcome}
-_SHEET_TYPES = ["csv", "xlsx"]
+_SHEET_TYPES = ["csv", "xlsx", "json"]
 
 
 def _root() -> Path:

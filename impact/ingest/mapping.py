@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from impact.ingest import sheets as sheet_files
-from impact.ingest.recipe import ATTRIBUTES, KEYS, ColumnMap, Recipe, SheetRecipe
+from impact.ingest.recipe import ATTRIBUTES, COMBO, ELEMENT, KEYS, ColumnMap, Recipe, SheetRecipe
 from impact.model import calendar, country_names, iso3166, schema
 
 FACT_TABLES = ("training", "volunteering", "outcomes")
@@ -387,7 +387,7 @@ def _periods(values: list[str], fiscal: int, day_first: bool | None) -> bool:
     def one(v):
         try:
             return calendar.parse_period(v, fiscal, day_first) is not None
-        except calendar.AmbiguousDate:
+        except ValueError:  # an ambiguous date, a whole year: periods all the same
             return True
     return _share(values, one) >= 0.8
 
@@ -422,9 +422,106 @@ def _table_for(headers: list[str], programme, hashtags: list[str] = ()) -> str:
     return max(FACT_TABLES, key=score)
 
 
+NO_BREAKDOWN = "(none)"  # a DHIS2 "default" category option combo: no breakdown value (the constants give them)
+
+
+def breakdown_text(dims: dict[str, str]) -> str:
+    """Breakdown values as a recipe writes them: 'gender=Female, cadre=Nurse'."""
+    return ", ".join(f"{k}={v}" for k, v in dims.items())
+
+
+def breakdowns_of(text: str) -> dict[str, str]:
+    """'gender=Female, cadre=Nurse' read back (a measure before ':' is left out: see `element_of`)."""
+    text = text.split(":", 1)[1] if ":" in text else ("" if "=" not in text else text)
+    pairs = [part.split("=", 1) for part in text.split(",") if "=" in part]
+    return {k.strip(): v.strip() for k, v in pairs if k.strip()}
+
+
+def element_of(text: str) -> tuple[str, dict[str, str]]:
+    """A data element's mapping 'value: indicator=CODE' as (measure, breakdown values)."""
+    measure = text.split(":", 1)[0].strip() if "=" not in text.split(":", 1)[0] else ""
+    return measure, breakdowns_of(text)
+
+
+def _dhis2(headers: list[str]) -> bool:
+    folded = {fold(h).replace(" ", "") for h in headers}
+    return {"dataelement", "period", "orgunit", "value"} <= folded
+
+
+def propose_element(text: str, context: Context) -> dict:
+    """What a DHIS2 data element (by its name or code) counts: a measure of a fact table, or an indicator."""
+    programme = context.programme
+    folded = fold(text)
+    for table in FACT_TABLES:
+        spec = schema.table(table, programme)
+        for measure in (c.name for c in spec.columns if c.name not in spec.key):
+            if table != "outcomes" and (folded == fold(measure) or folded in HEADERS.get(measure, ())
+                                        or any(folded.startswith(n + " ") or folded.endswith(" " + n)
+                                               for n in HEADERS.get(measure, ()) if len(n) > 5)):
+                return {"to": measure, "match": "same", "confirmed": True, "table": table}
+    for indicator in programme.indicators:
+        if indicator.reported and folded in (fold(indicator.code), fold(indicator.label)):
+            return {"to": f"value: indicator={indicator.code}", "match": "same", "confirmed": True,
+                    "table": "outcomes"}
+    return {"to": None, "match": "none", "confirmed": False}
+
+
+def propose_dhis2(sheet: sheet_files.Sheet, context: Context) -> SheetProposal:
+    """A DHIS2 data value set: data elements to measures or indicators, category option combos to breakdown
+    values, org units to projects (their countries from the projects), periods (monthly ones roll up)."""
+    programme = context.programme
+    found = layout(sheet, [sheet.numbers[0]])
+    roles = {"dataelement": ("element", None), "period": ("key", "period"), "orgunit": ("key", "project_id"),
+             "categoryoptioncombo": ("combo", None), "value": ("amount", None)}
+    position = {fold(h).replace(" ", ""): i for i, h in enumerate(found.headers)}
+    elements: dict[str, dict] = {}
+    for text in dict.fromkeys(column_values(sheet, found, position["dataelement"])):
+        if text:
+            elements[text] = propose_element(text, context)
+    tables = Counter(e.get("table") for e in elements.values() if e.get("table"))
+    table = tables.most_common(1)[0][0] if tables else "training"
+    for entry in elements.values():
+        if entry.pop("table", table) != table:
+            entry.update({"to": None, "match": "none", "confirmed": False})
+    spec = schema.table(table, programme)
+    columns = []
+    for i, header in enumerate(found.headers):
+        role, column = roles.get(fold(header).replace(" ", ""), ("ignore", None))
+        why = f"DHIS2 field {header}" if role != "ignore" else "not needed"
+        columns.append(ColumnProposal(header, [v for v in column_values(sheet, found, i, FIRST_VALUES) if v],
+                                      ColumnMap(header, role, column, why=why)))
+    recipe_part = SheetRecipe(table, found.header_rows, [c.mapping for c in columns], sheet.name)
+    recipe_part.values[ELEMENT] = elements
+    if "categoryoptioncombo" in position:
+        combos = {}
+        for text in dict.fromkeys(column_values(sheet, found, position["categoryoptioncombo"])):
+            if text:
+                dims = dimension_values(text, table, programme)
+                default = fold(text) == "default"
+                combos[text] = ({"to": breakdown_text(dims) or NO_BREAKDOWN, "match": "same", "confirmed": True}
+                                if dims or default
+                                else {"to": None, "match": "none", "confirmed": False})
+        recipe_part.values[COMBO] = combos
+    given = {k for e in recipe_part.values.get(COMBO, {}).values() if e.get("to") for k in breakdowns_of(e["to"])}
+    given |= {k for e in elements.values() if e.get("to") for k in element_of(e["to"])[1]}
+    for name in (c for c in spec.key if c not in KEYS):
+        if name not in given or any(not breakdowns_of(e.get("to") or "").get(name)
+                                    for e in recipe_part.values.get(COMBO, {}).values()):
+            recipe_part.constants[name] = (schema.allowed(spec.column(name), programme) or ("",))[0]
+    proposal = SheetProposal(sheet, found, recipe_part, columns)
+    fill_values(proposal, context)
+    for kind, column in ((ELEMENT, "dataElement"), (COMBO, "categoryOptionCombo")):
+        for text, entry in recipe_part.values.get(kind, {}).items():
+            if not entry.get("to"):
+                proposal.unmatched.append({"column": column, "text": text, "count": None, "rows": []})
+    return proposal
+
+
 def propose_sheet(sheet: sheet_files.Sheet, context: Context, table: str | None = None) -> SheetProposal:
     """The proposed mapping of one sheet (see the module)."""
     programme = context.programme
+    if sheet.cells and _dhis2(sheet.cells[0]):
+        return propose_dhis2(sheet, context)
     found = layout(sheet)
     table = table or _table_for(found.headers, programme, found.hashtags)
     spec = schema.table(table, programme)

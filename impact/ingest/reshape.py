@@ -140,8 +140,15 @@ def check_recipe(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, programme,
                        f"'{column.header}' is {column.column} and so are the unpivoted columns "
                        f"{', '.join(repr(c) for c in clash[:3])}: the rows would be counted twice.")
             ok = False
+    long_data = bool(by_role.get("amount"))
+    if long_data and (len(by_role.get("element", [])) != 1 or len(by_role["amount"]) != 1
+                      or len(by_role.get("combo", [])) > 1):
+        report.add(where, row, by_role["amount"][0].header, "", "bad-recipe",
+                   "A sheet of data values has one amount column, one element column saying what each amount "
+                   "counts, and at most one combo column.")
+        ok = False
     dimension_columns = {c.column for c in by_role.get("dimension", [])}
-    for name in breakdowns:
+    for name in breakdowns if not long_data else ():  # data values: each row's breakdowns are checked as it is read
         if name in dimension_columns or name in part.constants:
             if name in part.constants and name in dimension_columns:
                 report.add(where, row, name, part.constants[name], "bad-recipe",
@@ -162,7 +169,7 @@ def check_recipe(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, programme,
                        f"The constant {name} = {value!r} is not one of the definition's values "
                        f"({', '.join(allowed_values) or 'not a breakdown of ' + part.table}).")
             ok = False
-    if not (values_columns or by_role.get("measure")):
+    if not (values_columns or by_role.get("measure") or long_data):
         report.add(where, row, "", "", "no-measure", f"No column gives a number of {part.table} "
                                                       f"({', '.join(measures)}).")
         ok = False
@@ -175,7 +182,15 @@ def _mapped(part: recipes.SheetRecipe, column: str, text: str, context: mapping.
     gathered in `pending` to be reported once per text)."""
     entries = part.values.setdefault(column, {})
     entry = entries.get(text)
-    if entry is None:
+    if entry is None and column == recipes.ELEMENT:
+        entry = entries[text] = mapping.propose_element(text, context)
+        entry.pop("table", None)
+    elif entry is None and column == recipes.COMBO:
+        dims = mapping.dimension_values(text, part.table, context.programme)
+        entry = entries[text] = ({"to": mapping.breakdown_text(dims) or mapping.NO_BREAKDOWN, "match": "same",
+                                  "confirmed": True} if dims or mapping.fold(text) == "default"
+                                 else {"to": None, "match": "none", "confirmed": False})
+    elif entry is None:
         entry = entries[text] = mapping.match(text, column, context)
     if entry.get("to") and (entry.get("confirmed") or entry.get("match") in ("exact", "same", "country", "project",
                                                                             "manual")
@@ -203,6 +218,13 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
     measures = {c.column: positions[c.header] for c in part.columns if c.role == "measure"}
     wide = [(positions[c.header], c) for c in part.columns if c.role == "value"]
     numeric = [p for p in measures.values()] + [p for p, _ in wide]
+    amount = next((positions[c.header] for c in part.columns if c.role == "amount"), None)
+    element = next((positions[c.header] for c in part.columns if c.role == "element"), None)
+    combo = next((positions[c.header] for c in part.columns if c.role == "combo"), None)
+    if amount is not None:
+        numeric = [amount]
+    breakdowns = [c for c in spec.key if c not in recipes.KEYS]
+    values_of: dict[tuple, dict[str, list]] = {}  # data values: key -> measure -> [(period text, number, row)]
     out: dict[str, list] = {name: [] for name in (*columns, "_row")}
     pending: dict = {}
     notices = list(found.notices)
@@ -259,6 +281,10 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
                                f"{error}: say which in the recipe (day_first: true when the day comes first).")
                     missing = True
                     continue
+                except calendar.NotAQuarter as error:
+                    report.add(where, number, part.columns[position].header, text, "not-a-quarter", f"{error}.")
+                    missing = True
+                    continue
                 if day is None:
                     report.add(where, number, part.columns[position].header, text, "not-a-period",
                                f"{validate.shown(text)!r} is not a period: write 2018-07-01, 01/07/2018, 2018Q3, "
@@ -292,6 +318,14 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
         if missing:
             continue
         base = {**part.constants, **placed}
+        if amount is not None:
+            _data_value(part, context, accept_proposed, pending, report, where, number, base, breakdowns,
+                        {"amount": cell(i, amount), "element": cell(i, element),
+                         "combo": cell(i, combo) if combo is not None else "",
+                         "period": key_texts.get("period", "")},
+                        {"amount": part.columns[amount].header, "element": part.columns[element].header,
+                         "combo": part.columns[combo].header if combo is not None else ""}, values_of)
+            continue
         if measures:
             record = dict(base)
             filled = False
@@ -321,6 +355,8 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
             report.add(where, first_row, header, text, "no-match",
                        f"{text!r} matches no {name.replace('_', ' ')} of the programme; map it in the recipe's values. "
                        f"{len(rows)} row(s): {listed}.")
+    if values_of:
+        _roll_up(values_of, spec, out, report, where, notices, part.columns[amount].header)
     if not report.ok:
         return None
     for name in columns:
@@ -328,6 +364,68 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
             out[name] = [""] * len(out["_row"])
     result.frame = pd.DataFrame(out, columns=[*spec.column_names, "_row"])
     return result
+
+
+def _data_value(part: recipes.SheetRecipe, context: mapping.Context, accept_proposed: bool, pending: dict,
+                report: validate.Report, where: str, number: int, base: dict, breakdowns: list[str], texts: dict,
+                headers: dict, values_of: dict) -> None:
+    """One data value (a DHIS2 row): its element says the measure (and maybe breakdown values), its combo the
+    breakdown values; gathered by key so monthly values roll up to their quarter."""
+    if not texts["amount"]:
+        return
+    value = _count(texts["amount"])
+    if value is None:
+        report.add(where, number, headers["amount"], texts["amount"], "not-a-number",
+                   f"{validate.shown(texts['amount'])!r} is not a whole number from 0 to {MAX_COUNT:,}; the value "
+                   "would be left out.")
+        return
+    element = _mapped(part, recipes.ELEMENT, texts["element"], context, accept_proposed, pending)
+    if element is None:
+        pending[(recipes.ELEMENT, texts["element"])]["rows"].append((number, headers["element"]))
+        return
+    measure, from_element = mapping.element_of(element)
+    from_combo = {}
+    if headers["combo"] and texts["combo"]:
+        combo = _mapped(part, recipes.COMBO, texts["combo"], context, accept_proposed, pending)
+        if combo is None:
+            pending[(recipes.COMBO, texts["combo"])]["rows"].append((number, headers["combo"]))
+            return
+        from_combo = mapping.breakdowns_of(combo)
+    record = {**base, **from_combo, **from_element}
+    lacking = [b for b in breakdowns if not record.get(b)]
+    if lacking:
+        report.add(where, number, headers["combo"] or headers["element"], texts["combo"] or texts["element"],
+                   "missing-breakdown", f"Nothing gives this value's {', '.join(lacking)}: map its combo or element "
+                                        "to them, or give them a constant in the recipe.")
+        return
+    key = tuple((k, record.get(k, "")) for k in sorted(record) if k in breakdowns or k in recipes.KEYS)
+    values_of.setdefault(key, {}).setdefault(measure, []).append((texts["period"], value, number))
+
+
+def _roll_up(values_of: dict, spec, out: dict[str, list], report: validate.Report, where: str, notices: list[str],
+             header: str) -> None:
+    """The data values as rows: each key's values summed over the months of its quarter; the same measure twice
+    for the same period is refused (counted twice)."""
+    measures = [c.name for c in spec.columns if c.name not in spec.key]
+    rolled = 0
+    for key, by_measure in values_of.items():
+        record = dict(key)
+        rows = []
+        for measure in measures:
+            found = by_measure.get(measure, [])
+            periods = [p for p, _, _ in found]
+            repeated = {p for p in periods if periods.count(p) > 1}
+            if repeated:
+                twice = [r for p, _, r in found if p in repeated]
+                report.add(where, twice[1], header, "", "counted-twice",
+                           f"Rows {', '.join(map(str, twice[:5]))} give the same {measure} for the same period and "
+                           "breakdown: it would be counted twice. Keep one.")
+            rolled += max(0, len(found) - 1)
+            record[measure] = str(sum(v for _, v, _ in found))
+            rows += [r for _, _, r in found]
+        _append(out, record, min(rows))
+    if rolled:
+        notices.append(f"{rolled:,} value(s) of months added up into their quarters.")
 
 
 def _append(out: dict[str, list], record: dict, row: int) -> None:

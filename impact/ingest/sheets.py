@@ -21,7 +21,9 @@ from impact.ingest import readers
 from impact.ingest.validate import Report
 
 SHEET_COLUMNS = 256  # columns read from one sheet: a wide sheet has many, never this many
-SHEET_EXTENSIONS = ("csv", "xlsx")
+SHEET_EXTENSIONS = ("csv", "xlsx", "json")
+DHIS2_FIELDS = ("dataElement", "period", "orgUnit", "categoryOptionCombo", "attributeOptionCombo", "value",
+                "storedBy", "created", "lastUpdated", "comment", "followup")  # a DHIS2 data value's fields, in order
 
 
 @dataclass
@@ -51,7 +53,7 @@ def read(path: str | Path, shown: str | None = None, report: Report | None = Non
     ext = path.name.rpartition(".")[2].lower()
     if ext == "xlsm" or ext not in SHEET_EXTENSIONS:
         why = ("a macro-enabled workbook: save it as .xlsx (Excel Workbook) and import that" if ext == "xlsm"
-               else "not a CSV (.csv) or Excel (.xlsx) file")
+               else "not a CSV (.csv), Excel (.xlsx) or DHIS2 data value set (.json) file")
         report.add(shown, None, "", "", "unknown-file", f"'{path.name}' is {why}.")
         return []
     size = path.stat().st_size
@@ -61,7 +63,35 @@ def read(path: str | Path, shown: str | None = None, report: Report | None = Non
     if size == 0:
         report.add(shown, None, "", "", "empty-file", "The file is empty.")
         return []
-    return _read_csv(path, shown, report, limits) if ext == "csv" else _read_xlsx(path, shown, report, limits)
+    reader = {"csv": _read_csv, "xlsx": _read_xlsx, "json": _read_dhis2_json}[ext]
+    return reader(path, shown, report, limits)
+
+
+def _read_dhis2_json(path: Path, shown: str, report: Report, limits: readers.Limits) -> list[Sheet]:
+    """A DHIS2 data value set as its API and Import/Export app write it ({"dataValues": [{dataElement, period,
+    orgUnit, categoryOptionCombo, attributeOptionCombo, value, ...}]}) as one sheet: a header of its fields, a row
+    per data value (numbered from 2, as the same set exported as CSV would be)."""
+    import json
+
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        report.add(shown, None, "", "", "unreadable", f"The file is not JSON text ({type(error).__name__}).")
+        return []
+    values = data.get("dataValues") if isinstance(data, dict) else None
+    if not isinstance(values, list) or not all(isinstance(v, dict) for v in values):
+        report.add(shown, None, "", "", "unknown-file", "The JSON file is not a DHIS2 data value set: it needs a "
+                                                        "\"dataValues\" list of objects.")
+        return []
+    if len(values) > limits.rows:
+        report.add(shown, None, "", "", "too-many-rows", f"The set has {len(values):,} data values; the most one "
+                                                         f"import takes is {limits.rows:,}.")
+        return []
+    header = [f for f in DHIS2_FIELDS if any(f in v for v in values)]
+    header += sorted({k for v in values for k in v if k not in DHIS2_FIELDS})[:SHEET_COLUMNS - len(header)]
+    cells = [header] + [[readers.cell_text(v.get(f)) if not isinstance(v.get(f), (dict, list)) else ""
+                         for f in header] for v in values]
+    return [Sheet(shown, "", cells, list(range(1, len(cells) + 1)))]
 
 
 def _read_csv(path: Path, shown: str, report: Report, limits: readers.Limits) -> list[Sheet]:

@@ -124,11 +124,17 @@ MAX_PERIOD_TEXT = 40  # the longest text read as a period label: a bound before 
 _DAY_TEXT = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?", re.ASCII)
 _SLASHED = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})", re.ASCII)
 _MONTH_SPAN = re.compile(r"([a-z]+)\.?\s*[-–—/]\s*([a-z]+)\.?\s*[-' ]?\s*(\d{4})", re.ASCII)
+_DHIS2_MONTH = re.compile(r"(\d{4})(0[1-9]|1[0-2])", re.ASCII)  # DHIS2's monthly period: 201807
+_DHIS2_YEARLY = re.compile(r"\d{4}([a-z]+)?", re.ASCII)  # DHIS2's yearly and financial-year periods: 2018, 2018july
 _FISCAL = re.compile(r"fy\s*(\d{4})(?:\s*[/-]\s*(\d{2}|\d{4}))?\s*[- ]?\s*q([1-4])", re.ASCII)
 
 
 class AmbiguousDate(ValueError):
     """A date such as 03/04/2018 that reads as two different days: which comes first must be said."""
+
+
+class NotAQuarter(ValueError):
+    """A period longer than a quarter (a year, DHIS2's '2018' or '2018July'): its numbers cannot be placed in one."""
 
 
 def fold_text(text: str) -> str:
@@ -175,8 +181,9 @@ def parse_day(text: str, day_first: bool | None = None) -> dt.date | None:
 def parse_period(text: str, fiscal_year_start: int = 1, day_first: bool | None = None) -> dt.date | None:
     """The first day of the quarter a sheet's period label writes, else None: a day (its quarter; see `parse_day`),
     a quarter ('2018Q3', 'Q3 2018'), three months 'Jul-Sep 2018' (in English, French, Portuguese or Spanish, the
-    first and last month of one quarter) or a financial year's quarter 'FY2018/19 Q2'. AmbiguousDate for a day
-    that reads both ways when `day_first` is not given."""
+    first and last month of one quarter), a financial year's quarter 'FY2018/19 Q2' or a DHIS2 month '201807'.
+    AmbiguousDate for a day that reads both ways when `day_first` is not given; NotAQuarter for a year ('2018',
+    DHIS2's financial year '2018July')."""
     if not isinstance(text, str) or len(text) > MAX_PERIOD_TEXT:
         return None
     if (day := parse_quarter(text)) is not None:
@@ -184,6 +191,12 @@ def parse_period(text: str, fiscal_year_start: int = 1, day_first: bool | None =
     if (day := parse_day(text, day_first)) is not None:
         return quarter_start(day)
     folded = fold_text(text)
+    if match := _DHIS2_MONTH.fullmatch(folded):
+        year = int(match.group(1))
+        return quarter_start(dt.date(year, int(match.group(2)), 1)) if YEARS[0] <= year <= YEARS[1] else None
+    if (match := _DHIS2_YEARLY.fullmatch(folded)) and (not match.group(1) or match.group(1) in MONTH_NAMES):
+        raise NotAQuarter(f"{text} is a whole year: its numbers cannot be placed in one quarter (export the data "
+                          "value set by quarter or by month)")
     if match := _MONTH_SPAN.fullmatch(folded):
         first, last, year = MONTH_NAMES.get(match.group(1)), MONTH_NAMES.get(match.group(2)), int(match.group(3))
         if first and last and first in QUARTER_MONTHS and last == first + 2 and YEARS[0] <= year <= YEARS[1]:

@@ -276,7 +276,10 @@ def recipe_markdown() -> list[str]:
         "`role` is `key` (`project_id`, `iso3` or `period`), `dimension` (a breakdown column, e.g. `cadre`), "
         "`measure` (a number column), `value` (a wide column: its numbers are `measure` for the `dimensions` its "
         "header names, e.g. `Nurses (F)` → `{\"cadre\": \"Nurse\", \"gender\": \"Female\"}`, one row each), "
-        "`attribute` (a column of the project: `theme`, `grant_type`) or `ignore` |",
+        "`attribute` (a column of the project: `theme`, `grant_type`); for a DHIS2 data value set `element` (the "
+        "data element: `values[\"(element)\"]` maps each to a measure, e.g. `trainees`, or `value: indicator=CODE`), "
+        "`combo` (the category option combo: `values[\"(combo)\"]` maps each to breakdown values, e.g. "
+        "`gender=Female, age_band=25-34`; `(none)` for `default`) and `amount` (the value); or `ignore` |",
         "| `sheets[].constants` | a breakdown the sheet does not hold, one value for every row (`training_type`) |",
         "| `sheets[].values` | the sheet's own spellings mapped to the definition's values, per column: "
         "`{text: {to, match, confirmed}}`; `match` is `exact`, `same` (ignoring case, spaces, accents and &/and), "
@@ -287,8 +290,9 @@ def recipe_markdown() -> list[str]:
         "",
         "Rows: blank rows and total rows (a first cell such as `Total` or `Sub-total`, or key cells empty and numbers "
         "that are the sums of the rows above) are left out with a notice; an empty number cell is no row; periods may "
-        "be written `2018-07-01`, `01/07/2018`, `2018Q3`, `Q3 2018`, `Jul-Sep 2018` or `FY2018/19 Q2` (the "
-        "definition's `fiscal_year_start`). A sheet whose headers are no longer the recipe's is refused with the "
+        "be written `2018-07-01`, `01/07/2018`, `2018Q3`, `Q3 2018`, `Jul-Sep 2018`, `FY2018/19 Q2` (the "
+        "definition's `fiscal_year_start`) or as a DHIS2 month `201807` (a data value set's months are added up "
+        "into their quarter; a yearly `2018` or `2018July` is refused: it cannot be placed in a quarter). A sheet whose headers are no longer the recipe's is refused with the "
         "columns added and missing. The sheet's rows replace the table's rows of each project and quarter it holds.",
         "",
     ]
