@@ -143,3 +143,39 @@ def write_dhis2_csv(values: list[dict], path: Path) -> Path:
         writer.writeheader()
         writer.writerows(values)
     return path
+
+
+# ---- KoboToolbox / ODK exports ----------------------------------------------------------------------------------
+
+KOBO_HEADER = ["start", "end", "group_session/project", "group_session/country", "group_session/session_date",
+               "group_trainees/nurses_f", "group_trainees/nurses_m", "group_trainees/midwives_f", "topics",
+               "topics/ipc", "topics/hand_hygiene", "_id", "_uuid", "_submission_time", "_index"]
+KOBO_WIDE = {"group_trainees/nurses_f": ("Nurse", "Female"), "group_trainees/nurses_m": ("Nurse", "Male"),
+             "group_trainees/midwives_f": ("Midwife", "Female")}
+
+
+def kobo_rows(quarter: dt.date, projects: list[dict], seed: int = 42) -> list[list]:
+    """A KoboToolbox export of a training-session form: two sessions per project in the quarter (grouped
+    questions, a select-multiple with its choice columns, the submission's _uuid)."""
+    rng = random.Random(seed)
+    rows = []
+    for n, project in enumerate(projects):
+        for session in range(2):
+            day = quarter + dt.timedelta(days=10 + 30 * session)
+            topics = rng.choice(["ipc", "hand_hygiene", "ipc hand_hygiene"])
+            rows.append([f"{day}T09:00:00.000+03:00", f"{day}T09:20:00.000+03:00", project["project_id"],
+                         country_names.NAMES[project["iso3"]][2], day.isoformat(),
+                         *[rng.randint(0, 20) for _ in KOBO_WIDE], topics, int("ipc" in topics.split()),
+                         int("hand_hygiene" in topics.split()), 1000 + len(rows),
+                         f"{seed:04d}{n:04d}-{session:04d}-4000-8000-{len(rows):012d}", f"{day}T12:00:00",
+                         len(rows) + 1])
+    return rows
+
+
+def write_kobo_csv(rows: list[list], path: Path) -> Path:
+    """The export as KoboToolbox writes CSV (its default ';' separator)."""
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, delimiter=";")
+        writer.writerow(KOBO_HEADER)
+        writer.writerows(rows)
+    return path

@@ -314,6 +314,35 @@ def test_dhis2_refusals_name_the_row_and_column(fixture_dir, data_store, context
     assert ("counted-twice", len(values) + 1, "value") in found
 
 
+# ---- KoboToolbox / ODK ----------------------------------------------------------------------------------------
+
+def test_a_kobo_export_adds_up_its_submissions_and_refuses_one_twice(fixture_dir, data_store, context, tmp_path):
+    quarter, projects = sf.pick(fixture_dir)
+    rows = sf.kobo_rows(quarter, projects)
+    path = sf.write_kobo_csv(rows, tmp_path / "kobo.csv")
+    proposal = mapping.propose(sheets.read(path), context)
+    roles = {c.header: (c.mapping.role, c.mapping.column, c.mapping.dimensions) for c in proposal.sheets[0].columns}
+    assert roles["group_session/project"][:2] == ("key", "project_id")
+    assert roles["group_session/country"][:2] == ("key", "iso3")  # Spanish country names
+    assert roles["group_session/session_date"][:2] == ("key", "period")
+    assert roles["_uuid"][0] == "submission" and roles["topics/ipc"][0] == "ignore"
+    assert {h: (r[2]["cadre"], r[2]["gender"]) for h, r in roles.items() if r[0] == "value"} == sf.KOBO_WIDE
+    result = reshape.import_sheet(path, proposal.recipe, data_dir=data_store, confirm_removals=True)
+    assert result.ok, result.report.to_text()
+    frame = pd.read_csv(path, sep=";")
+    long = frame.melt(id_vars=["group_session/project"], value_vars=list(sf.KOBO_WIDE), value_name="n")
+    long["cadre"] = long["variable"].map(lambda v: sf.KOBO_WIDE[v][0])
+    long["gender"] = long["variable"].map(lambda v: sf.KOBO_WIDE[v][1])
+    want = long.groupby(["group_session/project", "cadre", "gender"])["n"].sum().sort_index()
+    got = version_rows(data_store, result.version, [p["project_id"] for p in projects], quarter) \
+        .set_index(["project_id", "cadre", "gender"])["trainees"].sort_index()
+    assert got.to_dict() == want.to_dict()
+    again = sf.write_kobo_csv(rows + [rows[0]], tmp_path / "kobo-twice.csv")  # one submission exported twice
+    problems = refused(again, proposal.recipe, data_store)
+    assert {(p.rule, p.column) for p in problems} == {("counted-twice", "_uuid")}
+    assert problems[0].row == len(rows) + 2
+
+
 # ---- refusals -----------------------------------------------------------------------------------------------
 
 def refused(path: Path, chosen, store_dir: Path, **options) -> list:

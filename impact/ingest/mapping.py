@@ -367,6 +367,14 @@ class Proposal:
     sheets: list[SheetProposal]
 
 
+SUBMISSION_IDS = ("_uuid", "uuid", "meta/instanceid", "meta instanceid", "instanceid")  # folded
+
+
+def question_name(header: str) -> str:
+    """A KoboToolbox/ODK header 'group_training/nurses_female' as words: 'nurses female'."""
+    return header.rsplit("/", 1)[-1].replace("_", " ").strip() or header
+
+
 def _by_header(header: str, choices: dict[str, tuple[str, ...]]) -> str | None:
     folded = fold(header)
     for column, names in choices.items():
@@ -523,7 +531,7 @@ def propose_sheet(sheet: sheet_files.Sheet, context: Context, table: str | None 
     if sheet.cells and _dhis2(sheet.cells[0]):
         return propose_dhis2(sheet, context)
     found = layout(sheet)
-    table = table or _table_for(found.headers, programme, found.hashtags)
+    table = table or _table_for([question_name(h) for h in found.headers], programme, found.hashtags)
     spec = schema.table(table, programme)
     measures = [c.name for c in spec.columns if c.name not in spec.key]
     breakdowns = [c for c in spec.key if c not in KEYS]
@@ -534,8 +542,17 @@ def propose_sheet(sheet: sheet_files.Sheet, context: Context, table: str | None 
     for position, header in enumerate(found.headers):
         sample = column_values(sheet, found, position, SAMPLE_ROWS)
         first = [v for v in sample if v][:FIRST_VALUES]
+        if fold(header) in SUBMISSION_IDS:
+            columns.append(ColumnProposal(header, first, ColumnMap(header, "submission", why="KoboToolbox/ODK "
+                                          "submission id: a submission imported twice is refused")))
+            continue
+        if "/" in header and header.rsplit("/", 1)[0] in found.headers:
+            columns.append(ColumnProposal(header, first, ColumnMap(header, "ignore", why="a choice of the "
+                                          "select-multiple question " + header.rsplit("/", 1)[0])))
+            continue
+        name = question_name(header)
         numeric = _share(sample, lambda v: number(v) is not None) >= 0.8 and any(sample)
-        column = _by_header(header, header_choices)
+        column = _by_header(name, header_choices)
         why = f"header '{header}'" if column else ""
         tag = found.hashtags[position] if found.hashtags else ""
         tagged, tag_dims = hxl_proposal(tag, programme, table)
@@ -553,7 +570,7 @@ def propose_sheet(sheet: sheet_files.Sheet, context: Context, table: str | None 
                     if _share(sample, lambda v, c=candidate: match(v, c, context)["match"] != "none") >= 0.8:
                         column, why = candidate, f"values are the programme's {candidate.replace('_', ' ')}s"
                         break
-        dims = dimension_values(header, table, programme) if numeric else {}
+        dims = dimension_values(name, table, programme) if numeric else {}
         if tagged == "measure" and numeric:
             dims = {**dims, **tag_dims}
             if not dims and column is None:
@@ -567,7 +584,7 @@ def propose_sheet(sheet: sheet_files.Sheet, context: Context, table: str | None 
         elif column in ATTRIBUTES:
             mapping = ColumnMap(header, "attribute", column, why=why + " (a column of the project)")
         elif dims and numeric:
-            measure = _by_header(header, {m: HEADERS.get(m, ()) for m in measures}) or measures[0]
+            measure = _by_header(name, {m: HEADERS.get(m, ()) for m in measures}) or measures[0]
             mapping = ColumnMap(header, "value", measure=measure, dimensions=dims,
                                 why=(f"HXL hashtag {tag}: " if tagged == "measure" and tag_dims else "header names ")
                                 + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in dims.items()))

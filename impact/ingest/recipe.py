@@ -18,7 +18,8 @@ values its header names — unpivoted into rows), `attribute` (a column of the p
 for long data such as a DHIS2 data value set `element` (its values say which measure the row's number is, and
 may name breakdown values: `values["(element)"]` maps each to "trainees" or "value: indicator=CODE"), `combo`
 (its values name breakdown values: `values["(combo)"]` maps "Female, Nurse" to "gender=Female, cadre=Nurse") and
-`amount` (the number), or `ignore`. `constants` give a dimension the sheet does not hold one value for every row. `values` maps the
+`amount` (the number); `submission` (a KoboToolbox/ODK export's `_uuid`: the rows of several submissions
+for the same project, quarter and breakdowns are added up, and a submission twice is refused), or `ignore`. `constants` give a dimension the sheet does not hold one value for every row. `values` maps the
 sheet's own spellings to the programme's vocabulary (`match`: exact, same — ignoring case, spaces, accents and
 "&"/"and" —, country, project, near — a proposal until `confirmed` — or manual). `day_first` answers how a
 date such as 03/04/2018 reads. The format is documented in the data dictionary (`impact.model.dictionary.recipe_markdown`).
@@ -40,7 +41,7 @@ from impact.storage import store
 
 FORMAT = "impact-recipe/1"
 FOLDER = "recipes"
-ROLES = ("key", "dimension", "measure", "value", "attribute", "element", "combo", "amount", "ignore")
+ROLES = ("key", "dimension", "measure", "value", "attribute", "element", "combo", "amount", "submission", "ignore")
 ELEMENT, COMBO = "(element)", "(combo)"  # the `values` entries of a DHIS2 data element and category option combo
 MATCHES = ("exact", "same", "country", "project", "near", "manual", "none")
 KEYS = ("project_id", "iso3", "period")  # the columns every fact row is placed by

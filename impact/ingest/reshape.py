@@ -223,6 +223,7 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
     combo = next((positions[c.header] for c in part.columns if c.role == "combo"), None)
     if amount is not None:
         numeric = [amount]
+    submission = next((positions[c.header] for c in part.columns if c.role == "submission"), None)
     breakdowns = [c for c in spec.key if c not in recipes.KEYS]
     values_of: dict[tuple, dict[str, list]] = {}  # data values: key -> measure -> [(period text, number, row)]
     out: dict[str, list] = {name: [] for name in (*columns, "_row")}
@@ -326,6 +327,7 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
                         {"amount": part.columns[amount].header, "element": part.columns[element].header,
                          "combo": part.columns[combo].header if combo is not None else ""}, values_of)
             continue
+        records = []
         if measures:
             record = dict(base)
             filled = False
@@ -334,14 +336,23 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
                 filled = filled or bool(text)
                 record[name] = str(_count(text) or 0) if text else "0"
             if filled:
-                _append(out, record, number)
+                records.append((record, list(measures)))
         for position, column in wide:
             text = cell(i, position)
             if not text:
                 continue  # an empty cell reports nothing: no row
             value = _count(text)
-            _append(out, {**base, **column.dimensions, column.measure: str(value if value is not None else 0)},
-                    number)
+            records.append(({**base, **column.dimensions, column.measure: str(value if value is not None else 0)},
+                            [column.measure]))
+        for record, given in records:
+            if submission is None:
+                _append(out, record, number)
+                continue
+            # Several submissions for one project, quarter and breakdown add up; one submission twice would not.
+            uuid = cell(i, submission) or f"(row {number})"
+            key = tuple((k, record.get(k, "")) for k in sorted(record) if k in breakdowns or k in recipes.KEYS)
+            for measure in given:
+                values_of.setdefault(key, {}).setdefault(measure, []).append((uuid, int(record[measure]), number))
     for (name, text), item in pending.items():
         entry, rows = item["entry"], item["rows"]
         first_row, header = rows[0] if rows else (None, name)
@@ -356,7 +367,9 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
                        f"{text!r} matches no {name.replace('_', ' ')} of the programme; map it in the recipe's values. "
                        f"{len(rows)} row(s): {listed}.")
     if values_of:
-        _roll_up(values_of, spec, out, report, where, notices, part.columns[amount].header)
+        _roll_up(values_of, spec, out, report, where, notices,
+                 part.columns[amount if amount is not None else submission].header,
+                 "submission" if submission is not None else "period")
     if not report.ok:
         return None
     for name in columns:
@@ -403,9 +416,10 @@ def _data_value(part: recipes.SheetRecipe, context: mapping.Context, accept_prop
 
 
 def _roll_up(values_of: dict, spec, out: dict[str, list], report: validate.Report, where: str, notices: list[str],
-             header: str) -> None:
-    """The data values as rows: each key's values summed over the months of its quarter; the same measure twice
-    for the same period is refused (counted twice)."""
+             header: str, over: str = "period") -> None:
+    """The data values as rows: each key's values summed over the months of its quarter (`over` period) or over
+    its submissions (`over` submission); the same measure twice for the same period or submission is refused
+    (counted twice)."""
     measures = [c.name for c in spec.columns if c.name not in spec.key]
     rolled = 0
     for key, by_measure in values_of.items():
@@ -418,14 +432,15 @@ def _roll_up(values_of: dict, spec, out: dict[str, list], report: validate.Repor
             if repeated:
                 twice = [r for p, _, r in found if p in repeated]
                 report.add(where, twice[1], header, "", "counted-twice",
-                           f"Rows {', '.join(map(str, twice[:5]))} give the same {measure} for the same period and "
+                           f"Rows {', '.join(map(str, twice[:5]))} give the same {measure} for the same {over} and "
                            "breakdown: it would be counted twice. Keep one.")
             rolled += max(0, len(found) - 1)
             record[measure] = str(sum(v for _, v, _ in found))
             rows += [r for _, _, r in found]
         _append(out, record, min(rows))
     if rolled:
-        notices.append(f"{rolled:,} value(s) of months added up into their quarters.")
+        notices.append(f"{rolled:,} value(s) of months added up into their quarters." if over == "period" else
+                       f"{rolled:,} value(s) of several submissions added up (same project, quarter and breakdown).")
 
 
 def _append(out: dict[str, list], record: dict, row: int) -> None:

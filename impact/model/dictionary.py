@@ -279,7 +279,8 @@ def recipe_markdown() -> list[str]:
         "`attribute` (a column of the project: `theme`, `grant_type`); for a DHIS2 data value set `element` (the "
         "data element: `values[\"(element)\"]` maps each to a measure, e.g. `trainees`, or `value: indicator=CODE`), "
         "`combo` (the category option combo: `values[\"(combo)\"]` maps each to breakdown values, e.g. "
-        "`gender=Female, age_band=25-34`; `(none)` for `default`) and `amount` (the value); or `ignore` |",
+        "`gender=Female, age_band=25-34`; `(none)` for `default`) and `amount` (the value); `submission` (a KoboToolbox/ODK export's `_uuid`: several submissions for one "
+        "project, quarter and breakdown are added up, one submission twice is refused); or `ignore` |",
         "| `sheets[].constants` | a breakdown the sheet does not hold, one value for every row (`training_type`) |",
         "| `sheets[].values` | the sheet's own spellings mapped to the definition's values, per column: "
         "`{text: {to, match, confirmed}}`; `match` is `exact`, `same` (ignoring case, spaces, accents and &/and), "
