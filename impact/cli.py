@@ -240,6 +240,7 @@ def _import(args: argparse.Namespace) -> int:
 
     if args.recipe is not None:  # a sheet in its own shape, through a mapping
         return mapping_cli.run_import(args, prepare=db.prepare)
+    mapping_cli.refuse_without_recipe(args)
     result = import_extract(args.path, data_dir=args.data_dir, programme=args.programme, prepare=db.prepare)
     print(result.report.to_text(limit=args.show))
     if not result.ok:

@@ -491,6 +491,8 @@ def test_the_command_line_proposes_previews_and_imports_in_its_exact_forms(maste
     assert "Imported as version" in capsys.readouterr().out
     assert cli.main(["import", str(path2), "--recipe", "nosuch", "--data-dir", str(data_store)]) == cli.INPUT_ERROR
     assert "no recipe called 'nosuch'" in capsys.readouterr().err
+    assert cli.main(["import", str(path2), "--dry-run", "--data-dir", str(data_store)]) == cli.INPUT_ERROR
+    assert "--dry-run go with --recipe" in capsys.readouterr().err
 
 
 # ---- the Data page ------------------------------------------------------------------------------------------
@@ -556,5 +558,38 @@ def test_an_administrator_imports_a_spreadsheet_then_next_quarter_with_its_recip
     second = store.active(data_store).version
     assert second != first
     assert version_rows(data_store, second, ids, following.quarter).trainees.sum() == expected_rows(path2).trainees.sum()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def test_a_value_matching_nothing_is_mapped_by_hand_on_the_data_page(data_store, fixture_dir, tmp_path, monkeypatch):
+    import streamlit as st
+
+    from impact.app import auth
+    from tests.conftest import make_app
+
+    sheet = sf.master_sheet(fixture_dir, near=())
+    sheet.rows[0][3] = "Astronomie"  # a theme the programme does not have
+    path = sf.write_csv(sheet, tmp_path / "master.csv")
+    monkeypatch.setenv("IMPACT_DATA_DIR", str(data_store))
+    monkeypatch.setenv(auth.HASH_ENV, auth.hash_password(PASSWORD))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = make_app("pages/data.py")
+    at.text_input(key="admin_password").input(PASSWORD)
+    next(b for b in at.button if b.label == "Sign in").click()
+    at.run()
+    at.file_uploader(key="sheet_upload").set_value(("master.csv", path.read_bytes(), "text/csv"))
+    at.run()
+    assert not at.exception
+    [choice] = [s for s in at.selectbox if (s.key or "").startswith("mapping_by_hand_")]
+    assert "Astronomie" in choice.label
+    theme = sheet.projects[0]["theme"]
+    choice.select(theme)
+    at.run()
+    at.button(key="mapping_preview").click()
+    at.run()
+    assert not at.exception and not at.error
+    assert any("row(s)** from the sheet" in m.value.replace("\\", "") for m in at.markdown)
     st.cache_data.clear()
     st.cache_resource.clear()

@@ -85,6 +85,23 @@ def _editor(part: mapping.SheetProposal, n: int) -> None:
         column.dimensions = _dims_of(row["breakdown values"]) if column.role == "value" else {}
 
 
+def _map_by_hand(part: mapping.SheetProposal, context: mapping.Context, n: int) -> None:
+    """A choice per value matching nothing (the first 20): the value of the programme it means."""
+    for item in part.unmatched[:20]:
+        target, label = item["target"], plain(f"{item['column']}: '{item['text']}' means")
+        key = f"mapping_by_hand_{n}_" + hashlib.sha256(f"{target}|{item['text']}".encode()).hexdigest()[:16]
+        if target in (recipes.ELEMENT, recipes.COMBO):
+            chosen = st.text_input(label, key=key,
+                                   placeholder="trainees, or value: indicator=CODE" if target == recipes.ELEMENT
+                                   else "gender=Female, cadre=Nurse").strip()
+        else:
+            chosen = st.selectbox(label, context.choices(target), index=None, key=key,
+                                  placeholder="choose the programme's value")
+        if chosen:
+            part.recipe.values.setdefault(target, {})[item["text"]] = {"to": chosen, "match": "manual",
+                                                                       "confirmed": True}
+
+
 def _confirmations(proposal: mapping.Proposal) -> None:
     """A tick per near match proposed; the ticked ones are confirmed in the recipe."""
     near = proposal.recipe.proposed()
@@ -168,8 +185,9 @@ def import_spreadsheet() -> None:
             part.recipe.day_first = None if answer is None else answer.startswith("day")
         mapping.fill_values(part, state["context"])
         if part.unmatched:
-            st.markdown("**Values matching nothing in the programme** (map them in the recipe, or correct the sheet):")
-            st.dataframe(pd.DataFrame(part.unmatched), hide_index=True, width="stretch")
+            st.markdown("**Values matching nothing in the programme**: map them here, or correct the sheet.")
+            st.dataframe(pd.DataFrame(part.unmatched).drop(columns="target"), hide_index=True, width="stretch")
+            _map_by_hand(part, state["context"], n)
     _confirmations(proposal)
     name = st.text_input("Save the recipe as", value="", max_chars=64, key="mapping_recipe_name",
                          placeholder="e.g. master-sheet", help="lower-case letters, digits, - and _").strip()

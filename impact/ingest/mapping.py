@@ -521,7 +521,7 @@ def propose_dhis2(sheet: sheet_files.Sheet, context: Context) -> SheetProposal:
     for kind, column in ((ELEMENT, "dataElement"), (COMBO, "categoryOptionCombo")):
         for text, entry in recipe_part.values.get(kind, {}).items():
             if not entry.get("to"):
-                proposal.unmatched.append({"column": column, "text": text, "count": None, "rows": []})
+                proposal.unmatched.append({"column": column, "text": text, "count": None, "rows": [], "target": kind})
     return proposal
 
 
@@ -640,7 +640,7 @@ def fill_values(proposal: SheetProposal, context: Context) -> None:
             if text not in entries:
                 entries[text] = match(text, mapping.column, context)
             if entries[text]["match"] == "none" or not entries[text].get("to"):
-                proposal.unmatched.append({"column": mapping.header, "text": text, "count": count,
+                proposal.unmatched.append({"column": mapping.header, "target": mapping.column, "text": text, "count": count,
                                            "rows": rows[text][:20]})
         if not entries:
             recipe_part.values.pop(mapping.column, None)

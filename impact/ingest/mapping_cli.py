@@ -96,6 +96,15 @@ def _recipe(value: str) -> recipes.Recipe | str:
     return recipes.check_name(value)
 
 
+def refuse_without_recipe(args: argparse.Namespace) -> None:
+    """ValueError when an option of `import --recipe` is given without --recipe (it would be ignored)."""
+    given = [flag for flag, on in (("--accept-proposed", args.accept_proposed), ("--save-recipe", args.save_recipe),
+                                   ("--dry-run", args.dry_run), ("--confirm-removals", args.confirm_removals)) if on]
+    if given:
+        raise ValueError(f"{', '.join(given)} go with --recipe (importing a sheet through a mapping); an extract "
+                         "import takes none of them")
+
+
 def run_import(args: argparse.Namespace, prepare: Callable[[Path, str], None] | None = None) -> int:
     """`import FILE --recipe ...`: map, preview and import (or only preview with --dry-run)."""
     result = reshape.import_sheet(args.path, _recipe(args.recipe), data_dir=args.data_dir, programme=args.programme,
