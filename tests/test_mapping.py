@@ -455,6 +455,20 @@ def test_a_macro_workbook_an_external_link_and_a_zip_bomb_are_refused(tmp_path, 
         assert [p.rule for p in report.problems] == [rule] and report.problems[0].file == bad.name
 
 
+def test_merged_ranges_are_read_from_the_xml_whatever_the_chunks(tmp_path, monkeypatch):
+    path = tmp_path / "merged.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for n in range(1, 60):
+        sheet.merge_cells(start_row=n, start_column=1, end_row=n, end_column=1 + n % 4 + 1)
+    book.save(path)
+    want = sorted((r.min_row, r.min_col, r.max_row, r.max_col)
+                  for r in openpyxl.load_workbook(path).active.merged_cells.ranges)
+    for size in (1 << 20, 64, 7):
+        monkeypatch.setattr(sheets, "SCAN_BYTES", size)
+        assert sorted(sheets.merged_ranges(path)["Sheet"]) == want
+
+
 def test_formulas_are_read_as_their_saved_values_never_evaluated(tmp_path):
     path = tmp_path / "formula.xlsx"
     book = openpyxl.Workbook()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from impact.ingest import readers
 from impact.ingest.validate import Report
 
 SHEET_COLUMNS = 256  # columns read from one sheet: a wide sheet has many, never this many
+SCAN_BYTES = 1 << 20  # the chunk a worksheet's XML is scanned in for its merged ranges
 SHEET_EXTENSIONS = ("csv", "xlsx", "json")
 DHIS2_FIELDS = ("dataElement", "period", "orgUnit", "categoryOptionCombo", "attributeOptionCombo", "value",
                 "storedBy", "created", "lastUpdated", "comment", "followup")  # a DHIS2 data value's fields, in order
@@ -146,9 +148,11 @@ def _read_xlsx(path: Path, shown: str, report: Report, limits: readers.Limits) -
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            # Not read-only: the merged ranges are only known to a fully loaded sheet. data_only: saved values.
-            book = openpyxl.load_workbook(path, data_only=True, keep_links=False)
-    except Exception as error:  # openpyxl raises many kinds for a damaged or hostile file
+            # Read-only (streamed: a large sheet is read in seconds) and data_only (the values Excel saved); the
+            # merged ranges, which a read-only sheet does not give, are read from the sheets' XML.
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+            merges = merged_ranges(path)
+    except Exception as error:  # openpyxl and the XML parser raise many kinds for a damaged or hostile file
         report.add(shown, None, "", "", "unreadable", f"The file cannot be read as an Excel workbook "
                                                       f"({type(error).__name__}); save it from Excel as .xlsx.")
         return []
@@ -158,7 +162,7 @@ def _read_xlsx(path: Path, shown: str, report: Report, limits: readers.Limits) -
             if sheet.sheet_state != "visible":
                 continue
             cells, numbers = [], []
-            width = min(sheet.max_column or 1, SHEET_COLUMNS)
+            width = min(sheet.max_column or SHEET_COLUMNS, SHEET_COLUMNS)
             for number, values in enumerate(sheet.iter_rows(values_only=True, max_col=width), start=1):
                 if number > limits.rows:
                     report.add(f"{shown}, sheet {sheet.title}", number, "", "", "too-many-rows",
@@ -166,11 +170,58 @@ def _read_xlsx(path: Path, shown: str, report: Report, limits: readers.Limits) -
                     return []
                 cells.append([readers.cell_text(v).strip() for v in values])
                 numbers.append(number)
-            merged = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in sheet.merged_cells.ranges]
+            merged = merges.get(sheet.title, [])
             if any(any(c for c in row) for row in cells):
                 out.append(Sheet(shown, sheet.title, cells, numbers, merged))
     finally:
         book.close()
     if not out:
         report.add(shown, None, "", "", "empty-file", "No sheet of the workbook holds anything.")
+    return out
+
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RELATION = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_MERGE = re.compile(rb"<(?:\w+:)?mergeCell\s[^>]*?ref=\"([A-Z]{1,3}[0-9]{1,7}:[A-Z]{1,3}[0-9]{1,7})\"")
+
+
+def merged_ranges(path: Path) -> dict[str, list[tuple[int, int, int, int]]]:
+    """Each worksheet's merged ranges (first row, first column, last row, last column), read from the workbook's
+    XML with defusedxml (no entities), streaming each sheet's XML so a large sheet is never held in memory."""
+    import posixpath
+    import zipfile
+
+    from defusedxml import ElementTree
+    from openpyxl.utils.cell import range_boundaries
+
+    out: dict[str, list[tuple[int, int, int, int]]] = {}
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
+            return out
+        workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        relations = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        targets = {r.get("Id"): r.get("Target", "") for r in relations}
+        for sheet in workbook.iter(f"{_MAIN}sheet"):
+            target = targets.get(sheet.get(_RELATION), "")
+            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+            if part not in names:
+                continue
+            ranges, buffer = [], b""
+            with archive.open(part) as stream:  # scanned in chunks, not parsed: openpyxl parses (and defuses) it
+                while True:
+                    chunk = stream.read(SCAN_BYTES)
+                    buffer += chunk
+                    # A <mergeCell> is shorter than 256 bytes: one starting before the limit is whole in the buffer.
+                    limit = len(buffer) if not chunk else max(0, len(buffer) - 256)
+                    consumed = 0
+                    for match in _MERGE.finditer(buffer):
+                        if match.start() >= limit:
+                            break
+                        ranges.append(range_boundaries(match.group(1).decode("ascii")))
+                        consumed = match.end()
+                    buffer = buffer[max(consumed, limit):]
+                    if not chunk:
+                        break
+            out[sheet.get("name")] = [(r[1], r[0], r[3], r[2]) for r in ranges]
     return out
