@@ -493,7 +493,7 @@ def test_the_command_line_proposes_previews_and_imports_in_its_exact_forms(maste
     assert cli.main(["import", str(path), "--recipe", str(out), "--data-dir", str(data_store), "--dry-run"]) == 1
     assert "proposed-match" in capsys.readouterr().out
     assert cli.main(["import", str(path), "--recipe", str(out), "--data-dir", str(data_store), "--programme",
-                     "hps", "--accept-proposed", "--dry-run"]) == 0
+                     "hps", "--accept-proposed", "--dry-run", "--save-recipe", "master"]) == 0
     assert "Preview only: nothing was written." in capsys.readouterr().out and snapshot(data_store) == before
     assert cli.main(["import", str(path), "--recipe", str(out), "--data-dir", str(data_store), "--accept-proposed",
                      "--save-recipe", "master", "--confirm-removals"]) == 0

@@ -125,6 +125,8 @@ def run_import(args: argparse.Namespace, prepare: Callable[[Path, str], None] | 
             print(f"rows of the version in use the sheet removes ({len(result.removals)}):")
             print(result.removals.head(50).to_string(index=False))
     print(result.summary())
+    if args.dry_run and args.save_recipe:
+        print(f"the recipe is saved as {args.save_recipe} when the import is run without --dry-run")
     if result.saved is not None:
         print(f"recipe saved as {result.recipe.name} ({result.saved})")
     return 0 if (result.ok or args.dry_run) else 1

@@ -548,8 +548,8 @@ def import_sheet(path: str | Path, chosen: recipes.Recipe | str, data_dir: str |
                  limits: readers.Limits = readers.LIMITS) -> SheetImport:
     """Map the sheet(s) of the CSV/Excel file at `path` through a recipe (a `Recipe`, or the name of one saved in
     the programme) and, unless refused, `dry_run` or removals not confirmed, import the rows as one new version
-    (see the module). `save_as` saves the recipe under that name in the programme once the import succeeds (or,
-    with `dry_run`, once the sheet maps cleanly)."""
+    (see the module). `save_as` saves the recipe under that name in the programme once the import succeeds (a dry
+    run writes nothing, the recipe neither)."""
     path = Path(path)
     shown = display or path.name
     report = validate.Report()
@@ -644,9 +644,7 @@ def import_sheet(path: str | Path, chosen: recipes.Recipe | str, data_dir: str |
         result.removals = (pd.DataFrame(removals).astype(object).fillna("") if removals
                            else pd.DataFrame(columns=["table", "row"]))
         result.recipe = chosen
-        if dry_run:
-            if save_as is not None:
-                result.saved = recipes.save(root, chosen, save_as)
+        if dry_run:  # writes nothing, not even the recipe
             return result
         if removals and not confirm_removals:
             result.needs_confirmation = True
