@@ -142,13 +142,14 @@ def _show_result(result: reshape.SheetImport) -> None:
 
 
 def _run(state: dict, chosen: recipes.Recipe | str, *, dry_run: bool, confirm: bool = False,
-         save_as: str | None = None) -> reshape.SheetImport:
+         save_as: str | None = None, accept: bool = False) -> reshape.SheetImport:
     auth.require_admin()
     with tempfile.TemporaryDirectory(prefix="impact-sheet-") as folder:
         path = Path(folder) / Path(state["name"]).name
         path.write_bytes(state["data"])
         return reshape.import_sheet(path, chosen, programme=session.programme_id(), dry_run=dry_run,
                                     confirm_removals=confirm, save_as=save_as, who=auth.admin_name(),
+                                    accept_proposed=accept,
                                     display=state["name"], prepare=None if dry_run else db.prepare)
 
 
@@ -223,11 +224,14 @@ def import_with_recipe() -> None:
         return
     chosen = st.selectbox("Recipe", saved, key="recipe_choice")
     upload = st.file_uploader("Spreadsheet", type=_SHEET_TYPES, key="recipe_upload")
+    accept = st.checkbox("Take the near matches of values the recipe has not seen as confirmed (they are listed "
+                         "first otherwise)", key="recipe_accept")
     confirm = st.checkbox("Allow the import to remove rows of the version in use for the sheet's project quarters",
                           key="recipe_confirm")
     if st.button("Check and import", type="primary", disabled=upload is None, key="recipe_import"):
         state = {"name": upload.name, "data": upload.getvalue()}
-        st.session_state["recipe_outcome"] = _run(state, chosen, dry_run=False, confirm=confirm)
+        st.session_state["recipe_outcome"] = _run(state, chosen, dry_run=False, confirm=confirm, accept=accept)
+        st.rerun()  # every part of the page (its caption, versions) on the new version
     outcome = st.session_state.get("recipe_outcome")
     if outcome is not None:
         _show_result(outcome)
