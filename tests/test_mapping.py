@@ -470,13 +470,22 @@ def test_merged_ranges_are_read_from_the_xml_whatever_the_chunks(tmp_path, monke
 
 
 def test_formulas_are_read_as_their_saved_values_never_evaluated(tmp_path):
-    path = tmp_path / "formula.xlsx"
+    written = tmp_path / "written.xlsx"
     book = openpyxl.Workbook()
-    book.active.append(["Projet", "Nurses (F)"])
-    book.active.append(["HPS-001", "=1+1"])  # openpyxl saves no value for it: an empty cell, not 2
-    book.save(path)
-    [found] = sheets.read(path)
-    assert found.cells[1] == ["HPS-001", ""]
+    book.active.append(["Projet", "Nurses (F)", "Nurses (M)"])
+    book.active.append(["HPS-001", "=1+1", "=SUM(B2:B2)"])
+    book.save(written)
+    saved = tmp_path / "saved.xlsx"  # as Excel saves it: each formula with the value it computed (here 7, not 2)
+    with zipfile.ZipFile(written) as src, zipfile.ZipFile(saved, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                data = data.replace(b"<f>1+1</f><v></v>", b"<f>1+1</f><v>7</v>").replace(b"<f>1+1</f><v />",
+                                                                                         b"<f>1+1</f><v>7</v>")
+                data = data.replace(b"<f>1+1</f></c>", b"<f>1+1</f><v>7</v></c>")
+            dst.writestr(item, data)
+    [found] = sheets.read(saved)
+    assert found.cells[1] == ["HPS-001", "7", ""]  # the saved value; a formula saved without one reads empty
 
 
 # ---- the command line ---------------------------------------------------------------------------------------
