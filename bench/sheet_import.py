@@ -52,7 +52,8 @@ def _sheet_rows(source: Path, rows: int) -> tuple[list[str], list[list]]:
     for project in pq.read_table(source / "projects.parquet").to_pylist():
         name = country_names.NAMES.get(project["iso3"], (iso3166.ALPHA3.get(project["iso3"], project["iso3"]),))[0]
         for quarter in calendar.quarter_range(project["start_date"], project["end_date"]):
-            label = f"Q{(quarter.month - 1) // 3 + 1} {quarter.year}"
+            year, number = calendar.quarter_label(quarter).split("Q")
+            label = f"Q{number} {year}"  # as sheets write it: Q3 2018
             for cadre in definition.values("cadre"):
                 for kind in definition.values("training_type"):
                     out.append([project["project_id"], name, label, cadre, kind,

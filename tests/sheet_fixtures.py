@@ -64,7 +64,8 @@ def master_sheet(folder: Path, quarter: dt.date | None = None, projects: list[di
     rng = random.Random(seed)
     rows = []
     for n, p in enumerate(projects):
-        label = f"Q{(quarter.month - 1) // 3 + 1} {quarter.year}"
+        year, number = calendar.quarter_label(quarter).split("Q")
+        label = f"Q{number} {year}"
         numbers = [rng.randint(0, 40) for _ in WIDE]
         numbers[2] = "" if n == 0 else numbers[2]  # an empty cell: nothing reported, no row
         rows.append([p["project_id"], country_names.NAMES[p["iso3"]][0], label, misspell(p["theme"], n in near),
