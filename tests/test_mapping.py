@@ -403,6 +403,16 @@ def test_a_total_row_by_its_sums_is_left_out_with_a_notice(fixture_dir, data_sto
     assert result.rows["trainees"].astype(int).sum() == sum(sums)
 
 
+def test_a_row_is_a_total_by_its_first_cell_not_by_a_note(fixture_dir, data_store, context, tmp_path):
+    sheet = sf.master_sheet(fixture_dir)
+    sheet.rows[0][-1] = "total des deux sessions"  # a note in the Notes column: the row is data
+    path = sf.write_xlsx(sheet, tmp_path / "master.xlsx")
+    proposal = mapping.propose(sheets.read(path), context)
+    part = proposal.sheets[0]
+    assert [part.sheet.numbers[i] for i in part.layout.data] == [4, 5, 6]
+    assert [part.sheet.numbers[i] for i in part.layout.totals] == [8]
+
+
 def test_a_value_matching_nothing_and_a_bad_number_are_refused_with_their_rows(fixture_dir, data_store, context,
                                                                               tmp_path):
     sheet = sf.master_sheet(fixture_dir)

@@ -168,7 +168,7 @@ def layout(sheet: sheet_files.Sheet, header_rows: list[int] | None = None) -> La
         row = sheet.cells[i]
         if not any(row):
             blank.append(sheet.numbers[i])
-        elif any(_is_total(c) for c in row if c and number(c) is None):
+        elif _is_total(next(c for c in row if c)):  # "Total", "Sub-total HPS-002"... in the row's first cell
             totals.append(i)
         else:
             data.append(i)
