@@ -102,6 +102,8 @@ def test_a_header_names_the_breakdown_values_it_holds(definition):
     band = next(v for v in gsp.values("age_band") if "-" in v)
     low, high = band.split("-")
     assert mapping.dimension_values(f"Age {low}–{high}", "training", gsp)["age_band"] == band
+    women = gsp.role("gender", "women")  # a DHIS2 category option combo, in DHIS2's words
+    assert mapping.dimension_values(f"Female, {low}–{high}", "training", gsp) == {"gender": women, "age_band": band}
 
 
 # ---- the master sheet ---------------------------------------------------------------------------------------
