@@ -528,6 +528,11 @@ def test_the_command_line_proposes_previews_and_imports_in_its_exact_forms(maste
     assert "no recipe called 'nosuch'" in capsys.readouterr().err
     assert cli.main(["import", str(path2), "--dry-run", "--data-dir", str(data_store)]) == cli.INPUT_ERROR
     assert "--dry-run go with --recipe" in capsys.readouterr().err
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({"format": "impact-recipe/1", "sheets": [{"columns": [{"header": "A",
+                                                                                      "role": "guess"}]}]}))
+    assert cli.main(["import", str(path2), "--recipe", str(broken), "--data-dir", str(data_store)]) == cli.INPUT_ERROR
+    assert "sheets[0].columns[0].role: 'guess' is not one of" in capsys.readouterr().err
 
 
 # ---- the Data page ------------------------------------------------------------------------------------------
