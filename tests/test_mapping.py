@@ -302,6 +302,16 @@ def test_a_dhis2_value_set_with_monthly_periods_imports_by_quarter(fmt, fixture_
     assert got.to_dict() == want.to_dict()
 
 
+def test_a_dhis2_element_matching_nothing_is_listed_with_its_rows(fixture_dir, context, tmp_path):
+    quarter, projects = sf.pick(fixture_dir)
+    values = sf.dhis2_values(quarter, projects)
+    for value in values[:4]:
+        value["dataElement"] = "Bednets distributed"
+    part = mapping.propose(sheets.read(sf.write_dhis2_json(values, tmp_path / "v.json")), context).sheets[0]
+    assert part.unmatched == [{"column": "dataElement", "target": "(element)", "text": "Bednets distributed",
+                               "count": 4, "rows": [2, 3, 4, 5]}]
+
+
 def test_dhis2_refusals_name_the_row_and_column(fixture_dir, data_store, context, tmp_path):
     quarter, projects = sf.pick(fixture_dir)
     values = sf.dhis2_values(quarter, projects)

@@ -518,10 +518,17 @@ def propose_dhis2(sheet: sheet_files.Sheet, context: Context) -> SheetProposal:
             recipe_part.constants[name] = (schema.allowed(spec.column(name), programme) or ("",))[0]
     proposal = SheetProposal(sheet, found, recipe_part, columns)
     fill_values(proposal, context)
-    for kind, column in ((ELEMENT, "dataElement"), (COMBO, "categoryOptionCombo")):
+    for kind, field_name in ((ELEMENT, "dataelement"), (COMBO, "categoryoptioncombo")):
+        if field_name not in position:
+            continue
+        where: dict[str, list[int]] = {}
+        for i in found.data:
+            where.setdefault(sheet.cells[i][position[field_name]], []).append(sheet.numbers[i])
         for text, entry in recipe_part.values.get(kind, {}).items():
             if not entry.get("to"):
-                proposal.unmatched.append({"column": column, "text": text, "count": None, "rows": [], "target": kind})
+                proposal.unmatched.append({"column": found.headers[position[field_name]], "target": kind,
+                                           "text": text, "count": len(where.get(text, [])),
+                                           "rows": where.get(text, [])[:20]})
     return proposal
 
 
