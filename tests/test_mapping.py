@@ -18,14 +18,14 @@ import pandas as pd
 import pytest
 
 from impact import cli
-from impact.ingest import mapping, recipe as recipes, reshape, sheets
+from impact.ingest import mapping, reshape, sheets
+from impact.ingest import recipe as recipes
 from impact.model import calendar
 from impact.model import programme as programmes
 from impact.storage import store
 from tests import sheet_fixtures as sf
 from tests.conftest import ROOT
 from tests.data_helpers import snapshot
-
 
 # ---- periods ------------------------------------------------------------------------------------------------
 

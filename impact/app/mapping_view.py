@@ -18,7 +18,9 @@ import streamlit as st
 
 from impact.app import auth, session
 from impact.app.text import plain
-from impact.ingest import mapping, recipe as recipes, reshape, sheets as sheet_files, validate
+from impact.ingest import mapping, reshape, validate
+from impact.ingest import recipe as recipes
+from impact.ingest import sheets as sheet_files
 from impact.model import schema
 from impact.query import db
 from impact.storage import store

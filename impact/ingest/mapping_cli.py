@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from impact.ingest import mapping, recipe as recipes, reshape, sheets as sheet_files, validate
+from impact.ingest import mapping, reshape, validate
+from impact.ingest import recipe as recipes
+from impact.ingest import sheets as sheet_files
 from impact.storage import store
 
 

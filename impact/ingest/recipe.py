@@ -34,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from impact.storage import store
@@ -261,8 +261,3 @@ def checksum(recipe: Recipe) -> str:
 def copy(recipe: Recipe) -> Recipe:
     """An independent copy (edits to it leave `recipe` as it is)."""
     return parse(json.loads(recipe.to_json()))
-
-
-def as_dict(column: ColumnMap) -> dict:
-    """Every field of a column mapping (for tables shown to the manager)."""
-    return asdict(column)

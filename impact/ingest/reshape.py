@@ -18,7 +18,6 @@ before anything is written. Removing rows needs `confirm_removals`; `dry_run` st
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +27,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from impact.ingest import mapping, readers, recipe as recipes, sheets as sheet_files, validate
+from impact.ingest import mapping, readers, validate
+from impact.ingest import recipe as recipes
+from impact.ingest import sheets as sheet_files
 from impact.model import calendar, schema
 from impact.storage import store, transaction
 
@@ -669,7 +670,7 @@ def _with_attributes(projects: pa.Table, tidied: list[Tidy], report: validate.Re
     updates: dict[str, dict[str, str]] = {}
     for t in tidied:
         for project, values in t.attributes.items():
-            for column, (value, row) in values.items():
+            for column, (value, _row) in values.items():
                 updates.setdefault(column, {})[project] = value
     for column, by_project in updates.items():
         ids = projects["project_id"].to_pylist()
