@@ -184,6 +184,7 @@ def test_the_master_sheet_imports_through_its_recipe_with_the_totals_of_the_shee
     assert got.astype(str).values.tolist() == want.astype(str).values.tolist()
     manifest = store.read_manifest(store.version_path(data_store, done.version))
     assert manifest["sources"][0]["recipe"] == "master" and manifest["replaced_tables"] == ["training"]
+    assert recipes.parse(manifest["sources"][0]["recipe_json"]).to_dict() == recipes.load(data_store, "master").to_dict()
 
 
 def test_the_recipe_round_trip_imports_next_quarters_sheet_in_one_step(master, data_store, context, fixture_dir,

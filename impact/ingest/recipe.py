@@ -25,8 +25,9 @@ sheet's own spellings to the programme's vocabulary (`match`: exact, same — ig
 date such as 03/04/2018 reads. The format is documented in the data dictionary (`impact.model.dictionary.recipe_markdown`).
 
 Recipes are saved per programme in `<store>/recipes/<name>.json` (`save`, `load`, `names`), beside its
-`versions/`; every version imported through one records the recipe's name and checksum among its sources, so
-the version says how its rows were mapped.
+`versions/`; every version imported through one keeps the whole recipe (with its name and checksum) among the
+sources in its manifest, so the version says exactly how its rows were mapped, whatever happens to the saved
+recipe later.
 """
 
 from __future__ import annotations

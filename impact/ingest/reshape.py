@@ -657,7 +657,8 @@ def import_sheet(path: str | Path, chosen: recipes.Recipe | str, data_dir: str |
         write = {name: tables[name] if name in changed_tables else files_in_use.get(name, tables[name])
                  for name in schema.TABLE_NAMES}
         label = f"{shown} imported through the recipe {chosen.name or '(not saved)'}"
-        source = {**transaction.source(shown, path), "recipe": chosen.name or "", "recipe_sha256": recipes.checksum(chosen)}
+        source = {**transaction.source(shown, path), "recipe": chosen.name or "",
+                  "recipe_sha256": recipes.checksum(chosen), "recipe_json": chosen.to_dict()}  # the version keeps it
         result.version = txn.commit(tables=write, definition=definition, prepare=prepare, who=who, label=label[:300],
                                     replaced_tables=sorted(changed_tables), sources=[source])
         if save_as is not None:
