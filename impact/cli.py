@@ -16,6 +16,7 @@ import traceback
 from pathlib import Path
 
 from impact.demo import generators
+from impact.ingest import mapping_cli
 
 # The options several commands share, declared once each (one name and its aliases, one dest, one help text),
 # as Datasette's publish/common.py does for its publishers: a command adds them with these functions and
@@ -238,6 +239,9 @@ def _dictionary(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from impact.ingest.extract_io import import_extract
 
+    if args.recipe is not None:  # a sheet in its own shape, through a mapping
+        return mapping_cli.run_import(args)
+    mapping_cli.refuse_without_recipe(args)
     result = import_extract(args.path, args.data_dir, programme=args.programme)
     print(result.report.to_text(limit=args.show))
     if not result.ok:
@@ -460,6 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("path", help="folder or .zip with <table>.csv/.xlsx/.parquet files, or one such file")
     add_store_options(imp)
     add_show_option(imp)
+    mapping_cli.add_recipe_options(imp)
     imp.set_defaults(run=_import)
 
     imp_iati = commands.add_parser("import-iati", help="read an IATI 2.03 activity file into the programme's projects "
@@ -496,6 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_export(commands)
     _add_programme(commands)
     _add_return(commands)
+    mapping_cli.add_mapping_command(commands, add_store_options, add_out_option)
     return parser
 
 

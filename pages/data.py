@@ -1,12 +1,12 @@
-"""Data: the data dictionary, the versions of the data, a look at the tables, and import (of extracts and of
-quarterly returns) for administrators."""
+"""Data: the data dictionary, the versions of the data, a look at the tables, and import (of extracts, of
+spreadsheets in their own shape through a recipe, and of quarterly returns) for administrators."""
 
 import tempfile
 from pathlib import Path
 
 import streamlit as st
 
-from impact.app import auth, navigation, returns_view, session
+from impact.app import auth, mapping_view, navigation, returns_view, session
 from impact.app.text import plain
 from impact.ingest import extract_io, validate
 from impact.model import dictionary, schema
@@ -180,6 +180,11 @@ with import_tab:
             st.dataframe(outcome["kinds"], hide_index=True, width="stretch")
             st.download_button("Download the report (CSV)", outcome["csv"], key="report_csv",
                                file_name=f"import-report-{outcome['version']}.csv", mime="text/csv")
+    if auth.is_admin():
+        st.header("Import a spreadsheet")
+        mapping_view.import_spreadsheet()
+        st.header("Import with recipe")
+        mapping_view.import_with_recipe()
 
 with returns_tab:
     if not auth.is_admin():

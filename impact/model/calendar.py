@@ -104,3 +104,109 @@ def span_label(span: tuple[dt.date, dt.date]) -> str:
     """A span of quarters in words: '2012Q1–2013Q4' (or one quarter, '2012Q1')."""
     first, last = quarter_label(span[0]), quarter_label(span[1])
     return first if first == last else f"{first}–{last}"
+
+
+# ---- periods as sheets write them ------------------------------------------------------------------------
+# An imported sheet (impact.ingest.mapping) writes its periods in many ways. These read them, each to the first
+# day of a quarter, and nothing else does: '2018-07-01', '01/07/2018' (day or month first: asked, not guessed,
+# when both read), the quarter forms above, 'Jul-Sep 2018' (months in English, French, Portuguese or Spanish)
+# and 'FY2018/19 Q2' (a financial year starting in the programme's `fiscal_year_start` month).
+
+MONTH_NAMES: dict[str, int] = {}  # a month's name or abbreviation, folded (lower case, no accents or dot) -> 1..12
+for _number, _names in enumerate((
+        "january jan janvier janv janeiro enero ene", "february feb fevrier fevr fev fevereiro febrero",
+        "march mar mars marco marzo", "april apr avril avr abril abr", "may mai maio mayo",
+        "june jun juin junho junio", "july jul juillet juil julho julio", "august aug aout agosto ago",
+        "september sep sept septembre setembro set septiembre", "october oct octobre outubro out octubre",
+        "november nov novembre novembro noviembre", "december dec decembre dezembro dez diciembre dic"), start=1):
+    MONTH_NAMES.update({name: _number for name in _names.split()})
+MAX_PERIOD_TEXT = 40  # the longest text read as a period label: a bound before any matching
+_DAY_TEXT = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?", re.ASCII)
+_SLASHED = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})", re.ASCII)
+_MONTH_SPAN = re.compile(r"([a-z]+)\.?\s*[-–—/]\s*([a-z]+)\.?\s*[-' ]?\s*(\d{4})", re.ASCII)
+_DHIS2_MONTH = re.compile(r"(\d{4})(0[1-9]|1[0-2])", re.ASCII)  # DHIS2's monthly period: 201807
+_DHIS2_YEARLY = re.compile(r"\d{4}([a-z]+)?", re.ASCII)  # DHIS2's yearly and financial-year periods: 2018, 2018july
+_FISCAL = re.compile(r"fy\s*(\d{4})(?:\s*[/-]\s*(\d{2}|\d{4}))?\s*[- ]?\s*q([1-4])", re.ASCII)
+
+
+class AmbiguousDate(ValueError):
+    """A date such as 03/04/2018 that reads as two different days: which comes first must be said."""
+
+
+class NotAQuarter(ValueError):
+    """A period longer than a quarter (a year, DHIS2's '2018' or '2018July'): its numbers cannot be placed in one."""
+
+
+def fold_text(text: str) -> str:
+    """Lower case without accents, with surrounding space removed: the form period labels are matched in."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def fiscal_quarter(year: int, quarter: int, fiscal_year_start: int = 1) -> dt.date:
+    """The first day of quarter `quarter` (1-4) of the financial year that starts in `year`'s `fiscal_year_start`
+    month: with April, FY2018/19 Q2 is 2018-07-01."""
+    month = fiscal_year_start - 1 + 3 * (quarter - 1)
+    return quarter_start(dt.date(year + month // 12, month % 12 + 1, 1))
+
+
+def parse_day(text: str, day_first: bool | None = None) -> dt.date | None:
+    """A day written '2018-07-01' or '01/07/2018' (dots too); None when `text` is not a day. When a slashed date
+    reads both ways (03/04/2018) `day_first` decides, and without it AmbiguousDate is raised."""
+    if not isinstance(text, str) or len(text) > 30:
+        return None
+    text = text.strip()
+    try:
+        if match := _DAY_TEXT.fullmatch(text):
+            day = dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        elif match := _SLASHED.fullmatch(text):
+            first, second, year = (int(g) for g in match.groups())
+            if first > 12 or second > 12 or first == second:  # reads one way only
+                day_first = first > 12 or first == second
+            elif day_first is None:
+                raise AmbiguousDate(f"{text} reads as {dt.date(year, second, first):%d %B %Y} (day first) or "
+                                    f"{dt.date(year, first, second):%d %B %Y} (month first)")
+            day = dt.date(year, second, first) if day_first else dt.date(year, first, second)
+        else:
+            return None
+    except ValueError as error:
+        if isinstance(error, AmbiguousDate):
+            raise
+        return None
+    return day if YEARS[0] <= day.year <= YEARS[1] else None
+
+
+def parse_period(text: str, fiscal_year_start: int = 1, day_first: bool | None = None) -> dt.date | None:
+    """The first day of the quarter a sheet's period label writes, else None: a day (its quarter; see `parse_day`),
+    a quarter ('2018Q3', 'Q3 2018'), three months 'Jul-Sep 2018' (in English, French, Portuguese or Spanish, the
+    first and last month of one quarter), a financial year's quarter 'FY2018/19 Q2' or a DHIS2 month '201807'.
+    AmbiguousDate for a day that reads both ways when `day_first` is not given; NotAQuarter for a year ('2018',
+    DHIS2's financial year '2018July')."""
+    if not isinstance(text, str) or len(text) > MAX_PERIOD_TEXT:
+        return None
+    if (day := parse_quarter(text)) is not None:
+        return day
+    if (day := parse_day(text, day_first)) is not None:
+        return quarter_start(day)
+    folded = fold_text(text)
+    if match := _DHIS2_MONTH.fullmatch(folded):
+        year = int(match.group(1))
+        return quarter_start(dt.date(year, int(match.group(2)), 1)) if YEARS[0] <= year <= YEARS[1] else None
+    if (match := _DHIS2_YEARLY.fullmatch(folded)) and (not match.group(1) or match.group(1) in MONTH_NAMES):
+        raise NotAQuarter(f"{text} is a whole year: its numbers cannot be placed in one quarter (export the data "
+                          "value set by quarter or by month)")
+    if match := _MONTH_SPAN.fullmatch(folded):
+        first, last, year = MONTH_NAMES.get(match.group(1)), MONTH_NAMES.get(match.group(2)), int(match.group(3))
+        if first and last and first in QUARTER_MONTHS and last == first + 2 and YEARS[0] <= year <= YEARS[1]:
+            return dt.date(year, first, 1)
+        return None
+    if match := _FISCAL.fullmatch(folded):
+        year = int(match.group(1))
+        if match.group(2):  # the second year must follow the first: FY2018/19, FY2018-2019
+            following = int(match.group(2))
+            if following != (year + 1) % (100 if len(match.group(2)) == 2 else 10_000):
+                return None
+        return fiscal_quarter(year, int(match.group(3)), fiscal_year_start) if YEARS[0] <= year <= YEARS[1] else None
+    return None

@@ -107,7 +107,7 @@ def markdown() -> str:
         lines.append(f"| `{m.key}` | {_cell(m.label)} | {m.unit} | {m.aggregation} | {_cell(m.how_counted)} | "
                      f"`{_cell(m.sql)}` ({m.source}) |")
     lines += ["", "A programme's outcome indicators are metrics too, defined in its `programme.json` (below)."]
-    lines += ["", *definition_markdown(), "",
+    lines += ["", *definition_markdown(), "", *recipe_markdown(),
         "## Reconciling published counts",
         "",
         "Published counts often disagree between sources (a programme's reports may give different numbers of",
@@ -133,6 +133,8 @@ def definition_markdown() -> list[str]:
         "| `funder`, `managed_by`, `currency`, `description` | who funds and manages it; the currency of budgets; one paragraph |",
         "| `start`, `end` | the programme's first and last day (YYYY-MM-DD): every period falls between them |",
         "| `illustrative` | true for invented or generated data (the app says so) |",
+        "| `fiscal_year_start` | the month (1–12) the programme's financial year starts in, for periods written as "
+        "`FY2018/19 Q2` in imported sheets (4: April, so FY2018/19 Q2 is July–September 2018); default 1 |",
         "| `phases` | list of `{name, first_day, last_day}`: inside the window, never overlapping; a project starts in its phase |",
         "| `vocabularies` | for each vocabulary below, the allowed values in order: text, or `{value, description, role}` |",
         "| `indicators` | outcome indicators: `{code, label, unit, aggregation, format, description, how_counted, numerator, denominator, headline, benefits}` |",
@@ -249,4 +251,49 @@ def cross_checks() -> list[str]:
         "A project's target names its project and the programme's names none; a target falls due within the "
         "programme's window, is a number and never negative; there is one target per scope, project, metric and "
         "due date. The `targets` table may be left out of an extract (no targets set).",
+    ]
+
+
+def recipe_markdown() -> list[str]:
+    """The format of a recipe (impact.ingest.recipe: importing a sheet in its own shape), in Markdown lines."""
+    return [
+        "## Recipes: importing a sheet in its own shape",
+        "",
+        "A recipe says how a spreadsheet kept in its own shape (a programme's master sheet: one row per project and "
+        "quarter, a column per cadre and gender, countries by name) becomes rows of one table above. The Data page's "
+        "*Import a spreadsheet* and `python -m impact mapping propose` write one; it is saved in the programme's "
+        "store as `recipes/NAME.json` and used by *Import with recipe* and `python -m impact import FILE --recipe NAME`.",
+        "",
+        "| field | meaning |",
+        "|---|---|",
+        "| `format` | `impact-recipe/1` |",
+        "| `name`, `programme` | the recipe's name and the programme it maps into |",
+        "| `sheets[].sheet` | the worksheet's name (empty for a CSV file) |",
+        "| `sheets[].table` | the table its rows go to: `training`, `volunteering` or `outcomes` |",
+        "| `sheets[].header_rows` | the row numbers (from 1) of the sheet's header; two rows when a merged heading "
+        "stands over sub-headings (`Nurses` over `F` and `M` reads `Nurses F`); rows above are titles, left out |",
+        "| `sheets[].columns[]` | one per column of the sheet, in order: `{header, role, column, measure, dimensions}`. "
+        "`role` is `key` (`project_id`, `iso3` or `period`), `dimension` (a breakdown column, e.g. `cadre`), "
+        "`measure` (a number column), `value` (a wide column: its numbers are `measure` for the `dimensions` its "
+        "header names, e.g. `Nurses (F)` → `{\"cadre\": \"Nurse\", \"gender\": \"Female\"}`, one row each), "
+        "`attribute` (a column of the project: `theme`, `grant_type`); for a DHIS2 data value set `element` (the "
+        "data element: `values[\"(element)\"]` maps each to a measure, e.g. `trainees`, or `value: indicator=CODE`), "
+        "`combo` (the category option combo: `values[\"(combo)\"]` maps each to breakdown values, e.g. "
+        "`gender=Female, age_band=25-34`; `(none)` for `default`) and `amount` (the value); `submission` (a KoboToolbox/ODK export's `_uuid`: several submissions for one "
+        "project, quarter and breakdown are added up, one submission twice is refused); or `ignore` |",
+        "| `sheets[].constants` | a breakdown the sheet does not hold, one value for every row (`training_type`) |",
+        "| `sheets[].values` | the sheet's own spellings mapped to the definition's values, per column: "
+        "`{text: {to, match, confirmed}}`; `match` is `exact`, `same` (ignoring case, spaces, accents and &/and), "
+        "`country` (an ISO code or a name in English, French, Portuguese or Spanish), `project` (a project's title), "
+        "`near` (a proposal: imported only once `confirmed`), `manual` or `none` |",
+        "| `sheets[].day_first` | how a date such as 03/04/2018 reads: `true` (3 April), `false` (4 March); `null` "
+        "when no date in the sheet is ambiguous |",
+        "",
+        "Rows: blank rows and total rows (a first cell such as `Total` or `Sub-total`, or key cells empty and numbers "
+        "that are the sums of the rows above) are left out with a notice; an empty number cell is no row; periods may "
+        "be written `2018-07-01`, `01/07/2018`, `2018Q3`, `Q3 2018`, `Jul-Sep 2018`, `FY2018/19 Q2` (the "
+        "definition's `fiscal_year_start`) or as a DHIS2 month `201807` (a data value set's months are added up "
+        "into their quarter; a yearly `2018` or `2018July` is refused: it cannot be placed in a quarter). A sheet whose headers are no longer the recipe's is refused with the "
+        "columns added and missing. The sheet's rows replace the table's rows of each project and quarter it holds.",
+        "",
     ]

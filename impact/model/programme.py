@@ -262,6 +262,7 @@ class Programme:
     reporting: Reporting = Reporting()
     iati: Iati | None = None
     disaggregations: tuple[Disaggregation, ...] = ()
+    fiscal_year_start: int = 1  # the month the programme's financial year starts in (4: April; 1: the calendar year)
 
     # ---- what the rest of the product asks -----------------------------------------------------
 
@@ -318,7 +319,9 @@ class Programme:
         """The definition as the JSON object `programme.json` holds."""
         out = {key: value for key, value in asdict(self).items()
                if key not in ("phases", "vocabularies", "indicators", "reference_figures", "results", "reporting",
-                              "iati", "disaggregations")}
+                              "iati", "disaggregations", "fiscal_year_start")}
+        if self.fiscal_year_start != 1:  # the default is left unwritten, so existing definitions read back unchanged
+            out["fiscal_year_start"] = self.fiscal_year_start
         out["start"], out["end"] = self.start.isoformat(), self.end.isoformat()
         out["phases"] = [{"name": p.name, "first_day": p.first_day.isoformat(), "last_day": p.last_day.isoformat()}
                          for p in self.phases]
@@ -836,7 +839,12 @@ def parse(data, file: str = FILE) -> Programme:
     vocabularies.update(own_values)
     known = {"id", "name", "short_name", "funder", "managed_by", "currency", "start", "end", "phases",
              "vocabularies", "indicators", "reference_figures", "illustrative", "description", "results", "reporting",
-             "iati", "disaggregations"}
+             "iati", "disaggregations", "fiscal_year_start"}
+    fiscal_year_start = data.get("fiscal_year_start", 1)
+    if isinstance(fiscal_year_start, bool) or not isinstance(fiscal_year_start, int) or not 1 <= fiscal_year_start <= 12:
+        check.add("fiscal_year_start", f"{str(fiscal_year_start)[:20]!r} is not a month: write the month the financial "
+                                       "year starts in as a whole number from 1 (January) to 12 (4: April)")
+        fiscal_year_start = 1
     for extra in data:
         if extra not in known:
             check.add(str(extra)[:40], f"is not a field of a programme definition; the fields are {', '.join(sorted(known))}")
@@ -859,7 +867,7 @@ def parse(data, file: str = FILE) -> Programme:
     return Programme(id=pid, name=name, start=start, end=end, phases=phases, vocabularies=vocabularies,
                      indicators=indicators, reference_figures=figures, illustrative=bool(illustrative),
                      results=results, reporting=reporting, iati=iati, disaggregations=disaggregations,
-                     **programme_fields)
+                     fiscal_year_start=fiscal_year_start, **programme_fields)
 
 
 def read(path: str | Path) -> Programme:

@@ -1,0 +1,238 @@
+"""The Data page's import of spreadsheets in their own shape (for administrators): "Import a spreadsheet" — upload,
+the proposed mapping per column with its first values (editable), near matches to confirm, the preview of the
+change against the version in use, import (and save the recipe) — and "Import with recipe", in one step.
+
+Everything is done by `impact.ingest.mapping` (proposing) and `impact.ingest.reshape` (applying, previewing,
+importing through the one transaction); this module only draws it. Text from the sheet is shown in tables or
+through `plain`, never as HTML.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from impact.app import auth, session
+from impact.app.text import plain
+from impact.ingest import mapping, reshape, validate
+from impact.ingest import recipe as recipes
+from impact.ingest import sheets as sheet_files
+from impact.model import schema
+from impact.storage import store
+
+_STATE = "sheet_mapping"  # session key: {sha, name, proposal, preview, outcome}
+_SHEET_TYPES = ["csv", "xlsx", "json"]
+
+
+def _root() -> Path:
+    return session.programme_store().root
+
+
+def _dims_text(dimensions: dict[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in dimensions.items())
+
+
+def _dims_of(text: str) -> dict[str, str]:
+    pairs = [part.split("=", 1) for part in str(text or "").split(",") if "=" in part]
+    return {k.strip(): v.strip() for k, v in pairs if k.strip()}
+
+
+def _propose(upload) -> dict:
+    """Read the upload and propose its mapping (kept in the session until another file is uploaded)."""
+    data = upload.getvalue()
+    state = {"sha": hashlib.sha256(data).hexdigest(), "name": upload.name, "data": data}
+    report = validate.Report()
+    with tempfile.TemporaryDirectory(prefix="impact-sheet-") as folder:
+        path = Path(folder) / Path(upload.name).name
+        path.write_bytes(data)
+        found = sheet_files.read(path, upload.name, report)
+    state["report"] = report
+    if report.ok:
+        current = session.programme_store().active()
+        definition = store.load_definition(current.path)
+        state["proposal"] = mapping.propose(found, reshape.context_of(current.path, definition))
+        state["context"] = reshape.context_of(current.path, definition)
+    return state
+
+
+def _editor(part: mapping.SheetProposal, n: int) -> None:
+    """The sheet's columns with their first values and the mapping proposed, editable; edits go into the recipe."""
+    frame = pd.DataFrame([{"column": c.header, "first values": " | ".join(c.first), "role": c.mapping.role,
+                           "maps to": c.mapping.column or c.mapping.measure or "",
+                           "breakdown values": _dims_text(c.mapping.dimensions), "why": c.mapping.why}
+                          for c in part.columns])
+    targets = sorted({*recipes.KEYS, *recipes.ATTRIBUTES,
+                      *schema.table(part.recipe.table, session.database().programme).column_names})
+    edited = st.data_editor(
+        frame, hide_index=True, width="stretch", key=f"mapping_editor_{n}", disabled=["column", "first values", "why"],
+        column_config={
+            "role": st.column_config.SelectboxColumn("role", options=list(recipes.ROLES), required=True,
+                                                     help="key, dimension, measure, value (a wide column, one row "
+                                                          "per breakdown value), attribute (the project's), ignore"),
+            "maps to": st.column_config.SelectboxColumn("maps to", options=targets,
+                                                        help="the table's column (for a value column: its measure)"),
+            "breakdown values": st.column_config.TextColumn("breakdown values",
+                                                            help="for a value column: cadre=Nurse, gender=Female"),
+        })
+    for column, (_, row) in zip(part.recipe.columns, edited.iterrows(), strict=True):
+        column.role = row["role"] or "ignore"
+        target = row["maps to"] or None
+        column.column = target if column.role in ("key", "dimension", "measure", "attribute") else None
+        column.measure = target if column.role == "value" else None
+        column.dimensions = _dims_of(row["breakdown values"]) if column.role == "value" else {}
+
+
+def _map_by_hand(part: mapping.SheetProposal, context: mapping.Context, n: int) -> None:
+    """A choice per value matching nothing (the first 20): the value of the programme it means."""
+    for item in part.unmatched[:20]:
+        target, label = item["target"], plain(f"{item['column']}: '{item['text']}' means")
+        key = f"mapping_by_hand_{n}_" + hashlib.sha256(f"{target}|{item['text']}".encode()).hexdigest()[:16]
+        if target in (recipes.ELEMENT, recipes.COMBO):
+            chosen = st.text_input(label, key=key,
+                                   placeholder="trainees, or value: indicator=CODE" if target == recipes.ELEMENT
+                                   else "gender=Female, cadre=Nurse").strip()
+        else:
+            chosen = st.selectbox(label, context.choices(target), index=None, key=key,
+                                  placeholder="choose the programme's value")
+        if chosen:
+            part.recipe.values.setdefault(target, {})[item["text"]] = {"to": chosen, "match": "manual",
+                                                                       "confirmed": True}
+
+
+def _confirmations(proposal: mapping.Proposal) -> None:
+    """A tick per near match proposed; the ticked ones are confirmed in the recipe."""
+    near = proposal.recipe.proposed()
+    if not near:
+        return
+    st.markdown("**Near matches to confirm**: the sheet's spelling is close to one of the programme's values.")
+    for n, (sheet, column, text, to) in enumerate(near):
+        ticked = st.checkbox(plain(f"{column}: '{text}' means '{to}'"), key=f"mapping_near_{n}")
+        if ticked:
+            for part in proposal.recipe.sheets:
+                if part.sheet == sheet and text in part.values.get(column, {}):
+                    part.values[column][text]["confirmed"] = True
+
+
+def _show_result(result: reshape.SheetImport) -> None:
+    """A preview or an import's outcome: notices, problems, rows, the change and the totals."""
+    if not result.report.ok:
+        st.error(plain(result.report.summary()))
+        st.dataframe(result.report.to_frame(), hide_index=True, width="stretch")
+        return
+    for notice in result.notices:
+        st.caption(plain(f"Left out: {notice}"))
+    if result.ok:
+        st.success(plain(f"{result.summary()} It can be undone under Versions."))
+    elif result.needs_confirmation:
+        st.warning(plain(result.summary()))
+    if result.rows is not None:
+        st.markdown(plain(f"**{len(result.rows):,} row(s)** from the sheet (the first 200):"))
+        st.dataframe(result.rows.head(200), hide_index=True, width="stretch")
+    if result.changes is not None:
+        st.markdown("**The change against the version in use**")
+        st.dataframe(result.changes, hide_index=True, width="stretch")
+        st.dataframe(result.totals, hide_index=True, width="stretch")
+    if result.removals is not None and len(result.removals):
+        st.markdown(plain(f"**{len(result.removals):,} row(s) of the version in use would be removed** "
+                          "(the sheet's project quarters no longer hold them):"))
+        st.dataframe(result.removals.head(500), hide_index=True, width="stretch")
+
+
+def _run(state: dict, chosen: recipes.Recipe | str, *, dry_run: bool, confirm: bool = False,
+         save_as: str | None = None, accept: bool = False) -> reshape.SheetImport:
+    auth.require_admin()
+    with tempfile.TemporaryDirectory(prefix="impact-sheet-") as folder:
+        path = Path(folder) / Path(state["name"]).name
+        path.write_bytes(state["data"])
+        return reshape.import_sheet(path, chosen, programme=session.programme_id(), dry_run=dry_run,
+                                    confirm_removals=confirm, save_as=save_as, who=auth.admin_name(),
+                                    accept_proposed=accept,
+                                    display=state["name"])
+
+
+def import_spreadsheet() -> None:
+    """Upload any sheet, confirm the proposed mapping, preview, import (and keep the recipe)."""
+    st.markdown("Upload a sheet kept in its own shape (CSV or Excel: one row per project and quarter, a column per "
+                "cadre and gender, countries by name…). The app proposes what each column is; correct it if need be, "
+                "confirm the near matches, look at the preview, then import. The mapping is saved as a recipe, so "
+                "next quarter's sheet imports in one step.")
+    upload = st.file_uploader("Spreadsheet", type=_SHEET_TYPES, key="sheet_upload")
+    if upload is None:
+        st.session_state.pop(_STATE, None)
+        return
+    state = st.session_state.get(_STATE)
+    if state is None or state["sha"] != hashlib.sha256(upload.getvalue()).hexdigest():
+        state = st.session_state[_STATE] = _propose(upload)
+    if not state["report"].ok:
+        st.error(plain(state["report"].summary()))
+        st.dataframe(state["report"].to_frame(), hide_index=True, width="stretch")
+        return
+    proposal: mapping.Proposal = state["proposal"]
+    for n, part in enumerate(proposal.sheets):
+        st.subheader(plain(f"{part.sheet.shown}: rows go to {part.recipe.table}"), anchor=False)
+        for notice in part.layout.notices:
+            st.caption(plain(f"Left out: {notice}"))
+        _editor(part, n)
+        if part.recipe.constants:
+            st.caption(plain("The same for every row: " + ", ".join(f"{k} = {v}"
+                                                                      for k, v in part.recipe.constants.items())))
+        for question in part.questions:
+            answer = st.radio(plain(question), ["day first (03/04/2018 is 3 April)",
+                                                "month first (03/04/2018 is 4 March)"],
+                              index=None, key=f"mapping_day_first_{n}")
+            part.recipe.day_first = None if answer is None else answer.startswith("day")
+        mapping.fill_values(part, state["context"])
+        if part.unmatched:
+            st.markdown("**Values matching nothing in the programme**: map them here, or correct the sheet.")
+            st.dataframe(pd.DataFrame(part.unmatched).drop(columns="target"), hide_index=True, width="stretch")
+            _map_by_hand(part, state["context"], n)
+    _confirmations(proposal)
+    name = st.text_input("Save the recipe as", value="", max_chars=64, key="mapping_recipe_name",
+                         placeholder="e.g. master-sheet", help="lower-case letters, digits, - and _").strip()
+    st.download_button("Download the recipe (JSON)", proposal.recipe.to_json().encode("utf-8"),
+                       file_name=f"{name or 'recipe'}.json", mime="application/json", key="mapping_recipe_json")
+    if st.button("Preview", key="mapping_preview"):
+        state["preview"] = _run(state, proposal.recipe, dry_run=True)
+        state.pop("outcome", None)
+    preview = state.get("preview")
+    if preview is not None:
+        _show_result(preview)
+        if preview.previewed:
+            removing = preview.removals is not None and len(preview.removals) > 0
+            confirm = st.checkbox("Allow the import to remove these rows", key="mapping_confirm") if removing else False
+            if name and not recipes.NAME.fullmatch(name):
+                st.error(plain(f"'{name}' is not a recipe name: lower-case letters, digits, - and _."))
+            elif st.button("Import", type="primary", key="mapping_import", disabled=removing and not confirm):
+                state["outcome"] = _run(state, proposal.recipe, dry_run=False, confirm=confirm, save_as=name or None)
+                state.pop("preview", None)
+                st.rerun()
+    outcome = state.get("outcome")
+    if outcome is not None:
+        _show_result(outcome)
+        if outcome.saved is not None:
+            st.caption(plain(f"Recipe saved as {outcome.recipe.name}: use it under Import with recipe."))
+
+
+def import_with_recipe() -> None:
+    """Next quarter's sheet through a saved recipe, in one step."""
+    saved = recipes.names(_root())
+    if not saved:
+        st.caption("No recipe is saved in this programme yet: import a spreadsheet above and give its recipe a name.")
+        return
+    chosen = st.selectbox("Recipe", saved, key="recipe_choice")
+    upload = st.file_uploader("Spreadsheet", type=_SHEET_TYPES, key="recipe_upload")
+    accept = st.checkbox("Take the near matches of values the recipe has not seen as confirmed (they are listed "
+                         "first otherwise)", key="recipe_accept")
+    confirm = st.checkbox("Allow the import to remove rows of the version in use for the sheet's project quarters",
+                          key="recipe_confirm")
+    if st.button("Check and import", type="primary", disabled=upload is None, key="recipe_import"):
+        state = {"name": upload.name, "data": upload.getvalue()}
+        st.session_state["recipe_outcome"] = _run(state, chosen, dry_run=False, confirm=confirm, accept=accept)
+        st.rerun()  # every part of the page (its caption, versions) on the new version
+    outcome = st.session_state.get("recipe_outcome")
+    if outcome is not None:
+        _show_result(outcome)

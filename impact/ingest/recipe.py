@@ -1,0 +1,264 @@
+"""A recipe: how a sheet in its own shape becomes rows of the product's tables — the confirmed mapping, as readable
+JSON, saved in the programme's store so next quarter's sheet imports in one step.
+
+    {"format": "impact-recipe/1", "name": "master-sheet", "programme": "my-programme",
+     "sheets": [{"sheet": "Data", "table": "training", "header_rows": [3],
+                 "columns": [{"header": "Projet", "role": "key", "column": "project_id"},
+                             {"header": "Nurses (F)", "role": "value", "measure": "trainees",
+                              "dimensions": {"cadre": "Nurse", "gender": "Female"}},
+                             {"header": "Notes", "role": "ignore"}, ...],
+                 "constants": {"training_type": "In-service"},
+                 "values": {"theme": {"Eye Care & Optics": {"to": "Eye care and optics",
+                                                                    "match": "same", "confirmed": true}}},
+                 "day_first": null}]}
+
+A column's role: `key` (project_id, iso3, period), `dimension` (a breakdown column of the table, e.g. cadre),
+`measure` (a number column, e.g. trainees), `value` (a wide column: its numbers are the measure for the dimension
+values its header names — unpivoted into rows), `attribute` (a column of the project, e.g. its theme),
+for long data such as a DHIS2 data value set `element` (its values say which measure the row's number is, and
+may name breakdown values: `values["(element)"]` maps each to "trainees" or "value: indicator=CODE"), `combo`
+(its values name breakdown values: `values["(combo)"]` maps "Female, Nurse" to "gender=Female, cadre=Nurse") and
+`amount` (the number); `submission` (a KoboToolbox/ODK export's `_uuid`: the rows of several submissions
+for the same project, quarter and breakdowns are added up, and a submission twice is refused), or `ignore`. `constants` give a dimension the sheet does not hold one value for every row. `values` maps the
+sheet's own spellings to the programme's vocabulary (`match`: exact, same — ignoring case, spaces, accents and
+"&"/"and" —, country, project, near — a proposal until `confirmed` — or manual). `day_first` answers how a
+date such as 03/04/2018 reads. The format is documented in the data dictionary (`impact.model.dictionary.recipe_markdown`).
+
+Recipes are saved per programme in `<store>/recipes/<name>.json` (`save`, `load`, `names`), beside its
+`versions/`; every version imported through one keeps the whole recipe (with its name and checksum) among the
+sources in its manifest, so the version says exactly how its rows were mapped, whatever happens to the saved
+recipe later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from impact.storage import store
+
+FORMAT = "impact-recipe/1"
+FOLDER = "recipes"
+ROLES = ("key", "dimension", "measure", "value", "attribute", "element", "combo", "amount", "submission", "ignore")
+ELEMENT, COMBO = "(element)", "(combo)"  # the `values` entries of a DHIS2 data element and category option combo
+MATCHES = ("exact", "same", "country", "project", "near", "manual", "none")
+KEYS = ("project_id", "iso3", "period")  # the columns every fact row is placed by
+ATTRIBUTES = ("theme", "grant_type")  # the project's own columns a sheet may carry on each row
+NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+MAX_BYTES = 2 * 1024 * 1024
+
+
+@dataclass
+class ColumnMap:
+    """What one column of the sheet is (see the module's roles)."""
+
+    header: str
+    role: str = "ignore"
+    column: str | None = None  # key, dimension, measure, attribute: the table's column it fills
+    measure: str | None = None  # value: the measure its numbers are
+    dimensions: dict[str, str] = field(default_factory=dict)  # value: dimension -> the vocabulary value it names
+    why: str = ""  # how the proposal was made (shown to the manager; not needed to apply it)
+
+    def to_dict(self) -> dict:
+        """The column as the recipe's JSON writes it (only the fields its role uses)."""
+        out: dict = {"header": self.header, "role": self.role}
+        if self.role in ("key", "dimension", "measure", "attribute"):
+            out["column"] = self.column
+        if self.role == "value":
+            out["measure"], out["dimensions"] = self.measure, dict(self.dimensions)
+        if self.why:
+            out["why"] = self.why
+        return out
+
+
+@dataclass
+class SheetRecipe:
+    """How one sheet (a CSV file, or a workbook's sheet) becomes rows of one table."""
+
+    table: str
+    header_rows: list[int]  # the rows (as numbered in the file) that name the columns
+    columns: list[ColumnMap]
+    sheet: str = ""  # the worksheet's name ("" for a CSV file, or a workbook's only sheet)
+    constants: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, dict]] = field(default_factory=dict)  # column -> the sheet's text -> {to, match, confirmed}
+    day_first: bool | None = None
+
+    @property
+    def headers(self) -> list[str]:
+        """The headers the sheet had when the recipe was made, in order."""
+        return [c.header for c in self.columns]
+
+    def to_dict(self) -> dict:
+        """The sheet's part of the recipe's JSON."""
+        return {"sheet": self.sheet, "table": self.table, "header_rows": list(self.header_rows),
+                "columns": [c.to_dict() for c in self.columns], "constants": dict(self.constants),
+                "values": {k: dict(v) for k, v in self.values.items()}, "day_first": self.day_first}
+
+
+@dataclass
+class Recipe:
+    """The whole mapping of a file: one `SheetRecipe` per sheet imported."""
+
+    programme: str
+    sheets: list[SheetRecipe]
+    name: str = ""
+
+    def to_dict(self) -> dict:
+        """The recipe's JSON object."""
+        return {"format": FORMAT, "name": self.name, "programme": self.programme,
+                "sheets": [s.to_dict() for s in self.sheets]}
+
+    def to_json(self) -> str:
+        """The recipe as readable JSON text."""
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    def proposed(self) -> list[tuple[str, str, str, str]]:
+        """The near matches still to confirm: (sheet, column, the sheet's text, the value proposed)."""
+        return [(s.sheet, column, text, entry.get("to") or "")
+                for s in self.sheets for column, entries in s.values.items()
+                for text, entry in entries.items() if entry.get("match") == "near" and not entry.get("confirmed")]
+
+    def accept_proposed(self) -> None:
+        """Take every near match proposed as confirmed."""
+        for s in self.sheets:
+            for entries in s.values.values():
+                for entry in entries.values():
+                    if entry.get("match") == "near" and entry.get("to"):
+                        entry["confirmed"] = True
+
+
+class RecipeError(ValueError):
+    """A recipe that cannot be read: each problem with where it is in the JSON."""
+
+    def __init__(self, problems: list[str], where: str = "recipe"):
+        self.problems, self.where = problems, where
+        super().__init__(f"{where}: " + "; ".join(problems))
+
+
+def parse(data, where: str = "recipe") -> Recipe:
+    """A recipe from its JSON object; RecipeError lists every problem with its place (sheets[0].columns[2].role)."""
+    problems: list[str] = []
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise RecipeError([f"not a recipe: its \"format\" must be \"{FORMAT}\""], where)
+    sheets = []
+    raw_sheets = data.get("sheets")
+    if not isinstance(raw_sheets, list) or not raw_sheets:
+        problems.append("sheets: must be a list of at least one sheet")
+        raw_sheets = []
+    for n, raw in enumerate(raw_sheets):
+        at = f"sheets[{n}]"
+        if not isinstance(raw, dict):
+            problems.append(f"{at}: must be an object")
+            continue
+        columns = []
+        for m, item in enumerate(raw.get("columns") or []):
+            place = f"{at}.columns[{m}]"
+            if not isinstance(item, dict) or not isinstance(item.get("header"), str):
+                problems.append(f"{place}: must be an object with a \"header\"")
+                continue
+            role = item.get("role", "ignore")
+            if role not in ROLES:
+                problems.append(f"{place}.role: {str(role)[:30]!r} is not one of {', '.join(ROLES)}")
+                continue
+            dims = item.get("dimensions") or {}
+            if not isinstance(dims, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in dims.items()):
+                problems.append(f"{place}.dimensions: must map dimension names to values (text)")
+                dims = {}
+            if role in ("key", "dimension", "measure", "attribute") and not isinstance(item.get("column"), str):
+                problems.append(f"{place}.column: a {role} column names the table's column it fills")
+            if role == "value" and (not isinstance(item.get("measure"), str) or not dims):
+                problems.append(f"{place}: a value column names its \"measure\" and the \"dimensions\" its header gives")
+            columns.append(ColumnMap(item["header"], role, item.get("column"), item.get("measure"), dict(dims),
+                                     str(item.get("why", ""))))
+        header_rows = raw.get("header_rows")
+        if not isinstance(header_rows, list) or not header_rows or not all(isinstance(r, int) and r > 0
+                                                                           for r in header_rows):
+            problems.append(f"{at}.header_rows: must list the row numbers (from 1) of the sheet's header")
+            header_rows = [1]
+        day_first = raw.get("day_first")
+        if day_first not in (None, True, False):
+            problems.append(f"{at}.day_first: must be true (03/04/2018 is 3 April), false (4 March) or null")
+            day_first = None
+        values = raw.get("values") or {}
+        if not isinstance(values, dict) or not all(isinstance(v, dict) and all(isinstance(e, dict) for e in v.values())
+                                                   for v in values.values()):
+            problems.append(f"{at}.values: must map a column to {{the sheet's text: {{\"to\": value, ...}}}}")
+            values = {}
+        constants = raw.get("constants") or {}
+        if not isinstance(constants, dict) or not all(isinstance(v, str) for v in constants.values()):
+            problems.append(f"{at}.constants: must map a column to one value (text)")
+            constants = {}
+        sheets.append(SheetRecipe(str(raw.get("table", "")), list(header_rows), columns, str(raw.get("sheet") or ""),
+                                  dict(constants), {k: {t: dict(e) for t, e in v.items()} for k, v in values.items()},
+                                  day_first))
+    if problems:
+        raise RecipeError(problems, where)
+    return Recipe(str(data.get("programme", "")), sheets, str(data.get("name", "")))
+
+
+def loads(text: str, where: str = "recipe") -> Recipe:
+    """A recipe from its JSON text."""
+    if len(text) > MAX_BYTES:
+        raise RecipeError([f"larger than {MAX_BYTES:,} bytes"], where)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise RecipeError([f"not JSON: {error.msg} at line {error.lineno}, column {error.colno}"], where) from None
+    return parse(data, where)
+
+
+def read_file(path: str | Path) -> Recipe:
+    """A recipe from a JSON file."""
+    path = Path(path)
+    return loads(path.read_text(encoding="utf-8"), path.name)
+
+
+def check_name(name: str) -> str:
+    """A recipe's name as saved (`master-sheet`); ValueError when it is not one."""
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        raise ValueError(f"{str(name)[:40]!r} is not a recipe name: 1 to 64 lower-case letters, digits, '-' or '_', "
+                         "starting with a letter or digit")
+    return name
+
+
+def path_of(root: Path, name: str) -> Path:
+    """Where the programme's store at `root` keeps the recipe called `name`."""
+    return Path(root) / FOLDER / f"{check_name(name)}.json"
+
+
+def names(root: Path) -> list[str]:
+    """The recipes saved in the programme's store, by name."""
+    folder = Path(root) / FOLDER
+    return sorted(p.stem for p in folder.glob("*.json") if NAME.fullmatch(p.stem)) if folder.is_dir() else []
+
+
+def load(root: Path, name: str) -> Recipe:
+    """The recipe saved as `name` in the programme's store; ValueError when there is none."""
+    path = path_of(root, name)
+    if not path.is_file():
+        saved = names(root)
+        raise ValueError(f"there is no recipe called {name!r} in this programme"
+                         + (f" (its recipes: {', '.join(saved)})" if saved else " (it has none yet)"))
+    return read_file(path)
+
+
+def save(root: Path, recipe: Recipe, name: str) -> Path:
+    """Save `recipe` as `name` in the programme's store (replacing a recipe of that name), atomically."""
+    path = path_of(root, name)
+    recipe.name = name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store.atomic_write(path, recipe.to_json())
+    return path
+
+
+def checksum(recipe: Recipe) -> str:
+    """The SHA-256 of the recipe's JSON (what a version's manifest records)."""
+    return hashlib.sha256(recipe.to_json().encode("utf-8")).hexdigest()
+
+
+def copy(recipe: Recipe) -> Recipe:
+    """An independent copy (edits to it leave `recipe` as it is)."""
+    return parse(json.loads(recipe.to_json()))

@@ -1,0 +1,696 @@
+"""Applying a recipe: a sheet in its own shape made into tidy rows of the product's tables, previewed against the
+version in use, and imported through the one import transaction as one version.
+
+`tidy` reads one sheet through its recipe: the header must still be the recipe's (else refused with the columns
+added and missing), wide columns are unpivoted (one row per column a row has a number in), the sheet's spellings
+are mapped to the programme's values (`recipe.values`, and for a value the recipe has not seen, the same matching
+as the proposal: exact, same, country, project — a near match must be confirmed, or taken with
+`accept_proposed`), periods read by the calendar. It refuses a mapping that would drop rows silently or count a
+value twice: a row with numbers but no project or period, a number that is not a whole number, two columns for
+the same breakdown values, a column for a measure beside columns unpivoted into it, a breakdown given no value,
+a project given two themes; every refusal names the file, sheet, row and column.
+
+`import_sheet` then checks the rows as an import checks them (`validate.validate`, against the tables in use),
+makes them replace the table's rows of each project and quarter the sheet holds, and reports the change against
+the version in use — rows added, changed and removed per table, and each measure's total before and after —
+before anything is written. Removing rows needs `confirm_removals`; `dry_run` stops at the preview.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from impact.ingest import mapping, readers, validate
+from impact.ingest import recipe as recipes
+from impact.ingest import sheets as sheet_files
+from impact.model import calendar, schema
+from impact.storage import store, transaction
+
+MAX_COUNT = 10_000_000  # a number in a cell beyond this is refused before it reaches the table's own checks
+
+
+@dataclass
+class Tidy:
+    """One sheet's rows made tidy: text columns of its table and the sheet row each came from."""
+
+    table: str
+    file: str  # the sheet as messages name it
+    frame: pd.DataFrame  # the table's columns as text, and `_row`: the sheet's row number
+    attributes: dict[str, dict[str, tuple[str, int]]] = field(default_factory=dict)  # project -> column -> (value, row)
+    notices: list[str] = field(default_factory=list)
+
+
+def _where(sheet: sheet_files.Sheet) -> str:
+    return sheet.shown
+
+
+def check_headers(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, found: mapping.Layout,
+                  report: validate.Report) -> bool:
+    """True when the sheet's header is the recipe's; else report what changed (added, missing columns)."""
+    have, want = found.headers, part.headers
+    if have == want:
+        return True
+    added = [h for h in have if h not in want]
+    missing = [h for h in want if h not in have]
+    moved = not added and not missing
+    what = "; ".join(filter(None, [
+        f"added: {', '.join(repr(h) for h in added)}" if added else "",
+        f"missing: {', '.join(repr(h) for h in missing)}" if missing else "",
+        "the same columns in another order" if moved else ""]))
+    report.add(_where(sheet), part.header_rows[-1], (added or missing or have)[0], "", "columns-changed",
+               f"The sheet's columns are no longer the recipe's ({what}); propose a mapping for it again, or edit "
+               "the recipe's columns.")
+    return False
+
+
+def check_recipe(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, programme, report: validate.Report,
+                 has_country: bool) -> bool:
+    """Refuse a recipe that would count a value twice or leave a breakdown without a value (sheet, row, column)."""
+    where, row = _where(sheet), part.header_rows[-1]
+    ok = True
+    if part.table not in mapping.FACT_TABLES:
+        report.add(where, None, "", part.table, "bad-recipe", f"A sheet's rows go to one of "
+                                                              f"{', '.join(mapping.FACT_TABLES)}, not {part.table!r}.")
+        return False
+    spec = schema.table(part.table, programme)
+    breakdowns = [c for c in spec.key if c not in recipes.KEYS]
+    measures = [c.name for c in spec.columns if c.name not in spec.key]
+    by_role: dict[str, list[recipes.ColumnMap]] = {}
+    for column in part.columns:
+        by_role.setdefault(column.role, []).append(column)
+    for key in recipes.KEYS:
+        given = [c for c in by_role.get("key", []) if c.column == key]
+        if not given and not (key == "iso3" and has_country):
+            report.add(where, row, "", "", "missing-key", f"No column is mapped to {key}: every row needs its "
+                                                          f"{'project' if key == 'project_id' else key}.")
+            ok = False
+    seen: dict[tuple, str] = {}
+    for column in part.columns:
+        if column.role in ("key", "dimension", "measure", "attribute"):
+            allowed = {"key": recipes.KEYS, "dimension": breakdowns, "measure": measures,
+                       "attribute": recipes.ATTRIBUTES}[column.role]
+            if column.column not in allowed:
+                report.add(where, row, column.header, column.column or "", "bad-recipe",
+                           f"'{column.header}' is mapped as a {column.role} to {column.column!r}, which is not one of "
+                           f"{', '.join(allowed)} ({part.table}).")
+                ok = False
+                continue
+            slot = (column.role, column.column)
+            if slot in seen:
+                report.add(where, row, column.header, column.column, "counted-twice",
+                           f"'{column.header}' and '{seen[slot]}' are both mapped to {column.column}; map one of them "
+                           "and set the other to ignore.")
+                ok = False
+            seen[slot] = column.header
+        elif column.role == "value":
+            bad = [k for k in column.dimensions if k not in breakdowns]
+            if column.measure not in measures or bad:
+                report.add(where, row, column.header, "", "bad-recipe",
+                           f"'{column.header}' is unpivoted into {column.measure!r} for {', '.join(bad) or 'its values'}"
+                           f"; the measures of {part.table} are {', '.join(measures)} and its breakdowns "
+                           f"{', '.join(breakdowns)}.")
+                ok = False
+                continue
+            for name, value in column.dimensions.items():
+                allowed_values = schema.allowed(spec.column(name), programme) or ()
+                if value not in allowed_values:
+                    report.add(where, row, column.header, value, "not-allowed",
+                               f"'{column.header}' names {name.replace('_', ' ')} {value!r}, which is not one of the "
+                               f"definition's values ({', '.join(allowed_values)}).")
+                    ok = False
+            slot = ("value", column.measure, tuple(sorted(column.dimensions.items())))
+            if slot in seen:
+                report.add(where, row, column.header, "", "counted-twice",
+                           f"'{column.header}' and '{seen[slot]}' both give {column.measure} for "
+                           f"{', '.join(f'{k} {v}' for k, v in column.dimensions.items())}: the same number would "
+                           "be counted twice. Set one of them to ignore.")
+                ok = False
+            seen[slot] = column.header
+    values_columns = by_role.get("value", [])
+    for column in by_role.get("measure", []):
+        clash = [v.header for v in values_columns if v.measure == column.column]
+        if clash:
+            report.add(where, row, column.header, "", "counted-twice",
+                       f"'{column.header}' is {column.column} and so are the unpivoted columns "
+                       f"{', '.join(repr(c) for c in clash[:3])}: the rows would be counted twice.")
+            ok = False
+    long_data = bool(by_role.get("amount"))
+    if long_data and (len(by_role.get("element", [])) != 1 or len(by_role["amount"]) != 1
+                      or len(by_role.get("combo", [])) > 1):
+        report.add(where, row, by_role["amount"][0].header, "", "bad-recipe",
+                   "A sheet of data values has one amount column, one element column saying what each amount "
+                   "counts, and at most one combo column.")
+        ok = False
+    dimension_columns = {c.column for c in by_role.get("dimension", [])}
+    for name in breakdowns if not long_data else ():  # data values: each row's breakdowns are checked as it is read
+        if name in dimension_columns or name in part.constants:
+            if name in part.constants and name in dimension_columns:
+                report.add(where, row, name, part.constants[name], "bad-recipe",
+                           f"{name} is both a column of the sheet and a constant; keep one.")
+                ok = False
+            continue
+        lacking = [c.header for c in values_columns if name not in c.dimensions]
+        if not values_columns or lacking:
+            report.add(where, row, (lacking or [""])[0], "", "missing-breakdown",
+                       f"Nothing gives the {name.replace('_', ' ')} of "
+                       f"{'the columns ' + ', '.join(repr(h) for h in lacking[:3]) if lacking else 'the rows'}: map a "
+                       f"column to it, or give it one value in the recipe's constants.")
+            ok = False
+    for name, value in part.constants.items():
+        allowed_values = schema.allowed(spec.column(name), programme) or () if name in spec.column_names else ()
+        if value not in allowed_values:
+            report.add(where, None, name, value, "not-allowed",
+                       f"The constant {name} = {value!r} is not one of the definition's values "
+                       f"({', '.join(allowed_values) or 'not a breakdown of ' + part.table}).")
+            ok = False
+    if not (values_columns or by_role.get("measure") or long_data):
+        report.add(where, row, "", "", "no-measure", f"No column gives a number of {part.table} "
+                                                      f"({', '.join(measures)}).")
+        ok = False
+    return ok
+
+
+def _mapped(part: recipes.SheetRecipe, column: str, text: str, context: mapping.Context, accept_proposed: bool,
+            pending: dict) -> str | None:
+    """The programme's value for the sheet's `text` in `column` (None when it must be confirmed or maps nothing:
+    gathered in `pending` to be reported once per text)."""
+    entries = part.values.setdefault(column, {})
+    entry = entries.get(text)
+    if entry is None and column == recipes.ELEMENT:
+        entry = entries[text] = mapping.propose_element(text, context)
+        entry.pop("table", None)
+    elif entry is None and column == recipes.COMBO:
+        dims = mapping.dimension_values(text, part.table, context.programme)
+        entry = entries[text] = ({"to": mapping.breakdown_text(dims) or mapping.NO_BREAKDOWN, "match": "same",
+                                  "confirmed": True} if dims or mapping.fold(text) == "default"
+                                 else {"to": None, "match": "none", "confirmed": False})
+    elif entry is None:
+        entry = entries[text] = mapping.match(text, column, context)
+    if entry.get("to") and (entry.get("confirmed") or entry.get("match") in ("exact", "same", "country", "project",
+                                                                            "manual")
+                            or (accept_proposed and entry.get("match") == "near")):
+        return entry["to"]
+    pending.setdefault((column, text), {"entry": entry, "rows": []})
+    return None
+
+
+def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.Context, report: validate.Report,
+         accept_proposed: bool = False) -> Tidy | None:
+    """The sheet's rows through its recipe (see the module); None when refused (the problems reported)."""
+    programme = context.programme
+    found = mapping.layout(sheet, part.header_rows)
+    if not check_headers(sheet, part, found, report):
+        return None
+    if not check_recipe(sheet, part, programme, report, has_country=bool(context.project_countries)):
+        return None
+    where = _where(sheet)
+    spec = schema.table(part.table, programme)
+    columns = {c.name for c in spec.columns}
+    positions = {c.header: i for i, c in enumerate(part.columns)}
+    keys = {c.column: positions[c.header] for c in part.columns if c.role in ("key", "dimension")}
+    attributes = {c.column: positions[c.header] for c in part.columns if c.role == "attribute"}
+    measures = {c.column: positions[c.header] for c in part.columns if c.role == "measure"}
+    wide = [(positions[c.header], c) for c in part.columns if c.role == "value"]
+    numeric = [p for p in measures.values()] + [p for p, _ in wide]
+    amount = next((positions[c.header] for c in part.columns if c.role == "amount"), None)
+    element = next((positions[c.header] for c in part.columns if c.role == "element"), None)
+    combo = next((positions[c.header] for c in part.columns if c.role == "combo"), None)
+    if amount is not None:
+        numeric = [amount]
+    submission = next((positions[c.header] for c in part.columns if c.role == "submission"), None)
+    breakdowns = [c for c in spec.key if c not in recipes.KEYS]
+    values_of: dict[tuple, dict[str, list]] = {}  # data values: key -> measure -> [(period text, number, row)]
+    out: dict[str, list] = {name: [] for name in (*columns, "_row")}
+    pending: dict = {}
+    notices = list(found.notices)
+    result = Tidy(part.table, where, pd.DataFrame(), {}, notices)
+    running = np.zeros(len(numeric))
+    rows_since: list[int] = []
+
+    def cell(i: int, position: int) -> str:
+        row = sheet.cells[i]
+        return row[position] if position < len(row) else ""
+
+    for i in found.data:
+        number = sheet.numbers[i]
+        figures = [cell(i, p) for p in numeric]
+        key_texts = {name: cell(i, p) for name, p in keys.items()}
+        if not any(key_texts.get(k) for k in recipes.KEYS if k in keys):
+            values = [_count(f) for f in figures]
+            if any(figures) and rows_since and all(v is not None for v in values) and np.allclose(values, running):
+                notices.append(f"Row {number} holds the sums of rows {rows_since[0]}–{rows_since[-1]} (a total row); "
+                               "left out.")
+                running[:] = 0
+                rows_since = []
+                continue
+            if any(figures):
+                report.add(where, number, part.columns[keys.get("project_id", 0)].header, "", "missing-key",
+                           "This row has numbers but no project or period: it would be left out silently. Fill them "
+                           "in, or delete the row.")
+            continue
+        values = []
+        for position, text in zip(numeric, figures, strict=True):
+            value = _count(text) if text else 0
+            if value is None:
+                report.add(where, number, part.columns[position].header, text, "not-a-number",
+                           f"{validate.shown(text)!r} is not a whole number from 0 to {MAX_COUNT:,}; the row would "
+                           "be left out. Correct it, or empty the cell.")
+                value = 0
+            values.append(value)
+        running += np.asarray(values, dtype=float) if values else 0
+        rows_since.append(number)
+        placed: dict[str, str] = {}
+        missing = False
+        for name, position in keys.items():
+            text = key_texts[name]
+            if not text:
+                report.add(where, number, part.columns[position].header, "", "missing-value",
+                           f"The {name.replace('_', ' ')} is empty; the row would be left out. Fill it in.")
+                missing = True
+                continue
+            if name == "period":
+                try:
+                    day = calendar.parse_period(text, programme.fiscal_year_start, part.day_first)
+                except calendar.AmbiguousDate as error:
+                    report.add(where, number, part.columns[position].header, text, "ambiguous-date",
+                               f"{error}: say which in the recipe (day_first: true when the day comes first).")
+                    missing = True
+                    continue
+                except calendar.NotAQuarter as error:
+                    report.add(where, number, part.columns[position].header, text, "not-a-quarter", f"{error}.")
+                    missing = True
+                    continue
+                if day is None:
+                    report.add(where, number, part.columns[position].header, text, "not-a-period",
+                               f"{validate.shown(text)!r} is not a period: write 2018-07-01, 01/07/2018, 2018Q3, "
+                               "Q3 2018, Jul-Sep 2018 or FY2018/19 Q2.")
+                    missing = True
+                    continue
+                placed[name] = day.isoformat()
+            else:
+                value = _mapped(part, name, text, context, accept_proposed, pending)
+                if value is None:
+                    pending[(name, text)]["rows"].append((number, part.columns[position].header))
+                    missing = True
+                    continue
+                placed[name] = value
+        if "iso3" not in keys and "project_id" in placed:
+            placed["iso3"] = context.project_countries.get(placed["project_id"], "")
+        for name, position in attributes.items():
+            text = cell(i, position)
+            if not text or "project_id" not in placed:
+                continue
+            value = _mapped(part, name, text, context, accept_proposed, pending)
+            if value is None:
+                pending[(name, text)]["rows"].append((number, part.columns[position].header))
+                continue
+            before = result.attributes.setdefault(placed["project_id"], {}).get(name)
+            if before is not None and before[0] != value:
+                report.add(where, number, part.columns[position].header, text, "two-values",
+                           f"{placed['project_id']} has the {name.replace('_', ' ')} {before[0]!r} on row {before[1]} "
+                           f"and {value!r} here; a project has one.")
+            result.attributes[placed["project_id"]].setdefault(name, (value, number))
+        if missing:
+            continue
+        base = {**part.constants, **placed}
+        if amount is not None:
+            _data_value(part, context, accept_proposed, pending, report, where, number, base, breakdowns,
+                        {"amount": cell(i, amount), "element": cell(i, element),
+                         "combo": cell(i, combo) if combo is not None else "",
+                         "period": key_texts.get("period", "")},
+                        {"amount": part.columns[amount].header, "element": part.columns[element].header,
+                         "combo": part.columns[combo].header if combo is not None else ""}, values_of)
+            continue
+        records = []
+        if measures:
+            record = dict(base)
+            filled = False
+            for name, position in measures.items():
+                text = cell(i, position)
+                filled = filled or bool(text)
+                record[name] = str(_count(text) or 0) if text else "0"
+            if filled:
+                records.append((record, list(measures)))
+        for position, column in wide:
+            text = cell(i, position)
+            if not text:
+                continue  # an empty cell reports nothing: no row
+            value = _count(text)
+            records.append(({**base, **column.dimensions, column.measure: str(value if value is not None else 0)},
+                            [column.measure]))
+        for record, given in records:
+            if submission is None:
+                _append(out, record, number)
+                continue
+            # Several submissions for one project, quarter and breakdown add up; one submission twice would not.
+            uuid = cell(i, submission) or f"(row {number})"
+            key = tuple((k, record.get(k, "")) for k in sorted(record) if k in breakdowns or k in recipes.KEYS)
+            for measure in given:
+                values_of.setdefault(key, {}).setdefault(measure, []).append((uuid, int(record[measure]), number))
+    for (name, text), item in pending.items():
+        entry, rows = item["entry"], item["rows"]
+        first_row, header = rows[0] if rows else (None, name)
+        listed = ", ".join(str(r) for r, _ in rows[:10]) + ("…" if len(rows) > 10 else "")
+        if entry.get("match") == "near" and entry.get("to"):
+            report.add(where, first_row, header, text, "proposed-match",
+                       f"{text!r} is close to {entry['to']!r} but not the same: confirm it (--accept-proposed, or "
+                       f"the tick on the Data page) or map it in the recipe. {len(rows)} row(s): {listed}.",
+                       count=1)
+        else:
+            report.add(where, first_row, header, text, "no-match",
+                       f"{text!r} matches no {name.replace('_', ' ')} of the programme; map it in the recipe's values. "
+                       f"{len(rows)} row(s): {listed}.")
+    if values_of:
+        _roll_up(values_of, spec, out, report, where, notices,
+                 part.columns[amount if amount is not None else submission].header,
+                 "submission" if submission is not None else "period")
+    if not report.ok:
+        return None
+    for name in columns:
+        if name not in out or len(out[name]) != len(out["_row"]):
+            out[name] = [""] * len(out["_row"])
+    result.frame = pd.DataFrame(out, columns=[*spec.column_names, "_row"])
+    return result
+
+
+def _data_value(part: recipes.SheetRecipe, context: mapping.Context, accept_proposed: bool, pending: dict,
+                report: validate.Report, where: str, number: int, base: dict, breakdowns: list[str], texts: dict,
+                headers: dict, values_of: dict) -> None:
+    """One data value (a DHIS2 row): its element says the measure (and maybe breakdown values), its combo the
+    breakdown values; gathered by key so monthly values roll up to their quarter."""
+    if not texts["amount"]:
+        return
+    value = _count(texts["amount"])
+    if value is None:
+        report.add(where, number, headers["amount"], texts["amount"], "not-a-number",
+                   f"{validate.shown(texts['amount'])!r} is not a whole number from 0 to {MAX_COUNT:,}; the value "
+                   "would be left out.")
+        return
+    element = _mapped(part, recipes.ELEMENT, texts["element"], context, accept_proposed, pending)
+    if element is None:
+        pending[(recipes.ELEMENT, texts["element"])]["rows"].append((number, headers["element"]))
+        return
+    measure, from_element = mapping.element_of(element)
+    from_combo = {}
+    if headers["combo"] and texts["combo"]:
+        combo = _mapped(part, recipes.COMBO, texts["combo"], context, accept_proposed, pending)
+        if combo is None:
+            pending[(recipes.COMBO, texts["combo"])]["rows"].append((number, headers["combo"]))
+            return
+        from_combo = mapping.breakdowns_of(combo)
+    record = {**base, **from_combo, **from_element}
+    lacking = [b for b in breakdowns if not record.get(b)]
+    if lacking:
+        report.add(where, number, headers["combo"] or headers["element"], texts["combo"] or texts["element"],
+                   "missing-breakdown", f"Nothing gives this value's {', '.join(lacking)}: map its combo or element "
+                                        "to them, or give them a constant in the recipe.")
+        return
+    key = tuple((k, record.get(k, "")) for k in sorted(record) if k in breakdowns or k in recipes.KEYS)
+    values_of.setdefault(key, {}).setdefault(measure, []).append((texts["period"], value, number))
+
+
+def _roll_up(values_of: dict, spec, out: dict[str, list], report: validate.Report, where: str, notices: list[str],
+             header: str, over: str = "period") -> None:
+    """The data values as rows: each key's values summed over the months of its quarter (`over` period) or over
+    its submissions (`over` submission); the same measure twice for the same period or submission is refused
+    (counted twice)."""
+    measures = [c.name for c in spec.columns if c.name not in spec.key]
+    rolled = 0
+    for key, by_measure in values_of.items():
+        record = dict(key)
+        rows = []
+        for measure in measures:
+            found = by_measure.get(measure, [])
+            periods = [p for p, _, _ in found]
+            repeated = {p for p in periods if periods.count(p) > 1}
+            if repeated:
+                twice = [r for p, _, r in found if p in repeated]
+                report.add(where, twice[1], header, "", "counted-twice",
+                           f"Rows {', '.join(map(str, twice[:5]))} give the same {measure} for the same {over} and "
+                           "breakdown: it would be counted twice. Keep one.")
+            rolled += max(0, len(found) - 1)
+            record[measure] = str(sum(v for _, v, _ in found))
+            rows += [r for _, _, r in found]
+        _append(out, record, min(rows))
+    if rolled:
+        notices.append(f"{rolled:,} value(s) of months added up into their quarters." if over == "period" else
+                       f"{rolled:,} value(s) of several submissions added up (same project, quarter and breakdown).")
+
+
+def _append(out: dict[str, list], record: dict, row: int) -> None:
+    for name in out:
+        if name != "_row":
+            out[name].append(record.get(name, ""))
+    out["_row"].append(row)
+
+
+def _count(text: str) -> int | None:
+    """A cell's whole number (1,234 and 12.0 read; anything else None)."""
+    value = mapping.number(text)
+    if value is None or value < 0 or value > MAX_COUNT or value != int(value):
+        return None
+    return int(value)
+
+
+# ---- the change against the version in use, and the import ---------------------------------------------------
+
+def context_of(folder: Path, definition) -> mapping.Context:
+    """What a version's projects allow, for matching a sheet's values (ids, titles, countries)."""
+    projects = store.read_table(folder, "projects").select(["project_id", "title", "iso3"]).to_pylist()
+    return mapping.Context(definition, {p["project_id"]: p["title"] for p in projects},
+                           {p["project_id"]: p["iso3"] for p in projects})
+
+
+def pick_sheets(found: list[sheet_files.Sheet], chosen: recipes.Recipe, report: validate.Report,
+                shown: str) -> list[tuple[sheet_files.Sheet, recipes.SheetRecipe]]:
+    """Each sheet part of the recipe with the file's sheet of its name (a CSV file, or a recipe of one unnamed
+    sheet, takes the first); a sheet the recipe names that the file lacks is refused."""
+    pairs = []
+    by_name = {s.name: s for s in found}
+    for part in chosen.sheets:
+        sheet = by_name.get(part.sheet) or (found[0] if found and (not part.sheet or len(chosen.sheets) == 1
+                                                                   and len(found) == 1) else None)
+        if sheet is None:
+            report.add(shown, None, "", part.sheet, "missing-sheet",
+                       f"The recipe maps a sheet called {part.sheet!r}, which the file does not have "
+                       f"(its sheets: {', '.join(s.name or '(CSV)' for s in found) or 'none'}).")
+            continue
+        pairs.append((sheet, part))
+    return pairs
+
+
+@dataclass
+class SheetImport:
+    """What importing a sheet through a recipe found or did: problems, notices, the preview and the new version."""
+
+    report: validate.Report
+    recipe: recipes.Recipe | None = None
+    notices: list[str] = field(default_factory=list)
+    rows: pd.DataFrame | None = None  # the rows the mapping produces (first table's), with the sheet's row numbers
+    changes: pd.DataFrame | None = None  # per table: rows before, after, added, changed, removed
+    totals: pd.DataFrame | None = None  # per table and measure: total before and after
+    removals: pd.DataFrame | None = None  # rows of the version in use the import would remove
+    needs_confirmation: bool = False
+    version: str | None = None
+    previous: str = ""
+    saved: Path | None = None  # where the recipe was saved (--save-recipe)
+
+    @property
+    def ok(self) -> bool:
+        """True when a new version was written and made active."""
+        return self.version is not None
+
+    @property
+    def previewed(self) -> bool:
+        """True when the sheet mapped cleanly and its change against the version in use is known."""
+        return self.report.ok and self.changes is not None
+
+    def summary(self) -> str:
+        """One paragraph for people: what was imported, or why not."""
+        if not self.report.ok:
+            return self.report.summary()
+        if self.needs_confirmation:
+            n = 0 if self.removals is None else len(self.removals)
+            return (f"The sheet would remove {n:,} row(s) of the version in use (listed); nothing was imported. "
+                    "Confirm the removals (--confirm-removals, or the tick on the Data page) to import it.")
+        if self.ok:
+            return f"Imported as version {self.version} (was {self.previous})."
+        return "Preview only: nothing was written."
+
+
+def _key_index(frame: pd.DataFrame, key: list[str]) -> pd.MultiIndex:
+    return pd.MultiIndex.from_frame(frame[key].astype(str))
+
+
+def compare(before: pa.Table, after: pa.Table, key: list[str], measures: list[str]) -> tuple[int, int, int, pd.DataFrame]:
+    """Rows added, changed (same key, other numbers) and removed from `before` to `after`, and the removed rows."""
+    old = before.to_pandas().set_index(key)
+    new = after.to_pandas().set_index(key)
+    old.index, new.index = _key_index(old.reset_index(), key), _key_index(new.reset_index(), key)
+    both = old.index.intersection(new.index)
+    changed = int((old.loc[both, measures].to_numpy() != new.loc[both, measures].to_numpy()).any(axis=1).sum()) \
+        if len(both) else 0
+    gone = old.index.difference(new.index)
+    removed = old.loc[gone].reset_index() if len(gone) else old.iloc[0:0].reset_index()
+    return len(new.index.difference(old.index)), changed, len(gone), removed
+
+
+def import_sheet(path: str | Path, chosen: recipes.Recipe | str, location: str | Path | None = None,
+                 programme: str | None = None, accept_proposed: bool = False, confirm_removals: bool = False,
+                 dry_run: bool = False, save_as: str | None = None, who: str | None = None,
+                 display: str | None = None, limits: readers.Limits = readers.LIMITS) -> SheetImport:
+    """Map the sheet(s) of the CSV/Excel file at `path` through a recipe (a `Recipe`, or the name of one saved in
+    the programme) and, unless refused, `dry_run` or removals not confirmed, import the rows as one new version
+    (see the module). `save_as` saves the recipe under that name in the programme once the import succeeds (a dry
+    run writes nothing, the recipe neither)."""
+    path = Path(path)
+    shown = display or path.name
+    report = validate.Report()
+    result = SheetImport(report)
+    target = programme or (chosen.programme if isinstance(chosen, recipes.Recipe) else None) \
+        or store.default_programme(location)
+    try:
+        into = store.open_store(location, target)
+        root = into.root
+    except (store.StoreError, TypeError) as error:
+        report.add(shown, None, "", str(target), "bad-programme", str(error))
+        return result
+    if isinstance(chosen, str):
+        chosen = recipes.load(root, chosen)
+    chosen = recipes.copy(chosen)
+    if accept_proposed:  # taken as confirmed: a recipe saved from this import says so
+        chosen.accept_proposed()
+    if save_as is not None:
+        recipes.check_name(save_as)
+    if chosen.programme and chosen.programme != target:
+        report.add(shown, None, "", chosen.programme, "other-programme",
+                   f"The recipe maps into the programme '{chosen.programme}', not '{target}'; use --programme "
+                   f"{chosen.programme}, or propose a mapping for '{target}'.")
+        return result
+    found = sheet_files.read(path, shown, report, limits)
+    if not report.ok:
+        return result
+    with transaction.begin(into) as txn:
+        if txn.current is None:
+            report.add(shown, None, "", target, "no-version", f"The programme '{target}' has no data yet: import its "
+                                                              "extract first.")
+            return result
+        current = txn.current
+        result.previous = current.version
+        definition = store.load_definition(current.path)
+        context = context_of(current.path, definition)
+        tidied = [t for sheet, part in pick_sheets(found, chosen, report, shown)
+                  if (t := tidy(sheet, part, context, report, accept_proposed)) is not None]
+        if not report.ok or not tidied:
+            return result
+        for t in tidied:
+            result.notices.extend(f"{t.file}: {n}" for n in t.notices)
+        in_use = {name: store.read_table(current.path, name).cast(schema.arrow_schema(name, definition))
+                  for name in schema.TABLE_NAMES}
+        projects = _with_attributes(in_use["projects"], tidied, report)
+        imported = sorted({t.table for t in tidied})
+        raws = []
+        for name in imported:
+            frame = pd.concat([t.frame for t in tidied if t.table == name], ignore_index=True)
+            spec = schema.table(name, definition)
+            raws.append(validate.RawTable(name, " + ".join(t.file for t in tidied if t.table == name),
+                                          spec.column_names,
+                                          {c: pa.array(frame[c].astype(str).tolist(), pa.string())
+                                           for c in spec.column_names},
+                                          frame["_row"].to_numpy(dtype=np.int64)))
+        result.rows = pd.concat([t.frame for t in tidied], ignore_index=True).rename(columns={"_row": "sheet row"})
+        others = {name: (projects if name == "projects" else table, f"{name} in version {current.version} (in use)")
+                  for name, table in in_use.items() if name not in imported}
+        typed = validate.validate(raws, others, report, definition)
+        if not report.ok:
+            return result
+        tables = dict(in_use)
+        tables["projects"] = projects
+        changes, totals, removals = [], [], []
+        for name in imported:
+            spec = schema.table(name, definition)
+            key, measures = list(spec.key), [c.name for c in spec.columns if c.name not in spec.key]
+            new = typed[name].cast(schema.arrow_schema(name, definition))
+            scope = new.select(["project_id", "period"]).group_by(["project_id", "period"]).aggregate([])
+            old = tables[name]
+            inside = pc.is_in(pc.binary_join_element_wise(old["project_id"], pc.cast(old["period"], pa.string()), "|"),
+                              value_set=pc.binary_join_element_wise(scope["project_id"],
+                                                                    pc.cast(scope["period"], pa.string()), "|"))
+            before = old.filter(inside)
+            tables[name] = pa.concat_tables([old.filter(pc.invert(inside)), new])
+            added, changed, removed, gone = compare(before, new, key, measures)
+            changes.append({"table": name, "rows before": old.num_rows, "rows after": tables[name].num_rows,
+                            "added": added, "changed": changed, "removed": removed})
+            for measure in measures if name != "outcomes" else ["value"]:
+                totals.append({"table": name, "measure": measure, "before": int(pc.sum(old[measure]).as_py() or 0),
+                               "after": int(pc.sum(tables[name][measure]).as_py() or 0)})
+            for record in gone.to_dict("records"):
+                removals.append({"table": name, "row": " · ".join(str(record[k]) for k in key),
+                                 **{m: record[m] for m in measures}})
+        themed = _changed_projects(in_use["projects"], projects)
+        if themed:
+            changes.append({"table": "projects", "rows before": projects.num_rows, "rows after": projects.num_rows,
+                            "added": 0, "changed": themed, "removed": 0})
+        result.changes = pd.DataFrame(changes, columns=["table", "rows before", "rows after", "added", "changed",
+                                                        "removed"])
+        result.totals = pd.DataFrame(totals, columns=["table", "measure", "before", "after"])
+        result.removals = (pd.DataFrame(removals).astype(object).fillna("") if removals
+                           else pd.DataFrame(columns=["table", "row"]))
+        result.recipe = chosen
+        if dry_run:  # writes nothing, not even the recipe
+            return result
+        if removals and not confirm_removals:
+            result.needs_confirmation = True
+            return result
+        if save_as is not None:
+            chosen.name = save_as
+        files_in_use = store.table_files(current.path)
+        changed_tables = [*imported, *(["projects"] if themed else [])]
+        write = {name: tables[name] if name in changed_tables else files_in_use.get(name, tables[name])
+                 for name in schema.TABLE_NAMES}
+        label = f"{shown} imported through the recipe {chosen.name or '(not saved)'}"
+        source = {**transaction.source(shown, path), "recipe": chosen.name or "",
+                  "recipe_sha256": recipes.checksum(chosen), "recipe_json": chosen.to_dict()}  # the version keeps it
+        result.version = txn.commit(tables=write, definition=definition, who=who, label=label[:300],
+                                    replaced_tables=sorted(changed_tables), sources=[source])
+        if save_as is not None:
+            result.saved = recipes.save(root, chosen, save_as)
+        return result
+
+
+def _with_attributes(projects: pa.Table, tidied: list[Tidy], report: validate.Report) -> pa.Table:
+    """The projects table with the attributes the sheets give (a project's theme) set."""
+    updates: dict[str, dict[str, str]] = {}
+    for t in tidied:
+        for project, values in t.attributes.items():
+            for column, (value, _row) in values.items():
+                updates.setdefault(column, {})[project] = value
+    for column, by_project in updates.items():
+        ids = projects["project_id"].to_pylist()
+        current = projects[column].to_pylist()
+        values = [by_project.get(pid, old) for pid, old in zip(ids, current, strict=True)]
+        projects = projects.set_column(projects.schema.get_field_index(column), column, pa.array(values, pa.string()))
+    return projects
+
+
+def _changed_projects(before: pa.Table, after: pa.Table) -> int:
+    """How many projects' rows differ."""
+    return sum(1 for a, b in zip(before.to_pylist(), after.to_pylist(), strict=True) if a != b)
+
+
+def frame_of_proposal(proposal: mapping.SheetProposal) -> pd.DataFrame:
+    """One row per column of a sheet's proposal, for people: header, first values, role, target, why."""
+    rows = []
+    for column in proposal.columns:
+        m = column.mapping
+        target = (m.column or "") if m.role != "value" else \
+            f"{m.measure} for " + ", ".join(f"{k} {v}" for k, v in m.dimensions.items())
+        rows.append({"column": column.header, "first values": " | ".join(column.first), "role": m.role,
+                     "maps to": target, "why": m.why})
+    return pd.DataFrame(rows, columns=["column", "first values", "role", "maps to", "why"])

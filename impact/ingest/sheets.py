@@ -1,0 +1,227 @@
+"""Any spreadsheet as it is: the cells of a CSV file or of each worksheet of an Excel workbook, as text, with the
+row numbers a person sees and the merged ranges — the input of the mapping step (`impact.ingest.mapping`).
+
+The extract reader (`impact.ingest.readers`) takes the product's own tables; this one takes a sheet in its own
+shape, so it reads every row (title rows, blank rows, total rows are the mapping's business) and refuses the same
+hostile files as the extract import: a file larger than the limits, a workbook that is a zip bomb
+(`readers.check_archive`), a macro-enabled workbook (`.xlsm`, or a `vbaProject.bin` inside), a workbook with
+external links, XML with entities (openpyxl reads through defusedxml), a CSV that is not UTF-8 text. Formulas are
+read as the values Excel saved with them (openpyxl's `data_only`), never evaluated.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from impact.ingest import readers
+from impact.ingest.validate import Report
+
+SHEET_COLUMNS = 256  # columns read from one sheet: a wide sheet has many, never this many
+SCAN_BYTES = 1 << 20  # the chunk a worksheet's XML is scanned in for its merged ranges
+SHEET_EXTENSIONS = ("csv", "xlsx", "json")
+DHIS2_FIELDS = ("dataElement", "period", "orgUnit", "categoryOptionCombo", "attributeOptionCombo", "value",
+                "storedBy", "created", "lastUpdated", "comment", "followup")  # a DHIS2 data value's fields, in order
+
+
+@dataclass
+class Sheet:
+    """One sheet's cells as text (`cells[i]` is the file's row `numbers[i]`), and its merged ranges
+    (first row, first column, last row, last column; numbered from 1 as Excel does)."""
+
+    file: str
+    name: str  # the worksheet's name; "" for a CSV file
+    cells: list[list[str]]
+    numbers: list[int]
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    @property
+    def shown(self) -> str:
+        """How messages name it: 'master.xlsx, sheet Data' or 'master.csv'."""
+        return f"{self.file}, sheet {self.name}" if self.name else self.file
+
+
+def read(path: str | Path, shown: str | None = None, report: Report | None = None,
+         limits: readers.Limits = readers.LIMITS) -> list[Sheet]:
+    """The sheets of the CSV or Excel file at `path` (a workbook's sheets that hold something, in order); a file
+    refused is reported (file, sheet, row where known) and gives no sheet."""
+    path = Path(path)
+    shown = shown or path.name
+    report = report if report is not None else Report()
+    ext = path.name.rpartition(".")[2].lower()
+    if ext == "xlsm" or ext not in SHEET_EXTENSIONS:
+        why = ("a macro-enabled workbook: save it as .xlsx (Excel Workbook) and import that" if ext == "xlsm"
+               else "not a CSV (.csv), Excel (.xlsx) or DHIS2 data value set (.json) file")
+        report.add(shown, None, "", "", "unknown-file", f"'{path.name}' is {why}.")
+        return []
+    size = path.stat().st_size
+    if size > limits.file_bytes:
+        report.add(shown, None, "", "", "too-large", f"The file is {size:,} bytes; the limit is {limits.file_bytes:,}.")
+        return []
+    if size == 0:
+        report.add(shown, None, "", "", "empty-file", "The file is empty.")
+        return []
+    reader = {"csv": _read_csv, "xlsx": _read_xlsx, "json": _read_dhis2_json}[ext]
+    return reader(path, shown, report, limits)
+
+
+def _read_dhis2_json(path: Path, shown: str, report: Report, limits: readers.Limits) -> list[Sheet]:
+    """A DHIS2 data value set as its API and Import/Export app write it ({"dataValues": [{dataElement, period,
+    orgUnit, categoryOptionCombo, attributeOptionCombo, value, ...}]}) as one sheet: a header of its fields, a row
+    per data value (numbered from 2, as the same set exported as CSV would be)."""
+    import json
+
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        report.add(shown, None, "", "", "unreadable", f"The file is not JSON text ({type(error).__name__}).")
+        return []
+    values = data.get("dataValues") if isinstance(data, dict) else None
+    if not isinstance(values, list) or not all(isinstance(v, dict) for v in values):
+        report.add(shown, None, "", "", "unknown-file", "The JSON file is not a DHIS2 data value set: it needs a "
+                                                        "\"dataValues\" list of objects.")
+        return []
+    if len(values) > limits.rows:
+        report.add(shown, None, "", "", "too-many-rows", f"The set has {len(values):,} data values; the most one "
+                                                         f"import takes is {limits.rows:,}.")
+        return []
+    header = [f for f in DHIS2_FIELDS if any(f in v for v in values)]
+    header += sorted({k for v in values for k in v if k not in DHIS2_FIELDS})[:SHEET_COLUMNS - len(header)]
+    cells = [header] + [[readers.cell_text(v.get(f)) if not isinstance(v.get(f), (dict, list)) else ""
+                         for f in header] for v in values]
+    return [Sheet(shown, "", cells, list(range(1, len(cells) + 1)))]
+
+
+def _read_csv(path: Path, shown: str, report: Report, limits: readers.Limits) -> list[Sheet]:
+    data = path.read_bytes()
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:8192]:
+        report.add(shown, 1, "", "", "encoding", "The file is not CSV text (UTF-16 or binary data). Save it as "
+                                                  "'CSV UTF-8 (Comma delimited)' and import again.")
+        return []
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        report.add(shown, line, "", "", "encoding", f"The file is not UTF-8 text (line {line}); save it as "
+                                                    "'CSV UTF-8 (Comma delimited)' and import again.")
+        return []
+    first = text.split("\n", 20)[:20]
+    delimiter = max((",", ";", "\t", "|"), key=lambda d: sum(line.count(d) for line in first))
+    cells, numbers = [], []
+    try:
+        for number, row in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
+            if number > limits.rows:
+                report.add(shown, number, "", "", "too-many-rows",
+                           f"The file has more than {limits.rows:,} rows, the most one import takes.")
+                return []
+            cells.append([value.strip() for value in row[:SHEET_COLUMNS]])
+            numbers.append(number)
+    except csv.Error as error:
+        report.add(shown, len(numbers) + 1, "", "", "unreadable", f"The CSV cannot be read ({error}).")
+        return []
+    return [Sheet(shown, "", cells, numbers)]
+
+
+def _read_xlsx(path: Path, shown: str, report: Report, limits: readers.Limits) -> list[Sheet]:
+    archive = readers.check_archive(path, shown, report, limits, limits.xlsx_members, limits.xlsx_unpacked_bytes)
+    if archive is None:
+        return []
+    with archive:
+        parts = [info.filename for info in archive.infolist()]
+    macros = [p for p in parts if p.lower().endswith("vbaproject.bin")]
+    links = [p for p in parts if p.lower().startswith("xl/externallinks/")]
+    if macros:
+        report.add(shown, None, "", macros[0], "unsafe-file", "The workbook holds macros (a VBA project); save it as "
+                                                             ".xlsx without macros and import that.")
+    if links:
+        report.add(shown, None, "", links[0], "unsafe-file", "The workbook links to other workbooks (external links); "
+                                                            "paste the values in and remove the links (Data > Edit "
+                                                            "Links > Break Link), then import it.")
+    if macros or links:
+        return []
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            # Read-only (streamed: a large sheet is read in seconds) and data_only (the values Excel saved); the
+            # merged ranges, which a read-only sheet does not give, are read from the sheets' XML.
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+            merges = merged_ranges(path)
+    except Exception as error:  # openpyxl and the XML parser raise many kinds for a damaged or hostile file
+        report.add(shown, None, "", "", "unreadable", f"The file cannot be read as an Excel workbook "
+                                                      f"({type(error).__name__}); save it from Excel as .xlsx.")
+        return []
+    out = []
+    try:
+        for sheet in book.worksheets:
+            if sheet.sheet_state != "visible":
+                continue
+            cells, numbers = [], []
+            width = min(sheet.max_column or SHEET_COLUMNS, SHEET_COLUMNS)
+            for number, values in enumerate(sheet.iter_rows(values_only=True, max_col=width), start=1):
+                if number > limits.rows:
+                    report.add(f"{shown}, sheet {sheet.title}", number, "", "", "too-many-rows",
+                               f"The sheet has more than {limits.rows:,} rows, the most one import takes.")
+                    return []
+                cells.append([readers.cell_text(v).strip() for v in values])
+                numbers.append(number)
+            merged = merges.get(sheet.title, [])
+            if any(any(c for c in row) for row in cells):
+                out.append(Sheet(shown, sheet.title, cells, numbers, merged))
+    finally:
+        book.close()
+    if not out:
+        report.add(shown, None, "", "", "empty-file", "No sheet of the workbook holds anything.")
+    return out
+
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RELATION = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_MERGE = re.compile(rb"<(?:\w+:)?mergeCell\s[^>]*?ref=\"([A-Z]{1,3}[0-9]{1,7}:[A-Z]{1,3}[0-9]{1,7})\"")
+
+
+def merged_ranges(path: Path) -> dict[str, list[tuple[int, int, int, int]]]:
+    """Each worksheet's merged ranges (first row, first column, last row, last column), read from the workbook's
+    XML with defusedxml (no entities), streaming each sheet's XML so a large sheet is never held in memory."""
+    import posixpath
+    import zipfile
+
+    from defusedxml import ElementTree
+    from openpyxl.utils.cell import range_boundaries
+
+    out: dict[str, list[tuple[int, int, int, int]]] = {}
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
+            return out
+        workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        relations = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        targets = {r.get("Id"): r.get("Target", "") for r in relations}
+        for sheet in workbook.iter(f"{_MAIN}sheet"):
+            target = targets.get(sheet.get(_RELATION), "")
+            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+            if part not in names:
+                continue
+            ranges, buffer = [], b""
+            with archive.open(part) as stream:  # scanned in chunks, not parsed: openpyxl parses (and defuses) it
+                while True:
+                    chunk = stream.read(SCAN_BYTES)
+                    buffer += chunk
+                    # A <mergeCell> is shorter than 256 bytes: one starting before the limit is whole in the buffer.
+                    limit = len(buffer) if not chunk else max(0, len(buffer) - 256)
+                    consumed = 0
+                    for match in _MERGE.finditer(buffer):
+                        if match.start() >= limit:
+                            break
+                        ranges.append(range_boundaries(match.group(1).decode("ascii")))
+                        consumed = match.end()
+                    buffer = buffer[max(consumed, limit):]
+                    if not chunk:
+                        break
+            out[sheet.get("name")] = [(r[1], r[0], r[3], r[2]) for r in ranges]
+    return out
