@@ -150,11 +150,11 @@ def compose(sender: str, to: Iterable[str], subject: str, greeting: str, section
         message["To"] = ", ".join(recipients)
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].partition("@")[2] or None)
-    message["Content-Language"] = language
     if kind:
         message["X-Impact-Notice"] = kind  # what the message is (reminder, sent-back, arrived, digest), for filters
     message.set_content(_text(greeting, sections, closing))
     message.add_alternative(_html(subject, greeting, sections, closing, language), subtype="html")
+    message["Content-Language"] = language  # after the body: setting content clears the Content-* headers
     return message
 
 
