@@ -73,7 +73,7 @@ def write_secrets(folder: Path, port: int, team=(TEAM,)) -> Path:
     (folder / ".streamlit").mkdir(parents=True, exist_ok=True)
     path = folder / ".streamlit" / "secrets.toml"
     addresses = ", ".join(f'"{t}"' for t in team)
-    path.write_text(f'admin_password_hash = "x"\n[smtp]\nhost = "127.0.0.1"\nport = {port}\nstarttls = false\n'
+    path.write_text(f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nstarttls = false\n'
                     f'from = "Impact dashboard <noreply@example.org>"\nteam = [{addresses}]\n'
                     f'app_url = "https://impact.example.org"\n', encoding="utf-8")
     return path
@@ -334,3 +334,52 @@ def test_digest_out_writes_an_eml_file_and_sends_nothing(chased, inbox, tmp_path
     assert message["Subject"].endswith(f"digest for {DUE_ON + dt.timedelta(days=1):%d %B %Y}")
     assert all(project in _text(message) for project in gone)
     assert inbox.received == []
+
+
+# ---- the pages: a partner sends on the project's page, the team sends it back on the Data page -------
+
+def test_the_pages_send_the_arrival_to_the_team_and_the_note_to_the_partner(data_store, picks, inbox, monkeypatch,
+                                                                         away_from_secrets):
+    import streamlit as st
+
+    from tests.conftest import make_app
+    from tests.test_partners import ADMIN_PASSWORD, _partner_signs_in, _serve, account, corrected
+    from tests.test_returns import returns_xlsx
+
+    project, period = picks[0]
+    partner = account(data_store, [project])
+    write_secrets(away_from_secrets, inbox.port)  # the app reads Streamlit's secrets from the folder it runs in
+    _serve(data_store, monkeypatch)
+    try:
+        at = _partner_signs_in(make_app("pages/partnerships.py", {"project": project}), partner.email)
+        at.selectbox(key="return_quarter").set_value(period)
+        at.run()
+        at.file_uploader(key="partner_upload").set_value(("filled.xlsx", corrected(data_store, project, period),
+                                                          returns_xlsx()))
+        at.run()
+        next(b for b in at.button if b.label == "Send the return").click()
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        (arrival,) = inbox.to(TEAM)
+        assert f"return received from {project} for {calendar.quarter_label(period)}" in arrival["Subject"]
+        assert partner.email in _text(arrival)
+
+        admin = make_app("pages/data.py")
+        admin.text_input(key="admin_password").input(ADMIN_PASSWORD)
+        next(b for b in admin.button if b.label == "Sign in").click()
+        admin.run()
+        [waiting] = partners.submissions(data_store, project)
+        admin.selectbox(key="send_back_id").set_value(waiting.id)
+        admin.text_input(key="return_note").input("The <b>midwives</b> row is twice the last quarter's.")
+        admin.run()
+        next(b for b in admin.button if b.label == "Send it back").click()
+        admin.run()
+        assert not admin.exception, [e.value for e in admin.exception]
+        (back,) = inbox.to(partner.email)
+        assert back["X-Impact-Notice"] == "sent-back" and back["To"] == partner.email
+        assert "The <b>midwives</b> row is twice the last quarter's." in _text(back)
+        assert "&lt;b&gt;midwives&lt;/b&gt;" in _html(back)
+        assert len(inbox.received) == 2
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()
