@@ -290,6 +290,12 @@ def test_unusable_settings_or_an_unreachable_server_are_errors(chased, tmp_path,
     day = (DUE_ON - dt.timedelta(days=AHEAD)).isoformat()
     assert cli.main(["remind", "--send", "--data-dir", str(root), "--as-of", day, "--secrets", str(bad)]) == 2
     assert "[smtp] port" in capsys.readouterr().err
+    assert cli.main(["remind", "--send", "--data-dir", str(root), "--as-of", day, "--secrets",
+                     str(tmp_path / "none.toml")]) == 2
+    assert "no such secrets file" in capsys.readouterr().err
+    no_team = write_secrets(tmp_path / "no-team", 2525, team=())
+    assert cli.main(["digest", "--send", "--data-dir", str(root), "--as-of", day, "--secrets", str(no_team)]) == 2
+    assert "[smtp] team" in capsys.readouterr().err
     closed = write_secrets(tmp_path / "closed", _free_port())  # nothing listens there
     assert cli.main(["remind", "--send", "--data-dir", str(root), "--as-of", day, "--secrets", str(closed)]) == 1
     assert "could not reach the SMTP server" in capsys.readouterr().err
