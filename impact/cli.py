@@ -442,6 +442,23 @@ def _hash_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_mail(commands) -> None:
+    from impact.query import mailing
+
+    for name, run, what in (("remind", mailing.remind, "e-mail partners their returns due soon or late"),
+                            ("digest", mailing.send_digest, "e-mail the programme team its digest")):
+        command = commands.add_parser(name, help=what)
+        how = command.add_mutually_exclusive_group(required=True)
+        how.add_argument("--send", action="store_true", help="send over SMTP ([smtp] in .streamlit/secrets.toml)")
+        add_out_option(how, "write the messages as .eml files into this folder instead", required=False,
+                       metavar="DIR")
+        command.add_argument("--as-of", dest="as_of", metavar="YYYY-MM-DD", help="the day to run as (default: today)")
+        command.add_argument("--secrets", metavar="FILE", help="the secrets file with [smtp] (default: "
+                             ".streamlit/secrets.toml, as Streamlit reads it)")
+        add_store_options(command)
+        command.set_defaults(run=run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="python -m impact", description="Partnership Impact Dashboard tools.")
@@ -502,13 +519,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_programme(commands)
     _add_return(commands)
     mapping_cli.add_mapping_command(commands, add_store_options, add_out_option)
+    _add_mail(commands)
     return parser
 
 
 INPUT_ERROR = 2  # bad input, named in one line (argparse's own usage errors exit 2 as well)
 INTERNAL_ERROR = 3  # a bug: the traceback is printed
 
-PATH_ARGUMENTS = ("path", "out", "data_dir", "deck", "definition", "file")  # the options that name files
+PATH_ARGUMENTS = ("path", "out", "data_dir", "deck", "definition", "file", "secrets")  # the options that name files
 
 
 def _given_paths(args: argparse.Namespace) -> list[Path]:

@@ -6,11 +6,7 @@ import streamlit as st
 
 from impact.app import drawing, navigation, results_view, session, sidebar
 from impact.app.text import plain
-
-HEADLINES = [
-    "trainees", "women_trained", "countries_trained", "projects",
-    "institutions", "volunteer_days_overseas", "volunteer_days_uk", "countries_active",
-]
+from impact.model import metrics
 
 navigation.ensure_navigation()
 navigation.open_chosen_country()  # the map below was clicked: show that country's profile
@@ -20,7 +16,7 @@ st.caption(plain(sidebar.filter_summary()))
 
 totals = session.totals(sidebar.filter_params())
 targets = results_view.tile_notes()
-drawing.kpi_tiles(totals, HEADLINES, notes=targets)
+drawing.kpi_tiles(totals, list(metrics.HEADLINES), notes=targets)
 
 outcomes = programme.headline_indicators()
 if outcomes:

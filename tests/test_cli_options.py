@@ -19,7 +19,7 @@ STORE_COMMANDS = [
     ("export", "chart", "trainees_map", "--format", "png", "--out", "o"), ("export", "deck", "--out", "o.pptx"),
     ("export", "iati", "--out", "o.xml"),
     ("return", "template", "--project", "P", "--period", "2018Q3", "--out", "o.xlsx"), ("return", "import", "x"),
-    ("programme", "list"),
+    ("programme", "list"), ("remind", "--send"), ("digest", "--out", "o"),
 ]
 PROGRAMME_COMMANDS = [c for c in STORE_COMMANDS if c[:2] != ("programme", "list")]
 

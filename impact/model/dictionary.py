@@ -140,9 +140,12 @@ def definition_markdown() -> list[str]:
         "| `indicators` | outcome indicators: `{code, label, unit, aggregation, format, description, how_counted, numerator, denominator, headline, benefits}` |",
         "| `reference_figures` | published numbers shown beside live ones: `{metric, value, qualifier, as_of, source, note}` |",
         "| `results` | how progress against the `targets` table is judged: `{between_milestones, bands}` (below) |",
-        "| `reporting` | when partners report: `{grain, deadline_days}`: the grain of a return (`quarter`) and the whole "
-        "days after a quarter ends by which its return is due (0 to 366); a return that first arrives later is "
-        "*reported late*, and with no deadline a return is due when its quarter ends |",
+        "| `reporting` | when partners report: `{grain, deadline_days, remind_days_before}`: the grain of a return "
+        "(`quarter`) and the whole days after a quarter ends by which its return is due (0 to 366); a return that "
+        "first arrives later is *reported late*, and with no deadline a return is due when its quarter ends; "
+        "`remind_days_before` (1 to 366, optional): how many days before the due date `python -m impact remind` "
+        "e-mails a partner whose return has not arrived (without it, partners are reminded only once a return is "
+        "late) |",
         "| `iati` | publishing to IATI: `{reporting_org_ref, reporting_org_type, funder_ref, funder_type, activity_prefix, language, sectors}` |",
         "| `disaggregations` | the programme's own breakdowns of its results (below): `{key, label, tables, description, iati_name, values}` |",
         "",

@@ -186,6 +186,12 @@ METRICS: dict[str, Metric] = {
 }
 
 
+# The structural headline figures, in the order the Overview's tiles (and the team's e-mail digest) show them.
+HEADLINES = (
+    "trainees", "women_trained", "countries_trained", "projects",
+    "institutions", "volunteer_days_overseas", "volunteer_days_uk", "countries_active",
+)
+
 _INDICATORS: contextvars.ContextVar[dict[str, Metric] | None] = contextvars.ContextVar("impact_indicators",
                                                                                        default=None)
 _PROGRAMME: contextvars.ContextVar = contextvars.ContextVar("impact_programme", default=None)

@@ -208,10 +208,13 @@ class Results:
 @dataclass(frozen=True)
 class Reporting:
     """When partners report: the grain of a return (a quarter) and the days after a quarter's end by which its
-    return is due; a return received later is "reported late". No deadline: due when the quarter ends, never late."""
+    return is due; a return received later is "reported late". No deadline: due when the quarter ends, never late.
+    `remind_days_before`: how many days before its due date a partner is reminded of a return by e-mail (none: no
+    reminder before it is late)."""
 
     grain: str = "quarter"
     deadline_days: int | None = None
+    remind_days_before: int | None = None
 
     def due_on(self, quarter_end: dt.date) -> dt.date:
         """The last day on which the return of a quarter ending on `quarter_end` is on time."""
@@ -683,8 +686,9 @@ def _reporting(check: _Checker, raw) -> Reporting:
         check.add("reporting", "must be an object with grain and deadline_days")
         return Reporting()
     for extra in raw:
-        if extra not in ("grain", "deadline_days"):
-            check.add(f"reporting.{str(extra)[:40]}", "is not a field of reporting; the fields are deadline_days, grain")
+        if extra not in ("grain", "deadline_days", "remind_days_before"):
+            check.add(f"reporting.{str(extra)[:40]}",
+                      "is not a field of reporting; the fields are deadline_days, grain, remind_days_before")
     grain = raw.get("grain", "quarter")
     if grain not in GRAINS:
         check.add("reporting.grain", f"{str(grain)[:30]!r} must be one of {', '.join(repr(g) for g in GRAINS)} "
@@ -694,7 +698,13 @@ def _reporting(check: _Checker, raw) -> Reporting:
     if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 366):
         check.add("reporting.deadline_days", f"{str(days)[:30]!r} must be a whole number of days from 0 to 366")
         days = None
-    return Reporting(grain=grain, deadline_days=days)
+    remind = raw.get("remind_days_before")
+    if remind is not None and (isinstance(remind, bool) or not isinstance(remind, int) or not 1 <= remind <= 366):
+        check.add("reporting.remind_days_before",
+                  f"{str(remind)[:30]!r} must be a whole number of days from 1 to 366 (how long before its due date "
+                  "a partner is reminded of a return)")
+        remind = None
+    return Reporting(grain=grain, deadline_days=days, remind_days_before=remind)
 
 
 def _results(check: _Checker, raw) -> Results:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from impact.model import calendar
-from impact.reporting import returns
+from impact.reporting import notices, returns
 from impact.storage import remote, store
 
 ACCOUNTS = "partners/accounts.json"
@@ -301,6 +301,7 @@ def submit(root: Path, who: Account, file_name: str, data: bytes, programme: str
                 earlier.events.append({"step": REPLACED, "who": who.email, "when": event["when"],
                                        "file": shown, "sha256": found.sha256, "note": f"replaced by {kept.id}"})
                 _save(root, earlier)
+    notices.after_submit(root, kept, [e.id for e in waiting])  # e-mail the team, when e-mail is set up
     return Submitted(kept, report, [e.id for e in waiting])
 
 
@@ -317,6 +318,7 @@ def send_back(root: Path, submission_id: str, note: str, who: str) -> Submission
         item.events.append({"step": RETURNED, "who": who, "when": now(), "file": item.file, "sha256": item.sha256,
                             "note": note[:2000]})
         _save(root, item)
+    notices.after_send_back(root, item, accounts(root))  # e-mail the project's partners, when e-mail is set up
     return item
 
 

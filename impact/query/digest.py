@@ -1,0 +1,131 @@
+"""The programme team's e-mail digest (`python -m impact digest`): the headline figures, the returns of the
+quarter most recently due (received, missing, waiting for approval), the indicators behind their milestones,
+and the flags awaiting review.
+
+Every figure comes from the same queries as the pages: the Overview's headline figures (`headline_totals`,
+the programme's indicators), who has reported (`impact.query.reporting`, as of the digest's date) and results
+against targets (`impact.query.results`: the programme's own targets and every project's, judged at the date).
+An indicator is *behind* when its actual is below what its milestones expect by the date (% achieved under 100).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+
+import pandas as pd
+
+from impact.model import metrics
+from impact.query import db, filters, indicators, reporting, results
+from impact.reporting import mail, returns
+from impact.storage import store
+
+BEHIND_LISTED = 20  # the projects' indicators behind listed by name (the most behind first); all are counted
+NO_FLAGS = ("No flag data: validation rules and outlier flags are not recorded in this version of the dashboard, "
+            "so there is nothing to review yet.")
+
+
+@dataclass
+class Digest:
+    """What the digest says, as plain values (the message is built from it)."""
+
+    programme_id: str
+    programme_name: str
+    as_of: dt.date
+    version: str
+    headlines: list[tuple[str, str]]  # (label, value as people write it)
+    quarter: str = ""  # the quarter most recently due ("" when none is due yet)
+    due_on: dt.date | None = None
+    received: pd.DataFrame = field(default_factory=pd.DataFrame)  # project_id, title, country, status, arrived
+    missing: pd.DataFrame = field(default_factory=pd.DataFrame)  # project_id, title, country, due
+    waiting: int = 0  # returns submitted by partners, not yet approved
+    behind_programme: list[str] = field(default_factory=list)  # one sentence each
+    behind_projects: pd.DataFrame = field(default_factory=pd.DataFrame)  # project_id, title, indicator, percent, score
+    behind_total: int = 0
+
+
+def gather(root: Path, as_of: dt.date, waiting: int = 0) -> Digest:
+    """The digest of the programme stored at `root` as of `as_of` (`waiting`: returns waiting for approval)."""
+    active = store.Store(root).active()
+    database = db.open_database(active.path, active.version)
+    try:
+        programme = database.programme
+        with metrics.using(programme):
+            everything = filters.everything(programme)
+            row = db.run_query(database, "headline_totals", everything).iloc[0]
+            figures = indicators.totals(db.run_query(database, "indicator_totals", everything), programme)
+            values = {**row.to_dict(), **figures}
+            keys = [*metrics.HEADLINES, *programme.headline_indicators()]
+            headlines = [(metrics.metric(k).label, metrics.format_metric(k, values.get(k))) for k in keys]
+            found = Digest(programme.id, programme.name, as_of, active.version, headlines, waiting=waiting)
+            _returns(found, reporting.status(database, as_of, returns.arrivals(store.Store(root))), as_of)
+            _behind(found, database, as_of)
+        return found
+    finally:
+        database.connection.close()
+
+
+def _returns(found: Digest, status: pd.DataFrame, as_of: dt.date) -> None:
+    """The quarter most recently due by `as_of`: its returns received and missing."""
+    due = status[pd.to_datetime(status["due"]) <= pd.Timestamp(as_of)]
+    if due.empty:
+        return
+    latest = due["quarter"].max()
+    quarter = due[due["quarter"] == latest].sort_values("project_id")
+    found.quarter = quarter["period"].iloc[0]
+    found.due_on = quarter["due"].iloc[0]
+    got = quarter[quarter["status"].isin(reporting.RECEIVED)]
+    found.received = got[["project_id", "title", "country", "status", "arrived"]].reset_index(drop=True)
+    gone = quarter[quarter["status"] == reporting.MISSING]
+    found.missing = gone[["project_id", "title", "country", "due"]].reset_index(drop=True)
+
+
+def _behind(found: Digest, database: db.Database, as_of: dt.date) -> None:
+    """The programme's and the projects' indicators below what their milestones expect by `as_of`."""
+    programme = database.programme
+    own = results.progress(results.programme_picture(database), as_of, programme.results, programme.start,
+                           projects=False)
+    own = own[pd.to_numeric(own["percent"], errors="coerce") < 100]
+    found.behind_programme = [results.sentence(r, as_of) for r in own.to_dict("records")]
+    rows = results.project_progress(database, filters.everything(programme), as_of)
+    percent = pd.to_numeric(rows["percent"], errors="coerce")
+    behind = rows[percent < 100].assign(percent=percent[percent < 100])
+    behind = behind.sort_values(["percent", "project_id", "metric"], kind="stable")
+    found.behind_total = len(behind)
+    found.behind_projects = behind[["project_id", "title", "indicator", "percent", "score"]].reset_index(drop=True)
+
+
+def message(found: Digest, sender: str, to: list[str], language: str = "en") -> EmailMessage:
+    """The digest as an e-mail to the programme team."""
+    sections = [mail.Section("Headline figures", columns=("figure", "value"), rows=tuple(found.headlines))]
+    if found.quarter:
+        heading = f"Returns for {found.quarter} (due on {found.due_on:%d %B %Y})"
+        total = len(found.received) + len(found.missing)
+        lines = (f"{len(found.received)} of {total} due received "
+                 f"({int((found.received['status'] == reporting.LATE).sum()) if total else 0} late), "
+                 f"{len(found.missing)} missing.",
+                 f"{found.waiting} return(s) from partners waiting for approval (Data page, Quarterly returns).")
+        sections.append(mail.Section(heading, lines))
+        if len(found.missing):
+            sections.append(mail.Section(f"Missing returns for {found.quarter}", columns=("project", "title", "country"),
+                                         rows=tuple(tuple(str(v) for v in r) for r in
+                                                    found.missing[["project_id", "title", "country"]].itertuples(index=False))))
+    else:
+        sections.append(mail.Section("Returns", (f"No quarter's return is due yet as of {found.as_of:%d %B %Y}.",
+                                                 f"{found.waiting} return(s) from partners waiting for approval.")))
+    own = tuple(found.behind_programme) or ("None of the programme's own targets is behind.",)
+    sections.append(mail.Section("The programme's targets behind their milestones", own))
+    listed = found.behind_projects.head(BEHIND_LISTED)
+    count = (f"{found.behind_total} project indicator(s) below what their milestones expect by "
+             f"{found.as_of:%d %B %Y}" + (f"; the {len(listed)} most behind:" if found.behind_total > len(listed)
+                                           else ":" if found.behind_total else "."))
+    sections.append(mail.Section("Projects behind their milestones", (count,),
+                                 columns=("project", "title", "indicator", "% achieved", "score") if len(listed) else (),
+                                 rows=tuple((str(r.project_id), str(r.title), str(r.indicator), f"{r.percent:,.0f}%",
+                                             str(r.score)) for r in listed.itertuples(index=False))))
+    sections.append(mail.Section("Flags awaiting review", (NO_FLAGS,)))
+    return mail.compose(sender, to, f"{found.programme_name}: digest for {found.as_of:%d %B %Y}", "Hello,", sections,
+                        closing=f"Figures from data version {found.version}, as the dashboard shows them.",
+                        language=language, kind="digest")
