@@ -255,12 +255,33 @@ def _import_iati(args: argparse.Namespace) -> int:
     from impact.storage import store
     from impact.query import db
 
-    done = iati.import_iati(args.path, data_dir=args.data_dir, programme=args.programme, prepare=db.prepare)
-    if not done.ok:
+    report = Path(args.report) if args.report else None
+    if report is not None and report.suffix.lower() != ".csv":
+        raise ValueError(f"--report {args.report}: the report is a CSV file; name it FILE.csv")
+    done = iati.import_iati(args.path, data_dir=args.data_dir, programme=args.programme, prepare=db.prepare,
+                            accept_valid=args.accept_valid)
+    if report is not None and done.mapped is not None:
+        report.write_bytes(done.activity_csv())
+    if not done.report.ok:
         print(done.report.to_text(limit=args.show))
+    if done.mapped is not None and done.mapped.outcomes:
+        print(done.summary())
+        refused = [o for o in done.outcomes if o.status == iati.REFUSED]
+        if refused and args.accept_valid:
+            print(f"refused ({len(refused):,}):")
+            for o in refused:
+                for r in o.reasons:
+                    print(f"- {o.identifier or f'line {o.line}'}, {r.element}, line {r.line or o.line}: {r.message} "
+                          f"[{r.rule}]")
+        if refused and not args.accept_valid:
+            print(f"To import the {done.mapped.count(iati.MAPS):,} activities that map and leave these out, run "
+                  "again with --accept-valid.")
+    if report is not None and done.mapped is not None:
+        print(f"wrote {report}: every activity's outcome and reason")
+    if not done.ok:
         return 1
     mapped, result = done.mapped, done.result
-    print(f"No problems found in {args.path}: {mapped.activities} activities read as projects, "
+    print(f"Imported from {args.path}: {mapped.count(iati.IMPORTED)} activities read as projects, "
           f"{mapped.institutions_added} institution(s) and {len(mapped.countries_added)} countr"
           f"{'y' if len(mapped.countries_added) == 1 else 'ies'} added"
           f"{' (' + ', '.join(mapped.countries_added) + ')' if mapped.countries_added else ''}.")
@@ -464,10 +485,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_show_option(imp)
     imp.set_defaults(run=_import)
 
-    imp_iati = commands.add_parser("import-iati", help="read an IATI 2.03 activity file into the programme's projects "
+    imp_iati = commands.add_parser("import-iati", help="read an IATI 2.0x activity file into the programme's projects "
                                                        "and make it active")
-    imp_iati.add_argument("path", help="FILE.xml: IATI activity XML, version 2.03")
+    imp_iati.add_argument("path", help="FILE.xml: IATI activity XML, version 2.01, 2.02 or 2.03")
     add_store_options(imp_iati)
+    imp_iati.add_argument("--accept-valid", action="store_true",
+                          help="import the activities that map and list the refused ones (default: all or nothing)")
+    imp_iati.add_argument("--report", metavar="FILE.csv",
+                          help="write every activity's outcome (imported, refused, left out) and reason to this CSV")
     add_show_option(imp_iati)
     imp_iati.set_defaults(run=_import_iati)
 
