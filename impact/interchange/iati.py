@@ -898,7 +898,10 @@ class IatiImport:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(REPORT_COLUMNS)
+        named = {(o.identifier, r.rule) for o in self.outcomes for r in o.reasons}
         for p in self.report.ordered():
+            if (p.value, p.rule) in named:
+                continue  # an activity's own reason: it is in the activity's rows below
             writer.writerow([cells.neutralise(str(v)) for v in ("", p.row or "", "", "", "file", "", p.rule,
                                                                 p.message)])
         for row in self.activity_rows():
