@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from impact.app import auth, navigation, returns_view, session
+from impact.app import auth, iati_view, navigation, returns_view, session
 from impact.app.text import plain
 from impact.ingest import extract_io, validate
 from impact.model import dictionary, schema
@@ -176,6 +176,9 @@ with import_tab:
             st.dataframe(outcome["kinds"], hide_index=True, width="stretch")
             st.download_button("Download the report (CSV)", outcome["csv"], key="report_csv",
                                file_name=f"import-report-{outcome['version']}.csv", mime="text/csv")
+    if auth.is_admin():
+        st.header("Import a funder's IATI file")
+        iati_view.import_iati(programme_id)
 
 with returns_tab:
     if not auth.is_admin():

@@ -9,7 +9,9 @@ expect from the file itself with lxml, not from these descriptions."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from lxml import etree
 
@@ -152,3 +154,23 @@ def document(version: str | None = "2.03", per_activity: str | None = None, spec
 def definition_choices() -> dict:
     """The `iati` choices of the fixture programme: rates, sector mapping, fallback theme."""
     return {"exchange_rates": RATES, "sector_themes": SECTOR_THEMES, "fallback_theme": FALLBACK}
+
+
+def make_iati_store(target: Path) -> Path:
+    """The HPS extract with no training, volunteering, outcomes, scores or targets (so a file may replace its
+    projects), its definition carrying the fixture's rates, sector mapping and fallback theme."""
+    import pyarrow.parquet as pq
+
+    from impact.interchange import iati
+    from impact.model import programme as programmes
+    from impact.model import schema
+    from tests.conftest import ROOT
+    from tests.data_helpers import make_store
+
+    root = make_store(ROOT / "data", target)
+    for name in iati.KEPT:
+        pq.write_table(schema.empty(name), root / f"{name}.parquet")
+    definition = json.loads((root / programmes.FILE).read_text(encoding="utf-8"))
+    definition["iati"].update(definition_choices())
+    (root / programmes.FILE).write_text(json.dumps(definition), encoding="utf-8")
+    return root

@@ -13,14 +13,12 @@ import json
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 from lxml import etree
 
 from impact import cli
 from impact.interchange import iati
 from impact.model import programme as programmes
-from impact.model import schema
 from impact.storage import store
 from tests import iati_fixtures as fx
 from tests.conftest import ROOT
@@ -31,15 +29,7 @@ ALPHA3 = {"UG": "UGA", "KE": "KEN", "TZ": "TZA", "MW": "MWI"}  # the fixture's c
 
 @pytest.fixture
 def iati_store(tmp_path) -> Path:
-    """The HPS extract with no training, volunteering, outcomes, scores or targets (so a file may replace its
-    projects), its definition carrying the fixture's rates, sector mapping and fallback theme."""
-    root = make_store(ROOT / "data", tmp_path / "store")
-    for name in iati.KEPT:
-        pq.write_table(schema.empty(name), root / f"{name}.parquet")
-    definition = json.loads((root / programmes.FILE).read_text(encoding="utf-8"))
-    definition["iati"].update(fx.definition_choices())
-    (root / programmes.FILE).write_text(json.dumps(definition), encoding="utf-8")
-    return root
+    return fx.make_iati_store(tmp_path / "store")
 
 
 def _file(tmp_path: Path, data: bytes, name: str = "funder.xml") -> Path:

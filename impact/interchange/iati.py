@@ -955,10 +955,11 @@ def import_iati(path: str | Path, data_dir: str | Path | None = None, programme:
     rows = mapper.tables(current)
     refused = [o for o in mapper.out.outcomes if o.status == REFUSED]
     kept = {r.values["project_id"] for r in rows["projects"]}
-    if not accept_valid:  # the refused activities are named; a project of one is not taken as left out of the file
+    if not accept_valid:  # the refused activities are named
         for o in refused:
             for r in o.reasons:
                 report.add(shown, r.line, r.element, o.identifier, r.rule, r.message)
+    if not accept_valid and not check_only:  # a refused activity's project is not taken as left out of the file
         kept |= {o.project_id for o in refused if o.project_id}
     if not rows["projects"]:
         if report.ok:
