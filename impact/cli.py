@@ -285,8 +285,9 @@ def _import_iati(args: argparse.Namespace) -> int:
           f"{mapped.institutions_added} institution(s) and {len(mapped.countries_added)} countr"
           f"{'y' if len(mapped.countries_added) == 1 else 'ies'} added"
           f"{' (' + ', '.join(mapped.countries_added) + ')' if mapped.countries_added else ''}.")
+    was = f"was {result.previous}" if result.previous else "a new programme, its definition read from the file"
     print(f"version {result.version} of programme {store.manifest_programme(args.data_dir, result.version, args.programme)} is now "
-          f"active (was {result.previous}); tables imported: {', '.join(result.replaced)}")
+          f"active ({was}); tables imported: {', '.join(result.replaced)}")
     return 0
 
 

@@ -28,6 +28,7 @@ these attributes (published by another tool) is read by the rules in `_Mapper`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -87,6 +88,7 @@ RULES = {  # every problem an IATI import names, and what it means
     "iati-partners": "no organisation to take as the project's partner, or (iati.partner_required) no lead on a side",
     "iati-institution-conflict": "one institution id given two names or countries",
     "iati-removes-project": "a project in use, with rows that name it, is not in the file",
+    "iati-new-programme": "a programme cannot be started from the file (no publisher, no dates)",
 }
 NO_SECTION = (
     "the programme's definition ({file}) has no \"iati\" section, which publishing to and reading from IATI needs. "
@@ -458,8 +460,9 @@ class _Mapper:
       else the first of each side leads. A partner on each side is needed only with `iati.partner_required`.
     """
 
-    def __init__(self, definition: programmes.Programme, current: dict):
+    def __init__(self, definition: programmes.Programme, current: dict, default_region: str = ""):
         self.definition = definition
+        self.default_region = default_region  # a new programme's only region, for every country it meets
         self.iati = section(definition)
         self.language = self.iati.language or "en"
         self.themes = definition.values("theme")
@@ -650,7 +653,7 @@ class _Mapper:
                          f"{name}: the recipient country {code!r} is not an ISO 3166-1 alpha-2 code.")
             return None
         if iso3 not in self.countries and iso3 not in self.new_countries:
-            region = chosen.get(_attr("region"), "")
+            region = chosen.get(_attr("region"), "") or self.default_region
             if region not in self.definition.values("region"):
                 why = (f"its region {region!r} is not one of vocabularies.region in {programmes.FILE}" if region
                        else "its region cannot be known from IATI")
@@ -938,11 +941,18 @@ def import_iati(path: str | Path, data_dir: str | Path | None = None, programme:
     if not path.is_file():
         report.add(shown, None, "", "", "not-found", f"There is no file called {shown}.")
         return IatiImport(extract_io.ImportResult(report))
-    current_version = store.active(data_dir, programme)
-    definition = store.load_definition(current_version.path)
+    new = programme is not None and programme not in store.programmes(data_dir)
+    if new:  # a programme started from the file alone: its definition read from the file, every table empty
+        definition = starting_definition(path, programme, report, shown)
+        if definition is None:
+            return IatiImport(extract_io.ImportResult(report))
+        current = {name: schema.empty(name, definition) for name in schema.TABLE_NAMES}
+    else:
+        current_version = store.active(data_dir, programme)
+        definition = store.load_definition(current_version.path)
+        current = {name: store.read_table(current_version.path, name) for name in schema.TABLE_NAMES}
     section(definition)
-    current = {name: store.read_table(current_version.path, name) for name in schema.TABLE_NAMES}
-    mapper = _Mapper(definition, current)
+    mapper = _Mapper(definition, current, NEW_REGION if new else "")
     for activity in stream(path, report, shown):
         mapper.activity(activity)
     done = IatiImport(extract_io.ImportResult(report), mapper.out)
@@ -974,8 +984,12 @@ def import_iati(path: str | Path, data_dir: str | Path | None = None, programme:
         folder = Path(work)
         for name in TABLES:
             _write(folder / f"{name}.parquet", name, rows[name])
+        if new:  # nothing reported yet: empty tables (targets, optional, left out)
+            for name in schema.MAY_BE_EMPTY:
+                _write(folder / f"{name}.parquet", name, [])
+            definition.write(folder)
         result = extract_io.import_extract(folder, data_dir, who, display=shown, programme=definition.id,
-                                           prepare=prepare, origin=path)
+                                           prepare=prepare, origin=path, new_programme=new)
     result.report = _in_file_terms(result.report, rows, shown)
     if result.ok:
         for o in mapper.out.outcomes:
@@ -1053,3 +1067,91 @@ def _in_file_terms(report: validate.Report, rows: dict[str, list[Row]], shown: s
             out.total += hidden
             out.kinds[(shown_file, column, rule)] += hidden
     return out
+
+
+# ---- a programme started from an IATI file alone -------------------------------------------------
+
+NEW_REGION = "Region not given"  # IATI has no programme regions: a new programme's one, until a countries table
+UNCLASSIFIED = "Not classified"  # a new programme's fallback theme
+TEXT_NAME = 120  # the longest name a new programme's definition is given (a theme's, the programme's)
+
+
+def starting_definition(path: Path, programme_id: str, report: validate.Report,
+                        shown: str) -> programmes.Programme | None:
+    """The definition of a programme started from the IATI file at `path` alone (None, with the reason in `report`,
+    when the file cannot start one): named after its publisher, its window the years its activities span, one
+    phase, a theme per sector the file uses (mapped in `iati.sector_themes`, the rest to "Not classified"), the
+    publisher's identifier as `reporting_org_ref` (so identifiers are kept as published), the activities' most
+    common currency. Training, volunteering, outcomes and scores start empty; the vocabularies they need are the
+    starter template's, to be edited when the programme reports them."""
+    import collections
+
+    from impact.ingest import template
+
+    publisher, funder, language = None, None, ""
+    currencies: collections.Counter = collections.Counter()
+    days: list[dt.date] = []
+    sectors: dict[tuple[str, str], str] = {}
+    seen = validate.Report()
+    for activity in stream(path, seen, shown):
+        element = activity.element
+        org = element.find("reporting-org")
+        if publisher is None and org is not None and org.get("ref"):
+            publisher = (org.get("ref"), _clean(org.findtext("narrative")) or org.get("ref"), org.get("type") or "")
+        for party in element.findall("participating-org"):
+            if funder is None and party.get("role") == FUNDING:
+                funder = (party.get("ref") or "", _clean(party.findtext("narrative")), party.get("type") or "")
+        language = language or (element.get(XML_LANG) or "").casefold()[:2]
+        if element.get("default-currency"):
+            currencies[element.get("default-currency")] += 1
+        for d in element.findall("activity-date"):
+            with contextlib.suppress(ValueError):
+                days.append(dt.date.fromisoformat((d.get("iso-date") or "")[:10]))
+        for sector in element.findall("sector"):
+            key = (sector.get("vocabulary") or DAC_SECTOR, sector.get("code") or "")
+            if key[1] and key[0] in programmes.SECTOR_VOCABULARIES:
+                sectors.setdefault(key, _clean(sector.findtext("narrative")))
+    if not seen.ok:
+        for p in seen.problems:
+            report.add(p.file, p.row, p.column, p.value, p.rule, p.message)
+        return None
+    why = ("no activity names its publisher (reporting-org with a ref)" if publisher is None else
+           "no activity has a date (activity-date)" if not days else "")
+    if why:
+        report.add(shown, None, "", programme_id, "iati-new-programme",
+                   f"A programme cannot be started from {shown}: {why}.")
+        return None
+    names: dict[tuple[str, str], str] = {}
+    for (vocabulary, code), text in sorted(sectors.items()):
+        kind = {"1": "DAC", "2": "DAC", "98": "own", "99": "own"}[vocabulary]
+        name = f"{text} ({kind} {code})" if text else f"Sector {code} ({kind})"
+        names[(vocabulary, code)] = name[:TEXT_NAME]
+    themes = sorted(set(names.values())) + [UNCLASSIFIED]
+    start, end = min(days), max(days)
+    raw = template.starter().to_dict()
+    raw.update({
+        "id": programme_id, "name": f"{publisher[1]} (from IATI)"[:TEXT_NAME], "short_name": programme_id,
+        "funder": (funder[1] or funder[0]) if funder else publisher[1], "managed_by": publisher[1],
+        "currency": currencies.most_common(1)[0][0] if currencies else "USD",
+        "start": dt.date(start.year, 1, 1).isoformat(), "end": dt.date(end.year, 12, 31).isoformat(),
+        "phases": [{"name": f"{start.year} to {end.year}", "first_day": dt.date(start.year, 1, 1).isoformat(),
+                    "last_day": dt.date(end.year, 12, 31).isoformat()}],
+        "illustrative": False, "indicators": [], "reference_figures": [],
+        "description": f"Started from the IATI file {shown}: its activities are the projects. Training, "
+                       "volunteering, outcomes and partnership scores are not reported yet.",
+        "iati": {"reporting_org_ref": publisher[0], "language": language if re.fullmatch("[a-z]{2}", language) else "en",
+                 **({"reporting_org_type": publisher[2]} if re.fullmatch("[0-9]{2}", publisher[2]) else {}),
+                 **({"funder_ref": funder[0]} if funder and funder[0] else {}),
+                 **({"funder_type": funder[2]} if funder and re.fullmatch("[0-9]{2}", funder[2]) else {}),
+                 "fallback_theme": UNCLASSIFIED,
+                 **({"sector_themes": {v: {c: names[(v, c)] for (vv, c) in names if vv == v}
+                                       for v in {v for v, _ in names}}} if names else {})},
+    })
+    raw["vocabularies"].update({"theme": themes, "region": [NEW_REGION], "grant_type": ["Grant"],
+                                "institution_type": ["Not given"]})
+    try:
+        return programmes.parse(raw)
+    except programmes.DefinitionError as error:
+        report.add(shown, None, "", programme_id, "iati-new-programme",
+                   f"A programme cannot be started from {shown}: its definition would not be valid: {error}")
+        return None
