@@ -70,3 +70,22 @@ def test_stop_leaves_everything_as_it_was(signed_in):
     assert not at.exception
     assert not any(b.label.startswith("Import the") for b in at.button)
     assert snapshot(root) == before and store.active(root).version == "base"
+
+
+def test_a_new_programme_is_started_from_the_file(signed_in):
+    at, root = signed_in
+    at.radio(key="iati_into").set_value("new")
+    at.run()
+    at.text_input(key="iati_new_id").input("funder-grants")
+    at.run()
+    _checked(at)
+    assert list(store.programmes(root)) == ["hps"]  # checked: nothing written, no folder
+    assert not (root / "programmes").exists() or not any((root / "programmes").iterdir())
+    label = next(b.label for b in at.button if b.label.startswith("Import the"))
+    next(b for b in at.button if b.label == label).click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert sorted(store.programmes(root)) == ["funder-grants", "hps"]
+    projects = store.read_table(store.active(root, "funder-grants").path, "projects").num_rows
+    assert label == f"Import the {projects} activities that map" and projects
+    assert store.active(root).version == "base"  # the programme in use is untouched

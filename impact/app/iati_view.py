@@ -48,10 +48,10 @@ def _import(programme: str) -> None:
     auth.require_admin()
     checked = st.session_state.pop(CHECKED)
     done = _run(checked["name"], checked["data"], programme, accept_valid=True)
-    version = store.active(programme=programme).version
+    version = store.active(programme=programme).version if done.ok else ""
     st.session_state[DONE] = {"ok": done.ok, "summary": done.summary(), "problems": done.report.to_frame(),
                               "activities": done.activity_frame(), "csv": done.activity_csv(), "version": version,
-                              "name": checked["name"]}
+                              "name": checked["name"], "programme": programme}
 
 
 def _stop() -> None:
@@ -64,12 +64,20 @@ def import_iati(programme: str) -> None:
                 "checked first and nothing changes: you see what becomes of every activity — the ones that map to "
                 "projects, and every one that cannot, with its reason — and then choose to import the activities "
                 "that map (one new version, which replaces the programme's projects) or to stop.")
+    into = st.radio("Import the file into", ["this", "new"], horizontal=True, key="iati_into",
+                    format_func={"this": "this programme", "new": "a new programme started from the file"}.get)
+    target = programme
+    if into == "new":
+        target = st.text_input("New programme's id", max_chars=32, key="iati_new_id",
+                               placeholder="e.g. funder-grants: lower-case letters, digits and -",
+                               help="Its definition is read from the file (publisher, years, a theme per sector); "
+                                    "training, volunteering, outcomes and scores start empty.").strip()
     upload = st.file_uploader("IATI activity file", type=["xml"], key="iati_upload")
-    if st.button("Check the IATI file", disabled=upload is None, key="iati_check"):
-        _check(upload, programme)
+    if st.button("Check the IATI file", disabled=upload is None or not target, key="iati_check"):
+        _check(upload, target)
         st.rerun()
     checked = st.session_state.get(CHECKED)
-    if checked and checked["programme"] == programme:
+    if checked:
         if "error" in checked:
             st.error(plain(checked["error"]))
         else:
@@ -78,8 +86,8 @@ def import_iati(programme: str) -> None:
     if done:
         (st.success if done["ok"] else st.error)(plain(done["summary"]))
         if done["ok"]:
-            st.caption(plain(f"Version {done['version']} is now in use on every page. It can be undone under "
-                             "Versions."))
+            st.caption(plain(f"Version {done['version']} of {done['programme']} is now in use on every page (choose "
+                             "the programme in the sidebar). It can be undone under Versions."))
         else:
             st.dataframe(done["problems"], hide_index=True, width="stretch", key="iati_done_problems")
         st.dataframe(done["activities"], hide_index=True, width="stretch", key="iati_done_activities")
@@ -88,7 +96,7 @@ def import_iati(programme: str) -> None:
 
 
 def _show_check(checked: dict) -> None:
-    st.subheader(plain(f"What {checked['name']} holds"), anchor=False)
+    st.subheader(plain(f"What {checked['name']} holds, for {checked['programme']}"), anchor=False)
     st.markdown(plain(checked["summary"]))
     if not checked["read"]:  # the file itself cannot be read: its problems, nothing per activity
         st.dataframe(checked["problems"], hide_index=True, width="stretch", key="iati_file_problems")

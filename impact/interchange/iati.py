@@ -942,6 +942,11 @@ def import_iati(path: str | Path, data_dir: str | Path | None = None, programme:
         report.add(shown, None, "", "", "not-found", f"There is no file called {shown}.")
         return IatiImport(extract_io.ImportResult(report))
     new = programme is not None and programme not in store.programmes(data_dir)
+    if new and not programmes.ID_PATTERN.match(programme):
+        report.add(shown, None, "programme", programme, "iati-new-programme",
+                   f"{programme[:40]!r} cannot be a new programme's id: 2 to 32 lower-case letters, digits and -, "
+                   "starting with a letter (it is in every link, ?programme=ID).")
+        return IatiImport(extract_io.ImportResult(report))
     if new:  # a programme started from the file alone: its definition read from the file, every table empty
         definition = starting_definition(path, programme, report, shown)
         if definition is None:
