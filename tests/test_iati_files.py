@@ -206,3 +206,30 @@ def test_the_iati_choices_are_checked_where_they_are_written():
     parsed = programmes.parse(good)
     assert parsed.iati.exchange_rates["KRW"]["2016"] == 0.00071 and parsed.iati.fallback_theme == fx.FALLBACK
     assert programmes.parse(parsed.to_dict()) == parsed  # written back and read again unchanged
+
+
+def test_re_publishing_keeps_the_identifiers_and_organisation_refs(iati_store, tmp_path):
+    """Export after import: the activities keep the publisher's identifiers (not re-prefixed) and the organisations
+    their refs, so re-publishing does not create new activities; the file is valid 2.03."""
+    from impact.query import db
+    from impact.query import iati as publishing
+
+    path = _file(tmp_path, fx.document())
+    assert iati.import_iati(path, data_dir=iati_store, accept_valid=True).ok
+    database = db.open_database(store.active(iati_store).path)
+    try:
+        published = publishing.publish(database)
+    finally:
+        database.connection.close()
+    assert published.valid, published.problems[:3]
+    source = etree.fromstring(path.read_bytes())
+    out = etree.fromstring(published.xml)
+    written = {a.findtext("iati-identifier"): a for a in out.iter("iati-activity")}
+    assert set(written) == {f"{fx.PUBLISHER}-00{n}" for n in (1, 2, 3, 4)}
+    for activity in source.iter("iati-activity"):
+        identifier = activity.findtext("iati-identifier")
+        if identifier not in written:
+            continue
+        refs = {o.get("ref") for o in activity.findall("participating-org[@role='4']") if o.get("ref")}
+        assert refs == {o.get("ref") for o in written[identifier].findall("participating-org[@role='4']")
+                        if o.get("ref")}, identifier

@@ -218,6 +218,15 @@ class Reporting:
         return quarter_end + dt.timedelta(days=self.deadline_days or 0)
 
 
+ORG_PREFIXED = re.compile(r"^[A-Z]{2}-[A-Za-z0-9]+-\S")  # an organisation identifier's start: XM-DAC-7-…, NL-1-…
+
+
+def is_org_prefixed(identifier: str) -> bool:
+    """True when `identifier` starts as an IATI organisation identifier does (a registration agency's country or
+    XI/XM, a hyphen, the agency's code, a hyphen): an identifier published by an organisation, not a local id."""
+    return bool(ORG_PREFIXED.match(identifier or ""))
+
+
 LEAD_ROLES = ("implementing", "accountable", "reporting")  # the default order a project's lead is looked for in
 SECTOR_VOCABULARIES = {"1": "DAC 5-digit purpose code", "2": "DAC 3-digit sector",
                        "98": "the reporting organisation's own (2)", "99": "the reporting organisation's own"}
@@ -274,8 +283,9 @@ class Iati:
         return self.activity_prefix or self.reporting_org_ref
 
     def activity_id(self, project_id: str) -> str:
-        """The IATI identifier of a project: the prefix, a hyphen and the project id."""
-        return f"{self.prefix}-{project_id}"
+        """The IATI identifier of a project: the prefix, a hyphen and the project id — or the project id itself when
+        it is another publisher's identifier, read from their file and kept as published (`is_org_prefixed`)."""
+        return project_id if is_org_prefixed(project_id) else f"{self.prefix}-{project_id}"
 
 
 @dataclass(frozen=True, kw_only=True)
