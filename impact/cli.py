@@ -262,18 +262,26 @@ def _import_iati(args: argparse.Namespace) -> int:
                             accept_valid=args.accept_valid)
     if report is not None and done.mapped is not None:
         report.write_bytes(done.activity_csv())
-    if not done.report.ok:
+    refused = [o for o in done.outcomes if o.status == iati.REFUSED]
+    own = {(o.identifier, r.rule) for o in refused for r in o.reasons}
+    whole_file = [p for p in done.report.ordered() if (p.value, p.rule) not in own]
+    if not done.outcomes and not done.report.ok:  # the file itself cannot be read
         print(done.report.to_text(limit=args.show))
-    if done.mapped is not None and done.mapped.outcomes:
+    elif done.outcomes:
         print(done.summary())
-        refused = [o for o in done.outcomes if o.status == iati.REFUSED]
-        if refused and args.accept_valid:
+        for p in whole_file:
+            print(f"- {p.file}{f', line {p.row}' if p.row else ''}: {p.message} [{p.rule}]")
+        listed = sum(len(o.reasons) for o in refused) if not args.accept_valid else 0  # in the report too
+        hidden = done.report.total - listed - len(whole_file)
+        if hidden > 0:  # problems of the file the import's checks counted without details (kinds as above)
+            print(f"… and {hidden:,} more problems of the file of the same kinds as above.")
+        if refused:  # every one, none left off (--show limits only the problems of a file that cannot be read)
             print(f"refused ({len(refused):,}):")
             for o in refused:
                 for r in o.reasons:
                     print(f"- {o.identifier or f'line {o.line}'}, {r.element}, line {r.line or o.line}: {r.message} "
                           f"[{r.rule}]")
-        if refused and not args.accept_valid:
+        if refused and not args.accept_valid and done.mapped.count(iati.MAPS):
             print(f"To import the {done.mapped.count(iati.MAPS):,} activities that map and leave these out, run "
                   "again with --accept-valid.")
     if report is not None and done.mapped is not None:

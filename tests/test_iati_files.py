@@ -233,3 +233,17 @@ def test_re_publishing_keeps_the_identifiers_and_organisation_refs(iati_store, t
         refs = {o.get("ref") for o in activity.findall("participating-org[@role='4']") if o.get("ref")}
         assert refs == {o.get("ref") for o in written[identifier].findall("participating-org[@role='4']")
                         if o.get("ref")}, identifier
+
+
+def test_every_refused_activity_is_printed_none_left_off(iati_store, tmp_path, capsys):
+    """60 refused activities (a region and no country), more than any display limit: all 60 are named."""
+    import dataclasses
+
+    region_only = fx.ACTIVITIES[5]
+    specs = [fx.ACTIVITIES[1]] + [dataclasses.replace(region_only, identifier=f"{fx.PUBLISHER}-R{n:03d}")
+                                  for n in range(60)]
+    path = _file(tmp_path, fx.document(specs=specs))
+    assert cli.main(["import-iati", str(path), "--data-dir", str(iati_store)]) == 1
+    said = capsys.readouterr().out
+    assert all(f"{fx.PUBLISHER}-R{n:03d}, recipient-country" in said for n in range(60))
+    assert "refused (60)" in said and "… and" not in said
