@@ -39,6 +39,9 @@ class Spec:
     hierarchy: str | None = None
     currency: str | None = "GBP"
     lang: str | None = "en"
+    # (result title, indicator title, measure, baseline, [(period start, end, target, actual, women's actual)])
+    results: list[tuple[str, str, str, str | None, list[tuple[str, str, str, str, str | None]]]] = field(
+        default_factory=list)
 
 
 def _narrative(parent, tag: str, texts: list[tuple[str | None, str]], **attrib):
@@ -93,6 +96,22 @@ def activity(spec: Spec, version: str | None = None):
         etree.SubElement(transaction, "transaction-date", **{"iso-date": day})
         amount = etree.SubElement(transaction, "value", {"value-date": day, **({"currency": currency} if currency else {})})
         amount.text = value
+    for title, indicator_title, measure, baseline, periods in spec.results:
+        result = etree.SubElement(element, "result", type="1")
+        _narrative(result, "title", [(None, title)])
+        indicator = etree.SubElement(result, "indicator", measure=measure)
+        _narrative(indicator, "title", [(None, indicator_title)])
+        if baseline is not None:
+            etree.SubElement(indicator, "baseline", year=periods[0][0][:4], value=baseline)
+        for start, end, target, actual, women in periods:
+            period = etree.SubElement(indicator, "period")
+            etree.SubElement(period, "period-start", **{"iso-date": start})
+            etree.SubElement(period, "period-end", **{"iso-date": end})
+            etree.SubElement(period, "target", value=target)
+            etree.SubElement(period, "actual", value=actual)
+            if women is not None:  # a disaggregated actual beside the total: not added to it
+                part = etree.SubElement(period, "actual", value=women)
+                etree.SubElement(part, "dimension", name="sex", value="female")
     return element
 
 
@@ -109,7 +128,11 @@ ACTIVITIES = [
          {"1": "2015-04-01", "2": "2015-05-01", "3": "2017-03-31"}, countries=[("UG", "30"), ("KE", "70")],
          sectors=[("1", "12181", "60"), ("1", "12220", "40")],
          budgets=[("2015-04-01", "2016-03-31", "120000", None), ("2016-04-01", "2017-03-31", "130000.50", None)],
-         hierarchy="2"),
+         hierarchy="2",
+         results=[("Skilled health workforce", "Health workers trained", "1", "0",
+                   [("2015-04-01", "2016-03-31", "100", "80", "50"), ("2016-04-01", "2017-03-31", "150", "170", None)]),
+                  ("Skilled health workforce", "Share of facilities meeting standards", "2", "20",
+                   [("2015-04-01", "2016-03-31", "50", "45", None)])]),
     # a budget in US dollars, one implementer only and without @ref; a DAC 3-digit sector
     Spec(f"{PUBLISHER}-002", [(None, "Surgical training in Tanzania")],
          [(IMPLEMENTING, None, "Bugando Medical Centre")],
@@ -121,7 +144,9 @@ ACTIVITIES = [
          [(IMPLEMENTING, "KE-NCB-8877", "Kenya Midwives Association")],
          {"2": "2016-06-01", "4": "2018-05-31"}, countries=[("KE", None)], sectors=[("99", "MNH", None)],
          transactions=[("2", "2016-06-01", "75000", None), ("2", "2017-06-01", "25000", None),
-                       ("3", "2016-07-01", "50000", None)], hierarchy="2"),
+                       ("3", "2016-07-01", "50000", None)], hierarchy="2",
+         results=[("Midwifery care", "Health workers trained", "1", None,
+                   [("2016-06-01", "2017-05-31", "40", "35", None)])]),
     # amounts over 50,000,000 in Korean won; no end date (still open); a sector no mapping knows (fallback theme)
     Spec(f"{PUBLISHER}-004", [(None, "Laboratory networks")],
          [(IMPLEMENTING, "GB-COH-0123456", "Lab Partners UK"), (IMPLEMENTING, "UG-NGB-1234", "Central Public Health Labs")],

@@ -1,6 +1,6 @@
 """A programme started from an IATI file alone (`import-iati FILE --programme NEW`): its definition read from
 the file, its projects, institutions, countries and budgets from the activities, training, volunteering,
-outcomes and scores empty — and every page runs on it; a refused creation leaves nothing behind."""
+scores empty, its results the outcomes and targets of indicators made from the file — and every page runs on it; a refused creation leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_the_programme_is_read_from_the_file(started):
     assert definition.managed_by == root.findtext("iati-activity/reporting-org/narrative")
     days = sorted(d.get("iso-date") for d in root.iter("activity-date"))
     assert (definition.start.year, definition.end.year) == (int(days[0][:4]), int(days[-1][:4]))
-    for name in ("training", "volunteering", "outcomes", "partnership_scores", "targets"):
+    for name in ("training", "volunteering", "partnership_scores"):  # outcomes and targets: the file's results
         assert store.read_table(active.path, name).num_rows == 0, name
     projects = store.read_table(active.path, "projects").to_pylist()
     # the identifiers re-published are the file's: the publisher's prefix and the project id
@@ -70,3 +70,39 @@ def test_a_refused_new_programme_leaves_nothing_behind(tmp_path, capsys):
     assert "IATI Datastore" in capsys.readouterr().out
     assert list(store.programmes(root)) == ["hps"] and snapshot(root) == before
     assert not any("newone" in str(p) for p in root.rglob("*")), list(root.rglob("*newone*"))
+
+
+def test_results_become_indicators_targets_and_outcomes(started):
+    """Result indicators counted in units become the new programme's indicators; each period's target, added up to
+    its end, a target; each period's total actual (not its parts by dimension) an outcome in the quarter it ends."""
+    import datetime as dt
+
+    active = store.active(started, "funder")
+    definition = store.load_definition(active.path)
+    codes = {i.label: i.code for i in definition.indicators}
+    root = etree.fromstring(fx.document())
+    imported = {definition.iati.activity_id(p) for p in store.read_table(active.path, "projects")
+                .column("project_id").to_pylist()}
+    titles = {t for a in root.iter("iati-activity") for t in a.xpath("result/indicator[@measure='1']/title/narrative/text()")}
+    assert set(codes) == titles  # a percentage indicator (measure 2) is not made an indicator
+    want_targets, want_actuals = set(), {}
+    for a in root.iter("iati-activity"):
+        identifier = a.findtext("iati-identifier")
+        if identifier not in imported:
+            continue
+        project = identifier.removeprefix(definition.iati.prefix + "-")
+        for indicator in a.xpath("result/indicator[@measure='1']"):
+            code, total = codes[indicator.findtext("title/narrative")], 0.0
+            for period in sorted(indicator.findall("period"), key=lambda p: p.find("period-end").get("iso-date")):
+                end = dt.date.fromisoformat(period.find("period-end").get("iso-date"))
+                total += float(period.find("target").get("value"))
+                want_targets.add((project, code, end, total))
+                quarter = dt.date(end.year, 3 * ((end.month - 1) // 3) + 1, 1)
+                actual = sum(float(x.get("value")) for x in period.findall("actual") if x.find("dimension") is None)
+                want_actuals[(project, code, quarter)] = want_actuals.get((project, code, quarter), 0) + actual
+    targets = {(r["project_id"], r["metric"], r["due_date"], r["target"])
+               for r in store.read_table(active.path, "targets").to_pylist()}
+    actuals = {(r["project_id"], r["indicator"], r["period"]): r["value"]
+               for r in store.read_table(active.path, "outcomes").to_pylist()}
+    assert targets == want_targets and want_targets
+    assert actuals == want_actuals and want_actuals

@@ -146,20 +146,22 @@ def canonical(values: dict) -> str:
     return repr(sorted(values.items()))
 
 
-def _nothing_to_draw(title: str) -> str:
-    """Why a chart is empty: nothing reported yet in the programme (a programme started from an IATI file, say),
-    or nothing under the filters."""
+def _nothing_to_draw(spec: catalog.ChartSpec) -> str:
+    """Why a chart is empty: nothing reported yet in the table its metrics count (a programme started from an IATI
+    file, say), or nothing under the filters."""
     rows = session.database().manifest.get("rows", {})
-    if rows and not any(rows.get(name) for name in schema.FACT_TABLES):
-        return (f"{title}: not reported yet. This programme has its projects but no training, volunteering or "
-                "outcome rows yet; they appear here once imported (Data page, or returns from partners).")
-    return f"{title}: no results for these filters."
+    sources = {metrics.metric(v).source for v in spec.values if metrics.is_metric(v)}
+    facts = sorted(s for s in sources if s in schema.FACT_TABLES)
+    if rows and facts and not any(rows.get(name) for name in facts):
+        return (f"{spec.title}: not reported yet. This programme has no {' or '.join(facts)} rows yet; they appear "
+                "here once imported (Data page, or returns from partners).")
+    return f"{spec.title}: no results for these filters."
 
 
 def _show(spec: catalog.ChartSpec, frame: pd.DataFrame, drawn: Drawing, options: dict | None, *, key: str,
           provenance, deck: bool, **plotly_kwargs):
     if drawn.figure is None:
-        st.info(plain(spec.when_empty or _nothing_to_draw(spec.title)))
+        st.info(plain(spec.when_empty or _nothing_to_draw(spec)))
         return None
     # The chart, its caption and, under them, its numbers in an expander drawn when opened (a hidden grid costs the
     # server and the browser on every run; an expander costs the browser a fifth of what a pair of tabs did).

@@ -40,7 +40,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
 from impact.ingest import extract_io, readers, validate
-from impact.model import cells, iso3166, schema
+from impact.model import calendar, cells, iso3166, schema
 from impact.storage import store
 from impact.model import programme as programmes
 
@@ -60,6 +60,7 @@ ORIGINAL_BUDGET, REVISED_BUDGET = "1", "2"  # BudgetType
 COMMITTED = "2"  # BudgetStatus
 OUTPUT = "1"  # ResultType
 COMMITMENT = "2"  # TransactionType
+OUTCOME_MAX = 10_000_000  # the largest value of one outcomes row (schema)
 UNIT, PERCENTAGE = "1", "2"  # IndicatorMeasure
 
 TABLES = ("countries", "institutions", "projects", "project_partners")  # what an IATI import replaces
@@ -460,7 +461,8 @@ class _Mapper:
       else the first of each side leads. A partner on each side is needed only with `iati.partner_required`.
     """
 
-    def __init__(self, definition: programmes.Programme, current: dict, default_region: str = ""):
+    def __init__(self, definition: programmes.Programme, current: dict, default_region: str = "",
+                 results: bool = False):
         self.definition = definition
         self.default_region = default_region  # a new programme's only region, for every country it meets
         self.iati = section(definition)
@@ -479,6 +481,10 @@ class _Mapper:
         self.seen_institutions: dict[str, Row] = {}
         self.new_countries: dict[str, Row] = {}
         self.outcome: Outcome | None = None
+        # result indicators read as the programme's outcome indicators, by their label (a new programme's are made
+        # from the file's titles); only a programme started from the file takes results (its tables are empty)
+        self.results = results
+        self.indicator_codes = {i.label.casefold(): i.code for i in definition.indicators if i.aggregation == "sum"}
 
     def problem(self, line: int | None, element: str, rule: str, message: str) -> None:
         self.outcome.reasons.append(Reason(element, line, rule, message))
@@ -537,7 +543,59 @@ class _Mapper:
         outcome.rows["project_partners"] = [
             Row({"project_id": project_id, "institution_id": institution_id, "role": role}, identifier, org_line,
                 f"participating organisation {institution_id}") for institution_id, role, org_line in partners]
+        if self.results:
+            outcome.rows["targets"], outcome.rows["outcomes"] = self.result_rows(element, project_id, iso3,
+                                                                                 identifier)
+        elif element.find("result") is not None:
+            self.outcome.notes.append("results not imported: only a programme started from the file takes them")
         return self._done()
+
+    def result_rows(self, element, project_id: str, iso3: str, identifier: str) -> tuple[list[Row], list[Row]]:
+        """The activity's result indicators (measure 1, units) as the project's targets and outcomes: each period's
+        target added up to its end (a target is cumulative here), each period's actual reported in the quarter its
+        period ends; the indicator's baseline kept beside each target. Other indicators are said in the notes."""
+        targets: dict[tuple[str, dt.date], Row] = {}
+        actuals: dict[tuple[str, dt.date], Row] = {}
+        first, last = self.definition.start, self.definition.end
+        for result in element.findall("result"):
+            for indicator in result.findall("indicator"):
+                title = self.narrative(indicator.find("title"))
+                code = self.indicator_codes.get(title.casefold())
+                if code is None or (indicator.get("measure") or UNIT) != UNIT:
+                    self.outcome.notes.append(f"result indicator {title[:60]!r} not imported ("
+                                              f"{'not counted in units' if code else 'not an indicator of the programme'})")
+                    continue
+                baseline = next((_decimal(b.get("value"), None) for b in indicator.findall("baseline")
+                                 if b.find("dimension") is None), None)
+                total = Decimal(0)
+                periods = sorted(indicator.findall("period"), key=lambda p: (p.find("period-end").get("iso-date") or ""))
+                for period in periods:
+                    try:
+                        end = dt.date.fromisoformat((period.find("period-end").get("iso-date") or "")[:10])
+                    except ValueError:
+                        continue
+                    if not first <= end <= last:
+                        self.outcome.notes.append(f"a period of {title[:60]!r} ends on {end}, outside the programme")
+                        continue
+                    target = _whole(period, "target")
+                    if target is not None:
+                        total += target
+                        targets[(code, end)] = Row({
+                            "scope": "project", "project_id": project_id, "metric": code, "due_date": end,
+                            "target": float(total), "baseline": float(baseline) if baseline is not None else None,
+                            "note": f"IATI result: {self.narrative(result.find('title'))[:120]}"},
+                            identifier, period.sourceline, f"result period ending {end}")
+                    actual = _whole(period, "actual")
+                    if actual is not None and 0 <= actual <= OUTCOME_MAX:
+                        quarter = calendar.quarter_start(end)
+                        row = actuals.setdefault((code, quarter), Row({
+                            "project_id": project_id, "iso3": iso3, "period": quarter, "indicator": code, "value": 0},
+                            identifier, period.sourceline, f"result period ending {end}"))
+                        row.values["value"] += int(actual.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+                    elif actual is not None:
+                        self.outcome.notes.append(f"the actual {actual} of {title[:60]!r} ({end}) is outside 0 to "
+                                                  f"{OUTCOME_MAX:,}: not imported")
+        return list(targets.values()), list(actuals.values())
 
     def _done(self) -> Outcome:
         outcome = self.outcome
@@ -809,7 +867,7 @@ class _Mapper:
     def tables(self, current: dict) -> dict[str, list[Row]]:
         """Every table to import: the projects and partners of the activities that map; countries and institutions
         in use, updated and added to with those they name."""
-        rows = {name: [] for name in TABLES}
+        rows = {name: [] for name in (*TABLES, "targets", "outcomes")}
         for o in self.out.outcomes:
             if o.status == MAPS:
                 for name, built in o.rows.items():
@@ -825,6 +883,13 @@ class _Mapper:
         rows["countries"] = [Row(row, "", 0) for row in current["countries"].to_pylist()] + new
         self.out.rows = rows
         return rows
+
+
+def _whole(period, tag: str) -> Decimal | None:
+    """A result period's total target or actual: the values of its `tag` elements without a dimension, added up."""
+    values = [_decimal(e.get("value"), None) for e in period.findall(tag) if e.find("dimension") is None]
+    values = [v for v in values if v is not None]
+    return sum(values, Decimal(0)) if values else None
 
 
 def _decimal(text: str | None, default):
@@ -957,7 +1022,7 @@ def import_iati(path: str | Path, data_dir: str | Path | None = None, programme:
         definition = store.load_definition(current_version.path)
         current = {name: store.read_table(current_version.path, name) for name in schema.TABLE_NAMES}
     section(definition)
-    mapper = _Mapper(definition, current, NEW_REGION if new else "")
+    mapper = _Mapper(definition, current, NEW_REGION if new else "", results=new)
     for activity in stream(path, report, shown):
         mapper.activity(activity)
     done = IatiImport(extract_io.ImportResult(report), mapper.out)
@@ -989,9 +1054,11 @@ def import_iati(path: str | Path, data_dir: str | Path | None = None, programme:
         folder = Path(work)
         for name in TABLES:
             _write(folder / f"{name}.parquet", name, rows[name])
-        if new:  # nothing reported yet: empty tables (targets, optional, left out)
+        if new:  # nothing reported yet but the file's results: outcomes and targets from them, the rest empty
             for name in schema.MAY_BE_EMPTY:
-                _write(folder / f"{name}.parquet", name, [])
+                _write(folder / f"{name}.parquet", name, rows.get(name, []))
+            if rows["targets"]:
+                _write(folder / "targets.parquet", "targets", rows["targets"])
             definition.write(folder)
         result = extract_io.import_extract(folder, data_dir, who, display=shown, programme=definition.id,
                                            prepare=prepare, origin=path, new_programme=new)
@@ -1081,6 +1148,22 @@ UNCLASSIFIED = "Not classified"  # a new programme's fallback theme
 TEXT_NAME = 120  # the longest name a new programme's definition is given (a theme's, the programme's)
 
 
+def _indicator_codes(indicators: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """A code for each result indicator (from its title: iati_ and its words, made unique), in the file's order."""
+    import unicodedata
+
+    out: dict[str, tuple[str, str]] = {}
+    for title, result in indicators.values():
+        words = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().casefold()
+        stem = "iati_" + (re.sub(r"[^a-z0-9]+", "_", words).strip("_")[:36] or "indicator")
+        code, n = stem, 1
+        while code in out:
+            n += 1
+            code = f"{stem}_{n}"
+        out[code] = (title, result)
+    return out
+
+
 def starting_definition(path: Path, programme_id: str, report: validate.Report,
                         shown: str) -> programmes.Programme | None:
     """The definition of a programme started from the IATI file at `path` alone (None, with the reason in `report`,
@@ -1097,6 +1180,7 @@ def starting_definition(path: Path, programme_id: str, report: validate.Report,
     currencies: collections.Counter = collections.Counter()
     days: list[dt.date] = []
     sectors: dict[tuple[str, str], str] = {}
+    indicators: dict[str, tuple[str, str]] = {}  # a result indicator's title, by its title folded: (title, result)
     seen = validate.Report()
     for activity in stream(path, seen, shown):
         element = activity.element
@@ -1116,6 +1200,14 @@ def starting_definition(path: Path, programme_id: str, report: validate.Report,
             key = (sector.get("vocabulary") or DAC_SECTOR, sector.get("code") or "")
             if key[1] and key[0] in programmes.SECTOR_VOCABULARIES:
                 sectors.setdefault(key, _clean(sector.findtext("narrative")))
+        for result in element.findall("result"):
+            for indicator in result.findall("indicator"):
+                title = _clean(indicator.findtext("title/narrative"))
+                if title and (indicator.get("measure") or UNIT) == UNIT:
+                    indicators.setdefault(title.casefold(), (title, _clean(result.findtext("title/narrative"))))
+                for end in indicator.iterfind("period/period-end"):
+                    with contextlib.suppress(ValueError):
+                        days.append(dt.date.fromisoformat((end.get("iso-date") or "")[:10]))
     if not seen.ok:
         for p in seen.problems:
             report.add(p.file, p.row, p.column, p.value, p.rule, p.message)
@@ -1141,7 +1233,12 @@ def starting_definition(path: Path, programme_id: str, report: validate.Report,
         "start": dt.date(start.year, 1, 1).isoformat(), "end": dt.date(end.year, 12, 31).isoformat(),
         "phases": [{"name": f"{start.year} to {end.year}", "first_day": dt.date(start.year, 1, 1).isoformat(),
                     "last_day": dt.date(end.year, 12, 31).isoformat()}],
-        "illustrative": False, "indicators": [], "reference_figures": [],
+        "illustrative": False, "reference_figures": [],
+        "indicators": [{"code": code, "label": title[:TEXT_NAME], "unit": "units", "aggregation": "sum",
+                        "format": "count", "headline": False, "description": f"IATI result: {result}"[:TEXT_NAME],
+                        "how_counted": "Each result period's actual in the IATI file, reported in the quarter the "
+                                       "period ends, added up; targets added up to each period's end."}
+                       for code, (title, result) in _indicator_codes(indicators).items()],
         "description": f"Started from the IATI file {shown}: its activities are the projects. Training, "
                        "volunteering, outcomes and partnership scores are not reported yet.",
         "iati": {"reporting_org_ref": publisher[0], "language": language if re.fullmatch("[a-z]{2}", language) else "en",
