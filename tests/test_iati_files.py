@@ -247,3 +247,26 @@ def test_every_refused_activity_is_printed_none_left_off(iati_store, tmp_path, c
     said = capsys.readouterr().out
     assert all(f"{fx.PUBLISHER}-R{n:03d}, recipient-country" in said for n in range(60))
     assert "refused (60)" in said and "… and" not in said
+
+
+@pytest.mark.parametrize("case", ["billion laughs", "deeply nested", "an external entity"])
+def test_hostile_files_are_refused_quickly_and_change_nothing(case, iati_store, tmp_path):
+    if case == "billion laughs":
+        entities = "".join(f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10))
+        data = (f'<?xml version="1.0"?>\n<!DOCTYPE iati-activities [<!ENTITY l0 "lol">{entities}]>\n'
+                '<iati-activities version="2.03"><iati-activity>&l9;</iati-activity></iati-activities>').encode()
+        rule = "iati-unsafe"
+    elif case == "deeply nested":
+        data = b'<iati-activities version="2.03"><iati-activity>' + b"<a>" * 100_000 + b"</a>" * 100_000 + \
+            b"</iati-activity></iati-activities>"
+        rule = "iati-not-xml"
+    else:
+        data = (b'<?xml version="1.0"?>\n<!DOCTYPE iati-activities [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
+                b'<iati-activities version="2.03"><iati-activity><iati-identifier>&x;</iati-identifier>'
+                b'</iati-activity></iati-activities>')
+        rule = "iati-unsafe"
+    before = snapshot(iati_store)
+    done = iati.import_iati(_file(tmp_path, data), data_dir=iati_store, accept_valid=True)
+    assert not done.ok and [p.rule for p in done.report.problems] == [rule]
+    assert done.report.problems[0].row is not None
+    assert snapshot(iati_store) == before
