@@ -348,12 +348,6 @@ def _checked(element, root, file_version: str) -> Activity:
     return Activity(element, version, identifier, line, hierarchy, errors, more)
 
 
-def read(path: Path, report: validate.Report, shown: str, limits: readers.Limits = readers.LIMITS):
-    """Every activity of the file at `path` (see `stream`), or None with the reason in `report`."""
-    activities = list(stream(path, report, shown, limits))
-    return activities if report.ok else None
-
-
 # ---- mapping activities onto the programme's tables -----------------------------------------------
 
 MAPS, IMPORTED, REFUSED, LEFT_OUT = "maps", "imported", "refused", "left out"  # what became of an activity
