@@ -106,3 +106,20 @@ def test_results_become_indicators_targets_and_outcomes(started):
                for r in store.read_table(active.path, "outcomes").to_pylist()}
     assert targets == want_targets and want_targets
     assert actuals == want_actuals and want_actuals
+
+
+def test_an_empty_fact_table_never_wipes_out_rows_in_use(tmp_path):
+    """A table of training with no rows imports for a programme that reports none; into one with rows it is
+    refused (it would remove them all), and nothing changes."""
+    from impact.ingest import extract_io
+    from impact.model import schema
+
+    root = make_store(ROOT / "data", tmp_path / "store")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "training.csv").write_text(",".join(schema.table("training").column_names) + "\n", encoding="utf-8")
+    before = snapshot(root)
+    result = extract_io.import_extract(folder, root)
+    assert not result.ok and [p.rule for p in result.report.problems] == ["no-rows"]
+    assert "would remove them all" in result.report.problems[0].message
+    assert snapshot(root) == before
