@@ -255,17 +255,46 @@ def _import(args: argparse.Namespace) -> int:
 def _import_iati(args: argparse.Namespace) -> int:
     from impact.interchange import iati
 
-    done = iati.import_iati(args.path, args.data_dir, programme=args.programme)
-    if not done.ok:
+    report = Path(args.report) if args.report else None
+    if report is not None and report.suffix.lower() != ".csv":
+        raise ValueError(f"--report {args.report}: the report is a CSV file; name it FILE.csv")
+    done = iati.import_iati(args.path, args.data_dir, programme=args.programme, accept_valid=args.accept_valid)
+    if report is not None and done.mapped is not None:
+        report.write_bytes(done.activity_csv())
+    refused = [o for o in done.outcomes if o.status == iati.REFUSED]
+    own = {(o.identifier, r.rule) for o in refused for r in o.reasons}
+    whole_file = [p for p in done.report.ordered() if (p.value, p.rule) not in own]
+    if not done.outcomes and not done.report.ok:  # the file itself cannot be read
         print(done.report.to_text(limit=args.show))
+    elif done.outcomes:
+        print(done.summary())
+        for p in whole_file:
+            print(f"- {p.file}{f', line {p.row}' if p.row else ''}: {p.message} [{p.rule}]")
+        listed = sum(len(o.reasons) for o in refused) if not args.accept_valid else 0  # in the report too
+        hidden = done.report.total - listed - len(whole_file)
+        if hidden > 0:  # problems of the file the import's checks counted without details (kinds as above)
+            print(f"… and {hidden:,} more problems of the file of the same kinds as above.")
+        if refused:  # every one, none left off (--show limits only the problems of a file that cannot be read)
+            print(f"refused ({len(refused):,}):")
+            for o in refused:
+                for r in o.reasons:
+                    print(f"- {o.identifier or f'line {o.line}'}, {r.element}, line {r.line or o.line}: {r.message} "
+                          f"[{r.rule}]")
+        if refused and not args.accept_valid and done.mapped.count(iati.MAPS):
+            print(f"To import the {done.mapped.count(iati.MAPS):,} activities that map and leave these out, run "
+                  "again with --accept-valid.")
+    if report is not None and done.mapped is not None:
+        print(f"wrote {report}: every activity's outcome and reason")
+    if not done.ok:
         return 1
     mapped, result = done.mapped, done.result
-    print(f"No problems found in {args.path}: {mapped.activities} activities read as projects, "
+    print(f"Imported from {args.path}: {mapped.count(iati.IMPORTED)} activities read as projects, "
           f"{mapped.institutions_added} institution(s) and {len(mapped.countries_added)} countr"
           f"{'y' if len(mapped.countries_added) == 1 else 'ies'} added"
           f"{' (' + ', '.join(mapped.countries_added) + ')' if mapped.countries_added else ''}.")
-    print(f"version {result.version} of programme {result.programme} is now "
-          f"active (was {result.previous}); tables imported: {', '.join(result.replaced)}")
+    was = f"was {result.previous}" if result.previous else "a new programme, its definition read from the file"
+    print(f"version {result.version} of programme {result.programme} is now active ({was}); tables imported: "
+          f"{', '.join(result.replaced)}")
     return 0
 
 
@@ -484,10 +513,14 @@ def build_parser() -> argparse.ArgumentParser:
     mapping_cli.add_recipe_options(imp)
     imp.set_defaults(run=_import)
 
-    imp_iati = commands.add_parser("import-iati", help="read an IATI 2.03 activity file into the programme's projects "
+    imp_iati = commands.add_parser("import-iati", help="read an IATI 2.0x activity file into the programme's projects "
                                                        "and make it active")
-    imp_iati.add_argument("path", help="FILE.xml: IATI activity XML, version 2.03")
+    imp_iati.add_argument("path", help="FILE.xml: IATI activity XML, version 2.01, 2.02 or 2.03")
     add_store_options(imp_iati)
+    imp_iati.add_argument("--accept-valid", action="store_true",
+                          help="import the activities that map and list the refused ones (default: all or nothing)")
+    imp_iati.add_argument("--report", metavar="FILE.csv",
+                          help="write every activity's outcome (imported, refused, left out) and reason to this CSV")
     add_show_option(imp_iati)
     imp_iati.set_defaults(run=_import_iati)
 

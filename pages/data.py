@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from impact.app import auth, mapping_view, navigation, returns_view, session
+from impact.app import auth, iati_view, mapping_view, navigation, returns_view, session
 from impact.app.text import plain
 from impact.ingest import extract_io, validate
 from impact.model import dictionary, schema
@@ -185,6 +185,8 @@ with import_tab:
         mapping_view.import_spreadsheet()
         st.header("Import with recipe")
         mapping_view.import_with_recipe()
+        st.header("Import a funder's IATI file")
+        iati_view.import_iati(programme_id)
 
 with returns_tab:
     if not auth.is_admin():

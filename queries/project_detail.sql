@@ -10,6 +10,6 @@ select p.project_id, p.title, p.theme, p.grant_type, p.phase, p.iso3, c.name as 
        (select coalesce(sum(volunteers), 0) from volunteering v where v.project_id = p.project_id) as volunteers
 from projects p
 join countries c on c.iso3 = p.iso3
-join institutions uk on uk.institution_id = p.uk_lead_id
-join institutions os on os.institution_id = p.overseas_lead_id
+left join institutions uk on uk.institution_id = p.uk_lead_id
+left join institutions os on os.institution_id = p.overseas_lead_id
 where p.project_id = $project_id

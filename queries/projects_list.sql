@@ -40,8 +40,8 @@ select p.project_id, p.title, uk.name as uk_lead, os.name as overseas_lead, p.co
        p.end_date, p.budget_gbp, coalesce(t.trainees, 0) as trainees, coalesce(v.volunteer_days, 0) as volunteer_days,
        p.matching
 from p
-join institutions uk on uk.institution_id = p.uk_lead_id
-join institutions os on os.institution_id = p.overseas_lead_id
+left join institutions uk on uk.institution_id = p.uk_lead_id
+left join institutions os on os.institution_id = p.overseas_lead_id
 left join t using (project_id)
 left join v using (project_id)
 order by p.project_id

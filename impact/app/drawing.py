@@ -22,7 +22,7 @@ from impact.app import chart_menu, navigation, session, sidebar, streamlit_compa
 from impact.app.text import plain
 from impact.charts import catalog, export
 from impact.charts.export import column_label
-from impact.model import metrics
+from impact.model import metrics, schema
 from impact.model.metrics import NUMBER_FORMATS, format_metric, format_value, metric
 
 # Plotly fetches map outlines from here (static/world_110m.json), never from its CDN.
@@ -146,10 +146,22 @@ def canonical(values: dict) -> str:
     return repr(sorted(values.items()))
 
 
+def _nothing_to_draw(spec: catalog.ChartSpec) -> str:
+    """Why a chart is empty: nothing reported yet in the table its metrics count (a programme started from an IATI
+    file, say), or nothing under the filters."""
+    rows = session.database().manifest.get("rows", {})
+    sources = {metrics.metric(v).source for v in spec.values if metrics.is_metric(v)}
+    facts = sorted(s for s in sources if s in schema.FACT_TABLES)
+    if rows and facts and not any(rows.get(name) for name in facts):
+        return (f"{spec.title}: not reported yet. This programme has no {' or '.join(facts)} rows yet; they appear "
+                "here once imported (Data page, or returns from partners).")
+    return f"{spec.title}: no results for these filters."
+
+
 def _show(spec: catalog.ChartSpec, frame: pd.DataFrame, drawn: Drawing, options: dict | None, *, key: str,
           provenance, deck: bool, **plotly_kwargs):
     if drawn.figure is None:
-        st.info(plain(spec.when_empty or f"{spec.title}: no results for these filters."))
+        st.info(plain(spec.when_empty or _nothing_to_draw(spec)))
         return None
     # The chart, its caption and, under them, its numbers in an expander drawn when opened (a hidden grid costs the
     # server and the browser on every run; an expander costs the browser a fifth of what a pair of tabs did).

@@ -113,6 +113,16 @@ def import_extract(source: str | Path, location: str | Path | None = None, who: 
                 return result
             if not report.ok:
                 return result
+            for raw in raws:  # an empty table (nothing reported yet) never wipes out rows in use
+                if current is not None and not len(raw.rows) and raw.table in store.table_files(current.path):
+                    in_use_rows = store.read_table(current.path, raw.table).num_rows
+                    if in_use_rows:
+                        report.add(raw.file, None, "", "", "no-rows",
+                                   f"The file has no rows, and the data in use has {in_use_rows:,} rows of "
+                                   f"{raw.table}: importing it would remove them all. Leave the file out to keep "
+                                   "them (tables left out are kept), or give it its rows.")
+            if not report.ok:
+                return result
             current_definition = store.load_definition(current.path) if current else None
             definition = new_definition or current_definition
             imported = {r.table for r in raws} | {f.table for f in files}

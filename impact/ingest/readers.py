@@ -358,7 +358,7 @@ def _header(raw: list, source: SourceFile, report: Report, header_row: int) -> l
 
 def _finish(source: SourceFile, report: Report, header: list[str], columns: _Columns,
             header_row: int, spreadsheet: bool) -> RawTable | None:
-    if not columns.rows:
+    if not columns.rows and source.table not in schema.MAY_BE_EMPTY:  # those are read as empty: not reported yet
         if not schema.table(source.table).optional:  # an optional table with no rows is left as it is
             report.add(source.name, header_row, "", "", "no-rows", "The file has a header but no data rows.")
         return None
@@ -651,7 +651,7 @@ def _read_parquet(source: SourceFile, report: Report, limits: Limits) -> RawTabl
     if table.num_rows != meta.num_rows:
         report.add(source.name, None, "", "", "unreadable", "The file's row count does not match its metadata.")
         return None
-    if table.num_rows == 0:
+    if table.num_rows == 0 and source.table not in schema.MAY_BE_EMPTY:
         report.add(source.name, None, "", "", "no-rows", "The file has no rows.")
         return None
     columns: dict[str, pa.Array] = {}

@@ -612,7 +612,7 @@ def _check_sides(report: Report, tables: dict[str, Checked]) -> None:
     if inst.imported:
         uk = _mask(pc.equal(inst.typed["side"], "UK"))
         gbr = _mask(pc.equal(inst.typed["iso3"], "GBR"))
-        both = inst.valid("side") & inst.valid("iso3")
+        both = inst.valid("side") & inst.valid("iso3") & ~_mask(pc.equal(inst.typed["side"], "not known"))
         _flag(report, inst, "iso3", both & (uk != gbr), "side-mismatch",
               lambda v, i: f"Side is {inst.value('side', i)} but the country is {v}; UK institutions are in "
                            "GBR and overseas institutions are not.")
@@ -632,7 +632,8 @@ def _check_sides(report: Report, tables: dict[str, Checked]) -> None:
     if partners is not None and _relevant(tables, "project_partners", "institutions") and "role" in partners.typed:
         actual = partners.series("institution_id").map(sides)
         role = partners.series("role")
-        expected = role.str.startswith("UK").map({True: "UK", False: "Overseas"})
+        expected = role.map(lambda r: r.split()[0] if isinstance(r, str) and r.split()[0] in ("UK", "Overseas")
+                            else "not known" if isinstance(r, str) else None)
         wrong = (actual.notna() & expected.notna() & (actual != expected)).to_numpy()
         _flag(report, partners, "role", wrong, "role-side",
               lambda v, i: f"The role {v} needs a{'' if v.startswith('UK') else 'n'} "

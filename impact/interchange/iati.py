@@ -1,4 +1,4 @@
-"""IATI activity XML 2.03: the shipped schema, reading a file safely, and importing its activities.
+"""IATI activity XML: the shipped 2.03 schema, reading a 2.0x file safely, and importing its activities.
 
 IATI (the International Aid Transparency Initiative) is the standard behind DevTracker and d-portal. The
 official 2.03 schema ships unchanged in `schemas/iati-2.03/`; `xsd()` loads it offline and `check`
@@ -6,13 +6,17 @@ validates a document against it. Publishing the programme (one activity per proj
 against targets) needs the query layer's actuals, so it lives there (`impact.query.iati`); this module
 reads a file back.
 
-`import_iati` maps a file's activities onto the programme's projects, partner institutions, project
-partners and countries and imports them through `extract_io.import_extract`, like every import: validated,
-a new version when all is well, nothing changed when anything cannot be mapped — every activity that
-cannot is named with its identifier, its line and the reason. Projects and project partners are replaced
-by the file's activities; countries and institutions are the ones in use, updated and added to from the
-file; training, volunteering, outcomes, self-assessments and targets are kept, so they must still refer to
-projects in the file.
+`import_iati` reads a file of any 2.0x version (2.01, 2.02, 2.03; the version per activity when the root
+has none) one activity at a time (`stream`: lxml iterparse, each element freed once mapped, so a large file
+stays small in memory), checks each activity against the 2.03 schema on its own, and maps it onto the
+programme's projects, partner institutions, project partners and countries by the rules in `_Mapper` and the
+definition's `iati` choices. Every activity gets an outcome (`Outcome`): it maps, or it is refused with every
+reason (its identifier, the element, the line and why), or it is left out (another hierarchy level). With any
+activity refused nothing is written unless the manager accepts importing the ones that map (`accept_valid`);
+then they are imported through `extract_io.import_extract`, like every import: validated, one new version.
+Projects and project partners are replaced by the file's activities; countries and institutions are the ones
+in use, updated and added to from the file; training, volunteering, outcomes, self-assessments and targets
+are kept, so they must still refer to projects in the file.
 
 What IATI has no place for travels in attributes of the dashboard's own namespace (`NS`; the schema
 allows attributes of another namespace on these elements), so that export then import gives back the same
@@ -24,6 +28,7 @@ these attributes (published by another tool) is read by the rules in `_Mapper`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -34,7 +39,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
 from impact.ingest import extract_io, readers, validate
-from impact.model import iso3166, schema
+from impact.model import calendar, cells, iso3166, schema
 from impact.storage import store
 from impact.model import programme as programmes
 
@@ -46,36 +51,44 @@ NS_PREFIX = "impact"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 # IATI codelists (the values used here)
-FUNDING, EXTENDING, IMPLEMENTING = "1", "3", "4"  # OrganisationRole (2 is Accountable)
+FUNDING, ACCOUNTABLE, EXTENDING, IMPLEMENTING = "1", "2", "3", "4"  # OrganisationRole
 PLANNED_START, ACTUAL_START, PLANNED_END, ACTUAL_END = "1", "2", "3", "4"  # ActivityDateType
 PIPELINE, IMPLEMENTATION, FINALISATION, CLOSED = "1", "2", "3", "4"  # ActivityStatus
 DAC_SECTOR, OWN_SECTOR = "1", "99"  # SectorVocabulary: DAC 5-digit; the reporting organisation's own
 ORIGINAL_BUDGET, REVISED_BUDGET = "1", "2"  # BudgetType
 COMMITTED = "2"  # BudgetStatus
 OUTPUT = "1"  # ResultType
+COMMITMENT = "2"  # TransactionType
+OUTCOME_MAX = 10_000_000  # the largest value of one outcomes row (schema)
 UNIT, PERCENTAGE = "1", "2"  # IndicatorMeasure
 
 TABLES = ("countries", "institutions", "projects", "project_partners")  # what an IATI import replaces
 KEPT = ("training", "volunteering", "outcomes", "partnership_scores", "targets")  # rows that name projects
 RULES = {  # every problem an IATI import names, and what it means
-    "iati-not-xml": "the file is not XML (the line of the first error is named)",
+    "iati-not-xml": "the file is not XML, or not UTF-8 (the line of the first error is named)",
     "iati-unsafe": "the file declares a DOCTYPE or entities, which IATI files never do",
     "iati-not-iati": "XML whose root is not iati-activities",
-    "iati-version": "IATI 1.x, 2.01 or 2.02, or no version: only 2.03 is read",
-    "iati-schema": "the file breaks the IATI 2.03 schema",
+    "iati-version": "IATI 1.x (a converter is named), a version other than 2.01, 2.02, 2.03, or none on the root "
+                    "and the activity",
+    "iati-schema": "the activity breaks the IATI 2.03 schema (2.01 and 2.02 activities are checked against it too)",
     "iati-no-activities": "the file holds no activity",
+    "iati-nothing-maps": "no activity of the file can be imported",
+    "iati-hierarchy": "the activity is of another hierarchy level than the one imported (left out, not refused)",
     "iati-duplicate-activity": "two activities with the same project id",
-    "iati-unmapped-sector": "no sector of the activity names a theme of the programme",
+    "iati-unmapped-sector": "no sector of the activity names a theme of the programme, and there is no fallback theme",
     "iati-ambiguous-sector": "the DAC purpose code is given to several themes",
-    "iati-no-country": "no recipient country, or several",
+    "iati-no-country": "no recipient country (a region only), or several when iati.several_countries is refuse",
     "iati-unknown-country": "a recipient country that is not an ISO 3166-1 alpha-2 code",
     "iati-unknown-region": "a country new to the programme whose region cannot be known",
-    "iati-missing-date": "no start or no end date",
+    "iati-missing-date": "no start date",
+    "iati-outside-programme": "the activity starts before the programme or ends after it",
     "iati-no-phase": "the start date falls in no phase of the programme",
-    "iati-budget": "no budget, or a budget in another currency",
-    "iati-partners": "no implementing organisations, no UK or no overseas one, or one whose country is unknown",
+    "iati-budget": "no budget (nor commitment) with a value",
+    "iati-currency": "an amount in another currency without the definition's rate for its year",
+    "iati-partners": "no organisation to take as the project's partner, or (iati.partner_required) no lead on a side",
     "iati-institution-conflict": "one institution id given two names or countries",
     "iati-removes-project": "a project in use, with rows that name it, is not in the file",
+    "iati-new-programme": "a programme cannot be started from the file (no publisher, no dates)",
 }
 NO_SECTION = (
     "the programme's definition ({file}) has no \"iati\" section, which publishing to and reading from IATI needs. "
@@ -149,7 +162,15 @@ def check(document) -> list[tuple[int, str]]:
     return [(error.line, error.message) for error in validator.error_log]
 
 
-# ---- reading a file safely ----------------------------------------------------------------------
+# ---- reading a file safely, one activity at a time ------------------------------------------------
+
+READ = ("2.01", "2.02", "2.03")  # the versions read; 2.01 and 2.02 activities are checked against the 2.03 schema
+SCHEMA_MESSAGES = 10  # schema messages kept per activity (the rest are counted), so a broken file stays bounded
+CONVERTER = ("IATI 1.x files must be converted to 2.0x before they can be read: the IATI Datastore "
+             "(datastore.iatistandard.org) serves every publisher's activities as IATI 2.03 (download the "
+             "publisher's activities from it), and IATI's guide \"Migrating from versions 1.x to version 2.01\" "
+             "lists every change for a publisher converting their own file.")
+
 
 def parser():
     """An lxml parser for files from outside: no entities, no DTD, no network, no huge trees."""
@@ -159,29 +180,117 @@ def parser():
                            dtd_validation=False, remove_comments=True, remove_pis=True)
 
 
-def read(path: Path, report: validate.Report, shown: str, limits: readers.Limits = readers.LIMITS):
-    """The parsed IATI 2.03 activity file at `path`, or None with the reason in `report` (its file, line and rule)."""
+@dataclass
+class Activity:
+    """One activity as read: its element (under a root of its own, checked), version, identifier and line."""
+
+    element: object
+    version: str
+    identifier: str
+    line: int
+    hierarchy: int
+    schema_errors: list[tuple[int, str]]
+    schema_more: int = 0  # schema messages beyond SCHEMA_MESSAGES, counted only
+
+
+def stream(path: Path, report: validate.Report, shown: str, limits: readers.Limits = readers.LIMITS):
+    """Each activity of the IATI 2.0x file at `path`, read one at a time (lxml iterparse; each element is freed
+    once used) and checked against the 2.03 schema on its own; problems of the whole file go to `report` (its
+    file, line and rule) and stop the reading."""
     from lxml import etree
 
     size = path.stat().st_size
     if size > limits.file_bytes:
         report.add(shown, None, "", "", "iati-not-xml", f"The file is {size:,} bytes; the limit is "
                                                         f"{limits.file_bytes:,}. Split it by activity.")
-        return None
+        return
+    events = etree.iterparse(str(path), events=("start", "end"), resolve_entities=False, no_network=True,
+                             load_dtd=False, dtd_validation=False, huge_tree=False, remove_comments=True,
+                             remove_pis=True)
+    root, version, depth = None, "", 0
     try:
-        tree = etree.parse(str(path), parser())
+        for event, element in events:
+            if event == "start":
+                depth += 1
+                if root is None:
+                    root = element
+                    version = _root(root, report, shown)
+                    if version is None:
+                        return
+                continue
+            depth -= 1
+            if depth != 1:
+                continue
+            if element.tag == "iati-activity":
+                yield _checked(element, root, version)
+            element.clear()
+            while element.getprevious() is not None:  # whatever came before is done with
+                del root[0]
     except etree.XMLSyntaxError as error:
-        line, column = error.position if error.position else (error.lineno or 1, 0)
-        reason = re.sub(r", line \d+, column \d+$", "", error.msg or "unreadable")
+        line, column = error.position if error.position and error.position[0] else (error.lineno or 1, 0)
+        _not_xml(report, shown, path, line, column, error.msg or "unreadable")
+    except OSError as error:  # libxml2 reports some encoding errors as a read error, without the line
+        _not_xml(report, shown, path, None, 0, str(error))
+    else:
+        if root is None:
+            _not_xml(report, shown, path, 1, 0, "the file is empty")
+
+
+def _not_xml(report: validate.Report, shown: str, path: Path, line: int | None, column: int, reason: str) -> None:
+    bad = _bad_utf8(path)
+    if bad is not None and ("encoding" in reason.casefold() or "utf-8" in reason.casefold() or line is None):
+        line, column, byte = bad
         report.add(shown, line, "", "", "iati-not-xml",
-                   f"The file is not XML: line {line}, column {column}: {reason}. An IATI file is an XML document "
-                   f"whose root is <iati-activities version=\"{VERSION}\">.")
-        return None
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+                   f"The file is not UTF-8: line {line}, column {column} has the byte 0x{byte:02X}, which UTF-8 does "
+                   "not allow (often a character saved in Latin-1 or Windows-1252, such as é). Save the file as UTF-8 "
+                   "(or declare its encoding in <?xml … encoding=\"…\"?>) and import it again.")
+        return
+    reason = re.sub(r",? line \d+, column \d+.*$", "", reason)
+    report.add(shown, line, "", "", "iati-not-xml",
+               f"The file is not XML: line {line or 1}, column {column}: {reason}. An IATI file is an XML document "
+               f"whose root is <iati-activities version=\"{VERSION}\">.")
+
+
+def _bad_utf8(path: Path) -> tuple[int, int, int] | None:
+    """(line, column, byte) of the first byte that is not UTF-8 in a file that declares UTF-8 or nothing."""
+    import codecs
+
+    with open(path, "rb") as f:
+        head = f.read(200)
+        declared = re.match(rb"<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)", head.lstrip(b"\xef\xbb\xbf"))
+        if declared and declared.group(1).decode().casefold().replace("_", "-") not in ("utf-8", "utf8"):
+            return None
+        f.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        line, offset_of_line, offset = 1, 0, 0
+        while chunk := f.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                at = error.start
+                before = chunk[:at]
+                newlines = before.count(b"\n")
+                start = before.rfind(b"\n") + 1 if newlines else None
+                column = at - start + 1 if start is not None else offset + at - offset_of_line + 1
+                return line + newlines, column, chunk[at]
+            newlines = chunk.count(b"\n")
+            if newlines:
+                line += newlines
+                offset_of_line = offset + chunk.rfind(b"\n") + 1
+            offset += len(chunk)
+    return None
+
+
+def _root(root, report: validate.Report, shown: str) -> str | None:
+    """The file's version from its root ('' when the root gives none: then each activity's), or None when the file
+    cannot be read (the reason in `report`)."""
+    from lxml import etree
+
+    info = root.getroottree().docinfo
+    if info.doctype or info.internalDTD is not None:
         report.add(shown, 1, "", "", "iati-unsafe",
                    "The file declares a DOCTYPE; IATI files have none, and its entities are not read. Remove it.")
         return None
-    root = tree.getroot()
     tag = etree.QName(root)
     if tag.namespace or tag.localname != "iati-activities":
         kind = ("an IATI organisation file (iati-organisations), not an activity file"
@@ -191,30 +300,59 @@ def read(path: Path, report: validate.Report, shown: str, limits: readers.Limits
                    f"{kind}. An IATI activity file's root is <iati-activities version=\"{VERSION}\">.")
         return None
     version = (root.get("version") or "").strip()
-    if version != VERSION:
+    if version and version not in READ:
         report.add(shown, root.sourceline, "version", version, "iati-version", _version_message(version))
         return None
-    problems = check(tree)
-    for line, message in problems:
-        report.add(shown, line, "", "", "iati-schema", f"Not valid IATI {VERSION}: {message}")
-    return None if problems else tree
+    return version
 
 
 def _version_message(version: str) -> str:
-    if not version:
-        return (f"The file does not say which IATI version it is (iati-activities has no version attribute, which "
-                f"IATI 1.x files may leave out). It must be IATI {VERSION}: convert it and import again.")
     if version.startswith("1."):
-        return (f"The file is IATI version {version} (1.x). It must be converted to IATI {VERSION} before it can be "
-                "imported: IATI 2.01 changed, among other things, how text is written (narrative elements) and the "
-                "organisation role codes.")
-    if version in ("2.01", "2.02"):
-        return (f"The file is IATI version {version}; this import reads IATI {VERSION}, the version the dashboard "
-                f"publishes. Convert it to {VERSION} (or publish it again as {VERSION}) and import again.")
-    return f"The file says it is IATI version {version[:20]!r}; this import reads IATI {VERSION} only."
+        return f"The file is IATI version {version} (1.x). {CONVERTER}"
+    return (f"The file says it is IATI version {version[:20]!r}; this import reads IATI {', '.join(READ)} "
+            f"(the 2.0x versions).")
+
+
+def _checked(element, root, file_version: str) -> Activity:
+    """The activity moved under a root of its own and checked against the 2.03 schema. 2.01 and 2.02 activities are
+    checked against it too: IATI's decimal upgrades (2.01 to 2.02 to 2.03) only added optional elements and
+    attributes and allowed more occurrences (the standard's changelogs), so what is valid 2.01 or 2.02 is valid 2.03
+    once the version says so. A version on the activity itself (the IATI Datastore's downloads, whose root has none)
+    is the activity's and is taken off before the check, as the schema has no such attribute."""
+    from lxml import etree
+
+    identifier = _clean(element.findtext("iati-identifier"))
+    line = element.sourceline or 0
+    own = (element.attrib.pop("version", "") or "").strip()
+    version = own or file_version
+    try:
+        hierarchy = int(element.get("hierarchy") or 1)
+    except ValueError:
+        hierarchy = 1
+    wrapper = etree.Element("iati-activities", nsmap=root.nsmap)
+    for key, value in root.attrib.items():
+        wrapper.set(key, value)
+    wrapper.set("version", VERSION)
+    wrapper.append(element)  # leaves the file's tree: nothing of it stays in memory once mapped
+    errors: list[tuple[int, str]] = []
+    more = 0
+    if version in READ:
+        validator = xsd()
+        if not validator.validate(wrapper):
+            for error in validator.error_log:
+                if len(errors) < SCHEMA_MESSAGES:
+                    errors.append((error.line, error.message))
+                else:
+                    more += 1
+    return Activity(element, version, identifier, line, hierarchy, errors, more)
 
 
 # ---- mapping activities onto the programme's tables -----------------------------------------------
+
+MAPS, IMPORTED, REFUSED, LEFT_OUT = "maps", "imported", "refused", "left out"  # what became of an activity
+NOT_KNOWN = "not known"  # the side of an organisation whose country nobody can tell
+ROLE_CODES = {"implementing": IMPLEMENTING, "accountable": ACCOUNTABLE}
+
 
 @dataclass
 class Row:
@@ -227,13 +365,46 @@ class Row:
 
 
 @dataclass
+class Reason:
+    """Why an activity cannot be imported (or, for one that can, a choice made reading it): element, line, rule."""
+
+    element: str
+    line: int | None
+    rule: str
+    message: str
+
+
+@dataclass
+class Outcome:
+    """What became of one activity: it maps (then imported), refused with every reason, or left out (another
+    hierarchy level); `notes` are the choices made reading it (a country of several, a rate, an open end...)."""
+
+    identifier: str
+    line: int
+    hierarchy: int
+    version: str
+    status: str = MAPS
+    reasons: list[Reason] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    rows: dict[str, list[Row]] = field(default_factory=dict)
+    project_id: str = ""
+
+
+@dataclass
 class Mapped:
-    """The tables an IATI file maps to, row by row, and the activities read."""
+    """The tables an IATI file maps to, row by row, and what became of every activity."""
 
     rows: dict[str, list[Row]] = field(default_factory=lambda: {name: [] for name in TABLES})
     activities: int = 0
     countries_added: list[str] = field(default_factory=list)
     institutions_added: int = 0
+    outcomes: list[Outcome] = field(default_factory=list)
+    hierarchy: int | None = None  # the level imported
+    levels: tuple[int, ...] = ()  # the levels present
+
+    def count(self, status: str) -> int:
+        """How many activities have that outcome."""
+        return sum(1 for o in self.outcomes if o.status == status)
 
 
 def _attr(name: str) -> str:
@@ -249,31 +420,45 @@ def _language(code: str) -> str:
     return code.strip().casefold().split("-")[0]
 
 
-class _Mapper:
-    """Reads each activity into a project, its partners and its country, by these rules:
+def side_of(iso3: str | None) -> str:
+    """The side of an institution in a country (None: its country is not known)."""
+    if not iso3:
+        return NOT_KNOWN
+    return "UK" if iso3 == "GBR" else "Overseas"
 
-    - project_id: the identifier without the definition's prefix and a hyphen (the whole identifier when it
-      has another prefix); title: the title's narrative in the definition's language (else the first);
-    - theme: a sector of vocabulary 99 naming a theme, else the DAC sector (the largest share) whose purpose
-      code `iati.sectors` gives to exactly one theme;
-    - dates: actual start and end where given, else planned; phase: the phase holding the start;
+
+class _Mapper:
+    """Reads each activity into a project, its partners and its country, by these rules and the definition's
+    `iati` choices (`programmes.IATI_CHOICES`):
+
+    - project_id: the identifier without the definition's prefix and a hyphen; an identifier with another prefix
+      (another publisher's) is kept whole, as published; title: the title's narrative in the definition's
+      language, matched case-insensitively ("EN" is "en"), else the first narrative;
+    - theme: a sector of vocabulary 99 naming a theme, then `iati.sector_themes` (DAC 5-digit, DAC 3-digit, the
+      publisher's own vocabularies 99/98), then the DAC sector (the largest share) whose purpose code `iati.sectors`
+      gives to exactly one theme, else `iati.fallback_theme` (said in the report), else refused;
+    - dates: planned start, else actual start; planned end, else actual end, else open (the project is taken to run
+      to the programme's end, said in the report); phase: the phase holding the start;
     - grant type: the activity's own attribute, else the definition's first grant type (IATI has no grant types);
-    - country: the one recipient country (alpha-2 to alpha-3); a country new to the programme needs its region
-      (the dashboard's own attribute), its name comes from ISO 3166-1;
-    - budget: the original budgets (else the revised ones) added up, rounded to whole units, in the programme's
-      currency only;
-    - partners: the implementing organisations (role 4). An institution is known by the dashboard's own id
-      attribute, else its @ref, else its name among the institutions in use, else a new id made from its name
-      (IATI-<hash>); its country by the attribute, the institution in use, or the country of its @ref (GB-… is
-      the UK); its type by the attribute, the institution in use, else the definition's first institution type;
-      its role by the attribute, else the first UK and the first overseas organisation lead, the others partner.
+    - country: the recipient country (alpha-2 to alpha-3), of several the one with the largest percentage (or
+      refused, `iati.several_countries`); a region only is refused (the programme counts projects by country);
+      a country new to the programme needs its region (the dashboard's own attribute);
+    - budget: the original budgets (else the revised ones, else the commitments, transaction type 2) added up,
+      each converted to the programme's currency with its year's rate (`iati.exchange_rates`); an amount in a
+      currency without its year's rate refuses the activity (never added up across currencies);
+    - partners: the organisations of the first of `iati.lead_roles` present (implementing, accountable, the
+      reporting organisation). An institution is known by the dashboard's own id attribute, else its @ref, else
+      its name among the institutions in use, else a new id made from its name (IATI-<hash>: an organisation
+      without @ref is kept by name); its country by the attribute, the institution in use, or the country of its
+      @ref (GB-… is the UK), else not known; its side from its country (`side_of`); its role by the attribute,
+      else the first of each side leads. A partner on each side is needed only with `iati.partner_required`.
     """
 
-    def __init__(self, definition: programmes.Programme, current: dict, report: validate.Report, shown: str):
+    def __init__(self, definition: programmes.Programme, current: dict, default_region: str = "",
+                 results: bool = False):
         self.definition = definition
+        self.default_region = default_region  # a new programme's only region, for every country it meets
         self.iati = section(definition)
-        self.report = report
-        self.shown = shown
         self.language = self.iati.language or "en"
         self.themes = definition.values("theme")
         self.by_code: dict[str, list[str]] = {}
@@ -287,45 +472,130 @@ class _Mapper:
         self.out = Mapped()
         self.seen_projects: dict[str, int] = {}
         self.seen_institutions: dict[str, Row] = {}
+        self.new_countries: dict[str, Row] = {}
+        self.outcome: Outcome | None = None
+        # result indicators read as the programme's outcome indicators, by their label (a new programme's are made
+        # from the file's titles); only a programme started from the file takes results (its tables are empty)
+        self.results = results
+        self.indicator_codes = {i.label.casefold(): i.code for i in definition.indicators if i.aggregation == "sum"}
 
-    def problem(self, line: int | None, column: str, value, rule: str, message: str) -> None:
-        self.report.add(self.shown, line, column, value, rule, message)
+    def problem(self, line: int | None, element: str, rule: str, message: str) -> None:
+        self.outcome.reasons.append(Reason(element, line, rule, message))
 
     # -- one activity --
 
-    def activity(self, element) -> None:
-        identifier = _clean(element.findtext("iati-identifier"))
-        line = element.sourceline
+    def activity(self, read: Activity) -> Outcome:
+        element, identifier, line = read.element, read.identifier, read.line
+        self.outcome = outcome = Outcome(identifier, line, read.hierarchy, read.version)
+        self.out.outcomes.append(outcome)
+        self.out.activities += 1
+        name = f"Activity {identifier or f'on line {line}'}"
+        if read.version not in READ:
+            why = (f"is IATI version {read.version} (1.x). {CONVERTER}" if read.version.startswith("1.")
+                   else f"says it is IATI version {read.version[:20]!r}; the versions read are {', '.join(READ)}"
+                   if read.version else
+                   "does not say which IATI version it is: neither the file's root (iati-activities) nor the activity "
+                   "has a version attribute, as IATI 1.x files may leave out. A 2.0x file says its version on its "
+                   "root (or, from the IATI Datastore, on each activity).")
+            self.problem(line, "iati-activity", "iati-version", f"{name} {why}")
+            return self._done()
+        for error_line, message in read.schema_errors:
+            self.problem(error_line, "iati-activity", "iati-schema",
+                         f"{name}: not valid IATI {read.version} (checked against the IATI {VERSION} schema, which "
+                         f"accepts every valid 2.0x activity): {message}")
+        if read.schema_more:
+            self.problem(None, "iati-activity", "iati-schema",
+                         f"{name}: {read.schema_more:,} more schema problem(s) in this activity, not listed.")
+        if read.schema_errors:
+            return self._done()
         prefix = f"{self.iati.prefix}-"
         project_id = identifier[len(prefix):] if identifier.startswith(prefix) else identifier
-        name = f"Activity {identifier}"
-        self.out.activities += 1
+        outcome.project_id = project_id
         if project_id in self.seen_projects:
-            self.problem(line, "iati-identifier", identifier, "iati-duplicate-activity",
+            self.problem(line, "iati-identifier", "iati-duplicate-activity",
                          f"{name} is the project {project_id}, like the activity on line "
                          f"{self.seen_projects[project_id]}; each project is one activity.")
-            return
+            return self._done()
         self.seen_projects[project_id] = line
-        before = self.report.total
         theme = self.theme(element, name)
         start, end = self.dates(element, name)
-        phase = self.phase(start, line, name)
-        iso3 = self.country(element, name)
+        phase = self.phase(start, end, line, name)
+        iso3 = self.country(element, name, identifier)
         budget = self.budget(element, name)
         partners = self.partners(element, name, identifier)
-        if self.report.total > before:
-            return
+        if outcome.reasons:
+            return self._done()
         grant = element.get(_attr("grant-type")) or self.definition.values("grant_type")[0]
-        leads = {role: inst for inst, role, _ in partners if role in ("UK lead", "Overseas lead")}
-        self.out.rows["projects"].append(Row({
+        leads = {role: inst for inst, role, _ in partners}
+        outcome.rows["projects"] = [Row({
             "project_id": project_id, "title": self.narrative(element.find("title")), "theme": theme,
-            "grant_type": grant, "phase": phase, "iso3": iso3, "uk_lead_id": leads["UK lead"],
-            "overseas_lead_id": leads["Overseas lead"], "start_date": start, "end_date": end, "budget_gbp": budget,
-        }, identifier, line))
-        for institution_id, role, org_line in partners:
-            self.out.rows["project_partners"].append(Row({"project_id": project_id, "institution_id": institution_id,
-                                                          "role": role}, identifier, org_line,
-                                                         f"participating organisation {institution_id}"))
+            "grant_type": grant, "phase": phase, "iso3": iso3, "uk_lead_id": leads.get("UK lead"),
+            "overseas_lead_id": leads.get("Overseas lead"), "start_date": start, "end_date": end,
+            "budget_gbp": budget,
+        }, identifier, line)]
+        outcome.rows["project_partners"] = [
+            Row({"project_id": project_id, "institution_id": institution_id, "role": role}, identifier, org_line,
+                f"participating organisation {institution_id}") for institution_id, role, org_line in partners]
+        if self.results:
+            outcome.rows["targets"], outcome.rows["outcomes"] = self.result_rows(element, project_id, iso3,
+                                                                                 identifier)
+        elif element.find("result") is not None:
+            self.outcome.notes.append("results not imported: only a programme started from the file takes them")
+        return self._done()
+
+    def result_rows(self, element, project_id: str, iso3: str, identifier: str) -> tuple[list[Row], list[Row]]:
+        """The activity's result indicators (measure 1, units) as the project's targets and outcomes: each period's
+        target added up to its end (a target is cumulative here), each period's actual reported in the quarter its
+        period ends; the indicator's baseline kept beside each target. Other indicators are said in the notes."""
+        targets: dict[tuple[str, dt.date], Row] = {}
+        actuals: dict[tuple[str, dt.date], Row] = {}
+        first, last = self.definition.start, self.definition.end
+        for result in element.findall("result"):
+            for indicator in result.findall("indicator"):
+                title = self.narrative(indicator.find("title"))
+                code = self.indicator_codes.get(title.casefold())
+                if code is None or (indicator.get("measure") or UNIT) != UNIT:
+                    self.outcome.notes.append(f"result indicator {title[:60]!r} not imported ("
+                                              f"{'not counted in units' if code else 'not an indicator of the programme'})")
+                    continue
+                baseline = next((_decimal(b.get("value"), None) for b in indicator.findall("baseline")
+                                 if b.find("dimension") is None), None)
+                total = Decimal(0)
+                periods = sorted(indicator.findall("period"), key=lambda p: (p.find("period-end").get("iso-date") or ""))
+                for period in periods:
+                    try:
+                        end = dt.date.fromisoformat((period.find("period-end").get("iso-date") or "")[:10])
+                    except ValueError:
+                        continue
+                    if not first <= end <= last:
+                        self.outcome.notes.append(f"a period of {title[:60]!r} ends on {end}, outside the programme")
+                        continue
+                    target = _whole(period, "target")
+                    if target is not None:
+                        total += target
+                        targets[(code, end)] = Row({
+                            "scope": "project", "project_id": project_id, "metric": code, "due_date": end,
+                            "target": float(total), "baseline": float(baseline) if baseline is not None else None,
+                            "note": f"IATI result: {self.narrative(result.find('title'))[:120]}"},
+                            identifier, period.sourceline, f"result period ending {end}")
+                    actual = _whole(period, "actual")
+                    if actual is not None and 0 <= actual <= OUTCOME_MAX:
+                        quarter = calendar.quarter_start(end)
+                        row = actuals.setdefault((code, quarter), Row({
+                            "project_id": project_id, "iso3": iso3, "period": quarter, "indicator": code, "value": 0},
+                            identifier, period.sourceline, f"result period ending {end}"))
+                        row.values["value"] += int(actual.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+                    elif actual is not None:
+                        self.outcome.notes.append(f"the actual {actual} of {title[:60]!r} ({end}) is outside 0 to "
+                                                  f"{OUTCOME_MAX:,}: not imported")
+        return list(targets.values()), list(actuals.values())
+
+    def _done(self) -> Outcome:
+        outcome = self.outcome
+        if outcome.reasons:
+            outcome.status = REFUSED
+            outcome.rows = {}
+        return outcome
 
     def narrative(self, element) -> str:
         """The element's narrative in the definition's language, else its first. A narrative without xml:lang is in
@@ -345,28 +615,34 @@ class _Mapper:
         for s in sectors:
             if s.get("vocabulary") == OWN_SECTOR and s.get("code") in self.themes:
                 return s.get("code")
-        dac = [s for s in sectors if (s.get("vocabulary") or DAC_SECTOR) == DAC_SECTOR]
-        dac.sort(key=lambda s: -_decimal(s.get("percentage"), Decimal(100)))
+        ranked = sorted(sectors, key=lambda s: -_decimal(s.get("percentage"), Decimal(100)))
+        by_vocabulary = self.iati.sector_themes or {}
+        for s in ranked:
+            theme = by_vocabulary.get(s.get("vocabulary") or DAC_SECTOR, {}).get(s.get("code", ""))
+            if theme:
+                return theme
+        dac = [s for s in ranked if (s.get("vocabulary") or DAC_SECTOR) == DAC_SECTOR]
         line = (dac[0] if dac else element).sourceline
-        if not dac:
-            self.problem(line, "sector", "", "iati-unmapped-sector",
-                         f"{name} has no DAC sector and no sector of vocabulary 99 naming a theme, so its theme "
-                         f"cannot be known. Give it a DAC purpose code that iati.sectors in {programmes.FILE} maps "
-                         "to a theme.")
-            return None
-        code = dac[0].get("code", "")
+        code = dac[0].get("code", "") if dac else ""
         themes = self.by_code.get(code, [])
-        if not themes:
-            self.problem(line, "sector", code, "iati-unmapped-sector",
-                         f"{name} has the DAC sector {code}, which iati.sectors in {programmes.FILE} gives to no "
-                         f"theme; add it to the theme it stands for (e.g. \"<theme>\": \"{code}\").")
-            return None
+        if len(themes) == 1:
+            return themes[0]
         if len(themes) > 1:
-            self.problem(line, "sector", code, "iati-ambiguous-sector",
+            self.problem(line, "sector", "iati-ambiguous-sector",
                          f"{name} has the DAC sector {code}, which iati.sectors gives to {len(themes)} themes "
                          f"({', '.join(themes)}); add a sector of vocabulary 99 whose code is the theme.")
             return None
-        return themes[0]
+        given = ", ".join(f"{s.get('code', '')} (vocabulary {s.get('vocabulary') or DAC_SECTOR})" for s in ranked)
+        if self.iati.fallback_theme:
+            self.outcome.notes.append(f"theme {self.iati.fallback_theme!r}, the definition's fallback: no sector "
+                                      f"maps to a theme ({given or 'no sector'})")
+            return self.iati.fallback_theme
+        self.problem(line, "sector", "iati-unmapped-sector",
+                     f"{name} has {f'the sectors {given}' if given else 'no sector'}, which iati.sectors and "
+                     f"iati.sector_themes in {programmes.FILE} give to no theme, so its theme cannot be known. Map "
+                     f"the code to a theme (e.g. \"iati\": {{\"sector_themes\": {{\"1\": {{\"{code or '12181'}\": "
+                     "\"<theme>\"}}}}), or declare iati.fallback_theme.")
+        return None
 
     def dates(self, element, name: str) -> tuple[dt.date | None, dt.date | None]:
         found: dict[str, dt.date] = {}
@@ -375,110 +651,166 @@ class _Mapper:
                 found[d.get("type")] = dt.date.fromisoformat(d.get("iso-date", "")[:10])
             except ValueError:  # the schema has checked the date; a time zone suffix is cut off above
                 continue
-        out = []
-        for actual, planned, what in ((ACTUAL_START, PLANNED_START, "start"), (ACTUAL_END, PLANNED_END, "end")):
-            day = found.get(actual) or found.get(planned)
-            if day is None:
-                self.problem(element.sourceline, "activity-date", "", "iati-missing-date",
-                             f"{name} has no {what} date (activity-date of type {actual}, actual, or {planned}, "
-                             "planned); a project needs both.")
-            out.append(day)
-        return out[0], out[1]
-
-    def phase(self, start: dt.date | None, line: int, name: str) -> str | None:
+        start = found.get(PLANNED_START) or found.get(ACTUAL_START)
         if start is None:
+            self.problem(element.sourceline, "activity-date", "iati-missing-date",
+                         f"{name} has no start date (activity-date of type {PLANNED_START}, planned, or "
+                         f"{ACTUAL_START}, actual); a project needs one.")
+        end = found.get(PLANNED_END) or found.get(ACTUAL_END)
+        if end is None:
+            end = self.definition.end
+            self.outcome.notes.append(f"no end date: open, taken to run to the programme's end ({end})")
+        return start, end
+
+    def phase(self, start: dt.date | None, end: dt.date | None, line: int, name: str) -> str | None:
+        if start is None:
+            return None
+        if start < self.definition.start or (end is not None and end > self.definition.end):
+            self.problem(line, "activity-date", "iati-outside-programme",
+                         f"{name} runs from {start} to {end}, outside the programme ({self.definition.start} to "
+                         f"{self.definition.end}, start and end in {programmes.FILE}).")
             return None
         phase = next((p.name for p in self.definition.phases if p.holds(start)), None)
         if phase is None:
             spans = "; ".join(f"{p.name}: {p.first_day} to {p.last_day}" for p in self.definition.phases)
-            self.problem(line, "activity-date", start.isoformat(), "iati-no-phase",
+            self.problem(line, "activity-date", "iati-no-phase",
                          f"{name} starts on {start}, in no phase of the programme ({spans}); a project belongs to "
                          "the phase in which it starts.")
         return phase
 
-    def country(self, element, name: str) -> str | None:
+    def country(self, element, name: str, identifier: str) -> str | None:
         countries = element.findall("recipient-country")
-        if len(countries) != 1:
-            codes = ", ".join(c.get("code", "") for c in countries)
-            self.problem(element.sourceline, "recipient-country", codes, "iati-no-country",
-                         f"{name} has {len(countries) or 'no'} recipient countr{'y' if len(countries) == 1 else 'ies'}"
-                         f"{f' ({codes})' if codes else ''}; a project works in one country.")
+        if not countries:
+            regions = ", ".join(r.get("code", "") for r in element.findall("recipient-region"))
+            self.problem(element.sourceline, "recipient-country", "iati-no-country",
+                         f"{name} has no recipient country{f' (only the region {regions})' if regions else ''}; "
+                         "the programme counts each project in one country.")
             return None
-        code = countries[0].get("code", "").strip().upper()
+        chosen = countries[0]
+        if len(countries) > 1:
+            codes = ", ".join(f"{c.get('code', '')} ({c.get('percentage') or '?'} %)" for c in countries)
+            if (self.iati.several_countries or "largest") == "refuse":
+                self.problem(element.sourceline, "recipient-country", "iati-no-country",
+                             f"{name} has {len(countries)} recipient countries ({codes}); iati.several_countries is "
+                             "refuse.")
+                return None
+            chosen = max(countries, key=lambda c: _decimal(c.get("percentage"), Decimal(0)))  # first on a tie
+            self.outcome.notes.append(f"country {chosen.get('code', '')}, the largest share of {codes}")
+        code = chosen.get("code", "").strip().upper()
         iso3 = iso3166.from_alpha2(code)
-        line = countries[0].sourceline
+        line = chosen.sourceline
         if iso3 is None:
-            self.problem(line, "recipient-country", code, "iati-unknown-country",
+            self.problem(line, "recipient-country", "iati-unknown-country",
                          f"{name}: the recipient country {code!r} is not an ISO 3166-1 alpha-2 code.")
             return None
-        if iso3 not in self.countries:
-            region = countries[0].get(_attr("region"), "")
+        if iso3 not in self.countries and iso3 not in self.new_countries:
+            region = chosen.get(_attr("region"), "") or self.default_region
             if region not in self.definition.values("region"):
                 why = (f"its region {region!r} is not one of vocabularies.region in {programmes.FILE}" if region
                        else "its region cannot be known from IATI")
-                self.problem(line, "recipient-country", code, "iati-unknown-region",
+                self.problem(line, "recipient-country", "iati-unknown-region",
                              f"{name}: {iso3166.ALPHA3[iso3]} ({iso3}) is not among the programme's countries, and "
                              f"{why}. Import a countries table with its region first (python -m impact import "
                              "countries.csv), then this file again.")
                 return None
-            self.countries[iso3] = {"iso3": iso3, "name": iso3166.ALPHA3[iso3], "region": region}
-            self.out.countries_added.append(iso3)
-            self.out.rows["countries"].append(Row(self.countries[iso3], _clean(element.findtext("iati-identifier")),
-                                                  line, f"recipient country {code}"))
+            self.new_countries[iso3] = Row({"iso3": iso3, "name": iso3166.ALPHA3[iso3], "region": region},
+                                           identifier, line, f"recipient country {code}")
         return iso3
 
     def budget(self, element, name: str) -> int | None:
-        currency = self.definition.currency
+        """The activity's grant value in the programme's currency (see the class's rules)."""
         default = element.get("default-currency", "")
-        budgets = {ORIGINAL_BUDGET: [], REVISED_BUDGET: []}
+        budgets: dict[str, list] = {ORIGINAL_BUDGET: [], REVISED_BUDGET: []}
         for b in element.findall("budget"):
-            value = b.find("value")
-            if value is None:
-                continue
-            used = value.get("currency") or default
-            if used != currency:
-                self.problem(value.sourceline, "budget", used, "iati-budget",
-                             f"{name} has a budget in {used or 'no currency'}; the programme's budgets are in "
-                             f"{currency} and are not converted.")
-                return None
-            budgets.setdefault(b.get("type") or ORIGINAL_BUDGET, []).append(_decimal(value.text, None))
-        chosen = budgets[ORIGINAL_BUDGET] or budgets[REVISED_BUDGET]
-        if not chosen or any(v is None for v in chosen):
-            self.problem(element.sourceline, "budget", "", "iati-budget",
-                         f"{name} has no budget with a value (budget of type 1, original, or 2, revised); "
+            budgets.setdefault(b.get("type") or ORIGINAL_BUDGET, []).append(
+                (b.find("value"), b.find("period-start")))
+        chosen, what = budgets[ORIGINAL_BUDGET] or budgets[REVISED_BUDGET], "budget"
+        if not chosen and (self.iati.amounts or "budgets-or-commitments") == "budgets-or-commitments":
+            chosen = [(t.find("value"), t.find("transaction-date")) for t in element.findall("transaction")
+                      if t.find("transaction-type") is not None and t.find("transaction-type").get("code") == COMMITMENT]
+            what = "commitment"
+            if chosen:
+                self.outcome.notes.append(f"grant value from {len(chosen)} commitment(s) (transaction type 2): "
+                                          "the activity has no budget")
+        if not chosen:
+            self.problem(element.sourceline, "budget", "iati-budget",
+                         f"{name} has no budget with a value (budget of type 1, original, or 2, revised)"
+                         f"{'' if self.iati.amounts == 'budgets' else ' and no commitment (transaction type 2)'}; "
                          "a project needs its grant value.")
             return None
-        return int(sum(chosen).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        total = Decimal(0)
+        for value, when in chosen:
+            amount = _decimal(value.text if value is not None else None, None)
+            if amount is None:
+                self.problem(value.sourceline if value is not None else element.sourceline, what, "iati-budget",
+                             f"{name} has a {what} without a value.")
+                return None
+            converted = self.convert(amount, value, when, default, name, what)
+            if converted is None:
+                return None
+            total += converted
+        return int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+    def convert(self, amount: Decimal, value, when, default: str, name: str, what: str) -> Decimal | None:
+        """`amount` in the programme's currency: as it is, or converted with its year's rate."""
+        currency = self.definition.currency
+        used = (value.get("currency") or default or "").strip()
+        if used == currency:
+            return amount
+        day = (value.get("value-date") or (when.get("iso-date") if when is not None else "") or "")[:4]
+        rate = (self.iati.exchange_rates or {}).get(used, {}).get(day)
+        if rate is None:
+            self.problem(value.sourceline, what, "iati-currency",
+                         f"{name} has a {what} of {amount:,} {used or 'in no currency'}"
+                         f"{f' ({day})' if day else ''}; the programme's amounts are in {currency}, and "
+                         f"{programmes.FILE} gives no rate for {used or 'it'} in {day or 'that year'} "
+                         f"(\"iati\": {{\"exchange_rates\": {{\"{used or 'USD'}\": {{\"{day or '2019'}\": <{currency} "
+                         f"per {used or 'unit'}>}}}}}}). Amounts are never added up across currencies.")
+            return None
+        self.outcome.notes.append(f"{amount:,} {used} converted at the {day} rate {rate:g} {currency} per {used}")
+        return amount * Decimal(str(rate))
 
     def partners(self, element, name: str, identifier: str) -> list[tuple[str, str, int]]:
-        """(institution id, role, line) of each implementing organisation, leads first as given."""
-        implementing = [org for org in element.findall("participating-org") if org.get("role") == IMPLEMENTING]
-        if not implementing:
-            self.problem(element.sourceline, "participating-org", "", "iati-partners",
-                         f"{name} has no implementing organisation (participating-org role 4); a project's "
-                         "partner institutions are its implementing organisations.")
+        """(institution id, role, line) of each organisation taking part, leads first as given."""
+        orgs = []
+        for role in self.iati.leads:
+            if role == "reporting":
+                orgs = element.findall("reporting-org")
+            else:
+                orgs = [o for o in element.findall("participating-org") if o.get("role") == ROLE_CODES[role]]
+            orgs = [o for o in orgs if self.narrative(o) or o.get("ref")]
+            if orgs:
+                if role != self.iati.leads[0]:
+                    self.outcome.notes.append(f"no {' or '.join(self.iati.leads[:self.iati.leads.index(role)])} "
+                                              f"organisation: the {role} one(s) taken as the project's partners")
+                break
+        if not orgs:
+            self.problem(element.sourceline, "participating-org", "iati-partners",
+                         f"{name} names no organisation with a name or @ref among its "
+                         f"{', '.join(self.iati.leads)} organisations (iati.lead_roles), so it has no partner.")
             return []
-        found = [(self.institution(org, name, identifier), org) for org in implementing]
+        found = [(self.institution(org, name, identifier), org) for org in orgs]
         if any(institution is None for institution, _ in found):
             return []  # each is named already
         sides = {iid: self.seen_institutions[iid].values["side"] for iid, _ in found}
-        roles = []
         given_roles = [org.get(_attr("role")) for _, org in found]
         if all(r in schema.PARTNER_ROLES for r in given_roles):
             roles = given_roles
         else:
-            led = set()
+            roles, led = [], set()
             for iid, _ in found:
                 side = sides[iid]
-                roles.append(f"{'UK' if side == 'UK' else 'Overseas'} {'partner' if side in led else 'lead'}")
+                kind = "partner" if side in led else "lead"
+                roles.append(f"{side} {kind}" if side != NOT_KNOWN else f"{kind.capitalize()} (side not known)")
                 led.add(side)
-        for lead in ("UK lead", "Overseas lead"):
-            if roles.count(lead) != 1:
-                side = lead.split()[0]
-                self.problem(element.sourceline, "participating-org", "", "iati-partners",
-                             f"{name} has {roles.count(lead) or 'no'} {lead}s among its implementing organisations; "
-                             f"a project has one {side} lead ({'an institution in the UK' if side == 'UK' else 'an institution outside the UK'}).")
-                return []
+        if self.iati.partner_required:
+            for lead in ("UK lead", "Overseas lead"):
+                if roles.count(lead) != 1:
+                    side = lead.split()[0]
+                    self.problem(element.sourceline, "participating-org", "iati-partners",
+                                 f"{name} has {roles.count(lead) or 'no'} {lead}s among its organisations, and "
+                                 f"iati.partner_required is true: a project has one {side} lead.")
+                    return []
         return [(iid, role, org.sourceline) for (iid, org), role in zip(found, roles)]
 
     def institution(self, org, name: str, identifier: str) -> str | None:
@@ -489,45 +821,68 @@ class _Mapper:
         institution_id = org.get(_attr("institution-id")) or (known or {}).get("institution_id") or ref \
             or f"IATI-{hashlib.sha256(label.casefold().encode()).hexdigest()[:8].upper()}"
         iso3 = org.get(_attr("country")) or (known or {}).get("iso3") or _ref_country(ref)
-        where = f"{name}, implementing organisation {label!r}"
-        if not label:
-            self.problem(org.sourceline, "participating-org", ref, "iati-partners",
-                         f"{name} has an implementing organisation with no name (narrative); an institution needs one.")
-            return None
-        if not iso3 or not iso3166.is_alpha3(iso3):
-            self.problem(org.sourceline, "participating-org", label, "iati-partners",
-                         f"{where}: its country cannot be known (no organisation identifier such as GB-CHC-… in "
-                         "@ref, and not an institution of the programme), so neither can its side; give its @ref.")
-            return None
-        values = {"institution_id": institution_id, "name": label, "side": "UK" if iso3 == "GBR" else "Overseas",
+        if iso3 and not iso3166.is_alpha3(iso3):
+            iso3 = None
+        where = f"{name}, organisation {label!r}"
+        values = {"institution_id": institution_id, "name": label, "side": side_of(iso3),
                   "institution_type": org.get(_attr("institution-type")) or (known or {}).get("institution_type")
                   or self.definition.values("institution_type")[0], "iso3": iso3}
         seen = self.seen_institutions.get(institution_id)
         if seen is not None:
             if (seen.values["name"], seen.values["iso3"]) != (label, iso3):
-                self.problem(org.sourceline, "participating-org", institution_id, "iati-institution-conflict",
+                self.problem(org.sourceline, "participating-org", "iati-institution-conflict",
                              f"{where}: the institution {institution_id} is {seen.values['name']!r} "
-                             f"({seen.values['iso3']}) in activity {seen.activity} (line {seen.line}); one id, "
-                             "one institution.")
+                             f"({seen.values['iso3'] or 'country not known'}) in activity {seen.activity} (line "
+                             f"{seen.line}); one id, one institution.")
                 return None
             return institution_id
-        row = Row(values, identifier, org.sourceline, f"participating organisation {label!r}")
-        self.seen_institutions[institution_id] = row
-        if institution_id not in self.institutions:
-            self.out.institutions_added += 1
+        self.seen_institutions[institution_id] = Row(values, identifier, org.sourceline,
+                                                     f"participating organisation {label!r}")
         return institution_id
 
     # -- the whole file --
 
+    def finish(self, level: int = 0) -> None:
+        """Choose the hierarchy level (the definition's, else the lowest present) and leave the others out."""
+        candidates = [o for o in self.out.outcomes if o.status != REFUSED or o.version in READ]
+        levels = sorted({o.hierarchy for o in candidates}) or [1]
+        chosen = level or self.iati.hierarchy or levels[-1]
+        self.out.levels, self.out.hierarchy = tuple(levels), chosen
+        if len(levels) == 1 and chosen == levels[0]:
+            return
+        for o in self.out.outcomes:
+            if o.hierarchy != chosen:
+                o.status, o.rows = LEFT_OUT, {}
+                o.reasons = [Reason("iati-activity", o.line, "iati-hierarchy",
+                                    f"hierarchy level {o.hierarchy}; level {chosen} is imported "
+                                    f"({'iati.hierarchy' if level or self.iati.hierarchy else 'the lowest level in the file'})")]
+
     def tables(self, current: dict) -> dict[str, list[Row]]:
-        """Every table to import: the file's projects and partners; countries and institutions in use, updated
-        and added to."""
-        rows = self.out.rows
-        institutions = [self.seen_institutions.pop(row["institution_id"], None) or Row(row, "", 0)
-                        for row in current["institutions"].to_pylist()]
-        rows["institutions"] = institutions + list(self.seen_institutions.values())
-        rows["countries"] = [Row(row, "", 0) for row in current["countries"].to_pylist()] + rows["countries"]
+        """Every table to import: the projects and partners of the activities that map; countries and institutions
+        in use, updated and added to with those they name."""
+        rows = {name: [] for name in (*TABLES, "targets", "outcomes")}
+        for o in self.out.outcomes:
+            if o.status == MAPS:
+                for name, built in o.rows.items():
+                    rows[name].extend(built)
+        named = {r.values["institution_id"] for r in rows["project_partners"]}
+        added = {iid: row for iid, row in self.seen_institutions.items() if iid in named}
+        rows["institutions"] = [added.pop(row["institution_id"], None) or Row(row, "", 0)
+                                for row in current["institutions"].to_pylist()] + list(added.values())
+        self.out.institutions_added = len(added)
+        used = {r.values["iso3"] for r in rows["projects"]}
+        new = [row for iso3, row in self.new_countries.items() if iso3 in used]
+        self.out.countries_added = [row.values["iso3"] for row in new]
+        rows["countries"] = [Row(row, "", 0) for row in current["countries"].to_pylist()] + new
+        self.out.rows = rows
         return rows
+
+
+def _whole(period, tag: str) -> Decimal | None:
+    """A result period's total target or actual: the values of its `tag` elements without a dimension, added up."""
+    values = [_decimal(e.get("value"), None) for e in period.findall(tag) if e.find("dimension") is None]
+    values = [v for v in values if v is not None]
+    return sum(values, Decimal(0)) if values else None
 
 
 def _decimal(text: str | None, default):
@@ -545,9 +900,12 @@ def _ref_country(ref: str) -> str | None:
 
 # ---- the import ---------------------------------------------------------------------------------
 
+REPORT_COLUMNS = ("activity", "line", "hierarchy", "version", "outcome", "element", "rule", "reason")
+
+
 @dataclass
 class IatiImport:
-    """What an IATI import did: the import's result, and what the file held."""
+    """What an IATI import did: the import's result, and what became of every activity of the file."""
 
     result: extract_io.ImportResult
     mapped: Mapped | None = None
@@ -559,14 +917,81 @@ class IatiImport:
 
     @property
     def report(self) -> validate.Report:
-        """Every problem, named by the file, its line, the activity and the rule."""
+        """Every problem of the file, named by the file, its line, the activity and the rule."""
         return self.result.report
+
+    @property
+    def outcomes(self) -> list[Outcome]:
+        """Every activity read, with what became of it."""
+        return self.mapped.outcomes if self.mapped else []
+
+    def counts(self) -> dict[str, int]:
+        """How many activities map (or were imported), were refused, were left out."""
+        return {status: self.mapped.count(status) if self.mapped else 0 for status in (MAPS, IMPORTED, REFUSED,
+                                                                                        LEFT_OUT)}
+
+    def activity_rows(self) -> list[dict]:
+        """The activity report: one row per reason of each refused or left-out activity, one per activity that maps
+        (with the choices made reading it) — every activity, none left off."""
+        rows = []
+        for o in self.outcomes:
+            base = {"activity": o.identifier, "line": o.line, "hierarchy": o.hierarchy, "version": o.version,
+                    "outcome": o.status}
+            if o.reasons:
+                rows += [{**base, "element": r.element, "rule": r.rule, "reason": r.message,
+                          "line": r.line or o.line} for r in o.reasons]
+            else:
+                rows.append({**base, "element": "", "rule": "", "reason": "; ".join(o.notes)})
+        return rows
+
+    def activity_frame(self):
+        """The activity report as a table (see `activity_rows`)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.activity_rows(), columns=list(REPORT_COLUMNS)).astype({"line": "Int64"})
+
+    def activity_csv(self) -> bytes:
+        """The activity report as CSV (UTF-8 with BOM; text that a spreadsheet would run as a formula neutralised),
+        after the file's own problems, if any."""
+        import csv
+        import io
+
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(REPORT_COLUMNS)
+        named = {(o.identifier, r.rule) for o in self.outcomes for r in o.reasons}
+        for p in self.report.ordered():
+            if (p.value, p.rule) in named:
+                continue  # an activity's own reason: it is in the activity's rows below
+            writer.writerow([cells.neutralise(str(v)) for v in ("", p.row or "", "", "", "file", "", p.rule,
+                                                                p.message)])
+        for row in self.activity_rows():
+            writer.writerow([cells.neutralise(str(row[c])) if row[c] is not None else "" for c in REPORT_COLUMNS])
+        return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+    def summary(self) -> str:
+        """One paragraph: what the file held, what maps, what was refused or left out, and what was done."""
+        if not self.mapped or not self.mapped.outcomes:
+            return self.report.summary()
+        n = self.counts()
+        level = ""
+        if self.mapped.hierarchy is not None and len(self.mapped.levels) > 1:
+            level = (f" Hierarchy level {self.mapped.hierarchy} is imported (levels present: "
+                     f"{', '.join(map(str, self.mapped.levels))}); {n[LEFT_OUT]:,} activit"
+                     f"{'y' if n[LEFT_OUT] == 1 else 'ies'} of other levels left out.")
+        done = (f" {n[IMPORTED]:,} imported as version {self.result.version}." if self.ok else
+                " Nothing was imported and the data in use is unchanged.")
+        return (f"{self.mapped.activities:,} activities read: {n[MAPS] + n[IMPORTED]:,} map to projects, "
+                f"{n[REFUSED]:,} cannot be imported.{level}{done}")
 
 
 def import_iati(path: str | Path, location: str | Path | None = None, programme: str | None = None,
-                who: str | None = None, display: str | None = None) -> IatiImport:
-    """Read the IATI 2.03 activity file at `path` into the programme's projects, partners, institutions and
-    countries, and import them as a new version (nothing changes when any activity cannot be mapped)."""
+                who: str | None = None, display: str | None = None, accept_valid: bool = False,
+                check_only: bool = False) -> IatiImport:
+    """Read the IATI 2.0x activity file at `path` into the programme's projects, partners, institutions and
+    countries, and import them as one new version. Every activity that cannot be mapped is listed with its reason
+    (`IatiImport.outcomes`); with any such activity nothing is imported unless `accept_valid`, which imports the
+    activities that map. `check_only`: read and report, write nothing."""
     path = Path(path)
     shown = display or path.name
     report = validate.Report()
@@ -574,31 +999,67 @@ def import_iati(path: str | Path, location: str | Path | None = None, programme:
     if not path.is_file():
         report.add(shown, None, "", "", "not-found", f"There is no file called {shown}.")
         return IatiImport(extract_io.ImportResult(report))
-    current_version = store.open_store(location, programme).active()
-    definition = store.load_definition(current_version.path)
-    section(definition)
-    tree = read(path, report, shown)
-    if tree is None:
+    new = programme is not None and programme not in store.programmes(location)
+    if new and not programmes.ID_PATTERN.match(programme):
+        report.add(shown, None, "programme", programme, "iati-new-programme",
+                   f"{programme[:40]!r} cannot be a new programme's id: 2 to 32 lower-case letters, digits and -, "
+                   "starting with a letter (it is in every link, ?programme=ID).")
         return IatiImport(extract_io.ImportResult(report))
-    current = {name: store.read_table(current_version.path, name) for name in schema.TABLE_NAMES}
-    mapper = _Mapper(definition, current, report, shown)
-    activities = tree.getroot().findall("iati-activity")
-    if not activities:
-        report.add(shown, tree.getroot().sourceline, "", "", "iati-no-activities", "The file holds no activity.")
-    for element in activities:
-        mapper.activity(element)
-    if report.ok:
-        _check_kept(current, {r.values["project_id"] for r in mapper.out.rows["projects"]}, report, shown)
+    if new:  # a programme started from the file alone: its definition read from the file, every table empty
+        definition = starting_definition(path, programme, report, shown)
+        if definition is None:
+            return IatiImport(extract_io.ImportResult(report))
+        current = {name: schema.empty(name, definition) for name in schema.TABLE_NAMES}
+    else:
+        current_version = store.open_store(location, programme).active()
+        definition = store.load_definition(current_version.path)
+        current = {name: store.read_table(current_version.path, name) for name in schema.TABLE_NAMES}
+    section(definition)
+    mapper = _Mapper(definition, current, NEW_REGION if new else "", results=new)
+    for activity in stream(path, report, shown):
+        mapper.activity(activity)
+    done = IatiImport(extract_io.ImportResult(report), mapper.out)
     if not report.ok:
-        return IatiImport(extract_io.ImportResult(report), mapper.out)
+        return done
+    if not mapper.out.outcomes:
+        report.add(shown, None, "", "", "iati-no-activities", "The file holds no activity.")
+        return done
+    mapper.finish()
     rows = mapper.tables(current)
+    refused = [o for o in mapper.out.outcomes if o.status == REFUSED]
+    kept = {r.values["project_id"] for r in rows["projects"]}
+    if not accept_valid:  # the refused activities are named
+        for o in refused:
+            for r in o.reasons:
+                report.add(shown, r.line, r.element, o.identifier, r.rule, r.message)
+    if not accept_valid and not check_only:  # a refused activity's project is not taken as left out of the file
+        kept |= {o.project_id for o in refused if o.project_id}
+    if not rows["projects"]:
+        if report.ok:
+            report.add(shown, None, "", "", "iati-nothing-maps",
+                       f"None of the {mapper.out.activities:,} activities can be imported; the report lists each "
+                       "with its reason.")
+        return done
+    _check_kept(current, kept, report, shown)
+    if not report.ok or check_only:
+        return done
     with tempfile.TemporaryDirectory(prefix="impact-iati-") as work:
         folder = Path(work)
         for name in TABLES:
             _write(folder / f"{name}.parquet", name, rows[name])
+        if new:  # nothing reported yet but the file's results: outcomes and targets from them, the rest empty
+            for name in schema.MAY_BE_EMPTY:
+                _write(folder / f"{name}.parquet", name, rows.get(name, []))
+            if rows["targets"]:
+                _write(folder / "targets.parquet", "targets", rows["targets"])
+            definition.write(folder)
         result = extract_io.import_extract(folder, location, who, display=shown, programme=definition.id,
-                                           origin=path)
+                                           origin=path, new_programme=new)
     result.report = _in_file_terms(result.report, rows, shown)
+    if result.ok:
+        for o in mapper.out.outcomes:
+            if o.status == MAPS:
+                o.status = IMPORTED
     return IatiImport(result, mapper.out)
 
 
@@ -671,3 +1132,121 @@ def _in_file_terms(report: validate.Report, rows: dict[str, list[Row]], shown: s
             out.total += hidden
             out.kinds[(shown_file, column, rule)] += hidden
     return out
+
+
+# ---- a programme started from an IATI file alone -------------------------------------------------
+
+NEW_REGION = "Region not given"  # IATI has no programme regions: a new programme's one, until a countries table
+UNCLASSIFIED = "Not classified"  # a new programme's fallback theme
+TEXT_NAME = 120  # the longest name a new programme's definition is given (a theme's, the programme's)
+
+
+def _indicator_codes(indicators: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """A code for each result indicator (from its title: iati_ and its words, made unique), in the file's order."""
+    import unicodedata
+
+    out: dict[str, tuple[str, str]] = {}
+    for title, result in indicators.values():
+        words = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().casefold()
+        stem = "iati_" + (re.sub(r"[^a-z0-9]+", "_", words).strip("_")[:36] or "indicator")
+        code, n = stem, 1
+        while code in out:
+            n += 1
+            code = f"{stem}_{n}"
+        out[code] = (title, result)
+    return out
+
+
+def starting_definition(path: Path, programme_id: str, report: validate.Report,
+                        shown: str) -> programmes.Programme | None:
+    """The definition of a programme started from the IATI file at `path` alone (None, with the reason in `report`,
+    when the file cannot start one): named after its publisher, its window the years its activities span, one
+    phase, a theme per sector the file uses (mapped in `iati.sector_themes`, the rest to "Not classified"), the
+    publisher's identifier as `reporting_org_ref` (so identifiers are kept as published), the activities' most
+    common currency. Training, volunteering, outcomes and scores start empty; the vocabularies they need are the
+    starter template's, to be edited when the programme reports them."""
+    import collections
+
+    from impact.ingest import template
+
+    publisher, funder, language = None, None, ""
+    currencies: collections.Counter = collections.Counter()
+    days: list[dt.date] = []
+    sectors: dict[tuple[str, str], str] = {}
+    indicators: dict[str, tuple[str, str]] = {}  # a result indicator's title, by its title folded: (title, result)
+    seen = validate.Report()
+    for activity in stream(path, seen, shown):
+        element = activity.element
+        org = element.find("reporting-org")
+        if publisher is None and org is not None and org.get("ref"):
+            publisher = (org.get("ref"), _clean(org.findtext("narrative")) or org.get("ref"), org.get("type") or "")
+        for party in element.findall("participating-org"):
+            if funder is None and party.get("role") == FUNDING:
+                funder = (party.get("ref") or "", _clean(party.findtext("narrative")), party.get("type") or "")
+        language = language or (element.get(XML_LANG) or "").casefold()[:2]
+        if element.get("default-currency"):
+            currencies[element.get("default-currency")] += 1
+        for d in element.findall("activity-date"):
+            with contextlib.suppress(ValueError):
+                days.append(dt.date.fromisoformat((d.get("iso-date") or "")[:10]))
+        for sector in element.findall("sector"):
+            key = (sector.get("vocabulary") or DAC_SECTOR, sector.get("code") or "")
+            if key[1] and key[0] in programmes.SECTOR_VOCABULARIES:
+                sectors.setdefault(key, _clean(sector.findtext("narrative")))
+        for result in element.findall("result"):
+            for indicator in result.findall("indicator"):
+                title = _clean(indicator.findtext("title/narrative"))
+                if title and (indicator.get("measure") or UNIT) == UNIT:
+                    indicators.setdefault(title.casefold(), (title, _clean(result.findtext("title/narrative"))))
+                for end in indicator.iterfind("period/period-end"):
+                    with contextlib.suppress(ValueError):
+                        days.append(dt.date.fromisoformat((end.get("iso-date") or "")[:10]))
+    if not seen.ok:
+        for p in seen.problems:
+            report.add(p.file, p.row, p.column, p.value, p.rule, p.message)
+        return None
+    why = ("no activity names its publisher (reporting-org with a ref)" if publisher is None else
+           "no activity has a date (activity-date)" if not days else "")
+    if why:
+        report.add(shown, None, "", programme_id, "iati-new-programme",
+                   f"A programme cannot be started from {shown}: {why}.")
+        return None
+    names: dict[tuple[str, str], str] = {}
+    for (vocabulary, code), text in sorted(sectors.items()):
+        kind = {"1": "DAC", "2": "DAC", "98": "own", "99": "own"}[vocabulary]
+        name = f"{text} ({kind} {code})" if text else f"Sector {code} ({kind})"
+        names[(vocabulary, code)] = name[:TEXT_NAME]
+    themes = sorted(set(names.values())) + [UNCLASSIFIED]
+    start, end = min(days), max(days)
+    raw = template.starter().to_dict()
+    raw.update({
+        "id": programme_id, "name": f"{publisher[1]} (from IATI)"[:TEXT_NAME], "short_name": programme_id,
+        "funder": (funder[1] or funder[0]) if funder else publisher[1], "managed_by": publisher[1],
+        "currency": currencies.most_common(1)[0][0] if currencies else "USD",
+        "start": dt.date(start.year, 1, 1).isoformat(), "end": dt.date(end.year, 12, 31).isoformat(),
+        "phases": [{"name": f"{start.year} to {end.year}", "first_day": dt.date(start.year, 1, 1).isoformat(),
+                    "last_day": dt.date(end.year, 12, 31).isoformat()}],
+        "illustrative": False, "reference_figures": [],
+        "indicators": [{"code": code, "label": title[:TEXT_NAME], "unit": "units", "aggregation": "sum",
+                        "format": "count", "headline": False, "description": f"IATI result: {result}"[:TEXT_NAME],
+                        "how_counted": "Each result period's actual in the IATI file, reported in the quarter the "
+                                       "period ends, added up; targets added up to each period's end."}
+                       for code, (title, result) in _indicator_codes(indicators).items()],
+        "description": f"Started from the IATI file {shown}: its activities are the projects. Training, "
+                       "volunteering, outcomes and partnership scores are not reported yet.",
+        "iati": {"reporting_org_ref": publisher[0], "language": language if re.fullmatch("[a-z]{2}", language) else "en",
+                 **({"reporting_org_type": publisher[2]} if re.fullmatch("[0-9]{2}", publisher[2]) else {}),
+                 **({"funder_ref": funder[0]} if funder and funder[0] else {}),
+                 **({"funder_type": funder[2]} if funder and re.fullmatch("[0-9]{2}", funder[2]) else {}),
+                 "fallback_theme": UNCLASSIFIED,
+                 **({"sector_themes": {v: {c: names[(v, c)] for (vv, c) in names if vv == v}
+                                       for v in {v for v, _ in names}}} if names else {})},
+    })
+    raw["vocabularies"].update({"theme": themes, "region": [NEW_REGION], "grant_type": ["Grant"],
+                                "institution_type": ["Not given"]})
+    try:
+        return programmes.parse(raw)
+    except programmes.DefinitionError as error:
+        report.add(shown, None, "", programme_id, "iati-new-programme",
+                   f"A programme cannot be started from {shown}: its definition would not be valid: {error}")
+        return None

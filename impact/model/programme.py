@@ -221,6 +221,39 @@ class Reporting:
         return quarter_end + dt.timedelta(days=self.deadline_days or 0)
 
 
+ORG_PREFIXED = re.compile(r"^[A-Z]{2}-[A-Za-z0-9]+-\S")  # an organisation identifier's start: XM-DAC-7-…, NL-1-…
+
+
+def is_org_prefixed(identifier: str) -> bool:
+    """True when `identifier` starts as an IATI organisation identifier does (a registration agency's country or
+    XI/XM, a hyphen, the agency's code, a hyphen): an identifier published by an organisation, not a local id."""
+    return bool(ORG_PREFIXED.match(identifier or ""))
+
+
+LEAD_ROLES = ("implementing", "accountable", "reporting")  # the default order a project's lead is looked for in
+SECTOR_VOCABULARIES = {"1": "DAC 5-digit purpose code", "2": "DAC 3-digit sector",
+                       "98": "the reporting organisation's own (2)", "99": "the reporting organisation's own"}
+IATI_CHOICES: dict[str, str] = {  # the mapping choices of the iati section, as the data dictionary shows them
+    "lead_roles": "Which organisations lead a project, in order: any of implementing, accountable, reporting "
+                  "(default: implementing, then accountable, then the reporting organisation).",
+    "partner_required": "true: an activity needs a lead on each side (home and partner country); default false: "
+                        "a project with one known organisation imports, its side from its country or its "
+                        "reference's country prefix, else not known.",
+    "several_countries": "An activity with several recipient countries: largest (default: the country with the "
+                         "largest percentage, the first on a tie) or refuse.",
+    "hierarchy": "The hierarchy level imported (1 = parent activities, 2 = their children...); default: the lowest "
+                 "level present in the file (the largest number), said in the import's report.",
+    "sector_themes": "Sectors to themes, per sector vocabulary: {\"1\": {DAC 5-digit code: theme}, \"2\": {DAC "
+                     "3-digit code: theme}, \"99\": {publisher's own code: theme}}; checked before sectors.",
+    "fallback_theme": "The theme of an activity whose sectors map to no theme (empty: such an activity is refused).",
+    "amounts": "A project's grant value: budgets-or-commitments (default: the original budgets, else the revised "
+               "ones, else the commitments, transaction type 2) or budgets.",
+    "exchange_rates": "Yearly rates to the programme's currency: {\"USD\": {\"2019\": 0.78}} (one USD is 0.78 of "
+                      "the programme's currency in 2019). An amount in another currency without its year's rate "
+                      "refuses its activity; amounts are never added up across currencies.",
+}
+
+
 @dataclass(frozen=True, kw_only=True)
 class Iati:
     """What publishing the programme to IATI needs: organisation identifiers, types and the sectors of themes."""
@@ -232,6 +265,20 @@ class Iati:
     activity_prefix: str = ""  # default: reporting_org_ref
     language: str = "en"
     sectors: dict[str, str] | None = None  # theme -> DAC 5-digit purpose code
+    # How a file's activities are read (see IATI_CHOICES; empty: the default)
+    lead_roles: tuple[str, ...] = ()  # the participating-org roles a project's lead is taken from, in order
+    partner_required: bool = False  # True: a project needs a lead on each side
+    several_countries: str = ""  # "largest" (default): the country with the largest share; "refuse"
+    hierarchy: int = 0  # the hierarchy level imported; 0: the lowest level present in the file
+    sector_themes: dict[str, dict[str, str]] | None = None  # sector vocabulary -> code -> theme
+    fallback_theme: str = ""  # the theme of an activity no sector maps (empty: such an activity is refused)
+    amounts: str = ""  # "budgets-or-commitments" (default), "budgets"
+    exchange_rates: dict[str, dict[str, float]] | None = None  # currency -> year -> programme currency per unit
+
+    @property
+    def leads(self) -> tuple[str, ...]:
+        """The organisation roles a project's lead is taken from, in order of preference."""
+        return self.lead_roles or LEAD_ROLES
 
     @property
     def prefix(self) -> str:
@@ -239,8 +286,9 @@ class Iati:
         return self.activity_prefix or self.reporting_org_ref
 
     def activity_id(self, project_id: str) -> str:
-        """The IATI identifier of a project: the prefix, a hyphen and the project id."""
-        return f"{self.prefix}-{project_id}"
+        """The IATI identifier of a project: the prefix, a hyphen and the project id — or the project id itself when
+        it is another publisher's identifier, read from their file and kept as published (`is_org_prefixed`)."""
+        return project_id if is_org_prefixed(project_id) else f"{self.prefix}-{project_id}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -797,7 +845,7 @@ def _iati(check: _Checker, raw, themes: tuple[str, ...]) -> Iati | None:
                                    "(e.g. en, fr, pt)")
         language = "en"
     known = {"reporting_org_ref", "reporting_org_type", "funder_ref", "funder_type", "activity_prefix", "language",
-             "sectors"}
+             "sectors", *IATI_CHOICES}
     for extra in raw:
         if extra not in known:
             check.add(f"iati.{str(extra)[:40]}", f"is not a field of the IATI section; the fields are "
@@ -807,7 +855,88 @@ def _iati(check: _Checker, raw, themes: tuple[str, ...]) -> Iati | None:
                 funder_type=codes["funder_type"] or "10",
                 activity_prefix=check.text(raw, "activity_prefix", where, required=False, exact=True),
                 language=language,
-                sectors=sectors or None)
+                sectors=sectors or None, **_iati_choices(check, raw, themes))
+
+
+def _iati_choices(check: _Checker, raw: dict, themes: tuple[str, ...]) -> dict:
+    """The IATI section's mapping choices (IATI_CHOICES), each checked where it is written."""
+    out: dict = {}
+    roles = raw.get("lead_roles", [])
+    if not isinstance(roles, list) or any(r not in LEAD_ROLES for r in roles) or len(set(roles)) != len(roles):
+        check.add("iati.lead_roles", f"must be a list of different roles among {', '.join(LEAD_ROLES)}")
+    elif roles:
+        out["lead_roles"] = tuple(roles)
+    required = raw.get("partner_required", False)
+    if not isinstance(required, bool):
+        check.add("iati.partner_required", "must be true or false")
+    else:
+        out["partner_required"] = required
+    for key, allowed in (("several_countries", ("largest", "refuse")), ("amounts", ("budgets-or-commitments",
+                                                                                    "budgets"))):
+        value = check.text(raw, key, "iati.", required=False, exact=True)
+        if value and value not in allowed:
+            check.add(f"iati.{key}", f"{value[:30]!r} is not one of {', '.join(allowed)}")
+        elif value:
+            out[key] = value
+    level = raw.get("hierarchy", 0)
+    if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 9:
+        check.add("iati.hierarchy", "must be a whole number from 1 to 9 (0 or absent: the lowest level in the file)")
+    elif level:
+        out["hierarchy"] = level
+    fallback = check.text(raw, "fallback_theme", "iati.", required=False, exact=True)
+    if fallback and fallback not in themes:
+        check.add("iati.fallback_theme", f"{fallback[:40]!r} is not a theme of vocabularies.theme")
+    elif fallback:
+        out["fallback_theme"] = fallback
+    mapped = raw.get("sector_themes", {})
+    if not isinstance(mapped, dict):
+        check.add("iati.sector_themes", "must be an object: sector vocabulary -> {code: theme}")
+        mapped = {}
+    sector_themes: dict[str, dict[str, str]] = {}
+    for vocabulary, codes in mapped.items():
+        spot = f"iati.sector_themes.{str(vocabulary)[:10]}"
+        if vocabulary not in SECTOR_VOCABULARIES:
+            check.add(spot, f"is not a sector vocabulary read here; they are "
+                            f"{'; '.join(f'{k} ({v})' for k, v in SECTOR_VOCABULARIES.items())}")
+            continue
+        if not isinstance(codes, dict):
+            check.add(spot, "must be an object: code -> theme")
+            continue
+        for code, theme in codes.items():
+            if theme not in themes:
+                check.add(f"{spot}.{str(code)[:20]}", f"{str(theme)[:40]!r} is not a theme of vocabularies.theme")
+            elif vocabulary == "1" and not re.fullmatch(r"[0-9]{5}", code):
+                check.add(f"{spot}.{code[:20]}", "is not a DAC 5-digit purpose code (e.g. 12181)")
+            elif vocabulary == "2" and not re.fullmatch(r"[0-9]{3}", code):
+                check.add(f"{spot}.{code[:20]}", "is not a DAC 3-digit sector code (e.g. 121)")
+            else:
+                sector_themes.setdefault(vocabulary, {})[code] = theme
+    if sector_themes:
+        out["sector_themes"] = sector_themes
+    rates = raw.get("exchange_rates", {})
+    if not isinstance(rates, dict):
+        check.add("iati.exchange_rates", "must be an object: currency -> {year: rate}")
+        rates = {}
+    exchange: dict[str, dict[str, float]] = {}
+    for currency, years in rates.items():
+        spot = f"iati.exchange_rates.{str(currency)[:10]}"
+        if not iso4217.is_code(currency):
+            check.add(spot, "is not an ISO 4217 currency code (three capital letters, e.g. USD)")
+            continue
+        if not isinstance(years, dict) or not years:
+            check.add(spot, "must be an object: year -> rate, e.g. {\"2019\": 0.78}")
+            continue
+        for year, rate in years.items():
+            if not re.fullmatch(r"(19|20)[0-9]{2}", str(year)):
+                check.add(f"{spot}.{str(year)[:10]}", "is not a year (four digits, e.g. 2019)")
+            elif isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate < 1e9 \
+                    or not math.isfinite(rate):
+                check.add(f"{spot}.{year}", f"{str(rate)[:20]!r} is not a rate: a number above 0")
+            else:
+                exchange.setdefault(currency, {})[str(year)] = float(rate)
+    if exchange:
+        out["exchange_rates"] = exchange
+    return out
 
 
 def parse(data, file: str = FILE) -> Programme:

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field, replace
 # Structural vocabularies: the two sides of a partnership and the roles on a project, the same in
 # every programme. Every other categorical column takes its allowed values from the programme's
 # definition (`vocabulary=`; see impact.model.programme).
-SIDES = ("UK", "Overseas")
-PARTNER_ROLES = ("UK lead", "Overseas lead", "UK partner", "Overseas partner")
+SIDES = ("UK", "Overseas", "not known")  # not known: an organisation read from IATI whose country nobody gives
+PARTNER_ROLES = ("UK lead", "Overseas lead", "UK partner", "Overseas partner", "Lead (side not known)",
+                 "Partner (side not known)")
 SCOPES = ("programme", "project")  # whose target: the whole programme's or one project's
 
 
@@ -71,9 +72,11 @@ TABLES: tuple[Table, ...] = (
         (
             Column("institution_id", "VARCHAR", "Stable identifier, e.g. INS-0001."),
             Column("name", "VARCHAR", "Institution name."),
-            Column("side", "VARCHAR", "UK or overseas partner.", allowed=SIDES),
+            Column("side", "VARCHAR", "UK or overseas partner (not known: an organisation read from IATI without "
+                   "its country).", allowed=SIDES),
             Column("institution_type", "VARCHAR", "Kind of institution.", vocabulary="institution_type"),
-            Column("iso3", "VARCHAR", "Country of the institution (GBR for UK partners)."),
+            Column("iso3", "VARCHAR", "Country of the institution (GBR for UK partners); empty when not known.",
+                   nullable=True),
         ),
     ),
     Table(
@@ -87,16 +90,19 @@ TABLES: tuple[Table, ...] = (
             Column("grant_type", "VARCHAR", "Kind of grant.", vocabulary="grant_type"),
             Column("phase", "VARCHAR", "Programme phase the grant belongs to.", vocabulary="phase"),
             Column("iso3", "VARCHAR", "Country where the project works.", references="countries.iso3"),
-            Column("uk_lead_id", "VARCHAR", "UK lead institution.", references="institutions.institution_id"),
+            Column("uk_lead_id", "VARCHAR", "UK lead institution (empty: none known, e.g. a project read from IATI "
+                   "with one organisation).", references="institutions.institution_id", nullable=True),
             Column(
                 "overseas_lead_id",
                 "VARCHAR",
-                "Overseas lead institution.",
+                "Overseas lead institution (empty: none known).",
                 references="institutions.institution_id",
+                nullable=True,
             ),
             Column("start_date", "DATE", "First day of the grant."),
             Column("end_date", "DATE", "Last day of the grant."),
-            Column("budget_gbp", "BIGINT", "Grant value in pounds sterling.", minimum=0, maximum=50_000_000),
+            Column("budget_gbp", "BIGINT", "Grant value in the programme's currency (no cap: a grant read from IATI "
+                   "may be large, e.g. in Korean won).", minimum=0, maximum=10**15),
         ),
     ),
     Table(
@@ -199,6 +205,8 @@ TABLES: tuple[Table, ...] = (
 TABLE_NAMES = tuple(t.name for t in TABLES)
 REQUIRED_TABLES = tuple(t.name for t in TABLES if not t.optional)
 FACT_TABLES = ("training", "volunteering", "outcomes")
+# Tables a programme may hold with no rows: what it has not reported yet (a programme started from an IATI file)
+MAY_BE_EMPTY = (*FACT_TABLES, "partnership_scores")
 
 
 def table(name: str, programme=None) -> Table:

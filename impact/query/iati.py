@@ -24,6 +24,7 @@ import pandas as pd
 
 from impact.interchange import iati
 from impact.model import calendar, iso3166, metrics
+from impact.model import programme as programmes
 from impact.query import db, explore, filters, results
 
 
@@ -129,7 +130,8 @@ def build(database: db.Database, now: dt.datetime | None = None):
             _participant(activity, iati.EXTENDING, programme.managed_by, section.reporting_org_ref,
                          section.reporting_org_type)
             for partner in mine:
-                _named(activity, "participating-org", partner["name"], role=iati.IMPLEMENTING, **{
+                ref = partner["institution_id"] if programmes.is_org_prefixed(partner["institution_id"]) else None
+                _named(activity, "participating-org", partner["name"], role=iati.IMPLEMENTING, ref=ref, **{
                     f"{{{iati.NS}}}institution-id": partner["institution_id"],
                     f"{{{iati.NS}}}institution-type": partner["institution_type"],
                     f"{{{iati.NS}}}country": partner["iso3"], f"{{{iati.NS}}}role": partner["role"]})

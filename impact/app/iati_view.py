@@ -1,0 +1,118 @@
+"""Streamlit glue for an administrator's IATI import on the Data page: check a funder's file (nothing written),
+read what becomes of every activity (table and CSV), then import the activities that map, or stop."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from impact.app import auth
+from impact.app.text import plain
+from impact.interchange import iati
+from impact.storage import store
+
+CHECKED = "iati_checked"  # the file checked and what the check found, until imported or stopped
+DONE = "iati_done"  # what the last import did
+
+
+def _run(name: str, data: bytes, programme: str, **options) -> iati.IatiImport:
+    """The IATI import of an uploaded file (written to a temporary folder for the time of the import)."""
+    with tempfile.TemporaryDirectory(prefix="impact-iati-upload-") as folder:
+        path = Path(folder) / "upload.xml"
+        path.write_bytes(data)
+        return iati.import_iati(path, programme=programme, display=name, who=auth.admin_name(), **options)
+
+
+def _check(upload, programme: str) -> None:
+    auth.require_admin()
+    data = upload.getvalue()
+    st.session_state.pop(DONE, None)
+    try:
+        done = _run(upload.name, data, programme, check_only=True)
+    except ValueError as error:  # the definition has no iati section: the message says what to add
+        st.session_state[CHECKED] = {"name": upload.name, "programme": programme, "error": str(error)}
+        return
+    counts = done.counts()
+    st.session_state[CHECKED] = {
+        "name": upload.name, "data": data, "programme": programme, "summary": done.summary(),
+        "read": bool(done.outcomes), "problems": done.report.to_frame(), "activities": done.activity_frame(),
+        "csv": done.activity_csv(), "maps": counts[iati.MAPS], "refused": counts[iati.REFUSED],
+    }
+
+
+def _import(programme: str) -> None:
+    auth.require_admin()
+    checked = st.session_state.pop(CHECKED)
+    done = _run(checked["name"], checked["data"], programme, accept_valid=True)
+    version = store.open_store(None, programme).active().version if done.ok else ""
+    st.session_state[DONE] = {"ok": done.ok, "summary": done.summary(), "problems": done.report.to_frame(),
+                              "activities": done.activity_frame(), "csv": done.activity_csv(), "version": version,
+                              "name": checked["name"], "programme": programme}
+
+
+def _stop() -> None:
+    st.session_state.pop(CHECKED, None)
+
+
+def import_iati(programme: str) -> None:
+    """Upload an IATI activity file, see every activity's outcome, and import the ones that map (or stop)."""
+    st.markdown("Upload the IATI activity file your funder publishes (**.xml**, IATI 2.01, 2.02 or 2.03). It is "
+                "checked first and nothing changes: you see what becomes of every activity — the ones that map to "
+                "projects, and every one that cannot, with its reason — and then choose to import the activities "
+                "that map (one new version, which replaces the programme's projects) or to stop.")
+    into = st.radio("Import the file into", ["this", "new"], horizontal=True, key="iati_into",
+                    format_func={"this": "this programme", "new": "a new programme started from the file"}.get)
+    target = programme
+    if into == "new":
+        target = st.text_input("New programme's id", max_chars=32, key="iati_new_id",
+                               placeholder="e.g. funder-grants: lower-case letters, digits and -",
+                               help="Its definition is read from the file (publisher, years, a theme per sector); "
+                                    "training, volunteering, outcomes and scores start empty.").strip()
+    upload = st.file_uploader("IATI activity file", type=["xml"], key="iati_upload")
+    if st.button("Check the IATI file", disabled=upload is None or not target, key="iati_check"):
+        _check(upload, target)
+        st.rerun()
+    checked = st.session_state.get(CHECKED)
+    if checked:
+        if "error" in checked:
+            st.error(plain(checked["error"]))
+        else:
+            _show_check(checked)
+    done = st.session_state.get(DONE)
+    if done:
+        (st.success if done["ok"] else st.error)(plain(done["summary"]))
+        if done["ok"]:
+            st.caption(plain(f"Version {done['version']} of {done['programme']} is now in use on every page (choose "
+                             "the programme in the sidebar). It can be undone under Versions."))
+        else:
+            st.dataframe(done["problems"], hide_index=True, width="stretch", key="iati_done_problems")
+        st.dataframe(done["activities"], hide_index=True, width="stretch", key="iati_done_activities")
+        st.download_button("Download the activity report (CSV)", done["csv"], key="iati_done_csv",
+                           file_name=f"iati-report-{done['version']}.csv", mime="text/csv")
+
+
+def _show_check(checked: dict) -> None:
+    st.subheader(plain(f"What {checked['name']} holds, for {checked['programme']}"), anchor=False)
+    st.markdown(plain(checked["summary"]))
+    if not checked["read"]:  # the file itself cannot be read: its problems, nothing per activity
+        st.dataframe(checked["problems"], hide_index=True, width="stretch", key="iati_file_problems")
+        st.button("Stop", on_click=_stop, key="iati_stop")
+        return
+    st.caption("Every activity, with its outcome and reason (an activity refused for several reasons has a row "
+               "for each; the choices made reading the others are in their reason):")
+    st.dataframe(checked["activities"], hide_index=True, width="stretch", key="iati_activities")
+    st.download_button("Download the activity report (CSV)", checked["csv"], key="iati_csv",
+                       file_name=f"iati-report-{Path(checked['name']).stem}.csv", mime="text/csv")
+    others = checked["problems"][checked["problems"]["column"].isin(["", "project_id"])]
+    if len(others):
+        st.warning("Problems of the whole file, which stop the import whatever you choose:")
+        st.dataframe(others, hide_index=True, width="stretch", key="iati_other_problems")
+    left, right = st.columns(2)
+    maps = checked["maps"]
+    label = f"Import the {maps:,} activit{'y' if maps == 1 else 'ies'} that map"
+    if left.button(label, type="primary", disabled=not maps or bool(len(others)), key="iati_import"):
+        _import(checked["programme"])
+        st.rerun()
+    right.button("Stop", on_click=_stop, key="iati_stop")

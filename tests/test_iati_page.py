@@ -1,0 +1,91 @@
+"""The Data page's IATI import (AppTest): an administrator uploads a funder's file, reads what becomes of every
+activity (nothing is written yet), then imports the activities that map — or stops, and nothing changes."""
+
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+
+from impact.app import auth
+from impact.storage import store
+from tests import iati_fixtures as fx
+from tests.conftest import make_app
+from tests.data_helpers import snapshot
+
+PASSWORD = "iati page password"
+
+
+@pytest.fixture
+def signed_in(tmp_path, monkeypatch):
+    root = fx.make_iati_store(tmp_path / "store")
+    monkeypatch.setenv("IMPACT_DATA_DIR", str(root))
+    monkeypatch.setenv(auth.HASH_ENV, auth.hash_password(PASSWORD))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = make_app("pages/data.py")
+    at.text_input(key="admin_password").input(PASSWORD)
+    next(b for b in at.button if b.label == "Sign in").click()
+    at.run()
+    assert not at.exception
+    yield at, root
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def _checked(at):
+    at.file_uploader(key="iati_upload").set_value(("funder.xml", fx.document(), "application/xml"))
+    at.run()
+    next(b for b in at.button if b.label == "Check the IATI file").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_the_report_shows_every_activity_and_the_import_takes_the_ones_that_map(signed_in):
+    at, root = signed_in
+    before = snapshot(root)
+    _checked(at)
+    assert snapshot(root) == before  # checked: nothing written
+    table = next(d.value for d in at.dataframe if "outcome" in d.value.columns)  # dataframes carry no key here
+    assert set(table["activity"]) == {s.identifier for s in fx.ACTIVITIES}
+    assert sorted(table.loc[table["outcome"] == "refused", "activity"].unique()) == [
+        f"{fx.PUBLISHER}-005", f"{fx.PUBLISHER}-006"]
+    assert "Download the activity report (CSV)" in [b.label for b in at.get("download_button")]
+    next(b for b in at.button if b.label == "Import the 4 activities that map").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    active = store.open_store(root).active()
+    assert active.version != "base"
+    assert sorted(store.read_table(active.path, "projects").column("project_id").to_pylist()) == [
+        f"{fx.PUBLISHER}-00{n}" for n in (1, 2, 3, 4)]
+    assert any("4 imported as version" in s.value for s in at.success)
+
+
+def test_stop_leaves_everything_as_it_was(signed_in):
+    at, root = signed_in
+    before = snapshot(root)
+    _checked(at)
+    next(b for b in at.button if b.label == "Stop").click()
+    at.run()
+    assert not at.exception
+    assert not any(b.label.startswith("Import the") for b in at.button)
+    assert snapshot(root) == before and store.open_store(root).active().version == "base"
+
+
+def test_a_new_programme_is_started_from_the_file(signed_in):
+    at, root = signed_in
+    at.radio(key="iati_into").set_value("new")
+    at.run()
+    at.text_input(key="iati_new_id").input("funder-grants")
+    at.run()
+    _checked(at)
+    assert list(store.programmes(root)) == ["hps"]  # checked: nothing written, no folder
+    assert not (root / "programmes").exists() or not any((root / "programmes").iterdir())
+    label = next(b.label for b in at.button if b.label.startswith("Import the"))
+    next(b for b in at.button if b.label == label).click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert sorted(store.programmes(root)) == ["funder-grants", "hps"]
+    projects = store.read_table(store.open_store(root, "funder-grants").active().path, "projects").num_rows
+    assert label == f"Import the {projects} activities that map" and projects
+    assert store.open_store(root).active().version == "base"  # the programme in use is untouched
