@@ -58,6 +58,7 @@ class Chart:
     rows: pd.DataFrame  # the table as published (suppressed cells missing)
     table_spec: catalog.ChartSpec  # the chart's spec with `rows` already shaped (for the CSV writer)
     suppressed: int = 0
+    has_svg: bool = True  # a pre-rendered SVG is (or will be) drawn for it
 
     def path(self, kind: str) -> str:
         """The site path of one of its files: page, embed, csv, meta, oembed, svg."""
@@ -77,7 +78,7 @@ class Chart:
 
 
 def build(spec: catalog.ChartSpec, frame: pd.DataFrame, *, slug: str, folder: str, subtitle: str,
-          threshold: int, options: dict | None = None) -> Chart:
+          threshold: int, options: dict | None = None, svg: bool = True) -> Chart:
     """The chart of `spec` drawn from `frame` (its query's result), small cells suppressed."""
     rows = spec.rows(frame).reset_index(drop=True)
     head = spec.values[0] if spec.values else ""
@@ -104,7 +105,8 @@ def build(spec: catalog.ChartSpec, frame: pd.DataFrame, *, slug: str, folder: st
              for i, row in shown.iterrows()]
     return Chart(slug=slug, folder=folder, title=spec.title, subtitle=subtitle, how=how, caption=caption,
                  headings=headings, cells=cells, figure=figure, rows=shown,
-                 table_spec=replace(spec, shape=None, top=None), suppressed=hidden)
+                 table_spec=replace(spec, shape=None, top=None), suppressed=hidden,
+                 has_svg=svg and figure is not None)
 
 
 def _cell(value, fmt: str | None, hidden: bool, threshold: int) -> tuple[str, bool]:
@@ -135,7 +137,7 @@ def write_files(chart: Chart, root: Path, context: Context, filters: dict[str, l
         if context.threshold > 1 else None,
         "columns": chart.headings,
         "files": {"page": _name(chart, "page"), "embed": f"embed/{chart.slug}.html", "csv": _name(chart, "csv"),
-                  "svg": _name(chart, "svg") if chart.figure is not None else None,
+                  "svg": _name(chart, "svg") if chart.has_svg else None,
                   "oembed": _name(chart, "oembed")},
     }
     (root / chart.path("meta")).write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
@@ -173,7 +175,7 @@ def render_svgs(charts: list[Chart], root: Path) -> int:
     """Draw every chart's SVG in this process's one Kaleido session; returns how many were drawn."""
     drawn = 0
     for chart in charts:
-        if chart.figure is None:
+        if not chart.has_svg:
             continue
         svg = export.render(chart.figure, "svg", width=export.SLIDE_WIDTH, height=FIGURE_HEIGHT)
         (root / chart.path("svg")).write_bytes(svg)

@@ -23,6 +23,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import json
 import re
 import shutil
 import time
@@ -78,6 +79,7 @@ class _Site:
     env: jinja2.Environment
     published: dt.date
     base_url: str
+    svg: bool
     charts: list[charts.Chart] = field(default_factory=list)
     pages: int = 0
 
@@ -120,17 +122,17 @@ def build(out: str | Path, *, data_dir: str | Path | None = None, programmes: li
     theme.register()
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(_HERE / "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=False)
-    site = _Site(target, _assets(target), env, today or dt.date.today(), base_url)
+    site = _Site(target, _assets(target), env, today or dt.date.today(), base_url, svg)
     for database in databases:
         say(f"{database.programme.id}: pages and charts")
         with metrics.using(database.programme):
-            _programme(site, database, with_portfolio=len(databases) > 0)
+            _programme(site, database)
     say("portfolio")
     _portfolio(site, databases)
     _index(site, databases)
     svgs = 0
     if svg:
-        say(f"drawing {sum(c.figure is not None for c in site.charts)} SVGs")
+        say(f"drawing {sum(c.has_svg for c in site.charts)} SVGs")
         svgs = charts.render_svgs(site.charts, target)
     size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
     (target / MARKER).write_text("A site written by python -m impact publish; publishing again replaces it.\n",
@@ -169,7 +171,7 @@ def _assets(out: Path) -> dict[str, str]:
 
     plotly_js = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
     outlines = ("window.PlotlyGeoAssets = window.PlotlyGeoAssets || {topojson: {}};\n"
-                f"window.PlotlyGeoAssets.topojson[{html_deck.script_json(html_deck.WORLD)}] = "
+                f"window.PlotlyGeoAssets.topojson[{json.dumps(html_deck.WORLD)}] = "
                 f"{html_deck.world_outlines()};\n")
     colours = {k: theme.COLORS[k] for k in ("primary", "text", "muted", "grid", "background", "surface")}
     variables = "".join(f"--{k}:{v};" for k, v in colours.items()) + f"--font:{theme.FONT};"
@@ -220,7 +222,7 @@ class _Programme:
                 "programme": self.programme, "embed": False, "oembed": "", "live": True, "maps": False}
 
 
-def _programme(site: _Site, database: db.Database, *, with_portfolio: bool) -> None:
+def _programme(site: _Site, database: db.Database) -> None:
     programme = database.programme
     choices = export.filter_choices(database)
     context = charts.Context(source=f"{programme.name}, {database.label}", version=database.version,
@@ -264,7 +266,7 @@ def _chart(site: _Site, part: _Programme, spec: catalog.ChartSpec, params: dict,
     """Fetch, draw and write one chart of a programme, with its permalink and embed pages."""
     frame = spec.fetch(part.database, params, options)
     chart = charts.build(spec, frame, slug=slug, folder=f"{part.folder}/charts", subtitle=subtitle,
-                         threshold=part.threshold, options=options)
+                         threshold=part.threshold, options=options, svg=site.svg)
     _chart_pages(site, chart, part.context, chosen, back, part.common(chart.path("page"), chart.title))
     return chart
 
@@ -462,7 +464,7 @@ def _portfolio(site: _Site, databases: list[db.Database]) -> None:
     for chart_id, spec in catalog.PORTFOLIO.items():
         frame = places if chart_id == "portfolio_map" else by_year
         chart = charts.build(spec, frame, slug=chart_id, folder="portfolio/charts", subtitle=scope.describe(),
-                             threshold=threshold)
+                             threshold=threshold, svg=site.svg)
         _chart_pages(site, chart, context, {}, ("Portfolio", path),
                      {**common, "page_title": chart.title, "nav": [{"text": "Portfolio", "href": path,
                                                                     "current": False}]})
