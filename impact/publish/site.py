@@ -47,6 +47,10 @@ HEADLINES = ("trainees", "women_trained", "countries_trained", "projects", "inst
 COUNTRY_HEADLINES = ("trainees", "women_trained", "projects", "volunteer_days_overseas")
 HOME_CHARTS = ("trainees_trend", "trainees_map", "trainees_by_theme", "trainees_by_country")
 PORTFOLIO_HEADLINES = ("trainees", "volunteer_days_overseas", "projects")
+# The queries that give the home page's headline figures for every place at once (grouped by region or country),
+# as the explorer computes them: the figures a reader's choice of years and place shows, precomputed per choice.
+FILTER_QUERIES = ("training_by_dimension", "volunteering_by_dimension", "projects_by_dimension",
+                  "institutions_by_dimension")
 # Nothing but the site's own files: scripts and styles from the site (styles Plotly writes inline), images from it.
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "font-src 'self' data:; connect-src 'none'; base-uri 'none'; form-action 'none'")
@@ -284,6 +288,61 @@ def _chart_pages(site: _Site, chart: charts.Chart, context: charts.Context, chos
               c=chart, context=context)
 
 
+def filter_figures(part: _Programme) -> dict:
+    """The home page's headline figures for every choice a reader can make in the browser: each range of calendar
+    years (clipped to the data's first and last quarter) and each place (all, a region, a country), suppressed.
+
+    {"years": [...], "places": [[key, label], ...], "figures": {"<first>-<last>": {place key: {metric: value}}},
+    "suppressed": {...same shape, the metrics shown as 'fewer than N'}}; a place key is "", "region:<name>" or
+    "country:<ISO3>"; the link keys are the app's (from, to, region, country)."""
+    choices = part.choices
+    first, last = choices.first_period, choices.last_period
+    years = list(range(first.year, last.year + 1))
+    by_name = {name: iso3 for iso3, name in choices.countries.items()}
+    keys = [k for k in HEADLINES if metrics.is_metric(k)]
+    figures: dict[str, dict] = {}
+    hidden: dict[str, dict] = {}
+    for a in years:
+        for b in years[years.index(a):]:
+            window = Filters(period_from=max(first, calendar.year_quarters(a)[0]),
+                             period_to=min(last, calendar.year_quarters(b)[1]))
+            params = window.params(choices)
+            found: dict[str, dict] = {"": dict(headline_totals(part.database, params))}  # the app's tiles' query
+            for grouping, prefix in (("region", "region:"), ("country", "country:")):
+                for name in FILTER_QUERIES:
+                    frame = db.run_query(part.database, name, {**params, **explore.totals_params(grouping)})
+                    for row in frame.to_dict("records"):
+                        code = by_name.get(row["category"], row["category"]) if grouping == "country" else row["category"]
+                        place = prefix + str(code)
+                        found.setdefault(place, {}).update({k: row[k] for k in keys if k in row})
+            span = f"{a}-{b}"
+            figures[span], hidden[span] = {}, {}
+            for place, row in found.items():
+                shown, small = {}, []
+                for key in keys:
+                    value = row.get(key)
+                    value = None if value is None or pd.isna(value) else value
+                    kept, was = suppress.value(key, value, part.threshold)
+                    shown[key] = None if kept is None else float(kept)
+                    if was:
+                        small.append(key)
+                figures[span][place] = shown
+                if small:
+                    hidden[span][place] = small
+    regions = list(choices.values.get("region", ()))
+    places = [["", "All regions and countries"]] + [[f"region:{r}", f"Region: {r}"] for r in regions] + \
+        [[f"country:{iso3}", name] for iso3, name in sorted(choices.countries.items(), key=lambda item: item[1])]
+    return {"years": years, "first": calendar.quarter_label(first), "last": calendar.quarter_label(last),
+            "places": places, "keys": keys, "formats": {k: metric(k).fmt for k in keys},
+            "threshold": part.threshold, "figures": figures, "suppressed": hidden}
+
+
+def _filters_script(site: _Site, part: _Programme) -> str:
+    """The filter figures as a script the home page loads (a file:// page cannot fetch JSON), content-hashed."""
+    data = html_deck.script_json(filter_figures(part))
+    return _hashed(site.out, f"{part.folder}-figures.js", f"window.IMPACT_FIGURES = {data};\n".encode("utf-8"))
+
+
 def _home(site: _Site, part: _Programme, everything: dict, countries: pd.DataFrame) -> None:
     programme = part.programme
     path = f"{part.folder}/index.html"
@@ -303,7 +362,8 @@ def _home(site: _Site, part: _Programme, everything: dict, countries: pd.DataFra
               references=references, charts=drawn,
               countries=[{"name": r.country, "href": f"{part.folder}/countries/{r.iso3}.html"}
                          for r in countries.itertuples(index=False)],
-              projects_href=f"{part.folder}/projects/index.html", results_href=f"{part.folder}/results.html")
+              projects_href=f"{part.folder}/projects/index.html", results_href=f"{part.folder}/results.html",
+              figures_js=_filters_script(site, part))
 
 
 def _country(site: _Site, part: _Programme, iso3: str, name: str, region: str) -> None:

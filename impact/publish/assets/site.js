@@ -44,3 +44,79 @@
     });
   });
 })();
+
+// The home page's filters: the years and the place a reader chooses, kept in the link with the app's keys
+// (from, to, region, country; in the fragment from file://, where a page cannot change its query), and the headline
+// figures for that choice, precomputed per choice by the build (window.IMPACT_FIGURES): no request, no server.
+(function () {
+  "use strict";
+  var data = window.IMPACT_FIGURES, form = document.getElementById("filters");
+  if (!data || !form) return;
+  var from = document.getElementById("filter-from"), to = document.getElementById("filter-to"),
+      where = document.getElementById("filter-where"), note = document.getElementById("filters-note");
+  var counts = new Intl.NumberFormat("en-GB", { maximumFractionDigits: 0 });
+  var percent = new Intl.NumberFormat("en-GB", { style: "percent", maximumFractionDigits: 0 });
+
+  function option(select, value, label) {
+    var o = document.createElement("option");
+    o.value = value;
+    o.textContent = label;
+    select.appendChild(o);
+  }
+  data.years.forEach(function (y) { option(from, String(y), String(y)); option(to, String(y), String(y)); });
+  data.places.forEach(function (p) { option(where, p[0], p[1]); });
+
+  function read() {
+    var params = new URLSearchParams(location.search);
+    new URLSearchParams(location.hash.slice(1)).forEach(function (v, k) { params.set(k, v); });
+    var year = function (q, fallback) { var m = /^(\d{4})/.exec(q || ""); return m ? m[1] : fallback; };
+    from.value = year(params.get("from"), String(data.years[0]));
+    to.value = year(params.get("to"), String(data.years[data.years.length - 1]));
+    if (!from.value) from.value = String(data.years[0]);
+    if (!to.value) to.value = String(data.years[data.years.length - 1]);
+    var place = params.get("country") ? "country:" + params.get("country")
+      : params.get("region") ? "region:" + params.get("region") : "";
+    where.value = place;
+    if (where.value !== place) where.value = "";
+  }
+
+  function write() {
+    var params = new URLSearchParams();
+    var first = from.value === String(data.years[0]), last = to.value === String(data.years[data.years.length - 1]);
+    if (!first) params.set("from", from.value + "Q1");
+    if (!last) params.set("to", to.value + "Q4");
+    if (where.value) params.set(where.value.split(":")[0], where.value.slice(where.value.indexOf(":") + 1));
+    var text = params.toString();
+    if (/^https?:$/.test(location.protocol)) {
+      history.replaceState(null, "", location.pathname + (text ? "?" + text : "") + location.hash.replace(/^#.*$/, ""));
+    } else {
+      history.replaceState(null, "", text ? "#" + text : location.pathname);
+    }
+  }
+
+  function show() {
+    if (Number(from.value) > Number(to.value)) to.value = from.value;
+    var span = from.value + "-" + to.value, row = (data.figures[span] || {})[where.value] || {};
+    var small = (data.suppressed[span] || {})[where.value] || [];
+    data.keys.forEach(function (key) {
+      var tile = document.querySelector('.tile[data-metric="' + key + '"] .value');
+      if (!tile) return;
+      var value = row[key];
+      if (small.indexOf(key) >= 0) tile.textContent = "fewer than " + data.threshold;
+      else if (value === null || value === undefined) tile.textContent = data.formats[key] === "percent" ? "—" : "0";
+      else tile.textContent = data.formats[key] === "percent" ? percent.format(value) : counts.format(value);
+    });
+    var place = where.options[where.selectedIndex] ? where.options[where.selectedIndex].textContent : "";
+    note.textContent = "Figures for " + (from.value === to.value ? from.value : from.value + "–" + to.value) +
+      ", " + place + ". The charts below show the whole programme.";
+  }
+
+  form.hidden = false;
+  read();
+  show();
+  [from, to, where].forEach(function (s) { s.addEventListener("change", function () { write(); show(); }); });
+  form.addEventListener("reset", function () {
+    setTimeout(function () { from.value = String(data.years[0]); to.value = String(data.years[data.years.length - 1]);
+      where.value = ""; write(); show(); }, 0);
+  });
+})();
