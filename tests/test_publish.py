@@ -332,3 +332,50 @@ def test_the_command_refuses_an_unknown_programme_and_a_folder_it_did_not_write(
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "not a site written by this command" in run.stderr
     assert [p.name for p in mine.iterdir()] == ["letter.txt"]
+
+
+# ---- filters in the browser ------------------------------------------------------------------------------------------
+
+def _figures(root: Path, pid: str) -> dict:
+    script = next((root / "assets").glob(f"{pid}-figures.*.js")).read_text(encoding="utf-8")
+    return json.loads(script.split("=", 1)[1].strip().rstrip(";"))
+
+
+@pytest.mark.parametrize("pid", ["hps", "gsp"])
+def test_the_browser_filters_equal_the_apps_figures_for_random_choices(shipped_site, pid):
+    import random
+
+    from impact.charts import export
+    from impact.query import db
+    from impact.query.filters import from_query_params
+
+    data = _figures(shipped_site, pid)
+    database = db.open_active(ROOT / "data", pid)
+    choices = export.filter_choices(database)
+    pick = random.Random(42)
+    for _ in range(6):
+        a = pick.choice(data["years"])
+        b = pick.choice([y for y in data["years"] if y >= a])
+        place = pick.choice(data["places"])[0]
+        link = {"from": [f"{a}Q1" if a != data["years"][0] else data["first"]],
+                "to": [f"{b}Q4" if b != data["years"][-1] else data["last"]]}
+        if place:
+            kind, value = place.split(":", 1)
+            link[kind] = [value]
+        filters, notices = from_query_params(link, choices)  # the app reads the same link
+        assert notices == []
+        app = site.headline_totals(database, filters.params(choices))
+        shown = data["figures"][f"{a}-{b}"].get(place, {})
+        hidden = data["suppressed"][f"{a}-{b}"].get(place, [])
+        for key in data["keys"]:
+            value = app[key]
+            if 0 < value < data["threshold"] and key in ("trainees", "women_trained", "volunteer_days_overseas",
+                                                         "volunteer_days_uk"):
+                assert key in hidden and shown[key] is None
+            elif value == value and value:  # not missing, not zero (a place with none is left out)
+                assert shown[key] == pytest.approx(float(value)), (a, b, place, key)
+    region = data["places"][1][0]
+    (trained,), = _sql(STORES[pid], "select sum(t.trainees) from training t join countries c using (iso3) "
+                                    "where c.region = ?", [region.split(":", 1)[1]])
+    span = f"{data['years'][0]}-{data['years'][-1]}"
+    assert data["figures"][span][region]["trainees"] == trained

@@ -124,3 +124,35 @@ def test_no_serious_or_critical_accessibility_violation_on_any_page_type(browser
     print(report(path, violations))
     assert [v["id"] for v in violations if v["impact"] in BLOCKING] == []
     context.close()
+
+
+def test_the_filters_change_the_figures_and_the_link_with_no_request(browser, public):
+    import json
+
+    script = next((public / "assets").glob("gsp-figures.*.js")).read_text(encoding="utf-8")
+    data = json.loads(script.split("=", 1)[1].strip().rstrip(";"))
+    region = data["places"][1]
+    first, last = data["years"][0], data["years"][-1]
+    context, outside = offline(browser, public)
+    page = context.new_page()
+    key, value = region[0].split(":", 1)
+    page.goto((public / "gsp" / "index.html").as_uri() + f"#to={last - 1}Q4&{key}={value.replace(' ', '+')}")
+    page.wait_for_selector("#filters:not([hidden])", timeout=DRAW_TIMEOUT)
+    tile = page.locator('.tile[data-metric="trainees"] .value')
+    expected = data["figures"][f"{first}-{last - 1}"][region[0]]["trainees"]
+    assert tile.inner_text() == f"{expected:,.0f}"
+    assert page.locator("#filter-where").input_value() == region[0]
+    country = next(p for p in data["places"] if p[0].startswith("country:"))
+    page.select_option("#filter-where", country[0])
+    page.select_option("#filter-from", str(last))
+    page.select_option("#filter-to", str(last))
+    figure = data["figures"][f"{last}-{last}"].get(country[0], {}).get("trainees")
+    hidden = "trainees" in data["suppressed"][f"{last}-{last}"].get(country[0], [])
+    assert tile.inner_text() == (f"fewer than {data['threshold']}" if hidden else f"{figure or 0:,.0f}")
+    assert page.url.endswith(f"#from={last}Q1&country={country[0].split(':', 1)[1]}")
+    assert country[1] in page.locator("#filters-note").inner_text()
+    page.reload()  # the link keeps the choice
+    page.wait_for_selector("#filters:not([hidden])", timeout=DRAW_TIMEOUT)
+    assert page.locator("#filter-where").input_value() == country[0]
+    assert outside == [] and page.evaluate("window.blocked") == []
+    context.close()
