@@ -6,6 +6,7 @@ before the request goes to the next server."""
 from __future__ import annotations
 
 import http.server
+import re
 import shutil
 import socket
 import subprocess
@@ -113,3 +114,17 @@ def test_the_proxy_serves_a_published_site_and_leaves_a_silent_server_in_seconds
         for s in (silent, *fillers):
             s.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _patterns(path: Path) -> list[str]:
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+def test_the_build_context_leaves_out_the_checkout_with_or_without_buildkit():
+    root, buildkit = _patterns(ROOT / ".dockerignore"), _patterns(ROOT / "deploy" / "Dockerfile.dockerignore")
+    assert root == buildkit
+    assert {".git", ".venv", "bench", "tests", "node_modules"} <= set(root)
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    copied = {source.split("/")[0] for source in re.findall(r"^COPY (\S+) ", dockerfile, flags=re.M)}
+    assert not copied & set(root)  # nothing the image copies is left out
