@@ -379,3 +379,22 @@ def test_the_browser_filters_equal_the_apps_figures_for_random_choices(shipped_s
                                     "where c.region = ?", [region.split(":", 1)[1]])
     span = f"{data['years'][0]}-{data['years'][-1]}"
     assert data["figures"][span][region]["trainees"] == trained
+
+
+@pytest.mark.parametrize("pid", ["hps", "gsp"])
+def test_the_results_page_lists_every_project_target_with_its_end_target(shipped_site, pid):
+    from impact.model import metrics
+
+    store = STORES[pid]
+    con = duckdb.connect()
+    con.register("targets", pq.read_table(store / "targets.parquet"))
+    ends = con.execute("select project_id, metric, arg_max(target, due_date) from targets where scope = 'project' "
+                       "group by 1, 2").fetchall()
+    definition = programmes.read(store / "programme.json")
+    with metrics.using(definition):
+        expected = {(p, metrics.metric(m).label): target for p, m, target in ends if metrics.is_metric(m)}
+    rows = _csv(shipped_site / pid / "results-projects.csv")
+    assert rows[0][:3] == ["Project id", "Indicator", "End target"]
+    assert {(r[0], r[1]): float(r[2]) for r in rows[1:]} == pytest.approx(expected)
+    page = lxml_html.parse(str(shipped_site / pid / "results.html")).getroot()
+    assert len(page.xpath('//table[caption="Projects against their targets"]/tbody/tr')) == len(expected)

@@ -139,8 +139,6 @@ def build(out: str | Path, *, data_dir: str | Path | None = None, programmes: li
         say(f"drawing {sum(c.has_svg for c in site.charts)} SVGs")
         svgs = charts.render_svgs(site.charts, target)
     size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
-    (target / MARKER).write_text("A site written by python -m impact publish; publishing again replaces it.\n",
-                                 encoding="utf-8")
     return Built(target, chosen, pages=site.pages, charts=len(site.charts), svgs=svgs, bytes=size,
                  seconds=time.perf_counter() - started, suppressed=sum(c.suppressed for c in site.charts))
 
@@ -158,6 +156,9 @@ def _prepare(out: Path) -> Path:
                              "give an empty or new folder")
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
+    # Marked first, so that a build that fails half way can be published over again.
+    (out / MARKER).write_text("A site written by python -m impact publish; publishing again replaces it.\n",
+                              encoding="utf-8")
     return out
 
 
@@ -340,7 +341,7 @@ def filter_figures(part: _Programme) -> dict:
 def _filters_script(site: _Site, part: _Programme) -> str:
     """The filter figures as a script the home page loads (a file:// page cannot fetch JSON), content-hashed."""
     data = html_deck.script_json(filter_figures(part))
-    return _hashed(site.out, f"{part.folder}-figures.js", f"window.IMPACT_FIGURES = {data};\n".encode("utf-8"))
+    return _hashed(site.out, f"{part.folder}-figures.js", f"window.impactFigures = {data};\n".encode("utf-8"))
 
 
 def _home(site: _Site, part: _Programme, everything: dict, countries: pd.DataFrame) -> None:
@@ -464,9 +465,41 @@ def _results(site: _Site, part: _Programme, everything: dict) -> None:
                       for b in programme.results.bands)
     reading = ("% achieved = (actual − baseline) ÷ (expected − baseline), counting every result up to the date. "
                f"Scores: {bands}.")
+    rows, csv_path = _project_targets(site, part, everything, pic.latest)
     site.page("results.html", path, **{**part.common(path, "Results against targets"),
                                        "maps": any(c.draws_outlines for c in drawn)},
-              day=f"{pic.latest:%d %B %Y}", judged=sentences, reading=reading, charts=drawn)
+              day=f"{pic.latest:%d %B %Y}", judged=sentences, reading=reading, charts=drawn,
+              project_rows=rows, project_csv=csv_path,
+              project_headings=["Project", "Indicator", "End target", "Expected by then", "Actual", "% achieved",
+                                "Score"])
+
+
+def _project_targets(site: _Site, part: _Programme, everything: dict, day: dt.date) -> tuple[list[dict], str]:
+    """Every project against its targets at `day` (the Results page's table): its rows and its CSV's path. An actual
+    below the threshold is suppressed, and its % achieved with it (the % and the target would give it away)."""
+    programme = part.programme
+    judged = results.exact(results.project_progress(part.database, everything, day), programme.results)
+    rows, kept = [], []
+    for row in judged.to_dict("records"):
+        key = row["metric"]
+        hidden = suppress.counted(key) and suppress.small(row["actual"], part.threshold)
+        percent = row["percent"]
+        cells = [(row["project_id"], False), (row["indicator"], False), (results.figure(row["end_target"], key), False),
+                 (results.figure(row["expected"], key), False),
+                 (suppress.label(part.threshold) if hidden else results.figure(row["actual"], key), hidden),
+                 ("—" if hidden or percent is None or pd.isna(percent) else f"{percent:,.0f}%", hidden),
+                 (str(row["score"]), False)]
+        rows.append({"href": f"{part.folder}/projects/{safe_name(row['project_id'])}.html", "cells": cells})
+        kept.append({"project_id": row["project_id"], "indicator": row["indicator"], "end_target": row["end_target"],
+                     "end_due": row["end_due"], "expected": row["expected"],
+                     "actual": None if hidden else row["actual"],
+                     "achieved": None if hidden or percent is None or pd.isna(percent) else round(percent / 100, 4),
+                     "score": row["score"]})
+    path = f"{part.folder}/results-projects.csv"
+    frame = pd.DataFrame(kept, columns=["project_id", "indicator", "end_target", "end_due", "expected", "actual",
+                                        "achieved", "score"])
+    (site.out / path).write_bytes(table_csv(frame))
+    return rows, path
 
 
 # ---- across programmes ----------------------------------------------------------------------------------------

@@ -47,10 +47,10 @@
 
 // The home page's filters: the years and the place a reader chooses, kept in the link with the app's keys
 // (from, to, region, country; in the fragment from file://, where a page cannot change its query), and the headline
-// figures for that choice, precomputed per choice by the build (window.IMPACT_FIGURES): no request, no server.
+// figures for that choice, precomputed per choice by the build (window.impactFigures): no request, no server.
 (function () {
   "use strict";
-  var data = window.IMPACT_FIGURES, form = document.getElementById("filters");
+  var data = window.impactFigures, form = document.getElementById("filters");
   if (!data || !form) return;
   var from = document.getElementById("filter-from"), to = document.getElementById("filter-to"),
       where = document.getElementById("filter-where"), note = document.getElementById("filters-note");
