@@ -231,7 +231,7 @@ def _links(root: Path):
 def test_every_link_resolves_to_a_file_of_the_site_and_none_leaves_it(shipped_site, hostile, which):
     root = shipped_site if which == "shipped" else hostile[0]
     checked = 0
-    for page, element, value in _links(root):
+    for page, _element, value in _links(root):
         if value.startswith("data:") or value.startswith("#"):
             continue
         assert not re.match(r"^[a-z][a-z0-9+.-]*:", value, re.I), (page, value)  # no http(s), no file: of elsewhere

@@ -34,7 +34,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from impact.charts import captions, catalog, export, html_deck, theme
+from impact.charts import catalog, export, html_deck, theme
 from impact.model import calendar, cells, metrics
 from impact.model.metrics import format_value, metric
 from impact.publish import charts, suppress
@@ -341,7 +341,7 @@ def filter_figures(part: _Programme) -> dict:
 def _filters_script(site: _Site, part: _Programme) -> str:
     """The filter figures as a script the home page loads (a file:// page cannot fetch JSON), content-hashed."""
     data = html_deck.script_json(filter_figures(part))
-    return _hashed(site.out, f"{part.folder}-figures.js", f"window.impactFigures = {data};\n".encode("utf-8"))
+    return _hashed(site.out, f"{part.folder}-figures.js", f"window.impactFigures = {data};\n".encode())
 
 
 def _home(site: _Site, part: _Programme, everything: dict, countries: pd.DataFrame) -> None:
