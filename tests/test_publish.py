@@ -259,6 +259,8 @@ def test_every_page_reads_without_javascript(shipped_site):
                                  "join projects p using (project_id) group by 1 order by 2 desc")
     assert [[c.text_content() for c in row.xpath("td")] for row in table.xpath(".//tbody/tr")] == [
         [theme, f"{v:,}", f"{n:,}"] for theme, v, n in themes]
+    project = lxml_html.parse(str(shipped_site / "hps" / "projects" / "HPS-001.html")).getroot()
+    assert project.xpath("//script") == []  # a page with no chart loads no plotly.js
 
 
 # ---- only what may be public ---------------------------------------------------------------------------------------

@@ -420,7 +420,8 @@ def _projects(site: _Site, part: _Programme) -> None:
             fields.append({"key": key, "label": export.column_label(key), "value": text, "suppressed": hidden,
                            "href": href})
         heading = f"{project_id}: {record['title']}" if "title" in public else project_id
-        site.page("project.html", path, **part.common(path, project_id), heading=heading, fields=fields)
+        site.page("project.html", path, **{**part.common(path, project_id), "live": False}, heading=heading,
+                  fields=fields)
         kept = {"project_id": project_id}
         for key in public:
             value = record[key]
@@ -431,7 +432,8 @@ def _projects(site: _Site, part: _Programme) -> None:
     (site.out / csv_path).parent.mkdir(parents=True, exist_ok=True)
     (site.out / csv_path).write_bytes(table_csv(frame))
     path = f"{part.folder}/projects/index.html"
-    site.page("listing.html", path, **part.common(path, "Projects"), heading=f"Projects of {part.programme.name}",
+    site.page("listing.html", path, **{**part.common(path, "Projects"), "live": False},
+              heading=f"Projects of {part.programme.name}",
               intro=f"{len(rows)} projects; each links to its page.", csv=csv_path,
               headings=[f["label"] for f in rows[0][2]] if rows else ["Project"],
               rows=[{"href": p, "cells": [(f["value"], f["suppressed"]) for f in fields]} for p, _, fields in rows])
