@@ -400,3 +400,21 @@ def test_the_results_page_lists_every_project_target_with_its_end_target(shipped
     assert {(r[0], r[1]): float(r[2]) for r in rows[1:]} == pytest.approx(expected)
     page = lxml_html.parse(str(shipped_site / pid / "results.html")).getroot()
     assert len(page.xpath('//table[caption="Projects against their targets"]/tbody/tr')) == len(expected)
+
+
+def test_publishing_again_replaces_the_site_and_a_failed_build_leaves_it_as_it_was(tmp_path, monkeypatch):
+    out = tmp_path / "public"
+    site.build(out, data_dir=ROOT / "data", programmes=["gsp"], svg=False)
+    (out / "gsp" / "stale.html").write_text("from an earlier build", encoding="utf-8")
+    site.build(out, data_dir=ROOT / "data", programmes=["gsp"], svg=False)
+    assert not (out / "gsp" / "stale.html").exists() and (out / "gsp" / "index.html").is_file()
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the build broke half way")
+
+    monkeypatch.setattr(site, "_index", broken)
+    with pytest.raises(RuntimeError):
+        site.build(out, data_dir=ROOT / "data", programmes=["gsp"], svg=False)
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["public"]  # no half-built folder left beside it

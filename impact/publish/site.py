@@ -121,8 +121,31 @@ def build(out: str | Path, *, data_dir: str | Path | None = None, programmes: li
     if base_url and not re.fullmatch(r"https?://[^\s\"'<>]+", base_url):
         raise ValueError(f"--base-url {base_url[:60]!r}: give the address the site will be served from, "
                          "e.g. https://example.org/impact")
-    target = _prepare(Path(out))
+    final = _checked_out(Path(out).resolve())
     databases = [db.open_active(data_dir, pid) for pid in chosen]
+    # Built beside `out` and swapped in when complete: a build that fails leaves the site published before as it was.
+    target = final.with_name(f".{final.name}.publishing")
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    try:
+        built = _build(target, databases, base_url, svg, today, say)
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    (target / MARKER).write_text("A site written by python -m impact publish; publishing again replaces it.\n",
+                                 encoding="utf-8")
+    if final.exists():
+        shutil.rmtree(final)
+    target.rename(final)
+    built.out = final
+    built.programmes = chosen
+    built.seconds = time.perf_counter() - started
+    return built
+
+
+def _build(target: Path, databases: list[db.Database], base_url: str, svg: bool, today: dt.date | None,
+           say: Progress) -> Built:
+    """Every page and file of the site into the empty folder `target`."""
     theme.register()
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(_HERE / "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=False)
@@ -139,26 +162,21 @@ def build(out: str | Path, *, data_dir: str | Path | None = None, programmes: li
         say(f"drawing {sum(c.has_svg for c in site.charts)} SVGs")
         svgs = charts.render_svgs(site.charts, target)
     size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
-    return Built(target, chosen, pages=site.pages, charts=len(site.charts), svgs=svgs, bytes=size,
-                 seconds=time.perf_counter() - started, suppressed=sum(c.suppressed for c in site.charts))
+    return Built(target, [d.programme.id for d in databases], pages=site.pages, charts=len(site.charts), svgs=svgs,
+                 bytes=size, suppressed=sum(c.suppressed for c in site.charts))
 
 
 MARKER = ".impact-site"
 
 
-def _prepare(out: Path) -> Path:
-    """An empty folder for the site: a new one, an empty one, or a site written before (replaced whole)."""
+def _checked_out(out: Path) -> Path:
+    """`out` if a site may be written there: a new folder, an empty one, or a site written before (replaced whole
+    once the new one is complete); ValueError for a file or a folder holding anything else."""
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {str(out)!r} is a file; give a folder for the site")
-    if out.is_dir() and any(out.iterdir()):
-        if not (out / MARKER).is_file():
-            raise ValueError(f"--out {str(out)!r} holds files that are not a site written by this command; "
-                             "give an empty or new folder")
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-    # Marked first, so that a build that fails half way can be published over again.
-    (out / MARKER).write_text("A site written by python -m impact publish; publishing again replaces it.\n",
-                              encoding="utf-8")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
+        raise ValueError(f"--out {str(out)!r} holds files that are not a site written by this command; "
+                         "give an empty or new folder")
     return out
 
 
