@@ -68,18 +68,27 @@ def test_an_embed_page_draws_inside_an_iframe_of_a_page_in_another_folder(browse
     context, outside = offline(browser, public)
     page = context.new_page()
     page.goto(chart.as_uri())
-    snippet = page.locator("textarea.snippet").input_value()
-    assert snippet.startswith('<iframe src="') and "embed/trainees_by_theme.html" in snippet
-    # Another site's page: the snippet as copied, with the address the site is found at on this disk.
-    relative = snippet.split('src="', 1)[1].split('"', 1)[0]
-    embed = (chart.parent / relative).resolve()
-    assert embed.is_file()
+    snippet = page.locator("textarea.snippet").input_value()  # as the reader copies it: the page made it absolute
+    embed = chart.parent / "embed" / "trainees_by_theme.html"
+    assert snippet.startswith(f'<iframe src="{embed.as_uri()}"')
+    # Another site's page, in another folder, with the snippet pasted in as it is.
     host = tmp_path / "elsewhere" / "article.html"
     host.parent.mkdir()
     host.write_text(f"<!DOCTYPE html><html lang='en'><head><title>An article</title></head><body><h1>An article</h1>"
-                    f"{snippet.replace(relative, embed.as_uri())}</body></html>", encoding="utf-8")
+                    f"{snippet}</body></html>", encoding="utf-8")
     context.close()
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    elsewhere: list[str] = []
+
+    def handle(route):  # the article and the site's files; nothing else
+        url = route.request.url
+        if url == host.as_uri() or url.startswith(public.resolve().as_uri() + "/") or url.startswith("data:"):
+            route.continue_()
+        else:
+            elsewhere.append(url)
+            route.abort("internetdisconnected")
+
+    context.route("**/*", handle)
     page = context.new_page()
     page.goto(host.as_uri())
     frame = page.frame_locator("iframe")
@@ -87,7 +96,7 @@ def test_an_embed_page_draws_inside_an_iframe_of_a_page_in_another_folder(browse
     assert frame.locator(".bars path").count() > 0
     assert "GSP" in frame.locator(".source").inner_text() or "Stewardship" in frame.locator(".source").inner_text()
     context.close()
-    assert outside == []
+    assert outside == [] and elsewhere == []
 
 
 def test_a_page_reads_with_javascript_off(browser, public):

@@ -1,6 +1,6 @@
 // The public site's script: draws each chart from the figure JSON on its page (the SVG and the table stay for a
-// reader without JavaScript), fits an embedded chart to its frame, and makes the embed code copyable and, when the
-// site is served over HTTP(S), absolute. It asks nothing of any server.
+// reader without JavaScript), fits an embedded chart to its frame, and makes the embed code copyable and absolute
+// (the address the page was opened from). It asks nothing of any server.
 (function () {
   "use strict";
   var embedded = document.body.classList.contains("embed");
@@ -22,7 +22,8 @@
 
   document.querySelectorAll("textarea.snippet").forEach(function (area) {
     var relative = area.getAttribute("data-embed");
-    if (/^https?:$/.test(location.protocol) && relative) {
+    // The address this page was opened from: https://… when served, file:///… from a disk or a USB stick.
+    if (relative) {
       var absolute = new URL(relative, location.href).href;
       area.value = area.value.replace(/src="[^"]*"/, 'src="' + absolute + '"');
     }
