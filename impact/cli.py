@@ -397,7 +397,7 @@ def _add_publish(commands) -> None:
 
     command = commands.add_parser("publish", help="write the public static site of the programmes' active versions")
     add_out_option(command, "folder to write the site into (new, empty, or a site published before: replaced); "
-                            "optional with --to", required=False)
+                            "optional with --to", required=False, metavar="DIR")
     add_data_dir_option(command)
     add_programmes_option(command)
     publish.add_arguments(command)
