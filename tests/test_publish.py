@@ -418,3 +418,11 @@ def test_publishing_again_replaces_the_site_and_a_failed_build_leaves_it_as_it_w
         site.build(out, data_dir=ROOT / "data", programmes=["gsp"], svg=False)
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["public"]  # no half-built folder left beside it
+
+
+def test_a_file_name_from_an_id_stays_inside_its_folder_and_never_takes_a_page_of_ours():
+    assert site.safe_name("HPS-001") == "HPS-001"
+    for hostile in ("../../etc/passwd", "index", "INDEX", "a/b", "", "id-x", "x" * 200, "é"):
+        name = site.safe_name(hostile)
+        assert re.fullmatch(r"id-[0-9a-f]{16}", name), hostile
+    assert site.safe_name("a/b") != site.safe_name("a/c")

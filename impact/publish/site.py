@@ -99,7 +99,8 @@ class _Site:
 
 def safe_name(text: str) -> str:
     """A file name for an id from the data: the id itself when it is plain, else a stable hash of it."""
-    return text if _SAFE_NAME.fullmatch(text) else "id-" + hashlib.sha256(text.encode()).hexdigest()[:16]
+    plain = _SAFE_NAME.fullmatch(text) and text.lower() != "index" and not text.startswith("id-")  # index.html is ours
+    return text if plain else "id-" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def build(out: str | Path, *, data_dir: str | Path | None = None, programmes: list[str] | None = None,
@@ -379,7 +380,7 @@ def _home(site: _Site, part: _Programme, everything: dict, countries: pd.DataFra
               headlines=_tiles(part, totals, HEADLINES, published=True),
               outcomes=_tiles(part, totals, programme.headline_indicators(), published=True),
               references=references, charts=drawn,
-              countries=[{"name": r.country, "href": f"{part.folder}/countries/{r.iso3}.html"}
+              countries=[{"name": r.country, "href": f"{part.folder}/countries/{safe_name(r.iso3)}.html"}
                          for r in countries.itertuples(index=False)],
               projects_href=f"{part.folder}/projects/index.html", results_href=f"{part.folder}/results.html",
               figures_js=_filters_script(site, part))
@@ -388,14 +389,15 @@ def _home(site: _Site, part: _Programme, everything: dict, countries: pd.DataFra
 def _country(site: _Site, part: _Programme, iso3: str, name: str, region: str) -> None:
     chosen = Filters(country=(iso3,))
     params = chosen.params(part.choices)
-    path = f"{part.folder}/countries/{iso3}.html"
+    code = safe_name(iso3)  # an ISO code once imported; a file name whatever the data holds
+    path = f"{part.folder}/countries/{code}.html"
     subtitle = chosen.describe(part.choices)
     back = (name, path)
     totals = headline_totals(part.database, params)
     drawn = [
-        _chart(site, part, catalog.chart("trainees_trend"), params, f"country-{iso3}-trend", subtitle,
+        _chart(site, part, catalog.chart("trainees_trend"), params, f"country-{code}-trend", subtitle,
                {"country": [iso3]}, back),
-        _chart(site, part, catalog.chart("explore", {"by": "theme"}), params, f"country-{iso3}-themes", subtitle,
+        _chart(site, part, catalog.chart("explore", {"by": "theme"}), params, f"country-{code}-themes", subtitle,
                {"country": [iso3]}, back, options={"by": "theme"}),
     ]
     listed = db.run_query(part.database, "projects_list", {**params, "search": "", "row_limit": None})
@@ -434,7 +436,7 @@ def _projects(site: _Site, part: _Programme) -> None:
         fields = [{"key": "project_id", "label": "Project", "value": project_id, "suppressed": False, "href": ""}]
         for key in public:
             text, hidden = _field_text(key, record[key], part.threshold)
-            href = f"{part.folder}/countries/{record['iso3']}.html" if key == "country" else ""
+            href = f"{part.folder}/countries/{safe_name(record['iso3'])}.html" if key == "country" else ""
             fields.append({"key": key, "label": export.column_label(key), "value": text, "suppressed": hidden,
                            "href": href})
         heading = f"{project_id}: {record['title']}" if "title" in public else project_id
