@@ -14,6 +14,7 @@ test (bench/load.py --servers N) start them through here. IMPACT_NGINX names ano
 from __future__ import annotations
 
 import argparse
+import http.server
 import os
 import shutil
 import socket
@@ -31,6 +32,20 @@ DEPLOY_CONF = ROOT / "deploy" / "nginx.conf"
 DEPLOY_SERVERS = ("app1:8501", "app2:8501", "app3:8501")  # the compose file's app services
 DEPLOY_LISTEN = "80"
 NGINX = os.environ.get("IMPACT_NGINX", "/usr/sbin/nginx")
+
+
+class Answering(http.server.BaseHTTPRequestHandler):
+    """An upstream that answers every GET with 200 "ok" (standing in for a healthy app server in proxy tests)."""
+
+    def do_GET(self):  # noqa: N802 (the standard library's name)
+        body = b"ok"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
 
 
 def free_port() -> int:

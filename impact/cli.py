@@ -29,6 +29,7 @@ FILTER_HELP = ("a filter as in the app's URL (from, to, phase, region, country, 
                "repeat it for several values (country=UGA,TZA also works; a value that is itself allowed, "
                "commas and all, is one value)")
 SHOW_HELP = "problems to print in detail (default 50)"
+PROGRAMMES_HELP = "programme ids, one or several (repeat it or list them); default: every programme in the store"
 
 
 def add_data_dir_option(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +41,12 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
     """`--data-dir DIR` and `--programme ID`: which store, and which programme in it, a command works on."""
     add_data_dir_option(parser)
     parser.add_argument("--programme", dest="programme", metavar="ID", default=None, help=PROGRAMME_HELP)
+
+
+def add_programmes_option(parser: argparse.ArgumentParser) -> None:
+    """`--programme ID ...`: the programmes a command over several works on (default: all of them)."""
+    parser.add_argument("--programme", dest="programme", metavar="ID", nargs="+", action="extend", default=None,
+                        help=PROGRAMMES_HELP)
 
 
 def add_filter_option(parser: argparse.ArgumentParser) -> None:
@@ -416,6 +423,18 @@ def _return_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_publish(commands) -> None:
+    from impact.publish import cli as publish
+
+    command = commands.add_parser("publish", help="write the public static site of the programmes' active versions")
+    add_out_option(command, "folder to write the site into (new, empty, or a site published before: replaced); "
+                            "optional with --to", required=False, metavar="DIR")
+    add_data_dir_option(command)
+    add_programmes_option(command)
+    publish.add_arguments(command)
+    command.set_defaults(run=publish.run)
+
+
 def _add_return(commands) -> None:
     group = commands.add_parser("return", help="quarterly returns: a reporting workbook per project, and import")
     kinds = group.add_subparsers(dest="return_command", required=True, metavar="WHAT")
@@ -550,6 +569,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_export(commands)
     _add_programme(commands)
+    _add_publish(commands)
     _add_return(commands)
     mapping_cli.add_mapping_command(commands, add_store_options, add_out_option)
     _add_mail(commands)

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-ORDER = ["model", "storage", "ingest", "interchange", "reporting", "demo", "query", "charts", "app"]  # each room may import the rooms before it
+ORDER = ["model", "storage", "ingest", "interchange", "reporting", "demo", "query", "charts", "publish", "app"]  # each room may import the rooms before it
 
 
 def _imports(path: Path) -> set[str]:

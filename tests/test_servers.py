@@ -133,20 +133,6 @@ def test_servers_over_an_s3_store_pick_up_an_import(s3_server, tmp_path):  # noq
         assert set(_versions_served(cluster, vocab).values()) == {imported.version}
 
 
-class _Answering(http.server.BaseHTTPRequestHandler):
-    """A server that answers every GET with 200 (standing in for a healthy app server)."""
-
-    def do_GET(self):  # noqa: N802 (the standard library's name)
-        body = b"ok"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @contextlib.contextmanager
 def _silent_server():
     """A listening address that never accepts a connection, like a server whose host has gone: its accept queue is
@@ -179,7 +165,7 @@ def test_a_server_that_stops_answering_is_passed_over_within_seconds(tmp_path):
     """Behind the deploy proxy, a request routed to a server that no longer accepts connections reaches a live
     one after the 2 s connect timeout (nginx's default would stall it 60 s), and the silent server is then left
     out: every request answers, the first ones routed to it within seconds."""
-    live = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answering)
+    live = http.server.ThreadingHTTPServer(("127.0.0.1", 0), servers.Answering)
     threading.Thread(target=live.serve_forever, daemon=True).start()
     proxy = None
     try:

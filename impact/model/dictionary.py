@@ -149,6 +149,7 @@ def definition_markdown() -> list[str]:
         "| `iati` | publishing to and reading from IATI: `{reporting_org_ref, reporting_org_type, funder_ref, funder_type, "
         "activity_prefix, language, sectors}` and the import's choices `{" + ", ".join(programmes.IATI_CHOICES) + "}` (below) |",
         "| `disaggregations` | the programme's own breakdowns of its results (below): `{key, label, tables, description, iati_name, values}` |",
+        "| `publish` | what `python -m impact publish` may put on the public site (below): `{project_fields, licence, suppress_below}` |",
         "",
         "Vocabularies (each a column's allowed values):",
         "",
@@ -218,6 +219,15 @@ def definition_markdown() -> list[str]:
         "`iati_name` (default: the label). The key is 2 to 32 lower-case letters, digits and `_`, and may not be",
         "a name the dashboard already uses (a dimension, a column, a link's key). A programme that declares",
         "none has none.",
+        "",
+        "Publish: `project_fields` lists the project fields a project's public page shows (`project_id` always): any of "
+        + ", ".join(f"`{f}`" for f in programmes.PUBLIC_PROJECT_FIELDS) + "; default "
+        + ", ".join(f"`{f}`" for f in programmes.DEFAULT_PUBLIC_FIELDS) + " (no budget, no lead institutions).",
+        "`licence` is the licence the figures are published under (e.g. `CC BY 4.0`), named on every page and in",
+        "every chart's metadata (default: none stated). `suppress_below` (a whole number, 0 to "
+        f"{programmes.SUPPRESS_MAX}, default {programmes.Publish().suppress_below}) is the small-cell",
+        "threshold: a count of people or days from 1 to `suppress_below` − 1 is shown as \"fewer than N\" and left out",
+        "of every CSV and JSON the site holds (0 or 1: nothing is suppressed).",
         "",
         "A definition that cannot be used is refused with its file, field and a plain message, and nothing",
         "changes: unknown aggregations, duplicate or empty codes or values, overlapping phases or phases outside the",

@@ -291,6 +291,26 @@ class Iati:
         return project_id if is_org_prefixed(project_id) else f"{self.prefix}-{project_id}"
 
 
+# The project fields a public site may show (project_detail's columns); project_id is always shown, it names the page.
+PUBLIC_PROJECT_FIELDS = ("title", "theme", "grant_type", "phase", "country", "region", "uk_lead", "overseas_lead",
+                         "start_date", "end_date", "budget_gbp", "trainees", "women_trained", "volunteer_days",
+                         "volunteers")
+DEFAULT_PUBLIC_FIELDS = ("title", "theme", "grant_type", "phase", "country", "region", "start_date", "end_date",
+                         "trainees", "volunteer_days")
+SUPPRESS_MAX = 1000
+
+
+@dataclass(frozen=True, kw_only=True)
+class Publish:
+    """What a public site may show: the project fields marked public, the licence its figures are published under
+    and the small-cell threshold (counts of people or days from 1 to `suppress_below` - 1 are shown as "fewer than
+    N" and left out of every download; 0 or 1: nothing is suppressed)."""
+
+    project_fields: tuple[str, ...] = DEFAULT_PUBLIC_FIELDS
+    licence: str = ""
+    suppress_below: int = 5
+
+
 @dataclass(frozen=True, kw_only=True)
 class Programme:
     """A whole programme definition."""
@@ -314,6 +334,7 @@ class Programme:
     iati: Iati | None = None
     disaggregations: tuple[Disaggregation, ...] = ()
     fiscal_year_start: int = 1  # the month the programme's financial year starts in (4: April; 1: the calendar year)
+    publish: Publish = Publish()
 
     # ---- what the rest of the product asks -----------------------------------------------------
 
@@ -370,7 +391,7 @@ class Programme:
         """The definition as the JSON object `programme.json` holds."""
         out = {key: value for key, value in asdict(self).items()
                if key not in ("phases", "vocabularies", "indicators", "reference_figures", "results", "reporting",
-                              "iati", "disaggregations", "fiscal_year_start")}
+                              "iati", "disaggregations", "fiscal_year_start", "publish")}
         if self.fiscal_year_start != 1:  # the default is left unwritten, so existing definitions read back unchanged
             out["fiscal_year_start"] = self.fiscal_year_start
         out["start"], out["end"] = self.start.isoformat(), self.end.isoformat()
@@ -400,6 +421,9 @@ class Programme:
             out["reporting"] = {k: v for k, v in asdict(self.reporting).items() if v is not None}
         if self.iati is not None:
             out["iati"] = {k: v for k, v in asdict(self.iati).items() if v}
+        if self.publish != Publish():
+            out["publish"] = {"project_fields": list(self.publish.project_fields), "licence": self.publish.licence,
+                              "suppress_below": self.publish.suppress_below}
         if self.disaggregations:
             out["disaggregations"] = [
                 {**{k: (list(v) if k == "tables" else v) for k, v in asdict(d).items() if v},
@@ -939,6 +963,42 @@ def _iati_choices(check: _Checker, raw: dict, themes: tuple[str, ...]) -> dict:
     return out
 
 
+def _publish(check: _Checker, raw) -> Publish:
+    """The publish section: the project fields a public site shows, its licence and its small-cell threshold."""
+    if raw is None:
+        return Publish()
+    if not isinstance(raw, dict):
+        check.add("publish", "must be an object with project_fields, licence and suppress_below")
+        return Publish()
+    for extra in raw:
+        if extra not in ("project_fields", "licence", "suppress_below"):
+            check.add(f"publish.{str(extra)[:40]}", "is not a field of publish; the fields are licence, project_fields, "
+                                                    "suppress_below")
+    fields = DEFAULT_PUBLIC_FIELDS
+    if "project_fields" in raw:
+        listed = raw["project_fields"]
+        if not isinstance(listed, list):
+            check.add("publish.project_fields", f"must be a list of project fields ({', '.join(PUBLIC_PROJECT_FIELDS)})")
+            listed = []
+        kept = []
+        for n, name in enumerate(listed):
+            if name not in PUBLIC_PROJECT_FIELDS:
+                check.add(f"publish.project_fields[{n}]", f"{str(name)[:40]!r} is not a project field a site can show; "
+                                                          f"use {', '.join(PUBLIC_PROJECT_FIELDS)}")
+            elif name in kept:
+                check.add(f"publish.project_fields[{n}]", f"{name!r} is listed twice")
+            else:
+                kept.append(name)
+        fields = tuple(kept)
+    licence = check.text(raw, "licence", "publish.", required=False)
+    threshold = raw.get("suppress_below", Publish().suppress_below)
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or not 0 <= threshold <= SUPPRESS_MAX:
+        check.add("publish.suppress_below", f"{str(threshold)[:30]!r} must be a whole number from 0 to {SUPPRESS_MAX}"
+                                            " (counts below it are shown as 'fewer than N'; 0: none)")
+        threshold = Publish().suppress_below
+    return Publish(project_fields=fields, licence=licence, suppress_below=threshold)
+
+
 def parse(data, file: str = FILE) -> Programme:
     """A programme from the JSON object of `programme.json`; DefinitionError lists every problem."""
     from impact.model.metrics import METRICS  # the structural metrics counted in code
@@ -978,7 +1038,7 @@ def parse(data, file: str = FILE) -> Programme:
     vocabularies.update(own_values)
     known = {"id", "name", "short_name", "funder", "managed_by", "currency", "start", "end", "phases",
              "vocabularies", "indicators", "reference_figures", "illustrative", "description", "results", "reporting",
-             "iati", "disaggregations", "fiscal_year_start"}
+             "iati", "disaggregations", "fiscal_year_start", "publish"}
     fiscal_year_start = data.get("fiscal_year_start", 1)
     if isinstance(fiscal_year_start, bool) or not isinstance(fiscal_year_start, int) or not 1 <= fiscal_year_start <= 12:
         check.add("fiscal_year_start", f"{str(fiscal_year_start)[:20]!r} is not a month: write the month the financial "
@@ -1001,12 +1061,13 @@ def parse(data, file: str = FILE) -> Programme:
     results = _results(check, data.get("results"))
     reporting = _reporting(check, data.get("reporting"))
     iati = _iati(check, data.get("iati"), tuple(t.value for t in vocabularies.get("theme", ())))
+    publish = _publish(check, data.get("publish"))
     if check.problems:
         raise DefinitionError(check.problems, file)
     return Programme(id=pid, name=name, start=start, end=end, phases=phases, vocabularies=vocabularies,
                      indicators=indicators, reference_figures=figures, illustrative=bool(illustrative),
                      results=results, reporting=reporting, iati=iati, disaggregations=disaggregations,
-                     fiscal_year_start=fiscal_year_start, **programme_fields)
+                     fiscal_year_start=fiscal_year_start, publish=publish, **programme_fields)
 
 
 def read(path: str | Path) -> Programme:

@@ -1,0 +1,123 @@
+// The public site's script: draws each chart from the figure JSON on its page (the SVG and the table stay for a
+// reader without JavaScript), fits an embedded chart to its frame, and makes the embed code copyable and absolute
+// (the address the page was opened from). It asks nothing of any server.
+(function () {
+  "use strict";
+  var embedded = document.body.classList.contains("embed");
+
+  function draw(holder) {
+    var source = document.getElementById(holder.getAttribute("data-figure"));
+    if (!source || !window.Plotly) return;
+    var figure = JSON.parse(source.textContent);
+    var layout = figure.layout || {};
+    if (embedded) {
+      var used = document.body.scrollHeight - holder.offsetHeight;
+      layout.height = Math.max(180, window.innerHeight - used - 8);
+    }
+    holder.textContent = "";
+    window.Plotly.newPlot(holder, figure.data, layout, { displaylogo: false, responsive: true });
+  }
+
+  document.querySelectorAll("[data-figure]").forEach(draw);
+
+  document.querySelectorAll("textarea.snippet").forEach(function (area) {
+    var relative = area.getAttribute("data-embed");
+    // The address this page was opened from: https://… when served, file:///… from a disk or a USB stick.
+    if (relative) {
+      var absolute = new URL(relative, location.href).href;
+      area.value = area.value.replace(/src="[^"]*"/, 'src="' + absolute + '"');
+    }
+  });
+
+  document.querySelectorAll("button.copy").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var area = document.getElementById(button.getAttribute("data-copy"));
+      area.focus();
+      area.select();
+      var done = function () { button.textContent = "Copied"; };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(area.value).then(done, function () { document.execCommand("copy"); done(); });
+      } else {
+        document.execCommand("copy");
+        done();
+      }
+    });
+  });
+})();
+
+// The home page's filters: the years and the place a reader chooses, kept in the link with the app's keys
+// (from, to, region, country; in the fragment from file://, where a page cannot change its query), and the headline
+// figures for that choice, precomputed per choice by the build (window.impactFigures): no request, no server.
+(function () {
+  "use strict";
+  var data = window.impactFigures, form = document.getElementById("filters");
+  if (!data || !form) return;
+  var from = document.getElementById("filter-from"), to = document.getElementById("filter-to"),
+      where = document.getElementById("filter-where"), note = document.getElementById("filters-note");
+  var counts = new Intl.NumberFormat("en-GB", { maximumFractionDigits: 0 });
+  var percent = new Intl.NumberFormat("en-GB", { style: "percent", maximumFractionDigits: 0 });
+
+  function option(select, value, label) {
+    var o = document.createElement("option");
+    o.value = value;
+    o.textContent = label;
+    select.appendChild(o);
+  }
+  data.years.forEach(function (y) { option(from, String(y), String(y)); option(to, String(y), String(y)); });
+  data.places.forEach(function (p) { option(where, p[0], p[1]); });
+
+  function read() {
+    var params = new URLSearchParams(location.search);
+    new URLSearchParams(location.hash.slice(1)).forEach(function (v, k) { params.set(k, v); });
+    var year = function (q, fallback) { var m = /^(\d{4})/.exec(q || ""); return m ? m[1] : fallback; };
+    from.value = year(params.get("from"), String(data.years[0]));
+    to.value = year(params.get("to"), String(data.years[data.years.length - 1]));
+    if (!from.value) from.value = String(data.years[0]);
+    if (!to.value) to.value = String(data.years[data.years.length - 1]);
+    var place = params.get("country") ? "country:" + params.get("country")
+      : params.get("region") ? "region:" + params.get("region") : "";
+    where.value = place;
+    if (where.value !== place) where.value = "";
+  }
+
+  function write() {
+    var params = new URLSearchParams();
+    var first = from.value === String(data.years[0]), last = to.value === String(data.years[data.years.length - 1]);
+    if (!first) params.set("from", from.value + "Q1");
+    if (!last) params.set("to", to.value + "Q4");
+    if (where.value) params.set(where.value.split(":")[0], where.value.slice(where.value.indexOf(":") + 1));
+    var text = params.toString();
+    if (/^https?:$/.test(location.protocol)) {
+      history.replaceState(null, "", location.pathname + (text ? "?" + text : "") + location.hash.replace(/^#.*$/, ""));
+    } else {
+      history.replaceState(null, "", text ? "#" + text : location.pathname);
+    }
+  }
+
+  function show() {
+    if (Number(from.value) > Number(to.value)) to.value = from.value;
+    var span = from.value + "-" + to.value, row = (data.figures[span] || {})[where.value] || {};
+    var small = (data.suppressed[span] || {})[where.value] || [];
+    data.keys.forEach(function (key) {
+      var tile = document.querySelector('.tile[data-metric="' + key + '"] .value');
+      if (!tile) return;
+      var value = row[key];
+      if (small.indexOf(key) >= 0) tile.textContent = "fewer than " + data.threshold;
+      else if (value === null || value === undefined) tile.textContent = data.formats[key] === "percent" ? "—" : "0";
+      else tile.textContent = data.formats[key] === "percent" ? percent.format(value) : counts.format(value);
+    });
+    var place = where.options[where.selectedIndex] ? where.options[where.selectedIndex].textContent : "";
+    note.textContent = "Figures for " + (from.value === to.value ? from.value : from.value + "–" + to.value) +
+      ", " + place + ". The charts below show the whole programme.";
+  }
+
+  form.hidden = false;
+  read();
+  show();
+  [from, to, where].forEach(function (s) { s.addEventListener("change", function () { write(); show(); }); });
+  form.addEventListener("reset", function () {
+    setTimeout(function () { from.value = String(data.years[0]); to.value = String(data.years[data.years.length - 1]);
+      where.value = ""; write(); show(); }, 0);
+  });
+})();

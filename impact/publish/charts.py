@@ -1,0 +1,183 @@
+"""One published chart: its rows (suppressed), figure, caption, table, and the files a reader takes away.
+
+A chart of the catalogue (`impact.charts.catalog`) under fixed filters becomes, in its programme's `charts/`
+folder: `<slug>.csv` (the numbers, neutralised cells, suppressed cells empty), `<slug>.json` (its metadata: title,
+subtitle, filters, how it is counted, source, data version, date published, licence), `<slug>.oembed.json` and,
+drawn later in one Kaleido session, `<slug>.svg`. Its permalink and embed pages are rendered by `site`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from impact.charts import catalog, export, html_deck
+from impact.model import metrics
+from impact.publish import suppress
+
+FIGURE_HEIGHT = 420  # px of a chart on a page; the embed page fills its frame
+EMBED_WIDTH, EMBED_HEIGHT = 720, 480  # the iframe the snippet proposes
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every file of one programme's site says about where its numbers come from."""
+
+    source: str  # the programme's name and its data's label
+    version: str
+    published: dt.date
+    licence: str
+    threshold: int
+    base_url: str = ""  # where the site will be served ("" = links stay relative)
+
+    @property
+    def licence_text(self) -> str:
+        """The licence as a page says it."""
+        return self.licence or "No licence stated: ask the programme before reusing these figures."
+
+
+@dataclass
+class Chart:
+    """A chart as published: what its pages show, and where its files are (paths from the site's root)."""
+
+    slug: str
+    folder: str  # e.g. "hps/charts"
+    title: str
+    subtitle: str
+    how: str
+    caption: str
+    headings: list[str]
+    cells: list[list[tuple[str, bool]]]  # each row's cells: (text, suppressed)
+    figure: go.Figure | None
+    rows: pd.DataFrame  # the table as published (suppressed cells missing)
+    table_spec: catalog.ChartSpec  # the chart's spec with `rows` already shaped (for the CSV writer)
+    suppressed: int = 0
+    has_svg: bool = True  # a pre-rendered SVG is (or will be) drawn for it
+
+    def path(self, kind: str) -> str:
+        """The site path of one of its files: page, embed, csv, meta, oembed, svg."""
+        return {"page": f"{self.folder}/{self.slug}.html", "embed": f"{self.folder}/embed/{self.slug}.html",
+                "csv": f"{self.folder}/{self.slug}.csv", "meta": f"{self.folder}/{self.slug}.json",
+                "oembed": f"{self.folder}/{self.slug}.oembed.json", "svg": f"{self.folder}/{self.slug}.svg"}[kind]
+
+    @property
+    def figure_json(self) -> str:
+        """The figure as JSON safe inside a `<script>` element ("" when there is nothing to draw)."""
+        return html_deck.script_json(pio.to_json(self.figure, validate=False)) if self.figure is not None else ""
+
+    @property
+    def draws_outlines(self) -> bool:
+        """Whether the figure is a map (its page loads the world outlines)."""
+        return self.figure is not None and html_deck.draws_outlines(self.figure)
+
+
+def build(spec: catalog.ChartSpec, frame: pd.DataFrame, *, slug: str, folder: str, subtitle: str,
+          threshold: int, options: dict | None = None, svg: bool = True) -> Chart:
+    """The chart of `spec` drawn from `frame` (its query's result), small cells suppressed."""
+    rows = spec.rows(frame).reset_index(drop=True)
+    head = spec.values[0] if spec.values else ""
+    counted = suppress.columns(rows, spec.series(rows), head)
+    shown, mask = suppress.apply(rows, counted, threshold)
+    hidden = int(mask.to_numpy().sum())
+    figure = None
+    if not shown.empty:
+        figure = spec.figure_of_rows(shown, title="", subtitle="", options=options)
+        figure.update_layout(height=FIGURE_HEIGHT)
+    caption = ""
+    if spec.caption is not None and not shown.empty:
+        kept = shown[~mask.any(axis=1)] if hidden else shown
+        caption = spec.caption(kept) if not kept.empty else ""
+        if hidden:
+            caption += (f" {hidden} figure{'s' if hidden > 1 else ''} below {threshold} "
+                        f"{'are' if hidden > 1 else 'is'} not shown (small-cell suppression).")
+    how = spec.description
+    if head and metrics.is_metric(head) and metrics.metric(head).how_counted not in how:
+        how = f"{how} {metrics.metric(head).how_counted}".strip()
+    formats = spec.column_formats(shown)
+    headings = [export.column_label(c) for c in shown.columns]
+    cells = [[_cell(row[c], formats.get(c), bool(mask.at[i, c]), threshold) for c in shown.columns]
+             for i, row in shown.iterrows()]
+    return Chart(slug=slug, folder=folder, title=spec.title, subtitle=subtitle, how=how, caption=caption,
+                 headings=headings, cells=cells, figure=figure, rows=shown,
+                 table_spec=replace(spec, shape=None, top=None), suppressed=hidden,
+                 has_svg=svg and figure is not None)
+
+
+def _cell(value, fmt: str | None, hidden: bool, threshold: int) -> tuple[str, bool]:
+    if hidden:
+        return suppress.label(threshold), True
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "—", False
+    if fmt:
+        return metrics.format_value(value, fmt), False
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return f"{value:%Y-%m-%d}", False
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:,.0f}", False
+    return str(value), False
+
+
+def write_files(chart: Chart, root: Path, context: Context, filters: dict[str, list[str]]) -> None:
+    """Write the chart's CSV, metadata and oEmbed files under the site's `root`."""
+    rows, spec = chart.rows, chart.table_spec
+    (root / chart.path("csv")).parent.mkdir(parents=True, exist_ok=True)
+    (root / chart.path("csv")).write_bytes(export.csv_bytes(spec, rows))
+    meta = {
+        "title": chart.title, "subtitle": chart.subtitle, "filters": filters, "how_counted": chart.how,
+        "caption": chart.caption, "source": context.source, "data_version": context.version,
+        "date_published": context.published.isoformat(), "licence": context.licence or None,
+        "suppressed": {"cells": chart.suppressed, "below": context.threshold,
+                       "rule": f"counts from 1 to {context.threshold - 1} are left out (empty) of this file and the CSV"}
+        if context.threshold > 1 else None,
+        "columns": chart.headings,
+        "files": {"page": _name(chart, "page"), "embed": f"embed/{chart.slug}.html", "csv": _name(chart, "csv"),
+                  "svg": _name(chart, "svg") if chart.has_svg else None,
+                  "oembed": _name(chart, "oembed")},
+    }
+    (root / chart.path("meta")).write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    oembed = {"version": "1.0", "type": "rich", "title": chart.title, "provider_name": context.source,
+              "width": EMBED_WIDTH, "height": EMBED_HEIGHT, "html": snippet(chart, context, chart.path("page")),
+              "license": context.licence or None}
+    (root / chart.path("oembed")).write_text(json.dumps(oembed, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def _name(chart: Chart, kind: str) -> str:
+    return chart.path(kind).rsplit("/", 1)[-1]
+
+
+def embed_src(chart: Chart, context: Context, from_page: str) -> str:
+    """The embed page's address for the snippet: absolute under `base_url`, else relative to `from_page`."""
+    if context.base_url:
+        return f"{context.base_url.rstrip('/')}/{chart.path('embed')}"
+    return relative(from_page, chart.path("embed"))
+
+
+def snippet(chart: Chart, context: Context, from_page: str) -> str:
+    """The `<iframe>` to paste into another site (its text; the page escapes it)."""
+    title = chart.title.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    return (f'<iframe src="{embed_src(chart, context, from_page)}" title="{title}" width="{EMBED_WIDTH}" '
+            f'height="{EMBED_HEIGHT}" style="border:0" loading="lazy"></iframe>')
+
+
+def relative(from_page: str, to: str) -> str:
+    """The path of `to` (from the site's root) as a link on the page at `from_page` (from the site's root)."""
+    depth = from_page.count("/")
+    return "../" * depth + to
+
+
+def render_svgs(charts: list[Chart], root: Path) -> int:
+    """Draw every chart's SVG in this process's one Kaleido session; returns how many were drawn."""
+    drawn = 0
+    for chart in charts:
+        if not chart.has_svg:
+            continue
+        svg = export.render(chart.figure, "svg", width=export.SLIDE_WIDTH, height=FIGURE_HEIGHT)
+        (root / chart.path("svg")).write_bytes(svg)
+        drawn += 1
+    return drawn

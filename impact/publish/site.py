@@ -1,0 +1,600 @@
+"""The static site: each programme's active version baked into plain files that work from `file://`.
+
+`build(out, ...)` writes, from the existing named queries and chart builders:
+
+    index.html                       the programmes published, and the portfolio
+    assets/                          plotly.js, the world outlines, the stylesheet and script, each once and
+                                     content-hashed (cache them for ever)
+    <programme>/index.html           headline figures with how each is counted, outcome indicators, the published
+                                     reference figures, the trend, the map, top themes and countries
+    <programme>/results.html         the programme's targets: each judged in a sentence, with its milestone chart
+    <programme>/countries/<ISO3>.html, <programme>/projects/index.html and <ID>.html (public fields only)
+    <programme>/charts/<chart>.html  a chart's permalink, with embed/<chart>.html, .csv, .json, .oembed.json, .svg
+    portfolio/index.html             the programmes side by side (money never added across currencies)
+
+Every page carries a Content-Security-Policy that lets it load only the site's own files, and reads without
+JavaScript: the figure as a pre-rendered SVG and its numbers as a table. Text from data goes through Jinja2 with
+autoescape; counts below the definition's `publish.suppress_below` are "fewer than N" and in no file.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import re
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from impact.charts import catalog, export, html_deck, theme
+from impact.model import calendar, cells, metrics
+from impact.model.metrics import format_value, metric
+from impact.publish import charts, suppress
+from impact.query import db, explore, indicators, portfolio, results
+from impact.query.filters import Filters
+from impact.storage import store
+
+HEADLINES = ("trainees", "women_trained", "countries_trained", "projects", "institutions", "volunteer_days_overseas",
+             "volunteer_days_uk", "countries_active")
+COUNTRY_HEADLINES = ("trainees", "women_trained", "projects", "volunteer_days_overseas")
+HOME_CHARTS = ("trainees_trend", "trainees_map", "trainees_by_theme", "trainees_by_country")
+PORTFOLIO_HEADLINES = ("trainees", "volunteer_days_overseas", "projects")
+# The queries that give the home page's headline figures for every place at once (grouped by region or country),
+# as the explorer computes them: the figures a reader's choice of years and place shows, precomputed per choice.
+FILTER_QUERIES = ("training_by_dimension", "volunteering_by_dimension", "projects_by_dimension",
+                  "institutions_by_dimension")
+# Nothing but the site's own files: scripts and styles from the site (styles Plotly writes inline), images from it.
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "font-src 'self' data:; connect-src 'none'; base-uri 'none'; form-action 'none'")
+_HERE = Path(__file__).resolve().parent
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Built:
+    """What `build` wrote: the programmes, how many pages and charts, the site's size and the time it took."""
+
+    out: Path
+    programmes: list[str]
+    pages: int = 0
+    charts: int = 0
+    svgs: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    suppressed: int = 0
+
+
+@dataclass
+class _Site:
+    """The build in progress: where it writes, its assets, the template engine and what it has written."""
+
+    out: Path
+    assets: dict[str, str]
+    env: jinja2.Environment
+    published: dt.date
+    base_url: str
+    svg: bool
+    charts: list[charts.Chart] = field(default_factory=list)
+    pages: int = 0
+
+    def page(self, template: str, path: str, **context) -> None:
+        """Render `template` into the site at `path` (from the site's root)."""
+        target = self.out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        html = self.env.get_template(template).render(root="../" * path.count("/"), page=path, assets=self.assets,
+                                                      csp=CSP, **context)
+        target.write_text(html, encoding="utf-8")
+        self.pages += 1
+
+
+def safe_name(text: str) -> str:
+    """A file name for an id from the data: the id itself when it is plain, else a stable hash of it."""
+    plain = _SAFE_NAME.fullmatch(text) and text.lower() != "index" and not text.startswith("id-")  # index.html is ours
+    return text if plain else "id-" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def build(out: str | Path, *, data_dir: str | Path | None = None, programmes: list[str] | None = None,
+          base_url: str = "", svg: bool = True, today: dt.date | None = None,
+          progress: Progress | None = None) -> Built:
+    """Write the public site of `programmes` (default: every programme in the store) into the folder `out`.
+
+    ValueError names a programme the store does not hold, or an `out` that is a file or a folder holding
+    something other than a site this command wrote (it is replaced whole, never merged)."""
+    started = time.perf_counter()
+    say = progress or (lambda what: None)
+    known = store.programmes(data_dir)
+    chosen = list(dict.fromkeys(programmes)) if programmes else list(known)
+    unknown = [p for p in chosen if p not in known]
+    if unknown:
+        raise ValueError(f"--programme {unknown[0]!r}: the store holds {', '.join(known) or 'no programme'}")
+    if not chosen:
+        raise ValueError("the store holds no programme to publish")
+    if base_url and not re.fullmatch(r"https?://[^\s\"'<>]+", base_url):
+        raise ValueError(f"--base-url {base_url[:60]!r}: give the address the site will be served from, "
+                         "e.g. https://example.org/impact")
+    final = _checked_out(Path(out).resolve())
+    databases = [db.open_active(store.open_store(data_dir, pid)) for pid in chosen]
+    # Built beside `out` and swapped in when complete: a build that fails leaves the site published before as it was.
+    target = final.with_name(f".{final.name}.publishing")
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    try:
+        built = _build(target, databases, base_url, svg, today, say)
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    (target / MARKER).write_text("A site written by python -m impact publish; publishing again replaces it.\n",
+                                 encoding="utf-8")
+    if final.exists():
+        shutil.rmtree(final)
+    target.rename(final)
+    built.out = final
+    built.programmes = chosen
+    built.seconds = time.perf_counter() - started
+    return built
+
+
+def _build(target: Path, databases: list[db.Database], base_url: str, svg: bool, today: dt.date | None,
+           say: Progress) -> Built:
+    """Every page and file of the site into the empty folder `target`."""
+    theme.register()
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(_HERE / "templates"), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=False)
+    site = _Site(target, _assets(target), env, today or dt.date.today(), base_url, svg)
+    for database in databases:
+        say(f"{database.programme.id}: pages and charts")
+        with metrics.using(database.programme):
+            _programme(site, database)
+    say("portfolio")
+    _portfolio(site, databases)
+    _index(site, databases)
+    svgs = 0
+    if svg:
+        say(f"drawing {sum(c.has_svg for c in site.charts)} SVGs")
+        svgs = charts.render_svgs(site.charts, target)
+    size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+    return Built(target, [d.programme.id for d in databases], pages=site.pages, charts=len(site.charts), svgs=svgs,
+                 bytes=size, suppressed=sum(c.suppressed for c in site.charts))
+
+
+MARKER = ".impact-site"
+
+
+def _checked_out(out: Path) -> Path:
+    """`out` if a site may be written there: a new folder, an empty one, or a site written before (replaced whole
+    once the new one is complete); ValueError for a file or a folder holding anything else."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {str(out)!r} is a file; give a folder for the site")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
+        raise ValueError(f"--out {str(out)!r} holds files that are not a site written by this command; "
+                         "give an empty or new folder")
+    return out
+
+
+def _hashed(out: Path, name: str, data: bytes) -> str:
+    stem, _, suffix = name.partition(".")
+    path = f"assets/{stem}.{hashlib.sha256(data).hexdigest()[:12]}.{suffix}"
+    (out / path).parent.mkdir(parents=True, exist_ok=True)
+    (out / path).write_bytes(data)
+    return path
+
+
+def _assets(out: Path) -> dict[str, str]:
+    """Copy plotly.js, the world outlines, the stylesheet and the script into `assets/`, content-hashed."""
+    import plotly
+
+    plotly_js = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
+    outlines = ("window.PlotlyGeoAssets = window.PlotlyGeoAssets || {topojson: {}};\n"
+                f"window.PlotlyGeoAssets.topojson[{json.dumps(html_deck.WORLD)}] = "
+                f"{html_deck.world_outlines()};\n")
+    colours = {k: theme.COLORS[k] for k in ("primary", "text", "muted", "grid", "background", "surface")}
+    variables = "".join(f"--{k}:{v};" for k, v in colours.items()) + f"--font:{theme.FONT};"
+    css = f":root{{{variables}}}\n" + (_HERE / "assets" / "site.css").read_text(encoding="utf-8")
+    return {"plotly": _hashed(out, "plotly.min.js", plotly_js),
+            "world": _hashed(out, f"{html_deck.WORLD}.js", outlines.encode("utf-8")),
+            "css": _hashed(out, "site.css", css.encode("utf-8")),
+            "js": _hashed(out, "site.js", (_HERE / "assets" / "site.js").read_bytes())}
+
+
+# ---- one programme ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Programme:
+    """One programme's part of the site: its folder, context, filter choices and navigation."""
+
+    id: str
+    folder: str
+    database: db.Database
+    context: charts.Context
+    choices: object
+
+    @property
+    def programme(self):
+        return self.database.programme
+
+    @property
+    def threshold(self) -> int:
+        return self.programme.publish.suppress_below
+
+    def nav(self, current: str) -> list[dict]:
+        links = [("Home", f"{self.folder}/index.html"), ("Results against targets", f"{self.folder}/results.html"),
+                 ("Projects", f"{self.folder}/projects/index.html"), ("Portfolio", "portfolio/index.html")]
+        return [{"text": f"{self.programme.short_name}: {text}" if n == 0 else text, "href": href,
+                 "current": href == current} for n, (text, href) in enumerate(links)]
+
+    def footer(self) -> list[str]:
+        c = self.context
+        lines = [f"Source: {c.source} · Data version {c.version} · Published {c.published.isoformat()}",
+                 f"Licence: {c.licence_text}"]
+        if self.threshold > 1:
+            lines.append(f"Small numbers: counts of people or days below {self.threshold} are shown as "
+                         f"\u201cfewer than {self.threshold}\u201d and left out of every download.")
+        return lines
+
+    def common(self, path: str, title: str) -> dict:
+        return {"page_title": f"{title} · {self.programme.short_name}", "nav": self.nav(path), "footer": self.footer(),
+                "programme": self.programme, "embed": False, "oembed": "", "live": True, "maps": False}
+
+
+def _programme(site: _Site, database: db.Database) -> None:
+    programme = database.programme
+    choices = export.filter_choices(database)
+    context = charts.Context(source=f"{programme.name}, {database.label}", version=database.version,
+                             published=site.published, licence=programme.publish.licence,
+                             threshold=programme.publish.suppress_below, base_url=site.base_url)
+    part = _Programme(programme.id, safe_name(programme.id), database, context, choices)
+    everything = Filters().params(choices)
+    countries = db.run_query(database, "country_metrics", everything)
+    countries = countries[(countries["trainees"] > 0) | (countries["projects"] > 0)].sort_values("country")
+    _home(site, part, everything, countries)
+    for row in countries.itertuples(index=False):
+        _country(site, part, row.iso3, row.country, row.region)
+    _projects(site, part)
+    _results(site, part, everything)
+
+
+def _tiles(part: _Programme, totals: pd.Series, keys, *, published: bool = False) -> list[dict]:
+    out = []
+    for key in keys:
+        if not metrics.is_metric(key):
+            continue
+        m = metric(key)
+        figure, hidden = suppress.value(key, totals.get(key), part.threshold)
+        reference = part.programme.reference(key) if published else None
+        out.append({"key": key, "label": m.label, "how": m.how_counted, "suppressed": hidden,
+                    "value": suppress.label(part.threshold) if hidden else metrics.format_metric(key, figure),
+                    "published": (reference.text(format_value(reference.value, m.fmt))
+                                  + (f" ({reference.source})" if reference.source else "")) if reference else ""})
+    return out
+
+
+def headline_totals(database: db.Database, params: dict) -> pd.Series:
+    """The headline figures under `params`: the structural metrics and the programme's indicators (as the app)."""
+    row = db.run_query(database, "headline_totals", params).iloc[0]
+    figures = indicators.totals(db.run_query(database, "indicator_totals", params), database.programme)
+    return pd.concat([row, pd.Series(figures, dtype="float64")])
+
+
+def _chart(site: _Site, part: _Programme, spec: catalog.ChartSpec, params: dict, slug: str, subtitle: str,
+           chosen: dict, back: tuple[str, str], options: dict | None = None) -> charts.Chart:
+    """Fetch, draw and write one chart of a programme, with its permalink and embed pages."""
+    frame = spec.fetch(part.database, params, options)
+    chart = charts.build(spec, frame, slug=slug, folder=f"{part.folder}/charts", subtitle=subtitle,
+                         threshold=part.threshold, options=options, svg=site.svg)
+    _chart_pages(site, chart, part.context, chosen, back, part.common(chart.path("page"), chart.title))
+    return chart
+
+
+def _chart_pages(site: _Site, chart: charts.Chart, context: charts.Context, chosen: dict, back: tuple[str, str],
+                 common: dict) -> None:
+    charts.write_files(chart, site.out, context, chosen)
+    site.charts.append(chart)
+    page = chart.path("page")
+    site.page("chart.html", page, **{**common, "maps": chart.draws_outlines,
+                                     "oembed": chart.path("oembed").rsplit("/", 1)[-1]},
+              c=chart, context=context, back={"text": back[0], "href": back[1]},
+              snippet=charts.snippet(chart, context, page))
+    site.page("embed.html", chart.path("embed"), **{**common, "embed": True, "maps": chart.draws_outlines},
+              c=chart, context=context)
+
+
+def filter_figures(part: _Programme) -> dict:
+    """The home page's headline figures for every choice a reader can make in the browser: each range of calendar
+    years (clipped to the data's first and last quarter) and each place (all, a region, a country), suppressed.
+
+    {"years": [...], "places": [[key, label], ...], "figures": {"<first>-<last>": {place key: {metric: value}}},
+    "suppressed": {...same shape, the metrics shown as 'fewer than N'}}; a place key is "", "region:<name>" or
+    "country:<ISO3>"; the link keys are the app's (from, to, region, country)."""
+    choices = part.choices
+    first, last = choices.first_period, choices.last_period
+    years = list(range(first.year, last.year + 1))
+    by_name = {name: iso3 for iso3, name in choices.countries.items()}
+    keys = [k for k in HEADLINES if metrics.is_metric(k)]
+    figures: dict[str, dict] = {}
+    hidden: dict[str, dict] = {}
+    for a in years:
+        for b in years[years.index(a):]:
+            window = Filters(period_from=max(first, calendar.year_quarters(a)[0]),
+                             period_to=min(last, calendar.year_quarters(b)[1]))
+            params = window.params(choices)
+            found: dict[str, dict] = {"": dict(headline_totals(part.database, params))}  # the app's tiles' query
+            for grouping, prefix in (("region", "region:"), ("country", "country:")):
+                for name in FILTER_QUERIES:
+                    frame = db.run_query(part.database, name, {**params, **explore.totals_params(grouping)})
+                    for row in frame.to_dict("records"):
+                        code = by_name.get(row["category"], row["category"]) if grouping == "country" else row["category"]
+                        place = prefix + str(code)
+                        found.setdefault(place, {}).update({k: row[k] for k in keys if k in row})
+            span = f"{a}-{b}"
+            figures[span], hidden[span] = {}, {}
+            for place, row in found.items():
+                shown, small = {}, []
+                for key in keys:
+                    value = row.get(key)
+                    value = None if value is None or pd.isna(value) else value
+                    kept, was = suppress.value(key, value, part.threshold)
+                    shown[key] = None if kept is None else float(kept)
+                    if was:
+                        small.append(key)
+                figures[span][place] = shown
+                if small:
+                    hidden[span][place] = small
+    regions = list(choices.values.get("region", ()))
+    places = [["", "All regions and countries"]] + [[f"region:{r}", f"Region: {r}"] for r in regions] + \
+        [[f"country:{iso3}", name] for iso3, name in sorted(choices.countries.items(), key=lambda item: item[1])]
+    return {"years": years, "first": calendar.quarter_label(first), "last": calendar.quarter_label(last),
+            "places": places, "keys": keys, "formats": {k: metric(k).fmt for k in keys},
+            "threshold": part.threshold, "figures": figures, "suppressed": hidden}
+
+
+def _filters_script(site: _Site, part: _Programme) -> str:
+    """The filter figures as a script the home page loads (a file:// page cannot fetch JSON), content-hashed."""
+    data = html_deck.script_json(filter_figures(part))
+    return _hashed(site.out, f"{part.folder}-figures.js", f"window.impactFigures = {data};\n".encode())
+
+
+def _home(site: _Site, part: _Programme, everything: dict, countries: pd.DataFrame) -> None:
+    programme = part.programme
+    path = f"{part.folder}/index.html"
+    totals = headline_totals(part.database, everything)
+    subtitle = Filters().describe(part.choices)
+    back = (f"{programme.short_name}: home", path)
+    drawn = [_chart(site, part, catalog.chart(chart_id), everything, chart_id, subtitle, {}, back)
+             for chart_id in HOME_CHARTS]
+    references = []
+    for r in programme.reference_figures:
+        if metrics.is_metric(r.metric):
+            references.append({"key": r.metric, "label": metric(r.metric).label, "source": r.source,
+                               "text": r.text(format_value(r.value, metric(r.metric).fmt))})
+    site.page("home.html", path, **{**part.common(path, "Home"), "maps": any(c.draws_outlines for c in drawn)},
+              headlines=_tiles(part, totals, HEADLINES, published=True),
+              outcomes=_tiles(part, totals, programme.headline_indicators(), published=True),
+              references=references, charts=drawn,
+              countries=[{"name": r.country, "href": f"{part.folder}/countries/{safe_name(r.iso3)}.html"}
+                         for r in countries.itertuples(index=False)],
+              projects_href=f"{part.folder}/projects/index.html", results_href=f"{part.folder}/results.html",
+              figures_js=_filters_script(site, part))
+
+
+def _country(site: _Site, part: _Programme, iso3: str, name: str, region: str) -> None:
+    chosen = Filters(country=(iso3,))
+    params = chosen.params(part.choices)
+    code = safe_name(iso3)  # an ISO code once imported; a file name whatever the data holds
+    path = f"{part.folder}/countries/{code}.html"
+    subtitle = chosen.describe(part.choices)
+    back = (name, path)
+    totals = headline_totals(part.database, params)
+    drawn = [
+        _chart(site, part, catalog.chart("trainees_trend"), params, f"country-{code}-trend", subtitle,
+               {"country": [iso3]}, back),
+        _chart(site, part, catalog.chart("explore", {"by": "theme"}), params, f"country-{code}-themes", subtitle,
+               {"country": [iso3]}, back, options={"by": "theme"}),
+    ]
+    listed = db.run_query(part.database, "projects_list", {**params, "search": "", "row_limit": None})
+    show_title = "title" in part.programme.publish.project_fields
+    projects = [{"href": f"{part.folder}/projects/{safe_name(p.project_id)}.html",
+                 "text": f"{p.project_id}: {p.title}" if show_title else p.project_id}
+                for p in listed.itertuples(index=False)]
+    site.page("country.html", path, **part.common(path, name), name=name, region=region,
+              headlines=_tiles(part, totals, COUNTRY_HEADLINES), charts=drawn, projects=projects)
+
+
+def _field_text(key: str, value, threshold: int) -> tuple[str, bool]:
+    if suppress.counted(key) and suppress.small(value, threshold):
+        return suppress.label(threshold), True
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "—", False
+    if metrics.is_metric(key):
+        return metrics.format_metric(key, value), False
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return f"{value:%d %B %Y}", False
+    return str(value), False
+
+
+def _projects(site: _Site, part: _Programme) -> None:
+    """A page per project (the fields its definition marks public) and the listing of every project."""
+    public = part.programme.publish.project_fields
+    ids = db.run_query(part.database, "projects_list", {**Filters().params(part.choices), "search": "",
+                                                        "row_limit": None})["project_id"]
+    rows = []
+    for project_id in ids:
+        detail = db.run_query(part.database, "project_detail", {"project_id": project_id})
+        if detail.empty:
+            continue
+        record = detail.iloc[0]
+        path = f"{part.folder}/projects/{safe_name(project_id)}.html"
+        fields = [{"key": "project_id", "label": "Project", "value": project_id, "suppressed": False, "href": ""}]
+        for key in public:
+            text, hidden = _field_text(key, record[key], part.threshold)
+            href = f"{part.folder}/countries/{safe_name(record['iso3'])}.html" if key == "country" else ""
+            fields.append({"key": key, "label": export.column_label(key), "value": text, "suppressed": hidden,
+                           "href": href})
+        heading = f"{project_id}: {record['title']}" if "title" in public else project_id
+        site.page("project.html", path, **{**part.common(path, project_id), "live": False}, heading=heading,
+                  fields=fields)
+        kept = {"project_id": project_id}
+        for key in public:
+            value = record[key]
+            kept[key] = None if suppress.counted(key) and suppress.small(value, part.threshold) else value
+        rows.append((path, kept, fields))
+    frame = pd.DataFrame([kept for _, kept, _ in rows], columns=["project_id", *public])
+    csv_path = f"{part.folder}/projects/projects.csv"
+    (site.out / csv_path).parent.mkdir(parents=True, exist_ok=True)
+    (site.out / csv_path).write_bytes(table_csv(frame))
+    path = f"{part.folder}/projects/index.html"
+    site.page("listing.html", path, **{**part.common(path, "Projects"), "live": False},
+              heading=f"Projects of {part.programme.name}",
+              intro=f"{len(rows)} projects; each links to its page.", csv=csv_path,
+              headings=[f["label"] for f in rows[0][2]] if rows else ["Project"],
+              rows=[{"href": p, "cells": [(f["value"], f["suppressed"]) for f in fields]} for p, _, fields in rows])
+
+
+def table_csv(frame: pd.DataFrame) -> bytes:
+    """A table as UTF-8 CSV (with a byte-order mark) whose headings and text cells cannot run as formulas."""
+    out = pd.DataFrame({cells.neutralise(export.column_label(c)): frame[c].map(
+        lambda v: cells.neutralise(v) if isinstance(v, str) else v) for c in frame.columns})
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]) and (out[column].dropna() % 1 == 0).all():
+            out[column] = out[column].astype("Int64")
+    buffer = io.StringIO()
+    out.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _results(site: _Site, part: _Programme, everything: dict) -> None:
+    """Results against targets: the programme's own targets judged at the latest data, each with its chart."""
+    programme = part.programme
+    path = f"{part.folder}/results.html"
+    pic = results.programme_picture(part.database)
+    judged = results.progress(pic, pic.latest, programme.results, programme.start, projects=False)
+    sentences = [{"metric": row["metric"], "score": row["score"], "sentence": results.sentence(row, pic.latest)}
+                 for row in judged.to_dict("records")]
+    back = ("Results against targets", path)
+    drawn = [_chart(site, part, catalog.chart("results", {"metric": key}), everything, f"results-{key}",
+                    f"{metric(key).label}: the programme's targets", {}, back, options={"metric": key})
+             for key in dict.fromkeys(judged["metric"])]
+    bands = "; ".join(f"{b.score} {b.low:g}" + (f"–{b.high:g}%" if b.high is not None else "% and above")
+                      for b in programme.results.bands)
+    reading = ("% achieved = (actual − baseline) ÷ (expected − baseline), counting every result up to the date. "
+               f"Scores: {bands}.")
+    rows, csv_path = _project_targets(site, part, everything, pic.latest)
+    site.page("results.html", path, **{**part.common(path, "Results against targets"),
+                                       "maps": any(c.draws_outlines for c in drawn)},
+              day=f"{pic.latest:%d %B %Y}", judged=sentences, reading=reading, charts=drawn,
+              project_rows=rows, project_csv=csv_path,
+              project_headings=["Project", "Indicator", "End target", "Expected by then", "Actual", "% achieved",
+                                "Score"])
+
+
+def _project_targets(site: _Site, part: _Programme, everything: dict, day: dt.date) -> tuple[list[dict], str]:
+    """Every project against its targets at `day` (the Results page's table): its rows and its CSV's path. An actual
+    below the threshold is suppressed, and its % achieved with it (the % and the target would give it away)."""
+    programme = part.programme
+    judged = results.exact(results.project_progress(part.database, everything, day), programme.results)
+    rows, kept = [], []
+    for row in judged.to_dict("records"):
+        key = row["metric"]
+        hidden = suppress.counted(key) and suppress.small(row["actual"], part.threshold)
+        percent = row["percent"]
+        cells = [(row["project_id"], False), (row["indicator"], False), (results.figure(row["end_target"], key), False),
+                 (results.figure(row["expected"], key), False),
+                 (suppress.label(part.threshold) if hidden else results.figure(row["actual"], key), hidden),
+                 ("—" if hidden or percent is None or pd.isna(percent) else f"{percent:,.0f}%", hidden),
+                 (str(row["score"]), False)]
+        rows.append({"href": f"{part.folder}/projects/{safe_name(row['project_id'])}.html", "cells": cells})
+        kept.append({"project_id": row["project_id"], "indicator": row["indicator"], "end_target": row["end_target"],
+                     "end_due": row["end_due"], "expected": row["expected"],
+                     "actual": None if hidden else row["actual"],
+                     "achieved": None if hidden or percent is None or pd.isna(percent) else round(percent / 100, 4),
+                     "score": row["score"]})
+    path = f"{part.folder}/results-projects.csv"
+    frame = pd.DataFrame(kept, columns=["project_id", "indicator", "end_target", "end_due", "expected", "actual",
+                                        "achieved", "score"])
+    (site.out / path).write_bytes(table_csv(frame))
+    return rows, path
+
+
+# ---- across programmes ----------------------------------------------------------------------------------------
+
+def _portfolio(site: _Site, databases: list[db.Database]) -> None:
+    """The programmes side by side: totals, funding per currency, per-year charts and the map."""
+    path = "portfolio/index.html"
+    scope = portfolio.Scope()
+    threshold = max(d.programme.publish.suppress_below for d in databases)
+    licences = sorted({d.programme.publish.licence for d in databases if d.programme.publish.licence})
+    context = charts.Context(source=f"Portfolio of {len(databases)} programmes",
+                             version=", ".join(f"{d.programme.short_name} {d.version}" for d in databases),
+                             published=site.published, licence="; ".join(licences), threshold=threshold,
+                             base_url=site.base_url)
+    footer = [f"Source: {context.source} · Data versions {context.version} · Published "
+              f"{context.published.isoformat()}", f"Licence: {context.licence_text}"]
+    common = {"page_title": "Portfolio", "footer": footer, "embed": False, "oembed": "", "live": True,
+              "maps": True, "nav": [{"text": "Portfolio", "href": path, "current": True}]}
+    totals = portfolio.totals(databases, scope)
+    funding = portfolio.funding(databases, totals)
+    shown = portfolio.readable(totals)
+    kept = shown.copy()
+    cells_out = []
+    for i, row in shown.iterrows():
+        line = []
+        database = databases[i]
+        for column in shown.columns:
+            value = row[column]
+            if suppress.counted(column) and suppress.small(value, threshold):
+                line.append((suppress.label(threshold), True))
+                kept.at[i, column] = None
+            elif column == portfolio.FUNDING:
+                line.append((portfolio.money(value, database.programme), False))
+            elif metrics.is_metric(column):
+                line.append((metrics.format_metric(column, value), False))
+            else:
+                line.append((str(value), False))
+        cells_out.append(line)
+    headings = ["Grant funding (own currency)" if c == portfolio.FUNDING else export.column_label(c)
+                for c in shown.columns]
+    (site.out / "portfolio").mkdir(parents=True, exist_ok=True)
+    (site.out / "portfolio" / "totals.csv").write_bytes(table_csv(kept))
+    headlines = []
+    for key in PORTFOLIO_HEADLINES:
+        total = totals[key].sum()
+        figure, hidden = suppress.value(key, total, threshold)
+        headlines.append({"key": key, "label": metric(key).label, "suppressed": hidden, "published": "",
+                          "value": suppress.label(threshold) if hidden else metrics.format_metric(key, figure),
+                          "how": "All programmes added up: " + " · ".join(
+                              f"{p}: {metrics.format_metric(key, v)}" for p, v in zip(totals["programme"], totals[key])
+                              if not suppress.small(v, threshold))})
+    by_year = portfolio.by_year(databases, scope)
+    places = portfolio.countries(databases, scope)
+    drawn = []
+    for chart_id, spec in catalog.PORTFOLIO.items():
+        frame = places if chart_id == "portfolio_map" else by_year
+        chart = charts.build(spec, frame, slug=chart_id, folder="portfolio/charts", subtitle=scope.describe(),
+                             threshold=threshold, svg=site.svg)
+        _chart_pages(site, chart, context, {}, ("Portfolio", path),
+                     {**common, "page_title": chart.title, "nav": [{"text": "Portfolio", "href": path,
+                                                                    "current": False}]})
+        drawn.append(chart)
+    site.page("portfolio.html", path, **common, scope=scope.describe() + ".", headlines=headlines, funding=funding,
+              totals_csv="portfolio/totals.csv", totals_headings=headings, totals_cells=cells_out, charts=drawn)
+
+
+def _index(site: _Site, databases: list[db.Database]) -> None:
+    items = [{"name": d.programme.name, "href": f"{safe_name(d.programme.id)}/index.html", "version": d.version,
+              "years": f"{d.programme.start.year}–{d.programme.end.year}", "illustrative": d.programme.illustrative}
+             for d in databases]
+    footer = [f"Published {site.published.isoformat()} · "
+              + " · ".join(f"{d.programme.short_name}: data version {d.version}" for d in databases)]
+    site.page("index.html", "index.html", page_title="Impact of the programmes", footer=footer, embed=False,
+              oembed="", live=False, maps=False, nav=[{"text": "Portfolio", "href": "portfolio/index.html",
+                                                       "current": False}],
+              heading="Impact of the programmes", programmes=items, portfolio=True)

@@ -1,0 +1,167 @@
+"""The public site in Chromium from file:// with the network cut: a page draws its charts (maps included) asking
+nothing outside the site, an embed page draws inside an <iframe> of a page in another folder, a page reads with
+JavaScript off (the SVG and the table), and axe-core finds no serious or critical violation on any page type."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from impact.publish import site
+from tests.browser.axe import AXE, BLOCKING, report
+from tests.browser.conftest import ROOT
+
+DRAW_TIMEOUT = 30_000  # ms; generous for a 2-core machine shared with other work
+
+
+@pytest.fixture(scope="module")
+def public(tmp_path_factory):
+    """The GSP's public site, with its SVGs."""
+    out = tmp_path_factory.mktemp("public") / "site"
+    site.build(out, data_dir=ROOT / "data", programmes=["gsp"])
+    return out
+
+
+def offline(browser, root, **options):
+    """A browser context that lets a page read the site's own files and refuses every other request."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
+    outside: list[str] = []
+    inside = root.resolve().as_uri()
+
+    def handle(route):
+        url = route.request.url
+        if url.startswith(inside + "/") or url.startswith("data:"):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort("internetdisconnected")
+
+    context.route("**/*", handle)
+    context.add_init_script("window.blocked = []; document.addEventListener('securitypolicyviolation', "
+                            "e => window.blocked.push(e.violatedDirective + ' ' + e.blockedURI));")
+    return context, outside
+
+
+def test_a_page_draws_its_charts_and_map_from_file_asking_nothing_outside(browser, public):
+    context, outside = offline(browser, public)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    started = time.perf_counter()
+    page.goto((public / "gsp" / "index.html").as_uri())
+    page.wait_for_selector(".figure .main-svg", timeout=DRAW_TIMEOUT)
+    first = time.perf_counter() - started
+    page.wait_for_function("() => [...document.querySelectorAll('.figure')].every(f => f.querySelector('.main-svg'))",
+                           timeout=DRAW_TIMEOUT)
+    page.wait_for_selector(".choroplethlayer path", timeout=DRAW_TIMEOUT)  # the outlines came from the site
+    print(f"first chart drawn {first:.2f} s after opening the page")
+    assert page.evaluate("() => [...document.querySelectorAll('.figure')].filter(f => f.querySelector('.main-svg'))"
+                         ".length") == 4
+    assert page.locator(".figure img").count() == 0  # the live chart replaced the pre-rendered SVG
+    assert errors == [] and outside == [] and page.evaluate("window.blocked") == []
+    context.close()
+
+
+def test_an_embed_page_draws_inside_an_iframe_of_a_page_in_another_folder(browser, public, tmp_path):
+    chart = public / "gsp" / "charts" / "trainees_by_theme.html"
+    context, outside = offline(browser, public)
+    page = context.new_page()
+    page.goto(chart.as_uri())
+    snippet = page.locator("textarea.snippet").input_value()  # as the reader copies it: the page made it absolute
+    embed = chart.parent / "embed" / "trainees_by_theme.html"
+    assert snippet.startswith(f'<iframe src="{embed.as_uri()}"')
+    # Another site's page, in another folder, with the snippet pasted in as it is.
+    host = tmp_path / "elsewhere" / "article.html"
+    host.parent.mkdir()
+    host.write_text(f"<!DOCTYPE html><html lang='en'><head><title>An article</title></head><body><h1>An article</h1>"
+                    f"{snippet}</body></html>", encoding="utf-8")
+    context.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    elsewhere: list[str] = []
+
+    def handle(route):  # the article and the site's files; nothing else
+        url = route.request.url
+        if url == host.as_uri() or url.startswith(public.resolve().as_uri() + "/") or url.startswith("data:"):
+            route.continue_()
+        else:
+            elsewhere.append(url)
+            route.abort("internetdisconnected")
+
+    context.route("**/*", handle)
+    page = context.new_page()
+    page.goto(host.as_uri())
+    frame = page.frame_locator("iframe")
+    frame.locator(".main-svg").first.wait_for(timeout=DRAW_TIMEOUT)
+    assert frame.locator(".bars path").count() > 0
+    assert "GSP" in frame.locator(".source").inner_text() or "Stewardship" in frame.locator(".source").inner_text()
+    context.close()
+    assert outside == [] and elsewhere == []
+
+
+def test_a_page_reads_with_javascript_off(browser, public):
+    context, outside = offline(browser, public, java_script_enabled=False)
+    page = context.new_page()
+    page.goto((public / "gsp" / "charts" / "trainees_trend.html").as_uri())
+    image = page.locator(".figure img")
+    assert image.count() == 1
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    assert page.locator("table tbody tr").count() > 3
+    assert page.locator("text=Download the data").count() == 1
+    assert outside == []
+    context.close()
+
+
+PAGE_TYPES = ["index.html", "gsp/index.html", "gsp/results.html", "gsp/projects/index.html", "gsp/projects/GSP-001.html",
+              "gsp/countries/{country}", "gsp/charts/trainees_map.html", "gsp/charts/embed/trainees_map.html",
+              "portfolio/index.html"]
+
+
+@pytest.mark.parametrize("path", PAGE_TYPES)
+def test_no_serious_or_critical_accessibility_violation_on_any_page_type(browser, public, path):
+    if "{country}" in path:
+        path = path.format(country=sorted((public / "gsp" / "countries").iterdir())[0].name)
+    # axe-core is injected as an inline script, which the site's policy refuses: bypass it for the audit only.
+    context, _ = offline(browser, public, bypass_csp=True)
+    page = context.new_page()
+    page.goto((public / path).as_uri())
+    if page.locator("[data-figure]").count():
+        page.wait_for_selector(".main-svg", timeout=DRAW_TIMEOUT)
+        page.wait_for_timeout(500)
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    print(report(path, violations))
+    assert [v["id"] for v in violations if v["impact"] in BLOCKING] == []
+    context.close()
+
+
+def test_the_filters_change_the_figures_and_the_link_with_no_request(browser, public):
+    import json
+
+    script = next((public / "assets").glob("gsp-figures.*.js")).read_text(encoding="utf-8")
+    data = json.loads(script.split("=", 1)[1].strip().rstrip(";"))
+    region = data["places"][1]
+    first, last = data["years"][0], data["years"][-1]
+    context, outside = offline(browser, public)
+    page = context.new_page()
+    key, value = region[0].split(":", 1)
+    page.goto((public / "gsp" / "index.html").as_uri() + f"#to={last - 1}Q4&{key}={value.replace(' ', '+')}")
+    page.wait_for_selector("#filters:not([hidden])", timeout=DRAW_TIMEOUT)
+    tile = page.locator('.tile[data-metric="trainees"] .value')
+    expected = data["figures"][f"{first}-{last - 1}"][region[0]]["trainees"]
+    assert tile.inner_text() == f"{expected:,.0f}"
+    assert page.locator("#filter-where").input_value() == region[0]
+    country = next(p for p in data["places"] if p[0].startswith("country:"))
+    page.select_option("#filter-where", country[0])
+    page.select_option("#filter-from", str(last))
+    page.select_option("#filter-to", str(last))
+    figure = data["figures"][f"{last}-{last}"].get(country[0], {}).get("trainees")
+    hidden = "trainees" in data["suppressed"][f"{last}-{last}"].get(country[0], [])
+    assert tile.inner_text() == (f"fewer than {data['threshold']}" if hidden else f"{figure or 0:,.0f}")
+    assert page.url.endswith(f"#from={last}Q1&country={country[0].split(':', 1)[1]}")
+    assert country[1] in page.locator("#filters-note").inner_text()
+    page.reload()  # the link keeps the choice
+    page.wait_for_selector("#filters:not([hidden])", timeout=DRAW_TIMEOUT)
+    assert page.locator("#filter-where").input_value() == country[0]
+    assert outside == [] and page.evaluate("window.blocked") == []
+    context.close()

@@ -1,0 +1,429 @@
+"""The public static site (`python -m impact publish`): every number on a programme's home page and in its CSVs
+equals an independent DuckDB computation over the active version's Parquet files, for both shipped programmes;
+every link and asset resolves inside the site; small cells are in no file; text from data is escaped; only the
+fields the definition marks public are shown; a bad `publish` section or `--out` is refused, naming what is wrong."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import duckdb
+import numpy
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from lxml import html as lxml_html
+
+from impact.model import programme as programmes
+from impact.publish import site
+from impact.storage import store
+from tests.conftest import ROOT
+from tests.data_helpers import make_store
+
+STORES = {"hps": ROOT / "data", "gsp": ROOT / "data" / "programmes" / "gsp"}
+HOSTILE_THEME = '<script>alert("theme")</script> & Co'
+HOSTILE_TITLE = '=HYPERLINK("http://evil.example/x","click")'
+SMALL = 3  # the hostile programme's smallest country trains this many
+THRESHOLD = 10
+
+
+@pytest.fixture(scope="module")
+def shipped_site(tmp_path_factory) -> Path:
+    """The site of both shipped programmes, with its SVGs, as the command writes it."""
+    out = tmp_path_factory.mktemp("site") / "public"
+    run = subprocess.run([sys.executable, "-m", "impact", "publish", "--out", str(out)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert "wrote the public site of hps, gsp" in run.stdout
+    return out
+
+
+def _rewrite(path: Path, change) -> None:
+    table = pq.read_table(path)
+    frame = change(table.to_pandas())
+    pq.write_table(pa.Table.from_pandas(frame, schema=table.schema, preserve_index=False), path)
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory) -> tuple[Path, str, str]:
+    """A copy of the GSP whose first theme is markup, one project's title a formula, one country trains only
+    SMALL people, with a publish section (3 public fields, a licence, suppress_below THRESHOLD); and its site."""
+    store = make_store(STORES["gsp"], tmp_path_factory.mktemp("hostile") / "store")
+    definition = json.loads((store / "programme.json").read_text(encoding="utf-8"))
+    old_theme = definition["vocabularies"]["theme"][0]
+    definition["vocabularies"]["theme"][0] = HOSTILE_THEME
+    if "iati" in definition:
+        definition["iati"].get("sectors", {}).pop(old_theme, None)
+    definition["publish"] = {"project_fields": ["title", "theme", "country"], "licence": "CC BY 4.0",
+                             "suppress_below": THRESHOLD}
+    (store / "programme.json").write_text(json.dumps(definition), encoding="utf-8")
+    _rewrite(store / "projects.parquet", lambda f: f.assign(
+        theme=f["theme"].where(f["theme"] != old_theme, HOSTILE_THEME),
+        title=f["title"].where(f.index != 0, HOSTILE_TITLE)))
+    training = pq.read_table(store / "training.parquet").to_pandas()
+    small = training.groupby("iso3")["trainees"].sum().idxmin()
+
+    def shrink(f):
+        mine = f[f["iso3"] == small]
+        keep = f[f["iso3"] != small]
+        first = mine.iloc[[0]].assign(trainees=SMALL)
+        return __import__("pandas").concat([keep, first], ignore_index=True)
+
+    _rewrite(store / "training.parquet", shrink)
+    out = tmp_path_factory.mktemp("hostile-site") / "public"
+    site.build(out, data_dir=store, svg=False)
+    return out, str(store), small
+
+
+def _sql(store: Path, query: str, params: list | None = None):
+    con = duckdb.connect()
+    for name in ("training", "volunteering", "projects", "countries"):
+        con.register(name, pq.read_table(store / f"{name}.parquet"))
+    return con.execute(query, params or []).fetchall()
+
+
+def _role(store: Path, vocabulary: str, role: str) -> str:
+    terms = json.loads((store / "programme.json").read_text(encoding="utf-8"))["vocabularies"][vocabulary]
+    return next(t["value"] for t in terms if isinstance(t, dict) and t.get("role") == role)
+
+
+def _threshold(store: Path) -> int:
+    definition = json.loads((store / "programme.json").read_text(encoding="utf-8"))
+    return definition.get("publish", {}).get("suppress_below", programmes.Publish().suppress_below)
+
+
+def _published(value: int, threshold: int) -> str:
+    """A count as a CSV cell of the site: empty when suppressed."""
+    return "" if 0 < value < threshold else str(value)
+
+
+def _csv(path: Path) -> list[list[str]]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def _tile(page, key: str) -> str:
+    return page.xpath(f'//div[@class="tile" and @data-metric="{key}"]/p[@class="value"]')[0].text_content()
+
+
+def _number(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+# ---- the numbers -------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("pid", ["hps", "gsp"])
+def test_the_home_page_headline_figures_equal_independent_sql(shipped_site, pid):
+    store = STORES[pid]
+    page = lxml_html.parse(str(shipped_site / pid / "index.html")).getroot()
+    women, overseas, home = _role(store, "gender", "women"), _role(store, "location", "overseas"), \
+        _role(store, "location", "home")
+    (trainees, women_trained, countries), = _sql(store, "select sum(trainees), sum(trainees) filter (where gender = ?), "
+                                                        "count(distinct iso3) filter (where trainees > 0) from training",
+                                                 [women])
+    (days_overseas, days_home), = _sql(store, "select sum(volunteer_days) filter (where location = ?), "
+                                              "sum(volunteer_days) filter (where location = ?) from volunteering",
+                                       [overseas, home])
+    (projects, active), = _sql(store, "select count(*), count(distinct iso3) from projects")
+    expected = {"trainees": trainees, "women_trained": women_trained, "countries_trained": countries,
+                "projects": projects, "countries_active": active, "volunteer_days_overseas": days_overseas,
+                "volunteer_days_uk": days_home}
+    assert {key: _number(_tile(page, key)) for key in expected} == expected
+    if pid == "hps":  # the published figures keep reproducing
+        assert _tile(page, "trainees") == "93,112"
+        assert "Published: 93,112 by March 2019" in page.xpath('//div[@data-metric="trainees"]')[0].text_content()
+
+
+@pytest.mark.parametrize("pid", ["hps", "gsp"])
+def test_every_csv_of_the_home_page_and_the_countries_equals_independent_sql(shipped_site, pid):
+    store, charts = STORES[pid], shipped_site / pid / "charts"
+    n = _threshold(store)
+    by_year = _sql(store, "select year(period), sum(trainees) from training group by 1 order by 1")
+    running, expected = 0, []
+    for year, value in by_year:
+        running += value
+        expected.append([str(year), _published(value, n), _published(running, n)])
+    assert _csv(charts / "trainees_trend.csv")[1:] == expected
+    themes = _sql(store, "select p.theme, sum(t.trainees) from training t join projects p using (project_id) "
+                         "group by 1")
+    assert {r[0]: r[1] for r in _csv(charts / "trainees_by_theme.csv")[1:]} == {
+        theme: _published(v, n) for theme, v in themes}
+    countries = _sql(store, "select t.iso3, c.name, sum(t.trainees) as n from training t join countries c using (iso3) "
+                            "group by 1, 2 having n > 0 order by n desc, 2")
+    assert [r[:2] + [r[3]] for r in _csv(charts / "trainees_by_country.csv")[1:]] == [
+        [iso3, name, _published(v, n)] for iso3, name, v in countries[:10]]
+    assert {r[0]: r[3] for r in _csv(charts / "trainees_map.csv")[1:]} == {
+        iso3: _published(v, n) for iso3, _, v in countries}
+    for iso3, _, _ in countries:
+        per_year = _sql(store, "select year(period), sum(trainees) from training where iso3 = ? group by 1 order by 1",
+                        [iso3])
+        rows = _csv(charts / f"country-{iso3}-trend.csv")[1:]
+        assert [(r[0], r[1]) for r in rows] == [(str(y), _published(v, n)) for y, v in per_year], iso3
+        page = lxml_html.parse(str(shipped_site / pid / "countries" / f"{iso3}.html")).getroot()
+        total = sum(v for _, v in per_year)
+        assert _tile(page, "trainees") == (f"fewer than {n}" if 0 < total < n else f"{total:,}")
+
+
+@pytest.mark.parametrize("pid", ["hps", "gsp"])
+def test_the_projects_csv_holds_the_public_fields_and_their_results(shipped_site, pid):
+    store = STORES[pid]
+    n = _threshold(store)
+    rows = _csv(shipped_site / pid / "projects" / "projects.csv")
+    assert rows[0] == ["Project id", "Title", "Theme", "Grant type", "Phase", "Country", "Region", "Start date",
+                       "End date", "Health workers trained", "Volunteer days"]  # the default: no budget, no leads
+    trained = dict(_sql(store, "select p.project_id, coalesce(sum(t.trainees), 0) from projects p "
+                               "left join training t using (project_id) group by 1"))
+    assert {r[0]: r[9] for r in rows[1:]} == {p: _published(v, n) for p, v in trained.items()}
+    assert len(list((shipped_site / pid / "projects").glob("*.html"))) == len(trained) + 1  # and the listing
+
+
+def test_the_portfolio_adds_programmes_side_by_side_and_never_money_across_currencies(shipped_site):
+    rows = _csv(shipped_site / "portfolio" / "totals.csv")
+    trained = {r[0]: _number(r[4]) for r in rows[1:]}
+    assert trained == {"HPS": _sql(STORES["hps"], "select sum(trainees) from training")[0][0],
+                       "GSP": _sql(STORES["gsp"], "select sum(trainees) from training")[0][0]}
+    page = lxml_html.parse(str(shipped_site / "portfolio" / "index.html")).getroot()
+    assert _number(_tile(page, "trainees")) == sum(trained.values())
+
+
+def test_every_chart_has_its_permalink_embed_csv_metadata_oembed_and_svg(shipped_site):
+    metas = sorted(p for p in shipped_site.rglob("charts/*.json") if not p.name.endswith(".oembed.json"))
+    assert len(metas) > 80
+    for meta_path in metas:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        assert {"title", "subtitle", "filters", "how_counted", "source", "data_version", "date_published",
+                "licence"} <= set(meta)
+        folder = meta_path.parent
+        for kind in ("page", "embed", "csv", "oembed"):
+            assert (folder / meta["files"][kind]).is_file(), (meta_path, kind)
+        if meta["files"]["svg"]:
+            assert (folder / meta["files"]["svg"]).read_bytes().startswith(b"<svg")
+        oembed = json.loads((folder / meta["files"]["oembed"]).read_text(encoding="utf-8"))
+        assert oembed["type"] == "rich" and "<iframe" in oembed["html"] and "embed/" in oembed["html"]
+        page = lxml_html.parse(str(folder / meta["files"]["page"])).getroot()
+        assert page.xpath('//textarea[@class="snippet"]')[0].text.startswith("<iframe src=")
+        assert page.xpath('//a[text()="Download the data"]') and page.xpath('//a[text()="Embed this chart"]')
+    trend = json.loads((shipped_site / "hps" / "charts" / "country-UGA-trend.json").read_text(encoding="utf-8"))
+    assert trend["filters"] == {"country": ["UGA"]} and trend["data_version"] == "base"
+
+
+# ---- static means static ------------------------------------------------------------------------------------------
+
+def _links(root: Path):
+    """(page, attribute value) for every href and src of every page of the site."""
+    for page in root.rglob("*.html"):
+        tree = lxml_html.parse(str(page)).getroot()
+        for element in tree.iter():
+            for attribute in ("href", "src"):
+                value = element.get(attribute)
+                if value is not None:
+                    yield page, element, value
+
+
+@pytest.mark.parametrize("which", ["shipped", "hostile"])
+def test_every_link_resolves_to_a_file_of_the_site_and_none_leaves_it(shipped_site, hostile, which):
+    root = shipped_site if which == "shipped" else hostile[0]
+    checked = 0
+    for page, _element, value in _links(root):
+        if value.startswith("data:") or value.startswith("#"):
+            continue
+        assert not re.match(r"^[a-z][a-z0-9+.-]*:", value, re.I), (page, value)  # no http(s), no file: of elsewhere
+        target = (page.parent / unquote(urlsplit(value).path)).resolve()
+        assert target.is_file() and root.resolve() in target.parents, (page, value)
+        checked += 1
+    assert checked > 1000 if which == "shipped" else checked > 100
+    for page in root.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        if which == "shipped":  # no address outside the site in any page's text (the hostile data holds one as text)
+            assert re.findall(r"https?://[^\s\"'<>]+", text) == [], page
+        policy = lxml_html.fromstring(text).xpath('//meta[@http-equiv="Content-Security-Policy"]/@content')
+        assert policy == [site.CSP], page
+    assets = sorted(p.name for p in (root / "assets").iterdir())
+    assert len([a for a in assets if a.startswith("plotly.")]) == 1 and re.fullmatch(
+        r"plotly\.[0-9a-f]{12}\.min\.js", next(a for a in assets if a.startswith("plotly.")))
+
+
+def test_every_page_reads_without_javascript(shipped_site):
+    page = lxml_html.parse(str(shipped_site / "hps" / "charts" / "trainees_by_theme.html")).getroot()
+    figure = page.xpath('//div[@class="figure"]')[0]
+    assert figure.xpath(".//img/@src")[0].endswith("trainees_by_theme.svg")
+    table = page.xpath("//table")[0]
+    themes = _sql(STORES["hps"], "select p.theme, sum(t.trainees), count(distinct p.project_id) from training t "
+                                 "join projects p using (project_id) group by 1 order by 2 desc")
+    assert [[c.text_content() for c in row.xpath("td")] for row in table.xpath(".//tbody/tr")] == [
+        [theme, f"{v:,}", f"{n:,}"] for theme, v, n in themes]
+    project = lxml_html.parse(str(shipped_site / "hps" / "projects" / "HPS-001.html")).getroot()
+    assert project.xpath("//script") == []  # a page with no chart loads no plotly.js
+
+
+# ---- only what may be public ---------------------------------------------------------------------------------------
+
+def test_small_cells_are_fewer_than_n_on_pages_and_in_no_file(hostile):
+    root, store, small = hostile
+    page = lxml_html.parse(str(root / "gsp" / "countries" / f"{small}.html")).getroot()
+    assert _tile(page, "trainees") == f"fewer than {THRESHOLD}"
+    assert "fewer than 10" in page.xpath('//td[@class="suppressed"]')[0].text_content()
+    for path in root.rglob("*.csv"):
+        for row in _csv(path):
+            if small in row or any(small in cell for cell in row):
+                assert str(SMALL) not in row[1:], (path, row)
+    for path in (root / "gsp" / "charts").glob(f"country-{small}-*.json"):
+        if not path.name.endswith(".oembed.json"):
+            assert json.loads(path.read_text(encoding="utf-8"))["suppressed"]["cells"] > 0, path
+    map_page = (root / "gsp" / "charts" / "trainees_map.html").read_text(encoding="utf-8")
+    figure = json.loads(re.search(r'id="figure-trainees_map">(.*?)</script>', map_page, re.S).group(1))
+    trace = figure["data"][0]
+    values = trace["z"]
+    if isinstance(values, dict):  # Plotly's binary form of an array
+        values = numpy.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    z = dict(zip(trace["locations"], values))
+    assert small in z and math.isnan(z[small]) and not any(v == SMALL for v in z.values())
+    rows = _csv(root / "gsp" / "charts" / "trainees_map.csv")
+    assert [r[3] for r in rows if r[0] == small] in ([], [""])
+    meta = json.loads((root / "gsp" / "charts" / "trainees_map.json").read_text(encoding="utf-8"))
+    assert meta["licence"] == "CC BY 4.0" and meta["suppressed"]["below"] == THRESHOLD
+
+
+def test_text_from_data_is_escaped_and_cells_cannot_run_as_formulas(hostile):
+    root, _, _ = hostile
+    for path in root.rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        assert "<script>alert" not in text, path
+    home = lxml_html.parse(str(root / "gsp" / "charts" / "trainees_by_theme.html")).getroot()
+    cells = [c.text_content() for c in home.xpath("//table//td")]
+    assert HOSTILE_THEME in cells  # shown as itself, not run
+    projects = _csv(root / "gsp" / "projects" / "projects.csv")
+    assert projects[0] == ["Project id", "Title", "Theme", "Country"]  # the fields marked public, no more
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in projects for cell in row)
+    assert "'" + HOSTILE_TITLE in [row[1] for row in projects]
+    page = lxml_html.parse(str(next((root / "gsp" / "projects").glob("GSP-*.html")))).getroot()
+    assert [dd.get("data-field") for dd in page.xpath("//dd")] == ["project_id", "title", "theme", "country"]
+
+
+def test_a_bad_publish_section_is_refused_with_its_field():
+    definition = json.loads((STORES["gsp"] / "programme.json").read_text(encoding="utf-8"))
+    definition["publish"] = {"project_fields": ["budget", "title", "title"], "suppress_below": -1, "licence": 5,
+                             "colour": "red"}
+    with pytest.raises(programmes.DefinitionError) as refused:
+        programmes.parse(definition)
+    where = {field for field, _ in refused.value.problems}
+    assert where == {"publish.project_fields[0]", "publish.project_fields[2]", "publish.suppress_below",
+                     "publish.licence", "publish.colour"}
+    assert programmes.parse({**definition, "publish": {"suppress_below": 0}}).publish.project_fields == \
+        programmes.DEFAULT_PUBLIC_FIELDS
+    kept = programmes.parse({**definition, "publish": {"licence": "CC BY 4.0", "project_fields": ["title"]}})
+    assert programmes.parse(json.loads(kept.to_json())).publish == kept.publish
+
+
+def test_the_command_refuses_an_unknown_programme_and_a_folder_it_did_not_write(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "impact", "publish", "--out", str(tmp_path / "s"), "--programme",
+                          "nope"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "'nope'" in run.stderr and "hps, gsp" in run.stderr
+    assert not (tmp_path / "s").exists()
+    mine = tmp_path / "documents"
+    mine.mkdir()
+    (mine / "letter.txt").write_text("keep me", encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "impact", "publish", "--out", str(mine)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "not a site written by this command" in run.stderr
+    assert [p.name for p in mine.iterdir()] == ["letter.txt"]
+
+
+# ---- filters in the browser ------------------------------------------------------------------------------------------
+
+def _figures(root: Path, pid: str) -> dict:
+    script = next((root / "assets").glob(f"{pid}-figures.*.js")).read_text(encoding="utf-8")
+    return json.loads(script.split("=", 1)[1].strip().rstrip(";"))
+
+
+@pytest.mark.parametrize("pid", ["hps", "gsp"])
+def test_the_browser_filters_equal_the_apps_figures_for_random_choices(shipped_site, pid):
+    import random
+
+    from impact.charts import export
+    from impact.query import db
+    from impact.query.filters import from_query_params
+
+    data = _figures(shipped_site, pid)
+    database = db.open_active(store.open_store(ROOT / "data", pid))
+    choices = export.filter_choices(database)
+    pick = random.Random(42)
+    for _ in range(6):
+        a = pick.choice(data["years"])
+        b = pick.choice([y for y in data["years"] if y >= a])
+        place = pick.choice(data["places"])[0]
+        link = {"from": [f"{a}Q1" if a != data["years"][0] else data["first"]],
+                "to": [f"{b}Q4" if b != data["years"][-1] else data["last"]]}
+        if place:
+            kind, value = place.split(":", 1)
+            link[kind] = [value]
+        filters, notices = from_query_params(link, choices)  # the app reads the same link
+        assert notices == []
+        app = site.headline_totals(database, filters.params(choices))
+        shown = data["figures"][f"{a}-{b}"].get(place, {})
+        hidden = data["suppressed"][f"{a}-{b}"].get(place, [])
+        for key in data["keys"]:
+            value = app[key]
+            if 0 < value < data["threshold"] and key in ("trainees", "women_trained", "volunteer_days_overseas",
+                                                         "volunteer_days_uk"):
+                assert key in hidden and shown[key] is None
+            elif value == value and value:  # not missing, not zero (a place with none is left out)
+                assert shown[key] == pytest.approx(float(value)), (a, b, place, key)
+    region = data["places"][1][0]
+    (trained,), = _sql(STORES[pid], "select sum(t.trainees) from training t join countries c using (iso3) "
+                                    "where c.region = ?", [region.split(":", 1)[1]])
+    span = f"{data['years'][0]}-{data['years'][-1]}"
+    assert data["figures"][span][region]["trainees"] == trained
+
+
+@pytest.mark.parametrize("pid", ["hps", "gsp"])
+def test_the_results_page_lists_every_project_target_with_its_end_target(shipped_site, pid):
+    from impact.model import metrics
+
+    store = STORES[pid]
+    con = duckdb.connect()
+    con.register("targets", pq.read_table(store / "targets.parquet"))
+    ends = con.execute("select project_id, metric, arg_max(target, due_date) from targets where scope = 'project' "
+                       "group by 1, 2").fetchall()
+    definition = programmes.read(store / "programme.json")
+    with metrics.using(definition):
+        expected = {(p, metrics.metric(m).label): target for p, m, target in ends if metrics.is_metric(m)}
+    rows = _csv(shipped_site / pid / "results-projects.csv")
+    assert rows[0][:3] == ["Project id", "Indicator", "End target"]
+    assert {(r[0], r[1]): float(r[2]) for r in rows[1:]} == pytest.approx(expected)
+    page = lxml_html.parse(str(shipped_site / pid / "results.html")).getroot()
+    assert len(page.xpath('//table[caption="Projects against their targets"]/tbody/tr')) == len(expected)
+
+
+def test_publishing_again_replaces_the_site_and_a_failed_build_leaves_it_as_it_was(tmp_path, monkeypatch):
+    out = tmp_path / "public"
+    site.build(out, data_dir=ROOT / "data", programmes=["gsp"], svg=False)
+    (out / "gsp" / "stale.html").write_text("from an earlier build", encoding="utf-8")
+    site.build(out, data_dir=ROOT / "data", programmes=["gsp"], svg=False)
+    assert not (out / "gsp" / "stale.html").exists() and (out / "gsp" / "index.html").is_file()
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the build broke half way")
+
+    monkeypatch.setattr(site, "_index", broken)
+    with pytest.raises(RuntimeError):
+        site.build(out, data_dir=ROOT / "data", programmes=["gsp"], svg=False)
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["public"]  # no half-built folder left beside it
+
+
+def test_a_file_name_from_an_id_stays_inside_its_folder_and_never_takes_a_page_of_ours():
+    assert site.safe_name("HPS-001") == "HPS-001"
+    for hostile in ("../../etc/passwd", "index", "INDEX", "a/b", "", "id-x", "x" * 200, "é"):
+        name = site.safe_name(hostile)
+        assert re.fullmatch(r"id-[0-9a-f]{16}", name), hostile
+    assert site.safe_name("a/b") != site.safe_name("a/c")
