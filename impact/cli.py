@@ -376,7 +376,11 @@ def _return_import(args: argparse.Namespace) -> int:
     if result.removals is not None and len(result.removals):
         print(f"rows reported before that these returns remove ({len(result.removals)}):")
         print(result.removals.to_string(index=False))
+    for note in result.report.notes:
+        print(f"note: {note}")
     print(result.summary())
+    if result.nothing_changed:
+        return 0
     if not result.ok:
         return 1
     print(result.changes.drop(columns="file").to_string(index=False))

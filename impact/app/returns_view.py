@@ -148,6 +148,7 @@ def _send_return(root, account, project_id: str) -> None:
         st.session_state["partner_outcome"] = {"ok": sent.ok, "problems": sent.problems.to_frame(),
                                                "summary": f"{sent.problems.total:,} problem(s) found (below); "
                                                           "correct the workbook and send it again.",
+                                               "notes": list(sent.problems.notes),
                                                "id": sent.submission.id if sent.ok else "",
                                                "quarter": sent.submission.quarter if sent.ok else "",
                                                "replaced": len(sent.replaced)}
@@ -159,6 +160,8 @@ def _send_return(root, account, project_id: str) -> None:
         replaced = " It replaces the one you sent before." if outcome["replaced"] else ""
         st.success(plain(f"Return for {outcome['quarter']} received ({outcome['id']}): the programme team will "
                          f"check and approve it.{replaced}"))
+        for note in outcome.get("notes", []):
+            st.caption(plain(note))
     else:
         st.error(plain(f"The return was not accepted: {outcome['summary']}"))
         st.dataframe(outcome["problems"], hide_index=True, width="stretch")
@@ -203,14 +206,17 @@ def _outcome(result: returns.ReturnsResult) -> dict:
     """What a batch of returns did, kept in the session to show after the rerun."""
     return {"ok": result.ok, "summary": result.summary(), "problems": result.report.to_frame(),
             "csv": result.report.to_csv(), "changes": result.changes, "totals": result.totals,
-            "removals": result.removals, "confirm": result.needs_confirmation, "version": result.version}
+            "removals": result.removals, "confirm": result.needs_confirmation, "version": result.version,
+            "same": result.nothing_changed, "notes": list(result.report.notes)}
 
 
 def _show_outcome(key: str) -> None:
     outcome = st.session_state.get(key)
     if not outcome:
         return
-    (st.success if outcome["ok"] else st.error)(plain(outcome["summary"]))
+    (st.success if outcome["ok"] else st.info if outcome.get("same") else st.error)(plain(outcome["summary"]))
+    for note in outcome.get("notes", []):
+        st.caption(plain(note))
     if outcome["removals"] is not None and len(outcome["removals"]):
         st.caption("Rows reported before that these returns remove:")
         st.dataframe(outcome["removals"], hide_index=True, width="stretch")

@@ -24,15 +24,15 @@ import datetime as dt
 import json
 import re
 import secrets
-import shutil
 import tempfile
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from impact.model import calendar
 from impact.reporting import returns
-from impact.storage import remote, store
+from impact.storage import files, store
 
 ACCOUNTS = "partners/accounts.json"
 SUBMISSIONS = "returns"
@@ -75,31 +75,26 @@ class Account:
         return "password or organisation login" if self.password_hash else "organisation login"
 
 
-# ---- where the files live: the store's folder, or its objects on S3 ------------------------------
+# ---- where the files live: the store's folder, or its objects on S3 (impact.storage.files) --------
 
-def _read(root: Path, relative: str) -> str | None:
-    where = store.remote_of(root)
-    if where is not None:
-        return remote.read_text(where, relative)
-    path = root / relative
-    return path.read_text(encoding="utf-8") if path.is_file() else None
-
-
-def _put(root: Path, relative: str, data: bytes) -> None:
-    where = store.remote_of(root)
-    if where is not None:
-        remote.write_bytes(where, relative, data)
-    else:
-        store.atomic_write(root / relative, data, mode=0o600)  # readable by the server's user alone
+_read, _put = files.read_text, files.write
 
 
 def _records(root: Path) -> list[str]:
     """Every return's record.json, relative to the store."""
-    where = store.remote_of(root)
-    if where is not None:
-        return sorted(k for k in remote.listing(where, f"{SUBMISSIONS}/") if k.endswith(f"/{RECORD}"))
-    folder = root / SUBMISSIONS
-    return sorted(str(p.relative_to(root)) for p in folder.glob(f"*/{RECORD}")) if folder.is_dir() else []
+    return [k for k in files.listing(root, SUBMISSIONS) if k.endswith(f"/{RECORD}") and k.count("/") == 2]
+
+
+def _invisible(character: str) -> bool:
+    """True for a character a person cannot see in an address: format (zero-width, soft hyphen, BOM), control,
+    unassigned and space characters other than the plain space."""
+    return character != " " and unicodedata.category(character)[0] in "CZ"  # a plain space is simply not allowed
+
+
+def normal_email(email: str | None) -> str:
+    """An account e-mail as accounts are compared: Unicode NFKC, then lower case, without surrounding space
+    (full-width ＰＡＲＴＮＥＲ@… is partner@…)."""
+    return unicodedata.normalize("NFKC", email or "").strip().lower()
 
 
 def accounts(root: Path) -> list[Account]:
@@ -115,7 +110,7 @@ def accounts(root: Path) -> list[Account]:
 
 def account(root: Path, email: str | None) -> Account | None:
     """The account with `email` (any case), or None."""
-    wanted = (email or "").strip().lower()
+    wanted = normal_email(email)
     return next((a for a in accounts(root) if a.email == wanted), None) if wanted else None
 
 
@@ -127,7 +122,11 @@ def _write_accounts(root: Path, found: list[Account]) -> None:
 def save_account(root: Path, email: str, name: str, projects: Iterable[str], known_projects: Iterable[str],
                  who: str, password_hash: str | None = None) -> Account:
     """Add an account, or change one (its name, projects and, when given, its password hash)."""
-    email = (email or "").strip().lower()
+    email = normal_email(email)
+    hidden = sorted({f"U+{ord(c):04X}" for c in email if _invisible(c)})
+    if hidden:
+        raise PartnerError(f"The e-mail address holds invisible characters ({', '.join(hidden[:5])}): an address "
+                           "that looks like another one would be a second account. Type it again by hand.")
     if not _EMAIL.match(email):
         raise PartnerError(f"{email[:80]!r} is not an e-mail address (the account's name when it signs in).")
     chosen = tuple(dict.fromkeys(projects))
@@ -148,6 +147,7 @@ def save_account(root: Path, email: str, name: str, projects: Iterable[str], kno
 
 def remove_account(root: Path, email: str) -> None:
     """Remove an account (its returns and their trails stay)."""
+    email = normal_email(email)
     with store.locked(root):
         found = accounts(root)
         if not any(a.email == email for a in found):
@@ -230,12 +230,7 @@ def fetch_workbook(root: Path, found: Submission, folder: Path) -> Path:
     """The workbook as it was sent, copied into `folder`."""
     target = Path(folder) / found.id / found.file
     target.parent.mkdir(parents=True, exist_ok=True)
-    relative = f"{_folder(found.id)}/{found.file}"
-    where = store.remote_of(root)
-    if where is not None:
-        remote.download(where, relative, target)
-    else:
-        shutil.copyfile(root / relative, target)
+    files.fetch(root, f"{_folder(found.id)}/{found.file}", target)
     return target
 
 
@@ -253,8 +248,11 @@ def _keep(root: Path, found: returns.Return, path: Path, file_name: str, state: 
 
 
 def _safe_name(name: str) -> str:
+    """A file name to keep a workbook under: safe characters, at most 120 of them, always ending in .xlsx (a long
+    name is shortened before its extension, never through it)."""
     cleaned = re.sub(r"[^A-Za-z0-9._ -]+", "_", Path(name or "return.xlsx").name).strip(" .") or "return.xlsx"
-    return cleaned[:120] if cleaned.lower().endswith(".xlsx") else f"{cleaned[:115]}.xlsx"
+    stem = cleaned[:-5] if cleaned.lower().endswith(".xlsx") else cleaned
+    return f"{stem[:115].rstrip(' .') or 'return'}.xlsx"
 
 
 @dataclass
@@ -334,12 +332,15 @@ def approve(root: Path, submission_ids: list[str], who: str, confirm_removals: b
         paths = [fetch_workbook(root, i, Path(work)) for i in items]
         result = returns.import_returns(paths, root, confirm_removals=confirm_removals, who=who, prepare=prepare,
                                         submitted={i.sha256: i.submitted_at for i in items})
-    if result.ok:
-        when = now()
+    if result.ok or result.nothing_changed:
+        when, same = now(), set(result.unchanged)
         for item in items:
             item.state = APPROVED
-            item.events.append({"step": APPROVED, "who": who, "when": when, "file": item.file,
-                                "sha256": item.sha256, "version": result.version})
+            event = {"step": APPROVED, "who": who, "when": when, "file": item.file, "sha256": item.sha256,
+                     "version": result.version or result.previous}
+            if item.file in same:
+                event["note"] = "nothing changed: its figures were already in use"
+            item.events.append(event)
             _save(root, item)
     return result
 
