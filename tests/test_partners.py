@@ -83,8 +83,8 @@ def test_a_submitted_return_changes_no_figure_until_it_is_approved(data_store, p
     assert sent.ok and sent.submission.state == partners.SUBMITTED, sent.problems.to_frame()
     assert store.active(data_store).version == "base"
     changed = {k for k, v in snapshot(data_store).items() if before.get(k) != v}
-    # only the kept return (and the store's key, made when the first workbook was written)
-    assert changed and all(k.startswith(f"{partners.SUBMISSIONS}/") or k == returns.KEY for k in changed)
+    # only the kept return, the trail's entry and the store's key (made when the first workbook was written)
+    assert changed and all(k.startswith((f"{partners.SUBMISSIONS}/", "audit/")) or k == returns.KEY for k in changed)
     trail = partners.trail(partners.submissions(data_store, project))
     assert trail[["step", "who", "file"]].values.tolist() == [["submitted", partner.email, "our return.xlsx"]]
     assert trail["sha256"][0] == store.sha256(partners.fetch_workbook(data_store, sent.submission, tmp_path))

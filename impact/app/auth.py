@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 
 from impact.app import streamlit_compat
+from impact.storage import audit
 
 HASH_ENV = "IMPACT_ADMIN_PASSWORD_HASH"
 _SESSION_KEY = "_impact_admin"
@@ -170,7 +171,7 @@ def is_admin() -> bool:
 
 def admin_name() -> str:
     """Who the administrator is, for the version's manifest."""
-    return _oidc_admin() or ("administrator (password)" if is_admin() else "")
+    return _oidc_admin() or (ADMIN_BY_PASSWORD if is_admin() else "")
 
 
 def require_admin() -> None:
@@ -183,8 +184,12 @@ def _session_key() -> str:
     return streamlit_compat.session_id() or "no-session"
 
 
-def try_password(password: str) -> tuple[bool, str]:
-    """Check an admin password for this session, with rate limits; return (accepted, message for people)."""
+ADMIN_BY_PASSWORD = "administrator (password)"
+
+
+def try_password(password: str, root=None) -> tuple[bool, str]:
+    """Check an admin password for this session, with rate limits; return (accepted, message for people). With
+    `root` (the programme's store on screen) the attempt is recorded in its trail."""
     import streamlit as st
 
     encoded = password_hash()
@@ -193,21 +198,31 @@ def try_password(password: str) -> tuple[bool, str]:
     key = _session_key()
     wait = max(SESSION_LIMITER.wait(key), GLOBAL_LIMITER.wait(_GLOBAL))
     if wait > 0:
+        _trail(root, audit.SIGN_IN_FAILED, ADMIN_BY_PASSWORD, "administrator", reason="too many attempts")
         return False, f"Too many wrong passwords. Try again in {wait:.0f} seconds."
     if verify_password(password or "", encoded):
         SESSION_LIMITER.succeeded(key)
         st.session_state[_SESSION_KEY] = True
+        _trail(root, audit.SIGN_IN, ADMIN_BY_PASSWORD, "administrator")
         return True, "Signed in as administrator."
     SESSION_LIMITER.failed(key)
     GLOBAL_LIMITER.failed(_GLOBAL)
+    _trail(root, audit.SIGN_IN_FAILED, ADMIN_BY_PASSWORD, "administrator", reason="wrong password")
     return False, "Wrong password."
 
 
-def sign_out() -> None:
+def _trail(root, action: str, who: str, what: str, **details) -> None:
+    """Record a sign-in step in the trail of the store on screen (when there is one)."""
+    if root is not None:
+        audit.record(root, action, who, what, **details)
+
+
+def sign_out(root=None) -> None:
     """End this session's administrator rights (password sign-in)."""
     import streamlit as st
 
-    st.session_state.pop(_SESSION_KEY, None)
+    if st.session_state.pop(_SESSION_KEY, None):
+        _trail(root, audit.SIGN_OUT, ADMIN_BY_PASSWORD, "administrator")
 
 
 # ---- partners -------------------------------------------------------------------------------
@@ -230,9 +245,11 @@ def try_partner_password(root, email: str, password: str) -> tuple[bool, str]:
 
     from impact.reporting import partners
 
-    key, who = _session_key(), f"partner:{(email or '').strip().lower()}"
+    typed = partners.normal_email(email)[:254]
+    key, who = _session_key(), f"partner:{typed}"
     wait = max(SESSION_LIMITER.wait(key), SESSION_LIMITER.wait(who), GLOBAL_LIMITER.wait(_GLOBAL))
     if wait > 0:
+        _trail(root, audit.SIGN_IN_FAILED, typed, "partner", reason="too many attempts")
         return False, f"Too many wrong passwords. Try again in {wait:.0f} seconds."
     found = partners.account(root, email)
     # The same work and the same answer whether or not the account exists or has a password.
@@ -241,10 +258,12 @@ def try_partner_password(root, email: str, password: str) -> tuple[bool, str]:
         SESSION_LIMITER.succeeded(key)
         SESSION_LIMITER.succeeded(who)
         st.session_state[_PARTNER_KEY] = {"root": str(root), "email": found.email}
+        _trail(root, audit.SIGN_IN, found.email, "partner")
         return True, f"Signed in as {found.email}."
     for failed in (key, who):
         SESSION_LIMITER.failed(failed)
     GLOBAL_LIMITER.failed(_GLOBAL)
+    _trail(root, audit.SIGN_IN_FAILED, typed, "partner", reason="wrong e-mail or password")
     return False, "Wrong e-mail or password."
 
 
@@ -262,7 +281,9 @@ def partner_sign_out() -> None:
     """End this session's partner sign-in (password)."""
     import streamlit as st
 
-    st.session_state.pop(_PARTNER_KEY, None)
+    signed = st.session_state.pop(_PARTNER_KEY, None)
+    if signed:
+        _trail(signed.get("root"), audit.SIGN_OUT, signed.get("email", ""), "partner")
 
 
 def require_project(root, project_id: str) -> str:

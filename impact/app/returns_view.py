@@ -327,7 +327,7 @@ def _save_account(email: str, name: str, projects: list[str], password: str, kno
 def _remove_account(email: str) -> None:
     auth.require_admin()
     try:
-        partners.remove_account(_root(), email)
+        partners.remove_account(_root(), email, auth.admin_name())
     except partners.PartnerError as error:
         st.session_state["accounts_error"] = str(error)
         return

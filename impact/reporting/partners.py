@@ -32,7 +32,7 @@ from pathlib import Path
 
 from impact.model import calendar
 from impact.reporting import returns
-from impact.storage import files, store
+from impact.storage import audit, files, store
 
 ACCOUNTS = "partners/accounts.json"
 SUBMISSIONS = "returns"
@@ -142,10 +142,13 @@ def save_account(root: Path, email: str, name: str, projects: Iterable[str], kno
                        password_hash if password_hash is not None else (before.password_hash if before else ""),
                        before.created_by if before else who, before.created_at if before else now())
         _write_accounts(root, [a for a in found if a.email != email] + [made])
+    password = "set" if password_hash else "kept" if before is not None and before.password_hash else "none"
+    audit.record(root, audit.ACCOUNT_SAVED, who, email, change="changed" if before else "created",
+                 projects=list(chosen), password=password)
     return made
 
 
-def remove_account(root: Path, email: str) -> None:
+def remove_account(root: Path, email: str, who: str = "") -> None:
     """Remove an account (its returns and their trails stay)."""
     email = normal_email(email)
     with store.locked(root):
@@ -153,6 +156,7 @@ def remove_account(root: Path, email: str) -> None:
         if not any(a.email == email for a in found):
             raise PartnerError(f"There is no partner account {email[:80]!r}.")
         _write_accounts(root, [a for a in found if a.email != email])
+    audit.record(root, audit.ACCOUNT_REMOVED, who, email)
 
 
 # ---- returns and their trail -------------------------------------------------------------------
@@ -299,6 +303,8 @@ def submit(root: Path, who: Account, file_name: str, data: bytes, programme: str
                 earlier.events.append({"step": REPLACED, "who": who.email, "when": event["when"],
                                        "file": shown, "sha256": found.sha256, "note": f"replaced by {kept.id}"})
                 _save(root, earlier)
+    audit.record(root, audit.SUBMITTED, who.email, f"{kept.project} {kept.quarter}", id=kept.id, file=shown,
+                 sha256=found.sha256, replaced=[e.id for e in waiting] or None)
     return Submitted(kept, report, [e.id for e in waiting])
 
 
@@ -315,6 +321,7 @@ def send_back(root: Path, submission_id: str, note: str, who: str) -> Submission
         item.events.append({"step": RETURNED, "who": who, "when": now(), "file": item.file, "sha256": item.sha256,
                             "note": note[:2000]})
         _save(root, item)
+    audit.record(root, audit.SENT_BACK, who, f"{item.project} {item.quarter}", id=item.id, note=note[:500])
     return item
 
 
@@ -342,6 +349,8 @@ def approve(root: Path, submission_ids: list[str], who: str, confirm_removals: b
                 event["note"] = "nothing changed: its figures were already in use"
             item.events.append(event)
             _save(root, item)
+            audit.record(root, audit.APPROVED, who, f"{item.project} {item.quarter}", id=item.id,
+                         version=event["version"], note=event.get("note"))
     return result
 
 
