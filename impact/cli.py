@@ -564,6 +564,8 @@ def _return_import(args: argparse.Namespace) -> int:
         print(result.removals.to_string(index=False))
     for note in result.report.notes:
         print(f"note: {note}")
+    for flag in result.flags:  # warnings: the team's own import takes them in, as an approval does
+        print(f"warning: {flag['file']} ({flag['project']} {flag['quarter']}), {flag['importance']}: {flag['message']}")
     print(result.summary())
     if result.nothing_changed:
         return 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from impact.model import programme as programmes
 from impact.model import schema
-from impact.model.metrics import METRICS
+from impact.model.metrics import METRICS, RETURN_METRICS
 
 
 def _cell(text: str) -> str:
@@ -143,6 +143,8 @@ def definition_markdown() -> list[str]:
         "*reported late*, and with no deadline a return is due when its quarter ends |",
         "| `iati` | publishing to IATI: `{reporting_org_ref, reporting_org_type, funder_ref, funder_type, activity_prefix, language, sectors}` |",
         "| `disaggregations` | the programme's own breakdowns of its results (below): `{key, label, tables, description, iati_name, values}` |",
+        "| `validation_rules` | checks on one project's return for one quarter (below): `{id, left, operator, right, message, importance}` |",
+        "| `outliers` | unusual values against the project's own history (below): `{threshold, min_history, metrics, bounds}` |",
         "",
         "Vocabularies (each a column's allowed values):",
         "",
@@ -195,6 +197,20 @@ def definition_markdown() -> list[str]:
         "`iati_name` (default: the label). The key is 2 to 32 lower-case letters, digits and `_`, and may not be",
         "a name the dashboard already uses (a dimension, a column, a link's key). A programme that declares",
         "none has none.",
+        "",
+        "Validation rules (as DHIS2 has them): `left` and `right` are each a number, a name or a list of names added",
+        "up; a name is a return metric (" + ", ".join(f"`{m}`" for m in RETURN_METRICS) + ") or a reported",
+        "indicator's code, its value the project's total for the quarter. `operator` is one of "
+        + ", ".join(f"`{o}`" for o in programmes.OPERATORS) + "; `message` says what is wrong",
+        "in plain words; `importance` is " + ", ".join(f"`{i}`" for i in programmes.IMPORTANCES) + " (default `medium`).",
+        "A rule is checked on every return that carries every name it reads, e.g. `{\"id\": \"women-within-trained\",",
+        "\"left\": \"women_trained\", \"operator\": \"<=\", \"right\": \"trainees\", \"message\": \"…\", \"importance\": \"high\"}`.",
+        "",
+        "Outliers: a value is unusual when its robust z-score against the project's earlier quarters,",
+        "0.6745 × (value − median) ÷ MAD, is above `threshold` (default 3.5); it is judged once the project has",
+        "`min_history` earlier quarters with it (default 4, from 2 to 40). `metrics` lists the names looked at",
+        "(default: every one the return carries); `bounds` maps a name to `{min, max}` for any one quarter.",
+        "A partner explains each broken rule and unusual value to send a return; the team sees them when approving.",
         "",
         "A definition that cannot be used is refused with its file, field and a plain message, and nothing",
         "changes: unknown aggregations, duplicate or empty codes or values, overlapping phases or phases outside the",

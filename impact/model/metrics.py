@@ -186,6 +186,10 @@ METRICS: dict[str, Metric] = {
 }
 
 
+# The metrics one project's return for one quarter carries (added up over its training and volunteering rows): the
+# names a definition's validation rules and outlier settings read, with the reported indicators' codes.
+RETURN_METRICS = tuple(k for k, m in METRICS.items() if m.source in ("training", "volunteering") and m.aggregation == "sum")
+
 _INDICATORS: contextvars.ContextVar[dict[str, Metric] | None] = contextvars.ContextVar("impact_indicators",
                                                                                        default=None)
 _PROGRAMME: contextvars.ContextVar = contextvars.ContextVar("impact_programme", default=None)

@@ -172,6 +172,7 @@ class Submission:
     sha256: str
     state: str
     events: list[dict] = field(default_factory=list)
+    flags: list[dict] = field(default_factory=list)  # rules broken and unusual values, each with its explanation
 
     @property
     def quarter(self) -> str:
@@ -196,7 +197,7 @@ class Submission:
     def to_dict(self) -> dict:
         """The record as `record.json` holds it."""
         return {"id": self.id, "project": self.project, "period": self.period, "file": self.file,
-                "sha256": self.sha256, "state": self.state, "events": self.events}
+                "sha256": self.sha256, "state": self.state, "events": self.events, "flags": self.flags}
 
 
 def _folder(submission_id: str) -> str:
@@ -243,9 +244,10 @@ def _new_id(project: str, period: str) -> str:
     return f"{slug}-{calendar.quarter_label(dt.date.fromisoformat(period)).lower()}-{secrets.token_hex(4)}"
 
 
-def _keep(root: Path, found: returns.Return, path: Path, file_name: str, state: str, event: dict) -> Submission:
+def _keep(root: Path, found: returns.Return, path: Path, file_name: str, state: str, event: dict,
+          flags: list[dict] | None = None) -> Submission:
     item = Submission(_new_id(found.project, found.period.isoformat()), found.project, found.period.isoformat(),
-                      file_name, found.sha256, state, [event])
+                      file_name, found.sha256, state, [event], list(flags or []))
     _put(root, f"{_folder(item.id)}/{file_name}", Path(path).read_bytes())
     _save(root, item)  # the record last: a return is listed once its workbook is kept
     return item
@@ -266,6 +268,8 @@ class Submitted:
     submission: Submission | None
     problems: object  # validate.Report
     replaced: list[str] = field(default_factory=list)  # ids of the returns it replaced
+    flags: list = field(default_factory=list)  # checks.Flag: the warnings on its numbers
+    unexplained: list[str] = field(default_factory=list)  # keys of the flags still to explain (nothing was kept)
 
     @property
     def ok(self) -> bool:
@@ -273,9 +277,16 @@ class Submitted:
         return self.submission is not None
 
 
-def submit(root: Path, who: Account, file_name: str, data: bytes, programme: str | None = None) -> Submitted:
+EXPLANATION_MAX = 1000
+
+
+def submit(root: Path, who: Account, file_name: str, data: bytes, programme: str | None = None,
+           explanations: dict[str, str] | None = None) -> Submitted:
     """A partner sends a filled-in workbook: checked now as an import would check it, refused unless it is the
-    return of one of `who`'s projects, else kept as submitted (replacing the one waiting for the same quarter)."""
+    return of one of `who`'s projects; its numbers checked against the definition's validation rules and the
+    project's history. A return with flags is kept only when `explanations` explains each one (flag key -> text);
+    else nothing is kept and `unexplained` names them. A kept return is submitted (replacing the one waiting for
+    the same quarter) with its flags and their explanations."""
     from impact.ingest import validate
 
     shown = _safe_name(file_name)
@@ -286,26 +297,32 @@ def submit(root: Path, who: Account, file_name: str, data: bytes, programme: str
         if not (file_name or "").lower().endswith(".xlsx"):
             report.add(shown, None, "", "", "unknown-file", "A return is an .xlsx workbook.")
             return Submitted(None, report)
-        found, report = returns.check_return(path, shown, root)
+        found, report, flagged = returns.check_and_flag(path, shown, root)
         if found is not None and not who.may_report(found.project):
             report.add(shown, None, "project", found.project, "not-your-project",
                        f"This workbook is the return of {found.project}; your account reports for "
                        f"{', '.join(who.projects)}. Download your own project's workbook from its page.")
         if found is None or not report.ok:
             return Submitted(None, report)
+        given = {k: " ".join(str(v).split())[:EXPLANATION_MAX] for k, v in (explanations or {}).items()}
+        unexplained = [f.key for f in flagged if not given.get(f.key)]
+        if unexplained:
+            return Submitted(None, report, flags=flagged, unexplained=unexplained)
+        kept_flags = [f.to_dict() | {"explanation": given[f.key]} for f in flagged]
         with store.locked(root):
             waiting = [s for s in submissions(root, found.project, [SUBMITTED, RETURNED])
                        if s.period == found.period.isoformat()]
             event = {"step": SUBMITTED, "who": who.email, "when": now(), "file": shown, "sha256": found.sha256}
-            kept = _keep(root, found, path, shown, SUBMITTED, event)
+            kept = _keep(root, found, path, shown, SUBMITTED, event, kept_flags)
             for earlier in waiting:
                 earlier.state = REPLACED
                 earlier.events.append({"step": REPLACED, "who": who.email, "when": event["when"],
                                        "file": shown, "sha256": found.sha256, "note": f"replaced by {kept.id}"})
                 _save(root, earlier)
     audit.record(root, audit.SUBMITTED, who.email, f"{kept.project} {kept.quarter}", id=kept.id, file=shown,
-                 sha256=found.sha256, replaced=[e.id for e in waiting] or None)
-    return Submitted(kept, report, [e.id for e in waiting])
+                 sha256=found.sha256, replaced=[e.id for e in waiting] or None,
+                 flags=[f.key for f in flagged] or None)
+    return Submitted(kept, report, [e.id for e in waiting], flagged)
 
 
 def send_back(root: Path, submission_id: str, note: str, who: str) -> Submission:
@@ -359,6 +376,12 @@ def record_import(root: Path, found: returns.Return, path: Path, who: str, versi
     event = {"step": APPROVED, "who": who, "when": now(), "file": found.name, "sha256": found.sha256,
              "version": version, "note": "imported by the programme team"}
     return _keep(root, found, path, _safe_name(found.name), APPROVED, event)
+
+
+def flag_rows(items: list[Submission]) -> list[dict]:
+    """Every flag of some returns with its return's project, quarter, id and state, and the explanation given."""
+    return [{"project": s.project, "quarter": s.quarter, "return": s.id, "state": s.state, **f}
+            for s in items for f in s.flags]
 
 
 def trail(items: list[Submission]):

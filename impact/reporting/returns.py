@@ -41,6 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from impact.ingest import readers, template, validate
+from impact.reporting import checks
 from impact.model import calendar, cells, schema
 from impact.storage import files, store, transaction
 from impact.model import programme as programmes
@@ -489,6 +490,7 @@ class ReturnsResult:
     totals: pd.DataFrame | None = None  # per project, quarter, table and measure: total before and after
     removals: pd.DataFrame | None = None  # rows reported before that the returns would remove
     needs_confirmation: bool = False
+    flags: list[dict] = field(default_factory=list)  # the rules broken and unusual values (file, project, quarter…)
     unchanged: list[str] = field(default_factory=list)  # returns that carry exactly the figures in use (file names)
 
     @property
@@ -577,6 +579,9 @@ def import_returns(paths: list[str | Path], data_dir: str | Path | None = None, 
             found, typed, part = _check(path, shown, definition, projects, context, seen, limits, key)
             if found is not None and part.ok:
                 good.append((found, typed))
+                result.flags += [{"file": shown, "project": found.project,
+                                  "quarter": calendar.quarter_label(found.period), **f.to_dict()}
+                                 for f in flags_of(in_use, found, typed, definition)]
                 kept[found.sha256] = path
                 result.accepted.append(shown)
             else:
@@ -665,18 +670,37 @@ def _check(path: Path, shown: str, definition: programmes.Programme, projects: d
     return found, {name: typed.get(name, schema.empty(name, definition)) for name in TABLES}, part
 
 
+def flags_of(tables: dict[str, pa.Table], found: Return, typed: dict[str, pa.Table],
+             definition: programmes.Programme) -> list[checks.Flag]:
+    """The validation rules a checked return breaks and its unusual values against its project's history in
+    `tables` (the version in use)."""
+    before = {name: tables[name].filter(pc.equal(tables[name]["project_id"], found.project)).to_pandas()
+              for name in TABLES}
+    return checks.flags(found.project, found.period, {n: t.to_pandas() for n, t in typed.items()}, before, definition)
+
+
 def check_return(path: str | Path, shown: str, data_dir: str | Path | None = None, programme: str | None = None,
                  limits: readers.Limits = readers.LIMITS) -> tuple[Return | None, validate.Report]:
     """Read and check one return against the version in use, as `import_returns` would, changing nothing."""
+    found, report, _ = check_and_flag(path, shown, data_dir, programme, limits)
+    return found, report
+
+
+def check_and_flag(path: str | Path, shown: str, data_dir: str | Path | None = None, programme: str | None = None,
+                   limits: readers.Limits = readers.LIMITS) -> tuple[Return | None, validate.Report, list[checks.Flag]]:
+    """`check_return`, and the flags of a return without problems (rules broken, unusual values)."""
     root = store.data_dir(data_dir, programme)
     current = store.active(root)
     definition = store.load_definition(current.path)
     context = {name: (store.read_table(current.path, name).cast(schema.arrow_schema(name, definition)),
                       f"{name} in version {current.version} (in use)")
                for name in schema.TABLE_NAMES if name not in TABLES}
-    found, _, report = _check(Path(path), shown, definition, _projects(current.path), context, {}, limits,
-                              return_key(root, create=False))
-    return found, report
+    found, typed, report = _check(Path(path), shown, definition, _projects(current.path), context, {}, limits,
+                                  return_key(root, create=False))
+    if found is None or not report.ok:
+        return found, report, []
+    tables = {name: store.read_table(current.path, name) for name in TABLES}
+    return found, report, flags_of(tables, found, typed, definition)
 
 
 def _check_identity(found: Return, definition: programmes.Programme, projects: dict[str, Project],

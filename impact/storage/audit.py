@@ -233,12 +233,4 @@ def select(table, actions: list[str] | None = None, who: str = "", since: dt.dat
 
 def to_csv(table) -> bytes:
     """A trail table as CSV (UTF-8 with BOM; text that a spreadsheet would run as a formula neutralised)."""
-    import csv
-    import io
-
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(list(table.columns))
-    for row in table.itertuples(index=False):
-        writer.writerow([cells.neutralise(v) if isinstance(v, str) else ("" if v is None else v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return cells.csv_bytes(table)
