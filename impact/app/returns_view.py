@@ -335,7 +335,8 @@ def partner_returns() -> None:
         if len(flagged):
             st.warning(plain(f"{len(flagged):,} flagged number(s) in these returns: rules broken or values unusual "
                              "for their project. Read the partner's explanation before approving."))
-            st.dataframe(flagged.drop(columns=["state"]), hide_index=True, width="stretch", key="queue_flags")
+            shown = ["project", "quarter", "names", "value", "explanation", "expected", "importance", "message", "return"]
+            st.dataframe(flagged[shown], hide_index=True, width="stretch", key="queue_flags")
         labels = {s.id: f"{s.project} {s.quarter} · {s.file} · sent {s.submitted_at[:16]}" for s in waiting}
         chosen = st.multiselect("Returns to approve", list(labels), format_func=labels.get, key="approve_ids",
                                 placeholder="Choose one or more returns")
