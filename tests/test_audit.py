@@ -194,6 +194,18 @@ def test_the_trail_view_shows_sign_ins_filters_and_the_chain(data_store, picks, 
     assert any("line 3" in m.value and "edited" in m.value for m in at.markdown)
 
 
+def test_a_sign_in_through_the_identity_provider_is_recorded_once_per_session(data_store, picks, monkeypatch):
+    account(data_store, [picks[0][0]], password=None)
+    _serve(data_store, monkeypatch)
+    monkeypatch.setattr(auth, "oidc_user", lambda: "nurse.lead@example.org")
+    at = make_app("pages/overview.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    entries = [e for e in _lines(data_store) if e["action"] == "sign-in"]
+    assert [(e["who"], e["what"], e["details"]) for e in entries] == [
+        ("nurse.lead@example.org", "partner", {"method": "organisation login"})]
+
+
 # ---- accounts from the command line ------------------------------------------------------------------
 
 def _stdin(monkeypatch, text: str) -> None:

@@ -23,6 +23,7 @@ import os
 import secrets as token
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass, field
 
 from impact.app import streamlit_compat
@@ -152,9 +153,31 @@ def oidc_user() -> str | None:
     try:
         if not st.user.get("is_logged_in", False):
             return None
-        return str(st.user.get("email") or "").strip().lower() or None
+        return unicodedata.normalize("NFKC", str(st.user.get("email") or "")).strip().lower() or None
     except Exception:  # st.user is unavailable outside a browser session
         return None
+
+
+_OIDC_SEEN = "_impact_oidc_recorded"
+
+
+def record_oidc_sign_in(root) -> None:
+    """Record in the trail of the store on screen that this session came in through the identity provider (once
+    per session and e-mail: Streamlit's login returns to the app signed in, with no step of ours in between)."""
+    import streamlit as st
+
+    email = oidc_user()
+    if not email or st.session_state.get(_OIDC_SEEN) == (email, str(root)):
+        return
+    st.session_state[_OIDC_SEEN] = (email, str(root))
+    role = "administrator" if email in admin_emails() else "partner" if _is_partner(root, email) else "no role"
+    _trail(root, audit.SIGN_IN, email, role, method="organisation login")
+
+
+def _is_partner(root, email: str) -> bool:
+    from impact.reporting import partners
+
+    return partners.account(root, email) is not None
 
 
 def _oidc_admin() -> str | None:

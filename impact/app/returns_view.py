@@ -244,7 +244,7 @@ def _outcome(result: returns.ReturnsResult) -> dict:
     return {"ok": result.ok, "summary": result.summary(), "problems": result.report.to_frame(),
             "csv": result.report.to_csv(), "changes": result.changes, "totals": result.totals,
             "removals": result.removals, "confirm": result.needs_confirmation, "version": result.version,
-            "same": result.nothing_changed, "notes": list(result.report.notes)}
+            "same": result.nothing_changed, "notes": list(result.report.notes), "flags": result.flags}
 
 
 def _show_outcome(key: str) -> None:
@@ -254,6 +254,11 @@ def _show_outcome(key: str) -> None:
     (st.success if outcome["ok"] else st.info if outcome.get("same") else st.error)(plain(outcome["summary"]))
     for note in outcome.get("notes", []):
         st.caption(plain(note))
+    if outcome.get("flags"):
+        st.warning(plain(f"{len(outcome['flags'])} flagged number(s): rules broken or values unusual for their "
+                         "project (taken in all the same: the team decides when it imports or approves)."))
+        st.dataframe(pd.DataFrame(outcome["flags"])[["file", "project", "quarter", "names", "value", "expected",
+                                                     "importance", "message"]], hide_index=True, width="stretch")
     if outcome["removals"] is not None and len(outcome["removals"]):
         st.caption("Rows reported before that these returns remove:")
         st.dataframe(outcome["removals"], hide_index=True, width="stretch")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from impact.app import auth
 from impact.charts import catalog
 from impact.model import metrics
 from impact.query import db, indicators
@@ -82,6 +83,7 @@ def begin_run() -> None:
     st.session_state.pop(_RUN, None)
     active, data = _opened()
     st.session_state[_RUN] = (programme_id(), active, data)
+    auth.record_oidc_sign_in(store.data_dir(None, programme_id()))
 
 
 def first_chart_of_run() -> bool:
