@@ -43,7 +43,8 @@ def trail_view() -> None:
     chosen = audit.select(table, actions, who.strip(), since, until, text.strip())
     st.caption(plain(f"{len(chosen):,} of {len(table):,} entries, newest first (times in UTC). Address: where the "
                      "browser connected from, or the machine a command ran on."))
-    st.dataframe(chosen.drop(columns=["prev"]), hide_index=True, width="stretch", key="trail_table",
+    shown = chosen[["seq", "when", "who", "action", "what", "address", "details", "hash"]]
+    st.dataframe(shown, hide_index=True, width="stretch", key="trail_table",
                  column_config={"hash": st.column_config.TextColumn("hash", width="small")})
     st.download_button("Download these entries (CSV)", audit.to_csv(chosen), file_name="trail.csv",
                        mime="text/csv", key="trail_csv", icon=":material/download:")
