@@ -338,19 +338,205 @@ def _print_versions(versions) -> None:
 
 
 def _rollback(args: argparse.Namespace) -> int:
-    from impact.storage import store
+    from impact.storage import audit, store, transaction
 
-    store.open_store(args.data_dir, args.programme).rollback(args.version)
+    audit.rollback(store.open_store(args.data_dir, args.programme), args.version, transaction.default_user())
     print(f"version {args.version} is now active")
     return 0
 
 
 def _delete_version(args: argparse.Namespace) -> int:
-    from impact.storage import store
+    from impact.storage import audit, store, transaction
 
-    store.open_store(args.data_dir, args.programme).delete_version(args.version)
+    audit.delete_version(store.open_store(args.data_dir, args.programme), args.version, transaction.default_user())
     print(f"deleted version {args.version}")
     return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from impact.storage import audit, store
+
+    root = store.open_store(args.data_dir, args.programme).root
+    problems = audit.verify(root)
+    dates = [dt.date.fromisoformat(d) if d else None for d in (args.since, args.until)]
+    chosen = audit.select(audit.frame(root), args.action, args.who or "", dates[0], dates[1], args.text or "")
+    if args.out:
+        out = Path(args.out)
+        if out.exists():
+            raise ValueError(f"{out} already exists; choose another file name")
+        out.write_bytes(audit.to_csv(chosen))
+        print(f"wrote {out}: {len(chosen):,} entries")
+    elif not args.verify:
+        for row in chosen.iloc[::-1].itertuples(index=False):  # oldest first, as a log reads
+            print(f"{row.seq:>6}  {row.when}  {row.action:<17} {row.who:<32} {row.what}  [{row.address}]"
+                  + (f"  {row.details}" if row.details != "{}" else ""))
+    if problems:
+        print(f"the trail of {root.name} was changed after it was written ({len(problems)} problem(s)):",
+              file=sys.stderr)
+        for problem in problems:
+            print(f"- {problem}", file=sys.stderr)
+        return 1
+    if args.verify:
+        print(f"the trail is intact: {len(audit.entries(root)):,} entries, each chained to the one before")
+    return 0
+
+
+def _add_audit(commands) -> None:
+    from impact.storage import audit
+
+    trail = commands.add_parser("audit", help="the trail: who did what, when and from where (and whether it is intact)")
+    add_store_options(trail)
+    trail.add_argument("--verify", action="store_true",
+                       help="only check the hash chain: exit 0 when intact, 1 (naming the lines) when not")
+    add_out_option(trail, "write the chosen entries to this CSV file (it must not exist yet)", required=False,
+                   metavar="FILE.csv")
+    trail.add_argument("--action", action="append", choices=audit.ACTIONS, metavar="ACTION",
+                       help=f"only these actions (repeat it): {', '.join(audit.ACTIONS)}")
+    trail.add_argument("--who", metavar="TEXT", help="only entries whose who contains TEXT (any case)")
+    trail.add_argument("--text", metavar="TEXT", help="only entries whose what or details contain TEXT (any case)")
+    trail.add_argument("--since", metavar="YYYY-MM-DD", help="only entries from this day on (UTC)")
+    trail.add_argument("--until", metavar="YYYY-MM-DD", help="only entries up to this day (UTC)")
+    trail.set_defaults(run=_audit)
+
+
+def _known_projects(args: argparse.Namespace) -> list[str]:
+    from impact.reporting import returns
+    from impact.storage import store
+
+    return returns.project_ids(store.open_store(args.data_dir, args.programme).active().path)
+
+
+def _new_password(args: argparse.Namespace, prompt: str) -> str:
+    """A password read from standard input (--password-stdin) or typed twice at a prompt, never echoed."""
+    import getpass
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"{prompt}: ")
+        if getpass.getpass("Again: ") != password:
+            raise ValueError("the two passwords differ")
+    if len(password) < 12:
+        raise ValueError("use a password of at least 12 characters")
+    return password
+
+
+def _accounts_create(args: argparse.Namespace) -> int:
+    from impact.app.auth import hash_password
+    from impact.reporting import partners
+    from impact.storage import store, transaction
+
+    root = store.open_store(args.data_dir, args.programme).root
+    if partners.account(root, args.email) is not None:
+        raise ValueError(f"there is already an account {partners.normal_email(args.email)}; change its projects "
+                         "with 'accounts projects' or its password with 'accounts reset-password'")
+    hashed = hash_password(_new_password(args, "Password for the account")) if not args.no_password else None
+    made = partners.save_account(root, args.email, args.name or "", args.project, _known_projects(args),
+                                 transaction.default_user(), hashed)
+    print(f"created {made.email} ({made.name or 'no name'}), reporting for {', '.join(made.projects)}; "
+          f"signs in with {made.sign_in}")
+    return 0
+
+
+def _existing(root, email: str):
+    from impact.reporting import partners
+
+    found = partners.account(root, email)
+    if found is None:
+        raise ValueError(f"there is no partner account {partners.normal_email(email)[:80]!r}; "
+                         "'accounts list' lists them")
+    return found
+
+
+def _accounts_list(args: argparse.Namespace) -> int:
+    from impact.reporting import partners
+    from impact.storage import store
+
+    found = partners.accounts(store.open_store(args.data_dir, args.programme).root)
+    for a in found:
+        print(f"{a.email:<40} {a.name[:30]:<30} {', '.join(a.projects):<30} {a.sign_in:<32} "
+              f"created {a.created_at or '?'} by {a.created_by or '?'}")
+    print(f"{len(found)} account(s)")
+    return 0
+
+
+def _accounts_projects(args: argparse.Namespace) -> int:
+    from impact.reporting import partners
+    from impact.storage import store, transaction
+
+    root = store.open_store(args.data_dir, args.programme).root
+    found = _existing(root, args.email)
+    chosen = list(args.project or found.projects)
+    chosen = [p for p in dict.fromkeys([*chosen, *(args.add or [])]) if p not in set(args.drop or [])]
+    made = partners.save_account(root, found.email, found.name, chosen, _known_projects(args),
+                                 transaction.default_user())
+    print(f"{made.email} now reports for {', '.join(made.projects)}")
+    return 0
+
+
+def _accounts_remove(args: argparse.Namespace) -> int:
+    from impact.reporting import partners
+    from impact.storage import store, transaction
+
+    root = store.open_store(args.data_dir, args.programme).root
+    found = _existing(root, args.email)
+    partners.remove_account(root, found.email, transaction.default_user())
+    print(f"removed {found.email} (its returns and their trail stay)")
+    return 0
+
+
+def _accounts_reset_password(args: argparse.Namespace) -> int:
+    from impact.app.auth import hash_password
+    from impact.reporting import partners
+    from impact.storage import audit, store, transaction
+
+    root = store.open_store(args.data_dir, args.programme).root
+    found = _existing(root, args.email)
+    hashed = hash_password(_new_password(args, f"New password for {found.email}"))
+    partners.save_account(root, found.email, found.name, found.projects, _known_projects(args),
+                          transaction.default_user(), hashed)
+    audit.record(root, audit.PASSWORD_RESET, transaction.default_user(), found.email)
+    print(f"the password of {found.email} was reset")
+    return 0
+
+
+def _add_accounts(commands) -> None:
+    group = commands.add_parser("accounts", help="partner accounts: create, list, change projects, remove, reset a "
+                                                 "password")
+    kinds = group.add_subparsers(dest="accounts_command", required=True, metavar="WHAT")
+    stdin_help = "read the password from the first line of standard input instead of a prompt"
+    create = kinds.add_parser("create", help="a new partner account tied to one or more projects")
+    create.add_argument("email")
+    create.add_argument("--project", action="append", required=True, metavar="ID",
+                        help="a project it reports for (repeat it for several)")
+    create.add_argument("--name", metavar="TEXT", help="the person's or institution's name")
+    create.add_argument("--no-password", action="store_true",
+                        help="no password: the account signs in through the organisation's login only")
+    create.add_argument("--password-stdin", action="store_true", help=stdin_help)
+    add_store_options(create)
+    create.set_defaults(run=_accounts_create)
+    listing = kinds.add_parser("list", help="every partner account of the programme")
+    add_store_options(listing)
+    listing.set_defaults(run=_accounts_list)
+    projects = kinds.add_parser("projects", help="change the projects an account reports for")
+    projects.add_argument("email")
+    projects.add_argument("--project", action="append", metavar="ID",
+                          help="the projects it reports for from now on (repeat it; replaces the list)")
+    projects.add_argument("--add", action="append", metavar="ID", help="add a project (repeat it)")
+    projects.add_argument("--drop", action="append", metavar="ID", help="drop a project (repeat it)")
+    add_store_options(projects)
+    projects.set_defaults(run=_accounts_projects)
+    remove = kinds.add_parser("remove", help="remove an account (its returns and their trail stay)")
+    remove.add_argument("email")
+    add_store_options(remove)
+    remove.set_defaults(run=_accounts_remove)
+    reset = kinds.add_parser("reset-password", help="give an account a new password")
+    reset.add_argument("email")
+    reset.add_argument("--password-stdin", action="store_true", help=stdin_help)
+    add_store_options(reset)
+    reset.set_defaults(run=_accounts_reset_password)
 
 
 def _programme_template(args: argparse.Namespace) -> int:
@@ -414,7 +600,13 @@ def _return_import(args: argparse.Namespace) -> int:
     if result.removals is not None and len(result.removals):
         print(f"rows reported before that these returns remove ({len(result.removals)}):")
         print(result.removals.to_string(index=False))
+    for note in result.report.notes:
+        print(f"note: {note}")
+    for flag in result.flags:  # warnings: the team's own import takes them in, as an approval does
+        print(f"warning: {flag['file']} ({flag['project']} {flag['quarter']}), {flag['importance']}: {flag['message']}")
     print(result.summary())
+    if result.nothing_changed:
+        return 0
     if not result.ok:
         return 1
     print(result.changes.drop(columns="file").to_string(index=False))
@@ -573,6 +765,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_return(commands)
     mapping_cli.add_mapping_command(commands, add_store_options, add_out_option)
     _add_mail(commands)
+    _add_audit(commands)
+    _add_accounts(commands)
     return parser
 
 

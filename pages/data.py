@@ -1,16 +1,16 @@
-"""Data: the data dictionary, the versions of the data, a look at the tables, and import (of extracts, of
-spreadsheets in their own shape through a recipe, and of quarterly returns) for administrators."""
+"""Data: the data dictionary, the versions of the data, a look at the tables, import (of extracts, of spreadsheets
+in their own shape through a recipe, of IATI files and of quarterly returns) and the trail for administrators."""
 
 import tempfile
 from pathlib import Path
 
 import streamlit as st
 
-from impact.app import auth, iati_view, mapping_view, navigation, returns_view, session
+from impact.app import audit_view, auth, iati_view, mapping_view, navigation, returns_view, session
 from impact.app.text import plain
 from impact.ingest import extract_io, validate
 from impact.model import dictionary, schema
-from impact.storage import store
+from impact.storage import audit, store
 
 navigation.ensure_navigation()
 data = session.database()
@@ -22,8 +22,9 @@ held = session.programme_store()
 versions = held.versions()
 linked = st.query_params.get("version")  # a project's page links the versions that changed its figures
 linked = linked if linked in {v.version for v in versions} else None
-dictionary_tab, versions_tab, browse_tab, import_tab, returns_tab, reporting_tab = st.tabs(
-    ["Data dictionary", "Versions", "Browse the data", "Import", "Quarterly returns", "Reporting"], key="data_tabs",
+dictionary_tab, versions_tab, browse_tab, import_tab, returns_tab, reporting_tab, trail_tab = st.tabs(
+    ["Data dictionary", "Versions", "Browse the data", "Import", "Quarterly returns", "Reporting", "Trail"],
+    key="data_tabs",
     default="Versions" if linked else None, on_change="rerun",  # Reporting is built when opened (every project)
 )
 
@@ -80,14 +81,14 @@ with versions_tab:
         labels = {v.version: f"{v.version} · {v.manifest.get('label', '')}" for v in versions}
         chosen = st.selectbox("Version", names, format_func=labels.get, key="switch_version")
         if st.button("Make this version active", key="switch"):
-            _act(held.rollback, chosen)
+            _act(audit.rollback, held, chosen, auth.admin_name())
         deletable = [v.version for v in versions if not v.active and v.version != store.BASE_VERSION]
         if deletable:
             doomed = st.selectbox("Delete a version that is not in use", deletable, format_func=labels.get,
                                   key="delete_version")
             sure = st.checkbox("I understand the deleted version cannot be brought back", key="delete_sure")
             if st.button("Delete version", key="delete", disabled=not sure):
-                _act(held.delete_version, doomed)
+                _act(audit.delete_version, held, doomed, auth.admin_name())
     else:
         st.caption("Administrators can make an earlier version active again or delete one (sign in under Import).")
 
@@ -109,7 +110,7 @@ def _sign_in() -> None:
         with st.form("admin_sign_in"):
             password = st.text_input("Administrator password", type="password", key="admin_password")
             if st.form_submit_button("Sign in"):
-                accepted, message = auth.try_password(password)
+                accepted, message = auth.try_password(password, held.root)
                 if accepted:
                     st.rerun()
                 st.error(message)
@@ -144,7 +145,7 @@ with import_tab:
     else:
         st.caption(plain(f"Signed in: {auth.admin_name()}"))
         if st.session_state.get("_impact_admin"):
-            st.button("Sign out", on_click=auth.sign_out, key="admin_sign_out")
+            st.button("Sign out", on_click=auth.sign_out, args=(held.root,), key="admin_sign_out")
         elif auth.oidc_user():  # signed in through the identity provider: its log-out ends that sign-in
             st.button("Log out", on_click=st.logout, key="oidc_logout")
         st.markdown("Upload one **.zip** or several files named after their tables "
@@ -206,3 +207,10 @@ with returns_tab:
 if reporting_tab.open:
     with reporting_tab:
         returns_view.reporting_view()
+
+with trail_tab:
+    if auth.is_admin():
+        audit_view.trail_view()
+    else:
+        st.markdown("The trail — who signed in, changed an account, sent, approved or imported what, and when — is "
+                    "for administrators (sign in under Import).")

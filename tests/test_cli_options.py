@@ -20,6 +20,9 @@ STORE_COMMANDS = [
     ("export", "iati", "--out", "o.xml"),
     ("return", "template", "--project", "P", "--period", "2018Q3", "--out", "o.xlsx"), ("return", "import", "x"),
     ("programme", "list"), ("remind", "--send"), ("digest", "--out", "o"),
+    ("audit",), ("accounts", "list"), ("accounts", "create", "a@example.org", "--project", "P"),
+    ("accounts", "projects", "a@example.org"), ("accounts", "remove", "a@example.org"),
+    ("accounts", "reset-password", "a@example.org"),
 ]
 PROGRAMME_COMMANDS = [c for c in STORE_COMMANDS if c[:2] != ("programme", "list")]
 
@@ -39,7 +42,7 @@ def _option(parser: argparse.ArgumentParser, flag: str) -> argparse.Action | Non
 
 
 def _command_path(argv: tuple[str, ...]) -> tuple[str, ...]:
-    return argv[:2] if argv[0] in ("export", "return", "programme") else argv[:1]
+    return argv[:2] if argv[0] in ("export", "return", "programme", "accounts") else argv[:1]
 
 
 COMMANDS = dict(_commands(cli.build_parser()))

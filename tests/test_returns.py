@@ -114,7 +114,7 @@ def test_the_workbook_has_dropdowns_from_the_definition_and_its_locked_cells_pro
     marker = {r[0]: r[1] for r in wb[returns.MARKER].iter_rows(values_only=True)}
     assert (marker["project"], marker["period"], marker["programme"]) == (
         project, calendar.quarter_label(period), definition.id)
-    assert len(marker["checksum"]) == 64
+    assert len(marker["signature"]) == 64
     before = duckdb.execute(f"select sum(n) from (select count(*) as n from read_parquet('{data_store}/training.parquet') "
                             "where project_id = $p union all select count(*) * 2 from "
                             f"read_parquet('{data_store}/volunteering.parquet') where project_id = $p union all "

@@ -85,6 +85,8 @@ def test_active_object_is_replaced_last(seeded, csv_extract, tmp_path, monkeypat
     monkeypatch.setattr(remote, "upload", recording_upload)
     monkeypatch.setattr(remote, "write_bytes", recording_write)
     second = extract_io.import_extract(_with_extra(csv_extract, tmp_path / "in", 3), url, programme=pid).version
+    assert writes[-2:] == ["audit/trail.jsonl", "audit/head.json"]  # the trail records the import once it is in use
+    writes = writes[:-2]
     assert writes[-1] == "ACTIVE"
     assert writes[-2] == f"versions/{second}/extract.json"  # the manifest completes a version, after its files
     assert {w.rsplit("/", 1)[1] for w in writes[:-1]} >= {"training.parquet", "programme.json", "extract.json"}

@@ -223,6 +223,7 @@ def _refused_naming(report: validate.Report, zip_name: str, member: str) -> None
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_both_zip_paths_refuse_the_same_hostile_zip_naming_the_member(kind, data_store, csv_extract, picks, tmp_path):
+    good = _a_return(data_store, picks, tmp_path / "good", extra=2)  # (its workbook makes the store's key)
     before = _state(data_store)
     training = ("training.csv", (csv_extract / "training.csv").read_bytes())
     archive, member = _hostile(kind, training, tmp_path / "extract" / "extract.zip")
@@ -230,7 +231,6 @@ def test_both_zip_paths_refuse_the_same_hostile_zip_naming_the_member(kind, data
     assert not result.ok
     _refused_naming(result.report, "extract.zip", member)
 
-    good = _a_return(data_store, picks, tmp_path / "good", extra=2)
     archive, member = _hostile(kind, ("return.xlsx", good.read_bytes()), tmp_path / "returns" / "returns.zip")
     # the valid return beside the hostile member is not taken either, even with --accept-valid: the zip is refused
     batch = returns.import_returns([archive], store.open_store(data_store), accept_valid=True, confirm_removals=True)

@@ -31,9 +31,11 @@ import os
 import secrets as token
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass, field
 
 from impact.app import streamlit_compat
+from impact.storage import audit
 
 HASH_ENV = "IMPACT_ADMIN_PASSWORD_HASH"
 _SESSION_KEY = "_impact_admin"
@@ -162,9 +164,31 @@ def oidc_user() -> str | None:
     try:
         if not st.user.get("is_logged_in", False):
             return None
-        return str(st.user.get("email") or "").strip().lower() or None
+        return unicodedata.normalize("NFKC", str(st.user.get("email") or "")).strip().lower() or None
     except Exception:  # st.user is unavailable outside a browser session
         return None
+
+
+_OIDC_SEEN = "_impact_oidc_recorded"
+
+
+def record_oidc_sign_in(root) -> None:
+    """Record in the trail of the store on screen that this session came in through the identity provider (once
+    per session and e-mail: Streamlit's login returns to the app signed in, with no step of ours in between)."""
+    import streamlit as st
+
+    email = oidc_user()
+    if not email or st.session_state.get(_OIDC_SEEN) == (email, str(root)):
+        return
+    st.session_state[_OIDC_SEEN] = (email, str(root))
+    role = "administrator" if email in admin_emails() else "partner" if _is_partner(root, email) else "no role"
+    _trail(root, audit.SIGN_IN, email, role, method="organisation login")
+
+
+def _is_partner(root, email: str) -> bool:
+    from impact.reporting import partners
+
+    return partners.account(root, email) is not None
 
 
 def _oidc_admin() -> str | None:
@@ -181,7 +205,7 @@ def is_admin() -> bool:
 
 def admin_name() -> str:
     """Who the administrator is, for the version's manifest."""
-    return _oidc_admin() or ("administrator (password)" if is_admin() else "")
+    return _oidc_admin() or (ADMIN_BY_PASSWORD if is_admin() else "")
 
 
 def require_admin() -> None:
@@ -194,8 +218,12 @@ def _session_key() -> str:
     return streamlit_compat.session_id() or "no-session"
 
 
-def try_password(password: str) -> tuple[bool, str]:
-    """Check an admin password for this session, with rate limits; return (accepted, message for people)."""
+ADMIN_BY_PASSWORD = "administrator (password)"
+
+
+def try_password(password: str, root=None) -> tuple[bool, str]:
+    """Check an admin password for this session, with rate limits; return (accepted, message for people). With
+    `root` (the programme's store on screen) the attempt is recorded in its trail."""
     import streamlit as st
 
     encoded = password_hash()
@@ -204,21 +232,31 @@ def try_password(password: str) -> tuple[bool, str]:
     key = _session_key()
     wait = max(SESSION_LIMITER.wait(key), GLOBAL_LIMITER.wait(_GLOBAL))
     if wait > 0:
+        _trail(root, audit.SIGN_IN_FAILED, ADMIN_BY_PASSWORD, "administrator", reason="too many attempts")
         return False, f"Too many wrong passwords. Try again in {wait:.0f} seconds."
     if verify_password(password or "", encoded):
         SESSION_LIMITER.succeeded(key)
         st.session_state[_SESSION_KEY] = True
+        _trail(root, audit.SIGN_IN, ADMIN_BY_PASSWORD, "administrator")
         return True, "Signed in as administrator."
     SESSION_LIMITER.failed(key)
     GLOBAL_LIMITER.failed(_GLOBAL)
+    _trail(root, audit.SIGN_IN_FAILED, ADMIN_BY_PASSWORD, "administrator", reason="wrong password")
     return False, "Wrong password."
 
 
-def sign_out() -> None:
+def _trail(root, action: str, who: str, what: str, **details) -> None:
+    """Record a sign-in step in the trail of the store on screen (when there is one)."""
+    if root is not None:
+        audit.record(root, action, who, what, **details)
+
+
+def sign_out(root=None) -> None:
     """End this session's administrator rights (password sign-in)."""
     import streamlit as st
 
-    st.session_state.pop(_SESSION_KEY, None)
+    if st.session_state.pop(_SESSION_KEY, None):
+        _trail(root, audit.SIGN_OUT, ADMIN_BY_PASSWORD, "administrator")
 
 
 # ---- partners -------------------------------------------------------------------------------
@@ -246,9 +284,11 @@ def try_partner_password(root, email: str, password: str) -> tuple[bool, str]:
     """Check a partner's e-mail and password for this session, with the administrator's rate limits."""
     from impact.reporting import partners
 
-    key, who = _session_key(), f"partner:{(email or '').strip().lower()}"
+    typed = partners.normal_email(email)[:254]
+    key, who = _session_key(), f"partner:{typed}"
     wait = max(SESSION_LIMITER.wait(key), SESSION_LIMITER.wait(who), GLOBAL_LIMITER.wait(_GLOBAL))
     if wait > 0:
+        _trail(root, audit.SIGN_IN_FAILED, typed, "partner", reason="too many attempts")
         return False, f"Too many wrong passwords. Try again in {wait:.0f} seconds."
     found = partners.account(root, email)
     # The same work and the same answer whether or not the account exists or has a password.
@@ -260,10 +300,12 @@ def try_partner_password(root, email: str, password: str) -> tuple[bool, str]:
             _partner_signed(root, found)
         except ValueError as problem:  # the server's settings are wrong: say so rather than half sign in
             return False, f"Signing in is not possible on this server: {problem}"
+        _trail(root, audit.SIGN_IN, found.email, "partner")
         return True, f"Signed in as {found.email}."
     for failed in (key, who):
         SESSION_LIMITER.failed(failed)
     GLOBAL_LIMITER.failed(_GLOBAL)
+    _trail(root, audit.SIGN_IN_FAILED, typed, "partner", reason="wrong e-mail or password")
     return False, "Wrong e-mail or password."
 
 
@@ -281,7 +323,9 @@ def partner_sign_out() -> None:
     """End this session's partner sign-in (password)."""
     import streamlit as st
 
-    st.session_state.pop(_PARTNER_KEY, None)
+    signed = st.session_state.pop(_PARTNER_KEY, None)
+    if signed:
+        _trail(signed.get("root"), audit.SIGN_OUT, signed.get("email", ""), "partner")
     st.session_state[_PARTNER_OUT] = True
     st.session_state[_PARTNER_COOKIE] = _cookie_script(None, 0)
 

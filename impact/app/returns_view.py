@@ -4,6 +4,7 @@ project due in a quarter (a zip) and an administrator's upload of returns on the
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import tempfile
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from impact.app.text import plain
 from impact.charts import figures
 from impact.ingest import extract_io, validate
 from impact.model import calendar
-from impact.reporting import partners, returns
+from impact.reporting import checks, partners, returns
 from impact.storage import store
 from impact.query import reporting
 
@@ -139,28 +140,67 @@ def _partner_sign_out() -> None:
         st.button("Log out", on_click=st.logout, key="partner_oidc_logout")
 
 
+def _send(root, account, project_id: str, upload, explanations: dict[str, str] | None = None) -> None:
+    """Send the uploaded workbook for the partner (checked on the server); keep what happened for the rerun: the
+    outcome, or the flags still to explain."""
+    who = auth.require_project(root, project_id)
+    sent = partners.submit(root, partners.account(root, who) or account, upload.name, upload.getvalue(),
+                           explanations=explanations)
+    if sent.unexplained:
+        st.session_state["partner_flags"] = {"sha256": hashlib.sha256(upload.getvalue()).hexdigest(),
+                                             "flags": [f.to_dict() for f in sent.flags]}
+        st.session_state.pop("partner_outcome", None)
+        return
+    st.session_state.pop("partner_flags", None)
+    st.session_state["partner_outcome"] = {"ok": sent.ok, "problems": sent.problems.to_frame(),
+                                           "summary": f"{sent.problems.total:,} problem(s) found (below); "
+                                                      "correct the workbook and send it again.",
+                                           "notes": list(sent.problems.notes),
+                                           "id": sent.submission.id if sent.ok else "",
+                                           "quarter": sent.submission.quarter if sent.ok else "",
+                                           "replaced": len(sent.replaced), "flags": len(sent.flags)}
+
+
+def _explain(root, account, project_id: str, upload) -> None:
+    """The flags of the workbook just checked (rules broken, unusual values): each needs a word to send it."""
+    pending = st.session_state.get("partner_flags")
+    if not pending or upload is None or hashlib.sha256(upload.getvalue()).hexdigest() != pending["sha256"]:
+        return
+    st.warning(plain(f"{len(pending['flags'])} number(s) in this return need a word before it is sent: check them "
+                     "and correct the workbook, or say why each is right. The programme team reads your "
+                     "explanations when it approves the return."))
+    for flag in pending["flags"]:
+        st.markdown(f"**{plain(flag['names'])}** ({plain(flag['importance'])}): {plain(flag['message'])}")
+        st.caption(plain(f"Found: {flag['value']} · expected: {flag['expected']}"))
+        st.text_area("Why this number is right", key=f"explain_{flag['key']}", max_chars=partners.EXPLANATION_MAX,
+                     height=68)
+    given = {f["key"]: st.session_state.get(f"explain_{f['key']}", "") for f in pending["flags"]}
+    if st.button("Send with these explanations", type="primary", key="partner_send_explained",
+                 disabled=not all(v.strip() for v in given.values()), help="Explain every number listed first."):
+        _send(root, account, project_id, upload, given)
+        st.rerun()
+
+
 def _send_return(root, account, project_id: str) -> None:
     """A partner sends its filled-in workbook: checked at once, kept for the programme team's approval."""
     st.caption(plain(f"Signed in as {account.email}."))
     _partner_sign_out()
     upload = st.file_uploader("Your filled-in workbook (.xlsx)", type=["xlsx"], key="partner_upload")
     if st.button("Send the return", type="primary", disabled=upload is None, key="partner_send"):
-        who = auth.require_project(root, project_id)
-        sent = partners.submit(root, partners.account(root, who) or account, upload.name, upload.getvalue())
-        st.session_state["partner_outcome"] = {"ok": sent.ok, "problems": sent.problems.to_frame(),
-                                               "summary": f"{sent.problems.total:,} problem(s) found (below); "
-                                                          "correct the workbook and send it again.",
-                                               "id": sent.submission.id if sent.ok else "",
-                                               "quarter": sent.submission.quarter if sent.ok else "",
-                                               "replaced": len(sent.replaced)}
+        _send(root, account, project_id, upload)
         st.rerun()
+    _explain(root, account, project_id, upload)
     outcome = st.session_state.get("partner_outcome")
     if not outcome:
         return
     if outcome["ok"]:
         replaced = " It replaces the one you sent before." if outcome["replaced"] else ""
+        explained = (f" Your explanations of {outcome['flags']} flagged number(s) go with it."
+                     if outcome.get("flags") else "")
         st.success(plain(f"Return for {outcome['quarter']} received ({outcome['id']}): the programme team will "
-                         f"check and approve it.{replaced}"))
+                         f"check and approve it.{replaced}{explained}"))
+        for note in outcome.get("notes", []):
+            st.caption(plain(note))
     else:
         st.error(plain(f"The return was not accepted: {outcome['summary']}"))
         st.dataframe(outcome["problems"], hide_index=True, width="stretch")
@@ -205,14 +245,22 @@ def _outcome(result: returns.ReturnsResult) -> dict:
     """What a batch of returns did, kept in the session to show after the rerun."""
     return {"ok": result.ok, "summary": result.summary(), "problems": result.report.to_frame(),
             "csv": result.report.to_csv(), "changes": result.changes, "totals": result.totals,
-            "removals": result.removals, "confirm": result.needs_confirmation, "version": result.version}
+            "removals": result.removals, "confirm": result.needs_confirmation, "version": result.version,
+            "same": result.nothing_changed, "notes": list(result.report.notes), "flags": result.flags}
 
 
 def _show_outcome(key: str) -> None:
     outcome = st.session_state.get(key)
     if not outcome:
         return
-    (st.success if outcome["ok"] else st.error)(plain(outcome["summary"]))
+    (st.success if outcome["ok"] else st.info if outcome.get("same") else st.error)(plain(outcome["summary"]))
+    for note in outcome.get("notes", []):
+        st.caption(plain(note))
+    if outcome.get("flags"):
+        st.warning(plain(f"{len(outcome['flags'])} flagged number(s): rules broken or values unusual for their "
+                         "project (taken in all the same: the team decides when it imports or approves)."))
+        st.dataframe(pd.DataFrame(outcome["flags"])[["file", "project", "quarter", "names", "value", "expected",
+                                                     "importance", "message"]], hide_index=True, width="stretch")
     if outcome["removals"] is not None and len(outcome["removals"]):
         st.caption("Rows reported before that these returns remove:")
         st.dataframe(outcome["removals"], hide_index=True, width="stretch")
@@ -290,6 +338,12 @@ def partner_returns() -> None:
         st.caption(f"{len(queue):,} return(s) waiting. Choose returns, then approve them (one new version) or send "
                    "one back with a note for its partner. Only approved returns change any figure.")
         st.dataframe(queue, hide_index=True, width="stretch", key="partner_queue")
+        flagged = checks.flags_frame(partners.flag_rows(waiting))
+        if len(flagged):
+            st.warning(plain(f"{len(flagged):,} flagged number(s) in these returns: rules broken or values unusual "
+                             "for their project. Read the partner's explanation before approving."))
+            shown = ["project", "quarter", "names", "value", "explanation", "expected", "importance", "message", "return"]
+            st.dataframe(flagged[shown], hide_index=True, width="stretch", key="queue_flags")
         labels = {s.id: f"{s.project} {s.quarter} · {s.file} · sent {s.submitted_at[:16]}" for s in waiting}
         chosen = st.multiselect("Returns to approve", list(labels), format_func=labels.get, key="approve_ids",
                                 placeholder="Choose one or more returns")
@@ -306,6 +360,10 @@ def partner_returns() -> None:
                      help="Choose a return and write the note first."):
             _send_back(back, note)
             st.rerun()
+    every = partners.flag_rows(partners.submissions(root))
+    st.download_button(f"Download every flag ({len(every):,}, CSV)", checks.flags_csv(every),
+                       file_name="return-flags.csv", mime="text/csv", key="flags_csv", disabled=not every,
+                       icon=":material/flag:")
     _show_outcome("approve_outcome")
 
 
@@ -323,7 +381,7 @@ def _save_account(email: str, name: str, projects: list[str], password: str, kno
 def _remove_account(email: str) -> None:
     auth.require_admin()
     try:
-        partners.remove_account(_root(), email)
+        partners.remove_account(_root(), email, auth.admin_name())
     except partners.PartnerError as error:
         st.session_state["accounts_error"] = str(error)
         return

@@ -10,11 +10,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from impact.app import auth
 from impact.charts import catalog
 from impact.model import metrics
 from impact.query import db, indicators
 from impact.query.filters import Choices
-from impact.storage import store
+from impact.storage import audit, store
 
 PROGRAMME_PARAM = "programme"
 _RUN = "_run_opened"  # session state: (programme id, active version, database) as this run's first look found them
@@ -61,14 +62,28 @@ def version_database(version: str, path: str) -> db.Database:
     return _database(version, path)
 
 
+def client_address() -> str | None:
+    """Where this script run's browser connects from: its address, and the one a proxy says it forwards (as the
+    proxy states it: a client can write that header too); None outside a browser's run."""
+    from impact.app import streamlit_compat
+
+    if streamlit_compat.session_id() is None:
+        return None
+    direct = st.context.ip_address or "unknown address"
+    forwarded = (st.context.headers.get("X-Forwarded-For") or "").strip()
+    return f"{direct} (forwarded for {forwarded[:100]})" if forwarded else direct
+
+
 def begin_run() -> None:
     """Look at the store once for this run (app.py, after the programme is chosen): every query and chart of the
     run, and of the fragments rerun before the next full run, reads that version. A new version is picked up by
     the next run, as before, and a run never mixes two."""
+    audit.address_from(client_address)
     st.session_state[_SENT] = False
     st.session_state.pop(_RUN, None)
     active, data = _opened()
     st.session_state[_RUN] = (programme_id(), active, data)
+    auth.record_oidc_sign_in(programme_store().root)
 
 
 def first_chart_of_run() -> bool:

@@ -181,6 +181,18 @@ def hps_definition() -> programmes.Programme:
                 programmes.Phase(name=PHASES[1], first_day=dt.date(2017, 1, 1), last_day=end)),
         vocabularies=terms, indicators=indicators, reference_figures=figures, illustrative=True,
         reporting=programmes.Reporting(grain="quarter", deadline_days=30),  # illustrative: a month after the quarter
+        validation_rules=(
+            programmes.ValidationRule("women-within-trained", ("women_trained",), "<=", ("trainees",),
+                                      "Women trained cannot be more than all health workers trained.", "high"),
+            programmes.ValidationRule("days-per-placement", ("volunteer_days",), ">=", ("volunteers",),
+                                      "Each volunteer placement gives at least one day: volunteer days cannot be "
+                                      "fewer than placements.", "high"),
+            programmes.ValidationRule("new-approaches-within-surveyed", ("uk_volunteers_new_approaches",), "<=",
+                                      ("uk_volunteers_surveyed",), "UK volunteers bringing back new approaches are "
+                                      "among those surveyed: they cannot be more.", "high"),
+        ),
+        outliers=programmes.Outliers(threshold=3.5, min_history=4, names=("trainees", "volunteer_days"),
+                                     bounds=(("trainees", 0.0, 5000.0), ("volunteer_days", 0.0, 5000.0))),
         iati=programmes.Iati(reporting_org_ref="GB-CHC-1113101", funder_ref="GB-GOV-1", sectors=HPS_SECTORS),
         description="£30m from DFID, 2011-2019, managed by THET: partnerships between UK and overseas health "
                     "institutions that trained health workers and strengthened services.",

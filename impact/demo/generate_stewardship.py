@@ -127,6 +127,18 @@ def definition() -> programmes.Programme:
         indicators=indicators, reference_figures=(), illustrative=True,
         results=programmes.Results(between_milestones="last due"),
         reporting=programmes.Reporting(grain="quarter", deadline_days=45),
+        validation_rules=(
+            programmes.ValidationRule("women-within-trained", ("women_trained",), "<=", ("trainees",),
+                                      "Women trained cannot be more than all health workers trained.", "high"),
+            programmes.ValidationRule("days-per-placement", ("volunteer_days",), ">=", ("volunteers",),
+                                      "Each volunteer placement gives at least one day: volunteer days cannot be "
+                                      "fewer than placements.", "high"),
+            programmes.ValidationRule("compliant-within-audited", ("prescriptions_compliant",), "<=",
+                                      ("prescriptions_audited",), "Compliant prescriptions are among those audited: "
+                                      "they cannot be more.", "high"),
+        ),
+        outliers=programmes.Outliers(threshold=3.5, min_history=4, names=("trainees", "volunteer_days"),
+                                     bounds=(("trainees", 0.0, 1000.0), ("volunteer_days", 0.0, 1000.0))),
         iati=programmes.Iati(reporting_org_ref="XI-EXAMPLE-GSP", funder_ref="XI-EXAMPLE-FUNDER",
                              sectors={VOCABULARIES["theme"][0]: "12250", VOCABULARIES["theme"][1]: "12250",
                                       VOCABULARIES["theme"][2]: "12250", VOCABULARIES["theme"][3]: "14030",

@@ -34,6 +34,8 @@ _INTEGER = r"^[+]?[0-9]{1,15}(\.0*)?$"
 _NEGATIVE = r"^-[0-9]{1,15}(\.0*)?$"
 _THOUSANDS = r"^[0-9]{1,3}(,[0-9]{3}){1,4}$"
 _DECIMAL = r"^[+-]?[0-9]*\.[0-9]+$|^[+-]?[0-9]+\.[0-9]*$"
+_LARGE = r"^[+]?([0-9]{16,}(\.0*)?|[0-9]*\.?[0-9]+[eE][+]?[0-9]{1,4})$"  # 1e15, 1E+22, 20 digits: a number, too large
+_LARGE_FROM = 1e15  # the smallest number written that way a count cannot be (whole numbers stop at 15 digits)
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T]00:00(:00(\.0+)?)?)?$"
 _CONTROL = r"[\x00-\x1f\x7f]"
 
@@ -71,6 +73,12 @@ class Report:
         self.kinds: Counter = Counter()
         self.files: dict[str, int] = {}
         self.row_label = "row"  # what a problem's row counts in its file (an IATI file's: its lines)
+        self.notes: list[str] = []  # what was read in a way the person should know (not problems): a formula's value
+
+    def note(self, text: str) -> None:
+        """Record something the person should know about how a file was read (kept, not counted as a problem)."""
+        if len(self.notes) < DETAILS_MAX:
+            self.notes.append(text)
 
     @property
     def ok(self) -> bool:
@@ -112,7 +120,7 @@ class Report:
 
     def to_text(self, limit: int = 50) -> str:
         """The report as plain text for the command line: summary, the first `limit` problems, counts."""
-        lines = [self.summary()]
+        lines = [self.summary(), *(f"note: {n}" for n in self.notes)]
         if self.ok:
             return "\n".join(lines)
         for p in self.ordered()[:limit]:
@@ -244,12 +252,20 @@ def _parse_integer(report: Report, t: Checked, col: schema.Column, text: pa.Arra
     grouped = _mask(pc.match_substring_regex(text, _THOUSANDS))
     negative = _mask(pc.match_substring_regex(text, _NEGATIVE))
     decimal = _mask(pc.match_substring_regex(text, _DECIMAL)) & ~plain
+    large = _mask(pc.match_substring_regex(text, _LARGE)) & ~(plain | decimal)
+    if large.any():
+        sizes = pc.cast(pc.if_else(pa.array(large), text, pa.scalar(None, pa.string())), pa.float64())
+        large &= np.nan_to_num(sizes.to_numpy(zero_copy_only=False).astype("float64"), nan=0) >= _LARGE_FROM
     good = plain | grouped | negative
     cleaned = pc.replace_substring_regex(text, r"^\+|\.0*$|,", "")
     numbers = pc.cast(pc.if_else(pa.array(good), cleaned, pa.scalar(None, pa.string())), pa.int64())
     _flag(report, t, col.name, decimal, "not-whole",
           lambda v, i: f"'{v}' is not a whole number; {col.name} counts whole units (e.g. 12).")
-    other = ~(empty | good | decimal)
+    limit = f"at most {col.maximum:,.0f}" if col.maximum is not None else "a whole number of at most 15 digits"
+    _flag(report, t, col.name, large, "above-maximum",
+          lambda v, i: f"{v} is larger than any {col.name} can be ({limit} in one row); check for a typing error, "
+                       "a total pasted into a row or a cell formatted as a date or a code.")
+    other = ~(empty | good | decimal | large)
     _flag(report, t, col.name, other, "not-a-number",
           lambda v, i: f"'{v}' is not a number; write {col.name} as a whole number such as 12, "
                        "without units or text.")

@@ -32,3 +32,17 @@ def restore(text: str) -> str:
     if len(text) > 1 and text[0] == "'" and text[1] in _ESCAPED_NEXT:
         return text[1:]
     return text
+
+
+def csv_bytes(table) -> bytes:
+    """A table (pandas DataFrame) as CSV for a spreadsheet: UTF-8 with BOM, text that would run as a formula
+    neutralised, missing values blank."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([neutralise(str(c)) for c in table.columns])
+    for row in table.itertuples(index=False):
+        writer.writerow([neutralise(v) if isinstance(v, str) else ("" if v is None or v != v else v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from impact.model import programme as programmes
 from impact.model import schema
-from impact.model.metrics import METRICS
+from impact.model.metrics import METRICS, RETURN_METRICS
 
 
 def _cell(text: str) -> str:
@@ -150,6 +150,8 @@ def definition_markdown() -> list[str]:
         "activity_prefix, language, sectors}` and the import's choices `{" + ", ".join(programmes.IATI_CHOICES) + "}` (below) |",
         "| `disaggregations` | the programme's own breakdowns of its results (below): `{key, label, tables, description, iati_name, values}` |",
         "| `publish` | what `python -m impact publish` may put on the public site (below): `{project_fields, licence, suppress_below}` |",
+        "| `validation_rules` | checks on one project's return for one quarter (below): `{id, left, operator, right, message, importance}` |",
+        "| `outliers` | unusual values against the project's own history (below): `{threshold, min_history, metrics, bounds}` |",
         "",
         "Vocabularies (each a column's allowed values):",
         "",
@@ -228,6 +230,20 @@ def definition_markdown() -> list[str]:
         f"{programmes.SUPPRESS_MAX}, default {programmes.Publish().suppress_below}) is the small-cell",
         "threshold: a count of people or days from 1 to `suppress_below` − 1 is shown as \"fewer than N\" and left out",
         "of every CSV and JSON the site holds (0 or 1: nothing is suppressed).",
+        "",
+        "Validation rules (as DHIS2 has them): `left` and `right` are each a number, a name or a list of names added",
+        "up; a name is a return metric (" + ", ".join(f"`{m}`" for m in RETURN_METRICS) + ") or a reported",
+        "indicator's code, its value the project's total for the quarter. `operator` is one of "
+        + ", ".join(f"`{o}`" for o in programmes.OPERATORS) + "; `message` says what is wrong",
+        "in plain words; `importance` is " + ", ".join(f"`{i}`" for i in programmes.IMPORTANCES) + " (default `medium`).",
+        "A rule is checked on every return that carries every name it reads, e.g. `{\"id\": \"women-within-trained\",",
+        "\"left\": \"women_trained\", \"operator\": \"<=\", \"right\": \"trainees\", \"message\": \"…\", \"importance\": \"high\"}`.",
+        "",
+        "Outliers: a value is unusual when its robust z-score against the project's earlier quarters,",
+        "0.6745 × (value − median) ÷ MAD, is above `threshold` (default 3.5); it is judged once the project has",
+        "`min_history` earlier quarters with it (default 4, from 2 to 40). `metrics` lists the names looked at",
+        "(default: every one the return carries); `bounds` maps a name to `{min, max}` for any one quarter.",
+        "A partner explains each broken rule and unusual value to send a return; the team sees them when approving.",
         "",
         "A definition that cannot be used is refused with its file, field and a plain message, and nothing",
         "changes: unknown aggregations, duplicate or empty codes or values, overlapping phases or phases outside the",

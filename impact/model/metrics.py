@@ -191,6 +191,9 @@ HEADLINES = (
     "trainees", "women_trained", "countries_trained", "projects",
     "institutions", "volunteer_days_overseas", "volunteer_days_uk", "countries_active",
 )
+# The metrics one project's return for one quarter carries (added up over its training and volunteering rows): the
+# names a definition's validation rules and outlier settings read, with the reported indicators' codes.
+RETURN_METRICS = tuple(k for k, m in METRICS.items() if m.source in ("training", "volunteering") and m.aggregation == "sum")
 
 _INDICATORS: contextvars.ContextVar[dict[str, Metric] | None] = contextvars.ContextVar("impact_indicators",
                                                                                        default=None)

@@ -81,6 +81,10 @@ DEPTH_MAX = 64
 DIGITS_MAX = 20
 # How progress against a target is read (see `Results`): a milestone between two due dates.
 READINGS = ("interpolate", "last due")
+OPERATORS = ("<", "<=", "==", "!=", ">=", ">")
+IMPORTANCES = ("high", "medium", "low")
+RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+RULES_MAX = 200
 
 
 class DefinitionError(ValueError):
@@ -254,6 +258,43 @@ IATI_CHOICES: dict[str, str] = {  # the mapping choices of the iati section, as 
 }
 
 
+@dataclass(frozen=True)
+class ValidationRule:
+    """A check on one project's return for one quarter, as DHIS2 has them: left side, operator, right side. A side
+    is a number, or the sum of one or more names — a return metric (trainees, women_trained, volunteer_days, …) or a
+    reported indicator's code — over the project's rows for the quarter."""
+
+    id: str
+    left: tuple  # names (str) added up, or one number (float)
+    operator: str
+    right: tuple
+    message: str
+    importance: str = "medium"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The metrics and indicators the rule reads."""
+        return tuple(dict.fromkeys(n for n in (*self.left, *self.right) if isinstance(n, str)))
+
+    def text(self) -> str:
+        """The rule in one line: women_trained <= trainees."""
+        def side(parts):
+            return " + ".join(f"{p:g}" if isinstance(p, float) else p for p in parts)
+        return f"{side(self.left)} {self.operator} {side(self.right)}"
+
+
+@dataclass(frozen=True)
+class Outliers:
+    """How a value is flagged as unusual against the project's own history: a robust z-score (0.6745 × distance
+    from the median of its earlier quarters ÷ their median absolute deviation) above `threshold`, once it has
+    `min_history` earlier quarters; and `bounds` per name (lowest, highest) for any quarter."""
+
+    threshold: float = 3.5
+    min_history: int = 4
+    names: tuple[str, ...] = ()  # the metrics and indicators looked at; empty: every one a return carries
+    bounds: tuple[tuple[str, float | None, float | None], ...] = ()
+
+
 @dataclass(frozen=True, kw_only=True)
 class Iati:
     """What publishing the programme to IATI needs: organisation identifiers, types and the sectors of themes."""
@@ -335,6 +376,8 @@ class Programme:
     disaggregations: tuple[Disaggregation, ...] = ()
     fiscal_year_start: int = 1  # the month the programme's financial year starts in (4: April; 1: the calendar year)
     publish: Publish = Publish()
+    validation_rules: tuple[ValidationRule, ...] = ()
+    outliers: Outliers = Outliers()
 
     # ---- what the rest of the product asks -----------------------------------------------------
 
@@ -391,7 +434,8 @@ class Programme:
         """The definition as the JSON object `programme.json` holds."""
         out = {key: value for key, value in asdict(self).items()
                if key not in ("phases", "vocabularies", "indicators", "reference_figures", "results", "reporting",
-                              "iati", "disaggregations", "fiscal_year_start", "publish")}
+                              "iati", "disaggregations", "fiscal_year_start", "publish",
+                              "validation_rules", "outliers")}
         if self.fiscal_year_start != 1:  # the default is left unwritten, so existing definitions read back unchanged
             out["fiscal_year_start"] = self.fiscal_year_start
         out["start"], out["end"] = self.start.isoformat(), self.end.isoformat()
@@ -424,6 +468,17 @@ class Programme:
         if self.publish != Publish():
             out["publish"] = {"project_fields": list(self.publish.project_fields), "licence": self.publish.licence,
                               "suppress_below": self.publish.suppress_below}
+        if self.validation_rules:
+            def side(parts):
+                return parts[0] if len(parts) == 1 else list(parts)
+            out["validation_rules"] = [{"id": r.id, "left": side(r.left), "operator": r.operator,
+                                        "right": side(r.right), "message": r.message, "importance": r.importance}
+                                       for r in self.validation_rules]
+        if self.outliers != Outliers():
+            out["outliers"] = {"threshold": self.outliers.threshold, "min_history": self.outliers.min_history,
+                               **({"metrics": list(self.outliers.names)} if self.outliers.names else {}),
+                               **({"bounds": {n: {k: v for k, v in (("min", lo), ("max", hi)) if v is not None}
+                                              for n, lo, hi in self.outliers.bounds}} if self.outliers.bounds else {})}
         if self.disaggregations:
             out["disaggregations"] = [
                 {**{k: (list(v) if k == "tables" else v) for k, v in asdict(d).items() if v},
@@ -779,6 +834,105 @@ def _reporting(check: _Checker, raw) -> Reporting:
     return Reporting(grain=grain, deadline_days=days, remind_days_before=remind)
 
 
+def _side(check: _Checker, raw, where: str, known: set[str]) -> tuple:
+    """One side of a rule: a number, a name, or a list of names added up."""
+    if _finite(raw):
+        return (float(raw),)
+    names = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) and raw else None
+    if names is None or len(names) > 20:
+        check.add(where, "must be a number, a metric or indicator name, or a list of up to 20 names to add up")
+        return ()
+    for n, name in enumerate(names):
+        spot = where if isinstance(raw, str) else f"{where}[{n}]"
+        if not isinstance(name, str) or name not in known:
+            check.add(spot, f"{str(name)[:40]!r} is not a metric of a return or a reported indicator; the names are "
+                            f"{', '.join(sorted(known))[:400]}")
+            return ()
+    return tuple(names)
+
+
+def _rules(check: _Checker, raw: list, known: set[str]) -> tuple[ValidationRule, ...]:
+    """The validation rules: each an id, two sides over known names, an operator, a message and an importance."""
+    rules, seen = [], set()
+    if len(raw) > RULES_MAX:
+        check.add("validation_rules", f"has {len(raw)} rules; a definition holds at most {RULES_MAX}")
+        return ()
+    for n, item in enumerate(raw):
+        where = f"validation_rules[{n}]"
+        if not isinstance(item, dict):
+            check.add(where, "must be an object with id, left, operator, right, message and importance")
+            continue
+        for extra in item:
+            if extra not in ("id", "left", "operator", "right", "message", "importance"):
+                check.add(f"{where}.{str(extra)[:40]}", "is not a field of a rule; the fields are id, importance, left, "
+                                                         "message, operator, right")
+        rule_id = item.get("id")
+        if not isinstance(rule_id, str) or not RULE_ID.fullmatch(rule_id):
+            check.add(f"{where}.id", f"{str(rule_id)[:40]!r} is not a rule id: lower-case letters, digits, - and _")
+        elif rule_id in seen:
+            check.add(f"{where}.id", f"{rule_id!r} is the id of an earlier rule; each rule has its own")
+        seen.add(rule_id)
+        left = _side(check, item.get("left"), f"{where}.left", known)
+        right = _side(check, item.get("right"), f"{where}.right", known)
+        operator = item.get("operator")
+        if operator not in OPERATORS:
+            check.add(f"{where}.operator", f"{str(operator)[:10]!r} must be one of {', '.join(OPERATORS)}")
+        if left and right and not any(isinstance(p, str) for p in (*left, *right)):
+            check.add(where, "compares two numbers; a rule reads at least one metric or indicator")
+        message = check.text(item, "message", f"{where}.")
+        importance = item.get("importance", "medium")
+        if importance not in IMPORTANCES:
+            check.add(f"{where}.importance", f"{str(importance)[:20]!r} must be one of {', '.join(IMPORTANCES)}")
+        if left and right and operator in OPERATORS and message and importance in IMPORTANCES and isinstance(rule_id, str):
+            rules.append(ValidationRule(rule_id, left, operator, right, message, importance))
+    return tuple(rules)
+
+
+def _outliers(check: _Checker, raw, known: set[str]) -> Outliers:
+    """The outlier settings: a threshold above 0, the earlier quarters needed (2-40), the names and the bounds."""
+    if raw is None:
+        return Outliers()
+    if not isinstance(raw, dict):
+        check.add("outliers", "must be an object with threshold, min_history, metrics and bounds")
+        return Outliers()
+    for extra in raw:
+        if extra not in ("threshold", "min_history", "metrics", "bounds"):
+            check.add(f"outliers.{str(extra)[:40]}", "is not a field of outliers; the fields are bounds, metrics, "
+                                                      "min_history, threshold")
+    threshold = raw.get("threshold", Outliers.threshold)
+    if not _finite(threshold) or not 0 < threshold <= 100:
+        check.add("outliers.threshold", f"{str(threshold)[:30]!r} must be a number above 0 (3.5 is usual)")
+        threshold = Outliers.threshold
+    history = raw.get("min_history", Outliers.min_history)
+    if isinstance(history, bool) or not isinstance(history, int) or not 2 <= history <= 40:
+        check.add("outliers.min_history", f"{str(history)[:30]!r} must be a whole number of quarters from 2 to 40")
+        history = Outliers.min_history
+    names = raw.get("metrics", [])
+    if not isinstance(names, list) or any(n not in known for n in names):
+        wrong = [str(n)[:40] for n in names if n not in known] if isinstance(names, list) else [str(names)[:40]]
+        check.add("outliers.metrics", f"{', '.join(wrong)} is not a metric of a return or a reported indicator")
+        names = []
+    bounds = []
+    given = raw.get("bounds", {})
+    if not isinstance(given, dict):
+        check.add("outliers.bounds", "must be an object: name -> {min, max}")
+        given = {}
+    for name, limits in given.items():
+        where = f"outliers.bounds.{str(name)[:40]}"
+        if name not in known:
+            check.add(where, "is not a metric of a return or a reported indicator")
+            continue
+        if not isinstance(limits, dict) or not limits or set(limits) - {"min", "max"}:
+            check.add(where, "must be an object with min and/or max")
+            continue
+        low, high = (_number(check, limits, k, f"{where}.", required=False) for k in ("min", "max"))
+        if low is not None and high is not None and high < low:
+            check.add(f"{where}.max", f"{high:g} is below min {low:g}")
+            continue
+        bounds.append((name, low, high))
+    return Outliers(threshold=float(threshold), min_history=history, names=tuple(names), bounds=tuple(bounds))
+
+
 def _results(check: _Checker, raw) -> Results:
     """The results section: score bands that start at 0 %, follow on without gap or overlap, and end open."""
     if raw is None:
@@ -1001,7 +1155,7 @@ def _publish(check: _Checker, raw) -> Publish:
 
 def parse(data, file: str = FILE) -> Programme:
     """A programme from the JSON object of `programme.json`; DefinitionError lists every problem."""
-    from impact.model.metrics import METRICS  # the structural metrics counted in code
+    from impact.model.metrics import METRICS, RETURN_METRICS  # the structural metrics counted in code
 
     check = _Checker()
     if not isinstance(data, dict):
@@ -1038,7 +1192,8 @@ def parse(data, file: str = FILE) -> Programme:
     vocabularies.update(own_values)
     known = {"id", "name", "short_name", "funder", "managed_by", "currency", "start", "end", "phases",
              "vocabularies", "indicators", "reference_figures", "illustrative", "description", "results", "reporting",
-             "iati", "disaggregations", "fiscal_year_start", "publish"}
+             "iati", "disaggregations", "fiscal_year_start", "publish",
+             "validation_rules", "outliers"}
     fiscal_year_start = data.get("fiscal_year_start", 1)
     if isinstance(fiscal_year_start, bool) or not isinstance(fiscal_year_start, int) or not 1 <= fiscal_year_start <= 12:
         check.add("fiscal_year_start", f"{str(fiscal_year_start)[:20]!r} is not a month: write the month the financial "
@@ -1062,12 +1217,16 @@ def parse(data, file: str = FILE) -> Programme:
     reporting = _reporting(check, data.get("reporting"))
     iati = _iati(check, data.get("iati"), tuple(t.value for t in vocabularies.get("theme", ())))
     publish = _publish(check, data.get("publish"))
+    checkable = set(RETURN_METRICS) | {i.code for i in indicators if i.reported}
+    rules = _rules(check, check.items(data, "validation_rules"), checkable)
+    outliers = _outliers(check, data.get("outliers"), checkable)
     if check.problems:
         raise DefinitionError(check.problems, file)
     return Programme(id=pid, name=name, start=start, end=end, phases=phases, vocabularies=vocabularies,
                      indicators=indicators, reference_figures=figures, illustrative=bool(illustrative),
                      results=results, reporting=reporting, iati=iati, disaggregations=disaggregations,
-                     fiscal_year_start=fiscal_year_start, publish=publish, **programme_fields)
+                     fiscal_year_start=fiscal_year_start, publish=publish,
+                     validation_rules=rules, outliers=outliers, **programme_fields)
 
 
 def read(path: str | Path) -> Programme:

@@ -24,15 +24,15 @@ import datetime as dt
 import json
 import re
 import secrets
-import shutil
 import tempfile
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from impact.model import calendar
 from impact.reporting import notices, returns
-from impact.storage import remote, store
+from impact.storage import audit, files, store
 
 ACCOUNTS = "partners/accounts.json"
 SUBMISSIONS = "returns"
@@ -75,31 +75,26 @@ class Account:
         return "password or organisation login" if self.password_hash else "organisation login"
 
 
-# ---- where the files live: the store's folder, or its objects on S3 ------------------------------
+# ---- where the files live: the store's folder, or its objects on S3 (impact.storage.files) --------
 
-def _read(root: Path, relative: str) -> str | None:
-    where = store.Store(root).remote
-    if where is not None:
-        return remote.read_text(where, relative)
-    path = root / relative
-    return path.read_text(encoding="utf-8") if path.is_file() else None
-
-
-def _put(root: Path, relative: str, data: bytes) -> None:
-    where = store.Store(root).remote
-    if where is not None:
-        remote.write_bytes(where, relative, data)
-    else:
-        store.atomic_write(root / relative, data, mode=0o600)  # readable by the server's user alone
+_read, _put = files.read_text, files.write
 
 
 def _records(root: Path) -> list[str]:
     """Every return's record.json, relative to the store."""
-    where = store.Store(root).remote
-    if where is not None:
-        return sorted(k for k in remote.listing(where, f"{SUBMISSIONS}/") if k.endswith(f"/{RECORD}"))
-    folder = root / SUBMISSIONS
-    return sorted(str(p.relative_to(root)) for p in folder.glob(f"*/{RECORD}")) if folder.is_dir() else []
+    return [k for k in files.listing(root, SUBMISSIONS) if k.endswith(f"/{RECORD}") and k.count("/") == 2]
+
+
+def _invisible(character: str) -> bool:
+    """True for a character a person cannot see in an address: format (zero-width, soft hyphen, BOM), control,
+    unassigned and space characters other than the plain space."""
+    return character != " " and unicodedata.category(character)[0] in "CZ"  # a plain space is simply not allowed
+
+
+def normal_email(email: str | None) -> str:
+    """An account e-mail as accounts are compared: Unicode NFKC, then lower case, without surrounding space
+    (full-width ＰＡＲＴＮＥＲ@… is partner@…)."""
+    return unicodedata.normalize("NFKC", email or "").strip().lower()
 
 
 def accounts(root: Path) -> list[Account]:
@@ -115,7 +110,7 @@ def accounts(root: Path) -> list[Account]:
 
 def account(root: Path, email: str | None) -> Account | None:
     """The account with `email` (any case), or None."""
-    wanted = (email or "").strip().lower()
+    wanted = normal_email(email)
     return next((a for a in accounts(root) if a.email == wanted), None) if wanted else None
 
 
@@ -127,7 +122,11 @@ def _write_accounts(root: Path, found: list[Account]) -> None:
 def save_account(root: Path, email: str, name: str, projects: Iterable[str], known_projects: Iterable[str],
                  who: str, password_hash: str | None = None) -> Account:
     """Add an account, or change one (its name, projects and, when given, its password hash)."""
-    email = (email or "").strip().lower()
+    email = normal_email(email)
+    hidden = sorted({f"U+{ord(c):04X}" for c in email if _invisible(c)})
+    if hidden:
+        raise PartnerError(f"The e-mail address holds invisible characters ({', '.join(hidden[:5])}): an address "
+                           "that looks like another one would be a second account. Type it again by hand.")
     if not _EMAIL.match(email):
         raise PartnerError(f"{email[:80]!r} is not an e-mail address (the account's name when it signs in).")
     chosen = tuple(dict.fromkeys(projects))
@@ -143,16 +142,21 @@ def save_account(root: Path, email: str, name: str, projects: Iterable[str], kno
                        password_hash if password_hash is not None else (before.password_hash if before else ""),
                        before.created_by if before else who, before.created_at if before else now())
         _write_accounts(root, [a for a in found if a.email != email] + [made])
+    password = "set" if password_hash else "kept" if before is not None and before.password_hash else "none"
+    audit.record(root, audit.ACCOUNT_SAVED, who, email, change="changed" if before else "created",
+                 projects=list(chosen), password=password)
     return made
 
 
-def remove_account(root: Path, email: str) -> None:
+def remove_account(root: Path, email: str, who: str = "") -> None:
     """Remove an account (its returns and their trails stay)."""
+    email = normal_email(email)
     with store.Store(root).locked():
         found = accounts(root)
         if not any(a.email == email for a in found):
             raise PartnerError(f"There is no partner account {email[:80]!r}.")
         _write_accounts(root, [a for a in found if a.email != email])
+    audit.record(root, audit.ACCOUNT_REMOVED, who, email)
 
 
 # ---- returns and their trail -------------------------------------------------------------------
@@ -168,6 +172,7 @@ class Submission:
     sha256: str
     state: str
     events: list[dict] = field(default_factory=list)
+    flags: list[dict] = field(default_factory=list)  # rules broken and unusual values, each with its explanation
 
     @property
     def quarter(self) -> str:
@@ -192,7 +197,7 @@ class Submission:
     def to_dict(self) -> dict:
         """The record as `record.json` holds it."""
         return {"id": self.id, "project": self.project, "period": self.period, "file": self.file,
-                "sha256": self.sha256, "state": self.state, "events": self.events}
+                "sha256": self.sha256, "state": self.state, "events": self.events, "flags": self.flags}
 
 
 def _folder(submission_id: str) -> str:
@@ -230,12 +235,7 @@ def fetch_workbook(root: Path, found: Submission, folder: Path) -> Path:
     """The workbook as it was sent, copied into `folder`."""
     target = Path(folder) / found.id / found.file
     target.parent.mkdir(parents=True, exist_ok=True)
-    relative = f"{_folder(found.id)}/{found.file}"
-    where = store.Store(root).remote
-    if where is not None:
-        remote.download(where, relative, target)
-    else:
-        shutil.copyfile(root / relative, target)
+    files.fetch(root, f"{_folder(found.id)}/{found.file}", target)
     return target
 
 
@@ -244,17 +244,21 @@ def _new_id(project: str, period: str) -> str:
     return f"{slug}-{calendar.quarter_label(dt.date.fromisoformat(period)).lower()}-{secrets.token_hex(4)}"
 
 
-def _keep(root: Path, found: returns.Return, path: Path, file_name: str, state: str, event: dict) -> Submission:
+def _keep(root: Path, found: returns.Return, path: Path, file_name: str, state: str, event: dict,
+          flags: list[dict] | None = None) -> Submission:
     item = Submission(_new_id(found.project, found.period.isoformat()), found.project, found.period.isoformat(),
-                      file_name, found.sha256, state, [event])
+                      file_name, found.sha256, state, [event], list(flags or []))
     _put(root, f"{_folder(item.id)}/{file_name}", Path(path).read_bytes())
     _save(root, item)  # the record last: a return is listed once its workbook is kept
     return item
 
 
 def _safe_name(name: str) -> str:
+    """A file name to keep a workbook under: safe characters, at most 120 of them, always ending in .xlsx (a long
+    name is shortened before its extension, never through it)."""
     cleaned = re.sub(r"[^A-Za-z0-9._ -]+", "_", Path(name or "return.xlsx").name).strip(" .") or "return.xlsx"
-    return cleaned[:120] if cleaned.lower().endswith(".xlsx") else f"{cleaned[:115]}.xlsx"
+    stem = cleaned[:-5] if cleaned.lower().endswith(".xlsx") else cleaned
+    return f"{stem[:115].rstrip(' .') or 'return'}.xlsx"
 
 
 @dataclass
@@ -264,6 +268,8 @@ class Submitted:
     submission: Submission | None
     problems: object  # validate.Report
     replaced: list[str] = field(default_factory=list)  # ids of the returns it replaced
+    flags: list = field(default_factory=list)  # checks.Flag: the warnings on its numbers
+    unexplained: list[str] = field(default_factory=list)  # keys of the flags still to explain (nothing was kept)
 
     @property
     def ok(self) -> bool:
@@ -271,9 +277,16 @@ class Submitted:
         return self.submission is not None
 
 
-def submit(root: Path, who: Account, file_name: str, data: bytes, programme: str | None = None) -> Submitted:
+EXPLANATION_MAX = 1000
+
+
+def submit(root: Path, who: Account, file_name: str, data: bytes, programme: str | None = None,
+           explanations: dict[str, str] | None = None) -> Submitted:
     """A partner sends a filled-in workbook: checked now as an import would check it, refused unless it is the
-    return of one of `who`'s projects, else kept as submitted (replacing the one waiting for the same quarter)."""
+    return of one of `who`'s projects; its numbers checked against the definition's validation rules and the
+    project's history. A return with flags is kept only when `explanations` explains each one (flag key -> text);
+    else nothing is kept and `unexplained` names them. A kept return is submitted (replacing the one waiting for
+    the same quarter) with its flags and their explanations."""
     from impact.ingest import validate
 
     shown = _safe_name(file_name)
@@ -284,25 +297,33 @@ def submit(root: Path, who: Account, file_name: str, data: bytes, programme: str
         if not (file_name or "").lower().endswith(".xlsx"):
             report.add(shown, None, "", "", "unknown-file", "A return is an .xlsx workbook.")
             return Submitted(None, report)
-        found, report = returns.check_return(path, shown, store.Store(root))
+        found, report, flagged = returns.check_and_flag(path, shown, store.Store(root))
         if found is not None and not who.may_report(found.project):
             report.add(shown, None, "project", found.project, "not-your-project",
                        f"This workbook is the return of {found.project}; your account reports for "
                        f"{', '.join(who.projects)}. Download your own project's workbook from its page.")
         if found is None or not report.ok:
             return Submitted(None, report)
+        given = {k: " ".join(str(v).split())[:EXPLANATION_MAX] for k, v in (explanations or {}).items()}
+        unexplained = [f.key for f in flagged if not given.get(f.key)]
+        if unexplained:
+            return Submitted(None, report, flags=flagged, unexplained=unexplained)
+        kept_flags = [f.to_dict() | {"explanation": given[f.key]} for f in flagged]
         with store.Store(root).locked():
             waiting = [s for s in submissions(root, found.project, [SUBMITTED, RETURNED])
                        if s.period == found.period.isoformat()]
             event = {"step": SUBMITTED, "who": who.email, "when": now(), "file": shown, "sha256": found.sha256}
-            kept = _keep(root, found, path, shown, SUBMITTED, event)
+            kept = _keep(root, found, path, shown, SUBMITTED, event, kept_flags)
             for earlier in waiting:
                 earlier.state = REPLACED
                 earlier.events.append({"step": REPLACED, "who": who.email, "when": event["when"],
                                        "file": shown, "sha256": found.sha256, "note": f"replaced by {kept.id}"})
                 _save(root, earlier)
+    audit.record(root, audit.SUBMITTED, who.email, f"{kept.project} {kept.quarter}", id=kept.id, file=shown,
+                 sha256=found.sha256, replaced=[e.id for e in waiting] or None,
+                 flags=[f.key for f in flagged] or None)
     notices.after_submit(root, kept, [e.id for e in waiting])  # e-mail the team, when e-mail is set up
-    return Submitted(kept, report, [e.id for e in waiting])
+    return Submitted(kept, report, [e.id for e in waiting], flagged)
 
 
 def send_back(root: Path, submission_id: str, note: str, who: str) -> Submission:
@@ -318,6 +339,7 @@ def send_back(root: Path, submission_id: str, note: str, who: str) -> Submission
         item.events.append({"step": RETURNED, "who": who, "when": now(), "file": item.file, "sha256": item.sha256,
                             "note": note[:2000]})
         _save(root, item)
+    audit.record(root, audit.SENT_BACK, who, f"{item.project} {item.quarter}", id=item.id, note=note[:500])
     notices.after_send_back(root, item, accounts(root))  # e-mail the project's partners, when e-mail is set up
     return item
 
@@ -335,13 +357,18 @@ def approve(root: Path, submission_ids: list[str], who: str, confirm_removals: b
         paths = [fetch_workbook(root, i, Path(work)) for i in items]
         result = returns.import_returns(paths, store.Store(root), confirm_removals=confirm_removals, who=who,
                                         submitted={i.sha256: i.submitted_at for i in items})
-    if result.ok:
-        when = now()
+    if result.ok or result.nothing_changed:
+        when, same = now(), set(result.unchanged)
         for item in items:
             item.state = APPROVED
-            item.events.append({"step": APPROVED, "who": who, "when": when, "file": item.file,
-                                "sha256": item.sha256, "version": result.version})
+            event = {"step": APPROVED, "who": who, "when": when, "file": item.file, "sha256": item.sha256,
+                     "version": result.version or result.previous}
+            if item.file in same:
+                event["note"] = "nothing changed: its figures were already in use"
+            item.events.append(event)
             _save(root, item)
+            audit.record(root, audit.APPROVED, who, f"{item.project} {item.quarter}", id=item.id,
+                         version=event["version"], note=event.get("note"))
     return result
 
 
@@ -350,6 +377,12 @@ def record_import(root: Path, found: returns.Return, path: Path, who: str, versi
     event = {"step": APPROVED, "who": who, "when": now(), "file": found.name, "sha256": found.sha256,
              "version": version, "note": "imported by the programme team"}
     return _keep(root, found, path, _safe_name(found.name), APPROVED, event)
+
+
+def flag_rows(items: list[Submission]) -> list[dict]:
+    """Every flag of some returns with its return's project, quarter, id and state, and the explanation given."""
+    return [{"project": s.project, "quarter": s.quarter, "return": s.id, "state": s.state, **f}
+            for s in items for f in s.flags]
 
 
 def trail(items: list[Submission]):

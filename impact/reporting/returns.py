@@ -7,8 +7,11 @@ cadre x gender x training type) with the combination filled in and dropdowns on 
 cells that take only whole numbers in range. A partner types numbers and leaves the rest blank: a row
 whose numbers are all blank is "none this quarter" (no row); a 0 is reported as 0. An Instructions sheet
 says this in plain words; "Reported before" lists the project's earlier figures. A very hidden sheet
-(`_return`) marks the workbook as ours: the project, period, programme and the locked cells' values with
-their checksum, so a changed locked cell or a foreign workbook is detected on import.
+(`_return`) marks the workbook as ours: the project, period, programme and the locked cells' values, signed
+(HMAC-SHA256) with a key only the store holds (`partners/return-key`, made once, never in a workbook), so a
+changed locked cell, a marker rewritten for another project or a foreign workbook is refused on import. A cell
+holding a formula is taken at the value the spreadsheet saved with it (the report says so) or, with none saved,
+refused with its cell named: never read as blank.
 
 `import_returns` takes a batch of returns (files, folders, zips of workbooks), checks each with the same
 validation as a full import, replaces exactly each return's project rows for its quarter in training,
@@ -20,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import hmac
 import io
 import itertools
 import json
@@ -37,12 +41,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from impact.ingest import readers, template, validate
+from impact.reporting import checks
 from impact.model import calendar, cells, schema
-from impact.storage import store, transaction
+from impact.storage import files, store, transaction
 from impact.model import programme as programmes
 
-FORMAT = "impact-return/1"
+FORMAT = "impact-return/2"  # /2: the marker is signed with the store's key (/1 had an unkeyed checksum)
 MARKER = "_return"
+KEY = "partners/return-key"  # in the store: the key that signs the markers
 REFERENCE = "Reported before"
 INSTRUCTIONS = "Instructions"
 HEADER_ROW = 6  # the column headings; data rows below
@@ -112,10 +118,16 @@ def _headings(kind: Kind) -> list[str]:
     return [*kind.dimensions, *kind.measures]
 
 
-def checksum(marker: dict) -> str:
-    """The checksum of a workbook's identity and locked cells (as its marker records them)."""
+def return_key(root: Path, *, create: bool = True) -> bytes | None:
+    """The store's key for signing workbook markers, made the first time a workbook is written (without `create`:
+    None while no workbook was ever written, so reading a return writes nothing)."""
+    return files.secret(Path(root), KEY, create=create)
+
+
+def signature(marker: dict, key: bytes) -> str:
+    """The signature of a workbook's identity and locked cells (as its marker records them), with the store's key."""
     fields = {k: marker[k] for k in ("format", "programme", "project", "period", "locked", "headings")}
-    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode("utf-8")).hexdigest()
+    return hmac.new(key, json.dumps(fields, sort_keys=True).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def combinations(kind: Kind, definition: programmes.Programme) -> list[tuple[str, ...]]:
@@ -132,6 +144,7 @@ def workbook(project_id: str, period: str | dt.date, programme_store: store.Stor
     from openpyxl.worksheet.datavalidation import DataValidation
 
     day = calendar.require_quarter(period) if isinstance(period, str) else period
+    root = programme_store.root
     current = programme_store.active()
     definition = store.load_definition(current.path)
     projects = _projects(current.path)
@@ -144,7 +157,7 @@ def workbook(project_id: str, period: str | dt.date, programme_store: store.Stor
               "locked": locked, "headings": {k.table: _headings(k) for k in kinds(definition)},
               "made_from": current.version,
               "made_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")}
-    marker["checksum"] = checksum(marker)
+    marker["signature"] = signature(marker, return_key(root))
 
     book = Workbook()
     guide = book.active
@@ -195,7 +208,7 @@ def workbook(project_id: str, period: str | dt.date, programme_store: store.Stor
             check.add(f"{letter}{HEADER_ROW + 1}:{letter}{last}")
             sheet.add_data_validation(check)
         sheet.freeze_panes = f"A{HEADER_ROW + 1}"
-        sheet.protection.sheet = True  # no password: a guard against slips; the checksum catches the rest
+        sheet.protection.sheet = True  # no password: a guard against slips; the signature catches the rest
         sheet.protection.formatColumns = False  # partners may widen columns
     reference = book.create_sheet(REFERENCE)
     reference.append(["quarter", "table", "details", "measure", "value"])
@@ -310,9 +323,10 @@ def collect(paths: list[str | Path], workdir: Path, report: validate.Report,
     return found
 
 
-def read_return(path: Path, shown: str, report: validate.Report,
-                limits: readers.Limits = readers.LIMITS) -> Return | None:
-    """Read one returned workbook: check it is ours and its locked cells are unchanged; its rows as text."""
+def read_return(path: Path, shown: str, report: validate.Report, limits: readers.Limits = readers.LIMITS, *,
+                key: bytes | None) -> Return | None:
+    """Read one returned workbook: check it is ours (its marker signed with the store's `key`) and its locked cells
+    are unchanged; its rows as text."""
     import openpyxl
 
     if path.stat().st_size > limits.file_bytes:
@@ -326,14 +340,16 @@ def read_return(path: Path, shown: str, report: validate.Report,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+            written = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
     except Exception as error:  # openpyxl raises many kinds for a damaged file
         report.add(shown, None, "", "", "unreadable",
                    f"The file cannot be read as an Excel workbook ({type(error).__name__}); save it as .xlsx.")
         return None
     try:
-        return _read_book(book, path, shown, report, limits)
+        return _read_book(book, written, path, shown, report, limits, key)
     finally:
         book.close()
+        written.close()
 
 
 def _not_ours(report: validate.Report, shown: str, why: str) -> None:
@@ -342,7 +358,37 @@ def _not_ours(report: validate.Report, shown: str, why: str) -> None:
                "project and quarter (python -m impact return template, or the project's page) and fill that in.")
 
 
-def _read_book(book, path: Path, shown: str, report: validate.Report, limits: readers.Limits) -> Return | None:
+def _formulas(sheet, limits: readers.Limits):
+    """Per row of a sheet (as the workbook was written, formulas and all): {column index: formula} of its formula
+    cells."""
+    columns = min(sheet.max_column or limits.columns, limits.columns)
+    for row in sheet.iter_rows(max_col=columns):
+        yield {i: str(c.value) for i, c in enumerate(row) if getattr(c, "data_type", None) == "f"}
+
+
+def _take_formulas(values: tuple, formulas: dict[int, str], headings: list[str], where: str, number: int,
+                   report: validate.Report) -> None:
+    """A row's formula cells: each taken at its saved value (noted), or refused with its cell named when the
+    spreadsheet saved none."""
+    from openpyxl.utils import get_column_letter
+
+    for index, formula in sorted(formulas.items()):
+        cell = f"{get_column_letter(index + 1)}{number}"
+        column = headings[index] if index < len(headings) else f"column {index + 1}"
+        saved = values[index] if index < len(values) else None
+        shown_formula = validate.shown(formula)
+        if saved is None or saved == "":
+            report.add(where, number, column, formula, "formula",
+                       f"Cell {cell} holds the formula '{shown_formula}' with no saved value, so its number cannot "
+                       "be read. Type the number itself, or open the workbook in Excel or LibreOffice and save it "
+                       "again (which saves each formula's value).")
+        else:
+            report.note(f"{where}, cell {cell} ({column}): the formula '{shown_formula}' was taken at its saved "
+                        f"value, {readers.cell_text(saved)}.")
+
+
+def _read_book(book, written, path: Path, shown: str, report: validate.Report, limits: readers.Limits,
+               key: bytes | None) -> Return | None:
     if MARKER not in book.sheetnames:
         _not_ours(report, shown, f"it has no {MARKER} sheet")
         return None
@@ -351,9 +397,10 @@ def _read_book(book, path: Path, shown: str, report: validate.Report, limits: re
         if row and isinstance(row[0], str):
             marker[row[0]] = cells.restore(row[1]) if isinstance(row[1], str) else row[1]
     try:
-        for key in ("locked", "headings"):
-            marker[key] = json.loads(marker[key])
-        ours = marker.get("format") == FORMAT and marker.get("checksum") == checksum(marker)
+        for name in ("locked", "headings"):
+            marker[name] = json.loads(marker[name])
+        ours = key is not None and marker.get("format") == FORMAT and hmac.compare_digest(str(marker.get("signature", "")),
+                                                                      signature(marker, key))
     except (KeyError, TypeError, ValueError):
         ours = False
     if not ours:
@@ -378,7 +425,11 @@ def _read_book(book, path: Path, shown: str, report: validate.Report, limits: re
         headings = marker["headings"][kind.table]
         data: dict[str, list[str]] = {name: [] for name in FIXED + tuple(headings)}
         numbers: list[int] = []
+        formulas = _formulas(written[kind.table], limits)
         for number, values in enumerate(rows, start=1):
+            formula_cells = next(formulas, {})
+            if formula_cells and number > HEADER_ROW:
+                _take_formulas(values, formula_cells, headings, where, number, report)
             texts = [readers.cell_text(v) for v in values]
             texts += [""] * (len(headings) - len(texts))
             if number <= len(LOCKED_LABELS):
@@ -437,6 +488,13 @@ class ReturnsResult:
     totals: pd.DataFrame | None = None  # per project, quarter, table and measure: total before and after
     removals: pd.DataFrame | None = None  # rows reported before that the returns would remove
     needs_confirmation: bool = False
+    flags: list[dict] = field(default_factory=list)  # the rules broken and unusual values (file, project, quarter…)
+    unchanged: list[str] = field(default_factory=list)  # returns that carry exactly the figures in use (file names)
+
+    @property
+    def nothing_changed(self) -> bool:
+        """True when every return carried exactly the figures in use: no version was made, none was needed."""
+        return self.version is None and bool(self.unchanged) and self.report.ok and not self.needs_confirmation
 
     @property
     def ok(self) -> bool:
@@ -449,8 +507,13 @@ class ReturnsResult:
             n = 0 if self.removals is None else len(self.removals)
             return (f"The returns would remove {n:,} row(s) reported before (listed below); nothing was imported. "
                     "Confirm the removals (--confirm-removals, or the tick on the Data page) to import them.")
+        if self.nothing_changed:
+            return (f"Nothing changed: the {len(self.unchanged)} return(s) carry exactly the figures already in use "
+                    f"(version {self.previous}), so no new version was made.")
         if self.ok:
             text = f"{len(self.accepted)} return(s) imported as version {self.version}."
+            if self.unchanged:
+                text += f" Nothing changed in {len(self.unchanged)} of them: {', '.join(self.unchanged)}."
             if self.rejected:
                 text += f" {len(self.rejected)} refused (listed with their problems): {', '.join(self.rejected)}."
             return text
@@ -464,6 +527,7 @@ def _merge(into: validate.Report, part: validate.Report) -> None:
     room = validate.DETAILS_MAX - len(into.problems)
     into.problems.extend(part.problems[:max(0, room)])
     into.files.update(part.files)
+    into.notes.extend(part.notes[:max(0, validate.DETAILS_MAX - len(into.notes))])
 
 
 def _key_frame(table: pa.Table, kind: Kind) -> pd.DataFrame:
@@ -491,6 +555,7 @@ def import_returns(paths: list[str | Path], programme_store: store.Store,
     (`partners.record_import` writes it to its project's trail as imported and approved by `who`)."""
     report = validate.Report()
     result = ReturnsResult(report)
+    root = programme_store.root
     with tempfile.TemporaryDirectory(prefix="impact-returns-") as work, transaction.begin(programme_store) as txn:
         current = txn.current or programme_store.active()
         result.previous = current.version
@@ -500,16 +565,20 @@ def import_returns(paths: list[str | Path], programme_store: store.Store,
                   for name in schema.TABLE_NAMES}
         context = {name: (table, f"{name} in version {current.version} (in use)")
                    for name, table in in_use.items() if name not in TABLES}
-        files = collect(paths, Path(work), report, limits)
+        key = return_key(root, create=False)
+        found_files = collect(paths, Path(work), report, limits)
         if not report.ok and not accept_valid:
             return result
         good: list[tuple[Return, dict[str, pa.Table]]] = []
         kept: dict[str, Path] = {}
         seen: dict[tuple[str, dt.date], str] = {}
-        for path, shown in files:
-            found, typed, part = _check(path, shown, definition, projects, context, seen, limits)
+        for path, shown in found_files:
+            found, typed, part = _check(path, shown, definition, projects, context, seen, limits, key)
             if found is not None and part.ok:
                 good.append((found, typed))
+                result.flags += [{"file": shown, "project": found.project,
+                                  "quarter": calendar.quarter_label(found.period), **f.to_dict()}
+                                 for f in flags_of(in_use, found, typed, definition)]
                 kept[found.sha256] = path
                 result.accepted.append(shown)
             else:
@@ -519,8 +588,10 @@ def import_returns(paths: list[str | Path], programme_store: store.Store,
             result.accepted = [] if not report.ok else result.accepted
             return result
         tables = dict(in_use)
-        changes, totals, removals = [], [], []
+        changes, totals, removals, changing = [], [], [], []
+        landed = _landed(root, current.version)
         for found, typed in good:
+            moved = 0
             for kind in kinds(definition):
                 table = tables[kind.table]
                 mine = pc.and_(pc.equal(table["project_id"], found.project),
@@ -529,6 +600,7 @@ def import_returns(paths: list[str | Path], programme_store: store.Store,
                 after = typed[kind.table].cast(schema.arrow_schema(kind.table, definition))
                 tables[kind.table] = pa.concat_tables([table.filter(pc.invert(mine)), after])
                 added, changed, removed = diff(before, after, kind)
+                moved += added + changed + removed
                 changes.append({"project": found.project, "quarter": calendar.quarter_label(found.period), "table": kind.table,
                                 "rows before": before.num_rows, "rows after": after.num_rows, "added": added,
                                 "changed": changed, "removed": removed, "file": found.name})
@@ -551,12 +623,19 @@ def import_returns(paths: list[str | Path], programme_store: store.Store,
                         removals.append({"file": found.name, "project": found.project,
                                          "quarter": calendar.quarter_label(found.period), "table": kind.table,
                                          "row": " · ".join(str(v) for v in key[len(FIXED):])})
+            if moved or found.sha256 not in landed:  # a first arrival is kept even when its figures are the same
+                changing.append((found, typed))
+            else:
+                result.unchanged.append(found.name)
         result.changes = pd.DataFrame(changes)
         result.totals = pd.DataFrame(totals, columns=["project", "quarter", "table", "measure", "before", "after"])
         result.removals = pd.DataFrame(removals, columns=["file", "project", "quarter", "table", "row"])
         if removals and not confirm_removals:
             result.needs_confirmation = True
             return result
+        if not changing:  # the same figures again: a new version would change nothing (and say something did)
+            return result
+        good = changing
         files_in_use = store.table_files(current.path)
         described = ", ".join(f"{r.project} {calendar.quarter_label(r.period)}" for r, _ in good)
         write = {name: tables[name] if name in TABLES else files_in_use[name] for name in schema.TABLE_NAMES}
@@ -574,11 +653,11 @@ def import_returns(paths: list[str | Path], programme_store: store.Store,
 
 
 def _check(path: Path, shown: str, definition: programmes.Programme, projects: dict[str, Project], context: dict,
-           seen: dict[tuple[str, dt.date], str], limits: readers.Limits
+           seen: dict[tuple[str, dt.date], str], limits: readers.Limits, key: bytes
            ) -> tuple[Return | None, dict[str, pa.Table], validate.Report]:
     """One return read and checked as a full import would check it: (the return, its typed tables, problems)."""
     part = validate.Report()
-    found = read_return(path, shown, part, limits)
+    found = read_return(path, shown, part, limits, key=key)
     if found is not None:
         _check_identity(found, definition, projects, seen, part)
         seen.setdefault((found.project, found.period), shown)
@@ -588,16 +667,37 @@ def _check(path: Path, shown: str, definition: programmes.Programme, projects: d
     return found, {name: typed.get(name, schema.empty(name, definition)) for name in TABLES}, part
 
 
+def flags_of(tables: dict[str, pa.Table], found: Return, typed: dict[str, pa.Table],
+             definition: programmes.Programme) -> list[checks.Flag]:
+    """The validation rules a checked return breaks and its unusual values against its project's history in
+    `tables` (the version in use)."""
+    before = {name: tables[name].filter(pc.equal(tables[name]["project_id"], found.project)).to_pandas()
+              for name in TABLES}
+    return checks.flags(found.project, found.period, {n: t.to_pandas() for n, t in typed.items()}, before, definition)
+
+
 def check_return(path: str | Path, shown: str, programme_store: store.Store,
                  limits: readers.Limits = readers.LIMITS) -> tuple[Return | None, validate.Report]:
     """Read and check one return against the version in use, as `import_returns` would, changing nothing."""
+    found, report, _ = check_and_flag(path, shown, programme_store, limits)
+    return found, report
+
+
+def check_and_flag(path: str | Path, shown: str, programme_store: store.Store,
+                   limits: readers.Limits = readers.LIMITS) -> tuple[Return | None, validate.Report, list[checks.Flag]]:
+    """`check_return`, and the flags of a return without problems (rules broken, unusual values)."""
+    root = programme_store.root
     current = programme_store.active()
     definition = store.load_definition(current.path)
     context = {name: (store.read_table(current.path, name).cast(schema.arrow_schema(name, definition)),
                       f"{name} in version {current.version} (in use)")
                for name in schema.TABLE_NAMES if name not in TABLES}
-    found, _, report = _check(Path(path), shown, definition, _projects(current.path), context, {}, limits)
-    return found, report
+    found, typed, report = _check(Path(path), shown, definition, _projects(current.path), context, {}, limits,
+                                  return_key(root, create=False))
+    if found is None or not report.ok:
+        return found, report, []
+    tables = {name: store.read_table(current.path, name) for name in TABLES}
+    return found, report, flags_of(tables, found, typed, definition)
 
 
 def _check_identity(found: Return, definition: programmes.Programme, projects: dict[str, Project],
@@ -622,6 +722,17 @@ def _check_identity(found: Return, definition: programmes.Programme, projects: d
         report.add(found.name, None, "quarter", calendar.quarter_label(found.period), "duplicate-return",
                    f"{first} in this batch is already the return of {found.project} for "
                    f"{calendar.quarter_label(found.period)}; send one return per project and quarter.")
+
+
+def _landed(root: Path, version: str) -> set[str]:
+    """The sha256 of every return that landed in `version` or the versions it was built on."""
+    seen, found = set(), set()
+    while version and version != store.BASE_VERSION and version not in seen:
+        seen.add(version)
+        manifest = store.read_manifest(store.Store(root).version_path(version))
+        found |= {entry.get("sha256") for entry in manifest.get("returns", [])}
+        version = manifest.get("parent")
+    return found
 
 
 def arrivals(programme_store: store.Store) -> pd.DataFrame:

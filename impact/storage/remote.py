@@ -117,6 +117,19 @@ def write_bytes(where: Location, relative: str, data: bytes) -> None:
     client().put_object(Bucket=where.bucket, Key=where.key(relative), Body=data)
 
 
+def create_once(where: Location, relative: str, data: bytes) -> bool:
+    """Create an object only when there is none (a conditional write); False when it was already there."""
+    from botocore.exceptions import ClientError
+
+    try:
+        client().put_object(Bucket=where.bucket, Key=where.key(relative), Body=data, IfNoneMatch="*")
+    except ClientError as error:
+        if _code(error) in ("PreconditionFailed", "ConditionalRequestConflict"):
+            return False
+        raise RemoteError(f"{where.url}/{relative}: {error}") from error
+    return True
+
+
 def listing(where: Location, relative: str = "", *, recursive: bool = True) -> dict[str, int]:
     """Objects under `relative` (relative to the store) -> their size; without `recursive`, only the
     objects directly in it (folders aside)."""

@@ -13,7 +13,8 @@ runs the same steps, in this order:
 `begin` holds the store's writer lock for the block (see `Store.locked`). `commit` builds the version's
 manifest (`Transaction.manifest`: the only place one is made), writes the version (`Store.write_version`),
 runs every preparer registered with `prepared_by` on it (the command line and the app register the query layer's
-compile, so a version that does not compile is refused and readers find it ready) and switches to it. A refusal (the block returns without committing) or a failure at any step changes nothing: a version
+compile, so a version that does not compile is refused and readers find it ready), switches to it and records it
+in the store's trail (`audit`: an import, or a programme's creation). A refusal (the block returns without committing) or a failure at any step changes nothing: a version
 written but not made active is removed again, with the folders the transaction made for it, and a new
 programme's folder is removed by the lock (`provisional`).
 """
@@ -27,7 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from impact.storage import store
+from impact.storage import audit, store
 from impact.storage.store import Store
 
 if TYPE_CHECKING:
@@ -122,6 +123,9 @@ class Transaction:
             self._undo(version)
             raise
         self.version, self.written = version, record
+        audit.record(self.store.root, audit.IMPORTED if self.current else audit.PROGRAMME_CREATED, record["created_by"],
+                     record["label"], version=version, parent=record["parent"] or None,
+                     tables=record["replaced_tables"], sources=[s.get("name", "") for s in record["sources"]][:50])
         return version
 
     def _undo(self, version: str | None) -> None:

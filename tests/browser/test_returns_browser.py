@@ -99,7 +99,7 @@ def test_a_partner_sends_a_return_and_an_administrator_approves_it(browser, retu
             button.click()
         downloaded = tmp_path / info.value.suggested_filename
         info.value.save_as(downloaded)
-        found = returns.read_return(downloaded, downloaded.name, validate.Report())
+        found = returns.read_return(downloaded, downloaded.name, validate.Report(), key=returns.return_key(root))
         assert (found.project, found.period) == (project, period)
 
         rows = _changed_rows(original, 0)

@@ -1,0 +1,186 @@
+"""Checks on the numbers themselves: the definition's validation rules and outlier flags, on every return.
+
+A project's quarter is reduced to named values: the return metrics (`metrics.RETURN_METRICS`: trainees,
+women_trained, volunteer_days, … added up over its rows, roles from the definition) and each reported indicator's
+value. A **validation rule** (`programme.ValidationRule`, e.g. women_trained <= trainees) is checked when the
+return carries every name it reads. An **outlier** is a value far from the project's own earlier quarters: its
+robust z-score, 0.6745 × (value − median) ÷ MAD (the median absolute deviation from the median), is above the
+definition's threshold (3.5 by default, after Iglewicz and Hoaglin); when the MAD is 0 the mean absolute deviation
+× 1.2533 stands in for it, and when every earlier quarter had the same value any other value is flagged. A value
+is looked at once the project has `min_history` earlier quarters with it. **Bounds** flag a value below or above
+the definition's limits in any quarter. Flags are warnings: a partner explains each one to send the return, and
+the programme team sees them, with the explanations, before approving.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import operator
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+from impact.model import cells, metrics
+from impact.model import programme as programmes
+
+COMPARE = {"<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne, ">=": operator.ge,
+           ">": operator.gt}
+MAD_SCALE = 0.6745  # makes the MAD comparable with a standard deviation for normal data
+MEAN_AD_SCALE = 1.253314  # the same for the mean absolute deviation (used when the MAD is 0)
+VALUE_COLUMNS = ["project_id", "period", "name", "value"]
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One warning on a return: a broken rule, an unusual value or one outside its bounds."""
+
+    key: str  # stable within a return: rule:<id>, outlier:<name>, bounds:<name>
+    kind: str  # rule, outlier, bounds
+    names: str  # what it reads (a rule's text, or the metric or indicator)
+    value: str  # the value(s) found
+    expected: str  # what was expected (the rule's other side, the history's median and spread, the bounds)
+    message: str
+    importance: str
+
+    def to_dict(self) -> dict:
+        """The flag as the return's record keeps it."""
+        return asdict(self)
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def quarter_values(tables: dict[str, pd.DataFrame], definition: programmes.Programme) -> pd.DataFrame:
+    """Per project and quarter, every named value its rows carry: project_id, period, name, value. A metric is
+    there when the project has rows of its table in the quarter (0 when none match its role); an indicator when
+    it was reported."""
+    roles = {"women_trained": ("gender", "women"), "trainers_trained": ("training_type", "trainers"),
+             "cascade_trainees": ("training_type", "cascade"), "volunteer_days_overseas": ("location", "overseas"),
+             "volunteer_days_uk": ("location", "home")}
+    measures = {"trainees": "trainees", "women_trained": "trainees", "trainers_trained": "trainees",
+                "cascade_trainees": "trainees", "volunteers": "volunteers", "volunteer_days": "volunteer_days",
+                "volunteer_days_overseas": "volunteer_days", "volunteer_days_uk": "volunteer_days"}
+    parts = []
+    for name in metrics.RETURN_METRICS:
+        table = tables.get(metrics.METRICS[name].source)
+        if table is None or table.empty:
+            continue
+        counted = table[measures[name]].astype("float64")
+        if name in roles:
+            vocabulary, role = roles[name]
+            value = definition.role(vocabulary, role)
+            if value is None:  # the programme gives no value that role: the metric is not counted
+                continue
+            counted = counted.where(table[vocabulary] == value, 0.0)
+        summed = counted.groupby([table["project_id"], table["period"]]).sum().reset_index(name="value")
+        parts.append(summed.assign(name=name))
+    outcomes = tables.get("outcomes")
+    if outcomes is not None and not outcomes.empty:
+        reported = outcomes[outcomes["indicator"].isin(definition.reported_codes)]
+        summed = (reported.assign(value=reported["value"].astype("float64"))
+                  .groupby(["project_id", "period", "indicator"])["value"].sum().reset_index()
+                  .rename(columns={"indicator": "name"}))
+        parts.append(summed)
+    if not parts:
+        return pd.DataFrame(columns=VALUE_COLUMNS)
+    out = pd.concat(parts, ignore_index=True)[VALUE_COLUMNS]
+    out["period"] = [p if isinstance(p, dt.date) else pd.Timestamp(p).date() for p in out["period"]]
+    return out.sort_values(["project_id", "period", "name"], kind="stable").reset_index(drop=True)
+
+
+def rule_flags(values: dict[str, float], definition: programmes.Programme) -> list[Flag]:
+    """The validation rules one project's quarter breaks (a rule is checked when every name it reads is there)."""
+    found = []
+    for rule in definition.validation_rules:
+        if any(name not in values for name in rule.names):
+            continue
+        left = sum(values[p] if isinstance(p, str) else p for p in rule.left)
+        right = sum(values[p] if isinstance(p, str) else p for p in rule.right)
+        if not COMPARE[rule.operator](left, right):
+            found.append(Flag(f"rule:{rule.id}", "rule", rule.text(), f"{_number(left)} {rule.operator} "
+                              f"{_number(right)} is false", f"{rule.text()}", rule.message, rule.importance))
+    return found
+
+
+def robust_z(value: float, history: list[float]) -> float:
+    """How far `value` lies from `history`: 0.6745 × (value − median) ÷ MAD; the mean absolute deviation × 1.2533
+    when the MAD is 0; ±infinity when every earlier value was the same and this one differs."""
+    series = pd.Series(history, dtype="float64")
+    median = float(series.median())
+    mad = float((series - median).abs().median())
+    if mad > 0:
+        return MAD_SCALE * (value - median) / mad
+    mean_ad = float((series - median).abs().mean())
+    if mean_ad > 0:
+        return (value - median) / (MEAN_AD_SCALE * mean_ad)
+    return 0.0 if value == median else math.copysign(math.inf, value - median)
+
+
+def outlier_flags(values: dict[str, float], history: pd.DataFrame, definition: programmes.Programme) -> list[Flag]:
+    """The unusual values of one project's quarter against `history` (its earlier quarters: period, name, value),
+    and the values outside the definition's bounds."""
+    settings = definition.outliers
+    found = []
+    looked_at = settings.names or tuple(values)
+    for name in looked_at:
+        if name not in values:
+            continue
+        earlier = history.loc[history["name"] == name, "value"].astype("float64").tolist()
+        if len(earlier) < settings.min_history:
+            continue
+        value = values[name]
+        z = robust_z(value, earlier)
+        if abs(z) > settings.threshold:
+            median = float(pd.Series(earlier).median())
+            how = "far above" if z > 0 else "far below"
+            times = f" ({value / median:.1f} times the usual)" if median > 0 and value > median else ""
+            found.append(Flag(f"outlier:{name}", "outlier", name, _number(value),
+                              f"median {_number(median)} over {len(earlier)} earlier quarters",
+                              f"{_label(name, definition)} is {_number(value)}, {how} what this project usually reports "
+                              f"(median {_number(median)} over its {len(earlier)} earlier quarters){times}. Check it, "
+                              "or say why.", "medium"))
+    for name, low, high in settings.bounds:
+        if name not in values:
+            continue
+        value = values[name]
+        if (low is not None and value < low) or (high is not None and value > high):
+            limits = " to ".join(_number(v) if v is not None else "…" for v in (low, high))
+            found.append(Flag(f"bounds:{name}", "bounds", name, _number(value), limits,
+                              f"{_label(name, definition)} is {_number(value)}, outside the programme's bounds "
+                              f"({limits}) for one project's quarter.", "high"))
+    return found
+
+
+def _label(name: str, definition: programmes.Programme) -> str:
+    indicator = definition.indicator(name)
+    if indicator is not None:
+        return indicator.label
+    return metrics.METRICS[name].label if name in metrics.METRICS else name
+
+
+def flags(project_id: str, period: dt.date, now: dict[str, pd.DataFrame], before: dict[str, pd.DataFrame],
+          definition: programmes.Programme) -> list[Flag]:
+    """The flags of one project's return for `period`: `now` its rows (a return's tables), `before` the tables of the
+    version in use (the project's earlier quarters are its history)."""
+    values_now = quarter_values(now, definition)
+    mine = values_now[(values_now["project_id"] == project_id) & (values_now["period"] == period)]
+    values = dict(zip(mine["name"], mine["value"].astype("float64"), strict=True))
+    earlier_rows = {name: table[(table["project_id"] == project_id)] for name, table in before.items()}
+    history = quarter_values(earlier_rows, definition)
+    history = history[history["period"] < period]
+    return rule_flags(values, definition) + outlier_flags(values, history, definition)
+
+
+def flags_frame(items: list[dict]) -> pd.DataFrame:
+    """Flags as a table: one row per flag (items: dicts with project, quarter, return, state and a flag's fields,
+    and the partner's explanation)."""
+    columns = ["project", "quarter", "return", "state", "kind", "importance", "names", "value", "expected",
+               "message", "explanation"]
+    return pd.DataFrame([{k: item.get(k, "") for k in columns} for item in items], columns=columns)
+
+
+def flags_csv(items: list[dict]) -> bytes:
+    """Flags as CSV for a spreadsheet (text that would run as a formula neutralised)."""
+    return cells.csv_bytes(flags_frame(items))

@@ -1,0 +1,124 @@
+"""A store's own small files — partner accounts, returns and their records, the return key, the trail — read and
+written where the store lives: its folder, or its objects on S3 (`IMPACT_DATA_DIR=s3://…`), where every server
+sees them at once.
+
+Paths are relative to the store (a programme's root). Files written here are readable by the server's user alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from impact.storage import remote, store
+
+
+def read_text(root: Path, relative: str) -> str | None:
+    """The text of a store file (None when there is none)."""
+    where = store.Store(Path(root)).remote
+    if where is not None:
+        return remote.read_text(where, relative)
+    path = Path(root) / relative
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def write(root: Path, relative: str, data: bytes) -> None:
+    """Create or replace a store file in one step (readers see the old file or the new one)."""
+    where = store.Store(Path(root)).remote
+    if where is not None:
+        remote.write_bytes(where, relative, data)
+    else:
+        store.atomic_write(Path(root) / relative, data, mode=0o600)  # readable by the server's user alone
+
+
+def listing(root: Path, folder: str) -> list[str]:
+    """Every file under `folder` (relative to the store, recursively), sorted."""
+    where = store.Store(Path(root)).remote
+    if where is not None:
+        return sorted(remote.listing(where, f"{folder.rstrip('/')}/"))
+    base = Path(root) / folder
+    return sorted(str(p.relative_to(root)) for p in base.rglob("*") if p.is_file()) if base.is_dir() else []
+
+
+def fetch(root: Path, relative: str, target: Path) -> None:
+    """Copy a store file into the local file `target`."""
+    where = store.Store(Path(root)).remote
+    if where is not None:
+        remote.download(where, relative, target)
+    else:
+        shutil.copyfile(Path(root) / relative, target)
+
+
+def secret(root: Path, relative: str, size: int = 32, *, create: bool = True) -> bytes | None:
+    """The store's secret at `relative` (`size` random bytes, hex in the file), made the first time it is asked
+    for (when two servers ask at once, one makes it and both get that one); without `create`, None while there is
+    none."""
+    where = store.Store(Path(root)).remote
+    made = secrets.token_hex(size).encode("ascii")
+    if where is not None:
+        if create:
+            remote.create_once(where, relative, made)
+        text = remote.read_text(where, relative)
+        if text is None:
+            return None
+    else:
+        path = Path(root) / relative
+        if not create and not path.is_file():
+            return None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                os.write(handle, made)
+                os.fsync(handle)
+            finally:
+                os.close(handle)
+        text = path.read_text(encoding="ascii")
+        for _ in range(50):  # another process made it a moment ago and is still writing it
+            if len(text.strip()) >= 2 * size:
+                break
+            time.sleep(0.02)
+            text = path.read_text(encoding="ascii")
+    key = bytes.fromhex(text.strip())
+    if len(key) < size:
+        raise store.StoreError(f"{relative} in the data store is damaged (too short to be a key)")
+    return key
+
+
+@contextlib.contextmanager
+def locked(root: Path, name: str, timeout: float = 30.0) -> Iterator[None]:
+    """Hold a small lock of the store's own (`name`, a file next to what it guards) for the block: a lock file in
+    the store's folder, and on S3 a lock object too. Not the import lock: an import may hold that one meanwhile."""
+    path = Path(root) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + timeout
+    with open(path, "a+") as handle:
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise store.StoreError(f"{name} in the data store stays locked; try again in a minute") from None
+                time.sleep(0.05)
+        try:
+            where = store.Store(Path(root)).remote
+            if where is None:
+                yield
+                return
+            try:
+                token = remote.acquire_lock(where, name, max(1.0, deadline - time.monotonic()))
+            except TimeoutError:
+                raise store.StoreError(f"{name} in the data store stays locked; try again in a minute") from None
+            try:
+                yield
+            finally:
+                remote.release_lock(where, name, token)
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
