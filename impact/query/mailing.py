@@ -68,8 +68,8 @@ def remind(args: argparse.Namespace) -> int:
         print(NOT_CONFIGURED.format(where=_where(args)), file=sys.stderr)
         return 0
     day = as_of(args.as_of)
-    root = store.open_store(args.data_dir, args.programme).root
-    definition = store.load_definition(store.Store(root).active().path)
+    held = store.open_store(args.data_dir, args.programme)
+    root, definition = held.root, held.definition()
     waiting = [(s.project, s.period) for s in partners.submissions(root, states=[partners.SUBMITTED])]
     found = notices.reminders(root, partners.accounts(root), day, waiting)
     sender = settings.sender if settings else OUT_SENDER

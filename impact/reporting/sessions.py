@@ -18,20 +18,18 @@ import binascii
 import hashlib
 import hmac
 import re
-import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from impact.reporting import partners
-from impact.storage import remote, store
+from impact.storage import files
 
 KEY_FILE = "partners/session.key"
 VERSION = "v1"
 DEFAULT_DAYS = 7.0
 MAX_DAYS = 366.0
 _TOKEN = re.compile(r"^v1\.([A-Za-z0-9_-]{1,400})\.([0-9]{1,12})\.([A-Za-z0-9_-]{43})$")
-_KEY = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -50,33 +48,14 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _read_key(root: Path) -> str | None:
-    where = store.Store(Path(root)).remote
-    if where is not None:
-        text = remote.read_text(where, KEY_FILE)
-    else:
-        path = Path(root) / KEY_FILE
-        text = path.read_text(encoding="ascii") if path.is_file() else None
-    return text.strip() if text is not None else None
-
-
-def signing_key(root: Path) -> bytes:
-    """The store's signing key, made (32 random bytes, readable by the server alone) on first use."""
-    found = _read_key(root)
-    if found is None:
-        with store.Store(Path(root)).locked():  # two servers signing in their first partner at once make one key
-            found = _read_key(root)
-            if found is None:
-                found = secrets.token_hex(32)
-                where = store.Store(Path(root)).remote
-                if where is not None:
-                    remote.write_bytes(where, KEY_FILE, found.encode("ascii"))
-                else:
-                    store.atomic_write(Path(root) / KEY_FILE, found.encode("ascii"), mode=0o600)
-    if not _KEY.match(found):
+def signing_key(root: Path, *, create: bool = True) -> bytes | None:
+    """The store's signing key (32 random bytes, readable by the server alone: `files.secret`, made once even when
+    two servers sign in their first partner at the same moment); without `create`, None while there is none."""
+    try:
+        return files.secret(Path(root), KEY_FILE, create=create)
+    except ValueError as error:  # a damaged file: say which, and what removing it means
         raise ValueError(f"{KEY_FILE} in the store is not a signing key (64 hexadecimal digits); "
-                         "remove it to make a new one (every partner signs in again).")
-    return bytes.fromhex(found)
+                         "remove it to make a new one (every partner signs in again).") from error
 
 
 def account_state(account: partners.Account) -> str:
@@ -118,8 +97,11 @@ def verify(root: Path, value: str | None, now: float | None = None) -> partners.
     found = partners.account(root, email)
     if found is None or found.email != email or not found.password_hash:
         return None
-    key = _read_key(root)  # no key yet: no token was ever issued by this store
-    if key is None or not _KEY.match(key):
+    try:
+        key = signing_key(root, create=False)  # no key yet: no token was ever issued by this store
+    except ValueError:
         return None
-    expected = _signature(bytes.fromhex(key), found.email, expires, account_state(found))
+    if key is None:
+        return None
+    expected = _signature(key, found.email, expires, account_state(found))
     return found if hmac.compare_digest(expected, given) else None
