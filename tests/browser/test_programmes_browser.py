@@ -80,7 +80,7 @@ def test_an_administrator_creates_a_programme_from_the_data_page(browser, fixtur
         admin_signs_in(page, password)
         uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="Extract files")  # not the returns'
         uploader.wait_for(timeout=20_000)
-        page.get_by_text("A new programme").click()
+        page.get_by_text("A new programme", exact=True).click()
         page.get_by_role("textbox", name="New programme's id").fill("gsp")
         page.get_by_role("textbox", name="New programme's id").press("Enter")
         uploader.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(upload))
