@@ -191,7 +191,7 @@ def test_a_return_sent_after_the_deadline_is_reported_late(data_store, picks):
     on_time = calendar.quarter_end(other_period) + dt.timedelta(days=20)  # the last day still on time
     sent = {project: late_day, other: on_time}
     for item_id, p in zip(ids, (project, other), strict=True):  # as if they had been sent on those days
-        path = data_store / partners._folder(item_id) / partners.RECORD
+        path = data_store / partners.submission_folder(item_id) / partners.RECORD
         record = json.loads(path.read_text())
         record["events"][0]["when"] = f"{sent[p].isoformat()}T10:00:00Z"
         path.write_text(json.dumps(record))
@@ -317,12 +317,11 @@ def _server_side(project: str, quarter: str, email: str) -> None:
     import streamlit as st
 
     from impact.app import auth, returns_view
-    from impact.reporting import partners, sessions
+    from impact.reporting import partners
     from impact.storage import store
 
     root = store.open_store().root
-    signed = partners.account(root, email)  # as a password sign-in leaves it: bound to the account
-    st.session_state[auth._PARTNER_KEY] = {"root": str(root), "email": email, "state": sessions.account_state(signed)}
+    auth.start_partner_session(root, partners.account(root, email))  # as a password sign-in leaves it
     try:
         returns_view.workbook_for(project, dt.date.fromisoformat(quarter))
         st.write("granted")
@@ -405,7 +404,7 @@ def test_accounts_and_returns_on_an_s3_store_are_shared_by_every_server(s3_env, 
     sent = partners.submit(root, made, "s3.xlsx", corrected(root, project, period))
     assert sent.ok, sent.problems.to_frame()
     objects = remote.listing(store.Store(root).remote)
-    assert partners.ACCOUNTS in objects and f"{partners._folder(sent.submission.id)}/s3.xlsx" in objects
+    assert partners.ACCOUNTS in objects and f"{partners.submission_folder(sent.submission.id)}/s3.xlsx" in objects
     as_server(monkeypatch, tmp_path / "cache-b")  # another server sees the account and approves the return
     other = store.open_store(url, pid).root
     assert other != root and partners.account(other, made.email) == made

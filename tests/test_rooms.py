@@ -128,7 +128,8 @@ def _private_uses(module: str, path: Path) -> list[str]:
     return uses
 
 
-SCRIPTS = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
+SCRIPTS = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")),  # the pages, and the tests and the benchmark
+           *sorted((ROOT / "tests").rglob("*.py")), *sorted((ROOT / "bench").rglob("*.py"))]  # use public names too
 
 
 @pytest.mark.parametrize("path", [*PACKAGE.values(), *SCRIPTS], ids=lambda p: str(p.relative_to(ROOT)))

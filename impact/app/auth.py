@@ -297,7 +297,7 @@ def try_partner_password(root, email: str, password: str) -> tuple[bool, str]:
         SESSION_LIMITER.succeeded(key)
         SESSION_LIMITER.succeeded(who)
         try:
-            _partner_signed(root, found)
+            start_partner_session(root, found)
         except ValueError as problem:  # the server's settings are wrong: say so rather than half sign in
             return False, f"Signing in is not possible on this server: {problem}"
         _trail(root, audit.SIGN_IN, found.email, "partner")
@@ -353,7 +353,7 @@ def session_days() -> float:
     return days
 
 
-def _partner_signed(root, found) -> None:
+def start_partner_session(root, found) -> None:
     """Sign this session in as `found` and have the page hand the browser its signed cookie."""
     import streamlit as st
 

@@ -200,7 +200,7 @@ class Submission:
                 "sha256": self.sha256, "state": self.state, "events": self.events, "flags": self.flags}
 
 
-def _folder(submission_id: str) -> str:
+def submission_folder(submission_id: str) -> str:
     """A return's folder, relative to the store."""
     if not _ID.match(submission_id or ""):
         raise PartnerError(f"{str(submission_id)[:40]!r} is not a return's id.")
@@ -208,7 +208,7 @@ def _folder(submission_id: str) -> str:
 
 
 def _save(root: Path, found: Submission) -> None:
-    _put(root, f"{_folder(found.id)}/{RECORD}", json.dumps(found.to_dict(), indent=2).encode("utf-8"))
+    _put(root, f"{submission_folder(found.id)}/{RECORD}", json.dumps(found.to_dict(), indent=2).encode("utf-8"))
 
 
 def submissions(root: Path, project: str | None = None, states: Iterable[str] | None = None) -> list[Submission]:
@@ -225,7 +225,7 @@ def submissions(root: Path, project: str | None = None, states: Iterable[str] | 
 
 def get(root: Path, submission_id: str) -> Submission:
     """The return `submission_id` (PartnerError when there is none)."""
-    text = _read(root, f"{_folder(submission_id)}/{RECORD}")
+    text = _read(root, f"{submission_folder(submission_id)}/{RECORD}")
     if text is None:
         raise PartnerError(f"There is no return {submission_id!r}.")
     return Submission(**json.loads(text))
@@ -235,7 +235,7 @@ def fetch_workbook(root: Path, found: Submission, folder: Path) -> Path:
     """The workbook as it was sent, copied into `folder`."""
     target = Path(folder) / found.id / found.file
     target.parent.mkdir(parents=True, exist_ok=True)
-    files.fetch(root, f"{_folder(found.id)}/{found.file}", target)
+    files.fetch(root, f"{submission_folder(found.id)}/{found.file}", target)
     return target
 
 
@@ -248,7 +248,7 @@ def _keep(root: Path, found: returns.Return, path: Path, file_name: str, state: 
           flags: list[dict] | None = None) -> Submission:
     item = Submission(_new_id(found.project, found.period.isoformat()), found.project, found.period.isoformat(),
                       file_name, found.sha256, state, [event], list(flags or []))
-    _put(root, f"{_folder(item.id)}/{file_name}", Path(path).read_bytes())
+    _put(root, f"{submission_folder(item.id)}/{file_name}", Path(path).read_bytes())
     _save(root, item)  # the record last: a return is listed once its workbook is kept
     return item
 
