@@ -4,6 +4,7 @@ app, and a page's first chart in Chromium from file://.
     python -m bench.publish_bench                        # 1,000 readers on the site, 50 on the app, 5 browser runs
     python -m bench.publish_bench --quick                # tiny numbers: proves it works, measures nothing
     python -m bench.publish_bench --readers 500 --app-readers 25 --runs 3 [--programme ID] [--data DIR]
+    python -m bench.publish_bench --returning            # readers whose browser already holds the assets
 
 1. Build: `python -m impact publish`'s own function (impact.publish.site.build) on one programme (default the
    store's default programme), once with the SVGs and once without (--no-svg): seconds, pages, files, MB.
@@ -11,7 +12,8 @@ app, and a page's first chart in Chromium from file://.
    prefix of an nginx configured from deploy/nginx.conf.template (bench/servers.py), as the deployment serves
    it. N readers connect at once, each over one HTTP/1.1 keep-alive socket (asyncio, raw requests, no client
    library), and read --pages-per-reader random pages with what each page loads (its stylesheet, scripts and
-   images), an asset once per reader as a browser's cache holds it. Every answer must be 200 with exactly
+   images), an asset once per reader as a browser's cache holds it (--returning: readers whose browser holds
+   every asset from an earlier visit, fetching pages only). Every answer must be 200 with exactly
    the bytes of the file on disk, else it is an error. Timed: each request, and each page with its assets.
    Beside it, M readers on the app: M live Streamlit sessions (bench/load.py's, over the websocket) open a
    page from a random link at the same moment, through nginx in front of one app server (bench/servers.py);
@@ -201,11 +203,13 @@ class Readers:
     seconds: float = 0.0
 
 
-async def _reader(base: str, site: Path, plan: list[tuple[str, list[str]]], timeout: float, out: Readers) -> None:
+async def _reader(base: str, site: Path, plan: list[tuple[str, list[str]]], timeout: float, out: Readers,
+                  returning: bool) -> None:
     host, port = load.loopback_url(base)
     prefix = base.split(f":{port}", 1)[1]
     conn = Connection(host, port, timeout)
-    cached: set[str] = set()  # immutable assets a browser keeps after the first page
+    # The content-hashed assets a browser keeps (a year) after its first page; a returning reader holds them all.
+    cached: set[str] = {a for _, assets in plan for a in assets} if returning else set()
     try:
         for page, assets in plan:
             started = time.perf_counter()
@@ -230,9 +234,10 @@ async def _reader(base: str, site: Path, plan: list[tuple[str, list[str]]], time
 
 
 def read_site(base: str, site: Path, *, readers: int, pages_per_reader: int = 3, pages: list[str] | None = None,
-              seed: int = 1, timeout: float = 60.0) -> Readers:
+              seed: int = 1, timeout: float = 60.0, returning: bool = False) -> Readers:
     """`readers` readers at once on the site served at `base` (a loopback URL ending in /), each reading
-    `pages_per_reader` pages drawn at random from `pages` (default every page of `site`) with their assets."""
+    `pages_per_reader` pages drawn at random from `pages` (default every page of `site`) with their assets
+    (with `returning`, none: the reader's browser holds them from an earlier visit)."""
     chosen = pages or site_pages(site)
     assets = {page: page_assets(site, page) for page in chosen}
     rng = random.Random(seed)
@@ -240,7 +245,7 @@ def read_site(base: str, site: Path, *, readers: int, pages_per_reader: int = 3,
     out = Readers(readers)
 
     async def everyone() -> None:
-        await asyncio.gather(*(_reader(base, site, plan, timeout, out) for plan in plans))
+        await asyncio.gather(*(_reader(base, site, plan, timeout, out, returning) for plan in plans))
 
     started = time.perf_counter()
     load.run_async(everyone())
@@ -328,6 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--programme", help="the programme published (default the store's default programme)")
     parser.add_argument("--readers", type=int, default=1000, help="readers at once on the site (default 1000)")
     parser.add_argument("--pages-per-reader", type=int, default=3, help="pages each reader reads (default 3)")
+    parser.add_argument("--returning", action="store_true",
+                        help="site readers whose browser already holds the hashed assets (pages only); default: an "
+                             "empty cache, every asset fetched once per reader")
     parser.add_argument("--app-readers", type=int, default=50, help="readers at once on the app (default 50; 0 skips)")
     parser.add_argument("--app-servers", type=int, default=1, help="app servers behind nginx (default 1)")
     parser.add_argument("--runs", type=int, default=5, help="browser runs for the first chart (default 5; 0 skips)")
@@ -356,10 +364,11 @@ def main(argv: list[str] | None = None) -> int:
             builds.append(build_site(Path(scratch) / ("svg" if svg else "plain"), data=args.data,
                                      programme=programme, svg=svg))
         site = Path(scratch) / "plain"
-        print(f"{args.readers} readers on the site through nginx…", file=sys.stderr)
+        print(f"{args.readers} {'returning ' if args.returning else ''}readers on the site through nginx…",
+              file=sys.stderr)
         with serve_site(site) as base:
             readers = read_site(base, site, readers=args.readers, pages_per_reader=args.pages_per_reader,
-                                seed=args.seed)
+                                seed=args.seed, returning=args.returning)
         app = None
         if args.app_readers:
             print(f"{args.app_readers} readers on the app ({args.app_servers} server(s) behind nginx)…", file=sys.stderr)

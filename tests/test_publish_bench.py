@@ -68,11 +68,13 @@ def test_twenty_readers_through_nginx_get_every_byte_of_the_page_and_its_assets(
         shutil.copytree(site, other)
         (other / PAGE).write_text((site / PAGE).read_text(encoding="utf-8") + "\n", encoding="utf-8")
         wrong = pb.read_site(base, other, readers=3, pages_per_reader=1, pages=[PAGE])
+        back = pb.read_site(base, site, readers=5, pages_per_reader=2, pages=[PAGE], returning=True)
     assert seen.errors == []
     # Each reader: the page twice, its assets once (kept as a browser keeps them).
     assert len(seen.requests) == 20 * (2 + len(assets))
     assert len(seen.pages) == 40
     assert seen.bytes == 20 * (2 * (site / PAGE).stat().st_size + sum((site / a).stat().st_size for a in assets))
+    assert back.errors == [] and len(back.requests) == 10 and back.bytes == 10 * (site / PAGE).stat().st_size
     assert len(wrong.errors) == 3 and all(e.startswith(f"{PAGE}: HTTP 200") for e in wrong.errors)
 
 
