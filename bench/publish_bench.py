@@ -16,8 +16,10 @@ app, and a page's first chart in Chromium from file://.
    every asset from an earlier visit, fetching pages only). Every answer must be 200 with exactly
    the bytes of the file on disk, else it is an error. Timed: each request, and each page with its assets.
    Beside it, M readers on the app: M live Streamlit sessions (bench/load.py's, over the websocket) open a
-   page from a random link at the same moment, through nginx in front of one app server (bench/servers.py);
-   the time is from the request to the page's script finished. The ratio is the app's over the site's page.
+   page from a random link at the same moment, through nginx in front of one app server (bench/servers.py),
+   after a warm-up of three sessions a server (not counted: a new server compiles its store on its first
+   page); the time is from the request to the page's script finished. The ratio is the app's over the site's
+   page.
 3. First chart: Chromium (Playwright, /usr/bin/chromium) opens the programme's home page from file:// in a
    fresh context each run; the time from navigation to the first `.main-svg` in the page; the median of --runs.
 
@@ -217,7 +219,8 @@ async def _reader(base: str, site: Path, plan: list[tuple[str, list[str]]], time
                 begun = time.perf_counter()
                 try:
                     status, size = await conn.get(prefix + path)
-                except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
+                except (TimeoutError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError,
+                        IndexError) as exc:
                     out.errors.append(f"{path}: {type(exc).__name__}: {exc}")
                     await conn.close()
                     continue
@@ -260,8 +263,11 @@ def read_app(data: Path, *, readers: int, app_servers: int = 1, seed: int = 1, t
     sessions), through nginx in front of `app_servers` servers on the store `data`; each page's time to its
     script finished."""
     out = Readers(readers)
+    vocab = load.vocabulary(data)
     with servers.start_cluster(app_servers, data) as cluster:
-        step = load.run_step(cluster.url, readers, 0.0, vocab=load.vocabulary(data), seed=seed, timeout=timeout,
+        # A warm-up first (not counted): a freshly started server compiles its store on its first page.
+        load.run_step(cluster.url, 3 * app_servers, 0.0, vocab=vocab, seed=seed + 7919, timeout=timeout, ramp=0.0)
+        step = load.run_step(cluster.url, readers, 0.0, vocab=vocab, seed=seed, timeout=timeout,
                              ramp=0.0, servers=cluster.server_urls)
     out.pages = [r.ms for s in step.results for r in s.reruns if r.ms is not None]
     out.requests = list(out.pages)
@@ -307,7 +313,8 @@ def table(builds: list[BuildRow], site: Readers | None, app: Readers | None, cha
               f"{b.svgs:,} |" for b in builds]
     if site is not None:
         lines += ["", "Readers", "",
-                  "| served | readers | what is timed | count | p50 ms | p95 ms | max ms | errors | MB read | seconds |",
+                  "| served | readers | what is timed | count | p50 ms | p95 ms | max ms | errors | MB read "
+                  "| seconds |",
                   "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
         rows = [("site (nginx)", site, "request", site.requests), ("site (nginx)", site, "page + assets", site.pages)]
         if app is not None:
@@ -371,7 +378,8 @@ def main(argv: list[str] | None = None) -> int:
                                 seed=args.seed, returning=args.returning)
         app = None
         if args.app_readers:
-            print(f"{args.app_readers} readers on the app ({args.app_servers} server(s) behind nginx)…", file=sys.stderr)
+            print(f"{args.app_readers} readers on the app ({args.app_servers} server(s) behind nginx)…",
+                  file=sys.stderr)
             app = read_app(args.data, readers=args.app_readers, app_servers=args.app_servers, seed=args.seed)
         charts = []
         if args.runs:
