@@ -102,3 +102,14 @@ def test_the_table_shows_each_part_and_the_ratio():
 def test_two_readers_on_the_app_open_their_pages_without_error():
     seen = pb.read_app(DATA, readers=2)
     assert seen.errors == [] and len(seen.pages) == 2 and all(ms > 0 for ms in seen.pages)
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--programme", "nope"], "--programme 'nope': the store"),
+    (["--readers", "0"], "--readers and --pages-per-reader: at least 1"),
+    (["--app-servers", "9"], "--app-servers: 1 to 8"),
+])
+def test_the_command_refuses_bad_options_before_building_anything(argv, says, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        pb.main(argv)
+    assert stopped.value.code == 2 and says in capsys.readouterr().err
