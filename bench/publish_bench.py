@@ -1,0 +1,396 @@
+"""The public static site's benchmark (issue 28): its build, its readers through nginx beside readers on the
+app, and a page's first chart in Chromium from file://.
+
+    python -m bench.publish_bench                        # 1,000 readers on the site, 50 on the app, 5 browser runs
+    python -m bench.publish_bench --quick                # tiny numbers: proves it works, measures nothing
+    python -m bench.publish_bench --readers 500 --app-readers 25 --runs 3 [--programme ID] [--data DIR]
+    python -m bench.publish_bench --returning            # readers whose browser already holds the assets
+
+1. Build: `python -m impact publish`'s own function (impact.publish.site.build) on one programme (default the
+   store's default programme), once with the SVGs and once without (--no-svg): seconds, pages, files, MB.
+2. Readers: the site (built without SVGs: the pages and assets are the same) is copied to `public/` under the
+   prefix of an nginx configured from deploy/nginx.conf.template (bench/servers.py), as the deployment serves
+   it. N readers connect at once, each over one HTTP/1.1 keep-alive socket (asyncio, raw requests, no client
+   library), and read --pages-per-reader random pages with what each page loads (its stylesheet, scripts and
+   images), an asset once per reader as a browser's cache holds it (--returning: readers whose browser holds
+   every asset from an earlier visit, fetching pages only). Every answer must be 200 with exactly
+   the bytes of the file on disk, else it is an error. Timed: each request, and each page with its assets.
+   Beside it, M readers on the app: M live Streamlit sessions (bench/load.py's, over the websocket) open a
+   page from a random link at the same moment, through nginx in front of one app server (bench/servers.py),
+   after a warm-up of three sessions a server (not counted: a new server compiles its store on its first
+   page); the time is from the request to the page's script finished. The ratio is the app's over the site's
+   page.
+3. First chart: Chromium (Playwright, /usr/bin/chromium) opens the programme's home page from file:// in a
+   fresh context each run; the time from navigation to the first `.main-svg` in the page; the median of --runs.
+
+This is a measurement, not a test: nothing here asserts a time. tests/test_publish_bench.py runs its parts
+at tiny scale and checks that every answer is right.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html.parser
+import http.server
+import posixpath
+import random
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import load, servers  # noqa: E402 (the project's root on the path first, for `python bench/...`)
+
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                "--disable-component-update"]
+
+
+# ---- 1. the build -------------------------------------------------------------------------------------------
+
+@dataclass
+class BuildRow:
+    svg: bool
+    seconds: float
+    pages: int
+    files: int
+    mb: float
+    svgs: int
+
+
+def build_site(out: Path, *, data: Path, programme: str, svg: bool) -> BuildRow:
+    """Publish `programme` of the store `data` into `out` (a new or empty folder) and measure it."""
+    from impact.publish import site
+
+    started = time.perf_counter()
+    built = site.build(out, data_dir=data, programmes=[programme], svg=svg)
+    seconds = time.perf_counter() - started
+    files = [p for p in built.out.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    return BuildRow(svg, seconds, built.pages, len(files), sum(p.stat().st_size for p in files) / 1e6, built.svgs)
+
+
+# ---- what a reader fetches -------------------------------------------------------------------------------------
+
+class _Loads(html.parser.HTMLParser):
+    """The addresses a page loads by itself: script src, stylesheet and icon href, img/iframe src."""
+
+    def __init__(self):
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("script", "img", "iframe") and attrs.get("src"):
+            self.found.append(attrs["src"])
+        elif tag == "link" and attrs.get("href") and set((attrs.get("rel") or "").split()) & {"stylesheet", "icon"}:
+            self.found.append(attrs["href"])
+
+
+def page_assets(site: Path, page: str) -> list[str]:
+    """The site's files (paths from its root) that the page `page` loads, in order, each once; addresses outside
+    the site (data:, http:, //) are left out."""
+    parser = _Loads()
+    parser.feed((site / page).read_text(encoding="utf-8"))
+    out: list[str] = []
+    for address in parser.found:
+        address = address.split("#")[0].split("?")[0]
+        if not address or ":" in address or address.startswith("/"):
+            continue
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(page), address))
+        if not path.startswith("../") and (site / path).is_file() and path not in out:
+            out.append(path)
+    return out
+
+
+def site_pages(site: Path) -> list[str]:
+    """Every HTML page of the site, paths from its root, sorted."""
+    return sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+
+
+# ---- 2. readers on the site through nginx ----------------------------------------------------------------------
+
+@contextmanager
+def serve_site(site: Path):
+    """nginx with the deploy config serving a copy of `site` at /public/; yields the site's base URL. Its upstream
+    (the app) is a stand-in answering "ok": nothing on /public/ reaches it."""
+    upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), servers.Answering)
+    thread = threading.Thread(target=upstream.serve_forever, daemon=True)
+    thread.start()
+    workdir = Path(tempfile.mkdtemp(prefix="impact-pubbench-"))
+    proxy = None
+    try:
+        proxy, url = servers.start_proxy([f"127.0.0.1:{upstream.server_address[1]}"], workdir)
+        public = workdir / "nginx" / "public"
+        shutil.copytree(site, public)
+        for folder in [public, *(p for p in public.rglob("*") if p.is_dir())]:
+            folder.chmod(0o755)  # nginx's workers run as another user when started as root
+        for file in public.rglob("*"):
+            if file.is_file():
+                file.chmod(0o644)
+        yield f"{url}/public/"
+    finally:
+        if proxy is not None:
+            servers.stop(proxy)
+        upstream.shutdown()
+        upstream.server_close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+class Connection:
+    """One HTTP/1.1 keep-alive connection, raw: GET a path, read the answer's status and body."""
+
+    def __init__(self, host: str, port: int, timeout: float):
+        self.host, self.port, self.timeout = host, port, timeout
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str) -> tuple[int, int]:
+        """(status, body length) of GET `path`; reconnects when the server closed the connection before."""
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port),
+                                                              self.timeout)
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nConnection: keep-alive\r\n"
+                          "Accept-Encoding: identity\r\n\r\n".encode("ascii"))
+        await self.writer.drain()
+        return await asyncio.wait_for(self._answer(), self.timeout)
+
+    async def _answer(self) -> tuple[int, int]:
+        head = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        status = int(head[0].split()[1])
+        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in head[1:] if line)}
+        size = 0
+        if "content-length" in headers:
+            size = int(headers["content-length"])
+            await self.reader.readexactly(size)
+        elif headers.get("transfer-encoding", "").lower() == "chunked":
+            while True:
+                chunk = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                await self.reader.readexactly(chunk + 2)
+                if chunk == 0:
+                    break
+                size += chunk
+        if headers.get("connection", "").lower() == "close":
+            await self.close()
+        return status, size
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            try:
+                await self.writer.wait_closed()
+            except OSError:
+                pass
+        self.reader = self.writer = None
+
+
+@dataclass
+class Readers:
+    """What N readers saw: each request's and each page's (with its assets) time in ms, and every error."""
+
+    readers: int
+    requests: list[float] = field(default_factory=list)
+    pages: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    bytes: int | None = 0  # None where not counted (the app's websocket messages)
+    seconds: float = 0.0
+
+
+async def _reader(base: str, site: Path, plan: list[tuple[str, list[str]]], timeout: float, out: Readers,
+                  returning: bool) -> None:
+    host, port = load.loopback_url(base)
+    prefix = base.split(f":{port}", 1)[1]
+    conn = Connection(host, port, timeout)
+    # The content-hashed assets a browser keeps (a year) after its first page; a returning reader holds them all.
+    cached: set[str] = {a for _, assets in plan for a in assets} if returning else set()
+    try:
+        for page, assets in plan:
+            started = time.perf_counter()
+            for path in [page, *(a for a in assets if a not in cached)]:
+                begun = time.perf_counter()
+                try:
+                    status, size = await conn.get(prefix + path)
+                except (TimeoutError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError,
+                        IndexError) as exc:
+                    out.errors.append(f"{path}: {type(exc).__name__}: {exc}")
+                    await conn.close()
+                    continue
+                out.requests.append((time.perf_counter() - begun) * 1000)
+                expected = (site / path).stat().st_size
+                if status != 200 or size != expected:
+                    out.errors.append(f"{path}: HTTP {status}, {size} bytes (the file has {expected})")
+                out.bytes += size
+                if path != page:
+                    cached.add(path)
+            out.pages.append((time.perf_counter() - started) * 1000)
+    finally:
+        await conn.close()
+
+
+def read_site(base: str, site: Path, *, readers: int, pages_per_reader: int = 3, pages: list[str] | None = None,
+              seed: int = 1, timeout: float = 60.0, returning: bool = False) -> Readers:
+    """`readers` readers at once on the site served at `base` (a loopback URL ending in /), each reading
+    `pages_per_reader` pages drawn at random from `pages` (default every page of `site`) with their assets
+    (with `returning`, none: the reader's browser holds them from an earlier visit)."""
+    chosen = pages or site_pages(site)
+    assets = {page: page_assets(site, page) for page in chosen}
+    rng = random.Random(seed)
+    plans = [[(p, assets[p]) for p in (rng.choice(chosen) for _ in range(pages_per_reader))] for _ in range(readers)]
+    out = Readers(readers)
+
+    async def everyone() -> None:
+        await asyncio.gather(*(_reader(base, site, plan, timeout, out, returning) for plan in plans))
+
+    started = time.perf_counter()
+    load.run_async(everyone())
+    out.seconds = time.perf_counter() - started
+    return out
+
+
+# ---- readers on the app ---------------------------------------------------------------------------------------
+
+def read_app(data: Path, *, readers: int, app_servers: int = 1, seed: int = 1, timeout: float = 120.0) -> Readers:
+    """`readers` people opening a page of the app from a random link at the same moment (bench/load.py's live
+    sessions), through nginx in front of `app_servers` servers on the store `data`; each page's time to its
+    script finished."""
+    out = Readers(readers)
+    vocab = load.vocabulary(data)
+    with servers.start_cluster(app_servers, data) as cluster:
+        # A warm-up first (not counted): a freshly started server compiles its store on its first page.
+        load.run_step(cluster.url, 3 * app_servers, 0.0, vocab=vocab, seed=seed + 7919, timeout=timeout, ramp=0.0)
+        step = load.run_step(cluster.url, readers, 0.0, vocab=vocab, seed=seed, timeout=timeout,
+                             ramp=0.0, servers=cluster.server_urls)
+    out.pages = [r.ms for s in step.results for r in s.reruns if r.ms is not None]
+    out.requests = list(out.pages)
+    out.errors = step.errors
+    out.bytes = None
+    out.seconds = step.seconds
+    return out
+
+
+# ---- 3. the first chart in Chromium ----------------------------------------------------------------------------
+
+def first_chart(page: Path, runs: int, timeout: float = 60.0) -> list[float]:
+    """Seconds from opening `page` (file://) in a fresh browser context to its first drawn chart, run by run."""
+    from playwright.sync_api import sync_playwright
+
+    times = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=BROWSER_ARGS)
+        try:
+            for _ in range(runs):
+                context = browser.new_context(viewport={"width": 1400, "height": 900})
+                tab = context.new_page()
+                started = time.perf_counter()
+                tab.goto(page.resolve().as_uri(), wait_until="commit")
+                tab.wait_for_selector(".main-svg", state="attached", timeout=timeout * 1000)
+                times.append(time.perf_counter() - started)
+                context.close()
+        finally:
+            browser.close()
+    return times
+
+
+# ---- the table -------------------------------------------------------------------------------------------------
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def table(builds: list[BuildRow], site: Readers | None, app: Readers | None, charts: list[float]) -> str:
+    """The benchmark's table, as Markdown (one section per part)."""
+    lines = ["Build", "", "| SVGs | seconds | pages | files | MB | SVG files |", "|---|---:|---:|---:|---:|---:|"]
+    lines += [f"| {'with' if b.svg else 'without'} | {b.seconds:.1f} | {b.pages:,} | {b.files:,} | {b.mb:.1f} | "
+              f"{b.svgs:,} |" for b in builds]
+    if site is not None:
+        lines += ["", "Readers", "",
+                  "| served | readers | what is timed | count | p50 ms | p95 ms | max ms | errors | MB read "
+                  "| seconds |",
+                  "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+        rows = [("site (nginx)", site, "request", site.requests), ("site (nginx)", site, "page + assets", site.pages)]
+        if app is not None:
+            rows.append(("app (nginx, live sessions)", app, "page opened", app.pages))
+        for served, r, what, times in rows:
+            lines.append(f"| {served} | {r.readers:,} | {what} | {len(times):,} | {_ms(load.percentile(times, 50))} | "
+                         f"{_ms(load.percentile(times, 95))} | {_ms(max(times, default=None))} | {len(r.errors):,} | "
+                         f"{'—' if r.bytes is None else f'{r.bytes / 1e6:.1f}'} | {r.seconds:.1f} |")
+        if app is not None and site.pages and app.pages:
+            ratios = [load.percentile(app.pages, q) / max(load.percentile(site.pages, q), 0.001) for q in (50, 95)]
+            lines += ["", f"The app's page over the site's page ({app.readers:,} readers on the app, {site.readers:,} "
+                          f"on the site): {ratios[0]:,.1f}× at p50, {ratios[1]:,.1f}× at p95"]
+    if charts:
+        lines += ["", "First chart (Chromium, file://)", "", "| runs | median s | min s | max s |",
+                  "|---:|---:|---:|---:|",
+                  f"| {len(charts)} | {statistics.median(charts):.2f} | {min(charts):.2f} | {max(charts):.2f} |"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=ROOT / "data", help="the data store (default data/)")
+    parser.add_argument("--programme", help="the programme published (default the store's default programme)")
+    parser.add_argument("--readers", type=int, default=1000, help="readers at once on the site (default 1000)")
+    parser.add_argument("--pages-per-reader", type=int, default=3, help="pages each reader reads (default 3)")
+    parser.add_argument("--returning", action="store_true",
+                        help="site readers whose browser already holds the hashed assets (pages only); default: an "
+                             "empty cache, every asset fetched once per reader")
+    parser.add_argument("--app-readers", type=int, default=50, help="readers at once on the app (default 50; 0 skips)")
+    parser.add_argument("--app-servers", type=int, default=1, help="app servers behind nginx (default 1)")
+    parser.add_argument("--runs", type=int, default=5, help="browser runs for the first chart (default 5; 0 skips)")
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny numbers (20 site readers, 2 app readers, 1 browser run): proves it works")
+    parser.add_argument("--seed", type=int, default=1, help="random seed (pages read, app links)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.readers, args.app_readers, args.runs, args.pages_per_reader = 20, 2, 1, 2
+    if args.readers < 1 or args.app_readers < 0 or args.runs < 0 or args.pages_per_reader < 1:
+        parser.error("--readers and --pages-per-reader: at least 1; --app-readers and --runs: 0 or more")
+    if not 1 <= args.app_servers <= 8:
+        parser.error("--app-servers: 1 to 8")
+    from impact.storage import store
+
+    programme = args.programme or store.default_programme(args.data)
+    if programme not in store.programmes(args.data):
+        parser.error(f"--programme {programme!r}: the store {args.data} holds {', '.join(store.programmes(args.data))}")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # a socket per reader, and nginx's (it inherits it)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 2 * args.readers + 1024)), hard))
+
+    with tempfile.TemporaryDirectory(prefix="impact-pubbench-site-") as scratch:
+        builds = []
+        for svg in (True, False):
+            print(f"building the site of {programme} {'with' if svg else 'without'} SVGs…", file=sys.stderr)
+            builds.append(build_site(Path(scratch) / ("svg" if svg else "plain"), data=args.data,
+                                     programme=programme, svg=svg))
+        site = Path(scratch) / "plain"
+        print(f"{args.readers} {'returning ' if args.returning else ''}readers on the site through nginx…",
+              file=sys.stderr)
+        with serve_site(site) as base:
+            readers = read_site(base, site, readers=args.readers, pages_per_reader=args.pages_per_reader,
+                                seed=args.seed, returning=args.returning)
+        app = None
+        if args.app_readers:
+            print(f"{args.app_readers} readers on the app ({args.app_servers} server(s) behind nginx)…",
+                  file=sys.stderr)
+            app = read_app(args.data, readers=args.app_readers, app_servers=args.app_servers, seed=args.seed)
+        charts = []
+        if args.runs:
+            print(f"first chart in Chromium, {args.runs} run(s)…", file=sys.stderr)
+            charts = first_chart(site / programme / "index.html", args.runs)
+        print(table(builds, readers, app, charts))
+        for what, r in (("site", readers), ("app", app)):
+            for error in (r.errors if r else [])[:5]:
+                print(f"{what} error: {error}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

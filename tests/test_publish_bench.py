@@ -1,0 +1,115 @@
+"""The public site's benchmark (bench/publish_bench.py) at tiny scale: every answer right, the table sane.
+Nothing here asserts a time: what is checked is what was fetched, counted and printed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from bench import publish_bench as pb
+from bench import servers
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+PAGE = "hps/index.html"
+
+needs_nginx = pytest.mark.skipif(not Path(servers.NGINX).exists(),
+                                 reason=f"nginx is not installed at {servers.NGINX} (apt-get install -y nginx)")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Path, pb.BuildRow]:
+    out = tmp_path_factory.mktemp("pubbench") / "site"
+    return out, pb.build_site(out, data=DATA, programme="hps", svg=False)
+
+
+def _walk(site: Path) -> list[Path]:
+    return [Path(folder) / name for folder, _, names in os.walk(site) for name in names if not name.startswith(".")]
+
+
+def _assets(site: Path, page: str) -> list[str]:
+    """What the page loads, read with lxml (independently of the bench's parser)."""
+    tree = lxml.html.parse(str(site / page))
+    found = tree.xpath("//script/@src | //link[@rel='stylesheet']/@href | //img/@src")
+    base = (site / page).parent
+    return sorted({(base / a).resolve().relative_to(site.resolve()).as_posix() for a in found
+                   if ":" not in a and (base / a).is_file()})
+
+
+def test_the_build_row_counts_the_pages_files_and_size_on_disk(built):
+    site, row = built
+    files = _walk(site)
+    assert row.svg is False and row.svgs == 0 and row.seconds > 0
+    assert row.pages == sum(f.suffix == ".html" for f in files) > 100
+    assert row.files == len(files)
+    assert row.mb == pytest.approx(sum(f.stat().st_size for f in files) / 1e6)
+
+
+def test_a_pages_assets_are_its_stylesheet_and_scripts_in_the_site(built):
+    site, _ = built
+    assets = pb.page_assets(site, PAGE)
+    assert sorted(assets) == _assets(site, PAGE)
+    assert any(a.startswith("assets/plotly.") for a in assets) and any(a.endswith(".css") for a in assets)
+    assert PAGE in pb.site_pages(site) and len(pb.site_pages(site)) == built[1].pages
+
+
+@needs_nginx
+def test_twenty_readers_through_nginx_get_every_byte_of_the_page_and_its_assets(built, tmp_path):
+    site, _ = built
+    assets = _assets(site, PAGE)
+    with pb.serve_site(site) as base:
+        seen = pb.read_site(base, site, readers=20, pages_per_reader=2, pages=[PAGE])
+        # A copy whose page differs from what nginx serves: every reader's page is then an error.
+        other = tmp_path / "other"
+        shutil.copytree(site, other)
+        (other / PAGE).write_text((site / PAGE).read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        wrong = pb.read_site(base, other, readers=3, pages_per_reader=1, pages=[PAGE])
+        back = pb.read_site(base, site, readers=5, pages_per_reader=2, pages=[PAGE], returning=True)
+    assert seen.errors == []
+    # Each reader: the page twice, its assets once (kept as a browser keeps them).
+    assert len(seen.requests) == 20 * (2 + len(assets))
+    assert len(seen.pages) == 40
+    assert seen.bytes == 20 * (2 * (site / PAGE).stat().st_size + sum((site / a).stat().st_size for a in assets))
+    assert back.errors == [] and len(back.requests) == 10 and back.bytes == 10 * (site / PAGE).stat().st_size
+    assert len(wrong.errors) == 3 and all(e.startswith(f"{PAGE}: HTTP 200") for e in wrong.errors)
+
+
+def test_the_first_chart_draws_in_chromium_from_file(built):
+    site, _ = built
+    times = pb.first_chart(site / PAGE, runs=1)
+    assert len(times) == 1 and 0 < times[0] < 60
+
+
+def test_the_table_shows_each_part_and_the_ratio():
+    builds = [pb.BuildRow(True, 27.4, 399, 707, 9.7, 72), pb.BuildRow(False, 9.2, 399, 635, 7.7, 0)]
+    site = pb.Readers(20, requests=[1.0, 2.0, 3.0, 4.0, 5.0], pages=[10.0, 20.0], bytes=3_000_000, seconds=0.5)
+    app = pb.Readers(2, requests=[1000.0, 3000.0], pages=[1000.0, 3000.0], errors=["x"], bytes=None, seconds=2.0)
+    text = pb.table(builds, site, app, [2.0, 1.0, 3.0])
+    assert "| with | 27.4 | 399 | 707 | 9.7 | 72 |" in text
+    assert "| without | 9.2 | 399 | 635 | 7.7 | 0 |" in text
+    assert "| site (nginx) | 20 | request | 5 | 3 | 5 | 5 | 0 | 3.0 | 0.5 |" in text
+    assert "| site (nginx) | 20 | page + assets | 2 | 15 | 20 | 20 | 0 | 3.0 | 0.5 |" in text
+    assert "| app (nginx, live sessions) | 2 | page opened | 2 | 2,000 | 2,900 | 3,000 | 1 | — | 2.0 |" in text
+    assert "133.3× at p50, 148.7× at p95" in text  # 2000/15 and 2900/19.5
+    assert "| 3 | 2.00 | 1.00 | 3.00 |" in text
+
+
+@needs_nginx
+def test_two_readers_on_the_app_open_their_pages_without_error():
+    seen = pb.read_app(DATA, readers=2)
+    assert seen.errors == [] and len(seen.pages) == 2 and all(ms > 0 for ms in seen.pages)
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--programme", "nope"], "--programme 'nope': the store"),
+    (["--readers", "0"], "--readers and --pages-per-reader: at least 1"),
+    (["--app-servers", "9"], "--app-servers: 1 to 8"),
+])
+def test_the_command_refuses_bad_options_before_building_anything(argv, says, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        pb.main(argv)
+    assert stopped.value.code == 2 and says in capsys.readouterr().err
