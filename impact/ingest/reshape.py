@@ -18,6 +18,7 @@ before anything is written. Removing rows needs `confirm_removals`; `dry_run` st
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -232,6 +233,7 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
     result = Tidy(part.table, where, pd.DataFrame(), {}, notices)
     running = np.zeros(len(numeric))
     rows_since: list[int] = []
+    periods: dict[str, object] = {}  # a period's text -> its quarter, read once per sheet
 
     def cell(i: int, position: int) -> str:
         row = sheet.cells[i]
@@ -276,7 +278,9 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
                 continue
             if name == "period":
                 try:
-                    day = calendar.parse_period(text, programme.fiscal_year_start, part.day_first)
+                    day = periods[text] if text in periods else \
+                        periods.setdefault(text, calendar.parse_period(text, programme.fiscal_year_start,
+                                                                       part.day_first))
                 except calendar.AmbiguousDate as error:
                     report.add(where, number, part.columns[position].header, text, "ambiguous-date",
                                f"{error}: say which in the recipe (day_first: true when the day comes first).")
@@ -450,6 +454,7 @@ def _append(out: dict[str, list], record: dict, row: int) -> None:
     out["_row"].append(row)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a sheet's numbers repeat: each text is read once
 def _count(text: str) -> int | None:
     """A cell's whole number (1,234 and 12.0 read; anything else None)."""
     value = mapping.number(text)
