@@ -9,7 +9,8 @@ training type, a column per gender — as CSV and as Excel, and times each step 
 mapped, checked, compared with the version in use) and the import itself (a new version, compiled for the app);
 beside it, pandas reading the same file and melting the gender columns into rows (what a person would write by
 hand, with no checks at all; an Excel file read by pandas' calamine engine and by its openpyxl one), and the ratio
-of reading, proposing and previewing to the fastest plain pandas read and melt. Prints one table. This is a measurement, not a test: nothing here asserts a time.
+of reading, proposing and previewing to the fastest plain pandas read and melt. Prints one table. This is a
+measurement, not a test: nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -138,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
                               ("preview (dry run)", preview_s), (f"import + compile ({status})", import_s),
                               ("mapping total", mapped), *pandas_steps):
             lines.append(f"{fmt:<6} {step:<32} {seconds:>8.2f}")
-        lines.append(f"{fmt:<6} {'read+propose+preview / pandas':<32} {(read_s + propose_s + preview_s) / plain:>7.0f}x")
+        ratio = (read_s + propose_s + preview_s) / plain
+        lines.append(f"{fmt:<6} {'read+propose+preview / pandas':<32} {ratio:>7.0f}x")
         if not preview.report.ok:
             lines.append(f"       preview refused: {preview.report.summary()}")
     print("\n".join(lines))

@@ -552,13 +552,35 @@ def test_a_workbook_reads_cell_for_cell_as_openpyxl_reads_it_errors_and_all(tmp_
             dst.writestr(item, data)
     want = _openpyxl_cells(path)
     assert want["Données"][3][3] == "#DIV/0!" and want["Données"][8][3] == "#VALUE!"  # the file is as meant
-    for size in (1 << 20, 4096, 64):
+    for size, dense in ((1 << 20, sheets.DENSE_CELLS), (4096, sheets.DENSE_CELLS), (64, sheets.DENSE_CELLS),
+                        (4096, 10)):  # the last: the sheet streamed by openpyxl, as a too large one is
         monkeypatch.setattr(sheets, "SCAN_BYTES", size)
+        monkeypatch.setattr(sheets, "DENSE_CELLS", dense)
         found = sheets.read(path)
         assert [s.name for s in found] == ["Données"]
         assert found[0].cells == want["Données"] and found[0].numbers == list(range(1, 10))
     report = sheets.Report()
     assert sheets.read(path, "saved.xlsx", report) and report.ok
+
+
+
+def test_a_stray_cell_far_to_the_right_is_streamed_not_read_as_a_huge_block(tmp_path, monkeypatch):
+    """A note in column ZZ widens the used range past what is read at once: the sheet is streamed by openpyxl
+    (its first SHEET_COLUMNS columns), never handed to calamine as rows x 702 cells."""
+    path = tmp_path / "stray.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["Projet", "Nurses (F)"])
+    book.active.append(["HPS-001", 4])
+    book.active["ZZ5"] = "note"
+    book.active["AB7"] = "kept"
+    book.save(path)
+    assert sheets.sheet_marks(path)["Sheet"][2] == (7, 702)  # the last row and column a cell names
+    import python_calamine
+
+    monkeypatch.setattr(python_calamine.CalamineSheet, "to_python", None, raising=False)  # never called
+    [found] = sheets.read(path)
+    want = [row[:sheets.SHEET_COLUMNS] for row in _openpyxl_cells(path)["Sheet"]]
+    assert found.cells == want and found.cells[6][27] == "kept" and found.numbers == list(range(1, 8))
 
 
 def test_a_workbook_whose_xml_declares_entities_is_refused(tmp_path, master):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from impact.ingest.validate import Report
 
 SHEET_COLUMNS = 256  # columns read from one sheet: a wide sheet has many, never this many
 SCAN_BYTES = 1 << 20  # the chunk a worksheet's XML is scanned in for its merged ranges
+DENSE_CELLS = 8_000_000  # a sheet's used range (rows x columns) read at once by calamine; beyond it (a stray cell in
+# column XFD), or wider than SHEET_COLUMNS, the sheet is streamed row by row by openpyxl instead (slower, bounded)
 SHEET_EXTENSIONS = ("csv", "xlsx", "json")
 DHIS2_FIELDS = ("dataElement", "period", "orgUnit", "categoryOptionCombo", "attributeOptionCombo", "value",
                 "storedBy", "created", "lastUpdated", "comment", "followup")  # a DHIS2 data value's fields, in order
@@ -174,18 +177,27 @@ def _read_xlsx(path: Path, shown: str, report: Report, limits: readers.Limits) -
                     meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
                 continue
             where = f"{shown}, sheet {meta.name}"
+            merged, errors, (height, width) = marks.get(meta.name, ([], {}, (0, 0)))
+            if height > limits.rows:
+                report.add(where, limits.rows + 1, "", "", "too-many-rows",
+                           f"The sheet has more than {limits.rows:,} rows, the most one import takes.")
+                return []
             try:
-                values = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+                if width > SHEET_COLUMNS or height * width > DENSE_CELLS:
+                    cells = _streamed(path, meta.name, min(width, SHEET_COLUMNS), where, report, limits)
+                    if cells is None:
+                        return []
+                else:
+                    values = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+                    cells = [_row_text(row[:SHEET_COLUMNS]) for row in values]
             except Exception as error:
                 report.add(where, None, "", "", "unreadable", f"The sheet cannot be read ({type(error).__name__}); "
                                                               "save the workbook from Excel as .xlsx.")
                 return []
-            if len(values) > limits.rows:
+            if len(cells) > limits.rows:
                 report.add(where, limits.rows + 1, "", "", "too-many-rows",
                            f"The sheet has more than {limits.rows:,} rows, the most one import takes.")
                 return []
-            merged, errors = marks.get(meta.name, ([], {}))
-            cells = [_row_text(row[:SHEET_COLUMNS]) for row in values]
             for (row, column), text in errors.items():  # calamine reads an error cell (#DIV/0!) as empty
                 if row <= len(cells) and column <= SHEET_COLUMNS:
                     line = cells[row - 1]
@@ -198,6 +210,28 @@ def _read_xlsx(path: Path, shown: str, report: Report, limits: readers.Limits) -
     if not out:
         report.add(shown, None, "", "", "empty-file", "No sheet of the workbook holds anything.")
     return out
+
+
+def _streamed(path: Path, name: str, width: int, where: str, report: Report,
+              limits: readers.Limits) -> list[list[str]] | None:
+    """One sheet's cells streamed row by row by openpyxl (read-only, the values Excel saved; XML through
+    defusedxml), its first `width` columns: for a sheet whose used range is too large to read at once."""
+    import openpyxl
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    try:
+        cells = []
+        for number, values in enumerate(book[name].iter_rows(values_only=True, max_col=max(width, 1)), start=1):
+            if number > limits.rows:
+                report.add(where, number, "", "", "too-many-rows",
+                           f"The sheet has more than {limits.rows:,} rows, the most one import takes.")
+                return None
+            cells.append(_row_text(values))
+        return cells
+    finally:
+        book.close()
 
 
 def _row_text(values: list) -> list[str]:
@@ -224,23 +258,26 @@ _MERGE = re.compile(rb"<(?:\w+:)?mergeCell\s[^>]*?ref=\"([A-Z]{1,3}[0-9]{1,7}:[A
 _ERROR = re.compile(rb"<(?:\w+:)?c\s(?=[^>]*?\bt=\"e\")[^>]*?\br=\"([A-Z]{1,3}[0-9]{1,7})\"[^>]*>"
                     rb"(?:(?!</(?:\w+:)?c>).){0,%d}?<(?:\w+:)?v>([^<]{1,64})</(?:\w+:)?v>" % (1 << 14), re.DOTALL)
 TAIL = (1 << 14) + 512
+_CELL = re.compile(rb"<(?:\w+:)?c\s[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
 
 
 def merged_ranges(path: Path) -> dict[str, list[tuple[int, int, int, int]]]:
     """Each worksheet's merged ranges (first row, first column, last row, last column), read from the workbook's
     XML (see `sheet_marks`)."""
-    return {name: merged for name, (merged, _errors) in sheet_marks(path).items()}
+    return {name: merged for name, (merged, _errors, _extent) in sheet_marks(path).items()}
 
 
-def sheet_marks(path: Path) -> dict[str, tuple[list[tuple[int, int, int, int]], dict[tuple[int, int], str]]]:
-    """Each worksheet's merged ranges (first row, first column, last row, last column) and error cells ((row,
-    column) -> '#DIV/0!'), read from the workbook's XML: the workbook's parts with defusedxml (no entities), each
-    sheet's XML scanned in chunks, so a large sheet is never held in memory."""
+def sheet_marks(path: Path) -> dict[str, tuple[list[tuple[int, int, int, int]], dict[tuple[int, int], str],
+                                               tuple[int, int]]]:
+    """Each worksheet's merged ranges (first row, first column, last row, last column), error cells ((row,
+    column) -> '#DIV/0!') and extent (the last row and column a cell names: what reading it at once costs), read
+    from the workbook's XML: the workbook's parts with defusedxml (no entities), each sheet's XML scanned in
+    chunks, so a large sheet is never held in memory."""
     import posixpath
     import zipfile
 
     from defusedxml import ElementTree
-    from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
+    from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple, range_boundaries
 
     out: dict[str, tuple[list, dict]] = {}
     with zipfile.ZipFile(path) as archive:
@@ -255,7 +292,7 @@ def sheet_marks(path: Path) -> dict[str, tuple[list[tuple[int, int, int, int]], 
             part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
             if part not in names:
                 continue
-            ranges, errors, buffer = [], {}, b""
+            ranges, errors, buffer, height, width = [], {}, b"", 0, ""
             with archive.open(part) as stream:  # scanned in chunks, not parsed
                 while True:
                     chunk = stream.read(SCAN_BYTES)
@@ -263,6 +300,13 @@ def sheet_marks(path: Path) -> dict[str, tuple[list[tuple[int, int, int, int]], 
                     # A <mergeCell> (or an error cell with its formula) is shorter than TAIL bytes: one starting
                     # before the limit is whole in the buffer.
                     limit = len(buffer) if not chunk else max(0, len(buffer) - TAIL)
+                    # ... and cut where a tag starts, so no cell reference straddles it
+                    limit = limit if not chunk else max(0, buffer.rfind(b"<", 0, limit))
+                    refs = _CELL.findall(buffer, 0, limit)
+                    if refs:
+                        height = max(height, max(int(digits) for _letters, digits in refs))
+                        width = max(width, max((letters for letters, _digits in refs), key=lambda c: (len(c), c)),
+                                    key=lambda c: (len(c), c))
                     for match in _MERGE.finditer(buffer, 0, len(buffer)):
                         if match.start() >= limit:
                             break
@@ -276,5 +320,6 @@ def sheet_marks(path: Path) -> dict[str, tuple[list[tuple[int, int, int, int]], 
                     buffer = buffer[limit:]
                     if not chunk:
                         break
-            out[sheet.get("name")] = ([(r[1], r[0], r[3], r[2]) for r in ranges], errors)
+            columns = column_index_from_string(width.decode("ascii")) if width else 0
+            out[sheet.get("name")] = ([(r[1], r[0], r[3], r[2]) for r in ranges], errors, (height, columns))
     return out
