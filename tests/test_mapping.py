@@ -561,7 +561,10 @@ def test_a_workbook_reads_cell_for_cell_as_openpyxl_reads_it_errors_and_all(tmp_
         assert found[0].cells == want["Données"] and found[0].numbers == list(range(1, 10))
     report = sheets.Report()
     assert sheets.read(path, "saved.xlsx", report) and report.ok
-
+    monkeypatch.setattr(sheets, "sheet_marks", lambda path: {})  # a sheet the scan does not find: streamed
+    [found] = sheets.read(path)
+    width = sheets.SHEET_COLUMNS
+    assert found.cells == [row + [""] * (width - len(row)) for row in want["Données"]]
 
 
 def test_a_stray_cell_far_to_the_right_is_streamed_not_read_as_a_huge_block(tmp_path, monkeypatch):

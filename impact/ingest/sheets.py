@@ -154,13 +154,13 @@ def _read_xlsx(path: Path, shown: str, report: Report, limits: readers.Limits) -
                                                             "Links > Break Link), then import it.")
     if macros or links:
         return []
-    import python_calamine
-
     if declared:
         report.add(shown, None, "", declared, "unsafe-file", "The workbook's XML declares entities (a DOCTYPE), "
                                                              "which Excel never writes; save it from Excel as .xlsx "
                                                              "and import that.")
         return []
+    import python_calamine
+
     try:
         # The cell values as Excel saved them (formulas never evaluated; one saved without a value reads empty),
         # read by calamine (Rust); the merged ranges and error cells, which it does not give, from the sheets' XML.
@@ -177,7 +177,8 @@ def _read_xlsx(path: Path, shown: str, report: Report, limits: readers.Limits) -
                     meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
                 continue
             where = f"{shown}, sheet {meta.name}"
-            merged, errors, (height, width) = marks.get(meta.name, ([], {}, (0, 0)))
+            # A sheet the scan did not find (its part named otherwise) is streamed: its extent is not known.
+            merged, errors, (height, width) = marks.get(meta.name, ([], {}, (0, SHEET_COLUMNS + 1)))
             if height > limits.rows:
                 report.add(where, limits.rows + 1, "", "", "too-many-rows",
                            f"The sheet has more than {limits.rows:,} rows, the most one import takes.")
@@ -199,7 +200,8 @@ def _read_xlsx(path: Path, shown: str, report: Report, limits: readers.Limits) -
                            f"The sheet has more than {limits.rows:,} rows, the most one import takes.")
                 return []
             for (row, column), text in errors.items():  # calamine reads an error cell (#DIV/0!) as empty
-                if row <= len(cells) and column <= SHEET_COLUMNS:
+                if row <= limits.rows and column <= SHEET_COLUMNS:
+                    cells.extend([] for _ in range(row - len(cells)))
                     line = cells[row - 1]
                     line.extend([""] * (column - len(line)))
                     line[column - 1] = text
