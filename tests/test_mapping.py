@@ -511,6 +511,97 @@ def test_formulas_are_read_as_their_saved_values_never_evaluated(tmp_path):
     assert found.cells[1] == ["HPS-001", "7", ""]  # the saved value; a formula saved without one reads empty
 
 
+
+def _openpyxl_cells(path: Path) -> dict[str, list[list[str]]]:
+    """Each visible worksheet's cells as openpyxl reads them (the values Excel saved), as text: the reference."""
+    from impact.ingest import readers
+
+    book = openpyxl.load_workbook(path, data_only=True)
+    return {ws.title: [[readers.cell_text(v).strip() for v in row] for row in ws.iter_rows(values_only=True)]
+            for ws in book.worksheets if ws.sheet_state == "visible"}
+
+
+def test_a_workbook_reads_cell_for_cell_as_openpyxl_reads_it_errors_and_all(tmp_path, monkeypatch):
+    """Values of every kind (dates, times, decimals, booleans, text with spaces, a formula saved with an error or
+    with no value), rows below a gap, a hidden sheet: the fast reader gives what openpyxl gives, row numbers too,
+    and an error cell (#DIV/0!, which the fast reader alone reads as empty) is reported, not dropped."""
+    written = tmp_path / "written.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Données"
+    sheet["B2"] = "Rapport trimestriel"
+    sheet.append(["Projet", "Trimestre", "Nurses (F)", "Nurses (M)", "Ratio", "Checked", "Updated"])
+    sheet.append(["HPS-001", dt.date(2018, 7, 1), 12, "=1/0", 0.25, True, dt.datetime(2018, 7, 2, 9, 30)])
+    sheet.append(["  HPS-002 ", "Q3 2018", 3.0, "#N/A", 1234567.5, False, dt.time(10, 30)])
+    sheet["A9"] = "HPS-003"
+    sheet["D9"] = "=SUM(" + "+".join(["1"] * 3000) + ")"  # a long formula: its error is found across chunks
+    hidden = book.create_sheet("Hidden")
+    hidden["A1"] = "not read"
+    hidden.sheet_state = "hidden"
+    book.save(written)
+    path = tmp_path / "saved.xlsx"  # as Excel saves them: the formulas with their errors (t="e")
+    with zipfile.ZipFile(written) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<c r="D4"><f>1/0</f><v></v></c>', b'<c r="D4" t="e"><f>1/0</f><v>#DIV/0!</v></c>')
+                data = data.replace(b'<c r="D4"><f>1/0</f><v/></c>', b'<c r="D4" t="e"><f>1/0</f><v>#DIV/0!</v></c>')
+                head, _, rest = data.partition(b'<c r="D9"><f>')
+                formula, _, tail = rest.partition(b"</f>")
+                data = head + b'<c r="D9" t="e"><f>' + formula + b"</f><v>#VALUE!</v></c>" + tail.partition(b"</c>")[2]
+            dst.writestr(item, data)
+    want = _openpyxl_cells(path)
+    assert want["Données"][3][3] == "#DIV/0!" and want["Données"][8][3] == "#VALUE!"  # the file is as meant
+    for size, dense in ((1 << 20, sheets.DENSE_CELLS), (4096, sheets.DENSE_CELLS), (64, sheets.DENSE_CELLS),
+                        (4096, 10)):  # the last: the sheet streamed by openpyxl, as a too large one is
+        monkeypatch.setattr(sheets, "SCAN_BYTES", size)
+        monkeypatch.setattr(sheets, "DENSE_CELLS", dense)
+        found = sheets.read(path)
+        assert [s.name for s in found] == ["Données"]
+        assert found[0].cells == want["Données"] and found[0].numbers == list(range(1, 10))
+    report = sheets.Report()
+    assert sheets.read(path, "saved.xlsx", report) and report.ok
+    monkeypatch.setattr(sheets, "sheet_marks", lambda path: {})  # a sheet the scan does not find: streamed
+    [found] = sheets.read(path)
+    width = sheets.SHEET_COLUMNS
+    assert found.cells == [row + [""] * (width - len(row)) for row in want["Données"]]
+
+
+def test_a_stray_cell_far_to_the_right_is_streamed_not_read_as_a_huge_block(tmp_path, monkeypatch):
+    """A note in column ZZ widens the used range past what is read at once: the sheet is streamed by openpyxl
+    (its first SHEET_COLUMNS columns), never handed to calamine as rows x 702 cells."""
+    path = tmp_path / "stray.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["Projet", "Nurses (F)"])
+    book.active.append(["HPS-001", 4])
+    book.active["ZZ5"] = "note"
+    book.active["AB7"] = "kept"
+    book.save(path)
+    assert sheets.sheet_marks(path)["Sheet"][2] == (7, 702)  # the last row and column a cell names
+    import python_calamine
+
+    monkeypatch.setattr(python_calamine.CalamineSheet, "to_python", None, raising=False)  # never called
+    [found] = sheets.read(path)
+    want = [row[:sheets.SHEET_COLUMNS] for row in _openpyxl_cells(path)["Sheet"]]
+    assert found.cells == want and found.cells[6][27] == "kept" and found.numbers == list(range(1, 8))
+
+
+def test_a_workbook_whose_xml_declares_entities_is_refused(tmp_path, master):
+    sheet, path = master
+    bad = tmp_path / "laughs.xlsx"
+    lol = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;">]>'
+           '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
+           '<si><t>&lol1;</t></si></sst>')
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item, lol.encode() if item.filename == "xl/sharedStrings.xml" else src.read(item))
+        if "xl/sharedStrings.xml" not in src.namelist():
+            dst.writestr("xl/sharedStrings.xml", lol)
+    report = sheets.Report()
+    assert sheets.read(bad, bad.name, report) == []
+    assert [(p.rule, p.file, p.value) for p in report.problems] == [("unsafe-file", bad.name, "xl/sharedStrings.xml")]
+
+
 # ---- the command line ---------------------------------------------------------------------------------------
 
 def test_the_command_line_proposes_previews_and_imports_in_its_exact_forms(master, data_store, tmp_path, capsys,

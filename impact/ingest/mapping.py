@@ -21,6 +21,7 @@ Nothing here writes: the result is a `recipe.Recipe` plus what the manager needs
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -80,6 +81,7 @@ def fold(text: str) -> str:
     return " ".join(text.split())
 
 
+@functools.lru_cache(maxsize=1 << 16)  # asked of every row's first cell: a sheet repeats its project ids
 def _is_total(text: str) -> bool:
     folded = fold(text)
     return folded in TOTAL_WORDS or any(folded.startswith(word + " ") for word in TOTAL_WORDS if word != "sum")
@@ -139,18 +141,19 @@ def header_names(sheet: sheet_files.Sheet, header_rows: list[int]) -> list[str]:
 
 def layout(sheet: sheet_files.Sheet, header_rows: list[int] | None = None) -> Layout:
     """Find the header (or take `header_rows`), the data rows, and the title, blank and total rows left out."""
-    filled = [sum(1 for c in row if c) for row in sheet.cells]
+    filled = [sum(1 for c in row if c) for row in sheet.cells[:30]]  # the header is looked for near the top
     notices = []
     if header_rows is None:
-        widest = max(filled[:30], default=0)
-        first = next((i for i, n in enumerate(filled) if n >= max(2, widest // 2)), 0)
+        widest = max(filled, default=0)
+        first = next((i for i, row in enumerate(sheet.cells) if sum(1 for c in row if c) >= max(2, widest // 2)),
+                     0)
         header_rows = [sheet.numbers[first]] if sheet.numbers else [1]
         merged_over = [m for m in sheet.merged if m[0] == header_rows[0] and m[3] > m[1] and m[2] == m[0]]
         if merged_over and first + 1 < len(sheet.cells):
             below = sheet.cells[first + 1]
             if sum(1 for c in below if c and number(c) is None) >= 2:  # sub-headings under a merged heading
                 header_rows.append(sheet.numbers[first + 1])
-        titles = [sheet.numbers[i] for i in range(first) if filled[i]]
+        titles = [sheet.numbers[i] for i in range(first) if any(sheet.cells[i])]
         if titles:
             notices.append(f"Row(s) {', '.join(map(str, titles))} above the header are titles; left out.")
     headers = header_names(sheet, header_rows)

@@ -18,6 +18,7 @@ before anything is written. Removing rows needs `confirm_removals`; `dry_run` st
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -211,7 +212,6 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
         return None
     where = _where(sheet)
     spec = schema.table(part.table, programme)
-    columns = {c.name for c in spec.columns}
     positions = {c.header: i for i, c in enumerate(part.columns)}
     keys = {c.column: positions[c.header] for c in part.columns if c.role in ("key", "dimension")}
     attributes = {c.column: positions[c.header] for c in part.columns if c.role == "attribute"}
@@ -226,12 +226,14 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
     submission = next((positions[c.header] for c in part.columns if c.role == "submission"), None)
     breakdowns = [c for c in spec.key if c not in recipes.KEYS]
     values_of: dict[tuple, dict[str, list]] = {}  # data values: key -> measure -> [(period text, number, row)]
-    out: dict[str, list] = {name: [] for name in (*columns, "_row")}
+    out: list[tuple[dict, int]] = []  # each tidy row (its columns) and the sheet row it came from
     pending: dict = {}
     notices = list(found.notices)
     result = Tidy(part.table, where, pd.DataFrame(), {}, notices)
     running = np.zeros(len(numeric))
     rows_since: list[int] = []
+    periods: dict[str, object] = {}  # a period's text -> its quarter, read once per sheet
+    resolved: dict[tuple[str, str], str] = {}  # (column, the sheet's text) -> the programme's value, once known
 
     def cell(i: int, position: int) -> str:
         row = sheet.cells[i]
@@ -276,7 +278,9 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
                 continue
             if name == "period":
                 try:
-                    day = calendar.parse_period(text, programme.fiscal_year_start, part.day_first)
+                    day = periods[text] if text in periods else \
+                        periods.setdefault(text, calendar.parse_period(text, programme.fiscal_year_start,
+                                                                       part.day_first))
                 except calendar.AmbiguousDate as error:
                     report.add(where, number, part.columns[position].header, text, "ambiguous-date",
                                f"{error}: say which in the recipe (day_first: true when the day comes first).")
@@ -294,12 +298,12 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
                     continue
                 placed[name] = day.isoformat()
             else:
-                value = _mapped(part, name, text, context, accept_proposed, pending)
+                value = resolved.get((name, text)) or _mapped(part, name, text, context, accept_proposed, pending)
                 if value is None:
                     pending[(name, text)]["rows"].append((number, part.columns[position].header))
                     missing = True
                     continue
-                placed[name] = value
+                placed[name] = resolved[(name, text)] = value
         if "iso3" not in keys and "project_id" in placed:
             placed["iso3"] = context.project_countries.get(placed["project_id"], "")
         for name, position in attributes.items():
@@ -346,7 +350,7 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
                             [column.measure]))
         for record, given in records:
             if submission is None:
-                _append(out, record, number)
+                out.append((record, number))
                 continue
             # Several submissions for one project, quarter and breakdown add up; one submission twice would not.
             uuid = cell(i, submission) or f"(row {number})"
@@ -372,10 +376,9 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
                  "submission" if submission is not None else "period")
     if not report.ok:
         return None
-    for name in columns:
-        if name not in out or len(out[name]) != len(out["_row"]):
-            out[name] = [""] * len(out["_row"])
-    result.frame = pd.DataFrame(out, columns=[*spec.column_names, "_row"])
+    frame = {name: [record.get(name, "") for record, _ in out] for name in spec.column_names}
+    frame["_row"] = [row for _, row in out]
+    result.frame = pd.DataFrame(frame, columns=[*spec.column_names, "_row"])
     return result
 
 
@@ -415,7 +418,7 @@ def _data_value(part: recipes.SheetRecipe, context: mapping.Context, accept_prop
     values_of.setdefault(key, {}).setdefault(measure, []).append((texts["period"], value, number))
 
 
-def _roll_up(values_of: dict, spec, out: dict[str, list], report: validate.Report, where: str, notices: list[str],
+def _roll_up(values_of: dict, spec, out: list[tuple[dict, int]], report: validate.Report, where: str, notices: list[str],
              header: str, over: str = "period") -> None:
     """The data values as rows: each key's values summed over the months of its quarter (`over` period) or over
     its submissions (`over` submission); the same measure twice for the same period or submission is refused
@@ -437,19 +440,13 @@ def _roll_up(values_of: dict, spec, out: dict[str, list], report: validate.Repor
             rolled += max(0, len(found) - 1)
             record[measure] = str(sum(v for _, v, _ in found))
             rows += [r for _, _, r in found]
-        _append(out, record, min(rows))
+        out.append((record, min(rows)))
     if rolled:
         notices.append(f"{rolled:,} value(s) of months added up into their quarters." if over == "period" else
                        f"{rolled:,} value(s) of several submissions added up (same project, quarter and breakdown).")
 
 
-def _append(out: dict[str, list], record: dict, row: int) -> None:
-    for name in out:
-        if name != "_row":
-            out[name].append(record.get(name, ""))
-    out["_row"].append(row)
-
-
+@functools.lru_cache(maxsize=1 << 16)  # a sheet's numbers repeat: each text is read once
 def _count(text: str) -> int | None:
     """A cell's whole number (1,234 and 12.0 read; anything else None)."""
     value = mapping.number(text)

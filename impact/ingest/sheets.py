@@ -5,8 +5,11 @@ The extract reader (`impact.ingest.readers`) takes the product's own tables; thi
 shape, so it reads every row (title rows, blank rows, total rows are the mapping's business) and refuses the same
 hostile files as the extract import: a file larger than the limits, a workbook that is a zip bomb
 (`readers.check_archive`), a macro-enabled workbook (`.xlsm`, or a `vbaProject.bin` inside), a workbook with
-external links, XML with entities (openpyxl reads through defusedxml), a CSV that is not UTF-8 text. Formulas are
-read as the values Excel saved with them (openpyxl's `data_only`), never evaluated.
+external links, XML declaring entities (a DOCTYPE, checked in every part before reading), a CSV that is not
+UTF-8 text. A workbook's cells are read by calamine (Rust: a 100,000-row sheet in seconds, where openpyxl took
+minutes): formulas as the values Excel saved with them, never evaluated (one saved without a value reads empty);
+the merged ranges and error cells (#DIV/0!), which calamine does not give, from one streamed scan of each sheet's
+XML (`sheet_marks`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from impact.ingest.validate import Report
 
 SHEET_COLUMNS = 256  # columns read from one sheet: a wide sheet has many, never this many
 SCAN_BYTES = 1 << 20  # the chunk a worksheet's XML is scanned in for its merged ranges
+DENSE_CELLS = 8_000_000  # a sheet's used range (rows x columns) read at once by calamine; beyond it (a stray cell in
+# column XFD), or wider than SHEET_COLUMNS, the sheet is streamed row by row by openpyxl instead (slower, bounded)
 SHEET_EXTENSIONS = ("csv", "xlsx", "json")
 DHIS2_FIELDS = ("dataElement", "period", "orgUnit", "categoryOptionCombo", "attributeOptionCombo", "value",
                 "storedBy", "created", "lastUpdated", "comment", "followup")  # a DHIS2 data value's fields, in order
@@ -132,6 +137,12 @@ def _read_xlsx(path: Path, shown: str, report: Report, limits: readers.Limits) -
         return []
     with archive:
         parts = [info.filename for info in archive.infolist()]
+        try:
+            declared = _declares_entities(archive)
+        except Exception as error:  # a damaged member (bad CRC, unknown compression)
+            report.add(shown, None, "", "", "unreadable", f"The file cannot be read as an Excel workbook "
+                                                          f"({type(error).__name__}); save it from Excel as .xlsx.")
+            return []
     macros = [p for p in parts if p.lower().endswith("vbaproject.bin")]
     links = [p for p in parts if p.lower().startswith("xl/externallinks/")]
     if macros:
@@ -143,36 +154,59 @@ def _read_xlsx(path: Path, shown: str, report: Report, limits: readers.Limits) -
                                                             "Links > Break Link), then import it.")
     if macros or links:
         return []
-    import openpyxl
+    if declared:
+        report.add(shown, None, "", declared, "unsafe-file", "The workbook's XML declares entities (a DOCTYPE), "
+                                                             "which Excel never writes; save it from Excel as .xlsx "
+                                                             "and import that.")
+        return []
+    import python_calamine
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            # Read-only (streamed: a large sheet is read in seconds) and data_only (the values Excel saved); the
-            # merged ranges, which a read-only sheet does not give, are read from the sheets' XML.
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
-            merges = merged_ranges(path)
-    except Exception as error:  # openpyxl and the XML parser raise many kinds for a damaged or hostile file
+        # The cell values as Excel saved them (formulas never evaluated; one saved without a value reads empty),
+        # read by calamine (Rust); the merged ranges and error cells, which it does not give, from the sheets' XML.
+        marks = sheet_marks(path)
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+    except Exception as error:  # the zip, XML and calamine readers raise many kinds for a damaged or hostile file
         report.add(shown, None, "", "", "unreadable", f"The file cannot be read as an Excel workbook "
                                                       f"({type(error).__name__}); save it from Excel as .xlsx.")
         return []
     out = []
     try:
-        for sheet in book.worksheets:
-            if sheet.sheet_state != "visible":
+        for meta in book.sheets_metadata:
+            if meta.visible != python_calamine.SheetVisibleEnum.Visible or \
+                    meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
                 continue
-            cells, numbers = [], []
-            width = min(sheet.max_column or SHEET_COLUMNS, SHEET_COLUMNS)
-            for number, values in enumerate(sheet.iter_rows(values_only=True, max_col=width), start=1):
-                if number > limits.rows:
-                    report.add(f"{shown}, sheet {sheet.title}", number, "", "", "too-many-rows",
-                               f"The sheet has more than {limits.rows:,} rows, the most one import takes.")
-                    return []
-                cells.append([readers.cell_text(v).strip() for v in values])
-                numbers.append(number)
-            merged = merges.get(sheet.title, [])
+            where = f"{shown}, sheet {meta.name}"
+            # A sheet the scan did not find (its part named otherwise) is streamed: its extent is not known.
+            merged, errors, (height, width) = marks.get(meta.name, ([], {}, (0, SHEET_COLUMNS + 1)))
+            if height > limits.rows:
+                report.add(where, limits.rows + 1, "", "", "too-many-rows",
+                           f"The sheet has more than {limits.rows:,} rows, the most one import takes.")
+                return []
+            try:
+                if width > SHEET_COLUMNS or height * width > DENSE_CELLS:
+                    cells = _streamed(path, meta.name, min(width, SHEET_COLUMNS), where, report, limits)
+                    if cells is None:
+                        return []
+                else:
+                    values = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+                    cells = [_row_text(row[:SHEET_COLUMNS]) for row in values]
+            except Exception as error:
+                report.add(where, None, "", "", "unreadable", f"The sheet cannot be read ({type(error).__name__}); "
+                                                              "save the workbook from Excel as .xlsx.")
+                return []
+            if len(cells) > limits.rows:
+                report.add(where, limits.rows + 1, "", "", "too-many-rows",
+                           f"The sheet has more than {limits.rows:,} rows, the most one import takes.")
+                return []
+            for (row, column), text in errors.items():  # calamine reads an error cell (#DIV/0!) as empty
+                if row <= limits.rows and column <= SHEET_COLUMNS:
+                    cells.extend([] for _ in range(row - len(cells)))
+                    line = cells[row - 1]
+                    line.extend([""] * (column - len(line)))
+                    line[column - 1] = text
             if any(any(c for c in row) for row in cells):
-                out.append(Sheet(shown, sheet.title, cells, numbers, merged))
+                out.append(Sheet(shown, meta.name, cells, list(range(1, len(cells) + 1)), merged))
     finally:
         book.close()
     if not out:
@@ -180,21 +214,74 @@ def _read_xlsx(path: Path, shown: str, report: Report, limits: readers.Limits) -
     return out
 
 
+def _streamed(path: Path, name: str, width: int, where: str, report: Report,
+              limits: readers.Limits) -> list[list[str]] | None:
+    """One sheet's cells streamed row by row by openpyxl (read-only, the values Excel saved; XML through
+    defusedxml), its first `width` columns: for a sheet whose used range is too large to read at once."""
+    import openpyxl
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    try:
+        cells = []
+        for number, values in enumerate(book[name].iter_rows(values_only=True, max_col=max(width, 1)), start=1):
+            if number > limits.rows:
+                report.add(where, number, "", "", "too-many-rows",
+                           f"The sheet has more than {limits.rows:,} rows, the most one import takes.")
+                return None
+            cells.append(_row_text(values))
+        return cells
+    finally:
+        book.close()
+
+
+def _row_text(values: list) -> list[str]:
+    """One row's cells as text (as wide as the sheet's used range)."""
+    return [v.strip() if isinstance(v, str) else readers.cell_text(v).strip() for v in values]
+
+
+def _declares_entities(archive) -> str:
+    """The first XML part of the workbook that declares a DOCTYPE or entities (what defusedxml refuses), or ""."""
+    for info in archive.infolist():
+        if info.filename.lower().endswith((".xml", ".rels", ".vml")):
+            with archive.open(info) as stream:
+                head = stream.read(1 << 16)
+            if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                return info.filename
+    return ""
+
+
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELATION = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _MERGE = re.compile(rb"<(?:\w+:)?mergeCell\s[^>]*?ref=\"([A-Z]{1,3}[0-9]{1,7}:[A-Z]{1,3}[0-9]{1,7})\"")
+# An error cell (t="e": #DIV/0!, #N/A...), its reference and the error it holds; a formula before the value may be
+# long, so the tail kept between chunks (TAIL) covers the longest formula Excel writes.
+_ERROR = re.compile(rb"<(?:\w+:)?c\s(?=[^>]*?\bt=\"e\")[^>]*?\br=\"([A-Z]{1,3}[0-9]{1,7})\"[^>]*>"
+                    rb"(?:(?!</(?:\w+:)?c>).){0,%d}?<(?:\w+:)?v>([^<]{1,64})</(?:\w+:)?v>" % (1 << 14), re.DOTALL)
+TAIL = (1 << 14) + 512
+_CELL = re.compile(rb"<(?:\w+:)?c\s[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
 
 
 def merged_ranges(path: Path) -> dict[str, list[tuple[int, int, int, int]]]:
     """Each worksheet's merged ranges (first row, first column, last row, last column), read from the workbook's
-    XML with defusedxml (no entities), streaming each sheet's XML so a large sheet is never held in memory."""
+    XML (see `sheet_marks`)."""
+    return {name: merged for name, (merged, _errors, _extent) in sheet_marks(path).items()}
+
+
+def sheet_marks(path: Path) -> dict[str, tuple[list[tuple[int, int, int, int]], dict[tuple[int, int], str],
+                                               tuple[int, int]]]:
+    """Each worksheet's merged ranges (first row, first column, last row, last column), error cells ((row,
+    column) -> '#DIV/0!') and extent (the last row and column a cell names: what reading it at once costs), read
+    from the workbook's XML: the workbook's parts with defusedxml (no entities), each sheet's XML scanned in
+    chunks, so a large sheet is never held in memory."""
     import posixpath
     import zipfile
 
     from defusedxml import ElementTree
-    from openpyxl.utils.cell import range_boundaries
+    from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple, range_boundaries
 
-    out: dict[str, list[tuple[int, int, int, int]]] = {}
+    out: dict[str, tuple[list, dict]] = {}
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
         if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
@@ -207,21 +294,34 @@ def merged_ranges(path: Path) -> dict[str, list[tuple[int, int, int, int]]]:
             part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
             if part not in names:
                 continue
-            ranges, buffer = [], b""
-            with archive.open(part) as stream:  # scanned in chunks, not parsed: openpyxl parses (and defuses) it
+            ranges, errors, buffer, height, width = [], {}, b"", 0, ""
+            with archive.open(part) as stream:  # scanned in chunks, not parsed
                 while True:
                     chunk = stream.read(SCAN_BYTES)
                     buffer += chunk
-                    # A <mergeCell> is shorter than 256 bytes: one starting before the limit is whole in the buffer.
-                    limit = len(buffer) if not chunk else max(0, len(buffer) - 256)
-                    consumed = 0
-                    for match in _MERGE.finditer(buffer):
+                    # A <mergeCell> (or an error cell with its formula) is shorter than TAIL bytes: one starting
+                    # before the limit is whole in the buffer.
+                    limit = len(buffer) if not chunk else max(0, len(buffer) - TAIL)
+                    # ... and cut where a tag starts, so no cell reference straddles it
+                    limit = limit if not chunk else max(0, buffer.rfind(b"<", 0, limit))
+                    refs = _CELL.findall(buffer, 0, limit)
+                    if refs:
+                        height = max(height, max(int(digits) for _letters, digits in refs))
+                        width = max(width, max((letters for letters, _digits in refs), key=lambda c: (len(c), c)),
+                                    key=lambda c: (len(c), c))
+                    for match in _MERGE.finditer(buffer, 0, len(buffer)):
                         if match.start() >= limit:
                             break
                         ranges.append(range_boundaries(match.group(1).decode("ascii")))
-                        consumed = match.end()
-                    buffer = buffer[max(consumed, limit):]
+                    if b'"e"' in buffer:
+                        for match in _ERROR.finditer(buffer):
+                            if match.start() >= limit:
+                                break
+                            at = coordinate_to_tuple(match.group(1).decode("ascii"))
+                            errors[at] = match.group(2).decode("utf-8", "replace").strip()
+                    buffer = buffer[limit:]
                     if not chunk:
                         break
-            out[sheet.get("name")] = [(r[1], r[0], r[3], r[2]) for r in ranges]
+            columns = column_index_from_string(width.decode("ascii")) if width else 0
+            out[sheet.get("name")] = ([(r[1], r[0], r[3], r[2]) for r in ranges], errors, (height, columns))
     return out
