@@ -1,5 +1,6 @@
 """Data: the data dictionary, the versions of the data, a look at the tables, import (of extracts, of spreadsheets
-in their own shape through a recipe, of IATI files and of quarterly returns) and the trail for administrators."""
+in their own shape through a recipe, of IATI files and of quarterly returns), publishing the public site and the
+trail for administrators."""
 
 import tempfile
 from pathlib import Path
