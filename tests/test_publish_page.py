@@ -21,6 +21,7 @@ from impact.publish import preview
 from impact.storage import audit, store
 from tests.conftest import ROOT
 from tests.data_helpers import read_rows, write_rows
+from tests.s3_helpers import s3_server  # noqa: F401 (fixture)
 
 PASSWORD = "publish the public site"
 
@@ -155,3 +156,65 @@ def test_without_an_administrator_there_is_nothing_to_publish(admin_store, tmp_p
     assert not at.get("download_button") or not any(b.proto.label.startswith("Download the site")
                                                    for b in at.get("download_button"))
     assert any("published by an administrator" in m.value for m in at.markdown)
+
+
+@pytest.fixture
+def bucket(s3_server, monkeypatch):  # noqa: F811 (the fixture imported at the top)
+    for key, value in s3_server.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    return s3_server
+
+
+def test_publishing_to_a_bucket_leaves_it_equal_to_the_previewed_site(admin_store, bucket):
+    from impact.storage import remote
+
+    url = bucket.url()
+    at = _app({"publish": {"to": url}})
+    _click(at, "Build a preview")
+    built = at.session_state[publish_view.PREVIEW].folder
+    _click(at, "Publish")
+    assert any("Published the site" in s.value and "to s3" in s.value.replace("\\", "") for s in at.success), \
+        [e.value for e in at.error]
+    where = remote.parse(url)
+    uploaded = {rel: remote.client().get_object(Bucket=where.bucket, Key=where.key(rel))["Body"].read()
+                for rel in remote.listing(where)}
+    assert uploaded == {rel: (built / rel).read_bytes() for rel in preview.contents(built).files}
+
+
+def _site(folder: Path, pages: dict[str, str]) -> Path:
+    for name, text in pages.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    (folder / ".impact-site").write_text("marker\n", encoding="utf-8")
+    return folder
+
+
+def test_the_differences_name_pages_added_changed_and_removed(tmp_path):
+    new = _site(tmp_path / "new", {"index.html": "a", "p/one.html": "1", "p/two.html": "2*", "p/one.csv": "x"})
+    old = _site(tmp_path / "old", {"index.html": "a", "p/two.html": "2", "p/gone.html": "g", "p/one.csv": "y"})
+    found = preview.differences(new, old)
+    assert (found.added, found.changed, found.removed, found.unchanged) == (["p/one.html"], ["p/two.html"],
+                                                                            ["p/gone.html"], 1)
+    assert preview.differences(new, tmp_path / "nothing") is None
+    held = preview.contents(new)
+    assert held.files == ["index.html", "p/one.csv", "p/one.html", "p/two.html"]
+    assert held.pages == ["index.html", "p/one.html", "p/two.html"] and held.bytes == 5
+
+
+def test_installing_replaces_a_site_whole_and_refuses_any_other_folder(tmp_path):
+    from impact.publish import site
+
+    new = _site(tmp_path / "new", {"index.html": "new"})
+    out = _site(tmp_path / "out", {"index.html": "old", "old.html": "gone"})
+    site.install(new, out)
+    assert _files(out) == [".impact-site", "index.html"] and (out / "index.html").read_text() == "new"
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "keep.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(ValueError, match="not a site written by this command"):
+        site.install(new, other)
+    assert _files(other) == ["keep.txt"] and not (tmp_path / ".other.publishing").exists()
+    with pytest.raises(ValueError, match="holds no site"):
+        site.install(other, tmp_path / "elsewhere")
+    assert not (tmp_path / "elsewhere").exists()
