@@ -173,6 +173,8 @@ def test_publishing_to_a_bucket_leaves_it_equal_to_the_previewed_site(admin_stor
     at = _app({"publish": {"to": url}})
     _click(at, "Build a preview")
     built = at.session_state[publish_view.PREVIEW].folder
+    pages = preview.contents(built).pages
+    assert any(f"{len(pages)} pages added, 0 removed, 0 kept" in m.value for m in at.markdown)
     _click(at, "Publish")
     assert any("Published the site" in s.value and "to s3" in s.value.replace("\\", "") for s in at.success), \
         [e.value for e in at.error]
@@ -180,6 +182,9 @@ def test_publishing_to_a_bucket_leaves_it_equal_to_the_previewed_site(admin_stor
     uploaded = {rel: remote.client().get_object(Bucket=where.bucket, Key=where.key(rel))["Body"].read()
                 for rel in remote.listing(where)}
     assert uploaded == {rel: (built / rel).read_bytes() for rel in preview.contents(built).files}
+    remote.write_bytes(where, "old/page.html", b"<p>a page the new site does not hold</p>")
+    _click(at, "Build a preview")
+    assert any(f"0 pages added, 1 removed, {len(pages)} kept" in m.value for m in at.markdown)
 
 
 def _site(folder: Path, pages: dict[str, str]) -> Path:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from botocore.exceptions import BotoCoreError, ClientError
 
 from impact.app import auth, session
 from impact.app.text import plain
@@ -172,7 +173,7 @@ def public_site() -> None:
         if st.button("Publish", type="primary", key="publish_site"):
             try:
                 st.session_state[_OUTCOME] = (True, publish(shown, chosen))
-            except (ValueError, OSError, store.StoreError, remote.RemoteError) as error:
+            except (ValueError, OSError, store.StoreError, remote.RemoteError, BotoCoreError, ClientError) as error:
                 st.session_state[_OUTCOME] = (False, str(error))
     outcome = st.session_state.get(_OUTCOME)
     if outcome:
@@ -180,6 +181,14 @@ def public_site() -> None:
     st.download_button("Download the site (.zip)", data=lambda: preview.zipped(shown.folder, "impact-site"),
                        file_name=f"impact-site-{dt.date.today().isoformat()}.zip", mime="application/zip",
                        key="publish_zip", icon=":material/download:")
+
+
+def _changes(changes: preview.Differences, key: str) -> None:
+    rows = ([{"page": p, "change": "added"} for p in changes.added]
+            + [{"page": p, "change": "changed"} for p in changes.changed]
+            + [{"page": p, "change": "removed"} for p in changes.removed])
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key=key)
 
 
 def _describe(shown: Preview, chosen: Settings) -> None:
@@ -202,11 +211,17 @@ def _describe(shown: Preview, chosen: Settings) -> None:
             st.markdown(plain(f"Against the site published now in {chosen.out}: {len(changes.added)} pages added, "
                               f"{len(changes.changed)} changed, {len(changes.removed)} removed, "
                               f"{changes.unchanged} unchanged."))
-            rows = ([{"page": p, "change": "added"} for p in changes.added]
-                    + [{"page": p, "change": "changed"} for p in changes.changed]
-                    + [{"page": p, "change": "removed"} for p in changes.removed])
-            if rows:
-                st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="publish_changes")
+            _changes(changes, "publish_changes")
+    if chosen.to:
+        try:
+            changes = preview.bucket_differences(shown.folder, chosen.to)
+        except (remote.RemoteError, OSError, BotoCoreError, ClientError) as error:
+            st.warning(plain(f"The bucket {chosen.to} could not be listed to compare ({error})."))
+        else:
+            st.markdown(plain(f"Against the pages in {chosen.to} now: {len(changes.added)} pages added, "
+                              f"{len(changes.removed)} removed, {changes.unchanged} kept (replaced by the new "
+                              "version of each)."))
+            _changes(changes, "publish_bucket_changes")
     with st.expander(f"The {len(held.pages):,} pages"):
         st.dataframe(pd.DataFrame({"page": held.pages}), hide_index=True, width="stretch", key="publish_pages")
     home = f"{site.safe_name(session.programme_id())}/index.html"

@@ -54,6 +54,17 @@ def differences(new: str | Path, published: str | Path) -> Differences | None:
                        removed=sorted(theirs.keys() - ours.keys()), unchanged=len(both) - len(changed))
 
 
+def bucket_differences(new: str | Path, url: str) -> Differences:
+    """The pages of the site in `new` against the objects under `s3://bucket/prefix`: added and removed by name (a
+    bucket's objects are not read, so `changed` is empty and `unchanged` counts the pages both hold)."""
+    from impact.storage import remote
+
+    ours = {k for k in _files(Path(new)) if k.endswith(".html")}
+    theirs = {k for k in remote.listing(remote.parse(url)) if k.endswith(".html")}
+    return Differences(added=sorted(ours - theirs), changed=[], removed=sorted(theirs - ours),
+                       unchanged=len(ours & theirs))
+
+
 def zipped(folder: str | Path, name: str = "site") -> bytes:
     """The site in `folder` as a .zip whose files sit under `name/` (unpack it and open name/index.html)."""
     buffer = io.BytesIO()
