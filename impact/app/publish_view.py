@@ -153,7 +153,7 @@ def public_site() -> None:
         st.error(plain(str(error)))
         return
     if chosen.out or chosen.to:
-        places = " and ".join(f"`{plain(p)}`" for p in (chosen.out, chosen.to) if p)
+        places = " and ".join(plain(p) for p in (chosen.out, chosen.to) if p)
         st.markdown(f"This server publishes the public site to {places} (set in its secrets, `[publish]`). "
                     "Build a preview first: publishing puts exactly the previewed site there.")
     else:
