@@ -182,6 +182,8 @@ def test_publishing_to_a_bucket_leaves_it_equal_to_the_previewed_site(admin_stor
     uploaded = {rel: remote.client().get_object(Bucket=where.bucket, Key=where.key(rel))["Body"].read()
                 for rel in remote.listing(where)}
     assert uploaded == {rel: (built / rel).read_bytes() for rel in preview.contents(built).files}
+    trail = audit.entries(store.open_store(admin_store, None).root)
+    assert [e["what"] for e in trail if e["action"] == audit.PUBLISHED] == [url]
     remote.write_bytes(where, "old/page.html", b"<p>a page the new site does not hold</p>")
     _click(at, "Build a preview")
     assert any(f"0 pages added, 1 removed, {len(pages)} kept" in m.value for m in at.markdown)

@@ -131,17 +131,23 @@ def publish(shown: Preview, chosen: Settings) -> str:
     done = []
     if chosen.out:
         where = site.install(shown.folder, chosen.out)
+        _record(shown, str(where))
         done.append(f"{len(shown.contents.files):,} files to the folder {where}")
     if chosen.to:
         sent = upload.upload(shown.folder, chosen.to)
+        _record(shown, sent.url)
         done.append(f"{sent.written:,} files to {sent.url} ({sent.removed} objects the new site does not hold "
                     f"removed, {sent.kept_assets} old assets kept)")
-    for pid, version in shown.versions.items():
-        audit.record(store.open_store(None, pid).root, audit.PUBLISHED, auth.admin_name(),
-                     " and ".join(filter(None, (chosen.out, chosen.to))), version=version,
-                     programmes=list(shown.versions), pages=shown.built.pages, files=len(shown.contents.files))
     return (f"Published the site of {', '.join(shown.versions)} ({shown.built.pages:,} pages): "
             + "; ".join(done) + ".")
+
+
+def _record(shown: Preview, where: str) -> None:
+    """One entry in each published programme's trail, as soon as a place holds the site (a folder written before
+    an upload fails is recorded)."""
+    for pid, version in shown.versions.items():
+        audit.record(store.open_store(None, pid).root, audit.PUBLISHED, auth.admin_name(), where, version=version,
+                     programmes=list(shown.versions), pages=shown.built.pages, files=len(shown.contents.files))
 
 
 def public_site() -> None:
