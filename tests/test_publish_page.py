@@ -225,3 +225,18 @@ def test_installing_replaces_a_site_whole_and_refuses_any_other_folder(tmp_path)
     with pytest.raises(ValueError, match="holds no site"):
         site.install(other, tmp_path / "elsewhere")
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_previews_left_by_sessions_gone_are_swept_after_a_day(tmp_path):
+    import os
+    import time
+
+    old, new = tmp_path / f"{publish_view.PREFIX}old", tmp_path / f"{publish_view.PREFIX}new"
+    for folder in (old, new):
+        (folder / "site").mkdir(parents=True)
+    (tmp_path / "other").mkdir()
+    day_ago = time.time() - 25 * 3600
+    os.utime(old, (day_ago, day_ago))
+    os.utime(tmp_path / "other", (day_ago, day_ago))
+    assert publish_view.sweep(24, tmp_path) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["other", new.name])

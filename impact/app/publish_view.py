@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from impact.publish import preview, site, upload
 from impact.storage import audit, remote, store
 
 PREVIEW = "publish_preview_site"  # session state: this session's Preview (its folder, what it holds)
+PREFIX = "impact-site-preview-"  # a preview's temporary folder
 _OUTCOME = "_publish_outcome"  # session state: (ok, message) of the last publish
 HOW_TO_CONFIGURE = """No place to publish is configured on this server. An operator adds it to the server's
 `.streamlit/secrets.toml`:
@@ -98,7 +100,8 @@ def build_preview(chosen: Settings) -> Preview:
     """Build the site into a new temporary folder (the previous preview's folder removed)."""
     auth.require_admin()
     _forget()
-    folder = Path(tempfile.mkdtemp(prefix="impact-site-preview-"))
+    sweep()
+    folder = Path(tempfile.mkdtemp(prefix=PREFIX))
     try:
         built = site.build(folder / "site", programmes=chosen.programmes or None, base_url=chosen.base_url,
                            svg=chosen.svg)
@@ -108,6 +111,17 @@ def build_preview(chosen: Settings) -> Preview:
     return Preview(folder=built.out, built=built, contents=preview.contents(built.out),
                    versions={f["programme"]: f["version"] for f in built.facts},
                    when=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+
+
+def sweep(hours: float = 24, folder: str | Path | None = None) -> int:
+    """Remove the previews older than `hours` in the temporary folder (of sessions gone since); how many."""
+    cutoff = time.time() - hours * 3600
+    gone = 0
+    for old in Path(folder or tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        if old.is_dir() and old.stat().st_mtime < cutoff:
+            shutil.rmtree(old, ignore_errors=True)
+            gone += 1
+    return gone
 
 
 def _forget() -> None:
