@@ -1,12 +1,13 @@
 """Data: the data dictionary, the versions of the data, a look at the tables, import (of extracts, of spreadsheets
-in their own shape through a recipe, of IATI files and of quarterly returns) and the trail for administrators."""
+in their own shape through a recipe, of IATI files and of quarterly returns), publishing the public site and the
+trail for administrators."""
 
 import tempfile
 from pathlib import Path
 
 import streamlit as st
 
-from impact.app import audit_view, auth, iati_view, mapping_view, navigation, returns_view, session
+from impact.app import audit_view, auth, iati_view, mapping_view, navigation, publish_view, returns_view, session
 from impact.app.text import plain
 from impact.ingest import extract_io, validate
 from impact.model import dictionary, schema
@@ -22,8 +23,9 @@ held = session.programme_store()
 versions = held.versions()
 linked = st.query_params.get("version")  # a project's page links the versions that changed its figures
 linked = linked if linked in {v.version for v in versions} else None
-dictionary_tab, versions_tab, browse_tab, import_tab, returns_tab, reporting_tab, trail_tab = st.tabs(
-    ["Data dictionary", "Versions", "Browse the data", "Import", "Quarterly returns", "Reporting", "Trail"],
+dictionary_tab, versions_tab, browse_tab, import_tab, returns_tab, reporting_tab, site_tab, trail_tab = st.tabs(
+    ["Data dictionary", "Versions", "Browse the data", "Import", "Quarterly returns", "Reporting", "Public site",
+     "Trail"],
     key="data_tabs",
     default="Versions" if linked else None, on_change="rerun",  # Reporting is built when opened (every project)
 )
@@ -207,6 +209,13 @@ with returns_tab:
 if reporting_tab.open:
     with reporting_tab:
         returns_view.reporting_view()
+
+with site_tab:
+    if auth.is_admin():
+        publish_view.public_site()
+    else:
+        st.markdown("The public site — the approved figures as static pages anyone can read, link and embed — is "
+                    "published by an administrator (sign in under Import), or with `python -m impact publish`.")
 
 with trail_tab:
     if auth.is_admin():

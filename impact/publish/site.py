@@ -72,6 +72,8 @@ class Built:
     bytes: int = 0
     seconds: float = 0.0
     suppressed: int = 0
+    # Per programme: id, name, the data version published, its licence and small-cell threshold (the definition's).
+    facts: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -135,13 +137,39 @@ def build(out: str | Path, *, data_dir: str | Path | None = None, programmes: li
         raise
     (target / MARKER).write_text("A site written by python -m impact publish; publishing again replaces it.\n",
                                  encoding="utf-8")
-    if final.exists():
-        shutil.rmtree(final)
-    target.rename(final)
+    _swap(target, final)
     built.out = final
     built.programmes = chosen
     built.seconds = time.perf_counter() - started
+    built.facts = [{"programme": d.programme.id, "name": d.programme.name, "version": d.version,
+                    "licence": d.programme.publish.licence or "", "suppress_below": d.programme.publish.suppress_below}
+                   for d in databases]
     return built
+
+
+def install(built: str | Path, out: str | Path) -> Path:
+    """Copy the site built in the folder `built` into `out`, replacing a site written there before whole once the
+    copy is complete (ValueError, as `build`, for a file or a folder holding anything else)."""
+    source = Path(built).resolve()
+    if not (source / MARKER).is_file():
+        raise ValueError(f"{str(source)!r} holds no site written by python -m impact publish")
+    final = _checked_out(Path(out).resolve())
+    target = final.with_name(f".{final.name}.publishing")
+    shutil.rmtree(target, ignore_errors=True)
+    try:
+        shutil.copytree(source, target)
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    _swap(target, final)
+    return final
+
+
+def _swap(target: Path, final: Path) -> None:
+    """The complete site in `target` takes the place of `final` (the site there before, if any)."""
+    if final.exists():
+        shutil.rmtree(final)
+    target.rename(final)
 
 
 def _build(target: Path, databases: list[db.Database], base_url: str, svg: bool, today: dt.date | None,

@@ -1,7 +1,7 @@
 """The trail: who did what, when and from where, in a programme's store — append-only and hash-chained.
 
 Every sign-in (and failed sign-in), account change, submission, approval, sending back, import, rollback, version
-deletion and programme creation is one entry, recorded by `record` from the place that does the thing (the app and
+deletion, programme creation and publishing of the public site is one entry, recorded by `record` from the place that does the thing (the app and
 the command line call the same functions, so both are recorded the same way). An entry is one JSON line of
 `<store>/audit/trail.jsonl`: its number (`seq`), time (UTC), who, the action, what it concerned, details, the
 address it came from, the previous entry's hash (`prev`) and its own `hash` — the SHA-256 of the entry's other
@@ -39,8 +39,9 @@ ACCOUNT_SAVED, ACCOUNT_REMOVED, PASSWORD_RESET = "account-saved", "account-remov
 SUBMITTED, APPROVED, SENT_BACK = "return-submitted", "return-approved", "return-sent-back"
 IMPORTED, PROGRAMME_CREATED = "import", "programme-created"
 ROLLBACK, VERSION_DELETED = "rollback", "version-deleted"
+PUBLISHED = "site-published"
 ACTIONS = (SIGN_IN, SIGN_IN_FAILED, SIGN_OUT, ACCOUNT_SAVED, ACCOUNT_REMOVED, PASSWORD_RESET, SUBMITTED, APPROVED,
-           SENT_BACK, IMPORTED, PROGRAMME_CREATED, ROLLBACK, VERSION_DELETED)
+           SENT_BACK, IMPORTED, PROGRAMME_CREATED, ROLLBACK, VERSION_DELETED, PUBLISHED)
 COLUMNS = ["seq", "when", "who", "action", "what", "details", "address", "prev", "hash"]
 _FIELDS = ("seq", "when", "who", "action", "what", "details", "address", "prev")
 
