@@ -54,6 +54,7 @@ def test_a_manager_imports_the_master_sheet_then_next_quarter_with_its_recipe(br
         wait_for_app(page)
         assert page.get_by_text(re.compile(r"Total row\(s\) 8 left out")).count() == 1
         boxes = page.locator("[data-testid='stCheckbox']", has_text="means")
+        boxes.nth(1).wait_for(timeout=60_000)  # drawn after the heading: wait for both, not for a fixed time
         assert boxes.count() == 2
         for n in range(2):
             boxes.nth(n).locator("label").click()
