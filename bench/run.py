@@ -392,19 +392,27 @@ def _progress(row: dict) -> None:
 
 def _pages_against(ref: str, extract: Path, repeat: int) -> tuple[dict, dict]:
     """Every page's median run time on this checkout and on commit `ref` (checked out into a temporary worktree),
-    the two measured in alternate rounds on the same extract, so that a busy machine slows both alike."""
+    the two measured in alternate rounds, so that a busy machine slows both alike. Each runs on the extract its
+    own generator writes at the same scale (the same seeds, so the same rows): an older checkout may refuse a
+    definition that has gained fields since."""
     import tempfile
 
     other = Path(tempfile.mkdtemp(prefix="bench-against-")) / "tree"
     subprocess.run(["git", "worktree", "add", "--detach", str(other), ref], cwd=ROOT, check=True,
                    capture_output=True)
     try:
+        theirs = other / "bench" / "out" / extract.name
+        counts = _spawn("generate", theirs, 1, other)[0][0]["counts"]
+        print(f"{ref}: its own extract at {extract.name}, {counts.get('training', 0):,} training rows")
+        extracts = {"this": extract, ref: theirs}
         times: dict[str, dict[str, list[float]]] = {"this": {}, ref: {}}
         rounds = max(1, repeat // 2)
         for _ in range(rounds):
             for name, root in (("this", ROOT), (ref, other)):
-                rows, _peak = _spawn("pages", extract, max(1, repeat // rounds), root)
+                rows, _peak = _spawn("pages", extracts[name], max(1, repeat // rounds), root)
                 for r in rows:
+                    if "FAILED" in r["step"]:
+                        raise SystemExit(f"{name}: {r['step']}")
                     times[name].setdefault(r["step"], []).append(r["ms"])
         return ({k: statistics.median(v) for k, v in times["this"].items()},
                 {k: statistics.median(v) for k, v in times[ref].items()})
