@@ -47,11 +47,11 @@ def declared(*path: str) -> dict:
     list's items), its local `$ref` followed."""
     node = SCHEMA
     for key in path:
-        node = _resolved(node.get("items", node))["properties"][key]
-    return _resolved(node)
+        node = resolve(node.get("items", node))["properties"][key]
+    return resolve(node)
 
 
-def _resolved(node: dict) -> dict:
+def resolve(node: dict) -> dict:
     """A schema with its `$ref` to the schema's own `$defs` followed (the keys beside the `$ref` kept over it)."""
     while "$ref" in node:
         target = SCHEMA
@@ -59,6 +59,33 @@ def _resolved(node: dict) -> dict:
             target = target[part]
         node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
     return node
+
+
+def declared_keys() -> list[tuple[str, dict, bool]]:
+    """Every key the schema declares, in its order, as (path, its schema with `$ref` followed, required): `indicators[].code` for a key
+    of a list's items, `iati.sectors.*` for a key a map names; a form shared by several keys (a vocabulary's values)
+    is walked into once."""
+    rows: list[tuple[str, dict, bool]] = []
+    seen: set[str] = set()
+
+    def walk(node: dict, path: str) -> None:
+        if node.get("$ref") in seen:
+            return
+        seen.add(node.get("$ref", ""))
+        node = resolve(node)
+        for key, child in node.get("properties", {}).items():
+            rows.append((f"{path}.{key}" if path else key, resolve(child), key in node.get("required", ())))
+            walk(child, f"{path}.{key}" if path else key)
+        if isinstance(node.get("additionalProperties"), dict):
+            rows.append((f"{path}.*", resolve(node["additionalProperties"]), False))
+            walk(node["additionalProperties"], f"{path}.*")
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], f"{path}[]")
+        for branch in node.get("anyOf", ()):
+            walk(branch, path)
+
+    walk(SCHEMA, "")
+    return rows
 
 
 def _allowed(*path: str) -> tuple:
@@ -613,7 +640,7 @@ def _message(error, schema: dict, keyword: str) -> str:
 
 def _missing(schema: dict) -> str:
     """What a required key that is not given says, from its declaration."""
-    declared_ = _resolved(schema)
+    declared_ = resolve(schema)
     types = declared_.get("type", [])
     if declared_.get("format") == "date":
         return "is missing; write the date as YYYY-MM-DD"
@@ -630,7 +657,7 @@ def _enclosing(error) -> dict:
     for part in list(error.absolute_schema_path)[:-1]:
         node = node[part]
         if isinstance(node, dict):
-            node = _resolved(node)
+            node = resolve(node)
             if "properties" in node:
                 found = node
     return found
@@ -638,7 +665,7 @@ def _enclosing(error) -> dict:
 
 def _schema_problems(error) -> list[tuple[list, str]]:
     """The (key path, message) problems one jsonschema error stands for."""
-    path, keyword, schema = list(error.absolute_path), error.validator, _resolved(error.schema)
+    path, keyword, schema = list(error.absolute_path), error.validator, resolve(error.schema)
     if keyword == "required":
         properties = _enclosing(error).get("properties", {})
         return [(path + [key], _missing(properties.get(key, {}))) for key in error.validator_value
