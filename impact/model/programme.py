@@ -585,7 +585,20 @@ def _validator():
     formats.checks("date", raises=ValueError)(_date)
     formats.checks("iso4217")(lambda v: not isinstance(v, str) or iso4217.is_code(v))
     formats.checks("iso639-1")(lambda v: not isinstance(v, str) or iso639.is_code(v))
-    return jsonschema.validators.extend(base, type_checker=types)(SCHEMA, format_checker=formats)
+    return jsonschema.validators.extend(base, type_checker=types)(_inlined(SCHEMA), format_checker=formats)
+
+
+def _inlined(node):
+    """The schema with each `$ref` to its `$defs` written in place as an `allOf` of one (the same checks and
+    messages; resolving references took most of a validation's time)."""
+    if isinstance(node, list):
+        return [_inlined(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _inlined(value) for key, value in node.items() if key not in ("$ref", "$defs")}
+    if "$ref" in node:
+        out = {"allOf": [_inlined(resolve({"$ref": node["$ref"]}))], **out}
+    return out
 
 
 _WORDS = {"string": "text", "integer": "a whole number", "number": "a finite number", "boolean": "true or false",
@@ -641,6 +654,8 @@ def _message(error, schema: dict, keyword: str) -> str:
 def _missing(schema: dict) -> str:
     """What a required key that is not given says, from its declaration."""
     declared_ = resolve(schema)
+    for inner in declared_.get("allOf", ()):  # an inlined $ref
+        declared_ = {**inner, **{k: v for k, v in declared_.items() if k != "allOf"}}
     types = declared_.get("type", [])
     if declared_.get("format") == "date":
         return "is missing; write the date as YYYY-MM-DD"
@@ -653,7 +668,7 @@ def _missing(schema: dict) -> str:
 
 def _enclosing(error) -> dict:
     """The object schema a `required` error was raised in (through `$ref`, `then` and the like)."""
-    node, found = SCHEMA, SCHEMA
+    node = found = _validator().schema
     for part in list(error.absolute_schema_path)[:-1]:
         node = node[part]
         if isinstance(node, dict):
