@@ -701,8 +701,9 @@ def _schema_problems(error) -> list[tuple[list, str]]:
                     for inner in typed[0] for where, message in _schema_problems(inner)]
     if "propertyNames" in error.absolute_schema_path:
         path = path + [error.instance]  # a key that is not allowed: located at the key itself
-    if keyword == "type" and error.instance is None:
-        return [(path, _missing(schema))]
+    wanted = error.validator_value if keyword == "type" else ()
+    if error.instance is None and {"string", "number"} & set(wanted if isinstance(wanted, list) else [wanted]):
+        return [(path, _missing(schema))]  # null for a text, a date or a number: as if left out
     return [(path, _message(error, schema, keyword))]
 
 
