@@ -321,3 +321,23 @@ def test_the_product_s_lists_are_read_from_the_schema():
     assert tuple(programmes.VOCABULARIES) == tuple(programmes.SCHEMA["properties"]["vocabularies"]["required"])
     assert programmes.IATI_CHOICES["hierarchy"] == programmes.declared("iati", "hierarchy")["description"]
     assert programmes.SUPPRESS_MAX == 1000 and programmes.RULES_MAX == 200
+
+
+def test_the_data_page_shows_every_key_of_the_schema_and_offers_it(app_data):
+    from tests.conftest import make_app
+
+    at = make_app("pages/data.py")
+    frames = [d.value for d in at.dataframe]
+    keys = next(f for f in frames if list(f.columns) == ["key", "required", "form", "meaning"])
+    raw = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))  # read here, apart from the module
+    top = keys[~keys["key"].str.contains(r"[.\[]")]
+    assert list(top["key"]) == list(raw["properties"])
+    assert list(top["meaning"]) == [item["description"] for item in raw["properties"].values()]
+    assert set(top.loc[top["required"], "key"]) == set(raw["required"])
+    row = keys[keys["key"] == "indicators[].aggregation"].iloc[0]
+    assert row["form"].startswith("one of `sum`, `ratio`, `latest`") and not row["required"]
+    assert keys["key"].is_unique and len(keys) == len(programmes.declared_keys())
+    says = [m.value for m in at.markdown]
+    assert all(f"- {check.says}" in says for check in programmes.SEMANTIC_CHECKS)
+    buttons = [b.proto for b in at.get("download_button")]
+    assert any(b.label == "Download the schema (programme.schema.json)" for b in buttons)

@@ -269,6 +269,16 @@ def form(declared: dict) -> str:
     return text
 
 
+def definition_keys_frame():
+    """One row per key the definition's schema declares: key, required, form, meaning (for the Data page)."""
+    import pandas as pd
+
+    return pd.DataFrame([{"key": path, "required": required, "form": form(declared),
+                          "meaning": declared.get("description", "")}
+                         for path, declared, required in programmes.declared_keys()],
+                        columns=["key", "required", "form", "meaning"])
+
+
 def programme_summary(programme) -> str:
     """One paragraph about a programme: who, when, phases and indicators."""
     phases = "; ".join(f"{p.name} ({p.first_day} to {p.last_day})" for p in programme.phases)
