@@ -7,7 +7,10 @@ indicators, phases, titles and published figures from it. Nothing about any one 
 written in code: the HPS is one definition among others (its definition is written by the
 generator of the illustrative extracts).
 
-The file, in short (see the data dictionary for every field)::
+Its format is declared once, in the JSON Schema beside this module (programme.schema.json: every key, its form and
+its description); `parse` validates a definition against it, runs SEMANTIC_CHECKS (what a schema cannot say:
+cross-references, unique values, phases in the window) and builds the Programme. The file, in short (see the
+schema or the data dictionary for every key)::
 
     {"id": "hps", "name": "...", "short_name": "...", "funder": "...", "managed_by": "...",
      "currency": "GBP", "start": "2011-07-01", "end": "2019-03-31", "illustrative": true,
@@ -29,6 +32,7 @@ import json
 import math
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -747,7 +751,7 @@ class SemanticCheck:
     its problems in a definition's JSON, given the names the product counts (`Known`)."""
 
     says: str
-    find: object  # (data: dict, known: Known) -> Iterable[(field, message)]
+    find: Callable[[dict, Known], Iterable[tuple[str, str]]]
 
 
 @dataclass(frozen=True)
