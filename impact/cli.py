@@ -561,6 +561,18 @@ def _programme_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _programme_schema(args: argparse.Namespace) -> int:
+    from impact.model import programme as programmes
+
+    text = programmes.SCHEMA_FILE.read_text(encoding="utf-8")
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}: the JSON Schema of {programmes.FILE} (Draft 2020-12)")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _programme_list(args: argparse.Namespace) -> int:
     from impact.storage import store
 
@@ -648,7 +660,7 @@ def _add_return(commands) -> None:
 
 
 def _add_programme(commands) -> None:
-    programme = commands.add_parser("programme", help="programme definitions: a blank template, a check, the list")
+    programme = commands.add_parser("programme", help="programme definitions: a blank template, a check, the schema, the list")
     kinds = programme.add_subparsers(dest="programme_command", required=True, metavar="WHAT")
     blank = kinds.add_parser("template", help="a definition to fill in, every table's header and one workbook")
     add_out_option(blank, "an empty folder to write the template to")
@@ -657,6 +669,9 @@ def _add_programme(commands) -> None:
     check = kinds.add_parser("check", help="check a programme.json and say what is wrong, field by field")
     check.add_argument("file")
     check.set_defaults(run=_programme_check)
+    declared = kinds.add_parser("schema", help="the JSON Schema every programme.json is checked against (for editors)")
+    add_out_option(declared, "write it to FILE (default: print it)", required=False, metavar="FILE")
+    declared.set_defaults(run=_programme_schema)
     listing = kinds.add_parser("list", help="the programmes in the data store")
     add_data_dir_option(listing)
     listing.set_defaults(run=_programme_list)

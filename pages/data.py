@@ -11,6 +11,7 @@ from impact.app import audit_view, auth, iati_view, mapping_view, navigation, pu
 from impact.app.text import plain
 from impact.ingest import extract_io, validate
 from impact.model import dictionary, schema
+from impact.model import programme as programmes
 from impact.storage import audit, store
 
 navigation.ensure_navigation()
@@ -49,6 +50,15 @@ with dictionary_tab:
     st.dataframe(data.programme.vocabulary_frame(), hide_index=True, width="stretch")
     st.caption("Every categorical column takes its allowed values from these vocabularies (programme.json, "
                "imported and versioned with the tables).")
+    with st.expander("Every key of programme.json: its declared schema"):
+        st.markdown("A definition is checked against this JSON Schema (every key, its form and meaning), then for "
+                    "what a schema cannot say (below). An editor such as VS Code checks a programme.json with it.")
+        st.dataframe(dictionary.definition_keys_frame(), hide_index=True, width="stretch")
+        for check in programmes.SEMANTIC_CHECKS:
+            st.markdown(f"- {check.says}")  # our own sentences, not data
+        st.download_button("Download the schema (programme.schema.json)", key="definition_schema",
+                           data=programmes.SCHEMA_FILE.read_bytes(), file_name=programmes.SCHEMA_FILE.name,
+                           mime="application/schema+json")
 
 
 def _act(action, *args) -> None:

@@ -78,7 +78,7 @@ def test_the_definition_declares_it_and_round_trips(declared):
     ({"key": "grant"}, "disaggregations[0].key", "already has a meaning"),
     ({"key": "Age Band"}, "disaggregations[0].key", "lower-case"),
     ({"key": "gender_role"}, "disaggregations[0].key", "lower-case"),
-    ({"tables": ["projects"]}, "disaggregations[0].tables", "training, volunteering, outcomes"),
+    ({"tables": ["projects"]}, "disaggregations[0].tables[0]", "training, volunteering, outcomes"),
     ({"tables": []}, "disaggregations[0].tables", "must list"),
     ({"values": []}, "disaggregations[0].values", "non-empty"),
     ({"values": ["Junior", "Junior"]}, "disaggregations[0].values[1].value", "listed twice"),

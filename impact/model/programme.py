@@ -7,7 +7,10 @@ indicators, phases, titles and published figures from it. Nothing about any one 
 written in code: the HPS is one definition among others (its definition is written by the
 generator of the illustrative extracts).
 
-The file, in short (see the data dictionary for every field)::
+Its format is declared once, in the JSON Schema beside this module (programme.schema.json: every key, its form and
+its description); `parse` validates a definition against it, runs SEMANTIC_CHECKS (what a schema cannot say:
+cross-references, unique values, phases in the window) and builds the Programme. The file, in short (see the
+schema or the data dictionary for every key)::
 
     {"id": "hps", "name": "...", "short_name": "...", "funder": "...", "managed_by": "...",
      "currency": "GBP", "start": "2011-07-01", "end": "2019-03-31", "illustrative": true,
@@ -24,35 +27,85 @@ The file, in short (see the data dictionary for every field)::
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from impact.model import calendar, iso639, iso4217
 
 FILE = "programme.json"
-ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,31}$")  # URL-safe: ?programme=hps
-AGGREGATIONS = ("sum", "ratio", "latest")
-FORMATS = ("count", "percent", "money")
-QUALIFIERS = ("", "over", "more than", "about", "almost", "a further", "at least")
-BENEFITS = ("partner", "home", "")
+# The definition's format, declared once: every key, its type, whether it is required, its allowed values, pattern
+# or range and its description (what the data dictionary and editors show). `parse` validates a definition against
+# it, then runs SEMANTIC_CHECKS (what a schema cannot say), then builds the Programme.
+SCHEMA_FILE = Path(__file__).with_name("programme.schema.json")
+SCHEMA: dict = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+
+
+def declared(*path: str) -> dict:
+    """The schema of the key at `path` in a definition ("iati", "lead_roles"; "indicators", "code" for a key of a
+    list's items), its local `$ref` followed."""
+    node = SCHEMA
+    for key in path:
+        node = resolve(node.get("items", node))["properties"][key]
+    return resolve(node)
+
+
+def resolve(node: dict) -> dict:
+    """A schema with its `$ref` to the schema's own `$defs` followed (the keys beside the `$ref` kept over it)."""
+    while "$ref" in node:
+        target = SCHEMA
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+    return node
+
+
+def declared_keys() -> list[tuple[str, dict, bool]]:
+    """Every key the schema declares, in its order, as (path, its schema with `$ref` followed, required): `indicators[].code` for a key
+    of a list's items, `iati.sectors.*` for a key a map names; a form shared by several keys (a vocabulary's values)
+    is walked into once."""
+    rows: list[tuple[str, dict, bool]] = []
+    seen: set[str] = set()
+
+    def walk(node: dict, path: str) -> None:
+        if node.get("$ref") in seen:
+            return
+        seen.add(node.get("$ref", ""))
+        node = resolve(node)
+        for key, child in node.get("properties", {}).items():
+            rows.append((f"{path}.{key}" if path else key, resolve(child), key in node.get("required", ())))
+            walk(child, f"{path}.{key}" if path else key)
+        if isinstance(node.get("additionalProperties"), dict):
+            rows.append((f"{path}.*", resolve(node["additionalProperties"]), False))
+            walk(node["additionalProperties"], f"{path}.*")
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], f"{path}[]")
+        for branch in node.get("anyOf", ()):
+            walk(branch, path)
+
+    walk(SCHEMA, "")
+    return rows
+
+
+def _allowed(*path: str) -> tuple:
+    schema = declared(*path)
+    return tuple(schema.get("items", schema)["enum"])
+
+
+ID_PATTERN = re.compile(declared("id")["pattern"])  # URL-safe: ?programme=hps
+AGGREGATIONS = _allowed("indicators", "aggregation")
+FORMATS = _allowed("indicators", "format")
+QUALIFIERS = _allowed("reference_figures", "qualifier")
+BENEFITS = _allowed("indicators", "benefits")
 # The vocabularies a definition gives (one per categorical column of the extract), and the roles a
 # value can play in the metrics counted in code (women trained, trainers, cascade, days overseas...).
-VOCABULARIES: dict[str, str] = {
-    "theme": "Main health theme of a project (projects.theme).",
-    "grant_type": "Kind of grant (projects.grant_type).",
-    "region": "Region a country belongs to (countries.region).",
-    "cadre": "Health-worker cadre of trainees (training.cadre).",
-    "gender": "Gender of trainees (training.gender).",
-    "training_type": "Kind of training (training.training_type).",
-    "location": "Where volunteer time was given (volunteering.location).",
-    "profession": "Profession of volunteers (volunteering.profession).",
-    "institution_type": "Kind of partner institution (institutions.institution_type).",
-    "principle": "Principle of partnership a project scores itself on (partnership_scores.principle).",
-}
+VOCABULARIES: dict[str, str] = {name: item["description"]
+                                for name, item in declared("vocabularies")["properties"].items()}
 ROLES: dict[str, dict[str, str]] = {
     "gender": {"women": "counted as women (women trained, women's share)"},
     "training_type": {"trainers": "trainers trained (training of trainers)",
@@ -60,12 +113,11 @@ ROLES: dict[str, dict[str, str]] = {
     "location": {"overseas": "days given in the partner country",
                  "home": "days given from the funder's country"},
 }
-TEXT_MAX = 300
+TEXT_MAX = 300  # the `line` format of the schema: one line of at most this many printable characters
 # A disaggregation is a further breakdown of the fact tables the definition declares (age band, disability...):
 # a column of each table it names, its values a vocabulary of its own. Its key is that column's name, a filter's
 # key in links and a choice of the explorer's "by", so it may not be any name the product already gives a meaning.
-DISAGGREGATION_TABLES = ("training", "volunteering", "outcomes")
-DISAGGREGATION_KEY = re.compile(r"[a-z][a-z0-9_]{1,31}")
+DISAGGREGATION_TABLES = _allowed("disaggregations", "tables")
 RESERVED_KEYS = frozenset({
     # the structural dimensions and the columns of the fact tables (and what the compile adds to them)
     "time", "slot", "phase", "region", "country", "theme", "grant_type", "cadre", "gender", "training_type",
@@ -80,11 +132,10 @@ RESERVED_KEYS = frozenset({
 DEPTH_MAX = 64
 DIGITS_MAX = 20
 # How progress against a target is read (see `Results`): a milestone between two due dates.
-READINGS = ("interpolate", "last due")
-OPERATORS = ("<", "<=", "==", "!=", ">=", ">")
-IMPORTANCES = ("high", "medium", "low")
-RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-RULES_MAX = 200
+READINGS = _allowed("results", "between_milestones")
+OPERATORS = _allowed("validation_rules", "operator")
+IMPORTANCES = _allowed("validation_rules", "importance")
+RULES_MAX = SCHEMA["properties"]["validation_rules"]["maxItems"]
 
 
 class DefinitionError(ValueError):
@@ -234,28 +285,10 @@ def is_org_prefixed(identifier: str) -> bool:
     return bool(ORG_PREFIXED.match(identifier or ""))
 
 
-LEAD_ROLES = ("implementing", "accountable", "reporting")  # the default order a project's lead is looked for in
-SECTOR_VOCABULARIES = {"1": "DAC 5-digit purpose code", "2": "DAC 3-digit sector",
-                       "98": "the reporting organisation's own (2)", "99": "the reporting organisation's own"}
+LEAD_ROLES = _allowed("iati", "lead_roles")  # the default order a project's lead is looked for in
+SECTOR_VOCABULARIES = {key: item["description"] for key, item in declared("iati", "sector_themes")["properties"].items()}
 IATI_CHOICES: dict[str, str] = {  # the mapping choices of the iati section, as the data dictionary shows them
-    "lead_roles": "Which organisations lead a project, in order: any of implementing, accountable, reporting "
-                  "(default: implementing, then accountable, then the reporting organisation).",
-    "partner_required": "true: an activity needs a lead on each side (home and partner country); default false: "
-                        "a project with one known organisation imports, its side from its country or its "
-                        "reference's country prefix, else not known.",
-    "several_countries": "An activity with several recipient countries: largest (default: the country with the "
-                         "largest percentage, the first on a tie) or refuse.",
-    "hierarchy": "The hierarchy level imported (1 = parent activities, 2 = their children...); default: the lowest "
-                 "level present in the file (the largest number), said in the import's report.",
-    "sector_themes": "Sectors to themes, per sector vocabulary: {\"1\": {DAC 5-digit code: theme}, \"2\": {DAC "
-                     "3-digit code: theme}, \"99\": {publisher's own code: theme}}; checked before sectors.",
-    "fallback_theme": "The theme of an activity whose sectors map to no theme (empty: such an activity is refused).",
-    "amounts": "A project's grant value: budgets-or-commitments (default: the original budgets, else the revised "
-               "ones, else the commitments, transaction type 2) or budgets.",
-    "exchange_rates": "Yearly rates to the programme's currency: {\"USD\": {\"2019\": 0.78}} (one USD is 0.78 of "
-                      "the programme's currency in 2019). An amount in another currency without its year's rate "
-                      "refuses its activity; amounts are never added up across currencies.",
-}
+    key: item["description"] for key, item in declared("iati")["properties"].items() if item.get("x-choice")}
 
 
 @dataclass(frozen=True)
@@ -333,12 +366,9 @@ class Iati:
 
 
 # The project fields a public site may show (project_detail's columns); project_id is always shown, it names the page.
-PUBLIC_PROJECT_FIELDS = ("title", "theme", "grant_type", "phase", "country", "region", "uk_lead", "overseas_lead",
-                         "start_date", "end_date", "budget_gbp", "trainees", "women_trained", "volunteer_days",
-                         "volunteers")
-DEFAULT_PUBLIC_FIELDS = ("title", "theme", "grant_type", "phase", "country", "region", "start_date", "end_date",
-                         "trainees", "volunteer_days")
-SUPPRESS_MAX = 1000
+PUBLIC_PROJECT_FIELDS = _allowed("publish", "project_fields")
+DEFAULT_PUBLIC_FIELDS = tuple(declared("publish", "project_fields")["default"])
+SUPPRESS_MAX = declared("publish", "suppress_below")["maximum"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -498,61 +528,195 @@ class Programme:
 
 
 # ---- reading and checking a definition ----------------------------------------------------------
+# A definition is checked in two steps, each problem located by its key path (`indicators[3].target`): the schema
+# (programme.schema.json, validated by jsonschema, its errors said in words), then SEMANTIC_CHECKS, what a schema
+# cannot say. Only a definition with no problem is built into a Programme.
 
-class _Checker:
-    """Collects (field, message) problems while reading a definition."""
+def _is_integer(_checker, value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)  # 7.0 and true are not whole numbers here
 
-    def __init__(self) -> None:
-        self.problems: list[tuple[str, str]] = []
 
-    def add(self, where: str, message: str) -> None:
-        self.problems.append((where, message))
+def _finite(value) -> bool:
+    """True for a number a definition can hold: not a bool, NaN or an infinity, and within a float's range."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond a float's range
+        return False
 
-    def text(self, data: dict, key: str, where: str, *, required: bool = True, default: str = "",
-             exact: bool = False) -> str:
-        """A text field, stripped; `exact` (values, codes, ids): compared as written, so a space around it is refused."""
-        value = data.get(key, None)
-        if value is None or value == "":
-            if required:
-                self.add(f"{where}{key}", "is missing; give it as text")
-            return default
-        if not isinstance(value, str):
-            self.add(f"{where}{key}", f"must be text, not {type(value).__name__}")
-            return default
-        if len(value) > TEXT_MAX or any(not ch.isprintable() for ch in value):
-            self.add(f"{where}{key}", f"must be one line of at most {TEXT_MAX} printable characters")
-            return default
-        if exact and value != value.strip():
-            self.add(f"{where}{key}", f"{value[:40]!r} has a space at its start or end; remove it")
-            return default
-        return value.strip()
 
-    def day(self, data: dict, key: str, where: str, *, required: bool = True) -> dt.date | None:
-        value = data.get(key)
-        if value in (None, ""):
-            if required:
-                self.add(f"{where}{key}", "is missing; write the date as YYYY-MM-DD")
-            return None
-        try:
-            if not isinstance(value, str) or len(value) != 10:
-                raise ValueError
-            day = dt.date.fromisoformat(value)
-        except ValueError:
-            self.add(f"{where}{key}", f"{str(value)[:30]!r} is not a date; write it as YYYY-MM-DD")
-            return None
-        first_year, last_year = calendar.YEARS
-        if not first_year <= day.year <= last_year:
-            self.add(f"{where}{key}", f"{value} is outside the years {first_year} to {last_year} a programme's dates "
-                                      "fall in")
-            return None
-        return day
+def _line(value) -> bool:
+    if isinstance(value, str) and (len(value) > TEXT_MAX or not value.isprintable()):
+        raise ValueError(f"must be one line of at most {TEXT_MAX} printable characters")
+    return True
 
-    def items(self, data: dict, key: str, where: str = "") -> list:
-        value = data.get(key, [])
-        if not isinstance(value, list):
-            self.add(f"{where}{key}", "must be a list")
-            return []
-        return value
+
+def _date(value) -> bool:
+    if isinstance(value, str) and value:
+        _day(value, strict=True)
+    return True
+
+
+def _day(value, strict: bool = False) -> dt.date | None:
+    """The date a definition writes as YYYY-MM-DD within calendar.YEARS (None, or ValueError when `strict`)."""
+    try:
+        if not isinstance(value, str) or len(value) != 10:
+            raise ValueError
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        if strict:
+            raise ValueError(f"{str(value)[:30]!r} is not a date; write it as YYYY-MM-DD") from None
+        return None
+    first_year, last_year = calendar.YEARS
+    if not first_year <= day.year <= last_year:
+        if strict:
+            raise ValueError(f"{value} is outside the years {first_year} to {last_year} a programme's dates fall in")
+        return None
+    return day
+
+
+@functools.cache
+def _validator():
+    """The schema's validator: whole numbers are ints (not 7.0, not true), numbers finite, and the formats line,
+    date, iso4217 and iso639-1 checked as this module reads them."""
+    import jsonschema
+
+    base = jsonschema.Draft202012Validator
+    types = base.TYPE_CHECKER.redefine_many({"integer": _is_integer, "number": lambda _checker, v: _finite(v)})
+    formats = jsonschema.FormatChecker(formats=())
+    formats.checks("line", raises=ValueError)(_line)
+    formats.checks("date", raises=ValueError)(_date)
+    formats.checks("iso4217")(lambda v: not isinstance(v, str) or iso4217.is_code(v))
+    formats.checks("iso639-1")(lambda v: not isinstance(v, str) or iso639.is_code(v))
+    return jsonschema.validators.extend(base, type_checker=types)(_inlined(SCHEMA), format_checker=formats)
+
+
+def _inlined(node):
+    """The schema with each `$ref` to its `$defs` written in place as an `allOf` of one (the same checks and
+    messages; resolving references took most of a validation's time)."""
+    if isinstance(node, list):
+        return [_inlined(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _inlined(value) for key, value in node.items() if key not in ("$ref", "$defs")}
+    if "$ref" in node:
+        out = {"allOf": [_inlined(resolve({"$ref": node["$ref"]}))], **out}
+    return out
+
+
+_WORDS = {"string": "text", "integer": "a whole number", "number": "a finite number", "boolean": "true or false",
+          "array": "a list", "object": "an object", "null": "empty"}
+_GENERIC = {  # what a broken keyword says when its schema has no x-message of its own
+    "enum": "{value} is not one of {allowed}", "pattern": "{value} is not in the form {limit}",
+    "minimum": "{value} must be at least {limit}", "maximum": "{value} must be at most {limit}",
+    "exclusiveMinimum": "{value} must be above {limit}", "exclusiveMaximum": "{value} must be below {limit}",
+    "minItems": "must list at least {limit}", "maxItems": "must list at most {limit}",
+    "minLength": "is missing; give it as text", "minProperties": "must not be empty",
+    "uniqueItems": "lists a value more than once", "additionalProperties": "is not a field of {title}; the fields "
+                                                                         "are {fields}"}
+
+
+def _shown(value) -> str:
+    """A value as a message quotes it: text in quotes, cut to 40 characters; anything else as JSON writes it."""
+    if isinstance(value, str):
+        return repr(value[:40])
+    try:
+        return json.dumps(value)[:40]
+    except (TypeError, ValueError):
+        return repr(value)[:40]
+
+
+def _kind(value) -> str:
+    return next((word for kind, word in (((bool,), "true or false"), ((int, float), "a number"), ((str,), "text"),
+                                         ((list,), "a list"), ((dict,), "an object")) if isinstance(value, kind)),
+                "empty")
+
+
+def _message(error, schema: dict, keyword: str) -> str:
+    """The words for `error`: its schema's x-message for the keyword (or for all of them), else a generic one."""
+    own = schema.get("x-message")
+    template = own if isinstance(own, str) else (own or {}).get(keyword)
+    if template is None and keyword == "format" and error.cause is not None:
+        return str(error.cause)
+    if template is None and keyword == "type":
+        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        return f"must be {' or '.join(_WORDS.get(t, t) for t in wanted)}, not {_kind(error.instance)}"
+    template = template or _GENERIC.get(keyword, error.message)
+    items = schema.get("items", {})
+    fields = schema.get("properties", {})
+    given = {"value": _shown(error.instance), "limit": str(error.validator_value),
+             "allowed": ", ".join(str(v) for v in schema.get("enum", ()) if v != ""),
+             "allowed_items": ", ".join(str(v) for v in items.get("enum", ()) if v != ""),
+             "fields": ", ".join(sorted(fields)), "title": schema.get("title", "this object"),
+             "fields_described": "; ".join(f"{k} ({v.get('description', '')})" for k, v in fields.items())}
+    for name, text in given.items():
+        template = template.replace("{" + name + "}", text)
+    return template
+
+
+def _missing(schema: dict) -> str:
+    """What a required key that is not given says, from its declaration."""
+    declared_ = resolve(schema)
+    for inner in declared_.get("allOf", ()):  # an inlined $ref
+        declared_ = {**inner, **{k: v for k, v in declared_.items() if k != "allOf"}}
+    types = declared_.get("type", [])
+    if declared_.get("format") == "date":
+        return "is missing; write the date as YYYY-MM-DD"
+    if "string" in types or "enum" in declared_:
+        return "is missing; give it as text"
+    if "number" in types:
+        return "is missing; give it as a number"
+    return f"is missing ({schema['description']})" if schema.get("description") else "is missing"
+
+
+def _enclosing(error) -> dict:
+    """The object schema a `required` error was raised in (through `$ref`, `then` and the like)."""
+    node = found = _validator().schema
+    for part in list(error.absolute_schema_path)[:-1]:
+        node = node[part]
+        if isinstance(node, dict):
+            node = resolve(node)
+            if "properties" in node:
+                found = node
+    return found
+
+
+def _schema_problems(error) -> list[tuple[list, str]]:
+    """The (key path, message) problems one jsonschema error stands for."""
+    path, keyword, schema = list(error.absolute_path), error.validator, resolve(error.schema)
+    if keyword == "required":
+        properties = _enclosing(error).get("properties", {})
+        return [(path + [key], _missing(properties.get(key, {}))) for key in error.validator_value
+                if isinstance(error.instance, dict) and key not in error.instance]
+    if keyword == "additionalProperties" and schema.get("additionalProperties") is False:
+        return [(path + [key], _message(error, schema, keyword)) for key in error.instance
+                if key not in schema.get("properties", {})]
+    if keyword in ("anyOf", "oneOf"):
+        # the branch of the instance's own type says what is wrong inside it (a text, a list...), else the whole
+        branches: dict = {}
+        for inner in error.context:
+            branches.setdefault(inner.relative_schema_path[0], []).append(inner)
+        typed = [inner for inner in branches.values()
+                 if not any(e.validator == "type" and not e.relative_path for e in inner)]
+        if len(typed) == 1:
+            shorthand = schema.get("x-shorthand") if isinstance(error.instance, str) else None
+            return [(where + [shorthand] if shorthand else where, message)
+                    for inner in typed[0] for where, message in _schema_problems(inner)]
+    if "propertyNames" in error.absolute_schema_path:
+        path = path + [error.instance]  # a key that is not allowed: located at the key itself
+    wanted = error.validator_value if keyword == "type" else ()
+    if error.instance is None and {"string", "number"} & set(wanted if isinstance(wanted, list) else [wanted]):
+        return [(path, _missing(schema))]  # null for a text, a date or a number: as if left out
+    return [(path, _message(error, schema, keyword))]
+
+
+def _where(path: list) -> str:
+    """A key path as messages write it: indicators[3].target (the file itself: "(file)")."""
+    where = ""
+    for part in path:
+        where += f"[{part}]" if isinstance(part, int) else f".{str(part)[:40]}" if where else str(part)[:40]
+    return where or "(file)"
 
 
 # Letters of these scripts look alike (Latin a, Cyrillic а, Greek α): a word may use one of them, not two.
@@ -577,656 +741,394 @@ def _mixed_script(value: str) -> tuple[str, list[str]] | None:
     return None
 
 
-def _terms(check: _Checker, name: str, raw, where: str = "") -> tuple[Term, ...]:
-    where = where or f"vocabularies.{name}"
-    if not isinstance(raw, list) or not raw:
-        check.add(where, "must be a non-empty list of values")
-        return ()
-    terms, seen, folded = [], set(), {}
-    for n, item in enumerate(raw):
-        spot = f"{where}[{n}]"
-        item = {"value": item} if isinstance(item, str) else item
-        if not isinstance(item, dict):
-            check.add(spot, "must be a value (text) or an object with 'value'")
-            continue
-        value = check.text(item, "value", f"{spot}.", exact=True)
-        if not value:
-            continue
-        if value in seen:
-            check.add(f"{spot}.value", f"{value!r} is listed twice")
-            continue
-        if _fold(value) in folded:
-            check.add(f"{spot}.value", f"{value!r} and {folded[_fold(value)]!r} differ only in case, spacing, Unicode "
-                                       "form or look-alike letters; keep one of them")
-            continue
-        mixed = _mixed_script(value)
-        if mixed:
-            check.add(f"{spot}.value", f"{value!r} mixes {' and '.join(mixed[1])} letters in the word {mixed[0]!r} "
-                                       "(a look-alike letter?); write each word in one script")
-            continue
-        seen.add(value)
-        folded[_fold(value)] = value
-        role = check.text(item, "role", f"{spot}.", required=False, exact=True)
-        if role and role not in ROLES.get(name, {}):
-            known = ", ".join(ROLES.get(name, {})) or "none"
-            check.add(f"{spot}.role", f"{role!r} is not a role of {name} (roles: {known})")
-            role = ""
-        terms.append(Term(value=value, description=check.text(item, "description", f"{spot}.", required=False),
-                          role=role))
-    for role in ROLES.get(name, {}):
-        holders = [t.value for t in terms if t.role == role]
-        if len(holders) > 1:
-            check.add(f"{where}", f"the role {role!r} is given to {len(holders)} values ({', '.join(holders)}); "
-                                  "give it to one")
-    return tuple(terms)
+# ---- what a schema cannot say ----------------------------------------------------------------------
+# Each check reads the parsed JSON (already checked by the schema where it could be) and yields (field, message)
+# problems. A check that cannot read its part of a definition the schema refused says nothing more about it.
+
+@dataclass(frozen=True)
+class SemanticCheck:
+    """A check after the schema: what it makes sure of (the data dictionary lists it) and the function finding
+    its problems in a definition's JSON, given the names the product counts (`Known`)."""
+
+    says: str
+    find: Callable[[dict, Known], Iterable[tuple[str, str]]]
 
 
-def _disaggregations(check: _Checker, raw: list) -> tuple[tuple[Disaggregation, ...], dict[str, tuple[Term, ...]]]:
-    """The disaggregations section: each breakdown's key, label, tables and values (its vocabulary)."""
-    out: list[Disaggregation] = []
-    values: dict[str, tuple[Term, ...]] = {}
-    for n, item in enumerate(raw):
-        spot = f"disaggregations[{n}]"
-        if not isinstance(item, dict):
-            check.add(spot, "must be an object with key, label, tables and values")
-            continue
-        for extra in item:
-            if extra not in ("key", "label", "tables", "description", "iati_name", "values"):
-                check.add(f"{spot}.{str(extra)[:40]}", "is not a field of a disaggregation; the fields are "
-                                                       "key, label, tables, description, iati_name, values")
-        key = check.text(item, "key", f"{spot}.")
-        if key and (not DISAGGREGATION_KEY.fullmatch(key) or key.endswith("_role")):
-            check.add(f"{spot}.key", f"{key[:40]!r} must be 2 to 32 lower-case letters, digits and _, starting with a "
-                                     "letter (it names a column and a link's key, e.g. age_band)")
-            key = ""
-        elif key in RESERVED_KEYS:
-            check.add(f"{spot}.key", f"{key!r} already has a meaning in the dashboard; choose another key")
-            key = ""
-        elif key in values:
-            check.add(f"{spot}.key", f"{key!r} is declared twice")
-            key = ""
-        label = check.text(item, "label", f"{spot}.")
-        tables = item.get("tables")
-        if not isinstance(tables, list) or not tables or any(t not in DISAGGREGATION_TABLES for t in tables) \
-                or len(set(tables)) != len(tables):
-            check.add(f"{spot}.tables", f"must list the tables whose rows carry it, each once, from "
-                                        f"{', '.join(DISAGGREGATION_TABLES)}")
-            tables = []
-        terms = _terms(check, key or "?", item.get("values"), f"{spot}.values")
-        if not key or not label or not tables or not terms:
-            continue
-        values[key] = terms
-        out.append(Disaggregation(key=key, label=label, tables=tuple(tables),
-                                  description=check.text(item, "description", f"{spot}.", required=False),
-                                  iati_name=check.text(item, "iati_name", f"{spot}.", required=False)))
-    return tuple(out), values
+@dataclass(frozen=True)
+class Known:
+    """The names a definition may refer to that it does not declare itself: the metrics counted in code."""
+
+    metrics: frozenset
+    return_metrics: frozenset
 
 
-def _phases(check: _Checker, raw: list, start: dt.date | None, end: dt.date | None) -> tuple[Phase, ...]:
-    phases: list[Phase] = []
-    if not raw:
-        check.add("phases", "must list at least one phase")
-    names = set()
-    for n, item in enumerate(raw):
-        spot = f"phases[{n}]"
-        if not isinstance(item, dict):
-            check.add(spot, "must be an object with name, first_day and last_day")
+def _items(data, key: str) -> list[tuple[int, dict]]:
+    """The objects of the list at `key`, with their positions (anything else in it the schema has refused)."""
+    value = data.get(key) if isinstance(data, dict) else None
+    return [(n, item) for n, item in enumerate(value) if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _section(data, key: str) -> dict:
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _term_value(item):
+    return item if isinstance(item, str) else item.get("value") if isinstance(item, dict) else None
+
+
+def _reported(data) -> set[str]:
+    return {i["code"] for _, i in _items(data, "indicators")
+            if isinstance(i.get("code"), str) and i.get("aggregation", "sum") != "ratio"}
+
+
+def _window(data, known):
+    start, end = _day(data.get("start")), _day(data.get("end"))
+    if start and end and end < start:
+        yield "end", f"{end} is before the programme's start {start}"
+
+
+def _phases(data, known):
+    start, end = _day(data.get("start")), _day(data.get("end"))
+    seen: list[tuple[str, dt.date, dt.date]] = []
+    for n, item in _items(data, "phases"):
+        name, first, last = item.get("name"), _day(item.get("first_day")), _day(item.get("last_day"))
+        if not isinstance(name, str) or not first or not last:
             continue
-        name = check.text(item, "name", f"{spot}.", exact=True)
-        first, last = check.day(item, "first_day", f"{spot}."), check.day(item, "last_day", f"{spot}.")
-        if not name or not first or not last:
+        if name in [s[0] for s in seen]:
+            yield f"phases[{n}].name", f"{name!r} is listed twice"
             continue
-        if name in names:
-            check.add(f"{spot}.name", f"{name!r} is listed twice")
-            continue
-        names.add(name)
         if last < first:
-            check.add(f"{spot}.last_day", f"{last} is before the phase's first day {first}")
+            yield f"phases[{n}].last_day", f"{last} is before the phase's first day {first}"
             continue
         if start and end and (first < start or last > end):
-            check.add(spot, f"{name} ({first} to {last}) falls outside the programme ({start} to {end})")
-        for other in phases:
-            if first <= other.last_day and other.first_day <= last:
-                check.add(spot, f"{name} ({first} to {last}) overlaps {other.name} "
-                                f"({other.first_day} to {other.last_day})")
-        phases.append(Phase(name=name, first_day=first, last_day=last))
-    return tuple(phases)
+            yield f"phases[{n}]", f"{name} ({first} to {last}) falls outside the programme ({start} to {end})"
+        for other, other_first, other_last in seen:
+            if first <= other_last and other_first <= last:
+                yield f"phases[{n}]", f"{name} ({first} to {last}) overlaps {other} ({other_first} to {other_last})"
+        seen.append((name, first, last))
 
 
-def _indicators(check: _Checker, raw: list, structural: set[str]) -> tuple[Indicator, ...]:
-    out: list[Indicator] = []
+def _values(data, known):
+    lists = [(f"vocabularies.{name}", name, terms) for name, terms in _section(data, "vocabularies").items()]
+    lists += [(f"disaggregations[{n}].values", item.get("key"), item.get("values"))
+              for n, item in _items(data, "disaggregations")]
+    for where, name, terms in lists:
+        seen: set[str] = set()
+        folded: dict[str, str] = {}
+        roles: dict[str, list[str]] = {}
+        for n, item in enumerate(terms if isinstance(terms, list) else []):
+            value = _term_value(item)
+            if not isinstance(value, str) or not value:
+                continue
+            spot = f"{where}[{n}].value"
+            if value in seen:
+                yield spot, f"{value!r} is listed twice"
+                continue
+            if _fold(value) in folded:
+                yield spot, (f"{value!r} and {folded[_fold(value)]!r} differ only in case, spacing, Unicode form or "
+                             "look-alike letters; keep one of them")
+                continue
+            mixed = _mixed_script(value)
+            if mixed:
+                yield spot, (f"{value!r} mixes {' and '.join(mixed[1])} letters in the word {mixed[0]!r} (a "
+                             "look-alike letter?); write each word in one script")
+                continue
+            seen.add(value)
+            folded[_fold(value)] = value
+            role = item.get("role") if isinstance(item, dict) else None
+            if role and isinstance(role, str):
+                if role not in ROLES.get(name, {}):
+                    yield f"{where}[{n}].role", (f"{role!r} is not a role of {name} (roles: "
+                                                 f"{', '.join(ROLES.get(name, {})) or 'none'})")
+                else:
+                    roles.setdefault(role, []).append(value)
+        for role, holders in roles.items():
+            if len(holders) > 1:
+                yield where, (f"the role {role!r} is given to {len(holders)} values ({', '.join(holders)}); "
+                              "give it to one")
+
+
+def _indicators(data, known):
     codes: set[str] = set()
-    for n, item in enumerate(raw):
-        spot = f"indicators[{n}]"
-        if not isinstance(item, dict):
-            check.add(spot, "must be an object with code, label and aggregation")
-            continue
-        code = check.text(item, "code", f"{spot}.", exact=True)
-        if code and not re.fullmatch(r"[a-z][a-z0-9_]{0,47}", code):
-            check.add(f"{spot}.code", f"{code!r} must be lower-case letters, digits and _ (e.g. patients_seen)")
-            code = ""
+    reported = _reported(data)
+    for n, item in _items(data, "indicators"):
+        code = item.get("code")
         if code in codes:
-            check.add(f"{spot}.code", f"{code!r} is used twice")
-            code = ""
-        if code in structural:
-            check.add(f"{spot}.code", f"{code!r} is already a metric counted by the dashboard; choose another code")
-            code = ""
-        aggregation = item.get("aggregation", "sum")
-        if aggregation not in AGGREGATIONS:
-            check.add(f"{spot}.aggregation", f"{str(aggregation)[:30]!r} is not an aggregation; use one of "
-                                             f"{', '.join(AGGREGATIONS)}")
-            aggregation = ""
-        fmt = item.get("format", "percent" if aggregation == "ratio" else "count")
-        if fmt not in FORMATS:
-            check.add(f"{spot}.format", f"{str(fmt)[:30]!r} is not a number format; use one of {', '.join(FORMATS)}")
-            fmt = "count"
-        benefits = item.get("benefits", "partner")
-        if benefits not in BENEFITS:
-            check.add(f"{spot}.benefits", f"{str(benefits)[:30]!r} must be 'partner' or 'home'")
-            benefits = "partner"
-        headline = item.get("headline", True)
-        if not isinstance(headline, bool):
-            check.add(f"{spot}.headline", "must be true or false")
-            headline = True
-        label = check.text(item, "label", f"{spot}.")
-        numerator = check.text(item, "numerator", f"{spot}.", required=aggregation == "ratio", exact=True)
-        denominator = check.text(item, "denominator", f"{spot}.", required=aggregation == "ratio", exact=True)
-        if not code or not aggregation or not label:
-            continue
+            yield f"indicators[{n}].code", f"{code!r} is used twice"
+        elif code in known.metrics:
+            yield f"indicators[{n}].code", f"{code!r} is already a metric counted by the dashboard; choose another code"
         codes.add(code)
-        out.append(Indicator(code=code, label=label, unit=check.text(item, "unit", f"{spot}.", required=False,
-                                                                      default="people"),
-                             aggregation=aggregation, fmt=fmt,
-                             description=check.text(item, "description", f"{spot}.", required=False),
-                             how_counted=check.text(item, "how_counted", f"{spot}.", required=False),
-                             numerator=numerator if aggregation == "ratio" else "",
-                             denominator=denominator if aggregation == "ratio" else "",
-                             headline=headline, benefits=benefits))
-    reported = {i.code for i in out if i.reported}
-    for n, i in enumerate(out):
-        for part in (i.numerator, i.denominator):
-            if part and part not in reported:
-                check.add(f"indicators[{n}]", f"the ratio {i.code} names {part!r}, which is not a reported "
-                                              f"indicator code of this definition ({', '.join(sorted(reported))})")
-    return tuple(out)
+        if item.get("aggregation") == "ratio":
+            for part in (item.get("numerator"), item.get("denominator")):
+                if isinstance(part, str) and part and part not in reported:
+                    yield f"indicators[{n}]", (f"the ratio {code} names {part!r}, which is not a reported indicator "
+                                               f"code of this definition ({', '.join(sorted(reported))})")
 
 
-def _figures(check: _Checker, raw: list, metrics: set[str]) -> tuple[ReferenceFigure, ...]:
-    out = []
-    for n, item in enumerate(raw):
-        spot = f"reference_figures[{n}]"
-        if not isinstance(item, dict):
-            check.add(spot, "must be an object with metric and value")
-            continue
-        metric = check.text(item, "metric", f"{spot}.", exact=True)
-        if metric and metric not in metrics:
-            check.add(f"{spot}.metric", f"{metric!r} is not a metric of this programme")
-            metric = ""
-        value = item.get("value")
-        if not _finite(value):
-            check.add(f"{spot}.value", "must be a finite number")
-            value = None
-        qualifier = item.get("qualifier", "")
-        if qualifier not in QUALIFIERS:
-            check.add(f"{spot}.qualifier", f"{str(qualifier)[:30]!r} must be one of "
-                                           f"{', '.join(repr(q) for q in QUALIFIERS)}")
-            qualifier = ""
-        as_of = check.day(item, "as_of", f"{spot}.", required=False)
-        source = check.text(item, "source", f"{spot}.", required=False)
-        note = check.text(item, "note", f"{spot}.", required=False)
-        if metric and value is not None:
-            out.append(ReferenceFigure(metric=metric, value=value, qualifier=qualifier, as_of=as_of, source=source,
-                                       note=note))
-    return tuple(out)
+def _figures(data, known):
+    metrics = set(known.metrics) | {i.get("code") for _, i in _items(data, "indicators")}
+    for n, item in _items(data, "reference_figures"):
+        metric = item.get("metric")
+        if isinstance(metric, str) and metric and metric not in metrics:
+            yield f"reference_figures[{n}].metric", f"{metric!r} is not a metric of this programme"
 
 
-def _number(check: _Checker, item: dict, key: str, where: str, *, required: bool = True) -> float | None:
-    value = item.get(key)
-    if value is None:
-        if required:
-            check.add(f"{where}{key}", "is missing; give it as a number")
-        return None
-    if not _finite(value):
-        check.add(f"{where}{key}", f"{str(value)[:30]!r} must be a finite number")
-        return None
-    return float(value)
-
-
-def _finite(value) -> bool:
-    """True for a number a definition can hold: not a bool, NaN or an infinity, and within a float's range."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an int beyond a float's range
-        return False
-
-
-GRAINS = ("quarter",)
-
-
-def _reporting(check: _Checker, raw) -> Reporting:
-    """The reporting section: the grain of a return and the deadline, whole days after the period's end (0-366)."""
-    if raw is None:
-        return Reporting()
-    if not isinstance(raw, dict):
-        check.add("reporting", "must be an object with grain and deadline_days")
-        return Reporting()
-    for extra in raw:
-        if extra not in ("grain", "deadline_days", "remind_days_before"):
-            check.add(f"reporting.{str(extra)[:40]}",
-                      "is not a field of reporting; the fields are deadline_days, grain, remind_days_before")
-    grain = raw.get("grain", "quarter")
-    if grain not in GRAINS:
-        check.add("reporting.grain", f"{str(grain)[:30]!r} must be one of {', '.join(repr(g) for g in GRAINS)} "
-                                     "(the grain of the results tables)")
-        grain = "quarter"
-    days = raw.get("deadline_days")
-    if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 366):
-        check.add("reporting.deadline_days", f"{str(days)[:30]!r} must be a whole number of days from 0 to 366")
-        days = None
-    remind = raw.get("remind_days_before")
-    if remind is not None and (isinstance(remind, bool) or not isinstance(remind, int) or not 1 <= remind <= 366):
-        check.add("reporting.remind_days_before",
-                  f"{str(remind)[:30]!r} must be a whole number of days from 1 to 366 (how long before its due date "
-                  "a partner is reminded of a return)")
-        remind = None
-    return Reporting(grain=grain, deadline_days=days, remind_days_before=remind)
-
-
-def _side(check: _Checker, raw, where: str, known: set[str]) -> tuple:
-    """One side of a rule: a number, a name, or a list of names added up."""
-    if _finite(raw):
-        return (float(raw),)
-    names = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) and raw else None
-    if names is None or len(names) > 20:
-        check.add(where, "must be a number, a metric or indicator name, or a list of up to 20 names to add up")
-        return ()
-    for n, name in enumerate(names):
-        spot = where if isinstance(raw, str) else f"{where}[{n}]"
-        if not isinstance(name, str) or name not in known:
-            check.add(spot, f"{str(name)[:40]!r} is not a metric of a return or a reported indicator; the names are "
-                            f"{', '.join(sorted(known))[:400]}")
-            return ()
-    return tuple(names)
-
-
-def _rules(check: _Checker, raw: list, known: set[str]) -> tuple[ValidationRule, ...]:
-    """The validation rules: each an id, two sides over known names, an operator, a message and an importance."""
-    rules, seen = [], set()
-    if len(raw) > RULES_MAX:
-        check.add("validation_rules", f"has {len(raw)} rules; a definition holds at most {RULES_MAX}")
-        return ()
-    for n, item in enumerate(raw):
-        where = f"validation_rules[{n}]"
-        if not isinstance(item, dict):
-            check.add(where, "must be an object with id, left, operator, right, message and importance")
-            continue
-        for extra in item:
-            if extra not in ("id", "left", "operator", "right", "message", "importance"):
-                check.add(f"{where}.{str(extra)[:40]}", "is not a field of a rule; the fields are id, importance, left, "
-                                                         "message, operator, right")
-        rule_id = item.get("id")
-        if not isinstance(rule_id, str) or not RULE_ID.fullmatch(rule_id):
-            check.add(f"{where}.id", f"{str(rule_id)[:40]!r} is not a rule id: lower-case letters, digits, - and _")
-        elif rule_id in seen:
-            check.add(f"{where}.id", f"{rule_id!r} is the id of an earlier rule; each rule has its own")
-        seen.add(rule_id)
-        left = _side(check, item.get("left"), f"{where}.left", known)
-        right = _side(check, item.get("right"), f"{where}.right", known)
-        operator = item.get("operator")
-        if operator not in OPERATORS:
-            check.add(f"{where}.operator", f"{str(operator)[:10]!r} must be one of {', '.join(OPERATORS)}")
-        if left and right and not any(isinstance(p, str) for p in (*left, *right)):
-            check.add(where, "compares two numbers; a rule reads at least one metric or indicator")
-        message = check.text(item, "message", f"{where}.")
-        importance = item.get("importance", "medium")
-        if importance not in IMPORTANCES:
-            check.add(f"{where}.importance", f"{str(importance)[:20]!r} must be one of {', '.join(IMPORTANCES)}")
-        if left and right and operator in OPERATORS and message and importance in IMPORTANCES and isinstance(rule_id, str):
-            rules.append(ValidationRule(rule_id, left, operator, right, message, importance))
-    return tuple(rules)
-
-
-def _outliers(check: _Checker, raw, known: set[str]) -> Outliers:
-    """The outlier settings: a threshold above 0, the earlier quarters needed (2-40), the names and the bounds."""
-    if raw is None:
-        return Outliers()
-    if not isinstance(raw, dict):
-        check.add("outliers", "must be an object with threshold, min_history, metrics and bounds")
-        return Outliers()
-    for extra in raw:
-        if extra not in ("threshold", "min_history", "metrics", "bounds"):
-            check.add(f"outliers.{str(extra)[:40]}", "is not a field of outliers; the fields are bounds, metrics, "
-                                                      "min_history, threshold")
-    threshold = raw.get("threshold", Outliers.threshold)
-    if not _finite(threshold) or not 0 < threshold <= 100:
-        check.add("outliers.threshold", f"{str(threshold)[:30]!r} must be a number above 0 (3.5 is usual)")
-        threshold = Outliers.threshold
-    history = raw.get("min_history", Outliers.min_history)
-    if isinstance(history, bool) or not isinstance(history, int) or not 2 <= history <= 40:
-        check.add("outliers.min_history", f"{str(history)[:30]!r} must be a whole number of quarters from 2 to 40")
-        history = Outliers.min_history
-    names = raw.get("metrics", [])
-    if not isinstance(names, list) or any(n not in known for n in names):
-        wrong = [str(n)[:40] for n in names if n not in known] if isinstance(names, list) else [str(names)[:40]]
-        check.add("outliers.metrics", f"{', '.join(wrong)} is not a metric of a return or a reported indicator")
-        names = []
-    bounds = []
-    given = raw.get("bounds", {})
-    if not isinstance(given, dict):
-        check.add("outliers.bounds", "must be an object: name -> {min, max}")
-        given = {}
-    for name, limits in given.items():
-        where = f"outliers.bounds.{str(name)[:40]}"
-        if name not in known:
-            check.add(where, "is not a metric of a return or a reported indicator")
-            continue
-        if not isinstance(limits, dict) or not limits or set(limits) - {"min", "max"}:
-            check.add(where, "must be an object with min and/or max")
-            continue
-        low, high = (_number(check, limits, k, f"{where}.", required=False) for k in ("min", "max"))
-        if low is not None and high is not None and high < low:
-            check.add(f"{where}.max", f"{high:g} is below min {low:g}")
-            continue
-        bounds.append((name, low, high))
-    return Outliers(threshold=float(threshold), min_history=history, names=tuple(names), bounds=tuple(bounds))
-
-
-def _results(check: _Checker, raw) -> Results:
-    """The results section: score bands that start at 0 %, follow on without gap or overlap, and end open."""
-    if raw is None:
-        return Results()
-    if not isinstance(raw, dict):
-        check.add("results", "must be an object with bands and between_milestones")
-        return Results()
-    reading = raw.get("between_milestones", "interpolate")
-    if reading not in READINGS:
-        check.add("results.between_milestones", f"{str(reading)[:30]!r} must be one of "
-                                                f"{', '.join(repr(r) for r in READINGS)}")
-        reading = "interpolate"
-    if "bands" not in raw:
-        return Results(between_milestones=reading)
-    bands: list[Band] = []
-    scores: set[str] = set()
-    for n, item in enumerate(check.items(raw, "bands", "results.")):
-        spot = f"results.bands[{n}]"
-        if not isinstance(item, dict):
-            check.add(spot, "must be an object with score, from and to")
-            continue
-        score = check.text(item, "score", f"{spot}.", exact=True)
-        low = _number(check, item, "from", f"{spot}.")
-        high = _number(check, item, "to", f"{spot}.", required=False)
+def _bands(data, known):
+    bands, scores = [], set()
+    for n, item in _items(_section(data, "results"), "bands"):
+        score, low, high = item.get("score"), item.get("from"), item.get("to")
         if score in scores:
-            check.add(f"{spot}.score", f"{score!r} is listed twice")
+            yield f"results.bands[{n}].score", f"{score!r} is listed twice"
             continue
-        if low is not None and high is not None and high <= low:
-            check.add(f"{spot}.to", f"{high:g} % is not above the band's 'from' ({low:g} %)")
+        if not isinstance(score, str) or not _finite(low) or not (high is None or _finite(high)):
             continue
-        if score and low is not None:
-            scores.add(score)
-            bands.append(Band(score=score, low=low, high=high,
-                              meaning=check.text(item, "meaning", f"{spot}.", required=False)))
+        if high is not None and high <= low:
+            yield f"results.bands[{n}].to", f"{high:g} % is not above the band's 'from' ({low:g} %)"
+            continue
+        scores.add(score)
+        bands.append(Band(score=score, low=low, high=high))
     if not bands:
-        check.add("results.bands", "must list at least one band (score, from, to)")
-        return Results(between_milestones=reading)
+        return
     bands.sort(key=lambda b: b.low)
     if bands[0].low != 0:
-        check.add("results.bands", f"the lowest band ({bands[0].score}) starts at {bands[0].low:g} %; "
-                                   "the bands must start at 0 %")
+        yield "results.bands", f"the lowest band ({bands[0].score}) starts at {bands[0].low:g} %; the bands must start at 0 %"
     for before, after in zip(bands, bands[1:]):
         if before.high is None or before.high > after.low:
-            check.add("results.bands", f"{before.score} and {after.score} overlap: {before.score} runs to "
-                                       f"{'no upper edge' if before.high is None else f'{before.high:g} %'}, "
-                                       f"{after.score} starts at {after.low:g} %")
+            yield "results.bands", (f"{before.score} and {after.score} overlap: {before.score} runs to "
+                                    f"{'no upper edge' if before.high is None else f'{before.high:g} %'}, "
+                                    f"{after.score} starts at {after.low:g} %")
         elif before.high < after.low:
-            check.add("results.bands", f"there is a gap between {before.score} (to {before.high:g} %) and "
-                                       f"{after.score} (from {after.low:g} %): a % achieved in it has no score")
+            yield "results.bands", (f"there is a gap between {before.score} (to {before.high:g} %) and {after.score} "
+                                    f"(from {after.low:g} %): a % achieved in it has no score")
     if bands[-1].high is not None:
-        check.add("results.bands", f"the highest band ({bands[-1].score}) ends at {bands[-1].high:g} %; "
-                                   "leave its 'to' out so that every % above it scores too")
-    return Results(bands=tuple(bands), between_milestones=reading)
+        yield "results.bands", (f"the highest band ({bands[-1].score}) ends at {bands[-1].high:g} %; leave its 'to' "
+                                "out so that every % above it scores too")
 
 
-def _iati(check: _Checker, raw, themes: tuple[str, ...]) -> Iati | None:
-    """The IATI section: organisation references and types, and a DAC purpose code for themes."""
-    if raw is None:
-        return None
-    if not isinstance(raw, dict):
-        check.add("iati", "must be an object with reporting_org_ref and sectors")
-        return None
-    where = "iati."
-    ref = check.text(raw, "reporting_org_ref", where, exact=True)
-    if ref and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{2,99}", ref):
-        check.add("iati.reporting_org_ref", f"{ref[:40]!r} is not an organisation identifier (e.g. GB-CHC-1113226)")
-    codes = {}
-    for key in ("reporting_org_type", "funder_type"):
-        value = check.text(raw, key, where, required=False, exact=True)
-        if value and not re.fullmatch(r"[0-9]{2}", value):
-            check.add(f"iati.{key}", f"{value[:20]!r} is not an IATI OrganisationType code (two digits, e.g. 21)")
-        codes[key] = value
-    sectors_raw = raw.get("sectors", {})
-    sectors: dict[str, str] = {}
-    if not isinstance(sectors_raw, dict):
-        check.add("iati.sectors", "must be an object: theme -> DAC 5-digit purpose code")
-        sectors_raw = {}
-    for theme, code in sectors_raw.items():
+def _disaggregation_keys(data, known):
+    keys: set[str] = set()
+    for n, item in _items(data, "disaggregations"):
+        key = item.get("key")
+        if key in RESERVED_KEYS:
+            yield f"disaggregations[{n}].key", f"{key!r} already has a meaning in the dashboard; choose another key"
+        elif key in keys:
+            yield f"disaggregations[{n}].key", f"{key!r} is declared twice"
+        keys.add(key)
+
+
+def _iati_themes(data, known):
+    themes = {_term_value(t) for t in _section(data, "vocabularies").get("theme") or ()}
+    iati = _section(data, "iati")
+    for theme in _section(iati, "sectors"):
         if theme not in themes:
-            check.add(f"iati.sectors.{str(theme)[:40]}", "is not a theme of vocabularies.theme")
-        elif not isinstance(code, str) or not re.fullmatch(r"[0-9]{5}", code):
-            check.add(f"iati.sectors.{theme}", f"{str(code)[:20]!r} is not a DAC 5-digit purpose code (e.g. 12181)")
-        else:
-            sectors[theme] = code
-    language = check.text(raw, "language", where, required=False, default="en", exact=True)
-    if not iso639.is_code(language):
-        check.add("iati.language", f"{language[:20]!r} is not an ISO 639-1 language code: two lower-case letters "
-                                   "(e.g. en, fr, pt)")
-        language = "en"
-    known = {"reporting_org_ref", "reporting_org_type", "funder_ref", "funder_type", "activity_prefix", "language",
-             "sectors", *IATI_CHOICES}
-    for extra in raw:
-        if extra not in known:
-            check.add(f"iati.{str(extra)[:40]}", f"is not a field of the IATI section; the fields are "
-                                                 f"{', '.join(sorted(known))}")
-    return Iati(reporting_org_ref=ref, reporting_org_type=codes["reporting_org_type"] or "21",
-                funder_ref=check.text(raw, "funder_ref", where, required=False, exact=True),
-                funder_type=codes["funder_type"] or "10",
-                activity_prefix=check.text(raw, "activity_prefix", where, required=False, exact=True),
-                language=language,
-                sectors=sectors or None, **_iati_choices(check, raw, themes))
+            yield f"iati.sectors.{theme[:40]}", "is not a theme of vocabularies.theme"
+    fallback = iati.get("fallback_theme")
+    if isinstance(fallback, str) and fallback and fallback not in themes:
+        yield "iati.fallback_theme", f"{fallback[:40]!r} is not a theme of vocabularies.theme"
+    for vocabulary, codes in _section(iati, "sector_themes").items():
+        for code, theme in (codes.items() if isinstance(codes, dict) else ()):
+            if isinstance(theme, str) and theme not in themes:
+                yield (f"iati.sector_themes.{vocabulary[:10]}.{code[:20]}",
+                       f"{theme[:40]!r} is not a theme of vocabularies.theme")
 
 
-def _iati_choices(check: _Checker, raw: dict, themes: tuple[str, ...]) -> dict:
-    """The IATI section's mapping choices (IATI_CHOICES), each checked where it is written."""
-    out: dict = {}
-    roles = raw.get("lead_roles", [])
-    if not isinstance(roles, list) or any(r not in LEAD_ROLES for r in roles) or len(set(roles)) != len(roles):
-        check.add("iati.lead_roles", f"must be a list of different roles among {', '.join(LEAD_ROLES)}")
-    elif roles:
-        out["lead_roles"] = tuple(roles)
-    required = raw.get("partner_required", False)
-    if not isinstance(required, bool):
-        check.add("iati.partner_required", "must be true or false")
-    else:
-        out["partner_required"] = required
-    for key, allowed in (("several_countries", ("largest", "refuse")), ("amounts", ("budgets-or-commitments",
-                                                                                    "budgets"))):
-        value = check.text(raw, key, "iati.", required=False, exact=True)
-        if value and value not in allowed:
-            check.add(f"iati.{key}", f"{value[:30]!r} is not one of {', '.join(allowed)}")
-        elif value:
-            out[key] = value
-    level = raw.get("hierarchy", 0)
-    if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 9:
-        check.add("iati.hierarchy", "must be a whole number from 1 to 9 (0 or absent: the lowest level in the file)")
-    elif level:
-        out["hierarchy"] = level
-    fallback = check.text(raw, "fallback_theme", "iati.", required=False, exact=True)
-    if fallback and fallback not in themes:
-        check.add("iati.fallback_theme", f"{fallback[:40]!r} is not a theme of vocabularies.theme")
-    elif fallback:
-        out["fallback_theme"] = fallback
-    mapped = raw.get("sector_themes", {})
-    if not isinstance(mapped, dict):
-        check.add("iati.sector_themes", "must be an object: sector vocabulary -> {code: theme}")
-        mapped = {}
-    sector_themes: dict[str, dict[str, str]] = {}
-    for vocabulary, codes in mapped.items():
-        spot = f"iati.sector_themes.{str(vocabulary)[:10]}"
-        if vocabulary not in SECTOR_VOCABULARIES:
-            check.add(spot, f"is not a sector vocabulary read here; they are "
-                            f"{'; '.join(f'{k} ({v})' for k, v in SECTOR_VOCABULARIES.items())}")
-            continue
-        if not isinstance(codes, dict):
-            check.add(spot, "must be an object: code -> theme")
-            continue
-        for code, theme in codes.items():
-            if theme not in themes:
-                check.add(f"{spot}.{str(code)[:20]}", f"{str(theme)[:40]!r} is not a theme of vocabularies.theme")
-            elif vocabulary == "1" and not re.fullmatch(r"[0-9]{5}", code):
-                check.add(f"{spot}.{code[:20]}", "is not a DAC 5-digit purpose code (e.g. 12181)")
-            elif vocabulary == "2" and not re.fullmatch(r"[0-9]{3}", code):
-                check.add(f"{spot}.{code[:20]}", "is not a DAC 3-digit sector code (e.g. 121)")
-            else:
-                sector_themes.setdefault(vocabulary, {})[code] = theme
-    if sector_themes:
-        out["sector_themes"] = sector_themes
-    rates = raw.get("exchange_rates", {})
-    if not isinstance(rates, dict):
-        check.add("iati.exchange_rates", "must be an object: currency -> {year: rate}")
-        rates = {}
-    exchange: dict[str, dict[str, float]] = {}
-    for currency, years in rates.items():
-        spot = f"iati.exchange_rates.{str(currency)[:10]}"
-        if not iso4217.is_code(currency):
-            check.add(spot, "is not an ISO 4217 currency code (three capital letters, e.g. USD)")
-            continue
-        if not isinstance(years, dict) or not years:
-            check.add(spot, "must be an object: year -> rate, e.g. {\"2019\": 0.78}")
-            continue
-        for year, rate in years.items():
-            if not re.fullmatch(r"(19|20)[0-9]{2}", str(year)):
-                check.add(f"{spot}.{str(year)[:10]}", "is not a year (four digits, e.g. 2019)")
-            elif isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate < 1e9 \
-                    or not math.isfinite(rate):
-                check.add(f"{spot}.{year}", f"{str(rate)[:20]!r} is not a rate: a number above 0")
-            else:
-                exchange.setdefault(currency, {})[str(year)] = float(rate)
-    if exchange:
-        out["exchange_rates"] = exchange
-    return out
+def _public_fields(data, known):
+    listed = _section(data, "publish").get("project_fields")
+    for n, name in enumerate(listed if isinstance(listed, list) else []):
+        if isinstance(name, str) and name in listed[:n]:
+            yield f"publish.project_fields[{n}]", f"{name!r} is listed twice"
 
 
-def _publish(check: _Checker, raw) -> Publish:
-    """The publish section: the project fields a public site shows, its licence and its small-cell threshold."""
-    if raw is None:
-        return Publish()
-    if not isinstance(raw, dict):
-        check.add("publish", "must be an object with project_fields, licence and suppress_below")
-        return Publish()
-    for extra in raw:
-        if extra not in ("project_fields", "licence", "suppress_below"):
-            check.add(f"publish.{str(extra)[:40]}", "is not a field of publish; the fields are licence, project_fields, "
-                                                    "suppress_below")
-    fields = DEFAULT_PUBLIC_FIELDS
-    if "project_fields" in raw:
-        listed = raw["project_fields"]
-        if not isinstance(listed, list):
-            check.add("publish.project_fields", f"must be a list of project fields ({', '.join(PUBLIC_PROJECT_FIELDS)})")
-            listed = []
-        kept = []
-        for n, name in enumerate(listed):
-            if name not in PUBLIC_PROJECT_FIELDS:
-                check.add(f"publish.project_fields[{n}]", f"{str(name)[:40]!r} is not a project field a site can show; "
-                                                          f"use {', '.join(PUBLIC_PROJECT_FIELDS)}")
-            elif name in kept:
-                check.add(f"publish.project_fields[{n}]", f"{name!r} is listed twice")
-            else:
-                kept.append(name)
-        fields = tuple(kept)
-    licence = check.text(raw, "licence", "publish.", required=False)
-    threshold = raw.get("suppress_below", Publish().suppress_below)
-    if isinstance(threshold, bool) or not isinstance(threshold, int) or not 0 <= threshold <= SUPPRESS_MAX:
-        check.add("publish.suppress_below", f"{str(threshold)[:30]!r} must be a whole number from 0 to {SUPPRESS_MAX}"
-                                            " (counts below it are shown as 'fewer than N'; 0: none)")
-        threshold = Publish().suppress_below
-    return Publish(project_fields=fields, licence=licence, suppress_below=threshold)
+def _checkable(data, known) -> set[str]:
+    return set(known.return_metrics) | _reported(data)
+
+
+def _rules(data, known):
+    checkable, seen = _checkable(data, known), set()
+    for n, item in _items(data, "validation_rules"):
+        where, rule_id = f"validation_rules[{n}]", item.get("id")
+        if isinstance(rule_id, str) and rule_id in seen:
+            yield f"{where}.id", f"{rule_id!r} is the id of an earlier rule; each rule has its own"
+        seen.add(rule_id)
+        sides = {side: item.get(side) for side in ("left", "right")}
+        for side, raw in sides.items():
+            names = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
+            for k, name in enumerate(names):
+                if isinstance(name, str) and name not in checkable:
+                    yield (f"{where}.{side}" if isinstance(raw, str) else f"{where}.{side}[{k}]",
+                           f"{name[:40]!r} is not a metric of a return or a reported indicator; the names are "
+                           f"{', '.join(sorted(checkable))[:400]}")
+                    break
+        if all(_finite(raw) for raw in sides.values()):
+            yield where, "compares two numbers; a rule reads at least one metric or indicator"
+
+
+def _outlier_names(data, known):
+    checkable, outliers = _checkable(data, known), _section(data, "outliers")
+    names = outliers.get("metrics")
+    wrong = [str(n)[:40] for n in (names if isinstance(names, list) else []) if n not in checkable]
+    if wrong:
+        yield "outliers.metrics", f"{', '.join(wrong)} is not a metric of a return or a reported indicator"
+    for name, limits in _section(outliers, "bounds").items():
+        if name not in checkable:
+            yield f"outliers.bounds.{name[:40]}", "is not a metric of a return or a reported indicator"
+        elif isinstance(limits, dict) and _finite(limits.get("min")) and _finite(limits.get("max")) \
+                and limits["max"] < limits["min"]:
+            yield f"outliers.bounds.{name[:40]}.max", f"{limits['max']:g} is below min {limits['min']:g}"
+
+
+SEMANTIC_CHECKS: tuple[SemanticCheck, ...] = (
+    SemanticCheck("The programme ends on or after the day it starts.", _window),
+    SemanticCheck("Phases have different names, end on or after they start, fall inside the programme's window and "
+                  "never overlap.", _phases),
+    SemanticCheck("The values of a vocabulary (and of a disaggregation) are different even when case, spacing, "
+                  "Unicode form and look-alike letters are ignored; a word is written in one script; a role is one "
+                  "of its vocabulary's roles and given to one value.", _values),
+    SemanticCheck("Indicator codes are different and not a metric the dashboard counts; a ratio divides reported "
+                  "indicators of the definition.", _indicators),
+    SemanticCheck("A reference figure is of a metric or an indicator of the programme.", _figures),
+    SemanticCheck("Score bands have different scores, each runs up from its 'from', and together they start at 0 %, "
+                  "follow on without gap or overlap and end open.", _bands),
+    SemanticCheck("A disaggregation's key is declared once and is not a name the dashboard already uses.",
+                  _disaggregation_keys),
+    SemanticCheck("The IATI section's sectors, sector themes and fallback theme name themes of the vocabulary.",
+                  _iati_themes),
+    SemanticCheck("A public project field is listed once.", _public_fields),
+    SemanticCheck("Validation rules have different ids, read metrics of a return or reported indicators, and do not "
+                  "compare two numbers.", _rules),
+    SemanticCheck("Outliers are looked for in metrics of a return or reported indicators; a bound's max is not below "
+                  "its min.", _outlier_names),
+)
+
+
+def problems(data) -> list[tuple[str, str]]:
+    """Every (field, message) problem of a definition's JSON: the schema's, then SEMANTIC_CHECKS', one per field."""
+    from impact.model.metrics import METRICS, RETURN_METRICS  # the structural metrics counted in code
+
+    found = [(_where(where), message) for error in _validator().iter_errors(data)
+             for where, message in _schema_problems(error)]
+    if not isinstance(data, dict):
+        return found
+    known = Known(metrics=frozenset(METRICS), return_metrics=frozenset(RETURN_METRICS))
+    for check in SEMANTIC_CHECKS:
+        try:
+            found += list(check.find(data, known))
+        except (TypeError, KeyError, AttributeError, ValueError):
+            if not found:  # on a definition the schema took, a check that cannot read it is a bug
+                raise
+    first: dict[str, str] = {}
+    for where, message in found:
+        first.setdefault(where, message)  # one problem a field: the first said (a text's type before its form)
+    return list(first.items())
 
 
 def parse(data, file: str = FILE) -> Programme:
     """A programme from the JSON object of `programme.json`; DefinitionError lists every problem."""
-    from impact.model.metrics import METRICS, RETURN_METRICS  # the structural metrics counted in code
+    found = problems(data)
+    if found:
+        raise DefinitionError(found, file)
+    return _build(data)
 
-    check = _Checker()
-    if not isinstance(data, dict):
-        raise DefinitionError([("(file)", "must hold one JSON object")], file)
-    pid = data.get("id")
-    if not isinstance(pid, str) or not ID_PATTERN.fullmatch(pid):
-        check.add("id", f"{str(pid)[:40]!r} is not a programme id: 2 to 32 lower-case letters, digits or '-', "
-                        "starting with a letter (it appears in links: ?programme=hps)")
-    name = check.text(data, "name", "")
-    start, end = check.day(data, "start", ""), check.day(data, "end", "")
-    if start and end and end < start:
-        check.add("end", f"{end} is before the programme's start {start}")
-        end = None
-    vocabularies_raw = data.get("vocabularies", {})
-    vocabularies: dict[str, tuple[Term, ...]] = {}
-    if not isinstance(vocabularies_raw, dict):
-        check.add("vocabularies", "must be an object: vocabulary name -> list of values")
-        vocabularies_raw = {}
-    for vocab in VOCABULARIES:
-        if vocab not in vocabularies_raw:
-            check.add(f"vocabularies.{vocab}", f"is missing ({VOCABULARIES[vocab]})")
-            continue
-        vocabularies[vocab] = _terms(check, vocab, vocabularies_raw[vocab])
-    for extra in vocabularies_raw:
-        if extra not in VOCABULARIES:
-            check.add(f"vocabularies.{str(extra)[:40]}", f"is not a vocabulary; the vocabularies are "
-                                                         f"{', '.join(VOCABULARIES)}")
-    indicators = _indicators(check, check.items(data, "indicators"), set(METRICS))
-    figures = _figures(check, check.items(data, "reference_figures"), set(METRICS) | {i.code for i in indicators})
-    illustrative = data.get("illustrative", False)
-    if not isinstance(illustrative, bool):
-        check.add("illustrative", "must be true or false")
-    disaggregations, own_values = _disaggregations(check, check.items(data, "disaggregations"))
-    vocabularies.update(own_values)
-    known = {"id", "name", "short_name", "funder", "managed_by", "currency", "start", "end", "phases",
-             "vocabularies", "indicators", "reference_figures", "illustrative", "description", "results", "reporting",
-             "iati", "disaggregations", "fiscal_year_start", "publish",
-             "validation_rules", "outliers"}
-    fiscal_year_start = data.get("fiscal_year_start", 1)
-    if isinstance(fiscal_year_start, bool) or not isinstance(fiscal_year_start, int) or not 1 <= fiscal_year_start <= 12:
-        check.add("fiscal_year_start", f"{str(fiscal_year_start)[:20]!r} is not a month: write the month the financial "
-                                       "year starts in as a whole number from 1 (January) to 12 (4: April)")
-        fiscal_year_start = 1
-    for extra in data:
-        if extra not in known:
-            check.add(str(extra)[:40], f"is not a field of a programme definition; the fields are {', '.join(sorted(known))}")
-    programme_fields = dict(
-        short_name=check.text(data, "short_name", "", required=False, default=name),
-        funder=check.text(data, "funder", "", required=False),
-        managed_by=check.text(data, "managed_by", "", required=False),
-        currency=check.text(data, "currency", "", required=False, default="GBP", exact=True),
-        description=check.text(data, "description", "", required=False),
-    )
-    if not iso4217.is_code(programme_fields["currency"]):
-        check.add("currency", f"{programme_fields['currency'][:30]!r} is not an ISO 4217 currency code: three capital "
-                              "letters (e.g. GBP, USD, EUR)")
-    phases = _phases(check, check.items(data, "phases"), start, end)
-    results = _results(check, data.get("results"))
-    reporting = _reporting(check, data.get("reporting"))
-    iati = _iati(check, data.get("iati"), tuple(t.value for t in vocabularies.get("theme", ())))
-    publish = _publish(check, data.get("publish"))
-    checkable = set(RETURN_METRICS) | {i.code for i in indicators if i.reported}
-    rules = _rules(check, check.items(data, "validation_rules"), checkable)
-    outliers = _outliers(check, data.get("outliers"), checkable)
-    if check.problems:
-        raise DefinitionError(check.problems, file)
-    return Programme(id=pid, name=name, start=start, end=end, phases=phases, vocabularies=vocabularies,
-                     indicators=indicators, reference_figures=figures, illustrative=bool(illustrative),
-                     results=results, reporting=reporting, iati=iati, disaggregations=disaggregations,
-                     fiscal_year_start=fiscal_year_start, publish=publish,
-                     validation_rules=rules, outliers=outliers, **programme_fields)
+
+# ---- building the Programme of a definition the checks took -------------------------------------------
+
+def _text(item: dict, key: str, default: str = "") -> str:
+    return (item.get(key) or default).strip()
+
+
+def _terms(raw: list) -> tuple[Term, ...]:
+    return tuple(Term(value=t) if isinstance(t, str) else
+                 Term(value=t["value"], description=_text(t, "description"), role=_text(t, "role")) for t in raw)
+
+
+def _indicator(item: dict) -> Indicator:
+    aggregation = item.get("aggregation", "sum")
+    ratio = aggregation == "ratio"
+    return Indicator(code=item["code"], label=_text(item, "label"), unit=_text(item, "unit", "people"),
+                     aggregation=aggregation, fmt=item.get("format", "percent" if ratio else "count"),
+                     description=_text(item, "description"), how_counted=_text(item, "how_counted"),
+                     numerator=item["numerator"] if ratio else "", denominator=item["denominator"] if ratio else "",
+                     headline=item.get("headline", True), benefits=item.get("benefits", "partner"))
+
+
+def _results(raw: dict | None) -> Results:
+    if raw is None:
+        return Results()
+    reading = raw.get("between_milestones", Results.between_milestones)
+    if "bands" not in raw:
+        return Results(between_milestones=reading)
+    bands = [Band(score=b["score"], low=float(b["from"]), high=None if b.get("to") is None else float(b["to"]),
+                  meaning=_text(b, "meaning")) for b in raw["bands"]]
+    return Results(bands=tuple(sorted(bands, key=lambda b: b.low)), between_milestones=reading)
+
+
+def _iati(raw: dict | None) -> Iati | None:
+    if raw is None:
+        return None
+    choices = {key: raw[key] for key in ("several_countries", "hierarchy", "fallback_theme", "amounts") if raw.get(key)}
+    sector_themes = {vocabulary: dict(codes) for vocabulary, codes in raw.get("sector_themes", {}).items() if codes}
+    rates = {currency: {str(year): float(rate) for year, rate in years.items()}
+             for currency, years in raw.get("exchange_rates", {}).items()}
+    return Iati(reporting_org_ref=raw["reporting_org_ref"], reporting_org_type=raw.get("reporting_org_type") or "21",
+                funder_ref=raw.get("funder_ref") or "", funder_type=raw.get("funder_type") or "10",
+                activity_prefix=raw.get("activity_prefix") or "", language=raw.get("language") or "en",
+                sectors=dict(raw["sectors"]) if raw.get("sectors") else None,
+                lead_roles=tuple(raw.get("lead_roles", ())), partner_required=raw.get("partner_required", False),
+                sector_themes=sector_themes or None, exchange_rates=rates or None, **choices)
+
+
+def _publish(raw: dict | None) -> Publish:
+    if raw is None:
+        return Publish()
+    return Publish(project_fields=tuple(raw.get("project_fields", DEFAULT_PUBLIC_FIELDS)),
+                   licence=_text(raw, "licence"), suppress_below=raw.get("suppress_below", Publish.suppress_below))
+
+
+def _side(raw) -> tuple:
+    return (float(raw),) if _finite(raw) else (raw,) if isinstance(raw, str) else tuple(raw)
+
+
+def _outliers(raw: dict | None) -> Outliers:
+    if raw is None:
+        return Outliers()
+    return Outliers(threshold=float(raw.get("threshold", Outliers.threshold)),
+                    min_history=raw.get("min_history", Outliers.min_history), names=tuple(raw.get("metrics", ())),
+                    bounds=tuple((name, *(None if limits.get(k) is None else float(limits[k]) for k in ("min", "max")))
+                                 for name, limits in raw.get("bounds", {}).items()))
+
+
+def _build(data: dict) -> Programme:
+    """The Programme of a definition's JSON that has no problem (`problems`), the defaults filled in."""
+    vocabularies = {name: _terms(data["vocabularies"][name]) for name in VOCABULARIES}
+    disaggregations = []
+    for item in data.get("disaggregations", ()):
+        vocabularies[item["key"]] = _terms(item["values"])
+        disaggregations.append(Disaggregation(key=item["key"], label=_text(item, "label"), tables=tuple(item["tables"]),
+                                              description=_text(item, "description"),
+                                              iati_name=_text(item, "iati_name")))
+    reporting = data.get("reporting") or {}
+    name = _text(data, "name")
+    return Programme(
+        id=data["id"], name=name, short_name=_text(data, "short_name", name), funder=_text(data, "funder"),
+        managed_by=_text(data, "managed_by"), currency=data.get("currency") or "GBP",
+        description=_text(data, "description"), start=_day(data["start"]), end=_day(data["end"]),
+        phases=tuple(Phase(name=p["name"], first_day=_day(p["first_day"]), last_day=_day(p["last_day"]))
+                     for p in data["phases"]),
+        vocabularies=vocabularies, indicators=tuple(_indicator(i) for i in data.get("indicators", ())),
+        reference_figures=tuple(ReferenceFigure(metric=f["metric"], value=f["value"], qualifier=f.get("qualifier", ""),
+                                                as_of=_day(f.get("as_of")), source=_text(f, "source"),
+                                                note=_text(f, "note"))
+                                for f in data.get("reference_figures", ())),
+        illustrative=data.get("illustrative", False), results=_results(data.get("results")),
+        reporting=Reporting(grain=reporting.get("grain", "quarter"), deadline_days=reporting.get("deadline_days"),
+                            remind_days_before=reporting.get("remind_days_before")),
+        iati=_iati(data.get("iati")), disaggregations=tuple(disaggregations),
+        fiscal_year_start=data.get("fiscal_year_start", 1), publish=_publish(data.get("publish")),
+        validation_rules=tuple(ValidationRule(r["id"], _side(r["left"]), r["operator"], _side(r["right"]),
+                                              _text(r, "message"), r.get("importance", "medium"))
+                               for r in data.get("validation_rules", ())),
+        outliers=_outliers(data.get("outliers")))
 
 
 def read(path: str | Path) -> Programme:
