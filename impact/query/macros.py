@@ -42,8 +42,9 @@ SOURCES = {
     "training": Source("training", "training", "training_facts"),
     "volunteering": Source("volunteering", "volunteering", "volunteering_facts"),
     "outcomes": Source("outcomes", "outcomes", "outcomes_facts", next_period=True),
-    "projects": Source("projects", "projects", "(select p.*, c.region, c.name as country from projects p "
-                                               "join countries c on c.iso3 = p.iso3)", lifetime=True),
+    "projects": Source("projects", "projects", "(select p.*, c.region, l.name as country from projects p "
+                                               "join countries c on c.iso3 = p.iso3 "
+                                               "join country_labels l on l.code = p.iso3)", lifetime=True),
     "partners": Source("partners", "project_partners", "partner_facts", lifetime=True),
 }
 
@@ -147,7 +148,7 @@ LABELS = ("create table country_labels as "
 def label_macro(programme) -> str:
     """`category_label(dimension, value)`: what a person reads for a grouped value — its name in the dimension's
     labels table (a country's code -> its name; a code with no name: the code), else the value itself."""
-    branches = [f"when '{d.key}' then coalesce((select l.name from {d.labels} l where l.code = value), value)"
+    branches = [f"when '{d.key}' then coalesce((select l.name from {d.labels} l where l.code = value), value)"  # noqa: S608
                 for d in dimensions.of(programme) if d.labels]
     return f"create macro category_label(dimension, value) as case dimension {' '.join(branches)} else value end"
 
