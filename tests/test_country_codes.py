@@ -167,3 +167,44 @@ def test_distinct_labels():
         "SDN": "Sudan (SDN)", "SSD": "Sudan (SSD)", "UGA": "Uganda", "XKX": "XKX"}
     assert explore.labels(pd.DataFrame({"category": ["UGA", None], "label": ["Uganda", None]})) == {"UGA": "Uganda"}
     assert explore.labels(pd.DataFrame({"category": ["2014", "2015"]})) == {"2014": "2014", "2015": "2015"}
+
+
+def test_an_explorer_export_by_country_carries_the_names(database, independent):
+    import csv
+    import datetime as dt
+    import io
+
+    import openpyxl
+
+    from impact.charts import export
+
+    spec = catalog.chart("explore", {"by": "country"})
+    frame = db.run_query(database, spec.query, spec.query_params(Filters().params()))
+    expected = {name: n for name, n in independent.rows(
+        "select c.name, sum(t.trainees) from training t join countries c using (iso3) group by 1")}
+    rows = list(csv.reader(io.StringIO(export.csv_bytes(spec, frame).decode("utf-8-sig"))))
+    assert rows[0][0] == "Country" and {r[0]: int(r[1]) for r in rows[1:]} == expected
+    book = openpyxl.load_workbook(io.BytesIO(export.xlsx_bytes(
+        spec, frame, export.Provenance("Fixture", "v1", dt.date(2026, 1, 1), "All"))))
+    data = list(book["Data"].iter_rows(min_row=2, values_only=True))
+    assert {r[0]: r[1] for r in data} == expected
+
+
+def test_a_deck_by_country_shows_the_names(fixture_dir, independent):
+    import io
+
+    from pptx import Presentation
+
+    from impact.charts import deck
+    from tests.test_deck import _build
+
+    the_deck = deck.Deck("x", (deck.Slide("explore", {"by": "country"}),
+                               deck.Slide("explore", {"by": "cadre", "split": "country"})))
+    data, _, _ = _build(fixture_dir, the_deck, "pptx", Filters(country=("UGA", "TZA")))
+    first, second = (next(s for s in page.shapes if s.has_chart).chart
+                     for page in list(Presentation(io.BytesIO(data)).slides)[1:])
+    expected = dict(independent.rows(
+        "select c.name, sum(t.trainees) from training t join countries c using (iso3) "
+        "where t.iso3 in ('UGA', 'TZA') group by 1"))
+    assert dict(zip(first.plots[0].categories, first.plots[0].series[0].values)) == expected
+    assert {s.name for s in second.plots[0].series} == set(expected)  # a split's legend: names
