@@ -1,15 +1,19 @@
 """Metric explorer: any metric, grouped by any dimension, optionally split by a second, at a time grain,
-as a bar, line, area chart or table; or two periods or phases compared. Every choice is in the URL."""
+as a bar, line, area chart or table; or two periods or phases compared. Every choice is in the URL. Grouped or
+split by country, a country of the chart opens its profile (`?country=<ISO3>`: a group is its code, its name a
+label)."""
 
 import streamlit as st
 
 from impact.app import drawing, navigation, session, sidebar, widgets
 from impact.app.text import plain
+from impact.charts import catalog
 from impact.model import calendar, metrics
 from impact.model.metrics import metric
 from impact.query import explore
 
 navigation.ensure_navigation()
+navigation.open_chosen_country()  # a country of the chart was chosen below: show its profile
 st.title("Metric explorer")
 st.caption(plain(sidebar.filter_summary()))
 quarters = [calendar.quarter_label(q) for q in session.filter_choices().quarters]
@@ -68,5 +72,13 @@ except explore.ViewError as error:
 if view.chart == "table":
     st.caption("Table view: the numbers, sortable by any column; downloads include the chart.")
 drawing.chart("explore", view.to_options(), key="explorer")
+if "country" in (view.by, view.split):
+    # The chart's countries by their codes (the groups), shown by their names (the labels): the same cached table.
+    grouped = drawing.chart_frame(catalog.chart("explore", view.to_options()))
+    shown = explore.labels(grouped, *(("category", "label") if view.by == "country" else ("category2", "label2")))
+if "country" in (view.by, view.split) and shown:
+    st.selectbox("Open a country's profile", sorted(shown, key=lambda code: (shown[code], code)), index=None,
+                 placeholder="Choose a country of the chart", format_func=lambda code: shown.get(code, code),
+                 key="explore_country", on_change=navigation.open_country_from_state, args=("explore_country",))
 with st.expander("How this metric is counted"):
     st.markdown(plain(f"{metric(chosen).label}: {metric(chosen).description} {metric(chosen).how_counted}"))

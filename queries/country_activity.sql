@@ -14,8 +14,9 @@ n as (
     from filtered_projects($filters)
     group by iso3
 )
-select c.iso3, c.name as country, c.region, coalesce(t.trainees, 0) as trainees, coalesce(n.projects, 0) as projects
+select c.iso3, l.name as country, c.region, coalesce(t.trainees, 0) as trainees, coalesce(n.projects, 0) as projects
 from countries c
+join country_labels l on l.code = c.iso3  -- a country's name: its code's label
 left join t using (iso3)
 left join n using (iso3)
 where t.iso3 is not null or n.iso3 is not null

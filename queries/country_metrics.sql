@@ -31,12 +31,13 @@ i as (
         group by iso3
     ) pp using (iso3)
 )
-select c.iso3, c.name as country, c.region,
+select c.iso3, l.name as country, c.region,
        coalesce(t.trainees, 0) as trainees, coalesce(t.women_trained, 0) as women_trained,
        t.women_trained / nullif(t.trainees, 0) as women_share,
        coalesce(v.volunteer_days, 0) as volunteer_days,
        coalesce(i.projects, 0) as projects, coalesce(i.institutions, 0) as institutions
 from countries c
+join country_labels l on l.code = c.iso3  -- a country's name: its code's label
 left join t using (iso3)
 left join v using (iso3)
 left join i using (iso3)

@@ -1,7 +1,7 @@
 -- project_detail: one project's attributes, lead institutions and all-time results (no filters).
 -- params: project_id
 -- columns: project_id, title, theme, grant_type, phase, iso3, country, region, uk_lead, overseas_lead, start_date, end_date, budget_gbp, trainees, women_trained, volunteer_days, volunteers
-select p.project_id, p.title, p.theme, p.grant_type, p.phase, p.iso3, c.name as country, c.region,
+select p.project_id, p.title, p.theme, p.grant_type, p.phase, p.iso3, l.name as country, c.region,
        uk.name as uk_lead, os.name as overseas_lead, p.start_date, p.end_date, p.budget_gbp,
        (select coalesce(sum(trainees), 0) from training t where t.project_id = p.project_id) as trainees,
        (select women_trained(gender_role, trainees) from training_facts t
@@ -10,6 +10,7 @@ select p.project_id, p.title, p.theme, p.grant_type, p.phase, p.iso3, c.name as 
        (select coalesce(sum(volunteers), 0) from volunteering v where v.project_id = p.project_id) as volunteers
 from projects p
 join countries c on c.iso3 = p.iso3
+join country_labels l on l.code = p.iso3  -- a country's name: its code's label
 left join institutions uk on uk.institution_id = p.uk_lead_id
 left join institutions os on os.institution_id = p.overseas_lead_id
 where p.project_id = $project_id

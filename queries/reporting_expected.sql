@@ -12,9 +12,10 @@ reported as (
           union all select project_id, period from outcomes)
     group by project_id, period
 )
-select e.project_id, e.title, e.iso3, coalesce(c.name, e.iso3) as country, c.region, e.quarter,
+select e.project_id, e.title, e.iso3, coalesce(l.name, e.iso3) as country, c.region, e.quarter,
        coalesce(r.n, 0)::bigint as rows_reported
 from expected e
 left join reported r on r.project_id = e.project_id and r.period = e.quarter
 left join countries c on c.iso3 = e.iso3
+left join country_labels l on l.code = e.iso3  -- a country's name: its code's label
 order by e.project_id, e.quarter

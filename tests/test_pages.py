@@ -279,6 +279,22 @@ def test_explorer_table_view_and_bad_links(app_data, independent):
     assert any("Ignored" in c.value for c in at.caption)
 
 
+def test_explorer_by_country_shows_names_and_opens_a_country_by_its_code(app_data, independent):
+    at = make_app(EXPLORE, query={"by": ["country"], "region": ["East Africa"]})
+    bars = _figures(at)["Health workers trained by country"]["data"][0]
+    expected = dict(independent.rows(
+        "select c.name, sum(t.trainees) from training t join countries c using (iso3) "
+        "where c.region = 'East Africa' group by 1"))
+    assert dict(zip(bars["y"], plotly_values(bars["x"]))) == expected  # names on the axis, never codes
+    pick = at.selectbox(key="explore_country")
+    codes = dict(independent.rows("select iso3, name from countries where region = 'East Africa'"))
+    assert set(pick.options) == set(codes.values())  # what a person reads: the names
+    chosen = min(codes, key=codes.get)
+    pick.set_value(chosen).run()  # its value, and the link it opens: the code
+    assert at.title[0].value == codes[chosen] and _url(at, "country") == [chosen]
+    assert "by" not in at.query_params  # the Countries page's link: the shared filters, not the explorer's view
+
+
 # ---- text from the data is text --------------------------------------------------------------
 
 PAYLOAD = "<script>alert(1)</script><img src=x onerror=alert(2)> [x](javascript:alert(1)) **b**"

@@ -491,6 +491,22 @@ def test_the_reporting_view_shows_the_rate(app_data):
     assert "Returns by project and quarter" in " ".join(str(c.proto.spec) for c in at.get("plotly_chart"))
 
 
+def test_the_reporting_view_chooses_a_country_by_its_code_and_shows_its_name(app_data, independent):
+    at = make_app("pages/data.py")
+    at.session_state["data_tabs"] = "Reporting"
+    at.run()
+    names = dict(independent.rows("select iso3, name from countries where iso3 in (select iso3 from projects)"))
+    place = at.selectbox(key="reporting_country")
+    assert place.options == ["every country", *sorted(names.values())]  # names shown
+    code = min(names, key=names.get)
+    place.set_value(code).run()  # the value chosen: the code
+    spec = " ".join(str(c.proto.spec) for c in at.get("plotly_chart"))
+    assert f"{names[code]}, as of" in spec
+    per_country = next(d.value for d in at.dataframe if "country" in d.value.columns and "rate" in d.value.columns)
+    due = dict(zip(per_country["country"], per_country["due"]))
+    assert set(due) == set(names.values()) and all(n > 0 for n in due.values())
+
+
 def test_text_from_the_data_never_becomes_a_formula_in_the_workbook(data_store, picks):
     import pyarrow as pa
     import pyarrow.compute as pc

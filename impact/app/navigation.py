@@ -53,6 +53,14 @@ def choose_country_from_state(key: str) -> None:
         choose_country(st.session_state[key])
 
 
+def open_country_from_state(key: str) -> None:
+    """Open, on the Countries page, the profile of the country chosen in the select box `key` (a callback on another
+    page: its value is the country's ISO-3 code, so the link is `?country=<ISO3>`)."""
+    if st.session_state.get(key):
+        choose_country(st.session_state[key])
+        st.session_state["_open_country"] = True
+
+
 PROJECT_PARAM = "project"
 
 

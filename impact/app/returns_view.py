@@ -452,9 +452,12 @@ def reporting_view() -> None:
                      "Received: the project has figures for the quarter in the data in use, sent by the date. "
                      "Late: its return first arrived (sent by a partner, or imported by the team) after the due "
                      "date."))
-    countries = sorted(frame["country"].dropna().unique())
-    place = st.selectbox("Projects in", ["every country", *countries], key="reporting_country")
-    here = frame if place == "every country" else frame[frame["country"] == place]
+    names = reporting.country_labels(frame)  # a country is chosen by its code, shown by its name
+    codes = sorted(names, key=lambda code: (names[code], code))
+    chosen = st.selectbox("Projects in", ["", *codes], key="reporting_country",
+                          format_func=lambda code: names.get(code, code) if code else "every country")
+    place = names.get(chosen, chosen) if chosen else "every country"
+    here = frame[frame["iso3"] == chosen] if chosen else frame
     shown = reporting.most_missing(here, HEATMAP_PROJECTS)
     heatmap = figures.reporting_heatmap(shown, title="Returns by project and quarter",
                                         subtitle=f"{place}, as of {as_of:%d %B %Y}")

@@ -122,7 +122,7 @@ RESERVED_KEYS = frozenset({
     # the structural dimensions and the columns of the fact tables (and what the compile adds to them)
     "time", "slot", "phase", "region", "country", "theme", "grant_type", "cadre", "gender", "training_type",
     "location", "profession", "project_id", "iso3", "period", "next_period", "trainees", "volunteers",
-    "volunteer_days", "indicator", "value", "category", "category2", "grouping", "filters",
+    "volunteer_days", "indicator", "value", "category", "category2", "label", "label2", "grouping", "filters",
     # the keys of the app's links
     "from", "to", "grant", "programme", "metric", "by", "split", "grain", "chart", "cmp", "a", "b", "q", "project",
     "map", "asof", "score", "years", "pregion", "pcountry", "deck", "slide", "version", "lang",

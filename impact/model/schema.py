@@ -60,8 +60,11 @@ TABLES: tuple[Table, ...] = (
         "Countries where partnerships worked, one row per country.",
         ("iso3",),
         (
-            Column("iso3", "VARCHAR", "ISO 3166-1 alpha-3 code, e.g. UGA."),
-            Column("name", "VARCHAR", "Country name as shown in the dashboard."),
+            Column("iso3", "VARCHAR", "ISO 3166-1 alpha-3 code, e.g. UGA: what every figure is grouped, filtered "
+                                      "and linked by (?country=UGA)."),
+            Column("name", "VARCHAR", "Country name as shown in the dashboard: the label of its code, given to "
+                                      "charts, tables and exports after grouping (a renamed country stays one "
+                                      "group; two codes with one name stay two, told apart by their code)."),
             Column("region", "VARCHAR", "Programme region.", vocabulary="region"),
         ),
     ),
@@ -75,7 +78,9 @@ TABLES: tuple[Table, ...] = (
             Column("side", "VARCHAR", "UK or overseas partner (not known: an organisation read from IATI without "
                    "its country).", allowed=SIDES),
             Column("institution_type", "VARCHAR", "Kind of institution.", vocabulary="institution_type"),
-            Column("iso3", "VARCHAR", "Country of the institution (GBR for UK partners); empty when not known.",
+            Column("iso3", "VARCHAR", "Country of the institution (GBR for UK partners); empty when not known. A "
+                                      "code the countries table does not list reads as its ISO 3166 short name "
+                                      "(GBR: United Kingdom).",
                    nullable=True),
         ),
     ),

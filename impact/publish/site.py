@@ -346,7 +346,6 @@ def filter_figures(part: _Programme) -> dict:
     choices = part.choices
     first, last = choices.first_period, choices.last_period
     years = list(range(first.year, last.year + 1))
-    by_name = {name: iso3 for iso3, name in choices.countries.items()}
     keys = [k for k in HEADLINES if metrics.is_metric(k)]
     figures: dict[str, dict] = {}
     hidden: dict[str, dict] = {}
@@ -360,8 +359,7 @@ def filter_figures(part: _Programme) -> dict:
                 for name in FILTER_QUERIES:
                     frame = db.run_query(part.database, name, {**params, **explore.totals_params(grouping)})
                     for row in frame.to_dict("records"):
-                        code = by_name.get(row["category"], row["category"]) if grouping == "country" else row["category"]
-                        place = prefix + str(code)
+                        place = prefix + str(row["category"])  # a group is its code: a country's ISO-3
                         found.setdefault(place, {}).update({k: row[k] for k in keys if k in row})
             span = f"{a}-{b}"
             figures[span], hidden[span] = {}, {}

@@ -26,8 +26,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from impact.model import iso3166, schema
 from impact.model import programme as programmes
-from impact.model import schema
 from impact.storage import store
 from impact.query import dimensions, macros, rollups
 
@@ -152,6 +152,13 @@ def _write_definition(conn: duckdb.DuckDBPyConnection, programme: programmes.Pro
                      [(p.name, n, p.first_day, p.last_day) for n, p in enumerate(programme.phases)])
 
 
+def _write_country_names(conn: duckdb.DuckDBPyConnection) -> None:
+    """The ISO 3166 codes and short names as a table (`iso3166`), so a code the extract's countries table does not
+    list (the UK side of a partnership) still reads as a name (`country_labels`, impact.query.macros)."""
+    conn.execute("create table iso3166 (code varchar, name varchar)")
+    conn.executemany("insert into iso3166 values (?, ?)", list(iso3166.ALPHA3.items()))
+
+
 def _run_setup(conn: duckdb.DuckDBPyConnection, sql: str) -> None:
     """Run one setup statement; one marked `-- per period of: <table>` once per period of that table, in order
     (`$period` bound; the first run creates the table, the others insert), so no step holds every row at once."""
@@ -182,6 +189,7 @@ def _build(extract_dir: Path, target: Path, programme: programmes.Programme) -> 
             # Names come from the schema and the path from the server's configuration: no user text.
             conn.execute(f"create table {spec.name} as select * from read_parquet({_quote(str(path))})")  # noqa: S608
         _write_definition(conn, programme)
+        _write_country_names(conn)
         for setup in sorted((QUERY_DIR / "setup").glob("*.sql")):
             _run_setup(conn, setup.read_text(encoding="utf-8"))
         for statement in macros.statements(programme):  # identifiers from the declarations, never user text

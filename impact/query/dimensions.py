@@ -7,6 +7,12 @@ choice of columns, the explorer's "group by" and "split by" (`impact.query.explo
 dimensions as data — the disaggregations its definition declares (age band, disability...) — and `of(programme)`
 lists them after the structural ones; a dimension's values come from the programme's definition (or, for
 countries and time, from the data).
+
+A dimension is grouped and filtered by its `column`, its code; what a person reads is its label. A country is its
+ISO-3 code everywhere (`?country=UGA`, `Filters(country=("UGA",))`, the explorer's and the rollups' groups) and its
+name only a label, from one place: the compiled `country_labels` table (the extract's countries' names, the
+ISO 3166 short name for a code the extract does not list), read by the generated `category_label` macro
+(`impact.query.macros`). Two codes that share a name stay two groups; a renamed country stays one.
 """
 
 from __future__ import annotations
@@ -25,12 +31,13 @@ class Dimension:
     sources: frozenset[str]  # the tables whose rows carry it
     vocabulary: str = ""  # the programme vocabulary holding its values ("" when they come from the data)
     filter: str = ""  # the URL key of its sidebar filter ("" when it is not a shared filter)
-    code: str = ""  # the column a filter tests when it is not the grouping column (a country's ISO-3 code)
+    code: str = ""  # the column grouped by and filtered on when it is not `key` (a country's ISO-3 code)
+    labels: str = ""  # the compiled table (code, name) labelling its values ("": a value is its own label)
     declared: bool = False  # one of the programme's own disaggregations (not a structural dimension)
 
     @property
     def column(self) -> str:
-        """The column of the facts a filter on it tests."""
+        """The column of the facts it is grouped by and a filter on it tests (a code, for a labelled dimension)."""
         return self.code or self.key
 
     @property
@@ -48,7 +55,8 @@ DIMENSIONS: tuple[Dimension, ...] = (
     Dimension(key="time", label="Time", sources=FACTS),
     Dimension(key="phase", label="Phase", sources=FACTS, filter="phase"),
     Dimension(key="region", label="Region", sources=FACTS, vocabulary="region", filter="region"),
-    Dimension(key="country", label="Country", sources=FACTS, filter="country", code="iso3"),
+    Dimension(key="country", label="Country", sources=FACTS, filter="country", code="iso3",
+              labels="country_labels"),
     Dimension(key="theme", label="Theme", sources=FACTS, vocabulary="theme", filter="theme"),
     Dimension(key="grant_type", label="Grant type", sources=FACTS, vocabulary="grant_type", filter="grant"),
     Dimension(key="cadre", label="Cadre", sources=frozenset({"training"}), vocabulary="cadre", filter="cadre"),
@@ -84,3 +92,13 @@ def filters_of(programme) -> tuple[Dimension, ...]:
 def by_key(programme) -> dict[str, Dimension]:
     """A programme's dimensions by key."""
     return {d.key: d for d in of(programme)}
+
+
+def distinct_labels(names: dict) -> dict:
+    """{code: label} from {code: name}: a code with no name reads as itself, and two codes that share a name are told
+    apart by their code ('Congo (COG)', 'Congo (COD)'), so that two groups never read as one."""
+    named = {code: name if isinstance(name, str) and name else str(code) for code, name in names.items()}
+    seen: dict[str, int] = {}
+    for name in named.values():
+        seen[name] = seen.get(name, 0) + 1
+    return {code: f"{name} ({code})" if seen[name] > 1 and name != str(code) else name for code, name in named.items()}

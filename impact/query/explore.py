@@ -248,17 +248,29 @@ def _short(text) -> str:
 CHANGE, PCT_CHANGE = "change", "pct_change"
 
 
+def labels(frame: pd.DataFrame, codes: str = "category", names: str = "label") -> dict:
+    """What a person reads for each group of a `*_by_dimension` result: {code: label}. A group is its code (a
+    country's ISO-3 code) and its label its name (the query's `label`, `label2`; a frame without them: the code).
+    Two codes that share a label are told apart by their code, 'Congo (COG)' and 'Congo (COD)': still two groups."""
+    present = frame[frame[codes].notna()]
+    if names not in present.columns:
+        return {code: str(code) for code in present[codes].unique()}
+    return dimensions.distinct_labels(dict(zip(present[codes], present[names].where(present[names].notna(), None))))
+
+
 def shape(frame: pd.DataFrame, view: View) -> pd.DataFrame:
-    """One row per category and one column per series, in the order a reader expects."""
+    """One row per category and one column per series, in the order a reader expects: grouped by the groups' codes,
+    shown by their labels (`labels`: a country's name)."""
     column, value = view.category_column, view.metric
     data = frame[frame["category"].notna()]
     additive = metric(value).aggregation == "sum"
+    names = labels(data)
     if not view.split and not view.compare:
-        out = data[["category", value]]
-        out.columns = [column, value]  # a new frame: naming its columns renames nothing else
+        out = pd.DataFrame({column: data["category"].map(names), value: data[value]})
         return ordered(out, view, [value])
     data = data[data["category2"].notna()]
     wide = data.pivot(index="category", columns="category2", values=value)
+    wide.index = pd.Index([names.get(c, str(c)) for c in wide.index], name="category")
     if view.compare:
         first, second = view.series_labels
         keys = ("A", "B") if view.compare == "period" else (view.a, view.b)
@@ -273,8 +285,9 @@ def shape(frame: pd.DataFrame, view: View) -> pd.DataFrame:
         totals = wide.sum().sort_values(ascending=False)
     else:
         totals = wide.count().sort_values(ascending=False)
-    order = [str(c) for c in totals.index]
-    wide.columns = [str(c) for c in wide.columns]
+    series = labels(data, "category2", "label2")
+    order = [series.get(c, str(c)) for c in totals.index]
+    wide.columns = [series.get(c, str(c)) for c in wide.columns]
     if len(order) > MAX_SERIES:
         kept, rest = order[: MAX_SERIES - 1], order[MAX_SERIES - 1 :]
         if additive:

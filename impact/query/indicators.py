@@ -24,9 +24,11 @@ def _figure(values: dict[str, tuple[float, float]], programme, code: str) -> flo
     return float(latest if indicator.aggregation == "latest" else total)
 
 
-def widen(frame: pd.DataFrame, keys: tuple[str, ...] = ("category", "category2"), programme=None) -> pd.DataFrame:
-    """One row per `keys` combination, one column per indicator of the programme (sums and latest values
-    of indicators with no rows are 0; a ratio with nothing to divide by is missing)."""
+def widen(frame: pd.DataFrame, keys: tuple[str, ...] = ("category", "category2", "label", "label2"),
+          programme=None) -> pd.DataFrame:
+    """One row per `keys` combination (those the frame has: a group's labels follow its codes), one column per
+    indicator of the programme (sums and latest values of indicators with no rows are 0; a ratio with nothing to
+    divide by is missing)."""
     programme = programme or metrics.active_programme()
     codes = [i.code for i in programme.indicators] if programme is not None else []
     keys = [k for k in keys if k in frame.columns]

@@ -10,6 +10,12 @@ Every named query filters through one table macro per source and takes the share
 out, or an empty list: every value); a source tests only the dimensions its rows carry (volunteering ignores a
 cadre). `$grouping` is `{dimension, dimension2, grain, a_from, a_to, b_from, b_to}`: the dimensions grouped by
 (a key, `time` at a year, quarter or phase grain, `slot` for the two compared periods A and B, or '' for none).
+A dimension's `category` is its code (a country's ISO-3 code, never its name); what a person reads is
+
+    category_label($grouping['dimension'], category)  -- the label of a grouped value (a country's name)
+
+read from the dimension's labels table (`country_labels`: the extract's countries' names, over the ISO 3166 short
+names), after grouping: two codes with one name stay two groups, a renamed country stays one.
 Identifiers come from the declarations, never from a user; values are only ever bound.
 """
 
@@ -36,8 +42,9 @@ SOURCES = {
     "training": Source("training", "training", "training_facts"),
     "volunteering": Source("volunteering", "volunteering", "volunteering_facts"),
     "outcomes": Source("outcomes", "outcomes", "outcomes_facts", next_period=True),
-    "projects": Source("projects", "projects", "(select p.*, c.region, c.name as country from projects p "
-                                               "join countries c on c.iso3 = p.iso3)", lifetime=True),
+    "projects": Source("projects", "projects", "(select p.*, c.region, l.name as country from projects p "
+                                               "join countries c on c.iso3 = p.iso3 "
+                                               "join country_labels l on l.code = p.iso3)", lifetime=True),
     "partners": Source("partners", "project_partners", "partner_facts", lifetime=True),
 }
 
@@ -66,7 +73,7 @@ def category(source: Source, programme, which: str, period: str = "period") -> s
     branches = [
         f"when 'time' then (case {grain} when 'quarter' then cast(year({period}) as varchar) || 'Q' || "
         f"cast(quarter({period}) as varchar) when 'phase' then phase else cast(year({period}) as varchar) end)"]
-    branches += [f"when '{d.key}' then {d.key}" for d in dimensions.of(programme)
+    branches += [f"when '{d.key}' then {d.column}" for d in dimensions.of(programme)
                  if d.key != "time" and source.carries in d.sources]
     branches.append(f"when 'slot' then (case when {period} between grouping['a_from'] and grouping['a_to'] then 'A' "
                     f"when {period} between grouping['b_from'] and grouping['b_to'] then 'B' end)")
@@ -133,9 +140,24 @@ union all
 select distinct category, category2, project_id, iso3, budget_gbp from rows where slotted"""
 
 
+LABELS = ("create table country_labels as "
+          "select iso3 as code, coalesce(name, iso3) as name from countries "
+          "union all select code, name from iso3166 where code not in (select iso3 from countries)")
+
+
+def label_macro(programme) -> str:
+    """`category_label(dimension, value)`: what a person reads for a grouped value — its name in the dimension's
+    labels table (a country's code -> its name; a code with no name: the code), else the value itself."""
+    branches = [f"when '{d.key}' then coalesce((select l.name from {d.labels} l where l.code = value), value)"  # noqa: S608
+                for d in dimensions.of(programme) if d.labels]
+    return f"create macro category_label(dimension, value) as case dimension {' '.join(branches)} else value end"
+
+
 def statements(programme) -> list[str]:
-    """Every generated macro of the main schema (after the facts' tables are built)."""
-    out = [filter_macro(s, programme) for s in SOURCES.values()]
+    """Every generated table and macro of the main schema (after the facts' tables are built): the labels, then the
+    filter and grouping macros."""
+    out = [LABELS, label_macro(programme)]
+    out += [filter_macro(s, programme) for s in SOURCES.values()]
     out += [grouped_macro(SOURCES[name], programme) for name in ("training", "volunteering", "outcomes")]
     out.append(projects_by_dimension(programme))
     return out

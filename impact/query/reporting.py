@@ -23,7 +23,7 @@ import io
 import pandas as pd
 
 from impact.model import calendar, cells
-from impact.query import db
+from impact.query import db, dimensions
 
 REPORTED, LATE, MISSING, NOT_DUE = "reported", "reported late", "missing", "not yet due"
 STATUSES = (REPORTED, LATE, MISSING, NOT_DUE)
@@ -60,14 +60,26 @@ def status(database: db.Database, as_of: dt.date, arrivals: pd.DataFrame | None 
 
 
 def rates(frame: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Returns due, received and the reporting rate per `by` ("period" or "country")."""
+    """Returns due, received and the reporting rate per `by` ("period" or "country"). A country is counted by its
+    code (`iso3`) and shown by its name (two codes that share a name are told apart by their code), by name."""
     due = frame[frame["status"] != NOT_DUE]
-    flags = pd.DataFrame({by: due[by], "due": 1, "received": due["status"].isin(RECEIVED).astype(int),
+    key = "iso3" if by == "country" else by
+    flags = pd.DataFrame({key: due[key], "due": 1, "received": due["status"].isin(RECEIVED).astype(int),
                           "on time": (due["status"] == REPORTED).astype(int)})
-    out = flags.groupby(by, sort=True)[["due", "received", "on time"]].sum()
+    out = flags.groupby(key, sort=True)[["due", "received", "on time"]].sum()
     out["rate"] = out["received"] / out["due"]
     out["on-time rate"] = out["on time"] / out["due"]
-    return out.reset_index()
+    out = out.reset_index()
+    if by == "country":
+        names = country_labels(frame)
+        out.insert(0, "country", out.pop("iso3").map(names))
+        out = out.sort_values("country", kind="stable").reset_index(drop=True)
+    return out
+
+
+def country_labels(frame: pd.DataFrame) -> dict[str, str]:
+    """{iso3: what a person reads} for the countries of a `status` frame (their names, told apart when shared)."""
+    return dimensions.distinct_labels(dict(zip(frame["iso3"], frame["country"])))
 
 
 def summary(frame: pd.DataFrame) -> dict[str, float]:

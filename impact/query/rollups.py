@@ -55,7 +55,7 @@ FACTS = {
     "outcomes": Fact("outcomes", "outcomes_facts", "filtered_outcomes", ("value",)),
 }
 
-_PLACE = ("period", "iso3", "country", "region")
+_PLACE = ("period", "iso3", "region")  # a country is its code: its name is a label (impact.query.dimensions)
 _PROJECT = ("theme", "grant_type", "phase")
 
 
@@ -123,14 +123,17 @@ def parse_reads(line: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(out)
 
 
-def dimension_columns(dimension: str, grain: str) -> set[str]:
+def dimension_columns(dimension: str, grain: str, programme=None) -> set[str]:
     """The fact columns a grouping by `dimension` at `grain` reads (impact.query.macros.category): a dimension's
-    key is its column, so an unknown key needs a column no rollup keeps and the facts answer."""
+    column (its code: `iso3` for a country), and an unknown key itself, a column no rollup keeps (the facts answer)."""
     if dimension == "time":
         return {"period", "phase"} if grain == "phase" else {"period"}
     if dimension == "slot":
         return {"period"}
-    return {dimension} if dimension else set()
+    if not dimension:
+        return set()
+    known = dimensions.by_key(programme).get(dimension)
+    return {known.column if known else dimension}
 
 
 def chosen_keys(params: dict) -> set[str]:
@@ -148,7 +151,7 @@ def needed_columns(fact: str, reads: tuple[str, ...], params: dict, programme=No
             grouping = params.get(match.group(1)) or {}
             grain = str(grouping.get("grain") or "")
             for which in ("dimension", "dimension2"):
-                needed |= dimension_columns(str(grouping.get(which) or ""), grain)
+                needed |= dimension_columns(str(grouping.get(which) or ""), grain, programme)
         else:
             needed.add(column)
     chosen = chosen_keys(params)

@@ -1,9 +1,10 @@
 -- Table training_facts: training rows with their project's theme, grant type and phase, their
--- country's name and region, and the roles the programme's definition gives their gender and training
--- type (women; trainers, cascade), sorted by period so that period filters skip whole blocks.
+-- country's region (a country is its code, iso3; its name is a label: country_labels), and the roles the
+-- programme's definition gives their gender and training type (women; trainers, cascade), sorted by period
+-- so that period filters skip whole blocks.
 -- per period of: training (built one quarter at a time, in order: the compile sorts one quarter, not all rows)
 create table training_facts as
-select t.*, p.theme, p.grant_type, p.phase, c.region, c.name as country,
+select t.*, p.theme, p.grant_type, p.phase, c.region,
        g.role as gender_role, k.role as training_type_role
 from training t
 join projects p using (project_id)

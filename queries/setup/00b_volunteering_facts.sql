@@ -2,7 +2,7 @@
 -- location in the programme's definition (overseas or home), sorted by period.
 -- per period of: volunteering (built one quarter at a time, in order, as training_facts)
 create table volunteering_facts as
-select v.*, p.theme, p.grant_type, p.phase, c.region, c.name as country, l.role as location_role
+select v.*, p.theme, p.grant_type, p.phase, c.region, l.role as location_role
 from volunteering v
 join projects p using (project_id)
 join countries c on c.iso3 = v.iso3
