@@ -148,7 +148,7 @@ def expected_rows(path: Path, header_row: int = 3) -> pd.DataFrame:
 
 
 def version_rows(root: Path, version: str, projects: list[str], period: dt.date) -> pd.DataFrame:
-    table = store.Store(root).version_path(version) / "training.parquet"
+    table = store.open_store(root).version_path(version) / "training.parquet"
     return duckdb.execute("select project_id, cadre, gender, training_type, trainees from read_parquet($p) "
                           "where project_id = any($ids) and period = $d order by all",
                           {"p": str(table), "ids": projects, "d": period}).df()
@@ -162,7 +162,7 @@ def test_the_master_sheet_imports_through_its_recipe_with_the_totals_of_the_shee
     assert preview.report.ok and preview.version is None and snapshot(data_store) == before
     expected = expected_rows(path)
     assert len(preview.rows) == len(expected) and preview.rows["trainees"].astype(int).sum() == expected.trainees.sum()
-    base = store.Store(data_store).version_path("base") / "training.parquet"
+    base = store.open_store(data_store).version_path("base") / "training.parquet"
     ids = [p["project_id"] for p in sheet.projects]
     old_total, old_scope = duckdb.execute(
         "select sum(trainees), sum(trainees) filter (where project_id = any($ids) and period = $d) "
@@ -182,7 +182,7 @@ def test_the_master_sheet_imports_through_its_recipe_with_the_totals_of_the_shee
     want = want[["project_id", "cadre", "gender", "training_type", "trainees"]].sort_values(
         ["project_id", "cadre", "gender", "training_type", "trainees"]).reset_index(drop=True)
     assert got.astype(str).values.tolist() == want.astype(str).values.tolist()
-    manifest = store.read_manifest(store.Store(data_store).version_path(done.version))
+    manifest = store.read_manifest(store.open_store(data_store).version_path(done.version))
     assert manifest["sources"][0]["recipe"] == "master" and manifest["replaced_tables"] == ["training"]
     assert recipes.parse(manifest["sources"][0]["recipe_json"]).to_dict() == recipes.load(data_store, "master").to_dict()
 
@@ -237,12 +237,12 @@ def test_a_workbook_of_two_sheets_with_a_merged_heading_imports_as_one_version(f
                                                          "volunteers", "volunteer_days"]
     result = reshape.import_sheet(path, proposal.recipe, location=data_store, confirm_removals=True)
     assert result.ok, result.report.to_text()
-    assert sorted(store.read_manifest(store.Store(data_store).version_path(result.version))["replaced_tables"]) == \
-        ["training", "volunteering"]
+    manifest = store.read_manifest(store.open_store(data_store).version_path(result.version))
+    assert sorted(manifest["replaced_tables"]) == ["training", "volunteering"]
     frames = pd.read_excel(path, sheet_name=None, dtype=str)
     days = frames["Volunteers"]["Jours de bénévolat"].astype(int).sum()
     ids = [p["project_id"] for p in sheet.projects]
-    folder = store.Store(data_store).version_path(result.version)
+    folder = store.open_store(data_store).version_path(result.version)
     got_days, countries = duckdb.execute(
         "select sum(volunteer_days), list(distinct iso3 order by iso3) from read_parquet($p) "
         "where project_id = any($ids) and period = $d",

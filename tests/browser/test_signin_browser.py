@@ -65,8 +65,9 @@ def identity_provider():
 def sso_url(identity_provider, fixture_dir, tmp_path_factory):
     """The app with an `[auth]` section pointing at the local provider and one administrator's e-mail."""
     root = make_store(fixture_dir, tmp_path_factory.mktemp("sso_store"))
-    project = returns.project_ids(store.open_store(root).active().path)[0]
-    partners.save_account(root, SSO_PARTNER_EMAIL, "Clinic lead", [project], [project], "test")  # no password
+    held = store.open_store(root)
+    project = returns.project_ids(held.active().path)[0]
+    partners.save_account(held, SSO_PARTNER_EMAIL, "Clinic lead", [project], [project], "test")  # no password
     port = free_port()
     secrets_file = tmp_path_factory.mktemp("sso_secrets") / "secrets.toml"
     secrets_file.write_text(f"""
@@ -184,7 +185,7 @@ def partner_store(fixture_dir, tmp_path_factory):
     """A store with a partner account of its first project."""
     root = make_store(fixture_dir, tmp_path_factory.mktemp("partner_store"))
     project = returns.project_ids(store.open_store(root).active().path)[0]
-    partners.save_account(root, PARTNER_EMAIL, "Ward lead", [project], [project], "test",
+    partners.save_account(store.open_store(root), PARTNER_EMAIL, "Ward lead", [project], [project], "test",
                           auth.hash_password(PARTNER_PASSWORD))
     return root, project
 
@@ -252,7 +253,8 @@ def test_a_partner_stays_signed_in_across_reloads_tabs_and_servers_until_signing
         while _partner_cookie(context, url) is None and time.time() < deadline:
             page.wait_for_timeout(200)
         cookie = next(c for c in context.cookies(url) if c["name"] == auth.PARTNER_COOKIE)
-        assert sessions.verify(root, cookie["value"]) == partners.account(root, PARTNER_EMAIL)
+        partner_store = store.open_store(root)
+        assert sessions.verify(partner_store, cookie["value"]) == partners.account(partner_store, PARTNER_EMAIL)
         assert cookie["sameSite"] == "Strict" and cookie["path"] == "/" and not cookie["secure"]  # http here
         assert 6.9 * 86400 < cookie["expires"] - time.time() <= 7 * 86400  # 7 days by default
 
@@ -304,14 +306,14 @@ def test_a_partner_whose_password_changed_is_signed_out_at_the_next_page_load(br
             page.wait_for_timeout(200)
         held = _partner_cookie(context, url)
         assert held is not None
-        found = partners.account(root, PARTNER_EMAIL)
-        partners.save_account(root, PARTNER_EMAIL, found.name, found.projects, [project], "test",
+        found = partners.account(store.open_store(root), PARTNER_EMAIL)
+        partners.save_account(store.open_store(root), PARTNER_EMAIL, found.name, found.projects, [project], "test",
                               auth.hash_password("a new password after a leak"))
         page.reload(wait_until="networkidle")
         wait_for_app(page)
         assert not _partner_shown(page)  # the cookie is still in the browser, and no longer signs anyone in
         assert _partner_cookie(context, url) == held
     finally:
-        partners.save_account(root, PARTNER_EMAIL, "Ward lead", [project], [project], "test",
+        partners.save_account(store.open_store(root), PARTNER_EMAIL, "Ward lead", [project], [project], "test",
                               auth.hash_password(PARTNER_PASSWORD))
         context.close()
