@@ -49,6 +49,12 @@ def listing(programme_store: store.Store, folder: str) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in base.rglob("*") if p.is_file()) if base.is_dir() else []
 
 
+def address(programme_store: store.Store, relative: str) -> str:
+    """Where a store file is, for people: its path, or its s3:// address on a store on S3."""
+    where = programme_store.remote
+    return f"{where.url}/{relative}" if where is not None else str(programme_store.root / relative)
+
+
 def fetch(programme_store: store.Store, relative: str, target: Path) -> None:
     """Copy a store file into the local file `target`."""
     where = programme_store.remote
