@@ -358,10 +358,11 @@ def _audit(args: argparse.Namespace) -> int:
 
     from impact.storage import audit, store
 
-    root = store.open_store(args.data_dir, args.programme).root
-    problems = audit.verify(root)
+    programme_store = store.open_store(args.data_dir, args.programme)
+    problems = audit.verify(programme_store)
     dates = [dt.date.fromisoformat(d) if d else None for d in (args.since, args.until)]
-    chosen = audit.select(audit.frame(root), args.action, args.who or "", dates[0], dates[1], args.text or "")
+    chosen = audit.select(audit.frame(programme_store), args.action, args.who or "", dates[0], dates[1],
+                          args.text or "")
     if args.out:
         out = Path(args.out)
         if out.exists():
@@ -373,13 +374,13 @@ def _audit(args: argparse.Namespace) -> int:
             print(f"{row.seq:>6}  {row.when}  {row.action:<17} {row.who:<32} {row.what}  [{row.address}]"
                   + (f"  {row.details}" if row.details != "{}" else ""))
     if problems:
-        print(f"the trail of {root.name} was changed after it was written ({len(problems)} problem(s)):",
-              file=sys.stderr)
+        print(f"the trail of {programme_store.root.name} was changed after it was written "
+              f"({len(problems)} problem(s)):", file=sys.stderr)
         for problem in problems:
             print(f"- {problem}", file=sys.stderr)
         return 1
     if args.verify:
-        print(f"the trail is intact: {len(audit.entries(root)):,} entries, each chained to the one before")
+        print(f"the trail is intact: {len(audit.entries(programme_store)):,} entries, each chained to the one before")
     return 0
 
 
@@ -428,22 +429,22 @@ def _accounts_create(args: argparse.Namespace) -> int:
     from impact.reporting import partners
     from impact.storage import store, transaction
 
-    root = store.open_store(args.data_dir, args.programme).root
-    if partners.account(root, args.email) is not None:
+    programme_store = store.open_store(args.data_dir, args.programme)
+    if partners.account(programme_store, args.email) is not None:
         raise ValueError(f"there is already an account {partners.normal_email(args.email)}; change its projects "
                          "with 'accounts projects' or its password with 'accounts reset-password'")
     hashed = hash_password(_new_password(args, "Password for the account")) if not args.no_password else None
-    made = partners.save_account(root, args.email, args.name or "", args.project, _known_projects(args),
+    made = partners.save_account(programme_store, args.email, args.name or "", args.project, _known_projects(args),
                                  transaction.default_user(), hashed)
     print(f"created {made.email} ({made.name or 'no name'}), reporting for {', '.join(made.projects)}; "
           f"signs in with {made.sign_in}")
     return 0
 
 
-def _existing(root, email: str):
+def _existing(programme_store, email: str):
     from impact.reporting import partners
 
-    found = partners.account(root, email)
+    found = partners.account(programme_store, email)
     if found is None:
         raise ValueError(f"there is no partner account {partners.normal_email(email)[:80]!r}; "
                          "'accounts list' lists them")
@@ -454,7 +455,7 @@ def _accounts_list(args: argparse.Namespace) -> int:
     from impact.reporting import partners
     from impact.storage import store
 
-    found = partners.accounts(store.open_store(args.data_dir, args.programme).root)
+    found = partners.accounts(store.open_store(args.data_dir, args.programme))
     for a in found:
         print(f"{a.email:<40} {a.name[:30]:<30} {', '.join(a.projects):<30} {a.sign_in:<32} "
               f"created {a.created_at or '?'} by {a.created_by or '?'}")
@@ -466,11 +467,11 @@ def _accounts_projects(args: argparse.Namespace) -> int:
     from impact.reporting import partners
     from impact.storage import store, transaction
 
-    root = store.open_store(args.data_dir, args.programme).root
-    found = _existing(root, args.email)
+    programme_store = store.open_store(args.data_dir, args.programme)
+    found = _existing(programme_store, args.email)
     chosen = list(args.project or found.projects)
     chosen = [p for p in dict.fromkeys([*chosen, *(args.add or [])]) if p not in set(args.drop or [])]
-    made = partners.save_account(root, found.email, found.name, chosen, _known_projects(args),
+    made = partners.save_account(programme_store, found.email, found.name, chosen, _known_projects(args),
                                  transaction.default_user())
     print(f"{made.email} now reports for {', '.join(made.projects)}")
     return 0
@@ -480,9 +481,9 @@ def _accounts_remove(args: argparse.Namespace) -> int:
     from impact.reporting import partners
     from impact.storage import store, transaction
 
-    root = store.open_store(args.data_dir, args.programme).root
-    found = _existing(root, args.email)
-    partners.remove_account(root, found.email, transaction.default_user())
+    programme_store = store.open_store(args.data_dir, args.programme)
+    found = _existing(programme_store, args.email)
+    partners.remove_account(programme_store, found.email, transaction.default_user())
     print(f"removed {found.email} (its returns and their trail stay)")
     return 0
 
@@ -492,12 +493,12 @@ def _accounts_reset_password(args: argparse.Namespace) -> int:
     from impact.reporting import partners
     from impact.storage import audit, store, transaction
 
-    root = store.open_store(args.data_dir, args.programme).root
-    found = _existing(root, args.email)
+    programme_store = store.open_store(args.data_dir, args.programme)
+    found = _existing(programme_store, args.email)
     hashed = hash_password(_new_password(args, f"New password for {found.email}"))
-    partners.save_account(root, found.email, found.name, found.projects, _known_projects(args),
+    partners.save_account(programme_store, found.email, found.name, found.projects, _known_projects(args),
                           transaction.default_user(), hashed)
-    audit.record(root, audit.PASSWORD_RESET, transaction.default_user(), found.email)
+    audit.record(programme_store, audit.PASSWORD_RESET, transaction.default_user(), found.email)
     print(f"the password of {found.email} was reset")
     return 0
 

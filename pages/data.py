@@ -122,7 +122,7 @@ def _sign_in() -> None:
         with st.form("admin_sign_in"):
             password = st.text_input("Administrator password", type="password", key="admin_password")
             if st.form_submit_button("Sign in"):
-                accepted, message = auth.try_password(password, held.root)
+                accepted, message = auth.try_password(password, held)
                 if accepted:
                     st.rerun()
                 st.error(message)
@@ -157,7 +157,7 @@ with import_tab:
     else:
         st.caption(plain(f"Signed in: {auth.admin_name()}"))
         if st.session_state.get("_impact_admin"):
-            st.button("Sign out", on_click=auth.sign_out, args=(held.root,), key="admin_sign_out")
+            st.button("Sign out", on_click=auth.sign_out, args=(held,), key="admin_sign_out")
         elif auth.oidc_user():  # signed in through the identity provider: its log-out ends that sign-in
             st.button("Log out", on_click=st.logout, key="oidc_logout")
         st.markdown("Upload one **.zip** or several files named after their tables "

@@ -146,6 +146,23 @@ def make_app(page: str | None = None, query: dict | None = None) -> AppTest:
     return at
 
 
+def data_page_as_admin(root: Path, monkeypatch, password: str) -> AppTest:
+    """An AppTest of the Data page over the data store `root`, signed in as the administrator whose password is
+    `password` (caches emptied first; the caller empties them again when it is done)."""
+    from impact.app import auth
+
+    monkeypatch.setenv("IMPACT_DATA_DIR", str(root))
+    monkeypatch.setenv(auth.HASH_ENV, auth.hash_password(password))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = make_app("pages/data.py")
+    at.text_input(key="admin_password").input(password)
+    next(b for b in at.button if b.label == "Sign in").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def metrics_shown(at: AppTest) -> dict[str, str]:
     """The KPI tiles on the page: label -> formatted value."""
     return {m.label: m.value for m in at.metric}

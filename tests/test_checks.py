@@ -146,9 +146,10 @@ def test_the_definitions_rules_are_checked_with_located_messages():
 # ---- a partner explains, the team sees ---------------------------------------------------------------
 
 def _unusual(data_store, project, period, factor=40) -> bytes:
-    rows = rows_of(store.open_store(data_store).active().path, project, period)
+    held = store.open_store(data_store)
+    rows = rows_of(held.active().path, project, period)
     rows["training"] = [r | {"trainees": int(r["trainees"]) * factor + 1} for r in rows["training"]]
-    return fill(returns.workbook(project, period, store.open_store(data_store)), rows)
+    return fill(returns.workbook(project, period, held), rows)
 
 
 def _flagged_pick(data_store, picks):
@@ -165,22 +166,23 @@ def test_a_partner_must_explain_each_flag_and_the_team_sees_them(data_store, pic
     project, period = _flagged_pick(data_store, picks)
     partner = account(data_store, [project])
     book = _unusual(data_store, project, period)
-    first = partners.submit(data_store, partner, "big.xlsx", book)
+    held = store.open_store(data_store)
+    first = partners.submit(held, partner, "big.xlsx", book)
     assert not first.ok and first.problems.ok  # no problem, but flags to explain
-    assert "outlier:trainees" in first.unexplained and partners.submissions(data_store) == []
+    assert "outlier:trainees" in first.unexplained and partners.submissions(held) == []
     flag = next(f for f in first.flags if f.key == "outlier:trainees")
     assert "usually reports" in flag.message and flag.importance
-    partial = partners.submit(data_store, partner, "big.xlsx", book, explanations={"outlier:trainees": "   "})
+    partial = partners.submit(held, partner, "big.xlsx", book, explanations={"outlier:trainees": "   "})
     assert not partial.ok and "outlier:trainees" in partial.unexplained
     explained = {f.key: "A national campaign: <b>ten</b> districts trained at once." for f in first.flags}
-    sent = partners.submit(data_store, partner, "big.xlsx", book, explanations=explained)
+    sent = partners.submit(held, partner, "big.xlsx", book, explanations=explained)
     assert sent.ok
-    kept = partners.get(data_store, sent.submission.id)
+    kept = partners.get(held, sent.submission.id)
     assert {f["key"] for f in kept.flags} == {f.key for f in first.flags}
     assert all(f["explanation"] == "A national campaign: <b>ten</b> districts trained at once." for f in kept.flags)
-    rows = pd.DataFrame(partners.flag_rows(partners.submissions(data_store)))
+    rows = pd.DataFrame(partners.flag_rows(partners.submissions(held)))
     assert rows[["project", "state"]].drop_duplicates().values.tolist() == [[project, "submitted"]]
-    frame = checks.flags_frame(partners.flag_rows(partners.submissions(data_store)))
+    frame = checks.flags_frame(partners.flag_rows(partners.submissions(held)))
     assert list(frame.columns)[:3] == ["project", "quarter", "return"] and len(frame) == len(first.flags)
 
 
@@ -216,7 +218,8 @@ def test_a_partner_sees_the_warning_explains_and_sends_and_the_team_sees_the_fla
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("need a word before it is sent" in w.value.replace("\\", "") for w in at.warning)
-    assert partners.submissions(data_store) == []  # nothing kept yet
+    held = store.open_store(data_store)
+    assert partners.submissions(held) == []  # nothing kept yet
     send = next(b for b in at.button if b.label == "Send with these explanations")
     assert send.disabled
     boxes = [t for t in at.text_area if t.key.startswith("explain_")]
@@ -228,7 +231,7 @@ def test_a_partner_sees_the_warning_explains_and_sends_and_the_team_sees_the_fla
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("received" in s.value for s in at.success), [s.value for s in at.success]
-    [kept] = partners.submissions(data_store)
+    [kept] = partners.submissions(held)
     assert "outlier:trainees" in {f["key"] for f in kept.flags}
 
     admin = make_app("pages/data.py")
@@ -242,7 +245,7 @@ def test_a_partner_sees_the_warning_explains_and_sends_and_the_team_sees_the_fla
     assert trained["explanation"] == "A national campaign: *ten* districts at once <script>x</script>"  # as text
     assert trained["project"] == project and trained["expected"].startswith("median")
     assert any(b.label.startswith("Download every flag") for b in admin.get("download_button"))
-    assert checks.flags_csv(partners.flag_rows(partners.submissions(data_store))).decode("utf-8-sig").count(
+    assert checks.flags_csv(partners.flag_rows(partners.submissions(held))).decode("utf-8-sig").count(
         "\n") == len(kept.flags) + 1
     st.cache_data.clear()
     st.cache_resource.clear()

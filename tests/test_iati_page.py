@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 import streamlit as st
 
-from impact.app import auth
 from impact.storage import store
 from tests import iati_fixtures as fx
-from tests.conftest import make_app
+from tests.conftest import data_page_as_admin
 from tests.data_helpers import snapshot
 
 PASSWORD = "iati page password"
@@ -18,16 +17,7 @@ PASSWORD = "iati page password"
 @pytest.fixture
 def signed_in(tmp_path, monkeypatch):
     root = fx.make_iati_store(tmp_path / "store")
-    monkeypatch.setenv("IMPACT_DATA_DIR", str(root))
-    monkeypatch.setenv(auth.HASH_ENV, auth.hash_password(PASSWORD))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = make_app("pages/data.py")
-    at.text_input(key="admin_password").input(PASSWORD)
-    next(b for b in at.button if b.label == "Sign in").click()
-    at.run()
-    assert not at.exception
-    yield at, root
+    yield data_page_as_admin(root, monkeypatch, PASSWORD), root
     st.cache_data.clear()
     st.cache_resource.clear()
 

@@ -127,10 +127,11 @@ def independent_missing(folder: Path, quarter: dt.date) -> set[str]:
 
 
 def make_accounts(root: Path, running: list[str]):
-    known = returns.project_ids(store.open_store(root).active().path)
-    first = partners.save_account(root, "ana@example.org", "Ana", running[0:2], known, "admin")  # two without
-    second = partners.save_account(root, "bruno@example.org", "Bruno", [running[2], running[3]], known, "admin")
-    third = partners.save_account(root, "chidi@example.org", "Chidi", [running[4]], known, "admin")  # reported
+    held = store.open_store(root)
+    known = returns.project_ids(held.active().path)
+    first = partners.save_account(held, "ana@example.org", "Ana", running[0:2], known, "admin")  # two without
+    second = partners.save_account(held, "bruno@example.org", "Bruno", [running[2], running[3]], known, "admin")
+    third = partners.save_account(held, "chidi@example.org", "Chidi", [running[4]], known, "admin")  # reported
     return first, second, third
 
 
@@ -226,7 +227,7 @@ def test_late_reminders_leave_out_a_return_that_is_waiting_for_approval(chased, 
     root, running, gone = chased
     ana, bruno, _ = make_accounts(root, running)
     write_secrets(away_from_secrets, inbox.port)  # the secrets the app would read: the team hears of the arrival
-    fixed = partners.submit(root, ana, "late.xlsx", original_return(root, running[0], QUARTER))
+    fixed = partners.submit(store.open_store(root), ana, "late.xlsx", original_return(root, running[0], QUARTER))
     assert fixed.ok, fixed.report.to_text()
     (arrival,) = inbox.to(TEAM)
     assert arrival["X-Impact-Notice"] == "arrived" and arrival["To"] == TEAM
@@ -250,13 +251,13 @@ def test_late_reminders_leave_out_a_return_that_is_waiting_for_approval(chased, 
 def test_a_return_sent_back_tells_its_partners_the_note_as_text(chased, inbox, away_from_secrets):
     root, running, _ = chased
     _, bruno, _ = make_accounts(root, running)
-    other = partners.save_account(root, "dora@example.org", "Dora", [running[3]], returns.project_ids(
+    other = partners.save_account(store.open_store(root), "dora@example.org", "Dora", [running[3]], returns.project_ids(
         store.open_store(root).active().path), "admin")
     write_secrets(away_from_secrets, inbox.port)
-    sent = partners.submit(root, bruno, "d.xlsx", original_return(root, running[3], QUARTER))
+    sent = partners.submit(store.open_store(root), bruno, "d.xlsx", original_return(root, running[3], QUARTER))
     assert sent.ok, sent.report.to_text()
     note = "Row 12: <b>40</b> nurses & 4 midwives?\nPlease check the =SUM you used."
-    partners.send_back(root, sent.submission.id, note, "team@example.org")
+    partners.send_back(store.open_store(root), sent.submission.id, note, "team@example.org")
     for address in ("bruno@example.org", other.email):
         (message,) = inbox.to(address)  # one message each: no partner sees another's address
         assert message["To"] == address and message["X-Impact-Notice"] == "sent-back"
@@ -274,11 +275,11 @@ def test_nothing_is_sent_without_settings(chased, inbox, away_from_secrets, caps
     for command in ("remind", "digest"):
         assert cli.main([command, "--send", "--data-dir", str(root), "--as-of", day.isoformat()]) == 0
         assert "e-mail is not configured" in capsys.readouterr().err
-    sent = partners.submit(root, ana, "a.xlsx", original_return(root, running[4], QUARTER))
+    sent = partners.submit(store.open_store(root), ana, "a.xlsx", original_return(root, running[4], QUARTER))
     assert not sent.ok  # not Ana's project: refused, and no notice either
-    item = partners.submit(root, ana, "a.xlsx", original_return(root, running[0], QUARTER))
+    item = partners.submit(store.open_store(root), ana, "a.xlsx", original_return(root, running[0], QUARTER))
     assert item.ok
-    partners.send_back(root, item.submission.id, "Check it", "team")
+    partners.send_back(store.open_store(root), item.submission.id, "Check it", "team")
     assert inbox.received == []
 
 
@@ -374,7 +375,7 @@ def test_the_pages_send_the_arrival_to_the_team_and_the_note_to_the_partner(data
         admin.text_input(key="admin_password").input(ADMIN_PASSWORD)
         next(b for b in admin.button if b.label == "Sign in").click()
         admin.run()
-        [waiting] = partners.submissions(data_store, project)
+        [waiting] = partners.submissions(store.open_store(data_store), project)
         admin.selectbox(key="send_back_id").set_value(waiting.id)
         admin.text_input(key="return_note").input("The <b>midwives</b> row is twice the last quarter's.")
         admin.run()

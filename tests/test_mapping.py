@@ -148,7 +148,7 @@ def expected_rows(path: Path, header_row: int = 3) -> pd.DataFrame:
 
 
 def version_rows(root: Path, version: str, projects: list[str], period: dt.date) -> pd.DataFrame:
-    table = store.Store(root).version_path(version) / "training.parquet"
+    table = store.open_store(root).version_path(version) / "training.parquet"
     return duckdb.execute("select project_id, cadre, gender, training_type, trainees from read_parquet($p) "
                           "where project_id = any($ids) and period = $d order by all",
                           {"p": str(table), "ids": projects, "d": period}).df()
@@ -162,7 +162,7 @@ def test_the_master_sheet_imports_through_its_recipe_with_the_totals_of_the_shee
     assert preview.report.ok and preview.version is None and snapshot(data_store) == before
     expected = expected_rows(path)
     assert len(preview.rows) == len(expected) and preview.rows["trainees"].astype(int).sum() == expected.trainees.sum()
-    base = store.Store(data_store).version_path("base") / "training.parquet"
+    base = store.open_store(data_store).version_path("base") / "training.parquet"
     ids = [p["project_id"] for p in sheet.projects]
     old_total, old_scope = duckdb.execute(
         "select sum(trainees), sum(trainees) filter (where project_id = any($ids) and period = $d) "
@@ -182,9 +182,10 @@ def test_the_master_sheet_imports_through_its_recipe_with_the_totals_of_the_shee
     want = want[["project_id", "cadre", "gender", "training_type", "trainees"]].sort_values(
         ["project_id", "cadre", "gender", "training_type", "trainees"]).reset_index(drop=True)
     assert got.astype(str).values.tolist() == want.astype(str).values.tolist()
-    manifest = store.read_manifest(store.Store(data_store).version_path(done.version))
+    manifest = store.read_manifest(store.open_store(data_store).version_path(done.version))
     assert manifest["sources"][0]["recipe"] == "master" and manifest["replaced_tables"] == ["training"]
-    assert recipes.parse(manifest["sources"][0]["recipe_json"]).to_dict() == recipes.load(data_store, "master").to_dict()
+    saved = recipes.load(store.open_store(data_store), "master")
+    assert recipes.parse(manifest["sources"][0]["recipe_json"]).to_dict() == saved.to_dict()
 
 
 def test_the_recipe_round_trip_imports_next_quarters_sheet_in_one_step(master, data_store, context, fixture_dir,
@@ -194,10 +195,12 @@ def test_the_recipe_round_trip_imports_next_quarters_sheet_in_one_step(master, d
     first = reshape.import_sheet(path, proposal.recipe, location=data_store, accept_proposed=True,
                                  confirm_removals=True, save_as="master")
     assert first.ok
-    saved = recipes.load(data_store, "master")
-    assert saved.to_dict() == recipes.loads(recipes.path_of(data_store, "master").read_text()).to_dict()
+    held = store.open_store(data_store)
+    saved = recipes.load(held, "master")
+    assert first.saved == str(held.root / "recipes" / "master.json")
+    assert saved.to_dict() == recipes.loads((data_store / "recipes" / "master.json").read_text()).to_dict()
     assert saved.proposed() == []  # the near matches it was imported with are confirmed in it
-    assert recipes.names(data_store) == ["master"]
+    assert recipes.names(held) == ["master"]
     following = calendar.next_quarter(sheet.quarter)
     second = sf.master_sheet(fixture_dir, following, sheet.projects, seed=7)
     path2 = sf.write_xlsx(second, tmp_path / "master-next.xlsx")
@@ -208,6 +211,29 @@ def test_the_recipe_round_trip_imports_next_quarters_sheet_in_one_step(master, d
     assert version_rows(data_store, done.version, ids, following).trainees.sum() == expected.trainees.sum()
     assert version_rows(data_store, done.version, ids, sheet.quarter).trainees.sum() == \
         expected_rows(path).trainees.sum()  # the first quarter's rows are kept
+
+
+def test_a_recipe_saved_on_an_s3_store_is_an_object_every_server_reads(s3_env, master, context, fixture_dir,  # noqa: F811
+                                                                       tmp_path, monkeypatch):
+    from impact.ingest import extract_io
+    from impact.storage import remote
+    from tests.s3_helpers import as_server
+
+    url = s3_env.url()
+    assert extract_io.import_extract(fixture_dir, url).ok
+    pid = programmes.load(fixture_dir).id
+    held = store.open_store(url, pid)
+    recipe = mapping.propose(sheets.read(master[1]), context).recipe
+    where = recipes.save(held, recipe, "master")
+    assert where == f"{held.remote.url}/recipes/master.json"
+    assert remote.read_text(held.remote, "recipes/master.json") == recipe.to_json()  # the object, as written
+    assert not (held.root / "recipes").exists()  # not a file of this server's mirror
+    as_server(monkeypatch, tmp_path / "cache-b")  # another server lists it and loads it
+    other = store.open_store(url, pid)
+    assert other.root != held.root and recipes.names(other) == ["master"]
+    assert recipes.load(other, "master").to_dict() == recipe.to_dict()
+    with pytest.raises(ValueError, match="no recipe called 'other'.*its recipes: master"):
+        recipes.load(other, "other")
 
 
 def test_a_workbook_of_two_sheets_with_a_merged_heading_imports_as_one_version(fixture_dir, data_store, context,
@@ -237,12 +263,12 @@ def test_a_workbook_of_two_sheets_with_a_merged_heading_imports_as_one_version(f
                                                          "volunteers", "volunteer_days"]
     result = reshape.import_sheet(path, proposal.recipe, location=data_store, confirm_removals=True)
     assert result.ok, result.report.to_text()
-    assert sorted(store.read_manifest(store.Store(data_store).version_path(result.version))["replaced_tables"]) == \
-        ["training", "volunteering"]
+    manifest = store.read_manifest(store.open_store(data_store).version_path(result.version))
+    assert sorted(manifest["replaced_tables"]) == ["training", "volunteering"]
     frames = pd.read_excel(path, sheet_name=None, dtype=str)
     days = frames["Volunteers"]["Jours de bénévolat"].astype(int).sum()
     ids = [p["project_id"] for p in sheet.projects]
-    folder = store.Store(data_store).version_path(result.version)
+    folder = store.open_store(data_store).version_path(result.version)
     got_days, countries = duckdb.execute(
         "select sum(volunteer_days), list(distinct iso3 order by iso3) from read_parquet($p) "
         "where project_id = any($ids) and period = $d",
@@ -647,19 +673,11 @@ def test_an_administrator_imports_a_spreadsheet_then_next_quarter_with_its_recip
                                                                                  tmp_path, monkeypatch):
     import streamlit as st
 
-    from impact.app import auth
-    from tests.conftest import make_app
+    from tests.conftest import data_page_as_admin
 
     sheet = sf.master_sheet(fixture_dir)
     path = sf.write_xlsx(sheet, tmp_path / "master.xlsx")
-    monkeypatch.setenv("IMPACT_DATA_DIR", str(data_store))
-    monkeypatch.setenv(auth.HASH_ENV, auth.hash_password(PASSWORD))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = make_app("pages/data.py")
-    at.text_input(key="admin_password").input(PASSWORD)
-    next(b for b in at.button if b.label == "Sign in").click()
-    at.run()
+    at = data_page_as_admin(data_store, monkeypatch, PASSWORD)
     at.file_uploader(key="sheet_upload").set_value(("master.xlsx", path.read_bytes(), XLSX))
     at.run()
     assert not at.exception
@@ -684,7 +702,7 @@ def test_an_administrator_imports_a_spreadsheet_then_next_quarter_with_its_recip
     at.run()
     assert not at.exception
     first = store.open_store(data_store).active().version
-    assert first != "base" and recipes.names(data_store) == ["master"]
+    assert first != "base" and recipes.names(store.open_store(data_store)) == ["master"]
     assert any("Imported as version" in s.value.replace("\\", "") for s in at.success)
     expected = expected_rows(path)
     ids = [p["project_id"] for p in sheet.projects]
@@ -707,20 +725,12 @@ def test_an_administrator_imports_a_spreadsheet_then_next_quarter_with_its_recip
 def test_a_value_matching_nothing_is_mapped_by_hand_on_the_data_page(data_store, fixture_dir, tmp_path, monkeypatch):
     import streamlit as st
 
-    from impact.app import auth
-    from tests.conftest import make_app
+    from tests.conftest import data_page_as_admin
 
     sheet = sf.master_sheet(fixture_dir, near=())
     sheet.rows[0][3] = "Astronomie"  # a theme the programme does not have
     path = sf.write_csv(sheet, tmp_path / "master.csv")
-    monkeypatch.setenv("IMPACT_DATA_DIR", str(data_store))
-    monkeypatch.setenv(auth.HASH_ENV, auth.hash_password(PASSWORD))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = make_app("pages/data.py")
-    at.text_input(key="admin_password").input(PASSWORD)
-    next(b for b in at.button if b.label == "Sign in").click()
-    at.run()
+    at = data_page_as_admin(data_store, monkeypatch, PASSWORD)
     at.file_uploader(key="sheet_upload").set_value(("master.csv", path.read_bytes(), "text/csv"))
     at.run()
     assert not at.exception
@@ -735,3 +745,6 @@ def test_a_value_matching_nothing_is_mapped_by_hand_on_the_data_page(data_store,
     assert any("row(s)** from the sheet" in m.value.replace("\\", "") for m in at.markdown)
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+from tests.s3_helpers import s3_env, s3_server  # noqa: E402,F401 (fixtures)

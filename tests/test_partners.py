@@ -39,16 +39,18 @@ ADMIN_PASSWORD = "approve the quarter's returns"
 
 
 def account(data_store, projects, email="nurse.lead@example.org", password=PARTNER_PASSWORD):
-    known = returns.project_ids(store.open_store(data_store).active().path)
-    return partners.save_account(data_store, email, "Ward lead", projects, known, "admin",
+    held = store.open_store(data_store)
+    known = returns.project_ids(held.active().path)
+    return partners.save_account(held, email, "Ward lead", projects, known, "admin",
                                  auth.hash_password(password) if password else None)
 
 
 def corrected(data_store, project, period, seed=0) -> bytes:
-    folder = store.open_store(data_store).active().path
+    held = store.open_store(data_store)
+    folder = held.active().path
     rows = _changed_rows(rows_of(folder, project, period), seed)
     rows["volunteering"] = rows_of(folder, project, period)["volunteering"]  # nothing removed
-    return fill(returns.workbook(project, period, store.open_store(data_store)), rows)
+    return fill(returns.workbook(project, period, held), rows)
 
 
 # ---- accounts -------------------------------------------------------------------------------------
@@ -60,7 +62,8 @@ def test_an_account_is_tied_to_known_projects_and_keeps_only_a_hash(data_store, 
     path = data_store / partners.ACCOUNTS
     assert PARTNER_PASSWORD not in path.read_text() and made.password_hash.startswith("scrypt$")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert partners.account(data_store, "NURSE.LEAD@example.org") == made
+    held = store.open_store(data_store)
+    assert partners.account(held, "NURSE.LEAD@example.org") == made
     with pytest.raises(partners.PartnerError, match="not an e-mail"):
         account(data_store, [project], email="nurse lead")
     with pytest.raises(partners.PartnerError, match="There is no project NOPE-1"):
@@ -69,8 +72,8 @@ def test_an_account_is_tied_to_known_projects_and_keeps_only_a_hash(data_store, 
         account(data_store, [])
     again = account(data_store, [project, picks[1][0]], password=None)  # a change keeps the password
     assert again.password_hash == made.password_hash and again.projects == (project, picks[1][0])
-    partners.remove_account(data_store, made.email)
-    assert partners.accounts(data_store) == []
+    partners.remove_account(held, made.email)
+    assert partners.accounts(held) == []
 
 
 # ---- submitted, returned, approved ------------------------------------------------------------------
@@ -79,16 +82,17 @@ def test_a_submitted_return_changes_no_figure_until_it_is_approved(data_store, p
     (project, period), (other, _) = picks[0], picks[1]
     partner = account(data_store, [project])
     before = snapshot(data_store)
-    sent = partners.submit(data_store, partner, "our return.xlsx", corrected(data_store, project, period))
+    held = store.open_store(data_store)
+    sent = partners.submit(held, partner, "our return.xlsx", corrected(data_store, project, period))
     assert sent.ok and sent.submission.state == partners.SUBMITTED, sent.problems.to_frame()
-    assert store.open_store(data_store).active().version == "base"
+    assert held.active().version == "base"
     changed = {k for k, v in snapshot(data_store).items() if before.get(k) != v}
     # only the kept return, the trail's entry and the store's key (made when the first workbook was written)
     assert changed and all(k.startswith((f"{partners.SUBMISSIONS}/", "audit/")) or k == returns.KEY for k in changed)
-    trail = partners.trail(partners.submissions(data_store, project))
+    trail = partners.trail(partners.submissions(held, project))
     assert trail[["step", "who", "file"]].values.tolist() == [["submitted", partner.email, "our return.xlsx"]]
-    assert trail["sha256"][0] == store.sha256(partners.fetch_workbook(data_store, sent.submission, tmp_path))
-    assert partners.submissions(data_store, other) == []
+    assert trail["sha256"][0] == store.sha256(partners.fetch_workbook(held, sent.submission, tmp_path))
+    assert partners.submissions(held, other) == []
 
 
 def test_a_partner_cannot_send_another_projects_return(data_store, picks):
@@ -96,7 +100,7 @@ def test_a_partner_cannot_send_another_projects_return(data_store, picks):
     partner = account(data_store, [project])
     theirs = original_return(data_store, other, other_period)  # (the store's key is made with the first workbook)
     before = snapshot(data_store)
-    sent = partners.submit(data_store, partner, "theirs.xlsx", theirs)
+    sent = partners.submit(store.open_store(data_store), partner, "theirs.xlsx", theirs)
     assert not sent.ok
     problems = sent.problems.to_frame()
     assert problems["rule"].tolist() == ["not-your-project"] and other in problems["message"][0]
@@ -112,9 +116,10 @@ def test_a_bad_return_is_refused_at_once_with_its_location_and_nothing_kept(data
 
     changed = edit(original_return(data_store, project, period), unlock_and_change)
     before = snapshot(data_store)
-    sent = partners.submit(data_store, partner, "changed.xlsx", changed)
+    held = store.open_store(data_store)
+    sent = partners.submit(held, partner, "changed.xlsx", changed)
     assert not sent.ok and sent.problems.to_frame()["file"].str.startswith("changed.xlsx").all()
-    assert partners.submit(data_store, partner, "notes.txt", b"hello").problems.to_frame()["rule"].tolist() == [
+    assert partners.submit(held, partner, "notes.txt", b"hello").problems.to_frame()["rule"].tolist() == [
         "unknown-file"]
     assert snapshot(data_store) == before
 
@@ -122,17 +127,18 @@ def test_a_bad_return_is_refused_at_once_with_its_location_and_nothing_kept(data
 def test_a_return_sent_back_carries_the_note_and_a_new_one_replaces_it(data_store, picks):
     project, period = picks[0]
     partner = account(data_store, [project])
-    first = partners.submit(data_store, partner, "first.xlsx", corrected(data_store, project, period)).submission
+    held = store.open_store(data_store)
+    first = partners.submit(held, partner, "first.xlsx", corrected(data_store, project, period)).submission
     with pytest.raises(partners.PartnerError, match="Say why"):
-        partners.send_back(data_store, first.id, "  ", "admin")
-    back = partners.send_back(data_store, first.id, "Volunteer days look doubled; please check.", "team@example.org")
+        partners.send_back(held, first.id, "  ", "admin")
+    back = partners.send_back(held, first.id, "Volunteer days look doubled; please check.", "team@example.org")
     assert back.state == partners.RETURNED and back.note == "Volunteer days look doubled; please check."
     with pytest.raises(partners.PartnerError, match="Only submitted returns can be approved"):
-        partners.approve(data_store, [first.id], "admin")
-    second = partners.submit(data_store, partner, "second.xlsx", corrected(data_store, project, period, 1))
+        partners.approve(held, [first.id], "admin")
+    second = partners.submit(held, partner, "second.xlsx", corrected(data_store, project, period, 1))
     assert second.replaced == [first.id]
-    assert partners.get(data_store, first.id).state == partners.REPLACED
-    steps = partners.trail(partners.submissions(data_store, project))
+    assert partners.get(held, first.id).state == partners.REPLACED
+    steps = partners.trail(partners.submissions(held, project))
     assert sorted(steps["step"]) == ["replaced", "returned", "submitted", "submitted"]
 
 
@@ -140,29 +146,30 @@ def test_approved_returns_land_as_one_version_with_their_trail(data_store, picks
     (project, period), (other, other_period) = picks[0], picks[1]
     partner = account(data_store, [project, other])
     wanted = {project: _changed_rows(rows_of(data_store, project, period), 0)["training"]}
-    ids = [partners.submit(data_store, partner, f"{p}.xlsx", corrected(data_store, p, d)).submission.id
+    held = store.open_store(data_store)
+    ids = [partners.submit(held, partner, f"{p}.xlsx", corrected(data_store, p, d)).submission.id
            for p, d in ((project, period), (other, other_period))]
-    result = partners.approve(data_store, ids, "team@example.org")
+    result = partners.approve(held, ids, "team@example.org")
     assert result.ok, result.summary()
-    active = store.open_store(data_store).active()
+    active = held.active()
     assert active.version == result.version
-    assert [v.version for v in store.open_store(data_store).versions()] == [result.version, "base"]  # one version
+    assert [v.version for v in held.versions()] == [result.version, "base"]  # one version
     landed = sorted(rows_of(active.path, project, period)["training"], key=lambda r: (r["cadre"], r["gender"],
                                                                                        r["training_type"]))
     assert [r["trainees"] for r in landed] == [r["trainees"] for r in sorted(
         wanted[project], key=lambda r: (r["cadre"], r["gender"], r["training_type"]))]
-    for found in (partners.get(data_store, i) for i in ids):
+    for found in (partners.get(held, i) for i in ids):
         assert found.state == partners.APPROVED and found.version == result.version
         assert [e["step"] for e in found.events] == ["submitted", "approved"]
         assert found.events[1]["who"] == "team@example.org"
     manifest = store.read_manifest(active.path)
     sent_at = {r["project"]: r["submitted_at"] for r in manifest["returns"]}
-    arrived = returns.arrivals(store.open_store(data_store)).set_index("project_id")["arrived"].to_dict()
-    assert arrived == sent_at == {p: partners.get(data_store, i).submitted_at for p, i in zip((project, other), ids,
+    arrived = returns.arrivals(held).set_index("project_id")["arrived"].to_dict()
+    assert arrived == sent_at == {p: partners.get(held, i).submitted_at for p, i in zip((project, other), ids,
                                                                                                strict=True)}
-    assert result.version in returns.versions_changing(project, store.open_store(data_store))["version"].tolist()
+    assert result.version in returns.versions_changing(project, held)["version"].tolist()
     untouched = picks[2][0]
-    assert result.version not in returns.versions_changing(untouched, store.open_store(data_store))["version"].tolist()
+    assert result.version not in returns.versions_changing(untouched, held)["version"].tolist()
 
 
 def test_the_command_line_approves_as_it_imports_and_records_it(data_store, picks, tmp_path, capsys):
@@ -170,8 +177,9 @@ def test_the_command_line_approves_as_it_imports_and_records_it(data_store, pick
     path = write(tmp_path / "in", "cli.xlsx", corrected(data_store, project, period))
     assert cli.main(["return", "import", str(path), "--data-dir", str(data_store)]) == 0
     capsys.readouterr()
-    [found] = partners.submissions(data_store, project)
-    assert found.state == partners.APPROVED and found.version == store.open_store(data_store).active().version
+    held = store.open_store(data_store)
+    [found] = partners.submissions(held, project)
+    assert found.state == partners.APPROVED and found.version == held.active().version
     assert found.events[0]["sha256"] == store.sha256(path) and "(command line)" in found.events[0]["who"]
 
 
@@ -185,7 +193,8 @@ def test_a_return_sent_after_the_deadline_is_reported_late(data_store, picks):
     (data_store / "programme.json").write_text(
         dataclasses.replace(definition, reporting=programmes.Reporting(deadline_days=20)).to_json())
     partner = account(data_store, [project, other])
-    ids = [partners.submit(data_store, partner, f"{p}.xlsx", original_return(data_store, p, d)).submission.id
+    held = store.open_store(data_store)
+    ids = [partners.submit(held, partner, f"{p}.xlsx", original_return(data_store, p, d)).submission.id
            for p, d in ((project, period), (other, other_period))]
     late_day = calendar.quarter_end(period) + dt.timedelta(days=25)  # after the 20 days
     on_time = calendar.quarter_end(other_period) + dt.timedelta(days=20)  # the last day still on time
@@ -195,11 +204,11 @@ def test_a_return_sent_after_the_deadline_is_reported_late(data_store, picks):
         record = json.loads(path.read_text())
         record["events"][0]["when"] = f"{sent[p].isoformat()}T10:00:00Z"
         path.write_text(json.dumps(record))
-    assert partners.approve(data_store, ids, "admin").ok
-    active = store.open_store(data_store).active()
+    assert partners.approve(held, ids, "admin").ok
+    active = held.active()
     database = db.open_database(active.path, active.version)
     assert database.programme.reporting.deadline_days == 20
-    arrivals = returns.arrivals(store.open_store(data_store))
+    arrivals = returns.arrivals(held)
     as_of = dt.date(2030, 1, 1)
     frame = reporting.status(database, as_of, arrivals)
     got = dict(zip(zip(frame["project_id"], frame["quarter"].dt.date, strict=True), frame["status"], strict=True))
@@ -270,7 +279,8 @@ def test_a_partner_sends_a_return_on_the_project_page_and_an_administrator_appro
     assert not at.exception, [e.value for e in at.exception]
     assert any("received" in s.value for s in at.success), [s.value for s in at.success]
     assert any("waiting for the programme team's approval" in i.value for i in at.info)
-    assert store.open_store(data_store).active().version == "base"  # not yet approved: no figure changed
+    held = store.open_store(data_store)
+    assert held.active().version == "base"  # not yet approved: no figure changed
 
     admin = make_app("pages/data.py")
     admin.text_input(key="admin_password").input(ADMIN_PASSWORD)
@@ -278,22 +288,22 @@ def test_a_partner_sends_a_return_on_the_project_page_and_an_administrator_appro
     admin.run()
     queue = next(d.value for d in admin.dataframe if "sent by" in d.value.columns)
     assert queue["project"].tolist() == [project] and queue["sent by"].tolist() == [partner.email]
-    [waiting] = partners.submissions(data_store, project)
+    [waiting] = partners.submissions(held, project)
     admin.multiselect(key="approve_ids").set_value([waiting.id])
     admin.run()
     next(b for b in admin.button if b.label == "Approve 1 return(s)").click()
     admin.run()
     assert not admin.exception, [e.value for e in admin.exception]
     assert any("1 return(s) imported" in s.value.replace("\\", "") for s in admin.success), [e.value for e in admin.error]
-    assert store.open_store(data_store).active().version != "base"
+    assert held.active().version != "base"
     expected = sum(r["trainees"] for r in _changed_rows(rows_of(data_store, project, period), 0)["training"])
-    assert sum(r["trainees"] for r in rows_of(store.open_store(data_store).active().path, project, period)["training"]) == expected
+    assert sum(r["trainees"] for r in rows_of(held.active().path, project, period)["training"]) == expected
 
     at.run()  # the partner's page: the trail shows both steps, and the version that changed its figures
     steps = next(d.value for d in at.dataframe if "sha256" in d.value.columns)
     assert steps["step"].tolist() == ["approved", "submitted"]
     links = next(d.value for d in at.dataframe if "link" in d.value.columns)["link"]
-    assert f"data?version={store.open_store(data_store).active().version}" in links.tolist()
+    assert f"data?version={held.active().version}" in links.tolist()
     st.cache_data.clear()
     st.cache_resource.clear()
 
@@ -320,8 +330,8 @@ def _server_side(project: str, quarter: str, email: str) -> None:
     from impact.reporting import partners
     from impact.storage import store
 
-    root = store.open_store().root
-    auth.start_partner_session(root, partners.account(root, email))  # as a password sign-in leaves it
+    held = store.open_store()
+    auth.start_partner_session(held, partners.account(held, email))  # as a password sign-in leaves it
     try:
         returns_view.workbook_for(project, dt.date.fromisoformat(quarter))
         st.write("granted")
@@ -359,7 +369,8 @@ def test_an_administrator_creates_a_partner_account_on_the_data_page(data_store,
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("lead@example.org saved" in s.value.replace("\\", "") for s in at.success)
-    made = partners.account(data_store, "lead@example.org")
+    held = store.open_store(data_store)
+    made = partners.account(held, "lead@example.org")
     assert made.projects == (project,) and auth.verify_password(PARTNER_PASSWORD, made.password_hash)
     at.selectbox(key="account_remove").set_value("lead@example.org")
     at.run()
@@ -368,7 +379,7 @@ def test_an_administrator_creates_a_partner_account_on_the_data_page(data_store,
     at.run()
     next(b for b in at.button if b.label == "Remove the account").click()
     at.run()
-    assert partners.account(data_store, "lead@example.org") is None
+    assert partners.account(held, "lead@example.org") is None
     st.cache_data.clear()
     st.cache_resource.clear()
 
@@ -377,14 +388,15 @@ def test_a_partner_logged_in_through_the_identity_provider_is_known_by_its_e_mai
     (project, _), (other, _) = picks[0], picks[1]
     partner = account(data_store, [project], password=None)  # no password: organisation login only
     monkeypatch.setattr(auth, "oidc_user", lambda: "nurse.lead@example.org")
-    assert auth.partner(data_store) == partner and partner.sign_in == "organisation login"
-    assert auth.require_project(data_store, project) == partner.email
+    held = store.open_store(data_store)
+    assert auth.partner(held) == partner and partner.sign_in == "organisation login"
+    assert auth.require_project(held, project) == partner.email
     with pytest.raises(PermissionError, match=f"does not report for {other}"):
-        auth.require_project(data_store, other)
+        auth.require_project(held, other)
     monkeypatch.setattr(auth, "oidc_user", lambda: "someone.else@example.org")
-    assert auth.partner(data_store) is None
+    assert auth.partner(held) is None
     with pytest.raises(PermissionError, match="sign in as a partner"):
-        auth.require_project(data_store, project)
+        auth.require_project(held, project)
 
 
 # ---- on an S3 store ------------------------------------------------------------------------------
@@ -398,18 +410,18 @@ def test_accounts_and_returns_on_an_s3_store_are_shared_by_every_server(s3_env, 
     url = s3_env.url()
     assert extract_io.import_extract(fixture_dir, url).ok
     pid = programmes.load(fixture_dir).id
-    root = store.open_store(url, pid).root
+    held = store.open_store(url, pid)
     project, period = picks[0]
-    made = account(root, [project])
-    sent = partners.submit(root, made, "s3.xlsx", corrected(root, project, period))
+    made = account(held.root, [project])
+    sent = partners.submit(held, made, "s3.xlsx", corrected(held.root, project, period))
     assert sent.ok, sent.problems.to_frame()
-    objects = remote.listing(store.Store(root).remote)
+    objects = remote.listing(held.remote)
     assert partners.ACCOUNTS in objects and f"{partners.submission_folder(sent.submission.id)}/s3.xlsx" in objects
     as_server(monkeypatch, tmp_path / "cache-b")  # another server sees the account and approves the return
-    other = store.open_store(url, pid).root
-    assert other != root and partners.account(other, made.email) == made
+    other = store.open_store(url, pid)
+    assert other.root != held.root and partners.account(other, made.email) == made
     result = partners.approve(other, [sent.submission.id], "team@example.org")
     assert result.ok, result.summary()
     as_server(monkeypatch, tmp_path / "cache-a")
     assert store.open_store(url, pid).active().version == result.version
-    assert partners.get(root, sent.submission.id).state == partners.APPROVED
+    assert partners.get(held, sent.submission.id).state == partners.APPROVED

@@ -375,7 +375,7 @@ def test_a_new_value_imports_once_the_definition_allows_it(csv_extract, data_sto
     assert result.ok, result.report.to_text()
     active = store.open_store(data_store).active()
     assert "Antimicrobial resistance" in programmes.load(active.path).values("theme")
-    assert store.Store(data_store).verify(active.version) == []
+    assert store.open_store(data_store).verify(active.version) == []
     assert store.read_manifest(active.path)["definition_changed"] is True
 
 

@@ -110,7 +110,7 @@ def test_a_preview_then_publish_writes_the_site_the_command_builds(admin_store, 
     some_csv = next(f for f in _files(reference) if f.endswith(".csv"))
     for name in ("index.html", home, some_csv, ".impact-site"):
         assert (out / name).read_bytes() == (reference / name).read_bytes(), name
-    published = [e for e in audit.entries(held.root) if e["action"] == audit.PUBLISHED]
+    published = [e for e in audit.entries(held) if e["action"] == audit.PUBLISHED]
     assert len(published) == 1 and published[0]["details"]["version"] == version
     assert published[0]["details"]["pages"] == len(pages) and published[0]["what"] == str(out)
 
@@ -127,7 +127,7 @@ def test_publishing_is_refused_when_the_data_changed_since_the_preview(admin_sto
     _click(at, "Publish")
     assert any("The data changed since the preview" in e.value and store.BASE_VERSION in e.value for e in at.error)
     assert not out.exists()
-    assert not [e for e in audit.entries(held.root) if e["action"] == audit.PUBLISHED]
+    assert not [e for e in audit.entries(held) if e["action"] == audit.PUBLISHED]
 
 
 def test_without_a_place_to_publish_the_site_is_offered_as_a_zip(admin_store):
@@ -182,7 +182,7 @@ def test_publishing_to_a_bucket_leaves_it_equal_to_the_previewed_site(admin_stor
     uploaded = {rel: remote.client().get_object(Bucket=where.bucket, Key=where.key(rel))["Body"].read()
                 for rel in remote.listing(where)}
     assert uploaded == {rel: (built / rel).read_bytes() for rel in preview.contents(built).files}
-    trail = audit.entries(store.open_store(admin_store, None).root)
+    trail = audit.entries(store.open_store(admin_store, None))
     assert [e["what"] for e in trail if e["action"] == audit.PUBLISHED] == [url]
     remote.write_bytes(where, "old/page.html", b"<p>a page the new site does not hold</p>")
     _click(at, "Build a preview")

@@ -566,19 +566,19 @@ def test_a_version_made_active_mid_run_is_read_by_the_next_run_not_this_one(data
 
     newer = extract_io.import_extract(_targets_csv(tmp_path, [["programme", "", "trainees", "2015-12-31", "26000", "", "newer"]]), data_store)
     assert newer.ok, newer.report.to_text()
-    store.Store(data_store).switch(store.BASE_VERSION)
+    store.open_store(data_store).switch(store.BASE_VERSION)
     mid_run = {"on": True}
     begin, notice = session.begin_run, sidebar.data_notice
 
     def begin_on_the_older():
         if mid_run["on"]:
-            store.Store(data_store).switch(store.BASE_VERSION)
+            store.open_store(data_store).switch(store.BASE_VERSION)
         begin()
 
     def notice_then_import_lands():
         notice()
         if mid_run["on"]:
-            store.Store(data_store).switch(newer.version)
+            store.open_store(data_store).switch(newer.version)
 
     read = []  # (what, version) of every database the views judged or reported on
 

@@ -51,27 +51,29 @@ def _forge(book: bytes, project: str, iso3: str, sign) -> bytes:
 def test_a_marker_rewritten_for_another_project_is_refused(data_store, picks):
     (project, period), (other, _) = picks[0], picks[1]
     book = original_return(data_store, project, period)
-    other_iso3 = store.read_table(store.open_store(data_store).active().path, "projects").to_pandas().set_index(
+    held = store.open_store(data_store)
+    other_iso3 = store.read_table(held.active().path, "projects").to_pandas().set_index(
         "project_id").loc[other, "iso3"]
     unkeyed = _forge(book, other, other_iso3, lambda text: hashlib.sha256(text).hexdigest())
     guessed = _forge(book, other, other_iso3, lambda text: hmac.new(b"a guess", text, hashlib.sha256).hexdigest())
     partner = account(data_store, [project, other])  # a partner of both projects
     before = snapshot(data_store)
     for forged in (unkeyed, guessed):
-        sent = partners.submit(data_store, partner, "forged.xlsx", forged)
+        sent = partners.submit(held, partner, "forged.xlsx", forged)
         assert not sent.ok and sent.problems.to_frame()["rule"].tolist() == ["not-a-return"]
     assert snapshot(data_store) == before
-    assert partners.submit(data_store, partner, "own.xlsx", corrected(data_store, project, period)).ok
+    assert partners.submit(held, partner, "own.xlsx", corrected(data_store, project, period)).ok
 
 
 def test_the_key_lives_in_the_stores_partner_folder_once_and_never_in_the_workbook(data_store, picks):
     project, period = picks[0]
-    first = returns.workbook(project, period, store.open_store(data_store))
+    held = store.open_store(data_store)
+    first = returns.workbook(project, period, held)
     key_file = data_store / returns.KEY
     assert key_file.parent == data_store / "partners" and key_file.stat().st_mode & 0o077 == 0
     key = key_file.read_bytes()
     assert len(key) >= 32
-    returns.workbook(project, period, store.open_store(data_store))
+    returns.workbook(project, period, held)
     assert key_file.read_bytes() == key  # made once
     with zipfile.ZipFile(io.BytesIO(first)) as archive:
         everything = b"".join(archive.read(n) for n in archive.namelist())
@@ -119,15 +121,16 @@ def test_a_formula_without_a_saved_value_is_refused_with_its_cell_named(data_sto
 def test_a_formula_with_a_saved_value_is_taken_at_that_value_and_said_so(data_store, picks, tmp_path):
     project, period = picks[0]
     book = _with_saved_value(edit(original_return(data_store, project, period), _formula), "training", "D7", "2")
-    found, report = returns.check_return(write(tmp_path, "saved.xlsx", book), "saved.xlsx", store.open_store(data_store))
+    held = store.open_store(data_store)
+    found, report = returns.check_return(write(tmp_path, "saved.xlsx", book), "saved.xlsx", held)
     assert report.ok, report.to_frame()
     assert any("D7" in note and "saved value" in note and "2" in note for note in report.notes)
-    result = returns.import_returns([tmp_path / "saved.xlsx"], store.open_store(data_store), confirm_removals=True)
+    result = returns.import_returns([tmp_path / "saved.xlsx"], held, confirm_removals=True)
     assert result.ok, result.summary()
     sheet = openpyxl.load_workbook(io.BytesIO(book))["training"]
     combo = tuple(sheet.cell(row=7, column=i).value for i in (1, 2, 3))
     landed = {(r["cadre"], r["gender"], r["training_type"]): r["trainees"]
-              for r in rows_of(store.open_store(data_store).active().path, project, period)["training"]}
+              for r in rows_of(held.active().path, project, period)["training"]}
     assert landed[combo] == 2  # the row is there, at the formula's saved value
     assert "D7" in result.report.to_text()
 
@@ -156,17 +159,18 @@ def test_account_e_mails_are_compared_after_normalisation_and_invisible_characte
         with pytest.raises(partners.PartnerError, match="invisible"):
             account(data_store, [project], email=invisible)
     same = "ＰＡＲＴＮＥＲ-A@EXAMPLE.ORG"  # full-width letters: the same address after NFKC
-    assert partners.account(data_store, same) == made
+    held = store.open_store(data_store)
+    assert partners.account(held, same) == made
     assert account(data_store, [project, picks[1][0]], email=same).email == made.email
-    assert [a.email for a in partners.accounts(data_store)] == ["partner-a@example.org"]
-    assert partners.account(data_store, "partner-a\u200b@example.org") is None
+    assert [a.email for a in partners.accounts(held)] == ["partner-a@example.org"]
+    assert partners.account(held, "partner-a\u200b@example.org") is None
 
 
 def test_a_very_long_file_name_keeps_working(data_store, picks):
     project, period = picks[0]
     partner = account(data_store, [project])
     name = "return-" + "x" * 300 + ".xlsx"
-    sent = partners.submit(data_store, partner, name, corrected(data_store, project, period))
+    sent = partners.submit(store.open_store(data_store), partner, name, corrected(data_store, project, period))
     assert sent.ok, sent.problems.to_frame()
     assert sent.submission.file.endswith(".xlsx") and len(sent.submission.file) <= 120
     assert (data_store / "returns" / sent.submission.id / sent.submission.file).is_file()
@@ -177,33 +181,36 @@ def test_the_same_return_imported_twice_changes_nothing_the_second_time(data_sto
     path = write(tmp_path / "in", "again.xlsx", corrected(data_store, project, period))
     assert cli.main(["return", "import", str(path), "--data-dir", str(data_store)]) == 0
     capsys.readouterr()
-    versions = [v.version for v in store.open_store(data_store).versions()]
+    held = store.open_store(data_store)
+    versions = [v.version for v in held.versions()]
     assert cli.main(["return", "import", str(path), "--data-dir", str(data_store)]) == 0
     out = capsys.readouterr().out
     assert "nothing changed" in out.lower()
-    assert [v.version for v in store.open_store(data_store).versions()] == versions
-    assert [s.state for s in partners.submissions(data_store, project)] == [partners.APPROVED]
+    assert [v.version for v in held.versions()] == versions
+    assert [s.state for s in partners.submissions(held, project)] == [partners.APPROVED]
 
 
 def test_approving_the_same_return_again_makes_no_version(data_store, picks):
     project, period = picks[0]
     partner = account(data_store, [project], password=PARTNER_PASSWORD)
     book = corrected(data_store, project, period)
-    first = partners.submit(data_store, partner, "same.xlsx", book).submission
-    assert partners.approve(data_store, [first.id], "team@example.org").ok
-    versions = [v.version for v in store.open_store(data_store).versions()]
-    again = partners.submit(data_store, partner, "same.xlsx", book).submission
-    result = partners.approve(data_store, [again.id], "team@example.org")
+    held = store.open_store(data_store)
+    first = partners.submit(held, partner, "same.xlsx", book).submission
+    assert partners.approve(held, [first.id], "team@example.org").ok
+    versions = [v.version for v in held.versions()]
+    again = partners.submit(held, partner, "same.xlsx", book).submission
+    result = partners.approve(held, [again.id], "team@example.org")
     assert result.nothing_changed and not result.ok and "nothing changed" in result.summary().lower()
-    assert [v.version for v in store.open_store(data_store).versions()] == versions
-    found = partners.get(data_store, again.id)
+    assert [v.version for v in held.versions()] == versions
+    found = partners.get(held, again.id)
     assert found.state == partners.APPROVED and "nothing changed" in found.events[-1]["note"]
     assert found.events[-1]["version"] == versions[0]
 
 
 def test_a_first_return_with_the_figures_already_in_use_still_lands_as_an_arrival(data_store, picks, tmp_path):
     project, period = picks[0]
-    result = returns.import_returns([write(tmp_path, "first.xlsx", original_return(data_store, project, period))], store.open_store(data_store))
+    held = store.open_store(data_store)
+    result = returns.import_returns([write(tmp_path, "first.xlsx", original_return(data_store, project, period))], held)
     assert result.ok and result.changes[["added", "changed", "removed"]].to_numpy().sum() == 0
-    assert (project, period.isoformat()) in set(zip(returns.arrivals(store.open_store(data_store))["project_id"],
-                                                   returns.arrivals(store.open_store(data_store))["period"], strict=True))
+    assert (project, period.isoformat()) in set(zip(returns.arrivals(held)["project_id"],
+                                                   returns.arrivals(held)["period"], strict=True))

@@ -174,7 +174,7 @@ def test_a_batch_of_returns_is_one_version_whose_summary_equals_an_independent_d
     assert result.ok, result.report.to_text()
     versions = [v.version for v in store.open_store(data_store).versions()]
     assert versions == [result.version, "base"]  # one new version for the batch
-    new = store.Store(data_store).version_path(result.version)
+    new = store.open_store(data_store).version_path(result.version)
     conn = duckdb.connect()
     for kind in returns.KINDS:
         key = ["project_id", "iso3", "period", *kind.dimensions]
@@ -532,7 +532,8 @@ def test_when_a_return_arrived_comes_from_the_versions_manifests(data_store, pic
     other, other_period = picks[1]
     second = returns.import_returns([write(tmp_path / "2", "s.xlsx", original_return(data_store, other, other_period))], store.open_store(data_store))
     found = returns.arrivals(store.open_store(data_store))
-    manifests = {v: store.read_manifest(store.Store(data_store).version_path(v)) for v in (first.version, second.version)}
+    held = store.open_store(data_store)
+    manifests = {v: store.read_manifest(held.version_path(v)) for v in (first.version, second.version)}
     assert found.to_dict("records") == [
         {"project_id": other, "period": other_period.isoformat(), "arrived": manifests[second.version]["created_at"],
          "version": second.version, "file": "s.xlsx"},

@@ -137,3 +137,47 @@ def test_no_module_uses_another_modules_private_names(path):
     module = _module_name(path)
     uses = _private_uses(module, path)
     assert not uses, f"{module} reaches into another module's private names: " + "; ".join(uses)
+
+
+# ---- one store handle: a programme's store is a `store.Store`, made only where stores are found --------------------
+
+def _store_constructions(path: Path) -> list[str]:
+    """The calls `Store(...)` / `x.Store(...)` in a file, as 'line N: text'."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [f"line {node.lineno}: {ast.unparse(node)[:80]}" for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and (getattr(node.func, "id", None) == "Store"
+                                               or getattr(node.func, "attr", None) == "Store")]
+
+
+OUTSIDE_STORAGE = [p for p in [*PACKAGE.values(), *SCRIPTS] if "storage" not in p.relative_to(ROOT).parts[:2]]
+
+
+@pytest.mark.parametrize("path", OUTSIDE_STORAGE, ids=lambda p: str(p.relative_to(ROOT)))
+def test_only_the_storage_room_makes_a_store_handle(path):
+    """A store handle comes from `store.open_store` or `store.programmes`: nothing wraps a folder as `Store(path)`."""
+    made = _store_constructions(path)
+    assert not made, f"{path.relative_to(ROOT)} builds a Store itself (use store.open_store): " + "; ".join(made)
+
+
+def _public_functions(tree: ast.Module):
+    """The module's public functions and its public classes' public methods."""
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+            yield node.name, node
+        elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+            yield from ((f"{node.name}.{f.name}", f) for f in node.body
+                        if isinstance(f, ast.FunctionDef) and not f.name.startswith("_"))
+
+
+HANDLE_ROOMS = [p for p in PACKAGE.values() if p.parent.name in ("reporting", "storage")]
+
+
+@pytest.mark.parametrize("path", HANDLE_ROOMS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_public_function_takes_a_stores_folder_as_a_path(path):
+    """The reporting and storage rooms take a programme's store as its handle (`programme_store: store.Store`), not
+    as a folder `root: Path`."""
+    found = [f"{name}({arg.arg}: {ast.unparse(arg.annotation)}) line {node.lineno}"
+             for name, node in _public_functions(ast.parse(path.read_text(encoding="utf-8")))
+             for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+             if arg.arg == "root" and arg.annotation is not None and "Path" in ast.unparse(arg.annotation)]
+    assert not found, f"{path.relative_to(ROOT)}: " + "; ".join(found)

@@ -27,8 +27,9 @@ NOW = 1_800_000_000.0  # a fixed clock: 2027-01-15
 
 
 def _account(root, projects, password=PASSWORD, email=EMAIL):
-    known = returns.project_ids(store.open_store(root).active().path)
-    return partners.save_account(root, email, "Ward lead", projects, known, "admin",
+    held = store.open_store(root)
+    known = returns.project_ids(held.active().path)
+    return partners.save_account(held, email, "Ward lead", projects, known, "admin",
                                  auth.hash_password(password) if password else None)
 
 
@@ -44,7 +45,8 @@ def _b64(data: bytes) -> str:
 
 def test_the_token_holds_the_e_mail_and_expiry_signed_with_the_stores_key(data_store, picks):
     made = _account(data_store, [picks[0][0]])
-    token = sessions.issue(data_store, made, days=7, now=NOW)
+    held = store.open_store(data_store)
+    token = sessions.issue(held, made, days=7, now=NOW)
     version, email, expires, signature = _parts(token.value)
     assert (version, email, expires) == ("v1", EMAIL, int(NOW) + 7 * 86400) and token.expires == expires
     key_file = data_store / sessions.KEY_FILE
@@ -56,26 +58,28 @@ def test_the_token_holds_the_e_mail_and_expiry_signed_with_the_stores_key(data_s
     assert signature == expected
     assert PASSWORD not in token.value and made.password_hash not in token.value
     assert set(token.value) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
-    assert sessions.verify(data_store, token.value, now=NOW + 3600) == made
-    assert sessions.issue(data_store, made, now=NOW).expires == int(NOW) + 7 * 86400  # 7 days by default
+    assert sessions.verify(held, token.value, now=NOW + 3600) == made
+    assert sessions.issue(held, made, now=NOW).expires == int(NOW) + 7 * 86400  # 7 days by default
     assert key_file.read_text() == key.hex()  # made once, then kept
 
 
 def test_a_token_stops_at_its_expiry(data_store, picks):
     made = _account(data_store, [picks[0][0]])
-    token = sessions.issue(data_store, made, days=2, now=NOW)
-    assert sessions.verify(data_store, token.value, now=NOW + 2 * 86400 - 1) == made
-    assert sessions.verify(data_store, token.value, now=NOW + 2 * 86400) is None
-    assert sessions.verify(data_store, token.value, now=NOW + 30 * 86400) is None
+    held = store.open_store(data_store)
+    token = sessions.issue(held, made, days=2, now=NOW)
+    assert sessions.verify(held, token.value, now=NOW + 2 * 86400 - 1) == made
+    assert sessions.verify(held, token.value, now=NOW + 2 * 86400) is None
+    assert sessions.verify(held, token.value, now=NOW + 30 * 86400) is None
     with pytest.raises(ValueError, match="between a moment and 366 days"):
-        sessions.issue(data_store, made, days=0)
+        sessions.issue(held, made, days=0)
 
 
 def test_a_changed_token_is_refused(data_store, picks):
     project = picks[0][0]
     made = _account(data_store, [project])
     other = _account(data_store, [project], email="other.lead@example.org")
-    token = sessions.issue(data_store, made, now=NOW)
+    held = store.open_store(data_store)
+    token = sessions.issue(held, made, now=NOW)
     version, email, expires, signature = token.value.split(".")
     longer = f"{version}.{email}.{int(expires) + 86400 * 300}.{signature}"  # the expiry pushed on
     someone_else = f"{version}.{_b64(other.email.encode())}.{expires}.{signature}"  # another account's e-mail
@@ -85,62 +89,65 @@ def test_a_changed_token_is_refused(data_store, picks):
     for bad in (longer, someone_else, forged, token.value[:-1], token.value + "A", "v2" + token.value[2:],
                 token.value.replace(".", ":"), "", "not a token", f"v1.{email}.{expires}.{'A' * 43}",
                 f"v1.@@@.{expires}.{signature}"):
-        assert sessions.verify(data_store, bad, now=NOW) is None, bad
-    assert sessions.verify(data_store, None, now=NOW) is None
-    assert sessions.verify(data_store, token.value, now=NOW) == made
+        assert sessions.verify(held, bad, now=NOW) is None, bad
+    assert sessions.verify(held, None, now=NOW) is None
+    assert sessions.verify(held, token.value, now=NOW) == made
 
 
 @pytest.mark.parametrize("change", ["removed", "password", "projects", "password removed"])
 def test_a_token_is_revoked_when_its_account_changes(data_store, picks, change):
     (project, _), (second, _) = picks[0], picks[1]
     made = _account(data_store, [project])
-    token = sessions.issue(data_store, made, now=NOW)
+    held = store.open_store(data_store)
+    token = sessions.issue(held, made, now=NOW)
     unrelated = _account(data_store, [second], email="other.lead@example.org")
-    kept = sessions.issue(data_store, unrelated, now=NOW)
+    kept = sessions.issue(held, unrelated, now=NOW)
     if change == "removed":
-        partners.remove_account(data_store, EMAIL)
+        partners.remove_account(held, EMAIL)
     elif change == "password":
         _account(data_store, [project], password="a new password after a leak")
     elif change == "projects":
         _account(data_store, [project, second], password=None)  # the password kept, one more project
-        assert partners.account(data_store, EMAIL).password_hash == made.password_hash
+        assert partners.account(held, EMAIL).password_hash == made.password_hash
     else:
-        known = returns.project_ids(store.open_store(data_store).active().path)
-        partners.save_account(data_store, EMAIL, "Ward lead", [project], known, "admin", password_hash="")
-    assert sessions.verify(data_store, token.value, now=NOW) is None
-    assert sessions.verify(data_store, kept.value, now=NOW) == unrelated  # other accounts keep theirs
+        known = returns.project_ids(held.active().path)
+        partners.save_account(held, EMAIL, "Ward lead", [project], known, "admin", password_hash="")
+    assert sessions.verify(held, token.value, now=NOW) is None
+    assert sessions.verify(held, kept.value, now=NOW) == unrelated  # other accounts keep theirs
     if change != "removed":  # signing in again gives a token that works
-        again = partners.account(data_store, EMAIL)
+        again = partners.account(held, EMAIL)
         if again.password_hash:
-            assert sessions.verify(data_store, sessions.issue(data_store, again, now=NOW).value, now=NOW) == again
+            assert sessions.verify(held, sessions.issue(held, again, now=NOW).value, now=NOW) == again
 
 
 def test_a_token_signed_by_another_stores_key_is_refused(data_store, picks, fixture_dir, tmp_path):
     project = picks[0][0]
     made = _account(data_store, [project])
     elsewhere = make_store(fixture_dir, tmp_path / "elsewhere")
-    copied = partners.save_account(elsewhere, EMAIL, "Ward lead", [project], returns.project_ids(
+    copied = partners.save_account(store.open_store(elsewhere), EMAIL, "Ward lead", [project], returns.project_ids(
         store.open_store(elsewhere).active().path), "admin", made.password_hash)  # the very same account, byte for byte
     assert sessions.account_state(copied) == sessions.account_state(made)
-    theirs = sessions.issue(elsewhere, copied, now=NOW)
-    assert sessions.verify(data_store, theirs.value, now=NOW) is None  # this store has no key yet: nothing valid
-    ours = sessions.issue(data_store, made, now=NOW)
-    assert sessions.verify(data_store, theirs.value, now=NOW) is None
-    assert sessions.verify(elsewhere, ours.value, now=NOW) is None
-    assert sessions.verify(data_store, ours.value, now=NOW) == made
+    theirs = sessions.issue(store.open_store(elsewhere), copied, now=NOW)
+    held = store.open_store(data_store)
+    assert sessions.verify(held, theirs.value, now=NOW) is None  # this store has no key yet: nothing valid
+    ours = sessions.issue(held, made, now=NOW)
+    assert sessions.verify(held, theirs.value, now=NOW) is None
+    assert sessions.verify(store.open_store(elsewhere), ours.value, now=NOW) is None
+    assert sessions.verify(held, ours.value, now=NOW) == made
     assert (elsewhere / sessions.KEY_FILE).read_text() != (data_store / sessions.KEY_FILE).read_text()
 
 
 def test_an_account_without_a_password_gets_no_token_and_a_damaged_key_is_named(data_store, picks):
     project = picks[0][0]
     sso = _account(data_store, [project], password=None)
+    held = store.open_store(data_store)
     with pytest.raises(ValueError, match="has no password"):
-        sessions.issue(data_store, sso)
+        sessions.issue(held, sso)
     made = _account(data_store, [project], email="with.password@example.org")
     (data_store / sessions.KEY_FILE).parent.mkdir(parents=True, exist_ok=True)
     (data_store / sessions.KEY_FILE).write_text("not a key")
     with pytest.raises(ValueError, match="partners/session.key in the store is not a signing key"):
-        sessions.issue(data_store, made)
+        sessions.issue(held, made)
 
 
 def test_every_server_over_an_s3_store_shares_its_key(s3_env, fixture_dir, picks, tmp_path, monkeypatch,  # noqa: F811
@@ -153,17 +160,17 @@ def test_every_server_over_an_s3_store_shares_its_key(s3_env, fixture_dir, picks
     url = s3_env.url()
     assert extract_io.import_extract(fixture_dir, url).ok
     pid = programmes.load(fixture_dir).id
-    root = store.open_store(url, pid).root
-    made = _account(root, [picks[0][0]])
-    token = sessions.issue(root, made, now=time.time())
-    key = remote.read_text(store.Store(root).remote, sessions.KEY_FILE)
+    held = store.open_store(url, pid)
+    made = _account(held.root, [picks[0][0]])
+    token = sessions.issue(held, made, now=time.time())
+    key = remote.read_text(held.remote, sessions.KEY_FILE)
     assert key is not None and len(bytes.fromhex(key)) == 32
-    assert not (root / sessions.KEY_FILE).exists()  # an object in the bucket, not a file of one server
+    assert not (held.root / sessions.KEY_FILE).exists()  # an object in the bucket, not a file of one server
     as_server(monkeypatch, tmp_path / "cache-b")
-    other = store.open_store(url, pid).root
-    assert other != root and sessions.verify(other, token.value) == made  # the second server signs them in
+    other = store.open_store(url, pid)
+    assert other.root != held.root and sessions.verify(other, token.value) == made  # the second server signs them in
     sessions.issue(other, made)
-    assert remote.read_text(store.Store(other).remote, sessions.KEY_FILE) == key  # and made no key of its own
+    assert remote.read_text(other.remote, sessions.KEY_FILE) == key  # and made no key of its own
 
 
 # ---- the page: a cookie signs a partner in ---------------------------------------------------------
@@ -187,7 +194,8 @@ def test_a_valid_cookie_signs_the_partner_in_and_an_invalid_one_does_not(data_st
     one function that reads them returns what a browser would have sent; the rest runs as in the app."""
     project = picks[0][0]
     made = _account(data_store, [project])
-    valid = sessions.issue(data_store, made).value
+    held = store.open_store(data_store)
+    valid = sessions.issue(held, made).value
     _serve(data_store, monkeypatch)
     sent = {"cookie": valid}
     monkeypatch.setattr(auth, "partner_cookie", lambda: sent["cookie"])
@@ -196,7 +204,7 @@ def test_a_valid_cookie_signs_the_partner_in_and_an_invalid_one_does_not(data_st
     assert f"Signed in as {EMAIL}." in _captions(at)
     assert any(b.label == "Sign out" for b in at.button)
 
-    expired = sessions.issue(data_store, made, days=1, now=time.time() - 2 * 86400).value
+    expired = sessions.issue(held, made, days=1, now=time.time() - 2 * 86400).value
     version, email, expires, signature = valid.split(".")
     for bad in (expired, f"{version}.{email}.{int(expires) + 86400}.{signature}", "garbage", None):
         sent["cookie"] = bad
@@ -225,7 +233,8 @@ def test_a_password_sign_in_asks_the_page_for_the_cookie_and_sign_out_deletes_it
     assert len(scripts) == 1 and scripts[0].count("impact_partner=v1.") == 1 and "SameSite=Strict" in scripts[0]
     assert "Path=/" in scripts[0] and "Expires=" in scripts[0] and "'; Secure'" in scripts[0]
     value = scripts[0].split("impact_partner=")[1].split(";")[0]
-    assert sessions.verify(data_store, value) == partners.account(data_store, EMAIL)
+    held = store.open_store(data_store)
+    assert sessions.verify(held, value) == partners.account(held, EMAIL)
     assert "Download the reporting workbook" in _downloads(at)
     at.run()  # asked once: the next run writes no cookie
     assert not [h for h in at.get("html") if "document.cookie" in h.proto.body]

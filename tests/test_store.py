@@ -51,7 +51,7 @@ def test_good_import_switches_version_and_figures_and_rollback_restores(data_sto
     # unchanged tables are byte copies of the version in use
     assert (data_store / "versions" / result.version / "projects.parquet").read_bytes() == \
         (data_store / "projects.parquet").read_bytes()
-    assert store.Store(data_store).verify(result.version) == []
+    assert store.open_store(data_store).verify(result.version) == []
     changed = extract_io.changes(result.version, store.open_store(data_store)).set_index("table")
     assert changed.loc["training", "imported"] == "yes" and changed.loc["projects", "imported"] == ""
     assert (changed["rows before"] == changed["rows now"]).all()
@@ -114,7 +114,7 @@ def test_switch_is_atomic_rename_and_refuses_incomplete_or_odd_versions(data_sto
     assert sorted(p.name for p in data_store.iterdir() if p.name.startswith("ACTIVE")) == ["ACTIVE"]
     for bad in ("../..", "versions/x", "", "a b", ".hidden", "x" * 100):
         with pytest.raises(store.StoreError):
-            store.Store(data_store).switch(bad)
+            store.open_store(data_store).switch(bad)
     (data_store / "versions" / "incomplete").mkdir()
     with pytest.raises(store.StoreError):
         store.open_store(data_store).rollback("incomplete")
@@ -152,7 +152,7 @@ def test_lock_serialises_writers(data_store):
     release = threading.Event()
 
     def holder():
-        with store.Store(data_store).locked():
+        with store.open_store(data_store).locked():
             held.set()
             release.wait(5)
 
@@ -161,12 +161,12 @@ def test_lock_serialises_writers(data_store):
     held.wait(5)
     try:
         with pytest.raises(store.StoreError, match="another import"):
-            with store.Store(data_store).locked(timeout=0.3):
+            with store.open_store(data_store).locked(timeout=0.3):
                 pass
     finally:
         release.set()
         thread.join()
-    with store.Store(data_store).locked(timeout=1):
+    with store.open_store(data_store).locked(timeout=1):
         pass
 
 
@@ -196,10 +196,10 @@ def test_a_folder_without_a_version_is_not_a_programme(data_store):
 
 def test_a_lock_taken_on_a_new_store_that_stays_empty_leaves_nothing(data_store):
     tree = sorted(data_store.rglob("*"))
-    with store.Store(data_store / "programmes" / "fresh").locked(provisional=True):
+    with store.open_store(data_store, "fresh", create=True).locked(provisional=True):
         assert (data_store / "programmes" / "fresh" / ".lock").is_file()
     assert sorted(data_store.rglob("*")) == tree
-    with store.Store(data_store).locked():  # an existing store keeps its lock file
+    with store.open_store(data_store).locked():  # an existing store keeps its lock file
         pass
     assert (data_store / ".lock").is_file()
 
@@ -263,7 +263,7 @@ def test_readers_in_threads_see_no_error_and_no_mix_during_imports(data_store, c
     assert not errors, errors[:3]
     expected = {}
     for version in ["base", *versions]:
-        folder = store.Store(data_store).version_path(version)
+        folder = store.open_store(data_store).version_path(version)
         ind = Independent(folder)
         expected[version] = (ind.scalar("select sum(trainees) from training"),
                              ind.scalar("select sum(volunteer_days) from volunteering"))

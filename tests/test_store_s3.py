@@ -123,21 +123,21 @@ def test_a_damaged_version_on_s3_is_never_served(seeded, tmp_path, monkeypatch):
 
 def test_one_writer_at_a_time_across_machines(seeded):
     url, pid, first = seeded
-    root = store.open_store(url, pid).root
-    where = store.Store(root).remote
+    held = store.open_store(url, pid)
+    where = held.remote
     token = remote.acquire_lock(where, store.LOCK, 1)  # another machine's import holds the lock object
     try:
-        with pytest.raises(store.StoreError, match="another import"), store.Store(root).locked(timeout=1):
+        with pytest.raises(store.StoreError, match="another import"), held.locked(timeout=1):
             pass
     finally:
         remote.release_lock(where, store.LOCK, token)
-    with store.Store(root).locked(timeout=1):
+    with held.locked(timeout=1):
         assert remote.read_text(where, store.LOCK) is not None
     assert remote.read_text(where, store.LOCK) is None
 
 
 def test_local_store_is_unchanged(data_store):
-    assert store.Store(data_store).remote is None
+    assert store.open_store(data_store).remote is None
     assert store.open_store(str(data_store)).root == data_store.resolve()
     assert remote.parse("s3://b/some/prefix/").key("ACTIVE") == "some/prefix/ACTIVE"
     assert remote.parse("s3://b").key("ACTIVE") == "ACTIVE"

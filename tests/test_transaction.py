@@ -137,7 +137,7 @@ def test_a_refused_import_changes_nothing_and_commits_once(data_store, csv_extra
     before = _state(data_store)
     assert not extract_io.import_extract(tmp_path / "bad", data_store).ok
     assert _state(data_store) == before
-    with transaction.begin(store.Store(data_store)) as txn:
+    with transaction.begin(store.open_store(data_store)) as txn:
         definition = store.load_definition(txn.current.path)
         tables = store.table_files(txn.current.path)
         txn.commit(tables=tables, definition=definition, who="tester", label="again", replaced_tables=[], sources=[])
@@ -159,8 +159,8 @@ def test_an_extract_and_a_returns_import_write_manifests_made_by_the_same_code(d
     extract = extract_io.import_extract(training_with_extra(csv_extract, tmp_path / "in", 2), data_store, who="me")
     batch = returns.import_returns([_a_return(data_store, picks, tmp_path / "r", extra=1)], store.open_store(data_store), who="you")
     assert extract.ok and batch.ok and len(made) == 2
-    first = store.read_manifest(store.Store(data_store).version_path(extract.version))
-    second = store.read_manifest(store.Store(data_store).version_path(batch.version))
+    first = store.read_manifest(store.open_store(data_store).version_path(extract.version))
+    second = store.read_manifest(store.open_store(data_store).version_path(batch.version))
     assert list(first) == [k for k in second if k != "returns"]  # the same fields, in the same order
     assert list(first)[:8] == ["label", "illustrative", "created_by", "parent", "programme", "replaced_tables",
                                "definition_changed", "sources"]
@@ -260,7 +260,7 @@ def test_an_interrupted_atomic_write_leaves_the_old_file(tmp_path, monkeypatch):
 
 def test_an_interrupted_pointer_or_account_write_leaves_the_old_file(data_store, picks, monkeypatch):
     project = picks[0][0]
-    partners.save_account(data_store, "a@example.org", "A", [project], [project], "tester")
+    partners.save_account(store.open_store(data_store), "a@example.org", "A", [project], [project], "tester")
     accounts = (data_store / partners.ACCOUNTS).read_bytes()
     assert stat.S_IMODE((data_store / partners.ACCOUNTS).stat().st_mode) == 0o600
     before = snapshot(data_store)
@@ -270,8 +270,8 @@ def test_an_interrupted_pointer_or_account_write_leaves_the_old_file(data_store,
 
     monkeypatch.setattr(os, "replace", interrupted)
     with pytest.raises(OSError, match="power cut"):
-        partners.save_account(data_store, "b@example.org", "B", [project], [project], "tester")
+        partners.save_account(store.open_store(data_store), "b@example.org", "B", [project], [project], "tester")
     with pytest.raises(OSError, match="power cut"):
-        store.Store(data_store).switch(store.BASE_VERSION)
+        store.open_store(data_store).switch(store.BASE_VERSION)
     assert (data_store / partners.ACCOUNTS).read_bytes() == accounts
     assert snapshot(data_store) == before and not (data_store / store.POINTER).exists()

@@ -15,9 +15,9 @@ from impact.storage import audit
 def trail_view() -> None:
     """The programme's trail: its chain checked, filters (action, who, words, dates), the entries and a CSV."""
     auth.require_admin()
-    root = session.programme_store().root
-    problems = audit.verify(root)
-    table = audit.frame(root)
+    programme_store = session.programme_store()
+    problems = audit.verify(programme_store)
+    table = audit.frame(programme_store)
     if problems:
         st.error(plain(f"The trail was changed after it was written: {len(problems)} problem(s). The entries are "
                        "shown as they are now."))

@@ -35,7 +35,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from impact.app import streamlit_compat
-from impact.storage import audit
+from impact.storage import audit, store
 
 HASH_ENV = "IMPACT_ADMIN_PASSWORD_HASH"
 _SESSION_KEY = "_impact_admin"
@@ -172,23 +172,24 @@ def oidc_user() -> str | None:
 _OIDC_SEEN = "_impact_oidc_recorded"
 
 
-def record_oidc_sign_in(root) -> None:
+def record_oidc_sign_in(programme_store: store.Store) -> None:
     """Record in the trail of the store on screen that this session came in through the identity provider (once
     per session and e-mail: Streamlit's login returns to the app signed in, with no step of ours in between)."""
     import streamlit as st
 
     email = oidc_user()
-    if not email or st.session_state.get(_OIDC_SEEN) == (email, str(root)):
+    if not email or st.session_state.get(_OIDC_SEEN) == (email, str(programme_store.root)):
         return
-    st.session_state[_OIDC_SEEN] = (email, str(root))
-    role = "administrator" if email in admin_emails() else "partner" if _is_partner(root, email) else "no role"
-    _trail(root, audit.SIGN_IN, email, role, method="organisation login")
+    st.session_state[_OIDC_SEEN] = (email, str(programme_store.root))
+    partner_here = _is_partner(programme_store, email)
+    role = "administrator" if email in admin_emails() else "partner" if partner_here else "no role"
+    _trail(programme_store, audit.SIGN_IN, email, role, method="organisation login")
 
 
-def _is_partner(root, email: str) -> bool:
+def _is_partner(programme_store: store.Store, email: str) -> bool:
     from impact.reporting import partners
 
-    return partners.account(root, email) is not None
+    return partners.account(programme_store, email) is not None
 
 
 def _oidc_admin() -> str | None:
@@ -221,9 +222,9 @@ def _session_key() -> str:
 ADMIN_BY_PASSWORD = "administrator (password)"
 
 
-def try_password(password: str, root=None) -> tuple[bool, str]:
+def try_password(password: str, programme_store: store.Store | None = None) -> tuple[bool, str]:
     """Check an admin password for this session, with rate limits; return (accepted, message for people). With
-    `root` (the programme's store on screen) the attempt is recorded in its trail."""
+    `programme_store` (the programme's store on screen) the attempt is recorded in its trail."""
     import streamlit as st
 
     encoded = password_hash()
@@ -232,55 +233,57 @@ def try_password(password: str, root=None) -> tuple[bool, str]:
     key = _session_key()
     wait = max(SESSION_LIMITER.wait(key), GLOBAL_LIMITER.wait(_GLOBAL))
     if wait > 0:
-        _trail(root, audit.SIGN_IN_FAILED, ADMIN_BY_PASSWORD, "administrator", reason="too many attempts")
+        _trail(programme_store, audit.SIGN_IN_FAILED, ADMIN_BY_PASSWORD, "administrator",
+               reason="too many attempts")
         return False, f"Too many wrong passwords. Try again in {wait:.0f} seconds."
     if verify_password(password or "", encoded):
         SESSION_LIMITER.succeeded(key)
         st.session_state[_SESSION_KEY] = True
-        _trail(root, audit.SIGN_IN, ADMIN_BY_PASSWORD, "administrator")
+        _trail(programme_store, audit.SIGN_IN, ADMIN_BY_PASSWORD, "administrator")
         return True, "Signed in as administrator."
     SESSION_LIMITER.failed(key)
     GLOBAL_LIMITER.failed(_GLOBAL)
-    _trail(root, audit.SIGN_IN_FAILED, ADMIN_BY_PASSWORD, "administrator", reason="wrong password")
+    _trail(programme_store, audit.SIGN_IN_FAILED, ADMIN_BY_PASSWORD, "administrator", reason="wrong password")
     return False, "Wrong password."
 
 
-def _trail(root, action: str, who: str, what: str, **details) -> None:
+def _trail(programme_store: store.Store | None, action: str, who: str, what: str, **details) -> None:
     """Record a sign-in step in the trail of the store on screen (when there is one)."""
-    if root is not None:
-        audit.record(root, action, who, what, **details)
+    if programme_store is not None:
+        audit.record(programme_store, action, who, what, **details)
 
 
-def sign_out(root=None) -> None:
+def sign_out(programme_store: store.Store | None = None) -> None:
     """End this session's administrator rights (password sign-in)."""
     import streamlit as st
 
     if st.session_state.pop(_SESSION_KEY, None):
-        _trail(root, audit.SIGN_OUT, ADMIN_BY_PASSWORD, "administrator")
+        _trail(programme_store, audit.SIGN_OUT, ADMIN_BY_PASSWORD, "administrator")
 
 
 # ---- partners -------------------------------------------------------------------------------
 
-def partner(root) -> object | None:
-    """The partner account (impact.reporting.partners.Account) this session signed in with on store `root`, or None."""
+def partner(programme_store: store.Store) -> object | None:
+    """The partner account (impact.reporting.partners.Account) this session signed in with on the programme's store,
+    or None."""
     import streamlit as st
 
     from impact.reporting import partners
 
     signed = st.session_state.get(_PARTNER_KEY)
-    if signed and signed.get("root") == str(root):
-        found = partners.account(root, signed.get("email"))
+    if signed and signed.get("store") == programme_store:
+        found = partners.account(programme_store, signed.get("email"))
         if found is not None and _state(found) == signed.get("state"):
             return found
         partner_sign_out()  # removed, or its password or projects changed since it signed in: signed out
     elif not signed:
-        found = _partner_from_cookie(root)
+        found = _partner_from_cookie(programme_store)
         if found is not None:
             return found
-    return partners.account(root, oidc_user()) if oidc_user() else None
+    return partners.account(programme_store, oidc_user()) if oidc_user() else None
 
 
-def try_partner_password(root, email: str, password: str) -> tuple[bool, str]:
+def try_partner_password(programme_store: store.Store, email: str, password: str) -> tuple[bool, str]:
     """Check a partner's e-mail and password for this session, with the administrator's rate limits."""
     from impact.reporting import partners
 
@@ -288,24 +291,24 @@ def try_partner_password(root, email: str, password: str) -> tuple[bool, str]:
     key, who = _session_key(), f"partner:{typed}"
     wait = max(SESSION_LIMITER.wait(key), SESSION_LIMITER.wait(who), GLOBAL_LIMITER.wait(_GLOBAL))
     if wait > 0:
-        _trail(root, audit.SIGN_IN_FAILED, typed, "partner", reason="too many attempts")
+        _trail(programme_store, audit.SIGN_IN_FAILED, typed, "partner", reason="too many attempts")
         return False, f"Too many wrong passwords. Try again in {wait:.0f} seconds."
-    found = partners.account(root, email)
+    found = partners.account(programme_store, email)
     # The same work and the same answer whether or not the account exists or has a password.
     encoded = found.password_hash if found and found.password_hash else _DUMMY_HASH
     if verify_password(password or "", encoded) and found is not None and found.password_hash:
         SESSION_LIMITER.succeeded(key)
         SESSION_LIMITER.succeeded(who)
         try:
-            start_partner_session(root, found)
+            start_partner_session(programme_store, found)
         except ValueError as problem:  # the server's settings are wrong: say so rather than half sign in
             return False, f"Signing in is not possible on this server: {problem}"
-        _trail(root, audit.SIGN_IN, found.email, "partner")
+        _trail(programme_store, audit.SIGN_IN, found.email, "partner")
         return True, f"Signed in as {found.email}."
     for failed in (key, who):
         SESSION_LIMITER.failed(failed)
     GLOBAL_LIMITER.failed(_GLOBAL)
-    _trail(root, audit.SIGN_IN_FAILED, typed, "partner", reason="wrong e-mail or password")
+    _trail(programme_store, audit.SIGN_IN_FAILED, typed, "partner", reason="wrong e-mail or password")
     return False, "Wrong e-mail or password."
 
 
@@ -325,7 +328,7 @@ def partner_sign_out() -> None:
 
     signed = st.session_state.pop(_PARTNER_KEY, None)
     if signed:
-        _trail(signed.get("root"), audit.SIGN_OUT, signed.get("email", ""), "partner")
+        _trail(signed.get("store"), audit.SIGN_OUT, signed.get("email", ""), "partner")
     st.session_state[_PARTNER_OUT] = True
     st.session_state[_PARTNER_COOKIE] = _cookie_script(None, 0)
 
@@ -353,14 +356,14 @@ def session_days() -> float:
     return days
 
 
-def start_partner_session(root, found) -> None:
+def start_partner_session(programme_store: store.Store, found) -> None:
     """Sign this session in as `found` and have the page hand the browser its signed cookie."""
     import streamlit as st
 
     from impact.reporting import sessions
 
-    signed = sessions.issue(root, found, session_days())
-    st.session_state[_PARTNER_KEY] = {"root": str(root), "email": found.email, "state": _state(found)}
+    signed = sessions.issue(programme_store, found, session_days())
+    st.session_state[_PARTNER_KEY] = {"store": programme_store, "email": found.email, "state": _state(found)}
     st.session_state.pop(_PARTNER_OUT, None)
     st.session_state[_PARTNER_COOKIE] = _cookie_script(signed.value, signed.expires)
 
@@ -376,8 +379,8 @@ def partner_cookie() -> str | None:
     return value if isinstance(value, str) else None  # AppTest's stand-in runtime gives no real cookies
 
 
-def _partner_from_cookie(root):
-    """The account a valid cookie signs in on store `root` (this session is then signed in), or None."""
+def _partner_from_cookie(programme_store: store.Store):
+    """The account a valid cookie signs in on the programme's store (this session is then signed in), or None."""
     import streamlit as st
 
     from impact.reporting import sessions
@@ -385,9 +388,9 @@ def _partner_from_cookie(root):
     if st.session_state.get(_PARTNER_OUT):
         return None
     value = partner_cookie()
-    found = sessions.verify(root, value) if value else None
+    found = sessions.verify(programme_store, value) if value else None
     if found is not None:
-        st.session_state[_PARTNER_KEY] = {"root": str(root), "email": found.email, "state": _state(found)}
+        st.session_state[_PARTNER_KEY] = {"store": programme_store, "email": found.email, "state": _state(found)}
     return found
 
 
@@ -415,12 +418,12 @@ def write_partner_cookie() -> None:
         st.html(script, unsafe_allow_javascript=True, width="content")
 
 
-def require_project(root, project_id: str) -> str:
+def require_project(programme_store: store.Store, project_id: str) -> str:
     """Who may act for `project_id`'s returns (an administrator, or a partner account tied to it); else refuse
     with PermissionError. Returns their name for the trail."""
     if is_admin():
         return admin_name()
-    found = partner(root)
+    found = partner(programme_store)
     if found is None:
         raise PermissionError("sign in as a partner of this project (or as an administrator) to do this")
     if not found.may_report(project_id):

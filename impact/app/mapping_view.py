@@ -28,8 +28,8 @@ _STATE = "sheet_mapping"  # session key: {sha, name, proposal, preview, outcome}
 _SHEET_TYPES = ["csv", "xlsx", "json"]
 
 
-def _root() -> Path:
-    return session.programme_store().root
+def _store() -> store.Store:
+    return session.programme_store()
 
 
 def _dims_text(dimensions: dict[str, str]) -> str:
@@ -219,7 +219,7 @@ def import_spreadsheet() -> None:
 
 def import_with_recipe() -> None:
     """Next quarter's sheet through a saved recipe, in one step."""
-    saved = recipes.names(_root())
+    saved = recipes.names(_store())
     if not saved:
         st.caption("No recipe is saved in this programme yet: import a spreadsheet above and give its recipe a name.")
         return

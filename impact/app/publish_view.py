@@ -160,7 +160,7 @@ def _record(shown: Preview, where: str) -> None:
     """One entry in each published programme's trail, as soon as a place holds the site (a folder written before
     an upload fails is recorded)."""
     for pid, version in shown.versions.items():
-        audit.record(store.open_store(None, pid).root, audit.PUBLISHED, auth.admin_name(), where, version=version,
+        audit.record(store.open_store(None, pid), audit.PUBLISHED, auth.admin_name(), where, version=version,
                      programmes=list(shown.versions), pages=shown.built.pages, files=len(shown.contents.files))
 
 

@@ -44,14 +44,14 @@ def _default_quarter(quarters: list[dt.date]) -> int:
     return ended[-1] if ended else len(quarters) - 1
 
 
-def _root():
+def _store() -> store.Store:
     """The store of the programme on screen (where its accounts and returns are kept)."""
-    return session.programme_store().root
+    return session.programme_store()
 
 
 def workbook_for(project_id: str, period: dt.date) -> bytes:
     """A project's reporting workbook, for an administrator or a partner of the project only (PermissionError)."""
-    auth.require_project(_root(), project_id)
+    auth.require_project(_store(), project_id)
     return _workbook(session.active_version().version, session.programme_id(), project_id, period)
 
 
@@ -70,10 +70,10 @@ def project_workbook(project_id: str, start: dt.date, end: dt.date) -> None:
                      column_config={"link": st.column_config.LinkColumn("version", display_text=r"data\?version=([^&]*)"),
                                     "in_use": st.column_config.CheckboxColumn("in use")},
                      key="project_versions")
-    root = _root()
-    account = auth.partner(root)
+    programme_store = _store()
+    account = auth.partner(programme_store)
     if not auth.is_admin() and (account is None or not account.may_report(project_id)):
-        _partner_sign_in(root, account, project_id)
+        _partner_sign_in(programme_store, account, project_id)
         return
     quarters = calendar.quarter_range(pd.Timestamp(start).date(), pd.Timestamp(end).date())
     if not quarters:
@@ -90,8 +90,8 @@ def project_workbook(project_id: str, start: dt.date, end: dt.date) -> None:
                "the project and quarter locked, and the figures reported before. Fill it in (Excel or LibreOffice) "
                "and send it back below; the programme team approves it before its figures appear.")
     if account is not None and account.may_report(project_id):
-        _send_return(root, account, project_id)
-    mine = partners.submissions(root, project_id)
+        _send_return(programme_store, account, project_id)
+    mine = partners.submissions(programme_store, project_id)
     waiting = [s for s in mine if s.state in (partners.SUBMITTED, partners.RETURNED)]
     for item in waiting:
         if item.state == partners.RETURNED:
@@ -110,7 +110,7 @@ def project_workbook(project_id: str, start: dt.date, end: dt.date) -> None:
                    "version they landed in.")
 
 
-def _partner_sign_in(root, account, project_id: str) -> None:
+def _partner_sign_in(programme_store: store.Store, account, project_id: str) -> None:
     """For people who are not (yet) this project's partners: how to get its workbook, and the sign-in."""
     if account is not None:
         st.info(plain(f"Signed in as {account.email}, who reports for {', '.join(account.projects)}; "
@@ -127,7 +127,7 @@ def _partner_sign_in(root, account, project_id: str) -> None:
             email = st.text_input("E-mail", key="partner_email", max_chars=254)
             password = st.text_input("Password", type="password", key="partner_password")
             if st.form_submit_button("Sign in", key="partner_sign_in_go"):
-                accepted, message = auth.try_partner_password(root, email, password)
+                accepted, message = auth.try_partner_password(programme_store, email, password)
                 if accepted:
                     st.rerun()
                 st.error(message)
@@ -140,12 +140,13 @@ def _partner_sign_out() -> None:
         st.button("Log out", on_click=st.logout, key="partner_oidc_logout")
 
 
-def _send(root, account, project_id: str, upload, explanations: dict[str, str] | None = None) -> None:
+def _send(programme_store: store.Store, account, project_id: str, upload,
+          explanations: dict[str, str] | None = None) -> None:
     """Send the uploaded workbook for the partner (checked on the server); keep what happened for the rerun: the
     outcome, or the flags still to explain."""
-    who = auth.require_project(root, project_id)
-    sent = partners.submit(root, partners.account(root, who) or account, upload.name, upload.getvalue(),
-                           explanations=explanations)
+    who = auth.require_project(programme_store, project_id)
+    sent = partners.submit(programme_store, partners.account(programme_store, who) or account, upload.name,
+                           upload.getvalue(), explanations=explanations)
     if sent.unexplained:
         st.session_state["partner_flags"] = {"sha256": hashlib.sha256(upload.getvalue()).hexdigest(),
                                              "flags": [f.to_dict() for f in sent.flags]}
@@ -161,7 +162,7 @@ def _send(root, account, project_id: str, upload, explanations: dict[str, str] |
                                            "replaced": len(sent.replaced), "flags": len(sent.flags)}
 
 
-def _explain(root, account, project_id: str, upload) -> None:
+def _explain(programme_store: store.Store, account, project_id: str, upload) -> None:
     """The flags of the workbook just checked (rules broken, unusual values): each needs a word to send it."""
     pending = st.session_state.get("partner_flags")
     if not pending or upload is None or hashlib.sha256(upload.getvalue()).hexdigest() != pending["sha256"]:
@@ -177,19 +178,19 @@ def _explain(root, account, project_id: str, upload) -> None:
     given = {f["key"]: st.session_state.get(f"explain_{f['key']}", "") for f in pending["flags"]}
     if st.button("Send with these explanations", type="primary", key="partner_send_explained",
                  disabled=not all(v.strip() for v in given.values()), help="Explain every number listed first."):
-        _send(root, account, project_id, upload, given)
+        _send(programme_store, account, project_id, upload, given)
         st.rerun()
 
 
-def _send_return(root, account, project_id: str) -> None:
+def _send_return(programme_store: store.Store, account, project_id: str) -> None:
     """A partner sends its filled-in workbook: checked at once, kept for the programme team's approval."""
     st.caption(plain(f"Signed in as {account.email}."))
     _partner_sign_out()
     upload = st.file_uploader("Your filled-in workbook (.xlsx)", type=["xlsx"], key="partner_upload")
     if st.button("Send the return", type="primary", disabled=upload is None, key="partner_send"):
-        _send(root, account, project_id, upload)
+        _send(programme_store, account, project_id, upload)
         st.rerun()
-    _explain(root, account, project_id, upload)
+    _explain(programme_store, account, project_id, upload)
     outcome = st.session_state.get("partner_outcome")
     if not outcome:
         return
@@ -306,7 +307,7 @@ def upload_returns() -> None:
 def _approve(ids: list[str], confirm: bool) -> None:
     auth.require_admin()
     try:
-        result = partners.approve(_root(), ids, auth.admin_name(), confirm_removals=confirm)
+        result = partners.approve(_store(), ids, auth.admin_name(), confirm_removals=confirm)
     except (partners.PartnerError, store.StoreError) as error:
         st.session_state["approve_outcome"] = None
         st.session_state["partner_returns_error"] = str(error)
@@ -317,15 +318,15 @@ def _approve(ids: list[str], confirm: bool) -> None:
 def _send_back(submission_id: str, note: str) -> None:
     auth.require_admin()
     try:
-        partners.send_back(_root(), submission_id, note, auth.admin_name())
+        partners.send_back(_store(), submission_id, note, auth.admin_name())
     except partners.PartnerError as error:
         st.session_state["partner_returns_error"] = str(error)
 
 
 def partner_returns() -> None:
     """The programme team's queue: returns partners sent, to approve (one or several: one version) or send back."""
-    root = _root()
-    waiting = partners.submissions(root, states=[partners.SUBMITTED])
+    programme_store = _store()
+    waiting = partners.submissions(programme_store, states=[partners.SUBMITTED])
     error = st.session_state.pop("partner_returns_error", None)
     if error:
         st.error(plain(error))
@@ -360,7 +361,7 @@ def partner_returns() -> None:
                      help="Choose a return and write the note first."):
             _send_back(back, note)
             st.rerun()
-    every = partners.flag_rows(partners.submissions(root))
+    every = partners.flag_rows(partners.submissions(programme_store))
     st.download_button(f"Download every flag ({len(every):,}, CSV)", checks.flags_csv(every),
                        file_name="return-flags.csv", mime="text/csv", key="flags_csv", disabled=not every,
                        icon=":material/flag:")
@@ -371,7 +372,7 @@ def _save_account(email: str, name: str, projects: list[str], password: str, kno
     auth.require_admin()
     try:
         hashed = auth.hash_password(password) if password else None
-        partners.save_account(_root(), email, name, projects, known, auth.admin_name(), hashed)
+        partners.save_account(_store(), email, name, projects, known, auth.admin_name(), hashed)
     except partners.PartnerError as error:
         st.session_state["accounts_error"] = str(error)
         return
@@ -381,7 +382,7 @@ def _save_account(email: str, name: str, projects: list[str], password: str, kno
 def _remove_account(email: str) -> None:
     auth.require_admin()
     try:
-        partners.remove_account(_root(), email, auth.admin_name())
+        partners.remove_account(_store(), email, auth.admin_name())
     except partners.PartnerError as error:
         st.session_state["accounts_error"] = str(error)
         return
@@ -390,8 +391,8 @@ def _remove_account(email: str) -> None:
 
 def partner_accounts() -> None:
     """The administrator's list of partner accounts: add or change one (its projects, its password), remove one."""
-    root = _root()
-    found = partners.accounts(root)
+    programme_store = _store()
+    found = partners.accounts(programme_store)
     for key, show in (("accounts_error", st.error), ("accounts_done", st.success)):
         message = st.session_state.pop(key, None)
         if message:

@@ -83,7 +83,7 @@ def begin_run() -> None:
     st.session_state.pop(_RUN, None)
     active, data = _opened()
     st.session_state[_RUN] = (programme_id(), active, data)
-    auth.record_oidc_sign_in(programme_store().root)
+    auth.record_oidc_sign_in(programme_store())
 
 
 def first_chart_of_run() -> bool:

@@ -24,8 +24,8 @@ sheet's own spellings to the programme's vocabulary (`match`: exact, same — ig
 "&"/"and" —, country, project, near — a proposal until `confirmed` — or manual). `day_first` answers how a
 date such as 03/04/2018 reads. The format is documented in the data dictionary (`impact.model.dictionary.recipe_markdown`).
 
-Recipes are saved per programme in `<store>/recipes/<name>.json` (`save`, `load`, `names`), beside its
-`versions/`; every version imported through one keeps the whole recipe (with its name and checksum) among the
+Recipes are saved per programme in `<store>/recipes/<name>.json` (`save`, `load`, `names`, each given the
+programme's store handle: its folder, or its objects on S3, where every server sees them), beside its `versions/`; every version imported through one keeps the whole recipe (with its name and checksum) among the
 sources in its manifest, so the version says exactly how its rows were mapped, whatever happens to the saved
 recipe later.
 """
@@ -38,7 +38,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from impact.storage import store
+from impact.storage import files, store
 
 FORMAT = "impact-recipe/1"
 FOLDER = "recipes"
@@ -224,34 +224,34 @@ def check_name(name: str) -> str:
     return name
 
 
-def path_of(root: Path, name: str) -> Path:
-    """Where the programme's store at `root` keeps the recipe called `name`."""
-    return Path(root) / FOLDER / f"{check_name(name)}.json"
+def file_of(name: str) -> str:
+    """Where a programme's store keeps the recipe called `name`, relative to the store."""
+    return f"{FOLDER}/{check_name(name)}.json"
 
 
-def names(root: Path) -> list[str]:
+def names(programme_store: store.Store) -> list[str]:
     """The recipes saved in the programme's store, by name."""
-    folder = Path(root) / FOLDER
-    return sorted(p.stem for p in folder.glob("*.json") if NAME.fullmatch(p.stem)) if folder.is_dir() else []
+    found = (relative.split("/", 1)[1] for relative in files.listing(programme_store, FOLDER))
+    return sorted(n[:-5] for n in found if n.endswith(".json") and NAME.fullmatch(n[:-5]))
 
 
-def load(root: Path, name: str) -> Recipe:
+def load(programme_store: store.Store, name: str) -> Recipe:
     """The recipe saved as `name` in the programme's store; ValueError when there is none."""
-    path = path_of(root, name)
-    if not path.is_file():
-        saved = names(root)
+    text = files.read_text(programme_store, file_of(name))
+    if text is None:
+        saved = names(programme_store)
         raise ValueError(f"there is no recipe called {name!r} in this programme"
                          + (f" (its recipes: {', '.join(saved)})" if saved else " (it has none yet)"))
-    return read_file(path)
+    return loads(text, f"{name}.json")
 
 
-def save(root: Path, recipe: Recipe, name: str) -> Path:
-    """Save `recipe` as `name` in the programme's store (replacing a recipe of that name), atomically."""
-    path = path_of(root, name)
+def save(programme_store: store.Store, recipe: Recipe, name: str) -> str:
+    """Save `recipe` as `name` in the programme's store (replacing a recipe of that name) in one step, in its
+    folder or on S3; where it is, for people."""
+    relative = file_of(name)
     recipe.name = name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    store.atomic_write(path, recipe.to_json())
-    return path
+    files.write(programme_store, relative, recipe.to_json().encode("utf-8"))
+    return files.address(programme_store, relative)
 
 
 def checksum(recipe: Recipe) -> str:

@@ -496,7 +496,7 @@ class SheetImport:
     needs_confirmation: bool = False
     version: str | None = None
     previous: str = ""
-    saved: Path | None = None  # where the recipe was saved (--save-recipe)
+    saved: str | None = None  # where the recipe was saved, for people (--save-recipe)
 
     @property
     def ok(self) -> bool:
@@ -554,12 +554,11 @@ def import_sheet(path: str | Path, chosen: recipes.Recipe | str, location: str |
         or store.default_programme(location)
     try:
         into = store.open_store(location, target)
-        root = into.root
     except (store.StoreError, TypeError) as error:
         report.add(shown, None, "", str(target), "bad-programme", str(error))
         return result
     if isinstance(chosen, str):
-        chosen = recipes.load(root, chosen)
+        chosen = recipes.load(into, chosen)
     chosen = recipes.copy(chosen)
     if accept_proposed:  # taken as confirmed: a recipe saved from this import says so
         chosen.accept_proposed()
@@ -657,7 +656,7 @@ def import_sheet(path: str | Path, chosen: recipes.Recipe | str, location: str |
         result.version = txn.commit(tables=write, definition=definition, who=who, label=label[:300],
                                     replaced_tables=sorted(changed_tables), sources=[source])
         if save_as is not None:
-            result.saved = recipes.save(root, chosen, save_as)
+            result.saved = recipes.save(into, chosen, save_as)
         return result
 
 

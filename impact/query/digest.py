@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from pathlib import Path
 
 import pandas as pd
 
@@ -46,9 +45,9 @@ class Digest:
     behind_total: int = 0
 
 
-def gather(root: Path, as_of: dt.date, waiting: int = 0) -> Digest:
-    """The digest of the programme stored at `root` as of `as_of` (`waiting`: returns waiting for approval)."""
-    active = store.Store(root).active()
+def gather(programme_store: store.Store, as_of: dt.date, waiting: int = 0) -> Digest:
+    """The digest of the programme in `programme_store` as of `as_of` (`waiting`: returns waiting for approval)."""
+    active = programme_store.active()
     database = db.open_database(active.path, active.version)
     try:
         programme = database.programme
@@ -60,7 +59,7 @@ def gather(root: Path, as_of: dt.date, waiting: int = 0) -> Digest:
             keys = [*metrics.HEADLINES, *programme.headline_indicators()]
             headlines = [(metrics.metric(k).label, metrics.format_metric(k, values.get(k))) for k in keys]
             found = Digest(programme.id, programme.name, as_of, active.version, headlines, waiting=waiting)
-            _returns(found, reporting.status(database, as_of, returns.arrivals(store.Store(root))), as_of)
+            _returns(found, reporting.status(database, as_of, returns.arrivals(programme_store)), as_of)
             _behind(found, database, as_of)
         return found
     finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from dataclasses import dataclass
 from email.message import EmailMessage
 
 from impact.query import digest
@@ -61,17 +62,37 @@ def _deliver(args: argparse.Namespace, settings: mail.Settings | None, messages:
     return 1 if outcome.failed else 0
 
 
-def remind(args: argparse.Namespace) -> int:
-    """`python -m impact remind --send|--out DIR [--programme ID] [--as-of DATE]`."""
+@dataclass(frozen=True)
+class _Run:
+    """What both commands start from: the SMTP settings, the `--as-of` day, the programme's store and the returns
+    waiting for the team's approval."""
+
+    settings: mail.Settings | None
+    day: dt.date
+    programme_store: store.Store
+    waiting: list[partners.Submission]
+
+
+def _opened(args: argparse.Namespace) -> _Run | None:
+    """The run of `remind` or `digest`; None (after saying so) for `--send` with no e-mail configured."""
     settings = _settings(args)
     if args.send and settings is None:
         print(NOT_CONFIGURED.format(where=_where(args)), file=sys.stderr)
-        return 0
+        return None
     day = as_of(args.as_of)
-    held = store.open_store(args.data_dir, args.programme)
-    root, definition = held.root, held.definition()
-    waiting = [(s.project, s.period) for s in partners.submissions(root, states=[partners.SUBMITTED])]
-    found = notices.reminders(root, partners.accounts(root), day, waiting)
+    programme_store = store.open_store(args.data_dir, args.programme)
+    return _Run(settings, day, programme_store, partners.submissions(programme_store, states=[partners.SUBMITTED]))
+
+
+def remind(args: argparse.Namespace) -> int:
+    """`python -m impact remind --send|--out DIR [--programme ID] [--as-of DATE]`."""
+    run = _opened(args)
+    if run is None:
+        return 0
+    settings, day, programme_store = run.settings, run.day, run.programme_store
+    definition = programme_store.definition()
+    found = notices.reminders(programme_store, partners.accounts(programme_store), day,
+                              [(s.project, s.period) for s in run.waiting])
     sender = settings.sender if settings else OUT_SENDER
     messages = [notices.reminder_message(r, definition, sender, settings, as_of=day) for r in found]
     if not messages:
@@ -86,14 +107,11 @@ def remind(args: argparse.Namespace) -> int:
 
 def send_digest(args: argparse.Namespace) -> int:
     """`python -m impact digest --send|--out DIR [--programme ID] [--as-of DATE]`."""
-    settings = _settings(args)
-    if args.send and settings is None:
-        print(NOT_CONFIGURED.format(where=_where(args)), file=sys.stderr)
+    run = _opened(args)
+    if run is None:
         return 0
-    day = as_of(args.as_of)
-    root = store.open_store(args.data_dir, args.programme).root
-    waiting = len(partners.submissions(root, states=[partners.SUBMITTED]))
-    found = digest.gather(root, day, waiting)
+    settings = run.settings
+    found = digest.gather(run.programme_store, run.day, len(run.waiting))
     team = list(settings.team_of(found.programme_id)) if settings else []
     if args.send and settings is not None and not team:
         raise mail.MailError(f"{settings.source}: [smtp] team: no address for the programme team of "

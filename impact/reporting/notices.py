@@ -21,7 +21,6 @@ import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import EmailMessage
-from pathlib import Path
 
 from impact.model import calendar
 from impact.model import programme as programmes
@@ -68,28 +67,29 @@ def quarters_to_remind(as_of: dt.date, reporting: programmes.Reporting) -> list[
     return out
 
 
-def arrived(root: Path, waiting: Iterable[tuple[str, str]] = ()) -> set[tuple[str, str]]:
+def arrived(programme_store: store.Store, waiting: Iterable[tuple[str, str]] = ()) -> set[tuple[str, str]]:
     """(project, quarter's first day ISO) of every return that has arrived: figures in the version in use,
     imported or approved returns, and `waiting` (returns submitted and not yet approved)."""
-    folder = store.Store(root).active().path
+    folder = programme_store.active().path
     found = {(p, q) for p, q in waiting}
     for name in returns.TABLES:
         table = store.read_table(folder, name).select(["project_id", "period"])
         found |= {(p, d.isoformat()) for p, d in zip(table["project_id"].to_pylist(), table["period"].to_pylist())}
     found |= {(str(p), str(q)) for p, q in
-              returns.arrivals(store.Store(root))[["project_id", "period"]].itertuples(index=False)}
+              returns.arrivals(programme_store)[["project_id", "period"]].itertuples(index=False)}
     return found
 
 
-def reminders(root: Path, accounts, as_of: dt.date, waiting: Iterable[tuple[str, str]] = ()) -> list[Reminder]:
+def reminders(programme_store: store.Store, accounts, as_of: dt.date,
+              waiting: Iterable[tuple[str, str]] = ()) -> list[Reminder]:
     """Who is reminded of what on `as_of`: each account with the due and late returns of its own projects
     (`accounts`: partner accounts with `email`, `name`, `projects`; `waiting`: (project, quarter ISO) submitted)."""
-    definition = store.load_definition(store.Store(root).active().path)
-    titles = _titles(root)
-    received = arrived(root, waiting)
+    definition = programme_store.definition()
+    titles = _titles(programme_store)
+    received = arrived(programme_store, waiting)
     due: list[Due] = []
     for quarter, day, kind in quarters_to_remind(as_of, definition.reporting):
-        for project in returns.due_projects(quarter, store.Store(root)):
+        for project in returns.due_projects(quarter, programme_store):
             if (project, quarter.isoformat()) not in received:
                 due.append(Due(project, titles.get(project, ""), calendar.quarter_label(quarter), day, kind))
     out = []
@@ -100,8 +100,8 @@ def reminders(root: Path, accounts, as_of: dt.date, waiting: Iterable[tuple[str,
     return out
 
 
-def _titles(root: Path) -> dict[str, str]:
-    table = store.read_table(store.Store(root).active().path, "projects").select(["project_id", "title"])
+def _titles(programme_store: store.Store) -> dict[str, str]:
+    table = store.read_table(programme_store.active().path, "projects").select(["project_id", "title"])
     return dict(zip(table["project_id"].to_pylist(), table["title"].to_pylist(), strict=True))
 
 
@@ -190,20 +190,20 @@ def _quietly_send(make, what: str) -> None:
         log.warning("the %s notice was not sent: %s", what, error)
 
 
-def after_submit(root: Path, item, replaced: Iterable[str] = ()) -> None:
+def after_submit(programme_store: store.Store, item, replaced: Iterable[str] = ()) -> None:
     """Tell the programme team that a partner's return arrived (nothing when e-mail or the team is not set)."""
     def make(settings: mail.Settings) -> list[EmailMessage]:
-        definition = store.load_definition(store.Store(root).active().path)
+        definition = programme_store.definition()
         team = settings.team_of(definition.id)
         return [arrived_message(item, team, definition, settings.sender, replaced)] if team else []
 
     _quietly_send(make, "return arrived")
 
 
-def after_send_back(root: Path, item, accounts) -> None:
+def after_send_back(programme_store: store.Store, item, accounts) -> None:
     """Tell the partners of a return's project that the team sent it back, with the note."""
     def make(settings: mail.Settings) -> list[EmailMessage]:
-        definition = store.load_definition(store.Store(root).active().path)
+        definition = programme_store.definition()
         recipients = sorted(a.email for a in accounts if item.project in a.projects)  # one message each
         return [sent_back_message(item, item.note, [to], definition, settings.sender, settings) for to in recipients]
 

@@ -80,9 +80,10 @@ class Account:
 _read, _put = files.read_text, files.write
 
 
-def _records(root: Path) -> list[str]:
+def _records(programme_store: store.Store) -> list[str]:
     """Every return's record.json, relative to the store."""
-    return [k for k in files.listing(root, SUBMISSIONS) if k.endswith(f"/{RECORD}") and k.count("/") == 2]
+    return [k for k in files.listing(programme_store, SUBMISSIONS)
+            if k.endswith(f"/{RECORD}") and k.count("/") == 2]
 
 
 def _invisible(character: str) -> bool:
@@ -97,9 +98,9 @@ def normal_email(email: str | None) -> str:
     return unicodedata.normalize("NFKC", email or "").strip().lower()
 
 
-def accounts(root: Path) -> list[Account]:
+def accounts(programme_store: store.Store) -> list[Account]:
     """The store's partner accounts, by e-mail."""
-    text = _read(root, ACCOUNTS)
+    text = _read(programme_store, ACCOUNTS)
     if text is None:
         return []
     raw = json.loads(text)
@@ -108,19 +109,19 @@ def accounts(root: Path) -> list[Account]:
                   key=lambda a: a.email)
 
 
-def account(root: Path, email: str | None) -> Account | None:
+def account(programme_store: store.Store, email: str | None) -> Account | None:
     """The account with `email` (any case), or None."""
     wanted = normal_email(email)
-    return next((a for a in accounts(root) if a.email == wanted), None) if wanted else None
+    return next((a for a in accounts(programme_store) if a.email == wanted), None) if wanted else None
 
 
-def _write_accounts(root: Path, found: list[Account]) -> None:
+def _write_accounts(programme_store: store.Store, found: list[Account]) -> None:
     text = json.dumps({"accounts": [a.__dict__ | {"projects": list(a.projects)} for a in found]}, indent=2)
-    _put(root, ACCOUNTS, text.encode("utf-8"))
+    _put(programme_store, ACCOUNTS, text.encode("utf-8"))
 
 
-def save_account(root: Path, email: str, name: str, projects: Iterable[str], known_projects: Iterable[str],
-                 who: str, password_hash: str | None = None) -> Account:
+def save_account(programme_store: store.Store, email: str, name: str, projects: Iterable[str],
+                 known_projects: Iterable[str], who: str, password_hash: str | None = None) -> Account:
     """Add an account, or change one (its name, projects and, when given, its password hash)."""
     email = normal_email(email)
     hidden = sorted({f"U+{ord(c):04X}" for c in email if _invisible(c)})
@@ -135,28 +136,28 @@ def save_account(root: Path, email: str, name: str, projects: Iterable[str], kno
         raise PartnerError(f"There is no project {', '.join(unknown)[:200]} in the data in use.")
     if not chosen:
         raise PartnerError("Choose at least one project the account reports for.")
-    with store.Store(root).locked():
-        found = accounts(root)
+    with programme_store.locked():
+        found = accounts(programme_store)
         before = next((a for a in found if a.email == email), None)
         made = Account(email, (name or "").strip()[:120], chosen,
                        password_hash if password_hash is not None else (before.password_hash if before else ""),
                        before.created_by if before else who, before.created_at if before else now())
-        _write_accounts(root, [a for a in found if a.email != email] + [made])
+        _write_accounts(programme_store, [a for a in found if a.email != email] + [made])
     password = "set" if password_hash else "kept" if before is not None and before.password_hash else "none"
-    audit.record(root, audit.ACCOUNT_SAVED, who, email, change="changed" if before else "created",
+    audit.record(programme_store, audit.ACCOUNT_SAVED, who, email, change="changed" if before else "created",
                  projects=list(chosen), password=password)
     return made
 
 
-def remove_account(root: Path, email: str, who: str = "") -> None:
+def remove_account(programme_store: store.Store, email: str, who: str = "") -> None:
     """Remove an account (its returns and their trails stay)."""
     email = normal_email(email)
-    with store.Store(root).locked():
-        found = accounts(root)
+    with programme_store.locked():
+        found = accounts(programme_store)
         if not any(a.email == email for a in found):
             raise PartnerError(f"There is no partner account {email[:80]!r}.")
-        _write_accounts(root, [a for a in found if a.email != email])
-    audit.record(root, audit.ACCOUNT_REMOVED, who, email)
+        _write_accounts(programme_store, [a for a in found if a.email != email])
+    audit.record(programme_store, audit.ACCOUNT_REMOVED, who, email)
 
 
 # ---- returns and their trail -------------------------------------------------------------------
@@ -207,35 +208,37 @@ def submission_folder(submission_id: str) -> str:
     return f"{SUBMISSIONS}/{submission_id}"
 
 
-def _save(root: Path, found: Submission) -> None:
-    _put(root, f"{submission_folder(found.id)}/{RECORD}", json.dumps(found.to_dict(), indent=2).encode("utf-8"))
+def _save(programme_store: store.Store, found: Submission) -> None:
+    text = json.dumps(found.to_dict(), indent=2)
+    _put(programme_store, f"{submission_folder(found.id)}/{RECORD}", text.encode("utf-8"))
 
 
-def submissions(root: Path, project: str | None = None, states: Iterable[str] | None = None) -> list[Submission]:
+def submissions(programme_store: store.Store, project: str | None = None,
+                states: Iterable[str] | None = None) -> list[Submission]:
     """The returns kept in the store (optionally one project's, in some states), newest first."""
     wanted = set(states) if states is not None else None
     found = []
-    for relative in _records(root):
-        text = _read(root, relative)
+    for relative in _records(programme_store):
+        text = _read(programme_store, relative)
         item = Submission(**json.loads(text)) if text else None
         if item and (project is None or item.project == project) and (wanted is None or item.state in wanted):
             found.append(item)
     return sorted(found, key=lambda s: (s.submitted_at, s.id), reverse=True)
 
 
-def get(root: Path, submission_id: str) -> Submission:
+def get(programme_store: store.Store, submission_id: str) -> Submission:
     """The return `submission_id` (PartnerError when there is none)."""
-    text = _read(root, f"{submission_folder(submission_id)}/{RECORD}")
+    text = _read(programme_store, f"{submission_folder(submission_id)}/{RECORD}")
     if text is None:
         raise PartnerError(f"There is no return {submission_id!r}.")
     return Submission(**json.loads(text))
 
 
-def fetch_workbook(root: Path, found: Submission, folder: Path) -> Path:
+def fetch_workbook(programme_store: store.Store, found: Submission, folder: Path) -> Path:
     """The workbook as it was sent, copied into `folder`."""
     target = Path(folder) / found.id / found.file
     target.parent.mkdir(parents=True, exist_ok=True)
-    files.fetch(root, f"{submission_folder(found.id)}/{found.file}", target)
+    files.fetch(programme_store, f"{submission_folder(found.id)}/{found.file}", target)
     return target
 
 
@@ -244,12 +247,12 @@ def _new_id(project: str, period: str) -> str:
     return f"{slug}-{calendar.quarter_label(dt.date.fromisoformat(period)).lower()}-{secrets.token_hex(4)}"
 
 
-def _keep(root: Path, found: returns.Return, path: Path, file_name: str, state: str, event: dict,
-          flags: list[dict] | None = None) -> Submission:
+def _keep(programme_store: store.Store, found: returns.Return, path: Path, file_name: str, state: str,
+          event: dict, flags: list[dict] | None = None) -> Submission:
     item = Submission(_new_id(found.project, found.period.isoformat()), found.project, found.period.isoformat(),
                       file_name, found.sha256, state, [event], list(flags or []))
-    _put(root, f"{submission_folder(item.id)}/{file_name}", Path(path).read_bytes())
-    _save(root, item)  # the record last: a return is listed once its workbook is kept
+    _put(programme_store, f"{submission_folder(item.id)}/{file_name}", Path(path).read_bytes())
+    _save(programme_store, item)  # the record last: a return is listed once its workbook is kept
     return item
 
 
@@ -280,7 +283,7 @@ class Submitted:
 EXPLANATION_MAX = 1000
 
 
-def submit(root: Path, who: Account, file_name: str, data: bytes, programme: str | None = None,
+def submit(programme_store: store.Store, who: Account, file_name: str, data: bytes, programme: str | None = None,
            explanations: dict[str, str] | None = None) -> Submitted:
     """A partner sends a filled-in workbook: checked now as an import would check it, refused unless it is the
     return of one of `who`'s projects; its numbers checked against the definition's validation rules and the
@@ -297,7 +300,7 @@ def submit(root: Path, who: Account, file_name: str, data: bytes, programme: str
         if not (file_name or "").lower().endswith(".xlsx"):
             report.add(shown, None, "", "", "unknown-file", "A return is an .xlsx workbook.")
             return Submitted(None, report)
-        found, report, flagged = returns.check_and_flag(path, shown, store.Store(root))
+        found, report, flagged = returns.check_and_flag(path, shown, programme_store)
         if found is not None and not who.may_report(found.project):
             report.add(shown, None, "project", found.project, "not-your-project",
                        f"This workbook is the return of {found.project}; your account reports for "
@@ -309,53 +312,56 @@ def submit(root: Path, who: Account, file_name: str, data: bytes, programme: str
         if unexplained:
             return Submitted(None, report, flags=flagged, unexplained=unexplained)
         kept_flags = [f.to_dict() | {"explanation": given[f.key]} for f in flagged]
-        with store.Store(root).locked():
-            waiting = [s for s in submissions(root, found.project, [SUBMITTED, RETURNED])
+        with programme_store.locked():
+            waiting = [s for s in submissions(programme_store, found.project, [SUBMITTED, RETURNED])
                        if s.period == found.period.isoformat()]
             event = {"step": SUBMITTED, "who": who.email, "when": now(), "file": shown, "sha256": found.sha256}
-            kept = _keep(root, found, path, shown, SUBMITTED, event, kept_flags)
+            kept = _keep(programme_store, found, path, shown, SUBMITTED, event, kept_flags)
             for earlier in waiting:
                 earlier.state = REPLACED
                 earlier.events.append({"step": REPLACED, "who": who.email, "when": event["when"],
                                        "file": shown, "sha256": found.sha256, "note": f"replaced by {kept.id}"})
-                _save(root, earlier)
-    audit.record(root, audit.SUBMITTED, who.email, f"{kept.project} {kept.quarter}", id=kept.id, file=shown,
-                 sha256=found.sha256, replaced=[e.id for e in waiting] or None,
+                _save(programme_store, earlier)
+    audit.record(programme_store, audit.SUBMITTED, who.email, f"{kept.project} {kept.quarter}", id=kept.id,
+                 file=shown, sha256=found.sha256, replaced=[e.id for e in waiting] or None,
                  flags=[f.key for f in flagged] or None)
-    notices.after_submit(root, kept, [e.id for e in waiting])  # e-mail the team, when e-mail is set up
+    notices.after_submit(programme_store, kept, [e.id for e in waiting])  # e-mail the team, when e-mail is set up
     return Submitted(kept, report, [e.id for e in waiting], flagged)
 
 
-def send_back(root: Path, submission_id: str, note: str, who: str) -> Submission:
+def send_back(programme_store: store.Store, submission_id: str, note: str, who: str) -> Submission:
     """The team returns a submitted return to its partner with a note saying why."""
     note = (note or "").strip()
     if not note:
         raise PartnerError("Say why the return goes back: the partner sees the note on the project's page.")
-    with store.Store(root).locked():
-        item = get(root, submission_id)
+    with programme_store.locked():
+        item = get(programme_store, submission_id)
         if item.state != SUBMITTED:
             raise PartnerError(f"Return {item.id} is {item.state}; only a submitted return can be sent back.")
         item.state = RETURNED
         item.events.append({"step": RETURNED, "who": who, "when": now(), "file": item.file, "sha256": item.sha256,
                             "note": note[:2000]})
-        _save(root, item)
-    audit.record(root, audit.SENT_BACK, who, f"{item.project} {item.quarter}", id=item.id, note=note[:500])
-    notices.after_send_back(root, item, accounts(root))  # e-mail the project's partners, when e-mail is set up
+        _save(programme_store, item)
+    audit.record(programme_store, audit.SENT_BACK, who, f"{item.project} {item.quarter}", id=item.id,
+                 note=note[:500])
+    # e-mail the project's partners, when e-mail is set up
+    notices.after_send_back(programme_store, item, accounts(programme_store))
     return item
 
 
-def approve(root: Path, submission_ids: list[str], who: str, confirm_removals: bool = False) -> returns.ReturnsResult:
+def approve(programme_store: store.Store, submission_ids: list[str], who: str,
+            confirm_removals: bool = False) -> returns.ReturnsResult:
     """The team approves submitted returns: all of them land as ONE new version, or none does (the result says
     why: a problem, or rows the returns would remove without `confirm_removals`)."""
-    items = [get(root, i) for i in dict.fromkeys(submission_ids)]
+    items = [get(programme_store, i) for i in dict.fromkeys(submission_ids)]
     if not items:
         raise PartnerError("Choose the returns to approve.")
     waiting = [i for i in items if i.state != SUBMITTED]
     if waiting:
         raise PartnerError(f"Only submitted returns can be approved; {', '.join(f'{i.id} is {i.state}' for i in waiting)}.")
     with tempfile.TemporaryDirectory(prefix="impact-approve-") as work:
-        paths = [fetch_workbook(root, i, Path(work)) for i in items]
-        result = returns.import_returns(paths, store.Store(root), confirm_removals=confirm_removals, who=who,
+        paths = [fetch_workbook(programme_store, i, Path(work)) for i in items]
+        result = returns.import_returns(paths, programme_store, confirm_removals=confirm_removals, who=who,
                                         submitted={i.sha256: i.submitted_at for i in items})
     if result.ok or result.nothing_changed:
         when, same = now(), set(result.unchanged)
@@ -366,17 +372,18 @@ def approve(root: Path, submission_ids: list[str], who: str, confirm_removals: b
             if item.file in same:
                 event["note"] = "nothing changed: its figures were already in use"
             item.events.append(event)
-            _save(root, item)
-            audit.record(root, audit.APPROVED, who, f"{item.project} {item.quarter}", id=item.id,
+            _save(programme_store, item)
+            audit.record(programme_store, audit.APPROVED, who, f"{item.project} {item.quarter}", id=item.id,
                          version=event["version"], note=event.get("note"))
     return result
 
 
-def record_import(root: Path, found: returns.Return, path: Path, who: str, version: str) -> Submission:
+def record_import(programme_store: store.Store, found: returns.Return, path: Path, who: str,
+                  version: str) -> Submission:
     """The trail of a return the team imported itself: approved as it was imported into `version`."""
     event = {"step": APPROVED, "who": who, "when": now(), "file": found.name, "sha256": found.sha256,
              "version": version, "note": "imported by the programme team"}
-    return _keep(root, found, path, _safe_name(found.name), APPROVED, event)
+    return _keep(programme_store, found, path, _safe_name(found.name), APPROVED, event)
 
 
 def flag_rows(items: list[Submission]) -> list[dict]:

@@ -118,10 +118,10 @@ def _headings(kind: Kind) -> list[str]:
     return [*kind.dimensions, *kind.measures]
 
 
-def return_key(root: Path, *, create: bool = True) -> bytes | None:
+def return_key(programme_store: store.Store, *, create: bool = True) -> bytes | None:
     """The store's key for signing workbook markers, made the first time a workbook is written (without `create`:
     None while no workbook was ever written, so reading a return writes nothing)."""
-    return files.secret(Path(root), KEY, create=create)
+    return files.secret(programme_store, KEY, create=create)
 
 
 def signature(marker: dict, key: bytes) -> str:
@@ -144,7 +144,6 @@ def workbook(project_id: str, period: str | dt.date, programme_store: store.Stor
     from openpyxl.worksheet.datavalidation import DataValidation
 
     day = calendar.require_quarter(period) if isinstance(period, str) else period
-    root = programme_store.root
     current = programme_store.active()
     definition = store.load_definition(current.path)
     projects = _projects(current.path)
@@ -157,7 +156,7 @@ def workbook(project_id: str, period: str | dt.date, programme_store: store.Stor
               "locked": locked, "headings": {k.table: _headings(k) for k in kinds(definition)},
               "made_from": current.version,
               "made_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")}
-    marker["signature"] = signature(marker, return_key(root))
+    marker["signature"] = signature(marker, return_key(programme_store))
 
     book = Workbook()
     guide = book.active
@@ -546,16 +545,15 @@ def diff(before: pa.Table, after: pa.Table, kind: Kind) -> tuple[int, int, int]:
 def import_returns(paths: list[str | Path], programme_store: store.Store,
                    accept_valid: bool = False, confirm_removals: bool = False, who: str | None = None,
                    limits: readers.Limits = readers.LIMITS, submitted: dict[str, str] | None = None,
-                   record: Callable[[Path, Return, Path, str, str], object] | None = None) -> ReturnsResult:
+                   record: Callable[[store.Store, Return, Path, str, str], object] | None = None) -> ReturnsResult:
     """Check a batch of returns and, when all is well (or with `accept_valid`, for the valid ones), make them
     ONE new version in which each return replaces its project's rows for its quarter and nothing else.
 
     `submitted` maps a workbook's sha256 to when a partner submitted it (its arrival, kept in the manifest);
-    `record(root, return, workbook, who, version)` (root: the store's folder) is called for each imported return before the lock is let go
-    (`partners.record_import` writes it to its project's trail as imported and approved by `who`)."""
+    `record(programme_store, return, workbook, who, version)` is called for each imported return before the lock is
+    let go (`partners.record_import` writes it to its project's trail as imported and approved by `who`)."""
     report = validate.Report()
     result = ReturnsResult(report)
-    root = programme_store.root
     with tempfile.TemporaryDirectory(prefix="impact-returns-") as work, transaction.begin(programme_store) as txn:
         current = txn.current or programme_store.active()
         result.previous = current.version
@@ -565,7 +563,7 @@ def import_returns(paths: list[str | Path], programme_store: store.Store,
                   for name in schema.TABLE_NAMES}
         context = {name: (table, f"{name} in version {current.version} (in use)")
                    for name, table in in_use.items() if name not in TABLES}
-        key = return_key(root, create=False)
+        key = return_key(programme_store, create=False)
         found_files = collect(paths, Path(work), report, limits)
         if not report.ok and not accept_valid:
             return result
@@ -589,7 +587,7 @@ def import_returns(paths: list[str | Path], programme_store: store.Store,
             return result
         tables = dict(in_use)
         changes, totals, removals, changing = [], [], [], []
-        landed = _landed(root, current.version)
+        landed = _landed(programme_store, current.version)
         for found, typed in good:
             moved = 0
             for kind in kinds(definition):
@@ -648,7 +646,7 @@ def import_returns(paths: list[str | Path], programme_store: store.Store,
                      for r, _ in good])
         if record is not None:  # the team's own path approves as it imports: each return's trail says so
             for found, _ in good:
-                record(programme_store.root, found, kept[found.sha256], txn.written["created_by"], result.version)
+                record(programme_store, found, kept[found.sha256], txn.written["created_by"], result.version)
         return result
 
 
@@ -686,14 +684,13 @@ def check_return(path: str | Path, shown: str, programme_store: store.Store,
 def check_and_flag(path: str | Path, shown: str, programme_store: store.Store,
                    limits: readers.Limits = readers.LIMITS) -> tuple[Return | None, validate.Report, list[checks.Flag]]:
     """`check_return`, and the flags of a return without problems (rules broken, unusual values)."""
-    root = programme_store.root
     current = programme_store.active()
     definition = store.load_definition(current.path)
     context = {name: (store.read_table(current.path, name).cast(schema.arrow_schema(name, definition)),
                       f"{name} in version {current.version} (in use)")
                for name in schema.TABLE_NAMES if name not in TABLES}
     found, typed, report = _check(Path(path), shown, definition, _projects(current.path), context, {}, limits,
-                                  return_key(root, create=False))
+                                  return_key(programme_store, create=False))
     if found is None or not report.ok:
         return found, report, []
     tables = {name: store.read_table(current.path, name) for name in TABLES}
@@ -724,12 +721,12 @@ def _check_identity(found: Return, definition: programmes.Programme, projects: d
                    f"{calendar.quarter_label(found.period)}; send one return per project and quarter.")
 
 
-def _landed(root: Path, version: str) -> set[str]:
+def _landed(programme_store: store.Store, version: str) -> set[str]:
     """The sha256 of every return that landed in `version` or the versions it was built on."""
     seen, found = set(), set()
     while version and version != store.BASE_VERSION and version not in seen:
         seen.add(version)
-        manifest = store.read_manifest(store.Store(root).version_path(version))
+        manifest = store.read_manifest(programme_store.version_path(version))
         found |= {entry.get("sha256") for entry in manifest.get("returns", [])}
         version = manifest.get("parent")
     return found

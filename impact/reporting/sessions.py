@@ -20,10 +20,9 @@ import hmac
 import re
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from impact.reporting import partners
-from impact.storage import files
+from impact.storage import files, store
 
 KEY_FILE = "partners/session.key"
 VERSION = "v1"
@@ -48,11 +47,11 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def signing_key(root: Path, *, create: bool = True) -> bytes | None:
+def signing_key(programme_store: store.Store, *, create: bool = True) -> bytes | None:
     """The store's signing key (32 random bytes, readable by the server alone: `files.secret`, made once even when
     two servers sign in their first partner at the same moment); without `create`, None while there is none."""
     try:
-        return files.secret(Path(root), KEY_FILE, create=create)
+        return files.secret(programme_store, KEY_FILE, create=create)
     except ValueError as error:  # a damaged file: say which, and what removing it means
         raise ValueError(f"{KEY_FILE} in the store is not a signing key (64 hexadecimal digits); "
                          "remove it to make a new one (every partner signs in again).") from error
@@ -69,18 +68,19 @@ def _signature(key: bytes, email: str, expires: int, state: str) -> bytes:
     return hmac.new(key, message, hashlib.sha256).digest()
 
 
-def issue(root: Path, account: partners.Account, days: float = DEFAULT_DAYS, now: float | None = None) -> Token:
+def issue(programme_store: store.Store, account: partners.Account, days: float = DEFAULT_DAYS,
+          now: float | None = None) -> Token:
     """A token for `account` (a password account) valid for `days` from `now`."""
     if not account.password_hash:
         raise ValueError(f"the account {account.email} has no password: it signs in through the identity provider")
     if not 0 < days <= MAX_DAYS:
         raise ValueError(f"a sign-in lasts between a moment and {MAX_DAYS:.0f} days, not {days}")
     expires = int((time.time() if now is None else now) + days * 86400)
-    signature = _signature(signing_key(root), account.email, expires, account_state(account))
+    signature = _signature(signing_key(programme_store), account.email, expires, account_state(account))
     return Token(f"{VERSION}.{_b64(account.email.encode('utf-8'))}.{expires}.{_b64(signature)}", expires)
 
 
-def verify(root: Path, value: str | None, now: float | None = None) -> partners.Account | None:
+def verify(programme_store: store.Store, value: str | None, now: float | None = None) -> partners.Account | None:
     """The account a token signs in, or None when it is malformed, expired, altered, signed by another key, or
     the account was removed or its password or projects changed since it was issued."""
     matched = _TOKEN.match(value) if isinstance(value, str) else None
@@ -94,11 +94,11 @@ def verify(root: Path, value: str | None, now: float | None = None) -> partners.
     expires = int(matched.group(2))
     if expires <= (time.time() if now is None else now):
         return None
-    found = partners.account(root, email)
+    found = partners.account(programme_store, email)
     if found is None or found.email != email or not found.password_hash:
         return None
     try:
-        key = signing_key(root, create=False)  # no key yet: no token was ever issued by this store
+        key = signing_key(programme_store, create=False)  # no key yet: no token was ever issued by this store
     except ValueError:
         return None
     if key is None:

@@ -23,7 +23,6 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from impact.model import cells
 from impact.storage import files, store
@@ -91,44 +90,44 @@ class Head:
     hash: str
 
 
-def _head(root: Path) -> Head:
-    text = files.read_text(root, HEAD)
+def _head(programme_store: store.Store) -> Head:
+    text = files.read_text(programme_store, HEAD)
     if text:
         try:
             raw = json.loads(text)
             return Head(int(raw["seq"]), str(raw["hash"]))
         except (ValueError, KeyError, TypeError):
             pass
-    lines = [line for line in (files.read_text(root, TRAIL) or "").splitlines() if line.strip()]
+    lines = [line for line in (files.read_text(programme_store, TRAIL) or "").splitlines() if line.strip()]
     if not lines:
         return Head(0, GENESIS)
     last = json.loads(lines[-1])
     return Head(int(last["seq"]), str(last["hash"]))
 
 
-def record(root: Path, action: str, who: str, what: str = "", address: str | None = None, **details) -> dict:
-    """Append one entry to the trail of the store at `root` and return it. `details` are small JSON values."""
+def record(programme_store: store.Store, action: str, who: str, what: str = "", address: str | None = None,
+           **details) -> dict:
+    """Append one entry to the trail of the programme's store and return it. `details` are small JSON values."""
     if action not in ACTIONS:
         raise ValueError(f"{action!r} is not an action of the trail")
-    root = Path(root)
-    with files.locked(root, LOCK):
-        head = _head(root)
+    with files.locked(programme_store, LOCK):
+        head = _head(programme_store)
         entry = {"seq": head.seq + 1, "when": _now(), "who": str(who or "")[:254], "action": action,
                  "what": str(what or "")[:500], "details": {k: v for k, v in details.items() if v is not None},
                  "address": str(address if address is not None else current_address())[:200], "prev": head.hash}
         entry["hash"] = entry_hash(entry)
         line = json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
-        _append(root, line)
-        files.write(root, HEAD, json.dumps({"seq": entry["seq"], "hash": entry["hash"]}).encode("utf-8"))
+        _append(programme_store, line)
+        files.write(programme_store, HEAD, json.dumps({"seq": entry["seq"], "hash": entry["hash"]}).encode("utf-8"))
     return entry
 
 
-def _append(root: Path, line: str) -> None:
-    where = store.Store(root).remote
-    if where is not None:
-        files.write(root, TRAIL, ((files.read_text(root, TRAIL) or "") + line).encode("utf-8"))
+def _append(programme_store: store.Store, line: str) -> None:
+    if programme_store.remote is not None:
+        before = files.read_text(programme_store, TRAIL) or ""
+        files.write(programme_store, TRAIL, (before + line).encode("utf-8"))
         return
-    path = root / TRAIL
+    path = programme_store.root / TRAIL
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
@@ -138,10 +137,10 @@ def _append(root: Path, line: str) -> None:
         os.close(handle)
 
 
-def entries(root: Path) -> list[dict]:
+def entries(programme_store: store.Store) -> list[dict]:
     """Every entry of the trail, oldest first (a line that is not JSON is kept as its text, for `verify`)."""
     found = []
-    for number, line in enumerate((files.read_text(Path(root), TRAIL) or "").splitlines(), start=1):
+    for number, line in enumerate((files.read_text(programme_store, TRAIL) or "").splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -154,10 +153,10 @@ def entries(root: Path) -> list[dict]:
     return found
 
 
-def verify(root: Path) -> list[str]:
+def verify(programme_store: store.Store) -> list[str]:
     """What is wrong with the trail's chain, line by line (empty when every line is as it was written)."""
     problems, previous, expected = [], GENESIS, 1
-    found = entries(root)
+    found = entries(programme_store)
     for entry in found:
         line = entry["line"]
         if "text" in entry:
@@ -173,7 +172,7 @@ def verify(root: Path) -> list[str]:
             problems.append(f"line {line}: its hash does not match its contents: the entry was edited")
         previous = entry.get("hash") or ""
         expected = (entry.get("seq") if isinstance(entry.get("seq"), int) else expected) + 1
-    head_text = files.read_text(Path(root), HEAD)
+    head_text = files.read_text(programme_store, HEAD)
     if head_text:
         try:
             head = json.loads(head_text)
@@ -190,22 +189,22 @@ def rollback(programme_store: store.Store, version: str, who: str) -> None:
     """Make an earlier version active again (`Store.rollback`) and record it in the trail."""
     before = programme_store.active().version
     programme_store.rollback(version)
-    record(programme_store.root, ROLLBACK, who, f"version {version} made active", version=version, was=before)
+    record(programme_store, ROLLBACK, who, f"version {version} made active", version=version, was=before)
 
 
 def delete_version(programme_store: store.Store, version: str, who: str) -> None:
     """Delete a version that is not in use (`Store.delete_version`) and record it in the trail."""
     programme_store.delete_version(version)
-    record(programme_store.root, VERSION_DELETED, who, f"version {version} deleted", version=version)
+    record(programme_store, VERSION_DELETED, who, f"version {version} deleted", version=version)
 
 
-def frame(root: Path):
+def frame(programme_store: store.Store):
     """The trail as a table, newest first: seq, when, who, action, what, details (JSON), address, prev, hash."""
     import pandas as pd
 
     rows = [{**{k: e.get(k) for k in COLUMNS},
              "details": json.dumps(e.get("details") or {}, ensure_ascii=False, sort_keys=True)}
-            for e in entries(root) if "text" not in e]
+            for e in entries(programme_store) if "text" not in e]
     out = pd.DataFrame(rows, columns=COLUMNS)
     return out.iloc[::-1].reset_index(drop=True)
 

@@ -2,7 +2,9 @@
 written where the store lives: its folder, or its objects on S3 (`IMPACT_DATA_DIR=s3://…`), where every server
 sees them at once.
 
-Paths are relative to the store (a programme's root). Files written here are readable by the server's user alone.
+Each function takes the programme's store handle (`store.Store`, from `store.open_store` or `store.programmes`):
+its folder, or on S3 its `remote` address. Paths are relative to the store. Files written here are readable by
+the server's user alone.
 """
 
 from __future__ import annotations
@@ -19,47 +21,54 @@ from pathlib import Path
 from impact.storage import remote, store
 
 
-def read_text(root: Path, relative: str) -> str | None:
+def read_text(programme_store: store.Store, relative: str) -> str | None:
     """The text of a store file (None when there is none)."""
-    where = store.Store(Path(root)).remote
+    where = programme_store.remote
     if where is not None:
         return remote.read_text(where, relative)
-    path = Path(root) / relative
+    path = programme_store.root / relative
     return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
-def write(root: Path, relative: str, data: bytes) -> None:
+def write(programme_store: store.Store, relative: str, data: bytes) -> None:
     """Create or replace a store file in one step (readers see the old file or the new one)."""
-    where = store.Store(Path(root)).remote
+    where = programme_store.remote
     if where is not None:
         remote.write_bytes(where, relative, data)
     else:
-        store.atomic_write(Path(root) / relative, data, mode=0o600)  # readable by the server's user alone
+        store.atomic_write(programme_store.root / relative, data, mode=0o600)  # readable by the server's user alone
 
 
-def listing(root: Path, folder: str) -> list[str]:
+def listing(programme_store: store.Store, folder: str) -> list[str]:
     """Every file under `folder` (relative to the store, recursively), sorted."""
-    where = store.Store(Path(root)).remote
+    where = programme_store.remote
     if where is not None:
         return sorted(remote.listing(where, f"{folder.rstrip('/')}/"))
-    base = Path(root) / folder
+    root = programme_store.root
+    base = root / folder
     return sorted(str(p.relative_to(root)) for p in base.rglob("*") if p.is_file()) if base.is_dir() else []
 
 
-def fetch(root: Path, relative: str, target: Path) -> None:
+def address(programme_store: store.Store, relative: str) -> str:
+    """Where a store file is, for people: its path, or its s3:// address on a store on S3."""
+    where = programme_store.remote
+    return f"{where.url}/{relative}" if where is not None else str(programme_store.root / relative)
+
+
+def fetch(programme_store: store.Store, relative: str, target: Path) -> None:
     """Copy a store file into the local file `target`."""
-    where = store.Store(Path(root)).remote
+    where = programme_store.remote
     if where is not None:
         remote.download(where, relative, target)
     else:
-        shutil.copyfile(Path(root) / relative, target)
+        shutil.copyfile(programme_store.root / relative, target)
 
 
-def secret(root: Path, relative: str, size: int = 32, *, create: bool = True) -> bytes | None:
+def secret(programme_store: store.Store, relative: str, size: int = 32, *, create: bool = True) -> bytes | None:
     """The store's secret at `relative` (`size` random bytes, hex in the file), made the first time it is asked
     for (when two servers ask at once, one makes it and both get that one); without `create`, None while there is
     none."""
-    where = store.Store(Path(root)).remote
+    where = programme_store.remote
     made = secrets.token_hex(size).encode("ascii")
     if where is not None:
         if create:
@@ -68,7 +77,7 @@ def secret(root: Path, relative: str, size: int = 32, *, create: bool = True) ->
         if text is None:
             return None
     else:
-        path = Path(root) / relative
+        path = programme_store.root / relative
         if not create and not path.is_file():
             return None
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,10 +101,10 @@ def secret(root: Path, relative: str, size: int = 32, *, create: bool = True) ->
 
 
 @contextlib.contextmanager
-def locked(root: Path, name: str, timeout: float = 30.0) -> Iterator[None]:
+def locked(programme_store: store.Store, name: str, timeout: float = 30.0) -> Iterator[None]:
     """Hold a small lock of the store's own (`name`, a file next to what it guards) for the block: a lock file in
     the store's folder, and on S3 a lock object too. Not the import lock: an import may hold that one meanwhile."""
-    path = Path(root) / name
+    path = programme_store.root / name
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + timeout
     with open(path, "a+") as handle:
@@ -108,7 +117,7 @@ def locked(root: Path, name: str, timeout: float = 30.0) -> Iterator[None]:
                     raise store.StoreError(f"{name} in the data store stays locked; try again in a minute") from None
                 time.sleep(0.05)
         try:
-            where = store.Store(Path(root)).remote
+            where = programme_store.remote
             if where is None:
                 yield
                 return

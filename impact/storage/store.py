@@ -515,19 +515,20 @@ def _mirror(url: str) -> Path:
     return root
 
 
-def refresh(root: Path, url: str) -> None:
-    """Bring the mirror `root` of the S3 store `url` up to date: every programme's pointer and active version."""
+def refresh(mirror: Path, url: str) -> None:
+    """Bring `mirror`, the local mirror of the S3 data directory `url`, up to date: every programme's pointer and
+    active version."""
     where = remote.parse(url)
-    root.mkdir(parents=True, exist_ok=True)
-    stores = [(root, where)] + [(root / PROGRAMMES / pid, where.child(f"{PROGRAMMES}/{pid}"))
-                                for pid in remote.folders(where, f"{PROGRAMMES}/") if _PROGRAMME_ID.fullmatch(pid)]
+    mirror.mkdir(parents=True, exist_ok=True)
+    stores = [(mirror, where)] + [(mirror / PROGRAMMES / pid, where.child(f"{PROGRAMMES}/{pid}"))
+                                  for pid in remote.folders(where, f"{PROGRAMMES}/") if _PROGRAMME_ID.fullmatch(pid)]
     for local, place in stores:
         try:
             _sync_store(local, place)
         except StoreError as error:  # that programme stays on what it had; the others, and writers, go on
             _log.warning("%s: %s", place.url, error)
-    if not (root / REMOTE_MARK).is_file():  # written once the first refresh is complete: the mirror is ready
-        atomic_write(root / REMOTE_MARK, where.url + "\n")
+    if not (mirror / REMOTE_MARK).is_file():  # written once the first refresh is complete: the mirror is ready
+        atomic_write(mirror / REMOTE_MARK, where.url + "\n")
 
 
 def _sync_store(root: Path, where: remote.Location) -> None:

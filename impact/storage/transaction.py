@@ -123,7 +123,7 @@ class Transaction:
             self._undo(version)
             raise
         self.version, self.written = version, record
-        audit.record(self.store.root, audit.IMPORTED if self.current else audit.PROGRAMME_CREATED, record["created_by"],
+        audit.record(self.store, audit.IMPORTED if self.current else audit.PROGRAMME_CREATED, record["created_by"],
                      record["label"], version=version, parent=record["parent"] or None,
                      tables=record["replaced_tables"], sources=[s.get("name", "") for s in record["sources"]][:50])
         return version

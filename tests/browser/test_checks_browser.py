@@ -32,7 +32,7 @@ def checks_store(fixture_dir, tmp_path_factory):
     project = sorted(quarters[quarters >= 6].index)[0]
     period = max(training[training.project_id == project]["period"])
     period = period if not hasattr(period, "date") else period.date()
-    partners.save_account(root, EMAIL, "Ward lead", [project], returns.project_ids(root), "test",
+    partners.save_account(store.open_store(root), EMAIL, "Ward lead", [project], returns.project_ids(root), "test",
                           auth.hash_password(PARTNER))
     return root, project, period
 
@@ -78,7 +78,7 @@ def test_a_partner_explains_an_unusual_value_and_the_team_sees_the_flag(browser,
         page.get_by_role("button", name="Send the return").click()
         page.get_by_text(re.compile("need a word before it is sent")).wait_for(timeout=60_000)
         page.get_by_text(re.compile("far above what this project usually reports")).first.wait_for(timeout=10_000)
-        assert partners.submissions(root) == []
+        assert partners.submissions(store.open_store(root)) == []
         send = page.get_by_role("button", name="Send with these explanations")
         assert send.is_disabled()
         areas = page.get_by_label("Why this number is right")
@@ -88,7 +88,7 @@ def test_a_partner_explains_an_unusual_value_and_the_team_sees_the_flag(browser,
         wait_for_app(page)
         send.click()
         page.get_by_text(re.compile(f"Return for {quarter} received")).wait_for(timeout=60_000)
-        [kept] = partners.submissions(root)
+        [kept] = partners.submissions(store.open_store(root))
         assert {f["explanation"] for f in kept.flags} == {WHY}
     finally:
         context.close()

@@ -124,7 +124,7 @@ def test_admin_uploads_a_bad_then_a_good_file(watched, hostile_url, hostile_stor
     bad = write_rows(tmp_path / "countries.csv", rows)
     # The store's key for signing return workbooks is made the first time a page builds one (the signed-in Data page
     # may still be drawing its returns tab): make it now, so the snapshot compares the store's data alone.
-    returns.return_key(root)
+    returns.return_key(store.open_store(root))
     before = snapshot(root)
     _extract_uploader(page).locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(bad))
     page.get_by_role("button", name="Check and import").click()
@@ -144,5 +144,5 @@ def test_admin_uploads_a_bad_then_a_good_file(watched, hostile_url, hostile_stor
     page.get_by_text(re.compile("No problems found")).wait_for(timeout=30_000)
     current = store.open_store(root).active().version
     assert current != previous
-    assert store.read_manifest(store.Store(root).version_path(current))["created_by"] == "administrator (password)"
+    assert store.read_manifest(store.open_store(root).version_path(current))["created_by"] == "administrator (password)"
     assert page.dialogs == []

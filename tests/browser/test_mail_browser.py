@@ -29,7 +29,7 @@ NOTE = "Row 7: <b>400</b> midwives & 2 nurses? Please check."
 def mail_store(fixture_dir, picks, tmp_path):
     root = make_store(fixture_dir, tmp_path / "store")
     project, period = picks[0]
-    partners.save_account(root, EMAIL, "Ward lead", [project], returns.project_ids(root), "test",
+    partners.save_account(store.open_store(root), EMAIL, "Ward lead", [project], returns.project_ids(root), "test",
                           auth.hash_password(PARTNER))
     return root, project, period
 

@@ -74,7 +74,7 @@ def test_a_manager_imports_the_master_sheet_then_next_quarter_with_its_recipe(br
         page.get_by_text(re.compile("Imported as version")).first.wait_for(timeout=90_000)
         wait_for_app(page)
         first = store.open_store(mapping_store).active().version
-        assert first != "base" and recipes.names(mapping_store) == ["master"]
+        assert first != "base" and recipes.names(store.open_store(mapping_store)) == ["master"]
         ids = [p["project_id"] for p in sheet.projects]
         assert version_rows(mapping_store, first, ids, sheet.quarter).trainees.sum() == \
             expected_rows(path).trainees.sum()

@@ -34,7 +34,7 @@ def returns_store(fixture_dir, tmp_path_factory):
     original = rows_of(root, project, period)
     blank = write(tmp_path_factory.mktemp("blank"), "blank.xlsx", returns.workbook(project, period, store.open_store(root)))
     assert returns.import_returns([blank], store.open_store(root), confirm_removals=True).ok
-    partners.save_account(root, EMAIL, "Ward lead", [project], returns.project_ids(root), "test",
+    partners.save_account(store.open_store(root), EMAIL, "Ward lead", [project], returns.project_ids(root), "test",
                           auth.hash_password(PARTNER))
     return root, project, period, original
 
@@ -99,7 +99,8 @@ def test_a_partner_sends_a_return_and_an_administrator_approves_it(browser, retu
             button.click()
         downloaded = tmp_path / info.value.suggested_filename
         info.value.save_as(downloaded)
-        found = returns.read_return(downloaded, downloaded.name, validate.Report(), key=returns.return_key(root))
+        key = returns.return_key(store.open_store(root))
+        found = returns.read_return(downloaded, downloaded.name, validate.Report(), key=key)
         assert (found.project, found.period) == (project, period)
 
         rows = _changed_rows(original, 0)

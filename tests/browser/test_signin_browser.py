@@ -65,8 +65,9 @@ def identity_provider():
 def sso_url(identity_provider, fixture_dir, tmp_path_factory):
     """The app with an `[auth]` section pointing at the local provider and one administrator's e-mail."""
     root = make_store(fixture_dir, tmp_path_factory.mktemp("sso_store"))
-    project = returns.project_ids(store.open_store(root).active().path)[0]
-    partners.save_account(root, SSO_PARTNER_EMAIL, "Clinic lead", [project], [project], "test")  # no password
+    held = store.open_store(root)
+    project = returns.project_ids(held.active().path)[0]
+    partners.save_account(held, SSO_PARTNER_EMAIL, "Clinic lead", [project], [project], "test")  # no password
     port = free_port()
     secrets_file = tmp_path_factory.mktemp("sso_secrets") / "secrets.toml"
     secrets_file.write_text(f"""
@@ -183,8 +184,9 @@ def test_a_partner_logs_in_through_the_identity_provider_and_stays_signed_in(bro
 def partner_store(fixture_dir, tmp_path_factory):
     """A store with a partner account of its first project."""
     root = make_store(fixture_dir, tmp_path_factory.mktemp("partner_store"))
-    project = returns.project_ids(store.open_store(root).active().path)[0]
-    partners.save_account(root, PARTNER_EMAIL, "Ward lead", [project], [project], "test",
+    held = store.open_store(root)
+    project = returns.project_ids(held.active().path)[0]
+    partners.save_account(held, PARTNER_EMAIL, "Ward lead", [project], [project], "test",
                           auth.hash_password(PARTNER_PASSWORD))
     return root, project
 
@@ -234,6 +236,22 @@ def _partner_cookie(context, url: str) -> str | None:
     return next((c["value"] for c in context.cookies(url) if c["name"] == auth.PARTNER_COOKIE), None)
 
 
+def _partner_signs_in(page, context, url: str) -> str:
+    """Sign in on the project page shown with the partner's e-mail and password; the signed cookie the browser then
+    holds (once the page has written it)."""
+    page.get_by_text("Partner sign-in").click()
+    page.get_by_label("E-mail").fill(PARTNER_EMAIL)
+    page.get_by_role("textbox", name="Password").fill(PARTNER_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Download the reporting workbook").wait_for(timeout=30_000)
+    deadline = time.time() + 20
+    while _partner_cookie(context, url) is None and time.time() < deadline:
+        page.wait_for_timeout(200)
+    cookie = _partner_cookie(context, url)
+    assert cookie is not None, "the page wrote no partner cookie"
+    return cookie
+
+
 def test_a_partner_stays_signed_in_across_reloads_tabs_and_servers_until_signing_out(browser, proxy,
                                                                                       partner_store):
     root, project = partner_store
@@ -243,16 +261,11 @@ def test_a_partner_stays_signed_in_across_reloads_tabs_and_servers_until_signing
         page = context.new_page()
         _project_page(page, url, project)
         assert not _partner_shown(page)
-        page.get_by_text("Partner sign-in").click()
-        page.get_by_label("E-mail").fill(PARTNER_EMAIL)
-        page.get_by_role("textbox", name="Password").fill(PARTNER_PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.get_by_role("button", name="Download the reporting workbook").wait_for(timeout=30_000)
-        deadline = time.time() + 20
-        while _partner_cookie(context, url) is None and time.time() < deadline:
-            page.wait_for_timeout(200)
+        value = _partner_signs_in(page, context, url)
         cookie = next(c for c in context.cookies(url) if c["name"] == auth.PARTNER_COOKIE)
-        assert sessions.verify(root, cookie["value"]) == partners.account(root, PARTNER_EMAIL)
+        held = store.open_store(root)
+        assert cookie["value"] == value
+        assert sessions.verify(held, value) == partners.account(held, PARTNER_EMAIL)
         assert cookie["sameSite"] == "Strict" and cookie["path"] == "/" and not cookie["secure"]  # http here
         assert 6.9 * 86400 < cookie["expires"] - time.time() <= 7 * 86400  # 7 days by default
 
@@ -289,29 +302,21 @@ def test_a_partner_stays_signed_in_across_reloads_tabs_and_servers_until_signing
 
 def test_a_partner_whose_password_changed_is_signed_out_at_the_next_page_load(browser, proxy, partner_store):
     root, project = partner_store
+    held = store.open_store(root)
     url = proxy.url
     context = browser.new_context(viewport={"width": 1500, "height": 1000})
     try:
         page = context.new_page()
         _project_page(page, url, project)
-        page.get_by_text("Partner sign-in").click()
-        page.get_by_label("E-mail").fill(PARTNER_EMAIL)
-        page.get_by_role("textbox", name="Password").fill(PARTNER_PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.get_by_role("button", name="Download the reporting workbook").wait_for(timeout=30_000)
-        deadline = time.time() + 20
-        while _partner_cookie(context, url) is None and time.time() < deadline:
-            page.wait_for_timeout(200)
-        held = _partner_cookie(context, url)
-        assert held is not None
-        found = partners.account(root, PARTNER_EMAIL)
-        partners.save_account(root, PARTNER_EMAIL, found.name, found.projects, [project], "test",
+        kept = _partner_signs_in(page, context, url)
+        found = partners.account(held, PARTNER_EMAIL)
+        partners.save_account(held, PARTNER_EMAIL, found.name, found.projects, [project], "test",
                               auth.hash_password("a new password after a leak"))
         page.reload(wait_until="networkidle")
         wait_for_app(page)
         assert not _partner_shown(page)  # the cookie is still in the browser, and no longer signs anyone in
-        assert _partner_cookie(context, url) == held
+        assert _partner_cookie(context, url) == kept
     finally:
-        partners.save_account(root, PARTNER_EMAIL, "Ward lead", [project], [project], "test",
+        partners.save_account(held, PARTNER_EMAIL, "Ward lead", [project], [project], "test",
                               auth.hash_password(PARTNER_PASSWORD))
         context.close()
