@@ -80,6 +80,18 @@ def s3_env(s3_server, monkeypatch, tmp_path):
     return s3_server
 
 
+def programme_on_s3(s3: S3Server, fixture_dir) -> tuple[str, str]:
+    """A fresh S3 store holding the fixture extract, imported as the product imports it: its address and the
+    programme's id."""
+    from impact.ingest import extract_io
+    from impact.model import programme as programmes
+
+    url = s3.url()
+    result = extract_io.import_extract(fixture_dir, url)
+    assert result.ok, result.report.to_text()
+    return url, programmes.load(fixture_dir).id
+
+
 def as_server(monkeypatch, cache: os.PathLike) -> None:
     """Act as another server from here on: its own cache folder (its own mirror and compiled files)."""
     monkeypatch.setenv("IMPACT_CACHE_DIR", str(cache))

@@ -272,14 +272,10 @@ def test_a_prompted_password_is_read_without_echo(data_store, picks, monkeypatch
 
 def test_the_trail_of_an_s3_store_is_one_chain_for_every_server(s3_env, fixture_dir, picks, tmp_path,  # noqa: F811
                                                                 monkeypatch, compiled_imports):
-    from impact.ingest import extract_io
-    from impact.model import programme as programmes
     from impact.storage import remote
-    from tests.s3_helpers import as_server
+    from tests.s3_helpers import as_server, programme_on_s3
 
-    url = s3_env.url()
-    assert extract_io.import_extract(fixture_dir, url).ok
-    pid = programmes.load(fixture_dir).id
+    url, pid = programme_on_s3(s3_env, fixture_dir)
     account(store.open_store(url, pid).root, [picks[0][0]])
     as_server(monkeypatch, tmp_path / "cache-b")
     other = store.open_store(url, pid)

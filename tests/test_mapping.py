@@ -215,13 +215,10 @@ def test_the_recipe_round_trip_imports_next_quarters_sheet_in_one_step(master, d
 
 def test_a_recipe_saved_on_an_s3_store_is_an_object_every_server_reads(s3_env, master, context, fixture_dir,  # noqa: F811
                                                                        tmp_path, monkeypatch):
-    from impact.ingest import extract_io
     from impact.storage import remote
-    from tests.s3_helpers import as_server
+    from tests.s3_helpers import as_server, programme_on_s3
 
-    url = s3_env.url()
-    assert extract_io.import_extract(fixture_dir, url).ok
-    pid = programmes.load(fixture_dir).id
+    url, pid = programme_on_s3(s3_env, fixture_dir)
     held = store.open_store(url, pid)
     recipe = mapping.propose(sheets.read(master[1]), context).recipe
     where = recipes.save(held, recipe, "master")

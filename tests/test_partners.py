@@ -403,13 +403,10 @@ def test_a_partner_logged_in_through_the_identity_provider_is_known_by_its_e_mai
 
 def test_accounts_and_returns_on_an_s3_store_are_shared_by_every_server(s3_env, fixture_dir, picks, tmp_path,  # noqa: F811
                                                                         monkeypatch, compiled_imports):
-    from impact.ingest import extract_io
     from impact.storage import remote
-    from tests.s3_helpers import as_server
+    from tests.s3_helpers import as_server, programme_on_s3
 
-    url = s3_env.url()
-    assert extract_io.import_extract(fixture_dir, url).ok
-    pid = programmes.load(fixture_dir).id
+    url, pid = programme_on_s3(s3_env, fixture_dir)
     held = store.open_store(url, pid)
     project, period = picks[0]
     made = account(held.root, [project])

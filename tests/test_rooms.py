@@ -169,13 +169,13 @@ def _public_functions(tree: ast.Module):
                         if isinstance(f, ast.FunctionDef) and not f.name.startswith("_"))
 
 
-HANDLE_ROOMS = [p for p in PACKAGE.values() if p.parent.name in ("reporting", "storage")]
+HANDLE_ROOMS = [p for p in PACKAGE.values() if p.parent.name in ("reporting", "storage", "ingest")]
 
 
 @pytest.mark.parametrize("path", HANDLE_ROOMS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_public_function_takes_a_stores_folder_as_a_path(path):
-    """The reporting and storage rooms take a programme's store as its handle (`programme_store: store.Store`), not
-    as a folder `root: Path`."""
+    """The reporting, storage and ingest rooms take a programme's store as its handle (`programme_store:
+    store.Store`), not as a folder `root: Path`."""
     found = [f"{name}({arg.arg}: {ast.unparse(arg.annotation)}) line {node.lineno}"
              for name, node in _public_functions(ast.parse(path.read_text(encoding="utf-8")))
              for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]

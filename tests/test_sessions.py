@@ -152,14 +152,10 @@ def test_an_account_without_a_password_gets_no_token_and_a_damaged_key_is_named(
 
 def test_every_server_over_an_s3_store_shares_its_key(s3_env, fixture_dir, picks, tmp_path, monkeypatch,  # noqa: F811
                                                      compiled_imports):
-    from impact.ingest import extract_io
-    from impact.model import programme as programmes
     from impact.storage import remote
-    from tests.s3_helpers import as_server
+    from tests.s3_helpers import as_server, programme_on_s3
 
-    url = s3_env.url()
-    assert extract_io.import_extract(fixture_dir, url).ok
-    pid = programmes.load(fixture_dir).id
+    url, pid = programme_on_s3(s3_env, fixture_dir)
     held = store.open_store(url, pid)
     made = _account(held.root, [picks[0][0]])
     token = sessions.issue(held, made, now=time.time())
