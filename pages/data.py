@@ -49,6 +49,8 @@ with dictionary_tab:
     st.dataframe(data.programme.vocabulary_frame(), hide_index=True, width="stretch")
     st.caption("Every categorical column takes its allowed values from these vocabularies (programme.json, "
                "imported and versioned with the tables).")
+    st.header("The programme's recipes")
+    mapping_view.recipes_section(held.version_path(data.version), data.version)
 
 
 def _act(action, *args) -> None:

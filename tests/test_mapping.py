@@ -195,7 +195,8 @@ def test_the_recipe_round_trip_imports_next_quarters_sheet_in_one_step(master, d
                                  confirm_removals=True, save_as="master")
     assert first.ok
     saved = recipes.load(data_store, "master")
-    assert saved.to_dict() == recipes.loads(recipes.path_of(data_store, "master").read_text()).to_dict()
+    kept = json.loads((store.Store(data_store).version_path(first.version) / "recipes.json").read_text())
+    assert kept["format"] == "impact-recipes/1" and saved.to_dict() == kept["recipes"]["master"]
     assert saved.proposed() == []  # the near matches it was imported with are confirmed in it
     assert recipes.names(data_store) == ["master"]
     following = calendar.next_quarter(sheet.quarter)

@@ -21,15 +21,11 @@ from impact.app.text import plain
 from impact.ingest import mapping, reshape, validate
 from impact.ingest import recipe as recipes
 from impact.ingest import sheets as sheet_files
-from impact.model import schema
+from impact.model import dictionary, schema
 from impact.storage import store
 
 _STATE = "sheet_mapping"  # session key: {sha, name, proposal, preview, outcome}
 _SHEET_TYPES = ["csv", "xlsx", "json"]
-
-
-def _root() -> Path:
-    return session.programme_store().root
 
 
 def _dims_text(dimensions: dict[str, str]) -> str:
@@ -219,7 +215,11 @@ def import_spreadsheet() -> None:
 
 def import_with_recipe() -> None:
     """Next quarter's sheet through a saved recipe, in one step."""
-    saved = recipes.names(_root())
+    try:
+        saved = recipes.names(session.programme_store())
+    except recipes.RecipeError as error:
+        st.error(plain(f"The programme's recipes cannot be read: {error}"))
+        return
     if not saved:
         st.caption("No recipe is saved in this programme yet: import a spreadsheet above and give its recipe a name.")
         return
@@ -236,3 +236,25 @@ def import_with_recipe() -> None:
     outcome = st.session_state.get("recipe_outcome")
     if outcome is not None:
         _show_result(outcome)
+
+
+def recipes_section(folder: Path, version: str) -> None:
+    """The data dictionary's part on recipes: the programme's saved recipes in the version shown (each as its JSON)
+    and the recipe format."""
+    try:
+        saved = recipes.of_version(folder)
+    except recipes.RecipeError as error:
+        st.error(plain(f"The programme's recipes in version {version} cannot be read: {error}"))
+        saved = {}
+    if saved:
+        st.dataframe(pd.DataFrame(recipes.listing(saved)), hide_index=True, width="stretch")
+        st.caption(plain(f"Saved in version {version}, beside its definition (recipes.json): making an earlier "
+                         "version active brings back its recipes, and export-extract carries them."))
+        for name, recipe in saved.items():
+            with st.expander(plain(f"Recipe {name} (JSON)")):
+                st.code(recipe.to_json(), language="json")
+    else:
+        st.caption(plain(f"No recipe is saved in version {version}: importing a spreadsheet through a mapping "
+                         "(Import tab) saves one under the name given."))
+    with st.expander("The recipe format"):
+        st.markdown("\n".join(dictionary.recipe_markdown()[2:]))  # our own text (its heading is the page's)

@@ -24,10 +24,15 @@ sheet's own spellings to the programme's vocabulary (`match`: exact, same — ig
 "&"/"and" —, country, project, near — a proposal until `confirmed` — or manual). `day_first` answers how a
 date such as 03/04/2018 reads. The format is documented in the data dictionary (`impact.model.dictionary.recipe_markdown`).
 
-Recipes are saved per programme in `<store>/recipes/<name>.json` (`save`, `load`, `names`), beside its
-`versions/`; every version imported through one keeps the whole recipe (with its name and checksum) among the
-sources in its manifest, so the version says exactly how its rows were mapped, whatever happens to the saved
-recipe later.
+Recipes are saved in the programme's versions, beside its definition: each version carries every saved recipe in
+one readable file, `recipes.json` (`{"format": "impact-recipes/1", "recipes": {NAME: recipe}}`). Saving a recipe is
+part of the import that confirms it (`with_saved` gives the new version's file), every other import keeps the
+recipes of the version in use (`impact.storage.transaction`), a rollback brings back the recipes as they were in
+that version, and `export-extract` writes the file beside `programme.json` so importing the extract restores them.
+A store from before (recipes in `<store>/recipes/NAME.json`) is still read while its version in use has no
+`recipes.json`; the next recipe saved moves them into the version (the old folder is left as it was). Every
+version imported through a recipe also keeps the whole recipe (with its name and checksum) among the sources in
+its manifest, so the version says exactly how its rows were mapped.
 """
 
 from __future__ import annotations
@@ -41,7 +46,8 @@ from pathlib import Path
 from impact.storage import store
 
 FORMAT = "impact-recipe/1"
-FOLDER = "recipes"
+SET_FORMAT = "impact-recipes/1"  # a version's recipes.json: {"format", "recipes": {name: recipe}}
+FOLDER = "recipes"  # where a store kept its recipes before they were versioned (read, never written)
 ROLES = ("key", "dimension", "measure", "value", "attribute", "element", "combo", "amount", "submission", "ignore")
 ELEMENT, COMBO = "(element)", "(combo)"  # the `values` entries of a DHIS2 data element and category option combo
 MATCHES = ("exact", "same", "country", "project", "near", "manual", "none")
@@ -49,6 +55,7 @@ KEYS = ("project_id", "iso3", "period")  # the columns every fact row is placed 
 ATTRIBUTES = ("theme", "grant_type")  # the project's own columns a sheet may carry on each row
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 MAX_BYTES = 2 * 1024 * 1024
+MAX_SET_BYTES = 16 * 1024 * 1024
 
 
 @dataclass
@@ -224,34 +231,120 @@ def check_name(name: str) -> str:
     return name
 
 
-def path_of(root: Path, name: str) -> Path:
-    """Where the programme's store at `root` keeps the recipe called `name`."""
-    return Path(root) / FOLDER / f"{check_name(name)}.json"
+def _root_of(folder: Path) -> Path:
+    """The programme's store a version folder belongs to (the folder itself for the shipped extract, "base")."""
+    folder = Path(folder)
+    return folder.parent.parent if folder.parent.name == store.VERSIONS else folder
 
 
-def names(root: Path) -> list[str]:
-    """The recipes saved in the programme's store, by name."""
+def _folder_of(where: store.Store | Path) -> Path:
+    """The folder of the version in use of a programme's store (a `Store`, or its root folder)."""
+    held = where if isinstance(where, store.Store) else store.Store(Path(where))
+    return held.active().path
+
+
+def _legacy(root: Path) -> dict[str, Recipe]:
+    """The recipes a store kept before they were versioned: `<store>/recipes/NAME.json`, read as they are."""
     folder = Path(root) / FOLDER
-    return sorted(p.stem for p in folder.glob("*.json") if NAME.fullmatch(p.stem)) if folder.is_dir() else []
+    paths = sorted(p for p in folder.glob("*.json") if NAME.fullmatch(p.stem)) if folder.is_dir() else []
+    found = {}
+    for path in paths:
+        found[path.stem] = read_file(path)
+        found[path.stem].name = path.stem
+    return found
 
 
-def load(root: Path, name: str) -> Recipe:
-    """The recipe saved as `name` in the programme's store; ValueError when there is none."""
-    path = path_of(root, name)
-    if not path.is_file():
-        saved = names(root)
+def dumps_set(saved: dict[str, Recipe]) -> str:
+    """The text of a version's `recipes.json`: every saved recipe under its name, as readable JSON."""
+    for name, recipe in saved.items():
+        recipe.name = check_name(name)
+    return json.dumps({"format": SET_FORMAT, "recipes": {name: saved[name].to_dict() for name in sorted(saved)}},
+                      indent=2, ensure_ascii=False) + "\n"
+
+
+def loads_set(text: str, where: str = store.RECIPES) -> dict[str, Recipe]:
+    """The recipes of a `recipes.json` (a version's, or an extract's); RecipeError lists every problem with its
+    place (recipes.master.sheets[0].columns[2].role)."""
+    if len(text) > MAX_SET_BYTES:
+        raise RecipeError([f"larger than {MAX_SET_BYTES:,} bytes"], where)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise RecipeError([f"not JSON: {error.msg} at line {error.lineno}, column {error.colno}"], where) from None
+    if not isinstance(data, dict) or data.get("format") != SET_FORMAT or not isinstance(data.get("recipes"), dict):
+        raise RecipeError([f"not a programme's recipes: its \"format\" must be \"{SET_FORMAT}\" and its \"recipes\" "
+                           "map each recipe's name to the recipe"], where)
+    problems: list[str] = []
+    found: dict[str, Recipe] = {}
+    for name, raw in data["recipes"].items():
+        if not isinstance(name, str) or not NAME.fullmatch(name):
+            problems.append(f"recipes.{str(name)[:40]}: not a recipe name (lower-case letters, digits, '-' or '_')")
+            continue
+        try:
+            found[name] = parse(raw, f"recipes.{name}")
+        except RecipeError as error:
+            problems.extend(f"recipes.{name}: {problem}" for problem in error.problems)
+            continue
+        found[name].name = name
+    if problems:
+        raise RecipeError(problems, where)
+    return found
+
+
+def of_version(folder: Path) -> dict[str, Recipe]:
+    """The recipes a version folder carries (its `recipes.json`); a version made before recipes were versioned
+    has none of its own and reads its store's `recipes/` folder, as that store did (RecipeError for a file that is
+    not a recipe, named)."""
+    path = Path(folder) / store.RECIPES
+    if path.is_file():
+        return loads_set(path.read_text(encoding="utf-8"), path.name)
+    return _legacy(_root_of(folder))
+
+
+def saved(where: store.Store | Path) -> dict[str, Recipe]:
+    """The recipes of the programme in its version in use, by name (`where`: its `Store`, or its root folder)."""
+    return of_version(_folder_of(where))
+
+
+def names(where: store.Store | Path) -> list[str]:
+    """The recipes saved in the programme (in its version in use), by name."""
+    return sorted(saved(where))
+
+
+def load(where: store.Store | Path, name: str) -> Recipe:
+    """The recipe saved as `name` in the programme's version in use; ValueError when there is none."""
+    check_name(name)
+    found = saved(where)
+    if name not in found:
         raise ValueError(f"there is no recipe called {name!r} in this programme"
-                         + (f" (its recipes: {', '.join(saved)})" if saved else " (it has none yet)"))
-    return read_file(path)
+                         + (f" (its recipes: {', '.join(sorted(found))})" if found else " (it has none yet)"))
+    return found[name]
 
 
-def save(root: Path, recipe: Recipe, name: str) -> Path:
-    """Save `recipe` as `name` in the programme's store (replacing a recipe of that name), atomically."""
-    path = path_of(root, name)
-    recipe.name = name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    store.atomic_write(path, recipe.to_json())
-    return path
+def with_saved(folder: Path, recipe: Recipe, name: str) -> str:
+    """The `recipes.json` text of a new version: the recipes of the version `folder` (an older store's `recipes/`
+    folder moved in) with `recipe` saved as `name`, replacing a recipe of that name."""
+    every = of_version(folder)
+    every[check_name(name)] = copy(recipe)
+    return dumps_set(every)
+
+
+def listing(saved: dict[str, Recipe]) -> list[dict]:
+    """The saved recipes for people, one row each: name, the sheets and tables it maps, its columns by role, the
+    sheet's values it maps and the near matches still to confirm."""
+    rows = []
+    for name in sorted(saved):
+        recipe = saved[name]
+        roles: dict[str, int] = {}
+        for part in recipe.sheets:
+            for column in part.columns:
+                roles[column.role] = roles.get(column.role, 0) + 1
+        rows.append({"recipe": name,
+                     "sheets": ", ".join(f"{p.sheet or '(its only sheet)'} -> {p.table}" for p in recipe.sheets),
+                     "columns": ", ".join(f"{n} {role}" for role, n in sorted(roles.items())),
+                     "values mapped": sum(len(v) for p in recipe.sheets for v in p.values.values()),
+                     "near matches to confirm": len(recipe.proposed())})
+    return rows
 
 
 def checksum(recipe: Recipe) -> str:

@@ -496,7 +496,7 @@ class SheetImport:
     needs_confirmation: bool = False
     version: str | None = None
     previous: str = ""
-    saved: Path | None = None  # where the recipe was saved (--save-recipe)
+    saved: Path | None = None  # the new version's recipes.json, once the recipe is saved in it (--save-recipe)
 
     @property
     def ok(self) -> bool:
@@ -554,12 +554,11 @@ def import_sheet(path: str | Path, chosen: recipes.Recipe | str, location: str |
         or store.default_programme(location)
     try:
         into = store.open_store(location, target)
-        root = into.root
     except (store.StoreError, TypeError) as error:
         report.add(shown, None, "", str(target), "bad-programme", str(error))
         return result
-    if isinstance(chosen, str):
-        chosen = recipes.load(root, chosen)
+    if isinstance(chosen, str):  # ValueError when the programme has none of that name
+        chosen = recipes.load(into, chosen)
     chosen = recipes.copy(chosen)
     if accept_proposed:  # taken as confirmed: a recipe saved from this import says so
         chosen.accept_proposed()
@@ -654,10 +653,11 @@ def import_sheet(path: str | Path, chosen: recipes.Recipe | str, location: str |
         label = f"{shown} imported through the recipe {chosen.name or '(not saved)'}"
         source = {**transaction.source(shown, path), "recipe": chosen.name or "",
                   "recipe_sha256": recipes.checksum(chosen), "recipe_json": chosen.to_dict()}  # the version keeps it
+        kept = recipes.with_saved(current.path, chosen, save_as) if save_as is not None else None
         result.version = txn.commit(tables=write, definition=definition, who=who, label=label[:300],
-                                    replaced_tables=sorted(changed_tables), sources=[source])
+                                    replaced_tables=sorted(changed_tables), sources=[source], recipes=kept)
         if save_as is not None:
-            result.saved = recipes.save(root, chosen, save_as)
+            result.saved = into.version_path(result.version) / store.RECIPES
         return result
 
 

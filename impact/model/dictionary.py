@@ -308,8 +308,19 @@ def recipe_markdown() -> list[str]:
         "",
         "A recipe says how a spreadsheet kept in its own shape (a programme's master sheet: one row per project and "
         "quarter, a column per cadre and gender, countries by name) becomes rows of one table above. The Data page's "
-        "*Import a spreadsheet* and `python -m impact mapping propose` write one; it is saved in the programme's "
-        "store as `recipes/NAME.json` and used by *Import with recipe* and `python -m impact import FILE --recipe NAME`.",
+        "*Import a spreadsheet* and `python -m impact mapping propose` write one; the import that confirms it saves it "
+        "under a name (`--save-recipe NAME`) and *Import with recipe* and `python -m impact import FILE --recipe NAME` "
+        "use it.",
+        "",
+        "Saved recipes are versioned with the programme's definition: each version of the programme carries all of "
+        "them in one file beside its `programme.json`, `recipes.json` — `{\"format\": \"impact-recipes/1\", "
+        "\"recipes\": {NAME: recipe}}` —, which every later import keeps. Making an earlier version active brings back "
+        "the recipes as they were in it; `export-extract` writes `recipes.json` beside `programme.json`, and an "
+        "extract imported with a `recipes.json` replaces the programme's recipes with its own (one left out keeps "
+        "them). `python -m impact mapping recipes` lists them and `mapping show NAME --out RECIPE.json` writes one "
+        "out to edit. A store from before (`recipes/NAME.json` in the programme's folder) is read as it is until "
+        "the next recipe is saved, which moves them into the new version. The programme's own recipes are listed "
+        "on the Data page's *Data dictionary* tab.",
         "",
         "| field | meaning |",
         "|---|---|",
