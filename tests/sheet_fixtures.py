@@ -127,6 +127,37 @@ def dhis2_values(quarter: dt.date, projects: list[dict], seed: int = 42) -> list
     return out
 
 
+def iso_weeks(quarter: dt.date) -> list[str]:
+    """Every ISO week that touches the quarter, as DHIS2 writes it ('2016W26'): the first and last may begin or
+    end in the quarters beside it."""
+    first = quarter - dt.timedelta(days=quarter.weekday())  # the Monday of the week holding the quarter's first day
+    weeks = []
+    while first <= calendar.quarter_end(quarter):
+        year, week, _ = first.isocalendar()
+        weeks.append(f"{year}W{week}")
+        first += dt.timedelta(days=7)
+    return weeks
+
+
+def dhis2_weekly_values(quarter: dt.date, projects: list[dict], seed: int = 42,
+                        attribute: dict[str, str] | None = None, combos: tuple[str, ...] = tuple(DHIS2_COMBOS),
+                        org_unit: str = "title") -> list[dict]:
+    """A weekly data value set (a surveillance-style data set): a value per ISO week touching the quarter, project
+    and category option combo; `attribute` gives each project's attribute option combo (default: DHIS2's
+    "default"); `org_unit`: the project's field written as the org unit."""
+    rng = random.Random(seed)
+    out = []
+    for week in iso_weeks(quarter):
+        for project in projects:
+            for combo in combos:
+                out.append({"dataElement": DHIS2_ELEMENT, "period": week, "orgUnit": project[org_unit],
+                            "categoryOptionCombo": combo,
+                            "attributeOptionCombo": (attribute or {}).get(project["project_id"], "default"),
+                            "value": str(rng.randint(0, 9)), "storedBy": "admin",
+                            "lastUpdated": f"{quarter.year}-{quarter.month:02d}-28T10:00:00.000"})
+    return out
+
+
 def write_dhis2_json(values: list[dict], path: Path) -> Path:
     """The data value set as DHIS2's API writes it (JSON)."""
     import json

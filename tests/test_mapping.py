@@ -287,7 +287,7 @@ def test_a_dhis2_value_set_with_monthly_periods_imports_by_quarter(fmt, fixture_
     proposal = mapping.propose(sheets.read(path), context)
     part = proposal.sheets[0].recipe
     assert part.table == "training" and [c.role for c in part.columns[:6]] == \
-        ["element", "key", "key", "combo", "ignore", "amount"]
+        ["element", "key", "key", "combo", "default", "amount"]  # attributeOptionCombo: DHIS2's default only
     assert part.values["(element)"][sf.DHIS2_ELEMENT]["to"] == "trainees"
     assert part.values["(combo)"]["Nurse, Female"]["to"] == "cadre=Nurse, gender=Female"
     assert {e["to"] for e in part.values["project_id"].values()} == {p["project_id"] for p in projects}

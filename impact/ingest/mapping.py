@@ -483,7 +483,8 @@ def propose_dhis2(sheet: sheet_files.Sheet, context: Context) -> SheetProposal:
     programme = context.programme
     found = layout(sheet, [sheet.numbers[0]])
     roles = {"dataelement": ("element", None), "period": ("key", "period"), "orgunit": ("key", "project_id"),
-             "categoryoptioncombo": ("combo", None), "value": ("amount", None)}
+             "categoryoptioncombo": ("combo", None), "attributeoptioncombo": ("default", None),
+             "value": ("amount", None)}
     position = {fold(h).replace(" ", ""): i for i, h in enumerate(found.headers)}
     elements: dict[str, dict] = {}
     for text in dict.fromkeys(column_values(sheet, found, position["dataelement"])):
@@ -499,6 +500,9 @@ def propose_dhis2(sheet: sheet_files.Sheet, context: Context) -> SheetProposal:
     for i, header in enumerate(found.headers):
         role, column = roles.get(fold(header).replace(" ", ""), ("ignore", None))
         why = f"DHIS2 field {header}" if role != "ignore" else "not needed"
+        if role == "default":
+            why = (f"DHIS2 field {header}: each value must be 'default' (map it to project_id as a key, or to "
+                   "breakdown values as a combo, when it says more)")
         columns.append(ColumnProposal(header, [v for v in column_values(sheet, found, i, FIRST_VALUES) if v],
                                       ColumnMap(header, role, column, why=why)))
     recipe_part = SheetRecipe(table, found.header_rows, [c.mapping for c in columns], sheet.name)

@@ -18,7 +18,9 @@ values its header names — unpivoted into rows), `attribute` (a column of the p
 for long data such as a DHIS2 data value set `element` (its values say which measure the row's number is, and
 may name breakdown values: `values["(element)"]` maps each to "trainees" or "value: indicator=CODE"), `combo`
 (its values name breakdown values: `values["(combo)"]` maps "Female, Nurse" to "gender=Female, cadre=Nurse") and
-`amount` (the number); `submission` (a KoboToolbox/ODK export's `_uuid`: the rows of several submissions
+`amount` (the number) — a DHIS2 attribute option combo is `default` (every value must be DHIS2's `default`, else
+its row is refused), a second `combo` (its values name breakdown values too) or a `key` to `project_id` (each
+attribute option combo a project: the org unit is then ignored or read as the country); `submission` (a KoboToolbox/ODK export's `_uuid`: the rows of several submissions
 for the same project, quarter and breakdowns are added up, and a submission twice is refused), or `ignore`. `constants` give a dimension the sheet does not hold one value for every row. `values` maps the
 sheet's own spellings to the programme's vocabulary (`match`: exact, same — ignoring case, spaces, accents and
 "&"/"and" —, country, project, near — a proposal until `confirmed` — or manual). `day_first` answers how a
@@ -48,7 +50,8 @@ from impact.storage import store
 FORMAT = "impact-recipe/1"
 SET_FORMAT = "impact-recipes/1"  # a version's recipes.json: {"format", "recipes": {name: recipe}}
 FOLDER = "recipes"  # where a store kept its recipes before they were versioned (read, never written)
-ROLES = ("key", "dimension", "measure", "value", "attribute", "element", "combo", "amount", "submission", "ignore")
+ROLES = ("key", "dimension", "measure", "value", "attribute", "element", "combo", "amount", "submission", "default",
+         "ignore")
 ELEMENT, COMBO = "(element)", "(combo)"  # the `values` entries of a DHIS2 data element and category option combo
 MATCHES = ("exact", "same", "country", "project", "near", "manual", "none")
 KEYS = ("project_id", "iso3", "period")  # the columns every fact row is placed by

@@ -143,10 +143,10 @@ def check_recipe(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, programme,
             ok = False
     long_data = bool(by_role.get("amount"))
     if long_data and (len(by_role.get("element", [])) != 1 or len(by_role["amount"]) != 1
-                      or len(by_role.get("combo", [])) > 1):
+                      or len(by_role.get("combo", [])) > 2):
         report.add(where, row, by_role["amount"][0].header, "", "bad-recipe",
                    "A sheet of data values has one amount column, one element column saying what each amount "
-                   "counts, and at most one combo column.")
+                   "counts, and at most two combo columns (DHIS2's category and attribute option combos).")
         ok = False
     dimension_columns = {c.column for c in by_role.get("dimension", [])}
     for name in breakdowns if not long_data else ():  # data values: each row's breakdowns are checked as it is read
@@ -220,7 +220,8 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
     numeric = [p for p in measures.values()] + [p for p, _ in wide]
     amount = next((positions[c.header] for c in part.columns if c.role == "amount"), None)
     element = next((positions[c.header] for c in part.columns if c.role == "element"), None)
-    combo = next((positions[c.header] for c in part.columns if c.role == "combo"), None)
+    combos = [positions[c.header] for c in part.columns if c.role == "combo"]
+    defaults = [positions[c.header] for c in part.columns if c.role == "default"]  # DHIS2's "default" only
     if amount is not None:
         numeric = [amount]
     submission = next((positions[c.header] for c in part.columns if c.role == "submission"), None)
@@ -279,8 +280,7 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
             if name == "period":
                 try:
                     day = periods[text] if text in periods else \
-                        periods.setdefault(text, calendar.parse_period(text, programme.fiscal_year_start,
-                                                                       part.day_first))
+                        periods.setdefault(text, _period(part, text, programme.fiscal_year_start))
                 except calendar.AmbiguousDate as error:
                     report.add(where, number, part.columns[position].header, text, "ambiguous-date",
                                f"{error}: say which in the recipe (day_first: true when the day comes first).")
@@ -320,16 +320,25 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
                            f"{placed['project_id']} has the {name.replace('_', ' ')} {before[0]!r} on row {before[1]} "
                            f"and {value!r} here; a project has one.")
             result.attributes[placed["project_id"]].setdefault(name, (value, number))
+        for position in defaults:
+            text = cell(i, position)
+            if text and mapping.fold(text) != "default":
+                report.add(where, number, part.columns[position].header, text, "not-default",
+                           f"{validate.shown(text)!r} is not DHIS2's default {part.columns[position].header}: its "
+                           "values would be added to those of other combos. Map the column in the recipe — to a "
+                           "project (role key, column project_id) or to breakdown values (role combo) — or export the "
+                           "data value set with the default only.")
+                missing = True
         if missing:
             continue
         base = {**part.constants, **placed}
         if amount is not None:
             _data_value(part, context, accept_proposed, pending, report, where, number, base, breakdowns,
                         {"amount": cell(i, amount), "element": cell(i, element),
-                         "combo": cell(i, combo) if combo is not None else "",
+                         "combos": [cell(i, p) for p in combos],
                          "period": key_texts.get("period", "")},
                         {"amount": part.columns[amount].header, "element": part.columns[element].header,
-                         "combo": part.columns[combo].header if combo is not None else ""}, values_of)
+                         "combos": [part.columns[p].header for p in combos]}, values_of)
             continue
         records = []
         if measures:
@@ -400,17 +409,30 @@ def _data_value(part: recipes.SheetRecipe, context: mapping.Context, accept_prop
         pending[(recipes.ELEMENT, texts["element"])]["rows"].append((number, headers["element"]))
         return
     measure, from_element = mapping.element_of(element)
-    from_combo = {}
-    if headers["combo"] and texts["combo"]:
-        combo = _mapped(part, recipes.COMBO, texts["combo"], context, accept_proposed, pending)
+    from_combo: dict[str, str] = {}
+    for header, text in zip(headers["combos"], texts["combos"], strict=True):
+        if not text:
+            continue
+        combo = _mapped(part, recipes.COMBO, text, context, accept_proposed, pending)
         if combo is None:
-            pending[(recipes.COMBO, texts["combo"])]["rows"].append((number, headers["combo"]))
+            pending[(recipes.COMBO, text)]["rows"].append((number, header))
             return
-        from_combo = mapping.breakdowns_of(combo)
+        given = mapping.breakdowns_of(combo)
+        clash = [k for k in given if k in from_combo and from_combo[k] != given[k]]
+        if clash:
+            report.add(where, number, header, text, "two-values",
+                       f"{text!r} gives {clash[0].replace('_', ' ')} {given[clash[0]]!r} and the other combo "
+                       f"{from_combo[clash[0]]!r}; a value has one.")
+            return
+        from_combo.update(given)
     record = {**base, **from_combo, **from_element}
+    if record.get("project_id") and not record.get("iso3"):
+        record["iso3"] = context.project_countries.get(record["project_id"], "")
     lacking = [b for b in breakdowns if not record.get(b)]
     if lacking:
-        report.add(where, number, headers["combo"] or headers["element"], texts["combo"] or texts["element"],
+        combo_header = next((h for h, t in zip(headers["combos"], texts["combos"], strict=True) if t), "")
+        combo_text = next((t for t in texts["combos"] if t), "")
+        report.add(where, number, combo_header or headers["element"], combo_text or texts["element"],
                    "missing-breakdown", f"Nothing gives this value's {', '.join(lacking)}: map its combo or element "
                                         "to them, or give them a constant in the recipe.")
         return
@@ -437,6 +459,8 @@ def _roll_up(values_of: dict, spec, out: list[tuple[dict, int]], report: validat
                 report.add(where, twice[1], header, "", "counted-twice",
                            f"Rows {', '.join(map(str, twice[:5]))} give the same {measure} for the same {over} and "
                            "breakdown: it would be counted twice. Keep one.")
+            elif over == "period" and len(set(periods)) > 1:
+                _overlapping(found, measure, report, where, header)
             rolled += max(0, len(found) - 1)
             record[measure] = str(sum(v for _, v, _ in found))
             rows += [r for _, _, r in found]
@@ -444,6 +468,32 @@ def _roll_up(values_of: dict, spec, out: list[tuple[dict, int]], report: validat
     if rolled:
         notices.append(f"{rolled:,} value(s) of months added up into their quarters." if over == "period" else
                        f"{rolled:,} value(s) of several submissions added up (same project, quarter and breakdown).")
+
+
+def _overlapping(found: list[tuple[str, int, int]], measure: str, report: validate.Report, where: str,
+                 header: str) -> None:
+    """Refuse values of one quarter and breakdown whose periods overlap (a month and a week of it): counted twice."""
+    spans = sorted((span, period, row) for period, _, row in found if (span := calendar.period_span(period)))
+    for (a, period_a, row_a), (b, period_b, row_b) in zip(spans, spans[1:]):
+        if b[0] <= a[1] and period_a != period_b:
+            report.add(where, max(row_a, row_b), header, "", "counted-twice",
+                       f"Rows {row_a} and {row_b} give {measure} for {period_a} and {period_b}, which overlap "
+                       f"({b[0]:%d %B %Y} to {min(a[1], b[1]):%d %B %Y}), for the same breakdown: the days they share "
+                       "would be counted twice. Keep one period type.")
+            return
+
+
+def _period(part: recipes.SheetRecipe, text: str, fiscal_year_start: int):
+    """The quarter of a sheet's period: where the recipe places it (`values["period"]`, for a period across quarters
+    such as DHIS2's '2018S1'), else as the calendar reads it (see `calendar.parse_period`)."""
+    entry = part.values.get("period", {}).get(text)
+    if entry and entry.get("to"):
+        quarter = calendar.parse_quarter(str(entry["to"]))
+        if quarter is None:
+            raise calendar.NotAQuarter(f"the recipe places {text} in {entry['to']!r}, which is not a quarter "
+                                       "(write it 2018Q3)")
+        return quarter
+    return calendar.parse_period(text, fiscal_year_start, part.day_first)
 
 
 @functools.lru_cache(maxsize=1 << 16)  # a sheet's numbers repeat: each text is read once
