@@ -211,3 +211,45 @@ def write_kobo_csv(rows: list[list], path: Path) -> Path:
         writer.writerow(KOBO_HEADER)
         writer.writerows(rows)
     return path
+
+
+KOBO_TYPES = {"in_service": "In-service", "pre_service": "Pre-service", "training_of_trainers": "Training of trainers"}
+KOBO_SELECT = "group_session/training_types"  # a select-multiple question: its joined column, then one per choice
+
+
+def kobo_select_rows(quarter: dt.date, projects: list[dict], seed: int = 42, several: bool = True,
+                     first: int = 0) -> tuple[list[str], list[list]]:
+    """A KoboToolbox XLSX export of a training-session form with a select-multiple question — the training types of
+    the session — exported both ways, joined (`in_service pre_service`) and split (a 0/1 column per choice), beside
+    the counts of trainees; `several`: some sessions choose two types. `first`: the number of the first
+    submission (a later export holds the earlier submissions and new ones). (header, rows)."""
+    header = ["start", "end", "group_session/project", "group_session/country", "group_session/session_date",
+              KOBO_SELECT, *[f"{KOBO_SELECT}/{c}" for c in KOBO_TYPES], *KOBO_WIDE, "_id", "_uuid",
+              "_submission_time", "_index"]
+    rng = random.Random(seed)
+    rows = []
+    for n, project in enumerate(projects):
+        for session in range(3):
+            day = quarter + dt.timedelta(days=5 + 25 * session + n)
+            choices = rng.sample(list(KOBO_TYPES), 2 if several and (n + session) % 3 == 0 else 1)
+            number = first + len(rows)
+            rows.append([f"{day}T09:00:00.000+03:00", f"{day}T09:20:00.000+03:00", project["project_id"],
+                         country_names.NAMES[project["iso3"]][1], day.isoformat(), " ".join(choices),
+                         *[int(c in choices) for c in KOBO_TYPES], *[rng.randint(1, 20) for _ in KOBO_WIDE],
+                         5000 + number, f"a1b2c3d4-{n:04d}-4{session:03d}-8000-{number:012d}", f"{day}T12:00:00",
+                         number + 1])
+    return header, rows
+
+
+def write_kobo_xlsx(header: list[str], rows: list[list], path: Path, drop: tuple[str, ...] = ()) -> Path:
+    """The export as KoboToolbox writes XLSX (one sheet named after the form; numbers as numbers); `drop` leaves
+    columns out (an export of the split choice columns only, say)."""
+    keep = [i for i, h in enumerate(header) if h not in drop]
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Training sessions"
+    sheet.append([header[i] for i in keep])
+    for row in rows:
+        sheet.append([row[i] for i in keep])
+    book.save(path)
+    return path

@@ -59,7 +59,8 @@ def _editor(part: mapping.SheetProposal, n: int) -> None:
     """The sheet's columns with their first values and the mapping proposed, editable; edits go into the recipe."""
     frame = pd.DataFrame([{"column": c.header, "first values": " | ".join(c.first), "role": c.mapping.role,
                            "maps to": c.mapping.column or c.mapping.measure or "",
-                           "breakdown values": _dims_text(c.mapping.dimensions), "why": c.mapping.why}
+                           "breakdown values": _dims_text(c.mapping.dimensions),
+                           "several chosen": c.mapping.multiple or "", "why": c.mapping.why}
                           for c in part.columns])
     targets = sorted({*recipes.KEYS, *recipes.ATTRIBUTES,
                       *schema.table(part.recipe.table, session.database().programme).column_names})
@@ -73,11 +74,16 @@ def _editor(part: mapping.SheetProposal, n: int) -> None:
                                                         help="the table's column (for a value column: its measure)"),
             "breakdown values": st.column_config.TextColumn("breakdown values",
                                                             help="for a value column: cadre=Nurse, gender=Female"),
+            "several chosen": st.column_config.SelectboxColumn(
+                "several chosen", options=["", *recipes.MULTIPLE],
+                help="a select-multiple question (its choices space-separated, or a 0/1 choice column): one — a "
+                     "submission choosing several is refused —, or each — counted once per choice"),
         })
     for column, (_, row) in zip(part.recipe.columns, edited.iterrows(), strict=True):
         column.role = row["role"] or "ignore"
         target = row["maps to"] or None
-        column.column = target if column.role in ("key", "dimension", "measure", "attribute") else None
+        column.column = target if column.role in ("key", "dimension", "measure", "attribute", "choice") else None
+        column.multiple = (row["several chosen"] or None) if column.role in ("dimension", "choice") else None
         column.measure = target if column.role == "value" else None
         column.dimensions = _dims_of(row["breakdown values"]) if column.role == "value" else {}
 

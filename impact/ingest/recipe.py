@@ -21,7 +21,13 @@ may name breakdown values: `values["(element)"]` maps each to "trainees" or "val
 `amount` (the number) — a DHIS2 attribute option combo is `default` (every value must be DHIS2's `default`, else
 its row is refused), a second `combo` (its values name breakdown values too) or a `key` to `project_id` (each
 attribute option combo a project: the org unit is then ignored or read as the country); `submission` (a KoboToolbox/ODK export's `_uuid`: the rows of several submissions
-for the same project, quarter and breakdowns are added up, and a submission twice is refused), or `ignore`. `constants` give a dimension the sheet does not hold one value for every row. `values` maps the
+for the same project, quarter and breakdowns are added up, and a submission twice is refused), `choice` (one of the
+0/1 columns `group/question/choice` a KoboToolbox/ODK select-multiple question is also exported as: the row has the
+choice — its name, mapped through `values` — as its value of `column`), or `ignore`. A `dimension` column of a
+select-multiple question (its choices space-separated, `in_service pre_service`) and `choice` columns say
+`multiple`: "one" (a row choosing several is refused: its numbers would be counted once per choice) or "each" (the
+row is counted once for each choice, as the recipe says so); the joined column and the choice columns of one
+question are never both mapped (counted twice). `constants` give a dimension the sheet does not hold one value for every row. `values` maps the
 sheet's own spellings to the programme's vocabulary (`match`: exact, same — ignoring case, spaces, accents and
 "&"/"and" —, country, project, near — a proposal until `confirmed` — or manual). `day_first` answers how a
 date such as 03/04/2018 reads. The format is documented in the data dictionary (`impact.model.dictionary.recipe_markdown`).
@@ -51,7 +57,8 @@ FORMAT = "impact-recipe/1"
 SET_FORMAT = "impact-recipes/1"  # a version's recipes.json: {"format", "recipes": {name: recipe}}
 FOLDER = "recipes"  # where a store kept its recipes before they were versioned (read, never written)
 ROLES = ("key", "dimension", "measure", "value", "attribute", "element", "combo", "amount", "submission", "default",
-         "ignore")
+         "choice", "ignore")
+MULTIPLE = ("one", "each")  # a select-multiple column's choices: one per row (several refused), or each counted
 ELEMENT, COMBO = "(element)", "(combo)"  # the `values` entries of a DHIS2 data element and category option combo
 MATCHES = ("exact", "same", "country", "project", "near", "manual", "none")
 KEYS = ("project_id", "iso3", "period")  # the columns every fact row is placed by
@@ -71,6 +78,7 @@ class ColumnMap:
     measure: str | None = None  # value: the measure its numbers are
     dimensions: dict[str, str] = field(default_factory=dict)  # value: dimension -> the vocabulary value it names
     why: str = ""  # how the proposal was made (shown to the manager; not needed to apply it)
+    multiple: str | None = None  # dimension, choice: a select-multiple question's choices ("one" or "each")
 
     def to_dict(self) -> dict:
         """The column as the recipe's JSON writes it (only the fields its role uses)."""
@@ -79,6 +87,10 @@ class ColumnMap:
             out["column"] = self.column
         if self.role == "value":
             out["measure"], out["dimensions"] = self.measure, dict(self.dimensions)
+        if self.role == "choice":
+            out["column"] = self.column
+        if self.multiple and self.role in ("dimension", "choice"):
+            out["multiple"] = self.multiple
         if self.why:
             out["why"] = self.why
         return out
@@ -177,12 +189,17 @@ def parse(data, where: str = "recipe") -> Recipe:
             if not isinstance(dims, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in dims.items()):
                 problems.append(f"{place}.dimensions: must map dimension names to values (text)")
                 dims = {}
-            if role in ("key", "dimension", "measure", "attribute") and not isinstance(item.get("column"), str):
+            multiple = item.get("multiple")
+            if multiple is not None and (multiple not in MULTIPLE or role not in ("dimension", "choice")):
+                problems.append(f"{place}.multiple: a dimension or choice column's select-multiple choices are "
+                                f"\"one\" (one per row) or \"each\" (the row counted once per choice)")
+                multiple = None
+            if role in ("key", "dimension", "measure", "attribute", "choice") and not isinstance(item.get("column"), str):
                 problems.append(f"{place}.column: a {role} column names the table's column it fills")
             if role == "value" and (not isinstance(item.get("measure"), str) or not dims):
                 problems.append(f"{place}: a value column names its \"measure\" and the \"dimensions\" its header gives")
             columns.append(ColumnMap(item["header"], role, item.get("column"), item.get("measure"), dict(dims),
-                                     str(item.get("why", ""))))
+                                     str(item.get("why", "")), multiple))
         header_rows = raw.get("header_rows")
         if not isinstance(header_rows, list) or not header_rows or not all(isinstance(r, int) and r > 0
                                                                            for r in header_rows):

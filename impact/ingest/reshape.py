@@ -149,6 +149,24 @@ def check_recipe(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, programme,
                    "counts, and at most two combo columns (DHIS2's category and attribute option combos).")
         ok = False
     dimension_columns = {c.column for c in by_role.get("dimension", [])}
+    modes: dict[str, str] = {}
+    for column in by_role.get("choice", []):
+        if column.column not in breakdowns:
+            report.add(where, row, column.header, column.column or "", "bad-recipe",
+                       f"'{column.header}' is a choice of {column.column!r}, which is not one of {part.table}'s "
+                       f"breakdowns ({', '.join(breakdowns)}).")
+            ok = False
+        elif column.column in dimension_columns:
+            joined = next(c.header for c in by_role["dimension"] if c.column == column.column)
+            report.add(where, row, column.header, column.column, "counted-twice",
+                       f"'{joined}' and its choice column '{column.header}' both give the {column.column.replace('_', ' ')}"
+                       ": each submission would be counted twice. Map one of them and set the other to ignore.")
+            ok = False
+        elif modes.setdefault(column.column, column.multiple or "one") != (column.multiple or "one"):
+            report.add(where, row, column.header, column.multiple or "one", "bad-recipe",
+                       f"The choice columns of {column.column} say both multiple \"one\" and \"each\"; say one.")
+            ok = False
+    dimension_columns |= set(modes)
     for name in breakdowns if not long_data else ():  # data values: each row's breakdowns are checked as it is read
         if name in dimension_columns or name in part.constants:
             if name in part.constants and name in dimension_columns:
@@ -213,7 +231,16 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
     where = _where(sheet)
     spec = schema.table(part.table, programme)
     positions = {c.header: i for i, c in enumerate(part.columns)}
-    keys = {c.column: positions[c.header] for c in part.columns if c.role in ("key", "dimension")}
+    keys = {c.column: positions[c.header] for c in part.columns if c.role in ("key", "dimension") and not c.multiple}
+    selects: dict[str, list[tuple[int, str | None]]] = {}  # a select-multiple's dimension -> (column, choice name)
+    modes: dict[str, str] = {}  # ... -> "one" or "each"
+    for c in part.columns:
+        if c.role == "dimension" and c.multiple:
+            selects.setdefault(c.column, []).append((positions[c.header], None))  # its choices, space-separated
+            modes[c.column] = c.multiple
+        elif c.role == "choice":
+            selects.setdefault(c.column, []).append((positions[c.header], c.header.rsplit("/", 1)[-1]))
+            modes[c.column] = c.multiple or "one"
     attributes = {c.column: positions[c.header] for c in part.columns if c.role == "attribute"}
     measures = {c.column: positions[c.header] for c in part.columns if c.role == "measure"}
     wide = [(positions[c.header], c) for c in part.columns if c.role == "value"]
@@ -230,6 +257,13 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
     out: list[tuple[dict, int]] = []  # each tidy row (its columns) and the sheet row it came from
     pending: dict = {}
     notices = list(found.notices)
+    for c in part.columns:
+        split = [d.header for d in part.columns if d.header.startswith(c.header + "/") and d.role == "ignore"]
+        if c.role == "dimension" and c.multiple and split:
+            notices.append(f"The choice columns {', '.join(repr(h) for h in split[:4])}{'…' if len(split) > 4 else ''} "
+                           f"repeat '{c.header}' (a select-multiple question): left out, each submission's "
+                           f"{c.column.replace('_', ' ')} read from '{c.header}' only.")
+    several = 0  # rows choosing several values of a select-multiple counted once per value
     result = Tidy(part.table, where, pd.DataFrame(), {}, notices)
     running = np.zeros(len(numeric))
     rows_since: list[int] = []
@@ -320,6 +354,34 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
                            f"{placed['project_id']} has the {name.replace('_', ' ')} {before[0]!r} on row {before[1]} "
                            f"and {value!r} here; a project has one.")
             result.attributes[placed["project_id"]].setdefault(name, (value, number))
+        chosen: dict[str, list[str]] = {}
+        for name, sources in selects.items():
+            picked, bad = _chosen(sheet.cells[i], sources, report, where, number, part)
+            values = []
+            for position, text in picked:
+                value = resolved.get((name, text)) or _mapped(part, name, text, context, accept_proposed, pending)
+                if value is None:
+                    pending[(name, text)]["rows"].append((number, part.columns[position].header))
+                    bad = True
+                elif value not in values:
+                    resolved[(name, text)] = value
+                    values.append(value)
+            header = part.columns[sources[0][0]].header
+            if bad:
+                missing = True
+            elif not values:
+                report.add(where, number, header, "", "missing-value",
+                           f"No {name.replace('_', ' ')} is chosen; the row would be left out. Choose one.")
+                missing = True
+            elif len(values) > 1 and modes[name] == "one":
+                report.add(where, number, header, " ".join(t for _, t in picked), "several-values",
+                           f"{len(values)} values of {name.replace('_', ' ')} are chosen ({', '.join(values)}): its "
+                           "numbers would be counted once for each. Keep one, or say so in the recipe (multiple: "
+                           "\"each\", the row counted once per value).")
+                missing = True
+            else:
+                several += len(values) > 1
+                chosen[name] = values
         for position in defaults:
             text = cell(i, position)
             if text and mapping.fold(text) != "default":
@@ -357,6 +419,8 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
             value = _count(text)
             records.append(({**base, **column.dimensions, column.measure: str(value if value is not None else 0)},
                             [column.measure]))
+        for name, values in chosen.items():  # a select-multiple: the row once per value chosen
+            records = [({**record, name: value}, given) for record, given in records for value in values]
         for record, given in records:
             if submission is None:
                 out.append((record, number))
@@ -379,6 +443,10 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
             report.add(where, first_row, header, text, "no-match",
                        f"{text!r} matches no {name.replace('_', ' ')} of the programme; map it in the recipe's values. "
                        f"{len(rows)} row(s): {listed}.")
+    if several:
+        notices.append(f"{several:,} row(s) choose several values of {', '.join(n for n in modes if modes[n] == 'each')}"
+                       ": counted once for each value (the recipe's multiple: \"each\"), so a total over those values "
+                       "counts them more than once.")
     if values_of:
         _roll_up(values_of, spec, out, report, where, notices,
                  part.columns[amount if amount is not None else submission].header,
@@ -389,6 +457,27 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
     frame["_row"] = [row for _, row in out]
     result.frame = pd.DataFrame(frame, columns=[*spec.column_names, "_row"])
     return result
+
+
+TICKED, UNTICKED = ("1", "true", "yes", "1.0"), ("0", "false", "no", "0.0", "")
+
+
+def _chosen(row: list[str], sources: list[tuple[int, str | None]], report: validate.Report, where: str, number: int,
+            part: recipes.SheetRecipe) -> tuple[list[tuple[int, str]], bool]:
+    """The choices a row makes in a select-multiple question: (column, choice name) from its joined column's
+    space-separated names or from its 0/1 choice columns; and whether a choice column held something else (reported)."""
+    picked, bad = [], False
+    for position, choice in sources:
+        text = row[position] if position < len(row) else ""
+        if choice is None:
+            picked += [(position, name) for name in text.split()]
+        elif text.strip().lower() in TICKED:
+            picked.append((position, choice))
+        elif text.strip().lower() not in UNTICKED:
+            report.add(where, number, part.columns[position].header, text, "not-a-choice",
+                       f"{validate.shown(text)!r} is neither 1 (chosen) nor 0 (not chosen).")
+            bad = True
+    return picked, bad
 
 
 def _data_value(part: recipes.SheetRecipe, context: mapping.Context, accept_proposed: bool, pending: dict,

@@ -341,10 +341,18 @@ def recipe_markdown() -> list[str]:
         "`attributeOptionCombo` as proposed: every value must be `default`, else its row is refused — map it instead "
         "as a second `combo`, its values naming breakdown values too, or as a `key` to `project_id`, each attribute "
         "option combo a project); `submission` (a KoboToolbox/ODK export's `_uuid`: several submissions for one "
-        "project, quarter and breakdown are added up, one submission twice is refused); or `ignore` |",
+        "project, quarter and breakdown are added up, one submission twice is refused); `choice` (one of the 0/1 "
+        "columns `group/question/choice` a KoboToolbox/ODK select-multiple question is also exported as: the rows "
+        "with 1 choose that choice — its name, mapped through `values` — as their value of `column`); or `ignore`. "
+        "A `dimension` column of a select-multiple question (its choices space-separated: `in_service pre_service`) "
+        "and `choice` columns say `multiple`: `one` (a row choosing several is refused, with its row: its numbers "
+        "would be counted once per choice) or `each` (the row is counted once for each choice: a total over them "
+        "counts it more than once, and the import says so). The joined column and the choice columns of one "
+        "question are never both mapped (refused: counted twice); as proposed, the joined column is read and its "
+        "choice columns are left out with a notice |",
         "| `sheets[].constants` | a breakdown the sheet does not hold, one value for every row (`training_type`) |",
         "| `sheets[].values` | the sheet's own spellings mapped to the definition's values, per column: "
-        "`{text: {to, match, confirmed}}`; `match` is `exact`, `same` (ignoring case, spaces, accents and &/and), "
+        "`{text: {to, match, confirmed}}`; `match` is `exact`, `same` (ignoring case, spaces, accents, &/and, and `_` or `-` between words), "
         "`country` (an ISO code or a name in English, French, Portuguese or Spanish), `project` (a project's title), "
         "`near` (a proposal: imported only once `confirmed`), `manual` or `none`; under `period`, a period across "
         "quarters placed in one by hand: `{\"2018S1\": {\"to\": \"2018Q2\", \"match\": \"manual\"}}` |",
