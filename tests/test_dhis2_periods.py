@@ -227,3 +227,78 @@ def test_an_attribute_option_combo_mapped_to_a_breakdown_gives_its_values(fixtur
     values[0]["categoryOptionCombo"] = "Midwife"
     problems = refused(sf.write_dhis2_csv(values, tmp_path / "clash.csv"), reshape.recipes.parse(recipe), data_store)
     assert {(p.rule, p.row, p.column) for p in problems} >= {("two-values", 2, "attributeOptionCombo")}
+
+
+# ---- placing a period across quarters: the proposal, the command line and the Data page ---------------------
+
+def _six_months(fixture_dir, tmp_path) -> tuple[dt.date, list[dict], list[dict], str, Path]:
+    """A monthly value set where one project and combo reported its six months once (the rest by month)."""
+    quarter, projects = sf.pick(fixture_dir)
+    values = sf.dhis2_values(quarter, projects)
+    key = (values[1]["orgUnit"], values[1]["categoryOptionCombo"])
+    values = [v for v in values if (v["orgUnit"], v["categoryOptionCombo"]) != key or v is values[1]]
+    half = f"{quarter.year}S{1 if quarter.month < 7 else 2}"
+    values[1]["period"] = half
+    return quarter, projects, values, half, sf.write_dhis2_csv(values, tmp_path / "six-months.csv")
+
+
+def test_the_proposal_lists_each_period_across_quarters_with_its_rows(fixture_dir, context, tmp_path, capsys):
+    quarter, _projects, values, half, path = _six_months(fixture_dir, tmp_path)
+    part = mapping.propose(sheets.read(path), context).sheets[0]
+    first = calendar.quarter_start(dt.date(quarter.year, 1 if quarter.month < 7 else 7, 1))
+    quarters = [calendar.quarter_label(first), calendar.quarter_label(calendar.next_quarter(first))]
+    assert part.spanning == [{"column": "period", "text": half, "quarters": quarters, "count": 1, "rows": [3]}]
+    mapping.place_period(part.recipe, half, quarters[1])
+    assert mapping.spanning_periods(part) == []  # placed: nothing left to ask
+    from impact import cli
+
+    out = tmp_path / "recipe.json"
+    assert cli.main(["mapping", "propose", str(path), "--data-dir", str(fixture_dir), "--out", str(out)]) == 0
+    assert f"across quarters: period '{half}' (1 row(s): 3) runs across {', '.join(quarters)}" in capsys.readouterr().out
+
+
+def test_a_manager_places_a_period_across_quarters_on_the_data_page(fixture_dir, data_store, tmp_path, monkeypatch):
+    import streamlit as st
+
+    from impact.app import auth
+    from tests.conftest import make_app
+
+    quarter, projects, values, half, path = _six_months(fixture_dir, tmp_path)
+    password = "a period across quarters"
+    monkeypatch.setenv("IMPACT_DATA_DIR", str(data_store))
+    monkeypatch.setenv(auth.HASH_ENV, auth.hash_password(password))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = make_app("pages/data.py")
+    at.text_input(key="admin_password").input(password)
+    next(b for b in at.button if b.label == "Sign in").click()
+    at.run()
+    at.file_uploader(key="sheet_upload").set_value(("six-months.csv", path.read_bytes(), "text/csv"))
+    at.run()
+    assert not at.exception
+    [choice] = [s for s in at.selectbox if (s.key or "").startswith("mapping_period_")]
+    assert half in choice.label and choice.options == [calendar.quarter_label(q) for q in calendar.quarters_of(
+        *calendar.dhis2_span(half))]
+    at.button(key="mapping_preview").click()
+    at.run()
+    assert any("not-a-quarter" in str(d.value.to_dict()) for d in at.dataframe if "rule" in d.value.columns)
+    label = calendar.quarter_label(quarter)
+    at.selectbox(key=choice.key).select(label)
+    at.run()
+    at.button(key="mapping_preview").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error] + [
+        d.value[["row", "column", "rule", "message"]].to_dict("records") for d in at.dataframe
+        if {"rule", "message"} <= set(d.value.columns)]
+    if at.button(key="mapping_import").disabled:
+        at.checkbox(key="mapping_confirm").check()
+        at.run()
+    at.button(key="mapping_import").click()
+    at.run()
+    assert not at.exception
+    version = store.open_store(data_store).active().version
+    assert version != "base"
+    got = rows_of(data_store, version, [p["project_id"] for p in projects], quarter)
+    assert got["trainees"].sum() == pd.DataFrame(values).astype({"value": int})["value"].sum()
+    st.cache_data.clear()
+    st.cache_resource.clear()

@@ -105,6 +105,21 @@ def _map_by_hand(part: mapping.SheetProposal, context: mapping.Context, n: int) 
                                                                        "confirmed": True}
 
 
+def _place_periods(part: mapping.SheetProposal, n: int) -> None:
+    """A choice per period across quarters (DHIS2's '2018S1'): the one quarter its numbers go to, else refused."""
+    if not part.spanning:
+        return
+    st.markdown("**Periods across quarters**: their numbers cannot be split between quarters. Place each in the "
+                "quarter it belongs to, or leave it to be refused (and export the data by month or quarter).")
+    for item in part.spanning:
+        key = f"mapping_period_{n}_" + hashlib.sha256(item["text"].encode()).hexdigest()[:16]
+        rows = ", ".join(map(str, item["rows"][:10])) + ("…" if item["count"] > 10 else "")
+        chosen = st.selectbox(plain(f"{item['column']}: '{item['text']}' ({item['count']} row(s): {rows}) goes to"),
+                              item["quarters"], index=None, key=key, placeholder="leave it refused")
+        if chosen:
+            mapping.place_period(part.recipe, item["text"], chosen)
+
+
 def _confirmations(proposal: mapping.Proposal) -> None:
     """A tick per near match proposed; the ticked ones are confirmed in the recipe."""
     near = proposal.recipe.proposed()
@@ -192,6 +207,7 @@ def import_spreadsheet() -> None:
             st.markdown("**Values matching nothing in the programme**: map them here, or correct the sheet.")
             st.dataframe(pd.DataFrame(part.unmatched).drop(columns="target"), hide_index=True, width="stretch")
             _map_by_hand(part, state["context"], n)
+        _place_periods(part, n)
     _confirmations(proposal)
     name = st.text_input("Save the recipe as", value="", max_chars=64, key="mapping_recipe_name",
                          placeholder="e.g. master-sheet", help="lower-case letters, digits, - and _").strip()

@@ -368,6 +368,7 @@ class SheetProposal:
     columns: list[ColumnProposal]
     questions: list[str] = field(default_factory=list)
     unmatched: list[dict] = field(default_factory=list)  # {column, text, count, rows}
+    spanning: list[dict] = field(default_factory=list)  # periods across quarters: {column, text, quarters, count, rows}
 
 
 @dataclass
@@ -656,6 +657,39 @@ def propose_sheet(sheet: sheet_files.Sheet, context: Context, table: str | None 
     return proposal
 
 
+def spanning_periods(proposal: SheetProposal) -> list[dict]:
+    """The sheet's periods that run across quarters (DHIS2's '2018S1', '2018July'…) and that its recipe does not
+    place yet: {column, text, quarters (labels), count, rows}, for the manager to place each in one quarter."""
+    sheet, found, part = proposal.sheet, proposal.layout, proposal.recipe
+    position = next((i for i, c in enumerate(part.columns) if c.role == "key" and c.column == "period"), None)
+    if position is None:
+        return []
+    placed = part.values.get("period", {})
+    seen: dict[str, dict] = {}
+    for i in found.data:
+        text = sheet.cells[i][position] if position < len(sheet.cells[i]) else ""
+        if not text or text in placed:
+            continue
+        if text not in seen:
+            span = calendar.dhis2_span(text)
+            if span is None or calendar.quarter_start(span[0]) == calendar.quarter_start(span[1]) \
+                    or re.fullmatch(r"\d{4}W\d{1,2}", text.strip(), re.IGNORECASE):  # a week has its quarter
+                seen[text] = {}
+                continue
+            seen[text] = {"column": part.columns[position].header, "text": text, "count": 0, "rows": [],
+                          "quarters": [calendar.quarter_label(q) for q in calendar.quarters_of(*span)]}
+        if seen[text]:
+            seen[text]["count"] += 1
+            if len(seen[text]["rows"]) < 20:
+                seen[text]["rows"].append(sheet.numbers[i])
+    return [item for item in seen.values() if item]
+
+
+def place_period(part: SheetRecipe, text: str, quarter: str) -> None:
+    """Place a period across quarters in one quarter ('2018Q2'), as the manager chose (the recipe's values)."""
+    part.values.setdefault("period", {})[text] = {"to": quarter, "match": "manual", "confirmed": True}
+
+
 def _select_multiple(header: str, sample: list[str], breakdowns: list[str], header_choices: dict, context: Context,
                      taken: set) -> str | None:
     """The breakdown a select-multiple question's joined column gives (by its header, else by its choices' names),
@@ -728,4 +762,6 @@ def fill_values(proposal: SheetProposal, context: Context) -> None:
 def propose(found: list[sheet_files.Sheet], context: Context, name: str = "") -> Proposal:
     """The proposed recipe for every sheet of a file."""
     parts = [propose_sheet(sheet, context) for sheet in found]
+    for part in parts:
+        part.spanning = spanning_periods(part)
     return Proposal(Recipe(context.programme.id, [p.recipe for p in parts], name), parts)

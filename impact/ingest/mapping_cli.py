@@ -91,6 +91,11 @@ def run_propose(args: argparse.Namespace) -> int:
                       + ", ".join(f"{k} = {v}" for k, v in part.recipe.constants.items()))
             for question in part.questions:
                 print(f"  to answer: {question}")
+            for item in part.spanning:
+                print(f"  across quarters: {item['column']} {item['text']!r} ({item['count']} row(s): "
+                      f"{', '.join(map(str, item['rows'][:10]))}) runs across {', '.join(item['quarters'])}; it is "
+                      f"refused unless the recipe places it in one: \"values\": {{\"period\": {{\"{item['text']}\": "
+                      f"{{\"to\": \"{item['quarters'][-1]}\", \"match\": \"manual\"}}}}}}")
             for item in part.unmatched:
                 print(f"  matches nothing: {item['column']} {item['text']!r} ({item['count']} row(s): "
                       f"{', '.join(map(str, item['rows'][:10]))})")

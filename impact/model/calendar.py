@@ -202,6 +202,14 @@ def dhis2_span(text: str) -> tuple[dt.date, dt.date] | None:
     return None
 
 
+def quarters_of(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The first days of the quarters from `first`'s to `last`'s."""
+    quarters = [quarter_start(first)]
+    while quarters[-1] < quarter_start(last):
+        quarters.append(next_quarter(quarters[-1]))
+    return quarters
+
+
 def period_span(text: str) -> tuple[dt.date, dt.date] | None:
     """The first and last day of a quarter ('2018Q3'), a DHIS2 month ('201807') or another DHIS2 period (see
     `dhis2_span`); None for anything else."""
@@ -265,9 +273,7 @@ def parse_period(text: str, fiscal_year_start: int = 1, day_first: bool | None =
             return quarter_start(first + dt.timedelta(days=3))
         if quarter_start(first) == quarter_start(last):
             return quarter_start(first)
-        quarters = [quarter_start(first)]
-        while quarters[-1] < quarter_start(last):
-            quarters.append(next_quarter(quarters[-1]))
+        quarters = quarters_of(first, last)
         raise NotAQuarter(f"{text} runs from {first:%d %B %Y} to {last:%d %B %Y}, across "
                           f"{', '.join(quarter_label(q) for q in quarters)}: its numbers cannot be split between "
                           "quarters (export the data value set by week, month or quarter, or place the period in one "

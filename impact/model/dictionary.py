@@ -355,7 +355,8 @@ def recipe_markdown() -> list[str]:
         "`{text: {to, match, confirmed}}`; `match` is `exact`, `same` (ignoring case, spaces, accents, &/and, and `_` or `-` between words), "
         "`country` (an ISO code or a name in English, French, Portuguese or Spanish), `project` (a project's title), "
         "`near` (a proposal: imported only once `confirmed`), `manual` or `none`; under `period`, a period across "
-        "quarters placed in one by hand: `{\"2018S1\": {\"to\": \"2018Q2\", \"match\": \"manual\"}}` |",
+        "quarters placed in one by hand: `{\"2018S1\": {\"to\": \"2018Q2\", \"match\": \"manual\"}}` (the Data "
+        "page asks which quarter; `mapping propose` lists them) |",
         "| `sheets[].day_first` | how a date such as 03/04/2018 reads: `true` (3 April), `false` (4 March); `null` "
         "when no date in the sheet is ambiguous |",
         "",
