@@ -255,7 +255,7 @@ def _import(args: argparse.Namespace) -> int:
         return 1
     was = f"was {result.previous}" if result.previous else "a new programme"
     print(f"version {result.version} of programme {result.programme} is now active ({was}); tables imported: "
-          f"{', '.join(result.replaced) or 'none (definition only)'}")
+          f"{', '.join(result.replaced) or 'none (definition or recipes only)'}")
     return 0
 
 

@@ -59,6 +59,8 @@ with dictionary_tab:
         st.download_button("Download the schema (programme.schema.json)", key="definition_schema",
                            data=programmes.SCHEMA_FILE.read_bytes(), file_name=programmes.SCHEMA_FILE.name,
                            mime="application/schema+json")
+    st.header("The programme's recipes")
+    mapping_view.recipes_section(held.version_path(data.version), data.version)
 
 
 def _act(action, *args) -> None:

@@ -127,6 +127,37 @@ def dhis2_values(quarter: dt.date, projects: list[dict], seed: int = 42) -> list
     return out
 
 
+def iso_weeks(quarter: dt.date) -> list[str]:
+    """Every ISO week that touches the quarter, as DHIS2 writes it ('2016W26'): the first and last may begin or
+    end in the quarters beside it."""
+    first = quarter - dt.timedelta(days=quarter.weekday())  # the Monday of the week holding the quarter's first day
+    weeks = []
+    while first <= calendar.quarter_end(quarter):
+        year, week, _ = first.isocalendar()
+        weeks.append(f"{year}W{week}")
+        first += dt.timedelta(days=7)
+    return weeks
+
+
+def dhis2_weekly_values(quarter: dt.date, projects: list[dict], seed: int = 42,
+                        attribute: dict[str, str] | None = None, combos: tuple[str, ...] = tuple(DHIS2_COMBOS),
+                        org_unit: str = "title") -> list[dict]:
+    """A weekly data value set (a surveillance-style data set): a value per ISO week touching the quarter, project
+    and category option combo; `attribute` gives each project's attribute option combo (default: DHIS2's
+    "default"); `org_unit`: the project's field written as the org unit."""
+    rng = random.Random(seed)
+    out = []
+    for week in iso_weeks(quarter):
+        for project in projects:
+            for combo in combos:
+                out.append({"dataElement": DHIS2_ELEMENT, "period": week, "orgUnit": project[org_unit],
+                            "categoryOptionCombo": combo,
+                            "attributeOptionCombo": (attribute or {}).get(project["project_id"], "default"),
+                            "value": str(rng.randint(0, 9)), "storedBy": "admin",
+                            "lastUpdated": f"{quarter.year}-{quarter.month:02d}-28T10:00:00.000"})
+    return out
+
+
 def write_dhis2_json(values: list[dict], path: Path) -> Path:
     """The data value set as DHIS2's API writes it (JSON)."""
     import json
@@ -179,4 +210,46 @@ def write_kobo_csv(rows: list[list], path: Path) -> Path:
         writer = csv.writer(fh, delimiter=";")
         writer.writerow(KOBO_HEADER)
         writer.writerows(rows)
+    return path
+
+
+KOBO_TYPES = {"in_service": "In-service", "pre_service": "Pre-service", "training_of_trainers": "Training of trainers"}
+KOBO_SELECT = "group_session/training_types"  # a select-multiple question: its joined column, then one per choice
+
+
+def kobo_select_rows(quarter: dt.date, projects: list[dict], seed: int = 42, several: bool = True,
+                     first: int = 0) -> tuple[list[str], list[list]]:
+    """A KoboToolbox XLSX export of a training-session form with a select-multiple question — the training types of
+    the session — exported both ways, joined (`in_service pre_service`) and split (a 0/1 column per choice), beside
+    the counts of trainees; `several`: some sessions choose two types. `first`: the number of the first
+    submission (a later export holds the earlier submissions and new ones). (header, rows)."""
+    header = ["start", "end", "group_session/project", "group_session/country", "group_session/session_date",
+              KOBO_SELECT, *[f"{KOBO_SELECT}/{c}" for c in KOBO_TYPES], *KOBO_WIDE, "_id", "_uuid",
+              "_submission_time", "_index"]
+    rng = random.Random(seed)
+    rows = []
+    for n, project in enumerate(projects):
+        for session in range(3):
+            day = quarter + dt.timedelta(days=5 + 25 * session + n)
+            choices = rng.sample(list(KOBO_TYPES), 2 if several and (n + session) % 3 == 0 else 1)
+            number = first + len(rows)
+            rows.append([f"{day}T09:00:00.000+03:00", f"{day}T09:20:00.000+03:00", project["project_id"],
+                         country_names.NAMES[project["iso3"]][1], day.isoformat(), " ".join(choices),
+                         *[int(c in choices) for c in KOBO_TYPES], *[rng.randint(1, 20) for _ in KOBO_WIDE],
+                         5000 + number, f"a1b2c3d4-{n:04d}-4{session:03d}-8000-{number:012d}", f"{day}T12:00:00",
+                         number + 1])
+    return header, rows
+
+
+def write_kobo_xlsx(header: list[str], rows: list[list], path: Path, drop: tuple[str, ...] = ()) -> Path:
+    """The export as KoboToolbox writes XLSX (one sheet named after the form; numbers as numbers); `drop` leaves
+    columns out (an export of the split choice columns only, say)."""
+    keep = [i for i, h in enumerate(header) if h not in drop]
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Training sessions"
+    sheet.append([header[i] for i in keep])
+    for row in rows:
+        sheet.append([row[i] for i in keep])
+    book.save(path)
     return path

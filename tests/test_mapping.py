@@ -197,8 +197,8 @@ def test_the_recipe_round_trip_imports_next_quarters_sheet_in_one_step(master, d
     assert first.ok
     held = store.open_store(data_store)
     saved = recipes.load(held, "master")
-    assert first.saved == str(held.root / "recipes" / "master.json")
-    assert saved.to_dict() == recipes.loads((data_store / "recipes" / "master.json").read_text()).to_dict()
+    kept = json.loads((held.version_path(first.version) / "recipes.json").read_text())
+    assert kept["format"] == "impact-recipes/1" and saved.to_dict() == kept["recipes"]["master"]
     assert saved.proposed() == []  # the near matches it was imported with are confirmed in it
     assert recipes.names(held) == ["master"]
     following = calendar.next_quarter(sheet.quarter)
@@ -213,22 +213,22 @@ def test_the_recipe_round_trip_imports_next_quarters_sheet_in_one_step(master, d
         expected_rows(path).trainees.sum()  # the first quarter's rows are kept
 
 
-def test_a_recipe_saved_on_an_s3_store_is_an_object_every_server_reads(s3_env, master, context, fixture_dir,  # noqa: F811
-                                                                       tmp_path, monkeypatch):
+def test_a_recipe_saved_on_an_s3_store_travels_in_its_version_to_every_server(s3_env, master, context,  # noqa: F811
+                                                                              fixture_dir, tmp_path, monkeypatch):
     from impact.storage import remote
     from tests.s3_helpers import as_server, programme_on_s3
 
     url, pid = programme_on_s3(s3_env, fixture_dir)
-    held = store.open_store(url, pid)
     recipe = mapping.propose(sheets.read(master[1]), context).recipe
-    where = recipes.save(held, recipe, "master")
-    assert where == f"{held.remote.url}/recipes/master.json"
-    assert remote.read_text(held.remote, "recipes/master.json") == recipe.to_json()  # the object, as written
-    assert not (held.root / "recipes").exists()  # not a file of this server's mirror
+    done = reshape.import_sheet(master[1], recipe, location=url, programme=pid, accept_proposed=True,
+                                confirm_removals=True, save_as="master")
+    assert done.ok, done.report.to_text()
+    kept = json.loads(remote.read_text(store.open_store(url, pid).remote, f"versions/{done.version}/recipes.json"))
+    assert list(kept["recipes"]) == ["master"]  # an object of the store, in the version the import made
     as_server(monkeypatch, tmp_path / "cache-b")  # another server lists it and loads it
     other = store.open_store(url, pid)
-    assert other.root != held.root and recipes.names(other) == ["master"]
-    assert recipes.load(other, "master").to_dict() == recipe.to_dict()
+    assert recipes.names(other) == ["master"]
+    assert recipes.load(other, "master").to_dict() == kept["recipes"]["master"]
     with pytest.raises(ValueError, match="no recipe called 'other'.*its recipes: master"):
         recipes.load(other, "other")
 
@@ -309,7 +309,7 @@ def test_a_dhis2_value_set_with_monthly_periods_imports_by_quarter(fmt, fixture_
     proposal = mapping.propose(sheets.read(path), context)
     part = proposal.sheets[0].recipe
     assert part.table == "training" and [c.role for c in part.columns[:6]] == \
-        ["element", "key", "key", "combo", "ignore", "amount"]
+        ["element", "key", "key", "combo", "default", "amount"]  # attributeOptionCombo: DHIS2's default only
     assert part.values["(element)"][sf.DHIS2_ELEMENT]["to"] == "trainees"
     assert part.values["(combo)"]["Nurse, Female"]["to"] == "cadre=Nurse, gender=Female"
     assert {e["to"] for e in part.values["project_id"].values()} == {p["project_id"] for p in projects}

@@ -21,7 +21,7 @@ from impact.app.text import plain
 from impact.ingest import mapping, reshape, validate
 from impact.ingest import recipe as recipes
 from impact.ingest import sheets as sheet_files
-from impact.model import schema
+from impact.model import dictionary, schema
 from impact.storage import store
 
 _STATE = "sheet_mapping"  # session key: {sha, name, proposal, preview, outcome}
@@ -63,7 +63,8 @@ def _editor(part: mapping.SheetProposal, n: int) -> None:
     """The sheet's columns with their first values and the mapping proposed, editable; edits go into the recipe."""
     frame = pd.DataFrame([{"column": c.header, "first values": " | ".join(c.first), "role": c.mapping.role,
                            "maps to": c.mapping.column or c.mapping.measure or "",
-                           "breakdown values": _dims_text(c.mapping.dimensions), "why": c.mapping.why}
+                           "breakdown values": _dims_text(c.mapping.dimensions),
+                           "several chosen": c.mapping.multiple or "", "why": c.mapping.why}
                           for c in part.columns])
     targets = sorted({*recipes.KEYS, *recipes.ATTRIBUTES,
                       *schema.table(part.recipe.table, session.database().programme).column_names})
@@ -77,11 +78,16 @@ def _editor(part: mapping.SheetProposal, n: int) -> None:
                                                         help="the table's column (for a value column: its measure)"),
             "breakdown values": st.column_config.TextColumn("breakdown values",
                                                             help="for a value column: cadre=Nurse, gender=Female"),
+            "several chosen": st.column_config.SelectboxColumn(
+                "several chosen", options=["", *recipes.MULTIPLE],
+                help="a select-multiple question (its choices space-separated, or a 0/1 choice column): one — a "
+                     "submission choosing several is refused —, or each — counted once per choice"),
         })
     for column, (_, row) in zip(part.recipe.columns, edited.iterrows(), strict=True):
         column.role = row["role"] or "ignore"
         target = row["maps to"] or None
-        column.column = target if column.role in ("key", "dimension", "measure", "attribute") else None
+        column.column = target if column.role in ("key", "dimension", "measure", "attribute", "choice") else None
+        column.multiple = (row["several chosen"] or None) if column.role in ("dimension", "choice") else None
         column.measure = target if column.role == "value" else None
         column.dimensions = _dims_of(row["breakdown values"]) if column.role == "value" else {}
 
@@ -101,6 +107,21 @@ def _map_by_hand(part: mapping.SheetProposal, context: mapping.Context, n: int) 
         if chosen:
             part.recipe.values.setdefault(target, {})[item["text"]] = {"to": chosen, "match": "manual",
                                                                        "confirmed": True}
+
+
+def _place_periods(part: mapping.SheetProposal, n: int) -> None:
+    """A choice per period across quarters (DHIS2's '2018S1'): the one quarter its numbers go to, else refused."""
+    if not part.spanning:
+        return
+    st.markdown("**Periods across quarters**: their numbers cannot be split between quarters. Place each in the "
+                "quarter it belongs to, or leave it to be refused (and export the data by month or quarter).")
+    for item in part.spanning:
+        key = f"mapping_period_{n}_" + hashlib.sha256(item["text"].encode()).hexdigest()[:16]
+        rows = ", ".join(map(str, item["rows"][:10])) + ("…" if item["count"] > 10 else "")
+        chosen = st.selectbox(plain(f"{item['column']}: '{item['text']}' ({item['count']} row(s): {rows}) goes to"),
+                              item["quarters"], index=None, key=key, placeholder="leave it refused")
+        if chosen:
+            mapping.place_period(part.recipe, item["text"], chosen)
 
 
 def _confirmations(proposal: mapping.Proposal) -> None:
@@ -190,6 +211,7 @@ def import_spreadsheet() -> None:
             st.markdown("**Values matching nothing in the programme**: map them here, or correct the sheet.")
             st.dataframe(pd.DataFrame(part.unmatched).drop(columns="target"), hide_index=True, width="stretch")
             _map_by_hand(part, state["context"], n)
+        _place_periods(part, n)
     _confirmations(proposal)
     name = st.text_input("Save the recipe as", value="", max_chars=64, key="mapping_recipe_name",
                          placeholder="e.g. master-sheet", help="lower-case letters, digits, - and _").strip()
@@ -219,7 +241,11 @@ def import_spreadsheet() -> None:
 
 def import_with_recipe() -> None:
     """Next quarter's sheet through a saved recipe, in one step."""
-    saved = recipes.names(_store())
+    try:
+        saved = recipes.names(session.programme_store())
+    except recipes.RecipeError as error:
+        st.error(plain(f"The programme's recipes cannot be read: {error}"))
+        return
     if not saved:
         st.caption("No recipe is saved in this programme yet: import a spreadsheet above and give its recipe a name.")
         return
@@ -236,3 +262,25 @@ def import_with_recipe() -> None:
     outcome = st.session_state.get("recipe_outcome")
     if outcome is not None:
         _show_result(outcome)
+
+
+def recipes_section(folder: Path, version: str) -> None:
+    """The data dictionary's part on recipes: the programme's saved recipes in the version shown (each as its JSON)
+    and the recipe format."""
+    try:
+        saved = recipes.of_version(folder)
+    except recipes.RecipeError as error:
+        st.error(plain(f"The programme's recipes in version {version} cannot be read: {error}"))
+        saved = {}
+    if saved:
+        st.dataframe(pd.DataFrame(recipes.listing(saved)), hide_index=True, width="stretch")
+        st.caption(plain(f"Saved in version {version}, beside its definition (recipes.json): making an earlier "
+                         "version active brings back its recipes, and export-extract carries them."))
+        for name, recipe in saved.items():
+            with st.expander(plain(f"Recipe {name} (JSON)")):
+                st.code(recipe.to_json(), language="json")
+    else:
+        st.caption(plain(f"No recipe is saved in version {version}: importing a spreadsheet through a mapping "
+                         "(Import tab) saves one under the name given."))
+    with st.expander("The recipe format"):
+        st.markdown("\n".join(dictionary.recipe_markdown()[2:]))  # our own text (its heading is the page's)

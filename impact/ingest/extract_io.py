@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from impact.ingest import readers, validate
+from impact.ingest import recipe as recipes
 from impact.model import cells, schema
 from impact.storage import store, transaction
 from impact.model import programme as programmes
@@ -63,8 +64,10 @@ def import_extract(source: str | Path, location: str | Path | None = None, who: 
     with tempfile.TemporaryDirectory(prefix="impact-import-") as work:
         found = readers.collect(source, Path(work), report, limits, display)
         definitions = [item for item in found if item.table == readers.DEFINITION_TABLE]
-        files = [item for item in found if item.table != readers.DEFINITION_TABLE]
+        recipe_files = [item for item in found if item.table == readers.RECIPES_TABLE]
+        files = [item for item in found if item.table not in (readers.DEFINITION_TABLE, readers.RECIPES_TABLE)]
         new_definition = _read_definition(definitions[0], report) if definitions else None
+        new_recipes = _read_recipes(recipe_files[0], report) if recipe_files else None
         if not found and report.ok:
             report.add(display or source.name, None, "", "", "no-tables",
                        f"No table files were found. Expected files named {', '.join(schema.TABLE_NAMES)} "
@@ -94,6 +97,11 @@ def import_extract(source: str | Path, location: str | Path | None = None, who: 
                 report.add(where, None, "id", new_definition.id, "other-programme",
                            f"This definition is for the programme '{new_definition.id}', but the import is into "
                            f"'{target}'; import it with --programme {new_definition.id}, or correct the id.")
+            for name, recipe in (new_recipes or {}).items():
+                if recipe.programme and recipe.programme != target:
+                    report.add(recipe_files[0].name, None, f"recipes.{name}.programme", recipe.programme,
+                               "other-programme", f"The recipe '{name}' maps into the programme "
+                               f"'{recipe.programme}', but the import is into '{target}'.")
             if exists and new_programme:
                 report.add(where, None, "id", target, "programme-exists",
                            f"There is already a programme '{target}'; choose another id for a new programme, "
@@ -109,7 +117,7 @@ def import_extract(source: str | Path, location: str | Path | None = None, who: 
                     report.add(display or source.name, None, "", "", "missing-tables",
                                f"'{target}' is a new programme: its first extract needs every table; missing: "
                                f"{', '.join(missing)}.")
-            if not files and new_definition is None:
+            if not files and new_definition is None and new_recipes is None:
                 return result
             if not report.ok:
                 return result
@@ -134,16 +142,31 @@ def import_extract(source: str | Path, location: str | Path | None = None, who: 
             if not report.ok:
                 return result
             every_table = set(typed) >= set(schema.REQUIRED_TABLES)
-            what = sorted(typed) + ([programmes.FILE] if changed else [])
+            kept = recipes.dumps_set(new_recipes) if new_recipes is not None else None  # None: the version in use's
+            what = sorted(typed) + ([programmes.FILE] if changed else []) \
+                + ([store.RECIPES] if kept is not None and kept != txn.recipes_in_use() else [])
             label = ("Imported extract" if every_table or not current else
                      f"{txn.parent.get('label', current.version)}, with {', '.join(what)} imported"
                      + (f" from {display or origin.name}" if origin is not None else ""))
             tables = {name: typed.get(name, in_use.get(name)) for name in schema.TABLE_NAMES}
             result.version = txn.commit(
-                tables=tables, definition=definition, who=who, label=label,
+                tables=tables, definition=definition, recipes=kept, who=who, label=label,
                 illustrative=bool(txn.parent.get("illustrative")) and not every_table,
                 replaced_tables=sorted(typed), definition_changed=changed, sources=sources)
             return result
+
+
+def _read_recipes(item, report: validate.Report) -> dict | None:
+    """The programme's saved recipes in an import (`recipes.json`), or None (each problem reported with its place)."""
+    try:
+        return recipes.loads_set(item.path.read_text(encoding="utf-8"), item.name)
+    except recipes.RecipeError as error:
+        for problem in error.problems:
+            where, _, message = problem.partition(": ") if problem.startswith("recipes.") else ("", "", problem)
+            report.add(item.name, None, where, "", "bad-recipe", f"{message or problem}.")
+    except (OSError, UnicodeDecodeError) as error:
+        report.add(item.name, None, "", "", "bad-recipe", f"The recipes cannot be read: {error}.")
+    return None
 
 
 def _read_definition(item, report: validate.Report):
@@ -199,7 +222,7 @@ def _write_xlsx(table, path: Path, name: str) -> None:
 
 def export_extract(fmt: str, out: str | Path, programme_store: store.Store) -> list[Path]:
     """Write the active version's tables and programme definition to `out` as csv, xlsx or parquet
-    files (and `programme.json`) that import accepts."""
+    files (and `programme.json`, and `recipes.json` when the programme has saved recipes) that import accepts."""
     import pyarrow.parquet as pq
 
     if fmt not in FORMATS:
@@ -224,6 +247,10 @@ def export_extract(fmt: str, out: str | Path, programme_store: store.Store) -> l
         written.append(target)
     definition = store.load_definition(current.path)
     written.append(definition.write(out))
+    saved = recipes.of_version(current.path)
+    if saved:  # importing the extract restores them
+        store.atomic_write(out / store.RECIPES, recipes.dumps_set(saved))
+        written.append(out / store.RECIPES)
     manifest = store.read_manifest(current.path)
     note = {"exported_from": current.version, "programme": definition.id, "label": manifest.get("label", current.version),
             "illustrative": bool(manifest.get("illustrative")), "format": fmt,

@@ -268,6 +268,11 @@ class Context:
         return tuple(schema.allowed(spec, self.programme) or ()) if spec is not None else ()
 
 
+def _loose(text: str) -> str:
+    """`fold` with underscores and dashes read as spaces (the choice names of KoboToolbox/ODK forms)."""
+    return " ".join(fold(text).replace("_", " ").replace("-", " ").split())
+
+
 def match(text: str, column: str, context: Context) -> dict:
     """How the sheet's `text` maps to a value of `column`: {to, match, confirmed} (see `recipe`)."""
     if column == "iso3":
@@ -284,6 +289,9 @@ def match(text: str, column: str, context: Context) -> dict:
     folded = {fold(c): c for c in choices}
     if fold(text) in folded:
         return {"to": folded[fold(text)], "match": "same", "confirmed": True}
+    loose = {_loose(c): c for c in choices}  # a form's choice name: 'in_service' is 'In-service'
+    if _loose(text) in loose:
+        return {"to": loose[_loose(text)], "match": "same", "confirmed": True}
     if column == "project_id":
         titles = {fold(title): pid for pid, title in context.projects.items()}
         if fold(text) in titles:
@@ -360,6 +368,7 @@ class SheetProposal:
     columns: list[ColumnProposal]
     questions: list[str] = field(default_factory=list)
     unmatched: list[dict] = field(default_factory=list)  # {column, text, count, rows}
+    spanning: list[dict] = field(default_factory=list)  # periods across quarters: {column, text, quarters, count, rows}
 
 
 @dataclass
@@ -483,7 +492,8 @@ def propose_dhis2(sheet: sheet_files.Sheet, context: Context) -> SheetProposal:
     programme = context.programme
     found = layout(sheet, [sheet.numbers[0]])
     roles = {"dataelement": ("element", None), "period": ("key", "period"), "orgunit": ("key", "project_id"),
-             "categoryoptioncombo": ("combo", None), "value": ("amount", None)}
+             "categoryoptioncombo": ("combo", None), "attributeoptioncombo": ("default", None),
+             "value": ("amount", None)}
     position = {fold(h).replace(" ", ""): i for i, h in enumerate(found.headers)}
     elements: dict[str, dict] = {}
     for text in dict.fromkeys(column_values(sheet, found, position["dataelement"])):
@@ -499,6 +509,9 @@ def propose_dhis2(sheet: sheet_files.Sheet, context: Context) -> SheetProposal:
     for i, header in enumerate(found.headers):
         role, column = roles.get(fold(header).replace(" ", ""), ("ignore", None))
         why = f"DHIS2 field {header}" if role != "ignore" else "not needed"
+        if role == "default":
+            why = (f"DHIS2 field {header}: each value must be 'default' (map it to project_id as a key, or to "
+                   "breakdown values as a combo, when it says more)")
         columns.append(ColumnProposal(header, [v for v in column_values(sheet, found, i, FIRST_VALUES) if v],
                                       ColumnMap(header, role, column, why=why)))
     recipe_part = SheetRecipe(table, found.header_rows, [c.mapping for c in columns], sheet.name)
@@ -549,12 +562,30 @@ def propose_sheet(sheet: sheet_files.Sheet, context: Context, table: str | None 
                       for c in (*KEYS, *breakdowns, *measures, *ATTRIBUTES)}
     columns, taken = [], set()
     fiscal = programme.fiscal_year_start
+    choice_columns = _choice_groups(sheet, found, breakdowns, context)
+    taken.update(choice_columns.values())
     for position, header in enumerate(found.headers):
         sample = column_values(sheet, found, position, SAMPLE_ROWS)
         first = [v for v in sample if v][:FIRST_VALUES]
         if fold(header) in SUBMISSION_IDS:
             columns.append(ColumnProposal(header, first, ColumnMap(header, "submission", why="KoboToolbox/ODK "
                                           "submission id: a submission imported twice is refused")))
+            continue
+        split = [h for h in found.headers if h.startswith(header + "/")]
+        if split and (column := _select_multiple(header, sample, breakdowns, header_choices, context, taken)):
+            taken.add(column)
+            columns.append(ColumnProposal(header, first, ColumnMap(
+                header, "dimension", column, multiple="one",
+                why=f"a select-multiple question: its choices (space-separated) are the programme's "
+                    f"{column.replace('_', ' ')}s; a submission choosing several is refused unless the recipe "
+                    f"says multiple \"each\" (counted once per choice)")))
+            continue
+        if header in choice_columns:
+            column = choice_columns[header]
+            columns.append(ColumnProposal(header, first, ColumnMap(
+                header, "choice", column, multiple="one",
+                why=f"a choice (0/1) of the select-multiple question {header.rsplit('/', 1)[0]}: the programme's "
+                    f"{column.replace('_', ' ')}")))
             continue
         if "/" in header and header.rsplit("/", 1)[0] in found.headers:
             columns.append(ColumnProposal(header, first, ColumnMap(header, "ignore", why="a choice of the "
@@ -626,6 +657,74 @@ def propose_sheet(sheet: sheet_files.Sheet, context: Context, table: str | None 
     return proposal
 
 
+def spanning_periods(proposal: SheetProposal) -> list[dict]:
+    """The sheet's periods that run across quarters (DHIS2's '2018S1', '2018July'…) and that its recipe does not
+    place yet: {column, text, quarters (labels), count, rows}, for the manager to place each in one quarter."""
+    sheet, found, part = proposal.sheet, proposal.layout, proposal.recipe
+    position = next((i for i, c in enumerate(part.columns) if c.role == "key" and c.column == "period"), None)
+    if position is None:
+        return []
+    placed = part.values.get("period", {})
+    seen: dict[str, dict] = {}
+    for i in found.data:
+        text = sheet.cells[i][position] if position < len(sheet.cells[i]) else ""
+        if not text or text in placed:
+            continue
+        if text not in seen:
+            span = calendar.dhis2_span(text)
+            if span is None or calendar.quarter_start(span[0]) == calendar.quarter_start(span[1]) \
+                    or re.fullmatch(r"\d{4}W\d{1,2}", text.strip(), re.IGNORECASE):  # a week has its quarter
+                seen[text] = {}
+                continue
+            seen[text] = {"column": part.columns[position].header, "text": text, "count": 0, "rows": [],
+                          "quarters": [calendar.quarter_label(q) for q in calendar.quarters_of(*span)]}
+        if seen[text]:
+            seen[text]["count"] += 1
+            if len(seen[text]["rows"]) < 20:
+                seen[text]["rows"].append(sheet.numbers[i])
+    return [item for item in seen.values() if item]
+
+
+def place_period(part: SheetRecipe, text: str, quarter: str) -> None:
+    """Place a period across quarters in one quarter ('2018Q2'), as the manager chose (the recipe's values)."""
+    part.values.setdefault("period", {})[text] = {"to": quarter, "match": "manual", "confirmed": True}
+
+
+def _select_multiple(header: str, sample: list[str], breakdowns: list[str], header_choices: dict, context: Context,
+                     taken: set) -> str | None:
+    """The breakdown a select-multiple question's joined column gives (by its header, else by its choices' names),
+    or None."""
+    tokens = [t for v in sample for t in v.split()]
+    by_header = _by_header(question_name(header), {b: header_choices[b] for b in breakdowns})
+    candidates = [by_header] if by_header else breakdowns
+    for column in candidates:
+        if column not in taken and tokens and _share(tokens, lambda t, c=column: match(t, c, context)["match"]
+                                                      in ("exact", "same")) >= 0.8:
+            return column
+    return None
+
+
+def _choice_groups(sheet: sheet_files.Sheet, found: Layout, breakdowns: list[str], context: Context) -> dict[str, str]:
+    """A select-multiple question exported as 0/1 choice columns only ('group/question/choice', no joined
+    'group/question' column): each choice column -> the breakdown its choices' names are values of."""
+    groups: dict[str, list[int]] = {}
+    for position, header in enumerate(found.headers):
+        prefix = header.rsplit("/", 1)[0] if header.count("/") >= 2 else ""
+        if prefix and prefix not in found.headers:
+            groups.setdefault(prefix, []).append(position)
+    out = {}
+    for positions in groups.values():
+        flags = [v for p in positions for v in column_values(sheet, found, p, SAMPLE_ROWS)]
+        if len(positions) < 2 or not all(v.strip().lower() in ("0", "1", "") for v in flags):
+            continue
+        names = [found.headers[p].rsplit("/", 1)[-1] for p in positions]
+        for column in breakdowns:
+            if _share(names, lambda n, c=column: match(n, c, context)["match"] in ("exact", "same")) >= 0.8:
+                out.update({found.headers[p]: column for p in positions})
+                break
+    return out
+
+
 def _declared(programme, column: str):
     return next((d for d in programme.disaggregations if d.key == column), None)
 
@@ -636,15 +735,19 @@ def fill_values(proposal: SheetProposal, context: Context) -> None:
     sheet, found, recipe_part = proposal.sheet, proposal.layout, proposal.recipe
     proposal.unmatched = []
     for position, mapping in enumerate(recipe_part.columns):
-        if mapping.role not in ("key", "dimension", "attribute") or mapping.column == "period":
+        if mapping.role not in ("key", "dimension", "attribute", "choice") or mapping.column == "period":
             continue
         counts: Counter = Counter()
         rows: dict[str, list[int]] = {}
         for i in found.data:
             text = sheet.cells[i][position] if position < len(sheet.cells[i]) else ""
-            if text:
-                counts[text] += 1
-                rows.setdefault(text, []).append(sheet.numbers[i])
+            if mapping.role == "choice":  # the choice's name, in the rows that choose it
+                texts = [mapping.header.rsplit("/", 1)[-1]] if text.strip().lower() in ("1", "true", "yes") else []
+            else:
+                texts = text.split() if mapping.multiple else [text] if text else []
+            for one in texts:
+                counts[one] += 1
+                rows.setdefault(one, []).append(sheet.numbers[i])
         entries = recipe_part.values.setdefault(mapping.column, {})
         for text, count in counts.items():
             if text not in entries:
@@ -659,4 +762,6 @@ def fill_values(proposal: SheetProposal, context: Context) -> None:
 def propose(found: list[sheet_files.Sheet], context: Context, name: str = "") -> Proposal:
     """The proposed recipe for every sheet of a file."""
     parts = [propose_sheet(sheet, context) for sheet in found]
+    for part in parts:
+        part.spanning = spanning_periods(part)
     return Proposal(Recipe(context.programme.id, [p.recipe for p in parts], name), parts)

@@ -1,13 +1,16 @@
 """The command line of importing a sheet through a mapping (cli.py only registers it):
 
     python -m impact mapping propose FILE [--programme ID] --out RECIPE.json
+    python -m impact mapping recipes [--programme ID]
+    python -m impact mapping show NAME [--programme ID] [--out RECIPE.json]
     python -m impact import FILE --recipe RECIPE.json|NAME [--programme ID] [--accept-proposed]
                                  [--save-recipe NAME] [--dry-run] [--confirm-removals]
 
 `propose` writes the proposed mapping as editable JSON (near matches marked as proposals to confirm) and prints
 it column by column with the rows left out, the questions to answer and the values matching nothing. `import
 --recipe` maps the file, prints the preview (the change against the version in use) and imports it as one
-version; `--dry-run` writes nothing.
+version; `--dry-run` writes nothing. `recipes` lists the recipes saved in the programme's version in use (they are
+versioned with its definition: see impact.ingest.recipe) and `show` gives one as JSON to edit.
 """
 
 from __future__ import annotations
@@ -49,6 +52,15 @@ def add_mapping_command(commands, add_store_options: Callable, add_out_option: C
     add_store_options(propose)
     add_out_option(propose, "the recipe to write (JSON)", metavar="RECIPE.json")
     propose.set_defaults(run=run_propose)
+    listed = kinds.add_parser("recipes", help="list the recipes saved in the programme (in its version in use)")
+    add_store_options(listed)
+    listed.set_defaults(run=run_recipes)
+    show = kinds.add_parser("show", help="a saved recipe as JSON (edit it, then: import FILE --recipe RECIPE.json "
+                                         "--save-recipe NAME)")
+    show.add_argument("name", metavar="NAME", help="the recipe's name in the programme")
+    add_store_options(show)
+    add_out_option(show, "write it to this file instead of printing it", required=False, metavar="RECIPE.json")
+    show.set_defaults(run=run_show)
 
 
 def _print_problems(report: validate.Report, limit: int) -> None:
@@ -79,6 +91,11 @@ def run_propose(args: argparse.Namespace) -> int:
                       + ", ".join(f"{k} = {v}" for k, v in part.recipe.constants.items()))
             for question in part.questions:
                 print(f"  to answer: {question}")
+            for item in part.spanning:
+                print(f"  across quarters: {item['column']} {item['text']!r} ({item['count']} row(s): "
+                      f"{', '.join(map(str, item['rows'][:10]))}) runs across {', '.join(item['quarters'])}; it is "
+                      f"refused unless the recipe places it in one: \"values\": {{\"period\": {{\"{item['text']}\": "
+                      f"{{\"to\": \"{item['quarters'][-1]}\", \"match\": \"manual\"}}}}}}")
             for item in part.unmatched:
                 print(f"  matches nothing: {item['column']} {item['text']!r} ({item['count']} row(s): "
                       f"{', '.join(map(str, item['rows'][:10]))})")
@@ -86,6 +103,31 @@ def run_propose(args: argparse.Namespace) -> int:
         print(f"to confirm: {column} {text!r} -> {to!r}" + (f" (sheet {sheet})" if sheet else ""))
     print(f"wrote {out}: edit it if need be, then: python -m impact import {args.path} --recipe {out}"
           + (" --accept-proposed" if proposal.recipe.proposed() else "") + " --dry-run")
+    return 0
+
+
+def run_recipes(args: argparse.Namespace) -> int:
+    """`mapping recipes`: the recipes saved in the programme's version in use."""
+    held = store.open_store(args.data_dir, args.programme)
+    saved = recipes.saved(held)
+    if not saved:
+        print(f"no recipe is saved in version {held.active().version} of this programme")
+        return 0
+    with pd.option_context("display.width", 200, "display.max_colwidth", 80):
+        print(pd.DataFrame(recipes.listing(saved)).to_string(index=False))
+    print(f"(saved in version {held.active().version}; a rollback brings back the recipes of the version chosen)")
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """`mapping show NAME`: a saved recipe as JSON, printed or written to --out."""
+    chosen = recipes.load(store.open_store(args.data_dir, args.programme), recipes.check_name(args.name))
+    if args.out:
+        store.atomic_write(Path(args.out), chosen.to_json())
+        print(f"wrote {args.out}: edit it, then: python -m impact import FILE --recipe {args.out} "
+              f"--save-recipe {args.name}")
+    else:
+        print(chosen.to_json(), end="")
     return 0
 
 
@@ -129,5 +171,5 @@ def run_import(args: argparse.Namespace) -> int:
     if args.dry_run and args.save_recipe:
         print(f"the recipe is saved as {args.save_recipe} when the import is run without --dry-run")
     if result.saved is not None:
-        print(f"recipe saved as {result.recipe.name} ({result.saved})")
+        print(f"recipe saved as {result.recipe.name} in version {result.version} ({result.saved})")
     return 0 if (result.ok or args.dry_run) else 1

@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 
 from impact.model import schema
 from impact.model.programme import FILE as DEFINITION
+from impact.storage.store import RECIPES
 from impact.ingest.validate import RawTable, Report
 
 MiB = 1024 * 1024
@@ -35,6 +36,7 @@ EXTENSIONS = ("csv", "xlsx", "parquet")
 IGNORED = re.compile(r"^(\..*|~\$.*|extract\.json|thumbs\.db|desktop\.ini)$", re.IGNORECASE)
 _CHUNK = 100_000
 DEFINITION_TABLE = "(programme definition)"  # the SourceFile.table of a programme.json
+RECIPES_TABLE = "(recipes)"  # the SourceFile.table of a recipes.json (the programme's saved recipes)
 WORKBOOK = "extract.xlsx"  # one workbook with a sheet per table (the programme template's)
 WORKBOOK_TABLE = "(workbook)"
 
@@ -92,6 +94,8 @@ def collect(source: Path, workdir: Path, report: Report, limits: Limits = LIMITS
 def _identify(path: Path, shown: str, report: Report) -> SourceFile | None:
     if path.name.lower() == DEFINITION:
         return SourceFile(DEFINITION_TABLE, path, shown, "json")
+    if path.name.lower() == RECIPES:
+        return SourceFile(RECIPES_TABLE, path, shown, "json")
     if path.name.lower() == WORKBOOK:
         return SourceFile(WORKBOOK_TABLE, path, shown, "xlsx")
     stem, _, ext = path.name.rpartition(".")
@@ -101,7 +105,7 @@ def _identify(path: Path, shown: str, report: Report) -> SourceFile | None:
         report.add(shown, None, "", path.name, "unknown-file",
                    f"'{path.name}' is not a table of the extract. Name each file after its table "
                    f"({', '.join(schema.TABLE_NAMES)}) with the extension .csv, .xlsx or .parquet, "
-                   f"or call the programme's definition {DEFINITION}.")
+                   f"or call the programme's definition {DEFINITION} and its recipes {RECIPES}.")
         return None
     return SourceFile(table, path, shown, ext)
 

@@ -18,16 +18,29 @@ values its header names — unpivoted into rows), `attribute` (a column of the p
 for long data such as a DHIS2 data value set `element` (its values say which measure the row's number is, and
 may name breakdown values: `values["(element)"]` maps each to "trainees" or "value: indicator=CODE"), `combo`
 (its values name breakdown values: `values["(combo)"]` maps "Female, Nurse" to "gender=Female, cadre=Nurse") and
-`amount` (the number); `submission` (a KoboToolbox/ODK export's `_uuid`: the rows of several submissions
-for the same project, quarter and breakdowns are added up, and a submission twice is refused), or `ignore`. `constants` give a dimension the sheet does not hold one value for every row. `values` maps the
+`amount` (the number) — a DHIS2 attribute option combo is `default` (every value must be DHIS2's `default`, else
+its row is refused), a second `combo` (its values name breakdown values too) or a `key` to `project_id` (each
+attribute option combo a project: the org unit is then ignored or read as the country); `submission` (a KoboToolbox/ODK export's `_uuid`: the rows of several submissions
+for the same project, quarter and breakdowns are added up, and a submission twice is refused), `choice` (one of the
+0/1 columns `group/question/choice` a KoboToolbox/ODK select-multiple question is also exported as: the row has the
+choice — its name, mapped through `values` — as its value of `column`), or `ignore`. A `dimension` column of a
+select-multiple question (its choices space-separated, `in_service pre_service`) and `choice` columns say
+`multiple`: "one" (a row choosing several is refused: its numbers would be counted once per choice) or "each" (the
+row is counted once for each choice, as the recipe says so); the joined column and the choice columns of one
+question are never both mapped (counted twice). `constants` give a dimension the sheet does not hold one value for every row. `values` maps the
 sheet's own spellings to the programme's vocabulary (`match`: exact, same — ignoring case, spaces, accents and
 "&"/"and" —, country, project, near — a proposal until `confirmed` — or manual). `day_first` answers how a
 date such as 03/04/2018 reads. The format is documented in the data dictionary (`impact.model.dictionary.recipe_markdown`).
 
-Recipes are saved per programme in `<store>/recipes/<name>.json` (`save`, `load`, `names`, each given the
-programme's store handle: its folder, or its objects on S3, where every server sees them), beside its `versions/`; every version imported through one keeps the whole recipe (with its name and checksum) among the
-sources in its manifest, so the version says exactly how its rows were mapped, whatever happens to the saved
-recipe later.
+Recipes are saved in the programme's versions, beside its definition: each version carries every saved recipe in
+one readable file, `recipes.json` (`{"format": "impact-recipes/1", "recipes": {NAME: recipe}}`). Saving a recipe is
+part of the import that confirms it (`with_saved` gives the new version's file), every other import keeps the
+recipes of the version in use (`impact.storage.transaction`), a rollback brings back the recipes as they were in
+that version, and `export-extract` writes the file beside `programme.json` so importing the extract restores them.
+A store from before (recipes in `<store>/recipes/NAME.json`) is still read while its version in use has no
+`recipes.json`; the next recipe saved moves them into the version (the old folder is left as it was). Every
+version imported through a recipe also keeps the whole recipe (with its name and checksum) among the sources in
+its manifest, so the version says exactly how its rows were mapped.
 """
 
 from __future__ import annotations
@@ -38,17 +51,21 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from impact.storage import files, store
+from impact.storage import store
 
 FORMAT = "impact-recipe/1"
-FOLDER = "recipes"
-ROLES = ("key", "dimension", "measure", "value", "attribute", "element", "combo", "amount", "submission", "ignore")
+SET_FORMAT = "impact-recipes/1"  # a version's recipes.json: {"format", "recipes": {name: recipe}}
+FOLDER = "recipes"  # where a store kept its recipes before they were versioned (read, never written)
+ROLES = ("key", "dimension", "measure", "value", "attribute", "element", "combo", "amount", "submission", "default",
+         "choice", "ignore")
+MULTIPLE = ("one", "each")  # a select-multiple column's choices: one per row (several refused), or each counted
 ELEMENT, COMBO = "(element)", "(combo)"  # the `values` entries of a DHIS2 data element and category option combo
 MATCHES = ("exact", "same", "country", "project", "near", "manual", "none")
 KEYS = ("project_id", "iso3", "period")  # the columns every fact row is placed by
 ATTRIBUTES = ("theme", "grant_type")  # the project's own columns a sheet may carry on each row
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 MAX_BYTES = 2 * 1024 * 1024
+MAX_SET_BYTES = 16 * 1024 * 1024
 
 
 @dataclass
@@ -61,6 +78,7 @@ class ColumnMap:
     measure: str | None = None  # value: the measure its numbers are
     dimensions: dict[str, str] = field(default_factory=dict)  # value: dimension -> the vocabulary value it names
     why: str = ""  # how the proposal was made (shown to the manager; not needed to apply it)
+    multiple: str | None = None  # dimension, choice: a select-multiple question's choices ("one" or "each")
 
     def to_dict(self) -> dict:
         """The column as the recipe's JSON writes it (only the fields its role uses)."""
@@ -69,6 +87,10 @@ class ColumnMap:
             out["column"] = self.column
         if self.role == "value":
             out["measure"], out["dimensions"] = self.measure, dict(self.dimensions)
+        if self.role == "choice":
+            out["column"] = self.column
+        if self.multiple and self.role in ("dimension", "choice"):
+            out["multiple"] = self.multiple
         if self.why:
             out["why"] = self.why
         return out
@@ -167,12 +189,17 @@ def parse(data, where: str = "recipe") -> Recipe:
             if not isinstance(dims, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in dims.items()):
                 problems.append(f"{place}.dimensions: must map dimension names to values (text)")
                 dims = {}
-            if role in ("key", "dimension", "measure", "attribute") and not isinstance(item.get("column"), str):
+            multiple = item.get("multiple")
+            if multiple is not None and (multiple not in MULTIPLE or role not in ("dimension", "choice")):
+                problems.append(f"{place}.multiple: a dimension or choice column's select-multiple choices are "
+                                f"\"one\" (one per row) or \"each\" (the row counted once per choice)")
+                multiple = None
+            if role in ("key", "dimension", "measure", "attribute", "choice") and not isinstance(item.get("column"), str):
                 problems.append(f"{place}.column: a {role} column names the table's column it fills")
             if role == "value" and (not isinstance(item.get("measure"), str) or not dims):
                 problems.append(f"{place}: a value column names its \"measure\" and the \"dimensions\" its header gives")
             columns.append(ColumnMap(item["header"], role, item.get("column"), item.get("measure"), dict(dims),
-                                     str(item.get("why", ""))))
+                                     str(item.get("why", "")), multiple))
         header_rows = raw.get("header_rows")
         if not isinstance(header_rows, list) or not header_rows or not all(isinstance(r, int) and r > 0
                                                                            for r in header_rows):
@@ -224,34 +251,119 @@ def check_name(name: str) -> str:
     return name
 
 
-def file_of(name: str) -> str:
-    """Where a programme's store keeps the recipe called `name`, relative to the store."""
-    return f"{FOLDER}/{check_name(name)}.json"
+def _root_of(folder: Path) -> Path:
+    """The programme's store a version folder belongs to (the folder itself for the shipped extract, "base")."""
+    folder = Path(folder)
+    return folder.parent.parent if folder.parent.name == store.VERSIONS else folder
+
+
+def _folder_of(programme_store: store.Store) -> Path:
+    """The folder of the version in use of a programme's store."""
+    return programme_store.active().path
+
+
+def _legacy(root: Path) -> dict[str, Recipe]:
+    """The recipes a store kept before they were versioned: `<store>/recipes/NAME.json`, read as they are."""
+    folder = Path(root) / FOLDER
+    paths = sorted(p for p in folder.glob("*.json") if NAME.fullmatch(p.stem)) if folder.is_dir() else []
+    found = {}
+    for path in paths:
+        found[path.stem] = read_file(path)
+        found[path.stem].name = path.stem
+    return found
+
+
+def dumps_set(saved: dict[str, Recipe]) -> str:
+    """The text of a version's `recipes.json`: every saved recipe under its name, as readable JSON."""
+    for name, recipe in saved.items():
+        recipe.name = check_name(name)
+    return json.dumps({"format": SET_FORMAT, "recipes": {name: saved[name].to_dict() for name in sorted(saved)}},
+                      indent=2, ensure_ascii=False) + "\n"
+
+
+def loads_set(text: str, where: str = store.RECIPES) -> dict[str, Recipe]:
+    """The recipes of a `recipes.json` (a version's, or an extract's); RecipeError lists every problem with its
+    place (recipes.master.sheets[0].columns[2].role)."""
+    if len(text) > MAX_SET_BYTES:
+        raise RecipeError([f"larger than {MAX_SET_BYTES:,} bytes"], where)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise RecipeError([f"not JSON: {error.msg} at line {error.lineno}, column {error.colno}"], where) from None
+    if not isinstance(data, dict) or data.get("format") != SET_FORMAT or not isinstance(data.get("recipes"), dict):
+        raise RecipeError([f"not a programme's recipes: its \"format\" must be \"{SET_FORMAT}\" and its \"recipes\" "
+                           "map each recipe's name to the recipe"], where)
+    problems: list[str] = []
+    found: dict[str, Recipe] = {}
+    for name, raw in data["recipes"].items():
+        if not isinstance(name, str) or not NAME.fullmatch(name):
+            problems.append(f"recipes.{str(name)[:40]}: not a recipe name (lower-case letters, digits, '-' or '_')")
+            continue
+        try:
+            found[name] = parse(raw, f"recipes.{name}")
+        except RecipeError as error:
+            problems.extend(f"recipes.{name}: {problem}" for problem in error.problems)
+            continue
+        found[name].name = name
+    if problems:
+        raise RecipeError(problems, where)
+    return found
+
+
+def of_version(folder: Path) -> dict[str, Recipe]:
+    """The recipes a version folder carries (its `recipes.json`); a version made before recipes were versioned
+    has none of its own and reads its store's `recipes/` folder, as that store did (RecipeError for a file that is
+    not a recipe, named)."""
+    path = Path(folder) / store.RECIPES
+    if path.is_file():
+        return loads_set(path.read_text(encoding="utf-8"), path.name)
+    return _legacy(_root_of(folder))
+
+
+def saved(programme_store: store.Store) -> dict[str, Recipe]:
+    """The recipes of the programme in its version in use, by name."""
+    return of_version(_folder_of(programme_store))
 
 
 def names(programme_store: store.Store) -> list[str]:
-    """The recipes saved in the programme's store, by name."""
-    found = (relative.split("/", 1)[1] for relative in files.listing(programme_store, FOLDER))
-    return sorted(n[:-5] for n in found if n.endswith(".json") and NAME.fullmatch(n[:-5]))
+    """The recipes saved in the programme (in its version in use), by name."""
+    return sorted(saved(programme_store))
 
 
 def load(programme_store: store.Store, name: str) -> Recipe:
-    """The recipe saved as `name` in the programme's store; ValueError when there is none."""
-    text = files.read_text(programme_store, file_of(name))
-    if text is None:
-        saved = names(programme_store)
+    """The recipe saved as `name` in the programme's version in use; ValueError when there is none."""
+    check_name(name)
+    found = saved(programme_store)
+    if name not in found:
         raise ValueError(f"there is no recipe called {name!r} in this programme"
-                         + (f" (its recipes: {', '.join(saved)})" if saved else " (it has none yet)"))
-    return loads(text, f"{name}.json")
+                         + (f" (its recipes: {', '.join(sorted(found))})" if found else " (it has none yet)"))
+    return found[name]
 
 
-def save(programme_store: store.Store, recipe: Recipe, name: str) -> str:
-    """Save `recipe` as `name` in the programme's store (replacing a recipe of that name) in one step, in its
-    folder or on S3; where it is, for people."""
-    relative = file_of(name)
-    recipe.name = name
-    files.write(programme_store, relative, recipe.to_json().encode("utf-8"))
-    return files.address(programme_store, relative)
+def with_saved(folder: Path, recipe: Recipe, name: str) -> str:
+    """The `recipes.json` text of a new version: the recipes of the version `folder` (an older store's `recipes/`
+    folder moved in) with `recipe` saved as `name`, replacing a recipe of that name."""
+    every = of_version(folder)
+    every[check_name(name)] = copy(recipe)
+    return dumps_set(every)
+
+
+def listing(saved: dict[str, Recipe]) -> list[dict]:
+    """The saved recipes for people, one row each: name, the sheets and tables it maps, its columns by role, the
+    sheet's values it maps and the near matches still to confirm."""
+    rows = []
+    for name in sorted(saved):
+        recipe = saved[name]
+        roles: dict[str, int] = {}
+        for part in recipe.sheets:
+            for column in part.columns:
+                roles[column.role] = roles.get(column.role, 0) + 1
+        rows.append({"recipe": name,
+                     "sheets": ", ".join(f"{p.sheet or '(its only sheet)'} -> {p.table}" for p in recipe.sheets),
+                     "columns": ", ".join(f"{n} {role}" for role, n in sorted(roles.items())),
+                     "values mapped": sum(len(v) for p in recipe.sheets for v in p.values.values()),
+                     "near matches to confirm": len(recipe.proposed())})
+    return rows
 
 
 def checksum(recipe: Recipe) -> str:

@@ -143,12 +143,30 @@ def check_recipe(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, programme,
             ok = False
     long_data = bool(by_role.get("amount"))
     if long_data and (len(by_role.get("element", [])) != 1 or len(by_role["amount"]) != 1
-                      or len(by_role.get("combo", [])) > 1):
+                      or len(by_role.get("combo", [])) > 2):
         report.add(where, row, by_role["amount"][0].header, "", "bad-recipe",
                    "A sheet of data values has one amount column, one element column saying what each amount "
-                   "counts, and at most one combo column.")
+                   "counts, and at most two combo columns (DHIS2's category and attribute option combos).")
         ok = False
     dimension_columns = {c.column for c in by_role.get("dimension", [])}
+    modes: dict[str, str] = {}
+    for column in by_role.get("choice", []):
+        if column.column not in breakdowns:
+            report.add(where, row, column.header, column.column or "", "bad-recipe",
+                       f"'{column.header}' is a choice of {column.column!r}, which is not one of {part.table}'s "
+                       f"breakdowns ({', '.join(breakdowns)}).")
+            ok = False
+        elif column.column in dimension_columns:
+            joined = next(c.header for c in by_role["dimension"] if c.column == column.column)
+            report.add(where, row, column.header, column.column, "counted-twice",
+                       f"'{joined}' and its choice column '{column.header}' both give the {column.column.replace('_', ' ')}"
+                       ": each submission would be counted twice. Map one of them and set the other to ignore.")
+            ok = False
+        elif modes.setdefault(column.column, column.multiple or "one") != (column.multiple or "one"):
+            report.add(where, row, column.header, column.multiple or "one", "bad-recipe",
+                       f"The choice columns of {column.column} say both multiple \"one\" and \"each\"; say one.")
+            ok = False
+    dimension_columns |= set(modes)
     for name in breakdowns if not long_data else ():  # data values: each row's breakdowns are checked as it is read
         if name in dimension_columns or name in part.constants:
             if name in part.constants and name in dimension_columns:
@@ -213,14 +231,24 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
     where = _where(sheet)
     spec = schema.table(part.table, programme)
     positions = {c.header: i for i, c in enumerate(part.columns)}
-    keys = {c.column: positions[c.header] for c in part.columns if c.role in ("key", "dimension")}
+    keys = {c.column: positions[c.header] for c in part.columns if c.role in ("key", "dimension") and not c.multiple}
+    selects: dict[str, list[tuple[int, str | None]]] = {}  # a select-multiple's dimension -> (column, choice name)
+    modes: dict[str, str] = {}  # ... -> "one" or "each"
+    for c in part.columns:
+        if c.role == "dimension" and c.multiple:
+            selects.setdefault(c.column, []).append((positions[c.header], None))  # its choices, space-separated
+            modes[c.column] = c.multiple
+        elif c.role == "choice":
+            selects.setdefault(c.column, []).append((positions[c.header], c.header.rsplit("/", 1)[-1]))
+            modes[c.column] = c.multiple or "one"
     attributes = {c.column: positions[c.header] for c in part.columns if c.role == "attribute"}
     measures = {c.column: positions[c.header] for c in part.columns if c.role == "measure"}
     wide = [(positions[c.header], c) for c in part.columns if c.role == "value"]
     numeric = [p for p in measures.values()] + [p for p, _ in wide]
     amount = next((positions[c.header] for c in part.columns if c.role == "amount"), None)
     element = next((positions[c.header] for c in part.columns if c.role == "element"), None)
-    combo = next((positions[c.header] for c in part.columns if c.role == "combo"), None)
+    combos = [positions[c.header] for c in part.columns if c.role == "combo"]
+    defaults = [positions[c.header] for c in part.columns if c.role == "default"]  # DHIS2's "default" only
     if amount is not None:
         numeric = [amount]
     submission = next((positions[c.header] for c in part.columns if c.role == "submission"), None)
@@ -229,6 +257,13 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
     out: list[tuple[dict, int]] = []  # each tidy row (its columns) and the sheet row it came from
     pending: dict = {}
     notices = list(found.notices)
+    for c in part.columns:
+        split = [d.header for d in part.columns if d.header.startswith(c.header + "/") and d.role == "ignore"]
+        if c.role == "dimension" and c.multiple and split:
+            notices.append(f"The choice columns {', '.join(repr(h) for h in split[:4])}{'…' if len(split) > 4 else ''} "
+                           f"repeat '{c.header}' (a select-multiple question): left out, each submission's "
+                           f"{c.column.replace('_', ' ')} read from '{c.header}' only.")
+    several = 0  # rows choosing several values of a select-multiple counted once per value
     result = Tidy(part.table, where, pd.DataFrame(), {}, notices)
     running = np.zeros(len(numeric))
     rows_since: list[int] = []
@@ -279,8 +314,7 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
             if name == "period":
                 try:
                     day = periods[text] if text in periods else \
-                        periods.setdefault(text, calendar.parse_period(text, programme.fiscal_year_start,
-                                                                       part.day_first))
+                        periods.setdefault(text, _period(part, text, programme.fiscal_year_start))
                 except calendar.AmbiguousDate as error:
                     report.add(where, number, part.columns[position].header, text, "ambiguous-date",
                                f"{error}: say which in the recipe (day_first: true when the day comes first).")
@@ -320,16 +354,53 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
                            f"{placed['project_id']} has the {name.replace('_', ' ')} {before[0]!r} on row {before[1]} "
                            f"and {value!r} here; a project has one.")
             result.attributes[placed["project_id"]].setdefault(name, (value, number))
+        chosen: dict[str, list[str]] = {}
+        for name, sources in selects.items():
+            picked, bad = _chosen(sheet.cells[i], sources, report, where, number, part)
+            values = []
+            for position, text in picked:
+                value = resolved.get((name, text)) or _mapped(part, name, text, context, accept_proposed, pending)
+                if value is None:
+                    pending[(name, text)]["rows"].append((number, part.columns[position].header))
+                    bad = True
+                elif value not in values:
+                    resolved[(name, text)] = value
+                    values.append(value)
+            header = part.columns[sources[0][0]].header
+            if bad:
+                missing = True
+            elif not values:
+                report.add(where, number, header, "", "missing-value",
+                           f"No {name.replace('_', ' ')} is chosen; the row would be left out. Choose one.")
+                missing = True
+            elif len(values) > 1 and modes[name] == "one":
+                report.add(where, number, header, " ".join(t for _, t in picked), "several-values",
+                           f"{len(values)} values of {name.replace('_', ' ')} are chosen ({', '.join(values)}): its "
+                           "numbers would be counted once for each. Keep one, or say so in the recipe (multiple: "
+                           "\"each\", the row counted once per value).")
+                missing = True
+            else:
+                several += len(values) > 1
+                chosen[name] = values
+        for position in defaults:
+            text = cell(i, position)
+            if text and mapping.fold(text) != "default":
+                report.add(where, number, part.columns[position].header, text, "not-default",
+                           f"{validate.shown(text)!r} is not DHIS2's default {part.columns[position].header}: its "
+                           "values would be added to those of other combos. Map the column in the recipe — to a "
+                           "project (role key, column project_id) or to breakdown values (role combo) — or export the "
+                           "data value set with the default only.")
+                missing = True
         if missing:
             continue
         base = {**part.constants, **placed}
         if amount is not None:
             _data_value(part, context, accept_proposed, pending, report, where, number, base, breakdowns,
                         {"amount": cell(i, amount), "element": cell(i, element),
-                         "combo": cell(i, combo) if combo is not None else "",
+                         "combos": [cell(i, p) for p in combos],
                          "period": key_texts.get("period", "")},
                         {"amount": part.columns[amount].header, "element": part.columns[element].header,
-                         "combo": part.columns[combo].header if combo is not None else ""}, values_of)
+                         "combos": [part.columns[p].header for p in combos]}, values_of)
             continue
         records = []
         if measures:
@@ -348,6 +419,8 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
             value = _count(text)
             records.append(({**base, **column.dimensions, column.measure: str(value if value is not None else 0)},
                             [column.measure]))
+        for name, values in chosen.items():  # a select-multiple: the row once per value chosen
+            records = [({**record, name: value}, given) for record, given in records for value in values]
         for record, given in records:
             if submission is None:
                 out.append((record, number))
@@ -370,6 +443,10 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
             report.add(where, first_row, header, text, "no-match",
                        f"{text!r} matches no {name.replace('_', ' ')} of the programme; map it in the recipe's values. "
                        f"{len(rows)} row(s): {listed}.")
+    if several:
+        notices.append(f"{several:,} row(s) choose several values of {', '.join(n for n in modes if modes[n] == 'each')}"
+                       ": counted once for each value (the recipe's multiple: \"each\"), so a total over those values "
+                       "counts them more than once.")
     if values_of:
         _roll_up(values_of, spec, out, report, where, notices,
                  part.columns[amount if amount is not None else submission].header,
@@ -380,6 +457,27 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
     frame["_row"] = [row for _, row in out]
     result.frame = pd.DataFrame(frame, columns=[*spec.column_names, "_row"])
     return result
+
+
+TICKED, UNTICKED = ("1", "true", "yes", "1.0"), ("0", "false", "no", "0.0", "")
+
+
+def _chosen(row: list[str], sources: list[tuple[int, str | None]], report: validate.Report, where: str, number: int,
+            part: recipes.SheetRecipe) -> tuple[list[tuple[int, str]], bool]:
+    """The choices a row makes in a select-multiple question: (column, choice name) from its joined column's
+    space-separated names or from its 0/1 choice columns; and whether a choice column held something else (reported)."""
+    picked, bad = [], False
+    for position, choice in sources:
+        text = row[position] if position < len(row) else ""
+        if choice is None:
+            picked += [(position, name) for name in text.split()]
+        elif text.strip().lower() in TICKED:
+            picked.append((position, choice))
+        elif text.strip().lower() not in UNTICKED:
+            report.add(where, number, part.columns[position].header, text, "not-a-choice",
+                       f"{validate.shown(text)!r} is neither 1 (chosen) nor 0 (not chosen).")
+            bad = True
+    return picked, bad
 
 
 def _data_value(part: recipes.SheetRecipe, context: mapping.Context, accept_proposed: bool, pending: dict,
@@ -400,17 +498,30 @@ def _data_value(part: recipes.SheetRecipe, context: mapping.Context, accept_prop
         pending[(recipes.ELEMENT, texts["element"])]["rows"].append((number, headers["element"]))
         return
     measure, from_element = mapping.element_of(element)
-    from_combo = {}
-    if headers["combo"] and texts["combo"]:
-        combo = _mapped(part, recipes.COMBO, texts["combo"], context, accept_proposed, pending)
+    from_combo: dict[str, str] = {}
+    for header, text in zip(headers["combos"], texts["combos"], strict=True):
+        if not text:
+            continue
+        combo = _mapped(part, recipes.COMBO, text, context, accept_proposed, pending)
         if combo is None:
-            pending[(recipes.COMBO, texts["combo"])]["rows"].append((number, headers["combo"]))
+            pending[(recipes.COMBO, text)]["rows"].append((number, header))
             return
-        from_combo = mapping.breakdowns_of(combo)
+        given = mapping.breakdowns_of(combo)
+        clash = [k for k in given if k in from_combo and from_combo[k] != given[k]]
+        if clash:
+            report.add(where, number, header, text, "two-values",
+                       f"{text!r} gives {clash[0].replace('_', ' ')} {given[clash[0]]!r} and the other combo "
+                       f"{from_combo[clash[0]]!r}; a value has one.")
+            return
+        from_combo.update(given)
     record = {**base, **from_combo, **from_element}
+    if record.get("project_id") and not record.get("iso3"):
+        record["iso3"] = context.project_countries.get(record["project_id"], "")
     lacking = [b for b in breakdowns if not record.get(b)]
     if lacking:
-        report.add(where, number, headers["combo"] or headers["element"], texts["combo"] or texts["element"],
+        combo_header = next((h for h, t in zip(headers["combos"], texts["combos"], strict=True) if t), "")
+        combo_text = next((t for t in texts["combos"] if t), "")
+        report.add(where, number, combo_header or headers["element"], combo_text or texts["element"],
                    "missing-breakdown", f"Nothing gives this value's {', '.join(lacking)}: map its combo or element "
                                         "to them, or give them a constant in the recipe.")
         return
@@ -437,6 +548,8 @@ def _roll_up(values_of: dict, spec, out: list[tuple[dict, int]], report: validat
                 report.add(where, twice[1], header, "", "counted-twice",
                            f"Rows {', '.join(map(str, twice[:5]))} give the same {measure} for the same {over} and "
                            "breakdown: it would be counted twice. Keep one.")
+            elif over == "period" and len(set(periods)) > 1:
+                _overlapping(found, measure, report, where, header)
             rolled += max(0, len(found) - 1)
             record[measure] = str(sum(v for _, v, _ in found))
             rows += [r for _, _, r in found]
@@ -444,6 +557,32 @@ def _roll_up(values_of: dict, spec, out: list[tuple[dict, int]], report: validat
     if rolled:
         notices.append(f"{rolled:,} value(s) of months added up into their quarters." if over == "period" else
                        f"{rolled:,} value(s) of several submissions added up (same project, quarter and breakdown).")
+
+
+def _overlapping(found: list[tuple[str, int, int]], measure: str, report: validate.Report, where: str,
+                 header: str) -> None:
+    """Refuse values of one quarter and breakdown whose periods overlap (a month and a week of it): counted twice."""
+    spans = sorted((span, period, row) for period, _, row in found if (span := calendar.period_span(period)))
+    for (a, period_a, row_a), (b, period_b, row_b) in zip(spans, spans[1:]):
+        if b[0] <= a[1] and period_a != period_b:
+            report.add(where, max(row_a, row_b), header, "", "counted-twice",
+                       f"Rows {row_a} and {row_b} give {measure} for {period_a} and {period_b}, which overlap "
+                       f"({b[0]:%d %B %Y} to {min(a[1], b[1]):%d %B %Y}), for the same breakdown: the days they share "
+                       "would be counted twice. Keep one period type.")
+            return
+
+
+def _period(part: recipes.SheetRecipe, text: str, fiscal_year_start: int):
+    """The quarter of a sheet's period: where the recipe places it (`values["period"]`, for a period across quarters
+    such as DHIS2's '2018S1'), else as the calendar reads it (see `calendar.parse_period`)."""
+    entry = part.values.get("period", {}).get(text)
+    if entry and entry.get("to"):
+        quarter = calendar.parse_quarter(str(entry["to"]))
+        if quarter is None:
+            raise calendar.NotAQuarter(f"the recipe places {text} in {entry['to']!r}, which is not a quarter "
+                                       "(write it 2018Q3)")
+        return quarter
+    return calendar.parse_period(text, fiscal_year_start, part.day_first)
 
 
 @functools.lru_cache(maxsize=1 << 16)  # a sheet's numbers repeat: each text is read once
@@ -496,7 +635,7 @@ class SheetImport:
     needs_confirmation: bool = False
     version: str | None = None
     previous: str = ""
-    saved: str | None = None  # where the recipe was saved, for people (--save-recipe)
+    saved: Path | None = None  # the new version's recipes.json, once the recipe is saved in it (--save-recipe)
 
     @property
     def ok(self) -> bool:
@@ -557,7 +696,7 @@ def import_sheet(path: str | Path, chosen: recipes.Recipe | str, location: str |
     except (store.StoreError, TypeError) as error:
         report.add(shown, None, "", str(target), "bad-programme", str(error))
         return result
-    if isinstance(chosen, str):
+    if isinstance(chosen, str):  # ValueError when the programme has none of that name
         chosen = recipes.load(into, chosen)
     chosen = recipes.copy(chosen)
     if accept_proposed:  # taken as confirmed: a recipe saved from this import says so
@@ -653,10 +792,11 @@ def import_sheet(path: str | Path, chosen: recipes.Recipe | str, location: str |
         label = f"{shown} imported through the recipe {chosen.name or '(not saved)'}"
         source = {**transaction.source(shown, path), "recipe": chosen.name or "",
                   "recipe_sha256": recipes.checksum(chosen), "recipe_json": chosen.to_dict()}  # the version keeps it
+        kept = recipes.with_saved(current.path, chosen, save_as) if save_as is not None else None
         result.version = txn.commit(tables=write, definition=definition, who=who, label=label[:300],
-                                    replaced_tables=sorted(changed_tables), sources=[source])
+                                    replaced_tables=sorted(changed_tables), sources=[source], recipes=kept)
         if save_as is not None:
-            result.saved = recipes.save(into, chosen, save_as)
+            result.saved = into.version_path(result.version) / store.RECIPES
         return result
 
 

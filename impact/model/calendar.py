@@ -125,7 +125,11 @@ _DAY_TEXT = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)
 _SLASHED = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})", re.ASCII)
 _MONTH_SPAN = re.compile(r"([a-z]+)\.?\s*[-–—/]\s*([a-z]+)\.?\s*[-' ]?\s*(\d{4})", re.ASCII)
 _DHIS2_MONTH = re.compile(r"(\d{4})(0[1-9]|1[0-2])", re.ASCII)  # DHIS2's monthly period: 201807
-_DHIS2_YEARLY = re.compile(r"\d{4}([a-z]+)?", re.ASCII)  # DHIS2's yearly and financial-year periods: 2018, 2018july
+_DHIS2_YEARLY = re.compile(r"(\d{4})([a-z]+)?", re.ASCII)  # DHIS2's yearly and financial-year periods: 2018, 2018july
+_DHIS2_WEEK = re.compile(r"(\d{4})w(\d{1,2})", re.ASCII)  # an ISO week: 2018W27
+_DHIS2_BIWEEK = re.compile(r"(\d{4})biw(\d{1,2})", re.ASCII)  # two ISO weeks: 2018BiW3 is weeks 5 and 6
+_DHIS2_BIMONTH = re.compile(r"(\d{4})(0[1-6])b", re.ASCII)  # two months: 201801B is January and February
+_DHIS2_SIX_MONTHS = re.compile(r"(\d{4})([a-z]*)s([12])", re.ASCII)  # 2018S1 (Jan-Jun), 2018AprilS1 (Apr-Sep)
 _FISCAL = re.compile(r"fy\s*(\d{4})(?:\s*[/-]\s*(\d{2}|\d{4}))?\s*[- ]?\s*q([1-4])", re.ASCII)
 
 
@@ -134,7 +138,8 @@ class AmbiguousDate(ValueError):
 
 
 class NotAQuarter(ValueError):
-    """A period longer than a quarter (a year, DHIS2's '2018' or '2018July'): its numbers cannot be placed in one."""
+    """A period across more than one quarter (a year, DHIS2's '2018', '2018July', '2018S1' or a two-month period
+    across quarters, '201802B'): its numbers cannot be placed in one."""
 
 
 def fold_text(text: str) -> str:
@@ -150,6 +155,70 @@ def fiscal_quarter(year: int, quarter: int, fiscal_year_start: int = 1) -> dt.da
     month: with April, FY2018/19 Q2 is 2018-07-01."""
     month = fiscal_year_start - 1 + 3 * (quarter - 1)
     return quarter_start(dt.date(year + month // 12, month % 12 + 1, 1))
+
+
+def _months_after(first: dt.date, months: int) -> dt.date:
+    """The last day of the `months` months from the first day `first`."""
+    month = first.month - 1 + months
+    return dt.date(first.year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def dhis2_span(text: str) -> tuple[dt.date, dt.date] | None:
+    """The first and last day of a DHIS2 period longer than a month or not aligned with months: a week ('2018W27',
+    ISO weeks from Monday), two weeks ('2018BiW3': ISO weeks 5 and 6), two months ('201801B': January and
+    February), six months ('2018S1'; from April, '2018AprilS1', or November, '2018NovS1': November 2017 to April
+    2018), a year ('2018') or a
+    financial year ('2018April', '2018July', '2018Oct', '2018Nov': the twelve months from that month). None when
+    `text` is none of these (or a week that does not exist)."""
+    if not isinstance(text, str) or len(text) > MAX_PERIOD_TEXT:
+        return None
+    folded = fold_text(text)
+    try:
+        if match := _DHIS2_WEEK.fullmatch(folded):
+            monday = dt.date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+            return monday, monday + dt.timedelta(days=6)
+        if match := _DHIS2_BIWEEK.fullmatch(folded):
+            year, number = int(match.group(1)), int(match.group(2))
+            monday = dt.date.fromisocalendar(year, 2 * number - 1, 1)
+            last = dt.date.fromisocalendar(year, 2 * number, 7)  # ValueError when the year has no such week
+            return monday, last
+    except ValueError:
+        return None
+    if match := _DHIS2_BIMONTH.fullmatch(folded):
+        first = dt.date(int(match.group(1)), 2 * int(match.group(2)) - 1, 1)
+        return first, _months_after(first, 2)
+    if match := _DHIS2_SIX_MONTHS.fullmatch(folded):
+        start = 1 if not match.group(2) else MONTH_NAMES.get(match.group(2))
+        if start not in (1, 4, 11):
+            return None
+        year = int(match.group(1)) - (start == 11)  # 2018NovS1 is November 2017 to April 2018
+        first = dt.date(year, start, 1)
+        if match.group(3) == "2":
+            first = _months_after(first, 6) + dt.timedelta(days=1)
+        return first, _months_after(first, 6)
+    if (match := _DHIS2_YEARLY.fullmatch(folded)) and (not match.group(2) or match.group(2) in MONTH_NAMES):
+        first = dt.date(int(match.group(1)), MONTH_NAMES.get(match.group(2) or "", 1), 1)
+        return first, _months_after(first, 12)
+    return None
+
+
+def quarters_of(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The first days of the quarters from `first`'s to `last`'s."""
+    quarters = [quarter_start(first)]
+    while quarters[-1] < quarter_start(last):
+        quarters.append(next_quarter(quarters[-1]))
+    return quarters
+
+
+def period_span(text: str) -> tuple[dt.date, dt.date] | None:
+    """The first and last day of a quarter ('2018Q3'), a DHIS2 month ('201807') or another DHIS2 period (see
+    `dhis2_span`); None for anything else."""
+    if (first := parse_quarter(text)) is not None:
+        return first, quarter_end(first)
+    if isinstance(text, str) and (match := _DHIS2_MONTH.fullmatch(text.strip())):
+        first = dt.date(int(match.group(1)), int(match.group(2)), 1)
+        return first, _months_after(first, 1)
+    return dhis2_span(text)
 
 
 def parse_day(text: str, day_first: bool | None = None) -> dt.date | None:
@@ -181,9 +250,11 @@ def parse_day(text: str, day_first: bool | None = None) -> dt.date | None:
 def parse_period(text: str, fiscal_year_start: int = 1, day_first: bool | None = None) -> dt.date | None:
     """The first day of the quarter a sheet's period label writes, else None: a day (its quarter; see `parse_day`),
     a quarter ('2018Q3', 'Q3 2018'), three months 'Jul-Sep 2018' (in English, French, Portuguese or Spanish, the
-    first and last month of one quarter), a financial year's quarter 'FY2018/19 Q2' or a DHIS2 month '201807'.
-    AmbiguousDate for a day that reads both ways when `day_first` is not given; NotAQuarter for a year ('2018',
-    DHIS2's financial year '2018July')."""
+    first and last month of one quarter), a financial year's quarter 'FY2018/19 Q2', a DHIS2 month '201807', a
+    DHIS2 week '2018W27' (the quarter of its Thursday, as DHIS2 places a week) or another DHIS2 period inside one
+    quarter (two weeks '2018BiW3', two months '201801B': see `dhis2_span`). AmbiguousDate for a day that reads
+    both ways when `day_first` is not given; NotAQuarter for a period across quarters (a year '2018', DHIS2's
+    financial year '2018July', six months '2018S1', two months '201802B')."""
     if not isinstance(text, str) or len(text) > MAX_PERIOD_TEXT:
         return None
     if (day := parse_quarter(text)) is not None:
@@ -194,9 +265,19 @@ def parse_period(text: str, fiscal_year_start: int = 1, day_first: bool | None =
     if match := _DHIS2_MONTH.fullmatch(folded):
         year = int(match.group(1))
         return quarter_start(dt.date(year, int(match.group(2)), 1)) if YEARS[0] <= year <= YEARS[1] else None
-    if (match := _DHIS2_YEARLY.fullmatch(folded)) and (not match.group(1) or match.group(1) in MONTH_NAMES):
-        raise NotAQuarter(f"{text} is a whole year: its numbers cannot be placed in one quarter (export the data "
-                          "value set by quarter or by month)")
+    if span := dhis2_span(text):
+        first, last = span
+        if not YEARS[0] <= first.year <= YEARS[1]:
+            return None
+        if _DHIS2_WEEK.fullmatch(folded):  # a week is in the quarter of its Thursday, as DHIS2 places it
+            return quarter_start(first + dt.timedelta(days=3))
+        if quarter_start(first) == quarter_start(last):
+            return quarter_start(first)
+        quarters = quarters_of(first, last)
+        raise NotAQuarter(f"{text} runs from {first:%d %B %Y} to {last:%d %B %Y}, across "
+                          f"{', '.join(quarter_label(q) for q in quarters)}: its numbers cannot be split between "
+                          "quarters (export the data value set by week, month or quarter, or place the period in one "
+                          "quarter in the recipe's values of period)")
     if match := _MONTH_SPAN.fullmatch(folded):
         first, last, year = MONTH_NAMES.get(match.group(1)), MONTH_NAMES.get(match.group(2)), int(match.group(3))
         if first and last and first in QUARTER_MONTHS and last == first + 2 and YEARS[0] <= year <= YEARS[1]:

@@ -334,8 +334,19 @@ def recipe_markdown() -> list[str]:
         "",
         "A recipe says how a spreadsheet kept in its own shape (a programme's master sheet: one row per project and "
         "quarter, a column per cadre and gender, countries by name) becomes rows of one table above. The Data page's "
-        "*Import a spreadsheet* and `python -m impact mapping propose` write one; it is saved in the programme's "
-        "store as `recipes/NAME.json` and used by *Import with recipe* and `python -m impact import FILE --recipe NAME`.",
+        "*Import a spreadsheet* and `python -m impact mapping propose` write one; the import that confirms it saves it "
+        "under a name (`--save-recipe NAME`) and *Import with recipe* and `python -m impact import FILE --recipe NAME` "
+        "use it.",
+        "",
+        "Saved recipes are versioned with the programme's definition: each version of the programme carries all of "
+        "them in one file beside its `programme.json`, `recipes.json` — `{\"format\": \"impact-recipes/1\", "
+        "\"recipes\": {NAME: recipe}}` —, which every later import keeps. Making an earlier version active brings back "
+        "the recipes as they were in it; `export-extract` writes `recipes.json` beside `programme.json`, and an "
+        "extract imported with a `recipes.json` replaces the programme's recipes with its own (one left out keeps "
+        "them). `python -m impact mapping recipes` lists them and `mapping show NAME --out RECIPE.json` writes one "
+        "out to edit. A store from before (`recipes/NAME.json` in the programme's folder) is read as it is until "
+        "the next recipe is saved, which moves them into the new version. The programme's own recipes are listed "
+        "on the Data page's *Data dictionary* tab.",
         "",
         "| field | meaning |",
         "|---|---|",
@@ -352,21 +363,39 @@ def recipe_markdown() -> list[str]:
         "`attribute` (a column of the project: `theme`, `grant_type`); for a DHIS2 data value set `element` (the "
         "data element: `values[\"(element)\"]` maps each to a measure, e.g. `trainees`, or `value: indicator=CODE`), "
         "`combo` (the category option combo: `values[\"(combo)\"]` maps each to breakdown values, e.g. "
-        "`gender=Female, age_band=25-34`; `(none)` for `default`) and `amount` (the value); `submission` (a KoboToolbox/ODK export's `_uuid`: several submissions for one "
-        "project, quarter and breakdown are added up, one submission twice is refused); or `ignore` |",
+        "`gender=Female, age_band=25-34`; `(none)` for `default`) and `amount` (the value); `default` (DHIS2's "
+        "`attributeOptionCombo` as proposed: every value must be `default`, else its row is refused — map it instead "
+        "as a second `combo`, its values naming breakdown values too, or as a `key` to `project_id`, each attribute "
+        "option combo a project); `submission` (a KoboToolbox/ODK export's `_uuid`: several submissions for one "
+        "project, quarter and breakdown are added up, one submission twice is refused); `choice` (one of the 0/1 "
+        "columns `group/question/choice` a KoboToolbox/ODK select-multiple question is also exported as: the rows "
+        "with 1 choose that choice — its name, mapped through `values` — as their value of `column`); or `ignore`. "
+        "A `dimension` column of a select-multiple question (its choices space-separated: `in_service pre_service`) "
+        "and `choice` columns say `multiple`: `one` (a row choosing several is refused, with its row: its numbers "
+        "would be counted once per choice) or `each` (the row is counted once for each choice: a total over them "
+        "counts it more than once, and the import says so). The joined column and the choice columns of one "
+        "question are never both mapped (refused: counted twice); as proposed, the joined column is read and its "
+        "choice columns are left out with a notice |",
         "| `sheets[].constants` | a breakdown the sheet does not hold, one value for every row (`training_type`) |",
         "| `sheets[].values` | the sheet's own spellings mapped to the definition's values, per column: "
-        "`{text: {to, match, confirmed}}`; `match` is `exact`, `same` (ignoring case, spaces, accents and &/and), "
+        "`{text: {to, match, confirmed}}`; `match` is `exact`, `same` (ignoring case, spaces, accents, &/and, and `_` or `-` between words), "
         "`country` (an ISO code or a name in English, French, Portuguese or Spanish), `project` (a project's title), "
-        "`near` (a proposal: imported only once `confirmed`), `manual` or `none` |",
+        "`near` (a proposal: imported only once `confirmed`), `manual` or `none`; under `period`, a period across "
+        "quarters placed in one by hand: `{\"2018S1\": {\"to\": \"2018Q2\", \"match\": \"manual\"}}` (the Data "
+        "page asks which quarter; `mapping propose` lists them) |",
         "| `sheets[].day_first` | how a date such as 03/04/2018 reads: `true` (3 April), `false` (4 March); `null` "
         "when no date in the sheet is ambiguous |",
         "",
         "Rows: blank rows and total rows (a first cell such as `Total` or `Sub-total`, or key cells empty and numbers "
         "that are the sums of the rows above) are left out with a notice; an empty number cell is no row; periods may "
         "be written `2018-07-01`, `01/07/2018`, `2018Q3`, `Q3 2018`, `Jul-Sep 2018`, `FY2018/19 Q2` (the "
-        "definition's `fiscal_year_start`) or as a DHIS2 month `201807` (a data value set's months are added up "
-        "into their quarter; a yearly `2018` or `2018July` is refused: it cannot be placed in a quarter). A sheet whose headers are no longer the recipe's is refused with the "
+        "definition's `fiscal_year_start`) or in DHIS2's forms: a month `201807`, a week `2018W27` (in the quarter "
+        "of its Thursday, as DHIS2 places a week), two weeks `2018BiW3` or two months `201801B` inside one quarter "
+        "(a data value set's periods are added up into their quarter). A period across quarters — six months "
+        "`2018S1`, `2018AprilS1`, `2018NovS1`, a year `2018`, a financial year `2018April`, `2018July`, `2018Oct`, "
+        "two months `201802B` or two weeks across a quarter's end — is refused with its row unless the recipe places "
+        "it in one quarter (`values.period`), and values of one breakdown whose periods overlap (a week and its "
+        "month) are refused as counted twice. A sheet whose headers are no longer the recipe's is refused with the "
         "columns added and missing. The sheet's rows replace the table's rows of each project and quarter it holds.",
         "",
     ]

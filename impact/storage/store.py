@@ -2,8 +2,9 @@
 
 Layout of a data directory (IMPACT_DATA_DIR, default `data/`):
 - the shipped extract's Parquet files at the top level (version "base");
-- imported versions in `versions/<version>/`, each immutable once written: its Parquet files
-  plus `extract.json` (who, when, source files, per-file and overall SHA-256 checksums);
+- imported versions in `versions/<version>/`, each immutable once written: its Parquet files, its definition,
+  the programme's saved recipes (`recipes.json`, when it has any: see impact.ingest.recipe) and `extract.json`
+  (who, when, source files, per-file and overall SHA-256 checksums);
 - `ACTIVE`, a one-line pointer naming the active version, replaced atomically.
 A directory without `ACTIVE` serves its top-level extract. Every version carries its programme's
 definition (`programme.json`, see impact.model.programme); an imported version without one (made before
@@ -70,6 +71,7 @@ STAGING = ".staging"
 LOCK = ".lock"
 PROGRAMMES = "programmes"
 DEFINITION = "programme.json"
+RECIPES = "recipes.json"  # a version's saved recipes (impact.ingest.recipe), versioned with its definition
 REMOTE_MARK = ".remote"  # in a mirror of an S3 store: the s3:// address it mirrors
 MIRROR_TMP = ".mirror"  # a mirror's downloads in progress
 _log = logging.getLogger(__name__)
@@ -160,9 +162,10 @@ class Store:
         """The store's exclusive writer lock for a `with` block (see `_locked`)."""
         return _locked(self.root, timeout, provisional=provisional)
 
-    def write_version(self, tables: dict, manifest: dict, definition: str | None = None) -> str:
+    def write_version(self, tables: dict, manifest: dict, definition: str | None = None,
+                      recipes: str | None = None) -> str:
         """Write a new, complete version (not made active: `switch`); hold `locked()`. See `_write_version`."""
-        return _write_version(self.root, tables, manifest, definition)
+        return _write_version(self.root, tables, manifest, definition, recipes)
 
     def switch(self, version: str) -> None:
         """Make `version` active atomically (on S3, the ACTIVE object first). Hold `locked()`."""
@@ -658,15 +661,18 @@ def _damaged(folder: Path) -> list[str]:
         return ["extract.json"]
     damaged = [f"{name}.parquet" for name, info in files.items()
                if not (folder / f"{name}.parquet").is_file() or sha256(folder / f"{name}.parquet") != info.get("sha256")]
-    definition = manifest.get("definition")
-    if definition and (not (folder / DEFINITION).is_file() or sha256(folder / DEFINITION) != definition.get("sha256")):
-        damaged.append(DEFINITION)
+    for name, key in ((DEFINITION, "definition"), (RECIPES, "recipes")):
+        recorded = manifest.get(key)
+        if recorded and (not (folder / name).is_file() or sha256(folder / name) != recorded.get("sha256")):
+            damaged.append(name)
     return damaged
 
 
-def _write_version(root: Path, tables: dict, manifest: dict, definition: str | None = None) -> str:
-    """Write a new, complete version from `tables` (name -> pyarrow Table, or Path to copy) and the
-    programme's definition (`programme.json`'s text); return its id.
+def _write_version(root: Path, tables: dict, manifest: dict, definition: str | None = None,
+                   recipes: str | None = None) -> str:
+    """Write a new, complete version from `tables` (name -> pyarrow Table, or Path to copy), the
+    programme's definition (`programme.json`'s text) and its saved recipes (`recipes.json`'s text, or None for
+    none); return its id.
 
     The version is built in `.staging/`, every file fsynced, then renamed into `versions/` in
     one step (on S3 then uploaded). The pointer is not touched: call `switch` afterwards. A failure leaves no
@@ -677,7 +683,7 @@ def _write_version(root: Path, tables: dict, manifest: dict, definition: str | N
     staging = staging_root / uuid.uuid4().hex
     staging.mkdir(parents=True)
     try:
-        version = _build_version(root, staging, tables, manifest, definition)
+        version = _build_version(root, staging, tables, manifest, definition, recipes)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -692,7 +698,8 @@ def _write_version(root: Path, tables: dict, manifest: dict, definition: str | N
     return version
 
 
-def _build_version(root: Path, staging: Path, tables: dict, manifest: dict, definition: str | None) -> str:
+def _build_version(root: Path, staging: Path, tables: dict, manifest: dict, definition: str | None,
+                   recipes: str | None = None) -> str:
     """Fill the folder `staging` with a version and rename it into `versions/`; return its id."""
     import pyarrow.parquet as pq
 
@@ -710,12 +717,12 @@ def _build_version(root: Path, staging: Path, tables: dict, manifest: dict, defi
         _fsync_file(path)
         files[name] = {"sha256": sha256(path), "bytes": path.stat().st_size,
                        "rows": pq.ParquetFile(path).metadata.num_rows}
-    if definition is not None:
-        (staging / DEFINITION).write_text(definition, encoding="utf-8")
-        _fsync_file(staging / DEFINITION)
-        files_extra = {DEFINITION: {"sha256": sha256(staging / DEFINITION), "bytes": (staging / DEFINITION).stat().st_size}}
-    else:
-        files_extra = {}
+    files_extra = {}
+    for name, text in ((DEFINITION, definition), (RECIPES, recipes)):
+        if text is not None:
+            (staging / name).write_text(text, encoding="utf-8")
+            _fsync_file(staging / name)
+            files_extra[name] = {"sha256": sha256(staging / name), "bytes": (staging / name).stat().st_size}
     checksum = hashlib.sha256("".join(f"{n}:{f['sha256']}\n" for n, f in sorted({**files, **files_extra}.items()))
                               .encode()).hexdigest()
     now = dt.datetime.now(dt.UTC)
@@ -731,7 +738,8 @@ def _build_version(root: Path, staging: Path, tables: dict, manifest: dict, defi
         "created_at": now.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "checksum": checksum,
         "files": files,
-        **({"definition": files_extra[DEFINITION]} if files_extra else {}),
+        **({"definition": files_extra[DEFINITION]} if DEFINITION in files_extra else {}),
+        **({"recipes": files_extra[RECIPES]} if RECIPES in files_extra else {}),
         "rows": {n: f["rows"] for n, f in files.items()},
     }
     (staging / MANIFEST).write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -10,7 +10,8 @@ runs the same steps, in this order:
         ...read and validate against txn.current; return to refuse...
         txn.commit(who=..., label=..., tables=..., definition=..., sources=..., ...)
 
-`begin` holds the store's writer lock for the block (see `Store.locked`). `commit` builds the version's
+`begin` holds the store's writer lock for the block (see `Store.locked`). `commit` keeps the programme's saved
+recipes (`recipes.json`) of the version in use unless it is given others, builds the version's
 manifest (`Transaction.manifest`: the only place one is made), writes the version (`Store.write_version`),
 runs every preparer registered with `prepared_by` on it (the command line and the app register the query layer's
 compile, so a version that does not compile is refused and readers find it ready), switches to it and records it
@@ -106,16 +107,19 @@ class Transaction:
             **({"returns": returns} if returns is not None else {}),
         }
 
-    def commit(self, *, tables: dict, definition: Programme, **manifest) -> str:
-        """Write `tables` (name -> pyarrow Table, or the Path of a Parquet file to copy) and the definition as a
-        new version with its manifest (`manifest`'s keywords), run the registered preparers on it and make it
-        active; return its id. On any failure the version is removed again and the error raised."""
+    def commit(self, *, tables: dict, definition: Programme, recipes: str | None = None, **manifest) -> str:
+        """Write `tables` (name -> pyarrow Table, or the Path of a Parquet file to copy), the definition and the
+        programme's saved recipes (`recipes.json`'s text; None keeps the version in use's as they are) as a new
+        version with its manifest (`manifest`'s keywords), run the registered preparers on it and make it active;
+        return its id. On any failure the version is removed again and the error raised."""
         if self.version is not None:
             raise store.StoreError("this import has already made its version")
         record = self.manifest(definition=definition, **manifest)
+        if recipes is None:
+            recipes = self.recipes_in_use()
         version = None
         try:
-            version = self.store.write_version(tables, record, definition.to_json())
+            version = self.store.write_version(tables, record, definition.to_json(), recipes)
             for prepare in PREPARERS:
                 prepare(self.store.version_path(version), version)
             self.store.switch(version)
@@ -127,6 +131,12 @@ class Transaction:
                      record["label"], version=version, parent=record["parent"] or None,
                      tables=record["replaced_tables"], sources=[s.get("name", "") for s in record["sources"]][:50])
         return version
+
+    def recipes_in_use(self) -> str | None:
+        """The text of the version in use's `recipes.json` (None when it has none): every new version keeps it
+        unless the import brings recipes of its own, so a recipe is saved once and rolled back with its version."""
+        path = self.current.path / store.RECIPES if self.current else None
+        return path.read_text(encoding="utf-8") if path is not None and path.is_file() else None
 
     def _undo(self, version: str | None) -> None:
         """Remove what a failed commit left (a version not made active, folders made for it); never raises."""
