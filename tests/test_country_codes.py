@@ -208,3 +208,16 @@ def test_a_deck_by_country_shows_the_names(fixture_dir, independent):
         "where t.iso3 in ('UGA', 'TZA') group by 1"))
     assert dict(zip(first.plots[0].categories, first.plots[0].series[0].values)) == expected
     assert {s.name for s in second.plots[0].series} == set(expected)  # a split's legend: names
+
+
+def test_two_periods_compared_by_country_are_grouped_by_code_and_shown_by_name(database, independent):
+    spec = catalog.chart("explore", {"by": "country", "cmp": "period", "a": "2012Q1:2013Q4", "b": "2016Q1:2017Q4"})
+    rows = spec.rows(db.run_query(database, spec.query, spec.query_params(Filters().params())))
+    sums = dict(independent.rows(
+        "select c.name || '|' || case when period < date '2014-01-01' then 'A' else 'B' end, sum(trainees) "
+        "from training t join countries c using (iso3) where period between date '2012-01-01' and date '2013-10-01' "
+        "or period between date '2016-01-01' and date '2017-10-01' group by 1"))
+    assert {n.split("|")[0] for n in sums} <= set(rows["country"])
+    for _, row in rows.iterrows():
+        assert row["2012Q1–2013Q4"] == sums.get(f"{row['country']}|A", 0)
+        assert row["2016Q1–2017Q4"] == sums.get(f"{row['country']}|B", 0)
