@@ -140,8 +140,12 @@ union all
 select distinct category, category2, project_id, iso3, budget_gbp from rows where slotted"""
 
 
+# A country's label: its name in the extract's countries table (two codes of one name told apart by their code,
+# 'Sudan (SDN)', 'Sudan (SSD)', on every page and export), else its ISO 3166 short name, else its code.
 LABELS = ("create table country_labels as "
-          "select iso3 as code, coalesce(name, iso3) as name from countries "
+          "with named as (select iso3 as code, coalesce(name, iso3) as name from countries) "
+          "select code, case when count(*) over (partition by name) > 1 then name || ' (' || code || ')' "
+          "else name end as name from named "
           "union all select code, name from iso3166 where code not in (select iso3 from countries)")
 
 

@@ -61,7 +61,7 @@ def status(database: db.Database, as_of: dt.date, arrivals: pd.DataFrame | None 
 
 def rates(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     """Returns due, received and the reporting rate per `by` ("period" or "country"). A country is counted by its
-    code (`iso3`) and shown by its name (two codes that share a name are told apart by their code), by name."""
+    code (`iso3`) and shown by its name (two codes that share a name told apart by their code), in name order."""
     due = frame[frame["status"] != NOT_DUE]
     key = "iso3" if by == "country" else by
     flags = pd.DataFrame({key: due[key], "due": 1, "received": due["status"].isin(RECEIVED).astype(int),
