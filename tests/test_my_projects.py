@@ -142,3 +142,208 @@ def test_the_flags_command_writes_every_flag_with_its_mark(data_store, picks, tm
         (item.id, "trainees", "Visit in May")]
     assert cli.main(["flags", "--out", str(out), "--data-dir", str(data_store)]) == cli.INPUT_ERROR  # never overwrites
     assert "already exists" in capsys.readouterr().err
+
+
+# ---- what is due ----------------------------------------------------------------------------------------
+
+def _project_dates(folder) -> dict:
+    import duckdb
+
+    rows = duckdb.execute(f"select project_id, start_date, end_date from read_parquet('{folder}/projects.parquet')")
+    return {p: (s, e) for p, s, e in rows.fetchall()}
+
+
+def _has_rows(folder, project, period) -> bool:
+    import duckdb
+
+    return any(duckdb.execute(f"select count(*) from read_parquet('{folder}/{name}.parquet') "
+                              "where project_id = $p and period = $d", {"p": project, "d": period}).fetchone()[0]
+               for name in ("training", "volunteering", "outcomes"))
+
+
+def _expected_due(folder, project, as_of):
+    """The quarter due on `as_of` (the one before as_of's), its due date and status, computed by hand."""
+    import datetime as dt
+
+    deadline = json.loads((folder / "programme.json").read_text()).get("reporting", {}).get("deadline_days") or 0
+    first_of_this = dt.date(as_of.year, 3 * ((as_of.month - 1) // 3) + 1, 1)
+    last_day = first_of_this - dt.timedelta(days=1)
+    quarter = dt.date(last_day.year, 3 * ((last_day.month - 1) // 3) + 1, 1)
+    due_by = last_day + dt.timedelta(days=deadline)
+    start, end = _project_dates(folder)[project]
+    if not (dt.date(start.year, 3 * ((start.month - 1) // 3) + 1, 1) <= quarter <= end):
+        return None  # the project does not report for that quarter
+    status = "received" if _has_rows(folder, project, quarter) else "due" if as_of <= due_by else "late"
+    return f"{quarter.year}Q{(quarter.month - 1) // 3 + 1}", due_by, status
+
+
+def test_the_return_due_now_is_the_last_quarters_with_its_due_date_and_status(data_store, picks):
+    import datetime as dt
+
+    from impact.reporting import due
+
+    project, period = picks[0]
+    partner = account(data_store, [project])
+    as_of = period + dt.timedelta(days=100)  # in the next quarter: `period`'s return is due
+    [found] = due.due_now(data_store, [project], as_of)
+    label, due_by, status = _expected_due(data_store, project, as_of)
+    assert (found.quarter, found.due, found.status) == (period, due_by, status) == (period, due_by, "received")
+    assert f"{period.year}Q" in label
+    start, end = _project_dates(data_store)[project]
+    before = due.due_now(data_store, [project], start - dt.timedelta(days=1))[0]
+    assert before.status == due.NOT_STARTED and before.quarter == dt.date(start.year, 3 * ((start.month - 1) // 3) + 1, 1)
+    after = due.due_now(data_store, [project], end + dt.timedelta(days=400))[0]
+    assert after.status == due.ENDED and "last quarter was" in after.sentence(end)
+    sent = partners.submit(data_store, partner, "ours.xlsx", corrected(data_store, project, period)).submission
+    assert due.due_now(data_store, [project], as_of)[0].status == due.WAITING
+    partners.send_back(data_store, sent.id, "Please check the cadres.", "team")
+    again = due.due_now(data_store, [project], as_of)[0]
+    assert again.status == due.SENT_BACK and "send it again" in again.sentence(as_of)
+
+
+# ---- the page -------------------------------------------------------------------------------------------
+
+def _independent_tiles(folder, project) -> dict[str, str]:
+    import duckdb
+
+    def total(table, column):
+        return duckdb.execute(f"select coalesce(sum({column}), 0) from read_parquet('{folder}/{table}.parquet') "
+                              "where project_id = $p", {"p": project}).fetchone()[0]
+
+    return {"Health workers trained": f"{int(total('training', 'trainees')):,}",
+            "Volunteer days": f"{int(total('volunteering', 'volunteer_days')):,}"}
+
+
+def _target_metrics(folder, project) -> set[str]:
+    import duckdb
+
+    return {m for (m,) in duckdb.execute(f"select distinct metric from read_parquet('{folder}/targets.parquet') "
+                                         "where project_id = $p", {"p": project}).fetchall()}
+
+
+def test_a_partner_of_two_projects_lands_on_my_projects_and_sees_both_and_not_a_third(data_store, picks, monkeypatch):
+    import datetime as dt
+
+    import streamlit as st
+
+    from impact.app import partner_home
+    from tests.conftest import make_app
+    from tests.test_partners import _partner_signs_in, _serve
+
+    (first, period), (second, _), (third, third_period) = picks[0], picks[1], picks[2]
+    partner = account(data_store, [first, second])
+    stranger = account(data_store, [third], email="third.lead@example.org")
+    theirs = partners.submit(data_store, stranger, "theirs.xlsx", corrected(data_store, third, third_period)).submission
+    comments.post_by_partner(data_store, stranger, theirs.id, "Private to the third project")
+    mine = partners.submit(data_store, partner, "ours.xlsx", corrected(data_store, first, period)).submission
+    partners.send_back(data_store, mine.id, "Volunteer days look doubled: <b>check</b> *them*", "team@example.org")
+    as_of = period + dt.timedelta(days=100)
+    monkeypatch.setattr(partner_home, "today", lambda: as_of)
+    _serve(data_store, monkeypatch)
+
+    at = make_app("pages/partnerships.py", {"project": first})
+    _partner_signs_in(at, partner.email)
+    at = make_app(None)  # a new visit to the app's address, as the cookie would sign it in
+    assert at.title[0].value != "My projects"  # AppTest has no cookie: a new session is not signed in
+    at = make_app("pages/partnerships.py", {"project": first})
+    _partner_signs_in(at, partner.email)
+    at.switch_page("pages/overview.py").run()
+    at.query_params.clear()
+    at.switch_page("pages/my_projects.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "My projects"
+
+    # both projects, with the project page's figures (independent sums over the Parquet files)
+    tiles = [(m.label, m.value) for m in at.metric]
+    for project, shown in ((first, tiles[:4]), (second, tiles[4:8])):
+        expected = _independent_tiles(data_store, project)
+        assert {k: v for k, v in shown if k in expected} == expected, (project, shown)
+    assert len(tiles) == 8
+    headers = [h.value for h in at.header]
+    assert len(headers) == 2
+    targeted = [d.value for d in at.dataframe if "score" in d.value.columns]
+    assert len(targeted) == sum(1 for p in (first, second) if _target_metrics(data_store, p))
+
+    # what is due, and when
+    owed = next(d.value for d in at.dataframe if "quarter due" in d.value.columns)
+    assert owed["project"].tolist() == [first, second]
+    label, due_by, _ = _expected_due(data_store, first, as_of)
+    row = owed.iloc[0]
+    assert (row["quarter due"], row["due by"], row["status"]) == (label, due_by, "sent back")
+    expected_second = _expected_due(data_store, second, as_of)
+    if expected_second is not None:
+        assert tuple(owed.iloc[1][["quarter due", "due by", "status"]]) == expected_second
+    else:
+        assert owed.iloc[1]["status"] in ("ended", "not started")
+
+    # the return sent back, with the team's note as text
+    assert any(f"the return for {label}" in w.value.replace("\\", "") for w in at.warning)
+    texts = [t.value for t in at.text]
+    assert "Volunteer days look doubled: <b>check</b> *them*" in texts
+    history = next(d.value for d in at.dataframe if "last step (UTC)" in d.value.columns)
+    assert history[["quarter", "state", "file", "return"]].values.tolist() == [[label, "returned", "ours.xlsx", mine.id]]
+    assert {b.label for b in at.get("download_button")} == {"Download the reporting workbook"}
+    assert len(at.get("file_uploader")) == 2
+
+    # nothing of the third project
+    everything = " ".join([*texts, *headers, *(c.value for c in at.caption), *(m.value for m in at.markdown),
+                           *(d.value.to_csv() for d in at.dataframe)])
+    assert third not in everything and theirs.id not in everything and "Private to the third project" not in everything
+
+    # a comment on the return sent back, kept, in the trail, and on the page as text
+    at.text_area(key=f"comment_{mine.id}").input("We counted *two* sites <script>alert(1)</script>")
+    next(b for b in at.button if b.key == f"comment_{mine.id}_post").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [c.text for c in comments.thread(data_store, mine.id)] == ["We counted *two* sites <script>alert(1)</script>"]
+    assert "We counted *two* sites <script>alert(1)</script>" in [t.value for t in at.text]
+    assert [e["who"] for e in audit.entries(data_store) if e["action"] == audit.COMMENTED][-1] == partner.email
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def test_the_team_reads_the_thread_replies_and_marks_a_flag_for_follow_up_on_the_data_page(data_store, picks,
+                                                                                          monkeypatch):
+    import streamlit as st
+
+    from tests.conftest import make_app
+    from tests.test_partners import ADMIN_PASSWORD, _serve
+
+    item, partner = _flagged_return(data_store, picks)
+    comments.post_by_partner(data_store, partner, item.id, "The campaign trained <i>many</i>")
+    _serve(data_store, monkeypatch)
+    admin = make_app("pages/data.py")
+    admin.text_input(key="admin_password").input(ADMIN_PASSWORD)
+    next(b for b in admin.button if b.label == "Sign in").click()
+    admin.run()
+    assert not admin.exception, [e.value for e in admin.exception]
+    assert admin.selectbox(key="team_comment_id").value == item.id
+    assert "The campaign trained <i>many</i>" in [t.value for t in admin.text]
+    admin.text_area(key="team_comment_text").input("Thank you: we will visit.")
+    next(b for b in admin.button if b.key == "team_comment_post").click()
+    admin.run()
+    assert [(c.role, c.text) for c in comments.thread(data_store, item.id)] == [
+        ("partner", "The campaign trained <i>many</i>"), ("team", "Thank you: we will visit.")]
+    assert comments.thread(data_store, item.id)[1].who == "administrator (password)"
+
+    admin.selectbox(key="follow_up_flag").set_value(f"{item.id}|outlier:trainees")
+    admin.text_input(key="follow_up_note").input("Ask for the attendance sheets")
+    admin.run()
+    next(b for b in admin.button if b.label == "Mark for follow-up").click()
+    admin.run()
+    assert not admin.exception, [e.value for e in admin.exception]
+    listed = next(d.value for d in admin.dataframe if "follow_up_note" in d.value.columns)
+    assert listed[["return", "names", "follow_up_note"]].values.tolist() == [
+        [item.id, "trainees", "Ask for the attendance sheets"]]
+    queue = next(d.value for d in admin.dataframe if "explanation" in d.value.columns and "follow_up" in d.value.columns)
+    assert queue.loc[queue["names"] == "trainees", "follow_up"].tolist() == ["yes"]
+    label = next(b.label for b in admin.get("download_button") if b.label.startswith("Download every flag"))
+    assert f"({len(item.flags)}, CSV)" in label
+    admin.selectbox(key="follow_up_clear_choice").set_value(f"{item.id}|outlier:trainees")
+    admin.run()
+    next(b for b in admin.button if b.label == "Clear the mark").click()
+    admin.run()
+    assert follow_up.marked_rows(data_store) == []
+    assert any("No flagged value is marked" in c.value for c in admin.caption)
+    st.cache_data.clear()
+    st.cache_resource.clear()
