@@ -13,10 +13,11 @@ transaction.prepared_by(db.prepare)  # the app's imports: a new version is compi
 
 
 def pages(partner: bool) -> list:
-    """The app's pages; a signed-in partner's home, My projects, first and the page the app opens on."""
-    home = [st.Page("pages/my_projects.py", title="My projects", icon=":material/home:", url_path="my-projects",
-                    default=True)] if partner else []
-    return home + [
+    """The app's pages. My projects, a partner's home, is in the menu and the page the app opens on for a signed-in
+    partner; for anyone else it is only reached by its link (/my-projects), where a partner signs in."""
+    home = st.Page("pages/my_projects.py", title="My projects", icon=":material/home:", url_path="my-projects",
+                   default=partner, visibility="visible" if partner else "hidden")  # hidden: its sign-in, by link
+    return [home, 
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview",
                 default=not partner),
         st.Page("pages/countries.py", title="Countries", icon=":material/public:", url_path="countries"),
@@ -36,7 +37,8 @@ navigation = st.navigation(pages(auth.partner(session.programme_store().root) is
 styles.page_style()
 sidebar.programme_chooser()
 session.begin_run()
-if navigation.url_path != "portfolio":  # the Portfolio's own choices apply to every programme instead
+if navigation.url_path not in ("portfolio", "my-projects"):  # the Portfolio's own choices apply to every programme
+    # instead; My projects shows each project whole
     sidebar.sidebar_filters()
 sidebar.data_notice()
 navigation.run()

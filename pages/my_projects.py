@@ -11,7 +11,10 @@ st.title("My projects")
 root = session.programme_store().root
 account = partner_home.signed_in_partner(root)
 if account is None:
-    st.info("Sign in as a partner (on your project's page, under Partnerships) to see your projects here.")
+    st.caption("For the partners who report to the programme: your projects against their targets, the return due "
+               "this quarter, the returns sent back and your comments with the programme team. Sign in (an "
+               "administrator creates your account on the Data page).")
+    partner_home.sign_in(root)
     st.stop()
 as_of = partner_home.today()
 owed = {d.project: d for d in due.due_now(root, list(account.projects), as_of)}

@@ -241,17 +241,23 @@ def test_a_partner_of_two_projects_lands_on_my_projects_and_sees_both_and_not_a_
     monkeypatch.setattr(partner_home, "today", lambda: as_of)
     _serve(data_store, monkeypatch)
 
-    at = make_app("pages/partnerships.py", {"project": first})
+    assert make_app(None).title[0].value != "My projects"  # not signed in: the app opens on its Overview
+    at = make_app("pages/my_projects.py")  # its link: the sign-in, nothing of any project
+    assert not at.metric and not at.dataframe
     _partner_signs_in(at, partner.email)
-    at = make_app(None)  # a new visit to the app's address, as the cookie would sign it in
-    assert at.title[0].value != "My projects"  # AppTest has no cookie: a new session is not signed in
-    at = make_app("pages/partnerships.py", {"project": first})
-    _partner_signs_in(at, partner.email)
-    at.switch_page("pages/overview.py").run()
-    at.query_params.clear()
-    at.switch_page("pages/my_projects.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "My projects"
+
+    from impact.app import auth
+    from impact.reporting import sessions
+    from streamlit.testing.v1 import AppTest
+    from tests.conftest import ROOT
+
+    cookie = sessions.issue(data_store, partner, 1).value  # a new visit with the partner's cookie (AppTest has none)
+    monkeypatch.setattr(auth, "partner_cookie", lambda: cookie)
+    landing = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    landing.run()
+    assert not landing.exception and landing.title[0].value == "My projects"  # signed in, the app opens on it
 
     # both projects, with the project page's figures (independent sums over the Parquet files)
     tiles = [(m.label, m.value) for m in at.metric]
@@ -269,10 +275,11 @@ def test_a_partner_of_two_projects_lands_on_my_projects_and_sees_both_and_not_a_
     assert owed["project"].tolist() == [first, second]
     label, due_by, _ = _expected_due(data_store, first, as_of)
     row = owed.iloc[0]
-    assert (row["quarter due"], row["due by"], row["status"]) == (label, due_by, "sent back")
+    assert (row["quarter due"], row["due by"], row["status"]) == (label, f"{due_by:%d %b %Y}", "sent back")
     expected_second = _expected_due(data_store, second, as_of)
     if expected_second is not None:
-        assert tuple(owed.iloc[1][["quarter due", "due by", "status"]]) == expected_second
+        assert tuple(owed.iloc[1][["quarter due", "due by", "status"]]) == (
+            expected_second[0], f"{expected_second[1]:%d %b %Y}", expected_second[2])
     else:
         assert owed.iloc[1]["status"] in ("ended", "not started")
 

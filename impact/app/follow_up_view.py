@@ -54,8 +54,9 @@ def follow_ups(root, waiting: list[partners.Submission]) -> None:
         return
     st.markdown("**Flags to follow up**")
     if flagged:
+        # (labels that never change: a choice's label is what the browser keeps across runs)
         labels = {_choice(r): f"{r['project']} {r['quarter']} · {r['names']}: {r['value']} ({r['kind']})"
-                  + (" · marked" if r["follow_up"] else "") for r in flagged}
+                  for r in flagged}
         chosen = st.selectbox("Flag to follow up", list(labels), format_func=labels.get, index=None,
                               key="follow_up_flag", placeholder="Choose a flagged value")
         note = st.text_input("What to follow up (a note for the team)", key="follow_up_note",
@@ -69,7 +70,7 @@ def follow_ups(root, waiting: list[partners.Submission]) -> None:
         return
     st.caption(f"{len(marked):,} flagged value(s) marked for follow-up (in every return, approved ones too):")
     st.dataframe(pd.DataFrame(marked)[SHOWN], hide_index=True, width="stretch", key="follow_up_marked")
-    done = {_choice(r): f"{r['project']} {r['quarter']} · {r['names']}: {r['follow_up_note'][:60]}" for r in marked}
+    done = {_choice(r): f"{r['project']} {r['quarter']} · {r['names']}: {r['value']} ({r['kind']})" for r in marked}
     cleared = st.selectbox("Clear a mark (followed up)", list(done), format_func=done.get, index=None,
                            key="follow_up_clear_choice", placeholder="Choose a marked value")
     if st.button("Clear the mark", key="follow_up_clear", disabled=cleared is None):

@@ -35,6 +35,14 @@ def signed_in_partner(root) -> partners.Account | None:
     return auth.partner(root)
 
 
+def sign_in(root) -> None:
+    """The partner's sign-in on My projects (not signed in yet, or signed in as someone who is no partner here)."""
+    if auth.is_admin() or auth.oidc_user():
+        who = auth.admin_name() or auth.oidc_user()
+        st.info(plain(f"Signed in as {who}, who has no partner account in this programme."))
+    returns_view.partner_sign_in_form(root)
+
+
 def overview(root, account: partners.Account, owed: list[due.ReturnDue], as_of: dt.date) -> None:
     """Who is signed in, the sign-out, and one line per project: what is due this quarter and when."""
     st.caption(plain(f"Signed in as {account.email}{f' ({account.name})' if account.name else ''}: "
@@ -42,10 +50,9 @@ def overview(root, account: partners.Account, owed: list[due.ReturnDue], as_of: 
     returns_view.partner_sign_out_button()
     table = pd.DataFrame([{"project": d.project,
                            "quarter due": calendar.quarter_label(d.quarter) if d.quarter else "",
-                           "due by": d.due, "status": d.status,
+                           "due by": f"{d.due:%d %b %Y}" if d.due else "", "status": d.status,
                            "earlier quarters without a return": len(d.missing)} for d in owed])
-    st.dataframe(table, hide_index=True, width="stretch", key="my_projects_due",
-                 column_config={"due by": st.column_config.DateColumn("due by", format="DD MMM YYYY")})
+    st.dataframe(table, hide_index=True, width="stretch", key="my_projects_due")
     st.caption(plain(f"As of {as_of:%d %B %Y}: a quarter's return is due "
                      + (f"{session.programme().reporting.deadline_days} days after the quarter ends."
                         if session.programme().reporting.deadline_days else "when the quarter ends.")))
@@ -147,6 +154,6 @@ def threads(root, mine: list[partners.Submission]) -> None:
     counted = comments.counts(root, [s.id for s in shown])
     for item in shown:
         with st.expander(plain(f"The return for {item.quarter} ({item.state}) · {counted[item.id]} comment(s)"),
-                         expanded=counted[item.id] > 0 or item.state == partners.RETURNED):
+                         expanded=counted[item.id] > 0 or item.state in (partners.SUBMITTED, partners.RETURNED)):
             st.caption(plain(f"{item.file} · {item.id}"))
             threads_view.partner_comments(root, item)

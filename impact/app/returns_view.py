@@ -120,17 +120,22 @@ def _partner_sign_in(root, account, project_id: str) -> None:
     st.caption("The project's partners sign in to download its reporting workbook and send their return "
                "(an administrator creates their account on the Data page).")
     with st.expander("Partner sign-in"):
-        if auth.oidc_configured() and st.button("Log in with your organisation's account", key="partner_oidc"):
-            provider = auth.oidc_provider()
-            st.login(provider) if provider else st.login()
-        with st.form("partner_sign_in"):
-            email = st.text_input("E-mail", key="partner_email", max_chars=254)
-            password = st.text_input("Password", type="password", key="partner_password")
-            if st.form_submit_button("Sign in", key="partner_sign_in_go"):
-                accepted, message = auth.try_partner_password(root, email, password)
-                if accepted:
-                    st.rerun()
-                st.error(message)
+        partner_sign_in_form(root)
+
+
+def partner_sign_in_form(root) -> None:
+    """A partner's sign-in: the organisation's login (when configured) and the e-mail and password form."""
+    if auth.oidc_configured() and st.button("Log in with your organisation's account", key="partner_oidc"):
+        provider = auth.oidc_provider()
+        st.login(provider) if provider else st.login()
+    with st.form("partner_sign_in"):
+        email = st.text_input("E-mail", key="partner_email", max_chars=254)
+        password = st.text_input("Password", type="password", key="partner_password")
+        if st.form_submit_button("Sign in", key="partner_sign_in_go"):
+            accepted, message = auth.try_partner_password(root, email, password)
+            if accepted:
+                st.rerun()
+            st.error(message)
 
 
 def partner_sign_out_button() -> None:

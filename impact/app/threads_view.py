@@ -74,7 +74,8 @@ def team_comments(root) -> None:
         return
     counted = comments.counts(root, [s.id for s in items])
     order = sorted(items, key=lambda s: (s.state != partners.SUBMITTED, -counted[s.id]))
-    labels = {s.id: f"{s.project} {s.quarter} · {s.state} · {counted[s.id]} comment(s) · {s.id}" for s in order}
+    # The labels never change with a return's state: a choice's label is what the browser keeps across runs.
+    labels = {s.id: f"{s.project} {s.quarter} · {s.file} · {s.id}" for s in order}
     st.markdown("**Comments on returns**")
     st.caption("A thread per return between its partners and the programme team: the partner writes on My projects, "
                "the team replies here. Every comment is kept and recorded in the trail.")
@@ -82,6 +83,9 @@ def team_comments(root) -> None:
     error = st.session_state.pop("team_comment_error", None)
     if error:
         st.error(plain(error), icon=":material/error:")
-    show_thread(comments.thread(root, chosen))
+    item = next((s for s in order if s.id == chosen), order[0])  # (a choice the browser kept from other options)
+    st.caption(plain(f"{item.state} · sent {item.submitted_at[:16].replace('T', ' ')} UTC by "
+                     f"{item.events[0].get('who', '') if item.events else ''}"))
+    show_thread(comments.thread(root, item.id))
     st.text_area("Reply to the partner", key="team_comment_text", max_chars=comments.COMMENT_MAX, height=80)
     st.button("Post the reply", key="team_comment_post", on_click=_post_as_team, args=(root, "team_comment_text"))
