@@ -33,7 +33,7 @@ def pages(partner: bool) -> list:
     ]
 
 
-navigation = st.navigation(pages(auth.partner(session.programme_store().root) is not None))
+navigation = st.navigation(pages(auth.may_be_partner() and auth.partner(session.programme_store().root) is not None))
 styles.page_style()
 sidebar.programme_chooser()
 session.begin_run()

@@ -354,3 +354,42 @@ def test_the_team_reads_the_thread_replies_and_marks_a_flag_for_follow_up_on_the
     assert any("No flagged value is marked" in c.value for c in admin.caption)
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+def _comment_as(email: str, submission_id: str) -> None:
+    """A session signed in as `email` asks the server for a return's thread and comments on it (no page, no button)."""
+    import streamlit as st
+
+    from impact.app import auth
+    from impact.reporting import comments, partners
+    from impact.storage import store
+
+    root = store.open_store().root
+    auth.start_partner_session(root, partners.account(root, email))  # as a password sign-in leaves it
+    try:
+        comments.post_by_partner(root, auth.partner(root), submission_id, "let me in")
+        st.write(f"granted: {len(comments.partner_thread(root, auth.partner(root), submission_id))}")
+    except partners.PartnerError as error:
+        st.write(f"refused: {error}")
+
+
+def test_the_server_refuses_a_session_another_projects_thread_whatever_it_asks(data_store, picks, monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_partners import _serve
+
+    (project, period), (other, other_period) = picks[0], picks[1]
+    mine = account(data_store, [project])
+    theirs = account(data_store, [other], email="other.lead@example.org")
+    their_return = partners.submit(data_store, theirs, "theirs.xlsx", corrected(data_store, other, other_period))
+    my_return = partners.submit(data_store, mine, "mine.xlsx", corrected(data_store, project, period))
+    _serve(data_store, monkeypatch)
+    for asked, expected in ((their_return.submission.id, "refused: There is no return"),
+                            (my_return.submission.id, "granted: 1")):
+        at = AppTest.from_function(_comment_as, args=(mine.email, asked), default_timeout=60).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert at.markdown[0].value.replace("\\", "").startswith(expected), at.markdown[0].value
+    assert comments.thread(data_store, their_return.submission.id) == []
+    st.cache_data.clear()
+    st.cache_resource.clear()
