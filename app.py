@@ -14,8 +14,9 @@ transaction.prepared_by(db.prepare)  # the app's imports: a new version is compi
 
 def pages(partner: bool) -> list:
     """The app's pages. My projects, a partner's home, is in the menu and the page the app opens on for a signed-in
-    partner; for anyone else it is only reached by its link (/my-projects), where a partner signs in."""
-    home = st.Page("pages/my_projects.py", title="My projects", icon=":material/home:", url_path="my-projects",
+    partner; for anyone else it is only reached by its link (/my_projects), where a partner signs in."""
+    # url_path: the file's name, as for every page (a server's first request can still be in its old pages/ mode)
+    home = st.Page("pages/my_projects.py", title="My projects", icon=":material/home:", url_path="my_projects",
                    default=partner, visibility="visible" if partner else "hidden")  # hidden: its sign-in, by link
     return [home, 
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview",
@@ -37,7 +38,7 @@ navigation = st.navigation(pages(auth.may_be_partner() and auth.partner(session.
 styles.page_style()
 sidebar.programme_chooser()
 session.begin_run()
-if navigation.url_path not in ("portfolio", "my-projects"):  # the Portfolio's own choices apply to every programme
+if navigation.url_path not in ("portfolio", "my_projects"):  # the Portfolio's own choices apply to every programme
     # instead; My projects shows each project whole
     sidebar.sidebar_filters()
 sidebar.data_notice()

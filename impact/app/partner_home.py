@@ -48,10 +48,12 @@ def overview(root, account: partners.Account, owed: list[due.ReturnDue], as_of: 
     st.caption(plain(f"Signed in as {account.email}{f' ({account.name})' if account.name else ''}: "
                      f"{len(account.projects)} project(s)."))
     returns_view.partner_sign_out_button()
+    back = [s.project for s in comments.account_submissions(root, account) if s.state == partners.RETURNED]
     table = pd.DataFrame([{"project": d.project,
                            "quarter due": calendar.quarter_label(d.quarter) if d.quarter else "",
                            "due by": f"{d.due:%d %b %Y}" if d.due else "", "status": d.status,
-                           "earlier quarters without a return": len(d.missing)} for d in owed])
+                           "earlier quarters without a return": len(d.missing),
+                           "returns sent back": back.count(d.project)} for d in owed])
     st.dataframe(table, hide_index=True, width="stretch", key="my_projects_due")
     st.caption(plain(f"As of {as_of:%d %B %Y}: a quarter's return is due "
                      + (f"{session.programme().reporting.deadline_days} days after the quarter ends."

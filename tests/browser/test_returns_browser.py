@@ -121,7 +121,7 @@ def test_a_partner_sends_a_return_and_an_administrator_approves_it(browser, retu
         page.goto(returns_url, wait_until="networkidle")
         wait_for_app(page)
         page.get_by_role("heading", name="My projects").wait_for(timeout=30_000)
-        assert "my-projects" in page.url or page.url.rstrip("/") == returns_url.rstrip("/")
+        assert "my_projects" in page.url or page.url.rstrip("/") == returns_url.rstrip("/")
         page.get_by_text(f"The return for {quarter} (submitted)").first.wait_for(timeout=30_000)
         [sent] = partners.submissions(root, project)
         page.get_by_label("Your comment to the programme team").fill(COMMENT)
