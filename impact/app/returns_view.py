@@ -190,6 +190,8 @@ def _send_return(root, account, project_id: str) -> None:
     """A partner sends its filled-in workbook: checked at once, kept for the programme team's approval."""
     st.caption(plain(f"Signed in as {account.email}."))
     partner_sign_out_button()
+    st.page_link("pages/my_projects.py", label="My projects: all your projects, what is due and your comments with "
+                 "the programme team", icon=":material/home:")
     send_return_form(root, account, project_id)
 
 
