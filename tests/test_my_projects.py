@@ -9,6 +9,7 @@ import csv
 import io
 import json
 
+import pandas as pd
 import pytest
 
 from impact import cli
@@ -214,6 +215,13 @@ def _independent_tiles(folder, project) -> dict[str, str]:
             "Volunteer days": f"{int(total('volunteering', 'volunteer_days')):,}"}
 
 
+def _trained_by(folder, project, day) -> int:
+    import duckdb
+
+    return int(duckdb.execute(f"select coalesce(sum(trainees), 0) from read_parquet('{folder}/training.parquet') "
+                              "where project_id = $p and period <= $d", {"p": project, "d": day}).fetchone()[0])
+
+
 def _target_metrics(folder, project) -> set[str]:
     import duckdb
 
@@ -268,7 +276,16 @@ def test_a_partner_of_two_projects_lands_on_my_projects_and_sees_both_and_not_a_
     headers = [h.value for h in at.header]
     assert len(headers) == 2
     targeted = [d.value for d in at.dataframe if "score" in d.value.columns]
-    assert len(targeted) == sum(1 for p in (first, second) if _target_metrics(data_store, p))
+    with_targets = [p for p in (first, second) if _target_metrics(data_store, p)]
+    assert len(targeted) == len(with_targets)
+    checked = 0
+    for project, table in zip(with_targets, targeted, strict=True):  # trainees against target: the actual by hand
+        trained = table[table["indicator"] == "Health workers trained"]
+        if "trainees" in _target_metrics(data_store, project):
+            day = pd.Timestamp(trained["judged_at"].iloc[0]).date()
+            assert int(trained["actual"].iloc[0]) == _trained_by(data_store, project, day)
+            checked += 1
+    assert checked >= 1
 
     # what is due, and when
     owed = next(d.value for d in at.dataframe if "quarter due" in d.value.columns)
