@@ -18,7 +18,8 @@ def pages(partner: bool) -> list:
     # url_path: the file's name, as for every page (a server's first request can still be in its old pages/ mode)
     home = st.Page("pages/my_projects.py", title="My projects", icon=":material/home:", url_path="my_projects",
                    default=partner, visibility="visible" if partner else "hidden")  # hidden: its sign-in, by link
-    return [home, 
+    return [
+        home,
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview",
                 default=not partner),
         st.Page("pages/countries.py", title="Countries", icon=":material/public:", url_path="countries"),

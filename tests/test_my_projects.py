@@ -31,7 +31,7 @@ def test_a_thread_of_comments_is_kept_with_its_return_in_order_and_in_the_trail(
     partner = account(data_store, [project])
     sent = partners.submit(data_store, partner, "ours.xlsx", corrected(data_store, project, period)).submission
     first = comments.post_by_partner(data_store, partner, sent.id, "  Is the <b>cadre</b> list right?\r\nThanks  ")
-    reply = comments.post_by_team(data_store, sent.id, "=HYPERLINK(\"x\") yes, *it is*", "team@example.org")
+    comments.post_by_team(data_store, sent.id, "=HYPERLINK(\"x\") yes, *it is*", "team@example.org")
     assert first.text == "Is the <b>cadre</b> list right?\nThanks" and first.role == comments.PARTNER
     thread = comments.thread(data_store, sent.id)
     assert [(c.who, c.role, c.text) for c in thread] == [
@@ -256,9 +256,10 @@ def test_a_partner_of_two_projects_lands_on_my_projects_and_sees_both_and_not_a_
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "My projects"
 
+    from streamlit.testing.v1 import AppTest
+
     from impact.app import auth
     from impact.reporting import sessions
-    from streamlit.testing.v1 import AppTest
     from tests.conftest import ROOT
 
     cookie = sessions.issue(data_store, partner, 1).value  # a new visit with the partner's cookie (AppTest has none)
