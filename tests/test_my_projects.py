@@ -324,6 +324,10 @@ def test_a_partner_of_two_projects_lands_on_my_projects_and_sees_both_and_not_a_
     assert [c.text for c in comments.thread(data_store, mine.id)] == ["We counted *two* sites <script>alert(1)</script>"]
     assert "We counted *two* sites <script>alert(1)</script>" in [t.value for t in at.text]
     assert [e["who"] for e in audit.entries(data_store) if e["action"] == audit.COMMENTED][-1] == partner.email
+
+    next(b for b in at.button if b.label == "Sign out").click()  # signed out: the sign-in again, no project
+    at.run()
+    assert not at.exception and not at.metric and at.text_input(key="partner_email") is not None
     st.cache_data.clear()
     st.cache_resource.clear()
 
