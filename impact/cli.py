@@ -402,6 +402,29 @@ def _add_audit(commands) -> None:
     trail.set_defaults(run=_audit)
 
 
+def _flags(args: argparse.Namespace) -> int:
+    from impact.reporting import follow_up
+    from impact.storage import store
+
+    out = Path(args.out)
+    if out.exists():
+        raise ValueError(f"{out} already exists; choose another file name")
+    programme_store = store.open_store(args.data_dir, args.programme)
+    rows = follow_up.flag_rows(programme_store)
+    out.write_bytes(follow_up.flags_csv(programme_store))
+    marked = sum(1 for r in rows if r["follow_up"])
+    print(f"wrote {out}: {len(rows):,} flag(s) of the returns, {marked:,} marked for follow-up")
+    return 0
+
+
+def _add_flags(commands) -> None:
+    flags = commands.add_parser("flags", help="every flag of the returns (rules broken, unusual values) with the "
+                                              "partner's explanation and the team's follow-up mark, as CSV")
+    add_out_option(flags, "the CSV file to write (it must not exist yet)", metavar="FILE.csv")
+    add_store_options(flags)
+    flags.set_defaults(run=_flags)
+
+
 def _known_projects(args: argparse.Namespace) -> list[str]:
     from impact.reporting import returns
     from impact.storage import store
@@ -782,6 +805,7 @@ def build_parser() -> argparse.ArgumentParser:
     mapping_cli.add_mapping_command(commands, add_store_options, add_out_option)
     _add_mail(commands)
     _add_audit(commands)
+    _add_flags(commands)
     _add_accounts(commands)
     return parser
 

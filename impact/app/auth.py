@@ -283,6 +283,16 @@ def partner(programme_store: store.Store) -> object | None:
     return partners.account(programme_store, oidc_user()) if oidc_user() else None
 
 
+def may_be_partner() -> bool:
+    """True when this session may belong to a partner — signed in with a partner's password, holding the partner
+    cookie, or logged in through the identity provider — so that the store's accounts are read only then."""
+    import streamlit as st
+
+    if st.session_state.get(_PARTNER_KEY):
+        return True
+    return (partner_cookie() is not None and not st.session_state.get(_PARTNER_OUT)) or oidc_user() is not None
+
+
 def try_partner_password(programme_store: store.Store, email: str, password: str) -> tuple[bool, str]:
     """Check a partner's e-mail and password for this session, with the administrator's rate limits."""
     from impact.reporting import partners

@@ -11,12 +11,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from impact.app import auth, drawing, session, sidebar
+from impact.app import auth, drawing, follow_up_view, session, sidebar, threads_view
 from impact.app.text import plain
 from impact.charts import figures
 from impact.ingest import extract_io, validate
 from impact.model import calendar
-from impact.reporting import checks, partners, returns
+from impact.reporting import checks, follow_up, partners, returns
 from impact.storage import store
 from impact.query import reporting
 
@@ -115,56 +115,60 @@ def _partner_sign_in(programme_store: store.Store, account, project_id: str) -> 
     if account is not None:
         st.info(plain(f"Signed in as {account.email}, who reports for {', '.join(account.projects)}; "
                       f"not for {project_id}."))
-        _partner_sign_out()
+        partner_sign_out_button()
         return
     st.caption("The project's partners sign in to download its reporting workbook and send their return "
                "(an administrator creates their account on the Data page).")
     with st.expander("Partner sign-in"):
-        if auth.oidc_configured() and st.button("Log in with your organisation's account", key="partner_oidc"):
-            provider = auth.oidc_provider()
-            st.login(provider) if provider else st.login()
-        with st.form("partner_sign_in"):
-            email = st.text_input("E-mail", key="partner_email", max_chars=254)
-            password = st.text_input("Password", type="password", key="partner_password")
-            if st.form_submit_button("Sign in", key="partner_sign_in_go"):
-                accepted, message = auth.try_partner_password(programme_store, email, password)
-                if accepted:
-                    st.rerun()
-                st.error(message)
+        partner_sign_in_form(programme_store)
 
 
-def _partner_sign_out() -> None:
+def partner_sign_in_form(programme_store) -> None:
+    """A partner's sign-in: the organisation's login (when configured) and the e-mail and password form."""
+    if auth.oidc_configured() and st.button("Log in with your organisation's account", key="partner_oidc"):
+        provider = auth.oidc_provider()
+        st.login(provider) if provider else st.login()
+    with st.form("partner_sign_in"):
+        email = st.text_input("E-mail", key="partner_email", max_chars=254)
+        password = st.text_input("Password", type="password", key="partner_password")
+        if st.form_submit_button("Sign in", key="partner_sign_in_go"):
+            accepted, message = auth.try_partner_password(programme_store, email, password)
+            if accepted:
+                st.rerun()
+            st.error(message)
+
+
+def partner_sign_out_button() -> None:
+    """The partner's sign-out: its own (password), or the identity provider's log-out."""
     if auth.partner_signed_in():
         st.button("Sign out", on_click=auth.partner_sign_out, key="partner_sign_out")
     elif auth.oidc_user():  # signed in through the identity provider: its log-out ends that sign-in
         st.button("Log out", on_click=st.logout, key="partner_oidc_logout")
 
 
-def _send(programme_store: store.Store, account, project_id: str, upload,
-          explanations: dict[str, str] | None = None) -> None:
+def _send(programme_store, account, project_id: str, upload, explanations: dict[str, str] | None = None, suffix: str = "") -> None:
     """Send the uploaded workbook for the partner (checked on the server); keep what happened for the rerun: the
     outcome, or the flags still to explain."""
     who = auth.require_project(programme_store, project_id)
     sent = partners.submit(programme_store, partners.account(programme_store, who) or account, upload.name,
                            upload.getvalue(), explanations=explanations)
     if sent.unexplained:
-        st.session_state["partner_flags"] = {"sha256": hashlib.sha256(upload.getvalue()).hexdigest(),
-                                             "flags": [f.to_dict() for f in sent.flags]}
-        st.session_state.pop("partner_outcome", None)
+        st.session_state["partner_flags" + suffix] = {"sha256": hashlib.sha256(upload.getvalue()).hexdigest(),
+                                                      "flags": [f.to_dict() for f in sent.flags]}
+        st.session_state.pop("partner_outcome" + suffix, None)
         return
-    st.session_state.pop("partner_flags", None)
-    st.session_state["partner_outcome"] = {"ok": sent.ok, "problems": sent.problems.to_frame(),
-                                           "summary": f"{sent.problems.total:,} problem(s) found (below); "
-                                                      "correct the workbook and send it again.",
-                                           "notes": list(sent.problems.notes),
-                                           "id": sent.submission.id if sent.ok else "",
-                                           "quarter": sent.submission.quarter if sent.ok else "",
-                                           "replaced": len(sent.replaced), "flags": len(sent.flags)}
+    st.session_state.pop("partner_flags" + suffix, None)
+    st.session_state["partner_outcome" + suffix] = {
+        "ok": sent.ok, "problems": sent.problems.to_frame(),
+        "summary": f"{sent.problems.total:,} problem(s) found (below); correct the workbook and send it again.",
+        "notes": list(sent.problems.notes), "id": sent.submission.id if sent.ok else "",
+        "quarter": sent.submission.quarter if sent.ok else "", "replaced": len(sent.replaced),
+        "flags": len(sent.flags)}
 
 
-def _explain(programme_store: store.Store, account, project_id: str, upload) -> None:
+def _explain(programme_store, account, project_id: str, upload, suffix: str = "") -> None:
     """The flags of the workbook just checked (rules broken, unusual values): each needs a word to send it."""
-    pending = st.session_state.get("partner_flags")
+    pending = st.session_state.get("partner_flags" + suffix)
     if not pending or upload is None or hashlib.sha256(upload.getvalue()).hexdigest() != pending["sha256"]:
         return
     st.warning(plain(f"{len(pending['flags'])} number(s) in this return need a word before it is sent: check them "
@@ -173,25 +177,33 @@ def _explain(programme_store: store.Store, account, project_id: str, upload) -> 
     for flag in pending["flags"]:
         st.markdown(f"**{plain(flag['names'])}** ({plain(flag['importance'])}): {plain(flag['message'])}")
         st.caption(plain(f"Found: {flag['value']} · expected: {flag['expected']}"))
-        st.text_area("Why this number is right", key=f"explain_{flag['key']}", max_chars=partners.EXPLANATION_MAX,
-                     height=68)
-    given = {f["key"]: st.session_state.get(f"explain_{f['key']}", "") for f in pending["flags"]}
-    if st.button("Send with these explanations", type="primary", key="partner_send_explained",
+        st.text_area("Why this number is right", key=f"explain_{flag['key']}{suffix}",
+                     max_chars=partners.EXPLANATION_MAX, height=68)
+    given = {f["key"]: st.session_state.get(f"explain_{f['key']}{suffix}", "") for f in pending["flags"]}
+    if st.button("Send with these explanations", type="primary", key="partner_send_explained" + suffix,
                  disabled=not all(v.strip() for v in given.values()), help="Explain every number listed first."):
-        _send(programme_store, account, project_id, upload, given)
+        _send(programme_store, account, project_id, upload, given, suffix)
         st.rerun()
 
 
 def _send_return(programme_store: store.Store, account, project_id: str) -> None:
     """A partner sends its filled-in workbook: checked at once, kept for the programme team's approval."""
     st.caption(plain(f"Signed in as {account.email}."))
-    _partner_sign_out()
-    upload = st.file_uploader("Your filled-in workbook (.xlsx)", type=["xlsx"], key="partner_upload")
-    if st.button("Send the return", type="primary", disabled=upload is None, key="partner_send"):
-        _send(programme_store, account, project_id, upload)
+    partner_sign_out_button()
+    st.page_link("pages/my_projects.py", label="My projects: all your projects, what is due and your comments with "
+                 "the programme team", icon=":material/home:")
+    send_return_form(programme_store, account, project_id)
+
+
+def send_return_form(programme_store, account, project_id: str, suffix: str = "") -> None:
+    """The upload of a partner's filled-in workbook for `project_id`, its warnings to explain and the outcome
+    (`suffix` tells apart the keys of several projects' forms on one page)."""
+    upload = st.file_uploader("Your filled-in workbook (.xlsx)", type=["xlsx"], key="partner_upload" + suffix)
+    if st.button("Send the return", type="primary", disabled=upload is None, key="partner_send" + suffix):
+        _send(programme_store, account, project_id, upload, suffix=suffix)
         st.rerun()
-    _explain(programme_store, account, project_id, upload)
-    outcome = st.session_state.get("partner_outcome")
+    _explain(programme_store, account, project_id, upload, suffix)
+    outcome = st.session_state.get("partner_outcome" + suffix)
     if not outcome:
         return
     if outcome["ok"]:
@@ -339,11 +351,12 @@ def partner_returns() -> None:
         st.caption(f"{len(queue):,} return(s) waiting. Choose returns, then approve them (one new version) or send "
                    "one back with a note for its partner. Only approved returns change any figure.")
         st.dataframe(queue, hide_index=True, width="stretch", key="partner_queue")
-        flagged = checks.flags_frame(partners.flag_rows(waiting))
+        flagged = checks.flags_frame(follow_up.flag_rows(programme_store, waiting))
         if len(flagged):
             st.warning(plain(f"{len(flagged):,} flagged number(s) in these returns: rules broken or values unusual "
                              "for their project. Read the partner's explanation before approving."))
-            shown = ["project", "quarter", "names", "value", "explanation", "expected", "importance", "message", "return"]
+            shown = ["project", "quarter", "names", "value", "explanation", "follow_up", "expected", "importance",
+                     "message", "return"]
             st.dataframe(flagged[shown], hide_index=True, width="stretch", key="queue_flags")
         labels = {s.id: f"{s.project} {s.quarter} · {s.file} · sent {s.submitted_at[:16]}" for s in waiting}
         chosen = st.multiselect("Returns to approve", list(labels), format_func=labels.get, key="approve_ids",
@@ -361,10 +374,13 @@ def partner_returns() -> None:
                      help="Choose a return and write the note first."):
             _send_back(back, note)
             st.rerun()
-    every = partners.flag_rows(partners.submissions(programme_store))
+    follow_up_view.follow_ups(programme_store, waiting)
+    every = follow_up.flag_rows(programme_store)
     st.download_button(f"Download every flag ({len(every):,}, CSV)", checks.flags_csv(every),
                        file_name="return-flags.csv", mime="text/csv", key="flags_csv", disabled=not every,
-                       icon=":material/flag:")
+                       icon=":material/flag:", help="Every flag of every return, with the partner's explanation "
+                       "and the team's follow-up mark (also: python -m impact flags --out FILE.csv).")
+    threads_view.team_comments(programme_store)
     _show_outcome("approve_outcome")
 
 

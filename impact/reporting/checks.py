@@ -175,9 +175,9 @@ def flags(project_id: str, period: dt.date, now: dict[str, pd.DataFrame], before
 
 def flags_frame(items: list[dict]) -> pd.DataFrame:
     """Flags as a table: one row per flag (items: dicts with project, quarter, return, state and a flag's fields,
-    and the partner's explanation)."""
+    the partner's explanation and, when the team marked it, its follow-up mark: `follow_up.flag_rows`)."""
     columns = ["project", "quarter", "return", "state", "kind", "importance", "names", "value", "expected",
-               "message", "explanation"]
+               "message", "explanation", "follow_up", "follow_up_note", "follow_up_by", "follow_up_when"]
     return pd.DataFrame([{k: item.get(k, "") for k in columns} for item in items], columns=columns)
 
 

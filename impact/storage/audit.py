@@ -39,8 +39,10 @@ SUBMITTED, APPROVED, SENT_BACK = "return-submitted", "return-approved", "return-
 IMPORTED, PROGRAMME_CREATED = "import", "programme-created"
 ROLLBACK, VERSION_DELETED = "rollback", "version-deleted"
 PUBLISHED = "site-published"
+COMMENTED, FOLLOW_UP, FOLLOW_UP_CLEARED = "return-comment", "flag-follow-up", "flag-follow-up-cleared"
 ACTIONS = (SIGN_IN, SIGN_IN_FAILED, SIGN_OUT, ACCOUNT_SAVED, ACCOUNT_REMOVED, PASSWORD_RESET, SUBMITTED, APPROVED,
-           SENT_BACK, IMPORTED, PROGRAMME_CREATED, ROLLBACK, VERSION_DELETED, PUBLISHED)
+           SENT_BACK, IMPORTED, PROGRAMME_CREATED, ROLLBACK, VERSION_DELETED, PUBLISHED, COMMENTED, FOLLOW_UP,
+           FOLLOW_UP_CLEARED)
 COLUMNS = ["seq", "when", "who", "action", "what", "details", "address", "prev", "hash"]
 _FIELDS = ("seq", "when", "who", "action", "what", "details", "address", "prev")
 

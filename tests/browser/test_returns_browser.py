@@ -1,6 +1,7 @@
 """Quarterly returns in a real browser: a partner signs in on their project's page, downloads its workbook, sends
-it back filled in; an administrator approves it on the Data page; the reporting heatmap and the project's figures
-change (and not before the approval)."""
+it back filled in, then opens the app on My projects and writes to the team about the return; an administrator
+reads the comment and replies in the approval queue on the Data page, and approves it; the reporting heatmap and the
+project's figures change (and not before the approval); the partner reads the reply on My projects."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from impact.app import auth
 from impact.ingest import validate
 from impact.model import calendar
-from impact.reporting import partners, returns
+from impact.reporting import comments, partners, returns
 from impact.storage import store
 from tests.browser.conftest import admin_signs_in, open_tab, start_server, wait_for_app
 from tests.data_helpers import make_store, results_sql
@@ -20,6 +21,8 @@ from tests.test_returns import _changed_rows, fill, rows_of, write
 ADMIN = "the programme team's long password"
 PARTNER = "a partner's long password"
 EMAIL = "ward.lead@example.org"
+COMMENT = "We counted <b>two</b> wards *twice*: the figures are right."
+REPLY = "Thank you, <i>noted</i>: we approve it."
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +118,21 @@ def test_a_partner_sends_a_return_and_an_administrator_approves_it(browser, retu
         assert _tile(page, "Health workers trained") == trained_before  # not approved: no figure changed
         page.get_by_text(re.compile("waiting for the programme team's approval")).wait_for(timeout=30_000)
 
+        # the app's address, signed in by the cookie, opens on My projects: the partner writes to the team
+        page.goto(returns_url, wait_until="networkidle")
+        wait_for_app(page)
+        page.get_by_role("heading", name="My projects").wait_for(timeout=30_000)
+        assert "my_projects" in page.url or page.url.rstrip("/") == returns_url.rstrip("/")
+        page.get_by_text(f"The return for {quarter} (submitted)").first.wait_for(timeout=30_000)
+        [sent] = partners.submissions(root, project)
+        page.get_by_label("Your comment to the programme team").fill(COMMENT)
+        page.get_by_role("button", name="Post the comment").click()
+        page.get_by_text("Comment sent").wait_for(timeout=30_000)
+        page.locator("[data-testid='stText']", has_text=COMMENT).first.wait_for(timeout=30_000)  # as text
+        assert [(c.who, c.text) for c in comments.thread(root, sent.id)] == [(EMAIL, COMMENT)]
+        page.goto(f"{returns_url}/partnerships?project={project}", wait_until="networkidle")
+        wait_for_app(page)
+
         admin_context, admin = _page(browser, returns_url, "data")
         try:
             _reporting(admin, returns_url)
@@ -126,6 +144,12 @@ def test_a_partner_sends_a_return_and_an_administrator_approves_it(browser, retu
             admin.keyboard.press("Escape")
             admin.get_by_role("button", name="Approve 1 return(s)").click()
             admin.get_by_text(re.compile(r"1 return\(s\) imported")).wait_for(timeout=90_000)
+            wait_for_app(admin)  # the partner's comment on the return, in the queue's threads: the team replies
+            admin.locator("[data-testid='stText']", has_text=COMMENT).first.wait_for(timeout=30_000)
+            admin.get_by_label("Reply to the partner").fill(REPLY)
+            admin.get_by_role("button", name="Post the reply").click()
+            admin.locator("[data-testid='stText']", has_text=REPLY).first.wait_for(timeout=60_000)
+            assert [c.role for c in comments.thread(root, sent.id)] == ["partner", "team"]
             assert store.open_store(root).active().version != version_sent
             _reporting(admin, returns_url)
             assert _heatmap_status(admin, project, quarter) == "reported late"  # sent years after its due date
@@ -148,5 +172,8 @@ def test_a_partner_sends_a_return_and_an_administrator_approves_it(browser, retu
         approved = page.locator("td[role='gridcell']", has_text=re.compile("^approved$"))
         approved.first.wait_for(state="attached", timeout=20_000)  # the grid mirrors its cells as text
         assert page.locator("td[role='gridcell']", has_text=EMAIL).count() >= 1
+        page.goto(returns_url, wait_until="networkidle")  # My projects: the team's reply under the return
+        wait_for_app(page)
+        page.locator("[data-testid='stText']", has_text=REPLY).first.wait_for(timeout=30_000)
     finally:
         context.close()

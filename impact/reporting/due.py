@@ -1,0 +1,102 @@
+"""What a project owes now: the return of the quarter that falls due this quarter, its due date and where it stands,
+and the earlier quarters still without a return (a partner's My projects page).
+
+A partner reports a quarter once it has ended: on a day in one quarter, the return due is that of the quarter
+before (the *reporting quarter*), due `reporting.deadline_days` after it ends (the programme's definition; none:
+when it ends). A return has arrived when the version in use has figures for it, or a return for it was imported,
+approved or is waiting for approval (`notices.arrived`), as the reminders count it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from impact.model import calendar
+from impact.reporting import notices, partners
+from impact.storage import store
+
+DUE, LATE, WAITING, SENT_BACK, RECEIVED, NOT_STARTED, ENDED = (
+    "due", "late", "waiting for approval", "sent back", "received", "not started", "ended")
+STATUSES = (DUE, LATE, WAITING, SENT_BACK, RECEIVED, NOT_STARTED, ENDED)
+
+
+def reporting_quarter(as_of: dt.date) -> dt.date:
+    """The first day of the quarter whose return falls due in the quarter holding `as_of` (the one before it)."""
+    return calendar.quarter_start(calendar.quarter_start(as_of) - dt.timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class ReturnDue:
+    """One project's return due now: the quarter (its first day; None when the project has ended), the due date, its
+    status, and the earlier quarters due without a return."""
+
+    project: str
+    quarter: dt.date | None
+    due: dt.date | None
+    status: str
+    missing: tuple[dt.date, ...] = ()
+    last_quarter: dt.date | None = None
+
+    def sentence(self, as_of: dt.date) -> str:
+        """Where the return stands, in one sentence for the partner."""
+        label = calendar.quarter_label(self.quarter) if self.quarter else ""
+        when = f"{self.due:%d %B %Y}" if self.due else ""
+        if self.status == DUE:
+            days = (self.due - as_of).days
+            text = f"Due this quarter: the return for {label}, by {when} ({'today' if days == 0 else f'in {days} days'})."
+        elif self.status == LATE:
+            text = f"Late: the return for {label} was due on {when} and has not arrived."
+        elif self.status == WAITING:
+            text = f"The return for {label} (due {when}) was sent and waits for the programme team's approval."
+        elif self.status == SENT_BACK:
+            text = f"The return for {label} (due {when}) came back from the programme team: correct it and send it again."
+        elif self.status == RECEIVED:
+            text = f"The return for {label} (due {when}) is in."
+        elif self.status == NOT_STARTED:
+            text = f"Nothing due yet: the first return, for {label}, is due on {when}."
+        else:
+            last = calendar.quarter_label(self.last_quarter) if self.last_quarter else "before this quarter"
+            text = f"No return falls due this quarter: the project's last quarter was {last}."
+        if self.missing:
+            shown = ", ".join(calendar.quarter_label(q) for q in self.missing[:8])
+            more = f" and {len(self.missing) - 8} more" if len(self.missing) > 8 else ""
+            text += f" Earlier quarters without a return: {len(self.missing)} ({shown}{more})."
+        return text
+
+
+def due_now(programme_store: store.Store, project_ids: list[str], as_of: dt.date) -> list[ReturnDue]:
+    """For each of `project_ids`, the return due in the quarter holding `as_of` and where it stands."""
+    active = programme_store.active()
+    definition = store.load_definition(active.path)
+    table = store.read_table(active.path, "projects").select(["project_id", "start_date", "end_date"]).to_pylist()
+    dates = {r["project_id"]: (r["start_date"], r["end_date"]) for r in table}
+    sent = [s for s in partners.submissions(programme_store) if s.project in set(project_ids)]
+    waiting = [(s.project, s.period) for s in sent if s.state == partners.SUBMITTED]
+    arrived = notices.arrived(programme_store, waiting)
+    latest = {}
+    for item in sorted(sent, key=lambda s: s.submitted_at):  # the newest return of each quarter that counts
+        if item.state != partners.REPLACED:
+            latest[(item.project, item.period)] = item.state
+    quarter = reporting_quarter(as_of)
+    out = []
+    for project in project_ids:
+        if project not in dates:
+            continue
+        quarters = calendar.quarter_range(*dates[project])
+        due_on = {q: definition.reporting.due_on(calendar.quarter_end(q)) for q in quarters}
+        missing = tuple(q for q in quarters if q < quarter and due_on[q] < as_of
+                        and (project, q.isoformat()) not in arrived)
+        last = quarters[-1] if quarters else None
+        if quarter in due_on:
+            state = latest.get((project, quarter.isoformat()))
+            status = (WAITING if state == partners.SUBMITTED else SENT_BACK if state == partners.RETURNED
+                      else RECEIVED if (project, quarter.isoformat()) in arrived
+                      else DUE if as_of <= due_on[quarter] else LATE)
+            out.append(ReturnDue(project, quarter, due_on[quarter], status, missing, last))
+        elif quarters and quarter < quarters[0]:
+            out.append(ReturnDue(project, quarters[0], due_on[quarters[0]], NOT_STARTED, missing, last))
+        else:
+            out.append(ReturnDue(project, None, None, ENDED, missing, last))
+    return out
