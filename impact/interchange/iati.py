@@ -24,6 +24,10 @@ projects: a project's grant type (on `iati-activity`), a country's programme reg
 and a partner's institution id, type, country and role (on `participating-org`). The theme travels as a
 sector of the reporting organisation's own vocabulary (99) beside its DAC purpose code. A file without
 these attributes (published by another tool) is read by the rules in `_Mapper`.
+
+What an activity says that those tables have no place for — its identifier, publisher, status, planned and actual
+dates, every recipient country, budget, sector and participating organisation as published — is kept in the
+`schema.IATI_TABLES` (`_Mapper.kept_rows`), so that publishing the programme again writes the same activities.
 """
 
 from __future__ import annotations
@@ -62,7 +66,8 @@ COMMITMENT = "2"  # TransactionType
 OUTCOME_MAX = 10_000_000  # the largest value of one outcomes row (schema)
 UNIT, PERCENTAGE = "1", "2"  # IndicatorMeasure
 
-TABLES = ("countries", "institutions", "projects", "project_partners")  # what an IATI import replaces
+# what an IATI import replaces: the projects' tables, and what the activities say beyond them, kept as published
+TABLES = ("countries", "institutions", "projects", "project_partners", *schema.IATI_TABLES)
 KEPT = ("training", "volunteering", "outcomes", "partnership_scores", "targets")  # rows that name projects
 RULES = {  # every problem an IATI import names, and what it means
     "iati-not-xml": "the file is not XML, or not UTF-8 (the line of the first error is named)",
@@ -474,6 +479,7 @@ class _Mapper:
         self.seen_institutions: dict[str, Row] = {}
         self.new_countries: dict[str, Row] = {}
         self.outcome: Outcome | None = None
+        self.partner_orgs: list[tuple[object, str]] = []  # the activity's organisations taken as partners
         # result indicators read as the programme's outcome indicators, by their label (a new programme's are made
         # from the file's titles); only a programme started from the file takes results (its tables are empty)
         self.results = results
@@ -517,6 +523,7 @@ class _Mapper:
                          f"{self.seen_projects[project_id]}; each project is one activity.")
             return self._done()
         self.seen_projects[project_id] = line
+        self.partner_orgs = []
         theme = self.theme(element, name)
         start, end = self.dates(element, name)
         phase = self.phase(start, end, line, name)
@@ -536,12 +543,86 @@ class _Mapper:
         outcome.rows["project_partners"] = [
             Row({"project_id": project_id, "institution_id": institution_id, "role": role}, identifier, org_line,
                 f"participating organisation {institution_id}") for institution_id, role, org_line in partners]
+        outcome.rows.update(self.kept_rows(element, project_id, identifier, theme, budget))
         if self.results:
             outcome.rows["targets"], outcome.rows["outcomes"] = self.result_rows(element, project_id, iso3,
                                                                                  identifier)
         elif element.find("result") is not None:
             self.outcome.notes.append("results not imported: only a programme started from the file takes them")
         return self._done()
+
+    def kept_rows(self, element, project_id: str, identifier: str, theme: str, budget: int) -> dict[str, list[Row]]:
+        """What the activity says that the programme's tables have no place for, as published (`schema.IATI_TABLES`):
+        its identifier, publisher, status and dates; every budget; every sector with its percentage; every
+        participating organisation with its ref and type, and the institution those taken as partners became."""
+        def row(values: dict, source, what: str) -> Row:
+            return Row({"project_id": project_id, **values}, identifier, source.sourceline or 0, what)
+
+        dates: dict[str, dt.date] = {}
+        for d in element.findall("activity-date"):
+            with contextlib.suppress(ValueError):
+                dates.setdefault(d.get("type") or "", dt.date.fromisoformat((d.get("iso-date") or "")[:10]))
+        reporting = element.find("reporting-org")
+        status = element.find("activity-status")
+        activity = row({
+            "iati_identifier": identifier,
+            "reporting_org_ref": _or_none(reporting.get("ref") if reporting is not None else None),
+            "reporting_org_type": _or_none(reporting.get("type") if reporting is not None else None),
+            "reporting_org_name": _or_none(self.narrative(reporting)),
+            "status": _or_none(status.get("code") if status is not None else None),
+            "planned_start": dates.get(PLANNED_START), "actual_start": dates.get(ACTUAL_START),
+            "planned_end": dates.get(PLANNED_END), "actual_end": dates.get(ACTUAL_END),
+            "theme": theme, "grant_value": budget}, element, "")
+        default = _or_none(element.get("default-currency"))
+        budgets = []
+        for n, b in enumerate(element.findall("budget"), start=1):
+            value, start, end = b.find("value"), b.find("period-start"), b.find("period-end")
+            amount = _decimal(value.text if value is not None else None, None)
+            try:
+                first = dt.date.fromisoformat((start.get("iso-date") or "")[:10])
+                last = dt.date.fromisoformat((end.get("iso-date") or "")[:10])
+            except (AttributeError, ValueError):
+                continue  # the schema requires both; a date with a time zone is cut to its day above
+            value_date = None
+            with contextlib.suppress(AttributeError, ValueError):
+                value_date = dt.date.fromisoformat((value.get("value-date") or "")[:10])
+            if amount is None:
+                continue
+            budgets.append(row({
+                "position": n, "budget_type": b.get("type") or ORIGINAL_BUDGET, "budget_status": _or_none(b.get("status")),
+                "period_start": first, "period_end": last, "value": float(amount),
+                "currency": _or_none(value.get("currency")) or default, "value_date": value_date},
+                b, f"budget {first} to {last}"))
+        sectors, seen = [], set()
+        for s in element.findall("sector"):
+            key = (s.get("vocabulary") or DAC_SECTOR, (s.get("code") or "").strip())
+            if not key[1] or key in seen:
+                continue  # one sector per vocabulary and code (the schema requires the code)
+            seen.add(key)
+            share = _decimal(s.get("percentage"), None)
+            sectors.append(row({"vocabulary": key[0], "code": key[1],
+                                "percentage": float(share) if share is not None else None,
+                                "name": _or_none(self.narrative(s))}, s, f"sector {key[1]}"))
+        partners = {id(org): iid for org, iid in self.partner_orgs}
+        organisations = [row({
+            "position": n, "role": org.get("role") or "", "ref": _or_none((org.get("ref") or "").strip()),
+            "org_type": _or_none(org.get("type")), "name": _or_none(self.narrative(org)),
+            "institution_id": partners.get(id(org))}, org, f"participating organisation {n}")
+            for n, org in enumerate(element.findall("participating-org"), start=1)]
+        countries, seen = [], set()
+        for c in element.findall("recipient-country"):
+            code = (c.get("code") or "").strip().upper()
+            iso3 = iso3166.from_alpha2(code)
+            if iso3 is None or code in seen:
+                continue
+            seen.add(code)
+            share = _decimal(c.get("percentage"), None)
+            countries.append(row({"code": code, "iso3": iso3, "percentage": float(share) if share is not None else None},
+                                 c, f"recipient country {code}"))
+        return {"iati_activities": [activity], "iati_countries": countries, "iati_budgets": budgets,
+                "iati_sectors": sectors,
+                "iati_organisations": [o for o in organisations if o.values["role"] in (FUNDING, ACCOUNTABLE,
+                                                                                          EXTENDING, IMPLEMENTING)]}
 
     def result_rows(self, element, project_id: str, iso3: str, identifier: str) -> tuple[list[Row], list[Row]]:
         """The activity's result indicators (measure 1, units) as the project's targets and outcomes: each period's
@@ -790,6 +871,7 @@ class _Mapper:
                          f"{', '.join(self.iati.leads)} organisations (iati.lead_roles), so it has no partner.")
             return []
         found = [(self.institution(org, name, identifier), org) for org in orgs]
+        self.partner_orgs = [(org, iid) for iid, org in found]  # the elements stay alive: their ids stay theirs
         if any(institution is None for institution, _ in found):
             return []  # each is named already
         sides = {iid: self.seen_institutions[iid].values["side"] for iid, _ in found}
@@ -883,6 +965,12 @@ def _whole(period, tag: str) -> Decimal | None:
     values = [_decimal(e.get("value"), None) for e in period.findall(tag) if e.find("dimension") is None]
     values = [v for v in values if v is not None]
     return sum(values, Decimal(0)) if values else None
+
+
+def _or_none(text: str | None) -> str | None:
+    """Text as kept: stripped of outer blanks, None when empty."""
+    text = _clean(text)
+    return text or None
 
 
 def _decimal(text: str | None, default):
