@@ -189,7 +189,7 @@ def test_the_command_line_reports_every_activity_and_imports_on_accept_valid(iat
 
 def test_the_iati_choices_are_checked_where_they_are_written():
     definition = programmes.load(ROOT / "data").to_dict()
-    definition["iati"].update({"lead_roles": ["implementing", "funding"], "several_countries": "split",
+    definition["iati"].update({"lead_roles": ["implementing", "funding"], "several_countries": "spread",
                                "hierarchy": "2", "fallback_theme": "Dentistry",
                                "sector_themes": {"1": {"121": "Mental health"}, "7": {}},
                                "exchange_rates": {"usd": {"2019": 0.8}, "EUR": {"2019": -1}}})

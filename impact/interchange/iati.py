@@ -446,7 +446,9 @@ class _Mapper:
       to the programme's end, said in the report); phase: the phase holding the start;
     - grant type: the activity's own attribute, else the definition's first grant type (IATI has no grant types);
     - country: the recipient country (alpha-2 to alpha-3), of several the one with the largest percentage (or
-      refused, `iati.several_countries`); a region only is refused (the programme counts projects by country);
+      refused, `iati.several_countries`; with split, every one of them must be a country the programme has or can
+      add, and the pages split the budget across them: `impact.query.macros.split_projects_macro`); a region only
+      is refused (the programme counts projects by country);
       a country new to the programme needs its region (the dashboard's own attribute);
     - budget: the original budgets (else the revised ones, else the commitments, transaction type 2) added up,
       each converted to the programme's currency with its year's rate (`iati.exchange_rates`); an amount in a
@@ -768,15 +770,30 @@ class _Mapper:
                          "the programme counts each project in one country.")
             return None
         chosen = countries[0]
+        several = self.iati.several_countries or "largest"
         if len(countries) > 1:
             codes = ", ".join(f"{c.get('code', '')} ({c.get('percentage') or '?'} %)" for c in countries)
-            if (self.iati.several_countries or "largest") == "refuse":
+            if several == "refuse":
                 self.problem(element.sourceline, "recipient-country", "iati-no-country",
                              f"{name} has {len(countries)} recipient countries ({codes}); iati.several_countries is "
                              "refuse.")
                 return None
             chosen = max(countries, key=lambda c: _decimal(c.get("percentage"), Decimal(0)))  # first on a tie
-            self.outcome.notes.append(f"country {chosen.get('code', '')}, the largest share of {codes}")
+            if several == "split":
+                even = any(c.get("percentage") is None for c in countries)
+                self.outcome.notes.append(
+                    f"country {chosen.get('code', '')}, the largest share of {codes}; its budget split across them "
+                    f"{'equally (a percentage is not given)' if even else 'by their percentages'}")
+                others = [c for c in countries if c is not chosen]
+                if any(self.known_country(c, name, identifier) is None for c in others):
+                    return None
+            else:
+                self.outcome.notes.append(f"country {chosen.get('code', '')}, the largest share of {codes}")
+        return self.known_country(chosen, name, identifier)
+
+    def known_country(self, chosen, name: str, identifier: str) -> str | None:
+        """The alpha-3 code of a recipient country the programme has, or can add (a new country needs its region);
+        None, with the reason, when it cannot."""
         code = chosen.get("code", "").strip().upper()
         iso3 = iso3166.from_alpha2(code)
         line = chosen.sourceline
@@ -953,6 +970,8 @@ class _Mapper:
                                 for row in current["institutions"].to_pylist()] + list(added.values())
         self.out.institutions_added = len(added)
         used = {r.values["iso3"] for r in rows["projects"]}
+        if self.iati.several_countries == "split":  # every country a budget is split across is one of the programme's
+            used |= {r.values["iso3"] for r in rows["iati_countries"]}
         new = [row for iso3, row in self.new_countries.items() if iso3 in used]
         self.out.countries_added = [row.values["iso3"] for row in new]
         rows["countries"] = [Row(row, "", 0) for row in current["countries"].to_pylist()] + new

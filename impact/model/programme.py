@@ -243,8 +243,10 @@ IATI_CHOICES: dict[str, str] = {  # the mapping choices of the iati section, as 
     "partner_required": "true: an activity needs a lead on each side (home and partner country); default false: "
                         "a project with one known organisation imports, its side from its country or its "
                         "reference's country prefix, else not known.",
-    "several_countries": "An activity with several recipient countries: largest (default: the country with the "
-                         "largest percentage, the first on a tie) or refuse.",
+    "several_countries": "An activity with several recipient countries: largest (default: the project is in the "
+                         "country with the largest percentage, the first on a tie), split (the project is counted once, "
+                         "in that country, and its budget is split across its countries by their percentages on the "
+                         "country pages and filters) or refuse.",
     "hierarchy": "The hierarchy level imported (1 = parent activities, 2 = their children...); default: the lowest "
                  "level present in the file (the largest number), said in the import's report.",
     "sector_themes": "Sectors to themes, per sector vocabulary: {\"1\": {DAC 5-digit code: theme}, \"2\": {DAC "
@@ -309,7 +311,7 @@ class Iati:
     # How a file's activities are read (see IATI_CHOICES; empty: the default)
     lead_roles: tuple[str, ...] = ()  # the participating-org roles a project's lead is taken from, in order
     partner_required: bool = False  # True: a project needs a lead on each side
-    several_countries: str = ""  # "largest" (default): the country with the largest share; "refuse"
+    several_countries: str = ""  # "largest" (default): the country with the largest share; "split"; "refuse"
     hierarchy: int = 0  # the hierarchy level imported; 0: the lowest level present in the file
     sector_themes: dict[str, dict[str, str]] | None = None  # sector vocabulary -> code -> theme
     fallback_theme: str = ""  # the theme of an activity no sector maps (empty: such an activity is refused)
@@ -1049,7 +1051,7 @@ def _iati_choices(check: _Checker, raw: dict, themes: tuple[str, ...]) -> dict:
         check.add("iati.partner_required", "must be true or false")
     else:
         out["partner_required"] = required
-    for key, allowed in (("several_countries", ("largest", "refuse")), ("amounts", ("budgets-or-commitments",
+    for key, allowed in (("several_countries", ("largest", "split", "refuse")), ("amounts", ("budgets-or-commitments",
                                                                                     "budgets"))):
         value = check.text(raw, key, "iati.", required=False, exact=True)
         if value and value not in allowed:

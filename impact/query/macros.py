@@ -133,9 +133,57 @@ union all
 select distinct category, category2, project_id, iso3, budget_gbp from rows where slotted"""
 
 
+def splits_countries(programme) -> bool:
+    """True when the programme splits a project read from IATI with several recipient countries across them
+    (`iati.several_countries` is split)."""
+    return bool(programme.iati and programme.iati.several_countries == "split")
+
+
+def split_projects_macro(programme) -> str:
+    """`filtered_projects(filters)` of a programme that splits projects across their recipient countries: each
+    project is still one row (counted once), but its budget is the part of it in the countries kept by the filters —
+    a project 60 % in UGA and 40 % in KEN has 40 % of its budget under a filter on KEN, and KEN as its country there;
+    with every country, its whole budget and its own country (the largest share). The shares are the recipient
+    countries' percentages kept from the IATI file (`iati_countries`), made to add up to 1 (equal shares when one is
+    not given); a project whose own country is not among them, or with none, is whole in its own country."""
+    tests = " and ".join(filter_tests(SOURCES["projects"], programme))
+    return f"""create macro filtered_projects(filters) as table
+with given as (
+    select k.project_id, k.iso3, k.percentage
+    from iati_countries k
+    join projects p on p.project_id = k.project_id
+    where k.iso3 in (select iso3 from countries)
+      and exists (select 1 from iati_countries o where o.project_id = k.project_id and o.iso3 = p.iso3)
+),
+shares as (
+    select project_id, iso3,
+           case when count(*) filter (where percentage is null) over w > 0 or sum(percentage) over w = 0
+                then 1.0 / count(*) over w
+                else percentage / sum(percentage) over w end as share
+    from given
+    window w as (partition by project_id)
+),
+parts as (
+    select * from (
+        select p.* replace (coalesce(s.iso3, p.iso3) as iso3, p.budget_gbp * coalesce(s.share, 1.0) as budget_gbp),
+               c.region, c.name as country, coalesce(s.share, 1.0) as share_of_budget, p.iso3 as own_country
+        from projects p
+        left join shares s on s.project_id = p.project_id
+        join countries c on c.iso3 = coalesce(s.iso3, p.iso3)
+    ) where {tests}
+)
+select r.* exclude (share_of_budget, own_country) replace (t.budget_gbp as budget_gbp)
+from parts r
+join (select project_id, cast(round(sum(budget_gbp)) as bigint) as budget_gbp from parts group by project_id) t
+  on t.project_id = r.project_id
+qualify row_number() over (partition by r.project_id order by r.iso3 = r.own_country desc, r.share_of_budget desc,
+                                                   r.iso3) = 1"""
+
+
 def statements(programme) -> list[str]:
     """Every generated macro of the main schema (after the facts' tables are built)."""
-    out = [filter_macro(s, programme) for s in SOURCES.values()]
+    out = [split_projects_macro(programme) if s.name == "projects" and splits_countries(programme)
+           else filter_macro(s, programme) for s in SOURCES.values()]
     out += [grouped_macro(SOURCES[name], programme) for name in ("training", "volunteering", "outcomes")]
     out.append(projects_by_dimension(programme))
     return out
