@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -87,6 +86,22 @@ def test_each_country_has_its_share_of_the_budget_and_the_project_is_counted_the
     total = sum(Decimal(v) for v in etree.fromstring(data).xpath("//budget/value/text()"))
     assert everything["budget_gbp"] == _whole(total)
     assert _totals(database, country=("KEN", "UGA"))["budget_gbp"] == _whole(expected["KEN"] + expected["UGA"])
+
+
+def test_grouped_by_country_each_country_has_its_share_and_by_theme_each_project_is_once(split):
+    from impact.query import explore
+
+    data, database, _, _ = split
+    expected = expected_budgets(data)
+    names = dict(database.connection.execute("select iso3, name from countries").fetchall())
+    by_country = db.run_query(database, "projects_by_dimension", {**Filters().params(), **explore.totals_params("country")})
+    got = {row["category"]: (row["projects"], row["budget_gbp"]) for row in by_country.to_dict("records")}
+    assert {names[iso3]: (n, _whole(expected[iso3])) for iso3, n in (("KEN", 2), ("UGA", 2), ("TZA", 1))} == {
+        name: (n, _whole(Decimal(str(budget)))) for name, (n, budget) in got.items()}
+    by_theme = db.run_query(database, "projects_by_dimension", {**Filters().params(), **explore.totals_params("theme")})
+    assert by_theme["projects"].sum() == 3
+    total = sum(Decimal(v) for v in etree.fromstring(data).xpath("//budget/value/text()"))
+    assert by_theme["budget_gbp"].sum() == _whole(total)
 
 
 def test_the_project_is_in_its_largest_country_and_every_country_is_the_programmes(split):
