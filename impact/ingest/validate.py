@@ -351,10 +351,12 @@ def _check_text(report: Report, t: Checked, col: schema.Column, text: pa.Array, 
         valid &= ~outside
     if col.name == "iso3":
         codes = pa.array(sorted(iso3166.ALPHA3))
-        unknown = valid & ~_mask(pc.is_in(text, value_set=codes))
+        # XAA-XZZ: a country not known (ISO's user-assigned range; an IATI activity naming a region only)
+        not_known = _mask(pc.match_substring_regex(text, r"^X[A-Z]{2}$"))
+        unknown = valid & ~_mask(pc.is_in(text, value_set=codes)) & ~not_known
         _flag(report, t, col.name, unknown, "unknown-iso3",
               lambda v, i: f"'{v}' is not an ISO 3166-1 alpha-3 country code (three capital letters, "
-                           "e.g. UGA for Uganda, GBR for the United Kingdom).")
+                           "e.g. UGA for Uganda, GBR for the United Kingdom; XAA to XZZ: a country not known).")
         valid &= ~unknown
     return pc.if_else(pa.array(valid), text, pa.scalar(None, pa.string()))
 

@@ -566,8 +566,12 @@ class _Mapper:
                 dates.setdefault(d.get("type") or "", dt.date.fromisoformat((d.get("iso-date") or "")[:10]))
         reporting = element.find("reporting-org")
         status = element.find("activity-status")
+        region = None if element.find("recipient-country") is not None else max(
+            element.findall("recipient-region"), key=lambda r: _decimal(r.get("percentage"), Decimal(0)), default=None)
         activity = row({
             "iati_identifier": identifier,
+            "recipient_region": _or_none(region.get("code")) if region is not None else None,
+            "region_vocabulary": (_or_none(region.get("vocabulary")) or "1") if region is not None else None,
             "reporting_org_ref": _or_none(reporting.get("ref") if reporting is not None else None),
             "reporting_org_type": _or_none(reporting.get("type") if reporting is not None else None),
             "reporting_org_name": _or_none(self.narrative(reporting)),
@@ -764,11 +768,7 @@ class _Mapper:
     def country(self, element, name: str, identifier: str) -> str | None:
         countries = element.findall("recipient-country")
         if not countries:
-            regions = ", ".join(r.get("code", "") for r in element.findall("recipient-region"))
-            self.problem(element.sourceline, "recipient-country", "iati-no-country",
-                         f"{name} has no recipient country{f' (only the region {regions})' if regions else ''}; "
-                         "the programme counts each project in one country.")
-            return None
+            return self.region_only(element, name, identifier)
         chosen = countries[0]
         several = self.iati.several_countries or "largest"
         if len(countries) > 1:
@@ -790,6 +790,37 @@ class _Mapper:
             else:
                 self.outcome.notes.append(f"country {chosen.get('code', '')}, the largest share of {codes}")
         return self.known_country(chosen, name, identifier)
+
+    def region_only(self, element, name: str, identifier: str) -> str | None:
+        """The code of the country not known in the region of an activity that names a region and no country (the
+        largest share of several): its region is `iati.regions`' for the IATI region's code (a programme started
+        from the file maps each region it names to a region of its own); one country row per region, "Country not
+        known"."""
+        regions = element.findall("recipient-region")
+        if not regions:
+            self.problem(element.sourceline, "recipient-country", "iati-no-country",
+                         f"{name} has no recipient country and no recipient region; a project is somewhere.")
+            return None
+        chosen = max(regions, key=lambda r: _decimal(r.get("percentage"), Decimal(0)))  # first on a tie
+        code = (chosen.get("code") or "").strip()
+        region = (self.iati.regions or {}).get(code)
+        if region is None:
+            self.problem(chosen.sourceline, "recipient-region", "iati-no-country",
+                         f"{name} has no recipient country, only the region {code}, which iati.regions in "
+                         f"{programmes.FILE} gives to no region of the programme; add it (e.g. \"iati\": "
+                         f"{{\"regions\": {{\"{code}\": \"<a region of vocabularies.region>\"}}}}) to import the "
+                         "project with its country not known.")
+            return None
+        self.outcome.notes.append(f"no recipient country: the country is not known, the region {region!r} "
+                                  f"(IATI region {code})")
+        taken = {**self.countries, **self.new_countries}
+        iso3 = next((c for c, row in taken.items() if iso3166.is_not_known(c)
+                     and _values(row)["region"] == region), None)
+        if iso3 is None:
+            iso3 = iso3166.not_known_code(taken)
+            self.new_countries[iso3] = Row({"iso3": iso3, "name": iso3166.NOT_KNOWN_NAME, "region": region},
+                                           identifier, chosen.sourceline, f"recipient region {code}")
+        return iso3
 
     def known_country(self, chosen, name: str, identifier: str) -> str | None:
         """The alpha-3 code of a recipient country the programme has, or can add (a new country needs its region);
@@ -984,6 +1015,11 @@ def _whole(period, tag: str) -> Decimal | None:
     values = [_decimal(e.get("value"), None) for e in period.findall(tag) if e.find("dimension") is None]
     values = [v for v in values if v is not None]
     return sum(values, Decimal(0)) if values else None
+
+
+def _values(row) -> dict:
+    """A country row's values, whether in use (a dict) or read from the file (a Row)."""
+    return row.values if isinstance(row, Row) else row
 
 
 def _or_none(text: str | None) -> str | None:
@@ -1280,6 +1316,7 @@ def starting_definition(path: Path, programme_id: str, report: validate.Report,
     currencies: collections.Counter = collections.Counter()
     days: list[dt.date] = []
     sectors: dict[tuple[str, str], str] = {}
+    regions: dict[str, str] = {}  # the recipient regions of activities that name no country: code -> its narrative
     indicators: dict[str, tuple[str, str]] = {}  # a result indicator's title, by its title folded: (title, result)
     seen = validate.Report()
     for activity in stream(path, seen, shown):
@@ -1300,6 +1337,10 @@ def starting_definition(path: Path, programme_id: str, report: validate.Report,
             key = (sector.get("vocabulary") or DAC_SECTOR, sector.get("code") or "")
             if key[1] and key[0] in programmes.SECTOR_VOCABULARIES:
                 sectors.setdefault(key, _clean(sector.findtext("narrative")))
+        if element.find("recipient-country") is None:
+            for region in element.findall("recipient-region"):
+                if (region.get("code") or "").strip():
+                    regions.setdefault(region.get("code").strip(), _clean(region.findtext("narrative")))
         for result in element.findall("result"):
             for indicator in result.findall("indicator"):
                 title = _clean(indicator.findtext("title/narrative"))
@@ -1324,6 +1365,8 @@ def starting_definition(path: Path, programme_id: str, report: validate.Report,
         name = f"{text} ({kind} {code})" if text else f"Sector {code} ({kind})"
         names[(vocabulary, code)] = name[:TEXT_NAME]
     themes = sorted(set(names.values())) + [UNCLASSIFIED]
+    region_names = {code: (f"{text} (IATI region {code})" if text else f"IATI region {code}")[:TEXT_NAME]
+                    for code, text in sorted(regions.items())}
     start, end = min(days), max(days)
     raw = template.starter().to_dict()
     raw.update({
@@ -1346,10 +1389,12 @@ def starting_definition(path: Path, programme_id: str, report: validate.Report,
                  **({"funder_ref": funder[0]} if funder and funder[0] else {}),
                  **({"funder_type": funder[2]} if funder and re.fullmatch("[0-9]{2}", funder[2]) else {}),
                  "fallback_theme": UNCLASSIFIED,
+                 **({"regions": region_names} if region_names else {}),
                  **({"sector_themes": {v: {c: names[(v, c)] for (vv, c) in names if vv == v}
                                        for v in {v for v, _ in names}}} if names else {})},
     })
-    raw["vocabularies"].update({"theme": themes, "region": [NEW_REGION], "grant_type": ["Grant"],
+    raw["vocabularies"].update({"theme": themes, "region": [NEW_REGION, *sorted(set(region_names.values()))],
+                                "grant_type": ["Grant"],
                                 "institution_type": ["Not given"]})
     try:
         return programmes.parse(raw)

@@ -252,6 +252,10 @@ IATI_CHOICES: dict[str, str] = {  # the mapping choices of the iati section, as 
     "sector_themes": "Sectors to themes, per sector vocabulary: {\"1\": {DAC 5-digit code: theme}, \"2\": {DAC "
                      "3-digit code: theme}, \"99\": {publisher's own code: theme}}; checked before sectors.",
     "fallback_theme": "The theme of an activity whose sectors map to no theme (empty: such an activity is refused).",
+    "regions": "An activity with a recipient region and no country: {IATI region code: region of vocabularies.region}, "
+               "e.g. {\"289\": \"East Africa\"}; the project's country is then not known (a country row \"Country not "
+               "known\" in that region). Default: none, such an activity is refused (a programme started from the "
+               "file keeps the IATI region as a region of its own).",
     "amounts": "A project's grant value: budgets-or-commitments (default: the original budgets, else the revised "
                "ones, else the commitments, transaction type 2) or budgets.",
     "exchange_rates": "Yearly rates to the programme's currency: {\"USD\": {\"2019\": 0.78}} (one USD is 0.78 of "
@@ -315,6 +319,7 @@ class Iati:
     hierarchy: int = 0  # the hierarchy level imported; 0: the lowest level present in the file
     sector_themes: dict[str, dict[str, str]] | None = None  # sector vocabulary -> code -> theme
     fallback_theme: str = ""  # the theme of an activity no sector maps (empty: such an activity is refused)
+    regions: dict[str, str] | None = None  # IATI region code -> programme region (a region only: country not known)
     amounts: str = ""  # "budgets-or-commitments" (default), "budgets"
     exchange_rates: dict[str, dict[str, float]] | None = None  # currency -> year -> programme currency per unit
 
@@ -990,7 +995,7 @@ def _results(check: _Checker, raw) -> Results:
     return Results(bands=tuple(bands), between_milestones=reading)
 
 
-def _iati(check: _Checker, raw, themes: tuple[str, ...]) -> Iati | None:
+def _iati(check: _Checker, raw, themes: tuple[str, ...], regions: tuple[str, ...] = ()) -> Iati | None:
     """The IATI section: organisation references and types, and a DAC purpose code for themes."""
     if raw is None:
         return None
@@ -1035,12 +1040,24 @@ def _iati(check: _Checker, raw, themes: tuple[str, ...]) -> Iati | None:
                 funder_type=codes["funder_type"] or "10",
                 activity_prefix=check.text(raw, "activity_prefix", where, required=False, exact=True),
                 language=language,
-                sectors=sectors or None, **_iati_choices(check, raw, themes))
+                sectors=sectors or None, **_iati_choices(check, raw, themes, regions))
 
 
-def _iati_choices(check: _Checker, raw: dict, themes: tuple[str, ...]) -> dict:
+def _iati_choices(check: _Checker, raw: dict, themes: tuple[str, ...], regions: tuple[str, ...] = ()) -> dict:
     """The IATI section's mapping choices (IATI_CHOICES), each checked where it is written."""
     out: dict = {}
+    given = raw.get("regions", {})
+    if not isinstance(given, dict):
+        check.add("iati.regions", "must be an object: IATI region code -> region of vocabularies.region")
+        given = {}
+    for code, region in given.items():
+        spot = f"iati.regions.{str(code)[:10]}"
+        if not re.fullmatch(r"[0-9A-Za-z]{1,10}", str(code)):
+            check.add(spot, "is not an IATI region code (e.g. 289)")
+        elif region not in regions:
+            check.add(spot, f"{str(region)[:40]!r} is not a region of vocabularies.region")
+        else:
+            out.setdefault("regions", {})[str(code)] = region
     roles = raw.get("lead_roles", [])
     if not isinstance(roles, list) or any(r not in LEAD_ROLES for r in roles) or len(set(roles)) != len(roles):
         check.add("iati.lead_roles", f"must be a list of different roles among {', '.join(LEAD_ROLES)}")
@@ -1217,7 +1234,8 @@ def parse(data, file: str = FILE) -> Programme:
     phases = _phases(check, check.items(data, "phases"), start, end)
     results = _results(check, data.get("results"))
     reporting = _reporting(check, data.get("reporting"))
-    iati = _iati(check, data.get("iati"), tuple(t.value for t in vocabularies.get("theme", ())))
+    iati = _iati(check, data.get("iati"), tuple(t.value for t in vocabularies.get("theme", ())),
+                 tuple(t.value for t in vocabularies.get("region", ())))
     publish = _publish(check, data.get("publish"))
     checkable = set(RETURN_METRICS) | {i.code for i in indicators if i.reported}
     rules = _rules(check, check.items(data, "validation_rules"), checkable)

@@ -223,6 +223,9 @@ TABLES: tuple[Table, ...] = (
             Column("actual_start", "DATE", "activity-date of type 2 (actual start).", nullable=True),
             Column("planned_end", "DATE", "activity-date of type 3 (planned end).", nullable=True),
             Column("actual_end", "DATE", "activity-date of type 4 (actual end).", nullable=True),
+            Column("recipient_region", "VARCHAR", "The recipient-region code of an activity that names no country "
+                   "(its project's country is not known), as published.", nullable=True),
+            Column("region_vocabulary", "VARCHAR", "That region's vocabulary (1: OECD DAC regions).", nullable=True),
             Column("theme", "VARCHAR", "The theme the import gave the project (from its sectors).", nullable=True),
             Column("grant_value", "BIGINT", "The grant value the import gave the project (from its budgets), in the "
                    "programme's currency.", minimum=0, maximum=10**15, nullable=True),

@@ -146,9 +146,13 @@ def build(database: db.Database, now: dt.datetime | None = None):
             etree.SubElement(activity, "activity-status", code=status)
             for kind, day in _dates(read, start, end, pic.latest, programme.end):
                 etree.SubElement(activity, "activity-date", type=kind, **{"iso-date": day.isoformat()})
+            if iso3166.is_not_known(project["iso3"]):  # a region only: its country is not known
+                if read and read["recipient_region"]:
+                    etree.SubElement(activity, "recipient-region", code=read["recipient_region"],
+                                     vocabulary=read["region_vocabulary"] or "1")
             own = iso3166.alpha2(project["iso3"]) or project["iso3"]
-            published = kept["countries"].get(pid) or []
-            if own not in {c["code"] for c in published}:  # the project's country changed since: it alone
+            published = [] if iso3166.is_not_known(project["iso3"]) else kept["countries"].get(pid) or []
+            if own not in {c["code"] for c in published} and not iso3166.is_not_known(own):  # changed since: it alone
                 published = [{"code": own, "percentage": None}]
             for row in published:  # every recipient country as published, with its share
                 country = etree.SubElement(activity, "recipient-country", code=row["code"])
