@@ -16,10 +16,10 @@ from impact.model import programme as programmes
 from impact.query import db
 from impact.query import iati as publishing
 from impact.query.filters import Filters
+from impact.storage import store
 from tests import iati_fixtures as fx
 from tests.conftest import ROOT, make_app, serving
 from tests.data_helpers import make_store, snapshot
-from impact.storage import store
 
 ORG = [(fx.IMPLEMENTING, "GB-CHC-220949", "Tropical Health Trust")]
 REGIONAL = fx.Spec(f"{fx.PUBLISHER}-R1", [("en", "Regional nursing council support")], ORG,

@@ -43,7 +43,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
 from impact.ingest import extract_io, readers, validate
-from impact.model import calendar, cells, iso3166, schema
+from impact.model import calendar, cells, iso3166, metrics, schema
 from impact.storage import store
 from impact.model import programme as programmes
 
@@ -404,6 +404,7 @@ class Mapped:
     countries_added: list[str] = field(default_factory=list)
     institutions_added: int = 0
     outcomes: list[Outcome] = field(default_factory=list)
+    proposed: dict[str, tuple[str, str]] = field(default_factory=dict)  # new indicators: code -> (title, result)
     hierarchy: int | None = None  # the level imported
     levels: tuple[int, ...] = ()  # the levels present
 
@@ -462,7 +463,7 @@ class _Mapper:
     """
 
     def __init__(self, definition: programmes.Programme, current: dict, default_region: str = "",
-                 results: bool = False):
+                 results: bool = False, add_indicators: bool = False):
         self.definition = definition
         self.default_region = default_region  # a new programme's only region, for every country it meets
         self.iati = section(definition)
@@ -482,10 +483,21 @@ class _Mapper:
         self.new_countries: dict[str, Row] = {}
         self.outcome: Outcome | None = None
         self.partner_orgs: list[tuple[object, str]] = []  # the activity's organisations taken as partners
-        # result indicators read as the programme's outcome indicators, by their label (a new programme's are made
-        # from the file's titles); only a programme started from the file takes results (its tables are empty)
+        # result indicators read as the programme's metrics and outcome indicators: by `iati.indicators` (an IATI
+        # indicator's ref or title -> a key), else by an indicator's label (a new programme's are made from the
+        # file's titles); one that matches none is proposed as a new indicator, created with `add_indicators`
         self.results = results
+        self.add_indicators = add_indicators
         self.indicator_codes = {i.label.casefold(): i.code for i in definition.indicators if i.aggregation == "sum"}
+        with metrics.using(definition):  # then the metrics a target can be set for, by their label
+            for key in metrics.targetable():
+                self.indicator_codes.setdefault(metrics.metric(key).label.casefold(), key)
+        self.indicator_map = {k.casefold(): v for k, v in (self.iati.indicators or {}).items()}
+        self.reported = {i.code for i in definition.indicators if i.reported and i.aggregation == "sum"}
+        with metrics.using(definition):
+            self.targetable = set(metrics.targetable())
+        self.proposed = self.out.proposed  # new indicators: code -> (title, result title)
+        self.by_dimension = definition.disaggregations_of("outcomes")  # the outcomes' own breakdowns
 
     def problem(self, line: int | None, element: str, rule: str, message: str) -> None:
         self.outcome.reasons.append(Reason(element, line, rule, message))
@@ -546,12 +558,39 @@ class _Mapper:
             Row({"project_id": project_id, "institution_id": institution_id, "role": role}, identifier, org_line,
                 f"participating organisation {institution_id}") for institution_id, role, org_line in partners]
         outcome.rows.update(self.kept_rows(element, project_id, identifier, theme, budget))
-        if self.results:
+        if self.results and element.get(_attr("grant-type")) is None:
             outcome.rows["targets"], outcome.rows["outcomes"] = self.result_rows(element, project_id, iso3,
                                                                                  identifier)
-        elif element.find("result") is not None:
-            self.outcome.notes.append("results not imported: only a programme started from the file takes them")
+        elif element.find("result") is not None:  # the dashboard's own file: its results are the programme's figures
+            outcome.notes.append("results not read: the activity was published by this dashboard (its own "
+                                 "attributes), whose results are the programme's own figures")
         return self._done()
+
+    def indicator_key(self, indicator, title: str, result_title: str) -> str | None:
+        """The metric or outcome indicator a result indicator is read as: `iati.indicators` by its ref, then by its
+        title; an indicator's label; else a new indicator proposed (its code from the title), taken only when the
+        manager asked for new indicators to be created (`add_indicators`), else said in the notes."""
+        ref = (indicator.get("ref") or "").strip()
+        for ref_el in indicator.findall("reference"):
+            ref = ref or (ref_el.get("code") or "").strip()
+        key = (self.indicator_map.get(ref.casefold()) if ref else None) or self.indicator_map.get(title.casefold()) \
+            or self.indicator_codes.get(title.casefold())
+        if key is not None:
+            return key
+        if not title:
+            return None
+        taken = {*self.targetable, *(i.code for i in self.definition.indicators)}
+        known = next((code for code, (t, _) in self.proposed.items() if t.casefold() == title.casefold()), None)
+        code = known or next(c for c in _indicator_codes({title.casefold(): (title, result_title)},
+                                                         taken | set(self.proposed)))
+        self.proposed.setdefault(code, (title, result_title))
+        if self.add_indicators:
+            self.outcome.notes.append(f"result indicator {title[:60]!r}: a new indicator {code} (created)")
+            return code
+        self.outcome.notes.append(f"result indicator {title[:60]!r} not imported: no indicator of the programme "
+                                  f"matches it; proposed as a new indicator {code} (add it with --add-indicators, or map "
+                                  "it in iati.indicators)")
+        return None
 
     def kept_rows(self, element, project_id: str, identifier: str, theme: str, budget: int) -> dict[str, list[Row]]:
         """What the activity says that the programme's tables have no place for, as published (`schema.IATI_TABLES`):
@@ -640,11 +679,21 @@ class _Mapper:
         for result in element.findall("result"):
             for indicator in result.findall("indicator"):
                 title = self.narrative(indicator.find("title"))
-                code = self.indicator_codes.get(title.casefold())
-                if code is None or (indicator.get("measure") or UNIT) != UNIT:
-                    self.outcome.notes.append(f"result indicator {title[:60]!r} not imported ("
-                                              f"{'not counted in units' if code else 'not an indicator of the programme'})")
+                if (indicator.get("measure") or UNIT) != UNIT:
+                    self.outcome.notes.append(f"result indicator {title[:60]!r} not imported (not counted in units)")
                     continue
+                code = self.indicator_key(indicator, title, self.narrative(result.find("title")))
+                if code is None:
+                    continue
+                created = code in self.proposed
+                takes_actuals = created or code in self.reported
+                if not created and code not in self.targetable:
+                    self.outcome.notes.append(f"result indicator {title[:60]!r} not imported: {code} (iati.indicators) "
+                                              "is not a metric a target can be set for")
+                    continue
+                if not takes_actuals and indicator.find("period/actual") is not None:
+                    self.outcome.notes.append(f"the actuals of {title[:60]!r} not imported: the programme counts {code} "
+                                              "from its own rows (its targets are imported)")
                 baseline = next((_decimal(b.get("value"), None) for b in indicator.findall("baseline")
                                  if b.find("dimension") is None), None)
                 total = Decimal(0)
@@ -665,17 +714,49 @@ class _Mapper:
                             "target": float(total), "baseline": float(baseline) if baseline is not None else None,
                             "note": f"IATI result: {self.narrative(result.find('title'))[:120]}"},
                             identifier, period.sourceline, f"result period ending {end}")
-                    actual = _whole(period, "actual")
-                    if actual is not None and 0 <= actual <= OUTCOME_MAX:
-                        quarter = calendar.quarter_start(end)
-                        row = actuals.setdefault((code, quarter), Row({
-                            "project_id": project_id, "iso3": iso3, "period": quarter, "indicator": code, "value": 0},
-                            identifier, period.sourceline, f"result period ending {end}"))
+                    if not takes_actuals:
+                        continue
+                    quarter = calendar.quarter_start(end)
+                    for part, actual in self.actual_parts(period, title, end):
+                        if not 0 <= actual <= OUTCOME_MAX:
+                            self.outcome.notes.append(f"the actual {actual} of {title[:60]!r} ({end}) is outside 0 "
+                                                      f"to {OUTCOME_MAX:,}: not imported")
+                            continue
+                        row = actuals.setdefault((code, quarter, *part.values()), Row({
+                            "project_id": project_id, "iso3": iso3, "period": quarter, "indicator": code, **part,
+                            "value": 0}, identifier, period.sourceline, f"result period ending {end}"))
                         row.values["value"] += int(actual.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-                    elif actual is not None:
-                        self.outcome.notes.append(f"the actual {actual} of {title[:60]!r} ({end}) is outside 0 to "
-                                                  f"{OUTCOME_MAX:,}: not imported")
         return list(targets.values()), list(actuals.values())
+
+    def actual_parts(self, period, title: str, end: dt.date) -> list[tuple[dict, Decimal]]:
+        """A period's actual as outcomes values: ({}, the total) when the programme's outcomes have no breakdown of
+        their own; when they have (`disaggregations` on outcomes), the actuals whose IATI `dimension`s give a value
+        of each — matched by the disaggregation's `iati_name`, label or key, and its values, case-insensitively —
+        as ({key: value}, actual); a period whose actuals give none of them is said in the notes."""
+        if not self.by_dimension:
+            total = _whole(period, "actual")
+            return [({}, total)] if total is not None else []
+        parts = []
+        for actual in period.findall("actual"):
+            dims = {(d.get("name") or "").strip().casefold(): (d.get("value") or "").strip()
+                    for d in actual.findall("dimension")}
+            part = {}
+            for d in self.by_dimension:
+                given = next((dims[n] for n in {(d.iati_name or "").casefold(), d.label.casefold(), d.key.casefold()}
+                              if n and n in dims), None)
+                value = next((v for v in self.definition.values(d.key) if given and v.casefold() == given.casefold()),
+                             None)
+                if value is None:
+                    break
+                part[d.key] = value
+            amount = _decimal(actual.get("value"), None)
+            if len(part) == len(self.by_dimension) and amount is not None:
+                parts.append((part, amount))
+        if not parts and period.find("actual") is not None:
+            names = ", ".join(d.iati_name or d.label for d in self.by_dimension)
+            self.outcome.notes.append(f"the actual of {title[:60]!r} ({end}) not imported: the programme's outcomes are "
+                                      f"by {names}, and no actual of the period gives a value of each (dimension)")
+        return parts
 
     def _done(self) -> Outcome:
         outcome = self.outcome
@@ -1068,6 +1149,12 @@ class IatiImport:
         """Every activity read, with what became of it."""
         return self.mapped.outcomes if self.mapped else []
 
+    @property
+    def proposed(self) -> dict[str, tuple[str, str]]:
+        """The new indicators the file's results call for: code -> (the IATI indicator's title, its result's title)
+        (created with `add_indicators`)."""
+        return self.mapped.proposed if self.mapped else {}
+
     def counts(self) -> dict[str, int]:
         """How many activities map (or were imported), were refused, were left out."""
         return {status: self.mapped.count(status) if self.mapped else 0 for status in (MAPS, IMPORTED, REFUSED,
@@ -1130,11 +1217,14 @@ class IatiImport:
 
 def import_iati(path: str | Path, location: str | Path | None = None, programme: str | None = None,
                 who: str | None = None, display: str | None = None, accept_valid: bool = False,
-                check_only: bool = False) -> IatiImport:
+                check_only: bool = False, add_indicators: bool = False) -> IatiImport:
     """Read the IATI 2.0x activity file at `path` into the programme's projects, partners, institutions and
     countries, and import them as one new version. Every activity that cannot be mapped is listed with its reason
     (`IatiImport.outcomes`); with any such activity nothing is imported unless `accept_valid`, which imports the
-    activities that map. `check_only`: read and report, write nothing."""
+    activities that map. `check_only`: read and report, write nothing. Result indicators become targets and outcomes
+    (`_Mapper.result_rows`), replacing those of the file's projects for the same metrics; one that matches no metric
+    or indicator of the programme is proposed as a new indicator (`IatiImport.proposed`), created in the definition
+    with `add_indicators`."""
     path = Path(path)
     shown = display or path.name
     report = validate.Report()
@@ -1158,7 +1248,7 @@ def import_iati(path: str | Path, location: str | Path | None = None, programme:
         definition = store.load_definition(current_version.path)
         current = {name: store.read_table(current_version.path, name) for name in schema.TABLE_NAMES}
     section(definition)
-    mapper = _Mapper(definition, current, NEW_REGION if new else "", results=new)
+    mapper = _Mapper(definition, current, NEW_REGION if new else "", results=True, add_indicators=add_indicators)
     for activity in stream(path, report, shown):
         mapper.activity(activity)
     done = IatiImport(extract_io.ImportResult(report), mapper.out)
@@ -1186,16 +1276,30 @@ def import_iati(path: str | Path, location: str | Path | None = None, programme:
     _check_kept(current, kept, report, shown)
     if not report.ok or check_only:
         return done
+    changed = False
+    if mapper.proposed and add_indicators and not new:  # the new indicators the manager asked for, in the definition
+        definition = _with_indicators(definition, mapper.proposed)
+        changed = True
     with tempfile.TemporaryDirectory(prefix="impact-iati-") as work:
         folder = Path(work)
         for name in TABLES:
             _write(folder / f"{name}.parquet", name, rows[name])
         if new:  # nothing reported yet but the file's results: outcomes and targets from them, the rest empty
             for name in schema.MAY_BE_EMPTY:
-                _write(folder / f"{name}.parquet", name, rows.get(name, []))
+                _write(folder / f"{name}.parquet", name, rows.get(name, []), definition)
             if rows["targets"]:
                 _write(folder / "targets.parquet", "targets", rows["targets"])
             definition.write(folder)
+        elif rows["targets"] or rows["outcomes"]:  # the file's results replace those of its projects, metric by metric
+            given = {(r.values["project_id"], r.values.get("metric") or r.values.get("indicator"))
+                     for r in rows["targets"] + rows["outcomes"]}
+            for name, column in (("targets", "metric"), ("outcomes", "indicator")):
+                kept_rows = [Row(r, "", 0) for r in current[name].to_pylist()
+                             if (r.get("project_id"), r[column]) not in given]
+                rows[name] = kept_rows + rows[name]
+                _write(folder / f"{name}.parquet", name, rows[name], definition)
+            if changed:
+                definition.write(folder)
         result = extract_io.import_extract(folder, location, who, display=shown, programme=definition.id,
                                            origin=path, new_programme=new)
     result.report = _in_file_terms(result.report, rows, shown)
@@ -1204,6 +1308,22 @@ def import_iati(path: str | Path, location: str | Path | None = None, programme:
             if o.status == MAPS:
                 o.status = IMPORTED
     return IatiImport(result, mapper.out)
+
+
+def _with_indicators(definition: programmes.Programme, proposed: dict[str, tuple[str, str]]) -> programmes.Programme:
+    """The definition with an outcome indicator for each result indicator proposed (as a new programme's are)."""
+    raw = definition.to_dict()
+    raw["indicators"] = [*raw.get("indicators", []), *(_new_indicator(code, title, result)
+                                                        for code, (title, result) in proposed.items())]
+    return programmes.parse(raw)
+
+
+def _new_indicator(code: str, title: str, result: str) -> dict:
+    """An outcome indicator made from an IATI result indicator: counted in units, added up, not a headline tile."""
+    return {"code": code, "label": title[:TEXT_NAME], "unit": "units", "aggregation": "sum", "format": "count",
+            "headline": False, "description": f"IATI result: {result}"[:TEXT_NAME],
+            "how_counted": "Each result period's actual in the IATI file, reported in the quarter the period ends, "
+                           "added up; targets added up to each period's end."}
 
 
 def _check_kept(current: dict, kept_projects: set[str], report: validate.Report, shown: str) -> None:
@@ -1227,12 +1347,13 @@ def _check_kept(current: dict, kept_projects: set[str], report: validate.Report,
                        "those tables without its rows first.")
 
 
-def _write(path: Path, name: str, rows: list[Row]) -> None:
+def _write(path: Path, name: str, rows: list[Row], definition: programmes.Programme | None = None) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    spec = schema.table(name)
-    table = pa.table({c.name: pa.array([r.values.get(c.name) for r in rows], schema.arrow_schema(name).field(c.name).type)
+    spec = schema.table(name, definition)  # with the programme's own breakdowns of the table
+    types = schema.arrow_schema(name, definition)
+    table = pa.table({c.name: pa.array([r.values.get(c.name) for r in rows], types.field(c.name).type)
                       for c in spec.columns})
     pq.write_table(table, path)
 
@@ -1242,7 +1363,7 @@ def _in_file_terms(report: validate.Report, rows: dict[str, list[Row]], shown: s
     came from and the activity's identifier (the tables built from the file are never seen by anyone)."""
     if report.ok:
         return report
-    files = {f"{name}.parquet": name for name in TABLES}
+    files = {f"{name}.parquet": name for name in (*TABLES, "targets", "outcomes")}
     out = validate.Report()
     out.row_label = "line"
     out.files = dict(report.files)
@@ -1284,8 +1405,9 @@ UNCLASSIFIED = "Not classified"  # a new programme's fallback theme
 TEXT_NAME = 120  # the longest name a new programme's definition is given (a theme's, the programme's)
 
 
-def _indicator_codes(indicators: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
-    """A code for each result indicator (from its title: iati_ and its words, made unique), in the file's order."""
+def _indicator_codes(indicators: dict[str, tuple[str, str]], taken=frozenset()) -> dict[str, tuple[str, str]]:
+    """A code for each result indicator (from its title: iati_ and its words, made unique, none of `taken`), in the
+    file's order."""
     import unicodedata
 
     out: dict[str, tuple[str, str]] = {}
@@ -1293,7 +1415,7 @@ def _indicator_codes(indicators: dict[str, tuple[str, str]]) -> dict[str, tuple[
         words = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().casefold()
         stem = "iati_" + (re.sub(r"[^a-z0-9]+", "_", words).strip("_")[:36] or "indicator")
         code, n = stem, 1
-        while code in out:
+        while code in out or code in taken:
             n += 1
             code = f"{stem}_{n}"
         out[code] = (title, result)
@@ -1377,10 +1499,7 @@ def starting_definition(path: Path, programme_id: str, report: validate.Report,
         "phases": [{"name": f"{start.year} to {end.year}", "first_day": dt.date(start.year, 1, 1).isoformat(),
                     "last_day": dt.date(end.year, 12, 31).isoformat()}],
         "illustrative": False, "reference_figures": [],
-        "indicators": [{"code": code, "label": title[:TEXT_NAME], "unit": "units", "aggregation": "sum",
-                        "format": "count", "headline": False, "description": f"IATI result: {result}"[:TEXT_NAME],
-                        "how_counted": "Each result period's actual in the IATI file, reported in the quarter the "
-                                       "period ends, added up; targets added up to each period's end."}
+        "indicators": [_new_indicator(code, title, result)
                        for code, (title, result) in _indicator_codes(indicators).items()],
         "description": f"Started from the IATI file {shown}: its activities are the projects. Training, "
                        "volunteering, outcomes and partnership scores are not reported yet.",

@@ -252,6 +252,12 @@ IATI_CHOICES: dict[str, str] = {  # the mapping choices of the iati section, as 
     "sector_themes": "Sectors to themes, per sector vocabulary: {\"1\": {DAC 5-digit code: theme}, \"2\": {DAC "
                      "3-digit code: theme}, \"99\": {publisher's own code: theme}}; checked before sectors.",
     "fallback_theme": "The theme of an activity whose sectors map to no theme (empty: such an activity is refused).",
+    "indicators": "Result indicators to the programme's metrics and outcome indicators: {IATI indicator reference "
+                  "code or title: key}, e.g. {\"Health workers trained\": \"trainees\"}; checked before an indicator's "
+                  "label. Results go to targets (each period's target, added up) and, for an outcome indicator, "
+                  "outcomes (each period's actual, in the quarter it ends); a metric counted from the programme's own "
+                  "rows (trainees, volunteer days...) takes the targets only. An indicator matching none is proposed "
+                  "as a new one (created with import-iati --add-indicators).",
     "regions": "An activity with a recipient region and no country: {IATI region code: region of vocabularies.region}, "
                "e.g. {\"289\": \"East Africa\"}; the project's country is then not known (a country row \"Country not "
                "known\" in that region). Default: none, such an activity is refused (a programme started from the "
@@ -320,6 +326,7 @@ class Iati:
     sector_themes: dict[str, dict[str, str]] | None = None  # sector vocabulary -> code -> theme
     fallback_theme: str = ""  # the theme of an activity no sector maps (empty: such an activity is refused)
     regions: dict[str, str] | None = None  # IATI region code -> programme region (a region only: country not known)
+    indicators: dict[str, str] | None = None  # IATI indicator reference code or title -> metric or indicator key
     amounts: str = ""  # "budgets-or-commitments" (default), "budgets"
     exchange_rates: dict[str, dict[str, float]] | None = None  # currency -> year -> programme currency per unit
 
@@ -1046,6 +1053,16 @@ def _iati(check: _Checker, raw, themes: tuple[str, ...], regions: tuple[str, ...
 def _iati_choices(check: _Checker, raw: dict, themes: tuple[str, ...], regions: tuple[str, ...] = ()) -> dict:
     """The IATI section's mapping choices (IATI_CHOICES), each checked where it is written."""
     out: dict = {}
+    read_as = raw.get("indicators", {})
+    if not isinstance(read_as, dict):
+        check.add("iati.indicators", "must be an object: IATI indicator reference or title -> metric or indicator key")
+        read_as = {}
+    for title, key in read_as.items():
+        if not isinstance(key, str) or not re.fullmatch(r"[a-z][a-z0-9_]{0,63}", key) or not str(title).strip():
+            check.add(f"iati.indicators.{str(title)[:40]}", f"{str(key)[:40]!r} is not a metric or indicator key "
+                                                            "(lower-case letters, digits and _, e.g. trainees)")
+        else:
+            out.setdefault("indicators", {})[str(title).strip()] = key
     given = raw.get("regions", {})
     if not isinstance(given, dict):
         check.add("iati.regions", "must be an object: IATI region code -> region of vocabularies.region")
