@@ -259,7 +259,7 @@ IATI_CHOICES: dict[str, str] = {  # the mapping choices of the iati section, as 
                   "rows (trainees, volunteer days...) takes the targets only. An indicator matching none is proposed "
                   "as a new one (created with import-iati --add-indicators).",
     "regions": "An activity with a recipient region and no country: {IATI region code: region of vocabularies.region}, "
-               "e.g. {\"289\": \"East Africa\"}; the project's country is then not known (a country row \"Country not "
+               "e.g. {\"289\": \"<a region>\"}; the project's country is then not known (a country row \"Country not "
                "known\" in that region). Default: none, such an activity is refused (a programme started from the "
                "file keeps the IATI region as a region of its own).",
     "amounts": "A project's grant value: budgets-or-commitments (default: the original budgets, else the revised "

@@ -142,7 +142,8 @@ select distinct category, category2, project_id, iso3, budget_gbp from rows wher
 def splits_countries(programme) -> bool:
     """True when the programme splits a project read from IATI with several recipient countries across them
     (`iati.several_countries` is split)."""
-    return bool(programme.iati and programme.iati.several_countries == "split")
+    iati = getattr(programme, "iati", None)  # none: no programme (the structural dimensions only)
+    return bool(iati and iati.several_countries == "split")
 
 
 def split_projects_macros(programme) -> list[str]:
