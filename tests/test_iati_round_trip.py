@@ -126,7 +126,7 @@ def test_the_tables_keep_every_year_and_sector_as_published(trip):
     sectors = store.read_table(folder, "iati_sectors").to_pylist()
     first = SPECS[0].identifier.removeprefix(f"{fx.PUBLISHER}-")
     assert projects[first]["budget_gbp"] == 265001  # 120000 + 130000.50 + 15000, rounded half up
-    assert [b["value"] for b in budgets if b["project_id"] == first] == [120000, 130000.5, 15000]
+    assert [b["amount"] for b in budgets if b["project_id"] == first] == [120000, 130000.5, 15000]
     assert sorted((s["vocabulary"], s["code"], s["percentage"]) for s in sectors if s["project_id"] == first) == [
         ("1", "12181", 50), ("1", "12220", 30), ("1", "12261", 20), ("99", "SURG", 100)]
     assert "XM-DAC-7-PPR-25275" in projects  # another publisher's identifier, kept whole

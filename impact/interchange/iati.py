@@ -617,7 +617,7 @@ class _Mapper:
             "status": _or_none(status.get("code") if status is not None else None),
             "planned_start": dates.get(PLANNED_START), "actual_start": dates.get(ACTUAL_START),
             "planned_end": dates.get(PLANNED_END), "actual_end": dates.get(ACTUAL_END),
-            "theme": theme, "grant_value": budget}, element, "")
+            "imported_theme": theme, "grant_value": budget}, element, "")
         default = _or_none(element.get("default-currency"))
         budgets = []
         for n, b in enumerate(element.findall("budget"), start=1):
@@ -635,7 +635,7 @@ class _Mapper:
                 continue
             budgets.append(row({
                 "position": n, "budget_type": b.get("type") or ORIGINAL_BUDGET, "budget_status": _or_none(b.get("status")),
-                "period_start": first, "period_end": last, "value": float(amount),
+                "period_start": first, "period_end": last, "amount": float(amount),
                 "currency": _or_none(value.get("currency")) or default, "value_date": value_date},
                 b, f"budget {first} to {last}"))
         sectors, seen = [], set()
@@ -650,7 +650,7 @@ class _Mapper:
                                 "name": _or_none(self.narrative(s))}, s, f"sector {key[1]}"))
         partners = {id(org): iid for org, iid in self.partner_orgs}
         organisations = [row({
-            "position": n, "role": org.get("role") or "", "ref": _or_none((org.get("ref") or "").strip()),
+            "position": n, "org_role": org.get("role") or "", "ref": _or_none((org.get("ref") or "").strip()),
             "org_type": _or_none(org.get("type")), "name": _or_none(self.narrative(org)),
             "institution_id": partners.get(id(org))}, org, f"participating organisation {n}")
             for n, org in enumerate(element.findall("participating-org"), start=1)]
@@ -666,7 +666,7 @@ class _Mapper:
                                  c, f"recipient country {code}"))
         return {"iati_activities": [activity], "iati_countries": countries, "iati_budgets": budgets,
                 "iati_sectors": sectors,
-                "iati_organisations": [o for o in organisations if o.values["role"] in (FUNDING, ACCOUNTABLE,
+                "iati_organisations": [o for o in organisations if o.values["org_role"] in (FUNDING, ACCOUNTABLE,
                                                                                           EXTENDING, IMPLEMENTING)]}
 
     def result_rows(self, element, project_id: str, iso3: str, identifier: str) -> tuple[list[Row], list[Row]]:

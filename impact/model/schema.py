@@ -226,7 +226,8 @@ TABLES: tuple[Table, ...] = (
             Column("recipient_region", "VARCHAR", "The recipient-region code of an activity that names no country "
                    "(its project's country is not known), as published.", nullable=True),
             Column("region_vocabulary", "VARCHAR", "That region's vocabulary (1: OECD DAC regions).", nullable=True),
-            Column("theme", "VARCHAR", "The theme the import gave the project (from its sectors).", nullable=True),
+            Column("imported_theme", "VARCHAR", "The theme the import gave the project (from its sectors).",
+                   nullable=True),
             Column("grant_value", "BIGINT", "The grant value the import gave the project (from its budgets), in the "
                    "programme's currency.", minimum=0, maximum=10**15, nullable=True),
         ),
@@ -246,7 +247,8 @@ TABLES: tuple[Table, ...] = (
                    nullable=True),
             Column("period_start", "DATE", "First day of the budget's period."),
             Column("period_end", "DATE", "Last day of the budget's period."),
-            Column("value", "DOUBLE", "The amount as published, in `currency`.", minimum=-1e18, maximum=1e18),
+            Column("amount", "DOUBLE", "The budget's value as published, in `currency`.", minimum=-1e18,
+                   maximum=1e18),
             Column("currency", "VARCHAR", "ISO 4217 code of the amount (the value's, else the activity's default).",
                    nullable=True),
             Column("value_date", "DATE", "The value's value-date (the day an amount is converted at).", nullable=True),
@@ -291,8 +293,8 @@ TABLES: tuple[Table, ...] = (
             Column("project_id", "VARCHAR", "The project.", references="projects.project_id"),
             Column("position", "BIGINT", "The organisation's place among the activity's participating-orgs (1, 2, ...).",
                    minimum=1, maximum=100_000),
-            Column("role", "VARCHAR", "IATI OrganisationRole: 1 funding, 2 accountable, 3 extending, 4 implementing.",
-                   allowed=("1", "2", "3", "4")),
+            Column("org_role", "VARCHAR", "IATI OrganisationRole: 1 funding, 2 accountable, 3 extending, 4 "
+                   "implementing.", allowed=("1", "2", "3", "4")),
             Column("ref", "VARCHAR", "Its organisation identifier (@ref), as published; empty: none.", nullable=True),
             Column("org_type", "VARCHAR", "Its IATI OrganisationType code; empty: none.", nullable=True),
             Column("name", "VARCHAR", "Its name (the narrative in the programme's language).", nullable=True),

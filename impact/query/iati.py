@@ -163,7 +163,7 @@ def build(database: db.Database, now: dt.datetime | None = None):
                         country.set(f"{{{iati.NS}}}region", project["region"])
                     if project["country"]:
                         _text(country, "narrative", project["country"])
-            sectors = kept["sectors"].get(pid) if read and read["theme"] == project["theme"] else None
+            sectors = kept["sectors"].get(pid) if read and read["imported_theme"] == project["theme"] else None
             for sector in sectors or ():  # as published, while the project keeps the theme read from them
                 attributes = {"vocabulary": sector["vocabulary"], "code": sector["code"]}
                 if sector["percentage"] is not None:
@@ -184,7 +184,7 @@ def build(database: db.Database, now: dt.datetime | None = None):
                 etree.SubElement(budget, "period-start", {"iso-date": row["period_start"].isoformat()})
                 etree.SubElement(budget, "period-end", {"iso-date": row["period_end"].isoformat()})
                 day = row["value_date"] or row["period_start"]
-                _text(budget, "value", number(row["value"]), currency=row["currency"] or programme.currency,
+                _text(budget, "value", number(row["amount"]), currency=row["currency"] or programme.currency,
                       **{"value-date": day.isoformat()})
             if not budgets:
                 budget = etree.SubElement(activity, "budget", type=iati.ORIGINAL_BUDGET, status=iati.COMMITTED)
@@ -243,7 +243,7 @@ def _organisations(activity, published: list[dict], partners: list[dict]) -> Non
         partner = by_id.get(org["institution_id"]) if org["institution_id"] else None
         if org["institution_id"] and partner is None:
             continue
-        attributes = {"role": org["role"], "ref": org["ref"], "type": org["org_type"]}
+        attributes = {"role": org["org_role"], "ref": org["ref"], "type": org["org_type"]}
         if partner is not None:
             attributes.update(_own(partner))
             written.add(partner["institution_id"])
