@@ -265,7 +265,8 @@ def _import_iati(args: argparse.Namespace) -> int:
     report = Path(args.report) if args.report else None
     if report is not None and report.suffix.lower() != ".csv":
         raise ValueError(f"--report {args.report}: the report is a CSV file; name it FILE.csv")
-    done = iati.import_iati(args.path, args.data_dir, programme=args.programme, accept_valid=args.accept_valid)
+    done = iati.import_iati(args.path, args.data_dir, programme=args.programme, accept_valid=args.accept_valid,
+                            add_indicators=args.add_indicators)
     if report is not None and done.mapped is not None:
         report.write_bytes(done.activity_csv())
     refused = [o for o in done.outcomes if o.status == iati.REFUSED]
@@ -287,6 +288,11 @@ def _import_iati(args: argparse.Namespace) -> int:
                 for r in o.reasons:
                     print(f"- {o.identifier or f'line {o.line}'}, {r.element}, line {r.line or o.line}: {r.message} "
                           f"[{r.rule}]")
+        if done.proposed:  # result indicators no indicator of the programme matches
+            made = "created" if args.add_indicators else "proposed (run again with --add-indicators to create them)"
+            print(f"new indicators {made}:")
+            for code, (title, result) in done.proposed.items():
+                print(f"- {code}: {title} (result: {result})")
         if refused and not args.accept_valid and done.mapped.count(iati.MAPS):
             print(f"To import the {done.mapped.count(iati.MAPS):,} activities that map and leave these out, run "
                   "again with --accept-valid.")
@@ -769,6 +775,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_store_options(imp_iati)
     imp_iati.add_argument("--accept-valid", action="store_true",
                           help="import the activities that map and list the refused ones (default: all or nothing)")
+    imp_iati.add_argument("--add-indicators", action="store_true",
+                          help="create an outcome indicator for each result indicator that matches none of the "
+                               "programme's (listed otherwise, and its results left out)")
     imp_iati.add_argument("--report", metavar="FILE.csv",
                           help="write every activity's outcome (imported, refused, left out) and reason to this CSV")
     add_show_option(imp_iati)

@@ -43,7 +43,7 @@ v as (
 select
     t.trainees, t.women_trained, t.countries_trained,
     (select count(*) from p) as projects,
-    (select count(distinct iso3) from p) as countries_active,
+    (select count(distinct iso3) filter (where iso3 not like 'X%') from p) as countries_active,  -- X..: not known
     i.institutions, i.institutions_overseas, i.institutions_uk,
     v.volunteer_days_overseas, v.volunteer_days_uk, v.volunteer_days, v.volunteers,
     (select coalesce(sum(budget_gbp), 0) from p) as budget_gbp

@@ -3,9 +3,10 @@
 -- params: filters (the shared filters), grouping (the dimensions grouped by)
 -- columns: category, category2, projects, countries_active, budget_gbp, label, label2
 -- category and category2 are the groups' codes (a country's ISO-3 code); label and label2 what a person reads
--- (category_label: a country's name), given after grouping.
+-- (category_label: a country's name), given after grouping. A country not known (XAA-XZZ) is no country: not
+-- counted in countries_active.
 with grouped as (
-    select category, category2, count(*) as projects, count(distinct iso3) as countries_active,
+    select category, category2, count(*) as projects, count(distinct iso3) filter (where iso3 not like 'X%') as countries_active,
            sum(budget_gbp) as budget_gbp
     from projects_by_dimension_value($filters, $grouping)
     group by all

@@ -42,6 +42,10 @@ class Spec:
     # (result title, indicator title, measure, baseline, [(period start, end, target, actual, women's actual)])
     results: list[tuple[str, str, str, str | None, list[tuple[str, str, str, str, str | None]]]] = field(
         default_factory=list)
+    status: str = "2"  # activity-status
+    org_types: dict[str, str] = field(default_factory=dict)  # participating-org @ref -> @type
+    sector_names: dict[str, str] = field(default_factory=dict)  # sector code -> its narrative
+    budget_status: str = "2"
 
 
 def _narrative(parent, tag: str, texts: list[tuple[str | None, str]], **attrib):
@@ -71,10 +75,11 @@ def activity(spec: Spec, version: str | None = None):
     _narrative(element, "title", spec.title)
     _narrative(element, "description", [(None, f"Activity {spec.identifier}.")])
     for role, ref, name in spec.orgs:
-        org = etree.SubElement(element, "participating-org", {"role": role, **({"ref": ref} if ref else {})})
+        org = etree.SubElement(element, "participating-org", {"role": role, **({"ref": ref} if ref else {}),
+                                                              **({"type": spec.org_types[ref]} if ref in spec.org_types else {})})
         if name:
             etree.SubElement(org, "narrative").text = name
-    etree.SubElement(element, "activity-status", code="2")
+    etree.SubElement(element, "activity-status", code=spec.status)
     for kind, day in spec.dates.items():
         etree.SubElement(element, "activity-date", type=kind, **{"iso-date": day})
     for code, share in spec.countries:
@@ -82,10 +87,12 @@ def activity(spec: Spec, version: str | None = None):
     for code in spec.regions:
         etree.SubElement(element, "recipient-region", code=code, vocabulary="1")
     for vocabulary, code, share in spec.sectors:
-        etree.SubElement(element, "sector", {"code": code, **({"vocabulary": vocabulary} if vocabulary else {}),
-                                             **({"percentage": share} if share else {})})
+        sector = etree.SubElement(element, "sector", {"code": code, **({"vocabulary": vocabulary} if vocabulary else {}),
+                                                      **({"percentage": share} if share else {})})
+        if code in spec.sector_names:
+            etree.SubElement(sector, "narrative").text = spec.sector_names[code]
     for start, end, value, currency in spec.budgets:
-        budget = etree.SubElement(element, "budget", type="1", status="2")
+        budget = etree.SubElement(element, "budget", type="1", status=spec.budget_status)
         etree.SubElement(budget, "period-start", **{"iso-date": start})
         etree.SubElement(budget, "period-end", **{"iso-date": end})
         amount = etree.SubElement(budget, "value", {"value-date": start, **({"currency": currency} if currency else {})})

@@ -216,6 +216,8 @@ SEMANTIC = {
         "already has a meaning"),
     "_iati_themes": (lambda d: d["iati"].update(fallback_theme="Dentistry"), "iati.fallback_theme",
                      "'Dentistry' is not a theme of vocabularies.theme"),
+    "_iati_regions": (lambda d: d["iati"].update(regions={"289": "Atlantis"}), "iati.regions.289",
+                      "'Atlantis' is not a region of vocabularies.region"),
     "_public_fields": (lambda d: d.update(publish={"project_fields": ["title", "title"]}), "publish.project_fields[1]",
                        "'title' is listed twice"),
     "_rules": (lambda d: d["validation_rules"][0].update(left=1, right=2), "validation_rules[0]",

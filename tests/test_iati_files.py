@@ -88,7 +88,8 @@ def test_a_funders_file_with_refused_activities_imports_nothing_until_accepted(i
     assert {i: o.status for i, o in outcomes.items() if o.status != iati.MAPS} == {
         f"{fx.PUBLISHER}-PROG": iati.LEFT_OUT, f"{fx.PUBLISHER}-005": iati.REFUSED, f"{fx.PUBLISHER}-006": iati.REFUSED}
     # every reason of every refused activity, with the element it is about
-    assert [(r.element, r.rule) for r in outcomes[f"{fx.PUBLISHER}-005"].reasons] == [("recipient-country",
+    # a region only, which iati.regions does not map: the reason is about its recipient-region
+    assert [(r.element, r.rule) for r in outcomes[f"{fx.PUBLISHER}-005"].reasons] == [("recipient-region",
                                                                                        "iati-no-country")]
     assert [(r.element, r.rule) for r in outcomes[f"{fx.PUBLISHER}-006"].reasons] == [
         ("sector", "iati-ambiguous-sector"), ("budget", "iati-currency")]
@@ -189,7 +190,7 @@ def test_the_command_line_reports_every_activity_and_imports_on_accept_valid(iat
 
 def test_the_iati_choices_are_checked_where_they_are_written():
     definition = programmes.load(ROOT / "data").to_dict()
-    definition["iati"].update({"lead_roles": ["implementing", "funding"], "several_countries": "split",
+    definition["iati"].update({"lead_roles": ["implementing", "funding"], "several_countries": "spread",
                                "hierarchy": "2", "fallback_theme": "Dentistry",
                                "sector_themes": {"1": {"121": "Mental health"}, "7": {}},
                                "exchange_rates": {"usd": {"2019": 0.8}, "EUR": {"2019": -1}}})
@@ -235,7 +236,8 @@ def test_re_publishing_keeps_the_identifiers_and_organisation_refs(iati_store, t
 
 
 def test_every_refused_activity_is_printed_none_left_off(iati_store, tmp_path, capsys):
-    """60 refused activities (a region and no country), more than any display limit: all 60 are named."""
+    """60 refused activities (a region and no country, which iati.regions does not map), more than any display
+    limit: all 60 are named."""
     import dataclasses
 
     region_only = fx.ACTIVITIES[5]
@@ -244,7 +246,7 @@ def test_every_refused_activity_is_printed_none_left_off(iati_store, tmp_path, c
     path = _file(tmp_path, fx.document(specs=specs))
     assert cli.main(["import-iati", str(path), "--data-dir", str(iati_store)]) == 1
     said = capsys.readouterr().out
-    assert all(f"{fx.PUBLISHER}-R{n:03d}, recipient-country" in said for n in range(60))
+    assert all(f"{fx.PUBLISHER}-R{n:03d}, recipient-region" in said for n in range(60))
     assert "refused (60)" in said and "… and" not in said
 
 

@@ -79,3 +79,29 @@ def test_a_new_programme_is_started_from_the_file(signed_in):
     projects = store.read_table(store.open_store(root, "funder-grants").active().path, "projects").num_rows
     assert label == f"Import the {projects} activities that map" and projects
     assert store.open_store(root).active().version == "base"  # the programme in use is untouched
+
+
+def test_a_result_indicator_new_to_the_programme_is_proposed_and_created_when_ticked(signed_in):
+    at, root = signed_in
+    spec = fx.Spec(f"{fx.PUBLISHER}-E1", [("en", "Nursing skills")],
+                   [(fx.IMPLEMENTING, "GB-CHC-220949", "Tropical Health Trust")],
+                   {"1": "2016-01-01", "3": "2017-12-31"}, countries=[("UG", None)], sectors=[("1", "12181", None)],
+                   budgets=[("2016-01-01", "2017-12-31", "90000", None)],
+                   results=[("Equipment", "Clinics with oxygen", "1", None,
+                             [("2016-01-01", "2016-12-31", "12", "9", None)])])
+    at.file_uploader(key="iati_upload").set_value(("funder.xml", fx.document(specs=[spec]), "application/xml"))
+    at.run()
+    next(b for b in at.button if b.label == "Check the IATI file").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    proposed = next(d.value for d in at.dataframe if "IATI indicator" in d.value.columns)
+    assert list(proposed["IATI indicator"]) == ["Clinics with oxygen"]
+    at.checkbox(key="iati_add_indicators").check()
+    at.run()
+    next(b for b in at.button if b.label == "Import the 1 activity that maps").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    active = store.open_store(root).active()
+    code = proposed["indicator"].iloc[0]
+    assert code in {i.code for i in store.load_definition(active.path).indicators}
+    assert [r["value"] for r in store.read_table(active.path, "outcomes").to_pylist() if r["indicator"] == code] == [9]

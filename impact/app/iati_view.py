@@ -39,13 +39,16 @@ def _check(upload, programme: str) -> None:
         "name": upload.name, "data": data, "programme": programme, "summary": done.summary(),
         "read": bool(done.outcomes), "problems": done.report.to_frame(), "activities": done.activity_frame(),
         "csv": done.activity_csv(), "maps": counts[iati.MAPS], "refused": counts[iati.REFUSED],
+        "proposed": [{"indicator": code, "IATI indicator": title, "result": result}
+                     for code, (title, result) in done.proposed.items()],
     }
 
 
 def _import(programme: str) -> None:
     auth.require_admin()
     checked = st.session_state.pop(CHECKED)
-    done = _run(checked["name"], checked["data"], programme, accept_valid=True)
+    add = bool(checked.get("proposed")) and bool(st.session_state.get("iati_add_indicators"))
+    done = _run(checked["name"], checked["data"], programme, accept_valid=True, add_indicators=add)
     version = store.open_store(None, programme).active().version if done.ok else ""
     st.session_state[DONE] = {"ok": done.ok, "summary": done.summary(), "problems": done.report.to_frame(),
                               "activities": done.activity_frame(), "csv": done.activity_csv(), "version": version,
@@ -109,9 +112,15 @@ def _show_check(checked: dict) -> None:
     if len(others):
         st.warning("Problems of the whole file, which stop the import whatever you choose:")
         st.dataframe(others, hide_index=True, width="stretch", key="iati_other_problems")
+    if checked.get("proposed"):  # result indicators that match none of the programme's
+        st.caption("Result indicators of the file that match none of the programme's indicators (map them in the "
+                   "definition's iati.indicators, or create them here):")
+        st.dataframe(checked["proposed"], hide_index=True, width="stretch", key="iati_proposed")
+        st.checkbox(f"Create these {len(checked['proposed']):,} indicators and import their results",
+                    key="iati_add_indicators")
     left, right = st.columns(2)
     maps = checked["maps"]
-    label = f"Import the {maps:,} activit{'y' if maps == 1 else 'ies'} that map"
+    label = f"Import the {maps:,} activit{'y that maps' if maps == 1 else 'ies that map'}"
     if left.button(label, type="primary", disabled=not maps or bool(len(others)), key="iati_import"):
         _import(checked["programme"])
         st.rerun()

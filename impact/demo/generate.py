@@ -666,7 +666,15 @@ def write_tables(out: Path, tables: dict[str, dict], definition: programmes.Prog
                              definition)
         pq.write_table(table, out / f"{name}.parquet", compression="zstd", row_group_size=1_000_000)
         counts[name] = table.num_rows
+    _write_empty(out, tables, definition)
     return counts
+
+
+def _write_empty(out: Path, written, definition: programmes.Programme | None = None) -> None:
+    """Every table of the schema the generator has no rows for (what an IATI file keeps), written empty."""
+    for name in schema.TABLE_NAMES:
+        if name not in written:
+            pq.write_table(schema.empty(name, definition), out / f"{name}.parquet", compression="zstd")
 
 
 # A larger scale is written in blocks of this many copies, one after another, so that the generator holds one
@@ -721,6 +729,7 @@ def _write_blocks(out: Path, seed: int, scale: int) -> dict[str, int]:
     finally:
         for writer in writers.values():
             writer.close()
+    _write_empty(out, writers)
     return counts
 
 

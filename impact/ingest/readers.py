@@ -656,7 +656,8 @@ def _read_parquet(source: SourceFile, report: Report, limits: Limits) -> RawTabl
         report.add(source.name, None, "", "", "unreadable", "The file's row count does not match its metadata.")
         return None
     if table.num_rows == 0 and source.table not in schema.MAY_BE_EMPTY:
-        report.add(source.name, None, "", "", "no-rows", "The file has no rows.")
+        if not schema.table(source.table).optional:  # an optional table with no rows is left as it is (as in CSV)
+            report.add(source.name, None, "", "", "no-rows", "The file has no rows.")
         return None
     columns: dict[str, pa.Array] = {}
     for name in wanted:

@@ -150,7 +150,9 @@ def column_validation(column: schema.Column, definition: programmes.Programme, r
     """The data validation for a column: a dropdown, a whole number in range, or a date in the window."""
     if column.vocabulary or column.allowed:
         name = column.vocabulary or column.name  # side, role, scope
-        return kind(type="list", formula1=f"={ranges[name]}", allow_blank=False, showErrorMessage=True,
+        # a short list of codes no other sheet lists (the IATI tables' codes) is written in the rule itself
+        formula = f"={ranges[name]}" if name in ranges else '"' + ",".join(column.allowed) + '"'
+        return kind(type="list", formula1=formula, allow_blank=column.nullable, showErrorMessage=True,
                     errorTitle=f"Not an allowed {column.name}",
                     error=f"Choose a {column.name} from the list (the programme's definition gives them).")
     if column.type == "BIGINT" and column.minimum is not None:

@@ -351,10 +351,20 @@ def _check_text(report: Report, t: Checked, col: schema.Column, text: pa.Array, 
         valid &= ~outside
     if col.name == "iso3":
         codes = pa.array(sorted(iso3166.ALPHA3))
-        unknown = valid & ~_mask(pc.is_in(text, value_set=codes))
+        # XAA-XZZ: a country not known (ISO's user-assigned range; an IATI activity naming a region only): a
+        # countries row named so, which the other tables' rows refer to (a typo such as XYZ is still refused)
+        not_known = _mask(pc.match_substring_regex(text, r"^X[A-Z]{2}$"))
+        if t.name == "countries":
+            names = t.text.get("name")
+            named = _mask(pc.equal(names, iso3166.NOT_KNOWN_NAME)) if names is not None else np.zeros(len(text), bool)
+            not_known = not_known & named
+        elif col.references != "countries.iso3":  # an institution's country is a country
+            not_known = np.zeros(len(text), bool)
+        unknown = valid & ~_mask(pc.is_in(text, value_set=codes)) & ~not_known
         _flag(report, t, col.name, unknown, "unknown-iso3",
               lambda v, i: f"'{v}' is not an ISO 3166-1 alpha-3 country code (three capital letters, "
-                           "e.g. UGA for Uganda, GBR for the United Kingdom).")
+                           "e.g. UGA for Uganda, GBR for the United Kingdom; XAA to XZZ only for a row named "
+                           f"'{iso3166.NOT_KNOWN_NAME}').")
         valid &= ~unknown
     return pc.if_else(pa.array(valid), text, pa.scalar(None, pa.string()))
 

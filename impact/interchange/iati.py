@@ -24,6 +24,10 @@ projects: a project's grant type (on `iati-activity`), a country's programme reg
 and a partner's institution id, type, country and role (on `participating-org`). The theme travels as a
 sector of the reporting organisation's own vocabulary (99) beside its DAC purpose code. A file without
 these attributes (published by another tool) is read by the rules in `_Mapper`.
+
+What an activity says that those tables have no place for — its identifier, publisher, status, planned and actual
+dates, every recipient country, budget, sector and participating organisation as published — is kept in the
+`schema.IATI_TABLES` (`_Mapper.kept_rows`), so that publishing the programme again writes the same activities.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
 from impact.ingest import extract_io, readers, validate
-from impact.model import calendar, cells, iso3166, schema
+from impact.model import calendar, cells, iso3166, metrics, schema
 from impact.storage import store
 from impact.model import programme as programmes
 
@@ -62,7 +66,8 @@ COMMITMENT = "2"  # TransactionType
 OUTCOME_MAX = 10_000_000  # the largest value of one outcomes row (schema)
 UNIT, PERCENTAGE = "1", "2"  # IndicatorMeasure
 
-TABLES = ("countries", "institutions", "projects", "project_partners")  # what an IATI import replaces
+# what an IATI import replaces: the projects' tables, and what the activities say beyond them, kept as published
+TABLES = ("countries", "institutions", "projects", "project_partners", *schema.IATI_TABLES)
 KEPT = ("training", "volunteering", "outcomes", "partnership_scores", "targets")  # rows that name projects
 RULES = {  # every problem an IATI import names, and what it means
     "iati-not-xml": "the file is not XML, or not UTF-8 (the line of the first error is named)",
@@ -399,6 +404,7 @@ class Mapped:
     countries_added: list[str] = field(default_factory=list)
     institutions_added: int = 0
     outcomes: list[Outcome] = field(default_factory=list)
+    proposed: dict[str, tuple[str, str]] = field(default_factory=dict)  # new indicators: code -> (title, result)
     hierarchy: int | None = None  # the level imported
     levels: tuple[int, ...] = ()  # the levels present
 
@@ -441,7 +447,9 @@ class _Mapper:
       to the programme's end, said in the report); phase: the phase holding the start;
     - grant type: the activity's own attribute, else the definition's first grant type (IATI has no grant types);
     - country: the recipient country (alpha-2 to alpha-3), of several the one with the largest percentage (or
-      refused, `iati.several_countries`); a region only is refused (the programme counts projects by country);
+      refused, `iati.several_countries`; with split, every one of them must be a country the programme has or can
+      add, and the pages split the budget across them: `impact.query.macros.split_projects_macro`); a region only
+      is refused (the programme counts projects by country);
       a country new to the programme needs its region (the dashboard's own attribute);
     - budget: the original budgets (else the revised ones, else the commitments, transaction type 2) added up,
       each converted to the programme's currency with its year's rate (`iati.exchange_rates`); an amount in a
@@ -455,7 +463,7 @@ class _Mapper:
     """
 
     def __init__(self, definition: programmes.Programme, current: dict, default_region: str = "",
-                 results: bool = False):
+                 results: bool = False, add_indicators: bool = False):
         self.definition = definition
         self.default_region = default_region  # a new programme's only region, for every country it meets
         self.iati = section(definition)
@@ -474,10 +482,22 @@ class _Mapper:
         self.seen_institutions: dict[str, Row] = {}
         self.new_countries: dict[str, Row] = {}
         self.outcome: Outcome | None = None
-        # result indicators read as the programme's outcome indicators, by their label (a new programme's are made
-        # from the file's titles); only a programme started from the file takes results (its tables are empty)
+        self.partner_orgs: list[tuple[object, str]] = []  # the activity's organisations taken as partners
+        # result indicators read as the programme's metrics and outcome indicators: by `iati.indicators` (an IATI
+        # indicator's ref or title -> a key), else by an indicator's label (a new programme's are made from the
+        # file's titles); one that matches none is proposed as a new indicator, created with `add_indicators`
         self.results = results
+        self.add_indicators = add_indicators
         self.indicator_codes = {i.label.casefold(): i.code for i in definition.indicators if i.aggregation == "sum"}
+        with metrics.using(definition):  # then the metrics a target can be set for, by their label
+            for key in metrics.targetable():
+                self.indicator_codes.setdefault(metrics.metric(key).label.casefold(), key)
+        self.indicator_map = {k.casefold(): v for k, v in (self.iati.indicators or {}).items()}
+        self.reported = {i.code for i in definition.indicators if i.reported and i.aggregation == "sum"}
+        with metrics.using(definition):
+            self.targetable = set(metrics.targetable())
+        self.proposed = self.out.proposed  # new indicators: code -> (title, result title)
+        self.by_dimension = definition.disaggregations_of("outcomes")  # the outcomes' own breakdowns
 
     def problem(self, line: int | None, element: str, rule: str, message: str) -> None:
         self.outcome.reasons.append(Reason(element, line, rule, message))
@@ -517,6 +537,7 @@ class _Mapper:
                          f"{self.seen_projects[project_id]}; each project is one activity.")
             return self._done()
         self.seen_projects[project_id] = line
+        self.partner_orgs = []
         theme = self.theme(element, name)
         start, end = self.dates(element, name)
         phase = self.phase(start, end, line, name)
@@ -536,12 +557,117 @@ class _Mapper:
         outcome.rows["project_partners"] = [
             Row({"project_id": project_id, "institution_id": institution_id, "role": role}, identifier, org_line,
                 f"participating organisation {institution_id}") for institution_id, role, org_line in partners]
-        if self.results:
+        outcome.rows.update(self.kept_rows(element, project_id, identifier, theme, budget))
+        if self.results and element.get(_attr("grant-type")) is None:
             outcome.rows["targets"], outcome.rows["outcomes"] = self.result_rows(element, project_id, iso3,
                                                                                  identifier)
-        elif element.find("result") is not None:
-            self.outcome.notes.append("results not imported: only a programme started from the file takes them")
+        elif element.find("result") is not None:  # the dashboard's own file: its results are the programme's figures
+            outcome.notes.append("results not read: the activity was published by this dashboard (its own "
+                                 "attributes), whose results are the programme's own figures")
         return self._done()
+
+    def indicator_key(self, indicator, title: str, result_title: str) -> str | None:
+        """The metric or outcome indicator a result indicator is read as: `iati.indicators` by its ref, then by its
+        title; an indicator's label; else a new indicator proposed (its code from the title), taken only when the
+        manager asked for new indicators to be created (`add_indicators`), else said in the notes."""
+        ref = (indicator.get("ref") or "").strip()
+        for ref_el in indicator.findall("reference"):
+            ref = ref or (ref_el.get("code") or "").strip()
+        key = (self.indicator_map.get(ref.casefold()) if ref else None) or self.indicator_map.get(title.casefold()) \
+            or self.indicator_codes.get(title.casefold())
+        if key is not None:
+            return key
+        if not title:
+            return None
+        taken = {*self.targetable, *(i.code for i in self.definition.indicators)}
+        known = next((code for code, (t, _) in self.proposed.items() if t.casefold() == title.casefold()), None)
+        code = known or next(c for c in _indicator_codes({title.casefold(): (title, result_title)},
+                                                         taken | set(self.proposed)))
+        self.proposed.setdefault(code, (title, result_title))
+        if self.add_indicators:
+            self.outcome.notes.append(f"result indicator {title[:60]!r}: a new indicator {code} (created)")
+            return code
+        self.outcome.notes.append(f"result indicator {title[:60]!r} not imported: no indicator of the programme "
+                                  f"matches it; proposed as a new indicator {code} (add it with --add-indicators, or map "
+                                  "it in iati.indicators)")
+        return None
+
+    def kept_rows(self, element, project_id: str, identifier: str, theme: str, budget: int) -> dict[str, list[Row]]:
+        """What the activity says that the programme's tables have no place for, as published (`schema.IATI_TABLES`):
+        its identifier, publisher, status and dates; every budget; every sector with its percentage; every
+        participating organisation with its ref and type, and the institution those taken as partners became."""
+        def row(values: dict, source, what: str) -> Row:
+            return Row({"project_id": project_id, **values}, identifier, source.sourceline or 0, what)
+
+        dates: dict[str, dt.date] = {}
+        for d in element.findall("activity-date"):
+            with contextlib.suppress(ValueError):
+                dates.setdefault(d.get("type") or "", dt.date.fromisoformat((d.get("iso-date") or "")[:10]))
+        reporting = element.find("reporting-org")
+        status = element.find("activity-status")
+        region = None if element.find("recipient-country") is not None else max(
+            element.findall("recipient-region"), key=lambda r: _decimal(r.get("percentage"), Decimal(0)), default=None)
+        activity = row({
+            "iati_identifier": identifier,
+            "recipient_region": _or_none(region.get("code")) if region is not None else None,
+            "region_vocabulary": (_or_none(region.get("vocabulary")) or "1") if region is not None else None,
+            "reporting_org_ref": _or_none(reporting.get("ref") if reporting is not None else None),
+            "reporting_org_type": _or_none(reporting.get("type") if reporting is not None else None),
+            "reporting_org_name": _or_none(self.narrative(reporting)),
+            "status": _or_none(status.get("code") if status is not None else None),
+            "planned_start": dates.get(PLANNED_START), "actual_start": dates.get(ACTUAL_START),
+            "planned_end": dates.get(PLANNED_END), "actual_end": dates.get(ACTUAL_END),
+            "imported_theme": theme, "grant_value": budget}, element, "")
+        default = _or_none(element.get("default-currency"))
+        budgets = []
+        for n, b in enumerate(element.findall("budget"), start=1):
+            value, start, end = b.find("value"), b.find("period-start"), b.find("period-end")
+            amount = _decimal(value.text if value is not None else None, None)
+            try:
+                first = dt.date.fromisoformat((start.get("iso-date") or "")[:10])
+                last = dt.date.fromisoformat((end.get("iso-date") or "")[:10])
+            except (AttributeError, ValueError):
+                continue  # the schema requires both; a date with a time zone is cut to its day above
+            value_date = None
+            with contextlib.suppress(AttributeError, ValueError):
+                value_date = dt.date.fromisoformat((value.get("value-date") or "")[:10])
+            if amount is None:
+                continue
+            budgets.append(row({
+                "position": n, "budget_type": b.get("type") or ORIGINAL_BUDGET, "budget_status": _or_none(b.get("status")),
+                "period_start": first, "period_end": last, "amount": float(amount),
+                "currency": _or_none(value.get("currency")) or default, "value_date": value_date},
+                b, f"budget {first} to {last}"))
+        sectors, seen = [], set()
+        for s in element.findall("sector"):
+            key = (s.get("vocabulary") or DAC_SECTOR, (s.get("code") or "").strip())
+            if not key[1] or key in seen:
+                continue  # one sector per vocabulary and code (the schema requires the code)
+            seen.add(key)
+            share = _decimal(s.get("percentage"), None)
+            sectors.append(row({"vocabulary": key[0], "code": key[1],
+                                "percentage": float(share) if share is not None else None,
+                                "name": _or_none(self.narrative(s))}, s, f"sector {key[1]}"))
+        partners = {id(org): iid for org, iid in self.partner_orgs}
+        organisations = [row({
+            "position": n, "org_role": org.get("role") or "", "ref": _or_none((org.get("ref") or "").strip()),
+            "org_type": _or_none(org.get("type")), "name": _or_none(self.narrative(org)),
+            "institution_id": partners.get(id(org))}, org, f"participating organisation {n}")
+            for n, org in enumerate(element.findall("participating-org"), start=1)]
+        countries, seen = [], set()
+        for c in element.findall("recipient-country"):
+            code = (c.get("code") or "").strip().upper()
+            iso3 = iso3166.from_alpha2(code)
+            if iso3 is None or code in seen:
+                continue
+            seen.add(code)
+            share = _decimal(c.get("percentage"), None)
+            countries.append(row({"code": code, "iso3": iso3, "percentage": float(share) if share is not None else None},
+                                 c, f"recipient country {code}"))
+        return {"iati_activities": [activity], "iati_countries": countries, "iati_budgets": budgets,
+                "iati_sectors": sectors,
+                "iati_organisations": [o for o in organisations if o.values["org_role"] in (FUNDING, ACCOUNTABLE,
+                                                                                          EXTENDING, IMPLEMENTING)]}
 
     def result_rows(self, element, project_id: str, iso3: str, identifier: str) -> tuple[list[Row], list[Row]]:
         """The activity's result indicators (measure 1, units) as the project's targets and outcomes: each period's
@@ -553,11 +679,21 @@ class _Mapper:
         for result in element.findall("result"):
             for indicator in result.findall("indicator"):
                 title = self.narrative(indicator.find("title"))
-                code = self.indicator_codes.get(title.casefold())
-                if code is None or (indicator.get("measure") or UNIT) != UNIT:
-                    self.outcome.notes.append(f"result indicator {title[:60]!r} not imported ("
-                                              f"{'not counted in units' if code else 'not an indicator of the programme'})")
+                if (indicator.get("measure") or UNIT) != UNIT:
+                    self.outcome.notes.append(f"result indicator {title[:60]!r} not imported (not counted in units)")
                     continue
+                code = self.indicator_key(indicator, title, self.narrative(result.find("title")))
+                if code is None:
+                    continue
+                created = code in self.proposed
+                takes_actuals = created or code in self.reported
+                if not created and code not in self.targetable:
+                    self.outcome.notes.append(f"result indicator {title[:60]!r} not imported: {code} (iati.indicators) "
+                                              "is not a metric a target can be set for")
+                    continue
+                if not takes_actuals and indicator.find("period/actual") is not None:
+                    self.outcome.notes.append(f"the actuals of {title[:60]!r} not imported: the programme counts {code} "
+                                              "from its own rows (its targets are imported)")
                 baseline = next((_decimal(b.get("value"), None) for b in indicator.findall("baseline")
                                  if b.find("dimension") is None), None)
                 total = Decimal(0)
@@ -578,17 +714,49 @@ class _Mapper:
                             "target": float(total), "baseline": float(baseline) if baseline is not None else None,
                             "note": f"IATI result: {self.narrative(result.find('title'))[:120]}"},
                             identifier, period.sourceline, f"result period ending {end}")
-                    actual = _whole(period, "actual")
-                    if actual is not None and 0 <= actual <= OUTCOME_MAX:
-                        quarter = calendar.quarter_start(end)
-                        row = actuals.setdefault((code, quarter), Row({
-                            "project_id": project_id, "iso3": iso3, "period": quarter, "indicator": code, "value": 0},
-                            identifier, period.sourceline, f"result period ending {end}"))
+                    if not takes_actuals:
+                        continue
+                    quarter = calendar.quarter_start(end)
+                    for part, actual in self.actual_parts(period, title, end):
+                        if not 0 <= actual <= OUTCOME_MAX:
+                            self.outcome.notes.append(f"the actual {actual} of {title[:60]!r} ({end}) is outside 0 "
+                                                      f"to {OUTCOME_MAX:,}: not imported")
+                            continue
+                        row = actuals.setdefault((code, quarter, *part.values()), Row({
+                            "project_id": project_id, "iso3": iso3, "period": quarter, "indicator": code, **part,
+                            "value": 0}, identifier, period.sourceline, f"result period ending {end}"))
                         row.values["value"] += int(actual.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-                    elif actual is not None:
-                        self.outcome.notes.append(f"the actual {actual} of {title[:60]!r} ({end}) is outside 0 to "
-                                                  f"{OUTCOME_MAX:,}: not imported")
         return list(targets.values()), list(actuals.values())
+
+    def actual_parts(self, period, title: str, end: dt.date) -> list[tuple[dict, Decimal]]:
+        """A period's actual as outcomes values: ({}, the total) when the programme's outcomes have no breakdown of
+        their own; when they have (`disaggregations` on outcomes), the actuals whose IATI `dimension`s give a value
+        of each — matched by the disaggregation's `iati_name`, label or key, and its values, case-insensitively —
+        as ({key: value}, actual); a period whose actuals give none of them is said in the notes."""
+        if not self.by_dimension:
+            total = _whole(period, "actual")
+            return [({}, total)] if total is not None else []
+        parts = []
+        for actual in period.findall("actual"):
+            dims = {(d.get("name") or "").strip().casefold(): (d.get("value") or "").strip()
+                    for d in actual.findall("dimension")}
+            part = {}
+            for d in self.by_dimension:
+                given = next((dims[n] for n in {(d.iati_name or "").casefold(), d.label.casefold(), d.key.casefold()}
+                              if n and n in dims), None)
+                value = next((v for v in self.definition.values(d.key) if given and v.casefold() == given.casefold()),
+                             None)
+                if value is None:
+                    break
+                part[d.key] = value
+            amount = _decimal(actual.get("value"), None)
+            if len(part) == len(self.by_dimension) and amount is not None:
+                parts.append((part, amount))
+        if not parts and period.find("actual") is not None:
+            names = ", ".join(d.iati_name or d.label for d in self.by_dimension)
+            self.outcome.notes.append(f"the actual of {title[:60]!r} ({end}) not imported: the programme's outcomes are "
+                                      f"by {names}, and no actual of the period gives a value of each (dimension)")
+        return parts
 
     def _done(self) -> Outcome:
         outcome = self.outcome
@@ -681,21 +849,63 @@ class _Mapper:
     def country(self, element, name: str, identifier: str) -> str | None:
         countries = element.findall("recipient-country")
         if not countries:
-            regions = ", ".join(r.get("code", "") for r in element.findall("recipient-region"))
-            self.problem(element.sourceline, "recipient-country", "iati-no-country",
-                         f"{name} has no recipient country{f' (only the region {regions})' if regions else ''}; "
-                         "the programme counts each project in one country.")
-            return None
+            return self.region_only(element, name, identifier)
         chosen = countries[0]
+        several = self.iati.several_countries or "largest"
         if len(countries) > 1:
             codes = ", ".join(f"{c.get('code', '')} ({c.get('percentage') or '?'} %)" for c in countries)
-            if (self.iati.several_countries or "largest") == "refuse":
+            if several == "refuse":
                 self.problem(element.sourceline, "recipient-country", "iati-no-country",
                              f"{name} has {len(countries)} recipient countries ({codes}); iati.several_countries is "
                              "refuse.")
                 return None
             chosen = max(countries, key=lambda c: _decimal(c.get("percentage"), Decimal(0)))  # first on a tie
-            self.outcome.notes.append(f"country {chosen.get('code', '')}, the largest share of {codes}")
+            if several == "split":
+                even = any(c.get("percentage") is None for c in countries)
+                self.outcome.notes.append(
+                    f"country {chosen.get('code', '')}, the largest share of {codes}; its budget split across them "
+                    f"{'equally (a percentage is not given)' if even else 'by their percentages'}")
+                others = [c for c in countries if c is not chosen]
+                if any(self.known_country(c, name, identifier) is None for c in others):
+                    return None
+            else:
+                self.outcome.notes.append(f"country {chosen.get('code', '')}, the largest share of {codes}")
+        return self.known_country(chosen, name, identifier)
+
+    def region_only(self, element, name: str, identifier: str) -> str | None:
+        """The code of the country not known in the region of an activity that names a region and no country (the
+        largest share of several): its region is `iati.regions`' for the IATI region's code (a programme started
+        from the file maps each region it names to a region of its own); one country row per region, "Country not
+        known"."""
+        regions = element.findall("recipient-region")
+        if not regions:
+            self.problem(element.sourceline, "recipient-country", "iati-no-country",
+                         f"{name} has no recipient country and no recipient region; a project is somewhere.")
+            return None
+        chosen = max(regions, key=lambda r: _decimal(r.get("percentage"), Decimal(0)))  # first on a tie
+        code = (chosen.get("code") or "").strip()
+        region = (self.iati.regions or {}).get(code)
+        if region is None:
+            self.problem(chosen.sourceline, "recipient-region", "iati-no-country",
+                         f"{name} has no recipient country, only the region {code}, which iati.regions in "
+                         f"{programmes.FILE} gives to no region of the programme; add it (e.g. \"iati\": "
+                         f"{{\"regions\": {{\"{code}\": \"<a region of vocabularies.region>\"}}}}) to import the "
+                         "project with its country not known.")
+            return None
+        self.outcome.notes.append(f"no recipient country: the country is not known, the region {region!r} "
+                                  f"(IATI region {code})")
+        taken = {**self.countries, **self.new_countries}
+        iso3 = next((c for c, row in taken.items() if iso3166.is_not_known(c)
+                     and _values(row)["region"] == region), None)
+        if iso3 is None:
+            iso3 = iso3166.not_known_code(taken)
+            self.new_countries[iso3] = Row({"iso3": iso3, "name": iso3166.NOT_KNOWN_NAME, "region": region},
+                                           identifier, chosen.sourceline, f"recipient region {code}")
+        return iso3
+
+    def known_country(self, chosen, name: str, identifier: str) -> str | None:
+        """The alpha-3 code of a recipient country the programme has, or can add (a new country needs its region);
+        None, with the reason, when it cannot."""
         code = chosen.get("code", "").strip().upper()
         iso3 = iso3166.from_alpha2(code)
         line = chosen.sourceline
@@ -790,6 +1000,7 @@ class _Mapper:
                          f"{', '.join(self.iati.leads)} organisations (iati.lead_roles), so it has no partner.")
             return []
         found = [(self.institution(org, name, identifier), org) for org in orgs]
+        self.partner_orgs = [(org, iid) for iid, org in found]  # the elements stay alive: their ids stay theirs
         if any(institution is None for institution, _ in found):
             return []  # each is named already
         sides = {iid: self.seen_institutions[iid].values["side"] for iid, _ in found}
@@ -871,6 +1082,8 @@ class _Mapper:
                                 for row in current["institutions"].to_pylist()] + list(added.values())
         self.out.institutions_added = len(added)
         used = {r.values["iso3"] for r in rows["projects"]}
+        if self.iati.several_countries == "split":  # every country a budget is split across is one of the programme's
+            used |= {r.values["iso3"] for r in rows["iati_countries"]}
         new = [row for iso3, row in self.new_countries.items() if iso3 in used]
         self.out.countries_added = [row.values["iso3"] for row in new]
         rows["countries"] = [Row(row, "", 0) for row in current["countries"].to_pylist()] + new
@@ -883,6 +1096,17 @@ def _whole(period, tag: str) -> Decimal | None:
     values = [_decimal(e.get("value"), None) for e in period.findall(tag) if e.find("dimension") is None]
     values = [v for v in values if v is not None]
     return sum(values, Decimal(0)) if values else None
+
+
+def _values(row) -> dict:
+    """A country row's values, whether in use (a dict) or read from the file (a Row)."""
+    return row.values if isinstance(row, Row) else row
+
+
+def _or_none(text: str | None) -> str | None:
+    """Text as kept: stripped of outer blanks, None when empty."""
+    text = _clean(text)
+    return text or None
 
 
 def _decimal(text: str | None, default):
@@ -924,6 +1148,12 @@ class IatiImport:
     def outcomes(self) -> list[Outcome]:
         """Every activity read, with what became of it."""
         return self.mapped.outcomes if self.mapped else []
+
+    @property
+    def proposed(self) -> dict[str, tuple[str, str]]:
+        """The new indicators the file's results call for: code -> (the IATI indicator's title, its result's title)
+        (created with `add_indicators`)."""
+        return self.mapped.proposed if self.mapped else {}
 
     def counts(self) -> dict[str, int]:
         """How many activities map (or were imported), were refused, were left out."""
@@ -987,11 +1217,14 @@ class IatiImport:
 
 def import_iati(path: str | Path, location: str | Path | None = None, programme: str | None = None,
                 who: str | None = None, display: str | None = None, accept_valid: bool = False,
-                check_only: bool = False) -> IatiImport:
+                check_only: bool = False, add_indicators: bool = False) -> IatiImport:
     """Read the IATI 2.0x activity file at `path` into the programme's projects, partners, institutions and
     countries, and import them as one new version. Every activity that cannot be mapped is listed with its reason
     (`IatiImport.outcomes`); with any such activity nothing is imported unless `accept_valid`, which imports the
-    activities that map. `check_only`: read and report, write nothing."""
+    activities that map. `check_only`: read and report, write nothing. Result indicators become targets and outcomes
+    (`_Mapper.result_rows`), replacing those of the file's projects for the same metrics; one that matches no metric
+    or indicator of the programme is proposed as a new indicator (`IatiImport.proposed`), created in the definition
+    with `add_indicators`."""
     path = Path(path)
     shown = display or path.name
     report = validate.Report()
@@ -1015,7 +1248,7 @@ def import_iati(path: str | Path, location: str | Path | None = None, programme:
         definition = store.load_definition(current_version.path)
         current = {name: store.read_table(current_version.path, name) for name in schema.TABLE_NAMES}
     section(definition)
-    mapper = _Mapper(definition, current, NEW_REGION if new else "", results=new)
+    mapper = _Mapper(definition, current, NEW_REGION if new else "", results=True, add_indicators=add_indicators)
     for activity in stream(path, report, shown):
         mapper.activity(activity)
     done = IatiImport(extract_io.ImportResult(report), mapper.out)
@@ -1043,16 +1276,30 @@ def import_iati(path: str | Path, location: str | Path | None = None, programme:
     _check_kept(current, kept, report, shown)
     if not report.ok or check_only:
         return done
+    changed = False
+    if mapper.proposed and add_indicators and not new:  # the new indicators the manager asked for, in the definition
+        definition = _with_indicators(definition, mapper.proposed)
+        changed = True
     with tempfile.TemporaryDirectory(prefix="impact-iati-") as work:
         folder = Path(work)
         for name in TABLES:
             _write(folder / f"{name}.parquet", name, rows[name])
         if new:  # nothing reported yet but the file's results: outcomes and targets from them, the rest empty
             for name in schema.MAY_BE_EMPTY:
-                _write(folder / f"{name}.parquet", name, rows.get(name, []))
+                _write(folder / f"{name}.parquet", name, rows.get(name, []), definition)
             if rows["targets"]:
                 _write(folder / "targets.parquet", "targets", rows["targets"])
             definition.write(folder)
+        elif rows["targets"] or rows["outcomes"]:  # the file's results replace those of its projects, metric by metric
+            given = {(r.values["project_id"], r.values.get("metric") or r.values.get("indicator"))
+                     for r in rows["targets"] + rows["outcomes"]}
+            for name, column in (("targets", "metric"), ("outcomes", "indicator")):
+                kept_rows = [Row(r, "", 0) for r in current[name].to_pylist()
+                             if (r.get("project_id"), r[column]) not in given]
+                rows[name] = kept_rows + rows[name]
+                _write(folder / f"{name}.parquet", name, rows[name], definition)
+            if changed:
+                definition.write(folder)
         result = extract_io.import_extract(folder, location, who, display=shown, programme=definition.id,
                                            origin=path, new_programme=new)
     result.report = _in_file_terms(result.report, rows, shown)
@@ -1061,6 +1308,22 @@ def import_iati(path: str | Path, location: str | Path | None = None, programme:
             if o.status == MAPS:
                 o.status = IMPORTED
     return IatiImport(result, mapper.out)
+
+
+def _with_indicators(definition: programmes.Programme, proposed: dict[str, tuple[str, str]]) -> programmes.Programme:
+    """The definition with an outcome indicator for each result indicator proposed (as a new programme's are)."""
+    raw = definition.to_dict()
+    raw["indicators"] = [*raw.get("indicators", []), *(_new_indicator(code, title, result)
+                                                        for code, (title, result) in proposed.items())]
+    return programmes.parse(raw)
+
+
+def _new_indicator(code: str, title: str, result: str) -> dict:
+    """An outcome indicator made from an IATI result indicator: counted in units, added up, not a headline tile."""
+    return {"code": code, "label": title[:TEXT_NAME], "unit": "units", "aggregation": "sum", "format": "count",
+            "headline": False, "description": f"IATI result: {result}"[:TEXT_NAME],
+            "how_counted": "Each result period's actual in the IATI file, reported in the quarter the period ends, "
+                           "added up; targets added up to each period's end."}
 
 
 def _check_kept(current: dict, kept_projects: set[str], report: validate.Report, shown: str) -> None:
@@ -1084,12 +1347,13 @@ def _check_kept(current: dict, kept_projects: set[str], report: validate.Report,
                        "those tables without its rows first.")
 
 
-def _write(path: Path, name: str, rows: list[Row]) -> None:
+def _write(path: Path, name: str, rows: list[Row], definition: programmes.Programme | None = None) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    spec = schema.table(name)
-    table = pa.table({c.name: pa.array([r.values.get(c.name) for r in rows], schema.arrow_schema(name).field(c.name).type)
+    spec = schema.table(name, definition)  # with the programme's own breakdowns of the table
+    types = schema.arrow_schema(name, definition)
+    table = pa.table({c.name: pa.array([r.values.get(c.name) for r in rows], types.field(c.name).type)
                       for c in spec.columns})
     pq.write_table(table, path)
 
@@ -1099,7 +1363,7 @@ def _in_file_terms(report: validate.Report, rows: dict[str, list[Row]], shown: s
     came from and the activity's identifier (the tables built from the file are never seen by anyone)."""
     if report.ok:
         return report
-    files = {f"{name}.parquet": name for name in TABLES}
+    files = {f"{name}.parquet": name for name in (*TABLES, "targets", "outcomes")}
     out = validate.Report()
     out.row_label = "line"
     out.files = dict(report.files)
@@ -1141,8 +1405,9 @@ UNCLASSIFIED = "Not classified"  # a new programme's fallback theme
 TEXT_NAME = 120  # the longest name a new programme's definition is given (a theme's, the programme's)
 
 
-def _indicator_codes(indicators: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
-    """A code for each result indicator (from its title: iati_ and its words, made unique), in the file's order."""
+def _indicator_codes(indicators: dict[str, tuple[str, str]], taken=frozenset()) -> dict[str, tuple[str, str]]:
+    """A code for each result indicator (from its title: iati_ and its words, made unique, none of `taken`), in the
+    file's order."""
     import unicodedata
 
     out: dict[str, tuple[str, str]] = {}
@@ -1150,7 +1415,7 @@ def _indicator_codes(indicators: dict[str, tuple[str, str]]) -> dict[str, tuple[
         words = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().casefold()
         stem = "iati_" + (re.sub(r"[^a-z0-9]+", "_", words).strip("_")[:36] or "indicator")
         code, n = stem, 1
-        while code in out:
+        while code in out or code in taken:
             n += 1
             code = f"{stem}_{n}"
         out[code] = (title, result)
@@ -1173,6 +1438,7 @@ def starting_definition(path: Path, programme_id: str, report: validate.Report,
     currencies: collections.Counter = collections.Counter()
     days: list[dt.date] = []
     sectors: dict[tuple[str, str], str] = {}
+    regions: dict[str, str] = {}  # the recipient regions of activities that name no country: code -> its narrative
     indicators: dict[str, tuple[str, str]] = {}  # a result indicator's title, by its title folded: (title, result)
     seen = validate.Report()
     for activity in stream(path, seen, shown):
@@ -1193,6 +1459,10 @@ def starting_definition(path: Path, programme_id: str, report: validate.Report,
             key = (sector.get("vocabulary") or DAC_SECTOR, sector.get("code") or "")
             if key[1] and key[0] in programmes.SECTOR_VOCABULARIES:
                 sectors.setdefault(key, _clean(sector.findtext("narrative")))
+        if element.find("recipient-country") is None:
+            for region in element.findall("recipient-region"):
+                if (region.get("code") or "").strip():
+                    regions.setdefault(region.get("code").strip(), _clean(region.findtext("narrative")))
         for result in element.findall("result"):
             for indicator in result.findall("indicator"):
                 title = _clean(indicator.findtext("title/narrative"))
@@ -1217,6 +1487,8 @@ def starting_definition(path: Path, programme_id: str, report: validate.Report,
         name = f"{text} ({kind} {code})" if text else f"Sector {code} ({kind})"
         names[(vocabulary, code)] = name[:TEXT_NAME]
     themes = sorted(set(names.values())) + [UNCLASSIFIED]
+    region_names = {code: (f"{text} (IATI region {code})" if text else f"IATI region {code}")[:TEXT_NAME]
+                    for code, text in sorted(regions.items())}
     start, end = min(days), max(days)
     raw = template.starter().to_dict()
     raw.update({
@@ -1227,10 +1499,7 @@ def starting_definition(path: Path, programme_id: str, report: validate.Report,
         "phases": [{"name": f"{start.year} to {end.year}", "first_day": dt.date(start.year, 1, 1).isoformat(),
                     "last_day": dt.date(end.year, 12, 31).isoformat()}],
         "illustrative": False, "reference_figures": [],
-        "indicators": [{"code": code, "label": title[:TEXT_NAME], "unit": "units", "aggregation": "sum",
-                        "format": "count", "headline": False, "description": f"IATI result: {result}"[:TEXT_NAME],
-                        "how_counted": "Each result period's actual in the IATI file, reported in the quarter the "
-                                       "period ends, added up; targets added up to each period's end."}
+        "indicators": [_new_indicator(code, title, result)
                        for code, (title, result) in _indicator_codes(indicators).items()],
         "description": f"Started from the IATI file {shown}: its activities are the projects. Training, "
                        "volunteering, outcomes and partnership scores are not reported yet.",
@@ -1239,10 +1508,12 @@ def starting_definition(path: Path, programme_id: str, report: validate.Report,
                  **({"funder_ref": funder[0]} if funder and funder[0] else {}),
                  **({"funder_type": funder[2]} if funder and re.fullmatch("[0-9]{2}", funder[2]) else {}),
                  "fallback_theme": UNCLASSIFIED,
+                 **({"regions": region_names} if region_names else {}),
                  **({"sector_themes": {v: {c: names[(v, c)] for (vv, c) in names if vv == v}
                                        for v in {v for v, _ in names}}} if names else {})},
     })
-    raw["vocabularies"].update({"theme": themes, "region": [NEW_REGION], "grant_type": ["Grant"],
+    raw["vocabularies"].update({"theme": themes, "region": [NEW_REGION, *sorted(set(region_names.values()))],
+                                "grant_type": ["Grant"],
                                 "institution_type": ["Not given"]})
     try:
         return programmes.parse(raw)

@@ -530,3 +530,19 @@ def alpha2(iso3: str) -> str | None:
 def from_alpha2(code: str) -> str | None:
     """The ISO 3166-1 alpha-3 code of an alpha-2 code, e.g. UG -> UGA (None if `code` is not assigned)."""
     return next((iso3 for iso3, two in ALPHA2.items() if two == code), None)
+
+
+# A project whose country is not known (an IATI activity that names a region only) is in a country row of its own
+# per region, with a code of ISO 3166-1's user-assigned range XAA-XZZ (never a country's) and this name.
+NOT_KNOWN_NAME = "Country not known"
+
+
+def is_not_known(code: str | None) -> bool:
+    """True for the code of a country not known (X and two capital letters: ISO's user-assigned range)."""
+    return bool(code) and len(code) == 3 and code[0] == "X" and code[1:].isalpha() and code.isupper()
+
+
+def not_known_code(taken) -> str:
+    """The first code of a country not known that is not in `taken`."""
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return next(f"X{a}{b}" for a in letters for b in letters if f"X{a}{b}" not in taken)

@@ -116,8 +116,9 @@ METRICS: dict[str, Metric] = {
             key="countries_active", label="Countries with partnerships", unit="countries",
             aggregation="count distinct", fmt="count", source="projects",
             description="Countries where a funded partnership was active.",
-            how_counted="Countries with an active project, including those with volunteering but no training results.",
-            sql="count(distinct iso3)",
+            how_counted="Countries with an active project, including those with volunteering but no training results "
+                        "(a project whose country is not known, a region only, counts in no country).",
+            sql="count(distinct iso3) filter (where iso3 not like 'X%')",  # XAA-XZZ: a country not known
         ),
         Metric(
             key="projects", label="Projects", unit="projects",

@@ -342,10 +342,12 @@ class Iati:
     # How a file's activities are read (see IATI_CHOICES; empty: the default)
     lead_roles: tuple[str, ...] = ()  # the participating-org roles a project's lead is taken from, in order
     partner_required: bool = False  # True: a project needs a lead on each side
-    several_countries: str = ""  # "largest" (default): the country with the largest share; "refuse"
+    several_countries: str = ""  # "largest" (default): the country with the largest share; "split"; "refuse"
     hierarchy: int = 0  # the hierarchy level imported; 0: the lowest level present in the file
     sector_themes: dict[str, dict[str, str]] | None = None  # sector vocabulary -> code -> theme
     fallback_theme: str = ""  # the theme of an activity no sector maps (empty: such an activity is refused)
+    regions: dict[str, str] | None = None  # IATI region code -> programme region (a region only: country not known)
+    indicators: dict[str, str] | None = None  # IATI indicator reference code or title -> metric or indicator key
     amounts: str = ""  # "budgets-or-commitments" (default), "budgets"
     exchange_rates: dict[str, dict[str, float]] | None = None  # currency -> year -> programme currency per unit
 
@@ -933,6 +935,13 @@ def _iati_themes(data, known):
                        f"{theme[:40]!r} is not a theme of vocabularies.theme")
 
 
+def _iati_regions(data, known):
+    regions = {_term_value(t) for t in _section(data, "vocabularies").get("region") or ()}
+    for code, region in _section(_section(data, "iati"), "regions").items():
+        if region not in regions:
+            yield f"iati.regions.{str(code)[:10]}", f"{str(region)[:40]!r} is not a region of vocabularies.region"
+
+
 def _public_fields(data, known):
     listed = _section(data, "publish").get("project_fields")
     for n, name in enumerate(listed if isinstance(listed, list) else []):
@@ -994,6 +1003,7 @@ SEMANTIC_CHECKS: tuple[SemanticCheck, ...] = (
                   _disaggregation_keys),
     SemanticCheck("The IATI section's sectors, sector themes and fallback theme name themes of the vocabulary.",
                   _iati_themes),
+    SemanticCheck("The IATI section's regions map IATI region codes to regions of the vocabulary.", _iati_regions),
     SemanticCheck("A public project field is listed once.", _public_fields),
     SemanticCheck("Validation rules have different ids, read metrics of a return or reported indicators, and do not "
                   "compare two numbers.", _rules),
@@ -1067,6 +1077,8 @@ def _iati(raw: dict | None) -> Iati | None:
     if raw is None:
         return None
     choices = {key: raw[key] for key in ("several_countries", "hierarchy", "fallback_theme", "amounts") if raw.get(key)}
+    choices.update({key: {str(k).strip(): v for k, v in raw[key].items()} for key in ("indicators", "regions")
+                    if raw.get(key)})
     sector_themes = {vocabulary: dict(codes) for vocabulary, codes in raw.get("sector_themes", {}).items() if codes}
     rates = {currency: {str(year): float(rate) for year, rate in years.items()}
              for currency, years in raw.get("exchange_rates", {}).items()}

@@ -12,6 +12,10 @@ Programme-wide targets have no activity of their own here and are not published.
 Partner institutions have no IATI organisation identifiers, so none is invented: a participating
 organisation carries its name, and the dashboard's own attributes (namespace `impact.interchange.iati.NS`) carry
 the institution id, type, country and role, so that the file reads back (`impact.interchange.iati.import_iati`).
+
+A project read from an IATI file is published as it was published: its identifier, publisher, participating
+organisations, status, dates, recipient countries, sectors and budgets from the tables the import kept
+(`schema.IATI_TABLES`), wherever the project's own values still agree with them.
 """
 
 from __future__ import annotations
@@ -111,54 +115,155 @@ def build(database: db.Database, now: dt.datetime | None = None):
             if metrics.is_metric(row["metric"]):
                 targets.setdefault(row["project_id"], {}).setdefault(row["metric"], []).append(row)
         breakdowns = _breakdowns(database, programme)
+        kept = _kept(database)
         root = etree.Element("iati-activities", nsmap={iati.NS_PREFIX: iati.NS},
                              version=iati.VERSION, **{"generated-datetime": _stamp(now or dt.datetime.now(dt.UTC))})
         updated = _updated(database)
         for project in _records(db.run_query(database, "iati_activities"), "start_date", "end_date"):
             start, end, pid = project["start_date"], project["end_date"], project["project_id"]
             mine = partners.get(pid, [])
+            read = kept["activities"].get(pid)  # what the activity said when read from IATI, if it was
             activity = etree.SubElement(root, "iati-activity", {
                 "last-updated-datetime": updated, iati.XML_LANG: section.language or "en",
                 "default-currency": programme.currency, f"{{{iati.NS}}}grant-type": project["grant_type"]})
-            _text(activity, "iati-identifier", section.activity_id(pid))
-            _named(activity, "reporting-org", programme.managed_by or section.reporting_org_ref,
-                   ref=section.reporting_org_ref, type=section.reporting_org_type)
+            _text(activity, "iati-identifier", read["iati_identifier"] if read else section.activity_id(pid))
+            if read and read["reporting_org_ref"]:
+                _named(activity, "reporting-org", read["reporting_org_name"] or read["reporting_org_ref"],
+                       ref=read["reporting_org_ref"], type=read["reporting_org_type"])
+            else:
+                _named(activity, "reporting-org", programme.managed_by or section.reporting_org_ref,
+                       ref=section.reporting_org_ref, type=section.reporting_org_type)
             _named(activity, "title", project["title"])
             _named(activity, "description", _sentence(project, mine, f"{programme.name} ({programme.short_name})"),
                    type="1")
-            _participant(activity, iati.FUNDING, programme.funder, section.funder_ref, section.funder_type)
-            _participant(activity, iati.EXTENDING, programme.managed_by, section.reporting_org_ref,
-                         section.reporting_org_type)
-            for partner in mine:
-                ref = partner["institution_id"] if programmes.is_org_prefixed(partner["institution_id"]) else None
-                _named(activity, "participating-org", partner["name"], role=iati.IMPLEMENTING, ref=ref, **{
-                    f"{{{iati.NS}}}institution-id": partner["institution_id"],
-                    f"{{{iati.NS}}}institution-type": partner["institution_type"],
-                    f"{{{iati.NS}}}country": partner["iso3"], f"{{{iati.NS}}}role": partner["role"]})
-            etree.SubElement(activity, "activity-status", code=activity_status(start, end, pic.latest))
-            for kind, day, happened in ((iati.PLANNED_START, start, True), (iati.ACTUAL_START, start, start <= pic.latest),
-                                        (iati.PLANNED_END, end, True), (iati.ACTUAL_END, end, end <= pic.latest)):
-                if happened:
-                    etree.SubElement(activity, "activity-date", type=kind, **{"iso-date": day.isoformat()})
-            country = etree.SubElement(activity, "recipient-country",
-                                       code=iso3166.alpha2(project["iso3"]) or project["iso3"])
-            if project["region"]:
-                country.set(f"{{{iati.NS}}}region", project["region"])
-            if project["country"]:
-                _text(country, "narrative", project["country"])
-            code = (section.sectors or {}).get(project["theme"])
-            if code:
-                etree.SubElement(activity, "sector", vocabulary=iati.DAC_SECTOR, code=code)
-            _named(activity, "sector", project["theme"], vocabulary=iati.OWN_SECTOR, code=project["theme"])
-            budget = etree.SubElement(activity, "budget", type=iati.ORIGINAL_BUDGET, status=iati.COMMITTED)
-            etree.SubElement(budget, "period-start", {"iso-date": start.isoformat()})
-            etree.SubElement(budget, "period-end", {"iso-date": end.isoformat()})
-            _text(budget, "value", str(int(project["budget_gbp"])), currency=programme.currency,
-                  **{"value-date": start.isoformat()})
+            organisations = kept["organisations"].get(pid)
+            if not organisations:
+                _participant(activity, iati.FUNDING, programme.funder, section.funder_ref, section.funder_type)
+                _participant(activity, iati.EXTENDING, programme.managed_by, section.reporting_org_ref,
+                             section.reporting_org_type)
+            _organisations(activity, organisations or [], mine)
+            status = read["status"] if read and read["status"] else activity_status(start, end, pic.latest)
+            etree.SubElement(activity, "activity-status", code=status)
+            for kind, day in _dates(read, start, end, pic.latest, programme.end):
+                etree.SubElement(activity, "activity-date", type=kind, **{"iso-date": day.isoformat()})
+            if iso3166.is_not_known(project["iso3"]):  # a region only: its country is not known
+                if read and read["recipient_region"]:
+                    etree.SubElement(activity, "recipient-region", code=read["recipient_region"],
+                                     vocabulary=read["region_vocabulary"] or "1")
+            own = iso3166.alpha2(project["iso3"]) or project["iso3"]
+            published = [] if iso3166.is_not_known(project["iso3"]) else kept["countries"].get(pid) or []
+            if own not in {c["code"] for c in published} and not iso3166.is_not_known(own):  # changed since: it alone
+                published = [{"code": own, "percentage": None}]
+            for row in published:  # every recipient country as published, with its share
+                country = etree.SubElement(activity, "recipient-country", code=row["code"])
+                if row["percentage"] is not None:
+                    country.set("percentage", number(row["percentage"]))
+                if row["code"] == own:
+                    if project["region"]:
+                        country.set(f"{{{iati.NS}}}region", project["region"])
+                    if project["country"]:
+                        _text(country, "narrative", project["country"])
+            sectors = kept["sectors"].get(pid) if read and read["imported_theme"] == project["theme"] else None
+            for sector in sectors or ():  # as published, while the project keeps the theme read from them
+                attributes = {"vocabulary": sector["vocabulary"], "code": sector["code"]}
+                if sector["percentage"] is not None:
+                    attributes["percentage"] = number(sector["percentage"])
+                element = etree.SubElement(activity, "sector", attributes)
+                if sector["name"]:
+                    _text(element, "narrative", sector["name"])
+            if not sectors:
+                code = (section.sectors or {}).get(project["theme"])
+                if code:
+                    etree.SubElement(activity, "sector", vocabulary=iati.DAC_SECTOR, code=code)
+                _named(activity, "sector", project["theme"], vocabulary=iati.OWN_SECTOR, code=project["theme"])
+            value = project["budget_gbp"]
+            budgets = kept["budgets"].get(pid) if read and read["grant_value"] == value else None
+            for row in budgets or ():  # each year's budget as published, while the grant value is the one read
+                budget = etree.SubElement(activity, "budget", {"type": row["budget_type"], **(
+                    {"status": row["budget_status"]} if row["budget_status"] else {})})
+                etree.SubElement(budget, "period-start", {"iso-date": row["period_start"].isoformat()})
+                etree.SubElement(budget, "period-end", {"iso-date": row["period_end"].isoformat()})
+                day = row["value_date"] or row["period_start"]
+                _text(budget, "value", number(row["amount"]), currency=row["currency"] or programme.currency,
+                      **{"value-date": day.isoformat()})
+            if not budgets:
+                budget = etree.SubElement(activity, "budget", type=iati.ORIGINAL_BUDGET, status=iati.COMMITTED)
+                etree.SubElement(budget, "period-start", {"iso-date": start.isoformat()})
+                etree.SubElement(budget, "period-end", {"iso-date": end.isoformat()})
+                _text(budget, "value", str(int(value)), currency=programme.currency,
+                      **{"value-date": start.isoformat()})
             for metric in sorted(targets.get(pid, {}), key=lambda key: order.get(key, len(order))):
                 due = sorted(targets[pid][metric], key=lambda row: row["due_date"])
                 _result(activity, pic, pid, metric, due, start, breakdowns.get(pid, {}))
     return etree.ElementTree(root)
+
+
+def _kept(database: db.Database) -> dict[str, dict[str, object]]:
+    """What projects read from IATI said as published (`schema.IATI_TABLES`), by project: "activities" (one row),
+    "countries", "budgets", "sectors" and "organisations" (rows in the activity's order)."""
+    dates = ("planned_start", "actual_start", "planned_end", "actual_end")
+    out: dict[str, dict] = {"activities": {}, "countries": {}, "budgets": {}, "sectors": {}, "organisations": {}}
+    for row in _records(db.run_query(database, "iati_kept_activities")):
+        for column in dates:
+            row[column] = pd.Timestamp(row[column]).date() if row[column] is not None else None
+        out["activities"][row["project_id"]] = row
+    for row in _records(db.run_query(database, "iati_kept_budgets"), "period_start", "period_end"):
+        row["value_date"] = pd.Timestamp(row["value_date"]).date() if row["value_date"] is not None else None
+        out["budgets"].setdefault(row["project_id"], []).append(row)
+    for name in ("countries", "sectors", "organisations"):
+        for row in _records(db.run_query(database, f"iati_kept_{name}")):
+            out[name].setdefault(row["project_id"], []).append(row)
+    return out
+
+
+def _dates(read: dict | None, start: dt.date, end: dt.date, latest: dt.date, programme_end: dt.date):
+    """The activity's dates, (type, day) in type order: as published while the project's start and end are still
+    those read from them (an activity published without an end was taken to run to the programme's end); else
+    planned from the project, and actual where the data's latest day has reached them."""
+    if read:
+        published = {kind: read[column] for kind, column in (
+            (iati.PLANNED_START, "planned_start"), (iati.ACTUAL_START, "actual_start"),
+            (iati.PLANNED_END, "planned_end"), (iati.ACTUAL_END, "actual_end"))}
+        first = published[iati.PLANNED_START] or published[iati.ACTUAL_START]
+        last = published[iati.PLANNED_END] or published[iati.ACTUAL_END] or programme_end
+        if (first, last) == (start, end):
+            return [(kind, day) for kind, day in published.items() if day is not None]
+    return [(kind, day) for kind, day, happened in (
+        (iati.PLANNED_START, start, True), (iati.ACTUAL_START, start, start <= latest),
+        (iati.PLANNED_END, end, True), (iati.ACTUAL_END, end, end <= latest)) if happened]
+
+
+def _organisations(activity, published: list[dict], partners: list[dict]) -> None:
+    """The participating organisations: those read from IATI as published and in their order (an implementer that
+    is no longer a partner of the project left out), then every partner institution not among them, as an
+    implementing organisation; each partner with the dashboard's own attributes."""
+    by_id = {p["institution_id"]: p for p in partners}
+    written = set()
+    for org in published:
+        partner = by_id.get(org["institution_id"]) if org["institution_id"] else None
+        if org["institution_id"] and partner is None:
+            continue
+        attributes = {"role": org["org_role"], "ref": org["ref"], "type": org["org_type"]}
+        if partner is not None:
+            attributes.update(_own(partner))
+            written.add(partner["institution_id"])
+        name = org["name"] or (partner["name"] if partner else "")
+        if name:
+            _named(activity, "participating-org", name, **attributes)
+        else:
+            _text(activity, "participating-org", None, **attributes)
+    for partner in partners:
+        if partner["institution_id"] in written:
+            continue
+        ref = partner["institution_id"] if programmes.is_org_prefixed(partner["institution_id"]) else None
+        _named(activity, "participating-org", partner["name"], role=iati.IMPLEMENTING, ref=ref, **_own(partner))
+
+
+def _own(partner: dict) -> dict:
+    """The dashboard's own attributes of a partner institution (read back by the importer)."""
+    return {f"{{{iati.NS}}}institution-id": partner["institution_id"],
+            f"{{{iati.NS}}}institution-type": partner["institution_type"],
+            f"{{{iati.NS}}}country": partner["iso3"], f"{{{iati.NS}}}role": partner["role"]}
 
 
 SEX = "sex"  # IATI's name for a result disaggregated by sex (the programme's gender)

@@ -105,12 +105,18 @@ def projects_by_dimension(programme) -> str:
     the grouping's dimensions; over time a project counts in every quarter (year) of its life inside the window."""
     source = SOURCES["projects"]
     period = "greatest(s.span, filters['period_from'])"
+    projects = "filtered_projects(filters)"
+    if splits_countries(programme):  # grouped by country or region, a project is in each of its countries, its share
+        by_place = ("(coalesce(grouping['dimension'], '') in ('country', 'region') or "
+                    "coalesce(grouping['dimension2'], '') in ('country', 'region'))")
+        projects = (f"(select * exclude (share_of_budget, own_country) from filtered_project_parts(filters) "  # noqa: S608 (no user text)
+                    f"where {by_place} union all by name select * from filtered_projects(filters) where not {by_place})")
     return f"""create macro projects_by_dimension_value(filters, grouping) as table
 -- The part of each project's life inside the window (filtered_projects keeps those that overlap it).
 with lives as (
     select p.*, cast(greatest(p.start_date, filters['period_from']) as timestamp) as first_day,
            cast(least(p.end_date, filters['period_to'] + interval 3 month - interval 1 day) as timestamp) as last_day
-    from filtered_projects(filters) p
+    from {projects} p
 ),
 -- A project counts in each span it overlaps, listed from its own dates rather than joined against every span:
 -- once, when neither dimension depends on the period (a phase is the project's own); each year of its life at a
@@ -157,11 +163,65 @@ def label_macro(programme) -> str:
     return f"create macro category_label(dimension, value) as case dimension {' '.join(branches)} else value end"
 
 
+def splits_countries(programme) -> bool:
+    """True when the programme splits a project read from IATI with several recipient countries across them
+    (`iati.several_countries` is split)."""
+    iati = getattr(programme, "iati", None)  # none: no programme (the structural dimensions only)
+    return bool(iati and iati.several_countries == "split")
+
+
+def split_projects_macros(programme) -> list[str]:
+    """`filtered_project_parts(filters)` and `filtered_projects(filters)` of a programme that splits projects across
+    their recipient countries. A part is a project in one of its countries, with that share of its budget, kept when
+    the filters keep it. `filtered_projects` is still one row per project (counted once), with the budget of its
+    parts kept — a project 60 % in UGA and 40 % in KEN has 40 % of its budget under a filter on KEN, and KEN as its
+    country there; with every country, its whole budget and its own country (the largest share). The shares are the
+    recipient countries' percentages kept from the IATI file (`iati_countries`), made to add up to 1 (equal shares
+    when one is not given); a project whose own country is not among them, or with none, is whole in its own
+    country."""
+    tests = " and ".join(filter_tests(SOURCES["projects"], programme))
+    parts = f"""create macro filtered_project_parts(filters) as table
+with given as (
+    select k.project_id, k.iso3, k.percentage
+    from iati_countries k
+    join projects p on p.project_id = k.project_id
+    where k.iso3 in (select iso3 from countries)
+      and exists (select 1 from iati_countries o where o.project_id = k.project_id and o.iso3 = p.iso3)
+),
+shares as (
+    select project_id, iso3,
+           case when count(*) filter (where percentage is null) over w > 0 or sum(percentage) over w = 0
+                then 1.0 / count(*) over w
+                else percentage / sum(percentage) over w end as share
+    from given
+    window w as (partition by project_id)
+)
+select * from (
+    select p.* replace (coalesce(s.iso3, p.iso3) as iso3, p.budget_gbp * coalesce(s.share, 1.0) as budget_gbp),
+           c.region, l.name as country, coalesce(s.share, 1.0) as share_of_budget, p.iso3 as own_country
+    from projects p
+    left join shares s on s.project_id = p.project_id
+    join countries c on c.iso3 = coalesce(s.iso3, p.iso3)
+    join country_labels l on l.code = coalesce(s.iso3, p.iso3)
+) where {tests}"""
+    whole = """create macro filtered_projects(filters) as table
+with parts as (select * from filtered_project_parts(filters))
+select r.* exclude (share_of_budget, own_country) replace (t.budget_gbp as budget_gbp)
+from parts r
+join (select project_id, cast(round(sum(budget_gbp)) as bigint) as budget_gbp from parts group by project_id) t
+  on t.project_id = r.project_id
+qualify row_number() over (partition by r.project_id order by r.iso3 = r.own_country desc, r.share_of_budget desc,
+                                                   r.iso3) = 1"""
+    return [parts, whole]
+
+
 def statements(programme) -> list[str]:
     """Every generated table and macro of the main schema (after the facts' tables are built): the labels, then the
-    filter and grouping macros."""
+    filter and grouping macros (a programme that splits projects across their countries: its own projects' macros)."""
     out = [LABELS, label_macro(programme)]
-    out += [filter_macro(s, programme) for s in SOURCES.values()]
+    out += [filter_macro(s, programme) for s in SOURCES.values() if s.name != "projects" or not splits_countries(programme)]
+    if splits_countries(programme):
+        out += split_projects_macros(programme)
     out += [grouped_macro(SOURCES[name], programme) for name in ("training", "volunteering", "outcomes")]
     out.append(projects_by_dimension(programme))
     return out
