@@ -40,10 +40,10 @@ with dictionary_tab:
             st.dataframe(columns[columns["table"] == spec.name].drop(columns="table"), hide_index=True,
                          width="stretch")
     st.header("Checks across rows and tables")
-    for check in dictionary.cross_checks():
+    for check in dictionary.cross_checks(data.programme):
         st.markdown(f"- {plain(check)}")
     st.header("Metrics")
-    st.dataframe(dictionary.metrics_frame(), hide_index=True, width="stretch")
+    st.dataframe(dictionary.metrics_frame(data.programme), hide_index=True, width="stretch")
     st.header(plain(f"The programme's definition: {data.programme.name}"))
     st.markdown(plain(dictionary.programme_summary(data.programme)))
     st.dataframe(data.programme.vocabulary_frame(), hide_index=True, width="stretch")

@@ -3,7 +3,7 @@
 -- params: filters (the shared filters), grouping (the dimensions grouped by)
 -- columns: category, category2, projects, countries_active, budget_gbp
 select category, category2, count(*) as projects, count(distinct iso3) as countries_active,
-       sum(budget_gbp) as budget_gbp
+       sum(budget) as budget_gbp
 from projects_by_dimension_value($filters, $grouping)
 group by all
 order by category, category2

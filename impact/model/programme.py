@@ -11,6 +11,7 @@ The file, in short (see the data dictionary for every field)::
 
     {"id": "hps", "name": "...", "short_name": "...", "funder": "...", "managed_by": "...",
      "currency": "GBP", "start": "2011-07-01", "end": "2019-03-31", "illustrative": true,
+     "home": {"countries": ["GBR"], "sides": {"home": "UK", "overseas": "Overseas"}, "in_sentence": "the UK"},
      "phases": [{"name": "...", "first_day": "...", "last_day": "..."}],
      "vocabularies": {"theme": [{"value": "...", "description": "..."}], "gender": [...], ...},
      "indicators": [{"code": "...", "label": "...", "unit": "...", "aggregation": "sum",
@@ -31,7 +32,7 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from impact.model import calendar, iso639, iso4217
+from impact.model import calendar, iso639, iso3166, iso4217
 
 FILE = "programme.json"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,31}$")  # URL-safe: ?programme=hps
@@ -332,6 +333,71 @@ class Iati:
         return project_id if is_org_prefixed(project_id) else f"{self.prefix}-{project_id}"
 
 
+NOT_KNOWN = "not known"  # the side of an organisation read from IATI whose country nobody gives
+SIDE_ROLES = ("home", "overseas")  # the two sides of a partnership, as the compiled data and the metrics name them
+HOME_FIELDS: dict[str, str] = {  # the home section, as the data dictionary shows it
+    "countries": "The programme's home country or countries, ISO 3166-1 alpha-3 codes (HPS: [\"GBR\"]; a "
+                 "South-South programme may name several): an institution on the home side is in one of them, "
+                 "one on the overseas side in none.",
+    "sides": "The labels of the two sides: {\"home\": \"UK\", \"overseas\": \"Overseas\"} (a German programme: "
+             "\"Germany\", \"Partner country\"). They are the values of institutions.side and name the lead roles "
+             "(\"UK lead\", \"Overseas partner\") and the metrics counted per side (\"UK institutions\").",
+    "in_sentence": "How a sentence names the home side after \"from\" (\"Volunteer days from the UK\"); default: "
+                   "the home side's label.",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Home:
+    """Who is "home": the programme's home country or countries and the labels of the two sides of a partnership.
+    The labels are the values `institutions.side` holds and make the project roles ("UK lead"); a definition without
+    a home section is the HPS's (GBR; "UK" and "Overseas"), so definitions written before it still read."""
+
+    countries: tuple[str, ...] = ("GBR",)
+    home: str = "UK"
+    overseas: str = "Overseas"
+    in_sentence: str = "the UK"
+
+    @property
+    def sides(self) -> tuple[str, ...]:
+        """The values of institutions.side: the home label, the overseas label and not known."""
+        return (self.home, self.overseas, NOT_KNOWN)
+
+    def label(self, side_role: str) -> str:
+        """The label of a side by its role (home, overseas)."""
+        return self.home if side_role == "home" else self.overseas
+
+    def lead(self, side_role: str) -> str:
+        """The project role of a side's lead: "UK lead", "Overseas lead"."""
+        return f"{self.label(side_role)} lead"
+
+    def partner(self, side_role: str) -> str:
+        """The project role of a side's other partners: "UK partner", "Overseas partner"."""
+        return f"{self.label(side_role)} partner"
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The values of project_partners.role, in the order listings show them."""
+        return (self.lead("home"), self.lead("overseas"), self.partner("home"), self.partner("overseas"),
+                "Lead (side not known)", "Partner (side not known)")
+
+    def role_kinds(self) -> dict[str, str]:
+        """Each project role and what it is: home lead, overseas lead, home partner, overseas partner, lead, partner."""
+        return dict(zip(self.roles, ("home lead", "overseas lead", "home partner", "overseas partner", "lead",
+                                     "partner")))
+
+    def side_of(self, iso3: str | None) -> str:
+        """The side label of an institution in country `iso3` (None: not known)."""
+        if not iso3:
+            return NOT_KNOWN
+        return self.home if iso3 in self.countries else self.overseas
+
+    def country_names(self) -> str:
+        """The home countries' names, e.g. "United Kingdom" or "South Africa and Kenya"."""
+        names = [iso3166.ALPHA3.get(c, c) for c in self.countries]
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 # The project fields a public site may show (project_detail's columns); project_id is always shown, it names the page.
 PUBLIC_PROJECT_FIELDS = ("title", "theme", "grant_type", "phase", "country", "region", "uk_lead", "overseas_lead",
                          "start_date", "end_date", "budget_gbp", "trainees", "women_trained", "volunteer_days",
@@ -378,6 +444,7 @@ class Programme:
     publish: Publish = Publish()
     validation_rules: tuple[ValidationRule, ...] = ()
     outliers: Outliers = Outliers()
+    home: Home = Home()
 
     # ---- what the rest of the product asks -----------------------------------------------------
 
@@ -435,10 +502,13 @@ class Programme:
         out = {key: value for key, value in asdict(self).items()
                if key not in ("phases", "vocabularies", "indicators", "reference_figures", "results", "reporting",
                               "iati", "disaggregations", "fiscal_year_start", "publish",
-                              "validation_rules", "outliers")}
+                              "validation_rules", "outliers", "home")}
         if self.fiscal_year_start != 1:  # the default is left unwritten, so existing definitions read back unchanged
             out["fiscal_year_start"] = self.fiscal_year_start
         out["start"], out["end"] = self.start.isoformat(), self.end.isoformat()
+        out["home"] = {"countries": list(self.home.countries),
+                       "sides": {"home": self.home.home, "overseas": self.home.overseas},
+                       **({"in_sentence": self.home.in_sentence} if self.home.in_sentence != self.home.home else {})}
         out["phases"] = [{"name": p.name, "first_day": p.first_day.isoformat(), "last_day": p.last_day.isoformat()}
                          for p in self.phases]
         def listed(terms):
@@ -1153,6 +1223,53 @@ def _publish(check: _Checker, raw) -> Publish:
     return Publish(project_fields=fields, licence=licence, suppress_below=threshold)
 
 
+def _home(check: _Checker, raw) -> Home:
+    """The home section: the home country or countries and the labels of the two sides (absent: the HPS's)."""
+    if raw is None:
+        return Home()
+    if not isinstance(raw, dict):
+        check.add("home", "must be an object with countries and sides, e.g. {\"countries\": [\"DEU\"], \"sides\": "
+                          "{\"home\": \"Germany\", \"overseas\": \"Partner country\"}}")
+        return Home()
+    for extra in raw:
+        if extra not in HOME_FIELDS:
+            check.add(f"home.{str(extra)[:40]}", f"is not a field of home; the fields are {', '.join(HOME_FIELDS)}")
+    listed = raw.get("countries")
+    countries: list[str] = []
+    if not isinstance(listed, list) or not listed:
+        check.add("home.countries", "must be a list of one or more ISO 3166-1 alpha-3 codes, e.g. [\"GBR\"]")
+        listed = []
+    for n, code in enumerate(listed):
+        if not isinstance(code, str) or not iso3166.is_alpha3(code):
+            check.add(f"home.countries[{n}]", f"{str(code)[:20]!r} is not an ISO 3166-1 alpha-3 country code "
+                                              "(three capital letters, e.g. GBR, DEU)")
+        elif code in countries:
+            check.add(f"home.countries[{n}]", f"{code} is listed twice")
+        else:
+            countries.append(code)
+    sides = raw.get("sides")
+    labels = {}
+    if not isinstance(sides, dict):
+        check.add("home.sides", "must be an object: {\"home\": label, \"overseas\": label}")
+        sides = {}
+    for extra in sides:
+        if extra not in SIDE_ROLES:
+            check.add(f"home.sides.{str(extra)[:40]}", "is not a side; the sides are home and overseas")
+    for side in SIDE_ROLES:
+        label = check.text(sides, side, "home.sides.", exact=True)
+        if label and (label.lower() == NOT_KNOWN or "," in label):
+            check.add(f"home.sides.{side}", f"{label[:40]!r} cannot label a side: it may not be {NOT_KNOWN!r} nor "
+                                            "hold a comma")
+            label = ""
+        labels[side] = label
+    if labels["home"] and labels["home"].lower() == labels["overseas"].lower():
+        check.add("home.sides.overseas", f"{labels['overseas'][:40]!r} is also the home side's label; the two sides "
+                                         "need labels of their own")
+    in_sentence = check.text(raw, "in_sentence", "home.", required=False, default=labels["home"])
+    return Home(countries=tuple(countries), home=labels["home"], overseas=labels["overseas"],
+                in_sentence=in_sentence)
+
+
 def parse(data, file: str = FILE) -> Programme:
     """A programme from the JSON object of `programme.json`; DefinitionError lists every problem."""
     from impact.model.metrics import METRICS, RETURN_METRICS  # the structural metrics counted in code
@@ -1193,7 +1310,7 @@ def parse(data, file: str = FILE) -> Programme:
     known = {"id", "name", "short_name", "funder", "managed_by", "currency", "start", "end", "phases",
              "vocabularies", "indicators", "reference_figures", "illustrative", "description", "results", "reporting",
              "iati", "disaggregations", "fiscal_year_start", "publish",
-             "validation_rules", "outliers"}
+             "validation_rules", "outliers", "home"}
     fiscal_year_start = data.get("fiscal_year_start", 1)
     if isinstance(fiscal_year_start, bool) or not isinstance(fiscal_year_start, int) or not 1 <= fiscal_year_start <= 12:
         check.add("fiscal_year_start", f"{str(fiscal_year_start)[:20]!r} is not a month: write the month the financial "
@@ -1220,13 +1337,14 @@ def parse(data, file: str = FILE) -> Programme:
     checkable = set(RETURN_METRICS) | {i.code for i in indicators if i.reported}
     rules = _rules(check, check.items(data, "validation_rules"), checkable)
     outliers = _outliers(check, data.get("outliers"), checkable)
+    home = _home(check, data.get("home"))
     if check.problems:
         raise DefinitionError(check.problems, file)
     return Programme(id=pid, name=name, start=start, end=end, phases=phases, vocabularies=vocabularies,
                      indicators=indicators, reference_figures=figures, illustrative=bool(illustrative),
                      results=results, reporting=reporting, iati=iati, disaggregations=disaggregations,
                      fiscal_year_start=fiscal_year_start, publish=publish,
-                     validation_rules=rules, outliers=outliers, **programme_fields)
+                     validation_rules=rules, outliers=outliers, home=home, **programme_fields)
 
 
 def read(path: str | Path) -> Programme:

@@ -125,12 +125,12 @@ spans as (
 rows as (
     select {category(source, programme, 'dimension', period)} as category,
            {category(source, programme, 'dimension2', period)} as category2,
-           s.project_id, s.iso3, s.budget_gbp, s.slotted
+           s.project_id, s.iso3, s.budget, s.slotted
     from spans s
 )
-select category, category2, project_id, iso3, budget_gbp from rows where not slotted
+select category, category2, project_id, iso3, budget from rows where not slotted
 union all
-select distinct category, category2, project_id, iso3, budget_gbp from rows where slotted"""
+select distinct category, category2, project_id, iso3, budget from rows where slotted"""
 
 
 def statements(programme) -> list[str]:
