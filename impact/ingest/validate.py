@@ -23,7 +23,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from impact.model import calendar, cells, iso3166, schema
-from impact.model.programme import FILE as DEFINITION, NOT_KNOWN
+from impact.model.programme import FILE as DEFINITION
+from impact.model.programme import NOT_KNOWN
 
 ARROW_TYPES = {"VARCHAR": pa.string(), "DATE": pa.date32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64()}
 TEXT_MAX = 500  # characters in one text cell (titles are well under 200)
@@ -369,8 +370,8 @@ def _rename_old_columns(raw: RawTable, spec: schema.Table, report: Report) -> No
             continue
         raw.header = [col.name if name == old else name for name in raw.header]
         raw.columns = {(col.name if name == old else name): values for name, values in raw.columns.items()}
-        report.note(f"{raw.file}: the column {old} is read as {col.name} (its name in older extracts; "
-                    f"{col.description.split('.')[0].lower()}).")
+        report.note(f"{raw.file}: the column {old} is read as {col.name} ({old} is its name in older extracts; "
+                    "the values are unchanged).")
 
 
 def check_table(raw: RawTable, report: Report, programme) -> Checked:

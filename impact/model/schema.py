@@ -72,11 +72,11 @@ TABLES: tuple[Table, ...] = (
             Column("institution_id", "VARCHAR", "Stable identifier, e.g. INS-0001."),
             Column("name", "VARCHAR", "Institution name."),
             Column("side", "VARCHAR", "Home or overseas partner, labelled as the programme's definition names the "
-                   "sides (HPS: UK, Overseas; not known: an organisation read from IATI without its country).",
+                   "two sides (not known: an organisation read from IATI without its country).",
                    vocabulary=SIDE),
             Column("institution_type", "VARCHAR", "Kind of institution.", vocabulary="institution_type"),
             Column("iso3", "VARCHAR", "Country of the institution (one of the programme's home countries for "
-                   "home partners, e.g. GBR for the HPS); empty when not known.",
+                   "partners on the home side); empty when not known.",
                    nullable=True),
         ),
     ),
@@ -91,9 +91,8 @@ TABLES: tuple[Table, ...] = (
             Column("grant_type", "VARCHAR", "Kind of grant.", vocabulary="grant_type"),
             Column("phase", "VARCHAR", "Programme phase the grant belongs to.", vocabulary="phase"),
             Column("iso3", "VARCHAR", "Country where the project works.", references="countries.iso3"),
-            Column("uk_lead_id", "VARCHAR", "Lead institution on the home side (the UK's for the HPS; the column "
-                   "keeps its name in every programme; empty: none known, e.g. a project read from IATI with one "
-                   "organisation).", references="institutions.institution_id", nullable=True),
+            Column("uk_lead_id", "VARCHAR", "Lead institution on the home side (the column keeps its name in every "
+                   "programme; empty: none known, e.g. a project read from IATI with one organisation).", references="institutions.institution_id", nullable=True),
             Column(
                 "overseas_lead_id",
                 "VARCHAR",
@@ -117,8 +116,7 @@ TABLES: tuple[Table, ...] = (
             Column("project_id", "VARCHAR", "The project.", references="projects.project_id"),
             Column("institution_id", "VARCHAR", "The institution.", references="institutions.institution_id"),
             Column("role", "VARCHAR", "The institution's role in the project: a side's lead or partner, named "
-                   "after the side's label (HPS: UK lead, Overseas partner), or a lead or partner whose side is not "
-                   "known.", vocabulary=ROLE),
+                   "by the side's label and the word lead or partner, or a lead or partner whose side is not known.", vocabulary=ROLE),
         ),
     ),
     Table(
