@@ -20,12 +20,12 @@ import pytest
 
 from impact.demo.generators import generate
 from impact.ingest import extract_io, template
-from impact.model import dictionary, metrics, schema
+from impact.model import dictionary, metrics
 from impact.model import programme as programmes
 from impact.query import db
 from impact.storage import store
 from tests.conftest import Independent, make_app, metrics_shown, serving
-from tests.data_helpers import make_store, read_rows, write_rows
+from tests.data_helpers import make_store, read_rows, rehome_extract, write_rows
 
 PAGES = ["pages/overview.py", "pages/countries.py", "pages/partnerships.py", "pages/workforce.py",
          "pages/volunteering.py", "pages/explore.py", "pages/present.py", "pages/portfolio.py", "pages/data.py"]
@@ -42,30 +42,9 @@ def base_dir(tmp_path_factory) -> Path:
     return out
 
 
-def _rehome(base: Path, out: Path, home: programmes.Home, pid: str, currency: str) -> Path:
-    """The base extract as CSV files of a programme whose home is `home`: its home-side institutions moved to the
-    home countries (in turn), sides and roles relabelled, the definition's home and currency replaced."""
-    out.mkdir(parents=True)
-    definition = programmes.load(base)
-    old = definition.home
-    for name in schema.TABLE_NAMES:
-        frame = pq.read_table(base / f"{name}.parquet").to_pandas()
-        if name == "institutions":
-            at_home = frame["side"] == old.home
-            frame.loc[at_home, "iso3"] = [home.countries[n % len(home.countries)] for n in range(int(at_home.sum()))]
-            frame["side"] = frame["side"].map({old.home: home.home, old.overseas: home.overseas})
-            frame["name"] = frame["name"].str.replace(r"\bUK\b", "Verein", regex=True)
-        if name == "project_partners":
-            frame["role"] = frame["role"].map(dict(zip(old.roles, home.roles)))
-        frame.to_csv(out / f"{name}.csv", index=False)
-    dataclasses.replace(definition, id=pid, name=f"Programme {pid}", short_name=pid.upper(), currency=currency,
-                        home=home).write(out)
-    return out
-
-
 @pytest.fixture(scope="module")
 def german_dir(base_dir, tmp_path_factory) -> Path:
-    return _rehome(base_dir, tmp_path_factory.mktemp("german") / "extract", GERMANY, "dkp", "EUR")
+    return rehome_extract(base_dir, tmp_path_factory.mktemp("german") / "extract", GERMANY, "dkp", "EUR")
 
 
 @pytest.fixture(scope="module")
@@ -257,7 +236,7 @@ def _everything(database):
 
 
 def test_a_south_south_programme_has_home_institutions_in_both_countries(base_dir, tmp_path):
-    source = _rehome(base_dir, tmp_path / "extract", SOUTH_SOUTH, "sss", "ZAR")
+    source = rehome_extract(base_dir, tmp_path / "extract", SOUTH_SOUTH, "sss", "ZAR")
     result = extract_io.import_extract(source, tmp_path / "store")
     assert result.ok, result.report.to_text()
     active = store.open_store(tmp_path / "store", "sss").active()
