@@ -25,7 +25,7 @@ from impact.model import programme as programmes
 from impact.query import db
 from impact.storage import store
 from tests.conftest import Independent, make_app, metrics_shown, serving
-from tests.data_helpers import make_store, read_rows, rehome_extract, write_rows
+from tests.data_helpers import make_store, read_rows, rehome_extract, snapshot, write_rows
 
 PAGES = ["pages/overview.py", "pages/countries.py", "pages/partnerships.py", "pages/workforce.py",
          "pages/volunteering.py", "pages/explore.py", "pages/present.py", "pages/portfolio.py", "pages/data.py"]
@@ -319,3 +319,20 @@ def test_the_hps_pages_say_uk_as_before(app_data, independent, definition):
     assert metrics_shown(at)["Volunteer days from the UK"] == f"{home_days:,}"
     at = make_app("pages/data.py")
     assert "UK institutions are in GBR and overseas ones are not" in _texts(at)
+
+
+def test_a_new_home_country_is_checked_against_the_institutions_in_use(german_store, german_dir, tmp_path):
+    moved = dataclasses.replace(programmes.load(german_dir),
+                                home=dataclasses.replace(GERMANY, countries=("AUT",)))
+    folder = tmp_path / "definition"
+    folder.mkdir()
+    moved.write(folder)
+    before = snapshot(german_store)
+    result = extract_io.import_extract(folder, german_store, programme="dkp")
+    assert not result.ok
+    flagged = [p for p in result.report.problems if p.rule == "side-mismatch"]
+    in_use = _sql(store.open_store(german_store, "dkp").active().path).scalar(
+        "select count(*) from institutions where side = 'Germany'")
+    assert flagged and all(p.value == "DEU" and "Germany institutions are in AUT" in p.message for p in flagged)
+    assert result.report.kinds[(flagged[0].file, "iso3", "side-mismatch")] == in_use
+    assert snapshot(german_store) == before  # nothing written

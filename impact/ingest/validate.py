@@ -497,7 +497,7 @@ def check_extract(tables: dict[str, Checked], report: Report, programme, definit
     _check_results_in_project(report, tables)
     _check_shares(report, tables, programme)
     _check_volunteer_days(report, tables)
-    _check_sides(report, tables, programme.home)
+    _check_sides(report, tables, programme.home, definition_changed)
     _check_targets(report, tables, programme)
 
 
@@ -639,12 +639,13 @@ def _check_volunteer_days(report: Report, tables: dict[str, Checked]) -> None:
                        "least one day.")
 
 
-def _check_sides(report: Report, tables: dict[str, Checked], home) -> None:
-    """An institution's side follows its country (the definition's home countries), and leads and roles their side."""
+def _check_sides(report: Report, tables: dict[str, Checked], home, definition_changed: bool = False) -> None:
+    """An institution's side follows its country (the definition's home countries: those in use too when the
+    definition changes), and leads and roles their side."""
     inst = tables.get("institutions")
     if inst is None or not all(c in inst.typed for c in ("institution_id", "side", "iso3")):
         return
-    if inst.imported:
+    if inst.imported or definition_changed:
         at_home = _mask(pc.equal(inst.typed["side"], home.home))
         in_home_country = _mask(pc.is_in(inst.typed["iso3"], value_set=pa.array(home.countries, pa.string())))
         both = inst.valid("side") & inst.valid("iso3") & ~_mask(pc.equal(inst.typed["side"], NOT_KNOWN))
