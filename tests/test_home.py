@@ -227,6 +227,13 @@ def test_a_version_stored_with_budget_gbp_still_opens(fixture_dir, tmp_path, ind
         assert int(totals["budget_gbp"].iloc[0]) == independent.scalar("select sum(budget) from projects")
     finally:
         database.connection.close()
+    assert "budget" in store.read_table(old, "projects").column_names
+    out = tmp_path / "exported"
+    extract_io.export_extract("csv", out, store.open_store(old))
+    exported = pd.read_csv(out / "projects.csv")
+    assert "budget_gbp" not in exported.columns
+    assert dict(zip(exported["project_id"], exported["budget"])) == dict(independent.rows(
+        "select project_id, budget from projects"))
 
 
 def _everything(database):

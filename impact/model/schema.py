@@ -257,6 +257,16 @@ def allowed(column: Column, programme) -> tuple[str, ...] | None:
 ARROW_TYPES = {"VARCHAR": "string", "DATE": "date32", "BIGINT": "int64", "DOUBLE": "float64"}
 
 
+def current_names(name: str, table):
+    """A stored pyarrow `table` of table `name` with each column kept under an older name (budget_gbp) given its
+    name now (budget), so a version stored before a rename reads as one stored after it."""
+    spec = next(t for t in TABLES if t.name == name)
+    now = {old: c.name for c in spec.columns for old in c.old_names if c.name not in table.column_names}
+    if not now.keys() & set(table.column_names):
+        return table
+    return table.rename_columns([now.get(column, column) for column in table.column_names])
+
+
 def arrow_schema(name: str, programme=None):
     """The pyarrow schema of table `name` (with the programme's disaggregations)."""
     import pyarrow as pa
