@@ -652,7 +652,8 @@ def _check_sides(report: Report, tables: dict[str, Checked], home, definition_ch
         countries = " or ".join(home.countries)
         _flag(report, inst, "iso3", both & (at_home != in_home_country), "side-mismatch",
               lambda v, i: f"Side is {inst.value('side', i)} but the country is {v}; {home.home} institutions are in "
-                           f"{countries} and {home.overseas} institutions are not (home.countries in {DEFINITION}).")
+                           f"{countries} and {_side_words(home.overseas, home)} institutions are not "
+                           f"(home.countries in {DEFINITION}).")
     sides = pd.Series(inst.series("side").to_numpy(), index=inst.series("institution_id").to_numpy())
     sides = sides[~sides.index.duplicated()].dropna()
     projects = tables.get("projects")
