@@ -56,7 +56,8 @@ if len(filters.country) == 1:
     st.header(f"Projects and partner institutions in {plain(name)}")
     listed = {**params, "search": ""}
     # Each list is built when its tab is open (at scale each reads every project's partners).
-    projects_tab, institutions_tab = st.tabs(["Projects", "Partner institutions, in the UK and overseas"],
+    in_home = session.programme().home.in_sentence
+    projects_tab, institutions_tab = st.tabs(["Projects", f"Partner institutions, in {in_home} and overseas"],
                                              key="country_lists", on_change="rerun")
     if projects_tab.open:
         with projects_tab:

@@ -41,10 +41,10 @@ with dictionary_tab:
             st.dataframe(columns[columns["table"] == spec.name].drop(columns="table"), hide_index=True,
                          width="stretch")
     st.header("Checks across rows and tables")
-    for check in dictionary.cross_checks():
+    for check in dictionary.cross_checks(data.programme):
         st.markdown(f"- {plain(check)}")
     st.header("Metrics")
-    st.dataframe(dictionary.metrics_frame(), hide_index=True, width="stretch")
+    st.dataframe(dictionary.metrics_frame(data.programme), hide_index=True, width="stretch")
     st.header(plain(f"The programme's definition: {data.programme.name}"))
     st.markdown(plain(dictionary.programme_summary(data.programme)))
     st.dataframe(data.programme.vocabulary_frame(), hide_index=True, width="stretch")
@@ -148,7 +148,7 @@ def _import(uploads, into: str | None, new_programme: bool) -> None:
     st.session_state["import_outcome"] = {
         "ok": report.ok, "summary": report.summary(), "problems": report.to_frame(),
         "kinds": report.by_kind(), "csv": report.to_csv(), "version": version, "programme": landed,
-        "changes": extract_io.changes(version, into_store) if report.ok else None,
+        "changes": extract_io.changes(version, into_store) if report.ok else None, "notes": list(report.notes),
     }
 
 
@@ -185,6 +185,11 @@ with import_tab:
     outcome = st.session_state.get("import_outcome")
     if outcome:
         (st.success if outcome["ok"] else st.error)(plain(outcome["summary"]))
+        notes = outcome.get("notes", [])  # how a file was read (an older column name, a formula's value)
+        for note in notes[:20]:
+            st.caption(plain(f"Note: {note}"))
+        if len(notes) > 20:
+            st.caption(f"… and {len(notes) - 20:,} more notes.")
         if outcome["ok"]:
             st.caption(plain(f"Version {outcome['version']} of {outcome['programme']} is now in use on every "
                              "page. It can be undone under Versions."))

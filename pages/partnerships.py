@@ -25,7 +25,8 @@ if project_id:
         f"{project['grant_type']} · phase {project['phase']} · "
         f"{project['start_date']:%B %Y} to {project['end_date']:%B %Y} · "
         f"{format_metric('budget_gbp', project['budget_gbp'])}"))
-    st.markdown("**UK lead:** " + plain(project["uk_lead"]) + "  \n**Overseas lead:** "
+    home = session.programme().home
+    st.markdown(f"**{plain(home.lead('home'))}:** " + plain(project["uk_lead"]) + f"  \n**{plain(home.lead('overseas'))}:** "
                 + plain(project["overseas_lead"]))
     drawing.kpi_tiles(project, ["trainees", "women_trained", "volunteer_days", "volunteers"])
     st.caption("Figures above: the whole project, all periods. Charts below follow the filters in the sidebar.")

@@ -15,21 +15,21 @@ t as (
     from filtered_training($filters)
 ),
 p as (
-    select project_id, iso3, budget_gbp
+    select project_id, iso3, budget
     from filtered_projects($filters)
 ),
 sides as (
     -- one distinct count, by side, rather than three over every partner row: an institution has one side, so the
     -- sides' counts add up to the programme's
-    select side, count(distinct institution_id) as n
+    select side_role, count(distinct institution_id) as n
     from filtered_partners($filters)
-    group by side
+    group by side_role
 ),
 i as (
     select
         coalesce(sum(n), 0) as institutions,
-        coalesce(sum(n) filter (where side = 'Overseas'), 0) as institutions_overseas,
-        coalesce(sum(n) filter (where side = 'UK'), 0) as institutions_uk
+        coalesce(sum(n) filter (where side_role = 'overseas'), 0) as institutions_overseas,
+        coalesce(sum(n) filter (where side_role = 'home'), 0) as institutions_uk
     from sides
 ),
 v as (
@@ -46,5 +46,5 @@ select
     (select count(distinct iso3) filter (where iso3 not like 'X%') from p) as countries_active,  -- X..: not known
     i.institutions, i.institutions_overseas, i.institutions_uk,
     v.volunteer_days_overseas, v.volunteer_days_uk, v.volunteer_days, v.volunteers,
-    (select coalesce(sum(budget_gbp), 0) from p) as budget_gbp
+    (select coalesce(sum(budget), 0) from p) as budget_gbp
 from t, i, v

@@ -4,5 +4,6 @@
 select pp.project_id, pp.institution_id, i.name, i.side, i.institution_type, i.iso3, pp.role
 from project_partners pp
 join institutions i using (institution_id)
+left join vocabulary r on r.dimension = 'role' and r.value = pp.role
 order by pp.project_id,
-         case pp.role when 'UK lead' then 1 when 'Overseas lead' then 2 when 'UK partner' then 3 else 4 end, i.name
+         case r.role when 'home lead' then 1 when 'overseas lead' then 2 when 'home partner' then 3 else 4 end, i.name

@@ -1,8 +1,9 @@
 -- project_detail: one project's attributes, lead institutions and all-time results (no filters).
 -- params: project_id
 -- columns: project_id, title, theme, grant_type, phase, iso3, country, region, uk_lead, overseas_lead, start_date, end_date, budget_gbp, trainees, women_trained, volunteer_days, volunteers
+-- counted here: budget_gbp as each project's own grant value (the column budget), not added up
 select p.project_id, p.title, p.theme, p.grant_type, p.phase, p.iso3, l.name as country, c.region,
-       uk.name as uk_lead, os.name as overseas_lead, p.start_date, p.end_date, p.budget_gbp,
+       uk.name as uk_lead, os.name as overseas_lead, p.start_date, p.end_date, p.budget as budget_gbp,
        (select coalesce(sum(trainees), 0) from training t where t.project_id = p.project_id) as trainees,
        (select women_trained(gender_role, trainees) from training_facts t
          where t.project_id = p.project_id) as women_trained,

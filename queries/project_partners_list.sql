@@ -6,5 +6,6 @@ select i.name, i.side, pp.role, i.institution_type, coalesce(c.name, i.iso3) as 
 from project_partners pp
 join institutions i using (institution_id)
 left join country_labels c on c.code = i.iso3
+left join vocabulary r on r.dimension = 'role' and r.value = pp.role
 where pp.project_id = $project_id
-order by case pp.role when 'UK lead' then 1 when 'Overseas lead' then 2 when 'UK partner' then 3 else 4 end, i.name
+order by case r.role when 'home lead' then 1 when 'overseas lead' then 2 when 'home partner' then 3 else 4 end, i.name

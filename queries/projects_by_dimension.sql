@@ -7,7 +7,7 @@
 -- counted in countries_active.
 with grouped as (
     select category, category2, count(*) as projects, count(distinct iso3) filter (where iso3 not like 'X%') as countries_active,
-           sum(budget_gbp) as budget_gbp
+           sum(budget) as budget_gbp
     from projects_by_dimension_value($filters, $grouping)
     group by all
 )

@@ -6,6 +6,7 @@
 -- params: filters (the shared filters), search, row_limit
 -- columns: project_id, title, uk_lead, overseas_lead, country, theme, grant_type, phase, start_date, end_date, budget_gbp, trainees, volunteer_days, matching
 -- reads: training(project_id, trainees); volunteering(project_id, volunteer_days)
+-- counted here: budget_gbp as each project's own grant value (the column budget), not added up
 with
 -- Institutions whose name holds the search text (none without a search): a project matches through its leads.
 named as (
@@ -13,7 +14,7 @@ named as (
 ),
 p as (
     select p.project_id, p.title, p.uk_lead_id, p.overseas_lead_id, p.country, p.theme, p.grant_type,
-           p.phase, p.start_date, p.end_date, p.budget_gbp, count(*) over () as matching
+           p.phase, p.start_date, p.end_date, p.budget, count(*) over () as matching
     from filtered_projects($filters) p
     where $search = ''
        or contains(lower(p.title), lower($search)) or contains(lower(p.project_id), lower($search))
@@ -37,7 +38,7 @@ v as (
     group by project_id
 )
 select p.project_id, p.title, uk.name as uk_lead, os.name as overseas_lead, p.country, p.theme, p.grant_type, p.phase, p.start_date,
-       p.end_date, p.budget_gbp, coalesce(t.trainees, 0) as trainees, coalesce(v.volunteer_days, 0) as volunteer_days,
+       p.end_date, p.budget as budget_gbp, coalesce(t.trainees, 0) as trainees, coalesce(v.volunteer_days, 0) as volunteer_days,
        p.matching
 from p
 left join institutions uk on uk.institution_id = p.uk_lead_id

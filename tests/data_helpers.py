@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import shutil
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from impact.ingest import extract_io
+from impact.model import programme as programmes
 from impact.model import schema
 from impact.storage import store
 
@@ -44,6 +47,27 @@ def write_rows(path: Path, rows: list[list[str]], encoding: str = "utf-8", delim
         fh.write(prefix)
         csv.writer(fh, delimiter=delimiter).writerows(rows)
     return path
+
+
+def rehome_extract(base: Path, out: Path, home: programmes.Home, pid: str, currency: str) -> Path:
+    """The base extract as CSV files of a programme whose home is `home`: its home-side institutions moved to the
+    home countries (in turn), sides and roles relabelled, the definition's home and currency replaced."""
+    out.mkdir(parents=True)
+    definition = programmes.load(base)
+    old = definition.home
+    for name in schema.TABLE_NAMES:
+        frame = pq.read_table(base / f"{name}.parquet").to_pandas()
+        if name == "institutions":
+            at_home = frame["side"] == old.home
+            frame.loc[at_home, "iso3"] = [home.countries[n % len(home.countries)] for n in range(int(at_home.sum()))]
+            frame["side"] = frame["side"].map({old.home: home.home, old.overseas: home.overseas})
+            frame["name"] = frame["name"].str.replace(r"\bUK\b", "Verein", regex=True)
+        if name == "project_partners":
+            frame["role"] = frame["role"].map(dict(zip(old.roles, home.roles)))
+        frame.to_csv(out / f"{name}.csv", index=False)
+    dataclasses.replace(definition, id=pid, name=f"Programme {pid}", short_name=pid.upper(), currency=currency,
+                        home=home).write(out)
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -218,6 +218,8 @@ SEMANTIC = {
                      "'Dentistry' is not a theme of vocabularies.theme"),
     "_iati_regions": (lambda d: d["iati"].update(regions={"289": "Atlantis"}), "iati.regions.289",
                       "'Atlantis' is not a region of vocabularies.region"),
+    "_home_sides": (lambda d: d.update(home={"countries": ["DEU"], "sides": {"home": "Germany", "overseas": "GERMANY"}}),
+                    "home.sides.overseas", "is also the home side's label"),
     "_public_fields": (lambda d: d.update(publish={"project_fields": ["title", "title"]}), "publish.project_fields[1]",
                        "'title' is listed twice"),
     "_rules": (lambda d: d["validation_rules"][0].update(left=1, right=2), "validation_rules[0]",
@@ -343,3 +345,14 @@ def test_the_data_page_shows_every_key_of_the_schema_and_offers_it(app_data):
     assert all(f"- {check.says}" in says for check in programmes.SEMANTIC_CHECKS)
     buttons = [b.proto for b in at.get("download_button")]
     assert any(b.label == "Download the schema (programme.schema.json)" for b in buttons)
+
+
+def test_the_schema_file_declares_each_key_once():
+    """A key written twice in the schema (two `$defs` of one name) would silently keep only the last."""
+    def no_repeat(pairs):
+        keys = [k for k, _ in pairs]
+        repeated = sorted({k for k in keys if keys.count(k) > 1})
+        assert not repeated, f"written twice in programme.schema.json: {repeated}"
+        return dict(pairs)
+
+    json.loads(programmes.SCHEMA_FILE.read_text(encoding="utf-8"), object_pairs_hook=no_repeat)

@@ -123,7 +123,7 @@ def test_institutions_and_funding_by_theme(database, independent):
     assert dict(zip(rows["theme"], rows["institutions_uk"])) == expected
     _, budget = _run(database, View(metric="budget_gbp", by="grant_type"))
     assert dict(zip(budget["grant_type"], budget["budget_gbp"])) == dict(independent.rows(
-        "select grant_type, sum(budget_gbp) from projects group by 1"))
+        "select grant_type, sum(budget) from projects group by 1"))
 
 
 def test_phase_comparison_has_change_and_percentage(database, independent, definition):

@@ -77,7 +77,7 @@ PUBLISHED = [
      lambda v: 130 < v < 150),
     ("32 countries with partnerships in early 2017",
      "select count(distinct iso3) from projects where start_date < date '2017-01-01'", lambda v: v == 32),
-    ("£30m programme", "select sum(budget_gbp) from projects", lambda v: v == 30_000_000),
+    ("£30m programme", "select sum(budget) from projects", lambda v: v == 30_000_000),
     ("phases 2011-2017 and 2017-2019", "select string_agg(distinct phase, ',' order by phase) from projects",
      lambda v: v == "2011-2017,2017-2019"),
 ]

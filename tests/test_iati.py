@@ -243,7 +243,7 @@ def test_dates_and_status_follow_the_latest_data(hps, shipped):
         assert ("2" in kinds) == (start <= latest) and ("4" in kinds) == (end <= latest)
         statuses[pid] = activity.find("activity-status").get("code")
         budget = activity.find("budget/value")
-        assert int(budget.text) == shipped.scalar("select budget_gbp from projects where project_id = $p", {"p": pid})
+        assert int(budget.text) == shipped.scalar("select budget from projects where project_id = $p", {"p": pid})
     # the HPS data ends in March 2019: projects ending in that quarter are in finalisation, the others closed
     ending_last = {p for p, (_, end) in dates.items() if end >= dt.date(2019, 1, 1)}
     assert {p for p, s in statuses.items() if s == "3"} == ending_last and ending_last

@@ -68,7 +68,7 @@ def _expected(data: bytes, definition: programmes.Programme) -> dict[str, dict]:
         english = [n.text for n in titles if (n.get(fx.XML_LANG) or "en").lower() == "en"]
         out[a.findtext("iati-identifier")] = {
             "title": english[0] if english else titles[0].text, "iso3": ALPHA3[country],
-            "budget_gbp": int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP)),
+            "budget": int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP)),
             "end_date": dt.date.fromisoformat(ends.get("3") or ends.get("4") or definition.end.isoformat()),
             "theme": next((t for t in themes if t), definition.iati.fallback_theme)}
     return out
@@ -106,7 +106,7 @@ def test_a_funders_file_with_refused_activities_imports_nothing_until_accepted(i
     assert set(got) == set(expected) == {f"{fx.PUBLISHER}-00{n}" for n in (1, 2, 3, 4)}  # identifiers as published
     for project_id, want in expected.items():
         assert {k: got[project_id][k] for k in want} == want, project_id
-    assert got[f"{fx.PUBLISHER}-004"]["budget_gbp"] > 50_000  # 300 million won, converted: no pound-sized cap needed
+    assert got[f"{fx.PUBLISHER}-004"]["budget"] > 50_000  # 300 million won, converted: no pound-sized cap needed
     assert done.counts()[iati.IMPORTED] == 4 and done.counts()[iati.REFUSED] == 2
     assert len(store.open_store(iati_store).versions()) == 2  # one version for the import
 

@@ -54,7 +54,7 @@ def regional(tmp_path_factory):
 def test_the_project_is_in_its_region_with_its_country_not_known(regional):
     _, path, database = regional
     (project_id, iso3, budget), = database.connection.execute(
-        "select project_id, iso3, budget_gbp from projects where project_id = ?", [REGIONAL.identifier]).fetchall()
+        "select project_id, iso3, budget from projects where project_id = ?", [REGIONAL.identifier]).fetchall()
     assert iso3166.is_not_known(iso3) and iso3 not in iso3166.ALPHA3
     assert budget == sum(int(v) for v in etree.fromstring(path.read_bytes()).xpath(
         f"iati-activity[iati-identifier='{REGIONAL.identifier}']/budget/value/text()"))
@@ -66,7 +66,7 @@ def test_the_region_counts_it_and_no_country_is_added(regional):
     _, _, database = regional
     region = db.run_query(database, "headline_totals", Filters(region=("East Africa",)).params()).iloc[0]
     projects = database.connection.execute(
-        "select count(*), sum(budget_gbp), count(distinct iso3) filter (where iso3 not like 'X%') "
+        "select count(*), sum(budget), count(distinct iso3) filter (where iso3 not like 'X%') "
         "from projects join countries using (iso3) where region = 'East Africa'").fetchone()
     assert (region["projects"], region["budget_gbp"], region["countries_active"]) == projects
     assert projects[0] == 2 and projects[2] == 1  # the regional project and Uganda's; one country (Uganda)

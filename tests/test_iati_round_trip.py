@@ -125,7 +125,7 @@ def test_the_tables_keep_every_year_and_sector_as_published(trip):
     budgets = store.read_table(folder, "iati_budgets").to_pylist()
     sectors = store.read_table(folder, "iati_sectors").to_pylist()
     first = SPECS[0].identifier.removeprefix(f"{fx.PUBLISHER}-")
-    assert projects[first]["budget_gbp"] == 265001  # 120000 + 130000.50 + 15000, rounded half up
+    assert projects[first]["budget"] == 265001  # 120000 + 130000.50 + 15000, rounded half up
     assert [b["amount"] for b in budgets if b["project_id"] == first] == [120000, 130000.5, 15000]
     assert sorted((s["vocabulary"], s["code"], s["percentage"]) for s in sectors if s["project_id"] == first) == [
         ("1", "12181", 50), ("1", "12220", 30), ("1", "12261", 20), ("99", "SURG", 100)]
@@ -159,8 +159,8 @@ def test_a_project_changed_since_is_published_from_its_own_values(trip, tmp_path
     copy = make_store(store.open_store(root, "trip").active().path, tmp_path / "changed")
     projects = pq.read_table(copy / "projects.parquet")
     first = SPECS[0].identifier.removeprefix(f"{fx.PUBLISHER}-")
-    changed = pc.if_else(pc.equal(projects.column("project_id"), first), 300000, projects.column("budget_gbp"))
-    pq.write_table(projects.set_column(projects.schema.get_field_index("budget_gbp"), "budget_gbp", changed),
+    changed = pc.if_else(pc.equal(projects.column("project_id"), first), 300000, projects.column("budget"))
+    pq.write_table(projects.set_column(projects.schema.get_field_index("budget"), "budget", changed),
                    copy / "projects.parquet")
     database = db.open_database(copy)
     try:

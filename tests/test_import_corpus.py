@@ -274,7 +274,7 @@ CASES = [
     Case("impossible-date", _edit("projects", 5, "end_date", "2015-02-30"), "projects.csv", 5, "end_date",
          "not-a-date"),
     Case("empty-cell", _edit("countries", 3, "name", ""), "countries.csv", 3, "name", "missing-value"),
-    Case("budget-text", _edit("projects", 6, "budget_gbp", "£100k"), "projects.csv", 6, "budget_gbp",
+    Case("budget-text", _edit("projects", 6, "budget", "£100k"), "projects.csv", 6, "budget",
          "not-a-number"),
     # allowed values and codes
     Case("unknown-iso3", _edit("countries", 2, "iso3", "XYZ"), "countries.csv", 2, "iso3", "unknown-iso3"),

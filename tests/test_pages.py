@@ -380,7 +380,7 @@ def test_portfolio_never_adds_pounds_to_dollars(dollar_portfolio):
     budgets = {}  # programme short name -> (currency, its grants added up, in plain SQL)
     for folder in (first, second):
         own = programme.load(folder)
-        budgets[own.short_name] = (own.currency, Independent(folder).scalar("select sum(budget_gbp) from projects"))
+        budgets[own.short_name] = (own.currency, Independent(folder).scalar("select sum(budget) from projects"))
     assert sorted(c for c, _ in budgets.values()) == ["GBP", "USD"]
 
     def money(value, currency: str) -> str:
@@ -409,7 +409,7 @@ def test_portfolio_adds_up_programmes_paid_in_one_currency(monkeypatch):
 
     folders = [ROOT / "data", ROOT / "data" / "programmes" / "gsp"]
     assert {programme.load(f).currency for f in folders} == {"GBP"}
-    total = sum(Independent(f).scalar("select sum(budget_gbp) from projects") for f in folders)
+    total = sum(Independent(f).scalar("select sum(budget) from projects") for f in folders)
     with serving(ROOT / "data", monkeypatch):
         at = make_app("pages/portfolio.py")
     with metrics.using(programme.load(folders[0])):

@@ -531,7 +531,7 @@ def test_command_line_takes_the_programme(two_programmes, second, tmp_path, caps
 
 def _distinctive(programme: programmes.Programme) -> set[str]:
     """A programme's own words and figures: vocabulary values, phases, codes, names, published numbers."""
-    structural = set(schema.SIDES) | set(schema.PARTNER_ROLES) | set(metrics.METRICS)
+    structural = set(programme.home.sides) | set(programme.home.roles) | set(metrics.METRICS)
     words = {v for name in programme.vocabularies for v in programme.values(name)}
     words |= set(programme.phase_names) | {i.code for i in programme.indicators}
     words |= {programme.name, programme.funder, programme.managed_by}

@@ -301,11 +301,13 @@ def projects_listing(params: dict, key: str, *, then: str) -> pd.DataFrame:
 
 
 def institutions_listing(params: dict, key: str, *, where: str = "") -> pd.DataFrame:
-    """The partner institutions on the projects under `params`: how many (`where` they are), in the UK and overseas."""
+    """The partner institutions on the projects under `params`: how many (`where` they are), on the home side (in the
+    UK) and overseas."""
+    home = session.programme().home
     return listing_table(catalog.INSTITUTIONS_TABLE, "institutions_list", params, key, noun="institutions",
-                         order="UK first, then by projects",
-                         summary=lambda n: f"{n['matching']:,} institutions{where}: {n['matching_uk']:,} in the UK and "
-                                           f"{n['matching'] - n['matching_uk']:,} overseas.")
+                         order=f"{home.home} first, then by projects",
+                         summary=lambda n: f"{n['matching']:,} institutions{where}: {n['matching_uk']:,} in "
+                                           f"{home.in_sentence} and {n['matching'] - n['matching_uk']:,} overseas.")
 
 
 def table_downloads(spec: catalog.ChartSpec, rows, key: str) -> None:

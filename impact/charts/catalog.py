@@ -375,7 +375,7 @@ PROJECTS_TABLE = ChartSpec(
 INSTITUTIONS_TABLE = ChartSpec(
     id="institutions", title="Partner institutions", query="institutions_list", kind="table", category="name",
     values=(), draw=lambda rows, **_: go.Figure(),
-    description="Partner institutions, in the UK and overseas, on the projects active under the filters (and the "
+    description="Partner institutions, at home and overseas, on the projects active under the filters (and the "
                 "search): how many of those projects each is on, and in how many it leads.",
 )
 

@@ -24,6 +24,7 @@ import plotly.graph_objects as go
 
 from impact.charts import catalog, theme
 from impact.model import cells, metrics
+from impact.model import programme as programmes
 from impact.storage import store
 from impact.query import db
 from impact.query.filters import Choices, Filters
@@ -48,10 +49,12 @@ MIME_TYPES = {
 # Plotly's world outlines, shipped with the project so maps draw offline (Kaleido, the app, HTML decks).
 TOPOJSON_DIR = store.PROJECT_ROOT / "static"
 _HEADER_HEIGHT = 112  # title, key number and filters above the plot (px of the 960×540 layout)
-_COLUMN_LABELS = {"iso3": "ISO-3 code", "pct_change": "% change", "grant_type": "Grant type", "uk_lead": "UK lead",
+_COLUMN_LABELS = {"iso3": "ISO-3 code", "pct_change": "% change", "grant_type": "Grant type",
                   "expected": "Expected by then (milestone path)", "target": "Target due",
                   "end_target": "End target", "end_due": "End target due", "achieved": "% achieved",
                   "of_end": "% of end target", "how": "How % achieved is computed"}
+
+_LEADS = {"uk_lead": "home", "overseas_lead": "overseas"}  # the listings' lead columns, by side
 
 _kaleido_lock = threading.Lock()
 
@@ -80,6 +83,9 @@ def column_label(column: str) -> str:
     """A column heading people read: the metric label, else the column name in words."""
     if metrics.is_metric(column):
         return metrics.metric(column).label
+    if column in _LEADS:  # the sides' leads, as the active programme's definition names the sides ("UK lead")
+        programme = metrics.active_programme()
+        return (programme.home if programme is not None else programmes.Home()).lead(_LEADS[column])
     if column in _COLUMN_LABELS:
         return _COLUMN_LABELS[column]
     # Series named after data values (a split by gender, a compared phase) keep their own spelling.

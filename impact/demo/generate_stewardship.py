@@ -118,6 +118,7 @@ def definition() -> programmes.Programme:
         id=PROGRAMME_ID, name="Global Stewardship Partnerships", short_name="GSP",
         funder="An invented funder (example data)", managed_by="An invented managing agent", currency="GBP",
         start=START, end=END,
+        home=programmes.Home(countries=("GBR",), home="UK", overseas="Overseas", in_sentence="the UK"),
         phases=tuple(programmes.Phase(name=n, first_day=a, last_day=b) for n, a, b in PHASES),
         vocabularies={**terms, **{key: tuple(programmes.Term(value=v) for v in values)
                                   for key, _label, _iati, values, _shares in DISAGGREGATIONS}},
@@ -226,7 +227,7 @@ def generate(out_dir: str | Path, scale: int = 1, seed: int = SEED) -> dict[str,
         "institutions": dict(zip(("institution_id", "name", "side", "institution_type", "iso3"),
                                  map(list, zip(*institutions)))),
         "projects": dict(zip(("project_id", "title", "theme", "grant_type", "phase", "iso3", "uk_lead_id",
-                              "overseas_lead_id", "start_date", "end_date", "budget_gbp"), map(list, zip(*projects)))),
+                              "overseas_lead_id", "start_date", "end_date", "budget"), map(list, zip(*projects)))),
         "project_partners": dict(zip(("project_id", "institution_id", "role"), map(list, zip(*partners)))),
         "training": training, "volunteering": volunteering, "outcomes": outcomes, "partnership_scores": scores,
     }

@@ -133,8 +133,8 @@ def write_lists(sheet, definition: programmes.Programme) -> dict[str, str]:
     lists["phase"] = definition.phase_names
     lists["indicator"] = definition.reported_codes
     lists["metric"] = schema.allowed(schema.table("targets").column("metric"), definition)
-    lists["side"] = schema.SIDES
-    lists["role"] = schema.PARTNER_ROLES
+    lists[schema.SIDE] = definition.home.sides
+    lists[schema.ROLE] = definition.home.roles
     lists["scope"] = schema.SCOPES
     ranges = {}
     for index, (name, values) in enumerate(lists.items(), start=1):
@@ -171,6 +171,13 @@ def column_validation(column: schema.Column, definition: programmes.Programme, r
     return None
 
 
+def home_rule(home: programmes.Home) -> str:
+    """The country rule of the two sides in words: "UK institutions carry GBR." for the HPS."""
+    codes = home.countries[0] if len(home.countries) == 1 else (", ".join(home.countries[:-1]) + " or "
+                                                                + home.countries[-1])
+    return f"{home.home} institutions carry {codes}."
+
+
 def instructions(definition: programmes.Programme) -> list[str]:
     """The Instructions sheet, line by line, in plain words."""
     lines = [
@@ -185,7 +192,7 @@ def instructions(definition: programmes.Programme) -> list[str]:
         "3. Cells with a dropdown take only the values in the list; counts take whole numbers; dates are "
         "YYYY-MM-DD inside the programme.",
         "4. Periods are quarters, written as their first day: YYYY-01-01, YYYY-04-01, YYYY-07-01 or YYYY-10-01.",
-        "5. Countries are ISO 3166-1 alpha-3 codes (UGA for Uganda); UK institutions carry GBR.",
+        "5. Countries are ISO 3166-1 alpha-3 codes (UGA for Uganda); " + home_rule(definition.home),
         "6. Import the folder (or a .zip of this workbook and programme.json) on the Data page, or with "
         "'python -m impact import FOLDER --programme " + definition.id + "'. Everything is checked first; every "
         "problem is listed with its sheet, row and column, and nothing changes until there is none.",

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from impact.model import calendar, cells, iso3166, schema
 from impact.model.programme import FILE as DEFINITION
+from impact.model.programme import NOT_KNOWN
 
 ARROW_TYPES = {"VARCHAR": pa.string(), "DATE": pa.date32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64()}
 TEXT_MAX = 500  # characters in one text cell (titles are well under 200)
@@ -241,6 +242,8 @@ def _where_defined(col: schema.Column) -> str:
         return f" Phases are listed under phases in {DEFINITION}."
     if col.vocabulary == "indicator":
         return f" Indicators are listed under indicators in {DEFINITION}."
+    if col.vocabulary in (schema.SIDE, schema.ROLE):
+        return f" The sides are named under home.sides in {DEFINITION} (a role is a side's label and lead or partner)."
     if col.vocabulary:
         return f" To allow it, add it to vocabularies.{col.vocabulary} in {DEFINITION}."
     return ""
@@ -369,12 +372,25 @@ def _check_text(report: Report, t: Checked, col: schema.Column, text: pa.Array, 
     return pc.if_else(pa.array(valid), text, pa.scalar(None, pa.string()))
 
 
+def _rename_old_columns(raw: RawTable, spec: schema.Table, report: Report) -> None:
+    """Read a column under the name older extracts give it (budget_gbp for budget), and say so in the report."""
+    for col in spec.columns:
+        old = next((o for o in col.old_names if o in raw.header), None)
+        if old is None or col.name in raw.header:
+            continue
+        raw.header = [col.name if name == old else name for name in raw.header]
+        raw.columns = {(col.name if name == old else name): values for name, values in raw.columns.items()}
+        report.note(f"{raw.file}: the column {old} is read as {col.name} ({old} is its name in older extracts; "
+                    "the values are unchanged).")
+
+
 def check_table(raw: RawTable, report: Report, programme) -> Checked:
     """Check one table's columns, types and values; return it typed (invalid cells null)."""
     spec = schema.table(raw.table, programme)
     t = Checked(raw.table, raw.file, raw.rows, text=dict(raw.columns), row_label=raw.row_label, spec=spec)
     report.files[raw.file] = len(raw.rows)
     header_row = 0 if raw.row_label == "record" else 1
+    _rename_old_columns(raw, spec, report)
     present = set(raw.header)
     for col in spec.columns:
         if col.name not in present:
@@ -414,8 +430,9 @@ def from_current(name: str, table: pa.Table, label: str, programme=None, report:
     spec = schema.table(name, programme)
     t = Checked(name, label, np.arange(1, table.num_rows + 1), imported=False, row_label="record", spec=spec)
     for col in spec.columns:
-        if col.name in table.column_names:
-            t.typed[col.name] = table.column(col.name).combine_chunks()
+        stored = next((n for n in (col.name, *col.old_names) if n in table.column_names), None)
+        if stored is not None:  # a version stored before a column was renamed holds it under its old name
+            t.typed[col.name] = table.column(stored).combine_chunks()
             continue
         t.typed[col.name] = pa.nulls(table.num_rows, ARROW_TYPES[col.type])
         if report is not None and table.num_rows:
@@ -490,7 +507,7 @@ def check_extract(tables: dict[str, Checked], report: Report, programme, definit
     _check_results_in_project(report, tables)
     _check_shares(report, tables, programme)
     _check_volunteer_days(report, tables)
-    _check_sides(report, tables)
+    _check_sides(report, tables, programme.home, definition_changed)
     _check_targets(report, tables, programme)
 
 
@@ -529,9 +546,10 @@ def _check_in_use(report: Report, t: Checked, programme) -> None:
             continue
         values = t.typed[col.name]
         outside = t.valid(col.name) & ~_mask(pc.is_in(values, value_set=pa.array(allowed_values, pa.string())))
-        where = f"phases in {DEFINITION}" if col.vocabulary == "phase" else (
-            f"indicators in {DEFINITION}" if col.vocabulary == "indicator" else f"vocabularies.{col.vocabulary} "
-                                                                                  f"in {DEFINITION}")
+        where = (f"phases in {DEFINITION}" if col.vocabulary == "phase" else
+                 f"indicators in {DEFINITION}" if col.vocabulary == "indicator" else
+                 f"home.sides in {DEFINITION}" if col.vocabulary in (schema.SIDE, schema.ROLE) else
+                 f"vocabularies.{col.vocabulary} in {DEFINITION}")
         _flag(report, t, col.name, outside, "dropped-by-definition",
               lambda v, i, where=where: f"'{v}' is used by the data in use, but {where} no longer lists it; "
                                         "add it back, or import this table without it.")
@@ -631,40 +649,50 @@ def _check_volunteer_days(report: Report, tables: dict[str, Checked]) -> None:
                        "least one day.")
 
 
-def _check_sides(report: Report, tables: dict[str, Checked]) -> None:
+def _check_sides(report: Report, tables: dict[str, Checked], home, definition_changed: bool = False) -> None:
+    """An institution's side follows its country (the definition's home countries: those in use too when the
+    definition changes), and leads and roles their side."""
     inst = tables.get("institutions")
     if inst is None or not all(c in inst.typed for c in ("institution_id", "side", "iso3")):
         return
-    if inst.imported:
-        uk = _mask(pc.equal(inst.typed["side"], "UK"))
-        gbr = _mask(pc.equal(inst.typed["iso3"], "GBR"))
-        both = inst.valid("side") & inst.valid("iso3") & ~_mask(pc.equal(inst.typed["side"], "not known"))
-        _flag(report, inst, "iso3", both & (uk != gbr), "side-mismatch",
-              lambda v, i: f"Side is {inst.value('side', i)} but the country is {v}; UK institutions are in "
-                           "GBR and overseas institutions are not.")
+    if inst.imported or definition_changed:
+        at_home = _mask(pc.equal(inst.typed["side"], home.home))
+        in_home_country = _mask(pc.is_in(inst.typed["iso3"], value_set=pa.array(home.countries, pa.string())))
+        both = inst.valid("side") & inst.valid("iso3") & ~_mask(pc.equal(inst.typed["side"], NOT_KNOWN))
+        countries = " or ".join(home.countries)
+        _flag(report, inst, "iso3", both & (at_home != in_home_country), "side-mismatch",
+              lambda v, i: f"Side is {inst.value('side', i)} but the country is {v}; {home.home} institutions are in "
+                           f"{countries} and {_side_words(home.overseas, home)} institutions are not "
+                           f"(home.countries in {DEFINITION}).")
     sides = pd.Series(inst.series("side").to_numpy(), index=inst.series("institution_id").to_numpy())
     sides = sides[~sides.index.duplicated()].dropna()
     projects = tables.get("projects")
     if projects is not None and _relevant(tables, "projects", "institutions"):
-        for column, wanted in (("uk_lead_id", "UK"), ("overseas_lead_id", "Overseas")):
+        for column, wanted in (("uk_lead_id", home.home), ("overseas_lead_id", home.overseas)):
             if column not in projects.typed:
                 continue
             actual = projects.series(column).map(sides)
             wrong = (actual.notna() & (actual != wanted)).to_numpy()
             _flag(report, projects, column, wrong, "lead-side",
-                  lambda v, i, w=wanted: f"{v} is not a{'n' if w == 'Overseas' else ''} {w} institution, "
+                  lambda v, i, w=wanted: f"{v} is not a{'n' if w[:1].lower() in 'aeio' else ''} {w} institution, "
                                          f"so it cannot be the {w} lead.")
     partners = tables.get("project_partners")
     if partners is not None and _relevant(tables, "project_partners", "institutions") and "role" in partners.typed:
         actual = partners.series("institution_id").map(sides)
         role = partners.series("role")
-        expected = role.map(lambda r: r.split()[0] if isinstance(r, str) and r.split()[0] in ("UK", "Overseas")
-                            else "not known" if isinstance(r, str) else None)
+        side_of_role = {r: (home.home if kind.startswith("home") else home.overseas if kind.startswith("overseas")
+                            else NOT_KNOWN) for r, kind in home.role_kinds().items()}
+        expected = role.map(side_of_role)
         wrong = (actual.notna() & expected.notna() & (actual != expected)).to_numpy()
         _flag(report, partners, "role", wrong, "role-side",
-              lambda v, i: f"The role {v} needs a{'' if v.startswith('UK') else 'n'} "
-                           f"{'UK' if v.startswith('UK') else 'overseas'} institution, but "
+              lambda v, i: f"The role {v} needs a{'n' if side_of_role[v][:1].lower() in 'aeio' else ''} "
+                           f"{_side_words(side_of_role[v], home)} institution, but "
                            f"{partners.value('institution_id', i)} is not one.")
+
+
+def _side_words(side: str, home) -> str:
+    """A side as the middle of a sentence names it: UK, overseas, not known."""
+    return side.lower() if side == home.overseas and side.lower() == "overseas" else side
 
 
 def _outside_programme(t: Checked, column: str, programme) -> np.ndarray:

@@ -426,13 +426,6 @@ def _language(code: str) -> str:
     return code.strip().casefold().split("-")[0]
 
 
-def side_of(iso3: str | None) -> str:
-    """The side of an institution in a country (None: its country is not known)."""
-    if not iso3:
-        return NOT_KNOWN
-    return "UK" if iso3 == "GBR" else "Overseas"
-
-
 class _Mapper:
     """Reads each activity into a project, its partners and its country, by these rules and the definition's
     `iati` choices (`programmes.IATI_CHOICES`):
@@ -458,8 +451,8 @@ class _Mapper:
       reporting organisation). An institution is known by the dashboard's own id attribute, else its @ref, else
       its name among the institutions in use, else a new id made from its name (IATI-<hash>: an organisation
       without @ref is kept by name); its country by the attribute, the institution in use, or the country of its
-      @ref (GB-… is the UK), else not known; its side from its country (`side_of`); its role by the attribute,
-      else the first of each side leads. A partner on each side is needed only with `iati.partner_required`.
+      @ref (GB-… is the UK), else not known; its side from its country (in one of the definition's home countries
+      or not: `Home.side_of`); its role by the attribute, else the first of each side leads. A partner on each side is needed only with `iati.partner_required`.
     """
 
     def __init__(self, definition: programmes.Programme, current: dict, default_region: str = "",
@@ -550,9 +543,10 @@ class _Mapper:
         leads = {role: inst for inst, role, _ in partners}
         outcome.rows["projects"] = [Row({
             "project_id": project_id, "title": self.narrative(element.find("title")), "theme": theme,
-            "grant_type": grant, "phase": phase, "iso3": iso3, "uk_lead_id": leads.get("UK lead"),
-            "overseas_lead_id": leads.get("Overseas lead"), "start_date": start, "end_date": end,
-            "budget_gbp": budget,
+            "grant_type": grant, "phase": phase, "iso3": iso3,
+            "uk_lead_id": leads.get(self.definition.home.lead("home")),
+            "overseas_lead_id": leads.get(self.definition.home.lead("overseas")), "start_date": start, "end_date": end,
+            "budget": budget,
         }, identifier, line)]
         outcome.rows["project_partners"] = [
             Row({"project_id": project_id, "institution_id": institution_id, "role": role}, identifier, org_line,
@@ -1005,7 +999,7 @@ class _Mapper:
             return []  # each is named already
         sides = {iid: self.seen_institutions[iid].values["side"] for iid, _ in found}
         given_roles = [org.get(_attr("role")) for _, org in found]
-        if all(r in schema.PARTNER_ROLES for r in given_roles):
+        if all(r in self.definition.home.roles for r in given_roles):
             roles = given_roles
         else:
             roles, led = [], set()
@@ -1015,9 +1009,9 @@ class _Mapper:
                 roles.append(f"{side} {kind}" if side != NOT_KNOWN else f"{kind.capitalize()} (side not known)")
                 led.add(side)
         if self.iati.partner_required:
-            for lead in ("UK lead", "Overseas lead"):
+            for side in (self.definition.home.home, self.definition.home.overseas):
+                lead = f"{side} lead"
                 if roles.count(lead) != 1:
-                    side = lead.split()[0]
                     self.problem(element.sourceline, "participating-org", "iati-partners",
                                  f"{name} has {roles.count(lead) or 'no'} {lead}s among its organisations, and "
                                  f"iati.partner_required is true: a project has one {side} lead.")
@@ -1035,7 +1029,7 @@ class _Mapper:
         if iso3 and not iso3166.is_alpha3(iso3):
             iso3 = None
         where = f"{name}, organisation {label!r}"
-        values = {"institution_id": institution_id, "name": label, "side": side_of(iso3),
+        values = {"institution_id": institution_id, "name": label, "side": self.definition.home.side_of(iso3),
                   "institution_type": org.get(_attr("institution-type")) or (known or {}).get("institution_type")
                   or self.definition.values("institution_type")[0], "iso3": iso3}
         seen = self.seen_institutions.get(institution_id)

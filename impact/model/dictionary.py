@@ -11,7 +11,7 @@ import json
 
 from impact.model import programme as programmes
 from impact.model import schema
-from impact.model.metrics import METRICS, RETURN_METRICS
+from impact.model.metrics import METRICS, RETURN_METRICS, worded
 
 
 def _cell(text: str) -> str:
@@ -51,6 +51,12 @@ def column_rule(column: schema.Column, programme=None) -> str:
         parts.append(f"one of the reported indicator codes in {programmes.FILE}")
     elif column.vocabulary == "metric":
         parts.append(f"a metric counted from rows with a period, or an indicator code in {programmes.FILE}")
+    elif column.vocabulary == schema.SIDE:
+        parts.append(f"one of the two sides' labels in home.sides in {programmes.FILE} (HPS: UK; Overseas), "
+                     f"or {programmes.NOT_KNOWN}")
+    elif column.vocabulary == schema.ROLE:
+        parts.append(f"a side's label from home.sides in {programmes.FILE} and lead or partner (HPS: UK lead; "
+                     "Overseas lead; UK partner; Overseas partner), or Lead (side not known); Partner (side not known)")
     elif column.vocabulary:
         parts.append(f"one of vocabularies.{column.vocabulary} in {programmes.FILE}")
     if column.references:
@@ -97,6 +103,8 @@ def markdown() -> str:
     lines += ["## Checks across rows and tables", "",
               "Besides the rules above, an import is refused when any of these fails:", ""]
     lines += [f"- {check}" for check in cross_checks()]
+    lines += ["", "(The sides and the country rule are those of the definition's `home` section; the words above are "
+              "the HPS's, a definition without one.)"]
     lines.append("")
     lines += [
         "## Metrics",
@@ -109,6 +117,11 @@ def markdown() -> str:
     for m in METRICS.values():
         lines.append(f"| `{m.key}` | {_cell(m.label)} | {m.unit} | {m.aggregation} | {_cell(m.how_counted)} | "
                      f"`{_cell(m.sql)}` ({m.source}) |")
+    lines += ["", "The labels and texts are the HPS's: those that name a side follow the definition's `home` section "
+              "(\"UK institutions\", \"Volunteer days from the UK\"; a German programme's \"Germany institutions\", "
+              "\"Volunteer days from Germany\"), and funding is in its `currency`. The metric keys (`institutions_uk`, "
+              "`volunteer_days_uk`, `budget_gbp`) stay as they are in every programme: links, decks and definitions "
+              "name them."]
     lines += ["", "A programme's outcome indicators are metrics too, defined in its `programme.json` (below)."]
     lines += ["", *definition_markdown(), "", *recipe_markdown(),
         "## Reconciling published counts",
@@ -140,6 +153,18 @@ def definition_markdown() -> list[str]:
         "schema cannot say:",
         "",
         *[f"- {check.says}" for check in programmes.SEMANTIC_CHECKS],
+        "",
+        "Home (the two sides of a partnership):",
+        "",
+        "| field | meaning |",
+        "|---|---|",
+        *[f"| `{name}` | {_cell(meaning)} |" for name, meaning in programmes.HOME_FIELDS.items()],
+        "",
+        "The sides' labels are the values of `institutions.side` (with `not known`) and make the project roles of "
+        "`project_partners.role`: `<label> lead`, `<label> partner`, `Lead (side not known)`, `Partner (side not "
+        "known)`. The template's dropdowns, the import's checks, the metrics counted per side and the listings "
+        "follow them; the stored labels are the values, so a change of label is a change of the data (as for a "
+        "vocabulary value).",
         "",
         "Vocabularies (each a column's allowed values):",
         "",
@@ -284,8 +309,10 @@ def programme_summary(programme) -> str:
     phases = "; ".join(f"{p.name} ({p.first_day} to {p.last_day})" for p in programme.phases)
     indicators = ", ".join(i.label for i in programme.indicators) or "none"
     who = " · ".join(x for x in (programme.funder, programme.managed_by) if x)
+    home = programme.home
     return (f"{programme.name} ({programme.short_name}), {programme.start} to {programme.end}"
-            f"{' · ' + who if who else ''}. Phases: {phases}. Outcome indicators: {indicators}.")
+            f"{' · ' + who if who else ''}. Sides: {home.home} ({home.country_names()}) and {home.overseas}. "
+            f"Budgets in {programme.currency}. Phases: {phases}. Outcome indicators: {indicators}.")
 
 
 def table_summary(programme=None):
@@ -298,18 +325,24 @@ def table_summary(programme=None):
     )
 
 
-def metrics_frame():
-    """One row per metric: label, key, unit, how rows combine, meaning and how it is counted."""
+def metrics_frame(programme=None):
+    """One row per metric: label, key, unit, how rows combine, meaning and how it is counted (in `programme`'s words:
+    its sides' labels and currency)."""
     import pandas as pd
 
+    structural = METRICS if programme is None else worded(programme.home.home, programme.home.overseas,
+                                                          programme.home.in_sentence, programme.currency)
     return pd.DataFrame(
         [{"metric": m.label, "key": m.key, "unit": m.unit, "aggregation": m.aggregation,
-          "meaning": m.description, "how it is counted": m.how_counted, "SQL": m.sql} for m in METRICS.values()]
+          "meaning": m.description, "how it is counted": m.how_counted, "SQL": m.sql} for m in structural.values()]
     )
 
 
-def cross_checks() -> list[str]:
-    """The checks across rows and tables that the importer makes (impact.ingest.validate), in words."""
+def cross_checks(programme=None) -> list[str]:
+    """The checks across rows and tables that the importer makes (impact.ingest.validate), in words (the sides as
+    `programme`'s home section names them; the HPS's without one)."""
+    home = programme.home if programme is not None else programmes.Home()
+    countries = " or ".join(home.countries)
     return [
         "Every project, institution and country a row refers to exists in its table.",
         "Keys are unique (e.g. one training row per project, country, quarter, cadre, gender and type).",
@@ -318,8 +351,9 @@ def cross_checks() -> list[str]:
         "The numerator of a share indicator (a ratio in percent) is never more than its denominator "
         "(per project, country and quarter).",
         "Volunteer days are at least the number of placements.",
-        "UK institutions are in GBR and overseas ones are not; UK leads and UK roles are UK institutions, "
-        "overseas leads and roles overseas ones.",
+        f"{home.home} institutions are in {countries} and {home.overseas.lower()} ones are not; {home.home} leads "
+        f"and {home.home} roles are {home.home} institutions, {home.overseas.lower()} leads and roles "
+        f"{home.overseas.lower()} ones.",
         "Counts are whole numbers, never negative, and no larger than one row could hold.",
         "A project's target names its project and the programme's names none; a target falls due within the "
         "programme's window, is a number and never negative; there is one target per scope, project, metric and "

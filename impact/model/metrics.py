@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,10 @@ class Metric:
         return None if self.aggregation == "ratio" else 0
 
 
-METRICS: dict[str, Metric] = {
+# The structural metrics as declared: texts about the two sides of a partnership name them with {home} (the
+# definition's home side label, "UK"), {overseas} (its overseas side label) and {place} (the home side in a
+# sentence, "the UK"), and money with {currency}; `worded` fills them in for a programme.
+_DECLARED: dict[str, Metric] = {
     m.key: m
     for m in (
         Metric(
@@ -130,43 +134,43 @@ METRICS: dict[str, Metric] = {
         Metric(
             key="institutions", label="Partner institutions", unit="institutions",
             aggregation="count distinct", fmt="count", source="project_partners",
-            description="UK and overseas institutions taking part in the projects.",
-            how_counted="UK and overseas institutions named on an active project, each counted once.",
+            description="{home} and overseas institutions taking part in the projects.",
+            how_counted="{home} and overseas institutions named on an active project, each counted once.",
             sql="count(distinct pp.institution_id)",
         ),
         Metric(
-            key="institutions_overseas", label="Overseas institutions", unit="institutions",
+            key="institutions_overseas", label="{overseas} institutions", unit="institutions",
             aggregation="count distinct", fmt="count", source="project_partners",
             description="Partner institutions in low- and middle-income countries.",
             how_counted="Distinct overseas institutions on projects active in the period ('health institutions strengthened').",
-            sql="institutions_on_side(pp.institution_id, i.side, 'Overseas')",
+            sql="institutions_on_side(pp.institution_id, i.side_role, 'overseas')",
         ),
         Metric(
-            key="institutions_uk", label="UK institutions", unit="institutions",
+            key="institutions_uk", label="{home} institutions", unit="institutions",
             aggregation="count distinct", fmt="count", source="project_partners",
-            description="Partner institutions on the UK side of the partnerships.",
-            how_counted="Distinct UK institutions on projects active in the period.",
-            sql="institutions_on_side(pp.institution_id, i.side, 'UK')",
+            description="Partner institutions on the {home} side of the partnerships.",
+            how_counted="Distinct {home} institutions on projects active in the period.",
+            sql="institutions_on_side(pp.institution_id, i.side_role, 'home')",
         ),
         Metric(
             key="volunteer_days_overseas", label="Volunteer days overseas", unit="days",
             aggregation="sum", fmt="count", source="volunteering",
-            description="Days UK volunteers spent working in partner countries.",
-            how_counted="Days UK volunteers spent in partner countries.",
+            description="Days {home} volunteers spent working in partner countries.",
+            how_counted="Days {home} volunteers spent in partner countries.",
             sql="volunteer_days_at(location_role, volunteer_days, 'overseas')",
         ),
         Metric(
-            key="volunteer_days_uk", label="Volunteer days from the UK", unit="days",
+            key="volunteer_days_uk", label="Volunteer days from {place}", unit="days",
             aggregation="sum", fmt="count", source="volunteering",
-            description="Days contributed remotely from the UK (teaching, mentoring, preparation).",
-            how_counted="Days given from the UK: remote teaching, mentoring, preparation.",
+            description="Days contributed remotely from {place} (teaching, mentoring, preparation).",
+            how_counted="Days given from {place}: remote teaching, mentoring, preparation.",
             sql="volunteer_days_at(location_role, volunteer_days, 'home')",
         ),
         Metric(
             key="volunteer_days", label="Volunteer days", unit="days",
             aggregation="sum", fmt="count", source="volunteering",
-            description="All days given by UK health-worker volunteers, overseas and from the UK.",
-            how_counted="Volunteer days overseas plus days given from the UK.",
+            description="All days given by {home} health-worker volunteers, overseas and from {place}.",
+            how_counted="Volunteer days overseas plus days given from {place}.",
             sql="sum(volunteer_days)",
         ),
         Metric(
@@ -177,14 +181,33 @@ METRICS: dict[str, Metric] = {
             sql="sum(volunteers)",
         ),
         Metric(
-            key="budget_gbp", label="Grant funding", unit="GBP",
+            key="budget_gbp", label="Grant funding", unit="{currency}",
             aggregation="sum", fmt="money", source="projects",
             description="Value of the grants of projects active in the period.",
             how_counted="Sum of grant budgets of projects whose dates overlap the period.",
-            sql="sum(budget_gbp)",
+            sql="sum(budget)",
         ),
     )
 }
+
+
+@functools.cache
+def worded(home: str = "UK", overseas: str = "Overseas", place: str = "the UK",
+           currency: str = "GBP") -> dict[str, Metric]:
+    """The structural metrics in a programme's words: its sides' labels (home, overseas), the home side in a
+    sentence (place: "Volunteer days from the UK") and its currency (the unit of funding)."""
+    words = {"home": home, "overseas": overseas, "place": place, "currency": currency}
+
+    def fill(text: str) -> str:
+        return text.format(**words) if "{" in text else text
+
+    return {key: replace(m, label=fill(m.label), unit=fill(m.unit), description=fill(m.description),
+                         how_counted=fill(m.how_counted)) for key, m in _DECLARED.items()}
+
+
+# The structural metrics in the HPS's words (the default of a definition without a home section): what is read
+# without an active programme. `metric` and `known` read them in the active programme's words.
+METRICS: dict[str, Metric] = worded()
 
 
 # The structural headline figures, in the order the Overview's tiles (and the team's e-mail digest) show them.
@@ -233,9 +256,19 @@ def using(programme) -> Iterator[None]:
         _PROGRAMME.set(before)
 
 
+def structural() -> dict[str, Metric]:
+    """The structural metrics in the words of the programme active in the current context (the sides' labels,
+    its currency); METRICS when none is."""
+    programme = _PROGRAMME.get()
+    if programme is None:
+        return METRICS
+    home = programme.home
+    return worded(home.home, home.overseas, home.in_sentence, programme.currency)
+
+
 def known() -> dict[str, Metric]:
     """Every metric in the current context: the structural ones, then the programme's indicators."""
-    return {**METRICS, **(_INDICATORS.get() or {})}
+    return {**structural(), **(_INDICATORS.get() or {})}
 
 
 def is_metric(key) -> bool:
@@ -263,7 +296,7 @@ class UnknownName(KeyError, ValueError):
 
 def metric(key: str) -> Metric:
     """The metric called `key` (UnknownName, a KeyError, names it if unknown)."""
-    found = METRICS.get(key) or (_INDICATORS.get() or {}).get(key)
+    found = structural().get(key) or (_INDICATORS.get() or {}).get(key)
     if found is None:
         raise UnknownName(f"unknown metric {key!r}; known: {', '.join(known())}")
     return found

@@ -14,6 +14,7 @@ schema or the data dictionary for every key)::
 
     {"id": "hps", "name": "...", "short_name": "...", "funder": "...", "managed_by": "...",
      "currency": "GBP", "start": "2011-07-01", "end": "2019-03-31", "illustrative": true,
+     "home": {"countries": ["GBR"], "sides": {"home": "UK", "overseas": "Overseas"}, "in_sentence": "the UK"},
      "phases": [{"name": "...", "first_day": "...", "last_day": "..."}],
      "vocabularies": {"theme": [{"value": "...", "description": "..."}], "gender": [...], ...},
      "indicators": [{"code": "...", "label": "...", "unit": "...", "aggregation": "sum",
@@ -36,7 +37,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from impact.model import calendar, iso639, iso4217
+from impact.model import calendar, iso639, iso3166, iso4217
 
 FILE = "programme.json"
 # The definition's format, declared once: every key, its type, whether it is required, its allowed values, pattern
@@ -367,6 +368,63 @@ class Iati:
         return project_id if is_org_prefixed(project_id) else f"{self.prefix}-{project_id}"
 
 
+NOT_KNOWN = "not known"  # the side of an organisation read from IATI whose country nobody gives
+SIDE_ROLES = ("home", "overseas")  # the two sides of a partnership, as the compiled data and the metrics name them
+HOME_FIELDS: dict[str, str] = {  # the home section, as the data dictionary shows it
+    key: item["description"] for key, item in declared("home")["properties"].items()}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Home:
+    """Who is "home": the programme's home country or countries and the labels of the two sides of a partnership.
+    The labels are the values `institutions.side` holds and make the project roles ("UK lead"); a definition without
+    a home section is the HPS's (GBR; "UK" and "Overseas"), so definitions written before it still read."""
+
+    countries: tuple[str, ...] = ("GBR",)
+    home: str = "UK"
+    overseas: str = "Overseas"
+    in_sentence: str = "the UK"
+
+    @property
+    def sides(self) -> tuple[str, ...]:
+        """The values of institutions.side: the home label, the overseas label and not known."""
+        return (self.home, self.overseas, NOT_KNOWN)
+
+    def label(self, side_role: str) -> str:
+        """The label of a side by its role (home, overseas)."""
+        return self.home if side_role == "home" else self.overseas
+
+    def lead(self, side_role: str) -> str:
+        """The project role of a side's lead: "UK lead", "Overseas lead"."""
+        return f"{self.label(side_role)} lead"
+
+    def partner(self, side_role: str) -> str:
+        """The project role of a side's other partners: "UK partner", "Overseas partner"."""
+        return f"{self.label(side_role)} partner"
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The values of project_partners.role, in the order listings show them."""
+        return (self.lead("home"), self.lead("overseas"), self.partner("home"), self.partner("overseas"),
+                "Lead (side not known)", "Partner (side not known)")
+
+    def role_kinds(self) -> dict[str, str]:
+        """Each project role and what it is: home lead, overseas lead, home partner, overseas partner, lead, partner."""
+        return dict(zip(self.roles, ("home lead", "overseas lead", "home partner", "overseas partner", "lead",
+                                     "partner")))
+
+    def side_of(self, iso3: str | None) -> str:
+        """The side label of an institution in country `iso3` (None: not known)."""
+        if not iso3:
+            return NOT_KNOWN
+        return self.home if iso3 in self.countries else self.overseas
+
+    def country_names(self) -> str:
+        """The home countries' names, e.g. "United Kingdom" or "South Africa and Kenya"."""
+        names = [iso3166.ALPHA3.get(c, c) for c in self.countries]
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 # The project fields a public site may show (project_detail's columns); project_id is always shown, it names the page.
 PUBLIC_PROJECT_FIELDS = _allowed("publish", "project_fields")
 DEFAULT_PUBLIC_FIELDS = tuple(declared("publish", "project_fields")["default"])
@@ -410,6 +468,7 @@ class Programme:
     publish: Publish = Publish()
     validation_rules: tuple[ValidationRule, ...] = ()
     outliers: Outliers = Outliers()
+    home: Home = Home()
 
     # ---- what the rest of the product asks -----------------------------------------------------
 
@@ -467,10 +526,13 @@ class Programme:
         out = {key: value for key, value in asdict(self).items()
                if key not in ("phases", "vocabularies", "indicators", "reference_figures", "results", "reporting",
                               "iati", "disaggregations", "fiscal_year_start", "publish",
-                              "validation_rules", "outliers")}
+                              "validation_rules", "outliers", "home")}
         if self.fiscal_year_start != 1:  # the default is left unwritten, so existing definitions read back unchanged
             out["fiscal_year_start"] = self.fiscal_year_start
         out["start"], out["end"] = self.start.isoformat(), self.end.isoformat()
+        out["home"] = {"countries": list(self.home.countries),
+                       "sides": {"home": self.home.home, "overseas": self.home.overseas},
+                       **({"in_sentence": self.home.in_sentence} if self.home.in_sentence != self.home.home else {})}
         out["phases"] = [{"name": p.name, "first_day": p.first_day.isoformat(), "last_day": p.last_day.isoformat()}
                          for p in self.phases]
         def listed(terms):
@@ -591,6 +653,7 @@ def _validator():
     formats.checks("date", raises=ValueError)(_date)
     formats.checks("iso4217")(lambda v: not isinstance(v, str) or iso4217.is_code(v))
     formats.checks("iso639-1")(lambda v: not isinstance(v, str) or iso639.is_code(v))
+    formats.checks("iso3166-alpha3")(lambda v: not isinstance(v, str) or iso3166.is_alpha3(v))
     return jsonschema.validators.extend(base, type_checker=types)(_inlined(SCHEMA), format_checker=formats)
 
 
@@ -942,6 +1005,21 @@ def _iati_regions(data, known):
             yield f"iati.regions.{str(code)[:10]}", f"{str(region)[:40]!r} is not a region of vocabularies.region"
 
 
+def _home_sides(data, known):
+    listed = _section(data, "home").get("countries")
+    for n, code in enumerate(listed if isinstance(listed, list) else []):
+        if isinstance(code, str) and code in listed[:n]:
+            yield f"home.countries[{n}]", f"{code} is listed twice"
+    sides = _section(_section(data, "home"), "sides")
+    home, overseas = (sides.get(k) for k in SIDE_ROLES)
+    for role, label in (("home", home), ("overseas", overseas)):
+        if isinstance(label, str) and label.strip().lower() == NOT_KNOWN:
+            yield f"home.sides.{role}", f"{label[:40]!r} cannot label a side: it is what a side not known is called"
+    if isinstance(home, str) and isinstance(overseas, str) and home.strip().lower() == overseas.strip().lower():
+        yield "home.sides.overseas", (f"{overseas[:40]!r} is also the home side's label; the two sides need labels "
+                                      "of their own")
+
+
 def _public_fields(data, known):
     listed = _section(data, "publish").get("project_fields")
     for n, name in enumerate(listed if isinstance(listed, list) else []):
@@ -1004,6 +1082,8 @@ SEMANTIC_CHECKS: tuple[SemanticCheck, ...] = (
     SemanticCheck("The IATI section's sectors, sector themes and fallback theme name themes of the vocabulary.",
                   _iati_themes),
     SemanticCheck("The IATI section's regions map IATI region codes to regions of the vocabulary.", _iati_regions),
+    SemanticCheck("A home country is listed once; the two sides have labels of their own, neither of them "
+                  "'not known'.", _home_sides),
     SemanticCheck("A public project field is listed once.", _public_fields),
     SemanticCheck("Validation rules have different ids, read metrics of a return or reported indicators, and do not "
                   "compare two numbers.", _rules),
@@ -1032,6 +1112,13 @@ def problems(data) -> list[tuple[str, str]]:
         first.setdefault(where, message)  # one problem a field: the first said (a text's type before its form)
     return list(first.items())
 
+
+def _home(raw: dict | None) -> Home:
+    if raw is None:
+        return Home()
+    sides = raw["sides"]
+    return Home(countries=tuple(raw["countries"]), home=sides["home"].strip(), overseas=sides["overseas"].strip(),
+                in_sentence=_text(raw, "in_sentence", sides["home"].strip()))
 
 def parse(data, file: str = FILE) -> Programme:
     """A programme from the JSON object of `programme.json`; DefinitionError lists every problem."""
@@ -1140,7 +1227,7 @@ def _build(data: dict) -> Programme:
         validation_rules=tuple(ValidationRule(r["id"], _side(r["left"]), r["operator"], _side(r["right"]),
                                               _text(r, "message"), r.get("importance", "medium"))
                                for r in data.get("validation_rules", ())),
-        outliers=_outliers(data.get("outliers")))
+        outliers=_outliers(data.get("outliers")), home=_home(data.get("home")))
 
 
 def read(path: str | Path) -> Programme:

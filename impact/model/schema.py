@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-# Structural vocabularies: the two sides of a partnership and the roles on a project, the same in
-# every programme. Every other categorical column takes its allowed values from the programme's
-# definition (`vocabulary=`; see impact.model.programme).
-SIDES = ("UK", "Overseas", "not known")  # not known: an organisation read from IATI whose country nobody gives
-PARTNER_ROLES = ("UK lead", "Overseas lead", "UK partner", "Overseas partner", "Lead (side not known)",
-                 "Partner (side not known)")
+# Every categorical column takes its allowed values from the programme's definition (`vocabulary=`; see
+# impact.model.programme): the two sides of a partnership and the roles on a project from its `home` section
+# (vocabularies "side" and "role": HPS "UK"/"Overseas", "UK lead"...), the others from its vocabularies.
+SIDE, ROLE = "side", "role"  # the vocabularies the definition's home section gives
 SCOPES = ("programme", "project")  # whose target: the whole programme's or one project's
 
 
@@ -30,6 +28,7 @@ class Column:
     minimum: float | None = None
     maximum: float | None = None
     nullable: bool = False
+    old_names: tuple[str, ...] = ()  # names it had before, still read from older extracts (renamed, and said so)
 
 
 @dataclass(frozen=True)
@@ -75,12 +74,13 @@ TABLES: tuple[Table, ...] = (
         (
             Column("institution_id", "VARCHAR", "Stable identifier, e.g. INS-0001."),
             Column("name", "VARCHAR", "Institution name."),
-            Column("side", "VARCHAR", "UK or overseas partner (not known: an organisation read from IATI without "
-                   "its country).", allowed=SIDES),
+            Column("side", "VARCHAR", "Home or overseas partner, labelled as the programme's definition names the "
+                   "two sides (not known: an organisation read from IATI without its country).",
+                   vocabulary=SIDE),
             Column("institution_type", "VARCHAR", "Kind of institution.", vocabulary="institution_type"),
-            Column("iso3", "VARCHAR", "Country of the institution (GBR for UK partners); empty when not known. A "
-                                      "code the countries table does not list reads as its ISO 3166 short name "
-                                      "(GBR: United Kingdom).",
+            Column("iso3", "VARCHAR", "Country of the institution (one of the programme's home countries for "
+                   "partners on the home side); empty when not known. A code the countries table does not list reads "
+                   "as its ISO 3166 short name (GBR: United Kingdom).",
                    nullable=True),
         ),
     ),
@@ -95,19 +95,21 @@ TABLES: tuple[Table, ...] = (
             Column("grant_type", "VARCHAR", "Kind of grant.", vocabulary="grant_type"),
             Column("phase", "VARCHAR", "Programme phase the grant belongs to.", vocabulary="phase"),
             Column("iso3", "VARCHAR", "Country where the project works.", references="countries.iso3"),
-            Column("uk_lead_id", "VARCHAR", "UK lead institution (empty: none known, e.g. a project read from IATI "
-                   "with one organisation).", references="institutions.institution_id", nullable=True),
+            Column("uk_lead_id", "VARCHAR", "Lead institution on the home side (the column keeps its name in every "
+                   "programme; empty: none known, e.g. a project read from IATI with one organisation).", references="institutions.institution_id", nullable=True),
             Column(
                 "overseas_lead_id",
                 "VARCHAR",
-                "Overseas lead institution (empty: none known).",
+                "Lead institution on the overseas side (empty: none known).",
                 references="institutions.institution_id",
                 nullable=True,
             ),
             Column("start_date", "DATE", "First day of the grant."),
             Column("end_date", "DATE", "Last day of the grant."),
-            Column("budget_gbp", "BIGINT", "Grant value in the programme's currency (no cap: a grant read from IATI "
-                   "may be large, e.g. in Korean won).", minimum=0, maximum=10**15),
+            Column("budget", "BIGINT", "Grant value in the programme's currency, a whole amount (no cap in any "
+                   "currency: a grant read from IATI may be large, e.g. in Korean won; whole numbers stop at 15 digits). "
+                   "Older extracts call it budget_gbp, still read.", minimum=0, maximum=10**15,
+                   old_names=("budget_gbp",)),
         ),
     ),
     Table(
@@ -117,7 +119,8 @@ TABLES: tuple[Table, ...] = (
         (
             Column("project_id", "VARCHAR", "The project.", references="projects.project_id"),
             Column("institution_id", "VARCHAR", "The institution.", references="institutions.institution_id"),
-            Column("role", "VARCHAR", "The institution's role in the project.", allowed=PARTNER_ROLES),
+            Column("role", "VARCHAR", "The institution's role in the project: a side's lead or partner, named "
+                   "by the side's label and the word lead or partner, or a lead or partner whose side is not known.", vocabulary=ROLE),
         ),
     ),
     Table(
@@ -155,7 +158,7 @@ TABLES: tuple[Table, ...] = (
                 "(role overseas) and for days given from home (role home).",
                 vocabulary="location",
             ),
-            Column("profession", "VARCHAR", "Profession of the UK volunteers.", vocabulary="profession"),
+            Column("profession", "VARCHAR", "Profession of the volunteers from the home side.", vocabulary="profession"),
             Column("volunteers", "BIGINT", "Volunteer placements started.", minimum=0, maximum=_COUNT_MAX),
             Column("volunteer_days", "BIGINT", "Days volunteered.", minimum=0, maximum=_COUNT_MAX),
         ),
@@ -342,6 +345,10 @@ def allowed(column: Column, programme) -> tuple[str, ...] | None:
     """The values `column` may hold under a programme definition (None: any value)."""
     if column.allowed:
         return column.allowed
+    if column.vocabulary == SIDE:
+        return programme.home.sides
+    if column.vocabulary == ROLE:
+        return programme.home.roles
     if column.vocabulary == "phase":
         return programme.phase_names
     if column.vocabulary == "indicator":
@@ -357,6 +364,16 @@ def allowed(column: Column, programme) -> tuple[str, ...] | None:
 
 
 ARROW_TYPES = {"VARCHAR": "string", "DATE": "date32", "BIGINT": "int64", "DOUBLE": "float64"}
+
+
+def current_names(name: str, table):
+    """A stored pyarrow `table` of table `name` with each column kept under an older name (budget_gbp) given its
+    name now (budget), so a version stored before a rename reads as one stored after it."""
+    spec = next(t for t in TABLES if t.name == name)
+    now = {old: c.name for c in spec.columns for old in c.old_names if c.name not in table.column_names}
+    if not now.keys() & set(table.column_names):
+        return table
+    return table.rename_columns([now.get(column, column) for column in table.column_names])
 
 
 def arrow_schema(name: str, programme=None):

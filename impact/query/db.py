@@ -146,6 +146,13 @@ def _write_definition(conn: duckdb.DuckDBPyConnection, programme: programmes.Pro
     rows = [(name, t.value, n, t.description, t.role or None)
             for name, terms in programme.vocabularies.items() for n, t in enumerate(terms)]
     rows += [("phase", p.name, n, "", None) for n, p in enumerate(programme.phases)]
+    # The home section as vocabularies: the sides' labels with their role (home, overseas), the project roles with
+    # what each is (home lead, ...), and the home countries with their names (an institution's country that is no
+    # partner country), so queries match sides by role and never by a label's text.
+    home = programme.home
+    rows += [(schema.SIDE, side, n, "", role) for n, (side, role) in enumerate(zip(home.sides, ("home", "overseas")))]
+    rows += [(schema.ROLE, role, n, "", kind) for n, (role, kind) in enumerate(home.role_kinds().items())]
+    rows += [("home_country", code, n, iso3166.ALPHA3.get(code, code), None) for n, code in enumerate(home.countries)]
     conn.executemany("insert into vocabulary values (?, ?, ?, ?, ?)", rows)
     conn.execute("create table phases (name varchar, position integer, first_day date, last_day date)")
     conn.executemany("insert into phases values (?, ?, ?, ?)",
@@ -173,6 +180,17 @@ def _run_setup(conn: duckdb.DuckDBPyConnection, sql: str) -> None:
         conn.execute(sql if n == 0 else insert, {"period": period})
 
 
+def _renamed(spec: schema.Table, path: Path) -> str:
+    """The RENAME clause reading a version stored before a column was renamed (budget_gbp as budget), or ""."""
+    import pyarrow.parquet as pq
+
+    stored = set(pq.read_schema(path).names)
+    pairs = [(old, col.name) for col in spec.columns for old in col.old_names
+             if old in stored and col.name not in stored]
+    # Names from the schema's declarations only.
+    return f" rename ({', '.join(f'{old} as {new}' for old, new in pairs)})" if pairs else ""
+
+
 def _build(extract_dir: Path, target: Path, programme: programmes.Programme) -> None:
     """Compile the extract into a compressed DuckDB file: tables, filtered-fact tables, macros."""
     partial = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.partial")
@@ -187,7 +205,8 @@ def _build(extract_dir: Path, target: Path, programme: programmes.Programme) -> 
                 conn.execute(f"create table {spec.name} as select * from empty")  # noqa: S608
                 continue
             # Names come from the schema and the path from the server's configuration: no user text.
-            conn.execute(f"create table {spec.name} as select * from read_parquet({_quote(str(path))})")  # noqa: S608
+            conn.execute(f"create table {spec.name} as select *{_renamed(spec, path)} "  # noqa: S608
+                         f"from read_parquet({_quote(str(path))})")
         _write_definition(conn, programme)
         _write_country_names(conn)
         for setup in sorted((QUERY_DIR / "setup").glob("*.sql")):

@@ -138,12 +138,12 @@ spans as (
 rows as (
     select {category(source, programme, 'dimension', period)} as category,
            {category(source, programme, 'dimension2', period)} as category2,
-           s.project_id, s.iso3, s.budget_gbp, s.slotted
+           s.project_id, s.iso3, s.budget, s.slotted
     from spans s
 )
-select category, category2, project_id, iso3, budget_gbp from rows where not slotted
+select category, category2, project_id, iso3, budget from rows where not slotted
 union all
-select distinct category, category2, project_id, iso3, budget_gbp from rows where slotted"""
+select distinct category, category2, project_id, iso3, budget from rows where slotted"""
 
 
 # A country's label: its name in the extract's countries table (two codes of one name told apart by their code,
@@ -197,7 +197,7 @@ shares as (
     window w as (partition by project_id)
 )
 select * from (
-    select p.* replace (coalesce(s.iso3, p.iso3) as iso3, p.budget_gbp * coalesce(s.share, 1.0) as budget_gbp),
+    select p.* replace (coalesce(s.iso3, p.iso3) as iso3, p.budget * coalesce(s.share, 1.0) as budget),
            c.region, l.name as country, coalesce(s.share, 1.0) as share_of_budget, p.iso3 as own_country
     from projects p
     left join shares s on s.project_id = p.project_id
@@ -206,9 +206,9 @@ select * from (
 ) where {tests}"""
     whole = """create macro filtered_projects(filters) as table
 with parts as (select * from filtered_project_parts(filters))
-select r.* exclude (share_of_budget, own_country) replace (t.budget_gbp as budget_gbp)
+select r.* exclude (share_of_budget, own_country) replace (t.budget as budget)
 from parts r
-join (select project_id, cast(round(sum(budget_gbp)) as bigint) as budget_gbp from parts group by project_id) t
+join (select project_id, cast(round(sum(budget)) as bigint) as budget from parts group by project_id) t
   on t.project_id = r.project_id
 qualify row_number() over (partition by r.project_id order by r.iso3 = r.own_country desc, r.share_of_budget desc,
                                                    r.iso3) = 1"""

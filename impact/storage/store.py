@@ -626,13 +626,14 @@ def table_files(folder: Path) -> dict[str, Path]:
 
 
 def read_table(folder: Path, name: str):
-    """Table `name` of a version folder as a pyarrow Table (an optional table left out reads as empty)."""
+    """Table `name` of a version folder as a pyarrow Table (an optional table left out reads as empty; a column
+    stored under an older name reads under its name now)."""
     import pyarrow.parquet as pq
 
     from impact.model import schema
 
     path = Path(folder) / f"{name}.parquet"
-    return pq.read_table(path) if path.is_file() else schema.empty(name)
+    return schema.current_names(name, pq.read_table(path)) if path.is_file() else schema.empty(name)
 
 
 def _is_complete(root: Path, version: str) -> bool:

@@ -2,7 +2,7 @@
 -- attributes and dates, so that distinct counts of institutions under the filters need no join (its filter macro,
 -- filtered_partners, is generated with the others by impact.query.macros).
 create table partner_facts as
-select pp.project_id, pp.institution_id, pp.role, i.side, p.theme, p.grant_type, p.phase, p.iso3, c.region,
+select pp.project_id, pp.institution_id, pp.role, i.side, i.side_role, p.theme, p.grant_type, p.phase, p.iso3, c.region,
        p.start_date, p.end_date
 from project_partners pp
 join institutions i using (institution_id)
