@@ -52,13 +52,47 @@ def test_a_page_draws_its_charts_and_map_from_file_asking_nothing_outside(browse
     page.goto((public / "gsp" / "index.html").as_uri())
     page.wait_for_selector(".figure .main-svg", timeout=DRAW_TIMEOUT)
     first = time.perf_counter() - started
-    page.wait_for_function("() => [...document.querySelectorAll('.figure')].every(f => f.querySelector('.main-svg'))",
+    page.wait_for_function("() => [...document.querySelectorAll('.figure')].every(f => f.dataset.drawn)",
                            timeout=DRAW_TIMEOUT)
     page.wait_for_selector(".choroplethlayer path", timeout=DRAW_TIMEOUT)  # the outlines came from the site
     print(f"first chart drawn {first:.2f} s after opening the page")
     assert page.evaluate("() => [...document.querySelectorAll('.figure')].filter(f => f.querySelector('.main-svg'))"
                          ".length") == 4
     assert page.locator(".figure img").count() == 0  # the live chart replaced the pre-rendered SVG
+    assert errors == [] and outside == [] and page.evaluate("window.blocked") == []
+    context.close()
+
+
+def test_the_svg_is_the_first_chart_a_reader_sees_and_the_live_chart_takes_its_place(browser, public):
+    """plotly.js held back (as on a slow disk or a busy machine): the page shows every chart at once as its SVG,
+    with plotly.js not yet run; when plotly.js arrives each SVG gives way to the live chart."""
+    context, outside = offline(browser, public)
+    held, released = [], []
+
+    def hold(route):
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    context.route("**/assets/plotly.*.min.js", hold)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto((public / "gsp" / "index.html").as_uri())
+    page.wait_for_function("() => [...document.querySelectorAll('.figure img')].every(i => i.complete "
+                           "&& i.naturalWidth > 0 && i.getBoundingClientRect().height > 100)", timeout=DRAW_TIMEOUT)
+    page.wait_for_timeout(300)  # past the page's first frames: what the reader sees while plotly.js loads
+    assert page.locator(".figure img").count() == 4 and page.locator(".figure img").first.is_visible()
+    assert page.evaluate("() => typeof window.Plotly") == "undefined" and page.locator(".main-svg").count() == 0
+    assert held, "the page asked for plotly.js"
+    released.append(True)
+    for route in held:
+        route.continue_()
+    page.wait_for_function("() => [...document.querySelectorAll('.figure')].every(f => f.dataset.drawn)",
+                           timeout=DRAW_TIMEOUT)
+    assert page.locator(".figure img").count() == 0 and page.locator(".figure .main-svg").first.is_visible()
+    page.wait_for_selector(".choroplethlayer path", timeout=DRAW_TIMEOUT)  # the outlines loaded before plotly.js
     assert errors == [] and outside == [] and page.evaluate("window.blocked") == []
     context.close()
 
