@@ -384,6 +384,43 @@ def test_the_browser_filters_equal_the_apps_figures_for_random_choices(shipped_s
     assert data["figures"][span][region]["trainees"] == trained
 
 
+def _recovered(data: dict) -> list[tuple]:
+    """Every suppressed figure of the filter file that equals the difference of two figures it publishes for the
+    same place: a range [a, b] as [a, c] - [b + 1, c] or [c, b] - [c, a - 1] (a place a range leaves out has none)."""
+    years, figures = data["years"], data["figures"]
+
+    def published(a: int, b: int, place: str, key: str):
+        if a > b:
+            return 0.0
+        row = figures[f"{a}-{b}"].get(place)
+        return 0.0 if row is None else row.get(key)
+
+    found = []
+    for span, places in data["suppressed"].items():
+        a, b = map(int, span.split("-"))
+        for place, keys in places.items():
+            for key in keys:
+                pairs = [((a, c), (b + 1, c)) for c in years if c > b] + [((c, b), (c, a - 1)) for c in years if c < a]
+                for whole, part in pairs:
+                    x, y = published(*whole, place, key), published(*part, place, key)
+                    if x is not None and y is not None:
+                        found.append((span, place, key, whole, part, x - y))
+                        break
+    return found
+
+
+@pytest.mark.xfail(strict=True, reason="issue 28, left to do: complementary suppression. The home page's filter "
+                                       "file publishes every range of years, so a suppressed range is the difference "
+                                       "of two published ones")
+@pytest.mark.parametrize("pid", ["hps", "gsp"])
+def test_no_suppressed_filter_figure_is_the_difference_of_two_published_ones(shipped_site, pid):
+    data = _figures(shipped_site, pid)
+    assert any(data["suppressed"].values())  # the default threshold (5) suppresses something in both programmes
+    found = _recovered(data)
+    assert all(0 < value < data["threshold"] for *_, value in found)  # what a reader would recover is a small count
+    assert found == []
+
+
 @pytest.mark.parametrize("pid", ["hps", "gsp"])
 def test_the_results_page_lists_every_project_target_with_its_end_target(shipped_site, pid):
     from impact.model import metrics
