@@ -215,6 +215,27 @@ def test_every_chart_has_its_permalink_embed_csv_metadata_oembed_and_svg(shipped
     assert trend["filters"] == {"country": ["UGA"]} and trend["data_version"] == "base"
 
 
+@pytest.mark.parametrize("pid", ["hps", "gsp"])
+def test_the_trend_chart_names_each_countrys_trend_for_a_link_with_country(shipped_site, pid):
+    (iso3s,), = _sql(STORES[pid], "select list(distinct iso3 order by iso3) from training where trainees > 0")
+    folder = shipped_site / pid / "charts"
+    for page in (folder / "trainees_trend.html", folder / "embed" / "trainees_trend.html"):
+        tree = lxml_html.parse(str(page)).getroot()
+        named = json.loads(tree.xpath("//body/@data-country-charts")[0])
+        assert set(iso3s) <= set(named), page
+        for iso3, slug in named.items():
+            target = page.parent / f"{slug}.html"
+            assert target.is_file(), (page, iso3)
+            meta = json.loads((folder / f"{slug}.json").read_text(encoding="utf-8"))
+            assert meta["filters"] == {"country": [iso3]} and meta["title"] == json.loads(
+                (folder / "trainees_trend.json").read_text(encoding="utf-8"))["title"]
+    (uga,), = _sql(STORES[pid], "select min(iso3) from training where trainees > 0")
+    (trained,), = _sql(STORES[pid], "select sum(trainees) from training where iso3 = ?", [uga])
+    rows = _csv(folder / f"country-{uga}-trend.csv")
+    assert sum(float(r[1]) for r in rows[1:] if r[1]) <= trained  # its years' figures (suppressed ones left out)
+    assert (shipped_site / pid / "index.html").read_text(encoding="utf-8").count("data-country-charts") == 0
+
+
 # ---- static means static ------------------------------------------------------------------------------------------
 
 def _links(root: Path):

@@ -133,6 +133,39 @@ def test_an_embed_page_draws_inside_an_iframe_of_a_page_in_another_folder(browse
     assert outside == [] and elsewhere == []
 
 
+def test_an_embed_with_a_country_in_its_src_shows_that_countrys_chart(browser, public, tmp_path):
+    countries = sorted(p.stem for p in (public / "gsp" / "countries").iterdir())
+    iso3 = countries[-1]
+    embed = public / "gsp" / "charts" / "embed" / "trainees_trend.html"
+    host = tmp_path / "elsewhere" / "country.html"
+    host.parent.mkdir()
+    host.write_text(f"<!DOCTYPE html><html lang='en'><head><title>A country</title></head><body>"
+                    f"<iframe src='{embed.as_uri()}?country={iso3}' title='Trend' width='720' height='480'></iframe>"
+                    "</body></html>", encoding="utf-8")
+    context, outside = offline(browser, public)
+    context.route(host.as_uri(), lambda route: route.continue_())
+    page = context.new_page()
+    page.goto(host.as_uri())
+    frame = page.frame_locator("iframe")
+    frame.locator(".figure[data-drawn] .main-svg").first.wait_for(timeout=DRAW_TIMEOUT)
+    inner = next(f for f in page.frames if f != page.main_frame)
+    assert inner.url == (embed.parent / f"country-{iso3}-trend.html").as_uri()
+    name = lxml_name(public / "gsp" / "countries" / f"{iso3}.html")
+    assert name in frame.locator(".subtitle").inner_text()
+    # A country the site has no chart for: the programme's chart stays.
+    page.goto((embed.as_uri()) + "?country=XXX")
+    page.locator(".figure[data-drawn] .main-svg").first.wait_for(timeout=DRAW_TIMEOUT)
+    assert page.url.endswith("embed/trainees_trend.html?country=XXX")
+    assert outside == []
+    context.close()
+
+
+def lxml_name(country_page) -> str:
+    from lxml import html
+
+    return html.parse(str(country_page)).getroot().xpath("//h1")[0].text_content()
+
+
 def test_a_page_reads_with_javascript_off(browser, public):
     context, outside = offline(browser, public, java_script_enabled=False)
     page = context.new_page()

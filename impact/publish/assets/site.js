@@ -8,6 +8,16 @@
   var embedded = document.body.classList.contains("embed");
   var me = document.currentScript;
 
+  // A programme's chart opened with the app's `country=ISO3` (in the query, or after # from file://): the same
+  // chart for that country, a page beside this one (an embed's beside this embed), when the site drew one.
+  var countries = JSON.parse(document.body.getAttribute("data-country-charts") || "{}");
+  var asked = new URLSearchParams(location.search).get("country")
+    || new URLSearchParams(location.hash.slice(1)).get("country");
+  if (asked && Object.prototype.hasOwnProperty.call(countries, asked)) {
+    location.replace(countries[asked] + ".html");
+    return;
+  }
+
   function draw(holder) {
     var source = document.getElementById(holder.getAttribute("data-figure"));
     if (!source || !window.Plotly) return;
