@@ -216,24 +216,30 @@ def test_every_chart_has_its_permalink_embed_csv_metadata_oembed_and_svg(shipped
 
 
 @pytest.mark.parametrize("pid", ["hps", "gsp"])
-def test_the_trend_chart_names_each_countrys_trend_for_a_link_with_country(shipped_site, pid):
-    (iso3s,), = _sql(STORES[pid], "select list(distinct iso3 order by iso3) from training where trainees > 0")
+def test_the_trend_chart_names_each_places_trend_for_a_link_with_country_or_region(shipped_site, pid):
+    (iso3s, regions), = _sql(STORES[pid], "select list(distinct t.iso3 order by t.iso3), list(distinct c.region) "
+                                          "from training t join countries c using (iso3) where t.trainees > 0")
     folder = shipped_site / pid / "charts"
+    title = json.loads((folder / "trainees_trend.json").read_text(encoding="utf-8"))["title"]
     for page in (folder / "trainees_trend.html", folder / "embed" / "trainees_trend.html"):
         tree = lxml_html.parse(str(page)).getroot()
-        named = json.loads(tree.xpath("//body/@data-country-charts")[0])
-        assert set(iso3s) <= set(named), page
-        for iso3, slug in named.items():
-            target = page.parent / f"{slug}.html"
-            assert target.is_file(), (page, iso3)
-            meta = json.loads((folder / f"{slug}.json").read_text(encoding="utf-8"))
-            assert meta["filters"] == {"country": [iso3]} and meta["title"] == json.loads(
-                (folder / "trainees_trend.json").read_text(encoding="utf-8"))["title"]
-    (uga,), = _sql(STORES[pid], "select min(iso3) from training where trainees > 0")
-    (trained,), = _sql(STORES[pid], "select sum(trainees) from training where iso3 = ?", [uga])
-    rows = _csv(folder / f"country-{uga}-trend.csv")
-    assert sum(float(r[1]) for r in rows[1:] if r[1]) <= trained  # its years' figures (suppressed ones left out)
-    assert (shipped_site / pid / "index.html").read_text(encoding="utf-8").count("data-country-charts") == 0
+        named = json.loads(tree.xpath("//body/@data-place-charts")[0])
+        assert set(iso3s) <= set(named["country"]) and set(regions) <= set(named["region"]), page
+        for key, slugs in named.items():
+            for value, slug in slugs.items():
+                assert (page.parent / f"{slug}.html").is_file(), (page, value)
+                meta = json.loads((folder / f"{slug}.json").read_text(encoding="utf-8"))
+                assert meta["filters"] == {key: [value]} and meta["title"] == title
+    # A region's trend: each year's figure as independent SQL (the suppressed ones left empty).
+    region = sorted(regions)[0]
+    by_year = dict(_sql(STORES[pid], "select year(t.period), sum(t.trainees) from training t join countries c "
+                                     "using (iso3) where c.region = ? group by 1", [region]))
+    rows = _csv(folder / f"{named['region'][region]}.csv")
+    assert rows[0][:2] == ["Year", "Health workers trained"]
+    for year, trained in ((r[0], r[1]) for r in rows[1:]):
+        threshold = _figures(shipped_site, pid)["threshold"]
+        assert (float(trained) == by_year[int(year)]) if trained else (0 < by_year[int(year)] < threshold), year
+    assert "data-place-charts" not in (shipped_site / pid / "index.html").read_text(encoding="utf-8")
 
 
 # ---- static means static ------------------------------------------------------------------------------------------

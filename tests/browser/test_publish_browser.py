@@ -4,9 +4,11 @@ JavaScript off (the SVG and the table), and axe-core finds no serious or critica
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
+from lxml import html
 
 from impact.publish import site
 from tests.browser.axe import AXE, BLOCKING, report
@@ -152,6 +154,13 @@ def test_an_embed_with_a_country_in_its_src_shows_that_countrys_chart(browser, p
     assert inner.url == (embed.parent / f"country-{iso3}-trend.html").as_uri()
     name = lxml_name(public / "gsp" / "countries" / f"{iso3}.html")
     assert name in frame.locator(".subtitle").inner_text()
+    # A region, after # as from file://, on the chart's permalink page.
+    region_page = public / "gsp" / "charts" / "trainees_trend.html"
+    regions = json.loads(html.parse(str(region_page)).getroot().xpath("//body/@data-place-charts")[0])["region"]
+    region, slug = sorted(regions.items())[0]
+    page.goto(region_page.as_uri() + "#region=" + region.replace(" ", "+"))
+    page.wait_for_url(f"**/charts/{slug}.html", timeout=DRAW_TIMEOUT)
+    assert region in page.locator("p.subtitle").first.inner_text()
     # A country the site has no chart for: the programme's chart stays.
     page.goto((embed.as_uri()) + "?country=XXX")
     page.locator(".figure[data-drawn] .main-svg").first.wait_for(timeout=DRAW_TIMEOUT)
@@ -161,8 +170,6 @@ def test_an_embed_with_a_country_in_its_src_shows_that_countrys_chart(browser, p
 
 
 def lxml_name(country_page) -> str:
-    from lxml import html
-
     return html.parse(str(country_page)).getroot().xpath("//h1")[0].text_content()
 
 
@@ -203,8 +210,6 @@ def test_no_serious_or_critical_accessibility_violation_on_any_page_type(browser
 
 
 def test_the_filters_change_the_figures_and_the_link_with_no_request(browser, public):
-    import json
-
     script = next((public / "assets").glob("gsp-figures.*.js")).read_text(encoding="utf-8")
     data = json.loads(script.split("=", 1)[1].strip().rstrip(";"))
     region = data["places"][1]

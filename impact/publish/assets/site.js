@@ -8,13 +8,17 @@
   var embedded = document.body.classList.contains("embed");
   var me = document.currentScript;
 
-  // A programme's chart opened with the app's `country=ISO3` (in the query, or after # from file://): the same
-  // chart for that country, a page beside this one (an embed's beside this embed), when the site drew one.
-  var countries = JSON.parse(document.body.getAttribute("data-country-charts") || "{}");
-  var asked = new URLSearchParams(location.search).get("country")
-    || new URLSearchParams(location.hash.slice(1)).get("country");
-  if (asked && Object.prototype.hasOwnProperty.call(countries, asked)) {
-    location.replace(countries[asked] + ".html");
+  // A programme's chart opened with the app's `country=ISO3` or `region=NAME` (in the query, or after # from
+  // file://): the same chart for that place, a page beside this one (an embed's beside this embed), when the site
+  // drew one; else the programme's chart stays.
+  var places = JSON.parse(document.body.getAttribute("data-place-charts") || "{}");
+  var query = new URLSearchParams(location.search), fragment = new URLSearchParams(location.hash.slice(1));
+  var found = ["country", "region"].map(function (key) {
+    var asked = query.get(key) || fragment.get(key), named = places[key] || {};
+    return asked && Object.prototype.hasOwnProperty.call(named, asked) ? named[asked] : null;
+  }).filter(Boolean)[0];
+  if (found) {
+    location.replace(found + ".html");
     return;
   }
 
