@@ -235,5 +235,12 @@ def test_the_filters_change_the_figures_and_the_link_with_no_request(browser, pu
     page.reload()  # the link keeps the choice
     page.wait_for_selector("#filters:not([hidden])", timeout=DRAW_TIMEOUT)
     assert page.locator("#filter-where").input_value() == country[0]
+    # The trend's link carries the place: it opens the country's trend (or the programme's, for a country without one).
+    trend = public / "gsp" / "charts" / "trainees_trend.html"
+    named = json.loads(html.parse(str(trend)).getroot().xpath("//body/@data-place-charts")[0])["country"]
+    iso3 = country[0].split(":", 1)[1]
+    page.click("#title-trainees_trend a")
+    expected = f"**/charts/{named[iso3]}.html" if iso3 in named else f"**/charts/trainees_trend.html?country={iso3}"
+    page.wait_for_url(expected, timeout=DRAW_TIMEOUT)
     assert outside == [] and page.evaluate("window.blocked") == []
     context.close()

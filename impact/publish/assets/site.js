@@ -161,12 +161,27 @@
       ", " + place + ". The charts below show the whole programme.";
   }
 
+  // The links to a chart's page carry the place chosen (the app's key), so a chart drawn for each place opens
+  // the place's (see the chart page's part above).
+  var chartLinks = Array.prototype.slice.call(document.querySelectorAll("section.chart h2 a"));
+  chartLinks.forEach(function (a) { a.setAttribute("data-href", a.getAttribute("href")); });
+  function carry() {
+    var key = where.value ? where.value.split(":")[0] : "", value = where.value.slice(where.value.indexOf(":") + 1);
+    chartLinks.forEach(function (a) {
+      var plain = a.getAttribute("data-href");
+      a.setAttribute("href", key ? plain + "?" + new URLSearchParams([[key, value]]).toString() : plain);
+    });
+  }
+
   form.hidden = false;
   read();
   show();
-  [from, to, where].forEach(function (s) { s.addEventListener("change", function () { write(); show(); }); });
+  carry();
+  [from, to, where].forEach(function (s) {
+    s.addEventListener("change", function () { write(); show(); carry(); });
+  });
   form.addEventListener("reset", function () {
     setTimeout(function () { from.value = String(data.years[0]); to.value = String(data.years[data.years.length - 1]);
-      where.value = ""; write(); show(); }, 0);
+      where.value = ""; write(); show(); carry(); }, 0);
   });
 })();
