@@ -46,6 +46,8 @@ HEADLINES = ("trainees", "women_trained", "countries_trained", "projects", "inst
              "volunteer_days_uk", "countries_active")
 COUNTRY_HEADLINES = ("trainees", "women_trained", "projects", "volunteer_days_overseas")
 HOME_CHARTS = ("trainees_trend", "trainees_map", "trainees_by_theme", "trainees_by_country")
+# The home charts drawn for each country (on its page) and each region too (the same chart; its slug's suffix).
+COUNTRY_CHARTS = {"trainees_trend": "trend"}
 PORTFOLIO_HEADLINES = ("trainees", "volunteer_days_overseas", "projects")
 # The queries that give the home page's headline figures for every place at once (grouped by region or country),
 # as the explorer computes them: the figures a reader's choice of years and place shows, precomputed per choice.
@@ -314,26 +316,30 @@ def headline_totals(database: db.Database, params: dict) -> pd.Series:
 
 
 def _chart(site: _Site, part: _Programme, spec: catalog.ChartSpec, params: dict, slug: str, subtitle: str,
-           chosen: dict, back: tuple[str, str], options: dict | None = None) -> charts.Chart:
-    """Fetch, draw and write one chart of a programme, with its permalink and embed pages."""
+           chosen: dict, back: tuple[str, str], options: dict | None = None,
+           places: dict[str, dict[str, str]] | None = None) -> charts.Chart:
+    """Fetch, draw and write one chart of a programme, with its permalink and embed pages (`places`: see
+    `_chart_pages`)."""
     frame = spec.fetch(part.database, params, options)
     chart = charts.build(spec, frame, slug=slug, folder=f"{part.folder}/charts", subtitle=subtitle,
                          threshold=part.threshold, options=options, svg=site.svg)
-    _chart_pages(site, chart, part.context, chosen, back, part.common(chart.path("page"), chart.title))
+    _chart_pages(site, chart, part.context, chosen, back, part.common(chart.path("page"), chart.title), places)
     return chart
 
 
 def _chart_pages(site: _Site, chart: charts.Chart, context: charts.Context, chosen: dict, back: tuple[str, str],
-                 common: dict) -> None:
+                 common: dict, places: dict[str, dict[str, str]] | None = None) -> None:
+    """The chart's files, permalink and embed pages. `places` ({"country": {ISO3: slug}, "region": {name: slug}})
+    names the same chart for one place (in the same folder): the pages carry it, and a link with the app's key
+    (`country=ISO3`, `region=NAME`) opens that place's chart."""
     charts.write_files(chart, site.out, context, chosen)
     site.charts.append(chart)
     page = chart.path("page")
-    site.page("chart.html", page, **{**common, "maps": chart.draws_outlines,
-                                     "oembed": chart.path("oembed").rsplit("/", 1)[-1]},
+    shared = {**common, "maps": chart.draws_outlines, "place_charts": places or {}}
+    site.page("chart.html", page, **{**shared, "oembed": chart.path("oembed").rsplit("/", 1)[-1]},
               c=chart, context=context, back={"text": back[0], "href": back[1]},
               snippet=charts.snippet(chart, context, page))
-    site.page("embed.html", chart.path("embed"), **{**common, "embed": True, "maps": chart.draws_outlines},
-              c=chart, context=context)
+    site.page("embed.html", chart.path("embed"), **{**shared, "embed": True}, c=chart, context=context)
 
 
 def filter_figures(part: _Programme) -> dict:
@@ -395,8 +401,19 @@ def _home(site: _Site, part: _Programme, everything: dict, countries: pd.DataFra
     totals = headline_totals(part.database, everything)
     subtitle = Filters().describe(part.choices)
     back = (f"{programme.short_name}: home", path)
-    drawn = [_chart(site, part, catalog.chart(chart_id), everything, chart_id, subtitle, {}, back)
-             for chart_id in HOME_CHARTS]
+    # The home charts drawn for one place too (a country's on its page, a region's here): a link to the programme's
+    # chart with the app's `country=ISO3` or `region=NAME` opens that place's.
+    places = {chart_id: {"country": {iso3: f"country-{safe_name(iso3)}-{suffix}" for iso3 in countries["iso3"]},
+                         "region": {}} for chart_id, suffix in COUNTRY_CHARTS.items()}
+    for chart_id, suffix in COUNTRY_CHARTS.items():
+        for region in dict.fromkeys(countries["region"]):
+            chosen = Filters(region=(region,))
+            slug = f"region-{safe_name(region)}-{suffix}"
+            _chart(site, part, catalog.chart(chart_id), chosen.params(part.choices), slug,
+                   chosen.describe(part.choices), {"region": [region]}, back)
+            places[chart_id]["region"][region] = slug
+    drawn = [_chart(site, part, catalog.chart(chart_id), everything, chart_id, subtitle, {}, back,
+                    places=places.get(chart_id)) for chart_id in HOME_CHARTS]
     references = []
     for r in programme.reference_figures:
         if metrics.is_metric(r.metric):

@@ -4,9 +4,11 @@ JavaScript off (the SVG and the table), and axe-core finds no serious or critica
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
+from lxml import html
 
 from impact.publish import site
 from tests.browser.axe import AXE, BLOCKING, report
@@ -52,13 +54,47 @@ def test_a_page_draws_its_charts_and_map_from_file_asking_nothing_outside(browse
     page.goto((public / "gsp" / "index.html").as_uri())
     page.wait_for_selector(".figure .main-svg", timeout=DRAW_TIMEOUT)
     first = time.perf_counter() - started
-    page.wait_for_function("() => [...document.querySelectorAll('.figure')].every(f => f.querySelector('.main-svg'))",
+    page.wait_for_function("() => [...document.querySelectorAll('.figure')].every(f => f.dataset.drawn)",
                            timeout=DRAW_TIMEOUT)
     page.wait_for_selector(".choroplethlayer path", timeout=DRAW_TIMEOUT)  # the outlines came from the site
     print(f"first chart drawn {first:.2f} s after opening the page")
     assert page.evaluate("() => [...document.querySelectorAll('.figure')].filter(f => f.querySelector('.main-svg'))"
                          ".length") == 4
     assert page.locator(".figure img").count() == 0  # the live chart replaced the pre-rendered SVG
+    assert errors == [] and outside == [] and page.evaluate("window.blocked") == []
+    context.close()
+
+
+def test_the_svg_is_the_first_chart_a_reader_sees_and_the_live_chart_takes_its_place(browser, public):
+    """plotly.js held back (as on a slow disk or a busy machine): the page shows every chart at once as its SVG,
+    with plotly.js not yet run; when plotly.js arrives each SVG gives way to the live chart."""
+    context, outside = offline(browser, public)
+    held, released = [], []
+
+    def hold(route):
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    context.route("**/assets/plotly.*.min.js", hold)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto((public / "gsp" / "index.html").as_uri())
+    page.wait_for_function("() => [...document.querySelectorAll('.figure img')].every(i => i.complete "
+                           "&& i.naturalWidth > 0 && i.getBoundingClientRect().height > 100)", timeout=DRAW_TIMEOUT)
+    page.wait_for_timeout(300)  # past the page's first frames: what the reader sees while plotly.js loads
+    assert page.locator(".figure img").count() == 4 and page.locator(".figure img").first.is_visible()
+    assert page.evaluate("() => typeof window.Plotly") == "undefined" and page.locator(".main-svg").count() == 0
+    assert held, "the page asked for plotly.js"
+    released.append(True)
+    for route in held:
+        route.continue_()
+    page.wait_for_function("() => [...document.querySelectorAll('.figure')].every(f => f.dataset.drawn)",
+                           timeout=DRAW_TIMEOUT)
+    assert page.locator(".figure img").count() == 0 and page.locator(".figure .main-svg").first.is_visible()
+    page.wait_for_selector(".choroplethlayer path", timeout=DRAW_TIMEOUT)  # the outlines loaded before plotly.js
     assert errors == [] and outside == [] and page.evaluate("window.blocked") == []
     context.close()
 
@@ -99,6 +135,44 @@ def test_an_embed_page_draws_inside_an_iframe_of_a_page_in_another_folder(browse
     assert outside == [] and elsewhere == []
 
 
+def test_an_embed_with_a_country_in_its_src_shows_that_countrys_chart(browser, public, tmp_path):
+    countries = sorted(p.stem for p in (public / "gsp" / "countries").iterdir())
+    iso3 = countries[-1]
+    embed = public / "gsp" / "charts" / "embed" / "trainees_trend.html"
+    host = tmp_path / "elsewhere" / "country.html"
+    host.parent.mkdir()
+    host.write_text(f"<!DOCTYPE html><html lang='en'><head><title>A country</title></head><body>"
+                    f"<iframe src='{embed.as_uri()}?country={iso3}' title='Trend' width='720' height='480'></iframe>"
+                    "</body></html>", encoding="utf-8")
+    context, outside = offline(browser, public)
+    context.route(host.as_uri(), lambda route: route.continue_())
+    page = context.new_page()
+    page.goto(host.as_uri())
+    frame = page.frame_locator("iframe")
+    frame.locator(".figure[data-drawn] .main-svg").first.wait_for(timeout=DRAW_TIMEOUT)
+    inner = next(f for f in page.frames if f != page.main_frame)
+    assert inner.url == (embed.parent / f"country-{iso3}-trend.html").as_uri()
+    name = lxml_name(public / "gsp" / "countries" / f"{iso3}.html")
+    assert name in frame.locator(".subtitle").inner_text()
+    # A region, after # as from file://, on the chart's permalink page.
+    region_page = public / "gsp" / "charts" / "trainees_trend.html"
+    regions = json.loads(html.parse(str(region_page)).getroot().xpath("//body/@data-place-charts")[0])["region"]
+    region, slug = sorted(regions.items())[0]
+    page.goto(region_page.as_uri() + "#region=" + region.replace(" ", "+"))
+    page.wait_for_url(f"**/charts/{slug}.html", timeout=DRAW_TIMEOUT)
+    assert region in page.locator("p.subtitle").first.inner_text()
+    # A country the site has no chart for: the programme's chart stays.
+    page.goto((embed.as_uri()) + "?country=XXX")
+    page.locator(".figure[data-drawn] .main-svg").first.wait_for(timeout=DRAW_TIMEOUT)
+    assert page.url.endswith("embed/trainees_trend.html?country=XXX")
+    assert outside == []
+    context.close()
+
+
+def lxml_name(country_page) -> str:
+    return html.parse(str(country_page)).getroot().xpath("//h1")[0].text_content()
+
+
 def test_a_page_reads_with_javascript_off(browser, public):
     context, outside = offline(browser, public, java_script_enabled=False)
     page = context.new_page()
@@ -136,8 +210,6 @@ def test_no_serious_or_critical_accessibility_violation_on_any_page_type(browser
 
 
 def test_the_filters_change_the_figures_and_the_link_with_no_request(browser, public):
-    import json
-
     script = next((public / "assets").glob("gsp-figures.*.js")).read_text(encoding="utf-8")
     data = json.loads(script.split("=", 1)[1].strip().rstrip(";"))
     region = data["places"][1]
@@ -163,5 +235,12 @@ def test_the_filters_change_the_figures_and_the_link_with_no_request(browser, pu
     page.reload()  # the link keeps the choice
     page.wait_for_selector("#filters:not([hidden])", timeout=DRAW_TIMEOUT)
     assert page.locator("#filter-where").input_value() == country[0]
+    # The trend's link carries the place: it opens the country's trend (or the programme's, for a country without one).
+    trend = public / "gsp" / "charts" / "trainees_trend.html"
+    named = json.loads(html.parse(str(trend)).getroot().xpath("//body/@data-place-charts")[0])["country"]
+    iso3 = country[0].split(":", 1)[1]
+    page.click("#title-trainees_trend a")
+    expected = f"**/charts/{named[iso3]}.html" if iso3 in named else f"**/charts/trainees_trend.html?country={iso3}"
+    page.wait_for_url(expected, timeout=DRAW_TIMEOUT)
     assert outside == [] and page.evaluate("window.blocked") == []
     context.close()

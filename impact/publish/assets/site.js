@@ -1,9 +1,26 @@
-// The public site's script: draws each chart from the figure JSON on its page (the SVG and the table stay for a
-// reader without JavaScript), fits an embedded chart to its frame, and makes the embed code copyable and absolute
-// (the address the page was opened from). It asks nothing of any server.
+// The public site's script: each chart's pre-rendered SVG is what a reader sees first; plotly.js (and the world
+// outlines for a map) is run only after that first paint, and each chart is then drawn from the figure JSON on its
+// page and takes the SVG's place (the table stays, and a reader without JavaScript keeps the SVG). It fits an
+// embedded chart to its frame, and makes the embed code copyable and absolute (the address the page was opened
+// from). It asks nothing of any server.
 (function () {
   "use strict";
   var embedded = document.body.classList.contains("embed");
+  var me = document.currentScript;
+
+  // A programme's chart opened with the app's `country=ISO3` or `region=NAME` (in the query, or after # from
+  // file://): the same chart for that place, a page beside this one (an embed's beside this embed), when the site
+  // drew one; else the programme's chart stays.
+  var places = JSON.parse(document.body.getAttribute("data-place-charts") || "{}");
+  var query = new URLSearchParams(location.search), fragment = new URLSearchParams(location.hash.slice(1));
+  var found = ["country", "region"].map(function (key) {
+    var asked = query.get(key) || fragment.get(key), named = places[key] || {};
+    return asked && Object.prototype.hasOwnProperty.call(named, asked) ? named[asked] : null;
+  }).filter(Boolean)[0];
+  if (found) {
+    location.replace(found + ".html");
+    return;
+  }
 
   function draw(holder) {
     var source = document.getElementById(holder.getAttribute("data-figure"));
@@ -14,11 +31,43 @@
       var used = document.body.scrollHeight - holder.offsetHeight;
       layout.height = Math.max(180, window.innerHeight - used - 8);
     }
-    holder.textContent = "";
-    window.Plotly.newPlot(holder, figure.data, layout, { displaylogo: false, responsive: true });
+    // Drawn out of sight over the SVG, then put in its place: the reader never sees an empty frame.
+    var plot = document.createElement("div");
+    plot.className = "live";
+    holder.appendChild(plot);
+    window.Plotly.newPlot(plot, figure.data, layout, { displaylogo: false, responsive: true }).then(function () {
+      Array.prototype.slice.call(holder.childNodes).forEach(function (child) {
+        if (child !== plot) holder.removeChild(child);
+      });
+      plot.className = "";
+      holder.setAttribute("data-drawn", "true");
+    });
   }
 
-  document.querySelectorAll("[data-figure]").forEach(draw);
+  function drawAll() { document.querySelectorAll("[data-figure]").forEach(draw); }
+
+  // The scripts in order (the outlines before plotly.js, which reads them), each from the site's own files.
+  function load(addresses, done) {
+    if (!addresses.length) { done(); return; }
+    var script = document.createElement("script");
+    script.src = addresses[0];
+    script.onload = function () { load(addresses.slice(1), done); };
+    document.body.appendChild(script);
+  }
+
+  var started = false;
+  function start() {
+    if (started) return;
+    started = true;
+    var wanted = [me && me.getAttribute("data-world"), me && me.getAttribute("data-plotly")].filter(Boolean);
+    if (window.Plotly) drawAll(); else load(wanted, drawAll);
+  }
+  if (document.querySelector("[data-figure]")) {
+    // After the frame that shows the page (and its SVGs) is painted; a frame the browser does not paint (hidden,
+    // or an iframe out of view, where animation frames wait) starts anyway soon after.
+    requestAnimationFrame(function () { setTimeout(start, 0); });
+    setTimeout(start, 300);
+  }
 
   document.querySelectorAll("textarea.snippet").forEach(function (area) {
     var relative = area.getAttribute("data-embed");
@@ -112,12 +161,27 @@
       ", " + place + ". The charts below show the whole programme.";
   }
 
+  // The links to a chart's page carry the place chosen (the app's key), so a chart drawn for each place opens
+  // the place's (see the chart page's part above).
+  var chartLinks = Array.prototype.slice.call(document.querySelectorAll("section.chart h2 a"));
+  chartLinks.forEach(function (a) { a.setAttribute("data-href", a.getAttribute("href")); });
+  function carry() {
+    var key = where.value ? where.value.split(":")[0] : "", value = where.value.slice(where.value.indexOf(":") + 1);
+    chartLinks.forEach(function (a) {
+      var plain = a.getAttribute("data-href");
+      a.setAttribute("href", key ? plain + "?" + new URLSearchParams([[key, value]]).toString() : plain);
+    });
+  }
+
   form.hidden = false;
   read();
   show();
-  [from, to, where].forEach(function (s) { s.addEventListener("change", function () { write(); show(); }); });
+  carry();
+  [from, to, where].forEach(function (s) {
+    s.addEventListener("change", function () { write(); show(); carry(); });
+  });
   form.addEventListener("reset", function () {
     setTimeout(function () { from.value = String(data.years[0]); to.value = String(data.years[data.years.length - 1]);
-      where.value = ""; write(); show(); }, 0);
+      where.value = ""; write(); show(); carry(); }, 0);
   });
 })();
