@@ -12,7 +12,7 @@ import streamlit as st
 from impact.app import drawing, navigation, session, sidebar, widgets
 from impact.app.text import plain
 from impact.charts import catalog
-from impact.model import calendar, metrics
+from impact.model import calendar, i18n, metrics
 from impact.query import filters, results
 
 AS_OF_PARAM = "asof"
@@ -216,14 +216,14 @@ def tile_notes() -> dict[str, str]:
     if not sidebar.current_filters().is_default:  # tiles then count a part of the programme, its targets the whole
         return {}
     active = session.active_version()
-    return _tile_notes(active.version, str(active.path), _scope(None))
+    return _tile_notes(active.version, str(active.path), _scope(None), i18n.active().language)
 
 
 @st.cache_data(ttl=3600, max_entries=50, show_spinner=False)
-def _tile_notes(version: str, path: str, params: dict) -> dict[str, str]:
-    """The notes under unfiltered tiles, judged at the latest data (cached per data version)."""
+def _tile_notes(version: str, path: str, params: dict, language: str) -> dict[str, str]:
+    """The notes under unfiltered tiles, judged at the latest data, in `language` (cached per data version)."""
     database = session.version_database(version, path)
-    with metrics.using(database.programme):
+    with metrics.using(database.programme), i18n.using(language):
         pic = _programme_picture(version, path)
         rows = results.progress(pic, pic.latest, database.programme.results, database.programme.start,
                                 programme_scope=True, projects=False)

@@ -10,6 +10,7 @@ import math
 
 import pandas as pd
 
+from impact.model.i18n import gettext as _
 from impact.model.metrics import format_metric, format_value, metric
 
 _PLURALS = {"midwife": "midwives", "laboratory staff": "laboratory staff", "staff": "staff"}
@@ -20,7 +21,7 @@ def share(part: float, whole: float) -> str:
     if not whole or _missing(part) or _missing(whole):
         return "—"
     ratio = part / whole
-    return "<1%" if 0 < ratio < 0.005 else format_value(ratio, "percent")
+    return _("<1%") if 0 < ratio < 0.005 else format_value(ratio, "percent")
 
 
 def plural(noun: str) -> str:
@@ -46,42 +47,48 @@ def ranking(rows: pd.DataFrame, category: str, value: str) -> str:
     """Which category leads, by how much, and its share of the total (when shares add up)."""
     data = rows[[category, value]].dropna()
     if data.empty:
-        return "No results for these filters."
+        return _("No results for these filters.")
     data = data.sort_values(value, ascending=False)
     top, top_value = str(data[category].iloc[0]), data[value].iloc[0]
     if len(data) == 1:
-        return f"{top}: {format_metric(value, top_value)} {_phrase(value)}."
+        return _("{top}: {value} {metric}.").format(top=top, value=format_metric(value, top_value),
+                                                    metric=_phrase(value))
     if _additive(value):
         total = data[value].sum()
-        return (f"{top} leads with {format_metric(value, top_value)} {_phrase(value)}, "
-                f"{share(top_value, total)} of the {format_metric(value, total)} shown; "
-                f"next is {data[category].iloc[1]} ({format_metric(value, data[value].iloc[1])}).")
+        sentence = _("{top} leads with {value} {metric}, {share} of the {total} shown; next is {next} ({next_value}).")
+        return sentence.format(
+            top=top, value=format_metric(value, top_value), metric=_phrase(value), share=share(top_value, total),
+            total=format_metric(value, total), next=data[category].iloc[1],
+            next_value=format_metric(value, data[value].iloc[1]))
     low, low_value = str(data[category].iloc[-1]), data[value].iloc[-1]
-    return (f"{metric(value).label}: highest for {top} ({format_metric(value, top_value)}), "
-            f"lowest for {low} ({format_metric(value, low_value)}).")
+    return _("{metric}: highest for {top} ({value}), lowest for {low} ({low_value}).").format(
+        metric=metric(value).label, top=top, value=format_metric(value, top_value), low=low,
+        low_value=format_metric(value, low_value))
 
 
 def over_time(rows: pd.DataFrame, period: str, value: str) -> str:
     """The total over the periods shown and the peak (or, for shares and counts, the range)."""
     data = rows[[period, value]].dropna()
     if data.empty:
-        return "No results for these filters."
+        return _("No results for these filters.")
     first, last = str(data[period].iloc[0]), str(data[period].iloc[-1])
-    span = first if first == last else f"{first} to {last}"
+    span = first if first == last else _("{first} to {last}").format(first=first, last=last)
     peak, low = data[value].idxmax(), data[value].idxmin()
     if _additive(value):
         total = data[value].sum()
-        return (f"{format_metric(value, total)} {_phrase(value)} from {span}; "
-                f"the most in {data[period][peak]} ({format_metric(value, data[value][peak])}).")
-    return (f"{metric(value).label} ranged from {format_metric(value, data[value][low])} ({data[period][low]}) "
-            f"to {format_metric(value, data[value][peak])} ({data[period][peak]}), {span}.")
+        return _("{total} {metric} from {span}; the most in {peak} ({peak_value}).").format(
+            total=format_metric(value, total), metric=_phrase(value), span=span, peak=data[period][peak],
+            peak_value=format_metric(value, data[value][peak]))
+    return _("{metric} ranged from {low_value} ({low}) to {peak_value} ({peak}), {span}.").format(
+        metric=metric(value).label, low_value=format_metric(value, data[value][low]), low=data[period][low],
+        peak_value=format_metric(value, data[value][peak]), peak=data[period][peak], span=span)
 
 
 def split(rows: pd.DataFrame, category: str, columns: list[str], value: str, split_label: str) -> str:
     """Which series is largest across all categories, and which category is largest overall."""
     data = rows[[category, *columns]]
     if data.empty or not columns:
-        return "No results for these filters."
+        return _("No results for these filters.")
     if _additive(value):
         totals = data[columns].sum().sort_values(ascending=False)
         grand = totals.sum()
@@ -92,7 +99,7 @@ def split(rows: pd.DataFrame, category: str, columns: list[str], value: str, spl
                 f"({format_metric(value, by_row.iloc[0])}).")
     stacked = data.melt(id_vars=category, value_vars=columns, var_name="series").dropna()
     if stacked.empty:
-        return "No results for these filters."
+        return _("No results for these filters.")
     top = stacked["value"].idxmax()
     return (f"{metric(value).label} is highest for {stacked[category][top]}, {split_label.lower()} "
             f"{stacked['series'][top]} ({format_metric(value, stacked['value'][top])}).")
@@ -102,7 +109,7 @@ def comparison(rows: pd.DataFrame, category: str, first: str, second: str, value
     """The change between two compared periods or phases, and where it was largest."""
     data = rows[[category, first, second]]
     if data.empty:
-        return "No results for these filters."
+        return _("No results for these filters.")
     change = data[second] - data[first]
     if _additive(value):
         before, after = data[first].sum(), data[second].sum()

@@ -14,7 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from impact.charts import captions, figures
-from impact.model import metrics
+from impact.model import i18n, metrics
+from impact.model.i18n import N_
 from impact.model.metrics import format_metric, metric
 from impact.query import db, explore, filters, indicators, portfolio, results
 
@@ -298,54 +299,54 @@ CHARTS: dict[str, ChartSpec] = {
     c.id: c
     for c in (
         ChartSpec(
-            id="trainees_trend", title="Health workers trained per year", query="trainees_by_year", kind="column", category="year",
+            id="trainees_trend", title=N_("Health workers trained per year"), query="trainees_by_year", kind="column", category="year",
             values=("trainees", "cumulative_trainees"), draw=_trend,
-            description="Trained each calendar year (bars) and the running total (line).",
+            description=N_("Trained each calendar year (bars) and the running total (line)."),
             secondary=("cumulative_trainees",), caption=lambda rows: captions.over_time(rows, "year", "trainees"),
         ),
         ChartSpec(
-            id="trainees_map", title="Where health workers were trained", query="trainees_by_country", kind="map", category="country",
-            values=("trainees",), draw=_map, description="Health workers trained by country.", caption=_ranking_caption("country", "trainees"),
+            id="trainees_map", title=N_("Where health workers were trained"), query="trainees_by_country", kind="map", category="country",
+            values=("trainees",), draw=_map, description=N_("Health workers trained by country."), caption=_ranking_caption("country", "trainees"),
         ),
         ChartSpec(
-            id="trainees_by_theme", title="Health workers trained by theme", query="trainees_by_theme", kind="bar", category="theme",
-            values=("trainees",), draw=_by_theme, description="Health workers trained, by the project's main theme.",
+            id="trainees_by_theme", title=N_("Health workers trained by theme"), query="trainees_by_theme", kind="bar", category="theme",
+            values=("trainees",), draw=_by_theme, description=N_("Health workers trained, by the project's main theme."),
             caption=_ranking_caption("theme", "trainees"),
         ),
         ChartSpec(
-            id="trainees_by_country", title="Top countries by health workers trained", query="trainees_by_country", kind="bar",
-            category="country", values=("trainees",), draw=_by_country, description="The ten countries that trained most.", top=10,
+            id="trainees_by_country", title=N_("Top countries by health workers trained"), query="trainees_by_country", kind="bar",
+            category="country", values=("trainees",), draw=_by_country, description=N_("The ten countries that trained most."), top=10,
             caption=_ranking_caption("country", "trainees"),
         ),
         ChartSpec(
-            id="explore", title="Any metric by any dimension", query="training_by_dimension", kind="bar", category="category",
-            values=("trainees",), draw=figures.series, description="Any metric, grouped by any dimension, optionally split or compared.",
+            id="explore", title=N_("Any metric by any dimension"), query="training_by_dimension", kind="bar", category="category",
+            values=("trainees",), draw=figures.series, description=N_("Any metric, grouped by any dimension, optionally split or compared."),
             options=explore.OPTION_KEYS, resolve=_explore,
         ),
         ChartSpec(
-            id="country_map", title="Map of a metric by country", query="country_metrics", kind="map", category="country", values=("trainees",),
-            draw=_map, description="A metric by country (health workers trained, volunteer days, projects, institutions, "
-            "women's share).", options=("metric",), resolve=_country_map,
+            id="country_map", title=N_("Map of a metric by country"), query="country_metrics", kind="map", category="country", values=("trainees",),
+            draw=_map, description=N_("A metric by country (health workers trained, volunteer days, projects, institutions, "
+            "women's share)."), options=("metric",), resolve=_country_map,
         ),
         ChartSpec(
-            id="project_results", title="Results by quarter", query="project_results_by_quarter", kind="line", category="quarter",
+            id="project_results", title=N_("Results by quarter"), query="project_results_by_quarter", kind="line", category="quarter",
             values=("trainees", "volunteer_days"), draw=_project_results,
-            description="One project's health workers trained and volunteer days, quarter by quarter.",
+            description=N_("One project's health workers trained and volunteer days, quarter by quarter."),
             options=("project_id",), required=("project_id",), caption=_project_results_caption,
             resolve=_for_project("project_results"),
         ),
         ChartSpec(
-            id="results", title="Results against targets", query="results_timeline", kind="line", category="date",
+            id="results", title=N_("Results against targets"), query="results_timeline", kind="line", category="date",
             values=("trainees",), draw=figures.milestones,
-            description="A metric's cumulative actual against its milestones and end target (the programme's, "
-                        "or a project's with project_id).",
+            description=N_("A metric's cumulative actual against its milestones and end target (the programme's, "
+                        "or a project's with project_id)."),
             options=("metric", "project_id"), required=("metric",), resolve=_results,
             compute=results.timeline_frame, points=("target",),
         ),
         ChartSpec(
-            id="partnership_scores", title="Partnership self-assessment", query="project_scores", kind="radar",
+            id="partnership_scores", title=N_("Partnership self-assessment"), query="project_scores", kind="radar",
             category="principle", values=("score",), draw=_radar,
-            description="The partnership's own scores (1 = weak, 5 = strong) on the programme's principles of partnership.",
+            description=N_("The partnership's own scores (1 = weak, 5 = strong) on the programme's principles of partnership."),
             options=("project_id",), required=("project_id",), caption=_radar_caption,
             resolve=_for_project("partnership_scores"),
             key_number=lambda frame: ("Average score (of 5)", f"{frame['score'].mean():.1f}"),
@@ -356,27 +357,27 @@ CHARTS: dict[str, ChartSpec] = {
 
 # The projects-against-targets table (not a chart: exported as CSV and Excel from the Results page).
 RESULTS_TABLE = ChartSpec(
-    id="results_table", title="Projects against their targets", query="", kind="table", category="project_id",
+    id="results_table", title=N_("Projects against their targets"), query="", kind="table", category="project_id",
     values=(), draw=lambda rows, **_: go.Figure(),
-    description="Every project and indicator with a target: the end target, the value expected by the date, the "
+    description=N_("Every project and indicator with a target: the end target, the value expected by the date, the "
                 "actual, % achieved and the annual review's score. % achieved = (actual - baseline) / (expected - "
-                "baseline); values of share indicators are fractions (0.5 = 50%).",
+                "baseline); values of share indicators are fractions (0.5 = 50%)."),
     formats=(("achieved", "percent"), ("of_end", "percent")),
 )
 
 
 # The Partnerships and Countries listings (not charts: exported as CSV and Excel beside their tables).
 PROJECTS_TABLE = ChartSpec(
-    id="projects", title="Projects", query="projects_list", kind="table", category="project_id", values=(),
+    id="projects", title=N_("Projects"), query="projects_list", kind="table", category="project_id", values=(),
     draw=lambda rows, **_: go.Figure(),
-    description="Projects active under the filters (and the search): their leads, country, theme, grant, phase, "
-                "dates and budget, and the health workers trained and volunteer days under the filters.",
+    description=N_("Projects active under the filters (and the search): their leads, country, theme, grant, phase, "
+                "dates and budget, and the health workers trained and volunteer days under the filters."),
 )
 INSTITUTIONS_TABLE = ChartSpec(
-    id="institutions", title="Partner institutions", query="institutions_list", kind="table", category="name",
+    id="institutions", title=N_("Partner institutions"), query="institutions_list", kind="table", category="name",
     values=(), draw=lambda rows, **_: go.Figure(),
-    description="Partner institutions, in the UK and overseas, on the projects active under the filters (and the "
-                "search): how many of those projects each is on, and in how many it leads.",
+    description=N_("Partner institutions, in the UK and overseas, on the projects active under the filters (and the "
+                "search): how many of those projects each is on, and in how many it leads."),
 )
 
 
@@ -392,7 +393,31 @@ def chart(chart_id: str, options: dict | None = None) -> ChartSpec:
     missing = [key for key in spec.required if not (options or {}).get(key)]
     if missing:
         raise ValueError(f"chart {chart_id!r} needs the option(s) {', '.join(missing)}")
-    return spec.resolve(dict(options or {})) if spec.resolve else spec
+    spec = spec.resolve(dict(options or {})) if spec.resolve else spec
+    return in_language(spec)
+
+
+def in_language(spec: ChartSpec) -> ChartSpec:
+    """`spec` with its title, description and empty-chart text in the active language (English when not translated)."""
+    words = i18n.active()
+    if words.language == i18n.SOURCE:
+        return spec
+    return replace(spec, title=words.gettext(spec.title), description=words.gettext(spec.description),
+                   when_empty=words.gettext(spec.when_empty) if spec.when_empty else spec.when_empty)
+
+
+def labelled(spec: ChartSpec, rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows a chart shows with its category's values as the active language labels them: a vocabulary's (themes,
+    cadres…) from the programme's definition, a country's name from CLDR; the values themselves stay what is stored."""
+    programme, words = metrics.active_programme(), i18n.active()
+    if programme is None or words.language == i18n.SOURCE or spec.category not in rows.columns:
+        return rows
+    if spec.category == "country" and "iso3" in rows.columns:  # its name in the language (CLDR's, through Babel)
+        return rows.assign(country=[words.country(iso3, name) for iso3, name in zip(rows["iso3"], rows["country"])])
+    if spec.category not in programme.vocabularies:
+        return rows
+    return rows.assign(**{spec.category: [programme.label(spec.category, v) if isinstance(v, str) else v
+                                          for v in rows[spec.category]]})
 
 
 def standalone() -> list[str]:
@@ -411,7 +436,7 @@ def _portfolio_per_year(value: str, title: str, kind: str) -> ChartSpec:
         id=f"portfolio_{value}", title=title, query="", kind="line" if kind == "line" else "column",
         category="year", values=(value,), draw=draw, shape=lambda frame: portfolio.wide(frame, value),
         series_of=lambda rows: [c for c in rows.columns if c != "year"],
-        description="Each programme's own figure per calendar year, side by side.",
+        description=N_("Each programme's own figure per calendar year, side by side."),
     )
 
 
@@ -420,10 +445,10 @@ def _portfolio_map() -> ChartSpec:
         return figures.choropleth(rows, "iso3", "country", "trainees", title=title, subtitle=subtitle)
 
     return ChartSpec(
-        id="portfolio_map", title="Where the programmes trained health workers", query="", kind="map",
+        id="portfolio_map", title=N_("Where the programmes trained health workers"), query="", kind="map",
         category="country", values=("trainees",), draw=draw,
         shape=lambda frame: frame[frame["trainees"] > 0].reset_index(drop=True),
-        description="Health workers trained by country, all programmes added up; the table names the programmes.",
+        description=N_("Health workers trained by country, all programmes added up; the table names the programmes."),
     )
 
 

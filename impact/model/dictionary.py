@@ -6,8 +6,8 @@ output, and a test keeps the two identical.
 
 from __future__ import annotations
 
+from impact.model import i18n, schema
 from impact.model import programme as programmes
-from impact.model import schema
 from impact.model.metrics import METRICS, RETURN_METRICS
 
 
@@ -152,6 +152,18 @@ def definition_markdown() -> list[str]:
         "| `publish` | what `python -m impact publish` may put on the public site (below): `{project_fields, licence, suppress_below}` |",
         "| `validation_rules` | checks on one project's return for one quarter (below): `{id, left, operator, right, message, importance}` |",
         "| `outliers` | unusual values against the project's own history (below): `{threshold, min_history, metrics, bounds}` |",
+        "| `translations` | the programme's texts in the interface's other languages (below): `{LANGUAGE: {"
+        + ", ".join(programmes.TRANSLATED_FIELDS) + ", terms, indicators}}` |",
+        "",
+        "Translations: for each of the interface's other languages (" + ", ".join(f"`{c}`" for c in i18n.TRANSLATED)
+        + "), the programme's `name`, `short_name` and `description`, the labels of vocabulary values (`terms`: "
+        "vocabulary → value → label; the value stays what is stored, filtered on and imported, so a French workbook "
+        "imports to the same rows) and indicators' texts (`indicators`: code → `{"
+        + ", ".join(programmes.INDICATOR_TEXTS) + "}`), each optional and naming only vocabularies, values and codes "
+        "the definition has. A text with no translation is shown in English, and `python -m impact programme check` "
+        "lists every one, language by language. For example `{\"fr\": {\"name\": \"Programme de santé "
+        "scolaire\", \"terms\": {\"theme\": {\"Eye health\": \"Santé oculaire\"}}, \"indicators\": "
+        "{\"clinics_opened\": {\"label\": \"Cliniques ouvertes\"}}}}`.",
         "",
         "Vocabularies (each a column's allowed values):",
         "",

@@ -28,10 +28,10 @@ import json
 import math
 import re
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from impact.model import calendar, iso639, iso4217
+from impact.model import calendar, i18n, iso639, iso4217
 
 FILE = "programme.json"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,31}$")  # URL-safe: ?programme=hps
@@ -352,6 +352,23 @@ class Publish:
     suppress_below: int = 5
 
 
+TRANSLATED_FIELDS = ("name", "short_name", "description")  # a programme's own texts a translation may give
+INDICATOR_TEXTS = ("label", "description", "how_counted")  # an indicator's texts a translation may give
+
+
+@dataclass(frozen=True, kw_only=True)
+class Translation:
+    """A programme's content in one language: its name (and short name and description), the labels of its
+    vocabularies' values (the stored values stay the canonical codes) and its indicators' texts."""
+
+    name: str = ""
+    short_name: str = ""
+    description: str = ""
+    terms: dict[str, dict[str, str]] = field(default_factory=dict)  # vocabulary -> value -> label
+    indicators: dict[str, dict[str, str]] = field(default_factory=dict)  # code -> label/description/how_counted
+    disaggregations: dict[str, str] = field(default_factory=dict)  # a breakdown's key -> its label
+
+
 @dataclass(frozen=True, kw_only=True)
 class Programme:
     """A whole programme definition."""
@@ -378,6 +395,7 @@ class Programme:
     publish: Publish = Publish()
     validation_rules: tuple[ValidationRule, ...] = ()
     outliers: Outliers = Outliers()
+    translations: dict[str, Translation] = field(default_factory=dict)  # language code -> its content
 
     # ---- what the rest of the product asks -----------------------------------------------------
 
@@ -428,6 +446,55 @@ class Programme:
                 for name, terms in self.vocabularies.items() for n, t in enumerate(terms)]
         return pd.DataFrame(rows, columns=["vocabulary", "position", "value", "role", "description"])
 
+    # ---- in the reader's language (the definition's translations; English where one is missing) --------
+
+    def _translation(self, language: str | None) -> Translation | None:
+        return self.translations.get(language or i18n.active().language)
+
+    def name_in(self, language: str | None = None) -> str:
+        """The programme's name in `language` (default: the active one)."""
+        return (found := self._translation(language)) and found.name or self.name
+
+    def short_name_in(self, language: str | None = None) -> str:
+        """The programme's short name in `language` (default: the active one)."""
+        return (found := self._translation(language)) and found.short_name or self.short_name
+
+    def label(self, vocabulary: str, value: str, language: str | None = None) -> str:
+        """How a vocabulary's value is shown in `language` (default: the active one); the value itself is what is
+        stored, filtered on and imported."""
+        found = self._translation(language)
+        return (found.terms.get(vocabulary, {}).get(value) if found else None) or value
+
+    def disaggregation_label(self, key: str, language: str | None = None) -> str:
+        """The label of the programme's own breakdown `key` in `language` (default: the active one)."""
+        found = self._translation(language)
+        own = next((d.label for d in self.disaggregations if d.key == key), key)
+        return (found.disaggregations.get(key) if found else None) or own
+
+    def indicator_texts(self, code: str, language: str | None = None) -> dict[str, str]:
+        """The translated texts of indicator `code` in `language`: some of label, description, how_counted."""
+        found = self._translation(language)
+        return dict(found.indicators.get(code, {})) if found else {}
+
+    def missing_translations(self) -> dict[str, list[str]]:
+        """Per shipped language, the definition's texts with no translation (shown in English), as field paths."""
+        out = {}
+        for language in i18n.TRANSLATED:
+            found = self.translations.get(language) or Translation()
+            missing = [f"translations.{language}.name"] if not found.name else []
+            for vocabulary, terms in self.vocabularies.items():
+                labels = found.terms.get(vocabulary, {})
+                missing += [f"translations.{language}.terms.{vocabulary}: {t.value!r}" for t in terms
+                            if t.value not in labels]
+            for indicator in self.indicators:
+                texts = found.indicators.get(indicator.code, {})
+                missing += [f"translations.{language}.indicators.{indicator.code}.{name}" for name in INDICATOR_TEXTS
+                            if getattr(indicator, name) and name not in texts]
+            missing += [f"translations.{language}.disaggregations.{d.key}" for d in self.disaggregations
+                        if d.key not in found.disaggregations]
+            out[language] = missing
+        return out
+
     # ---- to and from JSON ----------------------------------------------------------------------
 
     def to_dict(self) -> dict:
@@ -435,7 +502,7 @@ class Programme:
         out = {key: value for key, value in asdict(self).items()
                if key not in ("phases", "vocabularies", "indicators", "reference_figures", "results", "reporting",
                               "iati", "disaggregations", "fiscal_year_start", "publish",
-                              "validation_rules", "outliers")}
+                              "validation_rules", "outliers", "translations")}
         if self.fiscal_year_start != 1:  # the default is left unwritten, so existing definitions read back unchanged
             out["fiscal_year_start"] = self.fiscal_year_start
         out["start"], out["end"] = self.start.isoformat(), self.end.isoformat()
@@ -484,6 +551,13 @@ class Programme:
                 {**{k: (list(v) if k == "tables" else v) for k, v in asdict(d).items() if v},
                  "values": listed(self.vocabularies[d.key])}
                 for d in self.disaggregations]
+        if self.translations:
+            out["translations"] = {
+                language: {**{k: v for k, v in asdict(t).items() if v and k in TRANSLATED_FIELDS},
+                           **({"terms": t.terms} if t.terms else {}),
+                           **({"indicators": t.indicators} if t.indicators else {}),
+                           **({"disaggregations": t.disaggregations} if t.disaggregations else {})}
+                for language, t in self.translations.items()}
         return out
 
     def to_json(self) -> str:
@@ -1153,6 +1227,79 @@ def _publish(check: _Checker, raw) -> Publish:
     return Publish(project_fields=fields, licence=licence, suppress_below=threshold)
 
 
+def _translations(check: _Checker, raw, vocabularies: dict[str, tuple[Term, ...]], indicators: tuple[Indicator, ...],
+                  own_keys: set[str]) -> dict[str, Translation]:
+    """The `translations` section: language -> {name, short_name, description, terms: {vocabulary: {value: label}},
+    indicators: {code: {label, description, how_counted}}, disaggregations: {key: label}}, each naming only what the
+    definition has."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        check.add("translations", "must be an object: language code (fr, pt, es) -> the programme's texts in it")
+        return {}
+    codes = {i.code: i for i in indicators}
+    out = {}
+    for language, given in raw.items():
+        where = f"translations.{str(language)[:16]}"
+        if language not in i18n.TRANSLATED:
+            check.add(where, f"is not a language the interface is translated into; they are {', '.join(i18n.TRANSLATED)}")
+            continue
+        if not isinstance(given, dict):
+            check.add(where, "must be an object with name, short_name, description, terms and indicators")
+            continue
+        for extra in sorted(map(str, set(given) - {*TRANSLATED_FIELDS, "terms", "indicators", "disaggregations"})):
+            check.add(f"{where}.{extra[:40]}", "is not a field of a translation; they are "
+                                              f"{', '.join(TRANSLATED_FIELDS)}, terms, indicators, disaggregations")
+        texts = {name: check.text(given, name, f"{where}.", required=False) for name in TRANSLATED_FIELDS}
+        terms: dict[str, dict[str, str]] = {}
+        raw_terms = given.get("terms", {})
+        if not isinstance(raw_terms, dict):
+            check.add(f"{where}.terms", "must be an object: vocabulary -> {value: label}")
+            raw_terms = {}
+        for vocabulary, labels in raw_terms.items():
+            at = f"{where}.terms.{str(vocabulary)[:40]}"
+            if vocabulary not in vocabularies:
+                check.add(at, f"is not a vocabulary of the programme; they are {', '.join(vocabularies)}")
+                continue
+            if not isinstance(labels, dict):
+                check.add(at, "must be an object: value -> its label in this language")
+                continue
+            allowed = {t.value for t in vocabularies[vocabulary]}
+            terms[vocabulary] = {}
+            for value in labels:
+                if value not in allowed:
+                    check.add(f"{at}.{str(value)[:40]}", f"is not a value of the vocabulary {vocabulary}")
+                    continue
+                terms[vocabulary][value] = check.text(labels, value, f"{at}.")
+        found: dict[str, dict[str, str]] = {}
+        raw_indicators = given.get("indicators", {})
+        if not isinstance(raw_indicators, dict):
+            check.add(f"{where}.indicators", "must be an object: indicator code -> {label, description, how_counted}")
+            raw_indicators = {}
+        for code, item in raw_indicators.items():
+            at = f"{where}.indicators.{str(code)[:40]}"
+            if code not in codes:
+                check.add(at, f"is not an indicator of the programme; they are {', '.join(codes) or 'none'}")
+                continue
+            if not isinstance(item, dict) or set(item) - set(INDICATOR_TEXTS):
+                check.add(at, f"must be an object with some of {', '.join(INDICATOR_TEXTS)}")
+                continue
+            found[code] = {name: text for name in INDICATOR_TEXTS
+                           if (text := check.text(item, name, f"{at}.", required=False))}
+        breakdowns = {}
+        raw_breakdowns = given.get("disaggregations", {})
+        if not isinstance(raw_breakdowns, dict):
+            check.add(f"{where}.disaggregations", "must be an object: a breakdown's key -> its label")
+            raw_breakdowns = {}
+        for key in raw_breakdowns:
+            if key not in own_keys:
+                check.add(f"{where}.disaggregations.{str(key)[:40]}", "is not a disaggregation of the programme")
+            else:
+                breakdowns[key] = check.text(raw_breakdowns, key, f"{where}.disaggregations.")
+        out[language] = Translation(**texts, terms=terms, indicators=found, disaggregations=breakdowns)
+    return out
+
+
 def parse(data, file: str = FILE) -> Programme:
     """A programme from the JSON object of `programme.json`; DefinitionError lists every problem."""
     from impact.model.metrics import METRICS, RETURN_METRICS  # the structural metrics counted in code
@@ -1193,7 +1340,7 @@ def parse(data, file: str = FILE) -> Programme:
     known = {"id", "name", "short_name", "funder", "managed_by", "currency", "start", "end", "phases",
              "vocabularies", "indicators", "reference_figures", "illustrative", "description", "results", "reporting",
              "iati", "disaggregations", "fiscal_year_start", "publish",
-             "validation_rules", "outliers"}
+             "validation_rules", "outliers", "translations"}
     fiscal_year_start = data.get("fiscal_year_start", 1)
     if isinstance(fiscal_year_start, bool) or not isinstance(fiscal_year_start, int) or not 1 <= fiscal_year_start <= 12:
         check.add("fiscal_year_start", f"{str(fiscal_year_start)[:20]!r} is not a month: write the month the financial "
@@ -1220,13 +1367,15 @@ def parse(data, file: str = FILE) -> Programme:
     checkable = set(RETURN_METRICS) | {i.code for i in indicators if i.reported}
     rules = _rules(check, check.items(data, "validation_rules"), checkable)
     outliers = _outliers(check, data.get("outliers"), checkable)
+    translations = _translations(check, data.get("translations"), vocabularies, indicators,
+                                 {d.key for d in disaggregations})
     if check.problems:
         raise DefinitionError(check.problems, file)
     return Programme(id=pid, name=name, start=start, end=end, phases=phases, vocabularies=vocabularies,
                      indicators=indicators, reference_figures=figures, illustrative=bool(illustrative),
                      results=results, reporting=reporting, iati=iati, disaggregations=disaggregations,
                      fiscal_year_start=fiscal_year_start, publish=publish,
-                     validation_rules=rules, outliers=outliers, **programme_fields)
+                     validation_rules=rules, outliers=outliers, translations=translations, **programme_fields)
 
 
 def read(path: str | Path) -> Programme:
