@@ -16,8 +16,8 @@ quarters = [calendar.quarter_label(q) for q in session.filter_choices().quarters
 
 what, by, split = st.columns(3)
 with what:
-    chosen = widgets.url_choice("Metric", list(metrics.known()), "metric", "trainees",
-                                format_func=lambda k: metric(k).label)
+    labels = {key: m.label for key, m in metrics.known().items()}  # in the run's language, bound now
+    chosen = widgets.url_choice("Metric", list(labels), "metric", "trainees", format_func=labels.get)
 allowed = explore.breakdowns_for(chosen)
 with by:
     group = widgets.url_choice("Group by", allowed, "by", "theme" if "theme" in allowed else allowed[0],

@@ -3,6 +3,7 @@ content is translated as data, and a page in French, Portuguese or Spanish shows
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import threading
@@ -122,6 +123,14 @@ def test_two_threads_in_two_languages_do_not_mix():
     assert i18n.active().language == "en"  # this thread never activated one
 
 
+def test_a_right_to_left_language_would_lay_the_page_out_from_the_right():
+    from impact.app import styles
+
+    assert i18n.Translator("ar").direction == "rtl" and "direction: rtl" in styles.direction_style(i18n.Translator("ar"))
+    assert all(i18n.translator(code).direction == "ltr" for code in i18n.LANGUAGES)
+    assert styles.direction_style(i18n.translator("fr")) == ""
+
+
 # ---- a programme's content, translated as data -------------------------------------------------------------
 
 def _definition(path) -> dict:
@@ -227,6 +236,9 @@ def _texts(at) -> list[str]:
     for e in at.get("metric"):
         out += [e.label, e.proto.help]
     out += [e.proto.label for e in at.get("expander")]
+    for chart in at.get("plotly_chart"):  # a chart's title and subtitle (the filters)
+        title = json.loads(chart.proto.spec)["layout"].get("title", {}).get("text", "")
+        out += [html.unescape(re.sub(r"<[^>]+>", "", part)) for part in title.split("<br>")]
     lines = [line.strip() for t in out if t for line in re.sub(r"\\(.)", r"\1", str(t)).split("\n")]
     return [line for line in lines if line]
 
@@ -236,6 +248,20 @@ def _content(programme: programmes.Programme) -> set[str]:
     out = {programme.name, programme.short_name, programme.description}
     out |= {v for name in programme.vocabularies for v in programme.values(name)}
     out |= {getattr(i, name) for i in programme.indicators for name in ("label", "description", "how_counted")}
+    out |= {r.note for r in programme.reference_figures} | {r.source for r in programme.reference_figures}
+    return {text for text in out if text}
+
+
+def _without(texts: list[str], content: set[str]) -> list[str]:
+    """The texts with the programme's own English texts taken out of them (a published figure's note and source)."""
+    out = []
+    for text in texts:
+        if text in content:
+            continue
+        for own in sorted(content, key=len, reverse=True):
+            if len(own) > 12:
+                text = text.replace(own, "")
+        out.append(text)
     return out
 
 
@@ -259,7 +285,7 @@ def _english_left(texts: list[str], language: str) -> list[str]:
 def test_the_overview_in_another_language_shows_no_english_interface_message(shipped_app, language):
     at = make_app(query={"lang": [language]})
     content = _content(programmes.read(ROOT / "data" / programmes.FILE))
-    texts = [t for t in _texts(at) if t not in content]
+    texts = _without(_texts(at), content)
     assert len(texts) > 40  # titles, captions, tiles, the sidebar's widgets…
     assert _english_left(texts, language) == []
     words = i18n.translator(language)
@@ -314,3 +340,64 @@ def test_an_unknown_language_in_the_link_is_said_and_english_is_used(shipped_app
     at = make_app(query={"lang": ["xx"]})
     assert "Health workers trained" in metrics_shown(at)
     assert any("Ignored the language 'xx'" in c.value.replace("\\", "") for c in at.sidebar.caption)
+
+
+@pytest.mark.parametrize("language", i18n.TRANSLATED)
+def test_a_project_page_in_another_language_shows_no_english_interface_message(shipped_app, shipped, language):
+    project_id, trainees = shipped.rows("select project_id, sum(trainees) from training group by 1 "
+                                        "order by sum(trainees) desc limit 1")[0]
+    at = make_app("pages/partnerships.py", query={"lang": [language], "project": [project_id]})
+    content = _content(programmes.read(ROOT / "data" / programmes.FILE))
+    texts = _without(_texts(at), content)
+    assert _english_left(texts, language) == []
+    words = i18n.translator(language)
+    assert metrics_shown(at)[words.gettext("Health workers trained")] == words.number(int(trainees))
+    assert words.gettext("Quarterly return") in [h.value for h in at.header]
+    assert _url(at, "lang") == [language] and _url(at, "project") == [project_id]
+
+
+@pytest.mark.parametrize("language", i18n.TRANSLATED)
+@pytest.mark.parametrize("page", ["pages/workforce.py", "pages/volunteering.py"])
+def test_the_workforce_and_volunteering_pages_in_another_language(shipped_app, shipped, page, language):
+    at = make_app(page, query={"lang": [language]})
+    content = _content(programmes.read(ROOT / "data" / programmes.FILE))
+    texts = _without(_texts(at), content)
+    assert _english_left(texts, language) == []
+    words = i18n.translator(language)
+    trained = shipped.scalar("select sum(trainees) from training")
+    assert metrics_shown(at)[words.gettext("Health workers trained")] == words.number(int(trained))
+    assert len(at.get("plotly_chart")) >= 4
+
+
+@pytest.mark.parametrize("language", i18n.TRANSLATED)
+def test_the_partnerships_listing_in_another_language(shipped_app, shipped, language):
+    at = make_app("pages/partnerships.py", query={"lang": [language]})
+    texts = _texts(at)
+    assert _english_left(texts, language) == []
+    words = i18n.translator(language)
+    projects = shipped.scalar("select count(*) from projects")
+    then = words.gettext("Select a row to open the project's page; click a heading to sort.")
+    assert words.gettext("{count} projects. {then}").format(count=words.number(projects), then=then) in texts
+
+
+@pytest.mark.parametrize("language", i18n.TRANSLATED)
+def test_the_countries_page_and_a_country_profile_in_another_language(shipped_app, shipped, language):
+    words = i18n.translator(language)
+    at = make_app("pages/countries.py", query={"lang": [language]})
+    assert _english_left(_texts(at), language) == []
+    trained = shipped.scalar("select sum(trainees) from training where iso3 = 'UGA'")
+    at = make_app("pages/countries.py", query={"lang": [language], "country": ["UGA"]})
+    content = _content(programmes.read(ROOT / "data" / programmes.FILE))
+    texts = _without(_texts(at), content)
+    assert _english_left(texts, language) == []
+    assert at.title[0].value == words.country("UGA", "Uganda")  # CLDR's name: Ouganda in French
+    assert metrics_shown(at)[words.gettext("Health workers trained")] == words.number(int(trained))
+
+
+def test_a_filter_shown_in_french_is_kept_from_page_to_page(shipped_app, shipped):
+    """The country box shows 'Ouganda' in French; the value kept (and in the link) stays UGA on the next page."""
+    at = make_app("pages/workforce.py", query={"lang": ["fr"], "country": ["UGA"]})
+    assert _url(at, "country") == ["UGA"] and _url(at, "lang") == ["fr"]
+    trained = shipped.scalar("select sum(trainees) from training where iso3 = 'UGA'")
+    assert metrics_shown(at)["Agents de santé formés"] == i18n.translator("fr").number(int(trained))
+    assert "Ouganda" in next(m for m in at.sidebar.multiselect if m.label == "Pays").options

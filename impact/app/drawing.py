@@ -285,8 +285,10 @@ def listing_table(spec: catalog.ChartSpec, name: str, params: dict, key: str, *,
     shown, counts = listing(name, params)
     st.caption(plain(summary(counts)))
     if counts["matching"] > len(shown):
-        st.caption(f"The first {len(shown):,} of {counts['matching']:,} {noun} ({order}) are in the table: search or "
-                   "filter to narrow them; the CSV and Excel files hold every one.")
+        words = i18n.active()
+        st.caption(_("The first {shown} of {matching} {noun} ({order}) are in the table: search or filter to narrow "
+                     "them; the CSV and Excel files hold every one.").format(
+            shown=words.number(len(shown)), matching=words.number(counts["matching"]), noun=noun, order=order))
     if projects:
         project_table(shown, key=key)
     else:
@@ -298,16 +300,22 @@ def listing_table(spec: catalog.ChartSpec, name: str, params: dict, key: str, *,
 
 def projects_listing(params: dict, key: str, *, then: str) -> pd.DataFrame:
     """The projects under `params` (filters and a search): their count, then `then`; a row opens the project."""
-    return listing_table(catalog.PROJECTS_TABLE, "projects_list", params, key, projects=True, noun="projects",
-                         order="by project id", summary=lambda n: f"{n['matching']:,} projects. {then}")
+    words = i18n.active()
+    return listing_table(catalog.PROJECTS_TABLE, "projects_list", params, key, projects=True, noun=_("projects"),
+                         order=_("by project id"),
+                         summary=lambda n: _("{count} projects. {then}").format(count=words.number(n["matching"]),
+                                                                                then=then))
 
 
 def institutions_listing(params: dict, key: str, *, where: str = "") -> pd.DataFrame:
     """The partner institutions on the projects under `params`: how many (`where` they are), in the UK and overseas."""
-    return listing_table(catalog.INSTITUTIONS_TABLE, "institutions_list", params, key, noun="institutions",
-                         order="UK first, then by projects",
-                         summary=lambda n: f"{n['matching']:,} institutions{where}: {n['matching_uk']:,} in the UK and "
-                                           f"{n['matching'] - n['matching_uk']:,} overseas.")
+    words = i18n.active()
+    return listing_table(catalog.INSTITUTIONS_TABLE, "institutions_list", params, key, noun=_("institutions"),
+                         order=_("UK first, then by projects"),
+                         summary=lambda n: _("{count} institutions{where}: {uk} in the UK and {overseas} "
+                                             "overseas.").format(count=words.number(n["matching"]), where=where,
+                                                                 uk=words.number(n["matching_uk"]),
+                                                                 overseas=words.number(n["matching"] - n["matching_uk"])))
 
 
 def table_downloads(spec: catalog.ChartSpec, rows, key: str) -> None:

@@ -13,6 +13,7 @@ from impact.app import drawing, navigation, session, sidebar, widgets
 from impact.app.text import plain
 from impact.charts import catalog
 from impact.model import calendar, i18n, metrics
+from impact.model.i18n import gettext as _
 from impact.query import filters, results
 
 AS_OF_PARAM = "asof"
@@ -27,7 +28,7 @@ ROW_LIMIT = 1_000  # project indicators drawn in the table; the counts, filters 
 @st.cache_data(ttl=3600, max_entries=50, show_spinner=False)
 def _programme_picture(version: str, path: str) -> results.Picture:
     database = session.version_database(version, path)  # the cached connection of that version
-    with metrics.using(database.programme):
+    with metrics.using(database.programme), i18n.using(i18n.SOURCE):  # shared by every session: canonical texts
         return results.programme_picture(database)
 
 
@@ -79,7 +80,7 @@ def programme_judged(day: dt.date) -> pd.DataFrame:
 @st.cache_data(ttl=3600, max_entries=200, show_spinner=False)
 def _programme_judged(version: str, path: str, day: dt.date) -> pd.DataFrame:
     programme = session.version_database(version, path).programme
-    with metrics.using(programme):
+    with metrics.using(programme), i18n.using(i18n.SOURCE):  # shared by every session: canonical texts
         return results.progress(_programme_picture(version, path), day, programme.results, programme.start,
                                 projects=False)
 
@@ -94,7 +95,7 @@ def project_judged(day: dt.date, *, params: dict | None = None, project_id: str 
 @st.cache_data(ttl=3600, max_entries=200, show_spinner=False)
 def cached_project_judged(version: str, path: str, params: dict, day: dt.date, project_id: str) -> pd.DataFrame:
     database = session.version_database(version, path)
-    with metrics.using(database.programme):
+    with metrics.using(database.programme), i18n.using(i18n.SOURCE):  # shared by every session: canonical texts
         return results.project_progress(database, params, day, project_id)
 
 
@@ -120,14 +121,16 @@ def choose_day(pic: results.Picture) -> dt.date:
 def reading_note() -> str:
     """How the definition reads a date between milestones and scores % achieved, in one line."""
     programme = session.programme()
-    bands = "; ".join(f"{b.score} {b.low:g}" + (f"–{b.high:g}%" if b.high is not None else "% and above")
+    words = i18n.active()
+    bands = "; ".join(f"{b.score} {words.decimal(b.low)}–{words.percent(b.high / 100, exact=True)}"
+                      if b.high is not None else f"{b.score} {words.percent(b.low / 100, exact=True)}" + _(" and above")
                       for b in programme.results.bands)
-    reading = ("the milestones are joined by straight lines from the start (interpolated)"
+    reading = (_("the milestones are joined by straight lines from the start (interpolated)")
                if programme.results.between_milestones == "interpolate"
-               else "the latest milestone due counts until the next (last due)")
-    return (f"% achieved = (actual − baseline) ÷ (expected − baseline); between due dates {reading}; after the end "
-            "target, it is judged at its due date (the results up to then, not later ones). "
-            f"Scores: {bands} (a band holds its lower edge).")
+               else _("the latest milestone due counts until the next (last due)"))
+    return _("% achieved = (actual − baseline) ÷ (expected − baseline); between due dates {reading}; after the "
+             "end target, it is judged at its due date (the results up to then, not later ones). Scores: {bands} (a "
+             "band holds its lower edge).").format(reading=reading, bands=bands)
 
 
 def programme_indicators(day: dt.date) -> None:
@@ -195,17 +198,20 @@ def project_targets(project_id: str) -> None:
     pic = programme_picture()
     rows = results.exact(project_judged(pic.latest, params=everything, project_id=project_id),
                          session.programme().results)
-    st.header("Against its targets")
+    st.header(_("Against its targets"))
     if rows.empty:
-        st.info(f"{results.NO_TARGET.capitalize()} for this project.")
+        st.info(_("No target set for this project."))
         return
-    st.caption(plain(f"As of the latest data, {pic.latest:%d %B %Y}. {reading_note()}"))
+    st.caption(plain(_("As of the latest data, {day}. {note}").format(day=i18n.active().date(pic.latest, "d MMMM y"),
+                                                                      note=reading_note())))
+    rows = rows.assign(indicator=[metrics.metric(m).label if metrics.is_metric(m) else name
+                                  for m, name in zip(rows["metric"], rows["indicator"])])
     drawing.table(export_frame(rows).drop(columns=["project_id", "title", "country"]),
                   formats=dict(catalog.RESULTS_TABLE.formats))
     for row in rows.to_dict("records"):
         st.markdown(plain(results.sentence(row, pic.latest)))
-    metric = st.selectbox("Indicator", list(rows["metric"]), format_func=lambda m: rows.loc[rows["metric"] == m,
-                                                                                          "indicator"].iloc[0],
+    metric = st.selectbox(_("Indicator"), list(rows["metric"]),
+                          format_func=lambda m: rows.loc[rows["metric"] == m, "indicator"].iloc[0],
                           key="project_target_metric")
     drawing.chart("results", {"metric": metric, "project_id": project_id}, params=everything)
 

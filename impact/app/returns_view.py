@@ -16,6 +16,7 @@ from impact.app.text import plain
 from impact.charts import figures
 from impact.ingest import extract_io, validate
 from impact.model import calendar
+from impact.model.i18n import gettext as _
 from impact.reporting import checks, partners, returns
 from impact.storage import store
 from impact.query import reporting
@@ -59,11 +60,11 @@ def project_workbook(project_id: str, start: dt.date, end: dt.date) -> None:
     """The project page's reporting section: when it last reported and the versions that changed its figures
     (for everyone); for its partners and the programme team, its workbook for a quarter, sending a return and
     every step of its returns."""
-    st.header("Quarterly return")
+    st.header(_("Quarterly return"))
     st.markdown(plain(last_reported(project_id)))
     changed = _versions_changing(session.active_version().version, session.programme_id(), project_id)
     if len(changed):
-        st.markdown("**Versions that changed its figures**")
+        st.markdown("**" + plain(_("Versions that changed its figures")) + "**")
         programme = "".join(f"&{k}={v[0]}" for k, v in sidebar.programme_link().items())
         links = changed.assign(link=[f"data?version={v}{programme}" for v in changed["version"]])
         st.dataframe(links[["link", "when", "by", "label", "tables", "in_use"]], hide_index=True, width="stretch",
@@ -80,53 +81,54 @@ def project_workbook(project_id: str, start: dt.date, end: dt.date) -> None:
         return
     left, right = st.columns([1, 2])
     with left:
-        chosen = st.selectbox("Quarter", quarters, index=_default_quarter(quarters), key="return_quarter",
+        chosen = st.selectbox(_("Quarter"), quarters, index=_default_quarter(quarters), key="return_quarter",
                               format_func=calendar.quarter_label)
     with right:
-        st.download_button("Download the reporting workbook", workbook_for(project_id, chosen),
+        st.download_button(_("Download the reporting workbook"), workbook_for(project_id, chosen),
                            file_name=returns.file_name(project_id, chosen), mime=XLSX, key="return_workbook",
                            icon=":material/download:")
-    st.caption("An Excel workbook to fill in: a sheet per kind of result with dropdowns from the programme's lists, "
-               "the project and quarter locked, and the figures reported before. Fill it in (Excel or LibreOffice) "
-               "and send it back below; the programme team approves it before its figures appear.")
+    st.caption(_("An Excel workbook to fill in: a sheet per kind of result with dropdowns from the programme's lists, "
+                 "the project and quarter locked, and the figures reported before. Fill it in (Excel or LibreOffice) "
+                 "and send it back below; the programme team approves it before its figures appear."))
     if account is not None and account.may_report(project_id):
         _send_return(root, account, project_id)
     mine = partners.submissions(root, project_id)
     waiting = [s for s in mine if s.state in (partners.SUBMITTED, partners.RETURNED)]
     for item in waiting:
         if item.state == partners.RETURNED:
-            st.warning(plain(f"The return for {item.quarter} ({item.file}) came back from the programme team: "
-                             f"{item.note} — correct the workbook and send it again."))
+            st.warning(plain(_("The return for {quarter} ({file}) came back from the programme team: {note} — "
+                               "correct the workbook and send it again.").format(quarter=item.quarter, file=item.file,
+                                                                               note=item.note)))
         else:
-            st.info(plain(f"The return for {item.quarter} ({item.file}, sent {item.submitted_at[:16]} UTC) is "
-                          "waiting for the programme team's approval."))
-    st.markdown("**Every step of its returns**")
+            st.info(plain(_("The return for {quarter} ({file}, sent {sent} UTC) is waiting for the programme team's "
+                            "approval.").format(quarter=item.quarter, file=item.file, sent=item.submitted_at[:16])))
+    st.markdown("**" + plain(_("Every step of its returns")) + "**")
     steps = partners.trail(mine)
     if steps.empty:
-        st.caption("No return has been sent or imported for this project yet.")
+        st.caption(_("No return has been sent or imported for this project yet."))
     else:
         st.dataframe(steps.drop(columns="return"), hide_index=True, width="stretch", key="project_trail")
-        st.caption("Who did what and when (UTC), the file and its SHA-256 checksum; approved returns name the "
-                   "version they landed in.")
+        st.caption(_("Who did what and when (UTC), the file and its SHA-256 checksum; approved returns name the "
+                     "version they landed in."))
 
 
 def _partner_sign_in(root, account, project_id: str) -> None:
     """For people who are not (yet) this project's partners: how to get its workbook, and the sign-in."""
     if account is not None:
-        st.info(plain(f"Signed in as {account.email}, who reports for {', '.join(account.projects)}; "
-                      f"not for {project_id}."))
+        st.info(plain(_("Signed in as {email}, who reports for {projects}; not for {project}.").format(
+            email=account.email, projects=", ".join(account.projects), project=project_id)))
         _partner_sign_out()
         return
-    st.caption("The project's partners sign in to download its reporting workbook and send their return "
-               "(an administrator creates their account on the Data page).")
-    with st.expander("Partner sign-in"):
-        if auth.oidc_configured() and st.button("Log in with your organisation's account", key="partner_oidc"):
+    st.caption(_("The project's partners sign in to download its reporting workbook and send their return "
+                 "(an administrator creates their account on the Data page)."))
+    with st.expander(_("Partner sign-in")):
+        if auth.oidc_configured() and st.button(_("Log in with your organisation's account"), key="partner_oidc"):
             provider = auth.oidc_provider()
             st.login(provider) if provider else st.login()
         with st.form("partner_sign_in"):
-            email = st.text_input("E-mail", key="partner_email", max_chars=254)
-            password = st.text_input("Password", type="password", key="partner_password")
-            if st.form_submit_button("Sign in", key="partner_sign_in_go"):
+            email = st.text_input(_("E-mail"), key="partner_email", max_chars=254)
+            password = st.text_input(_("Password"), type="password", key="partner_password")
+            if st.form_submit_button(_("Sign in"), key="partner_sign_in_go"):
                 accepted, message = auth.try_partner_password(root, email, password)
                 if accepted:
                     st.rerun()
@@ -135,9 +137,9 @@ def _partner_sign_in(root, account, project_id: str) -> None:
 
 def _partner_sign_out() -> None:
     if auth.partner_signed_in():
-        st.button("Sign out", on_click=auth.partner_sign_out, key="partner_sign_out")
+        st.button(_("Sign out"), on_click=auth.partner_sign_out, key="partner_sign_out")
     elif auth.oidc_user():  # signed in through the identity provider: its log-out ends that sign-in
-        st.button("Log out", on_click=st.logout, key="partner_oidc_logout")
+        st.button(_("Log out"), on_click=st.logout, key="partner_oidc_logout")
 
 
 def _send(root, account, project_id: str, upload, explanations: dict[str, str] | None = None) -> None:
@@ -213,14 +215,14 @@ def last_reported(project_id: str) -> str:
     mine = frame[frame["project_id"] == project_id]
     reported = mine[mine["rows_reported"] > 0]
     missing = int((mine["status"] == reporting.MISSING).sum())
-    text = (f"Last quarter with figures: {reported['period'].iloc[-1]}." if len(reported)
-            else "No figures reported yet.")
-    text += f" Quarters due without figures: {missing}."
+    text = (_("Last quarter with figures: {quarter}.").format(quarter=reported["period"].iloc[-1]) if len(reported)
+            else _("No figures reported yet."))
+    text += " " + _("Quarters due without figures: {missing}.").format(missing=missing)
     imported = mine.dropna(subset=["arrived"]).sort_values("arrived")
     if len(imported):
         last = imported.iloc[-1]
-        text += (f" Last return imported: {last['period']}, on {last['arrived'][:10]} (version {last['version']}; "
-                 "see Data → Versions).")
+        text += " " + _("Last return imported: {quarter}, on {day} (version {version}; see Data → Versions).").format(
+            quarter=last["period"], day=last["arrived"][:10], version=last["version"])
     return text
 
 

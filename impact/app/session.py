@@ -12,7 +12,7 @@ import streamlit as st
 
 from impact.app import auth, language
 from impact.charts import catalog
-from impact.model import metrics
+from impact.model import i18n, metrics
 from impact.model.i18n import gettext as _
 from impact.query import db, indicators
 from impact.query.filters import Choices
@@ -134,7 +134,8 @@ def all_databases() -> list[db.Database]:
 @st.cache_data(ttl=3600, max_entries=2000, show_spinner=False)
 def cached_query(version: str, path: str, name: str, params: dict) -> pd.DataFrame:
     """A named query's result on one data version, cached per version and parameters (shared by every session)."""
-    return db.run_query(_database(version, path), name, params)
+    with i18n.using(i18n.SOURCE):  # shared by every session: canonical, whatever the language of the first asker
+        return db.run_query(_database(version, path), name, params)
 
 
 def query(name: str, params: dict | None = None) -> pd.DataFrame:
@@ -146,7 +147,8 @@ def query(name: str, params: dict | None = None) -> pd.DataFrame:
 @st.cache_data(ttl=3600, max_entries=500, show_spinner=False)
 def cached_compute(version: str, path: str, chart_id: str, options: dict, params: dict) -> pd.DataFrame:
     """A computed chart's table (one with no single query) on one data version, cached per version and parameters."""
-    return catalog.chart(chart_id, options).fetch(_database(version, path), params, options)
+    with i18n.using(i18n.SOURCE):  # shared by every session: its texts (if any) in the source language
+        return catalog.chart(chart_id, options).fetch(_database(version, path), params, options)
 
 
 def totals(params: dict) -> pd.Series:

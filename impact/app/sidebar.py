@@ -120,12 +120,13 @@ def sidebar_filters() -> Filters:
         start, end = st.columns(2)
         start.selectbox(_("From"), quarters, key="f_from")
         end.selectbox(_("To"), quarters, key="f_to")
-        programme = session.programme()
+        # Labels in the session's language, bound now: Streamlit may call a format function again outside this run.
+        programme, words = session.programme(), i18n.active()
         for dim in opts.dimensions:
             if dim.key == "country":
-                fmt = lambda iso: i18n.active().country(iso, opts.countries.get(iso, iso))  # noqa: E731
+                fmt = lambda iso: words.country(iso, opts.countries.get(iso, iso))  # noqa: E731
             elif dim.vocabulary:  # a value as the session's language labels it; the value is what is kept
-                fmt = functools.partial(programme.label, dim.vocabulary)
+                fmt = functools.partial(programme.label, dim.vocabulary, language=words.language)
             else:
                 fmt = str
             label = (_("{dimension} (training figures)").format(dimension=dim.shown_label) if dim.training_only

@@ -10,8 +10,10 @@ import math
 
 import pandas as pd
 
+from impact.model import i18n, metrics
 from impact.model.i18n import gettext as _
 from impact.model.metrics import format_metric, format_value, metric
+from impact.query import dimensions
 
 _PLURALS = {"midwife": "midwives", "laboratory staff": "laboratory staff", "staff": "staff"}
 
@@ -93,16 +95,27 @@ def split(rows: pd.DataFrame, category: str, columns: list[str], value: str, spl
         totals = data[columns].sum().sort_values(ascending=False)
         grand = totals.sum()
         by_row = data.set_index(category)[columns].sum(axis=1).sort_values(ascending=False)
-        return (f"Of {format_metric(value, grand)} {_phrase(value)}, {totals.index[0]} account for "
-                f"{format_metric(value, totals.iloc[0])} ({share(totals.iloc[0], grand)}); "
-                f"the largest {category.replace('_', ' ')} is {by_row.index[0]} "
-                f"({format_metric(value, by_row.iloc[0])}).")
+        return _("Of {total} {metric}, {top} account for {value} ({share}); the largest {dimension} is {largest} "
+                 "({largest_value}).").format(
+            total=format_metric(value, grand), metric=_phrase(value), top=totals.index[0],
+            value=format_metric(value, totals.iloc[0]), share=share(totals.iloc[0], grand),
+            dimension=_dimension(category), largest=by_row.index[0], largest_value=format_metric(value, by_row.iloc[0]))
     stacked = data.melt(id_vars=category, value_vars=columns, var_name="series").dropna()
     if stacked.empty:
         return _("No results for these filters.")
     top = stacked["value"].idxmax()
-    return (f"{metric(value).label} is highest for {stacked[category][top]}, {split_label.lower()} "
-            f"{stacked['series'][top]} ({format_metric(value, stacked['value'][top])}).")
+    return _("{metric} is highest for {top}, {split} {series} ({value}).").format(
+        metric=metric(value).label, top=stacked[category][top], split=split_label.lower(),
+        series=stacked["series"][top], value=format_metric(value, stacked["value"][top]))
+
+
+def _dimension(column: str) -> str:
+    """A dimension's column as a caption says it: 'grant type' (in another language, its label)."""
+    if i18n.active().language != i18n.SOURCE:
+        label = dimensions.BY_KEY[column].shown_label if column in dimensions.BY_KEY else None
+        if label:
+            return label[:1].lower() + label[1:]
+    return column.replace("_", " ")
 
 
 def comparison(rows: pd.DataFrame, category: str, first: str, second: str, value: str) -> str:
@@ -133,12 +146,16 @@ def _signed(key: str, value: float) -> str:
 def country_profile(name: str, trainees: float, programme_total: float, cadres: pd.DataFrame | None = None) -> str:
     """'Uganda trained 8,412 health workers, 9% of the programme total, most of them nurses.'"""
     if not trainees:
-        return f"{name} has no health workers trained under these filters."
-    text = (f"{name} trained {format_metric('trainees', trainees)} health workers, "
-            f"{share(trainees, programme_total)} of the programme total")
+        return _("{country} has no health workers trained under these filters.").format(country=name)
+    text = _("{country} trained {trained} health workers, {share} of the programme total").format(
+        country=name, trained=format_metric("trainees", trainees), share=share(trainees, programme_total))
     if cadres is not None and not cadres.empty:
         ordered = cadres.sort_values("trainees", ascending=False)
-        count, cadre = ordered["trainees"].iloc[0], plural(str(ordered["cadre"].iloc[0]))
-        text += (f", most of them {cadre}" if count / trainees > 0.5
-                 else f"; {cadre} were the largest group ({share(count, trainees)})")
+        count, value = ordered["trainees"].iloc[0], str(ordered["cadre"].iloc[0])
+        programme = metrics.active_programme()
+        # English says the cadre in the plural ('nurses'); another language its label, as the definition gives it.
+        cadre = (plural(value) if i18n.active().language == i18n.SOURCE or programme is None
+                 else programme.label("cadre", value))
+        text += (_(", most of them {cadre}").format(cadre=cadre) if count / trainees > 0.5
+                 else _("; {cadre} were the largest group ({share})").format(cadre=cadre, share=share(count, trainees)))
     return text + "."

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from impact.charts import captions, figures
 from impact.model import i18n, metrics
 from impact.model.i18n import N_
+from impact.model.i18n import gettext as _
 from impact.model.metrics import format_metric, metric
 from impact.query import db, explore, filters, indicators, portfolio, results
 
@@ -153,7 +154,7 @@ def _explore(options: dict) -> ChartSpec:
             return captions.comparison(rows, column, first, second, value)
         if view.split:
             return captions.split(rows, column, explore.series_columns(rows, view), value,
-                                  explore.breakdowns()[view.split].label)
+                                  explore.breakdowns()[view.split].shown_label)
         return (captions.over_time if view.over_time else captions.ranking)(rows, column, value)
 
     def shape(frame):
@@ -200,7 +201,7 @@ def _country_map(options: dict) -> ChartSpec:
         return keep[["iso3", "country", "region", value]].sort_values(value, ascending=False).reset_index(drop=True)
 
     return replace(
-        CHARTS["country_map"], title=f"{label} by country", values=(value,), draw=draw, shape=shape,
+        CHARTS["country_map"], title=_("{metric} by country").format(metric=label), values=(value,), draw=draw, shape=shape,
         caption=_ranking_caption("country", value), resolve=None, options=(),
         description=f"{metric(value).description} {metric(value).how_counted}",
     )
@@ -213,14 +214,20 @@ def _project_results(frame, project_id=None, **kw):
 def _project_results_caption(rows) -> str:
     trained, days = rows["trainees"].sum(), rows["volunteer_days"].sum()
     peak = rows.loc[rows["trainees"].idxmax()] if len(rows) else None
-    text = (f"{metric('trainees').label}: {trained:,.0f}; volunteer days: {days:,.0f}, over {len(rows)} quarters")
-    return text + (f"; the most trained in {peak['quarter']} ({peak['trainees']:,.0f})." if peak is not None and trained else ".")
+    words = i18n.active()
+    text = _("{trained_label}: {trained}; volunteer days: {days}, over {quarters} quarters").format(
+        trained_label=metric("trainees").label, trained=words.number(trained), days=words.number(days),
+        quarters=len(rows))
+    if peak is not None and trained:
+        return text + _("; the most trained in {quarter} ({trained}).").format(quarter=peak["quarter"],
+                                                                                trained=words.number(peak["trainees"]))
+    return text + "."
 
 
 def _for_project(chart_id: str):
     """A project's chart, titled with the project it shows."""
     def resolve(options: dict) -> ChartSpec:
-        base = CHARTS[chart_id]
+        base = in_language(CHARTS[chart_id])
         return replace(base, title=f"{base.title}, {str(options['project_id'])[:40]}", resolve=None)
 
     return resolve
@@ -234,10 +241,12 @@ def _radar(frame, project_id=None, **kw):
 
 def _radar_caption(rows) -> str:
     if rows.empty:
-        return "This partnership has no self-assessment scores."
+        return _("This partnership has no self-assessment scores.")
     data = rows.sort_values(["score", "principle"], ascending=[False, True])
-    return (f"Average self-assessed score {rows['score'].mean():.1f} of 5; strongest: {data['principle'].iloc[0]} "
-            f"({data['score'].iloc[0]}), weakest: {data['principle'].iloc[-1]} ({data['score'].iloc[-1]}).")
+    return _("Average self-assessed score {average} of 5; strongest: {strongest} ({high}), weakest: {weakest} "
+             "({low}).").format(average=i18n.active().number(rows["score"].mean(), 1),
+                                strongest=data["principle"].iloc[0], high=data["score"].iloc[0],
+                                weakest=data["principle"].iloc[-1], low=data["score"].iloc[-1])
 
 
 def _results(options: dict) -> ChartSpec:
@@ -249,9 +258,11 @@ def _results(options: dict) -> ChartSpec:
     project = str(options.get("project_id") or "")[:40]
     label = metric(value).label
     whose = f", {project}" if project else ""
+    words = i18n.active()
 
-    empty = (f"{label}{whose}: nothing to show. No target is set for it, or the targets are the programme's "
-             "own, for the whole programme, which cannot be split by the filters (clear them to see it).")
+    empty = _("{metric}: nothing to show. No target is set for it, or the targets are the programme's own, for the "
+              "whole programme, which cannot be split by the filters (clear them to see it).").format(
+        metric=label + whose)
 
     def caption(rows):
         known = rows[rows[value].notna()]
@@ -259,28 +270,31 @@ def _results(options: dict) -> ChartSpec:
         if known.empty or due.empty:
             return empty
         last = known.iloc[-1]
-        expected = "" if pd.isna(last["expected"]) else \
-            f" against {results.figure(last['expected'], value)} expected by then"
-        return (f"{label}{whose}: {results.figure(last[value], value)} by {last['date']:%B %Y}{expected}; "
-                f"end target {results.figure(due['target'].iloc[-1], value)} by {due['date'].iloc[-1]:%B %Y}.")
+        expected = "" if pd.isna(last["expected"]) else _(" against {expected} expected by then").format(
+            expected=results.figure(last["expected"], value))
+        return _("{metric}: {actual} by {month}{expected}; end target {target} by {due}.").format(
+            metric=label + whose, actual=results.figure(last[value], value), month=words.date(last["date"], "MMMM y"),
+            expected=expected, target=results.figure(due["target"].iloc[-1], value),
+            due=words.date(due["date"].iloc[-1], "MMMM y"))
 
-    return replace(CHARTS["results"], title=f"{label} against the project's targets{whose}" if project
-                   else f"{label} against the programme's targets",
+    return replace(CHARTS["results"], title=_("{metric} against the project's targets").format(metric=label) + whose
+                   if project else _("{metric} against the programme's targets").format(metric=label),
                    values=(value,), resolve=None, caption=caption, when_empty=empty,
                    draw=lambda rows, title="", subtitle="", **_: figures.milestones(rows, "date", value, title=title,
                                                                                     subtitle=subtitle),
                    series_of=lambda rows: [value, "expected", "target"],
                    key_number=lambda rows: _results_key(rows, value),
-                   description=f"{label}: the cumulative actual, the path its milestones expect, and each target "
-                               "at its due date.")
+                   description=_("{metric}: the cumulative actual, the path its milestones expect, and each "
+                                 "target at its due date.").format(metric=label))
 
 
 def _results_key(rows: pd.DataFrame, value: str) -> tuple[str, str]:
     known = rows[rows[value].notna()]
     if known.empty:
-        return ("Actual", "—")
+        return (_("Actual"), "—")
     last = known.iloc[-1]
-    return (f"Actual, {last['date']:%B %Y}", results.figure(last[value], value))
+    return (_("Actual, {month}").format(month=i18n.active().date(last["date"], "MMMM y")),
+            results.figure(last[value], value))
 
 
 def _map(frame, **kw):

@@ -60,9 +60,19 @@ class Translator:
         pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
         return babel_numbers.format_decimal(value, format=pattern, locale=self.locale)
 
-    def percent(self, ratio: float) -> str:
-        """A ratio as a whole percentage: 74% (en), 74 % (fr)."""
-        return babel_numbers.format_percent(ratio, locale=self.locale)
+    def decimal(self, value: float) -> str:
+        """A number with as many decimals as it has (up to three): 12.5 (en), 12,5 (fr)."""
+        return babel_numbers.format_decimal(value, locale=self.locale)
+
+    def percent(self, ratio: float, *, exact: bool = False) -> str:
+        """A ratio as a whole percentage: 74% (en), 74 % (fr); `exact`: with the decimals it has (12.5%)."""
+        return babel_numbers.format_percent(ratio, format=None if not exact else self._exact_percent,
+                                            locale=self.locale)
+
+    @property
+    def _exact_percent(self) -> str:
+        return self.locale.percent_formats[None].pattern.replace("0", "0.###", 1) if "." not in \
+            self.locale.percent_formats[None].pattern else self.locale.percent_formats[None].pattern
 
     def money(self, value: float, currency: str) -> str:
         """An amount in `currency`, shortened as this language writes it: £30M (en), 30 M £GB (fr), £ 30 mi (pt)."""

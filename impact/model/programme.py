@@ -32,12 +32,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from impact.model import calendar, i18n, iso639, iso4217
+from impact.model.i18n import N_
 
 FILE = "programme.json"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,31}$")  # URL-safe: ?programme=hps
 AGGREGATIONS = ("sum", "ratio", "latest")
 FORMATS = ("count", "percent", "money")
-QUALIFIERS = ("", "over", "more than", "about", "almost", "a further", "at least")
+QUALIFIERS = ("", N_("over"), N_("more than"), N_("about"), N_("almost"), N_("a further"), N_("at least"))
 BENEFITS = ("partner", "home", "")
 # The vocabularies a definition gives (one per categorical column of the extract), and the roles a
 # value can play in the metrics counted in code (women trained, trainers, cascade, days overseas...).
@@ -167,9 +168,10 @@ class ReferenceFigure:
     note: str = ""
 
     def text(self, formatted: str) -> str:
-        """'over 1,500 by March 2020' given the value already formatted."""
-        when = f" by {self.as_of:%B %Y}" if self.as_of else ""
-        head = f"{self.qualifier} {formatted}".strip()
+        """'over 1,500 by March 2020' given the value already formatted (in the active language)."""
+        words = i18n.active()
+        when = words.gettext(" by {month}").format(month=words.date(self.as_of, "MMMM y")) if self.as_of else ""
+        head = f"{words.gettext(self.qualifier) if self.qualifier else ''} {formatted}".strip()
         return f"{head}{when}" + (f" ({self.note})" if self.note else "")
 
 

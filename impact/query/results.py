@@ -475,7 +475,8 @@ def figure(value, metric: str) -> str:
 def sentence(row: dict, day: dt.date) -> str:
     """The judgement in one sentence: 'Health workers trained: 38,701 by December 2015, 298% of the 13,000
     target: A++.'"""
-    return f"{row['indicator']}: {judgement(row, day)}"
+    name = metrics.metric(row["metric"]).label if metrics.is_metric(row["metric"]) else row["indicator"]
+    return i18n.active().gettext("{indicator}: {judgement}").format(indicator=name, judgement=judgement(row, day))
 
 
 def judgement(row: dict, day: dt.date) -> str:
