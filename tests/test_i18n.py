@@ -401,3 +401,56 @@ def test_a_filter_shown_in_french_is_kept_from_page_to_page(shipped_app, shipped
     trained = shipped.scalar("select sum(trainees) from training where iso3 = 'UGA'")
     assert metrics_shown(at)["Agents de santé formés"] == i18n.translator("fr").number(int(trained))
     assert "Ouganda" in next(m for m in at.sidebar.multiselect if m.label == "Pays").options
+
+
+def test_a_partner_sends_a_flagged_return_in_french(data_store, picks, monkeypatch):
+    """Signed in on the project's page in French: the form, the flags' warning and the receipt are French, and what
+    is kept is the same return as in English (stored values are codes)."""
+    from impact.reporting import partners
+    from tests.test_checks import _flagged_pick, _unusual
+    from tests.test_partners import PARTNER_PASSWORD, _serve, account
+    from tests.test_returns import returns_xlsx
+
+    project, period = _flagged_pick(data_store, picks)
+    partner = account(data_store, [project])
+    _serve(data_store, monkeypatch)
+    at = make_app("pages/partnerships.py", {"project": project, "lang": "fr"})
+    at.text_input(key="partner_email").input(partner.email)
+    at.text_input(key="partner_password").input(PARTNER_PASSWORD)
+    assert at.text_input(key="partner_password").label == "Mot de passe"
+    next(b for b in at.button if b.label == "Se connecter").click()
+    at.run()
+    at.selectbox(key="return_quarter").set_value(period)
+    at.run()
+    at.file_uploader(key="partner_upload").set_value(("unusual.xlsx", _unusual(data_store, project, period),
+                                                      returns_xlsx()))
+    at.run()
+    next(b for b in at.button if b.label == "Envoyer le rapport").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("demandent une explication avant l'envoi" in w.value.replace("\\", "") for w in at.warning)
+    # The flags' own texts come from the checks (a later slice translates them: they are kept with the return).
+    flagged = {str(f[k]) for f in at.session_state["partner_flags"]["flags"] for k in ("names", "message", "expected")}
+    content = _content(programmes.read(data_store / programmes.FILE)) | flagged
+    assert _english_left(_without(_texts(at), content), "fr") == []
+    for box in [t for t in at.text_area if t.key.startswith("explain_")]:
+        assert box.label == "Pourquoi ce nombre est juste"
+        box.input("Une campagne nationale")
+    at.run()
+    next(b for b in at.button if b.label == "Envoyer avec ces explications").click()
+    at.run()
+    assert any("reçu" in s.value and "l'équipe du programme va le vérifier" in s.value.replace("\\", "")
+               for s in at.success), [s.value for s in at.success]
+    [kept] = partners.submissions(data_store)
+    assert kept.project == project and "outlier:trainees" in {f["key"] for f in kept.flags}
+
+
+@pytest.mark.parametrize("language", i18n.TRANSLATED)
+def test_the_results_page_in_another_language(shipped_app, language):
+    at = make_app("pages/results.py", query={"lang": [language]})
+    content = _content(programmes.read(ROOT / "data" / programmes.FILE))
+    texts = _without(_texts(at), content)
+    assert len(texts) > 30
+    assert _english_left(texts, language) == []
+    words = i18n.translator(language)
+    assert words.gettext("The programme's targets") in [h.value for h in at.header]

@@ -58,11 +58,12 @@ def projects_section(day: dt.date) -> None:
     if targets <= EAGER_TARGETS or st.query_params.get_all(SCORE_PARAM):
         projects_table(day)
         return
-    every = st.expander(f"Every project against its targets ({targets:,} targets: a few seconds to judge)",
-                        key="results_projects", on_change="rerun")
+    count = i18n.active().number(targets)
+    every = st.expander(_("Every project against its targets ({count} targets: a few seconds to judge)").format(
+        count=count), key="results_projects", on_change="rerun")
     with every:
         if every.open:
-            with st.spinner(f"Judging {targets:,} targets, project by project…"):
+            with st.spinner(_("Judging {count} targets, project by project…").format(count=count)):
                 projects_table(day)
 
 
@@ -111,10 +112,12 @@ def choose_day(pic: results.Picture) -> dt.date:
     days = [calendar.quarter_end(q) for q in calendar.quarter_range(programme.start, pic.latest)]
     labels = [calendar.quarter_label(d) for d in days]
     default = calendar.quarter_label(default_day(pic))
-    chosen = widgets.url_choice("Progress as of", labels, AS_OF_PARAM, default,
-                                format_func=lambda q: f"{days[labels.index(q)]:%d %B %Y}", read=calendar.normal_quarter,
-                                help="The end of the quarter whose results are counted: every result up to that day, "
-                                "against what the targets expect by then. Default: the latest data.")
+    words = i18n.active()
+    named = {label: words.date(day, "d MMMM y") for label, day in zip(labels, days)}  # bound now, in the language
+    chosen = widgets.url_choice(_("Progress as of"), labels, AS_OF_PARAM, default, format_func=named.get,
+                                read=calendar.normal_quarter,
+                                help=_("The end of the quarter whose results are counted: every result up to that "
+                                       "day, against what the targets expect by then. Default: the latest data."))
     return days[labels.index(chosen)]
 
 
@@ -137,15 +140,18 @@ def programme_indicators(day: dt.date) -> None:
     """The programme's own targets: each indicator's sentence, score, how it is counted and its chart."""
     rows = programme_judged(day)
     if rows.empty:
-        st.info("The programme has no targets of its own in this data version.")
+        st.info(_("The programme has no targets of its own in this data version."))
         return
+    rows = rows.assign(indicator=[metrics.metric(m).label if metrics.is_metric(m) else name
+                                  for m, name in zip(rows["metric"], rows["indicator"])])
     for row in rows.to_dict("records"):  # the chart beside its judgement: wide enough for its title and dates
         with st.container(border=True):
             judgement, chart = st.columns([1, 2])
             with judgement:
-                st.metric(row["indicator"], row["score"], help="The annual review's score at the date chosen.")
+                st.metric(row["indicator"], row["score"], help=_("The annual review's score at the date chosen."))
                 st.markdown(plain(results.sentence(row, day)))
-                st.caption(plain(f"How: {row['how']}."))
+                how = results.how_computed(row["metric"], None if pd.isna(row["baseline"]) else float(row["baseline"]))
+                st.caption(plain(_("How: {how}.").format(how=how)))
             with chart:
                 drawing.chart("results", {"metric": row["metric"]}, key=f"results_{row['metric']}", height=380)
 
@@ -159,31 +165,35 @@ def export_frame(rows: pd.DataFrame) -> pd.DataFrame:
 def projects_table(day: dt.date) -> None:
     """Every project and indicator with a target under the filters: filter by score, sort, open a project."""
     rows = project_judged(day)
+    rows = rows.assign(indicator=[metrics.metric(m).label if metrics.is_metric(m) else name
+                                  for m, name in zip(rows["metric"], rows["indicator"])])
     missing = session.query("projects_without_targets", _scope(None))
     counts = rows["score"].value_counts()
     programme = session.programme()
     order = [b.score for b in reversed(programme.results.bands)] + [results.NO_MILESTONE]
-    st.caption(plain(
-        f"{rows['project_id'].nunique():,} projects under the filters have targets "
-        f"({len(rows):,} project indicators: " + ", ".join(f"{counts[s]:,} {s}" for s in order if s in counts)
-        + f"); {len(missing):,} have no target set."))
-    chosen = widgets.url_multi("Show scores", [s for s in order if s in counts], SCORE_PARAM,
-                               placeholder="Every score", help="For example, only B and C: the projects behind.")
+    words = i18n.active()
+    st.caption(plain(_("{projects} projects under the filters have targets ({indicators} project indicators: "
+                       "{scores}); {missing} have no target set.").format(
+        projects=words.number(rows["project_id"].nunique()), indicators=words.number(len(rows)),
+        scores=", ".join(f"{words.number(counts[s])} {s}" for s in order if s in counts),
+        missing=words.number(len(missing)))))
+    chosen = widgets.url_multi(_("Show scores"), [s for s in order if s in counts], SCORE_PARAM,
+                               placeholder=_("Every score"), help=_("For example, only B and C: the projects behind."))
     shown = rows[rows["score"].isin(chosen)] if chosen else rows
     results_def = programme.results
     table = export_frame(results.exact(shown.head(ROW_LIMIT), results_def))
     if len(shown) > ROW_LIMIT:
-        st.caption(f"The first {ROW_LIMIT:,} of {len(shown):,} project indicators in the table (by project); the CSV "
-                   "and Excel files hold every one.")
+        st.caption(_("The first {shown} of {count} project indicators in the table (by project); the CSV and Excel "
+                     "files hold every one.").format(shown=words.number(ROW_LIMIT), count=words.number(len(shown))))
     event = drawing.table(table, formats=dict(catalog.RESULTS_TABLE.formats), key="results_table", on_select="rerun",
                           selection_mode="single-row")
-    st.caption("Select a row to open the project; click a heading to sort.")
+    st.caption(_("Select a row to open the project; click a heading to sort."))
     selected = event.selection.rows if event is not None else []
     if selected:
         navigation.open_project(str(table["project_id"].iloc[selected[0]]))
     downloads(lambda: export_frame(results.exact(shown, results_def)) if len(shown) > ROW_LIMIT else table)
     if len(missing):
-        with st.expander(f"Projects with no target set ({len(missing):,})"):
+        with st.expander(_("Projects with no target set ({count})").format(count=words.number(len(missing)))):
             drawing.table(missing[["project_id", "title", "country"]])
 
 
@@ -260,9 +270,9 @@ def iati_download() -> None:
             raise ValueError(f"the IATI file breaks the 2.03 schema: {published.problems[:3]}")
         return published.xml
 
-    st.download_button("Download IATI 2.03 XML", build, file_name=f"{database.programme.id}_iati.xml",
+    st.download_button(_("Download IATI 2.03 XML"), build, file_name=f"{database.programme.id}_iati.xml",
                        mime="application/xml", icon=":material/public:", on_click="ignore", key="iati_download")
-    st.caption("One iati-activity per project: identifier, title, description, organisations, country, dates, "
-               "status, sector, budget and results (per period the target and the actual shown here), checked "
-               "against the official IATI 2.03 schema before it is offered. The whole programme, whatever the "
-               "filters. The same file: python -m impact export iati --out FILE.xml.")
+    st.caption(_("One iati-activity per project: identifier, title, description, organisations, country, dates, "
+                 "status, sector, budget and results (per period the target and the actual shown here), checked "
+                 "against the official IATI 2.03 schema before it is offered. The whole programme, whatever the "
+                 "filters. The same file: python -m impact export iati --out FILE.xml."))

@@ -15,7 +15,7 @@ from impact.app import auth, drawing, session, sidebar
 from impact.app.text import plain
 from impact.charts import figures
 from impact.ingest import extract_io, validate
-from impact.model import calendar
+from impact.model import calendar, i18n
 from impact.model.i18n import gettext as _
 from impact.reporting import checks, partners, returns
 from impact.storage import store
@@ -155,8 +155,9 @@ def _send(root, account, project_id: str, upload, explanations: dict[str, str] |
         return
     st.session_state.pop("partner_flags", None)
     st.session_state["partner_outcome"] = {"ok": sent.ok, "problems": sent.problems.to_frame(),
-                                           "summary": f"{sent.problems.total:,} problem(s) found (below); "
-                                                      "correct the workbook and send it again.",
+                                           "summary": _("{count} problem(s) found (below); correct the workbook "
+                                                        "and send it again.").format(
+                                               count=i18n.active().number(sent.problems.total)),
                                            "notes": list(sent.problems.notes),
                                            "id": sent.submission.id if sent.ok else "",
                                            "quarter": sent.submission.quarter if sent.ok else "",
@@ -168,27 +169,28 @@ def _explain(root, account, project_id: str, upload) -> None:
     pending = st.session_state.get("partner_flags")
     if not pending or upload is None or hashlib.sha256(upload.getvalue()).hexdigest() != pending["sha256"]:
         return
-    st.warning(plain(f"{len(pending['flags'])} number(s) in this return need a word before it is sent: check them "
-                     "and correct the workbook, or say why each is right. The programme team reads your "
-                     "explanations when it approves the return."))
+    st.warning(plain(_("{count} number(s) in this return need a word before it is sent: check them and correct the "
+                       "workbook, or say why each is right. The programme team reads your explanations when it "
+                       "approves the return.").format(count=len(pending["flags"]))))
     for flag in pending["flags"]:
         st.markdown(f"**{plain(flag['names'])}** ({plain(flag['importance'])}): {plain(flag['message'])}")
-        st.caption(plain(f"Found: {flag['value']} · expected: {flag['expected']}"))
-        st.text_area("Why this number is right", key=f"explain_{flag['key']}", max_chars=partners.EXPLANATION_MAX,
+        st.caption(plain(_("Found: {value} · expected: {expected}").format(value=flag["value"],
+                                                                           expected=flag["expected"])))
+        st.text_area(_("Why this number is right"), key=f"explain_{flag['key']}", max_chars=partners.EXPLANATION_MAX,
                      height=68)
     given = {f["key"]: st.session_state.get(f"explain_{f['key']}", "") for f in pending["flags"]}
-    if st.button("Send with these explanations", type="primary", key="partner_send_explained",
-                 disabled=not all(v.strip() for v in given.values()), help="Explain every number listed first."):
+    if st.button(_("Send with these explanations"), type="primary", key="partner_send_explained",
+                 disabled=not all(v.strip() for v in given.values()), help=_("Explain every number listed first.")):
         _send(root, account, project_id, upload, given)
         st.rerun()
 
 
 def _send_return(root, account, project_id: str) -> None:
     """A partner sends its filled-in workbook: checked at once, kept for the programme team's approval."""
-    st.caption(plain(f"Signed in as {account.email}."))
+    st.caption(plain(_("Signed in as {email}.").format(email=account.email)))
     _partner_sign_out()
-    upload = st.file_uploader("Your filled-in workbook (.xlsx)", type=["xlsx"], key="partner_upload")
-    if st.button("Send the return", type="primary", disabled=upload is None, key="partner_send"):
+    upload = st.file_uploader(_("Your filled-in workbook (.xlsx)"), type=["xlsx"], key="partner_upload")
+    if st.button(_("Send the return"), type="primary", disabled=upload is None, key="partner_send"):
         _send(root, account, project_id, upload)
         st.rerun()
     _explain(root, account, project_id, upload)
@@ -196,15 +198,15 @@ def _send_return(root, account, project_id: str) -> None:
     if not outcome:
         return
     if outcome["ok"]:
-        replaced = " It replaces the one you sent before." if outcome["replaced"] else ""
-        explained = (f" Your explanations of {outcome['flags']} flagged number(s) go with it."
-                     if outcome.get("flags") else "")
-        st.success(plain(f"Return for {outcome['quarter']} received ({outcome['id']}): the programme team will "
-                         f"check and approve it.{replaced}{explained}"))
+        replaced = " " + _("It replaces the one you sent before.") if outcome["replaced"] else ""
+        explained = (" " + _("Your explanations of {count} flagged number(s) go with it.").format(
+            count=outcome["flags"]) if outcome.get("flags") else "")
+        received = _("Return for {quarter} received ({id}): the programme team will check and approve it.")
+        st.success(plain(received.format(quarter=outcome["quarter"], id=outcome["id"]) + replaced + explained))
         for note in outcome.get("notes", []):
             st.caption(plain(note))
     else:
-        st.error(plain(f"The return was not accepted: {outcome['summary']}"))
+        st.error(plain(_("The return was not accepted: {summary}").format(summary=outcome["summary"])))
         st.dataframe(outcome["problems"], hide_index=True, width="stretch")
 
 

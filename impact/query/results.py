@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from impact.model import calendar, i18n, metrics
+from impact.model.i18n import N_
 from impact.query import db, filters
 
 NO_MILESTONE = "no milestone due yet"
@@ -194,11 +195,14 @@ def judge(due: list[dt.date], values: list[float], baseline: float | None, start
 
 def how_computed(metric: str, baseline: float | None) -> str:
     """How % achieved is computed for `metric`, in words."""
-    m = metrics.metric(metric)
-    value = {"sum": "cumulative total from the start", "latest": "latest value (each project and country's, added up)",
-             "ratio": "ratio of the cumulative totals"}.get(m.aggregation, m.aggregation)
-    origin = f"from the baseline {metrics.format_value(baseline, m.fmt)}" if baseline is not None else "from zero"
-    return f"{value}; % achieved {origin}"
+    m, words = metrics.metric(metric), i18n.active()
+    value = {"sum": N_("cumulative total from the start"),
+             "latest": N_("latest value (each project and country's, added up)"),
+             "ratio": N_("ratio of the cumulative totals")}.get(m.aggregation, m.aggregation)
+    if baseline is not None:
+        return words.gettext("{value}; % achieved from the baseline {baseline}").format(
+            value=words.gettext(value), baseline=metrics.format_value(baseline, m.fmt))
+    return words.gettext("{value}; % achieved from zero").format(value=words.gettext(value))
 
 
 # ---- the whole picture under the filters --------------------------------------------------------
