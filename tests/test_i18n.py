@@ -454,3 +454,13 @@ def test_the_results_page_in_another_language(shipped_app, language):
     assert _english_left(texts, language) == []
     words = i18n.translator(language)
     assert words.gettext("The programme's targets") in [h.value for h in at.header]
+
+
+@pytest.mark.parametrize("language", i18n.TRANSLATED)
+def test_the_metric_explorer_in_another_language(shipped_app, language):
+    at = make_app("pages/explore.py", query={"lang": [language], "by": ["cadre"], "split": ["gender"]})
+    content = _content(programmes.read(ROOT / "data" / programmes.FILE))
+    assert _english_left(_without(_texts(at), content), language) == []
+    words = i18n.translator(language)
+    assert at.selectbox(key="u_metric").label == words.gettext("Metric")
+    assert _url(at, "by") == ["cadre"] and _url(at, "split") == ["gender"]  # the link keeps the codes

@@ -27,8 +27,8 @@ class ViewError(ValueError):
 
 BREAKDOWNS = dimensions.BY_KEY  # the structural dimensions; `breakdowns()` adds the programme's disaggregations
 GRAINS = {"year": N_("Year"), "quarter": N_("Quarter"), "phase": N_("Phase")}
-CHART_TYPES = {"bar": "Bar", "line": "Line", "area": "Area", "table": "Table"}
-COMPARISONS = {"": "No comparison", "phase": "Two phases", "period": "Two periods"}
+CHART_TYPES = {"bar": N_("Bar"), "line": N_("Line"), "area": N_("Area"), "table": N_("Table")}
+COMPARISONS = {"": N_("No comparison"), "phase": N_("Two phases"), "period": N_("Two periods")}
 QUERIES = {
     "training": "training_by_dimension",
     "volunteering": "volunteering_by_dimension",
