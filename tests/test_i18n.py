@@ -464,3 +464,17 @@ def test_the_metric_explorer_in_another_language(shipped_app, language):
     words = i18n.translator(language)
     assert at.selectbox(key="u_metric").label == words.gettext("Metric")
     assert _url(at, "by") == ["cadre"] and _url(at, "split") == ["gender"]  # the link keeps the codes
+
+
+@pytest.mark.parametrize("language", i18n.TRANSLATED)
+def test_the_portfolio_in_another_language(shipped_app, shipped, language):
+    at = make_app("pages/portfolio.py", query={"lang": [language]})
+    content = set()
+    for path in (ROOT / "data" / programmes.FILE, ROOT / "data" / "programmes" / "gsp" / programmes.FILE):
+        content |= _content(programmes.read(path))
+    assert _english_left(_without(_texts(at), content), language) == []
+    words = i18n.translator(language)
+    trained = shipped.scalar("select sum(trainees) from training")
+    tile = metrics_shown(at)[words.gettext("Health workers trained")]  # both programmes added up
+    shown = " ".join(c.value.replace("\\", "") for c in at.caption)
+    assert tile != words.number(int(trained)) and words.number(int(trained)) in shown

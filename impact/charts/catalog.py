@@ -467,8 +467,8 @@ def _portfolio_map() -> ChartSpec:
 
 
 PORTFOLIO: dict[str, ChartSpec] = {  # the Portfolio page's charts: one frame from every programme
-    "portfolio_trainees": _portfolio_per_year("trainees", "Health workers trained per year, by programme", "bar"),
-    "portfolio_women_share": _portfolio_per_year("women_share", "Women's share of trainees per year, by programme", "line"),
-    "portfolio_volunteer_days": _portfolio_per_year("volunteer_days", "Volunteer days per year, by programme", "bar"),
+    "portfolio_trainees": _portfolio_per_year("trainees", N_("Health workers trained per year, by programme"), "bar"),
+    "portfolio_women_share": _portfolio_per_year("women_share", N_("Women's share of trainees per year, by programme"), "line"),
+    "portfolio_volunteer_days": _portfolio_per_year("volunteer_days", N_("Volunteer days per year, by programme"), "bar"),
     "portfolio_map": _portfolio_map(),
 }

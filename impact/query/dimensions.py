@@ -41,7 +41,8 @@ class Dimension:
         """Its label in the active language: the catalogue's, or for a programme's own breakdown its definition's."""
         if self.declared:
             programme = metrics.active_programme()
-            return programme.disaggregation_label(self.key) if programme is not None else self.label
+            own = programme is not None and any(d.key == self.key for d in programme.disaggregations)
+            return programme.disaggregation_label(self.key) if own else self.label
         return i18n.active().gettext(self.label)
 
     @property
