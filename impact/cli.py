@@ -588,6 +588,12 @@ def _programme_check(args: argparse.Namespace) -> int:
     definition = programmes.read(args.file)
     print(f"{args.file}: programme {definition.id} ({definition.name}), {definition.start} to {definition.end}, "
           f"{len(definition.phases)} phases, {len(definition.indicators)} indicators: no problems")
+    for language, missing in definition.missing_translations().items():
+        if missing:
+            print(f"{language}: {len(missing):,} text(s) with no translation, shown in English:")
+            print("\n".join(f"  {where}" for where in missing))
+        else:
+            print(f"{language}: every text translated")
     return 0
 
 

@@ -6,12 +6,13 @@ import streamlit as st
 
 from impact.app import drawing, navigation, session, sidebar
 from impact.app.text import plain
+from impact.model.i18n import gettext as _
 
 navigation.ensure_navigation()
 programme = session.programme()
-st.title("Volunteering and mutual benefit")
-st.markdown("Volunteers gave their time to partners overseas; partner countries trained health workers and "
-            "improved services; volunteers brought new skills and ideas home.")
+st.title(_("Volunteering and mutual benefit"))
+st.markdown(plain(_("Volunteers gave their time to partners overseas; partner countries trained health workers and "
+                    "improved services; volunteers brought new skills and ideas home.")))
 st.caption(plain(sidebar.filter_summary()))
 totals = session.totals(sidebar.filter_params())
 partner_outcomes = programme.headline_indicators("partner")
@@ -19,20 +20,20 @@ home_outcomes = programme.headline_indicators("home")
 
 partner, home = st.columns(2, gap="large")
 with partner:
-    st.header("What partner countries gained")
+    st.header(_("What partner countries gained"))
     drawing.kpi_tiles(totals, ["trainees", "countries_trained", *partner_outcomes], columns=2, published=True)
     if partner_outcomes:
         drawing.chart("explore", {"metric": partner_outcomes[0], "by": "time"})
     drawing.chart("explore", {"metric": "trainees", "by": "region"})
 with home:
-    st.header("What volunteers gave, and gained")
+    st.header(_("What volunteers gave, and gained"))
     drawing.kpi_tiles(totals, ["volunteer_days_overseas", "volunteer_days_uk", *home_outcomes], columns=2,
                       published=True)
     drawing.chart("explore", {"metric": "volunteer_days", "by": "time", "split": "location"})
     drawing.chart("explore", {"metric": "volunteers", "by": "profession", "split": "location"})
 
 if home_outcomes:
-    st.header("Both sides, year by year")
+    st.header(_("Both sides, year by year"))
     both, returns = st.columns(2)
     with both:
         drawing.chart("explore", {"metric": home_outcomes[0], "by": "time", "chart": "line"})

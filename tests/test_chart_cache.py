@@ -10,7 +10,7 @@ import plotly.io as pio
 
 from impact.app import chart_menu, drawing
 from impact.charts import catalog, export
-from impact.model import metrics
+from impact.model import i18n, metrics
 from impact.storage import store
 from impact.query import db, filters
 from tests.conftest import make_app
@@ -81,10 +81,10 @@ def test_the_chart_cache_keys_on_version_filters_and_theme(app_data):
     spec = catalog.chart("trainees_by_theme")
     params = _all(database)
 
-    def cached(version=active.version, params=params, template=pio.templates.default, height=None):
+    def cached(version=active.version, params=params, template=pio.templates.default, height=None, language="en"):
         return drawing.cached_drawing(version, str(active.path), spec.id, drawing.canonical({}),
-                                      drawing.canonical(params), "All data", height, template, _spec=spec,
-                                      _options={}, _params=params)
+                                      drawing.canonical(params), "All data", height, template, language,
+                                      _spec=spec, _options={}, _params=params)
 
     frame, drawn = cached()
     again = cached()
@@ -92,6 +92,10 @@ def test_the_chart_cache_keys_on_version_filters_and_theme(app_data):
     assert cached(version=f"{active.version}-next")[1] is not drawn
     assert cached(template="impact_projector")[1] is not drawn
     assert cached(height=400)[1].figure.layout.height == 400
+    with i18n.using("fr"):
+        french = cached(language="fr")[1]
+    assert french is not drawn and french.figure.layout.separators == ",\u202f"
+    assert drawn.figure.layout.separators == ".,"
     fewer = filters.with_filters(params, country=["UGA"])
     assert cached(params=fewer)[1] is not drawn
     assert cached()[1] is drawn

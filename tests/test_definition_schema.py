@@ -220,6 +220,8 @@ SEMANTIC = {
                       "'Atlantis' is not a region of vocabularies.region"),
     "_home_sides": (lambda d: d.update(home={"countries": ["DEU"], "sides": {"home": "Germany", "overseas": "GERMANY"}}),
                     "home.sides.overseas", "is also the home side's label"),
+    "_translated": (lambda d: d.update(translations={"fr": {"terms": {"theme": {"Dentistry": "Dentisterie"}}}}),
+                    "translations.fr.terms.theme.Dentistry", "is not a value of the vocabulary theme"),
     "_public_fields": (lambda d: d.update(publish={"project_fields": ["title", "title"]}), "publish.project_fields[1]",
                        "'title' is listed twice"),
     "_rules": (lambda d: d["validation_rules"][0].update(left=1, right=2), "validation_rules[0]",

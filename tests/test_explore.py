@@ -259,7 +259,7 @@ def test_excel_export_of_a_comparison_formats_the_compared_shares(database):
     prov = export.Provenance.of(database, "All")
     sheet = load_workbook(io.BytesIO(export.xlsx_bytes(spec, frame, prov)))["Data"]
     header = [c.value for c in sheet[1]]
-    assert header == ["Region", "2011-2017", "2017-2019", "Change", "% change"]
+    assert header == ["Region", "2011-2017", "2017-2019", "Change", "Change (%)"]
     assert {c.number_format for c in sheet[2][1:]} == {"0%"}
     rows = spec.rows(frame)
     first = [c.value for c in sheet[2]]

@@ -62,6 +62,8 @@ def hostile(tmp_path_factory) -> tuple[Path, str, str]:
     definition["vocabularies"]["theme"][0] = HOSTILE_THEME
     if "iati" in definition:
         definition["iati"].get("sectors", {}).pop(old_theme, None)
+    for translation in definition.get("translations", {}).values():  # a translation names only the definition's values
+        translation.get("terms", {}).get("theme", {}).pop(old_theme, None)
     definition["publish"] = {"project_fields": ["title", "theme", "country"], "licence": "CC BY 4.0",
                              "suppress_below": THRESHOLD}
     (store / "programme.json").write_text(json.dumps(definition), encoding="utf-8")

@@ -22,7 +22,8 @@ from impact.app import chart_menu, navigation, session, sidebar, streamlit_compa
 from impact.app.text import plain
 from impact.charts import catalog, export
 from impact.charts.export import column_label
-from impact.model import metrics, schema
+from impact.model import i18n, metrics, schema
+from impact.model.i18n import gettext as _
 from impact.model.metrics import NUMBER_FORMATS, format_metric, format_value, metric
 
 # Plotly fetches map outlines from here (static/world_110m.json), never from its CDN.
@@ -59,7 +60,8 @@ def kpi_tiles(row: pd.Series, keys: list[str], columns: int = 4, *, published: b
             figure = session.programme().reference(key) if published else None
             if figure is not None:
                 source = f" ({figure.source})" if figure.source else ""
-                lines.append(f"Published: {figure.text(format_value(figure.value, m.fmt))}{source}.")
+                lines.append(_("Published: {figure}{source}.").format(
+                    figure=figure.text(format_value(figure.value, m.fmt)), source=source))
             with col:
                 st.metric(m.label, format_metric(key, row.get(key)), help=m.description, border=True)
                 st.caption("  \n".join(plain(line) for line in lines if line))
@@ -78,7 +80,7 @@ def chart(chart_id: str, options: dict | None = None, *, key: str | None = None,
     try:
         spec = catalog.chart(chart_id, options)
     except ValueError as error:
-        st.warning(f"This chart cannot be drawn: {plain(str(error))}.")
+        st.warning(_("This chart cannot be drawn: {reason}.").format(reason=plain(str(error))))
         return None
     key = key or f"chart_{chart_id}" + (f"_{_options_key(options)}" if options else "")
     merged = {**sidebar.filter_params(), **(params or {})}
@@ -86,7 +88,7 @@ def chart(chart_id: str, options: dict | None = None, *, key: str | None = None,
     subtitle = sidebar.filter_summary()
     frame, drawn = cached_drawing(active.version, str(active.path), chart_id, canonical(options or {}),
                                   canonical(merged), subtitle, height, pio.templates.default,
-                                  _spec=spec, _options=dict(options or {}), _params=merged)
+                                  i18n.active().language, _spec=spec, _options=dict(options or {}), _params=merged)
     return _show(spec, frame, drawn, options, key=key, provenance=None, deck=True, **plotly_kwargs)
 
 
@@ -115,7 +117,7 @@ class Drawing:
 def prepare(spec: catalog.ChartSpec, frame: pd.DataFrame, options: dict | None = None, *, subtitle: str = "",
             height: int | None = None) -> Drawing:
     """A chart's rows, figure, caption, screen-reader text and column formats, each built once from `frame`."""
-    rows = spec.rows(frame)
+    rows = catalog.labelled(spec, spec.rows(frame))  # a theme, a cadre… as the session's language labels it
     if rows.empty:
         return Drawing(rows, None)
     fig = spec.figure_of_rows(rows, subtitle=subtitle, options=options)
@@ -130,10 +132,10 @@ def prepare(spec: catalog.ChartSpec, frame: pd.DataFrame, options: dict | None =
 # serialises a copy of the figure, st.dataframe and the exports only read the tables.
 @st.cache_resource(ttl=3600, max_entries=500, show_spinner=False)
 def cached_drawing(version: str, path: str, chart_id: str, options_key: str, params_key: str, subtitle: str,
-                   height: int | None, template: str, *, _spec: catalog.ChartSpec, _options: dict,
+                   height: int | None, template: str, language: str, *, _spec: catalog.ChartSpec, _options: dict,
                    _params: dict) -> tuple[pd.DataFrame, Drawing]:
     """A catalogued chart's table and its `Drawing` on one data version, keyed by the chart, its options and
-    parameters (`canonical`), the subtitle, height and Plotly template."""
+    parameters (`canonical`), the subtitle, height, Plotly template and language."""
     if _spec.compute is None:
         frame = session.cached_query(version, path, _spec.query, _spec.query_params(_params, _options))
     else:
@@ -153,9 +155,9 @@ def _nothing_to_draw(spec: catalog.ChartSpec) -> str:
     sources = {metrics.metric(v).source for v in spec.values if metrics.is_metric(v)}
     facts = sorted(s for s in sources if s in schema.FACT_TABLES)
     if rows and facts and not any(rows.get(name) for name in facts):
-        return (f"{spec.title}: not reported yet. This programme has no {' or '.join(facts)} rows yet; they appear "
-                "here once imported (Data page, or returns from partners).")
-    return f"{spec.title}: no results for these filters."
+        return _("{title}: not reported yet. This programme has no {tables} rows yet; they appear here once imported "
+                 "(Data page, or returns from partners).").format(title=spec.title, tables=_(" or ").join(facts))
+    return _("{title}: no results for these filters.").format(title=spec.title)
 
 
 def _show(spec: catalog.ChartSpec, frame: pd.DataFrame, drawn: Drawing, options: dict | None, *, key: str,
@@ -170,14 +172,14 @@ def _show(spec: catalog.ChartSpec, frame: pd.DataFrame, drawn: Drawing, options:
     if _table_first(options):
         table(drawn.rows, formats=drawn.formats)
         _caption(drawn)
-        shown = st.expander("Chart", key=f"{key}_chart", on_change="rerun")
+        shown = st.expander(_("Chart"), key=f"{key}_chart", on_change="rerun")
         if shown.open:
             with shown:
                 event = _plot(drawn, key, plotly_kwargs)
     else:
         event = _plot(drawn, key, plotly_kwargs)
         _caption(drawn)
-        numbers = st.expander("Table", key=f"{key}_table", on_change="rerun")
+        numbers = st.expander(_("Table"), key=f"{key}_table", on_change="rerun")
         if numbers.open:
             with numbers:
                 # Series named after data values (a split, compared periods) carry the chart's metric.
@@ -219,9 +221,9 @@ def _plot(drawn: Drawing, key: str, plotly_kwargs: dict):
 def _description(spec: catalog.ChartSpec, caption: str | None, subtitle: str, *, table_first: bool = False) -> str:
     """A chart's text for screen readers, just before it: its title, filters and caption, and where the numbers
     are (the SVG's own text is a jumble of tick labels). Hidden on screen; data text escaped by `_sr_only`."""
-    where = "in the table above" if table_first else "in the Table under it"
-    parts = [f"Chart: {spec.title}.", f"Filters: {subtitle}." if subtitle else "", caption or "",
-             f"The numbers are {where}."]
+    parts = [_("Chart: {title}.").format(title=spec.title),
+             _("Filters: {filters}.").format(filters=subtitle) if subtitle else "", caption or "",
+             _("The numbers are in the table above.") if table_first else _("The numbers are in the Table under it.")]
     return " ".join(" ".join(p.split()) for p in parts if p)
 
 
@@ -283,8 +285,10 @@ def listing_table(spec: catalog.ChartSpec, name: str, params: dict, key: str, *,
     shown, counts = listing(name, params)
     st.caption(plain(summary(counts)))
     if counts["matching"] > len(shown):
-        st.caption(f"The first {len(shown):,} of {counts['matching']:,} {noun} ({order}) are in the table: search or "
-                   "filter to narrow them; the CSV and Excel files hold every one.")
+        words = i18n.active()
+        st.caption(_("The first {shown} of {matching} {noun} ({order}) are in the table: search or filter to narrow "
+                     "them; the CSV and Excel files hold every one.").format(
+            shown=words.number(len(shown)), matching=words.number(counts["matching"]), noun=noun, order=order))
     if projects:
         project_table(shown, key=key)
     else:
@@ -296,18 +300,25 @@ def listing_table(spec: catalog.ChartSpec, name: str, params: dict, key: str, *,
 
 def projects_listing(params: dict, key: str, *, then: str) -> pd.DataFrame:
     """The projects under `params` (filters and a search): their count, then `then`; a row opens the project."""
-    return listing_table(catalog.PROJECTS_TABLE, "projects_list", params, key, projects=True, noun="projects",
-                         order="by project id", summary=lambda n: f"{n['matching']:,} projects. {then}")
+    words = i18n.active()
+    return listing_table(catalog.PROJECTS_TABLE, "projects_list", params, key, projects=True, noun=_("projects"),
+                         order=_("by project id"),
+                         summary=lambda n: _("{count} projects. {then}").format(count=words.number(n["matching"]),
+                                                                                then=then))
 
 
 def institutions_listing(params: dict, key: str, *, where: str = "") -> pd.DataFrame:
     """The partner institutions on the projects under `params`: how many (`where` they are), on the home side (in the
     UK) and overseas."""
     home = session.programme().home
-    return listing_table(catalog.INSTITUTIONS_TABLE, "institutions_list", params, key, noun="institutions",
-                         order=f"{home.home} first, then by projects",
-                         summary=lambda n: f"{n['matching']:,} institutions{where}: {n['matching_uk']:,} in "
-                                           f"{home.in_sentence} and {n['matching'] - n['matching_uk']:,} overseas.")
+    words = i18n.active()
+    return listing_table(catalog.INSTITUTIONS_TABLE, "institutions_list", params, key, noun=_("institutions"),
+                         order=_("{home} first, then by projects").format(home=home.home),
+                         summary=lambda n: _("{count} institutions{where}: {uk} in {home} and {overseas} "
+                                             "overseas.").format(count=words.number(n["matching"]), where=where,
+                                                                 uk=words.number(n["matching_uk"]),
+                                                                 home=home.in_sentence,
+                                                                 overseas=words.number(n["matching"] - n["matching_uk"])))
 
 
 def table_downloads(spec: catalog.ChartSpec, rows, key: str) -> None:

@@ -12,7 +12,8 @@ import streamlit as st
 from impact.app import drawing, navigation, session, sidebar, widgets
 from impact.app.text import plain
 from impact.charts import catalog
-from impact.model import calendar, metrics
+from impact.model import calendar, i18n, metrics
+from impact.model.i18n import gettext as _
 from impact.query import filters, results
 
 AS_OF_PARAM = "asof"
@@ -27,7 +28,7 @@ ROW_LIMIT = 1_000  # project indicators drawn in the table; the counts, filters 
 @st.cache_data(ttl=3600, max_entries=50, show_spinner=False)
 def _programme_picture(version: str, path: str) -> results.Picture:
     database = session.version_database(version, path)  # the cached connection of that version
-    with metrics.using(database.programme):
+    with metrics.using(database.programme), i18n.using(i18n.SOURCE):  # shared by every session: canonical texts
         return results.programme_picture(database)
 
 
@@ -57,11 +58,12 @@ def projects_section(day: dt.date) -> None:
     if targets <= EAGER_TARGETS or st.query_params.get_all(SCORE_PARAM):
         projects_table(day)
         return
-    every = st.expander(f"Every project against its targets ({targets:,} targets: a few seconds to judge)",
-                        key="results_projects", on_change="rerun")
+    count = i18n.active().number(targets)
+    every = st.expander(_("Every project against its targets ({count} targets: a few seconds to judge)").format(
+        count=count), key="results_projects", on_change="rerun")
     with every:
         if every.open:
-            with st.spinner(f"Judging {targets:,} targets, project by project…"):
+            with st.spinner(_("Judging {count} targets, project by project…").format(count=count)):
                 projects_table(day)
 
 
@@ -79,7 +81,7 @@ def programme_judged(day: dt.date) -> pd.DataFrame:
 @st.cache_data(ttl=3600, max_entries=200, show_spinner=False)
 def _programme_judged(version: str, path: str, day: dt.date) -> pd.DataFrame:
     programme = session.version_database(version, path).programme
-    with metrics.using(programme):
+    with metrics.using(programme), i18n.using(i18n.SOURCE):  # shared by every session: canonical texts
         return results.progress(_programme_picture(version, path), day, programme.results, programme.start,
                                 projects=False)
 
@@ -94,7 +96,7 @@ def project_judged(day: dt.date, *, params: dict | None = None, project_id: str 
 @st.cache_data(ttl=3600, max_entries=200, show_spinner=False)
 def cached_project_judged(version: str, path: str, params: dict, day: dt.date, project_id: str) -> pd.DataFrame:
     database = session.version_database(version, path)
-    with metrics.using(database.programme):
+    with metrics.using(database.programme), i18n.using(i18n.SOURCE):  # shared by every session: canonical texts
         return results.project_progress(database, params, day, project_id)
 
 
@@ -110,39 +112,46 @@ def choose_day(pic: results.Picture) -> dt.date:
     days = [calendar.quarter_end(q) for q in calendar.quarter_range(programme.start, pic.latest)]
     labels = [calendar.quarter_label(d) for d in days]
     default = calendar.quarter_label(default_day(pic))
-    chosen = widgets.url_choice("Progress as of", labels, AS_OF_PARAM, default,
-                                format_func=lambda q: f"{days[labels.index(q)]:%d %B %Y}", read=calendar.normal_quarter,
-                                help="The end of the quarter whose results are counted: every result up to that day, "
-                                "against what the targets expect by then. Default: the latest data.")
+    words = i18n.active()
+    named = {label: words.date(day, "d MMMM y") for label, day in zip(labels, days)}  # bound now, in the language
+    chosen = widgets.url_choice(_("Progress as of"), labels, AS_OF_PARAM, default, format_func=named.get,
+                                read=calendar.normal_quarter,
+                                help=_("The end of the quarter whose results are counted: every result up to that "
+                                       "day, against what the targets expect by then. Default: the latest data."))
     return days[labels.index(chosen)]
 
 
 def reading_note() -> str:
     """How the definition reads a date between milestones and scores % achieved, in one line."""
     programme = session.programme()
-    bands = "; ".join(f"{b.score} {b.low:g}" + (f"–{b.high:g}%" if b.high is not None else "% and above")
+    words = i18n.active()
+    bands = "; ".join(f"{b.score} {words.decimal(b.low)}–{words.percent(b.high / 100, exact=True)}"
+                      if b.high is not None else f"{b.score} {words.percent(b.low / 100, exact=True)}" + _(" and above")
                       for b in programme.results.bands)
-    reading = ("the milestones are joined by straight lines from the start (interpolated)"
+    reading = (_("the milestones are joined by straight lines from the start (interpolated)")
                if programme.results.between_milestones == "interpolate"
-               else "the latest milestone due counts until the next (last due)")
-    return (f"% achieved = (actual − baseline) ÷ (expected − baseline); between due dates {reading}; after the end "
-            "target, it is judged at its due date (the results up to then, not later ones). "
-            f"Scores: {bands} (a band holds its lower edge).")
+               else _("the latest milestone due counts until the next (last due)"))
+    return _("% achieved = (actual − baseline) ÷ (expected − baseline); between due dates {reading}; after the "
+             "end target, it is judged at its due date (the results up to then, not later ones). Scores: {bands} (a "
+             "band holds its lower edge).").format(reading=reading, bands=bands)
 
 
 def programme_indicators(day: dt.date) -> None:
     """The programme's own targets: each indicator's sentence, score, how it is counted and its chart."""
     rows = programme_judged(day)
     if rows.empty:
-        st.info("The programme has no targets of its own in this data version.")
+        st.info(_("The programme has no targets of its own in this data version."))
         return
+    rows = rows.assign(indicator=[metrics.metric(m).label if metrics.is_metric(m) else name
+                                  for m, name in zip(rows["metric"], rows["indicator"])])
     for row in rows.to_dict("records"):  # the chart beside its judgement: wide enough for its title and dates
         with st.container(border=True):
             judgement, chart = st.columns([1, 2])
             with judgement:
-                st.metric(row["indicator"], row["score"], help="The annual review's score at the date chosen.")
+                st.metric(row["indicator"], row["score"], help=_("The annual review's score at the date chosen."))
                 st.markdown(plain(results.sentence(row, day)))
-                st.caption(plain(f"How: {row['how']}."))
+                how = results.how_computed(row["metric"], None if pd.isna(row["baseline"]) else float(row["baseline"]))
+                st.caption(plain(_("How: {how}.").format(how=how)))
             with chart:
                 drawing.chart("results", {"metric": row["metric"]}, key=f"results_{row['metric']}", height=380)
 
@@ -156,31 +165,35 @@ def export_frame(rows: pd.DataFrame) -> pd.DataFrame:
 def projects_table(day: dt.date) -> None:
     """Every project and indicator with a target under the filters: filter by score, sort, open a project."""
     rows = project_judged(day)
+    rows = rows.assign(indicator=[metrics.metric(m).label if metrics.is_metric(m) else name
+                                  for m, name in zip(rows["metric"], rows["indicator"])])
     missing = session.query("projects_without_targets", _scope(None))
     counts = rows["score"].value_counts()
     programme = session.programme()
     order = [b.score for b in reversed(programme.results.bands)] + [results.NO_MILESTONE]
-    st.caption(plain(
-        f"{rows['project_id'].nunique():,} projects under the filters have targets "
-        f"({len(rows):,} project indicators: " + ", ".join(f"{counts[s]:,} {s}" for s in order if s in counts)
-        + f"); {len(missing):,} have no target set."))
-    chosen = widgets.url_multi("Show scores", [s for s in order if s in counts], SCORE_PARAM,
-                               placeholder="Every score", help="For example, only B and C: the projects behind.")
+    words = i18n.active()
+    st.caption(plain(_("{projects} projects under the filters have targets ({indicators} project indicators: "
+                       "{scores}); {missing} have no target set.").format(
+        projects=words.number(rows["project_id"].nunique()), indicators=words.number(len(rows)),
+        scores=", ".join(f"{words.number(counts[s])} {s}" for s in order if s in counts),
+        missing=words.number(len(missing)))))
+    chosen = widgets.url_multi(_("Show scores"), [s for s in order if s in counts], SCORE_PARAM,
+                               placeholder=_("Every score"), help=_("For example, only B and C: the projects behind."))
     shown = rows[rows["score"].isin(chosen)] if chosen else rows
     results_def = programme.results
     table = export_frame(results.exact(shown.head(ROW_LIMIT), results_def))
     if len(shown) > ROW_LIMIT:
-        st.caption(f"The first {ROW_LIMIT:,} of {len(shown):,} project indicators in the table (by project); the CSV "
-                   "and Excel files hold every one.")
+        st.caption(_("The first {shown} of {count} project indicators in the table (by project); the CSV and Excel "
+                     "files hold every one.").format(shown=words.number(ROW_LIMIT), count=words.number(len(shown))))
     event = drawing.table(table, formats=dict(catalog.RESULTS_TABLE.formats), key="results_table", on_select="rerun",
                           selection_mode="single-row")
-    st.caption("Select a row to open the project; click a heading to sort.")
+    st.caption(_("Select a row to open the project; click a heading to sort."))
     selected = event.selection.rows if event is not None else []
     if selected:
         navigation.open_project(str(table["project_id"].iloc[selected[0]]))
     downloads(lambda: export_frame(results.exact(shown, results_def)) if len(shown) > ROW_LIMIT else table)
     if len(missing):
-        with st.expander(f"Projects with no target set ({len(missing):,})"):
+        with st.expander(_("Projects with no target set ({count})").format(count=words.number(len(missing)))):
             drawing.table(missing[["project_id", "title", "country"]])
 
 
@@ -195,17 +208,20 @@ def project_targets(project_id: str) -> None:
     pic = programme_picture()
     rows = results.exact(project_judged(pic.latest, params=everything, project_id=project_id),
                          session.programme().results)
-    st.header("Against its targets")
+    st.header(_("Against its targets"))
     if rows.empty:
-        st.info(f"{results.NO_TARGET.capitalize()} for this project.")
+        st.info(_("No target set for this project."))
         return
-    st.caption(plain(f"As of the latest data, {pic.latest:%d %B %Y}. {reading_note()}"))
+    st.caption(plain(_("As of the latest data, {day}. {note}").format(day=i18n.active().date(pic.latest, "d MMMM y"),
+                                                                      note=reading_note())))
+    rows = rows.assign(indicator=[metrics.metric(m).label if metrics.is_metric(m) else name
+                                  for m, name in zip(rows["metric"], rows["indicator"])])
     drawing.table(export_frame(rows).drop(columns=["project_id", "title", "country"]),
                   formats=dict(catalog.RESULTS_TABLE.formats))
     for row in rows.to_dict("records"):
         st.markdown(plain(results.sentence(row, pic.latest)))
-    metric = st.selectbox("Indicator", list(rows["metric"]), format_func=lambda m: rows.loc[rows["metric"] == m,
-                                                                                          "indicator"].iloc[0],
+    metric = st.selectbox(_("Indicator"), list(rows["metric"]),
+                          format_func=lambda m: rows.loc[rows["metric"] == m, "indicator"].iloc[0],
                           key="project_target_metric")
     drawing.chart("results", {"metric": metric, "project_id": project_id}, params=everything)
 
@@ -216,14 +232,14 @@ def tile_notes() -> dict[str, str]:
     if not sidebar.current_filters().is_default:  # tiles then count a part of the programme, its targets the whole
         return {}
     active = session.active_version()
-    return _tile_notes(active.version, str(active.path), _scope(None))
+    return _tile_notes(active.version, str(active.path), _scope(None), i18n.active().language)
 
 
 @st.cache_data(ttl=3600, max_entries=50, show_spinner=False)
-def _tile_notes(version: str, path: str, params: dict) -> dict[str, str]:
-    """The notes under unfiltered tiles, judged at the latest data (cached per data version)."""
+def _tile_notes(version: str, path: str, params: dict, language: str) -> dict[str, str]:
+    """The notes under unfiltered tiles, judged at the latest data, in `language` (cached per data version)."""
     database = session.version_database(version, path)
-    with metrics.using(database.programme):
+    with metrics.using(database.programme), i18n.using(language):
         pic = _programme_picture(version, path)
         rows = results.progress(pic, pic.latest, database.programme.results, database.programme.start,
                                 programme_scope=True, projects=False)
@@ -254,9 +270,9 @@ def iati_download() -> None:
             raise ValueError(f"the IATI file breaks the 2.03 schema: {published.problems[:3]}")
         return published.xml
 
-    st.download_button("Download IATI 2.03 XML", build, file_name=f"{database.programme.id}_iati.xml",
+    st.download_button(_("Download IATI 2.03 XML"), build, file_name=f"{database.programme.id}_iati.xml",
                        mime="application/xml", icon=":material/public:", on_click="ignore", key="iati_download")
-    st.caption("One iati-activity per project: identifier, title, description, organisations, country, dates, "
-               "status, sector, budget and results (per period the target and the actual shown here), checked "
-               "against the official IATI 2.03 schema before it is offered. The whole programme, whatever the "
-               "filters. The same file: python -m impact export iati --out FILE.xml.")
+    st.caption(_("One iati-activity per project: identifier, title, description, organisations, country, dates, "
+                 "status, sector, budget and results (per period the target and the actual shown here), checked "
+                 "against the official IATI 2.03 schema before it is offered. The whole programme, whatever the "
+                 "filters. The same file: python -m impact export iati --out FILE.xml."))

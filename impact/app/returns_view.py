@@ -15,7 +15,8 @@ from impact.app import auth, drawing, follow_up_view, session, sidebar, threads_
 from impact.app.text import plain
 from impact.charts import figures
 from impact.ingest import extract_io, validate
-from impact.model import calendar
+from impact.model import calendar, i18n
+from impact.model.i18n import gettext as _
 from impact.reporting import checks, follow_up, partners, returns
 from impact.storage import store
 from impact.query import reporting
@@ -59,11 +60,11 @@ def project_workbook(project_id: str, start: dt.date, end: dt.date) -> None:
     """The project page's reporting section: when it last reported and the versions that changed its figures
     (for everyone); for its partners and the programme team, its workbook for a quarter, sending a return and
     every step of its returns."""
-    st.header("Quarterly return")
+    st.header(_("Quarterly return"))
     st.markdown(plain(last_reported(project_id)))
     changed = _versions_changing(session.active_version().version, session.programme_id(), project_id)
     if len(changed):
-        st.markdown("**Versions that changed its figures**")
+        st.markdown("**" + plain(_("Versions that changed its figures")) + "**")
         programme = "".join(f"&{k}={v[0]}" for k, v in sidebar.programme_link().items())
         links = changed.assign(link=[f"data?version={v}{programme}" for v in changed["version"]])
         st.dataframe(links[["link", "when", "by", "label", "tables", "in_use"]], hide_index=True, width="stretch",
@@ -80,58 +81,59 @@ def project_workbook(project_id: str, start: dt.date, end: dt.date) -> None:
         return
     left, right = st.columns([1, 2])
     with left:
-        chosen = st.selectbox("Quarter", quarters, index=_default_quarter(quarters), key="return_quarter",
+        chosen = st.selectbox(_("Quarter"), quarters, index=_default_quarter(quarters), key="return_quarter",
                               format_func=calendar.quarter_label)
     with right:
-        st.download_button("Download the reporting workbook", workbook_for(project_id, chosen),
+        st.download_button(_("Download the reporting workbook"), workbook_for(project_id, chosen),
                            file_name=returns.file_name(project_id, chosen), mime=XLSX, key="return_workbook",
                            icon=":material/download:")
-    st.caption("An Excel workbook to fill in: a sheet per kind of result with dropdowns from the programme's lists, "
-               "the project and quarter locked, and the figures reported before. Fill it in (Excel or LibreOffice) "
-               "and send it back below; the programme team approves it before its figures appear.")
+    st.caption(_("An Excel workbook to fill in: a sheet per kind of result with dropdowns from the programme's lists, "
+                 "the project and quarter locked, and the figures reported before. Fill it in (Excel or LibreOffice) "
+                 "and send it back below; the programme team approves it before its figures appear."))
     if account is not None and account.may_report(project_id):
         _send_return(programme_store, account, project_id)
     mine = partners.submissions(programme_store, project_id)
     waiting = [s for s in mine if s.state in (partners.SUBMITTED, partners.RETURNED)]
     for item in waiting:
         if item.state == partners.RETURNED:
-            st.warning(plain(f"The return for {item.quarter} ({item.file}) came back from the programme team: "
-                             f"{item.note} — correct the workbook and send it again."))
+            st.warning(plain(_("The return for {quarter} ({file}) came back from the programme team: {note} — "
+                               "correct the workbook and send it again.").format(quarter=item.quarter, file=item.file,
+                                                                               note=item.note)))
         else:
-            st.info(plain(f"The return for {item.quarter} ({item.file}, sent {item.submitted_at[:16]} UTC) is "
-                          "waiting for the programme team's approval."))
-    st.markdown("**Every step of its returns**")
+            st.info(plain(_("The return for {quarter} ({file}, sent {sent} UTC) is waiting for the programme team's "
+                            "approval.").format(quarter=item.quarter, file=item.file, sent=item.submitted_at[:16])))
+    st.markdown("**" + plain(_("Every step of its returns")) + "**")
     steps = partners.trail(mine)
     if steps.empty:
-        st.caption("No return has been sent or imported for this project yet.")
+        st.caption(_("No return has been sent or imported for this project yet."))
     else:
         st.dataframe(steps.drop(columns="return"), hide_index=True, width="stretch", key="project_trail")
-        st.caption("Who did what and when (UTC), the file and its SHA-256 checksum; approved returns name the "
-                   "version they landed in.")
+        st.caption(_("Who did what and when (UTC), the file and its SHA-256 checksum; approved returns name the "
+                     "version they landed in."))
 
 
 def _partner_sign_in(programme_store: store.Store, account, project_id: str) -> None:
     """For people who are not (yet) this project's partners: how to get its workbook, and the sign-in."""
     if account is not None:
-        st.info(plain(f"Signed in as {account.email}, who reports for {', '.join(account.projects)}; "
-                      f"not for {project_id}."))
+        st.info(plain(_("Signed in as {email}, who reports for {projects}; not for {project}.").format(
+            email=account.email, projects=", ".join(account.projects), project=project_id)))
         partner_sign_out_button()
         return
-    st.caption("The project's partners sign in to download its reporting workbook and send their return "
-               "(an administrator creates their account on the Data page).")
-    with st.expander("Partner sign-in"):
+    st.caption(_("The project's partners sign in to download its reporting workbook and send their return "
+                 "(an administrator creates their account on the Data page)."))
+    with st.expander(_("Partner sign-in")):
         partner_sign_in_form(programme_store)
 
 
 def partner_sign_in_form(programme_store) -> None:
     """A partner's sign-in: the organisation's login (when configured) and the e-mail and password form."""
-    if auth.oidc_configured() and st.button("Log in with your organisation's account", key="partner_oidc"):
+    if auth.oidc_configured() and st.button(_("Log in with your organisation's account"), key="partner_oidc"):
         provider = auth.oidc_provider()
         st.login(provider) if provider else st.login()
     with st.form("partner_sign_in"):
-        email = st.text_input("E-mail", key="partner_email", max_chars=254)
-        password = st.text_input("Password", type="password", key="partner_password")
-        if st.form_submit_button("Sign in", key="partner_sign_in_go"):
+        email = st.text_input(_("E-mail"), key="partner_email", max_chars=254)
+        password = st.text_input(_("Password"), type="password", key="partner_password")
+        if st.form_submit_button(_("Sign in"), key="partner_sign_in_go"):
             accepted, message = auth.try_partner_password(programme_store, email, password)
             if accepted:
                 st.rerun()
@@ -141,9 +143,9 @@ def partner_sign_in_form(programme_store) -> None:
 def partner_sign_out_button() -> None:
     """The partner's sign-out: its own (password), or the identity provider's log-out."""
     if auth.partner_signed_in():
-        st.button("Sign out", on_click=auth.partner_sign_out, key="partner_sign_out")
+        st.button(_("Sign out"), on_click=auth.partner_sign_out, key="partner_sign_out")
     elif auth.oidc_user():  # signed in through the identity provider: its log-out ends that sign-in
-        st.button("Log out", on_click=st.logout, key="partner_oidc_logout")
+        st.button(_("Log out"), on_click=st.logout, key="partner_oidc_logout")
 
 
 def _send(programme_store, account, project_id: str, upload, explanations: dict[str, str] | None = None, suffix: str = "") -> None:
@@ -160,7 +162,8 @@ def _send(programme_store, account, project_id: str, upload, explanations: dict[
     st.session_state.pop("partner_flags" + suffix, None)
     st.session_state["partner_outcome" + suffix] = {
         "ok": sent.ok, "problems": sent.problems.to_frame(),
-        "summary": f"{sent.problems.total:,} problem(s) found (below); correct the workbook and send it again.",
+        "summary": _("{count} problem(s) found (below); correct the workbook and send it again.").format(
+            count=i18n.active().number(sent.problems.total)),
         "notes": list(sent.problems.notes), "id": sent.submission.id if sent.ok else "",
         "quarter": sent.submission.quarter if sent.ok else "", "replaced": len(sent.replaced),
         "flags": len(sent.flags)}
@@ -171,35 +174,36 @@ def _explain(programme_store, account, project_id: str, upload, suffix: str = ""
     pending = st.session_state.get("partner_flags" + suffix)
     if not pending or upload is None or hashlib.sha256(upload.getvalue()).hexdigest() != pending["sha256"]:
         return
-    st.warning(plain(f"{len(pending['flags'])} number(s) in this return need a word before it is sent: check them "
-                     "and correct the workbook, or say why each is right. The programme team reads your "
-                     "explanations when it approves the return."))
+    st.warning(plain(_("{count} number(s) in this return need a word before it is sent: check them and correct the "
+                       "workbook, or say why each is right. The programme team reads your explanations when it "
+                       "approves the return.").format(count=len(pending["flags"]))))
     for flag in pending["flags"]:
         st.markdown(f"**{plain(flag['names'])}** ({plain(flag['importance'])}): {plain(flag['message'])}")
-        st.caption(plain(f"Found: {flag['value']} · expected: {flag['expected']}"))
-        st.text_area("Why this number is right", key=f"explain_{flag['key']}{suffix}",
+        st.caption(plain(_("Found: {value} · expected: {expected}").format(value=flag["value"],
+                                                                           expected=flag["expected"])))
+        st.text_area(_("Why this number is right"), key=f"explain_{flag['key']}{suffix}",
                      max_chars=partners.EXPLANATION_MAX, height=68)
     given = {f["key"]: st.session_state.get(f"explain_{f['key']}{suffix}", "") for f in pending["flags"]}
-    if st.button("Send with these explanations", type="primary", key="partner_send_explained" + suffix,
-                 disabled=not all(v.strip() for v in given.values()), help="Explain every number listed first."):
+    if st.button(_("Send with these explanations"), type="primary", key="partner_send_explained" + suffix,
+                 disabled=not all(v.strip() for v in given.values()), help=_("Explain every number listed first.")):
         _send(programme_store, account, project_id, upload, given, suffix)
         st.rerun()
 
 
 def _send_return(programme_store: store.Store, account, project_id: str) -> None:
     """A partner sends its filled-in workbook: checked at once, kept for the programme team's approval."""
-    st.caption(plain(f"Signed in as {account.email}."))
+    st.caption(plain(_("Signed in as {email}.").format(email=account.email)))
     partner_sign_out_button()
-    st.page_link("pages/my_projects.py", label="My projects: all your projects, what is due and your comments with "
-                 "the programme team", icon=":material/home:")
+    st.page_link("pages/my_projects.py", label=_("My projects: all your projects, what is due and your comments "
+                                                 "with the programme team"), icon=":material/home:")
     send_return_form(programme_store, account, project_id)
 
 
 def send_return_form(programme_store, account, project_id: str, suffix: str = "") -> None:
     """The upload of a partner's filled-in workbook for `project_id`, its warnings to explain and the outcome
     (`suffix` tells apart the keys of several projects' forms on one page)."""
-    upload = st.file_uploader("Your filled-in workbook (.xlsx)", type=["xlsx"], key="partner_upload" + suffix)
-    if st.button("Send the return", type="primary", disabled=upload is None, key="partner_send" + suffix):
+    upload = st.file_uploader(_("Your filled-in workbook (.xlsx)"), type=["xlsx"], key="partner_upload" + suffix)
+    if st.button(_("Send the return"), type="primary", disabled=upload is None, key="partner_send" + suffix):
         _send(programme_store, account, project_id, upload, suffix=suffix)
         st.rerun()
     _explain(programme_store, account, project_id, upload, suffix)
@@ -207,15 +211,15 @@ def send_return_form(programme_store, account, project_id: str, suffix: str = ""
     if not outcome:
         return
     if outcome["ok"]:
-        replaced = " It replaces the one you sent before." if outcome["replaced"] else ""
-        explained = (f" Your explanations of {outcome['flags']} flagged number(s) go with it."
-                     if outcome.get("flags") else "")
-        st.success(plain(f"Return for {outcome['quarter']} received ({outcome['id']}): the programme team will "
-                         f"check and approve it.{replaced}{explained}"))
+        replaced = " " + _("It replaces the one you sent before.") if outcome["replaced"] else ""
+        explained = (" " + _("Your explanations of {count} flagged number(s) go with it.").format(
+            count=outcome["flags"]) if outcome.get("flags") else "")
+        received = _("Return for {quarter} received ({id}): the programme team will check and approve it.")
+        st.success(plain(received.format(quarter=outcome["quarter"], id=outcome["id"]) + replaced + explained))
         for note in outcome.get("notes", []):
             st.caption(plain(note))
     else:
-        st.error(plain(f"The return was not accepted: {outcome['summary']}"))
+        st.error(plain(_("The return was not accepted: {summary}").format(summary=outcome["summary"])))
         st.dataframe(outcome["problems"], hide_index=True, width="stretch")
 
 
@@ -226,14 +230,14 @@ def last_reported(project_id: str) -> str:
     mine = frame[frame["project_id"] == project_id]
     reported = mine[mine["rows_reported"] > 0]
     missing = int((mine["status"] == reporting.MISSING).sum())
-    text = (f"Last quarter with figures: {reported['period'].iloc[-1]}." if len(reported)
-            else "No figures reported yet.")
-    text += f" Quarters due without figures: {missing}."
+    text = (_("Last quarter with figures: {quarter}.").format(quarter=reported["period"].iloc[-1]) if len(reported)
+            else _("No figures reported yet."))
+    text += " " + _("Quarters due without figures: {missing}.").format(missing=missing)
     imported = mine.dropna(subset=["arrived"]).sort_values("arrived")
     if len(imported):
         last = imported.iloc[-1]
-        text += (f" Last return imported: {last['period']}, on {last['arrived'][:10]} (version {last['version']}; "
-                 "see Data → Versions).")
+        text += " " + _("Last return imported: {quarter}, on {day} (version {version}; see Data → Versions).").format(
+            quarter=last["period"], day=last["arrived"][:10], version=last["version"])
     return text
 
 

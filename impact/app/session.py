@@ -10,9 +10,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from impact.app import auth
+from impact.app import auth, language
 from impact.charts import catalog
-from impact.model import metrics
+from impact.model import i18n, metrics
+from impact.model.i18n import gettext as _
 from impact.query import db, indicators
 from impact.query.filters import Choices
 from impact.storage import audit, store
@@ -35,8 +36,9 @@ def programme_id() -> str | None:
     known = store.programmes()
     wanted = st.query_params.get(PROGRAMME_PARAM)
     if wanted is not None and wanted not in known:
-        st.session_state["_programme_notice"] = (f"Ignored the programme '{wanted[:32]}' in the link: there is no "
-                                                 f"such programme here ({', '.join(known)}).")
+        st.session_state["_programme_notice"] = _("Ignored the programme '{asked}' in the link: there is no such "
+                                                  "programme here ({known}).").format(asked=wanted[:32],
+                                                                                      known=", ".join(known))
     chosen = wanted if wanted in known else store.default_programme()
     st.session_state["_programme"] = chosen
     return chosen
@@ -96,6 +98,7 @@ def first_chart_of_run() -> bool:
 
 def _opened() -> tuple[store.ActiveVersion, db.Database]:
     """The active version and its open database (one look at the store for both, once a run)."""
+    language.current()  # a fragment's rerun: the session's language, as app.py set it for a full run
     seen = st.session_state.get(_RUN)
     if seen is not None and seen[0] == programme_id():
         active, data = seen[1], seen[2]
@@ -131,7 +134,8 @@ def all_databases() -> list[db.Database]:
 @st.cache_data(ttl=3600, max_entries=2000, show_spinner=False)
 def cached_query(version: str, path: str, name: str, params: dict) -> pd.DataFrame:
     """A named query's result on one data version, cached per version and parameters (shared by every session)."""
-    return db.run_query(_database(version, path), name, params)
+    with i18n.using(i18n.SOURCE):  # shared by every session: canonical, whatever the language of the first asker
+        return db.run_query(_database(version, path), name, params)
 
 
 def query(name: str, params: dict | None = None) -> pd.DataFrame:
@@ -143,7 +147,8 @@ def query(name: str, params: dict | None = None) -> pd.DataFrame:
 @st.cache_data(ttl=3600, max_entries=500, show_spinner=False)
 def cached_compute(version: str, path: str, chart_id: str, options: dict, params: dict) -> pd.DataFrame:
     """A computed chart's table (one with no single query) on one data version, cached per version and parameters."""
-    return catalog.chart(chart_id, options).fetch(_database(version, path), params, options)
+    with i18n.using(i18n.SOURCE):  # shared by every session: its texts (if any) in the source language
+        return catalog.chart(chart_id, options).fetch(_database(version, path), params, options)
 
 
 def totals(params: dict) -> pd.Series:

@@ -7,11 +7,14 @@ and write it back on every run, so links and reloads keep the view. Pages read t
 
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
-from impact.app import chart_menu, session
+from impact.app import chart_menu, language, session
 from impact.app.text import plain
-from impact.model import calendar
+from impact.model import calendar, i18n
+from impact.model.i18n import gettext as _
 from impact.query.filters import Choices, Filters, from_query_params
 from impact.storage import store
 
@@ -45,16 +48,19 @@ def _read_state(opts: Choices) -> Filters:
 def _sync_url(filters: Filters, opts: Choices) -> None:
     current = _url()
     keys = {"from", "to", *(d.filter for d in opts.dimensions)}
-    wanted = {k: v for k, v in current.items() if k not in keys and k != session.PROGRAMME_PARAM}
+    wanted = {k: v for k, v in current.items()
+              if k not in keys and k not in (session.PROGRAMME_PARAM, language.LANG_PARAM)}
     wanted |= filters.to_query_params(opts) | programme_link()
     if wanted != current:
         st.query_params.from_dict(wanted)
 
 
 def programme_link() -> dict[str, list[str]]:
-    """The programme's URL key (left out for the store's default programme)."""
+    """The programme's URL key (left out for the store's default programme) and the language's (left out for the
+    one the browser would choose)."""
     chosen = session.programme_id()
-    return {} if chosen == store.default_programme() else {session.PROGRAMME_PARAM: [chosen]}
+    own = {} if chosen == store.default_programme() else {session.PROGRAMME_PARAM: [chosen]}
+    return own | language.language_link()
 
 
 def link_params() -> dict[str, list[str]]:
@@ -70,7 +76,7 @@ def _switch_programme() -> None:
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(("f_", "u_"))]:
         if key != "f_programme":
             del st.session_state[key]
-    st.query_params.from_dict({session.PROGRAMME_PARAM: st.session_state["f_programme"]})
+    st.query_params.from_dict({session.PROGRAMME_PARAM: st.session_state["f_programme"]} | language.language_link())
 
 
 def programme_chooser() -> None:
@@ -78,9 +84,10 @@ def programme_chooser() -> None:
     known = store.programmes()
     chosen = session.programme_id()
     if len(known) > 1:
-        names = {pid: _programme_name(pid, str(held.active().path)) for pid, held in known.items()}
+        names = {pid: _programme_name(pid, str(held.active().path), i18n.active().language)
+                 for pid, held in known.items()}
         st.session_state["f_programme"] = chosen
-        st.sidebar.selectbox("Programme", list(known), key="f_programme", format_func=names.get,
+        st.sidebar.selectbox(_("Programme"), list(known), key="f_programme", format_func=names.get,
                              on_change=_switch_programme)
     notice = st.session_state.pop("_programme_notice", None)
     if notice:
@@ -88,9 +95,9 @@ def programme_chooser() -> None:
 
 
 @st.cache_data(ttl=600, max_entries=64, show_spinner=False)
-def _programme_name(pid: str, version_folder: str) -> str:
+def _programme_name(pid: str, version_folder: str, language: str) -> str:
     try:
-        return store.load_definition(version_folder).name
+        return store.load_definition(version_folder).name_in(language)
     except (OSError, ValueError):
         return pid
 
@@ -107,17 +114,25 @@ def sidebar_filters() -> Filters:
     quarters = [calendar.quarter_label(q) for q in opts.quarters]
     with st.sidebar:
         title, reset = st.columns([3, 2], vertical_alignment="center")
-        title.markdown("**Filters**")
-        if reset.button("Reset", help="Clear every filter", width="stretch"):
+        title.markdown("**" + plain(_("Filters")) + "**")
+        if reset.button(_("Reset"), help=_("Clear every filter"), width="stretch"):
             _write_state(Filters(), opts)
         start, end = st.columns(2)
-        start.selectbox("From", quarters, key="f_from")
-        end.selectbox("To", quarters, key="f_to")
+        start.selectbox(_("From"), quarters, key="f_from")
+        end.selectbox(_("To"), quarters, key="f_to")
+        # Labels in the session's language, bound now: Streamlit may call a format function again outside this run.
+        programme, words = session.programme(), i18n.active()
         for dim in opts.dimensions:
-            fmt = (lambda iso: opts.countries.get(iso, iso)) if dim.key == "country" else str
-            label = f"{dim.label} (training figures)" if dim.training_only else dim.label
+            if dim.key == "country":
+                fmt = lambda iso: words.country(iso, opts.countries.get(iso, iso))  # noqa: E731
+            elif dim.vocabulary:  # a value as the session's language labels it; the value is what is kept
+                fmt = functools.partial(programme.label, dim.vocabulary, language=words.language)
+            else:
+                fmt = str
+            label = (_("{dimension} (training figures)").format(dimension=dim.shown_label) if dim.training_only
+                     else dim.shown_label)
             st.multiselect(label, opts.values[dim.key], key=f"f_{dim.filter}", format_func=fmt,
-                           placeholder="All")
+                           placeholder=_("All"))
         for notice in st.session_state.get("_filter_notices", []):
             st.caption(plain(notice))
     filters = _read_state(opts)
@@ -146,6 +161,7 @@ def data_notice() -> None:
     data = session.database()
     with st.sidebar:
         if data.illustrative or data.programme.illustrative:
-            st.info(f"**Illustrative data.** {plain(data.label)}: generated, not real project data.",
-                    icon=":material/info:")
-        st.caption(plain(f"{data.programme.name} · data version {data.version}"))
+            st.info(_("**Illustrative data.** {label}: generated, not real project data.").format(
+                label=plain(data.label)), icon=":material/info:")
+        st.caption(plain(_("{programme} · data version {version}").format(programme=data.programme.name_in(),
+                                                                          version=data.version)))

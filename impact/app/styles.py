@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from impact.charts import theme
+from impact.model import i18n
 
 # Streamlit draws captions in its text colour at 60% opacity (#767D83 on white, 4.2:1, and #717981 on the
 # sidebar, 4.0:1): below WCAG's 4.5:1, and there is no theme option for it. The theme's muted colour,
@@ -68,7 +69,21 @@ POPOVER_FOCUS_JS = """
 """
 
 
+# A language written right to left lays the page out from the right (none ships yet; the room is left for one).
+RIGHT_TO_LEFT_CSS = """
+<style>
+[data-testid="stAppViewContainer"], [data-testid="stSidebar"] { direction: rtl; text-align: right; }
+</style>
+"""
+
+
+def direction_style(words: i18n.Translator) -> str:
+    """The constant CSS a language's direction needs ('' for left to right)."""
+    return RIGHT_TO_LEFT_CSS if words.direction == "rtl" else ""
+
+
 def page_style() -> None:
-    """Styles every page needs (readable captions, keyboard focus into menus); Present adds the projector's."""
-    st.html(ACCESSIBLE_CSS)
+    """Styles every page needs (readable captions, keyboard focus into menus, the language's direction); Present
+    adds the projector's."""
+    st.html(ACCESSIBLE_CSS + direction_style(i18n.active()))
     st.html(POPOVER_FOCUS_JS, unsafe_allow_javascript=True)

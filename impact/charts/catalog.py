@@ -14,7 +14,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from impact.charts import captions, figures
-from impact.model import metrics
+from impact.model import i18n, metrics
+from impact.model.i18n import N_
+from impact.model.i18n import gettext as _
 from impact.model.metrics import format_metric, metric
 from impact.query import db, explore, filters, indicators, portfolio, results
 
@@ -152,7 +154,7 @@ def _explore(options: dict) -> ChartSpec:
             return captions.comparison(rows, column, first, second, value)
         if view.split:
             return captions.split(rows, column, explore.series_columns(rows, view), value,
-                                  explore.breakdowns()[view.split].label)
+                                  explore.breakdowns()[view.split].shown_label)
         return (captions.over_time if view.over_time else captions.ranking)(rows, column, value)
 
     def shape(frame):
@@ -199,7 +201,7 @@ def _country_map(options: dict) -> ChartSpec:
         return keep[["iso3", "country", "region", value]].sort_values(value, ascending=False).reset_index(drop=True)
 
     return replace(
-        CHARTS["country_map"], title=f"{label} by country", values=(value,), draw=draw, shape=shape,
+        CHARTS["country_map"], title=_("{metric} by country").format(metric=label), values=(value,), draw=draw, shape=shape,
         caption=_ranking_caption("country", value), resolve=None, options=(),
         description=f"{metric(value).description} {metric(value).how_counted}",
     )
@@ -212,14 +214,20 @@ def _project_results(frame, project_id=None, **kw):
 def _project_results_caption(rows) -> str:
     trained, days = rows["trainees"].sum(), rows["volunteer_days"].sum()
     peak = rows.loc[rows["trainees"].idxmax()] if len(rows) else None
-    text = (f"{metric('trainees').label}: {trained:,.0f}; volunteer days: {days:,.0f}, over {len(rows)} quarters")
-    return text + (f"; the most trained in {peak['quarter']} ({peak['trainees']:,.0f})." if peak is not None and trained else ".")
+    words = i18n.active()
+    text = _("{trained_label}: {trained}; volunteer days: {days}, over {quarters} quarters").format(
+        trained_label=metric("trainees").label, trained=words.number(trained), days=words.number(days),
+        quarters=len(rows))
+    if peak is not None and trained:
+        return text + _("; the most trained in {quarter} ({trained}).").format(quarter=peak["quarter"],
+                                                                                trained=words.number(peak["trainees"]))
+    return text + "."
 
 
 def _for_project(chart_id: str):
     """A project's chart, titled with the project it shows."""
     def resolve(options: dict) -> ChartSpec:
-        base = CHARTS[chart_id]
+        base = in_language(CHARTS[chart_id])
         return replace(base, title=f"{base.title}, {str(options['project_id'])[:40]}", resolve=None)
 
     return resolve
@@ -233,10 +241,12 @@ def _radar(frame, project_id=None, **kw):
 
 def _radar_caption(rows) -> str:
     if rows.empty:
-        return "This partnership has no self-assessment scores."
+        return _("This partnership has no self-assessment scores.")
     data = rows.sort_values(["score", "principle"], ascending=[False, True])
-    return (f"Average self-assessed score {rows['score'].mean():.1f} of 5; strongest: {data['principle'].iloc[0]} "
-            f"({data['score'].iloc[0]}), weakest: {data['principle'].iloc[-1]} ({data['score'].iloc[-1]}).")
+    return _("Average self-assessed score {average} of 5; strongest: {strongest} ({high}), weakest: {weakest} "
+             "({low}).").format(average=i18n.active().number(rows["score"].mean(), 1),
+                                strongest=data["principle"].iloc[0], high=data["score"].iloc[0],
+                                weakest=data["principle"].iloc[-1], low=data["score"].iloc[-1])
 
 
 def _results(options: dict) -> ChartSpec:
@@ -248,9 +258,11 @@ def _results(options: dict) -> ChartSpec:
     project = str(options.get("project_id") or "")[:40]
     label = metric(value).label
     whose = f", {project}" if project else ""
+    words = i18n.active()
 
-    empty = (f"{label}{whose}: nothing to show. No target is set for it, or the targets are the programme's "
-             "own, for the whole programme, which cannot be split by the filters (clear them to see it).")
+    empty = _("{metric}: nothing to show. No target is set for it, or the targets are the programme's own, for the "
+              "whole programme, which cannot be split by the filters (clear them to see it).").format(
+        metric=label + whose)
 
     def caption(rows):
         known = rows[rows[value].notna()]
@@ -258,28 +270,31 @@ def _results(options: dict) -> ChartSpec:
         if known.empty or due.empty:
             return empty
         last = known.iloc[-1]
-        expected = "" if pd.isna(last["expected"]) else \
-            f" against {results.figure(last['expected'], value)} expected by then"
-        return (f"{label}{whose}: {results.figure(last[value], value)} by {last['date']:%B %Y}{expected}; "
-                f"end target {results.figure(due['target'].iloc[-1], value)} by {due['date'].iloc[-1]:%B %Y}.")
+        expected = "" if pd.isna(last["expected"]) else _(" against {expected} expected by then").format(
+            expected=results.figure(last["expected"], value))
+        return _("{metric}: {actual} by {month}{expected}; end target {target} by {due}.").format(
+            metric=label + whose, actual=results.figure(last[value], value), month=words.date(last["date"], "MMMM y"),
+            expected=expected, target=results.figure(due["target"].iloc[-1], value),
+            due=words.date(due["date"].iloc[-1], "MMMM y"))
 
-    return replace(CHARTS["results"], title=f"{label} against the project's targets{whose}" if project
-                   else f"{label} against the programme's targets",
+    return replace(CHARTS["results"], title=_("{metric} against the project's targets").format(metric=label) + whose
+                   if project else _("{metric} against the programme's targets").format(metric=label),
                    values=(value,), resolve=None, caption=caption, when_empty=empty,
                    draw=lambda rows, title="", subtitle="", **_: figures.milestones(rows, "date", value, title=title,
                                                                                     subtitle=subtitle),
                    series_of=lambda rows: [value, "expected", "target"],
                    key_number=lambda rows: _results_key(rows, value),
-                   description=f"{label}: the cumulative actual, the path its milestones expect, and each target "
-                               "at its due date.")
+                   description=_("{metric}: the cumulative actual, the path its milestones expect, and each "
+                                 "target at its due date.").format(metric=label))
 
 
 def _results_key(rows: pd.DataFrame, value: str) -> tuple[str, str]:
     known = rows[rows[value].notna()]
     if known.empty:
-        return ("Actual", "—")
+        return (_("Actual"), "—")
     last = known.iloc[-1]
-    return (f"Actual, {last['date']:%B %Y}", results.figure(last[value], value))
+    return (_("Actual, {month}").format(month=i18n.active().date(last["date"], "MMMM y")),
+            results.figure(last[value], value))
 
 
 def _map(frame, **kw):
@@ -298,54 +313,54 @@ CHARTS: dict[str, ChartSpec] = {
     c.id: c
     for c in (
         ChartSpec(
-            id="trainees_trend", title="Health workers trained per year", query="trainees_by_year", kind="column", category="year",
+            id="trainees_trend", title=N_("Health workers trained per year"), query="trainees_by_year", kind="column", category="year",
             values=("trainees", "cumulative_trainees"), draw=_trend,
-            description="Trained each calendar year (bars) and the running total (line).",
+            description=N_("Trained each calendar year (bars) and the running total (line)."),
             secondary=("cumulative_trainees",), caption=lambda rows: captions.over_time(rows, "year", "trainees"),
         ),
         ChartSpec(
-            id="trainees_map", title="Where health workers were trained", query="trainees_by_country", kind="map", category="country",
-            values=("trainees",), draw=_map, description="Health workers trained by country.", caption=_ranking_caption("country", "trainees"),
+            id="trainees_map", title=N_("Where health workers were trained"), query="trainees_by_country", kind="map", category="country",
+            values=("trainees",), draw=_map, description=N_("Health workers trained by country."), caption=_ranking_caption("country", "trainees"),
         ),
         ChartSpec(
-            id="trainees_by_theme", title="Health workers trained by theme", query="trainees_by_theme", kind="bar", category="theme",
-            values=("trainees",), draw=_by_theme, description="Health workers trained, by the project's main theme.",
+            id="trainees_by_theme", title=N_("Health workers trained by theme"), query="trainees_by_theme", kind="bar", category="theme",
+            values=("trainees",), draw=_by_theme, description=N_("Health workers trained, by the project's main theme."),
             caption=_ranking_caption("theme", "trainees"),
         ),
         ChartSpec(
-            id="trainees_by_country", title="Top countries by health workers trained", query="trainees_by_country", kind="bar",
-            category="country", values=("trainees",), draw=_by_country, description="The ten countries that trained most.", top=10,
+            id="trainees_by_country", title=N_("Top countries by health workers trained"), query="trainees_by_country", kind="bar",
+            category="country", values=("trainees",), draw=_by_country, description=N_("The ten countries that trained most."), top=10,
             caption=_ranking_caption("country", "trainees"),
         ),
         ChartSpec(
-            id="explore", title="Any metric by any dimension", query="training_by_dimension", kind="bar", category="category",
-            values=("trainees",), draw=figures.series, description="Any metric, grouped by any dimension, optionally split or compared.",
+            id="explore", title=N_("Any metric by any dimension"), query="training_by_dimension", kind="bar", category="category",
+            values=("trainees",), draw=figures.series, description=N_("Any metric, grouped by any dimension, optionally split or compared."),
             options=explore.OPTION_KEYS, resolve=_explore,
         ),
         ChartSpec(
-            id="country_map", title="Map of a metric by country", query="country_metrics", kind="map", category="country", values=("trainees",),
-            draw=_map, description="A metric by country (health workers trained, volunteer days, projects, institutions, "
-            "women's share).", options=("metric",), resolve=_country_map,
+            id="country_map", title=N_("Map of a metric by country"), query="country_metrics", kind="map", category="country", values=("trainees",),
+            draw=_map, description=N_("A metric by country (health workers trained, volunteer days, projects, institutions, "
+            "women's share)."), options=("metric",), resolve=_country_map,
         ),
         ChartSpec(
-            id="project_results", title="Results by quarter", query="project_results_by_quarter", kind="line", category="quarter",
+            id="project_results", title=N_("Results by quarter"), query="project_results_by_quarter", kind="line", category="quarter",
             values=("trainees", "volunteer_days"), draw=_project_results,
-            description="One project's health workers trained and volunteer days, quarter by quarter.",
+            description=N_("One project's health workers trained and volunteer days, quarter by quarter."),
             options=("project_id",), required=("project_id",), caption=_project_results_caption,
             resolve=_for_project("project_results"),
         ),
         ChartSpec(
-            id="results", title="Results against targets", query="results_timeline", kind="line", category="date",
+            id="results", title=N_("Results against targets"), query="results_timeline", kind="line", category="date",
             values=("trainees",), draw=figures.milestones,
-            description="A metric's cumulative actual against its milestones and end target (the programme's, "
-                        "or a project's with project_id).",
+            description=N_("A metric's cumulative actual against its milestones and end target (the programme's, "
+                        "or a project's with project_id)."),
             options=("metric", "project_id"), required=("metric",), resolve=_results,
             compute=results.timeline_frame, points=("target",),
         ),
         ChartSpec(
-            id="partnership_scores", title="Partnership self-assessment", query="project_scores", kind="radar",
+            id="partnership_scores", title=N_("Partnership self-assessment"), query="project_scores", kind="radar",
             category="principle", values=("score",), draw=_radar,
-            description="The partnership's own scores (1 = weak, 5 = strong) on the programme's principles of partnership.",
+            description=N_("The partnership's own scores (1 = weak, 5 = strong) on the programme's principles of partnership."),
             options=("project_id",), required=("project_id",), caption=_radar_caption,
             resolve=_for_project("partnership_scores"),
             key_number=lambda frame: ("Average score (of 5)", f"{frame['score'].mean():.1f}"),
@@ -356,27 +371,27 @@ CHARTS: dict[str, ChartSpec] = {
 
 # The projects-against-targets table (not a chart: exported as CSV and Excel from the Results page).
 RESULTS_TABLE = ChartSpec(
-    id="results_table", title="Projects against their targets", query="", kind="table", category="project_id",
+    id="results_table", title=N_("Projects against their targets"), query="", kind="table", category="project_id",
     values=(), draw=lambda rows, **_: go.Figure(),
-    description="Every project and indicator with a target: the end target, the value expected by the date, the "
+    description=N_("Every project and indicator with a target: the end target, the value expected by the date, the "
                 "actual, % achieved and the annual review's score. % achieved = (actual - baseline) / (expected - "
-                "baseline); values of share indicators are fractions (0.5 = 50%).",
+                "baseline); values of share indicators are fractions (0.5 = 50%)."),
     formats=(("achieved", "percent"), ("of_end", "percent")),
 )
 
 
 # The Partnerships and Countries listings (not charts: exported as CSV and Excel beside their tables).
 PROJECTS_TABLE = ChartSpec(
-    id="projects", title="Projects", query="projects_list", kind="table", category="project_id", values=(),
+    id="projects", title=N_("Projects"), query="projects_list", kind="table", category="project_id", values=(),
     draw=lambda rows, **_: go.Figure(),
-    description="Projects active under the filters (and the search): their leads, country, theme, grant, phase, "
-                "dates and budget, and the health workers trained and volunteer days under the filters.",
+    description=N_("Projects active under the filters (and the search): their leads, country, theme, grant, phase, "
+                "dates and budget, and the health workers trained and volunteer days under the filters."),
 )
 INSTITUTIONS_TABLE = ChartSpec(
-    id="institutions", title="Partner institutions", query="institutions_list", kind="table", category="name",
+    id="institutions", title=N_("Partner institutions"), query="institutions_list", kind="table", category="name",
     values=(), draw=lambda rows, **_: go.Figure(),
-    description="Partner institutions, at home and overseas, on the projects active under the filters (and the "
-                "search): how many of those projects each is on, and in how many it leads.",
+    description=N_("Partner institutions, at home and overseas, on the projects active under the filters (and the "
+                   "search): how many of those projects each is on, and in how many it leads."),
 )
 
 
@@ -392,7 +407,31 @@ def chart(chart_id: str, options: dict | None = None) -> ChartSpec:
     missing = [key for key in spec.required if not (options or {}).get(key)]
     if missing:
         raise ValueError(f"chart {chart_id!r} needs the option(s) {', '.join(missing)}")
-    return spec.resolve(dict(options or {})) if spec.resolve else spec
+    spec = spec.resolve(dict(options or {})) if spec.resolve else spec
+    return in_language(spec)
+
+
+def in_language(spec: ChartSpec) -> ChartSpec:
+    """`spec` with its title, description and empty-chart text in the active language (English when not translated)."""
+    words = i18n.active()
+    if words.language == i18n.SOURCE:
+        return spec
+    return replace(spec, title=words.gettext(spec.title), description=words.gettext(spec.description),
+                   when_empty=words.gettext(spec.when_empty) if spec.when_empty else spec.when_empty)
+
+
+def labelled(spec: ChartSpec, rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows a chart shows with its category's values as the active language labels them: a vocabulary's (themes,
+    cadres…) from the programme's definition, a country's name from CLDR; the values themselves stay what is stored."""
+    programme, words = metrics.active_programme(), i18n.active()
+    if programme is None or words.language == i18n.SOURCE or spec.category not in rows.columns:
+        return rows
+    if spec.category == "country" and "iso3" in rows.columns:  # its name in the language (CLDR's, through Babel)
+        return rows.assign(country=[words.country(iso3, name) for iso3, name in zip(rows["iso3"], rows["country"])])
+    if spec.category not in programme.vocabularies:
+        return rows
+    return rows.assign(**{spec.category: [programme.label(spec.category, v) if isinstance(v, str) else v
+                                          for v in rows[spec.category]]})
 
 
 def standalone() -> list[str]:
@@ -411,7 +450,7 @@ def _portfolio_per_year(value: str, title: str, kind: str) -> ChartSpec:
         id=f"portfolio_{value}", title=title, query="", kind="line" if kind == "line" else "column",
         category="year", values=(value,), draw=draw, shape=lambda frame: portfolio.wide(frame, value),
         series_of=lambda rows: [c for c in rows.columns if c != "year"],
-        description="Each programme's own figure per calendar year, side by side.",
+        description=N_("Each programme's own figure per calendar year, side by side."),
     )
 
 
@@ -420,16 +459,16 @@ def _portfolio_map() -> ChartSpec:
         return figures.choropleth(rows, "iso3", "country", "trainees", title=title, subtitle=subtitle)
 
     return ChartSpec(
-        id="portfolio_map", title="Where the programmes trained health workers", query="", kind="map",
+        id="portfolio_map", title=N_("Where the programmes trained health workers"), query="", kind="map",
         category="country", values=("trainees",), draw=draw,
         shape=lambda frame: frame[frame["trainees"] > 0].reset_index(drop=True),
-        description="Health workers trained by country, all programmes added up; the table names the programmes.",
+        description=N_("Health workers trained by country, all programmes added up; the table names the programmes."),
     )
 
 
 PORTFOLIO: dict[str, ChartSpec] = {  # the Portfolio page's charts: one frame from every programme
-    "portfolio_trainees": _portfolio_per_year("trainees", "Health workers trained per year, by programme", "bar"),
-    "portfolio_women_share": _portfolio_per_year("women_share", "Women's share of trainees per year, by programme", "line"),
-    "portfolio_volunteer_days": _portfolio_per_year("volunteer_days", "Volunteer days per year, by programme", "bar"),
+    "portfolio_trainees": _portfolio_per_year("trainees", N_("Health workers trained per year, by programme"), "bar"),
+    "portfolio_women_share": _portfolio_per_year("women_share", N_("Women's share of trainees per year, by programme"), "line"),
+    "portfolio_volunteer_days": _portfolio_per_year("volunteer_days", N_("Volunteer days per year, by programme"), "bar"),
     "portfolio_map": _portfolio_map(),
 }

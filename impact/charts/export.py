@@ -23,11 +23,13 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from impact.charts import catalog, theme
-from impact.model import cells, metrics
+from impact.model import cells, i18n, metrics
 from impact.model import programme as programmes
+from impact.model.i18n import N_
 from impact.storage import store
 from impact.query import db
 from impact.query.filters import Choices, Filters
+from impact.storage import store
 
 # A 16:9 slide laid out at 960×540 CSS pixels; PNG scale 2 gives 1920×1080, scale 4 gives 3840×2160.
 SLIDE_WIDTH = 960
@@ -49,10 +51,12 @@ MIME_TYPES = {
 # Plotly's world outlines, shipped with the project so maps draw offline (Kaleido, the app, HTML decks).
 TOPOJSON_DIR = store.PROJECT_ROOT / "static"
 _HEADER_HEIGHT = 112  # title, key number and filters above the plot (px of the 960×540 layout)
-_COLUMN_LABELS = {"iso3": "ISO-3 code", "pct_change": "% change", "grant_type": "Grant type",
-                  "expected": "Expected by then (milestone path)", "target": "Target due",
-                  "end_target": "End target", "end_due": "End target due", "achieved": "% achieved",
-                  "of_end": "% of end target", "how": "How % achieved is computed"}
+# (Labels with a % sign put it after a word: pybabel reads "% c…" or "% o…" as a %-format placeholder.)
+_COLUMN_LABELS = {"iso3": N_("ISO-3 code"), "pct_change": N_("Change (%)"), "grant_type": N_("Grant type"),
+                  "expected": N_("Expected by then (milestone path)"),
+                  "target": N_("Target due"), "end_target": N_("End target"), "end_due": N_("End target due"),
+                  "achieved": N_("% achieved"), "of_end": N_("Of end target (%)"),
+                  "how": N_("How % achieved is computed")}
 
 _LEADS = {"uk_lead": "home", "overseas_lead": "overseas"}  # the listings' lead columns, by side
 
@@ -76,7 +80,9 @@ class Provenance:
     @property
     def footer(self) -> str:
         """One line for the foot of an image or slide."""
-        return f"Source: {self.source} · Data version {self.version} · {self.day.day} {self.day:%B %Y}"
+        words = i18n.active()
+        return words.gettext("Source: {source} · Data version {version} · {day}").format(
+            source=self.source, version=self.version, day=words.date(self.day, "d MMMM y"))
 
 
 def column_label(column: str) -> str:
@@ -87,7 +93,7 @@ def column_label(column: str) -> str:
         programme = metrics.active_programme()
         return (programme.home if programme is not None else programmes.Home()).lead(_LEADS[column])
     if column in _COLUMN_LABELS:
-        return _COLUMN_LABELS[column]
+        return i18n.active().gettext(_COLUMN_LABELS[column])
     # Series named after data values (a split by gender, a compared phase) keep their own spelling.
     return column.replace("_", " ").capitalize() if re.fullmatch(r"[a-z0-9_]+", column) else column
 

@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from impact.charts import theme
+from impact.model import i18n
 from impact.model.metrics import currency_symbol, d3_format, format_value, is_metric, metric
 
 
@@ -56,7 +57,8 @@ def _figure(data: list, layout: dict, title: str = "", subtitle: str = "") -> go
     heading = _title(title, subtitle)
     if "margin" in heading and "margin" in layout:
         heading["margin"] = {**layout["margin"], **heading["margin"]}
-    return go.Figure(data=data, layout={**layout, **heading})
+    # Numbers on axes and in hovers written as the active language writes them (12 345 in French).
+    return go.Figure(data=data, layout={"separators": i18n.active().plotly_separators, **layout, **heading})
 
 
 def bar(

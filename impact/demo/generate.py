@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from impact.demo import generate_translations as translations
 from impact.model import calendar, schema
 from impact.model import programme as programmes
 
@@ -195,6 +196,7 @@ def hps_definition() -> programmes.Programme:
                                      bounds=(("trainees", 0.0, 5000.0), ("volunteer_days", 0.0, 5000.0))),
         iati=programmes.Iati(reporting_org_ref="GB-CHC-1113101", funder_ref="GB-GOV-1", sectors=HPS_SECTORS),
         home=programmes.Home(countries=("GBR",), home="UK", overseas="Overseas", in_sentence="the UK"),
+        translations=translations.translations(translations.HPS),
         description="£30m from DFID, 2011-2019, managed by THET: partnerships between UK and overseas health "
                     "institutions that trained health workers and strengthened services.",
     )

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
-from impact.model import calendar
-from impact.model import programme as programmes
+from impact.demo import generate_translations as translations
 from impact.demo.generate import (
     ILLUSTRATIVE_TARGET,
     apportion,
     illustrative_targets,
     write_tables,
 )
+from impact.model import calendar
+from impact.model import programme as programmes
 
 SEED = 2019
 PROGRAMME_ID = "gsp"
@@ -126,6 +127,7 @@ def definition() -> programmes.Programme:
                                                         description=f"{label} of the trainees.")
                               for key, label, iati, _values, _shares in DISAGGREGATIONS),
         indicators=indicators, reference_figures=(), illustrative=True,
+        translations=translations.translations(translations.GSP),
         results=programmes.Results(between_milestones="last due"),
         reporting=programmes.Reporting(grain="quarter", deadline_days=45),
         validation_rules=(

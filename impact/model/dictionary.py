@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 
+from impact.model import i18n, schema
 from impact.model import programme as programmes
-from impact.model import schema
 from impact.model.metrics import METRICS, RETURN_METRICS, worded
 
 
@@ -165,6 +165,16 @@ def definition_markdown() -> list[str]:
         "known)`. The template's dropdowns, the import's checks, the metrics counted per side and the listings "
         "follow them; the stored labels are the values, so a change of label is a change of the data (as for a "
         "vocabulary value).",
+        "",
+        "Translations: for each of the interface's other languages (" + ", ".join(f"`{c}`" for c in i18n.TRANSLATED)
+        + "), the programme's `name`, `short_name` and `description`, the labels of vocabulary values (`terms`: "
+        "vocabulary → value → label; the value stays what is stored, filtered on and imported, so a French workbook "
+        "imports to the same rows) and indicators' texts (`indicators`: code → `{"
+        + ", ".join(programmes.INDICATOR_TEXTS) + "}`), each optional and naming only vocabularies, values and codes "
+        "the definition has. A text with no translation is shown in English, and `python -m impact programme check` "
+        "lists every one, language by language. For example `{\"fr\": {\"name\": \"Programme de santé "
+        "scolaire\", \"terms\": {\"theme\": {\"Eye health\": \"Santé oculaire\"}}, \"indicators\": "
+        "{\"clinics_opened\": {\"label\": \"Cliniques ouvertes\"}}}}`.",
         "",
         "Vocabularies (each a column's allowed values):",
         "",

@@ -13,9 +13,13 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import dataclasses
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+
+from impact.model import i18n
+from impact.model.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -75,116 +79,116 @@ _DECLARED: dict[str, Metric] = {
     m.key: m
     for m in (
         Metric(
-            key="trainees", label="Health workers trained", unit="people",
+            key="trainees", label=N_("Health workers trained"), unit="people",
             aggregation="sum", fmt="count", source="training",
-            description="Health workers who completed training delivered by a partnership.",
-            how_counted="Trainees reported by projects each quarter, added up; a person trained twice counts twice.",
+            description=N_("Health workers who completed training delivered by a partnership."),
+            how_counted=N_("Trainees reported by projects each quarter, added up; a person trained twice counts twice."),
             sql="sum(trainees)",
         ),
         Metric(
-            key="women_trained", label="Women trained", unit="people",
+            key="women_trained", label=N_("Women trained"), unit="people",
             aggregation="sum", fmt="count", source="training",
-            description="Health workers trained who are women.",
-            how_counted="Trainees whose gender has the role 'women' in the programme's definition.",
+            description=N_("Health workers trained who are women."),
+            how_counted=N_("Trainees whose gender has the role 'women' in the programme's definition."),
             sql="women_trained(gender_role, trainees)",
         ),
         Metric(
-            key="women_share", label="Women's share of trainees", unit="share",
+            key="women_share", label=N_("Women's share of trainees"), unit="share",
             aggregation="ratio", fmt="percent", source="training",
-            description="Women as a share of all health workers trained.",
-            how_counted="Women trained divided by all trainees (including gender not recorded).",
+            description=N_("Women as a share of all health workers trained."),
+            how_counted=N_("Women trained divided by all trainees (including gender not recorded)."),
             sql="women_share(gender_role, trainees)", numerator="women_trained", denominator="trainees",
         ),
         Metric(
-            key="trainers_trained", label="Trainers trained", unit="people",
+            key="trainers_trained", label=N_("Trainers trained"), unit="people",
             aggregation="sum", fmt="count", source="training",
-            description="Health workers trained as trainers (training of trainers), who go on to train others.",
-            how_counted="Trainees whose training type has the role 'trainers' in the programme's definition.",
+            description=N_("Health workers trained as trainers (training of trainers), who go on to train others."),
+            how_counted=N_("Trainees whose training type has the role 'trainers' in the programme's definition."),
             sql="trainers_trained(training_type_role, trainees)",
         ),
         Metric(
-            key="cascade_trainees", label="Trained by cascade", unit="people",
+            key="cascade_trainees", label=N_("Trained by cascade"), unit="people",
             aggregation="sum", fmt="count", source="training",
-            description="Health workers trained by the trainers a partnership trained (cascade training).",
-            how_counted="Trainees whose training type has the role 'cascade' in the programme's definition.",
+            description=N_("Health workers trained by the trainers a partnership trained (cascade training)."),
+            how_counted=N_("Trainees whose training type has the role 'cascade' in the programme's definition."),
             sql="cascade_trainees(training_type_role, trainees)",
         ),
         Metric(
-            key="countries_trained", label="Countries with training", unit="countries",
+            key="countries_trained", label=N_("Countries with training"), unit="countries",
             aggregation="count distinct", fmt="count", source="training",
-            description="Countries where health workers were trained.",
-            how_counted="Countries with at least one trainee reported.",
+            description=N_("Countries where health workers were trained."),
+            how_counted=N_("Countries with at least one trainee reported."),
             sql="countries_trained(iso3, trainees)",
         ),
         Metric(
-            key="countries_active", label="Countries with partnerships", unit="countries",
+            key="countries_active", label=N_("Countries with partnerships"), unit="countries",
             aggregation="count distinct", fmt="count", source="projects",
-            description="Countries where a funded partnership was active.",
-            how_counted="Countries with an active project, including those with volunteering but no training results "
-                        "(a project whose country is not known, a region only, counts in no country).",
+            description=N_("Countries where a funded partnership was active."),
+            how_counted=N_("Countries with an active project, including those with volunteering but no training results "
+                           "(a project whose country is not known, a region only, counts in no country)."),
             sql="count(distinct iso3) filter (where iso3 not like 'X%')",  # XAA-XZZ: a country not known
         ),
         Metric(
-            key="projects", label="Projects", unit="projects",
+            key="projects", label=N_("Projects"), unit="projects",
             aggregation="count distinct", fmt="count", source="projects",
-            description="Funded projects (grants) active in the period.",
-            how_counted="Grants active at some time in the period; each grant counts once.",
+            description=N_("Funded projects (grants) active in the period."),
+            how_counted=N_("Grants active at some time in the period; each grant counts once."),
             sql="count(*)",
         ),
         Metric(
-            key="institutions", label="Partner institutions", unit="institutions",
+            key="institutions", label=N_("Partner institutions"), unit="institutions",
             aggregation="count distinct", fmt="count", source="project_partners",
-            description="{home} and overseas institutions taking part in the projects.",
-            how_counted="{home} and overseas institutions named on an active project, each counted once.",
+            description=N_("{home} and overseas institutions taking part in the projects."),
+            how_counted=N_("{home} and overseas institutions named on an active project, each counted once."),
             sql="count(distinct pp.institution_id)",
         ),
         Metric(
-            key="institutions_overseas", label="{overseas} institutions", unit="institutions",
+            key="institutions_overseas", label=N_("{overseas} institutions"), unit="institutions",
             aggregation="count distinct", fmt="count", source="project_partners",
-            description="Partner institutions in low- and middle-income countries.",
-            how_counted="Distinct overseas institutions on projects active in the period ('health institutions strengthened').",
+            description=N_("Partner institutions in low- and middle-income countries."),
+            how_counted=N_("Distinct overseas institutions on projects active in the period ('health institutions strengthened')."),
             sql="institutions_on_side(pp.institution_id, i.side_role, 'overseas')",
         ),
         Metric(
-            key="institutions_uk", label="{home} institutions", unit="institutions",
+            key="institutions_uk", label=N_("{home} institutions"), unit="institutions",
             aggregation="count distinct", fmt="count", source="project_partners",
-            description="Partner institutions on the {home} side of the partnerships.",
-            how_counted="Distinct {home} institutions on projects active in the period.",
+            description=N_("Partner institutions on the {home} side of the partnerships."),
+            how_counted=N_("Distinct {home} institutions on projects active in the period."),
             sql="institutions_on_side(pp.institution_id, i.side_role, 'home')",
         ),
         Metric(
-            key="volunteer_days_overseas", label="Volunteer days overseas", unit="days",
+            key="volunteer_days_overseas", label=N_("Volunteer days overseas"), unit="days",
             aggregation="sum", fmt="count", source="volunteering",
-            description="Days {home} volunteers spent working in partner countries.",
-            how_counted="Days {home} volunteers spent in partner countries.",
+            description=N_("Days {home} volunteers spent working in partner countries."),
+            how_counted=N_("Days {home} volunteers spent in partner countries."),
             sql="volunteer_days_at(location_role, volunteer_days, 'overseas')",
         ),
         Metric(
-            key="volunteer_days_uk", label="Volunteer days from {place}", unit="days",
+            key="volunteer_days_uk", label=N_("Volunteer days from {place}"), unit="days",
             aggregation="sum", fmt="count", source="volunteering",
-            description="Days contributed remotely from {place} (teaching, mentoring, preparation).",
-            how_counted="Days given from {place}: remote teaching, mentoring, preparation.",
+            description=N_("Days contributed remotely from {place} (teaching, mentoring, preparation)."),
+            how_counted=N_("Days given from {place}: remote teaching, mentoring, preparation."),
             sql="volunteer_days_at(location_role, volunteer_days, 'home')",
         ),
         Metric(
-            key="volunteer_days", label="Volunteer days", unit="days",
+            key="volunteer_days", label=N_("Volunteer days"), unit="days",
             aggregation="sum", fmt="count", source="volunteering",
-            description="All days given by {home} health-worker volunteers, overseas and from {place}.",
-            how_counted="Volunteer days overseas plus days given from {place}.",
+            description=N_("All days given by {home} health-worker volunteers, overseas and from {place}."),
+            how_counted=N_("Volunteer days overseas plus days given from {place}."),
             sql="sum(volunteer_days)",
         ),
         Metric(
-            key="volunteers", label="Volunteer placements", unit="placements",
+            key="volunteers", label=N_("Volunteer placements"), unit="placements",
             aggregation="sum", fmt="count", source="volunteering",
-            description="Volunteer placements started; one person may make several.",
-            how_counted="Placements started each quarter, added up.",
+            description=N_("Volunteer placements started; one person may make several."),
+            how_counted=N_("Placements started each quarter, added up."),
             sql="sum(volunteers)",
         ),
         Metric(
-            key="budget_gbp", label="Grant funding", unit="{currency}",
+            key="budget_gbp", label=N_("Grant funding"), unit="{currency}",
             aggregation="sum", fmt="money", source="projects",
-            description="Value of the grants of projects active in the period.",
-            how_counted="Sum of grant budgets of projects whose dates overlap the period.",
+            description=N_("Value of the grants of projects active in the period."),
+            how_counted=N_("Sum of grant budgets of projects whose dates overlap the period."),
             sql="sum(budget)",
         ),
     )
@@ -193,12 +197,14 @@ _DECLARED: dict[str, Metric] = {
 
 @functools.cache
 def worded(home: str = "UK", overseas: str = "Overseas", place: str = "the UK",
-           currency: str = "GBP") -> dict[str, Metric]:
+           currency: str = "GBP", language: str = i18n.SOURCE) -> dict[str, Metric]:
     """The structural metrics in a programme's words: its sides' labels (home, overseas), the home side in a
     sentence (place: "Volunteer days from the UK") and its currency (the unit of funding)."""
     words = {"home": home, "overseas": overseas, "place": place, "currency": currency}
+    said = i18n.translator(language)
 
     def fill(text: str) -> str:
+        text = said.gettext(text) if text else text  # the catalogue's words, then the programme's
         return text.format(**words) if "{" in text else text
 
     return {key: replace(m, label=fill(m.label), unit=fill(m.unit), description=fill(m.description),
@@ -259,16 +265,16 @@ def using(programme) -> Iterator[None]:
 def structural() -> dict[str, Metric]:
     """The structural metrics in the words of the programme active in the current context (the sides' labels,
     its currency); METRICS when none is."""
-    programme = _PROGRAMME.get()
+    programme, language = _PROGRAMME.get(), i18n.active().language
     if programme is None:
-        return METRICS
+        return METRICS if language == i18n.SOURCE else worded(language=language)
     home = programme.home
-    return worded(home.home, home.overseas, home.in_sentence, programme.currency)
+    return worded(home.home, home.overseas, home.in_sentence, programme.currency, language)
 
 
 def known() -> dict[str, Metric]:
     """Every metric in the current context: the structural ones, then the programme's indicators."""
-    return {**structural(), **(_INDICATORS.get() or {})}
+    return {**structural(), **{key: in_language(m) for key, m in (_INDICATORS.get() or {}).items()}}
 
 
 def is_metric(key) -> bool:
@@ -299,16 +305,37 @@ def metric(key: str) -> Metric:
     found = structural().get(key) or (_INDICATORS.get() or {}).get(key)
     if found is None:
         raise UnknownName(f"unknown metric {key!r}; known: {', '.join(known())}")
-    return found
+    return in_language(found)
+
+
+def in_language(found: Metric) -> Metric:
+    """`found` with its label, description and how it is counted in the active language: the catalogue's for a
+    structural metric, the programme definition's translations for an indicator (English where either lacks one)."""
+    words = i18n.active()
+    if words.language == i18n.SOURCE:
+        return found
+    if found.key in METRICS:  # worded in the active language already (structural)
+        return found
+    else:
+        programme = _PROGRAMME.get()
+        texts = programme.indicator_texts(found.key, words.language) if programme is not None else {}
+        if "how_counted" not in texts and "description" in texts and found.how_counted == found.description:
+            texts["how_counted"] = texts["description"]
+    return dataclasses.replace(found, **texts) if texts else found
 
 
 def format_value(value: float | int | None, fmt: str = "count") -> str:
-    """Write a number the way people do: 12,345; 74%; £30m; an em dash when missing."""
+    """Write a number the way people of the active language do: 12,345 (en), 12 345 (fr); 74%, 74 % (fr); £30m;
+    an em dash when missing."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
+    words = i18n.active()
     if fmt == "percent":
-        return f"{value * 100:.0f}%"
+        return words.percent(value)
     if fmt == "money":
+        if words.language != i18n.SOURCE:
+            programme = _PROGRAMME.get()
+            return words.money(value, programme.currency if programme is not None else "GBP")
         symbol = currency_symbol()
         for size, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
             if abs(value) >= size:
@@ -317,8 +344,8 @@ def format_value(value: float | int | None, fmt: str = "count") -> str:
                 return f"{symbol}{text}{suffix}"
         return f"{symbol}{value:,.0f}"
     if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.1f}"
-    return f"{int(value):,}"
+        return words.number(value, 1)
+    return words.number(int(value))
 
 
 def format_metric(key: str, value) -> str:

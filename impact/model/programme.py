@@ -34,10 +34,11 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from impact.model import calendar, iso639, iso3166, iso4217
+from impact.model import calendar, i18n, iso639, iso3166, iso4217
+from impact.model.i18n import N_
 
 FILE = "programme.json"
 # The definition's format, declared once: every key, its type, whether it is required, its allowed values, pattern
@@ -103,6 +104,8 @@ AGGREGATIONS = _allowed("indicators", "aggregation")
 FORMATS = _allowed("indicators", "format")
 QUALIFIERS = _allowed("reference_figures", "qualifier")
 BENEFITS = _allowed("indicators", "benefits")
+_QUALIFIER_WORDS = (N_("over"), N_("more than"), N_("about"), N_("almost"), N_("a further"), N_("at least"))  # shown
+# in the reader's language (ReferenceFigure.text): the catalogue's words for QUALIFIERS
 # The vocabularies a definition gives (one per categorical column of the extract), and the roles a
 # value can play in the metrics counted in code (women trained, trainers, cascade, days overseas...).
 VOCABULARIES: dict[str, str] = {name: item["description"]
@@ -219,9 +222,10 @@ class ReferenceFigure:
     note: str = ""
 
     def text(self, formatted: str) -> str:
-        """'over 1,500 by March 2020' given the value already formatted."""
-        when = f" by {self.as_of:%B %Y}" if self.as_of else ""
-        head = f"{self.qualifier} {formatted}".strip()
+        """'over 1,500 by March 2020' given the value already formatted (in the active language)."""
+        words = i18n.active()
+        when = words.gettext(" by {month}").format(month=words.date(self.as_of, "MMMM y")) if self.as_of else ""
+        head = f"{words.gettext(self.qualifier) if self.qualifier else ''} {formatted}".strip()
         return f"{head}{when}" + (f" ({self.note})" if self.note else "")
 
 
@@ -442,6 +446,23 @@ class Publish:
     suppress_below: int = 5
 
 
+TRANSLATED_FIELDS = ("name", "short_name", "description")  # a programme's own texts a translation may give
+INDICATOR_TEXTS = ("label", "description", "how_counted")  # an indicator's texts a translation may give
+
+
+@dataclass(frozen=True, kw_only=True)
+class Translation:
+    """A programme's content in one language: its name (and short name and description), the labels of its
+    vocabularies' values (the stored values stay the canonical codes) and its indicators' texts."""
+
+    name: str = ""
+    short_name: str = ""
+    description: str = ""
+    terms: dict[str, dict[str, str]] = field(default_factory=dict)  # vocabulary -> value -> label
+    indicators: dict[str, dict[str, str]] = field(default_factory=dict)  # code -> label/description/how_counted
+    disaggregations: dict[str, str] = field(default_factory=dict)  # a breakdown's key -> its label
+
+
 @dataclass(frozen=True, kw_only=True)
 class Programme:
     """A whole programme definition."""
@@ -469,6 +490,7 @@ class Programme:
     validation_rules: tuple[ValidationRule, ...] = ()
     outliers: Outliers = Outliers()
     home: Home = Home()
+    translations: dict[str, Translation] = field(default_factory=dict)  # language code -> its content
 
     # ---- what the rest of the product asks -----------------------------------------------------
 
@@ -519,6 +541,55 @@ class Programme:
                 for name, terms in self.vocabularies.items() for n, t in enumerate(terms)]
         return pd.DataFrame(rows, columns=["vocabulary", "position", "value", "role", "description"])
 
+    # ---- in the reader's language (the definition's translations; English where one is missing) --------
+
+    def _translation(self, language: str | None) -> Translation | None:
+        return self.translations.get(language or i18n.active().language)
+
+    def name_in(self, language: str | None = None) -> str:
+        """The programme's name in `language` (default: the active one)."""
+        return (found := self._translation(language)) and found.name or self.name
+
+    def short_name_in(self, language: str | None = None) -> str:
+        """The programme's short name in `language` (default: the active one)."""
+        return (found := self._translation(language)) and found.short_name or self.short_name
+
+    def label(self, vocabulary: str, value: str, language: str | None = None) -> str:
+        """How a vocabulary's value is shown in `language` (default: the active one); the value itself is what is
+        stored, filtered on and imported."""
+        found = self._translation(language)
+        return (found.terms.get(vocabulary, {}).get(value) if found else None) or value
+
+    def disaggregation_label(self, key: str, language: str | None = None) -> str:
+        """The label of the programme's own breakdown `key` in `language` (default: the active one)."""
+        found = self._translation(language)
+        own = next((d.label for d in self.disaggregations if d.key == key), key)
+        return (found.disaggregations.get(key) if found else None) or own
+
+    def indicator_texts(self, code: str, language: str | None = None) -> dict[str, str]:
+        """The translated texts of indicator `code` in `language`: some of label, description, how_counted."""
+        found = self._translation(language)
+        return dict(found.indicators.get(code, {})) if found else {}
+
+    def missing_translations(self) -> dict[str, list[str]]:
+        """Per shipped language, the definition's texts with no translation (shown in English), as field paths."""
+        out = {}
+        for language in i18n.TRANSLATED:
+            found = self.translations.get(language) or Translation()
+            missing = [f"translations.{language}.name"] if not found.name else []
+            for vocabulary, terms in self.vocabularies.items():
+                labels = found.terms.get(vocabulary, {})
+                missing += [f"translations.{language}.terms.{vocabulary}: {t.value!r}" for t in terms
+                            if t.value not in labels]
+            for indicator in self.indicators:
+                texts = found.indicators.get(indicator.code, {})
+                missing += [f"translations.{language}.indicators.{indicator.code}.{name}" for name in INDICATOR_TEXTS
+                            if getattr(indicator, name) and name not in texts]
+            missing += [f"translations.{language}.disaggregations.{d.key}" for d in self.disaggregations
+                        if d.key not in found.disaggregations]
+            out[language] = missing
+        return out
+
     # ---- to and from JSON ----------------------------------------------------------------------
 
     def to_dict(self) -> dict:
@@ -526,7 +597,7 @@ class Programme:
         out = {key: value for key, value in asdict(self).items()
                if key not in ("phases", "vocabularies", "indicators", "reference_figures", "results", "reporting",
                               "iati", "disaggregations", "fiscal_year_start", "publish",
-                              "validation_rules", "outliers", "home")}
+                              "validation_rules", "outliers", "home", "translations")}
         if self.fiscal_year_start != 1:  # the default is left unwritten, so existing definitions read back unchanged
             out["fiscal_year_start"] = self.fiscal_year_start
         out["start"], out["end"] = self.start.isoformat(), self.end.isoformat()
@@ -578,6 +649,13 @@ class Programme:
                 {**{k: (list(v) if k == "tables" else v) for k, v in asdict(d).items() if v},
                  "values": listed(self.vocabularies[d.key])}
                 for d in self.disaggregations]
+        if self.translations:
+            out["translations"] = {
+                language: {**{k: v for k, v in asdict(t).items() if v and k in TRANSLATED_FIELDS},
+                           **({"terms": t.terms} if t.terms else {}),
+                           **({"indicators": t.indicators} if t.indicators else {}),
+                           **({"disaggregations": t.disaggregations} if t.disaggregations else {})}
+                for language, t in self.translations.items()}
         return out
 
     def to_json(self) -> str:
@@ -1020,6 +1098,33 @@ def _home_sides(data, known):
                                       "of their own")
 
 
+def _translated(data, known):
+    vocabularies = dict(_section(data, "vocabularies"))
+    for item in data.get("disaggregations") or ():
+        if isinstance(item, dict) and isinstance(item.get("key"), str):
+            vocabularies[item["key"]] = item.get("values") or ()
+    codes = {i.get("code") for i in data.get("indicators") or () if isinstance(i, dict)}
+    own_keys = {d.get("key") for d in data.get("disaggregations") or () if isinstance(d, dict)}
+    for language, given in _section(data, "translations").items():
+        where = f"translations.{language}"
+        for vocabulary, labels in _section(given, "terms").items():
+            at = f"{where}.terms.{vocabulary[:40]}"
+            if vocabulary not in vocabularies:
+                yield at, f"is not a vocabulary of the programme; they are {', '.join(vocabularies)}"
+                continue
+            allowed = {_term_value(t) for t in vocabularies[vocabulary] or ()}
+            for value in labels:
+                if value not in allowed:
+                    yield f"{at}.{value[:40]}", f"is not a value of the vocabulary {vocabulary}"
+        for code in _section(given, "indicators"):
+            if code not in codes:
+                yield (f"{where}.indicators.{code[:40]}",
+                       f"is not an indicator of the programme; they are {', '.join(sorted(map(str, codes))) or 'none'}")
+        for key in _section(given, "disaggregations"):
+            if key not in own_keys:
+                yield f"{where}.disaggregations.{key[:40]}", "is not a disaggregation of the programme"
+
+
 def _public_fields(data, known):
     listed = _section(data, "publish").get("project_fields")
     for n, name in enumerate(listed if isinstance(listed, list) else []):
@@ -1084,6 +1189,8 @@ SEMANTIC_CHECKS: tuple[SemanticCheck, ...] = (
     SemanticCheck("The IATI section's regions map IATI region codes to regions of the vocabulary.", _iati_regions),
     SemanticCheck("A home country is listed once; the two sides have labels of their own, neither of them "
                   "'not known'.", _home_sides),
+    SemanticCheck("A translation names only the programme's own vocabularies and values, indicators and "
+                  "disaggregations.", _translated),
     SemanticCheck("A public project field is listed once.", _public_fields),
     SemanticCheck("Validation rules have different ids, read metrics of a return or reported indicators, and do not "
                   "compare two numbers.", _rules),
@@ -1111,6 +1218,15 @@ def problems(data) -> list[tuple[str, str]]:
     for where, message in found:
         first.setdefault(where, message)  # one problem a field: the first said (a text's type before its form)
     return list(first.items())
+
+
+def _translations(raw: dict | None) -> dict[str, Translation]:
+    return {language: Translation(**{k: _text(given, k) for k in TRANSLATED_FIELDS},
+                                  terms={v: dict(labels) for v, labels in given.get("terms", {}).items()},
+                                  indicators={c: {k: t.strip() for k, t in item.items() if t and t.strip()}
+                                              for c, item in given.get("indicators", {}).items()},
+                                  disaggregations=dict(given.get("disaggregations", {})))
+            for language, given in (raw or {}).items()}
 
 
 def _home(raw: dict | None) -> Home:
@@ -1227,7 +1343,8 @@ def _build(data: dict) -> Programme:
         validation_rules=tuple(ValidationRule(r["id"], _side(r["left"]), r["operator"], _side(r["right"]),
                                               _text(r, "message"), r.get("importance", "medium"))
                                for r in data.get("validation_rules", ())),
-        outliers=_outliers(data.get("outliers")), home=_home(data.get("home")))
+        outliers=_outliers(data.get("outliers")), home=_home(data.get("home")),
+        translations=_translations(data.get("translations")))
 
 
 def read(path: str | Path) -> Programme:

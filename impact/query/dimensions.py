@@ -19,6 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from impact.model import i18n, metrics
+from impact.model.i18n import N_
+
 FACTS = frozenset({"training", "volunteering", "outcomes", "projects", "project_partners"})
 
 
@@ -41,6 +44,15 @@ class Dimension:
         return self.code or self.key
 
     @property
+    def shown_label(self) -> str:
+        """Its label in the active language: the catalogue's, or for a programme's own breakdown its definition's."""
+        if self.declared:
+            programme = metrics.active_programme()
+            own = programme is not None and any(d.key == self.key for d in programme.disaggregations)
+            return programme.disaggregation_label(self.key) if own else self.label
+        return i18n.active().gettext(self.label)
+
+    @property
     def training_only(self) -> bool:
         """True for dimensions of trainees only (cadre, gender): their filter applies to training figures."""
         return self.sources == frozenset({"training"})
@@ -52,19 +64,19 @@ class Dimension:
 
 
 DIMENSIONS: tuple[Dimension, ...] = (
-    Dimension(key="time", label="Time", sources=FACTS),
-    Dimension(key="phase", label="Phase", sources=FACTS, filter="phase"),
-    Dimension(key="region", label="Region", sources=FACTS, vocabulary="region", filter="region"),
-    Dimension(key="country", label="Country", sources=FACTS, filter="country", code="iso3",
+    Dimension(key="time", label=N_("Time"), sources=FACTS),
+    Dimension(key="phase", label=N_("Phase"), sources=FACTS, filter="phase"),
+    Dimension(key="region", label=N_("Region"), sources=FACTS, vocabulary="region", filter="region"),
+    Dimension(key="country", label=N_("Country"), sources=FACTS, filter="country", code="iso3",
               labels="country_labels"),
-    Dimension(key="theme", label="Theme", sources=FACTS, vocabulary="theme", filter="theme"),
-    Dimension(key="grant_type", label="Grant type", sources=FACTS, vocabulary="grant_type", filter="grant"),
-    Dimension(key="cadre", label="Cadre", sources=frozenset({"training"}), vocabulary="cadre", filter="cadre"),
-    Dimension(key="gender", label="Gender", sources=frozenset({"training"}), vocabulary="gender", filter="gender"),
-    Dimension(key="training_type", label="Training type", sources=frozenset({"training"}),
+    Dimension(key="theme", label=N_("Theme"), sources=FACTS, vocabulary="theme", filter="theme"),
+    Dimension(key="grant_type", label=N_("Grant type"), sources=FACTS, vocabulary="grant_type", filter="grant"),
+    Dimension(key="cadre", label=N_("Cadre"), sources=frozenset({"training"}), vocabulary="cadre", filter="cadre"),
+    Dimension(key="gender", label=N_("Gender"), sources=frozenset({"training"}), vocabulary="gender", filter="gender"),
+    Dimension(key="training_type", label=N_("Training type"), sources=frozenset({"training"}),
               vocabulary="training_type"),
-    Dimension(key="location", label="Volunteer location", sources=frozenset({"volunteering"}), vocabulary="location"),
-    Dimension(key="profession", label="Volunteer profession", sources=frozenset({"volunteering"}),
+    Dimension(key="location", label=N_("Volunteer location"), sources=frozenset({"volunteering"}), vocabulary="location"),
+    Dimension(key="profession", label=N_("Volunteer profession"), sources=frozenset({"volunteering"}),
               vocabulary="profession"),
 )
 BY_KEY: dict[str, Dimension] = {d.key: d for d in DIMENSIONS}

@@ -14,7 +14,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from impact.model import calendar, metrics
+from impact.model import calendar, i18n, metrics
+from impact.model.i18n import N_
+from impact.model.i18n import gettext as _
 from impact.model.metrics import metric
 from impact.query import dimensions
 
@@ -24,9 +26,9 @@ class ViewError(ValueError):
 
 
 BREAKDOWNS = dimensions.BY_KEY  # the structural dimensions; `breakdowns()` adds the programme's disaggregations
-GRAINS = {"year": "Year", "quarter": "Quarter", "phase": "Phase"}
-CHART_TYPES = {"bar": "Bar", "line": "Line", "area": "Area", "table": "Table"}
-COMPARISONS = {"": "No comparison", "phase": "Two phases", "period": "Two periods"}
+GRAINS = {"year": N_("Year"), "quarter": N_("Quarter"), "phase": N_("Phase")}
+CHART_TYPES = {"bar": N_("Bar"), "line": N_("Line"), "area": N_("Area"), "table": N_("Table")}
+COMPARISONS = {"": N_("No comparison"), "phase": N_("Two phases"), "period": N_("Two periods")}
 QUERIES = {
     "training": "training_by_dimension",
     "volunteering": "volunteering_by_dimension",
@@ -153,12 +155,15 @@ class View:
     def title(self) -> str:
         """The chart title in words."""
         m = metric(self.metric).label
-        head = f"{m} per {GRAINS[self.grain].lower()}" if self.by == "time" else f"{m} by {_noun(self.by)}"
+        if self.by == "time":
+            head = _("{metric} per {grain}").format(metric=m, grain=_(GRAINS[self.grain]).lower())
+        else:
+            head = _("{metric} by {dimension}").format(metric=m, dimension=_noun(self.by))
         if self.compare:
             a, b = self.series_labels
-            return f"{head}: {a} and {b} compared"
+            return _("{head}: {a} and {b} compared").format(head=head, a=a, b=b)
         if self.split:
-            return f"{head} and {_noun(self.split)}"
+            return _("{head} and {dimension}").format(head=head, dimension=_noun(self.split))
         return head
 
     def params(self) -> dict:
@@ -234,7 +239,12 @@ def _phases() -> tuple[str, ...]:
 
 
 def _noun(dimension: str) -> str:
-    """A dimension as a title says it: 'grant type', 'profession', 'time'."""
+    """A dimension as a title says it: 'grant type', 'profession', 'time' (in another language, its label)."""
+    if i18n.active().language != i18n.SOURCE:
+        found = next((d for d in dimensions.of(metrics.active_programme()) if d.key == dimension), None)
+        if found is not None:
+            label = found.shown_label
+            return label[:1].lower() + label[1:]
     return dimension.replace("_", " ")
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from impact.model import calendar
+from impact.model import calendar, i18n, metrics
+from impact.model.i18n import gettext as _
 from impact.query import dimensions
 from impact.query.dimensions import FILTERS
 
@@ -146,15 +147,21 @@ class Filters:
         """The selection in words, for subtitles and speaker notes."""
         parts = []
         if self.period_from or self.period_to:
-            start = calendar.quarter_label(self.period_from) if self.period_from else "start"
-            end = calendar.quarter_label(self.period_to) if self.period_to else "end"
+            start = calendar.quarter_label(self.period_from) if self.period_from else _("start")
+            end = calendar.quarter_label(self.period_to) if self.period_to else _("end")
             parts.append(f"{start}–{end}")
+        programme = metrics.active_programme()
         for dim in _shared(choices):
             chosen = getattr(self, dim.key)
             if chosen:
-                names = [choices.countries.get(v, v) for v in chosen] if (choices and dim.key == "country") else chosen
-                parts.append(f"{dim.label}: {', '.join(names)}")
-        return "; ".join(parts) if parts else "All projects, countries and periods"
+                if choices and dim.key == "country":
+                    names = [i18n.active().country(v, choices.countries.get(v, v)) for v in chosen]
+                elif programme is not None and dim.vocabulary:
+                    names = [programme.label(dim.vocabulary, v) for v in chosen]
+                else:
+                    names = list(chosen)
+                parts.append(_("{dimension}: {values}").format(dimension=dim.shown_label, values=", ".join(names)))
+        return "; ".join(parts) if parts else _("All projects, countries and periods")
 
 
 def _shared(choices: Choices | None) -> tuple[dimensions.Dimension, ...]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from impact.model import calendar, metrics
+from impact.model.i18n import gettext as _
 from impact.query import db, explore
 from impact.query.filters import Filters
 
@@ -46,12 +47,12 @@ class Scope:
         """The scope in words."""
         parts = []
         if self.first_year or self.last_year:
-            parts.append(f"{self.first_year or 'start'}–{self.last_year or 'end'}")
+            parts.append(f"{self.first_year or _('start')}–{self.last_year or _('end')}")
         if self.regions:
-            parts.append("Region: " + ", ".join(self.regions))
+            parts.append(_("{dimension}: {values}").format(dimension=_("Region"), values=", ".join(self.regions)))
         if self.countries:
-            parts.append("Country: " + ", ".join(self.countries))
-        return "; ".join(parts) if parts else "All programmes, years, regions and countries"
+            parts.append(_("{dimension}: {values}").format(dimension=_("Country"), values=", ".join(self.countries)))
+        return "; ".join(parts) if parts else _("All programmes, years, regions and countries")
 
 
 def _name(database: db.Database) -> str:
@@ -101,8 +102,8 @@ def funding(databases: list[db.Database], frame: pd.DataFrame) -> Funding:
               for c in currencies]
     each = " · ".join(f"{name}: {money(value, p)}" for name, value, p in zip(frame[PROGRAMME], frame["budget_gbp"],
                                                                              programmes))
-    note = (f"The programmes are paid in different currencies ({', '.join(currencies)}): each currency is added up "
-            "on its own, never converted." if len(currencies) > 1 else "")
+    note = (_("The programmes are paid in different currencies ({currencies}): each currency is added up on its own, "
+              "never converted.").format(currencies=", ".join(currencies)) if len(currencies) > 1 else "")
     return Funding(total=" · ".join(totals), each=each, note=note)
 
 

@@ -22,7 +22,8 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from impact.model import calendar, metrics
+from impact.model import calendar, i18n, metrics
+from impact.model.i18n import N_
 from impact.query import db, filters
 
 NO_MILESTONE = "no milestone due yet"
@@ -194,11 +195,14 @@ def judge(due: list[dt.date], values: list[float], baseline: float | None, start
 
 def how_computed(metric: str, baseline: float | None) -> str:
     """How % achieved is computed for `metric`, in words."""
-    m = metrics.metric(metric)
-    value = {"sum": "cumulative total from the start", "latest": "latest value (each project and country's, added up)",
-             "ratio": "ratio of the cumulative totals"}.get(m.aggregation, m.aggregation)
-    origin = f"from the baseline {metrics.format_value(baseline, m.fmt)}" if baseline is not None else "from zero"
-    return f"{value}; % achieved {origin}"
+    m, words = metrics.metric(metric), i18n.active()
+    value = {"sum": N_("cumulative total from the start"),
+             "latest": N_("latest value (each project and country's, added up)"),
+             "ratio": N_("ratio of the cumulative totals")}.get(m.aggregation, m.aggregation)
+    if baseline is not None:
+        return words.gettext("{value}; % achieved from the baseline {baseline}").format(
+            value=words.gettext(value), baseline=metrics.format_value(baseline, m.fmt))
+    return words.gettext("{value}; % achieved from zero").format(value=words.gettext(value))
 
 
 # ---- the whole picture under the filters --------------------------------------------------------
@@ -475,30 +479,38 @@ def figure(value, metric: str) -> str:
 def sentence(row: dict, day: dt.date) -> str:
     """The judgement in one sentence: 'Health workers trained: 38,701 by December 2015, 298% of the 13,000
     target: A++.'"""
-    return f"{row['indicator']}: {judgement(row, day)}"
+    name = metrics.metric(row["metric"]).label if metrics.is_metric(row["metric"]) else row["indicator"]
+    return i18n.active().gettext("{indicator}: {judgement}").format(indicator=name, judgement=judgement(row, day))
 
 
 def judgement(row: dict, day: dt.date) -> str:
     """A `progress` row's judgement asked for at `day`, without its indicator's name, saying the date it is judged
     at (a target past due: its due date): '38,701 by December 2015, 298% of the 13,000 target: A++.'"""
     key = row["metric"]
+    words = i18n.active()
     judged = row.get("judged_at")
     day = day if judged is None or pd.isna(judged) else judged
-    head = f"{figure(row['actual'], key)} by {day:%B %Y}"
+    head = words.gettext("{actual} by {month}").format(actual=figure(row["actual"], key), month=words.date(day, "MMMM y"))
+    end = dict(end_target=figure(row["end_target"], key), end_month=words.date(row["end_due"], "MMMM y"))
     if row["expected"] is None or pd.isna(row["expected"]):
-        return f"{head}; no milestone is due yet (the end target is {figure(row['end_target'], key)} by {row['end_due']:%B %Y})."
+        return words.gettext("{head}; no milestone is due yet (the end target is {end_target} by {end_month}).").format(
+            head=head, **end)
     expected = figure(row["expected"], key)
     if row["expected"] == row["end_target"] and day >= row["end_due"]:
-        against = f"the {expected} target"
+        against = words.gettext("the {expected} target").format(expected=expected)
     else:
-        against = f"the {expected} expected by then (on the way to {figure(row['end_target'], key)} by {row['end_due']:%B %Y})"
+        against = words.gettext("the {expected} expected by then (on the way to {end_target} by {end_month})").format(
+            expected=expected, **end)
     if row["percent"] is None or pd.isna(row["percent"]):
-        return f"{head}, against {against}: {row['score']}."
+        return words.gettext("{head}, against {against}: {score}.").format(head=head, against=against,
+                                                                           score=row["score"])
+    percent = words.percent(row["percent"] / 100)
     baseline = row.get("baseline")
     if baseline is not None and not pd.isna(baseline):
-        return (f"{head}, {row['percent']:,.0f}% of the way from the {figure(baseline, key)} baseline to "
-                f"{against}: {row['score']}.")
-    return f"{head}, {row['percent']:,.0f}% of {against}: {row['score']}."
+        return words.gettext("{head}, {percent} of the way from the {baseline} baseline to {against}: {score}.").format(
+            head=head, percent=percent, baseline=figure(baseline, key), against=against, score=row["score"])
+    return words.gettext("{head}, {percent} of {against}: {score}.").format(head=head, percent=percent,
+                                                                             against=against, score=row["score"])
 
 
 def timeline_frame(database: db.Database, params: dict, metric: str, project_id: str | None = None) -> pd.DataFrame:
