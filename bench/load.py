@@ -57,15 +57,22 @@ VERSION_TEXT = re.compile(r"data version ((?:[A-Za-z0-9_]|\\?-)+)")  # the sideb
 FILTER_KEYS = ("f_from", "f_to", "f_phase", "f_region", "f_country", "f_theme", "f_grant", "f_cadre", "f_gender")
 
 
+def _page_calls() -> list[str]:
+    """The text of each `st.Page(...)` call in app.py, in its order (read from its source, not imported)."""
+    return (ROOT / "app.py").read_text().split("st.Page(")[1:]  # each call runs to the next (titles hold parentheses)
+
+
 def app_pages() -> tuple[str, ...]:
-    """The url paths of the app's pages, in app.py's order (read from its source, not imported)."""
-    return tuple(re.findall(r'url_path="([\w-]+)"', (ROOT / "app.py").read_text()))
+    """The url paths of the pages everyone's menu shows, in app.py's order (a page whose visibility depends on who
+    is signed in, a partner's My projects, is left out: a visitor does not open it)."""
+    found = (re.search(r'url_path="([\w-]+)"', c) for c in _page_calls() if "visibility=" not in c)
+    return tuple(m.group(1) for m in found if m)
 
 
 def default_page() -> str:
-    """The url path of app.py's default page (its address is the app's root, "/")."""
-    calls = re.findall(r"st\.Page\((.*?)\)", (ROOT / "app.py").read_text(), flags=re.S)
-    found = [re.search(r'url_path="([\w-]+)"', c) for c in calls if "default=True" in c]
+    """The url path of the page a visitor opens at the app's root, "/" (for a signed-in partner it is My projects)."""
+    found = [re.search(r'url_path="([\w-]+)"', c) for c in _page_calls()
+             if "visibility=" not in c and re.search(r"default=(True|not partner)", c)]
     return found[0].group(1) if found and found[0] else ""
 
 
