@@ -347,46 +347,67 @@ def filter_figures(part: _Programme) -> dict:
     years (clipped to the data's first and last quarter) and each place (all, a region, a country), suppressed.
 
     {"years": [...], "places": [[key, label], ...], "figures": {"<first>-<last>": {place key: {metric: value}}},
-    "suppressed": {...same shape, the metrics shown as 'fewer than N'}}; a place key is "", "region:<name>" or
-    "country:<ISO3>"; the link keys are the app's (from, to, region, country)."""
+    "suppressed": {...same shape, the metrics not shown}, "floors": {...same shape, {metric: at least}}}; a place
+    key is "", "region:<name>" or "country:<ISO3>"; the link keys are the app's (from, to, region, country).
+
+    A count adds up over the years, so a range is the sum of its years: a range holding a year suppressed for the
+    place is suppressed too (else it, less the range of the other years, would give that year away). Every figure
+    published is then the sum of published years. Such a range reads "at least X" (its floor: the published years
+    plus one for each suppressed year, a figure the file's years already give), "fewer than N" when it is one
+    suppressed year and years of none."""
     choices = part.choices
     first, last = choices.first_period, choices.last_period
     years = list(range(first.year, last.year + 1))
     keys = [k for k in HEADLINES if metrics.is_metric(k)]
-    figures: dict[str, dict] = {}
-    hidden: dict[str, dict] = {}
+    found: dict[str, dict[str, dict]] = {}
     for a in years:
         for b in years[years.index(a):]:
             window = Filters(period_from=max(first, calendar.year_quarters(a)[0]),
                              period_to=min(last, calendar.year_quarters(b)[1]))
             params = window.params(choices)
-            found: dict[str, dict] = {"": dict(headline_totals(part.database, params))}  # the app's tiles' query
+            span = found[f"{a}-{b}"] = {"": dict(headline_totals(part.database, params))}  # the app's tiles' query
             for grouping, prefix in (("region", "region:"), ("country", "country:")):
                 for name in FILTER_QUERIES:
                     frame = db.run_query(part.database, name, {**params, **explore.totals_params(grouping)})
                     for row in frame.to_dict("records"):
                         place = prefix + str(row["category"])  # a group is its code: a country's ISO-3
-                        found.setdefault(place, {}).update({k: row[k] for k in keys if k in row})
-            span = f"{a}-{b}"
-            figures[span], hidden[span] = {}, {}
-            for place, row in found.items():
-                shown, small = {}, []
-                for key in keys:
-                    value = row.get(key)
-                    value = None if value is None or pd.isna(value) else value
-                    kept, was = suppress.value(key, value, part.threshold)
-                    shown[key] = None if kept is None else float(kept)
-                    if was:
-                        small.append(key)
-                figures[span][place] = shown
-                if small:
-                    hidden[span][place] = small
+                        span.setdefault(place, {}).update({k: row[k] for k in keys if k in row})
+
+    def figure(span: str, place: str, key: str) -> float | None:
+        value = found[span].get(place, {}).get(key)
+        return None if value is None or pd.isna(value) else float(value)
+
+    figures: dict[str, dict] = {span: {} for span in found}
+    hidden: dict[str, dict] = {span: {} for span in found}
+    floors: dict[str, dict] = {span: {} for span in found}
+    for span, places in found.items():
+        a, b = map(int, span.split("-"))
+        for place, row in places.items():
+            shown, small, floor = {}, [], {}
+            for key in keys:
+                value = figure(span, place, key)
+                kept, was = suppress.value(key, value, part.threshold)
+                years_hidden = [y for y in range(a, b + 1) if suppress.counted(key)
+                                and suppress.small(figure(f"{y}-{y}", place, key), part.threshold)]
+                if years_hidden and not was:
+                    kept, was = None, True
+                shown[key] = None if kept is None else float(kept)
+                if was:
+                    small.append(key)
+                    rest = sum(figure(f"{y}-{y}", place, key) or 0.0 for y in range(a, b + 1) if y not in years_hidden)
+                    if len(years_hidden) > 1 or rest:
+                        floor[key] = rest + len(years_hidden)
+            figures[span][place] = shown
+            if small:
+                hidden[span][place] = small
+            if floor:
+                floors[span][place] = floor
     regions = list(choices.values.get("region", ()))
     places = [["", "All regions and countries"]] + [[f"region:{r}", f"Region: {r}"] for r in regions] + \
         [[f"country:{iso3}", name] for iso3, name in sorted(choices.countries.items(), key=lambda item: item[1])]
     return {"years": years, "first": calendar.quarter_label(first), "last": calendar.quarter_label(last),
             "places": places, "keys": keys, "formats": {k: metric(k).fmt for k in keys},
-            "threshold": part.threshold, "figures": figures, "suppressed": hidden}
+            "threshold": part.threshold, "figures": figures, "suppressed": hidden, "floors": floors}
 
 
 def _filters_script(site: _Site, part: _Programme) -> str:
