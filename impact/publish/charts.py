@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -78,12 +79,14 @@ class Chart:
 
 
 def build(spec: catalog.ChartSpec, frame: pd.DataFrame, *, slug: str, folder: str, subtitle: str,
-          threshold: int, options: dict | None = None, svg: bool = True) -> Chart:
-    """The chart of `spec` drawn from `frame` (its query's result), small cells suppressed."""
+          threshold: int, options: dict | None = None, svg: bool = True,
+          hide: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> Chart:
+    """The chart of `spec` drawn from `frame` (its query's result), small cells suppressed, and the cells `hide`
+    marks in its rows (a boolean mask of some of their columns: complementary suppression)."""
     rows = spec.rows(frame).reset_index(drop=True)
     head = spec.values[0] if spec.values else ""
     counted = suppress.columns(rows, spec.series(rows), head)
-    shown, mask = suppress.apply(rows, counted, threshold)
+    shown, mask = suppress.apply(rows, counted, threshold, hide(rows) if hide is not None else None)
     hidden = int(mask.to_numpy().sum())
     figure = None
     if not shown.empty:
