@@ -303,13 +303,11 @@ def _plan(part: _Programme, regions_of: dict[str, str]) -> Plan:
     for column in columns:
         groups.append((("", column), [(r, column) for r in regions]))
         groups += [((r, column), [(c, column) for c in members[r]]) for r in regions]
-    whole = f"{years[0]}-{years[-1]}"
     for key in keys:
         if not suppress.counted(key):
             continue
-        values = {(place, column): plan.figure(*((column, column) if column != TOTAL else map(int, whole.split("-"))),
-                                               place, key)
-                  for place in places for column in columns}
+        values = {(place, column): plan.figure(years[0], years[-1], place, key) if column == TOTAL
+                  else plan.figure(column, column, place, key) for place in places for column in columns}
         plan.hidden[key] = suppress.complementary(values, groups, part.threshold)
     return plan
 
@@ -402,11 +400,11 @@ def _complements(plan: Plan, place: str | None) -> Callable[[pd.DataFrame], pd.D
     (`place` None)."""
     def hide(rows: pd.DataFrame) -> pd.DataFrame:
         mask = pd.DataFrame(index=rows.index)
-        for key, cells in plan.hidden.items():
+        for key, out in plan.hidden.items():
             if key not in rows.columns:
                 continue
             if "year" in rows.columns and place is not None:
-                mask[key] = [(place, int(y)) in cells for y in rows["year"]]
+                mask[key] = [(place, int(y)) in out for y in rows["year"]]
                 running = f"cumulative_{key}"
                 if running in rows.columns:
                     mask[running] = [plan.range_hidden(key, place, plan.years[0], int(y)) for y in rows["year"]]
