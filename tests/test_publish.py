@@ -637,3 +637,25 @@ def test_no_small_count_is_a_sum_or_difference_of_the_published_figures(shipped_
                         small.append((key, place, a, b, total))
     assert checked  # the default threshold suppresses something in both programmes
     assert small == []
+
+
+def test_complementary_suppression_never_leaves_one_cell_of_a_total_and_its_parts_suppressed():
+    from impact.publish import suppress
+
+    # A total and its parts: the small part and the smallest other part above zero.
+    values = {"total": 100, "a": 3, "b": 40, "c": 57, "d": 0}
+    assert suppress.complementary(values, [("total", ["a", "b", "c", "d"])], 5) == {"a", "b"}
+    # Two levels sharing cells (a country's years and total; the region's years and total): NPL's 2011 takes NPL's
+    # 2012 with it; the region's 2011 and 2012 then each hold one suppressed country, so their smallest other
+    # country (BGD) goes too, in both years.
+    values = {("NPL", 2011): 3, ("NPL", 2012): 97, ("NPL", "all"): 100,
+              ("BGD", 2011): 50, ("BGD", 2012): 20, ("BGD", "all"): 70,
+              ("IND", 2011): 60, ("IND", 2012): 80, ("IND", "all"): 140,
+              ("Asia", 2011): 113, ("Asia", 2012): 197, ("Asia", "all"): 310}
+    groups = [((p, "all"), [(p, 2011), (p, 2012)]) for p in ("NPL", "BGD", "IND", "Asia")]
+    groups += [(("Asia", c), [("NPL", c), ("BGD", c), ("IND", c)]) for c in (2011, 2012, "all")]
+    hidden = suppress.complementary(values, groups, 5)
+    assert hidden == {("NPL", 2011), ("NPL", 2012), ("BGD", 2011), ("BGD", 2012)}
+    for total, parts in groups:
+        assert sum(cell in hidden for cell in (total, *parts)) != 1, (total, hidden)
+    assert suppress.complementary(values, groups, 1) == set()  # suppression off
