@@ -175,6 +175,9 @@ def test_every_csv_of_the_home_page_and_the_countries_equals_independent_sql(shi
             running += value
             assert trained == _published(value, n) or (trained == "" and empty >= 2), (iso3, year)
             assert cumulative in ("", _published(running, n)), (iso3, year)
+        if any(r[1] == "" and not 0 < v < n for (_, v), r in zip(per_year, rows)):  # a complement: the caption says
+            meta = json.loads((charts / f"country-{iso3}-trend.json").read_text(encoding="utf-8"))
+            assert "away by subtraction" in meta["caption"] and "subtraction" in meta["suppressed"]["rule"], iso3
         page = lxml_html.parse(str(shipped_site / pid / "countries" / f"{iso3}.html")).getroot()
         total = sum(v for _, v in per_year)
         assert _tile(page, "trainees") == (f"fewer than {n}" if 0 < total < n else f"{total:,}")
