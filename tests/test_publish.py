@@ -168,7 +168,18 @@ def test_every_csv_of_the_home_page_and_the_countries_equals_independent_sql(shi
         per_year = _sql(store, "select year(period), sum(trainees) from training where iso3 = ? group by 1 order by 1",
                         [iso3])
         rows = _csv(charts / f"country-{iso3}-trend.csv")[1:]
-        assert [(r[0], r[1]) for r in rows] == [(str(y), _published(v, n)) for y, v in per_year], iso3
+        assert [r[0] for r in rows] == [str(y) for y, _ in per_year], iso3
+        # Each year as SQL, or empty: a small one, or its complement (never one year alone: the total less the
+        # others would give it); each running total as SQL, or empty.
+        empty = sum(r[1] == "" for r in rows)
+        running = 0
+        for (year, value), (_, trained, cumulative) in zip(per_year, rows):
+            running += value
+            assert trained == _published(value, n) or (trained == "" and empty >= 2), (iso3, year)
+            assert cumulative in ("", _published(running, n)), (iso3, year)
+        if any(r[1] == "" and not 0 < v < n for (_, v), r in zip(per_year, rows)):  # a complement: the caption says
+            meta = json.loads((charts / f"country-{iso3}-trend.json").read_text(encoding="utf-8"))
+            assert "away by subtraction" in meta["caption"] and "subtraction" in meta["suppressed"]["rule"], iso3
         page = lxml_html.parse(str(shipped_site / pid / "countries" / f"{iso3}.html")).getroot()
         total = sum(v for _, v in per_year)
         assert _tile(page, "trainees") == (f"fewer than {n}" if 0 < total < n else f"{total:,}")
@@ -399,11 +410,18 @@ def test_the_browser_filters_equal_the_apps_figures_for_random_choices(shipped_s
         app = site.headline_totals(database, filters.params(choices))
         shown = data["figures"][f"{a}-{b}"].get(place, {})
         hidden = data["suppressed"][f"{a}-{b}"].get(place, [])
+        counted = ("trainees", "women_trained", "volunteer_days_overseas", "volunteer_days_uk")
+        each = {y: _app_year(database, choices, data, y, place) for y in range(a, b + 1)}
         for key in data["keys"]:
             value = app[key]
-            if 0 < value < data["threshold"] and key in ("trainees", "women_trained", "volunteer_days_overseas",
-                                                         "volunteer_days_uk"):
-                assert key in hidden and shown[key] is None
+            small = [y for y, row in each.items() if 0 < row[key] < data["threshold"]] if key in counted else []
+            out = [y for y in each if key in data["suppressed"][f"{y}-{y}"].get(place, [])]
+            assert set(small) <= set(out), (a, b, place, key)  # a small year is never shown; its complement neither
+            if key in hidden:
+                assert key in counted and shown[key] is None and (0 < value < data["threshold"] or out)
+                rest = sum(row[key] for y, row in each.items() if y not in out)
+                floor = data["floors"][f"{a}-{b}"].get(place, {}).get(key)
+                assert floor == (None if len(out) == 1 and not rest else rest + len(out)), (a, b, place, key)
             elif value == value and value:  # not missing, not zero (a place with none is left out)
                 assert shown[key] == pytest.approx(float(value)), (a, b, place, key)
     region = data["places"][1][0]
@@ -411,6 +429,19 @@ def test_the_browser_filters_equal_the_apps_figures_for_random_choices(shipped_s
                                     "where c.region = ?", [region.split(":", 1)[1]])
     span = f"{data['years'][0]}-{data['years'][-1]}"
     assert data["figures"][span][region]["trainees"] == trained
+
+
+def _app_year(database, choices, data: dict, year: int, place: str):
+    """The app's headline figures for one calendar year (clipped to the data's first and last quarter) and a place."""
+    from impact.query.filters import from_query_params
+
+    link = {"from": [f"{year}Q1" if year != data["years"][0] else data["first"]],
+            "to": [f"{year}Q4" if year != data["years"][-1] else data["last"]]}
+    if place:
+        kind, value = place.split(":", 1)
+        link[kind] = [value]
+    filters, _ = from_query_params(link, choices)
+    return site.headline_totals(database, filters.params(choices)).fillna(0)
 
 
 def _recovered(data: dict) -> list[tuple]:
@@ -438,16 +469,35 @@ def _recovered(data: dict) -> list[tuple]:
     return found
 
 
-@pytest.mark.xfail(strict=True, reason="issue 28, left to do: complementary suppression. The home page's filter "
-                                       "file publishes every range of years, so a suppressed range is the difference "
-                                       "of two published ones")
 @pytest.mark.parametrize("pid", ["hps", "gsp"])
 def test_no_suppressed_filter_figure_is_the_difference_of_two_published_ones(shipped_site, pid):
     data = _figures(shipped_site, pid)
     assert any(data["suppressed"].values())  # the default threshold (5) suppresses something in both programmes
-    found = _recovered(data)
-    assert all(0 < value < data["threshold"] for *_, value in found)  # what a reader would recover is a small count
-    assert found == []
+    assert _recovered(data) == []
+    # Stronger: every range published is the sum of its years, each published, or holds every year the place hides
+    # (two or more) and is the place's total less its published years outside it: so the file says nothing the
+    # published years and totals do not.
+    counted = [k for k in data["keys"] if k in ("trainees", "women_trained", "volunteer_days_overseas",
+                                                "volunteer_days_uk")]
+    checked = 0
+    for span, places in data["figures"].items():
+        a, b = map(int, span.split("-"))
+        for place, row in places.items():
+            for key in counted:
+                if row[key] is None:
+                    continue
+                years = {y: data["figures"][f"{y}-{y}"].get(place, {}).get(key, 0.0) for y in data["years"]}
+                out = [y for y, v in years.items() if v is None]
+                inside = [y for y in out if a <= y <= b]
+                checked += 1
+                if not inside:
+                    assert row[key] == pytest.approx(sum(years[y] or 0.0 for y in range(a, b + 1))), (span, place, key)
+                    continue
+                assert inside == out and len(out) >= 2, (span, place, key)
+                total = data["figures"][f"{data['years'][0]}-{data['years'][-1]}"][place][key]
+                outside = sum(v or 0.0 for y, v in years.items() if not a <= y <= b)
+                assert row[key] == pytest.approx(total - outside), (span, place, key)
+    assert checked > 100
 
 
 @pytest.mark.parametrize("pid", ["hps", "gsp"])
@@ -493,3 +543,124 @@ def test_a_file_name_from_an_id_stays_inside_its_folder_and_never_takes_a_page_o
         name = site.safe_name(hostile)
         assert re.fullmatch(r"id-[0-9a-f]{16}", name), hostile
     assert site.safe_name("a/b") != site.safe_name("a/c")
+
+
+# ---- suppression that subtraction cannot undo ----------------------------------------------------------------------
+
+def _published_sums(root: Path, pid: str, key: str, cells: list[tuple[str, int]],
+                    regions: dict[str, str]) -> numpy.ndarray:
+    """Every figure of `key` the site's files publish for places and years, as a row of 0/1 over the `cells`
+    (country, year) it adds up: the filter file's ranges, each country page's total and the home page's; for
+    trainees, the trend CSVs' years and running totals (the programme's, each region's, each country's) and the
+    map's country totals."""
+    data = _figures(root, pid)
+    index = {cell: i for i, cell in enumerate(cells)}
+
+    def row(place: str, a: int, b: int) -> numpy.ndarray:
+        out = numpy.zeros(len(cells))
+        for (iso3, year), i in index.items():
+            inside = not place or place == f"country:{iso3}" or place == f"region:{regions.get(iso3)}"
+            if inside and a <= year <= b:
+                out[i] = 1
+        return out
+
+    first, last = data["years"][0], data["years"][-1]
+    rows = []
+    for span, places in data["figures"].items():
+        a, b = map(int, span.split("-"))
+        rows += [row(place, a, b) for place, figures in places.items() if figures[key] is not None]
+    for page in (root / pid / "countries").glob("*.html"):
+        tiles = lxml_html.parse(str(page)).getroot()
+        if tiles.xpath(f'//div[@data-metric="{key}"]') and not _tile(tiles, key).startswith(("fewer", "at least")):
+            rows.append(row(f"country:{page.stem}", first, last))
+    if not _tile(lxml_html.parse(str(root / pid / "index.html")).getroot(), key).startswith("fewer"):
+        rows.append(row("", first, last))
+    if key != "trainees":
+        return numpy.array(rows)
+    charts = root / pid / "charts"
+    trends = {"": charts / "trainees_trend.csv"}
+    named = json.loads(lxml_html.parse(str(charts / "trainees_trend.html")).getroot()
+                       .xpath("//body/@data-place-charts")[0])
+    trends.update({f"{kind}:{value}": charts / f"{slug}.csv" for kind, slugs in named.items()
+                   for value, slug in slugs.items()})
+    for place, path in trends.items():
+        for year, trained, running in (r[:3] for r in _csv(path)[1:]):
+            if trained:
+                rows.append(row(place, int(year), int(year)))
+            if running:
+                rows.append(row(place, first, int(year)))
+    for r in _csv(charts / "trainees_map.csv")[1:]:
+        if r[3]:
+            rows.append(row(f"country:{r[0]}", first, last))
+    return numpy.array(rows)
+
+
+def _cells_sql(store: Path, key: str) -> str:
+    """Independent SQL for `key` by country, region and calendar year."""
+    women, overseas, home = _role(store, "gender", "women"), _role(store, "location", "overseas"), \
+        _role(store, "location", "home")
+    source, figure = {"trainees": ("training", "trainees"),
+                      "women_trained": ("training", f"trainees) filter (where gender = '{women}'"),
+                      "volunteer_days_overseas": ("volunteering", f"volunteer_days) filter (where location = '{overseas}'"),
+                      "volunteer_days_uk": ("volunteering", f"volunteer_days) filter (where location = '{home}'")}[key]
+    return (f"select t.iso3, c.region, year(t.period), coalesce(sum(t.{figure}), 0) from {source} t "
+            "join countries c using (iso3) group by 1, 2, 3")
+
+
+@pytest.mark.parametrize("pid", ["hps", "gsp"])
+def test_no_small_count_is_a_sum_or_difference_of_the_published_figures(shipped_site, pid):
+    """Each small count (a country's, a region's or the programme's, in a year or a range of years; trainees, women
+    trained, volunteer days), independent SQL, is not in the span of the figures the site publishes: no sum or
+    difference of them gives it."""
+    store, data = STORES[pid], _figures(shipped_site, pid)
+    n = data["threshold"]
+    small, checked = [], {}
+    for key in ("trainees", "women_trained", "volunteer_days_overseas", "volunteer_days_uk"):
+        table = _sql(store, _cells_sql(store, key))
+        regions = dict(_sql(store, "select distinct t.iso3, c.region from training t join countries c using (iso3)"))
+        regions.update({iso3: region for iso3, region, _, _ in table})
+        cells = sorted({(iso3, y) for iso3 in regions for y in data["years"]})
+        value = {(iso3, year): v for iso3, _, year, v in table}
+        published = _published_sums(shipped_site, pid, key, cells, regions)
+        _, sigma, vt = numpy.linalg.svd(published, full_matrices=False)
+        basis = vt[sigma > 1e-9 * sigma[0]]  # an orthonormal basis of what the published figures add up
+        places = [""] + [f"region:{r}" for r in sorted(set(regions.values()))] + [f"country:{c}" for c in
+                                                                                  sorted(regions)]
+        for place in places:
+            for a in data["years"]:
+                for b in (y for y in data["years"] if y >= a):
+                    mine = [i for i, (iso3, year) in enumerate(cells) if a <= year <= b and (
+                        not place or place == f"country:{iso3}" or place == f"region:{regions[iso3]}")]
+                    total = sum(value.get(cells[i], 0) for i in mine)
+                    if not 0 < total < n:
+                        continue
+                    target = numpy.zeros(len(cells))
+                    target[mine] = 1
+                    left = target - basis.T @ (basis @ target)  # what no combination of published figures reaches
+                    checked[key] = checked.get(key, 0) + 1
+                    if numpy.abs(left).max() < 1e-6:
+                        small.append((key, place, a, b, total))
+    assert checked  # the default threshold suppresses something in both programmes
+    assert small == []
+
+
+def test_complementary_suppression_never_leaves_one_cell_of_a_total_and_its_parts_suppressed():
+    from impact.publish import suppress
+
+    # A total and its parts: the small part and the smallest other part above zero.
+    values = {"total": 100, "a": 3, "b": 40, "c": 57, "d": 0}
+    assert suppress.complementary(values, [("total", ["a", "b", "c", "d"])], 5) == {"a", "b"}
+    # Two levels sharing cells (a country's years and total; the region's years and total): NPL's 2011 takes NPL's
+    # 2012 with it; the region's 2011 and 2012 then each hold one suppressed country, so their smallest other
+    # country (BGD) goes too, in both years.
+    values = {("NPL", 2011): 3, ("NPL", 2012): 97, ("NPL", "all"): 100,
+              ("BGD", 2011): 50, ("BGD", 2012): 20, ("BGD", "all"): 70,
+              ("IND", 2011): 60, ("IND", 2012): 80, ("IND", "all"): 140,
+              ("Asia", 2011): 113, ("Asia", 2012): 197, ("Asia", "all"): 310}
+    groups = [((p, "all"), [(p, 2011), (p, 2012)]) for p in ("NPL", "BGD", "IND", "Asia")]
+    groups += [(("Asia", c), [("NPL", c), ("BGD", c), ("IND", c)]) for c in (2011, 2012, "all")]
+    hidden = suppress.complementary(values, groups, 5)
+    assert hidden == {("NPL", 2011), ("NPL", 2012), ("BGD", 2011), ("BGD", 2012)}
+    for total, parts in groups:
+        assert sum(cell in hidden for cell in (total, *parts)) != 1, (total, hidden)
+    assert suppress.complementary(values, groups, 1) == set()  # suppression off

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -78,13 +79,16 @@ class Chart:
 
 
 def build(spec: catalog.ChartSpec, frame: pd.DataFrame, *, slug: str, folder: str, subtitle: str,
-          threshold: int, options: dict | None = None, svg: bool = True) -> Chart:
-    """The chart of `spec` drawn from `frame` (its query's result), small cells suppressed."""
+          threshold: int, options: dict | None = None, svg: bool = True,
+          hide: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> Chart:
+    """The chart of `spec` drawn from `frame` (its query's result), small cells suppressed, and the cells `hide`
+    marks in its rows (a boolean mask of some of their columns: complementary suppression)."""
     rows = spec.rows(frame).reset_index(drop=True)
     head = spec.values[0] if spec.values else ""
     counted = suppress.columns(rows, spec.series(rows), head)
-    shown, mask = suppress.apply(rows, counted, threshold)
+    shown, mask = suppress.apply(rows, counted, threshold, hide(rows) if hide is not None else None)
     hidden = int(mask.to_numpy().sum())
+    small = int(suppress.apply(rows, counted, threshold)[1].to_numpy().sum()) if hide is not None else hidden
     figure = None
     if not shown.empty:
         figure = spec.figure_of_rows(shown, title="", subtitle="", options=options)
@@ -95,7 +99,9 @@ def build(spec: catalog.ChartSpec, frame: pd.DataFrame, *, slug: str, folder: st
         caption = spec.caption(kept) if not kept.empty else ""
         if hidden:
             caption += (f" {hidden} figure{'s' if hidden > 1 else ''} below {threshold} "
-                        f"{'are' if hidden > 1 else 'is'} not shown (small-cell suppression).")
+                        f"{'are' if hidden > 1 else 'is'} not shown (small-cell suppression)." if small == hidden else
+                        f" {hidden} figures are not shown (small-cell suppression): {small} below {threshold}, and "
+                        f"{hidden - small} that would give {'them' if small > 1 else 'it'} away by subtraction.")
     how = spec.description
     if head and metrics.is_metric(head) and metrics.metric(head).how_counted not in how:
         how = f"{how} {metrics.metric(head).how_counted}".strip()
@@ -133,7 +139,9 @@ def write_files(chart: Chart, root: Path, context: Context, filters: dict[str, l
         "caption": chart.caption, "source": context.source, "data_version": context.version,
         "date_published": context.published.isoformat(), "licence": context.licence or None,
         "suppressed": {"cells": chart.suppressed, "below": context.threshold,
-                       "rule": f"counts from 1 to {context.threshold - 1} are left out (empty) of this file and the CSV"}
+                       "rule": f"counts from 1 to {context.threshold - 1} are left out (empty) of this file and the "
+                               "CSV, and any other figure that would give one away by subtraction (complementary "
+                               "suppression)"}
         if context.threshold > 1 else None,
         "columns": chart.headings,
         "files": {"page": _name(chart, "page"), "embed": f"embed/{chart.slug}.html", "csv": _name(chart, "csv"),

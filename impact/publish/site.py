@@ -28,7 +28,7 @@ import re
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import jinja2
@@ -238,6 +238,80 @@ def _assets(out: Path) -> dict[str, str]:
 
 # ---- one programme ------------------------------------------------------------------------------------------
 
+TOTAL = "total"  # the column of a place's figures over every year (beside its years)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A programme's counts by place and calendar year, and which of them the site suppresses.
+
+    `found`: {"<first>-<last>": {place key: {metric: value}}} for every range of years (see `filter_figures`);
+    `hidden`: {metric: {(place key, year or TOTAL)}}, the small cells and their complements
+    (`suppress.complementary` over each place's years and total, each region's countries and the regions of the
+    whole programme, for every year and the total), for the metrics that count people or days."""
+
+    years: list[int]
+    found: dict[str, dict[str, dict]]
+    hidden: dict[str, set]
+
+    def figure(self, a: int, b: int, place: str, key: str) -> float | None:
+        value = self.found[f"{a}-{b}"].get(place, {}).get(key)
+        return None if value is None or pd.isna(value) else float(value)
+
+    def hidden_years(self, key: str, place: str) -> list[int]:
+        return [y for y in self.years if (place, y) in self.hidden.get(key, ())]
+
+    def total_hidden(self, key: str, place: str) -> bool:
+        return (place, TOTAL) in self.hidden.get(key, ())
+
+    def range_hidden(self, key: str, place: str, a: int, b: int) -> bool:
+        """Whether the range [a, b] of a place is suppressed: it holds some of the place's suppressed years but not
+        all of them, or all of them and the total is suppressed (a range holding all of them says no more than the
+        total: their sum)."""
+        inside = [y for y in self.hidden_years(key, place) if a <= y <= b]
+        if not inside:
+            return False
+        return len(inside) < len(self.hidden_years(key, place)) or self.total_hidden(key, place)
+
+
+def _plan(part: _Programme, regions_of: dict[str, str]) -> Plan:
+    """Read the home page's figures for every range of years and place, and plan their suppression."""
+    choices = part.choices
+    first, last = choices.first_period, choices.last_period
+    years = list(range(first.year, last.year + 1))
+    keys = [k for k in HEADLINES if metrics.is_metric(k)]
+    found: dict[str, dict[str, dict]] = {}
+    for a in years:
+        for b in years[years.index(a):]:
+            window = Filters(period_from=max(first, calendar.year_quarters(a)[0]),
+                             period_to=min(last, calendar.year_quarters(b)[1]))
+            params = window.params(choices)
+            span = found[f"{a}-{b}"] = {"": dict(headline_totals(part.database, params))}  # the app's tiles' query
+            for grouping, prefix in (("region", "region:"), ("country", "country:")):
+                for name in FILTER_QUERIES:
+                    frame = db.run_query(part.database, name, {**params, **explore.totals_params(grouping)})
+                    for row in frame.to_dict("records"):
+                        place = prefix + str(row["category"])  # a group is its code: a country's ISO-3
+                        span.setdefault(place, {}).update({k: row[k] for k in keys if k in row})
+    plan = Plan(years, found, {})
+    places = list(dict.fromkeys(p for span in found.values() for p in span))
+    regions = [p for p in places if p.startswith("region:")]
+    members = {r: [p for p in places if p.startswith("country:") and f"region:{regions_of.get(p[8:], '')}" == r]
+               for r in regions}
+    columns = [*years, TOTAL]
+    groups = [((place, TOTAL), [(place, y) for y in years]) for place in places]
+    for column in columns:
+        groups.append((("", column), [(r, column) for r in regions]))
+        groups += [((r, column), [(c, column) for c in members[r]]) for r in regions]
+    for key in keys:
+        if not suppress.counted(key):
+            continue
+        values = {(place, column): plan.figure(years[0], years[-1], place, key) if column == TOTAL
+                  else plan.figure(column, column, place, key) for place in places for column in columns}
+        plan.hidden[key] = suppress.complementary(values, groups, part.threshold)
+    return plan
+
+
 @dataclass(frozen=True)
 class _Programme:
     """One programme's part of the site: its folder, context, filter choices and navigation."""
@@ -247,6 +321,7 @@ class _Programme:
     database: db.Database
     context: charts.Context
     choices: object
+    plan: Plan | None = None  # which counts by place and year are suppressed (set once the figures are read)
 
     @property
     def programme(self):
@@ -285,6 +360,7 @@ def _programme(site: _Site, database: db.Database) -> None:
     part = _Programme(programme.id, safe_name(programme.id), database, context, choices)
     everything = Filters().params(choices)
     countries = db.run_query(database, "country_metrics", everything)
+    part = replace(part, plan=_plan(part, dict(zip(countries["iso3"], countries["region"]))))
     countries = countries[(countries["trainees"] > 0) | (countries["projects"] > 0)].sort_values("country")
     _home(site, part, everything, countries)
     for row in countries.itertuples(index=False):
@@ -293,13 +369,16 @@ def _programme(site: _Site, database: db.Database) -> None:
     _results(site, part, everything)
 
 
-def _tiles(part: _Programme, totals: pd.Series, keys, *, published: bool = False) -> list[dict]:
+def _tiles(part: _Programme, totals: pd.Series, keys, *, published: bool = False, place: str = "") -> list[dict]:
+    """The headline tiles of `place` (a key of the plan: "" the whole programme, "country:<ISO3>")."""
     out = []
     for key in keys:
         if not metrics.is_metric(key):
             continue
         m = metric(key)
         figure, hidden = suppress.value(key, totals.get(key), part.threshold)
+        if not hidden and part.plan is not None and part.plan.total_hidden(key, place):
+            figure, hidden = None, True
         reference = part.programme.reference(key) if published else None
         out.append({"key": key, "label": m.label, "how": m.how_counted, "suppressed": hidden,
                     "value": suppress.label(part.threshold) if hidden else metrics.format_metric(key, figure),
@@ -315,14 +394,36 @@ def headline_totals(database: db.Database, params: dict) -> pd.Series:
     return pd.concat([row, pd.Series(figures, dtype="float64")])
 
 
+def _complements(plan: Plan, place: str | None) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """The cells of a chart's rows the plan suppresses: by `year` the place's years (and, in a `cumulative_<metric>`
+    column, each running total holding some of its suppressed years but not all), or by `iso3` each country's total
+    (`place` None)."""
+    def hide(rows: pd.DataFrame) -> pd.DataFrame:
+        mask = pd.DataFrame(index=rows.index)
+        for key, out in plan.hidden.items():
+            if key not in rows.columns:
+                continue
+            if "year" in rows.columns and place is not None:
+                mask[key] = [(place, int(y)) in out for y in rows["year"]]
+                running = f"cumulative_{key}"
+                if running in rows.columns:
+                    mask[running] = [plan.range_hidden(key, place, plan.years[0], int(y)) for y in rows["year"]]
+            elif "iso3" in rows.columns and place is None:
+                mask[key] = [plan.total_hidden(key, f"country:{c}") for c in rows["iso3"]]
+        return mask
+    return hide
+
+
 def _chart(site: _Site, part: _Programme, spec: catalog.ChartSpec, params: dict, slug: str, subtitle: str,
            chosen: dict, back: tuple[str, str], options: dict | None = None,
-           places: dict[str, dict[str, str]] | None = None) -> charts.Chart:
+           places: dict[str, dict[str, str]] | None = None, place: str | None = None,
+           plan: bool = False) -> charts.Chart:
     """Fetch, draw and write one chart of a programme, with its permalink and embed pages (`places`: see
-    `_chart_pages`)."""
+    `_chart_pages`); `plan`: with the plan's complementary suppression for `place` (see `_complements`)."""
     frame = spec.fetch(part.database, params, options)
     chart = charts.build(spec, frame, slug=slug, folder=f"{part.folder}/charts", subtitle=subtitle,
-                         threshold=part.threshold, options=options, svg=site.svg)
+                         threshold=part.threshold, options=options, svg=site.svg,
+                         hide=_complements(part.plan, place) if plan and part.plan is not None else None)
     _chart_pages(site, chart, part.context, chosen, back, part.common(chart.path("page"), chart.title), places)
     return chart
 
@@ -347,46 +448,47 @@ def filter_figures(part: _Programme) -> dict:
     years (clipped to the data's first and last quarter) and each place (all, a region, a country), suppressed.
 
     {"years": [...], "places": [[key, label], ...], "figures": {"<first>-<last>": {place key: {metric: value}}},
-    "suppressed": {...same shape, the metrics shown as 'fewer than N'}}; a place key is "", "region:<name>" or
-    "country:<ISO3>"; the link keys are the app's (from, to, region, country)."""
-    choices = part.choices
-    first, last = choices.first_period, choices.last_period
-    years = list(range(first.year, last.year + 1))
+    "suppressed": {...same shape, the metrics not shown}, "floors": {...same shape, {metric: at least}}}; a place
+    key is "", "region:<name>" or "country:<ISO3>"; the link keys are the app's (from, to, region, country).
+
+    A count adds up over the years, so a range is the sum of its years: a range holding some of the years the plan
+    suppresses for the place (a small year and its complement, see `Plan`) is suppressed too (else it, less the
+    range of the other years, would give them away); one holding all of them says only what the place's total says
+    (their sum), and is shown when the total is. Such a range reads "at least X" (its floor: the published years
+    plus one for each suppressed year, a figure the file's years already give), "fewer than N" when it is one
+    suppressed year and years of none."""
+    choices, plan = part.choices, part.plan
     keys = [k for k in HEADLINES if metrics.is_metric(k)]
-    figures: dict[str, dict] = {}
-    hidden: dict[str, dict] = {}
-    for a in years:
-        for b in years[years.index(a):]:
-            window = Filters(period_from=max(first, calendar.year_quarters(a)[0]),
-                             period_to=min(last, calendar.year_quarters(b)[1]))
-            params = window.params(choices)
-            found: dict[str, dict] = {"": dict(headline_totals(part.database, params))}  # the app's tiles' query
-            for grouping, prefix in (("region", "region:"), ("country", "country:")):
-                for name in FILTER_QUERIES:
-                    frame = db.run_query(part.database, name, {**params, **explore.totals_params(grouping)})
-                    for row in frame.to_dict("records"):
-                        place = prefix + str(row["category"])  # a group is its code: a country's ISO-3
-                        found.setdefault(place, {}).update({k: row[k] for k in keys if k in row})
-            span = f"{a}-{b}"
-            figures[span], hidden[span] = {}, {}
-            for place, row in found.items():
-                shown, small = {}, []
-                for key in keys:
-                    value = row.get(key)
-                    value = None if value is None or pd.isna(value) else value
-                    kept, was = suppress.value(key, value, part.threshold)
-                    shown[key] = None if kept is None else float(kept)
-                    if was:
-                        small.append(key)
-                figures[span][place] = shown
-                if small:
-                    hidden[span][place] = small
+    figures: dict[str, dict] = {span: {} for span in plan.found}
+    hidden: dict[str, dict] = {span: {} for span in plan.found}
+    floors: dict[str, dict] = {span: {} for span in plan.found}
+    for span, places in plan.found.items():
+        a, b = map(int, span.split("-"))
+        for place in places:
+            shown, small, floor = {}, [], {}
+            for key in keys:
+                value = plan.figure(a, b, place, key)
+                kept, was = suppress.value(key, value, part.threshold)
+                if not was and suppress.counted(key) and plan.range_hidden(key, place, a, b):
+                    kept, was = None, True
+                shown[key] = None if kept is None else float(kept)
+                if was:
+                    small.append(key)
+                    out = [y for y in plan.hidden_years(key, place) if a <= y <= b]
+                    rest = sum(plan.figure(y, y, place, key) or 0.0 for y in range(a, b + 1) if y not in out)
+                    if len(out) > 1 or rest:
+                        floor[key] = rest + len(out)
+            figures[span][place] = shown
+            if small:
+                hidden[span][place] = small
+            if floor:
+                floors[span][place] = floor
     regions = list(choices.values.get("region", ()))
     places = [["", "All regions and countries"]] + [[f"region:{r}", f"Region: {r}"] for r in regions] + \
         [[f"country:{iso3}", name] for iso3, name in sorted(choices.countries.items(), key=lambda item: item[1])]
-    return {"years": years, "first": calendar.quarter_label(first), "last": calendar.quarter_label(last),
-            "places": places, "keys": keys, "formats": {k: metric(k).fmt for k in keys},
-            "threshold": part.threshold, "figures": figures, "suppressed": hidden}
+    return {"years": plan.years, "first": calendar.quarter_label(choices.first_period),
+            "last": calendar.quarter_label(choices.last_period), "places": places, "keys": keys, "formats": {k: metric(k).fmt for k in keys},
+            "threshold": part.threshold, "figures": figures, "suppressed": hidden, "floors": floors}
 
 
 def _filters_script(site: _Site, part: _Programme) -> str:
@@ -410,10 +512,11 @@ def _home(site: _Site, part: _Programme, everything: dict, countries: pd.DataFra
             chosen = Filters(region=(region,))
             slug = f"region-{safe_name(region)}-{suffix}"
             _chart(site, part, catalog.chart(chart_id), chosen.params(part.choices), slug,
-                   chosen.describe(part.choices), {"region": [region]}, back)
+                   chosen.describe(part.choices), {"region": [region]}, back, place=f"region:{region}", plan=True)
             places[chart_id]["region"][region] = slug
     drawn = [_chart(site, part, catalog.chart(chart_id), everything, chart_id, subtitle, {}, back,
-                    places=places.get(chart_id)) for chart_id in HOME_CHARTS]
+                    places=places.get(chart_id), place="" if chart_id == "trainees_trend" else None, plan=True)
+             for chart_id in HOME_CHARTS]
     references = []
     for r in programme.reference_figures:
         if metrics.is_metric(r.metric):
@@ -439,7 +542,7 @@ def _country(site: _Site, part: _Programme, iso3: str, name: str, region: str) -
     totals = headline_totals(part.database, params)
     drawn = [
         _chart(site, part, catalog.chart("trainees_trend"), params, f"country-{code}-trend", subtitle,
-               {"country": [iso3]}, back),
+               {"country": [iso3]}, back, place=f"country:{iso3}", plan=True),
         _chart(site, part, catalog.chart("explore", {"by": "theme"}), params, f"country-{code}-themes", subtitle,
                {"country": [iso3]}, back, options={"by": "theme"}),
     ]
@@ -449,7 +552,8 @@ def _country(site: _Site, part: _Programme, iso3: str, name: str, region: str) -
                  "text": f"{p.project_id}: {p.title}" if show_title else p.project_id}
                 for p in listed.itertuples(index=False)]
     site.page("country.html", path, **part.common(path, name), name=name, region=region,
-              headlines=_tiles(part, totals, COUNTRY_HEADLINES), charts=drawn, projects=projects)
+              headlines=_tiles(part, totals, COUNTRY_HEADLINES, place=f"country:{iso3}"), charts=drawn,
+              projects=projects)
 
 
 def _field_text(key: str, value, threshold: int) -> tuple[str, bool]:

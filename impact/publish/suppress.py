@@ -38,14 +38,20 @@ def columns(rows: pd.DataFrame, series: list[str], head: str) -> list[str]:
     return out
 
 
-def apply(rows: pd.DataFrame, cols: list[str], threshold: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """`rows` with its small cells in `cols` made missing, and a mask of the cells suppressed (same shape)."""
+def apply(rows: pd.DataFrame, cols: list[str], threshold: int,
+          also: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`rows` with its small cells in `cols` made missing, and those of the mask `also` (complementary
+    suppression, same index; its columns among `rows`'), and a mask of the cells suppressed (same shape)."""
     mask = pd.DataFrame(False, index=rows.index, columns=rows.columns)
     if threshold <= 1:
         return rows, mask
     out = rows.copy()
-    for column in cols:
-        hit = out[column].map(lambda v: small(v, threshold)).astype(bool)
+    extra = also.columns.tolist() if also is not None else []
+    for column in list(dict.fromkeys([*cols, *extra])):
+        hit = out[column].map(lambda v: small(v, threshold)).astype(bool) if column in cols \
+            else pd.Series(False, index=out.index)
+        if column in extra:
+            hit = hit | also[column].reindex(out.index, fill_value=False).astype(bool)
         if hit.any():
             mask[column] = hit
             out[column] = out[column].astype("float64").mask(hit)
@@ -57,3 +63,33 @@ def value(key: str, figure, threshold: int) -> tuple[float | None, bool]:
     if counted(key) and small(figure, threshold):
         return None, True
     return figure, False
+
+
+def complementary(values: dict, groups: list[tuple[object, list]], threshold: int) -> set:
+    """The cells of a table to suppress so that no suppressed count is the difference of published ones.
+
+    `values` maps each cell to its count; each group is a total and its parts (the total = the sum of the parts).
+    The small cells are suppressed; then, while a group has exactly one member suppressed (it would be the total
+    less the other parts, or a part's total less the others), its smallest positive part not yet suppressed is
+    suppressed too (the total, when it has none), so a difference gives at most the sum of two or more suppressed
+    cells. Repeated until no group has exactly one."""
+    if threshold <= 1:
+        return set()
+    hidden = {cell for cell, v in values.items() if small(v, threshold)}
+
+    def count(cell) -> float:
+        v = values.get(cell)
+        return 0.0 if v is None or pd.isna(v) else float(v)
+
+    changed = bool(hidden)
+    while changed:
+        changed = False
+        for total, parts in groups:
+            if sum(cell in hidden for cell in (total, *parts)) != 1:
+                continue
+            others = sorted((count(p), str(p), p) for p in parts if p not in hidden and count(p) > 0)
+            pick = others[0][2] if others else total if total not in hidden and count(total) > 0 else None
+            if pick is not None:
+                hidden.add(pick)
+                changed = True
+    return hidden

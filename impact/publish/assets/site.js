@@ -148,12 +148,16 @@
     if (Number(from.value) > Number(to.value)) to.value = from.value;
     var span = from.value + "-" + to.value, row = (data.figures[span] || {})[where.value] || {};
     var small = (data.suppressed[span] || {})[where.value] || [];
+    var floor = ((data.floors || {})[span] || {})[where.value] || {};
     data.keys.forEach(function (key) {
       var tile = document.querySelector('.tile[data-metric="' + key + '"] .value');
       if (!tile) return;
       var value = row[key];
-      if (small.indexOf(key) >= 0) tile.textContent = "fewer than " + data.threshold;
-      else if (value === null || value === undefined) tile.textContent = data.formats[key] === "percent" ? "—" : "0";
+      // A range holding a suppressed year reads "at least" the figure its other years and one per such year make.
+      if (small.indexOf(key) >= 0) {
+        tile.textContent = floor[key] !== undefined ? "at least " + counts.format(floor[key])
+          : "fewer than " + data.threshold;
+      } else if (value === null || value === undefined) tile.textContent = data.formats[key] === "percent" ? "—" : "0";
       else tile.textContent = data.formats[key] === "percent" ? percent.format(value) : counts.format(value);
     });
     var place = where.options[where.selectedIndex] ? where.options[where.selectedIndex].textContent : "";
