@@ -124,12 +124,12 @@ def test_a_partner_sends_a_return_and_an_administrator_approves_it(browser, retu
         page.get_by_role("heading", name="My projects").wait_for(timeout=30_000)
         assert "my_projects" in page.url or page.url.rstrip("/") == returns_url.rstrip("/")
         page.get_by_text(f"The return for {quarter} (submitted)").first.wait_for(timeout=30_000)
-        [sent] = partners.submissions(root, project)
+        [sent] = partners.submissions(store.open_store(root), project)
         page.get_by_label("Your comment to the programme team").fill(COMMENT)
         page.get_by_role("button", name="Post the comment").click()
         page.get_by_text("Comment sent").wait_for(timeout=30_000)
         page.locator("[data-testid='stText']", has_text=COMMENT).first.wait_for(timeout=30_000)  # as text
-        assert [(c.who, c.text) for c in comments.thread(root, sent.id)] == [(EMAIL, COMMENT)]
+        assert [(c.who, c.text) for c in comments.thread(store.open_store(root), sent.id)] == [(EMAIL, COMMENT)]
         page.goto(f"{returns_url}/partnerships?project={project}", wait_until="networkidle")
         wait_for_app(page)
 
@@ -149,7 +149,7 @@ def test_a_partner_sends_a_return_and_an_administrator_approves_it(browser, retu
             admin.get_by_label("Reply to the partner").fill(REPLY)
             admin.get_by_role("button", name="Post the reply").click()
             admin.locator("[data-testid='stText']", has_text=REPLY).first.wait_for(timeout=60_000)
-            assert [c.role for c in comments.thread(root, sent.id)] == ["partner", "team"]
+            assert [c.role for c in comments.thread(store.open_store(root), sent.id)] == ["partner", "team"]
             assert store.open_store(root).active().version != version_sent
             _reporting(admin, returns_url)
             assert _heatmap_status(admin, project, quarter) == "reported late"  # sent years after its due date
