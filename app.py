@@ -2,13 +2,14 @@
 
 import streamlit as st
 
-from impact.app import auth, language, session, sidebar, styles
+from impact.app import auth, language, run_memo, session, sidebar, styles
 from impact.charts import theme
 from impact.model.i18n import gettext as _
 from impact.query import db
 from impact.storage import transaction
 
-language.begin()  # first: every text of the run is in the session's language
+run_memo.begin()  # first: what this run looks up once (secrets, cookies, the programmes)
+language.begin()  # then: every text of the run is in the session's language
 st.set_page_config(page_title=_("Partnership Impact Dashboard"), page_icon="static/favicon.png", layout="wide")
 theme.register()
 transaction.prepared_by(db.prepare)  # the app's imports: a new version is compiled before it is made active

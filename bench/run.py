@@ -522,12 +522,21 @@ def _print_browser(rows) -> None:
         print(f"{step:<24}  {show(mine, '11.2f')}  {show(theirs, '12.2f')}  {show(ratio, '6.2f')}")
 
 
+def server_like_env() -> dict[str, str]:
+    """The environment of a worker process: AppTest compiles each script once, as a server does
+    (bench/server_like/sitecustomize.py), whichever checkout the worker runs."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "bench" / "server_like"), env.get("PYTHONPATH")) if p)
+    env["BENCH_STREAMLIT_COMPAT"] = str(ROOT / "impact" / "app" / "streamlit_compat.py")
+    return env
+
+
 def _spawn(kind: str, extract: Path, repeat: int, root: Path = ROOT) -> tuple[list[dict], float]:
     """Run a worker in its own process, on the code in `root` (this checkout, or another commit's: --against)."""
     result = subprocess.run(
         [sys.executable, str(root / "bench" / "run.py"), "--worker", kind, "--extract", str(extract),
          "--repeat", str(repeat)],
-        capture_output=True, text=True, check=False, cwd=root,
+        capture_output=True, text=True, check=False, cwd=root, env=server_like_env(),
     )
     if result.returncode != 0:
         raise SystemExit(f"{kind} worker failed:\n{result.stderr[-3000:]}")

