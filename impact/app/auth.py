@@ -396,7 +396,7 @@ def partner_cookie() -> str | None:
             return None
         return value if isinstance(value, str) else None  # AppTest's stand-in runtime gives no real cookies
 
-    return run_memo.remembered("partner_cookie", sent) if streamlit_compat.session_id() else sent()
+    return run_memo.for_session("partner_cookie", sent) if streamlit_compat.session_id() else sent()
 
 
 def _partner_from_cookie(programme_store: store.Store):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from impact.app import run_memo
 from impact.app.text import plain
 from impact.model import i18n
 from impact.model.i18n import gettext as _
@@ -20,16 +21,20 @@ _NOTICE = "_language_notice"  # session state: why the link's language was not u
 
 def browser_language() -> str | None:
     """The shipped language the browser asks for (its navigator language, else its Accept-Language header)."""
-    asked = [st.context.locale]
-    try:
-        asked.append(st.context.headers.get("Accept-Language"))
-    except Exception:  # noqa: BLE001 — no headers outside a browser's run (a test's script run)
-        pass
+    asked = [st.context.locale, run_memo.for_session("accept_language", _accept_language)]
     for preferences in asked:
         found = i18n.negotiate(preferences)
         if found:
             return found
     return None
+
+
+def _accept_language() -> str | None:
+    """The Accept-Language header of the request that opened the session (the same for its whole life)."""
+    try:
+        return st.context.headers.get("Accept-Language")
+    except Exception:  # noqa: BLE001 — no headers outside a browser's run (a test's script run)
+        return None
 
 
 def default_language() -> str:

@@ -1,8 +1,10 @@
-"""What a script run asks many times and cannot change during it, looked up once a run.
+"""What a script run asks many times and cannot change during it, looked up once a run; what a session cannot
+change, once a session.
 
-The server's secrets, the cookies the browser sent and the list of programmes in the store are read by the
-sidebar, the navigation, the sign-in checks and the page; reading each once a run (app.py begins it first) saves
-milliseconds on every page. A fragment's rerun keeps what its full run saw.
+The server's secrets and the list of programmes in the store are read by the sidebar, the navigation, the sign-in
+checks and the page; reading each once a run (app.py begins it first) saves milliseconds on every page. A fragment's
+rerun keeps what its full run saw. The cookies and headers of the request that opened the session are the same for
+its whole life (a reload is a new session), so they are read once a session.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 _MEMO = "_impact_run_memo"
+_SESSION = "_impact_session_memo"
 T = TypeVar("T")
 
 
@@ -38,3 +41,15 @@ def forget(key: str) -> None:
     import streamlit as st
 
     st.session_state.get(_MEMO, {}).pop(key, None)
+
+
+def for_session(key: str, compute: Callable[[], T]) -> T:
+    """`compute()` the first time `key` is asked in this session; the same value after (`begin` keeps it)."""
+    import streamlit as st
+
+    memo = st.session_state.get(_SESSION)
+    if memo is None:
+        memo = st.session_state[_SESSION] = {}
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
