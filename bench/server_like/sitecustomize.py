@@ -6,7 +6,7 @@ import importlib.util
 import os
 
 _COMPAT = os.environ.get("BENCH_STREAMLIT_COMPAT")
-if _COMPAT:
+if _COMPAT:  # only the benchmark's workers set it (a worker's own Python has Streamlit)
     _spec = importlib.util.spec_from_file_location("_bench_streamlit_compat", _COMPAT)
     _module = importlib.util.module_from_spec(_spec)
     _spec.loader.exec_module(_module)

@@ -26,30 +26,20 @@ def begin() -> None:
 
 def remembered(key: str, compute: Callable[[], T]) -> T:
     """`compute()` the first time `key` is asked in this run; the same value after."""
-    import streamlit as st
-
-    memo = st.session_state.get(_MEMO)
-    if memo is None:
-        memo = st.session_state[_MEMO] = {}
-    if key not in memo:
-        memo[key] = compute()
-    return memo[key]
-
-
-def forget(key: str) -> None:
-    """Look `key` up afresh when it is next asked (something this run did changed it)."""
-    import streamlit as st
-
-    st.session_state.get(_MEMO, {}).pop(key, None)
+    return _kept(_MEMO, key, compute)
 
 
 def for_session(key: str, compute: Callable[[], T]) -> T:
     """`compute()` the first time `key` is asked in this session; the same value after (`begin` keeps it)."""
+    return _kept(_SESSION, key, compute)
+
+
+def _kept(memo_key: str, key: str, compute: Callable[[], T]) -> T:
     import streamlit as st
 
-    memo = st.session_state.get(_SESSION)
+    memo = st.session_state.get(memo_key)
     if memo is None:
-        memo = st.session_state[_SESSION] = {}
+        memo = st.session_state[memo_key] = {}
     if key not in memo:
         memo[key] = compute()
     return memo[key]
