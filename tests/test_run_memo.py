@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 
 import streamlit as st
+from streamlit.runtime.secrets import Secrets
 
 from impact.app import auth, language
 from impact.storage import store
@@ -14,8 +15,8 @@ from tests.conftest import ROOT, make_app
 
 def test_the_secrets_are_read_once_a_run_and_again_by_the_next(monkeypatch):
     reads = []
-    real = auth._read_secrets
-    monkeypatch.setattr(auth, "_read_secrets", lambda: reads.append(1) or real())
+    real = Secrets.to_dict
+    monkeypatch.setattr(Secrets, "to_dict", lambda self: reads.append(1) or real(self))
     at = make_app("pages/data.py")  # the Data page asks whether an administrator or a provider is configured
     assert not at.exception
     runs = len(reads)
@@ -51,8 +52,8 @@ def test_a_programme_added_between_two_runs_is_in_the_chooser_on_the_next(tmp_pa
 
 def test_the_browser_language_is_read_once_a_session(monkeypatch):
     reads = []
-    real = language._accept_language
-    monkeypatch.setattr(language, "_accept_language", lambda: reads.append(1) or real())
+    real = language.accept_language
+    monkeypatch.setattr(language, "accept_language", lambda: reads.append(1) or real())
     at = make_app()
     at.run()
     at.run()

@@ -21,7 +21,7 @@ _NOTICE = "_language_notice"  # session state: why the link's language was not u
 
 def browser_language() -> str | None:
     """The shipped language the browser asks for (its navigator language, else its Accept-Language header)."""
-    asked = [st.context.locale, run_memo.for_session("accept_language", _accept_language)]
+    asked = [st.context.locale, run_memo.for_session("accept_language", lambda: accept_language())]
     for preferences in asked:
         found = i18n.negotiate(preferences)
         if found:
@@ -29,7 +29,7 @@ def browser_language() -> str | None:
     return None
 
 
-def _accept_language() -> str | None:
+def accept_language() -> str | None:
     """The Accept-Language header of the request that opened the session (the same for its whole life)."""
     try:
         return st.context.headers.get("Accept-Language")
