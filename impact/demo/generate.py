@@ -125,6 +125,16 @@ HPS_SECTORS = dict(zip(THEMES, ("13020", "12340", "12191", "12191", "12220", "12
                                 "12191", "12191")))
 
 
+# The validation rules over the structural metrics that both illustrative programmes declare.
+STRUCTURAL_RULES = (
+    programmes.ValidationRule("women-within-trained", ("women_trained",), "<=", ("trainees",),
+                              "Women trained cannot be more than all health workers trained.", "high"),
+    programmes.ValidationRule("days-per-placement", ("volunteer_days",), ">=", ("volunteers",),
+                              "Each volunteer placement gives at least one day: volunteer days cannot be fewer than "
+                              "placements.", "high"),
+)
+
+
 def hps_definition() -> programmes.Programme:
     """The Health Partnership Scheme's definition, written with the illustrative HPS extract."""
     vocab = {"theme": THEMES, "grant_type": GRANT_TYPES, "region": REGIONS, "cadre": CADRES, "gender": GENDERS,
@@ -183,11 +193,7 @@ def hps_definition() -> programmes.Programme:
         vocabularies=terms, indicators=indicators, reference_figures=figures, illustrative=True,
         reporting=programmes.Reporting(grain="quarter", deadline_days=30),  # illustrative: a month after the quarter
         validation_rules=(
-            programmes.ValidationRule("women-within-trained", ("women_trained",), "<=", ("trainees",),
-                                      "Women trained cannot be more than all health workers trained.", "high"),
-            programmes.ValidationRule("days-per-placement", ("volunteer_days",), ">=", ("volunteers",),
-                                      "Each volunteer placement gives at least one day: volunteer days cannot be "
-                                      "fewer than placements.", "high"),
+            *STRUCTURAL_RULES,
             programmes.ValidationRule("new-approaches-within-surveyed", ("uk_volunteers_new_approaches",), "<=",
                                       ("uk_volunteers_surveyed",), "UK volunteers bringing back new approaches are "
                                       "among those surveyed: they cannot be more.", "high"),

@@ -17,6 +17,7 @@ import numpy as np
 from impact.demo import generate_translations as translations
 from impact.demo.generate import (
     ILLUSTRATIVE_TARGET,
+    STRUCTURAL_RULES,
     apportion,
     illustrative_targets,
     write_tables,
@@ -131,11 +132,7 @@ def definition() -> programmes.Programme:
         results=programmes.Results(between_milestones="last due"),
         reporting=programmes.Reporting(grain="quarter", deadline_days=45),
         validation_rules=(
-            programmes.ValidationRule("women-within-trained", ("women_trained",), "<=", ("trainees",),
-                                      "Women trained cannot be more than all health workers trained.", "high"),
-            programmes.ValidationRule("days-per-placement", ("volunteer_days",), ">=", ("volunteers",),
-                                      "Each volunteer placement gives at least one day: volunteer days cannot be "
-                                      "fewer than placements.", "high"),
+            *STRUCTURAL_RULES,
             programmes.ValidationRule("compliant-within-audited", ("prescriptions_compliant",), "<=",
                                       ("prescriptions_audited",), "Compliant prescriptions are among those audited: "
                                       "they cannot be more.", "high"),

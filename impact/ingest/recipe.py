@@ -228,13 +228,17 @@ def parse(data, where: str = "recipe") -> Recipe:
 
 def loads(text: str, where: str = "recipe") -> Recipe:
     """A recipe from its JSON text."""
-    if len(text) > MAX_BYTES:
-        raise RecipeError([f"larger than {MAX_BYTES:,} bytes"], where)
+    return parse(_json(text, MAX_BYTES, where), where)
+
+
+def _json(text: str, limit: int, where: str):
+    """The JSON value of `text` (at most `limit` characters); RecipeError naming `where` if it is not."""
+    if len(text) > limit:
+        raise RecipeError([f"larger than {limit:,} bytes"], where)
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as error:
         raise RecipeError([f"not JSON: {error.msg} at line {error.lineno}, column {error.colno}"], where) from None
-    return parse(data, where)
 
 
 def read_file(path: str | Path) -> Recipe:
@@ -284,12 +288,7 @@ def dumps_set(saved: dict[str, Recipe]) -> str:
 def loads_set(text: str, where: str = store.RECIPES) -> dict[str, Recipe]:
     """The recipes of a `recipes.json` (a version's, or an extract's); RecipeError lists every problem with its
     place (recipes.master.sheets[0].columns[2].role)."""
-    if len(text) > MAX_SET_BYTES:
-        raise RecipeError([f"larger than {MAX_SET_BYTES:,} bytes"], where)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise RecipeError([f"not JSON: {error.msg} at line {error.lineno}, column {error.colno}"], where) from None
+    data = _json(text, MAX_SET_BYTES, where)
     if not isinstance(data, dict) or data.get("format") != SET_FORMAT or not isinstance(data.get("recipes"), dict):
         raise RecipeError([f"not a programme's recipes: its \"format\" must be \"{SET_FORMAT}\" and its \"recipes\" "
                            "map each recipe's name to the recipe"], where)
