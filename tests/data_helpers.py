@@ -33,6 +33,18 @@ def snapshot(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file() and p.name != ".lock"}
 
 
+def refused_sheet(path: Path, chosen, root: Path) -> list:
+    """The problems for which a spreadsheet imported with recipe `chosen` into the store `root` is refused (it must
+    be, and leave the store exactly as it was)."""
+    from impact.ingest import reshape
+
+    before = snapshot(root)
+    result = reshape.import_sheet(path, chosen, location=root, confirm_removals=True)
+    assert not result.ok and not result.report.ok
+    assert snapshot(root) == before
+    return result.report.problems
+
+
 def read_rows(path: Path) -> list[list[str]]:
     """A CSV as rows of text (header first)."""
     with open(path, encoding="utf-8-sig", newline="") as fh:

@@ -19,7 +19,7 @@ from impact.ingest import mapping, reshape, sheets
 from impact.model import calendar
 from impact.storage import store
 from tests import sheet_fixtures as sf
-from tests.data_helpers import snapshot
+from tests.data_helpers import refused_sheet as refused
 
 
 @pytest.fixture
@@ -37,14 +37,6 @@ def rows_of(root: Path, version: str, projects: list[str], period: dt.date) -> p
 
 def by_breakdown(frame: pd.DataFrame) -> dict:
     return frame.set_index(["project_id", "cadre", "gender"])["trainees"].sort_index().to_dict()
-
-
-def refused(path: Path, chosen, root: Path) -> list:
-    before = snapshot(root)
-    result = reshape.import_sheet(path, chosen, location=root, confirm_removals=True)
-    assert not result.ok and not result.report.ok
-    assert snapshot(root) == before
-    return result.report.problems
 
 
 # ---- periods ------------------------------------------------------------------------------------------------
@@ -260,19 +252,10 @@ def test_the_proposal_lists_each_period_across_quarters_with_its_rows(fixture_di
 def test_a_manager_places_a_period_across_quarters_on_the_data_page(fixture_dir, data_store, tmp_path, monkeypatch):
     import streamlit as st
 
-    from impact.app import auth
-    from tests.conftest import make_app
+    from tests.conftest import data_page_as_admin
 
     quarter, projects, values, half, path = _six_months(fixture_dir, tmp_path)
-    password = "a period across quarters"
-    monkeypatch.setenv("IMPACT_DATA_DIR", str(data_store))
-    monkeypatch.setenv(auth.HASH_ENV, auth.hash_password(password))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = make_app("pages/data.py")
-    at.text_input(key="admin_password").input(password)
-    next(b for b in at.button if b.label == "Sign in").click()
-    at.run()
+    at = data_page_as_admin(data_store, monkeypatch, "a period across quarters")
     at.file_uploader(key="sheet_upload").set_value(("six-months.csv", path.read_bytes(), "text/csv"))
     at.run()
     assert not at.exception

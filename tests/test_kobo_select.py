@@ -18,7 +18,7 @@ from impact.ingest import mapping, reshape, sheets
 from impact.ingest import recipe as recipes
 from impact.storage import store
 from tests import sheet_fixtures as sf
-from tests.data_helpers import snapshot
+from tests.data_helpers import refused_sheet as refused
 
 
 @pytest.fixture
@@ -57,14 +57,6 @@ def got(root: Path, version: str, projects: list[dict], quarter) -> dict:
     frame = rows_of(root, version, [p["project_id"] for p in projects], quarter)
     assert not frame.duplicated(["project_id", "training_type", "cadre", "gender"]).any()
     return frame.set_index(["project_id", "training_type", "cadre", "gender"])["trainees"].to_dict()
-
-
-def refused(path: Path, chosen, root: Path) -> list:
-    before = snapshot(root)
-    result = reshape.import_sheet(path, chosen, location=root, confirm_removals=True)
-    assert not result.ok and not result.report.ok
-    assert snapshot(root) == before
-    return result.report.problems
 
 
 def with_multiple(chosen: recipes.Recipe, multiple: str) -> recipes.Recipe:
