@@ -723,7 +723,28 @@ class _Mapper:
                             "project_id": project_id, "iso3": iso3, "period": quarter, "indicator": code, **part,
                             "value": 0}, identifier, period.sourceline, f"result period ending {end}"))
                         row.values["value"] += int(actual.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-        return list(targets.values()), list(actuals.values())
+        shares = self.country_shares(element, iso3)
+        if len(shares) > 1 and actuals:
+            self.outcome.notes.append("its results' actuals split across its countries as its budget")
+        return list(targets.values()), [part for row in actuals.values() for part in _split(row, shares)]
+
+    def country_shares(self, element, iso3: str) -> list[tuple[str, Decimal]]:
+        """The countries a project's outcomes are split across and their shares, as its budget is on the pages
+        (`iati.several_countries` split: the recipient countries' percentages made to add up to 1, equal shares
+        when one is not given); else its own country, whole (largest: the largest share's)."""
+        if self.iati.several_countries != "split":
+            return [(iso3, Decimal(1))]
+        given: dict[str, Decimal | None] = {}
+        for c in element.findall("recipient-country"):
+            code = iso3166.from_alpha2((c.get("code") or "").strip().upper())
+            if code is not None and code not in given:
+                given[code] = _decimal(c.get("percentage"), None)
+        if len(given) < 2 or iso3 not in given:
+            return [(iso3, Decimal(1))]
+        total = sum(v for v in given.values() if v is not None)
+        if None in given.values() or total <= 0:
+            return [(code, Decimal(1) / len(given)) for code in given]
+        return [(code, v / total) for code, v in given.items()]
 
     def actual_parts(self, period, title: str, end: dt.date) -> list[tuple[dict, Decimal]]:
         """A period's actual as outcomes values: ({}, the total) when the programme's outcomes have no breakdown of
@@ -1086,6 +1107,21 @@ class _Mapper:
         rows["countries"] = [Row(row, "", 0) for row in current["countries"].to_pylist()] + new
         self.out.rows = rows
         return rows
+
+
+def _split(row: Row, shares: list[tuple[str, Decimal]]) -> list[Row]:
+    """An outcomes row split across countries by their shares, in whole counts that add up to its value (each the
+    floor of its exact share, the units left over given to the largest remainders, the first on a tie); a part of
+    nothing is left out. One share: the row itself."""
+    value = row.values["value"]
+    if len(shares) == 1 or not value:  # an actual of nothing stays in the project's own country
+        return [row]
+    exact = [value * share for _, share in shares]
+    parts = [int(e) for e in exact]  # floors: the values are not negative
+    for n in sorted(range(len(shares)), key=lambda n: -(exact[n] - parts[n]))[:value - sum(parts)]:
+        parts[n] += 1
+    return [Row({**row.values, "iso3": code, "value": part}, row.activity, row.line, f"{row.what}, {code}")
+            for (code, _), part in zip(shares, parts) if part]
 
 
 def _whole(period, tag: str) -> Decimal | None:
