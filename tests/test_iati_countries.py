@@ -204,7 +204,7 @@ def expected_outcomes(data: bytes, split: bool) -> dict[tuple[str, str, str], in
             exact = [(c, value * share) for c, share in shares]
             parts = {c: int(e) for c, e in exact}
             left = value - sum(parts.values())
-            for c, e in sorted(exact, key=lambda x: -(x[1] - int(x[1])))[:left]:
+            for c, _ in sorted(exact, key=lambda x: -(x[1] - int(x[1])))[:left]:
                 parts[c] += 1
             for c, part in parts.items():
                 if part:
