@@ -52,6 +52,7 @@ SCHEMA_FILE = "iati-activities-schema.xsd"
 VERSION = "2.03"
 NS = "urn:partnership-impact-dashboard:iati"  # a name for the dashboard's own attributes, not an address
 NS_PREFIX = "impact"
+FROM_DATES = "from-dates"  # on activity-status: the status and dates were the dashboard's, computed from the data
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 # IATI codelists (the values used here)
@@ -602,6 +603,10 @@ class _Mapper:
                 dates.setdefault(d.get("type") or "", dt.date.fromisoformat((d.get("iso-date") or "")[:10]))
         reporting = element.find("reporting-org")
         status = element.find("activity-status")
+        if status is not None and status.get(_attr(FROM_DATES)) == "true":
+            # the dashboard's own file: its status and dates were computed from the project and the data, and are
+            # computed again at each export (they move on with the data), so none is kept as published
+            status, dates = None, {}
         region = None if element.find("recipient-country") is not None else max(
             element.findall("recipient-region"), key=lambda r: _decimal(r.get("percentage"), Decimal(0)), default=None)
         activity = row({
