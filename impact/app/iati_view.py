@@ -42,7 +42,7 @@ def _check(upload, programme: str, home: list[str] | None = None) -> None:
         return
     counts = done.counts()
     st.session_state[CHECKED] = {
-        "name": upload.name, "data": data, "programme": programme, "summary": done.summary(), "home": home,
+        "name": upload.name, "data": data, "programme": programme, "summary": done.summary(home=False), "home": home,
         "home_said": done.home,
         "read": bool(done.outcomes), "problems": done.report.to_frame(), "activities": done.activity_frame(),
         "csv": done.activity_csv(), "maps": counts[iati.MAPS], "refused": counts[iati.REFUSED],

@@ -1270,8 +1270,9 @@ class IatiImport:
             writer.writerow([cells.neutralise(str(row[c])) if row[c] is not None else "" for c in REPORT_COLUMNS])
         return ("\ufeff" + out.getvalue()).encode("utf-8")
 
-    def summary(self) -> str:
-        """One paragraph: what the file held, what maps, what was refused or left out, and what was done."""
+    def summary(self, home: bool = True) -> str:
+        """One paragraph: what the file held, what maps, what was refused or left out, a new programme's home (unless
+        `home` is false: shown apart), and what was done."""
         if not self.mapped or not self.mapped.outcomes:
             return self.report.summary()
         n = self.counts()
@@ -1282,7 +1283,7 @@ class IatiImport:
                      f"{'y' if n[LEFT_OUT] == 1 else 'ies'} of other levels left out.")
         done = (f" {n[IMPORTED]:,} imported as version {self.result.version}." if self.ok else
                 " Nothing was imported and the data in use is unchanged.")
-        home = f" {self.home}" if self.home else ""
+        home = f" {self.home}" if self.home and home else ""
         return (f"{self.mapped.activities:,} activities read: {n[MAPS] + n[IMPORTED]:,} map to projects, "
                 f"{n[REFUSED]:,} cannot be imported.{level}{home}{done}")
 
