@@ -228,3 +228,74 @@ def test_export_iati_republishes_the_same_activities(german):
             assert written[identifier][name] == elements[name], (identifier, name)
         # the title as read: the narrative in the file's language
         assert written[identifier]["title"] == elements["title"]
+
+
+# ---- the German programme's own definition: its outcomes by sex, several countries split ----------------------
+
+def test_a_german_definition_takes_the_results_by_sex_and_split_across_countries(german, tmp_path):
+    """The German programme's definition written with its own choices — outcomes broken down by sex (the IATI
+    dimension `sex`), `iati.several_countries: split`, the file's indicator mapped to its indicator — and the same file
+    imported into it: each period's actual by sex (the female part the file gives; the total, which has no sex, is not
+    a part) becomes outcomes rows split across the activity's countries by their percentages, in whole counts."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from impact.interchange import iati
+    from impact.model import programme as programmes
+    from impact.model import schema
+
+    root, data = german
+    base = make_store(_version(root), tmp_path / "store")  # a store whose programme is the German one
+    raw = json.loads((base / programmes.FILE).read_text(encoding="utf-8"))
+    code = next(i["code"] for i in raw["indicators"] if i["label"] == INDICATOR)
+    raw["disaggregations"] = [{"key": "sex", "label": "Sex", "tables": ["outcomes"], "iati_name": "sex",
+                               "values": ["female", "male"]}]
+    raw["iati"].update({"several_countries": "split", "indicators": {INDICATOR: code}})
+    assert raw["home"] == GERMAN["home"] and raw["currency"] == "EUR"
+    (base / programmes.FILE).write_text(json.dumps(raw), encoding="utf-8")
+    definition = programmes.parse(raw)
+    for name in ("outcomes", "targets"):  # nothing reported yet: the outcomes now carry sex
+        pq.write_table(schema.empty(name, definition), base / f"{name}.parquet")
+    countries = pq.read_table(base / "countries.parquet")  # Tanzania, with its region, as a countries table gives it
+    region = countries.column("region")[0].as_py()
+    tanzania = pa.table({"iso3": ["TZA"], "name": ["Tanzania"], "region": [region]}, schema=countries.schema)
+    pq.write_table(pa.concat_tables([countries, tanzania]), base / "countries.parquet")
+    path = tmp_path / "bmz.xml"
+    path.write_bytes(data)
+    done = iati.import_iati(path, base)
+    assert done.ok, done.report.to_text()
+    version = store.open_store(base).active().path
+    got = {(r["project_id"], r["iso3"], r["period"], r["sex"]): r["value"]
+           for r in store.read_table(version, "outcomes").to_pylist()}
+    want = {}
+    for a in etree.fromstring(data).iter("iati-activity"):
+        project = a.findtext("iati-identifier").removeprefix("DE-1-")
+        countries = [(ALPHA3[c.get("code")], Decimal(c.get("percentage") or 100)) for c in a.findall("recipient-country")]
+        weight = sum(p for _, p in countries)
+        for period in a.iterfind("result/indicator/period"):
+            end = dt.date.fromisoformat(period.find("period-end").get("iso-date"))
+            quarter = dt.date(end.year, (end.month - 1) // 3 * 3 + 1, 1)
+            for actual in period.findall("actual"):
+                dimension = actual.find("dimension[@name='sex']")
+                if dimension is None:
+                    continue
+                value = int(actual.get("value"))
+                exact = [(c, value * p / weight) for c, p in countries]
+                parts = {c: int(e) for c, e in exact}
+                for c, _ in sorted(exact, key=lambda x: -(x[1] - int(x[1])))[:value - sum(parts.values())]:
+                    parts[c] += 1
+                want.update({(project, c, quarter, dimension.get("value")): n for c, n in parts.items() if n})
+    assert got == want
+    assert got[("201920101", "KEN", dt.date(2019, 10, 1), "female")] == 37  # 61 at 60 % / 40 %: 36.6 and 24.4
+    assert got[("201920101", "TZA", dt.date(2019, 10, 1), "female")] == 24
+    database = db.open_database(version)
+    try:
+        from impact.query.filters import Filters
+
+        for iso3 in ("KEN", "TZA", "UGA"):
+            shown = db.run_query(database, "indicator_totals", Filters(country=(iso3,)).params())
+            assert shown["total"].sum() == sum(v for (_, c, _, _), v in want.items() if c == iso3), iso3
+    finally:
+        database.connection.close()
