@@ -265,8 +265,21 @@ def _import_iati(args: argparse.Namespace) -> int:
     report = Path(args.report) if args.report else None
     if report is not None and report.suffix.lower() != ".csv":
         raise ValueError(f"--report {args.report}: the report is a CSV file; name it FILE.csv")
+    home = None
+    if args.home is not None:
+        from impact.model import iso3166
+        from impact.storage import store
+
+        home = [c.strip().upper() for c in args.home.split(",") if c.strip()]
+        wrong = [c for c in home if not iso3166.is_alpha3(c)]
+        if wrong or not home:
+            raise ValueError(f"--home {args.home}: {', '.join(wrong) or 'nothing'} is not an ISO 3166-1 alpha-3 "
+                             "country code; give the home country or countries as DEU or ZAF,KEN")
+        if args.programme is None or args.programme in store.programmes(args.data_dir):
+            raise ValueError(f"--home is for a programme started from the file (--programme NEW); "
+                             f"{args.programme or 'the programme'} exists and its home is in its definition")
     done = iati.import_iati(args.path, args.data_dir, programme=args.programme, accept_valid=args.accept_valid,
-                            add_indicators=args.add_indicators)
+                            add_indicators=args.add_indicators, home=home)
     if report is not None and done.mapped is not None:
         report.write_bytes(done.activity_csv())
     refused = [o for o in done.outcomes if o.status == iati.REFUSED]
@@ -786,6 +799,9 @@ def build_parser() -> argparse.ArgumentParser:
                                "programme's (listed otherwise, and its results left out)")
     imp_iati.add_argument("--report", metavar="FILE.csv",
                           help="write every activity's outcome (imported, refused, left out) and reason to this CSV")
+    imp_iati.add_argument("--home", metavar="ISO3[,ISO3]",
+                          help="a programme started from the file (--programme NEW): its home country or countries "
+                               "(default: the country of the file's publisher, else of its funder)")
     add_show_option(imp_iati)
     imp_iati.set_defaults(run=_import_iati)
 

@@ -46,6 +46,7 @@ class Spec:
     org_types: dict[str, str] = field(default_factory=dict)  # participating-org @ref -> @type
     sector_names: dict[str, str] = field(default_factory=dict)  # sector code -> its narrative
     budget_status: str = "2"
+    publisher: tuple[str, str, str] = (PUBLISHER, "Stichting Health Partners", "21")  # reporting-org ref, name, type
 
 
 def _narrative(parent, tag: str, texts: list[tuple[str | None, str]], **attrib):
@@ -71,7 +72,8 @@ def activity(spec: Spec, version: str | None = None):
         attrib["version"] = version  # the IATI Datastore's downloads: the version on each activity
     element = etree.Element("iati-activity", attrib)
     etree.SubElement(element, "iati-identifier").text = spec.identifier
-    _narrative(element, "reporting-org", [(None, "Stichting Health Partners")], ref=PUBLISHER, type="21")
+    ref, publisher, kind = spec.publisher
+    _narrative(element, "reporting-org", [(None, publisher)], ref=ref, type=kind)
     _narrative(element, "title", spec.title)
     _narrative(element, "description", [(None, f"Activity {spec.identifier}.")])
     for role, ref, name in spec.orgs:

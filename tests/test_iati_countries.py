@@ -161,3 +161,91 @@ def test_the_country_page_shows_the_countrys_share_of_the_budget(split, monkeypa
         with metrics.using(store.load_definition(database.extract_dir)):
             assert funding.help.startswith(f"{metrics.format_metric('budget_gbp', _whole(expected['KEN']))} of "
                                            f"{metrics.format_metric('budget_gbp', _whole(total))}"), funding.help
+
+
+# ---- results follow the same rule (item 2): a split project's actuals split across its countries ----------------
+
+RESULT_SPECS = [
+    fx.Spec(SPECS[0].identifier, SPECS[0].title, ORG, SPECS[0].dates, countries=SPECS[0].countries,
+            sectors=SPECS[0].sectors, budgets=SPECS[0].budgets,
+            results=[("Skilled workforce", "Nurses mentored", "1", "0",
+                      [("2016-01-01", "2016-06-30", "100", "81", "40"), ("2016-07-01", "2016-12-31", "200", "171", None),
+                       ("2017-01-01", "2017-03-31", "250", "0", None)])]),
+    SPECS[1],
+    fx.Spec(SPECS[2].identifier, SPECS[2].title, ORG, SPECS[2].dates, countries=SPECS[2].countries,
+            sectors=SPECS[2].sectors, budgets=SPECS[2].budgets,
+            results=[("Laboratories", "Nurses mentored", "1", None, [("2016-01-01", "2016-12-31", "30", "7", None)])]),
+]
+
+
+def expected_outcomes(data: bytes, split: bool) -> dict[tuple[str, str, str], int]:
+    """(project, country, quarter the period ends) -> the actual there: each period's total actual (not its parts
+    by dimension) rounded, split by the countries' percentages (equally when one is not given) in whole counts that
+    add up to it — the floor of each exact share, the units left over to the largest remainders, the first country
+    on a tie — or, not split, whole in the country of the largest percentage (the first on a tie)."""
+    out: dict[tuple[str, str, str], int] = {}
+    for activity in etree.fromstring(data).iter("iati-activity"):
+        countries = [(ALPHA3[c.get("code")], c.get("percentage")) for c in activity.findall("recipient-country")]
+        if None in [p for _, p in countries]:
+            shares = [(c, Decimal(1) / len(countries)) for c, _ in countries]
+        else:
+            total = sum(Decimal(p) for _, p in countries)
+            shares = [(c, Decimal(p) / total) for c, p in countries]
+        largest = max(shares, key=lambda s: s[1])[0]
+        for period in activity.iterfind("result/indicator/period"):
+            end = period.find("period-end").get("iso-date")
+            quarter = f"{end[:4]}-{(int(end[5:7]) - 1) // 3 * 3 + 1:02d}-01"
+            value = sum(int(Decimal(a.get("value")).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+                        for a in period.findall("actual") if a.find("dimension") is None)
+            if not split or value == 0:
+                place = largest if len(countries) > 1 else countries[0][0]
+                out[(activity.findtext("iati-identifier"), place, quarter)] = value
+                continue
+            exact = [(c, value * share) for c, share in shares]
+            parts = {c: int(e) for c, e in exact}
+            left = value - sum(parts.values())
+            for c, _ in sorted(exact, key=lambda x: -(x[1] - int(x[1])))[:left]:
+                parts[c] += 1
+            for c, part in parts.items():
+                if part:
+                    out[(activity.findtext("iati-identifier"), c, quarter)] = part
+    return out
+
+
+@pytest.mark.parametrize("several", ["split", "largest"])
+def test_the_results_actuals_follow_the_countries_as_the_budget_does(tmp_path, several):
+    root = fx.make_iati_store(tmp_path / "store")
+    definition = json.loads((root / programmes.FILE).read_text(encoding="utf-8"))
+    definition["iati"]["several_countries"] = several
+    (root / programmes.FILE).write_text(json.dumps(definition), encoding="utf-8")
+    path = tmp_path / "funder.xml"
+    path.write_bytes(fx.document(specs=RESULT_SPECS))
+    done = iati.import_iati(path, location=root, add_indicators=True)
+    assert done.ok, done.report.to_text()
+    version = store.open_store(root).active().path
+    outcomes = store.read_table(version, "outcomes").to_pylist()
+    got = {(r["project_id"], r["iso3"], r["period"].isoformat()): r["value"] for r in outcomes}
+    want = expected_outcomes(path.read_bytes(), several == "split")
+    assert got == want
+    if several == "split":  # 81 at 40 % / 60 %: 32.4 and 48.6 -> 32 and 49; 7 split equally: 3.5 each, the first 4
+        assert got[(SPECS[0].identifier, "KEN", "2016-04-01")] == 32 and got[(SPECS[0].identifier, "UGA", "2016-04-01")] == 49
+        assert got[(SPECS[2].identifier, "TZA", "2016-10-01")] == 4 and got[(SPECS[2].identifier, "KEN", "2016-10-01")] == 3
+    # the project's whole actual is unchanged: each period's total, once
+    for project in (SPECS[0].identifier, SPECS[2].identifier):
+        assert sum(v for (p, _, _), v in got.items() if p == project) == sum(
+            v for (p, _, _), v in want.items() if p == project)
+    # the targets are the project's, whole, whatever the split (a target has no country)
+    targets = {(r["project_id"], r["due_date"].isoformat()): r["target"]
+               for r in store.read_table(version, "targets").to_pylist()}
+    assert targets[(SPECS[0].identifier, "2017-03-31")] == 550.0
+    # by country, as the pages read it (indicator_totals under a country filter): each country's part
+    sums: dict[str, int] = {}
+    for (_, iso3, _), v in want.items():
+        sums[iso3] = sums.get(iso3, 0) + v
+    database = db.open_database(version)
+    try:
+        for iso3 in ("KEN", "UGA", "TZA"):
+            shown = db.run_query(database, "indicator_totals", Filters(country=(iso3,)).params())
+            assert shown["total"].sum() == sums.get(iso3, 0), iso3
+    finally:
+        database.connection.close()

@@ -25,18 +25,25 @@ def _run(name: str, data: bytes, programme: str, **options) -> iati.IatiImport:
         return iati.import_iati(path, programme=programme, display=name, who=auth.admin_name(), **options)
 
 
-def _check(upload, programme: str) -> None:
+def _home(text: str) -> list[str] | None:
+    """The home countries typed for a new programme (ISO3 codes, commas between): None when blank (the file's)."""
+    codes = [c.strip().upper() for c in (text or "").replace(";", ",").split(",") if c.strip()]
+    return codes or None
+
+
+def _check(upload, programme: str, home: list[str] | None = None) -> None:
     auth.require_admin()
     data = upload.getvalue()
     st.session_state.pop(DONE, None)
     try:
-        done = _run(upload.name, data, programme, check_only=True)
+        done = _run(upload.name, data, programme, check_only=True, home=home)
     except ValueError as error:  # the definition has no iati section: the message says what to add
         st.session_state[CHECKED] = {"name": upload.name, "programme": programme, "error": str(error)}
         return
     counts = done.counts()
     st.session_state[CHECKED] = {
-        "name": upload.name, "data": data, "programme": programme, "summary": done.summary(),
+        "name": upload.name, "data": data, "programme": programme, "summary": done.summary(home=False), "home": home,
+        "home_said": done.home,
         "read": bool(done.outcomes), "problems": done.report.to_frame(), "activities": done.activity_frame(),
         "csv": done.activity_csv(), "maps": counts[iati.MAPS], "refused": counts[iati.REFUSED],
         "proposed": [{"indicator": code, "IATI indicator": title, "result": result}
@@ -48,7 +55,8 @@ def _import(programme: str) -> None:
     auth.require_admin()
     checked = st.session_state.pop(CHECKED)
     add = bool(checked.get("proposed")) and bool(st.session_state.get("iati_add_indicators"))
-    done = _run(checked["name"], checked["data"], programme, accept_valid=True, add_indicators=add)
+    done = _run(checked["name"], checked["data"], programme, accept_valid=True, add_indicators=add,
+                home=checked.get("home"))
     version = store.open_store(None, programme).active().version if done.ok else ""
     st.session_state[DONE] = {"ok": done.ok, "summary": done.summary(), "problems": done.report.to_frame(),
                               "activities": done.activity_frame(), "csv": done.activity_csv(), "version": version,
@@ -67,15 +75,22 @@ def import_iati(programme: str) -> None:
                 "that map (one new version, which replaces the programme's projects) or to stop.")
     into = st.radio("Import the file into", ["this", "new"], horizontal=True, key="iati_into",
                     format_func={"this": "this programme", "new": "a new programme started from the file"}.get)
-    target = programme
+    target, home = programme, None
     if into == "new":
         target = st.text_input("New programme's id", max_chars=32, key="iati_new_id",
                                placeholder="e.g. funder-grants: lower-case letters, digits and -",
                                help="Its definition is read from the file (publisher, years, a theme per sector); "
                                     "training, volunteering, outcomes and scores start empty.").strip()
+        home = _home(st.text_input(
+            "Home country", max_chars=200, key="iati_home",
+            placeholder="blank: the country of the file's publisher (else its funder); or e.g. DEU, or ZAF,KEN",
+            help="The programme's home country or countries (ISO 3166-1 alpha-3 codes, commas between). Left blank, "
+                 "it is read from the file: the country of the reporting organisation's identifier (GB-GOV-1: the "
+                 "UK; DE-1 or XM-DAC-5-…: Germany), else of its funder's. The check shows the home proposed; type "
+                 "another here and check again to change it."))
     upload = st.file_uploader("IATI activity file", type=["xml"], key="iati_upload")
     if st.button("Check the IATI file", disabled=upload is None or not target, key="iati_check"):
-        _check(upload, target)
+        _check(upload, target, home)
         st.rerun()
     checked = st.session_state.get(CHECKED)
     if checked:
@@ -99,6 +114,9 @@ def import_iati(programme: str) -> None:
 def _show_check(checked: dict) -> None:
     st.subheader(plain(f"What {checked['name']} holds, for {checked['programme']}"), anchor=False)
     st.markdown(plain(checked["summary"]))
+    if checked.get("home_said"):  # a new programme: the home it will have, which the manager may change
+        st.info(plain(f"{checked['home_said']} To choose another home, type its country codes in Home country above "
+                      "and check the file again."))
     if not checked["read"]:  # the file itself cannot be read: its problems, nothing per activity
         st.dataframe(checked["problems"], hide_index=True, width="stretch", key="iati_file_problems")
         st.button("Stop", on_click=_stop, key="iati_stop")

@@ -52,6 +52,7 @@ SCHEMA_FILE = "iati-activities-schema.xsd"
 VERSION = "2.03"
 NS = "urn:partnership-impact-dashboard:iati"  # a name for the dashboard's own attributes, not an address
 NS_PREFIX = "impact"
+FROM_DATES = "from-dates"  # on activity-status: the status and dates were the dashboard's, computed from the data
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 # IATI codelists (the values used here)
@@ -94,6 +95,9 @@ RULES = {  # every problem an IATI import names, and what it means
     "iati-institution-conflict": "one institution id given two names or countries",
     "iati-removes-project": "a project in use, with rows that name it, is not in the file",
     "iati-new-programme": "a programme cannot be started from the file (no publisher, no dates)",
+    "iati-no-home": "a programme started from the file needs its home country, and neither the file's publisher nor its "
+                    "funders say one (a multilateral's file), or the home given is not a list of country codes, or a "
+                    "home is given to a programme that exists",
 }
 NO_SECTION = (
     "the programme's definition ({file}) has no \"iati\" section, which publishing to and reading from IATI needs. "
@@ -599,6 +603,10 @@ class _Mapper:
                 dates.setdefault(d.get("type") or "", dt.date.fromisoformat((d.get("iso-date") or "")[:10]))
         reporting = element.find("reporting-org")
         status = element.find("activity-status")
+        if status is not None and status.get(_attr(FROM_DATES)) == "true":
+            # the dashboard's own file: its status and dates were computed from the project and the data, and are
+            # computed again at each export (they move on with the data), so none is kept as published
+            status, dates = None, {}
         region = None if element.find("recipient-country") is not None else max(
             element.findall("recipient-region"), key=lambda r: _decimal(r.get("percentage"), Decimal(0)), default=None)
         activity = row({
@@ -720,7 +728,28 @@ class _Mapper:
                             "project_id": project_id, "iso3": iso3, "period": quarter, "indicator": code, **part,
                             "value": 0}, identifier, period.sourceline, f"result period ending {end}"))
                         row.values["value"] += int(actual.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-        return list(targets.values()), list(actuals.values())
+        shares = self.country_shares(element, iso3)
+        if len(shares) > 1 and actuals:
+            self.outcome.notes.append("its results' actuals split across its countries as its budget")
+        return list(targets.values()), [part for row in actuals.values() for part in _split(row, shares)]
+
+    def country_shares(self, element, iso3: str) -> list[tuple[str, Decimal]]:
+        """The countries a project's outcomes are split across and their shares, as its budget is on the pages
+        (`iati.several_countries` split: the recipient countries' percentages made to add up to 1, equal shares
+        when one is not given); else its own country, whole (largest: the largest share's)."""
+        if self.iati.several_countries != "split":
+            return [(iso3, Decimal(1))]
+        given: dict[str, Decimal | None] = {}
+        for c in element.findall("recipient-country"):
+            code = iso3166.from_alpha2((c.get("code") or "").strip().upper())
+            if code is not None and code not in given:
+                given[code] = _decimal(c.get("percentage"), None)
+        if len(given) < 2 or iso3 not in given:
+            return [(iso3, Decimal(1))]
+        total = sum(v for v in given.values() if v is not None)
+        if None in given.values() or total <= 0:
+            return [(code, Decimal(1) / len(given)) for code in given]
+        return [(code, v / total) for code, v in given.items()]
 
     def actual_parts(self, period, title: str, end: dt.date) -> list[tuple[dict, Decimal]]:
         """A period's actual as outcomes values: ({}, the total) when the programme's outcomes have no breakdown of
@@ -1085,6 +1114,21 @@ class _Mapper:
         return rows
 
 
+def _split(row: Row, shares: list[tuple[str, Decimal]]) -> list[Row]:
+    """An outcomes row split across countries by their shares, in whole counts that add up to its value (each the
+    floor of its exact share, the units left over given to the largest remainders, the first on a tie); a part of
+    nothing is left out. One share: the row itself."""
+    value = row.values["value"]
+    if len(shares) == 1 or not value:  # an actual of nothing stays in the project's own country
+        return [row]
+    exact = [value * share for _, share in shares]
+    parts = [int(e) for e in exact]  # floors: the values are not negative
+    for n in sorted(range(len(shares)), key=lambda n: -(exact[n] - parts[n]))[:value - sum(parts)]:
+        parts[n] += 1
+    return [Row({**row.values, "iso3": code, "value": part}, row.activity, row.line, f"{row.what}, {code}")
+            for (code, _), part in zip(shares, parts) if part]
+
+
 def _whole(period, tag: str) -> Decimal | None:
     """A result period's total target or actual: the values of its `tag` elements without a dimension, added up."""
     values = [_decimal(e.get("value"), None) for e in period.findall(tag) if e.find("dimension") is None]
@@ -1110,10 +1154,42 @@ def _decimal(text: str | None, default):
         return default
 
 
+# The DAC members' donor codes (OECD DAC/CRS), which make the organisation identifiers XM-DAC-<code>[-<agency>] of
+# IATI's OrganisationRegistrationAgency codelist: XM-DAC-5 is Germany's government, XM-DAC-5-7 one of its agencies.
+# The other codes of that list (41xxx United Nations, 44xxx World Bank, 918 EU institutions...) are multilateral
+# organisations and name no country.
+DAC_DONORS = {
+    "1": "AUT", "2": "BEL", "3": "DNK", "4": "FRA", "5": "DEU", "6": "ITA", "7": "NLD", "8": "NOR", "9": "PRT",
+    "10": "SWE", "11": "CHE", "12": "GBR", "18": "FIN", "20": "ISL", "21": "IRL", "22": "LUX", "40": "GRC",
+    "50": "ESP", "61": "SVN", "68": "CZE", "69": "SVK", "75": "HUN", "76": "POL", "82": "EST", "84": "LTU",
+    "301": "CAN", "302": "USA", "701": "JPN", "742": "KOR", "801": "AUS", "820": "NZL",
+}
+
+
+def org_country(ref: str) -> tuple[str | None, str]:
+    """The country an IATI organisation identifier says its organisation belongs to, and how it says it: the
+    registration agency's country prefix (GB-GOV-1, GB-CHC-…: the UK; DE-1: Germany), or a DAC member's donor code
+    (XM-DAC-5-…: Germany). None, with the reason, for a multilateral (XM-DAC-41…, XM-DAC-918), an international
+    registration (XI-IATI-…, XM-OCHA-…) or an identifier that names no country."""
+    ref = (ref or "").strip()
+    dac = re.match(r"^XM-DAC-(\d+)(?:-|$)", ref)
+    if dac:
+        iso3 = DAC_DONORS.get(dac.group(1))
+        if iso3:
+            return iso3, f"{ref} is DAC member {dac.group(1)}, {iso3166.ALPHA3[iso3]}"
+        return None, f"{ref} is a multilateral organisation (DAC code {dac.group(1)}): it belongs to no country"
+    match = re.match(r"^([A-Z]{2})-", ref)
+    iso3 = iso3166.from_alpha2(match.group(1)) if match else None
+    if iso3:
+        return iso3, f"{ref} is registered in {iso3166.ALPHA3[iso3]} (the prefix {match.group(1)})"
+    if match:
+        return None, f"{ref} is registered internationally (the prefix {match.group(1)}): it names no country"
+    return None, f"{ref[:40]!r} does not start with a registration agency's code: it names no country"
+
+
 def _ref_country(ref: str) -> str | None:
-    """The country of an organisation identifier's registration agency (GB-CHC-… is the UK; XI-, XM-: none)."""
-    match = re.match(r"^([A-Z]{2})-", ref or "")
-    return iso3166.from_alpha2(match.group(1)) if match else None
+    """The country of an organisation identifier (`org_country`): GB-CHC-… is the UK, XM-DAC-5-7 Germany; XI-: none."""
+    return org_country(ref)[0]
 
 
 # ---- the import ---------------------------------------------------------------------------------
@@ -1127,6 +1203,7 @@ class IatiImport:
 
     result: extract_io.ImportResult
     mapped: Mapped | None = None
+    home: str = ""  # a new programme's home: the countries, where they were read from, the sides' labels
 
     @property
     def ok(self) -> bool:
@@ -1193,8 +1270,9 @@ class IatiImport:
             writer.writerow([cells.neutralise(str(row[c])) if row[c] is not None else "" for c in REPORT_COLUMNS])
         return ("\ufeff" + out.getvalue()).encode("utf-8")
 
-    def summary(self) -> str:
-        """One paragraph: what the file held, what maps, what was refused or left out, and what was done."""
+    def summary(self, home: bool = True) -> str:
+        """One paragraph: what the file held, what maps, what was refused or left out, a new programme's home (unless
+        `home` is false: shown apart), and what was done."""
         if not self.mapped or not self.mapped.outcomes:
             return self.report.summary()
         n = self.counts()
@@ -1205,20 +1283,22 @@ class IatiImport:
                      f"{'y' if n[LEFT_OUT] == 1 else 'ies'} of other levels left out.")
         done = (f" {n[IMPORTED]:,} imported as version {self.result.version}." if self.ok else
                 " Nothing was imported and the data in use is unchanged.")
+        home = f" {self.home}" if self.home and home else ""
         return (f"{self.mapped.activities:,} activities read: {n[MAPS] + n[IMPORTED]:,} map to projects, "
-                f"{n[REFUSED]:,} cannot be imported.{level}{done}")
+                f"{n[REFUSED]:,} cannot be imported.{level}{home}{done}")
 
 
 def import_iati(path: str | Path, location: str | Path | None = None, programme: str | None = None,
                 who: str | None = None, display: str | None = None, accept_valid: bool = False,
-                check_only: bool = False, add_indicators: bool = False) -> IatiImport:
+                check_only: bool = False, add_indicators: bool = False, home=None) -> IatiImport:
     """Read the IATI 2.0x activity file at `path` into the programme's projects, partners, institutions and
     countries, and import them as one new version. Every activity that cannot be mapped is listed with its reason
     (`IatiImport.outcomes`); with any such activity nothing is imported unless `accept_valid`, which imports the
     activities that map. `check_only`: read and report, write nothing. Result indicators become targets and outcomes
     (`_Mapper.result_rows`), replacing those of the file's projects for the same metrics; one that matches no metric
     or indicator of the programme is proposed as a new indicator (`IatiImport.proposed`), created in the definition
-    with `add_indicators`."""
+    with `add_indicators`. `home`: a new programme's home countries (ISO 3166-1 alpha-3), instead of the one the file's
+    publisher or funder belongs to (`proposed_home`)."""
     path = Path(path)
     shown = display or path.name
     report = validate.Report()
@@ -1232,8 +1312,14 @@ def import_iati(path: str | Path, location: str | Path | None = None, programme:
                    f"{programme[:40]!r} cannot be a new programme's id: 2 to 32 lower-case letters, digits and -, "
                    "starting with a letter (it is in every link, ?programme=ID).")
         return IatiImport(extract_io.ImportResult(report))
+    if home and not new:
+        report.add(shown, None, "home", ", ".join(home), "iati-no-home",
+                   f"A home is given only to a programme started from the file; {programme or 'the programme'} "
+                   f"exists, and its home is its definition's (the home section of {programmes.FILE}).")
+        return IatiImport(extract_io.ImportResult(report))
+    said: list[str] = []
     if new:  # a programme started from the file alone: its definition read from the file, every table empty
-        definition = starting_definition(path, programme, report, shown)
+        definition = starting_definition(path, programme, report, shown, home, said)
         if definition is None:
             return IatiImport(extract_io.ImportResult(report))
         current = {name: schema.empty(name, definition) for name in schema.TABLE_NAMES}
@@ -1245,7 +1331,7 @@ def import_iati(path: str | Path, location: str | Path | None = None, programme:
     mapper = _Mapper(definition, current, NEW_REGION if new else "", results=True, add_indicators=add_indicators)
     for activity in stream(path, report, shown):
         mapper.activity(activity)
-    done = IatiImport(extract_io.ImportResult(report), mapper.out)
+    done = IatiImport(extract_io.ImportResult(report), mapper.out, " ".join(said))
     if not report.ok:
         return done
     if not mapper.out.outcomes:
@@ -1301,7 +1387,7 @@ def import_iati(path: str | Path, location: str | Path | None = None, programme:
         for o in mapper.out.outcomes:
             if o.status == MAPS:
                 o.status = IMPORTED
-    return IatiImport(result, mapper.out)
+    return IatiImport(result, mapper.out, " ".join(said))
 
 
 def _with_indicators(definition: programmes.Programme, proposed: dict[str, tuple[str, str]]) -> programmes.Programme:
@@ -1416,19 +1502,60 @@ def _indicator_codes(indicators: dict[str, tuple[str, str]], taken=frozenset()) 
     return out
 
 
+OVERSEAS_SIDE = "Partner country"  # the other side's label of a programme whose home is not the UK
+THE = ("United ", "Netherlands", "Czech", "Philippines", "Republic", "Holy See")  # names a sentence says with "the"
+
+
+def home_section(countries) -> dict:
+    """The definition's `home` section for these home countries (ISO 3166-1 alpha-3): the UK's is the HPS's ("UK",
+    "Overseas", "the UK"); another's sides are its name and "Partner country" ("Germany", "Partner country"), a
+    sentence says "from Germany", "from the Netherlands"; several countries' home side is their names ("South Africa
+    and Kenya"), or "Home" when those do not make a label."""
+    countries = list(dict.fromkeys(countries))
+    if countries == ["GBR"]:
+        default = programmes.Home()
+        return {"countries": countries, "sides": {"home": default.home, "overseas": default.overseas},
+                "in_sentence": default.in_sentence}
+    names = [iso3166.ALPHA3[c] if "," not in iso3166.ALPHA3[c] else c for c in countries]
+    label = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    if "," in label or len(label) > 60:
+        label = "Home"
+    sentence = f"the {label}" if label.startswith(THE) else label
+    return {"countries": countries, "sides": {"home": label, "overseas": OVERSEAS_SIDE},
+            **({"in_sentence": sentence} if sentence != label else {})}
+
+
+def proposed_home(publisher: str, funders) -> tuple[tuple[str, ...], str]:
+    """The home country a programme started from a file takes, and why: the publisher's (its reporting-org
+    identifier's country, `org_country`), else the first funder's that names one (a funding participating-org, a
+    transaction's provider-org); () and why not when none does (a multilateral's file: the manager names it)."""
+    country, why = org_country(publisher)
+    if country:
+        return (country,), f"the reporting organisation: {why}"
+    for ref in funders:
+        funder, how = org_country(ref)
+        if funder:
+            return (funder,), f"the funder ({how}); the reporting organisation names none ({why})"
+    given = f" nor do its funders ({', '.join(list(funders)[:3])})" if funders else ""
+    return (), f"the reporting organisation names no country ({why}){given}"
+
+
 def starting_definition(path: Path, programme_id: str, report: validate.Report,
-                        shown: str) -> programmes.Programme | None:
+                        shown: str, home=None, said: list[str] | None = None) -> programmes.Programme | None:
     """The definition of a programme started from the IATI file at `path` alone (None, with the reason in `report`,
     when the file cannot start one): named after its publisher, its window the years its activities span, one
     phase, a theme per sector the file uses (mapped in `iati.sector_themes`, the rest to "Not classified"), the
     publisher's identifier as `reporting_org_ref` (so identifiers are kept as published), the activities' most
-    common currency. Training, volunteering, outcomes and scores start empty; the vocabularies they need are the
-    starter template's, to be edited when the programme reports them."""
+    common currency, its home the countries `home` names (ISO 3166-1 alpha-3), else the one the file's publisher or
+    funder belongs to (`proposed_home`; refused when neither says one: the manager names it). Training,
+    volunteering, outcomes and scores start empty; the vocabularies they need are the starter template's, to be
+    edited when the programme reports them. `said`: where the home came from is added to it."""
     import collections
 
     from impact.ingest import template
 
     publisher, funder, language = None, None, ""
+    funders: dict[str, None] = {}  # every funder's identifier, in the file's order
     currencies: collections.Counter = collections.Counter()
     days: list[dt.date] = []
     sectors: dict[tuple[str, str], str] = {}
@@ -1443,6 +1570,11 @@ def starting_definition(path: Path, programme_id: str, report: validate.Report,
         for party in element.findall("participating-org"):
             if funder is None and party.get("role") == FUNDING:
                 funder = (party.get("ref") or "", _clean(party.findtext("narrative")), party.get("type") or "")
+            if party.get("role") == FUNDING and (party.get("ref") or "").strip():
+                funders.setdefault(party.get("ref").strip())
+        for provider in element.iterfind("transaction/provider-org"):
+            if (provider.get("ref") or "").strip():
+                funders.setdefault(provider.get("ref").strip())
         language = language or (element.get(XML_LANG) or "").casefold()[:2]
         if element.get("default-currency"):
             currencies[element.get("default-currency")] += 1
@@ -1475,6 +1607,28 @@ def starting_definition(path: Path, programme_id: str, report: validate.Report,
         report.add(shown, None, "", programme_id, "iati-new-programme",
                    f"A programme cannot be started from {shown}: {why}.")
         return None
+    if home:
+        countries = tuple(dict.fromkeys(c.strip().upper() for c in home if c.strip()))
+        wrong = [c for c in countries if not iso3166.is_alpha3(c)]
+        if wrong or not countries:
+            report.add(shown, None, "home", ", ".join(wrong), "iati-no-home",
+                       f"The home given ({', '.join(wrong)[:60] or 'nothing'}) is not a list of ISO 3166-1 alpha-3 "
+                       "country codes (e.g. DEU, or ZAF,KEN for several).")
+            return None
+        source = "as given"
+    else:
+        countries, source = proposed_home(publisher[0], funders)
+        if not countries:
+            report.add(shown, None, "home", publisher[0], "iati-no-home",
+                       f"A programme started from {shown} needs its home country, and the file does not say it: "
+                       f"{source}. Name the home country or countries (ISO 3166-1 alpha-3, e.g. DEU): --home on "
+                       "the command line, Home country on the Data page.")
+            return None
+        source = f"read from {source}"
+    home_raw = home_section(countries)
+    if said is not None:
+        said.append(f"Home: {', '.join(f'{iso3166.ALPHA3[c]} ({c})' for c in countries)}, {source}; the two sides "
+                    f"are called {home_raw['sides']['home']!r} and {home_raw['sides']['overseas']!r}.")
     names: dict[tuple[str, str], str] = {}
     for (vocabulary, code), text in sorted(sectors.items()):
         kind = {"1": "DAC", "2": "DAC", "98": "own", "99": "own"}[vocabulary]
@@ -1492,7 +1646,7 @@ def starting_definition(path: Path, programme_id: str, report: validate.Report,
         "start": dt.date(start.year, 1, 1).isoformat(), "end": dt.date(end.year, 12, 31).isoformat(),
         "phases": [{"name": f"{start.year} to {end.year}", "first_day": dt.date(start.year, 1, 1).isoformat(),
                     "last_day": dt.date(end.year, 12, 31).isoformat()}],
-        "illustrative": False, "reference_figures": [],
+        "illustrative": False, "reference_figures": [], "home": home_raw,
         "indicators": [_new_indicator(code, title, result)
                        for code, (title, result) in _indicator_codes(indicators).items()],
         "description": f"Started from the IATI file {shown}: its activities are the projects. Training, "

@@ -225,7 +225,8 @@ TABLES: tuple[Table, ...] = (
             Column("reporting_org_type", "VARCHAR", "The publisher's IATI OrganisationType code.", nullable=True),
             Column("reporting_org_name", "VARCHAR", "The publisher's name (its narrative).", nullable=True),
             Column("status", "VARCHAR", "activity-status: IATI ActivityStatus code (1 pipeline, 2 implementation, 3 "
-                   "finalisation, 4 closed, 5 cancelled, 6 suspended); empty: computed from the dates.",
+                   "finalisation, 4 closed, 5 cancelled, 6 suspended); empty: computed from the dates at each export (an "
+                   "activity of the dashboard's own export, impact:from-dates, keeps none: nor its dates).",
                    allowed=("1", "2", "3", "4", "5", "6"), nullable=True),
             Column("planned_start", "DATE", "activity-date of type 1 (planned start).", nullable=True),
             Column("actual_start", "DATE", "activity-date of type 2 (actual start).", nullable=True),

@@ -142,8 +142,10 @@ def build(database: db.Database, now: dt.datetime | None = None):
                 _participant(activity, iati.EXTENDING, programme.managed_by, section.reporting_org_ref,
                              section.reporting_org_type)
             _organisations(activity, organisations or [], mine)
-            status = read["status"] if read and read["status"] else activity_status(start, end, pic.latest)
-            etree.SubElement(activity, "activity-status", code=status)
+            kept_status = read["status"] if read and _as_published(read, start, end, programme.end) else None
+            status = kept_status or activity_status(start, end, pic.latest)
+            etree.SubElement(activity, "activity-status", code=status,
+                             **({} if kept_status else {f"{{{iati.NS}}}{iati.FROM_DATES}": "true"}))
             for kind, day in _dates(read, start, end, pic.latest, programme.end):
                 etree.SubElement(activity, "activity-date", type=kind, **{"iso-date": day.isoformat()})
             if iso3166.is_not_known(project["iso3"]):  # a region only: its country is not known
@@ -216,18 +218,24 @@ def _kept(database: db.Database) -> dict[str, dict[str, object]]:
     return out
 
 
+def _as_published(read: dict, start: dt.date, end: dt.date, programme_end: dt.date) -> bool:
+    """True while a project read from IATI still has the start and end its activity published (an activity
+    published without an end was taken to run to the programme's end): its status and dates are then written as
+    published; changed since, both come from the project."""
+    first = read["planned_start"] or read["actual_start"]
+    last = read["planned_end"] or read["actual_end"] or programme_end
+    return first is not None and (first, last) == (start, end)
+
+
 def _dates(read: dict | None, start: dt.date, end: dt.date, latest: dt.date, programme_end: dt.date):
     """The activity's dates, (type, day) in type order: as published while the project's start and end are still
     those read from them (an activity published without an end was taken to run to the programme's end); else
     planned from the project, and actual where the data's latest day has reached them."""
-    if read:
+    if read and _as_published(read, start, end, programme_end):
         published = {kind: read[column] for kind, column in (
             (iati.PLANNED_START, "planned_start"), (iati.ACTUAL_START, "actual_start"),
             (iati.PLANNED_END, "planned_end"), (iati.ACTUAL_END, "actual_end"))}
-        first = published[iati.PLANNED_START] or published[iati.ACTUAL_START]
-        last = published[iati.PLANNED_END] or published[iati.ACTUAL_END] or programme_end
-        if (first, last) == (start, end):
-            return [(kind, day) for kind, day in published.items() if day is not None]
+        return [(kind, day) for kind, day in published.items() if day is not None]
     return [(kind, day) for kind, day, happened in (
         (iati.PLANNED_START, start, True), (iati.ACTUAL_START, start, start <= latest),
         (iati.PLANNED_END, end, True), (iati.ACTUAL_END, end, end <= latest)) if happened]

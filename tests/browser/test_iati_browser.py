@@ -1,12 +1,14 @@
 """Issue 25 in a real browser: an administrator starts a programme from a funder's IATI file on the Data page,
-reads the report (every activity, nothing written yet), imports the activities that map and sees the new
-programme's projects on every page, which say what is not reported yet."""
+reads the report (every activity, nothing written yet) and the home proposed from the file's publisher, names
+another home, imports the activities that map and sees the new programme's projects on every page, which say what
+is not reported yet and count its volunteers "from Germany"."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from impact.app import auth
 from impact.storage import store
@@ -59,12 +61,29 @@ def test_an_administrator_starts_a_programme_from_an_iati_file(browser, served, 
         page.get_by_role("button", name="Download the activity report (CSV)").click()
     report = download.value.path().read_text(encoding="utf-8-sig")
     assert all(spec.identifier in report for spec in fx.ACTIVITIES)  # every activity, none left off
+    # the home proposed: the publisher's (NL-KVK-…: the Netherlands); the manager names Germany and checks again
+    page.get_by_text(re.compile(r"Home: Netherlands \(NLD\), read from the reporting organisation")).wait_for(
+        timeout=30_000)
+    page.get_by_role("textbox", name="Home country", exact=True).fill("DEU")
+    page.get_by_role("textbox", name="Home country", exact=True).press("Enter")
+    page.wait_for_timeout(500)  # the run the new value starts, then idle: a click during it would be lost
+    wait_for_app(page)
+    check = page.get_by_role("button", name="Check the IATI file")
+    expect(check).to_be_enabled(timeout=30_000)
+    check.click()
+    page.get_by_text(re.compile(r"Home: Germany \(DEU\), as given")).wait_for(timeout=60_000)
+    wait_for_app(page)
 
-    page.get_by_role("button", name=re.compile(r"Import the \d+ activit")).click()
+    wait_for_app(page)
+    importing = page.get_by_role("button", name=re.compile(r"Import the \d+ activit"))
+    expect(importing).to_be_enabled(timeout=30_000)
+    importing.click()
     page.get_by_text(re.compile("imported as version")).wait_for(timeout=60_000)
     assert sorted(store.programmes(root)) == [PROGRAMME, "hps"]
     projects = store.read_table(store.open_store(root, PROGRAMME).active().path, "projects").num_rows
     assert projects > 0
+    home = store.load_definition(store.open_store(root, PROGRAMME).active().path).home
+    assert (home.countries, home.home, home.overseas) == (("DEU",), "Germany", "Partner country")
 
     for name in PAGES:
         page.goto(f"{url}/{name}?programme={PROGRAMME}", wait_until="networkidle")
@@ -75,4 +94,5 @@ def test_an_administrator_starts_a_programme_from_an_iati_file(browser, served, 
     tile = page.locator("[data-testid='stMetric']", has_text="Projects").first
     assert tile.locator("[data-testid='stMetricValue']").inner_text() == f"{projects:,}"
     assert page.get_by_text(re.compile("not reported yet")).count() >= 1
+    assert page.locator("[data-testid='stMetric']", has_text="Volunteer days from Germany").count() == 1
     context.close()
