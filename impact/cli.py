@@ -60,6 +60,14 @@ def add_out_option(parser: argparse.ArgumentParser, what: str, *, required: bool
     parser.add_argument("--out", dest="out", required=required, metavar=metavar, help=what)
 
 
+def add_language_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """`--lang CODE`: the language a command writes `what` in (default: English)."""
+    from impact.model import i18n
+
+    parser.add_argument("--lang", dest="lang", default=i18n.SOURCE, choices=list(i18n.LANGUAGES), metavar="CODE",
+                        help=f"the language of {what}: {', '.join(i18n.LANGUAGES)} (default: {i18n.SOURCE})")
+
+
 def add_show_option(parser: argparse.ArgumentParser) -> None:
     """`--show N`: how many problems of a refused import to print in detail."""
     parser.add_argument("--show", dest="show", type=int, default=50, help=SHOW_HELP)
@@ -631,8 +639,9 @@ def _return_template(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists():
         raise ValueError(f"{out} already exists; choose another file name")
-    out.write_bytes(returns.workbook(args.project, period, store.open_store(args.data_dir, args.programme)))
-    print(f"wrote {out}: the reporting workbook of {args.project} for {calendar.quarter_label(period)}")
+    out.write_bytes(returns.workbook(args.project, period, store.open_store(args.data_dir, args.programme), args.lang))
+    print(f"wrote {out}: the reporting workbook of {args.project} for {calendar.quarter_label(period)}"
+          + (f", in {args.lang}" if args.lang != "en" else ""))
     return 0
 
 
@@ -683,6 +692,7 @@ def _add_return(commands) -> None:
     blank.add_argument("--period", required=True, metavar="YYYYQn", help="the quarter, e.g. 2018Q3")
     add_store_options(blank)
     add_out_option(blank, "the workbook to write (it must not exist yet)", metavar="FILE.xlsx")
+    add_language_option(blank, "the workbook's sheets, labels, instructions and lists")
     blank.set_defaults(run=_return_template)
     take = kinds.add_parser("import", help="check returned workbooks and make them one new version")
     take.add_argument("path", nargs="+", help="workbooks (.xlsx), folders of them, or .zip files of them")
