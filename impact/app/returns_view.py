@@ -180,7 +180,8 @@ def _explain(programme_store, account, project_id: str, upload, suffix: str = ""
                        "workbook, or say why each is right. The programme team reads your explanations when it "
                        "approves the return.").format(count=len(pending["flags"]))))
     for flag in pending["flags"]:
-        st.markdown(f"**{plain(flag['names'])}** ({plain(flag['importance'])}): {plain(flag['message'])}")
+        said = checks.say(flag, session.programme())  # in the session's language (the record keeps English)
+        st.markdown(f"**{plain(flag['names'])}** ({plain(flag['importance'])}): {plain(said)}")
         st.caption(plain(_("Found: {value} · expected: {expected}").format(value=flag["value"],
                                                                            expected=flag["expected"])))
         st.text_area(_("Why this number is right"), key=f"explain_{flag['key']}{suffix}",
