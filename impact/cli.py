@@ -166,6 +166,13 @@ def _export_chart(args: argparse.Namespace) -> int:
 
 
 def _export_deck(args: argparse.Namespace) -> int:
+    from impact.model import i18n
+
+    with i18n.using(args.lang):  # titles, notes, key numbers, source lines and numbers in the language asked
+        return _write_deck(args)
+
+
+def _write_deck(args: argparse.Namespace) -> int:
     from impact.charts import deck as decks
     from impact.charts import deck_writers, export
 
@@ -231,6 +238,7 @@ def _add_export(commands) -> None:
     add_out_option(deck, "FILE.pptx, FILE.pdf or FILE.html (the extension names the format)")
     add_filter_option(deck)
     add_store_options(deck)
+    add_language_option(deck, "the slides' titles, notes, key numbers and source lines")
     deck.set_defaults(run=_export_deck)
 
     iati = kinds.add_parser("iati", help="the programme's projects as IATI 2.03 activities, with results against targets")
