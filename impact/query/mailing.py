@@ -114,8 +114,7 @@ def send_digest(args: argparse.Namespace) -> int:
     if run is None:
         return 0
     settings = run.settings
-    with i18n.using(i18n.SOURCE):
-        programme_id = run.programme_store.definition().id
+    programme_id = run.programme_store.definition().id
     team = list(settings.team_of(programme_id)) if settings else []
     if args.send and settings is not None and not team:
         raise mail.MailError(f"{settings.source}: [smtp] team: no address for the programme team of "
