@@ -60,6 +60,15 @@ def add_out_option(parser: argparse.ArgumentParser, what: str, *, required: bool
     parser.add_argument("--out", dest="out", required=required, metavar=metavar, help=what)
 
 
+def add_language_option(parser: argparse.ArgumentParser, what: str, default: str | None = "en",
+                        otherwise: str = "") -> None:
+    """`--lang CODE`: the language a command writes `what` in (default: English, or `otherwise` says)."""
+    from impact.model import i18n
+
+    parser.add_argument("--lang", dest="lang", default=default, choices=list(i18n.LANGUAGES), metavar="CODE",
+                        help=f"the language of {what}: {', '.join(i18n.LANGUAGES)} (default: {otherwise or default})")
+
+
 def add_show_option(parser: argparse.ArgumentParser) -> None:
     """`--show N`: how many problems of a refused import to print in detail."""
     parser.add_argument("--show", dest="show", type=int, default=50, help=SHOW_HELP)
@@ -157,6 +166,13 @@ def _export_chart(args: argparse.Namespace) -> int:
 
 
 def _export_deck(args: argparse.Namespace) -> int:
+    from impact.model import i18n
+
+    with i18n.using(args.lang):  # titles, notes, key numbers, source lines and numbers in the language asked
+        return _write_deck(args)
+
+
+def _write_deck(args: argparse.Namespace) -> int:
     from impact.charts import deck as decks
     from impact.charts import deck_writers, export
 
@@ -222,6 +238,7 @@ def _add_export(commands) -> None:
     add_out_option(deck, "FILE.pptx, FILE.pdf or FILE.html (the extension names the format)")
     add_filter_option(deck)
     add_store_options(deck)
+    add_language_option(deck, "the slides' titles, notes, key numbers and source lines")
     deck.set_defaults(run=_export_deck)
 
     iati = kinds.add_parser("iati", help="the programme's projects as IATI 2.03 activities, with results against targets")
@@ -477,9 +494,9 @@ def _accounts_create(args: argparse.Namespace) -> int:
                          "with 'accounts projects' or its password with 'accounts reset-password'")
     hashed = hash_password(_new_password(args, "Password for the account")) if not args.no_password else None
     made = partners.save_account(programme_store, args.email, args.name or "", args.project, _known_projects(args),
-                                 transaction.default_user(), hashed)
+                                 transaction.default_user(), hashed, args.lang)
     print(f"created {made.email} ({made.name or 'no name'}), reporting for {', '.join(made.projects)}; "
-          f"signs in with {made.sign_in}")
+          f"signs in with {made.sign_in}; e-mails in {made.language}")
     return 0
 
 
@@ -499,7 +516,7 @@ def _accounts_list(args: argparse.Namespace) -> int:
 
     found = partners.accounts(store.open_store(args.data_dir, args.programme))
     for a in found:
-        print(f"{a.email:<40} {a.name[:30]:<30} {', '.join(a.projects):<30} {a.sign_in:<32} "
+        print(f"{a.email:<40} {a.name[:30]:<30} {', '.join(a.projects):<30} {a.sign_in:<32} {a.language:<3} "
               f"created {a.created_at or '?'} by {a.created_by or '?'}")
     print(f"{len(found)} account(s)")
     return 0
@@ -514,8 +531,8 @@ def _accounts_projects(args: argparse.Namespace) -> int:
     chosen = list(args.project or found.projects)
     chosen = [p for p in dict.fromkeys([*chosen, *(args.add or [])]) if p not in set(args.drop or [])]
     made = partners.save_account(programme_store, found.email, found.name, chosen, _known_projects(args),
-                                 transaction.default_user())
-    print(f"{made.email} now reports for {', '.join(made.projects)}")
+                                 transaction.default_user(), language=args.lang)
+    print(f"{made.email} now reports for {', '.join(made.projects)}; e-mails in {made.language}")
     return 0
 
 
@@ -558,6 +575,7 @@ def _add_accounts(commands) -> None:
     create.add_argument("--no-password", action="store_true",
                         help="no password: the account signs in through the organisation's login only")
     create.add_argument("--password-stdin", action="store_true", help=stdin_help)
+    add_language_option(create, "the account's e-mails (reminders, returns sent back)")
     add_store_options(create)
     create.set_defaults(run=_accounts_create)
     listing = kinds.add_parser("list", help="every partner account of the programme")
@@ -569,6 +587,7 @@ def _add_accounts(commands) -> None:
                           help="the projects it reports for from now on (repeat it; replaces the list)")
     projects.add_argument("--add", action="append", metavar="ID", help="add a project (repeat it)")
     projects.add_argument("--drop", action="append", metavar="ID", help="drop a project (repeat it)")
+    add_language_option(projects, "the account's e-mails from now on", None, "kept")
     add_store_options(projects)
     projects.set_defaults(run=_accounts_projects)
     remove = kinds.add_parser("remove", help="remove an account (its returns and their trail stay)")
@@ -644,8 +663,9 @@ def _return_template(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists():
         raise ValueError(f"{out} already exists; choose another file name")
-    out.write_bytes(returns.workbook(args.project, period, store.open_store(args.data_dir, args.programme)))
-    print(f"wrote {out}: the reporting workbook of {args.project} for {calendar.quarter_label(period)}")
+    out.write_bytes(returns.workbook(args.project, period, store.open_store(args.data_dir, args.programme), args.lang))
+    print(f"wrote {out}: the reporting workbook of {args.project} for {calendar.quarter_label(period)}"
+          + (f", in {args.lang}" if args.lang != "en" else ""))
     return 0
 
 
@@ -663,6 +683,12 @@ def _return_import(args: argparse.Namespace) -> int:
         print(result.removals.to_string(index=False))
     for note in result.report.notes:
         print(f"note: {note}")
+    if result.flags and args.lang != "en":
+        from impact.reporting import checks
+
+        definition = store.open_store(args.data_dir, args.programme).definition()
+        for flag in result.flags:
+            flag["message"] = checks.say(flag, definition, args.lang)
     for flag in result.flags:  # warnings: the team's own import takes them in, as an approval does
         print(f"warning: {flag['file']} ({flag['project']} {flag['quarter']}), {flag['importance']}: {flag['message']}")
     print(result.summary())
@@ -696,6 +722,7 @@ def _add_return(commands) -> None:
     blank.add_argument("--period", required=True, metavar="YYYYQn", help="the quarter, e.g. 2018Q3")
     add_store_options(blank)
     add_out_option(blank, "the workbook to write (it must not exist yet)", metavar="FILE.xlsx")
+    add_language_option(blank, "the workbook's sheets, labels, instructions and lists")
     blank.set_defaults(run=_return_template)
     take = kinds.add_parser("import", help="check returned workbooks and make them one new version")
     take.add_argument("path", nargs="+", help="workbooks (.xlsx), folders of them, or .zip files of them")
@@ -704,6 +731,7 @@ def _add_return(commands) -> None:
                       help="import the valid returns and list the refused ones (default: all or nothing)")
     take.add_argument("--confirm-removals", action="store_true",
                       help="allow returns to remove rows reported before for their quarter")
+    add_language_option(take, "the warnings on flagged numbers (rules broken, unusual values)")
     add_show_option(take)
     take.set_defaults(run=_return_import)
 
@@ -760,6 +788,9 @@ def _add_mail(commands) -> None:
         command.add_argument("--secrets", metavar="FILE", help="the secrets file with [smtp] (default: "
                              ".streamlit/secrets.toml, as Streamlit reads it)")
         add_store_options(command)
+        if name == "digest":
+            add_language_option(command, "every message", None, "each team address's own, from [smtp.languages]; "
+                                "else English")
         command.set_defaults(run=run)
 
 

@@ -19,6 +19,7 @@ if account is None:
 as_of = partner_home.today()
 owed = {d.project: d for d in due.due_now(programme_store, list(account.projects), as_of)}
 partner_home.overview(programme_store, account, list(owed.values()), as_of)
+partner_home.email_language(programme_store, account)
 for project_id in account.projects:
     with st.container(border=True):
         partner_home.project_section(programme_store, account, project_id, owed.get(project_id), as_of)

@@ -69,7 +69,8 @@ def test_every_step_is_recorded_with_who_what_and_where_and_chained(data_store, 
     assert by_action["return-sent-back"]["details"]["note"] == "Volunteer days look doubled."
     assert by_action["return-submitted"]["who"] == "nurse.lead@example.org"
     assert by_action["return-submitted"]["what"].startswith(project)
-    assert by_action["account-saved"]["details"] == {"change": "created", "projects": [project], "password": "set"}
+    assert by_action["account-saved"]["details"] == {"change": "created", "projects": [project], "password": "set",
+                                                    "language": "en"}
     assert "(command line)" in by_action["rollback"]["who"] and by_action["rollback"]["details"]["version"] == "base"
     assert all(e["address"].startswith("command line on ") for e in lines)  # no browser in these steps
     assert (data_store / audit.TRAIL).stat().st_mode & 0o077 == 0

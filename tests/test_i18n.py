@@ -168,6 +168,8 @@ def test_programme_check_lists_the_missing_translations(capsys):
             texts = given.get("indicators", {}).get(indicator["code"], {})
             missing += [f"translations.{language}.indicators.{indicator['code']}.{name}"
                         for name in ("label", "description", "how_counted") if indicator.get(name) and name not in texts]
+        missing += [f"translations.{language}.rules.{rule['id']}" for rule in raw.get("validation_rules", [])
+                    if rule["id"] not in given.get("rules", {})]
         if missing:
             assert f"{language}: {len(missing):,} text(s) with no translation, shown in English:" in out
             for where in missing:
@@ -185,6 +187,7 @@ def test_programme_check_lists_the_missing_translations(capsys):
     (lambda t: t["fr"]["indicators"].update({"no_such_code": {"label": "X"}}), "translations.fr.indicators.no_such_code"),
     (lambda t: t["fr"].update({"name": 7}), "translations.fr.name"),
     (lambda t: t["fr"].update({"slogan": "Ensemble"}), "translations.fr.slogan"),
+    (lambda t: t["fr"].update({"rules": {"no-such-rule": "Règle"}}), "translations.fr.rules.no-such-rule"),
 ])
 def test_a_bad_translation_is_refused_naming_its_field(change, where):
     raw = _definition(ROOT / "data" / programmes.FILE)

@@ -17,7 +17,8 @@ import streamlit as st
 from impact.app import auth, drawing, results_view, returns_view, session, threads_view
 from impact.app.text import plain
 from impact.charts import catalog
-from impact.model import calendar
+from impact.model import calendar, i18n
+from impact.model.i18n import gettext as _
 from impact.query import filters, results
 from impact.reporting import comments, due, partners, returns
 
@@ -159,3 +160,17 @@ def threads(programme_store, mine: list[partners.Submission]) -> None:
                          expanded=counted[item.id] > 0 or item.state in (partners.SUBMITTED, partners.RETURNED)):
             st.caption(plain(f"{item.file} · {item.id}"))
             threads_view.partner_comments(programme_store, item)
+
+
+def email_language(programme_store, account: partners.Account) -> None:
+    """The language of the partner's e-mails (reminders, returns sent back): the partner's own choice, kept with the
+    account (the account is the one this session signed in with, looked up again on the server)."""
+    key = "my_email_language"
+
+    def chosen() -> None:
+        partners.set_language(programme_store, account.email, st.session_state[key], account.email)
+
+    st.session_state.setdefault(key, account.language)
+    st.selectbox(_("Language of your e-mails"), list(i18n.LANGUAGES), key=key, format_func=i18n.LANGUAGES.get,
+                 on_change=chosen, help=_("Reminders of the returns due and late, and the returns sent back to you, "
+                                         "are written in this language."))

@@ -25,13 +25,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
-def _workbook(version: str, programme: str | None, project_id: str, period: dt.date) -> bytes:
-    return returns.workbook(project_id, period, store.open_store(None, programme))
+def _workbook(version: str, programme: str | None, project_id: str, period: dt.date, language: str) -> bytes:
+    return returns.workbook(project_id, period, store.open_store(None, programme), language)
 
 
 @st.cache_data(ttl=3600, max_entries=16, show_spinner=False)
-def _zip(version: str, programme: str | None, project_ids: tuple[str, ...], period: dt.date) -> bytes:
-    return returns.zip_workbooks(list(project_ids), period, store.open_store(None, programme))
+def _zip(version: str, programme: str | None, project_ids: tuple[str, ...], period: dt.date, language: str) -> bytes:
+    return returns.zip_workbooks(list(project_ids), period, store.open_store(None, programme), language)
 
 
 @st.cache_data(ttl=60, max_entries=256, show_spinner=False)
@@ -51,9 +51,11 @@ def _store() -> store.Store:
 
 
 def workbook_for(project_id: str, period: dt.date) -> bytes:
-    """A project's reporting workbook, for an administrator or a partner of the project only (PermissionError)."""
+    """A project's reporting workbook in the session's language, for an administrator or a partner of the project
+    only (PermissionError)."""
     auth.require_project(_store(), project_id)
-    return _workbook(session.active_version().version, session.programme_id(), project_id, period)
+    return _workbook(session.active_version().version, session.programme_id(), project_id, period,
+                     i18n.active().language)
 
 
 def project_workbook(project_id: str, start: dt.date, end: dt.date) -> None:
@@ -178,7 +180,8 @@ def _explain(programme_store, account, project_id: str, upload, suffix: str = ""
                        "workbook, or say why each is right. The programme team reads your explanations when it "
                        "approves the return.").format(count=len(pending["flags"]))))
     for flag in pending["flags"]:
-        st.markdown(f"**{plain(flag['names'])}** ({plain(flag['importance'])}): {plain(flag['message'])}")
+        said = checks.say(flag, session.programme())  # in the session's language (the record keeps English)
+        st.markdown(f"**{plain(flag['names'])}** ({plain(flag['importance'])}): {plain(said)}")
         st.caption(plain(_("Found: {value} · expected: {expected}").format(value=flag["value"],
                                                                            expected=flag["expected"])))
         st.text_area(_("Why this number is right"), key=f"explain_{flag['key']}{suffix}",
@@ -253,7 +256,7 @@ def workbooks_for_quarter() -> None:
         return
     active = session.active_version()
     st.download_button(f"Download the workbooks of the {len(due)} projects due (zip)",
-                       _zip(active.version, session.programme_id(), tuple(due), chosen),
+                       _zip(active.version, session.programme_id(), tuple(due), chosen, i18n.active().language),
                        file_name=f"returns-{calendar.quarter_label(chosen)}.zip", mime="application/zip",
                        key="returns_zip", icon=":material/folder_zip:")
 

@@ -20,8 +20,9 @@ from pathlib import Path
 import pandas as pd
 
 from impact.charts import catalog, export
-from impact.storage import store
+from impact.model.i18n import gettext as _
 from impact.model.metrics import format_metric, is_metric, metric
+from impact.storage import store
 
 DECK_DIR = store.PROJECT_ROOT / "decks"
 DEFAULT_DECK = DECK_DIR / "default.json"  # a programme's own default deck is decks/<programme id>.json
@@ -282,10 +283,12 @@ def key_number(spec: catalog.ChartSpec, frame: pd.DataFrame) -> tuple[str, str] 
         return None
     m = metric(head)
     if m.aggregation == "sum":
-        return (f"{m.label}, total", format_metric(head, frame[head].sum()))
+        return (_("{label}, total").format(label=m.label), format_metric(head, frame[head].sum()))
     top = frame.sort_values(head, ascending=False).iloc[0]
-    where = f" ({top[spec.category]})" if spec.category in frame else ""
-    return (f"{m.label}, highest{where}", format_metric(head, top[head]))
+    if spec.category in frame:
+        return (_("{label}, highest ({where})").format(label=m.label, where=top[spec.category]),
+                format_metric(head, top[head]))
+    return (_("{label}, highest").format(label=m.label), format_metric(head, top[head]))
 
 
 def series_columns(spec: catalog.ChartSpec, rows: pd.DataFrame) -> list[str]:
@@ -296,22 +299,22 @@ def series_columns(spec: catalog.ChartSpec, rows: pd.DataFrame) -> list[str]:
 
 def cover_notes(deck: Deck, provenance: export.Provenance, slide_count: int) -> str:
     """Speaker notes of the title slide: the deck, the filters, source, data version and date."""
-    return "\n".join(
-        [f"{deck.name}: {slide_count} chart slides", f"Filters: {provenance.filters}",
-         f"Source: {provenance.source}", f"Data version: {provenance.version}",
-         f"Exported: {provenance.day.isoformat()}"]
-    )
+    return "\n".join([_("{deck}: {count} chart slides").format(deck=deck.name, count=slide_count),
+                      *_provenance_lines(provenance)])
+
+
+def _provenance_lines(provenance: export.Provenance) -> list[str]:
+    """The filters, source, data version and export date, one line each, in the active language."""
+    return [_("Filters: {filters}").format(filters=provenance.filters),
+            _("Source: {source}").format(source=provenance.source),
+            _("Data version: {version}").format(version=provenance.version),
+            _("Exported: {day}").format(day=provenance.day.isoformat())]
 
 
 def speaker_notes(slide: Slide, provenance: export.Provenance) -> str:
     """Speaker notes: the slide's note, then the filters, source, data version and date."""
     lines = [slide.note] if slide.note else []
-    lines += [
-        f"Filters: {provenance.filters}",
-        f"Source: {provenance.source}",
-        f"Data version: {provenance.version}",
-        f"Exported: {provenance.day.isoformat()}",
-    ]
+    lines += _provenance_lines(provenance)
     if slide.spec.description:
-        lines.append(f"About this chart: {slide.spec.description}")
+        lines.append(_("About this chart: {description}").format(description=slide.spec.description))
     return "\n".join(lines)

@@ -75,7 +75,8 @@ class Provenance:
     @classmethod
     def of(cls, database: db.Database, filters: str, day: dt.date | None = None) -> Provenance:
         """The provenance of charts drawn from `database` under `filters` (in words)."""
-        return cls(f"{database.programme.name}, {database.label}", database.version, day or dt.date.today(), filters)
+        return cls(f"{database.programme.name_in()}, {database.label}", database.version, day or dt.date.today(),
+                   filters)
 
     @property
     def footer(self) -> str:

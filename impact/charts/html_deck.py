@@ -24,6 +24,8 @@ import plotly.io as pio
 
 from impact.charts import deck as decks
 from impact.charts import export, theme
+from impact.model import i18n
+from impact.model.i18n import gettext as _
 
 SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 720  # CSS px of a 13.333 × 7.5 in page, the PowerPoint deck's 16:9
 GEO_TRACES = frozenset({"choropleth", "scattergeo"})  # traces drawn on the world outlines
@@ -106,7 +108,7 @@ def chart_section(prepared: decks.PreparedSlide, provenance: export.Provenance, 
                 if key else "")
     outlines = f' data-outlines="{WORLD}"' if fig is not None and draws_outlines(fig) else ""
     body = (f'<div class="chart" data-figure="figure-{number}"{outlines}></div>' if fig is not None
-            else _text("p", "empty", "No results for these filters."))
+            else _text("p", "empty", _("No results for these filters.")))
     caption = _text("p", "caption", prepared.caption) if prepared.caption else ""
     return (
         f'<section class="slide" data-number="{number}" aria-label="Slide {number} of {total}">'
@@ -126,22 +128,26 @@ def _style() -> str:
     return f"<style>:root{{{variables}}}\n@page{{size:{SLIDE_WIDTH}px {SLIDE_HEIGHT}px;margin:0}}\n{css}</style>"
 
 
-_SPEAKER = (
-    '<div id="speaker" hidden role="dialog" aria-label="Speaker view">'
-    '<div class="now"><p class="label" id="speaker-position"></p><h2 id="speaker-title"></h2>'
-    '<p id="speaker-notes"></p></div>'
-    '<div class="next"><p class="label">Next</p><h2 id="speaker-next-title"></h2>'
-    '<div class="preview" id="speaker-preview"></div></div>'
-    '<p class="hint">S or Esc: back to the slides · → ← Space PageDown PageUp Home End: move · F: full screen</p>'
-    '</div>'
-)
-_CONTROLS = (
-    '<nav class="controls" aria-label="Slides">'
-    '<button type="button" data-go="-1" aria-label="Previous slide">‹</button>'
-    '<button type="button" data-go="1" aria-label="Next slide">›</button>'
-    '<button type="button" data-key="s" aria-label="Speaker view (S)">S</button>'
-    '<button type="button" data-key="f" aria-label="Full screen (F)">F</button></nav>'
-)
+def _speaker() -> str:
+    """The speaker view's frame, in the active language."""
+    return ('<div id="speaker" hidden role="dialog" aria-label="' + html.escape(_("Speaker view")) + '">'
+            '<div class="now"><p class="label" id="speaker-position"></p><h2 id="speaker-title"></h2>'
+            '<p id="speaker-notes"></p></div>'
+            '<div class="next"><p class="label">' + html.escape(_("Next")) + '</p><h2 id="speaker-next-title"></h2>'
+            '<div class="preview" id="speaker-preview"></div></div>'
+            '<p class="hint">' + html.escape(_("S or Esc: back to the slides · → ← Space PageDown PageUp Home End: "
+                                               "move · F: full screen")) + '</p></div>')
+
+
+def _controls() -> str:
+    """The slide controls, labelled in the active language."""
+    def button(attribute: str, label: str, text: str) -> str:
+        return f'<button type="button" {attribute} aria-label="{html.escape(label)}">{text}</button>'
+
+    return ('<nav class="controls" aria-label="' + html.escape(_("Slides")) + '">'
+            + button('data-go="-1"', _("Previous slide"), "‹") + button('data-go="1"', _("Next slide"), "›")
+            + button('data-key="s"', _("Speaker view (S)"), "S") + button('data-key="f"', _("Full screen (F)"), "F")
+            + '</nav>')
 
 
 def page(name: str, sections: list[str], figures: dict[int, go.Figure]) -> str:
@@ -154,11 +160,12 @@ def page(name: str, sections: list[str], figures: dict[int, go.Figure]) -> str:
     settings = script_json({"width": SLIDE_WIDTH, "height": SLIDE_HEIGHT, "config": PLOTLY_CONFIG})
     script = (_HERE / "html_deck.js").read_text(encoding="utf-8")
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{i18n.active().language}" dir="{i18n.active().direction}"><head>'
+        '<meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<title>{html.escape(name)}</title><link rel="icon" href="data:,">{_style()}</head>\n<body>'
-        f'<main class="deck">{"".join(sections)}</main>{_CONTROLS}{_SPEAKER}\n'
+        f'<main class="deck">{"".join(sections)}</main>{_controls()}{_speaker()}\n'
         f'<script type="application/json" id="deck-settings">{settings}</script>\n{blocks}\n{outlines}\n'
         f'<script>{script}</script>\n<script>{plotly_js()}</script>\n</body></html>\n'
     )

@@ -6,6 +6,7 @@ import io
 
 from impact.charts import deck as decks
 from impact.charts import export, theme
+from impact.model.i18n import gettext as _
 
 
 def title_figure(deck: decks.Deck, provenance: export.Provenance, slide_count: int):
@@ -18,7 +19,7 @@ def title_figure(deck: decks.Deck, provenance: export.Provenance, slide_count: i
     lines = (
         (0.62, f"<b>{export.escape_markup(deck.name)}</b>", 44, theme.COLORS["text"]),
         (0.45, export.escape_markup(provenance.filters), 20, theme.COLORS["muted"]),
-        (0.36, f"{slide_count} charts", 16, theme.COLORS["muted"]),
+        (0.36, _("{count} charts").format(count=slide_count), 16, theme.COLORS["muted"]),
         (0.0, export.escape_markup(provenance.footer), 12, theme.COLORS["muted"]),
     )
     for y, text, size, color in lines:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from impact.charts import catalog, export, theme
 from impact.charts import deck as decks
+from impact.model.i18n import gettext as _
 from impact.model.metrics import excel_format, is_metric, metric
 
 NATIVE_KINDS = ("bar", "column", "line", "area", "pie")  # drawn as PowerPoint charts; the other kinds as pictures
@@ -230,7 +231,7 @@ def build_pptx(deck: decks.Deck, slides: list[decks.PreparedSlide], provenance: 
             _textbox(page, Inches(10.3), Inches(0.95), Inches(2.5), Inches(0.6), key[0], 12, color=muted,
                      align=PP_ALIGN.RIGHT)
         if prepared.frame.empty:
-            _textbox(page, *chart_box, spec.when_empty or "No results for these filters.", 20, color=muted)
+            _textbox(page, *chart_box, spec.when_empty or _("No results for these filters."), 20, color=muted)
         elif spec.kind in NATIVE_KINDS:
             add_native_chart(page, spec, prepared.frame, chart_box)
         else:

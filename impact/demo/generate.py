@@ -202,7 +202,7 @@ def hps_definition() -> programmes.Programme:
                                      bounds=(("trainees", 0.0, 5000.0), ("volunteer_days", 0.0, 5000.0))),
         iati=programmes.Iati(reporting_org_ref="GB-CHC-1113101", funder_ref="GB-GOV-1", sectors=HPS_SECTORS),
         home=programmes.Home(countries=("GBR",), home="UK", overseas="Overseas", in_sentence="the UK"),
-        translations=translations.translations(translations.HPS),
+        translations=translations.translations(translations.HPS, translations.RULES["hps"]),
         description="£30m from DFID, 2011-2019, managed by THET: partnerships between UK and overseas health "
                     "institutions that trained health workers and strengthened services.",
     )

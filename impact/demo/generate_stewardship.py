@@ -128,7 +128,7 @@ def definition() -> programmes.Programme:
                                                         description=f"{label} of the trainees.")
                               for key, label, iati, _values, _shares in DISAGGREGATIONS),
         indicators=indicators, reference_figures=(), illustrative=True,
-        translations=translations.translations(translations.GSP),
+        translations=translations.translations(translations.GSP, translations.RULES["gsp"]),
         results=programmes.Results(between_milestones="last due"),
         reporting=programmes.Reporting(grain="quarter", deadline_days=45),
         validation_rules=(

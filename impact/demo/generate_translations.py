@@ -252,6 +252,32 @@ GSP = {
 }
 
 
-def translations(raw: dict) -> dict[str, programmes.Translation]:
-    """A definition's translations from the shape `programme.json` holds."""
-    return {language: programmes.Translation(**given) for language, given in raw.items()}
+# The validation rules' messages (`translations.LANG.rules`, by rule id), shown to a partner whose return breaks one.
+_WOMEN = {"fr": "Les femmes formées ne peuvent pas être plus nombreuses que l'ensemble des agents de santé formés.",
+          "pt": "As mulheres formadas não podem ser mais do que todos os profissionais de saúde formados.",
+          "es": "Las mujeres capacitadas no pueden ser más que todos los trabajadores de salud capacitados."}
+_DAYS = {"fr": "Chaque mission de volontariat compte au moins une journée : les journées de volontariat ne peuvent pas "
+               "être moins nombreuses que les missions.",
+         "pt": "Cada missão de voluntariado dá pelo menos um dia: os dias de voluntariado não podem ser menos do que as "
+               "missões.",
+         "es": "Cada misión de voluntariado aporta al menos un día: los días de voluntariado no pueden ser menos que "
+               "las misiones."}
+_APPROACHES = {"fr": "Les volontaires britanniques qui rapportent de nouvelles approches font partie des personnes "
+                     "interrogées : ils ne peuvent pas être plus nombreux.",
+               "pt": "Os voluntários do Reino Unido que trazem novas abordagens estão entre os inquiridos: não podem ser "
+                     "mais."}
+_COMPLIANT = {"fr": "Les prescriptions conformes font partie des prescriptions auditées : elles ne peuvent pas être "
+                    "plus nombreuses.",
+              "es": "Las prescripciones conformes están entre las auditadas: no pueden ser más."}
+RULES = {
+    "hps": {language: {"women-within-trained": _WOMEN[language], "days-per-placement": _DAYS[language],
+                       "new-approaches-within-surveyed": _APPROACHES[language]} for language in ("fr", "pt")},
+    "gsp": {language: {"women-within-trained": _WOMEN[language], "days-per-placement": _DAYS[language],
+                       "compliant-within-audited": _COMPLIANT[language]} for language in ("es", "fr")},
+}
+
+
+def translations(raw: dict, rules: dict[str, dict[str, str]] | None = None) -> dict[str, programmes.Translation]:
+    """A definition's translations from the shape `programme.json` holds (with its rules' messages, by language)."""
+    return {language: programmes.Translation(**given, rules=dict((rules or {}).get(language, {})))
+            for language, given in raw.items()}

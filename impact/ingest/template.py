@@ -15,8 +15,9 @@ import csv
 import datetime as dt
 from pathlib import Path
 
-from impact.model import cells, schema
+from impact.model import cells, i18n, schema
 from impact.model import programme as programmes
+from impact.model.i18n import gettext as _
 
 WORKBOOK = "extract.xlsx"
 LISTS = "Lists"
@@ -125,8 +126,33 @@ def workbook(definition: programmes.Programme, path: Path) -> Path:
     return path
 
 
-def write_lists(sheet, definition: programmes.Programme) -> dict[str, str]:
-    """One column per list of allowed values on the hidden Lists sheet; vocabulary -> its range."""
+def shown_labels(definition: programmes.Programme, name: str, values: tuple[str, ...],
+                 language: str = i18n.SOURCE) -> dict[str, str]:
+    """How each value of the list `name` is shown in a workbook in `language`: its label from the definition's
+    translations (an indicator's translated label), else the value itself. English shows the values. A label that
+    two values would share, or that is another value's own spelling, gives way to the value, so every cell reads
+    back to exactly one value."""
+    if language == i18n.SOURCE:
+        return {value: value for value in values}
+    if name == "indicator":
+        wanted = {v: definition.indicator_texts(v, language).get("label") or v for v in values}
+    else:
+        wanted = {v: definition.label(name, v, language) for v in values}
+
+    def key(text: str) -> str:
+        return text.strip().casefold()
+
+    spelled = {key(v) for v in values}
+    count: dict[str, int] = {}
+    for label in wanted.values():
+        count[key(label)] = count.get(key(label), 0) + 1
+    return {v: label if label == v or (count[key(label)] == 1 and key(label) not in spelled and label.strip())
+            else v for v, label in wanted.items()}
+
+
+def write_lists(sheet, definition: programmes.Programme, language: str = i18n.SOURCE) -> dict[str, str]:
+    """One column per list of allowed values on the hidden Lists sheet, each value as a workbook in `language`
+    shows it (`shown_labels`); vocabulary -> its range."""
     from openpyxl.utils import get_column_letter
 
     lists = {name: definition.values(name) for name in definition.vocabularies}
@@ -136,38 +162,49 @@ def write_lists(sheet, definition: programmes.Programme) -> dict[str, str]:
     lists[schema.SIDE] = definition.home.sides
     lists[schema.ROLE] = definition.home.roles
     lists["scope"] = schema.SCOPES
+    shown = {name: shown_labels(definition, name, lists[name], language)
+             for name in (*definition.vocabularies, "indicator")}
     ranges = {}
     for index, (name, values) in enumerate(lists.items(), start=1):
         letter = get_column_letter(index)
         sheet.cell(row=1, column=index, value=name)
         for row, value in enumerate(values, start=2):
-            sheet.cell(row=row, column=index, value=cells.neutralise(value))
+            sheet.cell(row=row, column=index, value=cells.neutralise(shown.get(name, {}).get(value, value)))
         ranges[name] = f"{LISTS}!${letter}$2:${letter}${max(2, len(values) + 1)}"
     return ranges
 
 
-def column_validation(column: schema.Column, definition: programmes.Programme, ranges: dict[str, str], kind):
-    """The data validation for a column: a dropdown, a whole number in range, or a date in the window."""
+def column_validation(column: schema.Column, definition: programmes.Programme, ranges: dict[str, str], kind,
+                      heading: str | None = None):
+    """The data validation for a column: a dropdown, a whole number in range, or a date in the window; its
+    messages in the active language, naming the column by `heading` (default: its name)."""
+    words = i18n.active()
+    name = heading or column.name
     if column.vocabulary or column.allowed:
-        name = column.vocabulary or column.name  # side, role, scope
+        listed = column.vocabulary or column.name  # side, role, scope
         # a short list of codes no other sheet lists (the IATI tables' codes) is written in the rule itself
-        formula = f"={ranges[name]}" if name in ranges else '"' + ",".join(column.allowed) + '"'
+        formula = f"={ranges[listed]}" if listed in ranges else '"' + ",".join(column.allowed) + '"'
         return kind(type="list", formula1=formula, allow_blank=column.nullable, showErrorMessage=True,
-                    errorTitle=f"Not an allowed {column.name}",
-                    error=f"Choose a {column.name} from the list (the programme's definition gives them).")
+                    errorTitle=_("Not in the list")[:32],
+                    error=_("Choose a {name} from the list (the programme's definition gives them).").format(
+                        name=name))
     if column.type == "BIGINT" and column.minimum is not None:
         return kind(type="whole", operator="between", formula1=str(int(column.minimum)),
-                    formula2=str(int(column.maximum)), showErrorMessage=True, errorTitle="Not a whole number",
-                    error=f"{column.name} is a whole number from {column.minimum:,.0f} to {column.maximum:,.0f}.")
+                    formula2=str(int(column.maximum)), showErrorMessage=True,
+                    errorTitle=_("Not a whole number")[:32],
+                    error=_("{name} is a whole number from {minimum} to {maximum}.").format(
+                        name=name, minimum=words.number(column.minimum), maximum=words.number(column.maximum)))
     if column.type == "DOUBLE" and column.minimum is not None:
         return kind(type="decimal", operator="greaterThanOrEqual", formula1=f"{column.minimum:g}",
-                    allow_blank=column.nullable, showErrorMessage=True, errorTitle="Not a number",
-                    error=f"{column.name} is a number of at least {column.minimum:g} (0.5 for 50 %).")
+                    allow_blank=column.nullable, showErrorMessage=True, errorTitle=_("Not a number")[:32],
+                    error=_("{name} is a number of at least {minimum} (0.5 for 50 %).").format(
+                        name=name, minimum=words.decimal(column.minimum)))
     if column.type == "DATE":
         start, end = (definition.start - dt.date(1899, 12, 30)).days, (definition.end - dt.date(1899, 12, 30)).days
         return kind(type="date", operator="between", formula1=str(start), formula2=str(end), showErrorMessage=True,
-                    errorTitle="Outside the programme",
-                    error=f"{column.name} is a date from {definition.start} to {definition.end} (YYYY-MM-DD).")
+                    errorTitle=_("Outside the programme")[:32],
+                    error=_("{name} is a date from {start} to {end} (YYYY-MM-DD).").format(
+                        name=name, start=definition.start, end=definition.end))
     return None
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
+from babel import lists as babel_lists
 from babel import numbers as babel_numbers
 
 from impact.model import iso3166
@@ -88,6 +89,19 @@ class Translator:
         if self.language == SOURCE and form == "medium":
             return f"{day.day} {day:%b %Y}"  # the product's English style, as published
         return babel_dates.format_date(day, format=form, locale=self.locale)
+
+    def day(self, day: dt.date) -> str:
+        """A day written out in full, as a letter or a workbook writes it: 01 July 2018 (en, the product's style),
+        1 juillet 2018 (fr), 1 de julho de 2018 (pt)."""
+        if self.language == SOURCE:
+            return f"{day:%d %B %Y}"
+        return babel_dates.format_date(day, format="long", locale=self.locale)
+
+    def listing(self, items: list[str]) -> str:
+        """Items joined as this language lists them: a, b and c (en), a, b et c (fr)."""
+        if self.language == SOURCE:
+            return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+        return babel_lists.format_list(list(items), locale=self.locale)
 
     def country(self, iso3: str, english: str) -> str:
         """A country's name in this language (CLDR's, through Babel), else its English name as the data gives it."""

@@ -461,6 +461,7 @@ class Translation:
     terms: dict[str, dict[str, str]] = field(default_factory=dict)  # vocabulary -> value -> label
     indicators: dict[str, dict[str, str]] = field(default_factory=dict)  # code -> label/description/how_counted
     disaggregations: dict[str, str] = field(default_factory=dict)  # a breakdown's key -> its label
+    rules: dict[str, str] = field(default_factory=dict)  # a validation rule's id -> its message
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -571,6 +572,12 @@ class Programme:
         found = self._translation(language)
         return dict(found.indicators.get(code, {})) if found else {}
 
+    def rule_message(self, rule_id: str, language: str | None = None) -> str:
+        """The message of validation rule `rule_id` in `language` (default: the active one), else its own."""
+        found = self._translation(language)
+        own = next((r.message for r in self.validation_rules if r.id == rule_id), "")
+        return (found.rules.get(rule_id) if found else None) or own
+
     def missing_translations(self) -> dict[str, list[str]]:
         """Per shipped language, the definition's texts with no translation (shown in English), as field paths."""
         out = {}
@@ -587,6 +594,7 @@ class Programme:
                             if getattr(indicator, name) and name not in texts]
             missing += [f"translations.{language}.disaggregations.{d.key}" for d in self.disaggregations
                         if d.key not in found.disaggregations]
+            missing += [f"translations.{language}.rules.{r.id}" for r in self.validation_rules if r.id not in found.rules]
             out[language] = missing
         return out
 
@@ -654,7 +662,8 @@ class Programme:
                 language: {**{k: v for k, v in asdict(t).items() if v and k in TRANSLATED_FIELDS},
                            **({"terms": t.terms} if t.terms else {}),
                            **({"indicators": t.indicators} if t.indicators else {}),
-                           **({"disaggregations": t.disaggregations} if t.disaggregations else {})}
+                           **({"disaggregations": t.disaggregations} if t.disaggregations else {}),
+                           **({"rules": t.rules} if t.rules else {})}
                 for language, t in self.translations.items()}
         return out
 
@@ -1123,6 +1132,11 @@ def _translated(data, known):
         for key in _section(given, "disaggregations"):
             if key not in own_keys:
                 yield f"{where}.disaggregations.{key[:40]}", "is not a disaggregation of the programme"
+        rule_ids = {r.get("id") for r in data.get("validation_rules") or () if isinstance(r, dict)}
+        for rule_id in _section(given, "rules"):
+            if rule_id not in rule_ids:
+                yield (f"{where}.rules.{rule_id[:40]}",
+                       f"is not a validation rule of the programme; they are {', '.join(sorted(map(str, rule_ids))) or 'none'}")
 
 
 def _public_fields(data, known):
@@ -1225,7 +1239,8 @@ def _translations(raw: dict | None) -> dict[str, Translation]:
                                   terms={v: dict(labels) for v, labels in given.get("terms", {}).items()},
                                   indicators={c: {k: t.strip() for k, t in item.items() if t and t.strip()}
                                               for c, item in given.get("indicators", {}).items()},
-                                  disaggregations=dict(given.get("disaggregations", {})))
+                                  disaggregations=dict(given.get("disaggregations", {})),
+                                  rules={k: t.strip() for k, t in given.get("rules", {}).items()})
             for language, given in (raw or {}).items()}
 
 

@@ -16,13 +16,15 @@ from email.message import EmailMessage
 
 import pandas as pd
 
-from impact.model import metrics
+from impact.model import i18n, metrics
+from impact.model.i18n import N_
+from impact.model.i18n import gettext as _
 from impact.query import db, filters, indicators, reporting, results
 from impact.reporting import mail, returns
 from impact.storage import store
 
 BEHIND_LISTED = 20  # the projects' indicators behind listed by name (the most behind first); all are counted
-NO_FLAGS = ("No flag data: validation rules and outlier flags are not recorded in this version of the dashboard, "
+NO_FLAGS = N_("No flag data: validation rules and outlier flags are not recorded in this version of the dashboard, "
             "so there is nothing to review yet.")
 
 
@@ -46,7 +48,8 @@ class Digest:
 
 
 def gather(programme_store: store.Store, as_of: dt.date, waiting: int = 0) -> Digest:
-    """The digest of the programme in `programme_store` as of `as_of` (`waiting`: returns waiting for approval)."""
+    """The digest of the programme in `programme_store` as of `as_of` (`waiting`: returns waiting for approval),
+    its labels, figures and sentences in the active language (`i18n.using`)."""
     active = programme_store.active()
     database = db.open_database(active.path, active.version)
     try:
@@ -58,7 +61,7 @@ def gather(programme_store: store.Store, as_of: dt.date, waiting: int = 0) -> Di
             values = {**row.to_dict(), **figures}
             keys = [*metrics.HEADLINES, *programme.headline_indicators()]
             headlines = [(metrics.metric(k).label, metrics.format_metric(k, values.get(k))) for k in keys]
-            found = Digest(programme.id, programme.name, as_of, active.version, headlines, waiting=waiting)
+            found = Digest(programme.id, programme.name_in(), as_of, active.version, headlines, waiting=waiting)
             _returns(found, reporting.status(database, as_of, returns.arrivals(programme_store)), as_of)
             _behind(found, database, as_of)
         return found
@@ -96,35 +99,51 @@ def _behind(found: Digest, database: db.Database, as_of: dt.date) -> None:
     found.behind_projects = behind[["project_id", "title", "indicator", "percent", "score"]].reset_index(drop=True)
 
 
-def message(found: Digest, sender: str, to: list[str], language: str = "en") -> EmailMessage:
-    """The digest as an e-mail to the programme team."""
-    sections = [mail.Section("Headline figures", columns=("figure", "value"), rows=tuple(found.headlines))]
+def message(found: Digest, sender: str, to: list[str], language: str = i18n.SOURCE) -> EmailMessage:
+    """The digest as an e-mail to the programme team, in `language` (gather it in the same language: its figures
+    and sentences are written as `gather` found them)."""
+    with i18n.using(language) as words:
+        return _message(found, sender, to, words)
+
+
+def _message(found: Digest, sender: str, to: list[str], words: i18n.Translator) -> EmailMessage:
+    waiting = _("{count} return(s) from partners waiting for approval (Data page, Quarterly returns).").format(
+        count=words.number(found.waiting))
+    sections = [mail.Section(_("Headline figures"), columns=(_("figure"), _("value")), rows=tuple(found.headlines))]
     if found.quarter:
-        heading = f"Returns for {found.quarter} (due on {found.due_on:%d %B %Y})"
+        heading = _("Returns for {quarter} (due on {day})").format(quarter=found.quarter, day=words.day(found.due_on))
         total = len(found.received) + len(found.missing)
-        lines = (f"{len(found.received)} of {total} due received "
-                 f"({int((found.received['status'] == reporting.LATE).sum()) if total else 0} late), "
-                 f"{len(found.missing)} missing.",
-                 f"{found.waiting} return(s) from partners waiting for approval (Data page, Quarterly returns).")
+        late = int((found.received["status"] == reporting.LATE).sum()) if total else 0
+        lines = (_("{received} of {total} due received ({late} late), {missing} missing.").format(
+                     received=words.number(len(found.received)), total=words.number(total), late=words.number(late),
+                     missing=words.number(len(found.missing))),
+                 waiting)
         sections.append(mail.Section(heading, lines))
         if len(found.missing):
-            sections.append(mail.Section(f"Missing returns for {found.quarter}", columns=("project", "title", "country"),
+            sections.append(mail.Section(_("Missing returns for {quarter}").format(quarter=found.quarter),
+                                         columns=(_("project"), _("title"), _("country")),
                                          rows=tuple(tuple(str(v) for v in r) for r in
                                                     found.missing[["project_id", "title", "country"]].itertuples(index=False))))
     else:
-        sections.append(mail.Section("Returns", (f"No quarter's return is due yet as of {found.as_of:%d %B %Y}.",
-                                                 f"{found.waiting} return(s) from partners waiting for approval.")))
-    own = tuple(found.behind_programme) or ("None of the programme's own targets is behind.",)
-    sections.append(mail.Section("The programme's targets behind their milestones", own))
+        sections.append(mail.Section(_("Returns"), (
+            _("No quarter's return is due yet as of {day}.").format(day=words.day(found.as_of)), waiting)))
+    own = tuple(found.behind_programme) or (_("None of the programme's own targets is behind."),)
+    sections.append(mail.Section(_("The programme's targets behind their milestones"), own))
     listed = found.behind_projects.head(BEHIND_LISTED)
-    count = (f"{found.behind_total} project indicator(s) below what their milestones expect by "
-             f"{found.as_of:%d %B %Y}" + (f"; the {len(listed)} most behind:" if found.behind_total > len(listed)
-                                           else ":" if found.behind_total else "."))
-    sections.append(mail.Section("Projects behind their milestones", (count,),
-                                 columns=("project", "title", "indicator", "% achieved", "score") if len(listed) else (),
-                                 rows=tuple((str(r.project_id), str(r.title), str(r.indicator), f"{r.percent:,.0f}%",
-                                             str(r.score)) for r in listed.itertuples(index=False))))
-    sections.append(mail.Section("Flags awaiting review", (NO_FLAGS,)))
-    return mail.compose(sender, to, f"{found.programme_name}: digest for {found.as_of:%d %B %Y}", "Hello,", sections,
-                        closing=f"Figures from data version {found.version}, as the dashboard shows them.",
-                        language=language, kind="digest")
+    count = _("{count} project indicator(s) below what their milestones expect by {day}").format(
+        count=words.number(found.behind_total), day=words.day(found.as_of))
+    count += (_("; the {count} most behind:").format(count=words.number(len(listed)))
+              if found.behind_total > len(listed) else ":" if found.behind_total else ".")
+    sections.append(mail.Section(_("Projects behind their milestones"), (count,),
+                                 columns=(_("project"), _("title"), _("indicator"), _("% achieved"), _("score"))
+                                 if len(listed) else (),
+                                 rows=tuple((str(r.project_id), str(r.title), str(r.indicator),
+                                             words.percent(r.percent / 100), str(r.score))
+                                            for r in listed.itertuples(index=False))))
+    sections.append(mail.Section(_("Flags awaiting review"), (_(NO_FLAGS),)))
+    return mail.compose(sender, to, _("{programme}: digest for {day}").format(programme=found.programme_name,
+                                                                            day=words.day(found.as_of)),
+                        _("Hello,"), sections,
+                        closing=_("Figures from data version {version}, as the dashboard shows them.").format(
+                            version=found.version),
+                        language=words.language, kind="digest")

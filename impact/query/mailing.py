@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+from impact.model import i18n
 from impact.query import digest
 from impact.reporting import mail, notices, partners
 from impact.storage import store
@@ -85,7 +86,8 @@ def _opened(args: argparse.Namespace) -> _Run | None:
 
 
 def remind(args: argparse.Namespace) -> int:
-    """`python -m impact remind --send|--out DIR [--programme ID] [--as-of DATE]`."""
+    """`python -m impact remind --send|--out DIR [--programme ID] [--as-of DATE]`: each partner's message in the
+    language of its account."""
     run = _opened(args)
     if run is None:
         return 0
@@ -106,15 +108,25 @@ def remind(args: argparse.Namespace) -> int:
 
 
 def send_digest(args: argparse.Namespace) -> int:
-    """`python -m impact digest --send|--out DIR [--programme ID] [--as-of DATE]`."""
+    """`python -m impact digest --send|--out DIR [--programme ID] [--as-of DATE] [--lang CODE]`: one message per
+    language of the team's addresses (`[smtp.languages]`), or every one in `--lang`."""
     run = _opened(args)
     if run is None:
         return 0
     settings = run.settings
-    found = digest.gather(run.programme_store, run.day, len(run.waiting))
-    team = list(settings.team_of(found.programme_id)) if settings else []
+    programme_id = run.programme_store.definition().id
+    team = list(settings.team_of(programme_id)) if settings else []
     if args.send and settings is not None and not team:
         raise mail.MailError(f"{settings.source}: [smtp] team: no address for the programme team of "
-                             f"{found.programme_id}; add team = [\"...\"] (or [smtp.teams] {found.programme_id} = [...])")
-    message = digest.message(found, settings.sender if settings else OUT_SENDER, team)
-    return _deliver(args, settings, [message], [f"digest-{found.programme_id}"], "digest")
+                             f"{programme_id}; add team = [\"...\"] (or [smtp.teams] {programme_id} = [...])")
+    if getattr(args, "lang", None):  # one language for every address
+        groups = {args.lang: team}
+    else:  # each address in its own ([smtp.languages]; English by default)
+        groups = settings.by_language(team) if settings and team else {i18n.SOURCE: team}
+    messages, names = [], []
+    for language, group in groups.items():
+        with i18n.using(language):
+            found = digest.gather(run.programme_store, run.day, len(run.waiting))
+        messages.append(digest.message(found, settings.sender if settings else OUT_SENDER, group, language))
+        names.append(f"digest-{found.programme_id}" + (f"-{language}" if len(groups) > 1 else ""))
+    return _deliver(args, settings, messages, names, "digest" if len(messages) == 1 else "digests")

@@ -17,12 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import operator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 
 import pandas as pd
 
-from impact.model import cells, metrics
+from impact.model import cells, i18n, metrics
 from impact.model import programme as programmes
+from impact.model.i18n import gettext as _
 
 COMPARE = {"<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne, ">=": operator.ge,
            ">": operator.gt}
@@ -40,8 +41,9 @@ class Flag:
     names: str  # what it reads (a rule's text, or the metric or indicator)
     value: str  # the value(s) found
     expected: str  # what was expected (the rule's other side, the history's median and spread, the bounds)
-    message: str
+    message: str  # in English, as the return's record keeps it (`say` writes it in another language)
     importance: str
+    facts: dict = field(default_factory=dict)  # what the message is made of: the rule's id, or the numbers
 
     def to_dict(self) -> dict:
         """The flag as the return's record keeps it."""
@@ -49,7 +51,40 @@ class Flag:
 
 
 def _number(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    return i18n.active().number(value) if float(value).is_integer() else i18n.active().number(value, 2)
+
+
+def say(flag: Flag | dict, definition: programmes.Programme, language: str | None = None) -> str:
+    """A flag's message in `language` (default: the active one): a rule's message as the definition's translations
+    give it, an unusual value or one outside its bounds in the catalogue's words with the locale's numbers. A flag
+    recorded before its facts were kept keeps its own message."""
+    given = flag.to_dict() if isinstance(flag, Flag) else dict(flag)
+    facts = given.get("facts") or {}
+    with i18n.using(language or i18n.active().language) as words:
+        if given.get("kind") == "rule" and facts.get("rule"):
+            return definition.rule_message(facts["rule"], words.language) or given.get("message", "")
+        if given.get("kind") == "outlier" and {"name", "value", "median", "count"} <= set(facts):
+            value, median = float(facts["value"]), float(facts["median"])
+            parts = dict(name=_label(facts["name"], definition), value=_number(value), median=_number(median),
+                         count=words.number(int(facts["count"])))
+            text = (_("{name} is {value}, far above what this project usually reports (median {median} over its "
+                      "{count} earlier quarters)") if facts.get("above") else
+                    _("{name} is {value}, far below what this project usually reports (median {median} over its "
+                      "{count} earlier quarters)")).format(**parts)
+            if median > 0 and value > median:
+                text += " " + _("({times} times the usual)").format(times=words.number(value / median, 1))
+            return text + ". " + _("Check it, or say why.")
+        if given.get("kind") == "bounds" and {"name", "value"} <= set(facts):
+            limits = _("{low} to {high}").format(**{k: _number(facts[k]) if facts.get(k) is not None else "…"
+                                                     for k in ("low", "high")})
+            return _("{name} is {value}, outside the programme's bounds ({limits}) for one project's quarter.").format(
+                name=_label(facts["name"], definition), value=_number(float(facts["value"])), limits=limits)
+    return given.get("message", "")
+
+
+def _said(flag: Flag, definition: programmes.Programme) -> Flag:
+    """The flag with its English message, as the record keeps it."""
+    return replace(flag, message=say(flag, definition, i18n.SOURCE))
 
 
 def quarter_values(tables: dict[str, pd.DataFrame], definition: programmes.Programme) -> pd.DataFrame:
@@ -99,8 +134,10 @@ def rule_flags(values: dict[str, float], definition: programmes.Programme) -> li
         left = sum(values[p] if isinstance(p, str) else p for p in rule.left)
         right = sum(values[p] if isinstance(p, str) else p for p in rule.right)
         if not COMPARE[rule.operator](left, right):
-            found.append(Flag(f"rule:{rule.id}", "rule", rule.text(), f"{_number(left)} {rule.operator} "
-                              f"{_number(right)} is false", f"{rule.text()}", rule.message, rule.importance))
+            with i18n.using(i18n.SOURCE):
+                found.append(Flag(f"rule:{rule.id}", "rule", rule.text(), f"{_number(left)} {rule.operator} "
+                                  f"{_number(right)} is false", f"{rule.text()}", rule.message, rule.importance,
+                                  {"rule": rule.id}))
     return found
 
 
@@ -134,30 +171,31 @@ def outlier_flags(values: dict[str, float], history: pd.DataFrame, definition: p
         z = robust_z(value, earlier)
         if abs(z) > settings.threshold:
             median = float(pd.Series(earlier).median())
-            how = "far above" if z > 0 else "far below"
-            times = f" ({value / median:.1f} times the usual)" if median > 0 and value > median else ""
-            found.append(Flag(f"outlier:{name}", "outlier", name, _number(value),
-                              f"median {_number(median)} over {len(earlier)} earlier quarters",
-                              f"{_label(name, definition)} is {_number(value)}, {how} what this project usually reports "
-                              f"(median {_number(median)} over its {len(earlier)} earlier quarters){times}. Check it, "
-                              "or say why.", "medium"))
+            with i18n.using(i18n.SOURCE):
+                found.append(_said(Flag(f"outlier:{name}", "outlier", name, _number(value),
+                                        f"median {_number(median)} over {len(earlier)} earlier quarters", "", "medium",
+                                        {"name": name, "value": value, "median": median, "count": len(earlier),
+                                         "above": bool(z > 0)}), definition))
     for name, low, high in settings.bounds:
         if name not in values:
             continue
         value = values[name]
         if (low is not None and value < low) or (high is not None and value > high):
-            limits = " to ".join(_number(v) if v is not None else "…" for v in (low, high))
-            found.append(Flag(f"bounds:{name}", "bounds", name, _number(value), limits,
-                              f"{_label(name, definition)} is {_number(value)}, outside the programme's bounds "
-                              f"({limits}) for one project's quarter.", "high"))
+            with i18n.using(i18n.SOURCE):
+                limits = " to ".join(_number(v) if v is not None else "…" for v in (low, high))
+                found.append(_said(Flag(f"bounds:{name}", "bounds", name, _number(value), limits, "", "high",
+                                        {"name": name, "value": value, "low": low, "high": high}), definition))
     return found
 
 
 def _label(name: str, definition: programmes.Programme) -> str:
+    """A metric's or indicator's label in the active language."""
     indicator = definition.indicator(name)
     if indicator is not None:
-        return indicator.label
-    return metrics.METRICS[name].label if name in metrics.METRICS else name
+        return definition.indicator_texts(name).get("label") or indicator.label
+    if name in metrics.METRICS:
+        return metrics.metric(name).label if metrics.is_metric(name) else metrics.METRICS[name].label
+    return name
 
 
 def flags(project_id: str, period: dt.date, now: dict[str, pd.DataFrame], before: dict[str, pd.DataFrame],

@@ -20,6 +20,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 
+from impact.model import i18n
+
 SECURITY = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 TIMEOUT_SECONDS = 10  # a notice sent while a partner waits on the page must not hold them long
@@ -44,10 +46,22 @@ class Settings:
     teams: dict[str, tuple[str, ...]] = field(default_factory=dict)
     app_url: str = ""
     source: str = ""  # the file the settings came from, to name in messages
+    languages: dict[str, str] = field(default_factory=dict)  # a team address (lower case) -> its language
 
     def team_of(self, programme_id: str) -> tuple[str, ...]:
         """The addresses of a programme's team: its own list (`[smtp.teams]`), else the shared `team`."""
         return self.teams.get(programme_id, self.team)
+
+    def language_of(self, address: str) -> str:
+        """The language a team address reads its e-mails in (`[smtp.languages]`; English by default)."""
+        return self.languages.get(address.strip().lower(), i18n.SOURCE)
+
+    def by_language(self, addresses) -> dict[str, list[str]]:
+        """The addresses grouped by their language (each group gets one message, in its language)."""
+        out: dict[str, list[str]] = {}
+        for address in addresses:
+            out.setdefault(self.language_of(address), []).append(address)
+        return out
 
 
 def secrets_files(cwd: Path | None = None) -> list[Path]:
@@ -79,7 +93,7 @@ def parse_settings(raw, source: str = "secrets") -> Settings:
 
     if not isinstance(raw, dict):
         raise MailError(f"{source}: [smtp] must be a table of settings (host, port, from, ...)")
-    known = {"host", "port", "user", "password", "from", "starttls", "ssl", "team", "teams", "app_url"}
+    known = {"host", "port", "user", "password", "from", "starttls", "ssl", "team", "teams", "app_url", "languages"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise MailError(f"{where(unknown[0][:40])}: is not an e-mail setting; the settings are {', '.join(sorted(known))}")
@@ -106,10 +120,21 @@ def parse_settings(raw, source: str = "secrets") -> Settings:
     if not isinstance(teams_raw, dict):
         raise MailError(f"{where('teams')}: must be a table of programme id = [addresses]")
     teams = {str(k): _addresses(v, where(f"teams.{k}")) for k, v in teams_raw.items()}
+    languages_raw = raw.get("languages", {})
+    if not isinstance(languages_raw, dict):
+        raise MailError(f"{where('languages')}: must be a table of \"address\" = \"language\", e.g. "
+                        "\"equipe@example.org\" = \"fr\"")
+    for address, code in languages_raw.items():
+        if not _ADDRESS.match(str(address).strip()):
+            raise MailError(f"{where('languages')}: {str(address)[:80]!r} is not an e-mail address")
+        if code not in i18n.LANGUAGES:
+            raise MailError(f"{where(f'languages.{str(address)[:80]}')}: {str(code)[:20]!r} is not a language of the "
+                            f"dashboard; use one of {', '.join(i18n.LANGUAGES)}")
     return Settings(host=host.strip(), port=port, sender=sender.strip(), user=raw.get("user", ""),
                     password=raw.get("password", ""), security=security,
                     team=_addresses(raw.get("team", []), where("team")), teams=teams,
-                    app_url=raw.get("app_url", "").rstrip("/"), source=source)
+                    app_url=raw.get("app_url", "").rstrip("/"), source=source,
+                    languages={str(k).strip().lower(): v for k, v in languages_raw.items()})
 
 
 def _addresses(value, where: str) -> tuple[str, ...]:

@@ -10,7 +10,8 @@ A return counts as arrived when its project has figures for the quarter in the v
 return for it was imported or approved (`returns.arrivals`), or when one is waiting for the team's approval.
 
 Each partner account gets one message about its own projects only; an e-mail never carries another account's
-projects. Messages are English for now: every builder takes `language` (default "en") for the translations.
+projects. Each message is written in its recipient's language: a partner's account's own (`Account.language`), the
+team's as the `[smtp] languages` setting gives each address (English by default); its dates and numbers too.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from impact.model import calendar
+from impact.model import calendar, i18n
 from impact.model import programme as programmes
+from impact.model.i18n import gettext as _
 from impact.reporting import mail, returns
 from impact.storage import store
 
@@ -51,6 +53,7 @@ class Reminder:
     email: str
     name: str
     items: tuple[Due, ...]
+    language: str = i18n.SOURCE  # the account's: what the message is written in
 
 
 def quarters_to_remind(as_of: dt.date, reporting: programmes.Reporting) -> list[tuple[dt.date, dt.date, str]]:
@@ -96,7 +99,7 @@ def reminders(programme_store: store.Store, accounts, as_of: dt.date,
     for account in sorted(accounts, key=lambda a: a.email):
         mine = tuple(d for d in due if d.project in account.projects)
         if mine:
-            out.append(Reminder(account.email, account.name, mine))
+            out.append(Reminder(account.email, account.name, mine, getattr(account, "language", i18n.SOURCE)))
     return out
 
 
@@ -113,64 +116,90 @@ def project_link(settings: mail.Settings | None, programme_id: str, project: str
 
 
 def reminder_message(reminder: Reminder, definition: programmes.Programme, sender: str,
-                     settings: mail.Settings | None = None, language: str = "en", as_of: dt.date | None = None
+                     settings: mail.Settings | None = None, language: str | None = None, as_of: dt.date | None = None
                      ) -> EmailMessage:
-    """The e-mail reminding one partner of its due and late returns."""
-    as_of = as_of or dt.date.today()
+    """The e-mail reminding one partner of its due and late returns, in `language` (default: the account's)."""
+    with i18n.using(language or reminder.language) as words:
+        return _reminder(reminder, definition, sender, settings, words, as_of or dt.date.today())
+
+
+def _reminder(reminder: Reminder, definition: programmes.Programme, sender: str, settings: mail.Settings | None,
+              words: i18n.Translator, as_of: dt.date) -> EmailMessage:
+    name = definition.name_in(words.language)
     soon = [d for d in reminder.items if d.kind == DUE]
     late = [d for d in reminder.items if d.kind == LATE]
     if soon and late:
-        subject = f"{definition.name}: quarterly returns due and late"
+        subject = _("{programme}: quarterly returns due and late").format(programme=name)
     elif soon:
-        subject = f"{definition.name}: quarterly return due on {soon[0].due:%d %B %Y}"
+        subject = _("{programme}: quarterly return due on {day}").format(programme=name, day=words.day(soon[0].due))
     else:
-        subject = f"{definition.name}: quarterly return late"
+        subject = _("{programme}: quarterly return late").format(programme=name)
 
     def line(d: Due) -> str:
         days = (d.due - as_of).days
-        when = f"in {days} days" if days > 0 else f"{-days} days ago" if days < 0 else "today"
+        count = words.number(abs(days))
+        # one day or several (the shipped languages' plural rules agree from 1 up; no catalogue needs plural forms)
+        when = (_("tomorrow") if days == 1 else _("in {count} days").format(count=count) if days > 1 else
+                _("yesterday") if days == -1 else _("{count} days ago").format(count=count) if days < 0 else
+                _("today"))
         link = project_link(settings, definition.id, d.project)
-        return (f"{d.project} ({d.title}), {d.quarter}: due on {d.due:%d %B %Y}, {when}."
-                + (f" Its page: {link}" if link else ""))
+        return (_("{project} ({title}), {quarter}: due on {day}, {when}.").format(
+            project=d.project, title=d.title, quarter=d.quarter, day=words.day(d.due), when=when)
+                + (" " + _("Its page: {link}").format(link=link) if link else ""))
 
     sections = []
     if soon:
-        sections.append(mail.Section("Due soon", tuple(line(d) for d in soon)))
+        sections.append(mail.Section(_("Due soon"), tuple(line(d) for d in soon)))
     if late:
-        sections.append(mail.Section("Late: not received yet", tuple(line(d) for d in late)))
-    how = ("On each project's page (Partnerships, then the project), sign in, open Quarterly return, download the "
-           "workbook for the quarter, fill it in and send it back there.")
-    return mail.compose(sender, [reminder.email], subject, f"Dear {reminder.name or reminder.email},", sections,
-                        closing=f"{how} Thank you. The {definition.name} team.", language=language, kind="reminder")
+        sections.append(mail.Section(_("Late: not received yet"), tuple(line(d) for d in late)))
+    how = _("On each project's page (Partnerships, then the project), sign in, open Quarterly return, download the "
+            "workbook for the quarter, fill it in and send it back there.")
+    return mail.compose(sender, [reminder.email], subject,
+                        _("Dear {name},").format(name=reminder.name or reminder.email), sections,
+                        closing=_("{how} Thank you. The {programme} team.").format(how=how, programme=name),
+                        language=words.language, kind="reminder")
 
 
 def sent_back_message(item, note: str, recipients: list[str], definition: programmes.Programme, sender: str,
-                      settings: mail.Settings | None = None, language: str = "en") -> EmailMessage:
-    """The e-mail telling a project's partners that its return was sent back, with the team's note as text."""
-    link = project_link(settings, definition.id, item.project)
-    sections = [mail.Section("The team's note", (note,)),
-                mail.Section("What to do", (
-                    "Correct the workbook and send it again on the project's page (Quarterly return): the new one "
-                    "replaces this one." + (f" Its page: {link}" if link else ""),
-                    f"The file you sent: {item.file} (SHA-256 {item.sha256[:16]}…)."))]
-    return mail.compose(sender, recipients, f"{definition.name}: your return for {item.project}, {item.quarter}, "
-                        "was sent back", "Hello,", sections, closing=f"The {definition.name} team.",
-                        language=language, kind="sent-back")
+                      settings: mail.Settings | None = None, language: str = i18n.SOURCE) -> EmailMessage:
+    """The e-mail telling a project's partners that its return was sent back, with the team's note as text, in
+    `language`."""
+    with i18n.using(language) as words:
+        name = definition.name_in(words.language)
+        link = project_link(settings, definition.id, item.project)
+        sections = [mail.Section(_("The team's note"), (note,)),
+                    mail.Section(_("What to do"), (
+                        _("Correct the workbook and send it again on the project's page (Quarterly return): the new "
+                          "one replaces this one.") + (" " + _("Its page: {link}").format(link=link) if link else ""),
+                        _("The file you sent: {file} (SHA-256 {sha}…).").format(file=item.file,
+                                                                                sha=item.sha256[:16])))]
+        return mail.compose(sender, recipients,
+                            _("{programme}: your return for {project}, {quarter}, was sent back").format(
+                                programme=name, project=item.project, quarter=item.quarter),
+                            _("Hello,"), sections, closing=_("The {programme} team.").format(programme=name),
+                            language=words.language, kind="sent-back")
 
 
 def arrived_message(item, recipients: Iterable[str], definition: programmes.Programme, sender: str,
-                    replaced: Iterable[str] = (), language: str = "en") -> EmailMessage:
-    """The e-mail telling the programme team that a return arrived and waits for approval."""
-    first = item.events[0] if item.events else {}
-    lines = [f"{item.project}, {item.quarter}: sent by {first.get('who', '')} on {first.get('when', '')}, "
-             f"file {item.file} (SHA-256 {item.sha256[:16]}…).",
-             "It changes no figure until it is approved: the Data page, Quarterly returns, Returns from partners."]
-    replaced = list(replaced)
-    if replaced:
-        lines.append(f"It replaces the return that was waiting for the same quarter ({', '.join(replaced)}).")
-    return mail.compose(sender, recipients, f"{definition.name}: return received from {item.project} for "
-                        f"{item.quarter}", "Hello,", [mail.Section("A return arrived", tuple(lines))],
-                        language=language, kind="arrived")
+                    replaced: Iterable[str] = (), language: str = i18n.SOURCE) -> EmailMessage:
+    """The e-mail telling the programme team that a return arrived and waits for approval, in `language`."""
+    with i18n.using(language) as words:
+        first = item.events[0] if item.events else {}
+        lines = [_("{project}, {quarter}: sent by {who} on {when}, file {file} (SHA-256 {sha}…).").format(
+                     project=item.project, quarter=item.quarter, who=first.get("who", ""), when=first.get("when", ""),
+                     file=item.file, sha=item.sha256[:16]),
+                 _("It changes no figure until it is approved: the Data page, Quarterly returns, Returns from "
+                   "partners.")]
+        replaced = list(replaced)
+        if replaced:
+            lines.append(_("It replaces the return that was waiting for the same quarter ({returns}).").format(
+                returns=", ".join(replaced)))
+        return mail.compose(sender, recipients,
+                            _("{programme}: return received from {project} for {quarter}").format(
+                                programme=definition.name_in(words.language), project=item.project,
+                                quarter=item.quarter),
+                            _("Hello,"), [mail.Section(_("A return arrived"), tuple(lines))],
+                            language=words.language, kind="arrived")
 
 
 # ---- notices sent as a return moves on (partners.submit, partners.send_back) --------------------------
@@ -195,7 +224,8 @@ def after_submit(programme_store: store.Store, item, replaced: Iterable[str] = (
     def make(settings: mail.Settings) -> list[EmailMessage]:
         definition = programme_store.definition()
         team = settings.team_of(definition.id)
-        return [arrived_message(item, team, definition, settings.sender, replaced)] if team else []
+        return [arrived_message(item, group, definition, settings.sender, replaced, language)
+                for language, group in settings.by_language(team).items()]
 
     _quietly_send(make, "return arrived")
 
@@ -204,7 +234,8 @@ def after_send_back(programme_store: store.Store, item, accounts) -> None:
     """Tell the partners of a return's project that the team sent it back, with the note."""
     def make(settings: mail.Settings) -> list[EmailMessage]:
         definition = programme_store.definition()
-        recipients = sorted(a.email for a in accounts if item.project in a.projects)  # one message each
-        return [sent_back_message(item, item.note, [to], definition, settings.sender, settings) for to in recipients]
+        recipients = sorted((a for a in accounts if item.project in a.projects), key=lambda a: a.email)
+        return [sent_back_message(item, item.note, [a.email], definition, settings.sender, settings,  # one each
+                                  getattr(a, "language", i18n.SOURCE)) for a in recipients]
 
     _quietly_send(make, "sent back")

@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from impact.model import calendar
+from impact.model import calendar, i18n
 from impact.reporting import notices, returns
 from impact.storage import audit, files, store
 
@@ -64,6 +64,7 @@ class Account:
     password_hash: str = ""
     created_by: str = ""
     created_at: str = ""
+    language: str = i18n.SOURCE  # the language its e-mails are written in (the partner's choice)
 
     def may_report(self, project_id: str) -> bool:
         """True when this account reports for `project_id`."""
@@ -105,8 +106,13 @@ def accounts(programme_store: store.Store) -> list[Account]:
         return []
     raw = json.loads(text)
     return sorted((Account(a["email"], a.get("name", ""), tuple(a.get("projects", ())), a.get("password_hash", ""),
-                           a.get("created_by", ""), a.get("created_at", "")) for a in raw.get("accounts", [])),
-                  key=lambda a: a.email)
+                           a.get("created_by", ""), a.get("created_at", ""), _language(a.get("language")))
+                   for a in raw.get("accounts", [])), key=lambda a: a.email)
+
+
+def _language(code) -> str:
+    """A stored language code, as a shipped language (one no longer shipped, or none: English)."""
+    return code if isinstance(code, str) and code in i18n.LANGUAGES else i18n.SOURCE
 
 
 def account(programme_store: store.Store, email: str | None) -> Account | None:
@@ -121,9 +127,14 @@ def _write_accounts(programme_store: store.Store, found: list[Account]) -> None:
 
 
 def save_account(programme_store: store.Store, email: str, name: str, projects: Iterable[str],
-                 known_projects: Iterable[str], who: str, password_hash: str | None = None) -> Account:
-    """Add an account, or change one (its name, projects and, when given, its password hash)."""
+                 known_projects: Iterable[str], who: str, password_hash: str | None = None,
+                 language: str | None = None) -> Account:
+    """Add an account, or change one (its name, projects and, when given, its password hash and the language of
+    its e-mails: by default a new account's is English and a changed one keeps its own)."""
     email = normal_email(email)
+    if language is not None and language not in i18n.LANGUAGES:
+        raise PartnerError(f"{str(language)[:20]!r} is not a language of the dashboard; they are "
+                           f"{', '.join(i18n.LANGUAGES)}.")
     hidden = sorted({f"U+{ord(c):04X}" for c in email if _invisible(c)})
     if hidden:
         raise PartnerError(f"The e-mail address holds invisible characters ({', '.join(hidden[:5])}): an address "
@@ -141,12 +152,22 @@ def save_account(programme_store: store.Store, email: str, name: str, projects: 
         before = next((a for a in found if a.email == email), None)
         made = Account(email, (name or "").strip()[:120], chosen,
                        password_hash if password_hash is not None else (before.password_hash if before else ""),
-                       before.created_by if before else who, before.created_at if before else now())
+                       before.created_by if before else who, before.created_at if before else now(),
+                       language or (before.language if before else i18n.SOURCE))
         _write_accounts(programme_store, [a for a in found if a.email != email] + [made])
     password = "set" if password_hash else "kept" if before is not None and before.password_hash else "none"
     audit.record(programme_store, audit.ACCOUNT_SAVED, who, email, change="changed" if before else "created",
-                 projects=list(chosen), password=password)
+                 projects=list(chosen), password=password, language=made.language)
     return made
+
+
+def set_language(programme_store: store.Store, email: str, language: str, who: str) -> Account:
+    """The partner's own choice of the language of its e-mails (PartnerError for an unknown account or language)."""
+    found = account(programme_store, email)
+    if found is None:
+        raise PartnerError(f"There is no partner account {normal_email(email)[:80]!r}.")
+    return save_account(programme_store, found.email, found.name, found.projects, found.projects, who,
+                        language=language)
 
 
 def remove_account(programme_store: store.Store, email: str, who: str = "") -> None:

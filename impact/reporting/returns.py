@@ -42,18 +42,34 @@ import pyarrow.compute as pc
 
 from impact.ingest import readers, template, validate
 from impact.reporting import checks
-from impact.model import calendar, cells, schema
+from impact.model import calendar, cells, i18n, schema
+from impact.model.i18n import N_
+from impact.model.i18n import gettext as _
 from impact.storage import files, store, transaction
 from impact.model import programme as programmes
 
 FORMAT = "impact-return/2"  # /2: the marker is signed with the store's key (/1 had an unkeyed checksum)
 MARKER = "_return"
 KEY = "partners/return-key"  # in the store: the key that signs the markers
-REFERENCE = "Reported before"
-INSTRUCTIONS = "Instructions"
+REFERENCE = N_("Reported before")
+INSTRUCTIONS = N_("Instructions")
 HEADER_ROW = 6  # the column headings; data rows below
 FIXED = ("project_id", "iso3", "period")  # filled in from the locked cells
-LOCKED_LABELS = (("A1", "Project"), ("A2", "Quarter"), ("A3", "Country"), ("A4", "Programme"))
+LOCKED_LABELS = (("A1", N_("Project")), ("A2", N_("Quarter")), ("A3", N_("Country")), ("A4", N_("Programme")))
+# A workbook in another language than English names its sheets and headings in it (English keeps the tables' and
+# columns' own names, as workbooks always had them); what it names them is kept in its marker.
+SHEET_TITLES = {"training": N_("Training"), "volunteering": N_("Volunteering"), "outcomes": N_("Outcomes")}
+SHEET_WHAT = {"training": N_("Health workers trained"), "volunteering": N_("Volunteer time"),
+              "outcomes": N_("Reported outcomes")}
+HEADINGS = {"cadre": N_("Cadre"), "gender": N_("Gender"), "training_type": N_("Training type"),
+            "trainees": N_("Trainees"), "location": N_("Location"), "profession": N_("Profession"),
+            "volunteers": N_("Volunteers"), "volunteer_days": N_("Volunteer days"), "indicator": N_("Indicator"),
+            "value": N_("Value")}
+REFERENCE_HEADINGS = (("quarter", N_("Quarter")), ("table", N_("Sheet")), ("details", N_("Details")),
+                      ("measure", N_("Measure")), ("value", N_("Value")))
+SHOWN = ("language", "sheets", "shown_headings")  # the marker's record of a workbook's words (signed, with labels.*)
+LABELS = "labels."  # marker key prefix: a column's value -> label, as the workbook shows them
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
 @dataclass(frozen=True)
@@ -127,6 +143,7 @@ def return_key(programme_store: store.Store, *, create: bool = True) -> bytes | 
 def signature(marker: dict, key: bytes) -> str:
     """The signature of a workbook's identity and locked cells (as its marker records them), with the store's key."""
     fields = {k: marker[k] for k in ("format", "programme", "project", "period", "locked", "headings")}
+    fields |= {k: marker[k] for k in marker if k in SHOWN or k.startswith(LABELS)}  # a workbook in another language
     return hmac.new(key, json.dumps(fields, sort_keys=True).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
@@ -136,8 +153,83 @@ def combinations(kind: Kind, definition: programmes.Programme) -> list[tuple[str
     return list(itertools.product(*(schema.allowed(spec.column(d), definition) for d in kind.dimensions)))
 
 
-def workbook(project_id: str, period: str | dt.date, programme_store: store.Store) -> bytes:
-    """The reporting workbook of one project and quarter (.xlsx bytes), from the active version."""
+@dataclass(frozen=True)
+class Wording:
+    """How a workbook in one language names its sheets and column headings and shows the values of its lists. In
+    English: the tables', columns' and values' own names; in another: the catalogue's words and the definition's
+    translated labels. A workbook's marker records its wording, so it reads back to the same codes whatever the
+    catalogues or the definition's translations say later."""
+
+    language: str
+    sheets: dict[str, str]  # table -> sheet title
+    headings: dict[str, list[str]]  # table -> its column headings, as shown
+    labels: dict[str, dict[str, str]]  # a row's column -> value -> the label shown for it (only those that differ)
+
+    def label(self, column: str, value: str) -> str:
+        """How `value` of `column` is shown."""
+        return self.labels.get(column, {}).get(value, value)
+
+    def reader(self, column: str) -> dict[str, str]:
+        """A label (trimmed, case set aside) -> the value it stands for."""
+        return {label.strip().casefold(): value for value, label in self.labels.get(column, {}).items()}
+
+
+def sheet_title(text: str, fallback: str) -> str:
+    """A valid sheet name (no []:*?/\\, at most 31 characters, no leading apostrophe or formula character)."""
+    title = _SHEET_NAME_FORBIDDEN.sub(" ", text).strip().lstrip("'=+-@").strip()[:31].strip().rstrip("'")
+    return title or fallback
+
+
+def wording(definition: programmes.Programme, language: str = i18n.SOURCE) -> Wording:
+    """The words of a workbook of `definition` in `language` (a language not shipped: English)."""
+    language = language if language in i18n.LANGUAGES else i18n.SOURCE
+    all_kinds = kinds(definition)
+    if language == i18n.SOURCE:
+        return Wording(language, {k.table: k.table for k in all_kinds}, {k.table: _headings(k) for k in all_kinds}, {})
+    own = {d.key for d in definition.disaggregations}
+    with i18n.using(language):
+        others = {_(INSTRUCTIONS).casefold(), _(REFERENCE).casefold(), template.LISTS.casefold(), MARKER.casefold()}
+        sheets = {}
+        for kind in all_kinds:
+            title = sheet_title(_(SHEET_TITLES[kind.table]), kind.table)
+            taken = others | {t.casefold() for t in sheets.values()}
+            sheets[kind.table] = kind.table if title.casefold() in taken else title
+        headings = {}
+        for kind in all_kinds:
+            shown = [definition.disaggregation_label(n, language) if n in own else _(HEADINGS.get(n, n))
+                     for n in _headings(kind)]
+            unique = len({h.strip().casefold() for h in shown}) == len(shown) and all(h.strip() for h in shown)
+            headings[kind.table] = shown if unique else _headings(kind)
+    labels = {}
+    for kind in all_kinds:
+        spec = schema.table(kind.table, definition)
+        for name in kind.dimensions:
+            column = spec.column(name)
+            values = schema.allowed(column, definition) or ()
+            shown = template.shown_labels(definition, column.vocabulary or name, tuple(values), language)
+            differ = {v: label for v, label in shown.items() if label != v}
+            if differ and len(json.dumps(differ)) < 30_000:  # a marker cell holds at most 32,767 characters
+                labels[name] = differ
+    return Wording(language, sheets, headings, labels)
+
+
+def _marker_words(words: Wording) -> dict:
+    """The marker's record of a workbook's words (nothing for English, whose words are the names themselves)."""
+    if words.language == i18n.SOURCE:
+        return {}
+    return {"language": words.language, "sheets": words.sheets, "shown_headings": words.headings,
+            **{LABELS + column: labels for column, labels in words.labels.items()}}
+
+
+def workbook(project_id: str, period: str | dt.date, programme_store: store.Store,
+             language: str = i18n.SOURCE) -> bytes:
+    """The reporting workbook of one project and quarter (.xlsx bytes), from the active version, in `language`:
+    its sheets, labels, instructions, headings, lists and messages (the values it reads back stay the codes)."""
+    with i18n.using(language if language in i18n.LANGUAGES else i18n.SOURCE) as words:
+        return _workbook(project_id, period, programme_store, words)
+
+
+def _workbook(project_id: str, period: str | dt.date, programme_store: store.Store, words: i18n.Translator) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill, Protection
     from openpyxl.utils import get_column_letter
@@ -151,56 +243,57 @@ def workbook(project_id: str, period: str | dt.date, programme_store: store.Stor
         raise ValueError(f"there is no project {project_id[:40]!r} in programme {definition.id}")
     project = projects[project_id]
     _check_due(project, day)
+    shown = wording(definition, words.language)
     locked = _locked_values(definition.id, project, day)
     marker = {"format": FORMAT, "programme": definition.id, "project": project_id, "period": calendar.quarter_label(day),
               "locked": locked, "headings": {k.table: _headings(k) for k in kinds(definition)},
-              "made_from": current.version,
+              **_marker_words(shown), "made_from": current.version,
               "made_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")}
     marker["signature"] = signature(marker, return_key(programme_store))
 
     book = Workbook()
     guide = book.active
-    guide.title = INSTRUCTIONS
-    for line in instructions(definition, project, day):
+    guide.title = sheet_title(_(INSTRUCTIONS), INSTRUCTIONS)
+    for line in instructions(definition, project, day, shown):
         guide.append([cells.neutralise(line)])
     guide.column_dimensions["A"].width = 110
     guide["A1"].font = Font(bold=True, size=14)
     lists = book.create_sheet(template.LISTS)
-    ranges = template.write_lists(lists, definition)  # the programme template's hidden Lists sheet
+    ranges = template.write_lists(lists, definition, shown.language)  # the programme template's hidden Lists sheet
     heading_fill = PatternFill("solid", fgColor="DDE7F0")
     entry_fill = PatternFill("solid", fgColor="FFF8DC")
     open_cell = Protection(locked=False)
-    captions = {"B1": project.title, "B2": f"{day:%d %B %Y} to {calendar.quarter_end(day):%d %B %Y}",
-                "B3": "", "B4": definition.name}
+    quarter = _("{first} to {last}").format(first=words.day(day), last=words.day(calendar.quarter_end(day)))
+    captions = {"B1": project.title, "B2": quarter, "B3": "", "B4": definition.name_in(shown.language)}
     for kind in kinds(definition):
         spec = schema.table(kind.table, definition)
-        sheet = book.create_sheet(kind.table)
+        sheet = book.create_sheet(shown.sheets[kind.table])
         for cell, label in LOCKED_LABELS:
-            sheet[cell] = label
+            sheet[cell] = cells.neutralise(_(label))
             sheet[cell].font = Font(bold=True)
             sheet[cell.replace("A", "B")] = cells.neutralise(locked[cell.replace("A", "B")])
             sheet[cell.replace("A", "C")] = cells.neutralise(captions[cell.replace("A", "B")])
-        sheet["A5"] = cells.neutralise(f"{spec.description} Type the numbers in the yellow cells; leave a row blank "
-                                       "when there was none.")
-        headings = _headings(kind)
+        headings = shown.headings[kind.table]
+        sheet["A5"] = cells.neutralise(_sheet_note(kind, spec, headings, words))
+        names = _headings(kind)
         for index, name in enumerate(headings, start=1):
-            cell = sheet.cell(row=HEADER_ROW, column=index, value=name)
+            cell = sheet.cell(row=HEADER_ROW, column=index, value=cells.neutralise(name))
             cell.font, cell.fill = Font(bold=True), heading_fill
             sheet.column_dimensions[get_column_letter(index)].width = max(16, len(name) + 4)
         sheet.column_dimensions["A"].width = 24
         rows = combinations(kind, definition)
         for offset, combo in enumerate(rows):
             row = HEADER_ROW + 1 + offset
-            for index, value in enumerate(combo, start=1):
-                sheet.cell(row=row, column=index, value=cells.neutralise(value)).protection = open_cell
-            for index in range(len(combo) + 1, len(headings) + 1):
+            for index, (name, value) in enumerate(zip(kind.dimensions, combo, strict=True), start=1):
+                sheet.cell(row=row, column=index, value=cells.neutralise(shown.label(name, value))).protection = open_cell
+            for index in range(len(combo) + 1, len(names) + 1):
                 cell = sheet.cell(row=row, column=index)
                 cell.protection, cell.fill = open_cell, entry_fill
         last = HEADER_ROW + max(1, len(rows))
-        for index, name in enumerate(headings, start=1):
+        for index, (name, heading) in enumerate(zip(names, headings, strict=True), start=1):
             column = spec.column(name)
             letter = get_column_letter(index)
-            check = template.column_validation(column, definition, ranges, DataValidation)
+            check = template.column_validation(column, definition, ranges, DataValidation, heading)
             check.allow_blank = True  # a blank number is "none this quarter"
             if check.type == "list":  # OOXML stores a formula without its "=" (as Excel writes it)
                 check.formula1 = check.formula1.removeprefix("=")
@@ -209,9 +302,10 @@ def workbook(project_id: str, period: str | dt.date, programme_store: store.Stor
         sheet.freeze_panes = f"A{HEADER_ROW + 1}"
         sheet.protection.sheet = True  # no password: a guard against slips; the signature catches the rest
         sheet.protection.formatColumns = False  # partners may widen columns
-    reference = book.create_sheet(REFERENCE)
-    reference.append(["quarter", "table", "details", "measure", "value"])
-    for row in reported_before(project_id, current.path):
+    reference = book.create_sheet(sheet_title(_(REFERENCE), REFERENCE))
+    reference.append([cells.neutralise(name if shown.language == i18n.SOURCE else _(label))
+                      for name, label in REFERENCE_HEADINGS])
+    for row in reported_before(project_id, current.path, shown):
         reference.append([cells.neutralise(v) for v in row])
     reference.column_dimensions["C"].width = 60
     reference.protection.sheet = True
@@ -225,48 +319,76 @@ def workbook(project_id: str, period: str | dt.date, programme_store: store.Stor
     return out.getvalue()
 
 
-def reported_before(project_id: str, folder: Path) -> list[list]:
-    """The project's figures in the version at `folder`: quarter, table, details, measure, value."""
+def _sheet_note(kind: Kind, spec: schema.Table, headings: list[str], words: i18n.Translator) -> str:
+    """The line above a sheet's headings: what it counts and how to fill it in."""
+    if words.language == i18n.SOURCE:
+        return (f"{spec.description} Type the numbers in the yellow cells; leave a row blank when there was none.")
+    return _("{what}: one row for each {columns}. Type the numbers in the yellow cells; leave a row blank when there "
+             "was none.").format(what=_(SHEET_WHAT[kind.table]),
+                                 columns=words.listing(headings[:len(kind.dimensions)]))
+
+
+def reported_before(project_id: str, folder: Path, shown: Wording | None = None) -> list[list]:
+    """The project's figures in the version at `folder`: quarter, table, details, measure, value (sheets, headings
+    and values as a workbook's `shown` words name them; by default their own names)."""
+    definition = store.load_definition(folder)
+    shown = shown or wording(definition)
     rows = []
-    for kind in kinds(store.load_definition(folder)):
+    for kind in kinds(definition):
         table = store.read_table(folder, kind.table)
         mine = table.filter(pc.equal(table["project_id"], project_id)).to_pylist()
+        heading = dict(zip(_headings(kind), shown.headings[kind.table], strict=True))
         for record in mine:
-            details = " · ".join(str(record[d]) for d in kind.dimensions)
+            details = " · ".join(str(shown.label(d, record[d])) for d in kind.dimensions)
             for measure in kind.measures:
-                rows.append([calendar.quarter_label(record["period"]), kind.table, details, measure, record[measure]])
+                rows.append([calendar.quarter_label(record["period"]), shown.sheets[kind.table], details,
+                             heading[measure], record[measure]])
     rows.sort(key=lambda r: (r[0], r[1], r[2], r[3]))
     return rows
 
 
-def instructions(definition: programmes.Programme, project: Project, period: dt.date) -> list[str]:
-    """The Instructions sheet, line by line, in plain words."""
+def instructions(definition: programmes.Programme, project: Project, period: dt.date,
+                 shown: Wording | None = None) -> list[str]:
+    """The Instructions sheet, line by line, in plain words, in the active language."""
+    words = i18n.active()
+    shown = shown or wording(definition, words.language)
+    sheets = [shown.sheets[k.table] for k in kinds(definition)]
+    first = kinds(definition)[0]
+    quarter = calendar.quarter_label(period)
     return [
-        f"Quarterly return: {project.project_id}, {calendar.quarter_label(period)}",
-        f"{definition.name}. Project: {project.title}. Quarter: {period:%d %B %Y} to {calendar.quarter_end(period):%d %B %Y}.",
+        _("Quarterly return: {project}, {quarter}").format(project=project.project_id, quarter=quarter),
+        _("{programme}. Project: {title}. Quarter: {first} to {last}.").format(
+            programme=definition.name_in(shown.language), title=project.title, first=words.day(period),
+            last=words.day(calendar.quarter_end(period))),
         "",
-        "1. There is a sheet for each kind of result: training, volunteering and outcomes.",
-        "2. Each sheet has one row for every combination the programme counts (for training: each cadre, gender "
-        "and kind of training). Type the number for the quarter in the yellow cells of the rows that apply.",
-        "3. Leave a row blank when there was none; type 0 only to say 'none' explicitly. Numbers are whole numbers.",
-        "4. Do not change the project, quarter, country or programme at the top of each sheet, or the column "
-        "headings: they are locked, and a return whose locked cells were changed is refused.",
-        "5. The sheet 'Reported before' lists what the project reported earlier, for reference; it is not read back.",
-        "6. This return replaces everything the project reported for this quarter. If the quarter already has "
-        "figures, fill in all of them again (see 'Reported before'); rows you leave out are removed, and the "
-        "programme team is asked to confirm that.",
-        "7. Save the workbook as .xlsx and send it back to the programme team, who import it with "
-        "'python -m impact return import FILE' or on the Data page.",
+        _("1. There is a sheet for each kind of result: {sheets}.").format(sheets=words.listing(sheets)),
+        _("2. Each sheet has one row for every combination the programme counts (for {sheet}: each {columns}). "
+          "Type the number for the quarter in the yellow cells of the rows that apply.").format(
+            sheet=shown.sheets[first.table],
+            columns=words.listing(shown.headings[first.table][:len(first.dimensions)])),
+        _("3. Leave a row blank when there was none; type 0 only to say 'none' explicitly. Numbers are whole "
+          "numbers."),
+        _("4. Do not change the project, quarter, country or programme at the top of each sheet, or the column "
+          "headings: they are locked, and a return whose locked cells were changed is refused."),
+        _("5. The sheet '{sheet}' lists what the project reported earlier, for reference; it is not read "
+          "back.").format(sheet=_(REFERENCE)),
+        _("6. This return replaces everything the project reported for this quarter. If the quarter already has "
+          "figures, fill in all of them again (see '{sheet}'); rows you leave out are removed, and the programme "
+          "team is asked to confirm that.").format(sheet=_(REFERENCE)),
+        _("7. Save the workbook as .xlsx and send it back to the programme team (or send it yourself on the "
+          "project's page, signed in as its partner); the team imports it with 'python -m impact return import "
+          "FILE' or on the Data page."),
     ]
 
 
-def zip_workbooks(project_ids: list[str], period: str | dt.date, programme_store: store.Store) -> bytes:
-    """A .zip of the reporting workbooks of several projects for one quarter."""
+def zip_workbooks(project_ids: list[str], period: str | dt.date, programme_store: store.Store,
+                  language: str = i18n.SOURCE) -> bytes:
+    """A .zip of the reporting workbooks of several projects for one quarter, in `language`."""
     day = calendar.require_quarter(period) if isinstance(period, str) else period
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for project_id in project_ids:
-            archive.writestr(file_name(project_id, day), workbook(project_id, day, programme_store))
+            archive.writestr(file_name(project_id, day), workbook(project_id, day, programme_store, language))
     return out.getvalue()
 
 
@@ -351,6 +473,24 @@ def read_return(path: Path, shown: str, report: validate.Report, limits: readers
         written.close()
 
 
+def _read_wording(marker: dict) -> Wording | None:
+    """The words a workbook was written in, as its (signed) marker records them; None when they cannot be read."""
+    language = marker.get("language", i18n.SOURCE)
+    if language == i18n.SOURCE and not any(k in marker for k in SHOWN):
+        return Wording(i18n.SOURCE, {t: t for t in TABLES}, dict(marker["headings"]), {})
+    sheets, headings = marker.get("sheets"), marker.get("shown_headings")
+    labels = {k.removeprefix(LABELS): v for k, v in marker.items() if k.startswith(LABELS)}
+    texts = (language in i18n.LANGUAGES and isinstance(sheets, dict) and all(isinstance(v, str) for v in sheets.values())
+             and isinstance(headings, dict) and all(isinstance(v, list) and all(isinstance(h, str) for h in v)
+                                                    for v in headings.values())
+             and all(isinstance(v, dict) and all(isinstance(a, str) and isinstance(b, str) for a, b in v.items())
+                     for v in labels.values()))
+    if not texts or any(len(headings.get(t, marker["headings"].get(t, []))) != len(marker["headings"].get(t, []))
+                        for t in TABLES):
+        return None
+    return Wording(str(language), sheets, headings, labels)
+
+
 def _not_ours(report: validate.Report, shown: str, why: str) -> None:
     report.add(shown, None, "", "", "not-a-return",
                f"This is not one of the dashboard's reporting workbooks ({why}). Download the workbook for the "
@@ -396,7 +536,7 @@ def _read_book(book, written, path: Path, shown: str, report: validate.Report, l
         if row and isinstance(row[0], str):
             marker[row[0]] = cells.restore(row[1]) if isinstance(row[1], str) else row[1]
     try:
-        for name in ("locked", "headings"):
+        for name in ("locked", "headings", *(k for k in marker if k in SHOWN[1:] or k.startswith(LABELS))):
             marker[name] = json.loads(marker[name])
         ours = key is not None and marker.get("format") == FORMAT and hmac.compare_digest(str(marker.get("signature", "")),
                                                                       signature(marker, key))
@@ -410,21 +550,27 @@ def _read_book(book, written, path: Path, shown: str, report: validate.Report, l
     except ValueError:
         _not_ours(report, shown, "its quarter cannot be read")
         return None
+    words = _read_wording(marker)
+    if words is None:
+        _not_ours(report, shown, f"its {MARKER} sheet is not one the dashboard wrote, or was changed")
+        return None
     found = Return(shown, store.sha256(path), marker["programme"], marker["project"], period)
     changed = False
     for kind in KINDS:
-        where = f"{shown} › {kind.table}"
-        if kind.table not in book.sheetnames:
+        title = words.sheets.get(kind.table, kind.table)
+        where = f"{shown} › {title}"
+        if title not in book.sheetnames:
             report.add(where, None, "", "", "missing-sheet",
-                       f"The sheet '{kind.table}' is missing; a return keeps every sheet of the workbook it came in.")
+                       f"The sheet '{title}' is missing; a return keeps every sheet of the workbook it came in.")
             changed = True
             continue
-        sheet = book[kind.table]
+        sheet = book[title]
         rows = sheet.iter_rows(values_only=True, max_col=min(sheet.max_column or limits.columns, limits.columns))
         headings = marker["headings"][kind.table]
         data: dict[str, list[str]] = {name: [] for name in FIXED + tuple(headings)}
         numbers: list[int] = []
-        formulas = _formulas(written[kind.table], limits)
+        formulas = _formulas(written[title], limits)
+        shown_headings = words.headings.get(kind.table, headings)
         for number, values in enumerate(rows, start=1):
             formula_cells = next(formulas, {})
             if formula_cells and number > HEADER_ROW:
@@ -443,9 +589,9 @@ def _read_book(book, written, path: Path, shown: str, report: validate.Report, l
                 continue
             if number == HEADER_ROW:
                 given = [t.strip().lower() for t in texts[:len(headings)]]
-                if given != headings:
+                if given != headings and given != [cells.neutralise(h).strip().lower() for h in shown_headings]:
                     report.add(where, number, "", ", ".join(given)[:60], "locked-changed",
-                               f"The column headings were changed; they must be {', '.join(headings)}.")
+                               f"The column headings were changed; they must be {', '.join(shown_headings)}.")
                     changed = True
                 continue
             if number < HEADER_ROW:
@@ -467,6 +613,11 @@ def _read_book(book, written, path: Path, shown: str, report: validate.Report, l
             data["period"].append(found.period.isoformat())
             numbers.append(number)
         columns = {name: readers.tidy(pa.array(values, pa.string()), spreadsheet=True) for name, values in data.items()}
+        for name in kind.dimensions:  # a label of the workbook's language stands for its value (the code stored)
+            if words.labels.get(name):
+                labels = words.reader(name)
+                columns[name] = pa.array([labels.get(t.strip().casefold(), t) for t in columns[name].to_pylist()],
+                                         pa.string())
         found.raws.append(validate.RawTable(kind.table, where, list(FIXED) + headings, columns,
                                             np.asarray(numbers, dtype=np.int64)))
     return None if changed else found
