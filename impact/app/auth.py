@@ -35,6 +35,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from impact.app import streamlit_compat
+from impact.model.i18n import gettext as _
 from impact.storage import audit, store
 
 HASH_ENV = "IMPACT_ADMIN_PASSWORD_HASH"
@@ -229,22 +230,22 @@ def try_password(password: str, programme_store: store.Store | None = None) -> t
 
     encoded = password_hash()
     if not encoded:
-        return False, "No administrator password is configured on this server (see the README)."
+        return False, _("No administrator password is configured on this server (see the README).")
     key = _session_key()
     wait = max(SESSION_LIMITER.wait(key), GLOBAL_LIMITER.wait(_GLOBAL))
     if wait > 0:
         _trail(programme_store, audit.SIGN_IN_FAILED, ADMIN_BY_PASSWORD, "administrator",
                reason="too many attempts")
-        return False, f"Too many wrong passwords. Try again in {wait:.0f} seconds."
+        return False, _("Too many wrong passwords. Try again in {seconds} seconds.").format(seconds=f"{wait:.0f}")
     if verify_password(password or "", encoded):
         SESSION_LIMITER.succeeded(key)
         st.session_state[_SESSION_KEY] = True
         _trail(programme_store, audit.SIGN_IN, ADMIN_BY_PASSWORD, "administrator")
-        return True, "Signed in as administrator."
+        return True, _("Signed in as administrator.")
     SESSION_LIMITER.failed(key)
     GLOBAL_LIMITER.failed(_GLOBAL)
     _trail(programme_store, audit.SIGN_IN_FAILED, ADMIN_BY_PASSWORD, "administrator", reason="wrong password")
-    return False, "Wrong password."
+    return False, _("Wrong password.")
 
 
 def _trail(programme_store: store.Store | None, action: str, who: str, what: str, **details) -> None:
@@ -302,7 +303,7 @@ def try_partner_password(programme_store: store.Store, email: str, password: str
     wait = max(SESSION_LIMITER.wait(key), SESSION_LIMITER.wait(who), GLOBAL_LIMITER.wait(_GLOBAL))
     if wait > 0:
         _trail(programme_store, audit.SIGN_IN_FAILED, typed, "partner", reason="too many attempts")
-        return False, f"Too many wrong passwords. Try again in {wait:.0f} seconds."
+        return False, _("Too many wrong passwords. Try again in {seconds} seconds.").format(seconds=f"{wait:.0f}")
     found = partners.account(programme_store, email)
     # The same work and the same answer whether or not the account exists or has a password.
     encoded = found.password_hash if found and found.password_hash else _DUMMY_HASH
@@ -312,14 +313,14 @@ def try_partner_password(programme_store: store.Store, email: str, password: str
         try:
             start_partner_session(programme_store, found)
         except ValueError as problem:  # the server's settings are wrong: say so rather than half sign in
-            return False, f"Signing in is not possible on this server: {problem}"
+            return False, _("Signing in is not possible on this server: {problem}").format(problem=problem)
         _trail(programme_store, audit.SIGN_IN, found.email, "partner")
-        return True, f"Signed in as {found.email}."
+        return True, _("Signed in as {email}.").format(email=found.email)
     for failed in (key, who):
         SESSION_LIMITER.failed(failed)
     GLOBAL_LIMITER.failed(_GLOBAL)
     _trail(programme_store, audit.SIGN_IN_FAILED, typed, "partner", reason="wrong e-mail or password")
-    return False, "Wrong e-mail or password."
+    return False, _("Wrong e-mail or password.")
 
 
 _DUMMY_HASH = hash_password("not a password: no account has it " + token.token_hex(8))

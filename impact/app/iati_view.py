@@ -11,6 +11,8 @@ import streamlit as st
 from impact.app import auth
 from impact.app.text import plain
 from impact.interchange import iati
+from impact.model import i18n
+from impact.model.i18n import gettext as _
 from impact.storage import store
 
 CHECKED = "iati_checked"  # the file checked and what the check found, until imported or stopped
@@ -61,20 +63,20 @@ def _stop() -> None:
 
 def import_iati(programme: str) -> None:
     """Upload an IATI activity file, see every activity's outcome, and import the ones that map (or stop)."""
-    st.markdown("Upload the IATI activity file your funder publishes (**.xml**, IATI 2.01, 2.02 or 2.03). It is "
-                "checked first and nothing changes: you see what becomes of every activity — the ones that map to "
-                "projects, and every one that cannot, with its reason — and then choose to import the activities "
-                "that map (one new version, which replaces the programme's projects) or to stop.")
-    into = st.radio("Import the file into", ["this", "new"], horizontal=True, key="iati_into",
-                    format_func={"this": "this programme", "new": "a new programme started from the file"}.get)
+    st.markdown(_("Upload the IATI activity file your funder publishes (**.xml**, IATI 2.01, 2.02 or 2.03). It is "
+                  "checked first and nothing changes: you see what becomes of every activity — the ones that map to "
+                  "projects, and every one that cannot, with its reason — and then choose to import the activities "
+                  "that map (one new version, which replaces the programme's projects) or to stop."))
+    into = st.radio(_("Import the file into"), ["this", "new"], horizontal=True, key="iati_into",
+                    format_func={"this": _("this programme"), "new": _("a new programme started from the file")}.get)
     target = programme
     if into == "new":
-        target = st.text_input("New programme's id", max_chars=32, key="iati_new_id",
-                               placeholder="e.g. funder-grants: lower-case letters, digits and -",
-                               help="Its definition is read from the file (publisher, years, a theme per sector); "
-                                    "training, volunteering, outcomes and scores start empty.").strip()
-    upload = st.file_uploader("IATI activity file", type=["xml"], key="iati_upload")
-    if st.button("Check the IATI file", disabled=upload is None or not target, key="iati_check"):
+        target = st.text_input(_("New programme's id"), max_chars=32, key="iati_new_id",
+                               placeholder=_("e.g. funder-grants: lower-case letters, digits and -"),
+                               help=_("Its definition is read from the file (publisher, years, a theme per sector); "
+                                      "training, volunteering, outcomes and scores start empty.")).strip()
+    upload = st.file_uploader(_("IATI activity file"), type=["xml"], key="iati_upload")
+    if st.button(_("Check the IATI file"), disabled=upload is None or not target, key="iati_check"):
         _check(upload, target)
         st.rerun()
     checked = st.session_state.get(CHECKED)
@@ -87,41 +89,45 @@ def import_iati(programme: str) -> None:
     if done:
         (st.success if done["ok"] else st.error)(plain(done["summary"]))
         if done["ok"]:
-            st.caption(plain(f"Version {done['version']} of {done['programme']} is now in use on every page (choose "
-                             "the programme in the sidebar). It can be undone under Versions."))
+            st.caption(plain(_("Version {version} of {programme} is now in use on every page (choose the programme in "
+                               "the sidebar). It can be undone under Versions.").format(version=done["version"],
+                                                                                        programme=done["programme"])))
         else:
             st.dataframe(done["problems"], hide_index=True, width="stretch", key="iati_done_problems")
         st.dataframe(done["activities"], hide_index=True, width="stretch", key="iati_done_activities")
-        st.download_button("Download the activity report (CSV)", done["csv"], key="iati_done_csv",
+        st.download_button(_("Download the activity report (CSV)"), done["csv"], key="iati_done_csv",
                            file_name=f"iati-report-{done['version']}.csv", mime="text/csv")
 
 
 def _show_check(checked: dict) -> None:
-    st.subheader(plain(f"What {checked['name']} holds, for {checked['programme']}"), anchor=False)
+    st.subheader(plain(_("What {file} holds, for {programme}").format(file=checked["name"],
+                                                                       programme=checked["programme"])), anchor=False)
     st.markdown(plain(checked["summary"]))
     if not checked["read"]:  # the file itself cannot be read: its problems, nothing per activity
         st.dataframe(checked["problems"], hide_index=True, width="stretch", key="iati_file_problems")
-        st.button("Stop", on_click=_stop, key="iati_stop")
+        st.button(_("Stop"), on_click=_stop, key="iati_stop")
         return
-    st.caption("Every activity, with its outcome and reason (an activity refused for several reasons has a row "
-               "for each; the choices made reading the others are in their reason):")
+    st.caption(_("Every activity, with its outcome and reason (an activity refused for several reasons has a row for "
+                 "each; the choices made reading the others are in their reason):"))
     st.dataframe(checked["activities"], hide_index=True, width="stretch", key="iati_activities")
-    st.download_button("Download the activity report (CSV)", checked["csv"], key="iati_csv",
+    st.download_button(_("Download the activity report (CSV)"), checked["csv"], key="iati_csv",
                        file_name=f"iati-report-{Path(checked['name']).stem}.csv", mime="text/csv")
     others = checked["problems"][checked["problems"]["column"].isin(["", "project_id"])]
     if len(others):
-        st.warning("Problems of the whole file, which stop the import whatever you choose:")
+        st.warning(_("Problems of the whole file, which stop the import whatever you choose:"))
         st.dataframe(others, hide_index=True, width="stretch", key="iati_other_problems")
     if checked.get("proposed"):  # result indicators that match none of the programme's
-        st.caption("Result indicators of the file that match none of the programme's indicators (map them in the "
-                   "definition's iati.indicators, or create them here):")
+        st.caption(_("Result indicators of the file that match none of the programme's indicators (map them in the "
+                     "definition's iati.indicators, or create them here):"))
         st.dataframe(checked["proposed"], hide_index=True, width="stretch", key="iati_proposed")
-        st.checkbox(f"Create these {len(checked['proposed']):,} indicators and import their results",
+        st.checkbox(_("Create these {count} indicators and import their results").format(
+                        count=i18n.active().number(len(checked["proposed"]))),
                     key="iati_add_indicators")
     left, right = st.columns(2)
     maps = checked["maps"]
-    label = f"Import the {maps:,} activit{'y that maps' if maps == 1 else 'ies that map'}"
+    label = (_("Import the {count} activity that maps") if maps == 1 else
+             _("Import the {count} activities that map")).format(count=i18n.active().number(maps))
     if left.button(label, type="primary", disabled=not maps or bool(len(others)), key="iati_import"):
         _import(checked["programme"])
         st.rerun()
-    right.button("Stop", on_click=_stop, key="iati_stop")
+    right.button(_("Stop"), on_click=_stop, key="iati_stop")
