@@ -166,7 +166,7 @@ with import_tab:
         _sign_in()
     else:
         st.caption(plain(_("Signed in: {who}").format(who=auth.admin_name())))
-        if st.session_state.get("_impact_admin"):
+        if auth.admin_by_password():
             st.button(_("Sign out"), on_click=auth.sign_out, args=(held,), key="admin_sign_out")
         elif auth.oidc_user():  # signed in through the identity provider: its log-out ends that sign-in
             st.button(_("Log out"), on_click=st.logout, key="oidc_logout")
