@@ -155,16 +155,16 @@ def _show_result(result: reshape.SheetImport) -> None:
     elif result.needs_confirmation:
         st.warning(plain(result.summary()))
     if result.rows is not None:
-        st.markdown(plain(_("{count} row(s) from the sheet (the first 200):").format(
-            count=i18n.active().number(len(result.rows)))))
+        st.markdown(_("**{count} row(s)** from the sheet (the first 200):").format(  # our own text and a number
+            count=i18n.active().number(len(result.rows))))
         st.dataframe(result.rows.head(200), hide_index=True, width="stretch")
     if result.changes is not None:
         st.markdown("**" + plain(_("The change against the version in use")) + "**")
         st.dataframe(result.changes, hide_index=True, width="stretch")
         st.dataframe(result.totals, hide_index=True, width="stretch")
     if result.removals is not None and len(result.removals):
-        st.markdown(plain(_("{count} row(s) of the version in use would be removed (the sheet's project quarters no "
-                            "longer hold them):").format(count=i18n.active().number(len(result.removals)))))
+        st.markdown(_("**{count} row(s) of the version in use would be removed** (the sheet's project quarters no "
+                      "longer hold them):").format(count=i18n.active().number(len(result.removals))))
         st.dataframe(result.removals.head(500), hide_index=True, width="stretch")
 
 
