@@ -48,4 +48,4 @@ if navigation.url_path not in ("portfolio", "my_projects"):  # the Portfolio's o
     sidebar.sidebar_filters()
 sidebar.data_notice()
 navigation.run()
-auth.write_partner_cookie()  # after the page: a sign-in or sign-out on it asks for it
+auth.write_cookies()  # after the page: a sign-in or sign-out on it asks for it

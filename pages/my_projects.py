@@ -4,16 +4,17 @@ quarter and when, the workbook, returns sent back with the team's note, what the
 import streamlit as st
 
 from impact.app import navigation, partner_home, session
+from impact.model.i18n import gettext as _
 from impact.reporting import due
 
 navigation.ensure_navigation()
-st.title("My projects")
+st.title(_("My projects"))
 programme_store = session.programme_store()
 account = partner_home.signed_in_partner(programme_store)
 if account is None:
-    st.caption("For the partners who report to the programme: your projects against their targets, the return due "
-               "this quarter, the returns sent back and your comments with the programme team. Sign in (an "
-               "administrator creates your account on the Data page).")
+    st.caption(_("For the partners who report to the programme: your projects against their targets, the return "
+                 "due this quarter, the returns sent back and your comments with the programme team. Sign in (an "
+                 "administrator creates your account on the Data page)."))
     partner_home.sign_in(programme_store)
     st.stop()
 as_of = partner_home.today()

@@ -4,6 +4,7 @@ import streamlit as st
 
 from impact.app import navigation, present
 from impact.charts import deck
+from impact.model.i18n import gettext as _
 
 navigation.ensure_navigation()
 present.projector_style()
@@ -19,9 +20,9 @@ if current.slides:
     present.show_slide(slides[index])
 else:
     slides = []
-    st.info("This deck has no slides yet: add charts below, or with “Add to deck” under any chart.")
+    st.info(_("This deck has no slides yet: add charts below, or with “Add to deck” under any chart."))
 
-with st.expander("Edit the deck", icon=":material/edit:"):
+with st.expander(_("Edit the deck"), icon=":material/edit:"):
     present.deck_editor(current)
-with st.expander("Download the deck (PowerPoint, PDF or HTML)", icon=":material/download:"):
+with st.expander(_("Download the deck (PowerPoint, PDF or HTML)"), icon=":material/download:"):
     present.deck_downloads(current, slides)

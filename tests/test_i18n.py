@@ -225,13 +225,15 @@ def _url(at, key: str) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _texts(at) -> list[str]:
+def _texts(at, headings: bool = False) -> list[str]:
     """Every text the page and sidebar show: titles, headers, captions, Markdown, notices, widget labels and
-    options, tile labels and help, expander labels; Markdown's escapes removed."""
+    options, tile labels and help, expander and tab labels (with `headings`, the tables' column headings too);
+    Markdown's escapes removed."""
     out = []
     for kind in ("title", "header", "subheader", "caption", "markdown", "info", "warning", "error", "success"):
         out += [e.value for e in at.get(kind)]
-    for kind in ("button", "selectbox", "multiselect", "radio", "text_input", "toggle", "checkbox"):
+    for kind in ("button", "selectbox", "multiselect", "radio", "text_input", "toggle", "checkbox", "text_area",
+                 "date_input", "number_input", "download_button", "file_uploader", "form_submit_button"):
         for e in at.get(kind):
             out.append(e.label)
             out += [str(o) for o in getattr(e, "options", []) or []]
@@ -240,6 +242,9 @@ def _texts(at) -> list[str]:
     for e in at.get("metric"):
         out += [e.label, e.proto.help]
     out += [e.proto.label for e in at.get("expander")]
+    out += [str(label) for e in at.get("tab") for label in [getattr(e, "label", "")]]
+    for table in at.get("dataframe") if headings else []:  # a table's column headings (its cells are data)
+        out += [str(column) for column in getattr(table.value, "columns", [])]
     for chart in at.get("plotly_chart"):  # a chart's title and subtitle (the filters)
         title = json.loads(chart.proto.spec)["layout"].get("title", {}).get("text", "")
         out += [html.unescape(re.sub(r"<[^>]+>", "", part)) for part in title.split("<br>")]
@@ -271,7 +276,12 @@ def _without(texts: list[str], content: set[str]) -> list[str]:
 
 def _english_left(texts: list[str], language: str) -> list[str]:
     """The interface's English messages (their words between placeholders) found on a page shown in `language`."""
-    catalogue = {m.id: m.string for m in _catalogue(language) if m.id}
+    catalogue = {}
+    for m in _catalogue(language):
+        if isinstance(m.id, tuple):  # a plural: each form
+            catalogue.update(zip(m.id, (m.string[0], m.string[-1]), strict=True))
+        elif m.id:
+            catalogue[m.id] = m.string
     left = []
     for msgid, translated in catalogue.items():
         if translated == msgid:
@@ -482,3 +492,215 @@ def test_the_portfolio_in_another_language(shipped_app, shipped, language):
     tile = metrics_shown(at)[words.gettext("Health workers trained")]  # both programmes added up
     shown = " ".join(c.value.replace("\\", "") for c in at.caption)
     assert tile != words.number(int(trained)) and words.number(int(trained)) in shown
+
+
+# ---- the Present page and a partner's My projects -------------------------------------------------------------
+
+def _deck_texts() -> set[str]:
+    """The shipped decks' own names, slide titles and speaker notes (data, as a programme's texts are)."""
+    out = set()
+    for path in (ROOT / "decks").glob("*.json"):
+        held = json.loads(path.read_text(encoding="utf-8"))
+        out |= {held.get("name", "")} | {s.get(k, "") for s in held.get("slides", []) for k in ("title", "note")}
+    return {text for text in out if text}
+
+
+@pytest.mark.parametrize("language", i18n.TRANSLATED)
+def test_the_present_page_in_another_language(shipped_app, language):
+    at = make_app("pages/present.py", query={"lang": [language]})
+    content = _content(programmes.read(ROOT / "data" / programmes.FILE)) | _deck_texts()
+    texts = _without(_texts(at, headings=True), content)
+    assert _english_left(texts, language) == []
+    words = i18n.translator(language)
+    slides = len(json.loads((ROOT / "decks" / "hps.json").read_text(encoding="utf-8"))["slides"])
+    where = words.gettext("Slide {number} of {total}").format(number=words.number(1), total=words.number(slides))
+    assert any(where in m.value for m in at.markdown)
+    assert [b.label for b in at.button if b.key in ("present_prev", "present_next")] == [
+        words.gettext("Previous"), words.gettext("Next")]
+    assert {e.proto.label for e in at.get("expander")} >= {words.gettext("Edit the deck"),
+                                                           words.gettext("Download the deck (PowerPoint, PDF or HTML)")}
+    # The deck editor lists the catalogue's charts by their titles in the language.
+    assert words.gettext("Health workers trained by theme") in at.selectbox(key="deck_add_chart").options
+    for element in at.get("plotly_chart"):
+        assert json.loads(element.proto.spec)["layout"]["separators"] == words.plotly_separators
+
+
+@pytest.mark.parametrize("language", i18n.TRANSLATED)
+def test_my_projects_in_another_language(data_store, picks, monkeypatch, language):
+    """A partner's home in French, Portuguese and Spanish: no English interface message, the due date in the locale's
+    words, the statuses translated and the figures in the locale's digits."""
+    import datetime as dt
+
+    from impact.app import partner_home
+    from impact.reporting import comments, due, partners
+    from tests.test_my_projects import _expected_due
+    from tests.test_partners import PARTNER_PASSWORD, _serve, account, corrected
+
+    words = i18n.translator(language)
+    (first, period), (second, _period) = picks[0], picks[1]
+    partner = account(data_store, [first, second])
+    mine = partners.submit(store.open_store(data_store), partner, "ours.xlsx",
+                           corrected(data_store, first, period)).submission
+    partners.send_back(store.open_store(data_store), mine.id, "Check the volunteer days", "team@example.org")
+    comments.post_by_team(store.open_store(data_store), mine.id, "Which site?", "team@example.org")
+    as_of = period + dt.timedelta(days=100)
+    monkeypatch.setattr(partner_home, "today", lambda: as_of)
+    _serve(data_store, monkeypatch)
+    at = make_app("pages/my_projects.py", query={"lang": [language]})
+    assert at.title[0].value == words.gettext("My projects")
+    content = _content(programmes.read(data_store / programmes.FILE))
+    assert _english_left(_without(_texts(at, headings=True), content), language) == []  # the sign-in
+    at.text_input(key="partner_email").input(partner.email)
+    at.text_input(key="partner_password").input(PARTNER_PASSWORD)
+    next(b for b in at.button if b.label == words.gettext("Sign in")).click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    texts = _without(_texts(at, headings=True), content | {"Check the volunteer days", "Which site?"})
+    assert len(texts) > 40
+    assert _english_left(texts, language) == []
+    label, due_by, status = _expected_due(data_store, first, as_of)
+    owed = next(d.value for d in at.dataframe if words.gettext("quarter due") in d.value.columns)
+    row = owed.iloc[0]
+    assert (row[words.gettext("project")], row[words.gettext("quarter due")], row[words.gettext("due by")],
+            row[words.gettext("status")]) == (first, label, words.date(due_by), words.gettext(due.SENT_BACK))
+    sentence = words.gettext("The return for {quarter} (due {day}) came back from the programme team: correct it and "
+                             "send it again.").format(quarter=label, day=words.date(due_by, "long"))
+    assert any(w.value.replace("\\", "").startswith(sentence) for w in at.warning), [w.value for w in at.warning]
+    assert words.date(due_by, "long") != i18n.translator("en").date(due_by, "long")  # the month's name translated
+    history = next(d.value for d in at.dataframe if words.gettext("last step (UTC)") in d.value.columns)
+    assert history[words.gettext("state")].tolist() == [words.gettext(partners.RETURNED)]
+    assert words.gettext(partners.RETURNED) != partners.RETURNED
+    import duckdb
+
+    trained = duckdb.execute("select sum(trainees) from read_parquet($path) where project_id = $project",
+                             {"path": str(data_store / "training.parquet"), "project": first}).fetchone()[0]
+    assert words.number(int(trained)) in [m.value for m in at.metric]
+
+
+# ---- the Data page, every tab, as a visitor and as an administrator -------------------------------------------
+
+def _dictionary_texts(programme: programmes.Programme) -> set[str]:
+    """The data dictionary's reference texts (the tables' and columns' descriptions, the checks, the definition's keys,
+    the recipe format, with their tables' headings): English documentation kept with the schema, not interface
+    messages — left out of the Data page's walk, as a programme's own texts are."""
+    from impact.model import dictionary, schema
+
+    frames = [dictionary.table_summary(programme), dictionary.tables_frame(programme),
+              dictionary.metrics_frame(programme), dictionary.definition_keys_frame(), programme.vocabulary_frame()]
+    out = {f"{spec.name}: {spec.description}" for spec in schema.TABLES}
+    # the extract's own table and column names (a file format: the same in every language)
+    out |= set(schema.TABLE_NAMES) | {c for spec in schema.tables(programme) for c in spec.column_names}
+    out |= {str(column) for frame in frames for column in frame.columns}
+    out |= {f"- {check}" for check in dictionary.cross_checks(programme)} | set(dictionary.cross_checks(programme))
+    out |= {check.says for check in programmes.SEMANTIC_CHECKS} | {f"- {check.says}" for check in programmes.SEMANTIC_CHECKS}
+    out |= {line.strip() for text in [*dictionary.recipe_markdown(), dictionary.programme_summary(programme)]
+            for line in text.split("\n")}
+    return {re.sub(r"\\(.)", r"\1", text) for text in out if text}
+
+@pytest.mark.parametrize("language", i18n.TRANSLATED)
+def test_the_data_page_in_another_language(data_store, picks, monkeypatch, language):
+    """Every tab of the Data page — dictionary and recipes, versions, browse, import (sign-in, extract, spreadsheet,
+    recipe, IATI), quarterly returns (queue, flags, workbooks, accounts, comments), reporting, public site, trail —
+    shows no English interface message, for a visitor and for a signed-in administrator."""
+    from impact.reporting import partners
+    from tests.test_partners import ADMIN_PASSWORD, _serve, account, corrected
+
+    words = i18n.translator(language)
+    (first, period) = picks[0]
+    partner = account(data_store, [first])
+    partners.submit(store.open_store(data_store), partner, "ours.xlsx", corrected(data_store, first, period))
+    _serve(data_store, monkeypatch)
+    held = programmes.read(data_store / programmes.FILE)
+    content = _content(held) | _dictionary_texts(held)
+    at = make_app("pages/data.py", query={"lang": [language]})
+    assert at.title[0].value == words.gettext("Data")
+    tabs = [t.label for t in at.tabs]
+    assert tabs == [words.gettext(name) for name in ("Data dictionary", "Versions", "Browse the data", "Import",
+                                                     "Quarterly returns", "Reporting", "Public site", "Trail")]
+    visitor = _without(_texts(at, headings=True), content)
+    assert _english_left(visitor, language) == [], _english_left(visitor, language)
+    assert words.gettext("Administrator password") in visitor
+
+    at.text_input(key="admin_password").input(ADMIN_PASSWORD)
+    next(b for b in at.button if b.label == words.gettext("Sign in")).click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    admin = _without(_texts(at, headings=True), content | {partner.name})
+    assert len(admin) > len(visitor) + 40  # the queue, the accounts, the imports, the site and the trail
+    assert _english_left(admin, language) == [], _english_left(admin, language)
+    for heading in ("Returns from partners", "Partner accounts", "Import a spreadsheet", "Import with recipe"):
+        assert words.gettext(heading) in [h.value for h in at.header]
+    assert words.gettext("Approve the chosen returns") in [b.label for b in at.button]
+
+    at.session_state["data_tabs"] = words.gettext("Reporting")  # built when opened
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _english_left(_without(_texts(at, headings=True), content), language) == []
+    tiles = metrics_shown(at)
+    assert words.gettext("Reporting rate") in tiles and words.gettext("Returns due") in tiles
+    heatmap = json.loads(next(c for c in at.get("plotly_chart") if c.key == "reporting_heatmap").proto.spec)
+    assert words.gettext("Returns by project and quarter") in heatmap["layout"]["title"]["text"]
+
+
+# ---- Plotly in the language: separators, months and quarters (on screen and in static exports) -----------------
+
+def _milestone_rows():
+    """A cumulative actual, its milestone path and an end target, quarter by quarter over three years."""
+    import pandas as pd
+
+    days = pd.date_range("2016-01-01", "2018-12-31", freq="QS")
+    actual = [1_000 * (n + 1) for n in range(len(days))]
+    return pd.DataFrame({"date": days, "trainees": actual, "expected": [v * 1.1 for v in actual],
+                         "target": [None] * (len(days) - 1) + [15_000.0]})
+
+
+def test_a_french_chart_has_french_separators_months_and_quarters():
+    """The date axis's ticks are Babel's French months (Plotly.js in Streamlit and Kaleido has no French dictionary),
+    the hovers name them too, the separators are French, and quarters read T3 2016."""
+    import datetime as dt
+
+    import pandas as pd
+    from babel.dates import format_skeleton
+
+    from impact.charts import figures
+
+    rows = _milestone_rows()
+    with i18n.using("fr"):
+        fig = figures.milestones(rows, "date", "trainees", title="t")
+        heat = figures.reporting_heatmap(pd.DataFrame({"project_id": ["P-1", "P-1"], "period": ["2016Q3", "2016Q4"],
+                                                       "status": ["reported", "missing"]}))
+    layout = fig.to_plotly_json()["layout"]
+    assert layout["separators"] == ",\u202f" == i18n.translator("fr").plotly_separators
+    ticks = [pd.Timestamp(v).date() for v in layout["xaxis"]["tickvals"]]
+    assert layout["xaxis"]["ticktext"] == [format_skeleton("yMMM", d, locale="fr") for d in ticks]
+    assert ticks[0] == dt.date(2016, 1, 1) and ticks[-1] <= dt.date(2018, 12, 31) and len(ticks) <= 9
+    assert "janv. 2016" in layout["xaxis"]["ticktext"] and not any("Jan" in t for t in layout["xaxis"]["ticktext"])
+    actual = fig.data[0]
+    assert actual.customdata[2][0] == "juil. 2016" and actual.customdata[2][1] == "3\u202f000"  # the hover, in French
+    assert fig.data[0].name == "Réalisé (cumulé)"
+    assert list(heat.data[0].x) == ["T3 2016", "T4 2016"]  # Babel's French quarters
+    assert list(heat.data[0].colorbar.ticktext) == ["rendu", "rendu en retard", "manquant", "pas encore dû"]
+    english = figures.milestones(rows, "date", "trainees")
+    assert "Jan 2016" in english.layout.xaxis.ticktext and english.layout.separators == ".,"
+
+
+def test_a_french_project_page_shows_quarters_the_french_way(shipped_app, shipped):
+    project_id = shipped.rows("select project_id from training group by 1 order by sum(trainees) desc limit 1")[0][0]
+    at = make_app("pages/partnerships.py", query={"lang": ["fr"], "project": [project_id]})
+    quarters = shipped.rows("select distinct year(period), quarter(period) from training where project_id = $p "
+                            "order by 1, 2", {"p": project_id})
+    spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                if "trimestre" in json.loads(c.proto.spec)["layout"]["title"]["text"])
+    shown = [x for trace in spec["data"] for x in trace["x"]]
+    assert {f"T{q} {y}" for y, q in quarters} <= set(shown) and not any("Q" in str(x) for x in shown)
+    assert spec["layout"]["separators"] == ",\u202f"
+
+
+def test_a_static_export_in_french_writes_french_months():
+    """Kaleido draws the same figure: the SVG's tick labels are the French months and its numbers French."""
+    from impact.charts import export, figures
+
+    with i18n.using("fr"):
+        svg = export.render(figures.milestones(_milestone_rows(), "date", "trainees"), "svg").decode("utf-8")
+    assert "janv. 2016" in svg and "Jan 2016" not in svg
+    assert "15 000" in svg or "15 000" in svg  # the end target's annotation, with the French group separator

@@ -267,3 +267,107 @@ def test_a_partner_logged_in_through_the_identity_provider_gets_log_out_not_a_co
     labels = [b.label for b in at.button]
     assert "Log out" in labels and "Sign out" not in labels  # Streamlit's own cookie and log-out, not ours
     assert not [h for h in at.get("html") if "document.cookie" in h.proto.body]
+
+
+# ---- the administrator's password sign-in -----------------------------------------------------------------------
+
+ADMIN_PASSWORD = "import the quarter's extract"
+
+
+def test_an_administrators_token_is_signed_expires_and_is_bound_to_the_password(data_store, picks):
+    held = store.open_store(data_store)
+    encoded = auth.hash_password(ADMIN_PASSWORD)
+    token = sessions.issue_admin(held, encoded, days=7, now=NOW)
+    version, nonce, expires, signature = token.value.split(".")
+    assert (version, int(expires)) == ("a1", int(NOW) + 7 * 86400) and token.expires == int(expires)
+    key_file = data_store / sessions.ADMIN_KEY_FILE
+    key = bytes.fromhex(key_file.read_text())
+    assert len(key) == 32 and stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    # Independently: HMAC-SHA256 over the version, nonce, expiry and a hash of the password hash.
+    bound = hashlib.sha256(encoded.encode()).hexdigest()
+    expected = hmac.new(key, f"a1\n{nonce}\n{expires}\n{bound}".encode(), hashlib.sha256).digest()
+    assert signature == _b64(expected) and ADMIN_PASSWORD not in token.value and encoded not in token.value
+    assert sessions.verify_admin(held, token.value, encoded, now=NOW + 86400)
+    assert not sessions.verify_admin(held, token.value, encoded, now=NOW + 7 * 86400)  # expired
+    assert not sessions.verify_admin(held, token.value, auth.hash_password("a new password"), now=NOW)
+    assert not sessions.verify_admin(held, token.value, None, now=NOW)  # no administrator configured any more
+    forged = f"a1.{nonce}.{int(expires) + 86400}.{signature}"
+    other = f"a1.{_b64(b'another nonce!!!')}.{expires}.{signature}"
+    for bad in (forged, other, token.value[:-2] + "AA", "garbage", None, sessions.issue(
+            held, _account(data_store, [picks[0][0]], password=ADMIN_PASSWORD), now=NOW).value):  # a partner's
+        assert not sessions.verify_admin(held, bad, encoded, now=NOW), bad
+
+
+def test_signing_out_revokes_the_one_token(data_store):
+    held = store.open_store(data_store)
+    encoded = auth.hash_password(ADMIN_PASSWORD)
+    first, second = (sessions.issue_admin(held, encoded, now=NOW) for _ in range(2))
+    old = sessions.issue_admin(held, encoded, days=1, now=NOW - 3 * 86400)  # expired: forgotten when one is revoked
+    sessions.revoke_admin(held, old.value, now=NOW - 3 * 86400)
+    sessions.revoke_admin(held, first.value, now=NOW)
+    assert not sessions.verify_admin(held, first.value, encoded, now=NOW)
+    assert sessions.verify_admin(held, second.value, encoded, now=NOW)  # another browser's sign-in stays
+    import json
+
+    kept = json.loads((data_store / sessions.ADMIN_REVOKED).read_text())
+    assert set(kept) == {first.value.split(".")[1]}  # the expired one was dropped
+
+
+def _admin_serve(root, monkeypatch):
+    monkeypatch.setenv("IMPACT_DATA_DIR", str(root))
+    monkeypatch.setenv(auth.HASH_ENV, auth.hash_password(ADMIN_PASSWORD))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def _is_admin_page(at) -> bool:
+    return any(h.value == "Partner accounts" for h in at.header)
+
+
+def test_an_administrators_sign_in_lasts_in_a_new_session_and_signing_out_ends_it(data_store, monkeypatch):
+    """Signing in on the Data page hands the browser the `impact_admin` cookie; a new session (a reload, a new tab)
+    that sends it is the administrator's; signing out deletes it in the browser and revokes it on the server, so
+    a session still sending it (another tab, a copy) is not."""
+    _admin_serve(data_store, monkeypatch)
+    sent = {"cookie": None}
+    monkeypatch.setattr(auth, "admin_cookie", lambda: sent["cookie"])
+    at = make_app("pages/data.py")
+    assert not _is_admin_page(at)
+    at.text_input(key="admin_password").input(ADMIN_PASSWORD)
+    next(b for b in at.button if b.label == "Sign in").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _is_admin_page(at)
+    scripts = [h.proto.body for h in at.get("html") if "document.cookie" in h.proto.body]
+    assert len(scripts) == 1 and scripts[0].count("impact_admin=a1.") == 1 and "SameSite=Strict" in scripts[0]
+    assert "Path=/" in scripts[0] and "Expires=" in scripts[0] and "'; Secure'" in scripts[0]
+    value = scripts[0].split("impact_admin=")[1].split(";")[0]
+    assert sessions.verify_admin(store.open_store(data_store), value, auth.password_hash())
+
+    sent["cookie"] = value  # a reload or a new tab: a new session, the browser sending the cookie
+    again = make_app("pages/data.py")
+    assert _is_admin_page(again)
+    other_tab = make_app("pages/data.py")
+    assert _is_admin_page(other_tab)
+
+    next(b for b in again.button if b.label == "Sign out").click()
+    again.run()
+    scripts = [h.proto.body for h in again.get("html") if "document.cookie" in h.proto.body]
+    assert len(scripts) == 1 and "impact_admin=;" in scripts[0] and "Max-Age=0" in scripts[0]
+    assert not _is_admin_page(again)
+    assert not sessions.verify_admin(store.open_store(data_store), value, auth.password_hash())
+    assert not _is_admin_page(make_app("pages/data.py"))  # a new session still sending the revoked cookie
+    monkeypatch.setattr(auth, "ADMIN_RECHECK_SECONDS", 0.0)
+    other_tab.run()  # the tab that was open: checked again, signed out too
+    assert not _is_admin_page(other_tab)
+
+
+def test_the_length_of_an_administrators_sign_in_comes_from_the_secrets(monkeypatch):
+    monkeypatch.setattr(auth, "_secrets", lambda: {})
+    assert auth.admin_session_days() == 7
+    monkeypatch.setattr(auth, "_secrets", lambda: {"admin": {"session_days": 1}})
+    assert auth.admin_session_days() == 1
+    for bad in (0, "a day", 400):
+        monkeypatch.setattr(auth, "_secrets", lambda bad=bad: {"admin": {"session_days": bad}})
+        with pytest.raises(ValueError, match=r"\[admin\] session_days in the secrets is"):
+            auth.admin_session_days()

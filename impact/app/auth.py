@@ -16,7 +16,10 @@ server, whatever the page shows.
 Both sign-ins last beyond one page load. The identity provider's through Streamlit's own cookie (`st.login`,
 signed with `[auth] cookie_secret`). A partner's password sign-in through the `impact_partner` cookie: a token
 signed with the store's key (`impact.reporting.sessions`), valid `[partners] session_days` (7 by default),
-revoked when the account is removed or its password or projects change. Streamlit lets page code read cookies
+revoked when the account is removed or its password or projects change. An administrator's password sign-in
+through the `impact_admin` cookie: a token signed with the top-level store's own key, valid `[admin]
+session_days` (7 by default), revoked when the administrator's password changes and, one token, when its
+administrator signs out (so a copy of the cookie is refused too). Streamlit lets page code read cookies
 (`st.context.cookies`, as the browser sent them when the page loaded) but not set them, so the page sets and
 deletes it with a one-line script (`st.html`, same origin, `SameSite=Strict; Path=/`, `Secure` over https);
 that makes it readable by page scripts (no HttpOnly): the signature, the expiry and the revocation protect it.
@@ -35,6 +38,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from impact.app import run_memo, streamlit_compat
+from impact.model.i18n import gettext as _
 from impact.storage import audit, store
 
 HASH_ENV = "IMPACT_ADMIN_PASSWORD_HASH"
@@ -43,6 +47,11 @@ _PARTNER_KEY = "_impact_partner"
 _PARTNER_OUT = "_impact_partner_signed_out"  # this session signed out: the cookie its page loaded with is void
 _PARTNER_COOKIE = "_impact_partner_cookie"  # the cookie the page is to set or delete on its next run
 PARTNER_COOKIE = "impact_partner"
+ADMIN_COOKIE = "impact_admin"
+_ADMIN_OUT = "_impact_admin_signed_out"  # this session signed out: the cookie its page loaded with is void
+_ADMIN_SCRIPT = "_impact_admin_cookie"  # the administrator's cookie the page is to set or delete on its next run
+_ADMIN_CHECKED = "_impact_admin_checked"  # (the cookie checked, when): a cookie sign-in is checked again every
+ADMIN_RECHECK_SECONDS = 10.0  # few seconds, so that signing out in one tab ends the others' too
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 _MAX_N = 2**20
 
@@ -205,10 +214,18 @@ def _oidc_admin() -> str | None:
 
 
 def is_admin() -> bool:
-    """True when this session belongs to an administrator."""
+    """True when this session belongs to an administrator (signed in here, by a valid cookie, or through the
+    identity provider)."""
     import streamlit as st
 
-    return bool(st.session_state.get(_SESSION_KEY)) or _oidc_admin() is not None
+    return bool(st.session_state.get(_SESSION_KEY)) or _admin_from_cookie() or _oidc_admin() is not None
+
+
+def admin_by_password() -> bool:
+    """True when this session's administrator signed in with the password (here, or by its cookie): it can sign out."""
+    import streamlit as st
+
+    return bool(st.session_state.get(_SESSION_KEY)) or _admin_from_cookie()
 
 
 def admin_name() -> str:
@@ -236,22 +253,25 @@ def try_password(password: str, programme_store: store.Store | None = None) -> t
 
     encoded = password_hash()
     if not encoded:
-        return False, "No administrator password is configured on this server (see the README)."
+        return False, _("No administrator password is configured on this server (see the README).")
     key = _session_key()
     wait = max(SESSION_LIMITER.wait(key), GLOBAL_LIMITER.wait(_GLOBAL))
     if wait > 0:
         _trail(programme_store, audit.SIGN_IN_FAILED, ADMIN_BY_PASSWORD, "administrator",
                reason="too many attempts")
-        return False, f"Too many wrong passwords. Try again in {wait:.0f} seconds."
+        return False, _("Too many wrong passwords. Try again in {seconds} seconds.").format(seconds=f"{wait:.0f}")
     if verify_password(password or "", encoded):
         SESSION_LIMITER.succeeded(key)
-        st.session_state[_SESSION_KEY] = True
+        try:
+            start_admin_session(encoded)
+        except ValueError as problem:  # the server's settings are wrong: say so rather than half sign in
+            return False, _("Signing in is not possible on this server: {problem}").format(problem=problem)
         _trail(programme_store, audit.SIGN_IN, ADMIN_BY_PASSWORD, "administrator")
-        return True, "Signed in as administrator."
+        return True, _("Signed in as administrator.")
     SESSION_LIMITER.failed(key)
     GLOBAL_LIMITER.failed(_GLOBAL)
     _trail(programme_store, audit.SIGN_IN_FAILED, ADMIN_BY_PASSWORD, "administrator", reason="wrong password")
-    return False, "Wrong password."
+    return False, _("Wrong password.")
 
 
 def _trail(programme_store: store.Store | None, action: str, who: str, what: str, **details) -> None:
@@ -261,11 +281,76 @@ def _trail(programme_store: store.Store | None, action: str, who: str, what: str
 
 
 def sign_out(programme_store: store.Store | None = None) -> None:
-    """End this session's administrator rights (password sign-in)."""
+    """End this session's administrator rights (password sign-in): the cookie is revoked on the server and deleted
+    in the browser."""
     import streamlit as st
+
+    from impact.reporting import sessions
 
     if st.session_state.pop(_SESSION_KEY, None):
         _trail(programme_store, audit.SIGN_OUT, ADMIN_BY_PASSWORD, "administrator")
+    for value in {admin_cookie(), st.session_state.pop(_ADMIN_ISSUED, None)} - {None}:
+        sessions.revoke_admin(store.open_store(), value)
+    st.session_state.pop(_ADMIN_CHECKED, None)
+    st.session_state[_ADMIN_OUT] = True
+    st.session_state[_ADMIN_SCRIPT] = _cookie_script(None, 0, ADMIN_COOKIE)
+
+
+# ---- the administrator's cookie: a sign-in that lasts -------------------------------------------
+
+_ADMIN_ISSUED = "_impact_admin_issued"  # the token this session was handed (to revoke it at sign-out)
+
+
+def admin_session_days() -> float:
+    """How long an administrator's password sign-in lasts, in days: `[admin] session_days` in secrets, else 7."""
+    from impact.reporting import sessions
+
+    value = (_secrets().get("admin") or {}).get("session_days", sessions.DEFAULT_DAYS)
+    try:
+        days = float(value)
+    except (TypeError, ValueError):
+        days = -1.0
+    if not 0 < days <= sessions.MAX_DAYS:
+        raise ValueError(f"[admin] session_days in the secrets is {str(value)[:20]!r}: "
+                         f"give a number of days above 0 and at most {sessions.MAX_DAYS:.0f}.")
+    return days
+
+
+def start_admin_session(password_hash: str) -> None:
+    """Sign this session in as the administrator and have the page hand the browser its signed cookie."""
+    import streamlit as st
+
+    from impact.reporting import sessions
+
+    signed = sessions.issue_admin(store.open_store(), password_hash, admin_session_days())
+    st.session_state[_SESSION_KEY] = True
+    st.session_state[_ADMIN_ISSUED] = signed.value
+    st.session_state.pop(_ADMIN_OUT, None)
+    st.session_state[_ADMIN_SCRIPT] = _cookie_script(signed.value, signed.expires, ADMIN_COOKIE)
+
+
+def admin_cookie() -> str | None:
+    """The administrator's cookie the browser sent when this page loaded (None without one)."""
+    return _cookie(ADMIN_COOKIE)
+
+
+def _admin_from_cookie() -> bool:
+    """True when the browser's administrator cookie is valid now (checked again every few seconds: a sign-out in
+    another tab, or a new password, ends it here too); never after this session signed out."""
+    import streamlit as st
+
+    from impact.reporting import sessions
+
+    value = admin_cookie()
+    if value is None or st.session_state.get(_ADMIN_OUT):
+        return False
+    checked = st.session_state.get(_ADMIN_CHECKED)
+    now = time.monotonic()
+    if checked and checked[0] == value and now - checked[1] < ADMIN_RECHECK_SECONDS:
+        return checked[2]
+    valid = sessions.verify_admin(store.open_store(), value, password_hash())
+    st.session_state[_ADMIN_CHECKED] = (value, now, valid)
+    return valid
 
 
 # ---- partners -------------------------------------------------------------------------------
@@ -309,7 +394,7 @@ def try_partner_password(programme_store: store.Store, email: str, password: str
     wait = max(SESSION_LIMITER.wait(key), SESSION_LIMITER.wait(who), GLOBAL_LIMITER.wait(_GLOBAL))
     if wait > 0:
         _trail(programme_store, audit.SIGN_IN_FAILED, typed, "partner", reason="too many attempts")
-        return False, f"Too many wrong passwords. Try again in {wait:.0f} seconds."
+        return False, _("Too many wrong passwords. Try again in {seconds} seconds.").format(seconds=f"{wait:.0f}")
     found = partners.account(programme_store, email)
     # The same work and the same answer whether or not the account exists or has a password.
     encoded = found.password_hash if found and found.password_hash else _DUMMY_HASH
@@ -319,14 +404,14 @@ def try_partner_password(programme_store: store.Store, email: str, password: str
         try:
             start_partner_session(programme_store, found)
         except ValueError as problem:  # the server's settings are wrong: say so rather than half sign in
-            return False, f"Signing in is not possible on this server: {problem}"
+            return False, _("Signing in is not possible on this server: {problem}").format(problem=problem)
         _trail(programme_store, audit.SIGN_IN, found.email, "partner")
-        return True, f"Signed in as {found.email}."
+        return True, _("Signed in as {email}.").format(email=found.email)
     for failed in (key, who):
         SESSION_LIMITER.failed(failed)
     GLOBAL_LIMITER.failed(_GLOBAL)
     _trail(programme_store, audit.SIGN_IN_FAILED, typed, "partner", reason="wrong e-mail or password")
-    return False, "Wrong e-mail or password."
+    return False, _("Wrong e-mail or password.")
 
 
 _DUMMY_HASH = hash_password("not a password: no account has it " + token.token_hex(8))
@@ -387,16 +472,22 @@ def start_partner_session(programme_store: store.Store, found) -> None:
 
 def partner_cookie() -> str | None:
     """The partner cookie the browser sent when this page loaded (None without one)."""
+    return _cookie(PARTNER_COOKIE)
+
+
+def _cookie(name: str) -> str | None:
+    """The cookie `name` as the browser sent it when this page loaded (None without one)."""
     import streamlit as st
 
     def sent() -> str | None:
         try:
-            value = st.context.cookies.get(PARTNER_COOKIE)
+            value = st.context.cookies.get(name)
         except Exception:  # st.context is unavailable outside a session
             return None
         return value if isinstance(value, str) else None  # AppTest's stand-in runtime gives no real cookies
 
-    return run_memo.for_session("partner_cookie", sent) if streamlit_compat.session_id() else sent()
+    # the cookies of the request that opened the session: the same for its whole life (read once)
+    return run_memo.for_session(f"cookie:{name}", sent) if streamlit_compat.session_id() else sent()
 
 
 def _partner_from_cookie(programme_store: store.Store):
@@ -414,8 +505,9 @@ def _partner_from_cookie(programme_store: store.Store):
     return found
 
 
-def _cookie_script(value: str | None, expires: int) -> str:
-    """A script setting the partner cookie to `value` until `expires` (Unix seconds), or deleting it (None)."""
+def _cookie_script(value: str | None, expires: int, name: str = PARTNER_COOKIE) -> str:
+    """A script setting the cookie `name` (the partner's by default) to `value` until `expires` (Unix seconds), or
+    deleting it (None)."""
     import json
 
     if value is None:
@@ -424,18 +516,20 @@ def _cookie_script(value: str | None, expires: int) -> str:
     else:
         when = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(expires))
         attributes = f"; Expires={when}"
-    cookie = json.dumps(f"{PARTNER_COOKIE}={value}; Path=/; SameSite=Strict{attributes}")  # token: [A-Za-z0-9._-]
+    cookie = json.dumps(f"{name}={value}; Path=/; SameSite=Strict{attributes}")  # token: [A-Za-z0-9._-]
     return (f"<script>document.cookie = {cookie} + (location.protocol === 'https:' ? '; Secure' : '');"
             "</script>")
 
 
-def write_partner_cookie() -> None:
-    """Set or delete the partner cookie in the browser when a sign-in or sign-out asked for it (once)."""
+def write_cookies() -> None:
+    """Set or delete the partner's and the administrator's cookies in the browser when a sign-in or sign-out asked
+    for it (once)."""
     import streamlit as st
 
-    script = st.session_state.pop(_PARTNER_COOKIE, None)
-    if script:
-        st.html(script, unsafe_allow_javascript=True, width="content")
+    for key in (_PARTNER_COOKIE, _ADMIN_SCRIPT):
+        script = st.session_state.pop(key, None)
+        if script:
+            st.html(script, unsafe_allow_javascript=True, width="content")
 
 
 def require_project(programme_store: store.Store, project_id: str) -> str:

@@ -9,6 +9,8 @@ import streamlit as st
 
 from impact.app import auth
 from impact.app.text import plain
+from impact.model import i18n
+from impact.model.i18n import gettext as _
 from impact.reporting import follow_up, partners
 
 SHOWN = ["project", "quarter", "names", "value", "explanation", "follow_up_note", "follow_up_by", "follow_up_when",
@@ -27,7 +29,7 @@ def _mark(programme_store, choice: str, note: str) -> None:
     except partners.PartnerError as error:
         st.session_state["follow_up_error"] = str(error)
         return
-    st.session_state["follow_up_done"] = "Marked for follow-up."
+    st.session_state["follow_up_done"] = _("Marked for follow-up.")
 
 
 def _clear(programme_store, choice: str) -> None:
@@ -38,7 +40,7 @@ def _clear(programme_store, choice: str) -> None:
     except partners.PartnerError as error:
         st.session_state["follow_up_error"] = str(error)
         return
-    st.session_state["follow_up_done"] = "The follow-up mark is cleared."
+    st.session_state["follow_up_done"] = _("The follow-up mark is cleared.")
 
 
 def follow_ups(programme_store, waiting: list[partners.Submission]) -> None:
@@ -52,27 +54,28 @@ def follow_ups(programme_store, waiting: list[partners.Submission]) -> None:
     marked = follow_up.marked_rows(programme_store)
     if not flagged and not marked:
         return
-    st.markdown("**Flags to follow up**")
+    st.markdown("**" + plain(_("Flags to follow up")) + "**")
     if flagged:
         # (labels that never change: a choice's label is what the browser keeps across runs)
         labels = {_choice(r): f"{r['project']} {r['quarter']} · {r['names']}: {r['value']} ({r['kind']})"
                   for r in flagged}
-        chosen = st.selectbox("Flag to follow up", list(labels), format_func=labels.get, index=None,
-                              key="follow_up_flag", placeholder="Choose a flagged value")
-        note = st.text_input("What to follow up (a note for the team)", key="follow_up_note",
+        chosen = st.selectbox(_("Flag to follow up"), list(labels), format_func=labels.get, index=None,
+                              key="follow_up_flag", placeholder=_("Choose a flagged value"))
+        note = st.text_input(_("What to follow up (a note for the team)"), key="follow_up_note",
                              max_chars=follow_up.NOTE_MAX)
-        if st.button("Mark for follow-up", key="follow_up_mark", disabled=chosen is None or not note.strip(),
-                     help="Choose a flag and write the note first."):
+        if st.button(_("Mark for follow-up"), key="follow_up_mark", disabled=chosen is None or not note.strip(),
+                     help=_("Choose a flag and write the note first.")):
             _mark(programme_store, chosen, note)
             st.rerun()
     if not marked:
-        st.caption("No flagged value is marked for follow-up.")
+        st.caption(_("No flagged value is marked for follow-up."))
         return
-    st.caption(f"{len(marked):,} flagged value(s) marked for follow-up (in every return, approved ones too):")
+    st.caption(_("{count} flagged value(s) marked for follow-up (in every return, approved ones too):").format(
+        count=i18n.active().number(len(marked))))
     st.dataframe(pd.DataFrame(marked)[SHOWN], hide_index=True, width="stretch", key="follow_up_marked")
     done = {_choice(r): f"{r['project']} {r['quarter']} · {r['names']}: {r['value']} ({r['kind']})" for r in marked}
-    cleared = st.selectbox("Clear a mark (followed up)", list(done), format_func=done.get, index=None,
-                           key="follow_up_clear_choice", placeholder="Choose a marked value")
-    if st.button("Clear the mark", key="follow_up_clear", disabled=cleared is None):
+    cleared = st.selectbox(_("Clear a mark (followed up)"), list(done), format_func=done.get, index=None,
+                           key="follow_up_clear_choice", placeholder=_("Choose a marked value"))
+    if st.button(_("Clear the mark"), key="follow_up_clear", disabled=cleared is None):
         _clear(programme_store, cleared)
         st.rerun()

@@ -11,6 +11,8 @@ import streamlit as st
 from impact.app import auth
 from impact.app.text import plain
 from impact.interchange import iati
+from impact.model import i18n
+from impact.model.i18n import gettext as _
 from impact.storage import store
 
 CHECKED = "iati_checked"  # the file checked and what the check found, until imported or stopped
@@ -69,27 +71,27 @@ def _stop() -> None:
 
 def import_iati(programme: str) -> None:
     """Upload an IATI activity file, see every activity's outcome, and import the ones that map (or stop)."""
-    st.markdown("Upload the IATI activity file your funder publishes (**.xml**, IATI 2.01, 2.02 or 2.03). It is "
-                "checked first and nothing changes: you see what becomes of every activity — the ones that map to "
-                "projects, and every one that cannot, with its reason — and then choose to import the activities "
-                "that map (one new version, which replaces the programme's projects) or to stop.")
-    into = st.radio("Import the file into", ["this", "new"], horizontal=True, key="iati_into",
-                    format_func={"this": "this programme", "new": "a new programme started from the file"}.get)
+    st.markdown(_("Upload the IATI activity file your funder publishes (**.xml**, IATI 2.01, 2.02 or 2.03). It is "
+                  "checked first and nothing changes: you see what becomes of every activity — the ones that map to "
+                  "projects, and every one that cannot, with its reason — and then choose to import the activities "
+                  "that map (one new version, which replaces the programme's projects) or to stop."))
+    into = st.radio(_("Import the file into"), ["this", "new"], horizontal=True, key="iati_into",
+                    format_func={"this": _("this programme"), "new": _("a new programme started from the file")}.get)
     target, home = programme, None
     if into == "new":
-        target = st.text_input("New programme's id", max_chars=32, key="iati_new_id",
-                               placeholder="e.g. funder-grants: lower-case letters, digits and -",
-                               help="Its definition is read from the file (publisher, years, a theme per sector); "
-                                    "training, volunteering, outcomes and scores start empty.").strip()
+        target = st.text_input(_("New programme's id"), max_chars=32, key="iati_new_id",
+                               placeholder=_("e.g. funder-grants: lower-case letters, digits and -"),
+                               help=_("Its definition is read from the file (publisher, years, a theme per sector); "
+                                      "training, volunteering, outcomes and scores start empty.")).strip()
         home = _home(st.text_input(
-            "Home country", max_chars=200, key="iati_home",
-            placeholder="blank: the country of the file's publisher (else its funder); or e.g. DEU, or ZAF,KEN",
-            help="The programme's home country or countries (ISO 3166-1 alpha-3 codes, commas between). Left blank, "
-                 "it is read from the file: the country of the reporting organisation's identifier (GB-GOV-1: the "
-                 "UK; DE-1 or XM-DAC-5-…: Germany), else of its funder's. The check shows the home proposed; type "
-                 "another here and check again to change it."))
-    upload = st.file_uploader("IATI activity file", type=["xml"], key="iati_upload")
-    if st.button("Check the IATI file", disabled=upload is None or not target, key="iati_check"):
+            _("Home country"), max_chars=200, key="iati_home",
+            placeholder=_("blank: the country of the file's publisher (else its funder); or e.g. DEU, or ZAF,KEN"),
+            help=_("The programme's home country or countries (ISO 3166-1 alpha-3 codes, commas between). Left "
+                   "blank, it is read from the file: the country of the reporting organisation's identifier "
+                   "(GB-GOV-1: the UK; DE-1 or XM-DAC-5-…: Germany), else of its funder's. The check shows the home "
+                   "proposed; type another here and check again to change it.")))
+    upload = st.file_uploader(_("IATI activity file"), type=["xml"], key="iati_upload")
+    if st.button(_("Check the IATI file"), disabled=upload is None or not target, key="iati_check"):
         _check(upload, target, home)
         st.rerun()
     checked = st.session_state.get(CHECKED)
@@ -102,44 +104,48 @@ def import_iati(programme: str) -> None:
     if done:
         (st.success if done["ok"] else st.error)(plain(done["summary"]))
         if done["ok"]:
-            st.caption(plain(f"Version {done['version']} of {done['programme']} is now in use on every page (choose "
-                             "the programme in the sidebar). It can be undone under Versions."))
+            st.caption(plain(_("Version {version} of {programme} is now in use on every page (choose the programme in "
+                               "the sidebar). It can be undone under Versions.").format(version=done["version"],
+                                                                                        programme=done["programme"])))
         else:
             st.dataframe(done["problems"], hide_index=True, width="stretch", key="iati_done_problems")
         st.dataframe(done["activities"], hide_index=True, width="stretch", key="iati_done_activities")
-        st.download_button("Download the activity report (CSV)", done["csv"], key="iati_done_csv",
+        st.download_button(_("Download the activity report (CSV)"), done["csv"], key="iati_done_csv",
                            file_name=f"iati-report-{done['version']}.csv", mime="text/csv")
 
 
 def _show_check(checked: dict) -> None:
-    st.subheader(plain(f"What {checked['name']} holds, for {checked['programme']}"), anchor=False)
+    st.subheader(plain(_("What {file} holds, for {programme}").format(file=checked["name"],
+                                                                       programme=checked["programme"])), anchor=False)
     st.markdown(plain(checked["summary"]))
     if checked.get("home_said"):  # a new programme: the home it will have, which the manager may change
         st.info(plain(f"{checked['home_said']} To choose another home, type its country codes in Home country above "
                       "and check the file again."))
     if not checked["read"]:  # the file itself cannot be read: its problems, nothing per activity
         st.dataframe(checked["problems"], hide_index=True, width="stretch", key="iati_file_problems")
-        st.button("Stop", on_click=_stop, key="iati_stop")
+        st.button(_("Stop"), on_click=_stop, key="iati_stop")
         return
-    st.caption("Every activity, with its outcome and reason (an activity refused for several reasons has a row "
-               "for each; the choices made reading the others are in their reason):")
+    st.caption(_("Every activity, with its outcome and reason (an activity refused for several reasons has a row for "
+                 "each; the choices made reading the others are in their reason):"))
     st.dataframe(checked["activities"], hide_index=True, width="stretch", key="iati_activities")
-    st.download_button("Download the activity report (CSV)", checked["csv"], key="iati_csv",
+    st.download_button(_("Download the activity report (CSV)"), checked["csv"], key="iati_csv",
                        file_name=f"iati-report-{Path(checked['name']).stem}.csv", mime="text/csv")
     others = checked["problems"][checked["problems"]["column"].isin(["", "project_id"])]
     if len(others):
-        st.warning("Problems of the whole file, which stop the import whatever you choose:")
+        st.warning(_("Problems of the whole file, which stop the import whatever you choose:"))
         st.dataframe(others, hide_index=True, width="stretch", key="iati_other_problems")
     if checked.get("proposed"):  # result indicators that match none of the programme's
-        st.caption("Result indicators of the file that match none of the programme's indicators (map them in the "
-                   "definition's iati.indicators, or create them here):")
+        st.caption(_("Result indicators of the file that match none of the programme's indicators (map them in the "
+                     "definition's iati.indicators, or create them here):"))
         st.dataframe(checked["proposed"], hide_index=True, width="stretch", key="iati_proposed")
-        st.checkbox(f"Create these {len(checked['proposed']):,} indicators and import their results",
+        st.checkbox(_("Create these {count} indicators and import their results").format(
+                        count=i18n.active().number(len(checked["proposed"]))),
                     key="iati_add_indicators")
     left, right = st.columns(2)
     maps = checked["maps"]
-    label = f"Import the {maps:,} activit{'y that maps' if maps == 1 else 'ies that map'}"
+    label = (_("Import the {count} activity that maps") if maps == 1 else
+             _("Import the {count} activities that map")).format(count=i18n.active().number(maps))
     if left.button(label, type="primary", disabled=not maps or bool(len(others)), key="iati_import"):
         _import(checked["programme"])
         st.rerun()
-    right.button("Stop", on_click=_stop, key="iati_stop")
+    right.button(_("Stop"), on_click=_stop, key="iati_stop")

@@ -21,7 +21,8 @@ from impact.app.text import plain
 from impact.ingest import mapping, reshape, validate
 from impact.ingest import recipe as recipes
 from impact.ingest import sheets as sheet_files
-from impact.model import dictionary, schema
+from impact.model import dictionary, i18n, schema
+from impact.model.i18n import gettext as _
 from impact.storage import store
 
 _STATE = "sheet_mapping"  # session key: {sha, name, proposal, preview, outcome}
@@ -83,7 +84,7 @@ def _editor(part: mapping.SheetProposal, n: int) -> None:
                 help="a select-multiple question (its choices space-separated, or a 0/1 choice column): one — a "
                      "submission choosing several is refused —, or each — counted once per choice"),
         })
-    for column, (_, row) in zip(part.recipe.columns, edited.iterrows(), strict=True):
+    for column, (_index, row) in zip(part.recipe.columns, edited.iterrows(), strict=True):
         column.role = row["role"] or "ignore"
         target = row["maps to"] or None
         column.column = target if column.role in ("key", "dimension", "measure", "attribute", "choice") else None
@@ -95,7 +96,8 @@ def _editor(part: mapping.SheetProposal, n: int) -> None:
 def _map_by_hand(part: mapping.SheetProposal, context: mapping.Context, n: int) -> None:
     """A choice per value matching nothing (the first 20): the value of the programme it means."""
     for item in part.unmatched[:20]:
-        target, label = item["target"], plain(f"{item['column']}: '{item['text']}' means")
+        target, label = item["target"], plain(_("{column}: '{text}' means").format(column=item["column"],
+                                                                                     text=item["text"]))
         key = f"mapping_by_hand_{n}_" + hashlib.sha256(f"{target}|{item['text']}".encode()).hexdigest()[:16]
         if target in (recipes.ELEMENT, recipes.COMBO):
             chosen = st.text_input(label, key=key,
@@ -103,7 +105,7 @@ def _map_by_hand(part: mapping.SheetProposal, context: mapping.Context, n: int) 
                                    else "gender=Female, cadre=Nurse").strip()
         else:
             chosen = st.selectbox(label, context.choices(target), index=None, key=key,
-                                  placeholder="choose the programme's value")
+                                  placeholder=_("choose the programme's value"))
         if chosen:
             part.recipe.values.setdefault(target, {})[item["text"]] = {"to": chosen, "match": "manual",
                                                                        "confirmed": True}
@@ -113,13 +115,14 @@ def _place_periods(part: mapping.SheetProposal, n: int) -> None:
     """A choice per period across quarters (DHIS2's '2018S1'): the one quarter its numbers go to, else refused."""
     if not part.spanning:
         return
-    st.markdown("**Periods across quarters**: their numbers cannot be split between quarters. Place each in the "
-                "quarter it belongs to, or leave it to be refused (and export the data by month or quarter).")
+    st.markdown(_("**Periods across quarters**: their numbers cannot be split between quarters. Place each in the "
+                  "quarter it belongs to, or leave it to be refused (and export the data by month or quarter)."))
     for item in part.spanning:
         key = f"mapping_period_{n}_" + hashlib.sha256(item["text"].encode()).hexdigest()[:16]
         rows = ", ".join(map(str, item["rows"][:10])) + ("…" if item["count"] > 10 else "")
-        chosen = st.selectbox(plain(f"{item['column']}: '{item['text']}' ({item['count']} row(s): {rows}) goes to"),
-                              item["quarters"], index=None, key=key, placeholder="leave it refused")
+        chosen = st.selectbox(plain(_("{column}: '{text}' ({count} row(s): {rows}) goes to").format(
+                                  column=item["column"], text=item["text"], count=item["count"], rows=rows)),
+                              item["quarters"], index=None, key=key, placeholder=_("leave it refused"))
         if chosen:
             mapping.place_period(part.recipe, item["text"], chosen)
 
@@ -129,9 +132,10 @@ def _confirmations(proposal: mapping.Proposal) -> None:
     near = proposal.recipe.proposed()
     if not near:
         return
-    st.markdown("**Near matches to confirm**: the sheet's spelling is close to one of the programme's values.")
+    st.markdown(_("**Near matches to confirm**: the sheet's spelling is close to one of the programme's values."))
     for n, (sheet, column, text, to) in enumerate(near):
-        ticked = st.checkbox(plain(f"{column}: '{text}' means '{to}'"), key=f"mapping_near_{n}")
+        ticked = st.checkbox(plain(_("{column}: '{text}' means '{to}'").format(column=column, text=text, to=to)),
+                             key=f"mapping_near_{n}")
         if ticked:
             for part in proposal.recipe.sheets:
                 if part.sheet == sheet and text in part.values.get(column, {}):
@@ -145,21 +149,22 @@ def _show_result(result: reshape.SheetImport) -> None:
         st.dataframe(result.report.to_frame(), hide_index=True, width="stretch")
         return
     for notice in result.notices:
-        st.caption(plain(f"Left out: {notice}"))
+        st.caption(plain(_("Left out: {notice}").format(notice=notice)))
     if result.ok:
-        st.success(plain(f"{result.summary()} It can be undone under Versions."))
+        st.success(plain(result.summary() + " " + _("It can be undone under Versions.")))
     elif result.needs_confirmation:
         st.warning(plain(result.summary()))
     if result.rows is not None:
-        st.markdown(plain(f"**{len(result.rows):,} row(s)** from the sheet (the first 200):"))
+        st.markdown(_("**{count} row(s)** from the sheet (the first 200):").format(  # our own text and a number
+            count=i18n.active().number(len(result.rows))))
         st.dataframe(result.rows.head(200), hide_index=True, width="stretch")
     if result.changes is not None:
-        st.markdown("**The change against the version in use**")
+        st.markdown("**" + plain(_("The change against the version in use")) + "**")
         st.dataframe(result.changes, hide_index=True, width="stretch")
         st.dataframe(result.totals, hide_index=True, width="stretch")
     if result.removals is not None and len(result.removals):
-        st.markdown(plain(f"**{len(result.removals):,} row(s) of the version in use would be removed** "
-                          "(the sheet's project quarters no longer hold them):"))
+        st.markdown(_("**{count} row(s) of the version in use would be removed** (the sheet's project quarters no "
+                      "longer hold them):").format(count=i18n.active().number(len(result.removals))))
         st.dataframe(result.removals.head(500), hide_index=True, width="stretch")
 
 
@@ -177,11 +182,11 @@ def _run(state: dict, chosen: recipes.Recipe | str, *, dry_run: bool, confirm: b
 
 def import_spreadsheet() -> None:
     """Upload any sheet, confirm the proposed mapping, preview, import (and keep the recipe)."""
-    st.markdown("Upload a sheet kept in its own shape (CSV or Excel: one row per project and quarter, a column per "
-                "cadre and gender, countries by name…). The app proposes what each column is; correct it if need be, "
-                "confirm the near matches, look at the preview, then import. The mapping is saved as a recipe, so "
-                "next quarter's sheet imports in one step.")
-    upload = st.file_uploader("Spreadsheet", type=_SHEET_TYPES, key="sheet_upload")
+    st.markdown(_("Upload a sheet kept in its own shape (CSV or Excel: one row per project and quarter, a column "
+                  "per cadre and gender, countries by name…). The app proposes what each column is; correct it if "
+                  "need be, confirm the near matches, look at the preview, then import. The mapping is saved as a "
+                  "recipe, so next quarter's sheet imports in one step."))
+    upload = st.file_uploader(_("Spreadsheet"), type=_SHEET_TYPES, key="sheet_upload")
     if upload is None:
         st.session_state.pop(_STATE, None)
         return
@@ -194,30 +199,31 @@ def import_spreadsheet() -> None:
         return
     proposal: mapping.Proposal = state["proposal"]
     for n, part in enumerate(proposal.sheets):
-        st.subheader(plain(f"{part.sheet.shown}: rows go to {part.recipe.table}"), anchor=False)
+        st.subheader(plain(_("{sheet}: rows go to {table}").format(sheet=part.sheet.shown, table=part.recipe.table)),
+                     anchor=False)
         for notice in part.layout.notices:
-            st.caption(plain(f"Left out: {notice}"))
+            st.caption(plain(_("Left out: {notice}").format(notice=notice)))
         _editor(part, n)
         if part.recipe.constants:
-            st.caption(plain("The same for every row: " + ", ".join(f"{k} = {v}"
-                                                                      for k, v in part.recipe.constants.items())))
+            st.caption(plain(_("The same for every row: {values}").format(
+                values=", ".join(f"{k} = {v}" for k, v in part.recipe.constants.items()))))
         for question in part.questions:
-            answer = st.radio(plain(question), ["day first (03/04/2018 is 3 April)",
-                                                "month first (03/04/2018 is 4 March)"],
-                              index=None, key=f"mapping_day_first_{n}")
-            part.recipe.day_first = None if answer is None else answer.startswith("day")
+            answer = st.radio(plain(question), ["day", "month"], index=None, key=f"mapping_day_first_{n}",
+                              format_func={"day": _("day first (03/04/2018 is 3 April)"),
+                                           "month": _("month first (03/04/2018 is 4 March)")}.get)
+            part.recipe.day_first = None if answer is None else answer == "day"
         mapping.fill_values(part, state["context"])
         if part.unmatched:
-            st.markdown("**Values matching nothing in the programme**: map them here, or correct the sheet.")
+            st.markdown(_("**Values matching nothing in the programme**: map them here, or correct the sheet."))
             st.dataframe(pd.DataFrame(part.unmatched).drop(columns="target"), hide_index=True, width="stretch")
             _map_by_hand(part, state["context"], n)
         _place_periods(part, n)
     _confirmations(proposal)
-    name = st.text_input("Save the recipe as", value="", max_chars=64, key="mapping_recipe_name",
-                         placeholder="e.g. master-sheet", help="lower-case letters, digits, - and _").strip()
-    st.download_button("Download the recipe (JSON)", proposal.recipe.to_json().encode("utf-8"),
+    name = st.text_input(_("Save the recipe as"), value="", max_chars=64, key="mapping_recipe_name",
+                         placeholder=_("e.g. master-sheet"), help=_("lower-case letters, digits, - and _")).strip()
+    st.download_button(_("Download the recipe (JSON)"), proposal.recipe.to_json().encode("utf-8"),
                        file_name=f"{name or 'recipe'}.json", mime="application/json", key="mapping_recipe_json")
-    if st.button("Preview", key="mapping_preview"):
+    if st.button(_("Preview"), key="mapping_preview"):
         state["preview"] = _run(state, proposal.recipe, dry_run=True)
         state.pop("outcome", None)
     preview = state.get("preview")
@@ -225,10 +231,12 @@ def import_spreadsheet() -> None:
         _show_result(preview)
         if preview.previewed:
             removing = preview.removals is not None and len(preview.removals) > 0
-            confirm = st.checkbox("Allow the import to remove these rows", key="mapping_confirm") if removing else False
+            confirm = (st.checkbox(_("Allow the import to remove these rows"), key="mapping_confirm") if removing
+                       else False)
             if name and not recipes.NAME.fullmatch(name):
-                st.error(plain(f"'{name}' is not a recipe name: lower-case letters, digits, - and _."))
-            elif st.button("Import", type="primary", key="mapping_import", disabled=removing and not confirm):
+                st.error(plain(_("'{name}' is not a recipe name: lower-case letters, digits, - and _.").format(
+                    name=name)))
+            elif st.button(_("Import"), type="primary", key="mapping_import", disabled=removing and not confirm):
                 state["outcome"] = _run(state, proposal.recipe, dry_run=False, confirm=confirm, save_as=name or None)
                 state.pop("preview", None)
                 st.rerun()
@@ -236,7 +244,8 @@ def import_spreadsheet() -> None:
     if outcome is not None:
         _show_result(outcome)
         if outcome.saved is not None:
-            st.caption(plain(f"Recipe saved as {outcome.recipe.name}: use it under Import with recipe."))
+            st.caption(plain(_("Recipe saved as {name}: use it under Import with recipe.").format(
+                name=outcome.recipe.name)))
 
 
 def import_with_recipe() -> None:
@@ -244,18 +253,19 @@ def import_with_recipe() -> None:
     try:
         saved = recipes.names(session.programme_store())
     except recipes.RecipeError as error:
-        st.error(plain(f"The programme's recipes cannot be read: {error}"))
+        st.error(plain(_("The programme's recipes cannot be read: {error}").format(error=error)))
         return
     if not saved:
-        st.caption("No recipe is saved in this programme yet: import a spreadsheet above and give its recipe a name.")
+        st.caption(_("No recipe is saved in this programme yet: import a spreadsheet above and give its recipe a "
+                     "name."))
         return
-    chosen = st.selectbox("Recipe", saved, key="recipe_choice")
-    upload = st.file_uploader("Spreadsheet", type=_SHEET_TYPES, key="recipe_upload")
-    accept = st.checkbox("Take the near matches of values the recipe has not seen as confirmed (they are listed "
-                         "first otherwise)", key="recipe_accept")
-    confirm = st.checkbox("Allow the import to remove rows of the version in use for the sheet's project quarters",
+    chosen = st.selectbox(_("Recipe"), saved, key="recipe_choice")
+    upload = st.file_uploader(_("Spreadsheet"), type=_SHEET_TYPES, key="recipe_upload")
+    accept = st.checkbox(_("Take the near matches of values the recipe has not seen as confirmed (they are listed "
+                           "first otherwise)"), key="recipe_accept")
+    confirm = st.checkbox(_("Allow the import to remove rows of the version in use for the sheet's project quarters"),
                           key="recipe_confirm")
-    if st.button("Check and import", type="primary", disabled=upload is None, key="recipe_import"):
+    if st.button(_("Check and import"), type="primary", disabled=upload is None, key="recipe_import"):
         state = {"name": upload.name, "data": upload.getvalue()}
         st.session_state["recipe_outcome"] = _run(state, chosen, dry_run=False, confirm=confirm, accept=accept)
         st.rerun()  # every part of the page (its caption, versions) on the new version
@@ -270,17 +280,19 @@ def recipes_section(folder: Path, version: str) -> None:
     try:
         saved = recipes.of_version(folder)
     except recipes.RecipeError as error:
-        st.error(plain(f"The programme's recipes in version {version} cannot be read: {error}"))
+        st.error(plain(_("The programme's recipes in version {version} cannot be read: {error}").format(
+            version=version, error=error)))
         saved = {}
     if saved:
         st.dataframe(pd.DataFrame(recipes.listing(saved)), hide_index=True, width="stretch")
-        st.caption(plain(f"Saved in version {version}, beside its definition (recipes.json): making an earlier "
-                         "version active brings back its recipes, and export-extract carries them."))
+        st.caption(plain(_("Saved in version {version}, beside its definition (recipes.json): making an earlier "
+                           "version active brings back its recipes, and export-extract carries them.").format(
+            version=version)))
         for name, recipe in saved.items():
-            with st.expander(plain(f"Recipe {name} (JSON)")):
+            with st.expander(plain(_("Recipe {name} (JSON)").format(name=name))):
                 st.code(recipe.to_json(), language="json")
     else:
-        st.caption(plain(f"No recipe is saved in version {version}: importing a spreadsheet through a mapping "
-                         "(Import tab) saves one under the name given."))
-    with st.expander("The recipe format"):
+        st.caption(plain(_("No recipe is saved in version {version}: importing a spreadsheet through a mapping "
+                           "(Import tab) saves one under the name given.").format(version=version)))
+    with st.expander(_("The recipe format")):
         st.markdown("\n".join(dictionary.recipe_markdown()[2:]))  # our own text (its heading is the page's)

@@ -40,25 +40,28 @@ def sign_in(programme_store) -> None:
     """The partner's sign-in on My projects (not signed in yet, or signed in as someone who is no partner here)."""
     if auth.is_admin() or auth.oidc_user():
         who = auth.admin_name() or auth.oidc_user()
-        st.info(plain(f"Signed in as {who}, who has no partner account in this programme."))
+        st.info(plain(_("Signed in as {who}, who has no partner account in this programme.").format(who=who)))
     returns_view.partner_sign_in_form(programme_store)
 
 
 def overview(programme_store, account: partners.Account, owed: list[due.ReturnDue], as_of: dt.date) -> None:
     """Who is signed in, the sign-out, and one line per project: what is due this quarter and when."""
-    st.caption(plain(f"Signed in as {account.email}{f' ({account.name})' if account.name else ''}: "
-                     f"{len(account.projects)} project(s)."))
+    words = i18n.active()
+    who = f"{account.email} ({account.name})" if account.name else account.email
+    st.caption(plain(_("Signed in as {who}: {count} project(s).").format(who=who,
+                                                                         count=words.number(len(account.projects)))))
     returns_view.partner_sign_out_button()
     back = [s.project for s in comments.account_submissions(programme_store, account) if s.state == partners.RETURNED]
-    table = pd.DataFrame([{"project": d.project,
-                           "quarter due": calendar.quarter_label(d.quarter) if d.quarter else "",
-                           "due by": f"{d.due:%d %b %Y}" if d.due else "", "status": d.status,
-                           "earlier quarters without a return": len(d.missing),
-                           "returns sent back": back.count(d.project)} for d in owed])
+    table = pd.DataFrame([{_("project"): d.project,
+                           _("quarter due"): calendar.quarter_label(d.quarter) if d.quarter else "",
+                           _("due by"): words.date(d.due) if d.due else "", _("status"): _(d.status),
+                           _("earlier quarters without a return"): len(d.missing),
+                           _("returns sent back"): back.count(d.project)} for d in owed])
     st.dataframe(table, hide_index=True, width="stretch", key="my_projects_due")
-    st.caption(plain(f"As of {as_of:%d %B %Y}: a quarter's return is due "
-                     + (f"{session.programme().reporting.deadline_days} days after the quarter ends."
-                        if session.programme().reporting.deadline_days else "when the quarter ends.")))
+    days = session.programme().reporting.deadline_days
+    st.caption(plain((_("As of {day}: a quarter's return is due {days} days after the quarter ends.") if days else
+                      _("As of {day}: a quarter's return is due when the quarter ends.")).format(
+        day=words.date(as_of, "long"), days=words.number(days or 0))))
 
 
 def project_section(programme_store, account: partners.Account, project_id: str, owed: due.ReturnDue | None,
@@ -69,15 +72,17 @@ def project_section(programme_store, account: partners.Account, project_id: str,
         return
     found = session.query("project_detail", {"project_id": project_id[:40]})
     if found.empty:
-        st.warning(plain(f"There is no project {project_id} in the data in use."))
+        st.warning(plain(_("There is no project {project} in the data in use.").format(project=project_id)))
         return
     project = found.iloc[0]
     st.header(plain(f"{project['title']}"), anchor=False)
-    st.caption(plain(f"{project['project_id']} · {project['country']} · {project['start_date']:%B %Y} to "
-                     f"{project['end_date']:%B %Y}"))
+    words = i18n.active()
+    st.caption(plain(" · ".join([project["project_id"], words.country(project["iso3"], project["country"]),
+                                 _("{start} to {end}").format(start=words.date(project["start_date"], "MMMM y"),
+                                                              end=words.date(project["end_date"], "MMMM y"))])))
     drawing.kpi_tiles(project, TILES)
     targets(project_id)
-    st.subheader("This quarter's return", anchor=False)
+    st.subheader(_("This quarter's return"), anchor=False)
     if owed is not None:
         (st.warning if owed.status in (due.LATE, due.SENT_BACK) else st.info)(plain(owed.sentence(as_of)))
     workbook(project_id, project["start_date"], project["end_date"], owed)
@@ -95,9 +100,10 @@ def targets(project_id: str) -> None:
     rows = results.exact(results_view.project_judged(pic.latest, params=everything, project_id=project_id),
                          session.programme().results)
     if rows.empty:
-        st.caption(f"{results.NO_TARGET.capitalize()} for this project.")
+        st.caption(_("No target set for this project."))
         return
-    st.caption(plain(f"Against its targets, as of the latest data ({pic.latest:%d %B %Y})."))
+    st.caption(plain(_("Against its targets, as of the latest data ({day}).").format(
+        day=i18n.active().date(pic.latest, "long"))))
     drawing.table(results_view.export_frame(rows).drop(columns=["project_id", "title", "country"]),
                   formats=dict(catalog.RESULTS_TABLE.formats), key=f"my_targets_{project_id}")
     for row in rows.to_dict("records"):
@@ -113,14 +119,14 @@ def workbook(project_id: str, start, end, owed: due.ReturnDue | None) -> None:
     default = owed.quarter if owed is not None and owed.quarter in quarters else (ended or quarters)[-1]
     left, right = st.columns([1, 2])
     with left:
-        chosen = st.selectbox("Quarter", quarters, index=quarters.index(default), key=f"my_quarter_{project_id}",
+        chosen = st.selectbox(_("Quarter"), quarters, index=quarters.index(default), key=f"my_quarter_{project_id}",
                               format_func=calendar.quarter_label)
     with right:
-        st.download_button("Download the reporting workbook", returns_view.workbook_for(project_id, chosen),
+        st.download_button(_("Download the reporting workbook"), returns_view.workbook_for(project_id, chosen),
                            file_name=returns.file_name(project_id, chosen), mime=returns_view.XLSX,
                            key=f"my_workbook_{project_id}", icon=":material/download:")
-    st.caption("Fill it in (Excel or LibreOffice) and send it back below: it is checked at once, and the programme "
-               "team approves it before its figures appear.")
+    st.caption(_("Fill it in (Excel or LibreOffice) and send it back below: it is checked at once, and the programme "
+                 "team approves it before its figures appear."))
 
 
 def sent_back(mine: list[partners.Submission]) -> None:
@@ -128,23 +134,24 @@ def sent_back(mine: list[partners.Submission]) -> None:
     for item in mine:
         if item.state == partners.RETURNED:
             when = next((e["when"] for e in reversed(item.events) if e["step"] == partners.RETURNED), "")
-            st.warning(plain(f"Sent back on {when[:10]}: the return for {item.quarter} ({item.file}). Correct the "
-                             "workbook and send it again. The programme team's note:"))
+            st.warning(plain(_("Sent back on {day}: the return for {quarter} ({file}). Correct the workbook and send "
+                               "it again. The programme team's note:").format(day=when[:10], quarter=item.quarter,
+                                                                               file=item.file)))
             st.text(item.note)
 
 
 def history(mine: list[partners.Submission], project_id: str) -> None:
     """What was sent for the project: each return with its state and dates, then every step."""
-    st.subheader("What you sent", anchor=False)
+    st.subheader(_("What you sent"), anchor=False)
     if not mine:
-        st.caption("No return has been sent or imported for this project yet.")
+        st.caption(_("No return has been sent or imported for this project yet."))
         return
-    sent = pd.DataFrame([{"quarter": s.quarter, "state": s.state, "sent (UTC)": s.submitted_at, "file": s.file,
-                          "last step (UTC)": s.events[-1].get("when", "") if s.events else "",
-                          "version": s.version, "return": s.id} for s in mine])
+    sent = pd.DataFrame([{_("quarter"): s.quarter, _("state"): _(s.state), _("sent (UTC)"): s.submitted_at,
+                          _("file"): s.file, _("last step (UTC)"): s.events[-1].get("when", "") if s.events else "",
+                          _("version"): s.version, _("return"): s.id} for s in mine])
     st.dataframe(sent, hide_index=True, width="stretch", key=f"my_history_{project_id}")
-    with st.expander("Every step of these returns"):
-        st.dataframe(partners.trail(mine).drop(columns="return"), hide_index=True, width="stretch",
+    with st.expander(_("Every step of these returns")):
+        st.dataframe(partners.trail(mine).drop(columns="return").rename(columns=_), hide_index=True, width="stretch",
                      key=f"my_trail_{project_id}")
 
 
@@ -153,10 +160,12 @@ def threads(programme_store, mine: list[partners.Submission]) -> None:
     shown = [s for s in mine if s.state != partners.REPLACED]
     if not shown:
         return
-    st.subheader("Comments with the programme team", anchor=False)
+    st.subheader(_("Comments with the programme team"), anchor=False)
     counted = comments.counts(programme_store, [s.id for s in shown])
     for item in shown:
-        with st.expander(plain(f"The return for {item.quarter} ({item.state}) · {counted[item.id]} comment(s)"),
+        title = _("The return for {quarter} ({state}) · {count} comment(s)").format(
+            quarter=item.quarter, state=_(item.state), count=i18n.active().number(counted[item.id]))
+        with st.expander(plain(title),
                          expanded=counted[item.id] > 0 or item.state in (partners.SUBMITTED, partners.RETURNED)):
             st.caption(plain(f"{item.file} · {item.id}"))
             threads_view.partner_comments(programme_store, item)

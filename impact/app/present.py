@@ -13,6 +13,8 @@ from impact.app import drawing, session, sidebar
 from impact.app.chart_menu import BUILT_DECK, DECK_PARAM, current_deck, set_deck
 from impact.app.text import plain
 from impact.charts import catalog, deck, deck_writers, export, theme
+from impact.model import i18n
+from impact.model.i18n import gettext as _
 
 SLIDE_PARAM = "slide"
 _SLIDE = "_slide"  # session state: the index of the slide shown
@@ -87,11 +89,14 @@ def navigation(current: deck.Deck, index: int) -> None:
     """Previous / slide number / next; the arrow keys press the buttons."""
     total = len(current.slides)
     left, middle, right = st.columns([1, 4, 1], vertical_alignment="center")
-    left.button("Previous", icon=":material/arrow_back:", shortcut="Left", disabled=index == 0,
+    left.button(_("Previous"), icon=":material/arrow_back:", shortcut="Left", disabled=index == 0,
                 on_click=go_to, args=(index - 1,), key="present_prev", width="stretch")
-    middle.markdown(f"**Slide {index + 1} of {total}** · {plain(current.name)}  \n"
-                    ":small[Arrow keys ← → move between slides · F11 for full screen]", text_alignment="center")
-    right.button("Next", icon=":material/arrow_forward:", icon_position="right", shortcut="Right",
+    words = i18n.active()
+    where = _("Slide {number} of {total}").format(number=words.number(index + 1), total=words.number(total))
+    middle.markdown(f"**{plain(where)}** · {plain(current.name)}  \n"
+                    f":small[{plain(_('Arrow keys ← → move between slides · F11 for full screen'))}]",
+                    text_alignment="center")
+    right.button(_("Next"), icon=":material/arrow_forward:", icon_position="right", shortcut="Right",
                  disabled=index >= total - 1, on_click=go_to, args=(index + 1,), key="present_next",
                  width="stretch")
 
@@ -107,20 +112,20 @@ def show_slide(prepared: deck.PreparedSlide, height: int = 600) -> None:
     if key:
         number.metric(key[0], key[1])
     if prepared.frame.empty:
-        st.info(plain(spec.when_empty or "No results for these filters."))
+        st.info(plain(spec.when_empty or _("No results for these filters.")))
         return
     fig = theme.projector(spec.figure(prepared.frame, title="", subtitle="", options=slide.options))
     fig.update_layout(height=height, margin=dict(t=40))
     st.plotly_chart(fig, theme=None, config={**drawing.PLOTLY_CONFIG, "displayModeBar": False},
                     key=f"present_chart_{slide.chart}")
     if slide.note:
-        with st.expander("Speaker note"):
+        with st.expander(_("Speaker note")):
             st.text(slide.note)
 
 
 def deck_editor(current: deck.Deck) -> None:
     """Rename, reorder, remove and add slides; save the deck as JSON or load one."""
-    name = st.text_input("Deck name", current.name, max_chars=deck.MAX_NAME, key="deck_name")
+    name = st.text_input(_("Deck name"), current.name, max_chars=deck.MAX_NAME, key="deck_name")
     if name.strip() and name != current.name:
         set_deck(current.renamed(name))
         st.rerun()
@@ -128,20 +133,20 @@ def deck_editor(current: deck.Deck) -> None:
         row = st.columns([8, 1, 1, 1], vertical_alignment="center")
         row[0].text(f"{i + 1}. {slide.heading}")
         row[1].button("", icon=":material/arrow_upward:", key=f"deck_up_{i}", disabled=i == 0,
-                      help="Move up", on_click=_edit, args=("move", i, -1))
-        row[2].button("", icon=":material/arrow_downward:", key=f"deck_down_{i}", help="Move down",
+                      help=_("Move up"), on_click=_edit, args=("move", i, -1))
+        row[2].button("", icon=":material/arrow_downward:", key=f"deck_down_{i}", help=_("Move down"),
                       disabled=i == len(current.slides) - 1, on_click=_edit, args=("move", i, 1))
-        row[3].button("", icon=":material/delete:", key=f"deck_remove_{i}", help="Remove",
+        row[3].button("", icon=":material/delete:", key=f"deck_remove_{i}", help=_("Remove"),
                       on_click=_edit, args=("remove", i, 0))
     add, title, go = st.columns([3, 3, 1], vertical_alignment="bottom")
-    choices = {c: catalog.CHARTS[c].title for c in catalog.standalone()} | _results_choices()
-    chart_id = add.selectbox("Add a chart", list(choices), key="deck_add_chart", format_func=choices.get)
-    custom = title.text_input("Slide title (optional)", key="deck_add_title", max_chars=deck.MAX_TITLE)
-    go.button("Add", icon=":material/add:", key="deck_add", on_click=_add, args=(chart_id, custom))
+    choices = {c: catalog.in_language(catalog.CHARTS[c]).title for c in catalog.standalone()} | _results_choices()
+    chart_id = add.selectbox(_("Add a chart"), list(choices), key="deck_add_chart", format_func=choices.get)
+    custom = title.text_input(_("Slide title (optional)"), key="deck_add_title", max_chars=deck.MAX_TITLE)
+    go.button(_("Add"), icon=":material/add:", key="deck_add", on_click=_add, args=(chart_id, custom))
     save, load = st.columns(2)
-    save.download_button("Save deck (JSON)", current.to_json(), file_name=_file_stem(current) + ".json",
+    save.download_button(_("Save deck (JSON)"), current.to_json(), file_name=_file_stem(current) + ".json",
                          mime="application/json", icon=":material/save:", on_click="ignore", key="deck_save")
-    upload = load.file_uploader("Load a deck (JSON)", type=["json"], key="deck_upload")
+    upload = load.file_uploader(_("Load a deck (JSON)"), type=["json"], key="deck_upload")
     if upload is not None and st.session_state.get("_deck_loaded") != upload.file_id:
         st.session_state["_deck_loaded"] = upload.file_id
         try:
@@ -149,8 +154,8 @@ def deck_editor(current: deck.Deck) -> None:
             st.session_state[_SLIDE] = 0
             st.rerun()
         except deck.DeckError as error:
-            st.error(f"Could not load {plain(upload.name)}: {plain(str(error))}")
-    st.button("Back to the default deck", key="deck_reset", on_click=_reset)
+            st.error(plain(_("Could not load {file}: {error}").format(file=upload.name, error=str(error))))
+    st.button(_("Back to the default deck"), key="deck_reset", on_click=_reset)
 
 
 def _edit(action: str, index: int, offset: int) -> None:
@@ -200,23 +205,23 @@ def deck_downloads(current: deck.Deck, prepared: list[deck.PreparedSlide]) -> No
     prov = drawing.current_provenance()
     signature = hashlib.sha256(f"{current.to_token()}|{prov}".encode()).hexdigest()
     for column, (fmt, label) in zip(st.columns(len(DECK_FORMATS)), DECK_FORMATS, strict=True):
-        column.button(f"Build {label}", icon=":material/build:", key=f"deck_build_{fmt}",
+        column.button(_("Build {format}").format(format=label), icon=":material/build:", key=f"deck_build_{fmt}",
                       on_click=_request_build, args=(fmt,))
     fmt = st.session_state.pop(_BUILD_REQUEST, None)
     if fmt in dict(DECK_FORMATS):
         label = dict(DECK_FORMATS)[fmt]
-        bar = st.progress(0.0, text=f"Building the {label} deck…")
+        bar = st.progress(0.0, text=_("Building the {format} deck…").format(format=label))
 
         def progress(done: int, total: int, what: str) -> None:
             bar.progress(done / total, text=f"{label}: {what}")
 
         data = deck_writers.build(current, prepared, prov, fmt, progress=progress)
         st.session_state[BUILT_DECK] = (signature, fmt, data)
-    st.caption("HTML: one file with live charts that opens in any browser with no server and no internet; "
-               "→ ← or a clicker move, F is full screen, S the speaker view, and it prints one slide a page.")
+    st.caption(_("HTML: one file with live charts that opens in any browser with no server and no internet; "
+                 "→ ← or a clicker move, F is full screen, S the speaker view, and it prints one slide a page."))
     built = st.session_state.get(BUILT_DECK)
     if built and built[0] == signature:
         fmt, data = built[1], built[2]
-        st.download_button(f"Download {_file_stem(current)}.{fmt}", data, file_name=f"{_file_stem(current)}.{fmt}",
+        st.download_button(_("Download {file}").format(file=f"{_file_stem(current)}.{fmt}"), data, file_name=f"{_file_stem(current)}.{fmt}",
                            mime=export.MIME_TYPES[fmt], icon=":material/download:", type="primary",
                            on_click="ignore", key="deck_download")

@@ -28,13 +28,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from impact.app import auth, session
 from impact.app.text import plain
+from impact.model import i18n
+from impact.model.i18n import N_
+from impact.model.i18n import gettext as _
 from impact.publish import preview, site, upload
 from impact.storage import audit, remote, store
 
 PREVIEW = "publish_preview_site"  # session state: this session's Preview (its folder, what it holds)
 PREFIX = "impact-site-preview-"  # a preview's temporary folder
 _OUTCOME = "_publish_outcome"  # session state: (ok, message) of the last publish
-HOW_TO_CONFIGURE = """No place to publish is configured on this server. An operator adds it to the server's
+HOW_TO_CONFIGURE = N_("""No place to publish is configured on this server. An operator adds it to the server's
 `.streamlit/secrets.toml`:
 
 ```toml
@@ -43,7 +46,7 @@ out = "/srv/site"            # a folder a web server serves
 to = "s3://bucket/prefix"    # and/or a bucket (credentials as for the data store)
 ```
 
-Meanwhile, build a preview and download the site as a .zip: it works from any folder or static host."""
+Meanwhile, build a preview and download the site as a .zip: it works from any folder or static host.""")
 
 
 @dataclass(frozen=True)
@@ -173,15 +176,16 @@ def public_site() -> None:
         st.error(plain(str(error)))
         return
     if chosen.out or chosen.to:
-        places = " and ".join(plain(p) for p in (chosen.out, chosen.to) if p)
-        st.markdown(f"This server publishes the public site to {places} (set in its secrets, `[publish]`). "
-                    "Build a preview first: publishing puts exactly the previewed site there.")
+        places = (_("{first} and {second}").format(first=plain(chosen.out), second=plain(chosen.to))
+                  if chosen.out and chosen.to else plain(chosen.out or chosen.to))
+        st.markdown(_("This server publishes the public site to {places} (set in its secrets, `[publish]`). Build a "
+                      "preview first: publishing puts exactly the previewed site there.").format(places=places))
     else:
-        st.info(HOW_TO_CONFIGURE)
-    if st.button("Build a preview", key="publish_preview"):
+        st.info(_(HOW_TO_CONFIGURE))
+    if st.button(_("Build a preview"), key="publish_preview"):
         st.session_state.pop(_OUTCOME, None)
         try:
-            with st.spinner("Building the site from the data in use…"):
+            with st.spinner(_("Building the site from the data in use…")):
                 st.session_state[PREVIEW] = build_preview(chosen)
         except (ValueError, OSError, store.StoreError) as error:
             st.error(plain(str(error)))
@@ -190,7 +194,7 @@ def public_site() -> None:
         return
     _describe(shown, chosen)
     if chosen.out or chosen.to:
-        if st.button("Publish", type="primary", key="publish_site"):
+        if st.button(_("Publish"), type="primary", key="publish_site"):
             try:
                 st.session_state[_OUTCOME] = (True, publish(shown, chosen))
             except (ValueError, OSError, store.StoreError, remote.RemoteError, BotoCoreError, ClientError) as error:
@@ -198,7 +202,7 @@ def public_site() -> None:
     outcome = st.session_state.get(_OUTCOME)
     if outcome:
         (st.success if outcome[0] else st.error)(plain(outcome[1]))
-    st.download_button("Download the site (.zip)", data=lambda: preview.zipped(shown.folder, "impact-site"),
+    st.download_button(_("Download the site (.zip)"), data=lambda: preview.zipped(shown.folder, "impact-site"),
                        file_name=f"impact-site-{dt.date.today().isoformat()}.zip", mime="application/zip",
                        key="publish_zip", icon=":material/download:")
 
@@ -214,10 +218,13 @@ def _changes(changes: preview.Differences, key: str) -> None:
 def _describe(shown: Preview, chosen: Settings) -> None:
     """What the preview holds: programmes, versions, licences, thresholds, pages, the differences and a page."""
     built, held = shown.built, shown.contents
-    st.subheader("Preview", anchor=False)
-    st.markdown(plain(f"Built {shown.when}: {built.pages:,} pages, {len(held.files):,} files, "
-                      f"{held.bytes / 1e6:.1f} MB, {built.charts} charts ({built.svgs} pre-rendered SVGs), "
-                      f"{built.suppressed} small cells suppressed."))
+    words = i18n.active()
+    st.subheader(_("Preview"), anchor=False)
+    st.markdown(plain(_("Built {when}: {pages} pages, {files} files, {size} MB, {charts} charts ({svgs} pre-rendered "
+                        "SVGs), {suppressed} small cells suppressed.").format(
+        when=shown.when, pages=words.number(built.pages), files=words.number(len(held.files)),
+        size=words.number(held.bytes / 1e6, 1), charts=words.number(built.charts), svgs=words.number(built.svgs),
+        suppressed=words.number(built.suppressed))))
     st.dataframe(pd.DataFrame([{"programme": f["programme"], "name": f["name"], "data version": f["version"],
                                 "licence": f["licence"] or "(none given)",
                                 "small numbers": (f"fewer than {f['suppress_below']}" if f["suppress_below"] > 1
@@ -226,28 +233,31 @@ def _describe(shown: Preview, chosen: Settings) -> None:
     if chosen.out:
         changes = preview.differences(shown.folder, chosen.out)
         if changes is None:
-            st.caption(plain(f"Nothing is published in {chosen.out} yet: every page is new."))
+            st.caption(plain(_("Nothing is published in {place} yet: every page is new.").format(place=chosen.out)))
         else:
-            st.markdown(plain(f"Against the site published now in {chosen.out}: {len(changes.added)} pages added, "
-                              f"{len(changes.changed)} changed, {len(changes.removed)} removed, "
-                              f"{changes.unchanged} unchanged."))
+            st.markdown(plain(_("Against the site published now in {place}: {added} pages added, {changed} changed, "
+                                "{removed} removed, {unchanged} unchanged.").format(
+                place=chosen.out, added=len(changes.added), changed=len(changes.changed),
+                removed=len(changes.removed), unchanged=changes.unchanged)))
             _changes(changes, "publish_changes")
     if chosen.to:
         try:
             changes = preview.bucket_differences(shown.folder, chosen.to)
         except (remote.RemoteError, OSError, BotoCoreError, ClientError) as error:
-            st.warning(plain(f"The bucket {chosen.to} could not be listed to compare ({error})."))
+            st.warning(plain(_("The bucket {place} could not be listed to compare ({error}).").format(
+                place=chosen.to, error=error)))
         else:
-            st.markdown(plain(f"Against the pages in {chosen.to} now: {len(changes.added)} pages added, "
-                              f"{len(changes.removed)} removed, {changes.unchanged} kept (replaced by the new "
-                              "version of each)."))
+            st.markdown(plain(_("Against the pages in {place} now: {added} pages added, {removed} removed, {unchanged} "
+                                "kept (replaced by the new version of each).").format(
+                place=chosen.to, added=len(changes.added), removed=len(changes.removed),
+                unchanged=changes.unchanged)))
             _changes(changes, "publish_bucket_changes")
-    with st.expander(f"The {len(held.pages):,} pages"):
+    with st.expander(_("The {count} pages").format(count=words.number(len(held.pages)))):
         st.dataframe(pd.DataFrame({"page": held.pages}), hide_index=True, width="stretch", key="publish_pages")
     home = f"{site.safe_name(session.programme_id())}/index.html"
     pages = held.pages
-    page = st.selectbox("Look at a page", pages, index=pages.index(home) if home in pages else 0, key="publish_page")
-    st.caption("As a reader sees it with JavaScript off: the numbers' tables (styles and charts are not loaded in "
-               "this preview).")
+    page = st.selectbox(_("Look at a page"), pages, index=pages.index(home) if home in pages else 0, key="publish_page")
+    st.caption(_("As a reader sees it with JavaScript off: the numbers' tables (styles and charts are not loaded in "
+                 "this preview)."))
     # The site's own output (every text from data escaped by its templates), in an iframe of its own.
     st.iframe((shown.folder / page).read_text(encoding="utf-8"), height=600)

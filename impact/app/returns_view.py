@@ -16,6 +16,7 @@ from impact.app.text import plain
 from impact.charts import figures
 from impact.ingest import extract_io, validate
 from impact.model import calendar, i18n
+from impact.model.i18n import N_
 from impact.model.i18n import gettext as _
 from impact.reporting import checks, follow_up, partners, returns
 from impact.storage import store
@@ -69,9 +70,12 @@ def project_workbook(project_id: str, start: dt.date, end: dt.date) -> None:
         st.markdown("**" + plain(_("Versions that changed its figures")) + "**")
         programme = "".join(f"&{k}={v[0]}" for k, v in sidebar.programme_link().items())
         links = changed.assign(link=[f"data?version={v}{programme}" for v in changed["version"]])
-        st.dataframe(links[["link", "when", "by", "label", "tables", "in_use"]], hide_index=True, width="stretch",
-                     column_config={"link": st.column_config.LinkColumn("version", display_text=r"data\?version=([^&]*)"),
-                                    "in_use": st.column_config.CheckboxColumn("in use")},
+        headings = {name: _(name) for name in (N_("when"), N_("by"), N_("label"), N_("tables"))}
+        st.dataframe(links[["link", "when", "by", "label", "tables", "in_use"]].rename(columns=headings),
+                     hide_index=True, width="stretch",
+                     column_config={"link": st.column_config.LinkColumn(_("version"),
+                                                                        display_text=r"data\?version=([^&]*)"),
+                                    "in_use": st.column_config.CheckboxColumn(_("in use"))},
                      key="project_versions")
     programme_store = _store()
     account = auth.partner(programme_store)
@@ -109,7 +113,8 @@ def project_workbook(project_id: str, start: dt.date, end: dt.date) -> None:
     if steps.empty:
         st.caption(_("No return has been sent or imported for this project yet."))
     else:
-        st.dataframe(steps.drop(columns="return"), hide_index=True, width="stretch", key="project_trail")
+        st.dataframe(steps.drop(columns="return").rename(columns=_), hide_index=True, width="stretch",
+                     key="project_trail")
         st.caption(_("Who did what and when (UTC), the file and its SHA-256 checksum; approved returns name the "
                      "version they landed in."))
 
@@ -248,14 +253,15 @@ def workbooks_for_quarter() -> None:
     """All projects due in a quarter: their workbooks in one zip."""
     programme = session.programme()
     quarters = calendar.quarter_range(programme.start, programme.end)
-    chosen = st.selectbox("Quarter", quarters, index=_default_quarter(quarters), key="returns_zip_quarter",
+    chosen = st.selectbox(_("Quarter"), quarters, index=_default_quarter(quarters), key="returns_zip_quarter",
                           format_func=calendar.quarter_label)
     due = returns.due_projects(chosen, session.programme_store())
     if not due:
-        st.info(f"No project reports for {calendar.quarter_label(chosen)}.")
+        st.info(_("No project reports for {quarter}.").format(quarter=calendar.quarter_label(chosen)))
         return
     active = session.active_version()
-    st.download_button(f"Download the workbooks of the {len(due)} projects due (zip)",
+    st.download_button(_("Download the workbooks of the {count} projects due (zip)").format(
+                           count=i18n.active().number(len(due))),
                        _zip(active.version, session.programme_id(), tuple(due), chosen, i18n.active().language),
                        file_name=f"returns-{calendar.quarter_label(chosen)}.zip", mime="application/zip",
                        key="returns_zip", icon=":material/folder_zip:")
@@ -277,19 +283,20 @@ def _show_outcome(key: str) -> None:
     for note in outcome.get("notes", []):
         st.caption(plain(note))
     if outcome.get("flags"):
-        st.warning(plain(f"{len(outcome['flags'])} flagged number(s): rules broken or values unusual for their "
-                         "project (taken in all the same: the team decides when it imports or approves)."))
+        st.warning(plain(_("{count} flagged number(s): rules broken or values unusual for their project (taken in "
+                           "all the same: the team decides when it imports or approves).").format(
+            count=i18n.active().number(len(outcome["flags"])))))
         st.dataframe(pd.DataFrame(outcome["flags"])[["file", "project", "quarter", "names", "value", "expected",
                                                      "importance", "message"]], hide_index=True, width="stretch")
     if outcome["removals"] is not None and len(outcome["removals"]):
-        st.caption("Rows reported before that these returns remove:")
+        st.caption(_("Rows reported before that these returns remove:"))
         st.dataframe(outcome["removals"], hide_index=True, width="stretch")
     if len(outcome["problems"]):
         st.dataframe(outcome["problems"], hide_index=True, width="stretch")
-        st.download_button("Download the problems (CSV)", outcome["csv"], key=f"{key}_csv",
+        st.download_button(_("Download the problems (CSV)"), outcome["csv"], key=f"{key}_csv",
                            file_name="returns-problems.csv", mime="text/csv")
     if outcome["ok"]:
-        st.caption(plain(f"Version {outcome['version']} is now in use on every page."))
+        st.caption(plain(_("Version {version} is now in use on every page.").format(version=outcome["version"])))
         st.dataframe(pd.DataFrame(outcome["changes"]), hide_index=True, width="stretch")
         st.dataframe(pd.DataFrame(outcome["totals"]), hide_index=True, width="stretch")
 
@@ -309,15 +316,15 @@ def _take(uploads, accept_valid: bool, confirm: bool) -> None:
 
 def upload_returns() -> None:
     """The administrator's upload of returned workbooks, and what the last upload did."""
-    st.markdown("Upload returned workbooks (**.xlsx**, or one **.zip** of them). Each return replaces its "
-                "project's rows for its quarter in training, volunteering and outcomes, and nothing else; the "
-                "whole upload becomes one new version (undo it under Versions).")
-    uploads = st.file_uploader("Returned workbooks", type=["xlsx", "zip"], accept_multiple_files=True,
+    st.markdown(_("Upload returned workbooks (**.xlsx**, or one **.zip** of them). Each return replaces its "
+                  "project's rows for its quarter in training, volunteering and outcomes, and nothing else; the "
+                  "whole upload becomes one new version (undo it under Versions)."))
+    uploads = st.file_uploader(_("Returned workbooks"), type=["xlsx", "zip"], accept_multiple_files=True,
                                key="return_uploads")
-    accept_valid = st.checkbox("Import the valid returns even if some are refused (the refused are listed)",
+    accept_valid = st.checkbox(_("Import the valid returns even if some are refused (the refused are listed)"),
                                key="returns_accept_valid")
-    confirm = st.checkbox("Allow returns to remove rows reported before for their quarter", key="returns_confirm")
-    if st.button("Check and import returns", type="primary", disabled=not uploads, key="run_returns"):
+    confirm = st.checkbox(_("Allow returns to remove rows reported before for their quarter"), key="returns_confirm")
+    if st.button(_("Check and import returns"), type="primary", disabled=not uploads, key="run_returns"):
         _take(uploads, accept_valid, confirm)
         st.rerun()
     _show_outcome("returns_outcome")
@@ -350,43 +357,48 @@ def partner_returns() -> None:
     if error:
         st.error(plain(error))
     if not waiting:
-        st.caption("No return from a partner is waiting for approval.")
+        st.caption(_("No return from a partner is waiting for approval."))
     else:
-        queue = pd.DataFrame([{"project": s.project, "quarter": s.quarter, "sent by": s.events[0].get("who", ""),
-                               "sent (UTC)": s.submitted_at, "file": s.file, "sha256": s.sha256[:12], "id": s.id}
-                              for s in waiting])
-        st.caption(f"{len(queue):,} return(s) waiting. Choose returns, then approve them (one new version) or send "
-                   "one back with a note for its partner. Only approved returns change any figure.")
+        queue = pd.DataFrame([{_("project"): s.project, _("quarter"): s.quarter,
+                               _("sent by"): s.events[0].get("who", ""), _("sent (UTC)"): s.submitted_at,
+                               _("file"): s.file, "sha256": s.sha256[:12], "id": s.id} for s in waiting])
+        st.caption(_("{count} return(s) waiting. Choose returns, then approve them (one new version) or send one back "
+                     "with a note for its partner. Only approved returns change any figure.").format(
+            count=i18n.active().number(len(queue))))
         st.dataframe(queue, hide_index=True, width="stretch", key="partner_queue")
         flagged = checks.flags_frame(follow_up.flag_rows(programme_store, waiting))
         if len(flagged):
-            st.warning(plain(f"{len(flagged):,} flagged number(s) in these returns: rules broken or values unusual "
-                             "for their project. Read the partner's explanation before approving."))
+            st.warning(plain(_("{count} flagged number(s) in these returns: rules broken or values unusual for their "
+                               "project. Read the partner's explanation before approving.").format(
+                count=i18n.active().number(len(flagged)))))
             shown = ["project", "quarter", "names", "value", "explanation", "follow_up", "expected", "importance",
                      "message", "return"]
             st.dataframe(flagged[shown], hide_index=True, width="stretch", key="queue_flags")
-        labels = {s.id: f"{s.project} {s.quarter} · {s.file} · sent {s.submitted_at[:16]}" for s in waiting}
-        chosen = st.multiselect("Returns to approve", list(labels), format_func=labels.get, key="approve_ids",
-                                placeholder="Choose one or more returns")
-        confirm = st.checkbox("Allow these returns to remove rows reported before for their quarter",
+        labels = {s.id: f"{s.project} {s.quarter} · {s.file} · " + _("sent {when}").format(when=s.submitted_at[:16])
+                  for s in waiting}
+        chosen = st.multiselect(_("Returns to approve"), list(labels), format_func=labels.get, key="approve_ids",
+                                placeholder=_("Choose one or more returns"))
+        confirm = st.checkbox(_("Allow these returns to remove rows reported before for their quarter"),
                               key="approve_confirm")
-        if st.button(f"Approve {len(chosen)} return(s)" if chosen else "Approve the chosen returns", type="primary",
+        if st.button(_("Approve {count} return(s)").format(count=len(chosen)) if chosen else
+                     _("Approve the chosen returns"), type="primary",
                      disabled=not chosen, key="approve_returns"):
             _approve(chosen, confirm)
             st.rerun()
-        back = st.selectbox("Send a return back", list(labels), format_func=labels.get, index=None,
-                            key="send_back_id", placeholder="Choose a return")
-        note = st.text_input("Note for the partner (why it goes back)", key="return_note", max_chars=2000)
-        if st.button("Send it back", disabled=back is None or not note.strip(), key="send_back",
-                     help="Choose a return and write the note first."):
+        back = st.selectbox(_("Send a return back"), list(labels), format_func=labels.get, index=None,
+                            key="send_back_id", placeholder=_("Choose a return"))
+        note = st.text_input(_("Note for the partner (why it goes back)"), key="return_note", max_chars=2000)
+        if st.button(_("Send it back"), disabled=back is None or not note.strip(), key="send_back",
+                     help=_("Choose a return and write the note first.")):
             _send_back(back, note)
             st.rerun()
     follow_up_view.follow_ups(programme_store, waiting)
     every = follow_up.flag_rows(programme_store)
-    st.download_button(f"Download every flag ({len(every):,}, CSV)", checks.flags_csv(every),
-                       file_name="return-flags.csv", mime="text/csv", key="flags_csv", disabled=not every,
-                       icon=":material/flag:", help="Every flag of every return, with the partner's explanation "
-                       "and the team's follow-up mark (also: python -m impact flags --out FILE.csv).")
+    st.download_button(_("Download every flag ({count}, CSV)").format(count=i18n.active().number(len(every))),
+                       checks.flags_csv(every), file_name="return-flags.csv", mime="text/csv", key="flags_csv",
+                       disabled=not every, icon=":material/flag:",
+                       help=_("Every flag of every return, with the partner's explanation and the team's follow-up "
+                              "mark (also: python -m impact flags --out FILE.csv)."))
     threads_view.team_comments(programme_store)
     _show_outcome("approve_outcome")
 
@@ -399,7 +411,7 @@ def _save_account(email: str, name: str, projects: list[str], password: str, kno
     except partners.PartnerError as error:
         st.session_state["accounts_error"] = str(error)
         return
-    st.session_state["accounts_done"] = f"Account {email.strip().lower()} saved."
+    st.session_state["accounts_done"] = _("Account {email} saved.").format(email=email.strip().lower())
 
 
 def _remove_account(email: str) -> None:
@@ -409,7 +421,7 @@ def _remove_account(email: str) -> None:
     except partners.PartnerError as error:
         st.session_state["accounts_error"] = str(error)
         return
-    st.session_state["accounts_done"] = f"Account {email} removed."
+    st.session_state["accounts_done"] = _("Account {email} removed.").format(email=email)
 
 
 def partner_accounts() -> None:
@@ -421,29 +433,29 @@ def partner_accounts() -> None:
         if message:
             show(plain(message))
     if found:
-        st.dataframe(pd.DataFrame([{"e-mail": a.email, "name": a.name, "projects": ", ".join(a.projects),
-                                    "signs in with": a.sign_in, "created by": a.created_by,
-                                    "created (UTC)": a.created_at} for a in found]),
+        st.dataframe(pd.DataFrame([{_("e-mail"): a.email, _("name"): a.name, _("projects"): ", ".join(a.projects),
+                                    _("signs in with"): a.sign_in, _("created by"): a.created_by,
+                                    _("created (UTC)"): a.created_at} for a in found]),
                      hide_index=True, width="stretch", key="accounts_table")
     else:
-        st.caption("No partner account yet.")
+        st.caption(_("No partner account yet."))
     known = returns.project_ids(session.active_version().path)
     with st.form("partner_account"):
-        st.markdown("**Add a partner account, or change one** (same e-mail)")
-        email = st.text_input("E-mail", max_chars=254, key="account_email")
-        name = st.text_input("Name", max_chars=120, key="account_name")
-        projects = st.multiselect("Projects it reports for", known, key="account_projects")
-        password = st.text_input("Password (leave blank to keep it, or for an organisation login only)",
+        st.markdown("**" + plain(_("Add a partner account, or change one")) + "** " + plain(_("(same e-mail)")))
+        email = st.text_input(_("E-mail"), max_chars=254, key="account_email")
+        name = st.text_input(_("Name"), max_chars=120, key="account_name")
+        projects = st.multiselect(_("Projects it reports for"), known, key="account_projects")
+        password = st.text_input(_("Password (leave blank to keep it, or for an organisation login only)"),
                                  type="password", key="account_password")
-        if st.form_submit_button("Save the account"):
+        if st.form_submit_button(_("Save the account")):
             _save_account(email, name, projects, password, known)
             st.rerun()
     if found:
-        doomed = st.selectbox("Remove an account", [a.email for a in found], index=None, key="account_remove",
-                              placeholder="Choose an account")
-        sure = st.checkbox("Remove it: the partner can no longer sign in (their returns and trail stay)",
+        doomed = st.selectbox(_("Remove an account"), [a.email for a in found], index=None, key="account_remove",
+                              placeholder=_("Choose an account"))
+        sure = st.checkbox(_("Remove it: the partner can no longer sign in (their returns and trail stay)"),
                            key="account_remove_sure", disabled=doomed is None)
-        if st.button("Remove the account", disabled=doomed is None or not sure, key="account_remove_go"):
+        if st.button(_("Remove the account"), disabled=doomed is None or not sure, key="account_remove_go"):
             _remove_account(doomed)
             st.rerun()
 
@@ -460,58 +472,71 @@ def reporting_view() -> None:
     """Who has reported: as of a date, every active project x quarter, the rates, and the missing returns."""
     active = session.active_version()
     deadline = session.programme().reporting.deadline_days
-    when_due = (f"{deadline} days after the quarter ends" if deadline else "when the quarter ends")
-    as_of = st.date_input("As of", value=dt.date.today(), key="reporting_as_of",
-                          help=f"A quarter's return is due {when_due} (the programme's definition).")
+    words = i18n.active()
+    when_due = (_("{days} days after the quarter ends").format(days=words.number(deadline)) if deadline
+                else _("when the quarter ends"))
+    as_of = st.date_input(_("As of"), value=dt.date.today(), key="reporting_as_of",
+                          help=_("A quarter's return is due {when} (the programme's definition).").format(when=when_due))
     frame = _status(active.version, str(active.path), session.programme_id(), as_of)
     totals = reporting.summary(frame)
     due, received, late, gone, rate, on_time = st.columns(6)
-    due.metric("Returns due", f"{totals['due']:,}")
-    received.metric("Received", f"{totals['received']:,}")
-    late.metric("Of which late", f"{totals['late']:,}")
-    gone.metric("Missing", f"{totals['missing']:,}")
-    rate.metric("Reporting rate", "–" if totals["due"] == 0 else f"{totals['rate']:.0%}")
-    on_time.metric("On time", "–" if totals["due"] == 0 else f"{totals['on_time_rate']:.0%}")
-    st.caption(plain(f"Expected: every quarter of every project, from its start to its end; due {when_due}. "
-                     "Received: the project has figures for the quarter in the data in use, sent by the date. "
-                     "Late: its return first arrived (sent by a partner, or imported by the team) after the due "
-                     "date."))
+    due.metric(_("Returns due"), words.number(totals["due"]))
+    received.metric(_("Received"), words.number(totals["received"]))
+    late.metric(_("Of which late"), words.number(totals["late"]))
+    gone.metric(_("Missing"), words.number(totals["missing"]))
+    rate.metric(_("Reporting rate"), "–" if totals["due"] == 0 else words.percent(totals["rate"]))
+    on_time.metric(_("On time"), "–" if totals["due"] == 0 else words.percent(totals["on_time_rate"]))
+    st.caption(plain(_("Expected: every quarter of every project, from its start to its end; due {when}. Received: "
+                       "the project has figures for the quarter in the data in use, sent by the date. Late: its "
+                       "return first arrived (sent by a partner, or imported by the team) after the due date.").format(
+        when=when_due)))
     names = reporting.country_labels(frame)  # a country is chosen by its code, shown by its name
     codes = sorted(names, key=lambda code: (names[code], code))
-    chosen = st.selectbox("Projects in", ["", *codes], key="reporting_country",
-                          format_func=lambda code: names.get(code, code) if code else "every country")
-    place = names.get(chosen, chosen) if chosen else "every country"
+    names = {code: words.country(code, name) for code, name in names.items()}
+    chosen = st.selectbox(_("Projects in"), ["", *codes], key="reporting_country",
+                          format_func=lambda code: names.get(code, code) if code else _("every country"))
+    place = names.get(chosen, chosen) if chosen else _("every country")
     here = frame[frame["iso3"] == chosen] if chosen else frame
     shown = reporting.most_missing(here, HEATMAP_PROJECTS)
-    heatmap = figures.reporting_heatmap(shown, title="Returns by project and quarter",
-                                        subtitle=f"{place}, as of {as_of:%d %B %Y}")
+    heatmap = figures.reporting_heatmap(shown, title=_("Returns by project and quarter"),
+                                        subtitle=_("{place}, as of {day}").format(place=place,
+                                                                                  day=words.date(as_of, "long")))
     st.plotly_chart(heatmap, theme=None, config=drawing.PLOTLY_CONFIG, key="reporting_heatmap")
     projects = here["project_id"].nunique()
     if projects > HEATMAP_PROJECTS:
-        st.caption(f"The {HEATMAP_PROJECTS:,} of {projects:,} projects with the most missing returns (then late "
-                   "ones): choose a country for its own projects.")
+        st.caption(_("The {shown} of {count} projects with the most missing returns (then late ones): choose a "
+                     "country for its own projects.").format(shown=words.number(HEATMAP_PROJECTS),
+                                                             count=words.number(projects)))
     by_quarter, by_country = st.columns(2)
-    rate_format = {"rate": st.column_config.NumberColumn("reporting rate", format="percent"),
-                   "on-time rate": st.column_config.NumberColumn("on-time rate", format="percent")}
+    # Headings in the reader's language ("rate" stays the key its column is configured by).
+    headings = {name: _(name) for name in (N_("period"), N_("country"), N_("due"), N_("received"), N_("on time"),
+                                           N_("on-time rate"))}
+    rate_format = {"rate": st.column_config.NumberColumn(_("reporting rate"), format="percent"),
+                   headings["on-time rate"]: st.column_config.NumberColumn(_("on-time rate"), format="percent")}
     with by_quarter:
-        st.markdown("**Per quarter**")
-        st.dataframe(reporting.rates(frame, "period"), hide_index=True, width="stretch", column_config=rate_format)
+        st.markdown("**" + plain(_("Per quarter")) + "**")
+        st.dataframe(reporting.rates(frame, "period").rename(columns=headings), hide_index=True, width="stretch",
+                     column_config=rate_format)
     with by_country:
-        st.markdown("**Per country**")
-        st.dataframe(reporting.rates(frame, "country"), hide_index=True, width="stretch", column_config=rate_format)
+        st.markdown("**" + plain(_("Per country")) + "**")
+        st.dataframe(reporting.rates(frame, "country").rename(columns=headings), hide_index=True, width="stretch",
+                     column_config=rate_format)
     chase = reporting.missing(frame)
-    st.markdown(f"**Missing returns ({len(chase):,})**")
-    st.dataframe(chase.head(drawing.ROW_LIMIT), hide_index=True, width="stretch")
+    st.markdown("**" + plain(_("Missing returns ({count})").format(count=words.number(len(chase)))) + "**")
+    st.dataframe(chase.head(drawing.ROW_LIMIT).rename(columns=headings), hide_index=True, width="stretch")
     if len(chase) > drawing.ROW_LIMIT:
-        st.caption(f"The first {drawing.ROW_LIMIT:,} of {len(chase):,} missing returns (by project): the Excel file "
-                   "holds every one.")
-    st.download_button("Download the missing returns (Excel)", lambda: reporting.workbook(chase),
+        st.caption(_("The first {shown} of {count} missing returns (by project): the Excel file holds every one."
+                     ).format(shown=words.number(drawing.ROW_LIMIT), count=words.number(len(chase))))
+    st.download_button(_("Download the missing returns (Excel)"), lambda: reporting.workbook(chase),
                        file_name=f"missing-returns-{as_of:%Y-%m-%d}.xlsx", mime=XLSX, key="missing_returns",
                        disabled=chase.empty, on_click="ignore")
-    with st.expander("Every project and quarter"):
-        st.dataframe(frame[["project_id", "country", "period", "status", "due", "rows_reported", "arrived",
-                            "version"]].head(drawing.ROW_LIMIT), hide_index=True, width="stretch")
+    with st.expander(_("Every project and quarter")):
+        every = frame[["project_id", "country", "period", "status", "due", "rows_reported", "arrived", "version"]]
+        st.dataframe(every.head(drawing.ROW_LIMIT).rename(columns=headings | {"status": _("status"),
+                                                                             "version": _("version")}),
+                     hide_index=True, width="stretch")
         if len(frame) > drawing.ROW_LIMIT:
-            st.caption(f"The first {drawing.ROW_LIMIT:,} of {len(frame):,} project quarters (by project and quarter).")
-        st.caption("Arrived: when the project's first return for the quarter was sent by its partner or imported "
-                   "(blank: the figures came in a whole extract); version: the one that brought its latest.")
+            st.caption(_("The first {shown} of {count} project quarters (by project and quarter).").format(
+                shown=words.number(drawing.ROW_LIMIT), count=words.number(len(frame))))
+        st.caption(_("Arrived: when the project's first return for the quarter was sent by its partner or imported "
+                     "(blank: the figures came in a whole extract); version: the one that brought its latest."))

@@ -12,19 +12,21 @@ import streamlit as st
 
 from impact.app import auth
 from impact.app.text import plain
+from impact.model.i18n import N_
+from impact.model.i18n import gettext as _
 from impact.reporting import comments, partners
 
-ROLE_NAMES = {comments.PARTNER: "partner", comments.TEAM: "programme team"}
+ROLE_NAMES = {comments.PARTNER: N_("partner"), comments.TEAM: N_("programme team")}
 
 
 def show_thread(thread: list[comments.Comment]) -> None:
     """The comments of one return, oldest first, each with who wrote it and when (as text)."""
     if not thread:
-        st.caption("No comment yet.")
+        st.caption(_("No comment yet."))
         return
     for comment in thread:
         with st.container(border=True):
-            st.text(f"{comment.who} ({ROLE_NAMES.get(comment.role, comment.role)}) · {comment.when[:16].replace('T', ' ')}"
+            st.text(f"{comment.who} ({_(ROLE_NAMES.get(comment.role, comment.role))}) · {comment.when[:16].replace('T', ' ')}"
                     " UTC")
             st.text(comment.text)
 
@@ -50,9 +52,9 @@ def partner_comments(programme_store, item: partners.Submission) -> None:
     if error:
         st.error(plain(error), icon=":material/error:")
     if st.session_state.pop(f"{key}_done", False):
-        st.success("Comment sent: the programme team sees it with the return.")
-    st.text_area("Your comment to the programme team", key=key, max_chars=comments.COMMENT_MAX, height=80)
-    st.button("Post the comment", key=f"{key}_post", on_click=_post_as_partner, args=(programme_store, item.id, key))
+        st.success(_("Comment sent: the programme team sees it with the return."))
+    st.text_area(_("Your comment to the programme team"), key=key, max_chars=comments.COMMENT_MAX, height=80)
+    st.button(_("Post the comment"), key=f"{key}_post", on_click=_post_as_partner, args=(programme_store, item.id, key))
 
 
 def _post_as_team(programme_store, key: str) -> None:
@@ -76,16 +78,17 @@ def team_comments(programme_store) -> None:
     order = sorted(items, key=lambda s: (s.state != partners.SUBMITTED, -counted[s.id]))
     # The labels never change with a return's state: a choice's label is what the browser keeps across runs.
     labels = {s.id: f"{s.project} {s.quarter} · {s.file} · {s.id}" for s in order}
-    st.markdown("**Comments on returns**")
-    st.caption("A thread per return between its partners and the programme team: the partner writes on My projects, "
-               "the team replies here. Every comment is kept and recorded in the trail.")
-    chosen = st.selectbox("Return", list(labels), format_func=labels.get, key="team_comment_id")
+    st.markdown("**" + plain(_("Comments on returns")) + "**")
+    st.caption(_("A thread per return between its partners and the programme team: the partner writes on My "
+                 "projects, the team replies here. Every comment is kept and recorded in the trail."))
+    chosen = st.selectbox(_("Return"), list(labels), format_func=labels.get, key="team_comment_id")
     error = st.session_state.pop("team_comment_error", None)
     if error:
         st.error(plain(error), icon=":material/error:")
     item = next((s for s in order if s.id == chosen), order[0])  # (a choice the browser kept from other options)
-    st.caption(plain(f"{item.state} · sent {item.submitted_at[:16].replace('T', ' ')} UTC by "
-                     f"{item.events[0].get('who', '') if item.events else ''}"))
+    st.caption(plain(_("{state} · sent {when} UTC by {who}").format(
+        state=_(item.state), when=item.submitted_at[:16].replace("T", " "),
+        who=item.events[0].get("who", "") if item.events else "")))
     show_thread(comments.thread(programme_store, item.id))
-    st.text_area("Reply to the partner", key="team_comment_text", max_chars=comments.COMMENT_MAX, height=80)
-    st.button("Post the reply", key="team_comment_post", on_click=_post_as_team, args=(programme_store, "team_comment_text"))
+    st.text_area(_("Reply to the partner"), key="team_comment_text", max_chars=comments.COMMENT_MAX, height=80)
+    st.button(_("Post the reply"), key="team_comment_post", on_click=_post_as_team, args=(programme_store, "team_comment_text"))

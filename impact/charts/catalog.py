@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from impact.charts import captions, figures
-from impact.model import i18n, metrics
+from impact.model import calendar, i18n, metrics
 from impact.model.i18n import N_
 from impact.model.i18n import gettext as _
 from impact.model.metrics import format_metric, metric
@@ -428,6 +428,9 @@ def labelled(spec: ChartSpec, rows: pd.DataFrame) -> pd.DataFrame:
         return rows
     if spec.category == "country" and "iso3" in rows.columns:  # its name in the language (CLDR's, through Babel)
         return rows.assign(country=[words.country(iso3, name) for iso3, name in zip(rows["iso3"], rows["country"])])
+    if spec.category == "quarter":  # 2016Q3 written as the language writes a quarter (T3 2016 in French)
+        days = [calendar.parse_quarter(str(v)) for v in rows["quarter"]]
+        return rows.assign(quarter=[words.quarter(day) if day else v for day, v in zip(days, rows["quarter"])])
     if spec.category not in programme.vocabularies:
         return rows
     return rows.assign(**{spec.category: [programme.label(spec.category, v) if isinstance(v, str) else v

@@ -119,7 +119,8 @@ def slide_figure(
 ) -> go.Figure:
     """The chart as a self-contained slide: title, filters subtitle, footer, optional key number."""
     theme.register()
-    fig = spec.figure(frame, title="", subtitle="", options=chart_options)
+    # Its categories as the active language labels them (a theme's label, a country's name, T3 2016), as on screen.
+    fig = spec.figure_of_rows(catalog.labelled(spec, spec.rows(frame)), subtitle="", title="", options=chart_options)
     if projector:
         theme.projector(fig)
     text_color = theme.PROJECTOR["text"] if projector else theme.COLORS["text"]

@@ -13,7 +13,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from impact.charts import theme
-from impact.model import i18n
+from impact.model import calendar, i18n
+from impact.model.i18n import N_
+from impact.model.i18n import gettext as _
 from impact.model.metrics import currency_symbol, d3_format, format_value, is_metric, metric
 
 
@@ -48,6 +50,36 @@ def _title(title: str = "", subtitle: str = "") -> dict:
     if subtitle:
         text += f"<br><span style='font-size:0.7em'>{html.escape(subtitle)}</span>"
     return dict(title=dict(text=text), margin=dict(t=110 if subtitle else 72))
+
+
+def date_ticks(days: list) -> dict:
+    """A date axis's ticks written as the active language writes months (juil. 2016 in French), not by Plotly.js:
+    Streamlit's and Kaleido's Plotly carry no locale dictionary. Spread over the axis: every quarter, half-year or
+    year, at most about eight ticks."""
+    stamps = [pd.Timestamp(d) for d in days if not pd.isna(d)]
+    if not stamps:
+        return {}
+    first, last = calendar.quarter_start(min(stamps).date()), max(stamps).date()
+    span = (last.year - first.year) * 12 + last.month - first.month
+    step = next((months for months in (3, 6, 12, 24, 36) if span / months <= 8), 60)
+    if step >= 12:
+        first = first.replace(month=1)
+    ticks, month = [], first.year * 12 + first.month - 1
+    while month <= last.year * 12 + last.month - 1:
+        ticks.append(pd.Timestamp(month // 12, month % 12 + 1, 1).date())
+        month += step
+    words = i18n.active()
+    return dict(tickmode="array", tickvals=[pd.Timestamp(t) for t in ticks], ticktext=[words.month(t) for t in ticks])
+
+
+def quarter_labels(values) -> list[str]:
+    """Quarters ('2016Q3') as the active language writes them (T3 2016 in French); anything else as it is (escaped)."""
+    words = i18n.active()
+    out = []
+    for value in values:
+        day = calendar.parse_quarter(str(value)) if words.language != i18n.SOURCE else None
+        out.append(html.escape(words.quarter(day)) if day else html.escape(str(value)))
+    return out
 
 
 def _figure(data: list, layout: dict, title: str = "", subtitle: str = "") -> go.Figure:
@@ -108,7 +140,7 @@ def trend(
     periods = safe_text(frame[period])
     text = _formatted(frame[value], value)
     data = [go.Bar(
-        x=periods, y=frame[value], name=f"Per {period}",
+        x=periods, y=frame[value], name=_("Per {period}").format(period=_(period)),
         marker_color=theme.COLORS["primary"], customdata=text,
         hovertemplate=_hover("%{x}", value),
     )]
@@ -116,12 +148,12 @@ def trend(
     if cumulative:
         running = _formatted(frame[cumulative], value)
         data.append(go.Scatter(
-            x=periods, y=frame[cumulative], name="Cumulative", yaxis="y2", mode="lines+markers",
+            x=periods, y=frame[cumulative], name=_("Cumulative"), yaxis="y2", mode="lines+markers",
             line=dict(color=theme.COLORS["uk"], width=4), marker=dict(size=9), customdata=running,
-            hovertemplate="%{x}<br>Cumulative: %{customdata}<extra></extra>",
+            hovertemplate="%{x}<br>" + html.escape(_("Cumulative")) + ": %{customdata}<extra></extra>",
         ))
         layout["yaxis2"] = dict(_value_axis(value), overlaying="y", side="right", showgrid=False, tickmode="auto",
-                                title=dict(text="Cumulative"))
+                                title=dict(text=html.escape(_("Cumulative"))))
     return _figure(data, layout, title, subtitle)
 
 
@@ -229,8 +261,9 @@ def radar(
         r=scores + scores[:1], theta=labels + labels[:1], fill="toself", mode="lines+markers",
         line=dict(color=theme.COLORS["primary"], width=3), marker=dict(size=8),
         fillcolor=theme.translucent(theme.COLORS["primary"], 0.18), name=html.escape(str(value).capitalize()),
-        customdata=[f"{s:g} of {maximum:g}" for s in scores + scores[:1]],
-        hovertemplate="%{theta}<br>Score: %{customdata}<extra></extra>",
+        customdata=[_("{score} of {maximum}").format(score=i18n.active().decimal(s), maximum=i18n.active().decimal(maximum))
+                    for s in scores + scores[:1]],
+        hovertemplate="%{theta}<br>" + html.escape(_("Score")) + ": %{customdata}<extra></extra>",
     )
     layout = dict(
         polar=dict(radialaxis=dict(range=[0, maximum], dtick=1, gridcolor=theme.COLORS["grid"], angle=90,
@@ -267,37 +300,45 @@ def milestones(
 ) -> go.Figure:
     """A cumulative actual against its targets: the actual as a line, the path the milestones expect as a
     dashed line, each target as a marker at its due date and the end target as a dotted line across."""
-    labels = pd.to_datetime(frame[category]).tolist()  # a date axis: Plotly spaces its ticks
+    labels = pd.to_datetime(frame[category]).tolist()  # a date axis: Plotly spaces the points, Babel writes the ticks
+    words = i18n.active()
     fmt_name = html.escape(metric(value).label)
+
+    def dated(days, values) -> list[list[str]]:  # hover text: the month as the language writes it, and the value
+        return [[html.escape(words.month(d.date())), text] for d, text in zip(days, _formatted(values, value))]
+
     actual = frame[value].tolist()
-    traces = [go.Scatter(x=labels, y=actual, name="Actual (cumulative)", mode="lines",
-                         line=dict(color=theme.COLORS["primary"], width=3),
-                         customdata=_formatted(actual, value),
-                         hovertemplate=f"%{{x|%b %Y}}<br>{fmt_name}: %{{customdata}}<extra></extra>")]
+    traces = [go.Scatter(x=labels, y=actual, name=html.escape(_("Actual (cumulative)")), mode="lines",
+                         line=dict(color=theme.COLORS["primary"], width=3), customdata=dated(labels, actual),
+                         hovertemplate=f"%{{customdata[0]}}<br>{fmt_name}: %{{customdata[1]}}<extra></extra>")]
     expected = frame["expected"].tolist()
-    traces.append(go.Scatter(x=labels, y=expected, name="Expected (milestone path)", mode="lines",
+    traces.append(go.Scatter(x=labels, y=expected, name=html.escape(_("Expected (milestone path)")), mode="lines",
                              line=dict(color=theme.COLORS["muted"], width=2, dash="dash"),
-                             customdata=_formatted(expected, value),
-                             hovertemplate="%{x|%b %Y}<br>Expected by then: %{customdata}<extra></extra>"))
+                             customdata=dated(labels, expected),
+                             hovertemplate="%{customdata[0]}<br>" + html.escape(_("Expected by then"))
+                             + ": %{customdata[1]}<extra></extra>"))
     due = frame[frame["target"].notna()]
     targets = due["target"].tolist()
-    traces.append(go.Scatter(x=pd.to_datetime(due[category]).tolist(), y=targets, name="Milestones and target",
+    due_days = pd.to_datetime(due[category]).tolist()
+    traces.append(go.Scatter(x=due_days, y=targets, name=html.escape(_("Milestones and target")),
                              mode="markers", marker=dict(symbol="diamond", size=13, color=theme.COLORS["uk"],
                                                          line=dict(color=theme.COLORS["text"], width=1)),
-                             customdata=_formatted(targets, value),
-                             hovertemplate="%{x|%b %Y}<br>Due: %{customdata}<extra></extra>"))
+                             customdata=dated(due_days, targets),
+                             hovertemplate="%{customdata[0]}<br>" + html.escape(_("Due"))
+                             + ": %{customdata[1]}<extra></extra>"))
     axis = _value_axis(value)
-    fig = _figure(traces, dict(yaxis=axis, xaxis=dict(title=None, type="date", tickformat="%b %Y"), showlegend=True),
-                  title, subtitle)
+    fig = _figure(traces, dict(yaxis=axis, xaxis=dict(title=None, type="date", **date_ticks(labels + due_days)),
+                               showlegend=True), title, subtitle)
     if targets:
         fig.add_hline(y=targets[-1], line=dict(color=theme.COLORS["uk"], width=2, dash="dot"),
-                      annotation_text=html.escape(f"End target {format_value(targets[-1], metric(value).fmt)}"),
+                      annotation_text=html.escape(_("End target {value}").format(
+                          value=format_value(targets[-1], metric(value).fmt))),
                       annotation_position="top left")
     return fig
 
 
-REPORTING_ROLES = {"reported": "positive", "reported late": "warning", "missing": "negative",
-                   "not yet due": "no_data"}
+REPORTING_ROLES = {N_("reported"): "positive", N_("reported late"): "warning", N_("missing"): "negative",
+                   N_("not yet due"): "no_data"}
 
 
 def reporting_heatmap(frame: pd.DataFrame, *, title: str = "", subtitle: str = "") -> go.Figure:
@@ -306,14 +347,15 @@ def reporting_heatmap(frame: pd.DataFrame, *, title: str = "", subtitle: str = "
     statuses = list(REPORTING_ROLES)
     grid = (frame.assign(code=frame["status"].map({s: i for i, s in enumerate(statuses)}))
             .pivot(index="project_id", columns="period", values="code").sort_index())
-    labels = grid.apply(lambda column: column.map(lambda v: "" if pd.isna(v) else statuses[int(v)]))
+    shown = [html.escape(_(s)) for s in statuses]  # the statuses in the active language (the codes stay the data's)
+    labels = grid.apply(lambda column: column.map(lambda v: "" if pd.isna(v) else shown[int(v)]))
     colours = [theme.COLORS[REPORTING_ROLES[s]] for s in statuses]
     n = len(statuses)
     scale = [[edge / n, colour] for i, colour in enumerate(colours) for edge in (i, i + 1)]
     trace = go.Heatmap(
-        z=grid.to_numpy(), x=safe_text(grid.columns), y=safe_text(grid.index), customdata=labels.to_numpy(),
+        z=grid.to_numpy(), x=quarter_labels(grid.columns), y=safe_text(grid.index), customdata=labels.to_numpy(),
         zmin=-0.5, zmax=n - 0.5, colorscale=scale, xgap=1, ygap=1,
-        colorbar=dict(tickvals=list(range(n)), ticktext=statuses, title=dict(text="")),
+        colorbar=dict(tickvals=list(range(n)), ticktext=shown, title=dict(text="")),
         hovertemplate="%{y}, %{x}: %{customdata}<extra></extra>")
     return _figure([trace], dict(height=max(320, 14 * len(grid) + 160), yaxis=dict(autorange="reversed", title=None),
                                  xaxis=dict(title=None, type="category")), title, subtitle)

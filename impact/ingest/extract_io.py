@@ -21,6 +21,7 @@ from pathlib import Path
 from impact.ingest import readers, validate
 from impact.ingest import recipe as recipes
 from impact.model import cells, schema
+from impact.model.i18n import gettext as _
 from impact.storage import store, transaction
 from impact.model import programme as programmes
 
@@ -297,7 +298,8 @@ def save_uploads(files: list[tuple[str, bytes]], folder: Path, report: validate.
 
 
 def versions_frame(versions: list[store.VersionInfo]):
-    """The versions as a table for people: id, in use, when, who, what was imported, rows, checksum."""
+    """The versions as a table for people: id, in use, when, who, what was imported, rows, checksum (headings and
+    words in the active language)."""
     import pandas as pd
 
     rows = []
@@ -306,17 +308,17 @@ def versions_frame(versions: list[store.VersionInfo]):
         sources = ", ".join(s.get("name", "") for s in m.get("sources", []))
         counts = m.get("rows", {})
         rows.append({
-            "version": v.version,
-            "in use": "yes" if v.active else "",
-            "imported": m.get("created_at", "") or "shipped with the dashboard",
-            "by": m.get("created_by", ""),
-            "label": m.get("label", ""),
-            "source files": sources,
-            "tables replaced": ", ".join(m.get("replaced_tables", [])),
-            "rows": sum(counts.values()) if counts else None,
-            "checksum": (m.get("checksum") or "")[:16],
+            _("version"): v.version,
+            _("in use"): _("yes") if v.active else "",
+            _("imported"): m.get("created_at", "") or _("shipped with the dashboard"),
+            _("by"): m.get("created_by", ""),
+            _("label"): m.get("label", ""),
+            _("source files"): sources,
+            _("tables replaced"): ", ".join(m.get("replaced_tables", [])),
+            _("rows"): sum(counts.values()) if counts else None,
+            _("checksum"): (m.get("checksum") or "")[:16],
         })
-    return pd.DataFrame(rows).astype({"rows": "Int64"})
+    return pd.DataFrame(rows).astype({_("rows"): "Int64"})
 
 
 def changes(version: str, programme_store: store.Store):

@@ -85,9 +85,9 @@ class Translator:
 
     def date(self, day: dt.date, form: str = "medium") -> str:
         """A day as this language writes it: 31 Dec 2016 (en), 31 déc. 2016 (fr) — Babel's `form` (short, medium,
-        long) or a CLDR pattern such as 'MMMM y'."""
-        if self.language == SOURCE and form == "medium":
-            return f"{day.day} {day:%b %Y}"  # the product's English style, as published
+        long: 31 December 2016, 31 décembre 2016) or a CLDR pattern such as 'MMMM y'."""
+        if self.language == SOURCE and form in ("medium", "long"):  # the product's English style, as published
+            return f"{day.day} {day:%b %Y}" if form == "medium" else f"{day.day} {day:%B %Y}"
         return babel_dates.format_date(day, format=form, locale=self.locale)
 
     def day(self, day: dt.date) -> str:
@@ -102,6 +102,16 @@ class Translator:
         if self.language == SOURCE:
             return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
         return babel_lists.format_list(list(items), locale=self.locale)
+
+    def month(self, day: dt.date) -> str:
+        """A month and its year, short, as this language writes it: Jul 2016 (en), juil. 2016 (fr), jul. de 2016 (pt)."""
+        return babel_dates.format_skeleton("yMMM", day, locale=self.locale)
+
+    def quarter(self, day: dt.date) -> str:
+        """The quarter holding `day`: 2016Q3 (en, the product's code-like label), T3 2016 (fr, es), T3 de 2016 (pt)."""
+        if self.language == SOURCE:
+            return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+        return babel_dates.format_skeleton("yQQQ", day, locale=self.locale)
 
     def country(self, iso3: str, english: str) -> str:
         """A country's name in this language (CLDR's, through Babel), else its English name as the data gives it."""

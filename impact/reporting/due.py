@@ -13,12 +13,14 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from impact.model import calendar
+from impact.model import calendar, i18n
+from impact.model.i18n import N_
+from impact.model.i18n import gettext as _
 from impact.reporting import notices, partners
 from impact.storage import store
 
 DUE, LATE, WAITING, SENT_BACK, RECEIVED, NOT_STARTED, ENDED = (
-    "due", "late", "waiting for approval", "sent back", "received", "not started", "ended")
+    N_("due"), N_("late"), N_("waiting for approval"), N_("sent back"), N_("received"), N_("not started"), N_("ended"))
 STATUSES = (DUE, LATE, WAITING, SENT_BACK, RECEIVED, NOT_STARTED, ENDED)
 
 
@@ -40,29 +42,41 @@ class ReturnDue:
     last_quarter: dt.date | None = None
 
     def sentence(self, as_of: dt.date) -> str:
-        """Where the return stands, in one sentence for the partner."""
+        """Where the return stands, in one sentence for the partner (in the active language)."""
+        words = i18n.active()
         label = calendar.quarter_label(self.quarter) if self.quarter else ""
-        when = f"{self.due:%d %B %Y}" if self.due else ""
+        when = words.date(self.due, "long") if self.due else ""
         if self.status == DUE:
             days = (self.due - as_of).days
-            text = f"Due this quarter: the return for {label}, by {when} ({'today' if days == 0 else f'in {days} days'})."
+            text = (_("Due this quarter: the return for {quarter}, by {day} (today).") if days == 0 else
+                    _("Due this quarter: the return for {quarter}, by {day} (in {days} days).")).format(
+                quarter=label, day=when, days=words.number(days))
         elif self.status == LATE:
-            text = f"Late: the return for {label} was due on {when} and has not arrived."
+            text = _("Late: the return for {quarter} was due on {day} and has not arrived.").format(quarter=label,
+                                                                                                     day=when)
         elif self.status == WAITING:
-            text = f"The return for {label} (due {when}) was sent and waits for the programme team's approval."
+            text = _("The return for {quarter} (due {day}) was sent and waits for the programme team's approval."
+                     ).format(quarter=label, day=when)
         elif self.status == SENT_BACK:
-            text = f"The return for {label} (due {when}) came back from the programme team: correct it and send it again."
+            text = _("The return for {quarter} (due {day}) came back from the programme team: correct it and send it "
+                     "again.").format(quarter=label, day=when)
         elif self.status == RECEIVED:
-            text = f"The return for {label} (due {when}) is in."
+            text = _("The return for {quarter} (due {day}) is in.").format(quarter=label, day=when)
         elif self.status == NOT_STARTED:
-            text = f"Nothing due yet: the first return, for {label}, is due on {when}."
+            text = _("Nothing due yet: the first return, for {quarter}, is due on {day}.").format(quarter=label,
+                                                                                                  day=when)
+        elif self.last_quarter:
+            text = _("No return falls due this quarter: the project's last quarter was {quarter}.").format(
+                quarter=calendar.quarter_label(self.last_quarter))
         else:
-            last = calendar.quarter_label(self.last_quarter) if self.last_quarter else "before this quarter"
-            text = f"No return falls due this quarter: the project's last quarter was {last}."
+            text = _("No return falls due this quarter: the project's last quarter was before this quarter.")
         if self.missing:
             shown = ", ".join(calendar.quarter_label(q) for q in self.missing[:8])
-            more = f" and {len(self.missing) - 8} more" if len(self.missing) > 8 else ""
-            text += f" Earlier quarters without a return: {len(self.missing)} ({shown}{more})."
+            if len(self.missing) > 8:
+                shown = _("{quarters} and {count} more").format(quarters=shown,
+                                                                 count=words.number(len(self.missing) - 8))
+            text += " " + _("Earlier quarters without a return: {count} ({quarters}).").format(
+                count=words.number(len(self.missing)), quarters=shown)
         return text
 
 

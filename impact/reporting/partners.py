@@ -31,13 +31,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from impact.model import calendar, i18n
+from impact.model.i18n import N_
 from impact.reporting import notices, returns
 from impact.storage import audit, files, store
 
 ACCOUNTS = "partners/accounts.json"
 SUBMISSIONS = "returns"
 RECORD = "record.json"
-SUBMITTED, RETURNED, APPROVED, REPLACED = "submitted", "returned", "approved", "replaced"
+SUBMITTED, RETURNED, APPROVED, REPLACED = N_("submitted"), N_("returned"), N_("approved"), N_("replaced")
 STATES = (SUBMITTED, RETURNED, APPROVED, REPLACED)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -420,5 +421,6 @@ def trail(items: list[Submission]):
     rows = [{"quarter": s.quarter, "step": e["step"], "who": e.get("who", ""), "when": e.get("when", ""),
              "file": e.get("file", ""), "sha256": e.get("sha256", ""), "note": e.get("note", ""),
              "version": e.get("version", ""), "return": s.id} for s in items for e in s.events]
-    columns = ["quarter", "step", "who", "when", "file", "sha256", "note", "version", "return"]
+    columns = [N_("quarter"), N_("step"), N_("who"), N_("when"), N_("file"), "sha256", N_("note"), N_("version"),
+               N_("return")]  # marked: a page shows them in its reader's language
     return pd.DataFrame(rows, columns=columns).sort_values("when", ascending=False, kind="stable").reset_index(drop=True)

@@ -17,7 +17,9 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import re
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -105,3 +107,85 @@ def verify(programme_store: store.Store, value: str | None, now: float | None = 
         return None
     expected = _signature(key, found.email, expires, account_state(found))
     return found if hmac.compare_digest(expected, given) else None
+
+
+# ---- an administrator's password sign-in ----------------------------------------------------------------------
+#
+# The same kind of token, for the administrator's password (one password, kept as a hash in the server's secrets):
+# `a1.<nonce>.<expiry>.<signature>`, signed with the top-level store's own key (`admin/session.key`, so every
+# server over the store accepts it) over the nonce, the expiry and a hash of the password hash — changing the
+# password revokes every token issued before. Signing out revokes the one token (its nonce is kept in
+# `admin/revoked.json` until it would have expired), so a copy of the cookie is refused too.
+
+ADMIN_KEY_FILE = "admin/session.key"
+ADMIN_REVOKED = "admin/revoked.json"
+ADMIN_VERSION = "a1"
+_ADMIN_TOKEN = re.compile(r"^a1\.([A-Za-z0-9_-]{22})\.([0-9]{1,12})\.([A-Za-z0-9_-]{43})$")
+
+
+def _admin_signature(key: bytes, nonce: str, expires: int, password_hash: str) -> bytes:
+    bound = hashlib.sha256(password_hash.encode("utf-8")).hexdigest()
+    return hmac.new(key, f"{ADMIN_VERSION}\n{nonce}\n{expires}\n{bound}".encode(), hashlib.sha256).digest()
+
+
+def _admin_key(top_store: store.Store, *, create: bool) -> bytes | None:
+    try:
+        return files.secret(top_store, ADMIN_KEY_FILE, create=create)
+    except ValueError as error:
+        raise ValueError(f"{ADMIN_KEY_FILE} in the store is not a signing key (64 hexadecimal digits); "
+                         "remove it to make a new one (the administrator signs in again).") from error
+
+
+def issue_admin(top_store: store.Store, password_hash: str, days: float = DEFAULT_DAYS,
+                now: float | None = None) -> Token:
+    """A token for the administrator who has just given the password whose hash is `password_hash`."""
+    if not password_hash:
+        raise ValueError("no administrator password is configured")
+    if not 0 < days <= MAX_DAYS:
+        raise ValueError(f"a sign-in lasts between a moment and {MAX_DAYS:.0f} days, not {days}")
+    nonce = _b64(secrets.token_bytes(16))
+    expires = int((time.time() if now is None else now) + days * 86400)
+    signature = _admin_signature(_admin_key(top_store, create=True), nonce, expires, password_hash)
+    return Token(f"{ADMIN_VERSION}.{nonce}.{expires}.{_b64(signature)}", expires)
+
+
+def _revoked(top_store: store.Store) -> dict[str, int]:
+    text = files.read_text(top_store, ADMIN_REVOKED)
+    try:
+        held = json.loads(text) if text else {}
+    except ValueError:
+        held = {}
+    return {str(k): int(v) for k, v in held.items() if isinstance(v, int)} if isinstance(held, dict) else {}
+
+
+def verify_admin(top_store: store.Store, value: str | None, password_hash: str | None,
+                 now: float | None = None) -> bool:
+    """True when `value` is an administrator's token of this store, unexpired, unrevoked and issued under the
+    password configured now (`password_hash`)."""
+    matched = _ADMIN_TOKEN.match(value) if isinstance(value, str) else None
+    if matched is None or not password_hash:
+        return False
+    nonce, expires = matched.group(1), int(matched.group(2))
+    if expires <= (time.time() if now is None else now):
+        return False
+    try:
+        key = _admin_key(top_store, create=False)
+        given = _unb64(matched.group(3))
+    except (ValueError, binascii.Error):
+        return False
+    if key is None or not hmac.compare_digest(_admin_signature(key, nonce, expires, password_hash), given):
+        return False
+    return nonce not in _revoked(top_store)
+
+
+def revoke_admin(top_store: store.Store, value: str | None, now: float | None = None) -> None:
+    """End an administrator's token for good (signing out): its nonce is kept until the token would have expired;
+    the expired ones are forgotten."""
+    matched = _ADMIN_TOKEN.match(value) if isinstance(value, str) else None
+    if matched is None:
+        return
+    clock = time.time() if now is None else now
+    with files.locked(top_store, "admin/.revoked.lock"):
+        kept = {n: e for n, e in _revoked(top_store).items() if e > clock}
+        kept[matched.group(1)] = int(matched.group(2))
+        files.write(top_store, ADMIN_REVOKED, json.dumps(kept, sort_keys=True).encode("utf-8"))
