@@ -244,7 +244,9 @@ def _texts(at, headings: bool = False) -> list[str]:
     out += [e.proto.label for e in at.get("expander")]
     out += [str(label) for e in at.get("tab") for label in [getattr(e, "label", "")]]
     for table in at.get("dataframe") if headings else []:  # a table's column headings (its cells are data)
-        out += [str(column) for column in getattr(table.value, "columns", [])]
+        shown = json.loads(getattr(table.proto, "columns", "") or "{}")  # the headings its column config gives
+        out += [str((shown.get(str(column)) or {}).get("label") or column)
+                for column in getattr(table.value, "columns", [])]
     for chart in at.get("plotly_chart"):  # a chart's title and subtitle (the filters)
         title = json.loads(chart.proto.spec)["layout"].get("title", {}).get("text", "")
         out += [html.unescape(re.sub(r"<[^>]+>", "", part)) for part in title.split("<br>")]

@@ -56,7 +56,8 @@ _COLUMN_LABELS = {"iso3": N_("ISO-3 code"), "pct_change": N_("Change (%)"), "gra
                   "expected": N_("Expected by then (milestone path)"),
                   "target": N_("Target due"), "end_target": N_("End target"), "end_due": N_("End target due"),
                   "achieved": N_("% achieved"), "of_end": N_("Of end target (%)"),
-                  "how": N_("How % achieved is computed")}
+                  "how": N_("How % achieved is computed"), "indicator": N_("Indicator"), "baseline": N_("Baseline"),
+                  "judged_at": N_("Judged at"), "actual": N_("Actual"), "score": N_("Score")}
 
 _LEADS = {"uk_lead": "home", "overseas_lead": "overseas"}  # the listings' lead columns, by side
 
