@@ -171,6 +171,41 @@ def metrics_shown(at: AppTest) -> dict[str, str]:
 os.environ.setdefault("IMPACT_TESTING", "1")
 
 
+# ---- Running in parallel (pytest-xdist; `./run.sh test` runs two workers with --dist loadgroup) ----------------
+
+SERVERS_GROUP = "servers"  # the tests that start real servers and a browser: one worker runs them one at a time
+
+
+def pytest_configure(config):
+    """Under pytest-xdist each worker compiles into its own cache folder: a subfolder, named after the worker, of
+    IMPACT_CACHE_DIR (or of the default one), so no worker reads, replaces or sweeps away a compiled database another
+    worker is using. The servers the tests start inherit it. (Temporary folders are already per worker: pytest's
+    tmp_path, and free ports are asked of the system.)"""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        from impact.query import db
+
+        os.environ["IMPACT_CACHE_DIR"] = str(db.cache_dir() / worker)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Each test's xdist group, unless it names one itself (`pytest.mark.xdist_group`): a test file's tests stay
+    together on one worker, so module- and session-scoped fixtures are set up once (as --dist loadfile does), and
+    every test that drives a real server and browser (tests/browser/, or marked `servers`) goes to the one
+    SERVERS_GROUP, so only one Streamlit server and one Chromium compete with the other worker's tests at a time.
+    Without --dist loadgroup (a serial run) the marks change nothing."""
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        path = Path(str(item.fspath)).resolve()
+        if "browser" in path.relative_to(ROOT).parts or item.get_closest_marker("servers"):
+            group = SERVERS_GROUP
+        else:
+            group = path.relative_to(ROOT).as_posix()
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 def plotly_values(values) -> list:
     """Values of a figure-JSON array, decoding Plotly's typed arrays ({'dtype', 'bdata'})."""
     import base64
