@@ -75,9 +75,9 @@ case "${1:-}" in
     axe
     office
     set +e
-    # Two workers (pytest-xdist), each test file on one worker and the browser tests together on one
-    # (tests/conftest.py); IMPACT_TEST_WORKERS=0 runs everything in this one process, one test after another.
-    "$VENV/bin/python" -m pytest -n "${IMPACT_TEST_WORKERS:-2}" --dist loadgroup --no-loadscope-reorder "${@:2}"
+    # Two workers (pytest-xdist): each test file on one worker, the browser and several-servers tests together on
+    # one, started first (tests/conftest.py, xdist_scope); IMPACT_TEST_WORKERS=0 runs everything in this one process.
+    "$VENV/bin/python" -m pytest -n "${IMPACT_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder "${@:2}"
     code=$?
     if [ "$code" -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi
     exit "$code"

@@ -20,11 +20,8 @@ import pytest
 
 from bench import load, servers
 from impact.storage import store
-from tests.s3_helpers import s3_server  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
-
-pytestmark = pytest.mark.servers  # with the browser tests on one worker (tests/conftest.py): they start servers too
 
 needs_nginx = pytest.mark.skipif(not Path(servers.NGINX).exists(),
                                  reason=f"nginx is not installed at {servers.NGINX} (apt-get install -y nginx)")
