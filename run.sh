@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The two commands of the README:
 #   ./run.sh app    start the dashboard on the shipped data (http://localhost:8501)
-#   ./run.sh test   run every test (unit, AppTest, browser)
+#   ./run.sh test   run every test (unit, AppTest, browser), on two workers (IMPACT_TEST_WORKERS=0: serially)
 # Both set up what they need on first use: a virtual environment in .venv with the pinned
 # packages, and (for the tests) Debian's Chromium, installed with apt-get when missing, and
 # axe-core (npm, pinned in package-lock.json) for the accessibility audit, and LibreOffice (headless) for
@@ -75,7 +75,9 @@ case "${1:-}" in
     axe
     office
     set +e
-    "$VENV/bin/python" -m pytest "${@:2}"
+    # Two workers (pytest-xdist): each test file on one worker, the browser and several-servers tests together on
+    # one, started first (tests/conftest.py, xdist_scope); IMPACT_TEST_WORKERS=0 runs everything in this one process.
+    "$VENV/bin/python" -m pytest -n "${IMPACT_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder "${@:2}"
     code=$?
     if [ "$code" -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi
     exit "$code"

@@ -173,6 +173,49 @@ os.environ.setdefault("IMPACT_TESTING", "1")
 streamlit_compat.apptest_compiles_once()  # app.py and each page compiled once, as a server does, not every run
 
 
+# ---- Running in parallel (pytest-xdist: `./run.sh test` runs `-n 2 --dist loadfile`) --------------------------
+
+# The tests that drive real servers and Chromium: the browser tests, and the several servers behind nginx.
+SERVER_TESTS = ("tests/browser/", "tests/test_servers.py")
+SERVERS_GROUP = "servers"
+
+
+def pytest_configure(config):
+    """Under pytest-xdist each worker compiles into its own cache folder: a subfolder, named after the worker, of
+    IMPACT_CACHE_DIR (or of the default one), so no worker reads, replaces or sweeps away a compiled database another
+    worker is using. The servers the tests start inherit it. (Temporary folders are already per worker: pytest's
+    tmp_path; and ports are asked of the system.)"""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        from impact.query import db
+
+        os.environ["IMPACT_CACHE_DIR"] = str(db.cache_dir() / worker)
+
+
+def xdist_scope(nodeid: str) -> str:
+    """The unit of work a test is sent to a worker in: its file, except that every test of SERVER_TESTS is in one
+    unit (SERVERS_GROUP), run by one worker one test at a time, so that only one Streamlit server and one Chromium
+    compete with the other worker's tests (unit and AppTest, CPU-bound) at a time."""
+    path = nodeid.split("::", 1)[0]
+    return SERVERS_GROUP if path.startswith(SERVER_TESTS) else path
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadfile with the server tests as one unit (xdist_scope): a file's tests stay together on one worker,
+    so its module- and session-scoped fixtures are set up once. (xdist's own --dist loadgroup cannot be used: with
+    pytest 9 the group it appends to a test's id is lost.) Any other --dist is xdist's own."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class ServersTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_scope(nodeid)
+
+    return ServersTogether(config, log)
+
+
 def plotly_values(values) -> list:
     """Values of a figure-JSON array, decoding Plotly's typed arrays ({'dtype', 'bdata'})."""
     import base64
@@ -186,4 +229,8 @@ def plotly_values(values) -> list:
 
 # Data-store fixtures for the import, store and hostile-input tests (tests/data_helpers.py).
 from tests.data_helpers import csv_extract, data_store, picks  # noqa: E402,F401
+
+# The local S3 server (moto), one per test process (a worker under xdist) for every file that asks for it: a
+# test file importing the fixture itself would start a server of its own.
+from tests.s3_helpers import s3_env, s3_server  # noqa: E402,F401
 

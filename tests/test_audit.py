@@ -287,4 +287,3 @@ def test_the_trail_of_an_s3_store_is_one_chain_for_every_server(s3_env, fixture_
     assert audit.verify(other) == [] and not (other.root / audit.TRAIL).exists()  # kept on S3, not in the mirror
 
 
-from tests.s3_helpers import s3_env, s3_server  # noqa: E402,F401 (fixtures)

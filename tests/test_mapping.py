@@ -744,4 +744,3 @@ def test_a_value_matching_nothing_is_mapped_by_hand_on_the_data_page(data_store,
     st.cache_resource.clear()
 
 
-from tests.s3_helpers import s3_env, s3_server  # noqa: E402,F401 (fixtures)

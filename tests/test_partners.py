@@ -22,7 +22,6 @@ from impact.model import programme as programmes
 from impact.query import db, reporting
 from tests.conftest import make_app
 from tests.data_helpers import snapshot
-from tests.s3_helpers import s3_env, s3_server  # noqa: F401 (fixtures)
 from tests.test_returns import (
     _changed_rows,
     edit,

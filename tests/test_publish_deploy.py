@@ -16,7 +16,6 @@ import pytest
 from bench import servers
 from impact.publish import site
 from tests.conftest import ROOT
-from tests.s3_helpers import s3_server  # noqa: F401 (fixture)
 
 needs_nginx = pytest.mark.skipif(not Path(servers.NGINX).exists(),
                                  reason=f"nginx is not installed at {servers.NGINX} (apt-get install -y nginx)")

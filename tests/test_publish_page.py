@@ -21,7 +21,6 @@ from impact.publish import preview
 from impact.storage import audit, store
 from tests.conftest import ROOT
 from tests.data_helpers import read_rows, write_rows
-from tests.s3_helpers import s3_server  # noqa: F401 (fixture)
 
 PASSWORD = "publish the public site"
 

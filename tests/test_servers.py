@@ -20,7 +20,6 @@ import pytest
 
 from bench import load, servers
 from impact.storage import store
-from tests.s3_helpers import s3_server  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -19,7 +19,6 @@ from impact.reporting import partners, returns, sessions
 from impact.storage import store
 from tests.conftest import make_app
 from tests.data_helpers import make_store
-from tests.s3_helpers import s3_env, s3_server  # noqa: F401 (fixtures)
 
 PASSWORD = "forty nurses trained this quarter"
 EMAIL = "ward.lead@example.org"

@@ -13,7 +13,7 @@ from impact.model import programme as programmes
 from impact.query import db
 from impact.query.filters import Filters
 from tests.data_helpers import read_rows, write_rows
-from tests.s3_helpers import as_server, s3_env, s3_server  # noqa: F401 (fixtures)
+from tests.s3_helpers import as_server
 
 
 def _trainees(url: str, programme: str) -> int:

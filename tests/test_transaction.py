@@ -21,7 +21,6 @@ from impact.reporting import partners, returns
 from impact.storage import remote, store, transaction
 from impact.model import programme as programmes
 from tests.data_helpers import read_rows, snapshot, training_with_extra, write_rows
-from tests.s3_helpers import s3_env, s3_server  # noqa: F401 (fixtures)
 
 STEPS = ("validate", "write", "prepare", "switch")
 

@@ -43,7 +43,13 @@ def test_the_explorer_by_country_draws_names_and_opens_a_country_by_its_code(pag
     assert sorted(o.strip() for o in options) == sorted(expected)
     page.get_by_role("option", name=name, exact=True).click()
 
+    # The explorer keeps its own choices in its URL (country=<ISO3> too) before it switches page: wait for the
+    # switch to the Countries page itself, not only for the code in the link (a busy machine showed the code while
+    # still on /explore).
+    try:
+        page.wait_for_function("() => location.pathname.endsWith('/countries')", timeout=WAIT)
+    except PlaywrightTimeout:
+        raise AssertionError(f"the country's profile did not open: the page is at {page.url}") from None
     _url_has(page, f"country={iso3}")
-    assert page.evaluate("() => location.pathname").endswith("/countries")
     _h1(page, name)
     assert _tile(page, "Health workers trained") == f"{trained:,}"

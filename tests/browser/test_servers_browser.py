@@ -19,7 +19,6 @@ from impact.ingest import extract_io
 from impact.storage import store
 from tests.browser.conftest import admin_signs_in, wait_for_app
 from tests.data_helpers import read_rows, write_rows
-from tests.s3_helpers import s3_server  # noqa: F401 (fixture)
 from tests.test_servers import _versions_served
 
 ROOT = Path(__file__).resolve().parents[2]
