@@ -303,15 +303,20 @@ _ADMIN_ISSUED = "_impact_admin_issued"  # the token this session was handed (to 
 
 def admin_session_days() -> float:
     """How long an administrator's password sign-in lasts, in days: `[admin] session_days` in secrets, else 7."""
+    return _session_days("admin")
+
+
+def _session_days(section: str) -> float:
+    """`[section] session_days` in the secrets, else the default; ValueError naming it if it is not a fit number."""
     from impact.reporting import sessions
 
-    value = (_secrets().get("admin") or {}).get("session_days", sessions.DEFAULT_DAYS)
+    value = (_secrets().get(section) or {}).get("session_days", sessions.DEFAULT_DAYS)
     try:
         days = float(value)
     except (TypeError, ValueError):
         days = -1.0
     if not 0 < days <= sessions.MAX_DAYS:
-        raise ValueError(f"[admin] session_days in the secrets is {str(value)[:20]!r}: "
+        raise ValueError(f"[{section}] session_days in the secrets is {str(value)[:20]!r}: "
                          f"give a number of days above 0 and at most {sessions.MAX_DAYS:.0f}.")
     return days
 
@@ -445,17 +450,7 @@ def _state(found) -> str:
 
 def session_days() -> float:
     """How long a partner's password sign-in lasts, in days: `[partners] session_days` in secrets, else 7."""
-    from impact.reporting import sessions
-
-    value = (_secrets().get("partners") or {}).get("session_days", sessions.DEFAULT_DAYS)
-    try:
-        days = float(value)
-    except (TypeError, ValueError):
-        days = -1.0
-    if not 0 < days <= sessions.MAX_DAYS:
-        raise ValueError(f"[partners] session_days in the secrets is {str(value)[:20]!r}: "
-                         f"give a number of days above 0 and at most {sessions.MAX_DAYS:.0f}.")
-    return days
+    return _session_days("partners")
 
 
 def start_partner_session(programme_store: store.Store, found) -> None:
