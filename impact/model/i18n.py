@@ -24,7 +24,7 @@ from babel import dates as babel_dates
 from babel import lists as babel_lists
 from babel import numbers as babel_numbers
 
-from impact.model import iso3166
+from impact.model import calendar, iso3166
 
 DOMAIN = "impact"
 LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
@@ -110,7 +110,7 @@ class Translator:
     def quarter(self, day: dt.date) -> str:
         """The quarter holding `day`: 2016Q3 (en, the product's code-like label), T3 2016 (fr, es), T3 de 2016 (pt)."""
         if self.language == SOURCE:
-            return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+            return calendar.quarter_label(day)
         return babel_dates.format_skeleton("yQQQ", day, locale=self.locale)
 
     def country(self, iso3: str, english: str) -> str:
