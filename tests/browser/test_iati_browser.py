@@ -45,14 +45,21 @@ def test_an_administrator_starts_a_programme_from_an_iati_file(browser, served, 
     admin_signs_in(page, PASSWORD)
 
     page.get_by_text("a new programme started from the file").click()
+    page.wait_for_timeout(500)  # the run the choice starts (it adds the boxes below), then idle
     wait_for_app(page)
-    page.get_by_role("textbox", name="New programme's id", exact=True).fill(PROGRAMME)
-    page.get_by_role("textbox", name="New programme's id", exact=True).press("Enter")
+    identifier = page.get_by_role("textbox", name="New programme's id", exact=True)
+    identifier.fill(PROGRAMME)
+    identifier.press("Enter")
+    page.wait_for_timeout(500)  # the run the new value starts, then idle
     wait_for_app(page)
+    expect(identifier).to_have_value(PROGRAMME)
     uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="IATI activity file")
     uploader.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(upload))
+    expect(uploader).to_contain_text("funder.xml", timeout=30_000)  # the upload has reached the server
     wait_for_app(page)
-    page.get_by_role("button", name="Check the IATI file").click()
+    check = page.get_by_role("button", name="Check the IATI file")
+    expect(check).to_be_enabled(timeout=30_000)  # the button is enabled by the run the upload starts
+    check.click()
     page.get_by_text(re.compile(r"7 activities read: \d+ map to projects")).wait_for(timeout=60_000)
     assert list(store.programmes(root)) == ["hps"]  # the report is read first: nothing written
     page.get_by_role("button", name="Download the activity report (CSV)").wait_for(timeout=30_000)  # after the table
@@ -68,7 +75,6 @@ def test_an_administrator_starts_a_programme_from_an_iati_file(browser, served, 
     page.get_by_role("textbox", name="Home country", exact=True).press("Enter")
     page.wait_for_timeout(500)  # the run the new value starts, then idle: a click during it would be lost
     wait_for_app(page)
-    check = page.get_by_role("button", name="Check the IATI file")
     expect(check).to_be_enabled(timeout=30_000)
     check.click()
     page.get_by_text(re.compile(r"Home: Germany \(DEU\), as given")).wait_for(timeout=60_000)
