@@ -326,15 +326,16 @@ def milestones(
                              customdata=dated(due_days, targets),
                              hovertemplate="%{customdata[0]}<br>" + html.escape(_("Due"))
                              + ": %{customdata[1]}<extra></extra>"))
-    axis = _value_axis(value)
-    fig = _figure(traces, dict(yaxis=axis, xaxis=dict(title=None, type="date", **date_ticks(labels + due_days)),
-                               showlegend=True), title, subtitle)
-    if targets:
-        fig.add_hline(y=targets[-1], line=dict(color=theme.COLORS["uk"], width=2, dash="dot"),
-                      annotation_text=html.escape(_("End target {value}").format(
-                          value=format_value(targets[-1], metric(value).fmt))),
-                      annotation_position="top left")
-    return fig
+    layout = dict(yaxis=_value_axis(value), xaxis=dict(title=None, type="date", **date_ticks(labels + due_days)),
+                  showlegend=True)
+    if targets:  # the end target across the plot, labelled at its left (what `add_hline` writes, at once)
+        end = targets[-1]
+        layout["shapes"] = [dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=end, y1=end,
+                                 line=dict(color=theme.COLORS["uk"], width=2, dash="dot"))]
+        layout["annotations"] = [dict(text=html.escape(_("End target {value}").format(
+            value=format_value(end, metric(value).fmt))), showarrow=False, xref="x domain", x=0, xanchor="left",
+            yref="y", y=end, yanchor="bottom")]
+    return _figure(traces, layout, title, subtitle)
 
 
 REPORTING_ROLES = {N_("reported"): "positive", N_("reported late"): "warning", N_("missing"): "negative",

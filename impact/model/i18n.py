@@ -105,13 +105,13 @@ class Translator:
 
     def month(self, day: dt.date) -> str:
         """A month and its year, short, as this language writes it: Jul 2016 (en), juil. 2016 (fr), jul. de 2016 (pt)."""
-        return babel_dates.format_skeleton("yMMM", day, locale=self.locale)
+        return _skeleton(str(self.locale), "yMMM", day.year, day.month)
 
     def quarter(self, day: dt.date) -> str:
         """The quarter holding `day`: 2016Q3 (en, the product's code-like label), T3 2016 (fr, es), T3 de 2016 (pt)."""
         if self.language == SOURCE:
             return calendar.quarter_label(day)
-        return babel_dates.format_skeleton("yQQQ", day, locale=self.locale)
+        return _skeleton(str(self.locale), "yQQQ", day.year, day.month)
 
     def country(self, iso3: str, english: str) -> str:
         """A country's name in this language (CLDR's, through Babel), else its English name as the data gives it."""
@@ -134,6 +134,13 @@ class Translator:
 def translator(language: str) -> Translator:
     """The translator of `language` (a shipped one; any other gives English), built once per process."""
     return _built(language if language in LANGUAGES else SOURCE)
+
+
+@functools.lru_cache(maxsize=4096)
+def _skeleton(locale: str, skeleton: str, year: int, month: int) -> str:
+    """A CLDR skeleton of a month (its first day) written by Babel, remembered: a chart's hovers and ticks ask for
+    the same few months again and again."""
+    return babel_dates.format_skeleton(skeleton, dt.date(year, month, 1), locale=locale)
 
 
 @functools.cache

@@ -99,6 +99,8 @@ class Database:
     manifest: dict
     programme: programmes.Programme
     rollups: dict[str, int] = field(default_factory=dict)  # built rollups in use -> rows; empty: facts only
+    # What is worked out once per version from its data alone (no filter), kept while the version is open.
+    memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # not carried by replace()
 
     @property
     def illustrative(self) -> bool:

@@ -16,6 +16,7 @@ judged on the way to the next target, as the definition reads it).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -151,12 +152,19 @@ def percent_achieved(actual: float, target: float | None, baseline: float | None
     it cannot be computed."""
     if target is None or actual is None or np.isnan(actual):
         return None
-    base = _exact(baseline or 0.0)
-    if _exact(target) == base:
+    return _percent(float(actual), float(target), float(baseline or 0.0))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _percent(actual: float, target: float, base: float) -> Fraction | None:
+    """`percent_achieved` of three numbers, remembered: a table judges the same figures on every run."""
+    low, high = _exact(base), _exact(target)
+    if high == low:
         return None
-    return (_exact(actual) - base) * 100 / (_exact(target) - base)
+    return (_exact(actual) - low) * 100 / (high - low)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _exact(value: float) -> Fraction:
     """A number as the decimal people wrote (0.7825 is 7825/10000, not its nearest binary fraction)."""
     return Fraction(repr(float(value)))
@@ -244,7 +252,14 @@ def picture(database: db.Database, params: dict) -> Picture:
 def programme_picture(database: db.Database) -> Picture:
     """The programme's own targets and its actuals only (what the Overview's tiles are judged on), from the
     programme's quarterly totals rather than every project's: the same values as `picture(...).programme`
-    unfiltered, without building a row per project (which at millions of rows takes seconds)."""
+    unfiltered, without building a row per project (which at millions of rows takes seconds). Worked out once per
+    open version (it depends on no filter): the Results page draws a chart per indicator from it. Read only."""
+    if "programme_picture" not in database.memo:
+        database.memo["programme_picture"] = _programme_picture(database)
+    return database.memo["programme_picture"]
+
+
+def _programme_picture(database: db.Database) -> Picture:
     programme = database.programme
     latest = [key for key in metrics.targetable() if metrics.metric(key).aggregation == "latest"]
     parts = _dates(db.run_query(database, "programme_parts_by_quarter", {"latest": latest}), "period")
