@@ -33,7 +33,7 @@ def test_deploy_config_is_the_template_the_tests_run():
     assert servers.DEPLOY_CONF.read_text(encoding="utf-8") == servers.render_nginx(servers.DEPLOY_SERVERS,
                                                                                   servers.DEPLOY_LISTEN)
     text = servers.render_nginx(["127.0.0.1:1", "127.0.0.1:2"], "127.0.0.1:3")
-    assert "{{" not in text and "server 127.0.0.1:2 max_fails=1 fail_timeout=10s;" in text and "listen 127.0.0.1:3;" in text
+    assert "{{" not in text and "server 127.0.0.1:2 max_fails=1 fail_timeout=10s;" in text and "listen 127.0.0.1:3 backlog=4096;" in text
     assert "proxy_set_header Upgrade $http_upgrade;" in text and "hash $impact_route consistent;" in text
     assert "proxy_connect_timeout 2s;" in text  # not nginx's default 60 s (see the test with a silent server)
 
