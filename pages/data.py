@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from impact.app import audit_view, auth, iati_view, mapping_view, navigation, publish_view, returns_view, session
+from impact.app import audit_view, auth, drawing, iati_view, mapping_view, navigation, publish_view, returns_view, session
 from impact.app.text import plain
 from impact.ingest import extract_io, validate
 from impact.model import dictionary, i18n, schema
@@ -215,9 +215,9 @@ with import_tab:
                                "Versions.").format(version=outcome["version"], programme=outcome["programme"])))
             st.dataframe(outcome["changes"], hide_index=True, width="stretch")
         else:
-            st.dataframe(outcome["problems"], hide_index=True, width="stretch")
+            drawing.problems(outcome["problems"])
             st.caption(_("Problems by file, column and rule (all counted):"))
-            st.dataframe(outcome["kinds"], hide_index=True, width="stretch")
+            drawing.problems(outcome["kinds"])
             st.download_button(_("Download the report (CSV)"), outcome["csv"], key="report_csv",
                                file_name=f"import-report-{outcome['version']}.csv", mime="text/csv")
     if auth.is_admin():
