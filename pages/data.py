@@ -49,28 +49,29 @@ def _dictionary(version: str, path: str, language: str) -> dict:
 
 with dictionary_tab:
     frames = _dictionary(data.version, str(session.active_version().path), words.language)
+    headings = {column: _(heading) for column, heading in dictionary.HEADINGS.items()}
     st.markdown(_("An extract is one file per table, named after the table (CSV, Excel or Parquet), with these "
                   "columns. Imports are checked against every rule below."))
-    st.dataframe(frames["summary"], hide_index=True, width="stretch")
-    described = {spec.name: spec.description for spec in schema.TABLES}
+    drawing.headed(frames["summary"], headings)
+    described = {spec.name: _(spec.description) for spec in schema.TABLES}
     shown_table = st.selectbox(_("The columns of"), list(frames["columns"]), key="dictionary_table",
                                format_func=lambda name: f"{name}: {described.get(name, '')}")
-    st.dataframe(frames["columns"][shown_table], hide_index=True, width="stretch")
+    drawing.headed(frames["columns"][shown_table], headings)
     st.header(_("Checks across rows and tables"))
     for check in dictionary.cross_checks(data.programme):
         st.markdown(f"- {plain(check)}")
     st.header(_("Metrics"))
-    st.dataframe(frames["metrics"], hide_index=True, width="stretch")
+    drawing.headed(frames["metrics"], headings)
     st.header(plain(_("The programme's definition: {programme}").format(
         programme=data.programme.name_in(words.language))))
     st.markdown(plain(dictionary.programme_summary(data.programme)))
-    st.dataframe(frames["vocabularies"], hide_index=True, width="stretch")
+    drawing.headed(frames["vocabularies"], headings)
     st.caption(_("Every categorical column takes its allowed values from these vocabularies (programme.json, "
                  "imported and versioned with the tables)."))
     with st.expander(_("Every key of programme.json: its declared schema")):
         st.markdown(_("A definition is checked against this JSON Schema (every key, its form and meaning), then for "
                       "what a schema cannot say (below). An editor such as VS Code checks a programme.json with it."))
-        st.dataframe(frames["keys"], hide_index=True, width="stretch")
+        drawing.headed(frames["keys"], headings)
         for check in programmes.SEMANTIC_CHECKS:
             st.markdown(f"- {check.says}")  # our own sentences, not data
         st.download_button(_("Download the schema (programme.schema.json)"), key="definition_schema",

@@ -272,8 +272,12 @@ def headed(frame: pd.DataFrame, headings: dict[str, str], **kwargs):
     config = {}
     for column in frame.columns:
         heading = headings.get(column, column)
-        config[column] = (st.column_config.NumberColumn(heading, format="plain" if column == "row" else "localized")
-                          if pd.api.types.is_numeric_dtype(frame[column]) else st.column_config.TextColumn(heading))
+        if pd.api.types.is_bool_dtype(frame[column]):
+            config[column] = st.column_config.CheckboxColumn(heading)
+        elif pd.api.types.is_numeric_dtype(frame[column]):
+            config[column] = st.column_config.NumberColumn(heading, format="plain" if column == "row" else "localized")
+        else:
+            config[column] = st.column_config.TextColumn(heading)
     return st.dataframe(frame, hide_index=True, width="stretch", column_config=config, **kwargs)
 
 

@@ -425,7 +425,7 @@ def check_table(raw: RawTable, report: Report, programme) -> Checked:
         if col.name not in present:
             report.add(raw.file, header_row or None, col.name, "", "missing-column",
                        _("The column '{column}' is missing ({description}). Columns needed: {columns}.").format(
-                           column=col.name, description=col.description, columns=", ".join(spec.column_names)))
+                           column=col.name, description=_(col.description), columns=", ".join(spec.column_names)))
     for name in raw.header:
         if name not in spec.column_names:
             hint = _suggest(name, tuple(spec.column_names))
@@ -440,7 +440,7 @@ def check_table(raw: RawTable, report: Report, programme) -> Checked:
         if not col.nullable:
             _flag(report, t, col.name, empty, "missing-value",
                   _("This cell is empty; every row needs a {column} ({description}).").format(
-                      column=col.name, description=col.description))
+                      column=col.name, description=_(col.description)))
         if col.type == "BIGINT":
             t.typed[col.name] = _parse_integer(report, t, col, text)
         elif col.type == "DATE":
@@ -468,7 +468,7 @@ def from_current(name: str, table: pa.Table, label: str, programme=None, report:
         if report is not None and table.num_rows:
             report.add(label, None, col.name, "", "missing-column",
                        _("The definition declares the column '{column}' ({description}), which the data in use does "
-                         "not have; import {table} with it.").format(column=col.name, description=col.description,
+                         "not have; import {table} with it.").format(column=col.name, description=_(col.description),
                                                                        table=name))
     return t
 
