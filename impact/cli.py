@@ -618,9 +618,10 @@ def _programme_template(args: argparse.Namespace) -> int:
     from impact.ingest import template
 
     definition = programmes.read(args.definition) if args.definition else None
-    written = template.write(args.out, definition)
+    written = template.write(args.out, definition, args.lang)
     for path in written:
-        print(f"wrote {path}")
+        print(f"wrote {path}" + (f" (its instructions and help in {args.lang})"
+                                 if path.name == template.WORKBOOK and args.lang != "en" else ""))
     what = f"{definition.name}'s vocabularies" if definition else "a starter definition: edit programme.json first"
     print(f"a blank programme in {args.out} ({what}); see the Instructions sheet of {template.WORKBOOK}")
     return 0
@@ -762,6 +763,8 @@ def _add_programme(commands) -> None:
     blank = kinds.add_parser("template", help="a definition to fill in, every table's header and one workbook")
     add_out_option(blank, "an empty folder to write the template to")
     blank.add_argument("--definition", metavar="FILE", help="a programme.json whose vocabularies the workbook uses")
+    add_language_option(blank, "the workbook's Instructions sheet, its headings' help and its checks' messages "
+                               "(sheet, column and list values stay as the importer reads them)")
     blank.set_defaults(run=_programme_template)
     check = kinds.add_parser("check", help="check a programme.json and say what is wrong, field by field")
     check.add_argument("file")
