@@ -50,8 +50,9 @@ def test_the_flags_csv_in_another_language_holds_the_same_flags(data_store, pick
     assert len(other) == len(english) == len(kept.flags) + 1
     index = {c: n for n, c in enumerate(checks.FLAG_COLUMNS)}
     for row_en, row_other, flag in zip(english[1:], other[1:], kept.flags, strict=True):
-        for column in ("project", "quarter", "return", "names", "value", "explanation"):  # the data, as it is
+        for column in ("project", "quarter", "return", "names", "explanation"):  # the data, as it is
             assert row_other[index[column]] == row_en[index[column]]
+        assert row_en[index["value"]] == flag["value"] and row_en[index["expected"]] == flag["expected"]
         assert row_other[index["explanation"]] == EXPLANATION
         assert row_other[index["state"]] == words.gettext("submitted")
         assert row_other[index["message"]] != row_en[index["message"]]
@@ -63,6 +64,9 @@ def test_the_flags_csv_in_another_language_holds_the_same_flags(data_store, pick
                                                 median=number(float(facts["median"])),
                                                 count=words.number(int(facts["count"])))
             assert facts["above"] and row_other[index["message"]].startswith(start)
+            assert row_other[index["value"]] == number(float(facts["value"]))  # the same number, the locale's digits
+            assert row_other[index["expected"]] == words.gettext("median {median} over {count} earlier quarters").format(
+                median=number(float(facts["median"])), count=words.number(int(facts["count"])))
     assert any(f["key"] == "outlier:trainees" for f in kept.flags)
 
 

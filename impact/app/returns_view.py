@@ -186,9 +186,11 @@ def _explain(programme_store, account, project_id: str, upload, suffix: str = ""
                        "approves the return.").format(count=len(pending["flags"]))))
     for flag in pending["flags"]:
         said = checks.say(flag, session.programme())  # in the session's language (the record keeps English)
-        st.markdown(f"**{plain(flag['names'])}** ({plain(flag['importance'])}): {plain(said)}")
-        st.caption(plain(_("Found: {value} · expected: {expected}").format(value=flag["value"],
-                                                                           expected=flag["expected"])))
+        importance = checks.FLAG_WORDS.get(flag["importance"])
+        st.markdown(f"**{plain(flag['names'])}** ({plain(_(importance) if importance else flag['importance'])}): "
+                    f"{plain(said)}")
+        value, expected = checks.said_numbers(flag)  # the locale's numbers, from the flag's facts
+        st.caption(plain(_("Found: {value} · expected: {expected}").format(value=value, expected=expected)))
         st.text_area(_("Why this number is right"), key=f"explain_{flag['key']}{suffix}",
                      max_chars=partners.EXPLANATION_MAX, height=68)
     given = {f["key"]: st.session_state.get(f"explain_{f['key']}{suffix}", "") for f in pending["flags"]}

@@ -79,7 +79,7 @@ def _flags(flagged: list[dict], programme) -> pd.DataFrame:
     """The flags awaiting review, each message said in the active language; `explained`: whether the partner gave
     an explanation (the explanation itself stays in the team's queue)."""
     rows = [{"project": f.get("project", ""), "quarter": f.get("quarter", ""), "names": f.get("names", ""),
-             "value": f.get("value", ""), "message": checks.say(f, programme),
+             "value": checks.said_numbers(f)[0], "message": checks.say(f, programme),
              "explained": bool(str(f.get("explanation", "")).strip())} for f in flagged]
     return pd.DataFrame(rows, columns=FLAG_COLUMNS)
 

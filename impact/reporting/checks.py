@@ -83,6 +83,21 @@ def say(flag: Flag | dict, definition: programmes.Programme, language: str | Non
     return given.get("message", "")
 
 
+def said_numbers(flag: Flag | dict, language: str | None = None) -> tuple[str, str]:
+    """A flag's value and what was expected, in `language` (default: the active one), from its facts: an unusual
+    value's median over its earlier quarters, a bound's limits, with the locale's numbers; a rule's as recorded."""
+    given = flag.to_dict() if isinstance(flag, Flag) else dict(flag)
+    facts = given.get("facts") or {}
+    with i18n.using(language or i18n.active().language) as words:
+        if given.get("kind") == "outlier" and {"value", "median", "count"} <= set(facts):
+            return _number(float(facts["value"])), _("median {median} over {count} earlier quarters").format(
+                median=_number(float(facts["median"])), count=words.number(int(facts["count"])))
+        if given.get("kind") == "bounds" and "value" in facts:
+            return _number(float(facts["value"])), _("{low} to {high}").format(
+                **{k: _number(facts[k]) if facts.get(k) is not None else "…" for k in ("low", "high")})
+    return str(given.get("value", "")), str(given.get("expected", ""))
+
+
 def _said(flag: Flag, definition: programmes.Programme) -> Flag:
     """The flag with its English message, as the record keeps it."""
     return replace(flag, message=say(flag, definition, i18n.SOURCE))
@@ -174,7 +189,8 @@ def outlier_flags(values: dict[str, float], history: pd.DataFrame, definition: p
             median = float(pd.Series(earlier).median())
             with i18n.using(i18n.SOURCE):
                 found.append(_said(Flag(f"outlier:{name}", "outlier", name, _number(value),
-                                        f"median {_number(median)} over {len(earlier)} earlier quarters", "", "medium",
+                                        _("median {median} over {count} earlier quarters").format(
+                                            median=_number(median), count=len(earlier)), "", "medium",
                                         {"name": name, "value": value, "median": median, "count": len(earlier),
                                          "above": bool(z > 0)}), definition))
     for name, low, high in settings.bounds:
@@ -183,7 +199,8 @@ def outlier_flags(values: dict[str, float], history: pd.DataFrame, definition: p
         value = values[name]
         if (low is not None and value < low) or (high is not None and value > high):
             with i18n.using(i18n.SOURCE):
-                limits = " to ".join(_number(v) if v is not None else "…" for v in (low, high))
+                limits = _("{low} to {high}").format(low=_number(low) if low is not None else "…",
+                                                     high=_number(high) if high is not None else "…")
                 found.append(_said(Flag(f"bounds:{name}", "bounds", name, _number(value), limits, "", "high",
                                         {"name": name, "value": value, "low": low, "high": high}), definition))
     return found
@@ -243,6 +260,7 @@ def flags_frame(items: list[dict], definition: programmes.Programme | None = Non
         english = i18n.active().language == i18n.SOURCE
         for row, item in zip(rows, items, strict=True):
             row["message"] = say(item, definition)
+            row["value"], row["expected"] = said_numbers(item)
             if not english:
                 for column in ("state", "kind", "importance", "follow_up"):
                     code = row[column]
