@@ -160,7 +160,7 @@ def _import(uploads, into: str | None, new_programme: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="impact-upload-") as folder:
         target = extract_io.save_uploads([(u.name, u.getvalue()) for u in uploads], Path(folder), report)
         if target is not None:
-            display = target.name if target.suffix == ".zip" else "the upload"
+            display = target.name if target.suffix == ".zip" else _("the upload")
             result = extract_io.import_extract(target, who=auth.admin_name(), display=display, programme=into,
                                                new_programme=new_programme)
             report, landed = result.report, (result.programme if result.ok else programme_id)

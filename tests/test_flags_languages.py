@@ -58,7 +58,9 @@ def test_the_flags_csv_in_another_language_holds_the_same_flags(data_store, pick
         assert row_other[index["message"]] != row_en[index["message"]]
         if flag["key"] == "outlier:trainees":  # the message said again from the flag's facts, in the language
             facts = flag["facts"]
-            number = (lambda v: words.number(v) if float(v).is_integer() else words.number(v, 2))
+            def number(v):
+                return words.number(v) if float(v).is_integer() else words.number(v, 2)
+
             start = words.gettext(ABOVE).format(name=words.gettext("Health workers trained"),
                                                 value=number(float(facts["value"])),
                                                 median=number(float(facts["median"])),

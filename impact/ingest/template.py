@@ -97,7 +97,6 @@ def workbook(definition: programmes.Programme, path: Path) -> Path:
     """The extract as one workbook: a sheet per table with dropdowns and checks, each heading's help (a note) and
     instructions, in the active language (the sheets', columns' and values' names as the importer reads them)."""
     from openpyxl import Workbook
-    from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation

@@ -20,7 +20,6 @@ from impact.model.i18n import N_
 from impact.model.i18n import gettext as _
 from impact.model.metrics import METRICS, RETURN_METRICS, worded
 
-
 # The dictionary tables' headings in the reader's language (the frames keep these names as their columns).
 HEADINGS = {"table": N_("table"), "file name": N_("file name"), "one row is": N_("one row is"),
             "unique on": N_("unique on"), "column": N_("column"), "type": N_("type"), "key": N_("key"),
