@@ -261,6 +261,13 @@ def _dictionary(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from impact.model import i18n
+
+    with i18n.using(args.lang):  # the report's problems in the reader's language (the values as they are)
+        return _import_in_language(args)
+
+
+def _import_in_language(args: argparse.Namespace) -> int:
     from impact.ingest.extract_io import import_extract
 
     if args.recipe is not None:  # a sheet in its own shape, through a mapping
@@ -447,7 +454,10 @@ def _flags(args: argparse.Namespace) -> int:
         raise ValueError(f"{out} already exists; choose another file name")
     programme_store = store.open_store(args.data_dir, args.programme)
     rows = follow_up.flag_rows(programme_store)
-    out.write_bytes(follow_up.flags_csv(programme_store))
+    from impact.model import i18n
+
+    with i18n.using(args.lang):  # the headings, messages and codes' words in the reader's language
+        out.write_bytes(follow_up.flags_csv(programme_store))
     marked = sum(1 for r in rows if r["follow_up"])
     print(f"wrote {out}: {len(rows):,} flag(s) of the returns, {marked:,} marked for follow-up")
     return 0
@@ -458,6 +468,8 @@ def _add_flags(commands) -> None:
                                               "partner's explanation and the team's follow-up mark, as CSV")
     add_out_option(flags, "the CSV file to write (it must not exist yet)", metavar="FILE.csv")
     add_store_options(flags)
+    add_language_option(flags, "the headings, the messages and the words for kind, importance, state and follow-up "
+                               "(the explanations and notes as written)")
     flags.set_defaults(run=_flags)
 
 
@@ -606,9 +618,10 @@ def _programme_template(args: argparse.Namespace) -> int:
     from impact.ingest import template
 
     definition = programmes.read(args.definition) if args.definition else None
-    written = template.write(args.out, definition)
+    written = template.write(args.out, definition, args.lang)
     for path in written:
-        print(f"wrote {path}")
+        print(f"wrote {path}" + (f" (its instructions and help in {args.lang})"
+                                 if path.name == template.WORKBOOK and args.lang != "en" else ""))
     what = f"{definition.name}'s vocabularies" if definition else "a starter definition: edit programme.json first"
     print(f"a blank programme in {args.out} ({what}); see the Instructions sheet of {template.WORKBOOK}")
     return 0
@@ -670,6 +683,13 @@ def _return_template(args: argparse.Namespace) -> int:
 
 
 def _return_import(args: argparse.Namespace) -> int:
+    from impact.model import i18n
+
+    with i18n.using(args.lang):  # the problems, notes and summary in the reader's language
+        return _return_import_in_language(args)
+
+
+def _return_import_in_language(args: argparse.Namespace) -> int:
     from impact.reporting import partners, returns
     from impact.storage import store
 
@@ -731,7 +751,8 @@ def _add_return(commands) -> None:
                       help="import the valid returns and list the refused ones (default: all or nothing)")
     take.add_argument("--confirm-removals", action="store_true",
                       help="allow returns to remove rows reported before for their quarter")
-    add_language_option(take, "the warnings on flagged numbers (rules broken, unusual values)")
+    add_language_option(take, "the problems found, the notes and the warnings on flagged numbers (rules broken, "
+                              "unusual values)")
     add_show_option(take)
     take.set_defaults(run=_return_import)
 
@@ -742,6 +763,8 @@ def _add_programme(commands) -> None:
     blank = kinds.add_parser("template", help="a definition to fill in, every table's header and one workbook")
     add_out_option(blank, "an empty folder to write the template to")
     blank.add_argument("--definition", metavar="FILE", help="a programme.json whose vocabularies the workbook uses")
+    add_language_option(blank, "the workbook's Instructions sheet, its headings' help and its checks' messages "
+                               "(sheet, column and list values stay as the importer reads them)")
     blank.set_defaults(run=_programme_template)
     check = kinds.add_parser("check", help="check a programme.json and say what is wrong, field by field")
     check.add_argument("file")
@@ -816,6 +839,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("path", help="folder or .zip with <table>.csv/.xlsx/.parquet files, or one such file")
     add_store_options(imp)
     add_show_option(imp)
+    add_language_option(imp, "the report: its summary and each problem's message (values and rule codes as they are)")
     mapping_cli.add_recipe_options(imp)
     imp.set_defaults(run=_import)
 

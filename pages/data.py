@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from impact.app import audit_view, auth, iati_view, mapping_view, navigation, publish_view, returns_view, session
+from impact.app import audit_view, auth, drawing, iati_view, mapping_view, navigation, publish_view, returns_view, session
 from impact.app.text import plain
 from impact.ingest import extract_io, validate
 from impact.model import dictionary, i18n, schema
@@ -49,28 +49,29 @@ def _dictionary(version: str, path: str, language: str) -> dict:
 
 with dictionary_tab:
     frames = _dictionary(data.version, str(session.active_version().path), words.language)
+    headings = {column: _(heading) for column, heading in dictionary.HEADINGS.items()}
     st.markdown(_("An extract is one file per table, named after the table (CSV, Excel or Parquet), with these "
                   "columns. Imports are checked against every rule below."))
-    st.dataframe(frames["summary"], hide_index=True, width="stretch")
-    described = {spec.name: spec.description for spec in schema.TABLES}
+    drawing.headed(frames["summary"], headings)
+    described = {spec.name: _(spec.description) for spec in schema.TABLES}
     shown_table = st.selectbox(_("The columns of"), list(frames["columns"]), key="dictionary_table",
                                format_func=lambda name: f"{name}: {described.get(name, '')}")
-    st.dataframe(frames["columns"][shown_table], hide_index=True, width="stretch")
+    drawing.headed(frames["columns"][shown_table], headings)
     st.header(_("Checks across rows and tables"))
     for check in dictionary.cross_checks(data.programme):
         st.markdown(f"- {plain(check)}")
     st.header(_("Metrics"))
-    st.dataframe(frames["metrics"], hide_index=True, width="stretch")
+    drawing.headed(frames["metrics"], headings)
     st.header(plain(_("The programme's definition: {programme}").format(
         programme=data.programme.name_in(words.language))))
     st.markdown(plain(dictionary.programme_summary(data.programme)))
-    st.dataframe(frames["vocabularies"], hide_index=True, width="stretch")
+    drawing.headed(frames["vocabularies"], headings)
     st.caption(_("Every categorical column takes its allowed values from these vocabularies (programme.json, "
                  "imported and versioned with the tables)."))
     with st.expander(_("Every key of programme.json: its declared schema")):
         st.markdown(_("A definition is checked against this JSON Schema (every key, its form and meaning), then for "
                       "what a schema cannot say (below). An editor such as VS Code checks a programme.json with it."))
-        st.dataframe(frames["keys"], hide_index=True, width="stretch")
+        drawing.headed(frames["keys"], headings)
         for check in programmes.SEMANTIC_CHECKS:
             st.markdown(f"- {check.says}")  # our own sentences, not data
         st.download_button(_("Download the schema (programme.schema.json)"), key="definition_schema",
@@ -159,7 +160,7 @@ def _import(uploads, into: str | None, new_programme: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="impact-upload-") as folder:
         target = extract_io.save_uploads([(u.name, u.getvalue()) for u in uploads], Path(folder), report)
         if target is not None:
-            display = target.name if target.suffix == ".zip" else "the upload"
+            display = target.name if target.suffix == ".zip" else _("the upload")
             result = extract_io.import_extract(target, who=auth.admin_name(), display=display, programme=into,
                                                new_programme=new_programme)
             report, landed = result.report, (result.programme if result.ok else programme_id)
@@ -215,9 +216,9 @@ with import_tab:
                                "Versions.").format(version=outcome["version"], programme=outcome["programme"])))
             st.dataframe(outcome["changes"], hide_index=True, width="stretch")
         else:
-            st.dataframe(outcome["problems"], hide_index=True, width="stretch")
+            drawing.problems(outcome["problems"])
             st.caption(_("Problems by file, column and rule (all counted):"))
-            st.dataframe(outcome["kinds"], hide_index=True, width="stretch")
+            drawing.problems(outcome["kinds"])
             st.download_button(_("Download the report (CSV)"), outcome["csv"], key="report_csv",
                                file_name=f"import-report-{outcome['version']}.csv", mime="text/csv")
     if auth.is_admin():

@@ -582,21 +582,16 @@ def test_my_projects_in_another_language(data_store, picks, monkeypatch, languag
 # ---- the Data page, every tab, as a visitor and as an administrator -------------------------------------------
 
 def _dictionary_texts(programme: programmes.Programme) -> set[str]:
-    """The data dictionary's reference texts (the tables' and columns' descriptions, the checks, the definition's keys,
-    the recipe format, with their tables' headings): English documentation kept with the schema, not interface
-    messages — left out of the Data page's walk, as a programme's own texts are."""
+    """The data dictionary's English reference texts (the definition's keys and checks, the recipe format): English
+    documentation kept with the schema, not interface messages — left out of the Data page's walk, as a programme's
+    own texts are. The tables' and columns' descriptions, their rules, the checks across tables, the programme's
+    summary and every table's headings are in the page's language and walked."""
     from impact.model import dictionary, schema
 
-    frames = [dictionary.table_summary(programme), dictionary.tables_frame(programme),
-              dictionary.metrics_frame(programme), dictionary.definition_keys_frame(), programme.vocabulary_frame()]
-    out = {f"{spec.name}: {spec.description}" for spec in schema.TABLES}
     # the extract's own table and column names (a file format: the same in every language)
-    out |= set(schema.TABLE_NAMES) | {c for spec in schema.tables(programme) for c in spec.column_names}
-    out |= {str(column) for frame in frames for column in frame.columns}
-    out |= {f"- {check}" for check in dictionary.cross_checks(programme)} | set(dictionary.cross_checks(programme))
+    out = set(schema.TABLE_NAMES) | {c for spec in schema.tables(programme) for c in spec.column_names}
     out |= {check.says for check in programmes.SEMANTIC_CHECKS} | {f"- {check.says}" for check in programmes.SEMANTIC_CHECKS}
-    out |= {line.strip() for text in [*dictionary.recipe_markdown(), dictionary.programme_summary(programme)]
-            for line in text.split("\n")}
+    out |= {line.strip() for text in dictionary.recipe_markdown() for line in text.split("\n")}
     return {re.sub(r"\\(.)", r"\1", text) for text in out if text}
 
 @pytest.mark.parametrize("language", i18n.TRANSLATED)

@@ -327,7 +327,8 @@ def test_the_digest_reaches_the_team_with_figures_from_the_parquet_files(chased,
     listed = text.split(f"Missing returns for {label}")[1].split("\n\n")[0]
     assert sorted(line.split(" | ")[0] for line in listed.strip().splitlines()[2:]) == sorted(independent_missing(
         root, QUARTER))
-    assert "Projects behind their milestones" in text and "No flag data" in text
+    assert "Projects behind their milestones" in text
+    assert "No flagged number in the returns waiting for approval." in text and "No flag data" not in text
     assert "<td" in _html(message) and "<script" not in _html(message)
 
 
@@ -341,6 +342,54 @@ def test_digest_out_writes_an_eml_file_and_sends_nothing(chased, inbox, tmp_path
     assert message["Subject"].endswith(f"digest for {DUE_ON + dt.timedelta(days=1):%d %B %Y}")
     assert all(project in _text(message) for project in gone)
     assert inbox.received == []
+
+
+def test_the_digest_lists_the_flags_awaiting_review(data_store, picks, tmp_path, away_from_secrets):
+    """The bug: the digest said "No flag data…" though partners' returns waiting for approval carried flags. It now
+    lists them (project, quarter, what, value, message, explained) and counts the values marked for follow-up, the
+    counts read independently from the returns' records in the store."""
+    import json
+
+    from impact.reporting import checks, follow_up, partners
+    from tests.test_checks import _flagged_pick, _unusual
+    from tests.test_partners import account
+
+    project, period = _flagged_pick(data_store, picks)
+    partner = account(data_store, [project])
+    held = store.open_store(data_store)
+    book = _unusual(data_store, project, period)
+    first = partners.submit(held, partner, "big.xlsx", book)
+    sent = partners.submit(held, partner, "big.xlsx", book, explanations={f.key: "A campaign" for f in first.flags})
+    assert sent.ok and first.flags
+    follow_up.mark(held, sent.submission.id, first.flags[0].key, "ask for the attendance sheets", "team@example.org")
+    out = tmp_path / "digest"
+    assert cli.main(["digest", "--out", str(out), "--data-dir", str(data_store), "--as-of",
+                     (period + dt.timedelta(days=200)).isoformat()]) == 0
+    (path,) = out.glob("*.eml")
+    text = _text(email.message_from_bytes(path.read_bytes(), policy=email.policy.default))
+    assert "No flag data" not in text
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in data_store.rglob("record.json")]
+    waiting = [r for r in records if r.get("state") == "submitted"]
+    flags = [f for r in waiting for f in r.get("flags", [])]
+    assert len(flags) == len(first.flags)
+    section = text.split("Flags awaiting review")[1]
+    assert f"{len(flags)} flagged number(s) in {len(waiting)} return(s) waiting for approval" in section
+    assert "1 flagged value(s) marked for follow-up." in section
+    trained = next(f for f in flags if f["key"] == "outlier:trainees")
+    row = next(line for line in section.splitlines() if line.startswith(f"{project} | ") and " trainees " in line)
+    assert row.split(" | ")[3] == trained["value"] and row.split(" | ")[4] == trained["message"]
+    assert row.split(" | ")[5] == "yes"  # explained (the explanation itself stays in the team's queue)
+    french = tmp_path / "digest-fr"  # in the team's language: the counts, headings and each message said in French
+    assert cli.main(["digest", "--out", str(french), "--data-dir", str(data_store), "--lang", "fr", "--as-of",
+                     (period + dt.timedelta(days=200)).isoformat()]) == 0
+    (path,) = french.glob("*.eml")
+    text = _text(email.message_from_bytes(path.read_bytes(), policy=email.policy.default))
+    words = __import__("impact.model.i18n", fromlist=["i18n"]).translator("fr")
+    assert f"{len(flags)} nombre(s) signalé(s) dans {len(waiting)} rapport(s) en attente d'approbation" in text
+    row = next(line for line in text.split(words.gettext("Flags awaiting review"))[1].splitlines()
+               if line.startswith(f"{project} | ") and " trainees " in line)
+    assert row.split(" | ")[4] == checks.say(trained, held.definition(), "fr") != trained["message"]
+    assert row.split(" | ")[5] == "oui"
 
 
 # ---- the pages: a partner sends on the project's page, the team sends it back on the Data page -------

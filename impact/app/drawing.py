@@ -22,6 +22,7 @@ from impact.app import chart_menu, navigation, session, sidebar, streamlit_compa
 from impact.app.text import plain
 from impact.charts import catalog, export
 from impact.charts.export import column_label
+from impact.ingest import validate
 from impact.model import i18n, metrics, schema
 from impact.model.i18n import gettext as _
 from impact.model.metrics import NUMBER_FORMATS, format_metric, format_value, metric
@@ -264,6 +265,26 @@ def table(frame: pd.DataFrame, formats: dict[str, str] | None = None, **kwargs):
         else:
             config[column] = st.column_config.TextColumn(label)
     return st.dataframe(frame, hide_index=True, width="stretch", column_config=config, **kwargs)
+
+
+def headed(frame: pd.DataFrame, headings: dict[str, str], **kwargs):
+    """A table of text (and counts) under the headings given per column (a column not given keeps its name)."""
+    config = {}
+    for column in frame.columns:
+        heading = headings.get(column, column)
+        if pd.api.types.is_bool_dtype(frame[column]):
+            config[column] = st.column_config.CheckboxColumn(heading)
+        elif pd.api.types.is_numeric_dtype(frame[column]):
+            config[column] = st.column_config.NumberColumn(heading, format="plain" if column == "row" else "localized")
+        else:
+            config[column] = st.column_config.TextColumn(heading)
+    return st.dataframe(frame, hide_index=True, width="stretch", column_config=config, **kwargs)
+
+
+def problems(frame: pd.DataFrame, **kwargs):
+    """An import's problems (file, row, column, value, rule, message), or their counts by kind, headed in the session's
+    language; the messages are in the language the check ran in, the values and rule codes as they are."""
+    return headed(frame, {column: _(heading) for column, heading in validate.HEADINGS.items()}, **kwargs)
 
 
 ROW_LIMIT = 1_000  # rows a listing draws in its table; its counts and its CSV and Excel files cover every one

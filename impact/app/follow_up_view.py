@@ -7,11 +7,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from impact.app import auth
+from impact.app import auth, drawing
 from impact.app.text import plain
 from impact.model import i18n
 from impact.model.i18n import gettext as _
-from impact.reporting import follow_up, partners
+from impact.reporting import checks, follow_up, partners
 
 SHOWN = ["project", "quarter", "names", "value", "explanation", "follow_up_note", "follow_up_by", "follow_up_when",
          "return"]
@@ -72,7 +72,7 @@ def follow_ups(programme_store, waiting: list[partners.Submission]) -> None:
         return
     st.caption(_("{count} flagged value(s) marked for follow-up (in every return, approved ones too):").format(
         count=i18n.active().number(len(marked))))
-    st.dataframe(pd.DataFrame(marked)[SHOWN], hide_index=True, width="stretch", key="follow_up_marked")
+    drawing.headed(pd.DataFrame(marked)[SHOWN], {c: checks.flag_heading(c) for c in SHOWN}, key="follow_up_marked")
     done = {_choice(r): f"{r['project']} {r['quarter']} · {r['names']}: {r['value']} ({r['kind']})" for r in marked}
     cleared = st.selectbox(_("Clear a mark (followed up)"), list(done), format_func=done.get, index=None,
                            key="follow_up_clear_choice", placeholder=_("Choose a marked value"))

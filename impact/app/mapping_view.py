@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from impact.app import auth, session
+from impact.app import auth, drawing, session
 from impact.app.text import plain
 from impact.ingest import mapping, reshape, validate
 from impact.ingest import recipe as recipes
@@ -146,7 +146,7 @@ def _show_result(result: reshape.SheetImport) -> None:
     """A preview or an import's outcome: notices, problems, rows, the change and the totals."""
     if not result.report.ok:
         st.error(plain(result.report.summary()))
-        st.dataframe(result.report.to_frame(), hide_index=True, width="stretch")
+        drawing.problems(result.report.to_frame())
         return
     for notice in result.notices:
         st.caption(plain(_("Left out: {notice}").format(notice=notice)))
@@ -195,7 +195,7 @@ def import_spreadsheet() -> None:
         state = st.session_state[_STATE] = _propose(upload)
     if not state["report"].ok:
         st.error(plain(state["report"].summary()))
-        st.dataframe(state["report"].to_frame(), hide_index=True, width="stretch")
+        drawing.problems(state["report"].to_frame())
         return
     proposal: mapping.Proposal = state["proposal"]
     for n, part in enumerate(proposal.sheets):

@@ -186,9 +186,11 @@ def _explain(programme_store, account, project_id: str, upload, suffix: str = ""
                        "approves the return.").format(count=len(pending["flags"]))))
     for flag in pending["flags"]:
         said = checks.say(flag, session.programme())  # in the session's language (the record keeps English)
-        st.markdown(f"**{plain(flag['names'])}** ({plain(flag['importance'])}): {plain(said)}")
-        st.caption(plain(_("Found: {value} · expected: {expected}").format(value=flag["value"],
-                                                                           expected=flag["expected"])))
+        importance = checks.FLAG_WORDS.get(flag["importance"])
+        st.markdown(f"**{plain(flag['names'])}** ({plain(_(importance) if importance else flag['importance'])}): "
+                    f"{plain(said)}")
+        value, expected = checks.said_numbers(flag)  # the locale's numbers, from the flag's facts
+        st.caption(plain(_("Found: {value} · expected: {expected}").format(value=value, expected=expected)))
         st.text_area(_("Why this number is right"), key=f"explain_{flag['key']}{suffix}",
                      max_chars=partners.EXPLANATION_MAX, height=68)
     given = {f["key"]: st.session_state.get(f"explain_{f['key']}{suffix}", "") for f in pending["flags"]}
@@ -228,7 +230,7 @@ def send_return_form(programme_store, account, project_id: str, suffix: str = ""
             st.caption(plain(note))
     else:
         st.error(plain(_("The return was not accepted: {summary}").format(summary=outcome["summary"])))
-        st.dataframe(outcome["problems"], hide_index=True, width="stretch")
+        drawing.problems(outcome["problems"])
 
 
 def last_reported(project_id: str) -> str:
@@ -286,13 +288,16 @@ def _show_outcome(key: str) -> None:
         st.warning(plain(_("{count} flagged number(s): rules broken or values unusual for their project (taken in "
                            "all the same: the team decides when it imports or approves).").format(
             count=i18n.active().number(len(outcome["flags"])))))
-        st.dataframe(pd.DataFrame(outcome["flags"])[["file", "project", "quarter", "names", "value", "expected",
-                                                     "importance", "message"]], hide_index=True, width="stretch")
+        flagged = pd.DataFrame(outcome["flags"])[["file", "project", "quarter", "names", "value", "expected",
+                                                  "importance", "message"]]
+        flagged["message"] = [checks.say(f, session.programme()) for f in outcome["flags"]]  # in the reader's words
+        drawing.headed(flagged, {c: _(validate.HEADINGS["file"]) if c == "file" else checks.flag_heading(c)
+                                 for c in flagged.columns})
     if outcome["removals"] is not None and len(outcome["removals"]):
         st.caption(_("Rows reported before that these returns remove:"))
         st.dataframe(outcome["removals"], hide_index=True, width="stretch")
     if len(outcome["problems"]):
-        st.dataframe(outcome["problems"], hide_index=True, width="stretch")
+        drawing.problems(outcome["problems"])
         st.download_button(_("Download the problems (CSV)"), outcome["csv"], key=f"{key}_csv",
                            file_name="returns-problems.csv", mime="text/csv")
     if outcome["ok"]:
@@ -366,14 +371,14 @@ def partner_returns() -> None:
                      "with a note for its partner. Only approved returns change any figure.").format(
             count=i18n.active().number(len(queue))))
         st.dataframe(queue, hide_index=True, width="stretch", key="partner_queue")
-        flagged = checks.flags_frame(follow_up.flag_rows(programme_store, waiting))
+        flagged = checks.flags_frame(follow_up.flag_rows(programme_store, waiting), session.programme())
         if len(flagged):
             st.warning(plain(_("{count} flagged number(s) in these returns: rules broken or values unusual for their "
                                "project. Read the partner's explanation before approving.").format(
                 count=i18n.active().number(len(flagged)))))
             shown = ["project", "quarter", "names", "value", "explanation", "follow_up", "expected", "importance",
                      "message", "return"]
-            st.dataframe(flagged[shown], hide_index=True, width="stretch", key="queue_flags")
+            drawing.headed(flagged[shown], {c: checks.flag_heading(c) for c in shown}, key="queue_flags")
         labels = {s.id: f"{s.project} {s.quarter} · {s.file} · " + _("sent {when}").format(when=s.submitted_at[:16])
                   for s in waiting}
         chosen = st.multiselect(_("Returns to approve"), list(labels), format_func=labels.get, key="approve_ids",
@@ -395,7 +400,7 @@ def partner_returns() -> None:
     follow_up_view.follow_ups(programme_store, waiting)
     every = follow_up.flag_rows(programme_store)
     st.download_button(_("Download every flag ({count}, CSV)").format(count=i18n.active().number(len(every))),
-                       checks.flags_csv(every), file_name="return-flags.csv", mime="text/csv", key="flags_csv",
+                       checks.flags_csv(every, session.programme()), file_name="return-flags.csv", mime="text/csv", key="flags_csv",
                        disabled=not every, icon=":material/flag:",
                        help=_("Every flag of every return, with the partner's explanation and the team's follow-up "
                               "mark (also: python -m impact flags --out FILE.csv)."))

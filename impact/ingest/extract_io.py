@@ -20,7 +20,7 @@ from pathlib import Path
 
 from impact.ingest import readers, validate
 from impact.ingest import recipe as recipes
-from impact.model import cells, schema
+from impact.model import cells, i18n, schema
 from impact.model.i18n import gettext as _
 from impact.storage import store, transaction
 from impact.model import programme as programmes
@@ -71,8 +71,9 @@ def import_extract(source: str | Path, location: str | Path | None = None, who: 
         new_recipes = _read_recipes(recipe_files[0], report) if recipe_files else None
         if not found and report.ok:
             report.add(display or source.name, None, "", "", "no-tables",
-                       f"No table files were found. Expected files named {', '.join(schema.TABLE_NAMES)} "
-                       f"with the extension .csv, .xlsx or .parquet, and the programme's {programmes.FILE}.")
+                       _("No table files were found. Expected files named {tables} with the extension .csv, .xlsx or "
+                         ".parquet, and the programme's {definition}.").format(tables=", ".join(schema.TABLE_NAMES),
+                                                                              definition=programmes.FILE))
         raws = [raw for item in files if (raw := readers.read(item, report, limits)) is not None]
         sources = [transaction.source(item.name, item.path, item.table) for item in found]
         if source.is_file():
@@ -83,7 +84,8 @@ def import_extract(source: str | Path, location: str | Path | None = None, who: 
         where = definitions[0].name if definitions else programmes.FILE
         if target is None:
             report.add(display or source.name, None, "", "", "no-programme",
-                       f"The data store is empty: the extract needs its programme's {programmes.FILE}.")
+                       _("The data store is empty: the extract needs its programme's {definition}.").format(
+                           definition=programmes.FILE))
             return ImportResult(report)
         try:
             into = store.open_store(location, target, create=True)
@@ -96,28 +98,31 @@ def import_extract(source: str | Path, location: str | Path | None = None, who: 
             result = ImportResult(report, previous=txn.previous, replaced=sorted(r.table for r in raws), programme=target)
             if new_definition is not None and new_definition.id != target:
                 report.add(where, None, "id", new_definition.id, "other-programme",
-                           f"This definition is for the programme '{new_definition.id}', but the import is into "
-                           f"'{target}'; import it with --programme {new_definition.id}, or correct the id.")
+                           _("This definition is for the programme '{given}', but the import is into '{target}'; "
+                             "import it with --programme {given}, or correct the id.").format(
+                               given=new_definition.id, target=target))
             for name, recipe in (new_recipes or {}).items():
                 if recipe.programme and recipe.programme != target:
                     report.add(recipe_files[0].name, None, f"recipes.{name}.programme", recipe.programme,
-                               "other-programme", f"The recipe '{name}' maps into the programme "
-                               f"'{recipe.programme}', but the import is into '{target}'.")
+                               "other-programme", _("The recipe '{name}' maps into the programme '{given}', but the "
+                                                    "import is into '{target}'.").format(
+                                   name=name, given=recipe.programme, target=target))
             if exists and new_programme:
                 report.add(where, None, "id", target, "programme-exists",
-                           f"There is already a programme '{target}'; choose another id for a new programme, "
-                           "or import into the existing one.")
+                           _("There is already a programme '{target}'; choose another id for a new programme, or "
+                             "import into the existing one.").format(target=target))
             if not exists:
                 imported_names = {r.table for r in raws} | {f.table for f in files}
                 missing = [name for name in schema.REQUIRED_TABLES if name not in imported_names]
                 if new_definition is None:
                     report.add(where, None, "", "", "no-definition",
-                               f"'{target}' is a new programme: its extract needs the programme's {programmes.FILE} "
-                               "(python -m impact programme template writes one to fill in).")
+                               _("'{target}' is a new programme: its extract needs the programme's {definition} "
+                                 "(python -m impact programme template writes one to fill in).").format(
+                                   target=target, definition=programmes.FILE))
                 if missing:
                     report.add(display or source.name, None, "", "", "missing-tables",
-                               f"'{target}' is a new programme: its first extract needs every table; missing: "
-                               f"{', '.join(missing)}.")
+                               _("'{target}' is a new programme: its first extract needs every table; missing: "
+                                 "{tables}.").format(target=target, tables=", ".join(missing)))
             if not files and new_definition is None and new_recipes is None:
                 return result
             if not report.ok:
@@ -127,9 +132,10 @@ def import_extract(source: str | Path, location: str | Path | None = None, who: 
                     in_use_rows = store.read_table(current.path, raw.table).num_rows
                     if in_use_rows:
                         report.add(raw.file, None, "", "", "no-rows",
-                                   f"The file has no rows, and the data in use has {in_use_rows:,} rows of "
-                                   f"{raw.table}: importing it would remove them all. Leave the file out to keep "
-                                   "them (tables left out are kept), or give it its rows.")
+                                   _("The file has no rows, and the data in use has {count} rows of {table}: "
+                                     "importing it would remove them all. Leave the file out to keep them (tables "
+                                     "left out are kept), or give it its rows.").format(
+                                       count=i18n.active().number(in_use_rows), table=raw.table))
             if not report.ok:
                 return result
             current_definition = store.load_definition(current.path) if current else None
@@ -163,10 +169,10 @@ def _read_recipes(item, report: validate.Report) -> dict | None:
         return recipes.loads_set(item.path.read_text(encoding="utf-8"), item.name)
     except recipes.RecipeError as error:
         for problem in error.problems:
-            where, _, message = problem.partition(": ") if problem.startswith("recipes.") else ("", "", problem)
+            where, _sep, message = problem.partition(": ") if problem.startswith("recipes.") else ("", "", problem)
             report.add(item.name, None, where, "", "bad-recipe", f"{message or problem}.")
     except (OSError, UnicodeDecodeError) as error:
-        report.add(item.name, None, "", "", "bad-recipe", f"The recipes cannot be read: {error}.")
+        report.add(item.name, None, "", "", "bad-recipe", _("The recipes cannot be read: {error}.").format(error=error))
     return None
 
 
@@ -178,7 +184,7 @@ def _read_definition(item, report: validate.Report):
         for where, message in error.problems:
             report.add(item.name, None, where, "", "bad-definition", f"{where}: {message}.")
     except OSError as error:
-        report.add(item.name, None, "", "", "bad-definition", f"The definition cannot be read: {error}.")
+        report.add(item.name, None, "", "", "bad-definition", _("The definition cannot be read: {error}.").format(error=error))
     return None
 
 

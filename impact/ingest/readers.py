@@ -26,7 +26,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from impact.model import schema
+from impact.model import i18n, schema
+from impact.model.i18n import gettext as _
 from impact.model.programme import FILE as DEFINITION
 from impact.storage.store import RECIPES
 from impact.ingest.validate import RawTable, Report
@@ -83,7 +84,7 @@ def collect(source: Path, workdir: Path, report: Report, limits: Limits = LIMITS
     if source.is_dir():
         return _from_folder(source, report, prefix="", limits=limits)
     if not source.is_file():
-        report.add(shown, None, "", "", "not-found", f"There is no file or folder called {shown}.")
+        report.add(shown, None, "", "", "not-found", _("There is no file or folder called {file}.").format(file=shown))
         return []
     if source.suffix.lower() == ".zip":
         return _from_zip(source, shown, workdir, report, limits)
@@ -98,14 +99,15 @@ def _identify(path: Path, shown: str, report: Report) -> SourceFile | None:
         return SourceFile(RECIPES_TABLE, path, shown, "json")
     if path.name.lower() == WORKBOOK:
         return SourceFile(WORKBOOK_TABLE, path, shown, "xlsx")
-    stem, _, ext = path.name.rpartition(".")
+    stem, _dot, ext = path.name.rpartition(".")
     ext = ext.lower()
     table = stem.strip().lower()
     if ext not in EXTENSIONS or table not in schema.TABLE_NAMES:
         report.add(shown, None, "", path.name, "unknown-file",
-                   f"'{path.name}' is not a table of the extract. Name each file after its table "
-                   f"({', '.join(schema.TABLE_NAMES)}) with the extension .csv, .xlsx or .parquet, "
-                   f"or call the programme's definition {DEFINITION} and its recipes {RECIPES}.")
+                   _("'{file}' is not a table of the extract. Name each file after its table ({tables}) with the "
+                     "extension .csv, .xlsx or .parquet, or call the programme's definition {definition} and its "
+                     "recipes {recipes}.").format(file=path.name, tables=", ".join(schema.TABLE_NAMES),
+                                                  definition=DEFINITION, recipes=RECIPES))
         return None
     return SourceFile(table, path, shown, ext)
 
@@ -117,7 +119,7 @@ def _from_folder(folder: Path, report: Report, prefix: str, limits: Limits = LIM
             continue
         if path.is_symlink():
             report.add(prefix + path.name, None, "", path.name, "unsafe-file",
-                       f"'{path.name}' is a link to another file; copy the file itself instead.")
+                       _("'{file}' is a link to another file; copy the file itself instead.").format(file=path.name))
             continue
         item = _identify(path, prefix + path.name, report)
         if item:
@@ -139,8 +141,8 @@ def _sheets(item: SourceFile, report: Report, limits: Limits) -> list[SourceFile
             book = openpyxl.load_workbook(item.path, read_only=True, data_only=True, keep_links=False)
     except Exception as error:  # openpyxl raises many kinds for a damaged file
         kind = "unsafe-file" if _refused_xml(error) else "unreadable"
-        report.add(item.name, None, "", "", kind, f"The workbook cannot be read ({type(error).__name__}); save it "
-                                                  "from Excel as .xlsx and import again.")
+        report.add(item.name, None, "", "", kind, _("The workbook cannot be read ({error}); save it from Excel as .xlsx "
+                                                    "and import again.").format(error=type(error).__name__))
         return []
     try:
         # A sheet with its header only was left blank: its table is kept from the version in use.
@@ -148,8 +150,9 @@ def _sheets(item: SourceFile, report: Report, limits: Limits) -> list[SourceFile
     finally:
         book.close()
     if not filled:
-        report.add(item.name, None, "", "", "no-tables", f"No sheet of the workbook is filled in; the sheets are "
-                                                         f"named after the tables ({', '.join(schema.TABLE_NAMES)}).")
+        report.add(item.name, None, "", "", "no-tables", _("No sheet of the workbook is filled in; the sheets are "
+                                                           "named after the tables ({tables}).").format(
+            tables=", ".join(schema.TABLE_NAMES)))
     return [SourceFile(name, item.path, f"{item.name}/{name}", "xlsx") for name in filled]
 
 
@@ -177,8 +180,8 @@ def _one_per_table(found: list[SourceFile], report: Report, limits: Limits = LIM
     for item in found:
         if item.table in seen:
             report.add(item.name, None, "", item.name, "duplicate-file",
-                       f"Two files hold the table {item.table}: {seen[item.table].name} and {item.name}; "
-                       "keep only one.")
+                       _("Two files hold the table {table}: {first} and {second}; keep only one.").format(
+                           table=item.table, first=seen[item.table].name, second=item.name))
         else:
             seen[item.table] = item
     return list(seen.values())
@@ -188,11 +191,11 @@ def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
     name = info.filename.replace("\\", "/")
     parts = PurePosixPath(name).parts
     if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in parts:
-        return "a path outside its folder"
+        return _("a path outside its folder")
     if stat.S_ISLNK(info.external_attr >> 16):
-        return "a symbolic link"
+        return _("a symbolic link")
     if info.flag_bits & 0x1:
-        return "an encrypted file"
+        return _("an encrypted file")
     return None
 
 
@@ -202,26 +205,28 @@ def check_archive(path: Path, shown: str, report: Report, limits: Limits, member
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as error:
-        report.add(shown, None, "", "", "unreadable", f"The file cannot be opened as a zip/Excel file ({error}).")
+        report.add(shown, None, "", "", "unreadable", _("The file cannot be opened as a zip/Excel file ({error}).").format(error=error))
         return None
     infos = archive.infolist()
     total = sum(i.file_size for i in infos)
     unpacked = limits.unpacked_bytes if unpacked is None else unpacked
     reason = None
     if len(infos) > members:
-        reason = f"it holds {len(infos):,} parts, more than the {members:,} allowed"
+        reason = _("it holds {count} parts, more than the {limit} allowed").format(
+            count=i18n.active().number(len(infos)), limit=i18n.active().number(members))
     elif total > unpacked:
-        reason = f"it unpacks to {_size(total)}, more than the {_size(unpacked)} allowed"
+        reason = _("it unpacks to {size}, more than the {limit} allowed").format(size=_size(total),
+                                                                                  limit=_size(unpacked))
     else:
         for info in infos:
             packed = max(info.compress_size, 1)
             if info.file_size > MiB and info.file_size / packed > limits.compression_ratio:
-                reason = (f"'{info.filename[:60]}' unpacks {info.file_size / packed:,.0f} times larger than it is "
-                          "packed, the sign of a decompression bomb")
+                reason = _("'{file}' unpacks {ratio} times larger than it is packed, the sign of a decompression "
+                           "bomb").format(file=info.filename[:60], ratio=i18n.active().number(info.file_size / packed))
                 break
     if reason:
         archive.close()
-        report.add(shown, None, "", "", "too-large", f"The file was not opened: {reason}.")
+        report.add(shown, None, "", "", "too-large", _("The file was not opened: {reason}.").format(reason=reason))
         return None
     return archive
 
@@ -241,7 +246,8 @@ def unpack(path: Path, shown: str, workdir: Path, report: Report, limits: Limits
     read; a member larger than a file may be is reported and left out."""
     if path.stat().st_size > limits.file_bytes:
         report.add(shown, None, "", "", "too-large",
-                   f"The file is {_size(path.stat().st_size)}; the limit is {_size(limits.file_bytes)}.")
+                   _("The file is {size}; the limit is {limit}.").format(size=_size(path.stat().st_size),
+                                                                          limit=_size(limits.file_bytes)))
         return []
     archive = check_archive(path, shown, report, limits, limits.archive_members)
     if archive is None:
@@ -251,8 +257,8 @@ def unpack(path: Path, shown: str, workdir: Path, report: Report, limits: Limits
         unsafe = [(info, why) for info in infos if (why := _unsafe_member(info))]
         for info, why in unsafe:
             report.add(shown, None, "", info.filename[:80], "unsafe-archive",
-                       f"The zip holds '{info.filename[:80]}', {why}; the zip was not unpacked. "
-                       "Zip the files themselves (or one folder holding them).")
+                       _("The zip holds '{file}', {why}; the zip was not unpacked. Zip the files themselves (or "
+                         "one folder holding them).").format(file=info.filename[:80], why=why))
         if unsafe:
             return []
         out: list[tuple[Path, str]] = []
@@ -263,7 +269,8 @@ def unpack(path: Path, shown: str, workdir: Path, report: Report, limits: Limits
             label = f"{shown}/{name}"
             if info.file_size > limits.file_bytes:
                 report.add(label, None, "", "", "too-large",
-                           f"The file unpacks to {_size(info.file_size)}; the limit is {_size(limits.file_bytes)}.")
+                           _("The file unpacks to {size}; the limit is {limit}.").format(
+                               size=_size(info.file_size), limit=_size(limits.file_bytes)))
                 continue
             target = workdir / f"member{number}" / name
             target.parent.mkdir(parents=True)
@@ -277,8 +284,8 @@ def unpack(path: Path, shown: str, workdir: Path, report: Report, limits: Limits
                         dst.write(chunk)
             except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as error:
                 report.add(shown, None, "", info.filename[:80], "unreadable",
-                           f"The zip's member '{info.filename[:80]}' cannot be unpacked ({error}); the zip was not "
-                           "unpacked.")
+                           _("The zip's member '{file}' cannot be unpacked ({error}); the zip was not unpacked.")
+                           .format(file=info.filename[:80], error=error))
                 return []
             out.append((target, label))
         return out
@@ -291,12 +298,12 @@ def read(source: SourceFile, report: Report, limits: Limits = LIMITS) -> RawTabl
     size = source.path.stat().st_size
     if size > limits.file_bytes:
         report.add(source.name, None, "", "", "too-large",
-                   f"The file is {_size(size)}; the limit is {_size(limits.file_bytes)}. Split the extract or "
-                   "send it as Parquet.")
+                   _("The file is {size}; the limit is {limit}. Split the extract or send it as Parquet.").format(
+                       size=_size(size), limit=_size(limits.file_bytes)))
         return None
     if size == 0:
         report.add(source.name, None, "", "", "empty-file",
-                   "The file is empty: it needs a header row naming the columns, then one row per record.")
+                   _("The file is empty: it needs a header row naming the columns, then one row per record."))
         return None
     reader = {"csv": _read_csv, "xlsx": _read_xlsx, "parquet": _read_parquet}[source.fmt]
     return reader(source, report, limits)
@@ -347,13 +354,13 @@ def _header(raw: list, source: SourceFile, report: Report, header_row: int) -> l
         names.pop()
     if not names:
         report.add(source.name, header_row, "", "", "empty-file",
-                   "The first row is empty; it must name the columns.")
+                   _("The first row is empty; it must name the columns."))
         return None
     seen = set()
     for position, name in enumerate(names):
         if name and name in seen:
             report.add(source.name, header_row, name, name, "duplicate-column",
-                       f"The column '{name}' appears twice in the header; keep one.")
+                       _("The column '{column}' appears twice in the header; keep one.").format(column=name))
         seen.add(name)
         if not name:
             names[position] = f"(column {position + 1} without a name)"
@@ -364,14 +371,16 @@ def _finish(source: SourceFile, report: Report, header: list[str], columns: _Col
             header_row: int, spreadsheet: bool) -> RawTable | None:
     if not columns.rows and source.table not in schema.MAY_BE_EMPTY:  # those are read as empty: not reported yet
         if not schema.table(source.table).optional:  # an optional table with no rows is left as it is
-            report.add(source.name, header_row, "", "", "no-rows", "The file has a header but no data rows.")
+            report.add(source.name, header_row, "", "", "no-rows",
+                       _("The file has a header but no data rows."))
         return None
     data, rows = columns.finish(header, spreadsheet)
     unnamed = [h for h in header if h.startswith("(column ")]
     for name in unnamed:
         if pc.any(pc.not_equal(data[name], "")).as_py():
             report.add(source.name, header_row, name, "", "unnamed-column",
-                       f"The {name[1:-1]} holds values; give it one of the table's column names or delete it.")
+                       _("The {column} holds values; give it one of the table's column names or delete it.").format(
+                           column=name[1:-1]))
         data.pop(name)
     kept: dict[str, pa.Array] = {}
     for name in header:
@@ -406,12 +415,13 @@ def _read_csv(source: SourceFile, report: Report, limits: Limits) -> RawTable | 
     for bom, name in _BOMS.items():
         if head.startswith(bom):
             report.add(source.name, 1, "", "", "encoding",
-                       f"The file is saved as {name} text. Save it as 'CSV UTF-8 (Comma delimited)' and import again.")
+                       _("The file is saved as {encoding} text. Save it as 'CSV UTF-8 (Comma delimited)' and import "
+                         "again.").format(encoding=name))
             return None
     if b"\x00" in head:
         report.add(source.name, 1, "", "", "encoding",
-                   "The file holds binary data (or UTF-16 text without a marker), not CSV text. Save it as "
-                   "'CSV UTF-8 (Comma delimited)' and import again.")
+                   _("The file holds binary data (or UTF-16 text without a marker), not CSV text. Save it as "
+                     "'CSV UTF-8 (Comma delimited)' and import again."))
         return None
     record = 0
     try:
@@ -425,7 +435,7 @@ def _read_csv(source: SourceFile, report: Report, limits: Limits) -> RawTable | 
                 first = stream.readline(1 * MiB)
             if not first.strip():
                 report.add(source.name, header_row, "", "", "empty-file",
-                           "The file has no header row naming the columns.")
+                           _("The file has no header row naming the columns."))
                 return None
             delimiter = delimiter or _sniff_delimiter(first.rstrip("\r\n"), source.table)
             lines = _chain_first(first, stream)
@@ -440,8 +450,8 @@ def _read_csv(source: SourceFile, report: Report, limits: Limits) -> RawTable | 
                 record += 1
                 if record - header_row > limits.rows:
                     report.add(source.name, record, "", "", "too-many-rows",
-                               f"The file has more than {limits.rows:,} data rows, the most one import takes. "
-                               "Split it by year or send it as Parquet.")
+                               _("The file has more than {limit} data rows, the most one import takes. Split it by "
+                                 "year or send it as Parquet.").format(limit=i18n.active().number(limits.rows)))
                     return None
                 if len(fields) != width:
                     if not any(f.strip() for f in fields):
@@ -450,9 +460,9 @@ def _read_csv(source: SourceFile, report: Report, limits: Limits) -> RawTable | 
                         fields = fields[:width]  # trailing separators, as some tools write
                     else:
                         report.add(source.name, record, "", delimiter.join(fields)[:60], "ragged-row",
-                                   f"This row has {len(fields)} cells but the header has {width} columns; look for "
-                                   f"a missing or extra '{delimiter}' (a value containing '{delimiter}' must be "
-                                   "in double quotes).")
+                                   _("This row has {cells} cells but the header has {width} columns; look for a "
+                                     "missing or extra '{delimiter}' (a value containing '{delimiter}' must be in "
+                                     "double quotes).").format(cells=len(fields), width=width, delimiter=delimiter))
                         continue
                 elif not any(f.strip() for f in fields):
                     continue
@@ -460,13 +470,14 @@ def _read_csv(source: SourceFile, report: Report, limits: Limits) -> RawTable | 
     except UnicodeDecodeError:
         line, bad = _first_bad_byte(source.path)
         report.add(source.name, line, "", bad, "encoding",
-                   f"The file is not UTF-8 text: the first character that is not UTF-8 is on line {line}. It is "
-                   "probably saved as Windows-1252 or Latin-1; save it as 'CSV UTF-8 (Comma delimited)' and "
-                   "import again.")
+                   _("The file is not UTF-8 text: the first character that is not UTF-8 is on line {line}. It is "
+                     "probably saved as Windows-1252 or Latin-1; save it as 'CSV UTF-8 (Comma delimited)' and import "
+                     "again.").format(line=line))
         return None
     except csv.Error as error:
         report.add(source.name, record + 1, "", "", "unreadable",
-                   f"The CSV cannot be read near row {record + 1} ({error}); a quotation mark may be left open.")
+                   _("The CSV cannot be read near row {row} ({error}); a quotation mark may be left open.").format(
+                       row=record + 1, error=error))
         return None
     return _finish(source, report, header, columns, header_row, spreadsheet=True)
 
@@ -543,12 +554,12 @@ def _read_xlsx(source: SourceFile, report: Report, limits: Limits) -> RawTable |
     except Exception as error:  # openpyxl raises many kinds for a damaged file
         if _refused_xml(error):
             report.add(source.name, None, "", "", "unsafe-file",
-                       "The Excel file was refused: its XML declares entities or a DTD (an 'XML bomb'), "
-                       "which Excel itself never writes.")
+                       _("The Excel file was refused: its XML declares entities or a DTD (an 'XML bomb'), which "
+                         "Excel itself never writes."))
             return None
         report.add(source.name, None, "", "", "unreadable",
-                   f"The file cannot be read as an Excel workbook ({type(error).__name__}); save it from Excel as "
-                   ".xlsx and import again.")
+                   _("The file cannot be read as an Excel workbook ({error}); save it from Excel as .xlsx and "
+                     "import again.").format(error=type(error).__name__))
         return None
     try:
         sheet = book[source.table] if source.table in book.sheetnames else book.worksheets[0]
@@ -557,7 +568,7 @@ def _read_xlsx(source: SourceFile, report: Report, limits: Limits) -> RawTable |
         first = next(rows, None)
         header = _header(list(first or []), source, report, 1) if first is not None else None
         if first is None:
-            report.add(source.name, 1, "", "", "empty-file", "The worksheet is empty.")
+            report.add(source.name, 1, "", "", "empty-file", _("The worksheet is empty."))
         if header is None:
             return None
         width = len(header)
@@ -567,26 +578,28 @@ def _read_xlsx(source: SourceFile, report: Report, limits: Limits) -> RawTable |
             number += 1
             if number - 1 > limits.rows:
                 report.add(source.name, number, "", "", "too-many-rows",
-                           f"The worksheet has more than {limits.rows:,} data rows, the most one import takes.")
+                           _("The worksheet has more than {limit} data rows, the most one import takes.").format(
+                               limit=i18n.active().number(limits.rows)))
                 return None
             texts = [cell_text(v) for v in values]
             if not any(t.strip() for t in texts):
                 continue
             beyond = [i for i, t in enumerate(texts[width:], start=width) if t.strip()]
             if beyond:
-                report.add(source.name, number, f"column {beyond[0] + 1}", texts[beyond[0]], "ragged-row",
-                           "This row has a value to the right of the table's last named column; delete it or "
-                           "name its column.")
+                report.add(source.name, number, _("column {number}").format(number=beyond[0] + 1), texts[beyond[0]],
+                           "ragged-row", _("This row has a value to the right of the table's last named column; "
+                                           "delete it or name its column."))
                 continue
             columns.add(number, texts[:width] + [""] * (width - len(texts)))
         return _finish(source, report, header, columns, 1, spreadsheet=True)
     except Exception as error:
         if _refused_xml(error):
             report.add(source.name, None, "", "", "unsafe-file",
-                       "The Excel file was refused: its XML declares entities or a DTD (an 'XML bomb').")
+                       _("The Excel file was refused: its XML declares entities or a DTD (an 'XML bomb')."))
             return None
         report.add(source.name, None, "", "", "unreadable",
-                   f"The worksheet cannot be read ({type(error).__name__}: {str(error)[:80]}).")
+                   _("The worksheet cannot be read ({error}).").format(
+                       error=f"{type(error).__name__}: {str(error)[:80]}"))
         return None
     finally:
         book.close()
@@ -624,22 +637,25 @@ def _read_parquet(source: SourceFile, report: Report, limits: Limits) -> RawTabl
         meta = parquet.metadata
     except Exception as error:  # pyarrow raises ArrowInvalid, OSError, … for a damaged file
         report.add(source.name, None, "", "", "unreadable",
-                   f"The file cannot be read as Parquet ({type(error).__name__}).")
+                   _("The file cannot be read as Parquet ({error}).").format(error=type(error).__name__))
         return None
     uncompressed = sum(meta.row_group(i).column(j).total_uncompressed_size
                        for i in range(meta.num_row_groups) for j in range(meta.num_columns))
     if meta.num_rows > limits.rows:
         report.add(source.name, None, "", "", "too-many-rows",
-                   f"The file has {meta.num_rows:,} rows; the most one import takes is {limits.rows:,}.")
+                   _("The file has {count} rows; the most one import takes is {limit}.").format(
+                       count=i18n.active().number(meta.num_rows), limit=i18n.active().number(limits.rows)))
         return None
     if meta.num_columns > limits.columns:
         report.add(source.name, None, "", "", "too-large",
-                   f"The file has {meta.num_columns:,} columns; a table has at most {limits.columns}.")
+                   _("The file has {count} columns; a table has at most {limit}.").format(
+                       count=i18n.active().number(meta.num_columns), limit=limits.columns))
         return None
     if uncompressed > limits.parquet_uncompressed_bytes:
         report.add(source.name, None, "", "", "too-large",
-                   f"The file's data unpacks to {_size(uncompressed)}, more than the "
-                   f"{_size(limits.parquet_uncompressed_bytes)} allowed (a decompression bomb, or an extract to split).")
+                   _("The file's data unpacks to {size}, more than the {limit} allowed (a decompression bomb, or an "
+                     "extract to split).").format(size=_size(uncompressed),
+                                                  limit=_size(limits.parquet_uncompressed_bytes)))
         return None
     names = [n for n in parquet.schema_arrow.names if n != "__index_level_0__"]
     header = _header(names, source, report, 0)
@@ -650,21 +666,24 @@ def _read_parquet(source: SourceFile, report: Report, limits: Limits) -> RawTabl
         table = parquet.read(columns=wanted, use_threads=False)
     except Exception as error:
         report.add(source.name, None, "", "", "unreadable",
-                   f"The file's data cannot be read ({type(error).__name__}: {str(error)[:80]}).")
+                   _("The file's data cannot be read ({error}).").format(
+                       error=f"{type(error).__name__}: {str(error)[:80]}"))
         return None
     if table.num_rows != meta.num_rows:
-        report.add(source.name, None, "", "", "unreadable", "The file's row count does not match its metadata.")
+        report.add(source.name, None, "", "", "unreadable",
+                   _("The file's row count does not match its metadata."))
         return None
     if table.num_rows == 0 and source.table not in schema.MAY_BE_EMPTY:
         if not schema.table(source.table).optional:  # an optional table with no rows is left as it is (as in CSV)
-            report.add(source.name, None, "", "", "no-rows", "The file has no rows.")
+            report.add(source.name, None, "", "", "no-rows", _("The file has no rows."))
         return None
     columns: dict[str, pa.Array] = {}
     for name in wanted:
         text = _parquet_text(table.column(name))
         if text is None:
             report.add(source.name, None, name.strip().lower(), str(table.column(name).type), "wrong-type",
-                       f"The column holds {table.column(name).type} values, which an extract never has.")
+                       _("The column holds {type} values, which an extract never has.").format(
+                           type=table.column(name).type))
             continue
         columns[name.strip().lower()] = tidy(text, spreadsheet=False)
     rows = np.arange(1, table.num_rows + 1, dtype=np.int64)

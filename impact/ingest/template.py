@@ -7,6 +7,9 @@
   the definition's vocabularies, whole-number and date checks, and an Instructions sheet.
 Given `--definition FILE` (the manager's edited definition), the workbook's dropdowns are that
 programme's own. The importer takes the folder, or `extract.xlsx` on its own with `programme.json`.
+With `--lang fr` (pt, es) the workbook's Instructions sheet, each heading's help (a note on the header cell: the
+column's meaning and rule) and the checks' messages are in that language; the sheets' and columns' names, the
+lists' values and `programme.json` stay what the importer reads, so the workbook imports the same in every language.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ import csv
 import datetime as dt
 from pathlib import Path
 
-from impact.model import cells, i18n, schema
+from impact.model import cells, dictionary, i18n, schema
 from impact.model import programme as programmes
+from impact.model.i18n import N_
 from impact.model.i18n import gettext as _
 
 WORKBOOK = "extract.xlsx"
 LISTS = "Lists"
-INSTRUCTIONS = "Instructions"
+INSTRUCTIONS = N_("Instructions")  # the sheet's name in English; a workbook in another language names it in its own
 _FIRST_ROW, _LAST_ROW = 2, 5000  # the rows the checks cover
 
 
@@ -68,8 +72,9 @@ def starter() -> programmes.Programme:
     )
 
 
-def write(out: str | Path, definition: programmes.Programme | None = None) -> list[Path]:
-    """Write the template into `out` (refusing to overwrite files already there); return what was written."""
+def write(out: str | Path, definition: programmes.Programme | None = None, language: str = i18n.SOURCE) -> list[Path]:
+    """Write the template into `out` (refusing to overwrite files already there), its workbook's instructions and
+    help in `language`; return what was written."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     names = [programmes.FILE, WORKBOOK, *(f"{t}.csv" for t in schema.TABLE_NAMES)]
@@ -83,12 +88,14 @@ def write(out: str | Path, definition: programmes.Programme | None = None) -> li
         with open(path, "w", encoding="utf-8-sig", newline="") as handle:
             csv.writer(handle).writerow(table.column_names)
         written.append(path)
-    written.append(workbook(definition, out / WORKBOOK))
+    with i18n.using(language):
+        written.append(workbook(definition, out / WORKBOOK))
     return written
 
 
 def workbook(definition: programmes.Programme, path: Path) -> Path:
-    """The extract as one workbook: a sheet per table with dropdowns and checks, and instructions."""
+    """The extract as one workbook: a sheet per table with dropdowns and checks, each heading's help (a note) and
+    instructions, in the active language (the sheets', columns' and values' names as the importer reads them)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -96,7 +103,7 @@ def workbook(definition: programmes.Programme, path: Path) -> Path:
 
     book = Workbook()
     guide = book.active
-    guide.title = INSTRUCTIONS
+    guide.title = _(INSTRUCTIONS)[:31]
     lists = book.create_sheet(LISTS)
     ranges = write_lists(lists, definition)
     for line in instructions(definition):
@@ -112,6 +119,8 @@ def workbook(definition: programmes.Programme, path: Path) -> Path:
             letter = get_column_letter(index)
             cell = sheet.cell(row=1, column=index)
             cell.font, cell.fill = Font(bold=True), header_fill
+            cell.comment = heading_help(column, definition)
+            cell.comment.width, cell.comment.height = 320, 160
             sheet.column_dimensions[letter].width = max(14, len(column.name) + 4)
             area = f"{letter}{_FIRST_ROW}:{letter}{_LAST_ROW}"
             check = column_validation(column, definition, ranges, DataValidation)
@@ -208,36 +217,48 @@ def column_validation(column: schema.Column, definition: programmes.Programme, r
     return None
 
 
+def heading_help(column: schema.Column, definition: programmes.Programme):
+    """A header cell's help (an Excel note), in the active language: the column's meaning and its rule in words."""
+    from openpyxl.comments import Comment
+
+    rule = dictionary.column_rule(column, definition)
+    text = f"{column.name}: {_(column.description)}" + (f"\n{rule}" if rule else "")
+    return Comment(text[:2000], _("Programme template"))
+
+
 def home_rule(home: programmes.Home) -> str:
-    """The country rule of the two sides in words: "UK institutions carry GBR." for the HPS."""
-    codes = home.countries[0] if len(home.countries) == 1 else (", ".join(home.countries[:-1]) + " or "
-                                                                + home.countries[-1])
-    return f"{home.home} institutions carry {codes}."
+    """The country rule of the two sides in words, in the active language: "UK institutions carry GBR." for the HPS."""
+    countries = list(home.countries)
+    codes = countries[0] if len(countries) == 1 else _("{first} or {last}").format(first=", ".join(countries[:-1]),
+                                                                                 last=countries[-1])
+    return _("{home} institutions carry {codes}.").format(home=home.home, codes=codes)
 
 
 def instructions(definition: programmes.Programme) -> list[str]:
-    """The Instructions sheet, line by line, in plain words."""
+    """The Instructions sheet, line by line, in plain words, in the active language (the programme's name as its
+    definition translates it; the tables' and columns' names as the importer reads them)."""
     lines = [
-        f"How to fill in this workbook: {definition.name}",
+        _("How to fill in this workbook: {programme}").format(programme=definition.name_in()),
         "",
-        "1. The programme's definition is programme.json, next to this workbook. It names the programme, its start "
-        "and end, its phases, the allowed values of every list (themes, grant types, regions, cadres, ...), its "
-        "outcome indicators and any published figures. Edit it first; then run "
-        "'python -m impact programme template --out NEWFOLDER --definition programme.json' for a workbook "
-        "whose dropdown lists are your own.",
-        "2. Fill one sheet per table, one row per record, under the header. Do not rename or reorder the columns.",
-        "3. Cells with a dropdown take only the values in the list; counts take whole numbers; dates are "
-        "YYYY-MM-DD inside the programme.",
-        "4. Periods are quarters, written as their first day: YYYY-01-01, YYYY-04-01, YYYY-07-01 or YYYY-10-01.",
-        "5. Countries are ISO 3166-1 alpha-3 codes (UGA for Uganda); " + home_rule(definition.home),
-        "6. Import the folder (or a .zip of this workbook and programme.json) on the Data page, or with "
-        "'python -m impact import FOLDER --programme " + definition.id + "'. Everything is checked first; every "
-        "problem is listed with its sheet, row and column, and nothing changes until there is none.",
+        _("1. The programme's definition is programme.json, next to this workbook. It names the programme, its start "
+          "and end, its phases, the allowed values of every list (themes, grant types, regions, cadres, ...), its "
+          "outcome indicators and any published figures. Edit it first; then run 'python -m impact programme template "
+          "--out NEWFOLDER --definition programme.json' for a workbook whose dropdown lists are your own."),
+        _("2. Fill one sheet per table, one row per record, under the header. Do not rename or reorder the columns."),
+        _("3. Cells with a dropdown take only the values in the list; counts take whole numbers; dates are YYYY-MM-DD "
+          "inside the programme."),
+        _("4. Periods are quarters, written as their first day: YYYY-01-01, YYYY-04-01, YYYY-07-01 or YYYY-10-01."),
+        _("5. Countries are ISO 3166-1 alpha-3 codes (UGA for Uganda); {rule}").format(rule=home_rule(definition.home)),
+        _("6. Import the folder (or a .zip of this workbook and programme.json) on the Data page, or with 'python -m "
+          "impact import FOLDER --programme {id}'. Everything is checked first; every problem is listed with its sheet, "
+          "row and column, and nothing changes until there is none.").format(id=definition.id),
+        _("Each column's heading carries a note: what the column holds and the rule its values follow."),
         "",
-        "The sheets:",
+        _("The sheets:"),
     ]
     for table in schema.TABLES:
-        lines.append(f"- {table.name}: {table.description} Unique on {', '.join(table.key)}.")
+        lines.append(f"- {table.name}: " + _(table.description) + " "
+                     + _("Unique on {key}.").format(key=", ".join(table.key)))
         for column in table.columns:
-            lines.append(f"    {column.name}: {column.description}")
+            lines.append(f"    {column.name}: {_(column.description)}")
     return lines

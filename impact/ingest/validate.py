@@ -22,7 +22,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from impact.model import calendar, cells, iso3166, schema
+from impact.model import calendar, cells, i18n, iso3166, schema
+from impact.model.i18n import N_
+from impact.model.i18n import gettext as _
 from impact.model.programme import FILE as DEFINITION
 from impact.model.programme import NOT_KNOWN
 
@@ -39,6 +41,11 @@ _LARGE = r"^[+]?([0-9]{16,}(\.0*)?|[0-9]*\.?[0-9]+[eE][+]?[0-9]{1,4})$"  # 1e15,
 _LARGE_FROM = 1e15  # the smallest number written that way a count cannot be (whole numbers stop at 15 digits)
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T]00:00(:00(\.0+)?)?)?$"
 _CONTROL = r"[\x00-\x1f\x7f]"
+# A problem's parts as a table or a CSV heads them (the Data page, the downloads), in the reader's language.
+HEADINGS = {"file": N_("file"), "row": N_("row"), "column": N_("column"), "value": N_("value"), "rule": N_("rule"),
+            "message": N_("message"), "count": N_("count")}
+# Where a problem is in its file, by what its rows count: a file's rows, an IATI file's lines, the data in use's records.
+_WHERE = {"row": N_("{file}, row {row}"), "line": N_("{file}, line {row}"), "record": N_("{file}, record {row}")}
 
 
 @dataclass(frozen=True)
@@ -96,18 +103,26 @@ class Report:
             self.problems.append(Problem(file, row, column, shown(value), rule, message))
 
     def summary(self) -> str:
-        """One sentence: how many problems, in how many files, or that all is well."""
+        """One sentence in the reader's language: how many problems, in how many files, or that all is well."""
+        words = i18n.active()
         if self.ok:
             rows = sum(self.files.values())
-            return f"No problems found in {len(self.files)} file(s), {rows:,} rows."
+            return _("No problems found in {files} file(s), {rows} rows.").format(
+                files=words.number(len(self.files)), rows=words.number(rows))
         files = len({k[0] for k in self.kinds})
-        return (f"{self.total:,} problem(s) found in {files} file(s); nothing was imported and the data "
-                f"in use is unchanged. Fix them and import again.")
+        return _("{count} problem(s) found in {files} file(s); nothing was imported and the data in use is unchanged. "
+                 "Fix them and import again.").format(count=words.number(self.total), files=words.number(files))
 
     def by_kind(self) -> pd.DataFrame:
         """Problem counts per file, column and rule."""
         rows = [{"file": f, "column": c, "rule": r, "count": n} for (f, c, r), n in self.kinds.items()]
         return pd.DataFrame(rows, columns=["file", "column", "rule", "count"])
+
+    def where(self, problem: Problem) -> str:
+        """Where a problem is, in the reader's language: 'training.csv, row 12, column trainees'."""
+        place = (_(_WHERE.get(self.row_label, _WHERE["row"])).format(file=problem.file, row=problem.row)
+                 if problem.row is not None else problem.file)
+        return place + (_(", column {column}").format(column=problem.column) if problem.column else "")
 
     def ordered(self) -> list[Problem]:
         """The problems kept in detail, by file and then row (file-level problems first)."""
@@ -121,30 +136,31 @@ class Report:
 
     def to_text(self, limit: int = 50) -> str:
         """The report as plain text for the command line: summary, the first `limit` problems, counts."""
-        lines = [self.summary(), *(f"note: {n}" for n in self.notes)]
+        words = i18n.active()
+        lines = [self.summary(), *(_("note: {note}").format(note=n) for n in self.notes)]
         if self.ok:
             return "\n".join(lines)
         for p in self.ordered()[:limit]:
-            where = f"{p.file}, {self.row_label} {p.row}" if p.row is not None else p.file
-            column = f", column {p.column}" if p.column else ""
-            lines.append(f"- {where}{column}: {p.message} [{p.rule}]")
+            lines.append(f"- {self.where(p)}: {p.message} [{p.rule}]")
         hidden = self.total - min(limit, len(self.problems))
         if hidden > 0:
-            lines.append(f"… and {hidden:,} more. Counts by file, column and rule:")
+            lines.append(_("… and {count} more. Counts by file, column and rule:").format(count=words.number(hidden)))
             for (f, c, r), n in sorted(self.kinds.items()):
-                lines.append(f"  {f} | {c or '-'} | {r}: {n:,}")
+                lines.append(f"  {f} | {c or '-'} | {r}: {words.number(n)}")
         return "\n".join(lines)
 
     def to_csv(self) -> bytes:
-        """The detailed problems as CSV (UTF-8 with BOM, formula-leading text neutralised)."""
+        """The detailed problems as CSV (UTF-8 with BOM, formula-leading text neutralised), headed in the reader's
+        language."""
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(["file", "row", "column", "value", "rule", "message"])
+        writer.writerow([_(HEADINGS[name]) for name in ("file", "row", "column", "value", "rule", "message")])
         for p in self.ordered():
             writer.writerow([cells.neutralise(str(v)) if v is not None else "" for v in
                              (p.file, p.row, p.column, p.value, p.rule, p.message)])
         if self.total > len(self.problems):
-            writer.writerow([f"… {self.total - len(self.problems):,} more problems not listed", "", "", "", "", ""])
+            writer.writerow([_("… {count} more problems not listed").format(
+                count=i18n.active().number(self.total - len(self.problems))), "", "", "", "", ""])
         return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -234,18 +250,20 @@ def _suggest(value: str, allowed: tuple[str, ...]) -> str:
     hit = lowered.get(value.lower().replace(" ", "").replace("_", "").replace("-", ""))
     if hit is None:
         hit = lowered.get(value.lower().replace(" ", ""))
-    return f" Did you mean '{hit}'?" if hit and hit != value else ""
+    return " " + _("Did you mean '{value}'?").format(value=hit) if hit and hit != value else ""
 
 
 def _where_defined(col: schema.Column) -> str:
     if col.vocabulary == "phase":
-        return f" Phases are listed under phases in {DEFINITION}."
+        return " " + _("Phases are listed under phases in {file}.").format(file=DEFINITION)
     if col.vocabulary == "indicator":
-        return f" Indicators are listed under indicators in {DEFINITION}."
+        return " " + _("Indicators are listed under indicators in {file}.").format(file=DEFINITION)
     if col.vocabulary in (schema.SIDE, schema.ROLE):
-        return f" The sides are named under home.sides in {DEFINITION} (a role is a side's label and lead or partner)."
+        return " " + _("The sides are named under home.sides in {file} (a role is a side's label and lead or "
+                       "partner).").format(file=DEFINITION)
     if col.vocabulary:
-        return f" To allow it, add it to vocabularies.{col.vocabulary} in {DEFINITION}."
+        return " " + _("To allow it, add it to vocabularies.{vocabulary} in {file}.").format(
+            vocabulary=col.vocabulary, file=DEFINITION)
     return ""
 
 
@@ -262,32 +280,38 @@ def _parse_integer(report: Report, t: Checked, col: schema.Column, text: pa.Arra
     good = plain | grouped | negative
     cleaned = pc.replace_substring_regex(text, r"^\+|\.0*$|,", "")
     numbers = pc.cast(pc.if_else(pa.array(good), cleaned, pa.scalar(None, pa.string())), pa.int64())
+    words = i18n.active()
     _flag(report, t, col.name, decimal, "not-whole",
-          lambda v, i: f"'{v}' is not a whole number; {col.name} counts whole units (e.g. 12).")
-    limit = f"at most {col.maximum:,.0f}" if col.maximum is not None else "a whole number of at most 15 digits"
+          lambda v, i: _("'{value}' is not a whole number; {column} counts whole units (e.g. 12).").format(
+              value=v, column=col.name))
+    limit = (_("at most {maximum}").format(maximum=words.number(col.maximum)) if col.maximum is not None
+             else _("a whole number of at most 15 digits"))
     _flag(report, t, col.name, large, "above-maximum",
-          lambda v, i: f"{v} is larger than any {col.name} can be ({limit} in one row); check for a typing error, "
-                       "a total pasted into a row or a cell formatted as a date or a code.")
+          lambda v, i: _("{value} is larger than any {column} can be ({limit} in one row); check for a typing error, "
+                         "a total pasted into a row or a cell formatted as a date or a code.").format(
+              value=v, column=col.name, limit=limit))
     other = ~(empty | good | decimal | large)
     _flag(report, t, col.name, other, "not-a-number",
-          lambda v, i: f"'{v}' is not a number; write {col.name} as a whole number such as 12, "
-                       "without units or text.")
+          lambda v, i: _("'{value}' is not a number; write {column} as a whole number such as 12, without units or "
+                         "text.").format(value=v, column=col.name))
     values = numbers.to_numpy(zero_copy_only=False)
     known = ~np.isnan(values.astype("float64")) if values.dtype.kind == "f" else ~_mask(numbers.is_null())
     valid = known.copy()
     if col.minimum is not None:
         below = known & (np.nan_to_num(values.astype("float64"), nan=0) < col.minimum)
         if col.minimum == 0:
-            msg = lambda v, i: f"{v} is negative; {col.name} cannot be less than 0."  # noqa: E731
+            msg = lambda v, i: _("{value} is negative; {column} cannot be less than {minimum}.").format(  # noqa: E731
+                value=v, column=col.name, minimum=words.decimal(0))
         else:
-            msg = lambda v, i: f"{v} is below the smallest allowed {col.name}, {col.minimum:g}."  # noqa: E731
+            msg = lambda v, i: _("{value} is below the smallest allowed {column}, {minimum}.").format(  # noqa: E731
+                value=v, column=col.name, minimum=words.decimal(col.minimum))
         _flag(report, t, col.name, below, "below-minimum", msg)
         valid &= ~below
     if col.maximum is not None:
         above = known & (np.nan_to_num(values.astype("float64"), nan=0) > col.maximum)
         _flag(report, t, col.name, above, "above-maximum",
-              lambda v, i: f"{v} is larger than {col.maximum:,.0f}, more than any one row can hold; "
-                           "check for a typing error or a total pasted into a row.")
+              lambda v, i: _("{value} is larger than {maximum}, more than any one row can hold; check for a typing "
+                             "error or a total pasted into a row.").format(value=v, maximum=words.number(col.maximum)))
         valid &= ~above
     return pc.if_else(pa.array(valid), numbers, pa.scalar(None, pa.int64()))
 
@@ -298,21 +322,24 @@ def _parse_number(report: Report, t: Checked, col: schema.Column, text: pa.Array
     shaped = pc.match_substring_regex(text, r"^[+-]?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)(\.[0-9]+)?$|^[+-]?\.[0-9]+$")
     cleaned = pc.replace_substring(text, ",", "")
     numbers = pc.cast(pc.if_else(shaped, cleaned, pa.scalar(None, pa.string())), pa.float64())
+    words = i18n.active()
     _flag(report, t, col.name, ~empty & _mask(numbers.is_null()), "not-a-number",
-          lambda v, i: f"'{v}' is not a number; write {col.name} as a number such as 13000 or 0.5, "
-                       "without units or text.")
+          lambda v, i: _("'{value}' is not a number; write {column} as a number such as 13000 or 0.5, without units "
+                         "or text.").format(value=v, column=col.name))
     values = numbers.to_numpy(zero_copy_only=False).astype("float64")
     known = ~np.isnan(values)
     valid = known.copy()
     if col.minimum is not None:
         below = known & (np.where(known, values, 0) < col.minimum)
         _flag(report, t, col.name, below, "below-minimum",
-              lambda v, i: f"{v} is negative; {col.name} cannot be less than {col.minimum:g}.")
+              lambda v, i: _("{value} is negative; {column} cannot be less than {minimum}.").format(
+                  value=v, column=col.name, minimum=words.decimal(col.minimum)))
         valid &= ~below
     if col.maximum is not None:
         above = known & (np.where(known, values, 0) > col.maximum)
         _flag(report, t, col.name, above, "above-maximum",
-              lambda v, i: f"{v} is larger than {col.maximum:,.0f}; check for a typing error.")
+              lambda v, i: _("{value} is larger than {maximum}; check for a typing error.").format(
+                  value=v, maximum=words.number(col.maximum)))
         valid &= ~above
     return pc.if_else(pa.array(valid), numbers, pa.scalar(None, pa.float64()))
 
@@ -331,7 +358,7 @@ def _parse_date(report: Report, t: Checked, col: schema.Column, text: pa.Array) 
         good = shaped & _mask(pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), day_text))
         days = pc.cast(pc.if_else(pa.array(good), parsed, pa.scalar(None, pa.timestamp("s"))), pa.date32())
     _flag(report, t, col.name, ~(good | empty), "not-a-date",
-          lambda v, i: f"'{v}' is not a date; write dates as YYYY-MM-DD, e.g. 2016-07-01.")
+          lambda v, i: _("'{value}' is not a date; write dates as YYYY-MM-DD, e.g. 2016-07-01.").format(value=v))
     return days
 
 
@@ -339,17 +366,19 @@ def _check_text(report: Report, t: Checked, col: schema.Column, text: pa.Array, 
     valid = ~_mask(pc.equal(text, ""))
     long = _mask(pc.greater(pc.utf8_length(text), TEXT_MAX))
     _flag(report, t, col.name, long, "too-long",
-          f"The text is longer than {TEXT_MAX} characters; shorten it.")
+          _("The text is longer than {count} characters; shorten it.").format(count=i18n.active().number(TEXT_MAX)))
     control = _mask(pc.match_substring_regex(text, _CONTROL)) & ~long
     _flag(report, t, col.name, control, "control-character",
-          "The text contains a line break, tab or other control character; keep it on one line.")
+          _("The text contains a line break, tab or other control character; keep it on one line."))
     valid &= ~(long | control)
     allowed_values = schema.allowed(col, programme)
     if allowed_values is not None:
         outside = valid & ~_mask(pc.is_in(text, value_set=pa.array(allowed_values, pa.string())))
-        whose = f" in {programme.short_name}'s definition" if col.vocabulary else ""
+        said = (_("'{value}' is not an allowed {column} in {programme}'s definition. Allowed: {allowed}.")
+                if col.vocabulary else _("'{value}' is not an allowed {column}. Allowed: {allowed}."))
         _flag(report, t, col.name, outside, "not-allowed",
-              lambda v, i: f"'{v}' is not an allowed {col.name}{whose}. Allowed: {_allowed_list(allowed_values)}."
+              lambda v, i: said.format(value=v, column=col.name, programme=programme.short_name,
+                                       allowed=_allowed_list(allowed_values))
                            + _suggest(v, allowed_values) + _where_defined(col))
         valid &= ~outside
     if col.name == "iso3":
@@ -365,9 +394,9 @@ def _check_text(report: Report, t: Checked, col: schema.Column, text: pa.Array, 
             not_known = np.zeros(len(text), bool)
         unknown = valid & ~_mask(pc.is_in(text, value_set=codes)) & ~not_known
         _flag(report, t, col.name, unknown, "unknown-iso3",
-              lambda v, i: f"'{v}' is not an ISO 3166-1 alpha-3 country code (three capital letters, "
-                           "e.g. UGA for Uganda, GBR for the United Kingdom; XAA to XZZ only for a row named "
-                           f"'{iso3166.NOT_KNOWN_NAME}').")
+              lambda v, i: _("'{value}' is not an ISO 3166-1 alpha-3 country code (three capital letters, e.g. UGA for "
+                             "Uganda, GBR for the United Kingdom; XAA to XZZ only for a row named '{name}').").format(
+                  value=v, name=iso3166.NOT_KNOWN_NAME))
         valid &= ~unknown
     return pc.if_else(pa.array(valid), text, pa.scalar(None, pa.string()))
 
@@ -380,8 +409,8 @@ def _rename_old_columns(raw: RawTable, spec: schema.Table, report: Report) -> No
             continue
         raw.header = [col.name if name == old else name for name in raw.header]
         raw.columns = {(col.name if name == old else name): values for name, values in raw.columns.items()}
-        report.note(f"{raw.file}: the column {old} is read as {col.name} ({old} is its name in older extracts; "
-                    "the values are unchanged).")
+        report.note(_("{file}: the column {old} is read as {column} ({old} is its name in older extracts; the values "
+                      "are unchanged).").format(file=raw.file, old=old, column=col.name))
 
 
 def check_table(raw: RawTable, report: Report, programme) -> Checked:
@@ -395,14 +424,14 @@ def check_table(raw: RawTable, report: Report, programme) -> Checked:
     for col in spec.columns:
         if col.name not in present:
             report.add(raw.file, header_row or None, col.name, "", "missing-column",
-                       f"The column '{col.name}' is missing ({col.description}). Columns needed: "
-                       f"{', '.join(spec.column_names)}.")
+                       _("The column '{column}' is missing ({description}). Columns needed: {columns}.").format(
+                           column=col.name, description=_(col.description), columns=", ".join(spec.column_names)))
     for name in raw.header:
         if name not in spec.column_names:
             hint = _suggest(name, tuple(spec.column_names))
             report.add(raw.file, header_row or None, name, name, "unknown-column",
-                       f"'{name}' is not a column of {raw.table}.{hint} Columns allowed: "
-                       f"{', '.join(spec.column_names)}.")
+                       _("'{column}' is not a column of {table}.").format(column=name, table=raw.table) + hint + " "
+                       + _("Columns allowed: {columns}.").format(columns=", ".join(spec.column_names)))
     for col in spec.columns:
         if col.name not in raw.columns:
             continue
@@ -410,7 +439,8 @@ def check_table(raw: RawTable, report: Report, programme) -> Checked:
         empty = _mask(pc.equal(text, ""))
         if not col.nullable:
             _flag(report, t, col.name, empty, "missing-value",
-                  f"This cell is empty; every row needs a {col.name} ({col.description}).")
+                  _("This cell is empty; every row needs a {column} ({description}).").format(
+                      column=col.name, description=_(col.description)))
         if col.type == "BIGINT":
             t.typed[col.name] = _parse_integer(report, t, col, text)
         elif col.type == "DATE":
@@ -437,8 +467,9 @@ def from_current(name: str, table: pa.Table, label: str, programme=None, report:
         t.typed[col.name] = pa.nulls(table.num_rows, ARROW_TYPES[col.type])
         if report is not None and table.num_rows:
             report.add(label, None, col.name, "", "missing-column",
-                       f"The definition declares the column '{col.name}' ({col.description}), which the data in use "
-                       f"does not have; import {name} with it.")
+                       _("The definition declares the column '{column}' ({description}), which the data in use does "
+                         "not have; import {table} with it.").format(column=col.name, description=_(col.description),
+                                                                       table=name))
     return t
 
 
@@ -449,12 +480,12 @@ def _check_periods(report: Report, t: Checked, programme) -> None:
     month = _mask(pc.is_in(pc.month(days), value_set=pa.array(calendar.QUARTER_MONTHS))) & _mask(pc.equal(pc.day(days), 1))
     valid = t.valid("period")
     _flag(report, t, "period", valid & ~month, "not-quarter-start",
-          lambda v, i: f"{v} is not the first day of a quarter; periods are quarters written as their first "
-                       "day: YYYY-01-01, YYYY-04-01, YYYY-07-01 or YYYY-10-01.")
+          lambda v, i: _("{value} is not the first day of a quarter; periods are quarters written as their first day: "
+                         "YYYY-01-01, YYYY-04-01, YYYY-07-01 or YYYY-10-01.").format(value=v))
     outside = _outside_programme(t, "period", programme)
     _flag(report, t, "period", outside, "outside-programme",
-          lambda v, i: f"{v} is outside the programme, which runs from {programme.start} to {programme.end} "
-                       f"(start and end in {DEFINITION}).")
+          lambda v, i: _("{value} is outside the programme, which runs from {start} to {end} (start and end in "
+                         "{file}).").format(value=v, start=programme.start, end=programme.end, file=DEFINITION))
     t.typed["period"] = pc.if_else(pa.array(valid & month & ~outside), days, pa.scalar(None, pa.date32()))
 
 
@@ -487,8 +518,12 @@ def _check_key(report: Report, t: Checked, spec: schema.Table) -> None:
 
     def message(value: str, i: int) -> str:
         values = ", ".join(t.value(k, i) for k in spec.key)
-        return (f"Duplicate: {t.row_label} {t.row(first_for[i])} already has the same {described} ({values}); "
-                f"each {spec.name} row must be unique on {described}.")
+        said = {"line": _("Duplicate: line {row} already has the same {key} ({values}); each {table} row must be "
+                          "unique on {key}."),
+                "record": _("Duplicate: record {row} already has the same {key} ({values}); each {table} row must be "
+                            "unique on {key}.")}.get(t.row_label) or _(
+            "Duplicate: row {row} already has the same {key} ({values}); each {table} row must be unique on {key}.")
+        return said.format(row=t.row(first_for[i]), key=described, values=values, table=spec.name)
 
     _flag(report, t, column, duplicate, "duplicate-key", message)
 
@@ -527,7 +562,8 @@ def _check_reference(report: Report, t: Checked, col: schema.Column, tables: dic
     missing = t.valid(col.name) & ~_mask(pc.is_in(t.typed[col.name], value_set=known))
     where = target.file
     _flag(report, t, col.name, missing, "unknown-reference",
-          lambda v, i: f"'{v}' is not a {target_col} in {where}; add it there or correct this {col.name}.")
+          lambda v, i: _("'{value}' is not a {target} in {file}; add it there or correct this {column}.").format(
+              value=v, target=target_col, file=where, column=col.name))
 
 
 def _project_frame(tables: dict[str, Checked], *columns: str) -> pd.DataFrame | None:
@@ -546,18 +582,17 @@ def _check_in_use(report: Report, t: Checked, programme) -> None:
             continue
         values = t.typed[col.name]
         outside = t.valid(col.name) & ~_mask(pc.is_in(values, value_set=pa.array(allowed_values, pa.string())))
-        where = (f"phases in {DEFINITION}" if col.vocabulary == "phase" else
-                 f"indicators in {DEFINITION}" if col.vocabulary == "indicator" else
-                 f"home.sides in {DEFINITION}" if col.vocabulary in (schema.SIDE, schema.ROLE) else
-                 f"vocabularies.{col.vocabulary} in {DEFINITION}")
+        where = ("phases" if col.vocabulary == "phase" else "indicators" if col.vocabulary == "indicator" else
+                 "home.sides" if col.vocabulary in (schema.SIDE, schema.ROLE) else f"vocabularies.{col.vocabulary}")
         _flag(report, t, col.name, outside, "dropped-by-definition",
-              lambda v, i, where=where: f"'{v}' is used by the data in use, but {where} no longer lists it; "
-                                        "add it back, or import this table without it.")
+              lambda v, i, where=where: _("'{value}' is used by the data in use, but {key} in {file} no longer lists "
+                                          "it; add it back, or import this table without it.").format(
+                  value=v, key=where, file=DEFINITION))
     if "period" in t.typed:
         outside = _outside_programme(t, "period", programme)
         _flag(report, t, "period", outside, "outside-programme",
-              lambda v, i: f"{v} is used by the data in use, but the programme in {DEFINITION} runs from "
-                           f"{programme.start} to {programme.end}.")
+              lambda v, i: _("{value} is used by the data in use, but the programme in {file} runs from {start} to "
+                             "{end}.").format(value=v, file=DEFINITION, start=programme.start, end=programme.end))
 
 
 def _check_project_dates(report: Report, tables: dict[str, Checked], programme, definition_changed: bool) -> None:
@@ -568,13 +603,16 @@ def _check_project_dates(report: Report, tables: dict[str, Checked], programme, 
     both = t.valid("start_date") & t.valid("end_date")
     if t.imported:
         _flag(report, t, "end_date", both & _mask(pc.less(end, start)), "end-before-start",
-              lambda v, i: f"The grant ends ({v}) before it starts ({t.value('start_date', i)}).")
+              lambda v, i: _("The grant ends ({end}) before it starts ({start}).").format(
+                  end=v, start=t.value("start_date", i)))
     first = pa.scalar(programme.start, pa.date32())
     last = pa.scalar(programme.end, pa.date32())
     _flag(report, t, "start_date", t.valid("start_date") & _mask(pc.less(start, first)), "outside-programme",
-          lambda v, i: f"{v} is before the programme starts ({programme.start}, in {DEFINITION}).")
+          lambda v, i: _("{value} is before the programme starts ({start}, in {file}).").format(
+              value=v, start=programme.start, file=DEFINITION))
     _flag(report, t, "end_date", t.valid("end_date") & _mask(pc.greater(end, last)), "outside-programme",
-          lambda v, i: f"{v} is after the programme ends ({programme.end}, in {DEFINITION}).")
+          lambda v, i: _("{value} is after the programme ends ({end}, in {file}).").format(
+              value=v, end=programme.end, file=DEFINITION))
     if "phase" not in t.typed:
         return
     phases = {p.name: p for p in programme.phases}
@@ -583,9 +621,10 @@ def _check_project_dates(report: Report, tables: dict[str, Checked], programme, 
     wrong = np.array([isinstance(n, str) and n in phases and isinstance(d, dt.date) and not phases[n].holds(d)
                       for n, d in zip(names, starts)], dtype=bool) if len(t.rows) else np.zeros(0, dtype=bool)
     _flag(report, t, "start_date", wrong, "start-outside-phase",
-          lambda v, i: f"The project starts on {v}, outside its phase {t.value('phase', i)} "
-                       f"({phases[t.value('phase', i)].first_day} to {phases[t.value('phase', i)].last_day}); "
-                       "a project belongs to the phase in which it starts.")
+          lambda v, i: _("The project starts on {value}, outside its phase {phase} ({first} to {last}); a project "
+                         "belongs to the phase in which it starts.").format(
+              value=v, phase=t.value("phase", i), first=phases[t.value("phase", i)].first_day,
+              last=phases[t.value("phase", i)].last_day))
 
 
 def _days(values: pa.Array) -> np.ndarray:
@@ -612,8 +651,9 @@ def _check_results_in_project(report: Report, tables: dict[str, Checked]) -> Non
         safe = np.where(known, position, 0)
         outside = known & ((period < first[safe]) | (period > last[safe]))
         _flag(report, t, "period", outside, "period-outside-project",
-              lambda v, i, t=t, p=position: f"{t.value('project_id', i)} ran from {starts[p[i]]} to {ends[p[i]]}; "
-                                            f"results for the quarter starting {v} fall outside it.")
+              lambda v, i, t=t, p=position: _("{project} ran from {start} to {end}; results for the quarter starting "
+                                              "{value} fall outside it.").format(
+                  project=t.value("project_id", i), start=starts[p[i]], end=ends[p[i]], value=v))
 
 
 def _check_shares(report: Report, tables: dict[str, Checked], programme) -> None:
@@ -633,9 +673,12 @@ def _check_shares(report: Report, tables: dict[str, Checked], programme) -> None
         below_values = joined["below"].fillna(0).to_numpy()
         too_many = (counted & (joined["value"].fillna(0) > joined["below"].fillna(0))).to_numpy()
         _flag(report, t, "value", too_many, "more-than-denominator",
-              lambda v, i, r=ratio, b=below_values: f"{v} for {r.numerator}, but only {int(b[i])} {r.denominator} "
-                                                    f"for {t.value('project_id', i)}, {t.value('iso3', i)}, "
-                                                    f"{t.value('period', i)}; {r.label} cannot exceed 100%.")
+              lambda v, i, r=ratio, b=below_values: _(
+                  "{value} for {numerator}, but only {count} {denominator} for {project}, {country}, {period}; "
+                  "{label} cannot exceed 100%.").format(
+                  value=v, numerator=r.numerator, count=int(b[i]), denominator=r.denominator,
+                  project=t.value("project_id", i), country=t.value("iso3", i), period=t.value("period", i),
+                  label=r.label))
 
 
 def _check_volunteer_days(report: Report, tables: dict[str, Checked]) -> None:
@@ -645,8 +688,8 @@ def _check_volunteer_days(report: Report, tables: dict[str, Checked]) -> None:
     both = t.valid("volunteers") & t.valid("volunteer_days")
     fewer = both & _mask(pc.less(t.typed["volunteer_days"], t.typed["volunteers"]))
     _flag(report, t, "volunteer_days", fewer, "days-below-placements",
-          lambda v, i: f"{v} volunteer days for {t.value('volunteers', i)} placements; each placement is at "
-                       "least one day.")
+          lambda v, i: _("{value} volunteer days for {count} placements; each placement is at least one day.").format(
+              value=v, count=t.value("volunteers", i)))
 
 
 def _check_sides(report: Report, tables: dict[str, Checked], home, definition_changed: bool = False) -> None:
@@ -661,9 +704,10 @@ def _check_sides(report: Report, tables: dict[str, Checked], home, definition_ch
         both = inst.valid("side") & inst.valid("iso3") & ~_mask(pc.equal(inst.typed["side"], NOT_KNOWN))
         countries = " or ".join(home.countries)
         _flag(report, inst, "iso3", both & (at_home != in_home_country), "side-mismatch",
-              lambda v, i: f"Side is {inst.value('side', i)} but the country is {v}; {home.home} institutions are in "
-                           f"{countries} and {_side_words(home.overseas, home)} institutions are not "
-                           f"(home.countries in {DEFINITION}).")
+              lambda v, i: _("Side is {side} but the country is {value}; {home} institutions are in {countries} and "
+                             "{overseas} institutions are not (home.countries in {file}).").format(
+                  side=inst.value("side", i), value=v, home=home.home, countries=countries,
+                  overseas=_side_words(home.overseas, home), file=DEFINITION))
     sides = pd.Series(inst.series("side").to_numpy(), index=inst.series("institution_id").to_numpy())
     sides = sides[~sides.index.duplicated()].dropna()
     projects = tables.get("projects")
@@ -674,8 +718,10 @@ def _check_sides(report: Report, tables: dict[str, Checked], home, definition_ch
             actual = projects.series(column).map(sides)
             wrong = (actual.notna() & (actual != wanted)).to_numpy()
             _flag(report, projects, column, wrong, "lead-side",
-                  lambda v, i, w=wanted: f"{v} is not a{'n' if w[:1].lower() in 'aeio' else ''} {w} institution, "
-                                         f"so it cannot be the {w} lead.")
+                  lambda v, i, w=wanted: (_("{value} is not an {side} institution, so it cannot be the {side} lead.")
+                                          if w[:1].lower() in "aeio" and i18n.active().language == i18n.SOURCE else
+                                          _("{value} is not a {side} institution, so it cannot be the {side} lead."))
+                  .format(value=v, side=w))
     partners = tables.get("project_partners")
     if partners is not None and _relevant(tables, "project_partners", "institutions") and "role" in partners.typed:
         actual = partners.series("institution_id").map(sides)
@@ -685,9 +731,10 @@ def _check_sides(report: Report, tables: dict[str, Checked], home, definition_ch
         expected = role.map(side_of_role)
         wrong = (actual.notna() & expected.notna() & (actual != expected)).to_numpy()
         _flag(report, partners, "role", wrong, "role-side",
-              lambda v, i: f"The role {v} needs a{'n' if side_of_role[v][:1].lower() in 'aeio' else ''} "
-                           f"{_side_words(side_of_role[v], home)} institution, but "
-                           f"{partners.value('institution_id', i)} is not one.")
+              lambda v, i: (_("The role {role} needs an {side} institution, but {institution} is not one.")
+                            if side_of_role[v][:1].lower() in "aeio" and i18n.active().language == i18n.SOURCE else
+                            _("The role {role} needs a {side} institution, but {institution} is not one.")).format(
+                  role=v, side=_side_words(side_of_role[v], home), institution=partners.value("institution_id", i)))
 
 
 def _side_words(side: str, home) -> str:
@@ -711,15 +758,16 @@ def _check_targets(report: Report, tables: dict[str, Checked], programme) -> Non
     has_project = t.series("project_id").notna().to_numpy()
     blank = ~_mask(pc.not_equal(t.text["project_id"], "")) if "project_id" in t.text else ~has_project
     _flag(report, t, "project_id", (scope == "project").to_numpy() & blank, "project-missing",
-          "A project's target needs the project_id it is for; leave project_id empty only for the programme's "
-          "own targets (scope programme).")
+          _("A project's target needs the project_id it is for; leave project_id empty only for the programme's own "
+            "targets (scope programme)."))
     _flag(report, t, "project_id", (scope == "programme").to_numpy() & ~blank, "project-for-programme",
-          lambda v, i: f"This is a programme target (scope programme) but names the project {v}; "
-                       "set scope to project, or empty the project_id.")
+          lambda v, i: _("This is a programme target (scope programme) but names the project {value}; set scope to "
+                         "project, or empty the project_id.").format(value=v))
     outside = _outside_programme(t, "due_date", programme)
     _flag(report, t, "due_date", outside, "outside-programme",
-          lambda v, i: f"{v} is outside the programme, which runs from {programme.start} to {programme.end} "
-                       f"(start and end in {DEFINITION}); a target must fall due within it.")
+          lambda v, i: _("{value} is outside the programme, which runs from {start} to {end} (start and end in "
+                         "{file}); a target must fall due within it.").format(
+              value=v, start=programme.start, end=programme.end, file=DEFINITION))
 
 
 def validate(raws: list[RawTable], current: dict[str, tuple[pa.Table, str]], report: Report, programme,

@@ -1,6 +1,11 @@
 """The data dictionary, written from the schema, the metric definitions and the programme-definition format
 (the keys of `programme.json` and their descriptions from its JSON Schema, impact/model/programme.schema.json).
 
+The Data page's tables (`table_summary`, `tables_frame`, `metrics_frame`), the constraints in words (`column_rule`),
+the checks across tables (`cross_checks`) and the programme's summary are written in the active language (the
+catalogue's words; `HEADINGS` heads their columns); the keys' meanings, the definition's checks and the recipe
+format stay English reference text. The Markdown (`markdown`) is English, as docs/DATA_DICTIONARY.md is.
+
 `python -m impact dictionary` prints it; docs/DATA_DICTIONARY.md is its committed
 output, and a test keeps the two identical.
 """
@@ -11,7 +16,17 @@ import json
 
 from impact.model import i18n, schema
 from impact.model import programme as programmes
+from impact.model.i18n import N_
+from impact.model.i18n import gettext as _
 from impact.model.metrics import METRICS, RETURN_METRICS, worded
+
+# The dictionary tables' headings in the reader's language (the frames keep these names as their columns).
+HEADINGS = {"table": N_("table"), "file name": N_("file name"), "one row is": N_("one row is"),
+            "unique on": N_("unique on"), "column": N_("column"), "type": N_("type"), "key": N_("key"),
+            "meaning": N_("meaning"), "rule": N_("rule"), "metric": N_("metric"), "unit": N_("unit"),
+            "aggregation": N_("aggregation"), "how it is counted": N_("how it is counted"),
+            "required": N_("required"), "form": N_("form"), "vocabulary": N_("vocabulary"),
+            "position": N_("position"), "role": N_("role"), "description": N_("description")}
 
 
 def _cell(text: str) -> str:
@@ -31,44 +46,51 @@ def tables_frame(programme=None):
                 "column": column.name,
                 "type": column.type,
                 "key": column.name in table.key,
-                "meaning": column.description,
+                "meaning": _(column.description),
                 "rule": column_rule(column, programme),
             })
     return pd.DataFrame(rows)
 
 
 def column_rule(column: schema.Column, programme=None) -> str:
-    """The constraint on a column in words (with `programme`'s allowed values when one is given)."""
+    """The constraint on a column in words, in the active language (with `programme`'s allowed values when one is
+    given; the values themselves as they are stored)."""
+    words = i18n.active()
     parts = []
     if column.name == "iso3":
-        parts.append("ISO 3166-1 alpha-3 code")
+        parts.append(_("ISO 3166-1 alpha-3 code"))
     allowed = schema.allowed(column, programme) if programme is not None else column.allowed
     if allowed:
-        parts.append("one of: " + "; ".join(allowed))
+        parts.append(_("one of: {values}").format(values="; ".join(allowed)))
     elif column.vocabulary == "phase":
-        parts.append(f"one of the phase names in {programmes.FILE}")
+        parts.append(_("one of the phase names in {file}").format(file=programmes.FILE))
     elif column.vocabulary == "indicator":
-        parts.append(f"one of the reported indicator codes in {programmes.FILE}")
+        parts.append(_("one of the reported indicator codes in {file}").format(file=programmes.FILE))
     elif column.vocabulary == "metric":
-        parts.append(f"a metric counted from rows with a period, or an indicator code in {programmes.FILE}")
+        parts.append(_("a metric counted from rows with a period, or an indicator code in {file}").format(
+            file=programmes.FILE))
     elif column.vocabulary == schema.SIDE:
-        parts.append(f"one of the two sides' labels in home.sides in {programmes.FILE} (HPS: UK; Overseas), "
-                     f"or {programmes.NOT_KNOWN}")
+        parts.append(_("one of the two sides' labels in home.sides in {file} (HPS: UK; Overseas), or {not_known}")
+                     .format(file=programmes.FILE, not_known=programmes.NOT_KNOWN))
     elif column.vocabulary == schema.ROLE:
-        parts.append(f"a side's label from home.sides in {programmes.FILE} and lead or partner (HPS: UK lead; "
-                     "Overseas lead; UK partner; Overseas partner), or Lead (side not known); Partner (side not known)")
+        parts.append(_("a side's label from home.sides in {file} and lead or partner (HPS: UK lead; Overseas lead; UK "
+                       "partner; Overseas partner), or Lead (side not known); Partner (side not known)").format(
+            file=programmes.FILE))
     elif column.vocabulary:
-        parts.append(f"one of vocabularies.{column.vocabulary} in {programmes.FILE}")
+        parts.append(_("one of vocabularies.{vocabulary} in {file}").format(vocabulary=column.vocabulary,
+                                                                            file=programmes.FILE))
     if column.references:
-        parts.append(f"must exist in {column.references}")
+        parts.append(_("must exist in {column}").format(column=column.references))
     if column.minimum is not None and column.maximum is not None:
-        parts.append(f"{column.minimum:,.0f} to {column.maximum:,.0f}" if column.type == "BIGINT"
-                     else f"a number, at least {column.minimum:g}")
+        parts.append(_("{low} to {high}").format(low=words.number(column.minimum), high=words.number(column.maximum))
+                     if column.type == "BIGINT" else
+                     _("a number, at least {minimum}").format(minimum=f"{column.minimum:g}"))
     if column.type == "DATE" and column.name == "period":
-        window = f"{programme.start} to {programme.end}" if programme is not None else "within the programme's start and end"
-        parts.append(f"first day of a quarter, {window}")
+        window = (_("{start} to {end}").format(start=programme.start, end=programme.end) if programme is not None
+                  else _("within the programme's start and end"))
+        parts.append(_("first day of a quarter, {window}").format(window=window))
     if not column.nullable:
-        parts.append("required")
+        parts.append(_("required"))
     return "; ".join(parts)
 
 
@@ -315,14 +337,20 @@ def definition_keys_frame():
 
 
 def programme_summary(programme) -> str:
-    """One paragraph about a programme: who, when, phases and indicators."""
-    phases = "; ".join(f"{p.name} ({p.first_day} to {p.last_day})" for p in programme.phases)
-    indicators = ", ".join(i.label for i in programme.indicators) or "none"
+    """One paragraph about a programme, in the active language: who, when, phases and indicators (its name and
+    indicators as its definition translates them)."""
+    language = i18n.active().language
+    phases = "; ".join(_("{phase} ({first} to {last})").format(phase=p.name, first=p.first_day, last=p.last_day)
+                       for p in programme.phases)
+    indicators = (", ".join(programme.indicator_texts(i.code, language).get("label") or i.label
+                            for i in programme.indicators) or _("none"))
     who = " · ".join(x for x in (programme.funder, programme.managed_by) if x)
     home = programme.home
-    return (f"{programme.name} ({programme.short_name}), {programme.start} to {programme.end}"
-            f"{' · ' + who if who else ''}. Sides: {home.home} ({home.country_names()}) and {home.overseas}. "
-            f"Budgets in {programme.currency}. Phases: {phases}. Outcome indicators: {indicators}.")
+    return _("{name} ({short}), {start} to {end}{who}. Sides: {home} ({countries}) and {overseas}. Budgets in "
+             "{currency}. Phases: {phases}. Outcome indicators: {indicators}.").format(
+        name=programme.name_in(language), short=programme.short_name, start=programme.start, end=programme.end,
+        who=" · " + who if who else "", home=home.home, countries=home.country_names(), overseas=home.overseas,
+        currency=programme.currency, phases=phases, indicators=indicators)
 
 
 def table_summary(programme=None):
@@ -330,7 +358,7 @@ def table_summary(programme=None):
     import pandas as pd
 
     return pd.DataFrame(
-        [{"table": t.name, "file name": f"{t.name}.csv / .xlsx / .parquet", "one row is": t.description,
+        [{"table": t.name, "file name": f"{t.name}.csv / .xlsx / .parquet", "one row is": _(t.description),
           "unique on": ", ".join(t.key)} for t in schema.tables(programme)]
     )
 
@@ -340,8 +368,10 @@ def metrics_frame(programme=None):
     its sides' labels and currency)."""
     import pandas as pd
 
-    structural = METRICS if programme is None else worded(programme.home.home, programme.home.overseas,
-                                                          programme.home.in_sentence, programme.currency)
+    language = i18n.active().language
+    structural = (worded(language=language) if programme is None else
+                  worded(programme.home.home, programme.home.overseas, programme.home.in_sentence, programme.currency,
+                         language))
     return pd.DataFrame(
         [{"metric": m.label, "key": m.key, "unit": m.unit, "aggregation": m.aggregation,
           "meaning": m.description, "how it is counted": m.how_counted, "SQL": m.sql} for m in structural.values()]
@@ -354,20 +384,20 @@ def cross_checks(programme=None) -> list[str]:
     home = programme.home if programme is not None else programmes.Home()
     countries = " or ".join(home.countries)
     return [
-        "Every project, institution and country a row refers to exists in its table.",
-        "Keys are unique (e.g. one training row per project, country, quarter, cadre, gender and type).",
-        "Periods fall within the dates of the project they belong to.",
-        "A project ends on or after the day it starts, within the programme's window, and starts within its phase.",
-        "The numerator of a share indicator (a ratio in percent) is never more than its denominator "
-        "(per project, country and quarter).",
-        "Volunteer days are at least the number of placements.",
-        f"{home.home} institutions are in {countries} and {home.overseas.lower()} ones are not; {home.home} leads "
-        f"and {home.home} roles are {home.home} institutions, {home.overseas.lower()} leads and roles "
-        f"{home.overseas.lower()} ones.",
-        "Counts are whole numbers, never negative, and no larger than one row could hold.",
-        "A project's target names its project and the programme's names none; a target falls due within the "
-        "programme's window, is a number and never negative; there is one target per scope, project, metric and "
-        "due date. The `targets` table may be left out of an extract (no targets set).",
+        _("Every project, institution and country a row refers to exists in its table."),
+        _("Keys are unique (e.g. one training row per project, country, quarter, cadre, gender and type)."),
+        _("Periods fall within the dates of the project they belong to."),
+        _("A project ends on or after the day it starts, within the programme's window, and starts within its phase."),
+        _("The numerator of a share indicator (a ratio in percent) is never more than its denominator (per project, "
+          "country and quarter)."),
+        _("Volunteer days are at least the number of placements."),
+        _("{home} institutions are in {countries} and {overseas} ones are not; {home} leads and {home} roles are "
+          "{home} institutions, {overseas} leads and roles {overseas} ones.").format(
+            home=home.home, countries=countries, overseas=home.overseas.lower()),
+        _("Counts are whole numbers, never negative, and no larger than one row could hold."),
+        _("A project's target names its project and the programme's names none; a target falls due within the "
+          "programme's window, is a number and never negative; there is one target per scope, project, metric and "
+          "due date. The `targets` table may be left out of an extract (no targets set)."),
     ]
 
 

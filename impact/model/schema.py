@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from impact.model.i18n import N_
+
 # Every categorical column takes its allowed values from the programme's definition (`vocabulary=`; see
 # impact.model.programme): the two sides of a partnership and the roles on a project from its `home` section
 # (vocabularies "side" and "role": HPS "UK"/"Overseas", "UK lead"...), the others from its vocabularies.
@@ -56,154 +58,154 @@ _COUNT_MAX = 1_000_000  # no single row of a partnership report can be larger
 TABLES: tuple[Table, ...] = (
     Table(
         "countries",
-        "Countries where partnerships worked, one row per country.",
+        N_("Countries where partnerships worked, one row per country."),
         ("iso3",),
         (
-            Column("iso3", "VARCHAR", "ISO 3166-1 alpha-3 code, e.g. UGA: what every figure is grouped, filtered "
-                                      "and linked by (?country=UGA)."),
-            Column("name", "VARCHAR", "Country name as shown in the dashboard: the label of its code, given to "
+            Column("iso3", "VARCHAR", N_("ISO 3166-1 alpha-3 code, e.g. UGA: what every figure is grouped, filtered "
+                                      "and linked by (?country=UGA).")),
+            Column("name", "VARCHAR", N_("Country name as shown in the dashboard: the label of its code, given to "
                                       "charts, tables and exports after grouping (a renamed country stays one "
-                                      "group; two codes with one name stay two, told apart by their code)."),
-            Column("region", "VARCHAR", "Programme region.", vocabulary="region"),
+                                      "group; two codes with one name stay two, told apart by their code).")),
+            Column("region", "VARCHAR", N_("Programme region."), vocabulary="region"),
         ),
     ),
     Table(
         "institutions",
-        "Partner institutions on both sides of a partnership, one row per institution.",
+        N_("Partner institutions on both sides of a partnership, one row per institution."),
         ("institution_id",),
         (
-            Column("institution_id", "VARCHAR", "Stable identifier, e.g. INS-0001."),
-            Column("name", "VARCHAR", "Institution name."),
-            Column("side", "VARCHAR", "Home or overseas partner, labelled as the programme's definition names the "
-                   "two sides (not known: an organisation read from IATI without its country).",
+            Column("institution_id", "VARCHAR", N_("Stable identifier, e.g. INS-0001.")),
+            Column("name", "VARCHAR", N_("Institution name.")),
+            Column("side", "VARCHAR", N_("Home or overseas partner, labelled as the programme's definition names the "
+                   "two sides (not known: an organisation read from IATI without its country)."),
                    vocabulary=SIDE),
-            Column("institution_type", "VARCHAR", "Kind of institution.", vocabulary="institution_type"),
-            Column("iso3", "VARCHAR", "Country of the institution (one of the programme's home countries for "
+            Column("institution_type", "VARCHAR", N_("Kind of institution."), vocabulary="institution_type"),
+            Column("iso3", "VARCHAR", N_("Country of the institution (one of the programme's home countries for "
                    "partners on the home side); empty when not known. A code the countries table does not list reads "
-                   "as its ISO 3166 short name (GBR: United Kingdom).",
+                   "as its ISO 3166 short name (GBR: United Kingdom)."),
                    nullable=True),
         ),
     ),
     Table(
         "projects",
-        "Funded projects (grants), one row per project.",
+        N_("Funded projects (grants), one row per project."),
         ("project_id",),
         (
-            Column("project_id", "VARCHAR", "Stable identifier, e.g. P-001."),
-            Column("title", "VARCHAR", "Project title."),
-            Column("theme", "VARCHAR", "Main health theme.", vocabulary="theme"),
-            Column("grant_type", "VARCHAR", "Kind of grant.", vocabulary="grant_type"),
-            Column("phase", "VARCHAR", "Programme phase the grant belongs to.", vocabulary="phase"),
-            Column("iso3", "VARCHAR", "Country where the project works.", references="countries.iso3"),
-            Column("uk_lead_id", "VARCHAR", "Lead institution on the home side (the column keeps its name in every "
-                   "programme; empty: none known, e.g. a project read from IATI with one organisation).", references="institutions.institution_id", nullable=True),
+            Column("project_id", "VARCHAR", N_("Stable identifier, e.g. P-001.")),
+            Column("title", "VARCHAR", N_("Project title.")),
+            Column("theme", "VARCHAR", N_("Main health theme."), vocabulary="theme"),
+            Column("grant_type", "VARCHAR", N_("Kind of grant."), vocabulary="grant_type"),
+            Column("phase", "VARCHAR", N_("Programme phase the grant belongs to."), vocabulary="phase"),
+            Column("iso3", "VARCHAR", N_("Country where the project works."), references="countries.iso3"),
+            Column("uk_lead_id", "VARCHAR", N_("Lead institution on the home side (the column keeps its name in every "
+                   "programme; empty: none known, e.g. a project read from IATI with one organisation)."), references="institutions.institution_id", nullable=True),
             Column(
                 "overseas_lead_id",
                 "VARCHAR",
-                "Lead institution on the overseas side (empty: none known).",
+                N_("Lead institution on the overseas side (empty: none known)."),
                 references="institutions.institution_id",
                 nullable=True,
             ),
-            Column("start_date", "DATE", "First day of the grant."),
-            Column("end_date", "DATE", "Last day of the grant."),
-            Column("budget", "BIGINT", "Grant value in the programme's currency, a whole amount (no cap in any "
+            Column("start_date", "DATE", N_("First day of the grant.")),
+            Column("end_date", "DATE", N_("Last day of the grant.")),
+            Column("budget", "BIGINT", N_("Grant value in the programme's currency, a whole amount (no cap in any "
                    "currency: a grant read from IATI may be large, e.g. in Korean won; whole numbers stop at 15 digits). "
-                   "Older extracts call it budget_gbp, still read.", minimum=0, maximum=10**15,
+                   "Older extracts call it budget_gbp, still read."), minimum=0, maximum=10**15,
                    old_names=("budget_gbp",)),
         ),
     ),
     Table(
         "project_partners",
-        "Which institutions take part in which project, one row per project and institution.",
+        N_("Which institutions take part in which project, one row per project and institution."),
         ("project_id", "institution_id"),
         (
-            Column("project_id", "VARCHAR", "The project.", references="projects.project_id"),
-            Column("institution_id", "VARCHAR", "The institution.", references="institutions.institution_id"),
-            Column("role", "VARCHAR", "The institution's role in the project: a side's lead or partner, named "
-                   "by the side's label and the word lead or partner, or a lead or partner whose side is not known.", vocabulary=ROLE),
+            Column("project_id", "VARCHAR", N_("The project."), references="projects.project_id"),
+            Column("institution_id", "VARCHAR", N_("The institution."), references="institutions.institution_id"),
+            Column("role", "VARCHAR", N_("The institution's role in the project: a side's lead or partner, named "
+                   "by the side's label and the word lead or partner, or a lead or partner whose side is not known."), vocabulary=ROLE),
         ),
     ),
     Table(
         "training",
-        "Health workers trained: one row per project, country, quarter, cadre, gender and training type.",
+        N_("Health workers trained: one row per project, country, quarter, cadre, gender and training type."),
         ("project_id", "iso3", "period", "cadre", "gender", "training_type"),
         (
-            Column("project_id", "VARCHAR", "The project that trained them.", references="projects.project_id"),
-            Column("iso3", "VARCHAR", "Country where the training took place.", references="countries.iso3"),
-            Column("period", "DATE", "First day of the quarter in which the training was completed."),
-            Column("cadre", "VARCHAR", "Health-worker cadre.", vocabulary="cadre"),
-            Column("gender", "VARCHAR", "Gender of the trainees.", vocabulary="gender"),
+            Column("project_id", "VARCHAR", N_("The project that trained them."), references="projects.project_id"),
+            Column("iso3", "VARCHAR", N_("Country where the training took place."), references="countries.iso3"),
+            Column("period", "DATE", N_("First day of the quarter in which the training was completed.")),
+            Column("cadre", "VARCHAR", N_("Health-worker cadre."), vocabulary="cadre"),
+            Column("gender", "VARCHAR", N_("Gender of the trainees."), vocabulary="gender"),
             Column(
                 "training_type",
                 "VARCHAR",
-                "Kind of training; the programme's definition marks which value means trainers trained "
-                "(role trainers) and which means health workers trained by them (role cascade).",
+                N_("Kind of training; the programme's definition marks which value means trainers trained "
+                "(role trainers) and which means health workers trained by them (role cascade)."),
                 vocabulary="training_type",
             ),
-            Column("trainees", "BIGINT", "Number of health workers trained.", minimum=0, maximum=_COUNT_MAX),
+            Column("trainees", "BIGINT", N_("Number of health workers trained."), minimum=0, maximum=_COUNT_MAX),
         ),
     ),
     Table(
         "volunteering",
-        "Volunteer time: one row per project, country, quarter, location and profession.",
+        N_("Volunteer time: one row per project, country, quarter, location and profession."),
         ("project_id", "iso3", "period", "location", "profession"),
         (
-            Column("project_id", "VARCHAR", "The project.", references="projects.project_id"),
-            Column("iso3", "VARCHAR", "Partner country the time was given to.", references="countries.iso3"),
-            Column("period", "DATE", "First day of the quarter."),
+            Column("project_id", "VARCHAR", N_("The project."), references="projects.project_id"),
+            Column("iso3", "VARCHAR", N_("Partner country the time was given to."), references="countries.iso3"),
+            Column("period", "DATE", N_("First day of the quarter.")),
             Column(
                 "location",
                 "VARCHAR",
-                "Where the time was given; the definition marks the value for days in the partner country "
-                "(role overseas) and for days given from home (role home).",
+                N_("Where the time was given; the definition marks the value for days in the partner country "
+                "(role overseas) and for days given from home (role home)."),
                 vocabulary="location",
             ),
-            Column("profession", "VARCHAR", "Profession of the volunteers from the home side.", vocabulary="profession"),
-            Column("volunteers", "BIGINT", "Volunteer placements started.", minimum=0, maximum=_COUNT_MAX),
-            Column("volunteer_days", "BIGINT", "Days volunteered.", minimum=0, maximum=_COUNT_MAX),
+            Column("profession", "VARCHAR", N_("Profession of the volunteers from the home side."), vocabulary="profession"),
+            Column("volunteers", "BIGINT", N_("Volunteer placements started."), minimum=0, maximum=_COUNT_MAX),
+            Column("volunteer_days", "BIGINT", N_("Days volunteered."), minimum=0, maximum=_COUNT_MAX),
         ),
     ),
     Table(
         "outcomes",
-        "Reported outcomes: one row per project, country, quarter and indicator.",
+        N_("Reported outcomes: one row per project, country, quarter and indicator."),
         ("project_id", "iso3", "period", "indicator"),
         (
-            Column("project_id", "VARCHAR", "The project.", references="projects.project_id"),
-            Column("iso3", "VARCHAR", "Partner country.", references="countries.iso3"),
-            Column("period", "DATE", "First day of the quarter in which it was reported."),
-            Column("indicator", "VARCHAR", "Outcome indicator code, one of the programme's reported indicators.", vocabulary="indicator"),
-            Column("value", "BIGINT", "Count reported for the indicator.", minimum=0, maximum=10_000_000),
+            Column("project_id", "VARCHAR", N_("The project."), references="projects.project_id"),
+            Column("iso3", "VARCHAR", N_("Partner country."), references="countries.iso3"),
+            Column("period", "DATE", N_("First day of the quarter in which it was reported.")),
+            Column("indicator", "VARCHAR", N_("Outcome indicator code, one of the programme's reported indicators."), vocabulary="indicator"),
+            Column("value", "BIGINT", N_("Count reported for the indicator."), minimum=0, maximum=10_000_000),
         ),
     ),
     Table(
         "partnership_scores",
-        "Principles of Partnership self-assessment: one row per project and principle (1 = weak, 5 = strong).",
+        N_("Principles of Partnership self-assessment: one row per project and principle (1 = weak, 5 = strong)."),
         ("project_id", "principle"),
         (
-            Column("project_id", "VARCHAR", "The project.", references="projects.project_id"),
-            Column("principle", "VARCHAR", "A principle of partnership from the programme's list.", vocabulary="principle"),
-            Column("score", "BIGINT", "Self-assessed score, 1 to 5.", minimum=1, maximum=5),
+            Column("project_id", "VARCHAR", N_("The project."), references="projects.project_id"),
+            Column("principle", "VARCHAR", N_("A principle of partnership from the programme's list."), vocabulary="principle"),
+            Column("score", "BIGINT", N_("Self-assessed score, 1 to 5."), minimum=1, maximum=5),
         ),
     ),
     Table(
         "targets",
-        "Targets: milestones and end targets for the programme and for each project, one row per scope, "
+        N_("Targets: milestones and end targets for the programme and for each project, one row per scope, "
         "project, metric and due date. The latest due date of a scope and metric is its end target, the "
-        "earlier ones its milestones.",
+        "earlier ones its milestones."),
         ("scope", "project_id", "metric", "due_date"),
         (
-            Column("scope", "VARCHAR", "Whose target: the whole programme's, or one project's.", allowed=SCOPES),
-            Column("project_id", "VARCHAR", "The project, for a project's target; empty for the programme's.",
+            Column("scope", "VARCHAR", N_("Whose target: the whole programme's, or one project's."), allowed=SCOPES),
+            Column("project_id", "VARCHAR", N_("The project, for a project's target; empty for the programme's."),
                    references="projects.project_id", nullable=True),
-            Column("metric", "VARCHAR", "The metric or outcome indicator the target is for (one counted from "
-                   "rows with a period: training, volunteering or an outcome indicator).", vocabulary="metric"),
-            Column("due_date", "DATE", "When the value is due: a milestone, or the end target (the latest)."),
-            Column("target", "DOUBLE", "The value promised by the due date: a cumulative count for a metric "
-                   "that is added up, the level for a latest value, a share (0.5 = 50 %) for a ratio.",
+            Column("metric", "VARCHAR", N_("The metric or outcome indicator the target is for (one counted from "
+                   "rows with a period: training, volunteering or an outcome indicator)."), vocabulary="metric"),
+            Column("due_date", "DATE", N_("When the value is due: a milestone, or the end target (the latest).")),
+            Column("target", "DOUBLE", N_("The value promised by the due date: a cumulative count for a metric "
+                   "that is added up, the level for a latest value, a share (0.5 = 50 %) for a ratio."),
                    minimum=0, maximum=1e12),
-            Column("baseline", "DOUBLE", "The value at the start, where progress is measured from it; "
-                   "empty: from zero.", minimum=0, maximum=1e12, nullable=True),
-            Column("note", "VARCHAR", "Where the target comes from (logframe, grant agreement, published).",
+            Column("baseline", "DOUBLE", N_("The value at the start, where progress is measured from it; "
+                   "empty: from zero."), minimum=0, maximum=1e12, nullable=True),
+            Column("note", "VARCHAR", N_("Where the target comes from (logframe, grant agreement, published)."),
                    nullable=True),
         ),
         optional=True,
@@ -213,102 +215,102 @@ TABLES: tuple[Table, ...] = (
     # activities. Optional: empty for a programme never read from IATI; an IATI import replaces them.
     Table(
         "iati_activities",
-        "Projects read from IATI: one row per project, what its activity said as published (identifier, publisher, "
+        N_("Projects read from IATI: one row per project, what its activity said as published (identifier, publisher, "
         "status, planned and actual dates). A project whose theme or grant value is changed later is published from "
-        "its own values; while they are as imported, its sectors and budgets are published as read.",
+        "its own values; while they are as imported, its sectors and budgets are published as read."),
         ("project_id",),
         (
-            Column("project_id", "VARCHAR", "The project.", references="projects.project_id"),
-            Column("iati_identifier", "VARCHAR", "The activity's iati-identifier, as published."),
-            Column("reporting_org_ref", "VARCHAR", "The publisher's organisation identifier (reporting-org/@ref).",
+            Column("project_id", "VARCHAR", N_("The project."), references="projects.project_id"),
+            Column("iati_identifier", "VARCHAR", N_("The activity's iati-identifier, as published.")),
+            Column("reporting_org_ref", "VARCHAR", N_("The publisher's organisation identifier (reporting-org/@ref)."),
                    nullable=True),
-            Column("reporting_org_type", "VARCHAR", "The publisher's IATI OrganisationType code.", nullable=True),
-            Column("reporting_org_name", "VARCHAR", "The publisher's name (its narrative).", nullable=True),
-            Column("status", "VARCHAR", "activity-status: IATI ActivityStatus code (1 pipeline, 2 implementation, 3 "
+            Column("reporting_org_type", "VARCHAR", N_("The publisher's IATI OrganisationType code."), nullable=True),
+            Column("reporting_org_name", "VARCHAR", N_("The publisher's name (its narrative)."), nullable=True),
+            Column("status", "VARCHAR", N_("activity-status: IATI ActivityStatus code (1 pipeline, 2 implementation, 3 "
                    "finalisation, 4 closed, 5 cancelled, 6 suspended); empty: computed from the dates at each export (an "
-                   "activity of the dashboard's own export, impact:from-dates, keeps none: nor its dates).",
+                   "activity of the dashboard's own export, impact:from-dates, keeps none: nor its dates)."),
                    allowed=("1", "2", "3", "4", "5", "6"), nullable=True),
-            Column("planned_start", "DATE", "activity-date of type 1 (planned start).", nullable=True),
-            Column("actual_start", "DATE", "activity-date of type 2 (actual start).", nullable=True),
-            Column("planned_end", "DATE", "activity-date of type 3 (planned end).", nullable=True),
-            Column("actual_end", "DATE", "activity-date of type 4 (actual end).", nullable=True),
-            Column("recipient_region", "VARCHAR", "The recipient-region code of an activity that names no country "
-                   "(its project's country is not known), as published.", nullable=True),
-            Column("region_vocabulary", "VARCHAR", "That region's vocabulary (1: OECD DAC regions).", nullable=True),
-            Column("imported_theme", "VARCHAR", "The theme the import gave the project (from its sectors).",
+            Column("planned_start", "DATE", N_("activity-date of type 1 (planned start)."), nullable=True),
+            Column("actual_start", "DATE", N_("activity-date of type 2 (actual start)."), nullable=True),
+            Column("planned_end", "DATE", N_("activity-date of type 3 (planned end)."), nullable=True),
+            Column("actual_end", "DATE", N_("activity-date of type 4 (actual end)."), nullable=True),
+            Column("recipient_region", "VARCHAR", N_("The recipient-region code of an activity that names no country "
+                   "(its project's country is not known), as published."), nullable=True),
+            Column("region_vocabulary", "VARCHAR", N_("That region's vocabulary (1: OECD DAC regions)."), nullable=True),
+            Column("imported_theme", "VARCHAR", N_("The theme the import gave the project (from its sectors)."),
                    nullable=True),
-            Column("grant_value", "BIGINT", "The grant value the import gave the project (from its budgets), in the "
-                   "programme's currency.", minimum=0, maximum=10**15, nullable=True),
+            Column("grant_value", "BIGINT", N_("The grant value the import gave the project (from its budgets), in the "
+                   "programme's currency."), minimum=0, maximum=10**15, nullable=True),
         ),
         optional=True,
     ),
     Table(
         "iati_budgets",
-        "Projects read from IATI: every budget of the activity as published (one per year or period), in its own "
-        "currency. The project's grant value is their total in the programme's currency.",
+        N_("Projects read from IATI: every budget of the activity as published (one per year or period), in its own "
+        "currency. The project's grant value is their total in the programme's currency."),
         ("project_id", "position"),
         (
-            Column("project_id", "VARCHAR", "The project.", references="projects.project_id"),
-            Column("position", "BIGINT", "The budget's place among the activity's budgets (1, 2, ...).", minimum=1,
+            Column("project_id", "VARCHAR", N_("The project."), references="projects.project_id"),
+            Column("position", "BIGINT", N_("The budget's place among the activity's budgets (1, 2, ...)."), minimum=1,
                    maximum=100_000),
-            Column("budget_type", "VARCHAR", "IATI BudgetType: 1 original, 2 revised.", allowed=("1", "2")),
-            Column("budget_status", "VARCHAR", "IATI BudgetStatus: 1 indicative, 2 committed.", allowed=("1", "2"),
+            Column("budget_type", "VARCHAR", N_("IATI BudgetType: 1 original, 2 revised."), allowed=("1", "2")),
+            Column("budget_status", "VARCHAR", N_("IATI BudgetStatus: 1 indicative, 2 committed."), allowed=("1", "2"),
                    nullable=True),
-            Column("period_start", "DATE", "First day of the budget's period."),
-            Column("period_end", "DATE", "Last day of the budget's period."),
-            Column("amount", "DOUBLE", "The budget's value as published, in `currency`.", minimum=-1e18,
+            Column("period_start", "DATE", N_("First day of the budget's period.")),
+            Column("period_end", "DATE", N_("Last day of the budget's period.")),
+            Column("amount", "DOUBLE", N_("The budget's value as published, in `currency`."), minimum=-1e18,
                    maximum=1e18),
-            Column("currency", "VARCHAR", "ISO 4217 code of the amount (the value's, else the activity's default).",
+            Column("currency", "VARCHAR", N_("ISO 4217 code of the amount (the value's, else the activity's default)."),
                    nullable=True),
-            Column("value_date", "DATE", "The value's value-date (the day an amount is converted at).", nullable=True),
+            Column("value_date", "DATE", N_("The value's value-date (the day an amount is converted at)."), nullable=True),
         ),
         optional=True,
     ),
     Table(
         "iati_countries",
-        "Projects read from IATI: every recipient country of the activity as published, with its percentage. The "
-        "project's own country (projects.iso3) is the one with the largest share.",
+        N_("Projects read from IATI: every recipient country of the activity as published, with its percentage. The "
+        "project's own country (projects.iso3) is the one with the largest share."),
         ("project_id", "code"),
         (
-            Column("project_id", "VARCHAR", "The project.", references="projects.project_id"),
-            Column("code", "VARCHAR", "The recipient country's ISO 3166-1 alpha-2 code, as published."),
-            Column("iso3", "VARCHAR", "The same country's alpha-3 code."),
-            Column("percentage", "DOUBLE", "The activity's share in the country (empty: not given).", minimum=0,
+            Column("project_id", "VARCHAR", N_("The project."), references="projects.project_id"),
+            Column("code", "VARCHAR", N_("The recipient country's ISO 3166-1 alpha-2 code, as published.")),
+            Column("iso3", "VARCHAR", N_("The same country's alpha-3 code.")),
+            Column("percentage", "DOUBLE", N_("The activity's share in the country (empty: not given)."), minimum=0,
                    maximum=100, nullable=True),
         ),
         optional=True,
     ),
     Table(
         "iati_sectors",
-        "Projects read from IATI: every sector of the activity as published, with its vocabulary and percentage.",
+        N_("Projects read from IATI: every sector of the activity as published, with its vocabulary and percentage."),
         ("project_id", "vocabulary", "code"),
         (
-            Column("project_id", "VARCHAR", "The project.", references="projects.project_id"),
-            Column("vocabulary", "VARCHAR", "IATI SectorVocabulary: 1 DAC 5-digit, 2 DAC 3-digit, 99 or 98 the "
-                   "publisher's own, ..."),
-            Column("code", "VARCHAR", "The sector's code in its vocabulary."),
-            Column("percentage", "DOUBLE", "The activity's share in the sector (empty: not given).", minimum=0,
+            Column("project_id", "VARCHAR", N_("The project."), references="projects.project_id"),
+            Column("vocabulary", "VARCHAR", N_("IATI SectorVocabulary: 1 DAC 5-digit, 2 DAC 3-digit, 99 or 98 the "
+                   "publisher's own, ...")),
+            Column("code", "VARCHAR", N_("The sector's code in its vocabulary.")),
+            Column("percentage", "DOUBLE", N_("The activity's share in the sector (empty: not given)."), minimum=0,
                    maximum=100, nullable=True),
-            Column("name", "VARCHAR", "The sector's narrative, if any.", nullable=True),
+            Column("name", "VARCHAR", N_("The sector's narrative, if any."), nullable=True),
         ),
         optional=True,
     ),
     Table(
         "iati_organisations",
-        "Projects read from IATI: every participating organisation of the activity as published (funders, "
-        "accountable, extending and implementing ones), in order; those taken as partners name their institution.",
+        N_("Projects read from IATI: every participating organisation of the activity as published (funders, "
+        "accountable, extending and implementing ones), in order; those taken as partners name their institution."),
         ("project_id", "position"),
         (
-            Column("project_id", "VARCHAR", "The project.", references="projects.project_id"),
-            Column("position", "BIGINT", "The organisation's place among the activity's participating-orgs (1, 2, ...).",
+            Column("project_id", "VARCHAR", N_("The project."), references="projects.project_id"),
+            Column("position", "BIGINT", N_("The organisation's place among the activity's participating-orgs (1, 2, ...)."),
                    minimum=1, maximum=100_000),
-            Column("org_role", "VARCHAR", "IATI OrganisationRole: 1 funding, 2 accountable, 3 extending, 4 "
-                   "implementing.", allowed=("1", "2", "3", "4")),
-            Column("ref", "VARCHAR", "Its organisation identifier (@ref), as published; empty: none.", nullable=True),
-            Column("org_type", "VARCHAR", "Its IATI OrganisationType code; empty: none.", nullable=True),
-            Column("name", "VARCHAR", "Its name (the narrative in the programme's language).", nullable=True),
-            Column("institution_id", "VARCHAR", "The partner institution it was read as (empty: not a partner of the "
-                   "project, e.g. a funder).", references="institutions.institution_id", nullable=True),
+            Column("org_role", "VARCHAR", N_("IATI OrganisationRole: 1 funding, 2 accountable, 3 extending, 4 "
+                   "implementing."), allowed=("1", "2", "3", "4")),
+            Column("ref", "VARCHAR", N_("Its organisation identifier (@ref), as published; empty: none."), nullable=True),
+            Column("org_type", "VARCHAR", N_("Its IATI OrganisationType code; empty: none."), nullable=True),
+            Column("name", "VARCHAR", N_("Its name (the narrative in the programme's language)."), nullable=True),
+            Column("institution_id", "VARCHAR", N_("The partner institution it was read as (empty: not a partner of the "
+                   "project, e.g. a funder)."), references="institutions.institution_id", nullable=True),
         ),
         optional=True,
     ),

@@ -1,6 +1,7 @@
 """The programme team's e-mail digest (`python -m impact digest`): the headline figures, the returns of the
 quarter most recently due (received, missing, waiting for approval), the indicators behind their milestones,
-and the flags awaiting review.
+and the flags awaiting review (the flagged numbers of the returns waiting for approval, with the partners'
+explanations, and the values the team marked for follow-up).
 
 Every figure comes from the same queries as the pages: the Overview's headline figures (`headline_totals`,
 the programme's indicators), who has reported (`impact.query.reporting`, as of the digest's date) and results
@@ -17,15 +18,14 @@ from email.message import EmailMessage
 import pandas as pd
 
 from impact.model import i18n, metrics
-from impact.model.i18n import N_
 from impact.model.i18n import gettext as _
 from impact.query import db, filters, indicators, reporting, results
-from impact.reporting import mail, returns
+from impact.reporting import checks, mail, returns
 from impact.storage import store
 
 BEHIND_LISTED = 20  # the projects' indicators behind listed by name (the most behind first); all are counted
-NO_FLAGS = N_("No flag data: validation rules and outlier flags are not recorded in this version of the dashboard, "
-            "so there is nothing to review yet.")
+FLAGS_LISTED = 20  # the flags awaiting review listed one by one (the rest counted)
+FLAG_COLUMNS = ["project", "quarter", "names", "value", "message", "explained"]
 
 
 @dataclass
@@ -45,11 +45,15 @@ class Digest:
     behind_programme: list[str] = field(default_factory=list)  # one sentence each
     behind_projects: pd.DataFrame = field(default_factory=pd.DataFrame)  # project_id, title, indicator, percent, score
     behind_total: int = 0
+    flags: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FLAG_COLUMNS))  # awaiting review
+    follow_ups: int = 0  # flagged values the team marked for follow-up (in any return)
 
 
-def gather(programme_store: store.Store, as_of: dt.date, waiting: int = 0) -> Digest:
-    """The digest of the programme in `programme_store` as of `as_of` (`waiting`: returns waiting for approval),
-    its labels, figures and sentences in the active language (`i18n.using`)."""
+def gather(programme_store: store.Store, as_of: dt.date, waiting: int = 0, flagged: list[dict] | None = None,
+           follow_ups: int = 0) -> Digest:
+    """The digest of the programme in `programme_store` as of `as_of` (`waiting`: returns waiting for approval;
+    `flagged`: their flags, as `follow_up.flag_rows` gives them; `follow_ups`: the values marked for follow-up), its
+    labels, figures and sentences in the active language (`i18n.using`)."""
     active = programme_store.active()
     database = db.open_database(active.path, active.version)
     try:
@@ -61,12 +65,23 @@ def gather(programme_store: store.Store, as_of: dt.date, waiting: int = 0) -> Di
             values = {**row.to_dict(), **figures}
             keys = [*metrics.HEADLINES, *programme.headline_indicators()]
             headlines = [(metrics.metric(k).label, metrics.format_metric(k, values.get(k))) for k in keys]
-            found = Digest(programme.id, programme.name_in(), as_of, active.version, headlines, waiting=waiting)
+            found = Digest(programme.id, programme.name_in(), as_of, active.version, headlines, waiting=waiting,
+                           follow_ups=follow_ups)
+            found.flags = _flags(flagged or [], programme)
             _returns(found, reporting.status(database, as_of, returns.arrivals(programme_store)), as_of)
             _behind(found, database, as_of)
         return found
     finally:
         database.connection.close()
+
+
+def _flags(flagged: list[dict], programme) -> pd.DataFrame:
+    """The flags awaiting review, each message said in the active language; `explained`: whether the partner gave
+    an explanation (the explanation itself stays in the team's queue)."""
+    rows = [{"project": f.get("project", ""), "quarter": f.get("quarter", ""), "names": f.get("names", ""),
+             "value": checks.said_numbers(f)[0], "message": checks.say(f, programme),
+             "explained": bool(str(f.get("explanation", "")).strip())} for f in flagged]
+    return pd.DataFrame(rows, columns=FLAG_COLUMNS)
 
 
 def _returns(found: Digest, status: pd.DataFrame, as_of: dt.date) -> None:
@@ -106,6 +121,25 @@ def message(found: Digest, sender: str, to: list[str], language: str = i18n.SOUR
         return _message(found, sender, to, words)
 
 
+def _flags_section(found: Digest, words: i18n.Translator) -> mail.Section:
+    """The flags of the returns waiting for approval (the first listed) and the values marked for follow-up."""
+    count = len(found.flags)
+    returns_flagged = found.flags[["project", "quarter"]].drop_duplicates().shape[0] if count else 0
+    lines = [(_("{count} flagged number(s) in {returns} return(s) waiting for approval: rules broken or values unusual "
+                "for their project; read the partners' explanations on the Data page before approving.").format(
+                  count=words.number(count), returns=words.number(returns_flagged))
+              if count else _("No flagged number in the returns waiting for approval."))]
+    if count > FLAGS_LISTED:
+        lines.append(_("The first {count}:").format(count=words.number(FLAGS_LISTED)))
+    lines.append(_("{count} flagged value(s) marked for follow-up.").format(count=words.number(found.follow_ups)))
+    listed = found.flags.head(FLAGS_LISTED)
+    return mail.Section(_("Flags awaiting review"), tuple(lines),
+                        columns=(_("project"), _("quarter"), _("what it checks"), _("value"), _("message"),
+                                 _("explained")) if count else (),
+                        rows=tuple((str(r.project), str(r.quarter), str(r.names), str(r.value), str(r.message),
+                                    _("yes") if r.explained else _("no")) for r in listed.itertuples(index=False)))
+
+
 def _message(found: Digest, sender: str, to: list[str], words: i18n.Translator) -> EmailMessage:
     waiting = _("{count} return(s) from partners waiting for approval (Data page, Quarterly returns).").format(
         count=words.number(found.waiting))
@@ -140,7 +174,7 @@ def _message(found: Digest, sender: str, to: list[str], words: i18n.Translator) 
                                  rows=tuple((str(r.project_id), str(r.title), str(r.indicator),
                                              words.percent(r.percent / 100), str(r.score))
                                             for r in listed.itertuples(index=False))))
-    sections.append(mail.Section(_("Flags awaiting review"), (_(NO_FLAGS),)))
+    sections.append(_flags_section(found, words))
     return mail.compose(sender, to, _("{programme}: digest for {day}").format(programme=found.programme_name,
                                                                             day=words.day(found.as_of)),
                         _("Hello,"), sections,

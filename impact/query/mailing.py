@@ -16,7 +16,7 @@ from email.message import EmailMessage
 
 from impact.model import i18n
 from impact.query import digest
-from impact.reporting import mail, notices, partners
+from impact.reporting import follow_up, mail, notices, partners
 from impact.storage import store
 
 NOT_CONFIGURED = ("e-mail is not configured (no [smtp] section in {where}): nothing was sent. Add the settings "
@@ -126,7 +126,9 @@ def send_digest(args: argparse.Namespace) -> int:
     messages, names = [], []
     for language, group in groups.items():
         with i18n.using(language):
-            found = digest.gather(run.programme_store, run.day, len(run.waiting))
+            found = digest.gather(run.programme_store, run.day, len(run.waiting),
+                                  follow_up.flag_rows(run.programme_store, run.waiting),
+                                  len(follow_up.marked_rows(run.programme_store)))
         messages.append(digest.message(found, settings.sender if settings else OUT_SENDER, group, language))
         names.append(f"digest-{found.programme_id}" + (f"-{language}" if len(groups) > 1 else ""))
     return _deliver(args, settings, messages, names, "digest" if len(messages) == 1 else "digests")

@@ -23,6 +23,7 @@ import pandas as pd
 
 from impact.model import cells, i18n, metrics
 from impact.model import programme as programmes
+from impact.model.i18n import N_
 from impact.model.i18n import gettext as _
 
 COMPARE = {"<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne, ">=": operator.ge,
@@ -80,6 +81,21 @@ def say(flag: Flag | dict, definition: programmes.Programme, language: str | Non
             return _("{name} is {value}, outside the programme's bounds ({limits}) for one project's quarter.").format(
                 name=_label(facts["name"], definition), value=_number(float(facts["value"])), limits=limits)
     return given.get("message", "")
+
+
+def said_numbers(flag: Flag | dict, language: str | None = None) -> tuple[str, str]:
+    """A flag's value and what was expected, in `language` (default: the active one), from its facts: an unusual
+    value's median over its earlier quarters, a bound's limits, with the locale's numbers; a rule's as recorded."""
+    given = flag.to_dict() if isinstance(flag, Flag) else dict(flag)
+    facts = given.get("facts") or {}
+    with i18n.using(language or i18n.active().language) as words:
+        if given.get("kind") == "outlier" and {"value", "median", "count"} <= set(facts):
+            return _number(float(facts["value"])), _("median {median} over {count} earlier quarters").format(
+                median=_number(float(facts["median"])), count=words.number(int(facts["count"])))
+        if given.get("kind") == "bounds" and "value" in facts:
+            return _number(float(facts["value"])), _("{low} to {high}").format(
+                **{k: _number(facts[k]) if facts.get(k) is not None else "…" for k in ("low", "high")})
+    return str(given.get("value", "")), str(given.get("expected", ""))
 
 
 def _said(flag: Flag, definition: programmes.Programme) -> Flag:
@@ -173,7 +189,8 @@ def outlier_flags(values: dict[str, float], history: pd.DataFrame, definition: p
             median = float(pd.Series(earlier).median())
             with i18n.using(i18n.SOURCE):
                 found.append(_said(Flag(f"outlier:{name}", "outlier", name, _number(value),
-                                        f"median {_number(median)} over {len(earlier)} earlier quarters", "", "medium",
+                                        _("median {median} over {count} earlier quarters").format(
+                                            median=_number(median), count=len(earlier)), "", "medium",
                                         {"name": name, "value": value, "median": median, "count": len(earlier),
                                          "above": bool(z > 0)}), definition))
     for name, low, high in settings.bounds:
@@ -182,7 +199,8 @@ def outlier_flags(values: dict[str, float], history: pd.DataFrame, definition: p
         value = values[name]
         if (low is not None and value < low) or (high is not None and value > high):
             with i18n.using(i18n.SOURCE):
-                limits = " to ".join(_number(v) if v is not None else "…" for v in (low, high))
+                limits = _("{low} to {high}").format(low=_number(low) if low is not None else "…",
+                                                     high=_number(high) if high is not None else "…")
                 found.append(_said(Flag(f"bounds:{name}", "bounds", name, _number(value), limits, "", "high",
                                         {"name": name, "value": value, "low": low, "high": high}), definition))
     return found
@@ -211,14 +229,47 @@ def flags(project_id: str, period: dt.date, now: dict[str, pd.DataFrame], before
     return rule_flags(values, definition) + outlier_flags(values, history, definition)
 
 
-def flags_frame(items: list[dict]) -> pd.DataFrame:
+FLAG_COLUMNS = ["project", "quarter", "return", "state", "kind", "importance", "names", "value", "expected",
+                "message", "explanation", "follow_up", "follow_up_note", "follow_up_by", "follow_up_when"]
+# A flag table's headings in another language (English keeps the column names, as the README and scripts read them).
+FLAG_HEADINGS = {"project": N_("project"), "quarter": N_("quarter"), "return": N_("return"), "state": N_("state"),
+                 "kind": N_("kind"), "importance": N_("importance"), "names": N_("what it checks"),
+                 "value": N_("value"), "expected": N_("expected"), "message": N_("message"),
+                 "explanation": N_("explanation"), "follow_up": N_("follow-up"), "follow_up_note": N_("follow-up note"),
+                 "follow_up_by": N_("marked by"), "follow_up_when": N_("marked (UTC)")}
+# The codes a flag table shows as words in another language: its kind, importance, state and follow-up mark.
+FLAG_WORDS = {"rule": N_("rule"), "outlier": N_("unusual value"), "bounds": N_("outside bounds"), "high": N_("high"),
+              "medium": N_("medium"), "low": N_("low"), "yes": N_("yes"), "submitted": N_("submitted"),
+              "returned": N_("returned"), "approved": N_("approved"), "replaced": N_("replaced")}
+
+
+def flag_heading(column: str) -> str:
+    """A flag table's heading in the active language: the column's name in English, the catalogue's word otherwise."""
+    if i18n.active().language == i18n.SOURCE or column not in FLAG_HEADINGS:
+        return column
+    return _(FLAG_HEADINGS[column])
+
+
+def flags_frame(items: list[dict], definition: programmes.Programme | None = None) -> pd.DataFrame:
     """Flags as a table: one row per flag (items: dicts with project, quarter, return, state and a flag's fields,
-    the partner's explanation and, when the team marked it, its follow-up mark: `follow_up.flag_rows`)."""
-    columns = ["project", "quarter", "return", "state", "kind", "importance", "names", "value", "expected",
-               "message", "explanation", "follow_up", "follow_up_note", "follow_up_by", "follow_up_when"]
-    return pd.DataFrame([{k: item.get(k, "") for k in columns} for item in items], columns=columns)
+    the partner's explanation and, when the team marked it, its follow-up mark: `follow_up.flag_rows`). With the
+    programme's `definition`, for a reader: each message said again in the active language (`say`) and the codes
+    of kind, importance, state and mark in its words; the partner's explanation and the team's note as written."""
+    rows = [{k: item.get(k, "") for k in FLAG_COLUMNS} for item in items]
+    if definition is not None:
+        english = i18n.active().language == i18n.SOURCE
+        for row, item in zip(rows, items, strict=True):
+            row["message"] = say(item, definition)
+            row["value"], row["expected"] = said_numbers(item)
+            if not english:
+                for column in ("state", "kind", "importance", "follow_up"):
+                    code = row[column]
+                    row[column] = _(FLAG_WORDS[code]) if code in FLAG_WORDS else code
+    return pd.DataFrame(rows, columns=FLAG_COLUMNS)
 
 
-def flags_csv(items: list[dict]) -> bytes:
-    """Flags as CSV for a spreadsheet (text that would run as a formula neutralised)."""
-    return cells.csv_bytes(flags_frame(items))
+def flags_csv(items: list[dict], definition: programmes.Programme | None = None) -> bytes:
+    """Flags as CSV for a spreadsheet (text that would run as a formula neutralised); with the `definition`, in the
+    active language: its headings, messages and codes' words (`flags_frame`)."""
+    frame = flags_frame(items, definition)
+    return cells.csv_bytes(frame.rename(columns=flag_heading) if definition is not None else frame)

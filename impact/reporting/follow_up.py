@@ -95,5 +95,6 @@ def marked_rows(programme_store: store.Store) -> list[dict]:
 
 
 def flags_csv(programme_store: store.Store, items: list[partners.Submission] | None = None) -> bytes:
-    """Every flag (with explanation and follow-up mark) as CSV for a spreadsheet, formulas neutralised."""
-    return checks.flags_csv(flag_rows(programme_store, items))
+    """Every flag (with explanation and follow-up mark) as CSV for a spreadsheet, formulas neutralised, in the active
+    language (headings, messages and the codes' words; English keeps the column names and codes)."""
+    return checks.flags_csv(flag_rows(programme_store, items), programme_store.definition())

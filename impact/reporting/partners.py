@@ -32,6 +32,7 @@ from pathlib import Path
 
 from impact.model import calendar, i18n
 from impact.model.i18n import N_
+from impact.model.i18n import gettext as _
 from impact.reporting import notices, returns
 from impact.storage import audit, files, store
 
@@ -320,13 +321,14 @@ def submit(programme_store: store.Store, who: Account, file_name: str, data: byt
         path.write_bytes(data)
         report = validate.Report()
         if not (file_name or "").lower().endswith(".xlsx"):
-            report.add(shown, None, "", "", "unknown-file", "A return is an .xlsx workbook.")
+            report.add(shown, None, "", "", "unknown-file", _("A return is an .xlsx workbook."))
             return Submitted(None, report)
         found, report, flagged = returns.check_and_flag(path, shown, programme_store)
         if found is not None and not who.may_report(found.project):
             report.add(shown, None, "project", found.project, "not-your-project",
-                       f"This workbook is the return of {found.project}; your account reports for "
-                       f"{', '.join(who.projects)}. Download your own project's workbook from its page.")
+                       _("This workbook is the return of {project}; your account reports for {projects}. Download "
+                         "your own project's workbook from its page.").format(project=found.project,
+                                                                              projects=", ".join(who.projects)))
         if found is None or not report.ok:
             return Submitted(None, report)
         given = {k: " ".join(str(v).split())[:EXPLANATION_MAX] for k, v in (explanations or {}).items()}

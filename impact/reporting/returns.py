@@ -431,16 +431,18 @@ def collect(paths: list[str | Path], workdir: Path, report: validate.Report,
                 if target.suffix.lower() == ".xlsx":
                     found.append((target, shown))
                 else:
-                    report.add(shown[:80], None, "", "", "unknown-file", "A zip of returns holds only .xlsx workbooks.")
+                    report.add(shown[:80], None, "", "", "unknown-file",
+                               _("A zip of returns holds only .xlsx workbooks."))
         elif given.suffix.lower() == ".xlsx" and given.is_file():
             found.append((given, given.name))
         elif not given.exists():
-            report.add(str(given)[:80], None, "", "", "no-file", "There is no such file or folder.")
+            report.add(str(given)[:80], None, "", "", "no-file", _("There is no such file or folder."))
         else:
             report.add(given.name[:80], None, "", "", "unknown-file",
-                       "A return is an .xlsx workbook (or a .zip or folder of them).")
+                       _("A return is an .xlsx workbook (or a .zip or folder of them)."))
     if not found and report.ok:
-        report.add(", ".join(str(p) for p in paths)[:80], None, "", "", "no-returns", "No .xlsx workbooks were found.")
+        report.add(", ".join(str(p) for p in paths)[:80], None, "", "", "no-returns",
+                   _("No .xlsx workbooks were found."))
     return found
 
 
@@ -451,7 +453,7 @@ def read_return(path: Path, shown: str, report: validate.Report, limits: readers
     import openpyxl
 
     if path.stat().st_size > limits.file_bytes:
-        report.add(shown, None, "", "", "too-large", "The file is larger than any return can be.")
+        report.add(shown, None, "", "", "too-large", _("The file is larger than any return can be."))
         return None
     archive = readers.check_archive(path, shown, report, limits, limits.xlsx_members, limits.xlsx_unpacked_bytes)
     if archive is None:
@@ -464,7 +466,8 @@ def read_return(path: Path, shown: str, report: validate.Report, limits: readers
             written = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
     except Exception as error:  # openpyxl raises many kinds for a damaged file
         report.add(shown, None, "", "", "unreadable",
-                   f"The file cannot be read as an Excel workbook ({type(error).__name__}); save it as .xlsx.")
+                   _("The file cannot be read as an Excel workbook ({error}); save it as .xlsx.").format(
+                       error=type(error).__name__))
         return None
     try:
         return _read_book(book, written, path, shown, report, limits, key)
@@ -493,8 +496,9 @@ def _read_wording(marker: dict) -> Wording | None:
 
 def _not_ours(report: validate.Report, shown: str, why: str) -> None:
     report.add(shown, None, "", "", "not-a-return",
-               f"This is not one of the dashboard's reporting workbooks ({why}). Download the workbook for the "
-               "project and quarter (python -m impact return template, or the project's page) and fill that in.")
+               _("This is not one of the dashboard's reporting workbooks ({why}). Download the workbook for the "
+                 "project and quarter (python -m impact return template, or the project's page) and fill that in.")
+               .format(why=why))
 
 
 def _formulas(sheet, limits: readers.Limits):
@@ -513,23 +517,24 @@ def _take_formulas(values: tuple, formulas: dict[int, str], headings: list[str],
 
     for index, formula in sorted(formulas.items()):
         cell = f"{get_column_letter(index + 1)}{number}"
-        column = headings[index] if index < len(headings) else f"column {index + 1}"
+        column = headings[index] if index < len(headings) else _("column {number}").format(number=index + 1)
         saved = values[index] if index < len(values) else None
         shown_formula = validate.shown(formula)
         if saved is None or saved == "":
             report.add(where, number, column, formula, "formula",
-                       f"Cell {cell} holds the formula '{shown_formula}' with no saved value, so its number cannot "
-                       "be read. Type the number itself, or open the workbook in Excel or LibreOffice and save it "
-                       "again (which saves each formula's value).")
+                       _("Cell {cell} holds the formula '{formula}' with no saved value, so its number cannot be "
+                         "read. Type the number itself, or open the workbook in Excel or LibreOffice and save it again "
+                         "(which saves each formula's value).").format(cell=cell, formula=shown_formula))
         else:
-            report.note(f"{where}, cell {cell} ({column}): the formula '{shown_formula}' was taken at its saved "
-                        f"value, {readers.cell_text(saved)}.")
+            report.note(_("{file}, cell {cell} ({column}): the formula '{formula}' was taken at its saved value, "
+                          "{value}.").format(file=where, cell=cell, column=column, formula=shown_formula,
+                                             value=readers.cell_text(saved)))
 
 
 def _read_book(book, written, path: Path, shown: str, report: validate.Report, limits: readers.Limits,
                key: bytes | None) -> Return | None:
     if MARKER not in book.sheetnames:
-        _not_ours(report, shown, f"it has no {MARKER} sheet")
+        _not_ours(report, shown, _("it has no {sheet} sheet").format(sheet=MARKER))
         return None
     marker: dict = {}
     for row in book[MARKER].iter_rows(values_only=True, max_col=2, max_row=50):
@@ -543,16 +548,18 @@ def _read_book(book, written, path: Path, shown: str, report: validate.Report, l
     except (KeyError, TypeError, ValueError):
         ours = False
     if not ours:
-        _not_ours(report, shown, f"its {MARKER} sheet is not one the dashboard wrote, or was changed")
+        _not_ours(report, shown, _("its {sheet} sheet is not one the dashboard wrote, or was changed").format(
+            sheet=MARKER))
         return None
     try:
         period = calendar.require_quarter(marker["period"])
     except ValueError:
-        _not_ours(report, shown, "its quarter cannot be read")
+        _not_ours(report, shown, _("its quarter cannot be read"))
         return None
     words = _read_wording(marker)
     if words is None:
-        _not_ours(report, shown, f"its {MARKER} sheet is not one the dashboard wrote, or was changed")
+        _not_ours(report, shown, _("its {sheet} sheet is not one the dashboard wrote, or was changed").format(
+            sheet=MARKER))
         return None
     found = Return(shown, store.sha256(path), marker["programme"], marker["project"], period)
     changed = False
@@ -561,7 +568,8 @@ def _read_book(book, written, path: Path, shown: str, report: validate.Report, l
         where = f"{shown} › {title}"
         if title not in book.sheetnames:
             report.add(where, None, "", "", "missing-sheet",
-                       f"The sheet '{title}' is missing; a return keeps every sheet of the workbook it came in.")
+                       _("The sheet '{sheet}' is missing; a return keeps every sheet of the workbook it came in.")
+                       .format(sheet=title))
             changed = True
             continue
         sheet = book[title]
@@ -582,30 +590,34 @@ def _read_book(book, written, path: Path, shown: str, report: validate.Report, l
                 expected = marker["locked"][cell]
                 if cells.restore(texts[1].strip()) != expected:
                     report.add(where, number, LOCKED_LABELS[number - 1][1].lower(), texts[1], "locked-changed",
-                               f"Cell {cell} ({LOCKED_LABELS[number - 1][1]}) was changed to '{validate.shown(texts[1])}'; "
-                               f"the workbook was made for '{expected}'. Locked cells cannot be changed: download "
-                               "a fresh workbook for the right project and quarter.")
+                               _("Cell {cell} ({label}) was changed to '{value}'; the workbook was made for "
+                                 "'{expected}'. Locked cells cannot be changed: download a fresh workbook for the "
+                                 "right project and quarter.").format(
+                                   cell=cell, label=_(LOCKED_LABELS[number - 1][1]), value=validate.shown(texts[1]),
+                                   expected=expected))
                     changed = True
                 continue
             if number == HEADER_ROW:
                 given = [t.strip().lower() for t in texts[:len(headings)]]
                 if given != headings and given != [cells.neutralise(h).strip().lower() for h in shown_headings]:
                     report.add(where, number, "", ", ".join(given)[:60], "locked-changed",
-                               f"The column headings were changed; they must be {', '.join(shown_headings)}.")
+                               _("The column headings were changed; they must be {headings}.").format(
+                                   headings=", ".join(shown_headings)))
                     changed = True
                 continue
             if number < HEADER_ROW:
                 continue
             if number - HEADER_ROW > limits.rows:
-                report.add(where, number, "", "", "too-many-rows", "The sheet has more rows than a return can hold.")
+                report.add(where, number, "", "", "too-many-rows",
+                           _("The sheet has more rows than a return can hold."))
                 return None
             measures = texts[len(headings) - len(kind.measures):len(headings)]  # the workbook's own headings
             if not any(t.strip() for t in measures):
                 continue  # a combination with nothing this quarter
             beyond = [t for t in texts[len(headings):] if t.strip()]
             if beyond:
-                report.add(where, number, f"column {len(headings) + 1}", beyond[0], "ragged-row",
-                           "This row has a value to the right of the last column; delete it.")
+                report.add(where, number, _("column {number}").format(number=len(headings) + 1), beyond[0],
+                           "ragged-row", _("This row has a value to the right of the last column; delete it."))
             for name, text in zip(headings, texts[:len(headings)], strict=True):
                 data[name].append(text)
             data["project_id"].append(found.project)
@@ -652,23 +664,33 @@ class ReturnsResult:
         return self.version is not None
 
     def summary(self) -> str:
-        """One paragraph for people: what landed, what was refused, what needs confirming."""
+        """One paragraph for people, in the reader's language: what landed, what was refused, what needs
+        confirming."""
+        words = i18n.active()
         if self.needs_confirmation:
             n = 0 if self.removals is None else len(self.removals)
-            return (f"The returns would remove {n:,} row(s) reported before (listed below); nothing was imported. "
-                    "Confirm the removals (--confirm-removals, or the tick on the Data page) to import them.")
+            return _("The returns would remove {count} row(s) reported before (listed below); nothing was imported. "
+                     "Confirm the removals (--confirm-removals, or the tick on the Data page) to import them.").format(
+                count=words.number(n))
         if self.nothing_changed:
-            return (f"Nothing changed: the {len(self.unchanged)} return(s) carry exactly the figures already in use "
-                    f"(version {self.previous}), so no new version was made.")
+            return _("Nothing changed: the {count} return(s) carry exactly the figures already in use (version "
+                     "{version}), so no new version was made.").format(count=words.number(len(self.unchanged)),
+                                                                       version=self.previous)
         if self.ok:
-            text = f"{len(self.accepted)} return(s) imported as version {self.version}."
+            text = _("{count} return(s) imported as version {version}.").format(
+                count=words.number(len(self.accepted)), version=self.version)
             if self.unchanged:
-                text += f" Nothing changed in {len(self.unchanged)} of them: {', '.join(self.unchanged)}."
+                text += " " + _("Nothing changed in {count} of them: {returns}.").format(
+                    count=words.number(len(self.unchanged)), returns=", ".join(self.unchanged))
             if self.rejected:
-                text += f" {len(self.rejected)} refused (listed with their problems): {', '.join(self.rejected)}."
+                text += " " + _("{count} refused (listed with their problems): {returns}.").format(
+                    count=words.number(len(self.rejected)), returns=", ".join(self.rejected))
             return text
-        return (f"{self.report.total:,} problem(s) in {len(self.rejected) or 'the'} return(s); nothing was imported "
-                "and the data in use is unchanged.")
+        if self.rejected:
+            return _("{count} problem(s) in {returns} return(s); nothing was imported and the data in use is "
+                     "unchanged.").format(count=words.number(self.report.total), returns=words.number(len(self.rejected)))
+        return _("{count} problem(s) in the return(s); nothing was imported and the data in use is unchanged.").format(
+            count=words.number(self.report.total))
 
 
 def _merge(into: validate.Report, part: validate.Report) -> None:
@@ -828,7 +850,7 @@ def flags_of(tables: dict[str, pa.Table], found: Return, typed: dict[str, pa.Tab
 def check_return(path: str | Path, shown: str, programme_store: store.Store,
                  limits: readers.Limits = readers.LIMITS) -> tuple[Return | None, validate.Report]:
     """Read and check one return against the version in use, as `import_returns` would, changing nothing."""
-    found, report, _ = check_and_flag(path, shown, programme_store, limits)
+    found, report, _flags = check_and_flag(path, shown, programme_store, limits)
     return found, report
 
 
@@ -853,23 +875,25 @@ def _check_identity(found: Return, definition: programmes.Programme, projects: d
     """A return for this programme, a known project, a quarter within its dates, once per batch."""
     if found.programme != definition.id:
         report.add(found.name, None, "programme", found.programme, "other-programme",
-                   f"This workbook is for the programme '{found.programme}', not '{definition.id}'; "
-                   f"import it with --programme {found.programme}.")
+                   _("This workbook is for the programme '{given}', not '{programme}'; import it with --programme "
+                     "{given}.").format(given=found.programme, programme=definition.id))
         return
     project = projects.get(found.project)
     if project is None:
         report.add(found.name, None, "project", found.project, "unknown-project",
-                   f"There is no project {found.project} in the data in use.")
+                   _("There is no project {project} in the data in use.").format(project=found.project))
         return
     if found.period not in calendar.quarter_range(project.start, project.end):
         report.add(found.name, None, "quarter", calendar.quarter_label(found.period), "period-outside-project",
-                   f"{project.project_id} runs from {project.start} to {project.end}; a return for "
-                   f"{calendar.quarter_label(found.period)} falls outside it.")
+                   _("{project} runs from {start} to {end}; a return for {quarter} falls outside it.").format(
+                       project=project.project_id, start=project.start, end=project.end,
+                       quarter=calendar.quarter_label(found.period)))
     first = seen.get((found.project, found.period))
     if first:
         report.add(found.name, None, "quarter", calendar.quarter_label(found.period), "duplicate-return",
-                   f"{first} in this batch is already the return of {found.project} for "
-                   f"{calendar.quarter_label(found.period)}; send one return per project and quarter.")
+                   _("{file} in this batch is already the return of {project} for {quarter}; send one return per "
+                     "project and quarter.").format(file=first, project=found.project,
+                                                    quarter=calendar.quarter_label(found.period)))
 
 
 def _landed(programme_store: store.Store, version: str) -> set[str]:
