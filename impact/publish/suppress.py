@@ -120,13 +120,16 @@ def audit(rows: dict, atoms, hidden: set, threshold: int, targets=()) -> set:
         if not published or not len(smalls):
             return hidden
         matrix = numpy.array([rows[cell] for cell in published], dtype=float)
-        left, sigma, right = numpy.linalg.svd(matrix, full_matrices=True)
+        _, sigma, right = numpy.linalg.svd(matrix, full_matrices=False)  # the span only: quick
         rank = int((sigma > 1e-9 * sigma[0]).sum()) if sigma.size and sigma[0] > 0 else 0
         basis = right[:rank]
         reached = basis @ smalls.T  # each small figure's part in the published rows' span
         leaks = numpy.nonzero(numpy.abs(smalls - (basis.T @ reached).T).max(axis=1) < 1e-6)[0]
         if not len(leaks):
             return hidden
+        left, sigma, right = numpy.linalg.svd(matrix, full_matrices=True)  # and the rows' dependencies
+        basis = right[:rank]
+        reached = basis @ smalls.T
         # The published rows' dependencies: a row with none is in every way of adding a leaked figure up.
         fixed = numpy.abs(left[:, rank:]).max(axis=1, initial=0.0) < 1e-9
         ways = left[:, :rank] @ (reached[:, leaks] / sigma[:rank, None])  # one way per leak (least squares)
