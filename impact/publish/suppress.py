@@ -6,6 +6,7 @@ holds, its figure included; a chart's caption is computed from the cells that ma
 
 from __future__ import annotations
 
+import numpy
 import pandas as pd
 
 from impact.model import metrics
@@ -65,17 +66,20 @@ def value(key: str, figure, threshold: int) -> tuple[float | None, bool]:
     return figure, False
 
 
-def complementary(values: dict, groups: list[tuple[object, list]], threshold: int) -> set:
+def complementary(values: dict, groups: list[tuple[object, list]], threshold: int, also=()) -> set:
     """The cells of a table to suppress so that no suppressed count is the difference of published ones.
 
     `values` maps each cell to its count; each group is a total and its parts (the total = the sum of the parts).
     The small cells are suppressed; then, while a group has exactly one member suppressed (it would be the total
     less the other parts, or a part's total less the others), its smallest positive part not yet suppressed is
     suppressed too (the total, when it has none), so a difference gives at most the sum of two or more suppressed
-    cells. Repeated until no group has exactly one."""
+    cells. Repeated until no group has exactly one. `also`: cells suppressed already (elsewhere's complements).
+
+    A group's total may be a figure the site publishes as the sum of two others (a project's volunteer days, both
+    places'): it is then a cell of its own, suppressed (in `also`) when either is."""
     if threshold <= 1:
         return set()
-    hidden = {cell for cell, v in values.items() if small(v, threshold)}
+    hidden = {cell for cell, v in values.items() if small(v, threshold)} | set(also)
 
     def count(cell) -> float:
         v = values.get(cell)
@@ -93,3 +97,50 @@ def complementary(values: dict, groups: list[tuple[object, list]], threshold: in
                 hidden.add(pick)
                 changed = True
     return hidden
+
+
+def audit(rows: dict, atoms, hidden: set, threshold: int, targets=()) -> set:
+    """`hidden` grown until no small figure is a sum or difference of the published ones, whatever the tables.
+
+    `rows` maps each figure the site may publish to the atoms it adds up (a 0/1 vector over `atoms`, the finest
+    counts: a project's in a part of a year); the figures not in `hidden` are published. A small figure (a row
+    of `rows` or of `targets`, the other sums a reader could want) is recoverable when its row is in the span of
+    the published rows. While one is, a published row that every way of reaching it needs (the smallest such), or
+    failing one the smallest row that some way uses, is suppressed too. `suppress.complementary` first makes this
+    quick: it leaves only what its groups (a total and its parts) do not see, such as a project active in one year.
+    """
+    hidden = set(hidden)
+    if threshold <= 1 or not rows:
+        return hidden
+    atoms = numpy.asarray(atoms, dtype=float)
+    value = {cell: float(row @ atoms) for cell, row in rows.items()}
+    smalls = numpy.array([row for row in [*rows.values(), *targets] if 0 < float(row @ atoms) < threshold])
+    while True:
+        published = [cell for cell in rows if cell not in hidden]
+        if not published or not len(smalls):
+            return hidden
+        matrix = numpy.array([rows[cell] for cell in published], dtype=float)
+        _, sigma, right = numpy.linalg.svd(matrix, full_matrices=False)  # the span only: quick
+        rank = int((sigma > 1e-9 * sigma[0]).sum()) if sigma.size and sigma[0] > 0 else 0
+        basis = right[:rank]
+        reached = basis @ smalls.T  # each small figure's part in the published rows' span
+        leaks = numpy.nonzero(numpy.abs(smalls - (basis.T @ reached).T).max(axis=1) < 1e-6)[0]
+        if not len(leaks):
+            return hidden
+        left, sigma, right = numpy.linalg.svd(matrix, full_matrices=True)  # and the rows' dependencies
+        basis = right[:rank]
+        reached = basis @ smalls.T
+        # The published rows' dependencies: a row with none is in every way of adding a leaked figure up.
+        fixed = numpy.abs(left[:, rank:]).max(axis=1, initial=0.0) < 1e-9
+        ways = left[:, :rank] @ (reached[:, leaks] / sigma[:rank, None])  # one way per leak (least squares)
+        order = sorted(range(len(published)), key=lambda i: (value[published[i]], str(published[i])))
+        rank_of = numpy.empty(len(published), dtype=int)
+        rank_of[order] = numpy.arange(len(published))
+        picked: set[int] = set()
+        for column in range(len(leaks)):
+            used = numpy.nonzero(numpy.abs(ways[:, column]) > 1e-9)[0]
+            needed = used[fixed[used]] if fixed[used].any() else used
+            if picked.intersection(needed.tolist()):
+                continue
+            picked.add(int(needed[numpy.argmin(rank_of[needed])]))
+        hidden |= {published[i] for i in picked}
