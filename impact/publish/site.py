@@ -487,7 +487,7 @@ def _audit(part: _Programme, plan: Plan, values: dict[str, dict], regions_of: di
                 last = int(cut[0])
                 rows[(project_key, cell)] = (mine & ((year < last) | ((year == last) & ~later))).astype(float)
         hidden = {(key, cell) for key in [*keys, project_key] for cell in plan.hidden.get(key, ())} | unknown
-        hidden = suppress.audit(rows, numpy.array(figures), hidden, threshold, targets)
+        hidden = suppress.audit(rows, numpy.array(figures), hidden, threshold, targets, blocks=iso3)
         for key, cell in hidden:
             plan.hidden.setdefault(key, set()).add(cell)
 
