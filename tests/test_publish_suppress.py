@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 from pathlib import Path
 
 import duckdb
@@ -20,7 +21,7 @@ from lxml import html as lxml_html
 
 from impact.model import metrics
 from impact.model import programme as programmes
-from impact.publish import site
+from impact.publish import site, suppress
 from tests.conftest import ROOT
 from tests.data_helpers import make_store
 
@@ -280,3 +281,74 @@ def test_every_html_table_says_what_its_csv_says(strict):
                 assert (dd.get("data-suppressed") == "true") == (row[label] == ""), (pid, project, field)
                 if row[label]:
                     assert int(dd.text_content().replace(",", "")) == int(row[label]), (pid, project, field)
+
+
+def _tables(seed: int) -> tuple[dict, numpy.ndarray, numpy.ndarray, list]:
+    """Generated counts (project, year) of countries in regions, built by code from `seed`: the rows a site would
+    publish (each project's total, each place's years and total: a country's, a region's, the programme's), the
+    atoms, each atom's country, and the targets (each place's ranges of years)."""
+    draw = random.Random(seed)
+    years = [2014, 2015, 2016, 2017]
+    atoms, country, year, project = [], [], [], []
+    for c in range(8):
+        for p in range(draw.randint(1, 3)):
+            for y in years:
+                if draw.random() < 0.6:
+                    atoms.append(draw.choice([draw.randint(1, 9), draw.randint(10, 120)]))
+                    country.append(f"C{c}"), year.append(y), project.append(f"C{c}-P{p}")
+    atoms, country, year, project = (numpy.array(a) for a in (atoms, country, year, project))
+    region = numpy.array([f"R{int(c[1:]) % 3}" for c in country])
+    places = {"": numpy.ones(len(atoms), dtype=bool)} | {r: region == r for r in sorted(set(region))} | \
+        {c: country == c for c in sorted(set(country))}
+    rows = {("project", p): (project == p).astype(float) for p in sorted(set(project))}
+    targets = []
+    for name, mine in places.items():
+        rows[(name, "total")] = mine.astype(float)
+        rows.update({(name, y): (mine & (year == y)).astype(float) for y in years})
+        targets += [(mine & (year >= a) & (year <= b)).astype(float) for a in years for b in years if b > a]
+    return rows, atoms.astype(float), country, targets
+
+
+def _reached(rows: dict, atoms: numpy.ndarray, hidden: set, threshold: int, targets: list) -> list:
+    """The small figures (rows and targets) in the span of the published rows: dense SVD, all at once."""
+    published = numpy.array([row for cell, row in rows.items() if cell not in hidden])
+    _, sigma, vt = numpy.linalg.svd(published, full_matrices=False)
+    basis = vt[sigma > 1e-9 * sigma[0]]
+    return [i for i, row in enumerate([*rows.values(), *targets])
+            if 0 < row @ atoms < threshold and numpy.abs(row - basis.T @ (basis @ row)).max() < 1e-6]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_audit_leaves_no_small_figure_in_the_span_of_the_published_ones(seed):
+    """`suppress.audit` by countries (the blocks) and all at once: whatever it suppresses more, no small figure
+    is then a combination of published ones, though some were before (the complementary groups alone leave them)."""
+    rows, atoms, country, targets = _tables(seed)
+    threshold = 10
+    values = {cell: float(row @ atoms) for cell, row in rows.items()}
+    groups = [((name, "total"), [(name, y) for y in range(2014, 2018)]) for name in {n for n, _ in rows}
+              if name != "project"]
+    hidden = suppress.complementary(values, groups, threshold)
+    assert _reached(rows, atoms, hidden, threshold, targets)  # a leak for the audit to close
+    for blocks in (country, None):
+        found = suppress.audit(rows, atoms, hidden, threshold, targets, blocks=blocks)
+        assert hidden <= found
+        assert _reached(rows, atoms, found, threshold, targets) == []
+        assert len(found) < len(rows)  # not everything suppressed
+
+
+def test_the_audit_by_blocks_closes_a_leak_across_them():
+    """A country's small year reached only through its region's year less the other country's: the audit
+    suppresses one of the figures that way uses."""
+    atoms = numpy.array([3.0, 50.0, 40.0, 60.0])  # A in 2014 and 2015, B in 2014 and 2015
+    country = numpy.array(["A", "A", "B", "B"])
+    rows = {("A", "total"): numpy.array([1.0, 1, 0, 0]), ("A", 2014): numpy.array([1.0, 0, 0, 0]),
+            ("A", 2015): numpy.array([0.0, 1, 0, 0]), ("B", 2014): numpy.array([0.0, 0, 1, 0]),
+            ("B", 2015): numpy.array([0.0, 0, 0, 1]), ("R", 2014): numpy.array([1.0, 0, 1, 0]),
+            ("R", 2015): numpy.array([0.0, 1, 0, 1])}
+    hidden = {("A", 2014), ("A", 2015)}  # A's small year and its complement
+    assert _reached(rows, atoms, hidden, 5, []) != []  # 3 = R 2014 − B 2014
+    for blocks in (country, None):
+        found = suppress.audit(rows, atoms, hidden, 5, blocks=blocks)
+        assert _reached(rows, atoms, found, 5, []) == []
+        assert found - hidden and found - hidden <= {("R", 2014), ("B", 2014), ("A", "total"), ("R", 2015),
+                                                     ("B", 2015)}
