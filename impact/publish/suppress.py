@@ -2,6 +2,13 @@
 
 A suppressed cell is shown as "fewer than N" on a page and left empty (missing) in every CSV and JSON the site
 holds, its figure included; a chart's caption is computed from the cells that may be shown.
+
+A suppressed count must not come back by adding or subtracting published ones. `complementary` works on tables of
+totals and their parts: the small cells, then while a total and its parts have exactly one suppressed, the smallest
+part (or the total) beside it. `audit` then sees every figure as a sum of atoms (a project's count in a part of a
+year): while a small figure is in the linear span of the published figures, it suppresses the published figure that
+every way of reaching it needs (the smallest such), else the smallest one some way uses. Its span is kept by blocks
+(a country's figures apart, only those across countries taken together), so a round costs small decompositions.
 """
 
 from __future__ import annotations
