@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import jinja2
+import numpy
 import pandas as pd
 
 from impact.charts import catalog, export, html_deck, theme
@@ -90,6 +91,7 @@ class _Site:
     svg: bool
     charts: list[charts.Chart] = field(default_factory=list)
     pages: int = 0
+    plans: dict[str, Plan] = field(default_factory=dict)  # each programme's suppression, for the Portfolio page
 
     def page(self, template: str, path: str, **context) -> None:
         """Render `template` into the site at `path` (from the site's root)."""
@@ -248,7 +250,8 @@ class Plan:
     `found`: {"<first>-<last>": {place key: {metric: value}}} for every range of years (see `filter_figures`);
     `hidden`: {metric: {(place key, year or TOTAL)}}, the small cells and their complements
     (`suppress.complementary` over each place's years and total, each region's countries and the regions of the
-    whole programme, for every year and the total), for the metrics that count people or days."""
+    whole programme, for every year and the total), for the metrics that count people or days; and the other counts
+    the site publishes, in the same sets (see `_details`): themes, projects, projects' actuals against targets."""
 
     years: list[int]
     found: dict[str, dict[str, dict]]
@@ -257,6 +260,10 @@ class Plan:
     def figure(self, a: int, b: int, place: str, key: str) -> float | None:
         value = self.found[f"{a}-{b}"].get(place, {}).get(key)
         return None if value is None or pd.isna(value) else float(value)
+
+    def hides(self, key: str, place: str, column) -> bool:
+        """Whether the cell (`place`, `column`) of `key` is suppressed (a small count or a complement)."""
+        return (place, column) in self.hidden.get(key, ())
 
     def hidden_years(self, key: str, place: str) -> list[int]:
         return [y for y in self.years if (place, y) in self.hidden.get(key, ())]
@@ -303,13 +310,221 @@ def _plan(part: _Programme, regions_of: dict[str, str]) -> Plan:
     for column in columns:
         groups.append((("", column), [(r, column) for r in regions]))
         groups += [((r, column), [(c, column) for c in members[r]]) for r in regions]
+    values: dict[str, dict] = {}
     for key in keys:
+        if suppress.counted(key):
+            values[key] = {(place, column): plan.figure(years[0], years[-1], place, key) if column == TOTAL
+                           else plan.figure(column, column, place, key) for place in places for column in columns}
+    more_values, more_groups = _details(part, plan, places)
+    for key, cells_of in more_values.items():
+        values.setdefault(key, {}).update(cells_of)
+    seeds: dict[str, set] = {key: set() for key in values}
+    while True:
+        for key, figures in values.items():
+            plan.hidden[key] = suppress.complementary(figures, (groups if key in keys else []) +
+                                                      more_groups.get(key, []), part.threshold, seeds[key])
+        grown = _both_places(plan, values, more_groups, part.threshold)
+        if not grown:
+            break
+        for key, cell in grown:
+            seeds[key].add(cell)
+    _audit(part, plan, values, regions_of)
+    return plan
+
+
+PROJECT, THEME, ACTUAL = "project:", "theme:", "actual"
+# A project's volunteer days as its page shows them: overseas and at home added up (the places' figures apart).
+VOLUNTEER_DAYS, PLACES_DAYS = "volunteer_days", ("volunteer_days_overseas", "volunteer_days_uk")
+
+
+def _details(part: _Programme, plan: Plan, places: list[str]) -> tuple[dict[str, dict], dict[str, list]]:
+    """The other counts the site publishes, as cells of the plan (see `Plan`) and the totals they add up to:
+
+    - the trainees of each theme, the programme's and each country's (`(place, "theme:<theme>")`): a place's
+      themes add up to its total, each country's to the programme's theme;
+    - each project's public counts (`("project:<id>", TOTAL)`): a country's projects add up to its total and,
+      theme by theme, to its theme; a project's volunteer days (both places') to the sum of the country's
+      overseas and home totals (a cell of its own, see `_both_places`);
+    - each project's actual against a target of a counted indicator (`("project:<id>", "actual")`), which add up
+      to no more than the programme's total of it (the headline tile)."""
+    database, choices, threshold = part.database, part.choices, part.threshold
+    values: dict[str, dict] = {}
+    groups: dict[str, list] = {}
+    if threshold <= 1:
+        return values, groups
+    everything = Filters().params(choices)
+    countries = [p for p in places if p.startswith("country:")]
+    themes: dict[str, dict] = {}
+    for place in ["", *countries]:
+        chosen = Filters(country=(place[len("country:"):],)) if place else Filters()
+        frame = db.run_query(database, "training_by_dimension", {**chosen.params(choices),
+                                                                 **explore.totals_params("theme")})
+        themes[place] = {f"{THEME}{row['category']}": row["trainees"] for row in frame.to_dict("records")}
+    trained = values.setdefault("trainees", {})
+    for place, figures in themes.items():
+        trained.update({(place, column): figure for column, figure in figures.items()})
+    names = sorted({column for figures in themes.values() for column in figures})
+    groups["trainees"] = [((place, TOTAL), [(place, column) for column in themes[place]]) for place in themes]
+    groups["trainees"] += [(("", column), [(c, column) for c in countries]) for column in names]
+    public = part.programme.publish.project_fields
+    listed = db.run_query(database, "projects_list", {**everything, "search": "", "row_limit": None})
+    iso3_of = {name: iso3 for iso3, name in choices.countries.items()}
+    for key in ("trainees", "women_trained", VOLUNTEER_DAYS):
+        if key not in public or key not in listed.columns or not suppress.counted(key):
+            continue
+        figures = values.setdefault(key, {})
+        mine: dict[str, list] = {}
+        by_theme: dict[tuple, list] = {}
+        for row in listed.to_dict("records"):
+            cell = (f"{PROJECT}{row['project_id']}", TOTAL)
+            figures[cell] = row[key]
+            place = f"country:{iso3_of.get(row['country'], '')}"
+            mine.setdefault(place, []).append(cell)
+            by_theme.setdefault((place, f"{THEME}{row['theme']}"), []).append(cell)
+        if key == VOLUNTEER_DAYS:  # each country's overseas and home days added up: a total of its own
+            for place in mine:
+                figures[(place, TOTAL)] = sum(plan.figure(plan.years[0], plan.years[-1], place, k) or 0.0
+                                              for k in PLACES_DAYS)
+        groups.setdefault(key, []).extend(((place, TOTAL), cells_of) for place, cells_of in mine.items())
+        if key == "trainees":
+            groups[key] += [(place_theme, cells_of) for place_theme, cells_of in by_theme.items()]
+            groups[key] += [(("", column), [c for (p, t), cs in by_theme.items() if t == column for c in cs])
+                            for column in names]
+    day = results.programme_picture(database).latest
+    judged = results.project_progress(database, everything, day)
+    totals = headline_totals(database, everything)
+    for key, rows in judged.groupby("metric"):
         if not suppress.counted(key):
             continue
-        values = {(place, column): plan.figure(years[0], years[-1], place, key) if column == TOTAL
-                  else plan.figure(column, column, place, key) for place in places for column in columns}
-        plan.hidden[key] = suppress.complementary(values, groups, part.threshold)
-    return plan
+        figures = values.setdefault(key, {})
+        cells_of = []
+        for row in rows.to_dict("records"):
+            cell = (f"{PROJECT}{row['project_id']}", ACTUAL)
+            figures[cell] = row["actual"]
+            cells_of.append(cell)
+        figures.setdefault(("", TOTAL), totals.get(key))
+        groups.setdefault(key, []).append((("", TOTAL), cells_of))
+    return values, groups
+
+
+def _audit(part: _Programme, plan: Plan, values: dict[str, dict], regions_of: dict[str, str]) -> None:
+    """What the groups of `_plan` do not see, suppressed too (`suppress.audit`): the trainees' and the volunteer
+    days' figures as sums of each project's counts in each part of a year (a year, cut where an actual against a
+    target stops), so that no small one is the sum or difference of published ones across the tables (a place's
+    years, its themes, its projects, their actuals), and no small range of years of a place either."""
+    database, choices, threshold = part.database, part.choices, part.threshold
+    if threshold <= 1:
+        return
+    everything = Filters().params(choices)
+    listed = db.run_query(database, "projects_list", {**everything, "search": "", "row_limit": None})
+    iso3_of = {name: iso3 for iso3, name in choices.countries.items()}
+    judged = results.project_progress(database, everything, results.programme_picture(database).latest)
+    actuals = {(row["project_id"], row["metric"]): row["actual"] for row in judged.to_dict("records")}
+    counted = db.run_query(database, "project_counts_by_quarter", everything)
+    systems = [("trainees", ["trainees"]), (VOLUNTEER_DAYS, list(PLACES_DAYS))]
+    for project_key, parts in systems:
+        keys = [key for key in parts if key in plan.hidden]
+        if not keys:
+            continue
+        atoms, figures = [], []  # (project, key, year, part of the year), and its count
+        cuts: dict[str, tuple[str, str] | None] = {}  # each project's last quarter its actual counts
+        of_project = {pid: frame for pid, frame in counted.groupby("project_id")}
+        for row in listed.to_dict("records"):
+            frame = of_project.get(row["project_id"])
+            counts = {} if frame is None else {(key, quarter): float(count) for key in parts
+                                               for quarter, count in zip(frame["quarter"], frame[key]) if count}
+            cut = cuts[row["project_id"]] = _cut(counts, actuals.get((row["project_id"], project_key)))
+            pieces: dict[tuple, float] = {}
+            for (key, quarter), count in sorted(counts.items()):
+                piece = (key, int(quarter[:4]), bool(cut and quarter[:4] == cut[0] and quarter > cut[1]))
+                pieces[piece] = pieces.get(piece, 0.0) + count
+            for (key, in_year, later_part), count in pieces.items():
+                atoms.append((row["project_id"], iso3_of.get(row["country"], ""), row["theme"], key, in_year,
+                              later_part))
+                figures.append(count)
+        if not atoms:
+            continue
+        project, iso3, theme, key_of, year, later = (numpy.array(c, dtype=object) for c in zip(*atoms))
+        year, later = year.astype(int), later.astype(bool)
+        region = numpy.array([regions_of.get(c, "") for c in iso3], dtype=object)
+        unknown = set()  # actuals that are no running total of the project's counts: never published
+
+        def where(place: str, key: str | None, a: int = 0, b: int = 9999) -> numpy.ndarray:
+            keep = (year >= a) & (year <= b)
+            if key is not None:
+                keep &= key_of == key
+            if place.startswith("region:"):
+                keep &= region == place[len("region:"):]
+            elif place.startswith("country:"):
+                keep &= iso3 == place[len("country:"):]
+            return keep
+
+        rows, targets = {}, []
+        for key in keys:
+            for place, column in values[key]:
+                if place.startswith(PROJECT):
+                    continue
+                if column == TOTAL:
+                    rows[(key, (place, column))] = where(place, key).astype(float)
+                elif isinstance(column, int):
+                    rows[(key, (place, column))] = where(place, key, column, column).astype(float)
+                elif str(column).startswith(THEME):
+                    rows[(key, (place, column))] = (where(place, key) & (theme == column[len(THEME):])).astype(float)
+            for place in dict.fromkeys(place for place, _ in values[key] if not place.startswith(PROJECT)):
+                targets += [where(place, key, a, b).astype(float) for a in plan.years for b in plan.years if b > a]
+        for cell in values.get(project_key, {}):
+            name, column = cell
+            if not name.startswith(PROJECT):
+                continue
+            mine = project == name[len(PROJECT):]
+            if column == TOTAL:
+                rows[(project_key, cell)] = mine.astype(float)
+            elif column == ACTUAL:
+                cut = cuts.get(name[len(PROJECT):])
+                if cut is None:
+                    unknown.add((project_key, cell))
+                    continue
+                last = int(cut[0])
+                rows[(project_key, cell)] = (mine & ((year < last) | ((year == last) & ~later))).astype(float)
+        hidden = {(key, cell) for key in [*keys, project_key] for cell in plan.hidden.get(key, ())} | unknown
+        hidden = suppress.audit(rows, numpy.array(figures), hidden, threshold, targets, blocks=iso3)
+        for key, cell in hidden:
+            plan.hidden.setdefault(key, set()).add(cell)
+
+
+def _cut(counts: dict[tuple[str, str], float], actual) -> tuple[str, str] | None:
+    """The (year, quarter) of a project's `counts` ({(metric, "2014Q3"): count}) up to which they add up to its
+    `actual` against a target; None when no running total is it."""
+    if actual is None or pd.isna(actual):
+        return None
+    running = 0.0
+    by_quarter: dict[str, float] = {}
+    for (_, quarter), count in counts.items():
+        by_quarter[quarter] = by_quarter.get(quarter, 0.0) + count
+    for quarter in sorted(by_quarter):
+        running += by_quarter[quarter]
+        if abs(running - float(actual)) < 1e-9:
+            return quarter[:4], quarter
+    return None if actual else ("0000", "0000Q0")
+
+
+def _both_places(plan: Plan, values: dict, groups: dict, threshold: int) -> list[tuple[str, tuple]]:
+    """The places' totals of volunteer days (overseas or at home) to suppress more, so that no project's volunteer
+    days (both places') is its country's two totals less its other projects': [(metric, cell)], empty when none.
+
+    A country's days of both places is suppressed when either of its totals is; when the projects' complements need
+    it suppressed and neither is, its larger is suppressed (and the plan computed again)."""
+    if VOLUNTEER_DAYS not in groups:
+        return []
+    figures = values[VOLUNTEER_DAYS]
+    countries = {total for total, _ in groups[VOLUNTEER_DAYS]}
+    out = {cell for cell in countries if any(cell in plan.hidden.get(k, ()) for k in PLACES_DAYS)}
+    plan.hidden[VOLUNTEER_DAYS] = suppress.complementary(figures, groups[VOLUNTEER_DAYS], threshold, out)
+    grown = []
+    for cell in sorted(countries & plan.hidden[VOLUNTEER_DAYS] - out):
+        both = {k: values.get(k, {}).get(cell) or 0.0 for k in PLACES_DAYS}
+        grown.append((max(both, key=both.get), cell))
+    return grown
 
 
 @dataclass(frozen=True)
@@ -361,6 +576,7 @@ def _programme(site: _Site, database: db.Database) -> None:
     everything = Filters().params(choices)
     countries = db.run_query(database, "country_metrics", everything)
     part = replace(part, plan=_plan(part, dict(zip(countries["iso3"], countries["region"]))))
+    site.plans[programme.id] = part.plan
     countries = countries[(countries["trainees"] > 0) | (countries["projects"] > 0)].sort_values("country")
     _home(site, part, everything, countries)
     for row in countries.itertuples(index=False):
@@ -396,8 +612,8 @@ def headline_totals(database: db.Database, params: dict) -> pd.Series:
 
 def _complements(plan: Plan, place: str | None) -> Callable[[pd.DataFrame], pd.DataFrame]:
     """The cells of a chart's rows the plan suppresses: by `year` the place's years (and, in a `cumulative_<metric>`
-    column, each running total holding some of its suppressed years but not all), or by `iso3` each country's total
-    (`place` None)."""
+    column, each running total holding some of its suppressed years but not all), by `iso3` each country's total
+    (`place` None), or by `theme` the place's themes (`place` None or "": the programme's)."""
     def hide(rows: pd.DataFrame) -> pd.DataFrame:
         mask = pd.DataFrame(index=rows.index)
         for key, out in plan.hidden.items():
@@ -410,6 +626,8 @@ def _complements(plan: Plan, place: str | None) -> Callable[[pd.DataFrame], pd.D
                     mask[running] = [plan.range_hidden(key, place, plan.years[0], int(y)) for y in rows["year"]]
             elif "iso3" in rows.columns and place is None:
                 mask[key] = [plan.total_hidden(key, f"country:{c}") for c in rows["iso3"]]
+            elif "theme" in rows.columns:
+                mask[key] = [plan.hides(key, place or "", f"{THEME}{t}") for t in rows["theme"]]
         return mask
     return hide
 
@@ -515,7 +733,8 @@ def _home(site: _Site, part: _Programme, everything: dict, countries: pd.DataFra
                    chosen.describe(part.choices), {"region": [region]}, back, place=f"region:{region}", plan=True)
             places[chart_id]["region"][region] = slug
     drawn = [_chart(site, part, catalog.chart(chart_id), everything, chart_id, subtitle, {}, back,
-                    places=places.get(chart_id), place="" if chart_id == "trainees_trend" else None, plan=True)
+                    places=places.get(chart_id), place="" if chart_id in ("trainees_trend", "trainees_by_theme") else None,
+                    plan=True)
              for chart_id in HOME_CHARTS]
     references = []
     for r in programme.reference_figures:
@@ -544,7 +763,7 @@ def _country(site: _Site, part: _Programme, iso3: str, name: str, region: str) -
         _chart(site, part, catalog.chart("trainees_trend"), params, f"country-{code}-trend", subtitle,
                {"country": [iso3]}, back, place=f"country:{iso3}", plan=True),
         _chart(site, part, catalog.chart("explore", {"by": "theme"}), params, f"country-{code}-themes", subtitle,
-               {"country": [iso3]}, back, options={"by": "theme"}),
+               {"country": [iso3]}, back, options={"by": "theme"}, place=f"country:{iso3}", plan=True),
     ]
     listed = db.run_query(part.database, "projects_list", {**params, "search": "", "row_limit": None})
     show_title = "title" in part.programme.publish.project_fields
@@ -583,16 +802,15 @@ def _projects(site: _Site, part: _Programme) -> None:
         fields = [{"key": "project_id", "label": "Project", "value": project_id, "suppressed": False, "href": ""}]
         for key in public:
             text, hidden = _field_text(key, record[key], part.threshold)
+            if not hidden and part.plan.hides(key, f"{PROJECT}{project_id}", TOTAL):  # a complement
+                text, hidden = suppress.label(part.threshold), True
             href = f"{part.folder}/countries/{safe_name(record['iso3'])}.html" if key == "country" else ""
             fields.append({"key": key, "label": export.column_label(key), "value": text, "suppressed": hidden,
                            "href": href})
         heading = f"{project_id}: {record['title']}" if "title" in public else project_id
         site.page("project.html", path, **{**part.common(path, project_id), "live": False}, heading=heading,
                   fields=fields)
-        kept = {"project_id": project_id}
-        for key in public:
-            value = record[key]
-            kept[key] = None if suppress.counted(key) and suppress.small(value, part.threshold) else value
+        kept = {"project_id": project_id, **{f["key"]: None if f["suppressed"] else record[f["key"]] for f in fields[1:]}}
         rows.append((path, kept, fields))
     frame = pd.DataFrame([kept for _, kept, _ in rows], columns=["project_id", *public])
     csv_path = f"{part.folder}/projects/projects.csv"
@@ -651,7 +869,8 @@ def _project_targets(site: _Site, part: _Programme, everything: dict, day: dt.da
     rows, kept = [], []
     for row in judged.to_dict("records"):
         key = row["metric"]
-        hidden = suppress.counted(key) and suppress.small(row["actual"], part.threshold)
+        hidden = suppress.counted(key) and (suppress.small(row["actual"], part.threshold) or any(
+            part.plan.hides(key, f"{PROJECT}{row['project_id']}", column) for column in (ACTUAL, TOTAL)))
         percent = row["percent"]
         cells = [(row["project_id"], False), (row["indicator"], False), (results.figure(row["end_target"], key), False),
                  (results.figure(row["expected"], key), False),
@@ -697,7 +916,9 @@ def _portfolio(site: _Site, databases: list[db.Database]) -> None:
         database = databases[i]
         for column in shown.columns:
             value = row[column]
-            if suppress.counted(column) and suppress.small(value, threshold):
+            if (suppress.counted(column) and suppress.small(value, threshold)) or (
+                    (suppress.counted(column) or column in SHARES)
+                    and _hidden_in(site.plans[database.programme.id], column, "", TOTAL)):
                 line.append((suppress.label(threshold), True))
                 kept.at[i, column] = None
             elif column == portfolio.FUNDING:
@@ -711,28 +932,66 @@ def _portfolio(site: _Site, databases: list[db.Database]) -> None:
                 for c in shown.columns]
     (site.out / "portfolio").mkdir(parents=True, exist_ok=True)
     (site.out / "portfolio" / "totals.csv").write_bytes(table_csv(kept))
+    by_year = portfolio.by_year(databases, scope)
+    places = portfolio.countries(databases, scope)
+    plans = {d.programme.short_name or d.programme.id: site.plans[d.programme.id] for d in databases}  # as its columns
+    on_map = _portfolio_places(places, databases, site.plans, threshold)
     headlines = []
     for key in PORTFOLIO_HEADLINES:
         total = totals[key].sum()
         figure, hidden = suppress.value(key, total, threshold)
+        parts = [(p, v, suppress.small(v, threshold) or _hidden_in(plans[p], key, "", TOTAL))
+                 for p, v in zip(totals["programme"], totals[key])]
+        if suppress.counted(key) and (any(out for _, _, out in parts) or (key == "trainees" and TOTAL in on_map)):
+            figure, hidden = None, True  # the total less the programmes' published figures would give theirs away
         headlines.append({"key": key, "label": metric(key).label, "suppressed": hidden, "published": "",
                           "value": suppress.label(threshold) if hidden else metrics.format_metric(key, figure),
                           "how": "All programmes added up: " + " · ".join(
-                              f"{p}: {metrics.format_metric(key, v)}" for p, v in zip(totals["programme"], totals[key])
-                              if not suppress.small(v, threshold))})
-    by_year = portfolio.by_year(databases, scope)
-    places = portfolio.countries(databases, scope)
+                              f"{p}: {metrics.format_metric(key, v)}" for p, v, out in parts if not out)})
     drawn = []
     for chart_id, spec in catalog.PORTFOLIO.items():
         frame = places if chart_id == "portfolio_map" else by_year
+        hide = (lambda rows: pd.DataFrame({"trainees": rows["iso3"].isin(on_map)}, index=rows.index)) \
+            if chart_id == "portfolio_map" else _per_programme(plans, spec.values[0])
         chart = charts.build(spec, frame, slug=chart_id, folder="portfolio/charts", subtitle=scope.describe(),
-                             threshold=threshold, svg=site.svg)
+                             threshold=threshold, svg=site.svg, hide=hide)
         _chart_pages(site, chart, context, {}, ("Portfolio", path),
                      {**common, "page_title": chart.title, "nav": [{"text": "Portfolio", "href": path,
                                                                     "current": False}]})
         drawn.append(chart)
     site.page("portfolio.html", path, **common, scope=scope.describe() + ".", headlines=headlines, funding=funding,
               totals_csv="portfolio/totals.csv", totals_headings=headings, totals_cells=cells_out, charts=drawn)
+
+
+SHARES = {"women_share": ("trainees", "women_trained")}  # a share gives its count away with its base
+
+
+def _hidden_in(plan: Plan, key: str, place: str, column) -> bool:
+    """Whether a programme's site suppresses its figure of `key` (a count, a share of two, or volunteer days of
+    both places) for `place` in `column` (a year or TOTAL)."""
+    keys = SHARES.get(key) or (PLACES_DAYS if key == VOLUNTEER_DAYS else (key,))
+    return any(plan.hides(k, place, column) for k in keys)
+
+
+def _per_programme(plans: dict[str, Plan], key: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """The cells of a by-year chart of the Portfolio (a column per programme) each programme's site suppresses."""
+    def hide(rows: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({name: [_hidden_in(plan, key, "", int(y)) for y in rows["year"]]
+                             for name, plan in plans.items() if name in rows.columns}, index=rows.index)
+    return hide
+
+
+def _portfolio_places(places: pd.DataFrame, databases: list[db.Database], plans: dict[str, Plan],
+                      threshold: int) -> set:
+    """The countries of the Portfolio's map to suppress (ISO-3s; TOTAL when the trainees' headline must go too): a
+    country whose figure in some programme is suppressed there (the sum less the other's would give it), small ones,
+    and complements, so that the headline less the map's countries gives no single one."""
+    if threshold <= 1:
+        return set()
+    out = {iso3 for iso3 in places["iso3"] for d in databases
+           if plans[d.programme.id].total_hidden("trainees", f"country:{iso3}")}
+    values = {iso3: v for iso3, v in zip(places["iso3"], places["trainees"])} | {TOTAL: places["trainees"].sum()}
+    return suppress.complementary(values, [(TOTAL, list(places["iso3"]))], threshold, out)
 
 
 def _index(site: _Site, databases: list[db.Database]) -> None:
