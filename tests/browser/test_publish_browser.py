@@ -19,9 +19,9 @@ DRAW_TIMEOUT = 30_000  # ms; generous for a 2-core machine shared with other wor
 
 @pytest.fixture(scope="module")
 def public(tmp_path_factory):
-    """The GSP's public site, with its SVGs."""
+    """The GSP's public site, with its SVGs, in every language its definition translates (en, es, fr)."""
     out = tmp_path_factory.mktemp("public") / "site"
-    site.build(out, data_dir=ROOT / "data", programmes=["gsp"])
+    site.build(out, data_dir=ROOT / "data", programmes=["gsp"], languages=None)
     return out
 
 
@@ -188,13 +188,15 @@ def test_a_page_reads_with_javascript_off(browser, public):
 
 PAGE_TYPES = ["index.html", "gsp/index.html", "gsp/results.html", "gsp/projects/index.html", "gsp/projects/GSP-001.html",
               "gsp/countries/{country}", "gsp/charts/trainees_map.html", "gsp/charts/embed/trainees_map.html",
-              "portfolio/index.html"]
+              "portfolio/index.html", "fr/gsp/index.html", "fr/gsp/charts/trainees_trend.html",
+              "fr/gsp/charts/embed/trainees_map.html", "fr/gsp/results.html", "es/gsp/projects/index.html"]
 
 
 @pytest.mark.parametrize("path", PAGE_TYPES)
 def test_no_serious_or_critical_accessibility_violation_on_any_page_type(browser, public, path):
     if "{country}" in path:
         path = path.format(country=sorted((public / "gsp" / "countries").iterdir())[0].name)
+    assert html.parse(str(public / path)).getroot().get("lang") == (path[:2] if path[2:3] == "/" else "en")
     # axe-core is injected as an inline script, which the site's policy refuses: bypass it for the audit only.
     context, _ = offline(browser, public, bypass_csp=True)
     page = context.new_page()
@@ -248,5 +250,43 @@ def test_the_filters_change_the_figures_and_the_link_with_no_request(browser, pu
     page.click("#title-trainees_trend a")
     expected = f"**/charts/{named[iso3]}.html" if iso3 in named else f"**/charts/trainees_trend.html?country={iso3}"
     page.wait_for_url(expected, timeout=DRAW_TIMEOUT)
+    assert outside == [] and page.evaluate("window.blocked") == []
+    context.close()
+
+
+def test_a_french_page_switches_language_and_its_filters_write_french_numbers(browser, public):
+    """The language switch goes to the same page in the other language (plain links, from file://); the French home
+    page's filters say their figures as French writes them, with the same numbers as the English file."""
+    from babel.numbers import format_decimal
+
+    script = next((public / "assets").glob("fr-gsp-figures.*.js")).read_text(encoding="utf-8")
+    data = json.loads(script.split("=", 1)[1].strip().rstrip(";"))
+    context, outside = offline(browser, public)
+    page = context.new_page()
+    page.goto((public / "gsp" / "index.html").as_uri())
+    assert page.evaluate("document.documentElement.lang") == "en"
+    page.click('nav.languages a[hreflang="fr"]')
+    page.wait_for_url("**/fr/gsp/index.html", timeout=DRAW_TIMEOUT)
+    assert page.evaluate("document.documentElement.lang") == "fr"
+    page.wait_for_selector("#filters:not([hidden])", timeout=DRAW_TIMEOUT)
+    first, last = data["years"][0], data["years"][-1]
+    country = next(p for p in data["places"] if p[0].startswith("country:"))
+    page.select_option("#filter-where", country[0])
+    page.select_option("#filter-from", str(last))
+    span = f"{last}-{last}"
+    tile = page.locator('.tile[data-metric="trainees"] .value').inner_text()
+    if "trainees" in data["suppressed"][span].get(country[0], []):
+        assert tile.startswith(("moins de", "au moins")), tile
+    else:
+        value = data["figures"][span].get(country[0], {}).get("trainees") or 0
+        assert tile == format_decimal(value, format="#,##0", locale="fr"), tile
+    note = page.locator("#filters-note").inner_text()
+    assert note.startswith("Chiffres pour") and country[1] in note
+    assert page.url.endswith(f"#from={last}Q1&country={country[0].split(':', 1)[1]}") and first < last
+    page.click('nav.languages a[hreflang="es"]')  # the choice goes with the reader to the Spanish page
+    page.wait_for_url("**/es/gsp/index.html#*", timeout=DRAW_TIMEOUT)
+    assert page.evaluate("document.documentElement.lang") == "es"
+    page.wait_for_selector("#filters:not([hidden])", timeout=DRAW_TIMEOUT)
+    assert page.locator("#filter-where").input_value() == country[0]
     assert outside == [] and page.evaluate("window.blocked") == []
     context.close()

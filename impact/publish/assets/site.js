@@ -8,6 +8,14 @@
   var embedded = document.body.classList.contains("embed");
   var me = document.currentScript;
 
+  // The language switch goes to the same page in the other language (a plain link); with JavaScript it carries the
+  // reader's choices too (the link's query, or its fragment from file://).
+  document.querySelectorAll("nav.languages a").forEach(function (a) {
+    a.addEventListener("click", function () {
+      a.setAttribute("href", a.getAttribute("href").split(/[?#]/)[0] + location.search + location.hash);
+    });
+  });
+
   // A programme's chart opened with the app's `country=ISO3` or `region=NAME` (in the query, or after # from
   // file://): the same chart for that place, a page beside this one (an embed's beside this embed), when the site
   // drew one; else the programme's chart stays.
@@ -84,7 +92,7 @@
       var area = document.getElementById(button.getAttribute("data-copy"));
       area.focus();
       area.select();
-      var done = function () { button.textContent = "Copied"; };
+      var done = function () { button.textContent = button.getAttribute("data-copied") || "Copied"; };
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(area.value).then(done, function () { document.execCommand("copy"); done(); });
       } else {
@@ -104,8 +112,13 @@
   if (!data || !form) return;
   var from = document.getElementById("filter-from"), to = document.getElementById("filter-to"),
       where = document.getElementById("filter-where"), note = document.getElementById("filters-note");
-  var counts = new Intl.NumberFormat("en-GB", { maximumFractionDigits: 0 });
-  var percent = new Intl.NumberFormat("en-GB", { style: "percent", maximumFractionDigits: 0 });
+  // Numbers as the page's language writes them (the build's Babel and the browser's Intl read the same CLDR data);
+  // the words come with the figures, in the page's language.
+  var locale = data.locale && data.locale !== "en" ? data.locale : "en-GB";
+  var counts = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
+  var percent = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 0 });
+  var words = data.words || { at_least: "at least {n}", fewer: "fewer than " + data.threshold,
+                               note: "Figures for {years}, {place}. The charts below show the whole programme." };
 
   function option(select, value, label) {
     var o = document.createElement("option");
@@ -155,14 +168,14 @@
       var value = row[key];
       // A range holding a suppressed year reads "at least" the figure its other years and one per such year make.
       if (small.indexOf(key) >= 0) {
-        tile.textContent = floor[key] !== undefined ? "at least " + counts.format(floor[key])
-          : "fewer than " + data.threshold;
+        tile.textContent = floor[key] !== undefined ? words.at_least.replace("{n}", counts.format(floor[key]))
+          : words.fewer;
       } else if (value === null || value === undefined) tile.textContent = data.formats[key] === "percent" ? "—" : "0";
       else tile.textContent = data.formats[key] === "percent" ? percent.format(value) : counts.format(value);
     });
     var place = where.options[where.selectedIndex] ? where.options[where.selectedIndex].textContent : "";
-    note.textContent = "Figures for " + (from.value === to.value ? from.value : from.value + "–" + to.value) +
-      ", " + place + ". The charts below show the whole programme.";
+    note.textContent = words.note.replace("{years}", from.value === to.value ? from.value : from.value + "–" + to.value)
+      .replace("{place}", place);
   }
 
   // The links to a chart's page carry the place chosen (the app's key), so a chart drawn for each place opens
