@@ -770,7 +770,9 @@ def test_the_numbers_of_every_tree_are_the_english_trees_read_per_locale(shipped
                 for row_en, row_other in zip(en.xpath("//table/tbody/tr"), other.xpath("//table/tbody/tr"), strict=True):
                     for a, b in zip((c.text_content() for c in row_en.xpath("td")),
                                     (c.text_content() for c in row_other.xpath("td")), strict=True):
-                        if re.fullmatch(r"\d[\d,]*(\.\d+)?%?", a) and not re.fullmatch(r"(19|20)\d\d", a):
+                        if re.fullmatch(r"(19|20)\d\d", a):  # a year is written as it is, in every language
+                            assert b == a, (language, path, a, b)
+                        elif re.fullmatch(r"\d[\d,]*(\.\d+)?%?", a):
                             assert _read_number(b, language) == _read_number(a, "en"), (language, path, a, b)
                             cells += 1
                         elif a.startswith("fewer than"):
@@ -828,3 +830,45 @@ def test_publish_lang_chooses_the_languages_and_refuses_an_unknown_one(tmp_path)
     assert not (tmp_path / "other").exists()
     assert site.chosen_languages(None, [programmes.read(STORES["hps"] / "programme.json")]) == ["en", "fr", "pt"]
     assert site.chosen_languages("fr,en", []) == ["en", "fr"]
+
+
+# ---- filters on the charts -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("pid", ["hps", "gsp"])
+def test_the_theme_and_country_charts_name_each_places_chart_and_carry_a_period_range(shipped_site, pid):
+    """`?country=ISO3` on the themes chart opens the country's themes; `?region=NAME` on the top countries opens the
+    region's top countries (its countries' totals, as the programme's map publishes them); the trend's and the top
+    countries' permalink pages carry their period range (the filter figures, with the region of each country)."""
+    store, folder = STORES[pid], shipped_site / pid / "charts"
+    n = _threshold(store)
+    (iso3s, regions), = _sql(store, "select list(distinct t.iso3 order by t.iso3), list(distinct c.region) "
+                                    "from training t join countries c using (iso3) where t.trainees > 0")
+    themes = lxml_html.parse(str(folder / "trainees_by_theme.html")).getroot()
+    named = json.loads(themes.xpath("//body/@data-place-charts")[0])
+    assert set(iso3s) <= set(named["country"]) and named["region"] == {}
+    for iso3 in iso3s:
+        meta = json.loads((folder / f"{named['country'][iso3]}.json").read_text(encoding="utf-8"))
+        assert meta["filters"] == {"country": [iso3]}
+    by_country = lxml_html.parse(str(folder / "trainees_by_country.html")).getroot()
+    named = json.loads(by_country.xpath("//body/@data-place-charts")[0])
+    assert set(regions) == set(named["region"]) and named["country"] == {}
+    on_map = {r[0]: r[3] for r in _csv(folder / "trainees_map.csv")[1:]}
+    for region, slug in named["region"].items():
+        totals = _sql(store, "select t.iso3, sum(t.trainees) as n from training t join countries c using (iso3) "
+                             "where c.region = ? group by 1 having n > 0 order by n desc, 1", [region])
+        rows = _csv(folder / f"{slug}.csv")[1:]
+        assert {r[0] for r in rows} == {iso3 for iso3, _ in totals[:10]} or len(totals) > 10, region
+        for row in rows:
+            assert row[3] == on_map[row[0]] and row[3] in ("", _published(dict(totals)[row[0]], n)), (region, row)
+    for page, place in (("trainees_trend.html", ""), ("trainees_by_country.html", ""),
+                        (f"{named['region'][regions[0]]}.html", f"region:{regions[0]}"),
+                        (f"country-{site.safe_name(iso3s[0])}-trend.html", f"country:{iso3s[0]}")):
+        tree = lxml_html.parse(str(folder / page)).getroot()
+        period = json.loads(tree.xpath('//form[@id="period"]/@data-period')[0])
+        assert period["place"] == place and period["kind"] in ("trend", "countries"), page
+        script = tree.xpath('//form[@id="period"]/following-sibling::script[1]/@src')[0]
+        assert (folder / script).resolve().name.startswith(f"{pid}-figures.")
+    assert lxml_html.parse(str(folder / "trainees_by_theme.html")).getroot().xpath('//form[@id="period"]') == []
+    data = _figures(shipped_site, pid)
+    assert data["regions"] == dict(_sql(store, "select iso3, region from countries where iso3 in "
+                                               "(select iso3 from projects union select iso3 from training)"))

@@ -142,7 +142,7 @@ def _cell(value, fmt: str | None, hidden: bool, threshold: int) -> tuple[str, bo
         return metrics.format_value(value, fmt), False
     if isinstance(value, (dt.date, pd.Timestamp)):
         return f"{value:%Y-%m-%d}", False
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
+    if isinstance(value, float) and value.is_integer():  # a sum read as a float (a year stays an int: 2019)
         return i18n.active().number(int(value)), False
     return str(value), False
 

@@ -54,8 +54,13 @@ HEADLINES = ("trainees", "women_trained", "countries_trained", "projects", "inst
              "volunteer_days_uk", "countries_active")
 COUNTRY_HEADLINES = ("trainees", "women_trained", "projects", "volunteer_days_overseas")
 HOME_CHARTS = ("trainees_trend", "trainees_map", "trainees_by_theme", "trainees_by_country")
-# The home charts drawn for each country (on its page) and each region too (the same chart; its slug's suffix).
-COUNTRY_CHARTS = {"trainees_trend": "trend"}
+# The home charts drawn for one place too, which a link with the app's `country=ISO3` or `region=NAME` opens: chart id
+# -> (the suffix of a country's chart, drawn on the country's page; of a region's, drawn beside the programme's). None:
+# no such chart — a country's top countries would be one bar; a region's themes would be its countries' themes added
+# up, which the suppression plan does not hold (a region's theme less its countries' published ones could give a
+# suppressed one away).
+PLACE_CHARTS = {"trainees_trend": ("trend", "trend"), "trainees_by_theme": ("themes", None),
+                "trainees_by_country": (None, "countries")}
 PORTFOLIO_HEADLINES = ("trainees", "volunteer_days_overseas", "projects")
 # The queries that give the home page's headline figures for every place at once (grouped by region or country),
 # as the explorer computes them: the figures a reader's choice of years and place shows, precomputed per choice.
@@ -127,6 +132,7 @@ class _Site:
     pages: int = 0
     plans: dict[str, Plan] = field(default_factory=dict)  # each programme's suppression, for the Portfolio page
     frames: dict[tuple, pd.DataFrame] = field(default_factory=dict)  # each chart's query result, for every language
+    scripts: dict[tuple, str] = field(default_factory=dict)  # (language, programme folder) -> its filter figures
 
     @property
     def prefix(self) -> str:
@@ -736,15 +742,35 @@ def _complements(plan: Plan, place: str | None) -> Callable[[pd.DataFrame], pd.D
 def _chart(site: _Site, part: _Programme, spec: catalog.ChartSpec, params: dict, slug: str, subtitle: str,
            chosen: dict, back: tuple[str, str], options: dict | None = None,
            places: dict[str, dict[str, str]] | None = None, place: str | None = None,
-           plan: bool = False) -> charts.Chart:
+           plan: bool = False, period: dict | None = None) -> charts.Chart:
     """Fetch, draw and write one chart of a programme, with its permalink and embed pages (`places`: see
-    `_chart_pages`); `plan`: with the plan's complementary suppression for `place` (see `_complements`)."""
+    `_chart_pages`); `plan`: with the plan's complementary suppression for `place` (see `_complements`); `period`:
+    the permalink page's own period range (see `_period`)."""
     frame = site.fetch(part, spec, slug, params, options)
     chart = charts.build(spec, frame, slug=slug, folder=f"{part.folder}/charts", subtitle=subtitle,
                          threshold=part.threshold, options=options, svg=site.svg, tree=site.prefix,
                          hide=_complements(part.plan, place) if plan and part.plan is not None else None)
-    _chart_pages(site, chart, part.context, chosen, back, part.common(chart.path("page"), chart.title), places)
+    common = part.common(chart.path("page"), chart.title)
+    if period is not None:
+        common["period"] = {**period, "script": _filters_script(site, part)}
+    _chart_pages(site, chart, part.context, chosen, back, common, places)
     return chart
+
+
+# The charts whose permalink page has a period range of its own (From, To), redrawn in the page from the filter
+# figures (`filter_figures`, the figures the home page's filters show, suppressed the same way): a trend (its years
+# and running total, of the programme, a region or a country) and the top countries (of the programme or a region).
+PERIOD_CHARTS = {"trainees_trend": "trend", "trainees_by_country": "countries"}
+
+
+def _period(chart_id: str, place: str, key: str = "trainees") -> dict | None:
+    """What a chart page's period range redraws: the kind of chart, its place ("", "region:<name>",
+    "country:<ISO3>") and the metric; None for a chart without one."""
+    kind = PERIOD_CHARTS.get(chart_id)
+    if kind is None:
+        return None
+    top = catalog.chart(chart_id).top or 0
+    return {"kind": kind, "place": place, "key": key, "top": top}
 
 
 def _chart_pages(site: _Site, chart: charts.Chart, context: charts.Context, chosen: dict, back: tuple[str, str],
@@ -778,6 +804,8 @@ def filter_figures(part: _Programme) -> dict:
     suppressed year and years of none."""
     choices, plan = part.choices, part.plan
     keys = [k for k in HEADLINES if metrics.is_metric(k)]
+    located = db.run_query(part.database, "country_metrics", Filters().params(choices))
+    regions_of = dict(zip(located["iso3"], located["region"]))
     figures: dict[str, dict] = {span: {} for span in plan.found}
     hidden: dict[str, dict] = {span: {} for span in plan.found}
     floors: dict[str, dict] = {span: {} for span in plan.found}
@@ -813,8 +841,11 @@ def filter_figures(part: _Programme) -> dict:
             "last": calendar.quarter_label(choices.last_period), "places": places, "keys": keys,
             "formats": {k: metric(k).fmt for k in keys}, "threshold": part.threshold, "figures": figures,
             "suppressed": hidden, "floors": floors, "locale": str(words.locale).replace("_", "-"),
+            "regions": {iso3: regions_of.get(iso3, "") for iso3, _name in named},
+            "region_names": {r: part.programme.label("region", r) for r in regions},
             "words": {"at_least": _("at least {n}"), "fewer": charts.fewer(part.threshold),
-                      "note": _("Figures for {years}, {place}. The charts below show the whole programme.")}}
+                      "note": _("Figures for {years}, {place}. The charts below show the whole programme."),
+                      "period": _("Figures for {years}, {place}.")}}
 
 
 def locale_key(text: str) -> str:
@@ -825,10 +856,14 @@ def locale_key(text: str) -> str:
 
 
 def _filters_script(site: _Site, part: _Programme) -> str:
-    """The filter figures as a script the home page loads (a file:// page cannot fetch JSON), content-hashed."""
-    data = html_deck.script_json(filter_figures(part))
-    name = f"{part.folder}-figures.js" if not site.prefix else f"{site.language}-{part.folder}-figures.js"
-    return site.up + _hashed(site.out, name, f"window.impactFigures = {data};\n".encode())
+    """The filter figures as a script the home page and the charts' period ranges load (a file:// page cannot fetch
+    JSON), content-hashed; its path from the tree's root, written once per programme and language."""
+    key = (site.language, part.folder)
+    if key not in site.scripts:
+        data = html_deck.script_json(filter_figures(part))
+        name = f"{part.folder}-figures.js" if not site.prefix else f"{site.language}-{part.folder}-figures.js"
+        site.scripts[key] = site.up + _hashed(site.out, name, f"window.impactFigures = {data};\n".encode())
+    return site.scripts[key]
 
 
 def _home(site: _Site, part: _Programme, everything: dict, countries: pd.DataFrame, names: dict[str, str]) -> None:
@@ -838,19 +873,24 @@ def _home(site: _Site, part: _Programme, everything: dict, countries: pd.DataFra
     subtitle = Filters().describe(part.choices)
     back = (_("{programme}: home").format(programme=part.short_name), path)
     # The home charts drawn for one place too (a country's on its page, a region's here): a link to the programme's
-    # chart with the app's `country=ISO3` or `region=NAME` opens that place's.
-    places = {chart_id: {"country": {iso3: f"country-{safe_name(iso3)}-{suffix}" for iso3 in countries["iso3"]},
-                         "region": {}} for chart_id, suffix in COUNTRY_CHARTS.items()}
-    for chart_id, suffix in COUNTRY_CHARTS.items():
-        for region in dict.fromkeys(countries["region"]):
+    # chart with the app's `country=ISO3` or `region=NAME` opens that place's (PLACE_CHARTS).
+    places: dict[str, dict[str, dict[str, str]]] = {}
+    for chart_id, (country_suffix, region_suffix) in PLACE_CHARTS.items():
+        named = places[chart_id] = {"country": {}, "region": {}}
+        if country_suffix:
+            named["country"] = {iso3: f"country-{safe_name(iso3)}-{country_suffix}" for iso3 in countries["iso3"]}
+        for region in dict.fromkeys(countries["region"]) if region_suffix else ():
             chosen = Filters(region=(region,))
-            slug = f"region-{safe_name(region)}-{suffix}"
+            slug = f"region-{safe_name(region)}-{region_suffix}"
+            by_year = chart_id == "trainees_trend"  # a trend's rows are the region's years; the others' countries
             _chart(site, part, catalog.chart(chart_id), chosen.params(part.choices), slug,
-                   chosen.describe(part.choices), {"region": [region]}, back, place=f"region:{region}", plan=True)
-            places[chart_id]["region"][region] = slug
+                   chosen.describe(part.choices), {"region": [region]}, back,
+                   place=f"region:{region}" if by_year else None, plan=True,
+                   period=_period(chart_id, f"region:{region}"))
+            named["region"][region] = slug
     drawn = [_chart(site, part, catalog.chart(chart_id), everything, chart_id, subtitle, {}, back,
                     places=places.get(chart_id), place="" if chart_id in ("trainees_trend", "trainees_by_theme") else None,
-                    plan=True)
+                    plan=True, period=_period(chart_id, ""))
              for chart_id in HOME_CHARTS]
     references = []
     for r in programme.reference_figures:
@@ -880,7 +920,8 @@ def _country(site: _Site, part: _Programme, iso3: str, name: str, region: str) -
     totals = headline_totals(part.database, params)
     drawn = [
         _chart(site, part, catalog.chart("trainees_trend"), params, f"country-{code}-trend", subtitle,
-               {"country": [iso3]}, back, place=f"country:{iso3}", plan=True),
+               {"country": [iso3]}, back, place=f"country:{iso3}", plan=True,
+               period=_period("trainees_trend", f"country:{iso3}")),
         _chart(site, part, catalog.chart("explore", {"by": "theme"}), params, f"country-{code}-themes", subtitle,
                {"country": [iso3]}, back, options={"by": "theme"}, place=f"country:{iso3}", plan=True),
     ]
