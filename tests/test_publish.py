@@ -767,7 +767,8 @@ def test_the_numbers_of_every_tree_are_the_english_trees_read_per_locale(shipped
                 elif a.startswith("fewer than"):
                     assert _read_number(b, language) == a, (language, path, a, b)
             if "/charts/" in path and "/embed/" not in path:
-                for row_en, row_other in zip(en.xpath("//table/tbody/tr"), other.xpath("//table/tbody/tr"), strict=True):
+                rows = zip(en.xpath("//table/tbody/tr"), other.xpath("//table/tbody/tr"), strict=True)
+                for row_en, row_other in rows:
                     for a, b in zip((c.text_content() for c in row_en.xpath("td")),
                                     (c.text_content() for c in row_other.xpath("td")), strict=True):
                         if re.fullmatch(r"(19|20)\d\d", a):  # a year is written as it is, in every language

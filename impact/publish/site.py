@@ -558,7 +558,7 @@ def _audit(part: _Programme, plan: Plan, values: dict[str, dict], regions_of: di
                     rows[(key, (place, column))] = where(place, key, column, column).astype(float)
                 elif str(column).startswith(THEME):
                     rows[(key, (place, column))] = (where(place, key) & (theme == column[len(THEME):])).astype(float)
-            for place in dict.fromkeys(place for place, _ in values[key] if not place.startswith(PROJECT)):
+            for place in dict.fromkeys(place for place, _column in values[key] if not place.startswith(PROJECT)):
                 targets += [where(place, key, a, b).astype(float) for a in plan.years for b in plan.years if b > a]
         for cell in values.get(project_key, {}):
             name, column = cell
@@ -587,7 +587,7 @@ def _cut(counts: dict[tuple[str, str], float], actual) -> tuple[str, str] | None
         return None
     running = 0.0
     by_quarter: dict[str, float] = {}
-    for (_, quarter), count in counts.items():
+    for (_metric, quarter), count in counts.items():
         by_quarter[quarter] = by_quarter.get(quarter, 0.0) + count
     for quarter in sorted(by_quarter):
         running += by_quarter[quarter]

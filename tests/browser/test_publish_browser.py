@@ -292,7 +292,7 @@ def test_a_french_page_switches_language_and_its_filters_write_french_numbers(br
     context.close()
 
 
-def _app_rows(chart_id: str, link: dict) -> "pd.DataFrame":
+def _app_rows(chart_id: str, link: dict):
     """The rows the app's chart shows for a link (its from, to, region or country keys)."""
     from impact.charts import catalog, export
     from impact.query import db
@@ -339,7 +339,8 @@ def test_a_charts_period_range_redraws_it_with_the_apps_figures(browser, public,
                 "to": [f"{b}Q4" if b != years[-1] else data["last"]], **place}
         page.goto((folder / name).as_uri() + f"#from={a}Q1&to={b}Q4")
         page.wait_for_selector("#period:not([hidden])", timeout=DRAW_TIMEOUT)
-        assert page.locator("#period-from").input_value() == str(a) and page.locator("#period-to").input_value() == str(b)
+        assert page.locator("#period-from").input_value() == str(a)
+        assert page.locator("#period-to").input_value() == str(b)
         shown = [[c.inner_text() for c in row.locator("td").all()] for row in page.locator("table tbody tr").all()]
         app = _app_rows(chart_id, link)
         if chart_id == "trainees_trend":
