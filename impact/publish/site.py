@@ -642,7 +642,8 @@ class _Programme:
         links = [(_("Home"), f"{self.folder}/index.html"),
                  (_("Results against targets"), f"{self.folder}/results.html"),
                  (_("Projects"), f"{self.folder}/projects/index.html"), (_("Portfolio"), "portfolio/index.html")]
-        return [{"text": f"{self.short_name}: {text}" if n == 0 else text, "href": href,
+        return [{"text": _("{programme}: {page}").format(programme=self.short_name, page=text) if n == 0 else text,
+                 "href": href,
                  "current": href == current} for n, (text, href) in enumerate(links)]
 
     def footer(self) -> list[str]:
