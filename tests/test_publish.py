@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 from lxml import html as lxml_html
 
+from impact.model import i18n
 from impact.model import programme as programmes
 from impact.publish import site
 from impact.storage import store
@@ -222,8 +223,11 @@ def test_every_chart_has_its_permalink_embed_csv_metadata_oembed_and_svg(shipped
         oembed = json.loads((folder / meta["files"]["oembed"]).read_text(encoding="utf-8"))
         assert oembed["type"] == "rich" and "<iframe" in oembed["html"] and "embed/" in oembed["html"]
         page = lxml_html.parse(str(folder / meta["files"]["page"])).getroot()
+        words = i18n.translator(meta["language"])  # each language's tree says it in its words
+        assert page.get("lang") == meta["language"]
         assert page.xpath('//textarea[@class="snippet"]')[0].text.startswith("<iframe src=")
-        assert page.xpath('//a[text()="Download the data"]') and page.xpath('//a[text()="Embed this chart"]')
+        assert page.xpath(f'//a[text()="{words.gettext("Download the data")}"]') and \
+            page.xpath(f'//a[text()="{words.gettext("Embed this chart")}"]')
     trend = json.loads((shipped_site / "hps" / "charts" / "country-UGA-trend.json").read_text(encoding="utf-8"))
     assert trend["filters"] == {"country": ["UGA"]} and trend["data_version"] == "base"
 
@@ -664,3 +668,208 @@ def test_complementary_suppression_never_leaves_one_cell_of_a_total_and_its_part
     for total, parts in groups:
         assert sum(cell in hidden for cell in (total, *parts)) != 1, (total, hidden)
     assert suppress.complementary(values, groups, 1) == set()  # suppression off
+
+
+# ---- every language --------------------------------------------------------------------------------------------------
+
+LANGUAGES = ("en", "fr", "pt", "es")  # the HPS's definition translates fr and pt, the GSP's es and fr: all four
+SAMPLE_PAGES = ("index.html", "hps/index.html", "hps/results.html", "hps/countries/UGA.html", "hps/projects/index.html",
+                "hps/projects/HPS-001.html", "hps/charts/trainees_trend.html", "hps/charts/embed/trainees_map.html",
+                "gsp/index.html", "portfolio/index.html", "portfolio/charts/portfolio_map.html")
+
+
+def _tree_pages(root: Path, language: str) -> list[str]:
+    """The pages of one language's tree (English's: the root's, without the other trees)."""
+    base = root / site.tree(language)
+    others = [root / code for code in LANGUAGES if code != "en"] if language == "en" else []
+    return sorted(p.relative_to(base).as_posix() for p in base.rglob("*.html")
+                  if not any(o in p.parents for o in others))
+
+
+def test_each_language_has_its_tree_of_the_same_pages_and_the_assets_once(shipped_site):
+    english = _tree_pages(shipped_site, "en")
+    assert len(english) > 400
+    for language in LANGUAGES[1:]:
+        assert _tree_pages(shipped_site, language) == english, language
+        assert not (shipped_site / language / "assets").exists()
+    assets = [p.name for p in (shipped_site / "assets").iterdir()]
+    assert len([a for a in assets if a.startswith("plotly.")]) == 1
+    assert len([a for a in assets if a.startswith("world_110m.")]) == 1
+    # The figures of the home page's filters: one file per programme and language, the same numbers in each.
+    for pid in STORES:
+        english = _figures(shipped_site, pid)
+        for language in LANGUAGES[1:]:
+            script = next((shipped_site / "assets").glob(f"{language}-{pid}-figures.*.js")).read_text(encoding="utf-8")
+            data = json.loads(script.split("=", 1)[1].strip().rstrip(";"))
+            assert data["figures"] == english["figures"] and data["floors"] == english["floors"], (pid, language)
+            assert data["suppressed"] == english["suppressed"] and data["locale"] == language
+            assert data["words"]["fewer"] == i18n.translator(language).gettext("fewer than {n}").format(
+                n=english["threshold"])
+            assert [p[0] for p in data["places"]] != [] and {p[0] for p in data["places"]} == {
+                p[0] for p in english["places"]}
+
+
+@pytest.mark.parametrize("path", SAMPLE_PAGES)
+def test_each_page_says_its_language_and_links_to_itself_in_the_others(shipped_site, path):
+    for language in LANGUAGES:
+        file = shipped_site / site.tree(language) / path
+        page = lxml_html.parse(str(file)).getroot()
+        assert page.get("lang") == language
+        alternates = {link.get("hreflang"): link.get("href")
+                      for link in page.xpath('//head/link[@rel="alternate"][@hreflang]')}
+        assert set(alternates) == {*LANGUAGES, "x-default"}, file
+        for code, href in alternates.items():
+            target = (file.parent / href).resolve()
+            assert target == (shipped_site / site.tree("en" if code == "x-default" else code) / path).resolve(), href
+        if "/embed/" in path:  # an embed page is the chart alone (in another site's frame): its alternates only
+            assert page.xpath('//nav[@class="languages"]') == []
+            continue
+        switch = page.xpath('//nav[@class="languages"]//a')
+        assert [a.get("hreflang") for a in switch] == list(LANGUAGES)
+        assert [a.get("hreflang") for a in switch if a.get("aria-current")] == [language]
+        assert [a.text_content() for a in switch] == [i18n.LANGUAGES[c] for c in LANGUAGES]
+        for a in switch:
+            assert (file.parent / a.get("href")).resolve() == (shipped_site / site.tree(a.get("hreflang")) / path
+                                                               ).resolve()
+
+
+def _read_number(text: str, language: str) -> float | str:
+    """A figure as a page of `language` writes it, read back as Babel reads that locale (a suppressed one: its
+    label, with its threshold read too)."""
+    from babel.numbers import parse_decimal
+
+    words = i18n.translator(language)
+    fewer = words.gettext("fewer than {n}").split("{n}")[0]
+    if text.startswith(fewer):
+        return f"fewer than {parse_decimal(text[len(fewer):], locale=language)}"
+    text = text.replace("%", "").strip()
+    return float(parse_decimal(text, locale=language, strict=True))
+
+
+def test_the_numbers_of_every_tree_are_the_english_trees_read_per_locale(shipped_site):
+    """Every tile of the home, country and portfolio pages and every cell of the chart pages' tables, read as its
+    locale writes numbers, equals the English page's; and the CSVs keep the same numbers (plain, never formatted)."""
+    english = _tree_pages(shipped_site, "en")
+    pages = [p for p in english if p.endswith("index.html") or "/countries/" in p or "/charts/" in p]
+    assert len(pages) > 150
+    tiles = cells = 0
+    for language in LANGUAGES[1:]:
+        for path in pages:
+            en = lxml_html.parse(str(shipped_site / path)).getroot()
+            other = lxml_html.parse(str(shipped_site / language / path)).getroot()
+            en_tiles = [t.text_content() for t in en.xpath('//div[@class="tile"]/p[@class="value"]')]
+            other_tiles = [t.text_content() for t in other.xpath('//div[@class="tile"]/p[@class="value"]')]
+            assert len(en_tiles) == len(other_tiles), (language, path)
+            for a, b in zip(en_tiles, other_tiles):
+                if re.fullmatch(r"[\d,.]+%?", a):
+                    assert _read_number(b, language) == _read_number(a, "en"), (language, path, a, b)
+                    tiles += 1
+                elif a.startswith("fewer than"):
+                    assert _read_number(b, language) == a, (language, path, a, b)
+            if "/charts/" in path and "/embed/" not in path:
+                rows = zip(en.xpath("//table/tbody/tr"), other.xpath("//table/tbody/tr"), strict=True)
+                for row_en, row_other in rows:
+                    for a, b in zip((c.text_content() for c in row_en.xpath("td")),
+                                    (c.text_content() for c in row_other.xpath("td")), strict=True):
+                        if re.fullmatch(r"(19|20)\d\d", a):  # a year is written as it is, in every language
+                            assert b == a, (language, path, a, b)
+                        elif re.fullmatch(r"\d[\d,]*(\.\d+)?%?", a):
+                            assert _read_number(b, language) == _read_number(a, "en"), (language, path, a, b)
+                            cells += 1
+                        elif a.startswith("fewer than"):
+                            assert _read_number(b, language) == a, (language, path, a, b)
+    assert tiles > 500 and cells > 5000, (tiles, cells)
+    for csv_path in sorted(shipped_site.glob("*/charts/*.csv")):
+        relative = csv_path.relative_to(shipped_site)
+        en_rows = _csv(csv_path)
+        for language in LANGUAGES[1:]:
+            other_rows = _csv(shipped_site / language / relative)
+            assert len(other_rows) == len(en_rows), relative
+            for a_row, b_row in zip(en_rows[1:], other_rows[1:]):
+                numbers = [(a, b) for a, b in zip(a_row, b_row) if re.fullmatch(r"-?\d+(\.\d+)?", a) or a == ""]
+                assert all(a == b for a, b in numbers), (language, relative, a_row, b_row)
+
+
+def test_csv_headings_metadata_and_words_are_in_the_trees_language(shipped_site):
+    for language in LANGUAGES[1:]:
+        words = i18n.translator(language)
+        folder = shipped_site / language / "hps" / "charts"
+        meta = json.loads((folder / "trainees_by_theme.json").read_text(encoding="utf-8"))
+        english = json.loads((shipped_site / "hps" / "charts" / "trainees_by_theme.json").read_text(encoding="utf-8"))
+        assert meta["language"] == language and meta["title"] == words.gettext(english["title"]) != english["title"]
+        assert meta["data_version"] == english["data_version"] and meta["files"] == english["files"]
+        heading = _csv(folder / "trainees_by_theme.csv")[0]
+        assert heading == [words.gettext("Theme"), words.gettext("Health workers trained"), words.gettext("Projects")]
+        # Programme content from the definition's translations: the HPS's themes in French and Portuguese.
+        definition = programmes.read(STORES["hps"] / "programme.json")
+        labels = [row[0] for row in _csv(folder / "trainees_by_theme.csv")[1:]]
+        english_labels = [row[0] for row in _csv(shipped_site / "hps" / "charts" / "trainees_by_theme.csv")[1:]]
+        assert labels == [definition.label("theme", t, language) for t in english_labels]
+        home = lxml_html.parse(str(shipped_site / language / "hps" / "index.html")).getroot()
+        assert home.xpath("//h1")[0].text_content().startswith(definition.name_in(language))
+        assert words.gettext("Headline figures") in home.text_content()
+        assert "Headline figures" not in home.text_content()
+    # The GSP has no Portuguese translation: its content is in English there, the site's own words in Portuguese.
+    gsp = lxml_html.parse(str(shipped_site / "pt" / "gsp" / "index.html")).getroot()
+    assert gsp.xpath("//h1")[0].text_content().startswith("Global Stewardship Partnerships")
+    assert i18n.translator("pt").gettext("Headline figures") in gsp.text_content()
+
+
+def test_publish_lang_chooses_the_languages_and_refuses_an_unknown_one(tmp_path):
+    out = tmp_path / "site"
+    run = subprocess.run([sys.executable, "-m", "impact", "publish", "--out", str(out), "--programme", "gsp",
+                          "--lang", "es", "--no-svg"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert "pages in en, es" in run.stdout
+    assert (out / "gsp" / "index.html").is_file() and (out / "es" / "gsp" / "index.html").is_file()
+    assert not (out / "fr").exists()
+    page = lxml_html.parse(str(out / "es" / "gsp" / "index.html")).getroot()
+    assert {link.get("hreflang") for link in page.xpath('//head/link[@hreflang]')} == {"en", "es", "x-default"}
+    bad = subprocess.run([sys.executable, "-m", "impact", "publish", "--out", str(tmp_path / "other"), "--programme",
+                          "gsp", "--lang", "en,xx"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert bad.returncode == 2 and "--lang 'xx'" in bad.stderr and "en, fr, pt, es" in bad.stderr
+    assert not (tmp_path / "other").exists()
+    assert site.chosen_languages(None, [programmes.read(STORES["hps"] / "programme.json")]) == ["en", "fr", "pt"]
+    assert site.chosen_languages("fr,en", []) == ["en", "fr"]
+
+
+# ---- filters on the charts -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("pid", ["hps", "gsp"])
+def test_the_theme_and_country_charts_name_each_places_chart_and_carry_a_period_range(shipped_site, pid):
+    """`?country=ISO3` on the themes chart opens the country's themes; `?region=NAME` on the top countries opens the
+    region's top countries (its countries' totals, as the programme's map publishes them); the trend's and the top
+    countries' permalink pages carry their period range (the filter figures, with the region of each country)."""
+    store, folder = STORES[pid], shipped_site / pid / "charts"
+    n = _threshold(store)
+    (iso3s, regions), = _sql(store, "select list(distinct t.iso3 order by t.iso3), list(distinct c.region) "
+                                    "from training t join countries c using (iso3) where t.trainees > 0")
+    themes = lxml_html.parse(str(folder / "trainees_by_theme.html")).getroot()
+    named = json.loads(themes.xpath("//body/@data-place-charts")[0])
+    assert set(iso3s) <= set(named["country"]) and named["region"] == {}
+    for iso3 in iso3s:
+        meta = json.loads((folder / f"{named['country'][iso3]}.json").read_text(encoding="utf-8"))
+        assert meta["filters"] == {"country": [iso3]}
+    by_country = lxml_html.parse(str(folder / "trainees_by_country.html")).getroot()
+    named = json.loads(by_country.xpath("//body/@data-place-charts")[0])
+    assert set(regions) == set(named["region"]) and named["country"] == {}
+    on_map = {r[0]: r[3] for r in _csv(folder / "trainees_map.csv")[1:]}
+    for region, slug in named["region"].items():
+        totals = _sql(store, "select t.iso3, sum(t.trainees) as n from training t join countries c using (iso3) "
+                             "where c.region = ? group by 1 having n > 0 order by n desc, 1", [region])
+        rows = _csv(folder / f"{slug}.csv")[1:]
+        assert {r[0] for r in rows} == {iso3 for iso3, _ in totals[:10]} or len(totals) > 10, region
+        for row in rows:
+            assert row[3] == on_map[row[0]] and row[3] in ("", _published(dict(totals)[row[0]], n)), (region, row)
+    for page, place in (("trainees_trend.html", ""), ("trainees_by_country.html", ""),
+                        (f"{named['region'][regions[0]]}.html", f"region:{regions[0]}"),
+                        (f"country-{site.safe_name(iso3s[0])}-trend.html", f"country:{iso3s[0]}")):
+        tree = lxml_html.parse(str(folder / page)).getroot()
+        period = json.loads(tree.xpath('//form[@id="period"]/@data-period')[0])
+        assert period["place"] == place and period["kind"] in ("trend", "countries"), page
+        script = tree.xpath('//form[@id="period"]/following-sibling::script[1]/@src')[0]
+        assert (folder / script).resolve().name.startswith(f"{pid}-figures.")
+    assert lxml_html.parse(str(folder / "trainees_by_theme.html")).getroot().xpath('//form[@id="period"]') == []
+    data = _figures(shipped_site, pid)
+    assert data["regions"] == dict(_sql(store, "select iso3, region from countries where iso3 in "
+                                               "(select iso3 from projects union select iso3 from training)"))

@@ -107,7 +107,7 @@ def build_preview(chosen: Settings) -> Preview:
     folder = Path(tempfile.mkdtemp(prefix=PREFIX))
     try:
         built = site.build(folder / "site", programmes=chosen.programmes or None, base_url=chosen.base_url,
-                           svg=chosen.svg)
+                           svg=chosen.svg, languages=None)  # every language, as the command publishes by default
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

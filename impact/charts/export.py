@@ -57,7 +57,14 @@ _COLUMN_LABELS = {"iso3": N_("ISO-3 code"), "pct_change": N_("Change (%)"), "gra
                   "target": N_("Target due"), "end_target": N_("End target"), "end_due": N_("End target due"),
                   "achieved": N_("% achieved"), "of_end": N_("Of end target (%)"),
                   "how": N_("How % achieved is computed"), "indicator": N_("Indicator"), "baseline": N_("Baseline"),
-                  "judged_at": N_("Judged at"), "actual": N_("Actual"), "score": N_("Score")}
+                  "judged_at": N_("Judged at"), "actual": N_("Actual"), "score": N_("Score"),
+                  # the columns of the public site's files (in English as the fallback below writes them)
+                  "country": N_("Country"), "region": N_("Region"), "theme": N_("Theme"), "year": N_("Year"),
+                  "date": N_("Date"), "quarter": N_("Quarter"), "title": N_("Title"), "project_id": N_("Project id"),
+                  "phase": N_("Phase"), "start_date": N_("Start date"), "end_date": N_("End date"),
+                  "programme": N_("Programme"), "name": N_("Name"), "years": N_("Years"), "currency": N_("Currency"),
+                  "programmes": N_("Programmes"), "grant_funding": N_("Grant funding"),
+                  "cumulative_trainees": N_("Cumulative trainees")}
 
 _LEADS = {"uk_lead": "home", "overseas_lead": "overseas"}  # the listings' lead columns, by side
 

@@ -127,6 +127,10 @@ def bar(
     return _figure([trace], dict(axes, bargap=0.25), title, subtitle)
 
 
+# The periods a trend's bars are named after ("Per year"), marked so the catalogue holds their words.
+PERIOD_WORDS = (N_("year"), N_("quarter"))
+
+
 def trend(
     frame: pd.DataFrame,
     period: str,

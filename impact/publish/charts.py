@@ -3,12 +3,14 @@
 A chart of the catalogue (`impact.charts.catalog`) under fixed filters becomes, in its programme's `charts/`
 folder: `<slug>.csv` (the numbers, neutralised cells, suppressed cells empty), `<slug>.json` (its metadata: title,
 subtitle, filters, how it is counted, source, data version, date published, licence), `<slug>.oembed.json` and,
-drawn later in one Kaleido session, `<slug>.svg`. Its permalink and embed pages are rendered by `site`.
+drawn later in one Kaleido session, `<slug>.svg`. Its permalink and embed pages are rendered by `site`. Its words
+(title, caption, headings, the labels of its categories) and numbers are the active language's (`impact.model.i18n`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -19,7 +21,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from impact.charts import catalog, export, html_deck
-from impact.model import metrics
+from impact.model import i18n, metrics
+from impact.model.i18n import gettext as _
 from impact.publish import suppress
 
 FIGURE_HEIGHT = 420  # px of a chart on a page; the embed page fills its frame
@@ -40,7 +43,12 @@ class Context:
     @property
     def licence_text(self) -> str:
         """The licence as a page says it."""
-        return self.licence or "No licence stated: ask the programme before reusing these figures."
+        return self.licence or _("No licence stated: ask the programme before reusing these figures.")
+
+
+def fewer(threshold: int) -> str:
+    """How a suppressed cell reads on a page, in the active language: "fewer than 5"."""
+    return _("fewer than {n}").format(n=i18n.active().number(threshold))
 
 
 @dataclass
@@ -60,6 +68,7 @@ class Chart:
     table_spec: catalog.ChartSpec  # the chart's spec with `rows` already shaped (for the CSV writer)
     suppressed: int = 0
     has_svg: bool = True  # a pre-rendered SVG is (or will be) drawn for it
+    tree: str = ""  # its language's folder from the site's root ("" for English, "fr/"); its paths are inside it
 
     def path(self, kind: str) -> str:
         """The site path of one of its files: page, embed, csv, meta, oembed, svg."""
@@ -80,15 +89,17 @@ class Chart:
 
 def build(spec: catalog.ChartSpec, frame: pd.DataFrame, *, slug: str, folder: str, subtitle: str,
           threshold: int, options: dict | None = None, svg: bool = True,
-          hide: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> Chart:
+          hide: Callable[[pd.DataFrame], pd.DataFrame] | None = None, tree: str = "") -> Chart:
     """The chart of `spec` drawn from `frame` (its query's result), small cells suppressed, and the cells `hide`
-    marks in its rows (a boolean mask of some of their columns: complementary suppression)."""
+    marks in its rows (a boolean mask of some of their columns: complementary suppression); in the active
+    language, for the tree `tree` of the site."""
     rows = spec.rows(frame).reset_index(drop=True)
     head = spec.values[0] if spec.values else ""
     counted = suppress.columns(rows, spec.series(rows), head)
     shown, mask = suppress.apply(rows, counted, threshold, hide(rows) if hide is not None else None)
     hidden = int(mask.to_numpy().sum())
     small = int(suppress.apply(rows, counted, threshold)[1].to_numpy().sum()) if hide is not None else hidden
+    shown = catalog.labelled(spec, shown)  # a theme, a country… as the language names it (the mask keeps its index)
     figure = None
     if not shown.empty:
         figure = spec.figure_of_rows(shown, title="", subtitle="", options=options)
@@ -98,10 +109,17 @@ def build(spec: catalog.ChartSpec, frame: pd.DataFrame, *, slug: str, folder: st
         kept = shown[~mask.any(axis=1)] if hidden else shown
         caption = spec.caption(kept) if not kept.empty else ""
         if hidden:
-            caption += (f" {hidden} figure{'s' if hidden > 1 else ''} below {threshold} "
-                        f"{'are' if hidden > 1 else 'is'} not shown (small-cell suppression)." if small == hidden else
-                        f" {hidden} figures are not shown (small-cell suppression): {small} below {threshold}, and "
-                        f"{hidden - small} that would give {'them' if small > 1 else 'it'} away by subtraction.")
+            words = i18n.active()
+            if small == hidden:
+                said = (_("{n} figure below {threshold} is not shown (small-cell suppression).") if hidden == 1 else
+                        _("{n} figures below {threshold} are not shown (small-cell suppression)."))
+            else:
+                said = (_("{n} figures are not shown (small-cell suppression): {small} below {threshold}, and {more} "
+                          "that would give it away by subtraction.") if small == 1 else
+                        _("{n} figures are not shown (small-cell suppression): {small} below {threshold}, and {more} "
+                          "that would give them away by subtraction."))
+            caption += " " + said.format(n=words.number(hidden), threshold=words.number(threshold),
+                                         small=words.number(small), more=words.number(hidden - small))
     how = spec.description
     if head and metrics.is_metric(head) and metrics.metric(head).how_counted not in how:
         how = f"{how} {metrics.metric(head).how_counted}".strip()
@@ -112,20 +130,20 @@ def build(spec: catalog.ChartSpec, frame: pd.DataFrame, *, slug: str, folder: st
     return Chart(slug=slug, folder=folder, title=spec.title, subtitle=subtitle, how=how, caption=caption,
                  headings=headings, cells=cells, figure=figure, rows=shown,
                  table_spec=replace(spec, shape=None, top=None), suppressed=hidden,
-                 has_svg=svg and figure is not None)
+                 has_svg=svg and figure is not None, tree=tree)
 
 
 def _cell(value, fmt: str | None, hidden: bool, threshold: int) -> tuple[str, bool]:
     if hidden:
-        return suppress.label(threshold), True
+        return fewer(threshold), True
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "—", False
     if fmt:
         return metrics.format_value(value, fmt), False
     if isinstance(value, (dt.date, pd.Timestamp)):
         return f"{value:%Y-%m-%d}", False
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:,.0f}", False
+    if isinstance(value, float) and value.is_integer():  # a sum read as a float (a year stays an int: 2019)
+        return i18n.active().number(int(value)), False
     return str(value), False
 
 
@@ -139,10 +157,11 @@ def write_files(chart: Chart, root: Path, context: Context, filters: dict[str, l
         "caption": chart.caption, "source": context.source, "data_version": context.version,
         "date_published": context.published.isoformat(), "licence": context.licence or None,
         "suppressed": {"cells": chart.suppressed, "below": context.threshold,
-                       "rule": f"counts from 1 to {context.threshold - 1} are left out (empty) of this file and the "
-                               "CSV, and any other figure that would give one away by subtraction (complementary "
-                               "suppression)"}
+                       "rule": _("counts from 1 to {last} are left out (empty) of this file and the CSV, and any other "
+                                 "figure that would give one away by subtraction (complementary suppression)").format(
+                                     last=i18n.active().number(context.threshold - 1))}
         if context.threshold > 1 else None,
+        "language": i18n.active().language,
         "columns": chart.headings,
         "files": {"page": _name(chart, "page"), "embed": f"embed/{chart.slug}.html", "csv": _name(chart, "csv"),
                   "svg": _name(chart, "svg") if chart.has_svg else None,
@@ -180,12 +199,14 @@ def relative(from_page: str, to: str) -> str:
 
 
 def render_svgs(charts: list[Chart], root: Path) -> int:
-    """Draw every chart's SVG in this process's one Kaleido session; returns how many were drawn."""
-    drawn = 0
+    """Draw every chart's SVG in this process's one Kaleido session, into its language's tree under `root`; a figure
+    the same in several languages (no words, or the same ones) is drawn once. Returns how many were drawn."""
+    drawn: dict[str, bytes] = {}
     for chart in charts:
         if not chart.has_svg:
             continue
-        svg = export.render(chart.figure, "svg", width=export.SLIDE_WIDTH, height=FIGURE_HEIGHT)
-        (root / chart.path("svg")).write_bytes(svg)
-        drawn += 1
-    return drawn
+        key = hashlib.sha256(pio.to_json(chart.figure, validate=False).encode()).hexdigest()
+        if key not in drawn:
+            drawn[key] = export.render(chart.figure, "svg", width=export.SLIDE_WIDTH, height=FIGURE_HEIGHT)
+        (root / chart.tree / chart.path("svg")).write_bytes(drawn[key])
+    return len(drawn)

@@ -17,6 +17,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also upload the site there (hashed assets cached for a year, pages for minutes; objects "
                              "the new site does not hold removed, old assets kept); endpoint and credentials as for "
                              "the data store (IMPACT_S3_ENDPOINT, AWS_ACCESS_KEY_ID, ...)")
+    parser.add_argument("--lang", dest="lang", default=None, metavar="CODES",
+                        help="the site's languages, e.g. en,fr: English at the root and each other in its folder "
+                             "(fr/, pt/, es/); default: English and every language the programmes' definitions have "
+                             "translations for")
     parser.add_argument("--no-svg", dest="svg", action="store_false",
                         help="skip the pre-rendered SVG of each chart (faster; without JavaScript a reader then sees "
                              "the numbers' tables only)")
@@ -40,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="impact-site-") as scratch:
         out = args.out or str(Path(scratch) / "site")
         built = site.build(out, data_dir=args.data_dir, programmes=args.programme, base_url=args.base_url,
-                           svg=args.svg, progress=progress)
+                           svg=args.svg, progress=progress, languages=args.lang)
         _report(built, args.out)
         if args.to:
             progress(f"uploading to {args.to}")
@@ -53,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
 def _report(built, out: str) -> None:
     """One line: what was built, its size and time, and where to open it."""
     where = f"to {built.out}" if out else "(to upload)"
-    print(f"wrote the public site of {', '.join(built.programmes)} {where}: {built.pages:,} pages, "
-          f"{built.charts} charts ({built.svgs} SVGs), {built.bytes / 1e6:.1f} MB, in {built.seconds:.1f} s; "
+    print(f"wrote the public site of {', '.join(built.programmes)} {where}: {built.pages:,} pages in "
+          f"{', '.join(built.languages)}, {built.charts} charts ({built.svgs} SVGs), {built.bytes / 1e6:.1f} MB, "
+          f"in {built.seconds:.1f} s; "
           f"{built.suppressed} small cells suppressed." + (f" Open {built.out / 'index.html'}" if out else ""))

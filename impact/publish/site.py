@@ -11,6 +11,11 @@
     <programme>/countries/<ISO3>.html, <programme>/projects/index.html and <ID>.html (public fields only)
     <programme>/charts/<chart>.html  a chart's permalink, with embed/<chart>.html, .csv, .json, .oembed.json, .svg
     portfolio/index.html             the programmes side by side (money never added across currencies)
+    fr/, pt/, es/                    the same pages in each other language chosen (English at the root), each page
+                                     linking to itself in the others (`hreflang`); the assets shared at the root
+
+The suppression plan (which counts are hidden) is computed once per programme and followed by every language; the
+charts' queries run once, and an SVG is drawn once for the figures that are the same in several languages.
 
 Every page carries a Content-Security-Policy that lets it load only the site's own files, and reads without
 JavaScript: the figure as a pre-rendered SVG and its numbers as a table. Text from data goes through Jinja2 with
@@ -36,7 +41,9 @@ import numpy
 import pandas as pd
 
 from impact.charts import catalog, export, html_deck, theme
-from impact.model import calendar, cells, metrics
+from impact.model import calendar, cells, i18n, metrics
+from impact.model import programme as programmes
+from impact.model.i18n import gettext as _
 from impact.model.metrics import format_value, metric
 from impact.publish import charts, suppress
 from impact.query import db, explore, indicators, portfolio, results
@@ -47,8 +54,13 @@ HEADLINES = ("trainees", "women_trained", "countries_trained", "projects", "inst
              "volunteer_days_uk", "countries_active")
 COUNTRY_HEADLINES = ("trainees", "women_trained", "projects", "volunteer_days_overseas")
 HOME_CHARTS = ("trainees_trend", "trainees_map", "trainees_by_theme", "trainees_by_country")
-# The home charts drawn for each country (on its page) and each region too (the same chart; its slug's suffix).
-COUNTRY_CHARTS = {"trainees_trend": "trend"}
+# The home charts drawn for one place too, which a link with the app's `country=ISO3` or `region=NAME` opens: chart id
+# -> (the suffix of a country's chart, drawn on the country's page; of a region's, drawn beside the programme's). None:
+# no such chart — a country's top countries would be one bar; a region's themes would be its countries' themes added
+# up, which the suppression plan does not hold (a region's theme less its countries' published ones could give a
+# suppressed one away).
+PLACE_CHARTS = {"trainees_trend": ("trend", "trend"), "trainees_by_theme": ("themes", None),
+                "trainees_by_country": (None, "countries")}
 PORTFOLIO_HEADLINES = ("trainees", "volunteer_days_overseas", "projects")
 # The queries that give the home page's headline figures for every place at once (grouped by region or country),
 # as the explorer computes them: the figures a reader's choice of years and place shows, precomputed per choice.
@@ -77,6 +89,31 @@ class Built:
     suppressed: int = 0
     # Per programme: id, name, the data version published, its licence and small-cell threshold (the definition's).
     facts: list[dict] = field(default_factory=list)
+    languages: list[str] = field(default_factory=lambda: [i18n.SOURCE])  # the trees written, English first
+
+
+def tree(language: str) -> str:
+    """The folder of a language's pages, from the site's root: "" for English (the root), "fr/" for French."""
+    return "" if language == i18n.SOURCE else f"{language}/"
+
+
+def languages_of(programmes: list) -> list[str]:
+    """The languages a site of `programmes` is published in by default: English, and each other shipped language
+    (the ones the app offers) that some programme's definition has translations for."""
+    return [i18n.SOURCE] + [code for code in i18n.TRANSLATED if any(code in p.translations for p in programmes)]
+
+
+def chosen_languages(asked: list[str] | str | None, programmes: list) -> list[str]:
+    """The languages to publish: `asked` (codes, or "en,fr") with English first — it is the root, which keeps
+    every link — else `languages_of(programmes)`. ValueError names a language the product does not ship."""
+    if asked is None:
+        return languages_of(programmes)
+    codes = [c.strip() for part in ([asked] if isinstance(asked, str) else asked) for c in part.split(",")]
+    codes = [c for c in codes if c]
+    unknown = [c for c in codes if c not in i18n.LANGUAGES]
+    if unknown:
+        raise ValueError(f"--lang {unknown[0][:16]!r}: the site's languages are {', '.join(i18n.LANGUAGES)}")
+    return [i18n.SOURCE] + [c for c in dict.fromkeys(codes) if c != i18n.SOURCE]
 
 
 @dataclass
@@ -89,18 +126,55 @@ class _Site:
     published: dt.date
     base_url: str
     svg: bool
+    languages: list[str] = field(default_factory=lambda: [i18n.SOURCE])
+    language: str = i18n.SOURCE  # the language whose tree is being written
     charts: list[charts.Chart] = field(default_factory=list)
     pages: int = 0
     plans: dict[str, Plan] = field(default_factory=dict)  # each programme's suppression, for the Portfolio page
+    frames: dict[tuple, pd.DataFrame] = field(default_factory=dict)  # each chart's query result, for every language
+    scripts: dict[tuple, str] = field(default_factory=dict)  # (language, programme folder) -> its filter figures
+
+    @property
+    def prefix(self) -> str:
+        """The tree being written, from the site's root ("" or "fr/")."""
+        return tree(self.language)
+
+    @property
+    def tree(self) -> Path:
+        """The folder of the tree being written."""
+        return self.out / self.prefix
+
+    @property
+    def up(self) -> str:
+        """From the tree being written to the site's root, where the shared assets are ("" or "../")."""
+        return "../" * self.prefix.count("/")
+
+    def alternates(self, path: str) -> list[dict]:
+        """The page at `path` (from its tree) in every language of the site: code, name, link, current."""
+        back = "../" * path.count("/") + self.up
+        return [{"code": code, "name": i18n.LANGUAGES[code], "current": code == self.language,
+                 "href": (f"{self.base_url.rstrip('/')}/" if self.base_url else back) + tree(code) + path}
+                for code in self.languages]
 
     def page(self, template: str, path: str, **context) -> None:
-        """Render `template` into the site at `path` (from the site's root)."""
-        target = self.out / path
+        """Render `template` into the tree being written at `path` (from the tree's root)."""
+        target = self.tree / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        html = self.env.get_template(template).render(root="../" * path.count("/"), page=path, assets=self.assets,
-                                                      csp=CSP, **context)
+        words = i18n.active()
+        html = self.env.get_template(template).render(
+            root="../" * path.count("/"), page=path, assets={k: self.up + v for k, v in self.assets.items()},
+            csp=CSP, lang=self.language, direction=words.direction, languages=self.alternates(path),
+            published_day=words.date(self.published, "long"), **context)
         target.write_text(html, encoding="utf-8")
         self.pages += 1
+
+    def fetch(self, part: _Programme, spec: catalog.ChartSpec, slug: str, params: dict,
+              options: dict | None) -> pd.DataFrame:
+        """A chart's query result, read once for all the site's languages (the words are put on its rows later)."""
+        key = (part.folder, slug)
+        if key not in self.frames:
+            self.frames[key] = spec.fetch(part.database, params, options)
+        return self.frames[key]
 
 
 def safe_name(text: str) -> str:
@@ -111,8 +185,10 @@ def safe_name(text: str) -> str:
 
 def build(out: str | Path, *, data_dir: str | Path | None = None, programmes: list[str] | None = None,
           base_url: str = "", svg: bool = True, today: dt.date | None = None,
-          progress: Progress | None = None) -> Built:
-    """Write the public site of `programmes` (default: every programme in the store) into the folder `out`.
+          progress: Progress | None = None, languages: list[str] | str | None = (i18n.SOURCE,)) -> Built:
+    """Write the public site of `programmes` (default: every programme in the store) into the folder `out`, in
+    `languages` (English at the root, each other in its folder; None: `languages_of` the programmes, as the
+    command and the Data page publish).
 
     ValueError names a programme the store does not hold, or an `out` that is a file or a folder holding
     something other than a site this command wrote (it is replaced whole, never merged)."""
@@ -130,12 +206,14 @@ def build(out: str | Path, *, data_dir: str | Path | None = None, programmes: li
                          "e.g. https://example.org/impact")
     final = _checked_out(Path(out).resolve())
     databases = [db.open_active(store.open_store(data_dir, pid)) for pid in chosen]
+    wanted = chosen_languages(list(languages) if isinstance(languages, tuple) else languages,
+                              [d.programme for d in databases])
     # Built beside `out` and swapped in when complete: a build that fails leaves the site published before as it was.
     target = final.with_name(f".{final.name}.publishing")
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     try:
-        built = _build(target, databases, base_url, svg, today, say)
+        built = _build(target, databases, base_url, svg, today, say, wanted)
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
         raise
@@ -177,26 +255,36 @@ def _swap(target: Path, final: Path) -> None:
 
 
 def _build(target: Path, databases: list[db.Database], base_url: str, svg: bool, today: dt.date | None,
-           say: Progress) -> Built:
-    """Every page and file of the site into the empty folder `target`."""
+           say: Progress, languages: list[str]) -> Built:
+    """Every page and file of the site into the empty folder `target`: each language's tree, the assets once."""
     theme.register()
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(_HERE / "templates"), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=False)
-    site = _Site(target, _assets(target), env, today or dt.date.today(), base_url, svg)
+                             undefined=jinja2.StrictUndefined, trim_blocks=False, extensions=["jinja2.ext.i18n"])
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=False)  # the words of the active language
+    site = _Site(target, _assets(target), env, today or dt.date.today(), base_url, svg, languages)
+    parts = []
     for database in databases:
-        say(f"{database.programme.id}: pages and charts")
+        say(f"{database.programme.id}: figures and their suppression")
         with metrics.using(database.programme):
-            _programme(site, database)
-    say("portfolio")
-    _portfolio(site, databases)
-    _index(site, databases)
+            parts.append(_programme(site, database))
+    for language in languages:
+        site.language = language
+        with i18n.using(language):
+            for part, countries in parts:
+                say(f"{part.id}: pages and charts ({language})")
+                with metrics.using(part.programme):
+                    _programme_pages(site, part, countries)
+            say(f"portfolio ({language})")
+            _portfolio(site, databases)
+            _index(site, databases)
     svgs = 0
     if svg:
-        say(f"drawing {sum(c.has_svg for c in site.charts)} SVGs")
+        say(f"drawing the SVGs of {sum(c.has_svg for c in site.charts)} charts")
         svgs = charts.render_svgs(site.charts, target)
     size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
-    return Built(target, [d.programme.id for d in databases], pages=site.pages, charts=len(site.charts), svgs=svgs,
-                 bytes=size, suppressed=sum(c.suppressed for c in site.charts))
+    source = [c for c in site.charts if not c.tree]  # one language's charts: the others are the same charts
+    return Built(target, [d.programme.id for d in databases], pages=site.pages, charts=len(source), svgs=svgs,
+                 bytes=size, suppressed=sum(c.suppressed for c in source), languages=list(languages))
 
 
 MARKER = ".impact-site"
@@ -470,7 +558,7 @@ def _audit(part: _Programme, plan: Plan, values: dict[str, dict], regions_of: di
                     rows[(key, (place, column))] = where(place, key, column, column).astype(float)
                 elif str(column).startswith(THEME):
                     rows[(key, (place, column))] = (where(place, key) & (theme == column[len(THEME):])).astype(float)
-            for place in dict.fromkeys(place for place, _ in values[key] if not place.startswith(PROJECT)):
+            for place in dict.fromkeys(place for place, _column in values[key] if not place.startswith(PROJECT)):
                 targets += [where(place, key, a, b).astype(float) for a in plan.years for b in plan.years if b > a]
         for cell in values.get(project_key, {}):
             name, column = cell
@@ -499,7 +587,7 @@ def _cut(counts: dict[tuple[str, str], float], actual) -> tuple[str, str] | None
         return None
     running = 0.0
     by_quarter: dict[str, float] = {}
-    for (_, quarter), count in counts.items():
+    for (_metric, quarter), count in counts.items():
         by_quarter[quarter] = by_quarter.get(quarter, 0.0) + count
     for quarter in sorted(by_quarter):
         running += by_quarter[quarter]
@@ -546,27 +634,37 @@ class _Programme:
     def threshold(self) -> int:
         return self.programme.publish.suppress_below
 
+    @property
+    def short_name(self) -> str:
+        return self.programme.short_name_in()
+
     def nav(self, current: str) -> list[dict]:
-        links = [("Home", f"{self.folder}/index.html"), ("Results against targets", f"{self.folder}/results.html"),
-                 ("Projects", f"{self.folder}/projects/index.html"), ("Portfolio", "portfolio/index.html")]
-        return [{"text": f"{self.programme.short_name}: {text}" if n == 0 else text, "href": href,
+        links = [(_("Home"), f"{self.folder}/index.html"),
+                 (_("Results against targets"), f"{self.folder}/results.html"),
+                 (_("Projects"), f"{self.folder}/projects/index.html"), (_("Portfolio"), "portfolio/index.html")]
+        return [{"text": _("{programme}: {page}").format(programme=self.short_name, page=text) if n == 0 else text,
+                 "href": href,
                  "current": href == current} for n, (text, href) in enumerate(links)]
 
     def footer(self) -> list[str]:
         c = self.context
-        lines = [f"Source: {c.source} · Data version {c.version} · Published {c.published.isoformat()}",
-                 f"Licence: {c.licence_text}"]
+        lines = [_("Source: {source} · Data version {version} · Published {day}").format(
+                     source=c.source, version=c.version, day=i18n.active().date(c.published, "long")),
+                 _("Licence: {licence}").format(licence=c.licence_text)]
         if self.threshold > 1:
-            lines.append(f"Small numbers: counts of people or days below {self.threshold} are shown as "
-                         f"\u201cfewer than {self.threshold}\u201d and left out of every download.")
+            lines.append(_("Small numbers: counts of people or days below {n} are shown as \u201c{fewer}\u201d and "
+                           "left out of every download.").format(n=i18n.active().number(self.threshold),
+                                                                 fewer=charts.fewer(self.threshold)))
         return lines
 
     def common(self, path: str, title: str) -> dict:
-        return {"page_title": f"{title} · {self.programme.short_name}", "nav": self.nav(path), "footer": self.footer(),
-                "programme": self.programme, "embed": False, "oembed": "", "live": True, "maps": False}
+        return {"page_title": f"{title} · {self.short_name}", "nav": self.nav(path), "footer": self.footer(),
+                "programme": self.programme, "programme_name": self.programme.name_in(), "embed": False, "oembed": "",
+                "live": True, "maps": False}
 
 
-def _programme(site: _Site, database: db.Database) -> None:
+def _programme(site: _Site, database: db.Database) -> tuple[_Programme, pd.DataFrame]:
+    """A programme's part of the site, with its suppression plan (the same in every language), and its countries."""
     programme = database.programme
     choices = export.filter_choices(database)
     context = charts.Context(source=f"{programme.name}, {database.label}", version=database.version,
@@ -578,9 +676,19 @@ def _programme(site: _Site, database: db.Database) -> None:
     part = replace(part, plan=_plan(part, dict(zip(countries["iso3"], countries["region"]))))
     site.plans[programme.id] = part.plan
     countries = countries[(countries["trainees"] > 0) | (countries["projects"] > 0)].sort_values("country")
-    _home(site, part, everything, countries)
-    for row in countries.itertuples(index=False):
-        _country(site, part, row.iso3, row.country, row.region)
+    return part, countries
+
+
+def _programme_pages(site: _Site, part: _Programme, countries: pd.DataFrame) -> None:
+    """A programme's pages and files in the active language (its tree)."""
+    programme, database = part.programme, part.database
+    part = replace(part, context=replace(part.context, source=f"{programme.name_in()}, {database.label}"))
+    words = i18n.active()
+    named = [(row.iso3, words.country(row.iso3, row.country), row.region) for row in countries.itertuples(index=False)]
+    everything = Filters().params(part.choices)
+    _home(site, part, everything, countries, {iso3: name for iso3, name, _region in named})
+    for iso3, name, region in named:
+        _country(site, part, iso3, name, region)
     _projects(site, part)
     _results(site, part, everything)
 
@@ -597,7 +705,7 @@ def _tiles(part: _Programme, totals: pd.Series, keys, *, published: bool = False
             figure, hidden = None, True
         reference = part.programme.reference(key) if published else None
         out.append({"key": key, "label": m.label, "how": m.how_counted, "suppressed": hidden,
-                    "value": suppress.label(part.threshold) if hidden else metrics.format_metric(key, figure),
+                    "value": charts.fewer(part.threshold) if hidden else metrics.format_metric(key, figure),
                     "published": (reference.text(format_value(reference.value, m.fmt))
                                   + (f" ({reference.source})" if reference.source else "")) if reference else ""})
     return out
@@ -635,15 +743,35 @@ def _complements(plan: Plan, place: str | None) -> Callable[[pd.DataFrame], pd.D
 def _chart(site: _Site, part: _Programme, spec: catalog.ChartSpec, params: dict, slug: str, subtitle: str,
            chosen: dict, back: tuple[str, str], options: dict | None = None,
            places: dict[str, dict[str, str]] | None = None, place: str | None = None,
-           plan: bool = False) -> charts.Chart:
+           plan: bool = False, period: dict | None = None) -> charts.Chart:
     """Fetch, draw and write one chart of a programme, with its permalink and embed pages (`places`: see
-    `_chart_pages`); `plan`: with the plan's complementary suppression for `place` (see `_complements`)."""
-    frame = spec.fetch(part.database, params, options)
+    `_chart_pages`); `plan`: with the plan's complementary suppression for `place` (see `_complements`); `period`:
+    the permalink page's own period range (see `_period`)."""
+    frame = site.fetch(part, spec, slug, params, options)
     chart = charts.build(spec, frame, slug=slug, folder=f"{part.folder}/charts", subtitle=subtitle,
-                         threshold=part.threshold, options=options, svg=site.svg,
+                         threshold=part.threshold, options=options, svg=site.svg, tree=site.prefix,
                          hide=_complements(part.plan, place) if plan and part.plan is not None else None)
-    _chart_pages(site, chart, part.context, chosen, back, part.common(chart.path("page"), chart.title), places)
+    common = part.common(chart.path("page"), chart.title)
+    if period is not None:
+        common["period"] = {**period, "script": _filters_script(site, part)}
+    _chart_pages(site, chart, part.context, chosen, back, common, places)
     return chart
+
+
+# The charts whose permalink page has a period range of its own (From, To), redrawn in the page from the filter
+# figures (`filter_figures`, the figures the home page's filters show, suppressed the same way): a trend (its years
+# and running total, of the programme, a region or a country) and the top countries (of the programme or a region).
+PERIOD_CHARTS = {"trainees_trend": "trend", "trainees_by_country": "countries"}
+
+
+def _period(chart_id: str, place: str, key: str = "trainees") -> dict | None:
+    """What a chart page's period range redraws: the kind of chart, its place ("", "region:<name>",
+    "country:<ISO3>") and the metric; None for a chart without one."""
+    kind = PERIOD_CHARTS.get(chart_id)
+    if kind is None:
+        return None
+    top = catalog.chart(chart_id).top or 0
+    return {"kind": kind, "place": place, "key": key, "top": top}
 
 
 def _chart_pages(site: _Site, chart: charts.Chart, context: charts.Context, chosen: dict, back: tuple[str, str],
@@ -651,7 +779,7 @@ def _chart_pages(site: _Site, chart: charts.Chart, context: charts.Context, chos
     """The chart's files, permalink and embed pages. `places` ({"country": {ISO3: slug}, "region": {name: slug}})
     names the same chart for one place (in the same folder): the pages carry it, and a link with the app's key
     (`country=ISO3`, `region=NAME`) opens that place's chart."""
-    charts.write_files(chart, site.out, context, chosen)
+    charts.write_files(chart, site.tree, context, chosen)
     site.charts.append(chart)
     page = chart.path("page")
     shared = {**common, "maps": chart.draws_outlines, "place_charts": places or {}}
@@ -677,6 +805,8 @@ def filter_figures(part: _Programme) -> dict:
     suppressed year and years of none."""
     choices, plan = part.choices, part.plan
     keys = [k for k in HEADLINES if metrics.is_metric(k)]
+    located = db.run_query(part.database, "country_metrics", Filters().params(choices))
+    regions_of = dict(zip(located["iso3"], located["region"]))
     figures: dict[str, dict] = {span: {} for span in plan.found}
     hidden: dict[str, dict] = {span: {} for span in plan.found}
     floors: dict[str, dict] = {span: {} for span in plan.found}
@@ -702,51 +832,81 @@ def filter_figures(part: _Programme) -> dict:
             if floor:
                 floors[span][place] = floor
     regions = list(choices.values.get("region", ()))
-    places = [["", "All regions and countries"]] + [[f"region:{r}", f"Region: {r}"] for r in regions] + \
-        [[f"country:{iso3}", name] for iso3, name in sorted(choices.countries.items(), key=lambda item: item[1])]
+    words = i18n.active()
+    named = sorted(((iso3, words.country(iso3, name)) for iso3, name in choices.countries.items()),
+                   key=lambda item: locale_key(item[1]))
+    places = [["", _("All regions and countries")]] + \
+        [[f"region:{r}", _("Region: {region}").format(region=part.programme.label("region", r))] for r in regions] + \
+        [[f"country:{iso3}", name] for iso3, name in named]
     return {"years": plan.years, "first": calendar.quarter_label(choices.first_period),
-            "last": calendar.quarter_label(choices.last_period), "places": places, "keys": keys, "formats": {k: metric(k).fmt for k in keys},
-            "threshold": part.threshold, "figures": figures, "suppressed": hidden, "floors": floors}
+            "last": calendar.quarter_label(choices.last_period), "places": places, "keys": keys,
+            "formats": {k: metric(k).fmt for k in keys}, "threshold": part.threshold, "figures": figures,
+            "suppressed": hidden, "floors": floors, "locale": str(words.locale).replace("_", "-"),
+            "regions": {iso3: regions_of.get(iso3, "") for iso3, _name in named},
+            "region_names": {r: part.programme.label("region", r) for r in regions},
+            "words": {"at_least": _("at least {n}"), "fewer": charts.fewer(part.threshold),
+                      "note": _("Figures for {years}, {place}. The charts below show the whole programme."),
+                      "period": _("Figures for {years}, {place}.")}}
+
+
+def locale_key(text: str) -> str:
+    """A name as it sorts among others (accents after their letter: Égypte beside Egypt)."""
+    import unicodedata
+
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
 
 
 def _filters_script(site: _Site, part: _Programme) -> str:
-    """The filter figures as a script the home page loads (a file:// page cannot fetch JSON), content-hashed."""
-    data = html_deck.script_json(filter_figures(part))
-    return _hashed(site.out, f"{part.folder}-figures.js", f"window.impactFigures = {data};\n".encode())
+    """The filter figures as a script the home page and the charts' period ranges load (a file:// page cannot fetch
+    JSON), content-hashed; its path from the tree's root, written once per programme and language."""
+    key = (site.language, part.folder)
+    if key not in site.scripts:
+        data = html_deck.script_json(filter_figures(part))
+        name = f"{part.folder}-figures.js" if not site.prefix else f"{site.language}-{part.folder}-figures.js"
+        site.scripts[key] = site.up + _hashed(site.out, name, f"window.impactFigures = {data};\n".encode())
+    return site.scripts[key]
 
 
-def _home(site: _Site, part: _Programme, everything: dict, countries: pd.DataFrame) -> None:
+def _home(site: _Site, part: _Programme, everything: dict, countries: pd.DataFrame, names: dict[str, str]) -> None:
     programme = part.programme
     path = f"{part.folder}/index.html"
     totals = headline_totals(part.database, everything)
     subtitle = Filters().describe(part.choices)
-    back = (f"{programme.short_name}: home", path)
+    back = (_("{programme}: home").format(programme=part.short_name), path)
     # The home charts drawn for one place too (a country's on its page, a region's here): a link to the programme's
-    # chart with the app's `country=ISO3` or `region=NAME` opens that place's.
-    places = {chart_id: {"country": {iso3: f"country-{safe_name(iso3)}-{suffix}" for iso3 in countries["iso3"]},
-                         "region": {}} for chart_id, suffix in COUNTRY_CHARTS.items()}
-    for chart_id, suffix in COUNTRY_CHARTS.items():
-        for region in dict.fromkeys(countries["region"]):
+    # chart with the app's `country=ISO3` or `region=NAME` opens that place's (PLACE_CHARTS).
+    places: dict[str, dict[str, dict[str, str]]] = {}
+    for chart_id, (country_suffix, region_suffix) in PLACE_CHARTS.items():
+        named = places[chart_id] = {"country": {}, "region": {}}
+        if country_suffix:
+            named["country"] = {iso3: f"country-{safe_name(iso3)}-{country_suffix}" for iso3 in countries["iso3"]}
+        for region in dict.fromkeys(countries["region"]) if region_suffix else ():
             chosen = Filters(region=(region,))
-            slug = f"region-{safe_name(region)}-{suffix}"
+            slug = f"region-{safe_name(region)}-{region_suffix}"
+            by_year = chart_id == "trainees_trend"  # a trend's rows are the region's years; the others' countries
             _chart(site, part, catalog.chart(chart_id), chosen.params(part.choices), slug,
-                   chosen.describe(part.choices), {"region": [region]}, back, place=f"region:{region}", plan=True)
-            places[chart_id]["region"][region] = slug
+                   chosen.describe(part.choices), {"region": [region]}, back,
+                   place=f"region:{region}" if by_year else None, plan=True,
+                   period=_period(chart_id, f"region:{region}"))
+            named["region"][region] = slug
     drawn = [_chart(site, part, catalog.chart(chart_id), everything, chart_id, subtitle, {}, back,
                     places=places.get(chart_id), place="" if chart_id in ("trainees_trend", "trainees_by_theme") else None,
-                    plan=True)
+                    plan=True, period=_period(chart_id, ""))
              for chart_id in HOME_CHARTS]
     references = []
     for r in programme.reference_figures:
         if metrics.is_metric(r.metric):
             references.append({"key": r.metric, "label": metric(r.metric).label, "source": r.source,
                                "text": r.text(format_value(r.value, metric(r.metric).fmt))})
-    site.page("home.html", path, **{**part.common(path, "Home"), "maps": any(c.draws_outlines for c in drawn)},
+    site.page("home.html", path, **{**part.common(path, _("Home")), "maps": any(c.draws_outlines for c in drawn)},
               headlines=_tiles(part, totals, HEADLINES, published=True),
               outcomes=_tiles(part, totals, programme.headline_indicators(), published=True),
               references=references, charts=drawn,
-              countries=[{"name": r.country, "href": f"{part.folder}/countries/{safe_name(r.iso3)}.html"}
-                         for r in countries.itertuples(index=False)],
+              description=(programme.translations.get(i18n.active().language) or programmes.Translation()).description
+              or programme.description,
+              countries=sorted(({"name": names.get(r.iso3, r.country),
+                                 "href": f"{part.folder}/countries/{safe_name(r.iso3)}.html"}
+                                for r in countries.itertuples(index=False)), key=lambda c: locale_key(c["name"])),
               projects_href=f"{part.folder}/projects/index.html", results_href=f"{part.folder}/results.html",
               figures_js=_filters_script(site, part))
 
@@ -761,7 +921,8 @@ def _country(site: _Site, part: _Programme, iso3: str, name: str, region: str) -
     totals = headline_totals(part.database, params)
     drawn = [
         _chart(site, part, catalog.chart("trainees_trend"), params, f"country-{code}-trend", subtitle,
-               {"country": [iso3]}, back, place=f"country:{iso3}", plan=True),
+               {"country": [iso3]}, back, place=f"country:{iso3}", plan=True,
+               period=_period("trainees_trend", f"country:{iso3}")),
         _chart(site, part, catalog.chart("explore", {"by": "theme"}), params, f"country-{code}-themes", subtitle,
                {"country": [iso3]}, back, options={"by": "theme"}, place=f"country:{iso3}", plan=True),
     ]
@@ -770,21 +931,30 @@ def _country(site: _Site, part: _Programme, iso3: str, name: str, region: str) -
     projects = [{"href": f"{part.folder}/projects/{safe_name(p.project_id)}.html",
                  "text": f"{p.project_id}: {p.title}" if show_title else p.project_id}
                 for p in listed.itertuples(index=False)]
-    site.page("country.html", path, **part.common(path, name), name=name, region=region,
+    site.page("country.html", path, **part.common(path, name), name=name,
+              region=part.programme.label("region", region),
               headlines=_tiles(part, totals, COUNTRY_HEADLINES, place=f"country:{iso3}"), charts=drawn,
               projects=projects)
 
 
 def _field_text(key: str, value, threshold: int) -> tuple[str, bool]:
     if suppress.counted(key) and suppress.small(value, threshold):
-        return suppress.label(threshold), True
+        return charts.fewer(threshold), True
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "—", False
     if metrics.is_metric(key):
         return metrics.format_metric(key, value), False
     if isinstance(value, (dt.date, pd.Timestamp)):
-        return f"{value:%d %B %Y}", False
+        return i18n.active().day(value), False
+    if isinstance(value, str) and _vocabulary(key):
+        return metrics.active_programme().label(key, value), False
     return str(value), False
+
+
+def _vocabulary(key: str) -> bool:
+    """Whether a project field holds a value of the programme's vocabulary of that name (labelled per language)."""
+    programme = metrics.active_programme()
+    return programme is not None and key in programme.vocabularies
 
 
 def _projects(site: _Site, part: _Programme) -> None:
@@ -799,11 +969,13 @@ def _projects(site: _Site, part: _Programme) -> None:
             continue
         record = detail.iloc[0]
         path = f"{part.folder}/projects/{safe_name(project_id)}.html"
-        fields = [{"key": "project_id", "label": "Project", "value": project_id, "suppressed": False, "href": ""}]
+        fields = [{"key": "project_id", "label": _("Project"), "value": project_id, "suppressed": False, "href": ""}]
         for key in public:
             text, hidden = _field_text(key, record[key], part.threshold)
+            if key == "country" and not hidden:
+                text = i18n.active().country(record["iso3"], text)
             if not hidden and part.plan.hides(key, f"{PROJECT}{project_id}", TOTAL):  # a complement
-                text, hidden = suppress.label(part.threshold), True
+                text, hidden = charts.fewer(part.threshold), True
             href = f"{part.folder}/countries/{safe_name(record['iso3'])}.html" if key == "country" else ""
             fields.append({"key": key, "label": export.column_label(key), "value": text, "suppressed": hidden,
                            "href": href})
@@ -812,15 +984,17 @@ def _projects(site: _Site, part: _Programme) -> None:
                   fields=fields)
         kept = {"project_id": project_id, **{f["key"]: None if f["suppressed"] else record[f["key"]] for f in fields[1:]}}
         rows.append((path, kept, fields))
-    frame = pd.DataFrame([kept for _, kept, _ in rows], columns=["project_id", *public])
+    frame = pd.DataFrame([kept for _path, kept, _fields in rows], columns=["project_id", *public])
     csv_path = f"{part.folder}/projects/projects.csv"
-    (site.out / csv_path).parent.mkdir(parents=True, exist_ok=True)
-    (site.out / csv_path).write_bytes(table_csv(frame))
+    (site.tree / csv_path).parent.mkdir(parents=True, exist_ok=True)
+    (site.tree / csv_path).write_bytes(table_csv(frame))
     path = f"{part.folder}/projects/index.html"
-    site.page("listing.html", path, **{**part.common(path, "Projects"), "live": False},
-              heading=f"Projects of {part.programme.name}",
-              intro=f"{len(rows)} projects; each links to its page.", csv=csv_path,
-              headings=[f["label"] for f in rows[0][2]] if rows else ["Project"],
+    site.page("listing.html", path, **{**part.common(path, _("Projects")), "live": False},
+              heading=_("Projects of {programme}").format(programme=part.programme.name_in()),
+              intro=(_("{n} project; it links to its page.") if len(rows) == 1 else
+                     _("{n} projects; each links to its page.")).format(n=i18n.active().number(len(rows))),
+              csv=csv_path,
+              headings=[f["label"] for f in rows[0][2]] if rows else [_("Project")],
               rows=[{"href": p, "cells": [(f["value"], f["suppressed"]) for f in fields]} for p, _, fields in rows])
 
 
@@ -846,19 +1020,23 @@ def _results(site: _Site, part: _Programme, everything: dict) -> None:
                  for row in judged.to_dict("records")]
     back = ("Results against targets", path)
     drawn = [_chart(site, part, catalog.chart("results", {"metric": key}), everything, f"results-{key}",
-                    f"{metric(key).label}: the programme's targets", {}, back, options={"metric": key})
+                    _("{metric}: the programme's targets").format(metric=metric(key).label), {}, back,
+                    options={"metric": key})
              for key in dict.fromkeys(judged["metric"])]
-    bands = "; ".join(f"{b.score} {b.low:g}" + (f"–{b.high:g}%" if b.high is not None else "% and above")
+    words = i18n.active()
+    bands = "; ".join(f"{b.score} " + (f"{words.decimal(b.low)}–{words.percent(b.high / 100, exact=True)}"
+                                        if b.high is not None else
+                                        _("{percent} and above").format(percent=words.percent(b.low / 100, exact=True)))
                       for b in programme.results.bands)
-    reading = ("% achieved = (actual − baseline) ÷ (expected − baseline), counting every result up to the date. "
-               f"Scores: {bands}.")
+    reading = _("% achieved = (actual − baseline) ÷ (expected − baseline), counting every result up to the date. "
+                "Scores: {bands}.").format(bands=bands)
     rows, csv_path = _project_targets(site, part, everything, pic.latest)
-    site.page("results.html", path, **{**part.common(path, "Results against targets"),
+    site.page("results.html", path, **{**part.common(path, _("Results against targets")),
                                        "maps": any(c.draws_outlines for c in drawn)},
-              day=f"{pic.latest:%d %B %Y}", judged=sentences, reading=reading, charts=drawn,
+              day=words.day(pic.latest), judged=sentences, reading=reading, charts=drawn,
               project_rows=rows, project_csv=csv_path,
-              project_headings=["Project", "Indicator", "End target", "Expected by then", "Actual", "% achieved",
-                                "Score"])
+              project_headings=[_("Project"), _("Indicator"), _("End target"), _("Expected by then"), _("Actual"),
+                                _("% achieved"), _("Score")])
 
 
 def _project_targets(site: _Site, part: _Programme, everything: dict, day: dt.date) -> tuple[list[dict], str]:
@@ -874,8 +1052,9 @@ def _project_targets(site: _Site, part: _Programme, everything: dict, day: dt.da
         percent = row["percent"]
         cells = [(row["project_id"], False), (row["indicator"], False), (results.figure(row["end_target"], key), False),
                  (results.figure(row["expected"], key), False),
-                 (suppress.label(part.threshold) if hidden else results.figure(row["actual"], key), hidden),
-                 ("—" if hidden or percent is None or pd.isna(percent) else f"{percent:,.0f}%", hidden),
+                 (charts.fewer(part.threshold) if hidden else results.figure(row["actual"], key), hidden),
+                 ("—" if hidden or percent is None or pd.isna(percent) else i18n.active().percent(percent / 100),
+                  hidden),
                  (str(row["score"]), False)]
         rows.append({"href": f"{part.folder}/projects/{safe_name(row['project_id'])}.html", "cells": cells})
         kept.append({"project_id": row["project_id"], "indicator": row["indicator"], "end_target": row["end_target"],
@@ -886,7 +1065,7 @@ def _project_targets(site: _Site, part: _Programme, everything: dict, day: dt.da
     path = f"{part.folder}/results-projects.csv"
     frame = pd.DataFrame(kept, columns=["project_id", "indicator", "end_target", "end_due", "expected", "actual",
                                         "achieved", "score"])
-    (site.out / path).write_bytes(table_csv(frame))
+    (site.tree / path).write_bytes(table_csv(frame))
     return rows, path
 
 
@@ -898,14 +1077,17 @@ def _portfolio(site: _Site, databases: list[db.Database]) -> None:
     scope = portfolio.Scope()
     threshold = max(d.programme.publish.suppress_below for d in databases)
     licences = sorted({d.programme.publish.licence for d in databases if d.programme.publish.licence})
-    context = charts.Context(source=f"Portfolio of {len(databases)} programmes",
-                             version=", ".join(f"{d.programme.short_name} {d.version}" for d in databases),
+    words = i18n.active()
+    context = charts.Context(source=(_("Portfolio of {n} programme") if len(databases) == 1 else
+                                     _("Portfolio of {n} programmes")).format(n=len(databases)),
+                             version=", ".join(f"{d.programme.short_name_in()} {d.version}" for d in databases),
                              published=site.published, licence="; ".join(licences), threshold=threshold,
                              base_url=site.base_url)
-    footer = [f"Source: {context.source} · Data versions {context.version} · Published "
-              f"{context.published.isoformat()}", f"Licence: {context.licence_text}"]
-    common = {"page_title": "Portfolio", "footer": footer, "embed": False, "oembed": "", "live": True,
-              "maps": True, "nav": [{"text": "Portfolio", "href": path, "current": True}]}
+    footer = [_("Source: {source} · Data versions {versions} · Published {day}").format(
+                  source=context.source, versions=context.version, day=words.date(context.published, "long")),
+              _("Licence: {licence}").format(licence=context.licence_text)]
+    common = {"page_title": _("Portfolio"), "footer": footer, "embed": False, "oembed": "", "live": True,
+              "maps": True, "nav": [{"text": _("Portfolio"), "href": path, "current": True}]}
     totals = portfolio.totals(databases, scope)
     funding = portfolio.funding(databases, totals)
     shown = portfolio.readable(totals)
@@ -919,7 +1101,7 @@ def _portfolio(site: _Site, databases: list[db.Database]) -> None:
             if (suppress.counted(column) and suppress.small(value, threshold)) or (
                     (suppress.counted(column) or column in SHARES)
                     and _hidden_in(site.plans[database.programme.id], column, "", TOTAL)):
-                line.append((suppress.label(threshold), True))
+                line.append((charts.fewer(threshold), True))
                 kept.at[i, column] = None
             elif column == portfolio.FUNDING:
                 line.append((portfolio.money(value, database.programme), False))
@@ -928,10 +1110,10 @@ def _portfolio(site: _Site, databases: list[db.Database]) -> None:
             else:
                 line.append((str(value), False))
         cells_out.append(line)
-    headings = ["Grant funding (own currency)" if c == portfolio.FUNDING else export.column_label(c)
+    headings = [_("Grant funding (own currency)") if c == portfolio.FUNDING else export.column_label(c)
                 for c in shown.columns]
-    (site.out / "portfolio").mkdir(parents=True, exist_ok=True)
-    (site.out / "portfolio" / "totals.csv").write_bytes(table_csv(kept))
+    (site.tree / "portfolio").mkdir(parents=True, exist_ok=True)
+    (site.tree / "portfolio" / "totals.csv").write_bytes(table_csv(kept))
     by_year = portfolio.by_year(databases, scope)
     places = portfolio.countries(databases, scope)
     plans = {d.programme.short_name or d.programme.id: site.plans[d.programme.id] for d in databases}  # as its columns
@@ -945,18 +1127,19 @@ def _portfolio(site: _Site, databases: list[db.Database]) -> None:
         if suppress.counted(key) and (any(out for _, _, out in parts) or (key == "trainees" and TOTAL in on_map)):
             figure, hidden = None, True  # the total less the programmes' published figures would give theirs away
         headlines.append({"key": key, "label": metric(key).label, "suppressed": hidden, "published": "",
-                          "value": suppress.label(threshold) if hidden else metrics.format_metric(key, figure),
-                          "how": "All programmes added up: " + " · ".join(
+                          "value": charts.fewer(threshold) if hidden else metrics.format_metric(key, figure),
+                          "how": _("All programmes added up: ") + " · ".join(
                               f"{p}: {metrics.format_metric(key, v)}" for p, v, out in parts if not out)})
     drawn = []
     for chart_id, spec in catalog.PORTFOLIO.items():
         frame = places if chart_id == "portfolio_map" else by_year
         hide = (lambda rows: pd.DataFrame({"trainees": rows["iso3"].isin(on_map)}, index=rows.index)) \
             if chart_id == "portfolio_map" else _per_programme(plans, spec.values[0])
-        chart = charts.build(spec, frame, slug=chart_id, folder="portfolio/charts", subtitle=scope.describe(),
-                             threshold=threshold, svg=site.svg, hide=hide)
-        _chart_pages(site, chart, context, {}, ("Portfolio", path),
-                     {**common, "page_title": chart.title, "nav": [{"text": "Portfolio", "href": path,
+        chart = charts.build(catalog.in_language(spec), frame, slug=chart_id, folder="portfolio/charts",
+                             subtitle=scope.describe(), threshold=threshold, svg=site.svg, hide=hide,
+                             tree=site.prefix)
+        _chart_pages(site, chart, context, {}, (_("Portfolio"), path),
+                     {**common, "page_title": chart.title, "nav": [{"text": _("Portfolio"), "href": path,
                                                                     "current": False}]})
         drawn.append(chart)
     site.page("portfolio.html", path, **common, scope=scope.describe() + ".", headlines=headlines, funding=funding,
@@ -995,12 +1178,14 @@ def _portfolio_places(places: pd.DataFrame, databases: list[db.Database], plans:
 
 
 def _index(site: _Site, databases: list[db.Database]) -> None:
-    items = [{"name": d.programme.name, "href": f"{safe_name(d.programme.id)}/index.html", "version": d.version,
+    items = [{"name": d.programme.name_in(), "href": f"{safe_name(d.programme.id)}/index.html", "version": d.version,
               "years": f"{d.programme.start.year}–{d.programme.end.year}", "illustrative": d.programme.illustrative}
              for d in databases]
-    footer = [f"Published {site.published.isoformat()} · "
-              + " · ".join(f"{d.programme.short_name}: data version {d.version}" for d in databases)]
-    site.page("index.html", "index.html", page_title="Impact of the programmes", footer=footer, embed=False,
-              oembed="", live=False, maps=False, nav=[{"text": "Portfolio", "href": "portfolio/index.html",
+    footer = [_("Published {day}").format(day=i18n.active().date(site.published, "long")) + " · " + " · ".join(
+        _("{programme}: data version {version}").format(programme=d.programme.short_name_in(), version=d.version)
+        for d in databases)]
+    heading = _("Impact of the programmes")
+    site.page("index.html", "index.html", page_title=heading, footer=footer, embed=False,
+              oembed="", live=False, maps=False, nav=[{"text": _("Portfolio"), "href": "portfolio/index.html",
                                                        "current": False}],
-              heading="Impact of the programmes", programmes=items, portfolio=True)
+              heading=heading, programmes=items, portfolio=True)

@@ -19,9 +19,9 @@ DRAW_TIMEOUT = 30_000  # ms; generous for a 2-core machine shared with other wor
 
 @pytest.fixture(scope="module")
 def public(tmp_path_factory):
-    """The GSP's public site, with its SVGs."""
+    """The GSP's public site, with its SVGs, in every language its definition translates (en, es, fr)."""
     out = tmp_path_factory.mktemp("public") / "site"
-    site.build(out, data_dir=ROOT / "data", programmes=["gsp"])
+    site.build(out, data_dir=ROOT / "data", programmes=["gsp"], languages=None)
     return out
 
 
@@ -188,13 +188,15 @@ def test_a_page_reads_with_javascript_off(browser, public):
 
 PAGE_TYPES = ["index.html", "gsp/index.html", "gsp/results.html", "gsp/projects/index.html", "gsp/projects/GSP-001.html",
               "gsp/countries/{country}", "gsp/charts/trainees_map.html", "gsp/charts/embed/trainees_map.html",
-              "portfolio/index.html"]
+              "portfolio/index.html", "fr/gsp/index.html", "fr/gsp/charts/trainees_trend.html",
+              "fr/gsp/charts/embed/trainees_map.html", "fr/gsp/results.html", "es/gsp/projects/index.html"]
 
 
 @pytest.mark.parametrize("path", PAGE_TYPES)
 def test_no_serious_or_critical_accessibility_violation_on_any_page_type(browser, public, path):
     if "{country}" in path:
         path = path.format(country=sorted((public / "gsp" / "countries").iterdir())[0].name)
+    assert html.parse(str(public / path)).getroot().get("lang") == (path[:2] if path[2:3] == "/" else "en")
     # axe-core is injected as an inline script, which the site's policy refuses: bypass it for the audit only.
     context, _ = offline(browser, public, bypass_csp=True)
     page = context.new_page()
@@ -248,5 +250,132 @@ def test_the_filters_change_the_figures_and_the_link_with_no_request(browser, pu
     page.click("#title-trainees_trend a")
     expected = f"**/charts/{named[iso3]}.html" if iso3 in named else f"**/charts/trainees_trend.html?country={iso3}"
     page.wait_for_url(expected, timeout=DRAW_TIMEOUT)
+    assert outside == [] and page.evaluate("window.blocked") == []
+    context.close()
+
+
+def test_a_french_page_switches_language_and_its_filters_write_french_numbers(browser, public):
+    """The language switch goes to the same page in the other language (plain links, from file://); the French home
+    page's filters say their figures as French writes them, with the same numbers as the English file."""
+    from babel.numbers import format_decimal
+
+    script = next((public / "assets").glob("fr-gsp-figures.*.js")).read_text(encoding="utf-8")
+    data = json.loads(script.split("=", 1)[1].strip().rstrip(";"))
+    context, outside = offline(browser, public)
+    page = context.new_page()
+    page.goto((public / "gsp" / "index.html").as_uri())
+    assert page.evaluate("document.documentElement.lang") == "en"
+    page.click('nav.languages a[hreflang="fr"]')
+    page.wait_for_url("**/fr/gsp/index.html", timeout=DRAW_TIMEOUT)
+    assert page.evaluate("document.documentElement.lang") == "fr"
+    page.wait_for_selector("#filters:not([hidden])", timeout=DRAW_TIMEOUT)
+    first, last = data["years"][0], data["years"][-1]
+    country = next(p for p in data["places"] if p[0].startswith("country:"))
+    page.select_option("#filter-where", country[0])
+    page.select_option("#filter-from", str(last))
+    span = f"{last}-{last}"
+    tile = page.locator('.tile[data-metric="trainees"] .value').inner_text()
+    if "trainees" in data["suppressed"][span].get(country[0], []):
+        assert tile.startswith(("moins de", "au moins")), tile
+    else:
+        value = data["figures"][span].get(country[0], {}).get("trainees") or 0
+        assert tile == format_decimal(value, format="#,##0", locale="fr"), tile
+    note = page.locator("#filters-note").inner_text()
+    assert note.startswith("Chiffres pour") and country[1] in note
+    assert page.url.endswith(f"#from={last}Q1&country={country[0].split(':', 1)[1]}") and first < last
+    page.click('nav.languages a[hreflang="es"]')  # the choice goes with the reader to the Spanish page
+    page.wait_for_url("**/es/gsp/index.html#*", timeout=DRAW_TIMEOUT)
+    assert page.evaluate("document.documentElement.lang") == "es"
+    page.wait_for_selector("#filters:not([hidden])", timeout=DRAW_TIMEOUT)
+    assert page.locator("#filter-where").input_value() == country[0]
+    assert outside == [] and page.evaluate("window.blocked") == []
+    context.close()
+
+
+def _app_rows(chart_id: str, link: dict):
+    """The rows the app's chart shows for a link (its from, to, region or country keys)."""
+    from impact.charts import catalog, export
+    from impact.query import db
+    from impact.query.filters import from_query_params
+    from impact.storage import store
+
+    database = db.open_active(store.open_store(ROOT / "data", "gsp"))
+    choices = export.filter_choices(database)
+    filters, notices = from_query_params(link, choices)
+    assert notices == []
+    spec = catalog.chart(chart_id)
+    return spec.rows(spec.fetch(database, filters.params(choices)))
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_charts_period_range_redraws_it_with_the_apps_figures(browser, public, seed):
+    """The trend's and the top countries' permalink pages (the programme's, a region's, a country's) take a period
+    range of their own (From, To; the app's keys in the link): the chart and its table for random ranges equal what
+    the app's chart shows for the same link (a suppressed figure reads "fewer than N" or "at least X")."""
+    import random
+
+    script = next((public / "assets").glob("gsp-figures.*.js")).read_text(encoding="utf-8")
+    data = json.loads(script.split("=", 1)[1].strip().rstrip(";"))
+    pick = random.Random(seed)
+    years = data["years"]
+    a = pick.choice(years[:-1])
+    b = pick.choice([y for y in years if y > a])
+    region = pick.choice([p for p in data["places"] if p[0].startswith("region:")])[0].split(":", 1)[1]
+    country = pick.choice([p for p in data["places"] if p[0].startswith("country:")])[0].split(":", 1)[1]
+    folder = public / "gsp" / "charts"
+    context, outside = offline(browser, public)
+    page = context.new_page()
+    cases = [("trainees_by_country", {}, "trainees_by_country.html"),
+             ("trainees_by_country", {"region": [region]}, f"region-{site.safe_name(region)}-countries.html"),
+             ("trainees_trend", {"region": [region]}, f"region-{site.safe_name(region)}-trend.html"),
+             ("trainees_trend", {"country": [country]}, f"country-{site.safe_name(country)}-trend.html")]
+    for chart_id, place, name in cases:
+        assert (folder / name).is_file(), name
+        link = {"from": [f"{a}Q1" if a != years[0] else data["first"]],
+                "to": [f"{b}Q4" if b != years[-1] else data["last"]], **place}
+        page.goto((folder / name).as_uri() + f"#from={a}Q1&to={b}Q4")
+        page.wait_for_selector("#period:not([hidden])", timeout=DRAW_TIMEOUT)
+        assert page.locator("#period-from").input_value() == str(a)
+        assert page.locator("#period-to").input_value() == str(b)
+        shown = [[c.inner_text() for c in row.locator("td").all()] for row in page.locator("table tbody tr").all()]
+        app = _app_rows(chart_id, link)
+        if chart_id == "trainees_trend":
+            assert [r[0] for r in shown] == [str(y) for y in app["year"]], name
+            for row, (trained, running) in zip(shown, zip(app["trainees"], app["cumulative_trainees"])):
+                for text, value in ((row[1], trained), (row[2], running)):
+                    assert text == f"{value:,.0f}" or text.startswith(("fewer than", "at least")), (name, row)
+        else:
+            app = app[app["trainees"] > 0]
+            by_iso3 = dict(zip(app["iso3"], app["trainees"]))
+            assert len(shown) == min(len(app), 10), name
+            for iso3, _name, _region, text in shown:
+                assert text == f"{by_iso3[iso3]:,.0f}" or text.startswith(("fewer than", "at least")), (name, iso3)
+            figures = [_number(r[3]) for r in shown if not r[3].startswith(("fewer", "at least"))]
+            assert figures == sorted(figures, reverse=True)
+            assert sorted(by_iso3.values(), reverse=True)[:len(figures)] == figures or any(
+                r[3].startswith(("fewer", "at least")) for r in shown)
+        page.wait_for_function("() => document.querySelector('.figure').dataset.drawn", timeout=DRAW_TIMEOUT)
+        drawn = page.evaluate("() => { const p = document.querySelector('.js-plotly-plot'); "
+                              "return p.data.map(t => (t.orientation === 'h' ? t.y : t.x).map(String)); }")
+        if chart_id == "trainees_trend":
+            assert drawn[0] == [r[0] for r in shown] == drawn[1], name
+        else:
+            assert sorted(drawn[0]) == sorted(r[1] for r in shown), name
+    # A choice changes the link (the app's keys), and a reload keeps it.
+    page.select_option("#period-from", str(years[0]))
+    page.select_option("#period-to", str(years[0]))
+    assert page.url.endswith(f"#to={years[0]}Q4")
+    page.reload()
+    page.wait_for_selector("#period:not([hidden])", timeout=DRAW_TIMEOUT)
+    assert page.locator("#period-to").input_value() == str(years[0])
+    # The programme's trend opened with a place and a period goes to the place's trend with the period.
+    page.goto((folder / "trainees_trend.html").as_uri() + f"#country={country}&from={a}Q1")
+    page.wait_for_url(f"**/country-{site.safe_name(country)}-trend.html#from={a}Q1", timeout=DRAW_TIMEOUT)
+    page.wait_for_selector("#period:not([hidden])", timeout=DRAW_TIMEOUT)
+    assert page.locator("#period-from").input_value() == str(a)
     assert outside == [] and page.evaluate("window.blocked") == []
     context.close()

@@ -8,6 +8,14 @@
   var embedded = document.body.classList.contains("embed");
   var me = document.currentScript;
 
+  // The language switch goes to the same page in the other language (a plain link); with JavaScript it carries the
+  // reader's choices too (the link's query, or its fragment from file://).
+  document.querySelectorAll("nav.languages a").forEach(function (a) {
+    a.addEventListener("click", function () {
+      a.setAttribute("href", a.getAttribute("href").split(/[?#]/)[0] + location.search + location.hash);
+    });
+  });
+
   // A programme's chart opened with the app's `country=ISO3` or `region=NAME` (in the query, or after # from
   // file://): the same chart for that place, a page beside this one (an embed's beside this embed), when the site
   // drew one; else the programme's chart stays.
@@ -18,7 +26,11 @@
     return asked && Object.prototype.hasOwnProperty.call(named, asked) ? named[asked] : null;
   }).filter(Boolean)[0];
   if (found) {
-    location.replace(found + ".html");
+    // The period chosen goes along (the app's from and to keys), in the query over HTTP(S), after # from file://.
+    var keep = new URLSearchParams();
+    ["from", "to"].forEach(function (key) { var v = query.get(key) || fragment.get(key); if (v) keep.set(key, v); });
+    var rest = keep.toString();
+    location.replace(found + ".html" + (rest ? (/^https?:$/.test(location.protocol) ? "?" : "#") + rest : ""));
     return;
   }
 
@@ -39,7 +51,7 @@
       Array.prototype.slice.call(holder.childNodes).forEach(function (child) {
         if (child !== plot) holder.removeChild(child);
       });
-      plot.className = "";
+      plot.classList.remove("live");
       holder.setAttribute("data-drawn", "true");
     });
   }
@@ -84,7 +96,7 @@
       var area = document.getElementById(button.getAttribute("data-copy"));
       area.focus();
       area.select();
-      var done = function () { button.textContent = "Copied"; };
+      var done = function () { button.textContent = button.getAttribute("data-copied") || "Copied"; };
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(area.value).then(done, function () { document.execCommand("copy"); done(); });
       } else {
@@ -104,8 +116,13 @@
   if (!data || !form) return;
   var from = document.getElementById("filter-from"), to = document.getElementById("filter-to"),
       where = document.getElementById("filter-where"), note = document.getElementById("filters-note");
-  var counts = new Intl.NumberFormat("en-GB", { maximumFractionDigits: 0 });
-  var percent = new Intl.NumberFormat("en-GB", { style: "percent", maximumFractionDigits: 0 });
+  // Numbers as the page's language writes them (the build's Babel and the browser's Intl read the same CLDR data);
+  // the words come with the figures, in the page's language.
+  var locale = data.locale && data.locale !== "en" ? data.locale : "en-GB";
+  var counts = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
+  var percent = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 0 });
+  var words = data.words || { at_least: "at least {n}", fewer: "fewer than " + data.threshold,
+                               note: "Figures for {years}, {place}. The charts below show the whole programme." };
 
   function option(select, value, label) {
     var o = document.createElement("option");
@@ -155,14 +172,14 @@
       var value = row[key];
       // A range holding a suppressed year reads "at least" the figure its other years and one per such year make.
       if (small.indexOf(key) >= 0) {
-        tile.textContent = floor[key] !== undefined ? "at least " + counts.format(floor[key])
-          : "fewer than " + data.threshold;
+        tile.textContent = floor[key] !== undefined ? words.at_least.replace("{n}", counts.format(floor[key]))
+          : words.fewer;
       } else if (value === null || value === undefined) tile.textContent = data.formats[key] === "percent" ? "—" : "0";
       else tile.textContent = data.formats[key] === "percent" ? percent.format(value) : counts.format(value);
     });
     var place = where.options[where.selectedIndex] ? where.options[where.selectedIndex].textContent : "";
-    note.textContent = "Figures for " + (from.value === to.value ? from.value : from.value + "–" + to.value) +
-      ", " + place + ". The charts below show the whole programme.";
+    note.textContent = words.note.replace("{years}", from.value === to.value ? from.value : from.value + "–" + to.value)
+      .replace("{place}", place);
   }
 
   // The links to a chart's page carry the place chosen (the app's key), so a chart drawn for each place opens
@@ -187,5 +204,152 @@
   form.addEventListener("reset", function () {
     setTimeout(function () { from.value = String(data.years[0]); to.value = String(data.years[data.years.length - 1]);
       where.value = ""; write(); show(); carry(); }, 0);
+  });
+})();
+
+// A chart page's own period range (a trend, the top countries): the years chosen, kept in the link with the app's
+// keys (from, to), and the chart and its table redrawn for them from the filter figures the build wrote
+// (window.impactFigures: every range of years × every place, suppressed as every other file) — no request.
+(function () {
+  "use strict";
+  var data = window.impactFigures, form = document.getElementById("period");
+  if (!data || !form) return;
+  var spec = JSON.parse(form.getAttribute("data-period"));
+  var from = document.getElementById("period-from"), to = document.getElementById("period-to"),
+      note = document.getElementById("period-note");
+  var section = document.querySelector("section.chart"), tbody = section.querySelector("table tbody");
+  var holder = section.querySelector("[data-figure]");
+  var source = holder ? document.getElementById(holder.getAttribute("data-figure")) : null;
+  var whole = source ? source.textContent : "", wholeRows = tbody.innerHTML;
+  var locale = data.locale && data.locale !== "en" ? data.locale : "en-GB";
+  var counts = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
+  var words = data.words || { at_least: "at least {n}", fewer: "fewer than " + data.threshold };
+  var years = data.years.map(String), first = years[0], last = years[years.length - 1];
+  var names = {};
+  data.places.forEach(function (p) { names[p[0]] = p[1]; });
+
+  years.forEach(function (y) {
+    [from, to].forEach(function (select) {
+      var o = document.createElement("option");
+      o.value = y;
+      o.textContent = y;
+      select.appendChild(o);
+    });
+  });
+
+  // One figure of the file: its number (null when suppressed), how it reads, and a number to rank it by.
+  function figure(span, place) {
+    var small = ((data.suppressed[span] || {})[place] || []).indexOf(spec.key) >= 0;
+    if (small) {
+      var floor = (((data.floors || {})[span] || {})[place] || {})[spec.key];
+      return { value: null, hidden: true, rank: floor || 0,
+               text: floor !== undefined ? words.at_least.replace("{n}", counts.format(floor)) : words.fewer };
+    }
+    var value = ((data.figures[span] || {})[place] || {})[spec.key] || 0;
+    return { value: value, hidden: false, rank: value, text: counts.format(value) };
+  }
+
+  function td(text, hidden) {
+    var cell = document.createElement("td");
+    cell.textContent = text;
+    if (hidden) cell.className = "suppressed";
+    return cell;
+  }
+
+  // The rows of the chart for the years a to b, as its table shows them.
+  function rows(a, b) {
+    if (spec.kind === "trend") {
+      var out = [];
+      for (var y = Number(a); y <= Number(b); y++) {
+        var year = figure(y + "-" + y, spec.place);
+        if (!year.hidden && !year.value) continue;  // a year with none is no bar, as in the app
+        out.push({ label: String(y), cells: [year, figure(a + "-" + y, spec.place)] });
+      }
+      return out;
+    }
+    var region = spec.place.indexOf("region:") === 0 ? spec.place.slice(7) : null;
+    var found = data.places.filter(function (p) {
+      return p[0].indexOf("country:") === 0 && (region === null || data.regions[p[0].slice(8)] === region);
+    }).map(function (p) {
+      var iso3 = p[0].slice(8), f = figure(a + "-" + b, p[0]);
+      return { iso3: iso3, name: p[1], region: data.region_names[data.regions[iso3]] || data.regions[iso3] || "",
+               cells: [f] };
+    }).filter(function (r) { return r.cells[0].hidden || r.cells[0].value > 0; });
+    found.sort(function (x, y) { return y.cells[0].rank - x.cells[0].rank || x.name.localeCompare(y.name, locale); });
+    return spec.top ? found.slice(0, spec.top) : found;
+  }
+
+  function redraw(a, b) {
+    var all = a === first && b === last;
+    if (all) {
+      tbody.innerHTML = wholeRows;
+    } else {
+      var shown = rows(a, b);
+      tbody.textContent = "";
+      shown.forEach(function (r) {
+        var tr = document.createElement("tr");
+        if (spec.kind === "trend") tr.appendChild(td(r.label, false));
+        else { tr.appendChild(td(r.iso3, false)); tr.appendChild(td(r.name, false)); tr.appendChild(td(r.region, false)); }
+        r.cells.forEach(function (c) { tr.appendChild(td(c.text, c.hidden)); });
+        tbody.appendChild(tr);
+      });
+    }
+    if (!source) return;
+    var fig = JSON.parse(whole);
+    if (!all) {
+      var shownRows = rows(a, b);
+      if (spec.kind === "trend") {
+        fig.data.forEach(function (trace, i) {
+          trace.x = shownRows.map(function (r) { return r.label; });
+          trace.y = shownRows.map(function (r) { return r.cells[Math.min(i, 1)].value; });
+          trace.customdata = shownRows.map(function (r) { return r.cells[Math.min(i, 1)].text; });
+        });
+      } else {
+        var up = shownRows.slice().reverse();  // the largest at the top of a horizontal bar chart
+        var trace = fig.data[0];
+        trace.y = up.map(function (r) { return r.name; });
+        trace.x = up.map(function (r) { return r.cells[0].value; });
+        trace.text = up.map(function (r) { return r.cells[0].text; });
+        trace.customdata = trace.text;
+      }
+    }
+    source.textContent = JSON.stringify(fig);
+    // The pre-rendered SVG shows the whole period: hidden while another is chosen, until the live chart replaces it.
+    var image = holder.querySelector("img");
+    if (image) image.style.visibility = all ? "" : "hidden";
+    var plot = holder.querySelector(".js-plotly-plot");
+    if (plot && window.Plotly && holder.getAttribute("data-drawn")) window.Plotly.react(plot, fig.data, fig.layout || {});
+  }
+
+  function read() {
+    var params = new URLSearchParams(location.search);
+    new URLSearchParams(location.hash.slice(1)).forEach(function (v, k) { params.set(k, v); });
+    var year = function (q, fallback) { var m = /^(\d{4})/.exec(q || ""); return m && years.indexOf(m[1]) >= 0 ? m[1] : fallback; };
+    from.value = year(params.get("from"), first);
+    to.value = year(params.get("to"), last);
+  }
+
+  function write() {
+    var params = new URLSearchParams();
+    if (from.value !== first) params.set("from", from.value + "Q1");
+    if (to.value !== last) params.set("to", to.value + "Q4");
+    var text = params.toString();
+    if (/^https?:$/.test(location.protocol)) history.replaceState(null, "", location.pathname + (text ? "?" + text : ""));
+    else history.replaceState(null, "", text ? "#" + text : location.pathname);
+  }
+
+  function show() {
+    if (Number(from.value) > Number(to.value)) to.value = from.value;
+    redraw(from.value, to.value);
+    var span = from.value === to.value ? from.value : from.value + "\u2013" + to.value;
+    note.textContent = (words.period || "{years}").replace("{years}", span).replace("{place}", names[spec.place] || "");
+  }
+
+  form.hidden = false;
+  read();
+  show();
+  [from, to].forEach(function (s) { s.addEventListener("change", function () { write(); show(); }); });
+  form.addEventListener("reset", function () {
+    setTimeout(function () { from.value = first; to.value = last; write(); show(); }, 0);
   });
 })();
