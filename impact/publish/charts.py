@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -198,15 +200,49 @@ def relative(from_page: str, to: str) -> str:
     return "../" * depth + to
 
 
-def render_svgs(charts: list[Chart], root: Path) -> int:
-    """Draw every chart's SVG in this process's one Kaleido session, into its language's tree under `root`; a figure
-    the same in several languages (no words, or the same ones) is drawn once. Returns how many were drawn."""
-    drawn: dict[str, bytes] = {}
-    for chart in charts:
-        if not chart.has_svg:
-            continue
-        key = hashlib.sha256(pio.to_json(chart.figure, validate=False).encode()).hexdigest()
-        if key not in drawn:
-            drawn[key] = export.render(chart.figure, "svg", width=export.SLIDE_WIDTH, height=FIGURE_HEIGHT)
-        (root / chart.tree / chart.path("svg")).write_bytes(drawn[key])
-    return len(drawn)
+class Drawer:
+    """Draws charts' SVGs in this process's one Kaleido session on a thread of its own, while the site's pages are
+    written (Chromium draws on one core while Python writes pages on the other), into each chart's language's tree
+    under `root`; a figure the same in several languages (no words, or the same ones) is drawn once.
+
+    `add` the charts as their pages are written, then `finish` (how many were drawn; an error drawing one is
+    raised there)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.drawn: dict[str, bytes] = {}
+        self.error: BaseException | None = None
+        self._queue: queue.Queue[Chart | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="svg-drawer", daemon=True)
+        self._thread.start()
+
+    def add(self, charts: list[Chart]) -> None:
+        for chart in charts:
+            if chart.has_svg:
+                self._queue.put(chart)
+
+    def stop(self) -> None:
+        """Stop drawing (the build failed): what was queued is left undrawn."""
+        self.error = self.error or RuntimeError("the build stopped")
+        self._queue.put(None)
+        self._thread.join()
+
+    def finish(self) -> int:
+        self._queue.put(None)
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        return len(self.drawn)
+
+    def _run(self) -> None:
+        while (chart := self._queue.get()) is not None:
+            if self.error is not None:
+                continue  # drain: the error is raised by `finish`
+            try:
+                key = hashlib.sha256(pio.to_json(chart.figure, validate=False).encode()).hexdigest()
+                if key not in self.drawn:
+                    self.drawn[key] = export.render(chart.figure, "svg", width=export.SLIDE_WIDTH,
+                                                    height=FIGURE_HEIGHT)
+                (self.root / chart.tree / chart.path("svg")).write_bytes(self.drawn[key])
+            except BaseException as error:  # noqa: BLE001 (raised again by `finish`, in the building thread)
+                self.error = error

@@ -267,20 +267,29 @@ def _build(target: Path, databases: list[db.Database], base_url: str, svg: bool,
         say(f"{database.programme.id}: figures and their suppression")
         with metrics.using(database.programme):
             parts.append(_programme(site, database))
-    for language in languages:
-        site.language = language
-        with i18n.using(language):
-            for part, countries in parts:
-                say(f"{part.id}: pages and charts ({language})")
-                with metrics.using(part.programme):
-                    _programme_pages(site, part, countries)
-            say(f"portfolio ({language})")
-            _portfolio(site, databases)
-            _index(site, databases)
+    drawer = charts.Drawer(target) if svg else None  # the SVGs drawn while the next pages are written
+    try:
+        for language in languages:
+            site.language = language
+            written = len(site.charts)
+            with i18n.using(language):
+                for part, countries in parts:
+                    say(f"{part.id}: pages and charts ({language})")
+                    with metrics.using(part.programme):
+                        _programme_pages(site, part, countries)
+                say(f"portfolio ({language})")
+                _portfolio(site, databases)
+                _index(site, databases)
+            if drawer is not None:
+                drawer.add(site.charts[written:])
+    except BaseException:
+        if drawer is not None:
+            drawer.stop()
+        raise
     svgs = 0
-    if svg:
+    if drawer is not None:
         say(f"drawing the SVGs of {sum(c.has_svg for c in site.charts)} charts")
-        svgs = charts.render_svgs(site.charts, target)
+        svgs = drawer.finish()
     size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
     source = [c for c in site.charts if not c.tree]  # one language's charts: the others are the same charts
     return Built(target, [d.programme.id for d in databases], pages=site.pages, charts=len(source), svgs=svgs,
