@@ -134,6 +134,17 @@ def server_navigation(monkeypatch):
     monkeypatch.setattr(PagesManager, "__init__", init)
 
 
+@pytest.fixture
+def shipped_app(monkeypatch):
+    """The app on the shipped data (no IMPACT_DATA_DIR), its caches cleared before and after."""
+    monkeypatch.delenv("IMPACT_DATA_DIR", raising=False)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
 def make_app(page: str | None = None, query: dict | None = None) -> AppTest:
     """An AppTest of app.py, optionally with URL query parameters and switched to `page`."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)

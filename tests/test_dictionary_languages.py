@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import streamlit as st
 
 from impact.model import dictionary, i18n, schema
 from impact.model import programme as programmes
@@ -51,16 +50,6 @@ def test_the_markdown_dictionary_stays_english():
     with i18n.using("fr"):  # the Data page's French run in the same process leaves the committed file as it is
         dictionary.tables_frame()
     assert "Countries where partnerships worked, one row per country." in dictionary.markdown()
-
-
-@pytest.fixture
-def shipped_app(monkeypatch):
-    monkeypatch.delenv("IMPACT_DATA_DIR", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def test_the_dictionary_tab_in_portuguese(shipped_app, hps):

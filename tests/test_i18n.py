@@ -9,7 +9,6 @@ import re
 import threading
 
 import pytest
-import streamlit as st
 from babel import Locale
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
@@ -209,16 +208,6 @@ def test_a_translation_changes_no_stored_value():
 
 
 # ---- pages in AppTest --------------------------------------------------------------------------------------
-
-@pytest.fixture
-def shipped_app(monkeypatch):
-    monkeypatch.delenv("IMPACT_DATA_DIR", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
 
 def _url(at, key: str) -> list[str]:
     """A URL query parameter as a list (AppTest gives a single value as a string)."""

@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import streamlit as st
 
 from tests.conftest import make_app, metrics_shown, plotly_values
-
-
-@pytest.fixture
-def shipped_app(monkeypatch):
-    monkeypatch.delenv("IMPACT_DATA_DIR", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def _figures(at) -> dict[str, dict]:
