@@ -104,6 +104,36 @@ def open_tab(page, name: str, timeout: float = 30_000) -> None:
     wait_for_app(page, timeout)
 
 
+def upload(page, uploader, path, timeout: float = 30_000) -> None:
+    """Give `uploader` the file at `path` and wait until the upload has reached the server: the uploader shows the
+    file's name and the run the upload starts is over (the buttons it enables are enabled by that run)."""
+    from playwright.sync_api import expect
+
+    uploader.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(path))
+    expect(uploader).to_contain_text(Path(path).name, timeout=timeout)
+    page.wait_for_timeout(300)  # the run the upload starts, then idle
+    wait_for_app(page, timeout)
+
+
+def enter(page, textbox, value: str, timeout: float = 30_000) -> None:
+    """Type `value` into `textbox`, commit it and wait for the run it starts."""
+    from playwright.sync_api import expect
+
+    textbox.fill(value)
+    textbox.press("Enter")
+    page.wait_for_timeout(300)  # the run the new value starts, then idle
+    wait_for_app(page, timeout)
+    expect(textbox).to_have_value(value, timeout=timeout)
+
+
+def press(button, timeout: float = 30_000) -> None:
+    """Click `button` once a run has enabled it (a click on a disabled button would wait, then fail)."""
+    from playwright.sync_api import expect
+
+    expect(button).to_be_enabled(timeout=timeout)
+    button.click()
+
+
 def admin_signs_in(page, password: str, timeout: float = 30_000) -> None:
     """Sign in as the administrator under the Data page's Import tab, and wait until the page says so."""
     open_tab(page, "Import", timeout)

@@ -13,7 +13,7 @@ from impact.app import auth
 from impact.model import calendar
 from impact.reporting import partners, returns
 from impact.storage import store
-from tests.browser.conftest import admin_signs_in, open_tab, start_server, wait_for_app
+from tests.browser.conftest import admin_signs_in, open_tab, press, start_server, upload, wait_for_app
 from tests.data_helpers import make_store
 from tests.test_returns import fill, rows_of, write
 
@@ -73,9 +73,8 @@ def test_a_partner_explains_an_unusual_value_and_the_team_sees_the_flag(browser,
             page.get_by_role("option", name=quarter).click()
             wait_for_app(page)
         uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="Your filled-in workbook")
-        uploader.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(unusual))
-        wait_for_app(page)
-        page.get_by_role("button", name="Send the return").click()
+        upload(page, uploader, unusual)
+        press(page.get_by_role("button", name="Send the return"))
         page.get_by_text(re.compile("need a word before it is sent")).wait_for(timeout=60_000)
         page.get_by_text(re.compile("far above what this project usually reports")).first.wait_for(timeout=10_000)
         assert partners.submissions(store.open_store(root)) == []

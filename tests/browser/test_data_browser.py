@@ -11,7 +11,7 @@ from impact.app import auth
 from impact.ingest import extract_io
 from impact.reporting import returns
 from impact.storage import store
-from tests.browser.conftest import open_tab, start_server, wait_for_app
+from tests.browser.conftest import open_tab, press, start_server, upload, wait_for_app
 from tests.data_helpers import make_store, read_rows, snapshot, write_rows
 
 PAYLOAD = "<script>alert(1)</script><img src=x onerror=alert(2)>"
@@ -126,8 +126,8 @@ def test_admin_uploads_a_bad_then_a_good_file(watched, hostile_url, hostile_stor
     # may still be drawing its returns tab): make it now, so the snapshot compares the store's data alone.
     returns.return_key(store.open_store(root))
     before = snapshot(root)
-    _extract_uploader(page).locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(bad))
-    page.get_by_role("button", name="Check and import").click()
+    upload(page, _extract_uploader(page), bad)
+    press(page.get_by_role("button", name="Check and import"))
     page.get_by_text(re.compile(r"problem\(s\) found in")).wait_for(timeout=30_000)
     assert snapshot(root) == before
     report = page.get_by_role("button", name="Download the report (CSV)")
@@ -139,8 +139,8 @@ def test_admin_uploads_a_bad_then_a_good_file(watched, hostile_url, hostile_stor
     rows[1][6] = str(int(rows[1][6]) + 1)
     good = write_rows(tmp_path / "good" / "training.csv", rows)
     _sign_in(page, hostile_url)  # a fresh session: an empty uploader
-    _extract_uploader(page).locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(good))
-    page.get_by_role("button", name="Check and import").click()
+    upload(page, _extract_uploader(page), good)
+    press(page.get_by_role("button", name="Check and import"))
     page.get_by_text(re.compile("No problems found")).wait_for(timeout=30_000)
     current = store.open_store(root).active().version
     assert current != previous

@@ -8,12 +8,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect
 
 from impact.app import auth
 from impact.storage import store
 from tests import iati_fixtures as fx
-from tests.browser.conftest import admin_signs_in, start_server, wait_for_app
+from tests.browser.conftest import admin_signs_in, enter, press, start_server, upload, wait_for_app
 from tests.conftest import ROOT
 from tests.data_helpers import make_store
 
@@ -34,8 +33,8 @@ def served(tmp_path_factory):
 
 def test_an_administrator_starts_a_programme_from_an_iati_file(browser, served, tmp_path):
     root, url = served
-    upload = tmp_path / "funder.xml"
-    upload.write_bytes(fx.document())
+    upload_path = tmp_path / "funder.xml"
+    upload_path.write_bytes(fx.document())
     context = browser.new_context(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
     page = context.new_page()
     page.goto(url, wait_until="networkidle")
@@ -47,19 +46,9 @@ def test_an_administrator_starts_a_programme_from_an_iati_file(browser, served, 
     page.get_by_text("a new programme started from the file").click()
     page.wait_for_timeout(500)  # the run the choice starts (it adds the boxes below), then idle
     wait_for_app(page)
-    identifier = page.get_by_role("textbox", name="New programme's id", exact=True)
-    identifier.fill(PROGRAMME)
-    identifier.press("Enter")
-    page.wait_for_timeout(500)  # the run the new value starts, then idle
-    wait_for_app(page)
-    expect(identifier).to_have_value(PROGRAMME)
-    uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="IATI activity file")
-    uploader.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(upload))
-    expect(uploader).to_contain_text("funder.xml", timeout=30_000)  # the upload has reached the server
-    wait_for_app(page)
-    check = page.get_by_role("button", name="Check the IATI file")
-    expect(check).to_be_enabled(timeout=30_000)  # the button is enabled by the run the upload starts
-    check.click()
+    enter(page, page.get_by_role("textbox", name="New programme's id", exact=True), PROGRAMME)
+    upload(page, page.locator("[data-testid='stFileUploader']").filter(has_text="IATI activity file"), upload_path)
+    press(page.get_by_role("button", name="Check the IATI file"))  # enabled by the run the upload starts
     page.get_by_text(re.compile(r"7 activities read: \d+ map to projects")).wait_for(timeout=60_000)
     assert list(store.programmes(root)) == ["hps"]  # the report is read first: nothing written
     page.get_by_role("button", name="Download the activity report (CSV)").wait_for(timeout=30_000)  # after the table
@@ -71,19 +60,11 @@ def test_an_administrator_starts_a_programme_from_an_iati_file(browser, served, 
     # the home proposed: the publisher's (NL-KVK-…: the Netherlands); the manager names Germany and checks again
     page.get_by_text(re.compile(r"Home: Netherlands \(NLD\), read from the reporting organisation")).wait_for(
         timeout=30_000)
-    page.get_by_role("textbox", name="Home country", exact=True).fill("DEU")
-    page.get_by_role("textbox", name="Home country", exact=True).press("Enter")
-    page.wait_for_timeout(500)  # the run the new value starts, then idle: a click during it would be lost
-    wait_for_app(page)
-    expect(check).to_be_enabled(timeout=30_000)
-    check.click()
+    enter(page, page.get_by_role("textbox", name="Home country", exact=True), "DEU")
+    press(page.get_by_role("button", name="Check the IATI file"))
     page.get_by_text(re.compile(r"Home: Germany \(DEU\), as given")).wait_for(timeout=60_000)
     wait_for_app(page)
-
-    wait_for_app(page)
-    importing = page.get_by_role("button", name=re.compile(r"Import the \d+ activit"))
-    expect(importing).to_be_enabled(timeout=30_000)
-    importing.click()
+    press(page.get_by_role("button", name=re.compile(r"Import the \d+ activit")))
     page.get_by_text(re.compile("imported as version")).wait_for(timeout=60_000)
     assert sorted(store.programmes(root)) == [PROGRAMME, "hps"]
     projects = store.read_table(store.open_store(root, PROGRAMME).active().path, "projects").num_rows

@@ -14,7 +14,7 @@ from impact.ingest import extract_io
 from impact.model import i18n
 from impact.reporting import returns
 from impact.storage import store
-from tests.browser.conftest import open_tab, start_server, wait_for_app
+from tests.browser.conftest import open_tab, press, start_server, upload, wait_for_app
 from tests.data_helpers import make_store, read_rows, snapshot, write_rows
 
 PASSWORD = "a long admin password for the French import"
@@ -64,8 +64,8 @@ def test_a_refused_import_is_reported_in_french(browser, french_url, french_stor
         page.get_by_role("button", name=words.gettext("Sign in")).click()
         uploader = page.locator("[data-testid='stFileUploader']").filter(has_text=words.gettext("Extract files"))
         uploader.wait_for(timeout=30_000)
-        uploader.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(bad))
-        page.get_by_role("button", name=words.gettext("Check and import")).click()
+        upload(page, uploader, bad)
+        press(page.get_by_role("button", name=words.gettext("Check and import")))
         summary = words.gettext("{count} problem(s) found in {files} file(s); nothing was imported and the data in "
                                 "use is unchanged. Fix them and import again.").format(
             count=words.number(english.report.total), files=words.number(1))

@@ -14,7 +14,7 @@ from impact.app import auth
 from impact.model import calendar
 from impact.reporting import partners, returns
 from impact.storage import store
-from tests.browser.conftest import admin_signs_in, open_tab, start_server, wait_for_app
+from tests.browser.conftest import admin_signs_in, open_tab, press, start_server, upload, wait_for_app
 from tests.data_helpers import make_store
 from tests.test_mail import TEAM, _html, _text, inbox, write_secrets  # noqa: F401 (the inbox fixture)
 from tests.test_returns import fill, rows_of, write
@@ -69,8 +69,8 @@ def test_a_return_sent_and_sent_back_in_the_browser_is_told_by_e_mail(browser, i
         filled = write(tmp_path / "filled", "our-return.xlsx",
                        fill(returns.workbook(project, period, store.open_store(root)), rows_of(root, project, period)))
         uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="Your filled-in workbook")
-        uploader.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(filled))
-        page.get_by_role("button", name="Send the return").click()
+        upload(page, uploader, filled)
+        press(page.get_by_role("button", name="Send the return"))
         page.get_by_text(re.compile(f"Return for {quarter} received")).wait_for(timeout=60_000)
         (arrival,) = _wait_for(inbox, TEAM)
         assert arrival["Subject"].endswith(f"return received from {project} for {quarter}")

@@ -15,7 +15,7 @@ from impact.ingest import validate
 from impact.model import i18n
 from impact.reporting import partners, returns
 from impact.storage import store
-from tests.browser.conftest import start_server, wait_for_app
+from tests.browser.conftest import press, start_server, upload, wait_for_app
 from tests.data_helpers import make_store, results_sql
 from tests.test_returns import rows_of, write
 from tests.test_returns_languages import SHEETS, _fill_in, _raw_definition
@@ -81,8 +81,8 @@ def test_a_french_partner_gets_a_french_workbook_sends_it_and_chooses_french_e_m
                           strict=True)) == sorted((r["cadre"], r["gender"]) for r in rows["training"])  # the codes
 
         uploader = page.locator("[data-testid='stFileUploader']").first
-        uploader.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(filled))
-        page.get_by_role("button", name=FR.gettext("Send the return")).click()
+        upload(page, uploader, filled)
+        press(page.get_by_role("button", name=FR.gettext("Send the return")))
         for _ in range(60):  # the return is kept once the server has checked it
             if partners.submissions(store.open_store(root), project):
                 break

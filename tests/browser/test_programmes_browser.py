@@ -4,7 +4,7 @@ sidebar chooser switches back; the Portfolio page draws every programme side by 
 from __future__ import annotations
 
 from impact.model import programme as programmes
-from tests.browser.conftest import admin_signs_in, wait_for_app
+from tests.browser.conftest import admin_signs_in, enter, press, upload, wait_for_app
 from tests.conftest import ROOT, Independent
 
 SECOND = ROOT / "data" / "programmes" / "gsp"
@@ -65,8 +65,8 @@ def test_an_administrator_creates_a_programme_from_the_data_page(browser, fixtur
     root = make_store(fixture_dir, tmp_path / "store")
     extract = tmp_path / "new"
     generate(extract, programme="gsp", seed=3)
-    upload = tmp_path / "gsp.zip"
-    with zipfile.ZipFile(upload, "w") as archive:
+    upload_path = tmp_path / "gsp.zip"
+    with zipfile.ZipFile(upload_path, "w") as archive:
         for path in extract.iterdir():
             archive.write(path, path.name)
     proc, url = start_server(root, {auth.HASH_ENV: auth.hash_password(password)})
@@ -81,10 +81,11 @@ def test_an_administrator_creates_a_programme_from_the_data_page(browser, fixtur
         uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="Extract files")  # not the returns'
         uploader.wait_for(timeout=20_000)
         page.get_by_text("A new programme", exact=True).click()
-        page.get_by_role("textbox", name="New programme's id").fill("gsp")
-        page.get_by_role("textbox", name="New programme's id").press("Enter")
-        uploader.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(upload))
-        page.get_by_role("button", name="Check and import").click()
+        page.wait_for_timeout(300)  # the run the choice starts (it adds the id box), then idle
+        wait_for_app(page)
+        enter(page, page.get_by_role("textbox", name="New programme's id"), "gsp")
+        upload(page, uploader, upload_path)
+        press(page.get_by_role("button", name="Check and import"))
         page.get_by_text(re.compile("No problems found")).wait_for(timeout=60_000)
         assert "gsp" in store.programmes(root)
         page.goto(f"{url}/?programme=gsp", wait_until="networkidle")

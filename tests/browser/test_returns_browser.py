@@ -14,7 +14,7 @@ from impact.ingest import validate
 from impact.model import calendar
 from impact.reporting import comments, partners, returns
 from impact.storage import store
-from tests.browser.conftest import admin_signs_in, open_tab, start_server, wait_for_app
+from tests.browser.conftest import admin_signs_in, open_tab, press, start_server, upload, wait_for_app
 from tests.data_helpers import make_store, results_sql
 from tests.test_returns import _changed_rows, fill, rows_of, write
 
@@ -110,8 +110,8 @@ def test_a_partner_sends_a_return_and_an_administrator_approves_it(browser, retu
         rows["volunteering"] = original["volunteering"]
         filled = write(tmp_path / "filled", "our-return.xlsx", fill(downloaded.read_bytes(), rows))
         uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="Your filled-in workbook")
-        uploader.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(filled))
-        page.get_by_role("button", name="Send the return").click()
+        upload(page, uploader, filled)
+        press(page.get_by_role("button", name="Send the return"))
         page.get_by_text(re.compile(f"Return for {quarter} received")).wait_for(timeout=60_000)
         version_sent = store.open_store(root).active().version
         wait_for_app(page)

@@ -17,7 +17,7 @@ from bench import load, servers
 from impact.app import auth
 from impact.ingest import extract_io
 from impact.storage import store
-from tests.browser.conftest import admin_signs_in, wait_for_app
+from tests.browser.conftest import admin_signs_in, press, upload, wait_for_app
 from tests.data_helpers import read_rows, write_rows
 from tests.test_servers import _versions_served
 
@@ -53,8 +53,8 @@ def test_upload_through_the_proxy_reaches_every_server(browser, s3_server, tmp_p
         admin_signs_in(page, PASSWORD)
         uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="Extract files")
         uploader.wait_for(timeout=30_000)
-        uploader.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(good))
-        page.get_by_role("button", name="Check and import").click()
+        upload(page, uploader, good)
+        press(page.get_by_role("button", name="Check and import"))
         page.get_by_text(re.compile("No problems found")).wait_for(timeout=60_000)
         assert not page.locator("[data-testid='stException']").count()
         context.close()
