@@ -14,7 +14,7 @@ from impact.app import auth
 from impact.model import calendar
 from impact.reporting import partners, returns
 from impact.storage import store
-from tests.browser.conftest import admin_signs_in, open_tab, press, start_server, upload, wait_for_app
+from tests.browser.conftest import admin_signs_in, enter, open_tab, press, start_server, upload, wait_for_app
 from tests.data_helpers import make_store
 from tests.test_mail import TEAM, _html, _text, inbox, write_secrets  # noqa: F401 (the inbox fixture)
 from tests.test_returns import fill, rows_of, write
@@ -84,11 +84,8 @@ def test_a_return_sent_and_sent_back_in_the_browser_is_told_by_e_mail(browser, i
         admin.locator("[data-testid='stSelectbox']", has_text="Send a return back").first.click()
         admin.get_by_role("option", name=re.compile(f"^{project} {quarter}")).click()
         wait_for_app(admin)
-        note = admin.get_by_label("Note for the partner (why it goes back)")
-        note.fill(NOTE)
-        note.press("Enter")
-        wait_for_app(admin)
-        admin.get_by_role("button", name="Send it back").click()
+        enter(admin, admin.get_by_label("Note for the partner (why it goes back)"), NOTE)
+        press(admin.get_by_role("button", name="Send it back"))
         (back,) = _wait_for(inbox, EMAIL)
         assert back["Subject"].endswith(f"your return for {project}, {quarter}, was sent back")
         assert NOTE in _text(back) and "&lt;b&gt;400&lt;/b&gt;" in _html(back) and "<b>400</b>" not in _html(back)

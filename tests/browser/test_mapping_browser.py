@@ -13,7 +13,7 @@ from impact.ingest import recipe as recipes
 from impact.model import calendar
 from impact.storage import store
 from tests import sheet_fixtures as sf
-from tests.browser.conftest import admin_signs_in, start_server, wait_for_app
+from tests.browser.conftest import admin_signs_in, enter, press, start_server, wait_for_app
 from tests.data_helpers import make_store
 from tests.test_mapping import expected_rows, version_rows
 
@@ -59,11 +59,8 @@ def test_a_manager_imports_the_master_sheet_then_next_quarter_with_its_recipe(br
         for n in range(2):
             boxes.nth(n).locator("label").click()
             wait_for_app(page)
-        name = page.get_by_role("textbox", name="Save the recipe as")
-        name.fill("master")
-        name.press("Enter")
-        wait_for_app(page)
-        page.get_by_role("button", name="Preview").click()
+        enter(page, page.get_by_role("textbox", name="Save the recipe as"), "master")
+        press(page.get_by_role("button", name="Preview"))
         page.get_by_text(re.compile("would be removed")).wait_for(timeout=60_000)
         wait_for_app(page)
         assert store.open_store(mapping_store).active().version == "base"  # the preview wrote nothing

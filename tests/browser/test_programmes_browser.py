@@ -56,8 +56,8 @@ def test_an_administrator_creates_a_programme_from_the_data_page(browser, fixtur
     import zipfile
 
     from impact.app import auth
-    from impact.storage import store
     from impact.demo.generators import generate
+    from impact.storage import store
     from tests.browser.conftest import start_server
     from tests.data_helpers import make_store
 
