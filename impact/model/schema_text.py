@@ -25,7 +25,7 @@ def descriptions(node=None) -> list[str]:
         if isinstance(node.get("description"), str) and node["description"]:
             found.append(node["description"])
         for key, value in node.items():
-            if key != "description":
+            if not (key == "description" and isinstance(value, str)):  # a property named description is a node
                 found += descriptions(value)
     elif isinstance(node, list):
         for item in node:
@@ -53,6 +53,7 @@ MESSAGES = (
     N_("who funds it"),
     N_("who manages it"),
     N_("the ISO 4217 code of the currency of its budgets (default `GBP`)"),
+    N_("one paragraph about the programme"),
     N_("the programme's first day (YYYY-MM-DD): every period falls between start and end"),
     N_("the programme's last day (YYYY-MM-DD), not before its start"),
     N_("true for invented or generated data (the app says so)"),
@@ -78,6 +79,7 @@ MESSAGES = (
     N_("what it counts (default `people`)"),
     N_("`sum` adds the values reported; `latest` takes each project and country's value in its latest quarter and adds those; `ratio` divides the figure of `numerator` by that of `denominator` (computed, never reported)"),
     N_("how its numbers are written (default `count`; `percent` for a ratio)"),
+    N_("what it means"),
     N_("how it is counted, shown beside its figure"),
     N_("for a ratio: the reported code it divides"),
     N_("for a ratio: the reported code it divides by"),
@@ -144,12 +146,14 @@ MESSAGES = (
     N_("a language code -> the programme's texts in it"),
     N_("the programme's name in this language"),
     N_("its short name in this language"),
+    N_("its description in this language"),
     N_("vocabulary -> {value: its label in this language}"),
     N_("a vocabulary -> its values' labels"),
     N_("a value -> its label in this language"),
     N_("indicator code -> {label, description, how_counted} in this language"),
     N_("an indicator's texts in this language"),
     N_("its label"),
+    N_("its description"),
     N_("how it is counted"),
     N_("a breakdown's key -> its label in this language"),
     N_("a breakdown's key -> its label"),
