@@ -248,9 +248,11 @@ def _add_export(commands) -> None:
 
 
 def _dictionary(args: argparse.Namespace) -> int:
+    from impact.model import i18n
     from impact.model.dictionary import markdown
 
-    text = markdown()
+    with i18n.using(args.lang):  # its headings, prose and rules in the reader's language (code and names as they are)
+        text = markdown()
     if args.out:
         with open(args.out, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -833,6 +835,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     dictionary = commands.add_parser("dictionary", help="print the data dictionary (Markdown)")
     add_out_option(dictionary, "write it to this file instead of printing it", required=False)
+    add_language_option(dictionary, "its headings, descriptions and rules")
     dictionary.set_defaults(run=_dictionary)
 
     imp = commands.add_parser("import", help="check an extract (folder, .zip or table file) and make it active")

@@ -73,7 +73,7 @@ with dictionary_tab:
                       "what a schema cannot say (below). An editor such as VS Code checks a programme.json with it."))
         drawing.headed(frames["keys"], headings)
         for check in programmes.SEMANTIC_CHECKS:
-            st.markdown(f"- {check.says}")  # our own sentences, not data
+            st.markdown(f"- {_(check.says)}")  # our own sentences, not data
         st.download_button(_("Download the schema (programme.schema.json)"), key="definition_schema",
                            data=programmes.SCHEMA_FILE.read_bytes(), file_name=programmes.SCHEMA_FILE.name,
                            mime="application/schema+json")

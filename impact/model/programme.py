@@ -111,11 +111,11 @@ _QUALIFIER_WORDS = (N_("over"), N_("more than"), N_("about"), N_("almost"), N_("
 VOCABULARIES: dict[str, str] = {name: item["description"]
                                 for name, item in declared("vocabularies")["properties"].items()}
 ROLES: dict[str, dict[str, str]] = {
-    "gender": {"women": "counted as women (women trained, women's share)"},
-    "training_type": {"trainers": "trainers trained (training of trainers)",
-                      "cascade": "trained by trainers the partnership trained (cascade)"},
-    "location": {"overseas": "days given in the partner country",
-                 "home": "days given from the funder's country"},
+    "gender": {"women": N_("counted as women (women trained, women's share)")},
+    "training_type": {"trainers": N_("trainers trained (training of trainers)"),
+                      "cascade": N_("trained by trainers the partnership trained (cascade)")},
+    "location": {"overseas": N_("days given in the partner country"),
+                 "home": N_("days given from the funder's country")},
 }
 TEXT_MAX = 300  # the `line` format of the schema: one line of at most this many printable characters
 # A disaggregation is a further breakdown of the fact tables the definition declares (age band, disability...):
@@ -1185,31 +1185,31 @@ def _outlier_names(data, known):
 
 
 SEMANTIC_CHECKS: tuple[SemanticCheck, ...] = (
-    SemanticCheck("The programme ends on or after the day it starts.", _window),
-    SemanticCheck("Phases have different names, end on or after they start, fall inside the programme's window and "
-                  "never overlap.", _phases),
-    SemanticCheck("The values of a vocabulary (and of a disaggregation) are different even when case, spacing, "
-                  "Unicode form and look-alike letters are ignored; a word is written in one script; a role is one "
-                  "of its vocabulary's roles and given to one value.", _values),
-    SemanticCheck("Indicator codes are different and not a metric the dashboard counts; a ratio divides reported "
-                  "indicators of the definition.", _indicators),
-    SemanticCheck("A reference figure is of a metric or an indicator of the programme.", _figures),
-    SemanticCheck("Score bands have different scores, each runs up from its 'from', and together they start at 0 %, "
-                  "follow on without gap or overlap and end open.", _bands),
-    SemanticCheck("A disaggregation's key is declared once and is not a name the dashboard already uses.",
+    SemanticCheck(N_("The programme ends on or after the day it starts."), _window),
+    SemanticCheck(N_("Phases have different names, end on or after they start, fall inside the programme's window and "
+                     "never overlap."), _phases),
+    SemanticCheck(N_("The values of a vocabulary (and of a disaggregation) are different even when case, spacing, "
+                     "Unicode form and look-alike letters are ignored; a word is written in one script; a role is one "
+                     "of its vocabulary's roles and given to one value."), _values),
+    SemanticCheck(N_("Indicator codes are different and not a metric the dashboard counts; a ratio divides reported "
+                     "indicators of the definition."), _indicators),
+    SemanticCheck(N_("A reference figure is of a metric or an indicator of the programme."), _figures),
+    SemanticCheck(N_("Score bands have different scores, each runs up from its 'from', and together they start at 0 %, "
+                     "follow on without gap or overlap and end open."), _bands),
+    SemanticCheck(N_("A disaggregation's key is declared once and is not a name the dashboard already uses."),
                   _disaggregation_keys),
-    SemanticCheck("The IATI section's sectors, sector themes and fallback theme name themes of the vocabulary.",
+    SemanticCheck(N_("The IATI section's sectors, sector themes and fallback theme name themes of the vocabulary."),
                   _iati_themes),
-    SemanticCheck("The IATI section's regions map IATI region codes to regions of the vocabulary.", _iati_regions),
-    SemanticCheck("A home country is listed once; the two sides have labels of their own, neither of them "
-                  "'not known'.", _home_sides),
-    SemanticCheck("A translation names only the programme's own vocabularies and values, indicators and "
-                  "disaggregations.", _translated),
-    SemanticCheck("A public project field is listed once.", _public_fields),
-    SemanticCheck("Validation rules have different ids, read metrics of a return or reported indicators, and do not "
-                  "compare two numbers.", _rules),
-    SemanticCheck("Outliers are looked for in metrics of a return or reported indicators; a bound's max is not below "
-                  "its min.", _outlier_names),
+    SemanticCheck(N_("The IATI section's regions map IATI region codes to regions of the vocabulary."), _iati_regions),
+    SemanticCheck(N_("A home country is listed once; the two sides have labels of their own, neither of them "
+                     "'not known'."), _home_sides),
+    SemanticCheck(N_("A translation names only the programme's own vocabularies and values, indicators and "
+                     "disaggregations."), _translated),
+    SemanticCheck(N_("A public project field is listed once."), _public_fields),
+    SemanticCheck(N_("Validation rules have different ids, read metrics of a return or reported indicators, and do not "
+                     "compare two numbers."), _rules),
+    SemanticCheck(N_("Outliers are looked for in metrics of a return or reported indicators; a bound's max is not "
+                     "below its min."), _outlier_names),
 )
 
 
