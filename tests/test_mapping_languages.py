@@ -262,6 +262,14 @@ def test_the_data_page_imports_a_spreadsheet_in_french(fixture_dir, data_store, 
         assert "Laissé de côté : " + words.gettext(TOTALS).format(rows="8") in captions
         assert "bad.xlsx, feuille Master : les lignes vont dans training" in [s.value.replace("\\", "")
                                                                                for s in at.subheader]
+        editor = next(d for d in at.dataframe if "first values" in d.value.columns)
+        headings = {column: config["label"] for column, config in json.loads(editor.proto.columns).items()
+                    if "label" in config}
+        assert headings == {"column": "colonne", "first values": "premières valeurs", "role": "rôle",
+                            "maps to": "correspond à", "breakdown values": "valeurs de ventilation",
+                            "several chosen": "plusieurs choisis", "why": "pourquoi"}  # the values: the recipe's words
+        why = editor.value.set_index("column")["why"]
+        assert why["Projet"] == "en-tête 'Projet'" and why["Pays"] == "en-tête 'Pays'"  # the reasons in French too
         at.button(key="mapping_preview").click()
         at.run()
         assert not at.exception, [e.value for e in at.exception]
