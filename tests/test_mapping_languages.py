@@ -7,11 +7,13 @@ page say it so too. English stays as it was."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 
 import openpyxl
 import pytest
 import streamlit as st
+from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from impact import cli
@@ -286,3 +288,28 @@ def test_the_data_page_imports_a_spreadsheet_in_french(fixture_dir, data_store, 
     finally:
         st.cache_data.clear()
         st.cache_resource.clear()
+
+
+def test_an_ambiguous_date_is_asked_about_in_french_with_the_two_days_written_in_french(fixture_dir, data_store,
+                                                                                       context, tmp_path):
+    quarter, projects = sf.pick(fixture_dir)
+    sheet = sf.master_sheet(fixture_dir, quarter, projects, near=())
+    text = f"02/{quarter.month:02d}/{quarter.year}"  # 2 July or 7 February: it reads both ways
+    for row in sheet.rows:
+        row[2] = text
+    path = sf.write_csv(sheet, tmp_path / "dates.csv")
+    words = i18n.translator("fr")
+    with i18n.using("fr"):
+        proposal = mapping.propose(sheets.read(path), context)
+        result = reshape.import_sheet(path, proposal.recipe, location=data_store, dry_run=True)
+    [question] = proposal.sheets[0].questions
+    assert question == (f"dates.csv, colonne 'Trimestre' : les dates ({text}, {text}, {text}…) se lisent jour d'abord "
+                        "ou mois d'abord ; dites lequel (day_first dans la recette : true pour 03/04/2018 = 3 avril).")
+    problems = [p for p in result.report.problems if p.rule == "ambiguous-date"]
+    assert [(p.row, p.column, p.value) for p in problems] == [(n, "Trimestre", text) for n in (2, 3, 4)]
+    day, other = dt.date(quarter.year, quarter.month, 2), dt.date(quarter.year, 2, quarter.month)
+    assert problems[0].message == words.gettext(
+        "{text} reads as {day} (day first) or {other} (month first): say which in the recipe (day_first: true when "
+        "the day comes first).").format(text=text, day=format_date(day, "long", locale="fr"),
+                                        other=format_date(other, "long", locale="fr"))
+    assert f"{text} se lit 2 " in problems[0].message and " (jour d'abord) ou 7 février " in problems[0].message

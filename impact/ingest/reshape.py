@@ -333,9 +333,9 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
                 try:
                     day = periods[text] if text in periods else \
                         periods.setdefault(text, _period(part, text, programme.fiscal_year_start))
-                except calendar.AmbiguousDate:
+                except calendar.AmbiguousDate as error:
                     report.add(where, number, part.columns[position].header, text, "ambiguous-date",
-                               _ambiguous(text))
+                               _ambiguous(text, error))
                     missing = True
                     continue
                 except calendar.NotAQuarter as error:
@@ -615,14 +615,16 @@ def _period(part: recipes.SheetRecipe, text: str, fiscal_year_start: int):
     return calendar.parse_period(text, fiscal_year_start, part.day_first)
 
 
-def _ambiguous(text: str) -> str:
+def _ambiguous(text: str, error: calendar.AmbiguousDate) -> str:
     """Why a date such as 03/04/2018 is refused, in the reader's language: the two days it reads as."""
     words = i18n.active()
     day_first = calendar.parse_day(text, True)
     month_first = calendar.parse_day(text, False)
+    if day_first is None or month_first is None:  # one reading outside the years a period may have
+        return f"{error}."
     return _("{text} reads as {day} (day first) or {other} (month first): say which in the recipe (day_first: true "
-             "when the day comes first).").format(text=text.strip(), day=words.day(day_first) if day_first else "",
-                                                  other=words.day(month_first) if month_first else "")
+             "when the day comes first).").format(text=text.strip(), day=words.day(day_first),
+                                                  other=words.day(month_first))
 
 
 def _across_quarters(part: recipes.SheetRecipe, text: str, error: calendar.NotAQuarter) -> str:
@@ -669,9 +671,11 @@ def pick_sheets(found: list[sheet_files.Sheet], chosen: recipes.Recipe, report: 
                                                                    and len(found) == 1) else None)
         if sheet is None:
             report.add(shown, None, "", part.sheet, "missing-sheet",
-                       _("The recipe maps a sheet called {sheet}, which the file does not have (its sheets: "
-                         "{sheets}).").format(sheet=repr(part.sheet),
-                                              sheets=", ".join(s.name or "(CSV)" for s in found) or _("none")))
+                       (_("The recipe maps a sheet called {sheet}, which the file does not have (its sheets: "
+                          "{sheets}).") if found else
+                        _("The recipe maps a sheet called {sheet}, which the file does not have (it has no "
+                          "sheet).")).format(sheet=repr(part.sheet),
+                                             sheets=", ".join(s.name or "(CSV)" for s in found)))
             continue
         pairs.append((sheet, part))
     return pairs
