@@ -272,6 +272,7 @@ def test_the_data_page_imports_a_spreadsheet_in_french(fixture_dir, data_store, 
                             "several chosen": "plusieurs choisis", "why": "pourquoi"}  # the values: the recipe's words
         why = editor.value.set_index("column")["why"]
         assert why["Projet"] == "en-tête 'Projet'" and why["Pays"] == "en-tête 'Pays'"  # the reasons in French too
+        assert editor.value.set_index("column")["role"]["Projet"] == "key"  # the roles: the recipe's own words
         at.button(key="mapping_preview").click()
         at.run()
         assert not at.exception, [e.value for e in at.exception]
