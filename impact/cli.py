@@ -891,7 +891,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_programme(commands)
     _add_publish(commands)
     _add_return(commands)
-    mapping_cli.add_mapping_command(commands, add_store_options, add_out_option)
+    mapping_cli.add_mapping_command(commands, add_store_options, add_out_option, add_language_option)
     _add_mail(commands)
     _add_audit(commands)
     _add_flags(commands)

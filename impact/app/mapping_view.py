@@ -71,18 +71,21 @@ def _editor(part: mapping.SheetProposal, n: int) -> None:
                       *schema.table(part.recipe.table, session.database().programme).column_names})
     edited = st.data_editor(
         frame, hide_index=True, width="stretch", key=f"mapping_editor_{n}", disabled=["column", "first values", "why"],
-        column_config={
-            "role": st.column_config.SelectboxColumn("role", options=list(recipes.ROLES), required=True,
-                                                     help="key, dimension, measure, value (a wide column, one row "
-                                                          "per breakdown value), attribute (the project's), ignore"),
-            "maps to": st.column_config.SelectboxColumn("maps to", options=targets,
-                                                        help="the table's column (for a value column: its measure)"),
-            "breakdown values": st.column_config.TextColumn("breakdown values",
-                                                            help="for a value column: cadre=Nurse, gender=Female"),
+        column_config={  # the headings in the reader's language; the roles and columns are the recipe's own words
+            **{c: st.column_config.TextColumn(heading) for c, heading in reshape.headings(frame).items()
+               if c in ("column", "first values", "why")},
+            "role": st.column_config.SelectboxColumn(_("role"), options=list(recipes.ROLES), required=True,
+                                                     help=_("key, dimension, measure, value (a wide column, one row "
+                                                            "per breakdown value), attribute (the project's), ignore")),
+            "maps to": st.column_config.SelectboxColumn(_("maps to"), options=targets,
+                                                        help=_("the table's column (for a value column: its "
+                                                               "measure)")),
+            "breakdown values": st.column_config.TextColumn(_("breakdown values"),
+                                                            help=_("for a value column: cadre=Nurse, gender=Female")),
             "several chosen": st.column_config.SelectboxColumn(
-                "several chosen", options=["", *recipes.MULTIPLE],
-                help="a select-multiple question (its choices space-separated, or a 0/1 choice column): one — a "
-                     "submission choosing several is refused —, or each — counted once per choice"),
+                _("several chosen"), options=["", *recipes.MULTIPLE],
+                help=_("a select-multiple question (its choices space-separated, or a 0/1 choice column): one — a "
+                       "submission choosing several is refused —, or each — counted once per choice")),
         })
     for column, (_index, row) in zip(part.recipe.columns, edited.iterrows(), strict=True):
         column.role = row["role"] or "ignore"
@@ -142,6 +145,11 @@ def _confirmations(proposal: mapping.Proposal) -> None:
                     part.values[column][text]["confirmed"] = True
 
 
+def _table(frame: pd.DataFrame) -> None:
+    """A table of the import (rows, change, totals, values matching nothing) headed in the reader's language."""
+    drawing.headed(frame, reshape.headings(frame))
+
+
 def _show_result(result: reshape.SheetImport) -> None:
     """A preview or an import's outcome: notices, problems, rows, the change and the totals."""
     if not result.report.ok:
@@ -157,15 +165,15 @@ def _show_result(result: reshape.SheetImport) -> None:
     if result.rows is not None:
         st.markdown(_("**{count} row(s)** from the sheet (the first 200):").format(  # our own text and a number
             count=i18n.active().number(len(result.rows))))
-        st.dataframe(result.rows.head(200), hide_index=True, width="stretch")
+        _table(result.rows.head(200))
     if result.changes is not None:
         st.markdown("**" + plain(_("The change against the version in use")) + "**")
-        st.dataframe(result.changes, hide_index=True, width="stretch")
-        st.dataframe(result.totals, hide_index=True, width="stretch")
+        _table(result.changes)
+        _table(result.totals)
     if result.removals is not None and len(result.removals):
         st.markdown(_("**{count} row(s) of the version in use would be removed** (the sheet's project quarters no "
                       "longer hold them):").format(count=i18n.active().number(len(result.removals))))
-        st.dataframe(result.removals.head(500), hide_index=True, width="stretch")
+        _table(result.removals.head(500))
 
 
 def _run(state: dict, chosen: recipes.Recipe | str, *, dry_run: bool, confirm: bool = False,
@@ -215,7 +223,8 @@ def import_spreadsheet() -> None:
         mapping.fill_values(part, state["context"])
         if part.unmatched:
             st.markdown(_("**Values matching nothing in the programme**: map them here, or correct the sheet."))
-            st.dataframe(pd.DataFrame(part.unmatched).drop(columns="target"), hide_index=True, width="stretch")
+            unmatched = pd.DataFrame(part.unmatched).drop(columns="target")
+            _table(unmatched.assign(rows=unmatched["rows"].map(lambda rows: ", ".join(map(str, rows)))))
             _map_by_hand(part, state["context"], n)
         _place_periods(part, n)
     _confirmations(proposal)
@@ -284,7 +293,7 @@ def recipes_section(folder: Path, version: str) -> None:
             version=version, error=error)))
         saved = {}
     if saved:
-        st.dataframe(pd.DataFrame(recipes.listing(saved)), hide_index=True, width="stretch")
+        drawing.headed(pd.DataFrame(recipes.listing(saved)), {c: _(c) for c in recipes.LISTING})
         st.caption(plain(_("Saved in version {version}, beside its definition (recipes.json): making an earlier "
                            "version active brings back its recipes, and export-extract carries them.").format(
             version=version)))

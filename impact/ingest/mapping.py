@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 
 from impact.ingest import sheets as sheet_files
 from impact.ingest.recipe import ATTRIBUTES, COMBO, ELEMENT, KEYS, ColumnMap, Recipe, SheetRecipe
-from impact.model import calendar, country_names, iso3166, schema
+from impact.model import calendar, country_names, i18n, iso3166, schema
+from impact.model.i18n import gettext as _
 
 FACT_TABLES = ("training", "volunteering", "outcomes")
 NEAR_CUTOFF = 0.75  # difflib's ratio from which a spelling is proposed as meaning a vocabulary value
@@ -155,7 +156,8 @@ def layout(sheet: sheet_files.Sheet, header_rows: list[int] | None = None) -> La
                 header_rows.append(sheet.numbers[first + 1])
         titles = [sheet.numbers[i] for i in range(first) if any(sheet.cells[i])]
         if titles:
-            notices.append(f"Row(s) {', '.join(map(str, titles))} above the header are titles; left out.")
+            notices.append(_("Row(s) {rows} above the header are titles; left out.").format(
+                rows=", ".join(map(str, titles))))
     headers = header_names(sheet, header_rows)
     last_header = sheet.numbers.index(header_rows[-1]) if header_rows[-1] in sheet.numbers else -1
     hashtags = []
@@ -163,8 +165,8 @@ def layout(sheet: sheet_files.Sheet, header_rows: list[int] | None = None) -> La
     if following < len(sheet.cells) and is_hxl_row(sheet.cells[following]):
         hashtags = [fold_hashtag(c) for c in sheet.cells[following]] + [""] * len(headers)
         hashtags = hashtags[:len(headers)]
-        notices.append(f"Row {sheet.numbers[following]} holds HXL hashtags (used to propose the mapping); "
-                       "not data.")
+        notices.append(_("Row {row} holds HXL hashtags (used to propose the mapping); not data.").format(
+            row=sheet.numbers[following]))
         following += 1
     data, blank, totals = [], [], []
     for i in range(following, len(sheet.cells)):
@@ -176,11 +178,12 @@ def layout(sheet: sheet_files.Sheet, header_rows: list[int] | None = None) -> La
         else:
             data.append(i)
     if blank:
-        notices.append(f"{len(blank)} blank row(s) left out (row {', '.join(map(str, blank[:10]))}"
-                       f"{'…' if len(blank) > 10 else ''}).")
+        notices.append(_("{count} blank row(s) left out (row {rows}).").format(
+            count=i18n.active().number(len(blank)),
+            rows=", ".join(map(str, blank[:10])) + ("…" if len(blank) > 10 else "")))
     if totals:
-        notices.append(f"Total row(s) {', '.join(str(sheet.numbers[i]) for i in totals)} left out (their numbers are "
-                       "sums of the rows above: counted again they would count twice).")
+        notices.append(_("Total row(s) {rows} left out (their numbers are sums of the rows above: counted again they "
+                         "would count twice).").format(rows=", ".join(str(sheet.numbers[i]) for i in totals)))
     return Layout(header_rows, headers, data, notices, totals, hashtags)
 
 
@@ -508,10 +511,10 @@ def propose_dhis2(sheet: sheet_files.Sheet, context: Context) -> SheetProposal:
     columns = []
     for i, header in enumerate(found.headers):
         role, column = roles.get(fold(header).replace(" ", ""), ("ignore", None))
-        why = f"DHIS2 field {header}" if role != "ignore" else "not needed"
+        why = _("DHIS2 field {field}").format(field=header) if role != "ignore" else _("not needed")
         if role == "default":
-            why = (f"DHIS2 field {header}: each value must be 'default' (map it to project_id as a key, or to "
-                   "breakdown values as a combo, when it says more)")
+            why = (_("DHIS2 field {field}: each value must be 'default' (map it to project_id as a key, or to "
+                     "breakdown values as a combo, when it says more)").format(field=header))
         columns.append(ColumnProposal(header, [v for v in column_values(sheet, found, i, FIRST_VALUES) if v],
                                       ColumnMap(header, role, column, why=why)))
     recipe_part = SheetRecipe(table, found.header_rows, [c.mapping for c in columns], sheet.name)
@@ -568,54 +571,55 @@ def propose_sheet(sheet: sheet_files.Sheet, context: Context, table: str | None 
         sample = column_values(sheet, found, position, SAMPLE_ROWS)
         first = [v for v in sample if v][:FIRST_VALUES]
         if fold(header) in SUBMISSION_IDS:
-            columns.append(ColumnProposal(header, first, ColumnMap(header, "submission", why="KoboToolbox/ODK "
-                                          "submission id: a submission imported twice is refused")))
+            columns.append(ColumnProposal(header, first, ColumnMap(header, "submission", why=_(
+                "KoboToolbox/ODK submission id: a submission imported twice is refused"))))
             continue
         split = [h for h in found.headers if h.startswith(header + "/")]
         if split and (column := _select_multiple(header, sample, breakdowns, header_choices, context, taken)):
             taken.add(column)
             columns.append(ColumnProposal(header, first, ColumnMap(
                 header, "dimension", column, multiple="one",
-                why=f"a select-multiple question: its choices (space-separated) are the programme's "
-                    f"{column.replace('_', ' ')}s; a submission choosing several is refused unless the recipe "
-                    f"says multiple \"each\" (counted once per choice)")))
+                why=_("a select-multiple question: its choices (space-separated) are the programme's {column}s; a "
+                      "submission choosing several is refused unless the recipe says multiple \"each\" (counted once "
+                      "per choice)").format(column=column.replace("_", " ")))))
             continue
         if header in choice_columns:
             column = choice_columns[header]
             columns.append(ColumnProposal(header, first, ColumnMap(
                 header, "choice", column, multiple="one",
-                why=f"a choice (0/1) of the select-multiple question {header.rsplit('/', 1)[0]}: the programme's "
-                    f"{column.replace('_', ' ')}")))
+                why=_("a choice (0/1) of the select-multiple question {question}: the programme's {column}").format(
+                    question=header.rsplit("/", 1)[0], column=column.replace("_", " ")))))
             continue
         if "/" in header and header.rsplit("/", 1)[0] in found.headers:
-            columns.append(ColumnProposal(header, first, ColumnMap(header, "ignore", why="a choice of the "
-                                          "select-multiple question " + header.rsplit("/", 1)[0])))
+            columns.append(ColumnProposal(header, first, ColumnMap(header, "ignore", why=_(
+                "a choice of the select-multiple question {question}").format(question=header.rsplit("/", 1)[0]))))
             continue
         name = question_name(header)
         numeric = _share(sample, lambda v: number(v) is not None) >= 0.8 and any(sample)
         column = _by_header(name, header_choices)
-        why = f"header '{header}'" if column else ""
+        why = _("header '{header}'").format(header=header) if column else ""
         tag = found.hashtags[position] if found.hashtags else ""
         tagged, tag_dims = hxl_proposal(tag, programme, table)
         if tagged and tagged != "measure":
-            column, why = tagged, f"HXL hashtag {tag}"
+            column, why = tagged, _("HXL hashtag {tag}").format(tag=tag)
         if column is None and not numeric:
             if _share(sample, lambda v: fold(v) in context.countries) >= 0.8:
-                column, why = "iso3", "values are countries"
+                column, why = "iso3", _("values are countries")
             elif _periods(sample, fiscal, None):
-                column, why = "period", "values are periods"
+                column, why = "period", _("values are periods")
             elif _share(sample, lambda v: match(v, "project_id", context)["match"] in ("exact", "same", "project")) >= 0.8:
-                column, why = "project_id", "values are the programme's projects"
+                column, why = "project_id", _("values are the programme's projects")
             else:
                 for candidate in (*breakdowns, *ATTRIBUTES):
                     if _share(sample, lambda v, c=candidate: match(v, c, context)["match"] != "none") >= 0.8:
-                        column, why = candidate, f"values are the programme's {candidate.replace('_', ' ')}s"
+                        column, why = candidate, _("values are the programme's {column}s").format(
+                            column=candidate.replace("_", " "))
                         break
         dims = dimension_values(name, table, programme) if numeric else {}
         if tagged == "measure" and numeric:
             dims = {**dims, **tag_dims}
             if not dims and column is None:
-                column, why = measures[0], f"HXL hashtag {tag}"
+                column, why = measures[0], _("HXL hashtag {tag}").format(tag=tag)
         if column in taken:
             column = None
         if column in KEYS:
@@ -623,16 +627,18 @@ def propose_sheet(sheet: sheet_files.Sheet, context: Context, table: str | None 
         elif column in breakdowns:
             mapping = ColumnMap(header, "dimension", column, why=why)
         elif column in ATTRIBUTES:
-            mapping = ColumnMap(header, "attribute", column, why=why + " (a column of the project)")
+            mapping = ColumnMap(header, "attribute", column, why=_("{why} (a column of the project)").format(why=why))
         elif dims and numeric:
             measure = _by_header(name, {m: HEADERS.get(m, ()) for m in measures}) or measures[0]
             mapping = ColumnMap(header, "value", measure=measure, dimensions=dims,
-                                why=(f"HXL hashtag {tag}: " if tagged == "measure" and tag_dims else "header names ")
-                                + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in dims.items()))
+                                why=(_("HXL hashtag {tag}: {values}") if tagged == "measure" and tag_dims
+                                     else _("header names {values}")).format(
+                                    tag=tag, values=", ".join(f"{k.replace('_', ' ')} {v}" for k, v in dims.items())))
         elif column in measures and numeric:
             mapping = ColumnMap(header, "measure", column, why=why)
         else:
-            mapping = ColumnMap(header, "ignore", why="not recognised" if not column else f"{why}, but not numbers")
+            mapping = ColumnMap(header, "ignore", why=_("not recognised") if not column
+                                else _("{why}, but not numbers").format(why=why))
         if mapping.column:
             taken.add(mapping.column)
         columns.append(ColumnProposal(header, first, mapping))
@@ -651,8 +657,9 @@ def propose_sheet(sheet: sheet_files.Sheet, context: Context, table: str | None 
         sheet_recipe.day_first = day_first
         if ambiguous:
             proposal.questions.append(
-                f"{sheet.shown}, column '{found.headers[position]}': the dates ({', '.join(ambiguous[:3])}…) read "
-                "day first or month first; say which (day_first in the recipe: true for 03/04/2018 = 3 April).")
+                _("{sheet}, column '{column}': the dates ({dates}…) read day first or month first; say which "
+                  "(day_first in the recipe: true for 03/04/2018 = 3 April).").format(
+                    sheet=sheet.shown, column=found.headers[position], dates=", ".join(ambiguous[:3])))
     fill_values(proposal, context)
     return proposal
 

@@ -1,16 +1,18 @@
 """The command line of importing a sheet through a mapping (cli.py only registers it):
 
-    python -m impact mapping propose FILE [--programme ID] --out RECIPE.json
-    python -m impact mapping recipes [--programme ID]
-    python -m impact mapping show NAME [--programme ID] [--out RECIPE.json]
+    python -m impact mapping propose FILE [--programme ID] --out RECIPE.json [--lang CODE]
+    python -m impact mapping recipes [--programme ID] [--lang CODE]
+    python -m impact mapping show NAME [--programme ID] [--out RECIPE.json] [--lang CODE]
     python -m impact import FILE --recipe RECIPE.json|NAME [--programme ID] [--accept-proposed]
-                                 [--save-recipe NAME] [--dry-run] [--confirm-removals]
+                                 [--save-recipe NAME] [--dry-run] [--confirm-removals] [--lang CODE]
 
 `propose` writes the proposed mapping as editable JSON (near matches marked as proposals to confirm) and prints
 it column by column with the rows left out, the questions to answer and the values matching nothing. `import
 --recipe` maps the file, prints the preview (the change against the version in use) and imports it as one
 version; `--dry-run` writes nothing. `recipes` lists the recipes saved in the programme's version in use (they are
-versioned with its definition: see impact.ingest.recipe) and `show` gives one as JSON to edit.
+versioned with its definition: see impact.ingest.recipe) and `show` gives one as JSON to edit. `--lang` says what
+they print (the problems, notices, headings and sentences) in French, Portuguese or Spanish; the sheet's own text, the
+recipe's JSON, its keys and role names and the command lines printed stay as they are.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import pandas as pd
 from impact.ingest import mapping, reshape, validate
 from impact.ingest import recipe as recipes
 from impact.ingest import sheets as sheet_files
+from impact.model import i18n
+from impact.model.i18n import gettext as _
 from impact.storage import store
 
 
@@ -43,8 +47,9 @@ def add_recipe_options(parser: argparse.ArgumentParser) -> None:
                              "quarters it holds")
 
 
-def add_mapping_command(commands, add_store_options: Callable, add_out_option: Callable) -> None:
-    """`mapping propose FILE --out RECIPE.json`."""
+def add_mapping_command(commands, add_store_options: Callable, add_out_option: Callable,
+                        add_language_option: Callable | None = None) -> None:
+    """`mapping propose FILE --out RECIPE.json`, `mapping recipes`, `mapping show NAME` (each with `--lang`)."""
     group = commands.add_parser("mapping", help="map a spreadsheet in its own shape to the programme's tables")
     kinds = group.add_subparsers(dest="mapping_command", required=True, metavar="WHAT")
     propose = kinds.add_parser("propose", help="propose a mapping (a recipe to edit and confirm) for a CSV/Excel file")
@@ -61,12 +66,32 @@ def add_mapping_command(commands, add_store_options: Callable, add_out_option: C
     add_store_options(show)
     add_out_option(show, "write it to this file instead of printing it", required=False, metavar="RECIPE.json")
     show.set_defaults(run=run_show)
+    if add_language_option is not None:
+        for command in (propose, listed, show):
+            add_language_option(command, "what it prints: the sheet's problems, what is left out, the questions and "
+                                         "the headings (the sheet's text and the recipe's JSON as they are)")
 
 
 def _print_problems(report: validate.Report, limit: int) -> None:
     print(report.to_text(limit=limit))
 
 
+def _table(frame: pd.DataFrame, rows: int | None = None) -> str:
+    """A table for the terminal, headed in the reader's language (the product's column names as they are)."""
+    shown = frame if rows is None else frame.head(rows)
+    return shown.rename(columns=reshape.headings(frame)).to_string(index=False)
+
+
+def _in_language(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """`run` with what it prints in the language `--lang` asks for (English without it)."""
+    def in_language(args: argparse.Namespace) -> int:
+        with i18n.using(getattr(args, "lang", None) or i18n.SOURCE):
+            return run(args)
+    in_language.__doc__ = run.__doc__
+    return in_language
+
+
+@_in_language
 def run_propose(args: argparse.Namespace) -> int:
     """Write the proposed recipe and print what it proposes."""
     current = store.open_store(args.data_dir, args.programme).active()
@@ -79,53 +104,65 @@ def run_propose(args: argparse.Namespace) -> int:
     proposal = mapping.propose(found, reshape.context_of(current.path, definition))
     out = Path(args.out)
     store.atomic_write(out, proposal.recipe.to_json())
+    words = i18n.active()
     with pd.option_context("display.width", 200, "display.max_colwidth", 60):
         for part in proposal.sheets:
-            print(f"{part.sheet.shown}: rows go to {part.recipe.table}; header on row "
-                  f"{', '.join(map(str, part.layout.header_rows))}; {len(part.layout.data):,} data rows")
-            print(reshape.frame_of_proposal(part).to_string(index=False))
+            print(_("{sheet}: rows go to {table}; header on row {rows}; {count} data rows").format(
+                sheet=part.sheet.shown, table=part.recipe.table, rows=", ".join(map(str, part.layout.header_rows)),
+                count=words.number(len(part.layout.data))))
+            print(_table(reshape.frame_of_proposal(part)))
             for notice in part.layout.notices:
-                print(f"  left out: {notice}")
+                print("  " + _("left out: {notice}").format(notice=notice))
             if part.recipe.constants:
-                print("  the same for every row (constants): "
-                      + ", ".join(f"{k} = {v}" for k, v in part.recipe.constants.items()))
+                print("  " + _("the same for every row (constants): {values}").format(
+                    values=", ".join(f"{k} = {v}" for k, v in part.recipe.constants.items())))
             for question in part.questions:
-                print(f"  to answer: {question}")
+                print("  " + _("to answer: {question}").format(question=question))
             for item in part.spanning:
-                print(f"  across quarters: {item['column']} {item['text']!r} ({item['count']} row(s): "
-                      f"{', '.join(map(str, item['rows'][:10]))}) runs across {', '.join(item['quarters'])}; it is "
-                      f"refused unless the recipe places it in one: \"values\": {{\"period\": {{\"{item['text']}\": "
-                      f"{{\"to\": \"{item['quarters'][-1]}\", \"match\": \"manual\"}}}}}}")
+                placed = (f"\"values\": {{\"period\": {{\"{item['text']}\": {{\"to\": \"{item['quarters'][-1]}\", "
+                          f"\"match\": \"manual\"}}}}}}")
+                print("  " + _("across quarters: {column} {text} ({count} row(s): {rows}) runs across {quarters}; it is "
+                               "refused unless the recipe places it in one: {placed}").format(
+                    column=item["column"], text=repr(item["text"]), count=words.number(item["count"]),
+                    rows=", ".join(map(str, item["rows"][:10])), quarters=", ".join(item["quarters"]), placed=placed))
             for item in part.unmatched:
-                print(f"  matches nothing: {item['column']} {item['text']!r} ({item['count']} row(s): "
-                      f"{', '.join(map(str, item['rows'][:10]))})")
+                print("  " + _("matches nothing: {column} {text} ({count} row(s): {rows})").format(
+                    column=item["column"], text=repr(item["text"]), count=words.number(item["count"]),
+                    rows=", ".join(map(str, item["rows"][:10]))))
     for sheet, column, text, to in proposal.recipe.proposed():
-        print(f"to confirm: {column} {text!r} -> {to!r}" + (f" (sheet {sheet})" if sheet else ""))
-    print(f"wrote {out}: edit it if need be, then: python -m impact import {args.path} --recipe {out}"
-          + (" --accept-proposed" if proposal.recipe.proposed() else "") + " --dry-run")
+        print((_("to confirm: {column} {text} -> {to} (sheet {sheet})") if sheet else
+               _("to confirm: {column} {text} -> {to}")).format(column=column, text=repr(text), to=repr(to),
+                                                                sheet=sheet))
+    command = (f"python -m impact import {args.path} --recipe {out}"
+               + (" --accept-proposed" if proposal.recipe.proposed() else "") + " --dry-run")
+    print(_("wrote {file}: edit it if need be, then: {command}").format(file=out, command=command))
     return 0
 
 
+@_in_language
 def run_recipes(args: argparse.Namespace) -> int:
     """`mapping recipes`: the recipes saved in the programme's version in use."""
     held = store.open_store(args.data_dir, args.programme)
     saved = recipes.saved(held)
     if not saved:
-        print(f"no recipe is saved in version {held.active().version} of this programme")
+        print(_("no recipe is saved in version {version} of this programme").format(version=held.active().version))
         return 0
+    frame = pd.DataFrame(recipes.listing(saved))
     with pd.option_context("display.width", 200, "display.max_colwidth", 80):
-        print(pd.DataFrame(recipes.listing(saved)).to_string(index=False))
-    print(f"(saved in version {held.active().version}; a rollback brings back the recipes of the version chosen)")
+        print(frame.rename(columns={c: _(c) for c in recipes.LISTING}).to_string(index=False))
+    print(_("(saved in version {version}; a rollback brings back the recipes of the version chosen)").format(
+        version=held.active().version))
     return 0
 
 
+@_in_language
 def run_show(args: argparse.Namespace) -> int:
     """`mapping show NAME`: a saved recipe as JSON, printed or written to --out."""
     chosen = recipes.load(store.open_store(args.data_dir, args.programme), recipes.check_name(args.name))
     if args.out:
         store.atomic_write(Path(args.out), chosen.to_json())
-        print(f"wrote {args.out}: edit it, then: python -m impact import FILE --recipe {args.out} "
-              f"--save-recipe {args.name}")
+        print(_("wrote {file}: edit it, then: {command}").format(
+            file=args.out, command=f"python -m impact import FILE --recipe {args.out} --save-recipe {args.name}"))
     else:
         print(chosen.to_json(), end="")
     return 0
@@ -144,8 +181,8 @@ def refuse_without_recipe(args: argparse.Namespace) -> None:
     given = [flag for flag, on in (("--accept-proposed", args.accept_proposed), ("--save-recipe", args.save_recipe),
                                    ("--dry-run", args.dry_run), ("--confirm-removals", args.confirm_removals)) if on]
     if given:
-        raise ValueError(f"{', '.join(given)} go with --recipe (importing a sheet through a mapping); an extract "
-                         "import takes none of them")
+        raise ValueError(_("{options} go with --recipe (importing a sheet through a mapping); an extract import "
+                           "takes none of them").format(options=", ".join(given)))
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -156,20 +193,23 @@ def run_import(args: argparse.Namespace) -> int:
     if not result.report.ok:
         _print_problems(result.report, args.show)
         return 1
+    words = i18n.active()
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         for notice in result.notices:
-            print(f"left out: {notice}")
-        print(f"{len(result.rows):,} row(s) from the sheet; the first:")
-        print(result.rows.head(20).to_string(index=False))
-        print("change against the version in use:")
-        print(result.changes.to_string(index=False))
-        print(result.totals.to_string(index=False))
+            print(_("left out: {notice}").format(notice=notice))
+        print(_("{count} row(s) from the sheet; the first:").format(count=words.number(len(result.rows))))
+        print(_table(result.rows, 20))
+        print(_("change against the version in use:"))
+        print(_table(result.changes))
+        print(_table(result.totals))
         if result.removals is not None and len(result.removals):
-            print(f"rows of the version in use the sheet removes ({len(result.removals)}):")
-            print(result.removals.head(50).to_string(index=False))
+            print(_("rows of the version in use the sheet removes ({count}):").format(
+                count=words.number(len(result.removals))))
+            print(_table(result.removals, 50))
     print(result.summary())
     if args.dry_run and args.save_recipe:
-        print(f"the recipe is saved as {args.save_recipe} when the import is run without --dry-run")
+        print(_("the recipe is saved as {name} when the import is run without --dry-run").format(name=args.save_recipe))
     if result.saved is not None:
-        print(f"recipe saved as {result.recipe.name} in version {result.version} ({result.saved})")
+        print(_("recipe saved as {name} in version {version} ({path})").format(
+            name=result.recipe.name, version=result.version, path=result.saved))
     return 0 if (result.ok or args.dry_run) else 1

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from impact.model import i18n, schema
+from impact.model.i18n import N_
 from impact.model.i18n import gettext as _
 from impact.model.programme import FILE as DEFINITION
 from impact.storage.store import RECIPES
@@ -348,6 +349,17 @@ def tidy(text: pa.Array, spreadsheet: bool) -> pa.Array:
     return text
 
 
+# A header cell without a name is read as this column name (a key the reader matches on, never translated); it is
+# shown to people in their language (`unnamed_shown`).
+UNNAMED = N_("(column {number} without a name)")
+
+
+def unnamed_shown(name: str) -> str:
+    """A column without a name as people read it in the active language: '(colonne 3 sans nom)'."""
+    number = name[len("(column "):].split(" ", 1)[0]
+    return _(UNNAMED).format(number=number) if number.isdigit() else name
+
+
 def _header(raw: list, source: SourceFile, report: Report, header_row: int) -> list[str] | None:
     names = [str(v).strip().lower() if v is not None else "" for v in raw]
     while names and not names[-1]:
@@ -363,7 +375,7 @@ def _header(raw: list, source: SourceFile, report: Report, header_row: int) -> l
                        _("The column '{column}' appears twice in the header; keep one.").format(column=name))
         seen.add(name)
         if not name:
-            names[position] = f"(column {position + 1} without a name)"
+            names[position] = UNNAMED.format(number=position + 1)  # a key: the same in every language
     return names
 
 
@@ -378,9 +390,10 @@ def _finish(source: SourceFile, report: Report, header: list[str], columns: _Col
     unnamed = [h for h in header if h.startswith("(column ")]
     for name in unnamed:
         if pc.any(pc.not_equal(data[name], "")).as_py():
-            report.add(source.name, header_row, name, "", "unnamed-column",
+            shown = unnamed_shown(name)
+            report.add(source.name, header_row, shown, "", "unnamed-column",
                        _("The {column} holds values; give it one of the table's column names or delete it.").format(
-                           column=name[1:-1]))
+                           column=shown[1:-1]))
         data.pop(name)
     kept: dict[str, pa.Array] = {}
     for name in header:

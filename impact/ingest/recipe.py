@@ -51,6 +51,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from impact.model import i18n
+from impact.model.i18n import N_
+from impact.model.i18n import gettext as _
 from impact.storage import store
 
 FORMAT = "impact-recipe/1"
@@ -164,59 +167,67 @@ def parse(data, where: str = "recipe") -> Recipe:
     """A recipe from its JSON object; RecipeError lists every problem with its place (sheets[0].columns[2].role)."""
     problems: list[str] = []
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise RecipeError([f"not a recipe: its \"format\" must be \"{FORMAT}\""], where)
+        raise RecipeError([_('not a recipe: its "format" must be "{format}"').format(format=FORMAT)], where)
     sheets = []
     raw_sheets = data.get("sheets")
     if not isinstance(raw_sheets, list) or not raw_sheets:
-        problems.append("sheets: must be a list of at least one sheet")
+        problems.append(_("{place}: must be a list of at least one sheet").format(place="sheets"))
         raw_sheets = []
     for n, raw in enumerate(raw_sheets):
         at = f"sheets[{n}]"
         if not isinstance(raw, dict):
-            problems.append(f"{at}: must be an object")
+            problems.append(_("{place}: must be an object").format(place=at))
             continue
         columns = []
         for m, item in enumerate(raw.get("columns") or []):
             place = f"{at}.columns[{m}]"
             if not isinstance(item, dict) or not isinstance(item.get("header"), str):
-                problems.append(f"{place}: must be an object with a \"header\"")
+                problems.append(_('{place}: must be an object with a "header"').format(place=place))
                 continue
             role = item.get("role", "ignore")
             if role not in ROLES:
-                problems.append(f"{place}.role: {str(role)[:30]!r} is not one of {', '.join(ROLES)}")
+                problems.append(_("{place}: {value} is not one of {allowed}").format(
+                    place=f"{place}.role", value=repr(str(role)[:30]), allowed=", ".join(ROLES)))
                 continue
             dims = item.get("dimensions") or {}
             if not isinstance(dims, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in dims.items()):
-                problems.append(f"{place}.dimensions: must map dimension names to values (text)")
+                problems.append(_("{place}: must map dimension names to values (text)").format(
+                    place=f"{place}.dimensions"))
                 dims = {}
             multiple = item.get("multiple")
             if multiple is not None and (multiple not in MULTIPLE or role not in ("dimension", "choice")):
-                problems.append(f"{place}.multiple: a dimension or choice column's select-multiple choices are "
-                                f"\"one\" (one per row) or \"each\" (the row counted once per choice)")
+                problems.append(_("{place}: a dimension or choice column's select-multiple choices are \"one\" (one "
+                                  "per row) or \"each\" (the row counted once per choice)").format(
+                    place=f"{place}.multiple"))
                 multiple = None
             if role in ("key", "dimension", "measure", "attribute", "choice") and not isinstance(item.get("column"), str):
-                problems.append(f"{place}.column: a {role} column names the table's column it fills")
+                problems.append(_("{place}: a {role} column names the table's column it fills").format(
+                    place=f"{place}.column", role=role))
             if role == "value" and (not isinstance(item.get("measure"), str) or not dims):
-                problems.append(f"{place}: a value column names its \"measure\" and the \"dimensions\" its header gives")
+                problems.append(_('{place}: a value column names its "measure" and the "dimensions" its header '
+                                  'gives').format(place=place))
             columns.append(ColumnMap(item["header"], role, item.get("column"), item.get("measure"), dict(dims),
                                      str(item.get("why", "")), multiple))
         header_rows = raw.get("header_rows")
         if not isinstance(header_rows, list) or not header_rows or not all(isinstance(r, int) and r > 0
                                                                            for r in header_rows):
-            problems.append(f"{at}.header_rows: must list the row numbers (from 1) of the sheet's header")
+            problems.append(_("{place}: must list the row numbers (from 1) of the sheet's header").format(
+                place=f"{at}.header_rows"))
             header_rows = [1]
         day_first = raw.get("day_first")
         if day_first not in (None, True, False):
-            problems.append(f"{at}.day_first: must be true (03/04/2018 is 3 April), false (4 March) or null")
+            problems.append(_("{place}: must be true (03/04/2018 is 3 April), false (4 March) or null").format(
+                place=f"{at}.day_first"))
             day_first = None
         values = raw.get("values") or {}
         if not isinstance(values, dict) or not all(isinstance(v, dict) and all(isinstance(e, dict) for e in v.values())
                                                    for v in values.values()):
-            problems.append(f"{at}.values: must map a column to {{the sheet's text: {{\"to\": value, ...}}}}")
+            problems.append(_("{place}: must map a column to {{the sheet's text: {{\"to\": value, ...}}}}").format(
+                place=f"{at}.values"))
             values = {}
         constants = raw.get("constants") or {}
         if not isinstance(constants, dict) or not all(isinstance(v, str) for v in constants.values()):
-            problems.append(f"{at}.constants: must map a column to one value (text)")
+            problems.append(_("{place}: must map a column to one value (text)").format(place=f"{at}.constants"))
             constants = {}
         sheets.append(SheetRecipe(str(raw.get("table", "")), list(header_rows), columns, str(raw.get("sheet") or ""),
                                   dict(constants), {k: {t: dict(e) for t, e in v.items()} for k, v in values.items()},
@@ -234,11 +245,12 @@ def loads(text: str, where: str = "recipe") -> Recipe:
 def _json(text: str, limit: int, where: str):
     """The JSON value of `text` (at most `limit` characters); RecipeError naming `where` if it is not."""
     if len(text) > limit:
-        raise RecipeError([f"larger than {limit:,} bytes"], where)
+        raise RecipeError([_("larger than {limit} bytes").format(limit=i18n.active().number(limit))], where)
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise RecipeError([f"not JSON: {error.msg} at line {error.lineno}, column {error.colno}"], where) from None
+        raise RecipeError([_("not JSON: {error} at line {line}, column {column}").format(
+            error=error.msg, line=error.lineno, column=error.colno)], where) from None
 
 
 def read_file(path: str | Path) -> Recipe:
@@ -250,8 +262,8 @@ def read_file(path: str | Path) -> Recipe:
 def check_name(name: str) -> str:
     """A recipe's name as saved (`master-sheet`); ValueError when it is not one."""
     if not isinstance(name, str) or not NAME.fullmatch(name):
-        raise ValueError(f"{str(name)[:40]!r} is not a recipe name: 1 to 64 lower-case letters, digits, '-' or '_', "
-                         "starting with a letter or digit")
+        raise ValueError(_("{name} is not a recipe name: 1 to 64 lower-case letters, digits, '-' or '_', starting "
+                           "with a letter or digit").format(name=repr(str(name)[:40])))
     return name
 
 
@@ -290,13 +302,14 @@ def loads_set(text: str, where: str = store.RECIPES) -> dict[str, Recipe]:
     place (recipes.master.sheets[0].columns[2].role)."""
     data = _json(text, MAX_SET_BYTES, where)
     if not isinstance(data, dict) or data.get("format") != SET_FORMAT or not isinstance(data.get("recipes"), dict):
-        raise RecipeError([f"not a programme's recipes: its \"format\" must be \"{SET_FORMAT}\" and its \"recipes\" "
-                           "map each recipe's name to the recipe"], where)
+        raise RecipeError([_('not a programme\'s recipes: its "format" must be "{format}" and its "recipes" map '
+                             'each recipe\'s name to the recipe').format(format=SET_FORMAT)], where)
     problems: list[str] = []
     found: dict[str, Recipe] = {}
     for name, raw in data["recipes"].items():
         if not isinstance(name, str) or not NAME.fullmatch(name):
-            problems.append(f"recipes.{str(name)[:40]}: not a recipe name (lower-case letters, digits, '-' or '_')")
+            problems.append(_("{place}: not a recipe name (lower-case letters, digits, '-' or '_')").format(
+                place=f"recipes.{str(name)[:40]}"))
             continue
         try:
             found[name] = parse(raw, f"recipes.{name}")
@@ -334,8 +347,9 @@ def load(programme_store: store.Store, name: str) -> Recipe:
     check_name(name)
     found = saved(programme_store)
     if name not in found:
-        raise ValueError(f"there is no recipe called {name!r} in this programme"
-                         + (f" (its recipes: {', '.join(sorted(found))})" if found else " (it has none yet)"))
+        raise ValueError((_("there is no recipe called {name} in this programme (its recipes: {names})") if found
+                          else _("there is no recipe called {name} in this programme (it has none yet)")).format(
+            name=repr(name), names=", ".join(sorted(found))))
     return found[name]
 
 
@@ -345,6 +359,10 @@ def with_saved(folder: Path, recipe: Recipe, name: str) -> str:
     every = of_version(folder)
     every[check_name(name)] = copy(recipe)
     return dumps_set(every)
+
+
+# The headings of `listing`, marked for the catalogue: a table for people shows them in the reader's language.
+LISTING = (N_("recipe"), N_("sheets"), N_("columns"), N_("values mapped"), N_("near matches to confirm"))
 
 
 def listing(saved: dict[str, Recipe]) -> list[dict]:
@@ -358,7 +376,7 @@ def listing(saved: dict[str, Recipe]) -> list[dict]:
             for column in part.columns:
                 roles[column.role] = roles.get(column.role, 0) + 1
         rows.append({"recipe": name,
-                     "sheets": ", ".join(f"{p.sheet or '(its only sheet)'} -> {p.table}" for p in recipe.sheets),
+                     "sheets": ", ".join(f"{p.sheet or _('(its only sheet)')} -> {p.table}" for p in recipe.sheets),
                      "columns": ", ".join(f"{n} {role}" for role, n in sorted(roles.items())),
                      "values mapped": sum(len(v) for p in recipe.sheets for v in p.values.values()),
                      "near matches to confirm": len(recipe.proposed())})

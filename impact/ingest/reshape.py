@@ -30,7 +30,9 @@ import pyarrow.compute as pc
 from impact.ingest import mapping, readers, validate
 from impact.ingest import recipe as recipes
 from impact.ingest import sheets as sheet_files
-from impact.model import calendar, schema
+from impact.model import calendar, i18n, schema
+from impact.model.i18n import N_
+from impact.model.i18n import gettext as _
 from impact.storage import store, transaction
 
 MAX_COUNT = 10_000_000  # a number in a cell beyond this is refused before it reaches the table's own checks
@@ -61,12 +63,12 @@ def check_headers(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, found: ma
     missing = [h for h in want if h not in have]
     moved = not added and not missing
     what = "; ".join(filter(None, [
-        f"added: {', '.join(repr(h) for h in added)}" if added else "",
-        f"missing: {', '.join(repr(h) for h in missing)}" if missing else "",
-        "the same columns in another order" if moved else ""]))
+        _("added: {columns}").format(columns=", ".join(repr(h) for h in added)) if added else "",
+        _("missing: {columns}").format(columns=", ".join(repr(h) for h in missing)) if missing else "",
+        _("the same columns in another order") if moved else ""]))
     report.add(_where(sheet), part.header_rows[-1], (added or missing or have)[0], "", "columns-changed",
-               f"The sheet's columns are no longer the recipe's ({what}); propose a mapping for it again, or edit "
-               "the recipe's columns.")
+               _("The sheet's columns are no longer the recipe's ({what}); propose a mapping for it again, or edit "
+                 "the recipe's columns.").format(what=what))
     return False
 
 
@@ -76,8 +78,8 @@ def check_recipe(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, programme,
     where, row = _where(sheet), part.header_rows[-1]
     ok = True
     if part.table not in mapping.FACT_TABLES:
-        report.add(where, None, "", part.table, "bad-recipe", f"A sheet's rows go to one of "
-                                                              f"{', '.join(mapping.FACT_TABLES)}, not {part.table!r}.")
+        report.add(where, None, "", part.table, "bad-recipe", _("A sheet's rows go to one of {tables}, not {table}.").format(
+            tables=", ".join(mapping.FACT_TABLES), table=repr(part.table)))
         return False
     spec = schema.table(part.table, programme)
     breakdowns = [c for c in spec.key if c not in recipes.KEYS]
@@ -88,8 +90,9 @@ def check_recipe(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, programme,
     for key in recipes.KEYS:
         given = [c for c in by_role.get("key", []) if c.column == key]
         if not given and not (key == "iso3" and has_country):
-            report.add(where, row, "", "", "missing-key", f"No column is mapped to {key}: every row needs its "
-                                                          f"{'project' if key == 'project_id' else key}.")
+            report.add(where, row, "", "", "missing-key",
+                       (_("No column is mapped to {key}: every row needs its project.") if key == "project_id" else
+                        _("No column is mapped to {key}: every row needs its {key}.")).format(key=key))
             ok = False
     seen: dict[tuple, str] = {}
     for column in part.columns:
@@ -98,39 +101,44 @@ def check_recipe(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, programme,
                        "attribute": recipes.ATTRIBUTES}[column.role]
             if column.column not in allowed:
                 report.add(where, row, column.header, column.column or "", "bad-recipe",
-                           f"'{column.header}' is mapped as a {column.role} to {column.column!r}, which is not one of "
-                           f"{', '.join(allowed)} ({part.table}).")
+                           _("'{header}' is mapped as a {role} to {column}, which is not one of {allowed} "
+                             "({table}).").format(header=column.header, role=column.role, column=repr(column.column),
+                                                  allowed=", ".join(allowed), table=part.table))
                 ok = False
                 continue
             slot = (column.role, column.column)
             if slot in seen:
                 report.add(where, row, column.header, column.column, "counted-twice",
-                           f"'{column.header}' and '{seen[slot]}' are both mapped to {column.column}; map one of them "
-                           "and set the other to ignore.")
+                           _("'{header}' and '{other}' are both mapped to {column}; map one of them and set the "
+                             "other to ignore.").format(header=column.header, other=seen[slot], column=column.column))
                 ok = False
             seen[slot] = column.header
         elif column.role == "value":
             bad = [k for k in column.dimensions if k not in breakdowns]
             if column.measure not in measures or bad:
                 report.add(where, row, column.header, "", "bad-recipe",
-                           f"'{column.header}' is unpivoted into {column.measure!r} for {', '.join(bad) or 'its values'}"
-                           f"; the measures of {part.table} are {', '.join(measures)} and its breakdowns "
-                           f"{', '.join(breakdowns)}.")
+                           _("'{header}' is unpivoted into {measure} for {names}; the measures of {table} are "
+                             "{measures} and its breakdowns {breakdowns}.").format(
+                               header=column.header, measure=repr(column.measure),
+                               names=", ".join(bad) or _("its values"), table=part.table,
+                               measures=", ".join(measures), breakdowns=", ".join(breakdowns)))
                 ok = False
                 continue
             for name, value in column.dimensions.items():
                 allowed_values = schema.allowed(spec.column(name), programme) or ()
                 if value not in allowed_values:
                     report.add(where, row, column.header, value, "not-allowed",
-                               f"'{column.header}' names {name.replace('_', ' ')} {value!r}, which is not one of the "
-                               f"definition's values ({', '.join(allowed_values)}).")
+                               _("'{header}' names {name} {value}, which is not one of the definition's values "
+                                 "({allowed}).").format(header=column.header, name=name.replace("_", " "),
+                                                        value=repr(value), allowed=", ".join(allowed_values)))
                     ok = False
             slot = ("value", column.measure, tuple(sorted(column.dimensions.items())))
             if slot in seen:
                 report.add(where, row, column.header, "", "counted-twice",
-                           f"'{column.header}' and '{seen[slot]}' both give {column.measure} for "
-                           f"{', '.join(f'{k} {v}' for k, v in column.dimensions.items())}: the same number would "
-                           "be counted twice. Set one of them to ignore.")
+                           _("'{header}' and '{other}' both give {measure} for {values}: the same number would be "
+                             "counted twice. Set one of them to ignore.").format(
+                               header=column.header, other=seen[slot], measure=column.measure,
+                               values=", ".join(f"{k} {v}" for k, v in column.dimensions.items())))
                 ok = False
             seen[slot] = column.header
     values_columns = by_role.get("value", [])
@@ -138,59 +146,66 @@ def check_recipe(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, programme,
         clash = [v.header for v in values_columns if v.measure == column.column]
         if clash:
             report.add(where, row, column.header, "", "counted-twice",
-                       f"'{column.header}' is {column.column} and so are the unpivoted columns "
-                       f"{', '.join(repr(c) for c in clash[:3])}: the rows would be counted twice.")
+                       _("'{header}' is {column} and so are the unpivoted columns {columns}: the rows would be "
+                         "counted twice.").format(header=column.header, column=column.column,
+                                                  columns=", ".join(repr(c) for c in clash[:3])))
             ok = False
     long_data = bool(by_role.get("amount"))
     if long_data and (len(by_role.get("element", [])) != 1 or len(by_role["amount"]) != 1
                       or len(by_role.get("combo", [])) > 2):
         report.add(where, row, by_role["amount"][0].header, "", "bad-recipe",
-                   "A sheet of data values has one amount column, one element column saying what each amount "
-                   "counts, and at most two combo columns (DHIS2's category and attribute option combos).")
+                   _("A sheet of data values has one amount column, one element column saying what each amount "
+                     "counts, and at most two combo columns (DHIS2's category and attribute option combos)."))
         ok = False
     dimension_columns = {c.column for c in by_role.get("dimension", [])}
     modes: dict[str, str] = {}
     for column in by_role.get("choice", []):
         if column.column not in breakdowns:
             report.add(where, row, column.header, column.column or "", "bad-recipe",
-                       f"'{column.header}' is a choice of {column.column!r}, which is not one of {part.table}'s "
-                       f"breakdowns ({', '.join(breakdowns)}).")
+                       _("'{header}' is a choice of {column}, which is not one of {table}'s breakdowns "
+                         "({breakdowns}).").format(header=column.header, column=repr(column.column), table=part.table,
+                                                   breakdowns=", ".join(breakdowns)))
             ok = False
         elif column.column in dimension_columns:
             joined = next(c.header for c in by_role["dimension"] if c.column == column.column)
             report.add(where, row, column.header, column.column, "counted-twice",
-                       f"'{joined}' and its choice column '{column.header}' both give the {column.column.replace('_', ' ')}"
-                       ": each submission would be counted twice. Map one of them and set the other to ignore.")
+                       _("'{joined}' and its choice column '{header}' both give the {column}: each submission would "
+                         "be counted twice. Map one of them and set the other to ignore.").format(
+                           joined=joined, header=column.header, column=column.column.replace("_", " ")))
             ok = False
         elif modes.setdefault(column.column, column.multiple or "one") != (column.multiple or "one"):
             report.add(where, row, column.header, column.multiple or "one", "bad-recipe",
-                       f"The choice columns of {column.column} say both multiple \"one\" and \"each\"; say one.")
+                       _('The choice columns of {column} say both multiple "one" and "each"; say one.').format(
+                           column=column.column))
             ok = False
     dimension_columns |= set(modes)
     for name in breakdowns if not long_data else ():  # data values: each row's breakdowns are checked as it is read
         if name in dimension_columns or name in part.constants:
             if name in part.constants and name in dimension_columns:
                 report.add(where, row, name, part.constants[name], "bad-recipe",
-                           f"{name} is both a column of the sheet and a constant; keep one.")
+                           _("{name} is both a column of the sheet and a constant; keep one.").format(name=name))
                 ok = False
             continue
         lacking = [c.header for c in values_columns if name not in c.dimensions]
         if not values_columns or lacking:
             report.add(where, row, (lacking or [""])[0], "", "missing-breakdown",
-                       f"Nothing gives the {name.replace('_', ' ')} of "
-                       f"{'the columns ' + ', '.join(repr(h) for h in lacking[:3]) if lacking else 'the rows'}: map a "
-                       f"column to it, or give it one value in the recipe's constants.")
+                       (_("Nothing gives the {name} of the columns {columns}: map a column to it, or give it one "
+                          "value in the recipe's constants.") if lacking else
+                        _("Nothing gives the {name} of the rows: map a column to it, or give it one value in the "
+                          "recipe's constants.")).format(name=name.replace("_", " "),
+                                                          columns=", ".join(repr(h) for h in lacking[:3])))
             ok = False
     for name, value in part.constants.items():
         allowed_values = schema.allowed(spec.column(name), programme) or () if name in spec.column_names else ()
         if value not in allowed_values:
             report.add(where, None, name, value, "not-allowed",
-                       f"The constant {name} = {value!r} is not one of the definition's values "
-                       f"({', '.join(allowed_values) or 'not a breakdown of ' + part.table}).")
+                       _("The constant {name} = {value} is not one of the definition's values ({allowed}).").format(
+                           name=name, value=repr(value), allowed=", ".join(allowed_values)
+                           or _("not a breakdown of {table}").format(table=part.table)))
             ok = False
     if not (values_columns or by_role.get("measure") or long_data):
-        report.add(where, row, "", "", "no-measure", f"No column gives a number of {part.table} "
-                                                      f"({', '.join(measures)}).")
+        report.add(where, row, "", "", "no-measure", _("No column gives a number of {table} ({measures}).").format(
+            table=part.table, measures=", ".join(measures)))
         ok = False
     return ok
 
@@ -260,9 +275,10 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
     for c in part.columns:
         split = [d.header for d in part.columns if d.header.startswith(c.header + "/") and d.role == "ignore"]
         if c.role == "dimension" and c.multiple and split:
-            notices.append(f"The choice columns {', '.join(repr(h) for h in split[:4])}{'…' if len(split) > 4 else ''} "
-                           f"repeat '{c.header}' (a select-multiple question): left out, each submission's "
-                           f"{c.column.replace('_', ' ')} read from '{c.header}' only.")
+            notices.append(_("The choice columns {columns} repeat '{header}' (a select-multiple question): left out, "
+                             "each submission's {column} read from '{header}' only.").format(
+                columns=", ".join(repr(h) for h in split[:4]) + ("…" if len(split) > 4 else ""), header=c.header,
+                column=c.column.replace("_", " ")))
     several = 0  # rows choosing several values of a select-multiple counted once per value
     result = Tidy(part.table, where, pd.DataFrame(), {}, notices)
     running = np.zeros(len(numeric))
@@ -281,23 +297,24 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
         if not any(key_texts.get(k) for k in recipes.KEYS if k in keys):
             values = [_count(f) for f in figures]
             if any(figures) and rows_since and all(v is not None for v in values) and np.allclose(values, running):
-                notices.append(f"Row {number} holds the sums of rows {rows_since[0]}–{rows_since[-1]} (a total row); "
-                               "left out.")
+                notices.append(_("Row {row} holds the sums of rows {first}–{last} (a total row); left out.").format(
+                    row=number, first=rows_since[0], last=rows_since[-1]))
                 running[:] = 0
                 rows_since = []
                 continue
             if any(figures):
                 report.add(where, number, part.columns[keys.get("project_id", 0)].header, "", "missing-key",
-                           "This row has numbers but no project or period: it would be left out silently. Fill them "
-                           "in, or delete the row.")
+                           _("This row has numbers but no project or period: it would be left out silently. Fill "
+                             "them in, or delete the row."))
             continue
         values = []
         for position, text in zip(numeric, figures, strict=True):
             value = _count(text) if text else 0
             if value is None:
                 report.add(where, number, part.columns[position].header, text, "not-a-number",
-                           f"{validate.shown(text)!r} is not a whole number from 0 to {MAX_COUNT:,}; the row would "
-                           "be left out. Correct it, or empty the cell.")
+                           _("{value} is not a whole number from 0 to {maximum}; the row would be left out. Correct "
+                             "it, or empty the cell.").format(value=repr(validate.shown(text)),
+                                                               maximum=i18n.active().number(MAX_COUNT)))
                 value = 0
             values.append(value)
         running += np.asarray(values, dtype=float) if values else 0
@@ -308,7 +325,8 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
             text = key_texts[name]
             if not text:
                 report.add(where, number, part.columns[position].header, "", "missing-value",
-                           f"The {name.replace('_', ' ')} is empty; the row would be left out. Fill it in.")
+                           _("The {name} is empty; the row would be left out. Fill it in.").format(
+                               name=name.replace("_", " ")))
                 missing = True
                 continue
             if name == "period":
@@ -317,17 +335,18 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
                         periods.setdefault(text, _period(part, text, programme.fiscal_year_start))
                 except calendar.AmbiguousDate as error:
                     report.add(where, number, part.columns[position].header, text, "ambiguous-date",
-                               f"{error}: say which in the recipe (day_first: true when the day comes first).")
+                               _ambiguous(text, error))
                     missing = True
                     continue
                 except calendar.NotAQuarter as error:
-                    report.add(where, number, part.columns[position].header, text, "not-a-quarter", f"{error}.")
+                    report.add(where, number, part.columns[position].header, text, "not-a-quarter",
+                               _across_quarters(part, text, error))
                     missing = True
                     continue
                 if day is None:
                     report.add(where, number, part.columns[position].header, text, "not-a-period",
-                               f"{validate.shown(text)!r} is not a period: write 2018-07-01, 01/07/2018, 2018Q3, "
-                               "Q3 2018, Jul-Sep 2018 or FY2018/19 Q2.")
+                               _("{value} is not a period: write 2018-07-01, 01/07/2018, 2018Q3, Q3 2018, Jul-Sep "
+                                 "2018 or FY2018/19 Q2.").format(value=repr(validate.shown(text))))
                     missing = True
                     continue
                 placed[name] = day.isoformat()
@@ -351,8 +370,9 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
             before = result.attributes.setdefault(placed["project_id"], {}).get(name)
             if before is not None and before[0] != value:
                 report.add(where, number, part.columns[position].header, text, "two-values",
-                           f"{placed['project_id']} has the {name.replace('_', ' ')} {before[0]!r} on row {before[1]} "
-                           f"and {value!r} here; a project has one.")
+                           _("{project} has the {name} {before} on row {row} and {value} here; a project has "
+                             "one.").format(project=placed["project_id"], name=name.replace("_", " "),
+                                            before=repr(before[0]), row=before[1], value=repr(value)))
             result.attributes[placed["project_id"]].setdefault(name, (value, number))
         chosen: dict[str, list[str]] = {}
         for name, sources in selects.items():
@@ -371,13 +391,15 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
                 missing = True
             elif not values:
                 report.add(where, number, header, "", "missing-value",
-                           f"No {name.replace('_', ' ')} is chosen; the row would be left out. Choose one.")
+                           _("No {name} is chosen; the row would be left out. Choose one.").format(
+                               name=name.replace("_", " ")))
                 missing = True
             elif len(values) > 1 and modes[name] == "one":
                 report.add(where, number, header, " ".join(t for _, t in picked), "several-values",
-                           f"{len(values)} values of {name.replace('_', ' ')} are chosen ({', '.join(values)}): its "
-                           "numbers would be counted once for each. Keep one, or say so in the recipe (multiple: "
-                           "\"each\", the row counted once per value).")
+                           _("{count} values of {name} are chosen ({values}): its numbers would be counted once for "
+                             "each. Keep one, or say so in the recipe (multiple: \"each\", the row counted once per "
+                             "value).").format(count=i18n.active().number(len(values)), name=name.replace("_", " "),
+                                               values=", ".join(values)))
                 missing = True
             else:
                 several += len(values) > 1
@@ -386,10 +408,10 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
             text = cell(i, position)
             if text and mapping.fold(text) != "default":
                 report.add(where, number, part.columns[position].header, text, "not-default",
-                           f"{validate.shown(text)!r} is not DHIS2's default {part.columns[position].header}: its "
-                           "values would be added to those of other combos. Map the column in the recipe — to a "
-                           "project (role key, column project_id) or to breakdown values (role combo) — or export the "
-                           "data value set with the default only.")
+                           _("{value} is not DHIS2's default {header}: its values would be added to those of other "
+                             "combos. Map the column in the recipe — to a project (role key, column project_id) or to "
+                             "breakdown values (role combo) — or export the data value set with the default "
+                             "only.").format(value=repr(validate.shown(text)), header=part.columns[position].header))
                 missing = True
         if missing:
             continue
@@ -436,17 +458,19 @@ def tidy(sheet: sheet_files.Sheet, part: recipes.SheetRecipe, context: mapping.C
         listed = ", ".join(str(r) for r, _ in rows[:10]) + ("…" if len(rows) > 10 else "")
         if entry.get("match") == "near" and entry.get("to"):
             report.add(where, first_row, header, text, "proposed-match",
-                       f"{text!r} is close to {entry['to']!r} but not the same: confirm it (--accept-proposed, or "
-                       f"the tick on the Data page) or map it in the recipe. {len(rows)} row(s): {listed}.",
+                       _("{text} is close to {to} but not the same: confirm it (--accept-proposed, or the tick on "
+                         "the Data page) or map it in the recipe. {count} row(s): {rows}.").format(
+                           text=repr(text), to=repr(entry["to"]), count=i18n.active().number(len(rows)), rows=listed),
                        count=1)
         else:
             report.add(where, first_row, header, text, "no-match",
-                       f"{text!r} matches no {name.replace('_', ' ')} of the programme; map it in the recipe's values. "
-                       f"{len(rows)} row(s): {listed}.")
+                       _("{text} matches no {name} of the programme; map it in the recipe's values. {count} row(s): "
+                         "{rows}.").format(text=repr(text), name=name.replace("_", " "),
+                                           count=i18n.active().number(len(rows)), rows=listed))
     if several:
-        notices.append(f"{several:,} row(s) choose several values of {', '.join(n for n in modes if modes[n] == 'each')}"
-                       ": counted once for each value (the recipe's multiple: \"each\"), so a total over those values "
-                       "counts them more than once.")
+        notices.append(_("{count} row(s) choose several values of {names}: counted once for each value (the "
+                         "recipe's multiple: \"each\"), so a total over those values counts them more than once.").format(
+            count=i18n.active().number(several), names=", ".join(n for n in modes if modes[n] == "each")))
     if values_of:
         _roll_up(values_of, spec, out, report, where, notices,
                  part.columns[amount if amount is not None else submission].header,
@@ -475,7 +499,7 @@ def _chosen(row: list[str], sources: list[tuple[int, str | None]], report: valid
             picked.append((position, choice))
         elif text.strip().lower() not in UNTICKED:
             report.add(where, number, part.columns[position].header, text, "not-a-choice",
-                       f"{validate.shown(text)!r} is neither 1 (chosen) nor 0 (not chosen).")
+                       _("{value} is neither 1 (chosen) nor 0 (not chosen).").format(value=repr(validate.shown(text))))
             bad = True
     return picked, bad
 
@@ -490,8 +514,8 @@ def _data_value(part: recipes.SheetRecipe, context: mapping.Context, accept_prop
     value = _count(texts["amount"])
     if value is None:
         report.add(where, number, headers["amount"], texts["amount"], "not-a-number",
-                   f"{validate.shown(texts['amount'])!r} is not a whole number from 0 to {MAX_COUNT:,}; the value "
-                   "would be left out.")
+                   _("{value} is not a whole number from 0 to {maximum}; the value would be left out.").format(
+                       value=repr(validate.shown(texts["amount"])), maximum=i18n.active().number(MAX_COUNT)))
         return
     element = _mapped(part, recipes.ELEMENT, texts["element"], context, accept_proposed, pending)
     if element is None:
@@ -510,8 +534,9 @@ def _data_value(part: recipes.SheetRecipe, context: mapping.Context, accept_prop
         clash = [k for k in given if k in from_combo and from_combo[k] != given[k]]
         if clash:
             report.add(where, number, header, text, "two-values",
-                       f"{text!r} gives {clash[0].replace('_', ' ')} {given[clash[0]]!r} and the other combo "
-                       f"{from_combo[clash[0]]!r}; a value has one.")
+                       _("{text} gives {name} {value} and the other combo {other}; a value has one.").format(
+                           text=repr(text), name=clash[0].replace("_", " "), value=repr(given[clash[0]]),
+                           other=repr(from_combo[clash[0]])))
             return
         from_combo.update(given)
     record = {**base, **from_combo, **from_element}
@@ -522,8 +547,8 @@ def _data_value(part: recipes.SheetRecipe, context: mapping.Context, accept_prop
         combo_header = next((h for h, t in zip(headers["combos"], texts["combos"], strict=True) if t), "")
         combo_text = next((t for t in texts["combos"] if t), "")
         report.add(where, number, combo_header or headers["element"], combo_text or texts["element"],
-                   "missing-breakdown", f"Nothing gives this value's {', '.join(lacking)}: map its combo or element "
-                                        "to them, or give them a constant in the recipe.")
+                   "missing-breakdown", _("Nothing gives this value's {names}: map its combo or element to them, or "
+                                          "give them a constant in the recipe.").format(names=", ".join(lacking)))
         return
     key = tuple((k, record.get(k, "")) for k in sorted(record) if k in breakdowns or k in recipes.KEYS)
     values_of.setdefault(key, {}).setdefault(measure, []).append((texts["period"], value, number))
@@ -546,8 +571,10 @@ def _roll_up(values_of: dict, spec, out: list[tuple[dict, int]], report: validat
             if repeated:
                 twice = [r for p, _, r in found if p in repeated]
                 report.add(where, twice[1], header, "", "counted-twice",
-                           f"Rows {', '.join(map(str, twice[:5]))} give the same {measure} for the same {over} and "
-                           "breakdown: it would be counted twice. Keep one.")
+                           (_("Rows {rows} give the same {measure} for the same period and breakdown: it would be "
+                              "counted twice. Keep one.") if over == "period" else
+                            _("Rows {rows} give the same {measure} for the same submission and breakdown: it would be "
+                              "counted twice. Keep one.")).format(rows=", ".join(map(str, twice[:5])), measure=measure))
             elif over == "period" and len(set(periods)) > 1:
                 _overlapping(found, measure, report, where, header)
             rolled += max(0, len(found) - 1)
@@ -555,8 +582,9 @@ def _roll_up(values_of: dict, spec, out: list[tuple[dict, int]], report: validat
             rows += [r for _, _, r in found]
         out.append((record, min(rows)))
     if rolled:
-        notices.append(f"{rolled:,} value(s) of months added up into their quarters." if over == "period" else
-                       f"{rolled:,} value(s) of several submissions added up (same project, quarter and breakdown).")
+        notices.append((_("{count} value(s) of months added up into their quarters.") if over == "period" else
+                        _("{count} value(s) of several submissions added up (same project, quarter and "
+                          "breakdown).")).format(count=i18n.active().number(rolled)))
 
 
 def _overlapping(found: list[tuple[str, int, int]], measure: str, report: validate.Report, where: str,
@@ -566,9 +594,11 @@ def _overlapping(found: list[tuple[str, int, int]], measure: str, report: valida
     for (a, period_a, row_a), (b, period_b, row_b) in zip(spans, spans[1:]):
         if b[0] <= a[1] and period_a != period_b:
             report.add(where, max(row_a, row_b), header, "", "counted-twice",
-                       f"Rows {row_a} and {row_b} give {measure} for {period_a} and {period_b}, which overlap "
-                       f"({b[0]:%d %B %Y} to {min(a[1], b[1]):%d %B %Y}), for the same breakdown: the days they share "
-                       "would be counted twice. Keep one period type.")
+                       _("Rows {first} and {second} give {measure} for {period} and {other}, which overlap ({start} "
+                         "to {end}), for the same breakdown: the days they share would be counted twice. Keep one "
+                         "period type.").format(first=row_a, second=row_b, measure=measure, period=period_a,
+                                                other=period_b, start=i18n.active().day(b[0]),
+                                                end=i18n.active().day(min(a[1], b[1]))))
             return
 
 
@@ -579,10 +609,37 @@ def _period(part: recipes.SheetRecipe, text: str, fiscal_year_start: int):
     if entry and entry.get("to"):
         quarter = calendar.parse_quarter(str(entry["to"]))
         if quarter is None:
-            raise calendar.NotAQuarter(f"the recipe places {text} in {entry['to']!r}, which is not a quarter "
-                                       "(write it 2018Q3)")
+            raise calendar.NotAQuarter(_("the recipe places {text} in {quarter}, which is not a quarter (write it "
+                                         "2018Q3)").format(text=text, quarter=repr(entry["to"])))
         return quarter
     return calendar.parse_period(text, fiscal_year_start, part.day_first)
+
+
+def _ambiguous(text: str, error: calendar.AmbiguousDate) -> str:
+    """Why a date such as 03/04/2018 is refused, in the reader's language: the two days it reads as."""
+    words = i18n.active()
+    day_first = calendar.parse_day(text, True)
+    month_first = calendar.parse_day(text, False)
+    if day_first is None or month_first is None:  # one reading outside the years a period may have
+        return f"{error}."
+    return _("{text} reads as {day} (day first) or {other} (month first): say which in the recipe (day_first: true "
+             "when the day comes first).").format(text=text.strip(), day=words.day(day_first),
+                                                  other=words.day(month_first))
+
+
+def _across_quarters(part: recipes.SheetRecipe, text: str, error: calendar.NotAQuarter) -> str:
+    """Why a period across quarters (DHIS2's '2018S1') is refused, in the reader's language (the quarters as the
+    recipe writes them, 2018Q3); the recipe's own misplacement says so itself."""
+    span = calendar.dhis2_span(text)
+    if span is None or (part.values.get("period", {}).get(text) or {}).get("to"):
+        return f"{error}."
+    first, last = span
+    words = i18n.active()
+    return _("{text} runs from {first} to {last}, across {quarters}: its numbers cannot be split between quarters "
+             "(export the data value set by week, month or quarter, or place the period in one quarter in the "
+             "recipe's values of period).").format(
+        text=text, first=words.day(first), last=words.day(last),
+        quarters=", ".join(calendar.quarter_label(q) for q in calendar.quarters_of(first, last)))
 
 
 @functools.lru_cache(maxsize=1 << 16)  # a sheet's numbers repeat: each text is read once
@@ -614,8 +671,11 @@ def pick_sheets(found: list[sheet_files.Sheet], chosen: recipes.Recipe, report: 
                                                                    and len(found) == 1) else None)
         if sheet is None:
             report.add(shown, None, "", part.sheet, "missing-sheet",
-                       f"The recipe maps a sheet called {part.sheet!r}, which the file does not have "
-                       f"(its sheets: {', '.join(s.name or '(CSV)' for s in found) or 'none'}).")
+                       (_("The recipe maps a sheet called {sheet}, which the file does not have (its sheets: "
+                          "{sheets}).") if found else
+                        _("The recipe maps a sheet called {sheet}, which the file does not have (it has no "
+                          "sheet).")).format(sheet=repr(part.sheet),
+                                             sheets=", ".join(s.name or "(CSV)" for s in found)))
             continue
         pairs.append((sheet, part))
     return pairs
@@ -653,11 +713,13 @@ class SheetImport:
             return self.report.summary()
         if self.needs_confirmation:
             n = 0 if self.removals is None else len(self.removals)
-            return (f"The sheet would remove {n:,} row(s) of the version in use (listed); nothing was imported. "
-                    "Confirm the removals (--confirm-removals, or the tick on the Data page) to import it.")
+            return _("The sheet would remove {count} row(s) of the version in use (listed); nothing was imported. "
+                     "Confirm the removals (--confirm-removals, or the tick on the Data page) to import it.").format(
+                count=i18n.active().number(n))
         if self.ok:
-            return f"Imported as version {self.version} (was {self.previous})."
-        return "Preview only: nothing was written."
+            return _("Imported as version {version} (was {previous}).").format(version=self.version,
+                                                                               previous=self.previous)
+        return _("Preview only: nothing was written.")
 
 
 def _key_index(frame: pd.DataFrame, key: list[str]) -> pd.MultiIndex:
@@ -705,16 +767,16 @@ def import_sheet(path: str | Path, chosen: recipes.Recipe | str, location: str |
         recipes.check_name(save_as)
     if chosen.programme and chosen.programme != target:
         report.add(shown, None, "", chosen.programme, "other-programme",
-                   f"The recipe maps into the programme '{chosen.programme}', not '{target}'; use --programme "
-                   f"{chosen.programme}, or propose a mapping for '{target}'.")
+                   _("The recipe maps into the programme '{recipe}', not '{target}'; use --programme {recipe}, or "
+                     "propose a mapping for '{target}'.").format(recipe=chosen.programme, target=target))
         return result
     found = sheet_files.read(path, shown, report, limits)
     if not report.ok:
         return result
     with transaction.begin(into) as txn:
         if txn.current is None:
-            report.add(shown, None, "", target, "no-version", f"The programme '{target}' has no data yet: import its "
-                                                              "extract first.")
+            report.add(shown, None, "", target, "no-version", _("The programme '{programme}' has no data yet: import "
+                                                                "its extract first.").format(programme=target))
             return result
         current = txn.current
         result.previous = current.version
@@ -740,7 +802,8 @@ def import_sheet(path: str | Path, chosen: recipes.Recipe | str, location: str |
                                            for c in spec.column_names},
                                           frame["_row"].to_numpy(dtype=np.int64)))
         result.rows = pd.concat([t.frame for t in tidied], ignore_index=True).rename(columns={"_row": "sheet row"})
-        others = {name: (projects if name == "projects" else table, f"{name} in version {current.version} (in use)")
+        others = {name: (projects if name == "projects" else table,
+                         _("{table} in version {version} (in use)").format(table=name, version=current.version))
                   for name, table in in_use.items() if name not in imported}
         typed = validate.validate(raws, others, report, definition)
         if not report.ok:
@@ -820,13 +883,29 @@ def _changed_projects(before: pa.Table, after: pa.Table) -> int:
     return sum(1 for a, b in zip(before.to_pylist(), after.to_pylist(), strict=True) if a != b)
 
 
+# The headings of the tables this module gives people (the proposal, the rows, the change, the totals, the
+# removals), marked for the catalogue: shown in the reader's language, the frames' own columns stay these names.
+HEADINGS = {"column": N_("column"), "first values": N_("first values"), "role": N_("role"), "maps to": N_("maps to"),
+            "why": N_("why"), "sheet row": N_("sheet row"), "table": N_("table"), "rows before": N_("rows before"),
+            "rows after": N_("rows after"), "added": N_("added"), "changed": N_("changed"), "removed": N_("removed"),
+            "measure": N_("measure"), "before": N_("before"), "after": N_("after"), "row": N_("row"),
+            "text": N_("text"), "count": N_("count"), "rows": N_("rows"), "breakdown values": N_("breakdown values"),
+            "several chosen": N_("several chosen")}
+
+
+def headings(frame: pd.DataFrame) -> dict[str, str]:
+    """The headings of `frame`'s columns in the active language (a column of the product's tables keeps its name)."""
+    return {column: _(HEADINGS[column]) if column in HEADINGS else column for column in frame.columns}
+
+
 def frame_of_proposal(proposal: mapping.SheetProposal) -> pd.DataFrame:
     """One row per column of a sheet's proposal, for people: header, first values, role, target, why."""
     rows = []
     for column in proposal.columns:
         m = column.mapping
         target = (m.column or "") if m.role != "value" else \
-            f"{m.measure} for " + ", ".join(f"{k} {v}" for k, v in m.dimensions.items())
+            _("{measure} for {values}").format(measure=m.measure,
+                                               values=", ".join(f"{k} {v}" for k, v in m.dimensions.items()))
         rows.append({"column": column.header, "first values": " | ".join(column.first), "role": m.role,
                      "maps to": target, "why": m.why})
     return pd.DataFrame(rows, columns=["column", "first values", "role", "maps to", "why"])

@@ -23,6 +23,8 @@ from pathlib import Path
 
 from impact.ingest import readers
 from impact.ingest.validate import Report
+from impact.model import i18n
+from impact.model.i18n import gettext as _
 
 SHEET_COLUMNS = 256  # columns read from one sheet: a wide sheet has many, never this many
 SCAN_BYTES = 1 << 20  # the chunk a worksheet's XML is scanned in for its merged ranges
@@ -47,7 +49,7 @@ class Sheet:
     @property
     def shown(self) -> str:
         """How messages name it: 'master.xlsx, sheet Data' or 'master.csv'."""
-        return f"{self.file}, sheet {self.name}" if self.name else self.file
+        return _("{file}, sheet {sheet}").format(file=self.file, sheet=self.name) if self.name else self.file
 
 
 def read(path: str | Path, shown: str | None = None, report: Report | None = None,
@@ -59,16 +61,20 @@ def read(path: str | Path, shown: str | None = None, report: Report | None = Non
     report = report if report is not None else Report()
     ext = path.name.rpartition(".")[2].lower()
     if ext == "xlsm" or ext not in SHEET_EXTENSIONS:
-        why = ("a macro-enabled workbook: save it as .xlsx (Excel Workbook) and import that" if ext == "xlsm"
-               else "not a CSV (.csv), Excel (.xlsx) or DHIS2 data value set (.json) file")
-        report.add(shown, None, "", "", "unknown-file", f"'{path.name}' is {why}.")
+        report.add(shown, None, "", "", "unknown-file",
+                   (_("'{file}' is a macro-enabled workbook: save it as .xlsx (Excel Workbook) and import that.")
+                    if ext == "xlsm" else
+                    _("'{file}' is not a CSV (.csv), Excel (.xlsx) or DHIS2 data value set (.json) file.")).format(
+                       file=path.name))
         return []
     size = path.stat().st_size
     if size > limits.file_bytes:
-        report.add(shown, None, "", "", "too-large", f"The file is {size:,} bytes; the limit is {limits.file_bytes:,}.")
+        words = i18n.active()
+        report.add(shown, None, "", "", "too-large", _("The file is {size} bytes; the limit is {limit}.").format(
+            size=words.number(size), limit=words.number(limits.file_bytes)))
         return []
     if size == 0:
-        report.add(shown, None, "", "", "empty-file", "The file is empty.")
+        report.add(shown, None, "", "", "empty-file", _("The file is empty."))
         return []
     reader = {"csv": _read_csv, "xlsx": _read_xlsx, "json": _read_dhis2_json}[ext]
     return reader(path, shown, report, limits)
@@ -83,16 +89,18 @@ def _read_dhis2_json(path: Path, shown: str, report: Report, limits: readers.Lim
     try:
         data = json.loads(path.read_bytes().decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-        report.add(shown, None, "", "", "unreadable", f"The file is not JSON text ({type(error).__name__}).")
+        report.add(shown, None, "", "", "unreadable", _("The file is not JSON text ({error}).").format(
+            error=type(error).__name__))
         return []
     values = data.get("dataValues") if isinstance(data, dict) else None
     if not isinstance(values, list) or not all(isinstance(v, dict) for v in values):
-        report.add(shown, None, "", "", "unknown-file", "The JSON file is not a DHIS2 data value set: it needs a "
-                                                        "\"dataValues\" list of objects.")
+        report.add(shown, None, "", "", "unknown-file", _('The JSON file is not a DHIS2 data value set: it needs a '
+                                                          '"dataValues" list of objects.'))
         return []
     if len(values) > limits.rows:
-        report.add(shown, None, "", "", "too-many-rows", f"The set has {len(values):,} data values; the most one "
-                                                         f"import takes is {limits.rows:,}.")
+        report.add(shown, None, "", "", "too-many-rows", _("The set has {count} data values; the most one import "
+                                                           "takes is {limit}.").format(
+            count=i18n.active().number(len(values)), limit=i18n.active().number(limits.rows)))
         return []
     header = [f for f in DHIS2_FIELDS if any(f in v for v in values)]
     header += sorted({k for v in values for k in v if k not in DHIS2_FIELDS})[:SHEET_COLUMNS - len(header)]
@@ -104,15 +112,15 @@ def _read_dhis2_json(path: Path, shown: str, report: Report, limits: readers.Lim
 def _read_csv(path: Path, shown: str, report: Report, limits: readers.Limits) -> list[Sheet]:
     data = path.read_bytes()
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:8192]:
-        report.add(shown, 1, "", "", "encoding", "The file is not CSV text (UTF-16 or binary data). Save it as "
-                                                  "'CSV UTF-8 (Comma delimited)' and import again.")
+        report.add(shown, 1, "", "", "encoding", _("The file is not CSV text (UTF-16 or binary data). Save it as "
+                                                    "'CSV UTF-8 (Comma delimited)' and import again."))
         return []
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[:error.start].count(b"\n") + 1
-        report.add(shown, line, "", "", "encoding", f"The file is not UTF-8 text (line {line}); save it as "
-                                                    "'CSV UTF-8 (Comma delimited)' and import again.")
+        report.add(shown, line, "", "", "encoding", _("The file is not UTF-8 text (line {line}); save it as 'CSV "
+                                                      "UTF-8 (Comma delimited)' and import again.").format(line=line))
         return []
     first = text.split("\n", 20)[:20]
     delimiter = max((",", ";", "\t", "|"), key=lambda d: sum(line.count(d) for line in first))
@@ -121,12 +129,14 @@ def _read_csv(path: Path, shown: str, report: Report, limits: readers.Limits) ->
         for number, row in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
             if number > limits.rows:
                 report.add(shown, number, "", "", "too-many-rows",
-                           f"The file has more than {limits.rows:,} rows, the most one import takes.")
+                           _("The file has more than {limit} rows, the most one import takes.").format(
+                               limit=i18n.active().number(limits.rows)))
                 return []
             cells.append([value.strip() for value in row[:SHEET_COLUMNS]])
             numbers.append(number)
     except csv.Error as error:
-        report.add(shown, len(numbers) + 1, "", "", "unreadable", f"The CSV cannot be read ({error}).")
+        report.add(shown, len(numbers) + 1, "", "", "unreadable", _("The CSV cannot be read ({error}).").format(
+            error=error))
         return []
     return [Sheet(shown, "", cells, numbers)]
 
@@ -140,24 +150,23 @@ def _read_xlsx(path: Path, shown: str, report: Report, limits: readers.Limits) -
         try:
             declared = _declares_entities(archive)
         except Exception as error:  # a damaged member (bad CRC, unknown compression)
-            report.add(shown, None, "", "", "unreadable", f"The file cannot be read as an Excel workbook "
-                                                          f"({type(error).__name__}); save it from Excel as .xlsx.")
+            report.add(shown, None, "", "", "unreadable", _unreadable_workbook(error))
             return []
     macros = [p for p in parts if p.lower().endswith("vbaproject.bin")]
     links = [p for p in parts if p.lower().startswith("xl/externallinks/")]
     if macros:
-        report.add(shown, None, "", macros[0], "unsafe-file", "The workbook holds macros (a VBA project); save it as "
-                                                             ".xlsx without macros and import that.")
+        report.add(shown, None, "", macros[0], "unsafe-file", _("The workbook holds macros (a VBA project); save it "
+                                                               "as .xlsx without macros and import that."))
     if links:
-        report.add(shown, None, "", links[0], "unsafe-file", "The workbook links to other workbooks (external links); "
-                                                            "paste the values in and remove the links (Data > Edit "
-                                                            "Links > Break Link), then import it.")
+        report.add(shown, None, "", links[0], "unsafe-file", _("The workbook links to other workbooks (external "
+                                                              "links); paste the values in and remove the links (Data "
+                                                              "> Edit Links > Break Link), then import it."))
     if macros or links:
         return []
     if declared:
-        report.add(shown, None, "", declared, "unsafe-file", "The workbook's XML declares entities (a DOCTYPE), "
-                                                             "which Excel never writes; save it from Excel as .xlsx "
-                                                             "and import that.")
+        report.add(shown, None, "", declared, "unsafe-file", _("The workbook's XML declares entities (a DOCTYPE), "
+                                                               "which Excel never writes; save it from Excel as .xlsx "
+                                                               "and import that."))
         return []
     import python_calamine
 
@@ -167,8 +176,7 @@ def _read_xlsx(path: Path, shown: str, report: Report, limits: readers.Limits) -
         marks = sheet_marks(path)
         book = python_calamine.CalamineWorkbook.from_path(str(path))
     except Exception as error:  # the zip, XML and calamine readers raise many kinds for a damaged or hostile file
-        report.add(shown, None, "", "", "unreadable", f"The file cannot be read as an Excel workbook "
-                                                      f"({type(error).__name__}); save it from Excel as .xlsx.")
+        report.add(shown, None, "", "", "unreadable", _unreadable_workbook(error))
         return []
     out = []
     try:
@@ -176,12 +184,11 @@ def _read_xlsx(path: Path, shown: str, report: Report, limits: readers.Limits) -
             if meta.visible != python_calamine.SheetVisibleEnum.Visible or \
                     meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
                 continue
-            where = f"{shown}, sheet {meta.name}"
+            where = _("{file}, sheet {sheet}").format(file=shown, sheet=meta.name)
             # A sheet the scan did not find (its part named otherwise) is streamed: its extent is not known.
             merged, errors, (height, width) = marks.get(meta.name, ([], {}, (0, SHEET_COLUMNS + 1)))
             if height > limits.rows:
-                report.add(where, limits.rows + 1, "", "", "too-many-rows",
-                           f"The sheet has more than {limits.rows:,} rows, the most one import takes.")
+                report.add(where, limits.rows + 1, "", "", "too-many-rows", _too_many_rows(limits))
                 return []
             try:
                 if width > SHEET_COLUMNS or height * width > DENSE_CELLS:
@@ -192,12 +199,12 @@ def _read_xlsx(path: Path, shown: str, report: Report, limits: readers.Limits) -
                     values = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
                     cells = [_row_text(row[:SHEET_COLUMNS]) for row in values]
             except Exception as error:
-                report.add(where, None, "", "", "unreadable", f"The sheet cannot be read ({type(error).__name__}); "
-                                                              "save the workbook from Excel as .xlsx.")
+                report.add(where, None, "", "", "unreadable", _("The sheet cannot be read ({error}); save the "
+                                                                "workbook from Excel as .xlsx.").format(
+                    error=type(error).__name__))
                 return []
             if len(cells) > limits.rows:
-                report.add(where, limits.rows + 1, "", "", "too-many-rows",
-                           f"The sheet has more than {limits.rows:,} rows, the most one import takes.")
+                report.add(where, limits.rows + 1, "", "", "too-many-rows", _too_many_rows(limits))
                 return []
             for (row, column), text in errors.items():  # calamine reads an error cell (#DIV/0!) as empty
                 if row <= limits.rows and column <= SHEET_COLUMNS:
@@ -210,7 +217,7 @@ def _read_xlsx(path: Path, shown: str, report: Report, limits: readers.Limits) -
     finally:
         book.close()
     if not out:
-        report.add(shown, None, "", "", "empty-file", "No sheet of the workbook holds anything.")
+        report.add(shown, None, "", "", "empty-file", _("No sheet of the workbook holds anything."))
     return out
 
 
@@ -227,13 +234,22 @@ def _streamed(path: Path, name: str, width: int, where: str, report: Report,
         cells = []
         for number, values in enumerate(book[name].iter_rows(values_only=True, max_col=max(width, 1)), start=1):
             if number > limits.rows:
-                report.add(where, number, "", "", "too-many-rows",
-                           f"The sheet has more than {limits.rows:,} rows, the most one import takes.")
+                report.add(where, number, "", "", "too-many-rows", _too_many_rows(limits))
                 return None
             cells.append(_row_text(values))
         return cells
     finally:
         book.close()
+
+
+def _unreadable_workbook(error: Exception) -> str:
+    return _("The file cannot be read as an Excel workbook ({error}); save it from Excel as .xlsx.").format(
+        error=type(error).__name__)
+
+
+def _too_many_rows(limits: readers.Limits) -> str:
+    return _("The sheet has more than {limit} rows, the most one import takes.").format(
+        limit=i18n.active().number(limits.rows))
 
 
 def _row_text(values: list) -> list[str]:
