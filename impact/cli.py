@@ -271,6 +271,7 @@ def _import(args: argparse.Namespace) -> int:
 
 def _import_in_language(args: argparse.Namespace) -> int:
     from impact.ingest.extract_io import import_extract
+    from impact.model.i18n import gettext as _
 
     if args.recipe is not None:  # a sheet in its own shape, through a mapping
         return mapping_cli.run_import(args)
@@ -279,9 +280,11 @@ def _import_in_language(args: argparse.Namespace) -> int:
     print(result.report.to_text(limit=args.show))
     if not result.ok:
         return 1
-    was = f"was {result.previous}" if result.previous else "a new programme"
-    print(f"version {result.version} of programme {result.programme} is now active ({was}); tables imported: "
-          f"{', '.join(result.replaced) or 'none (definition or recipes only)'}")
+    said = (_("version {version} of programme {programme} is now active (was {previous}); tables imported: {tables}")
+            if result.previous else
+            _("version {version} of programme {programme} is now active (a new programme); tables imported: {tables}"))
+    print(said.format(version=result.version, programme=result.programme, previous=result.previous,
+                      tables=", ".join(result.replaced) or _("none (definition or recipes only)")))
     return 0
 
 

@@ -84,6 +84,19 @@ def test_the_import_command_says_its_problems_in_french(data_store, csv_extract,
     assert "- training.csv, row 3, column trainees: 'twelve' is not a number" in capsys.readouterr().out
 
 
+def test_the_import_command_says_in_spanish_which_version_is_now_active(data_store, csv_extract, tmp_path, capsys):
+    folder = tmp_path / "good"
+    folder.mkdir()
+    (folder / "training.csv").write_bytes((csv_extract / "training.csv").read_bytes())
+    previous = store.open_store(data_store).active().version
+    assert cli.main(["import", str(folder), "--data-dir", str(data_store), "--lang", "es"]) == 0
+    current = store.open_store(data_store).active()
+    assert current.version != previous
+    programme = next(iter(store.programmes(data_store)))
+    assert (f"la versión {current.version} del programa {programme} está ahora activa (antes {previous}); "
+            "tablas importadas: training") in capsys.readouterr().out
+
+
 BAD_RETURNS = {"negative": (_negative, "training", 7, "below-minimum", NEGATIVE),
                "words": (_words, "volunteering", 8, "not-a-number", NOT_A_NUMBER)}
 
