@@ -59,9 +59,9 @@ if len(filters.country) == 1:
     st.header(_("Projects and partner institutions in {country}").format(country=plain(name)))
     listed = {**params, "search": ""}
     # Each list is built when its tab is open (at scale each reads every project's partners).
-    in_home = session.programme().home.in_sentence
-    projects_tab, institutions_tab = st.tabs([_("Projects"), _("Partner institutions, in {home} and overseas").format(
-        home=in_home)],
+    home = session.programme().home_in()  # the sides' labels in the reader's words
+    projects_tab, institutions_tab = st.tabs([_("Projects"), _("Partner institutions: {home} side and overseas").format(
+        home=home.home)],
                                              key="country_lists", on_change="rerun")
     if projects_tab.open:
         with projects_tab:

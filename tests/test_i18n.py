@@ -170,6 +170,8 @@ def test_programme_check_lists_the_missing_translations(capsys):
                         for name in ("label", "description", "how_counted") if indicator.get(name) and name not in texts]
         missing += [f"translations.{language}.rules.{rule['id']}" for rule in raw.get("validation_rules", [])
                     if rule["id"] not in given.get("rules", {})]
+        missing += [f"translations.{language}.home.{key}" for key in ("home", "overseas", "in_sentence")
+                    if key not in given.get("home", {})]
         if missing:
             assert f"{language}: {len(missing):,} text(s) with no translation, shown in English:" in out
             for where in missing:
@@ -188,6 +190,8 @@ def test_programme_check_lists_the_missing_translations(capsys):
     (lambda t: t["fr"].update({"name": 7}), "translations.fr.name"),
     (lambda t: t["fr"].update({"slogan": "Ensemble"}), "translations.fr.slogan"),
     (lambda t: t["fr"].update({"rules": {"no-such-rule": "Règle"}}), "translations.fr.rules.no-such-rule"),
+    (lambda t: t["fr"]["home"].update({"capital": "Londres"}), "translations.fr.home.capital"),
+    (lambda t: t["fr"]["home"].update({"home": ""}), "translations.fr.home.home"),
 ])
 def test_a_bad_translation_is_refused_naming_its_field(change, where):
     raw = _definition(ROOT / "data" / programmes.FILE)
@@ -195,6 +199,30 @@ def test_a_bad_translation_is_refused_naming_its_field(change, where):
     with pytest.raises(programmes.DefinitionError) as refused:
         programmes.parse(raw)
     assert any(field == where for field, _message in refused.value.problems), refused.value.problems
+
+
+@pytest.mark.parametrize("language, days_from_home, home_lead", [
+    ("fr", "Journées de volontariat depuis le Royaume-Uni", "Chef de file (Royaume-Uni)"),
+    ("pt", "Dias de voluntariado desde o Reino Unido", "Líder (Reino Unido)"),
+    ("es", "Días de voluntariado desde el Reino Unido", "Líder (Reino Unido)"),
+])
+def test_the_sides_are_read_in_the_language_while_the_stored_sides_stay(language, days_from_home, home_lead):
+    from impact.charts import export
+
+    held = {"fr": "hps", "pt": "hps", "es": "gsp"}[language]
+    path = ROOT / "data" / (programmes.FILE if held == "hps" else f"programmes/gsp/{programmes.FILE}")
+    definition = programmes.read(path)
+    raw = _definition(path)["translations"][language]["home"]
+    with i18n.using(language), metrics.using(definition):
+        assert metrics.metric("volunteer_days_uk").label == days_from_home
+        assert metrics.metric("institutions_uk").label.endswith(f"({raw['home']})")
+        assert metrics.metric("institutions_overseas").label.endswith(f"({raw['overseas']})")
+        assert export.column_label("uk_lead") == home_lead
+    with i18n.using("en"), metrics.using(definition):
+        assert metrics.metric("volunteer_days_uk").label == "Volunteer days from the UK"
+        assert export.column_label("uk_lead") == "UK lead"
+    assert definition.home.sides == ("UK", "Overseas", programmes.NOT_KNOWN)  # what institutions.side holds
+    assert definition.home_in(language).home == raw["home"] != definition.home.home
 
 
 def test_a_translation_changes_no_stored_value():

@@ -84,7 +84,7 @@ def test_a_country_profile_lists_its_projects_and_then_its_institutions(app_data
     projects = [p for (p,) in independent.rows("select project_id from projects where iso3 = 'TZA' order by 1")]
     listed = [d.value for d in at.dataframe if "project_id" in d.value.columns and "budget_gbp" in d.value.columns]
     assert len(listed) == 1 and list(listed[0]["project_id"]) == projects
-    at.session_state["country_lists"] = "Partner institutions, in the UK and overseas"
+    at.session_state["country_lists"] = "Partner institutions: UK side and overseas"
     at.run()
     names = {n for (n,) in independent.rows(
         "select distinct i.name from project_partners pp join institutions i using (institution_id) "
@@ -129,7 +129,7 @@ def test_institutions_tab_counts_both_sides_when_opened(app_data, independent):
           "where p.iso3 = 'UGA'")
     total = independent.scalar(f"select count(distinct institution_id) {on}")
     uk = independent.scalar(f"select count(distinct institution_id) {on} and i.side = 'UK'")
-    assert f"{total:,} institutions on the projects above: {uk:,} in the UK and {total - uk:,} overseas." in [
+    assert f"{total:,} institutions on the projects above: {uk:,} on the UK side and {total - uk:,} overseas." in [
         c.value.replace("\\", "") for c in at.caption]
     shown = at.dataframe[0].value
     assert len(shown) == total and list(shown["side"].drop_duplicates()) == ["UK", "Overseas"]

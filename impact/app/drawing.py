@@ -331,14 +331,13 @@ def projects_listing(params: dict, key: str, *, then: str) -> pd.DataFrame:
 def institutions_listing(params: dict, key: str, *, where: str = "") -> pd.DataFrame:
     """The partner institutions on the projects under `params`: how many (`where` they are), on the home side (in the
     UK) and overseas."""
-    home = session.programme().home
+    home = session.programme().home_in()
     words = i18n.active()
     return listing_table(catalog.INSTITUTIONS_TABLE, "institutions_list", params, key, noun=_("institutions"),
                          order=_("{home} first, then by projects").format(home=home.home),
-                         summary=lambda n: _("{count} institutions{where}: {uk} in {home} and {overseas} "
+                         summary=lambda n: _("{count} institutions{where}: {uk} on the {home} side and {overseas} "
                                              "overseas.").format(count=words.number(n["matching"]), where=where,
-                                                                 uk=words.number(n["matching_uk"]),
-                                                                 home=home.in_sentence,
+                                                                 uk=words.number(n["matching_uk"]), home=home.home,
                                                                  overseas=words.number(n["matching"] - n["matching_uk"])))
 
 

@@ -100,7 +100,8 @@ def column_label(column: str) -> str:
         return metrics.metric(column).label
     if column in _LEADS:  # the sides' leads, as the active programme's definition names the sides ("UK lead")
         programme = metrics.active_programme()
-        return (programme.home if programme is not None else programmes.Home()).lead(_LEADS[column])
+        home = programme.home_in() if programme is not None else programmes.Home()
+        return i18n.active().gettext(N_("{side} lead")).format(side=home.label(_LEADS[column]))
     if column in _COLUMN_LABELS:
         return i18n.active().gettext(_COLUMN_LABELS[column])
     # Series named after data values (a split by gender, a compared phase) keep their own spelling.

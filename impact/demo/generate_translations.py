@@ -277,7 +277,15 @@ RULES = {
 }
 
 
+# The home section's words (GBR, "UK" and "Overseas" in both programmes): the sides' labels, and the home side in
+# a sentence as the catalogues' messages use it ("depuis le Royaume-Uni", "desde o Reino Unido").
+HOME = {"fr": {"home": "Royaume-Uni", "overseas": "Pays partenaires", "in_sentence": "le Royaume-Uni"},
+        "pt": {"home": "Reino Unido", "overseas": "Países parceiros", "in_sentence": "o Reino Unido"},
+        "es": {"home": "Reino Unido", "overseas": "Países socios", "in_sentence": "el Reino Unido"}}
+
+
 def translations(raw: dict, rules: dict[str, dict[str, str]] | None = None) -> dict[str, programmes.Translation]:
     """A definition's translations from the shape `programme.json` holds (with its rules' messages, by language)."""
-    return {language: programmes.Translation(**given, rules=dict((rules or {}).get(language, {})))
+    return {language: programmes.Translation(**given, rules=dict((rules or {}).get(language, {})),
+                                             home=dict(HOME[language]))
             for language, given in raw.items()}

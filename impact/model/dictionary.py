@@ -413,7 +413,7 @@ def metrics_frame(programme=None):
 
     language = i18n.active().language
     structural = (worded(language=language) if programme is None else
-                  worded(programme.home.home, programme.home.overseas, programme.home.in_sentence, programme.currency,
+                  worded((home := programme.home_in(language)).home, home.overseas, home.in_sentence, programme.currency,
                          language))
     return pd.DataFrame(
         [{"metric": m.label, "key": m.key, "unit": m.unit, "aggregation": m.aggregation,

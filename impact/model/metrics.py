@@ -268,7 +268,7 @@ def structural() -> dict[str, Metric]:
     programme, language = _PROGRAMME.get(), i18n.active().language
     if programme is None:
         return METRICS if language == i18n.SOURCE else worded(language=language)
-    home = programme.home
+    home = programme.home_in(language)  # the sides in the reader's words, as the definition translates them
     return worded(home.home, home.overseas, home.in_sentence, programme.currency, language)
 
 

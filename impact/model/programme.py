@@ -34,7 +34,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from impact.model import calendar, i18n, iso639, iso3166, iso4217
@@ -462,6 +462,11 @@ class Translation:
     indicators: dict[str, dict[str, str]] = field(default_factory=dict)  # code -> label/description/how_counted
     disaggregations: dict[str, str] = field(default_factory=dict)  # a breakdown's key -> its label
     rules: dict[str, str] = field(default_factory=dict)  # a validation rule's id -> its message
+    home: dict[str, str] = field(default_factory=dict)  # the sides' labels as read: home, overseas, in_sentence
+
+
+# The home section's words a translation may give (the stored sides' values stay the definition's own).
+HOME_TEXTS = ("home", "overseas", "in_sentence")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -578,6 +583,13 @@ class Programme:
         own = next((r.message for r in self.validation_rules if r.id == rule_id), "")
         return (found.rules.get(rule_id) if found else None) or own
 
+    def home_in(self, language: str | None = None) -> Home:
+        """The home section in `language`'s words (default: the active one) for what people read — "depuis le
+        Royaume-Uni"; the stored sides' values, matched on and imported, stay `self.home`'s."""
+        found = self._translation(language)
+        words = {k: v for k, v in (found.home if found else {}).items() if k in HOME_TEXTS and v}
+        return replace(self.home, **words) if words else self.home
+
     def missing_translations(self) -> dict[str, list[str]]:
         """Per shipped language, the definition's texts with no translation (shown in English), as field paths."""
         out = {}
@@ -595,6 +607,7 @@ class Programme:
             missing += [f"translations.{language}.disaggregations.{d.key}" for d in self.disaggregations
                         if d.key not in found.disaggregations]
             missing += [f"translations.{language}.rules.{r.id}" for r in self.validation_rules if r.id not in found.rules]
+            missing += [f"translations.{language}.home.{key}" for key in HOME_TEXTS if key not in found.home]
             out[language] = missing
         return out
 
@@ -663,7 +676,8 @@ class Programme:
                            **({"terms": t.terms} if t.terms else {}),
                            **({"indicators": t.indicators} if t.indicators else {}),
                            **({"disaggregations": t.disaggregations} if t.disaggregations else {}),
-                           **({"rules": t.rules} if t.rules else {})}
+                           **({"rules": t.rules} if t.rules else {}),
+                           **({"home": t.home} if t.home else {})}
                 for language, t in self.translations.items()}
         return out
 
@@ -1240,7 +1254,8 @@ def _translations(raw: dict | None) -> dict[str, Translation]:
                                   indicators={c: {k: t.strip() for k, t in item.items() if t and t.strip()}
                                               for c, item in given.get("indicators", {}).items()},
                                   disaggregations=dict(given.get("disaggregations", {})),
-                                  rules={k: t.strip() for k, t in given.get("rules", {}).items()})
+                                  rules={k: t.strip() for k, t in given.get("rules", {}).items()},
+                                  home={k: t.strip() for k, t in given.get("home", {}).items()})
             for language, given in (raw or {}).items()}
 
 

@@ -200,8 +200,8 @@ MESSAGES = (
        " label."),
     N_("the programme's content in the interface's other languages: `{LANG: {name, short_name, description, terms:"
        " {vocabulary: {value: label}}, indicators: {code: {label, description, how_counted}}, disaggregations: {key:"
-       " label}, rules: {rule id: message}}}`; stored values stay the canonical codes, and a missing text is shown"
-       " in English (`programme check` lists them)"),
+       " label}, rules: {rule id: message}, home: {home, overseas, in_sentence}}}`; stored values stay the canonical"
+       " codes, and a missing text is shown in English (`programme check` lists them)"),
     N_("a language code -> the programme's texts in it"),
     N_("the programme's name in this language"),
     N_("its short name in this language"),
@@ -216,6 +216,12 @@ MESSAGES = (
     N_("how it is counted"),
     N_("a breakdown's key -> its label in this language"),
     N_("a breakdown's key -> its label"),
+    N_("the home section's words in this language, for what people read: `{home, overseas, in_sentence}` (the sides'"
+       " labels and the home side in a sentence, as after \"from\" or \"in\"); the values `institutions.side` holds"
+       " stay the definition's own"),
+    N_("the home side's label"),
+    N_("the overseas side's label"),
+    N_("the home side in a sentence"),
     N_("a validation rule's id -> its message in this language (shown to a partner whose return breaks it)"),
     N_("a rule's id -> its message in this language"),
     N_("what `python -m impact publish` may put on the public site: `{project_fields, licence, suppress_below}`"),
