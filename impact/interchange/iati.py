@@ -497,7 +497,9 @@ class _Mapper:
         self.results = results
         self.add_indicators = add_indicators
         self.indicator_codes = {i.label.casefold(): i.code for i in definition.indicators if i.aggregation == "sum"}
-        with metrics.using(definition):  # then the metrics a target can be set for, by their label
+        # then the metrics a target can be set for, by their label as the definition gives it (English, whatever the
+        # reader's language: the file is matched the same way in every language)
+        with metrics.using(definition), i18n.using(i18n.SOURCE):
             for key in metrics.targetable():
                 self.indicator_codes.setdefault(metrics.metric(key).label.casefold(), key)
         self.indicator_map = {k.casefold(): v for k, v in (self.iati.indicators or {}).items()}
@@ -1049,8 +1051,8 @@ class _Mapper:
                            _("{amount} in no currency").format(amount=_n(amount)))
             if day:
                 amount_said += f" ({day})"
-            example = (f'"iati": {{"exchange_rates": {{"{used or "USD"}": {{"{day or "2019"}": <{currency} per '
-                       f'{used or _("unit")}>}}}}}}')
+            rate_said = _("<{currency} per {unit}>").format(currency=currency, unit=used or _("unit"))
+            example = f'"iati": {{"exchange_rates": {{"{used or "USD"}": {{"{day or "2019"}": {rate_said}}}}}}}'
             said = (_("{activity} has a budget of {amount}; the programme's amounts are in {currency}, and {file} gives "
                       "no rate for {used} in {year} ({example}). Amounts are never added up across currencies.")
                     if what == "budget" else
