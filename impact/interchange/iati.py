@@ -45,7 +45,7 @@ from pathlib import Path
 from impact.ingest import extract_io, readers, validate
 from impact.model import calendar, cells, i18n, iso3166, metrics, schema
 from impact.model import programme as programmes
-from impact.model.i18n import N_, ngettext
+from impact.model.i18n import N_
 from impact.model.i18n import gettext as _
 from impact.storage import store
 
@@ -1399,10 +1399,10 @@ class IatiImport:
         n = self.counts()
         level = ""
         if self.mapped.hierarchy is not None and len(self.mapped.levels) > 1:
-            level = " " + ngettext("Hierarchy level {level} is imported (levels present: {levels}); {count} activity "
-                                   "of other levels left out.",
-                                   "Hierarchy level {level} is imported (levels present: {levels}); {count} "
-                                   "activities of other levels left out.", n[LEFT_OUT]).format(
+            level = " " + (_("Hierarchy level {level} is imported (levels present: {levels}); {count} activity of "
+                             "other levels left out.") if n[LEFT_OUT] == 1 else
+                           _("Hierarchy level {level} is imported (levels present: {levels}); {count} activities of "
+                             "other levels left out.")).format(
                 level=self.mapped.hierarchy, levels=", ".join(map(str, self.mapped.levels)), count=_n(n[LEFT_OUT]))
         done = " " + (_("{count} imported as version {version}.").format(count=_n(n[IMPORTED]),
                                                                          version=self.result.version)
@@ -1546,8 +1546,8 @@ def _check_kept(current: dict, kept_projects: set[str], report: validate.Report,
             ids = current[name].column("project_id")
             count = pc.sum(pc.equal(ids, project_id)).as_py() or 0
             if count:
-                named.append(ngettext("{count} {table} row", "{count} {table} rows", count).format(count=_n(count),
-                                                                                                 table=name))
+                named.append((_("{count} {table} row") if count == 1 else _("{count} {table} rows")).format(
+                    count=_n(count), table=name))
         if named:
             report.add(shown, None, "project_id", project_id, "iati-removes-project",
                        _("The project {project} is in use but has no activity in {file}, and the data in use has "
