@@ -20,7 +20,7 @@ from impact.interchange import iati
 from impact.model import i18n
 from impact.storage import store
 from tests import iati_fixtures as fx
-from tests.conftest import make_app
+from tests.conftest import ROOT, make_app
 from tests.data_helpers import snapshot
 from tests.test_iati import _official_schema
 
@@ -219,3 +219,29 @@ def test_the_data_page_checks_an_iati_file_in_french(wrong, monkeypatch):
     finally:
         st.cache_data.clear()
         st.cache_resource.clear()
+
+
+def test_the_schemas_own_problems_are_said_in_spanish(tmp_path):
+    with i18n.using("es"), pytest.raises(iati.SchemaError) as missing:
+        iati.load_schema(tmp_path)  # an empty folder: no schema to load
+    assert str(missing.value).startswith(f"el esquema IATI de {tmp_path} no se puede cargar: «")
+    folder = ROOT / "schemas" / "iati-2.03"
+    for name in ("iati-activities-schema.xsd", "iati-common.xsd"):
+        text = (folder / name).read_text(encoding="utf-8")
+        (tmp_path / name).write_text(text.replace('schemaLocation="xml.xsd"',
+                                                  'schemaLocation="http://www.w3.org/2001/xml.xsd"'), encoding="utf-8")
+    with i18n.using("es"), pytest.raises(iati.SchemaError) as outside:
+        iati.load_schema(tmp_path)
+    said = str(outside.value)  # refused, the address named (lxml's words quoted in the Spanish sentence)
+    assert said.startswith(f"el esquema IATI de {tmp_path} ") and "http://www.w3.org/2001/xml.xsd" in said
+    assert said.startswith(f"el esquema IATI de {tmp_path} no se puede cargar: «") or said.startswith(
+        f"el esquema IATI de {tmp_path} remite a archivos fuera de esa carpeta: ")
+
+
+def test_a_definition_without_an_iati_section_says_what_to_add_in_portuguese(definition):
+    import dataclasses
+
+    with i18n.using("pt"), pytest.raises(ValueError) as caught:
+        iati.section(dataclasses.replace(definition, iati=None))
+    assert str(caught.value).startswith("a definição do programa (programme.json) não tem secção \"iati\"")
+    assert '"iati": {"reporting_org_ref": "GB-CHC-1234567"' in str(caught.value)  # the example, as JSON
