@@ -41,11 +41,13 @@ class Flag:
     key: str  # stable within a return: rule:<id>, outlier:<name>, bounds:<name>
     kind: str  # rule, outlier, bounds
     names: str  # what it reads (a rule's text, or the metric or indicator)
-    value: str  # the value(s) found
+    value: str  # the value(s) found, in English as recorded (a broken rule's "12 <= 10 is false"; `said_numbers`
+    # says it again in another language from `facts`)
     expected: str  # what was expected (the rule's other side, the history's median and spread, the bounds)
     message: str  # in English, as the return's record keeps it (`say` writes it in another language)
     importance: str
-    facts: dict = field(default_factory=dict)  # what the message is made of: the rule's id, or the numbers
+    facts: dict = field(default_factory=dict)  # what the message is made of: the rule's id and its two sides and
+    # operator (left, operator, right), or an unusual value's or a bound's numbers
 
     def to_dict(self) -> dict:
         """The flag as the return's record keeps it."""
