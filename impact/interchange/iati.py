@@ -1580,7 +1580,9 @@ def _in_file_terms(report: validate.Report, rows: dict[str, list[Row]], shown: s
     def where(problem: validate.Problem) -> tuple[str, int | None, str]:
         table = files.get(problem.file)
         message = problem.message
-        for file in files:  # the tables built from the file are named by the file, whatever the message's language
+        # the tables built from the file are named by the file, whatever the message's language (the longest names
+        # first: iati_countries.parquet holds countries.parquet)
+        for file in sorted(files, key=len, reverse=True):
             message = message.replace(file, shown)
         if table is None:
             return problem.file, problem.row, message
