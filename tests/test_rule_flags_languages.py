@@ -7,8 +7,14 @@ from __future__ import annotations
 import csv
 import json
 
+import pandas as pd
+
+from impact import cli
 from impact.model import i18n
-from impact.reporting import checks
+from impact.reporting import checks, follow_up, partners, returns
+from impact.storage import store
+from tests.test_partners import account
+from tests.test_returns import fill, rows_of
 
 # 1,234 <= 5, as each language writes it (French: a narrow no-break space between thousands)
 SAID = {"en": "1,234 <= 5 is false", "fr": "1\u202f234 ≤ 5 : faux", "pt": "1.234 ≤ 5: falso",
@@ -65,3 +71,31 @@ def test_the_teams_flag_table_and_csv_say_a_recorded_rule_in_each_language(defin
         assert frame.loc[0, "value"] == SAID[language] and frame.loc[0, "expected"] == "women_trained <= trainees"
         assert rows[1][rows[0].index(heading)] == SAID[language]
         assert rows[1][rows[0].index(i18n.translator(language).gettext("explanation"))] == "Des stages sans jours."
+
+
+def test_a_stored_returns_broken_rule_reads_in_french_on_the_command_line(data_store, picks, tmp_path):
+    """A rule the fixture's return breaks (at most one health worker trained a quarter), recorded when the partner
+    sends the return, written by `flags --lang fr` in French from the record's facts."""
+    raw = json.loads((data_store / "programme.json").read_text(encoding="utf-8"))
+    raw["validation_rules"].append({"id": "one-trained", "left": "trainees", "operator": "<=", "right": 1,
+                                    "message": "At most one health worker trained a quarter.", "importance": "low"})
+    (data_store / "programme.json").write_text(json.dumps(raw), encoding="utf-8")
+    project, period = picks[0]
+    held = store.open_store(data_store)
+    book = fill(returns.workbook(project, period, held), rows_of(held.active().path, project, period))
+    training = pd.read_parquet(data_store / "training.parquet")
+    trained = int(training[(training.project_id == project) & (training.period == period)]["trainees"].sum())
+    assert trained > 1
+    partner = account(data_store, [project])
+    first = partners.submit(held, partner, "q.xlsx", book)
+    flag = next(f for f in first.flags if f.key == "rule:one-trained")
+    assert flag.facts == {"rule": "one-trained", "left": float(trained), "operator": "<=", "right": 1.0}
+    assert partners.submit(held, partner, "q.xlsx", book, explanations={f.key: "Une campagne." for f in first.flags}).ok
+    english = _rows(follow_up.flags_csv(held))
+    assert [r[english[0].index("value")] for r in english[1:] if r[english[0].index("names")] == "trainees <= 1"] == [
+        f"{trained:,} <= 1 is false"]
+    out = tmp_path / "flags-fr.csv"
+    assert cli.main(["flags", "--out", str(out), "--data-dir", str(data_store), "--lang", "fr"]) == 0
+    rows = _rows(out.read_bytes())
+    found = [r[rows[0].index("valeur")] for r in rows[1:] if r[rows[0].index("ce qui est vérifié")] == "trainees <= 1"]
+    assert found == [f"{trained:,} ≤ 1 : faux".replace(",", "\u202f")]
