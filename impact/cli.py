@@ -289,7 +289,16 @@ def _import_in_language(args: argparse.Namespace) -> int:
 
 
 def _import_iati(args: argparse.Namespace) -> int:
+    from impact.model import i18n
+
+    with i18n.using(args.lang):  # the summary, problems, reasons and notes in the reader's language (codes as they are)
+        return _import_iati_in_language(args)
+
+
+def _import_iati_in_language(args: argparse.Namespace) -> int:
     from impact.interchange import iati
+    from impact.model import i18n
+    from impact.model.i18n import gettext as _
 
     report = Path(args.report) if args.report else None
     if report is not None and report.suffix.lower() != ".csv":
@@ -318,28 +327,31 @@ def _import_iati(args: argparse.Namespace) -> int:
         print(done.report.to_text(limit=args.show))
     elif done.outcomes:
         print(done.summary())
+        words = i18n.active()
         for p in whole_file:
-            print(f"- {p.file}{f', line {p.row}' if p.row else ''}: {p.message} [{p.rule}]")
+            print(f"- {done.report.where(p)}: {p.message} [{p.rule}]")
         listed = sum(len(o.reasons) for o in refused) if not args.accept_valid else 0  # in the report too
         hidden = done.report.total - listed - len(whole_file)
         if hidden > 0:  # problems of the file the import's checks counted without details (kinds as above)
-            print(f"… and {hidden:,} more problems of the file of the same kinds as above.")
+            print(_("… and {count} more problems of the file of the same kinds as above.").format(
+                count=words.number(hidden)))
         if refused:  # every one, none left off (--show limits only the problems of a file that cannot be read)
-            print(f"refused ({len(refused):,}):")
+            print(_("refused ({count}):").format(count=words.number(len(refused))))
             for o in refused:
                 for r in o.reasons:
-                    print(f"- {o.identifier or f'line {o.line}'}, {r.element}, line {r.line or o.line}: {r.message} "
-                          f"[{r.rule}]")
+                    where = o.identifier or _("line {line}").format(line=o.line)
+                    print("- " + _("{activity}, {element}, line {line}: {reason}").format(
+                        activity=where, element=r.element, line=r.line or o.line, reason=r.message) + f" [{r.rule}]")
         if done.proposed:  # result indicators no indicator of the programme matches
-            made = "created" if args.add_indicators else "proposed (run again with --add-indicators to create them)"
-            print(f"new indicators {made}:")
+            print(_("new indicators created:") if args.add_indicators else
+                  _("new indicators proposed (run again with --add-indicators to create them):"))
             for code, (title, result) in done.proposed.items():
-                print(f"- {code}: {title} (result: {result})")
+                print(f"- {code}: " + _("{title} (result: {result})").format(title=title, result=result))
         if refused and not args.accept_valid and done.mapped.count(iati.MAPS):
-            print(f"To import the {done.mapped.count(iati.MAPS):,} activities that map and leave these out, run "
-                  "again with --accept-valid.")
+            print(_("To import the {count} activities that map and leave these out, run again with "
+                    "--accept-valid.").format(count=words.number(done.mapped.count(iati.MAPS))))
     if report is not None and done.mapped is not None:
-        print(f"wrote {report}: every activity's outcome and reason")
+        print(_("wrote {file}: every activity's outcome and reason").format(file=report))
     if not done.ok:
         return 1
     mapped, result = done.mapped, done.result
@@ -354,8 +366,8 @@ def _import_iati(args: argparse.Namespace) -> int:
 
 
 def _export_extract(args: argparse.Namespace) -> int:
-    from impact.storage import store
     from impact.ingest.extract_io import export_extract
+    from impact.storage import store
 
     exported = store.open_store(args.data_dir, args.programme)
     written = export_extract(args.format, args.out, exported)
@@ -619,8 +631,8 @@ def _add_accounts(commands) -> None:
 
 
 def _programme_template(args: argparse.Namespace) -> int:
-    from impact.model import programme as programmes
     from impact.ingest import template
+    from impact.model import programme as programmes
 
     definition = programmes.read(args.definition) if args.definition else None
     written = template.write(args.out, definition, args.lang)
@@ -864,6 +876,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="a programme started from the file (--programme NEW): its home country or countries "
                                "(default: the country of the file's publisher, else of its funder)")
     add_show_option(imp_iati)
+    add_language_option(imp_iati, "the report: its summary, the problems, each activity's reasons and notes, and the "
+                                  "activity report's headings and outcomes (identifiers, elements and rule codes as "
+                                  "they are)")
     imp_iati.set_defaults(run=_import_iati)
 
     exp = commands.add_parser("export-extract", help="write the active extract in the shape import accepts")

@@ -275,7 +275,8 @@ def headed(frame: pd.DataFrame, headings: dict[str, str], **kwargs):
         if pd.api.types.is_bool_dtype(frame[column]):
             config[column] = st.column_config.CheckboxColumn(heading)
         elif pd.api.types.is_numeric_dtype(frame[column]):
-            config[column] = st.column_config.NumberColumn(heading, format="plain" if column == "row" else "localized")
+            plain_number = column in ("row", "line")  # a place in a file, not a quantity
+            config[column] = st.column_config.NumberColumn(heading, format="plain" if plain_number else "localized")
         else:
             config[column] = st.column_config.TextColumn(heading)
     return st.dataframe(frame, hide_index=True, width="stretch", column_config=config, **kwargs)

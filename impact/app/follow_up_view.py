@@ -21,6 +21,14 @@ def _choice(row: dict) -> str:
     return f"{row['return']}|{row['key']}"
 
 
+def _label(row: dict) -> str:
+    """A flag as a choice reads it: project, quarter, what it checks, its value (a broken rule's comparison in the
+    reader's words) and its kind."""
+    kind = checks.FLAG_WORDS.get(row["kind"]) if i18n.active().language != i18n.SOURCE else None  # English: the code
+    return f"{row['project']} {row['quarter']} · {row['names']}: {checks.said_numbers(row)[0]} " \
+           f"({_(kind) if kind else row['kind']})"
+
+
 def _mark(programme_store, choice: str, note: str) -> None:
     auth.require_admin()
     submission_id, flag_key = choice.split("|", 1)
@@ -57,8 +65,7 @@ def follow_ups(programme_store, waiting: list[partners.Submission]) -> None:
     st.markdown("**" + plain(_("Flags to follow up")) + "**")
     if flagged:
         # (labels that never change: a choice's label is what the browser keeps across runs)
-        labels = {_choice(r): f"{r['project']} {r['quarter']} · {r['names']}: {r['value']} ({r['kind']})"
-                  for r in flagged}
+        labels = {_choice(r): _label(r) for r in flagged}
         chosen = st.selectbox(_("Flag to follow up"), list(labels), format_func=labels.get, index=None,
                               key="follow_up_flag", placeholder=_("Choose a flagged value"))
         note = st.text_input(_("What to follow up (a note for the team)"), key="follow_up_note",
@@ -72,8 +79,10 @@ def follow_ups(programme_store, waiting: list[partners.Submission]) -> None:
         return
     st.caption(_("{count} flagged value(s) marked for follow-up (in every return, approved ones too):").format(
         count=i18n.active().number(len(marked))))
-    drawing.headed(pd.DataFrame(marked)[SHOWN], {c: checks.flag_heading(c) for c in SHOWN}, key="follow_up_marked")
-    done = {_choice(r): f"{r['project']} {r['quarter']} · {r['names']}: {r['value']} ({r['kind']})" for r in marked}
+    shown = pd.DataFrame(marked)[SHOWN]
+    shown["value"] = [checks.said_numbers(r)[0] for r in marked]  # a broken rule's comparison in the reader's words
+    drawing.headed(shown, {c: checks.flag_heading(c) for c in SHOWN}, key="follow_up_marked")
+    done = {_choice(r): _label(r) for r in marked}
     cleared = st.selectbox(_("Clear a mark (followed up)"), list(done), format_func=done.get, index=None,
                            key="follow_up_clear_choice", placeholder=_("Choose a marked value"))
     if st.button(_("Clear the mark"), key="follow_up_clear", disabled=cleared is None):

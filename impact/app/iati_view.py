@@ -6,9 +6,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
-from impact.app import auth
+from impact.app import auth, drawing
 from impact.app.text import plain
 from impact.interchange import iati
 from impact.model import i18n
@@ -65,6 +66,12 @@ def _import(programme: str) -> None:
                               "name": checked["name"], "programme": programme}
 
 
+def _activities(frame: pd.DataFrame, key: str) -> None:
+    """The activity report, headed in the session's language (its outcomes already in its words; identifiers, element
+    names and rule codes as they are)."""
+    drawing.headed(frame, {c: iati.report_heading(c) for c in frame.columns}, key=key)
+
+
 def _stop() -> None:
     st.session_state.pop(CHECKED, None)
 
@@ -108,8 +115,8 @@ def import_iati(programme: str) -> None:
                                "the sidebar). It can be undone under Versions.").format(version=done["version"],
                                                                                         programme=done["programme"])))
         else:
-            st.dataframe(done["problems"], hide_index=True, width="stretch", key="iati_done_problems")
-        st.dataframe(done["activities"], hide_index=True, width="stretch", key="iati_done_activities")
+            drawing.problems(done["problems"], key="iati_done_problems")
+        _activities(done["activities"], key="iati_done_activities")
         st.download_button(_("Download the activity report (CSV)"), done["csv"], key="iati_done_csv",
                            file_name=f"iati-report-{done['version']}.csv", mime="text/csv")
 
@@ -119,25 +126,27 @@ def _show_check(checked: dict) -> None:
                                                                        programme=checked["programme"])), anchor=False)
     st.markdown(plain(checked["summary"]))
     if checked.get("home_said"):  # a new programme: the home it will have, which the manager may change
-        st.info(plain(f"{checked['home_said']} To choose another home, type its country codes in Home country above "
-                      "and check the file again."))
+        st.info(plain(checked["home_said"] + " " + _("To choose another home, type its country codes in Home country "
+                                                      "above and check the file again.")))
     if not checked["read"]:  # the file itself cannot be read: its problems, nothing per activity
-        st.dataframe(checked["problems"], hide_index=True, width="stretch", key="iati_file_problems")
+        drawing.problems(checked["problems"], key="iati_file_problems")
         st.button(_("Stop"), on_click=_stop, key="iati_stop")
         return
     st.caption(_("Every activity, with its outcome and reason (an activity refused for several reasons has a row for "
                  "each; the choices made reading the others are in their reason):"))
-    st.dataframe(checked["activities"], hide_index=True, width="stretch", key="iati_activities")
+    _activities(checked["activities"], key="iati_activities")
     st.download_button(_("Download the activity report (CSV)"), checked["csv"], key="iati_csv",
                        file_name=f"iati-report-{Path(checked['name']).stem}.csv", mime="text/csv")
     others = checked["problems"][checked["problems"]["column"].isin(["", "project_id"])]
     if len(others):
         st.warning(_("Problems of the whole file, which stop the import whatever you choose:"))
-        st.dataframe(others, hide_index=True, width="stretch", key="iati_other_problems")
+        drawing.problems(others, key="iati_other_problems")
     if checked.get("proposed"):  # result indicators that match none of the programme's
         st.caption(_("Result indicators of the file that match none of the programme's indicators (map them in the "
                      "definition's iati.indicators, or create them here):"))
-        st.dataframe(checked["proposed"], hide_index=True, width="stretch", key="iati_proposed")
+        drawing.headed(pd.DataFrame(checked["proposed"], columns=["indicator", "IATI indicator", "result"]),
+                       {"indicator": _("indicator"), "IATI indicator": _("IATI indicator"), "result": _("result")},
+                       key="iati_proposed")
         st.checkbox(_("Create these {count} indicators and import their results").format(
                         count=i18n.active().number(len(checked["proposed"]))),
                     key="iati_add_indicators")

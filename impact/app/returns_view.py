@@ -291,6 +291,7 @@ def _show_outcome(key: str) -> None:
         flagged = pd.DataFrame(outcome["flags"])[["file", "project", "quarter", "names", "value", "expected",
                                                   "importance", "message"]]
         flagged["message"] = [checks.say(f, session.programme()) for f in outcome["flags"]]  # in the reader's words
+        flagged["value"], flagged["expected"] = zip(*(checks.said_numbers(f) for f in outcome["flags"]), strict=True)
         drawing.headed(flagged, {c: _(validate.HEADINGS["file"]) if c == "file" else checks.flag_heading(c)
                                  for c in flagged.columns})
     if outcome["removals"] is not None and len(outcome["removals"]):

@@ -43,9 +43,11 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
 from impact.ingest import extract_io, readers, validate
-from impact.model import calendar, cells, iso3166, metrics, schema
-from impact.storage import store
+from impact.model import calendar, cells, i18n, iso3166, metrics, schema
 from impact.model import programme as programmes
+from impact.model.i18n import N_
+from impact.model.i18n import gettext as _
+from impact.storage import store
 
 SCHEMA_DIR = store.PROJECT_ROOT / "schemas" / "iati-2.03"
 SCHEMA_FILE = "iati-activities-schema.xsd"
@@ -99,7 +101,7 @@ RULES = {  # every problem an IATI import names, and what it means
                     "funders say one (a multilateral's file), or the home given is not a list of country codes, or a "
                     "home is given to a programme that exists",
 }
-NO_SECTION = (
+NO_SECTION = N_(
     "the programme's definition ({file}) has no \"iati\" section, which publishing to and reading from IATI needs. "
     "Add one, e.g. \"iati\": {{\"reporting_org_ref\": \"GB-CHC-1234567\", \"reporting_org_type\": \"21\", "
     "\"funder_ref\": \"GB-GOV-1\", \"funder_type\": \"10\", \"language\": \"en\", \"sectors\": {{\"<a theme>\": "
@@ -116,7 +118,7 @@ class SchemaError(RuntimeError):
 def section(definition: programmes.Programme) -> programmes.Iati:
     """The definition's IATI section (ValueError, saying what to add, when it has none)."""
     if definition.iati is None or not definition.iati.reporting_org_ref:
-        raise ValueError(NO_SECTION.format(file=programmes.FILE))
+        raise ValueError(_(NO_SECTION).format(file=programmes.FILE))
     return definition.iati
 
 
@@ -157,9 +159,11 @@ def load_schema(folder: Path):
     try:
         built = etree.XMLSchema(etree.parse(str(folder / SCHEMA_FILE), parser))
     except (OSError, etree.XMLSchemaParseError, etree.XMLSyntaxError) as error:
-        raise SchemaError(f"the IATI schema in {folder} cannot be loaded: {error}") from None
+        raise SchemaError(_("the IATI schema in {folder} cannot be loaded: {detail}").format(
+            folder=folder, detail=error)) from None
     if refused:
-        raise SchemaError(f"the IATI schema in {folder} refers to files outside it: {', '.join(refused)}")
+        raise SchemaError(_("the IATI schema in {folder} refers to files outside it: {files}").format(
+            folder=folder, files=", ".join(refused)))
     return built, loaded
 
 
@@ -175,7 +179,7 @@ def check(document) -> list[tuple[int, str]]:
 
 READ = ("2.01", "2.02", "2.03")  # the versions read; 2.01 and 2.02 activities are checked against the 2.03 schema
 SCHEMA_MESSAGES = 10  # schema messages kept per activity (the rest are counted), so a broken file stays bounded
-CONVERTER = ("IATI 1.x files must be converted to 2.0x before they can be read: the IATI Datastore "
+CONVERTER = N_("IATI 1.x files must be converted to 2.0x before they can be read: the IATI Datastore "
              "(datastore.iatistandard.org) serves every publisher's activities as IATI 2.03 (download the "
              "publisher's activities from it), and IATI's guide \"Migrating from versions 1.x to version 2.01\" "
              "lists every change for a publisher converting their own file.")
@@ -210,8 +214,9 @@ def stream(path: Path, report: validate.Report, shown: str, limits: readers.Limi
 
     size = path.stat().st_size
     if size > limits.file_bytes:
-        report.add(shown, None, "", "", "iati-not-xml", f"The file is {size:,} bytes; the limit is "
-                                                        f"{limits.file_bytes:,}. Split it by activity.")
+        report.add(shown, None, "", "", "iati-not-xml", _("The file is {size} bytes; the limit is {limit}. Split it "
+                                                          "by activity.").format(size=_n(size),
+                                                                                 limit=_n(limits.file_bytes)))
         return
     events = etree.iterparse(str(path), events=("start", "end"), resolve_entities=False, no_network=True,
                              load_dtd=False, dtd_validation=False, huge_tree=False, remove_comments=True,
@@ -237,12 +242,12 @@ def stream(path: Path, report: validate.Report, shown: str, limits: readers.Limi
                 del root[0]
     except etree.XMLSyntaxError as error:
         line, column = error.position if error.position and error.position[0] else (error.lineno or 1, 0)
-        _not_xml(report, shown, path, line, column, error.msg or "unreadable")
+        _not_xml(report, shown, path, line, column, error.msg or _("unreadable"))
     except OSError as error:  # libxml2 reports some encoding errors as a read error, without the line
         _not_xml(report, shown, path, None, 0, str(error))
     else:
         if root is None:
-            _not_xml(report, shown, path, 1, 0, "the file is empty")
+            _not_xml(report, shown, path, 1, 0, _("the file is empty"))
 
 
 def _not_xml(report: validate.Report, shown: str, path: Path, line: int | None, column: int, reason: str) -> None:
@@ -250,14 +255,16 @@ def _not_xml(report: validate.Report, shown: str, path: Path, line: int | None, 
     if bad is not None and ("encoding" in reason.casefold() or "utf-8" in reason.casefold() or line is None):
         line, column, byte = bad
         report.add(shown, line, "", "", "iati-not-xml",
-                   f"The file is not UTF-8: line {line}, column {column} has the byte 0x{byte:02X}, which UTF-8 does "
-                   "not allow (often a character saved in Latin-1 or Windows-1252, such as é). Save the file as UTF-8 "
-                   "(or declare its encoding in <?xml … encoding=\"…\"?>) and import it again.")
+                   _("The file is not UTF-8: line {line}, column {column} has the byte 0x{byte}, which UTF-8 does not "
+                     "allow (often a character saved in Latin-1 or Windows-1252, such as é). Save the file as UTF-8 "
+                     "(or declare its encoding in <?xml … encoding=\"…\"?>) and import it again.").format(
+                       line=line, column=column, byte=f"{byte:02X}"))
         return
-    reason = re.sub(r",? line \d+, column \d+.*$", "", reason)
+    reason = re.sub(r",? line \d+, column \d+.*$", "", reason)  # the XML parser's words (quoted as they are)
     report.add(shown, line, "", "", "iati-not-xml",
-               f"The file is not XML: line {line or 1}, column {column}: {reason}. An IATI file is an XML document "
-               f"whose root is <iati-activities version=\"{VERSION}\">.")
+               _("The file is not XML: line {line}, column {column}: {detail}. An IATI file is an XML document whose "
+                 "root is <iati-activities version=\"{version}\">.").format(line=line or 1, column=column,
+                                                                           detail=reason, version=VERSION))
 
 
 def _bad_utf8(path: Path) -> tuple[int, int, int] | None:
@@ -298,15 +305,18 @@ def _root(root, report: validate.Report, shown: str) -> str | None:
     info = root.getroottree().docinfo
     if info.doctype or info.internalDTD is not None:
         report.add(shown, 1, "", "", "iati-unsafe",
-                   "The file declares a DOCTYPE; IATI files have none, and its entities are not read. Remove it.")
+                   _("The file declares a DOCTYPE; IATI files have none, and its entities are not read. Remove it."))
         return None
     tag = etree.QName(root)
     if tag.namespace or tag.localname != "iati-activities":
-        kind = ("an IATI organisation file (iati-organisations), not an activity file"
-                if tag.localname == "iati-organisations" else "not an IATI activity file")
+        kind = (_("an IATI organisation file (iati-organisations), not an activity file")
+                if tag.localname == "iati-organisations" else _("not an IATI activity file"))
+        said = (_("The root element is <{element}> in the namespace {namespace}: {kind}. An IATI activity file's root "
+                  "is <iati-activities version=\"{version}\">.") if tag.namespace else
+                _("The root element is <{element}>: {kind}. An IATI activity file's root is <iati-activities "
+                  "version=\"{version}\">."))
         report.add(shown, root.sourceline, "", tag.localname, "iati-not-iati",
-                   f"The root element is <{tag.localname}>{f' in the namespace {tag.namespace}' if tag.namespace else ''}: "
-                   f"{kind}. An IATI activity file's root is <iati-activities version=\"{VERSION}\">.")
+                   said.format(element=tag.localname, namespace=tag.namespace, kind=kind, version=VERSION))
         return None
     version = (root.get("version") or "").strip()
     if version and version not in READ:
@@ -317,9 +327,10 @@ def _root(root, report: validate.Report, shown: str) -> str | None:
 
 def _version_message(version: str) -> str:
     if version.startswith("1."):
-        return f"The file is IATI version {version} (1.x). {CONVERTER}"
-    return (f"The file says it is IATI version {version[:20]!r}; this import reads IATI {', '.join(READ)} "
-            f"(the 2.0x versions).")
+        return _("The file is IATI version {version} (1.x). {converter}").format(version=version,
+                                                                                converter=_(CONVERTER))
+    return _("The file says it is IATI version {version}; this import reads IATI {versions} (the 2.0x "
+             "versions).").format(version=repr(version[:20]), versions=", ".join(READ))
 
 
 def _checked(element, root, file_version: str) -> Activity:
@@ -486,7 +497,9 @@ class _Mapper:
         self.results = results
         self.add_indicators = add_indicators
         self.indicator_codes = {i.label.casefold(): i.code for i in definition.indicators if i.aggregation == "sum"}
-        with metrics.using(definition):  # then the metrics a target can be set for, by their label
+        # then the metrics a target can be set for, by their label as the definition gives it (English, whatever the
+        # reader's language: the file is matched the same way in every language)
+        with metrics.using(definition), i18n.using(i18n.SOURCE):
             for key in metrics.targetable():
                 self.indicator_codes.setdefault(metrics.metric(key).label.casefold(), key)
         self.indicator_map = {k.casefold(): v for k, v in (self.iati.indicators or {}).items()}
@@ -506,23 +519,28 @@ class _Mapper:
         self.outcome = outcome = Outcome(identifier, line, read.hierarchy, read.version)
         self.out.outcomes.append(outcome)
         self.out.activities += 1
-        name = f"Activity {identifier or f'on line {line}'}"
+        name = (_("Activity {identifier}").format(identifier=identifier) if identifier else
+                _("Activity on line {line}").format(line=line))
         if read.version not in READ:
-            why = (f"is IATI version {read.version} (1.x). {CONVERTER}" if read.version.startswith("1.")
-                   else f"says it is IATI version {read.version[:20]!r}; the versions read are {', '.join(READ)}"
-                   if read.version else
-                   "does not say which IATI version it is: neither the file's root (iati-activities) nor the activity "
-                   "has a version attribute, as IATI 1.x files may leave out. A 2.0x file says its version on its "
-                   "root (or, from the IATI Datastore, on each activity).")
-            self.problem(line, "iati-activity", "iati-version", f"{name} {why}")
+            said = (_("{activity} is IATI version {version} (1.x). {converter}") if read.version.startswith("1.")
+                    else _("{activity} says it is IATI version {version}; the versions read are {versions}")
+                    if read.version else
+                    _("{activity} does not say which IATI version it is: neither the file's root (iati-activities) "
+                      "nor the activity has a version attribute, as IATI 1.x files may leave out. A 2.0x file says "
+                      "its version on its root (or, from the IATI Datastore, on each activity)."))
+            self.problem(line, "iati-activity", "iati-version", said.format(
+                activity=name, version=read.version if read.version.startswith("1.") else repr(read.version[:20]),
+                converter=_(CONVERTER), versions=", ".join(READ)))
             return self._done()
-        for error_line, message in read.schema_errors:
+        for error_line, message in read.schema_errors:  # the schema validator's words, quoted as they are
             self.problem(error_line, "iati-activity", "iati-schema",
-                         f"{name}: not valid IATI {read.version} (checked against the IATI {VERSION} schema, which "
-                         f"accepts every valid 2.0x activity): {message}")
+                         _("{activity}: not valid IATI {version} (checked against the IATI {schema} schema, which "
+                           "accepts every valid 2.0x activity): {detail}").format(
+                             activity=name, version=read.version, schema=VERSION, detail=message))
         if read.schema_more:
             self.problem(None, "iati-activity", "iati-schema",
-                         f"{name}: {read.schema_more:,} more schema problem(s) in this activity, not listed.")
+                         _("{activity}: {count} more schema problem(s) in this activity, not listed.").format(
+                             activity=name, count=_n(read.schema_more)))
         if read.schema_errors:
             return self._done()
         prefix = f"{self.iati.prefix}-"
@@ -530,8 +548,9 @@ class _Mapper:
         outcome.project_id = project_id
         if project_id in self.seen_projects:
             self.problem(line, "iati-identifier", "iati-duplicate-activity",
-                         f"{name} is the project {project_id}, like the activity on line "
-                         f"{self.seen_projects[project_id]}; each project is one activity.")
+                         _("{activity} is the project {project}, like the activity on line {line}; each project is one "
+                           "activity.").format(activity=name, project=project_id,
+                                               line=self.seen_projects[project_id]))
             return self._done()
         self.seen_projects[project_id] = line
         self.partner_orgs = []
@@ -544,7 +563,7 @@ class _Mapper:
         if outcome.reasons:
             return self._done()
         grant = element.get(_attr("grant-type")) or self.definition.values("grant_type")[0]
-        leads = {role: inst for inst, role, _ in partners}
+        leads = {role: inst for inst, role, _line in partners}
         outcome.rows["projects"] = [Row({
             "project_id": project_id, "title": self.narrative(element.find("title")), "theme": theme,
             "grant_type": grant, "phase": phase, "iso3": iso3,
@@ -554,14 +573,15 @@ class _Mapper:
         }, identifier, line)]
         outcome.rows["project_partners"] = [
             Row({"project_id": project_id, "institution_id": institution_id, "role": role}, identifier, org_line,
-                f"participating organisation {institution_id}") for institution_id, role, org_line in partners]
+                _("participating organisation {institution}").format(institution=institution_id))
+            for institution_id, role, org_line in partners]
         outcome.rows.update(self.kept_rows(element, project_id, identifier, theme, budget))
         if self.results and element.get(_attr("grant-type")) is None:
             outcome.rows["targets"], outcome.rows["outcomes"] = self.result_rows(element, project_id, iso3,
                                                                                  identifier)
         elif element.find("result") is not None:  # the dashboard's own file: its results are the programme's figures
-            outcome.notes.append("results not read: the activity was published by this dashboard (its own "
-                                 "attributes), whose results are the programme's own figures")
+            outcome.notes.append(_("results not read: the activity was published by this dashboard (its own "
+                                   "attributes), whose results are the programme's own figures"))
         return self._done()
 
     def indicator_key(self, indicator, title: str, result_title: str) -> str | None:
@@ -578,16 +598,17 @@ class _Mapper:
         if not title:
             return None
         taken = {*self.targetable, *(i.code for i in self.definition.indicators)}
-        known = next((code for code, (t, _) in self.proposed.items() if t.casefold() == title.casefold()), None)
+        known = next((code for code, (t, _result) in self.proposed.items() if t.casefold() == title.casefold()), None)
         code = known or next(c for c in _indicator_codes({title.casefold(): (title, result_title)},
                                                          taken | set(self.proposed)))
         self.proposed.setdefault(code, (title, result_title))
         if self.add_indicators:
-            self.outcome.notes.append(f"result indicator {title[:60]!r}: a new indicator {code} (created)")
+            self.outcome.notes.append(_("result indicator {title}: a new indicator {code} (created)").format(
+                title=repr(title[:60]), code=code))
             return code
-        self.outcome.notes.append(f"result indicator {title[:60]!r} not imported: no indicator of the programme "
-                                  f"matches it; proposed as a new indicator {code} (add it with --add-indicators, or map "
-                                  "it in iati.indicators)")
+        self.outcome.notes.append(_("result indicator {title} not imported: no indicator of the programme matches it; "
+                                    "proposed as a new indicator {code} (add it with --add-indicators, or map it in "
+                                    "iati.indicators)").format(title=repr(title[:60]), code=code))
         return None
 
     def kept_rows(self, element, project_id: str, identifier: str, theme: str, budget: int) -> dict[str, list[Row]]:
@@ -639,7 +660,7 @@ class _Mapper:
                 "position": n, "budget_type": b.get("type") or ORIGINAL_BUDGET, "budget_status": _or_none(b.get("status")),
                 "period_start": first, "period_end": last, "amount": float(amount),
                 "currency": _or_none(value.get("currency")) or default, "value_date": value_date},
-                b, f"budget {first} to {last}"))
+                b, _("budget {first} to {last}").format(first=first, last=last)))
         sectors, seen = [], set()
         for s in element.findall("sector"):
             key = (s.get("vocabulary") or DAC_SECTOR, (s.get("code") or "").strip())
@@ -649,12 +670,13 @@ class _Mapper:
             share = _decimal(s.get("percentage"), None)
             sectors.append(row({"vocabulary": key[0], "code": key[1],
                                 "percentage": float(share) if share is not None else None,
-                                "name": _or_none(self.narrative(s))}, s, f"sector {key[1]}"))
+                                "name": _or_none(self.narrative(s))}, s, _("sector {code}").format(code=key[1])))
         partners = {id(org): iid for org, iid in self.partner_orgs}
         organisations = [row({
             "position": n, "org_role": org.get("role") or "", "ref": _or_none((org.get("ref") or "").strip()),
             "org_type": _or_none(org.get("type")), "name": _or_none(self.narrative(org)),
-            "institution_id": partners.get(id(org))}, org, f"participating organisation {n}")
+            "institution_id": partners.get(id(org))}, org, _("participating organisation {institution}").format(
+                institution=n))
             for n, org in enumerate(element.findall("participating-org"), start=1)]
         countries, seen = [], set()
         for c in element.findall("recipient-country"):
@@ -665,7 +687,7 @@ class _Mapper:
             seen.add(code)
             share = _decimal(c.get("percentage"), None)
             countries.append(row({"code": code, "iso3": iso3, "percentage": float(share) if share is not None else None},
-                                 c, f"recipient country {code}"))
+                                 c, _("recipient country {code}").format(code=code)))
         return {"iati_activities": [activity], "iati_countries": countries, "iati_budgets": budgets,
                 "iati_sectors": sectors,
                 "iati_organisations": [o for o in organisations if o.values["org_role"] in (FUNDING, ACCOUNTABLE,
@@ -682,7 +704,8 @@ class _Mapper:
             for indicator in result.findall("indicator"):
                 title = self.narrative(indicator.find("title"))
                 if (indicator.get("measure") or UNIT) != UNIT:
-                    self.outcome.notes.append(f"result indicator {title[:60]!r} not imported (not counted in units)")
+                    self.outcome.notes.append(_("result indicator {title} not imported (not counted in units)").format(
+                        title=repr(title[:60])))
                     continue
                 code = self.indicator_key(indicator, title, self.narrative(result.find("title")))
                 if code is None:
@@ -690,12 +713,14 @@ class _Mapper:
                 created = code in self.proposed
                 takes_actuals = created or code in self.reported
                 if not created and code not in self.targetable:
-                    self.outcome.notes.append(f"result indicator {title[:60]!r} not imported: {code} (iati.indicators) "
-                                              "is not a metric a target can be set for")
+                    self.outcome.notes.append(_("result indicator {title} not imported: {code} (iati.indicators) is "
+                                                "not a metric a target can be set for").format(title=repr(title[:60]),
+                                                                                               code=code))
                     continue
                 if not takes_actuals and indicator.find("period/actual") is not None:
-                    self.outcome.notes.append(f"the actuals of {title[:60]!r} not imported: the programme counts {code} "
-                                              "from its own rows (its targets are imported)")
+                    self.outcome.notes.append(_("the actuals of {title} not imported: the programme counts {code} from "
+                                                "its own rows (its targets are imported)").format(
+                                                    title=repr(title[:60]), code=code))
                 baseline = next((_decimal(b.get("value"), None) for b in indicator.findall("baseline")
                                  if b.find("dimension") is None), None)
                 total = Decimal(0)
@@ -706,7 +731,8 @@ class _Mapper:
                     except ValueError:
                         continue
                     if not first <= end <= last:
-                        self.outcome.notes.append(f"a period of {title[:60]!r} ends on {end}, outside the programme")
+                        self.outcome.notes.append(_("a period of {title} ends on {end}, outside the programme").format(
+                            title=repr(title[:60]), end=end))
                         continue
                     target = _whole(period, "target")
                     if target is not None:
@@ -715,22 +741,24 @@ class _Mapper:
                             "scope": "project", "project_id": project_id, "metric": code, "due_date": end,
                             "target": float(total), "baseline": float(baseline) if baseline is not None else None,
                             "note": f"IATI result: {self.narrative(result.find('title'))[:120]}"},
-                            identifier, period.sourceline, f"result period ending {end}")
+                            identifier, period.sourceline, _("result period ending {end}").format(end=end))
                     if not takes_actuals:
                         continue
                     quarter = calendar.quarter_start(end)
                     for part, actual in self.actual_parts(period, title, end):
                         if not 0 <= actual <= OUTCOME_MAX:
-                            self.outcome.notes.append(f"the actual {actual} of {title[:60]!r} ({end}) is outside 0 "
-                                                      f"to {OUTCOME_MAX:,}: not imported")
+                            self.outcome.notes.append(_("the actual {actual} of {title} ({end}) is outside 0 to "
+                                                        "{maximum}: not imported").format(
+                                actual=_n(actual), title=repr(title[:60]), end=end, maximum=_n(OUTCOME_MAX)))
                             continue
                         row = actuals.setdefault((code, quarter, *part.values()), Row({
                             "project_id": project_id, "iso3": iso3, "period": quarter, "indicator": code, **part,
-                            "value": 0}, identifier, period.sourceline, f"result period ending {end}"))
+                            "value": 0}, identifier, period.sourceline,
+                            _("result period ending {end}").format(end=end)))
                         row.values["value"] += int(actual.quantize(Decimal(1), rounding=ROUND_HALF_UP))
         shares = self.country_shares(element, iso3)
         if len(shares) > 1 and actuals:
-            self.outcome.notes.append("its results' actuals split across its countries as its budget")
+            self.outcome.notes.append(_("its results' actuals split across its countries as its budget"))
         return list(targets.values()), [part for row in actuals.values() for part in _split(row, shares)]
 
     def country_shares(self, element, iso3: str) -> list[tuple[str, Decimal]]:
@@ -777,8 +805,9 @@ class _Mapper:
                 parts.append((part, amount))
         if not parts and period.find("actual") is not None:
             names = ", ".join(d.iati_name or d.label for d in self.by_dimension)
-            self.outcome.notes.append(f"the actual of {title[:60]!r} ({end}) not imported: the programme's outcomes are "
-                                      f"by {names}, and no actual of the period gives a value of each (dimension)")
+            self.outcome.notes.append(_("the actual of {title} ({end}) not imported: the programme's outcomes are by "
+                                        "{names}, and no actual of the period gives a value of each (dimension)").format(
+                                            title=repr(title[:60]), end=end, names=names))
         return parts
 
     def _done(self) -> Outcome:
@@ -820,19 +849,27 @@ class _Mapper:
             return themes[0]
         if len(themes) > 1:
             self.problem(line, "sector", "iati-ambiguous-sector",
-                         f"{name} has the DAC sector {code}, which iati.sectors gives to {len(themes)} themes "
-                         f"({', '.join(themes)}); add a sector of vocabulary 99 whose code is the theme.")
+                         _("{activity} has the DAC sector {code}, which iati.sectors gives to {count} themes ({themes}); "
+                           "add a sector of vocabulary 99 whose code is the theme.").format(
+                             activity=name, code=code, count=_n(len(themes)), themes=", ".join(themes)))
             return None
-        given = ", ".join(f"{s.get('code', '')} (vocabulary {s.get('vocabulary') or DAC_SECTOR})" for s in ranked)
+        given = ", ".join(_("{code} (vocabulary {vocabulary})").format(code=s.get("code", ""),
+                                                                       vocabulary=s.get("vocabulary") or DAC_SECTOR)
+                          for s in ranked)
         if self.iati.fallback_theme:
-            self.outcome.notes.append(f"theme {self.iati.fallback_theme!r}, the definition's fallback: no sector "
-                                      f"maps to a theme ({given or 'no sector'})")
+            self.outcome.notes.append(_("theme {theme}, the definition's fallback: no sector maps to a theme "
+                                        "({sectors})").format(theme=repr(self.iati.fallback_theme),
+                                                              sectors=given or _("no sector")))
             return self.iati.fallback_theme
+        example = f'"iati": {{"sector_themes": {{"1": {{"{code or "12181"}": "<theme>"}}}}}}'
+        said = (_("{activity} has the sectors {sectors}, which iati.sectors and iati.sector_themes in {file} give to "
+                  "no theme, so its theme cannot be known. Map the code to a theme (e.g. {example}), or declare "
+                  "iati.fallback_theme.") if given else
+                _("{activity} has no sector, which iati.sectors and iati.sector_themes in {file} give to no theme, so "
+                  "its theme cannot be known. Map the code to a theme (e.g. {example}), or declare "
+                  "iati.fallback_theme."))
         self.problem(line, "sector", "iati-unmapped-sector",
-                     f"{name} has {f'the sectors {given}' if given else 'no sector'}, which iati.sectors and "
-                     f"iati.sector_themes in {programmes.FILE} give to no theme, so its theme cannot be known. Map "
-                     f"the code to a theme (e.g. \"iati\": {{\"sector_themes\": {{\"1\": {{\"{code or '12181'}\": "
-                     "\"<theme>\"}}}}), or declare iati.fallback_theme.")
+                     said.format(activity=name, sectors=given, file=programmes.FILE, example=example))
         return None
 
     def dates(self, element, name: str) -> tuple[dt.date | None, dt.date | None]:
@@ -845,12 +882,14 @@ class _Mapper:
         start = found.get(PLANNED_START) or found.get(ACTUAL_START)
         if start is None:
             self.problem(element.sourceline, "activity-date", "iati-missing-date",
-                         f"{name} has no start date (activity-date of type {PLANNED_START}, planned, or "
-                         f"{ACTUAL_START}, actual); a project needs one.")
+                         _("{activity} has no start date (activity-date of type {planned}, planned, or {actual}, "
+                           "actual); a project needs one.").format(activity=name, planned=PLANNED_START,
+                                                                   actual=ACTUAL_START))
         end = found.get(PLANNED_END) or found.get(ACTUAL_END)
         if end is None:
             end = self.definition.end
-            self.outcome.notes.append(f"no end date: open, taken to run to the programme's end ({end})")
+            self.outcome.notes.append(_("no end date: open, taken to run to the programme's end ({end})").format(
+                end=end))
         return start, end
 
     def phase(self, start: dt.date | None, end: dt.date | None, line: int, name: str) -> str | None:
@@ -858,15 +897,17 @@ class _Mapper:
             return None
         if start < self.definition.start or (end is not None and end > self.definition.end):
             self.problem(line, "activity-date", "iati-outside-programme",
-                         f"{name} runs from {start} to {end}, outside the programme ({self.definition.start} to "
-                         f"{self.definition.end}, start and end in {programmes.FILE}).")
+                         _("{activity} runs from {start} to {end}, outside the programme ({first} to {last}, start and "
+                           "end in {file}).").format(activity=name, start=start, end=end, first=self.definition.start,
+                                                     last=self.definition.end, file=programmes.FILE))
             return None
         phase = next((p.name for p in self.definition.phases if p.holds(start)), None)
         if phase is None:
-            spans = "; ".join(f"{p.name}: {p.first_day} to {p.last_day}" for p in self.definition.phases)
+            spans = "; ".join(_("{phase}: {first} to {last}").format(phase=p.name, first=p.first_day, last=p.last_day)
+                              for p in self.definition.phases)
             self.problem(line, "activity-date", "iati-no-phase",
-                         f"{name} starts on {start}, in no phase of the programme ({spans}); a project belongs to "
-                         "the phase in which it starts.")
+                         _("{activity} starts on {start}, in no phase of the programme ({phases}); a project belongs "
+                           "to the phase in which it starts.").format(activity=name, start=start, phases=spans))
         return phase
 
     def country(self, element, name: str, identifier: str) -> str | None:
@@ -879,20 +920,23 @@ class _Mapper:
             codes = ", ".join(f"{c.get('code', '')} ({c.get('percentage') or '?'} %)" for c in countries)
             if several == "refuse":
                 self.problem(element.sourceline, "recipient-country", "iati-no-country",
-                             f"{name} has {len(countries)} recipient countries ({codes}); iati.several_countries is "
-                             "refuse.")
+                             _("{activity} has {count} recipient countries ({codes}); iati.several_countries is "
+                               "refuse.").format(activity=name, count=_n(len(countries)), codes=codes))
                 return None
             chosen = max(countries, key=lambda c: _decimal(c.get("percentage"), Decimal(0)))  # first on a tie
             if several == "split":
                 even = any(c.get("percentage") is None for c in countries)
                 self.outcome.notes.append(
-                    f"country {chosen.get('code', '')}, the largest share of {codes}; its budget split across them "
-                    f"{'equally (a percentage is not given)' if even else 'by their percentages'}")
+                    (_("country {code}, the largest share of {codes}; its budget split across them equally (a "
+                       "percentage is not given)") if even else
+                     _("country {code}, the largest share of {codes}; its budget split across them by their "
+                       "percentages")).format(code=chosen.get("code", ""), codes=codes))
                 others = [c for c in countries if c is not chosen]
                 if any(self.known_country(c, name, identifier) is None for c in others):
                     return None
             else:
-                self.outcome.notes.append(f"country {chosen.get('code', '')}, the largest share of {codes}")
+                self.outcome.notes.append(_("country {code}, the largest share of {codes}").format(
+                    code=chosen.get("code", ""), codes=codes))
         return self.known_country(chosen, name, identifier)
 
     def region_only(self, element, name: str, identifier: str) -> str | None:
@@ -903,27 +947,30 @@ class _Mapper:
         regions = element.findall("recipient-region")
         if not regions:
             self.problem(element.sourceline, "recipient-country", "iati-no-country",
-                         f"{name} has no recipient country and no recipient region; a project is somewhere.")
+                         _("{activity} has no recipient country and no recipient region; a project is "
+                           "somewhere.").format(activity=name))
             return None
         chosen = max(regions, key=lambda r: _decimal(r.get("percentage"), Decimal(0)))  # first on a tie
         code = (chosen.get("code") or "").strip()
         region = (self.iati.regions or {}).get(code)
         if region is None:
             self.problem(chosen.sourceline, "recipient-region", "iati-no-country",
-                         f"{name} has no recipient country, only the region {code}, which iati.regions in "
-                         f"{programmes.FILE} gives to no region of the programme; add it (e.g. \"iati\": "
-                         f"{{\"regions\": {{\"{code}\": \"<a region of vocabularies.region>\"}}}}) to import the "
-                         "project with its country not known.")
+                         _("{activity} has no recipient country, only the region {code}, which iati.regions in {file} "
+                           "gives to no region of the programme; add it (e.g. {example}) to import the project with "
+                           "its country not known.").format(
+                             activity=name, code=code, file=programmes.FILE,
+                             example=f'"iati": {{"regions": {{"{code}": "<a region of vocabularies.region>"}}}}'))
             return None
-        self.outcome.notes.append(f"no recipient country: the country is not known, the region {region!r} "
-                                  f"(IATI region {code})")
+        self.outcome.notes.append(_("no recipient country: the country is not known, the region {region} (IATI region "
+                                    "{code})").format(region=repr(region), code=code))
         taken = {**self.countries, **self.new_countries}
         iso3 = next((c for c, row in taken.items() if iso3166.is_not_known(c)
                      and _values(row)["region"] == region), None)
         if iso3 is None:
             iso3 = iso3166.not_known_code(taken)
             self.new_countries[iso3] = Row({"iso3": iso3, "name": iso3166.NOT_KNOWN_NAME, "region": region},
-                                           identifier, chosen.sourceline, f"recipient region {code}")
+                                           identifier, chosen.sourceline,
+                                           _("recipient region {code}").format(code=code))
         return iso3
 
     def known_country(self, chosen, name: str, identifier: str) -> str | None:
@@ -934,20 +981,24 @@ class _Mapper:
         line = chosen.sourceline
         if iso3 is None:
             self.problem(line, "recipient-country", "iati-unknown-country",
-                         f"{name}: the recipient country {code!r} is not an ISO 3166-1 alpha-2 code.")
+                         _("{activity}: the recipient country {code} is not an ISO 3166-1 alpha-2 code.").format(
+                             activity=name, code=repr(code)))
             return None
         if iso3 not in self.countries and iso3 not in self.new_countries:
             region = chosen.get(_attr("region"), "") or self.default_region
             if region not in self.definition.values("region"):
-                why = (f"its region {region!r} is not one of vocabularies.region in {programmes.FILE}" if region
-                       else "its region cannot be known from IATI")
+                why = (_("its region {region} is not one of vocabularies.region in {file}").format(
+                    region=repr(region), file=programmes.FILE) if region else
+                    _("its region cannot be known from IATI"))
                 self.problem(line, "recipient-country", "iati-unknown-region",
-                             f"{name}: {iso3166.ALPHA3[iso3]} ({iso3}) is not among the programme's countries, and "
-                             f"{why}. Import a countries table with its region first (python -m impact import "
-                             "countries.csv), then this file again.")
+                             _("{activity}: {country} ({code}) is not among the programme's countries, and {why}. "
+                               "Import a countries table with its region first (python -m impact import "
+                               "countries.csv), then this file again.").format(
+                                 activity=name, country=i18n.active().country(iso3, iso3166.ALPHA3[iso3]), code=iso3,
+                                 why=why))
                 return None
             self.new_countries[iso3] = Row({"iso3": iso3, "name": iso3166.ALPHA3[iso3], "region": region},
-                                           identifier, line, f"recipient country {code}")
+                                           identifier, line, _("recipient country {code}").format(code=code))
         return iso3
 
     def budget(self, element, name: str) -> int | None:
@@ -963,20 +1014,23 @@ class _Mapper:
                       if t.find("transaction-type") is not None and t.find("transaction-type").get("code") == COMMITMENT]
             what = "commitment"
             if chosen:
-                self.outcome.notes.append(f"grant value from {len(chosen)} commitment(s) (transaction type 2): "
-                                          "the activity has no budget")
+                self.outcome.notes.append(_("grant value from {count} commitment(s) (transaction type 2): the "
+                                            "activity has no budget").format(count=_n(len(chosen))))
         if not chosen:
             self.problem(element.sourceline, "budget", "iati-budget",
-                         f"{name} has no budget with a value (budget of type 1, original, or 2, revised)"
-                         f"{'' if self.iati.amounts == 'budgets' else ' and no commitment (transaction type 2)'}; "
-                         "a project needs its grant value.")
+                         (_("{activity} has no budget with a value (budget of type 1, original, or 2, revised); a "
+                            "project needs its grant value.") if self.iati.amounts == "budgets" else
+                          _("{activity} has no budget with a value (budget of type 1, original, or 2, revised) and no "
+                            "commitment (transaction type 2); a project needs its grant value.")).format(
+                             activity=name))
             return None
         total = Decimal(0)
         for value, when in chosen:
             amount = _decimal(value.text if value is not None else None, None)
             if amount is None:
                 self.problem(value.sourceline if value is not None else element.sourceline, what, "iati-budget",
-                             f"{name} has a {what} without a value.")
+                             (_("{activity} has a budget without a value.") if what == "budget" else
+                              _("{activity} has a commitment without a value.")).format(activity=name))
                 return None
             converted = self.convert(amount, value, when, default, name, what)
             if converted is None:
@@ -993,14 +1047,23 @@ class _Mapper:
         day = (value.get("value-date") or (when.get("iso-date") if when is not None else "") or "")[:4]
         rate = (self.iati.exchange_rates or {}).get(used, {}).get(day)
         if rate is None:
-            self.problem(value.sourceline, what, "iati-currency",
-                         f"{name} has a {what} of {amount:,} {used or 'in no currency'}"
-                         f"{f' ({day})' if day else ''}; the programme's amounts are in {currency}, and "
-                         f"{programmes.FILE} gives no rate for {used or 'it'} in {day or 'that year'} "
-                         f"(\"iati\": {{\"exchange_rates\": {{\"{used or 'USD'}\": {{\"{day or '2019'}\": <{currency} "
-                         f"per {used or 'unit'}>}}}}}}). Amounts are never added up across currencies.")
+            amount_said = (f"{_n(amount)} {used}" if used else
+                           _("{amount} in no currency").format(amount=_n(amount)))
+            if day:
+                amount_said += f" ({day})"
+            rate_said = _("<{currency} per {unit}>").format(currency=currency, unit=used or _("unit"))
+            example = f'"iati": {{"exchange_rates": {{"{used or "USD"}": {{"{day or "2019"}": {rate_said}}}}}}}'
+            said = (_("{activity} has a budget of {amount}; the programme's amounts are in {currency}, and {file} gives "
+                      "no rate for {used} in {year} ({example}). Amounts are never added up across currencies.")
+                    if what == "budget" else
+                    _("{activity} has a commitment of {amount}; the programme's amounts are in {currency}, and {file} "
+                      "gives no rate for {used} in {year} ({example}). Amounts are never added up across currencies."))
+            self.problem(value.sourceline, what, "iati-currency", said.format(
+                activity=name, amount=amount_said, currency=currency, file=programmes.FILE, used=used or _("it"),
+                year=day or _("that year"), example=example))
             return None
-        self.outcome.notes.append(f"{amount:,} {used} converted at the {day} rate {rate:g} {currency} per {used}")
+        self.outcome.notes.append(_("{amount} {used} converted at the {year} rate {rate} {currency} per {used}").format(
+            amount=_n(amount), used=used, year=day, rate=_rate(rate), currency=currency))
         return amount * Decimal(str(rate))
 
     def partners(self, element, name: str, identifier: str) -> list[tuple[str, str, int]]:
@@ -1013,26 +1076,28 @@ class _Mapper:
                 orgs = [o for o in element.findall("participating-org") if o.get("role") == ROLE_CODES[role]]
             orgs = [o for o in orgs if self.narrative(o) or o.get("ref")]
             if orgs:
-                if role != self.iati.leads[0]:
-                    self.outcome.notes.append(f"no {' or '.join(self.iati.leads[:self.iati.leads.index(role)])} "
-                                              f"organisation: the {role} one(s) taken as the project's partners")
+                if role != self.iati.leads[0]:  # the roles are iati.lead_roles' codes, as the definition has them
+                    self.outcome.notes.append(_("no {roles} organisation: the {role} one(s) taken as the project's "
+                                                "partners").format(
+                        roles=_(" or ").join(self.iati.leads[:self.iati.leads.index(role)]), role=role))
                 break
         if not orgs:
             self.problem(element.sourceline, "participating-org", "iati-partners",
-                         f"{name} names no organisation with a name or @ref among its "
-                         f"{', '.join(self.iati.leads)} organisations (iati.lead_roles), so it has no partner.")
+                         _("{activity} names no organisation with a name or @ref among its {roles} organisations "
+                           "(iati.lead_roles), so it has no partner.").format(activity=name,
+                                                                               roles=", ".join(self.iati.leads)))
             return []
         found = [(self.institution(org, name, identifier), org) for org in orgs]
         self.partner_orgs = [(org, iid) for iid, org in found]  # the elements stay alive: their ids stay theirs
-        if any(institution is None for institution, _ in found):
+        if any(institution is None for institution, _org in found):
             return []  # each is named already
-        sides = {iid: self.seen_institutions[iid].values["side"] for iid, _ in found}
-        given_roles = [org.get(_attr("role")) for _, org in found]
+        sides = {iid: self.seen_institutions[iid].values["side"] for iid, _org in found}
+        given_roles = [org.get(_attr("role")) for _iid, org in found]
         if all(r in self.definition.home.roles for r in given_roles):
             roles = given_roles
         else:
             roles, led = [], set()
-            for iid, _ in found:
+            for iid, _org in found:
                 side = sides[iid]
                 kind = "partner" if side in led else "lead"
                 roles.append(f"{side} {kind}" if side != NOT_KNOWN else f"{kind.capitalize()} (side not known)")
@@ -1040,10 +1105,13 @@ class _Mapper:
         if self.iati.partner_required:
             for side in (self.definition.home.home, self.definition.home.overseas):
                 lead = f"{side} lead"
-                if roles.count(lead) != 1:
+                if roles.count(lead) != 1:  # the roles ("UK lead") are the definition's values, as they are
                     self.problem(element.sourceline, "participating-org", "iati-partners",
-                                 f"{name} has {roles.count(lead) or 'no'} {lead}s among its organisations, and "
-                                 f"iati.partner_required is true: a project has one {side} lead.")
+                                 (_("{activity} has no {role} among its organisations, and iati.partner_required is "
+                                    "true: a project has one {role}.") if not roles.count(lead) else
+                                  _("{activity} has {count} organisations as {role}, and iati.partner_required is "
+                                    "true: a project has one {role}.")).format(
+                                     activity=name, count=_n(roles.count(lead)), role=lead))
                     return []
         return [(iid, role, org.sourceline) for (iid, org), role in zip(found, roles)]
 
@@ -1057,7 +1125,7 @@ class _Mapper:
         iso3 = org.get(_attr("country")) or (known or {}).get("iso3") or _ref_country(ref)
         if iso3 and not iso3166.is_alpha3(iso3):
             iso3 = None
-        where = f"{name}, organisation {label!r}"
+        where = _("{activity}, organisation {name}").format(activity=name, name=repr(label))
         values = {"institution_id": institution_id, "name": label, "side": self.definition.home.side_of(iso3),
                   "institution_type": org.get(_attr("institution-type")) or (known or {}).get("institution_type")
                   or self.definition.values("institution_type")[0], "iso3": iso3}
@@ -1065,13 +1133,16 @@ class _Mapper:
         if seen is not None:
             if (seen.values["name"], seen.values["iso3"]) != (label, iso3):
                 self.problem(org.sourceline, "participating-org", "iati-institution-conflict",
-                             f"{where}: the institution {institution_id} is {seen.values['name']!r} "
-                             f"({seen.values['iso3'] or 'country not known'}) in activity {seen.activity} (line "
-                             f"{seen.line}); one id, one institution.")
+                             _("{where}: the institution {institution} is {name} ({country}) in activity {activity} "
+                               "(line {line}); one id, one institution.").format(
+                                 where=where, institution=institution_id, name=repr(seen.values["name"]),
+                                 country=seen.values["iso3"] or _("country not known"), activity=seen.activity,
+                                 line=seen.line))
                 return None
             return institution_id
         self.seen_institutions[institution_id] = Row(values, identifier, org.sourceline,
-                                                     f"participating organisation {label!r}")
+                                                     _("participating organisation {institution}").format(
+                                                         institution=repr(label)))
         return institution_id
 
     # -- the whole file --
@@ -1088,8 +1159,10 @@ class _Mapper:
             if o.hierarchy != chosen:
                 o.status, o.rows = LEFT_OUT, {}
                 o.reasons = [Reason("iati-activity", o.line, "iati-hierarchy",
-                                    f"hierarchy level {o.hierarchy}; level {chosen} is imported "
-                                    f"({'iati.hierarchy' if level or self.iati.hierarchy else 'the lowest level in the file'})")]
+                                    (_("hierarchy level {level}; level {chosen} is imported (iati.hierarchy)")
+                                     if level or self.iati.hierarchy else
+                                     _("hierarchy level {level}; level {chosen} is imported (the lowest level in the "
+                                       "file)")).format(level=o.hierarchy, chosen=chosen))]
 
     def tables(self, current: dict) -> dict[str, list[Row]]:
         """Every table to import: the projects and partners of the activities that map; countries and institutions
@@ -1121,12 +1194,12 @@ def _split(row: Row, shares: list[tuple[str, Decimal]]) -> list[Row]:
     value = row.values["value"]
     if len(shares) == 1 or not value:  # an actual of nothing stays in the project's own country
         return [row]
-    exact = [value * share for _, share in shares]
+    exact = [value * share for _code, share in shares]
     parts = [int(e) for e in exact]  # floors: the values are not negative
     for n in sorted(range(len(shares)), key=lambda n: -(exact[n] - parts[n]))[:value - sum(parts)]:
         parts[n] += 1
     return [Row({**row.values, "iso3": code, "value": part}, row.activity, row.line, f"{row.what}, {code}")
-            for (code, _), part in zip(shares, parts) if part]
+            for (code, _share), part in zip(shares, parts) if part]
 
 
 def _whole(period, tag: str) -> Decimal | None:
@@ -1145,6 +1218,25 @@ def _or_none(text: str | None) -> str | None:
     """Text as kept: stripped of outer blanks, None when empty."""
     text = _clean(text)
     return text or None
+
+
+def _n(value) -> str:
+    """A count or an amount in the active language's digits (12,345 in English, 12 345 in French), a Decimal with
+    the decimals it was written with."""
+    decimals = 0
+    if isinstance(value, Decimal):
+        exponent = value.as_tuple().exponent
+        decimals = min(-exponent, 6) if isinstance(exponent, int) and exponent < 0 else 0
+    return i18n.active().number(value, decimals)
+
+
+def _rate(rate: float) -> str:
+    """An exchange rate as the definition gives it (1.25, 0.7812), in the active language's digits."""
+    written = f"{rate:g}"
+    if "e" in written:
+        return written
+    decimals = len(written.partition(".")[2])
+    return i18n.active().number(rate, decimals) if i18n.active().language != i18n.SOURCE else written
 
 
 def _decimal(text: str | None, default):
@@ -1176,15 +1268,20 @@ def org_country(ref: str) -> tuple[str | None, str]:
     if dac:
         iso3 = DAC_DONORS.get(dac.group(1))
         if iso3:
-            return iso3, f"{ref} is DAC member {dac.group(1)}, {iso3166.ALPHA3[iso3]}"
-        return None, f"{ref} is a multilateral organisation (DAC code {dac.group(1)}): it belongs to no country"
+            return iso3, _("{ref} is DAC member {code}, {country}").format(
+                ref=ref, code=dac.group(1), country=i18n.active().country(iso3, iso3166.ALPHA3[iso3]))
+        return None, _("{ref} is a multilateral organisation (DAC code {code}): it belongs to no country").format(
+            ref=ref, code=dac.group(1))
     match = re.match(r"^([A-Z]{2})-", ref)
     iso3 = iso3166.from_alpha2(match.group(1)) if match else None
     if iso3:
-        return iso3, f"{ref} is registered in {iso3166.ALPHA3[iso3]} (the prefix {match.group(1)})"
+        return iso3, _("{ref} is registered in {country} (the prefix {prefix})").format(
+            ref=ref, country=i18n.active().country(iso3, iso3166.ALPHA3[iso3]), prefix=match.group(1))
     if match:
-        return None, f"{ref} is registered internationally (the prefix {match.group(1)}): it names no country"
-    return None, f"{ref[:40]!r} does not start with a registration agency's code: it names no country"
+        return None, _("{ref} is registered internationally (the prefix {prefix}): it names no country").format(
+            ref=ref, prefix=match.group(1))
+    return None, _("{ref} does not start with a registration agency's code: it names no country").format(
+        ref=repr(ref[:40]))
 
 
 def _ref_country(ref: str) -> str | None:
@@ -1195,6 +1292,27 @@ def _ref_country(ref: str) -> str | None:
 # ---- the import ---------------------------------------------------------------------------------
 
 REPORT_COLUMNS = ("activity", "line", "hierarchy", "version", "outcome", "element", "rule", "reason")
+# The activity report's headings and outcomes as a reader sees them in another language (English keeps the codes,
+# as the README and scripts read them); the identifiers, element names and rule codes stay as they are.
+REPORT_HEADINGS = {"activity": N_("activity"), "line": N_("line"), "hierarchy": N_("hierarchy"),
+                   "version": N_("version"), "outcome": N_("outcome"), "element": N_("element"), "rule": N_("rule"),
+                   "reason": N_("reason")}
+OUTCOME_WORDS = {MAPS: N_("maps"), IMPORTED: N_("imported"), REFUSED: N_("refused"), LEFT_OUT: N_("left out"),
+                 "file": N_("file")}
+
+
+def report_heading(column: str) -> str:
+    """An activity report's heading in the active language: the column's name in English, the catalogue's otherwise."""
+    if i18n.active().language == i18n.SOURCE or column not in REPORT_HEADINGS:
+        return column
+    return _(REPORT_HEADINGS[column])
+
+
+def outcome_word(status: str) -> str:
+    """What became of an activity in the active language: its code in English (maps, refused…), else the catalogue's."""
+    if i18n.active().language == i18n.SOURCE or status not in OUTCOME_WORDS:
+        return status
+    return _(OUTCOME_WORDS[status])
 
 
 @dataclass
@@ -1246,10 +1364,12 @@ class IatiImport:
         return rows
 
     def activity_frame(self):
-        """The activity report as a table (see `activity_rows`)."""
+        """The activity report as a table (see `activity_rows`), its outcomes in the active language's words (the
+        columns keep their names: `report_heading` heads them)."""
         import pandas as pd
 
-        return pd.DataFrame(self.activity_rows(), columns=list(REPORT_COLUMNS)).astype({"line": "Int64"})
+        rows = [{**row, "outcome": outcome_word(row["outcome"])} for row in self.activity_rows()]
+        return pd.DataFrame(rows, columns=list(REPORT_COLUMNS)).astype({"line": "Int64"})
 
     def activity_csv(self) -> bytes:
         """The activity report as CSV (UTF-8 with BOM; text that a spreadsheet would run as a formula neutralised),
@@ -1259,14 +1379,15 @@ class IatiImport:
 
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(REPORT_COLUMNS)
+        writer.writerow([report_heading(c) for c in REPORT_COLUMNS])
         named = {(o.identifier, r.rule) for o in self.outcomes for r in o.reasons}
         for p in self.report.ordered():
             if (p.value, p.rule) in named:
                 continue  # an activity's own reason: it is in the activity's rows below
-            writer.writerow([cells.neutralise(str(v)) for v in ("", p.row or "", "", "", "file", "", p.rule,
-                                                                p.message)])
+            writer.writerow([cells.neutralise(str(v)) for v in ("", p.row or "", "", "", outcome_word("file"), "",
+                                                                p.rule, p.message)])
         for row in self.activity_rows():
+            row = {**row, "outcome": outcome_word(row["outcome"])}
             writer.writerow([cells.neutralise(str(row[c])) if row[c] is not None else "" for c in REPORT_COLUMNS])
         return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -1278,14 +1399,18 @@ class IatiImport:
         n = self.counts()
         level = ""
         if self.mapped.hierarchy is not None and len(self.mapped.levels) > 1:
-            level = (f" Hierarchy level {self.mapped.hierarchy} is imported (levels present: "
-                     f"{', '.join(map(str, self.mapped.levels))}); {n[LEFT_OUT]:,} activit"
-                     f"{'y' if n[LEFT_OUT] == 1 else 'ies'} of other levels left out.")
-        done = (f" {n[IMPORTED]:,} imported as version {self.result.version}." if self.ok else
-                " Nothing was imported and the data in use is unchanged.")
+            level = " " + (_("Hierarchy level {level} is imported (levels present: {levels}); {count} activity of "
+                             "other levels left out.") if n[LEFT_OUT] == 1 else
+                           _("Hierarchy level {level} is imported (levels present: {levels}); {count} activities of "
+                             "other levels left out.")).format(
+                level=self.mapped.hierarchy, levels=", ".join(map(str, self.mapped.levels)), count=_n(n[LEFT_OUT]))
+        done = " " + (_("{count} imported as version {version}.").format(count=_n(n[IMPORTED]),
+                                                                         version=self.result.version)
+                      if self.ok else _("Nothing was imported and the data in use is unchanged."))
         home = f" {self.home}" if self.home and home else ""
-        return (f"{self.mapped.activities:,} activities read: {n[MAPS] + n[IMPORTED]:,} map to projects, "
-                f"{n[REFUSED]:,} cannot be imported.{level}{home}{done}")
+        return _("{count} activities read: {maps} map to projects, {refused} cannot be imported.").format(
+            count=_n(self.mapped.activities), maps=_n(n[MAPS] + n[IMPORTED]), refused=_n(n[REFUSED])) \
+            + level + home + done
 
 
 def import_iati(path: str | Path, location: str | Path | None = None, programme: str | None = None,
@@ -1304,18 +1429,21 @@ def import_iati(path: str | Path, location: str | Path | None = None, programme:
     report = validate.Report()
     report.row_label = "line"
     if not path.is_file():
-        report.add(shown, None, "", "", "not-found", f"There is no file called {shown}.")
+        report.add(shown, None, "", "", "not-found", _("There is no file called {file}.").format(file=shown))
         return IatiImport(extract_io.ImportResult(report))
     new = programme is not None and programme not in store.programmes(location)
     if new and not programmes.ID_PATTERN.match(programme):
         report.add(shown, None, "programme", programme, "iati-new-programme",
-                   f"{programme[:40]!r} cannot be a new programme's id: 2 to 32 lower-case letters, digits and -, "
-                   "starting with a letter (it is in every link, ?programme=ID).")
+                   _("{id} cannot be a new programme's id: 2 to 32 lower-case letters, digits and -, starting with a "
+                     "letter (it is in every link, ?programme=ID).").format(id=repr(programme[:40])))
         return IatiImport(extract_io.ImportResult(report))
     if home and not new:
         report.add(shown, None, "home", ", ".join(home), "iati-no-home",
-                   f"A home is given only to a programme started from the file; {programme or 'the programme'} "
-                   f"exists, and its home is its definition's (the home section of {programmes.FILE}).")
+                   (_("A home is given only to a programme started from the file; {programme} exists, and its home is "
+                      "its definition's (the home section of {file}).") if programme else
+                    _("A home is given only to a programme started from the file; the programme exists, and its home "
+                      "is its definition's (the home section of {file}).")).format(programme=programme,
+                                                                                  file=programmes.FILE))
         return IatiImport(extract_io.ImportResult(report))
     said: list[str] = []
     if new:  # a programme started from the file alone: its definition read from the file, every table empty
@@ -1335,7 +1463,7 @@ def import_iati(path: str | Path, location: str | Path | None = None, programme:
     if not report.ok:
         return done
     if not mapper.out.outcomes:
-        report.add(shown, None, "", "", "iati-no-activities", "The file holds no activity.")
+        report.add(shown, None, "", "", "iati-no-activities", _("The file holds no activity."))
         return done
     mapper.finish()
     rows = mapper.tables(current)
@@ -1350,8 +1478,8 @@ def import_iati(path: str | Path, location: str | Path | None = None, programme:
     if not rows["projects"]:
         if report.ok:
             report.add(shown, None, "", "", "iati-nothing-maps",
-                       f"None of the {mapper.out.activities:,} activities can be imported; the report lists each "
-                       "with its reason.")
+                       _("None of the {count} activities can be imported; the report lists each with its "
+                         "reason.").format(count=_n(mapper.out.activities)))
         return done
     _check_kept(current, kept, report, shown)
     if not report.ok or check_only:
@@ -1418,13 +1546,14 @@ def _check_kept(current: dict, kept_projects: set[str], report: validate.Report,
             ids = current[name].column("project_id")
             count = pc.sum(pc.equal(ids, project_id)).as_py() or 0
             if count:
-                named.append(f"{count:,} {name} row{'s' if count != 1 else ''}")
+                named.append((_("{count} {table} row") if count == 1 else _("{count} {table} rows")).format(
+                    count=_n(count), table=name))
         if named:
             report.add(shown, None, "project_id", project_id, "iati-removes-project",
-                       f"The project {project_id} is in use but has no activity in {shown}, and the data in use has "
-                       f"{', '.join(named)} for it. An IATI import replaces the programme's projects, so those rows "
-                       "would refer to a project that no longer exists: add its activity to the file, or import "
-                       "those tables without its rows first.")
+                       _("The project {project} is in use but has no activity in {file}, and the data in use has "
+                         "{rows} for it. An IATI import replaces the programme's projects, so those rows would refer "
+                         "to a project that no longer exists: add its activity to the file, or import those tables "
+                         "without its rows first.").format(project=project_id, file=shown, rows=", ".join(named)))
 
 
 def _write(path: Path, name: str, rows: list[Row], definition: programmes.Programme | None = None) -> None:
@@ -1451,17 +1580,22 @@ def _in_file_terms(report: validate.Report, rows: dict[str, list[Row]], shown: s
     def where(problem: validate.Problem) -> tuple[str, int | None, str]:
         table = files.get(problem.file)
         message = problem.message
-        for file in files:
-            message = message.replace(f"in {file}", f"in {shown}")
+        # the tables built from the file are named by the file, whatever the message's language (the longest names
+        # first: iati_countries.parquet holds countries.parquet)
+        for file in sorted(files, key=len, reverse=True):
+            message = message.replace(file, shown)
         if table is None:
             return problem.file, problem.row, message
         if problem.row is None or not 0 < problem.row <= len(rows[table]):
             return shown, None, message
         row = rows[table][problem.row - 1]
         if not row.activity:  # a row in use, kept (a country or institution no activity names)
-            return shown, None, f"{table} in use, {row.values.get(schema.table(table).key[0])}: {message}"
-        what = f", {row.what}" if row.what else ""
-        return shown, row.line, f"Activity {row.activity}{what}: {message}"
+            return shown, None, _("{table} in use, {key}: {message}").format(
+                table=table, key=row.values.get(schema.table(table).key[0]), message=message)
+        if row.what:
+            return shown, row.line, _("Activity {identifier}, {what}: {message}").format(
+                identifier=row.activity, what=row.what, message=message)
+        return shown, row.line, _("Activity {identifier}: {message}").format(identifier=row.activity, message=message)
 
     detailed: dict[tuple, int] = {}
     for problem in report.problems:
@@ -1531,13 +1665,16 @@ def proposed_home(publisher: str, funders) -> tuple[tuple[str, ...], str]:
     transaction's provider-org); () and why not when none does (a multilateral's file: the manager names it)."""
     country, why = org_country(publisher)
     if country:
-        return (country,), f"the reporting organisation: {why}"
+        return (country,), _("the reporting organisation: {why}").format(why=why)
     for ref in funders:
         funder, how = org_country(ref)
         if funder:
-            return (funder,), f"the funder ({how}); the reporting organisation names none ({why})"
-    given = f" nor do its funders ({', '.join(list(funders)[:3])})" if funders else ""
-    return (), f"the reporting organisation names no country ({why}){given}"
+            return (funder,), _("the funder ({how}); the reporting organisation names none ({why})").format(how=how,
+                                                                                                            why=why)
+    if funders:
+        return (), _("the reporting organisation names no country ({why}) nor do its funders ({funders})").format(
+            why=why, funders=", ".join(list(funders)[:3]))
+    return (), _("the reporting organisation names no country ({why})").format(why=why)
 
 
 def starting_definition(path: Path, programme_id: str, report: validate.Report,
@@ -1601,34 +1738,36 @@ def starting_definition(path: Path, programme_id: str, report: validate.Report,
         for p in seen.problems:
             report.add(p.file, p.row, p.column, p.value, p.rule, p.message)
         return None
-    why = ("no activity names its publisher (reporting-org with a ref)" if publisher is None else
-           "no activity has a date (activity-date)" if not days else "")
+    why = (_("no activity names its publisher (reporting-org with a ref)") if publisher is None else
+           _("no activity has a date (activity-date)") if not days else "")
     if why:
         report.add(shown, None, "", programme_id, "iati-new-programme",
-                   f"A programme cannot be started from {shown}: {why}.")
+                   _("A programme cannot be started from {file}: {why}.").format(file=shown, why=why))
         return None
     if home:
         countries = tuple(dict.fromkeys(c.strip().upper() for c in home if c.strip()))
         wrong = [c for c in countries if not iso3166.is_alpha3(c)]
         if wrong or not countries:
             report.add(shown, None, "home", ", ".join(wrong), "iati-no-home",
-                       f"The home given ({', '.join(wrong)[:60] or 'nothing'}) is not a list of ISO 3166-1 alpha-3 "
-                       "country codes (e.g. DEU, or ZAF,KEN for several).")
+                       _("The home given ({home}) is not a list of ISO 3166-1 alpha-3 country codes (e.g. DEU, or "
+                         "ZAF,KEN for several).").format(home=", ".join(wrong)[:60] or _("nothing")))
             return None
-        source = "as given"
+        source = _("as given")
     else:
         countries, source = proposed_home(publisher[0], funders)
         if not countries:
             report.add(shown, None, "home", publisher[0], "iati-no-home",
-                       f"A programme started from {shown} needs its home country, and the file does not say it: "
-                       f"{source}. Name the home country or countries (ISO 3166-1 alpha-3, e.g. DEU): --home on "
-                       "the command line, Home country on the Data page.")
+                       _("A programme started from {file} needs its home country, and the file does not say it: "
+                         "{why}. Name the home country or countries (ISO 3166-1 alpha-3, e.g. DEU): --home on the "
+                         "command line, Home country on the Data page.").format(file=shown, why=source))
             return None
-        source = f"read from {source}"
+        source = _("read from {source}").format(source=source)
     home_raw = home_section(countries)
     if said is not None:
-        said.append(f"Home: {', '.join(f'{iso3166.ALPHA3[c]} ({c})' for c in countries)}, {source}; the two sides "
-                    f"are called {home_raw['sides']['home']!r} and {home_raw['sides']['overseas']!r}.")
+        words = i18n.active()
+        said.append(_("Home: {countries}, {source}; the two sides are called {home} and {overseas}.").format(
+            countries=", ".join(f"{words.country(c, iso3166.ALPHA3[c])} ({c})" for c in countries), source=source,
+            home=repr(home_raw["sides"]["home"]), overseas=repr(home_raw["sides"]["overseas"])))
     names: dict[tuple[str, str], str] = {}
     for (vocabulary, code), text in sorted(sectors.items()):
         kind = {"1": "DAC", "2": "DAC", "98": "own", "99": "own"}[vocabulary]
@@ -1658,7 +1797,7 @@ def starting_definition(path: Path, programme_id: str, report: validate.Report,
                  "fallback_theme": UNCLASSIFIED,
                  **({"regions": region_names} if region_names else {}),
                  **({"sector_themes": {v: {c: names[(v, c)] for (vv, c) in names if vv == v}
-                                       for v in {v for v, _ in names}}} if names else {})},
+                                       for v in {v for v, _code in names}}} if names else {})},
     })
     raw["vocabularies"].update({"theme": themes, "region": [NEW_REGION, *sorted(set(region_names.values()))],
                                 "grant_type": ["Grant"],
@@ -1667,5 +1806,6 @@ def starting_definition(path: Path, programme_id: str, report: validate.Report,
         return programmes.parse(raw)
     except programmes.DefinitionError as error:
         report.add(shown, None, "", programme_id, "iati-new-programme",
-                   f"A programme cannot be started from {shown}: its definition would not be valid: {error}")
+                   _("A programme cannot be started from {file}: its definition would not be valid: {detail}").format(
+                       file=shown, detail=error))
         return None

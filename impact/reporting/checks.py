@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import operator
+import re
 from dataclasses import asdict, dataclass, field, replace
 
 import pandas as pd
@@ -40,11 +41,13 @@ class Flag:
     key: str  # stable within a return: rule:<id>, outlier:<name>, bounds:<name>
     kind: str  # rule, outlier, bounds
     names: str  # what it reads (a rule's text, or the metric or indicator)
-    value: str  # the value(s) found
+    value: str  # the value(s) found, in English as recorded (a broken rule's "12 <= 10 is false"; `said_numbers`
+    # says it again in another language from `facts`)
     expected: str  # what was expected (the rule's other side, the history's median and spread, the bounds)
     message: str  # in English, as the return's record keeps it (`say` writes it in another language)
     importance: str
-    facts: dict = field(default_factory=dict)  # what the message is made of: the rule's id, or the numbers
+    facts: dict = field(default_factory=dict)  # what the message is made of: the rule's id and its two sides and
+    # operator (left, operator, right), or an unusual value's or a bound's numbers
 
     def to_dict(self) -> dict:
         """The flag as the return's record keeps it."""
@@ -83,12 +86,39 @@ def say(flag: Flag | dict, definition: programmes.Programme, language: str | Non
     return given.get("message", "")
 
 
+# How a broken rule's comparison is written outside English (the record keeps the definition's operator).
+SIGNS = {"<": "<", "<=": "≤", "==": "=", "!=": "≠", ">=": "≥", ">": ">"}
+_RECORDED = re.compile(r"^(-?[\d,]+(?:\.\d+)?) (<=|>=|==|!=|<|>) (-?[\d,]+(?:\.\d+)?) is false$")
+
+
+def _comparison(given: dict) -> tuple[float, str, float] | None:
+    """A broken rule's two sides and operator: from its facts, else read back from the English value a flag recorded
+    before the facts kept them ("12 <= 5 is false"); None when neither says them."""
+    facts = given.get("facts") or {}
+    if {"left", "operator", "right"} <= set(facts) and facts["operator"] in COMPARE:
+        return float(facts["left"]), facts["operator"], float(facts["right"])
+    found = _RECORDED.match(str(given.get("value", "")))
+    if found is None:
+        return None
+    return float(found.group(1).replace(",", "")), found.group(2), float(found.group(3).replace(",", ""))
+
+
+def broken(left: float, operator_: str, right: float) -> str:
+    """A broken rule's comparison in the active language, with its numbers: 12 <= 5 is false (en, as recorded),
+    12 ≤ 5 : faux (fr), 12 ≤ 5: falso (pt, es)."""
+    sign = operator_ if i18n.active().language == i18n.SOURCE else SIGNS.get(operator_, operator_)
+    return _("{left} {operator} {right} is false").format(left=_number(left), operator=sign, right=_number(right))
+
+
 def said_numbers(flag: Flag | dict, language: str | None = None) -> tuple[str, str]:
-    """A flag's value and what was expected, in `language` (default: the active one), from its facts: an unusual
-    value's median over its earlier quarters, a bound's limits, with the locale's numbers; a rule's as recorded."""
+    """A flag's value and what was expected, in `language` (default: the active one), from its facts: a broken
+    rule's comparison, an unusual value's median over its earlier quarters, a bound's limits, with the locale's
+    numbers (a value the facts cannot say again is shown as recorded)."""
     given = flag.to_dict() if isinstance(flag, Flag) else dict(flag)
     facts = given.get("facts") or {}
     with i18n.using(language or i18n.active().language) as words:
+        if given.get("kind") == "rule" and (compared := _comparison(given)) is not None:
+            return broken(*compared), str(given.get("expected", ""))
         if given.get("kind") == "outlier" and {"value", "median", "count"} <= set(facts):
             return _number(float(facts["value"])), _("median {median} over {count} earlier quarters").format(
                 median=_number(float(facts["median"])), count=words.number(int(facts["count"])))
@@ -150,10 +180,11 @@ def rule_flags(values: dict[str, float], definition: programmes.Programme) -> li
         left = sum(values[p] if isinstance(p, str) else p for p in rule.left)
         right = sum(values[p] if isinstance(p, str) else p for p in rule.right)
         if not COMPARE[rule.operator](left, right):
-            with i18n.using(i18n.SOURCE):
-                found.append(Flag(f"rule:{rule.id}", "rule", rule.text(), f"{_number(left)} {rule.operator} "
-                                  f"{_number(right)} is false", f"{rule.text()}", rule.message, rule.importance,
-                                  {"rule": rule.id}))
+            with i18n.using(i18n.SOURCE):  # the record's words are English; its facts say it again in any language
+                found.append(Flag(f"rule:{rule.id}", "rule", rule.text(), broken(left, rule.operator, right),
+                                  rule.text(), rule.message, rule.importance,
+                                  {"rule": rule.id, "left": float(left), "operator": rule.operator,
+                                   "right": float(right)}))
     return found
 
 
