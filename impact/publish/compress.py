@@ -1,7 +1,7 @@
 """The site's precompressed copies: a `.gz` beside each text file worth compressing, for servers that send it as it is.
 
 A reader's browser asks for `plotly.…min.js` with `Accept-Encoding: gzip`; nginx with `gzip_static on` (deploy/)
-then sends `plotly.…min.js.gz` (1.4 MB instead of 4.8) with `Content-Encoding: gzip`, without compressing anything
+then sends `plotly.…min.js.gz` (1.5 MB instead of 4.8) with `Content-Encoding: gzip`, without compressing anything
 while it serves. The `.gz` is gzip at its highest level (`gzip -9`), written once when the site is published, with
 no name and no time in its header, so that the same site gives the same bytes; decompressed it is the file, byte for
 byte. Opened from `file://` (a USB stick), the browser reads the plain files and the `.gz` copies are simply unused.

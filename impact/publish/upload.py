@@ -8,7 +8,7 @@ except old assets: a page a reader (or a CDN) still holds from the previous site
 Compression: a bucket sends an object as it is, whatever the reader's browser accepts, so the `.gz` copies publish
 writes beside the text files (impact.publish.compress) are not uploaded as objects of their own. An asset's object is
 its `.gz` body with `Content-Encoding: gzip`: the assets (plotly.js, the map outlines, the stylesheet and scripts) are
-the bulk of a first visit and only browsers fetch them, which all decode gzip (plotly.js: 1.4 MB instead of 4.8,
+the bulk of a first visit and only browsers fetch them, which all decode gzip (plotly.js: 1.5 MB instead of 4.8,
 from S3 alone or through CloudFront, which passes an object's encoding on). Pages, CSV and JSON stay plain: anyone may
 fetch those (a script, an oEmbed consumer, curl without --compressed); a CDN in front compresses them for the
 browsers that ask (CloudFront's "compress objects automatically").
