@@ -5,6 +5,8 @@ app, and a page's first chart in Chromium from file://.
     python -m bench.publish_bench --quick                # tiny numbers: proves it works, measures nothing
     python -m bench.publish_bench --readers 500 --app-readers 25 --runs 3 [--programme ID] [--data DIR]
     python -m bench.publish_bench --returning            # readers whose browser already holds the assets
+    python -m bench.publish_bench --arrival-seconds 10   # also 1,000 readers arriving over 10 s, beside the burst
+    python -m bench.publish_bench --uncompressed         # readers whose client asks for no compression
 
 1. Build: `python -m impact publish`'s own function (impact.publish.site.build) on one programme (default the
    store's default programme), once with the SVGs and once without (--no-svg): seconds, pages, files, MB.
@@ -13,8 +15,15 @@ app, and a page's first chart in Chromium from file://.
    it. N readers connect at once, each over one HTTP/1.1 keep-alive socket (asyncio, raw requests, no client
    library), and read --pages-per-reader random pages with what each page loads (its stylesheet, scripts and
    images), an asset once per reader as a browser's cache holds it (--returning: readers whose browser holds
-   every asset from an earlier visit, fetching pages only). Every answer must be 200 with exactly
-   the bytes of the file on disk, else it is an error. Timed: each request, and each page with its assets.
+   every asset from an earlier visit, fetching pages only). Each request asks for compression as a browser does
+   (`Accept-Encoding: gzip, deflate, br`; nginx answers gzip: the site's precompressed `.gz` copies as they are,
+   gzip_static; --uncompressed: `identity`). Every answer must be 200 and, decoded, exactly the bytes of the file
+   on disk, else it is an error (an answer equal to the file's `.gz` copy, itself checked once to decode to the
+   file, is not decompressed again: the client's CPU is the server's on this machine). Counted: the bytes on the
+   wire (the bodies as sent) and decoded. Timed: each request, and each page with its assets.
+   The burst (all N readers in the same instant, the worst case: a link sent to everyone at once) always runs;
+   with --arrival-seconds S the same N readers also arrive spread evenly over S seconds (N/S a second, reader i
+   at i*S/N s), printed beside it.
    Beside it, M readers on the app: M live Streamlit sessions (bench/load.py's, over the websocket) open a
    page from a random link at the same moment, through nginx in front of one app server (bench/servers.py),
    after a warm-up of three sessions a server (not counted: a new server compiles its store on its first
@@ -34,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gzip
 import html.parser
 import http.server
 import posixpath
@@ -66,20 +76,25 @@ class BuildRow:
     svg: bool
     seconds: float
     pages: int
-    files: int
+    files: int  # the site's own files, its .gz copies aside
     mb: float
     svgs: int
+    gz_files: int = 0  # the precompressed copies beside them
+    gz_mb: float = 0.0
 
 
 def build_site(out: Path, *, data: Path, programme: str, svg: bool) -> BuildRow:
     """Publish `programme` of the store `data` into `out` (a new or empty folder) and measure it."""
-    from impact.publish import site
+    from impact.publish import compress, site
 
     started = time.perf_counter()
     built = site.build(out, data_dir=data, programmes=[programme], svg=svg)
     seconds = time.perf_counter() - started
-    files = [p for p in built.out.rglob("*") if p.is_file() and not p.name.startswith(".")]
-    return BuildRow(svg, seconds, built.pages, len(files), sum(p.stat().st_size for p in files) / 1e6, built.svgs)
+    everything = [p for p in built.out.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    files = compress.plain_files(built.out)
+    copies = [p for p in everything if compress.is_copy(p)]
+    return BuildRow(svg, seconds, built.pages, len(files), sum(p.stat().st_size for p in files) / 1e6, built.svgs,
+                    len(copies), sum(p.stat().st_size for p in copies) / 1e6)
 
 
 # ---- what a reader fetches -------------------------------------------------------------------------------------
@@ -150,42 +165,54 @@ def serve_site(site: Path):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-class Connection:
-    """One HTTP/1.1 keep-alive connection, raw: GET a path, read the answer's status and body."""
+BROWSER_ENCODINGS = "gzip, deflate, br"  # what Chromium asks for (its zstd aside: nginx has no module for it)
 
-    def __init__(self, host: str, port: int, timeout: float):
-        self.host, self.port, self.timeout = host, port, timeout
+
+@dataclass
+class Answer:
+    """One answer: its status, its body as sent (still encoded) and its Content-Encoding ("" for none)."""
+
+    status: int
+    body: bytes
+    encoding: str = ""
+
+
+class Connection:
+    """One HTTP/1.1 keep-alive connection, raw: GET a path, read the answer's status, encoding and body."""
+
+    def __init__(self, host: str, port: int, timeout: float, accept: str = BROWSER_ENCODINGS):
+        self.host, self.port, self.timeout, self.accept = host, port, timeout, accept
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def get(self, path: str) -> tuple[int, int]:
-        """(status, body length) of GET `path`; reconnects when the server closed the connection before."""
+    async def get(self, path: str) -> Answer:
+        """GET `path`, asking for the encodings `accept`; reconnects when the server closed the connection before."""
         if self.writer is None:
             self.reader, self.writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port),
                                                               self.timeout)
         self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nConnection: keep-alive\r\n"
-                          "Accept-Encoding: identity\r\n\r\n".encode("ascii"))
+                          f"Accept-Encoding: {self.accept}\r\n\r\n".encode("ascii"))
         await self.writer.drain()
         return await asyncio.wait_for(self._answer(), self.timeout)
 
-    async def _answer(self) -> tuple[int, int]:
+    async def _answer(self) -> Answer:
         head = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
         status = int(head[0].split()[1])
         headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in head[1:] if line)}
-        size = 0
+        body = b""
         if "content-length" in headers:
-            size = int(headers["content-length"])
-            await self.reader.readexactly(size)
+            body = await self.reader.readexactly(int(headers["content-length"]))
         elif headers.get("transfer-encoding", "").lower() == "chunked":
+            chunks = []
             while True:
                 chunk = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
-                await self.reader.readexactly(chunk + 2)
+                chunks.append((await self.reader.readexactly(chunk + 2))[:-2])
                 if chunk == 0:
                     break
-                size += chunk
+            body = b"".join(chunks)
         if headers.get("connection", "").lower() == "close":
             await self.close()
-        return status, size
+        return Answer(status, body, headers.get("content-encoding", "").lower())
 
     async def close(self) -> None:
         if self.writer is not None:
@@ -205,15 +232,58 @@ class Readers:
     requests: list[float] = field(default_factory=list)
     pages: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    bytes: int | None = 0  # None where not counted (the app's websocket messages)
+    bytes: int | None = 0  # on the wire: the bodies as sent; None where not counted (the app's websocket messages)
     seconds: float = 0.0
+    decoded: int | None = 0  # the same bodies decoded: the files' own bytes
+    arrival: float = 0.0  # seconds over which the readers arrived (0: all in the same instant)
 
 
-async def _reader(base: str, site: Path, plan: list[tuple[str, list[str]]], timeout: float, out: Readers,
-                  returning: bool) -> None:
+@dataclass(frozen=True)
+class _File:
+    """A file of the site as a reader must receive it: its bytes, and its .gz copy when that decodes to them."""
+
+    data: bytes
+    gz: bytes | None
+
+
+def _files(site: Path, paths: set[str]) -> dict[str, _File]:
+    """The files `paths` of `site`, each with its precompressed copy (checked once: one that does not decode to the
+    file is not trusted, and an answer equal to it is decompressed like any other)."""
+    out = {}
+    for path in paths:
+        data = (site / path).read_bytes()
+        copy = site / f"{path}.gz"
+        gz = copy.read_bytes() if copy.is_file() else None
+        out[path] = _File(data, gz if gz is not None and gzip.decompress(gz) == data else None)
+    return out
+
+
+def _check(path: str, answer: Answer, file: _File) -> str | None:
+    """What is wrong with `answer` to GET `path` (None: a 200 that decodes to exactly the file's bytes)."""
+    if answer.status != 200:
+        return f"{path}: HTTP {answer.status}, {len(answer.body)} bytes"
+    body = answer.body
+    if answer.encoding == "gzip":
+        if file.gz is not None and body == file.gz:
+            return None
+        try:
+            body = gzip.decompress(body)
+        except (OSError, EOFError) as exc:
+            return f"{path}: HTTP 200, gzip that does not decode ({exc})"
+    elif answer.encoding not in ("", "identity"):
+        return f"{path}: HTTP 200, Content-Encoding {answer.encoding!r}, which the reader did not ask for"
+    if body != file.data:
+        return f"{path}: HTTP 200, {len(body)} bytes decoded, not the file's {len(file.data)}"
+    return None
+
+
+async def _reader(base: str, files: dict[str, _File], plan: list[tuple[str, list[str]]], timeout: float,
+                  out: Readers, returning: bool, accept: str, delay: float) -> None:
     host, port = load.loopback_url(base)
     prefix = base.split(f":{port}", 1)[1]
-    conn = Connection(host, port, timeout)
+    if delay:
+        await asyncio.sleep(delay)
+    conn = Connection(host, port, timeout, accept)
     # The content-hashed assets a browser keeps (a year) after its first page; a returning reader holds them all.
     cached: set[str] = {a for _, assets in plan for a in assets} if returning else set()
     try:
@@ -222,17 +292,18 @@ async def _reader(base: str, site: Path, plan: list[tuple[str, list[str]]], time
             for path in [page, *(a for a in assets if a not in cached)]:
                 begun = time.perf_counter()
                 try:
-                    status, size = await conn.get(prefix + path)
+                    answer = await conn.get(prefix + path)
                 except (TimeoutError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError,
                         IndexError) as exc:
                     out.errors.append(f"{path}: {type(exc).__name__}: {exc}")
                     await conn.close()
                     continue
                 out.requests.append((time.perf_counter() - begun) * 1000)
-                expected = (site / path).stat().st_size
-                if status != 200 or size != expected:
-                    out.errors.append(f"{path}: HTTP {status}, {size} bytes (the file has {expected})")
-                out.bytes += size
+                wrong = _check(path, answer, files[path])
+                if wrong:
+                    out.errors.append(wrong)
+                out.bytes += len(answer.body)
+                out.decoded += len(files[path].data)
                 if path != page:
                     cached.add(path)
             out.pages.append((time.perf_counter() - started) * 1000)
@@ -258,18 +329,22 @@ def _fast_loop():
 
 
 def read_site(base: str, site: Path, *, readers: int, pages_per_reader: int = 3, pages: list[str] | None = None,
-              seed: int = 1, timeout: float = 60.0, returning: bool = False) -> Readers:
-    """`readers` readers at once on the site served at `base` (a loopback URL ending in /), each reading
-    `pages_per_reader` pages drawn at random from `pages` (default every page of `site`) with their assets
-    (with `returning`, none: the reader's browser holds them from an earlier visit)."""
+              seed: int = 1, timeout: float = 60.0, returning: bool = False, accept: str = BROWSER_ENCODINGS,
+              arrival: float = 0.0) -> Readers:
+    """`readers` readers on the site served at `base` (a loopback URL ending in /), all at once (or, with `arrival`
+    seconds, reader i starting at i*arrival/readers s), each reading `pages_per_reader` pages drawn at random from
+    `pages` (default every page of `site`) with their assets (with `returning`, none: the reader's browser holds them
+    from an earlier visit), asking for the encodings `accept` (a browser's by default; "identity": none)."""
     chosen = pages or site_pages(site)
     assets = {page: page_assets(site, page) for page in chosen}
     rng = random.Random(seed)
     plans = [[(p, assets[p]) for p in (rng.choice(chosen) for _ in range(pages_per_reader))] for _ in range(readers)]
-    out = Readers(readers)
+    files = _files(site, {path for plan in plans for page, loads in plan for path in (page, *loads)})
+    out = Readers(readers, arrival=arrival)
 
     async def everyone() -> None:
-        await asyncio.gather(*(_reader(base, site, plan, timeout, out, returning) for plan in plans))
+        await asyncio.gather(*(_reader(base, files, plan, timeout, out, returning, accept, i * arrival / readers)
+                               for i, plan in enumerate(plans)))
 
     started = time.perf_counter()
     with _fast_loop():
@@ -294,7 +369,7 @@ def read_app(data: Path, *, readers: int, app_servers: int = 1, seed: int = 1, t
     out.pages = [r.ms for s in step.results for r in s.reruns if r.ms is not None]
     out.requests = list(out.pages)
     out.errors = step.errors
-    out.bytes = None
+    out.bytes = out.decoded = None
     out.seconds = step.seconds
     return out
 
@@ -370,23 +445,42 @@ def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f}"
 
 
-def table(builds: list[BuildRow], site: Readers | None, app: Readers | None, charts: list[FirstChart]) -> str:
-    """The benchmark's table, as Markdown (one section per part)."""
-    lines = ["Build", "", "| SVGs | seconds | pages | files | MB | SVG files |", "|---|---:|---:|---:|---:|---:|"]
+def _mb(value: int | None) -> str:
+    return "—" if value is None else f"{value / 1e6:.1f}"
+
+
+def _arrived(r: Readers) -> str:
+    return "all at once" if not r.arrival else f"over {r.arrival:g} s"
+
+
+def table(builds: list[BuildRow], site: Readers | list[Readers] | None, app: Readers | None,
+          charts: list[FirstChart]) -> str:
+    """The benchmark's table, as Markdown (one section per part); `site`: the burst, then any spread run."""
+    lines = ["Build", "", "| SVGs | seconds | pages | files | MB | SVG files | .gz copies | .gz MB |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     lines += [f"| {'with' if b.svg else 'without'} | {b.seconds:.1f} | {b.pages:,} | {b.files:,} | {b.mb:.1f} | "
-              f"{b.svgs:,} |" for b in builds]
-    if site is not None:
+              f"{b.svgs:,} | {b.gz_files:,} | {b.gz_mb:.1f} |" for b in builds]
+    runs = site if isinstance(site, list) else [site] if site is not None else []
+    if runs:
+        site = runs[0]
         lines += ["", "Readers", "",
-                  "| served | readers | what is timed | count | p50 ms | p95 ms | max ms | errors | MB read "
-                  "| seconds |",
-                  "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
-        rows = [("site (nginx)", site, "request", site.requests), ("site (nginx)", site, "page + assets", site.pages)]
+                  "| served | readers arrive | readers | what is timed | count | p50 ms | p95 ms | max ms | errors "
+                  "| MB on the wire | MB decoded | seconds |",
+                  "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        rows = [row for r in runs for row in (("site (nginx)", r, "request", r.requests),
+                                              ("site (nginx)", r, "page + assets", r.pages))]
         if app is not None:
             rows.append(("app (nginx, live sessions)", app, "page opened", app.pages))
         for served, r, what, times in rows:
-            lines.append(f"| {served} | {r.readers:,} | {what} | {len(times):,} | {_ms(load.percentile(times, 50))} | "
-                         f"{_ms(load.percentile(times, 95))} | {_ms(max(times, default=None))} | {len(r.errors):,} | "
-                         f"{'—' if r.bytes is None else f'{r.bytes / 1e6:.1f}'} | {r.seconds:.1f} |")
+            lines.append(f"| {served} | {_arrived(r)} | {r.readers:,} | {what} | {len(times):,} | "
+                         f"{_ms(load.percentile(times, 50))} | {_ms(load.percentile(times, 95))} | "
+                         f"{_ms(max(times, default=None))} | {len(r.errors):,} | {_mb(r.bytes)} | {_mb(r.decoded)} | "
+                         f"{r.seconds:.1f} |")
+        lines += ["", "All at once: every reader opens its first page in the same instant (a link sent to everyone at "
+                      "once: the worst case)."]
+        for r in runs[1:]:
+            lines.append(f"Over {r.arrival:g} s: the same {r.readers:,} readers arriving evenly spread over "
+                         f"{r.arrival:g} s ({r.readers / r.arrival:,.0f} a second), as readers of a shared link do.")
         if app is not None and site.pages and app.pages:
             ratios = [load.percentile(app.pages, q) / max(load.percentile(site.pages, q), 0.001) for q in (50, 95)]
             lines += ["", f"The app's page over the site's page ({app.readers:,} readers on the app, {site.readers:,} "
@@ -410,6 +504,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--returning", action="store_true",
                         help="site readers whose browser already holds the hashed assets (pages only); default: an "
                              "empty cache, every asset fetched once per reader")
+    parser.add_argument("--arrival-seconds", type=float, default=0.0, metavar="S",
+                        help="also run the same readers arriving evenly over S seconds, printed beside the burst "
+                             "(default 0: the burst only, every reader in the same instant; the burst always runs)")
+    parser.add_argument("--uncompressed", action="store_true",
+                        help="site readers whose client asks for no compression (Accept-Encoding: identity); "
+                             "default: a browser's gzip, deflate, br")
     parser.add_argument("--app-readers", type=int, default=50, help="readers at once on the app (default 50; 0 skips)")
     parser.add_argument("--app-servers", type=int, default=1, help="app servers behind nginx (default 1)")
     parser.add_argument("--runs", type=int, default=5, help="browser runs for the first chart (default 5; 0 skips)")
@@ -421,6 +521,8 @@ def main(argv: list[str] | None = None) -> int:
         args.readers, args.app_readers, args.runs, args.pages_per_reader = 20, 2, 1, 2
     if args.readers < 1 or args.app_readers < 0 or args.runs < 0 or args.pages_per_reader < 1:
         parser.error("--readers and --pages-per-reader: at least 1; --app-readers and --runs: 0 or more")
+    if not 0 <= args.arrival_seconds <= 3600:
+        parser.error("--arrival-seconds: 0 to 3600")
     if not 1 <= args.app_servers <= 8:
         parser.error("--app-servers: 1 to 8")
     from impact.storage import store
@@ -438,11 +540,14 @@ def main(argv: list[str] | None = None) -> int:
             builds.append(build_site(Path(scratch) / ("svg" if svg else "plain"), data=args.data,
                                      programme=programme, svg=svg))
         site = Path(scratch) / "plain"
-        print(f"{args.readers} {'returning ' if args.returning else ''}readers on the site through nginx…",
-              file=sys.stderr)
+        accept = "identity" if args.uncompressed else BROWSER_ENCODINGS
+        readers = []
         with serve_site(site) as base:
-            readers = read_site(base, site, readers=args.readers, pages_per_reader=args.pages_per_reader,
-                                seed=args.seed, returning=args.returning)
+            for arrival in [0.0] + ([args.arrival_seconds] if args.arrival_seconds else []):
+                print(f"{args.readers} {'returning ' if args.returning else ''}readers on the site through nginx, "
+                      f"{'all at once' if not arrival else f'arriving over {arrival:g} s'}…", file=sys.stderr)
+                readers.append(read_site(base, site, readers=args.readers, pages_per_reader=args.pages_per_reader,
+                                         seed=args.seed, returning=args.returning, accept=accept, arrival=arrival))
         app = None
         if args.app_readers:
             print(f"{args.app_readers} readers on the app ({args.app_servers} server(s) behind nginx)…",
@@ -453,7 +558,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"first chart in Chromium, {args.runs} run(s)…", file=sys.stderr)
             charts = first_chart(Path(scratch) / "svg" / programme / "index.html", args.runs)
         print(table(builds, readers, app, charts))
-        for what, r in (("site", readers), ("app", app)):
+        for what, r in [*((f"site ({_arrived(r)})", r) for r in readers), ("app", app)]:
             for error in (r.errors if r else [])[:5]:
                 print(f"{what} error: {error}")
     return 0

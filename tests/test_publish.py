@@ -290,9 +290,28 @@ def test_every_link_resolves_to_a_file_of_the_site_and_none_leaves_it(shipped_si
             assert re.findall(r"https?://[^\s\"'<>]+", text) == [], page
         policy = lxml_html.fromstring(text).xpath('//meta[@http-equiv="Content-Security-Policy"]/@content')
         assert policy == [site.CSP], page
-    assets = sorted(p.name for p in (root / "assets").iterdir())
+    assets = sorted(p.name for p in (root / "assets").iterdir() if p.suffix != ".gz")
     assert len([a for a in assets if a.startswith("plotly.")]) == 1 and re.fullmatch(
         r"plotly\.[0-9a-f]{12}\.min\.js", next(a for a in assets if a.startswith("plotly.")))
+
+
+def test_each_text_file_has_a_gzip_copy_that_is_the_file_byte_for_byte(shipped_site):
+    """publish writes `<file>.gz` (gzip -9, no name or time in it) beside every text file of 1 KB or more, for servers
+    that send it as it is (nginx's gzip_static); decompressed by the gzip command itself, it is the file."""
+    text = {".html", ".js", ".css", ".json", ".csv", ".svg"}
+    files = [p for p in shipped_site.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    copies = {p for p in files if p.suffix == ".gz"}
+    plain = [p for p in files if p not in copies]
+    assert not any(p.suffix not in text for p in plain), "a file of an unexpected kind"
+    wanted = {p.with_name(p.name + ".gz") for p in plain if p.stat().st_size >= 1024}
+    assert copies == wanted
+    plotly = next((shipped_site / "assets").glob("plotly.*.min.js.gz"))
+    assert plotly.stat().st_size < 0.4 * plotly.with_suffix("").stat().st_size
+    sample = sorted(copies)[:: max(1, len(copies) // 60)] + [plotly]  # the command once per file: a sample
+    for copy in sample:
+        assert copy.read_bytes()[4:8] == bytes(4), copy  # no time in the header: a rebuild gives the same bytes
+        unpacked = subprocess.run(["gzip", "-dc", str(copy)], capture_output=True, check=True).stdout
+        assert unpacked == copy.with_suffix("").read_bytes(), copy
 
 
 def test_every_page_reads_without_javascript(shipped_site):
@@ -692,7 +711,7 @@ def test_each_language_has_its_tree_of_the_same_pages_and_the_assets_once(shippe
     for language in LANGUAGES[1:]:
         assert _tree_pages(shipped_site, language) == english, language
         assert not (shipped_site / language / "assets").exists()
-    assets = [p.name for p in (shipped_site / "assets").iterdir()]
+    assets = [p.name for p in (shipped_site / "assets").iterdir() if p.suffix != ".gz"]
     assert len([a for a in assets if a.startswith("plotly.")]) == 1
     assert len([a for a in assets if a.startswith("world_110m.")]) == 1
     # The figures of the home page's filters: one file per programme and language, the same numbers in each.

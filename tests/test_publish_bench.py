@@ -3,6 +3,7 @@ Nothing here asserts a time: what is checked is what was fetched, counted and pr
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 from pathlib import Path
@@ -43,11 +44,14 @@ def _assets(site: Path, page: str) -> list[str]:
 
 def test_the_build_row_counts_the_pages_files_and_size_on_disk(built):
     site, row = built
-    files = _walk(site)
+    copies = [f for f in _walk(site) if f.suffix == ".gz"]
+    files = [f for f in _walk(site) if f.suffix != ".gz"]
     assert row.svg is False and row.svgs == 0 and row.seconds > 0
     assert row.pages == sum(f.suffix == ".html" for f in files) > 100
     assert row.files == len(files)
     assert row.mb == pytest.approx(sum(f.stat().st_size for f in files) / 1e6)
+    assert row.gz_files == len(copies) > 100 and all(c.with_suffix("") in files for c in copies)
+    assert row.gz_mb == pytest.approx(sum(f.stat().st_size for f in copies) / 1e6)
 
 
 def test_a_pages_assets_are_its_stylesheet_and_scripts_in_the_site(built):
@@ -64,6 +68,8 @@ def test_twenty_readers_through_nginx_get_every_byte_of_the_page_and_its_assets(
     assets = _assets(site, PAGE)
     with pb.serve_site(site) as base:
         seen = pb.read_site(base, site, readers=20, pages_per_reader=2, pages=[PAGE])
+        plain = pb.read_site(base, site, readers=4, pages_per_reader=2, pages=[PAGE], accept="identity")
+        spread = pb.read_site(base, site, readers=10, pages_per_reader=1, pages=[PAGE], arrival=1.0)
         # A copy whose page differs from what nginx serves: every reader's page is then an error.
         other = tmp_path / "other"
         shutil.copytree(site, other)
@@ -74,9 +80,30 @@ def test_twenty_readers_through_nginx_get_every_byte_of_the_page_and_its_assets(
     # Each reader: the page twice, its assets once (kept as a browser keeps them).
     assert len(seen.requests) == 20 * (2 + len(assets))
     assert len(seen.pages) == 40
-    assert seen.bytes == 20 * (2 * (site / PAGE).stat().st_size + sum((site / a).stat().st_size for a in assets))
-    assert back.errors == [] and len(back.requests) == 10 and back.bytes == 10 * (site / PAGE).stat().st_size
+    size = {p: (site / p).stat().st_size for p in [PAGE, *assets]}
+    # Asked as a browser asks, nginx sends each file's .gz copy as it is (every file here has one: 1 KB or more).
+    sent = {p: (site / f"{p}.gz").stat().st_size for p in [PAGE, *assets]}
+    assert sum(sent.values()) < 0.4 * sum(size.values())
+    assert seen.bytes == 20 * (2 * sent[PAGE] + sum(sent[a] for a in assets))
+    assert seen.decoded == 20 * (2 * size[PAGE] + sum(size[a] for a in assets))
+    assert plain.errors == [] and plain.bytes == plain.decoded == 4 * (2 * size[PAGE] + sum(size[a] for a in assets))
+    assert back.errors == [] and len(back.requests) == 10 and back.bytes == 10 * sent[PAGE]
     assert len(wrong.errors) == 3 and all(e.startswith(f"{PAGE}: HTTP 200") for e in wrong.errors)
+    # Arriving over a second: the last reader starts 0.9 s after the first.
+    assert spread.errors == [] and len(spread.pages) == 10 and spread.arrival == 1.0 and spread.seconds >= 0.9
+
+
+def test_an_answer_is_right_only_when_it_decodes_to_the_file():
+    data = b"<p>trained</p>" * 200
+    packed = gzip.compress(data, 9, mtime=0)
+    file = pb._File(data, packed)
+    assert pb._check("p.html", pb.Answer(200, packed, "gzip"), file) is None
+    assert pb._check("p.html", pb.Answer(200, gzip.compress(data, 1), "gzip"), file) is None  # compressed on the way
+    assert pb._check("p.html", pb.Answer(200, data), file) is None
+    assert "not the file's" in pb._check("p.html", pb.Answer(200, gzip.compress(data + b"x"), "gzip"), file)
+    assert "does not decode" in pb._check("p.html", pb.Answer(200, packed[:-9], "gzip"), file)
+    assert "did not ask for" in pb._check("p.html", pb.Answer(200, packed, "br"), file)
+    assert pb._check("p.html", pb.Answer(404, b""), file) == "p.html: HTTP 404, 0 bytes"
 
 
 def test_the_first_chart_is_timed_visible_then_interactive_in_chromium_from_file(built):
@@ -86,15 +113,23 @@ def test_the_first_chart_is_timed_visible_then_interactive_in_chromium_from_file
 
 
 def test_the_table_shows_each_part_and_the_ratio():
-    builds = [pb.BuildRow(True, 27.4, 399, 707, 9.7, 72), pb.BuildRow(False, 9.2, 399, 635, 7.7, 0)]
-    site = pb.Readers(20, requests=[1.0, 2.0, 3.0, 4.0, 5.0], pages=[10.0, 20.0], bytes=3_000_000, seconds=0.5)
-    app = pb.Readers(2, requests=[1000.0, 3000.0], pages=[1000.0, 3000.0], errors=["x"], bytes=None, seconds=2.0)
-    text = pb.table(builds, site, app, [pb.FirstChart(2.0, 4.0), pb.FirstChart(1.0, 2.5), pb.FirstChart(3.0, 5.0)])
-    assert "| with | 27.4 | 399 | 707 | 9.7 | 72 |" in text
-    assert "| without | 9.2 | 399 | 635 | 7.7 | 0 |" in text
-    assert "| site (nginx) | 20 | request | 5 | 3 | 5 | 5 | 0 | 3.0 | 0.5 |" in text
-    assert "| site (nginx) | 20 | page + assets | 2 | 15 | 20 | 20 | 0 | 3.0 | 0.5 |" in text
-    assert "| app (nginx, live sessions) | 2 | page opened | 2 | 2,000 | 2,900 | 3,000 | 1 | — | 2.0 |" in text
+    builds = [pb.BuildRow(True, 27.4, 399, 707, 9.7, 72, 640, 3.1), pb.BuildRow(False, 9.2, 399, 635, 7.7, 0)]
+    site = pb.Readers(20, requests=[1.0, 2.0, 3.0, 4.0, 5.0], pages=[10.0, 20.0], bytes=3_000_000, seconds=0.5,
+                      decoded=9_000_000)
+    spread = pb.Readers(20, requests=[1.0, 1.0], pages=[2.0], bytes=1_000_000, seconds=10.2, decoded=2_000_000,
+                        arrival=10)
+    app = pb.Readers(2, requests=[1000.0, 3000.0], pages=[1000.0, 3000.0], errors=["x"], bytes=None, seconds=2.0,
+                     decoded=None)
+    text = pb.table(builds, [site, spread], app,
+                    [pb.FirstChart(2.0, 4.0), pb.FirstChart(1.0, 2.5), pb.FirstChart(3.0, 5.0)])
+    assert "| with | 27.4 | 399 | 707 | 9.7 | 72 | 640 | 3.1 |" in text
+    assert "| without | 9.2 | 399 | 635 | 7.7 | 0 | 0 | 0.0 |" in text
+    assert "| site (nginx) | all at once | 20 | request | 5 | 3 | 5 | 5 | 0 | 3.0 | 9.0 | 0.5 |" in text
+    assert "| site (nginx) | all at once | 20 | page + assets | 2 | 15 | 20 | 20 | 0 | 3.0 | 9.0 | 0.5 |" in text
+    assert "| site (nginx) | over 10 s | 20 | page + assets | 1 | 2 | 2 | 2 | 0 | 1.0 | 2.0 | 10.2 |" in text
+    assert "| app (nginx, live sessions) | all at once | 2 | page opened | 2 | 2,000 | 2,900 | 3,000 | 1 | — | — | 2.0 |" \
+        in text
+    assert "Over 10 s: the same 20 readers arriving evenly spread over 10 s (2 a second)" in text
     assert "133.3× at p50, 148.7× at p95" in text  # 2000/15 and 2900/19.5
     assert "| first chart visible (SVG or plotly) | 3 | 2.00 | 1.00 | 3.00 |" in text
     assert "| first chart interactive (plotly) | 3 | 4.00 | 2.50 | 5.00 |" in text
@@ -110,6 +145,7 @@ def test_two_readers_on_the_app_open_their_pages_without_error():
     (["--programme", "nope"], "--programme 'nope': the store"),
     (["--readers", "0"], "--readers and --pages-per-reader: at least 1"),
     (["--app-servers", "9"], "--app-servers: 1 to 8"),
+    (["--arrival-seconds", "-1"], "--arrival-seconds: 0 to 3600"),
 ])
 def test_the_command_refuses_bad_options_before_building_anything(argv, says, capsys):
     with pytest.raises(SystemExit) as stopped:

@@ -9,6 +9,7 @@ import shutil
 import tempfile
 import threading
 import urllib.request
+import zlib
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,34 @@ def test_the_proxy_serves_a_published_site_with_its_cache_headers():
         asset = next((built.out / "assets").glob("plotly.*.min.js")).name
         with urllib.request.urlopen(f"{url}/public/assets/{asset}", timeout=5) as script:
             assert script.headers.get_all("Cache-Control") == ["public, max-age=31536000, immutable"]
+            # A client that asks for no compression (urllib sends no Accept-Encoding) gets the plain file.
+            assert script.headers["Content-Encoding"] is None and script.headers["Content-Type"] == "text/javascript"
+            assert script.read() == (built.out / "assets" / asset).read_bytes()
+        # A browser's request: the precompressed copy as it is, said to be gzip, its cache told to vary on the ask.
+        asks = {"Accept-Encoding": "gzip, deflate, br, zstd"}
+        with urllib.request.urlopen(urllib.request.Request(f"{url}/public/assets/{asset}", headers=asks),
+                                    timeout=5) as script:
+            body = script.read()
+            assert script.headers["Content-Encoding"] == "gzip" and script.headers["Vary"] == "Accept-Encoding"
+            assert script.headers.get_all("Cache-Control") == ["public, max-age=31536000, immutable"]
+            assert body == (built.out / "assets" / f"{asset}.gz").read_bytes()
+            assert zlib.decompress(body, 16 + zlib.MAX_WBITS) == (built.out / "assets" / asset).read_bytes()
+            assert len(body) < 0.4 * (built.out / "assets" / asset).stat().st_size
+        css = next((built.out / "assets").glob("site.*.css")).name
+        with urllib.request.urlopen(urllib.request.Request(f"{url}/public/assets/{css}", headers=asks),
+                                    timeout=5) as sheet:
+            assert sheet.headers["Content-Type"] == "text/css"  # a stylesheet sent as text/plain would be refused
+            assert zlib.decompress(sheet.read(), 16 + zlib.MAX_WBITS) == (built.out / "assets" / css).read_bytes()
+        # A page and a chart's CSV: compressed for the browser that asks, with the pages' short cache.
+        for path in ("gsp/index.html", "gsp/charts/trainees_by_country.csv"):
+            with urllib.request.urlopen(urllib.request.Request(f"{url}/public/{path}", headers=asks),
+                                        timeout=5) as answer:
+                body = answer.read()
+                assert "max-age=300" in answer.headers["Cache-Control"]
+                if (built.out / path).stat().st_size >= 1024:
+                    assert answer.headers["Content-Encoding"] == "gzip", path
+                    body = zlib.decompress(body, 16 + zlib.MAX_WBITS)
+                assert body == (built.out / path).read_bytes(), path
     finally:
         if proxy is not None:
             servers.stop(proxy)
@@ -73,13 +102,25 @@ def test_publish_to_a_bucket_leaves_it_equal_to_the_site_and_keeps_old_assets(bu
     assert cli.main(["publish", "--out", str(out), "--to", url, "--programme", "gsp", "--no-svg",
                      "--data-dir", str(ROOT / "data")]) == 0
     assert "uploaded" in capsys.readouterr().out
+    # The bucket holds the site's files (the .gz copies are not objects of their own: a bucket cannot choose by what
+    # the browser accepts); an asset's object is its gzip body, said to be so, which decodes to the file.
     local = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*")
-             if p.is_file() and not p.name.startswith(".")}
-    assert _objects(url) == local
+             if p.is_file() and not p.name.startswith(".") and p.suffix != ".gz"}
+    assert any((out / f"{rel}.gz").is_file() for rel in local if not rel.startswith("assets/"))
     where = remote.parse(url)
+    objects = _objects(url)
+    assert objects.keys() == local.keys()
+    for rel, data in objects.items():
+        head = remote.client().head_object(Bucket=where.bucket, Key=where.key(rel))
+        if rel.startswith("assets/") and len(local[rel]) >= 1024:
+            assert head.get("ContentEncoding") == "gzip", rel
+            assert data == (out / f"{rel}.gz").read_bytes() and zlib.decompress(data, 16 + zlib.MAX_WBITS) == local[rel]
+        else:
+            assert head.get("ContentEncoding") is None and data == local[rel], rel
     asset = next(rel for rel in local if rel.startswith("assets/plotly."))
     head = remote.client().head_object(Bucket=where.bucket, Key=where.key(asset))
-    assert head["CacheControl"] == "public, max-age=31536000, immutable"
+    assert head["CacheControl"] == "public, max-age=31536000, immutable" and head["ContentType"].startswith(
+        "text/javascript") and head["ContentLength"] < 0.4 * len(local[asset])
     page = remote.client().head_object(Bucket=where.bucket, Key=where.key("gsp/index.html"))
     assert page["CacheControl"] == "public, max-age=300" and page["ContentType"].startswith("text/html")
     # A later publication: a page the new site no longer has goes; an old asset a cached page may link stays.

@@ -45,7 +45,7 @@ from impact.model import calendar, cells, i18n, metrics
 from impact.model import programme as programmes
 from impact.model.i18n import gettext as _
 from impact.model.metrics import format_value, metric
-from impact.publish import charts, suppress
+from impact.publish import charts, compress, suppress
 from impact.query import db, explore, indicators, portfolio, results
 from impact.query.filters import Filters
 from impact.storage import store
@@ -87,6 +87,7 @@ class Built:
     bytes: int = 0
     seconds: float = 0.0
     suppressed: int = 0
+    gzipped: int = 0  # the `.gz` copies written beside the text files (impact.publish.compress); not in `bytes`
     # Per programme: id, name, the data version published, its licence and small-cell threshold (the definition's).
     facts: list[dict] = field(default_factory=list)
     languages: list[str] = field(default_factory=lambda: [i18n.SOURCE])  # the trees written, English first
@@ -214,6 +215,8 @@ def build(out: str | Path, *, data_dir: str | Path | None = None, programmes: li
     target.mkdir(parents=True)
     try:
         built = _build(target, databases, base_url, svg, today, say, wanted)
+        say("compressing the text files (.gz beside each, for servers that send them as they are)")
+        built.gzipped = compress.precompress(target)
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
         raise

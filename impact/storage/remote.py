@@ -157,9 +157,12 @@ def download(where: Location, relative: str, target: Path) -> None:
     client().download_file(where.bucket, where.key(relative), str(target))
 
 
-def upload(where: Location, relative: str, source: Path, *, content_type: str = "", cache_control: str = "") -> None:
-    """Copy one local file into an object (with the Content-Type and Cache-Control a web server sends, if given)."""
-    extra = {k: v for k, v in (("ContentType", content_type), ("CacheControl", cache_control)) if v}
+def upload(where: Location, relative: str, source: Path, *, content_type: str = "", cache_control: str = "",
+           content_encoding: str = "") -> None:
+    """Copy one local file into an object (with the Content-Type, Cache-Control and Content-Encoding a web server
+    sends, if given)."""
+    extra = {k: v for k, v in (("ContentType", content_type), ("CacheControl", cache_control),
+                               ("ContentEncoding", content_encoding)) if v}
     client().upload_file(str(source), where.bucket, where.key(relative), ExtraArgs=extra or None)
 
 
