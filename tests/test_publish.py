@@ -872,7 +872,8 @@ def test_the_theme_and_country_charts_name_each_places_chart_and_carry_a_period_
         assert (folder / script).resolve().name.startswith(f"{pid}-figures.")
     period = json.loads(lxml_html.parse(str(folder / "trainees_by_theme.html")).getroot()
                         .xpath('//form[@id="period"]/@data-period')[0])
-    assert period == {"kind": "themes", "place": "", "key": "trainees", "top": 0, "projects": True, "places": True}
+    assert {k: v for k, v in period.items() if k != "script"} == {"kind": "themes", "place": "", "key": "trainees",
+                                                                  "top": 0, "projects": True, "places": True}
     assert lxml_html.parse(str(folder / f"country-{site.safe_name(iso3s[0])}-themes.html")).getroot() \
         .xpath('//form[@id="period"]') == []  # a country's themes keep the whole period (see site.PERIOD_CHARTS)
     data = _figures(shipped_site, pid)
