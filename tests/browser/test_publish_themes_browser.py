@@ -5,7 +5,11 @@ tree says the subtitle in French and writes its numbers the French way."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
+from urllib.parse import unquote
 
 import duckdb
 import pyarrow.parquet as pq
@@ -81,6 +85,14 @@ def test_a_region_and_a_range_on_the_themes_chart_draw_its_themes_and_say_so(bro
     label = data["region_names"][region]
     assert subtitle == f"{a}Q1\u2013{b}Q4; Region: {label}" and subtitle != whole
     assert page.evaluate("location.hash") == f"#from={a}Q1&to={b}Q4&region={region.replace(' ', '+')}"
+    # "Download the data" gives the rows shown: the region's themes for those years, as a CSV file.
+    link = page.locator("section.chart a.download")
+    assert link.get_attribute("download").endswith(f"-{a}-{b}-region-{re.sub('[^A-Za-z0-9]+', '-', region)}.csv")
+    text = unquote(link.get_attribute("href").split(",", 1)[1])
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0] == [th for th in page.evaluate("() => [...document.querySelectorAll('section.chart thead th')]"
+                                                  ".map(th => th.textContent)")]
+    assert {row[0]: float(row[1]) for row in rows[1:]} == {names[t]: v for t, v in expected.items()}
     # A link opens its choice: the programme's themes for the years it names, in a page of its own.
     other = context.new_page()
     other.on("pageerror", lambda error: errors.append(str(error)))

@@ -319,20 +319,49 @@
     return spec.top ? found.slice(0, spec.top) : found;
   }
 
+  // The chart's "Download the data" link: its CSV file for the whole period, or the rows shown for another choice
+  // (a file written in the page: the table's headings and rows, a suppressed cell empty, text that a spreadsheet
+  // could run as a formula written as text, as the site's CSV files are).
+  var download = section.querySelector("a.download");
+  var wholeHref = download ? download.getAttribute("href") : "", wholeName = download ? download.getAttribute("download") : "";
+  function cell(value) {
+    var text = value === null || value === undefined ? "" : String(value);
+    if (typeof value === "string" && (/^[=+\-@\t\r]/.test(text) || /^'[=+\-@\t\r']/.test(text))) text = "'" + text;
+    return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  }
+  function offer(lines, a, b) {
+    if (!download) return;
+    if (!lines) {
+      download.setAttribute("href", wholeHref);
+      if (wholeName) download.setAttribute("download", wholeName); else download.setAttribute("download", "");
+      return;
+    }
+    var headings = Array.prototype.map.call(section.querySelectorAll("table thead th"), function (th) { return th.textContent; });
+    var text = "\ufeff" + [headings].concat(lines).map(function (line) { return line.map(cell).join(","); }).join("\r\n") + "\r\n";
+    var at = place() ? "-" + place().replace(/[^A-Za-z0-9]+/g, "-") : "";
+    download.setAttribute("href", "data:text/csv;charset=utf-8," + encodeURIComponent(text));
+    download.setAttribute("download", (wholeHref.split("/").pop() || "chart.csv").replace(/\.csv$/, "") + "-" + a + "-" + b + at + ".csv");
+  }
+
   function redraw(a, b) {
     var all = a === first && b === last && place() === spec.place, shownRows = all ? null : rows(a, b);
     if (all) {
       tbody.innerHTML = wholeRows;
+      offer(null);
     } else {
       tbody.textContent = "";
+      var lines = [];
       shownRows.forEach(function (r) {
-        var tr = document.createElement("tr");
-        if (spec.kind === "trend") tr.appendChild(td(r.label, false));
-        else if (spec.kind === "themes") tr.appendChild(td(r.name, false));
-        else { tr.appendChild(td(r.iso3, false)); tr.appendChild(td(r.name, false)); tr.appendChild(td(r.region, false)); }
-        r.cells.forEach(function (c) { tr.appendChild(td(c.text, c.hidden)); });
+        var tr = document.createElement("tr"), line;
+        if (spec.kind === "trend") line = [r.label];
+        else if (spec.kind === "themes") line = [r.name];
+        else line = [r.iso3, r.name, r.region];
+        line.forEach(function (text) { tr.appendChild(td(text, false)); });
+        r.cells.forEach(function (c) { tr.appendChild(td(c.text, c.hidden)); line.push(c.hidden ? "" : c.value); });
         tbody.appendChild(tr);
+        lines.push(line);
       });
+      offer(lines, a, b);
     }
     if (!source) return;
     var fig = JSON.parse(whole);
