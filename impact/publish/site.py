@@ -451,14 +451,14 @@ def _themes(part: _Programme, plan: Plan, regions_of: dict[str, str]) -> None:
     one query (each country's, theme's, project's quarters), added up to the regions and the programme, as the
     app's themes chart adds them for a place and a range of years."""
     frame = db.run_query(part.database, "trainees_by_place_theme_quarter", Filters().params(part.choices))
-    for iso3, theme, project, quarter, trainees in frame.itertuples(index=False):
+    for iso3, subject, project, quarter, trainees in frame.itertuples(index=False):
         year = int(str(quarter)[:4])
         count = 0.0 if trainees is None or pd.isna(trainees) else float(trainees)
         region = regions_of.get(iso3)
         for place in ("", f"country:{iso3}", *([f"region:{region}"] if region else [])):
-            figures = plan.themes.setdefault(place, {}).setdefault(str(theme), {})
+            figures = plan.themes.setdefault(place, {}).setdefault(str(subject), {})
             figures[year] = figures.get(year, 0.0) + count
-            active = plan.theme_projects.setdefault(place, {}).setdefault(str(theme), {}).setdefault(str(project), [])
+            active = plan.theme_projects.setdefault(place, {}).setdefault(str(subject), {}).setdefault(str(project), [])
             if year not in active:
                 active.append(year)
 
@@ -494,10 +494,10 @@ def _details(part: _Programme, plan: Plan, places: list[str],
     for place, of_place in plan.themes.items():
         trained.update({(place, column): figure for column, figure in themes[place].items()})
         by_year: dict[int, list] = {}
-        for theme, figures in of_place.items() if not place.startswith("country:") else ():
-            cells_of = [(place, (f"{THEME}{theme}", y)) for y, v in sorted(figures.items()) if v]
+        for subject, figures in of_place.items() if not place.startswith("country:") else ():
+            cells_of = [(place, (f"{THEME}{subject}", y)) for y, v in sorted(figures.items()) if v]
             trained.update({cell: figures[cell[1][1]] for cell in cells_of})
-            groups["trainees"].append(((LEAF, place, theme), cells_of))
+            groups["trainees"].append(((LEAF, place, subject), cells_of))
             for cell in cells_of:
                 by_year.setdefault(cell[1][1], []).append(cell)
         groups["trainees"] += [((LEAF, place, y), cells_of) for y, cells_of in sorted(by_year.items())]
@@ -962,12 +962,12 @@ def _theme_figures(part: _Programme) -> dict[str, dict[str, list]]:
         if place.startswith("country:"):  # a country's themes by year are no cells of the plan: never published
             continue
         mine = out.setdefault(place, {})
-        for theme, by_year in of_place.items():
+        for subject, by_year in of_place.items():
             total = sum(by_year.values())
-            cells = [(total, plan.hides("trainees", place, f"{THEME}{theme}"))]
-            cells += [(by_year.get(y, 0.0), (place, (f"{THEME}{theme}", y)) in plan.hidden.get("trainees", ()))
+            cells = [(total, plan.hides("trainees", place, f"{THEME}{subject}"))]
+            cells += [(by_year.get(y, 0.0), (place, (f"{THEME}{subject}", y)) in plan.hidden.get("trainees", ()))
                       for y in plan.years]
-            mine[theme] = [None if hidden or suppress.small(value, threshold) else float(value)
+            mine[subject] = [None if hidden or suppress.small(value, threshold) else float(value)
                            for value, hidden in cells]
     return out
 
