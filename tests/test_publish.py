@@ -856,16 +856,17 @@ def test_publish_lang_chooses_the_languages_and_refuses_an_unknown_one(tmp_path)
 
 @pytest.mark.parametrize("pid", ["hps", "gsp"])
 def test_the_theme_and_country_charts_name_each_places_chart_and_carry_a_period_range(shipped_site, pid):
-    """`?country=ISO3` on the themes chart opens the country's themes; `?region=NAME` on the top countries opens the
-    region's top countries (its countries' totals, as the programme's map publishes them); the trend's and the top
-    countries' permalink pages carry their period range (the filter figures, with the region of each country)."""
+    """`?country=ISO3` on the themes chart opens the country's themes, `?region=NAME` the region's; `?region=NAME` on
+    the top countries opens the region's top countries (its countries' totals, as the programme's map publishes
+    them); the trend's, the top countries' and the themes' permalink pages carry their period range (the filter
+    figures, with the region of each country)."""
     store, folder = STORES[pid], shipped_site / pid / "charts"
     n = _threshold(store)
     (iso3s, regions), = _sql(store, "select list(distinct t.iso3 order by t.iso3), list(distinct c.region) "
                                     "from training t join countries c using (iso3) where t.trainees > 0")
     themes = lxml_html.parse(str(folder / "trainees_by_theme.html")).getroot()
     named = json.loads(themes.xpath("//body/@data-place-charts")[0])
-    assert set(iso3s) <= set(named["country"]) and named["region"] == {}
+    assert set(iso3s) <= set(named["country"]) and set(named["region"]) == set(regions)
     for iso3 in iso3s:
         meta = json.loads((folder / f"{named['country'][iso3]}.json").read_text(encoding="utf-8"))
         assert meta["filters"] == {"country": [iso3]}
@@ -888,7 +889,12 @@ def test_the_theme_and_country_charts_name_each_places_chart_and_carry_a_period_
         assert period["place"] == place and period["kind"] in ("trend", "countries"), page
         script = tree.xpath('//form[@id="period"]/following-sibling::script[1]/@src')[0]
         assert (folder / script).resolve().name.startswith(f"{pid}-figures.")
-    assert lxml_html.parse(str(folder / "trainees_by_theme.html")).getroot().xpath('//form[@id="period"]') == []
+    period = json.loads(lxml_html.parse(str(folder / "trainees_by_theme.html")).getroot()
+                        .xpath('//form[@id="period"]/@data-period')[0])
+    assert {k: v for k, v in period.items() if k != "script"} == {"kind": "themes", "place": "", "key": "trainees",
+                                                                  "top": 0, "projects": True, "places": True}
+    assert lxml_html.parse(str(folder / f"country-{site.safe_name(iso3s[0])}-themes.html")).getroot() \
+        .xpath('//form[@id="period"]') == []  # a country's themes keep the whole period (see site.PERIOD_CHARTS)
     data = _figures(shipped_site, pid)
     assert data["regions"] == dict(_sql(store, "select iso3, region from countries where iso3 in "
                                                "(select iso3 from projects union select iso3 from training)"))

@@ -158,6 +158,18 @@ def _published(root: Path, stores: dict[str, Path], atoms: Atoms, keys: tuple[st
                         for row in _csv(charts / f"{name}.csv") if row[labels["trainees"]]]
             out += [((pid, "themes", row["Theme"]), atoms.where(pid, theme=row["Theme"]))
                     for row in _csv(charts / "trainees_by_theme.csv") if row[labels["trainees"]]]
+            named = json.loads(lxml_html.parse(str(charts / "trainees_by_theme.html")).getroot()
+                               .xpath("//body/@data-place-charts")[0])
+            for region, slug in named["region"].items():
+                out += [((pid, slug, row["Theme"]), atoms.where(pid, f"region:{region}", theme=row["Theme"]))
+                        for row in _csv(charts / f"{slug}.csv") if row[labels["trainees"]]]
+            # The themes chart's period range: each place's themes, their whole period's and each year's.
+            for place, themes in data["themes"].items():
+                for theme, figures in themes.items():
+                    if figures[0] is not None:
+                        out.append(((pid, "filters", "theme", place, theme), atoms.where(pid, place, theme=theme)))
+                    out += [((pid, "filters", "theme", place, theme, y), atoms.where(pid, place, y, y, theme=theme))
+                            for y, value in zip(data["years"], figures[1:]) if value is not None]
             for path in charts.glob("country-*-themes.csv"):
                 iso3 = path.stem.split("-")[1]
                 out += [((pid, path.name, row["Theme"]), atoms.where(pid, f"country:{iso3}", theme=row["Theme"]))
@@ -217,9 +229,13 @@ def _targets(stores: dict[str, Path], atoms: Atoms, root: Path, keys: tuple[str,
                     out += [(("range", pid, place, a, b, key), atoms.where(pid, place, a, b, only))
                             for b in data["years"] if b >= a]
         if "trainees" in keys:
-            for place in [p for p in places if not p.startswith("region:")]:
+            for place in places:
                 out += [(("theme", pid, place, theme), atoms.where(pid, place, theme=theme))
                         for theme in sorted(set(atoms.theme[mine]))]
+            for place in [p for p in places if not p.startswith("country:")]:  # the themes chart's period range
+                out += [(("theme range", pid, place, theme, a, b), atoms.where(pid, place, a, b, theme=theme))
+                        for theme in sorted(set(atoms.theme[mine])) for a in data["years"] for b in data["years"]
+                        if b >= a]
         out += [(("project", pid, project), atoms.where(pid, project=project)) for project in sorted(set(atoms.project[mine]))]
     if "trainees" in keys:
         out += [(("portfolio country", iso3), atoms.where(place=f"country:{iso3}")) for iso3 in sorted(set(atoms.iso3))]
@@ -248,6 +264,8 @@ def test_no_small_count_is_a_sum_or_difference_of_any_figures_the_site_publishes
         if numpy.abs(left).max() < 1e-6:
             small.append((what, total))
     assert {"range", "project"} <= checked  # small counts of several kinds
+    if keys == ("trainees",):
+        assert "theme range" in checked
     assert small == []
 
 
@@ -283,20 +301,23 @@ def test_every_html_table_says_what_its_csv_says(strict):
                     assert int(dd.text_content().replace(",", "")) == int(row[label]), (pid, project, field)
 
 
-def _tables(seed: int) -> tuple[dict, numpy.ndarray, numpy.ndarray, list]:
+def _tables(seed: int, themes: bool = False) -> tuple[dict, numpy.ndarray, numpy.ndarray, list]:
     """Generated counts (project, year) of countries in regions, built by code from `seed`: the rows a site would
     publish (each project's total, each place's years and total: a country's, a region's, the programme's), the
-    atoms, each atom's country, and the targets (each place's ranges of years)."""
+    atoms, each atom's country, and the targets (each place's ranges of years). With `themes`, each project has a
+    theme and the site publishes too each place's themes, and the programme's and each region's themes by year
+    (the themes chart's period range: targets each such theme's ranges of years)."""
     draw = random.Random(seed)
     years = [2014, 2015, 2016, 2017]
-    atoms, country, year, project = [], [], [], []
+    atoms, country, year, project, theme = [], [], [], [], []
     for c in range(8):
         for p in range(draw.randint(1, 3)):
+            subject = f"T{draw.randint(0, 2)}"
             for y in years:
                 if draw.random() < 0.6:
                     atoms.append(draw.choice([draw.randint(1, 9), draw.randint(10, 120)]))
-                    country.append(f"C{c}"), year.append(y), project.append(f"C{c}-P{p}")
-    atoms, country, year, project = (numpy.array(a) for a in (atoms, country, year, project))
+                    country.append(f"C{c}"), year.append(y), project.append(f"C{c}-P{p}"), theme.append(subject)
+    atoms, country, year, project, theme = (numpy.array(a) for a in (atoms, country, year, project, theme))
     region = numpy.array([f"R{int(c[1:]) % 3}" for c in country])
     places = {"": numpy.ones(len(atoms), dtype=bool)} | {r: region == r for r in sorted(set(region))} | \
         {c: country == c for c in sorted(set(country))}
@@ -306,7 +327,18 @@ def _tables(seed: int) -> tuple[dict, numpy.ndarray, numpy.ndarray, list]:
         rows[(name, "total")] = mine.astype(float)
         rows.update({(name, y): (mine & (year == y)).astype(float) for y in years})
         targets += [(mine & (year >= a) & (year <= b)).astype(float) for a in years for b in years if b > a]
-    return rows, atoms.astype(float), country, targets
+        if not themes:
+            continue
+        for subject in sorted(set(theme)):
+            of = mine & (theme == subject)
+            if not of.any():
+                continue
+            rows[(name, f"theme:{subject}")] = of.astype(float)
+            if name in places and not name.startswith("C"):  # the programme's and the regions' by year
+                rows.update({(name, (f"theme:{subject}", y)): (of & (year == y)).astype(float) for y in years
+                             if (of & (year == y)).any()})
+                targets += [(of & (year >= a) & (year <= b)).astype(float) for a in years for b in years if b > a]
+    return rows, atoms.astype(float), (country, region), targets
 
 
 def _reached(rows: dict, atoms: numpy.ndarray, hidden: set, threshold: int, targets: list) -> list:
@@ -322,7 +354,7 @@ def _reached(rows: dict, atoms: numpy.ndarray, hidden: set, threshold: int, targ
 def test_the_audit_leaves_no_small_figure_in_the_span_of_the_published_ones(seed):
     """`suppress.audit` by countries (the blocks) and all at once: whatever it suppresses more, no small figure
     is then a combination of published ones, though some were before (the complementary groups alone leave them)."""
-    rows, atoms, country, targets = _tables(seed)
+    rows, atoms, (country, _region), targets = _tables(seed)
     threshold = 10
     values = {cell: float(row @ atoms) for cell, row in rows.items()}
     groups = [((name, "total"), [(name, y) for y in range(2014, 2018)]) for name in {n for n, _ in rows}
@@ -334,6 +366,31 @@ def test_the_audit_leaves_no_small_figure_in_the_span_of_the_published_ones(seed
         assert hidden <= found
         assert _reached(rows, atoms, found, threshold, targets) == []
         assert len(found) < len(rows)  # not everything suppressed
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_audit_covers_the_themes_by_year_of_the_programme_and_the_regions(seed):
+    """With the themes chart's period range (each place's themes; the programme's and each region's themes by
+    year), `suppress.audit` by regions (as the site runs it), by countries and all at once, preferring the themes
+    by year: no small figure or range of a theme is then a combination of published ones (an independent dense
+    SVD), and what it suppresses more is only themes by year when the other tables were safe without them."""
+    rows, atoms, (country, region), targets = _tables(seed, themes=True)
+    threshold = 10
+    values = {cell: float(row @ atoms) for cell, row in rows.items()}
+    finest = {cell for cell in rows if isinstance(cell[1], tuple)}
+    groups = [((name, "total"), [(name, y) for y in range(2014, 2018)]) for name in {n for n, _ in rows}
+              if name != "project"]
+    hidden = suppress.complementary(values, groups, threshold)
+    before = suppress.audit({c: r for c, r in rows.items() if c not in finest}, atoms,
+                            hidden - finest, threshold, targets[:0])
+    assert _reached(rows, atoms, before | {c for c in finest if 0 < values[c] < threshold}, threshold, targets)
+    for blocks in (region, country, None):
+        found = suppress.audit(rows, atoms, hidden, threshold, targets, blocks=blocks, prefer=finest)
+        assert hidden <= found
+        assert _reached(rows, atoms, found, threshold, targets) == []
+        assert len(found - finest) < len(rows) - len(finest)  # not everything suppressed
+        if before == hidden - finest:  # the other tables needed nothing more: only themes by year added
+            assert found - hidden <= finest, blocks
 
 
 def test_the_audit_by_blocks_closes_a_leak_across_them():

@@ -56,10 +56,9 @@ COUNTRY_HEADLINES = ("trainees", "women_trained", "projects", "volunteer_days_ov
 HOME_CHARTS = ("trainees_trend", "trainees_map", "trainees_by_theme", "trainees_by_country")
 # The home charts drawn for one place too, which a link with the app's `country=ISO3` or `region=NAME` opens: chart id
 # -> (the suffix of a country's chart, drawn on the country's page; of a region's, drawn beside the programme's). None:
-# no such chart — a country's top countries would be one bar; a region's themes would be its countries' themes added
-# up, which the suppression plan does not hold (a region's theme less its countries' published ones could give a
-# suppressed one away).
-PLACE_CHARTS = {"trainees_trend": ("trend", "trend"), "trainees_by_theme": ("themes", None),
+# no such chart — a country's top countries would be one bar. A region's themes are its countries' themes added up,
+# each a cell of the suppression plan (in every year too), so no region's theme less its countries' gives one away.
+PLACE_CHARTS = {"trainees_trend": ("trend", "trend"), "trainees_by_theme": ("themes", "themes"),
                 "trainees_by_country": (None, "countries")}
 PORTFOLIO_HEADLINES = ("trainees", "volunteer_days_overseas", "projects")
 # The queries that give the home page's headline figures for every place at once (grouped by region or country),
@@ -356,6 +355,10 @@ class Plan:
     years: list[int]
     found: dict[str, dict[str, dict]]
     hidden: dict[str, set]
+    # The trainees by place, theme and year ({place key: {theme: {year: count}}}, "" the programme's) and the
+    # projects trained in each ({place key: {theme: {project id: [years]}}}): the themes chart's period range.
+    themes: dict[str, dict[str, dict[int, float]]] = field(default_factory=dict)
+    theme_projects: dict[str, dict[str, dict[str, list[int]]]] = field(default_factory=dict)
 
     def figure(self, a: int, b: int, place: str, key: str) -> float | None:
         value = self.found[f"{a}-{b}"].get(place, {}).get(key)
@@ -370,6 +373,10 @@ class Plan:
 
     def total_hidden(self, key: str, place: str) -> bool:
         return (place, TOTAL) in self.hidden.get(key, ())
+
+    def theme_hidden_years(self, place: str, theme: str) -> list[int]:
+        """The years of a place's theme the plan suppresses (trainees)."""
+        return [y for y in self.years if (place, (f"{THEME}{theme}", y)) in self.hidden.get("trainees", ())]
 
     def range_hidden(self, key: str, place: str, a: int, b: int) -> bool:
         """Whether the range [a, b] of a place is suppressed: it holds some of the place's suppressed years but not
@@ -415,7 +422,7 @@ def _plan(part: _Programme, regions_of: dict[str, str]) -> Plan:
         if suppress.counted(key):
             values[key] = {(place, column): plan.figure(years[0], years[-1], place, key) if column == TOTAL
                            else plan.figure(column, column, place, key) for place in places for column in columns}
-    more_values, more_groups = _details(part, plan, places)
+    more_values, more_groups = _details(part, plan, places, regions_of)
     for key, cells_of in more_values.items():
         values.setdefault(key, {}).update(cells_of)
     seeds: dict[str, set] = {key: set() for key in values}
@@ -433,15 +440,41 @@ def _plan(part: _Programme, regions_of: dict[str, str]) -> Plan:
 
 
 PROJECT, THEME, ACTUAL = "project:", "theme:", "actual"
+# The total of a group of a place's themes by year (a theme's years, a year's themes, the regions' theme in a year)
+# for `suppress.complementary`: no cell, so a group with one suppressed suppresses another of its parts, never a
+# total whose suppression would spread to other tables (the places' years, themes and projects); `suppress.audit`
+# then finds what these groups leave.
+LEAF = "leaf"
 # A project's volunteer days as its page shows them: overseas and at home added up (the places' figures apart).
 VOLUNTEER_DAYS, PLACES_DAYS = "volunteer_days", ("volunteer_days_overseas", "volunteer_days_uk")
 
 
-def _details(part: _Programme, plan: Plan, places: list[str]) -> tuple[dict[str, dict], dict[str, list]]:
+def _themes(part: _Programme, plan: Plan, regions_of: dict[str, str]) -> None:
+    """The trainees by place, theme and calendar year, and the projects trained in each, into `plan` (see `Plan`):
+    one query (each country's, theme's, project's quarters), added up to the regions and the programme, as the
+    app's themes chart adds them for a place and a range of years."""
+    frame = db.run_query(part.database, "trainees_by_place_theme_quarter", Filters().params(part.choices))
+    for iso3, subject, project, quarter, trainees in frame.itertuples(index=False):
+        year = int(str(quarter)[:4])
+        count = 0.0 if trainees is None or pd.isna(trainees) else float(trainees)
+        region = regions_of.get(iso3)
+        for place in ("", f"country:{iso3}", *([f"region:{region}"] if region else [])):
+            figures = plan.themes.setdefault(place, {}).setdefault(str(subject), {})
+            figures[year] = figures.get(year, 0.0) + count
+            active = plan.theme_projects.setdefault(place, {}).setdefault(str(subject), {}).setdefault(str(project), [])
+            if year not in active:
+                active.append(year)
+
+
+def _details(part: _Programme, plan: Plan, places: list[str],
+             regions_of: dict[str, str]) -> tuple[dict[str, dict], dict[str, list]]:
     """The other counts the site publishes, as cells of the plan (see `Plan`) and the totals they add up to:
 
-    - the trainees of each theme, the programme's and each country's (`(place, "theme:<theme>")`): a place's
-      themes add up to its total, each country's to the programme's theme;
+    - the trainees of each theme, the programme's, each region's and each country's (`(place, "theme:<theme>")`),
+      and the programme's and each region's in each year (`(place, ("theme:<theme>", year))`, the themes chart's
+      period range): a place's themes add up to its total, each country's to its region's theme and each region's
+      and each country's to the programme's; the years of a theme, the themes of a year and the regions' theme in
+      a year are grouped with no total (`LEAF`), so their complements are theme-years, never a place's other cells;
     - each project's public counts (`("project:<id>", TOTAL)`): a country's projects add up to its total and,
       theme by theme, to its theme; a project's volunteer days (both places') to the sum of the country's
       overseas and home totals (a cell of its own, see `_both_places`);
@@ -454,18 +487,31 @@ def _details(part: _Programme, plan: Plan, places: list[str]) -> tuple[dict[str,
         return values, groups
     everything = Filters().params(choices)
     countries = [p for p in places if p.startswith("country:")]
-    themes: dict[str, dict] = {}
-    for place in ["", *countries]:
-        chosen = Filters(country=(place[len("country:"):],)) if place else Filters()
-        frame = db.run_query(database, "training_by_dimension", {**chosen.params(choices),
-                                                                 **explore.totals_params("theme")})
-        themes[place] = {f"{THEME}{row['category']}": row["trainees"] for row in frame.to_dict("records")}
+    regions = [p for p in places if p.startswith("region:")]
+    members = {r: [c for c in countries if f"region:{regions_of.get(c[len('country:'):], '')}" == r] for r in regions}
+    _themes(part, plan, regions_of)
+    themes = {place: {f"{THEME}{theme}": sum(by_year.values()) for theme, by_year in of_place.items()
+                      if sum(by_year.values())} for place, of_place in plan.themes.items()}
     trained = values.setdefault("trainees", {})
-    for place, figures in themes.items():
-        trained.update({(place, column): figure for column, figure in figures.items()})
+    groups["trainees"] = []
+    for place, of_place in plan.themes.items():
+        trained.update({(place, column): figure for column, figure in themes[place].items()})
+        by_year: dict[int, list] = {}
+        for subject, figures in of_place.items() if not place.startswith("country:") else ():
+            cells_of = [(place, (f"{THEME}{subject}", y)) for y, v in sorted(figures.items()) if v]
+            trained.update({cell: figures[cell[1][1]] for cell in cells_of})
+            groups["trainees"].append(((LEAF, place, subject), cells_of))
+            for cell in cells_of:
+                by_year.setdefault(cell[1][1], []).append(cell)
+        groups["trainees"] += [((LEAF, place, y), cells_of) for y, cells_of in sorted(by_year.items())]
+    for column in sorted({cell[1] for cell in trained if isinstance(cell[1], tuple)}):
+        groups["trainees"].append(((LEAF, column), [(r, column) for r in regions]))
     names = sorted({column for figures in themes.values() for column in figures})
-    groups["trainees"] = [((place, TOTAL), [(place, column) for column in themes[place]]) for place in themes]
-    groups["trainees"] += [(("", column), [(c, column) for c in countries]) for column in names]
+    groups["trainees"] += [((place, TOTAL), [(place, column) for column in themes[place]]) for place in themes]
+    for column in names:
+        groups["trainees"] += [(("", column), [(c, column) for c in countries]),
+                               (("", column), [(r, column) for r in regions])]
+        groups["trainees"] += [((r, column), [(c, column) for c in members[r]]) for r in regions]
     public = part.programme.publish.project_fields
     listed = db.run_query(database, "projects_list", {**everything, "search": "", "row_limit": None})
     iso3_of = {name: iso3 for iso3, name in choices.countries.items()}
@@ -560,6 +606,7 @@ def _audit(part: _Programme, plan: Plan, values: dict[str, dict], regions_of: di
             return keep
 
         rows, targets = {}, []
+        counts_of = numpy.asarray(figures, dtype=float)
         for key in keys:
             for place, column in values[key]:
                 if place.startswith(PROJECT):
@@ -568,10 +615,28 @@ def _audit(part: _Programme, plan: Plan, values: dict[str, dict], regions_of: di
                     rows[(key, (place, column))] = where(place, key).astype(float)
                 elif isinstance(column, int):
                     rows[(key, (place, column))] = where(place, key, column, column).astype(float)
+                elif isinstance(column, tuple):  # a place's theme in a year
+                    name, y = column
+                    rows[(key, (place, column))] = (where(place, key, y, y) & (theme == name[len(THEME):])) \
+                        .astype(float)
                 elif str(column).startswith(THEME):
                     rows[(key, (place, column))] = (where(place, key) & (theme == column[len(THEME):])).astype(float)
             for place in dict.fromkeys(place for place, _column in values[key] if not place.startswith(PROJECT)):
                 targets += [where(place, key, a, b).astype(float) for a in plan.years for b in plan.years if b > a]
+            # A place's theme over a range of years (the themes chart's period range): the small ones only.
+            of_theme = {name[len(THEME):] for _place, column in values[key] if isinstance(column, tuple)
+                        for name in column[:1]}
+            for place in dict.fromkeys(p for p, column in values[key] if isinstance(column, tuple)):
+                for name in sorted(of_theme):
+                    mine = where(place, key) & (theme == name)
+                    if not mine.any():
+                        continue
+                    for a in plan.years:
+                        for b in plan.years:
+                            if b > a:
+                                row = mine & (year >= a) & (year <= b)
+                                if 0 < float(row @ counts_of) < threshold:
+                                    targets.append(row.astype(float))
         for cell in values.get(project_key, {}):
             name, column = cell
             if not name.startswith(PROJECT):
@@ -587,7 +652,9 @@ def _audit(part: _Programme, plan: Plan, values: dict[str, dict], regions_of: di
                 last = int(cut[0])
                 rows[(project_key, cell)] = (mine & ((year < last) | ((year == last) & ~later))).astype(float)
         hidden = {(key, cell) for key in [*keys, project_key] for cell in plan.hidden.get(key, ())} | unknown
-        hidden = suppress.audit(rows, numpy.array(figures), hidden, threshold, targets, blocks=iso3)
+        finest = {cell for cell in rows if isinstance(cell[1][1], tuple)}  # a place's theme in a year
+        hidden = suppress.audit(rows, numpy.array(figures), hidden, threshold, targets, blocks=region,
+                                prefer=finest)
         for key, cell in hidden:
             plan.hidden.setdefault(key, set()).add(cell)
 
@@ -772,18 +839,25 @@ def _chart(site: _Site, part: _Programme, spec: catalog.ChartSpec, params: dict,
 
 # The charts whose permalink page has a period range of its own (From, To), redrawn in the page from the filter
 # figures (`filter_figures`, the figures the home page's filters show, suppressed the same way): a trend (its years
-# and running total, of the programme, a region or a country) and the top countries (of the programme or a region).
-PERIOD_CHARTS = {"trainees_trend": "trend", "trainees_by_country": "countries"}
+# and running total, of the programme, a region or a country), the top countries (of the programme or a region) and
+# the themes (of the programme or a region, with a choice of the place too). A country's themes keep the whole
+# period: by year they would be small counts of a project or two, and suppressing them would take the country's
+# other figures with them.
+PERIOD_CHARTS = {"trainees_trend": "trend", "trainees_by_country": "countries", "trainees_by_theme": "themes"}
 
 
 def _period(chart_id: str, place: str, key: str = "trainees") -> dict | None:
     """What a chart page's period range redraws: the kind of chart, its place ("", "region:<name>",
-    "country:<ISO3>") and the metric; None for a chart without one."""
+    "country:<ISO3>") and the metric (and for the themes, that its table counts the projects, and that the reader
+    chooses the place there too: the programme or a region); None for a chart without one."""
     kind = PERIOD_CHARTS.get(chart_id)
     if kind is None:
         return None
     top = catalog.chart(chart_id).top or 0
-    return {"kind": kind, "place": place, "key": key, "top": top}
+    out = {"kind": kind, "place": place, "key": key, "top": top}
+    if kind == "themes":
+        out |= {"projects": True, "places": True}
+    return out
 
 
 def _chart_pages(site: _Site, chart: charts.Chart, context: charts.Context, chosen: dict, back: tuple[str, str],
@@ -850,15 +924,55 @@ def filter_figures(part: _Programme) -> dict:
     places = [["", _("All regions and countries")]] + \
         [[f"region:{r}", _("Region: {region}").format(region=part.programme.label("region", r))] for r in regions] + \
         [[f"country:{iso3}", name] for iso3, name in named]
+    themes, active, theme_names = _theme_figures(part), {}, {}
+    for place, of_place in plan.theme_projects.items():
+        if place not in themes:
+            continue
+        active[place] = {theme: sorted(sum(1 << (y - plan.years[0]) for y in set(years)) for years in of.values())
+                         for theme, of in of_place.items()}
+        theme_names.update({theme: part.programme.label("theme", theme) for theme in of_place})
+    described = {key: _place_filters(key).describe(choices) if key else "" for key, _label in places}
     return {"years": plan.years, "first": calendar.quarter_label(choices.first_period),
             "last": calendar.quarter_label(choices.last_period), "places": places, "keys": keys,
             "formats": {k: metric(k).fmt for k in keys}, "threshold": part.threshold, "figures": figures,
             "suppressed": hidden, "floors": floors, "locale": str(words.locale).replace("_", "-"),
             "regions": {iso3: regions_of.get(iso3, "") for iso3, _name in named},
             "region_names": {r: part.programme.label("region", r) for r in regions},
+            "themes": themes, "theme_projects": active, "theme_names": theme_names, "described": described,
             "words": {"at_least": _("at least {n}"), "fewer": charts.fewer(part.threshold),
                       "note": _("Figures for {years}, {place}. The charts below show the whole programme."),
-                      "period": _("Figures for {years}, {place}.")}}
+                      "period": _("Figures for {years}, {place}."),
+                      "start": _("start"), "end": _("end"), "everything": Filters().describe(choices)}}
+
+
+def _place_filters(key: str) -> Filters:
+    """The app's filters for a place key of the filter figures ("region:<name>", "country:<ISO3>")."""
+    kind, value = key.split(":", 1)
+    return Filters(**{kind: (value,)})
+
+
+def _theme_figures(part: _Programme) -> dict[str, dict[str, list]]:
+    """The trainees of each place's themes as the themes chart's period range reads them: {place key: {theme:
+    [the whole period's, then each year's]}}, a suppressed figure None (small, or a complement: see `_details`).
+
+    The page adds a range up from its years; a range holding some of the theme's suppressed years but not all, or
+    all of them and its whole period suppressed, is suppressed too (and reads "at least X": its published years and
+    one per suppressed year, or "fewer than N"); one holding all of them (two or more) is the whole period less the
+    years outside it — figures the file gives already, so a range says nothing the years and totals do not."""
+    plan, threshold = part.plan, part.threshold
+    out: dict[str, dict[str, list]] = {}
+    for place, of_place in plan.themes.items():
+        if place.startswith("country:"):  # a country's themes by year are no cells of the plan: never published
+            continue
+        mine = out.setdefault(place, {})
+        for subject, by_year in of_place.items():
+            total = sum(by_year.values())
+            cells = [(total, plan.hides("trainees", place, f"{THEME}{subject}"))]
+            cells += [(by_year.get(y, 0.0), (place, (f"{THEME}{subject}", y)) in plan.hidden.get("trainees", ()))
+                      for y in plan.years]
+            mine[subject] = [None if hidden or suppress.small(value, threshold) else float(value)
+                           for value, hidden in cells]
+    return out
 
 
 def locale_key(text: str) -> str:
@@ -895,10 +1009,12 @@ def _home(site: _Site, part: _Programme, everything: dict, countries: pd.DataFra
         for region in dict.fromkeys(countries["region"]) if region_suffix else ():
             chosen = Filters(region=(region,))
             slug = f"region-{safe_name(region)}-{region_suffix}"
-            by_year = chart_id == "trainees_trend"  # a trend's rows are the region's years; the others' countries
+            # A trend's rows are the region's years, the themes' its themes (both the region's cells of the plan);
+            # the top countries' its countries (each country's total).
+            own = chart_id != "trainees_by_country"
             _chart(site, part, catalog.chart(chart_id), chosen.params(part.choices), slug,
                    chosen.describe(part.choices), {"region": [region]}, back,
-                   place=f"region:{region}" if by_year else None, plan=True,
+                   place=f"region:{region}" if own else None, plan=True,
                    period=_period(chart_id, f"region:{region}"))
             named["region"][region] = slug
     drawn = [_chart(site, part, catalog.chart(chart_id), everything, chart_id, subtitle, {}, back,

@@ -106,7 +106,7 @@ def complementary(values: dict, groups: list[tuple[object, list]], threshold: in
     return hidden
 
 
-def audit(rows: dict, atoms, hidden: set, threshold: int, targets=(), blocks=None) -> set:
+def audit(rows: dict, atoms, hidden: set, threshold: int, targets=(), blocks=None, prefer=()) -> set:
     """`hidden` grown until no small figure is a sum or difference of the published ones, whatever the tables.
 
     `rows` maps each figure the site may publish to the atoms it adds up (a 0/1 vector over `atoms`, the finest
@@ -118,7 +118,11 @@ def audit(rows: dict, atoms, hidden: set, threshold: int, targets=(), blocks=Non
 
     `blocks` (optional): a label per atom, e.g. its country. The rows whose atoms all carry one label are taken
     apart, label by label (see `_Span`); only the rows across labels (a region's, the programme's) are taken
-    together, so a round costs small decompositions, and a block whose rows did not change keeps its own."""
+    together, so a round costs small decompositions, and a block whose rows did not change keeps its own.
+
+    `prefer` (optional): cells to suppress before the others when a choice is left (the finest figures, whose
+    loss costs a reader least): among the rows a leak needs, or failing one that it uses, the smallest preferred
+    one, else the smallest."""
     hidden = set(hidden)
     if threshold <= 1 or not rows:
         return hidden
@@ -133,7 +137,8 @@ def audit(rows: dict, atoms, hidden: set, threshold: int, targets=(), blocks=Non
         return hidden
     labels = numpy.zeros(len(atoms), dtype=int) if blocks is None else \
         numpy.unique(numpy.asarray(blocks, dtype=str), return_inverse=True)[1].reshape(-1)
-    order = sorted(range(len(cells)), key=lambda i: (figures[i], str(cells[i])))  # the smallest first
+    first = set(prefer)
+    order = sorted(range(len(cells)), key=lambda i: (cells[i] not in first, figures[i], str(cells[i])))
     rank_of = numpy.empty(len(cells), dtype=int)
     rank_of[order] = numpy.arange(len(cells))
     span = _Span(matrix, labels)

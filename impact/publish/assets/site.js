@@ -207,17 +207,20 @@
   });
 })();
 
-// A chart page's own period range (a trend, the top countries): the years chosen, kept in the link with the app's
-// keys (from, to), and the chart and its table redrawn for them from the filter figures the build wrote
-// (window.impactFigures: every range of years × every place, suppressed as every other file) — no request.
+
+// A chart page's own period range (a trend, the top countries, the themes): the years chosen (and for the themes the
+// place), kept in the link with the app's keys (from, to, region, country), and the chart, its subtitle and its table
+// redrawn for them from the filter figures the build wrote (window.impactFigures: every range of years × every
+// place, and each place's themes by year, suppressed as every other file) — no request.
 (function () {
   "use strict";
   var data = window.impactFigures, form = document.getElementById("period");
   if (!data || !form) return;
   var spec = JSON.parse(form.getAttribute("data-period"));
   var from = document.getElementById("period-from"), to = document.getElementById("period-to"),
-      note = document.getElementById("period-note");
+      where = document.getElementById("period-where"), note = document.getElementById("period-note");
   var section = document.querySelector("section.chart"), tbody = section.querySelector("table tbody");
+  var subtitle = section.querySelector("p.subtitle"), wholeSubtitle = subtitle ? subtitle.textContent : "";
   var holder = section.querySelector("[data-figure]");
   var source = holder ? document.getElementById(holder.getAttribute("data-figure")) : null;
   var whole = source ? source.textContent : "", wholeRows = tbody.innerHTML;
@@ -228,25 +231,47 @@
   var names = {};
   data.places.forEach(function (p) { names[p[0]] = p[1]; });
 
-  years.forEach(function (y) {
-    [from, to].forEach(function (select) {
-      var o = document.createElement("option");
-      o.value = y;
-      o.textContent = y;
-      select.appendChild(o);
-    });
-  });
+  function option(select, value, label) {
+    var o = document.createElement("option");
+    o.value = value;
+    o.textContent = label;
+    select.appendChild(o);
+  }
+  years.forEach(function (y) { option(from, y, y); option(to, y, y); });
+  // The themes' place: every place the filter figures hold themes for (the page's own first).
+  if (where) data.places.forEach(function (p) { if ((data.themes || {})[p[0]]) option(where, p[0], p[1]); });
+  function place() { return where && where.value ? where.value : where ? "" : spec.place; }
 
   // One figure of the file: its number (null when suppressed), how it reads, and a number to rank it by.
-  function figure(span, place) {
-    var small = ((data.suppressed[span] || {})[place] || []).indexOf(spec.key) >= 0;
+  function figure(span, at) {
+    var small = ((data.suppressed[span] || {})[at] || []).indexOf(spec.key) >= 0;
     if (small) {
-      var floor = (((data.floors || {})[span] || {})[place] || {})[spec.key];
+      var floor = (((data.floors || {})[span] || {})[at] || {})[spec.key];
       return { value: null, hidden: true, rank: floor || 0,
                text: floor !== undefined ? words.at_least.replace("{n}", counts.format(floor)) : words.fewer };
     }
-    var value = ((data.figures[span] || {})[place] || {})[spec.key] || 0;
+    var value = ((data.figures[span] || {})[at] || {})[spec.key] || 0;
     return { value: value, hidden: false, rank: value, text: counts.format(value) };
+  }
+
+  function shown(value) { return { value: value, hidden: false, rank: value, text: counts.format(value) }; }
+
+  // A theme's figure for the years at positions i to j, from its whole period's and its years' ([whole, year, ...],
+  // null where suppressed): the sum of its years; a range holding some suppressed years but not all (or all and a
+  // suppressed whole) reads "at least" its shown years and one per suppressed year ("fewer than N" when that is one
+  // suppressed year alone); one holding all of them, two or more, is the whole less the years outside it.
+  function themeFigure(list, i, j) {
+    var inside = 0, outside = 0, rest = 0, other = 0;
+    for (var k = 0; k < years.length; k++) {
+      var v = list[k + 1], within = k >= i && k <= j;
+      if (v === null) { if (within) inside++; else outside++; }
+      else if (within) rest += v; else other += v;
+    }
+    if (!inside) return shown(rest);
+    if (!outside && inside >= 2 && list[0] !== null) return shown(list[0] - other);
+    var floor = inside > 1 || rest ? rest + inside : undefined;
+    return { value: null, hidden: true, rank: floor || 0,
+             text: floor !== undefined ? words.at_least.replace("{n}", counts.format(floor)) : words.fewer };
   }
 
   function td(text, hidden) {
@@ -267,6 +292,21 @@
       }
       return out;
     }
+    if (spec.kind === "themes") {
+      var i = years.indexOf(a), j = years.indexOf(b), within = 0, of = (data.themes || {})[place()] || {};
+      var active = (data.theme_projects || {})[place()] || {};
+      for (var k = i; k <= j; k++) within |= 1 << k;
+      var themes = Object.keys(of).map(function (theme) {
+        var cells = [themeFigure(of[theme], i, j)];
+        if (spec.projects) {
+          var n = (active[theme] || []).filter(function (mask) { return mask & within; }).length;
+          cells.push(shown(n));
+        }
+        return { key: theme, name: (data.theme_names || {})[theme] || theme, cells: cells };
+      }).filter(function (r) { return r.cells[0].hidden || r.cells[0].value > 0; });
+      themes.sort(function (x, y) { return y.cells[0].rank - x.cells[0].rank || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0); });
+      return themes;
+    }
     var region = spec.place.indexOf("region:") === 0 ? spec.place.slice(7) : null;
     var found = data.places.filter(function (p) {
       return p[0].indexOf("country:") === 0 && (region === null || data.regions[p[0].slice(8)] === region);
@@ -279,25 +319,53 @@
     return spec.top ? found.slice(0, spec.top) : found;
   }
 
+  // The chart's "Download the data" link: its CSV file for the whole period, or the rows shown for another choice
+  // (a file written in the page: the table's headings and rows, a suppressed cell empty, text that a spreadsheet
+  // could run as a formula written as text, as the site's CSV files are).
+  var download = section.querySelector("a.download");
+  var wholeHref = download ? download.getAttribute("href") : "", wholeName = download ? download.getAttribute("download") : "";
+  function cell(value) {
+    var text = value === null || value === undefined ? "" : String(value);
+    if (typeof value === "string" && (/^[=+\-@\t\r]/.test(text) || /^'[=+\-@\t\r']/.test(text))) text = "'" + text;
+    return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  }
+  function offer(lines, a, b) {
+    if (!download) return;
+    if (!lines) {
+      download.setAttribute("href", wholeHref);
+      if (wholeName) download.setAttribute("download", wholeName); else download.setAttribute("download", "");
+      return;
+    }
+    var headings = Array.prototype.map.call(section.querySelectorAll("table thead th"), function (th) { return th.textContent; });
+    var text = "\ufeff" + [headings].concat(lines).map(function (line) { return line.map(cell).join(","); }).join("\r\n") + "\r\n";
+    var at = place() ? "-" + place().replace(/[^A-Za-z0-9]+/g, "-") : "";
+    download.setAttribute("href", "data:text/csv;charset=utf-8," + encodeURIComponent(text));
+    download.setAttribute("download", (wholeHref.split("/").pop() || "chart.csv").replace(/\.csv$/, "") + "-" + a + "-" + b + at + ".csv");
+  }
+
   function redraw(a, b) {
-    var all = a === first && b === last;
+    var all = a === first && b === last && place() === spec.place, shownRows = all ? null : rows(a, b);
     if (all) {
       tbody.innerHTML = wholeRows;
+      offer(null);
     } else {
-      var shown = rows(a, b);
       tbody.textContent = "";
-      shown.forEach(function (r) {
-        var tr = document.createElement("tr");
-        if (spec.kind === "trend") tr.appendChild(td(r.label, false));
-        else { tr.appendChild(td(r.iso3, false)); tr.appendChild(td(r.name, false)); tr.appendChild(td(r.region, false)); }
-        r.cells.forEach(function (c) { tr.appendChild(td(c.text, c.hidden)); });
+      var lines = [];
+      shownRows.forEach(function (r) {
+        var tr = document.createElement("tr"), line;
+        if (spec.kind === "trend") line = [r.label];
+        else if (spec.kind === "themes") line = [r.name];
+        else line = [r.iso3, r.name, r.region];
+        line.forEach(function (text) { tr.appendChild(td(text, false)); });
+        r.cells.forEach(function (c) { tr.appendChild(td(c.text, c.hidden)); line.push(c.hidden ? "" : c.value); });
         tbody.appendChild(tr);
+        lines.push(line);
       });
+      offer(lines, a, b);
     }
     if (!source) return;
     var fig = JSON.parse(whole);
     if (!all) {
-      var shownRows = rows(a, b);
       if (spec.kind === "trend") {
         fig.data.forEach(function (trace, i) {
           trace.x = shownRows.map(function (r) { return r.label; });
@@ -321,18 +389,38 @@
     if (plot && window.Plotly && holder.getAttribute("data-drawn")) window.Plotly.react(plot, fig.data, fig.layout || {});
   }
 
+  // The choice in words, as the app's subtitle says it: the quarters (the data's first and last as "start" and
+  // "end") and the place, in the page's language.
+  function described(a, b) {
+    var parts = [];
+    if (a !== first || b !== last) parts.push((a !== first ? a + "Q1" : words.start || "start") + "\u2013" +
+                                              (b !== last ? b + "Q4" : words.end || "end"));
+    var at = (data.described || {})[place()];
+    if (at) parts.push(at);
+    return parts.length ? parts.join("; ") : words.everything || wholeSubtitle;
+  }
+
   function read() {
     var params = new URLSearchParams(location.search);
     new URLSearchParams(location.hash.slice(1)).forEach(function (v, k) { params.set(k, v); });
     var year = function (q, fallback) { var m = /^(\d{4})/.exec(q || ""); return m && years.indexOf(m[1]) >= 0 ? m[1] : fallback; };
     from.value = year(params.get("from"), first);
     to.value = year(params.get("to"), last);
+    if (where) {
+      var asked = params.get("country") ? "country:" + params.get("country")
+        : params.get("region") ? "region:" + params.get("region") : spec.place;
+      where.value = asked;
+      if (where.value !== asked) where.value = spec.place;
+    }
   }
 
   function write() {
     var params = new URLSearchParams();
     if (from.value !== first) params.set("from", from.value + "Q1");
     if (to.value !== last) params.set("to", to.value + "Q4");
+    if (where && where.value && where.value !== spec.place) {
+      params.set(where.value.split(":")[0], where.value.slice(where.value.indexOf(":") + 1));
+    }
     var text = params.toString();
     if (/^https?:$/.test(location.protocol)) history.replaceState(null, "", location.pathname + (text ? "?" + text : ""));
     else history.replaceState(null, "", text ? "#" + text : location.pathname);
@@ -342,14 +430,18 @@
     if (Number(from.value) > Number(to.value)) to.value = from.value;
     redraw(from.value, to.value);
     var span = from.value === to.value ? from.value : from.value + "\u2013" + to.value;
-    note.textContent = (words.period || "{years}").replace("{years}", span).replace("{place}", names[spec.place] || "");
+    note.textContent = (words.period || "{years}").replace("{years}", span).replace("{place}", names[place()] || "");
+    if (subtitle) {
+      subtitle.textContent = from.value === first && to.value === last && place() === spec.place ? wholeSubtitle
+        : described(from.value, to.value);
+    }
   }
 
   form.hidden = false;
   read();
   show();
-  [from, to].forEach(function (s) { s.addEventListener("change", function () { write(); show(); }); });
+  [from, to, where].filter(Boolean).forEach(function (s) { s.addEventListener("change", function () { write(); show(); }); });
   form.addEventListener("reset", function () {
-    setTimeout(function () { from.value = first; to.value = last; write(); show(); }, 0);
+    setTimeout(function () { from.value = first; to.value = last; if (where) where.value = spec.place; write(); show(); }, 0);
   });
 })();
