@@ -72,8 +72,8 @@ def rows(data_dir: str | Path | None = None, repeat: int = 5) -> list[tuple[str,
     from impact.charts import catalog, deck, deck_writers, export
     from impact.model import metrics
     from impact.query import db
-    from impact.storage import store
     from impact.query.filters import Filters
+    from impact.storage import store
 
     database = db.open_active(store.open_store(data_dir))
     metrics.activate(database.programme)

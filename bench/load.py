@@ -121,9 +121,9 @@ def vocabulary(data: Path) -> dict[str, list[str]]:
     import duckdb
 
     sys.path.insert(0, str(ROOT))
-    from impact.storage import store
     from impact.model.calendar import quarter_label, quarter_range
     from impact.query.filters import DIMENSIONS
+    from impact.storage import store
 
     definition = store.load_definition(data)
     with duckdb.connect() as con:

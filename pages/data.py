@@ -7,12 +7,22 @@ from pathlib import Path
 
 import streamlit as st
 
-from impact.app import audit_view, auth, drawing, iati_view, mapping_view, navigation, publish_view, returns_view, session
+from impact.app import (
+    audit_view,
+    auth,
+    drawing,
+    iati_view,
+    mapping_view,
+    navigation,
+    publish_view,
+    returns_view,
+    session,
+)
 from impact.app.text import plain
 from impact.ingest import extract_io, validate
 from impact.model import dictionary, i18n, schema
-from impact.model.i18n import gettext as _
 from impact.model import programme as programmes
+from impact.model.i18n import gettext as _
 from impact.storage import audit, store
 
 navigation.ensure_navigation()

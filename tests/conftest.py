@@ -12,9 +12,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from impact.app import streamlit_compat
+from impact.demo.generate import generate
 from impact.model import metrics, schema
 from impact.model import programme as programmes
-from impact.demo.generate import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_SEED = 42

@@ -11,9 +11,9 @@ import pytest
 
 from impact import cli
 from impact.model import calendar
-from impact.reporting import returns
 from impact.query import explore
 from impact.query.filters import Choices, Filters, from_query_params
+from impact.reporting import returns
 from impact.storage import store
 from tests.conftest import ROOT, make_app
 

@@ -11,8 +11,8 @@ import plotly.io as pio
 from impact.app import chart_menu, drawing
 from impact.charts import catalog, export
 from impact.model import i18n, metrics
-from impact.storage import store
 from impact.query import db, filters
+from impact.storage import store
 from tests.conftest import make_app
 
 OVERVIEW_CHARTS = 4

@@ -20,11 +20,11 @@ from lxml import etree
 from impact.charts import catalog, deck, deck_writers, export
 from impact.ingest import extract_io
 from impact.model import metrics, schema
-from impact.storage import store
 from impact.model import programme as programmes
 from impact.query import db, dimensions, explore, iati, macros
 from impact.query.filters import Filters, from_query_params
-from tests.conftest import Independent, ROOT, make_app, metrics_shown, serving
+from impact.storage import store
+from tests.conftest import ROOT, Independent, make_app, metrics_shown, serving
 from tests.data_helpers import make_store, snapshot
 
 LEVELS = ("Junior", "Senior", "Not recorded")

@@ -10,9 +10,9 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from impact.demo.generate import apportion, generate
 from impact.model import programme as programmes
 from impact.model import schema
-from impact.demo.generate import apportion, generate
 from tests.conftest import ROOT, Independent
 
 

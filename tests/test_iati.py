@@ -15,10 +15,10 @@ from lxml import etree
 from impact import cli
 from impact.interchange import iati
 from impact.model import metrics, schema
-from impact.storage import store
 from impact.model import programme as programmes
 from impact.query import db
 from impact.query import iati as publishing
+from impact.storage import store
 from tests.conftest import ROOT, Independent
 from tests.data_helpers import make_store, snapshot
 

@@ -85,9 +85,9 @@ def test_bad_url_values_show_a_notice_and_change_nothing(app_data, independent):
 def test_a_live_run_sends_what_it_drew_before_its_first_chart(shipped_app, monkeypatch):
     """In a live session each run pauses once, before its first chart, so the server sends the headline figures
     first (AppTest has no browser: no pause there)."""
-    from impact.app import drawing, streamlit_compat
-
     import time
+
+    from impact.app import drawing, streamlit_compat
 
     events = []
     drawn, sleep = st.plotly_chart, time.sleep

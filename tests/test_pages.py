@@ -356,8 +356,8 @@ def test_hostile_titles_and_names_are_shown_as_text(hostile_app):
 def dollar_portfolio(fixture_dir, tmp_path, monkeypatch):
     """A store of two programmes paid in different currencies: the fixture (GBP) and the invented second
     programme, whose definition says USD."""
-    from impact.ingest import extract_io
     from impact.demo.generators import generate
+    from impact.ingest import extract_io
     from tests.conftest import serving
     from tests.data_helpers import make_store
 

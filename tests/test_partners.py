@@ -16,10 +16,10 @@ from streamlit.testing.v1 import AppTest
 from impact import cli
 from impact.app import auth
 from impact.model import calendar
-from impact.reporting import partners, returns
-from impact.storage import store
 from impact.model import programme as programmes
 from impact.query import db, reporting
+from impact.reporting import partners, returns
+from impact.storage import store
 from tests.conftest import make_app
 from tests.data_helpers import snapshot
 from tests.test_returns import (

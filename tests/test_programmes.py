@@ -14,14 +14,14 @@ import pytest
 import streamlit as st
 
 from impact import cli
-from impact.ingest import extract_io
-from impact.model import metrics, schema
-from impact.storage import store
 from impact.demo import generate_stewardship as gsp
-from impact.model import programme as programmes
 from impact.demo.generate import hps_definition
 from impact.demo.generators import generate
+from impact.ingest import extract_io
+from impact.model import metrics, schema
+from impact.model import programme as programmes
 from impact.query import db, explore, filters, indicators, portfolio
+from impact.storage import store
 from tests.conftest import ROOT, Independent, make_app, metrics_shown, serving
 from tests.data_helpers import make_store, snapshot
 

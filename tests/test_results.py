@@ -561,8 +561,8 @@ def test_a_version_made_active_mid_run_is_read_by_the_next_run_not_this_one(data
     changes nothing the results view or the returns view read in that run — they judge and report on the version
     the run started with, as `session.query` counts on it — and the next run reads the new one."""
     from impact.app import session, sidebar
-    from impact.storage import store
     from impact.query import reporting
+    from impact.storage import store
 
     newer = extract_io.import_extract(_targets_csv(tmp_path, [["programme", "", "trainees", "2015-12-31", "26000", "", "newer"]]), data_store)
     assert newer.ok, newer.report.to_text()

@@ -13,12 +13,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from impact import cli
-
 from impact.app.text import plain
 from impact.ingest import extract_io
-from impact.storage import store, transaction
 from impact.query import db
 from impact.query.filters import Filters
+from impact.storage import store, transaction
 from tests.conftest import Independent, make_app, metrics_shown
 from tests.data_helpers import read_rows, snapshot, training_with_extra, write_rows
 

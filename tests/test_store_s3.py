@@ -8,10 +8,10 @@ import pytest
 
 from impact import cli
 from impact.ingest import extract_io
-from impact.storage import remote, store
 from impact.model import programme as programmes
 from impact.query import db
 from impact.query.filters import Filters
+from impact.storage import remote, store
 from tests.data_helpers import read_rows, write_rows
 from tests.s3_helpers import as_server
 

@@ -17,9 +17,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from impact.ingest import extract_io, validate
+from impact.model import programme as programmes
 from impact.reporting import partners, returns
 from impact.storage import remote, store, transaction
-from impact.model import programme as programmes
 from tests.data_helpers import read_rows, snapshot, training_with_extra, write_rows
 
 STEPS = ("validate", "write", "prepare", "switch")

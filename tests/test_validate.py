@@ -13,10 +13,10 @@ import pytest
 
 from impact.ingest import extract_io, validate
 from impact.model import cells, schema
-from impact.storage import store
 from impact.model import programme as programmes
 from impact.query import db
 from impact.query.filters import Filters
+from impact.storage import store
 from tests.data_helpers import make_store, read_rows, write_rows
 
 HOSTILE_TITLES = [

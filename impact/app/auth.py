@@ -249,7 +249,6 @@ ADMIN_BY_PASSWORD = "administrator (password)"
 def try_password(password: str, programme_store: store.Store | None = None) -> tuple[bool, str]:
     """Check an admin password for this session, with rate limits; return (accepted, message for people). With
     `programme_store` (the programme's store on screen) the attempt is recorded in its trail."""
-    import streamlit as st
 
     encoded = password_hash()
     if not encoded:

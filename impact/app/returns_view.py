@@ -18,9 +18,9 @@ from impact.ingest import extract_io, validate
 from impact.model import calendar, i18n
 from impact.model.i18n import N_
 from impact.model.i18n import gettext as _
+from impact.query import reporting
 from impact.reporting import checks, follow_up, partners, returns
 from impact.storage import store
-from impact.query import reporting
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

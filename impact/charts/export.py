@@ -26,7 +26,6 @@ from impact.charts import catalog, theme
 from impact.model import cells, i18n, metrics
 from impact.model import programme as programmes
 from impact.model.i18n import N_
-from impact.storage import store
 from impact.query import db
 from impact.query.filters import Choices, Filters
 from impact.storage import store

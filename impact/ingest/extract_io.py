@@ -21,9 +21,9 @@ from pathlib import Path
 from impact.ingest import readers, validate
 from impact.ingest import recipe as recipes
 from impact.model import cells, i18n, schema
+from impact.model import programme as programmes
 from impact.model.i18n import gettext as _
 from impact.storage import store, transaction
-from impact.model import programme as programmes
 
 FORMATS = ("csv", "xlsx", "parquet")
 EXCEL_MAX_ROWS = 1_048_575  # data rows below the header in one worksheet

@@ -26,12 +26,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from impact.ingest.validate import RawTable, Report
 from impact.model import i18n, schema
 from impact.model.i18n import N_
 from impact.model.i18n import gettext as _
 from impact.model.programme import FILE as DEFINITION
 from impact.storage.store import RECIPES
-from impact.ingest.validate import RawTable, Report
 
 MiB = 1024 * 1024
 EXTENSIONS = ("csv", "xlsx", "parquet")

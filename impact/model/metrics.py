@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import functools
 import dataclasses
+import functools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace

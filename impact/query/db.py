@@ -28,8 +28,8 @@ import pandas as pd
 
 from impact.model import iso3166, schema
 from impact.model import programme as programmes
-from impact.storage import store
 from impact.query import dimensions, macros, rollups
+from impact.storage import store
 
 QUERY_DIR = Path(__file__).resolve().parents[2] / "queries"
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")

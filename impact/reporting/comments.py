@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import unicodedata
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from impact.reporting import partners
 from impact.storage import audit, files, store

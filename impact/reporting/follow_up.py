@@ -11,7 +11,6 @@ mark, the table the Data page and `python -m impact flags` export as CSV.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from impact.reporting import checks, partners
 from impact.storage import audit, files, store

@@ -41,12 +41,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from impact.ingest import readers, template, validate
-from impact.reporting import checks
 from impact.model import calendar, cells, i18n, schema
+from impact.model import programme as programmes
 from impact.model.i18n import N_
 from impact.model.i18n import gettext as _
+from impact.reporting import checks
 from impact.storage import files, store, transaction
-from impact.model import programme as programmes
 
 FORMAT = "impact-return/2"  # /2: the marker is signed with the store's key (/1 had an unkeyed checksum)
 MARKER = "_return"

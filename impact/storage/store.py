@@ -59,8 +59,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from impact.storage import remote
 from impact.model.programme import INFERRED_ID, Programme, infer, read, read_json
+from impact.storage import remote
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BASE_VERSION = "base"
