@@ -13,7 +13,7 @@ from impact.ingest import recipe as recipes
 from impact.model import calendar
 from impact.storage import store
 from tests import sheet_fixtures as sf
-from tests.browser.conftest import admin_signs_in, enter, press, start_server, wait_for_app
+from tests.browser.conftest import admin_signs_in, enter, press, start_server, upload, wait_for_app
 from tests.data_helpers import make_store
 from tests.test_mapping import expected_rows, version_rows
 
@@ -34,8 +34,7 @@ def mapping_url(mapping_store):
 
 
 def _upload(page, nth: int, path) -> None:
-    uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="Spreadsheet").nth(nth)
-    uploader.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(path))
+    upload(page, page.locator("[data-testid='stFileUploader']").filter(has_text="Spreadsheet").nth(nth), path, 60_000)
 
 
 def test_a_manager_imports_the_master_sheet_then_next_quarter_with_its_recipe(browser, mapping_url, mapping_store,
@@ -67,7 +66,7 @@ def test_a_manager_imports_the_master_sheet_then_next_quarter_with_its_recipe(br
         page.locator("[data-testid='stCheckbox']", has_text="Allow the import to remove these rows") \
             .locator("label").click()
         wait_for_app(page)
-        page.get_by_role("button", name="Import", exact=True).click()
+        press(page.get_by_role("button", name="Import", exact=True))
         page.get_by_text(re.compile("Imported as version")).first.wait_for(timeout=90_000)
         wait_for_app(page)
         first = store.open_store(mapping_store).active().version
@@ -82,7 +81,7 @@ def test_a_manager_imports_the_master_sheet_then_next_quarter_with_its_recipe(br
         wait_for_app(page)
         page.locator("[data-testid='stCheckbox']", has_text="for the sheet's project quarters").locator("label").click()
         wait_for_app(page)
-        page.get_by_role("button", name="Check and import").last.click()
+        press(page.get_by_role("button", name="Check and import").last, 60_000)
         page.wait_for_function("() => document.body.innerText.split('Imported as version').length > 2",
                                timeout=90_000)
         second = store.open_store(mapping_store).active().version
