@@ -38,6 +38,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from impact.app import run_memo, streamlit_compat
+from impact.model import i18n
 from impact.model.i18n import gettext as _
 from impact.storage import audit, store
 
@@ -409,7 +410,8 @@ def try_partner_password(programme_store: store.Store, email: str, password: str
             start_partner_session(programme_store, found)
         except ValueError as problem:  # the server's settings are wrong: say so rather than half sign in
             return False, _("Signing in is not possible on this server: {problem}").format(problem=problem)
-        _trail(programme_store, audit.SIGN_IN, found.email, "partner")
+        _trail(programme_store, audit.SIGN_IN, found.email, "partner", projects=list(found.projects))
+        partners.sign_in_language(programme_store, found.email, i18n.active().language)  # unless one was chosen
         return True, _("Signed in as {email}.").format(email=found.email)
     for failed in (key, who):
         SESSION_LIMITER.failed(failed)

@@ -187,7 +187,7 @@ def _explain(programme_store, account, project_id: str, upload, suffix: str = ""
     for flag in pending["flags"]:
         said = checks.say(flag, session.programme())  # in the session's language (the record keeps English)
         importance = checks.FLAG_WORDS.get(flag["importance"])
-        st.markdown(f"**{plain(flag['names'])}** ({plain(_(importance) if importance else flag['importance'])}): "
+        st.markdown(f"**{plain(checks.said_names(flag, session.programme()))}** ({plain(_(importance) if importance else flag['importance'])}): "
                     f"{plain(said)}")
         value, expected = checks.said_numbers(flag)  # the locale's numbers, from the flag's facts
         st.caption(plain(_("Found: {value} · expected: {expected}").format(value=value, expected=expected)))

@@ -128,6 +128,24 @@ def said_numbers(flag: Flag | dict, language: str | None = None) -> tuple[str, s
     return str(given.get("value", "")), str(given.get("expected", ""))
 
 
+def said_names(flag: Flag | dict, definition: programmes.Programme, language: str | None = None) -> str:
+    """What a flag reads, in `language` (default: the active one): an unusual value's or a bound's metric or
+    indicator by its label (Trainees, Formandos), a rule's two sides with their labels (Women trained ≤ Trainees);
+    the recorded names (codes) when the definition no longer knows them."""
+    given = flag.to_dict() if isinstance(flag, Flag) else dict(flag)
+    facts = given.get("facts") or {}
+    with i18n.using(language or i18n.active().language) as words:
+        if given.get("kind") in ("outlier", "bounds") and facts.get("name"):
+            return _label(facts["name"], definition)
+        rule = next((r for r in definition.validation_rules if r.id == facts.get("rule")), None)
+        if given.get("kind") == "rule" and rule is not None:
+            def side(parts) -> str:
+                return " + ".join(_number(p) if isinstance(p, float) else _label(p, definition) for p in parts)
+            sign = rule.operator if words.language == i18n.SOURCE else SIGNS.get(rule.operator, rule.operator)
+            return f"{side(rule.left)} {sign} {side(rule.right)}"
+    return str(given.get("names", ""))
+
+
 def _said(flag: Flag, definition: programmes.Programme) -> Flag:
     """The flag with its English message, as the record keeps it."""
     return replace(flag, message=say(flag, definition, i18n.SOURCE))

@@ -27,7 +27,7 @@ import secrets
 import tempfile
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from impact.model import calendar, i18n
@@ -66,7 +66,8 @@ class Account:
     password_hash: str = ""
     created_by: str = ""
     created_at: str = ""
-    language: str = i18n.SOURCE  # the language its e-mails are written in (the partner's choice)
+    language: str = i18n.SOURCE  # the language its e-mails are written in
+    language_chosen: bool = False  # chosen (by the partner, or the team for it); else it follows the sign-in's
 
     def may_report(self, project_id: str) -> bool:
         """True when this account reports for `project_id`."""
@@ -108,7 +109,8 @@ def accounts(programme_store: store.Store) -> list[Account]:
         return []
     raw = json.loads(text)
     return sorted((Account(a["email"], a.get("name", ""), tuple(a.get("projects", ())), a.get("password_hash", ""),
-                           a.get("created_by", ""), a.get("created_at", ""), _language(a.get("language")))
+                           a.get("created_by", ""), a.get("created_at", ""), _language(a.get("language")),
+                           bool(a.get("language_chosen", _language(a.get("language")) != i18n.SOURCE)))
                    for a in raw.get("accounts", [])), key=lambda a: a.email)
 
 
@@ -132,7 +134,8 @@ def save_account(programme_store: store.Store, email: str, name: str, projects: 
                  known_projects: Iterable[str], who: str, password_hash: str | None = None,
                  language: str | None = None) -> Account:
     """Add an account, or change one (its name, projects and, when given, its password hash and the language of
-    its e-mails: by default a new account's is English and a changed one keeps its own)."""
+    its e-mails — then chosen; by default a new account's is English until its partner signs in in another
+    language (`sign_in_language`), and a changed one keeps its own)."""
     email = normal_email(email)
     if language is not None and language not in i18n.LANGUAGES:
         raise PartnerError(f"{str(language)[:20]!r} is not a language of the dashboard; they are "
@@ -155,7 +158,8 @@ def save_account(programme_store: store.Store, email: str, name: str, projects: 
         made = Account(email, (name or "").strip()[:120], chosen,
                        password_hash if password_hash is not None else (before.password_hash if before else ""),
                        before.created_by if before else who, before.created_at if before else now(),
-                       language or (before.language if before else i18n.SOURCE))
+                       language or (before.language if before else i18n.SOURCE),
+                       language is not None or (before.language_chosen if before else False))
         _write_accounts(programme_store, [a for a in found if a.email != email] + [made])
     password = "set" if password_hash else "kept" if before is not None and before.password_hash else "none"
     audit.record(programme_store, audit.ACCOUNT_SAVED, who, email, change="changed" if before else "created",
@@ -170,6 +174,23 @@ def set_language(programme_store: store.Store, email: str, language: str, who: s
         raise PartnerError(f"There is no partner account {normal_email(email)[:80]!r}.")
     return save_account(programme_store, found.email, found.name, found.projects, found.projects, who,
                         language=language)
+
+
+def sign_in_language(programme_store: store.Store, email: str, language: str) -> Account | None:
+    """A partner who signs in in `language` and has not chosen the language of its e-mails (nor the team for it)
+    gets its e-mails in that language from now on: a partner in Maputo who reads the app in Portuguese is written
+    to in Portuguese. Recorded in the trail; a chosen language is kept. Returns the account (None: no account)."""
+    with programme_store.locked():
+        found = accounts(programme_store)
+        before = next((a for a in found if a.email == normal_email(email)), None)
+        if (before is None or before.language_chosen or language == before.language
+                or language not in i18n.LANGUAGES):
+            return before
+        made = replace(before, language=language)
+        _write_accounts(programme_store, [a for a in found if a.email != made.email] + [made])
+    audit.record(programme_store, audit.ACCOUNT_SAVED, made.email, made.email, change="language of its e-mails",
+                 language=language, reason="signed in in this language, none chosen")
+    return made
 
 
 def remove_account(programme_store: store.Store, email: str, who: str = "") -> None:
@@ -304,6 +325,7 @@ class Submitted:
 
 
 EXPLANATION_MAX = 1000
+TRAIL_EXPLANATION_MAX = 500  # an explanation as the trail keeps it (the return's record keeps it whole)
 
 
 def submit(programme_store: store.Store, who: Account, file_name: str, data: bytes, programme: str | None = None,
@@ -348,7 +370,8 @@ def submit(programme_store: store.Store, who: Account, file_name: str, data: byt
                 _save(programme_store, earlier)
     audit.record(programme_store, audit.SUBMITTED, who.email, f"{kept.project} {kept.quarter}", id=kept.id,
                  file=shown, sha256=found.sha256, replaced=[e.id for e in waiting] or None,
-                 flags=[f.key for f in flagged] or None)
+                 flags=[f.key for f in flagged] or None,
+                 explanations={f.key: given[f.key][:TRAIL_EXPLANATION_MAX] for f in flagged} or None)
     notices.after_submit(programme_store, kept, [e.id for e in waiting])  # e-mail the team, when e-mail is set up
     return Submitted(kept, report, [e.id for e in waiting], flagged)
 

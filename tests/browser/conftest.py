@@ -30,13 +30,14 @@ def free_port() -> int:
 
 
 def start_server(data_dir: Path, extra_env: dict | None = None, args: list[str] | None = None,
-                 port: int | None = None):
+                 port: int | None = None, launcher: str = "streamlit"):
     """Start `streamlit run app.py` (with more command-line `args`) on `port` or a free one; return (process, base
-    URL)."""
+    URL). `launcher`: the module run as `python -m launcher run app.py` (`tests.browser.dated_streamlit` draws the
+    partners' pages on another day)."""
     port = port or free_port()
     env = {**os.environ, "IMPACT_DATA_DIR": str(data_dir), **(extra_env or {})}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        [sys.executable, "-m", launcher, "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
          *(args or [])],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
