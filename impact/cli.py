@@ -604,7 +604,8 @@ def _add_accounts(commands) -> None:
     create.add_argument("--no-password", action="store_true",
                         help="no password: the account signs in through the organisation's login only")
     create.add_argument("--password-stdin", action="store_true", help=stdin_help)
-    add_language_option(create, "the account's e-mails (reminders, returns sent back)")
+    add_language_option(create, "the account's e-mails (reminders, returns sent back)", None,
+                        "the language the partner signs in in, English until then")
     add_store_options(create)
     create.set_defaults(run=_accounts_create)
     listing = kinds.add_parser("list", help="every partner account of the programme")

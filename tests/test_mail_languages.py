@@ -241,3 +241,70 @@ def test_the_page_gives_the_workbook_in_the_sessions_language(data_store, picks,
     assert shown["en"] == "Instructions | Lists | training | volunteering | outcomes | Reported before | _return"
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+def _signs_in_in(at: AppTest, email: str, language: str) -> None:
+    """A partner signs in on My projects, the page in `language`."""
+    from impact.model import i18n
+
+    at.text_input(key="partner_email").input(email)
+    at.text_input(key="partner_password").input(PARTNER_PASSWORD)
+    next(b for b in at.button if b.label == i18n.translator(language).gettext("Sign in")).click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_a_new_partner_is_written_to_in_the_language_they_sign_in_in(data_store, picks, monkeypatch):
+    """No language chosen (the team's form, or the command without --lang): the partner who signs in in Portuguese
+    gets Portuguese e-mails; recorded in the trail with the sign-in and the projects it is for."""
+    project = picks[0][0]
+    partner = account(data_store, [project])
+    raw = json.loads((data_store / partners.ACCOUNTS).read_text(encoding="utf-8"))["accounts"]
+    assert [(a["language"], a["language_chosen"]) for a in raw] == [("en", False)]
+    _serve(data_store, monkeypatch)
+    at = make_app("pages/my_projects.py", {"lang": "pt"})
+    _signs_in_in(at, partner.email, "pt")
+    assert at.selectbox(key="my_email_language").value == "pt"  # My projects says so
+    raw = json.loads((data_store / partners.ACCOUNTS).read_text(encoding="utf-8"))["accounts"]
+    assert [(a["language"], a["language_chosen"]) for a in raw] == [("pt", False)]
+    trail = [json.loads(line) for line in (data_store / "audit" / "trail.jsonl").read_text(encoding="utf-8")
+             .splitlines()]
+    assert [(e["action"], e["who"], e["details"]) for e in trail[-2:]] == [
+        ("sign-in", partner.email, {"projects": [project]}),
+        ("account-saved", partner.email, {"change": "language of its e-mails", "language": "pt",
+                                          "reason": "signed in in this language, none chosen"})]
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def test_a_language_chosen_for_the_e_mails_is_kept_whatever_the_sign_in_s(data_store, picks):
+    project = picks[0][0]
+    held = store.open_store(data_store)
+    account(data_store, [project])
+    partners.set_language(held, "nurse.lead@example.org", "en", "nurse.lead@example.org")  # chosen on My projects
+    assert partners.sign_in_language(held, "nurse.lead@example.org", "pt").language == "en"
+    partners.save_account(held, "chef@example.org", "", [project], [project], "admin", language="fr")  # the team's
+    assert partners.sign_in_language(held, "chef@example.org", "pt").language == "fr"
+    assert partners.sign_in_language(held, "nobody@example.org", "pt") is None
+    assert [(a.email, a.language, a.language_chosen) for a in partners.accounts(held)] == [
+        ("chef@example.org", "fr", True), ("nurse.lead@example.org", "en", True)]
+    trail = (data_store / "audit" / "trail.jsonl").read_text(encoding="utf-8")
+    assert "none chosen" not in trail
+
+
+def test_accounts_stored_before_the_choice_was_kept_read_as_chosen_unless_english(data_store, picks, capsys):
+    project = picks[0][0]
+    held = store.open_store(data_store)
+    root = str(data_store)
+    assert cli.main(["accounts", "create", "ana@example.org", "--project", project, "--no-password", "--lang", "fr",
+                     "--data-dir", root]) == 0
+    assert cli.main(["accounts", "create", "bruno@example.org", "--project", project, "--no-password",
+                     "--data-dir", root]) == 0  # no --lang: English until Bruno signs in in another language
+    assert [(a.language, a.language_chosen) for a in partners.accounts(held)] == [("fr", True), ("en", False)]
+    raw = json.loads((data_store / partners.ACCOUNTS).read_text(encoding="utf-8"))
+    for item in raw["accounts"]:
+        item.pop("language_chosen")
+    (data_store / partners.ACCOUNTS).write_text(json.dumps(raw), encoding="utf-8")
+    assert [(a.language, a.language_chosen) for a in partners.accounts(held)] == [("fr", True), ("en", False)]
+    assert partners.sign_in_language(held, "bruno@example.org", "es").language == "es"
+    assert partners.sign_in_language(held, "ana@example.org", "es").language == "fr"

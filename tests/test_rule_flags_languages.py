@@ -99,3 +99,27 @@ def test_a_stored_returns_broken_rule_reads_in_french_on_the_command_line(data_s
     rows = _rows(out.read_bytes())
     found = [r[rows[0].index("valeur")] for r in rows[1:] if r[rows[0].index("ce qui est vérifié")] == "trainees <= 1"]
     assert found == [f"{trained:,} ≤ 1 : faux".replace(",", "\u202f")]
+
+
+# What a flag reads, as each language names it (the metrics' labels; the rule's two sides with its sign).
+NAMED = {"en": ("Health workers trained", "Women trained <= Health workers trained"),
+         "fr": ("Agents de santé formés", "Femmes formées ≤ Agents de santé formés"),
+         "pt": ("Profissionais de saúde formados", "Mulheres formadas ≤ Profissionais de saúde formados"),
+         "es": ("Trabajadores de salud capacitados", "Mujeres capacitadas ≤ Trabajadores de salud capacitados")}
+
+
+def test_a_flag_names_what_it_reads_in_the_readers_words_not_its_codes(definition):
+    history = pd.DataFrame({"period": ["2015-01-01", "2015-04-01", "2015-07-01", "2015-10-01", "2016-01-01"],
+                            "name": ["trainees"] * 5, "value": [100.0, 90.0, 110.0, 100.0, 95.0]})
+    with i18n.using("pt"):  # recorded in a Portuguese session: the record keeps the code
+        (unusual,) = checks.outlier_flags({"trainees": 1000.0}, history, definition)
+    unusual = json.loads(json.dumps(unusual.to_dict()))
+    broken = _broken(definition)
+    assert (unusual["names"], broken["names"]) == ("trainees", "women_trained <= trainees")
+    for language, (metric, rule) in NAMED.items():
+        assert checks.said_names(unusual, definition, language) == metric
+        assert checks.said_names(broken, definition, language) == rule
+        with i18n.using(language):  # the active language by default
+            assert checks.said_names(broken, definition) == rule
+    gone = broken | {"facts": broken["facts"] | {"rule": "a-rule-no-longer-defined"}}
+    assert checks.said_names(gone, definition, "pt") == "women_trained <= trainees"  # as recorded
