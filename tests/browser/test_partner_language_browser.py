@@ -1,7 +1,8 @@
 """A partner in French in a real browser: a French browser opens the project's page in French, the partner signs in,
 downloads the reporting workbook — in French: its sheets, headings and the labels of the lists — fills it in with
 the French labels as a partner would see them, sends it back, and it reads to the same rows as the English workbook
-would; on My projects the partner chooses French for their e-mails, and the account keeps it."""
+would; on My projects their e-mails are already in French (the language they signed in in, none chosen yet), and
+the partner chooses Portuguese for them instead, which the account keeps as its choice."""
 
 from __future__ import annotations
 
@@ -45,8 +46,8 @@ def french_url(french_store):
     proc.wait(timeout=10)
 
 
-def test_a_french_partner_gets_a_french_workbook_sends_it_and_chooses_french_e_mails(browser, french_url,
-                                                                                    french_store, tmp_path):
+def test_a_french_partner_gets_a_french_workbook_sends_it_and_chooses_the_language_of_e_mails(
+        browser, french_url, french_store, tmp_path):
     root, project, period = french_store
     context = browser.new_context(viewport={"width": 1500, "height": 1000}, locale="fr-FR", accept_downloads=True)
     try:
@@ -95,12 +96,15 @@ def test_a_french_partner_gets_a_french_workbook_sends_it_and_chooses_french_e_m
         box = page.locator("[data-testid='stSelectbox']", has_text=FR.gettext("Language of your e-mails")).first
         box.wait_for(timeout=30_000)
         wait_for_app(page)
+        followed = partners.account(store.open_store(root), EMAIL)  # the sign-in's language, none chosen yet
+        assert (followed.language, followed.language_chosen) == ("fr", False)
         box.click()
-        page.get_by_role("option", name="Français").click()
+        page.get_by_role("option", name="Português").click()
         for _ in range(30):
-            if partners.account(store.open_store(root), EMAIL).language == "fr":
+            if partners.account(store.open_store(root), EMAIL).language == "pt":
                 break
             page.wait_for_timeout(1000)
-        assert partners.account(store.open_store(root), EMAIL).language == "fr"
+        chosen = partners.account(store.open_store(root), EMAIL)
+        assert (chosen.language, chosen.language_chosen) == ("pt", True)
     finally:
         context.close()
