@@ -463,10 +463,13 @@ def test_a_partner_sends_a_flagged_return_in_french(data_store, picks, monkeypat
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("demandent une explication avant l'envoi" in w.value.replace("\\", "") for w in at.warning)
-    # The flags' own texts come from the checks (a later slice translates them: they are kept with the return).
-    flagged = {str(f[k]) for f in at.session_state["partner_flags"]["flags"] for k in ("names", "message", "expected")}
+    # The flags' English record (message, expected) is kept with the return; the page says them again in French —
+    # and names what each reads by its French label, not its code.
+    flagged = {str(f[k]) for f in at.session_state["partner_flags"]["flags"] for k in ("message", "expected")}
     content = _content(programmes.read(data_store / programmes.FILE)) | flagged
     assert _english_left(_without(_texts(at), content), "fr") == []
+    assert any(m.value.startswith("**Agents de santé formés** (") for m in at.markdown), [m.value for m in at.markdown]
+    assert not any("**trainees**" in m.value for m in at.markdown)
     for box in [t for t in at.text_area if t.key.startswith("explain_")]:
         assert box.label == "Pourquoi ce nombre est juste"
         box.input("Une campagne nationale")
