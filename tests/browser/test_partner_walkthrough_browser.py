@@ -154,7 +154,8 @@ def test_a_partner_in_maputo_walks_through_issue_27_in_portuguese(browser, inbox
         trained = duckdb.execute("select sum(trainees) from read_parquet($t) where project_id = $p",
                                  {"t": str(root / "training.parquet"), "p": project}).fetchone()[0]
         assert trained >= 1000 and PT.number(trained) != f"{trained:,}"
-        expect(page.locator("[data-testid='stMetricValue']", has_text=PT.number(trained)).first).to_be_visible()
+        tile = page.locator("[data-testid='stMetricValue']", has_text=PT.number(trained)).first
+        expect(tile).to_be_visible(timeout=30_000)
 
         # 4. The Portuguese workbook, one number ten times the usual: warned, refused without a word, then sent.
         with page.expect_download(timeout=60_000) as info:
@@ -181,8 +182,8 @@ def test_a_partner_in_maputo_walks_through_issue_27_in_portuguese(browser, inbox
         times = PT.gettext("({times} times the usual)").format(times=PT.number(10, 1))
         flagged = page.get_by_text(_pattern(above, value=PT.number(ten_times), median=PT.number(maputo["usual"]),
                                             count=PT.number(maputo["history"])))
-        expect(flagged.first).to_contain_text(times)
-        expect(flagged.first).to_contain_text(PT.gettext("Health workers trained"))
+        expect(flagged.first).to_contain_text(times, timeout=30_000)
+        expect(flagged.first).to_contain_text(PT.gettext("Health workers trained"), timeout=30_000)
         assert "trainees" not in page.locator("[data-testid='stMain']").inner_text()  # no code, no English
         assert partners.submissions(store.open_store(root), project) == []  # nothing kept before a word
         send = page.get_by_role("button", name=PT.gettext("Send with these explanations"))
