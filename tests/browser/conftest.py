@@ -135,12 +135,14 @@ def press(button, timeout: float = 30_000) -> None:
     button.click()
 
 
-def admin_signs_in(page, password: str, timeout: float = 30_000) -> None:
-    """Sign in as the administrator under the Data page's Import tab, and wait until the page says so."""
-    open_tab(page, "Import", timeout)
-    page.get_by_label("Administrator password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_text("Signed in:").first.wait_for(timeout=timeout)
+def admin_signs_in(page, password: str, timeout: float = 30_000, words=None) -> None:
+    """Sign in as the administrator under the Data page's Import tab, and wait until the page says so. `words`: the
+    translator of the page's language (`impact.model.i18n.translator("fr")`) when it is not English."""
+    say = words.gettext if words is not None else str
+    open_tab(page, say("Import"), timeout)
+    page.get_by_label(say("Administrator password")).fill(password)
+    page.get_by_role("button", name=say("Sign in")).click()
+    page.get_by_text(say("Signed in: {who}").split("{who}")[0].strip()).first.wait_for(timeout=timeout)
     wait_for_app(page, timeout)
 
 

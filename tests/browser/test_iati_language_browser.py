@@ -15,7 +15,7 @@ from impact.model import i18n
 from impact.reporting import returns
 from impact.storage import store
 from tests import iati_fixtures as fx
-from tests.browser.conftest import open_tab, press, start_server, upload, wait_for_app
+from tests.browser.conftest import admin_signs_in, press, start_server, upload, wait_for_app
 from tests.data_helpers import snapshot
 
 PASSWORD = "a long admin password for the French IATI check"
@@ -64,9 +64,7 @@ def test_an_iati_file_is_checked_in_french(browser, served, tmp_path):
         page.goto(url, wait_until="networkidle")
         page.goto(f"{url}/data?lang=fr", wait_until="networkidle")
         wait_for_app(page)
-        open_tab(page, words.gettext("Import"))
-        page.get_by_label(words.gettext("Administrator password")).fill(PASSWORD)
-        page.get_by_role("button", name=words.gettext("Sign in")).click()
+        admin_signs_in(page, PASSWORD, words=words)
         uploader = page.locator("[data-testid='stFileUploader']").filter(has_text=words.gettext("IATI activity file"))
         uploader.wait_for(timeout=30_000)
         wait_for_app(page)

@@ -14,7 +14,7 @@ from impact.ingest import extract_io
 from impact.model import i18n
 from impact.reporting import returns
 from impact.storage import store
-from tests.browser.conftest import open_tab, press, start_server, upload, wait_for_app
+from tests.browser.conftest import admin_signs_in, press, start_server, upload, wait_for_app
 from tests.data_helpers import make_store, read_rows, snapshot, write_rows
 
 PASSWORD = "a long admin password for the French import"
@@ -59,9 +59,7 @@ def test_a_refused_import_is_reported_in_french(browser, french_url, french_stor
         page.goto(french_url, wait_until="networkidle")
         page.goto(f"{french_url}/data?lang=fr", wait_until="networkidle")
         wait_for_app(page)
-        open_tab(page, words.gettext("Import"))
-        page.get_by_label(words.gettext("Administrator password")).fill(PASSWORD)
-        page.get_by_role("button", name=words.gettext("Sign in")).click()
+        admin_signs_in(page, PASSWORD, words=words)
         uploader = page.locator("[data-testid='stFileUploader']").filter(has_text=words.gettext("Extract files"))
         uploader.wait_for(timeout=30_000)
         upload(page, uploader, bad)
