@@ -31,10 +31,12 @@ from playwright.sync_api import expect
 
 from impact.app import auth
 from impact.model import calendar, i18n
+from impact.model import programme as programmes
 from impact.reporting import partners, returns, sessions
 from impact.storage import store
 from tests.browser.conftest import ROOT, admin_signs_in, enter, open_tab, press, start_server, upload, wait_for_app
 from tests.data_helpers import make_store
+from tests.test_i18n import _content, _english_left, _without
 from tests.test_mail import inbox, write_secrets  # noqa: F401 (the inbox fixture)
 from tests.test_returns_languages import SHEETS, _fill_in, _raw_definition
 
@@ -98,6 +100,14 @@ def _cookie(page, timeout: float = 30.0) -> dict:
     raise AssertionError(f"no {auth.PARTNER_COOKIE} cookie within {timeout} s")
 
 
+def _no_english(page, root, *data: str) -> None:
+    """No interface message left in English anywhere on the page (main part and sidebar), once the programme's own
+    texts and the project's data (`data`: its title…) are taken out."""
+    lines = [line for line in page.locator("[data-testid='stApp']").inner_text().splitlines() if line.strip()]
+    shown = _without(lines, _content(programmes.read(root / programmes.FILE)) | set(data))
+    assert len(shown) > 10 and _english_left(shown, "pt") == [], _english_left(shown, "pt")
+
+
 def _signed_in(page) -> None:
     """My projects, in Portuguese, says who is signed in (a partner of one project)."""
     expect(page.get_by_role("heading", name=PT.gettext("My projects")).first).to_be_visible(timeout=30_000)
@@ -156,6 +166,10 @@ def test_a_partner_in_maputo_walks_through_issue_27_in_portuguese(browser, inbox
         assert trained >= 1000 and PT.number(trained) != f"{trained:,}"
         tile = page.locator("[data-testid='stMetricValue']", has_text=PT.number(trained)).first
         expect(tile).to_be_visible(timeout=30_000)
+        wait_for_app(page)
+        title = duckdb.execute("select title from read_parquet($p) where project_id = $id",
+                               {"p": str(root / "projects.parquet"), "id": project}).fetchone()[0]
+        _no_english(page, root, title)
 
         # 4. The Portuguese workbook, one number ten times the usual: warned, refused without a word, then sent.
         with page.expect_download(timeout=60_000) as info:
@@ -185,6 +199,7 @@ def test_a_partner_in_maputo_walks_through_issue_27_in_portuguese(browser, inbox
         expect(flagged.first).to_contain_text(times, timeout=30_000)
         expect(flagged.first).to_contain_text(PT.gettext("Health workers trained"), timeout=30_000)
         assert "trainees" not in page.locator("[data-testid='stMain']").inner_text()  # no code, no English
+        _no_english(page, root, title)
         assert partners.submissions(store.open_store(root), project) == []  # nothing kept before a word
         send = page.get_by_role("button", name=PT.gettext("Send with these explanations"))
         expect(send).to_be_disabled()
@@ -196,6 +211,8 @@ def test_a_partner_in_maputo_walks_through_issue_27_in_portuguese(browser, inbox
         press(send)
         received = PT.gettext("Return for {quarter} received ({id}): the programme team will check and approve it.")
         page.get_by_text(_pattern(received, quarter=label)).first.wait_for(timeout=60_000)
+        wait_for_app(page)
+        _no_english(page, root, title, filled.name)
         [sent] = partners.submissions(store.open_store(root), project)
         assert sent.state == partners.SUBMITTED and sent.period == quarter.isoformat()
         outlier = next(f for f in sent.flags if f["key"] == "outlier:trainees")
