@@ -201,12 +201,15 @@ def test_a_sign_in_through_the_identity_provider_is_recorded_once_per_session(da
     account(data_store, [picks[0][0]], password=None)
     _serve(data_store, monkeypatch)
     monkeypatch.setattr(auth, "oidc_user", lambda: "nurse.lead@example.org")
-    at = make_app("pages/overview.py")
+    at = make_app("pages/overview.py", {"lang": "pt"})
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     entries = [e for e in _lines(data_store) if e["action"] == "sign-in"]
     assert [(e["who"], e["what"], e["details"]) for e in entries] == [
-        ("nurse.lead@example.org", "partner", {"method": "organisation login"})]
+        ("nurse.lead@example.org", "partner", {"method": "organisation login", "projects": [picks[0][0]]})]
+    # no language chosen for its e-mails: they follow the language it signed in in, once
+    assert partners.account(store.open_store(data_store), "nurse.lead@example.org").language == "pt"
+    assert [e["details"]["language"] for e in _lines(data_store) if e["action"] == "account-saved"] == ["en", "pt"]
 
 
 # ---- accounts from the command line ------------------------------------------------------------------

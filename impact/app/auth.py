@@ -198,15 +198,14 @@ def record_oidc_sign_in(programme_store: store.Store) -> None:
     if not email or st.session_state.get(_OIDC_SEEN) == (email, str(programme_store.root)):
         return
     st.session_state[_OIDC_SEEN] = (email, str(programme_store.root))
-    partner_here = _is_partner(programme_store, email)
-    role = "administrator" if email in admin_emails() else "partner" if partner_here else "no role"
-    _trail(programme_store, audit.SIGN_IN, email, role, method="organisation login")
-
-
-def _is_partner(programme_store: store.Store, email: str) -> bool:
     from impact.reporting import partners
 
-    return partners.account(programme_store, email) is not None
+    found = partners.account(programme_store, email)
+    role = "administrator" if email in admin_emails() else "partner" if found is not None else "no role"
+    _trail(programme_store, audit.SIGN_IN, email, role, method="organisation login",
+           **({"projects": list(found.projects)} if found is not None else {}))
+    if found is not None:  # its e-mails in the language it signs in in, unless one was chosen
+        partners.sign_in_language(programme_store, email, i18n.active().language)
 
 
 def _oidc_admin() -> str | None:
