@@ -6,6 +6,7 @@ app, and a page's first chart in Chromium from file://.
     python -m bench.publish_bench --readers 500 --app-readers 25 --runs 3 [--programme ID] [--data DIR]
     python -m bench.publish_bench --returning            # readers whose browser already holds the assets
     python -m bench.publish_bench --arrival-seconds 10   # also 1,000 readers arriving over 10 s, beside the burst
+    python -m bench.publish_bench --think-seconds 2 8     # also 1,000 concurrent readers (2-8 s between pages)
     python -m bench.publish_bench --uncompressed         # readers whose client asks for no compression
 
 1. Build: `python -m impact publish`'s own function (impact.publish.site.build) on one programme (default the
@@ -21,9 +22,18 @@ app, and a page's first chart in Chromium from file://.
    on disk, else it is an error (an answer equal to the file's `.gz` copy, itself checked once to decode to the
    file, is not decompressed again: the client's CPU is the server's on this machine). Counted: the bytes on the
    wire (the bodies as sent) and decoded. Timed: each request, and each page with its assets.
-   The burst (all N readers in the same instant, the worst case: a link sent to everyone at once) always runs;
-   with --arrival-seconds S the same N readers also arrive spread evenly over S seconds (N/S a second, reader i
-   at i*S/N s), printed beside it.
+   How the readers arrive, one row each (the same N readers reading the same pages in each):
+   - all at once, the burst (always runs, first: the worst case): every reader's first page in the same instant,
+     as a link sent to everyone at once; a reader leaves when its last page has come;
+   - over S seconds (--arrival-seconds S): reader i arrives at i*S/N s (N/S a second), as the readers of a link
+     shared in a newsletter arrive; each reads its pages back to back and leaves, so few are on the site at once;
+   - concurrent (--think-seconds A B, --ramp-seconds R, default 1): N concurrent readers as a load test means
+     them (Locust's users with `wait_time = between(A, B)`): all on the site for the whole run, each opening its
+     connection as it arrives (reader i at i*R/N s) and pausing a think time drawn at random between A and B s
+     (seeded) after each page, reading it, before its next page or leaving.
+   Each row says how many readers were on the site at once: the peak overlap of the readers' visits (from arrival
+   to leaving), measured; N when every visit overlaps every other (so the concurrent row proves its readers
+   were concurrent; its note under the table says for how long all N were there together).
    Beside it, M readers on the app: M live Streamlit sessions (bench/load.py's, over the websocket) open a
    page from a random link at the same moment, through nginx in front of one app server (bench/servers.py),
    after a warm-up of three sessions a server (not counted: a new server compiles its store on its first
@@ -185,11 +195,15 @@ class Connection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def get(self, path: str) -> Answer:
-        """GET `path`, asking for the encodings `accept`; reconnects when the server closed the connection before."""
+    async def open(self) -> None:
+        """Connect (a reader on the site holds its connection open between pages, as a browser keeps it alive)."""
         if self.writer is None:
             self.reader, self.writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port),
                                                               self.timeout)
+
+    async def get(self, path: str) -> Answer:
+        """GET `path`, asking for the encodings `accept`; reconnects when the server closed the connection before."""
+        await self.open()
         self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nConnection: keep-alive\r\n"
                           f"Accept-Encoding: {self.accept}\r\n\r\n".encode("ascii"))
         await self.writer.drain()
@@ -236,6 +250,31 @@ class Readers:
     seconds: float = 0.0
     decoded: int | None = 0  # the same bodies decoded: the files' own bytes
     arrival: float = 0.0  # seconds over which the readers arrived (0: all in the same instant)
+    think: tuple[float, float] | None = None  # concurrent readers: the pause after each page, drawn in [a, b] s
+    sessions: list[tuple[float, float]] = field(default_factory=list)  # each reader's (arrived, left), s from start
+
+    @property
+    def overlap(self) -> int:
+        """The most readers on the site at the same time (measured: the peak overlap of their sessions)."""
+        return peak_overlap(self.sessions)
+
+    @property
+    def together(self) -> float:
+        """Seconds during which every reader was on the site at once (0 when some never overlapped)."""
+        if not self.sessions:
+            return 0.0
+        return max(0.0, min(end for _, end in self.sessions) - max(start for start, _ in self.sessions))
+
+
+def peak_overlap(sessions: list[tuple[float, float]]) -> int:
+    """The most of the intervals `sessions` ((start, end)) holding one instant: one that ends as another starts is
+    not on the site with it. Every reader's session overlaps every other's exactly when this is their number."""
+    events = sorted([(start, 1) for start, _ in sessions] + [(end, -1) for _, end in sessions])
+    most = now = 0
+    for _, step in events:  # at the same instant an end (-1) sorts before a start (+1)
+        now += step
+        most = max(most, now)
+    return most
 
 
 @dataclass(frozen=True)
@@ -278,17 +317,27 @@ def _check(path: str, answer: Answer, file: _File) -> str | None:
 
 
 async def _reader(base: str, files: dict[str, _File], plan: list[tuple[str, list[str]]], timeout: float,
-                  out: Readers, returning: bool, accept: str, delay: float) -> None:
+                  out: Readers, returning: bool, accept: str, delay: float, started: float,
+                  thinks: list[float] | None = None) -> None:
+    """One reader: after `delay` s, reads the pages of `plan` with their assets over one connection; with `thinks`
+    (a concurrent reader), opens the connection as it arrives and pauses thinks[i] s after page i (reading it)
+    before the next page or leaving. Its session, from arrival to leaving, goes to `out.sessions`."""
     host, port = load.loopback_url(base)
     prefix = base.split(f":{port}", 1)[1]
     if delay:
         await asyncio.sleep(delay)
+    arrived = time.perf_counter()
     conn = Connection(host, port, timeout, accept)
     # The content-hashed assets a browser keeps (a year) after its first page; a returning reader holds them all.
     cached: set[str] = {a for _, assets in plan for a in assets} if returning else set()
     try:
-        for page, assets in plan:
-            started = time.perf_counter()
+        if thinks is not None:
+            try:
+                await conn.open()
+            except (TimeoutError, OSError) as exc:
+                out.errors.append(f"connect: {type(exc).__name__}: {exc}")
+        for number, (page, assets) in enumerate(plan):
+            begun_page = time.perf_counter()
             for path in [page, *(a for a in assets if a not in cached)]:
                 begun = time.perf_counter()
                 try:
@@ -306,9 +355,12 @@ async def _reader(base: str, files: dict[str, _File], plan: list[tuple[str, list
                 out.decoded += len(files[path].data)
                 if path != page:
                     cached.add(path)
-            out.pages.append((time.perf_counter() - started) * 1000)
+            out.pages.append((time.perf_counter() - begun_page) * 1000)
+            if thinks is not None:
+                await asyncio.sleep(thinks[number])
     finally:
         await conn.close()
+        out.sessions.append((arrived - started, time.perf_counter() - started))
 
 
 @contextmanager
@@ -330,25 +382,33 @@ def _fast_loop():
 
 def read_site(base: str, site: Path, *, readers: int, pages_per_reader: int = 3, pages: list[str] | None = None,
               seed: int = 1, timeout: float = 60.0, returning: bool = False, accept: str = BROWSER_ENCODINGS,
-              arrival: float = 0.0) -> Readers:
+              arrival: float = 0.0, think: tuple[float, float] | None = None) -> Readers:
     """`readers` readers on the site served at `base` (a loopback URL ending in /), all at once (or, with `arrival`
     seconds, reader i starting at i*arrival/readers s), each reading `pages_per_reader` pages drawn at random from
     `pages` (default every page of `site`) with their assets (with `returning`, none: the reader's browser holds them
-    from an earlier visit), asking for the encodings `accept` (a browser's by default; "identity": none)."""
+    from an earlier visit), asking for the encodings `accept` (a browser's by default; "identity": none).
+
+    With `think` (a, b): concurrent readers as a load test means them: each opens its connection as it arrives
+    (reader i at i*arrival/readers s: `arrival` is then the ramp, a second or so) and after each page pauses a think
+    time drawn at random in [a, b] s (seeded; Locust's `wait_time = between(a, b)`), reading it, before its next page
+    or leaving; the readers' sessions overlap when the ramp is shorter than a session, as `Readers.overlap` shows."""
     chosen = pages or site_pages(site)
     assets = {page: page_assets(site, page) for page in chosen}
     rng = random.Random(seed)
     plans = [[(p, assets[p]) for p in (rng.choice(chosen) for _ in range(pages_per_reader))] for _ in range(readers)]
     files = _files(site, {path for plan in plans for page, loads in plan for path in (page, *loads)})
-    out = Readers(readers, arrival=arrival)
+    pauses = random.Random(seed + 104729)  # the think times: the pages read stay those of the other runs
+    thinks = [[pauses.uniform(*think) for _ in plan] for plan in plans] if think is not None else [None] * readers
+    out = Readers(readers, arrival=arrival, think=think)
 
-    async def everyone() -> None:
-        await asyncio.gather(*(_reader(base, files, plan, timeout, out, returning, accept, i * arrival / readers)
+    async def everyone(started: float) -> None:
+        await asyncio.gather(*(_reader(base, files, plan, timeout, out, returning, accept, i * arrival / readers,
+                                       started, thinks[i])
                                for i, plan in enumerate(plans)))
 
     started = time.perf_counter()
     with _fast_loop():
-        load.run_async(everyone())
+        load.run_async(everyone(started))
     out.seconds = time.perf_counter() - started
     return out
 
@@ -450,12 +510,19 @@ def _mb(value: int | None) -> str:
 
 
 def _arrived(r: Readers) -> str:
+    if r.think is not None:
+        return f"concurrent: connect over {r.arrival:g} s, think {r.think[0]:g}–{r.think[1]:g} s"
     return "all at once" if not r.arrival else f"over {r.arrival:g} s"
+
+
+def _at_once(r: Readers) -> str:
+    return f"{r.overlap:,}" if r.sessions else "—"
 
 
 def table(builds: list[BuildRow], site: Readers | list[Readers] | None, app: Readers | None,
           charts: list[FirstChart]) -> str:
-    """The benchmark's table, as Markdown (one section per part); `site`: the burst, then any spread run."""
+    """The benchmark's table, as Markdown (one section per part); `site`: the burst, then any spread or concurrent
+    run."""
     lines = ["Build", "", "| SVGs | seconds | pages | files | MB | SVG files | .gz copies | .gz MB |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     lines += [f"| {'with' if b.svg else 'without'} | {b.seconds:.1f} | {b.pages:,} | {b.files:,} | {b.mb:.1f} | "
@@ -464,23 +531,31 @@ def table(builds: list[BuildRow], site: Readers | list[Readers] | None, app: Rea
     if runs:
         site = runs[0]
         lines += ["", "Readers", "",
-                  "| served | readers arrive | readers | what is timed | count | p50 ms | p95 ms | max ms | errors "
-                  "| MB on the wire | MB decoded | seconds |",
-                  "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| served | readers arrive | readers | on the site at once | what is timed | count | p50 ms | p95 ms "
+                  "| max ms | errors | MB on the wire | MB decoded | seconds |",
+                  "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         rows = [row for r in runs for row in (("site (nginx)", r, "request", r.requests),
                                               ("site (nginx)", r, "page + assets", r.pages))]
         if app is not None:
             rows.append(("app (nginx, live sessions)", app, "page opened", app.pages))
         for served, r, what, times in rows:
-            lines.append(f"| {served} | {_arrived(r)} | {r.readers:,} | {what} | {len(times):,} | "
+            lines.append(f"| {served} | {_arrived(r)} | {r.readers:,} | {_at_once(r)} | {what} | {len(times):,} | "
                          f"{_ms(load.percentile(times, 50))} | {_ms(load.percentile(times, 95))} | "
                          f"{_ms(max(times, default=None))} | {len(r.errors):,} | {_mb(r.bytes)} | {_mb(r.decoded)} | "
                          f"{r.seconds:.1f} |")
         lines += ["", "All at once: every reader opens its first page in the same instant (a link sent to everyone at "
                       "once: the worst case)."]
         for r in runs[1:]:
+            if r.think is not None:
+                lines.append(f"Concurrent: the same {r.readers:,} readers on the site together, as a load test means "
+                             f"concurrent users: each connects as the run starts (spread over {r.arrival:g} s) and "
+                             f"reads its pages with a pause of {r.think[0]:g}–{r.think[1]:g} s after each (drawn at "
+                             f"random); at most {r.overlap:,} were on the site at the same time (measured), all "
+                             f"{r.readers:,} of them together for {r.together:.1f} s.")
+                continue
             lines.append(f"Over {r.arrival:g} s: the same {r.readers:,} readers arriving evenly spread over "
                          f"{r.arrival:g} s ({r.readers / r.arrival:,.0f} a second), as readers of a shared link do.")
+        lines.append("On the site at once: the most readers whose visits (arrival to leaving) held the same instant.")
         if app is not None and site.pages and app.pages:
             ratios = [load.percentile(app.pages, q) / max(load.percentile(site.pages, q), 0.001) for q in (50, 95)]
             lines += ["", f"The app's page over the site's page ({app.readers:,} readers on the app, {site.readers:,} "
@@ -507,6 +582,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--arrival-seconds", type=float, default=0.0, metavar="S",
                         help="also run the same readers arriving evenly over S seconds, printed beside the burst "
                              "(default 0: the burst only, every reader in the same instant; the burst always runs)")
+    parser.add_argument("--think-seconds", type=float, nargs=2, metavar=("A", "B"),
+                        help="also run the same readers concurrently, as load tests mean it: all on the site for the "
+                             "whole run, each connecting as it starts (over --ramp-seconds) and pausing a think time "
+                             "drawn at random between A and B seconds after each page; printed beside the burst "
+                             "with the most readers measured on the site at once (e.g. 2 8)")
+    parser.add_argument("--ramp-seconds", type=float, default=1.0, metavar="R",
+                        help="with --think-seconds: the readers connect spread evenly over R seconds (default 1)")
     parser.add_argument("--uncompressed", action="store_true",
                         help="site readers whose client asks for no compression (Accept-Encoding: identity); "
                              "default: a browser's gzip, deflate, br")
@@ -523,6 +605,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--readers and --pages-per-reader: at least 1; --app-readers and --runs: 0 or more")
     if not 0 <= args.arrival_seconds <= 3600:
         parser.error("--arrival-seconds: 0 to 3600")
+    if args.think_seconds is not None and not 0 <= args.think_seconds[0] <= args.think_seconds[1] <= 60:
+        parser.error("--think-seconds A B: 0 <= A <= B <= 60 (a reader's connection stays open between its pages; "
+                     "nginx closes one idle for 75 s)")
+    if not 0 <= args.ramp_seconds <= 600:
+        parser.error("--ramp-seconds: 0 to 600")
     if not 1 <= args.app_servers <= 8:
         parser.error("--app-servers: 1 to 8")
     from impact.storage import store
@@ -543,11 +630,15 @@ def main(argv: list[str] | None = None) -> int:
         accept = "identity" if args.uncompressed else BROWSER_ENCODINGS
         readers = []
         with serve_site(site) as base:
-            for arrival in [0.0] + ([args.arrival_seconds] if args.arrival_seconds else []):
+            runs = [(0.0, None)] + ([(args.arrival_seconds, None)] if args.arrival_seconds else []) + \
+                ([(args.ramp_seconds, tuple(args.think_seconds))] if args.think_seconds else [])
+            for arrival, think in runs:
+                how = _arrived(Readers(args.readers, arrival=arrival, think=think))
                 print(f"{args.readers} {'returning ' if args.returning else ''}readers on the site through nginx, "
-                      f"{'all at once' if not arrival else f'arriving over {arrival:g} s'}…", file=sys.stderr)
+                      f"{how}…", file=sys.stderr)
                 readers.append(read_site(base, site, readers=args.readers, pages_per_reader=args.pages_per_reader,
-                                         seed=args.seed, returning=args.returning, accept=accept, arrival=arrival))
+                                         seed=args.seed, returning=args.returning, accept=accept, arrival=arrival,
+                                         think=think))
         app = None
         if args.app_readers:
             print(f"{args.app_readers} readers on the app ({args.app_servers} server(s) behind nginx)…",

@@ -76,6 +76,9 @@ def test_twenty_readers_through_nginx_get_every_byte_of_the_page_and_its_assets(
         (other / PAGE).write_text((site / PAGE).read_text(encoding="utf-8") + "\n", encoding="utf-8")
         wrong = pb.read_site(base, other, readers=3, pages_per_reader=1, pages=[PAGE])
         back = pb.read_site(base, site, readers=5, pages_per_reader=2, pages=[PAGE], returning=True)
+        # Concurrent readers: connecting over 0.2 s, pausing 0.3-0.6 s after each of their two pages.
+        together = pb.read_site(base, site, readers=8, pages_per_reader=2, pages=[PAGE], returning=True,
+                                arrival=0.2, think=(0.3, 0.6))
     assert seen.errors == []
     # Each reader: the page twice, its assets once (kept as a browser keeps them).
     assert len(seen.requests) == 20 * (2 + len(assets))
@@ -91,6 +94,30 @@ def test_twenty_readers_through_nginx_get_every_byte_of_the_page_and_its_assets(
     assert len(wrong.errors) == 3 and all(e.startswith(f"{PAGE}: HTTP 200") for e in wrong.errors)
     # Arriving over a second: the last reader starts 0.9 s after the first.
     assert spread.errors == [] and len(spread.pages) == 10 and spread.arrival == 1.0 and spread.seconds >= 0.9
+    assert len(spread.sessions) == 10 and spread.overlap == pb.peak_overlap(spread.sessions) >= 1
+    # Concurrent: each reader on the site from its arrival (i * 0.2/8 s) to after its second pause, so every
+    # visit overlaps every other's; the overlap is measured from the visits, as the readers really held them.
+    assert together.errors == [] and len(together.pages) == 16 and len(together.requests) == 16
+    assert together.think == (0.3, 0.6) and len(together.sessions) == 8
+    starts = sorted(start for start, _ in together.sessions)
+    assert all(abs(start - i * 0.2 / 8) < 0.15 for i, start in enumerate(starts))
+    assert all(end - start >= 0.6 for start, end in together.sessions)  # two pauses of 0.3 s at least
+    assert all(end - start <= 1.2 + 10 for start, end in together.sessions)
+    assert together.overlap == 8 and together.together > 0.3
+    assert min(end for _, end in together.sessions) - max(start for start, _ in together.sessions) == \
+        pytest.approx(together.together)
+    assert together.seconds >= 0.2 * 7 / 8 + 0.6
+
+
+def test_the_peak_overlap_counts_the_visits_holding_one_instant():
+    assert pb.peak_overlap([]) == 0
+    assert pb.peak_overlap([(0, 1), (2, 3), (4, 5)]) == 1
+    assert pb.peak_overlap([(0, 1), (1, 2)]) == 1  # one leaves as the other arrives: never together
+    assert pb.peak_overlap([(0, 10), (1, 2), (1.5, 3), (2.5, 4)]) == 3  # at 1.5 s: the first three
+    assert pb.peak_overlap([(i * 0.1, 5 + i) for i in range(50)]) == 50
+    visits = pb.Readers(3, sessions=[(0.0, 4.0), (0.5, 3.0), (1.0, 6.0)])
+    assert visits.overlap == 3 and visits.together == pytest.approx(2.0)  # all three from 1.0 s to 3.0 s
+    assert pb.Readers(2, sessions=[(0.0, 1.0), (2.0, 3.0)]).together == 0.0
 
 
 def test_an_answer_is_right_only_when_it_decodes_to_the_file():
@@ -117,19 +144,26 @@ def test_the_table_shows_each_part_and_the_ratio():
     site = pb.Readers(20, requests=[1.0, 2.0, 3.0, 4.0, 5.0], pages=[10.0, 20.0], bytes=3_000_000, seconds=0.5,
                       decoded=9_000_000)
     spread = pb.Readers(20, requests=[1.0, 1.0], pages=[2.0], bytes=1_000_000, seconds=10.2, decoded=2_000_000,
-                        arrival=10)
+                        arrival=10, sessions=[(i / 2, i / 2 + 0.6) for i in range(20)])
+    concurrent = pb.Readers(20, requests=[1.0, 3.0], pages=[4.0], bytes=1_000_000, seconds=16.0, decoded=2_000_000,
+                            arrival=1, think=(2, 8), sessions=[(i / 20, 12 + i / 4) for i in range(20)])
     app = pb.Readers(2, requests=[1000.0, 3000.0], pages=[1000.0, 3000.0], errors=["x"], bytes=None, seconds=2.0,
                      decoded=None)
-    text = pb.table(builds, [site, spread], app,
+    text = pb.table(builds, [site, spread, concurrent], app,
                     [pb.FirstChart(2.0, 4.0), pb.FirstChart(1.0, 2.5), pb.FirstChart(3.0, 5.0)])
     assert "| with | 27.4 | 399 | 707 | 9.7 | 72 | 640 | 3.1 |" in text
     assert "| without | 9.2 | 399 | 635 | 7.7 | 0 | 0 | 0.0 |" in text
-    assert "| site (nginx) | all at once | 20 | request | 5 | 3 | 5 | 5 | 0 | 3.0 | 9.0 | 0.5 |" in text
-    assert "| site (nginx) | all at once | 20 | page + assets | 2 | 15 | 20 | 20 | 0 | 3.0 | 9.0 | 0.5 |" in text
-    assert "| site (nginx) | over 10 s | 20 | page + assets | 1 | 2 | 2 | 2 | 0 | 1.0 | 2.0 | 10.2 |" in text
-    assert "| app (nginx, live sessions) | all at once | 2 | page opened | 2 | 2,000 | 2,900 | 3,000 | 1 | — | — | 2.0 |" \
-        in text
+    assert "| site (nginx) | all at once | 20 | — | request | 5 | 3 | 5 | 5 | 0 | 3.0 | 9.0 | 0.5 |" in text
+    assert "| site (nginx) | all at once | 20 | — | page + assets | 2 | 15 | 20 | 20 | 0 | 3.0 | 9.0 | 0.5 |" in text
+    # 0.6 s visits every 0.5 s: two at once at most
+    assert "| site (nginx) | over 10 s | 20 | 2 | page + assets | 1 | 2 | 2 | 2 | 0 | 1.0 | 2.0 | 10.2 |" in text
+    assert "| site (nginx) | concurrent: connect over 1 s, think 2–8 s | 20 | 20 | page + assets | 1 | 4 | 4 | 4 | 0 " \
+           "| 1.0 | 2.0 | 16.0 |" in text
+    assert "| app (nginx, live sessions) | all at once | 2 | — | page opened | 2 | 2,000 | 2,900 | 3,000 | 1 | — | — " \
+           "| 2.0 |" in text
     assert "Over 10 s: the same 20 readers arriving evenly spread over 10 s (2 a second)" in text
+    # all twenty from 0.95 s (the last arrives) to 12 s (the first leaves)
+    assert "at most 20 were on the site at the same time (measured), all 20 of them together for 11.1 s." in text
     assert "133.3× at p50, 148.7× at p95" in text  # 2000/15 and 2900/19.5
     assert "| first chart visible (SVG or plotly) | 3 | 2.00 | 1.00 | 3.00 |" in text
     assert "| first chart interactive (plotly) | 3 | 4.00 | 2.50 | 5.00 |" in text
@@ -146,6 +180,9 @@ def test_two_readers_on_the_app_open_their_pages_without_error():
     (["--readers", "0"], "--readers and --pages-per-reader: at least 1"),
     (["--app-servers", "9"], "--app-servers: 1 to 8"),
     (["--arrival-seconds", "-1"], "--arrival-seconds: 0 to 3600"),
+    (["--think-seconds", "8", "2"], "--think-seconds A B: 0 <= A <= B <= 60"),
+    (["--think-seconds", "2", "90"], "--think-seconds A B: 0 <= A <= B <= 60"),
+    (["--think-seconds", "2", "8", "--ramp-seconds", "-1"], "--ramp-seconds: 0 to 600"),
 ])
 def test_the_command_refuses_bad_options_before_building_anything(argv, says, capsys):
     with pytest.raises(SystemExit) as stopped:

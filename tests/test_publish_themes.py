@@ -157,3 +157,30 @@ def test_each_regions_themes_chart_says_what_independent_sql_says(built, pid):
         page = lxml_html.parse(str(folder / f"{slug}.html")).getroot()
         period = json.loads(page.xpath('//form[@id="period"]/@data-period')[0])
         assert period["kind"] == "themes" and period["place"] == f"region:{region}"
+
+
+@pytest.mark.parametrize("pid", ["hps", "gsp"])
+def test_a_chart_page_with_a_period_range_carries_its_published_metadata_and_no_other_does(built, pid):
+    """The page writes a reader's choice's metadata from the chart's published metadata: each page with a period
+    range carries exactly its `<slug>.json` (written back as the page writes it, it is the file's text), and its
+    Metadata link opens that file; a page without one carries none. (The French tree's: the browser test.)"""
+    with_range, folder = 0, built / pid / "charts"
+    for path in sorted(folder.glob("*.html")):
+        page = lxml_html.parse(str(path)).getroot()
+        carried = page.xpath('//script[@id="chart-metadata"]/text()')
+        link = page.xpath('//section[@class="chart"]//a[@class="metadata"]/@href')
+        assert len(link) == 1 and (path.parent / link[0]).resolve() == (folder / f"{path.stem}.json").resolve()
+        text = (folder / f"{path.stem}.json").read_text(encoding="utf-8")
+        if not page.xpath('//form[@id="period"]'):
+            assert carried == [], path
+            continue
+        with_range += 1
+        meta = json.loads(carried[0])
+        assert meta == json.loads(text), path
+        assert json.dumps(meta, ensure_ascii=False, indent=1) + "\n" == text  # JSON.stringify(meta, null, 1)
+        assert meta["language"] == "en"
+        assert meta["files"]["csv"] == f"{path.stem}.csv"
+    places = _figures(built, pid)["themes"]
+    # the programme's trend, top countries and themes, each region's three and each country's trend
+    countries = len(list((built / pid / "countries").glob("*.html")))
+    assert with_range == 3 + 3 * (len(places) - 1) + countries

@@ -149,12 +149,11 @@ def _cell(value, fmt: str | None, hidden: bool, threshold: int) -> tuple[str, bo
     return str(value), False
 
 
-def write_files(chart: Chart, root: Path, context: Context, filters: dict[str, list[str]]) -> None:
-    """Write the chart's CSV, metadata and oEmbed files under the site's `root`."""
-    rows, spec = chart.rows, chart.table_spec
-    (root / chart.path("csv")).parent.mkdir(parents=True, exist_ok=True)
-    (root / chart.path("csv")).write_bytes(export.csv_bytes(spec, rows))
-    meta = {
+def metadata(chart: Chart, context: Context, filters: dict[str, list[str]]) -> dict:
+    """The chart's metadata (its `<slug>.json`): title, subtitle, filters, how it is counted, caption, source, data
+    version, date published, licence, what was suppressed, its language, columns and files. A chart page with a
+    period range carries it too, and writes the metadata of a reader's choice from it (`site.js`)."""
+    return {
         "title": chart.title, "subtitle": chart.subtitle, "filters": filters, "how_counted": chart.how,
         "caption": chart.caption, "source": context.source, "data_version": context.version,
         "date_published": context.published.isoformat(), "licence": context.licence or None,
@@ -169,11 +168,25 @@ def write_files(chart: Chart, root: Path, context: Context, filters: dict[str, l
                   "svg": _name(chart, "svg") if chart.has_svg else None,
                   "oembed": _name(chart, "oembed")},
     }
-    (root / chart.path("meta")).write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def metadata_text(meta: dict) -> str:
+    """The metadata file's text (the page writes a choice's the same way: `JSON.stringify(meta, null, 1)`)."""
+    return json.dumps(meta, ensure_ascii=False, indent=1) + "\n"
+
+
+def write_files(chart: Chart, root: Path, context: Context, filters: dict[str, list[str]]) -> dict:
+    """Write the chart's CSV, metadata and oEmbed files under the site's `root`; its metadata."""
+    rows, spec = chart.rows, chart.table_spec
+    (root / chart.path("csv")).parent.mkdir(parents=True, exist_ok=True)
+    (root / chart.path("csv")).write_bytes(export.csv_bytes(spec, rows))
+    meta = metadata(chart, context, filters)
+    (root / chart.path("meta")).write_text(metadata_text(meta), encoding="utf-8")
     oembed = {"version": "1.0", "type": "rich", "title": chart.title, "provider_name": context.source,
               "width": EMBED_WIDTH, "height": EMBED_HEIGHT, "html": snippet(chart, context, chart.path("page")),
               "license": context.licence or None}
     (root / chart.path("oembed")).write_text(json.dumps(oembed, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return meta
 
 
 def _name(chart: Chart, kind: str) -> str:

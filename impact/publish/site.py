@@ -865,11 +865,14 @@ def _chart_pages(site: _Site, chart: charts.Chart, context: charts.Context, chos
     """The chart's files, permalink and embed pages. `places` ({"country": {ISO3: slug}, "region": {name: slug}})
     names the same chart for one place (in the same folder): the pages carry it, and a link with the app's key
     (`country=ISO3`, `region=NAME`) opens that place's chart."""
-    charts.write_files(chart, site.tree, context, chosen)
+    meta = charts.write_files(chart, site.tree, context, chosen)
     site.charts.append(chart)
     page = chart.path("page")
     shared = {**common, "maps": chart.draws_outlines, "place_charts": places or {}}
+    # A page with a period range carries the chart's metadata: the page writes a reader's choice's from it.
+    meta_json = html_deck.script_json(meta) if common.get("period") else ""
     site.page("chart.html", page, **{**shared, "oembed": chart.path("oembed").rsplit("/", 1)[-1]},
+              meta_json=meta_json,
               c=chart, context=context, back={"text": back[0], "href": back[1]},
               snippet=charts.snippet(chart, context, page))
     site.page("embed.html", chart.path("embed"), **{**shared, "embed": True}, c=chart, context=context)

@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import re
+from pathlib import Path
 from urllib.parse import unquote
 
 import duckdb
@@ -129,5 +130,99 @@ def test_the_french_tree_says_the_chosen_range_and_region_in_french(browser, pub
     assert all("," not in row[1] for row in table)  # French writes 1 234, never 1,234
     assert {float(row[1].replace("\u202f", "").replace("\u00a0", "")) for row in table} == set(expected.values())
     assert big or max(expected.values()) < 1000
+    assert outside == []
+    context.close()
+
+
+def _download(page, link):
+    """Click a download link; (the name the page gives the file, its text)."""
+    with page.expect_download() as caught:
+        link.click()
+    download = caught.value
+    return download.suggested_filename, Path(download.path()).read_text(encoding="utf-8-sig")
+
+
+def _check_choice_metadata(page, public, tree: str, region: str, a: int, b: int, data: dict) -> dict:
+    """Download the CSV and the metadata of the choice shown; check the metadata against the choice and the chart's
+    published metadata file; the metadata."""
+    csv_name, csv_text = _download(page, page.locator("section.chart a.download"))
+    meta_name, meta_text = _download(page, page.locator("section.chart a.metadata"))
+    place = re.sub("[^A-Za-z0-9]+", "-", region)
+    assert csv_name == f"trainees_by_theme-{a}-{b}-region-{place}.csv"
+    assert meta_name == f"trainees_by_theme-{a}-{b}-region-{place}.json"
+    meta = json.loads(meta_text)
+    published = json.loads((public / tree / "gsp" / "charts" / "trainees_by_theme.json").read_text(encoding="utf-8"))
+    assert meta_text == json.dumps(meta, ensure_ascii=False, indent=1) + "\n"  # written as the site's files are
+    assert meta["filters"] == {"from": [f"{a}Q1"], "to": [f"{b}Q4"], "region": [region]} != published["filters"]
+    assert meta["subtitle"] == page.locator("section.chart p.subtitle").text_content() != published["subtitle"]
+    assert meta["files"] == {**published["files"], "csv": csv_name}
+    rows = list(csv.reader(io.StringIO(csv_text)))
+    assert meta["columns"] == rows[0]
+    assert meta["caption"] is None  # the published caption is the whole period's
+    assert meta["suppressed"] == {**published["suppressed"], "cells": sum(c == "" for r in rows[1:] for c in r)}
+    changed = {"filters", "subtitle", "files", "caption", "suppressed"}
+    assert {k: v for k, v in meta.items() if k not in changed} == \
+        {k: v for k, v in published.items() if k not in changed}
+    assert list(meta) == list(published)  # the same keys in the same order
+    return meta
+
+
+def test_the_metadata_of_a_chosen_range_and_region_describes_the_csv_of_that_choice(browser, public):
+    data = _figures(public)
+    region = sorted(p.split(":", 1)[1] for p in data["themes"] if p)[0]
+    years = data["years"]
+    a, b = years[1], years[-2]
+    expected = _themes(region, a, b)
+    context, outside = offline(browser, public, accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto((public / "gsp" / "charts" / "trainees_by_theme.html").as_uri())
+    page.wait_for_function("() => document.querySelector('.figure').dataset.drawn", timeout=DRAW_TIMEOUT)
+    meta_link = page.locator("section.chart a.metadata")
+    whole_meta, whole_csv = meta_link.get_attribute("href"), page.locator("section.chart a.download").get_attribute("href")
+    assert whole_meta.endswith("/gsp/charts/trainees_by_theme.json") and meta_link.get_attribute("download") is None
+    _choose(page, region, a, b)
+    meta = _check_choice_metadata(page, public, "", region, a, b, data)
+    assert meta["subtitle"] == f"{a}Q1\u2013{b}Q4; Region: {data['region_names'][region]}"
+    assert meta["language"] == "en"
+    _, csv_text = _download(page, page.locator("section.chart a.download"))
+    names = data["theme_names"]
+    assert {r[0]: float(r[1]) for r in list(csv.reader(io.StringIO(csv_text)))[1:]} == \
+        {names[t]: v for t, v in expected.items()}
+    # "All" gives the whole chart's files again, as with JavaScript off.
+    page.get_by_role("button", name="All").click()
+    page.wait_for_function("(whole) => document.querySelector('section.chart a.metadata').getAttribute('href')"
+                           " === whole", arg=whole_meta, timeout=DRAW_TIMEOUT)
+    assert meta_link.get_attribute("download") is None
+    assert page.locator("section.chart a.download").get_attribute("href") == whole_csv
+    # A region's own trend page: its place stays in the choice's filters (the page has no Where).
+    slug = f"region-{site.safe_name(region)}-trend"
+    page.goto((public / "gsp" / "charts" / f"{slug}.html").as_uri() + f"#from={a}Q1")
+    page.wait_for_function("() => document.querySelector('section.chart a.metadata').hasAttribute('download')",
+                           timeout=DRAW_TIMEOUT)
+    meta_link = page.locator("section.chart a.metadata")
+    assert meta_link.get_attribute("download") == f"{slug}-{a}-{years[-1]}-region-{re.sub('[^A-Za-z0-9]+', '-', region)}.json"
+    trend = json.loads(unquote(meta_link.get_attribute("href").split(",", 1)[1]))
+    assert trend["filters"] == {"from": [f"{a}Q1"], "region": [region]}
+    assert trend["title"] == json.loads((public / "gsp" / "charts" / f"{slug}.json").read_text(encoding="utf-8"))["title"]
+    assert errors == [] and outside == [] and page.evaluate("window.blocked") == []
+    context.close()
+
+
+def test_the_french_tree_writes_the_metadata_of_a_choice_in_french(browser, public):
+    data = _figures(public, "fr-")
+    region = sorted(p.split(":", 1)[1] for p in data["themes"] if p)[0]
+    years = data["years"]
+    a, b = years[1], years[-2]
+    context, outside = offline(browser, public, accept_downloads=True)
+    page = context.new_page()
+    page.goto((public / "fr" / "gsp" / "charts" / "trainees_by_theme.html").as_uri())
+    page.wait_for_function("() => document.querySelector('.figure').dataset.drawn", timeout=DRAW_TIMEOUT)
+    _choose(page, region, a, b)
+    meta = _check_choice_metadata(page, public, "fr", region, a, b, data)
+    assert meta["language"] == "fr"
+    assert meta["subtitle"] == f"{a}Q1\u2013{b}Q4; {data['described']['region:' + region]}"
+    assert meta["subtitle"].split("; ")[1].startswith("Région")
     assert outside == []
     context.close()

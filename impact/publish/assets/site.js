@@ -321,26 +321,58 @@
 
   // The chart's "Download the data" link: its CSV file for the whole period, or the rows shown for another choice
   // (a file written in the page: the table's headings and rows, a suppressed cell empty, text that a spreadsheet
-  // could run as a formula written as text, as the site's CSV files are).
-  var download = section.querySelector("a.download");
+  // could run as a formula written as text, as the site's CSV files are). Its "Metadata" link beside it: the chart's
+  // metadata file for the whole period, or for another choice that file's metadata (carried in the page, in the
+  // tree's language) with the choice's filters (the link's keys: from, to, region, country), subtitle and CSV file,
+  // its suppressed cells counted in the rows shown, and no caption (the caption is the whole period's), named as
+  // the choice's CSV file.
+  var download = section.querySelector("a.download"), metaLink = section.querySelector("a.metadata");
+  var metaSource = document.getElementById("chart-metadata");
   var wholeHref = download ? download.getAttribute("href") : "", wholeName = download ? download.getAttribute("download") : "";
+  var wholeMeta = metaLink ? metaLink.getAttribute("href") : "";
   function cell(value) {
     var text = value === null || value === undefined ? "" : String(value);
     if (typeof value === "string" && (/^[=+\-@\t\r]/.test(text) || /^'[=+\-@\t\r']/.test(text))) text = "'" + text;
     return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
   }
-  function offer(lines, a, b) {
-    if (!download) return;
+  function chosen(a, b) {
+    var filters = {};
+    if (a !== first) filters.from = [a + "Q1"];
+    if (b !== last) filters.to = [b + "Q4"];
+    if (place()) filters[place().split(":")[0]] = [place().slice(place().indexOf(":") + 1)];
+    return filters;
+  }
+  function offer(lines, a, b, hidden) {
     if (!lines) {
-      download.setAttribute("href", wholeHref);
-      if (wholeName) download.setAttribute("download", wholeName); else download.setAttribute("download", "");
+      if (download) {
+        download.setAttribute("href", wholeHref);
+        if (wholeName) download.setAttribute("download", wholeName); else download.setAttribute("download", "");
+      }
+      if (metaLink) {
+        metaLink.setAttribute("href", wholeMeta);
+        metaLink.removeAttribute("download");
+      }
       return;
     }
-    var headings = Array.prototype.map.call(section.querySelectorAll("table thead th"), function (th) { return th.textContent; });
-    var text = "\ufeff" + [headings].concat(lines).map(function (line) { return line.map(cell).join(","); }).join("\r\n") + "\r\n";
     var at = place() ? "-" + place().replace(/[^A-Za-z0-9]+/g, "-") : "";
-    download.setAttribute("href", "data:text/csv;charset=utf-8," + encodeURIComponent(text));
-    download.setAttribute("download", (wholeHref.split("/").pop() || "chart.csv").replace(/\.csv$/, "") + "-" + a + "-" + b + at + ".csv");
+    var name = (wholeHref.split("/").pop() || "chart.csv").replace(/\.csv$/, "") + "-" + a + "-" + b + at + ".csv";
+    if (download) {
+      var headings = Array.prototype.map.call(section.querySelectorAll("table thead th"), function (th) { return th.textContent; });
+      var text = "\ufeff" + [headings].concat(lines).map(function (line) { return line.map(cell).join(","); }).join("\r\n") + "\r\n";
+      download.setAttribute("href", "data:text/csv;charset=utf-8," + encodeURIComponent(text));
+      download.setAttribute("download", name);
+    }
+    if (metaLink && metaSource) {
+      var meta = JSON.parse(metaSource.textContent);
+      meta.subtitle = described(a, b);
+      meta.filters = chosen(a, b);
+      meta.caption = null;
+      if (meta.suppressed) meta.suppressed.cells = hidden;
+      if (meta.files) meta.files.csv = name;
+      metaLink.setAttribute("href", "data:application/json;charset=utf-8," +
+                            encodeURIComponent(JSON.stringify(meta, null, 1) + "\n"));
+      metaLink.setAttribute("download", name.replace(/\.csv$/, ".json"));
+    }
   }
 
   function redraw(a, b) {
@@ -350,18 +382,22 @@
       offer(null);
     } else {
       tbody.textContent = "";
-      var lines = [];
+      var lines = [], hidden = 0;
       shownRows.forEach(function (r) {
         var tr = document.createElement("tr"), line;
         if (spec.kind === "trend") line = [r.label];
         else if (spec.kind === "themes") line = [r.name];
         else line = [r.iso3, r.name, r.region];
         line.forEach(function (text) { tr.appendChild(td(text, false)); });
-        r.cells.forEach(function (c) { tr.appendChild(td(c.text, c.hidden)); line.push(c.hidden ? "" : c.value); });
+        r.cells.forEach(function (c) {
+          tr.appendChild(td(c.text, c.hidden));
+          line.push(c.hidden ? "" : c.value);
+          if (c.hidden) hidden++;
+        });
         tbody.appendChild(tr);
         lines.push(line);
       });
-      offer(lines, a, b);
+      offer(lines, a, b, hidden);
     }
     if (!source) return;
     var fig = JSON.parse(whole);
