@@ -75,7 +75,10 @@ def test_a_region_and_a_range_on_the_themes_chart_draw_its_themes_and_say_so(bro
     page.goto((public / "gsp" / "charts" / "trainees_by_theme.html").as_uri())
     page.wait_for_function("() => document.querySelector('.figure').dataset.drawn", timeout=DRAW_TIMEOUT)
     whole = page.locator("section.chart p.subtitle").text_content()
+    caption = page.locator("section.chart p.caption")  # the whole period's sentence, when the chart has one
+    had_caption = caption.count() == 1 and caption.is_visible()
     _choose(page, region, a, b)
+    assert caption.count() == 0 or not caption.is_visible()  # it would describe the whole period
     names = data["theme_names"]
     assert _bars(page) == {names[t]: v for t, v in expected.items()}  # every bar, and no other
     table = page.evaluate("() => [...document.querySelectorAll('section.chart tbody tr')]"
@@ -105,6 +108,8 @@ def test_a_region_and_a_range_on_the_themes_chart_draw_its_themes_and_say_so(bro
         for theme, v in _themes(place.split(":", 1)[1], a, b).items():
             everywhere[theme] = everywhere.get(theme, 0.0) + v
     assert _bars(other) == {names[t]: v for t, v in everywhere.items()}
+    other.get_by_role("button", name="All").click()  # the whole period again: its caption back
+    assert other.locator("section.chart p.caption").is_visible() == had_caption
     assert errors == [] and outside == [] and page.evaluate("window.blocked") == []
     context.close()
 

@@ -221,6 +221,7 @@
       where = document.getElementById("period-where"), note = document.getElementById("period-note");
   var section = document.querySelector("section.chart"), tbody = section.querySelector("table tbody");
   var subtitle = section.querySelector("p.subtitle"), wholeSubtitle = subtitle ? subtitle.textContent : "";
+  var caption = section.querySelector("p.caption");  // a sentence about the whole period: hidden for another choice
   var holder = section.querySelector("[data-figure]");
   var source = holder ? document.getElementById(holder.getAttribute("data-figure")) : null;
   var whole = source ? source.textContent : "", wholeRows = tbody.innerHTML;
@@ -377,6 +378,7 @@
 
   function redraw(a, b) {
     var all = a === first && b === last && place() === spec.place, shownRows = all ? null : rows(a, b);
+    if (caption) caption.hidden = !all;
     if (all) {
       tbody.innerHTML = wholeRows;
       offer(null);
