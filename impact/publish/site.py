@@ -400,10 +400,10 @@ def _plan(part: _Programme, regions_of: dict[str, str]) -> Plan:
             window = Filters(period_from=max(first, calendar.year_quarters(a)[0]),
                              period_to=min(last, calendar.year_quarters(b)[1]))
             params = window.params(choices)
-            span = found[f"{a}-{b}"] = {"": dict(headline_totals(part.database, params))}  # the app's tiles' query
+            span = found[f"{a}-{b}"] = {"": dict(headline_totals(part.database, params, part.query))}  # the app's tiles' query
             for grouping, prefix in (("region", "region:"), ("country", "country:")):
                 for name in FILTER_QUERIES:
-                    frame = db.run_query(part.database, name, {**params, **explore.totals_params(grouping)})
+                    frame = part.query(name, {**params, **explore.totals_params(grouping)})
                     for row in frame.to_dict("records"):
                         place = prefix + str(row["category"])  # a group is its code: a country's ISO-3
                         span.setdefault(place, {}).update({k: row[k] for k in keys if k in row})
@@ -453,7 +453,7 @@ def _themes(part: _Programme, plan: Plan, regions_of: dict[str, str]) -> None:
     """The trainees by place, theme and calendar year, and the projects trained in each, into `plan` (see `Plan`):
     one query (each country's, theme's, project's quarters), added up to the regions and the programme, as the
     app's themes chart adds them for a place and a range of years."""
-    frame = db.run_query(part.database, "trainees_by_place_theme_quarter", Filters().params(part.choices))
+    frame = part.query("trainees_by_place_theme_quarter", Filters().params(part.choices))
     for iso3, subject, project, quarter, trainees in frame.itertuples(index=False):
         year = int(str(quarter)[:4])
         count = 0.0 if trainees is None or pd.isna(trainees) else float(trainees)
@@ -513,7 +513,7 @@ def _details(part: _Programme, plan: Plan, places: list[str],
                                (("", column), [(r, column) for r in regions])]
         groups["trainees"] += [((r, column), [(c, column) for c in members[r]]) for r in regions]
     public = part.programme.publish.project_fields
-    listed = db.run_query(database, "projects_list", {**everything, "search": "", "row_limit": None})
+    listed = part.query("projects_list", {**everything, "search": "", "row_limit": None})
     iso3_of = {name: iso3 for iso3, name in choices.countries.items()}
     for key in ("trainees", "women_trained", VOLUNTEER_DAYS):
         if key not in public or key not in listed.columns or not suppress.counted(key):
@@ -538,7 +538,7 @@ def _details(part: _Programme, plan: Plan, places: list[str],
                             for column in names]
     day = results.programme_picture(database).latest
     judged = results.project_progress(database, everything, day)
-    totals = headline_totals(database, everything)
+    totals = headline_totals(database, everything, part.query)
     for key, rows in judged.groupby("metric"):
         if not suppress.counted(key):
             continue
@@ -562,11 +562,11 @@ def _audit(part: _Programme, plan: Plan, values: dict[str, dict], regions_of: di
     if threshold <= 1:
         return
     everything = Filters().params(choices)
-    listed = db.run_query(database, "projects_list", {**everything, "search": "", "row_limit": None})
+    listed = part.query("projects_list", {**everything, "search": "", "row_limit": None})
     iso3_of = {name: iso3 for iso3, name in choices.countries.items()}
     judged = results.project_progress(database, everything, results.programme_picture(database).latest)
     actuals = {(row["project_id"], row["metric"]): row["actual"] for row in judged.to_dict("records")}
-    counted = db.run_query(database, "project_counts_by_quarter", everything)
+    counted = part.query("project_counts_by_quarter", everything)
     systems = [("trainees", ["trainees"]), (VOLUNTEER_DAYS, list(PLACES_DAYS))]
     for project_key, parts in systems:
         keys = [key for key in parts if key in plan.hidden]
@@ -704,10 +704,21 @@ class _Programme:
     context: charts.Context
     choices: object
     plan: Plan | None = None  # which counts by place and year are suppressed (set once the figures are read)
+    # Each named query's result under its parameters, read once for the whole build: the figures, the plan and every
+    # language's pages ask the same questions (a project's fields, a country's totals) and get the same answer.
+    answers: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def programme(self):
         return self.database.programme
+
+    def query(self, name: str, params: dict) -> pd.DataFrame:
+        """`db.run_query` of the programme's active version, each question asked once per build (a copy each time:
+        the caller may change it)."""
+        key = (name, tuple(sorted((k, repr(v)) for k, v in params.items())))
+        if key not in self.answers:
+            self.answers[key] = db.run_query(self.database, name, params)
+        return self.answers[key].copy()
 
     @property
     def threshold(self) -> int:
@@ -790,10 +801,13 @@ def _tiles(part: _Programme, totals: pd.Series, keys, *, published: bool = False
     return out
 
 
-def headline_totals(database: db.Database, params: dict) -> pd.Series:
-    """The headline figures under `params`: the structural metrics and the programme's indicators (as the app)."""
-    row = db.run_query(database, "headline_totals", params).iloc[0]
-    figures = indicators.totals(db.run_query(database, "indicator_totals", params), database.programme)
+def headline_totals(database: db.Database, params: dict,
+                    query: Callable[[str, dict], pd.DataFrame] | None = None) -> pd.Series:
+    """The headline figures under `params`: the structural metrics and the programme's indicators (as the app);
+    `query(name, params)` runs a named query (default: `db.run_query` on `database`)."""
+    query = query or (lambda name, bound: db.run_query(database, name, bound))
+    row = query("headline_totals", params).iloc[0]
+    figures = indicators.totals(query("indicator_totals", params), database.programme)
     return pd.concat([row, pd.Series(figures, dtype="float64")])
 
 
@@ -891,7 +905,7 @@ def filter_figures(part: _Programme) -> dict:
     suppressed year and years of none."""
     choices, plan = part.choices, part.plan
     keys = [k for k in HEADLINES if metrics.is_metric(k)]
-    located = db.run_query(part.database, "country_metrics", Filters().params(choices))
+    located = part.query("country_metrics", Filters().params(choices))
     regions_of = dict(zip(located["iso3"], located["region"]))
     figures: dict[str, dict] = {span: {} for span in plan.found}
     hidden: dict[str, dict] = {span: {} for span in plan.found}
@@ -996,7 +1010,7 @@ def _filters_script(site: _Site, part: _Programme) -> str:
 def _home(site: _Site, part: _Programme, everything: dict, countries: pd.DataFrame, names: dict[str, str]) -> None:
     programme = part.programme
     path = f"{part.folder}/index.html"
-    totals = headline_totals(part.database, everything)
+    totals = headline_totals(part.database, everything, part.query)
     subtitle = Filters().describe(part.choices)
     back = (_("{programme}: home").format(programme=part.short_name), path)
     # The home charts drawn for one place too (a country's on its page, a region's here): a link to the programme's
@@ -1046,7 +1060,7 @@ def _country(site: _Site, part: _Programme, iso3: str, name: str, region: str) -
     path = f"{part.folder}/countries/{code}.html"
     subtitle = chosen.describe(part.choices)
     back = (name, path)
-    totals = headline_totals(part.database, params)
+    totals = headline_totals(part.database, params, part.query)
     drawn = [
         _chart(site, part, catalog.chart("trainees_trend"), params, f"country-{code}-trend", subtitle,
                {"country": [iso3]}, back, place=f"country:{iso3}", plan=True,
@@ -1054,7 +1068,7 @@ def _country(site: _Site, part: _Programme, iso3: str, name: str, region: str) -
         _chart(site, part, catalog.chart("explore", {"by": "theme"}), params, f"country-{code}-themes", subtitle,
                {"country": [iso3]}, back, options={"by": "theme"}, place=f"country:{iso3}", plan=True),
     ]
-    listed = db.run_query(part.database, "projects_list", {**params, "search": "", "row_limit": None})
+    listed = part.query("projects_list", {**params, "search": "", "row_limit": None})
     show_title = "title" in part.programme.publish.project_fields
     projects = [{"href": f"{part.folder}/projects/{safe_name(p.project_id)}.html",
                  "text": f"{p.project_id}: {p.title}" if show_title else p.project_id}
@@ -1088,11 +1102,11 @@ def _vocabulary(key: str) -> bool:
 def _projects(site: _Site, part: _Programme) -> None:
     """A page per project (the fields its definition marks public) and the listing of every project."""
     public = part.programme.publish.project_fields
-    ids = db.run_query(part.database, "projects_list", {**Filters().params(part.choices), "search": "",
+    ids = part.query("projects_list", {**Filters().params(part.choices), "search": "",
                                                         "row_limit": None})["project_id"]
     rows = []
     for project_id in ids:
-        detail = db.run_query(part.database, "project_detail", {"project_id": project_id})
+        detail = part.query("project_detail", {"project_id": project_id})
         if detail.empty:
             continue
         record = detail.iloc[0]
