@@ -24,6 +24,7 @@ autoescape; counts below the definition's `publish.suppress_below` are "fewer th
 
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 import datetime as dt
 import hashlib
@@ -133,6 +134,7 @@ class _Site:
     plans: dict[str, Plan] = field(default_factory=dict)  # each programme's suppression, for the Portfolio page
     frames: dict[tuple, pd.DataFrame] = field(default_factory=dict)  # each chart's query result, for every language
     scripts: dict[tuple, str] = field(default_factory=dict)  # (language, programme folder) -> its filter figures
+    drawer: charts.Drawer | None = None  # draws each chart's SVG as soon as its files are written
 
     @property
     def prefix(self) -> str:
@@ -214,8 +216,6 @@ def build(out: str | Path, *, data_dir: str | Path | None = None, programmes: li
     target.mkdir(parents=True)
     try:
         built = _build(target, databases, base_url, svg, today, say, wanted)
-        say("compressing the text files (.gz beside each, for servers that send them as they are)")
-        built.gzipped = compress.precompress(target)
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
         raise
@@ -265,15 +265,15 @@ def _build(target: Path, databases: list[db.Database], base_url: str, svg: bool,
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=False)  # the words of the active language
     site = _Site(target, _assets(target), env, today or dt.date.today(), base_url, svg, languages)
     parts = []
-    for database in databases:
-        say(f"{database.programme.id}: figures and their suppression")
-        with metrics.using(database.programme):
-            parts.append(_programme(site, database))
-    drawer = charts.Drawer(target) if svg else None  # the SVGs drawn while the next pages are written
+    # Chromium starts while the figures are read, and draws each chart's SVG while the next pages are written.
+    drawer = site.drawer = charts.Drawer(target) if svg else None
     try:
+        for database in databases:
+            say(f"{database.programme.id}: figures and their suppression")
+            with metrics.using(database.programme):
+                parts.append(_programme(site, database))
         for language in languages:
             site.language = language
-            written = len(site.charts)
             with i18n.using(language):
                 for part, countries in parts:
                     say(f"{part.id}: pages and charts ({language})")
@@ -282,8 +282,9 @@ def _build(target: Path, databases: list[db.Database], base_url: str, svg: bool,
                 say(f"portfolio ({language})")
                 _portfolio(site, databases)
                 _index(site, databases)
-            if drawer is not None:
-                drawer.add(site.charts[written:])
+        # The pages' .gz copies written while Chromium draws the last SVGs (zlib on this core, Chromium on the other).
+        say("compressing the text files (.gz beside each, for servers that send them as they are)")
+        gzipped = compress.precompress(target, compress.TEXT - {".svg"})
     except BaseException:
         if drawer is not None:
             drawer.stop()
@@ -292,10 +293,11 @@ def _build(target: Path, databases: list[db.Database], base_url: str, svg: bool,
     if drawer is not None:
         say(f"drawing the SVGs of {sum(c.has_svg for c in site.charts)} charts")
         svgs = drawer.finish()
-    size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+        gzipped += compress.precompress(target, {".svg"})
+    size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file() and not compress.is_copy(p))
     source = [c for c in site.charts if not c.tree]  # one language's charts: the others are the same charts
     return Built(target, [d.programme.id for d in databases], pages=site.pages, charts=len(source), svgs=svgs,
-                 bytes=size, suppressed=sum(c.suppressed for c in source), languages=list(languages))
+                 bytes=size, suppressed=sum(c.suppressed for c in source), languages=list(languages), gzipped=gzipped)
 
 
 MARKER = ".impact-site"
@@ -395,11 +397,15 @@ def _plan(part: _Programme, regions_of: dict[str, str]) -> Plan:
     years = list(range(first.year, last.year + 1))
     keys = [k for k in HEADLINES if metrics.is_metric(k)]
     found: dict[str, dict[str, dict]] = {}
+    windows = {(a, b): Filters(period_from=max(first, calendar.year_quarters(a)[0]),
+                               period_to=min(last, calendar.year_quarters(b)[1])).params(choices)
+               for a in years for b in years[years.index(a):]}
+    part.ask([(name, {**params, **explore.totals_params(grouping)}) for params in windows.values()
+              for grouping in ("region", "country") for name in FILTER_QUERIES] +
+             [(name, params) for params in windows.values() for name in ("headline_totals", "indicator_totals")])
     for a in years:
         for b in years[years.index(a):]:
-            window = Filters(period_from=max(first, calendar.year_quarters(a)[0]),
-                             period_to=min(last, calendar.year_quarters(b)[1]))
-            params = window.params(choices)
+            params = windows[(a, b)]
             span = found[f"{a}-{b}"] = {"": dict(headline_totals(part.database, params, part.query))}  # the app's tiles' query
             for grouping, prefix in (("region", "region:"), ("country", "country:")):
                 for name in FILTER_QUERIES:
@@ -694,6 +700,14 @@ def _both_places(plan: Plan, values: dict, groups: dict, threshold: int) -> list
     return grown
 
 
+ASKERS = 2  # the machine's cores, the bar's (more gained nothing measurable)
+
+
+def _question(name: str, params: dict) -> tuple:
+    """A named query and its parameters as a key (each value by its repr: a date is not its text)."""
+    return name, tuple(sorted((k, repr(v)) for k, v in params.items()))
+
+
 @dataclass(frozen=True)
 class _Programme:
     """One programme's part of the site: its folder, context, filter choices and navigation."""
@@ -715,10 +729,19 @@ class _Programme:
     def query(self, name: str, params: dict) -> pd.DataFrame:
         """`db.run_query` of the programme's active version, each question asked once per build (a copy each time:
         the caller may change it)."""
-        key = (name, tuple(sorted((k, repr(v)) for k, v in params.items())))
+        key = _question(name, params)
         if key not in self.answers:
             self.answers[key] = db.run_query(self.database, name, params)
         return self.answers[key].copy()
+
+    def ask(self, questions: list[tuple[str, dict]]) -> None:
+        """Ask the named queries `questions` ((name, params)) before they are needed, ASKERS at a time: DuckDB
+        answers each outside the GIL, so while one waits for its answer another is read, planned or converted."""
+        todo = list({_question(n, p): (n, p) for n, p in questions if _question(n, p) not in self.answers}.items())
+        with concurrent.futures.ThreadPoolExecutor(max_workers=ASKERS, thread_name_prefix="query") as pool:
+            answers = pool.map(lambda question: db.run_query(self.database, *question[1]), todo)
+            for (key, _asked), frame in zip(todo, answers):
+                self.answers[key] = frame
 
     @property
     def threshold(self) -> int:
@@ -776,6 +799,9 @@ def _programme_pages(site: _Site, part: _Programme, countries: pd.DataFrame) -> 
     words = i18n.active()
     named = [(row.iso3, words.country(row.iso3, row.country), row.region) for row in countries.itertuples(index=False)]
     everything = Filters().params(part.choices)
+    places = [Filters(country=(iso3,)).params(part.choices) for iso3, *_ in named]  # as `_country` asks
+    part.ask([(name, params) for params in places for name in ("headline_totals", "indicator_totals")] +
+             [("projects_list", {**params, "search": "", "row_limit": None}) for params in places])
     _home(site, part, everything, countries, {iso3: name for iso3, name, _region in named})
     for iso3, name, region in named:
         _country(site, part, iso3, name, region)
@@ -881,6 +907,8 @@ def _chart_pages(site: _Site, chart: charts.Chart, context: charts.Context, chos
     (`country=ISO3`, `region=NAME`) opens that place's chart."""
     charts.write_files(chart, site.tree, context, chosen)
     site.charts.append(chart)
+    if site.drawer is not None:
+        site.drawer.add([chart])
     page = chart.path("page")
     shared = {**common, "maps": chart.draws_outlines, "place_charts": places or {}}
     site.page("chart.html", page, **{**shared, "oembed": chart.path("oembed").rsplit("/", 1)[-1]},
@@ -1104,6 +1132,7 @@ def _projects(site: _Site, part: _Programme) -> None:
     public = part.programme.publish.project_fields
     ids = part.query("projects_list", {**Filters().params(part.choices), "search": "",
                                                         "row_limit": None})["project_id"]
+    part.ask([("project_detail", {"project_id": project_id}) for project_id in ids])
     rows = []
     for project_id in ids:
         detail = part.query("project_detail", {"project_id": project_id})
