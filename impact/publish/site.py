@@ -14,8 +14,10 @@
     fr/, pt/, es/                    the same pages in each other language chosen (English at the root), each page
                                      linking to itself in the others (`hreflang`); the assets shared at the root
 
-The suppression plan (which counts are hidden) is computed once per programme and followed by every language; the
-charts' queries run once, and an SVG is drawn once for the figures that are the same in several languages.
+The suppression plan (which counts are hidden) is computed once per programme and followed by every language; every
+named query a page asks runs once per build (`_Programme.query`, two at a time where many are known ahead), and an SVG
+is drawn once for the figures that are the same in several languages, by a Chromium of the build's own while the
+pages are written (`charts.Drawer`).
 
 Every page carries a Content-Security-Policy that lets it load only the site's own files, and reads without
 JavaScript: the figure as a pre-rendered SVG and its numbers as a table. Text from data goes through Jinja2 with
