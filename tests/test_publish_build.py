@@ -7,6 +7,7 @@ from __future__ import annotations
 import collections
 import re
 
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 from lxml import etree
@@ -92,7 +93,7 @@ def asked(monkeypatch):
 def _a_pages(key: tuple) -> bool:
     """A question of a project's or a country's page (the portfolio's, a few a language, are its module's)."""
     name, params = key
-    return name in ("project_detail", "projects_list") or (
+    return name in ("project_detail", "project_details", "projects_list") or (
         name in ("headline_totals", "indicator_totals") and "'country'" in str(params))
 
 
@@ -102,7 +103,29 @@ def test_a_pages_questions_are_asked_once_per_build_whatever_the_languages(tmp_p
     asked.clear()
     site.build(tmp_path / "two", data_dir=GSP, languages=["en", "es"], svg=False)
     twice = {key: n for key, n in asked.items() if _a_pages(key)}
-    assert sum(1 for key in once if key[0] == "project_detail") > 5  # a page per project
+    assert [key for key in once if key[0].startswith("project_detail")] == [("project_details", ())]  # one query
     assert sum(1 for key in once if key[0] == "headline_totals") > 5  # a page per country
     assert twice == once
     assert set(once.values()) == {1}
+
+
+@pytest.mark.parametrize("data", [ROOT / "data", GSP], ids=["hps", "gsp"])
+def test_every_projects_details_at_once_are_each_projects_own(data):
+    """project_details (the site's project pages, one query) gives each project project_detail's row, value for
+    value and type for type."""
+    from impact.model import metrics
+    from impact.storage import store
+
+    database = db.open_active(store.open_store(data))
+    with metrics.using(database.programme):
+        every = db.run_query(database, "project_details", {})
+        ids = database.connection.execute("select project_id from projects order by project_id").fetchall()
+        assert every["project_id"].tolist() == [i for (i,) in ids]
+        for (project_id,) in ids:
+            own = db.run_query(database, "project_detail", {"project_id": project_id})
+            row = every[every["project_id"] == project_id].reset_index(drop=True)
+            assert (own.dtypes == row.dtypes).all()
+            for column in own.columns:
+                mine, theirs = own.at[0, column], row.at[0, column]
+                assert (pd.isna(mine) and pd.isna(theirs)) if not isinstance(mine, str) and pd.isna(mine) else \
+                    (mine == theirs and type(mine) is type(theirs)), (project_id, column, mine, theirs)

@@ -1134,13 +1134,15 @@ def _projects(site: _Site, part: _Programme) -> None:
     public = part.programme.publish.project_fields
     ids = part.query("projects_list", {**Filters().params(part.choices), "search": "",
                                                         "row_limit": None})["project_id"]
-    part.ask([("project_detail", {"project_id": project_id}) for project_id in ids])
+    details = part.query("project_details", {})  # project_detail's row of every project, in one query
+    first: dict[str, int] = {}
+    for position, project_id in enumerate(details["project_id"]):
+        first.setdefault(project_id, position)
     rows = []
     for project_id in ids:
-        detail = part.query("project_detail", {"project_id": project_id})
-        if detail.empty:
+        if project_id not in first:
             continue
-        record = detail.iloc[0]
+        record = details.iloc[first[project_id]]
         path = f"{part.folder}/projects/{safe_name(project_id)}.html"
         fields = [{"key": "project_id", "label": _("Project"), "value": project_id, "suppressed": False, "href": ""}]
         for key in public:
