@@ -104,15 +104,19 @@ class BuildRow:
 
 
 class _Descendants:
-    """The CPU seconds of this process's descendants (Kaleido's Chromium, which is never waited for, so the
-    children's rusage misses it): /proc read every 0.2 s, each process's last reading kept (Linux; 0 elsewhere)."""
+    """The CPU seconds this process's descendants use while it runs (Kaleido's Chromium, which is never waited for,
+    so the children's rusage misses it): /proc read every 0.2 s, each process's last reading kept, less what those
+    already running had used (Linux; 0 elsewhere)."""
 
     def __init__(self):
         self.seen: dict[int, int] = {}
+        self.before: dict[int, int] = {}  # the descendants already running (another Chromium): their CPU until now
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="descendants-cpu", daemon=True)
 
     def __enter__(self):
+        self._read()
+        self.before = dict(self.seen)
         self._thread.start()
         return self
 
@@ -123,7 +127,7 @@ class _Descendants:
 
     @property
     def seconds(self) -> float:
-        return sum(self.seen.values()) / os.sysconf("SC_CLK_TCK")
+        return sum(used - self.before.get(pid, 0) for pid, used in self.seen.items()) / os.sysconf("SC_CLK_TCK")
 
     def _run(self) -> None:
         while not self._stop.wait(0.2):
