@@ -8,9 +8,14 @@ app, and a page's first chart in Chromium from file://.
     python -m bench.publish_bench --arrival-seconds 10   # also 1,000 readers arriving over 10 s, beside the burst
     python -m bench.publish_bench --think-seconds 2 8     # also 1,000 concurrent readers (2-8 s between pages)
     python -m bench.publish_bench --uncompressed         # readers whose client asks for no compression
+    python -m bench.publish_bench --build-only --phases  # the builds only, each step by step (the 60 s bar)
 
 1. Build: `python -m impact publish`'s own function (impact.publish.site.build) on one programme (default the
-   store's default programme), once with the SVGs and once without (--no-svg): seconds, pages, files, MB.
+   store's default programme) in the command's languages (--lang to choose), once with the SVGs and once without
+   (--no-svg): seconds, this process's CPU seconds (every thread) and the SVG-drawing Chromium's, the machine's load
+   when it started and ended, pages, files, MB; with --phases each build step by step (wall and CPU seconds of each
+   step the build announces: the figures and their suppression, each language's pages, the compression, the SVGs
+   still to draw). --build-only stops there.
 2. Readers: the site (built without SVGs: the pages and assets are the same) is copied to `public/` under the
    prefix of an nginx configured from deploy/nginx.conf.template (bench/servers.py), as the deployment serves
    it. N readers connect at once, each over one HTTP/1.1 keep-alive socket (asyncio, raw requests, no client
@@ -56,6 +61,7 @@ import asyncio
 import gzip
 import html.parser
 import http.server
+import os
 import posixpath
 import random
 import resource
@@ -82,6 +88,15 @@ BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--d
 # ---- 1. the build -------------------------------------------------------------------------------------------
 
 @dataclass
+class Phase:
+    """One step of a build, as `site.build` says it starts (its progress messages): wall and CPU seconds."""
+
+    what: str
+    seconds: float
+    cpu: float  # this process, every thread (pages, queries and their DuckDB threads, the audit, zlib)
+
+
+@dataclass
 class BuildRow:
     svg: bool
     seconds: float
@@ -91,20 +106,86 @@ class BuildRow:
     svgs: int
     gz_files: int = 0  # the precompressed copies beside them
     gz_mb: float = 0.0
+    languages: list[str] = field(default_factory=lambda: ["en"])
+    cpu: float = 0.0  # this process's CPU seconds, every thread
+    chromium_cpu: float = 0.0  # the CPU seconds of the Chromium that draws the SVGs (this process's descendants)
+    load: tuple[float, float] = (0.0, 0.0)  # the machine's 1-minute load average when the build started and ended
+    phases: list[Phase] = field(default_factory=list)
 
 
-def build_site(out: Path, *, data: Path, programme: str, svg: bool) -> BuildRow:
-    """Publish `programme` of the store `data` into `out` (a new or empty folder) and measure it."""
+class _Descendants:
+    """The CPU seconds this process's descendants use while it runs (Kaleido's Chromium, which is never waited for,
+    so the children's rusage misses it): /proc read every 0.2 s, each process's last reading kept, less what those
+    already running had used (Linux; 0 elsewhere)."""
+
+    def __init__(self):
+        self.seen: dict[int, int] = {}
+        self.before: dict[int, int] = {}  # the descendants already running (another Chromium): their CPU until now
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="descendants-cpu", daemon=True)
+
+    def __enter__(self):
+        self._read()
+        self.before = dict(self.seen)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._read()
+
+    @property
+    def seconds(self) -> float:
+        return sum(used - self.before.get(pid, 0) for pid, used in self.seen.items()) / os.sysconf("SC_CLK_TCK")
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self._read()
+
+    def _read(self) -> None:
+        me, parent, ticks = os.getpid(), {}, {}
+        for name in os.listdir("/proc") if os.path.isdir("/proc") else ():
+            if not name.isdigit():
+                continue
+            try:
+                fields = Path(f"/proc/{name}/stat").read_text().rsplit(") ", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+            parent[int(name)], ticks[int(name)] = int(fields[1]), int(fields[11]) + int(fields[12])
+        for pid, used in ticks.items():
+            up = parent.get(pid)
+            while up not in (None, 0, 1, me):
+                up = parent.get(up)
+            if up == me and pid != me:
+                self.seen[pid] = max(self.seen.get(pid, 0), used)
+
+
+def build_site(out: Path, *, data: Path, programme: str, svg: bool, languages: list[str] | None = ("en",)) -> BuildRow:
+    """Publish `programme` of the store `data` into `out` (a new or empty folder) in `languages` (None: the
+    command's default, every language the definition has translations for) and measure it, step by step."""
     from impact.publish import compress, site
 
-    started = time.perf_counter()
-    built = site.build(out, data_dir=data, programmes=[programme], svg=svg)
-    seconds = time.perf_counter() - started
+    marks: list[tuple[str, float, float]] = []  # what starts, when (wall), this process's CPU seconds then
+
+    def progress(what: str) -> None:
+        marks.append((what, time.perf_counter(), time.process_time()))
+
+    busy = os.getloadavg()[0]
+    with _Descendants() as chromium:
+        progress("start: the store opened, the assets copied")
+        built = site.build(out, data_dir=data, programmes=[programme], svg=svg, progress=progress,
+                           languages=list(languages) if languages is not None else None)
+        progress("")
+    seconds, cpu = marks[-1][1] - marks[0][1], marks[-1][2] - marks[0][2]
+    phases = [Phase(what, end - at, end_cpu - used)
+              for (what, at, used), (_, end, end_cpu) in zip(marks, marks[1:])]
     everything = [p for p in built.out.rglob("*") if p.is_file() and not p.name.startswith(".")]
     files = compress.plain_files(built.out)
     copies = [p for p in everything if compress.is_copy(p)]
     return BuildRow(svg, seconds, built.pages, len(files), sum(p.stat().st_size for p in files) / 1e6, built.svgs,
-                    len(copies), sum(p.stat().st_size for p in copies) / 1e6)
+                    len(copies), sum(p.stat().st_size for p in copies) / 1e6, languages=built.languages, cpu=cpu,
+                    chromium_cpu=chromium.seconds, load=(busy, os.getloadavg()[0]), phases=phases)
 
 
 # ---- what a reader fetches -------------------------------------------------------------------------------------
@@ -520,13 +601,22 @@ def _at_once(r: Readers) -> str:
 
 
 def table(builds: list[BuildRow], site: Readers | list[Readers] | None, app: Readers | None,
-          charts: list[FirstChart]) -> str:
+          charts: list[FirstChart], phases: bool = False) -> str:
     """The benchmark's table, as Markdown (one section per part); `site`: the burst, then any spread or concurrent
     run."""
-    lines = ["Build", "", "| SVGs | seconds | pages | files | MB | SVG files | .gz copies | .gz MB |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    lines += [f"| {'with' if b.svg else 'without'} | {b.seconds:.1f} | {b.pages:,} | {b.files:,} | {b.mb:.1f} | "
+    lines = ["Build", "", "| SVGs | languages | seconds | CPU s | Chromium CPU s | load (start → end) | pages | files | MB "
+             "| SVG files | .gz copies | .gz MB |", "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {'with' if b.svg else 'without'} | {', '.join(b.languages)} | {b.seconds:.1f} | {b.cpu:.1f} | "
+              f"{b.chromium_cpu:.1f} | {b.load[0]:.1f} → {b.load[1]:.1f} | {b.pages:,} | {b.files:,} | {b.mb:.1f} | "
               f"{b.svgs:,} | {b.gz_files:,} | {b.gz_mb:.1f} |" for b in builds]
+    lines += ["", "CPU s: this process, every thread (pages, queries, the audit, compression); Chromium CPU s: the "
+                  "Chromium that draws the SVGs. The load is the machine's 1-minute average (2 cores: above 2, other "
+                  "work shared them)."]
+    for b in builds if phases else ():
+        lines += ["", f"Build {'with' if b.svg else 'without'} SVGs, step by step (as the build says it starts each; "
+                      "the SVGs are drawn beside the pages, the last step waits for those still to draw)", "",
+                  "| step | seconds | CPU s |", "|---|---:|---:|"]
+        lines += [f"| {p.what} | {p.seconds:.1f} | {p.cpu:.1f} |" for p in b.phases]
     runs = site if isinstance(site, list) else [site] if site is not None else []
     if runs:
         site = runs[0]
@@ -598,6 +688,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="tiny numbers (20 site readers, 2 app readers, 1 browser run): proves it works")
     parser.add_argument("--seed", type=int, default=1, help="random seed (pages read, app links)")
+    parser.add_argument("--lang", default=None, metavar="CODES",
+                        help="the site's languages, as publish --lang (e.g. en or en,fr); default: as the command, "
+                             "every language the programme's definition has translations for (HPS: en, fr, pt)")
+    parser.add_argument("--phases", action="store_true",
+                        help="also print each build step by step: seconds and CPU seconds per step")
+    parser.add_argument("--build-only", dest="build_only", action="store_true",
+                        help="the builds only (with and without SVGs): no readers, no app, no browser")
     args = parser.parse_args(argv)
     if args.quick:
         args.readers, args.app_readers, args.runs, args.pages_per_reader = 20, 2, 1, 2
@@ -617,6 +714,11 @@ def main(argv: list[str] | None = None) -> int:
     programme = args.programme or store.default_programme(args.data)
     if programme not in store.programmes(args.data):
         parser.error(f"--programme {programme!r}: the store {args.data} holds {', '.join(store.programmes(args.data))}")
+    from impact.model import i18n
+
+    languages = [c.strip() for c in args.lang.split(",") if c.strip()] if args.lang else None
+    if languages is not None and any(c not in i18n.LANGUAGES for c in languages):
+        parser.error(f"--lang {args.lang!r}: the site's languages are {', '.join(i18n.LANGUAGES)}")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # a socket per reader, and nginx's (it inherits it)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 2 * args.readers + 1024)), hard))
 
@@ -625,7 +727,10 @@ def main(argv: list[str] | None = None) -> int:
         for svg in (True, False):
             print(f"building the site of {programme} {'with' if svg else 'without'} SVGs…", file=sys.stderr)
             builds.append(build_site(Path(scratch) / ("svg" if svg else "plain"), data=args.data,
-                                     programme=programme, svg=svg))
+                                     programme=programme, svg=svg, languages=languages))
+        if args.build_only:
+            print(table(builds, None, None, [], phases=args.phases))
+            return 0
         site = Path(scratch) / "plain"
         accept = "identity" if args.uncompressed else BROWSER_ENCODINGS
         readers = []
@@ -648,7 +753,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.runs:
             print(f"first chart in Chromium, {args.runs} run(s)…", file=sys.stderr)
             charts = first_chart(Path(scratch) / "svg" / programme / "index.html", args.runs)
-        print(table(builds, readers, app, charts))
+        print(table(builds, readers, app, charts, phases=args.phases))
         for what, r in [*((f"site ({_arrived(r)})", r) for r in readers), ("app", app)]:
             for error in (r.errors if r else [])[:5]:
                 print(f"{what} error: {error}")

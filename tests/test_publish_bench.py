@@ -140,7 +140,10 @@ def test_the_first_chart_is_timed_visible_then_interactive_in_chromium_from_file
 
 
 def test_the_table_shows_each_part_and_the_ratio():
-    builds = [pb.BuildRow(True, 27.4, 399, 707, 9.7, 72, 640, 3.1), pb.BuildRow(False, 9.2, 399, 635, 7.7, 0)]
+    steps = [pb.Phase("hps: figures and their suppression", 6.5, 5.4), pb.Phase("hps: pages and charts (fr)", 3.4, 1.7)]
+    builds = [pb.BuildRow(True, 27.4, 399, 707, 9.7, 72, 640, 3.1, languages=["en", "fr"], cpu=16.0,
+                          chromium_cpu=11.8, load=(6.6, 6.5), phases=steps),
+              pb.BuildRow(False, 9.2, 399, 635, 7.7, 0)]
     site = pb.Readers(20, requests=[1.0, 2.0, 3.0, 4.0, 5.0], pages=[10.0, 20.0], bytes=3_000_000, seconds=0.5,
                       decoded=9_000_000)
     spread = pb.Readers(20, requests=[1.0, 1.0], pages=[2.0], bytes=1_000_000, seconds=10.2, decoded=2_000_000,
@@ -151,8 +154,12 @@ def test_the_table_shows_each_part_and_the_ratio():
                      decoded=None)
     text = pb.table(builds, [site, spread, concurrent], app,
                     [pb.FirstChart(2.0, 4.0), pb.FirstChart(1.0, 2.5), pb.FirstChart(3.0, 5.0)])
-    assert "| with | 27.4 | 399 | 707 | 9.7 | 72 | 640 | 3.1 |" in text
-    assert "| without | 9.2 | 399 | 635 | 7.7 | 0 | 0 | 0.0 |" in text
+    assert "| with | en, fr | 27.4 | 16.0 | 11.8 | 6.6 → 6.5 | 399 | 707 | 9.7 | 72 | 640 | 3.1 |" in text
+    assert "| without | en | 9.2 | 0.0 | 0.0 | 0.0 → 0.0 | 399 | 635 | 7.7 | 0 | 0 | 0.0 |" in text
+    assert "step by step" not in text  # without --phases
+    stepped = pb.table(builds, None, None, [], phases=True)
+    assert "| hps: figures and their suppression | 6.5 | 5.4 |" in stepped
+    assert "| hps: pages and charts (fr) | 3.4 | 1.7 |" in stepped and "Readers" not in stepped
     assert "| site (nginx) | all at once | 20 | — | request | 5 | 3 | 5 | 5 | 0 | 3.0 | 9.0 | 0.5 |" in text
     assert "| site (nginx) | all at once | 20 | — | page + assets | 2 | 15 | 20 | 20 | 0 | 3.0 | 9.0 | 0.5 |" in text
     # 0.6 s visits every 0.5 s: two at once at most
@@ -169,6 +176,16 @@ def test_the_table_shows_each_part_and_the_ratio():
     assert "| first chart interactive (plotly) | 3 | 4.00 | 2.50 | 5.00 |" in text
 
 
+def test_the_build_is_measured_step_by_step(built):
+    _, row = built
+    steps = [p.what for p in row.phases]
+    assert steps[0].startswith("start") and "hps: figures and their suppression" in steps
+    assert "hps: pages and charts (en)" in steps and row.languages == ["en"]
+    assert sum(p.seconds for p in row.phases) == pytest.approx(row.seconds)
+    assert sum(p.cpu for p in row.phases) == pytest.approx(row.cpu) and row.cpu > 0
+    assert all(p.seconds >= 0 and p.cpu >= 0 for p in row.phases) and row.chromium_cpu == 0  # no SVG: no Chromium
+
+
 @needs_nginx
 def test_two_readers_on_the_app_open_their_pages_without_error():
     seen = pb.read_app(DATA, readers=2)
@@ -183,6 +200,7 @@ def test_two_readers_on_the_app_open_their_pages_without_error():
     (["--think-seconds", "8", "2"], "--think-seconds A B: 0 <= A <= B <= 60"),
     (["--think-seconds", "2", "90"], "--think-seconds A B: 0 <= A <= B <= 60"),
     (["--think-seconds", "2", "8", "--ramp-seconds", "-1"], "--ramp-seconds: 0 to 600"),
+    (["--lang", "en,xx", "--build-only"], "--lang 'en,xx': the site's languages are"),
 ])
 def test_the_command_refuses_bad_options_before_building_anything(argv, says, capsys):
     with pytest.raises(SystemExit) as stopped:

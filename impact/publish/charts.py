@@ -10,6 +10,7 @@ drawn later in one Kaleido session, `<slug>.svg`. Its permalink and embed pages 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import queue
@@ -78,10 +79,15 @@ class Chart:
                 "csv": f"{self.folder}/{self.slug}.csv", "meta": f"{self.folder}/{self.slug}.json",
                 "oembed": f"{self.folder}/{self.slug}.oembed.json", "svg": f"{self.folder}/{self.slug}.svg"}[kind]
 
+    @functools.cached_property
+    def plotly_json(self) -> str:
+        """The figure as Plotly's JSON, written once (its pages, its embed and its SVG's drawing read it)."""
+        return pio.to_json(self.figure, validate=False) if self.figure is not None else ""
+
     @property
     def figure_json(self) -> str:
         """The figure as JSON safe inside a `<script>` element ("" when there is nothing to draw)."""
-        return html_deck.script_json(pio.to_json(self.figure, validate=False)) if self.figure is not None else ""
+        return html_deck.script_json(self.plotly_json) if self.figure is not None else ""
 
     @property
     def draws_outlines(self) -> bool:
@@ -214,7 +220,8 @@ def relative(from_page: str, to: str) -> str:
 
 
 class Drawer:
-    """Draws charts' SVGs in this process's one Kaleido session on a thread of its own, while the site's pages are
+    """Draws charts' SVGs in a Kaleido session of its own (`export.Drawing`: plotly.js loaded once, the ids seeded
+    from each figure, so a build gives the same bytes as the last) on a thread of its own, while the site's pages are
     written (Chromium draws on one core while Python writes pages on the other), into each chart's language's tree
     under `root`; a figure the same in several languages (no words, or the same ones) is drawn once.
 
@@ -248,14 +255,23 @@ class Drawer:
         return len(self.drawn)
 
     def _run(self) -> None:
-        while (chart := self._queue.get()) is not None:
-            if self.error is not None:
-                continue  # drain: the error is raised by `finish`
-            try:
-                key = hashlib.sha256(pio.to_json(chart.figure, validate=False).encode()).hexdigest()
-                if key not in self.drawn:
-                    self.drawn[key] = export.render(chart.figure, "svg", width=export.SLIDE_WIDTH,
-                                                    height=FIGURE_HEIGHT)
-                (self.root / chart.tree / chart.path("svg")).write_bytes(self.drawn[key])
-            except BaseException as error:  # noqa: BLE001 (raised again by `finish`, in the building thread)
-                self.error = error
+        ended = False
+        try:
+            with export.Drawing() as drawing:  # a Chromium of its own, its page loaded once
+                while (chart := self._queue.get()) is not None:
+                    if self.error is None:  # else drain: the error is raised by `finish`
+                        self._draw(drawing, chart)
+                ended = True
+        except BaseException as error:  # noqa: BLE001 (raised again by `finish`, in the building thread)
+            self.error = self.error or error
+        while not ended and self._queue.get() is not None:  # Chromium failed: drain until `finish` or `stop`
+            pass
+
+    def _draw(self, drawing: export.Drawing, chart: Chart) -> None:
+        try:
+            key = hashlib.sha256(chart.plotly_json.encode()).hexdigest()
+            if key not in self.drawn:
+                self.drawn[key] = drawing.svg(chart.figure, width=export.SLIDE_WIDTH, height=FIGURE_HEIGHT)
+            (self.root / chart.tree / chart.path("svg")).write_bytes(self.drawn[key])
+        except BaseException as error:  # noqa: BLE001 (raised again by `finish`, in the building thread)
+            self.error = error

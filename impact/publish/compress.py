@@ -37,12 +37,13 @@ def gzipped(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=9, mtime=0)
 
 
-def precompress(site: Path) -> int:
-    """Write `<file>.gz` beside each file of the folder `site` worth compressing (when it comes out smaller);
-    return how many were written."""
+def precompress(site: Path, suffixes: frozenset[str] | set[str] = TEXT) -> int:
+    """Write `<file>.gz` beside each file of the folder `site` worth compressing (when it comes out smaller) whose
+    suffix is one of `suffixes` (default: every text file); return how many were written. (The build compresses its
+    pages while the SVGs are still being drawn, then the SVGs.)"""
     written = 0
     for path in sorted(p for p in site.rglob("*") if p.is_file() and not p.name.startswith(".")):
-        if not worth_compressing(path):
+        if path.suffix.lower() not in suffixes or not worth_compressing(path):
             continue
         data = path.read_bytes()
         packed = gzipped(data)

@@ -14,8 +14,10 @@
     fr/, pt/, es/                    the same pages in each other language chosen (English at the root), each page
                                      linking to itself in the others (`hreflang`); the assets shared at the root
 
-The suppression plan (which counts are hidden) is computed once per programme and followed by every language; the
-charts' queries run once, and an SVG is drawn once for the figures that are the same in several languages.
+The suppression plan (which counts are hidden) is computed once per programme and followed by every language; every
+named query a page asks runs once per build (`_Programme.query`, two at a time where many are known ahead), and an SVG
+is drawn once for the figures that are the same in several languages, by a Chromium of the build's own while the
+pages are written (`charts.Drawer`).
 
 Every page carries a Content-Security-Policy that lets it load only the site's own files, and reads without
 JavaScript: the figure as a pre-rendered SVG and its numbers as a table. Text from data goes through Jinja2 with
@@ -24,6 +26,7 @@ autoescape; counts below the definition's `publish.suppress_below` are "fewer th
 
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 import datetime as dt
 import hashlib
@@ -133,6 +136,7 @@ class _Site:
     plans: dict[str, Plan] = field(default_factory=dict)  # each programme's suppression, for the Portfolio page
     frames: dict[tuple, pd.DataFrame] = field(default_factory=dict)  # each chart's query result, for every language
     scripts: dict[tuple, str] = field(default_factory=dict)  # (language, programme folder) -> its filter figures
+    drawer: charts.Drawer | None = None  # draws each chart's SVG as soon as its files are written
 
     @property
     def prefix(self) -> str:
@@ -214,8 +218,6 @@ def build(out: str | Path, *, data_dir: str | Path | None = None, programmes: li
     target.mkdir(parents=True)
     try:
         built = _build(target, databases, base_url, svg, today, say, wanted)
-        say("compressing the text files (.gz beside each, for servers that send them as they are)")
-        built.gzipped = compress.precompress(target)
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
         raise
@@ -265,15 +267,15 @@ def _build(target: Path, databases: list[db.Database], base_url: str, svg: bool,
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=False)  # the words of the active language
     site = _Site(target, _assets(target), env, today or dt.date.today(), base_url, svg, languages)
     parts = []
-    for database in databases:
-        say(f"{database.programme.id}: figures and their suppression")
-        with metrics.using(database.programme):
-            parts.append(_programme(site, database))
-    drawer = charts.Drawer(target) if svg else None  # the SVGs drawn while the next pages are written
+    # Chromium starts while the figures are read, and draws each chart's SVG while the next pages are written.
+    drawer = site.drawer = charts.Drawer(target) if svg else None
     try:
+        for database in databases:
+            say(f"{database.programme.id}: figures and their suppression")
+            with metrics.using(database.programme):
+                parts.append(_programme(site, database))
         for language in languages:
             site.language = language
-            written = len(site.charts)
             with i18n.using(language):
                 for part, countries in parts:
                     say(f"{part.id}: pages and charts ({language})")
@@ -282,8 +284,9 @@ def _build(target: Path, databases: list[db.Database], base_url: str, svg: bool,
                 say(f"portfolio ({language})")
                 _portfolio(site, databases)
                 _index(site, databases)
-            if drawer is not None:
-                drawer.add(site.charts[written:])
+        # The pages' .gz copies written while Chromium draws the last SVGs (zlib on this core, Chromium on the other).
+        say("compressing the text files (.gz beside each, for servers that send them as they are)")
+        gzipped = compress.precompress(target, compress.TEXT - {".svg"})
     except BaseException:
         if drawer is not None:
             drawer.stop()
@@ -292,10 +295,11 @@ def _build(target: Path, databases: list[db.Database], base_url: str, svg: bool,
     if drawer is not None:
         say(f"drawing the SVGs of {sum(c.has_svg for c in site.charts)} charts")
         svgs = drawer.finish()
-    size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+        gzipped += compress.precompress(target, {".svg"})
+    size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file() and not compress.is_copy(p))
     source = [c for c in site.charts if not c.tree]  # one language's charts: the others are the same charts
     return Built(target, [d.programme.id for d in databases], pages=site.pages, charts=len(source), svgs=svgs,
-                 bytes=size, suppressed=sum(c.suppressed for c in source), languages=list(languages))
+                 bytes=size, suppressed=sum(c.suppressed for c in source), languages=list(languages), gzipped=gzipped)
 
 
 MARKER = ".impact-site"
@@ -395,15 +399,19 @@ def _plan(part: _Programme, regions_of: dict[str, str]) -> Plan:
     years = list(range(first.year, last.year + 1))
     keys = [k for k in HEADLINES if metrics.is_metric(k)]
     found: dict[str, dict[str, dict]] = {}
+    windows = {(a, b): Filters(period_from=max(first, calendar.year_quarters(a)[0]),
+                               period_to=min(last, calendar.year_quarters(b)[1])).params(choices)
+               for a in years for b in years[years.index(a):]}
+    part.ask([(name, {**params, **explore.totals_params(grouping)}) for params in windows.values()
+              for grouping in ("region", "country") for name in FILTER_QUERIES] +
+             [(name, params) for params in windows.values() for name in ("headline_totals", "indicator_totals")])
     for a in years:
         for b in years[years.index(a):]:
-            window = Filters(period_from=max(first, calendar.year_quarters(a)[0]),
-                             period_to=min(last, calendar.year_quarters(b)[1]))
-            params = window.params(choices)
-            span = found[f"{a}-{b}"] = {"": dict(headline_totals(part.database, params))}  # the app's tiles' query
+            params = windows[(a, b)]
+            span = found[f"{a}-{b}"] = {"": dict(headline_totals(part.database, params, part.query))}  # the app's tiles' query
             for grouping, prefix in (("region", "region:"), ("country", "country:")):
                 for name in FILTER_QUERIES:
-                    frame = db.run_query(part.database, name, {**params, **explore.totals_params(grouping)})
+                    frame = part.query(name, {**params, **explore.totals_params(grouping)})
                     for row in frame.to_dict("records"):
                         place = prefix + str(row["category"])  # a group is its code: a country's ISO-3
                         span.setdefault(place, {}).update({k: row[k] for k in keys if k in row})
@@ -453,7 +461,7 @@ def _themes(part: _Programme, plan: Plan, regions_of: dict[str, str]) -> None:
     """The trainees by place, theme and calendar year, and the projects trained in each, into `plan` (see `Plan`):
     one query (each country's, theme's, project's quarters), added up to the regions and the programme, as the
     app's themes chart adds them for a place and a range of years."""
-    frame = db.run_query(part.database, "trainees_by_place_theme_quarter", Filters().params(part.choices))
+    frame = part.query("trainees_by_place_theme_quarter", Filters().params(part.choices))
     for iso3, subject, project, quarter, trainees in frame.itertuples(index=False):
         year = int(str(quarter)[:4])
         count = 0.0 if trainees is None or pd.isna(trainees) else float(trainees)
@@ -513,7 +521,7 @@ def _details(part: _Programme, plan: Plan, places: list[str],
                                (("", column), [(r, column) for r in regions])]
         groups["trainees"] += [((r, column), [(c, column) for c in members[r]]) for r in regions]
     public = part.programme.publish.project_fields
-    listed = db.run_query(database, "projects_list", {**everything, "search": "", "row_limit": None})
+    listed = part.query("projects_list", {**everything, "search": "", "row_limit": None})
     iso3_of = {name: iso3 for iso3, name in choices.countries.items()}
     for key in ("trainees", "women_trained", VOLUNTEER_DAYS):
         if key not in public or key not in listed.columns or not suppress.counted(key):
@@ -538,7 +546,7 @@ def _details(part: _Programme, plan: Plan, places: list[str],
                             for column in names]
     day = results.programme_picture(database).latest
     judged = results.project_progress(database, everything, day)
-    totals = headline_totals(database, everything)
+    totals = headline_totals(database, everything, part.query)
     for key, rows in judged.groupby("metric"):
         if not suppress.counted(key):
             continue
@@ -562,11 +570,11 @@ def _audit(part: _Programme, plan: Plan, values: dict[str, dict], regions_of: di
     if threshold <= 1:
         return
     everything = Filters().params(choices)
-    listed = db.run_query(database, "projects_list", {**everything, "search": "", "row_limit": None})
+    listed = part.query("projects_list", {**everything, "search": "", "row_limit": None})
     iso3_of = {name: iso3 for iso3, name in choices.countries.items()}
     judged = results.project_progress(database, everything, results.programme_picture(database).latest)
     actuals = {(row["project_id"], row["metric"]): row["actual"] for row in judged.to_dict("records")}
-    counted = db.run_query(database, "project_counts_by_quarter", everything)
+    counted = part.query("project_counts_by_quarter", everything)
     systems = [("trainees", ["trainees"]), (VOLUNTEER_DAYS, list(PLACES_DAYS))]
     for project_key, parts in systems:
         keys = [key for key in parts if key in plan.hidden]
@@ -694,6 +702,14 @@ def _both_places(plan: Plan, values: dict, groups: dict, threshold: int) -> list
     return grown
 
 
+ASKERS = 2  # the machine's cores, the bar's (more gained nothing measurable)
+
+
+def _question(name: str, params: dict) -> tuple:
+    """A named query and its parameters as a key (each value by its repr: a date is not its text)."""
+    return name, tuple(sorted((k, repr(v)) for k, v in params.items()))
+
+
 @dataclass(frozen=True)
 class _Programme:
     """One programme's part of the site: its folder, context, filter choices and navigation."""
@@ -704,10 +720,30 @@ class _Programme:
     context: charts.Context
     choices: object
     plan: Plan | None = None  # which counts by place and year are suppressed (set once the figures are read)
+    # Each named query's result under its parameters, read once for the whole build: the figures, the plan and every
+    # language's pages ask the same questions (a project's fields, a country's totals) and get the same answer.
+    answers: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def programme(self):
         return self.database.programme
+
+    def query(self, name: str, params: dict) -> pd.DataFrame:
+        """`db.run_query` of the programme's active version, each question asked once per build (a copy each time:
+        the caller may change it)."""
+        key = _question(name, params)
+        if key not in self.answers:
+            self.answers[key] = db.run_query(self.database, name, params)
+        return self.answers[key].copy()
+
+    def ask(self, questions: list[tuple[str, dict]]) -> None:
+        """Ask the named queries `questions` ((name, params)) before they are needed, ASKERS at a time: DuckDB
+        answers each outside the GIL, so while one waits for its answer another is read, planned or converted."""
+        todo = list({_question(n, p): (n, p) for n, p in questions if _question(n, p) not in self.answers}.items())
+        with concurrent.futures.ThreadPoolExecutor(max_workers=ASKERS, thread_name_prefix="query") as pool:
+            answers = pool.map(lambda question: db.run_query(self.database, *question[1]), todo)
+            for (key, _asked), frame in zip(todo, answers):
+                self.answers[key] = frame
 
     @property
     def threshold(self) -> int:
@@ -765,6 +801,9 @@ def _programme_pages(site: _Site, part: _Programme, countries: pd.DataFrame) -> 
     words = i18n.active()
     named = [(row.iso3, words.country(row.iso3, row.country), row.region) for row in countries.itertuples(index=False)]
     everything = Filters().params(part.choices)
+    places = [Filters(country=(iso3,)).params(part.choices) for iso3, *_ in named]  # as `_country` asks
+    part.ask([(name, params) for params in places for name in ("headline_totals", "indicator_totals")] +
+             [("projects_list", {**params, "search": "", "row_limit": None}) for params in places])
     _home(site, part, everything, countries, {iso3: name for iso3, name, _region in named})
     for iso3, name, region in named:
         _country(site, part, iso3, name, region)
@@ -790,10 +829,13 @@ def _tiles(part: _Programme, totals: pd.Series, keys, *, published: bool = False
     return out
 
 
-def headline_totals(database: db.Database, params: dict) -> pd.Series:
-    """The headline figures under `params`: the structural metrics and the programme's indicators (as the app)."""
-    row = db.run_query(database, "headline_totals", params).iloc[0]
-    figures = indicators.totals(db.run_query(database, "indicator_totals", params), database.programme)
+def headline_totals(database: db.Database, params: dict,
+                    query: Callable[[str, dict], pd.DataFrame] | None = None) -> pd.Series:
+    """The headline figures under `params`: the structural metrics and the programme's indicators (as the app);
+    `query(name, params)` runs a named query (default: `db.run_query` on `database`)."""
+    query = query or (lambda name, bound: db.run_query(database, name, bound))
+    row = query("headline_totals", params).iloc[0]
+    figures = indicators.totals(query("indicator_totals", params), database.programme)
     return pd.concat([row, pd.Series(figures, dtype="float64")])
 
 
@@ -867,6 +909,8 @@ def _chart_pages(site: _Site, chart: charts.Chart, context: charts.Context, chos
     (`country=ISO3`, `region=NAME`) opens that place's chart."""
     meta = charts.write_files(chart, site.tree, context, chosen)
     site.charts.append(chart)
+    if site.drawer is not None:
+        site.drawer.add([chart])
     page = chart.path("page")
     shared = {**common, "maps": chart.draws_outlines, "place_charts": places or {}}
     # A page with a period range carries the chart's metadata: the page writes a reader's choice's from it.
@@ -894,7 +938,7 @@ def filter_figures(part: _Programme) -> dict:
     suppressed year and years of none."""
     choices, plan = part.choices, part.plan
     keys = [k for k in HEADLINES if metrics.is_metric(k)]
-    located = db.run_query(part.database, "country_metrics", Filters().params(choices))
+    located = part.query("country_metrics", Filters().params(choices))
     regions_of = dict(zip(located["iso3"], located["region"]))
     figures: dict[str, dict] = {span: {} for span in plan.found}
     hidden: dict[str, dict] = {span: {} for span in plan.found}
@@ -999,7 +1043,7 @@ def _filters_script(site: _Site, part: _Programme) -> str:
 def _home(site: _Site, part: _Programme, everything: dict, countries: pd.DataFrame, names: dict[str, str]) -> None:
     programme = part.programme
     path = f"{part.folder}/index.html"
-    totals = headline_totals(part.database, everything)
+    totals = headline_totals(part.database, everything, part.query)
     subtitle = Filters().describe(part.choices)
     back = (_("{programme}: home").format(programme=part.short_name), path)
     # The home charts drawn for one place too (a country's on its page, a region's here): a link to the programme's
@@ -1049,7 +1093,7 @@ def _country(site: _Site, part: _Programme, iso3: str, name: str, region: str) -
     path = f"{part.folder}/countries/{code}.html"
     subtitle = chosen.describe(part.choices)
     back = (name, path)
-    totals = headline_totals(part.database, params)
+    totals = headline_totals(part.database, params, part.query)
     drawn = [
         _chart(site, part, catalog.chart("trainees_trend"), params, f"country-{code}-trend", subtitle,
                {"country": [iso3]}, back, place=f"country:{iso3}", plan=True,
@@ -1057,7 +1101,7 @@ def _country(site: _Site, part: _Programme, iso3: str, name: str, region: str) -
         _chart(site, part, catalog.chart("explore", {"by": "theme"}), params, f"country-{code}-themes", subtitle,
                {"country": [iso3]}, back, options={"by": "theme"}, place=f"country:{iso3}", plan=True),
     ]
-    listed = db.run_query(part.database, "projects_list", {**params, "search": "", "row_limit": None})
+    listed = part.query("projects_list", {**params, "search": "", "row_limit": None})
     show_title = "title" in part.programme.publish.project_fields
     projects = [{"href": f"{part.folder}/projects/{safe_name(p.project_id)}.html",
                  "text": f"{p.project_id}: {p.title}" if show_title else p.project_id}
@@ -1091,14 +1135,17 @@ def _vocabulary(key: str) -> bool:
 def _projects(site: _Site, part: _Programme) -> None:
     """A page per project (the fields its definition marks public) and the listing of every project."""
     public = part.programme.publish.project_fields
-    ids = db.run_query(part.database, "projects_list", {**Filters().params(part.choices), "search": "",
+    ids = part.query("projects_list", {**Filters().params(part.choices), "search": "",
                                                         "row_limit": None})["project_id"]
+    details = part.query("project_details", {})  # project_detail's row of every project, in one query
+    first: dict[str, int] = {}
+    for position, project_id in enumerate(details["project_id"]):
+        first.setdefault(project_id, position)
     rows = []
     for project_id in ids:
-        detail = db.run_query(part.database, "project_detail", {"project_id": project_id})
-        if detail.empty:
+        if project_id not in first:
             continue
-        record = detail.iloc[0]
+        record = details.iloc[first[project_id]]
         path = f"{part.folder}/projects/{safe_name(project_id)}.html"
         fields = [{"key": "project_id", "label": _("Project"), "value": project_id, "suppressed": False, "href": ""}]
         for key in public:

@@ -13,6 +13,10 @@ every way of reaching it needs (the smallest such), else the smallest one some w
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import functools
+
 import numpy
 import pandas as pd
 
@@ -141,6 +145,13 @@ def audit(rows: dict, atoms, hidden: set, threshold: int, targets=(), blocks=Non
     order = sorted(range(len(cells)), key=lambda i: (cells[i] not in first, figures[i], str(cells[i])))
     rank_of = numpy.empty(len(cells), dtype=int)
     rank_of[order] = numpy.arange(len(cells))
+    with one_blas_thread():
+        return _grown(cells, matrix, smalls, labels, rank_of, hidden)
+
+
+def _grown(cells: list, matrix: numpy.ndarray, smalls: numpy.ndarray, labels: numpy.ndarray,
+           rank_of: numpy.ndarray, hidden: set) -> set:
+    """`audit`'s rounds: suppress a published row each leak needs (or uses) until no small figure is reached."""
     span = _Span(matrix, labels)
     while True:
         published = numpy.array([i for i, cell in enumerate(cells) if cell not in hidden], dtype=int)
@@ -252,3 +263,38 @@ class _Span:
             completed = self._complete(-(dependencies.T @ self.matrix[self.published[self.across]]))
             out &= (numpy.abs(completed).max(axis=1, initial=0.0) < 1e-9) | (self.block[self.published] == -1)
         return out
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """Linear algebra on one thread in this thread while it runs. The audit's matrices are small: a second BLAS
+    thread gains nothing, and its threads wait for work spinning, which on a busy machine (pages written beside,
+    Chromium drawing) doubled the audit's CPU time and its wall time. OpenBLAS's thread-local setting, so no other
+    thread's is changed; nothing is done where numpy's BLAS is not OpenBLAS."""
+    library = _openblas()
+    if library is None:
+        yield
+        return
+    before = library.openblas_set_num_threads_local(1)
+    try:
+        yield
+    finally:
+        library.openblas_set_num_threads_local(before)
+
+
+@functools.cache
+def _openblas():
+    """The OpenBLAS numpy loaded, when it has a thread-local thread count (0.3.27 and later), else None."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as maps:  # the libraries this process has loaded (Linux)
+            paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line}
+    except OSError:
+        return None
+    for path in sorted(paths):
+        with contextlib.suppress(OSError):
+            library = ctypes.CDLL(path)
+            if hasattr(library, "openblas_set_num_threads_local"):
+                library.openblas_set_num_threads_local.argtypes = [ctypes.c_int]
+                library.openblas_set_num_threads_local.restype = ctypes.c_int
+                return library
+    return None
