@@ -120,7 +120,7 @@ class _Descendants:
 
     def __init__(self):
         self.seen: dict[int, int] = {}
-        self.before: dict[int, int] = {}  # the descendants already running (another Chromium): their CPU until now
+        self.before: dict[int, int] = {}  # the descendants already running (another Chromium): left out
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="descendants-cpu", daemon=True)
 
@@ -137,7 +137,9 @@ class _Descendants:
 
     @property
     def seconds(self) -> float:
-        return sum(used - self.before.get(pid, 0) for pid, used in self.seen.items()) / os.sysconf("SC_CLK_TCK")
+        """The CPU of the descendants started while measuring (the build's Chromium; one already running, left by
+        something else in this process, is not the build's)."""
+        return sum(used for pid, used in self.seen.items() if pid not in self.before) / os.sysconf("SC_CLK_TCK")
 
     def _run(self) -> None:
         while not self._stop.wait(0.2):

@@ -183,7 +183,7 @@ def test_the_build_is_measured_step_by_step(built):
     assert "hps: pages and charts (en)" in steps and row.languages == ["en"]
     assert sum(p.seconds for p in row.phases) == pytest.approx(row.seconds)
     assert sum(p.cpu for p in row.phases) == pytest.approx(row.cpu) and row.cpu > 0
-    assert all(p.seconds >= 0 and p.cpu >= 0 for p in row.phases) and row.chromium_cpu == 0  # no SVG: no Chromium
+    assert all(p.seconds >= 0 and p.cpu >= 0 for p in row.phases) and row.chromium_cpu == 0  # no SVG: no Chromium of its own
 
 
 @needs_nginx
